@@ -1,0 +1,119 @@
+//! Checking an action's arguments before any request is made.
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use super::model::{Action, Param, ParamLocation, ParamType};
+
+/// Names of the arguments a list action takes besides its declared parameters.
+pub const PAGING_ARGS: [&str; 1] = ["all"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArgsError {
+    pub action: String,
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for ArgsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid arguments for `{}`: {}", self.action, self.problems.join("; "))
+    }
+}
+
+impl std::error::Error for ArgsError {}
+
+/// Checks names, required fields, types and enums. Nested objects are checked for
+/// their declared properties; undeclared nested fields pass (PingOne objects are wide).
+pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
+    let mut problems = Vec::new();
+    let empty = Map::new();
+    let map = match args {
+        Value::Object(map) => map,
+        Value::Null => &empty,
+        other => {
+            return Err(ArgsError {
+                action: action.id.clone(),
+                problems: vec![format!("arguments must be a JSON object, got {}", kind(other))],
+            })
+        }
+    };
+    for key in map.keys() {
+        let declared = action.param(key).is_some();
+        let paging = action.is_list() && PAGING_ARGS.contains(&key.as_str());
+        if !declared && !paging && !action.body_open {
+            problems.push(format!("unknown argument `{key}` (expected {})", expected_names(action)));
+        }
+    }
+    check_fields(&action.params, map, "", &mut problems);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ArgsError { action: action.id.clone(), problems })
+    }
+}
+
+fn check_fields(params: &[Param], map: &Map<String, Value>, prefix: &str, problems: &mut Vec<String>) {
+    for p in params {
+        let name = format!("{prefix}{}", p.name);
+        match map.get(&p.name) {
+            None | Some(Value::Null) if p.required => {
+                problems.push(format!("missing required `{name}` ({}: {})", p.ty.as_str(), p.description.trim()))
+            }
+            None | Some(Value::Null) => {}
+            Some(value) => check_value(p, value, &name, problems),
+        }
+    }
+}
+
+fn check_value(p: &Param, value: &Value, name: &str, problems: &mut Vec<String>) {
+    // Path and query values are sent as text, so numbers and booleans are fine there.
+    let textual = matches!(p.location, Some(ParamLocation::Path | ParamLocation::Query));
+    let type_ok = p.ty.matches(value) || (textual && (value.is_number() || value.is_boolean()));
+    if !type_ok {
+        problems.push(format!("`{name}` must be a {}, got {}", p.ty.as_str(), kind(value)));
+        return;
+    }
+    let elements: Vec<&Value> = match value {
+        Value::Array(items) => items.iter().collect(),
+        v => vec![v],
+    };
+    if let Some(item_ty) = p.items.filter(|_| p.ty == ParamType::Array) {
+        for item in &elements {
+            if !item_ty.matches(item) {
+                problems.push(format!("items of `{name}` must be {}, got {}", item_ty.as_str(), kind(item)));
+            }
+        }
+    }
+    if !p.allowed.is_empty() {
+        for item in &elements {
+            if !p.allowed.contains(item) {
+                let allowed: Vec<String> = p.allowed.iter().map(Value::to_string).collect();
+                problems.push(format!("`{name}` is {item}, but must be one of {}", allowed.join(", ")));
+            }
+        }
+    }
+    if let Value::Object(inner) = value {
+        check_fields(&p.properties, inner, &format!("{name}."), problems);
+    }
+}
+
+fn expected_names(action: &Action) -> String {
+    let names: Vec<&str> = action.params.iter().map(|p| p.name.as_str()).collect();
+    if names.is_empty() {
+        "no arguments".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

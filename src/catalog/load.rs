@@ -1,0 +1,312 @@
+//! Loading and validating action files. Every refusal names the file, the line and
+//! the field, and says how to fix it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use include_dir::{include_dir, Dir};
+
+use super::args::check_args;
+use super::model::{Action, ActionFile, Host, Method, Param, ParamLocation, ParamType};
+
+static BUILTIN_ACTIONS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/actions");
+
+/// A validated set of actions, indexed by id.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    actions: BTreeMap<String, Action>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.file, line, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for CatalogError {}
+
+/// The actions shipped inside the binary (`actions/*.yaml` at build time).
+pub fn load_builtin() -> Result<Catalog, Vec<CatalogError>> {
+    let mut files: Vec<(String, String)> = BUILTIN_ACTIONS
+        .files()
+        .filter(|f| is_action_file(f.path()))
+        .map(|f| {
+            let name = format!("actions/{}", f.path().display());
+            (name, f.contents_utf8().unwrap_or_default().to_owned())
+        })
+        .collect();
+    files.sort();
+    let mut catalog = Catalog::default();
+    catalog.add_files(&files)?;
+    Ok(catalog)
+}
+
+/// Reads every `*.yaml` / `*.yml` file of a directory (not recursive).
+pub fn load_dir(dir: &Path) -> Result<Vec<(String, String)>, Vec<CatalogError>> {
+    let io_error = |message: String| {
+        vec![CatalogError { file: dir.display().to_string(), line: None, message }]
+    };
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| io_error(format!("cannot read the actions directory: {e}")))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| io_error(e.to_string()))?.path();
+        if !is_action_file(&path) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| io_error(format!("cannot read {}: {e}", path.display())))?;
+        files.push((path.display().to_string(), text));
+    }
+    if files.is_empty() {
+        return Err(io_error("no *.yaml action files in this directory".into()));
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn is_action_file(path: &Path) -> bool {
+    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+}
+
+impl Catalog {
+    /// Parses and validates files, adding their actions. All errors are reported, not
+    /// just the first; nothing is added when there is any.
+    pub fn add_files(&mut self, files: &[(String, String)]) -> Result<(), Vec<CatalogError>> {
+        let mut errors = Vec::new();
+        let mut added: BTreeMap<String, Action> = BTreeMap::new();
+        for (name, text) in files {
+            let parsed: ActionFile = match serde_yaml_ng::from_str(text) {
+                Ok(parsed) => parsed,
+                Err(e) => {
+                    errors.push(CatalogError {
+                        file: name.clone(),
+                        line: e.location().map(|l| l.line()),
+                        message: format!("{e}; see actions/README.md for the file format"),
+                    });
+                    continue;
+                }
+            };
+            for mut action in parsed.actions {
+                action.group = parsed.group.clone();
+                let at = Locator { file: name, text, id: &action.id };
+                if self.actions.contains_key(&action.id) || added.contains_key(&action.id) {
+                    errors.push(at.error(
+                        "id",
+                        format!("duplicate action id `{}`: ids must be unique across all action files; rename one", action.id),
+                    ));
+                    continue;
+                }
+                let problems = validate(&action);
+                if problems.is_empty() {
+                    added.insert(action.id.clone(), action);
+                } else {
+                    errors.extend(problems.into_iter().map(|(field, msg)| at.error(field, msg)));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        self.actions.extend(added);
+        Ok(())
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Action> {
+        self.actions.get(id)
+    }
+
+    pub fn actions(&self) -> impl Iterator<Item = &Action> {
+        self.actions.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.actions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    /// The ids closest to an unknown one, for "did you mean" hints.
+    pub fn similar_ids(&self, unknown: &str) -> Vec<&str> {
+        let words: Vec<&str> = unknown.split('_').filter(|w| w.len() > 2).collect();
+        let mut scored: Vec<(usize, &str)> = self
+            .actions
+            .keys()
+            .map(|id| (words.iter().filter(|w| id.contains(**w)).count(), id.as_str()))
+            .filter(|(score, _)| *score > 0)
+            .collect();
+        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+        scored.into_iter().take(5).map(|(_, id)| id).collect()
+    }
+}
+
+/// Finds the line of an action's field in the file text, for error messages.
+struct Locator<'a> {
+    file: &'a str,
+    text: &'a str,
+    id: &'a str,
+}
+
+impl Locator<'_> {
+    fn error(&self, field: &str, message: String) -> CatalogError {
+        CatalogError {
+            file: self.file.to_owned(),
+            line: self.line_of(field),
+            message: format!("action `{}`: {field}: {message}", self.id),
+        }
+    }
+
+    fn line_of(&self, field: &str) -> Option<usize> {
+        let lines: Vec<&str> = self.text.lines().collect();
+        let start = lines.iter().position(|l| {
+            let l = l.trim_start().trim_start_matches("- ").trim();
+            l.strip_prefix("id:").map(|v| v.trim().trim_matches(['"', '\''])) == Some(self.id)
+        })?;
+        let key = field.split(['.', '[']).next().unwrap_or(field);
+        let needle = format!("{key}:");
+        let end = lines[start + 1..]
+            .iter()
+            .position(|l| l.trim_start().starts_with("- id:"))
+            .map_or(lines.len(), |n| start + 1 + n);
+        let found = lines[start..end]
+            .iter()
+            .position(|l| l.trim_start().trim_start_matches("- ").starts_with(&needle));
+        Some(found.map_or(start, |n| start + n) + 1)
+    }
+}
+
+type Problem = (&'static str, String);
+
+fn validate(action: &Action) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut problem = |field: &'static str, msg: String| problems.push((field, msg));
+
+    if !is_snake_case(&action.id) {
+        problem("id", "must be snake_case (lowercase letters, digits and `_`)".into());
+    }
+    if action.title.trim().is_empty() {
+        problem("title", "must not be empty".into());
+    }
+    if action.description.trim().len() < 20 {
+        problem("description", "must say what the action does and what an agent must know (at least 20 characters)".into());
+    }
+    check_path(action, &mut problem);
+    check_params(&action.params, true, "params", &mut problem);
+
+    let has_body = action.params.iter().any(|p| p.location == Some(ParamLocation::Body));
+    let has_form = action.params.iter().any(|p| p.location == Some(ParamLocation::Form));
+    let multipart = action.content_type.as_deref() == Some("multipart/form-data");
+    if (has_body || action.body_open) && action.content_type.is_none() {
+        problem("content_type", "the action sends a body, so it needs a content_type (usually application/json)".into());
+    }
+    if has_form && !multipart {
+        problem("content_type", "`in: form` parameters need content_type multipart/form-data".into());
+    }
+    if multipart && has_body {
+        problem("params", "a multipart/form-data action takes `in: form` parameters, not `in: body`".into());
+    }
+    if action.list_key.is_some() && action.method != Method::Get {
+        problem("list_key", format!("only GET actions return lists, this one is {}", action.method.as_str()));
+    }
+    if action.read_only && action.method != Method::Get && action.host == Host::Api {
+        problem("read_only", format!("a {} on the management API changes state; set read_only: false", action.method.as_str()));
+    }
+    if action.read_only && action.destructive {
+        problem("destructive", "an action cannot be both read_only and destructive".into());
+    }
+    for (field, ty) in &action.result {
+        if field.is_empty() || ty.trim().is_empty() {
+            problem("result", format!("field `{field}` needs a TypeScript type, e.g. `string`"));
+        }
+    }
+    match check_args(action, &action.example) {
+        Ok(()) => {}
+        Err(e) => problem("example", format!("{e}")),
+    }
+    problems
+}
+
+fn check_path(action: &Action, problem: &mut impl FnMut(&'static str, String)) {
+    if !action.path.starts_with('/') {
+        problem("path", "must start with `/`".into());
+        return;
+    }
+    let placeholders = placeholders(&action.path);
+    for name in &placeholders {
+        if name == "environmentId" {
+            continue;
+        }
+        match action.param(name) {
+            Some(p) if p.location == Some(ParamLocation::Path) => {}
+            Some(_) => problem("params", format!("`{name}` is in the path, so it must be declared `in: path`")),
+            None => problem("path", format!("path parameter `{{{name}}}` is not declared in `params`; add `- name: {name}` with `in: path`")),
+        }
+    }
+    for p in action.params_in(ParamLocation::Path) {
+        if !placeholders.contains(&p.name) {
+            problem("params", format!("`{}` is declared `in: path` but the path has no `{{{}}}`", p.name, p.name));
+        }
+        if !p.required {
+            problem("params", format!("path parameter `{}` must be `required: true`", p.name));
+        }
+    }
+}
+
+/// The `{name}` placeholders of a path template, in order.
+pub(crate) fn placeholders(path: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else { break };
+        names.push(rest[open + 1..open + close].to_owned());
+        rest = &rest[open + close + 1..];
+    }
+    names
+}
+
+fn check_params(params: &[Param], top_level: bool, field: &'static str, problem: &mut impl FnMut(&'static str, String)) {
+    let mut seen = std::collections::HashSet::new();
+    for p in params {
+        if !seen.insert(p.name.as_str()) {
+            problem(field, format!("parameter `{}` is declared twice", p.name));
+        }
+        if top_level && p.location.is_none() {
+            problem(field, format!("parameter `{}` needs `in:` (path, query, body or form)", p.name));
+        }
+        if !top_level && p.location.is_some() {
+            problem(field, format!("property `{}` of an object takes no `in:`", p.name));
+        }
+        if p.items.is_some() && p.ty != ParamType::Array {
+            problem(field, format!("parameter `{}` has `items` but is not an array", p.name));
+        }
+        if !p.properties.is_empty() && p.ty != ParamType::Object {
+            problem(field, format!("parameter `{}` has `properties` but is not an object", p.name));
+        }
+        let element = if p.ty == ParamType::Array { p.items.unwrap_or(ParamType::String) } else { p.ty };
+        for value in &p.allowed {
+            if !element.matches(value) {
+                problem(field, format!("enum value {value} of `{}` is not a {}", p.name, element.as_str()));
+            }
+        }
+        check_params(&p.properties, false, field, problem);
+    }
+}
+
+fn is_snake_case(id: &str) -> bool {
+    !id.is_empty()
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}

@@ -1,0 +1,11 @@
+//! The action catalog: `actions/*.yaml` loaded, validated and indexed by id.
+
+mod args;
+mod load;
+mod model;
+mod typescript;
+
+pub use args::{check_args, ArgsError, PAGING_ARGS};
+pub use load::{load_builtin, load_dir, Catalog, CatalogError};
+pub use model::{Action, Host, Method, Param, ParamLocation, ParamType};
+pub use typescript::{action_signature, declarations};

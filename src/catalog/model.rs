@@ -1,0 +1,162 @@
+//! The YAML shape of an action file, kept as close to the files as possible.
+//! Validation beyond the shape lives in `load.rs`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ActionFile {
+    pub group: String,
+    pub actions: Vec<Action>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Action {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub method: Method,
+    pub host: Host,
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub params: Vec<Param>,
+    /// Body fields that are not declared are passed through unchecked.
+    #[serde(default)]
+    pub body_open: bool,
+    /// The `_embedded` key of a HAL list result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_key: Option<String>,
+    /// Field name -> TypeScript type of the returned resource (the item, for lists).
+    #[serde(default)]
+    pub result: BTreeMap<String, String>,
+    pub read_only: bool,
+    pub destructive: bool,
+    pub idempotent: bool,
+    pub example: serde_json::Value,
+    /// Set by the loader: the resource group of the file the action came from.
+    #[serde(skip_deserializing, default)]
+    pub group: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// Which PingOne host serves the action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Host {
+    /// The management API, `https://api.pingone.<tld>/v1`.
+    Api,
+    /// The auth host, `https://auth.pingone.<tld>`.
+    Auth,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Param {
+    pub name: String,
+    /// Absent only for the `properties` of an object parameter.
+    #[serde(rename = "in", default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<ParamLocation>,
+    #[serde(rename = "type")]
+    pub ty: ParamType,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub description: String,
+    #[serde(rename = "enum", default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed: Vec<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<ParamType>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub properties: Vec<Param>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamLocation {
+    Path,
+    Query,
+    Body,
+    /// A field of a `multipart/form-data` body.
+    Form,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamType {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Object,
+    Array,
+}
+
+impl ParamType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamType::String => "string",
+            ParamType::Integer => "integer",
+            ParamType::Number => "number",
+            ParamType::Boolean => "boolean",
+            ParamType::Object => "object",
+            ParamType::Array => "array",
+        }
+    }
+
+    pub fn matches(self, value: &serde_json::Value) -> bool {
+        use serde_json::Value;
+        match self {
+            ParamType::String => value.is_string(),
+            ParamType::Integer => value.is_i64() || value.is_u64(),
+            ParamType::Number => value.is_number(),
+            ParamType::Boolean => value.is_boolean(),
+            ParamType::Object => value.is_object(),
+            ParamType::Array => matches!(value, Value::Array(_)),
+        }
+    }
+}
+
+impl Action {
+    pub fn params_in(&self, location: ParamLocation) -> impl Iterator<Item = &Param> {
+        self.params.iter().filter(move |p| p.location == Some(location))
+    }
+
+    pub fn param(&self, name: &str) -> Option<&Param> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
+    /// Whether the action changes anything in PingOne.
+    pub fn writes(&self) -> bool {
+        !self.read_only
+    }
+
+    pub fn is_list(&self) -> bool {
+        self.list_key.is_some()
+    }
+}

@@ -1,0 +1,92 @@
+//! TypeScript declarations of the actions, generated from the catalog. Compact on
+//! purpose: one action's signature is short enough to quote in a search result.
+
+use super::load::Catalog;
+use super::model::{Action, Param, ParamType};
+
+const HEADER: &str = "\
+/** One page of a list action; pass `cursor` back to get the next page, or call with `{ all: true }` to get every item as an array. */
+type Page<T> = { items: T[]; count?: number; cursor?: string };
+/** Thrown by every action on failure. */
+declare class PingOneError extends Error { status: number; code: string; details: { code: string; target?: string; message: string }[] }
+";
+
+/// Every action as a `declare function` with its doc comment.
+pub fn declarations(catalog: &Catalog) -> String {
+    let mut out = String::from(HEADER);
+    out.push_str("declare namespace pingone {\n");
+    for action in catalog.actions() {
+        let first_sentence = action.description.split(". ").next().unwrap_or("").trim_end_matches('.');
+        let writes = if action.destructive {
+            " Destructive."
+        } else if action.writes() {
+            " Writes."
+        } else {
+            ""
+        };
+        out.push_str(&format!("  /** {first_sentence}.{writes} */\n  function {};\n", action_signature(action)));
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// `id(args: {...}): Promise<Result>` for one action.
+pub fn action_signature(action: &Action) -> String {
+    let mut fields: Vec<String> = action.params.iter().map(param_field).collect();
+    if action.is_list() {
+        fields.push("all?: boolean".into());
+    }
+    if action.body_open {
+        fields.push("[field: string]: unknown".into());
+    }
+    let optional = action.params.iter().all(|p| !p.required);
+    let args = if fields.is_empty() {
+        String::new()
+    } else {
+        format!("args{}: {{ {} }}", if optional { "?" } else { "" }, fields.join("; "))
+    };
+    let item = result_type(action);
+    let result = if action.is_list() { format!("Page<{item}> | {item}[]") } else { item };
+    format!("{}({args}): Promise<{result}>", action.id)
+}
+
+fn param_field(p: &Param) -> String {
+    format!("{}{}: {}", p.name, if p.required { "" } else { "?" }, param_type(p))
+}
+
+fn param_type(p: &Param) -> String {
+    if !p.allowed.is_empty() && p.ty != ParamType::Array {
+        return p.allowed.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" | ");
+    }
+    match p.ty {
+        ParamType::String => "string".into(),
+        ParamType::Integer | ParamType::Number => "number".into(),
+        ParamType::Boolean => "boolean".into(),
+        ParamType::Array => {
+            let item = match p.items.unwrap_or(ParamType::String) {
+                ParamType::Integer | ParamType::Number => "number",
+                ParamType::Object => "object",
+                other => other.as_str(),
+            };
+            if p.allowed.is_empty() {
+                format!("{item}[]")
+            } else {
+                let values: Vec<String> = p.allowed.iter().map(|v| v.to_string()).collect();
+                format!("({})[]", values.join(" | "))
+            }
+        }
+        ParamType::Object if p.properties.is_empty() => "object".into(),
+        ParamType::Object => {
+            let inner: Vec<String> = p.properties.iter().map(param_field).collect();
+            format!("{{ {} }}", inner.join("; "))
+        }
+    }
+}
+
+fn result_type(action: &Action) -> String {
+    if action.result.is_empty() {
+        return "void".into();
+    }
+    let fields: Vec<String> = action.result.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    format!("{{ {} }}", fields.join("; "))
+}
