@@ -1,0 +1,269 @@
+//! Connection settings: a TOML file of named profiles, overridden by `PINGONE_*`
+//! environment variables. The only module that reads the process environment.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::secret::Secret;
+
+pub const ENV_ENVIRONMENT_ID: &str = "PINGONE_ENVIRONMENT_ID";
+pub const ENV_CLIENT_ID: &str = "PINGONE_CLIENT_ID";
+pub const ENV_CLIENT_SECRET: &str = "PINGONE_CLIENT_SECRET";
+pub const ENV_REGION: &str = "PINGONE_REGION";
+pub const ENV_API_URL: &str = "PINGONE_API_URL";
+pub const ENV_AUTH_URL: &str = "PINGONE_AUTH_URL";
+pub const ENV_AUTH_METHOD: &str = "PINGONE_AUTH_METHOD";
+pub const ENV_USER_TOKEN: &str = "PINGONE_USER_TOKEN";
+pub const ENV_PROFILE: &str = "PINGONE_PROFILE";
+pub const ENV_CONFIG: &str = "PINGONE_CONFIG";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// How the worker app sends its credentials to the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// `client_secret_basic`: HTTP Basic authentication.
+    #[default]
+    #[serde(alias = "client_secret_basic")]
+    Basic,
+    /// `client_secret_post`: id and secret in the form body.
+    #[serde(alias = "client_secret_post")]
+    Post,
+}
+
+/// Everything the client needs to talk to one PingOne environment.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub profile: String,
+    pub environment_id: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub auth_method: AuthMethod,
+    /// Management API base, e.g. `https://api.pingone.eu/v1`.
+    pub api_base: Url,
+    /// Auth host base, e.g. `https://auth.pingone.eu`.
+    pub auth_base: Url,
+    /// A signed-in user's access token, for actions on the auth host.
+    pub user_token: Option<Secret>,
+    pub request_timeout: Duration,
+}
+
+/// One `[profiles.NAME]` table of the config file; every field may also come from
+/// the environment.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub environment_id: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// Name of an environment variable holding the secret, to keep it out of the file.
+    pub client_secret_env: Option<String>,
+    pub region: Option<String>,
+    pub api_url: Option<String>,
+    pub auth_url: Option<String>,
+    pub auth_method: Option<AuthMethod>,
+    pub request_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub default_profile: Option<String>,
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+/// The regions PingOne runs in, by top-level domain.
+pub const REGIONS: [(&str, &str); 6] = [
+    ("com", "North America"),
+    ("ca", "Canada"),
+    ("eu", "Europe"),
+    ("asia", "Asia-Pacific"),
+    ("com.au", "Australia"),
+    ("sg", "Singapore"),
+];
+
+/// Maps a region name (or its common aliases) to PingOne's top-level domain.
+pub fn region_tld(region: &str) -> Result<&'static str, ConfigError> {
+    let tld = match region.trim().to_ascii_lowercase().as_str() {
+        "com" | "na" | "us" | "north_america" | "northamerica" => "com",
+        "ca" | "canada" => "ca",
+        "eu" | "europe" => "eu",
+        "asia" | "ap" | "asia_pacific" | "asiapacific" => "asia",
+        "com.au" | "au" | "australia" => "com.au",
+        "sg" | "singapore" => "sg",
+        other => {
+            let known: Vec<&str> = REGIONS.iter().map(|(tld, _)| *tld).collect();
+            return Err(ConfigError::Invalid(format!(
+                "unknown region `{other}` ({ENV_REGION} or `region`): use one of {}",
+                known.join(", ")
+            )));
+        }
+    };
+    Ok(tld)
+}
+
+impl ConfigFile {
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::File { path: path.display().to_string(), message: e.to_string() })
+    }
+
+    /// Reads the file named by `--config`, `PINGONE_CONFIG`, or the default location
+    /// (`~/.config/pingone-mcp/config.toml`); a missing default file is not an error.
+    pub fn load(explicit: Option<&Path>) -> Result<Self, ConfigError> {
+        let env_path = read_env(ENV_CONFIG).map(PathBuf::from);
+        let (path, required) = match explicit.map(Path::to_path_buf).or(env_path) {
+            Some(path) => (path, true),
+            None => match default_config_path() {
+                Some(path) => (path, false),
+                None => return Ok(Self::default()),
+            },
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::parse(&path, &text),
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(ConfigError::File { path: path.display().to_string(), message: format!("cannot read: {e}") }),
+        }
+    }
+}
+
+fn default_config_path() -> Option<PathBuf> {
+    let base = read_env("XDG_CONFIG_HOME").map(PathBuf::from).or_else(|| read_env("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("pingone-mcp").join("config.toml"))
+}
+
+#[allow(clippy::disallowed_methods)]
+fn read_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Where a value came from, for error messages.
+fn missing(field: &str, env: &str, profile: &str) -> ConfigError {
+    ConfigError::Invalid(format!(
+        "missing {field}: set {env}, or `{}` in profile `{profile}` of the config file (or use --simulator to try without a tenant)",
+        field.replace(' ', "_")
+    ))
+}
+
+/// Resolves the connection for a profile (`--profile`, `PINGONE_PROFILE`, the file's
+/// `default_profile`, else `default`), environment variables taking precedence.
+pub fn resolve(file: &ConfigFile, profile: Option<&str>) -> Result<Connection, ConfigError> {
+    let name = profile
+        .map(str::to_owned)
+        .or_else(|| read_env(ENV_PROFILE))
+        .or_else(|| file.default_profile.clone())
+        .unwrap_or_else(|| "default".to_owned());
+    let p = match file.profiles.get(&name) {
+        Some(p) => p.clone(),
+        None if file.profiles.is_empty() || name == "default" => Profile::default(),
+        None => {
+            let known: Vec<&str> = file.profiles.keys().map(String::as_str).collect();
+            return Err(ConfigError::Invalid(format!("unknown profile `{name}`: the config file has {}", known.join(", "))));
+        }
+    };
+    let environment_id = read_env(ENV_ENVIRONMENT_ID).or(p.environment_id).ok_or_else(|| missing("environment id", ENV_ENVIRONMENT_ID, &name))?;
+    let client_id = read_env(ENV_CLIENT_ID).or(p.client_id).ok_or_else(|| missing("client id", ENV_CLIENT_ID, &name))?;
+    let secret_from_named_env = p.client_secret_env.as_deref().and_then(read_env);
+    let client_secret = read_env(ENV_CLIENT_SECRET)
+        .or(secret_from_named_env)
+        .or(p.client_secret)
+        .ok_or_else(|| missing("client secret", ENV_CLIENT_SECRET, &name))?;
+    let auth_method = match read_env(ENV_AUTH_METHOD) {
+        Some(v) => match v.to_ascii_lowercase().as_str() {
+            "basic" | "client_secret_basic" => AuthMethod::Basic,
+            "post" | "client_secret_post" => AuthMethod::Post,
+            other => return Err(ConfigError::Invalid(format!("{ENV_AUTH_METHOD} is `{other}`: use client_secret_basic or client_secret_post"))),
+        },
+        None => p.auth_method.unwrap_or_default(),
+    };
+    let region = read_env(ENV_REGION).or(p.region).unwrap_or_else(|| "com".to_owned());
+    let tld = region_tld(&region)?;
+    let api_base = parse_url(read_env(ENV_API_URL).or(p.api_url), ENV_API_URL, format!("https://api.pingone.{tld}/v1"))?;
+    let auth_base = parse_url(read_env(ENV_AUTH_URL).or(p.auth_url), ENV_AUTH_URL, format!("https://auth.pingone.{tld}"))?;
+    check_id(&environment_id, ENV_ENVIRONMENT_ID)?;
+    Ok(Connection {
+        profile: name,
+        environment_id,
+        client_id,
+        client_secret: Secret::new(client_secret),
+        auth_method,
+        api_base,
+        auth_base,
+        user_token: read_env(ENV_USER_TOKEN).map(Secret::new),
+        request_timeout: Duration::from_secs(p.request_timeout_secs.unwrap_or(30)),
+    })
+}
+
+fn parse_url(value: Option<String>, env: &str, default: String) -> Result<Url, ConfigError> {
+    let text = value.unwrap_or(default);
+    let url = Url::parse(text.trim_end_matches('/'))
+        .map_err(|e| ConfigError::Invalid(format!("{env} is not a valid URL (`{text}`): {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError::Invalid(format!("{env} must be an http(s) URL, got `{text}`")));
+    }
+    Ok(url)
+}
+
+fn check_id(id: &str, env: &str) -> Result<(), ConfigError> {
+    if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(ConfigError::Invalid(format!("{env} `{id}` is not a PingOne id (a UUID such as 2f6c4e3a-...)")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_and_aliases() {
+        assert_eq!(region_tld("EU").unwrap(), "eu");
+        assert_eq!(region_tld("au").unwrap(), "com.au");
+        assert_eq!(region_tld("ap").unwrap(), "asia");
+        assert_eq!(region_tld("sg").unwrap(), "sg");
+        let err = region_tld("mars").unwrap_err().to_string();
+        assert!(err.contains("mars") && err.contains("com.au"), "{err}");
+    }
+
+    #[test]
+    fn profiles_resolve_with_region_urls() {
+        let text = r#"
+default_profile = "dev"
+[profiles.dev]
+environment_id = "11111111-2222-3333-4444-555555555555"
+client_id = "abc"
+client_secret = "s3cret"
+region = "eu"
+[profiles.prod]
+environment_id = "99999999-2222-3333-4444-555555555555"
+client_id = "def"
+client_secret = "x"
+region = "com.au"
+auth_method = "client_secret_post"
+"#;
+        let file = ConfigFile::parse(Path::new("t.toml"), text).unwrap();
+        let prod = resolve(&file, Some("prod")).unwrap();
+        assert_eq!(prod.api_base.as_str(), "https://api.pingone.com.au/v1");
+        assert_eq!(prod.auth_base.as_str(), "https://auth.pingone.com.au/");
+        assert_eq!(prod.auth_method, AuthMethod::Post);
+        let err = resolve(&file, Some("staging")).unwrap_err().to_string();
+        assert!(err.contains("staging") && err.contains("dev, prod"), "{err}");
+    }
+
+    #[test]
+    fn malformed_file_names_the_problem() {
+        let err = ConfigFile::parse(Path::new("c.toml"), "[profiles.dev]\nregoin = \"eu\"\n").unwrap_err().to_string();
+        assert!(err.contains("c.toml") && err.contains("regoin"), "{err}");
+    }
+}

@@ -1,0 +1,115 @@
+//! The worker token: fetched with client credentials, cached, refreshed shortly
+//! before it expires, and fetched once however many calls need it at the same time.
+
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use super::error::{parse_error_body, ClientError};
+use crate::config::{AuthMethod, Connection};
+use crate::secret::Secret;
+
+/// Refresh this long before the token's stated expiry.
+const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+#[derive(Debug)]
+struct CachedToken {
+    token: Secret,
+    refresh_at: Instant,
+}
+
+#[derive(Debug)]
+pub struct TokenSource {
+    http: reqwest::Client,
+    token_url: String,
+    client_id: String,
+    client_secret: Secret,
+    method: AuthMethod,
+    /// Held across the fetch: concurrent callers wait for one request, then share it.
+    cache: Mutex<Option<CachedToken>>,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+impl TokenSource {
+    pub fn new(http: reqwest::Client, conn: &Connection) -> Self {
+        let token_url = format!("{}/{}/as/token", conn.auth_base.as_str().trim_end_matches('/'), conn.environment_id);
+        Self {
+            http,
+            token_url,
+            client_id: conn.client_id.clone(),
+            client_secret: conn.client_secret.clone(),
+            method: conn.auth_method,
+            cache: Mutex::new(None),
+        }
+    }
+
+    /// A valid token, from the cache or freshly fetched.
+    pub async fn token(&self) -> Result<Secret, ClientError> {
+        let mut cache = self.cache.lock().await;
+        if let Some(cached) = cache.as_ref().filter(|c| Instant::now() < c.refresh_at) {
+            return Ok(cached.token.clone());
+        }
+        let fresh = self.fetch().await?;
+        let token = fresh.token.clone();
+        *cache = Some(fresh);
+        Ok(token)
+    }
+
+    /// Drops `rejected` from the cache (PingOne answered 401 to it), unless another
+    /// caller already replaced it.
+    pub async fn invalidate(&self, rejected: &Secret) {
+        let mut cache = self.cache.lock().await;
+        if cache.as_ref().is_some_and(|c| &c.token == rejected) {
+            *cache = None;
+        }
+    }
+
+    async fn fetch(&self) -> Result<CachedToken, ClientError> {
+        let mut form = vec![("grant_type", "client_credentials")];
+        let mut request = self.http.post(&self.token_url);
+        match self.method {
+            AuthMethod::Basic => request = request.basic_auth(&self.client_id, Some(self.client_secret.expose())),
+            AuthMethod::Post => {
+                form.push(("client_id", &self.client_id));
+                form.push(("client_secret", self.client_secret.expose()));
+            }
+        }
+        let started = Instant::now();
+        let auth_error = |status: Option<u16>, message: String| ClientError::Auth { url: self.token_url.clone(), status, message };
+        let response = request.form(&form).send().await.map_err(|e| auth_error(None, without_url(&e)))?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(|e| auth_error(Some(status), without_url(&e)))?;
+        if status != 200 {
+            let body = parse_error_body(status, &text);
+            let hint = if status == 401 { " (check the client id and secret, and the app's token endpoint auth method)" } else { "" };
+            return Err(auth_error(Some(status), format!("{status} {}: {}{hint}", body.code, body.message)));
+        }
+        let parsed: TokenResponse = serde_json::from_str(&text)
+            .map_err(|e| auth_error(Some(status), format!("the token response is not valid JSON: {e}")))?;
+        let lifetime = Duration::from_secs(parsed.expires_in.unwrap_or(3600));
+        let refresh_at = started + lifetime.saturating_sub(REFRESH_MARGIN.min(lifetime / 2));
+        tracing::debug!(expires_in = lifetime.as_secs(), "fetched a worker token");
+        Ok(CachedToken { token: Secret::new(parsed.access_token), refresh_at })
+    }
+}
+
+/// reqwest's error text without the URL (which is ours anyway, and kept elsewhere).
+pub(crate) fn without_url(e: &reqwest::Error) -> String {
+    let mut message = e.to_string();
+    if let Some(url) = e.url() {
+        message = message.replace(&format!(" for url ({url})"), "");
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        message.push_str(&format!(": {inner}"));
+        source = inner.source();
+    }
+    message
+}

@@ -1,0 +1,253 @@
+//! Calling actions: arguments checked, token attached, retried when that is safe,
+//! lists normalised to `{items, count, cursor}` or followed to the end.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use serde_json::{json, Map, Value};
+use url::Url;
+
+use super::auth::{without_url, TokenSource};
+use super::error::{parse_error_body, ClientError};
+use super::request::{build, cursor_of, Body, RequestSpec};
+use super::retry::{parse_retry_after, RetryPolicy, RETRYABLE_STATUSES};
+use crate::catalog::{check_args, Action, Host};
+use crate::config::Connection;
+use crate::secret::Secret;
+
+pub const TRANSACTION_HEADER: &str = "X-Ping-External-Transaction-ID";
+
+/// The most items `{ all: true }` collects before it stops with an error.
+const MAX_ALL_ITEMS: usize = 100_000;
+
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    /// Overrides the transaction id sent to PingOne (default: a new UUID per call).
+    pub transaction_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PingOneClient {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: reqwest::Client,
+    conn: Connection,
+    tokens: TokenSource,
+    retry: RetryPolicy,
+}
+
+/// What one HTTP exchange produced.
+struct Reply {
+    status: u16,
+    text: String,
+}
+
+impl PingOneClient {
+    pub fn new(conn: Connection, retry: RetryPolicy) -> Result<Self, ClientError> {
+        #[allow(clippy::disallowed_methods)]
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .timeout(conn.request_timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("pingone-mcp/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Unusable { action: "client".into(), message: e.to_string() })?;
+        let tokens = TokenSource::new(http.clone(), &conn);
+        Ok(Self { inner: Arc::new(Inner { http, conn, tokens, retry }) })
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.inner.conn
+    }
+
+    /// Calls one action. `args.all = true` on a list action returns every item.
+    pub async fn call(&self, action: &Action, args: &Value, opts: &CallOptions) -> Result<Value, ClientError> {
+        check_args(action, args)?;
+        let empty = Map::new();
+        let map = args.as_object().unwrap_or(&empty);
+        let all = map.get("all").and_then(Value::as_bool).unwrap_or(false);
+        let spec = build(action, map, &self.inner.conn)?;
+        let transaction_id = opts.transaction_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let reply = self.send(action, &spec, &transaction_id).await?;
+        let value = parse_success(action, &reply)?;
+        match &action.list_key {
+            Some(key) if all => self.collect_all(action, key, value, &transaction_id).await,
+            Some(key) => Ok(page(key, &value)),
+            None => Ok(value),
+        }
+    }
+
+    async fn collect_all(&self, action: &Action, key: &str, first: Value, transaction_id: &str) -> Result<Value, ClientError> {
+        let mut items: Vec<Value> = Vec::new();
+        let mut current = first;
+        loop {
+            items.extend(embedded(key, &current));
+            if items.len() > MAX_ALL_ITEMS {
+                return Err(ClientError::Unusable {
+                    action: action.id.clone(),
+                    message: format!("more than {MAX_ALL_ITEMS} items; narrow the list with a `filter` instead of `all`"),
+                });
+            }
+            let Some(next) = current.pointer("/_links/next/href").and_then(Value::as_str) else { break };
+            let url = self.same_origin(action, next)?;
+            let spec = RequestSpec { method: reqwest::Method::GET, url, body: Body::None };
+            let reply = self.send(action, &spec, transaction_id).await?;
+            current = parse_success(action, &reply)?;
+        }
+        Ok(Value::Array(items))
+    }
+
+    /// A `next` link must point at the API we called: the token never goes elsewhere.
+    fn same_origin(&self, action: &Action, href: &str) -> Result<Url, ClientError> {
+        let url = Url::parse(href).map_err(|e| ClientError::Unusable { action: action.id.clone(), message: format!("PingOne sent a bad next link `{href}`: {e}") })?;
+        if url.origin() != self.inner.conn.api_base.origin() {
+            return Err(ClientError::Unusable { action: action.id.clone(), message: format!("PingOne sent a next link to another host ({}); refusing to send the token there", url.origin().ascii_serialization()) });
+        }
+        Ok(url)
+    }
+
+    /// Sends with retries: any attempt that PingOne certainly did not act on
+    /// (connect failure, 429, a rejected token) is retried; other failures only when
+    /// the action is idempotent.
+    async fn send(&self, action: &Action, spec: &RequestSpec, transaction_id: &str) -> Result<Reply, ClientError> {
+        let retry = &self.inner.retry;
+        let mut token_refreshed = false;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let token = self.token_for(action).await?;
+            let request = self.request(action, spec, &token, transaction_id)?;
+            let started = std::time::Instant::now();
+            let outcome = request.send().await;
+            let (retryable, retry_after, last) = match outcome {
+                Err(e) => {
+                    let never_sent = e.is_connect();
+                    let message = without_url(&e);
+                    tracing::debug!(action = %action.id, attempt, never_sent, "request failed: {message}");
+                    if !never_sent && !action.idempotent {
+                        return Err(ClientError::OutcomeUnknown { action: action.id.clone(), method: action.method.as_str(), reason: message, transaction_id: transaction_id.into() });
+                    }
+                    if attempt > retry.max_retries {
+                        return Err(if never_sent {
+                            ClientError::Transport { action: action.id.clone(), url: spec.url.to_string(), message }
+                        } else {
+                            ClientError::RetriesExhausted { action: action.id.clone(), attempts: attempt, last: message, transaction_id: transaction_id.into() }
+                        });
+                    }
+                    (true, None, message)
+                }
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+                    let text = match response.text().await {
+                        Ok(text) => text,
+                        Err(e) if action.idempotent => {
+                            if attempt > retry.max_retries {
+                                return Err(ClientError::RetriesExhausted { action: action.id.clone(), attempts: attempt, last: without_url(&e), transaction_id: transaction_id.into() });
+                            }
+                            tokio::time::sleep(retry.delay(attempt, None)).await;
+                            continue;
+                        }
+                        Err(e) => return Err(ClientError::OutcomeUnknown { action: action.id.clone(), method: action.method.as_str(), reason: format!("the response was cut off ({})", without_url(&e)), transaction_id: transaction_id.into() }),
+                    };
+                    tracing::debug!(action = %action.id, status, attempt, ms = started.elapsed().as_millis() as u64, "PingOne replied");
+                    if (200..300).contains(&status) {
+                        return Ok(Reply { status, text });
+                    }
+                    if status == 401 && action.host == Host::Api && !token_refreshed {
+                        // The token may have been revoked or expired early: one fresh try.
+                        self.inner.tokens.invalidate(&token).await;
+                        token_refreshed = true;
+                        continue;
+                    }
+                    let api_error = || ClientError::Api { action: action.id.clone(), method: action.method.as_str(), path: spec.url.path().to_owned(), status, body: parse_error_body(status, &text), transaction_id: transaction_id.into() };
+                    if !RETRYABLE_STATUSES.contains(&status) {
+                        return Err(api_error());
+                    }
+                    // 429 means PingOne refused the request unprocessed: safe for any method.
+                    if status != 429 && !action.idempotent {
+                        return Err(ClientError::OutcomeUnknown { action: action.id.clone(), method: action.method.as_str(), reason: format!("PingOne answered {status} ({})", parse_error_body(status, &text)), transaction_id: transaction_id.into() });
+                    }
+                    if attempt > retry.max_retries {
+                        return Err(api_error());
+                    }
+                    if retry_after.is_some_and(|wait| wait > retry.max_retry_after) {
+                        return Err(api_error());
+                    }
+                    (true, retry_after, format!("{status}"))
+                }
+            };
+            debug_assert!(retryable);
+            let wait = retry.delay(attempt, retry_after);
+            tracing::info!(action = %action.id, attempt, wait_ms = wait.as_millis() as u64, "retrying after {last}");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn token_for(&self, action: &Action) -> Result<Secret, ClientError> {
+        match action.host {
+            Host::Api => self.inner.tokens.token().await,
+            Host::Auth => self.inner.conn.user_token.clone().ok_or_else(|| ClientError::Unusable {
+                action: action.id.clone(),
+                message: "this action runs on the auth host and needs a signed-in user's access token, not the worker app's: set PINGONE_USER_TOKEN".into(),
+            }),
+        }
+    }
+
+    fn request(&self, action: &Action, spec: &RequestSpec, token: &Secret, transaction_id: &str) -> Result<reqwest::RequestBuilder, ClientError> {
+        let mut bearer = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+            .map_err(|_| ClientError::Unusable { action: action.id.clone(), message: "the access token contains characters not allowed in a header".into() })?;
+        bearer.set_sensitive(true);
+        let mut request = self.inner.http.request(spec.method.clone(), spec.url.clone()).header(AUTHORIZATION, bearer).header(TRANSACTION_HEADER, transaction_id);
+        match &spec.body {
+            Body::None => {}
+            Body::Json { content_type, value } => {
+                request = request.header(CONTENT_TYPE, content_type.as_str()).body(value.to_string());
+            }
+            Body::Form(fields) => {
+                let mut form = reqwest::multipart::Form::new();
+                for (name, value) in fields {
+                    form = if name == "file" {
+                        let part = reqwest::multipart::Part::text(value.clone()).file_name("certificate.pem");
+                        form.part(name.clone(), part)
+                    } else {
+                        form.text(name.clone(), value.clone())
+                    };
+                }
+                request = request.multipart(form);
+            }
+        }
+        Ok(request)
+    }
+}
+
+fn parse_success(action: &Action, reply: &Reply) -> Result<Value, ClientError> {
+    if reply.text.trim().is_empty() {
+        return Ok(if reply.status == 204 { json!({}) } else { Value::Null });
+    }
+    serde_json::from_str(&reply.text).map_err(|e| ClientError::Unusable {
+        action: action.id.clone(),
+        message: format!("PingOne answered {} with a body that is not JSON ({e}); the request itself succeeded", reply.status),
+    })
+}
+
+fn embedded(key: &str, value: &Value) -> Vec<Value> {
+    value.pointer(&format!("/_embedded/{key}")).and_then(Value::as_array).cloned().unwrap_or_default()
+}
+
+/// One HAL page as `{items, count, cursor}`: agents never see `_links`.
+fn page(key: &str, value: &Value) -> Value {
+    let mut out = Map::new();
+    out.insert("items".into(), Value::Array(embedded(key, value)));
+    if let Some(count) = value.get("count") {
+        out.insert("count".into(), count.clone());
+    }
+    if let Some(cursor) = value.pointer("/_links/next/href").and_then(Value::as_str).and_then(cursor_of) {
+        out.insert("cursor".into(), Value::String(cursor));
+    }
+    Value::Object(out)
+}

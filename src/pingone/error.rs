@@ -1,0 +1,130 @@
+//! Errors of the client. PingOne's error body is kept whole, with the HTTP status.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::ArgsError;
+
+/// PingOne's error body: `{id, code, message, details[]}`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+pub struct PingOneErrorBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<ErrorDetail>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+pub struct ErrorDetail {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default, rename = "innerError", skip_serializing_if = "Option::is_none")]
+    pub inner_error: Option<serde_json::Value>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(transparent)]
+    Args(#[from] ArgsError),
+
+    /// PingOne answered with an error status.
+    #[error("{action}: PingOne answered {status} {}: {}{}", body.code, body.message, details_text(&body.details))]
+    Api { action: String, method: &'static str, path: String, status: u16, body: PingOneErrorBody, transaction_id: String },
+
+    /// The worker token could not be obtained.
+    #[error("cannot get an access token from {url}: {message}")]
+    Auth { url: String, status: Option<u16>, message: String },
+
+    /// The request may have reached PingOne, and retrying a non-idempotent call
+    /// could repeat it: the caller must check the state before trying again.
+    #[error("{action}: the outcome is unknown: {reason}. The {method} was not retried because it may have been applied; check the current state (e.g. with a get or list action) before trying again (transaction id {transaction_id})")]
+    OutcomeUnknown { action: String, method: &'static str, reason: String, transaction_id: String },
+
+    /// Retries ran out on a retryable failure.
+    #[error("{action}: gave up after {attempts} attempts: {last}")]
+    RetriesExhausted { action: String, attempts: u32, last: String, transaction_id: String },
+
+    #[error("{action}: cannot reach PingOne at {url}: {message}")]
+    Transport { action: String, url: String, message: String },
+
+    #[error("{action}: {message}")]
+    Unusable { action: String, message: String },
+}
+
+fn details_text(details: &[ErrorDetail]) -> String {
+    if details.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = details
+        .iter()
+        .map(|d| match &d.target {
+            Some(target) => format!("{} `{target}`: {}", d.code, d.message),
+            None => format!("{}: {}", d.code, d.message),
+        })
+        .collect();
+    format!(" ({})", parts.join("; "))
+}
+
+impl ClientError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ClientError::Api { status, .. } => Some(*status),
+            ClientError::Auth { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    /// A JSON form for scripts and `--json` output: `{status, code, message, details}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            ClientError::Api { status, body, transaction_id, .. } => serde_json::json!({
+                "status": status, "code": body.code, "message": body.message,
+                "details": body.details, "transactionId": transaction_id,
+            }),
+            other => {
+                let code = match other {
+                    ClientError::Args(_) => "INVALID_ARGUMENTS",
+                    ClientError::Auth { .. } => "AUTHENTICATION_FAILED",
+                    ClientError::OutcomeUnknown { .. } => "OUTCOME_UNKNOWN",
+                    ClientError::RetriesExhausted { .. } => "RETRIES_EXHAUSTED",
+                    ClientError::Transport { .. } => "TRANSPORT_ERROR",
+                    _ => "CLIENT_ERROR",
+                };
+                serde_json::json!({ "status": other.status(), "code": code, "message": other.to_string(), "details": [] })
+            }
+        }
+    }
+}
+
+/// Parses an error body; a non-PingOne body (a proxy's HTML, say) becomes its text.
+pub(crate) fn parse_error_body(status: u16, text: &str) -> PingOneErrorBody {
+    match serde_json::from_str::<PingOneErrorBody>(text) {
+        Ok(body) if !body.code.is_empty() || !body.message.is_empty() => body,
+        _ => {
+            // OAuth errors: {error, error_description}
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+                if let Some(code) = v.get("error").and_then(|e| e.as_str()) {
+                    let message = v.get("error_description").and_then(|d| d.as_str()).unwrap_or("").to_owned();
+                    return PingOneErrorBody { code: code.to_owned(), message, ..Default::default() };
+                }
+            }
+            let snippet: String = text.chars().take(300).collect();
+            PingOneErrorBody { code: format!("HTTP_{status}"), message: snippet, ..Default::default() }
+        }
+    }
+}
+
+impl fmt::Display for PingOneErrorBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}{}", self.code, self.message, details_text(&self.details))
+    }
+}

@@ -1,0 +1,13 @@
+//! The PingOne HTTP client: worker token, request building, retries, pagination and
+//! PingOne's error bodies.
+
+mod auth;
+mod client;
+mod error;
+mod request;
+mod retry;
+
+pub use auth::TokenSource;
+pub use client::{CallOptions, PingOneClient};
+pub use error::{ClientError, ErrorDetail, PingOneErrorBody};
+pub use retry::RetryPolicy;

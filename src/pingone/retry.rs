@@ -1,0 +1,85 @@
+//! When and how long to wait before trying a request again.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+/// Statuses worth another try: the request was throttled or the server failed.
+pub const RETRYABLE_STATUSES: [u16; 6] = [408, 429, 500, 502, 503, 504];
+
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// The longest `Retry-After` honoured; longer waits fail instead of hanging.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 4,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Capped exponential backoff with full jitter, for attempt 1, 2, ...
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.base_delay.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let cap = exp.min(self.max_delay);
+        let millis = cap.as_millis() as u64;
+        // Half fixed, half random: never zero, never in lockstep with other clients.
+        Duration::from_millis(millis / 2 + rand::thread_rng().gen_range(0..=millis / 2))
+    }
+
+    /// The wait before the next attempt: the server's `Retry-After` when it gave one
+    /// (capped), else the backoff.
+    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        match retry_after {
+            Some(wait) => wait.min(self.max_retry_after),
+            None => self.backoff(attempt),
+        }
+    }
+}
+
+/// `Retry-After` as delay-seconds or an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs >= 0.0 && secs.is_finite()).then(|| Duration::from_secs_f64(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy { max_delay: Duration::from_secs(2), ..Default::default() };
+        for attempt in 1..10 {
+            let d = p.backoff(attempt);
+            let ceiling = (p.base_delay * (1 << (attempt - 1))).min(p.max_delay);
+            assert!(d <= ceiling && d >= ceiling / 2, "attempt {attempt}: {d:?} vs {ceiling:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_wins_but_is_capped() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.delay(1, Some(Duration::from_secs(3))), Duration::from_secs(3));
+        assert_eq!(p.delay(1, Some(Duration::from_secs(3600))), p.max_retry_after);
+        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_retry_after("0.5"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}
