@@ -1,0 +1,89 @@
+//! `pingone-mcp actions list|show|types|check`.
+
+use std::process::ExitCode;
+
+use anyhow::bail;
+use pingone_mcp::catalog::{action_signature, declarations, load_dir, Catalog};
+use serde_json::json;
+
+use super::{catalog_errors, load_catalog};
+use crate::cli::{ActionsCommand, GlobalArgs};
+use crate::output::{print, print_json};
+
+pub fn run(global: &GlobalArgs, command: ActionsCommand) -> anyhow::Result<ExitCode> {
+    if let ActionsCommand::Check { dirs } = &command {
+        return check(global, dirs);
+    }
+    let catalog = load_catalog(global)?;
+    match command {
+        ActionsCommand::List { json: true } => {
+            let rows: Vec<_> = catalog
+                .actions()
+                .map(|a| {
+                    json!({
+                        "id": a.id, "title": a.title, "group": a.group, "method": a.method.as_str(),
+                        "path": a.path, "host": a.host, "read_only": a.read_only,
+                        "destructive": a.destructive, "idempotent": a.idempotent,
+                    })
+                })
+                .collect();
+            print_json(&json!(rows));
+        }
+        ActionsCommand::List { json: false } => {
+            for a in catalog.actions() {
+                let flag = if a.destructive { "destructive" } else if a.read_only { "read-only" } else { "write" };
+                print(&format!("{:<46} {:<6} {:<11} {}", a.id, a.method.as_str(), flag, a.path));
+            }
+            print(&format!("\n{} actions", catalog.len()));
+        }
+        ActionsCommand::Show { id } => show(&catalog, &id)?,
+        ActionsCommand::Types => print(&declarations(&catalog)),
+        ActionsCommand::Check { .. } => unreachable!("handled above"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(catalog: &Catalog, id: &str) -> anyhow::Result<()> {
+    let Some(action) = catalog.get(id) else {
+        bail!("{}", unknown_action(catalog, id));
+    };
+    print(&format!("{} — {}\n", action.id, action.title));
+    print(&format!("{}\n", action.description.trim()));
+    let host = match action.host {
+        pingone_mcp::catalog::Host::Api => "management API",
+        pingone_mcp::catalog::Host::Auth => "auth host",
+    };
+    print(&format!("{} {} ({host})", action.method.as_str(), action.path));
+    if let Some(ct) = &action.content_type {
+        print(&format!("Content-Type: {ct}"));
+    }
+    print(&format!("read_only: {}  destructive: {}  idempotent: {}\n", action.read_only, action.destructive, action.idempotent));
+    print(&format!("signature: {}\n", action_signature(action)));
+    print("parameters:");
+    for p in &action.params {
+        let location = p.location.map(|l| format!("{l:?}").to_lowercase()).unwrap_or_default();
+        let required = if p.required { "required" } else { "optional" };
+        let allowed = if p.allowed.is_empty() { String::new() } else { format!(" one of {}", serde_json::to_string(&p.allowed)?) };
+        print(&format!("  {:<24} {:<6} {:<8} {}{allowed}  {}", p.name, location, p.ty.as_str(), required, p.description.trim()));
+    }
+    print(&format!("\nexample: pingone-mcp call {} --args '{}'", action.id, action.example));
+    Ok(())
+}
+
+pub fn unknown_action(catalog: &Catalog, id: &str) -> String {
+    let similar = catalog.similar_ids(id);
+    let hint = if similar.is_empty() { String::new() } else { format!(" Did you mean: {}?", similar.join(", ")) };
+    format!("unknown action `{id}`.{hint} `pingone-mcp actions list` shows every action.")
+}
+
+fn check(global: &GlobalArgs, dirs: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
+    // The built-ins (and any --actions-dir) first, so clashes with them are caught.
+    let mut catalog = load_catalog(global)?;
+    let builtin = catalog.len();
+    for dir in dirs {
+        let files = load_dir(dir).map_err(catalog_errors)?;
+        catalog.add_files(&files).map_err(catalog_errors)?;
+    }
+    print(&format!("ok: {} actions ({} built-in, {} from the checked directories)", catalog.len(), builtin, catalog.len() - builtin));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,39 @@
+//! `pingone-mcp call ID --args JSON`.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use pingone_mcp::catalog::check_args;
+use pingone_mcp::config::{resolve, ConfigFile};
+use pingone_mcp::pingone::{CallOptions, ClientError, PingOneClient, RetryPolicy};
+
+use super::actions::unknown_action;
+use super::load_catalog;
+use crate::cli::{CallArgs, GlobalArgs};
+use crate::output::{error, print};
+
+pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode> {
+    let catalog = load_catalog(global)?;
+    let Some(action) = catalog.get(&args.id) else {
+        bail!("{}", unknown_action(&catalog, &args.id));
+    };
+    let call_args: serde_json::Value = serde_json::from_str(&args.args)
+        .with_context(|| format!("--args is not valid JSON; pass an object such as '{}'", action.example))?;
+    // Checked before any configuration or network is touched.
+    check_args(action, &call_args)?;
+    let file = ConfigFile::load(global.config.as_deref())?;
+    let conn = resolve(&file, global.profile.as_deref())?;
+    let client = PingOneClient::new(conn, RetryPolicy::default())?;
+    match client.call(action, &call_args, &CallOptions::default()).await {
+        Ok(value) => {
+            let text = if args.compact { serde_json::to_string(&value)? } else { serde_json::to_string_pretty(&value)? };
+            print(&text);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ ClientError::Api { .. }) => {
+            error(&e.to_string());
+            Ok(ExitCode::from(2))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

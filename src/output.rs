@@ -1,0 +1,18 @@
+//! The one place that writes to stdout and stderr for people.
+
+use std::io::Write;
+
+#[allow(clippy::print_stdout)]
+pub fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = writeln!(out, "{text}");
+}
+
+pub fn print_json(value: &serde_json::Value) {
+    print(&serde_json::to_string_pretty(value).unwrap_or_default());
+}
+
+pub fn error(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "error: {text}");
+}
