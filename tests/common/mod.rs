@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 /// `../shared` beside the checkout (or `PINGONE_MCP_SHARED`), if present. Tests that
 /// need it skip with a visible message when it is absent.
+pub mod fake_pingone;
+
 pub fn shared_dir(test: &str) -> Option<PathBuf> {
     let dir = std::env::var_os("PINGONE_MCP_SHARED")
         .map(PathBuf::from)
