@@ -51,7 +51,19 @@ pub fn action_signature(action: &Action) -> String {
 }
 
 fn param_field(p: &Param) -> String {
-    format!("{}{}: {}", p.name, if p.required { "" } else { "?" }, param_type(p))
+    format!("{}{}: {}", property_name(&p.name), if p.required { "" } else { "?" }, param_type(p))
+}
+
+/// A property name as TypeScript accepts it: quoted unless it is an identifier.
+fn property_name(name: &str) -> String {
+    let mut chars = name.chars();
+    let is_identifier = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    if is_identifier {
+        name.to_owned()
+    } else {
+        serde_json::to_string(name).unwrap_or_default()
+    }
 }
 
 fn param_type(p: &Param) -> String {
@@ -87,6 +99,18 @@ fn result_type(action: &Action) -> String {
     if action.result.is_empty() {
         return "void".into();
     }
-    let fields: Vec<String> = action.result.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    let fields: Vec<String> = action.result.iter().map(|(k, v)| format!("{}: {v}", property_name(k))).collect();
     format!("{{ {} }}", fields.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::property_name;
+
+    #[test]
+    fn odd_property_names_are_quoted() {
+        assert_eq!(property_name("minCharacters"), "minCharacters");
+        assert_eq!(property_name("0123456789"), "\"0123456789\"");
+        assert_eq!(property_name("a-b"), "\"a-b\"");
+    }
 }
