@@ -164,7 +164,7 @@ impl PingOneClient {
                         token_refreshed = true;
                         continue;
                     }
-                    let api_error = || ClientError::Api { action: action.id.clone(), method: action.method.as_str(), path: spec.url.path().to_owned(), status, body: parse_error_body(status, &text), transaction_id: transaction_id.into() };
+                    let api_error = || ClientError::Api { action: action.id.clone(), method: action.method.as_str(), path: spec.url.path().to_owned(), status, body: Box::new(parse_error_body(status, &text)), transaction_id: transaction_id.into() };
                     if !RETRYABLE_STATUSES.contains(&status) {
                         return Err(api_error());
                     }
