@@ -119,6 +119,19 @@ async fn a_rejected_token_is_replaced_once() {
 }
 
 #[tokio::test]
+async fn client_secret_post_sends_the_credentials_in_the_form() {
+    let s = Setup::new().await;
+    let mut conn = connection(&s.fake, CLIENT_SECRET);
+    conn.auth_method = AuthMethod::Post;
+    let client = PingOneClient::new(conn, quick_retries()).unwrap();
+    s.fake.on("GET", &s.user_path(), vec![Reply::json(200, user())]);
+    client.call(s.action("get_user"), &json!({ "userId": USER_ID }), &CallOptions::default()).await.unwrap();
+    let token_request = &s.fake.token_requests()[0];
+    assert!(token_request.headers.get("authorization").is_none());
+    assert!(token_request.body.contains("client_id=test-client"), "{}", token_request.body);
+}
+
+#[tokio::test]
 async fn wrong_secret_is_reported_without_the_secret() {
     let s = Setup::new().await;
     let client = PingOneClient::new(connection(&s.fake, "wrong-secret-value"), quick_retries()).unwrap();

@@ -96,6 +96,11 @@ impl FakePingOne {
         self.script.lock().unwrap().token_delay = delay;
     }
 
+    /// Requests to the token endpoint.
+    pub fn token_requests(&self) -> Vec<Recorded> {
+        self.script.lock().unwrap().requests.iter().filter(|r| r.path.ends_with("/as/token")).cloned().collect()
+    }
+
     pub fn tokens_issued(&self) -> usize {
         self.script.lock().unwrap().tokens_issued
     }
@@ -169,7 +174,10 @@ async fn handle(State(script): State<Arc<Mutex<Script>>>, method: Method, uri: U
 
 async fn token(script: Arc<Mutex<Script>>, recorded: Recorded) -> Response {
     let expected = format!("Basic {}", base64_encode(&format!("{CLIENT_ID}:{CLIENT_SECRET}")));
-    let authorized = recorded.headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected.as_str());
+    let basic = recorded.headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected.as_str());
+    let form: HashMap<String, String> = url::form_urlencoded::parse(recorded.body.as_bytes()).into_owned().collect();
+    let post = form.get("client_id").map(String::as_str) == Some(CLIENT_ID) && form.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET);
+    let authorized = (basic || post) && form.get("grant_type").map(String::as_str) == Some("client_credentials");
     let (delay, lifetime, number) = {
         let mut script = script.lock().unwrap();
         script.requests.push(recorded);
