@@ -38,6 +38,8 @@ pub enum Command {
     Actions(ActionsCommand),
     /// Call one action and print its JSON result.
     Call(CallArgs),
+    /// Run a JavaScript file in the sandbox, with PingOne actions as `pingone.*`.
+    Run(RunArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,4 +74,30 @@ pub struct CallArgs {
     /// Print the result as compact JSON on one line.
     #[arg(long)]
     pub compact: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "The script may be a function body (top-level await and return work) or an async \
+arrow function, which is called with --args:\n\n  const page = await pingone.list_users({ filter: 'enabled eq false', limit: 10 });\n  return page.items.map(u => u.username);")]
+pub struct RunArgs {
+    /// The script file, or - for standard input.
+    pub script: PathBuf,
+    /// JSON passed to the script as `args`.
+    #[arg(long, default_value = "{}")]
+    pub args: String,
+    /// Print one JSON object: {ok, result | error, logs, calls, duration_ms}.
+    #[arg(long)]
+    pub json: bool,
+    /// Write every action call and its reply to this cassette file (secrets masked).
+    #[arg(long, value_name = "FILE", conflicts_with = "replay")]
+    pub record: Option<PathBuf>,
+    /// Answer action calls from this cassette, with no network and no credentials.
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
+    /// Wall-time limit in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+    /// Most action calls the script may make.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub max_calls: u32,
 }

@@ -16,3 +16,8 @@ pub fn print_json(value: &serde_json::Value) {
 pub fn error(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "error: {text}");
 }
+
+/// A script's console line, on stderr so stdout stays the result.
+pub fn log_line(level: &str, message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "[{level}] {message}");
+}

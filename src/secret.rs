@@ -32,9 +32,61 @@ impl fmt::Display for Secret {
     }
 }
 
+/// The mark that replaces a masked value.
+pub const REDACTED: &str = "[redacted]";
+
+/// Whether a JSON field name holds a credential (client secrets, passwords, tokens,
+/// private keys), whatever its case.
+pub fn is_secret_field(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["secret", "password", "token", "privatekey", "private_key", "apikey", "api_key", "passphrase"]
+        .iter()
+        .any(|marker| name.contains(marker))
+        // `passwordPolicy` and `tokenEndpointAuthMethod` name settings, not credentials.
+        && !name.contains("policy")
+        && !name.contains("endpoint")
+        && !name.contains("method")
+        && !name.ends_with("id")
+}
+
+/// A copy of `value` with every credential field's string or object value masked.
+pub fn redact_json(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let masked = is_secret_field(k) && !v.is_null() && !v.is_boolean() && !v.is_number();
+                    (k.clone(), if masked { Value::String(REDACTED.into()) } else { redact_json(v) })
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact_json).collect()),
+        other => other.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_are_masked_and_settings_kept() {
+        let value = serde_json::json!({
+            "secret": "abc", "previous": { "secret": "old", "expiresAt": "2026" },
+            "users": [{ "password": { "value": "x" }, "passwordPolicy": { "id": "p" } }],
+            "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC", "forceChange": true, "clientSecret": "s"
+        });
+        let masked = redact_json(&value);
+        assert_eq!(masked["secret"], REDACTED);
+        assert_eq!(masked["previous"]["secret"], REDACTED);
+        assert_eq!(masked["previous"]["expiresAt"], "2026");
+        assert_eq!(masked["users"][0]["password"], REDACTED);
+        assert_eq!(masked["users"][0]["passwordPolicy"]["id"], "p");
+        assert_eq!(masked["tokenEndpointAuthMethod"], "CLIENT_SECRET_BASIC");
+        assert_eq!(masked["forceChange"], true);
+        assert_eq!(masked["clientSecret"], REDACTED);
+    }
 
     #[test]
     fn never_prints_its_value() {

@@ -5,7 +5,7 @@ use super::load::Catalog;
 use super::model::{Action, Param, ParamType};
 
 const HEADER: &str = "\
-/** One page of a list action; pass `cursor` back to get the next page, or call with `{ all: true }` to get every item as an array. */
+/** One page of a list action; pass `cursor` back for the next page. Called with `{ all: true }`, a list action returns every item as `T[]` instead. */
 type Page<T> = { items: T[]; count?: number; cursor?: string };
 /** Thrown by every action on failure. */
 declare class PingOneError extends Error { status: number; code: string; details: { code: string; target?: string; message: string }[] }
@@ -46,7 +46,7 @@ pub fn action_signature(action: &Action) -> String {
         format!("args{}: {{ {} }}", if optional { "?" } else { "" }, fields.join("; "))
     };
     let item = result_type(action);
-    let result = if action.is_list() { format!("Page<{item}> | {item}[]") } else { item };
+    let result = if action.is_list() { format!("Page<{item}>") } else { item };
     format!("{}({args}): Promise<{result}>", action.id)
 }
 

@@ -1,0 +1,78 @@
+//! What one script may use, and the error when it uses more.
+
+use std::fmt;
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// From start to result, including time spent waiting on PingOne.
+    pub wall_time: Duration,
+    /// Time spent running JavaScript (measured in 10 ms epoch ticks).
+    pub cpu_time: Duration,
+    /// The guest's linear memory.
+    pub memory_bytes: usize,
+    /// Action calls per script.
+    pub host_calls: u32,
+    /// Action calls in flight at once.
+    pub concurrency: usize,
+    /// The script's JSON result.
+    pub result_bytes: usize,
+    /// All console output together.
+    pub log_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            wall_time: Duration::from_secs(30),
+            cpu_time: Duration::from_secs(10),
+            memory_bytes: 64 << 20,
+            host_calls: 1000,
+            concurrency: 8,
+            result_bytes: 1 << 20,
+            log_bytes: 64 << 10,
+        }
+    }
+}
+
+/// Which limit ended a script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    WallTime,
+    CpuTime,
+    Memory,
+    HostCalls,
+    ResultSize,
+    LogSize,
+    Stack,
+}
+
+impl Limit {
+    /// The limit's name, its value, and what to do about it.
+    pub fn explain(self, limits: &Limits) -> String {
+        match self {
+            Limit::WallTime => format!("wall-time limit of {:?} reached: split the work into smaller scripts or narrow the lists you fetch", limits.wall_time),
+            Limit::CpuTime => format!("CPU-time limit of {:?} reached: the script computes too long (an endless loop?)", limits.cpu_time),
+            Limit::Memory => format!("memory limit of {} MiB reached: keep less in memory (filter lists as you page through them, return summaries)", limits.memory_bytes >> 20),
+            Limit::HostCalls => format!("action-call limit of {} calls per script reached: use list filters instead of one call per item, or split the work", limits.host_calls),
+            Limit::ResultSize => format!("result-size limit of {} KiB exceeded: return fewer records or fewer fields (or counts)", limits.result_bytes >> 10),
+            Limit::LogSize => format!("console-output limit of {} KiB exceeded: log less", limits.log_bytes >> 10),
+            Limit::Stack => "stack limit reached: the script recursed too deeply".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Limit::WallTime => "wall_time",
+            Limit::CpuTime => "cpu_time",
+            Limit::Memory => "memory",
+            Limit::HostCalls => "host_calls",
+            Limit::ResultSize => "result_size",
+            Limit::LogSize => "log_size",
+            Limit::Stack => "stack",
+        };
+        f.write_str(name)
+    }
+}
