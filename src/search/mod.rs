@@ -142,6 +142,9 @@ const STOP_WORDS: [&str; 16] = ["the", "an", "and", "or", "of", "to", "in", "for
 
 fn stem(word: &str) -> String {
     let word = word.to_lowercase();
+    if ["ss", "us", "is"].iter().any(|end| word.ends_with(end)) {
+        return word;
+    }
     for suffix in ["ies", "es", "s", "ing", "ed"] {
         if word.len() > suffix.len() + 3 && word.ends_with(suffix) {
             let base = &word[..word.len() - suffix.len()];
