@@ -3,18 +3,16 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use wasmtime::format_err;
 use guest_sdk::abi::{self, HostCall, HostReply, LogLevel, RunInput, RunOutcome, IMPORT_MODULE};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-use wasmtime::{Caller, Engine, InstancePre, Linker, Memory, Store, UpdateDeadline};
+use wasmtime::{Caller, Engine, InstancePre, Linker, Memory, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::WasiCtxBuilder;
 
 use super::limits::{Limit, Limits};
-use super::module::EPOCH_TICK;
 use super::{ActionHost, LogLine};
 
 /// Everything the host keeps for one running script.
@@ -32,7 +30,6 @@ pub(super) struct GuestState {
     ready: HashMap<u32, Vec<u8>>,
     pub logs: Vec<LogLine>,
     log_bytes: usize,
-    cpu_ticks: u64,
     /// Set just before a trap that a limit caused.
     pub exceeded: Option<Limit>,
     /// The guest's panic message, when it panicked.
@@ -54,7 +51,6 @@ impl GuestState {
             ready: HashMap::new(),
             logs: Vec::new(),
             log_bytes: 0,
-            cpu_ticks: 0,
             exceeded: None,
             panic: None,
         }
@@ -181,22 +177,18 @@ fn log(mut caller: Caller<'_, GuestState>, level: u32, ptr: u32, len: u32) -> wa
     Ok(())
 }
 
-/// A store for one run: memory capped, CPU counted in epoch ticks (yielding to
-/// tokio at every tick, so many scripts share few threads).
-pub(super) fn store(engine: &Engine, state: GuestState) -> Store<GuestState> {
-    let cpu_ticks_allowed = (state.limits.cpu_time.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+/// Fuel between yields to tokio: a computing script lets others (and its own wall
+/// clock) run every millisecond or so, so many scripts share few threads.
+const FUEL_PER_YIELD: u64 = 1_000_000;
+
+/// A store for one run: memory capped, compute metered with fuel.
+pub(super) fn store(engine: &Engine, state: GuestState) -> wasmtime::Result<Store<GuestState>> {
+    let fuel = state.limits.fuel;
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.memory);
-    store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(move |mut context| {
-        let state = context.data_mut();
-        state.cpu_ticks += 1;
-        if state.cpu_ticks > cpu_ticks_allowed {
-            return Err(state.exceed(Limit::CpuTime));
-        }
-        Ok(UpdateDeadline::Yield(1))
-    });
-    store
+    store.set_fuel(fuel)?;
+    store.fuel_async_yield_interval(Some(FUEL_PER_YIELD))?;
+    Ok(store)
 }
 
 /// Instantiates the guest and runs one script to its outcome (as JSON bytes).
@@ -223,7 +215,7 @@ pub(super) async fn run(pre: &InstancePre<GuestState>, store: &mut Store<GuestSt
     Ok(outcome)
 }
 
-/// Ticks are 10 ms: how long the script has computed, roughly.
-pub(super) fn cpu_time(store: &Store<GuestState>) -> Duration {
-    EPOCH_TICK * store.data().cpu_ticks as u32
+/// Fuel the script has burnt.
+pub(super) fn fuel_used(store: &Store<GuestState>) -> u64 {
+    store.data().limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0))
 }

@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::Value;
 use wasmtime::{Engine, InstancePre, Trap};
 
-pub use limits::{Limit, Limits};
+pub use limits::{Limit, Limits, FUEL_PER_SECOND};
 pub use module::cache_dir;
 pub use script::prepare_script;
 
@@ -95,7 +95,10 @@ impl Sandbox {
     pub async fn execute(&self, script: &str, args: Value, host: Arc<dyn ActionHost>, limits: &Limits) -> Execution {
         let started = Instant::now();
         let input = RunInput { script: prepare_script(script), args };
-        let mut store = instance::store(self.engine, GuestState::new(limits, host));
+        let mut store = match instance::store(self.engine, GuestState::new(limits, host)) {
+            Ok(store) => store,
+            Err(e) => return Execution { outcome: Err(ExecutionError::Internal(format!("{e:#}"))), logs: vec![], calls: 0, duration: started.elapsed() },
+        };
         let run = tokio::time::timeout(limits.wall_time, instance::run(&self.pre, &mut store, &input)).await;
         let state = store.data();
         let limit_error = |limit: Limit| ExecutionError::Limit { limit, message: limit.explain(limits), unfinished: state.unfinished_actions() };
@@ -106,12 +109,13 @@ impl Sandbox {
             Ok(Err(e)) => Err(match (state.exceeded, e.downcast_ref::<Trap>()) {
                 (Some(limit), _) => limit_error(limit),
                 (None, Some(Trap::StackOverflow)) => limit_error(Limit::Stack),
+                (None, Some(Trap::OutOfFuel)) => limit_error(Limit::Compute),
                 (None, _) if state.memory_denied() => limit_error(Limit::Memory),
                 (None, _) if state.panic.is_some() => ExecutionError::Internal(format!("the JavaScript engine crashed: {}", state.panic.as_deref().unwrap_or_default())),
                 (None, _) => ExecutionError::Internal(format!("{e:#}")),
             }),
         };
-        tracing::debug!(calls = state.calls_started(), cpu_ms = instance::cpu_time(&store).as_millis() as u64, "script finished");
+        tracing::debug!(calls = state.calls_started(), fuel = instance::fuel_used(&store), "script finished");
         Execution { outcome, logs: store.data().logs.clone(), calls: store.data().calls_started(), duration: started.elapsed() }
     }
 }

@@ -5,7 +5,6 @@
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use anyhow::Context;
 use guest_sdk::abi::IMPORT_MODULE;
@@ -16,28 +15,18 @@ use wasmtime_wasi::WasiCtxBuilder;
 /// The JavaScript guest as `cargo build` left it (see build.rs).
 const GUEST_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/pingone_js_sandbox.wasm"));
 const WASMTIME_VERSION: &str = "48.0.8";
-/// How often the engine's epoch advances: the granularity of CPU accounting.
-pub const EPOCH_TICK: Duration = Duration::from_millis(10);
-
-/// One engine per process, with a thread that advances its epoch.
+/// One engine per process. Compute is metered with fuel (one unit per wasm
+/// instruction, roughly): deterministic, unlike a clock, whatever else the machine
+/// is doing.
 pub fn engine() -> anyhow::Result<&'static Engine> {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     if let Some(engine) = ENGINE.get() {
         return Ok(engine);
     }
     let mut config = Config::new();
-    config.epoch_interruption(true).memory_init_cow(true).cranelift_opt_level(OptLevel::Speed);
+    config.consume_fuel(true).memory_init_cow(true).cranelift_opt_level(OptLevel::Speed);
     let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("cannot configure wasmtime: {e}"))?;
-    let engine = ENGINE.get_or_init(|| engine);
-    let ticking = engine.clone();
-    std::thread::Builder::new()
-        .name("sandbox-epoch".into())
-        .spawn(move || loop {
-            std::thread::sleep(EPOCH_TICK);
-            ticking.increment_epoch();
-        })
-        .context("cannot start the sandbox's epoch thread")?;
-    Ok(engine)
+    Ok(ENGINE.get_or_init(|| engine))
 }
 
 /// Where compiled modules are cached: `PINGONE_MCP_CACHE`, else
@@ -112,7 +101,7 @@ async fn preinitialise(engine: &Engine) -> anyhow::Result<Vec<u8>> {
     linker.func_wrap(IMPORT_MODULE, "call_read", move |_: u32, _: u32| -> wasmtime::Result<()> { Err(unused()) })?;
     linker.func_wrap(IMPORT_MODULE, "log", move |_: u32, _: u32, _: u32| -> wasmtime::Result<()> { Err(unused()) })?;
     let mut store = Store::new(engine, WasiCtxBuilder::new().build_p1());
-    store.set_epoch_deadline(u64::MAX / 2);
+    store.set_fuel(u64::MAX).map_err(|e| anyhow::anyhow!("{e}"))?;
     wasmtime_wizer::Wizer::new()
         .run(&mut store, GUEST_WASM, async |store, module| linker.instantiate_async(store, module).await)
         .await
