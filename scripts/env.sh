@@ -11,3 +11,13 @@ ensure_toolchain() {
     rustup target add wasm32-wasip1
   fi
 }
+
+# Python with the official MCP client, for the tests that drive the server with it.
+export PINGONE_MCP_VENV="${PINGONE_MCP_VENV:-$HOME/.cache/pingone-mcp/venv}"
+ensure_python_client() {
+  if ! "$PINGONE_MCP_VENV/bin/python" -c 'import mcp' 2>/dev/null; then
+    python3 -m venv "$PINGONE_MCP_VENV"
+    "$PINGONE_MCP_VENV/bin/pip" install --quiet --disable-pip-version-check 'mcp==2.3.0'
+  fi
+  export PINGONE_MCP_PYTHON="$PINGONE_MCP_VENV/bin/python"
+}

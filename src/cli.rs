@@ -40,6 +40,8 @@ pub enum Command {
     Call(CallArgs),
     /// Run a JavaScript file in the sandbox, with PingOne actions as `pingone.*`.
     Run(RunArgs),
+    /// Serve MCP: over stdio (for Claude Desktop, Cursor, VS Code), or HTTP with --http.
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,4 +102,29 @@ pub struct RunArgs {
     /// Most action calls the script may make.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub max_calls: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Serve streamable HTTP at http://ADDR/mcp instead of stdio, e.g. 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
+    /// code: search_tools + execute; tools: one tool per action; both.
+    #[arg(long, value_enum, default_value_t = pingone_mcp::mcp::Mode::Code)]
+    pub mode: pingone_mcp::mcp::Mode,
+    /// Answer action calls from a cassette (see `run --record`) instead of PingOne.
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
+    /// HTTP: serve without a bearer token. Allowed only on a loopback address.
+    #[arg(long, requires = "http")]
+    pub no_auth: bool,
+    /// HTTP: another Host header value to accept (a public name behind a proxy); repeatable.
+    #[arg(long = "allowed-host", value_name = "HOST", requires = "http")]
+    pub allowed_hosts: Vec<String>,
+    /// HTTP: a browser Origin to accept, e.g. https://app.example.com:443; repeatable.
+    #[arg(long = "allowed-origin", value_name = "ORIGIN", requires = "http")]
+    pub allowed_origins: Vec<String>,
+    /// Wall-time limit per script, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
 }

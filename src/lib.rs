@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod config;
 pub mod dispatch;
+pub mod mcp;
 pub mod pingone;
 pub mod sandbox;
 pub mod search;

@@ -21,3 +21,8 @@ pub fn error(text: &str) {
 pub fn log_line(level: &str, message: &str) {
     let _ = writeln!(std::io::stderr().lock(), "[{level}] {message}");
 }
+
+/// A message for the person running the command (never on stdout, which may be a protocol).
+pub fn note(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}

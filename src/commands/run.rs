@@ -6,14 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use pingone_mcp::config::{resolve, ConfigFile};
-use pingone_mcp::dispatch::{Backend, Cassette, Dispatcher, Recorder, Replay};
-use pingone_mcp::pingone::{PingOneClient, RetryPolicy};
+use pingone_mcp::dispatch::{Dispatcher, Recorder};
 use pingone_mcp::sandbox::{Limits, Sandbox};
 use pingone_mcp::search::SearchIndex;
 use serde_json::json;
 
-use super::load_catalog;
+use super::{backend, load_catalog};
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::output::{error, print, print_json};
 
@@ -22,13 +20,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     let script_args: serde_json::Value = serde_json::from_str(&args.args).context("--args is not valid JSON; pass an object such as '{\"limit\": 10}'")?;
     let catalog = Arc::new(load_catalog(global)?);
     let search = Arc::new(SearchIndex::new(&catalog));
-    let backend = match &args.replay {
-        Some(path) => Backend::Replay(Arc::new(Replay::new(Cassette::load(path)?))),
-        None => {
-            let file = ConfigFile::load(global.config.as_deref())?;
-            Backend::Live(PingOneClient::new(resolve(&file, global.profile.as_deref())?, RetryPolicy::default())?)
-        }
-    };
+    let backend = backend(global, args.replay.as_deref())?;
     let recorder = args.record.as_ref().map(|_| Arc::new(Recorder::default()));
     let mut dispatcher = Dispatcher::new(catalog, search, backend);
     if let Some(recorder) = &recorder {
