@@ -102,6 +102,8 @@ pub struct RunArgs {
     /// Most action calls the script may make.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub max_calls: u32,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 #[derive(Debug, Args)]
@@ -127,4 +129,39 @@ pub struct ServeArgs {
     /// Wall-time limit per script, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub timeout: u64,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// What scripts may do. Read-only unless told otherwise; also settable per profile in
+/// the config file (`[profiles.NAME.policy]`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct PolicyArgs {
+    /// Let scripts call actions that change PingOne.
+    #[arg(long)]
+    pub allow_writes: bool,
+    /// Let scripts delete, rotate secrets, set passwords and turn MFA off (with --allow-writes).
+    #[arg(long)]
+    pub allow_destructive: bool,
+    /// Act on an environment of type PRODUCTION (refused otherwise).
+    #[arg(long)]
+    pub allow_production: bool,
+    /// Only actions matching this id glob run, e.g. 'list_*' (repeatable).
+    #[arg(long = "allow", value_name = "GLOB")]
+    pub allow: Vec<String>,
+    /// Actions matching this id glob never run, e.g. '*_secret*' (repeatable; wins over --allow).
+    #[arg(long = "deny", value_name = "GLOB")]
+    pub deny: Vec<String>,
+    /// Don't send writes: the script gets the request that would have been made.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Return client secrets, passwords and tokens unmasked.
+    #[arg(long)]
+    pub reveal_secrets: bool,
+    /// Requests per second to PingOne, shared by all scripts [default: 50].
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<f64>,
+    /// Append one JSON line per action call to FILE ("-" for stderr).
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
 }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod dispatch;
 pub mod mcp;
 pub mod pingone;
+pub mod policy;
 pub mod sandbox;
 pub mod search;
 pub mod secret;

@@ -49,19 +49,35 @@ pub fn is_secret_field(name: &str) -> bool {
         && !name.ends_with("id")
 }
 
-/// A copy of `value` with every credential field's string or object value masked.
+/// A copy of `value` with every credential masked but its last four characters, so a
+/// person can still tell secrets apart (`****a1b2`).
+pub fn mask_json(value: &serde_json::Value) -> serde_json::Value {
+    transform_secrets(value, &|secret| match secret {
+        serde_json::Value::String(s) if s.chars().count() > 8 => {
+            let tail: String = s.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+            serde_json::Value::String(format!("****{tail}"))
+        }
+        _ => serde_json::Value::String("****".into()),
+    })
+}
+
+/// A copy of `value` with every credential replaced by [`REDACTED`] (nothing kept).
 pub fn redact_json(value: &serde_json::Value) -> serde_json::Value {
+    transform_secrets(value, &|_| serde_json::Value::String(REDACTED.into()))
+}
+
+fn transform_secrets(value: &serde_json::Value, hide: &dyn Fn(&serde_json::Value) -> serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
                     let masked = is_secret_field(k) && !v.is_null() && !v.is_boolean() && !v.is_number();
-                    (k.clone(), if masked { Value::String(REDACTED.into()) } else { redact_json(v) })
+                    (k.clone(), if masked { hide(v) } else { transform_secrets(v, hide) })
                 })
                 .collect(),
         ),
-        Value::Array(items) => Value::Array(items.iter().map(redact_json).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(|v| transform_secrets(v, hide)).collect()),
         other => other.clone(),
     }
 }
@@ -86,6 +102,8 @@ mod tests {
         assert_eq!(masked["tokenEndpointAuthMethod"], "CLIENT_SECRET_BASIC");
         assert_eq!(masked["forceChange"], true);
         assert_eq!(masked["clientSecret"], REDACTED);
+        let shown = mask_json(&serde_json::json!({ "secret": "abcdefghijklmnop1234", "password": "short" }));
+        assert_eq!(shown, serde_json::json!({ "secret": "****1234", "password": "****" }));
     }
 
     #[test]

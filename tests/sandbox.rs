@@ -12,6 +12,7 @@ use pingone_mcp::catalog::load_builtin;
 use pingone_mcp::config::{AuthMethod, Connection};
 use pingone_mcp::dispatch::{Backend, Cassette, Dispatcher, Recorder, Replay};
 use pingone_mcp::pingone::{PingOneClient, RetryPolicy};
+use pingone_mcp::policy::Policy;
 use pingone_mcp::sandbox::{Execution, ExecutionError, Limit, Limits, Sandbox};
 use pingone_mcp::search::SearchIndex;
 use pingone_mcp::secret::Secret;
@@ -27,7 +28,8 @@ async fn sandbox() -> &'static Sandbox {
 fn dispatcher(backend: Backend) -> Dispatcher {
     let catalog = Arc::new(load_builtin().unwrap());
     let search = Arc::new(SearchIndex::new(&catalog));
-    Dispatcher::new(catalog, search, backend)
+    // These tests are about the sandbox, not the policy (tests/policy.rs): allow all.
+    Dispatcher::new(catalog, search, backend).with_policy(Policy::permissive())
 }
 
 fn offline() -> Arc<Dispatcher> {

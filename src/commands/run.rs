@@ -6,23 +6,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use pingone_mcp::dispatch::{Dispatcher, Recorder};
+use pingone_mcp::dispatch::Recorder;
 use pingone_mcp::sandbox::{Limits, Sandbox};
-use pingone_mcp::search::SearchIndex;
 use serde_json::json;
 
-use super::{backend, load_catalog};
+use super::session;
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::output::{error, print, print_json};
 
 pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
     let script = read_script(&args.script)?;
     let script_args: serde_json::Value = serde_json::from_str(&args.args).context("--args is not valid JSON; pass an object such as '{\"limit\": 10}'")?;
-    let catalog = Arc::new(load_catalog(global)?);
-    let search = Arc::new(SearchIndex::new(&catalog));
-    let backend = backend(global, args.replay.as_deref())?;
+    let mut dispatcher = session(global, &args.policy, args.replay.as_deref())?.dispatcher;
     let recorder = args.record.as_ref().map(|_| Arc::new(Recorder::default()));
-    let mut dispatcher = Dispatcher::new(catalog, search, backend);
     if let Some(recorder) = &recorder {
         dispatcher = dispatcher.recording(recorder.clone());
     }

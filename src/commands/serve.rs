@@ -5,23 +5,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::bail;
-use pingone_mcp::dispatch::Dispatcher;
 use pingone_mcp::mcp::{serve_http, HttpOptions, PingOneMcp};
 use pingone_mcp::sandbox::{Limits, Sandbox};
-use pingone_mcp::search::SearchIndex;
 use pingone_mcp::secret::Secret;
 use rmcp::ServiceExt;
 
-use super::{backend, load_catalog};
+use super::session;
 use crate::cli::{GlobalArgs, ServeArgs};
 use crate::output::note;
 
 const TOKEN_ENV: &str = "PINGONE_MCP_HTTP_TOKEN";
 
 pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let catalog = Arc::new(load_catalog(global)?);
-    let search = Arc::new(SearchIndex::new(&catalog));
-    let dispatcher = Arc::new(Dispatcher::new(catalog.clone(), search.clone(), backend(global, args.replay.as_deref())?));
+    let session = session(global, &args.policy, args.replay.as_deref())?;
+    let (catalog, search, dispatcher) = (session.catalog, session.search, Arc::new(session.dispatcher));
     let limits = Limits { wall_time: Duration::from_secs(args.timeout), ..Limits::default() };
     let server = PingOneMcp::new(catalog, search, Sandbox::new().await?, dispatcher, limits, args.mode);
 

@@ -63,7 +63,8 @@ impl PingOneMcp {
         let mut tools = Vec::new();
         if mode != Mode::Tools {
             tools.push(search_tool());
-            tools.push(execute_tool(catalog.actions().any(|a| a.writes())));
+            let policy = &dispatcher.policy().config;
+            tools.push(execute_tool(policy.allow_writes && !policy.dry_run, policy.allow_destructive && !policy.dry_run));
         }
         if mode != Mode::Code {
             tools.extend(catalog.actions().map(action_tool));

@@ -37,8 +37,10 @@ pub fn search_tool() -> Tool {
     .with_annotations(ToolAnnotations::new().read_only(true).destructive(false).idempotent(true).open_world(false))
 }
 
-pub fn execute_tool(writes_allowed: bool) -> Tool {
-    let annotations = ToolAnnotations::new().read_only(!writes_allowed).destructive(writes_allowed).idempotent(!writes_allowed).open_world(true);
+/// Annotations follow the policy: read-only unless writes are on, destructive only
+/// when destructive actions are allowed.
+pub fn execute_tool(writes_allowed: bool, destructive_allowed: bool) -> Tool {
+    let annotations = ToolAnnotations::new().read_only(!writes_allowed).destructive(destructive_allowed).idempotent(!writes_allowed).open_world(true);
     Tool::new(
         EXECUTE,
         "Run JavaScript against the PingOne environment. Every action is an async function on `pingone` \

@@ -80,7 +80,10 @@ impl FakePingOne {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { base_url, script }
+        let fake = Self { base_url, script };
+        // What the production guard reads; tests that need PRODUCTION replace it.
+        fake.on("GET", &format!("/v1/environments/{ENV_ID}"), vec![Reply::json(200, json!({ "id": ENV_ID, "name": "Test", "type": "SANDBOX" }))]);
+        fake
     }
 
     /// Replies for `METHOD /v1/path` (path without the query), in order.
@@ -105,9 +108,11 @@ impl FakePingOne {
         self.script.lock().unwrap().tokens_issued
     }
 
-    /// Requests to the management API (not the token endpoint).
+    /// Requests to the management API (not the token endpoint, nor the production
+    /// guard's read of the environment).
     pub fn api_requests(&self) -> Vec<Recorded> {
-        self.script.lock().unwrap().requests.iter().filter(|r| !r.path.ends_with("/as/token")).cloned().collect()
+        let environment = format!("/v1/environments/{ENV_ID}");
+        self.script.lock().unwrap().requests.iter().filter(|r| !r.path.ends_with("/as/token") && r.path != environment).cloned().collect()
     }
 
     pub fn env_path(&self, rest: &str) -> String {
