@@ -129,6 +129,9 @@ pub struct ServeArgs {
     /// Wall-time limit per script, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub timeout: u64,
+    /// Most tokens (o200k_base) an execute reply may take; larger results are trimmed.
+    #[arg(long, value_name = "N", default_value_t = pingone_mcp::trim::DEFAULT_BUDGET)]
+    pub max_result_tokens: usize,
     #[command(flatten)]
     pub policy: PolicyArgs,
 }

@@ -10,3 +10,4 @@ pub mod policy;
 pub mod sandbox;
 pub mod search;
 pub mod secret;
+pub mod trim;

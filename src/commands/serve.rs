@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::bail;
-use pingone_mcp::mcp::{serve_http, HttpOptions, PingOneMcp};
+use pingone_mcp::mcp::{serve_http, HttpOptions, PingOneMcp, ServerOptions};
 use pingone_mcp::sandbox::{Limits, Sandbox};
 use pingone_mcp::secret::Secret;
 use rmcp::ServiceExt;
@@ -20,7 +20,8 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     let session = session(global, &args.policy, args.replay.as_deref())?;
     let (catalog, search, dispatcher) = (session.catalog, session.search, Arc::new(session.dispatcher));
     let limits = Limits { wall_time: Duration::from_secs(args.timeout), ..Limits::default() };
-    let server = PingOneMcp::new(catalog, search, Sandbox::new().await?, dispatcher, limits, args.mode);
+    let options = ServerOptions { mode: args.mode, limits, result_budget: args.max_result_tokens };
+    let server = PingOneMcp::new(catalog, search, Sandbox::new().await?, dispatcher, options);
 
     let Some(addr) = args.http else {
         let running = server.serve(rmcp::transport::stdio()).await?;

@@ -7,5 +7,5 @@ mod server;
 mod tools;
 
 pub use http::{serve_http, HttpOptions};
-pub use server::{Mode, PingOneMcp, INSTRUCTIONS};
+pub use server::{Mode, PingOneMcp, ServerOptions, INSTRUCTIONS};
 pub use tools::action_input_schema;

@@ -18,6 +18,7 @@ use crate::catalog::{action_signature, Catalog};
 use crate::dispatch::Dispatcher;
 use crate::sandbox::{ExecutionError, Limits, Sandbox};
 use crate::search::SearchIndex;
+use crate::trim::trim;
 
 /// Taught to every client at initialisation.
 pub const INSTRUCTIONS: &str = "\
@@ -48,6 +49,21 @@ pub struct PingOneMcp {
     inner: Arc<Inner>,
 }
 
+/// How the server runs scripts and shapes replies.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    pub mode: Mode,
+    pub limits: Limits,
+    /// Tokens an `execute` reply may take (o200k_base).
+    pub result_budget: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self { mode: Mode::Code, limits: Limits::default(), result_budget: crate::trim::DEFAULT_BUDGET }
+    }
+}
+
 struct Inner {
     catalog: Arc<Catalog>,
     search: Arc<SearchIndex>,
@@ -55,11 +71,13 @@ struct Inner {
     dispatcher: Arc<Dispatcher>,
     limits: Limits,
     mode: Mode,
+    result_budget: usize,
     tools: Vec<Tool>,
 }
 
 impl PingOneMcp {
-    pub fn new(catalog: Arc<Catalog>, search: Arc<SearchIndex>, sandbox: Sandbox, dispatcher: Arc<Dispatcher>, limits: Limits, mode: Mode) -> Self {
+    pub fn new(catalog: Arc<Catalog>, search: Arc<SearchIndex>, sandbox: Sandbox, dispatcher: Arc<Dispatcher>, options: ServerOptions) -> Self {
+        let ServerOptions { mode, limits, result_budget } = options;
         let mut tools = Vec::new();
         if mode != Mode::Tools {
             tools.push(search_tool());
@@ -69,7 +87,7 @@ impl PingOneMcp {
         if mode != Mode::Code {
             tools.extend(catalog.actions().map(action_tool));
         }
-        Self { inner: Arc::new(Inner { catalog, search, sandbox, dispatcher, limits, mode, tools }) }
+        Self { inner: Arc::new(Inner { catalog, search, sandbox, dispatcher, limits, mode, result_budget, tools }) }
     }
 
     pub fn tools(&self) -> &[Tool] {
@@ -118,6 +136,11 @@ impl PingOneMcp {
                 }
                 if !calls.is_empty() {
                     reply["calls"] = json!(calls);
+                }
+                let shaped = trim(&reply, self.inner.result_budget);
+                let mut reply = shaped.value;
+                if let Some(note) = shaped.note {
+                    reply["note"] = json!(note);
                 }
                 Ok(CallToolResult::structured(reply))
             }

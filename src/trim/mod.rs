@@ -1,0 +1,151 @@
+//! Shaping what goes back to the model to a token budget, counted with a real
+//! tokenizer (o200k_base). Small results pass untouched; large ones keep the first
+//! items of each array and the start of each long string, with what was left out
+//! said in place, plus a note on how to narrow the script.
+
+use std::sync::OnceLock;
+
+use serde_json::{json, Map, Value};
+use tiktoken_rs::CoreBPE;
+
+/// Default budget for one `execute` reply.
+pub const DEFAULT_BUDGET: usize = 6_000;
+
+/// JSON never packs more than this many bytes into one o200k token on average, so
+/// a text this many times larger than the budget is over it without counting.
+const MAX_BYTES_PER_TOKEN: usize = 8;
+
+fn tokenizer() -> &'static CoreBPE {
+    static BPE: OnceLock<CoreBPE> = OnceLock::new();
+    BPE.get_or_init(|| tiktoken_rs::o200k_base().expect("the o200k_base tables are built in"))
+}
+
+/// Tokens in `text` for o200k_base (GPT-4o class models; close for others).
+pub fn count_tokens(text: &str) -> usize {
+    tokenizer().encode_ordinary(text).len()
+}
+
+/// Tokens of a JSON value as the model reads it (compact JSON).
+pub fn count_json_tokens(value: &Value) -> usize {
+    count_tokens(&value.to_string())
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trimmed {
+    pub value: Value,
+    /// Tokens of `value`.
+    pub tokens: usize,
+    /// Whether anything was left out.
+    pub trimmed: bool,
+    /// For the agent: what was cut and how to ask for less.
+    pub note: Option<String>,
+}
+
+/// How hard one shrinking pass cuts.
+#[derive(Debug, Clone, Copy)]
+struct Cut {
+    max_items: usize,
+    max_chars: usize,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    arrays: usize,
+    items_dropped: usize,
+    strings: usize,
+}
+
+/// Fits `value` into `budget` tokens.
+pub fn trim(value: &Value, budget: usize) -> Trimmed {
+    let text = value.to_string();
+    if text.len() <= budget * MAX_BYTES_PER_TOKEN {
+        let tokens = count_tokens(&text);
+        if tokens <= budget {
+            return Trimmed { value: value.clone(), tokens, trimmed: false, note: None };
+        }
+    }
+    let mut cut = Cut { max_items: 50, max_chars: 2_000 };
+    loop {
+        let mut counts = Counts::default();
+        let candidate = shrink(value, cut, &mut counts);
+        let candidate_text = candidate.to_string();
+        let small_enough = candidate_text.len() <= budget * MAX_BYTES_PER_TOKEN;
+        let tokens = if small_enough { count_tokens(&candidate_text) } else { usize::MAX };
+        let at_floor = cut.max_items == 1 && cut.max_chars == 80;
+        if tokens <= budget || at_floor {
+            let tokens = if tokens == usize::MAX { count_tokens(&candidate_text) } else { tokens };
+            return Trimmed { value: candidate, tokens, trimmed: true, note: Some(note(&counts, budget, tokens > budget)) };
+        }
+        cut = Cut { max_items: (cut.max_items / 2).max(1), max_chars: (cut.max_chars / 2).max(80) };
+    }
+}
+
+fn shrink(value: &Value, cut: Cut, counts: &mut Counts) -> Value {
+    match value {
+        Value::Array(items) if items.len() > cut.max_items => {
+            counts.arrays += 1;
+            counts.items_dropped += items.len() - cut.max_items;
+            let mut kept: Vec<Value> = items[..cut.max_items].iter().map(|v| shrink(v, cut, counts)).collect();
+            kept.push(json!(format!("… {} more items not shown ({} in all)", items.len() - cut.max_items, items.len())));
+            Value::Array(kept)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|v| shrink(v, cut, counts)).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), shrink(v, cut, counts))).collect::<Map<_, _>>()),
+        Value::String(s) if s.chars().count() > cut.max_chars => {
+            counts.strings += 1;
+            let total = s.chars().count();
+            let head: String = s.chars().take(cut.max_chars).collect();
+            Value::String(format!("{head}… [cut: {total} characters in all]"))
+        }
+        other => other.clone(),
+    }
+}
+
+fn note(counts: &Counts, budget: usize, still_over: bool) -> String {
+    let mut parts = Vec::new();
+    if counts.arrays > 0 {
+        parts.push(format!("{} array(s) shortened ({} items not shown)", counts.arrays, counts.items_dropped));
+    }
+    if counts.strings > 0 {
+        parts.push(format!("{} long string(s) cut", counts.strings));
+    }
+    let over = if still_over { " and it is still over because of its many fields" } else { "" };
+    format!(
+        "The result was trimmed to fit the {budget}-token budget: {}{over}. Narrow the script: filter inside it, return only the fields you need \
+         (e.g. users.map(u => ({{ id: u.id, username: u.username }}))), or return counts and summaries instead of records.",
+        parts.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_results_pass_untouched() {
+        let value = json!({ "users": [{ "id": "u1", "username": "jdoe" }], "count": 1 });
+        let out = trim(&value, 100);
+        assert_eq!(out.value, value);
+        assert!(!out.trimmed && out.note.is_none());
+        assert!(out.tokens > 5 && out.tokens < 40, "{}", out.tokens);
+    }
+
+    #[test]
+    fn large_arrays_keep_their_head_and_say_what_is_missing() {
+        let users: Vec<Value> = (0..5_000).map(|i| json!({ "id": format!("user-{i}"), "username": format!("person{i}"), "enabled": i % 2 == 0 })).collect();
+        let out = trim(&json!({ "items": users }), 1_000);
+        assert!(out.trimmed && out.tokens <= 1_000, "{}", out.tokens);
+        let items = out.value["items"].as_array().unwrap();
+        assert_eq!(items[0]["id"], "user-0");
+        let marker = items.last().unwrap().as_str().unwrap();
+        assert!(marker.contains("more items not shown (5000 in all)"), "{marker}");
+        assert!(out.note.unwrap().contains("Narrow the script"));
+    }
+
+    #[test]
+    fn long_strings_are_cut_with_their_length() {
+        let out = trim(&json!({ "description": "word ".repeat(10_000) }), 300);
+        assert!(out.tokens <= 300, "{}", out.tokens);
+        assert!(out.value["description"].as_str().unwrap().ends_with("[cut: 50000 characters in all]"));
+    }
+}
