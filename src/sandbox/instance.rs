@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use wasmtime::format_err;
 use guest_sdk::abi::{self, HostCall, HostReply, LogLevel, RunInput, RunOutcome, IMPORT_MODULE};
+use futures::future::BoxFuture;
+use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 use wasmtime::{Caller, Engine, InstancePre, Linker, Memory, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::WasiCtxBuilder;
@@ -24,7 +25,9 @@ pub(super) struct GuestState {
     permits: Arc<Semaphore>,
     calls_started: u32,
     next_call_id: u32,
-    in_flight: JoinSet<(u32, Vec<u8>)>,
+    /// Started calls, driven whenever the guest waits: on this task, so a call that
+    /// is answered at once costs no thread hop.
+    in_flight: FuturesUnordered<BoxFuture<'static, (u32, Vec<u8>)>>,
     /// Action of every call not yet delivered, for reporting what a cut-off run left.
     unfinished: HashMap<u32, String>,
     ready: HashMap<u32, Vec<u8>>,
@@ -40,13 +43,13 @@ impl GuestState {
     pub fn new(limits: &Limits, host: Arc<dyn ActionHost>) -> Self {
         Self {
             wasi: WasiCtxBuilder::new().build_p1(),
-            memory: MemoryLimiter { max: limits.memory_bytes, denied: false },
+            memory: MemoryLimiter { max: limits.memory_bytes, denied: false, peak: 0 },
             permits: Arc::new(Semaphore::new(limits.concurrency.max(1))),
             limits: limits.clone(),
             host,
             calls_started: 0,
             next_call_id: 1,
-            in_flight: JoinSet::new(),
+            in_flight: FuturesUnordered::new(),
             unfinished: HashMap::new(),
             ready: HashMap::new(),
             logs: Vec::new(),
@@ -71,6 +74,11 @@ impl GuestState {
         self.memory.denied
     }
 
+    /// The guest's largest linear memory during the run.
+    pub fn peak_memory(&self) -> usize {
+        self.memory.peak
+    }
+
     fn exceed(&mut self, limit: Limit) -> wasmtime::Error {
         self.exceeded = Some(limit);
         format_err!("{limit} limit exceeded")
@@ -82,12 +90,16 @@ impl GuestState {
 struct MemoryLimiter {
     max: usize,
     denied: bool,
+    peak: usize,
 }
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
     fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         let allowed = desired <= self.max;
         self.denied |= !allowed;
+        if allowed {
+            self.peak = self.peak.max(desired);
+        }
         Ok(allowed)
     }
 
@@ -132,21 +144,20 @@ fn call_start(mut caller: Caller<'_, GuestState>, ptr: u32, len: u32) -> wasmtim
     state.unfinished.insert(id, call.action.clone());
     let host = state.host.clone();
     let permits = state.permits.clone();
-    state.in_flight.spawn(async move {
+    state.in_flight.push(Box::pin(async move {
         let reply = match permits.acquire_owned().await {
             Ok(_permit) => host.call(call).await,
             Err(_) => HostReply::Error(abi::ActionError { code: "CANCELLED".into(), message: "the script ended".into(), ..Default::default() }),
         };
         (id, serde_json::to_vec(&reply).unwrap_or_default())
-    });
+    }));
     Ok(id)
 }
 
 /// Waits for any started call to finish; returns `id << 32 | reply length`.
 async fn call_wait(mut caller: Caller<'_, GuestState>) -> wasmtime::Result<u64> {
     let state = caller.data_mut();
-    let finished = state.in_flight.join_next().await.ok_or_else(|| format_err!("the guest waited with no call in flight"))?;
-    let (id, reply) = finished.map_err(|e| format_err!("an action call failed inside the host: {e}"))?;
+    let (id, reply) = state.in_flight.next().await.ok_or_else(|| format_err!("the guest waited with no call in flight"))?;
     let len = reply.len() as u32;
     state.ready.insert(id, reply);
     Ok(abi::pack(id, len))

@@ -41,6 +41,8 @@ pub struct Execution {
     /// Action calls the script started.
     pub calls: u32,
     pub duration: Duration,
+    /// The guest's largest linear memory, in bytes (the snapshot's pages included).
+    pub peak_memory: usize,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -97,7 +99,7 @@ impl Sandbox {
         let input = RunInput { script: prepare_script(script), args };
         let mut store = match instance::store(self.engine, GuestState::new(limits, host)) {
             Ok(store) => store,
-            Err(e) => return Execution { outcome: Err(ExecutionError::Internal(format!("{e:#}"))), logs: vec![], calls: 0, duration: started.elapsed() },
+            Err(e) => return Execution { outcome: Err(ExecutionError::Internal(format!("{e:#}"))), logs: vec![], calls: 0, duration: started.elapsed(), peak_memory: 0 },
         };
         let run = tokio::time::timeout(limits.wall_time, instance::run(&self.pre, &mut store, &input)).await;
         let state = store.data();
@@ -116,7 +118,8 @@ impl Sandbox {
             }),
         };
         tracing::debug!(calls = state.calls_started(), fuel = instance::fuel_used(&store), "script finished");
-        Execution { outcome, logs: store.data().logs.clone(), calls: store.data().calls_started(), duration: started.elapsed() }
+        let state = store.data();
+        Execution { outcome, logs: state.logs.clone(), calls: state.calls_started(), duration: started.elapsed(), peak_memory: state.peak_memory() }
     }
 }
 
