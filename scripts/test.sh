@@ -8,6 +8,7 @@ source scripts/env.sh
 echo "== setup"
 ensure_toolchain
 ensure_python_client
+ensure_inspector
 
 if [[ ! -f ../shared/ACTIONS.md && -z "${PINGONE_MCP_SHARED:-}" ]]; then
   echo "NOTE: ../shared not found: tests that check the catalog against the PingOne specs will SKIP"
