@@ -5,3 +5,4 @@ pub mod catalog;
 pub mod config;
 pub mod pingone;
 pub mod secret;
+pub mod simulator;

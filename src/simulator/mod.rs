@@ -1,0 +1,2 @@
+//! An in-process PingOne API simulator.
+pub mod filter;
