@@ -38,6 +38,8 @@ pub enum Command {
     Actions(ActionsCommand),
     /// Call one action and print its JSON result.
     Call(CallArgs),
+    /// Run the built-in PingOne simulator and print how to connect to it.
+    Simulator(pingone_mcp::simulator::cli::SimulatorArgs),
 }
 
 #[derive(Debug, Subcommand)]

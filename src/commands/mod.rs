@@ -2,6 +2,7 @@
 
 mod actions;
 mod call;
+mod simulator;
 
 use std::process::ExitCode;
 
@@ -14,6 +15,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Actions(command) => actions::run(&cli.global, command),
         Command::Call(args) => call::run(&cli.global, args).await,
+        Command::Simulator(args) => simulator::run(args).await,
     }
 }
 

@@ -13,6 +13,7 @@
 //! # drop(conn); sim.shutdown().await; Ok(()) }
 //! ```
 
+pub mod cli;
 mod clock;
 mod errors;
 mod faults;

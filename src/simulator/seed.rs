@@ -64,9 +64,9 @@ pub struct Seeded {
 pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed_da7a);
     let t0 = 1_704_067_200; // 2024-01-01
-    let mut stamp = |rng: &mut StdRng| iso(t0 + rng.gen_range(0..60 * 86_400));
+    let stamp = |rng: &mut StdRng| iso(t0 + rng.gen_range(0..60 * 86_400));
     let env = st.env_ref();
-    let mut id = |rng: &mut StdRng| new_id(rng);
+    let id = |rng: &mut StdRng| new_id(rng);
 
     for (rid, name, desc, scopes) in SYSTEM_ROLES {
         let perms: Vec<Value> = ["users:read:user", "users:update:user", "groups:read:group", "applications:read:application"]
@@ -264,7 +264,7 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
         ("Admins", None, "People with administrative roles"),
         ("Alumni", None, "Former employees"),
     ];
-    let mut groups = Vec::new();
+    let mut groups: Vec<String> = Vec::new();
     for (name, parent, desc) in group_specs {
         let gid = id(&mut rng);
         st.groups.put(json!({ "id": gid, "environment": env, "name": name, "description": desc, "createdAt": stamp(&mut rng), "updatedAt": "2024-03-01T00:00:00.000Z" }));
@@ -354,7 +354,8 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
     }
     // One user is named like an instruction, for the demo.
     if users > 5 {
-        if let Some(u) = st.users.iter().nth(5).and_then(|u| u["id"].as_str().map(str::to_owned)) {
+        let fifth = st.users.iter().nth(5).and_then(|u| u["id"].as_str().map(str::to_owned));
+        if let Some(u) = fifth {
             if let Some(rec) = st.users.get_mut(&u) {
                 rec["nickname"] = json!(INJECTIONS[3]);
             }
@@ -362,7 +363,7 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
     }
 
     // Role assignments: the worker administers the environment; a few admins.
-    let mut assign = |st: &mut State, rng: &mut StdRng, holder: Holder, holder_id: &str, role: &str, scope_type: &str, scope_id: &str| {
+    let assign = |st: &mut State, rng: &mut StdRng, holder: Holder, holder_id: &str, role: &str, scope_type: &str, scope_id: &str| {
         let aid = new_id(rng);
         st.role_assignments.put(json!({
             "id": aid, "environment": st.env_ref(), "role": { "id": role }, "scope": { "id": scope_id, "type": scope_type },

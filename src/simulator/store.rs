@@ -56,10 +56,6 @@ impl Table {
         self.rows.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     /// Removes every record for which `keep` is false; returns the removed ids.
     pub fn retain(&mut self, mut keep: impl FnMut(&Value) -> bool) -> Vec<String> {
         let gone: Vec<String> = self.rows.values().filter(|v| !keep(v)).filter_map(|v| v["id"].as_str().map(str::to_owned)).collect();

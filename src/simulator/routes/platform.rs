@@ -3,7 +3,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::with_self;
 use crate::simulator::errors::{oauth_error, ApiError};

@@ -351,6 +351,11 @@ fn password(st: &mut State, req: &Req, id: &str) -> Outcome {
             let bypass = body.get("bypassPasswordPolicy").and_then(Value::as_bool).unwrap_or(false) || media == PASSWORD_SET_VALUE;
             if !bypass {
                 check_password(st, ref_of(&u, "population").unwrap_or_default(), &value, Some(&u))?;
+                let same = st.passwords.get(id).is_some_and(|p| p.value == value);
+                let policy_says = policy_for(st, ref_of(&u, "population").unwrap_or_default()).is_some_and(|p| p["notSimilarToCurrent"] == json!(true));
+                if same && policy_says {
+                    return Err(ApiError::new(400, "INVALID_DATA", "The password does not satisfy the password policy.").with_detail("INVALID_VALUE", Some("value"), "the new password must differ from the current one"));
+                }
             }
             let must_change = body.get("forceChange").and_then(Value::as_bool).unwrap_or(false);
             st.passwords.insert(id.to_owned(), Password { value, must_change, last_changed: now_iso() });
