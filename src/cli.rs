@@ -38,6 +38,10 @@ pub enum Command {
     Actions(ActionsCommand),
     /// Call one action and print its JSON result.
     Call(CallArgs),
+    /// Run a JavaScript file in the sandbox, with PingOne actions as `pingone.*`.
+    Run(RunArgs),
+    /// Serve MCP: over stdio (for Claude Desktop, Cursor, VS Code), or HTTP with --http.
+    Serve(ServeArgs),
     /// Run the built-in PingOne simulator and print how to connect to it.
     Simulator(pingone_mcp::simulator::cli::SimulatorArgs),
 }
@@ -74,4 +78,92 @@ pub struct CallArgs {
     /// Print the result as compact JSON on one line.
     #[arg(long)]
     pub compact: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "The script may be a function body (top-level await and return work) or an async \
+arrow function, which is called with --args:\n\n  const page = await pingone.list_users({ filter: 'enabled eq false', limit: 10 });\n  return page.items.map(u => u.username);")]
+pub struct RunArgs {
+    /// The script file, or - for standard input.
+    pub script: PathBuf,
+    /// JSON passed to the script as `args`.
+    #[arg(long, default_value = "{}")]
+    pub args: String,
+    /// Print one JSON object: {ok, result | error, logs, calls, duration_ms}.
+    #[arg(long)]
+    pub json: bool,
+    /// Write every action call and its reply to this cassette file (secrets masked).
+    #[arg(long, value_name = "FILE", conflicts_with = "replay")]
+    pub record: Option<PathBuf>,
+    /// Answer action calls from this cassette, with no network and no credentials.
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
+    /// Wall-time limit in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+    /// Most action calls the script may make.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub max_calls: u32,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Serve streamable HTTP at http://ADDR/mcp instead of stdio, e.g. 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
+    /// code: search_tools + execute; tools: one tool per action; both.
+    #[arg(long, value_enum, default_value_t = pingone_mcp::mcp::Mode::Code)]
+    pub mode: pingone_mcp::mcp::Mode,
+    /// Answer action calls from a cassette (see `run --record`) instead of PingOne.
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
+    /// HTTP: serve without a bearer token. Allowed only on a loopback address.
+    #[arg(long, requires = "http")]
+    pub no_auth: bool,
+    /// HTTP: another Host header value to accept (a public name behind a proxy); repeatable.
+    #[arg(long = "allowed-host", value_name = "HOST", requires = "http")]
+    pub allowed_hosts: Vec<String>,
+    /// HTTP: a browser Origin to accept, e.g. https://app.example.com:443; repeatable.
+    #[arg(long = "allowed-origin", value_name = "ORIGIN", requires = "http")]
+    pub allowed_origins: Vec<String>,
+    /// Wall-time limit per script, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// What scripts may do. Read-only unless told otherwise; also settable per profile in
+/// the config file (`[profiles.NAME.policy]`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct PolicyArgs {
+    /// Let scripts call actions that change PingOne.
+    #[arg(long)]
+    pub allow_writes: bool,
+    /// Let scripts delete, rotate secrets, set passwords and turn MFA off (with --allow-writes).
+    #[arg(long)]
+    pub allow_destructive: bool,
+    /// Act on an environment of type PRODUCTION (refused otherwise).
+    #[arg(long)]
+    pub allow_production: bool,
+    /// Only actions matching this id glob run, e.g. 'list_*' (repeatable).
+    #[arg(long = "allow", value_name = "GLOB")]
+    pub allow: Vec<String>,
+    /// Actions matching this id glob never run, e.g. '*_secret*' (repeatable; wins over --allow).
+    #[arg(long = "deny", value_name = "GLOB")]
+    pub deny: Vec<String>,
+    /// Don't send writes: the script gets the request that would have been made.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Return client secrets, passwords and tokens unmasked.
+    #[arg(long)]
+    pub reveal_secrets: bool,
+    /// Requests per second to PingOne, shared by all scripts [default: 50].
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<f64>,
+    /// Append one JSON line per action call to FILE ("-" for stderr).
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
 }

@@ -74,6 +74,9 @@ pub struct Profile {
     pub auth_url: Option<String>,
     pub auth_method: Option<AuthMethod>,
     pub request_timeout_secs: Option<u64>,
+    /// What scripts may do in this environment (`[profiles.NAME.policy]`).
+    #[serde(default)]
+    pub policy: crate::policy::PolicyConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -156,14 +159,25 @@ fn missing(field: &str, env: &str, profile: &str) -> ConfigError {
     ))
 }
 
-/// Resolves the connection for a profile (`--profile`, `PINGONE_PROFILE`, the file's
-/// `default_profile`, else `default`), environment variables taking precedence.
-pub fn resolve(file: &ConfigFile, profile: Option<&str>) -> Result<Connection, ConfigError> {
-    let name = profile
+/// The name of the profile in use (`--profile`, `PINGONE_PROFILE`, the file's
+/// `default_profile`, else `default`).
+pub fn profile_name(file: &ConfigFile, profile: Option<&str>) -> String {
+    profile
         .map(str::to_owned)
         .or_else(|| read_env(ENV_PROFILE))
         .or_else(|| file.default_profile.clone())
-        .unwrap_or_else(|| "default".to_owned());
+        .unwrap_or_else(|| "default".to_owned())
+}
+
+/// The policy settings of the profile in use (empty when it has none).
+pub fn profile_policy(file: &ConfigFile, profile: Option<&str>) -> crate::policy::PolicyConfig {
+    file.profiles.get(&profile_name(file, profile)).map(|p| p.policy.clone()).unwrap_or_default()
+}
+
+/// Resolves the connection for a profile (`--profile`, `PINGONE_PROFILE`, the file's
+/// `default_profile`, else `default`), environment variables taking precedence.
+pub fn resolve(file: &ConfigFile, profile: Option<&str>) -> Result<Connection, ConfigError> {
+    let name = profile_name(file, profile);
     let p = match file.profiles.get(&name) {
         Some(p) => p.clone(),
         None if file.profiles.is_empty() || name == "default" => Profile::default(),

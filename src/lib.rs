@@ -1,8 +1,13 @@
 //! pingone-mcp: a Code-Mode MCP server for PingOne. The modules follow the one-way
-//! data flow of DESIGN.md: catalog -> pingone client -> (sandbox, mcp).
+//! data flow of DESIGN.md: catalog -> search; sandbox -> dispatch -> pingone client.
 
 pub mod catalog;
 pub mod config;
+pub mod dispatch;
+pub mod mcp;
 pub mod pingone;
+pub mod policy;
+pub mod sandbox;
+pub mod search;
 pub mod secret;
 pub mod simulator;

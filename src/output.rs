@@ -16,3 +16,13 @@ pub fn print_json(value: &serde_json::Value) {
 pub fn error(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "error: {text}");
 }
+
+/// A script's console line, on stderr so stdout stays the result.
+pub fn log_line(level: &str, message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "[{level}] {message}");
+}
+
+/// A message for the person running the command (never on stdout, which may be a protocol).
+pub fn note(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}

@@ -32,9 +32,79 @@ impl fmt::Display for Secret {
     }
 }
 
+/// The mark that replaces a masked value.
+pub const REDACTED: &str = "[redacted]";
+
+/// Whether a JSON field name holds a credential (client secrets, passwords, tokens,
+/// private keys), whatever its case.
+pub fn is_secret_field(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["secret", "password", "token", "privatekey", "private_key", "apikey", "api_key", "passphrase"]
+        .iter()
+        .any(|marker| name.contains(marker))
+        // `passwordPolicy` and `tokenEndpointAuthMethod` name settings, not credentials.
+        && !name.contains("policy")
+        && !name.contains("endpoint")
+        && !name.contains("method")
+        && !name.ends_with("id")
+}
+
+/// A copy of `value` with every credential masked but its last four characters, so a
+/// person can still tell secrets apart (`****a1b2`).
+pub fn mask_json(value: &serde_json::Value) -> serde_json::Value {
+    transform_secrets(value, &|secret| match secret {
+        serde_json::Value::String(s) if s.chars().count() > 8 => {
+            let tail: String = s.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+            serde_json::Value::String(format!("****{tail}"))
+        }
+        _ => serde_json::Value::String("****".into()),
+    })
+}
+
+/// A copy of `value` with every credential replaced by [`REDACTED`] (nothing kept).
+pub fn redact_json(value: &serde_json::Value) -> serde_json::Value {
+    transform_secrets(value, &|_| serde_json::Value::String(REDACTED.into()))
+}
+
+fn transform_secrets(value: &serde_json::Value, hide: &dyn Fn(&serde_json::Value) -> serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let masked = is_secret_field(k) && !v.is_null() && !v.is_boolean() && !v.is_number();
+                    (k.clone(), if masked { hide(v) } else { transform_secrets(v, hide) })
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|v| transform_secrets(v, hide)).collect()),
+        other => other.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_are_masked_and_settings_kept() {
+        let value = serde_json::json!({
+            "secret": "abc", "previous": { "secret": "old", "expiresAt": "2026" },
+            "users": [{ "password": { "value": "x" }, "passwordPolicy": { "id": "p" } }],
+            "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC", "forceChange": true, "clientSecret": "s"
+        });
+        let masked = redact_json(&value);
+        assert_eq!(masked["secret"], REDACTED);
+        assert_eq!(masked["previous"]["secret"], REDACTED);
+        assert_eq!(masked["previous"]["expiresAt"], "2026");
+        assert_eq!(masked["users"][0]["password"], REDACTED);
+        assert_eq!(masked["users"][0]["passwordPolicy"]["id"], "p");
+        assert_eq!(masked["tokenEndpointAuthMethod"], "CLIENT_SECRET_BASIC");
+        assert_eq!(masked["forceChange"], true);
+        assert_eq!(masked["clientSecret"], REDACTED);
+        let shown = mask_json(&serde_json::json!({ "secret": "abcdefghijklmnop1234", "password": "short" }));
+        assert_eq!(shown, serde_json::json!({ "secret": "****1234", "password": "****" }));
+    }
 
     #[test]
     fn never_prints_its_value() {

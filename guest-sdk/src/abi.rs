@@ -1,1 +1,144 @@
-//! wire types
+//! The host-call ABI: every value crosses as UTF-8 JSON in the guest's memory.
+//!
+//! Guest exports: `alloc(len) -> ptr`, `run(ptr, len) -> u64` (the input is a
+//! [`RunInput`]; the result packs the pointer and length of a [`RunOutcome`] as
+//! `ptr << 32 | len`), `abi_version() -> u32`.
+//!
+//! Host imports (module [`IMPORT_MODULE`]):
+//! - `call_start(ptr, len) -> u32`: start the [`HostCall`] at ptr/len; returns its id.
+//!   The host runs it concurrently with other started calls.
+//! - `call_wait() -> u64`: wait until any started call completes; returns
+//!   `id << 32 | len` of its [`HostReply`].
+//! - `call_read(id, ptr)`: copy that reply (len bytes) to ptr.
+//! - `log(level, ptr, len)`: one console line ([`LogLevel`]).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub const ABI_VERSION: u32 = 1;
+pub const IMPORT_MODULE: &str = "pingone";
+
+/// Pseudo-actions the prelude uses for `pingone.search` and `pingone.describe`.
+pub const SEARCH_ACTION: &str = "__search";
+pub const DESCRIBE_ACTION: &str = "__describe";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunInput {
+    /// JavaScript source: a function body (top-level `await` and `return` allowed), or
+    /// an expression such as an async arrow function, which is called with `args`.
+    pub script: String,
+    /// Passed to the script as `args`.
+    #[serde(default)]
+    pub args: Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HostCall {
+    pub action: String,
+    #[serde(default)]
+    pub args: Value,
+}
+
+/// The answer to one host call: `{"value": …}` or `{"error": {…}}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum HostReply {
+    Value(Value),
+    Error(ActionError),
+}
+
+/// A failed action, as the script sees it (`PingOneError`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ActionError {
+    pub action: String,
+    /// The HTTP status when PingOne answered.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// PingOne's code (NOT_FOUND, INVALID_DATA, …) or ours (INVALID_ARGUMENTS,
+    /// UNKNOWN_ACTION, OUTCOME_UNKNOWN, …).
+    pub code: String,
+    pub message: String,
+    #[serde(default)]
+    pub details: Vec<Value>,
+}
+
+/// How a script ended.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum RunOutcome {
+    Ok(Value),
+    Error(ScriptError),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScriptError {
+    pub kind: ScriptErrorKind,
+    /// e.g. TypeError, PingOneError.
+    #[serde(default)]
+    pub name: String,
+    pub message: String,
+    /// Set when an action failed and the script did not catch it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_error: Option<ActionError>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ScriptErrorKind {
+    /// The script does not parse.
+    Syntax,
+    /// It threw (or its promise rejected).
+    Runtime,
+    /// It returned something JSON cannot carry (a function, a cycle, a BigInt).
+    Result,
+    /// It awaited something that can never settle.
+    Deadlock,
+}
+
+/// The `log` level the guest's panic hook uses, just before the instance aborts.
+pub const PANIC_LOG_LEVEL: u32 = 99;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Log = 0,
+    Info = 1,
+    Warn = 2,
+    Error = 3,
+    Debug = 4,
+}
+
+impl LogLevel {
+    pub fn from_u32(level: u32) -> Self {
+        match level {
+            1 => Self::Info,
+            2 => Self::Warn,
+            3 => Self::Error,
+            4 => Self::Debug,
+            _ => Self::Log,
+        }
+    }
+}
+
+/// `hi << 32 | lo`, how two u32 cross in one wasm i64.
+pub fn pack(hi: u32, lo: u32) -> u64 {
+    (u64::from(hi) << 32) | u64::from(lo)
+}
+
+pub fn unpack(packed: u64) -> (u32, u32) {
+    ((packed >> 32) as u32, packed as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_shapes_are_stable() {
+        let reply = HostReply::Value(serde_json::json!({"id": 1}));
+        assert_eq!(serde_json::to_string(&reply).unwrap(), r#"{"value":{"id":1}}"#);
+        let outcome = RunOutcome::Error(ScriptError { kind: ScriptErrorKind::Syntax, name: "SyntaxError".into(), message: "x".into(), action_error: None });
+        assert_eq!(serde_json::to_string(&outcome).unwrap(), r#"{"error":{"kind":"syntax","name":"SyntaxError","message":"x"}}"#);
+        assert_eq!(unpack(pack(7, 42)), (7, 42));
+    }
+}

@@ -141,15 +141,30 @@ impl Catalog {
 
     /// The ids closest to an unknown one, for "did you mean" hints.
     pub fn similar_ids(&self, unknown: &str) -> Vec<&str> {
-        let words: Vec<&str> = unknown.split('_').filter(|w| w.len() > 2).collect();
-        let mut scored: Vec<(usize, &str)> = self
+        // Typos first (closest edit distance), then ids sharing the most words.
+        let mut typos: Vec<(usize, &str)> = self
             .actions
             .keys()
-            .map(|id| (words.iter().filter(|w| id.contains(**w)).count(), id.as_str()))
+            .map(|id| (strsim::levenshtein(unknown, id), id.as_str()))
+            .filter(|(distance, _)| *distance <= 3.max(unknown.len() / 6))
+            .collect();
+        typos.sort();
+        let words: Vec<&str> = unknown.split('_').filter(|w| w.len() > 2).collect();
+        let mut related: Vec<(usize, &str)> = self
+            .actions
+            .keys()
+            .map(|id| (words.iter().filter(|w| id.split('_').any(|part| part == **w)).count(), id.as_str()))
             .filter(|(score, _)| *score > 0)
             .collect();
-        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-        scored.into_iter().take(5).map(|(_, id)| id).collect()
+        related.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.len().cmp(&b.1.len())).then(a.1.cmp(b.1)));
+        let mut out: Vec<&str> = typos.into_iter().map(|(_, id)| id).collect();
+        for (_, id) in related {
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        out.truncate(5);
+        out
     }
 }
 

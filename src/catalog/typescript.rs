@@ -5,7 +5,7 @@ use super::load::Catalog;
 use super::model::{Action, Param, ParamType};
 
 const HEADER: &str = "\
-/** One page of a list action; pass `cursor` back to get the next page, or call with `{ all: true }` to get every item as an array. */
+/** One page of a list action; pass `cursor` back for the next page. Called with `{ all: true }`, a list action returns every item as `T[]` instead. */
 type Page<T> = { items: T[]; count?: number; cursor?: string };
 /** Thrown by every action on failure. */
 declare class PingOneError extends Error { status: number; code: string; details: { code: string; target?: string; message: string }[] }
@@ -46,12 +46,24 @@ pub fn action_signature(action: &Action) -> String {
         format!("args{}: {{ {} }}", if optional { "?" } else { "" }, fields.join("; "))
     };
     let item = result_type(action);
-    let result = if action.is_list() { format!("Page<{item}> | {item}[]") } else { item };
+    let result = if action.is_list() { format!("Page<{item}>") } else { item };
     format!("{}({args}): Promise<{result}>", action.id)
 }
 
 fn param_field(p: &Param) -> String {
-    format!("{}{}: {}", p.name, if p.required { "" } else { "?" }, param_type(p))
+    format!("{}{}: {}", property_name(&p.name), if p.required { "" } else { "?" }, param_type(p))
+}
+
+/// A property name as TypeScript accepts it: quoted unless it is an identifier.
+fn property_name(name: &str) -> String {
+    let mut chars = name.chars();
+    let is_identifier = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    if is_identifier {
+        name.to_owned()
+    } else {
+        serde_json::to_string(name).unwrap_or_default()
+    }
 }
 
 fn param_type(p: &Param) -> String {
@@ -87,6 +99,18 @@ fn result_type(action: &Action) -> String {
     if action.result.is_empty() {
         return "void".into();
     }
-    let fields: Vec<String> = action.result.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    let fields: Vec<String> = action.result.iter().map(|(k, v)| format!("{}: {v}", property_name(k))).collect();
     format!("{{ {} }}", fields.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::property_name;
+
+    #[test]
+    fn odd_property_names_are_quoted() {
+        assert_eq!(property_name("minCharacters"), "minCharacters");
+        assert_eq!(property_name("0123456789"), "\"0123456789\"");
+        assert_eq!(property_name("a-b"), "\"a-b\"");
+    }
 }

@@ -2,19 +2,31 @@
 
 mod actions;
 mod call;
+mod run;
+mod serve;
 mod simulator;
 
 use std::process::ExitCode;
 
+use std::path::Path;
+use std::sync::Arc;
+
 use anyhow::Context;
+use pingone_mcp::config::{profile_policy, resolve, ConfigFile};
+use pingone_mcp::dispatch::{Backend, Cassette, Dispatcher, Replay};
+use pingone_mcp::pingone::{PingOneClient, RateLimiter, RetryPolicy};
+use pingone_mcp::policy::{AuditLog, Policy, PolicyConfig, DEFAULT_RATE_LIMIT};
+use pingone_mcp::search::SearchIndex;
 use pingone_mcp::catalog::{load_builtin, load_dir, Catalog, CatalogError};
 
-use crate::cli::{Cli, Command, GlobalArgs};
+use crate::cli::{Cli, Command, GlobalArgs, PolicyArgs};
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Actions(command) => actions::run(&cli.global, command),
         Command::Call(args) => call::run(&cli.global, args).await,
+        Command::Run(args) => run::run(&cli.global, args).await,
+        Command::Serve(args) => serve::run(&cli.global, args).await,
         Command::Simulator(args) => simulator::run(args).await,
     }
 }
@@ -27,6 +39,54 @@ pub fn load_catalog(global: &GlobalArgs) -> anyhow::Result<Catalog> {
         catalog.add_files(&files).map_err(catalog_errors).with_context(|| format!("cannot load actions from {}", dir.display()))?;
     }
     Ok(catalog)
+}
+
+/// Everything a script runner needs: the catalog, its search index, and the
+/// dispatcher with the policy, audit log and backend (a cassette when replaying,
+/// else the configured PingOne).
+pub struct Session {
+    pub catalog: Arc<Catalog>,
+    pub search: Arc<SearchIndex>,
+    pub dispatcher: Dispatcher,
+}
+
+pub fn session(global: &GlobalArgs, flags: &PolicyArgs, replay: Option<&Path>) -> anyhow::Result<Session> {
+    let catalog = Arc::new(load_catalog(global)?);
+    let search = Arc::new(SearchIndex::new(&catalog));
+    let file = ConfigFile::load(global.config.as_deref())?;
+    let policy = profile_policy(&file, global.profile.as_deref()).merged(&flags.to_config());
+    let backend = match replay {
+        Some(path) => Backend::Replay(Arc::new(Replay::new(Cassette::load(path)?))),
+        None => {
+            let rate = Arc::new(RateLimiter::new(policy.rate_limit.unwrap_or(DEFAULT_RATE_LIMIT)));
+            Backend::Live(PingOneClient::with_rate_limit(resolve(&file, global.profile.as_deref())?, RetryPolicy::default(), Some(rate))?)
+        }
+    };
+    let mut dispatcher = Dispatcher::new(catalog.clone(), search.clone(), backend).with_policy(Policy::new(policy));
+    if let Some(path) = &flags.audit_log {
+        let audit = if path.as_os_str() == "-" {
+            AuditLog::to_stderr()
+        } else {
+            AuditLog::to_file(path).with_context(|| format!("cannot open the audit log {}", path.display()))?
+        };
+        dispatcher = dispatcher.with_audit(Arc::new(audit));
+    }
+    Ok(Session { catalog, search, dispatcher })
+}
+
+impl PolicyArgs {
+    fn to_config(&self) -> PolicyConfig {
+        PolicyConfig {
+            allow_writes: self.allow_writes,
+            allow_destructive: self.allow_destructive,
+            allow_production: self.allow_production,
+            allow: self.allow.clone(),
+            deny: self.deny.clone(),
+            dry_run: self.dry_run,
+            reveal_secrets: self.reveal_secrets,
+            rate_limit: self.rate_limit,
+        }
+    }
 }
 
 pub fn catalog_errors(errors: Vec<CatalogError>) -> anyhow::Error {

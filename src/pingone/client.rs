@@ -10,6 +10,7 @@ use url::Url;
 
 use super::auth::{without_url, TokenSource};
 use super::error::{parse_error_body, ClientError};
+use super::rate::RateLimiter;
 use super::request::{build, cursor_of, Body, RequestSpec};
 use super::retry::{parse_retry_after, RetryPolicy, RETRYABLE_STATUSES};
 use crate::catalog::{check_args, Action, Host};
@@ -38,6 +39,7 @@ struct Inner {
     conn: Connection,
     tokens: TokenSource,
     retry: RetryPolicy,
+    rate: Option<Arc<RateLimiter>>,
 }
 
 /// What one HTTP exchange produced.
@@ -48,6 +50,11 @@ struct Reply {
 
 impl PingOneClient {
     pub fn new(conn: Connection, retry: RetryPolicy) -> Result<Self, ClientError> {
+        Self::with_rate_limit(conn, retry, None)
+    }
+
+    /// Every HTTP attempt (retries and pages included) first waits for `rate`.
+    pub fn with_rate_limit(conn: Connection, retry: RetryPolicy, rate: Option<Arc<RateLimiter>>) -> Result<Self, ClientError> {
         #[allow(clippy::disallowed_methods)]
         let http = reqwest::Client::builder()
             .use_rustls_tls()
@@ -57,11 +64,36 @@ impl PingOneClient {
             .build()
             .map_err(|e| ClientError::Unusable { action: "client".into(), message: e.to_string() })?;
         let tokens = TokenSource::new(http.clone(), &conn);
-        Ok(Self { inner: Arc::new(Inner { http, conn, tokens, retry }) })
+        Ok(Self { inner: Arc::new(Inner { http, conn, tokens, retry, rate }) })
     }
 
     pub fn connection(&self) -> &Connection {
         &self.inner.conn
+    }
+
+    /// The environment's `type` (SANDBOX or PRODUCTION), read with the worker token.
+    pub async fn environment_type(&self) -> Result<String, ClientError> {
+        let action: Action = serde_json::from_value(json!({
+            "id": "read_environment", "title": "Read Environment", "description": "The configured environment, for the production guard.",
+            "method": "GET", "host": "api", "path": "/environments/{environmentId}",
+            "read_only": true, "destructive": false, "idempotent": true, "example": {}
+        }))
+        .map_err(|e| ClientError::Unusable { action: "read_environment".into(), message: e.to_string() })?;
+        let environment = self.call(&action, &json!({}), &CallOptions::default()).await?;
+        Ok(environment.get("type").and_then(Value::as_str).unwrap_or("UNKNOWN").to_owned())
+    }
+
+    /// The request a call would send, without sending it (dry runs).
+    pub fn preview(&self, action: &Action, args: &Value) -> Result<Value, ClientError> {
+        check_args(action, args)?;
+        let empty = Map::new();
+        let spec = build(action, args.as_object().unwrap_or(&empty), &self.inner.conn)?;
+        let body = match &spec.body {
+            Body::None => Value::Null,
+            Body::Json { value, .. } => value.clone(),
+            Body::Form(fields) => Value::Object(fields.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()),
+        };
+        Ok(json!({ "method": spec.method.as_str(), "url": spec.url.as_str(), "contentType": action.content_type, "body": body }))
     }
 
     /// Calls one action. `args.all = true` on a list action returns every item.
@@ -119,6 +151,9 @@ impl PingOneClient {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
+            if let Some(rate) = &self.inner.rate {
+                rate.acquire().await;
+            }
             let token = self.token_for(action).await?;
             let request = self.request(action, spec, &token, transaction_id)?;
             let started = std::time::Instant::now();
@@ -164,7 +199,7 @@ impl PingOneClient {
                         token_refreshed = true;
                         continue;
                     }
-                    let api_error = || ClientError::Api { action: action.id.clone(), method: action.method.as_str(), path: spec.url.path().to_owned(), status, body: parse_error_body(status, &text), transaction_id: transaction_id.into() };
+                    let api_error = || ClientError::Api { action: action.id.clone(), method: action.method.as_str(), path: spec.url.path().to_owned(), status, body: Box::new(parse_error_body(status, &text)), transaction_id: transaction_id.into() };
                     if !RETRYABLE_STATUSES.contains(&status) {
                         return Err(api_error());
                     }

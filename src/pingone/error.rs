@@ -38,7 +38,7 @@ pub enum ClientError {
 
     /// PingOne answered with an error status.
     #[error("{action}: PingOne answered {status} {}: {}{}", body.code, body.message, details_text(&body.details))]
-    Api { action: String, method: &'static str, path: String, status: u16, body: PingOneErrorBody, transaction_id: String },
+    Api { action: String, method: &'static str, path: String, status: u16, body: Box<PingOneErrorBody>, transaction_id: String },
 
     /// The worker token could not be obtained.
     #[error("cannot get an access token from {url}: {message}")]

@@ -5,9 +5,11 @@ mod auth;
 mod client;
 mod error;
 mod request;
+mod rate;
 mod retry;
 
 pub use auth::TokenSource;
 pub use client::{CallOptions, PingOneClient};
 pub use error::{ClientError, ErrorDetail, PingOneErrorBody};
+pub use rate::RateLimiter;
 pub use retry::RetryPolicy;

@@ -1,1 +1,293 @@
+//! The JavaScript guest: boa runs one agent script per instance. The only way out
+//! is the host-call ABI in `guest_sdk::abi`; see that module for the protocol.
+//!
+//! Flow of `run`: evaluate the script, then drive its promise — run queued jobs;
+//! while it is pending, block in `call_wait` for the next finished host call and
+//! settle the matching JS promise. Host calls started together (`Promise.all`) run
+//! concurrently on the host.
 
+// FFI with the host needs raw pointers; every unsafe block is one copy or one call.
+#![allow(unsafe_code)]
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use boa_engine::builtins::promise::{PromiseState, ResolvingFunctions};
+use boa_engine::object::builtins::JsPromise;
+use boa_engine::{js_string, Context, JsError, JsResult, JsValue, NativeFunction, Script, Source};
+use guest_sdk::abi::{self, ActionError, HostCall, RunInput, RunOutcome, ScriptError, ScriptErrorKind};
+use serde_json::Value;
+
+#[link(wasm_import_module = "pingone")]
+extern "C" {
+    fn call_start(ptr: *const u8, len: usize) -> u32;
+    fn call_wait() -> u64;
+    fn call_read(id: u32, ptr: *mut u8);
+    fn log(level: u32, ptr: *const u8, len: usize);
+}
+
+thread_local! {
+    static CONTEXT: RefCell<Option<Context>> = const { RefCell::new(None) };
+    /// Promises waiting for a host call, by call id.
+    static PENDING: RefCell<HashMap<u32, ResolvingFunctions>> = RefCell::new(HashMap::new());
+    /// The last outcome, kept alive until the host has read it.
+    static OUTCOME: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A fresh context with the prelude; wizer runs this at build time so instances
+/// start from the snapshot.
+fn new_context() -> Context {
+    // A panic aborts the instance; tell the host why first.
+    std::panic::set_hook(Box::new(|info| {
+        let text = info.to_string();
+        // SAFETY: the host reads `text.len()` bytes at its pointer during the call.
+        unsafe { log(abi::PANIC_LOG_LEVEL, text.as_ptr(), text.len()) };
+    }));
+    let mut context = Context::default();
+    // Deep recursion ends the script with a RangeError, not the instance.
+    context.runtime_limits_mut().set_recursion_limit(400);
+    context
+        .register_global_builtin_callable(js_string!("__pingone_call"), 2, NativeFunction::from_fn_ptr(start_host_call))
+        .expect("a fresh context accepts globals");
+    context
+        .register_global_builtin_callable(js_string!("__console"), 2, NativeFunction::from_fn_ptr(console))
+        .expect("a fresh context accepts globals");
+    context.eval(Source::from_bytes(guest_sdk::PRELUDE)).expect("the prelude is valid JavaScript");
+    context
+}
+
+fn with_context<T>(f: impl FnOnce(&mut Context) -> T) -> T {
+    CONTEXT.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        f(slot.get_or_insert_with(new_context))
+    })
+}
+
+#[export_name = "wizer-initialize"]
+pub extern "C" fn wizer_initialize() {
+    with_context(|_| ());
+}
+
+#[no_mangle]
+pub extern "C" fn abi_version() -> u32 {
+    abi::ABI_VERSION
+}
+
+/// Memory for the host to write the run input into. Leaked on purpose: an instance
+/// runs one script and is then dropped whole.
+#[no_mangle]
+pub extern "C" fn alloc(len: usize) -> *mut u8 {
+    let mut buffer = vec![0u8; len];
+    let ptr = buffer.as_mut_ptr();
+    std::mem::forget(buffer);
+    ptr
+}
+
+#[no_mangle]
+pub extern "C" fn run(ptr: *const u8, len: usize) -> u64 {
+    // SAFETY: the host wrote `len` bytes at `ptr`, a buffer it got from `alloc`.
+    let input = unsafe { std::slice::from_raw_parts(ptr, len) };
+    let outcome = match serde_json::from_slice::<RunInput>(input) {
+        Ok(input) => with_context(|context| run_script(context, &input)),
+        Err(e) => RunOutcome::Error(error(ScriptErrorKind::Runtime, "Error", format!("bad run input from the host: {e}"))),
+    };
+    let bytes = serde_json::to_vec(&outcome).unwrap_or_else(|e| format!(r#"{{"error":{{"kind":"result","message":"{e}"}}}}"#).into_bytes());
+    OUTCOME.with(|cell| {
+        let mut out = cell.borrow_mut();
+        *out = bytes;
+        abi::pack(out.as_ptr() as u32, out.len() as u32)
+    })
+}
+
+fn error(kind: ScriptErrorKind, name: &str, message: String) -> ScriptError {
+    ScriptError { kind, name: name.to_owned(), message, action_error: None }
+}
+
+fn run_script(context: &mut Context, input: &RunInput) -> RunOutcome {
+    let args = match JsValue::from_json(&input.args, context) {
+        Ok(args) => args,
+        Err(e) => return RunOutcome::Error(error(ScriptErrorKind::Runtime, "TypeError", format!("args: {e}"))),
+    };
+    let value = match start(context, &input.script, &args) {
+        Ok(value) => value,
+        Err(outcome) => return RunOutcome::Error(outcome),
+    };
+    match settle(context, value) {
+        Ok(value) => to_result(context, &value),
+        Err(e) => RunOutcome::Error(e),
+    }
+}
+
+/// Evaluates the script. An expression (typically `async (args) => {…}`) is used as
+/// is, and called with `args` when it is a function; anything else is treated as
+/// the body of an async function, so top-level `await` and `return` work.
+/// Put before a script used as a function body (on its first line, so line numbers hold).
+const BODY_PREFIX: &str = "(async function (args) { ";
+
+fn start(context: &mut Context, script: &str, args: &JsValue) -> Result<JsValue, ScriptError> {
+    let as_expression = format!("({script}\n)");
+    let parsed = match Script::parse(Source::from_bytes(&as_expression), None, context) {
+        Ok(parsed) => parsed,
+        Err(_) => {
+            // Same line numbers as the original: the wrapper adds no line before it.
+            let as_body = format!("{BODY_PREFIX}{script}\n}})");
+            Script::parse(Source::from_bytes(&as_body), None, context).map_err(|e| syntax_error(context, &e, script))?
+        }
+    };
+    let value = parsed.evaluate(context).map_err(|e| thrown(context, &e))?;
+    match value.as_callable() {
+        Some(function) => function.call(&JsValue::undefined(), std::slice::from_ref(args), context).map_err(|e| thrown(context, &e)),
+        None => Ok(value),
+    }
+}
+
+/// Runs jobs and host calls until the script's value is no longer a pending promise.
+fn settle(context: &mut Context, value: JsValue) -> Result<JsValue, ScriptError> {
+    let Some(promise) = value.as_promise() else {
+        context.run_jobs().map_err(|e| thrown(context, &e))?;
+        return Ok(value);
+    };
+    loop {
+        context.run_jobs().map_err(|e| thrown(context, &e))?;
+        match promise.state() {
+            PromiseState::Fulfilled(value) => return Ok(value),
+            PromiseState::Rejected(reason) => return Err(rejected(context, &reason)),
+            PromiseState::Pending => {}
+        }
+        if PENDING.with(|p| p.borrow().is_empty()) {
+            return Err(error(
+                ScriptErrorKind::Deadlock,
+                "Error",
+                "the script awaits a promise that can never settle (no PingOne call is in flight); make sure every promise you await is resolved".into(),
+            ));
+        }
+        deliver_next_reply(context).map_err(|e| thrown(context, &e))?;
+    }
+}
+
+/// Blocks until the host finishes one call, then settles its promise.
+fn deliver_next_reply(context: &mut Context) -> JsResult<()> {
+    // SAFETY: plain host calls; the host writes exactly `len` bytes into our buffer.
+    let (id, len) = abi::unpack(unsafe { call_wait() });
+    let mut reply = vec![0u8; len as usize];
+    unsafe { call_read(id, reply.as_mut_ptr()) };
+    let Some(resolvers) = PENDING.with(|p| p.borrow_mut().remove(&id)) else {
+        return Ok(());
+    };
+    let reply: Value = serde_json::from_slice(&reply).unwrap_or_else(|e| {
+        serde_json::json!({ "error": { "action": "", "code": "BAD_REPLY", "message": format!("the host sent a reply that is not JSON: {e}") } })
+    });
+    let reply = JsValue::from_json(&reply, context)?;
+    resolvers.resolve.call(&JsValue::undefined(), &[reply], context)?;
+    Ok(())
+}
+
+/// `__pingone_call(action, argsJson)`: starts a host call, returns its promise.
+fn start_host_call(_this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let action = args.first().cloned().unwrap_or_default().to_string(context)?.to_std_string_escaped();
+    let json = args.get(1).cloned().unwrap_or_default().to_string(context)?.to_std_string_escaped();
+    let args: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
+    let call = serde_json::to_vec(&HostCall { action, args }).unwrap_or_default();
+    // SAFETY: the host reads `call.len()` bytes at its pointer during the call.
+    let id = unsafe { call_start(call.as_ptr(), call.len()) };
+    let (promise, resolvers) = JsPromise::new_pending(context);
+    PENDING.with(|p| p.borrow_mut().insert(id, resolvers));
+    Ok(promise.into())
+}
+
+/// `__console(level, text)`.
+fn console(_this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let level = args.first().cloned().unwrap_or_default().to_u32(context)?;
+    let text = args.get(1).cloned().unwrap_or_default().to_string(context)?.to_std_string_escaped();
+    // SAFETY: the host reads `text.len()` bytes at its pointer during the call.
+    unsafe { log(level, text.as_ptr(), text.len()) };
+    Ok(JsValue::undefined())
+}
+
+fn to_result(context: &mut Context, value: &JsValue) -> RunOutcome {
+    if value.is_callable() {
+        return RunOutcome::Error(error(
+            ScriptErrorKind::Result,
+            "TypeError",
+            "the script returned a function; if it is `async (args) => {...}`, it was called already, so return data instead".into(),
+        ));
+    }
+    match value.to_json(context) {
+        Ok(json) => RunOutcome::Ok(json.unwrap_or(Value::Null)),
+        Err(e) => RunOutcome::Error(error(
+            ScriptErrorKind::Result,
+            "TypeError",
+            format!("the script's result cannot be sent back as JSON ({}); return plain objects, arrays, strings, numbers and booleans", message_of(context, &e)),
+        )),
+    }
+}
+
+fn syntax_error(context: &mut Context, e: &JsError, script: &str) -> ScriptError {
+    let mut message = unshift_first_line(&message_of(context, e), BODY_PREFIX.len());
+    if looks_like_typescript(script) {
+        message.push_str(". This looks like TypeScript: send plain JavaScript (no type annotations, interfaces or `as` casts)");
+    } else if script.contains("import ") || script.contains("export ") {
+        message.push_str(". Modules are not available: there is nothing to import; use the global `pingone` object");
+    }
+    error(ScriptErrorKind::Syntax, "SyntaxError", message)
+}
+
+fn looks_like_typescript(script: &str) -> bool {
+    const MARKERS: [&str; 10] = [": string", ": number", ": boolean", ": any", "interface ", " as const", " as any", "): Promise<", "type ", "<T>"];
+    MARKERS.iter().any(|m| script.contains(m))
+}
+
+fn thrown(context: &mut Context, e: &JsError) -> ScriptError {
+    // Runtime limits (recursion, loop iterations) cannot become JS values.
+    if let Ok(native) = e.try_native(context) {
+        if native.is_runtime_limit() {
+            let message = format!("{}: the script recursed too deeply", native.message());
+            return error(ScriptErrorKind::Runtime, "RangeError", message);
+        }
+    }
+    let value = e.to_opaque(context);
+    rejected(context, &value)
+}
+
+/// A thrown value or rejection reason, as a script error; a `PingOneError` keeps
+/// its action, status, code and details.
+fn rejected(context: &mut Context, reason: &JsValue) -> ScriptError {
+    let Some(object) = reason.as_object() else {
+        let text = reason.to_string(context).map(|s| s.to_std_string_escaped()).unwrap_or_default();
+        return error(ScriptErrorKind::Runtime, "Error", format!("the script threw {text}"));
+    };
+    let mut get = |key: &str| object.get(js_string!(key), context).ok().filter(|v| !v.is_undefined());
+    let text = |v: JsValue| v.as_string().map(|s| s.to_std_string_escaped()).unwrap_or_else(|| v.display().to_string());
+    let name = get("name").map(text).unwrap_or_else(|| "Error".into());
+    let message = get("message").map(text).unwrap_or_default();
+    let action_error = if name == "PingOneError" {
+        let action = get("action").map(text).unwrap_or_default();
+        let status = get("status").and_then(|v| v.as_number()).map(|n| n as u16);
+        let code = get("code").map(text).unwrap_or_default();
+        let details = get("details");
+        let details = details.and_then(|v| v.to_json(context).ok().flatten()).and_then(|v| v.as_array().cloned()).unwrap_or_default();
+        Some(ActionError { action, status, code, message: message.clone(), details })
+    } else {
+        None
+    };
+    ScriptError { kind: ScriptErrorKind::Runtime, name, message, action_error }
+}
+
+fn message_of(context: &mut Context, e: &JsError) -> String {
+    match e.try_native(context) {
+        Ok(native) => native.message().to_string(),
+        Err(_) => e.to_string(),
+    }
+}
+
+/// Positions on the first line are shifted by the wrapper put before the script.
+fn unshift_first_line(message: &str, shift: usize) -> String {
+    const MARK: &str = "at line 1, col ";
+    let Some(at) = message.find(MARK) else { return message.to_owned() };
+    let start = at + MARK.len();
+    let digits: String = message[start..].chars().take_while(char::is_ascii_digit).collect();
+    match digits.parse::<usize>() {
+        Ok(col) if col > shift => format!("{}{}{}", &message[..start], col - shift, &message[start + digits.len()..]),
+        _ => message.to_owned(),
+    }
+}

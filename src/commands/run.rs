@@ -1,0 +1,58 @@
+//! `pingone-mcp run SCRIPT`: one script through the sandbox, live or from a cassette.
+
+use std::io::Read;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use pingone_mcp::dispatch::Recorder;
+use pingone_mcp::sandbox::{Limits, Sandbox};
+use serde_json::json;
+
+use super::session;
+use crate::cli::{GlobalArgs, RunArgs};
+use crate::output::{error, print, print_json};
+
+pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let script = read_script(&args.script)?;
+    let script_args: serde_json::Value = serde_json::from_str(&args.args).context("--args is not valid JSON; pass an object such as '{\"limit\": 10}'")?;
+    let mut dispatcher = session(global, &args.policy, args.replay.as_deref())?.dispatcher;
+    let recorder = args.record.as_ref().map(|_| Arc::new(Recorder::default()));
+    if let Some(recorder) = &recorder {
+        dispatcher = dispatcher.recording(recorder.clone());
+    }
+    let limits = Limits { wall_time: Duration::from_secs(args.timeout), host_calls: args.max_calls, ..Limits::default() };
+    let sandbox = Sandbox::new().await?;
+    let execution = sandbox.execute(&script, script_args, Arc::new(dispatcher), &limits).await;
+
+    if let (Some(path), Some(recorder)) = (&args.record, &recorder) {
+        recorder.cassette().save(path)?;
+    }
+    if args.json {
+        let mut out = json!({ "ok": execution.outcome.is_ok(), "logs": execution.logs, "calls": execution.calls, "duration_ms": execution.duration.as_millis() as u64 });
+        match &execution.outcome {
+            Ok(value) => out["result"] = value.clone(),
+            Err(e) => out["error"] = json!(e.to_string()),
+        }
+        print_json(&out);
+    } else {
+        for line in &execution.logs {
+            crate::output::log_line(&format!("{:?}", line.level).to_lowercase(), &line.message);
+        }
+        match &execution.outcome {
+            Ok(value) => print(&serde_json::to_string_pretty(value)?),
+            Err(e) => error(&e.to_string()),
+        }
+    }
+    Ok(if execution.outcome.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn read_script(path: &std::path::Path) -> anyhow::Result<String> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).context("cannot read the script from standard input")?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path).with_context(|| format!("cannot read the script {}", path.display()))
+}

@@ -1,0 +1,98 @@
+//! Cassettes: every action call of a run and its reply, written by `--record` and
+//! answered by `--replay` with no network. Credentials are masked before they are
+//! written, and arguments are compared masked.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use anyhow::Context;
+use guest_sdk::abi::{ActionError, HostCall, HostReply};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::secret::redact_json;
+
+const FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Cassette {
+    pub format: u32,
+    pub calls: Vec<Interaction>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Interaction {
+    pub action: String,
+    pub args: Value,
+    pub reply: HostReply,
+}
+
+impl Cassette {
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the cassette {}", path.display()))?;
+        let cassette: Cassette = serde_json::from_str(&text).with_context(|| format!("{} is not a pingone-mcp cassette", path.display()))?;
+        if cassette.format != FORMAT {
+            anyhow::bail!("{} is cassette format {}, this build reads format {FORMAT}; record it again", path.display(), cassette.format);
+        }
+        Ok(cassette)
+    }
+
+    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+        let text = serde_json::to_string_pretty(self)?;
+        std::fs::write(path, text + "\n").with_context(|| format!("cannot write the cassette {}", path.display()))
+    }
+}
+
+/// Collects calls as they complete.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    calls: Mutex<Vec<Interaction>>,
+}
+
+impl Recorder {
+    pub fn record(&self, call: &HostCall, reply: &HostReply) {
+        let reply = match reply {
+            HostReply::Value(value) => HostReply::Value(redact_json(value)),
+            HostReply::Error(error) => HostReply::Error(error.clone()),
+        };
+        let interaction = Interaction { action: call.action.clone(), args: redact_json(&call.args), reply };
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).push(interaction);
+    }
+
+    pub fn cassette(&self) -> Cassette {
+        Cassette { format: FORMAT, calls: self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone() }
+    }
+}
+
+/// Answers each call with the first unused recorded call of the same action and
+/// arguments, so a script that repeats a call gets the replies in recorded order.
+#[derive(Debug)]
+pub struct Replay {
+    calls: Mutex<Vec<(Interaction, bool)>>,
+}
+
+impl Replay {
+    pub fn new(cassette: Cassette) -> Self {
+        Self { calls: Mutex::new(cassette.calls.into_iter().map(|c| (c, false)).collect()) }
+    }
+
+    pub fn answer(&self, action: &str, args: &Value) -> HostReply {
+        let args = redact_json(args);
+        let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((interaction, used)) = calls.iter_mut().find(|(c, used)| !used && c.action == action && c.args == args) {
+            *used = true;
+            return interaction.reply.clone();
+        }
+        let recorded = calls.iter().filter(|(c, _)| c.action == action).count();
+        HostReply::Error(ActionError {
+            action: action.to_owned(),
+            status: None,
+            code: "NOT_IN_CASSETTE".into(),
+            message: format!(
+                "the cassette has no unused recording of {action} with arguments {args} ({recorded} recording(s) of {action} in all); \
+                 the script changed since it was recorded: record it again with --record"
+            ),
+            details: vec![],
+        })
+    }
+}

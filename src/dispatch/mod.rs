@@ -1,0 +1,253 @@
+//! The one function every action call from a script goes through: resolve the
+//! action, check its arguments, apply the policy (allow/deny, writes, production),
+//! run it (live, dry, or from a cassette), mask secrets, audit and record it, and
+//! turn the outcome into what the script sees.
+
+mod cassette;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::OnceCell;
+
+use futures::future::BoxFuture;
+use guest_sdk::abi::{ActionError, HostCall, HostReply, DESCRIBE_ACTION, SEARCH_ACTION};
+use serde_json::{json, Value};
+
+pub use cassette::{Cassette, Interaction, Recorder, Replay};
+
+use crate::catalog::{action_signature, check_args, Action, Catalog};
+use crate::pingone::{CallOptions, ClientError, PingOneClient};
+use crate::policy::{AuditEntry, AuditLog, Policy, PolicyConfig};
+use crate::secret::mask_json;
+use crate::sandbox::ActionHost;
+use crate::search::SearchIndex;
+
+/// Where action calls are answered.
+#[derive(Clone)]
+pub enum Backend {
+    /// PingOne (or the simulator) over HTTP.
+    Live(PingOneClient),
+    /// A cassette recorded earlier: no network.
+    Replay(Arc<Replay>),
+}
+
+pub struct Dispatcher {
+    catalog: Arc<Catalog>,
+    search: Arc<SearchIndex>,
+    backend: Backend,
+    policy: Policy,
+    audit: Option<Arc<AuditLog>>,
+    session: String,
+    recorder: Option<Arc<Recorder>>,
+    /// The production guard's verdict, settled on the first live call.
+    environment_check: OnceCell<Result<(), String>>,
+}
+
+impl Dispatcher {
+    /// A read-only dispatcher (the default policy); see [`Dispatcher::with_policy`].
+    pub fn new(catalog: Arc<Catalog>, search: Arc<SearchIndex>, backend: Backend) -> Self {
+        Self {
+            catalog,
+            search,
+            backend,
+            policy: Policy::new(PolicyConfig::default()),
+            audit: None,
+            session: uuid::Uuid::new_v4().to_string(),
+            recorder: None,
+            environment_check: OnceCell::new(),
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Writes one line per action call to `audit`.
+    pub fn with_audit(mut self, audit: Arc<AuditLog>) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+
+    /// Writes every action call and its reply to `recorder` as well.
+    pub fn recording(mut self, recorder: Arc<Recorder>) -> Self {
+        self.recorder = Some(recorder);
+        self
+    }
+
+    pub async fn dispatch(&self, call: HostCall) -> HostReply {
+        match call.action.as_str() {
+            SEARCH_ACTION => return self.search(&call.args),
+            DESCRIBE_ACTION => return self.describe(&call.args),
+            _ => {}
+        }
+        let Some(action) = self.catalog.get(&call.action) else {
+            return HostReply::Error(self.unknown_action(&call.action));
+        };
+        let started = Instant::now();
+        let transaction_id = uuid::Uuid::new_v4().to_string();
+        let (reply, outcome) = self.run(action, &call.args, &transaction_id).await;
+        let reply = match reply {
+            HostReply::Value(value) if !self.policy.config.reveal_secrets => HostReply::Value(mask_json(&value)),
+            other => other,
+        };
+        if let Some(audit) = &self.audit {
+            let (status, code) = match &reply {
+                HostReply::Error(e) => (e.status, Some(e.code.clone())),
+                HostReply::Value(_) => (None, None),
+            };
+            audit.write(&AuditEntry {
+                time: now_rfc3339(),
+                session: self.session.clone(),
+                action: action.id.clone(),
+                args: mask_json(&call.args),
+                outcome,
+                status,
+                code,
+                ms: started.elapsed().as_millis() as u64,
+                transaction_id,
+            });
+        }
+        if let Some(recorder) = &self.recorder {
+            recorder.record(&call, &reply);
+        }
+        reply
+    }
+
+    /// The call itself, and how it ended for the audit log.
+    async fn run(&self, action: &Action, args: &Value, transaction_id: &str) -> (HostReply, &'static str) {
+        if let Err(e) = check_args(action, args) {
+            let error = ActionError {
+                action: action.id.clone(),
+                status: None,
+                code: "INVALID_ARGUMENTS".into(),
+                message: format!("{e}. Signature: {}", action_signature(action)),
+                details: e.problems.iter().map(|p| json!({ "code": "INVALID_VALUE", "message": p })).collect(),
+            };
+            return (HostReply::Error(error), "refused");
+        }
+        if let Err(message) = self.policy.check(action) {
+            return (HostReply::Error(refusal(action, message)), "refused");
+        }
+        match &self.backend {
+            Backend::Live(client) => {
+                if let Err(message) = self.environment_allowed(client).await {
+                    return (HostReply::Error(refusal(action, message)), "refused");
+                }
+                if self.policy.is_dry_run(action) {
+                    return match client.preview(action, args) {
+                        Ok(request) => (HostReply::Value(json!({ "dryRun": true, "sent": false, "request": request })), "dry_run"),
+                        Err(e) => (HostReply::Error(action_error(&action.id, &e)), "error"),
+                    };
+                }
+                let options = CallOptions { transaction_id: Some(transaction_id.to_owned()) };
+                match client.call(action, args, &options).await {
+                    Ok(value) => (HostReply::Value(value), "ok"),
+                    Err(e) => (HostReply::Error(action_error(&action.id, &e)), "error"),
+                }
+            }
+            Backend::Replay(replay) => {
+                let reply = replay.answer(&action.id, args);
+                let outcome = if matches!(reply, HostReply::Value(_)) { "ok" } else { "error" };
+                (reply, outcome)
+            }
+        }
+    }
+
+    /// The production guard: the environment's type is read once; PRODUCTION is
+    /// refused unless allowed.
+    async fn environment_allowed(&self, client: &PingOneClient) -> Result<(), String> {
+        if self.policy.config.allow_production {
+            return Ok(());
+        }
+        self.environment_check
+            .get_or_init(|| async {
+                match client.environment_type().await {
+                    Ok(kind) if kind == "PRODUCTION" => Err("the environment is of type PRODUCTION and this server refuses to act on production; restart with --allow-production if that is really intended".to_owned()),
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(format!("cannot read the environment's type to check it is not PRODUCTION ({e}); grant the worker app permission to read the environment, or pass --allow-production")),
+                }
+            })
+            .await
+            .clone()
+    }
+
+    fn unknown_action(&self, id: &str) -> ActionError {
+        let similar = self.catalog.similar_ids(id);
+        let hint = if similar.is_empty() {
+            "use pingone.search('what you need') to find one".to_owned()
+        } else {
+            format!("did you mean {}?", similar.join(", "))
+        };
+        ActionError { action: id.to_owned(), status: None, code: "UNKNOWN_ACTION".into(), message: format!("there is no action `{id}`: {hint}"), details: vec![] }
+    }
+
+    fn search(&self, args: &Value) -> HostReply {
+        let query = args.get("query").and_then(Value::as_str).unwrap_or_default();
+        let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(8).clamp(1, 50) as usize;
+        let hits: Vec<Value> = self
+            .search
+            .search(query, limit)
+            .into_iter()
+            .filter_map(|hit| self.catalog.get(&hit.id))
+            .map(|a| json!({ "id": a.id, "title": a.title, "signature": action_signature(a), "read_only": a.read_only, "destructive": a.destructive }))
+            .collect();
+        HostReply::Value(Value::Array(hits))
+    }
+
+    fn describe(&self, args: &Value) -> HostReply {
+        let id = args.get("id").and_then(Value::as_str).unwrap_or_default();
+        match self.catalog.get(id) {
+            Some(a) => HostReply::Value(json!({
+                "id": a.id, "title": a.title, "group": a.group, "description": a.description.trim(),
+                "signature": action_signature(a), "method": a.method.as_str(), "path": a.path,
+                "read_only": a.read_only, "destructive": a.destructive, "idempotent": a.idempotent,
+                "example": a.example,
+            })),
+            None => HostReply::Error(self.unknown_action(id)),
+        }
+    }
+}
+
+impl ActionHost for Dispatcher {
+    fn call(self: Arc<Self>, call: HostCall) -> BoxFuture<'static, HostReply> {
+        Box::pin(async move { self.dispatch(call).await })
+    }
+}
+
+/// A client failure as the script's `PingOneError`: PingOne's own code, message and
+/// details when it answered; ours otherwise.
+pub fn action_error(action: &str, e: &ClientError) -> ActionError {
+    match e {
+        ClientError::Api { status, body, .. } => ActionError {
+            action: action.to_owned(),
+            status: Some(*status),
+            code: body.code.clone(),
+            message: body.message.clone(),
+            details: body.details.iter().filter_map(|d| serde_json::to_value(d).ok()).collect(),
+        },
+        other => {
+            let json = other.to_json();
+            ActionError {
+                action: action.to_owned(),
+                status: other.status(),
+                code: json["code"].as_str().unwrap_or("CLIENT_ERROR").to_owned(),
+                message: other.to_string(),
+                details: vec![],
+            }
+        }
+    }
+}
+
+fn refusal(action: &Action, message: String) -> ActionError {
+    ActionError { action: action.id.clone(), status: None, code: "POLICY_DENIED".into(), message, details: vec![] }
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}

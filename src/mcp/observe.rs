@@ -1,0 +1,65 @@
+//! Watching one `execute`: every action call is summarised for the reply (action,
+//! outcome, milliseconds) and, when the client asked, reported as progress.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use futures::future::BoxFuture;
+use guest_sdk::abi::{HostCall, HostReply};
+use rmcp::model::{ProgressNotificationParam, ProgressToken};
+use rmcp::{Peer, RoleServer};
+use serde::Serialize;
+
+use crate::dispatch::Dispatcher;
+use crate::sandbox::ActionHost;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CallSummary {
+    pub action: String,
+    /// "ok", or the error code (PingOne's or ours).
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    pub ms: u64,
+}
+
+pub struct ObservedHost {
+    dispatcher: Arc<Dispatcher>,
+    calls: Mutex<Vec<CallSummary>>,
+    progress: Option<(Peer<RoleServer>, ProgressToken)>,
+}
+
+impl ObservedHost {
+    pub fn new(dispatcher: Arc<Dispatcher>, progress: Option<(Peer<RoleServer>, ProgressToken)>) -> Self {
+        Self { dispatcher, calls: Mutex::new(Vec::new()), progress }
+    }
+
+    pub fn calls(&self) -> Vec<CallSummary> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl ActionHost for ObservedHost {
+    fn call(self: Arc<Self>, call: HostCall) -> BoxFuture<'static, HostReply> {
+        Box::pin(async move {
+            let started = Instant::now();
+            let action = call.action.clone();
+            let reply = self.dispatcher.dispatch(call).await;
+            let (outcome, status) = match &reply {
+                HostReply::Value(_) => ("ok".to_owned(), None),
+                HostReply::Error(e) => (e.code.clone(), e.status),
+            };
+            let summary = CallSummary { action, outcome, status, ms: started.elapsed().as_millis() as u64 };
+            let done = {
+                let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+                calls.push(summary.clone());
+                calls.len()
+            };
+            if let Some((peer, token)) = &self.progress {
+                let message = format!("{} {} ({} ms)", summary.action, summary.outcome, summary.ms);
+                let _ = peer.notify_progress(ProgressNotificationParam::new(token.clone(), done as f64).with_message(message)).await;
+            }
+            reply
+        })
+    }
+}

@@ -1,0 +1,207 @@
+//! The MCP handler: tool listing, and the three kinds of call (search, execute, and
+//! a single action in tools mode).
+
+use std::sync::Arc;
+
+use guest_sdk::abi::{HostCall, HostReply};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, InitializeResult, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use serde_json::{json, Map, Value};
+
+use super::observe::{CallSummary, ObservedHost};
+use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
+use crate::catalog::{action_signature, Catalog};
+use crate::dispatch::Dispatcher;
+use crate::sandbox::{ExecutionError, Limits, Sandbox};
+use crate::search::SearchIndex;
+
+/// Taught to every client at initialisation.
+pub const INSTRUCTIONS: &str = "\
+You manage a PingOne identity environment by writing JavaScript.
+1. search_tools({query}) finds actions and their signatures.
+2. execute({code}) runs a script in which every action is an async function on `pingone`.
+List actions return { items, count, cursor }; pass { all: true } for every item as an array.
+A failed call throws PingOneError { status, code, message, details }.
+Filter, join and count inside the script and return only what is needed.
+Example:
+  const users = await pingone.list_users({ filter: 'enabled eq false', all: true });
+  return users.map(u => u.username);";
+
+/// Which tools the server offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Mode {
+    /// search_tools and execute.
+    #[default]
+    Code,
+    /// Every action as its own tool.
+    Tools,
+    /// Both sets.
+    Both,
+}
+
+#[derive(Clone)]
+pub struct PingOneMcp {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    catalog: Arc<Catalog>,
+    search: Arc<SearchIndex>,
+    sandbox: Sandbox,
+    dispatcher: Arc<Dispatcher>,
+    limits: Limits,
+    mode: Mode,
+    tools: Vec<Tool>,
+}
+
+impl PingOneMcp {
+    pub fn new(catalog: Arc<Catalog>, search: Arc<SearchIndex>, sandbox: Sandbox, dispatcher: Arc<Dispatcher>, limits: Limits, mode: Mode) -> Self {
+        let mut tools = Vec::new();
+        if mode != Mode::Tools {
+            tools.push(search_tool());
+            let policy = &dispatcher.policy().config;
+            tools.push(execute_tool(policy.allow_writes && !policy.dry_run, policy.allow_destructive && !policy.dry_run));
+        }
+        if mode != Mode::Code {
+            tools.extend(catalog.actions().map(action_tool));
+        }
+        Self { inner: Arc::new(Inner { catalog, search, sandbox, dispatcher, limits, mode, tools }) }
+    }
+
+    pub fn tools(&self) -> &[Tool] {
+        &self.inner.tools
+    }
+
+    fn search_tools(&self, args: &Map<String, Value>) -> Result<CallToolResult, McpError> {
+        let query = args.get("query").and_then(Value::as_str).ok_or_else(|| McpError::invalid_params("search_tools needs a `query` string", None))?;
+        let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(8).clamp(1, 30) as usize;
+        let catalog = &self.inner.catalog;
+        let hits: Vec<Value> = self
+            .inner
+            .search
+            .search(query, limit)
+            .into_iter()
+            .filter_map(|hit| catalog.get(&hit.id))
+            .map(|a| {
+                let summary = a.description.split(". ").next().unwrap_or("").trim().trim_end_matches('.');
+                json!({ "id": a.id, "signature": action_signature(a), "description": summary, "writes": a.writes(), "destructive": a.destructive })
+            })
+            .collect();
+        if hits.is_empty() {
+            return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
+                "no action matches \"{query}\"; try other words (e.g. the resource: users, groups, populations, applications, roles, policies, identity providers, MFA devices)"
+            ))]));
+        }
+        Ok(CallToolResult::structured(json!({ "actions": hits })))
+    }
+
+    async fn execute(&self, args: &Map<String, Value>, context: RequestContext<RoleServer>) -> Result<CallToolResult, McpError> {
+        let code = args.get("code").and_then(Value::as_str).ok_or_else(|| McpError::invalid_params("execute needs a `code` string with the JavaScript to run", None))?;
+        let progress = context.meta.get_progress_token().map(|token| (context.peer.clone(), token));
+        let host = Arc::new(ObservedHost::new(self.inner.dispatcher.clone(), progress));
+        let run = self.inner.sandbox.execute(code, json!({}), host.clone(), &self.inner.limits);
+        let execution = tokio::select! {
+            execution = run => execution,
+            () = context.ct.cancelled() => return Err(McpError::internal_error("the client cancelled the script", None)),
+        };
+        let logs: Vec<String> = execution.logs.iter().map(|l| format!("[{}] {}", format!("{:?}", l.level).to_lowercase(), l.message)).collect();
+        let calls = summarise(&host.calls());
+        match execution.outcome {
+            Ok(result) => {
+                let mut reply = json!({ "result": result });
+                if !logs.is_empty() {
+                    reply["logs"] = json!(logs);
+                }
+                if !calls.is_empty() {
+                    reply["calls"] = json!(calls);
+                }
+                Ok(CallToolResult::structured(reply))
+            }
+            Err(error) => {
+                let mut text = format!("Error: {error}");
+                if let ExecutionError::Script(script) = &error {
+                    if let Some(action) = &script.action_error {
+                        if !action.details.is_empty() {
+                            text.push_str(&format!("\nDetails: {}", Value::Array(action.details.clone())));
+                        }
+                    }
+                }
+                if !logs.is_empty() {
+                    text.push_str(&format!("\nConsole:\n{}", logs.join("\n")));
+                }
+                if !calls.is_empty() {
+                    text.push_str(&format!("\nAction calls: {}", Value::Array(calls)));
+                }
+                Ok(CallToolResult::error(vec![ContentBlock::text(text)]))
+            }
+        }
+    }
+
+    /// Tools mode: one action, its arguments straight from the client.
+    async fn call_action(&self, name: &str, args: Map<String, Value>) -> Result<CallToolResult, McpError> {
+        let reply = self.inner.dispatcher.dispatch(HostCall { action: name.to_owned(), args: Value::Object(args) }).await;
+        Ok(match reply {
+            HostReply::Value(value) => CallToolResult::structured(json!({ "result": value })),
+            HostReply::Error(e) => {
+                let status = e.status.map(|s| format!(" {s}")).unwrap_or_default();
+                let details = if e.details.is_empty() { String::new() } else { format!("\nDetails: {}", Value::Array(e.details)) };
+                CallToolResult::error(vec![ContentBlock::text(format!("{name} failed:{status} {}: {}{details}", e.code, e.message))])
+            }
+        })
+    }
+}
+
+/// Up to 20 calls one by one; beyond that, counted per action.
+fn summarise(calls: &[CallSummary]) -> Vec<Value> {
+    if calls.len() <= 20 {
+        return calls.iter().filter_map(|c| serde_json::to_value(c).ok()).collect();
+    }
+    let mut per_action: std::collections::BTreeMap<&str, (u64, u64, u64)> = Default::default();
+    for call in calls {
+        let entry = per_action.entry(call.action.as_str()).or_default();
+        entry.0 += 1;
+        entry.1 += u64::from(call.outcome != "ok");
+        entry.2 += call.ms;
+    }
+    per_action.into_iter().map(|(action, (count, errors, ms))| json!({ "action": action, "count": count, "errors": errors, "total_ms": ms })).collect()
+}
+
+impl ServerHandler for PingOneMcp {
+    fn get_info(&self) -> InitializeResult {
+        let instructions = match self.inner.mode {
+            Mode::Tools => "Each PingOne action is a tool; list results come back as { items, count, cursor }.".to_owned(),
+            _ => INSTRUCTIONS.to_owned(),
+        };
+        InitializeResult::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("pingone-mcp", env!("CARGO_PKG_VERSION")))
+            .with_instructions(instructions)
+    }
+
+    async fn list_tools(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(self.inner.tools.clone()))
+    }
+
+    async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {
+        let args = request.arguments.unwrap_or_default();
+        let name = request.name.as_ref();
+        let code_tools = self.inner.mode != Mode::Tools;
+        let result = match name {
+            SEARCH_TOOLS if code_tools => self.search_tools(&args)?,
+            EXECUTE if code_tools => self.execute(&args, context).await?,
+            action if self.inner.mode != Mode::Code && self.inner.catalog.get(action).is_some() => self.call_action(action, args).await?,
+            other => return Err(McpError::invalid_params(format!("unknown tool `{other}`; this server offers: {}", self.tool_names()), None)),
+        };
+        Ok(result.into())
+    }
+}
+
+impl PingOneMcp {
+    fn tool_names(&self) -> String {
+        let names: Vec<&str> = self.inner.tools.iter().map(|t| t.name.as_ref()).take(10).collect();
+        names.join(", ")
+    }
+}

@@ -1,0 +1,126 @@
+//! What a script may do: the gate every action call passes (the guest cannot go
+//! around it), plus the settings that shape calls (dry run, secrets, rate).
+
+mod audit;
+
+use serde::Deserialize;
+use wildmatch::WildMatch;
+
+pub use audit::{AuditEntry, AuditLog};
+
+use crate::catalog::Action;
+
+/// Policy settings, from flags and from a profile's `[profiles.NAME.policy]` table.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// Let scripts call actions that change PingOne.
+    #[serde(default)]
+    pub allow_writes: bool,
+    /// Let scripts delete, rotate secrets, set passwords, turn MFA off.
+    #[serde(default)]
+    pub allow_destructive: bool,
+    /// Let the server act on an environment of type PRODUCTION.
+    #[serde(default)]
+    pub allow_production: bool,
+    /// Action id globs; when any are given, only matching actions run.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Action id globs that never run (deny wins over allow).
+    #[serde(default)]
+    pub deny: Vec<String>,
+    /// Don't send writes; show the request that would have been made.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Return secrets and passwords as they are instead of masked.
+    #[serde(default)]
+    pub reveal_secrets: bool,
+    /// Requests per second, shared by every script of the process.
+    #[serde(default)]
+    pub rate_limit: Option<f64>,
+}
+
+impl PolicyConfig {
+    /// Both sets of settings: a permission granted by either holds; lists add up.
+    pub fn merged(mut self, other: &PolicyConfig) -> Self {
+        self.allow_writes |= other.allow_writes;
+        self.allow_destructive |= other.allow_destructive;
+        self.allow_production |= other.allow_production;
+        self.dry_run |= other.dry_run;
+        self.reveal_secrets |= other.reveal_secrets;
+        self.allow.extend(other.allow.iter().cloned());
+        self.deny.extend(other.deny.iter().cloned());
+        self.rate_limit = other.rate_limit.or(self.rate_limit);
+        self
+    }
+}
+
+/// Default client-side rate: below PingOne's usual per-environment limits.
+pub const DEFAULT_RATE_LIMIT: f64 = 50.0;
+
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub config: PolicyConfig,
+    allow: Vec<WildMatch>,
+    deny: Vec<WildMatch>,
+}
+
+impl Policy {
+    pub fn new(config: PolicyConfig) -> Self {
+        let compile = |globs: &[String]| globs.iter().map(|g| WildMatch::new(g)).collect();
+        Self { allow: compile(&config.allow), deny: compile(&config.deny), config }
+    }
+
+    /// Everything allowed (tests, replays of trusted cassettes).
+    pub fn permissive() -> Self {
+        Self::new(PolicyConfig { allow_writes: true, allow_destructive: true, allow_production: true, ..PolicyConfig::default() })
+    }
+
+    /// Whether `action` may run; the refusal says why and which setting changes it.
+    pub fn check(&self, action: &Action) -> Result<(), String> {
+        let id = action.id.as_str();
+        if let Some((glob, _)) = self.config.deny.iter().zip(&self.deny).find(|(_, m)| m.matches(id)) {
+            return Err(format!("`{id}` is denied by the policy (deny pattern `{glob}`)"));
+        }
+        if !self.allow.is_empty() && !self.allow.iter().any(|m| m.matches(id)) {
+            return Err(format!("`{id}` is not in the policy's allow list ({}); add a matching --allow pattern", self.config.allow.join(", ")));
+        }
+        if action.writes() && !self.config.allow_writes && !self.config.dry_run {
+            return Err(format!(
+                "`{id}` changes PingOne and this server is read-only: restart it with --allow-writes (or try it first with --dry-run)"
+            ));
+        }
+        if action.destructive && !self.config.allow_destructive && !self.config.dry_run {
+            return Err(format!("`{id}` is destructive (it deletes, rotates or resets something): restart with --allow-destructive as well"));
+        }
+        Ok(())
+    }
+
+    /// Whether `action` is sent, or only shown (dry run).
+    pub fn is_dry_run(&self, action: &Action) -> bool {
+        self.config.dry_run && action.writes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::load_builtin;
+
+    #[test]
+    fn read_only_by_default_and_deny_wins() {
+        let catalog = load_builtin().unwrap();
+        let get = |id: &str| catalog.get(id).unwrap();
+        let policy = Policy::new(PolicyConfig::default());
+        assert!(policy.check(get("list_users")).is_ok());
+        assert!(policy.check(get("update_user_enabled_status")).unwrap_err().contains("--allow-writes"));
+        let writes = Policy::new(PolicyConfig { allow_writes: true, ..Default::default() });
+        assert!(writes.check(get("update_user_enabled_status")).is_ok());
+        assert!(writes.check(get("delete_user")).unwrap_err().contains("--allow-destructive"));
+        let lists = Policy::new(PolicyConfig { allow: vec!["list_*".into()], deny: vec!["*_secret*".into(), "list_users".into()], ..Policy::permissive().config });
+        assert!(lists.check(get("list_groups")).is_ok());
+        assert!(lists.check(get("get_user")).unwrap_err().contains("allow list"));
+        assert!(lists.check(get("list_users")).unwrap_err().contains("deny pattern `list_users`"));
+    }
+}

@@ -1,0 +1,221 @@
+//! One script in one fresh guest instance: the store's state, the host imports
+//! the guest calls, and the run itself.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use wasmtime::format_err;
+use guest_sdk::abi::{self, HostCall, HostReply, LogLevel, RunInput, RunOutcome, IMPORT_MODULE};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use wasmtime::{Caller, Engine, InstancePre, Linker, Memory, Store};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::WasiCtxBuilder;
+
+use super::limits::{Limit, Limits};
+use super::{ActionHost, LogLine};
+
+/// Everything the host keeps for one running script.
+pub(super) struct GuestState {
+    wasi: WasiP1Ctx,
+    memory: MemoryLimiter,
+    limits: Limits,
+    host: Arc<dyn ActionHost>,
+    permits: Arc<Semaphore>,
+    calls_started: u32,
+    next_call_id: u32,
+    in_flight: JoinSet<(u32, Vec<u8>)>,
+    /// Action of every call not yet delivered, for reporting what a cut-off run left.
+    unfinished: HashMap<u32, String>,
+    ready: HashMap<u32, Vec<u8>>,
+    pub logs: Vec<LogLine>,
+    log_bytes: usize,
+    /// Set just before a trap that a limit caused.
+    pub exceeded: Option<Limit>,
+    /// The guest's panic message, when it panicked.
+    pub panic: Option<String>,
+}
+
+impl GuestState {
+    pub fn new(limits: &Limits, host: Arc<dyn ActionHost>) -> Self {
+        Self {
+            wasi: WasiCtxBuilder::new().build_p1(),
+            memory: MemoryLimiter { max: limits.memory_bytes, denied: false },
+            permits: Arc::new(Semaphore::new(limits.concurrency.max(1))),
+            limits: limits.clone(),
+            host,
+            calls_started: 0,
+            next_call_id: 1,
+            in_flight: JoinSet::new(),
+            unfinished: HashMap::new(),
+            ready: HashMap::new(),
+            logs: Vec::new(),
+            log_bytes: 0,
+            exceeded: None,
+            panic: None,
+        }
+    }
+
+    pub fn calls_started(&self) -> u32 {
+        self.calls_started
+    }
+
+    /// Actions whose calls had started but not been delivered to the script.
+    pub fn unfinished_actions(&self) -> Vec<String> {
+        let mut actions: Vec<String> = self.unfinished.values().cloned().collect();
+        actions.sort();
+        actions
+    }
+
+    pub fn memory_denied(&self) -> bool {
+        self.memory.denied
+    }
+
+    fn exceed(&mut self, limit: Limit) -> wasmtime::Error {
+        self.exceeded = Some(limit);
+        format_err!("{limit} limit exceeded")
+    }
+}
+
+/// Caps the guest's memory and remembers whether it tried to grow past the cap, so
+/// the resulting trap is reported as the memory limit.
+struct MemoryLimiter {
+    max: usize,
+    denied: bool,
+}
+
+impl wasmtime::ResourceLimiter for MemoryLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let allowed = desired <= self.max;
+        self.denied |= !allowed;
+        Ok(allowed)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
+}
+
+/// The host side of the ABI (see `guest_sdk::abi`).
+pub(super) fn linker(engine: &Engine) -> wasmtime::Result<Linker<GuestState>> {
+    let mut linker: Linker<GuestState> = Linker::new(engine);
+    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |state| &mut state.wasi)?;
+    linker.func_wrap(IMPORT_MODULE, "call_start", call_start)?;
+    linker.func_wrap_async(IMPORT_MODULE, "call_wait", |caller: Caller<'_, GuestState>, (): ()| Box::new(call_wait(caller)))?;
+    linker.func_wrap(IMPORT_MODULE, "call_read", call_read)?;
+    linker.func_wrap(IMPORT_MODULE, "log", log)?;
+    Ok(linker)
+}
+
+fn memory(caller: &mut Caller<'_, GuestState>) -> wasmtime::Result<Memory> {
+    caller.get_export("memory").and_then(|e| e.into_memory()).ok_or_else(|| format_err!("the guest exports no memory"))
+}
+
+fn read_bytes(caller: &mut Caller<'_, GuestState>, ptr: u32, len: u32) -> wasmtime::Result<Vec<u8>> {
+    let memory = memory(caller)?;
+    let mut buffer = vec![0u8; len as usize];
+    memory.read(&caller, ptr as usize, &mut buffer).map_err(|_| format_err!("the guest passed a buffer outside its memory"))?;
+    Ok(buffer)
+}
+
+/// Starts an action call on a tokio task, bounded by the concurrency permits.
+fn call_start(mut caller: Caller<'_, GuestState>, ptr: u32, len: u32) -> wasmtime::Result<u32> {
+    let bytes = read_bytes(&mut caller, ptr, len)?;
+    let state = caller.data_mut();
+    if state.calls_started >= state.limits.host_calls {
+        return Err(state.exceed(Limit::HostCalls));
+    }
+    state.calls_started += 1;
+    let id = state.next_call_id;
+    state.next_call_id += 1;
+    let call: HostCall = serde_json::from_slice(&bytes).map_err(|e| format_err!("the guest sent a malformed host call: {e}"))?;
+    state.unfinished.insert(id, call.action.clone());
+    let host = state.host.clone();
+    let permits = state.permits.clone();
+    state.in_flight.spawn(async move {
+        let reply = match permits.acquire_owned().await {
+            Ok(_permit) => host.call(call).await,
+            Err(_) => HostReply::Error(abi::ActionError { code: "CANCELLED".into(), message: "the script ended".into(), ..Default::default() }),
+        };
+        (id, serde_json::to_vec(&reply).unwrap_or_default())
+    });
+    Ok(id)
+}
+
+/// Waits for any started call to finish; returns `id << 32 | reply length`.
+async fn call_wait(mut caller: Caller<'_, GuestState>) -> wasmtime::Result<u64> {
+    let state = caller.data_mut();
+    let finished = state.in_flight.join_next().await.ok_or_else(|| format_err!("the guest waited with no call in flight"))?;
+    let (id, reply) = finished.map_err(|e| format_err!("an action call failed inside the host: {e}"))?;
+    let len = reply.len() as u32;
+    state.ready.insert(id, reply);
+    Ok(abi::pack(id, len))
+}
+
+fn call_read(mut caller: Caller<'_, GuestState>, id: u32, ptr: u32) -> wasmtime::Result<()> {
+    let state = caller.data_mut();
+    let reply = state.ready.remove(&id).ok_or_else(|| format_err!("the guest read reply {id}, which is not ready"))?;
+    state.unfinished.remove(&id);
+    let memory = memory(&mut caller)?;
+    memory.write(&mut caller, ptr as usize, &reply).map_err(|_| format_err!("the guest's reply buffer is outside its memory"))
+}
+
+fn log(mut caller: Caller<'_, GuestState>, level: u32, ptr: u32, len: u32) -> wasmtime::Result<()> {
+    if level == abi::PANIC_LOG_LEVEL {
+        let bytes = read_bytes(&mut caller, ptr, len.min(4096))?;
+        caller.data_mut().panic = Some(String::from_utf8_lossy(&bytes).into_owned());
+        return Ok(());
+    }
+    let state = caller.data_mut();
+    if state.log_bytes + len as usize > state.limits.log_bytes {
+        return Err(state.exceed(Limit::LogSize));
+    }
+    let bytes = read_bytes(&mut caller, ptr, len)?;
+    let state = caller.data_mut();
+    state.log_bytes += bytes.len();
+    state.logs.push(LogLine { level: LogLevel::from_u32(level), message: String::from_utf8_lossy(&bytes).into_owned() });
+    Ok(())
+}
+
+/// Fuel between yields to tokio: a computing script lets others (and its own wall
+/// clock) run every millisecond or so, so many scripts share few threads.
+const FUEL_PER_YIELD: u64 = 1_000_000;
+
+/// A store for one run: memory capped, compute metered with fuel.
+pub(super) fn store(engine: &Engine, state: GuestState) -> wasmtime::Result<Store<GuestState>> {
+    let fuel = state.limits.fuel;
+    let mut store = Store::new(engine, state);
+    store.limiter(|state| &mut state.memory);
+    store.set_fuel(fuel)?;
+    store.fuel_async_yield_interval(Some(FUEL_PER_YIELD))?;
+    Ok(store)
+}
+
+/// Instantiates the guest and runs one script to its outcome (as JSON bytes).
+pub(super) async fn run(pre: &InstancePre<GuestState>, store: &mut Store<GuestState>, input: &RunInput) -> wasmtime::Result<RunOutcome> {
+    let instance = pre.instantiate_async(&mut *store).await?;
+    let version = instance.get_typed_func::<(), u32>(&mut *store, "abi_version")?.call_async(&mut *store, ()).await?;
+    if version != abi::ABI_VERSION {
+        return Err(format_err!("the guest speaks ABI {version}, the host {}: rebuild", abi::ABI_VERSION));
+    }
+    let input = serde_json::to_vec(input)?;
+    let alloc = instance.get_typed_func::<u32, u32>(&mut *store, "alloc")?;
+    let ptr = alloc.call_async(&mut *store, input.len() as u32).await?;
+    let memory = instance.get_memory(&mut *store, "memory").ok_or_else(|| format_err!("the guest exports no memory"))?;
+    memory.write(&mut *store, ptr as usize, &input)?;
+    let packed = instance.get_typed_func::<(u32, u32), u64>(&mut *store, "run")?.call_async(&mut *store, (ptr, input.len() as u32)).await?;
+    let (out_ptr, out_len) = abi::unpack(packed);
+    let result_bytes = store.data().limits.result_bytes;
+    if out_len as usize > result_bytes + 1024 {
+        return Err(store.data_mut().exceed(Limit::ResultSize));
+    }
+    let mut output = vec![0u8; out_len as usize];
+    memory.read(&*store, out_ptr as usize, &mut output)?;
+    let outcome: RunOutcome = serde_json::from_slice(&output).map_err(|e| format_err!("the guest's outcome is not valid: {e}"))?;
+    Ok(outcome)
+}
+
+/// Fuel the script has burnt.
+pub(super) fn fuel_used(store: &Store<GuestState>) -> u64 {
+    store.data().limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0))
+}

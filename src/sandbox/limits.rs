@@ -1,0 +1,87 @@
+//! What one script may use, and the error when it uses more.
+
+use std::fmt;
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// From start to result, including time spent waiting on PingOne.
+    pub wall_time: Duration,
+    /// Compute, in fuel: about one unit per WebAssembly instruction the JavaScript
+    /// engine executes ([`FUEL_PER_SECOND`] is a rough guide).
+    pub fuel: u64,
+    /// The guest's linear memory.
+    pub memory_bytes: usize,
+    /// Action calls per script.
+    pub host_calls: u32,
+    /// Action calls in flight at once.
+    pub concurrency: usize,
+    /// The script's JSON result.
+    pub result_bytes: usize,
+    /// All console output together.
+    pub log_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            wall_time: Duration::from_secs(30),
+            fuel: 10 * FUEL_PER_SECOND,
+            memory_bytes: 64 << 20,
+            host_calls: 1000,
+            concurrency: 8,
+            result_bytes: 1 << 20,
+            log_bytes: 64 << 10,
+        }
+    }
+}
+
+/// Fuel one core burns in a second of JavaScript, roughly: measured here at 2.5–4
+/// billion per second (a tight loop, object building, JSON) on the 2-core CI machine.
+pub const FUEL_PER_SECOND: u64 = 3_000_000_000;
+
+/// Which limit ended a script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    WallTime,
+    Compute,
+    Memory,
+    HostCalls,
+    ResultSize,
+    LogSize,
+    Stack,
+}
+
+impl Limit {
+    /// The limit's name, its value, and what to do about it.
+    pub fn explain(self, limits: &Limits) -> String {
+        match self {
+            Limit::WallTime => format!("wall-time limit of {:?} reached: split the work into smaller scripts or narrow the lists you fetch", limits.wall_time),
+            Limit::Compute => format!(
+                "compute limit of {} million instructions (about {:.1} s of JavaScript) reached: the script computes too long (an endless loop?)",
+                limits.fuel / 1_000_000,
+                limits.fuel as f64 / FUEL_PER_SECOND as f64
+            ),
+            Limit::Memory => format!("memory limit of {} MiB reached: keep less in memory (filter lists as you page through them, return summaries)", limits.memory_bytes >> 20),
+            Limit::HostCalls => format!("action-call limit of {} calls per script reached: use list filters instead of one call per item, or split the work", limits.host_calls),
+            Limit::ResultSize => format!("result-size limit of {} KiB exceeded: return fewer records or fewer fields (or counts)", limits.result_bytes >> 10),
+            Limit::LogSize => format!("console-output limit of {} KiB exceeded: log less", limits.log_bytes >> 10),
+            Limit::Stack => "stack limit reached: the script recursed too deeply".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Limit::WallTime => "wall_time",
+            Limit::Compute => "compute",
+            Limit::Memory => "memory",
+            Limit::HostCalls => "host_calls",
+            Limit::ResultSize => "result_size",
+            Limit::LogSize => "log_size",
+            Limit::Stack => "stack",
+        };
+        f.write_str(name)
+    }
+}

@@ -1,0 +1,130 @@
+//! Runs agent JavaScript in boa compiled to WebAssembly, inside wasmtime. A script
+//! reaches the world only through [`ActionHost`]; each run gets a fresh instance
+//! (from a pre-initialised snapshot) and its own limits.
+
+mod instance;
+mod limits;
+mod module;
+mod script;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use guest_sdk::abi::{HostCall, HostReply, LogLevel, RunInput, RunOutcome, ScriptError};
+use serde::Serialize;
+use serde_json::Value;
+use wasmtime::{Engine, InstancePre, Trap};
+
+pub use limits::{Limit, Limits, FUEL_PER_SECOND};
+pub use module::cache_dir;
+pub use script::prepare_script;
+
+use instance::GuestState;
+
+/// Answers a script's action calls. The sandbox knows nothing else of PingOne.
+pub trait ActionHost: Send + Sync + 'static {
+    fn call(self: Arc<Self>, call: HostCall) -> BoxFuture<'static, HostReply>;
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogLine {
+    pub level: LogLevel,
+    pub message: String,
+}
+
+/// What one run produced.
+#[derive(Debug)]
+pub struct Execution {
+    pub outcome: Result<Value, ExecutionError>,
+    pub logs: Vec<LogLine>,
+    /// Action calls the script started.
+    pub calls: u32,
+    pub duration: Duration,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ExecutionError {
+    /// The script failed: a syntax error, an uncaught exception, a failed action.
+    #[error("{}", script_error_text(.0))]
+    Script(ScriptError),
+    /// A limit ended it. `unfinished` lists action calls still in flight then, whose
+    /// outcome is unknown.
+    #[error("the script was stopped: {message}{}", unfinished_text(.unfinished))]
+    Limit { limit: Limit, message: String, unfinished: Vec<String> },
+    /// The sandbox itself failed (never the script's fault).
+    #[error("the sandbox failed: {0}")]
+    Internal(String),
+}
+
+fn script_error_text(e: &ScriptError) -> String {
+    match &e.action_error {
+        Some(a) => {
+            let status = a.status.map(|s| format!(" {s}")).unwrap_or_default();
+            format!("{} failed:{status} {}: {} (uncaught PingOneError)", a.action, a.code, a.message)
+        }
+        None => format!("{}: {}", e.name, e.message),
+    }
+}
+
+fn unfinished_text(unfinished: &[String]) -> String {
+    if unfinished.is_empty() {
+        String::new()
+    } else {
+        format!(". These action calls were in flight and may or may not have been applied: {}; check their state before running again", unfinished.join(", "))
+    }
+}
+
+/// A compiled guest, ready to instantiate. Cheap to share; one per process is enough.
+#[derive(Clone)]
+pub struct Sandbox {
+    engine: &'static Engine,
+    pre: InstancePre<GuestState>,
+}
+
+impl Sandbox {
+    /// Loads the guest (from the on-disk cache when possible).
+    pub async fn new() -> anyhow::Result<Self> {
+        let engine = module::engine()?;
+        let module = module::load(engine).await?;
+        let pre = instance::linker(engine)?.instantiate_pre(&module).map_err(|e| anyhow::anyhow!("cannot link the guest: {e}"))?;
+        Ok(Self { engine, pre })
+    }
+
+    /// Runs `script` (see [`prepare_script`] for what is accepted) with `args`.
+    pub async fn execute(&self, script: &str, args: Value, host: Arc<dyn ActionHost>, limits: &Limits) -> Execution {
+        let started = Instant::now();
+        let input = RunInput { script: prepare_script(script), args };
+        let mut store = match instance::store(self.engine, GuestState::new(limits, host)) {
+            Ok(store) => store,
+            Err(e) => return Execution { outcome: Err(ExecutionError::Internal(format!("{e:#}"))), logs: vec![], calls: 0, duration: started.elapsed() },
+        };
+        let run = tokio::time::timeout(limits.wall_time, instance::run(&self.pre, &mut store, &input)).await;
+        let state = store.data();
+        let limit_error = |limit: Limit| ExecutionError::Limit { limit, message: limit.explain(limits), unfinished: state.unfinished_actions() };
+        let outcome = match run {
+            Err(_elapsed) => Err(limit_error(Limit::WallTime)),
+            Ok(Ok(RunOutcome::Ok(value))) => check_result_size(value, limits).map_err(limit_error),
+            Ok(Ok(RunOutcome::Error(e))) => Err(ExecutionError::Script(e)),
+            Ok(Err(e)) => Err(match (state.exceeded, e.downcast_ref::<Trap>()) {
+                (Some(limit), _) => limit_error(limit),
+                (None, Some(Trap::StackOverflow)) => limit_error(Limit::Stack),
+                (None, Some(Trap::OutOfFuel)) => limit_error(Limit::Compute),
+                (None, _) if state.memory_denied() => limit_error(Limit::Memory),
+                (None, _) if state.panic.is_some() => ExecutionError::Internal(format!("the JavaScript engine crashed: {}", state.panic.as_deref().unwrap_or_default())),
+                (None, _) => ExecutionError::Internal(format!("{e:#}")),
+            }),
+        };
+        tracing::debug!(calls = state.calls_started(), fuel = instance::fuel_used(&store), "script finished");
+        Execution { outcome, logs: store.data().logs.clone(), calls: store.data().calls_started(), duration: started.elapsed() }
+    }
+}
+
+fn check_result_size(value: Value, limits: &Limits) -> Result<Value, Limit> {
+    let size = serde_json::to_string(&value).map(|s| s.len()).unwrap_or(usize::MAX);
+    if size > limits.result_bytes {
+        Err(Limit::ResultSize)
+    } else {
+        Ok(value)
+    }
+}

@@ -1,0 +1,209 @@
+//! The built-in catalog against PingOne's specs, and the loader's refusals.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use pingone_mcp::catalog::{load_builtin, Catalog, Host};
+
+/// Ids in `ACTIONS.md`'s table: the first back-quoted cell of each row.
+fn promised_ids(actions_md: &str) -> BTreeSet<String> {
+    actions_md
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split('`').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `/environments/{environmentID}/users/{userID}` -> `/environments/{}/users/{}`.
+fn normalise(path: &str) -> String {
+    let mut out = String::new();
+    let mut in_brace = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                in_brace = true;
+                out.push_str("{}");
+            }
+            '}' => in_brace = false,
+            _ if in_brace => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[test]
+fn builtin_catalog_has_exactly_the_promised_actions() {
+    let Some(shared) = common::shared_dir("builtin_catalog_has_exactly_the_promised_actions") else { return };
+    let promised = promised_ids(&std::fs::read_to_string(shared.join("ACTIONS.md")).unwrap());
+    assert_eq!(promised.len(), 113, "ACTIONS.md should promise 113 actions");
+    let catalog = load_builtin().unwrap_or_else(|e| panic!("built-in catalog invalid: {e:?}"));
+    let have: BTreeSet<String> = catalog.actions().map(|a| a.id.clone()).collect();
+    let missing: Vec<_> = promised.difference(&have).collect();
+    let extra: Vec<_> = have.difference(&promised).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "missing: {missing:?}\nnot promised: {extra:?}");
+}
+
+#[test]
+fn every_method_and_path_exists_in_the_specs() {
+    let Some(shared) = common::shared_dir("every_method_and_path_exists_in_the_specs") else { return };
+    let api = shared.join("pingone-api");
+    let mut operations = BTreeSet::new();
+    for index in ["ops-index-management.txt", "ops-index-mfa.txt", "ops-index-go-client.txt"] {
+        let text = std::fs::read_to_string(api.join(index)).unwrap();
+        for line in text.lines() {
+            let mut words = line.split_whitespace();
+            if let (Some(method), Some(path)) = (words.next(), words.next()) {
+                operations.insert(format!("{method} {}", normalise(path)));
+            }
+        }
+    }
+    let reference = std::fs::read_to_string(api.join("REFERENCE.md")).unwrap();
+    let reference = normalise(&reference);
+    let catalog = load_builtin().unwrap();
+    let mut unknown = Vec::new();
+    for action in catalog.actions() {
+        let path = normalise(&action.path);
+        let found = match action.host {
+            Host::Api => operations.contains(&format!("{} {path}", action.method.as_str())),
+            // The auth host's OIDC endpoints are not in the management specs; the
+            // reference documents them with their full URL.
+            Host::Auth => reference.contains(&format!("`{}` or", action.method.as_str())) && reference.contains(&format!("pingone.{{}}{path}")),
+        };
+        if !found {
+            unknown.push(format!("{} {} {}", action.id, action.method.as_str(), action.path));
+        }
+    }
+    assert!(unknown.is_empty(), "not in the PingOne specs:\n{}", unknown.join("\n"));
+}
+
+#[test]
+fn facts_that_are_easy_to_get_wrong() {
+    let catalog = load_builtin().unwrap();
+    let get = |id: &str| catalog.get(id).unwrap_or_else(|| panic!("{id} missing"));
+    let set_password = get("set_user_password");
+    assert_eq!((set_password.method.as_str(), set_password.content_type.as_deref()), ("PUT", Some("application/vnd.pingidentity.password.set+json")));
+    assert!(set_password.path.ends_with("/users/{userId}/password"));
+    assert_eq!(get("update_user").method.as_str(), "PATCH");
+    let import = get("import_certificate");
+    assert_eq!(import.content_type.as_deref(), Some("multipart/form-data"));
+    assert_eq!(get("list_system_roles").path, "/roles");
+    assert_eq!(get("pair_user_mfa_device").method.as_str(), "POST");
+    assert!(get("pair_user_mfa_device").path.ends_with("/users/{userId}/devices"));
+    assert_eq!(get("get_current_user_info").host, Host::Auth);
+    for action in catalog.actions() {
+        assert!(!(action.read_only && action.destructive), "{} is both read-only and destructive", action.id);
+        if action.method.as_str() == "DELETE" {
+            assert!(action.destructive, "{} deletes but is not marked destructive", action.id);
+        }
+    }
+}
+
+#[test]
+fn every_example_is_valid_for_its_action() {
+    // The loader checks examples; this keeps that promise from regressing silently.
+    let catalog = load_builtin().unwrap();
+    for action in catalog.actions() {
+        pingone_mcp::catalog::check_args(action, &action.example).unwrap_or_else(|e| panic!("{}: {e}", action.id));
+    }
+}
+
+const GOOD: &str = r#"group: Widgets
+actions:
+  - id: get_widget
+    title: Get Widget
+    description: Retrieve one widget by its id, with every field.
+    method: GET
+    host: api
+    path: /environments/{environmentId}/widgets/{widgetId}
+    params:
+      - name: widgetId
+        in: path
+        type: string
+        required: true
+        description: The widget's id.
+    result: { id: string, name: string }
+    read_only: true
+    destructive: false
+    idempotent: true
+    example: { widgetId: w1 }
+"#;
+
+fn refuse(files: &[(&str, &str)]) -> Vec<String> {
+    let files: Vec<(String, String)> = files.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+    let mut catalog = Catalog::default();
+    let errors = catalog.add_files(&files).expect_err("the loader should refuse this");
+    assert!(catalog.is_empty(), "nothing is added when a file is refused");
+    errors.iter().map(ToString::to_string).collect()
+}
+
+fn assert_one(errors: &[String], expected: &[&str]) {
+    assert!(
+        errors.iter().any(|e| expected.iter().all(|part| e.contains(part))),
+        "no error containing {expected:?} in:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn a_good_file_loads() {
+    let mut catalog = Catalog::default();
+    catalog.add_files(&[("w.yaml".into(), GOOD.into())]).unwrap();
+    assert_eq!(catalog.get("get_widget").unwrap().group, "Widgets");
+}
+
+#[test]
+fn unknown_key_is_refused_with_file_and_line() {
+    let text = GOOD.replace("    read_only: true\n", "    read_only: true\n    readonly: true\n");
+    let errors = refuse(&[("w.yaml", &text)]);
+    assert_one(&errors, &["w.yaml:", "readonly"]);
+}
+
+#[test]
+fn missing_field_is_named() {
+    let text = GOOD.replace("    method: GET\n", "");
+    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "method"]);
+}
+
+#[test]
+fn duplicate_id_across_files_is_refused() {
+    let errors = refuse(&[("a.yaml", GOOD), ("b.yaml", GOOD)]);
+    assert_one(&errors, &["b.yaml:3", "duplicate action id `get_widget`"]);
+}
+
+#[test]
+fn undeclared_path_parameter_is_refused() {
+    let text = GOOD.replace("/widgets/{widgetId}", "/widgets/{widgetId}/parts/{partId}");
+    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "partId"]);
+}
+
+#[test]
+fn bad_enum_values_are_refused() {
+    let text = GOOD.replace("    method: GET\n", "    method: FETCH\n");
+    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:6", "method", "FETCH"]);
+    let text = GOOD.replace("        in: path\n", "        in: header\n");
+    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "header"]);
+}
+
+#[test]
+fn invalid_example_is_refused() {
+    let text = GOOD.replace("example: { widgetId: w1 }", "example: { widgetID: w1 }");
+    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "example", "widgetID"]);
+}
+
+#[test]
+fn broken_yaml_names_the_line() {
+    let text = GOOD.replace("    title: Get Widget\n", "    title: [Get Widget\n");
+    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "actions/README.md"]);
+}
+
+#[test]
+fn every_problem_is_reported_not_just_the_first() {
+    let text = GOOD.replace("    method: GET\n", "    method: FETCH\n");
+    let other = GOOD.replace("get_widget", "get_gadget").replace("{widgetId}", "{gadgetId}");
+    let errors = refuse(&[("a.yaml", &text), ("b.yaml", &other)]);
+    assert_one(&errors, &["a.yaml", "FETCH"]);
+    assert_one(&errors, &["b.yaml", "gadgetId"]);
+}

@@ -1,0 +1,151 @@
+//! The real `pingone-mcp` binary: catalog commands, custom actions, and `call`
+//! against a PingOne on loopback.
+
+mod common;
+
+use common::fake_pingone::{FakePingOne, Reply, CLIENT_SECRET};
+use common::{run, stderr, stdout};
+use serde_json::{json, Value};
+
+const USER_ID: &str = "1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b";
+
+const CUSTOM: &str = r#"group: Custom
+actions:
+  - id: count_widgets
+    title: Count Widgets
+    description: Count the widgets in the environment (a custom action for tests).
+    method: GET
+    host: api
+    path: /environments/{environmentId}/widgets/count
+    params:
+      - { name: kind, in: query, type: string, enum: [round, square], description: Only this kind. }
+    result: { count: number }
+    read_only: true
+    destructive: false
+    idempotent: true
+    example: { kind: round }
+"#;
+
+#[test]
+fn actions_list_json_describes_every_action() {
+    let out = run(&["actions", "list", "--json"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    let builtin = pingone_mcp::catalog::load_builtin().unwrap();
+    assert_eq!(rows.len(), builtin.len());
+    for row in &rows {
+        for field in ["id", "method", "path", "host", "read_only", "destructive"] {
+            assert!(row.get(field).is_some(), "{field} missing in {row}");
+        }
+    }
+    let list_users = rows.iter().find(|r| r["id"] == "list_users").unwrap();
+    assert_eq!(list_users["method"], "GET");
+    assert_eq!(list_users["read_only"], true);
+}
+
+#[test]
+fn actions_show_and_a_helpful_unknown_id() {
+    let out = run(&["actions", "show", "set_user_password"], &[]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("PUT /environments/{environmentId}/users/{userId}/password"), "{text}");
+    assert!(text.contains("application/vnd.pingidentity.password.set+json") && text.contains("example:"), "{text}");
+
+    let out = run(&["actions", "show", "list_user"], &[]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("unknown action `list_user`") && stderr(&out).contains("list_users"), "{}", stderr(&out));
+}
+
+#[test]
+fn actions_types_declares_every_action() {
+    let out = run(&["actions", "types"], &[]);
+    let text = stdout(&out);
+    assert!(text.contains("type Page<T>"));
+    assert!(text.contains("function list_users(args?: {"), "{}", &text[..500.min(text.len())]);
+    let builtin = pingone_mcp::catalog::load_builtin().unwrap();
+    assert_eq!(text.matches("  function ").count(), builtin.len());
+}
+
+#[test]
+fn actions_check_accepts_good_files_and_names_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("custom.yaml"), CUSTOM).unwrap();
+    let out = run(&["actions", "check", dir.path().to_str().unwrap()], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("1 from the checked directories"), "{}", stdout(&out));
+
+    std::fs::write(dir.path().join("custom.yaml"), CUSTOM.replace("enum: [round, square]", "enum: [round, square]\n        , bogus: 1 ").replace("    method: GET", "    method: GET\n    verb: GET")).unwrap();
+    let out = run(&["actions", "check", dir.path().to_str().unwrap()], &[]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("custom.yaml:") && err.contains("actions/README.md"), "{err}");
+
+    // A custom action may not shadow a built-in one.
+    std::fs::write(dir.path().join("custom.yaml"), CUSTOM.replace("count_widgets", "list_users")).unwrap();
+    let out = run(&["actions", "check", dir.path().to_str().unwrap()], &[]);
+    assert!(stderr(&out).contains("duplicate action id `list_users`"), "{}", stderr(&out));
+}
+
+#[test]
+fn call_refuses_bad_input_before_touching_config_or_network() {
+    let out = run(&["call", "get_user", "--args", "{not json"], &[]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--args is not valid JSON"), "{}", stderr(&out));
+
+    let out = run(&["call", "get_user", "--args", "{}"], &[]);
+    assert!(stderr(&out).contains("userId") && stderr(&out).contains("required"), "{}", stderr(&out));
+
+    let out = run(&["call", "get_user", "--args", &json!({ "userId": USER_ID }).to_string()], &[]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("PINGONE_ENVIRONMENT_ID"), "{}", stderr(&out));
+}
+
+#[test]
+fn every_command_has_useful_help() {
+    for args in [vec!["--help"], vec!["actions", "--help"], vec!["actions", "check", "--help"], vec!["call", "--help"]] {
+        let out = run(&args, &[]);
+        assert!(out.status.success(), "{args:?}");
+        assert!(stdout(&out).len() > 200, "{args:?}: {}", stdout(&out));
+    }
+}
+
+fn run_against(fake: &FakePingOne, args: &[&str]) -> std::process::Output {
+    let env = fake.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    run(args, &env)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_prints_the_result_and_pingone_errors() {
+    let fake = FakePingOne::start().await;
+    let path = fake.env_path(&format!("/users/{USER_ID}"));
+    fake.on("GET", &path, vec![Reply::json(200, json!({ "id": USER_ID, "username": "jdoe" })), Reply::error(404, "NOT_FOUND", "Unable to find user")]);
+    let args = json!({ "userId": USER_ID }).to_string();
+
+    let out = tokio::task::block_in_place(|| run_against(&fake, &["-vv", "call", "get_user", "--args", &args, "--compact"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(serde_json::from_str::<Value>(&stdout(&out)).unwrap()["username"], "jdoe");
+    assert!(!stderr(&out).contains(CLIENT_SECRET), "the secret leaked into the debug log");
+
+    let out = tokio::task::block_in_place(|| run_against(&fake, &["call", "get_user", "--args", &args]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("404 NOT_FOUND: Unable to find user"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_actions_work_like_builtin_ones() {
+    let fake = FakePingOne::start().await;
+    fake.on("GET", &fake.env_path("/widgets/count"), vec![Reply::json(200, json!({ "count": 7 }))]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("custom.yaml"), CUSTOM).unwrap();
+    let dir = dir.path().to_str().unwrap().to_owned();
+
+    let out = tokio::task::block_in_place(|| run_against(&fake, &["--actions-dir", &dir, "call", "count_widgets", "--args", r#"{"kind":"round"}"#]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(serde_json::from_str::<Value>(&stdout(&out)).unwrap()["count"], 7);
+    assert_eq!(fake.api_requests()[0].query.as_deref(), Some("kind=round"));
+
+    let out = tokio::task::block_in_place(|| run_against(&fake, &["--actions-dir", &dir, "call", "count_widgets", "--args", r#"{"kind":"oval"}"#]));
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("oval") && stderr(&out).contains("round"), "{}", stderr(&out));
+}

@@ -1,0 +1,333 @@
+//! The PingOne client against a scripted PingOne on loopback: tokens, retries,
+//! backoff, Retry-After, no blind retry of writes, pagination and error bodies.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::fake_pingone::{FakePingOne, Reply, CLIENT_ID, CLIENT_SECRET, ENV_ID};
+use pingone_mcp::catalog::{load_builtin, Action, Catalog};
+use pingone_mcp::config::{AuthMethod, Connection};
+use pingone_mcp::pingone::{CallOptions, ClientError, PingOneClient, RetryPolicy};
+use pingone_mcp::secret::Secret;
+use serde_json::{json, Value};
+
+const USER_ID: &str = "1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b";
+
+fn connection(fake: &FakePingOne, secret: &str) -> Connection {
+    Connection {
+        profile: "test".into(),
+        environment_id: ENV_ID.into(),
+        client_id: CLIENT_ID.into(),
+        client_secret: Secret::new(secret),
+        auth_method: AuthMethod::Basic,
+        api_base: format!("{}/v1", fake.base_url).parse().unwrap(),
+        auth_base: fake.base_url.parse().unwrap(),
+        user_token: None,
+        request_timeout: Duration::from_secs(10),
+    }
+}
+
+/// Short delays so the retry tests stay fast; the shape of the policy is unchanged.
+fn quick_retries() -> RetryPolicy {
+    RetryPolicy { max_retries: 3, base_delay: Duration::from_millis(20), max_delay: Duration::from_millis(200), max_retry_after: Duration::from_secs(5) }
+}
+
+struct Setup {
+    fake: FakePingOne,
+    client: PingOneClient,
+    catalog: Catalog,
+}
+
+impl Setup {
+    async fn new() -> Self {
+        let fake = FakePingOne::start().await;
+        let client = PingOneClient::new(connection(&fake, CLIENT_SECRET), quick_retries()).unwrap();
+        Self { fake, client, catalog: load_builtin().unwrap() }
+    }
+
+    fn action(&self, id: &str) -> &Action {
+        self.catalog.get(id).unwrap()
+    }
+
+    async fn call(&self, id: &str, args: Value) -> Result<Value, ClientError> {
+        self.client.call(self.action(id), &args, &CallOptions::default()).await
+    }
+
+    fn user_path(&self) -> String {
+        self.fake.env_path(&format!("/users/{USER_ID}"))
+    }
+}
+
+fn user() -> Value {
+    json!({ "id": USER_ID, "username": "jdoe" })
+}
+
+#[tokio::test]
+async fn one_token_serves_many_calls() {
+    let s = Setup::new().await;
+    s.fake.on("GET", &s.user_path(), vec![Reply::json(200, user())]);
+    for _ in 0..3 {
+        s.call("get_user", json!({ "userId": USER_ID })).await.unwrap();
+    }
+    assert_eq!(s.fake.tokens_issued(), 1);
+    let requests = s.fake.api_requests();
+    assert_eq!(requests.len(), 3);
+    assert_eq!(requests[0].headers["authorization"], "Bearer tok-1");
+}
+
+#[tokio::test]
+async fn concurrent_calls_share_one_token_fetch() {
+    let s = Setup::new().await;
+    s.fake.token_delay(Duration::from_millis(200));
+    s.fake.on("GET", &s.user_path(), vec![Reply::json(200, user())]);
+    let calls = (0..8).map(|_| s.call("get_user", json!({ "userId": USER_ID })));
+    for result in futures::future::join_all(calls).await {
+        result.unwrap();
+    }
+    assert_eq!(s.fake.tokens_issued(), 1, "eight concurrent calls should wait for one token request");
+}
+
+#[tokio::test]
+async fn token_is_refreshed_before_it_expires() {
+    let s = Setup::new().await;
+    // A 2 s token is refreshed after half its life.
+    s.fake.token_lifetime(2);
+    s.fake.on("GET", &s.user_path(), vec![Reply::json(200, user())]);
+    s.call("get_user", json!({ "userId": USER_ID })).await.unwrap();
+    s.call("get_user", json!({ "userId": USER_ID })).await.unwrap();
+    assert_eq!(s.fake.tokens_issued(), 1);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    s.call("get_user", json!({ "userId": USER_ID })).await.unwrap();
+    assert_eq!(s.fake.tokens_issued(), 2);
+    assert_eq!(s.fake.api_requests().last().unwrap().headers["authorization"], "Bearer tok-2");
+}
+
+#[tokio::test]
+async fn a_rejected_token_is_replaced_once() {
+    let s = Setup::new().await;
+    s.fake.on("GET", &s.user_path(), vec![Reply::error(401, "ACCESS_FAILED", "token revoked"), Reply::json(200, user())]);
+    let user = s.call("get_user", json!({ "userId": USER_ID })).await.unwrap();
+    assert_eq!(user["username"], "jdoe");
+    assert_eq!(s.fake.tokens_issued(), 2);
+
+    // A second 401 in a row is PingOne's answer, not a stale token.
+    s.fake.on("GET", &s.user_path(), vec![Reply::error(401, "ACCESS_FAILED", "not allowed")]);
+    let err = s.call("get_user", json!({ "userId": USER_ID })).await.unwrap_err();
+    assert_eq!(err.status(), Some(401), "{err}");
+    assert_eq!(s.fake.tokens_issued(), 3);
+}
+
+#[tokio::test]
+async fn client_secret_post_sends_the_credentials_in_the_form() {
+    let s = Setup::new().await;
+    let mut conn = connection(&s.fake, CLIENT_SECRET);
+    conn.auth_method = AuthMethod::Post;
+    let client = PingOneClient::new(conn, quick_retries()).unwrap();
+    s.fake.on("GET", &s.user_path(), vec![Reply::json(200, user())]);
+    client.call(s.action("get_user"), &json!({ "userId": USER_ID }), &CallOptions::default()).await.unwrap();
+    let token_request = &s.fake.token_requests()[0];
+    assert!(token_request.headers.get("authorization").is_none());
+    assert!(token_request.body.contains("client_id=test-client"), "{}", token_request.body);
+}
+
+#[tokio::test]
+async fn wrong_secret_is_reported_without_the_secret() {
+    let s = Setup::new().await;
+    let client = PingOneClient::new(connection(&s.fake, "wrong-secret-value"), quick_retries()).unwrap();
+    let err = client.call(s.action("get_user"), &json!({ "userId": USER_ID }), &CallOptions::default()).await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, ClientError::Auth { status: Some(401), .. }), "{err:?}");
+    assert!(text.contains("invalid_client") && text.contains("check the client id and secret"), "{text}");
+    assert!(!text.contains("wrong-secret-value") && !format!("{err:?}").contains("wrong-secret-value"), "{err:?}");
+}
+
+#[tokio::test]
+async fn server_errors_on_reads_are_retried_with_growing_backoff() {
+    let s = Setup::new().await;
+    s.fake.on("GET", &s.user_path(), vec![
+        Reply::error(503, "SERVICE_UNAVAILABLE", "busy"),
+        Reply::error(502, "BAD_GATEWAY", "busy"),
+        Reply::error(500, "UNEXPECTED_ERROR", "oops"),
+        Reply::json(200, user()),
+    ]);
+    let user = s.call("get_user", json!({ "userId": USER_ID })).await.unwrap();
+    assert_eq!(user["id"], USER_ID);
+    let at: Vec<Instant> = s.fake.api_requests().iter().map(|r| r.at).collect();
+    assert_eq!(at.len(), 4);
+    // Backoff: base 20 ms doubling with jitter in [half, full]: >= 10, 20, 40 ms.
+    let gaps: Vec<Duration> = at.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(gaps[0] >= Duration::from_millis(10), "{gaps:?}");
+    assert!(gaps[1] >= Duration::from_millis(20), "{gaps:?}");
+    assert!(gaps[2] >= Duration::from_millis(40), "{gaps:?}");
+    // Every retry carries the same transaction id, so PingOne support can follow it.
+    let ids: Vec<_> = s.fake.api_requests().iter().map(|r| r.headers["x-ping-external-transaction-id"].clone()).collect();
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+}
+
+#[tokio::test]
+async fn retries_run_out_with_the_last_error() {
+    let s = Setup::new().await;
+    s.fake.on("GET", &s.user_path(), vec![Reply::error(503, "SERVICE_UNAVAILABLE", "still busy")]);
+    let err = s.call("get_user", json!({ "userId": USER_ID })).await.unwrap_err();
+    assert_eq!(s.fake.api_requests().len(), 4, "first attempt plus max_retries");
+    assert_eq!(err.status(), Some(503));
+    assert!(err.to_string().contains("still busy"), "{err}");
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    let s = Setup::new().await;
+    s.fake.on("GET", &s.user_path(), vec![
+        Reply::error(429, "REQUEST_LIMITED", "slow down").header("retry-after", "1"),
+        Reply::json(200, user()),
+    ]);
+    s.call("get_user", json!({ "userId": USER_ID })).await.unwrap();
+    let at: Vec<Instant> = s.fake.api_requests().iter().map(|r| r.at).collect();
+    assert_eq!(at.len(), 2);
+    assert!(at[1] - at[0] >= Duration::from_millis(990), "waited only {:?}", at[1] - at[0]);
+}
+
+#[tokio::test]
+async fn retry_after_beyond_the_limit_fails_instead_of_hanging() {
+    let s = Setup::new().await;
+    s.fake.on("GET", &s.user_path(), vec![Reply::error(429, "REQUEST_LIMITED", "come back later").header("retry-after", "3600")]);
+    let started = Instant::now();
+    let err = s.call("get_user", json!({ "userId": USER_ID })).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(err.status(), Some(429));
+    assert_eq!(s.fake.api_requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_throttled_create_is_retried_because_pingone_did_not_process_it() {
+    let s = Setup::new().await;
+    let users = s.fake.env_path("/users");
+    s.fake.on("POST", &users, vec![Reply::error(429, "REQUEST_LIMITED", "slow down").header("retry-after", "0"), Reply::json(201, user())]);
+    let created = s.call("create_user", s.action("create_user").example.clone()).await.unwrap();
+    assert_eq!(created["id"], USER_ID);
+    assert_eq!(s.fake.api_requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_create_that_fails_with_5xx_is_not_retried() {
+    let s = Setup::new().await;
+    let users = s.fake.env_path("/users");
+    s.fake.on("POST", &users, vec![Reply::error(503, "SERVICE_UNAVAILABLE", "busy"), Reply::json(201, user())]);
+    let err = s.call("create_user", s.action("create_user").example.clone()).await.unwrap_err();
+    assert_eq!(s.fake.api_requests().len(), 1, "a POST that may have been applied must not be sent again");
+    assert!(matches!(err, ClientError::OutcomeUnknown { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("outcome is unknown") && text.contains("check the current state"), "{text}");
+    assert_eq!(err.to_json()["code"], "OUTCOME_UNKNOWN");
+}
+
+#[tokio::test]
+async fn a_create_cut_off_mid_response_is_not_retried() {
+    let s = Setup::new().await;
+    let users = s.fake.env_path("/users");
+    s.fake.on("POST", &users, vec![Reply::json(201, user()).cut()]);
+    let err = s.call("create_user", s.action("create_user").example.clone()).await.unwrap_err();
+    assert_eq!(s.fake.api_requests().len(), 1);
+    assert!(matches!(err, ClientError::OutcomeUnknown { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_slow_read_times_out_and_is_retried() {
+    let s = Setup::new().await;
+    let mut conn = connection(&s.fake, CLIENT_SECRET);
+    conn.request_timeout = Duration::from_millis(300);
+    let client = PingOneClient::new(conn, quick_retries()).unwrap();
+    s.fake.on("GET", &s.user_path(), vec![Reply::json(200, user()).delayed(Duration::from_secs(2)), Reply::json(200, user())]);
+    client.call(s.action("get_user"), &json!({ "userId": USER_ID }), &CallOptions::default()).await.unwrap();
+    assert_eq!(s.fake.api_requests().len(), 2);
+}
+
+#[tokio::test]
+async fn pingone_error_bodies_are_kept_whole() {
+    let s = Setup::new().await;
+    let users = s.fake.env_path("/users");
+    let body = json!({
+        "id": "b4a5", "code": "INVALID_DATA", "message": "The request could not be completed. One or more validation errors were in the request.",
+        "details": [{ "code": "INVALID_VALUE", "target": "email", "message": "must be a well-formed email address" }]
+    });
+    s.fake.on("POST", &users, vec![Reply::json(400, body)]);
+    let err = s.call("create_user", s.action("create_user").example.clone()).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("400 INVALID_DATA") && text.contains("INVALID_VALUE `email`: must be a well-formed email address"), "{text}");
+    let as_json = err.to_json();
+    assert_eq!(as_json["details"][0]["target"], "email");
+    assert_eq!(as_json["status"], 400);
+    assert!(as_json["transactionId"].as_str().is_some_and(|t| !t.is_empty()));
+}
+
+#[tokio::test]
+async fn vendor_content_types_are_sent() {
+    let s = Setup::new().await;
+    let password = s.fake.env_path(&format!("/users/{USER_ID}/password"));
+    s.fake.on("PUT", &password, vec![Reply::json(200, json!({ "status": "OK" }))]);
+    s.call("set_user_password", json!({ "userId": USER_ID, "value": "N3w-passw0rd!", "forceChange": true })).await.unwrap();
+    let request = &s.fake.api_requests()[0];
+    assert_eq!(request.headers["content-type"], "application/vnd.pingidentity.password.set+json");
+    let body: Value = serde_json::from_str(&request.body).unwrap();
+    assert_eq!(body, json!({ "value": "N3w-passw0rd!", "forceChange": true }), "path parameters stay out of the body");
+}
+
+fn users_page(ids: &[&str], next: Option<String>) -> Value {
+    let users: Vec<Value> = ids.iter().map(|id| json!({ "id": id })).collect();
+    let mut links = json!({ "self": { "href": "x" } });
+    if let Some(next) = next {
+        links["next"] = json!({ "href": next });
+    }
+    json!({ "_links": links, "_embedded": { "users": users }, "count": 5, "size": ids.len() })
+}
+
+#[tokio::test]
+async fn a_list_page_hides_hal_and_hands_back_the_cursor() {
+    let s = Setup::new().await;
+    let users = s.fake.env_path("/users");
+    let next = format!("{}{users}?limit=2&cursor=abc%3D%3D", s.fake.base_url);
+    s.fake.on("GET", &users, vec![users_page(&["u1", "u2"], Some(next))].into_iter().map(|b| Reply::json(200, b)).collect());
+    let page = s.call("list_users", json!({ "limit": 2, "filter": "enabled eq true" })).await.unwrap();
+    assert_eq!(page, json!({ "items": [{ "id": "u1" }, { "id": "u2" }], "count": 5, "cursor": "abc==" }));
+    let query = s.fake.api_requests()[0].query.clone().unwrap();
+    assert!(query.contains("limit=2") && query.contains("filter=enabled+eq+true"), "{query}");
+}
+
+#[tokio::test]
+async fn all_follows_next_links_to_the_end() {
+    let s = Setup::new().await;
+    let users = s.fake.env_path("/users");
+    let link = |cursor: &str| Some(format!("{}{users}?limit=2&cursor={cursor}", s.fake.base_url));
+    s.fake.on("GET", &users, vec![
+        Reply::json(200, users_page(&["u1", "u2"], link("p2"))),
+        Reply::json(200, users_page(&["u3", "u4"], link("p3"))),
+        Reply::json(200, users_page(&["u5"], None)),
+    ]);
+    let all = s.call("list_users", json!({ "limit": 2, "all": true })).await.unwrap();
+    let ids: Vec<&str> = all.as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["u1", "u2", "u3", "u4", "u5"]);
+    let cursors: Vec<Option<String>> = s.fake.api_requests().iter().map(|r| r.query.clone()).collect();
+    assert_eq!(cursors.len(), 3);
+    assert!(cursors[2].as_deref().unwrap().contains("cursor=p3"), "{cursors:?}");
+}
+
+#[tokio::test]
+async fn a_next_link_to_another_host_is_refused() {
+    let s = Setup::new().await;
+    let users = s.fake.env_path("/users");
+    s.fake.on("GET", &users, vec![Reply::json(200, users_page(&["u1"], Some("https://evil.example/v1/users?cursor=x".into())))]);
+    let err = s.call("list_users", json!({ "all": true })).await.unwrap_err();
+    assert!(err.to_string().contains("refusing to send the token there"), "{err}");
+    assert_eq!(s.fake.api_requests().len(), 1);
+}
+
+#[tokio::test]
+async fn bad_arguments_are_refused_before_any_request() {
+    let s = Setup::new().await;
+    let err = s.call("get_user", json!({ "userID": USER_ID })).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("userID") && text.contains("userId"), "{text}");
+    assert_eq!(s.fake.tokens_issued(), 0);
+    assert!(s.fake.api_requests().is_empty());
+}

@@ -1,0 +1,46 @@
+//! Shared by the integration tests: where `../shared` is and how to run the binary.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// `../shared` beside the checkout (or `PINGONE_MCP_SHARED`), if present. Tests that
+/// need it skip with a visible message when it is absent.
+pub mod fake_pingone;
+
+pub fn shared_dir(test: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("PINGONE_MCP_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    if dir.join("ACTIONS.md").is_file() {
+        Some(dir)
+    } else {
+        eprintln!("SKIPPED {test}: {} not found (set PINGONE_MCP_SHARED to the shared folder)", dir.display());
+        None
+    }
+}
+
+/// Runs the real `pingone-mcp` binary with a clean PingOne environment.
+pub fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pingone-mcp"));
+    command.args(args);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PINGONE_") {
+            command.env_remove(key);
+        }
+    }
+    // No stray config file from the developer's home.
+    command.env("XDG_CONFIG_HOME", "/nonexistent");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("the pingone-mcp binary runs")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

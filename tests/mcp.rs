@@ -1,0 +1,157 @@
+//! The real binary as an MCP server, driven by the official Python `mcp` client over
+//! stdio and streamable HTTP.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use common::fake_pingone::{FakePingOne, Reply};
+use serde_json::{json, Value};
+
+const USER_ID: &str = "1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b";
+const SCRIPT: &str = "const u = await pingone.get_user({ userId: '1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b' }); console.log('found', u.username); return { username: u.username }";
+
+/// The Python with `mcp` installed: PINGONE_MCP_PYTHON, or the venv scripts/test.sh makes.
+fn python(test: &str) -> Option<PathBuf> {
+    let candidate = std::env::var_os("PINGONE_MCP_PYTHON")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/pingone-mcp/venv/bin/python")))?;
+    let works = Command::new(&candidate).args(["-c", "import mcp"]).output().is_ok_and(|o| o.status.success());
+    if !works {
+        eprintln!("SKIPPED {test}: no Python with the `mcp` package (run scripts/test.sh, or set PINGONE_MCP_PYTHON)");
+        return None;
+    }
+    Some(candidate)
+}
+
+fn client_script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/mcp_client.py")
+}
+
+async fn fake_with_user() -> FakePingOne {
+    let fake = FakePingOne::start().await;
+    fake.on("GET", &fake.env_path(&format!("/users/{USER_ID}")), vec![Reply::json(200, json!({ "id": USER_ID, "username": "jdoe" }))]);
+    fake.on("GET", &fake.env_path("/users/missing"), vec![Reply::error(404, "NOT_FOUND", "Unable to find user with ID missing")]);
+    fake
+}
+
+fn run_client(python: &PathBuf, args: &[&str], env: &[(&'static str, String)]) -> Value {
+    let mut command = Command::new(python);
+    command.arg(client_script()).args(args).env("MCP_TEST_SCRIPT", SCRIPT).env("XDG_CONFIG_HOME", "/nonexistent");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().expect("python runs");
+    assert!(output.status.success(), "the MCP client failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("bad report ({e}): {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+fn assert_code_mode(report: &Value) {
+    let names: Vec<&str> = report["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["search_tools", "execute"]);
+    assert_eq!(report["tools"][0]["annotations"]["readOnlyHint"], true);
+    assert!(report["instructions"].as_str().unwrap().contains("pingone.list_users"), "{report}");
+
+    let hits = report["search"]["structured"]["actions"].as_array().unwrap();
+    assert_eq!(hits[0]["id"], "update_user_enabled_status", "{report}");
+    assert!(hits[0]["signature"].as_str().unwrap().contains("enabled: boolean"));
+    assert_eq!(hits[0]["writes"], true);
+
+    let execute = &report["execute"];
+    assert_eq!(execute["is_error"], false, "{report}");
+    assert_eq!(execute["structured"]["result"], json!({ "username": "jdoe" }));
+    assert_eq!(execute["structured"]["logs"], json!(["[log] found jdoe"]));
+    assert_eq!(execute["structured"]["calls"][0]["action"], "get_user");
+    assert_eq!(execute["structured"]["calls"][0]["outcome"], "ok");
+
+    let error = &report["execute_error"];
+    assert_eq!(error["is_error"], true);
+    let text = error["text"].as_str().unwrap();
+    assert!(text.contains("get_user failed: 404 NOT_FOUND: Unable to find user"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_client_over_stdio() {
+    let Some(python) = python("python_client_over_stdio") else { return };
+    let fake = fake_with_user().await;
+    let binary = env!("CARGO_BIN_EXE_pingone-mcp");
+    let report = tokio::task::block_in_place(|| run_client(&python, &["stdio", binary, "serve"], &fake.env()));
+    assert_code_mode(&report);
+    let progress = report["progress"].as_array().unwrap();
+    assert_eq!(progress.len(), 1, "one progress notification per action call: {report}");
+    assert!(progress[0]["message"].as_str().unwrap().starts_with("get_user ok"), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_client_in_tools_mode() {
+    let Some(python) = python("python_client_in_tools_mode") else { return };
+    let fake = fake_with_user().await;
+    let binary = env!("CARGO_BIN_EXE_pingone-mcp");
+    let report = tokio::task::block_in_place(|| run_client(&python, &["stdio", binary, "serve", "--mode", "tools"], &fake.env()));
+    let tools = report["tools"].as_array().unwrap();
+    assert_eq!(tools.len(), pingone_mcp::catalog::load_builtin().unwrap().len());
+    let delete = tools.iter().find(|t| t["name"] == "delete_user").unwrap();
+    assert_eq!(delete["annotations"]["destructiveHint"], true);
+    let text = report["tool_call_error"]["text"].as_str().unwrap();
+    assert!(report["tool_call_error"]["is_error"] == true && text.contains("unknown argument `userID`"), "{report}");
+}
+
+/// Starts `serve --http 127.0.0.1:0` and returns it with the URL it printed.
+fn start_http_server(extra: &[&str], env: &[(&'static str, String)]) -> (Child, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pingone-mcp"));
+    command.args(["serve", "--http", "127.0.0.1:0"]).args(extra).env("XDG_CONFIG_HOME", "/nonexistent").stderr(Stdio::piped()).stdout(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("the server starts");
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let url = loop {
+        let line = lines.next().expect("the server prints its URL").unwrap();
+        if let Some(at) = line.find("http://") {
+            break line[at..].trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_client_over_http_with_a_bearer_token() {
+    let Some(python) = python("python_client_over_http_with_a_bearer_token") else { return };
+    let fake = fake_with_user().await;
+    let mut env = fake.env();
+    env.push(("PINGONE_MCP_HTTP_TOKEN", "test-token-123".into()));
+    let (mut server, url) = start_http_server(&[], &env);
+
+    let report = tokio::task::block_in_place(|| run_client(&python, &["http", &url, "test-token-123"], &[]));
+    assert_code_mode(&report);
+    assert_eq!(report["progress"].as_array().unwrap().len(), 1, "progress arrives over HTTP too: {report}");
+
+    let http = reqwest::Client::new();
+    let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
+    let post = |token: Option<&str>, host: Option<&str>| {
+        let mut request = http.post(&url).header("accept", "application/json, text/event-stream").json(&initialize);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(host) = host {
+            request = request.header("host", host);
+        }
+        request.send()
+    };
+    assert_eq!(post(None, None).await.unwrap().status(), 401, "no token");
+    assert_eq!(post(Some("wrong"), None).await.unwrap().status(), 401, "wrong token");
+    assert_eq!(post(Some("test-token-123"), Some("evil.example")).await.unwrap().status().as_u16() / 100, 4, "foreign Host header (DNS rebinding)");
+    assert_eq!(post(Some("test-token-123"), None).await.unwrap().status(), 200);
+    server.kill().unwrap();
+}
+
+#[test]
+fn http_without_a_token_is_refused_off_loopback() {
+    let out = common::run(&["serve", "--http", "0.0.0.0:0", "--no-auth"], &[("PINGONE_ENVIRONMENT_ID", "11111111-2222-3333-4444-555555555555"), ("PINGONE_CLIENT_ID", "a"), ("PINGONE_CLIENT_SECRET", "b")]);
+    assert!(!out.status.success());
+    assert!(common::stderr(&out).contains("without a bearer token"), "{}", common::stderr(&out));
+}

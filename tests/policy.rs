@@ -1,0 +1,212 @@
+//! The gate every action call passes, through the real sandbox: refusals, the
+//! production guard, dry runs, masking, the audit trail and the shared rate limit.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::fake_pingone::{FakePingOne, Reply, CLIENT_ID, CLIENT_SECRET, ENV_ID};
+use pingone_mcp::catalog::load_builtin;
+use pingone_mcp::config::{AuthMethod, Connection};
+use pingone_mcp::dispatch::{Backend, Dispatcher};
+use pingone_mcp::pingone::{PingOneClient, RateLimiter, RetryPolicy};
+use pingone_mcp::policy::{AuditLog, Policy, PolicyConfig};
+use pingone_mcp::sandbox::{Execution, Limits, Sandbox};
+use pingone_mcp::search::SearchIndex;
+use pingone_mcp::secret::Secret;
+use serde_json::{json, Value};
+use tokio::sync::OnceCell;
+
+const USER_ID: &str = "1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b";
+const APP_ID: &str = "0a1b2c3d-0000-4000-8000-000000000001";
+
+async fn sandbox() -> &'static Sandbox {
+    static SANDBOX: OnceCell<Sandbox> = OnceCell::const_new();
+    SANDBOX.get_or_init(|| async { Sandbox::new().await.expect("the sandbox loads") }).await
+}
+
+fn client(fake: &FakePingOne, rate: Option<Arc<RateLimiter>>) -> PingOneClient {
+    let conn = Connection {
+        profile: "test".into(),
+        environment_id: ENV_ID.into(),
+        client_id: CLIENT_ID.into(),
+        client_secret: Secret::new(CLIENT_SECRET),
+        auth_method: AuthMethod::Basic,
+        api_base: format!("{}/v1", fake.base_url).parse().unwrap(),
+        auth_base: fake.base_url.parse().unwrap(),
+        user_token: None,
+        request_timeout: Duration::from_secs(10),
+    };
+    PingOneClient::with_rate_limit(conn, RetryPolicy::default(), rate).unwrap()
+}
+
+fn dispatcher(fake: &FakePingOne, config: PolicyConfig) -> Dispatcher {
+    let catalog = Arc::new(load_builtin().unwrap());
+    let search = Arc::new(SearchIndex::new(&catalog));
+    Dispatcher::new(catalog, search, Backend::Live(client(fake, None))).with_policy(Policy::new(config))
+}
+
+async fn run(script: &str, dispatcher: Dispatcher) -> Execution {
+    sandbox().await.execute(script, json!({}), Arc::new(dispatcher), &Limits::default()).await
+}
+
+fn result(execution: &Execution) -> Value {
+    execution.outcome.clone().unwrap_or_else(|e| panic!("script failed: {e}"))
+}
+
+async fn fake() -> FakePingOne {
+    let fake = FakePingOne::start().await;
+    fake.on("GET", &fake.env_path(&format!("/users/{USER_ID}")), vec![Reply::json(200, json!({ "id": USER_ID, "username": "jdoe" }))]);
+    fake.on("PUT", &fake.env_path(&format!("/users/{USER_ID}/enabled")), vec![Reply::json(200, json!({ "enabled": false }))]);
+    fake.on("DELETE", &fake.env_path(&format!("/users/{USER_ID}")), vec![Reply::json(204, Value::Null)]);
+    fake.on("GET", &fake.env_path(&format!("/applications/{APP_ID}/secret")), vec![Reply::json(200, json!({ "secret": "s3cr3t-value-abcd-9f8e", "previous": { "secret": "older-secret-value-1234", "expiresAt": "2026-12-01T00:00:00Z" } }))]);
+    fake
+}
+
+/// Tries each action; returns, per call, "ok" or the error code and message.
+const TRY_ALL: &str = "
+    const attempt = async (f) => { try { await f(); return 'ok' } catch (e) { return e.code + ': ' + e.message } };
+    return {
+      read: await attempt(() => pingone.get_user({ userId: '1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b' })),
+      write: await attempt(() => pingone.update_user_enabled_status({ userId: '1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b', enabled: false })),
+      destroy: await attempt(() => pingone.delete_user({ userId: '1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b' })),
+    }";
+
+#[tokio::test]
+async fn read_only_by_default() {
+    let fake = fake().await;
+    let out = result(&run(TRY_ALL, dispatcher(&fake, PolicyConfig::default())).await);
+    assert_eq!(out["read"], "ok");
+    assert!(out["write"].as_str().unwrap().starts_with("POLICY_DENIED: `update_user_enabled_status` changes PingOne") && out["write"].as_str().unwrap().contains("--allow-writes"), "{out}");
+    assert!(out["destroy"].as_str().unwrap().starts_with("POLICY_DENIED"), "{out}");
+    let sent: Vec<String> = fake.api_requests().iter().map(|r| r.method.clone()).collect();
+    assert_eq!(sent, ["GET"], "nothing but the read reached PingOne");
+}
+
+#[tokio::test]
+async fn destructive_actions_need_their_own_flag() {
+    let fake = fake().await;
+    let out = result(&run(TRY_ALL, dispatcher(&fake, PolicyConfig { allow_writes: true, ..Default::default() })).await);
+    assert_eq!((out["read"].as_str(), out["write"].as_str()), (Some("ok"), Some("ok")));
+    assert!(out["destroy"].as_str().unwrap().contains("--allow-destructive"), "{out}");
+    let out = result(&run(TRY_ALL, dispatcher(&fake, PolicyConfig { allow_writes: true, allow_destructive: true, ..Default::default() })).await);
+    assert_eq!(out["destroy"], "ok");
+}
+
+#[tokio::test]
+async fn allow_and_deny_globs_with_deny_winning() {
+    let fake = fake().await;
+    let config = PolicyConfig { allow_writes: true, allow_destructive: true, allow: vec!["get_*".into(), "update_*".into()], deny: vec!["update_user_*".into()], ..Default::default() };
+    let out = result(&run(TRY_ALL, dispatcher(&fake, config)).await);
+    assert_eq!(out["read"], "ok");
+    assert!(out["write"].as_str().unwrap().contains("deny pattern `update_user_*`"), "{out}");
+    assert!(out["destroy"].as_str().unwrap().contains("allow list"), "{out}");
+}
+
+#[tokio::test]
+async fn a_script_that_rewrites_pingone_still_meets_the_gate() {
+    let fake = fake().await;
+    let script = "
+        globalThis.pingone = { delete_user: async () => 'bypassed' };
+        const viaProxy = await pingone.delete_user({ userId: 'x' });
+        const hook = typeof __pingone_call;
+        return { viaProxy, hook }";
+    let out = result(&run(script, dispatcher(&fake, PolicyConfig::default())).await);
+    // Rewriting the object only fools the script itself; the host hook is gone.
+    assert_eq!(out, json!({ "viaProxy": "bypassed", "hook": "undefined" }));
+    assert!(fake.api_requests().iter().all(|r| r.method != "DELETE"));
+}
+
+#[tokio::test]
+async fn production_is_refused_unless_allowed() {
+    let fake = fake().await;
+    fake.on("GET", &format!("/v1/environments/{ENV_ID}"), vec![Reply::json(200, json!({ "id": ENV_ID, "type": "PRODUCTION" }))]);
+    let out = result(&run(TRY_ALL, dispatcher(&fake, PolicyConfig::default())).await);
+    assert!(out["read"].as_str().unwrap().contains("PRODUCTION") && out["read"].as_str().unwrap().contains("--allow-production"), "{out}");
+    assert!(fake.api_requests().is_empty());
+    let out = result(&run(TRY_ALL, dispatcher(&fake, PolicyConfig { allow_production: true, ..Default::default() })).await);
+    assert_eq!(out["read"], "ok");
+}
+
+#[tokio::test]
+async fn dry_run_shows_the_request_and_sends_nothing() {
+    let fake = fake().await;
+    let script = "return await pingone.update_user_enabled_status({ userId: '1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b', enabled: false })";
+    let out = result(&run(script, dispatcher(&fake, PolicyConfig { dry_run: true, ..Default::default() })).await);
+    assert_eq!(out["dryRun"], true);
+    assert_eq!(out["request"]["method"], "PUT");
+    assert!(out["request"]["url"].as_str().unwrap().ends_with(&format!("/v1/environments/{ENV_ID}/users/{USER_ID}/enabled")));
+    assert_eq!(out["request"]["body"], json!({ "enabled": false }));
+    assert!(fake.api_requests().is_empty(), "a dry run sends no write");
+}
+
+#[tokio::test]
+async fn secrets_are_masked_unless_revealed() {
+    let fake = fake().await;
+    let script = format!("const s = await pingone.get_application_secret({{ applicationId: '{APP_ID}' }}); console.log(JSON.stringify(s)); return s");
+    let execution = run(&script, dispatcher(&fake, PolicyConfig::default())).await;
+    let out = result(&execution);
+    assert_eq!(out["secret"], "****9f8e");
+    assert_eq!(out["previous"]["secret"], "****1234");
+    assert_eq!(out["previous"]["expiresAt"], "2026-12-01T00:00:00Z");
+    assert!(!execution.logs[0].message.contains("s3cr3t"), "the log saw the masked value only");
+    let revealed = result(&run(&script, dispatcher(&fake, PolicyConfig { reveal_secrets: true, ..Default::default() })).await);
+    assert_eq!(revealed["secret"], "s3cr3t-value-abcd-9f8e");
+}
+
+/// A writer the test can read back.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn every_call_is_audited_with_its_transaction_id() {
+    let fake = fake().await;
+    fake.on("GET", &fake.env_path("/users/missing"), vec![Reply::error(404, "NOT_FOUND", "no such user")]);
+    let sink = Shared::default();
+    let audited = dispatcher(&fake, PolicyConfig::default()).with_audit(Arc::new(AuditLog::new(Box::new(sink.clone()))));
+    let script = format!(
+        "await pingone.get_user({{ userId: '{USER_ID}' }});
+         try {{ await pingone.get_user({{ userId: 'missing' }}) }} catch {{}}
+         try {{ await pingone.delete_user({{ userId: '{USER_ID}' }}) }} catch {{}}
+         await pingone.get_application_secret({{ applicationId: '{APP_ID}' }});"
+    );
+    run(&script, audited).await.outcome.unwrap();
+    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let outcomes: Vec<(&str, &str)> = lines.iter().map(|l| (l["action"].as_str().unwrap(), l["outcome"].as_str().unwrap())).collect();
+    assert_eq!(outcomes, [("get_user", "ok"), ("get_user", "error"), ("delete_user", "refused"), ("get_application_secret", "ok")]);
+    assert_eq!(lines[1]["status"], 404);
+    assert_eq!(lines[1]["code"], "NOT_FOUND");
+    assert!(lines[0]["time"].as_str().unwrap().ends_with('Z'));
+    // The id in the log is the one PingOne received.
+    let sent: Vec<String> = fake.api_requests().iter().map(|r| r.headers["x-ping-external-transaction-id"].to_str().unwrap().to_owned()).collect();
+    assert_eq!(lines[0]["transaction_id"], sent[0]);
+    assert!(!text.contains("s3cr3t"), "no secret in the audit log");
+}
+
+#[tokio::test]
+async fn a_burst_is_paced_by_the_shared_rate_limit() {
+    let fake = fake().await;
+    let catalog = Arc::new(load_builtin().unwrap());
+    let search = Arc::new(SearchIndex::new(&catalog));
+    let limited = client(&fake, Some(Arc::new(RateLimiter::new(20.0))));
+    let dispatcher = Dispatcher::new(catalog, search, Backend::Live(limited)).with_policy(Policy::new(PolicyConfig { allow_production: true, ..Default::default() }));
+    let script = format!("await Promise.all(Array.from({{ length: 40 }}, () => pingone.get_user({{ userId: '{USER_ID}' }}))); return 1");
+    let started = Instant::now();
+    result(&run(&script, dispatcher).await);
+    // 20 go at once (the burst), the other 20 at 20 per second.
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(900), "40 calls at 20/s with a burst of 20 took only {elapsed:?}");
+    assert_eq!(fake.api_requests().len(), 40);
+}

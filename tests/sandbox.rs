@@ -1,0 +1,276 @@
+//! Real scripts through the real sandbox (boa in wasmtime), with action calls going
+//! through the dispatcher and the real client to a PingOne on loopback, or to a
+//! cassette.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::fake_pingone::{FakePingOne, Reply, CLIENT_ID, CLIENT_SECRET, ENV_ID};
+use pingone_mcp::catalog::load_builtin;
+use pingone_mcp::config::{AuthMethod, Connection};
+use pingone_mcp::dispatch::{Backend, Cassette, Dispatcher, Recorder, Replay};
+use pingone_mcp::pingone::{PingOneClient, RetryPolicy};
+use pingone_mcp::policy::Policy;
+use pingone_mcp::sandbox::{Execution, ExecutionError, Limit, Limits, Sandbox};
+use pingone_mcp::search::SearchIndex;
+use pingone_mcp::secret::Secret;
+use serde_json::{json, Value};
+use tokio::sync::OnceCell;
+
+/// One compiled guest for the whole test binary (compiling takes seconds).
+async fn sandbox() -> &'static Sandbox {
+    static SANDBOX: OnceCell<Sandbox> = OnceCell::const_new();
+    SANDBOX.get_or_init(|| async { Sandbox::new().await.expect("the sandbox loads") }).await
+}
+
+fn dispatcher(backend: Backend) -> Dispatcher {
+    let catalog = Arc::new(load_builtin().unwrap());
+    let search = Arc::new(SearchIndex::new(&catalog));
+    // These tests are about the sandbox, not the policy (tests/policy.rs): allow all.
+    Dispatcher::new(catalog, search, backend).with_policy(Policy::permissive())
+}
+
+fn offline() -> Arc<Dispatcher> {
+    Arc::new(dispatcher(Backend::Replay(Arc::new(Replay::new(Cassette { format: 1, calls: vec![] })))))
+}
+
+fn live(fake: &FakePingOne) -> Backend {
+    let conn = Connection {
+        profile: "test".into(),
+        environment_id: ENV_ID.into(),
+        client_id: CLIENT_ID.into(),
+        client_secret: Secret::new(CLIENT_SECRET),
+        auth_method: AuthMethod::Basic,
+        api_base: format!("{}/v1", fake.base_url).parse().unwrap(),
+        auth_base: fake.base_url.parse().unwrap(),
+        user_token: None,
+        request_timeout: Duration::from_secs(10),
+    };
+    Backend::Live(PingOneClient::new(conn, RetryPolicy::default()).unwrap())
+}
+
+async fn run_with(script: &str, args: Value, host: Arc<Dispatcher>, limits: &Limits) -> Execution {
+    sandbox().await.execute(script, args, host, limits).await
+}
+
+async fn run_offline(script: &str) -> Execution {
+    run_with(script, json!({}), offline(), &Limits::default()).await
+}
+
+fn ok(execution: &Execution) -> &Value {
+    execution.outcome.as_ref().unwrap_or_else(|e| panic!("script failed: {e}"))
+}
+
+fn err(execution: &Execution) -> &ExecutionError {
+    execution.outcome.as_ref().err().unwrap_or_else(|| panic!("script succeeded: {:?}", execution.outcome))
+}
+
+fn limit_of(execution: &Execution) -> Limit {
+    match err(execution) {
+        ExecutionError::Limit { limit, .. } => *limit,
+        other => panic!("expected a limit, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn scripts_come_in_the_shapes_agents_write() {
+    assert_eq!(ok(&run_offline("return 1 + 1").await), &json!(2));
+    assert_eq!(ok(&run_offline("const a = await Promise.resolve(20); return a + 1").await), &json!(21));
+    assert_eq!(ok(&run_offline("[1, 2, 3].map(x => x * 2)").await), &json!([2, 4, 6]));
+    let arrow = run_with("async (args) => ({ doubled: args.n * 2 })", json!({ "n": 21 }), offline(), &Limits::default()).await;
+    assert_eq!(ok(&arrow), &json!({ "doubled": 42 }));
+    assert_eq!(ok(&run_offline("```javascript\nreturn 'fenced'\n```").await), &json!("fenced"));
+    assert_eq!(ok(&run_offline("const x = 1;").await), &Value::Null, "no return gives null");
+}
+
+#[tokio::test]
+async fn console_output_is_captured_with_levels() {
+    let execution = run_offline("console.log('a', { b: 1 }); console.warn('careful'); console.error(new TypeError('bad')); return 0").await;
+    let lines: Vec<(String, String)> = execution.logs.iter().map(|l| (format!("{:?}", l.level), l.message.clone())).collect();
+    assert_eq!(lines, [("Log".into(), "a {\"b\":1}".into()), ("Warn".into(), "careful".into()), ("Error".into(), "TypeError: bad".into())]);
+}
+
+#[tokio::test]
+async fn bad_scripts_get_errors_that_say_what_to_do() {
+    let cases = [
+        ("const a = [1, 2", "SyntaxError"),
+        ("const name: string = 'x'; return name", "looks like TypeScript"),
+        ("import fs from 'fs'", "nothing to import"),
+        ("return fetch('https://example.com')", "fetch is not available in the sandbox"),
+        ("return require('fs')", "require is not available"),
+        ("throw new Error('boom')", "Error: boom"),
+        ("return await new Promise(() => {})", "can never settle"),
+        ("return () => 1", "returned a function"),
+        ("return 10n", "cannot be sent back as JSON"),
+    ];
+    for (script, expected) in cases {
+        let execution = run_offline(script).await;
+        let message = err(&execution).to_string();
+        assert!(message.contains(expected), "{script}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn syntax_errors_point_at_the_agents_line_and_column() {
+    let message = err(&run_offline("const x = 1;\nconst y = ;").await).to_string();
+    assert!(message.contains("line 2"), "{message}");
+    let message = err(&run_offline("const = 1").await).to_string();
+    assert!(message.contains("line 1, col 7"), "{message}");
+}
+
+#[tokio::test]
+async fn scripts_discover_actions_themselves() {
+    let result = run_offline("const hits = await pingone.search('disable a user'); const d = await pingone.describe(hits[0].id); return { first: hits[0].id, method: d.method, sig: d.signature }").await;
+    let result = ok(&result);
+    assert_eq!(result["first"], "update_user_enabled_status");
+    assert_eq!(result["method"], "PUT");
+    assert!(result["sig"].as_str().unwrap().starts_with("update_user_enabled_status(args: { userId: string; enabled: boolean"));
+}
+
+#[tokio::test]
+async fn wrong_calls_throw_catchable_pingone_errors() {
+    let script = "
+        const out = {};
+        try { await pingone.list_usres({}) } catch (e) { out.unknown = [e.name, e.code, e.message] }
+        try { await pingone.get_user({ userID: 'x' }) } catch (e) { out.args = [e.code, e.message] }
+        try { await pingone.get_user('x') } catch (e) { out.type = [e.name, e.message] }
+        return out";
+    let result = ok(&run_offline(script).await).clone();
+    assert_eq!(result["unknown"][0], "PingOneError");
+    assert_eq!(result["unknown"][1], "UNKNOWN_ACTION");
+    assert!(result["unknown"][2].as_str().unwrap().contains("did you mean list_users"), "{result}");
+    assert_eq!(result["args"][0], "INVALID_ARGUMENTS");
+    assert!(result["args"][1].as_str().unwrap().contains("unknown argument `userID`"), "{result}");
+    assert!(result["type"][1].as_str().unwrap().contains("args must be an object"), "{result}");
+}
+
+const USER_ID: &str = "1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b";
+
+#[tokio::test]
+async fn actions_reach_pingone_and_errors_keep_pingones_body() {
+    let fake = FakePingOne::start().await;
+    fake.on("GET", &fake.env_path(&format!("/users/{USER_ID}")), vec![Reply::json(200, json!({ "id": USER_ID, "username": "jdoe" }))]);
+    let body = json!({ "id": "e1", "code": "INVALID_DATA", "message": "Validation failed", "details": [{ "code": "INVALID_VALUE", "target": "email", "message": "bad email" }] });
+    fake.on("POST", &fake.env_path("/users"), vec![Reply::json(400, body)]);
+    let host = Arc::new(dispatcher(live(&fake)));
+    let script = format!(
+        "const user = await pingone.get_user({{ userId: '{USER_ID}' }});
+         let failure;
+         try {{ await pingone.create_user({{ username: 'x', email: 'x@example.com' }}) }}
+         catch (e) {{ failure = {{ name: e.name, status: e.status, code: e.code, target: e.details[0].target, isError: e instanceof Error }} }}
+         return {{ username: user.username, failure }}"
+    );
+    let execution = run_with(&script, json!({}), host.clone(), &Limits::default()).await;
+    assert_eq!(ok(&execution), &json!({ "username": "jdoe", "failure": { "name": "PingOneError", "status": 400, "code": "INVALID_DATA", "target": "email", "isError": true } }));
+    assert_eq!(execution.calls, 2);
+
+    // Uncaught, the failure ends the script and keeps PingOne's code.
+    let execution = run_with("await pingone.create_user({ username: 'x', email: 'x@example.com' })", json!({}), host, &Limits::default()).await;
+    match err(&execution) {
+        ExecutionError::Script(e) => {
+            let action = e.action_error.as_ref().expect("the action's error is kept");
+            assert_eq!((action.action.as_str(), action.status, action.code.as_str()), ("create_user", Some(400), "INVALID_DATA"));
+        }
+        other => panic!("{other}"),
+    }
+}
+
+#[tokio::test]
+async fn promise_all_runs_calls_concurrently_within_the_bound() {
+    let fake = FakePingOne::start().await;
+    for i in 0..12 {
+        fake.on("GET", &fake.env_path(&format!("/users/u{i}")), vec![Reply::json(200, json!({ "id": format!("u{i}") })).delayed(Duration::from_millis(300))]);
+    }
+    let host = Arc::new(dispatcher(live(&fake)));
+    let limits = Limits { concurrency: 4, ..Limits::default() };
+    let script = "const ids = Array.from({ length: 12 }, (_, i) => 'u' + i);
+                  const users = await Promise.all(ids.map(userId => pingone.get_user({ userId })));
+                  return users.map(u => u.id)";
+    let execution = run_with(script, json!({}), host, &limits).await;
+    assert_eq!(ok(&execution).as_array().unwrap().len(), 12);
+    let mut arrivals: Vec<_> = fake.api_requests().iter().map(|r| r.at).collect();
+    arrivals.sort();
+    // Three waves of four: each wave arrives together, the next only after the 300 ms replies.
+    let first = arrivals[0];
+    let offsets: Vec<u128> = arrivals.iter().map(|at| (*at - first).as_millis()).collect();
+    assert!(offsets[3] < 150, "the first four should start together: {offsets:?}");
+    assert!(offsets[4] >= 250, "the fifth should wait for a free slot: {offsets:?}");
+    assert!(offsets[8] >= 550 && offsets[11] < 800, "{offsets:?}");
+}
+
+#[tokio::test]
+async fn every_limit_ends_the_script_with_its_name_and_value() {
+    let tight = Limits {
+        wall_time: Duration::from_secs(20),
+        fuel: 300_000_000,
+        memory_bytes: 32 << 20,
+        host_calls: 3,
+        result_bytes: 10_000,
+        log_bytes: 2_000,
+        ..Limits::default()
+    };
+    let generous_compute = Limits { fuel: 30_000_000_000, ..tight.clone() };
+    let cases = [
+        ("while (true) {}", &tight, Limit::Compute, "compute limit of 300 million instructions"),
+        ("const o = {}; for (let i = 0; ; i++) o['k' + i] = i;", &tight, Limit::Compute, "compute limit"),
+        ("let s = 'x'; while (true) s += s;", &generous_compute, Limit::Memory, "memory limit of 32 MiB"),
+        ("const a = []; while (true) a.push('x'.repeat(100000) + a.length);", &generous_compute, Limit::Memory, "memory limit"),
+        ("for (let i = 0; i < 5; i++) await pingone.search('user'); return 1", &tight, Limit::HostCalls, "action-call limit of 3"),
+        ("return 'x'.repeat(20000)", &tight, Limit::ResultSize, "result-size limit"),
+        ("for (let i = 0; i < 1000; i++) console.log('line ' + i)", &tight, Limit::LogSize, "console-output limit"),
+    ];
+    for (script, limits, limit, text) in cases {
+        let execution = run_with(script, json!({}), offline(), limits).await;
+        assert_eq!(limit_of(&execution), limit, "{script}");
+        assert!(err(&execution).to_string().contains(text), "{script}: {}", err(&execution));
+    }
+    let deep = run_offline("function f(n) { return f(n + 1) + 1 } return f(0)").await;
+    assert!(err(&deep).to_string().contains("recursed too deeply"), "{}", err(&deep));
+    // The sandbox is unharmed: the next script runs normally.
+    assert_eq!(ok(&run_offline("return 'still fine'").await), &json!("still fine"));
+}
+
+#[tokio::test]
+async fn wall_time_names_the_calls_left_in_flight() {
+    let fake = FakePingOne::start().await;
+    fake.on("POST", &fake.env_path("/users"), vec![Reply::json(201, json!({ "id": "new" })).delayed(Duration::from_secs(5))]);
+    let host = Arc::new(dispatcher(live(&fake)));
+    let limits = Limits { wall_time: Duration::from_millis(500), ..Limits::default() };
+    let execution = run_with("await pingone.create_user({ username: 'slow', email: 'slow@example.com' })", json!({}), host, &limits).await;
+    assert_eq!(limit_of(&execution), Limit::WallTime);
+    let message = err(&execution).to_string();
+    assert!(message.contains("wall-time limit of 500ms") && message.contains("create_user") && message.contains("may or may not have been applied"), "{message}");
+}
+
+#[tokio::test]
+async fn record_then_replay_gives_the_same_result_offline() {
+    let fake = FakePingOne::start().await;
+    let app = "0a1b2c3d-0000-4000-8000-000000000001";
+    fake.on("GET", &fake.env_path(&format!("/applications/{app}/secret")), vec![Reply::json(200, json!({ "secret": "super-secret-value", "previous": { "secret": "old-secret", "expiresAt": "2026-12-01T00:00:00Z" } }))]);
+    fake.on("GET", &fake.env_path(&format!("/users/{USER_ID}")), vec![Reply::json(200, json!({ "id": USER_ID, "username": "jdoe" }))]);
+    let script = format!(
+        "const [user, secret] = await Promise.all([pingone.get_user({{ userId: '{USER_ID}' }}), pingone.get_application_secret({{ applicationId: '{app}' }})]);
+         return {{ user: user.username, hasPrevious: !!secret.previous }}"
+    );
+    let recorder = Arc::new(Recorder::default());
+    let host = Arc::new(dispatcher(live(&fake)).recording(recorder.clone()));
+    let recorded = run_with(&script, json!({}), host, &Limits::default()).await;
+    let cassette = recorder.cassette();
+    assert_eq!(cassette.calls.len(), 2);
+    let text = serde_json::to_string(&cassette).unwrap();
+    assert!(!text.contains("super-secret-value") && !text.contains("old-secret"), "a secret reached the cassette: {text}");
+
+    let file = tempfile::NamedTempFile::new().unwrap();
+    cassette.save(file.path()).unwrap();
+    let replay = Arc::new(Replay::new(Cassette::load(file.path()).unwrap()));
+    let replayed = run_with(&script, json!({}), Arc::new(dispatcher(Backend::Replay(replay))), &Limits::default()).await;
+    assert_eq!(ok(&replayed), ok(&recorded));
+    assert_eq!(fake.api_requests().len(), 2, "the replay made no requests");
+
+    let changed = script.replace("get_user(", "get_user_population(");
+    let replay = Arc::new(Replay::new(Cassette::load(file.path()).unwrap()));
+    let missed = run_with(&changed, json!({}), Arc::new(dispatcher(Backend::Replay(replay))), &Limits::default()).await;
+    assert!(err(&missed).to_string().contains("NOT_IN_CASSETTE"), "{}", err(&missed));
+}
