@@ -348,7 +348,7 @@ fn password(st: &mut State, req: &Req, id: &str) -> Outcome {
             require(&body, &["value"])?;
             check_bool(&body, "forceChange")?;
             let value = str_field(&body, "value").unwrap_or_default().to_owned();
-            let bypass = body.get("bypassPasswordPolicy").and_then(Value::as_bool).unwrap_or(false) || media == PASSWORD_SET_VALUE;
+            let bypass = ["bypassPolicy", "bypassPasswordPolicy"].iter().any(|k| body.get(*k).and_then(Value::as_bool).unwrap_or(false)) || media == PASSWORD_SET_VALUE;
             if !bypass {
                 check_password(st, ref_of(&u, "population").unwrap_or_default(), &value, Some(&u))?;
                 let same = st.passwords.get(id).is_some_and(|p| p.value == value);
