@@ -42,6 +42,8 @@ pub enum Command {
     Run(RunArgs),
     /// Serve MCP: over stdio (for Claude Desktop, Cursor, VS Code), or HTTP with --http.
     Serve(ServeArgs),
+    /// Run the built-in PingOne simulator and print how to connect to it.
+    Simulator(pingone_mcp::simulator::cli::SimulatorArgs),
 }
 
 #[derive(Debug, Subcommand)]

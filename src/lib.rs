@@ -10,4 +10,5 @@ pub mod policy;
 pub mod sandbox;
 pub mod search;
 pub mod secret;
+pub mod simulator;
 pub mod trim;

@@ -4,6 +4,7 @@ mod actions;
 mod call;
 mod run;
 mod serve;
+mod simulator;
 
 use std::process::ExitCode;
 
@@ -26,6 +27,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Call(args) => call::run(&cli.global, args).await,
         Command::Run(args) => run::run(&cli.global, args).await,
         Command::Serve(args) => serve::run(&cli.global, args).await,
+        Command::Simulator(args) => simulator::run(args).await,
     }
 }
 

@@ -1,0 +1,147 @@
+//! External identity providers and their attribute mappings. Deleting a provider
+//! unlinks its users (they keep their accounts) and clears population defaults.
+
+use serde_json::{json, Map, Value};
+
+use super::{id_ref, new_record, not_allowed, ref_of, replaced, with_self};
+use crate::simulator::errors::ApiError;
+use crate::simulator::hal;
+use crate::simulator::reply::{check_bool, check_enum, require, str_field, Outcome, Reply, Req, JSON};
+use crate::simulator::store::State;
+
+pub(crate) const TYPES: [&str; 13] = [
+    "FACEBOOK", "GOOGLE", "LINKEDIN", "LINKEDIN_OIDC", "APPLE", "TWITTER", "AMAZON", "YAHOO", "MICROSOFT", "PAYPAL", "GITHUB", "OPENID_CONNECT", "SAML",
+];
+const UPDATE_MODES: [&str; 2] = ["EMPTY_ONLY", "ALWAYS"];
+
+pub(super) fn route(st: &mut State, req: &Req, rest: &[&str]) -> Option<Outcome> {
+    let m = req.method.as_str();
+    match rest {
+        ["identityProviders"] => Some(match m {
+            "GET" => {
+                let url = st.env_url("identityProviders");
+                hal::filtered(req, st.identity_providers.iter()).and_then(|matched| hal::page(req, &url, "identityProviders", &matched, |p| view(st, p)))
+            }
+            "POST" => save(st, req, None),
+            _ => return not_allowed(req),
+        }),
+        ["identityProviders", id] => Some(match m {
+            "GET" => idp(st, id).map(|p| Reply::ok(view(st, p))),
+            "PUT" => save(st, req, Some(id)),
+            "DELETE" => delete(st, id),
+            _ => return not_allowed(req),
+        }),
+        ["identityProviders", idp_id, "attributes", tail @ ..] => Some(match (m, tail) {
+            ("GET", []) => idp(st, idp_id).and_then(|_| {
+                let mine = st.idp_attributes.iter().filter(|a| ref_of(a, "identityProvider") == Some(*idp_id));
+                hal::page_all(req, &st.env_url(&format!("identityProviders/{idp_id}/attributes")), "attributes", mine)
+            }),
+            ("POST", []) => save_attribute(st, req, idp_id, None),
+            ("GET", [id]) => attribute(st, idp_id, id).map(|a| Reply::ok(a.clone())),
+            ("PUT", [id]) => save_attribute(st, req, idp_id, Some(id)),
+            ("DELETE", [id]) => attribute(st, idp_id, id).map(|_| ()).map(|()| {
+                st.idp_attributes.remove(id);
+                Reply::no_content()
+            }),
+            (_, [] | [_]) => return not_allowed(req),
+            _ => Err(ApiError::no_route(&req.path)),
+        }),
+        _ => None,
+    }
+}
+
+fn idp<'a>(st: &'a State, id: &str) -> Result<&'a Value, ApiError> {
+    st.identity_providers.get(id).ok_or_else(|| ApiError::not_found("identity provider", id))
+}
+
+fn view(st: &State, p: &Value) -> Value {
+    with_self(p.clone(), st.env_url(&format!("identityProviders/{}", p["id"].as_str().unwrap_or_default())))
+}
+
+fn check(st: &State, body: &Map<String, Value>, except: Option<&str>) -> Result<(), ApiError> {
+    require(body, &["name", "type", "enabled"])?;
+    check_bool(body, "enabled")?;
+    check_enum(body, "type", &TYPES)?;
+    match body["type"].as_str() {
+        Some("OPENID_CONNECT") => require(body, &["authorizationEndpoint", "clientId", "clientSecret", "issuer", "jwksEndpoint", "scopes", "tokenEndpoint", "tokenEndpointAuthMethod"])?,
+        Some("SAML") => require(body, &["idpEntityId", "idpVerification", "spEntityId", "ssoBinding", "ssoEndpoint"])?,
+        Some("FACEBOOK") => require(body, &["appId", "appSecret"])?,
+        Some(_) => require(body, &["clientId", "clientSecret"])?,
+        None => {}
+    }
+    let name = str_field(body, "name").unwrap_or_default();
+    if st.identity_providers.iter().any(|p| p["name"].as_str() == Some(name) && p["id"].as_str() != except) {
+        return Err(ApiError::uniqueness("name", format!("an identity provider named `{name}` already exists")));
+    }
+    Ok(())
+}
+
+fn save(st: &mut State, req: &Req, id: Option<&str>) -> Outcome {
+    let body = req.json(&[JSON])?;
+    let old = match id {
+        Some(id) => Some(idp(st, id)?.clone()),
+        None => None,
+    };
+    check(st, &body, id)?;
+    if let Some(old) = &old {
+        if old["type"] != body["type"] {
+            return Err(ApiError::invalid_value("type", format!("`type` cannot be changed (it is {})", old["type"])));
+        }
+    }
+    let rec = match &old {
+        Some(old) => replaced(old, &body, &[]),
+        None => new_record(st, &body),
+    };
+    let rec = Value::Object(rec);
+    st.identity_providers.put(rec.clone());
+    let out = view(st, &rec);
+    Ok(if old.is_some() { Reply::ok(out) } else { Reply::created(out) })
+}
+
+fn delete(st: &mut State, id: &str) -> Outcome {
+    idp(st, id)?;
+    st.identity_providers.remove(id);
+    st.idp_attributes.retain(|a| ref_of(a, "identityProvider") != Some(id));
+    let linked: Vec<String> = st.users.iter().filter(|u| ref_of(u, "identityProvider") == Some(id)).filter_map(|u| u["id"].as_str().map(str::to_owned)).collect();
+    for u in linked {
+        if let Some(u) = st.users.get_mut(&u) {
+            u["identityProvider"] = json!({ "type": "PING_ONE" });
+        }
+    }
+    let pops: Vec<String> = st.populations.iter().filter(|p| ref_of(p, "defaultIdentityProvider") == Some(id)).filter_map(|p| p["id"].as_str().map(str::to_owned)).collect();
+    for p in pops {
+        if let Some(p) = st.populations.get_mut(&p) {
+            p["defaultIdentityProvider"] = Value::Null;
+        }
+    }
+    Ok(Reply::no_content())
+}
+
+fn attribute<'a>(st: &'a State, idp_id: &str, id: &str) -> Result<&'a Value, ApiError> {
+    idp(st, idp_id)?;
+    st.idp_attributes.get(id).filter(|a| ref_of(a, "identityProvider") == Some(idp_id)).ok_or_else(|| ApiError::not_found("identity provider attribute", id))
+}
+
+fn save_attribute(st: &mut State, req: &Req, idp_id: &str, id: Option<&str>) -> Outcome {
+    let body = req.json(&[JSON])?;
+    idp(st, idp_id)?;
+    let old = match id {
+        Some(id) => Some(attribute(st, idp_id, id)?.clone()),
+        None => None,
+    };
+    require(&body, &["name", "value", "update"])?;
+    check_enum(&body, "update", &UPDATE_MODES)?;
+    let name = str_field(&body, "name").unwrap_or_default();
+    if st.idp_attributes.iter().any(|a| ref_of(a, "identityProvider") == Some(idp_id) && a["name"].as_str() == Some(name) && a["id"].as_str() != id) {
+        return Err(ApiError::uniqueness("name", format!("the identity provider already maps attribute `{name}`")));
+    }
+    let mut rec = match &old {
+        Some(old) => replaced(old, &body, &["identityProvider", "mappingType"]),
+        None => new_record(st, &body),
+    };
+    rec.insert("identityProvider".into(), id_ref(idp_id));
+    rec.entry("mappingType").or_insert(json!("CUSTOM"));
+    let rec = Value::Object(rec);
+    st.idp_attributes.put(rec.clone());
+    Ok(if old.is_some() { Reply::ok(rec) } else { Reply::created(rec) })
+}

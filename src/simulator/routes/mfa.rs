@@ -1,0 +1,226 @@
+//! MFA: a user's devices (pair, activate, nickname, order, delete), the user's
+//! mfaEnabled flag, and device authentication policies (the default cannot be
+//! deleted).
+
+use serde_json::{json, Map, Value};
+
+use super::{id_ref, new_record, not_allowed, ref_of, replaced, with_self};
+use crate::simulator::clock::now_iso;
+use crate::simulator::errors::ApiError;
+use crate::simulator::hal;
+use crate::simulator::reply::{check_bool, check_enum, require, str_field, Outcome, Reply, Req, JSON};
+use crate::simulator::store::State;
+
+const ACTIVATE: &str = "application/vnd.pingidentity.device.activate+json";
+const REORDER: &str = "application/vnd.pingidentity.devices.reorder+json";
+const ORDER_REMOVE: &str = "application/vnd.pingidentity.devices.order.remove+json";
+const FIDO2_MIGRATE: &str = "application/vnd.pingidentity.deviceauthenticationpolicy.fido2.migrate+json";
+pub(crate) const DEVICE_TYPES: [&str; 8] = ["SMS", "VOICE", "EMAIL", "TOTP", "MOBILE", "FIDO2", "SECURITY_KEY", "PLATFORM"];
+/// The methods every device authentication policy configures.
+const METHODS: [&str; 5] = ["sms", "voice", "email", "mobile", "totp"];
+
+pub(super) fn route(st: &mut State, req: &Req, rest: &[&str]) -> Option<Outcome> {
+    let m = req.method.as_str();
+    match rest {
+        ["users", user, "devices"] => Some(match m {
+            "GET" => list_devices(st, req, user),
+            "POST" => pair_or_reorder(st, req, user),
+            "DELETE" => remove_order(st, req, user),
+            _ => return not_allowed(req),
+        }),
+        ["users", user, "devices", id] => Some(match m {
+            "GET" => device(st, user, id).map(|d| Reply::ok(d.clone())),
+            "POST" => activate(st, req, user, id),
+            "DELETE" => device(st, user, id).map(|_| ()).map(|()| {
+                st.devices.remove(id);
+                if let Some(order) = st.device_order.get_mut(*user) {
+                    order.retain(|d| d != id);
+                }
+                Reply::no_content()
+            }),
+            _ => return not_allowed(req),
+        }),
+        ["users", user, "devices", id, "nickname"] => Some(match m {
+            "PUT" => nickname(st, req, user, id),
+            _ => return not_allowed(req),
+        }),
+        ["users", user, "mfaEnabled"] => Some(match m {
+            "GET" => user_rec(st, user).map(|u| Reply::ok(json!({ "mfaEnabled": u["mfaEnabled"] }))),
+            "PUT" => set_mfa_enabled(st, req, user),
+            _ => return not_allowed(req),
+        }),
+        ["deviceAuthenticationPolicies"] => Some(match m {
+            "GET" => {
+                let url = st.env_url("deviceAuthenticationPolicies");
+                hal::filtered(req, st.device_policies.iter()).and_then(|matched| hal::page(req, &url, "deviceAuthenticationPolicies", &matched, Value::clone))
+            }
+            "POST" => save_policy(st, req, None),
+            _ => return not_allowed(req),
+        }),
+        ["deviceAuthenticationPolicies", id] => Some(match m {
+            "GET" => policy(st, id).map(|p| Reply::ok(p.clone())),
+            "PUT" => save_policy(st, req, Some(id)),
+            "DELETE" => delete_policy(st, id),
+            _ => return not_allowed(req),
+        }),
+        _ => None,
+    }
+}
+
+fn user_rec<'a>(st: &'a State, id: &str) -> Result<&'a Value, ApiError> {
+    st.users.get(id).ok_or_else(|| ApiError::not_found("user", id))
+}
+
+fn device<'a>(st: &'a State, user: &str, id: &str) -> Result<&'a Value, ApiError> {
+    user_rec(st, user)?;
+    st.devices.get(id).filter(|d| ref_of(d, "user") == Some(user)).ok_or_else(|| ApiError::not_found("device", id))
+}
+
+fn list_devices(st: &State, req: &Req, user: &str) -> Outcome {
+    user_rec(st, user)?;
+    let mut mine: Vec<&Value> = st.devices.iter().filter(|d| ref_of(d, "user") == Some(user)).collect();
+    if let Some(order) = st.device_order.get(user) {
+        mine.sort_by_key(|d| order.iter().position(|o| d["id"].as_str() == Some(o.as_str())).unwrap_or(usize::MAX));
+    }
+    let matched = hal::filtered(req, mine.into_iter())?;
+    hal::page(req, &st.env_url(&format!("users/{user}/devices")), "devices", &matched, Value::clone)
+}
+
+fn pair_or_reorder(st: &mut State, req: &Req, user: &str) -> Outcome {
+    let body = req.json(&[JSON, REORDER])?;
+    user_rec(st, user)?;
+    if req.media_type().as_deref() == Some(REORDER) {
+        require(&body, &["order"])?;
+        let ids: Vec<String> = body["order"].as_array().into_iter().flatten().filter_map(|d| d.get("id").and_then(Value::as_str).map(str::to_owned)).collect();
+        if let Some(bad) = ids.iter().find(|d| !st.devices.get(d).is_some_and(|dev| ref_of(dev, "user") == Some(user))) {
+            return Err(ApiError::invalid_value("order", format!("device `{bad}` is not one of the user's devices")));
+        }
+        st.device_order.insert(user.to_owned(), ids.clone());
+        return Ok(Reply::ok(json!({ "order": ids.iter().map(|d| id_ref(d)).collect::<Vec<_>>() })));
+    }
+    require(&body, &["type"])?;
+    check_enum(&body, "type", &DEVICE_TYPES)?;
+    match body["type"].as_str() {
+        Some("EMAIL") => require(&body, &["email"])?,
+        Some("SMS" | "VOICE") => require(&body, &["phone"])?,
+        _ => {}
+    }
+    check_enum(&body, "status", &["ACTIVE", "ACTIVATION_REQUIRED"])?;
+    let mut rec = new_record(st, &body);
+    rec.insert("user".into(), id_ref(user));
+    let needs_activation = matches!(body["type"].as_str(), Some("TOTP" | "MOBILE" | "FIDO2" | "SECURITY_KEY" | "PLATFORM"));
+    rec.entry("status").or_insert(json!(if needs_activation { "ACTIVATION_REQUIRED" } else { "ACTIVE" }));
+    if body["type"] == json!("TOTP") {
+        let secret: String = st.random_text(32).chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect();
+        rec.insert("secret".into(), json!(secret));
+        rec.insert("keyUri".into(), json!(format!("otpauth://totp/PingOne:{user}?secret={secret}&issuer=PingOne")));
+    }
+    let id = rec["id"].as_str().unwrap_or_default().to_owned();
+    let rec = with_self(Value::Object(rec), st.env_url(&format!("users/{user}/devices/{id}")));
+    st.devices.put(rec.clone());
+    Ok(Reply::created(rec))
+}
+
+fn remove_order(st: &mut State, req: &Req, user: &str) -> Outcome {
+    req.json(&[ORDER_REMOVE])?;
+    user_rec(st, user)?;
+    st.device_order.remove(user);
+    Ok(Reply::no_content())
+}
+
+fn activate(st: &mut State, req: &Req, user: &str, id: &str) -> Outcome {
+    let body = req.json(&[ACTIVATE])?;
+    require(&body, &["otp"])?;
+    let d = device(st, user, id)?;
+    if d["status"] == json!("ACTIVE") {
+        return Err(ApiError::request_failed(format!("device `{id}` is already active")));
+    }
+    let otp = str_field(&body, "otp").unwrap_or_default();
+    if otp.len() != 6 || !otp.chars().all(|c| c.is_ascii_digit()) {
+        return Err(ApiError::invalid_value("otp", "the one-time passcode is not valid"));
+    }
+    let d = st.devices.get_mut(id).ok_or_else(|| ApiError::not_found("device", id))?;
+    d["status"] = json!("ACTIVE");
+    d["activatedAt"] = json!(now_iso());
+    Ok(Reply::ok(d.clone()))
+}
+
+fn nickname(st: &mut State, req: &Req, user: &str, id: &str) -> Outcome {
+    let body = req.json(&[JSON])?;
+    require(&body, &["nickname"])?;
+    device(st, user, id)?;
+    let nickname = str_field(&body, "nickname").unwrap_or_default().to_owned();
+    if nickname.chars().count() > 100 {
+        return Err(ApiError::invalid_value("nickname", "`nickname` must be at most 100 characters"));
+    }
+    let d = st.devices.get_mut(id).ok_or_else(|| ApiError::not_found("device", id))?;
+    d["nickname"] = json!(nickname);
+    d["updatedAt"] = json!(now_iso());
+    Ok(Reply::ok(d.clone()))
+}
+
+fn set_mfa_enabled(st: &mut State, req: &Req, user: &str) -> Outcome {
+    let body = req.json(&[JSON])?;
+    require(&body, &["mfaEnabled"])?;
+    check_bool(&body, "mfaEnabled")?;
+    user_rec(st, user)?;
+    let u = st.users.get_mut(user).ok_or_else(|| ApiError::not_found("user", user))?;
+    u["mfaEnabled"] = body["mfaEnabled"].clone();
+    Ok(Reply::ok(json!({ "mfaEnabled": body["mfaEnabled"] })))
+}
+
+fn policy<'a>(st: &'a State, id: &str) -> Result<&'a Value, ApiError> {
+    st.device_policies.get(id).ok_or_else(|| ApiError::not_found("device authentication policy", id))
+}
+
+fn check_policy(st: &State, body: &Map<String, Value>, except: Option<&str>) -> Result<(), ApiError> {
+    let mut required = vec!["name"];
+    let enabled: Vec<String> = METHODS.iter().map(|m| format!("{m}.enabled")).collect();
+    required.extend(enabled.iter().map(String::as_str));
+    require(body, &required)?;
+    for m in METHODS {
+        if !body[m]["enabled"].is_boolean() {
+            return Err(ApiError::invalid_value(&format!("{m}.enabled"), format!("`{m}.enabled` must be a boolean")));
+        }
+    }
+    let name = str_field(body, "name").unwrap_or_default();
+    if st.device_policies.iter().any(|p| p["name"].as_str() == Some(name) && p["id"].as_str() != except) {
+        return Err(ApiError::uniqueness("name", format!("a device authentication policy named `{name}` already exists")));
+    }
+    Ok(())
+}
+
+fn save_policy(st: &mut State, req: &Req, id: Option<&str>) -> Outcome {
+    let allowed: &[&str] = if id.is_none() { &[JSON, FIDO2_MIGRATE] } else { &[JSON] };
+    let body = req.json(allowed)?;
+    if req.media_type().as_deref() == Some(FIDO2_MIGRATE) {
+        let url = st.env_url("deviceAuthenticationPolicies");
+        let all: Vec<&Value> = st.device_policies.iter().collect();
+        return hal::page(req, &url, "deviceAuthenticationPolicies", &all, Value::clone);
+    }
+    let old = match id {
+        Some(id) => Some(policy(st, id)?.clone()),
+        None => None,
+    };
+    check_policy(st, &body, id)?;
+    let mut rec = match &old {
+        Some(old) => replaced(old, &body, &[]),
+        None => new_record(st, &body),
+    };
+    if old.as_ref().is_some_and(|o| o["default"] == json!(true)) {
+        rec.insert("default".into(), json!(true));
+    }
+    rec.entry("default").or_insert(json!(false));
+    let rec_id = rec["id"].as_str().unwrap_or_default().to_owned();
+    let rec = with_self(Value::Object(rec), st.env_url(&format!("deviceAuthenticationPolicies/{rec_id}")));
+    st.device_policies.put(rec.clone());
+    Ok(if old.is_some() { Reply::ok(rec) } else { Reply::created(rec) })
+}
+
+fn delete_policy(st: &mut State, id: &str) -> Outcome {
+    if policy(st, id)?["default"] == json!(true) {
+        return Err(ApiError::invalid_value("default", "the default device authentication policy cannot be deleted"));
+    }
+    st.device_policies.remove(id);
+    Ok(Reply::no_content())
+}

@@ -1,0 +1,163 @@
+//! Password policies and sign-on policies. The default policy of each kind cannot
+//! be deleted, and a sign-on policy still assigned to an application cannot either.
+
+use serde_json::{json, Map, Value};
+
+use super::{new_record, not_allowed, ref_of, replaced, with_self};
+use crate::simulator::errors::ApiError;
+use crate::simulator::hal;
+use crate::simulator::reply::{check_bool, require, str_field, Outcome, Reply, Req, JSON};
+use crate::simulator::store::{State, Table};
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Password,
+    SignOn,
+}
+
+impl Kind {
+    fn path(self) -> &'static str {
+        match self {
+            Kind::Password => "passwordPolicies",
+            Kind::SignOn => "signOnPolicies",
+        }
+    }
+    fn what(self) -> &'static str {
+        match self {
+            Kind::Password => "password policy",
+            Kind::SignOn => "sign-on policy",
+        }
+    }
+    fn table(self, st: &State) -> &Table {
+        match self {
+            Kind::Password => &st.password_policies,
+            Kind::SignOn => &st.sign_on_policies,
+        }
+    }
+    fn table_mut(self, st: &mut State) -> &mut Table {
+        match self {
+            Kind::Password => &mut st.password_policies,
+            Kind::SignOn => &mut st.sign_on_policies,
+        }
+    }
+}
+
+pub(super) fn route(st: &mut State, req: &Req, rest: &[&str]) -> Option<Outcome> {
+    let (kind, tail) = match rest {
+        ["passwordPolicies", tail @ ..] => (Kind::Password, tail),
+        ["signOnPolicies", tail @ ..] => (Kind::SignOn, tail),
+        _ => return None,
+    };
+    Some(match (req.method.as_str(), tail) {
+        ("GET", []) => {
+            let url = st.env_url(kind.path());
+            hal::filtered(req, kind.table(st).iter()).and_then(|m| hal::page(req, &url, kind.path(), &m, |p| view(st, kind, p)))
+        }
+        ("POST", []) => save(st, req, kind, None),
+        ("GET", [id]) => find(st, kind, id).map(|p| Reply::ok(view(st, kind, p))),
+        ("PUT", [id]) => save(st, req, kind, Some(id)),
+        ("DELETE", [id]) => delete(st, kind, id),
+        (_, [] | [_]) => return not_allowed(req),
+        _ => Err(ApiError::no_route(&req.path)),
+    })
+}
+
+fn find<'a>(st: &'a State, kind: Kind, id: &str) -> Result<&'a Value, ApiError> {
+    kind.table(st).get(id).ok_or_else(|| ApiError::not_found(kind.what(), id))
+}
+
+fn view(st: &State, kind: Kind, p: &Value) -> Value {
+    let id = p["id"].as_str().unwrap_or_default();
+    let mut out = with_self(p.clone(), st.env_url(&format!("{}/{id}", kind.path())));
+    if kind == Kind::Password {
+        let n = st.populations.iter().filter(|pop| ref_of(pop, "passwordPolicy") == Some(id)).count();
+        out["populationCount"] = json!(n);
+    }
+    out
+}
+
+fn check(st: &State, kind: Kind, body: &Map<String, Value>, except: Option<&str>) -> Result<(), ApiError> {
+    match kind {
+        Kind::Password => {
+            require(body, &["name", "excludesProfileData", "excludesCommonlyUsed", "notSimilarToCurrent"])?;
+            for f in ["excludesProfileData", "excludesCommonlyUsed", "notSimilarToCurrent", "default", "bypassPolicy"] {
+                check_bool(body, f)?;
+            }
+            let min = body.get("length").and_then(|l| l.get("min")).and_then(Value::as_i64);
+            let max = body.get("length").and_then(|l| l.get("max")).and_then(Value::as_i64);
+            if let (Some(min), Some(max)) = (min, max) {
+                if min < 1 || max < min || max > 255 {
+                    return Err(ApiError::invalid_value("length", format!("`length` must satisfy 1 <= min <= max <= 255, got {min}..{max}")));
+                }
+            }
+        }
+        Kind::SignOn => {
+            require(body, &["name"])?;
+            check_bool(body, "default")?;
+        }
+    }
+    let name = str_field(body, "name").unwrap_or_default();
+    if kind.table(st).iter().any(|p| p["name"].as_str() == Some(name) && p["id"].as_str() != except) {
+        return Err(ApiError::uniqueness("name", format!("a {} named `{name}` already exists", kind.what())));
+    }
+    Ok(())
+}
+
+fn save(st: &mut State, req: &Req, kind: Kind, id: Option<&str>) -> Outcome {
+    let body = req.json(&[JSON])?;
+    let old = match id {
+        Some(id) => Some(find(st, kind, id)?.clone()),
+        None => None,
+    };
+    check(st, kind, &body, id)?;
+    let mut rec = match &old {
+        Some(old) => replaced(old, &body, &[]),
+        None => new_record(st, &body),
+    };
+    rec.remove("populationCount");
+    if kind == Kind::Password {
+        rec.entry("length").or_insert(json!({ "min": 8, "max": 255 }));
+    }
+    let was_default = old.as_ref().is_some_and(|o| o["default"] == json!(true));
+    if was_default && rec.get("default") != Some(&Value::Bool(true)) {
+        return Err(ApiError::invalid_value("default", format!("the default {} stays the default until another policy is made the default", kind.what())));
+    }
+    rec.entry("default").or_insert(Value::Bool(false));
+    if rec["default"] == json!(true) {
+        let others: Vec<String> = kind.table(st).iter().filter(|p| p["default"] == json!(true)).filter_map(|p| p["id"].as_str().map(str::to_owned)).collect();
+        for o in others {
+            if let Some(p) = kind.table_mut(st).get_mut(&o) {
+                p["default"] = json!(false);
+            }
+        }
+    }
+    let rec = Value::Object(rec);
+    kind.table_mut(st).put(rec.clone());
+    let out = view(st, kind, &rec);
+    Ok(if old.is_some() { Reply::ok(out) } else { Reply::created(out) })
+}
+
+fn delete(st: &mut State, kind: Kind, id: &str) -> Outcome {
+    let p = find(st, kind, id)?;
+    if p["default"] == json!(true) {
+        return Err(ApiError::invalid_value("default", format!("the default {} cannot be deleted", kind.what())));
+    }
+    match kind {
+        Kind::SignOn => {
+            let n = st.sop_assignments.iter().filter(|a| ref_of(a, "signOnPolicy") == Some(id)).count();
+            if n > 0 {
+                return Err(ApiError::request_failed(format!("sign-on policy `{id}` is assigned to {n} application(s); remove those assignments first")));
+            }
+        }
+        Kind::Password => {
+            let pops: Vec<String> = st.populations.iter().filter(|p| ref_of(p, "passwordPolicy") == Some(id)).filter_map(|p| p["id"].as_str().map(str::to_owned)).collect();
+            for pop in pops {
+                if let Some(p) = st.populations.get_mut(&pop).and_then(Value::as_object_mut) {
+                    p.remove("passwordPolicy");
+                }
+            }
+        }
+    }
+    kind.table_mut(st).remove(id);
+    Ok(Reply::no_content())
+}

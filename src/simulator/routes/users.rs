@@ -1,0 +1,403 @@
+//! Users: CRUD, account lock, enabled, population, linked identity provider,
+//! verify status, password, and the environment's user-activity report.
+
+use serde_json::{json, Map, Value};
+
+use super::{id_ref, new_record, not_allowed, patch, ref_of, replaced, with_self};
+use crate::simulator::clock::now_iso;
+use crate::simulator::errors::ApiError;
+use crate::simulator::filter::Filter;
+use crate::simulator::hal;
+use crate::simulator::reply::{check_bool, check_enum, ref_id, require, str_field, Outcome, Reply, Req, JSON};
+use crate::simulator::store::{Holder, Password, State};
+
+const USER_IMPORT: &str = "application/vnd.pingidentity.user.import+json";
+const LOCK: &str = "application/vnd.pingidentity.account.lock+json";
+const UNLOCK: &str = "application/vnd.pingidentity.account.unlock+json";
+const PASSWORD_SET: &str = "application/vnd.pingidentity.password.set+json";
+const PASSWORD_SET_VALUE: &str = "application/vnd.pingidentity.password.setvalue+json";
+const PASSWORD_FORCE_CHANGE: &str = "application/vnd.pingidentity.password.forcechange";
+const PASSWORD_FORCE_CHANGE_JSON: &str = "application/vnd.pingidentity.password.forcechange+json";
+const PASSWORD_RECOVER: &str = "application/vnd.pingidentity.password.recover+json";
+const PASSWORD_SEND_CODE: &str = "application/vnd.pingidentity.password.sendrecoverycode+json";
+/// Fields that have their own endpoints: PATCH and PUT leave them alone.
+const OWN_ENDPOINTS: [&str; 7] = ["population", "enabled", "password", "identityProvider", "verifyStatus", "account", "lifecycle"];
+const VERIFY_STATUSES: [&str; 3] = ["ENABLED", "DISABLED", "NOT_INITIATED"];
+
+pub(super) fn route(st: &mut State, req: &Req, rest: &[&str]) -> Option<Outcome> {
+    let m = req.method.as_str();
+    match rest {
+        ["userActivities"] => Some(match m {
+            "GET" => activities(st, req),
+            _ => return not_allowed(req),
+        }),
+        ["users"] => Some(match m {
+            "GET" => list(st, req),
+            "POST" => create(st, req),
+            _ => return not_allowed(req),
+        }),
+        ["users", id] => Some(match m {
+            "GET" => get(st, req, id),
+            "PATCH" => update(st, req, id, false),
+            "PUT" => update(st, req, id, true),
+            "DELETE" => delete(st, id),
+            "POST" => lock(st, req, id),
+            _ => return not_allowed(req),
+        }),
+        ["users", id, "enabled"] => Some(match m {
+            "GET" => user(st, id).map(|u| Reply::ok(json!({ "enabled": u["enabled"] }))),
+            "PUT" => set_enabled(st, req, id),
+            _ => return not_allowed(req),
+        }),
+        ["users", id, "population"] => Some(match m {
+            "GET" => user_population(st, id),
+            "PUT" => move_population(st, req, id),
+            _ => return not_allowed(req),
+        }),
+        ["users", id, "identityProvider"] => Some(match m {
+            "GET" => user(st, id).map(|u| Reply::ok(json!({ "identityProvider": u["identityProvider"] }))),
+            "PUT" => link_idp(st, req, id),
+            _ => return not_allowed(req),
+        }),
+        ["users", id, "verifyStatus"] => Some(match m {
+            "GET" => user(st, id).map(|u| Reply::ok(json!({ "verifyStatus": u["verifyStatus"] }))),
+            "PUT" => set_verify_status(st, req, id),
+            _ => return not_allowed(req),
+        }),
+        ["users", id, "password"] => Some(match m {
+            "GET" => password_state(st, id).map(Reply::ok),
+            "PUT" | "POST" => password(st, req, id),
+            _ => return not_allowed(req),
+        }),
+        _ => None,
+    }
+}
+
+pub(crate) fn user<'a>(st: &'a State, id: &str) -> Result<&'a Value, ApiError> {
+    st.users.get(id).ok_or_else(|| ApiError::not_found("user", id))
+}
+
+fn user_mut<'a>(st: &'a mut State, id: &str) -> Result<&'a mut Value, ApiError> {
+    st.users.get_mut(id).ok_or_else(|| ApiError::not_found("user", id))
+}
+
+fn list(st: &State, req: &Req) -> Outcome {
+    let filter = hal::parse_filter(req)?;
+    let url = st.env_url("users");
+    let needs_groups = filter.as_ref().is_some_and(|f| f.attributes().iter().any(|a| a.to_ascii_lowercase().starts_with("memberofgroups")));
+    let matched: Vec<&Value> = match &filter {
+        None => st.users.iter().collect(),
+        Some(f) if needs_groups => st.users.iter().filter(|u| f.matches(&with_groups(st, u))).collect(),
+        Some(f) => st.users.iter().filter(|u| f.matches(u)).collect(),
+    };
+    hal::page(req, &url, "users", &matched, |u| with_self(u.clone(), st.env_url(&format!("users/{}", u["id"].as_str().unwrap_or_default()))))
+}
+
+/// The user with `memberOfGroups: [{id, type}]` (direct and nested), for filters.
+fn with_groups(st: &State, u: &Value) -> Value {
+    let mut v = u.clone();
+    let groups: Vec<Value> = st.user_groups(u["id"].as_str().unwrap_or_default()).into_iter().map(|(id, t)| json!({ "id": id, "type": t })).collect();
+    v["memberOfGroups"] = Value::Array(groups);
+    v
+}
+
+fn get(st: &State, req: &Req, id: &str) -> Outcome {
+    let u = user(st, id)?;
+    let mut out = u.clone();
+    match req.q("include") {
+        None => {}
+        Some("memberOfGroupIDs") => {
+            out["memberOfGroupIDs"] = st.user_groups(id).into_iter().map(|(g, _)| Value::String(g)).collect();
+        }
+        Some("memberOfGroupNames") => {
+            out["memberOfGroupNames"] = st.user_groups(id).into_iter().filter_map(|(g, _)| st.groups.get(&g).map(|g| g["name"].clone())).collect();
+        }
+        Some(other) => return Err(ApiError::invalid_value("include", format!("`include` must be memberOfGroupIDs or memberOfGroupNames, got `{other}`"))),
+    }
+    if req.q("expand") == Some("population") {
+        if let Some(p) = ref_of(u, "population").and_then(|p| st.populations.get(p)) {
+            out["_embedded"] = json!({ "population": p });
+        }
+    }
+    Ok(Reply::ok(with_self(out, st.env_url(&format!("users/{id}")))))
+}
+
+fn check_profile(st: &State, body: &Map<String, Value>, except: Option<&str>) -> Result<(), ApiError> {
+    require(body, &["username", "email"])?;
+    let username = str_field(body, "username").unwrap_or_default();
+    if let Some(other) = st.usernames.get(&username.to_lowercase()).filter(|other| Some(other.as_str()) != except) {
+        return Err(ApiError::uniqueness("username", format!("a user with username `{username}` already exists (id {other})")));
+    }
+    let email = str_field(body, "email").unwrap_or_default();
+    if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
+        return Err(ApiError::invalid_value("email", format!("`{email}` is not a valid email address")));
+    }
+    check_bool(body, "enabled")?;
+    check_bool(body, "mfaEnabled")?;
+    Ok(())
+}
+
+fn create(st: &mut State, req: &Req) -> Outcome {
+    let body = req.json(&[JSON, USER_IMPORT])?;
+    check_profile(st, &body, None)?;
+    let population = match ref_id(&body, "population") {
+        Some(p) if st.populations.contains(p) => p.to_owned(),
+        Some(p) => return Err(ApiError::invalid_value("population.id", format!("population `{p}` does not exist"))),
+        None => default_population(st).ok_or_else(|| ApiError::required(&["population.id"]))?,
+    };
+    let password = match body.get("password") {
+        None | Some(Value::Null) => None,
+        Some(p) => {
+            let value = p.get("value").and_then(Value::as_str).ok_or_else(|| ApiError::required(&["password.value"]))?;
+            let bypass = req.media_type().as_deref() == Some(USER_IMPORT);
+            if !bypass {
+                check_password(st, &population, value, None)?;
+            }
+            Some(Password { value: value.to_owned(), must_change: p.get("forceChange").and_then(Value::as_bool).unwrap_or(false), last_changed: now_iso() })
+        }
+    };
+    let mut rec = new_record(st, &body);
+    rec.remove("password");
+    for k in ["account", "lifecycle", "identityProvider", "verifyStatus"] {
+        rec.remove(k);
+    }
+    rec.insert("population".into(), id_ref(&population));
+    rec.entry("enabled").or_insert(Value::Bool(true));
+    rec.entry("mfaEnabled").or_insert(Value::Bool(false));
+    rec.insert("emailVerified".into(), Value::Bool(false));
+    rec.insert("account".into(), json!({ "canAuthenticate": true, "status": "OK" }));
+    rec.insert("identityProvider".into(), json!({ "type": "PING_ONE" }));
+    rec.insert("lifecycle".into(), json!({ "status": "ACCOUNT_OK" }));
+    rec.insert("verifyStatus".into(), json!("NOT_INITIATED"));
+    let id = rec["id"].as_str().unwrap_or_default().to_owned();
+    st.usernames.insert(rec["username"].as_str().unwrap_or_default().to_lowercase(), id.clone());
+    if let Some(p) = password {
+        st.passwords.insert(id.clone(), p);
+    }
+    let rec = Value::Object(rec);
+    st.users.put(rec.clone());
+    Ok(Reply::created(with_self(rec, st.env_url(&format!("users/{id}")))))
+}
+
+fn update(st: &mut State, req: &Req, id: &str, replace: bool) -> Outcome {
+    let body = req.json(&[JSON])?;
+    let old = user(st, id)?.clone();
+    let mut merged = old.as_object().cloned().unwrap_or_default();
+    if replace {
+        check_profile(st, &body, Some(id))?;
+    } else {
+        for (k, v) in &body {
+            merged.insert(k.clone(), v.clone());
+        }
+        check_profile(st, &merged, Some(id))?;
+    }
+    let rec = if replace {
+        Value::Object(replaced(&old, &body, &OWN_ENDPOINTS))
+    } else {
+        let mut rec = old.clone();
+        patch(&mut rec, &body, &OWN_ENDPOINTS);
+        rec
+    };
+    let old_name = old["username"].as_str().unwrap_or_default().to_lowercase();
+    st.usernames.remove(&old_name);
+    st.usernames.insert(rec["username"].as_str().unwrap_or_default().to_lowercase(), id.to_owned());
+    st.users.put(rec.clone());
+    Ok(Reply::ok(with_self(rec, st.env_url(&format!("users/{id}")))))
+}
+
+fn delete(st: &mut State, id: &str) -> Outcome {
+    let u = st.users.remove(id).ok_or_else(|| ApiError::not_found("user", id))?;
+    st.usernames.remove(&u["username"].as_str().unwrap_or_default().to_lowercase());
+    st.memberships.remove(id);
+    st.passwords.remove(id);
+    st.device_order.remove(id);
+    st.devices.retain(|d| ref_of(d, "user") != Some(id));
+    st.drop_assignments_of(Holder::User, id);
+    Ok(Reply::no_content())
+}
+
+fn lock(st: &mut State, req: &Req, id: &str) -> Outcome {
+    req.json(&[LOCK, UNLOCK])?;
+    let locking = req.media_type().as_deref() == Some(LOCK);
+    let u = user_mut(st, id)?;
+    u["account"] = if locking {
+        json!({ "canAuthenticate": false, "status": "LOCKED", "lockedAt": now_iso() })
+    } else {
+        json!({ "canAuthenticate": true, "status": "OK" })
+    };
+    Ok(Reply::ok(u.clone()))
+}
+
+fn set_enabled(st: &mut State, req: &Req, id: &str) -> Outcome {
+    let body = req.json(&[JSON])?;
+    require(&body, &["enabled"])?;
+    check_bool(&body, "enabled")?;
+    let u = user_mut(st, id)?;
+    u["enabled"] = body["enabled"].clone();
+    u["updatedAt"] = json!(now_iso());
+    Ok(Reply::ok(json!({ "enabled": body["enabled"] })))
+}
+
+fn user_population(st: &State, id: &str) -> Outcome {
+    let u = user(st, id)?;
+    let p = ref_of(u, "population").unwrap_or_default();
+    let pop = st.populations.get(p).ok_or_else(|| ApiError::not_found("population", p))?;
+    Ok(Reply::ok(json!({ "id": p, "name": pop["name"] })))
+}
+
+fn move_population(st: &mut State, req: &Req, id: &str) -> Outcome {
+    let body = req.json(&[JSON])?;
+    require(&body, &["id"])?;
+    let p = str_field(&body, "id").unwrap_or_default().to_owned();
+    if !st.populations.contains(&p) {
+        return Err(ApiError::invalid_value("id", format!("population `{p}` does not exist")));
+    }
+    let u = user_mut(st, id)?;
+    u["population"] = id_ref(&p);
+    u["updatedAt"] = json!(now_iso());
+    user_population(st, id)
+}
+
+fn link_idp(st: &mut State, req: &Req, id: &str) -> Outcome {
+    let body = req.json(&[JSON])?;
+    let idp_id = body.get("identityProvider").and_then(|v| v.get("id")).and_then(Value::as_str).map(str::to_owned);
+    let link = match &idp_id {
+        None => json!({ "type": "PING_ONE" }),
+        Some(i) => {
+            let idp = st.identity_providers.get(i).ok_or_else(|| ApiError::invalid_value("identityProvider.id", format!("identity provider `{i}` does not exist")))?;
+            json!({ "id": i, "type": idp["type"] })
+        }
+    };
+    let u = user_mut(st, id)?;
+    u["identityProvider"] = link.clone();
+    Ok(Reply::ok(json!({ "identityProvider": link })))
+}
+
+fn set_verify_status(st: &mut State, req: &Req, id: &str) -> Outcome {
+    let body = req.json(&[JSON])?;
+    require(&body, &["verifyStatus"])?;
+    check_enum(&body, "verifyStatus", &VERIFY_STATUSES)?;
+    let u = user_mut(st, id)?;
+    u["verifyStatus"] = body["verifyStatus"].clone();
+    Ok(Reply::ok(json!({ "verifyStatus": body["verifyStatus"] })))
+}
+
+fn default_population(st: &State) -> Option<String> {
+    st.populations.iter().find(|p| p["default"] == json!(true)).or_else(|| st.populations.iter().next()).and_then(|p| p["id"].as_str()).map(str::to_owned)
+}
+
+/// The password policy of a population (its own, else the environment default).
+fn policy_for<'a>(st: &'a State, population: &str) -> Option<&'a Value> {
+    let own = st.populations.get(population).and_then(|p| ref_of(p, "passwordPolicy")).and_then(|id| st.password_policies.get(id));
+    own.or_else(|| st.password_policies.iter().find(|p| p["default"] == json!(true)))
+}
+
+const COMMON_PASSWORDS: [&str; 6] = ["password", "123456", "12345678", "qwerty", "letmein", "password1"];
+
+fn check_password(st: &State, population: &str, value: &str, user: Option<&Value>) -> Result<(), ApiError> {
+    let Some(policy) = policy_for(st, population) else { return Ok(()) };
+    let min = policy.pointer("/length/min").and_then(Value::as_u64).unwrap_or(8) as usize;
+    let max = policy.pointer("/length/max").and_then(Value::as_u64).unwrap_or(255) as usize;
+    let n = value.chars().count();
+    let violation = |msg: String| {
+        ApiError::new(400, "INVALID_DATA", "The password does not satisfy the password policy.").with_detail("INVALID_VALUE", Some("value"), msg)
+    };
+    if n < min || n > max {
+        return Err(violation(format!("the password must be {min} to {max} characters long (policy `{}`)", policy["name"].as_str().unwrap_or_default())));
+    }
+    if policy["excludesCommonlyUsed"] == json!(true) && COMMON_PASSWORDS.contains(&value.to_lowercase().as_str()) {
+        return Err(violation("the password is too commonly used".into()));
+    }
+    if policy["excludesProfileData"] == json!(true) {
+        if let Some(name) = user.and_then(|u| u["username"].as_str()).filter(|n| n.len() >= 3) {
+            if value.to_lowercase().contains(&name.to_lowercase()) {
+                return Err(violation("the password must not contain the username".into()));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn password_state(st: &State, id: &str) -> Result<Value, ApiError> {
+    let u = user(st, id)?;
+    let policy = policy_for(st, ref_of(u, "population").unwrap_or_default()).map(|p| p["id"].clone()).unwrap_or(Value::Null);
+    let mut out = json!({
+        "environment": st.env_ref(),
+        "user": id_ref(id),
+        "passwordPolicy": { "id": policy },
+        "status": "NO_PASSWORD",
+    });
+    if let Some(p) = st.passwords.get(id) {
+        out["status"] = json!(if p.must_change { "MUST_CHANGE_PASSWORD" } else { "OK" });
+        out["lastChangedAt"] = json!(p.last_changed);
+    }
+    Ok(out)
+}
+
+fn password(st: &mut State, req: &Req, id: &str) -> Outcome {
+    let allowed: &[&str] = if req.method == "PUT" {
+        &[PASSWORD_SET, PASSWORD_SET_VALUE]
+    } else {
+        &[PASSWORD_FORCE_CHANGE, PASSWORD_FORCE_CHANGE_JSON, PASSWORD_RECOVER, PASSWORD_SEND_CODE]
+    };
+    let body = req.json(allowed)?;
+    let u = user(st, id)?.clone();
+    let media = req.media_type().unwrap_or_default();
+    match media.as_str() {
+        PASSWORD_SET | PASSWORD_SET_VALUE => {
+            require(&body, &["value"])?;
+            check_bool(&body, "forceChange")?;
+            let value = str_field(&body, "value").unwrap_or_default().to_owned();
+            let bypass = ["bypassPolicy", "bypassPasswordPolicy"].iter().any(|k| body.get(*k).and_then(Value::as_bool).unwrap_or(false)) || media == PASSWORD_SET_VALUE;
+            if !bypass {
+                check_password(st, ref_of(&u, "population").unwrap_or_default(), &value, Some(&u))?;
+                let same = st.passwords.get(id).is_some_and(|p| p.value == value);
+                let policy_says = policy_for(st, ref_of(&u, "population").unwrap_or_default()).is_some_and(|p| p["notSimilarToCurrent"] == json!(true));
+                if same && policy_says {
+                    return Err(ApiError::new(400, "INVALID_DATA", "The password does not satisfy the password policy.").with_detail("INVALID_VALUE", Some("value"), "the new password must differ from the current one"));
+                }
+            }
+            let must_change = body.get("forceChange").and_then(Value::as_bool).unwrap_or(false);
+            st.passwords.insert(id.to_owned(), Password { value, must_change, last_changed: now_iso() });
+        }
+        PASSWORD_FORCE_CHANGE | PASSWORD_FORCE_CHANGE_JSON => match st.passwords.get_mut(id) {
+            Some(p) => p.must_change = true,
+            None => return Err(ApiError::request_failed("the user has no password to force a change of")),
+        },
+        PASSWORD_RECOVER => {
+            require(&body, &["recoveryCode", "newPassword"])?;
+            let value = str_field(&body, "newPassword").unwrap_or_default().to_owned();
+            check_password(st, ref_of(&u, "population").unwrap_or_default(), &value, Some(&u))?;
+            st.passwords.insert(id.to_owned(), Password { value, must_change: false, last_changed: now_iso() });
+        }
+        _ => {}
+    }
+    password_state(st, id).map(Reply::ok)
+}
+
+/// Aggregate sign-on counters for the environment, derived from its users.
+fn activities(st: &State, req: &Req) -> Outcome {
+    if let Some(text) = req.q("filter") {
+        Filter::parse(text).map_err(|e| ApiError::invalid_filter(format!("{} (at character {})", e.message, e.position)))?;
+    }
+    let users = st.users.len() as u64;
+    let enabled = st.users.iter().filter(|u| u["enabled"] == json!(true)).count() as u64;
+    let mfa = st.users.iter().filter(|u| u["mfaEnabled"] == json!(true)).count() as u64;
+    let item = json!({
+        "dateRange": { "startDate": req.q("filter").map(|_| "as filtered").unwrap_or("last 30 days") },
+        "totalUsers": users,
+        "enabledUsers": enabled,
+        "mfaEnabledUsers": mfa,
+        "signOnSuccessCount": enabled * 7,
+        "signOnFailureCount": users / 3,
+        "passwordResetCount": users / 20,
+        "mfaAuthenticationCount": mfa * 5,
+    });
+    let url = st.env_url("userActivities");
+    Ok(Reply::ok(json!({
+        "_links": { "self": { "href": url } },
+        "_embedded": { "userActivities": [item] },
+        "count": 1,
+        "size": 1,
+    })))
+}

@@ -1,0 +1,311 @@
+//! The simulator's state: every resource as a JSON record in insertion order,
+//! plus the relations (memberships, nesting, secrets, tokens) kept beside them.
+//! One `Mutex<State>` guards it all; handlers are synchronous and short.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::Rng;
+use serde_json::Value;
+
+/// Records of one kind, in insertion order, indexed by `id`.
+#[derive(Debug, Default)]
+pub struct Table {
+    rows: BTreeMap<u64, Value>,
+    index: HashMap<String, u64>,
+    next: u64,
+}
+
+impl Table {
+    /// Inserts (or replaces, keeping its place) the record with `record["id"]`.
+    pub fn put(&mut self, record: Value) {
+        let id = record["id"].as_str().unwrap_or_default().to_owned();
+        if let Some(seq) = self.index.get(&id) {
+            self.rows.insert(*seq, record);
+            return;
+        }
+        self.next += 1;
+        self.index.insert(id, self.next);
+        self.rows.insert(self.next, record);
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Value> {
+        self.index.get(id).and_then(|seq| self.rows.get(seq))
+    }
+
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut Value> {
+        let seq = self.index.get(id)?;
+        self.rows.get_mut(seq)
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.index.contains_key(id)
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<Value> {
+        let seq = self.index.remove(id)?;
+        self.rows.remove(&seq)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Value> {
+        self.rows.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Removes every record for which `keep` is false; returns the removed ids.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Value) -> bool) -> Vec<String> {
+        let gone: Vec<String> = self.rows.values().filter(|v| !keep(v)).filter_map(|v| v["id"].as_str().map(str::to_owned)).collect();
+        for id in &gone {
+            self.remove(id);
+        }
+        gone
+    }
+}
+
+/// Who holds a role assignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Holder {
+    User,
+    Group,
+    Application,
+}
+
+impl Holder {
+    pub fn key(self) -> &'static str {
+        match self {
+            Holder::User => "user",
+            Holder::Group => "group",
+            Holder::Application => "application",
+        }
+    }
+}
+
+/// An application's client secret; the previous one stays valid until it expires or
+/// is retired with `DELETE .../secret`.
+#[derive(Debug, Clone)]
+pub struct AppSecret {
+    pub current: String,
+    pub previous: Option<(String, i64)>,
+}
+
+/// What an access token stands for.
+#[derive(Debug, Clone)]
+pub enum Subject {
+    /// A worker app's client-credentials token.
+    Client(String),
+    /// A signed-in user (for userinfo).
+    User(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub subject: Subject,
+    pub expires: Instant,
+}
+
+/// A user's password state (never the value itself on the wire).
+#[derive(Debug, Clone)]
+pub struct Password {
+    pub value: String,
+    pub must_change: bool,
+    pub last_changed: String,
+}
+
+/// Everything the simulator knows.
+#[derive(Debug)]
+pub struct State {
+    pub environment_id: String,
+    pub environment_type: &'static str,
+    pub organization_id: String,
+    /// The URL the server is reachable at, for HAL links.
+    pub base_url: String,
+    pub rng: StdRng,
+    pub token_ttl: Duration,
+    /// The subject of the token of the request being handled.
+    pub caller: Option<Subject>,
+
+    pub users: Table,
+    pub populations: Table,
+    pub groups: Table,
+    pub applications: Table,
+    pub grants: Table,
+    pub sop_assignments: Table,
+    pub app_attributes: Table,
+    pub role_assignments: Table,
+    pub system_roles: Table,
+    pub custom_roles: Table,
+    pub resources: Table,
+    pub password_policies: Table,
+    pub sign_on_policies: Table,
+    pub identity_providers: Table,
+    pub idp_attributes: Table,
+    pub devices: Table,
+    pub device_policies: Table,
+    pub certificates: Table,
+
+    /// username (lower case) -> user id.
+    pub usernames: HashMap<String, String>,
+    /// user id -> groups the user is a direct member of.
+    pub memberships: HashMap<String, BTreeSet<String>>,
+    /// group id -> parent groups it is nested in.
+    pub nesting: HashMap<String, BTreeSet<String>>,
+    /// role assignment id -> (holder kind, holder id).
+    pub holders: HashMap<String, (Holder, String)>,
+    pub secrets: HashMap<String, AppSecret>,
+    pub passwords: HashMap<String, Password>,
+    pub tokens: HashMap<String, Token>,
+    /// user id -> device ids in the user's preferred order (when set).
+    pub device_order: HashMap<String, Vec<String>>,
+}
+
+impl State {
+    pub fn new(environment_id: String, organization_id: String, environment_type: &'static str, rng: StdRng) -> Self {
+        Self {
+            environment_id,
+            environment_type,
+            organization_id,
+            base_url: String::new(),
+            rng,
+            token_ttl: Duration::from_secs(3600),
+            caller: None,
+            users: Table::default(),
+            populations: Table::default(),
+            groups: Table::default(),
+            applications: Table::default(),
+            grants: Table::default(),
+            sop_assignments: Table::default(),
+            app_attributes: Table::default(),
+            role_assignments: Table::default(),
+            system_roles: Table::default(),
+            custom_roles: Table::default(),
+            resources: Table::default(),
+            password_policies: Table::default(),
+            sign_on_policies: Table::default(),
+            identity_providers: Table::default(),
+            idp_attributes: Table::default(),
+            devices: Table::default(),
+            device_policies: Table::default(),
+            certificates: Table::default(),
+            usernames: HashMap::new(),
+            memberships: HashMap::new(),
+            nesting: HashMap::new(),
+            holders: HashMap::new(),
+            secrets: HashMap::new(),
+            passwords: HashMap::new(),
+            tokens: HashMap::new(),
+            device_order: HashMap::new(),
+        }
+    }
+
+    /// A new id, deterministic for a given seed and sequence of calls.
+    pub fn new_id(&mut self) -> String {
+        new_id(&mut self.rng)
+    }
+
+    /// A random URL-safe string of `len` characters (secrets, tokens).
+    pub fn random_text(&mut self, len: usize) -> String {
+        random_text(&mut self.rng, len)
+    }
+
+    /// `{"id": environment id}`, as every record carries.
+    pub fn env_ref(&self) -> Value {
+        serde_json::json!({ "id": self.environment_id })
+    }
+
+    /// `<base>/v1/environments/<env>/<rest>`.
+    pub fn env_url(&self, rest: &str) -> String {
+        format!("{}/v1/environments/{}/{rest}", self.base_url, self.environment_id)
+    }
+
+    /// Groups `user_id` belongs to: direct ones, then those reached through nesting.
+    pub fn user_groups(&self, user_id: &str) -> Vec<(String, &'static str)> {
+        let mut out: Vec<(String, &'static str)> = Vec::new();
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        let direct = self.memberships.get(user_id).cloned().unwrap_or_default();
+        for g in &direct {
+            seen.insert(g.clone());
+            out.push((g.clone(), "DIRECT"));
+        }
+        let mut frontier: Vec<String> = direct.into_iter().collect();
+        while let Some(g) = frontier.pop() {
+            for parent in self.nesting.get(&g).into_iter().flatten() {
+                if seen.insert(parent.clone()) {
+                    out.push((parent.clone(), "INDIRECT"));
+                    frontier.push(parent.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Every group that `group_id` is nested in, directly or not.
+    pub fn ancestors(&self, group_id: &str) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut frontier = vec![group_id.to_owned()];
+        while let Some(g) = frontier.pop() {
+            for parent in self.nesting.get(&g).into_iter().flatten() {
+                if seen.insert(parent.clone()) {
+                    frontier.push(parent.clone());
+                }
+            }
+        }
+        seen
+    }
+
+    /// Whether `role_id` is a system or custom role.
+    pub fn role(&self, role_id: &str) -> Option<&Value> {
+        self.system_roles.get(role_id).or_else(|| self.custom_roles.get(role_id))
+    }
+
+    /// Drops the role assignments held by `holder`.
+    pub fn drop_assignments_of(&mut self, kind: Holder, holder_id: &str) {
+        let ids: Vec<String> = self.holders.iter().filter(|(_, (k, h))| *k == kind && h == holder_id).map(|(id, _)| id.clone()).collect();
+        for id in ids {
+            self.holders.remove(&id);
+            self.role_assignments.remove(&id);
+        }
+    }
+
+    /// Issues an access token for `subject`.
+    pub fn issue_token(&mut self, subject: Subject) -> String {
+        let token = self.random_text(48);
+        self.tokens.insert(token.clone(), Token { subject, expires: Instant::now() + self.token_ttl });
+        token
+    }
+
+    /// The subject of a live token.
+    pub fn token_subject(&self, token: &str) -> Option<&Subject> {
+        self.tokens.get(token).filter(|t| t.expires > Instant::now()).map(|t| &t.subject)
+    }
+}
+
+pub fn new_id(rng: &mut StdRng) -> String {
+    uuid::Builder::from_random_bytes(rng.gen()).into_uuid().to_string()
+}
+
+pub fn random_text(rng: &mut StdRng, len: usize) -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_~.";
+    (0..len).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn table_keeps_order_and_replaces_in_place() {
+        let mut t = Table::default();
+        t.put(json!({"id": "a", "n": 1}));
+        t.put(json!({"id": "b", "n": 2}));
+        t.put(json!({"id": "a", "n": 3}));
+        let ns: Vec<i64> = t.iter().map(|v| v["n"].as_i64().unwrap()).collect();
+        assert_eq!(ns, vec![3, 2]);
+        assert!(t.remove("a").is_some());
+        assert_eq!(t.len(), 1);
+    }
+}

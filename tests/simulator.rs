@@ -1,0 +1,625 @@
+//! The simulator against the real client, over loopback HTTP: every catalog action,
+//! filters, pagination, PingOne's referential rules, tokens, and each fault knob.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use pingone_mcp::catalog::{load_builtin, Catalog};
+use pingone_mcp::pingone::{CallOptions, ClientError, PingOneClient, RetryPolicy};
+use pingone_mcp::simulator::{EnvironmentType, FaultKind, FaultRule, Faults, Simulator, SimulatorConfig, Trigger, INJECTIONS};
+use serde_json::{json, Value};
+
+/// The 113 action ids of `../shared/ACTIONS.md`.
+const ALL_ACTIONS: [&str; 113] = [
+    "import_certificate", "list_certificates", "create_population", "list_populations", "get_population", "update_population", "delete_population",
+    "get_population_default_identity_provider", "update_population_default_identity_provider", "create_user", "list_users", "get_user", "update_user", "delete_user",
+    "get_user_enabled_status", "update_user_enabled_status", "get_user_population", "update_user_population", "create_user_role_assignment", "list_user_role_assignments",
+    "get_user_role_assignment", "delete_user_role_assignment", "get_user_identity_provider", "update_user_identity_provider", "get_user_verify_status", "update_user_verify_status",
+    "create_group", "list_groups", "get_group", "update_group", "delete_group", "list_group_nested_groups", "get_group_nested_group", "create_group_role_assignment",
+    "list_group_role_assignments", "get_group_role_assignment", "delete_group_role_assignment", "create_application", "list_applications", "get_application", "update_application",
+    "delete_application", "get_application_secret", "delete_application_secret", "create_application_grant", "list_application_grants", "get_application_grant",
+    "update_application_grant", "delete_application_grant", "create_application_sign_on_policy_assignment", "list_application_sign_on_policy_assignments",
+    "get_application_sign_on_policy_assignment", "update_application_sign_on_policy_assignment", "delete_application_sign_on_policy_assignment",
+    "create_application_role_assignment", "list_application_role_assignments", "get_application_role_assignment", "delete_application_role_assignment",
+    "create_application_attribute", "list_application_attributes", "get_application_attribute", "update_application_attribute", "delete_application_attribute",
+    "list_system_roles", "get_system_role", "create_custom_role", "list_custom_roles", "get_custom_role", "update_custom_role", "delete_custom_role", "create_password_policy",
+    "get_password_policy", "update_password_policy", "delete_password_policy", "create_identity_provider", "list_identity_providers", "get_identity_provider",
+    "update_identity_provider", "delete_identity_provider", "create_identity_provider_attribute", "list_identity_provider_attributes", "get_identity_provider_attribute",
+    "update_identity_provider_attribute", "delete_identity_provider_attribute", "create_sign_on_policy", "get_sign_on_policy", "update_sign_on_policy", "delete_sign_on_policy",
+    "list_user_mfa_devices", "get_user_mfa_device", "delete_user_mfa_device", "get_user_mfa_enabled", "update_user_mfa_enabled", "create_device_authentication_policy",
+    "get_device_authentication_policy", "update_device_authentication_policy", "delete_device_authentication_policy", "add_user_to_group", "add_group_to_group",
+    "get_current_user_info", "get_user_password_metadata", "list_user_groups", "get_user_group_membership", "get_user_activities", "list_password_policies",
+    "list_sign_on_policies", "list_device_authentication_policies", "set_user_password", "update_user_mfa_device_nickname", "remove_user_from_group",
+    "remove_group_from_group", "generate_application_secret", "pair_user_mfa_device",
+];
+
+const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUU2ltdWxhdGVkIGNlcnRpZmljYXRlMAoGCCqGSM49BAMC\n-----END CERTIFICATE-----\n";
+
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy { max_retries: 4, base_delay: Duration::from_millis(5), max_delay: Duration::from_millis(40), max_retry_after: Duration::from_secs(5) }
+}
+
+struct Harness {
+    sim: Simulator,
+    client: PingOneClient,
+    catalog: Catalog,
+    called: BTreeSet<String>,
+}
+
+impl Harness {
+    async fn new(config: SimulatorConfig) -> Self {
+        let sim = Simulator::start(config, 0).await.expect("the simulator starts");
+        let client = PingOneClient::new(sim.connection(), fast_retries()).expect("a client");
+        let catalog = load_builtin().expect("the built-in catalog loads");
+        Self { sim, client, catalog, called: BTreeSet::new() }
+    }
+
+    async fn users(n: usize) -> Self {
+        Self::new(SimulatorConfig { users: n, ..SimulatorConfig::default() }).await
+    }
+
+    async fn try_call(&mut self, id: &str, args: Value) -> Result<Value, ClientError> {
+        let action = self.catalog.get(id).unwrap_or_else(|| panic!("action `{id}` is not in the catalog"));
+        self.called.insert(id.to_owned());
+        self.client.call(action, &args, &CallOptions::default()).await
+    }
+
+    /// Calls an action, fails the test on error, and checks the result's shape.
+    async fn call(&mut self, id: &str, args: Value) -> Value {
+        let value = match self.try_call(id, args.clone()).await {
+            Ok(v) => v,
+            Err(e) => panic!("{id}({args}) failed: {e}"),
+        };
+        let action = self.catalog.get(id).expect("checked above").clone();
+        if action.is_list() && args.get("all") != Some(&json!(true)) {
+            assert!(value["items"].is_array(), "{id}: a list result has items: {value}");
+            assert!(value["count"].is_u64(), "{id}: a list result has a count: {value}");
+        } else if action.method.as_str() == "DELETE" {
+            assert_eq!(value, json!({}), "{id}: a delete answers 204");
+        } else if !action.is_list() {
+            let keys: Vec<&String> = action.result.keys().collect();
+            let present = keys.iter().filter(|k| value.get(k.as_str()).is_some()).count();
+            assert!(keys.is_empty() || present > 0, "{id}: none of the result fields {keys:?} are in {value}");
+            if action.result.contains_key("id") && action.method.as_str() != "GET" || id.starts_with("get_") && action.result.contains_key("id") {
+                assert!(value["id"].is_string() || id.contains("default_identity_provider"), "{id}: the result has an id: {value}");
+            }
+        }
+        value
+    }
+
+    async fn fails(&mut self, id: &str, args: Value) -> (u16, Value) {
+        match self.try_call(id, args.clone()).await {
+            Ok(v) => panic!("{id}({args}) should fail but returned {v}"),
+            Err(e) => {
+                let j = e.to_json();
+                (e.status().unwrap_or(0), j)
+            }
+        }
+    }
+
+    async fn items(&mut self, id: &str, args: Value) -> Vec<Value> {
+        self.call(id, args).await["items"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+fn id_of(v: &Value) -> String {
+    v["id"].as_str().unwrap_or_else(|| panic!("no id in {v}")).to_owned()
+}
+
+fn named<'a>(items: &'a [Value], name: &str) -> &'a Value {
+    items.iter().find(|i| i["name"] == json!(name)).unwrap_or_else(|| panic!("no `{name}` in {items:?}"))
+}
+
+fn detail_targets(err: &Value) -> Vec<String> {
+    err["details"].as_array().into_iter().flatten().filter_map(|d| d["target"].as_str().map(str::to_owned)).collect()
+}
+
+#[tokio::test]
+async fn every_action_against_the_simulator() {
+    let mut h = Harness::users(300).await;
+    let catalog_ids: BTreeSet<String> = h.catalog.actions().map(|a| a.id.clone()).collect();
+    let missing: Vec<&str> = ALL_ACTIONS.iter().copied().filter(|id| !catalog_ids.contains(*id)).collect();
+    assert!(missing.is_empty(), "actions of ACTIONS.md missing from the catalog: {missing:?}");
+
+    // Organisation level.
+    let roles = h.items("list_system_roles", json!({})).await;
+    let data_admin = id_of(named(&roles, "Identity Data Admin"));
+    let env_admin = id_of(named(&roles, "Environment Admin"));
+    h.call("get_system_role", json!({ "roleId": data_admin })).await;
+
+    // Policies.
+    let pps = h.items("list_password_policies", json!({})).await;
+    assert!(pps.iter().any(|p| p["default"] == json!(true)));
+    let pp = h.call("create_password_policy", json!({ "name": "Test policy", "excludesCommonlyUsed": true, "excludesProfileData": true, "notSimilarToCurrent": true, "length": { "min": 10, "max": 64 } })).await;
+    let pp_id = id_of(&pp);
+    h.call("get_password_policy", json!({ "passwordPolicyId": pp_id })).await;
+    let pp2 = h.call("update_password_policy", json!({ "passwordPolicyId": pp_id, "name": "Test policy 2", "excludesCommonlyUsed": true, "excludesProfileData": false, "notSimilarToCurrent": true, "length": { "min": 10, "max": 64 } })).await;
+    assert_eq!(pp2["name"], "Test policy 2");
+
+    let sops = h.items("list_sign_on_policies", json!({})).await;
+    assert!(sops.len() >= 3);
+    let sop = h.call("create_sign_on_policy", json!({ "name": "Test SOP", "description": "made by the test" })).await;
+    let sop_id = id_of(&sop);
+    h.call("get_sign_on_policy", json!({ "policyId": sop_id })).await;
+    h.call("update_sign_on_policy", json!({ "policyId": sop_id, "name": "Test SOP 2" })).await;
+
+    let daps = h.items("list_device_authentication_policies", json!({})).await;
+    assert!(daps.iter().any(|p| p["default"] == json!(true)));
+    let on = json!({ "enabled": true });
+    let dap = h.call("create_device_authentication_policy", json!({ "name": "Test MFA", "default": false, "sms": on, "voice": { "enabled": false }, "email": on, "mobile": on, "totp": on })).await;
+    let dap_id = id_of(&dap);
+    h.call("get_device_authentication_policy", json!({ "deviceAuthenticationPolicyId": dap_id })).await;
+    h.call("update_device_authentication_policy", json!({ "deviceAuthenticationPolicyId": dap_id, "name": "Test MFA 2", "default": false, "sms": on, "voice": on, "email": on, "mobile": on, "totp": on })).await;
+
+    // Identity providers.
+    let idps = h.items("list_identity_providers", json!({})).await;
+    assert!(idps.len() >= 4);
+    let idp = h.call("create_identity_provider", json!({ "name": "Test Google", "type": "GOOGLE", "enabled": true, "clientId": "cid", "clientSecret": "csecret" })).await;
+    let idp_id = id_of(&idp);
+    h.call("get_identity_provider", json!({ "providerId": idp_id })).await;
+    h.call("update_identity_provider", json!({ "providerId": idp_id, "name": "Test Google 2", "type": "GOOGLE", "enabled": false, "clientId": "cid", "clientSecret": "csecret" })).await;
+    let attr = h.call("create_identity_provider_attribute", json!({ "providerId": idp_id, "name": "email", "value": "${providerAttributes.email}", "update": "EMPTY_ONLY" })).await;
+    let attr_id = id_of(&attr);
+    assert!(!h.items("list_identity_provider_attributes", json!({ "providerId": idp_id })).await.is_empty());
+    h.call("get_identity_provider_attribute", json!({ "providerId": idp_id, "providerAttributeId": attr_id })).await;
+    h.call("update_identity_provider_attribute", json!({ "providerId": idp_id, "providerAttributeId": attr_id, "name": "email", "value": "${providerAttributes.mail}", "update": "ALWAYS" })).await;
+    h.call("delete_identity_provider_attribute", json!({ "providerId": idp_id, "providerAttributeId": attr_id })).await;
+
+    // Populations.
+    let pops = h.items("list_populations", json!({})).await;
+    assert!(pops.len() >= 5);
+    let pop = h.call("create_population", json!({ "name": "Test population", "passwordPolicy": { "id": pp_id } })).await;
+    let pop_id = id_of(&pop);
+    assert_eq!(h.call("get_population", json!({ "populationId": pop_id })).await["userCount"], 0);
+    h.call("update_population", json!({ "populationId": pop_id, "name": "Test population 2", "description": "renamed" })).await;
+    h.call("get_population_default_identity_provider", json!({ "populationId": pop_id })).await;
+    let d = h.call("update_population_default_identity_provider", json!({ "populationId": pop_id, "id": idp_id })).await;
+    assert_eq!(d["id"], json!(idp_id));
+
+    // Users.
+    let user = h.call("create_user", json!({ "username": "test.user", "email": "test.user@example.com", "name": { "given": "Test", "family": "User" }, "population": { "id": pop_id } })).await;
+    let user_id = id_of(&user);
+    let found = h.items("list_users", json!({ "filter": "username eq \"test.user\"" })).await;
+    assert_eq!(found.len(), 1);
+    h.call("get_user", json!({ "userId": user_id, "include": "memberOfGroupNames" })).await;
+    let u = h.call("update_user", json!({ "userId": user_id, "title": "Tester" })).await;
+    assert_eq!(u["title"], "Tester");
+    assert_eq!(u["username"], "test.user");
+    assert_eq!(h.call("get_user_enabled_status", json!({ "userId": user_id })).await["enabled"], true);
+    assert_eq!(h.call("update_user_enabled_status", json!({ "userId": user_id, "enabled": false })).await["enabled"], false);
+    assert_eq!(h.call("get_user_population", json!({ "userId": user_id })).await["id"], json!(pop_id));
+    let default_pop = id_of(pops.iter().find(|p| p["default"] == json!(true)).expect("a default population"));
+    h.call("update_user_population", json!({ "userId": user_id, "id": default_pop })).await;
+    h.call("update_user_population", json!({ "userId": user_id, "id": pop_id })).await;
+    h.call("get_user_identity_provider", json!({ "userId": user_id })).await;
+    let linked = h.call("update_user_identity_provider", json!({ "userId": user_id, "identityProvider": { "id": idp_id } })).await;
+    assert_eq!(linked["identityProvider"]["id"], json!(idp_id));
+    h.call("get_user_verify_status", json!({ "userId": user_id })).await;
+    assert_eq!(h.call("update_user_verify_status", json!({ "userId": user_id, "verifyStatus": "ENABLED" })).await["verifyStatus"], "ENABLED");
+    assert_eq!(h.call("get_user_password_metadata", json!({ "userId": user_id })).await["status"], "NO_PASSWORD");
+    let (status, err) = h.fails("set_user_password", json!({ "userId": user_id, "value": "short" })).await;
+    assert_eq!((status, err["code"].as_str()), (400, Some("INVALID_DATA")), "{err}");
+    h.call("set_user_password", json!({ "userId": user_id, "value": "A-much-longer-Passw0rd!", "forceChange": true })).await;
+    assert_eq!(h.call("get_user_password_metadata", json!({ "userId": user_id })).await["status"], "MUST_CHANGE_PASSWORD");
+
+    // Groups and memberships.
+    let groups = h.items("list_groups", json!({ "limit": 100 })).await;
+    assert!(groups.len() >= 12);
+    let g = h.call("create_group", json!({ "name": "Test group", "description": "made by the test" })).await;
+    let g_id = id_of(&g);
+    let parent = h.call("create_group", json!({ "name": "Test parent" })).await;
+    let parent_id = id_of(&parent);
+    h.call("get_group", json!({ "groupId": g_id, "include": "totalMemberCounts" })).await;
+    h.call("update_group", json!({ "groupId": g_id, "name": "Test group 2", "description": "renamed" })).await;
+    h.call("add_user_to_group", json!({ "userId": user_id, "id": g_id })).await;
+    h.call("add_group_to_group", json!({ "groupId": g_id, "id": parent_id })).await;
+    let nested = h.items("list_group_nested_groups", json!({ "groupId": g_id })).await;
+    assert_eq!(nested.len(), 1);
+    h.call("get_group_nested_group", json!({ "groupId": g_id, "parentGroupId": parent_id })).await;
+    let mine = h.items("list_user_groups", json!({ "userId": user_id })).await;
+    let kinds: Vec<(&str, &str)> = mine.iter().map(|m| (m["id"].as_str().unwrap_or(""), m["type"].as_str().unwrap_or(""))).collect();
+    assert!(kinds.contains(&(g_id.as_str(), "DIRECT")) && kinds.contains(&(parent_id.as_str(), "INDIRECT")), "{kinds:?}");
+    assert_eq!(h.call("get_user_group_membership", json!({ "userId": user_id, "groupId": parent_id })).await["type"], "INDIRECT");
+    h.call("remove_group_from_group", json!({ "groupId": g_id, "parentGroupId": parent_id })).await;
+    h.call("remove_user_from_group", json!({ "userId": user_id, "groupId": g_id })).await;
+
+    // Custom roles and role assignments of users, groups and applications.
+    let role = h.call("create_custom_role", json!({ "name": "Test role", "applicableTo": ["ENVIRONMENT"], "permissions": [{ "id": "users:read:user" }] })).await;
+    let role_id = id_of(&role);
+    assert!(!h.items("list_custom_roles", json!({})).await.is_empty());
+    h.call("get_custom_role", json!({ "customRoleId": role_id })).await;
+    h.call("update_custom_role", json!({ "customRoleId": role_id, "name": "Test role 2", "applicableTo": ["ENVIRONMENT", "POPULATION"], "permissions": [{ "id": "users:read:user" }] })).await;
+    let env_id = h.sim.environment_id.clone();
+    let scope = json!({ "id": env_id, "type": "ENVIRONMENT" });
+    let ra = h.call("create_user_role_assignment", json!({ "userId": user_id, "role": { "id": data_admin }, "scope": scope })).await;
+    assert!(!h.items("list_user_role_assignments", json!({ "userId": user_id })).await.is_empty());
+    h.call("get_user_role_assignment", json!({ "userId": user_id, "roleAssignmentId": id_of(&ra) })).await;
+    h.call("delete_user_role_assignment", json!({ "userId": user_id, "roleAssignmentId": id_of(&ra) })).await;
+    let ra = h.call("create_group_role_assignment", json!({ "groupId": g_id, "role": { "id": role_id }, "scope": { "id": pop_id, "type": "POPULATION" } })).await;
+    assert_eq!(h.items("list_group_role_assignments", json!({ "groupId": g_id })).await.len(), 1);
+    h.call("get_group_role_assignment", json!({ "groupId": g_id, "roleAssignmentId": id_of(&ra) })).await;
+    h.call("delete_group_role_assignment", json!({ "groupId": g_id, "roleAssignmentId": id_of(&ra) })).await;
+    let worker = h.sim.client_id.clone();
+    let ra = h.call("create_application_role_assignment", json!({ "applicationId": worker, "role": { "id": env_admin }, "scope": { "id": h.sim.organization_id, "type": "ORGANIZATION" } })).await;
+    assert!(h.items("list_application_role_assignments", json!({ "applicationId": worker })).await.len() >= 2);
+    h.call("get_application_role_assignment", json!({ "applicationId": worker, "roleAssignmentId": id_of(&ra) })).await;
+    h.call("delete_application_role_assignment", json!({ "applicationId": worker, "roleAssignmentId": id_of(&ra) })).await;
+
+    // Applications and their secrets, grants, sign-on policy assignments and attributes.
+    let apps = h.items("list_applications", json!({})).await;
+    let types: BTreeSet<&str> = apps.iter().filter_map(|a| a["type"].as_str()).collect();
+    for t in ["WORKER", "WEB_APP", "SINGLE_PAGE_APP", "NATIVE_APP", "PORTAL_LINK_APP", "SERVICE"] {
+        assert!(types.contains(t), "no {t} application in {types:?}");
+    }
+    let portal = id_of(named(&apps, "Customer Portal"));
+    let seeded_grants = h.items("list_application_grants", json!({ "applicationId": portal })).await;
+    let resource_id = seeded_grants[0]["resource"]["id"].as_str().expect("a resource").to_owned();
+    let scopes = seeded_grants[0]["scopes"].clone();
+    let app = h.call("create_application", json!({ "name": "Test app", "type": "WEB_APP", "protocol": "OPENID_CONNECT", "enabled": true, "grantTypes": ["AUTHORIZATION_CODE"], "responseTypes": ["CODE"], "redirectUris": ["https://test.example.com/cb"], "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC" })).await;
+    let app_id = id_of(&app);
+    h.call("get_application", json!({ "applicationId": app_id })).await;
+    h.call("update_application", json!({ "applicationId": app_id, "name": "Test app 2", "type": "WEB_APP", "protocol": "OPENID_CONNECT", "enabled": true, "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC", "grantTypes": ["AUTHORIZATION_CODE"], "redirectUris": ["https://test.example.com/cb"] })).await;
+    let s1 = h.call("get_application_secret", json!({ "applicationId": app_id })).await;
+    let s2 = h.call("generate_application_secret", json!({ "applicationId": app_id })).await;
+    assert_eq!(s2["previous"]["secret"], s1["secret"]);
+    assert_ne!(s2["secret"], s1["secret"]);
+    h.call("delete_application_secret", json!({ "applicationId": app_id })).await;
+    assert!(h.call("get_application_secret", json!({ "applicationId": app_id })).await.get("previous").is_none());
+    let grant = h.call("create_application_grant", json!({ "applicationId": app_id, "resource": { "id": resource_id }, "scopes": scopes })).await;
+    assert_eq!(h.items("list_application_grants", json!({ "applicationId": app_id })).await.len(), 1);
+    h.call("get_application_grant", json!({ "applicationId": app_id, "grantId": id_of(&grant) })).await;
+    h.call("update_application_grant", json!({ "applicationId": app_id, "grantId": id_of(&grant), "resource": { "id": resource_id }, "scopes": [scopes[0]] })).await;
+    h.call("delete_application_grant", json!({ "applicationId": app_id, "grantId": id_of(&grant) })).await;
+    let sopa = h.call("create_application_sign_on_policy_assignment", json!({ "applicationId": app_id, "signOnPolicy": { "id": sop_id }, "priority": 1 })).await;
+    assert_eq!(h.items("list_application_sign_on_policy_assignments", json!({ "applicationId": app_id })).await.len(), 1);
+    h.call("get_application_sign_on_policy_assignment", json!({ "applicationId": app_id, "sopAssignmentId": id_of(&sopa) })).await;
+    h.call("update_application_sign_on_policy_assignment", json!({ "applicationId": app_id, "sopAssignmentId": id_of(&sopa), "signOnPolicy": { "id": sop_id }, "priority": 2 })).await;
+    h.call("delete_application_sign_on_policy_assignment", json!({ "applicationId": app_id, "sopAssignmentId": id_of(&sopa) })).await;
+    let aattr = h.call("create_application_attribute", json!({ "applicationId": app_id, "name": "department", "value": "${user.type}", "required": false })).await;
+    assert!(!h.items("list_application_attributes", json!({ "applicationId": app_id })).await.is_empty());
+    h.call("get_application_attribute", json!({ "applicationId": app_id, "attrMappingId": id_of(&aattr) })).await;
+    h.call("update_application_attribute", json!({ "applicationId": app_id, "attrMappingId": id_of(&aattr), "name": "dept", "value": "${user.type}", "required": true })).await;
+    h.call("delete_application_attribute", json!({ "applicationId": app_id, "attrMappingId": id_of(&aattr) })).await;
+
+    // MFA.
+    let dev = h.call("pair_user_mfa_device", json!({ "userId": user_id, "type": "EMAIL", "email": "test.user@example.com" })).await;
+    let dev_id = id_of(&dev);
+    assert_eq!(h.items("list_user_mfa_devices", json!({ "userId": user_id })).await.len(), 1);
+    h.call("get_user_mfa_device", json!({ "userId": user_id, "deviceId": dev_id })).await;
+    assert_eq!(h.call("update_user_mfa_device_nickname", json!({ "userId": user_id, "deviceId": dev_id, "nickname": "Work mail" })).await["nickname"], "Work mail");
+    h.call("delete_user_mfa_device", json!({ "userId": user_id, "deviceId": dev_id })).await;
+    h.call("get_user_mfa_enabled", json!({ "userId": user_id })).await;
+    assert_eq!(h.call("update_user_mfa_enabled", json!({ "userId": user_id, "mfaEnabled": true })).await["mfaEnabled"], true);
+
+    // Certificates, reports, userinfo.
+    let cert = h.call("import_certificate", json!({ "file": PEM, "usageType": "SIGNING" })).await;
+    assert_eq!(cert["usageType"], "SIGNING");
+    assert!(h.items("list_certificates", json!({})).await.len() >= 3);
+    h.call("get_user_activities", json!({ "filter": "startDate eq \"2026-01-01T00:00:00Z\" and endDate eq \"2026-01-31T00:00:00Z\"" })).await;
+    let me = h.call("get_current_user_info", json!({})).await;
+    assert_eq!(me["sub"], json!(h.sim.demo_user_id));
+
+    // Deletes, last.
+    h.call("delete_application", json!({ "applicationId": app_id })).await;
+    h.call("delete_group", json!({ "groupId": g_id })).await;
+    h.call("delete_group", json!({ "groupId": parent_id })).await;
+    h.call("delete_custom_role", json!({ "customRoleId": role_id })).await;
+    h.call("delete_user", json!({ "userId": user_id })).await;
+    h.call("delete_population", json!({ "populationId": pop_id })).await;
+    h.call("delete_identity_provider", json!({ "providerId": idp_id })).await;
+    h.call("delete_password_policy", json!({ "passwordPolicyId": pp_id })).await;
+    h.call("delete_sign_on_policy", json!({ "policyId": sop_id })).await;
+    h.call("delete_device_authentication_policy", json!({ "deviceAuthenticationPolicyId": dap_id })).await;
+
+    let not_called: Vec<&str> = ALL_ACTIONS.iter().copied().filter(|id| !h.called.contains(*id)).collect();
+    assert!(not_called.is_empty(), "actions never called: {not_called:?}");
+    let extra: Vec<&String> = catalog_ids.iter().filter(|id| !h.called.contains(*id)).collect();
+    assert!(extra.is_empty(), "catalog actions never called: {extra:?}");
+}
+
+#[tokio::test]
+async fn filters_each_operator_and_bad_filters() {
+    let mut h = Harness::users(400).await;
+    let count = |v: &Value| v["count"].as_u64().unwrap_or(0);
+    let all = count(&h.call("list_users", json!({ "limit": 1 })).await);
+    assert_eq!(all, 400);
+    let marys = h.call("list_users", json!({ "filter": "name.given eq \"Mary\"", "limit": 1000 })).await;
+    assert!(count(&marys) > 0 && marys["items"].as_array().unwrap().iter().all(|u| u["name"]["given"] == "Mary"));
+    let sw = h.call("list_users", json!({ "filter": "username sw \"mary.\"", "limit": 1000 })).await;
+    assert_eq!(count(&sw), count(&marys));
+    let ew = h.call("list_users", json!({ "filter": "email ew \"7@example.com\"", "limit": 1000 })).await;
+    assert_eq!(count(&ew), 40, "users 7, 17, ... 397");
+    let co = h.call("list_users", json!({ "filter": "email co \"ary.\"", "limit": 1000 })).await;
+    assert!(count(&co) >= count(&marys));
+    let disabled = count(&h.call("list_users", json!({ "filter": "enabled eq false" })).await);
+    let enabled = count(&h.call("list_users", json!({ "filter": "enabled eq true" })).await);
+    assert!(disabled > 0 && disabled + enabled == all, "{disabled} + {enabled} != {all}");
+    let either = count(&h.call("list_users", json!({ "filter": "enabled eq false or name.given eq \"Mary\"" })).await);
+    let both = count(&h.call("list_users", json!({ "filter": "enabled eq false and name.given eq \"Mary\"" })).await);
+    assert_eq!(either, disabled + count(&marys) - both);
+    let grouped = count(&h.call("list_users", json!({ "filter": "(name.given eq \"Mary\" or name.given eq \"John\") and enabled eq true" })).await);
+    assert!(grouped > 0 && grouped <= either + 100);
+
+    let pops = h.items("list_populations", json!({ "filter": "name sw \"Emp\"" })).await;
+    assert_eq!(pops.len(), 1);
+    let employees = id_of(&pops[0]);
+    let in_pop = count(&h.call("list_users", json!({ "filter": format!("population.id eq \"{employees}\"") })).await);
+    assert_eq!(in_pop, 160, "users with n % 10 in 0..=3");
+
+    // memberOfGroups: direct members of Engineering's children are indirect members of All Staff.
+    let groups = h.items("list_groups", json!({ "filter": "name eq \"All Staff\"" })).await;
+    let all_staff = id_of(&groups[0]);
+    let staff = h.call("list_users", json!({ "filter": format!("memberOfGroups[id eq \"{all_staff}\"]"), "all": true })).await;
+    let staff = staff.as_array().cloned().unwrap_or_default();
+    assert_eq!(staff.len(), 160, "every employee is in a department under All Staff");
+    assert!(staff.iter().all(|u| u["population"]["id"] == json!(employees)));
+
+    for (bad, needle) in [("name.given eqq \"Mary\"", "eqq"), ("name.given eq \"Mary", "string"), ("(enabled eq true", ")"), ("enabled pr", "pr")] {
+        let (status, err) = h.fails("list_users", json!({ "filter": bad })).await;
+        assert_eq!(status, 400, "{bad}: {err}");
+        let detail = &err["details"][0];
+        assert_eq!(detail["code"], "INVALID_FILTER", "{bad}: {err}");
+        let message = detail["message"].as_str().unwrap_or_default().to_lowercase();
+        assert!(message.contains(needle), "{bad}: `{message}` should name `{needle}`");
+    }
+}
+
+#[tokio::test]
+async fn pagination_follows_cursors_across_pages() {
+    let mut h = Harness::users(1234).await;
+    let first = h.call("list_users", json!({ "limit": 500 })).await;
+    assert_eq!(first["count"], 1234);
+    assert_eq!(first["items"].as_array().unwrap().len(), 200, "pages stop at 200 whatever the limit");
+    let cursor = first["cursor"].as_str().expect("a next cursor").to_owned();
+    let second = h.call("list_users", json!({ "limit": 500, "cursor": cursor })).await;
+    assert_ne!(second["items"][0]["id"], first["items"][0]["id"]);
+    let all = h.call("list_users", json!({ "limit": 150, "all": true })).await;
+    let all = all.as_array().expect("all:true gives an array");
+    assert_eq!(all.len(), 1234);
+    let ids: BTreeSet<&str> = all.iter().filter_map(|u| u["id"].as_str()).collect();
+    assert_eq!(ids.len(), 1234, "no user twice");
+    let last = h.call("list_users", json!({ "filter": "email ew \"3@example.com\"", "limit": 50, "all": true })).await;
+    assert_eq!(last.as_array().unwrap().len(), 124);
+    let (status, err) = h.fails("list_users", json!({ "cursor": "not-a-cursor" })).await;
+    assert_eq!((status, err["details"][0]["target"].as_str()), (400, Some("cursor")));
+    let (status, _) = h.fails("list_users", json!({ "limit": 0 })).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn pingone_rules_are_enforced() {
+    let mut h = Harness::users(120).await;
+    // Unique usernames, required fields with targets, unknown ids.
+    let existing = h.items("list_users", json!({ "limit": 1 })).await[0]["username"].as_str().unwrap().to_owned();
+    let (status, err) = h.fails("create_user", json!({ "username": existing.to_uppercase(), "email": "x@example.com" })).await;
+    assert_eq!((status, err["details"][0]["code"].as_str()), (400, Some("UNIQUENESS_VIOLATION")), "{err}");
+    let (status, err) = h.fails("create_group", json!({ "name": "" })).await;
+    assert_eq!((status, err["code"].as_str()), (400, Some("INVALID_DATA")));
+    assert_eq!(detail_targets(&err), vec!["name"]);
+    let (status, err) = h.fails("get_user", json!({ "userId": "00000000-0000-4000-8000-000000000000" })).await;
+    assert_eq!((status, err["code"].as_str()), (404, Some("NOT_FOUND")));
+    let (status, err) = h.fails("create_application", json!({ "name": "x", "type": "WEB_APP", "protocol": "SAML", "enabled": true })).await;
+    assert_eq!(status, 400);
+    assert_eq!(detail_targets(&err), vec!["acsUrls", "assertionDuration", "spEntityId"]);
+
+    // A population must be empty; the default one stays.
+    let pops = h.items("list_populations", json!({})).await;
+    let employees = id_of(named(&pops, "Employees"));
+    let (status, err) = h.fails("delete_population", json!({ "populationId": employees })).await;
+    assert_eq!((status, err["code"].as_str()), (400, Some("REQUEST_FAILED")), "{err}");
+    let default_pop = id_of(pops.iter().find(|p| p["default"] == json!(true)).unwrap());
+    let (status, _) = h.fails("delete_population", json!({ "populationId": default_pop })).await;
+    assert_eq!(status, 400);
+
+    // Default policies cannot be deleted.
+    for (list, del, key) in [
+        ("list_password_policies", "delete_password_policy", "passwordPolicyId"),
+        ("list_sign_on_policies", "delete_sign_on_policy", "policyId"),
+        ("list_device_authentication_policies", "delete_device_authentication_policy", "deviceAuthenticationPolicyId"),
+    ] {
+        let items = h.items(list, json!({})).await;
+        let default = id_of(items.iter().find(|p| p["default"] == json!(true)).unwrap_or_else(|| panic!("{list}: no default")));
+        let (status, err) = h.fails(del, json!({ key: default })).await;
+        assert_eq!((status, detail_targets(&err)), (400, vec!["default".to_owned()]), "{del}: {err}");
+    }
+
+    // Deleting a group drops its memberships and role assignments.
+    let g = id_of(&h.call("create_group", json!({ "name": "Doomed" })).await);
+    let child = id_of(&h.call("create_group", json!({ "name": "Child" })).await);
+    let users = h.items("list_users", json!({ "limit": 3, "filter": format!("population.id eq \"{default_pop}\"") })).await;
+    let users: Vec<String> = h.items("list_users", json!({ "limit": 3 })).await.iter().map(id_of).chain(users.iter().map(id_of)).collect();
+    for u in &users {
+        h.call("add_user_to_group", json!({ "userId": u, "id": child })).await;
+    }
+    h.call("add_group_to_group", json!({ "groupId": child, "id": g })).await;
+    let (status, _) = h.fails("add_group_to_group", json!({ "groupId": g, "id": child })).await;
+    assert_eq!(status, 400, "cycles are refused");
+    let members = h.call("list_users", json!({ "filter": format!("memberOfGroups[id eq \"{g}\"]") })).await;
+    assert_eq!(members["count"], json!(users.len()), "members of a nested group are indirect members");
+    let roles = h.items("list_system_roles", json!({})).await;
+    let data_admin = id_of(named(&roles, "Identity Data Admin"));
+    let org_admin = id_of(named(&roles, "Organization Admin"));
+    h.call("create_group_role_assignment", json!({ "groupId": g, "role": { "id": data_admin }, "scope": { "id": default_pop, "type": "POPULATION" } })).await;
+    let (status, err) = h.fails("create_group_role_assignment", json!({ "groupId": g, "role": { "id": data_admin }, "scope": { "id": default_pop, "type": "POPULATION" } })).await;
+    assert_eq!((status, err["details"][0]["code"].as_str()), (400, Some("UNIQUENESS_VIOLATION")));
+    h.call("delete_group", json!({ "groupId": g })).await;
+    let (status, _) = h.fails("list_group_role_assignments", json!({ "groupId": g })).await;
+    assert_eq!(status, 404);
+    assert!(h.items("list_group_nested_groups", json!({ "groupId": child })).await.is_empty());
+    let groups_of_first = h.items("list_user_groups", json!({ "userId": users[0] })).await;
+    assert!(groups_of_first.iter().all(|m| m["id"] != json!(g)));
+
+    // Scope types.
+    let env = h.sim.environment_id.clone();
+    let org = h.sim.organization_id.clone();
+    let u = users[0].clone();
+    let app = h.sim.client_id.clone();
+    let owner = id_of(named(&roles, "Application Owner"));
+    for (role, scope_type, scope_id) in [(&org_admin, "ORGANIZATION", &org), (&data_admin, "ENVIRONMENT", &env), (&data_admin, "POPULATION", &default_pop), (&owner, "APPLICATION", &app)] {
+        let ra = h.call("create_user_role_assignment", json!({ "userId": u, "role": { "id": role }, "scope": { "id": scope_id, "type": scope_type } })).await;
+        assert_eq!(ra["scope"]["type"], scope_type);
+    }
+    let (status, err) = h.fails("create_user_role_assignment", json!({ "userId": u, "role": { "id": org_admin }, "scope": { "id": env, "type": "ENVIRONMENT" } })).await;
+    assert_eq!((status, detail_targets(&err)), (400, vec!["scope.type".to_owned()]), "Organization Admin is organisation-only: {err}");
+    let (status, _) = h.fails("create_user_role_assignment", json!({ "userId": u, "role": { "id": data_admin }, "scope": { "id": env, "type": "GALAXY" } })).await;
+    assert_eq!(status, 400);
+}
+
+/// Raw HTTP, for what the client hides: OAuth errors, tokens, content types.
+#[tokio::test]
+async fn tokens_content_types_and_environment() {
+    let sim = Simulator::start(SimulatorConfig { users: 10, environment_type: EnvironmentType::Production, ..SimulatorConfig::default() }, 0).await.unwrap();
+    let http = reqwest::Client::new();
+    let token_url = format!("{}/{}/as/token", sim.auth_base(), sim.environment_id);
+    let wrong = http.post(&token_url).basic_auth(&sim.client_id, Some("wrong")).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let body: Value = wrong.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client");
+    assert!(body["error_description"].is_string());
+    // The worker authenticates with client_secret_basic; the Reporting Service with client_secret_post.
+    let posted = http.post(&token_url).form(&[("grant_type", "client_credentials"), ("client_id", &sim.client_id), ("client_secret", &sim.client_secret)]).send().await.unwrap();
+    assert_eq!(posted.status(), 401, "the worker is configured for client_secret_basic");
+    let ok: Value = http.post(&token_url).basic_auth(&sim.client_id, Some(&sim.client_secret)).form(&[("grant_type", "client_credentials")]).send().await.unwrap().json().await.unwrap();
+    let token = ok["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(ok["token_type"], "Bearer");
+
+    let users_url = format!("{}/environments/{}/users", sim.api_base(), sim.environment_id);
+    let no_token = http.get(&users_url).send().await.unwrap();
+    assert_eq!(no_token.status(), 401);
+    let bad = http.get(&users_url).bearer_auth("made-up").send().await.unwrap();
+    assert_eq!(bad.status(), 401);
+    assert_eq!(bad.json::<Value>().await.unwrap()["code"], "ACCESS_FAILED");
+    let wrong_type = http.post(&users_url).bearer_auth(&token).header("content-type", "text/plain").body("{}").send().await.unwrap();
+    assert_eq!(wrong_type.status(), 415);
+    assert_eq!(wrong_type.json::<Value>().await.unwrap()["code"], "INVALID_REQUEST");
+    let first: Value = http.get(format!("{users_url}?limit=1")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let uid = first["_embedded"]["users"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(first["size"], 1);
+    assert!(first["_links"]["next"]["href"].as_str().unwrap().contains("cursor="));
+    let pw = http.put(format!("{users_url}/{uid}/password")).bearer_auth(&token).json(&json!({ "value": "Another-long-Passw0rd!" })).send().await.unwrap();
+    assert_eq!(pw.status(), 415, "set password needs application/vnd.pingidentity.password.set+json");
+
+    let env: Value = http.get(format!("{}/environments/{}", sim.api_base(), sim.environment_id)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(env["type"], "PRODUCTION");
+    let org_roles: Value = http.get(format!("{}/roles", sim.api_base())).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(org_roles["count"], 8);
+
+    // Expired tokens are refused; the client fetches a new one by itself.
+    sim.expire_tokens();
+    let expired = http.get(&users_url).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(expired.status(), 401);
+    let client = PingOneClient::new(sim.connection(), fast_retries()).unwrap();
+    let catalog = load_builtin().unwrap();
+    let list = catalog.get("list_users").unwrap();
+    client.call(list, &json!({ "limit": 1 }), &CallOptions::default()).await.unwrap();
+    sim.expire_tokens();
+    client.call(list, &json!({ "limit": 1 }), &CallOptions::default()).await.expect("the client refreshes an expired token");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn secret_rotation_keeps_the_previous_secret_until_retired() {
+    let mut h = Harness::users(5).await;
+    let apps = h.items("list_applications", json!({ "filter": "name eq \"Orders Backend\"" })).await;
+    let app = id_of(&apps[0]);
+    let old = h.call("get_application_secret", json!({ "applicationId": app })).await["secret"].as_str().unwrap().to_owned();
+    let rotated = h.call("generate_application_secret", json!({ "applicationId": app })).await;
+    let new = rotated["secret"].as_str().unwrap().to_owned();
+    let http = reqwest::Client::new();
+    let token_url = format!("{}/{}/as/token", h.sim.auth_base(), h.sim.environment_id);
+    let status = |secret: String| {
+        let http = http.clone();
+        let url = token_url.clone();
+        let app = app.clone();
+        async move { http.post(url).basic_auth(app, Some(secret)).form(&[("grant_type", "client_credentials")]).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(old.clone()).await, 200, "the previous secret still works");
+    assert_eq!(status(new.clone()).await, 200);
+    h.call("delete_application_secret", json!({ "applicationId": app })).await;
+    assert_eq!(status(old).await, 401, "retired");
+    assert_eq!(status(new).await, 200);
+    // A worker cannot read its own secret.
+    let worker = h.sim.client_id.clone();
+    let (code, _) = h.fails("get_application_secret", json!({ "applicationId": worker })).await;
+    assert_eq!(code, 403);
+}
+
+#[tokio::test]
+async fn seed_is_deterministic_and_carries_injections() {
+    let a = Harness::users(50).await;
+    let b = Harness::users(50).await;
+    assert_eq!(a.sim.environment_id, b.sim.environment_id);
+    assert_eq!(a.sim.client_secret, b.sim.client_secret);
+    let mut a = a;
+    let mut b = b;
+    let ua = a.call("list_users", json!({ "all": true })).await;
+    let ub = b.call("list_users", json!({ "all": true })).await;
+    assert_eq!(ua, ub);
+    let text = serde_json::to_string(&ua).unwrap() + &serde_json::to_string(&a.call("list_groups", json!({ "all": true })).await).unwrap();
+    assert!(INJECTIONS.iter().filter(|i| text.contains(&serde_json::to_string(i).unwrap()[1..20])).count() >= 2, "injection text is seeded");
+}
+
+fn with_faults(rule: FaultRule) -> SimulatorConfig {
+    SimulatorConfig { users: 20, faults: Faults::none().with(rule), ..SimulatorConfig::default() }
+}
+
+#[tokio::test]
+async fn fault_429_with_retry_after_is_retried() {
+    let mut h = Harness::new(with_faults(FaultRule::new(FaultKind::RateLimit { retry_after_ms: 200 }, Trigger::Every(2)).on_path("/users"))).await;
+    let started = Instant::now();
+    for _ in 0..3 {
+        h.call("list_users", json!({ "limit": 5 })).await;
+    }
+    assert!(started.elapsed() >= Duration::from_millis(200), "Retry-After was honoured");
+    // A POST refused with 429 was not processed, so it is retried too.
+    h.call("create_group", json!({ "name": "After throttling" })).await;
+    h.sim.set_faults(Faults::none().with(FaultRule::new(FaultKind::RateLimit { retry_after_ms: 0 }, Trigger::Always)));
+    let (status, err) = h.fails("list_groups", json!({})).await;
+    assert_eq!((status, err["code"].as_str()), (429, Some("REQUEST_LIMITED")));
+}
+
+#[tokio::test]
+async fn fault_5xx_retries_gets_and_reports_posts_as_unknown() {
+    let mut h = Harness::new(with_faults(FaultRule::new(FaultKind::ServerError { status: 502 }, Trigger::Every(2)))).await;
+    h.call("list_groups", json!({})).await;
+    h.call("list_groups", json!({})).await;
+    h.sim.set_faults(Faults::none().with(FaultRule::new(FaultKind::ServerError { status: 500 }, Trigger::Always).on_method("POST")));
+    let err = h.try_call("create_group", json!({ "name": "Maybe" })).await.unwrap_err();
+    assert!(matches!(err, ClientError::OutcomeUnknown { .. }), "{err}");
+    assert!(err.to_string().contains("outcome is unknown"), "{err}");
+}
+
+#[tokio::test]
+async fn fault_latency_is_added() {
+    let mut h = Harness::new(with_faults(FaultRule::new(FaultKind::Latency { ms: 150 }, Trigger::Always).on_path("/groups"))).await;
+    h.call("list_users", json!({ "limit": 1 })).await;
+    let started = Instant::now();
+    h.call("list_users", json!({ "limit": 1 })).await;
+    let fast = started.elapsed();
+    let started = Instant::now();
+    h.call("list_groups", json!({})).await;
+    let slow = started.elapsed();
+    assert!(slow >= Duration::from_millis(150) && fast < Duration::from_millis(150), "{fast:?} {slow:?}");
+}
+
+#[tokio::test]
+async fn fault_dropped_connection() {
+    let mut h = Harness::new(with_faults(FaultRule::new(FaultKind::Drop, Trigger::Every(2)))).await;
+    // GETs are retried past the drop.
+    for _ in 0..3 {
+        h.call("list_groups", json!({})).await;
+    }
+    h.sim.set_faults(Faults::none().with(FaultRule::new(FaultKind::Drop, Trigger::Always)));
+    let err = h.try_call("create_group", json!({ "name": "Dropped" })).await.unwrap_err();
+    assert!(matches!(err, ClientError::OutcomeUnknown { .. }), "{err}");
+    let err = h.try_call("list_groups", json!({})).await.unwrap_err();
+    assert!(matches!(err, ClientError::RetriesExhausted { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn fault_malformed_body() {
+    let mut h = Harness::new(with_faults(FaultRule::new(FaultKind::Malformed, Trigger::Always).on_path("/populations"))).await;
+    let err = h.try_call("list_populations", json!({})).await.unwrap_err();
+    assert!(err.to_string().contains("not JSON"), "{err}");
+    h.call("list_groups", json!({})).await;
+}
