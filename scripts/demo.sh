@@ -1,24 +1,34 @@
 #!/usr/bin/env bash
-# Sets up a fresh machine, builds pingone-mcp and shows it working: the catalog, and
-# a call against your PingOne environment when PINGONE_* credentials are set.
+# Sets up a fresh machine, builds pingone-mcp and starts the MCP server on the
+# built-in PingOne simulator (no tenant needed), printing how to connect a client.
+#   PORT=8080 scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 ensure_toolchain
+echo "== building (the first build compiles wasmtime and the JavaScript guest: ~20 min on 2 cores)"
 cargo build --quiet
 bin="$CARGO_TARGET_DIR/debug/pingone-mcp"
+port="${PORT:-8080}"
+token="${PINGONE_MCP_HTTP_TOKEN:-demo-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
 
-echo "== $("$bin" actions list | tail -1) in the catalog; a few of them:"
-"$bin" actions list | grep -E '^(list_users|update_user_enabled_status|delete_population|generate_application_secret) '
-echo
-echo "== one action in full:"
-"$bin" actions show update_user_enabled_status
-echo
-if [[ -n "${PINGONE_ENVIRONMENT_ID:-}" ]]; then
-  echo "== list_populations against environment $PINGONE_ENVIRONMENT_ID:"
-  "$bin" call list_populations --args '{"limit": 5}'
-else
-  echo "To call your own PingOne environment, set PINGONE_ENVIRONMENT_ID, PINGONE_CLIENT_ID,"
-  echo "PINGONE_CLIENT_SECRET (a worker app's) and PINGONE_REGION, then e.g.:"
-  echo "  $bin call list_populations --args '{\"limit\": 5}'"
-fi
+echo "== a script against the simulator (the same call an agent's execute makes):"
+"$bin" run - --simulator <<'JS'
+const users = await pingone.list_users({ filter: 'enabled eq false', all: true });
+const groups = await pingone.list_groups({ all: true });
+return { disabledUsers: users.length, firstDisabled: users.slice(0, 3).map(u => u.username), groups: groups.length };
+JS
+
+cat <<EOF2
+
+== starting the MCP server on a seeded simulator (2,000 users), read-only by default
+Connect an MCP client:
+  * MCP Inspector:  npx @modelcontextprotocol/inspector  -> Streamable HTTP, URL http://127.0.0.1:$port/mcp,
+                    header  Authorization: Bearer $token
+  * Claude Desktop / Cursor / VS Code (stdio, starts its own simulator):
+      { "mcpServers": { "pingone": { "command": "$bin", "args": ["serve", "--simulator"] } } }
+Add --allow-writes to let the agent change things. Ctrl-C stops the server.
+
+EOF2
+export PINGONE_MCP_HTTP_TOKEN="$token"
+exec "$bin" serve --simulator --simulator-users 2000 --http "127.0.0.1:$port"

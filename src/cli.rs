@@ -78,6 +78,8 @@ pub struct CallArgs {
     /// Print the result as compact JSON on one line.
     #[arg(long)]
     pub compact: bool,
+    #[command(flatten)]
+    pub simulator: SimulatorFlags,
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +108,8 @@ pub struct RunArgs {
     pub max_calls: u32,
     #[command(flatten)]
     pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub simulator: SimulatorFlags,
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +140,8 @@ pub struct ServeArgs {
     pub max_result_tokens: usize,
     #[command(flatten)]
     pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub simulator: SimulatorFlags,
 }
 
 /// What scripts may do. Read-only unless told otherwise; also settable per profile in
@@ -169,4 +175,19 @@ pub struct PolicyArgs {
     /// Append one JSON line per action call to FILE ("-" for stderr).
     #[arg(long, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
+}
+
+/// Talk to a built-in PingOne simulator instead of a tenant.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SimulatorFlags {
+    /// Start a seeded PingOne simulator in this process and talk to it over loopback
+    /// HTTP (no tenant or credentials needed).
+    #[arg(long)]
+    pub simulator: bool,
+    /// Users the simulator seeds.
+    #[arg(long, value_name = "N", default_value_t = 200, requires = "simulator")]
+    pub simulator_users: usize,
+    /// Seed of the simulator's data (the same seed gives the same environment).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "simulator")]
+    pub simulator_seed: u64,
 }

@@ -4,11 +4,11 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use pingone_mcp::catalog::check_args;
-use pingone_mcp::config::{resolve, ConfigFile};
+use pingone_mcp::config::ConfigFile;
 use pingone_mcp::pingone::{CallOptions, ClientError, PingOneClient, RetryPolicy};
 
 use super::actions::unknown_action;
-use super::load_catalog;
+use super::{connect, load_catalog};
 use crate::cli::{CallArgs, GlobalArgs};
 use crate::output::{error, print};
 
@@ -22,7 +22,7 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
     // Checked before any configuration or network is touched.
     check_args(action, &call_args)?;
     let file = ConfigFile::load(global.config.as_deref())?;
-    let conn = resolve(&file, global.profile.as_deref())?;
+    let (conn, _simulator) = connect(global, &file, &args.simulator).await?;
     let client = PingOneClient::new(conn, RetryPolicy::default())?;
     match client.call(action, &call_args, &CallOptions::default()).await {
         Ok(value) => {

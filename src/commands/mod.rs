@@ -12,14 +12,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use pingone_mcp::config::{profile_policy, resolve, ConfigFile};
+use pingone_mcp::config::{profile_policy, resolve, ConfigFile, Connection};
+use pingone_mcp::simulator::{Simulator, SimulatorConfig};
 use pingone_mcp::dispatch::{Backend, Cassette, Dispatcher, Replay};
 use pingone_mcp::pingone::{PingOneClient, RateLimiter, RetryPolicy};
 use pingone_mcp::policy::{AuditLog, Policy, PolicyConfig, DEFAULT_RATE_LIMIT};
 use pingone_mcp::search::SearchIndex;
 use pingone_mcp::catalog::{load_builtin, load_dir, Catalog, CatalogError};
 
-use crate::cli::{Cli, Command, GlobalArgs, PolicyArgs};
+use crate::cli::{Cli, Command, GlobalArgs, PolicyArgs, SimulatorFlags};
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -48,18 +49,34 @@ pub struct Session {
     pub catalog: Arc<Catalog>,
     pub search: Arc<SearchIndex>,
     pub dispatcher: Dispatcher,
+    /// The in-process simulator, when one was asked for; it serves while this lives.
+    pub simulator: Option<Simulator>,
 }
 
-pub fn session(global: &GlobalArgs, flags: &PolicyArgs, replay: Option<&Path>) -> anyhow::Result<Session> {
+/// Where PingOne is: a simulator started here (`--simulator`), or the configured
+/// environment (profiles and environment variables).
+pub async fn connect(global: &GlobalArgs, file: &ConfigFile, flags: &SimulatorFlags) -> anyhow::Result<(Connection, Option<Simulator>)> {
+    if !flags.simulator {
+        return Ok((resolve(file, global.profile.as_deref())?, None));
+    }
+    let config = SimulatorConfig { users: flags.simulator_users, seed: flags.simulator_seed, ..SimulatorConfig::default() };
+    let simulator = Simulator::start(config, 0).await?;
+    Ok((simulator.connection(), Some(simulator)))
+}
+
+pub async fn session(global: &GlobalArgs, flags: &PolicyArgs, simulator: &SimulatorFlags, replay: Option<&Path>) -> anyhow::Result<Session> {
     let catalog = Arc::new(load_catalog(global)?);
     let search = Arc::new(SearchIndex::new(&catalog));
     let file = ConfigFile::load(global.config.as_deref())?;
     let policy = profile_policy(&file, global.profile.as_deref()).merged(&flags.to_config());
+    let mut running = None;
     let backend = match replay {
         Some(path) => Backend::Replay(Arc::new(Replay::new(Cassette::load(path)?))),
         None => {
+            let (conn, sim) = connect(global, &file, simulator).await?;
+            running = sim;
             let rate = Arc::new(RateLimiter::new(policy.rate_limit.unwrap_or(DEFAULT_RATE_LIMIT)));
-            Backend::Live(PingOneClient::with_rate_limit(resolve(&file, global.profile.as_deref())?, RetryPolicy::default(), Some(rate))?)
+            Backend::Live(PingOneClient::with_rate_limit(conn, RetryPolicy::default(), Some(rate))?)
         }
     };
     let mut dispatcher = Dispatcher::new(catalog.clone(), search.clone(), backend).with_policy(Policy::new(policy));
@@ -71,7 +88,7 @@ pub fn session(global: &GlobalArgs, flags: &PolicyArgs, replay: Option<&Path>) -
         };
         dispatcher = dispatcher.with_audit(Arc::new(audit));
     }
-    Ok(Session { catalog, search, dispatcher })
+    Ok(Session { catalog, search, dispatcher, simulator: running })
 }
 
 impl PolicyArgs {

@@ -17,7 +17,8 @@ use crate::output::{error, print, print_json};
 pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
     let script = read_script(&args.script)?;
     let script_args: serde_json::Value = serde_json::from_str(&args.args).context("--args is not valid JSON; pass an object such as '{\"limit\": 10}'")?;
-    let mut dispatcher = session(global, &args.policy, args.replay.as_deref())?.dispatcher;
+    let session = session(global, &args.policy, &args.simulator, args.replay.as_deref()).await?;
+    let mut dispatcher = session.dispatcher;
     let recorder = args.record.as_ref().map(|_| Arc::new(Recorder::default()));
     if let Some(recorder) = &recorder {
         dispatcher = dispatcher.recording(recorder.clone());

@@ -17,8 +17,9 @@ use crate::output::note;
 const TOKEN_ENV: &str = "PINGONE_MCP_HTTP_TOKEN";
 
 pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let session = session(global, &args.policy, args.replay.as_deref())?;
+    let session = session(global, &args.policy, &args.simulator, args.replay.as_deref()).await?;
     let (catalog, search, dispatcher) = (session.catalog, session.search, Arc::new(session.dispatcher));
+    let _simulator = session.simulator;
     let limits = Limits { wall_time: Duration::from_secs(args.timeout), ..Limits::default() };
     let options = ServerOptions { mode: args.mode, limits, result_budget: args.max_result_tokens };
     let server = PingOneMcp::new(catalog, search, Sandbox::new().await?, dispatcher, options);

@@ -270,8 +270,15 @@ fn parse_success(action: &Action, reply: &Reply) -> Result<Value, ClientError> {
     })
 }
 
+/// The items of a HAL page, without their `_links` (navigation, never data).
 fn embedded(key: &str, value: &Value) -> Vec<Value> {
-    value.pointer(&format!("/_embedded/{key}")).and_then(Value::as_array).cloned().unwrap_or_default()
+    let mut items = value.pointer(&format!("/_embedded/{key}")).and_then(Value::as_array).cloned().unwrap_or_default();
+    for item in &mut items {
+        if let Some(map) = item.as_object_mut() {
+            map.remove("_links");
+        }
+    }
+    items
 }
 
 /// One HAL page as `{items, count, cursor}`: agents never see `_links`.
