@@ -1,0 +1,116 @@
+//! Multi-step administration tasks as agents write them: real scripts, the real
+//! sandbox, the real client, against the built-in simulator over loopback HTTP.
+
+use std::sync::Arc;
+
+use pingone_mcp::catalog::load_builtin;
+use pingone_mcp::dispatch::{Backend, Dispatcher};
+use pingone_mcp::pingone::{PingOneClient, RetryPolicy};
+use pingone_mcp::policy::Policy;
+use pingone_mcp::sandbox::{Execution, Limits, Sandbox};
+use pingone_mcp::search::SearchIndex;
+use pingone_mcp::simulator::{Simulator, SimulatorConfig};
+use serde_json::{json, Value};
+use tokio::sync::OnceCell;
+
+async fn sandbox() -> &'static Sandbox {
+    static SANDBOX: OnceCell<Sandbox> = OnceCell::const_new();
+    SANDBOX.get_or_init(|| async { Sandbox::new().await.expect("the sandbox loads") }).await
+}
+
+async fn simulator(users: usize) -> (Simulator, Arc<Dispatcher>) {
+    let sim = Simulator::start(SimulatorConfig { users, ..SimulatorConfig::default() }, 0).await.unwrap();
+    let catalog = Arc::new(load_builtin().unwrap());
+    let search = Arc::new(SearchIndex::new(&catalog));
+    let client = PingOneClient::new(sim.connection(), RetryPolicy::default()).unwrap();
+    let dispatcher = Dispatcher::new(catalog, search, Backend::Live(client)).with_policy(Policy::permissive());
+    (sim, Arc::new(dispatcher))
+}
+
+async fn run(script: &str, host: &Arc<Dispatcher>) -> Execution {
+    sandbox().await.execute(script, json!({}), host.clone(), &Limits::default()).await
+}
+
+fn ok(execution: &Execution) -> Value {
+    execution.outcome.clone().unwrap_or_else(|e| panic!("script failed: {e}\nlogs: {:?}", execution.logs))
+}
+
+#[tokio::test]
+async fn re_enable_the_disabled_users_of_a_population() {
+    let (_sim, host) = simulator(300).await;
+    let script = r#"
+        const populations = await pingone.list_populations({ all: true });
+        // The population with the most disabled users.
+        const counts = await Promise.all(populations.map(async p => {
+          const users = await pingone.list_users({ filter: `population.id eq "${p.id}" and enabled eq false`, all: true });
+          return { population: p, users };
+        }));
+        const target = counts.sort((a, b) => b.users.length - a.users.length)[0];
+        await Promise.all(target.users.map(u => pingone.update_user_enabled_status({ userId: u.id, enabled: true })));
+        const left = await pingone.list_users({ filter: `population.id eq "${target.population.id}" and enabled eq false`, all: true });
+        return { population: target.population.name, reEnabled: target.users.length, stillDisabled: left.length };
+    "#;
+    let out = ok(&run(script, &host).await);
+    assert!(out["reEnabled"].as_u64().unwrap() > 0, "the seed has disabled users: {out}");
+    assert_eq!(out["stillDisabled"], 0, "{out}");
+}
+
+#[tokio::test]
+async fn move_every_member_of_a_group_to_another_population() {
+    let (_sim, host) = simulator(300).await;
+    let script = r#"
+        const groups = await pingone.list_groups({ all: true });
+        let group, members = [];
+        for (const g of groups) {
+          members = await pingone.list_users({ filter: `memberOfGroups[id eq "${g.id}"]`, all: true });
+          if (members.length > 0) { group = g; break; }
+        }
+        const target = await pingone.create_population({ name: 'Moved from ' + group.name });
+        for (const u of members) await pingone.update_user_population({ userId: u.id, id: target.id });
+        const moved = await pingone.list_users({ filter: `population.id eq "${target.id}"`, all: true });
+        return { group: group.name, members: members.length, inTarget: moved.length,
+                 sameUsers: members.map(m => m.id).sort().join() === moved.map(m => m.id).sort().join() };
+    "#;
+    let out = ok(&run(script, &host).await);
+    assert!(out["members"].as_u64().unwrap() > 0, "{out}");
+    assert_eq!(out["members"], out["inTarget"], "{out}");
+    assert_eq!(out["sameUsers"], true, "{out}");
+}
+
+#[tokio::test]
+async fn rotate_an_application_secret_and_retire_the_old_one() {
+    let (_sim, host) = simulator(50).await;
+    let script = r#"
+        const apps = await pingone.list_applications({ all: true });
+        const app = apps.find(a => a.protocol === 'OPENID_CONNECT' && a.type !== 'WORKER') ?? apps.find(a => a.protocol === 'OPENID_CONNECT');
+        const before = await pingone.get_application_secret({ applicationId: app.id });
+        const rotated = await pingone.generate_application_secret({ applicationId: app.id });
+        const during = await pingone.get_application_secret({ applicationId: app.id });
+        await pingone.delete_application_secret({ applicationId: app.id });
+        const after = await pingone.get_application_secret({ applicationId: app.id });
+        return { changed: rotated.secret !== before.secret, previousKept: !!during.previous, previousGone: !after.previous };
+    "#;
+    let out = ok(&run(script, &host).await);
+    assert_eq!(out, json!({ "changed": true, "previousKept": true, "previousGone": true }));
+}
+
+#[tokio::test]
+async fn pingone_rules_surface_as_catchable_errors() {
+    let (_sim, host) = simulator(50).await;
+    let script = r#"
+        const [someone] = (await pingone.list_users({ limit: 1 })).items;
+        const attempt = async (f) => { try { await f(); return 'ok' } catch (e) { return [e.status, e.code, e.details[0]?.code].filter(Boolean).join(' ') } };
+        const populations = await pingone.list_populations({ all: true });
+        const busy = populations.find(p => p.userCount > 0) ?? populations[0];
+        return {
+          duplicate: await attempt(() => pingone.create_user({ username: someone.username, email: 'x@example.com', population: { id: busy.id } })),
+          missing: await attempt(() => pingone.get_user({ userId: '00000000-0000-4000-8000-000000000000' })),
+          badFilter: await attempt(() => pingone.list_users({ filter: 'username eqq "x"' })),
+        };
+    "#;
+    let out = ok(&run(script, &host).await);
+    // PingOne's shape: a top-level code, the specific one in details.
+    assert_eq!(out["duplicate"], "400 INVALID_DATA UNIQUENESS_VIOLATION", "{out}");
+    assert_eq!(out["missing"], "404 NOT_FOUND", "{out}");
+    assert_eq!(out["badFilter"], "400 INVALID_DATA INVALID_FILTER", "{out}");
+}
