@@ -1,0 +1,171 @@
+//! The search index: built once from the catalog, then queried.
+
+use std::collections::HashMap;
+
+use super::bm25::{Bm25, DocumentBuilder};
+use super::intent::{query_op, Op};
+use super::tokens::{is_stop_word, stem, tokens, words};
+use super::vocabulary::Vocabulary;
+use crate::catalog::{Action, Catalog};
+
+/// Field weights: how much one occurrence of a word counts in each field.
+const ID_WEIGHT: f64 = 3.0;
+const TITLE_WEIGHT: f64 = 2.0;
+const GROUP_WEIGHT: f64 = 2.0;
+const DESCRIPTION_WEIGHT: f64 = 1.0;
+const PARAM_WEIGHT: f64 = 0.5;
+
+/// How the parts of a score add up. `Weights::default()` is what the quality test
+/// (`tests/search_quality.rs`) measured best on its tuning split.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Weights {
+    /// Weight of a term the vocabulary added, against 1 for a word the user typed.
+    pub expansion: f64,
+    /// Per distinct id word (other than the verb) that the query names.
+    pub id_match: f64,
+    /// Per distinct id word the query does not name: prefers `get_user` to
+    /// `get_user_population` when only a user is mentioned.
+    pub id_miss: f64,
+    /// When the action's operation fits the query's (half for get against list).
+    pub op: f64,
+    /// Weight of the term `user` added when the query names something the catalog
+    /// does not know, which is nearly always a person ("kick bob out of …").
+    pub unknown_user: f64,
+    /// Whether words that only name the operation ("kick", "get rid of") also count
+    /// as terms.
+    pub verbs_as_terms: bool,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Self { expansion: 0.8, id_match: 2.0, id_miss: 2.0, op: 5.0, unknown_user: 0.5, verbs_as_terms: true }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchIndex {
+    bm25: Bm25,
+    actions: Vec<Entry>,
+    vocabulary: Vocabulary,
+    weights: Weights,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    id: String,
+    op: Option<Op>,
+    /// The id's words after its verb, stemmed (`list_user_mfa_devices` → user, mfa, devic).
+    subject: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub id: String,
+    pub score: f64,
+}
+
+impl SearchIndex {
+    pub fn new(catalog: &Catalog) -> Self {
+        Self::with_weights(catalog, Weights::default())
+    }
+
+    pub fn with_weights(catalog: &Catalog, weights: Weights) -> Self {
+        let actions: Vec<&Action> = catalog.actions().collect();
+        let bm25 = Bm25::new(actions.iter().map(|a| document(a)).collect());
+        let actions = actions
+            .iter()
+            .map(|a| {
+                let op = Op::of_action(&a.id);
+                let skip = usize::from(op.is_some());
+                let mut subject: Vec<String> = tokens(&a.id).into_iter().skip(skip).collect();
+                subject.sort();
+                subject.dedup();
+                Entry { id: a.id.clone(), op, subject }
+            })
+            .collect();
+        Self { bm25, actions, vocabulary: Vocabulary::builtin(), weights }
+    }
+
+    /// The best `limit` actions for `query`, best first; ties keep catalog order.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
+        let words = words(query);
+        let stems: Vec<String> = words.iter().map(|w| stem(&w.text)).collect();
+        let expansion = self.vocabulary.expand(&stems);
+        let w = self.weights;
+        let mut weights: HashMap<String, f64> = HashMap::new();
+        let mut unknown = false;
+        for (i, (word, stem)) in words.iter().zip(&stems).enumerate() {
+            if word.text.len() < 2 || is_stop_word(&word.text) || (!w.verbs_as_terms && expansion.verbs.contains(&i)) {
+                continue;
+            }
+            if !self.bm25.knows(stem) && !expansion.matched.contains(&i) && !word.text.chars().all(|c| c.is_ascii_digit()) {
+                unknown = true;
+            }
+            weights.insert(stem.clone(), 1.0);
+        }
+        for term in expansion.terms {
+            let weight = weights.entry(term).or_insert(0.0);
+            *weight = weight.max(w.expansion);
+        }
+        if unknown && w.unknown_user > 0.0 {
+            let weight = weights.entry("user".to_owned()).or_insert(0.0);
+            *weight = weight.max(w.unknown_user);
+        }
+        let op = query_op(&words, &expansion.signals);
+        let mut terms: Vec<(String, f64)> = weights.into_iter().collect();
+        terms.sort_by(|a, b| a.0.cmp(&b.0));
+
+        let lexical = self.bm25.scores(&terms);
+        let mut hits: Vec<Hit> = self
+            .actions
+            .iter()
+            .zip(lexical)
+            .filter(|(_, lexical)| *lexical > 0.0)
+            .map(|(entry, lexical)| {
+                let named = entry.subject.iter().filter(|w| terms.iter().any(|(t, _)| t == *w)).count() as f64;
+                let missed = entry.subject.len() as f64 - named;
+                let fit = match (op, entry.op) {
+                    (Some(q), Some(a)) => q.fit(a),
+                    _ => 0.0,
+                };
+                let score = lexical + w.id_match * named - w.id_miss * missed + w.op * fit;
+                Hit { id: entry.id.clone(), score }
+            })
+            .collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        hits.truncate(limit);
+        hits
+    }
+}
+
+fn document(action: &Action) -> DocumentBuilder {
+    let mut doc = DocumentBuilder::default();
+    doc.add(tokens(&action.id), ID_WEIGHT);
+    doc.add(tokens(&action.title), TITLE_WEIGHT);
+    doc.add(tokens(&action.group), GROUP_WEIGHT);
+    doc.add(tokens(&action.description), DESCRIPTION_WEIGHT);
+    for param in &action.params {
+        doc.add(tokens(&param.name), PARAM_WEIGHT);
+    }
+    doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_obvious_action_first() {
+        let catalog = crate::catalog::load_builtin().unwrap();
+        let index = SearchIndex::new(&catalog);
+        for (query, expected) in [
+            ("disable a user", "update_user_enabled_status"),
+            ("rotate application secret", "generate_application_secret"),
+            ("list users", "list_users"),
+            ("add user to group", "add_user_to_group"),
+        ] {
+            let hits = index.search(query, 5);
+            assert_eq!(hits.first().map(|h| h.id.as_str()), Some(expected), "{query}: {hits:?}");
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! Identity-admin vocabulary: the words administrators use for what PingOne names
+//! differently ("2FA", "team", "segment", "federation", "admin rights"), mapped to the
+//! catalog's own terms, plus the verbs that say which operation a need asks for.
+//!
+//! Each entry is `(phrase, expansion)`. A phrase is one or more words, matched on
+//! stemmed words in order; the expansion's words are added to the query. A word
+//! `@create`, `@update`, `@delete` or `@read` in an expansion is an operation signal
+//! rather than a term (see `intent.rs`).
+
+use super::tokens::{stem, tokens, words};
+
+/// Phrases are matched longest first, so "second factor" wins over "factor".
+pub const VOCABULARY: &[(&str, &str)] = &[
+    // Operations.
+    ("create", "@create"),
+    ("new", "@create"),
+    ("add", "@create"),
+    ("register", "@create"),
+    ("set up", "@create"),
+    ("setup", "@create"),
+    ("onboard", "@create user"),
+    ("define", "@create"),
+    ("enroll", "@create pair"),
+    ("enrol", "@create pair"),
+    ("upload", "@create import"),
+    ("install", "@create import"),
+    ("import", "@create"),
+    ("grant", "@create"),
+    ("give", "@create"),
+    ("assign", "@create assignment"),
+    ("attach", "@create assignment"),
+    ("apply", "@create assignment"),
+    ("put", "@create"),
+    ("nest", "@create nested"),
+    ("pair", "@create"),
+    ("provision", "@create"),
+    ("start", "@create"),
+    ("issue", "@create"),
+    ("generate", "@create"),
+    ("change", "@update"),
+    ("update", "@update"),
+    ("rename", "@update name"),
+    ("modify", "@update"),
+    ("edit", "@update"),
+    ("set", "@update"),
+    ("fix", "@update"),
+    ("swap", "@update"),
+    ("replace", "@update"),
+    ("reset", "@update set"),
+    ("force", "@update"),
+    ("move", "@update"),
+    ("transfer", "@update move"),
+    ("reassign", "@update move"),
+    ("link", "@update"),
+    ("label", "@update nickname"),
+    ("allow", "@update"),
+    ("turn off", "@update enabled"),
+    ("turn on", "@update enabled"),
+    ("switch off", "@update enabled"),
+    ("switch on", "@update enabled"),
+    ("disable", "@update enabled"),
+    ("enable", "@update enabled"),
+    ("deactivate", "@update enabled"),
+    ("reactivate", "@update enabled"),
+    ("activate", "@update enabled"),
+    ("suspend", "@update enabled"),
+    ("block", "@update enabled"),
+    ("unblock", "@update enabled"),
+    ("lock out", "@update enabled"),
+    ("unlock", "@update enabled"),
+    ("delete", "@delete"),
+    ("remove", "@delete"),
+    ("get rid", "@delete"),
+    ("drop", "@delete"),
+    ("erase", "@delete"),
+    ("purge", "@delete"),
+    ("decommission", "@delete"),
+    ("kick", "@delete remove"),
+    ("take out", "@delete remove"),
+    ("take away", "@delete remove"),
+    ("revoke", "@delete"),
+    ("detach", "@delete assignment"),
+    ("unregister", "@delete"),
+    ("retire", "@delete previous"),
+    ("invalidate", "@delete"),
+    ("expire", "@delete"),
+    ("un nest", "@delete nested remove"),
+    ("unnest", "@delete nested remove"),
+    ("stop", "@delete"),
+    ("no longer", "@delete"),
+    ("show", "@read"),
+    ("list", "@read"),
+    ("find", "@read"),
+    ("search", "@read"),
+    ("look up", "@read"),
+    ("look at", "@read"),
+    ("lookup", "@read"),
+    ("fetch", "@read"),
+    ("view", "@read"),
+    ("see", "@read"),
+    ("display", "@read"),
+    ("detail", "@read"),
+    ("inspect", "@read"),
+    ("audit", "@read"),
+    ("check", "@read"),
+    ("reveal", "@read"),
+    ("copy", "@read"),
+    ("read", "@read"),
+    // People, groups, segments.
+    ("person", "user"),
+    ("people", "user"),
+    ("employee", "user"),
+    ("account", "user"),
+    ("everyone", "user"),
+    ("directory", "user"),
+    ("hire", "user"),
+    ("leaver", "user"),
+    ("profile", "user"),
+    ("surname", "name family"),
+    ("last name", "name family"),
+    ("first name", "name given"),
+    ("display name", "name formatted"),
+    ("job title", "title"),
+    ("phone number", "mobilePhone"),
+    ("team", "group"),
+    ("subgroup", "nested group"),
+    ("parent", "nested group"),
+    ("child", "nested group"),
+    ("inside", "nested"),
+    ("under", "nested"),
+    ("member", "group membership"),
+    ("membership", "group"),
+    ("belong", "group membership"),
+    ("segment", "population"),
+    // Sign-in state.
+    ("sign in", "sign on"),
+    ("signin", "sign on"),
+    ("log in", "sign on"),
+    ("logging in", "sign on"),
+    ("login", "sign on"),
+    ("logon", "sign on"),
+    ("active", "enabled status"),
+    ("inactive", "enabled status"),
+    ("locked out", "enabled status"),
+    ("switched off", "enabled"),
+    ("switched on", "enabled"),
+    ("turned on", "enabled"),
+    ("turned off", "enabled"),
+    // MFA.
+    ("mfa", "mfa"),
+    ("mfa on", "mfa enabled"),
+    ("2fa on", "mfa enabled"),
+    ("mfa off", "mfa enabled"),
+    ("2fa off", "mfa enabled"),
+    ("2fa", "mfa"),
+    ("two factor", "mfa"),
+    ("multi factor", "mfa"),
+    ("multifactor", "mfa"),
+    ("second factor", "mfa device"),
+    ("two step", "mfa"),
+    ("2 step", "mfa"),
+    ("otp", "mfa"),
+    ("authenticator", "mfa device"),
+    ("yubikey", "mfa device fido2"),
+    ("security key", "mfa device fido2"),
+    ("mfa policy", "device authentication policy"),
+    ("mfa method", "device authentication policy"),
+    ("mfa setting", "device authentication policy"),
+    ("verification", "verify status"),
+    // Roles.
+    ("admin", "role"),
+    ("admin right", "role assignment"),
+    ("admin role", "role assignment"),
+    ("admin permission", "role assignment"),
+    ("right", "role"),
+    ("permission", "role"),
+    ("privilege", "role"),
+    ("built in", "system"),
+    ("predefined", "system"),
+    ("bespoke", "custom"),
+    ("tailor made", "custom"),
+    // Applications.
+    ("app", "application"),
+    ("sso app", "application"),
+    ("client", "application"),
+    ("bot", "application"),
+    ("worker", "application"),
+    ("integration", "application"),
+    ("connector", "application"),
+    ("portal", "application"),
+    ("spa", "application"),
+    ("service provider", "application"),
+    ("credential", "secret"),
+    ("rotate", "@create generate secret"),
+    ("roll", "@create generate secret"),
+    ("regenerate", "@create generate secret"),
+    ("fresh", "generate"),
+    ("old secret", "previous"),
+    ("rotated out", "previous"),
+    ("claim", "attribute mapping"),
+    ("saml attribute", "attribute mapping"),
+    ("attribute statement", "attribute mapping"),
+    ("scope", "grant resource"),
+    ("api access", "grant resource"),
+    ("api resource", "grant"),
+    ("authorize", "grant"),
+    ("priority", "assignment"),
+    ("order", "priority assignment"),
+    // Policies.
+    ("login policy", "sign on policy"),
+    ("login flow", "sign on policy"),
+    ("authentication policy", "sign on policy"),
+    ("authentication flow", "sign on policy"),
+    ("step up policy", "sign on policy"),
+    ("passwordless policy", "sign on policy"),
+    ("rule", "policy"),
+    ("complexity", "password policy"),
+    ("expiry", "password policy age"),
+    ("lockout threshold", "password policy lockout"),
+    ("char", "characters length"),
+    ("password expired", "password metadata status"),
+    ("password lock", "password metadata status"),
+    ("password status", "password metadata"),
+    ("last change", "password metadata"),
+    ("temporary", "set password"),
+    ("new password", "set password"),
+    // Federation.
+    ("idp", "identity provider"),
+    ("federation", "identity provider"),
+    ("federated", "identity provider"),
+    ("external login", "identity provider"),
+    ("social login", "identity provider"),
+    ("login provider", "identity provider"),
+    ("login source", "identity provider"),
+    ("okta", "identity provider"),
+    ("azure", "identity provider"),
+    ("adfs", "identity provider"),
+    ("google", "identity provider"),
+    ("facebook", "identity provider"),
+    ("apple", "identity provider"),
+    ("github", "identity provider"),
+    ("sign in through", "identity provider"),
+    ("sign in with", "identity provider"),
+    // Certificates, activity, the current user.
+    ("cert", "certificate"),
+    ("x 509", "certificate"),
+    ("pem", "certificate"),
+    ("statistic", "activities"),
+    ("stat", "activities"),
+    ("activity", "activities"),
+    ("failed login", "activities"),
+    ("userinfo", "current user info"),
+    ("who am i", "current user info @read"),
+    ("my token", "current user info"),
+    ("my access token", "current user info"),
+    ("signed in as", "current user info"),
+    ("token owner", "current user info"),
+];
+
+/// The vocabulary compiled for matching: stemmed phrase words and expansion terms.
+#[derive(Debug, Clone)]
+pub struct Vocabulary {
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    phrase: Vec<String>,
+    terms: Vec<String>,
+    signals: Vec<String>,
+}
+
+/// What the vocabulary found in a query.
+#[derive(Debug, Default)]
+pub struct Expansion {
+    /// Extra terms, in catalog stems.
+    pub terms: Vec<String>,
+    /// Operation signals (`create`, `update`, `delete`, `read`) with the index of
+    /// the word where each phrase starts.
+    pub signals: Vec<(usize, String)>,
+    /// Indexes of the words that only said which operation (`kick`, `get rid`):
+    /// ranking uses the operation, not the words.
+    pub verbs: Vec<usize>,
+    /// Indexes of every word some phrase matched.
+    pub matched: Vec<usize>,
+}
+
+impl Vocabulary {
+    pub fn builtin() -> Self {
+        let mut entries: Vec<Entry> = VOCABULARY
+            .iter()
+            .map(|(phrase, expansion)| {
+                let phrase = words(phrase).iter().map(|w| stem(&w.text)).collect();
+                let (signals, plain): (Vec<&str>, Vec<&str>) = expansion.split_whitespace().partition(|w| w.starts_with('@'));
+                Entry {
+                    phrase,
+                    terms: tokens(&plain.join(" ")),
+                    signals: signals.iter().map(|s| s.trim_start_matches('@').to_owned()).collect(),
+                }
+            })
+            .collect();
+        entries.sort_by(|a, b| b.phrase.len().cmp(&a.phrase.len()));
+        Self { entries }
+    }
+
+    /// Matches phrases in the stemmed query words; a word used by a longer phrase is
+    /// not matched again by a shorter one.
+    pub fn expand(&self, stems: &[String]) -> Expansion {
+        let mut used = vec![false; stems.len()];
+        let mut expansion = Expansion::default();
+        for entry in &self.entries {
+            let n = entry.phrase.len();
+            if n == 0 || n > stems.len() {
+                continue;
+            }
+            for start in 0..=stems.len() - n {
+                if used[start..start + n].iter().any(|u| *u) || stems[start..start + n] != entry.phrase[..] {
+                    continue;
+                }
+                used[start..start + n].iter_mut().for_each(|u| *u = true);
+                expansion.terms.extend(entry.terms.iter().cloned());
+                expansion.signals.extend(entry.signals.iter().map(|s| (start, s.clone())));
+                expansion.matched.extend(start..start + n);
+                if !entry.signals.is_empty() {
+                    expansion.verbs.extend(start..start + n);
+                }
+            }
+        }
+        expansion.signals.sort();
+        expansion
+    }
+}
