@@ -123,10 +123,10 @@ fn grid_search_weights_on_the_tuning_split() {
     let catalog = load_builtin().unwrap();
     let queries = queries();
     let mut best: Vec<(f64, Weights)> = Vec::new();
-    for expansion in [0.5, 0.8, 1.0] {
-        for id_match in [0.0, 1.0, 2.0, 3.0] {
-            for id_miss in [0.0, 0.5, 1.0, 2.0] {
-                for op in [0.0, 2.0, 3.0, 5.0] {
+    for expansion in [0.6, 0.8, 1.0] {
+        for id_match in [1.0, 2.0, 3.0] {
+            for id_miss in [1.0, 2.0, 3.0, 4.0] {
+                for op in [3.0, 5.0, 8.0, 12.0] {
                     for unknown_user in [0.0, 0.5, 1.0] {
                         for verbs_as_terms in [false, true] {
                             let weights = Weights { expansion, id_match, id_miss, op, unknown_user, verbs_as_terms };

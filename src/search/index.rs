@@ -88,33 +88,8 @@ impl SearchIndex {
 
     /// The best `limit` actions for `query`, best first; ties keep catalog order.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
-        let words = words(query);
-        let stems: Vec<String> = words.iter().map(|w| stem(&w.text)).collect();
-        let expansion = self.vocabulary.expand(&stems);
         let w = self.weights;
-        let mut weights: HashMap<String, f64> = HashMap::new();
-        let mut unknown = false;
-        for (i, (word, stem)) in words.iter().zip(&stems).enumerate() {
-            if word.text.len() < 2 || is_stop_word(&word.text) || (!w.verbs_as_terms && expansion.verbs.contains(&i)) {
-                continue;
-            }
-            if !self.bm25.knows(stem) && !expansion.matched.contains(&i) && !word.text.chars().all(|c| c.is_ascii_digit()) {
-                unknown = true;
-            }
-            weights.insert(stem.clone(), 1.0);
-        }
-        for term in expansion.terms {
-            let weight = weights.entry(term).or_insert(0.0);
-            *weight = weight.max(w.expansion);
-        }
-        if unknown && w.unknown_user > 0.0 {
-            let weight = weights.entry("user".to_owned()).or_insert(0.0);
-            *weight = weight.max(w.unknown_user);
-        }
-        let op = query_op(&words, &expansion.signals);
-        let mut terms: Vec<(String, f64)> = weights.into_iter().collect();
-        terms.sort_by(|a, b| a.0.cmp(&b.0));
-
+        let (terms, op) = analyse(query, &self.vocabulary, &self.bm25, &w);
         let lexical = self.bm25.scores(&terms);
         let mut hits: Vec<Hit> = self
             .actions
@@ -136,6 +111,58 @@ impl SearchIndex {
         hits.truncate(limit);
         hits
     }
+}
+
+/// The weighted terms of a query and the operation it asks for.
+fn analyse(query: &str, vocabulary: &Vocabulary, bm25: &Bm25, w: &Weights) -> (Vec<(String, f64)>, Option<Op>) {
+    let words = words(query);
+    let stems: Vec<String> = words.iter().map(|w| stem(&w.text)).collect();
+    let matches = vocabulary.matches(&stems);
+    // The first phrase that names an operation decides it; later ones ("show the
+    // certs we uploaded") neither change it nor add their terms.
+    let verb = matches.iter().position(|m| !m.signals.is_empty());
+    let op = query_op(&words, verb.map(|i| matches[i].signals[0].as_str()));
+    let covering = |i: usize| matches.iter().position(|m| (m.start..m.start + m.len).contains(&i));
+
+    let mut weights: HashMap<String, f64> = HashMap::new();
+    let mut person = false;
+    for (i, (word, stem)) in words.iter().zip(&stems).enumerate() {
+        if is_function_word(&word.text) {
+            continue;
+        }
+        let phrase = covering(i).map(|m| &matches[m]);
+        if phrase.is_some_and(|m| m.replaces || (!w.verbs_as_terms && !m.signals.is_empty())) {
+            continue;
+        }
+        weights.insert(stem.clone(), 1.0);
+        // A word the catalog does not know, said of no known thing after it, is
+        // nearly always a person: "kick bob out", "which groups is maria in".
+        let known = |i: usize| covering(i).is_some() || bm25.knows(&stems[i]);
+        let next_is_thing = (i + 1 < words.len()) && !is_function_word(&words[i + 1].text) && known(i + 1);
+        if phrase.is_none() && !known(i) && !word.text.chars().all(|c| c.is_ascii_digit()) && (word.possessive || !next_is_thing) {
+            person = true;
+        }
+    }
+    for (k, m) in matches.iter().enumerate() {
+        if !m.signals.is_empty() && Some(k) != verb {
+            continue;
+        }
+        for term in &m.terms {
+            let weight = weights.entry(term.clone()).or_insert(0.0);
+            *weight = weight.max(w.expansion);
+        }
+    }
+    if person && w.unknown_user > 0.0 {
+        let weight = weights.entry("user".to_owned()).or_insert(0.0);
+        *weight = weight.max(w.unknown_user);
+    }
+    let mut terms: Vec<(String, f64)> = weights.into_iter().collect();
+    terms.sort_by(|a, b| a.0.cmp(&b.0));
+    (terms, op)
+}
+
+fn is_function_word(word: &str) -> bool {
+    word.len() < 2 || is_stop_word(word) || matches!(word, "out" | "into" | "onto" | "about")
 }
 
 fn document(action: &Action) -> DocumentBuilder {

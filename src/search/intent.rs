@@ -45,6 +45,9 @@ const QUESTION_WORDS: [&str; 12] = ["is", "are", "does", "do", "has", "have", "c
 /// Words that mean many.
 const MANY_WORDS: [&str; 6] = ["all", "every", "each", "everyone", "everybody", "people"];
 
+/// Words that mean exactly one.
+const ONE_WORDS: [&str; 5] = ["one", "single", "specific", "particular", "detail"];
+
 /// Nouns (stemmed) whose plural means a list is wanted.
 const RESOURCE_NOUNS: [&str; 30] = [
     "user", "person", "account", "group", "team", "member", "application", "app", "client", "rol", "policy", "devic",
@@ -54,9 +57,9 @@ const RESOURCE_NOUNS: [&str; 30] = [
 
 /// The query's operation: the first operation signal, where a read (or a question)
 /// becomes a list when the query speaks of many things and a get otherwise.
-pub fn query_op(words: &[Word], signals: &[(usize, String)]) -> Option<Op> {
+pub fn query_op(words: &[Word], first_signal: Option<&str>) -> Option<Op> {
     let question = words.first().is_some_and(|w| QUESTION_WORDS.contains(&w.text.as_str()));
-    let first = if question { Some("read") } else { signals.first().map(|(_, s)| s.as_str()) };
+    let first = if question { Some("read") } else { first_signal };
     match first? {
         "create" => Some(Op::Create),
         "update" => Some(Op::Update),
@@ -66,6 +69,9 @@ pub fn query_op(words: &[Word], signals: &[(usize, String)]) -> Option<Op> {
 }
 
 fn speaks_of_many(words: &[Word]) -> bool {
+    if words.iter().any(|w| ONE_WORDS.contains(&stem(&w.text).as_str())) {
+        return false;
+    }
     words.iter().any(|w| {
         let text = w.text.as_str();
         if MANY_WORDS.contains(&text) {
@@ -82,7 +88,7 @@ mod tests {
     use super::*;
 
     fn op(query: &str, signal: &str) -> Option<Op> {
-        query_op(&words(query), &[(0, signal.to_owned())])
+        query_op(&words(query), Some(signal))
     }
 
     #[test]

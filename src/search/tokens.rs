@@ -42,7 +42,7 @@ pub fn words(text: &str) -> Vec<Word> {
         if c.is_uppercase() && previous_lower && !current.is_empty() {
             words.push(Word { text: std::mem::take(&mut current), possessive: false });
         }
-        previous_lower = c.is_lowercase() || c.is_numeric();
+        previous_lower = c.is_lowercase();
         current.extend(c.to_lowercase());
         i += 1;
     }

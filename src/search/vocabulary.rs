@@ -130,7 +130,6 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("under", "nested"),
     ("member", "group membership"),
     ("membership", "group"),
-    ("belong", "group membership"),
     ("segment", "population"),
     // Sign-in state.
     ("sign in", "sign on"),
@@ -168,6 +167,12 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("mfa setting", "device authentication policy"),
     ("verification", "verify status"),
     // Roles.
+    ("environment admin", "=role"),
+    ("identity data admin", "=role"),
+    ("organization admin", "=role"),
+    ("org admin", "=role"),
+    ("user admin", "=role"),
+    ("client application developer", "=role"),
     ("admin", "role"),
     ("admin right", "role assignment"),
     ("admin role", "role assignment"),
@@ -198,6 +203,8 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("old secret", "previous"),
     ("rotated out", "previous"),
     ("claim", "attribute mapping"),
+    ("mapping", "attribute"),
+    ("config", "configuration"),
     ("saml attribute", "attribute mapping"),
     ("attribute statement", "attribute mapping"),
     ("scope", "grant resource"),
@@ -268,21 +275,22 @@ struct Entry {
     phrase: Vec<String>,
     terms: Vec<String>,
     signals: Vec<String>,
+    replaces: bool,
 }
 
-/// What the vocabulary found in a query.
-#[derive(Debug, Default)]
-pub struct Expansion {
-    /// Extra terms, in catalog stems.
+/// One phrase found in a query.
+#[derive(Debug, Clone)]
+pub struct Match {
+    /// Index of the first word of the phrase, and how many words it spans.
+    pub start: usize,
+    pub len: usize,
+    /// Terms to add, in catalog stems.
     pub terms: Vec<String>,
-    /// Operation signals (`create`, `update`, `delete`, `read`) with the index of
-    /// the word where each phrase starts.
-    pub signals: Vec<(usize, String)>,
-    /// Indexes of the words that only said which operation (`kick`, `get rid`):
-    /// ranking uses the operation, not the words.
-    pub verbs: Vec<usize>,
-    /// Indexes of every word some phrase matched.
-    pub matched: Vec<usize>,
+    /// Operation signals: `create`, `update`, `delete` or `read`.
+    pub signals: Vec<String>,
+    /// Whether the phrase's own words stop counting as terms (a role name such as
+    /// "Identity Data Admin" says nothing about identity providers).
+    pub replaces: bool,
 }
 
 impl Vocabulary {
@@ -291,23 +299,27 @@ impl Vocabulary {
             .iter()
             .map(|(phrase, expansion)| {
                 let phrase = words(phrase).iter().map(|w| stem(&w.text)).collect();
+                let replaces = expansion.starts_with('=');
+                let expansion = expansion.trim_start_matches('=');
                 let (signals, plain): (Vec<&str>, Vec<&str>) = expansion.split_whitespace().partition(|w| w.starts_with('@'));
                 Entry {
                     phrase,
                     terms: tokens(&plain.join(" ")),
                     signals: signals.iter().map(|s| s.trim_start_matches('@').to_owned()).collect(),
+                    replaces,
                 }
             })
             .collect();
+        // Longest first; the sort is stable, so earlier entries win among equals.
         entries.sort_by(|a, b| b.phrase.len().cmp(&a.phrase.len()));
         Self { entries }
     }
 
-    /// Matches phrases in the stemmed query words; a word used by a longer phrase is
-    /// not matched again by a shorter one.
-    pub fn expand(&self, stems: &[String]) -> Expansion {
+    /// The phrases in the stemmed query words, in query order; a word used by a
+    /// longer phrase is not matched again by a shorter one.
+    pub fn matches(&self, stems: &[String]) -> Vec<Match> {
         let mut used = vec![false; stems.len()];
-        let mut expansion = Expansion::default();
+        let mut found = Vec::new();
         for entry in &self.entries {
             let n = entry.phrase.len();
             if n == 0 || n > stems.len() {
@@ -318,15 +330,16 @@ impl Vocabulary {
                     continue;
                 }
                 used[start..start + n].iter_mut().for_each(|u| *u = true);
-                expansion.terms.extend(entry.terms.iter().cloned());
-                expansion.signals.extend(entry.signals.iter().map(|s| (start, s.clone())));
-                expansion.matched.extend(start..start + n);
-                if !entry.signals.is_empty() {
-                    expansion.verbs.extend(start..start + n);
-                }
+                found.push(Match {
+                    start,
+                    len: n,
+                    terms: entry.terms.clone(),
+                    signals: entry.signals.clone(),
+                    replaces: entry.replaces,
+                });
             }
         }
-        expansion.signals.sort();
-        expansion
+        found.sort_by_key(|m| m.start);
+        found
     }
 }
