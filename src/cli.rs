@@ -40,6 +40,8 @@ pub enum Command {
     Call(CallArgs),
     /// Run a JavaScript file in the sandbox, with PingOne actions as `pingone.*`.
     Run(RunArgs),
+    /// Find the actions that fit a need, best first (what the `search_tools` tool answers).
+    Search(SearchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,4 +102,17 @@ pub struct RunArgs {
     /// Most action calls the script may make.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub max_calls: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// What you need, in your own words, e.g. "turn off sign-in for john's account".
+    #[arg(required = true, num_args = 1..)]
+    pub query: Vec<String>,
+    /// Most actions to show.
+    #[arg(long, short = 'n', value_name = "N", default_value_t = 8)]
+    pub limit: usize,
+    /// Print a JSON array, best first, of objects (id, score, title, signature, read_only, destructive).
+    #[arg(long)]
+    pub json: bool,
 }

@@ -3,6 +3,7 @@
 mod actions;
 mod call;
 mod run;
+mod search;
 
 use std::process::ExitCode;
 
@@ -16,6 +17,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Actions(command) => actions::run(&cli.global, command),
         Command::Call(args) => call::run(&cli.global, args).await,
         Command::Run(args) => run::run(&cli.global, args).await,
+        Command::Search(args) => search::run(&cli.global, args),
     }
 }
 

@@ -38,7 +38,7 @@ pub struct Weights {
 
 impl Default for Weights {
     fn default() -> Self {
-        Self { expansion: 0.8, id_match: 2.0, id_miss: 2.0, op: 5.0, unknown_user: 0.5, verbs_as_terms: true }
+        Self { expansion: 1.0, id_match: 2.0, id_miss: 3.0, op: 8.0, unknown_user: 0.5, verbs_as_terms: true }
     }
 }
 
@@ -152,7 +152,8 @@ fn analyse(query: &str, vocabulary: &Vocabulary, bm25: &Bm25, w: &Weights) -> (V
             *weight = weight.max(w.expansion);
         }
     }
-    if person && w.unknown_user > 0.0 {
+    let knows_something = weights.keys().any(|t| bm25.knows(t));
+    if person && knows_something && w.unknown_user > 0.0 {
         let weight = weights.entry("user".to_owned()).or_insert(0.0);
         *weight = weight.max(w.unknown_user);
     }
