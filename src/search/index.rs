@@ -131,7 +131,8 @@ fn analyse(query: &str, vocabulary: &Vocabulary, bm25: &Bm25, w: &Weights) -> (V
             continue;
         }
         let phrase = covering(i).map(|m| &matches[m]);
-        if phrase.is_some_and(|m| m.replaces || (!w.verbs_as_terms && !m.signals.is_empty())) {
+        let other_verb = |k: usize| !matches[k].signals.is_empty() && (!w.verbs_as_terms || Some(k) != verb);
+        if covering(i).is_some_and(|k| matches[k].replaces || other_verb(k)) {
             continue;
         }
         weights.insert(stem.clone(), 1.0);
@@ -194,6 +195,24 @@ mod tests {
         ] {
             let hits = index.search(query, 5);
             assert_eq!(hits.first().map(|h| h.id.as_str()), Some(expected), "{query}: {hits:?}");
+        }
+    }
+}
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+    #[test]
+    #[ignore]
+    fn explain() {
+        let catalog = crate::catalog::load_builtin().unwrap();
+        let index = SearchIndex::new(&catalog);
+        let q = std::env::var("Q").unwrap();
+        let (terms, op) = analyse(&q, &index.vocabulary, &index.bm25, &index.weights);
+        eprintln!("{terms:?} {op:?}");
+        for id in std::env::var("IDS").unwrap().split(',') {
+            let i = index.actions.iter().position(|a| a.id == id).unwrap();
+            let per: Vec<(String, f64)> = terms.iter().map(|t| (t.0.clone(), index.bm25.scores(&[t.clone()])[i])).collect();
+            eprintln!("{id} {:?} {per:?}", index.actions[i].subject);
         }
     }
 }

@@ -69,7 +69,7 @@ pub fn query_op(words: &[Word], first_signal: Option<&str>) -> Option<Op> {
 }
 
 fn speaks_of_many(words: &[Word]) -> bool {
-    if words.iter().any(|w| ONE_WORDS.contains(&stem(&w.text).as_str())) {
+    if words.iter().any(|w| !w.piece && ONE_WORDS.contains(&stem(&w.text).as_str())) {
         return false;
     }
     words.iter().any(|w| {

@@ -13,6 +13,8 @@ const STOP_WORDS: [&str; 40] = [
 pub struct Word {
     pub text: String,
     pub possessive: bool,
+    /// A camelCase piece after the first (`One` of `PingOne`).
+    pub piece: bool,
 }
 
 /// The words of `text`, lower-cased, split on anything not alphanumeric and on
@@ -21,6 +23,7 @@ pub fn words(text: &str) -> Vec<Word> {
     let mut words: Vec<Word> = Vec::new();
     let mut current = String::new();
     let mut previous_lower = false;
+    let mut piece = false;
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
     while i < chars.len() {
@@ -30,24 +33,27 @@ pub fn words(text: &str) -> Vec<Word> {
             let s_follows = chars.get(i + 1).is_some_and(|n| *n == 's' || *n == 'S')
                 && !chars.get(i + 2).is_some_and(|n| n.is_alphanumeric());
             if !current.is_empty() {
-                words.push(Word { text: std::mem::take(&mut current), possessive: apostrophe && s_follows });
+                words.push(Word { text: std::mem::take(&mut current), possessive: apostrophe && s_follows, piece });
+                piece = false;
             }
             if apostrophe && s_follows {
                 i += 1;
             }
             previous_lower = false;
+            piece = false;
             i += 1;
             continue;
         }
         if c.is_uppercase() && previous_lower && !current.is_empty() {
-            words.push(Word { text: std::mem::take(&mut current), possessive: false });
+            words.push(Word { text: std::mem::take(&mut current), possessive: false, piece });
+            piece = true;
         }
         previous_lower = c.is_lowercase();
         current.extend(c.to_lowercase());
         i += 1;
     }
     if !current.is_empty() {
-        words.push(Word { text: current, possessive: false });
+        words.push(Word { text: current, possessive: false, piece });
     }
     words
 }
