@@ -8,13 +8,6 @@ use super::tokens::{is_stop_word, stem, tokens, words};
 use super::vocabulary::Vocabulary;
 use crate::catalog::{Action, Catalog};
 
-/// Field weights: how much one occurrence of a word counts in each field.
-const ID_WEIGHT: f64 = 3.0;
-const TITLE_WEIGHT: f64 = 2.0;
-const GROUP_WEIGHT: f64 = 2.0;
-const DESCRIPTION_WEIGHT: f64 = 1.0;
-const PARAM_WEIGHT: f64 = 0.5;
-
 /// How the parts of a score add up. `Weights::default()` is what the quality test
 /// (`tests/search_quality.rs`) measured best on its tuning split.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,11 +27,14 @@ pub struct Weights {
     /// Whether words that only name the operation ("kick", "get rid of") also count
     /// as terms.
     pub verbs_as_terms: bool,
+    /// Field weights: how much one occurrence of a word counts in an action's id,
+    /// title, group, description and parameter names.
+    pub fields: [f64; 5],
 }
 
 impl Default for Weights {
     fn default() -> Self {
-        Self { expansion: 1.0, id_match: 2.0, id_miss: 3.0, op: 8.0, unknown_user: 0.5, verbs_as_terms: true }
+        Self { expansion: 1.0, id_match: 2.0, id_miss: 3.0, op: 8.0, unknown_user: 0.5, verbs_as_terms: true, fields: [3.0, 2.0, 2.0, 1.0, 0.5] }
     }
 }
 
@@ -71,7 +67,7 @@ impl SearchIndex {
 
     pub fn with_weights(catalog: &Catalog, weights: Weights) -> Self {
         let actions: Vec<&Action> = catalog.actions().collect();
-        let bm25 = Bm25::new(actions.iter().map(|a| document(a)).collect());
+        let bm25 = Bm25::new(actions.iter().map(|a| document(a, &weights.fields)).collect());
         let actions = actions
             .iter()
             .map(|a| {
@@ -167,14 +163,15 @@ fn is_function_word(word: &str) -> bool {
     word.len() < 2 || is_stop_word(word) || matches!(word, "out" | "into" | "onto" | "about")
 }
 
-fn document(action: &Action) -> DocumentBuilder {
+fn document(action: &Action, fields: &[f64; 5]) -> DocumentBuilder {
+    let [id, title, group, description, params] = *fields;
     let mut doc = DocumentBuilder::default();
-    doc.add(tokens(&action.id), ID_WEIGHT);
-    doc.add(tokens(&action.title), TITLE_WEIGHT);
-    doc.add(tokens(&action.group), GROUP_WEIGHT);
-    doc.add(tokens(&action.description), DESCRIPTION_WEIGHT);
+    doc.add(tokens(&action.id), id);
+    doc.add(tokens(&action.title), title);
+    doc.add(tokens(&action.group), group);
+    doc.add(tokens(&action.description), description);
     for param in &action.params {
-        doc.add(tokens(&param.name), PARAM_WEIGHT);
+        doc.add(tokens(&param.name), params);
     }
     doc
 }

@@ -34,7 +34,6 @@ pub fn words(text: &str) -> Vec<Word> {
                 && !chars.get(i + 2).is_some_and(|n| n.is_alphanumeric());
             if !current.is_empty() {
                 words.push(Word { text: std::mem::take(&mut current), possessive: apostrophe && s_follows, piece });
-                piece = false;
             }
             if apostrophe && s_follows {
                 i += 1;
