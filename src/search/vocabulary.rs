@@ -57,10 +57,10 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("link", "@update"),
     ("label", "@update nickname"),
     ("allow", "@update"),
-    ("turn off", "@update enabled status"),
-    ("turn on", "@update enabled status"),
-    ("switch off", "@update enabled status"),
-    ("switch on", "@update enabled status"),
+    ("turn * off", "@update enabled status"),
+    ("turn * on", "@update enabled status"),
+    ("switch * off", "@update enabled status"),
+    ("switch * on", "@update enabled status"),
     ("disable", "@update enabled status"),
     ("enable", "@update enabled status"),
     ("deactivate", "@update enabled status"),
@@ -69,7 +69,12 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("suspend", "@update enabled status"),
     ("block", "@update enabled status"),
     ("unblock", "@update enabled status"),
-    ("lock out", "@update enabled status"),
+    ("lock * out", "@update enabled status"),
+    ("make * default", "@update default"),
+    ("set * default", "@update default"),
+    ("make * member", "@create member"),
+    ("make * admin", "@create role assignment"),
+    ("make * subgroup", "@create nested"),
     ("unlock", "@update enabled status"),
     ("reinstate", "@update enabled status"),
     ("freeze", "@update enabled status"),
@@ -85,8 +90,9 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("purge", "@delete"),
     ("decommission", "@delete"),
     ("kick", "@delete remove"),
-    ("take out", "@delete remove"),
-    ("take away", "@delete remove"),
+    ("take * out", "@delete remove"),
+    ("take * away", "@delete remove"),
+    ("kick * out", "@delete remove"),
     ("revoke", "@delete"),
     ("detach", "@delete assignment"),
     ("unregister", "@delete"),
@@ -289,6 +295,16 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("token owner", "current user info"),
 ];
 
+/// Most words a `*` in a phrase stands for.
+const GAP: usize = 4;
+
+/// The positions of `phrase` in `stems` starting at `start`, if it is there and unused.
+fn find_at(stems: &[String], used: &[bool], phrase: &[String], start: usize) -> Option<Vec<usize>> {
+    let end = start + phrase.len();
+    let fits = !phrase.is_empty() && end <= stems.len() && stems[start..end] == *phrase && !used[start..end].iter().any(|u| *u);
+    fits.then(|| (start..end).collect())
+}
+
 /// The vocabulary compiled for matching: stemmed phrase words and expansion terms.
 #[derive(Debug, Clone)]
 pub struct Vocabulary {
@@ -306,9 +322,9 @@ struct Entry {
 /// One phrase found in a query.
 #[derive(Debug, Clone)]
 pub struct Match {
-    /// Index of the first word of the phrase, and how many words it spans.
+    /// Index of the first word of the phrase, and of every word it matched.
     pub start: usize,
-    pub len: usize,
+    pub positions: Vec<usize>,
     /// Terms to add, in catalog stems.
     pub terms: Vec<String>,
     /// Operation signals: `create`, `update`, `delete` or `read`.
@@ -323,7 +339,7 @@ impl Vocabulary {
         let mut entries: Vec<Entry> = VOCABULARY
             .iter()
             .map(|(phrase, expansion)| {
-                let phrase = words(phrase).iter().map(|w| stem(&w.text)).collect();
+                let phrase = phrase.split_whitespace().flat_map(|p| if p == "*" { vec!["*".to_owned()] } else { words(p).iter().map(|w| stem(&w.text)).collect() }).collect();
                 let replaces = expansion.starts_with('=');
                 let expansion = expansion.trim_start_matches('=');
                 let (signals, plain): (Vec<&str>, Vec<&str>) = expansion.split_whitespace().partition(|w| w.starts_with('@'));
@@ -336,28 +352,35 @@ impl Vocabulary {
             })
             .collect();
         // Longest first; the sort is stable, so earlier entries win among equals.
-        entries.sort_by(|a, b| b.phrase.len().cmp(&a.phrase.len()));
+        entries.sort_by_key(|e| std::cmp::Reverse(e.phrase.iter().filter(|w| *w != "*").count()));
         Self { entries }
     }
 
     /// The phrases in the stemmed query words, in query order; a word used by a
-    /// longer phrase is not matched again by a shorter one.
+    /// longer phrase is not matched again by a shorter one. A `*` in a phrase stands
+    /// for up to `GAP` words ("take * out" matches "take the QA group out").
     pub fn matches(&self, stems: &[String]) -> Vec<Match> {
         let mut used = vec![false; stems.len()];
         let mut found = Vec::new();
         for entry in &self.entries {
-            let n = entry.phrase.len();
-            if n == 0 || n > stems.len() {
-                continue;
-            }
-            for start in 0..=stems.len() - n {
-                if used[start..start + n].iter().any(|u| *u) || stems[start..start + n] != entry.phrase[..] {
-                    continue;
+            let gap = entry.phrase.iter().position(|w| w == "*");
+            let (head, tail) = match gap {
+                Some(g) => (&entry.phrase[..g], &entry.phrase[g + 1..]),
+                None => (&entry.phrase[..], &entry.phrase[..0]),
+            };
+            for start in 0..stems.len() {
+                let Some(mut positions) = find_at(stems, &used, head, start) else { continue };
+                if gap.is_some() {
+                    let from = start + head.len();
+                    let Some(rest) = (from..=(from + GAP).min(stems.len())).find_map(|at| find_at(stems, &used, tail, at)) else {
+                        continue;
+                    };
+                    positions.extend(rest);
                 }
-                used[start..start + n].iter_mut().for_each(|u| *u = true);
+                positions.iter().for_each(|&p| used[p] = true);
                 found.push(Match {
                     start,
-                    len: n,
+                    positions,
                     terms: entry.terms.clone(),
                     signals: entry.signals.clone(),
                     replaces: entry.replaces,
