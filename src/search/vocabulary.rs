@@ -296,7 +296,7 @@ pub const VOCABULARY: &[(&str, &str)] = &[
 ];
 
 /// Most words a `*` in a phrase stands for.
-const GAP: usize = 4;
+const GAP: usize = 6;
 
 /// The positions of `phrase` in `stems` starting at `start`, if it is there and unused.
 fn find_at(stems: &[String], used: &[bool], phrase: &[String], start: usize) -> Option<Vec<usize>> {
