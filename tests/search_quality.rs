@@ -9,11 +9,14 @@
 use pingone_mcp::catalog::load_builtin;
 use pingone_mcp::search::{SearchIndex, Weights};
 
-/// Floors: the measured values minus a small margin (see the report in the commit).
-const TUNE_HIT1_FLOOR: f64 = 0.0;
-const TUNE_HIT5_FLOOR: f64 = 0.0;
-const TEST_HIT1_FLOOR: f64 = 0.0;
-const TEST_HIT5_FLOOR: f64 = 0.0;
+/// Floors: the measured values minus a small margin (about two queries). Measured
+/// with the default weights: tune 179 queries Hit@1 0.877, Hit@5 0.989; test 89
+/// queries Hit@1 0.697, Hit@5 0.966. Plain BM25 (the starting point) measured
+/// tune 0.274 / 0.654 and test 0.213 / 0.562.
+const TUNE_HIT1_FLOOR: f64 = 0.86;
+const TUNE_HIT5_FLOOR: f64 = 0.97;
+const TEST_HIT1_FLOOR: f64 = 0.67;
+const TEST_HIT5_FLOOR: f64 = 0.94;
 
 struct Query {
     text: String,
@@ -99,7 +102,23 @@ fn hit_at_1_and_5_stay_above_their_floors() {
     let catalog = load_builtin().unwrap();
     let index = SearchIndex::new(&catalog);
     let verbose = std::env::var_os("SEARCH_QUALITY_VERBOSE").is_some();
-    let (tune, test) = evaluate(&index, &queries(), verbose);
+    let queries = queries();
+    let (tune, test) = evaluate(&index, &queries, verbose);
+    let mut micros: Vec<u128> = queries
+        .iter()
+        .map(|q| {
+            let start = std::time::Instant::now();
+            std::hint::black_box(index.search(&q.text, 8));
+            start.elapsed().as_micros()
+        })
+        .collect();
+    micros.sort_unstable();
+    eprintln!(
+        "latency over {} queries (this test's profile): p50 {} µs, p95 {} µs",
+        micros.len(),
+        micros[micros.len() / 2],
+        micros[micros.len() * 95 / 100]
+    );
     for (name, score) in [("tune", &tune), ("test", &test)] {
         eprintln!(
             "{name}: {} queries  Hit@1 {:.3}  Hit@5 {:.3}  MRR {:.3}",
