@@ -178,3 +178,31 @@ fn grid_search_weights_on_the_tuning_split() {
         eprintln!("{objective:.3} {weights:?}");
     }
 }
+
+/// What each part of the score is worth, on both splits:
+/// `cargo test --test search_quality ablation -- --ignored --nocapture`.
+#[test]
+#[ignore = "a report, not a check"]
+fn ablation() {
+    let catalog = load_builtin().unwrap();
+    let queries = queries();
+    let full = Weights::default();
+    let variants = [
+        ("full", full),
+        ("no vocabulary terms", Weights { expansion: 0.0, ..full }),
+        ("no operation intent", Weights { op: 0.0, ..full }),
+        ("no id coverage", Weights { id_match: 0.0, id_miss: 0.0, ..full }),
+        ("no unknown-name hint", Weights { unknown_user: 0.0, ..full }),
+        ("BM25 + vocabulary only", Weights { op: 0.0, id_match: 0.0, id_miss: 0.0, unknown_user: 0.0, ..full }),
+    ];
+    for (name, weights) in variants {
+        let (tune, test) = evaluate(&SearchIndex::with_weights(&catalog, weights), &queries, false);
+        eprintln!(
+            "{name:<24} tune Hit@1 {:.3} Hit@5 {:.3} | test Hit@1 {:.3} Hit@5 {:.3}",
+            tune.hit1(),
+            tune.hit5(),
+            test.hit1(),
+            test.hit5()
+        );
+    }
+}
