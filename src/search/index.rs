@@ -216,3 +216,34 @@ mod debug_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod intent_report {
+    use super::*;
+
+    /// Queries of the tuning split whose detected operation differs from their
+    /// action's: `cargo test --lib intent_report -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a tuning aid"]
+    fn operations_of_the_tuning_split() {
+        let catalog = crate::catalog::load_builtin().unwrap();
+        let index = SearchIndex::new(&catalog);
+        let lines = include_str!("../../tests/data/search_queries.tsv").lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
+        let (mut right, mut total) = (0, 0);
+        for (i, line) in lines.enumerate() {
+            if i % 3 == 2 {
+                continue;
+            }
+            let mut columns = line.split('\t');
+            let (query, id) = (columns.next().unwrap(), columns.next().unwrap());
+            let (_, op) = analyse(query, &index.vocabulary, &index.bm25, &index.weights);
+            total += 1;
+            if op == Op::of_action(id) {
+                right += 1;
+            } else {
+                eprintln!("{op:?} want {:?}: {query}", Op::of_action(id));
+            }
+        }
+        eprintln!("{right}/{total} operations right");
+    }
+}

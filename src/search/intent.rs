@@ -4,7 +4,7 @@
 //! speaks of one thing ("john's account", "this group") or many ("all", "which
 //! groups", "every user").
 
-use super::tokens::{stem, Word};
+use super::tokens::{is_stop_word, stem, Word};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -42,6 +42,9 @@ impl Op {
 /// Words that open a question, which asks to read.
 const QUESTION_WORDS: [&str; 12] = ["is", "are", "does", "do", "has", "have", "can", "what", "which", "who", "when", "whats"];
 
+/// Question words that may follow a preposition ("in what order …").
+const WH_WORDS: [&str; 5] = ["what", "which", "who", "when", "whats"];
+
 /// Words that mean many.
 const MANY_WORDS: [&str; 6] = ["all", "every", "each", "everyone", "everybody", "people"];
 
@@ -55,12 +58,15 @@ const RESOURCE_NOUNS: [&str; 30] = [
     "segment", "population", "provider", "idp", "connection", "assignment", "permission", "right",
 ];
 
-/// The query's operation: the first operation signal, where a read (or a question)
-/// becomes a list when the query speaks of many things and a get otherwise.
+/// The query's operation: the first operation signal, where a read (or a question,
+/// even after a preposition: "in what order …") becomes a list when the query speaks
+/// of many things and a get otherwise. No verb, no operation.
 pub fn query_op(words: &[Word], first_signal: Option<&str>) -> Option<Op> {
-    let question = words.first().is_some_and(|w| QUESTION_WORDS.contains(&w.text.as_str()));
-    let first = if question { Some("read") } else { first_signal };
+    let opens = words.first().is_some_and(|w| QUESTION_WORDS.contains(&w.text.as_str()));
+    let wh = words.iter().find(|w| !is_stop_word(&w.text)).is_some_and(|w| WH_WORDS.contains(&w.text.as_str()));
+    let first = if opens || wh { Some("read") } else { first_signal };
     match first? {
+        "get" => Some(Op::Get),
         "create" => Some(Op::Create),
         "update" => Some(Op::Update),
         "delete" => Some(Op::Delete),

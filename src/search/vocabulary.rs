@@ -4,7 +4,7 @@
 //!
 //! Each entry is `(phrase, expansion)`. A phrase is one or more words, matched on
 //! stemmed words in order; the expansion's words are added to the query. A word
-//! `@create`, `@update`, `@delete` or `@read` in an expansion is an operation signal
+//! `@create`, `@update`, `@delete`, `@read` (or `@get`, a read of one) in an expansion is an operation signal
 //! rather than a term (see `intent.rs`).
 
 use super::tokens::{stem, tokens, words};
@@ -13,6 +13,8 @@ use super::tokens::{stem, tokens, words};
 pub const VOCABULARY: &[(&str, &str)] = &[
     // Operations.
     ("create", "@create"),
+    ("make a", "@create"),
+    ("make an", "@create"),
     ("new", "@create"),
     ("add", "@create"),
     ("register", "@create"),
@@ -103,6 +105,9 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("un nest", "@delete nested remove"),
     ("unnest", "@delete nested remove"),
     ("stop", "@delete"),
+    ("stop requiring", "@update"),
+    ("how many", "@get"),
+    ("how much", "@get"),
     ("no longer", "@delete"),
     ("show", "@read"),
     ("list", "@read"),
@@ -235,7 +240,7 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("scope", "grant resource"),
     ("api access", "grant resource"),
     ("api resource", "grant"),
-    ("authorize", "grant"),
+    ("authorize", "@create grant"),
     ("priority", "assignment"),
     ("attachment", "assignment"),
     ("role grant", "role assignment"),
