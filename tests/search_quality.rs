@@ -148,7 +148,13 @@ fn grid_search_weights_on_the_tuning_split() {
         best.push((tune.hit1() + 0.5 * tune.mrr() + 0.25 * tune.hit5(), weights));
     };
     let base = Weights::default();
-    if std::env::var_os("GRID_FIELDS").is_some() {
+    if std::env::var_os("GRID_BM25").is_some() {
+        for k1 in [0.5, 0.8, 1.2, 1.6, 2.0] {
+            for b in [0.0, 0.3, 0.5, 0.75, 1.0] {
+                try_weights(Weights { k1, b, ..base });
+            }
+        }
+    } else if std::env::var_os("GRID_FIELDS").is_some() {
         for id in [2.0, 3.0, 4.0] {
             for title in [1.0, 2.0, 3.0] {
                 for description in [0.5, 1.0, 1.5] {

@@ -4,12 +4,11 @@
 
 use std::collections::HashMap;
 
-/// The usual constants.
-const K1: f64 = 1.2;
-const B: f64 = 0.75;
-
 #[derive(Debug, Clone, Default)]
 pub struct Bm25 {
+    /// Term-frequency saturation and length normalisation (usually 1.2 and 0.75).
+    k1: f64,
+    b: f64,
     documents: Vec<Document>,
     document_frequency: HashMap<String, usize>,
     average_length: f64,
@@ -36,7 +35,7 @@ impl DocumentBuilder {
 }
 
 impl Bm25 {
-    pub fn new(builders: Vec<DocumentBuilder>) -> Self {
+    pub fn new(builders: Vec<DocumentBuilder>, k1: f64, b: f64) -> Self {
         let documents: Vec<Document> = builders
             .into_iter()
             .map(|b| Document { length: b.terms.values().sum(), terms: b.terms })
@@ -48,7 +47,7 @@ impl Bm25 {
             }
         }
         let average_length = documents.iter().map(|d| d.length).sum::<f64>() / documents.len().max(1) as f64;
-        Self { documents, document_frequency, average_length }
+        Self { k1, b, documents, document_frequency, average_length }
     }
 
     /// Whether any document holds `term`.
@@ -69,13 +68,13 @@ impl Bm25 {
         self.documents
             .iter()
             .map(|doc| {
-                let norm = K1 * (1.0 - B + B * doc.length / self.average_length);
+                let norm = self.k1 * (1.0 - self.b + self.b * doc.length / self.average_length);
                 query
                     .iter()
                     .zip(&idf)
                     .filter_map(|((term, weight), idf)| {
                         let tf = *doc.terms.get(term)?;
-                        Some(weight * (*idf)? * tf * (K1 + 1.0) / (tf + norm))
+                        Some(weight * (*idf)? * tf * (self.k1 + 1.0) / (tf + norm))
                     })
                     .sum()
             })

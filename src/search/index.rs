@@ -30,11 +30,14 @@ pub struct Weights {
     /// Field weights: how much one occurrence of a word counts in an action's id,
     /// title, group, description and parameter names.
     pub fields: [f64; 5],
+    /// BM25's term-frequency saturation and length normalisation.
+    pub k1: f64,
+    pub b: f64,
 }
 
 impl Default for Weights {
     fn default() -> Self {
-        Self { expansion: 1.0, id_match: 2.0, id_miss: 3.0, op: 8.0, unknown_user: 0.5, verbs_as_terms: true, fields: [3.0, 2.0, 2.0, 1.0, 0.5] }
+        Self { expansion: 1.0, id_match: 2.0, id_miss: 3.0, op: 8.0, unknown_user: 0.5, verbs_as_terms: true, fields: [3.0, 2.0, 2.0, 1.0, 0.5], k1: 1.2, b: 0.75 }
     }
 }
 
@@ -67,7 +70,7 @@ impl SearchIndex {
 
     pub fn with_weights(catalog: &Catalog, weights: Weights) -> Self {
         let actions: Vec<&Action> = catalog.actions().collect();
-        let bm25 = Bm25::new(actions.iter().map(|a| document(a, &weights.fields)).collect());
+        let bm25 = Bm25::new(actions.iter().map(|a| document(a, &weights.fields)).collect(), weights.k1, weights.b);
         let actions = actions
             .iter()
             .map(|a| {
