@@ -52,7 +52,7 @@ pub struct SearchIndex {
 #[derive(Debug, Clone)]
 struct Entry {
     id: String,
-    op: Option<Op>,
+    op: Op,
     /// The id's words after its verb, stemmed (`list_user_mfa_devices` → user, mfa, devic).
     subject: Vec<String>,
 }
@@ -74,8 +74,8 @@ impl SearchIndex {
         let actions = actions
             .iter()
             .map(|a| {
-                let op = Op::of_action(&a.id);
-                let skip = usize::from(op.is_some());
+                let op = Op::of_action(a);
+                let skip = usize::from(Op::of_id(&a.id).is_some());
                 let mut subject: Vec<String> = tokens(&a.id).into_iter().skip(skip).collect();
                 subject.sort();
                 subject.dedup();
@@ -98,10 +98,7 @@ impl SearchIndex {
             .map(|(entry, lexical)| {
                 let named = entry.subject.iter().filter(|w| terms.iter().any(|(t, _)| t == *w)).count() as f64;
                 let missed = entry.subject.len() as f64 - named;
-                let fit = match (op, entry.op) {
-                    (Some(q), Some(a)) => q.fit(a),
-                    _ => 0.0,
-                };
+                let fit = op.map_or(0.0, |q| q.fit(entry.op));
                 let score = lexical + w.id_match * named - w.id_miss * missed + w.op * fit;
                 Hit { id: entry.id.clone(), score }
             })
@@ -241,10 +238,10 @@ mod intent_report {
             let (query, id) = (columns.next().unwrap(), columns.next().unwrap());
             let (_, op) = analyse(query, &index.vocabulary, &index.bm25, &index.weights);
             total += 1;
-            if op == Op::of_action(id) {
+            if op == Op::of_id(id) {
                 right += 1;
             } else {
-                eprintln!("{op:?} want {:?}: {query}", Op::of_action(id));
+                eprintln!("{op:?} want {:?}: {query}", Op::of_id(id));
             }
         }
         eprintln!("{right}/{total} operations right");

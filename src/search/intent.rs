@@ -5,6 +5,7 @@
 //! groups", "every user").
 
 use super::tokens::{is_stop_word, stem, Word};
+use crate::catalog::{Action, Method};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -16,8 +17,20 @@ pub enum Op {
 }
 
 impl Op {
-    /// The operation of an action, from the first word of its id.
-    pub fn of_action(id: &str) -> Option<Op> {
+    /// The operation of an action: from the first word of its id, or else (a custom
+    /// action such as `count_widgets`) from its HTTP method.
+    pub fn of_action(action: &Action) -> Op {
+        Self::of_id(&action.id).unwrap_or(match action.method {
+            Method::Get if action.list_key.is_some() => Op::List,
+            Method::Get => Op::Get,
+            Method::Post => Op::Create,
+            Method::Put | Method::Patch => Op::Update,
+            Method::Delete => Op::Delete,
+        })
+    }
+
+    /// The operation an id's first word names, if it names one.
+    pub fn of_id(id: &str) -> Option<Op> {
         match id.split('_').next()? {
             "create" | "import" | "pair" | "add" | "generate" => Some(Op::Create),
             "get" => Some(Op::Get),
