@@ -44,6 +44,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run the built-in PingOne simulator and print how to connect to it.
     Simulator(pingone_mcp::simulator::cli::SimulatorArgs),
+    /// Find the actions that fit a need, best first (what the `search_tools` tool answers).
+    Search(SearchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -190,4 +192,17 @@ pub struct SimulatorFlags {
     /// Seed of the simulator's data (the same seed gives the same environment).
     #[arg(long, value_name = "N", default_value_t = 1, requires = "simulator")]
     pub simulator_seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// What you need, in your own words, e.g. "turn off sign-in for john's account".
+    #[arg(required = true, num_args = 1..)]
+    pub query: Vec<String>,
+    /// Most actions to show.
+    #[arg(long, short = 'n', value_name = "N", default_value_t = 8)]
+    pub limit: usize,
+    /// Print a JSON array, best first, of objects (id, score, title, signature, read_only, destructive).
+    #[arg(long)]
+    pub json: bool,
 }

@@ -5,6 +5,7 @@ mod call;
 mod run;
 mod serve;
 mod simulator;
+mod search;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(&cli.global, args).await,
         Command::Serve(args) => serve::run(&cli.global, args).await,
         Command::Simulator(args) => simulator::run(args).await,
+        Command::Search(args) => search::run(&cli.global, args),
     }
 }
 

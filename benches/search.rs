@@ -1,0 +1,33 @@
+//! Query latency of action search over the built-in catalog.
+//!
+//! `cargo bench --profile dev --bench search` (the dev profile avoids rebuilding every
+//! dependency for release; `cargo bench --bench search` measures the release build).
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use pingone_mcp::catalog::load_builtin;
+use pingone_mcp::search::SearchIndex;
+
+const QUERIES: [&str; 6] = [
+    "turn off sign-in for john's account",
+    "which second factors has Maria registered",
+    "kick bob out of the contractors team",
+    "give the ops bot admin rights",
+    "is 2FA on for this person",
+    "retire the old client secret now that everyone migrated",
+];
+
+fn search(c: &mut Criterion) {
+    let catalog = load_builtin().expect("the built-in catalog loads");
+    let index = SearchIndex::new(&catalog);
+    let mut i = 0;
+    c.bench_function("search one query (top 8)", |b| {
+        b.iter(|| {
+            i = (i + 1) % QUERIES.len();
+            black_box(index.search(black_box(QUERIES[i]), 8))
+        })
+    });
+    c.bench_function("build the index", |b| b.iter(|| black_box(SearchIndex::new(&catalog))));
+}
+
+criterion_group!(benches, search);
+criterion_main!(benches);

@@ -1,0 +1,249 @@
+//! The search index: built once from the catalog, then queried.
+
+use std::collections::HashMap;
+
+use super::bm25::{Bm25, DocumentBuilder};
+use super::intent::{query_op, Op};
+use super::tokens::{is_stop_word, stem, tokens, words};
+use super::vocabulary::Vocabulary;
+use crate::catalog::{Action, Catalog};
+
+/// How the parts of a score add up. `Weights::default()` is what the quality test
+/// (`tests/search_quality.rs`) measured best on its tuning split.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Weights {
+    /// Weight of a term the vocabulary added, against 1 for a word the user typed.
+    pub expansion: f64,
+    /// Per distinct id word (other than the verb) that the query names.
+    pub id_match: f64,
+    /// Per distinct id word the query does not name: prefers `get_user` to
+    /// `get_user_population` when only a user is mentioned.
+    pub id_miss: f64,
+    /// When the action's operation fits the query's (half for get against list).
+    pub op: f64,
+    /// Weight of the term `user` added when the query names something the catalog
+    /// does not know, which is nearly always a person ("kick bob out of …").
+    pub unknown_user: f64,
+    /// Whether words that only name the operation ("kick", "get rid of") also count
+    /// as terms.
+    pub verbs_as_terms: bool,
+    /// Field weights: how much one occurrence of a word counts in an action's id,
+    /// title, group, description and parameter names.
+    pub fields: [f64; 5],
+    /// BM25's term-frequency saturation and length normalisation.
+    pub k1: f64,
+    pub b: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Self { expansion: 1.0, id_match: 2.0, id_miss: 3.0, op: 8.0, unknown_user: 0.5, verbs_as_terms: true, fields: [3.0, 2.0, 2.0, 1.0, 0.5], k1: 1.2, b: 0.75 }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchIndex {
+    bm25: Bm25,
+    actions: Vec<Entry>,
+    vocabulary: Vocabulary,
+    weights: Weights,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    id: String,
+    op: Op,
+    /// The id's words after its verb, stemmed (`list_user_mfa_devices` → user, mfa, devic).
+    subject: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub id: String,
+    pub score: f64,
+}
+
+impl SearchIndex {
+    pub fn new(catalog: &Catalog) -> Self {
+        Self::with_weights(catalog, Weights::default())
+    }
+
+    pub fn with_weights(catalog: &Catalog, weights: Weights) -> Self {
+        let actions: Vec<&Action> = catalog.actions().collect();
+        let bm25 = Bm25::new(actions.iter().map(|a| document(a, &weights.fields)).collect(), weights.k1, weights.b);
+        let actions = actions
+            .iter()
+            .map(|a| {
+                let op = Op::of_action(a);
+                let skip = usize::from(Op::of_id(&a.id).is_some());
+                let mut subject: Vec<String> = tokens(&a.id).into_iter().skip(skip).collect();
+                subject.sort();
+                subject.dedup();
+                Entry { id: a.id.clone(), op, subject }
+            })
+            .collect();
+        Self { bm25, actions, vocabulary: Vocabulary::builtin(), weights }
+    }
+
+    /// The best `limit` actions for `query`, best first; ties keep catalog order.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
+        let w = self.weights;
+        let (terms, op) = analyse(query, &self.vocabulary, &self.bm25, &w);
+        let lexical = self.bm25.scores(&terms);
+        let mut hits: Vec<Hit> = self
+            .actions
+            .iter()
+            .zip(lexical)
+            .filter(|(_, lexical)| *lexical > 0.0)
+            .map(|(entry, lexical)| {
+                let named = entry.subject.iter().filter(|w| terms.iter().any(|(t, _)| t == *w)).count() as f64;
+                let missed = entry.subject.len() as f64 - named;
+                let fit = op.map_or(0.0, |q| q.fit(entry.op));
+                let score = lexical + w.id_match * named - w.id_miss * missed + w.op * fit;
+                Hit { id: entry.id.clone(), score }
+            })
+            .collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        hits.truncate(limit);
+        hits
+    }
+}
+
+/// The weighted terms of a query and the operation it asks for.
+fn analyse(query: &str, vocabulary: &Vocabulary, bm25: &Bm25, w: &Weights) -> (Vec<(String, f64)>, Option<Op>) {
+    let words = words(query);
+    let stems: Vec<String> = words.iter().map(|w| stem(&w.text)).collect();
+    let matches = vocabulary.matches(&stems);
+    // The first phrase that names an operation decides it; later ones ("show the
+    // certs we uploaded") neither change it nor add their terms.
+    let verb = matches.iter().position(|m| !m.signals.is_empty());
+    let op = query_op(&words, verb.map(|i| matches[i].signals[0].as_str()));
+    let covering = |i: usize| matches.iter().position(|m| m.positions.contains(&i));
+
+    let mut weights: HashMap<String, f64> = HashMap::new();
+    let mut person = false;
+    for (i, (word, stem)) in words.iter().zip(&stems).enumerate() {
+        if is_function_word(&word.text) {
+            continue;
+        }
+        let phrase = covering(i).map(|m| &matches[m]);
+        let other_verb = |k: usize| !matches[k].signals.is_empty() && (!w.verbs_as_terms || Some(k) != verb);
+        if covering(i).is_some_and(|k| matches[k].replaces || other_verb(k)) {
+            continue;
+        }
+        weights.insert(stem.clone(), 1.0);
+        // A word the catalog does not know, said of no known thing after it, is
+        // nearly always a person: "kick bob out", "which groups is maria in".
+        let known = |i: usize| covering(i).is_some() || bm25.knows(&stems[i]);
+        let next_is_thing = (i + 1 < words.len()) && !is_function_word(&words[i + 1].text) && known(i + 1);
+        if phrase.is_none() && !known(i) && !word.text.chars().all(|c| c.is_ascii_digit()) && (word.possessive || !next_is_thing) {
+            person = true;
+        }
+    }
+    for (k, m) in matches.iter().enumerate() {
+        if !m.signals.is_empty() && Some(k) != verb {
+            continue;
+        }
+        for term in &m.terms {
+            let weight = weights.entry(term.clone()).or_insert(0.0);
+            *weight = weight.max(w.expansion);
+        }
+    }
+    let knows_something = weights.keys().any(|t| bm25.knows(t));
+    if person && knows_something && w.unknown_user > 0.0 {
+        let weight = weights.entry("user".to_owned()).or_insert(0.0);
+        *weight = weight.max(w.unknown_user);
+    }
+    let mut terms: Vec<(String, f64)> = weights.into_iter().collect();
+    terms.sort_by(|a, b| a.0.cmp(&b.0));
+    (terms, op)
+}
+
+fn is_function_word(word: &str) -> bool {
+    word.len() < 2 || is_stop_word(word) || matches!(word, "out" | "into" | "onto" | "about")
+}
+
+fn document(action: &Action, fields: &[f64; 5]) -> DocumentBuilder {
+    let [id, title, group, description, params] = *fields;
+    let mut doc = DocumentBuilder::default();
+    doc.add(tokens(&action.id), id);
+    doc.add(tokens(&action.title), title);
+    doc.add(tokens(&action.group), group);
+    doc.add(tokens(&action.description), description);
+    for param in &action.params {
+        doc.add(tokens(&param.name), params);
+    }
+    doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_obvious_action_first() {
+        let catalog = crate::catalog::load_builtin().unwrap();
+        let index = SearchIndex::new(&catalog);
+        for (query, expected) in [
+            ("disable a user", "update_user_enabled_status"),
+            ("rotate application secret", "generate_application_secret"),
+            ("list users", "list_users"),
+            ("add user to group", "add_user_to_group"),
+        ] {
+            let hits = index.search(query, 5);
+            assert_eq!(hits.first().map(|h| h.id.as_str()), Some(expected), "{query}: {hits:?}");
+        }
+    }
+}
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    /// Why actions score as they do, term by term:
+    /// `Q='kick bob out' IDS=remove_user_from_group,delete_group cargo test --lib explain -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a debugging aid"]
+    fn explain() {
+        let catalog = crate::catalog::load_builtin().unwrap();
+        let index = SearchIndex::new(&catalog);
+        let q = std::env::var("Q").unwrap();
+        let (terms, op) = analyse(&q, &index.vocabulary, &index.bm25, &index.weights);
+        eprintln!("{terms:?} {op:?}");
+        for id in std::env::var("IDS").unwrap().split(',') {
+            let i = index.actions.iter().position(|a| a.id == id).unwrap();
+            let per: Vec<(String, f64)> = terms.iter().map(|t| (t.0.clone(), index.bm25.scores(std::slice::from_ref(t))[i])).collect();
+            eprintln!("{id} {:?} {per:?}", index.actions[i].subject);
+        }
+    }
+}
+
+#[cfg(test)]
+mod intent_report {
+    use super::*;
+
+    /// Queries of the tuning split whose detected operation differs from their
+    /// action's: `cargo test --lib intent_report -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a tuning aid"]
+    fn operations_of_the_tuning_split() {
+        let catalog = crate::catalog::load_builtin().unwrap();
+        let index = SearchIndex::new(&catalog);
+        let lines = include_str!("../../tests/data/search_queries.tsv").lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
+        let (mut right, mut total) = (0, 0);
+        for (i, line) in lines.enumerate() {
+            if i % 3 == 2 {
+                continue;
+            }
+            let mut columns = line.split('\t');
+            let (query, id) = (columns.next().unwrap(), columns.next().unwrap());
+            let (_, op) = analyse(query, &index.vocabulary, &index.bm25, &index.weights);
+            total += 1;
+            if op == Op::of_id(id) {
+                right += 1;
+            } else {
+                eprintln!("{op:?} want {:?}: {query}", Op::of_id(id));
+            }
+        }
+        eprintln!("{right}/{total} operations right");
+    }
+}

@@ -1,0 +1,122 @@
+//! Which operation a need asks for: create, read one (get), read many (list), update
+//! or delete. Actions get theirs from the verb their id starts with; a query from its
+//! verbs ("kick out" → delete, "which …" → read) and, for reads, from whether it
+//! speaks of one thing ("john's account", "this group") or many ("all", "which
+//! groups", "every user").
+
+use super::tokens::{is_stop_word, stem, Word};
+use crate::catalog::{Action, Method};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Create,
+    Get,
+    List,
+    Update,
+    Delete,
+}
+
+impl Op {
+    /// The operation of an action: from the first word of its id, or else (a custom
+    /// action such as `count_widgets`) from its HTTP method.
+    pub fn of_action(action: &Action) -> Op {
+        Self::of_id(&action.id).unwrap_or(match action.method {
+            Method::Get if action.list_key.is_some() => Op::List,
+            Method::Get => Op::Get,
+            Method::Post => Op::Create,
+            Method::Put | Method::Patch => Op::Update,
+            Method::Delete => Op::Delete,
+        })
+    }
+
+    /// The operation an id's first word names, if it names one.
+    pub fn of_id(id: &str) -> Option<Op> {
+        match id.split('_').next()? {
+            "create" | "import" | "pair" | "add" | "generate" => Some(Op::Create),
+            "get" => Some(Op::Get),
+            "list" => Some(Op::List),
+            "update" | "set" => Some(Op::Update),
+            "delete" | "remove" => Some(Op::Delete),
+            _ => None,
+        }
+    }
+
+    /// How well an action's operation fits the query's: 1 for the same, a half for
+    /// the other kind of read, 0 otherwise.
+    pub fn fit(self, action: Op) -> f64 {
+        match (self, action) {
+            (a, b) if a == b => 1.0,
+            (Op::Get, Op::List) | (Op::List, Op::Get) => 0.5,
+            _ => 0.0,
+        }
+    }
+}
+
+/// Words that open a question, which asks to read.
+const QUESTION_WORDS: [&str; 12] = ["is", "are", "does", "do", "has", "have", "can", "what", "which", "who", "when", "whats"];
+
+/// Question words that may follow a preposition ("in what order …").
+const WH_WORDS: [&str; 5] = ["what", "which", "who", "when", "whats"];
+
+/// Words that mean many.
+const MANY_WORDS: [&str; 6] = ["all", "every", "each", "everyone", "everybody", "people"];
+
+/// Words that mean exactly one.
+const ONE_WORDS: [&str; 5] = ["one", "single", "specific", "particular", "detail"];
+
+/// Nouns (stemmed) whose plural means a list is wanted.
+const RESOURCE_NOUNS: [&str; 30] = [
+    "user", "person", "account", "group", "team", "member", "application", "app", "client", "rol", "policy", "devic",
+    "authenticator", "factor", "method", "claim", "attribut", "mapping", "certificat", "cert", "grant", "scop",
+    "segment", "population", "provider", "idp", "connection", "assignment", "permission", "right",
+];
+
+/// The query's operation: the first operation signal, where a read (or a question,
+/// even after a preposition: "in what order …") becomes a list when the query speaks
+/// of many things and a get otherwise. No verb, no operation.
+pub fn query_op(words: &[Word], first_signal: Option<&str>) -> Option<Op> {
+    let opens = words.first().is_some_and(|w| QUESTION_WORDS.contains(&w.text.as_str()));
+    let wh = words.iter().find(|w| !is_stop_word(&w.text)).is_some_and(|w| WH_WORDS.contains(&w.text.as_str()));
+    let first = if opens || wh { Some("read") } else { first_signal };
+    match first? {
+        "get" => Some(Op::Get),
+        "create" => Some(Op::Create),
+        "update" => Some(Op::Update),
+        "delete" => Some(Op::Delete),
+        _ => Some(if speaks_of_many(words) { Op::List } else { Op::Get }),
+    }
+}
+
+fn speaks_of_many(words: &[Word]) -> bool {
+    if words.iter().any(|w| !w.piece && ONE_WORDS.contains(&stem(&w.text).as_str())) {
+        return false;
+    }
+    words.iter().any(|w| {
+        let text = w.text.as_str();
+        if MANY_WORDS.contains(&text) {
+            return true;
+        }
+        let plural = text.len() > 3 && text.ends_with('s') && !text.ends_with("ss") && !text.ends_with("us") && !w.possessive;
+        plural && RESOURCE_NOUNS.contains(&stem(text).as_str())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tokens::words;
+    use super::*;
+
+    fn op(query: &str, signal: &str) -> Option<Op> {
+        query_op(&words(query), Some(signal))
+    }
+
+    #[test]
+    fn reads_are_lists_when_they_speak_of_many() {
+        assert_eq!(op("which groups is maria in", "read"), Some(Op::List));
+        assert_eq!(op("show all the teams", "read"), Some(Op::List));
+        assert_eq!(op("show john's profile", "read"), Some(Op::Get));
+        assert_eq!(op("is alice a member of the finance group", "read"), Some(Op::Get));
+        assert_eq!(op("is 2FA on for this person", "update"), Some(Op::Get));
+        assert_eq!(op("kick bob out of the team", "delete"), Some(Op::Delete));
+    }
+}

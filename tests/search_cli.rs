@@ -1,0 +1,75 @@
+//! The real `pingone-mcp search` command: text and JSON output, limits, and custom
+//! actions from `--actions-dir` being searchable.
+
+mod common;
+
+use common::{run, stderr, stdout};
+use serde_json::Value;
+
+#[test]
+fn search_json_is_an_array_best_first_with_ids_scores_and_signatures() {
+    let out = run(&["search", "turn off sign-in for john's account", "--json", "--limit", "3"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let hits: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(hits.len(), 3);
+    assert_eq!(hits[0]["id"], "update_user_enabled_status");
+    for hit in &hits {
+        for field in ["id", "score", "title", "signature", "read_only", "destructive"] {
+            assert!(hit.get(field).is_some(), "{field} missing in {hit}");
+        }
+    }
+    let scores: Vec<f64> = hits.iter().map(|h| h["score"].as_f64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "not best first: {scores:?}");
+    assert!(hits[0]["signature"].as_str().unwrap().contains("update_user_enabled_status("));
+}
+
+#[test]
+fn search_text_lists_ids_with_flags_and_takes_unquoted_words() {
+    let out = run(&["search", "kick", "bob", "out", "of", "the", "contractors", "team", "-n", "2"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let first = text.lines().next().unwrap_or_default();
+    assert!(first.contains("remove_user_from_group") && first.contains("destructive"), "{text}");
+    assert_eq!(text.lines().count(), 2, "{text}");
+}
+
+#[test]
+fn search_finds_custom_actions_and_says_when_nothing_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("widgets.yaml"),
+        r#"group: Custom
+actions:
+  - id: count_widgets
+    title: Count Widgets
+    description: Count the widgets in the environment (a custom action for tests).
+    method: GET
+    host: api
+    path: /environments/{environmentId}/widgets/count
+    params: []
+    result: { count: number }
+    read_only: true
+    destructive: false
+    idempotent: true
+    example: {}
+"#,
+    )
+    .unwrap();
+    let dir_arg = dir.path().to_str().unwrap();
+    let out = run(&["--actions-dir", dir_arg, "search", "how many widgets", "--json"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let hits: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(hits[0]["id"], "count_widgets");
+
+    let out = run(&["search", "zzqx", "--json"], &[]);
+    assert!(out.status.success());
+    assert_eq!(serde_json::from_str::<Value>(&stdout(&out)).unwrap(), serde_json::json!([]));
+    let out = run(&["search", "zzqx"], &[]);
+    assert!(stdout(&out).contains("no action matches"));
+}
+
+#[test]
+fn search_needs_a_query() {
+    let out = run(&["search"], &[]);
+    assert!(!out.status.success());
+}
