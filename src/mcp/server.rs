@@ -16,7 +16,7 @@ use super::observe::{CallSummary, ObservedHost};
 use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
 use crate::catalog::{action_signature, Catalog};
 use crate::dispatch::Dispatcher;
-use crate::sandbox::{ExecutionError, Limits, Sandbox};
+use crate::sandbox::{Execution, ExecutionError, Limits, Sandbox};
 use crate::search::SearchIndex;
 use crate::trim::trim;
 
@@ -97,24 +97,10 @@ impl PingOneMcp {
     fn search_tools(&self, args: &Map<String, Value>) -> Result<CallToolResult, McpError> {
         let query = args.get("query").and_then(Value::as_str).ok_or_else(|| McpError::invalid_params("search_tools needs a `query` string", None))?;
         let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(8).clamp(1, 30) as usize;
-        let catalog = &self.inner.catalog;
-        let hits: Vec<Value> = self
-            .inner
-            .search
-            .search(query, limit)
-            .into_iter()
-            .filter_map(|hit| catalog.get(&hit.id))
-            .map(|a| {
-                let summary = a.description.split(". ").next().unwrap_or("").trim().trim_end_matches('.');
-                json!({ "id": a.id, "signature": action_signature(a), "description": summary, "writes": a.writes(), "destructive": a.destructive })
-            })
-            .collect();
-        if hits.is_empty() {
-            return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
-                "no action matches \"{query}\"; try other words (e.g. the resource: users, groups, populations, applications, roles, policies, identity providers, MFA devices)"
-            ))]));
-        }
-        Ok(CallToolResult::structured(json!({ "actions": hits })))
+        Ok(match search_reply(&self.inner.catalog, &self.inner.search, query, limit) {
+            Ok(reply) => CallToolResult::structured(reply),
+            Err(message) => CallToolResult::error(vec![ContentBlock::text(message)]),
+        })
     }
 
     async fn execute(&self, args: &Map<String, Value>, context: RequestContext<RoleServer>) -> Result<CallToolResult, McpError> {
@@ -126,42 +112,10 @@ impl PingOneMcp {
             execution = run => execution,
             () = context.ct.cancelled() => return Err(McpError::internal_error("the client cancelled the script", None)),
         };
-        let logs: Vec<String> = execution.logs.iter().map(|l| format!("[{}] {}", format!("{:?}", l.level).to_lowercase(), l.message)).collect();
-        let calls = summarise(&host.calls());
-        match execution.outcome {
-            Ok(result) => {
-                let mut reply = json!({ "result": result });
-                if !logs.is_empty() {
-                    reply["logs"] = json!(logs);
-                }
-                if !calls.is_empty() {
-                    reply["calls"] = json!(calls);
-                }
-                let shaped = trim(&reply, self.inner.result_budget);
-                let mut reply = shaped.value;
-                if let Some(note) = shaped.note {
-                    reply["note"] = json!(note);
-                }
-                Ok(CallToolResult::structured(reply))
-            }
-            Err(error) => {
-                let mut text = format!("Error: {error}");
-                if let ExecutionError::Script(script) = &error {
-                    if let Some(action) = &script.action_error {
-                        if !action.details.is_empty() {
-                            text.push_str(&format!("\nDetails: {}", Value::Array(action.details.clone())));
-                        }
-                    }
-                }
-                if !logs.is_empty() {
-                    text.push_str(&format!("\nConsole:\n{}", logs.join("\n")));
-                }
-                if !calls.is_empty() {
-                    text.push_str(&format!("\nAction calls: {}", Value::Array(calls)));
-                }
-                Ok(CallToolResult::error(vec![ContentBlock::text(text)]))
-            }
-        }
+        Ok(match execute_reply(&execution, &host.calls(), self.inner.result_budget) {
+            Ok(reply) => CallToolResult::structured(reply),
+            Err(text) => CallToolResult::error(vec![ContentBlock::text(text)]),
+        })
     }
 
     /// Tools mode: one action, its arguments straight from the client.
@@ -175,6 +129,68 @@ impl PingOneMcp {
                 CallToolResult::error(vec![ContentBlock::text(format!("{name} failed:{status} {}: {}{details}", e.code, e.message))])
             }
         })
+    }
+}
+
+/// What `search_tools` answers: the best actions, each with its signature; or a
+/// message when nothing matches.
+pub fn search_reply(catalog: &Catalog, index: &SearchIndex, query: &str, limit: usize) -> Result<Value, String> {
+    let hits: Vec<Value> = index
+        .search(query, limit)
+        .into_iter()
+        .filter_map(|hit| catalog.get(&hit.id))
+        .map(|a| {
+            let summary = a.description.split(". ").next().unwrap_or("").trim().trim_end_matches('.');
+            json!({ "id": a.id, "signature": action_signature(a), "description": summary, "writes": a.writes(), "destructive": a.destructive })
+        })
+        .collect();
+    if hits.is_empty() {
+        return Err(format!(
+            "no action matches \"{query}\"; try other words (e.g. the resource: users, groups, populations, applications, roles, policies, identity providers, MFA devices)"
+        ));
+    }
+    Ok(json!({ "actions": hits }))
+}
+
+/// What `execute` answers: the result, console lines and a summary of the action
+/// calls, trimmed to `budget` tokens; or, when the script failed, the error text the
+/// agent can act on.
+pub fn execute_reply(execution: &Execution, calls: &[CallSummary], budget: usize) -> Result<Value, String> {
+    let logs: Vec<String> = execution.logs.iter().map(|l| format!("[{}] {}", format!("{:?}", l.level).to_lowercase(), l.message)).collect();
+    let calls = summarise(calls);
+    match &execution.outcome {
+        Ok(result) => {
+            let mut reply = json!({ "result": result });
+            if !logs.is_empty() {
+                reply["logs"] = json!(logs);
+            }
+            if !calls.is_empty() {
+                reply["calls"] = json!(calls);
+            }
+            let shaped = trim(&reply, budget);
+            let mut reply = shaped.value;
+            if let Some(note) = shaped.note {
+                reply["note"] = json!(note);
+            }
+            Ok(reply)
+        }
+        Err(error) => {
+            let mut text = format!("Error: {error}");
+            if let ExecutionError::Script(script) = error {
+                if let Some(action) = &script.action_error {
+                    if !action.details.is_empty() {
+                        text.push_str(&format!("\nDetails: {}", Value::Array(action.details.clone())));
+                    }
+                }
+            }
+            if !logs.is_empty() {
+                text.push_str(&format!("\nConsole:\n{}", logs.join("\n")));
+            }
+            if !calls.is_empty() {
+                text.push_str(&format!("\nAction calls: {}", Value::Array(calls)));
+            }
+            Err(text)
+        }
     }
 }
 
