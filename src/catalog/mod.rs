@@ -8,4 +8,4 @@ mod typescript;
 pub use args::{check_args, ArgsError, PAGING_ARGS};
 pub use load::{load_builtin, load_dir, Catalog, CatalogError};
 pub use model::{Action, Host, Method, Param, ParamLocation, ParamType};
-pub use typescript::{action_signature, declarations};
+pub use typescript::{action_signature, compact_signature, declarations};

@@ -30,8 +30,18 @@ pub fn declarations(catalog: &Catalog) -> String {
     out
 }
 
+/// The signature with nested result objects shown as `{…}`: short enough to list
+/// many actions in a search result (`action_signature` has them whole).
+pub fn compact_signature(action: &Action) -> String {
+    signature(action, true)
+}
+
 /// `id(args: {...}): Promise<Result>` for one action.
 pub fn action_signature(action: &Action) -> String {
+    signature(action, false)
+}
+
+fn signature(action: &Action, compact: bool) -> String {
     let mut fields: Vec<String> = action.params.iter().map(param_field).collect();
     if action.is_list() {
         fields.push("all?: boolean".into());
@@ -45,7 +55,7 @@ pub fn action_signature(action: &Action) -> String {
     } else {
         format!("args{}: {{ {} }}", if optional { "?" } else { "" }, fields.join("; "))
     };
-    let item = result_type(action);
+    let item = result_type(action, compact);
     let result = if action.is_list() { format!("Page<{item}>") } else { item };
     format!("{}({args}): Promise<{result}>", action.id)
 }
@@ -95,11 +105,12 @@ fn param_type(p: &Param) -> String {
     }
 }
 
-fn result_type(action: &Action) -> String {
+fn result_type(action: &Action, compact: bool) -> String {
     if action.result.is_empty() {
         return "void".into();
     }
-    let fields: Vec<String> = action.result.iter().map(|(k, v)| format!("{}: {v}", property_name(k))).collect();
+    let shown = |ty: &str| if compact && ty.trim_start().starts_with('{') { "{…}".to_owned() } else { ty.to_owned() };
+    let fields: Vec<String> = action.result.iter().map(|(k, v)| format!("{}: {}", property_name(k), shown(v))).collect();
     format!("{{ {} }}", fields.join("; "))
 }
 

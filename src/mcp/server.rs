@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 
 use super::observe::{CallSummary, ObservedHost};
 use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
-use crate::catalog::{action_signature, Catalog};
+use crate::catalog::{compact_signature, Catalog};
 use crate::dispatch::Dispatcher;
 use crate::sandbox::{Execution, ExecutionError, Limits, Sandbox};
 use crate::search::SearchIndex;
@@ -141,7 +141,7 @@ pub fn search_reply(catalog: &Catalog, index: &SearchIndex, query: &str, limit: 
         .filter_map(|hit| catalog.get(&hit.id))
         .map(|a| {
             let summary = a.description.split(". ").next().unwrap_or("").trim().trim_end_matches('.');
-            json!({ "id": a.id, "signature": action_signature(a), "description": summary, "writes": a.writes(), "destructive": a.destructive })
+            json!({ "id": a.id, "signature": compact_signature(a), "description": summary, "writes": a.writes(), "destructive": a.destructive })
         })
         .collect();
     if hits.is_empty() {
