@@ -38,15 +38,11 @@ pub const REDACTED: &str = "[redacted]";
 /// Whether a JSON field name holds a credential (client secrets, passwords, tokens,
 /// private keys), whatever its case.
 pub fn is_secret_field(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    ["secret", "password", "token", "privatekey", "private_key", "apikey", "api_key", "passphrase"]
-        .iter()
-        .any(|marker| name.contains(marker))
-        // `passwordPolicy` and `tokenEndpointAuthMethod` name settings, not credentials.
-        && !name.contains("policy")
-        && !name.contains("endpoint")
-        && !name.contains("method")
-        && !name.ends_with("id")
+    const MARKERS: [&str; 8] = ["secret", "password", "token", "privatekey", "private_key", "apikey", "api_key", "passphrase"];
+    // `passwordPolicy` and `tokenEndpointAuthMethod` name settings, not credentials.
+    const SETTINGS: [&str; 3] = ["policy", "endpoint", "method"];
+    let has = |needle: &str| name.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()));
+    MARKERS.iter().any(|m| has(m)) && !SETTINGS.iter().any(|s| has(s)) && !(name.len() >= 2 && name.as_bytes()[name.len() - 2..].eq_ignore_ascii_case(b"id"))
 }
 
 /// A copy of `value` with every credential masked but its last four characters, so a

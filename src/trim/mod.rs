@@ -57,27 +57,59 @@ struct Counts {
 
 /// Fits `value` into `budget` tokens.
 pub fn trim(value: &Value, budget: usize) -> Trimmed {
-    let text = value.to_string();
-    if text.len() <= budget * MAX_BYTES_PER_TOKEN {
+    // Most results are small: count them exactly. A huge one is not even serialised whole.
+    let limit = budget * MAX_BYTES_PER_TOKEN;
+    if let Some(text) = serialise_up_to(value, limit) {
         let tokens = count_tokens(&text);
         if tokens <= budget {
             return Trimmed { value: value.clone(), tokens, trimmed: false, note: None };
         }
     }
     let mut cut = Cut { max_items: 50, max_chars: 2_000 };
+    // Bytes per token of this kind of data, learnt from the first exact count, so
+    // later passes are judged by their size and only the last one is counted.
+    let mut bytes_per_token: Option<f64> = None;
     loop {
         let mut counts = Counts::default();
         let candidate = shrink(value, cut, &mut counts);
-        let candidate_text = candidate.to_string();
-        let small_enough = candidate_text.len() <= budget * MAX_BYTES_PER_TOKEN;
-        let tokens = if small_enough { count_tokens(&candidate_text) } else { usize::MAX };
+        let text = candidate.to_string();
         let at_floor = cut.max_items == 1 && cut.max_chars == 80;
-        if tokens <= budget || at_floor {
-            let tokens = if tokens == usize::MAX { count_tokens(&candidate_text) } else { tokens };
-            return Trimmed { value: candidate, tokens, trimmed: true, note: Some(note(&counts, budget, tokens > budget)) };
+        let likely_over = match bytes_per_token {
+            Some(ratio) => text.len() as f64 / ratio > budget as f64 * 1.1,
+            None => text.len() > limit,
+        };
+        if !likely_over || at_floor {
+            let tokens = count_tokens(&text);
+            bytes_per_token.get_or_insert(text.len() as f64 / tokens.max(1) as f64);
+            if tokens <= budget || at_floor {
+                return Trimmed { value: candidate, tokens, trimmed: true, note: Some(note(&counts, budget, tokens > budget)) };
+            }
         }
         cut = Cut { max_items: (cut.max_items / 2).max(1), max_chars: (cut.max_chars / 2).max(80) };
     }
+}
+
+/// The compact JSON of `value`, or None as soon as it passes `limit` bytes.
+fn serialise_up_to(value: &Value, limit: usize) -> Option<String> {
+    struct Capped {
+        out: Vec<u8>,
+        limit: usize,
+    }
+    impl std::io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.out.len() + buf.len() > self.limit {
+                return Err(std::io::Error::other("over the limit"));
+            }
+            self.out.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut capped = Capped { out: Vec::new(), limit };
+    serde_json::to_writer(&mut capped, value).ok()?;
+    String::from_utf8(capped.out).ok()
 }
 
 fn shrink(value: &Value, cut: Cut, counts: &mut Counts) -> Value {

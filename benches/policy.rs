@@ -1,0 +1,59 @@
+//! The gate's own cost per action call (policy check, masking, one audit line) and
+//! trimming a 5 MB result to the reply budget.
+//!
+//!   cargo bench --profile dev --bench policy
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use pingone_mcp::catalog::load_builtin;
+use pingone_mcp::policy::{AuditEntry, AuditLog, Policy, PolicyConfig};
+use pingone_mcp::secret::mask_json;
+use pingone_mcp::trim::{trim, DEFAULT_BUDGET};
+use serde_json::{json, Value};
+
+fn user(i: usize) -> Value {
+    json!({
+        "id": format!("5f0c6a1e-0000-4000-8000-{i:012}"), "username": format!("person.{i}"), "email": format!("person.{i}@example.com"),
+        "name": { "given": "Alex", "family": "Doe", "formatted": "Alex Doe" }, "enabled": i % 7 != 0, "mfaEnabled": i % 3 == 0,
+        "population": { "id": "7ea30f07-dd8d-4867-8c8a-b5fc687751ea" }, "account": { "canAuthenticate": true, "status": "OK" },
+        "title": "Senior Engineer", "createdAt": "2024-02-04T12:32:59.000Z", "updatedAt": "2024-02-04T12:32:59.000Z",
+        "address": { "locality": "Berlin", "countryCode": "DE" }, "externalId": format!("EMP{i:06}"),
+    })
+}
+
+fn benches(c: &mut Criterion) {
+    let catalog = load_builtin().unwrap();
+    let action = catalog.get("update_user_enabled_status").unwrap();
+    let policy = Policy::new(PolicyConfig { allow_writes: true, deny: vec!["*_secret*".into(), "delete_*".into()], allow: vec!["*_user*".into()], ..Default::default() });
+    let audit = AuditLog::new(Box::new(std::io::sink()));
+    let args = json!({ "userId": "5f0c6a1e-0000-4000-8000-000000000001", "enabled": false });
+    let reply = user(1);
+    c.bench_function("policy check + mask + audit line, per call", |b| {
+        b.iter(|| {
+            policy.check(action).unwrap();
+            let masked = mask_json(&reply);
+            audit.write(&AuditEntry {
+                time: "2026-11-29T03:00:00Z".into(),
+                session: "s".into(),
+                action: action.id.clone(),
+                args: mask_json(&args),
+                outcome: "ok",
+                status: None,
+                code: None,
+                ms: 3,
+                transaction_id: "5f0c6a1e-0000-4000-8000-000000000009".into(),
+            });
+            masked
+        })
+    });
+
+    let users: Vec<Value> = (0..12_000).map(user).collect();
+    let big = json!({ "result": users });
+    println!("large result: {:.1} MB of JSON", big.to_string().len() as f64 / 1e6);
+    let mut group = c.benchmark_group("trim");
+    group.sample_size(20);
+    group.bench_function("trim a ~5 MB result to 6,000 tokens", |b| b.iter(|| trim(&big, DEFAULT_BUDGET)));
+    group.finish();
+}
+
+criterion_group!(policy_benches, benches);
+criterion_main!(policy_benches);
