@@ -317,7 +317,7 @@ fn check_child(st: &State, app_id: &str, child: Child, body: &Map<String, Value>
             if !st.sign_on_policies.contains(policy) {
                 return Err(ApiError::invalid_value("signOnPolicy.id", format!("sign-on policy `{policy}` does not exist")));
             }
-            if !body["priority"].as_i64().is_some_and(|p| p >= 1) {
+            if body["priority"].as_i64().is_none_or(|p| p < 1) {
                 return Err(ApiError::invalid_value("priority", "`priority` must be an integer of at least 1"));
             }
             if siblings().any(|s| ref_of(s, "signOnPolicy") == Some(policy)) {

@@ -92,7 +92,7 @@ fn pair_or_reorder(st: &mut State, req: &Req, user: &str) -> Outcome {
     if req.media_type().as_deref() == Some(REORDER) {
         require(&body, &["order"])?;
         let ids: Vec<String> = body["order"].as_array().into_iter().flatten().filter_map(|d| d.get("id").and_then(Value::as_str).map(str::to_owned)).collect();
-        if let Some(bad) = ids.iter().find(|d| !st.devices.get(d).is_some_and(|dev| ref_of(dev, "user") == Some(user))) {
+        if let Some(bad) = ids.iter().find(|d| st.devices.get(d).is_none_or(|dev| ref_of(dev, "user") != Some(user))) {
             return Err(ApiError::invalid_value("order", format!("device `{bad}` is not one of the user's devices")));
         }
         st.device_order.insert(user.to_owned(), ids.clone());

@@ -22,9 +22,12 @@ use super::errors::ApiError;
 use super::reply::{Outcome, Req};
 use super::store::State;
 
+/// A resource group's router: `None` when the path is not its own.
+type Route = fn(&mut State, &Req, &[&str]) -> Option<Outcome>;
+
 /// Dispatches an environment-level call; `rest` is the path after the environment id.
 pub fn environment_call(st: &mut State, req: &Req, rest: &[&str]) -> Outcome {
-    let routes: [fn(&mut State, &Req, &[&str]) -> Option<Outcome>; 10] = [
+    let routes: [Route; 10] = [
         users::route,
         memberships::route,
         role_assignments::route,
