@@ -3,6 +3,9 @@
 //!
 //!   cargo bench --profile dev --bench policy
 
+// A benchmark reports its figures on stdout.
+#![allow(clippy::print_stdout)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use pingone_mcp::catalog::load_builtin;
 use pingone_mcp::policy::{AuditEntry, AuditLog, Policy, PolicyConfig};

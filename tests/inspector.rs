@@ -22,7 +22,7 @@ fn inspector_bin_dir(test: &str) -> Option<PathBuf> {
     }
 }
 
-fn inspect(bin_dir: &PathBuf, cassette: &std::path::Path, args: &[&str]) -> Value {
+fn inspect(bin_dir: &std::path::Path, cassette: &std::path::Path, args: &[&str]) -> Value {
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
     let output = Command::new(bin_dir.join("mcp-inspector"))
         .env("PATH", path)
