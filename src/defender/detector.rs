@@ -159,6 +159,10 @@ impl Defender {
         let mut verdicts = Vec::with_capacity(texts.len());
         let mut prose: Vec<(usize, String)> = Vec::new();
         for (i, text) in texts.iter().enumerate() {
+            if plain_token(text) {
+                verdicts.push(Verdict::clean(Tier::Patterns));
+                continue;
+            }
             let norm = normalise(text);
             let found = self.patterns.matches(&norm.folded);
             let mut reasons: Vec<String> = found.iter().map(|c| Category::name(*c).to_string()).collect();
@@ -202,6 +206,15 @@ impl Defender {
         }
         verdicts
     }
+}
+
+/// An id, a date, an e-mail address, an enum value: one short ASCII token without
+/// markup that could not hide base64 (which needs both cases). Nothing to scan.
+fn plain_token(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() <= 64
+        && b.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'@' | b'.' | b'_' | b':' | b'+' | b'-' | b'/' | b','))
+        && !(b.len() >= 16 && b.iter().any(u8::is_ascii_uppercase) && b.iter().any(u8::is_ascii_lowercase))
 }
 
 fn worth_classifying(text: &str) -> bool {

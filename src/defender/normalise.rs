@@ -34,7 +34,8 @@ pub fn normalise(text: &str) -> Normalised {
 }
 
 fn normalise_into(text: &str, depth: usize, out: &mut Normalised) {
-    let (clean, tags) = strip_invisible(&text.nfkc().collect::<String>(), &mut out.seen);
+    // ASCII is its own NFKC form and holds no invisible characters.
+    let (clean, tags) = if text.is_ascii() { (text.to_string(), String::new()) } else { strip_invisible(&text.nfkc().collect::<String>(), &mut out.seen) };
     let folded = fold(&clean, &mut out.seen);
     push_line(&mut out.clean, &clean);
     push_line(&mut out.folded, &folded);

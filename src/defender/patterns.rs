@@ -145,7 +145,9 @@ impl Patterns {
     pub fn new() -> Self {
         let rules = rules();
         let categories = rules.iter().map(|(c, _)| *c).collect();
-        let set = regex::RegexSetBuilder::new(rules.iter().map(|(_, p)| p.as_str()))
+        // ASCII word boundaries: a Unicode `\b` makes the lazy DFA give up on non-ASCII
+        // text and fall back to a far slower engine.
+        let set = regex::RegexSetBuilder::new(rules.iter().map(|(_, p)| p.replace(r"\b", r"(?-u:\b)")))
             .size_limit(64 << 20)
             .dfa_size_limit(64 << 20)
             .build()
@@ -161,16 +163,13 @@ impl Patterns {
         found
     }
 
-    /// The score of a set of matches: the surest category, nudged up by each other one.
+    /// The score of a set of matches: the surest category, plus 0.01 for each other one (at most 0.99).
     pub fn score(found: &[Category]) -> f32 {
-        let mut miss = 1.0f32;
-        for c in found {
-            miss *= 1.0 - c.score();
-        }
+        let best = found.iter().map(|c| c.score()).fold(0.0f32, f32::max);
         if found.is_empty() {
             0.0
         } else {
-            1.0 - miss
+            (best + 0.01 * (found.len() - 1) as f32).min(0.99)
         }
     }
 }
