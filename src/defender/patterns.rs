@@ -64,7 +64,7 @@ fn rules() -> Vec<(Category, String)> {
         (RoleMarker, r"(?:^|\s)(?:urgent\s*[-–:]\s*)?system (?:message|override|notice|instruction)\s*[:!-]".into()),
         // Instruction overrides.
         (InstructionOverride, format!(r"\b(?:ignore|disregard|forget|override|bypass|skip|drop|abandon|discard|neglect)\s+(?:(?:{QUAL})\s+){{1,3}}{ORDERS}")),
-        (InstructionOverride, format!(r"\b(?:ignore|disregard|forget|discard)\s+(?:everything|anything|all)\s+(?:you(?:'ve| have)? (?:been told|were told|know)|(?:said|written|stated|mentioned) (?:above|before|earlier|previously))")),
+        (InstructionOverride, r"\b(?:ignore|disregard|forget|discard)\s+(?:everything|anything|all)\s+(?:you(?:'ve| have)? (?:been told|were told|know)|(?:said|written|stated|mentioned) (?:above|before|earlier|previously))".into()),
         (InstructionOverride, r"\bforget (?:what|everything) you (?:were|have been|'ve been) told\b".into()),
         (InstructionOverride, format!(r"\b(?:the\s+)?(?:previous|prior|above|earlier|original|old)\s+{ORDERS}\s+(?:are|is|were|was)\s+(?:outdated|obsolete|void|cancell?ed|revoked|no longer valid|superseded|wrong)")),
         (InstructionOverride, r"\b(?:new|updated|revised|real|actual|true|additional)\s+(?:instructions?|task|directive|orders)\s*(?:from [\w ]{1,30})?\s*:".into()),
@@ -115,8 +115,8 @@ fn rules() -> Vec<(Category, String)> {
         (AgentAddress, format!(r"\b(?:attention|important|note|message|urgent|notice|reminder|instructions?)\s*(?:for|to)?\s*(?:the\s+|any\s+|all\s+)?{AGENT}s?\b\s*(?:reading|processing|parsing|seeing|that reads|who reads|[:!,-])")),
         (AgentAddress, format!(r"\b(?:dear|hey|hi|hello|attention|ok|okay)\s*,?\s+{AGENT}\b\s*[,!:.]?")),
         (AgentAddress, format!(r"\b(?:to|for) (?:the|any|all|every) {AGENT}s? (?:reading|processing|parsing|seeing|summari[sz]ing|handling|that reads|who reads) (?:this|these)")),
-        (AgentAddress, format!(r"\bthis is an? (?:important |urgent )?(?:message|instruction|note|request) (?:from|for) (?:me|the (?:system|administrator|admin|developer|user|security team)|your (?:developer|administrator|user|owner))\b")),
-        (AgentAddress, format!(r"\b(?:message|note|instructions?) from (?:me|the user),? [\w .,-]{{1,40}}\bto you\b")),
+        (AgentAddress, r"\bthis is an? (?:important |urgent )?(?:message|instruction|note|request) (?:from|for) (?:me|the (?:system|administrator|admin|developer|user|security team)|your (?:developer|administrator|user|owner))\b".into()),
+        (AgentAddress, r"\b(?:message|note|instructions?) from (?:me|the user),? [\w .,-]{1,40}\bto you\b".into()),
         (AgentAddress, format!(r"\b{AGENT},\s+(?:please\s+)?(?:ignore|grant|assign|give|add|make|delete|remove|disable|reset|rotate|send|email|forward|export|list|print|reveal|create|update|run|call|execute|do not|don't|before)\b")),
     ]
 }
