@@ -25,9 +25,18 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         _ => bail!("give TEXT, --file F or --jsonl F"),
     };
     let start = Instant::now();
-    let verdict = defender.scan_text(&text);
+    let verdict = scan(&defender, &text);
     print(&row(&verdict, start.elapsed().as_secs_f64() * 1e3).to_string());
     Ok(ExitCode::SUCCESS)
+}
+
+/// A JSON object or array is scanned string by string, as the server scans a result;
+/// anything else as one text.
+fn scan(defender: &Defender, text: &str) -> Verdict {
+    match serde_json::from_str::<Value>(text) {
+        Ok(value @ (Value::Object(_) | Value::Array(_))) => defender.scan_value(&value),
+        _ => defender.scan_text(text),
+    }
 }
 
 fn row(v: &Verdict, ms: f64) -> Value {
@@ -66,7 +75,7 @@ fn jsonl(defender: &Defender, path: &std::path::Path) -> anyhow::Result<ExitCode
             bail!("line {}: no `text` string field", n + 1);
         };
         let start = Instant::now();
-        let verdict = defender.scan_text(text);
+        let verdict = scan(defender, text);
         let ms = start.elapsed().as_secs_f64() * 1e3;
         let mut out = row(&verdict, ms);
         let label = input.get("label").and_then(|l| l.as_i64().or_else(|| l.as_bool().map(i64::from)));

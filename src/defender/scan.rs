@@ -59,7 +59,29 @@ fn collect<'a>(value: &'a mut Value, path: String, out: &mut Vec<(String, &'a mu
     }
 }
 
+fn strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+    match value {
+        Value::String(s) => out.push(s),
+        Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+        Value::Object(map) => map.values().for_each(|v| strings(v, out)),
+        _ => {}
+    }
+}
+
 impl Defender {
+    /// The verdict on a whole JSON value: its highest-scoring string, scanned one by
+    /// one as [`Defender::scan_json`] does.
+    pub fn scan_value(&self, value: &Value) -> Verdict {
+        let mut texts = Vec::new();
+        strings(value, &mut texts);
+        texts.sort_unstable();
+        texts.dedup();
+        self.scan_texts(&texts)
+            .into_iter()
+            .max_by(|a, b| a.score.total_cmp(&b.score))
+            .unwrap_or_else(|| self.scan_text(""))
+    }
+
     /// Scan every string in `value`; replace each flagged one by a [`marker`].
     /// Identical strings are scanned once.
     pub fn scan_json(&self, value: &mut Value) -> ScanReport {
