@@ -57,7 +57,9 @@ def stackone(rows):
     if cache.exists():
         saved = json.load(open(cache))
         if saved.get("texts") == [r["text"][:64] for r in rows]:
-            return saved["scores"]
+            # Flag at StackOne's documented threshold (0.52 on the Tier 2 score): in its
+            # default mode `allowed` stays true and only the content is sanitised.
+            return [dict(x, flagged=x["flagged"] or x["score"] >= 0.52) for x in saved["scores"]]
     from stackone_defender import create_prompt_defense
 
     defense = create_prompt_defense(enable_tier2=True)
@@ -100,10 +102,15 @@ def choose_threshold(binary):
         tpr = sum(r["score"] >= t for r in pos) / len(pos)
         fpr = sum(r["score"] >= t for r in neg) / len(neg)
         bacc = (tpr + 1 - fpr) / 2
-        if fpr <= 0.02 and (best is None or bacc > best[1]):
+        if fpr <= 0.03 and (best is None or bacc > best[1]):
             best = (t, bacc, tpr, fpr)
+    if best is None:
+        best = (0.5, float("nan"), float("nan"), float("nan"))
     print(f"dev ({len(scored)} rows): threshold {best[0]:.2f} -> balanced acc {best[1]:.3f}, TPR {best[2]:.3f}, FPR {best[3]:.3f}")
-    for t in (0.3, 0.5, 0.7, 0.9):
+    for r in scored:
+        if r["label"] == 0 and r["score"] >= 0.5:
+            print("  FP", r["source"], round(r["score"], 3), r["text"][:150].replace("\n", " "))
+    for t in (0.3, 0.5, 0.7, 0.8, 0.9, 0.95):
         pos = [r for r in scored if r["label"] == 1]
         neg = [r for r in scored if r["label"] == 0]
         print(f"  at {t}: TPR {sum(r['score'] >= t for r in pos) / len(pos):.3f} FPR {sum(r['score'] >= t for r in neg) / len(neg):.3f}")
@@ -144,6 +151,8 @@ def main():
     results = {"ours (full)": ours(chosen, args.bin, "full"), "ours (patterns only)": ours(chosen, args.bin, "patterns")}
     if not args.skip_stackone:
         results["StackOne Defender 0.9.4"] = stackone(chosen)
+    json.dump({k: [dict(s, label=r["label"], source=r["source"]) for r, s in zip(chosen, v)] for k, v in results.items()},
+              open(OUT / "compare_rows_scored.json", "w"))
     table = {}
     for system, scored in results.items():
         joined = [dict(r, **s) for r, s in zip(chosen, scored)]
