@@ -40,6 +40,8 @@ pub enum Command {
     Call(CallArgs),
     /// Run a JavaScript file in the sandbox, with PingOne actions as `pingone.*`.
     Run(RunArgs),
+    /// Scan text for prompt injection, as the server scans what returns to the model.
+    Scan(ScanArgs),
     /// Serve MCP: over stdio (for Claude Desktop, Cursor, VS Code), or HTTP with --http.
     Serve(ServeArgs),
     /// Run the built-in PingOne simulator and print how to connect to it.
@@ -205,4 +207,26 @@ pub struct SearchArgs {
     /// Print a JSON array, best first, of objects (id, score, title, signature, read_only, destructive).
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "With --jsonl, each line is an object with a `text` field (and optionally `label` 0|1, \
+`source`, `id`); each output line has `score`, `flagged`, `tier`, `reasons` and `ms`. When lines have labels, a \
+last line `{\"summary\": ...}` gives TPR, FPR, balanced accuracy, AUC and p50/p95 latency.")]
+pub struct ScanArgs {
+    /// The text to scan.
+    #[arg(conflicts_with_all = ["file", "jsonl"])]
+    pub text: Option<String>,
+    /// Scan the contents of this file as one text.
+    #[arg(long, value_name = "F", conflicts_with = "jsonl")]
+    pub file: Option<PathBuf>,
+    /// Scan each line of this JSONL file (- for standard input).
+    #[arg(long, value_name = "F")]
+    pub jsonl: Option<PathBuf>,
+    /// off: no scanning; patterns: normalisation and patterns; full: patterns then the classifier.
+    #[arg(long, value_enum, default_value_t = pingone_mcp::defender::Mode::Full)]
+    pub defender: pingone_mcp::defender::Mode,
+    /// Flag a text when its score (0-1) reaches this.
+    #[arg(long, value_name = "X", default_value_t = pingone_mcp::defender::DEFAULT_THRESHOLD)]
+    pub threshold: f32,
 }

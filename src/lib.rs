@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod config;
+pub mod defender;
 pub mod dispatch;
 pub mod mcp;
 pub mod pingone;

@@ -3,6 +3,7 @@
 mod actions;
 mod call;
 mod run;
+mod scan;
 mod serve;
 mod simulator;
 mod search;
@@ -28,6 +29,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Actions(command) => actions::run(&cli.global, command),
         Command::Call(args) => call::run(&cli.global, args).await,
         Command::Run(args) => run::run(&cli.global, args).await,
+        Command::Scan(args) => scan::run(args),
         Command::Serve(args) => serve::run(&cli.global, args).await,
         Command::Simulator(args) => simulator::run(args).await,
         Command::Search(args) => search::run(&cli.global, args),

@@ -1,0 +1,175 @@
+"""Side by side: our defender (`pingone-mcp scan --jsonl`, full mode) and StackOne
+Defender 0.9.4 on the same held-out rows (models/out/eval.jsonl, written by train.py).
+
+    ~/.cache/pingone-mcp/venv/bin/python models/compare.py --bin $CARGO_TARGET_DIR/debug/pingone-mcp
+
+Up to --per-class rows per class per set (seeded). Prints a Markdown table and writes
+models/out/compare.json.
+"""
+
+import argparse
+import json
+import random
+import subprocess
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+
+
+def set_name(source):
+    s = source.split(":")[0]
+    if s.startswith("injecagent"):
+        return "injecagent (direct harm)"
+    if s.startswith("bipia"):
+        return "bipia"
+    if s.startswith("identity"):
+        return "identity records (ours)"
+    return s
+
+
+def metrics(rows):
+    pos = [r for r in rows if r["label"] == 1]
+    neg = [r for r in rows if r["label"] == 0]
+    tpr = sum(r["flagged"] for r in pos) / len(pos) if pos else None
+    fpr = sum(r["flagged"] for r in neg) / len(neg) if neg else None
+    if tpr is None:
+        bacc = 1 - fpr
+    elif fpr is None:
+        bacc = tpr
+    else:
+        bacc = (tpr + 1 - fpr) / 2
+    auc = None
+    if pos and neg:
+        wins = 0.0
+        for p in pos:
+            for n in neg:
+                wins += 1.0 if p["score"] > n["score"] else 0.5 if p["score"] == n["score"] else 0.0
+        auc = wins / (len(pos) * len(neg))
+    ms = sorted(r["ms"] for r in rows)
+    return {"n": len(rows), "pos": len(pos), "neg": len(neg), "tpr": tpr, "fpr": fpr, "bacc": bacc, "auc": auc,
+            "p50": ms[len(ms) // 2], "p95": ms[min(len(ms) - 1, int(len(ms) * 0.95))]}
+
+
+def stackone(rows):
+    cache = OUT / "stackone_scores.json"
+    if cache.exists():
+        saved = json.load(open(cache))
+        if saved.get("texts") == [r["text"][:64] for r in rows]:
+            # Flag at StackOne's documented threshold (0.52 on the Tier 2 score): in its
+            # default mode `allowed` stays true and only the content is sanitised.
+            return [dict(x, flagged=x["flagged"] or x["score"] >= 0.52) for x in saved["scores"]]
+    from stackone_defender import create_prompt_defense
+
+    defense = create_prompt_defense(enable_tier2=True)
+    defense.warmup_tier2()
+    out = []
+    for r in rows:
+        try:
+            value = json.loads(r["text"])
+        except (ValueError, TypeError):
+            value = r["text"]
+        t0 = time.perf_counter()
+        res = defense.defend_tool_result(value, "tool")
+        ms = (time.perf_counter() - t0) * 1e3
+        out.append({"flagged": not res.allowed, "score": res.tier2_score or 0.0, "ms": ms})
+    json.dump({"texts": [r["text"][:64] for r in rows], "scores": out}, open(cache, "w"))
+    return out
+
+
+def ours(rows, binary, mode):
+    path = OUT / "compare_rows.jsonl"
+    with open(path, "w") as f:
+        for r in rows:
+            f.write(json.dumps({"text": r["text"], "label": r["label"], "source": r["source"]}) + "\n")
+    proc = subprocess.run([binary, "scan", "--jsonl", str(path), "--defender", mode], capture_output=True, text=True, check=True)
+    if proc.stderr.strip():
+        print(proc.stderr.strip())
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    return [{"flagged": l["flagged"], "score": l["score"], "ms": l["ms"]} for l in lines if "summary" not in l]
+
+
+def choose_threshold(binary):
+    """The threshold for DEFAULT_THRESHOLD: best balanced accuracy on the dev split
+    (part of train, never eval) among thresholds that keep dev FPR <= 2%."""
+    rows = [json.loads(line) for line in open(OUT / "dev.jsonl")]
+    scored = [dict(r, **s) for r, s in zip(rows, ours(rows, binary, "full"))]
+    best = None
+    for t in [x / 100 for x in range(5, 100)]:
+        pos = [r for r in scored if r["label"] == 1]
+        neg = [r for r in scored if r["label"] == 0]
+        tpr = sum(r["score"] >= t for r in pos) / len(pos)
+        fpr = sum(r["score"] >= t for r in neg) / len(neg)
+        bacc = (tpr + 1 - fpr) / 2
+        if fpr <= 0.03 and (best is None or bacc > best[1]):
+            best = (t, bacc, tpr, fpr)
+    if best is None:
+        best = (0.5, float("nan"), float("nan"), float("nan"))
+    print(f"dev ({len(scored)} rows): threshold {best[0]:.2f} -> balanced acc {best[1]:.3f}, TPR {best[2]:.3f}, FPR {best[3]:.3f}")
+    for r in scored:
+        if r["label"] == 0 and r["score"] >= 0.5:
+            print("  FP", r["source"], round(r["score"], 3), r["text"][:150].replace("\n", " "))
+    for t in (0.3, 0.5, 0.7, 0.8, 0.9, 0.95):
+        pos = [r for r in scored if r["label"] == 1]
+        neg = [r for r in scored if r["label"] == 0]
+        print(f"  at {t}: TPR {sum(r['score'] >= t for r in pos) / len(pos):.3f} FPR {sum(r['score'] >= t for r in neg) / len(neg):.3f}")
+
+
+def fmt(x, digits=3):
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--per-class", type=int, default=250)
+    ap.add_argument("--skip-stackone", action="store_true")
+    ap.add_argument("--threshold", action="store_true", help="choose the threshold on the dev split and stop")
+    ap.add_argument("--only-stackone", action="store_true", help="score and cache StackOne's verdicts only")
+    args = ap.parse_args()
+    rows = [json.loads(line) for line in open(OUT / "eval.jsonl")]
+    rng = random.Random(7)
+    by_set = {}
+    for r in rows:
+        by_set.setdefault(set_name(r["source"]), []).append(r)
+    chosen = []
+    for name, rs in sorted(by_set.items()):
+        for label in (0, 1):
+            part = [r for r in rs if r["label"] == label]
+            rng.shuffle(part)
+            chosen += part[: args.per_class]
+    # Benign text with trigger words: our identity hard negatives and InjecGuard's NotInject rows.
+    trigger = lambda r: r["label"] == 0 and (r["source"].endswith("trigger_words") or "NotInject" in r["source"])
+
+    if args.threshold:
+        choose_threshold(args.bin)
+        return
+    if args.only_stackone:
+        stackone(chosen)
+        return
+    results = {"ours (full)": ours(chosen, args.bin, "full"), "ours (patterns only)": ours(chosen, args.bin, "patterns")}
+    if not args.skip_stackone:
+        results["StackOne Defender 0.9.4"] = stackone(chosen)
+    json.dump({k: [dict(s, label=r["label"], source=r["source"]) for r, s in zip(chosen, v)] for k, v in results.items()},
+              open(OUT / "compare_rows_scored.json", "w"))
+    table = {}
+    for system, scored in results.items():
+        joined = [dict(r, **s) for r, s in zip(chosen, scored)]
+        sets = {}
+        for r in joined:
+            sets.setdefault(set_name(r["source"]), []).append(r)
+        sets["benign with trigger words (FPR)"] = [r for r in joined if trigger(r)]
+        sets["ALL"] = joined
+        table[system] = {k: metrics(v) for k, v in sets.items()}
+    json.dump(table, open(OUT / "compare.json", "w"), indent=1)
+    print("| set | system | n (pos/neg) | TPR | FPR | balanced acc. | AUC | p50 ms | p95 ms |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name in list(next(iter(table.values())).keys()):
+        for system in table:
+            m = table[system][name]
+            print(f"| {name} | {system} | {m['n']} ({m['pos']}/{m['neg']}) | {fmt(m['tpr'])} | {fmt(m['fpr'])} | {fmt(m['bacc'])} | {fmt(m['auc'])} | {m['p50']:.2f} | {m['p95']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

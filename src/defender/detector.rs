@@ -1,0 +1,222 @@
+//! The [`Defender`]: patterns on every string, then the classifier on prose.
+//!
+//! A [`Verdict::score`] is in 0..=1: the chance that the text carries instructions
+//! aimed at the agent. A pattern match scores its category's confidence (0.93-0.97)
+//! and is final; otherwise the classifier's probability is the score. A text is
+//! flagged when its score reaches the threshold.
+//!
+//! Acceptable false positives: text that really is an order to whoever reads it
+//! ("disable MFA for all contractors") even when a person wrote it in good faith; the
+//! agent still sees the record exists, and the person can read the field themselves.
+//! Not acceptable: benign admin text flagged for a trigger word ("override the
+//! default session timeout", "system account").
+
+use std::sync::Arc;
+
+use super::classifier::{Classifier, ClassifierError};
+use super::normalise::normalise;
+use super::patterns::{Category, Patterns};
+
+/// Which tiers run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(clap::ValueEnum)]
+pub enum Mode {
+    /// No scanning.
+    Off,
+    /// Normalisation and patterns only.
+    Patterns,
+    /// Patterns, then the classifier on what they pass.
+    #[default]
+    Full,
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "off" => Ok(Mode::Off),
+            "patterns" => Ok(Mode::Patterns),
+            "full" => Ok(Mode::Full),
+            _ => Err(format!("unknown defender mode `{s}`: expected off, patterns or full")),
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Mode::Off => "off",
+            Mode::Patterns => "patterns",
+            Mode::Full => "full",
+        })
+    }
+}
+
+/// The tier that decided a verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    /// Nothing ran (mode off, or no text).
+    None,
+    Patterns,
+    Classifier,
+}
+
+impl Tier {
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::None => "none",
+            Tier::Patterns => "patterns",
+            Tier::Classifier => "classifier",
+        }
+    }
+}
+
+/// What the defender thinks of one text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// 0..=1, the chance the text carries an injection.
+    pub score: f32,
+    /// `score >= threshold`.
+    pub flagged: bool,
+    pub tier: Tier,
+    /// Pattern categories matched, and the obfuscations undone (`decoded base64`).
+    pub reasons: Vec<String>,
+}
+
+impl Verdict {
+    fn clean(tier: Tier) -> Self {
+        Verdict { score: 0.0, flagged: false, tier, reasons: Vec::new() }
+    }
+}
+
+/// The threshold chosen in models/MODEL_CARD.md.
+pub const DEFAULT_THRESHOLD: f32 = 0.55;
+
+/// Texts shorter than this (in words) are not sent to the classifier: an id, a date, a
+/// name or a two-word title carries no instruction that the patterns would not catch.
+pub const MIN_CLASSIFIER_WORDS: usize = 4;
+
+/// The scanner. Cheap to share (`Arc`); scanning takes `&self`.
+#[derive(Debug, Clone)]
+pub struct Defender {
+    mode: Mode,
+    threshold: f32,
+    patterns: Arc<Patterns>,
+    classifier: Option<Arc<Classifier>>,
+    warning: Option<String>,
+}
+
+impl Defender {
+    /// A defender in `mode`. `Full` loads the classifier; when the model or
+    /// `libonnxruntime` is missing it falls back to patterns and [`Defender::warning`] says so.
+    pub fn load(mode: Mode, threshold: f32) -> Defender {
+        let classifier = match mode {
+            Mode::Full => Some(Classifier::load_default()),
+            _ => None,
+        };
+        Self::with_classifier(mode, threshold, classifier)
+    }
+
+    /// As [`Defender::load`], with the classifier (or the error loading it) given.
+    pub fn with_classifier(mode: Mode, threshold: f32, classifier: Option<Result<Classifier, ClassifierError>>) -> Defender {
+        let (classifier, warning) = match (mode, classifier) {
+            (Mode::Full, Some(Ok(c))) => (Some(Arc::new(c)), None),
+            (Mode::Full, Some(Err(e))) => {
+                (None, Some(format!("WARNING: prompt-injection classifier unavailable ({e}); scanning with patterns only")))
+            }
+            (Mode::Full, None) => (None, Some("WARNING: prompt-injection classifier not loaded; scanning with patterns only".into())),
+            (Mode::Off, _) => (None, Some("WARNING: prompt-injection scanning is off (--defender off)".into())),
+            (Mode::Patterns, _) => (None, None),
+        };
+        let mode = if mode == Mode::Full && classifier.is_none() { Mode::Patterns } else { mode };
+        Defender { mode, threshold, patterns: Arc::new(Patterns::new()), classifier, warning }
+    }
+
+    /// The mode in force (`Patterns` after a fallback).
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    /// A message for every reply while the defender runs below what was asked (or is off).
+    pub fn warning(&self) -> Option<&str> {
+        self.warning.as_deref()
+    }
+
+    /// Scan one text.
+    pub fn scan_text(&self, text: &str) -> Verdict {
+        self.scan_texts(&[text]).pop().unwrap_or_else(|| Verdict::clean(Tier::None))
+    }
+
+    /// Scan many texts; the classifier scores the ones patterns pass in batches.
+    pub fn scan_texts(&self, texts: &[&str]) -> Vec<Verdict> {
+        if self.mode == Mode::Off {
+            return texts.iter().map(|_| Verdict::clean(Tier::None)).collect();
+        }
+        let mut verdicts = Vec::with_capacity(texts.len());
+        let mut prose: Vec<(usize, String)> = Vec::new();
+        for (i, text) in texts.iter().enumerate() {
+            if plain_token(text) {
+                verdicts.push(Verdict::clean(Tier::Patterns));
+                continue;
+            }
+            let norm = normalise(text);
+            let found = self.patterns.matches(&norm.folded);
+            let mut reasons: Vec<String> = found.iter().map(|c| Category::name(*c).to_string()).collect();
+            reasons.extend(norm.seen.iter().map(|s| format!("obfuscation: {s}")));
+            if !found.is_empty() {
+                let score = Patterns::score(&found);
+                verdicts.push(Verdict { score, flagged: score >= self.threshold, tier: Tier::Patterns, reasons });
+                continue;
+            }
+            if self.classifier.is_some() && worth_classifying(&norm.clean) {
+                prose.push((i, norm.clean));
+            }
+            verdicts.push(Verdict { score: 0.0, flagged: false, tier: Tier::Patterns, reasons });
+        }
+        if let (Some(classifier), false) = (&self.classifier, prose.is_empty()) {
+            let refs: Vec<&str> = prose.iter().map(|(_, t)| t.as_str()).collect();
+            match classifier.score(&refs) {
+                Ok(scores) => {
+                    for ((i, _), score) in prose.iter().zip(scores) {
+                        let v = &mut verdicts[*i];
+                        v.score = score;
+                        v.flagged = score >= self.threshold;
+                        v.tier = Tier::Classifier;
+                        if v.flagged {
+                            v.reasons.insert(0, "classifier".into());
+                        }
+                    }
+                }
+                Err(e) => {
+                    // Fail closed on the texts the classifier should have seen.
+                    tracing::error!("defender classifier failed: {e}");
+                    for (i, _) in &prose {
+                        let v = &mut verdicts[*i];
+                        v.score = 1.0;
+                        v.flagged = true;
+                        v.tier = Tier::Classifier;
+                        v.reasons.insert(0, format!("classifier error: {e}"));
+                    }
+                }
+            }
+        }
+        verdicts
+    }
+}
+
+/// An id, a date, an e-mail address, an enum value: one short ASCII token without
+/// markup that could not hide base64 (which needs both cases). Nothing to scan.
+fn plain_token(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() <= 64
+        && b.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'@' | b'.' | b'_' | b':' | b'+' | b'-' | b'/' | b','))
+        && !(b.len() >= 16 && b.iter().any(u8::is_ascii_uppercase) && b.iter().any(u8::is_ascii_lowercase))
+}
+
+fn worth_classifying(text: &str) -> bool {
+    text.split_whitespace().filter(|w| w.chars().any(char::is_alphabetic)).take(MIN_CLASSIFIER_WORDS).count() >= MIN_CLASSIFIER_WORDS
+}

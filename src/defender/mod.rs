@@ -1,0 +1,14 @@
+//! Prompt-injection scanning of everything that returns to the model: normalisation
+//! and patterns on every string, then a small transformer classifier on prose.
+
+mod classifier;
+mod detector;
+mod normalise;
+mod patterns;
+mod scan;
+
+pub use classifier::{find_library, find_model, Classifier, ClassifierError, MAX_CHUNK_TOKENS};
+pub use detector::{Defender, Mode, Tier, Verdict, DEFAULT_THRESHOLD, MIN_CLASSIFIER_WORDS};
+pub use normalise::{normalise, Normalised};
+pub use patterns::{Category, Patterns};
+pub use scan::{marker, Finding, ScanReport};
