@@ -9,6 +9,8 @@ echo "== setup"
 ensure_toolchain
 ensure_python_client
 ensure_inspector
+# The defender's classifier runtime (the onnxruntime wheel's libonnxruntime.so).
+export ORT_DYLIB_PATH="$(scripts/fetch-onnxruntime.sh)"
 
 if [[ ! -f ../shared/ACTIONS.md && -z "${PINGONE_MCP_SHARED:-}" ]]; then
   echo "NOTE: ../shared not found: tests that check the catalog against the PingOne specs will SKIP"

@@ -142,6 +142,14 @@ pub struct ServeArgs {
     /// Most tokens (o200k_base) an execute reply may take; larger results are trimmed.
     #[arg(long, value_name = "N", default_value_t = pingone_mcp::trim::DEFAULT_BUDGET)]
     pub max_result_tokens: usize,
+    /// Prompt-injection scanning of what returns to the model: off, patterns, or full
+    /// (patterns plus the classifier, which still flags too much benign text to be the
+    /// default; see models/MODEL_CARD.md).
+    #[arg(long, value_enum, default_value_t = pingone_mcp::defender::Mode::Patterns)]
+    pub defender: pingone_mcp::defender::Mode,
+    /// Classifier score (0-1) from which a string is withheld.
+    #[arg(long, value_name = "X", default_value_t = pingone_mcp::defender::DEFAULT_THRESHOLD)]
+    pub defender_threshold: f32,
     #[command(flatten)]
     pub policy: PolicyArgs,
     #[command(flatten)]

@@ -114,3 +114,22 @@ async fn pingone_rules_surface_as_catchable_errors() {
     assert_eq!(out["missing"], "404 NOT_FOUND", "{out}");
     assert_eq!(out["badFilter"], "400 INVALID_DATA INVALID_FILTER", "{out}");
 }
+
+#[tokio::test]
+async fn injected_text_in_records_is_withheld_before_it_reaches_the_model() {
+    use pingone_mcp::defender::{Defender, Mode, DEFAULT_THRESHOLD};
+    let (_sim, host) = simulator(50).await;
+    let script = "const groups = await pingone.list_groups({ all: true });
+                  console.log('support says: ' + groups.find(g => g.name === 'Support').description);
+                  return groups.map(g => ({ name: g.name, description: g.description }));";
+    let execution = run(script, &host).await;
+    let defender = Arc::new(Defender::load(Mode::Patterns, DEFAULT_THRESHOLD));
+    let screened = pingone_mcp::mcp::screen(execution, &defender).await;
+    let groups = ok(&screened);
+    let support = groups.as_array().unwrap().iter().find(|g| g["name"] == "Support").unwrap();
+    assert!(support["description"].as_str().unwrap().starts_with("[withheld by pingone-mcp defender"), "{support}");
+    let engineering = groups.as_array().unwrap().iter().find(|g| g["name"] == "Engineering").unwrap();
+    assert_eq!(engineering["description"], "Engineers and engineering managers", "benign text passes untouched");
+    assert!(screened.logs[0].message.contains("[withheld by pingone-mcp defender"), "the console is scanned too: {:?}", screened.logs);
+    assert!(screened.logs.iter().any(|l| l.message.contains("2 string(s) withheld")), "{:?}", screened.logs);
+}

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::bail;
+use pingone_mcp::defender::Defender;
 use pingone_mcp::mcp::{serve_http, HttpOptions, PingOneMcp, ServerOptions};
 use pingone_mcp::sandbox::{Limits, Sandbox};
 use pingone_mcp::secret::Secret;
@@ -21,7 +22,11 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     let (catalog, search, dispatcher) = (session.catalog, session.search, Arc::new(session.dispatcher));
     let _simulator = session.simulator;
     let limits = Limits { wall_time: Duration::from_secs(args.timeout), ..Limits::default() };
-    let options = ServerOptions { mode: args.mode, limits, result_budget: args.max_result_tokens };
+    let defender = Arc::new(Defender::load(args.defender, args.defender_threshold));
+    if let Some(warning) = defender.warning() {
+        note(warning);
+    }
+    let options = ServerOptions { mode: args.mode, limits, result_budget: args.max_result_tokens, defender };
     let server = PingOneMcp::new(catalog, search, Sandbox::new().await?, dispatcher, options);
 
     let Some(addr) = args.http else {

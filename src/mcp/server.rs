@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use guest_sdk::abi::{HostCall, HostReply};
+use guest_sdk::abi::{HostCall, HostReply, LogLevel};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, InitializeResult, ListToolsResult,
     PaginatedRequestParams, ServerCapabilities, Tool,
@@ -16,7 +16,8 @@ use super::observe::{CallSummary, ObservedHost};
 use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
 use crate::catalog::{compact_signature, Catalog};
 use crate::dispatch::Dispatcher;
-use crate::sandbox::{Execution, ExecutionError, Limits, Sandbox};
+use crate::defender::{Defender, Mode as DefenderMode, DEFAULT_THRESHOLD};
+use crate::sandbox::{Execution, ExecutionError, Limits, LogLine, Sandbox};
 use crate::search::SearchIndex;
 use crate::trim::trim;
 
@@ -56,11 +57,18 @@ pub struct ServerOptions {
     pub limits: Limits,
     /// Tokens an `execute` reply may take (o200k_base).
     pub result_budget: usize,
+    /// Scans every string going back to the model.
+    pub defender: Arc<Defender>,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        Self { mode: Mode::Code, limits: Limits::default(), result_budget: crate::trim::DEFAULT_BUDGET }
+        Self {
+            mode: Mode::Code,
+            limits: Limits::default(),
+            result_budget: crate::trim::DEFAULT_BUDGET,
+            defender: Arc::new(Defender::load(DefenderMode::Patterns, DEFAULT_THRESHOLD)),
+        }
     }
 }
 
@@ -72,12 +80,13 @@ struct Inner {
     limits: Limits,
     mode: Mode,
     result_budget: usize,
+    defender: Arc<Defender>,
     tools: Vec<Tool>,
 }
 
 impl PingOneMcp {
     pub fn new(catalog: Arc<Catalog>, search: Arc<SearchIndex>, sandbox: Sandbox, dispatcher: Arc<Dispatcher>, options: ServerOptions) -> Self {
-        let ServerOptions { mode, limits, result_budget } = options;
+        let ServerOptions { mode, limits, result_budget, defender } = options;
         let mut tools = Vec::new();
         if mode != Mode::Tools {
             tools.push(search_tool());
@@ -87,7 +96,7 @@ impl PingOneMcp {
         if mode != Mode::Code {
             tools.extend(catalog.actions().map(action_tool));
         }
-        Self { inner: Arc::new(Inner { catalog, search, sandbox, dispatcher, limits, mode, result_budget, tools }) }
+        Self { inner: Arc::new(Inner { catalog, search, sandbox, dispatcher, limits, mode, result_budget, defender, tools }) }
     }
 
     pub fn tools(&self) -> &[Tool] {
@@ -112,6 +121,7 @@ impl PingOneMcp {
             execution = run => execution,
             () = context.ct.cancelled() => return Err(McpError::internal_error("the client cancelled the script", None)),
         };
+        let execution = screen(execution, &self.inner.defender).await;
         Ok(match execute_reply(&execution, &host.calls(), self.inner.result_budget) {
             Ok(reply) => CallToolResult::structured(reply),
             Err(text) => CallToolResult::error(vec![ContentBlock::text(text)]),
@@ -130,6 +140,38 @@ impl PingOneMcp {
             }
         })
     }
+}
+
+/// The execution with every string of its result and console scanned: a flagged
+/// string is replaced by the defender's marker. What was withheld, and any warning
+/// (the classifier missing, scanning off), is added to the console so the agent sees it.
+pub async fn screen(mut execution: Execution, defender: &Arc<Defender>) -> Execution {
+    let logs = Value::Array(execution.logs.iter().map(|l| Value::String(l.message.clone())).collect());
+    let (scanned_logs, log_report) = defender.clone().scan_json_blocking(logs).await;
+    if let Value::Array(messages) = scanned_logs {
+        for (line, message) in execution.logs.iter_mut().zip(messages) {
+            if let Value::String(text) = message {
+                line.message = text;
+            }
+        }
+    }
+    let mut withheld = log_report.withheld;
+    let mut warnings = log_report.warnings;
+    if let Ok(result) = execution.outcome {
+        let (scanned, report) = defender.clone().scan_json_blocking(result).await;
+        withheld += report.withheld;
+        warnings.extend(report.warnings);
+        execution.outcome = Ok(scanned);
+    }
+    warnings.dedup();
+    for warning in warnings {
+        execution.logs.push(LogLine { level: LogLevel::Warn, message: warning });
+    }
+    if withheld > 0 {
+        let message = format!("pingone-mcp defender: {withheld} string(s) withheld as possible prompt injection; the records are still there, only those texts are replaced");
+        execution.logs.push(LogLine { level: LogLevel::Warn, message });
+    }
+    execution
 }
 
 /// What `search_tools` answers: the best actions, each with its signature; or a
