@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::fake_pingone::{FakePingOne, Reply, CLIENT_ID, CLIENT_SECRET, ENV_ID};
+use common::fake_pingone::{FakePingOne, Reply, CLIENT_SECRET};
 use pingone_mcp::catalog::{load_builtin, Action, Catalog};
 use pingone_mcp::config::{AuthMethod, Connection};
 use pingone_mcp::pingone::{CallOptions, ClientError, PingOneClient, RetryPolicy};
@@ -15,17 +15,7 @@ use serde_json::{json, Value};
 const USER_ID: &str = "1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b";
 
 fn connection(fake: &FakePingOne, secret: &str) -> Connection {
-    Connection {
-        profile: "test".into(),
-        environment_id: ENV_ID.into(),
-        client_id: CLIENT_ID.into(),
-        client_secret: Secret::new(secret),
-        auth_method: AuthMethod::Basic,
-        api_base: format!("{}/v1", fake.base_url).parse().unwrap(),
-        auth_base: fake.base_url.parse().unwrap(),
-        user_token: None,
-        request_timeout: Duration::from_secs(10),
-    }
+    Connection { client_secret: Secret::new(secret), ..fake.connection() }
 }
 
 /// Short delays so the retry tests stay fast; the shape of the policy is unchanged.

@@ -6,39 +6,20 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::fake_pingone::{FakePingOne, Reply, CLIENT_ID, CLIENT_SECRET, ENV_ID};
+use common::fake_pingone::{FakePingOne, Reply, ENV_ID};
 use pingone_mcp::catalog::load_builtin;
-use pingone_mcp::config::{AuthMethod, Connection};
 use pingone_mcp::dispatch::{Backend, Dispatcher};
 use pingone_mcp::pingone::{PingOneClient, RateLimiter, RetryPolicy};
 use pingone_mcp::policy::{AuditLog, Policy, PolicyConfig};
-use pingone_mcp::sandbox::{Execution, Limits, Sandbox};
+use pingone_mcp::sandbox::{Execution, Limits};
 use pingone_mcp::search::SearchIndex;
-use pingone_mcp::secret::Secret;
 use serde_json::{json, Value};
-use tokio::sync::OnceCell;
 
 const USER_ID: &str = "1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b";
 const APP_ID: &str = "0a1b2c3d-0000-4000-8000-000000000001";
 
-async fn sandbox() -> &'static Sandbox {
-    static SANDBOX: OnceCell<Sandbox> = OnceCell::const_new();
-    SANDBOX.get_or_init(|| async { Sandbox::new().await.expect("the sandbox loads") }).await
-}
-
 fn client(fake: &FakePingOne, rate: Option<Arc<RateLimiter>>) -> PingOneClient {
-    let conn = Connection {
-        profile: "test".into(),
-        environment_id: ENV_ID.into(),
-        client_id: CLIENT_ID.into(),
-        client_secret: Secret::new(CLIENT_SECRET),
-        auth_method: AuthMethod::Basic,
-        api_base: format!("{}/v1", fake.base_url).parse().unwrap(),
-        auth_base: fake.base_url.parse().unwrap(),
-        user_token: None,
-        request_timeout: Duration::from_secs(10),
-    };
-    PingOneClient::with_rate_limit(conn, RetryPolicy::default(), rate).unwrap()
+    PingOneClient::with_rate_limit(fake.connection(), RetryPolicy::default(), rate).unwrap()
 }
 
 fn dispatcher(fake: &FakePingOne, config: PolicyConfig) -> Dispatcher {
@@ -48,7 +29,7 @@ fn dispatcher(fake: &FakePingOne, config: PolicyConfig) -> Dispatcher {
 }
 
 async fn run(script: &str, dispatcher: Dispatcher) -> Execution {
-    sandbox().await.execute(script, json!({}), Arc::new(dispatcher), &Limits::default()).await
+    common::sandbox().await.execute(script, json!({}), Arc::new(dispatcher), &Limits::default()).await
 }
 
 fn result(execution: &Execution) -> Value {

@@ -7,23 +7,14 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::fake_pingone::{FakePingOne, Reply, CLIENT_ID, CLIENT_SECRET, ENV_ID};
+use common::fake_pingone::{FakePingOne, Reply};
 use pingone_mcp::catalog::load_builtin;
-use pingone_mcp::config::{AuthMethod, Connection};
 use pingone_mcp::dispatch::{Backend, Cassette, Dispatcher, Recorder, Replay};
 use pingone_mcp::pingone::{PingOneClient, RetryPolicy};
 use pingone_mcp::policy::Policy;
-use pingone_mcp::sandbox::{Execution, ExecutionError, Limit, Limits, Sandbox};
+use pingone_mcp::sandbox::{Execution, ExecutionError, Limit, Limits};
 use pingone_mcp::search::SearchIndex;
-use pingone_mcp::secret::Secret;
 use serde_json::{json, Value};
-use tokio::sync::OnceCell;
-
-/// One compiled guest for the whole test binary (compiling takes seconds).
-async fn sandbox() -> &'static Sandbox {
-    static SANDBOX: OnceCell<Sandbox> = OnceCell::const_new();
-    SANDBOX.get_or_init(|| async { Sandbox::new().await.expect("the sandbox loads") }).await
-}
 
 fn dispatcher(backend: Backend) -> Dispatcher {
     let catalog = Arc::new(load_builtin().unwrap());
@@ -37,22 +28,11 @@ fn offline() -> Arc<Dispatcher> {
 }
 
 fn live(fake: &FakePingOne) -> Backend {
-    let conn = Connection {
-        profile: "test".into(),
-        environment_id: ENV_ID.into(),
-        client_id: CLIENT_ID.into(),
-        client_secret: Secret::new(CLIENT_SECRET),
-        auth_method: AuthMethod::Basic,
-        api_base: format!("{}/v1", fake.base_url).parse().unwrap(),
-        auth_base: fake.base_url.parse().unwrap(),
-        user_token: None,
-        request_timeout: Duration::from_secs(10),
-    };
-    Backend::Live(PingOneClient::new(conn, RetryPolicy::default()).unwrap())
+    Backend::Live(PingOneClient::new(fake.connection(), RetryPolicy::default()).unwrap())
 }
 
 async fn run_with(script: &str, args: Value, host: Arc<Dispatcher>, limits: &Limits) -> Execution {
-    sandbox().await.execute(script, args, host, limits).await
+    common::sandbox().await.execute(script, args, host, limits).await
 }
 
 async fn run_offline(script: &str) -> Execution {

@@ -1,22 +1,18 @@
 //! Multi-step administration tasks as agents write them: real scripts, the real
 //! sandbox, the real client, against the built-in simulator over loopback HTTP.
 
+mod common;
+
 use std::sync::Arc;
 
 use pingone_mcp::catalog::load_builtin;
 use pingone_mcp::dispatch::{Backend, Dispatcher};
 use pingone_mcp::pingone::{PingOneClient, RetryPolicy};
 use pingone_mcp::policy::Policy;
-use pingone_mcp::sandbox::{Execution, Limits, Sandbox};
+use pingone_mcp::sandbox::{Execution, Limits};
 use pingone_mcp::search::SearchIndex;
 use pingone_mcp::simulator::{Simulator, SimulatorConfig};
 use serde_json::{json, Value};
-use tokio::sync::OnceCell;
-
-async fn sandbox() -> &'static Sandbox {
-    static SANDBOX: OnceCell<Sandbox> = OnceCell::const_new();
-    SANDBOX.get_or_init(|| async { Sandbox::new().await.expect("the sandbox loads") }).await
-}
 
 async fn simulator(users: usize) -> (Simulator, Arc<Dispatcher>) {
     let sim = Simulator::start(SimulatorConfig { users, ..SimulatorConfig::default() }, 0).await.unwrap();
@@ -28,7 +24,7 @@ async fn simulator(users: usize) -> (Simulator, Arc<Dispatcher>) {
 }
 
 async fn run(script: &str, host: &Arc<Dispatcher>) -> Execution {
-    sandbox().await.execute(script, json!({}), host.clone(), &Limits::default()).await
+    common::sandbox().await.execute(script, json!({}), host.clone(), &Limits::default()).await
 }
 
 fn ok(execution: &Execution) -> Value {

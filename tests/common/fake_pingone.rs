@@ -119,6 +119,21 @@ impl FakePingOne {
         format!("/v1/environments/{ENV_ID}{rest}")
     }
 
+    /// Connection settings for a client of this server (the right secret, basic auth).
+    pub fn connection(&self) -> pingone_mcp::config::Connection {
+        pingone_mcp::config::Connection {
+            profile: "test".into(),
+            environment_id: ENV_ID.into(),
+            client_id: CLIENT_ID.into(),
+            client_secret: pingone_mcp::secret::Secret::new(CLIENT_SECRET),
+            auth_method: pingone_mcp::config::AuthMethod::Basic,
+            api_base: format!("{}/v1", self.base_url).parse().unwrap(),
+            auth_base: self.base_url.parse().unwrap(),
+            user_token: None,
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+
     /// The environment variables that point the binary at this server.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![

@@ -37,6 +37,12 @@ pub fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
     command.output().expect("the pingone-mcp binary runs")
 }
 
+/// One compiled guest for the whole test binary (compiling takes seconds).
+pub async fn sandbox() -> &'static pingone_mcp::sandbox::Sandbox {
+    static SANDBOX: tokio::sync::OnceCell<pingone_mcp::sandbox::Sandbox> = tokio::sync::OnceCell::const_new();
+    SANDBOX.get_or_init(|| async { pingone_mcp::sandbox::Sandbox::new().await.expect("the sandbox loads") }).await
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
