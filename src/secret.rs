@@ -48,33 +48,44 @@ pub fn is_secret_field(name: &str) -> bool {
 /// A copy of `value` with every credential masked but its last four characters, so a
 /// person can still tell secrets apart (`****a1b2`).
 pub fn mask_json(value: &serde_json::Value) -> serde_json::Value {
-    transform_secrets(value, &|secret| match secret {
+    let mut copy = value.clone();
+    mask_in_place(&mut copy);
+    copy
+}
+
+/// [`mask_json`] on a value the caller owns, without copying it.
+pub fn mask_in_place(value: &mut serde_json::Value) {
+    hide_secrets(value, &|secret| match secret {
         serde_json::Value::String(s) if s.chars().count() > 8 => {
             let tail: String = s.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
             serde_json::Value::String(format!("****{tail}"))
         }
         _ => serde_json::Value::String("****".into()),
-    })
+    });
 }
 
 /// A copy of `value` with every credential replaced by [`REDACTED`] (nothing kept).
 pub fn redact_json(value: &serde_json::Value) -> serde_json::Value {
-    transform_secrets(value, &|_| serde_json::Value::String(REDACTED.into()))
+    let mut copy = value.clone();
+    hide_secrets(&mut copy, &|_| serde_json::Value::String(REDACTED.into()));
+    copy
 }
 
-fn transform_secrets(value: &serde_json::Value, hide: &dyn Fn(&serde_json::Value) -> serde_json::Value) -> serde_json::Value {
+/// Replaces, in place, the value of every credential field by `hide(value)`.
+fn hide_secrets(value: &mut serde_json::Value, hide: &dyn Fn(&serde_json::Value) -> serde_json::Value) {
     use serde_json::Value;
     match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let masked = is_secret_field(k) && !v.is_null() && !v.is_boolean() && !v.is_number();
-                    (k.clone(), if masked { hide(v) } else { transform_secrets(v, hide) })
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(|v| transform_secrets(v, hide)).collect()),
-        other => other.clone(),
+        Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                if is_secret_field(key) && !item.is_null() && !item.is_boolean() && !item.is_number() {
+                    *item = hide(item);
+                } else {
+                    hide_secrets(item, hide);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| hide_secrets(item, hide)),
+        _ => {}
     }
 }
 

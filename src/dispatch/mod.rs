@@ -19,7 +19,7 @@ pub use cassette::{Cassette, Interaction, Recorder, Replay};
 use crate::catalog::{action_signature, check_args, Action, Catalog};
 use crate::pingone::{CallOptions, ClientError, PingOneClient};
 use crate::policy::{AuditEntry, AuditLog, Policy, PolicyConfig};
-use crate::secret::mask_json;
+use crate::secret::{mask_in_place, mask_json};
 use crate::sandbox::ActionHost;
 use crate::search::SearchIndex;
 
@@ -93,7 +93,10 @@ impl Dispatcher {
         let transaction_id = uuid::Uuid::new_v4().to_string();
         let (reply, outcome) = self.run(action, &call.args, &transaction_id).await;
         let reply = match reply {
-            HostReply::Value(value) if !self.policy.config.reveal_secrets => HostReply::Value(mask_json(&value)),
+            HostReply::Value(mut value) if !self.policy.config.reveal_secrets => {
+                mask_in_place(&mut value);
+                HostReply::Value(value)
+            }
             other => other,
         };
         if let Some(audit) = &self.audit {
