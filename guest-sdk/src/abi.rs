@@ -109,6 +109,17 @@ pub enum LogLevel {
 }
 
 impl LogLevel {
+    /// The console method's name: log, info, warn, error, debug.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Log => "log",
+            Self::Info => "info",
+            Self::Warn => "warn",
+            Self::Error => "error",
+            Self::Debug => "debug",
+        }
+    }
+
     pub fn from_u32(level: u32) -> Self {
         match level {
             1 => Self::Info,

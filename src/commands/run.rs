@@ -39,7 +39,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         print_json(&out);
     } else {
         for line in &execution.logs {
-            crate::output::log_line(&format!("{:?}", line.level).to_lowercase(), &line.message);
+            crate::output::log_line(line.level.name(), &line.message);
         }
         match &execution.outcome {
             Ok(value) => print(&serde_json::to_string_pretty(value)?),

@@ -198,7 +198,7 @@ pub fn search_reply(catalog: &Catalog, index: &SearchIndex, query: &str, limit: 
 /// calls, trimmed to `budget` tokens; or, when the script failed, the error text the
 /// agent can act on.
 pub fn execute_reply(execution: &Execution, calls: &[CallSummary], budget: usize) -> Result<Value, String> {
-    let logs: Vec<String> = execution.logs.iter().map(|l| format!("[{}] {}", format!("{:?}", l.level).to_lowercase(), l.message)).collect();
+    let logs: Vec<String> = execution.logs.iter().map(|l| format!("[{}] {}", l.level.name(), l.message)).collect();
     let calls = summarise(calls);
     match &execution.outcome {
         Ok(result) => {
