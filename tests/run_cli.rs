@@ -99,3 +99,12 @@ async fn record_in_one_process_replay_in_another() {
     assert!(replayed.status.success(), "{}", stderr(&replayed));
     assert_eq!(stdout(&replayed), stdout(&recorded));
 }
+
+#[test]
+fn a_rate_limit_that_is_not_positive_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, "return 1");
+    let out = run(&["run", &script, "--simulator", "--rate-limit", "0"], &[]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("the rate limit must be a positive number"), "{}", stderr(&out));
+}

@@ -22,6 +22,9 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     let (catalog, search, dispatcher) = (session.catalog, session.search, Arc::new(session.dispatcher));
     let _simulator = session.simulator;
     let limits = Limits { wall_time: Duration::from_secs(args.timeout), ..Limits::default() };
+    if !(0.0..=1.0).contains(&args.defender_threshold) {
+        anyhow::bail!("--defender-threshold is a classifier score between 0 and 1, got {}", args.defender_threshold);
+    }
     let defender = Arc::new(Defender::load(args.defender, args.defender_threshold));
     if let Some(warning) = defender.warning() {
         note(warning);
