@@ -20,6 +20,8 @@ pub const ENV_AUTH_METHOD: &str = "PINGONE_AUTH_METHOD";
 pub const ENV_USER_TOKEN: &str = "PINGONE_USER_TOKEN";
 pub const ENV_PROFILE: &str = "PINGONE_PROFILE";
 pub const ENV_CONFIG: &str = "PINGONE_CONFIG";
+pub const ENV_LOGIN_CLIENT_ID: &str = "PINGONE_LOGIN_CLIENT_ID";
+pub const ENV_TOKEN_STORE: &str = "PINGONE_MCP_TOKEN_STORE";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -42,14 +44,21 @@ pub enum AuthMethod {
     Post,
 }
 
+/// Whose token calls the management API.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    /// A worker application's, by client credentials: the app's roles apply.
+    Worker { client_id: String, client_secret: Secret, auth_method: AuthMethod },
+    /// The person signed in with `pingone-mcp login` for this profile: their roles apply.
+    Person,
+}
+
 /// Everything the client needs to talk to one PingOne environment.
 #[derive(Debug, Clone)]
 pub struct Connection {
     pub profile: String,
     pub environment_id: String,
-    pub client_id: String,
-    pub client_secret: Secret,
-    pub auth_method: AuthMethod,
+    pub credentials: Credentials,
     /// Management API base, e.g. `https://api.pingone.eu/v1`.
     pub api_base: Url,
     /// Auth host base, e.g. `https://auth.pingone.eu`.
@@ -74,6 +83,13 @@ pub struct Profile {
     pub auth_url: Option<String>,
     pub auth_method: Option<AuthMethod>,
     pub request_timeout_secs: Option<u64>,
+    /// The public (PKCE) application people sign in through with `pingone-mcp login`.
+    pub login_client_id: Option<String>,
+    /// Scopes `pingone-mcp login` asks for.
+    pub login_scope: Option<String>,
+    /// Act as the signed-in person rather than the worker app (like `--as-user`).
+    #[serde(default)]
+    pub as_user: bool,
     /// What scripts may do in this environment (`[profiles.NAME.policy]`).
     #[serde(default)]
     pub policy: crate::policy::PolicyConfig,
@@ -85,6 +101,10 @@ pub struct ConfigFile {
     pub default_profile: Option<String>,
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,
+    /// What each OAuth scope grants HTTP callers (`[scopes."NAME"]`); the built-in
+    /// pingone-mcp:read / :write / :admin when absent.
+    #[serde(default)]
+    pub scopes: BTreeMap<String, crate::policy::ScopeGrant>,
 }
 
 /// The regions PingOne runs in, by top-level domain.
@@ -142,8 +162,19 @@ impl ConfigFile {
 }
 
 fn default_config_path() -> Option<PathBuf> {
+    Some(config_dir()?.join("config.toml"))
+}
+
+/// `$XDG_CONFIG_HOME/pingone-mcp` (else `~/.config/pingone-mcp`): the config file,
+/// stored sign-ins and token signing keys.
+pub fn config_dir() -> Option<PathBuf> {
     let base = read_env("XDG_CONFIG_HOME").map(PathBuf::from).or_else(|| read_env("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    Some(base.join("pingone-mcp").join("config.toml"))
+    Some(base.join("pingone-mcp"))
+}
+
+/// `PINGONE_MCP_TOKEN_STORE`, lowercased.
+pub fn token_store_setting() -> Option<String> {
+    read_env(ENV_TOKEN_STORE).map(|v| v.trim().to_ascii_lowercase())
 }
 
 #[allow(clippy::disallowed_methods)]
@@ -174,25 +205,89 @@ pub fn profile_policy(file: &ConfigFile, profile: Option<&str>) -> crate::policy
     file.profiles.get(&profile_name(file, profile)).map(|p| p.policy.clone()).unwrap_or_default()
 }
 
+/// The profile in use and its settings (empty for an implicit `default`).
+fn named_profile(file: &ConfigFile, profile: Option<&str>) -> Result<(String, Profile), ConfigError> {
+    let name = profile_name(file, profile);
+    match file.profiles.get(&name) {
+        Some(p) => Ok((name, p.clone())),
+        None if file.profiles.is_empty() || name == "default" => Ok((name, Profile::default())),
+        None => {
+            let known: Vec<&str> = file.profiles.keys().map(String::as_str).collect();
+            Err(ConfigError::Invalid(format!("unknown profile `{name}`: the config file has {}", known.join(", "))))
+        }
+    }
+}
+
+/// Whether the profile says to act as the signed-in person.
+pub fn profile_as_user(file: &ConfigFile, profile: Option<&str>) -> bool {
+    named_profile(file, profile).is_ok_and(|(_, p)| p.as_user)
+}
+
+/// Where and how `pingone-mcp login` signs a person in.
+#[derive(Debug, Clone)]
+pub struct LoginTarget {
+    pub profile: String,
+    pub environment_id: String,
+    pub auth_base: Url,
+    pub client_id: String,
+    pub scope: Option<String>,
+}
+
+pub fn resolve_login(file: &ConfigFile, profile: Option<&str>) -> Result<LoginTarget, ConfigError> {
+    let (name, p) = named_profile(file, profile)?;
+    let environment_id = read_env(ENV_ENVIRONMENT_ID).or(p.environment_id.clone()).ok_or_else(|| missing("environment id", ENV_ENVIRONMENT_ID, &name))?;
+    check_id(&environment_id, ENV_ENVIRONMENT_ID)?;
+    let client_id = read_env(ENV_LOGIN_CLIENT_ID).or(p.login_client_id.clone()).ok_or_else(|| {
+        ConfigError::Invalid(format!(
+            "missing the login application: set {ENV_LOGIN_CLIENT_ID}, or `login_client_id` in profile `{name}`, to the client id of a PingOne native app with PKCE and the authorization-code (or device) grant"
+        ))
+    })?;
+    let (_, auth_base) = hosts(&p)?;
+    Ok(LoginTarget { profile: name, environment_id, auth_base, client_id, scope: p.login_scope })
+}
+
+/// The API and auth hosts of a profile (region, or explicit URLs).
+fn hosts(p: &Profile) -> Result<(Url, Url), ConfigError> {
+    let region = read_env(ENV_REGION).or(p.region.clone()).unwrap_or_else(|| "com".to_owned());
+    let tld = region_tld(&region)?;
+    let api_base = parse_url(read_env(ENV_API_URL).or(p.api_url.clone()), ENV_API_URL, format!("https://api.pingone.{tld}/v1"))?;
+    let auth_base = parse_url(read_env(ENV_AUTH_URL).or(p.auth_url.clone()), ENV_AUTH_URL, format!("https://auth.pingone.{tld}"))?;
+    Ok((api_base, auth_base))
+}
+
 /// Resolves the connection for a profile (`--profile`, `PINGONE_PROFILE`, the file's
 /// `default_profile`, else `default`), environment variables taking precedence.
 pub fn resolve(file: &ConfigFile, profile: Option<&str>) -> Result<Connection, ConfigError> {
-    let name = profile_name(file, profile);
-    let p = match file.profiles.get(&name) {
-        Some(p) => p.clone(),
-        None if file.profiles.is_empty() || name == "default" => Profile::default(),
-        None => {
-            let known: Vec<&str> = file.profiles.keys().map(String::as_str).collect();
-            return Err(ConfigError::Invalid(format!("unknown profile `{name}`: the config file has {}", known.join(", "))));
-        }
-    };
-    let environment_id = read_env(ENV_ENVIRONMENT_ID).or(p.environment_id).ok_or_else(|| missing("environment id", ENV_ENVIRONMENT_ID, &name))?;
-    let client_id = read_env(ENV_CLIENT_ID).or(p.client_id).ok_or_else(|| missing("client id", ENV_CLIENT_ID, &name))?;
+    resolve_as(file, profile, false)
+}
+
+/// Like [`resolve`]; with `as_user`, calls are made with the signed-in person's token
+/// and no worker credentials are needed.
+pub fn resolve_as(file: &ConfigFile, profile: Option<&str>, as_user: bool) -> Result<Connection, ConfigError> {
+    let (name, p) = named_profile(file, profile)?;
+    let environment_id = read_env(ENV_ENVIRONMENT_ID).or(p.environment_id.clone()).ok_or_else(|| missing("environment id", ENV_ENVIRONMENT_ID, &name))?;
+    check_id(&environment_id, ENV_ENVIRONMENT_ID)?;
+    let (api_base, auth_base) = hosts(&p)?;
+    let credentials = if as_user || p.as_user { Credentials::Person } else { worker_credentials(&name, &p)? };
+    Ok(Connection {
+        profile: name,
+        environment_id,
+        credentials,
+        api_base,
+        auth_base,
+        user_token: read_env(ENV_USER_TOKEN).map(Secret::new),
+        request_timeout: Duration::from_secs(p.request_timeout_secs.unwrap_or(30)),
+    })
+}
+
+fn worker_credentials(name: &str, p: &Profile) -> Result<Credentials, ConfigError> {
+    let p = p.clone();
+    let client_id = read_env(ENV_CLIENT_ID).or(p.client_id).ok_or_else(|| missing("client id", ENV_CLIENT_ID, name))?;
     let secret_from_named_env = p.client_secret_env.as_deref().and_then(read_env);
     let client_secret = read_env(ENV_CLIENT_SECRET)
         .or(secret_from_named_env)
         .or(p.client_secret)
-        .ok_or_else(|| missing("client secret", ENV_CLIENT_SECRET, &name))?;
+        .ok_or_else(|| missing("client secret", ENV_CLIENT_SECRET, name))?;
     let auth_method = match read_env(ENV_AUTH_METHOD) {
         Some(v) => match v.to_ascii_lowercase().as_str() {
             "basic" | "client_secret_basic" => AuthMethod::Basic,
@@ -201,22 +296,7 @@ pub fn resolve(file: &ConfigFile, profile: Option<&str>) -> Result<Connection, C
         },
         None => p.auth_method.unwrap_or_default(),
     };
-    let region = read_env(ENV_REGION).or(p.region).unwrap_or_else(|| "com".to_owned());
-    let tld = region_tld(&region)?;
-    let api_base = parse_url(read_env(ENV_API_URL).or(p.api_url), ENV_API_URL, format!("https://api.pingone.{tld}/v1"))?;
-    let auth_base = parse_url(read_env(ENV_AUTH_URL).or(p.auth_url), ENV_AUTH_URL, format!("https://auth.pingone.{tld}"))?;
-    check_id(&environment_id, ENV_ENVIRONMENT_ID)?;
-    Ok(Connection {
-        profile: name,
-        environment_id,
-        client_id,
-        client_secret: Secret::new(client_secret),
-        auth_method,
-        api_base,
-        auth_base,
-        user_token: read_env(ENV_USER_TOKEN).map(Secret::new),
-        request_timeout: Duration::from_secs(p.request_timeout_secs.unwrap_or(30)),
-    })
+    Ok(Credentials::Worker { client_id, client_secret: Secret::new(client_secret), auth_method })
 }
 
 fn parse_url(value: Option<String>, env: &str, default: String) -> Result<Url, ConfigError> {
@@ -270,7 +350,7 @@ auth_method = "client_secret_post"
         let prod = resolve(&file, Some("prod")).unwrap();
         assert_eq!(prod.api_base.as_str(), "https://api.pingone.com.au/v1");
         assert_eq!(prod.auth_base.as_str(), "https://auth.pingone.com.au/");
-        assert_eq!(prod.auth_method, AuthMethod::Post);
+        assert!(matches!(prod.credentials, Credentials::Worker { auth_method: AuthMethod::Post, .. }));
         let err = resolve(&file, Some("staging")).unwrap_err().to_string();
         assert!(err.contains("staging") && err.contains("dev, prod"), "{err}");
     }

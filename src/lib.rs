@@ -1,12 +1,14 @@
 //! pingone-mcp: a Code-Mode MCP server for PingOne. The modules follow the one-way
 //! data flow of DESIGN.md: catalog -> search; sandbox -> dispatch -> pingone client.
 
+pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod defender;
 pub mod dispatch;
 pub mod mcp;
 pub mod pingone;
+pub mod resource_server;
 pub mod policy;
 pub mod sandbox;
 pub mod search;

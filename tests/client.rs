@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::fake_pingone::{FakePingOne, Reply, CLIENT_SECRET};
+use common::fake_pingone::{worker, FakePingOne, Reply, CLIENT_SECRET};
 use pingone_mcp::catalog::{load_builtin, Action, Catalog};
 use pingone_mcp::config::{AuthMethod, Connection};
 use pingone_mcp::pingone::{CallOptions, ClientError, PingOneClient, RetryPolicy};
@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 const USER_ID: &str = "1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b";
 
 fn connection(fake: &FakePingOne, secret: &str) -> Connection {
-    Connection { client_secret: Secret::new(secret), ..fake.connection() }
+    Connection { credentials: worker(secret, AuthMethod::Basic), ..fake.connection() }
 }
 
 /// Short delays so the retry tests stay fast; the shape of the policy is unchanged.
@@ -112,7 +112,7 @@ async fn a_rejected_token_is_replaced_once() {
 async fn client_secret_post_sends_the_credentials_in_the_form() {
     let s = Setup::new().await;
     let mut conn = connection(&s.fake, CLIENT_SECRET);
-    conn.auth_method = AuthMethod::Post;
+    conn.credentials = worker(CLIENT_SECRET, AuthMethod::Post);
     let client = PingOneClient::new(conn, quick_retries()).unwrap();
     s.fake.on("GET", &s.user_path(), vec![Reply::json(200, user())]);
     client.call(s.action("get_user"), &json!({ "userId": USER_ID }), &CallOptions::default()).await.unwrap();

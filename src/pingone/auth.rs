@@ -1,5 +1,6 @@
-//! The worker token: fetched with client credentials, cached, refreshed shortly
-//! before it expires, and fetched once however many calls need it at the same time.
+//! The token management calls carry: a worker app's (fetched with client
+//! credentials, cached, refreshed shortly before it expires, and fetched once however
+//! many calls need it at the same time), or a signed-in person's.
 
 use std::time::{Duration, Instant};
 
@@ -7,7 +8,8 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use super::error::{parse_error_body, ClientError};
-use crate::config::{AuthMethod, Connection};
+use crate::auth::{PersonTokens, TokenStore};
+use crate::config::{AuthMethod, Connection, Credentials};
 use crate::secret::Secret;
 
 /// Refresh this long before the token's stated expiry.
@@ -20,7 +22,48 @@ struct CachedToken {
 }
 
 #[derive(Debug)]
-pub struct TokenSource {
+pub enum TokenSource {
+    Worker(WorkerTokens),
+    Person(PersonTokens),
+}
+
+impl TokenSource {
+    pub fn new(http: reqwest::Client, conn: &Connection) -> Result<Self, ClientError> {
+        Ok(match &conn.credentials {
+            Credentials::Worker { client_id, client_secret, auth_method } => {
+                let token_url = format!("{}/{}/as/token", conn.auth_base.as_str().trim_end_matches('/'), conn.environment_id);
+                TokenSource::Worker(WorkerTokens { http, token_url, client_id: client_id.clone(), client_secret: client_secret.clone(), method: *auth_method, cache: Mutex::new(None) })
+            }
+            Credentials::Person => {
+                let store = TokenStore::from_env().map_err(|e| ClientError::Unusable { action: "sign-in".into(), message: format!("{e:#}") })?;
+                TokenSource::Person(PersonTokens::new(http, store, &conn.profile, &conn.environment_id))
+            }
+        })
+    }
+
+    /// A valid token, from the cache or freshly fetched (or refreshed).
+    pub async fn token(&self) -> Result<Secret, ClientError> {
+        match self {
+            TokenSource::Worker(worker) => worker.token().await,
+            TokenSource::Person(person) => person.token().await.map_err(|message| ClientError::Auth { url: "the stored sign-in".into(), status: None, message }),
+        }
+    }
+
+    /// Drops `rejected` (PingOne answered 401 to it), unless already replaced.
+    pub async fn invalidate(&self, rejected: &Secret) {
+        match self {
+            TokenSource::Worker(worker) => worker.invalidate(rejected).await,
+            TokenSource::Person(person) => person.invalidate(rejected).await,
+        }
+    }
+
+    pub fn is_person(&self) -> bool {
+        matches!(self, TokenSource::Person(_))
+    }
+}
+
+#[derive(Debug)]
+pub struct WorkerTokens {
     http: reqwest::Client,
     token_url: String,
     client_id: String,
@@ -37,19 +80,7 @@ struct TokenResponse {
     expires_in: Option<u64>,
 }
 
-impl TokenSource {
-    pub fn new(http: reqwest::Client, conn: &Connection) -> Self {
-        let token_url = format!("{}/{}/as/token", conn.auth_base.as_str().trim_end_matches('/'), conn.environment_id);
-        Self {
-            http,
-            token_url,
-            client_id: conn.client_id.clone(),
-            client_secret: conn.client_secret.clone(),
-            method: conn.auth_method,
-            cache: Mutex::new(None),
-        }
-    }
-
+impl WorkerTokens {
     /// A valid token, from the cache or freshly fetched.
     pub async fn token(&self) -> Result<Secret, ClientError> {
         let mut cache = self.cache.lock().await;

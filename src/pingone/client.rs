@@ -63,7 +63,7 @@ impl PingOneClient {
             .user_agent(concat!("pingone-mcp/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::Unusable { action: "client".into(), message: e.to_string() })?;
-        let tokens = TokenSource::new(http.clone(), &conn);
+        let tokens = TokenSource::new(http.clone(), &conn)?;
         Ok(Self { inner: Arc::new(Inner { http, conn, tokens, retry, rate }) })
     }
 
@@ -226,9 +226,11 @@ impl PingOneClient {
     async fn token_for(&self, action: &Action) -> Result<Secret, ClientError> {
         match action.host {
             Host::Api => self.inner.tokens.token().await,
+            // Signed in as a person: their token serves the auth host too (userinfo).
+            Host::Auth if self.inner.tokens.is_person() => self.inner.tokens.token().await,
             Host::Auth => self.inner.conn.user_token.clone().ok_or_else(|| ClientError::Unusable {
                 action: action.id.clone(),
-                message: "this action runs on the auth host and needs a signed-in user's access token, not the worker app's: set PINGONE_USER_TOKEN".into(),
+                message: "this action runs on the auth host and needs a signed-in person's access token, not the worker app's: sign in with `pingone-mcp login` and pass --as-user (or set PINGONE_USER_TOKEN)".into(),
             }),
         }
     }

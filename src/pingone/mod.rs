@@ -9,6 +9,7 @@ mod rate;
 mod retry;
 
 pub use auth::TokenSource;
+pub(crate) use auth::without_url;
 pub use client::{CallOptions, PingOneClient};
 pub use error::{ClientError, ErrorDetail, PingOneErrorBody};
 pub use rate::RateLimiter;

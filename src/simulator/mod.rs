@@ -36,7 +36,7 @@ use anyhow::Context;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use crate::config::{AuthMethod, Connection};
+use crate::config::{AuthMethod, Connection, Credentials};
 use crate::secret::Secret;
 use server::App;
 use store::{State, Subject};
@@ -154,9 +154,7 @@ impl Simulator {
         Connection {
             profile: "simulator".into(),
             environment_id: self.environment_id.clone(),
-            client_id: self.client_id.clone(),
-            client_secret: Secret::new(self.client_secret.clone()),
-            auth_method: AuthMethod::Basic,
+            credentials: Credentials::Worker { client_id: self.client_id.clone(), client_secret: Secret::new(self.client_secret.clone()), auth_method: AuthMethod::Basic },
             api_base: url::Url::parse(&self.api_base()).expect("the simulator's URL parses"),
             auth_base: url::Url::parse(&self.auth_base()).expect("the simulator's URL parses"),
             user_token: Some(Secret::new(self.user_token.clone())),

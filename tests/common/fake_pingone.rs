@@ -124,9 +124,7 @@ impl FakePingOne {
         pingone_mcp::config::Connection {
             profile: "test".into(),
             environment_id: ENV_ID.into(),
-            client_id: CLIENT_ID.into(),
-            client_secret: pingone_mcp::secret::Secret::new(CLIENT_SECRET),
-            auth_method: pingone_mcp::config::AuthMethod::Basic,
+            credentials: worker(CLIENT_SECRET, pingone_mcp::config::AuthMethod::Basic),
             api_base: format!("{}/v1", self.base_url).parse().unwrap(),
             auth_base: self.base_url.parse().unwrap(),
             user_token: None,
@@ -217,4 +215,9 @@ async fn token(script: Arc<Mutex<Script>>, recorded: Recorded) -> Response {
 fn base64_encode(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// Worker credentials for the fake's client id.
+pub fn worker(secret: &str, auth_method: pingone_mcp::config::AuthMethod) -> pingone_mcp::config::Credentials {
+    pingone_mcp::config::Credentials::Worker { client_id: CLIENT_ID.into(), client_secret: pingone_mcp::secret::Secret::new(secret), auth_method }
 }
