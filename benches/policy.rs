@@ -36,6 +36,7 @@ fn benches(c: &mut Criterion) {
             let masked = mask_json(&reply);
             audit.write(&AuditEntry {
                 time: "2026-11-29T03:00:00Z".into(),
+                subject: None,
                 session: "s".into(),
                 action: action.id.clone(),
                 args: mask_json(&args),

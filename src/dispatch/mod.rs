@@ -18,7 +18,7 @@ pub use cassette::{Cassette, Interaction, Recorder, Replay};
 
 use crate::catalog::{action_signature, check_args, Action, Catalog};
 use crate::pingone::{CallOptions, ClientError, PingOneClient};
-use crate::policy::{AuditEntry, AuditLog, Policy, PolicyConfig};
+use crate::policy::{AuditEntry, AuditLog, Caller, Grant, Policy, PolicyConfig};
 use crate::secret::{mask_in_place, mask_json};
 use crate::sandbox::ActionHost;
 use crate::search::SearchIndex;
@@ -81,6 +81,12 @@ impl Dispatcher {
     }
 
     pub async fn dispatch(&self, call: HostCall) -> HostReply {
+        self.dispatch_as(call, None).await
+    }
+
+    /// Like [`Dispatcher::dispatch`], for an authenticated HTTP caller: its grant
+    /// narrows the policy, and its subject goes into the audit line.
+    pub async fn dispatch_as(&self, call: HostCall, caller: Option<&Caller>) -> HostReply {
         match call.action.as_str() {
             SEARCH_ACTION => return self.search(&call.args),
             DESCRIBE_ACTION => return self.describe(&call.args),
@@ -91,7 +97,8 @@ impl Dispatcher {
         };
         let started = Instant::now();
         let transaction_id = uuid::Uuid::new_v4().to_string();
-        let (reply, outcome) = self.run(action, &call.args, &transaction_id).await;
+        let grant = caller.and_then(|c| c.grant.as_ref());
+        let (reply, outcome) = self.run(action, &call.args, &transaction_id, grant).await;
         let reply = match reply {
             HostReply::Value(mut value) if !self.policy.config.reveal_secrets => {
                 mask_in_place(&mut value);
@@ -107,6 +114,7 @@ impl Dispatcher {
             audit.write(&AuditEntry {
                 time: now_rfc3339(),
                 session: self.session.clone(),
+                subject: caller.map(|c| c.subject.clone()),
                 action: action.id.clone(),
                 args: mask_json(&call.args),
                 outcome,
@@ -123,7 +131,7 @@ impl Dispatcher {
     }
 
     /// The call itself, and how it ended for the audit log.
-    async fn run(&self, action: &Action, args: &Value, transaction_id: &str) -> (HostReply, &'static str) {
+    async fn run(&self, action: &Action, args: &Value, transaction_id: &str, grant: Option<&Grant>) -> (HostReply, &'static str) {
         if let Err(e) = check_args(action, args) {
             let error = ActionError {
                 action: action.id.clone(),
@@ -134,7 +142,7 @@ impl Dispatcher {
             };
             return (HostReply::Error(error), "refused");
         }
-        if let Err(message) = self.policy.check(action) {
+        if let Err(message) = self.policy.check(action).and_then(|()| grant.map_or(Ok(()), |g| g.check(action))) {
             return (HostReply::Error(refusal(action, message)), "refused");
         }
         match &self.backend {

@@ -11,6 +11,7 @@ use rmcp::{Peer, RoleServer};
 use serde::Serialize;
 
 use crate::dispatch::Dispatcher;
+use crate::policy::Caller;
 use crate::sandbox::ActionHost;
 
 #[derive(Debug, Clone, Serialize)]
@@ -25,13 +26,14 @@ pub struct CallSummary {
 
 pub struct ObservedHost {
     dispatcher: Arc<Dispatcher>,
+    caller: Option<Caller>,
     calls: Mutex<Vec<CallSummary>>,
     progress: Option<(Peer<RoleServer>, ProgressToken)>,
 }
 
 impl ObservedHost {
-    pub fn new(dispatcher: Arc<Dispatcher>, progress: Option<(Peer<RoleServer>, ProgressToken)>) -> Self {
-        Self { dispatcher, calls: Mutex::new(Vec::new()), progress }
+    pub fn new(dispatcher: Arc<Dispatcher>, caller: Option<Caller>, progress: Option<(Peer<RoleServer>, ProgressToken)>) -> Self {
+        Self { dispatcher, caller, calls: Mutex::new(Vec::new()), progress }
     }
 
     pub fn calls(&self) -> Vec<CallSummary> {
@@ -44,7 +46,7 @@ impl ActionHost for ObservedHost {
         Box::pin(async move {
             let started = Instant::now();
             let action = call.action.clone();
-            let reply = self.dispatcher.dispatch(call).await;
+            let reply = self.dispatcher.dispatch_as(call, self.caller.as_ref()).await;
             let (outcome, status) = match &reply {
                 HostReply::Value(_) => ("ok".to_owned(), None),
                 HostReply::Error(e) => (e.code.clone(), e.status),

@@ -12,6 +12,9 @@ pub struct AuditEntry {
     /// RFC 3339, UTC.
     pub time: String,
     pub session: String,
+    /// Who the call was made for (the HTTP caller's token subject), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
     pub action: String,
     pub args: Value,
     /// ok, refused, dry_run, or error.

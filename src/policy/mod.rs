@@ -2,11 +2,13 @@
 //! around it), plus the settings that shape calls (dry run, secrets, rate).
 
 mod audit;
+mod caller;
 
 use serde::Deserialize;
 use wildmatch::WildMatch;
 
 pub use audit::{AuditEntry, AuditLog};
+pub use caller::{default_scope_grants, Caller, Grant, ScopeGrant};
 
 use crate::catalog::Action;
 

@@ -1,0 +1,85 @@
+//! Who a call is made for, over HTTP: the token's subject, and what its scopes (or a
+//! session token's action list) grant. A grant only narrows the server's policy.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use wildmatch::WildMatch;
+
+use crate::catalog::Action;
+
+/// What one scope lets a caller do (`[scopes."NAME"]` in the config file).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeGrant {
+    /// Actions that change PingOne.
+    #[serde(default)]
+    pub writes: bool,
+    /// Deletes, secret rotation, password resets, MFA off.
+    #[serde(default)]
+    pub destructive: bool,
+    /// Action id globs; empty means every action (of the kinds above).
+    #[serde(default)]
+    pub actions: Vec<String>,
+}
+
+/// The scopes understood when the config file names none.
+pub fn default_scope_grants() -> BTreeMap<String, ScopeGrant> {
+    let grant = |writes, destructive| ScopeGrant { writes, destructive, actions: vec![] };
+    BTreeMap::from([
+        ("pingone-mcp:read".to_owned(), grant(false, false)),
+        ("pingone-mcp:write".to_owned(), grant(true, false)),
+        ("pingone-mcp:admin".to_owned(), grant(true, true)),
+    ])
+}
+
+/// What a caller may do: the union of its grants.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// Where the grant came from, for refusals (e.g. "scopes pingone-mcp:read").
+    pub source: String,
+    parts: Vec<(ScopeGrant, Vec<WildMatch>)>,
+}
+
+impl Grant {
+    pub fn new(source: impl Into<String>, grants: Vec<ScopeGrant>) -> Self {
+        let parts = grants.into_iter().map(|g| {
+            let globs = g.actions.iter().map(|a| WildMatch::new(a)).collect();
+            (g, globs)
+        });
+        Self { source: source.into(), parts: parts.collect() }
+    }
+
+    /// The grant of `scopes` under `mapping`; `None` when no scope is known there.
+    pub fn from_scopes<'a>(scopes: impl IntoIterator<Item = &'a str>, mapping: &BTreeMap<String, ScopeGrant>) -> Option<Self> {
+        let (names, grants): (Vec<&str>, Vec<ScopeGrant>) = scopes.into_iter().filter_map(|s| mapping.get(s).map(|g| (s, g.clone()))).unzip();
+        (!grants.is_empty()).then(|| Self::new(format!("scopes {}", names.join(" ")), grants))
+    }
+
+    pub fn allows_writes(&self) -> bool {
+        self.parts.iter().any(|(g, _)| g.writes)
+    }
+
+    /// Whether some part of the grant covers `action`; the refusal says which grant fell short.
+    pub fn check(&self, action: &Action) -> Result<(), String> {
+        let covers = |(g, globs): &(ScopeGrant, Vec<WildMatch>)| {
+            (globs.is_empty() || globs.iter().any(|m| m.matches(&action.id))) && (!action.writes() || g.writes) && (!action.destructive || g.destructive)
+        };
+        if self.parts.iter().any(covers) {
+            return Ok(());
+        }
+        let kind = if action.destructive { "a destructive action" } else if action.writes() { "a write" } else { "an action" };
+        Err(format!("`{}` is {kind} your token does not grant ({}); ask for a token that covers it", action.id, self.source))
+    }
+}
+
+/// The authenticated caller of an HTTP request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The token's subject (a PingOne user id, or the name a session token was issued to).
+    pub subject: String,
+    /// The profile (environment) the caller is bound to; `None`: the server's default.
+    pub profile: Option<String>,
+    /// `None` for the server's own static token: the server policy alone applies.
+    pub grant: Option<Grant>,
+}
