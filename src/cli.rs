@@ -15,7 +15,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Extra directory of action YAML files, loaded after the built-in ones (repeatable).
     #[arg(long = "actions-dir", value_name = "DIR", global = true)]
@@ -48,6 +48,67 @@ pub enum Command {
     Simulator(pingone_mcp::simulator::cli::SimulatorArgs),
     /// Find the actions that fit a need, best first (what the `search_tools` tool answers).
     Search(SearchArgs),
+    /// Sign in as yourself (authorization code with PKCE in a browser, or --device);
+    /// then --as-user acts with your PingOne roles.
+    Login(LoginArgs),
+    /// Forget the stored sign-in of the profile (and revoke its refresh token).
+    Logout,
+    /// Show who is signed in for the profile (PingOne's userinfo).
+    Whoami {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mint, list and revoke session tokens for the HTTP server, each limited to some
+    /// actions and one profile's environment.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Print a new session token (stdout) limited to the actions matching --allow.
+    Issue {
+        /// Action id glob the token may call, e.g. 'list_*' (repeatable; at least one).
+        #[arg(long = "allow", value_name = "GLOB", required = true)]
+        allow: Vec<String>,
+        /// How long the token lives, e.g. 30m, 8h, 7d.
+        #[arg(long, value_name = "DURATION", default_value = "8h")]
+        ttl: humantime::Duration,
+        /// Who the token is for; shows in the server's audit lines [default: the token id].
+        #[arg(long, value_name = "NAME")]
+        subject: Option<String>,
+    },
+    /// List the tokens issued on this machine (ids, subjects, scopes, expiry; never the tokens).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by its id (from `token list`); servers refuse it from the next request.
+    Revoke {
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Needs the environment id and region (or PINGONE_AUTH_URL) and a PingOne native app for \
+sign-in: PINGONE_LOGIN_CLIENT_ID or `login_client_id` in the profile (PKCE, token auth method None, \
+redirect URI http://127.0.0.1/callback, authorization-code or device grant). The session is kept in the OS \
+keyring, or in a file only you can read (PINGONE_MCP_TOKEN_STORE=auto|keyring|file).")]
+pub struct LoginArgs {
+    /// Sign in on another device: show a code and a URL instead of a browser redirect.
+    #[arg(long)]
+    pub device: bool,
+    /// Print the sign-in URL but do not try to open a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Scopes to ask for [default: the profile's login_scope, else "openid profile email"].
+    #[arg(long, value_name = "SCOPES")]
+    pub scope: Option<String>,
+    /// The resource (audience) the token is for, when not PingOne's own API (RFC 8707).
+    #[arg(long, value_name = "URI")]
+    pub resource: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,8 +189,20 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub replay: Option<PathBuf>,
     /// HTTP: serve without a bearer token. Allowed only on a loopback address.
-    #[arg(long, requires = "http")]
+    #[arg(long, requires = "http", conflicts_with = "oauth")]
     pub no_auth: bool,
+    /// HTTP: accept access tokens (JWTs) from the PingOne environment of each served
+    /// profile, whose audience is this server (--public-url + /mcp); their scopes map
+    /// to what the caller may do (`[scopes."NAME"]` in the config file).
+    #[arg(long, requires = "http")]
+    pub oauth: bool,
+    /// HTTP: this server's public base URL, e.g. https://mcp.example.com [default: http://ADDR].
+    #[arg(long, value_name = "URL", requires = "http")]
+    pub public_url: Option<url::Url>,
+    /// HTTP: also serve this profile's environment; callers are bound to one by their
+    /// token (repeatable; the default environment is --profile's).
+    #[arg(long = "serve-profile", value_name = "NAME", requires = "http", conflicts_with = "simulator")]
+    pub serve_profiles: Vec<String>,
     /// HTTP: another Host header value to accept (a public name behind a proxy); repeatable.
     #[arg(long = "allowed-host", value_name = "HOST", requires = "http")]
     pub allowed_hosts: Vec<String>,
@@ -189,7 +262,8 @@ pub struct PolicyArgs {
     pub audit_log: Option<PathBuf>,
 }
 
-/// Talk to a built-in PingOne simulator instead of a tenant.
+/// Which PingOne to talk to, and as whom: a built-in simulator instead of a tenant,
+/// or the signed-in person instead of the worker app.
 #[derive(Debug, Args, Clone, Default)]
 pub struct SimulatorFlags {
     /// Start a seeded PingOne simulator in this process and talk to it over loopback
@@ -202,6 +276,10 @@ pub struct SimulatorFlags {
     /// Seed of the simulator's data (the same seed gives the same environment).
     #[arg(long, value_name = "N", default_value_t = 1, requires = "simulator")]
     pub simulator_seed: u64,
+    /// Call PingOne as the person signed in with `pingone-mcp login`, so PingOne applies
+    /// their roles (instead of the worker app's).
+    #[arg(long, conflicts_with = "simulator")]
+    pub as_user: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,10 +2,12 @@
 
 mod actions;
 mod call;
+mod login;
 mod run;
 mod scan;
 mod serve;
 mod simulator;
+mod token;
 mod search;
 
 use std::process::ExitCode;
@@ -14,7 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use pingone_mcp::config::{profile_policy, resolve, ConfigFile, Connection};
+use pingone_mcp::config::{profile_as_user, profile_policy, resolve_as, ConfigFile, Connection};
 use pingone_mcp::simulator::{Simulator, SimulatorConfig};
 use pingone_mcp::dispatch::{Backend, Cassette, Dispatcher, Replay};
 use pingone_mcp::pingone::{PingOneClient, RateLimiter, RetryPolicy};
@@ -33,6 +35,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(&cli.global, args).await,
         Command::Simulator(args) => simulator::run(args).await,
         Command::Search(args) => search::run(&cli.global, args),
+        Command::Login(args) => login::login(&cli.global, args).await,
+        Command::Logout => login::logout(&cli.global).await,
+        Command::Whoami { json } => login::whoami(&cli.global, json).await,
+        Command::Token(command) => token::run(&cli.global, command),
     }
 }
 
@@ -55,13 +61,16 @@ pub struct Session {
     pub dispatcher: Dispatcher,
     /// The in-process simulator, when one was asked for; it serves while this lives.
     pub simulator: Option<Simulator>,
+    /// Where PingOne is (none when replaying a cassette).
+    pub connection: Option<Connection>,
 }
 
 /// Where PingOne is: a simulator started here (`--simulator`), or the configured
 /// environment (profiles and environment variables).
 pub async fn connect(global: &GlobalArgs, file: &ConfigFile, flags: &SimulatorFlags) -> anyhow::Result<(Connection, Option<Simulator>)> {
     if !flags.simulator {
-        return Ok((resolve(file, global.profile.as_deref())?, None));
+        let as_user = flags.as_user || profile_as_user(file, global.profile.as_deref());
+        return Ok((resolve_as(file, global.profile.as_deref(), as_user)?, None));
     }
     let config = SimulatorConfig { users: flags.simulator_users, seed: flags.simulator_seed, ..SimulatorConfig::default() };
     let simulator = Simulator::start(config, 0).await?;
@@ -77,11 +86,13 @@ pub async fn session(global: &GlobalArgs, flags: &PolicyArgs, simulator: &Simula
         anyhow::bail!("the rate limit must be a positive number of requests per second, got {rate} (--rate-limit or rate_limit in the profile's policy)");
     }
     let mut running = None;
+    let mut connection = None;
     let backend = match replay {
         Some(path) => Backend::Replay(Arc::new(Replay::new(Cassette::load(path)?))),
         None => {
             let (conn, sim) = connect(global, &file, simulator).await?;
             running = sim;
+            connection = Some(conn.clone());
             let rate = Arc::new(RateLimiter::new(policy.rate_limit.unwrap_or(DEFAULT_RATE_LIMIT)));
             Backend::Live(PingOneClient::with_rate_limit(conn, RetryPolicy::default(), Some(rate))?)
         }
@@ -95,7 +106,7 @@ pub async fn session(global: &GlobalArgs, flags: &PolicyArgs, simulator: &Simula
         };
         dispatcher = dispatcher.with_audit(Arc::new(audit));
     }
-    Ok(Session { catalog, search, dispatcher, simulator: running })
+    Ok(Session { catalog, search, dispatcher, simulator: running, connection })
 }
 
 impl PolicyArgs {

@@ -1,36 +1,45 @@
 //! Streamable HTTP at `/mcp`: stateless (any instance behind a load balancer can
-//! answer), with Host and Origin checks, and a bearer token unless the operator
-//! turned it off for a loopback address.
+//! answer), with Host and Origin checks, and every caller authenticated (unless the
+//! operator turned that off for a loopback address). The RFC 9728 metadata at
+//! `/.well-known/oauth-protected-resource` tells clients where to get a token.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::Json;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
 use super::PingOneMcp;
-use crate::secret::Secret;
+use crate::resource_server::{Refusal, ResourceServer};
+
+pub const METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
 
 pub struct HttpOptions {
     pub addr: SocketAddr,
-    /// Required as `Authorization: Bearer …`; `None` only on loopback, by choice.
-    pub token: Option<Secret>,
+    /// Who may call; `None` only on loopback, by choice.
+    pub auth: Option<Arc<ResourceServer>>,
     /// Extra `Host` values to accept (public hostnames behind a proxy).
     pub allowed_hosts: Vec<String>,
     /// Browser origins to accept; others are refused.
     pub allowed_origins: Vec<String>,
 }
 
-/// Serves until the process ends. `ready` gets the bound address (port 0 picks one).
-pub async fn serve_http(server: PingOneMcp, options: HttpOptions, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
-    if options.token.is_none() && !options.addr.ip().is_loopback() {
-        bail!("refusing to serve {} without a bearer token: set PINGONE_MCP_HTTP_TOKEN, or bind a loopback address", options.addr);
+/// Binds `addr` (port 0 picks one); `serve_http` then serves on it.
+pub async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))
+}
+
+/// Serves until the process ends.
+pub async fn serve_http(server: PingOneMcp, listener: tokio::net::TcpListener, options: HttpOptions) -> anyhow::Result<()> {
+    if options.auth.is_none() && !options.addr.ip().is_loopback() {
+        bail!("refusing to serve {} without a bearer token: set PINGONE_MCP_HTTP_TOKEN, use --oauth, or bind a loopback address", options.addr);
     }
-    let listener = tokio::net::TcpListener::bind(options.addr).await.with_context(|| format!("cannot listen on {}", options.addr))?;
     let addr = listener.local_addr()?;
     let mut hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "[::1]".to_owned(), format!("localhost:{}", addr.port()), format!("127.0.0.1:{}", addr.port())];
     hosts.extend(options.allowed_hosts);
@@ -39,25 +48,37 @@ pub async fn serve_http(server: PingOneMcp, options: HttpOptions, ready: impl Fn
         config = config.with_allowed_origins(options.allowed_origins);
     }
     let service = StreamableHttpService::new(move || Ok(server.clone()), LocalSessionManager::default().into(), config);
-    let app = axum::Router::new()
-        .nest_service("/mcp", service)
-        .layer(middleware::from_fn_with_state(options.token.map(std::sync::Arc::new), require_token));
-    ready(addr);
+    let mcp = axum::Router::new().nest_service("/mcp", service).layer(middleware::from_fn_with_state(options.auth.clone(), authenticate));
+    let mut app = axum::Router::new().merge(mcp);
+    if let Some(auth) = options.auth {
+        let metadata = Json(auth.metadata());
+        let nested = metadata.clone();
+        app = app.route(METADATA_PATH, axum::routing::get(move || async move { metadata })).route(&format!("{METADATA_PATH}/mcp"), axum::routing::get(move || async move { nested }));
+    }
     axum::serve(listener, app).await.context("the HTTP server failed")
 }
 
-async fn require_token(State(token): State<Option<std::sync::Arc<Secret>>>, request: Request, next: Next) -> Response {
-    if let Some(expected) = token {
-        let presented = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-        if !presented.is_some_and(|p| constant_time_eq(p.as_bytes(), expected.expose().as_bytes())) {
-            let body = "missing or wrong bearer token: send `Authorization: Bearer <PINGONE_MCP_HTTP_TOKEN>`";
-            return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], body).into_response();
+/// Puts the authenticated [`crate::policy::Caller`] into the request's extensions
+/// (rmcp hands them to the tool call), or answers 401/403 with a challenge.
+async fn authenticate(State(auth): State<Option<Arc<ResourceServer>>>, mut request: Request, next: Next) -> Response {
+    let Some(auth) = auth else {
+        return next.run(request).await;
+    };
+    let header_value = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    match auth.authenticate(header_value).await {
+        Ok(caller) => {
+            tracing::debug!(subject = %caller.subject, profile = ?caller.profile, "authenticated an HTTP caller");
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(refusal) => {
+            let (status, body) = match &refusal {
+                Refusal::Missing => (StatusCode::UNAUTHORIZED, "missing bearer token: send `Authorization: Bearer <token>`".to_owned()),
+                Refusal::Invalid(why) => (StatusCode::UNAUTHORIZED, format!("invalid bearer token: {why}")),
+                Refusal::Forbidden(why) => (StatusCode::FORBIDDEN, format!("forbidden: {why}")),
+            };
+            tracing::info!(status = status.as_u16(), "refused an HTTP caller: {body}");
+            (status, [(header::WWW_AUTHENTICATE, auth.challenge(&refusal))], body).into_response()
         }
     }
-    next.run(request).await
-}
-
-/// Compares without leaking, through timing, how much of the token matched.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -6,7 +6,7 @@ mod observe;
 mod server;
 mod tools;
 
-pub use http::{serve_http, HttpOptions};
+pub use http::{bind, serve_http, HttpOptions, METADATA_PATH};
 pub use observe::{CallSummary, ObservedHost};
 pub use server::{execute_reply, screen, search_reply, Mode, PingOneMcp, ServerOptions, INSTRUCTIONS};
 pub use tools::{action_tool, execute_tool, search_tool};

@@ -1,6 +1,7 @@
 //! The MCP handler: tool listing, and the three kinds of call (search, execute, and
 //! a single action in tools mode).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use guest_sdk::abi::{HostCall, HostReply, LogLevel};
@@ -16,6 +17,7 @@ use super::observe::{CallSummary, ObservedHost};
 use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
 use crate::catalog::{compact_signature, Catalog};
 use crate::dispatch::Dispatcher;
+use crate::policy::Caller;
 use crate::defender::{Defender, Mode as DefenderMode, DEFAULT_THRESHOLD};
 use crate::sandbox::{Execution, ExecutionError, Limits, LogLine, Sandbox};
 use crate::search::SearchIndex;
@@ -77,6 +79,8 @@ struct Inner {
     search: Arc<SearchIndex>,
     sandbox: Sandbox,
     dispatcher: Arc<Dispatcher>,
+    /// Over HTTP, further environments a caller's token may bind it to, by profile.
+    profiles: BTreeMap<String, Arc<Dispatcher>>,
     limits: Limits,
     mode: Mode,
     result_budget: usize,
@@ -96,7 +100,27 @@ impl PingOneMcp {
         if mode != Mode::Code {
             tools.extend(catalog.actions().map(action_tool));
         }
-        Self { inner: Arc::new(Inner { catalog, search, sandbox, dispatcher, limits, mode, result_budget, defender, tools }) }
+        Self { inner: Arc::new(Inner { catalog, search, sandbox, dispatcher, profiles: BTreeMap::new(), limits, mode, result_budget, defender, tools }) }
+    }
+
+    /// Serves these environments too (HTTP callers are bound to one by their token);
+    /// `default_profile` names the one given to `new`.
+    pub fn with_profiles(mut self, default_profile: &str, profiles: BTreeMap<String, Arc<Dispatcher>>) -> Self {
+        let inner = Arc::get_mut(&mut self.inner).expect("with_profiles is called before the server is shared");
+        inner.profiles = profiles;
+        inner.profiles.insert(default_profile.to_owned(), inner.dispatcher.clone());
+        self
+    }
+
+    /// The authenticated HTTP caller (none over stdio) and the dispatcher of the
+    /// environment its token binds it to.
+    fn route(&self, context: &RequestContext<RoleServer>) -> Result<(Arc<Dispatcher>, Option<Caller>), McpError> {
+        let caller = context.extensions.get::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<Caller>()).cloned();
+        let dispatcher = match caller.as_ref().and_then(|c| c.profile.as_deref()) {
+            None => self.inner.dispatcher.clone(),
+            Some(profile) => self.inner.profiles.get(profile).cloned().ok_or_else(|| McpError::invalid_request(format!("this server does not serve profile `{profile}`"), None))?,
+        };
+        Ok((dispatcher, caller))
     }
 
     pub fn tools(&self) -> &[Tool] {
@@ -115,7 +139,8 @@ impl PingOneMcp {
     async fn execute(&self, args: &Map<String, Value>, context: RequestContext<RoleServer>) -> Result<CallToolResult, McpError> {
         let code = args.get("code").and_then(Value::as_str).ok_or_else(|| McpError::invalid_params("execute needs a `code` string with the JavaScript to run", None))?;
         let progress = context.meta.get_progress_token().map(|token| (context.peer.clone(), token));
-        let host = Arc::new(ObservedHost::new(self.inner.dispatcher.clone(), progress));
+        let (dispatcher, caller) = self.route(&context)?;
+        let host = Arc::new(ObservedHost::new(dispatcher, caller, progress));
         let run = self.inner.sandbox.execute(code, json!({}), host.clone(), &self.inner.limits);
         let execution = tokio::select! {
             execution = run => execution,
@@ -129,8 +154,9 @@ impl PingOneMcp {
     }
 
     /// Tools mode: one action, its arguments straight from the client.
-    async fn call_action(&self, name: &str, args: Map<String, Value>) -> Result<CallToolResult, McpError> {
-        let reply = self.inner.dispatcher.dispatch(HostCall { action: name.to_owned(), args: Value::Object(args) }).await;
+    async fn call_action(&self, name: &str, args: Map<String, Value>, context: &RequestContext<RoleServer>) -> Result<CallToolResult, McpError> {
+        let (dispatcher, caller) = self.route(context)?;
+        let reply = dispatcher.dispatch_as(HostCall { action: name.to_owned(), args: Value::Object(args) }, caller.as_ref()).await;
         Ok(match reply {
             HostReply::Value(value) => CallToolResult::structured(json!({ "result": value })),
             HostReply::Error(e) => {
@@ -273,7 +299,7 @@ impl ServerHandler for PingOneMcp {
         let result = match name {
             SEARCH_TOOLS if code_tools => self.search_tools(&args)?,
             EXECUTE if code_tools => self.execute(&args, context).await?,
-            action if self.inner.mode != Mode::Code && self.inner.catalog.get(action).is_some() => self.call_action(action, args).await?,
+            action if self.inner.mode != Mode::Code && self.inner.catalog.get(action).is_some() => self.call_action(action, args, &context).await?,
             other => return Err(McpError::invalid_params(format!("unknown tool `{other}`; this server offers: {}", self.tool_names()), None)),
         };
         Ok(result.into())

@@ -50,3 +50,21 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// The Python with `mcp` installed: PINGONE_MCP_PYTHON, or the venv scripts/test.sh makes.
+pub fn python_with_mcp(test: &str) -> Option<PathBuf> {
+    let candidate = std::env::var_os("PINGONE_MCP_PYTHON")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/pingone-mcp/venv/bin/python")))?;
+    let works = Command::new(&candidate).args(["-c", "import mcp"]).output().is_ok_and(|o| o.status.success());
+    if !works {
+        eprintln!("SKIPPED {test}: no Python with the `mcp` package (run scripts/test.sh, or set PINGONE_MCP_PYTHON)");
+        return None;
+    }
+    Some(candidate)
+}
+
+/// tests/clients/mcp_client.py: drives a server with the official Python client.
+pub fn mcp_client_script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/mcp_client.py")
+}
