@@ -30,7 +30,7 @@ mod tests {
 
     #[test]
     fn rfc7636_appendix_b_example() {
-        let verifier = "dBjftJeZ4CVP-mJ0vQmz6V1z3rF3JSTnM1iS9r7sJfc";
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
         assert_eq!(s256(verifier), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
         assert!(verifies(verifier, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
         assert!(!verifies("too-short", &s256("too-short")), "a verifier under 43 characters is refused");
