@@ -5,7 +5,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Value};
 
-use super::form::Params;
+use super::form::{post_form, Params};
 use crate::simulator::clock::now_secs;
 use crate::simulator::errors::oauth_error;
 use crate::simulator::reply::{Reply, Req};
@@ -69,6 +69,14 @@ pub(crate) fn authenticate(st: &State, req: &Req, params: &Params) -> Result<Str
         }
     }
     Ok(p.client_id)
+}
+
+/// The form of a client's `POST` to a token-style endpoint, and the authenticated
+/// client id.
+pub(crate) fn authenticated_post(st: &State, req: &Req, what: &str) -> Result<(Params, String), Reply> {
+    let params = post_form(req, what)?;
+    let client_id = authenticate(st, req, &params)?;
+    Ok((params, client_id))
 }
 
 /// Whether `requested` is one of the application's redirect URIs. A registered

@@ -7,7 +7,7 @@ use std::time::Instant;
 use rand::Rng;
 use serde_json::json;
 
-use super::clients::{allows_grant, authenticate};
+use super::clients::{allows_grant, authenticated_post};
 use super::flows::{normalise_user_code, Device, DeviceStatus, Grant};
 use super::form::{is_form, Params};
 use super::front::Ctx;
@@ -37,24 +37,15 @@ fn new_user_code(ctx: &mut Ctx) -> String {
 
 /// Starts a device authorization for a client allowed the `DEVICE_CODE` grant.
 pub(crate) fn device_authorization(ctx: &mut Ctx, req: &Req) -> Reply {
-    if req.method != "POST" {
-        return oauth_error(405, "invalid_request", "use POST");
-    }
-    if !is_form(req) {
-        return oauth_error(400, "invalid_request", "the device authorization request must be application/x-www-form-urlencoded");
-    }
-    let params = Params::form(req);
-    let client_id = match authenticate(ctx.st, req, &params) {
-        Ok(id) => id,
-        Err(reply) => return reply,
-    };
+    start(ctx, req).unwrap_or_else(|error| error)
+}
+
+fn start(ctx: &mut Ctx, req: &Req) -> Result<Reply, Reply> {
+    let (params, client_id) = authenticated_post(ctx.st, req, "device authorization request")?;
     if !ctx.st.applications.get(&client_id).is_some_and(|app| allows_grant(app, "DEVICE_CODE")) {
-        return oauth_error(400, "unauthorized_client", "Request denied: the application may not use the device authorization grant");
+        return Err(oauth_error(400, "unauthorized_client", "Request denied: the application may not use the device authorization grant"));
     }
-    let audience = match audience_for(ctx.st, params.get("resource")) {
-        Ok(aud) => aud,
-        Err(InvalidTarget(why)) => return oauth_error(400, "invalid_target", why),
-    };
+    let audience = audience_for(ctx.st, params.get("resource")).map_err(|InvalidTarget(why)| oauth_error(400, "invalid_target", why))?;
     let device_code = ctx.st.random_text(48);
     let user_code = new_user_code(ctx);
     let ttl = ctx.settings.device_code_ttl;
@@ -64,14 +55,14 @@ pub(crate) fn device_authorization(ctx: &mut Ctx, req: &Req) -> Reply {
         Device { client_id, user_code: user_code.clone(), scope: params.scope(), audience, status: DeviceStatus::Pending, expires: Instant::now() + ttl, last_poll: None },
     );
     let uri = verification_uri(ctx);
-    Reply::ok(json!({
+    Ok(Reply::ok(json!({
         "device_code": device_code,
         "user_code": user_code,
         "verification_uri": uri,
         "verification_uri_complete": format!("{uri}?user_code={user_code}"),
         "expires_in": ttl.as_secs(),
         "interval": ctx.settings.device_interval.as_secs(),
-    }))
+    })))
 }
 
 /// `GET /{envId}/device[?user_code=]` shows the form; `POST` approves or denies.

@@ -33,7 +33,8 @@ const WRONG: &str = "The username or password is incorrect.";
 pub(crate) fn check_credentials(st: &State, username: &str, password: &str) -> Result<String, &'static str> {
     let user_id = st.usernames.get(&username.trim().to_lowercase()).ok_or(WRONG)?;
     let user = st.users.get(user_id).ok_or(WRONG)?;
-    if !st.passwords.get(user_id).is_some_and(|p| p.value == password) {
+    let password_matches = st.passwords.get(user_id).is_some_and(|p| p.value == password);
+    if !password_matches {
         return Err(WRONG);
     }
     if user["enabled"] != json!(true) || user["account"]["status"] == json!("LOCKED") {
@@ -49,7 +50,7 @@ const READER_PASSWORD: &str = "Simulated-Reader-1!";
 /// Adds the login application and makes two seeded users able to sign on. With their
 /// own rng, so the ids of everything seeded before stay as they were.
 pub(crate) fn seed_sign_on(st: &mut State, seed: u64) -> SignOnSeed {
-    let mut rng = StdRng::seed_from_u64(seed ^ 0x0a07_5167_6e6f_6e);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x5167_6e4f_6e00);
     let login_client_id = new_id(&mut rng);
     st.applications.put(json!({
         "id": login_client_id, "environment": st.env_ref(), "name": "pingone-mcp CLI",
