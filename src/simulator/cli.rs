@@ -101,6 +101,10 @@ pub async fn run(args: SimulatorArgs) -> anyhow::Result<()> {
     writeln!(out, "  client secret:  {}", sim.client_secret)?;
     writeln!(out, "  API base:       {}", sim.api_base())?;
     writeln!(out, "  auth base:      {}", sim.auth_base())?;
+    writeln!(out, "  issuer:         {}", sim.issuer())?;
+    writeln!(out, "  login client:   {} (public, PKCE; redirect http://127.0.0.1/callback on any port)", sim.login_client_id)?;
+    writeln!(out, "  admin sign-on:  {} / {} (Environment Admin)", sim.admin.username, sim.admin.password)?;
+    writeln!(out, "  reader sign-on: {} / {} (Identity Data Read Only)", sim.reader.username, sim.reader.password)?;
     if !args.faults().is_empty() {
         writeln!(out, "  faults:         {} rule(s) on management calls", args.faults().rules.len())?;
     }

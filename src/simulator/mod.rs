@@ -19,6 +19,7 @@ mod errors;
 mod faults;
 pub mod filter;
 mod hal;
+mod oauth;
 mod reply;
 mod routes;
 mod seed;
@@ -26,6 +27,7 @@ mod server;
 mod store;
 
 pub use faults::{FaultKind, FaultRule, Faults, Trigger};
+pub use oauth::{JwtSpec, Person};
 pub use seed::{INJECTIONS, SYSTEM_ROLES};
 
 use std::net::SocketAddr;
@@ -69,11 +71,23 @@ pub struct SimulatorConfig {
     pub faults: Faults,
     /// Lifetime of issued access tokens.
     pub token_ttl: Duration,
+    /// The device flow's polling interval (whole seconds; short, so tests are quick).
+    pub device_interval: Duration,
+    /// How long a device code lives.
+    pub device_code_ttl: Duration,
 }
 
 impl Default for SimulatorConfig {
     fn default() -> Self {
-        Self { seed: 1, users: 200, environment_type: EnvironmentType::Sandbox, faults: Faults::none(), token_ttl: Duration::from_secs(3600) }
+        Self {
+            seed: 1,
+            users: 200,
+            environment_type: EnvironmentType::Sandbox,
+            faults: Faults::none(),
+            token_ttl: Duration::from_secs(3600),
+            device_interval: Duration::from_secs(1),
+            device_code_ttl: Duration::from_secs(600),
+        }
     }
 }
 
@@ -90,6 +104,14 @@ pub struct Simulator {
     pub user_token: String,
     /// The user `user_token` belongs to.
     pub demo_user_id: String,
+    /// The public login application (native app: no secret, PKCE S256 required,
+    /// authorization code, refresh token and device code; redirect
+    /// `http://127.0.0.1/callback` on any port).
+    pub login_client_id: String,
+    /// A person with Environment Admin at environment scope.
+    pub admin: Person,
+    /// A person with Identity Data Read Only at environment scope.
+    pub reader: Person,
     pub addr: SocketAddr,
     app: Arc<App>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -101,18 +123,21 @@ impl Simulator {
     /// serves on a tokio task.
     pub async fn start(config: SimulatorConfig, port: u16) -> anyhow::Result<Simulator> {
         let started = Instant::now();
+        // First, so RSA key generation overlaps the seeding.
+        let auth = oauth::AuthServer::start(config.seed, oauth::Settings { device_interval: config.device_interval, device_code_ttl: config.device_code_ttl });
         let mut rng = StdRng::seed_from_u64(config.seed);
         let environment_id = store::new_id(&mut rng);
         let organization_id = store::new_id(&mut rng);
         let mut st = State::new(environment_id.clone(), organization_id.clone(), config.environment_type.as_str(), StdRng::seed_from_u64(config.seed.wrapping_add(1)));
         st.token_ttl = config.token_ttl;
         let seeded = seed::seed(&mut st, config.seed, config.users);
+        let sign_on = oauth::seed_sign_on(&mut st, config.seed);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
         let addr = listener.local_addr().context("the listener has no local address")?;
         let base_url = format!("http://{addr}");
         st.base_url = base_url.clone();
         let user_token = st.issue_token(Subject::User(seeded.demo_user_id.clone()));
-        let app = Arc::new(App { state: Mutex::new(st), faults: RwLock::new(config.faults) });
+        let app = Arc::new(App { state: Mutex::new(st), faults: RwLock::new(config.faults), auth });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let router = server::router(app.clone());
         let task = tokio::spawn(async move {
@@ -132,6 +157,9 @@ impl Simulator {
             client_secret: seeded.client_secret,
             user_token,
             demo_user_id: seeded.demo_user_id,
+            login_client_id: sign_on.login_client_id,
+            admin: sign_on.admin,
+            reader: sign_on.reader,
             addr,
             app,
             stop: Some(stop),
@@ -179,6 +207,31 @@ impl Simulator {
     /// Issues a user access token (for userinfo) for `user_id`.
     pub fn issue_user_token(&self, user_id: &str) -> String {
         self.app.state().issue_token(Subject::User(user_id.to_owned()))
+    }
+
+    /// The authorization server's issuer, `<base_url>/<envId>/as` (the `iss` of tokens).
+    pub fn issuer(&self) -> String {
+        oauth::issuer(&self.app.state())
+    }
+
+    /// The `aud` of a person's token for the management API (the API's host).
+    pub fn management_audience(&self) -> String {
+        oauth::management_audience(&self.app.state())
+    }
+
+    /// Signs a person's access token with the current key exactly as the token
+    /// endpoint does, for testing resource servers (expired, not yet valid, another
+    /// audience…). Tokens that are valid now also work on the simulator's own APIs.
+    pub fn issue_jwt(&self, spec: JwtSpec) -> String {
+        // Wait for the key before taking the state lock, so requests are not held up.
+        drop(self.app.auth.keys.current());
+        oauth::mint_access(&mut self.app.state(), &self.app.auth.keys, &spec, None)
+    }
+
+    /// Starts signing with a new key (new `kid`); the JWKS then lists it and the
+    /// previous one. Generates an RSA key: blocks for a fraction of a second.
+    pub fn rotate_signing_key(&self) {
+        self.app.auth.keys.rotate();
     }
 
     /// How many users the environment holds now.

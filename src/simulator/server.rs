@@ -11,8 +11,9 @@ use axum::response::Response;
 use axum::Router;
 use bytes::Bytes;
 
-use super::errors::{oauth_error, ApiError};
+use super::errors::ApiError;
 use super::faults::{FaultKind, Faults};
+use super::oauth::{self, AuthServer};
 use super::reply::{Reply, Req};
 use super::routes;
 use super::store::{State, Subject};
@@ -25,6 +26,7 @@ const TRANSACTION_HEADER: &str = "x-ping-external-transaction-id";
 pub(crate) struct App {
     pub state: Mutex<State>,
     pub faults: RwLock<Faults>,
+    pub auth: AuthServer,
 }
 
 impl App {
@@ -54,19 +56,9 @@ async fn handle(AxumState(app): AxumState<Arc<App>>, request: Request) -> Respon
     let transaction = header(TRANSACTION_HEADER);
     let segs: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
 
-    // The auth host: token and userinfo, never faulted.
-    if let [env, "as", endpoint] = segs.as_slice() {
-        let mut st = app.state();
-        let reply = if *env != st.environment_id {
-            oauth_error(404, "invalid_request", &format!("unknown environment `{env}`"))
-        } else {
-            match *endpoint {
-                "token" => routes::token(&mut st, &req),
-                "userinfo" => routes::userinfo(&st, &req),
-                _ => oauth_error(404, "invalid_request", "unknown endpoint"),
-            }
-        };
-        return respond(reply, transaction);
+    // The auth host (OAuth and sign-on pages), never faulted.
+    if let Some(answer) = oauth::handle(&app, &req, &segs).await {
+        return answer.into_response(transaction);
     }
     if segs.first() != Some(&"v1") {
         return respond(ApiError::no_route(&req.path).into_reply(), transaction);
@@ -116,7 +108,8 @@ async fn handle(AxumState(app): AxumState<Arc<App>>, request: Request) -> Respon
     respond(reply, transaction)
 }
 
-/// The bearer token of a management call: a live client-credentials token.
+/// The bearer token of a management call: a live client-credentials token, or a
+/// person's token for the API whose roles allow the call.
 fn authorize(st: &State, req: &Req) -> Result<Subject, ApiError> {
     let token = req.authorization.as_deref().and_then(|a| a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("bearer "))).map(str::trim);
     let Some(token) = token.filter(|t| !t.is_empty()) else {
@@ -124,8 +117,7 @@ fn authorize(st: &State, req: &Req) -> Result<Subject, ApiError> {
     };
     match st.token_subject(token) {
         Some(s @ Subject::Client(_)) => Ok(s.clone()),
-        Some(Subject::User(_)) => Err(ApiError::new(403, "ACCESS_FAILED", "The request could not be completed. You do not have access to this resource.")
-            .with_detail("INSUFFICIENT_PERMISSIONS", None, "a user's token cannot call the management API here; use a worker app's token")),
+        Some(Subject::User(user_id)) => oauth::person_may_call(st, token, user_id, &req.method).map(|()| Subject::User(user_id.clone())),
         None => Err(ApiError::access_failed("The request could not be completed. The access token is invalid or has expired.").with_detail("INVALID_TOKEN", None, "the access token is unknown or expired")),
     }
 }
@@ -145,7 +137,7 @@ fn management(st: &mut State, req: &Req, segs: &[&str]) -> Result<Reply, ApiErro
     }
 }
 
-fn respond(reply: Reply, transaction: Option<String>) -> Response {
+pub(crate) fn respond(reply: Reply, transaction: Option<String>) -> Response {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut headers = HeaderMap::new();
     let body = match &reply.body {

@@ -97,7 +97,7 @@ pub struct AppSecret {
 pub enum Subject {
     /// A worker app's client-credentials token.
     Client(String),
-    /// A signed-in user (for userinfo).
+    /// A signed-in person.
     User(String),
 }
 
@@ -105,6 +105,8 @@ pub enum Subject {
 pub struct Token {
     pub subject: Subject,
     pub expires: Instant,
+    /// The `aud` of a person's JWT; `None` for opaque tokens.
+    pub audience: Option<String>,
 }
 
 /// A user's password state (never the value itself on the wire).
@@ -273,7 +275,7 @@ impl State {
     /// Issues an access token for `subject`.
     pub fn issue_token(&mut self, subject: Subject) -> String {
         let token = self.random_text(48);
-        self.tokens.insert(token.clone(), Token { subject, expires: Instant::now() + self.token_ttl });
+        self.tokens.insert(token.clone(), Token { subject, expires: Instant::now() + self.token_ttl, audience: None });
         token
     }
 

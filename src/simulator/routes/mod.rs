@@ -13,7 +13,7 @@ mod populations;
 mod role_assignments;
 mod users;
 
-pub use platform::{environment, org_roles, token, userinfo};
+pub use platform::{environment, org_roles, userinfo};
 
 use serde_json::{Map, Value};
 
