@@ -19,6 +19,7 @@ mod errors;
 mod faults;
 pub mod filter;
 mod hal;
+mod index;
 mod reply;
 mod routes;
 mod seed;

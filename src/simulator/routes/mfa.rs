@@ -139,7 +139,7 @@ fn activate(st: &mut State, req: &Req, user: &str, id: &str) -> Outcome {
     if otp.len() != 6 || !otp.chars().all(|c| c.is_ascii_digit()) {
         return Err(ApiError::invalid_value("otp", "the one-time passcode is not valid"));
     }
-    let d = st.devices.get_mut(id).ok_or_else(|| ApiError::not_found("device", id))?;
+    let mut d = st.devices.get_mut(id).ok_or_else(|| ApiError::not_found("device", id))?;
     d["status"] = json!("ACTIVE");
     d["activatedAt"] = json!(now_iso());
     Ok(Reply::ok(d.clone()))
@@ -153,7 +153,7 @@ fn nickname(st: &mut State, req: &Req, user: &str, id: &str) -> Outcome {
     if nickname.chars().count() > 100 {
         return Err(ApiError::invalid_value("nickname", "`nickname` must be at most 100 characters"));
     }
-    let d = st.devices.get_mut(id).ok_or_else(|| ApiError::not_found("device", id))?;
+    let mut d = st.devices.get_mut(id).ok_or_else(|| ApiError::not_found("device", id))?;
     d["nickname"] = json!(nickname);
     d["updatedAt"] = json!(now_iso());
     Ok(Reply::ok(d.clone()))
@@ -164,7 +164,7 @@ fn set_mfa_enabled(st: &mut State, req: &Req, user: &str) -> Outcome {
     require(&body, &["mfaEnabled"])?;
     check_bool(&body, "mfaEnabled")?;
     user_rec(st, user)?;
-    let u = st.users.get_mut(user).ok_or_else(|| ApiError::not_found("user", user))?;
+    let mut u = st.users.get_mut(user).ok_or_else(|| ApiError::not_found("user", user))?;
     u["mfaEnabled"] = body["mfaEnabled"].clone();
     Ok(Reply::ok(json!({ "mfaEnabled": body["mfaEnabled"] })))
 }
