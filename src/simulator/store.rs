@@ -70,7 +70,7 @@ impl Table {
         self.rows.remove(&seq)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Value> {
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &Value> {
         self.rows.values()
     }
 

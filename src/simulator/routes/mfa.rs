@@ -52,7 +52,7 @@ pub(super) fn route(st: &mut State, req: &Req, rest: &[&str]) -> Option<Outcome>
         ["deviceAuthenticationPolicies"] => Some(match m {
             "GET" => {
                 let url = st.env_url("deviceAuthenticationPolicies");
-                hal::filtered(req, st.device_policies.iter()).and_then(|matched| hal::page(req, &url, "deviceAuthenticationPolicies", &matched, Value::clone))
+                hal::filtered(req, st.device_policies.iter()).and_then(|matched| hal::page(req, &url, "deviceAuthenticationPolicies", &matched, |v| v))
             }
             "POST" => save_policy(st, req, None),
             _ => return not_allowed(req),
@@ -83,7 +83,7 @@ fn list_devices(st: &State, req: &Req, user: &str) -> Outcome {
         mine.sort_by_key(|d| order.iter().position(|o| d["id"].as_str() == Some(o.as_str())).unwrap_or(usize::MAX));
     }
     let matched = hal::filtered(req, mine.into_iter())?;
-    hal::page(req, &st.env_url(&format!("users/{user}/devices")), "devices", &matched, Value::clone)
+    hal::page(req, &st.env_url(&format!("users/{user}/devices")), "devices", &matched, |v| v)
 }
 
 fn pair_or_reorder(st: &mut State, req: &Req, user: &str) -> Outcome {
@@ -196,7 +196,7 @@ fn save_policy(st: &mut State, req: &Req, id: Option<&str>) -> Outcome {
     if req.media_type().as_deref() == Some(FIDO2_MIGRATE) {
         let url = st.env_url("deviceAuthenticationPolicies");
         let all: Vec<&Value> = st.device_policies.iter().collect();
-        return hal::page(req, &url, "deviceAuthenticationPolicies", &all, Value::clone);
+        return hal::page(req, &url, "deviceAuthenticationPolicies", &all, |v| v);
     }
     let old = match id {
         Some(id) => Some(policy(st, id)?.clone()),

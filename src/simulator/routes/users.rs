@@ -85,12 +85,13 @@ fn list(st: &State, req: &Req) -> Outcome {
     let filter = hal::parse_filter(req)?;
     let url = st.env_url("users");
     let needs_groups = filter.as_ref().is_some_and(|f| f.attributes().iter().any(|a| a.to_ascii_lowercase().starts_with("memberofgroups")));
+    let view = |u| hal::WithSelf { record: u, href: st.env_url(&format!("users/{}", u["id"].as_str().unwrap_or_default())) };
     let matched: Vec<&Value> = match &filter {
-        None => st.users.iter().collect(),
+        None => return hal::page_of(req, &url, "users", st.users.iter(), view),
         Some(f) if needs_groups => st.users.select(f, |u| f.matches(&with_groups(st, u))),
         Some(f) => st.users.select(f, |u| f.matches(u)),
     };
-    hal::page(req, &url, "users", &matched, |u| with_self(u.clone(), st.env_url(&format!("users/{}", u["id"].as_str().unwrap_or_default()))))
+    hal::page(req, &url, "users", &matched, view)
 }
 
 /// The user with `memberOfGroups: [{id, type}]` (direct and nested), for filters.
