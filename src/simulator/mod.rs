@@ -108,6 +108,8 @@ impl Simulator {
         let mut st = State::new(environment_id.clone(), organization_id.clone(), config.environment_type.as_str(), StdRng::seed_from_u64(config.seed.wrapping_add(1)));
         st.token_ttl = config.token_ttl;
         let seeded = seed::seed(&mut st, config.seed, config.users);
+        // Built now, in bulk, rather than by the first filtered list of users.
+        st.users.prepare_value_index();
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
         let addr = listener.local_addr().context("the listener has no local address")?;
         let base_url = format!("http://{addr}");

@@ -2,6 +2,7 @@
 //! plus the relations (memberships, nesting, secrets, tokens) kept beside them.
 //! One `Mutex<State>` guards it all; handlers are synchronous and short.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,10 @@ use super::index::ValueIndex;
 pub struct Table {
     rows: BTreeMap<u64, Value>,
     index: HashMap<String, u64>,
-    values: Option<ValueIndex>,
+    /// Paths of the value index, empty for none.
+    value_paths: &'static [&'static str],
+    /// Built on the first filter that can use it, then kept up to date.
+    values: OnceCell<ValueIndex>,
     next: u64,
 }
 
@@ -26,7 +30,7 @@ impl Table {
     /// A table whose records are also indexed by the string values at `paths`, for
     /// filters (`eq`, `sw`) on them.
     pub fn with_value_index(paths: &'static [&'static str]) -> Self {
-        Self { values: Some(ValueIndex::new(paths)), ..Self::default() }
+        Self { value_paths: paths, ..Self::default() }
     }
 
     /// Inserts (or replaces, keeping its place) the record with `record["id"]`.
@@ -40,7 +44,10 @@ impl Table {
                 self.next
             }
         };
-        if let Some(values) = &mut self.values {
+        if let Some(values) = self.values.get_mut() {
+            if let Some(old) = self.rows.get(&seq) {
+                values.remove(seq, old);
+            }
             values.insert(seq, &record);
         }
         self.rows.insert(seq, record);
@@ -50,12 +57,16 @@ impl Table {
         self.index.get(id).and_then(|seq| self.rows.get(seq))
     }
 
-    /// The record, to change in place; the value index follows the change when the
-    /// returned guard is dropped.
+    /// The record, to change in place: it leaves the value index until the returned
+    /// guard is dropped, and is filed again as it is then.
     pub fn get_mut(&mut self, id: &str) -> Option<RowMut<'_>> {
         let seq = *self.index.get(id)?;
         let record = self.rows.get_mut(&seq)?;
-        Some(RowMut { seq, record, values: self.values.as_mut() })
+        let mut values = self.values.get_mut();
+        if let Some(values) = values.as_deref_mut() {
+            values.remove(seq, record);
+        }
+        Some(RowMut { seq, record, values })
     }
 
     pub fn contains(&self, id: &str) -> bool {
@@ -64,10 +75,11 @@ impl Table {
 
     pub fn remove(&mut self, id: &str) -> Option<Value> {
         let seq = self.index.remove(id)?;
-        if let Some(values) = &mut self.values {
-            values.remove(seq);
+        let record = self.rows.remove(&seq)?;
+        if let Some(values) = self.values.get_mut() {
+            values.remove(seq, &record);
         }
-        self.rows.remove(&seq)
+        Some(record)
     }
 
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &Value> {
@@ -78,10 +90,23 @@ impl Table {
     /// index only its candidates are tested; `keep` must imply `filter` for that to
     /// be right (it is the filter, perhaps applied to an extended record).
     pub fn select(&self, filter: &Filter, keep: impl Fn(&Value) -> bool) -> Vec<&Value> {
-        match self.values.as_ref().and_then(|values| filter.candidates(&|probe| values.lookup(probe))) {
+        let candidates = (!self.value_paths.is_empty()).then(|| self.value_index()).and_then(|values| filter.candidates(&|probe| values.lookup(probe)));
+        match candidates {
             Some(rows) => rows.iter().filter_map(|seq| self.rows.get(seq)).filter(|v| keep(v)).collect(),
             None => self.rows.values().filter(|v| keep(v)).collect(),
         }
+    }
+
+    /// Builds the value index now (it is otherwise built by the first filter that
+    /// can use it).
+    pub fn prepare_value_index(&mut self) {
+        if !self.value_paths.is_empty() {
+            self.value_index();
+        }
+    }
+
+    fn value_index(&self) -> &ValueIndex {
+        self.values.get_or_init(|| ValueIndex::build(self.value_paths, self.rows.iter().map(|(seq, record)| (*seq, record))))
     }
 
     pub fn len(&self) -> usize {
@@ -98,7 +123,7 @@ impl Table {
     }
 }
 
-/// A record being changed in place; re-files it in the value index when dropped.
+/// A record being changed in place; files it in the value index again when dropped.
 pub struct RowMut<'a> {
     seq: u64,
     record: &'a mut Value,
