@@ -392,7 +392,7 @@ async fn indexed_filters_agree_with_a_full_scan_and_follow_updates() {
         format!("Email SW \"{}\"", email[..3].to_uppercase()),
         format!("name.given eq \"{given}\" and enabled eq true"),
         format!("name.given eq \"{}\"", given.to_lowercase()),
-        format!("name.given eq \"Mary\" or name.family sw \"S\""),
+        "name.given eq \"Mary\" or name.family sw \"S\"".to_owned(),
         "username sw \"\"".to_owned(),
     ];
     let mut found_any = false;

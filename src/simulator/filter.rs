@@ -238,7 +238,7 @@ impl Expr {
 /// nothing. (A walk, not a list of the values: filters test every record of a list.)
 fn any_at(value: &Value, segments: &[String], test: &mut dyn FnMut(&Value) -> bool) -> bool {
     match segments.split_first() {
-        None => elements(value).iter().any(|v| test(v)),
+        None => elements(value).iter().any(&mut *test),
         Some((first, rest)) => elements(value).iter().filter_map(|v| get_attribute(v, first)).any(|v| any_at(v, rest, test)),
     }
 }
