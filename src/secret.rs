@@ -55,13 +55,56 @@ pub fn mask_json(value: &serde_json::Value) -> serde_json::Value {
 
 /// [`mask_json`] on a value the caller owns, without copying it.
 pub fn mask_in_place(value: &mut serde_json::Value) {
-    hide_secrets(value, &|secret| match secret {
+    hide_secrets(value, &masked_secret);
+}
+
+/// What a credential's value is shown as: its last four characters when it is long
+/// enough to keep them hidden, else nothing.
+fn masked_secret(secret: &serde_json::Value) -> serde_json::Value {
+    match secret {
         serde_json::Value::String(s) if s.chars().count() > 8 => {
             let tail: String = s.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
             serde_json::Value::String(format!("****{tail}"))
         }
         _ => serde_json::Value::String("****".into()),
-    });
+    }
+}
+
+/// Serializes as [`mask_json`] of the value would, without copying it (audit lines).
+#[derive(Debug, Clone, Copy)]
+pub struct Masked<'a>(pub &'a serde_json::Value);
+
+impl serde::Serialize for Masked<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        use serde_json::Value;
+        match self.0 {
+            Value::Object(map) => {
+                let mut out = serializer.serialize_map(Some(map.len()))?;
+                for (key, item) in map {
+                    if is_hidden(key, item) {
+                        out.serialize_entry(key, &masked_secret(item))?;
+                    } else {
+                        out.serialize_entry(key, &Masked(item))?;
+                    }
+                }
+                out.end()
+            }
+            Value::Array(items) => {
+                let mut out = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    out.serialize_element(&Masked(item))?;
+                }
+                out.end()
+            }
+            other => other.serialize(serializer),
+        }
+    }
+}
+
+/// Whether the field `key` holds a credential whose value must be hidden.
+fn is_hidden(key: &str, value: &serde_json::Value) -> bool {
+    is_secret_field(key) && !value.is_null() && !value.is_boolean() && !value.is_number()
 }
 
 /// A copy of `value` with every credential replaced by [`REDACTED`] (nothing kept).
@@ -77,7 +120,7 @@ fn hide_secrets(value: &mut serde_json::Value, hide: &dyn Fn(&serde_json::Value)
     match value {
         Value::Object(map) => {
             for (key, item) in map.iter_mut() {
-                if is_secret_field(key) && !item.is_null() && !item.is_boolean() && !item.is_number() {
+                if is_hidden(key, item) {
                     *item = hide(item);
                 } else {
                     hide_secrets(item, hide);
@@ -111,6 +154,16 @@ mod tests {
         assert_eq!(masked["clientSecret"], REDACTED);
         let shown = mask_json(&serde_json::json!({ "secret": "abcdefghijklmnop1234", "password": "short" }));
         assert_eq!(shown, serde_json::json!({ "secret": "****1234", "password": "****" }));
+    }
+
+    #[test]
+    fn masked_serializes_like_a_masked_copy() {
+        let value = serde_json::json!({
+            "clientSecret": "abcdefghijklmnop1234", "nested": [{ "password": { "value": "x" } }, 3, null],
+            "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC", "apiKey": 12, "name": "n"
+        });
+        assert_eq!(serde_json::to_string(&Masked(&value)).unwrap(), serde_json::to_string(&mask_json(&value)).unwrap());
+        assert!(!serde_json::to_string(&Masked(&value)).unwrap().contains("abcdefghijklmnop"));
     }
 
     #[test]

@@ -126,6 +126,34 @@ async fn wrong_calls_throw_catchable_pingone_errors() {
     assert!(result["type"][1].as_str().unwrap().contains("args must be an object"), "{result}");
 }
 
+/// An action's function is made once and then read as a plain property; scripts can
+/// neither replace it nor lose errors thrown before the call leaves the guest.
+#[tokio::test]
+async fn action_functions_are_stable_and_failures_before_the_call_reject() {
+    let script = "
+        const out = {};
+        const first = pingone.list_usres;
+        out.same = first === pingone.list_usres;
+        try { pingone.list_usres = () => 'replaced' } catch (e) { out.assign = e.name }
+        try { pingone.brand_new = () => 'replaced' } catch (e) { out.assignNew = e.message }
+        out.kept = pingone.list_usres === first;
+        const cyclic = {}; cyclic.self = cyclic;
+        const pending = pingone.get_user(cyclic);
+        out.isPromise = pending instanceof Promise;
+        try { await pending } catch (e) { out.cyclic = e.name }
+        try { await pingone.list_usres() } catch (e) { out.code = e.code }
+        return out";
+    let execution = run_offline(script).await;
+    let result = ok(&execution);
+    assert_eq!(result["same"], true, "{result}");
+    assert_eq!(result["kept"], true, "{result}");
+    assert_eq!(result["assignNew"], "pingone is read-only", "{result}");
+    assert_eq!(result["isPromise"], true, "a bad argument rejects the call's promise: {result}");
+    assert_eq!(result["cyclic"], "TypeError", "{result}");
+    assert_eq!(result["code"], "UNKNOWN_ACTION", "{result}");
+    assert_eq!(execution.calls, 1, "only the well-formed call left the guest");
+}
+
 const USER_ID: &str = "1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b";
 
 #[tokio::test]

@@ -17,13 +17,20 @@
     }
   }
 
-  async function invoke(action, args) {
+  // Not an async function: the promise hostCall returns is the call's own, settled by
+  // the guest's native side with the action's value or a PingOneError, so a call costs
+  // one promise and no extra await. Failures here still reject rather than throw.
+  function invoke(action, args) {
     if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {
-      throw new TypeError(`pingone.${action}(args): args must be an object such as { userId: "..." }, got ${args === null ? 'null' : Array.isArray(args) ? 'an array' : typeof args}`);
+      return Promise.reject(new TypeError(`pingone.${action}(args): args must be an object such as { userId: "..." }, got ${args === null ? 'null' : Array.isArray(args) ? 'an array' : typeof args}`));
     }
-    const reply = await hostCall(action, JSON.stringify(args ?? {}));
-    if ('error' in reply) throw new PingOneError(reply.error);
-    return reply.value;
+    let json;
+    try {
+      json = JSON.stringify(args ?? {});
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return hostCall(action, json, PingOneError);
   }
 
   // Every item of a list action, page by page, without holding them all at once:
@@ -46,14 +53,22 @@
     iterate,
   };
 
-  globalThis.pingone = new Proxy(Object.create(null), {
-    get(_, name) {
+  // `pingone.<action>` for any name: the first use of a name goes through the proxy
+  // behind `pingone`, which makes the action's function and fixes it as a read-only
+  // property of `pingone`, so later uses are plain property reads. (A proxy trap on
+  // every use cost as much as the rest of the call's guest-side work.)
+  const actions = new Proxy(Object.create(null), {
+    get(_, name, receiver) {
       if (typeof name !== 'string' || name === 'then') return undefined;
-      if (name in helpers) return helpers[name];
-      return (args) => invoke(name, args);
+      const call = (args) => invoke(name, args);
+      if (receiver === globalThis.pingone) Object.defineProperty(receiver, name, { value: call, enumerable: true });
+      return call;
     },
     set() { throw new TypeError('pingone is read-only'); },
   });
+  const pingone = Object.create(actions);
+  for (const [name, value] of Object.entries(helpers)) Object.defineProperty(pingone, name, { value, enumerable: true });
+  globalThis.pingone = pingone;
   globalThis.PingOneError = PingOneError;
 
   const show = (v) => {

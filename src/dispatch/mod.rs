@@ -19,7 +19,7 @@ pub use cassette::{Cassette, Interaction, Recorder, Replay};
 use crate::catalog::{action_signature, check_args, Action, Catalog};
 use crate::pingone::{CallOptions, ClientError, PingOneClient};
 use crate::policy::{AuditEntry, AuditLog, Caller, Grant, Policy, PolicyConfig};
-use crate::secret::{mask_in_place, mask_json};
+use crate::secret::{mask_in_place, Masked};
 use crate::sandbox::ActionHost;
 use crate::search::SearchIndex;
 
@@ -108,20 +108,20 @@ impl Dispatcher {
         };
         if let Some(audit) = &self.audit {
             let (status, code) = match &reply {
-                HostReply::Error(e) => (e.status, Some(e.code.clone())),
+                HostReply::Error(e) => (e.status, Some(e.code.as_str())),
                 HostReply::Value(_) => (None, None),
             };
             audit.write(&AuditEntry {
                 time: now_rfc3339(),
-                session: self.session.clone(),
-                subject: caller.map(|c| c.subject.clone()),
-                action: action.id.clone(),
-                args: mask_json(&call.args),
+                session: &self.session,
+                subject: caller.map(|c| c.subject.as_str()),
+                action: &action.id,
+                args: Masked(&call.args),
                 outcome,
                 status,
                 code,
                 ms: started.elapsed().as_millis() as u64,
-                transaction_id,
+                transaction_id: &transaction_id,
             });
         }
         if let Some(recorder) = &self.recorder {

@@ -1,31 +1,34 @@
 //! The audit trail: one JSON line per action call, flushed as it is written, so a
-//! crash loses nothing. Arguments are masked before they get here.
+//! crash loses nothing. Arguments are masked as they are written.
 
 use std::io::Write;
 use std::sync::Mutex;
 
 use serde::Serialize;
-use serde_json::Value;
 
+use crate::secret::Masked;
+
+/// One audit line, borrowing what it reports: writing it copies nothing.
 #[derive(Debug, Clone, Serialize)]
-pub struct AuditEntry {
+pub struct AuditEntry<'a> {
     /// RFC 3339, UTC.
     pub time: String,
-    pub session: String,
+    pub session: &'a str,
     /// Who the call was made for (the HTTP caller's token subject), when known.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    pub action: String,
-    pub args: Value,
+    pub subject: Option<&'a str>,
+    pub action: &'a str,
+    /// The call's arguments, credentials masked as they are written.
+    pub args: Masked<'a>,
     /// ok, refused, dry_run, or error.
     pub outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    pub code: Option<&'a str>,
     pub ms: u64,
     /// Also sent to PingOne as X-Ping-External-Transaction-ID.
-    pub transaction_id: String,
+    pub transaction_id: &'a str,
 }
 
 pub struct AuditLog {
@@ -47,11 +50,13 @@ impl AuditLog {
         Self::new(Box::new(std::io::stderr()))
     }
 
-    pub fn write(&self, entry: &AuditEntry) {
-        let Ok(line) = serde_json::to_string(entry) else { return };
+    pub fn write(&self, entry: &AuditEntry<'_>) {
+        let Ok(mut line) = serde_json::to_vec(entry) else { return };
+        line.push(b'\n');
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        // An audit line that cannot be written is reported, never silently dropped.
-        if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+        // One write per line, so lines from concurrent calls never interleave. An audit
+        // line that cannot be written is reported, never silently dropped.
+        if out.write_all(&line).and_then(|()| out.flush()).is_err() {
             tracing::error!("cannot write the audit log; the action `{}` ran anyway", entry.action);
         }
     }

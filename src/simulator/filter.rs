@@ -19,6 +19,7 @@
 //! as it has to be for ids. Error positions are 1-based character (not byte) offsets.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -90,6 +91,26 @@ impl Filter {
         self.root.collect_attributes("", &mut out);
         out
     }
+
+    /// The records that can match, by row number, from an index, so a list need not
+    /// test every record. `lookup` answers one [`Probe`] with a superset of the rows for
+    /// which that comparison holds, or None when it has no index for the path. None
+    /// overall means the filter cannot be narrowed (no indexed comparison on some `or`
+    /// branch), so every record must be tested. Candidates must still be tested with
+    /// [`Filter::matches`], which alone decides.
+    pub fn candidates(&self, lookup: &dyn Fn(Probe<'_>) -> Option<BTreeSet<u64>>) -> Option<BTreeSet<u64>> {
+        self.root.candidates(lookup)
+    }
+}
+
+/// A comparison an index may answer: `path eq "value"`, or `path sw "value"` when
+/// `prefix`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Probe<'a> {
+    /// The attribute path as written; attribute names are case-insensitive.
+    pub path: &'a str,
+    pub prefix: bool,
+    pub value: &'a str,
 }
 
 // ---------------------------------------------------------------------------------
@@ -161,12 +182,34 @@ impl Expr {
         match self {
             Expr::Or(a, b) => a.eval(resource) || b.eval(resource),
             Expr::And(a, b) => a.eval(resource) && b.eval(resource),
-            Expr::Compare { path, op, value } => {
-                resolve(resource, &path.segments).into_iter().any(|actual| compare(actual, *op, value))
+            Expr::Compare { path, op, value } => any_at(resource, &path.segments, &mut |actual| compare(actual, *op, value)),
+            Expr::ValuePath { path, inner } => any_at(resource, &path.segments, &mut |element| inner.eval(element)),
+        }
+    }
+
+    /// See [`Filter::candidates`]: `and` needs one side narrowed (both: their
+    /// intersection), `or` needs both (their union).
+    fn candidates(&self, lookup: &dyn Fn(Probe<'_>) -> Option<BTreeSet<u64>>) -> Option<BTreeSet<u64>> {
+        match self {
+            Expr::And(a, b) => match (a.candidates(lookup), b.candidates(lookup)) {
+                (Some(x), Some(y)) => Some(x.intersection(&y).copied().collect()),
+                (x, y) => x.or(y),
+            },
+            Expr::Or(a, b) => {
+                let mut x = a.candidates(lookup)?;
+                x.extend(b.candidates(lookup)?);
+                Some(x)
             }
-            Expr::ValuePath { path, inner } => {
-                resolve(resource, &path.segments).into_iter().any(|element| inner.eval(element))
+            Expr::Compare { path, op, value: Literal::Str(value) } => {
+                let prefix = match op {
+                    CompareOp::Eq => false,
+                    CompareOp::Sw => true,
+                    _ => return None,
+                };
+                lookup(Probe { path: &path.text, prefix, value })
             }
+            // Value paths look inside array elements; other literals are not indexed.
+            Expr::Compare { .. } | Expr::ValuePath { .. } => None,
         }
     }
 
@@ -189,15 +232,15 @@ impl Expr {
     }
 }
 
-/// The values found at `segments`. SCIM attributes may be multi-valued, so an array met
-/// along the way or at the end contributes each of its elements: `memberOfGroups.id`
-/// yields every group's id. Missing attributes contribute nothing.
-fn resolve<'a>(resource: &'a Value, segments: &[String]) -> Vec<&'a Value> {
-    let mut current = vec![resource];
-    for segment in segments {
-        current = current.into_iter().flat_map(elements).filter_map(|value| get_attribute(value, segment)).collect();
+/// Whether `test` holds for any value found at `segments`. SCIM attributes may be
+/// multi-valued, so an array met along the way or at the end contributes each of its
+/// elements: `memberOfGroups.id` visits every group's id. Missing attributes contribute
+/// nothing. (A walk, not a list of the values: filters test every record of a list.)
+fn any_at(value: &Value, segments: &[String], test: &mut dyn FnMut(&Value) -> bool) -> bool {
+    match segments.split_first() {
+        None => elements(value).iter().any(&mut *test),
+        Some((first, rest)) => elements(value).iter().filter_map(|v| get_attribute(v, first)).any(|v| any_at(v, rest, test)),
     }
-    current.into_iter().flat_map(elements).collect()
 }
 
 /// An array's elements, or the value itself.
@@ -1391,5 +1434,35 @@ mod tests {
         assert_error(&too_deep, 65, "more than 64 deep");
         let hostile = "(".repeat(100_000);
         assert_error(&hostile, 65, "more than 64 deep");
+    }
+
+    // --- narrowing by an index ---------------------------------------------------
+
+    /// An index over `username` that answers each probe with one made-up row per value
+    /// letter, so tests can see which probes were combined how.
+    fn candidates(filter: &str) -> Option<Vec<u64>> {
+        let lookup = |probe: Probe<'_>| {
+            probe.path.eq_ignore_ascii_case("username").then(|| probe.value.bytes().map(|b| u64::from(b) + if probe.prefix { 1000 } else { 0 }).collect())
+        };
+        Filter::parse(filter).unwrap().candidates(&lookup).map(|rows| rows.into_iter().collect())
+    }
+
+    #[test]
+    fn candidates_come_from_indexed_eq_and_sw_only() {
+        assert_eq!(candidates(r#"username eq "a""#), Some(vec![97]));
+        assert_eq!(candidates(r#"UserName SW "a""#), Some(vec![1097]));
+        assert_eq!(candidates(r#"email eq "a""#), None, "not indexed");
+        assert_eq!(candidates(r#"username co "a""#), None, "co needs a scan");
+        assert_eq!(candidates("username eq 1"), None, "only strings are indexed");
+        assert_eq!(candidates(r#"emails[username eq "a"]"#), None, "value paths are relative to elements");
+    }
+
+    #[test]
+    fn candidates_combine_through_and_and_or() {
+        assert_eq!(candidates(r#"username eq "a" and enabled eq true"#), Some(vec![97]), "one narrowed side is enough");
+        assert_eq!(candidates(r#"username eq "ab" and username eq "bc""#), Some(vec![98]), "both: the intersection");
+        assert_eq!(candidates(r#"username eq "a" or username eq "b""#), Some(vec![97, 98]), "or: the union");
+        assert_eq!(candidates(r#"username eq "a" or enabled eq true"#), None, "an or branch without an index needs a scan");
+        assert_eq!(candidates(r#"(username eq "a" or username eq "b") and title co "x""#), Some(vec![97, 98]));
     }
 }

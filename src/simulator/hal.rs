@@ -3,6 +3,8 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::errors::ApiError;
@@ -42,15 +44,23 @@ fn decode_cursor(text: &str) -> Option<usize> {
 
 /// One page of `matched` (already filtered), each record shown through `view`.
 /// `url` is the collection's absolute URL without a query.
-pub fn page(req: &Req, url: &str, key: &str, matched: &[&Value], view: impl Fn(&Value) -> Value) -> Outcome {
+pub fn page<'a, T: Serialize>(req: &Req, url: &str, key: &str, matched: &[&'a Value], view: impl Fn(&'a Value) -> T) -> Outcome {
+    page_of(req, url, key, matched.iter().copied(), view)
+}
+
+/// [`page`] over records as they come, so a whole table need not be collected first.
+/// Only the page's records are viewed, and the page is serialized straight from the
+/// views, which may borrow the records (see [`WithSelf`]) instead of copying them.
+pub fn page_of<'a, T: Serialize>(req: &Req, url: &str, key: &str, matched: impl ExactSizeIterator<Item = &'a Value>, view: impl Fn(&'a Value) -> T) -> Outcome {
     let limit = req.limit()?;
     let offset = match req.q("cursor") {
         None => 0,
         Some(c) => decode_cursor(c).ok_or_else(|| ApiError::invalid_value("cursor", format!("`cursor` `{c}` is not a cursor this API issued")))?,
     };
+    let count = matched.len();
     let size = limit.unwrap_or(DEFAULT_LIMIT).min(MAX_PAGE);
-    let end = (offset + size).min(matched.len());
-    let items: Vec<Value> = matched.get(offset.min(end)..end).unwrap_or_default().iter().map(|v| view(v)).collect();
+    let end = (offset + size).min(count);
+    let items: Vec<T> = matched.skip(offset).take(end.saturating_sub(offset)).map(view).collect();
     let link = |cursor: Option<String>| {
         let mut u = url::Url::parse(url).expect("the simulator's own URLs parse");
         {
@@ -70,26 +80,94 @@ pub fn page(req: &Req, url: &str, key: &str, matched: &[&Value], view: impl Fn(&
         u.to_string()
     };
     let mut links = json!({ "self": { "href": link(req.q("cursor").map(str::to_owned)) } });
-    if end < matched.len() {
+    if end < count {
         links["next"] = json!({ "href": link(Some(encode_cursor(end))) });
     }
-    let size = items.len();
-    Ok(Reply::ok(json!({
-        "_links": links,
-        "_embedded": { key: items },
-        "count": matched.len(),
-        "size": size,
-    })))
+    let body = PageBody { embedded: Embedded { key, items: &items }, links, count, size: items.len() };
+    let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::unexpected(500).with_detail("UNEXPECTED_ERROR", None, format!("cannot serialize the page: {e}")))?;
+    Ok(Reply::hal(bytes))
+}
+
+/// `{_embedded: {<key>: [...]}, _links, count, size}`, keys in the order a JSON object
+/// of the simulator's would have them.
+#[derive(Serialize)]
+struct PageBody<'a, T> {
+    #[serde(rename = "_embedded")]
+    embedded: Embedded<'a, T>,
+    #[serde(rename = "_links")]
+    links: Value,
+    count: usize,
+    size: usize,
+}
+
+struct Embedded<'a, T> {
+    key: &'a str,
+    items: &'a [T],
+}
+
+impl<T: Serialize> Serialize for Embedded<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(self.key, self.items)?;
+        map.end()
+    }
+}
+
+/// A stored record shown with its `_links.self`, without copying it: what
+/// `routes::with_self(record.clone(), href)` would give.
+pub struct WithSelf<'a> {
+    pub record: &'a Value,
+    pub href: String,
+}
+
+impl Serialize for WithSelf<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Some(object) = self.record.as_object() else {
+            return self.record.serialize(serializer);
+        };
+        let links = json!({ "self": { "href": self.href } });
+        let fields = object.iter().filter(|(k, _)| *k != "_links");
+        let mut map = serializer.serialize_map(None)?;
+        // Keep the sorted key order a JSON object would have.
+        let mut links_pending = true;
+        for (k, v) in fields {
+            if links_pending && k.as_str() > "_links" {
+                map.serialize_entry("_links", &links)?;
+                links_pending = false;
+            }
+            map.serialize_entry(k, v)?;
+        }
+        if links_pending {
+            map.serialize_entry("_links", &links)?;
+        }
+        map.end()
+    }
 }
 
 /// A whole (small) collection as one page, unfiltered.
 pub fn page_all<'a>(req: &Req, url: &str, key: &str, all: impl Iterator<Item = &'a Value>) -> Outcome {
     let matched = filtered(req, all)?;
-    page(req, url, key, &matched, Value::clone)
+    page(req, url, key, &matched, |v| v)
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn with_self_serializes_like_a_copy_with_links() {
+        for record in [
+            json!({ "id": "u1", "Zeta": 1, "account": { "status": "OK" }, "username": "ann" }),
+            json!({ "id": "u2", "_links": { "old": {} }, "name": "x" }),
+            json!({ "A": 1, "B": 2 }),
+            json!({}),
+        ] {
+            let shown = super::WithSelf { record: &record, href: "http://h/users/u1".into() };
+            let copied = crate::simulator::routes::with_self(record.clone(), "http://h/users/u1".into());
+            assert_eq!(serde_json::to_string(&shown).unwrap(), serde_json::to_string(&copied).unwrap());
+        }
+    }
+
     #[test]
     fn cursor_round_trips() {
         assert_eq!(super::decode_cursor(&super::encode_cursor(400)), Some(400));

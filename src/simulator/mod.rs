@@ -20,6 +20,7 @@ mod faults;
 pub mod filter;
 mod hal;
 mod oauth;
+mod index;
 mod reply;
 mod routes;
 mod seed;
@@ -132,6 +133,8 @@ impl Simulator {
         st.token_ttl = config.token_ttl;
         let seeded = seed::seed(&mut st, config.seed, config.users);
         let sign_on = oauth::seed_sign_on(&mut st, config.seed);
+        // Built now, in bulk, rather than by the first filtered list of users.
+        st.users.prepare_value_index();
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
         let addr = listener.local_addr().context("the listener has no local address")?;
         let base_url = format!("http://{addr}");

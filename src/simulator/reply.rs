@@ -57,17 +57,26 @@ impl Req {
     }
 }
 
-/// One response: status, optional JSON body, extra headers.
+/// One response: status, body, extra headers.
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub status: u16,
-    pub body: Option<Value>,
+    pub body: Body,
     pub headers: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    Empty,
+    Json(Value),
+    /// A HAL list page, serialized straight from the stored records so a page of
+    /// large records is never copied first.
+    Hal(Vec<u8>),
 }
 
 impl Reply {
     pub fn json(status: u16, body: Value) -> Self {
-        Self { status, body: Some(body), headers: Vec::new() }
+        Self { status, body: Body::Json(body), headers: Vec::new() }
     }
 
     pub fn ok(body: Value) -> Self {
@@ -79,7 +88,11 @@ impl Reply {
     }
 
     pub fn no_content() -> Self {
-        Self { status: 204, body: None, headers: Vec::new() }
+        Self { status: 204, body: Body::Empty, headers: Vec::new() }
+    }
+
+    pub fn hal(body: Vec<u8>) -> Self {
+        Self { status: 200, body: Body::Hal(body), headers: Vec::new() }
     }
 }
 

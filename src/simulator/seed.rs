@@ -178,7 +178,7 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
         }
         idps.push(pid);
     }
-    if let Some(p) = st.populations.get_mut(&pops[1]) {
+    if let Some(mut p) = st.populations.get_mut(&pops[1]) {
         p["defaultIdentityProvider"] = json!({ "id": idps[1], "type": "SAML" });
     }
 
@@ -356,7 +356,7 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
     if users > 5 {
         let fifth = st.users.iter().nth(5).and_then(|u| u["id"].as_str().map(str::to_owned));
         if let Some(u) = fifth {
-            if let Some(rec) = st.users.get_mut(&u) {
+            if let Some(mut rec) = st.users.get_mut(&u) {
                 rec["nickname"] = json!(INJECTIONS[3]);
             }
         }

@@ -14,13 +14,14 @@ use bytes::Bytes;
 use super::errors::ApiError;
 use super::faults::{FaultKind, Faults};
 use super::oauth::{self, AuthServer};
-use super::reply::{Reply, Req};
+use super::reply::{self, Reply, Req};
 use super::routes;
 use super::store::{State, Subject};
 
 /// Largest request body read (certificates are the biggest legitimate ones).
 const MAX_BODY: usize = 16 << 20;
 const TRANSACTION_HEADER: &str = "x-ping-external-transaction-id";
+const HAL: &str = "application/hal+json;charset=UTF-8";
 
 /// Shared by every request.
 pub(crate) struct App {
@@ -140,14 +141,17 @@ fn management(st: &mut State, req: &Req, segs: &[&str]) -> Result<Reply, ApiErro
 pub(crate) fn respond(reply: Reply, transaction: Option<String>) -> Response {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut headers = HeaderMap::new();
-    let body = match &reply.body {
-        Some(value) => {
+    let body = match reply.body {
+        reply::Body::Json(value) => {
             let hal = value.get("_links").is_some() && reply.status < 300;
-            let ct = if hal { "application/hal+json;charset=UTF-8" } else { "application/json" };
-            headers.insert("content-type", HeaderValue::from_static(ct));
-            Body::from(serde_json::to_vec(value).unwrap_or_default())
+            headers.insert("content-type", HeaderValue::from_static(if hal { HAL } else { "application/json" }));
+            Body::from(serde_json::to_vec(&value).unwrap_or_default())
         }
-        None => Body::empty(),
+        reply::Body::Hal(bytes) => {
+            headers.insert("content-type", HeaderValue::from_static(HAL));
+            Body::from(bytes)
+        }
+        reply::Body::Empty => Body::empty(),
     };
     for (k, v) in &reply.headers {
         if let (Ok(name), Ok(value)) = (axum::http::HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {

@@ -2,6 +2,7 @@
 //! plus the relations (memberships, nesting, secrets, tokens) kept beside them.
 //! One `Mutex<State>` guards it all; handlers are synchronous and short.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
@@ -9,34 +10,63 @@ use rand::rngs::StdRng;
 use rand::Rng;
 use serde_json::Value;
 
-/// Records of one kind, in insertion order, indexed by `id`.
+use super::filter::Filter;
+use super::index::ValueIndex;
+
+/// Records of one kind, in insertion order, indexed by `id` and, for some tables, by
+/// the values of a few attributes (see [`ValueIndex`]).
 #[derive(Debug, Default)]
 pub struct Table {
     rows: BTreeMap<u64, Value>,
     index: HashMap<String, u64>,
+    /// Paths of the value index, empty for none.
+    value_paths: &'static [&'static str],
+    /// Built on the first filter that can use it, then kept up to date.
+    values: OnceCell<ValueIndex>,
     next: u64,
 }
 
 impl Table {
+    /// A table whose records are also indexed by the string values at `paths`, for
+    /// filters (`eq`, `sw`) on them.
+    pub fn with_value_index(paths: &'static [&'static str]) -> Self {
+        Self { value_paths: paths, ..Self::default() }
+    }
+
     /// Inserts (or replaces, keeping its place) the record with `record["id"]`.
     pub fn put(&mut self, record: Value) {
         let id = record["id"].as_str().unwrap_or_default().to_owned();
-        if let Some(seq) = self.index.get(&id) {
-            self.rows.insert(*seq, record);
-            return;
+        let seq = match self.index.get(&id) {
+            Some(seq) => *seq,
+            None => {
+                self.next += 1;
+                self.index.insert(id, self.next);
+                self.next
+            }
+        };
+        if let Some(values) = self.values.get_mut() {
+            if let Some(old) = self.rows.get(&seq) {
+                values.remove(seq, old);
+            }
+            values.insert(seq, &record);
         }
-        self.next += 1;
-        self.index.insert(id, self.next);
-        self.rows.insert(self.next, record);
+        self.rows.insert(seq, record);
     }
 
     pub fn get(&self, id: &str) -> Option<&Value> {
         self.index.get(id).and_then(|seq| self.rows.get(seq))
     }
 
-    pub fn get_mut(&mut self, id: &str) -> Option<&mut Value> {
-        let seq = self.index.get(id)?;
-        self.rows.get_mut(seq)
+    /// The record, to change in place: it leaves the value index until the returned
+    /// guard is dropped, and is filed again as it is then.
+    pub fn get_mut(&mut self, id: &str) -> Option<RowMut<'_>> {
+        let seq = *self.index.get(id)?;
+        let record = self.rows.get_mut(&seq)?;
+        let mut values = self.values.get_mut();
+        if let Some(values) = values.as_deref_mut() {
+            values.remove(seq, record);
+        }
+        Some(RowMut { seq, record, values })
     }
 
     pub fn contains(&self, id: &str) -> bool {
@@ -45,11 +75,38 @@ impl Table {
 
     pub fn remove(&mut self, id: &str) -> Option<Value> {
         let seq = self.index.remove(id)?;
-        self.rows.remove(&seq)
+        let record = self.rows.remove(&seq)?;
+        if let Some(values) = self.values.get_mut() {
+            values.remove(seq, &record);
+        }
+        Some(record)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Value> {
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &Value> {
         self.rows.values()
+    }
+
+    /// Records for which `keep` holds, in order. When `filter` is narrowed by the value
+    /// index only its candidates are tested; `keep` must imply `filter` for that to
+    /// be right (it is the filter, perhaps applied to an extended record).
+    pub fn select(&self, filter: &Filter, keep: impl Fn(&Value) -> bool) -> Vec<&Value> {
+        let candidates = (!self.value_paths.is_empty()).then(|| self.value_index()).and_then(|values| filter.candidates(&|probe| values.lookup(probe)));
+        match candidates {
+            Some(rows) => rows.iter().filter_map(|seq| self.rows.get(seq)).filter(|v| keep(v)).collect(),
+            None => self.rows.values().filter(|v| keep(v)).collect(),
+        }
+    }
+
+    /// Builds the value index now (it is otherwise built by the first filter that
+    /// can use it).
+    pub fn prepare_value_index(&mut self) {
+        if !self.value_paths.is_empty() {
+            self.value_index();
+        }
+    }
+
+    fn value_index(&self) -> &ValueIndex {
+        self.values.get_or_init(|| ValueIndex::build(self.value_paths, self.rows.iter().map(|(seq, record)| (*seq, record))))
     }
 
     pub fn len(&self) -> usize {
@@ -63,6 +120,34 @@ impl Table {
             self.remove(id);
         }
         gone
+    }
+}
+
+/// A record being changed in place; files it in the value index again when dropped.
+pub struct RowMut<'a> {
+    seq: u64,
+    record: &'a mut Value,
+    values: Option<&'a mut ValueIndex>,
+}
+
+impl std::ops::Deref for RowMut<'_> {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        self.record
+    }
+}
+
+impl std::ops::DerefMut for RowMut<'_> {
+    fn deref_mut(&mut self) -> &mut Value {
+        self.record
+    }
+}
+
+impl Drop for RowMut<'_> {
+    fn drop(&mut self) {
+        if let Some(values) = self.values.as_deref_mut() {
+            values.insert(self.seq, self.record);
+        }
     }
 }
 
@@ -116,6 +201,9 @@ pub struct Password {
     pub must_change: bool,
     pub last_changed: String,
 }
+
+/// User attributes list filters often compare with `eq` or `sw`.
+const USER_INDEX: &[&str] = &["username", "email", "name.given", "name.family"];
 
 /// Everything the simulator knows.
 #[derive(Debug)]
@@ -174,7 +262,7 @@ impl State {
             rng,
             token_ttl: Duration::from_secs(3600),
             caller: None,
-            users: Table::default(),
+            users: Table::with_value_index(USER_INDEX),
             populations: Table::default(),
             groups: Table::default(),
             applications: Table::default(),
@@ -309,5 +397,24 @@ mod tests {
         assert_eq!(ns, vec![3, 2]);
         assert!(t.remove("a").is_some());
         assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn select_uses_the_value_index_and_follows_changes_in_place() {
+        let mut t = Table::with_value_index(&["username"]);
+        for (id, name) in [("a", "ann"), ("b", "bob"), ("c", "anna")] {
+            t.put(json!({ "id": id, "username": name }));
+        }
+        let filter = Filter::parse(r#"username sw "ann""#).unwrap();
+        let ids = |t: &Table, f: &Filter| t.select(f, |v| f.matches(v)).iter().map(|v| v["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        assert_eq!(ids(&t, &filter), vec!["a", "c"]);
+        t.get_mut("b").unwrap()["username"] = json!("annabel");
+        t.get_mut("a").unwrap()["username"] = json!("zoe");
+        assert_eq!(ids(&t, &filter), vec!["b", "c"], "in insertion order, after changes in place");
+        t.remove("c");
+        assert_eq!(ids(&t, &filter), vec!["b"]);
+        // Not narrowed by the index (an `or` branch it cannot answer): a full scan.
+        let either = Filter::parse(r#"username sw "ann" or id eq "a""#).unwrap();
+        assert_eq!(ids(&t, &either), vec!["a", "b"]);
     }
 }

@@ -14,8 +14,8 @@ use std::collections::HashMap;
 
 use boa_engine::builtins::promise::{PromiseState, ResolvingFunctions};
 use boa_engine::object::builtins::JsPromise;
-use boa_engine::{js_string, Context, JsError, JsResult, JsValue, NativeFunction, Script, Source};
-use guest_sdk::abi::{self, ActionError, HostCall, RunInput, RunOutcome, ScriptError, ScriptErrorKind};
+use boa_engine::{js_string, Context, JsError, JsNativeError, JsResult, JsValue, NativeFunction, Script, Source};
+use guest_sdk::abi::{self, ActionError, HostReply, RunInput, RunOutcome, ScriptError, ScriptErrorKind};
 use serde_json::Value;
 
 #[link(wasm_import_module = "pingone")]
@@ -29,9 +29,15 @@ extern "C" {
 thread_local! {
     static CONTEXT: RefCell<Option<Context>> = const { RefCell::new(None) };
     /// Promises waiting for a host call, by call id.
-    static PENDING: RefCell<HashMap<u32, ResolvingFunctions>> = RefCell::new(HashMap::new());
+    static PENDING: RefCell<HashMap<u32, Pending>> = RefCell::new(HashMap::new());
     /// The last outcome, kept alive until the host has read it.
     static OUTCOME: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A host call's promise, and the `PingOneError` class to reject it with.
+struct Pending {
+    resolvers: ResolvingFunctions,
+    error_class: JsValue,
 }
 
 /// A fresh context with the prelude; wizer runs this at build time so instances
@@ -47,7 +53,7 @@ fn new_context() -> Context {
     // Deep recursion ends the script with a RangeError, not the instance.
     context.runtime_limits_mut().set_recursion_limit(400);
     context
-        .register_global_builtin_callable(js_string!("__pingone_call"), 2, NativeFunction::from_fn_ptr(start_host_call))
+        .register_global_builtin_callable(js_string!("__pingone_call"), 3, NativeFunction::from_fn_ptr(start_host_call))
         .expect("a fresh context accepts globals");
     context
         .register_global_builtin_callable(js_string!("__console"), 2, NativeFunction::from_fn_ptr(console))
@@ -165,33 +171,51 @@ fn settle(context: &mut Context, value: JsValue) -> Result<JsValue, ScriptError>
     }
 }
 
-/// Blocks until the host finishes one call, then settles its promise.
+/// Blocks until the host finishes one call, then settles its promise: fulfilled with
+/// the action's value, or rejected with a `PingOneError`.
 fn deliver_next_reply(context: &mut Context) -> JsResult<()> {
     // SAFETY: plain host calls; the host writes exactly `len` bytes into our buffer.
     let (id, len) = abi::unpack(unsafe { call_wait() });
     let mut reply = vec![0u8; len as usize];
     unsafe { call_read(id, reply.as_mut_ptr()) };
-    let Some(resolvers) = PENDING.with(|p| p.borrow_mut().remove(&id)) else {
+    let Some(pending) = PENDING.with(|p| p.borrow_mut().remove(&id)) else {
         return Ok(());
     };
-    let reply: Value = serde_json::from_slice(&reply).unwrap_or_else(|e| {
-        serde_json::json!({ "error": { "action": "", "code": "BAD_REPLY", "message": format!("the host sent a reply that is not JSON: {e}") } })
+    let reply = serde_json::from_slice::<HostReply>(&reply).unwrap_or_else(|e| {
+        HostReply::Error(ActionError { code: "BAD_REPLY".into(), message: format!("the host sent a reply that is not valid: {e}"), ..Default::default() })
     });
-    let reply = JsValue::from_json(&reply, context)?;
-    resolvers.resolve.call(&JsValue::undefined(), &[reply], context)?;
+    match reply {
+        HostReply::Value(value) => {
+            let value = JsValue::from_json(&value, context)?;
+            pending.resolvers.resolve.call(&JsValue::undefined(), &[value], context)?;
+        }
+        HostReply::Error(error) => {
+            let fields = serde_json::to_value(&error).unwrap_or_default();
+            let fields = JsValue::from_json(&fields, context)?;
+            let class = pending.error_class.as_constructor().ok_or_else(|| JsNativeError::typ().with_message("PingOneError is not a class"))?;
+            let error = class.construct(&[fields], None, context)?;
+            pending.resolvers.reject.call(&JsValue::undefined(), &[error.into()], context)?;
+        }
+    }
     Ok(())
 }
 
-/// `__pingone_call(action, argsJson)`: starts a host call, returns its promise.
+/// `__pingone_call(action, argsJson, PingOneError)`: starts a host call, returns its
+/// promise. `argsJson` is `JSON.stringify`'s output, so it goes to the host as is.
 fn start_host_call(_this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let action = args.first().cloned().unwrap_or_default().to_string(context)?.to_std_string_escaped();
     let json = args.get(1).cloned().unwrap_or_default().to_string(context)?.to_std_string_escaped();
-    let args: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
-    let call = serde_json::to_vec(&HostCall { action, args }).unwrap_or_default();
+    let mut call = Vec::with_capacity(json.len() + action.len() + 24);
+    call.extend_from_slice(br#"{"action":"#);
+    serde_json::to_writer(&mut call, &action).map_err(|e| JsNativeError::typ().with_message(e.to_string()))?;
+    call.extend_from_slice(br#","args":"#);
+    call.extend_from_slice(json.as_bytes());
+    call.push(b'}');
     // SAFETY: the host reads `call.len()` bytes at its pointer during the call.
     let id = unsafe { call_start(call.as_ptr(), call.len()) };
     let (promise, resolvers) = JsPromise::new_pending(context);
-    PENDING.with(|p| p.borrow_mut().insert(id, resolvers));
+    let error_class = args.get(2).cloned().unwrap_or_default();
+    PENDING.with(|p| p.borrow_mut().insert(id, Pending { resolvers, error_class }));
     Ok(promise.into())
 }
 

@@ -284,7 +284,7 @@ fn list_children(st: &State, req: &Req, app_id: &str, child: Child) -> Outcome {
     if let Child::Sop = child {
         matched.sort_by_key(|c| c["priority"].as_i64().unwrap_or(i64::MAX));
     }
-    hal::page(req, &st.env_url(&format!("applications/{app_id}/{}", child.path())), child.path(), &matched, Value::clone)
+    hal::page(req, &st.env_url(&format!("applications/{app_id}/{}", child.path())), child.path(), &matched, |v| v)
 }
 
 fn find_child<'a>(st: &'a State, app_id: &str, child: Child, id: &str) -> Result<&'a Value, ApiError> {

@@ -104,13 +104,13 @@ fn delete(st: &mut State, id: &str) -> Outcome {
     st.idp_attributes.retain(|a| ref_of(a, "identityProvider") != Some(id));
     let linked: Vec<String> = st.users.iter().filter(|u| ref_of(u, "identityProvider") == Some(id)).filter_map(|u| u["id"].as_str().map(str::to_owned)).collect();
     for u in linked {
-        if let Some(u) = st.users.get_mut(&u) {
+        if let Some(mut u) = st.users.get_mut(&u) {
             u["identityProvider"] = json!({ "type": "PING_ONE" });
         }
     }
     let pops: Vec<String> = st.populations.iter().filter(|p| ref_of(p, "defaultIdentityProvider") == Some(id)).filter_map(|p| p["id"].as_str().map(str::to_owned)).collect();
     for p in pops {
-        if let Some(p) = st.populations.get_mut(&p) {
+        if let Some(mut p) = st.populations.get_mut(&p) {
             p["defaultIdentityProvider"] = Value::Null;
         }
     }

@@ -74,7 +74,7 @@ fn list_user_groups(st: &State, req: &Req, user: &str) -> Outcome {
     let base = format!("users/{user}/memberOfGroups");
     let items: Vec<Value> = st.user_groups(user).into_iter().map(|(g, t)| membership(st, req, &g, t, st.env_url(&format!("{base}/{g}")))).collect();
     let matched = hal::filtered(req, items.iter())?;
-    hal::page(req, &st.env_url(&base), "groupMemberships", &matched, Value::clone)
+    hal::page(req, &st.env_url(&base), "groupMemberships", &matched, |v| v)
 }
 
 fn get_user_group(st: &State, req: &Req, user: &str, group: &str) -> Outcome {
@@ -120,7 +120,7 @@ fn list_parents(st: &State, req: &Req, group: &str) -> Outcome {
     let base = format!("groups/{group}/memberOfGroups");
     let items: Vec<Value> = st.nesting.get(group).into_iter().flatten().map(|p| membership(st, req, p, "DIRECT", st.env_url(&format!("{base}/{p}")))).collect();
     let matched = hal::filtered(req, items.iter())?;
-    hal::page(req, &st.env_url(&base), "groupMemberships", &matched, Value::clone)
+    hal::page(req, &st.env_url(&base), "groupMemberships", &matched, |v| v)
 }
 
 fn get_parent(st: &State, req: &Req, group: &str, parent: &str) -> Outcome {

@@ -52,7 +52,7 @@ pub(super) fn route(st: &mut State, req: &Req, rest: &[&str]) -> Option<Outcome>
         ["deviceAuthenticationPolicies"] => Some(match m {
             "GET" => {
                 let url = st.env_url("deviceAuthenticationPolicies");
-                hal::filtered(req, st.device_policies.iter()).and_then(|matched| hal::page(req, &url, "deviceAuthenticationPolicies", &matched, Value::clone))
+                hal::filtered(req, st.device_policies.iter()).and_then(|matched| hal::page(req, &url, "deviceAuthenticationPolicies", &matched, |v| v))
             }
             "POST" => save_policy(st, req, None),
             _ => return not_allowed(req),
@@ -83,7 +83,7 @@ fn list_devices(st: &State, req: &Req, user: &str) -> Outcome {
         mine.sort_by_key(|d| order.iter().position(|o| d["id"].as_str() == Some(o.as_str())).unwrap_or(usize::MAX));
     }
     let matched = hal::filtered(req, mine.into_iter())?;
-    hal::page(req, &st.env_url(&format!("users/{user}/devices")), "devices", &matched, Value::clone)
+    hal::page(req, &st.env_url(&format!("users/{user}/devices")), "devices", &matched, |v| v)
 }
 
 fn pair_or_reorder(st: &mut State, req: &Req, user: &str) -> Outcome {
@@ -139,7 +139,7 @@ fn activate(st: &mut State, req: &Req, user: &str, id: &str) -> Outcome {
     if otp.len() != 6 || !otp.chars().all(|c| c.is_ascii_digit()) {
         return Err(ApiError::invalid_value("otp", "the one-time passcode is not valid"));
     }
-    let d = st.devices.get_mut(id).ok_or_else(|| ApiError::not_found("device", id))?;
+    let mut d = st.devices.get_mut(id).ok_or_else(|| ApiError::not_found("device", id))?;
     d["status"] = json!("ACTIVE");
     d["activatedAt"] = json!(now_iso());
     Ok(Reply::ok(d.clone()))
@@ -153,7 +153,7 @@ fn nickname(st: &mut State, req: &Req, user: &str, id: &str) -> Outcome {
     if nickname.chars().count() > 100 {
         return Err(ApiError::invalid_value("nickname", "`nickname` must be at most 100 characters"));
     }
-    let d = st.devices.get_mut(id).ok_or_else(|| ApiError::not_found("device", id))?;
+    let mut d = st.devices.get_mut(id).ok_or_else(|| ApiError::not_found("device", id))?;
     d["nickname"] = json!(nickname);
     d["updatedAt"] = json!(now_iso());
     Ok(Reply::ok(d.clone()))
@@ -164,7 +164,7 @@ fn set_mfa_enabled(st: &mut State, req: &Req, user: &str) -> Outcome {
     require(&body, &["mfaEnabled"])?;
     check_bool(&body, "mfaEnabled")?;
     user_rec(st, user)?;
-    let u = st.users.get_mut(user).ok_or_else(|| ApiError::not_found("user", user))?;
+    let mut u = st.users.get_mut(user).ok_or_else(|| ApiError::not_found("user", user))?;
     u["mfaEnabled"] = body["mfaEnabled"].clone();
     Ok(Reply::ok(json!({ "mfaEnabled": body["mfaEnabled"] })))
 }
@@ -196,7 +196,7 @@ fn save_policy(st: &mut State, req: &Req, id: Option<&str>) -> Outcome {
     if req.media_type().as_deref() == Some(FIDO2_MIGRATE) {
         let url = st.env_url("deviceAuthenticationPolicies");
         let all: Vec<&Value> = st.device_policies.iter().collect();
-        return hal::page(req, &url, "deviceAuthenticationPolicies", &all, Value::clone);
+        return hal::page(req, &url, "deviceAuthenticationPolicies", &all, |v| v);
     }
     let old = match id {
         Some(id) => Some(policy(st, id)?.clone()),

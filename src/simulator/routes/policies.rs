@@ -126,7 +126,7 @@ fn save(st: &mut State, req: &Req, kind: Kind, id: Option<&str>) -> Outcome {
     if rec["default"] == json!(true) {
         let others: Vec<String> = kind.table(st).iter().filter(|p| p["default"] == json!(true)).filter_map(|p| p["id"].as_str().map(str::to_owned)).collect();
         for o in others {
-            if let Some(p) = kind.table_mut(st).get_mut(&o) {
+            if let Some(mut p) = kind.table_mut(st).get_mut(&o) {
                 p["default"] = json!(false);
             }
         }
@@ -152,7 +152,7 @@ fn delete(st: &mut State, kind: Kind, id: &str) -> Outcome {
         Kind::Password => {
             let pops: Vec<String> = st.populations.iter().filter(|p| ref_of(p, "passwordPolicy") == Some(id)).filter_map(|p| p["id"].as_str().map(str::to_owned)).collect();
             for pop in pops {
-                if let Some(p) = st.populations.get_mut(&pop).and_then(Value::as_object_mut) {
+                if let Some(p) = st.populations.get_mut(&pop).as_deref_mut().and_then(Value::as_object_mut) {
                     p.remove("passwordPolicy");
                 }
             }

@@ -81,7 +81,7 @@ fn take_default(st: &mut State, rec: &Map<String, Value>) {
     if rec.get("default") == Some(&Value::Bool(true)) {
         let others: Vec<String> = st.populations.iter().filter(|p| p["default"] == json!(true)).filter_map(|p| p["id"].as_str().map(str::to_owned)).collect();
         for o in others {
-            if let Some(p) = st.populations.get_mut(&o) {
+            if let Some(mut p) = st.populations.get_mut(&o) {
                 p["default"] = json!(false);
             }
         }
@@ -146,8 +146,8 @@ fn set_default_idp(st: &mut State, req: &Req, id: &str) -> Outcome {
             v
         }
     };
-    let p = st.populations.get_mut(id).ok_or_else(|| ApiError::not_found("population", id))?;
+    let mut p = st.populations.get_mut(id).ok_or_else(|| ApiError::not_found("population", id))?;
     p["defaultIdentityProvider"] = link;
-    let out = default_idp(p);
+    let out = default_idp(&p);
     Ok(Reply::ok(out))
 }

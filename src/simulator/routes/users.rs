@@ -9,7 +9,7 @@ use crate::simulator::errors::ApiError;
 use crate::simulator::filter::Filter;
 use crate::simulator::hal;
 use crate::simulator::reply::{check_bool, check_enum, ref_id, require, str_field, Outcome, Reply, Req, JSON};
-use crate::simulator::store::{Holder, Password, State};
+use crate::simulator::store::{Holder, Password, RowMut, State};
 
 const USER_IMPORT: &str = "application/vnd.pingidentity.user.import+json";
 const LOCK: &str = "application/vnd.pingidentity.account.lock+json";
@@ -77,7 +77,7 @@ pub(crate) fn user<'a>(st: &'a State, id: &str) -> Result<&'a Value, ApiError> {
     st.users.get(id).ok_or_else(|| ApiError::not_found("user", id))
 }
 
-fn user_mut<'a>(st: &'a mut State, id: &str) -> Result<&'a mut Value, ApiError> {
+fn user_mut<'a>(st: &'a mut State, id: &str) -> Result<RowMut<'a>, ApiError> {
     st.users.get_mut(id).ok_or_else(|| ApiError::not_found("user", id))
 }
 
@@ -85,12 +85,13 @@ fn list(st: &State, req: &Req) -> Outcome {
     let filter = hal::parse_filter(req)?;
     let url = st.env_url("users");
     let needs_groups = filter.as_ref().is_some_and(|f| f.attributes().iter().any(|a| a.to_ascii_lowercase().starts_with("memberofgroups")));
+    let view = |u| hal::WithSelf { record: u, href: st.env_url(&format!("users/{}", u["id"].as_str().unwrap_or_default())) };
     let matched: Vec<&Value> = match &filter {
-        None => st.users.iter().collect(),
-        Some(f) if needs_groups => st.users.iter().filter(|u| f.matches(&with_groups(st, u))).collect(),
-        Some(f) => st.users.iter().filter(|u| f.matches(u)).collect(),
+        None => return hal::page_of(req, &url, "users", st.users.iter(), view),
+        Some(f) if needs_groups => st.users.select(f, |u| f.matches(&with_groups(st, u))),
+        Some(f) => st.users.select(f, |u| f.matches(u)),
     };
-    hal::page(req, &url, "users", &matched, |u| with_self(u.clone(), st.env_url(&format!("users/{}", u["id"].as_str().unwrap_or_default()))))
+    hal::page(req, &url, "users", &matched, view)
 }
 
 /// The user with `memberOfGroups: [{id, type}]` (direct and nested), for filters.
@@ -219,7 +220,7 @@ fn delete(st: &mut State, id: &str) -> Outcome {
 fn lock(st: &mut State, req: &Req, id: &str) -> Outcome {
     req.json(&[LOCK, UNLOCK])?;
     let locking = req.media_type().as_deref() == Some(LOCK);
-    let u = user_mut(st, id)?;
+    let mut u = user_mut(st, id)?;
     u["account"] = if locking {
         json!({ "canAuthenticate": false, "status": "LOCKED", "lockedAt": now_iso() })
     } else {
@@ -232,7 +233,7 @@ fn set_enabled(st: &mut State, req: &Req, id: &str) -> Outcome {
     let body = req.json(&[JSON])?;
     require(&body, &["enabled"])?;
     check_bool(&body, "enabled")?;
-    let u = user_mut(st, id)?;
+    let mut u = user_mut(st, id)?;
     u["enabled"] = body["enabled"].clone();
     u["updatedAt"] = json!(now_iso());
     Ok(Reply::ok(json!({ "enabled": body["enabled"] })))
@@ -252,9 +253,11 @@ fn move_population(st: &mut State, req: &Req, id: &str) -> Outcome {
     if !st.populations.contains(&p) {
         return Err(ApiError::invalid_value("id", format!("population `{p}` does not exist")));
     }
-    let u = user_mut(st, id)?;
-    u["population"] = id_ref(&p);
-    u["updatedAt"] = json!(now_iso());
+    {
+        let mut u = user_mut(st, id)?;
+        u["population"] = id_ref(&p);
+        u["updatedAt"] = json!(now_iso());
+    }
     user_population(st, id)
 }
 
@@ -268,7 +271,7 @@ fn link_idp(st: &mut State, req: &Req, id: &str) -> Outcome {
             json!({ "id": i, "type": idp["type"] })
         }
     };
-    let u = user_mut(st, id)?;
+    let mut u = user_mut(st, id)?;
     u["identityProvider"] = link.clone();
     Ok(Reply::ok(json!({ "identityProvider": link })))
 }
@@ -277,7 +280,7 @@ fn set_verify_status(st: &mut State, req: &Req, id: &str) -> Outcome {
     let body = req.json(&[JSON])?;
     require(&body, &["verifyStatus"])?;
     check_enum(&body, "verifyStatus", &VERIFY_STATUSES)?;
-    let u = user_mut(st, id)?;
+    let mut u = user_mut(st, id)?;
     u["verifyStatus"] = body["verifyStatus"].clone();
     Ok(Reply::ok(json!({ "verifyStatus": body["verifyStatus"] })))
 }
