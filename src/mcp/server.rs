@@ -14,11 +14,11 @@ use serde_json::{json, Map, Value};
 
 use super::observe::{CallSummary, ObservedHost};
 use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
-use crate::catalog::{compact_signature, Catalog};
+use crate::catalog::Catalog;
 use crate::dispatch::Dispatcher;
 use crate::defender::{Defender, Mode as DefenderMode, DEFAULT_THRESHOLD};
 use crate::sandbox::{Execution, ExecutionError, Limits, LogLine, Sandbox};
-use crate::search::SearchIndex;
+use crate::search::{hits_json, SearchIndex, SignatureStyle};
 use crate::trim::trim;
 
 /// Taught to every client at initialisation.
@@ -177,15 +177,7 @@ pub async fn screen(mut execution: Execution, defender: &Arc<Defender>) -> Execu
 /// What `search_tools` answers: the best actions, each with its signature; or a
 /// message when nothing matches.
 pub fn search_reply(catalog: &Catalog, index: &SearchIndex, query: &str, limit: usize) -> Result<Value, String> {
-    let hits: Vec<Value> = index
-        .search(query, limit)
-        .into_iter()
-        .filter_map(|hit| catalog.get(&hit.id))
-        .map(|a| {
-            let summary = a.description.split(". ").next().unwrap_or("").trim().trim_end_matches('.');
-            json!({ "id": a.id, "signature": compact_signature(a), "description": summary, "writes": a.writes(), "destructive": a.destructive })
-        })
-        .collect();
+    let hits = hits_json(catalog, index, query, limit, SignatureStyle::Compact);
     if hits.is_empty() {
         return Err(format!(
             "no action matches \"{query}\"; try other words (e.g. the resource: users, groups, populations, applications, roles, policies, identity providers, MFA devices)"
