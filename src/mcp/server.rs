@@ -24,7 +24,7 @@ use crate::trim::trim;
 /// Taught to every client at initialisation.
 pub const INSTRUCTIONS: &str = "\
 You manage a PingOne identity environment by writing JavaScript.
-1. search_tools({query}) finds actions and their signatures.
+1. search_tools({query}) finds actions and their compact signatures (pingone.describe(id) gives one in full).
 2. execute({code}) runs a script in which every action is an async function on `pingone`.
 List actions return { items, count, cursor }; pass { all: true } for every item as an array.
 A failed call throws PingOneError { status, code, message, details }.
@@ -32,6 +32,10 @@ Filter, join and count inside the script and return only what is needed.
 Example:
   const users = await pingone.list_users({ filter: 'enabled eq false', all: true });
   return users.map(u => u.username);";
+
+/// Hits `search_tools` returns unless asked for more: the right action is among the
+/// first five for nearly every need (`tests/search_quality.rs`).
+pub const SEARCH_LIMIT: usize = 5;
 
 /// Which tools the server offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -105,7 +109,7 @@ impl PingOneMcp {
 
     fn search_tools(&self, args: &Map<String, Value>) -> Result<CallToolResult, McpError> {
         let query = args.get("query").and_then(Value::as_str).ok_or_else(|| McpError::invalid_params("search_tools needs a `query` string", None))?;
-        let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(8).clamp(1, 30) as usize;
+        let limit = args.get("limit").and_then(Value::as_u64).map_or(SEARCH_LIMIT, |n| n.clamp(1, 30) as usize);
         Ok(match search_reply(&self.inner.catalog, &self.inner.search, query, limit) {
             Ok(reply) => CallToolResult::structured(reply),
             Err(message) => CallToolResult::error(vec![ContentBlock::text(message)]),
@@ -228,19 +232,34 @@ pub fn execute_reply(execution: &Execution, calls: &[CallSummary], budget: usize
     }
 }
 
-/// Up to 20 calls one by one; beyond that, counted per action.
+/// The calls per action and outcome, in the order they were first made, with their
+/// total milliseconds: `{ action, outcome, ms }`, plus `status` for a failure and
+/// `count` when it happened more than once.
 fn summarise(calls: &[CallSummary]) -> Vec<Value> {
-    if calls.len() <= 20 {
-        return calls.iter().filter_map(|c| serde_json::to_value(c).ok()).collect();
-    }
-    let mut per_action: std::collections::BTreeMap<&str, (u64, u64, u64)> = Default::default();
+    let mut groups: Vec<(&CallSummary, u64, u64)> = Vec::new();
     for call in calls {
-        let entry = per_action.entry(call.action.as_str()).or_default();
-        entry.0 += 1;
-        entry.1 += u64::from(call.outcome != "ok");
-        entry.2 += call.ms;
+        let same = |(first, _, _): &&mut (&CallSummary, u64, u64)| first.action == call.action && first.outcome == call.outcome && first.status == call.status;
+        match groups.iter_mut().find(same) {
+            Some((_, count, ms)) => {
+                *count += 1;
+                *ms += call.ms;
+            }
+            None => groups.push((call, 1, call.ms)),
+        }
     }
-    per_action.into_iter().map(|(action, (count, errors, ms))| json!({ "action": action, "count": count, "errors": errors, "total_ms": ms })).collect()
+    groups
+        .into_iter()
+        .map(|(call, count, ms)| {
+            let mut summary = json!({ "action": call.action, "outcome": call.outcome, "ms": ms });
+            if let Some(status) = call.status {
+                summary["status"] = json!(status);
+            }
+            if count > 1 {
+                summary["count"] = json!(count);
+            }
+            summary
+        })
+        .collect()
 }
 
 impl ServerHandler for PingOneMcp {
@@ -276,5 +295,32 @@ impl PingOneMcp {
     fn tool_names(&self) -> String {
         let names: Vec<&str> = self.inner.tools.iter().map(|t| t.name.as_ref()).take(10).collect();
         names.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(action: &str, outcome: &str, status: Option<u16>, ms: u64) -> CallSummary {
+        CallSummary { action: action.into(), outcome: outcome.into(), status, ms }
+    }
+
+    #[test]
+    fn calls_are_summarised_per_action_and_outcome_in_first_call_order() {
+        let calls = [
+            call("list_groups", "ok", None, 3),
+            call("get_user", "ok", None, 2),
+            call("get_user", "NOT_FOUND", Some(404), 1),
+            call("get_user", "ok", None, 4),
+        ];
+        assert_eq!(
+            summarise(&calls),
+            [
+                json!({ "action": "list_groups", "outcome": "ok", "ms": 3 }),
+                json!({ "action": "get_user", "outcome": "ok", "ms": 6, "count": 2 }),
+                json!({ "action": "get_user", "outcome": "NOT_FOUND", "status": 404, "ms": 1 }),
+            ]
+        );
     }
 }

@@ -137,7 +137,14 @@ struct Analysis {
 fn analyse(query: &str, vocabulary: &Vocabulary, bm25: &Bm25, w: &Weights) -> Analysis {
     let words = words(query);
     let stems: Vec<String> = words.iter().map(|w| stem(&w.text)).collect();
-    let matches = vocabulary.matches(&stems);
+    let mut matches = vocabulary.matches(&stems);
+    // A verb said with a plural -s is a noun ("application grants", "imports"): it
+    // names a thing, not the operation.
+    for m in &mut matches {
+        if words[m.start].text.ends_with('s') && !stems[m.start].ends_with('s') {
+            m.signals.clear();
+        }
+    }
     // The first phrase that names an operation decides it; later ones ("show the
     // certs we uploaded") neither change it nor add their terms.
     let verb = matches.iter().position(|m| !m.signals.is_empty());

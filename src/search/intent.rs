@@ -80,11 +80,13 @@ const SEARCH_ATTRIBUTES: [&str; 5] = ["email", "username", "name", "phone", "tit
 
 /// The query's operation: the first operation signal, where a read (or a question,
 /// even after a preposition: "in what order …") becomes a list when the query speaks
-/// of many things or searches by a value, and a get otherwise. No verb, no operation.
+/// of many things or searches by a value, and a get otherwise. Without a verb, a
+/// plural noun asks to see them ("application grants"); else there is no operation.
 pub fn query_op(words: &[Word], first_signal: Option<&str>) -> Option<Op> {
     let opens = words.first().is_some_and(|w| QUESTION_WORDS.contains(&w.text.as_str()));
     let wh = words.iter().find(|w| !is_stop_word(&w.text)).is_some_and(|w| WH_WORDS.contains(&w.text.as_str()));
-    let first = if opens || wh { Some("read") } else { first_signal };
+    let names_many = || matches!(listed_noun(words), Some(Listed::Noun(_)));
+    let first = if opens || wh || (first_signal.is_none() && names_many()) { Some("read") } else { first_signal };
     match first? {
         "get" => Some(Op::Get),
         "create" => Some(Op::Create),
