@@ -56,7 +56,8 @@ pub struct SearchIndex {
 struct Entry {
     id: String,
     op: Op,
-    /// The id's words after its verb, stemmed (`list_user_mfa_devices` → user, mfa, devic).
+    /// The id's words after its verb, stemmed and sorted, repeats kept
+    /// (`list_user_mfa_devices` → devic, mfa, user; `add_group_to_group` → group, group).
     subject: Vec<String>,
     /// What a list action returns: the id's last word, stemmed, and for an
     /// assignment what is assigned (`list_user_role_assignments` lists roles too).
@@ -85,7 +86,6 @@ impl SearchIndex {
                 // "assignment" is implied: admins say "anna's role", not "anna's role assignment".
                 let mut subject: Vec<String> = tokens(&a.id).into_iter().skip(skip).filter(|w| w != "assignment").collect();
                 subject.sort();
-                subject.dedup();
                 let id_words = tokens(&a.id);
                 let items = match id_words.as_slice() {
                     [.., assigned, last] if last == "assignment" => vec![last.clone(), assigned.clone()],
@@ -101,7 +101,7 @@ impl SearchIndex {
     /// The best `limit` actions for `query`, best first; ties keep catalog order.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
         let w = self.weights;
-        let Analysis { terms, op, listed } = analyse(query, &self.vocabulary, &self.bm25, &w);
+        let Analysis { terms, op, listed, mentions } = analyse(query, &self.vocabulary, &self.bm25, &w);
         let lexical = self.bm25.scores(&terms);
         let mut hits: Vec<Hit> = self
             .actions
@@ -109,7 +109,8 @@ impl SearchIndex {
             .zip(lexical)
             .filter(|(_, lexical)| *lexical > 0.0)
             .map(|(entry, lexical)| {
-                let named = entry.subject.iter().filter(|w| terms.iter().any(|(t, _)| t == *w)).count() as f64;
+                // A word the id repeats must be said as often (`add_group_to_group` needs two groups).
+                let named = entry.subject.iter().enumerate().filter(|&(k, w)| entry.subject[..k].iter().filter(|x| *x == w).count() < mentions.get(w).copied().unwrap_or(0)).count() as f64;
                 let missed = entry.subject.len() as f64 - named;
                 let fit = op.map_or(0.0, |q| q.fit(entry.op));
                 let lists_them = op == Some(Op::List) && entry.op == Op::List && entry.items.iter().any(|i| listed.contains(i));
@@ -131,6 +132,8 @@ struct Analysis {
     /// For a list, the stems that may name its items (a word and what the
     /// vocabulary maps it to: teams → team, group).
     listed: Vec<String>,
+    /// How often each term is said: by a word, a phrase's expansion or a person.
+    mentions: HashMap<String, usize>,
 }
 
 /// The weighted terms of a query, the operation it asks for and what it lists.
@@ -152,6 +155,7 @@ fn analyse(query: &str, vocabulary: &Vocabulary, bm25: &Bm25, w: &Weights) -> An
     let covering = |i: usize| matches.iter().position(|m| m.positions.contains(&i));
 
     let mut weights: HashMap<String, f64> = HashMap::new();
+    let mut mentions: HashMap<String, usize> = HashMap::new();
     let mut person = false;
     for (i, (word, stem)) in words.iter().zip(&stems).enumerate() {
         if is_function_word(&word.text) {
@@ -163,6 +167,7 @@ fn analyse(query: &str, vocabulary: &Vocabulary, bm25: &Bm25, w: &Weights) -> An
             continue;
         }
         weights.insert(stem.clone(), 1.0);
+        *mentions.entry(stem.clone()).or_default() += 1;
         // A word the catalog does not know, said of no known thing after it, is
         // nearly always a person: "kick bob out", "which groups is maria in". Before
         // a thing, unknown words are its name ("the beta testers group"); the
@@ -180,12 +185,14 @@ fn analyse(query: &str, vocabulary: &Vocabulary, bm25: &Bm25, w: &Weights) -> An
             continue;
         }
         for term in &m.terms {
+            *mentions.entry(term.clone()).or_default() += 1;
             let weight = weights.entry(term.clone()).or_insert(0.0);
             *weight = weight.max(w.expansion);
         }
     }
     let knows_something = weights.keys().any(|t| bm25.knows(t));
     if person && knows_something && w.unknown_user > 0.0 {
+        *mentions.entry("user".to_owned()).or_default() += 1;
         let weight = weights.entry("user".to_owned()).or_insert(0.0);
         *weight = weight.max(w.unknown_user);
     }
@@ -200,7 +207,7 @@ fn analyse(query: &str, vocabulary: &Vocabulary, bm25: &Bm25, w: &Weights) -> An
         Some(Listed::People) => vec!["user".to_owned()],
         _ => Vec::new(),
     };
-    Analysis { terms, op, listed }
+    Analysis { terms, op, listed, mentions }
 }
 
 fn is_function_word(word: &str) -> bool {
@@ -251,7 +258,7 @@ mod debug_tests {
         let catalog = crate::catalog::load_builtin().unwrap();
         let index = SearchIndex::new(&catalog);
         let q = std::env::var("Q").unwrap();
-        let Analysis { terms, op, listed } = analyse(&q, &index.vocabulary, &index.bm25, &index.weights);
+        let Analysis { terms, op, listed, .. } = analyse(&q, &index.vocabulary, &index.bm25, &index.weights);
         eprintln!("{terms:?} {op:?} lists {listed:?}");
         for id in std::env::var("IDS").unwrap().split(',') {
             let i = index.actions.iter().position(|a| a.id == id).unwrap();
