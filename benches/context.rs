@@ -16,7 +16,7 @@ use std::sync::Arc;
 use guest_sdk::abi::{HostCall, HostReply};
 use pingone_mcp::catalog::{load_builtin, Catalog};
 use pingone_mcp::dispatch::{Backend, Dispatcher};
-use pingone_mcp::mcp::{action_tool, execute_reply, execute_tool, search_reply, search_tool, ObservedHost, INSTRUCTIONS};
+use pingone_mcp::mcp::{action_tool, execute_reply, execute_tool, search_reply, search_tool, ObservedHost, INSTRUCTIONS, SEARCH_LIMIT};
 use pingone_mcp::pingone::{PingOneClient, RetryPolicy};
 use pingone_mcp::policy::Policy;
 use pingone_mcp::sandbox::{Limits, Sandbox};
@@ -183,11 +183,13 @@ fn main() {
 
             let sim = Simulator::start(SimulatorConfig { users: 2_000, ..SimulatorConfig::default() }, 0).await.unwrap();
             let dispatcher = Arc::new(new_dispatcher(&sim));
-            let search = search_reply(&catalog, &index, task.search, 8).unwrap();
+            let search = search_reply(&catalog, &index, task.search, SEARCH_LIMIT).unwrap();
             let host = Arc::new(ObservedHost::new(dispatcher, None));
             let execution = sandbox.execute(task.script, json!({}), host.clone(), &Limits::default()).await;
             let reply = execute_reply(&execution, &host.calls(), DEFAULT_BUDGET).unwrap_or_else(|e| panic!("{}: {e}", task.name));
-            let code_tokens = count_json_tokens(&json!({ "query": task.search })) + count_json_tokens(&search) + count_json_tokens(&json!({ "code": task.script })) + count_json_tokens(&reply);
+            let parts = [json!({ "query": task.search }), search, json!({ "code": task.script }), reply].map(|part| count_json_tokens(&part));
+            let code_tokens: usize = parts.iter().sum();
+            eprintln!("code mode, task {}: search query {}, search reply {}, script {}, execute reply {} tokens", i + 1, parts[0], parts[1], parts[2], parts[3]);
 
             total_tools += tools_tokens;
             total_code += code_tokens;

@@ -5,6 +5,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use pingone_mcp::catalog::load_builtin;
+use pingone_mcp::mcp::SEARCH_LIMIT;
 use pingone_mcp::search::SearchIndex;
 
 const QUERIES: [&str; 6] = [
@@ -20,10 +21,10 @@ fn search(c: &mut Criterion) {
     let catalog = load_builtin().expect("the built-in catalog loads");
     let index = SearchIndex::new(&catalog);
     let mut i = 0;
-    c.bench_function("search one query (top 8)", |b| {
+    c.bench_function("search one query (top 5, as search_tools)", |b| {
         b.iter(|| {
             i = (i + 1) % QUERIES.len();
-            black_box(index.search(black_box(QUERIES[i]), 8))
+            black_box(index.search(black_box(QUERIES[i]), SEARCH_LIMIT))
         })
     });
     c.bench_function("build the index", |b| b.iter(|| black_box(SearchIndex::new(&catalog))));

@@ -14,13 +14,15 @@ fn search_json_is_an_array_best_first_with_ids_scores_and_signatures() {
     assert_eq!(hits.len(), 3);
     assert_eq!(hits[0]["id"], "update_user_enabled_status");
     for hit in &hits {
-        for field in ["id", "score", "title", "signature", "read_only", "destructive"] {
+        for field in ["id", "score", "signature", "description"] {
             assert!(hit.get(field).is_some(), "{field} missing in {hit}");
         }
     }
     let scores: Vec<f64> = hits.iter().map(|h| h["score"].as_f64().unwrap()).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "not best first: {scores:?}");
     assert!(hits[0]["signature"].as_str().unwrap().contains("update_user_enabled_status("));
+    assert_eq!(hits[0]["writes"], true, "a write says so: {}", hits[0]);
+    assert!(hits.iter().all(|h| h["writes"] != false && h["destructive"] != false), "false flags are left out: {hits:?}");
 }
 
 #[test]

@@ -10,13 +10,14 @@ use pingone_mcp::catalog::load_builtin;
 use pingone_mcp::search::{SearchIndex, Weights};
 
 /// Floors: the measured values minus a small margin (about two queries). Measured
-/// with the default weights: tune 179 queries Hit@1 0.883, Hit@5 0.989; test 89
-/// queries Hit@1 0.697, Hit@5 0.955. Plain BM25 (the starting point) measured
-/// tune 0.274 / 0.654 and test 0.213 / 0.562.
-const TUNE_HIT1_FLOOR: f64 = 0.86;
+/// with the default weights on 385 queries (the last 117 written after tuning
+/// began): tune 257 queries Hit@1 0.895, Hit@5 0.988; test 128 queries Hit@1 0.742,
+/// Hit@5 0.953. Plain BM25 (the starting point) measured tune 0.274 / 0.654 and test
+/// 0.213 / 0.562 on the first 268.
+const TUNE_HIT1_FLOOR: f64 = 0.88;
 const TUNE_HIT5_FLOOR: f64 = 0.97;
-const TEST_HIT1_FLOOR: f64 = 0.67;
-const TEST_HIT5_FLOOR: f64 = 0.94;
+const TEST_HIT1_FLOOR: f64 = 0.72;
+const TEST_HIT5_FLOOR: f64 = 0.93;
 
 struct Query {
     text: String,
@@ -170,8 +171,8 @@ fn grid_search_weights_on_the_tuning_split() {
                 for id_miss in [1.0, 2.0, 3.0, 4.0] {
                     for op in [3.0, 5.0, 8.0, 12.0] {
                         for unknown_user in [0.0, 0.5, 1.0] {
-                            for verbs_as_terms in [false, true] {
-                                try_weights(Weights { expansion, id_match, id_miss, op, unknown_user, verbs_as_terms, ..base });
+                            for listed in [0.0, 2.0, 4.0, 6.0] {
+                                try_weights(Weights { expansion, id_match, id_miss, op, unknown_user, listed, ..base });
                             }
                         }
                     }

@@ -30,8 +30,9 @@ pub fn declarations(catalog: &Catalog) -> String {
     out
 }
 
-/// The signature with nested result objects shown as `{…}`: short enough to list
-/// many actions in a search result (`action_signature` has them whole).
+/// The signature shortened to list many actions in a search result
+/// (`action_signature` has it whole): result fields without their types, optional
+/// object arguments as `{…}`, and long lists of allowed values cut short.
 pub fn compact_signature(action: &Action) -> String {
     signature(action, true)
 }
@@ -42,7 +43,7 @@ pub fn action_signature(action: &Action) -> String {
 }
 
 fn signature(action: &Action, compact: bool) -> String {
-    let mut fields: Vec<String> = action.params.iter().map(param_field).collect();
+    let mut fields: Vec<String> = action.params.iter().map(|p| param_field(p, compact)).collect();
     if action.is_list() {
         fields.push("all?: boolean".into());
     }
@@ -60,8 +61,22 @@ fn signature(action: &Action, compact: bool) -> String {
     format!("{}({args}): Promise<{result}>", action.id)
 }
 
-fn param_field(p: &Param) -> String {
-    format!("{}{}: {}", property_name(&p.name), if p.required { "" } else { "?" }, param_type(p))
+fn param_field(p: &Param, compact: bool) -> String {
+    let ty = if compact && !p.required && p.ty == ParamType::Object { "{…}".to_owned() } else { param_type(p, compact) };
+    format!("{}{}: {ty}", property_name(&p.name), if p.required { "" } else { "?" })
+}
+
+/// Allowed values shown in a compact signature before the rest become `…`.
+const COMPACT_VALUES: usize = 3;
+
+/// `"A" | "B" | "C"`, cut to `COMPACT_VALUES` and `…` when compact.
+fn allowed_values(p: &Param, compact: bool) -> String {
+    let mut values: Vec<String> = p.allowed.iter().map(|v| v.to_string()).collect();
+    if compact && values.len() > COMPACT_VALUES + 1 {
+        values.truncate(COMPACT_VALUES);
+        values.push("…".into());
+    }
+    values.join(" | ")
 }
 
 /// A property name as TypeScript accepts it: quoted unless it is an identifier.
@@ -76,9 +91,9 @@ fn property_name(name: &str) -> String {
     }
 }
 
-fn param_type(p: &Param) -> String {
+fn param_type(p: &Param, compact: bool) -> String {
     if !p.allowed.is_empty() && p.ty != ParamType::Array {
-        return p.allowed.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" | ");
+        return allowed_values(p, compact);
     }
     match p.ty {
         ParamType::String => "string".into(),
@@ -93,13 +108,12 @@ fn param_type(p: &Param) -> String {
             if p.allowed.is_empty() {
                 format!("{item}[]")
             } else {
-                let values: Vec<String> = p.allowed.iter().map(|v| v.to_string()).collect();
-                format!("({})[]", values.join(" | "))
+                format!("({})[]", allowed_values(p, compact))
             }
         }
         ParamType::Object if p.properties.is_empty() => "object".into(),
         ParamType::Object => {
-            let inner: Vec<String> = p.properties.iter().map(param_field).collect();
+            let inner: Vec<String> = p.properties.iter().map(|p| param_field(p, compact)).collect();
             format!("{{ {} }}", inner.join("; "))
         }
     }
@@ -109,14 +123,26 @@ fn result_type(action: &Action, compact: bool) -> String {
     if action.result.is_empty() {
         return "void".into();
     }
-    let shown = |ty: &str| if compact && ty.trim_start().starts_with('{') { "{…}".to_owned() } else { ty.to_owned() };
-    let fields: Vec<String> = action.result.iter().map(|(k, v)| format!("{}: {}", property_name(k), shown(v))).collect();
-    format!("{{ {} }}", fields.join("; "))
+    let fields: Vec<String> =
+        action.result.iter().map(|(k, v)| if compact { property_name(k) } else { format!("{}: {v}", property_name(k)) }).collect();
+    format!("{{ {} }}", fields.join(if compact { ", " } else { "; " }))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::property_name;
+    use super::{action_signature, compact_signature, property_name};
+
+    #[test]
+    fn compact_signatures_cut_long_value_lists_and_result_types() {
+        let catalog = crate::catalog::load_builtin().unwrap();
+        let app = catalog.get("create_application").unwrap();
+        let (full, compact) = (action_signature(app), compact_signature(app));
+        assert!(full.contains("\"PORTAL_LINK_APP\"") && !compact.contains("\"PORTAL_LINK_APP\""), "{compact}");
+        assert!(compact.contains("type: \"WEB_APP\" | \"NATIVE_APP\" | \"SINGLE_PAGE_APP\" | …;"), "{compact}");
+        assert!(compact.len() < full.len(), "{compact}");
+        let user = compact_signature(catalog.get("get_user").unwrap());
+        assert!(user.contains("userId: string") && user.contains("Promise<{ account, address,"), "{user}");
+    }
 
     #[test]
     fn odd_property_names_are_quoted() {

@@ -2,8 +2,7 @@
 
 use std::process::ExitCode;
 
-use pingone_mcp::catalog::action_signature;
-use pingone_mcp::search::SearchIndex;
+use pingone_mcp::search::{found, hit_json, SearchIndex, SignatureStyle};
 use serde_json::json;
 
 use super::load_catalog;
@@ -14,15 +13,14 @@ pub fn run(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(global)?;
     let index = SearchIndex::new(&catalog);
     let query = args.query.join(" ");
-    let hits: Vec<_> = index.search(&query, args.limit).into_iter().filter_map(|h| Some((catalog.get(&h.id)?, h.score))).collect();
+    let hits = found(&catalog, &index, &query, args.limit);
     if args.json {
         let rows: Vec<_> = hits
             .iter()
             .map(|(a, score)| {
-                json!({
-                    "id": a.id, "score": (score * 1000.0).round() / 1000.0, "title": a.title,
-                    "signature": action_signature(a), "read_only": a.read_only, "destructive": a.destructive,
-                })
+                let mut hit = hit_json(a, SignatureStyle::Full);
+                hit["score"] = json!((score * 1000.0).round() / 1000.0);
+                hit
             })
             .collect();
         print_json(&json!(rows));

@@ -21,7 +21,7 @@ use crate::pingone::{CallOptions, ClientError, PingOneClient};
 use crate::policy::{AuditEntry, AuditLog, Caller, Grant, Policy, PolicyConfig};
 use crate::secret::{mask_in_place, Masked};
 use crate::sandbox::ActionHost;
-use crate::search::SearchIndex;
+use crate::search::{hits_json, SearchIndex, SignatureStyle};
 
 /// Where action calls are answered.
 #[derive(Clone)]
@@ -201,14 +201,7 @@ impl Dispatcher {
     fn search(&self, args: &Value) -> HostReply {
         let query = args.get("query").and_then(Value::as_str).unwrap_or_default();
         let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(8).clamp(1, 50) as usize;
-        let hits: Vec<Value> = self
-            .search
-            .search(query, limit)
-            .into_iter()
-            .filter_map(|hit| self.catalog.get(&hit.id))
-            .map(|a| json!({ "id": a.id, "title": a.title, "signature": action_signature(a), "read_only": a.read_only, "destructive": a.destructive }))
-            .collect();
-        HostReply::Value(Value::Array(hits))
+        HostReply::Value(Value::Array(hits_json(&self.catalog, &self.search, query, limit, SignatureStyle::Full)))
     }
 
     fn describe(&self, args: &Value) -> HostReply {

@@ -8,6 +8,6 @@ mod tools;
 
 pub use http::{bind, serve_http, HttpOptions, METADATA_PATH};
 pub use observe::{CallSummary, ObservedHost};
-pub use server::{execute_reply, screen, search_reply, Mode, PingOneMcp, ServerOptions, INSTRUCTIONS};
+pub use server::{execute_reply, screen, search_reply, Mode, SEARCH_LIMIT, PingOneMcp, ServerOptions, INSTRUCTIONS};
 pub use tools::{action_tool, execute_tool, search_tool};
 pub use tools::action_input_schema;

@@ -15,18 +15,18 @@ use serde_json::{json, Map, Value};
 
 use super::observe::{CallSummary, ObservedHost};
 use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
-use crate::catalog::{compact_signature, Catalog};
+use crate::catalog::Catalog;
 use crate::dispatch::Dispatcher;
 use crate::policy::Caller;
 use crate::defender::{Defender, Mode as DefenderMode, DEFAULT_THRESHOLD};
 use crate::sandbox::{Execution, ExecutionError, Limits, LogLine, Sandbox};
-use crate::search::SearchIndex;
+use crate::search::{hits_json, SearchIndex, SignatureStyle};
 use crate::trim::trim;
 
 /// Taught to every client at initialisation.
 pub const INSTRUCTIONS: &str = "\
 You manage a PingOne identity environment by writing JavaScript.
-1. search_tools({query}) finds actions and their signatures.
+1. search_tools({query}) finds actions and their compact signatures (pingone.describe(id) gives one in full).
 2. execute({code}) runs a script in which every action is an async function on `pingone`.
 List actions return { items, count, cursor }; pass { all: true } for every item as an array.
 A failed call throws PingOneError { status, code, message, details }.
@@ -34,6 +34,10 @@ Filter, join and count inside the script and return only what is needed.
 Example:
   const users = await pingone.list_users({ filter: 'enabled eq false', all: true });
   return users.map(u => u.username);";
+
+/// Hits `search_tools` returns unless asked for more: the right action is among the
+/// first five for nearly every need (`tests/search_quality.rs`).
+pub const SEARCH_LIMIT: usize = 5;
 
 /// Which tools the server offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -129,7 +133,7 @@ impl PingOneMcp {
 
     fn search_tools(&self, args: &Map<String, Value>) -> Result<CallToolResult, McpError> {
         let query = args.get("query").and_then(Value::as_str).ok_or_else(|| McpError::invalid_params("search_tools needs a `query` string", None))?;
-        let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(8).clamp(1, 30) as usize;
+        let limit = args.get("limit").and_then(Value::as_u64).map_or(SEARCH_LIMIT, |n| n.clamp(1, 30) as usize);
         Ok(match search_reply(&self.inner.catalog, &self.inner.search, query, limit) {
             Ok(reply) => CallToolResult::structured(reply),
             Err(message) => CallToolResult::error(vec![ContentBlock::text(message)]),
@@ -203,15 +207,7 @@ pub async fn screen(mut execution: Execution, defender: &Arc<Defender>) -> Execu
 /// What `search_tools` answers: the best actions, each with its signature; or a
 /// message when nothing matches.
 pub fn search_reply(catalog: &Catalog, index: &SearchIndex, query: &str, limit: usize) -> Result<Value, String> {
-    let hits: Vec<Value> = index
-        .search(query, limit)
-        .into_iter()
-        .filter_map(|hit| catalog.get(&hit.id))
-        .map(|a| {
-            let summary = a.description.split(". ").next().unwrap_or("").trim().trim_end_matches('.');
-            json!({ "id": a.id, "signature": compact_signature(a), "description": summary, "writes": a.writes(), "destructive": a.destructive })
-        })
-        .collect();
+    let hits = hits_json(catalog, index, query, limit, SignatureStyle::Compact);
     if hits.is_empty() {
         return Err(format!(
             "no action matches \"{query}\"; try other words (e.g. the resource: users, groups, populations, applications, roles, policies, identity providers, MFA devices)"
@@ -262,19 +258,34 @@ pub fn execute_reply(execution: &Execution, calls: &[CallSummary], budget: usize
     }
 }
 
-/// Up to 20 calls one by one; beyond that, counted per action.
+/// The calls per action and outcome, in the order they were first made, with their
+/// total milliseconds: `{ action, outcome, ms }`, plus `status` for a failure and
+/// `count` when it happened more than once.
 fn summarise(calls: &[CallSummary]) -> Vec<Value> {
-    if calls.len() <= 20 {
-        return calls.iter().filter_map(|c| serde_json::to_value(c).ok()).collect();
-    }
-    let mut per_action: std::collections::BTreeMap<&str, (u64, u64, u64)> = Default::default();
+    let mut groups: Vec<(&CallSummary, u64, u64)> = Vec::new();
     for call in calls {
-        let entry = per_action.entry(call.action.as_str()).or_default();
-        entry.0 += 1;
-        entry.1 += u64::from(call.outcome != "ok");
-        entry.2 += call.ms;
+        let same = |(first, _, _): &&mut (&CallSummary, u64, u64)| first.action == call.action && first.outcome == call.outcome && first.status == call.status;
+        match groups.iter_mut().find(same) {
+            Some((_, count, ms)) => {
+                *count += 1;
+                *ms += call.ms;
+            }
+            None => groups.push((call, 1, call.ms)),
+        }
     }
-    per_action.into_iter().map(|(action, (count, errors, ms))| json!({ "action": action, "count": count, "errors": errors, "total_ms": ms })).collect()
+    groups
+        .into_iter()
+        .map(|(call, count, ms)| {
+            let mut summary = json!({ "action": call.action, "outcome": call.outcome, "ms": ms });
+            if let Some(status) = call.status {
+                summary["status"] = json!(status);
+            }
+            if count > 1 {
+                summary["count"] = json!(count);
+            }
+            summary
+        })
+        .collect()
 }
 
 impl ServerHandler for PingOneMcp {
@@ -310,5 +321,32 @@ impl PingOneMcp {
     fn tool_names(&self) -> String {
         let names: Vec<&str> = self.inner.tools.iter().map(|t| t.name.as_ref()).take(10).collect();
         names.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(action: &str, outcome: &str, status: Option<u16>, ms: u64) -> CallSummary {
+        CallSummary { action: action.into(), outcome: outcome.into(), status, ms }
+    }
+
+    #[test]
+    fn calls_are_summarised_per_action_and_outcome_in_first_call_order() {
+        let calls = [
+            call("list_groups", "ok", None, 3),
+            call("get_user", "ok", None, 2),
+            call("get_user", "NOT_FOUND", Some(404), 1),
+            call("get_user", "ok", None, 4),
+        ];
+        assert_eq!(
+            summarise(&calls),
+            [
+                json!({ "action": "list_groups", "outcome": "ok", "ms": 3 }),
+                json!({ "action": "get_user", "outcome": "ok", "ms": 6, "count": 2 }),
+                json!({ "action": "get_user", "outcome": "NOT_FOUND", "status": 404, "ms": 1 }),
+            ]
+        );
     }
 }

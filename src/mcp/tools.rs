@@ -5,6 +5,7 @@ use std::sync::Arc;
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{json, Map, Value};
 
+use super::server::SEARCH_LIMIT;
 use crate::catalog::{Action, Param, ParamType};
 
 pub const SEARCH_TOOLS: &str = "search_tools";
@@ -20,14 +21,13 @@ fn object(value: Value) -> Arc<JsonObject> {
 pub fn search_tool() -> Tool {
     Tool::new(
         SEARCH_TOOLS,
-        "Find the PingOne actions for a need, best first. Each hit has the action id, a compact JavaScript \
-         signature (arguments and result), a one-line description and whether it writes. Cheap: call it \
-         freely before writing a script.",
+        "Find the PingOne actions for a need, best first: id, JavaScript signature (arguments and result), \
+         one-line description, and whether it writes. Cheap: call it freely.",
         object(json!({
             "type": "object",
             "properties": {
-                "query": { "type": "string", "description": "What you need, in plain words, e.g. \"disable a user\" or \"who has admin roles\"." },
-                "limit": { "type": "integer", "minimum": 1, "maximum": 30, "description": "How many actions to return (default 8)." }
+                "query": { "type": "string", "description": "The need in plain words, e.g. \"disable a user\"." },
+                "limit": { "type": "integer", "minimum": 1, "maximum": 30, "description": format!("How many actions to return (default {SEARCH_LIMIT}).") }
             },
             "required": ["query"],
             "additionalProperties": false
@@ -43,14 +43,12 @@ pub fn execute_tool(writes_allowed: bool, destructive_allowed: bool) -> Tool {
     let annotations = ToolAnnotations::new().read_only(!writes_allowed).destructive(destructive_allowed).idempotent(!writes_allowed).open_world(true);
     Tool::new(
         EXECUTE,
-        "Run JavaScript against the PingOne environment. Every action is an async function on `pingone` \
-         (find them with search_tools): `const page = await pingone.list_users({ filter: 'enabled eq false' })`. \
-         Filter, join and count inside the script and `return` only what you need: only the return value and \
-         console output come back. Top-level await and return work.",
+        "Run JavaScript (top-level await and return) in which every PingOne action is an async function on \
+         `pingone`. Only the return value and console output come back: filter and count in the script.",
         object(json!({
             "type": "object",
             "properties": {
-                "code": { "type": "string", "description": "The script: a function body, or an async arrow function." }
+                "code": { "type": "string", "description": "A function body, or an async arrow function." }
             },
             "required": ["code"],
             "additionalProperties": false

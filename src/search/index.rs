@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::bm25::{Bm25, DocumentBuilder};
-use super::intent::{query_op, Op};
+use super::intent::{listed_noun, query_op, Listed, Op};
 use super::tokens::{is_stop_word, stem, tokens, words};
 use super::vocabulary::Vocabulary;
 use crate::catalog::{Action, Catalog};
@@ -27,6 +27,9 @@ pub struct Weights {
     /// Whether words that only name the operation ("kick", "get rid of") also count
     /// as terms.
     pub verbs_as_terms: bool,
+    /// When a list's items are named ("which *teams* …", "who …"), for a list
+    /// action whose id ends in them (`list_user_groups` for teams).
+    pub listed: f64,
     /// Field weights: how much one occurrence of a word counts in an action's id,
     /// title, group, description and parameter names.
     pub fields: [f64; 5],
@@ -37,7 +40,7 @@ pub struct Weights {
 
 impl Default for Weights {
     fn default() -> Self {
-        Self { expansion: 1.0, id_match: 2.0, id_miss: 3.0, op: 8.0, unknown_user: 0.5, verbs_as_terms: true, fields: [3.0, 2.0, 2.0, 1.0, 0.5], k1: 1.2, b: 0.75 }
+        Self { expansion: 1.0, id_match: 2.0, id_miss: 3.0, op: 12.0, unknown_user: 0.5, verbs_as_terms: true, listed: 6.0, fields: [3.0, 2.0, 2.0, 1.0, 0.5], k1: 1.2, b: 0.75 }
     }
 }
 
@@ -53,8 +56,12 @@ pub struct SearchIndex {
 struct Entry {
     id: String,
     op: Op,
-    /// The id's words after its verb, stemmed (`list_user_mfa_devices` → user, mfa, devic).
+    /// The id's words after its verb, stemmed and sorted, repeats kept
+    /// (`list_user_mfa_devices` → devic, mfa, user; `add_group_to_group` → group, group).
     subject: Vec<String>,
+    /// What a list action returns: the id's last word, stemmed, and for an
+    /// assignment what is assigned (`list_user_role_assignments` lists roles too).
+    items: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -76,10 +83,16 @@ impl SearchIndex {
             .map(|a| {
                 let op = Op::of_action(a);
                 let skip = usize::from(Op::of_id(&a.id).is_some());
-                let mut subject: Vec<String> = tokens(&a.id).into_iter().skip(skip).collect();
+                // "assignment" is implied: admins say "anna's role", not "anna's role assignment".
+                let mut subject: Vec<String> = tokens(&a.id).into_iter().skip(skip).filter(|w| w != "assignment").collect();
                 subject.sort();
-                subject.dedup();
-                Entry { id: a.id.clone(), op, subject }
+                let id_words = tokens(&a.id);
+                let items = match id_words.as_slice() {
+                    [.., assigned, last] if last == "assignment" => vec![last.clone(), assigned.clone()],
+                    [.., last] => vec![last.clone()],
+                    [] => Vec::new(),
+                };
+                Entry { id: a.id.clone(), op, subject, items }
             })
             .collect();
         Self { bm25, actions, vocabulary: Vocabulary::builtin(), weights }
@@ -88,7 +101,7 @@ impl SearchIndex {
     /// The best `limit` actions for `query`, best first; ties keep catalog order.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
         let w = self.weights;
-        let (terms, op) = analyse(query, &self.vocabulary, &self.bm25, &w);
+        let Analysis { terms, op, listed, mentions } = analyse(query, &self.vocabulary, &self.bm25, &w);
         let lexical = self.bm25.scores(&terms);
         let mut hits: Vec<Hit> = self
             .actions
@@ -96,10 +109,12 @@ impl SearchIndex {
             .zip(lexical)
             .filter(|(_, lexical)| *lexical > 0.0)
             .map(|(entry, lexical)| {
-                let named = entry.subject.iter().filter(|w| terms.iter().any(|(t, _)| t == *w)).count() as f64;
+                // A word the id repeats must be said as often (`add_group_to_group` needs two groups).
+                let named = entry.subject.iter().enumerate().filter(|&(k, w)| entry.subject[..k].iter().filter(|x| *x == w).count() < mentions.get(w).copied().unwrap_or(0)).count() as f64;
                 let missed = entry.subject.len() as f64 - named;
                 let fit = op.map_or(0.0, |q| q.fit(entry.op));
-                let score = lexical + w.id_match * named - w.id_miss * missed + w.op * fit;
+                let lists_them = op == Some(Op::List) && entry.op == Op::List && entry.items.iter().any(|i| listed.contains(i));
+                let score = lexical + w.id_match * named - w.id_miss * missed + w.op * fit + w.listed * f64::from(u8::from(lists_them));
                 Hit { id: entry.id.clone(), score }
             })
             .collect();
@@ -109,11 +124,30 @@ impl SearchIndex {
     }
 }
 
-/// The weighted terms of a query and the operation it asks for.
-fn analyse(query: &str, vocabulary: &Vocabulary, bm25: &Bm25, w: &Weights) -> (Vec<(String, f64)>, Option<Op>) {
+/// What a query asks for.
+struct Analysis {
+    /// Weighted terms in catalog stems.
+    terms: Vec<(String, f64)>,
+    op: Option<Op>,
+    /// For a list, the stems that may name its items (a word and what the
+    /// vocabulary maps it to: teams → team, group).
+    listed: Vec<String>,
+    /// How often each term is said: by a word, a phrase's expansion or a person.
+    mentions: HashMap<String, usize>,
+}
+
+/// The weighted terms of a query, the operation it asks for and what it lists.
+fn analyse(query: &str, vocabulary: &Vocabulary, bm25: &Bm25, w: &Weights) -> Analysis {
     let words = words(query);
     let stems: Vec<String> = words.iter().map(|w| stem(&w.text)).collect();
-    let matches = vocabulary.matches(&stems);
+    let mut matches = vocabulary.matches(&stems);
+    // A verb said with a plural -s is a noun ("application grants", "imports"): it
+    // names a thing, not the operation.
+    for m in &mut matches {
+        if words[m.start].text.ends_with('s') && !stems[m.start].ends_with('s') {
+            m.signals.clear();
+        }
+    }
     // The first phrase that names an operation decides it; later ones ("show the
     // certs we uploaded") neither change it nor add their terms.
     let verb = matches.iter().position(|m| !m.signals.is_empty());
@@ -121,6 +155,7 @@ fn analyse(query: &str, vocabulary: &Vocabulary, bm25: &Bm25, w: &Weights) -> (V
     let covering = |i: usize| matches.iter().position(|m| m.positions.contains(&i));
 
     let mut weights: HashMap<String, f64> = HashMap::new();
+    let mut mentions: HashMap<String, usize> = HashMap::new();
     let mut person = false;
     for (i, (word, stem)) in words.iter().zip(&stems).enumerate() {
         if is_function_word(&word.text) {
@@ -132,10 +167,15 @@ fn analyse(query: &str, vocabulary: &Vocabulary, bm25: &Bm25, w: &Weights) -> (V
             continue;
         }
         weights.insert(stem.clone(), 1.0);
+        *mentions.entry(stem.clone()).or_default() += 1;
         // A word the catalog does not know, said of no known thing after it, is
-        // nearly always a person: "kick bob out", "which groups is maria in".
+        // nearly always a person: "kick bob out", "which groups is maria in". Before
+        // a thing, unknown words are its name ("the beta testers group"); the
+        // particle of a verb phrase ("take carlos *off*") is no thing.
         let known = |i: usize| covering(i).is_some() || bm25.knows(&stems[i]);
-        let next_is_thing = (i + 1 < words.len()) && !is_function_word(&words[i + 1].text) && known(i + 1);
+        let thing = |i: usize| covering(i).map_or(bm25.knows(&stems[i]), |m| matches[m].signals.is_empty());
+        let name_ends = (i + 1..words.len()).find(|&j| is_function_word(&words[j].text) || known(j));
+        let next_is_thing = name_ends.is_some_and(|j| !is_function_word(&words[j].text) && thing(j));
         if phrase.is_none() && !known(i) && !word.text.chars().all(|c| c.is_ascii_digit()) && (word.possessive || !next_is_thing) {
             person = true;
         }
@@ -145,18 +185,29 @@ fn analyse(query: &str, vocabulary: &Vocabulary, bm25: &Bm25, w: &Weights) -> (V
             continue;
         }
         for term in &m.terms {
+            *mentions.entry(term.clone()).or_default() += 1;
             let weight = weights.entry(term.clone()).or_insert(0.0);
             *weight = weight.max(w.expansion);
         }
     }
     let knows_something = weights.keys().any(|t| bm25.knows(t));
     if person && knows_something && w.unknown_user > 0.0 {
+        *mentions.entry("user".to_owned()).or_default() += 1;
         let weight = weights.entry("user".to_owned()).or_insert(0.0);
         *weight = weight.max(w.unknown_user);
     }
     let mut terms: Vec<(String, f64)> = weights.into_iter().collect();
     terms.sort_by(|a, b| a.0.cmp(&b.0));
-    (terms, op)
+    let listed = match listed_noun(&words) {
+        Some(Listed::Noun(at)) => {
+            let mut listed = covering(at).map(|m| matches[m].terms.clone()).unwrap_or_default();
+            listed.push(stems[at].clone());
+            listed
+        }
+        Some(Listed::People) => vec!["user".to_owned()],
+        _ => Vec::new(),
+    };
+    Analysis { terms, op, listed, mentions }
 }
 
 fn is_function_word(word: &str) -> bool {
@@ -207,8 +258,8 @@ mod debug_tests {
         let catalog = crate::catalog::load_builtin().unwrap();
         let index = SearchIndex::new(&catalog);
         let q = std::env::var("Q").unwrap();
-        let (terms, op) = analyse(&q, &index.vocabulary, &index.bm25, &index.weights);
-        eprintln!("{terms:?} {op:?}");
+        let Analysis { terms, op, listed, .. } = analyse(&q, &index.vocabulary, &index.bm25, &index.weights);
+        eprintln!("{terms:?} {op:?} lists {listed:?}");
         for id in std::env::var("IDS").unwrap().split(',') {
             let i = index.actions.iter().position(|a| a.id == id).unwrap();
             let per: Vec<(String, f64)> = terms.iter().map(|t| (t.0.clone(), index.bm25.scores(std::slice::from_ref(t))[i])).collect();
@@ -236,7 +287,7 @@ mod intent_report {
             }
             let mut columns = line.split('\t');
             let (query, id) = (columns.next().unwrap(), columns.next().unwrap());
-            let (_, op) = analyse(query, &index.vocabulary, &index.bm25, &index.weights);
+            let op = analyse(query, &index.vocabulary, &index.bm25, &index.weights).op;
             total += 1;
             if op == Op::of_id(id) {
                 right += 1;

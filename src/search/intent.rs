@@ -71,33 +71,68 @@ const RESOURCE_NOUNS: [&str; 30] = [
     "segment", "population", "provider", "idp", "connection", "assignment", "permission", "right",
 ];
 
+/// Words after a read that say it searches by a value ("users named Smith", "the
+/// segment called Contractors"): finding by name is a filtered list.
+const FILTER_WORDS: [&str; 9] = ["named", "called", "whose", "matching", "containing", "starts", "starting", "ends", "ending"];
+
+/// Attributes that, after "with", also make a read a search ("the user with email …").
+const SEARCH_ATTRIBUTES: [&str; 5] = ["email", "username", "name", "phone", "title"];
+
 /// The query's operation: the first operation signal, where a read (or a question,
 /// even after a preposition: "in what order …") becomes a list when the query speaks
-/// of many things and a get otherwise. No verb, no operation.
+/// of many things or searches by a value, and a get otherwise. Without a verb, a
+/// plural noun asks to see them ("application grants"); else there is no operation.
 pub fn query_op(words: &[Word], first_signal: Option<&str>) -> Option<Op> {
     let opens = words.first().is_some_and(|w| QUESTION_WORDS.contains(&w.text.as_str()));
     let wh = words.iter().find(|w| !is_stop_word(&w.text)).is_some_and(|w| WH_WORDS.contains(&w.text.as_str()));
-    let first = if opens || wh { Some("read") } else { first_signal };
+    let names_many = || matches!(listed_noun(words), Some(Listed::Noun(_)));
+    let first = if opens || wh || (first_signal.is_none() && names_many()) { Some("read") } else { first_signal };
     match first? {
         "get" => Some(Op::Get),
         "create" => Some(Op::Create),
         "update" => Some(Op::Update),
         "delete" => Some(Op::Delete),
-        _ => Some(if speaks_of_many(words) { Op::List } else { Op::Get }),
+        _ => Some(if listed_noun(words).is_some() || searches_by_value(words) { Op::List } else { Op::Get }),
     }
 }
 
-fn speaks_of_many(words: &[Word]) -> bool {
+/// What a list is of: the position of the first plural resource noun ("which
+/// *groups* is maria in"), or of a leading "who" (people); none when the query
+/// speaks of exactly one thing.
+pub fn listed_noun(words: &[Word]) -> Option<Listed> {
     if words.iter().any(|w| !w.piece && ONE_WORDS.contains(&stem(&w.text).as_str())) {
-        return false;
+        return None;
     }
-    words.iter().any(|w| {
+    let plural = words.iter().position(|w| {
         let text = w.text.as_str();
-        if MANY_WORDS.contains(&text) {
-            return true;
-        }
         let plural = text.len() > 3 && text.ends_with('s') && !text.ends_with("ss") && !text.ends_with("us") && !w.possessive;
         plural && RESOURCE_NOUNS.contains(&stem(text).as_str())
+    });
+    if let Some(at) = plural {
+        return Some(Listed::Noun(at));
+    }
+    // "who is in the finance team", "who has admin rights"; not "who am i".
+    let who = words.first().is_some_and(|w| w.text == "who") && words.get(1).is_some_and(|w| w.text != "am");
+    if who {
+        return Some(Listed::People);
+    }
+    words.iter().any(|w| MANY_WORDS.contains(&w.text.as_str())).then_some(Listed::Unnamed)
+}
+
+/// What a list question asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    /// The word at this position names the items.
+    Noun(usize),
+    /// "who …": users.
+    People,
+    /// "all", "every": the items are named elsewhere.
+    Unnamed,
+}
+
+fn searches_by_value(words: &[Word]) -> bool {
+    words.iter().enumerate().any(|(i, w)| {
+        FILTER_WORDS.contains(&w.text.as_str()) || (w.text == "with" && words.get(i + 1).is_some_and(|n| SEARCH_ATTRIBUTES.contains(&n.text.as_str())))
     })
 }
 

@@ -14,10 +14,12 @@
 //!    Hit@1 and Hit@5 on both splits.
 
 mod bm25;
+mod hits;
 mod index;
 mod intent;
 mod tokens;
 mod vocabulary;
 
+pub use hits::{found, hit_json, hits_json, SignatureStyle};
 pub use index::{Hit, SearchIndex, Weights};
 pub use tokens::tokens;

@@ -1,0 +1,44 @@
+//! Search hits as the callers show them: one builder for the model's `search_tools`
+//! reply (compact signatures), a script's `pingone.search` and the CLI (full ones).
+
+use serde_json::{json, Value};
+
+use super::SearchIndex;
+use crate::catalog::{action_signature, compact_signature, Action, Catalog};
+
+/// How much of an action's signature a hit shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureStyle {
+    /// Short enough to list several actions (see `compact_signature`).
+    Compact,
+    /// Everything, for a script that inspects it or a person reading the CLI.
+    Full,
+}
+
+/// The best `limit` actions for `query`, best first, with their scores.
+pub fn found<'c>(catalog: &'c Catalog, index: &SearchIndex, query: &str, limit: usize) -> Vec<(&'c Action, f64)> {
+    index.search(query, limit).into_iter().filter_map(|hit| Some((catalog.get(&hit.id)?, hit.score))).collect()
+}
+
+/// One hit: its id, signature, the first sentence of its description, and
+/// `writes` / `destructive` only when true (a reader takes absence as false).
+pub fn hit_json(action: &Action, style: SignatureStyle) -> Value {
+    let signature = match style {
+        SignatureStyle::Compact => compact_signature(action),
+        SignatureStyle::Full => action_signature(action),
+    };
+    let summary = action.description.split(". ").next().unwrap_or("").trim().trim_end_matches('.');
+    let mut hit = json!({ "id": action.id, "signature": signature, "description": summary });
+    if action.writes() {
+        hit["writes"] = json!(true);
+    }
+    if action.destructive {
+        hit["destructive"] = json!(true);
+    }
+    hit
+}
+
+/// The hits for `query` in `style`, best first.
+pub fn hits_json(catalog: &Catalog, index: &SearchIndex, query: &str, limit: usize, style: SignatureStyle) -> Vec<Value> {
+    found(catalog, index, query, limit).into_iter().map(|(action, _)| hit_json(action, style)).collect()
+}
