@@ -65,7 +65,9 @@ def jailbreaks(shared, rng, n_spikee, n_garak, hosts):
                     if line.strip():
                         r = json.loads(line)
                         into.append(r.get("text") or r.get("instruction"))
-    templates = sorted({t for t in templates if t and "<INSTRUCTION>" in t})
+    # A bare "<INSTRUCTION>." template would label a plain user request an injection:
+    # keep only templates whose wrapper says something of its own.
+    templates = sorted({t for t in templates if t and "<INSTRUCTION>" in t and len(t.replace("<INSTRUCTION>", "").strip()) >= 20})
     instructions = sorted({i for i in instructions if i})
     rows = []
     for _ in range(n_spikee):

