@@ -112,14 +112,15 @@ def choose_threshold(binary):
         rate = lambda rs: sum(r["score"] >= t for r in rs) / max(len(rs), 1)
         return rate(pos), rate(neg), rate(trig)
 
-    best = None
+    ok = []
     for t in [x / 100 for x in range(5, 100)]:
         tpr, fpr, tfpr = rates(t)
-        bacc = (tpr + 1 - fpr) / 2
-        if fpr <= 0.03 and tfpr <= 0.03 and (best is None or bacc > best[1]):
-            best = (t, bacc, tpr, fpr, tfpr)
-    if best is None:
-        best = (0.5, float("nan"), float("nan"), float("nan"), float("nan"))
+        if fpr <= 0.03 and tfpr <= 0.03:
+            ok.append((t, (tpr + 1 - fpr) / 2, tpr, fpr, tfpr))
+    # Balanced accuracy on dev is flat over a wide range: take the highest threshold
+    # within 0.005 of the best, since false positives are what makes `full` unusable.
+    top = max((b for _, b, *_ in ok), default=None)
+    best = max((x for x in ok if x[1] >= top - 0.005), key=lambda x: x[0]) if ok else (0.5, float("nan"), float("nan"), float("nan"), float("nan"))
     print(f"dev ({len(pos)} pos, {len(neg)} neg of which {len(trig)} trigger-word): threshold {best[0]:.2f} -> "
           f"balanced acc {best[1]:.3f}, TPR {best[2]:.3f}, FPR {best[3]:.3f}, trigger-word FPR {best[4]:.3f}")
     for r in scored:
