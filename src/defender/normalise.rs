@@ -468,6 +468,9 @@ mod tests {
         assert_eq!(folded("i g n o r e all"), "ignore all");
         assert_eq!(folded("i.g.n.o.r.e all"), " ignore all".trim());
         assert_eq!(folded("a b c"), "a b c");
+        // A short run of one-letter words keeps its spaces before dotted letters.
+        assert_eq!(folded("a b i.g.n.o.r.e all"), "a b ignore all");
+        assert_eq!(folded("Plain Words, copied AS-IS."), "plain words, copied as-is.");
     }
 
     #[test]
