@@ -78,42 +78,56 @@ def stackone(rows):
     return out
 
 
-def ours(rows, binary, mode):
+def ours(rows, binary, mode, threshold=None):
     path = OUT / "compare_rows.jsonl"
     with open(path, "w") as f:
         for r in rows:
             f.write(json.dumps({"text": r["text"], "label": r["label"], "source": r["source"]}) + "\n")
-    proc = subprocess.run([binary, "scan", "--jsonl", str(path), "--defender", mode], capture_output=True, text=True, check=True)
+    cmd = [binary, "scan", "--jsonl", str(path), "--defender", mode] + (["--threshold", str(threshold)] if threshold else [])
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
     if proc.stderr.strip():
         print(proc.stderr.strip())
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     return [{"flagged": l["flagged"], "score": l["score"], "ms": l["ms"]} for l in lines if "summary" not in l]
 
 
+def is_trigger_negative(r):
+    """Benign text with trigger words, in dev (generated hard negatives) or eval (our
+    held-out identity negatives and InjecGuard's NotInject rows)."""
+    s = r["source"]
+    return r["label"] == 0 and (s.endswith("trigger_words") or "NotInject" in s or s.startswith("hard_negative"))
+
+
 def choose_threshold(binary):
-    """The threshold for DEFAULT_THRESHOLD: best balanced accuracy on the dev split
-    (part of train, never eval) among thresholds that keep dev FPR <= 2%."""
+    """The threshold for DEFAULT_THRESHOLD, on the dev split only (part of train, never
+    eval): the best balanced accuracy among thresholds that keep dev FPR <= 3% overall
+    and on dev's benign text with trigger words."""
     rows = [json.loads(line) for line in open(OUT / "dev.jsonl")]
     scored = [dict(r, **s) for r, s in zip(rows, ours(rows, binary, "full"))]
-    best = None
+    pos = [r for r in scored if r["label"] == 1]
+    neg = [r for r in scored if r["label"] == 0]
+    trig = [r for r in scored if is_trigger_negative(r)]
+
+    def rates(t):
+        rate = lambda rs: sum(r["score"] >= t for r in rs) / max(len(rs), 1)
+        return rate(pos), rate(neg), rate(trig)
+
+    ok = []
     for t in [x / 100 for x in range(5, 100)]:
-        pos = [r for r in scored if r["label"] == 1]
-        neg = [r for r in scored if r["label"] == 0]
-        tpr = sum(r["score"] >= t for r in pos) / len(pos)
-        fpr = sum(r["score"] >= t for r in neg) / len(neg)
-        bacc = (tpr + 1 - fpr) / 2
-        if fpr <= 0.03 and (best is None or bacc > best[1]):
-            best = (t, bacc, tpr, fpr)
-    if best is None:
-        best = (0.5, float("nan"), float("nan"), float("nan"))
-    print(f"dev ({len(scored)} rows): threshold {best[0]:.2f} -> balanced acc {best[1]:.3f}, TPR {best[2]:.3f}, FPR {best[3]:.3f}")
+        tpr, fpr, tfpr = rates(t)
+        if fpr <= 0.03 and tfpr <= 0.03:
+            ok.append((t, (tpr + 1 - fpr) / 2, tpr, fpr, tfpr))
+    # Balanced accuracy on dev is flat over a wide range: take the highest threshold
+    # within 0.005 of the best, since false positives are what makes `full` unusable.
+    top = max((b for _, b, *_ in ok), default=None)
+    best = max((x for x in ok if x[1] >= top - 0.005), key=lambda x: x[0]) if ok else (0.5, float("nan"), float("nan"), float("nan"), float("nan"))
+    print(f"dev ({len(pos)} pos, {len(neg)} neg of which {len(trig)} trigger-word): threshold {best[0]:.2f} -> "
+          f"balanced acc {best[1]:.3f}, TPR {best[2]:.3f}, FPR {best[3]:.3f}, trigger-word FPR {best[4]:.3f}")
     for r in scored:
-        if r["label"] == 0 and r["score"] >= 0.5:
+        if r["label"] == 0 and r["score"] >= best[0]:
             print("  FP", r["source"], round(r["score"], 3), r["text"][:150].replace("\n", " "))
     for t in (0.3, 0.5, 0.7, 0.8, 0.9, 0.95):
-        pos = [r for r in scored if r["label"] == 1]
-        neg = [r for r in scored if r["label"] == 0]
-        print(f"  at {t}: TPR {sum(r['score'] >= t for r in pos) / len(pos):.3f} FPR {sum(r['score'] >= t for r in neg) / len(neg):.3f}")
+        print("  at {}: TPR {:.3f} FPR {:.3f} trigger-word FPR {:.3f}".format(t, *rates(t)))
 
 
 def fmt(x, digits=3):
@@ -125,6 +139,7 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("--per-class", type=int, default=250)
     ap.add_argument("--skip-stackone", action="store_true")
+    ap.add_argument("--ours-threshold", type=float, default=None, help="our threshold (default: the binary's DEFAULT_THRESHOLD)")
     ap.add_argument("--threshold", action="store_true", help="choose the threshold on the dev split and stop")
     ap.add_argument("--only-stackone", action="store_true", help="score and cache StackOne's verdicts only")
     args = ap.parse_args()
@@ -140,7 +155,6 @@ def main():
             rng.shuffle(part)
             chosen += part[: args.per_class]
     # Benign text with trigger words: our identity hard negatives and InjecGuard's NotInject rows.
-    trigger = lambda r: r["label"] == 0 and (r["source"].endswith("trigger_words") or "NotInject" in r["source"])
 
     if args.threshold:
         choose_threshold(args.bin)
@@ -148,7 +162,7 @@ def main():
     if args.only_stackone:
         stackone(chosen)
         return
-    results = {"ours (full)": ours(chosen, args.bin, "full"), "ours (patterns only)": ours(chosen, args.bin, "patterns")}
+    results = {"ours (full)": ours(chosen, args.bin, "full", args.ours_threshold), "ours (patterns only)": ours(chosen, args.bin, "patterns")}
     if not args.skip_stackone:
         results["StackOne Defender 0.9.4"] = stackone(chosen)
     json.dump({k: [dict(s, label=r["label"], source=r["source"]) for r, s in zip(chosen, v)] for k, v in results.items()},
@@ -159,7 +173,7 @@ def main():
         sets = {}
         for r in joined:
             sets.setdefault(set_name(r["source"]), []).append(r)
-        sets["benign with trigger words (FPR)"] = [r for r in joined if trigger(r)]
+        sets["benign with trigger words (FPR)"] = [r for r in joined if is_trigger_negative(r)]
         sets["ALL"] = joined
         table[system] = {k: metrics(v) for k, v in sets.items()}
     json.dump(table, open(OUT / "compare.json", "w"), indent=1)

@@ -157,7 +157,7 @@ def generate(part, seed, n_pos, n_neg):
     for _ in range(n_pos):
         text = _fill(rng.choice(inj), rng)
         wrapped = _record(rng, text) if rng.random() < 0.7 else text
-        rows.append({"text": wrapped, "label": 1, "source": f"identity_{part}:injected"})
+        rows.append({"text": wrapped, "label": 1, "source": f"identity_{part}:injected", "meta": {"attack": text}})
     for _ in range(n_neg):
         text = _fill(rng.choice(ben), rng)
         wrapped = _record(rng, text) if rng.random() < 0.6 else text

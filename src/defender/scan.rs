@@ -1,7 +1,8 @@
 //! Scanning a JSON value (a script's result, its logs) string by string, with the
 //! field path of each, and withholding what is flagged.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -40,25 +41,36 @@ pub fn marker(verdict: &Verdict) -> String {
     format!("[withheld by pingone-mcp defender: possible prompt injection ({why}; score {:.2})]", verdict.score)
 }
 
-fn collect<'a>(value: &'a mut Value, path: String, out: &mut Vec<(String, &'a mut String)>) {
+/// Walk the strings of `value` mutably, with the path of each in `path` (a buffer
+/// reused for the whole walk: paths are built only for what `visit` keeps).
+fn walk_mut(value: &mut Value, path: &mut String, visit: &mut impl FnMut(&str, &mut String)) {
+    let len = path.len();
     match value {
-        Value::String(s) => out.push((path, s)),
+        Value::String(s) => visit(path, s),
         Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                collect(item, format!("{path}[{i}]"), out);
+                let _ = write!(path, "[{i}]");
+                walk_mut(item, path, visit);
+                path.truncate(len);
             }
         }
         Value::Object(map) => {
             for (key, item) in map.iter_mut() {
-                let simple = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-                let child = if simple { format!("{path}.{key}") } else { format!("{path}[{}]", Value::String(key.clone())) };
-                collect(item, child, out);
+                if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    path.push('.');
+                    path.push_str(key);
+                } else {
+                    let _ = write!(path, "[{}]", Value::String(key.clone()));
+                }
+                walk_mut(item, path, visit);
+                path.truncate(len);
             }
         }
         _ => {}
     }
 }
 
+/// Every string in `value`, in document order.
 fn strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
     match value {
         Value::String(s) => out.push(s),
@@ -86,28 +98,26 @@ impl Defender {
     /// Identical strings are scanned once.
     pub fn scan_json(&self, value: &mut Value) -> ScanReport {
         let mut report = ScanReport { warnings: self.warning().map(|w| vec![w.to_string()]).unwrap_or_default(), ..ScanReport::default() };
-        let mut strings = Vec::new();
-        collect(value, "$".to_string(), &mut strings);
-        report.scanned = strings.len();
-        let mut unique: HashMap<&str, usize> = HashMap::new();
-        let mut texts: Vec<&str> = Vec::new();
-        for (_, s) in &strings {
-            if !unique.contains_key(s.as_str()) {
-                unique.insert(s.as_str(), texts.len());
-                texts.push(s.as_str());
-            }
+        let mut all = Vec::new();
+        strings(value, &mut all);
+        report.scanned = all.len();
+        let mut unique: HashSet<&str> = HashSet::with_capacity(all.len());
+        all.retain(|s| unique.insert(*s));
+        let verdicts = self.scan_texts(&all);
+        // Usually nothing is flagged and the value is left as it is, unwalked.
+        let flagged: HashMap<String, Verdict> =
+            all.iter().zip(verdicts).filter(|(_, v)| v.flagged).map(|(s, v)| (s.to_string(), v)).collect();
+        if flagged.is_empty() {
+            return report;
         }
-        let verdicts = self.scan_texts(&texts);
-        let index: Vec<usize> = strings.iter().map(|(_, s)| unique[s.as_str()]).collect();
-        drop(unique);
-        for ((path, s), i) in strings.into_iter().zip(index) {
-            let verdict = &verdicts[i];
-            if verdict.flagged {
+        let mut path = String::from("$");
+        walk_mut(value, &mut path, &mut |path, s| {
+            if let Some(verdict) = flagged.get(s.as_str()) {
                 *s = marker(verdict);
                 report.withheld += 1;
-                report.findings.push(Finding { path, score: verdict.score, reasons: verdict.reasons.clone() });
+                report.findings.push(Finding { path: path.to_string(), score: verdict.score, reasons: verdict.reasons.clone() });
             }
-        }
+        });
         report
     }
 
