@@ -13,23 +13,6 @@ use serde_json::{json, Value};
 const USER_ID: &str = "1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b";
 const SCRIPT: &str = "const u = await pingone.get_user({ userId: '1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b' }); console.log('found', u.username); return { username: u.username }";
 
-/// The Python with `mcp` installed: PINGONE_MCP_PYTHON, or the venv scripts/test.sh makes.
-fn python(test: &str) -> Option<PathBuf> {
-    let candidate = std::env::var_os("PINGONE_MCP_PYTHON")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/pingone-mcp/venv/bin/python")))?;
-    let works = Command::new(&candidate).args(["-c", "import mcp"]).output().is_ok_and(|o| o.status.success());
-    if !works {
-        eprintln!("SKIPPED {test}: no Python with the `mcp` package (run scripts/test.sh, or set PINGONE_MCP_PYTHON)");
-        return None;
-    }
-    Some(candidate)
-}
-
-fn client_script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/mcp_client.py")
-}
-
 async fn fake_with_user() -> FakePingOne {
     let fake = FakePingOne::start().await;
     fake.on("GET", &fake.env_path(&format!("/users/{USER_ID}")), vec![Reply::json(200, json!({ "id": USER_ID, "username": "jdoe" }))]);
@@ -39,7 +22,7 @@ async fn fake_with_user() -> FakePingOne {
 
 fn run_client(python: &PathBuf, args: &[&str], env: &[(&'static str, String)]) -> Value {
     let mut command = Command::new(python);
-    command.arg(client_script()).args(args).env("MCP_TEST_SCRIPT", SCRIPT).env("XDG_CONFIG_HOME", "/nonexistent");
+    command.arg(common::mcp_client_script()).args(args).env("MCP_TEST_SCRIPT", SCRIPT).env("XDG_CONFIG_HOME", "/nonexistent");
     for (key, value) in env {
         command.env(key, value);
     }
@@ -74,7 +57,7 @@ fn assert_code_mode(report: &Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_client_over_stdio() {
-    let Some(python) = python("python_client_over_stdio") else { return };
+    let Some(python) = common::python_with_mcp("python_client_over_stdio") else { return };
     let fake = fake_with_user().await;
     let binary = env!("CARGO_BIN_EXE_pingone-mcp");
     let report = tokio::task::block_in_place(|| run_client(&python, &["stdio", binary, "serve"], &fake.env()));
@@ -86,7 +69,7 @@ async fn python_client_over_stdio() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_client_in_tools_mode() {
-    let Some(python) = python("python_client_in_tools_mode") else { return };
+    let Some(python) = common::python_with_mcp("python_client_in_tools_mode") else { return };
     let fake = fake_with_user().await;
     let binary = env!("CARGO_BIN_EXE_pingone-mcp");
     let report = tokio::task::block_in_place(|| run_client(&python, &["stdio", binary, "serve", "--mode", "tools"], &fake.env()));
@@ -120,7 +103,7 @@ fn start_http_server(extra: &[&str], env: &[(&'static str, String)]) -> (Child, 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_client_over_http_with_a_bearer_token() {
-    let Some(python) = python("python_client_over_http_with_a_bearer_token") else { return };
+    let Some(python) = common::python_with_mcp("python_client_over_http_with_a_bearer_token") else { return };
     let fake = fake_with_user().await;
     let mut env = fake.env();
     env.push(("PINGONE_MCP_HTTP_TOKEN", "test-token-123".into()));
