@@ -9,7 +9,6 @@ use common::fake_pingone::{worker, FakePingOne, Reply, CLIENT_SECRET};
 use pingone_mcp::catalog::{load_builtin, Action, Catalog};
 use pingone_mcp::config::{AuthMethod, Connection};
 use pingone_mcp::pingone::{CallOptions, ClientError, PingOneClient, RetryPolicy};
-use pingone_mcp::secret::Secret;
 use serde_json::{json, Value};
 
 const USER_ID: &str = "1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b";
