@@ -184,7 +184,7 @@ fn main() {
             let sim = Simulator::start(SimulatorConfig { users: 2_000, ..SimulatorConfig::default() }, 0).await.unwrap();
             let dispatcher = Arc::new(new_dispatcher(&sim));
             let search = search_reply(&catalog, &index, task.search, SEARCH_LIMIT).unwrap();
-            let host = Arc::new(ObservedHost::new(dispatcher, None));
+            let host = Arc::new(ObservedHost::new(dispatcher, None, None));
             let execution = sandbox.execute(task.script, json!({}), host.clone(), &Limits::default()).await;
             let reply = execute_reply(&execution, &host.calls(), DEFAULT_BUDGET).unwrap_or_else(|e| panic!("{}: {e}", task.name));
             let parts = [json!({ "query": task.search }), search, json!({ "code": task.script }), reply].map(|part| count_json_tokens(&part));
