@@ -32,7 +32,7 @@ mod tests {
     #[test]
     fn challenge_is_the_s256_of_the_verifier() {
         // RFC 7636 appendix B.
-        let verifier = "dBjftJeZ4CVP-mJ92K9mRKJRiLlO1plrZtnA9AXnLsU";
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
         assert_eq!(challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
         let fresh = Pkce::new();
