@@ -10,6 +10,7 @@ pub mod mcp;
 pub mod pingone;
 pub mod resource_server;
 pub mod policy;
+pub mod private_file;
 pub mod sandbox;
 pub mod search;
 pub mod secret;

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 
 use super::session::PersonSession;
+use crate::private_file::read_private;
 
 const KEYRING_SERVICE: &str = "pingone-mcp";
 
@@ -90,15 +91,7 @@ impl TokenStore {
             }
         }
         let path = self.file(profile);
-        let metadata = match std::fs::metadata(&path) {
-            Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-        };
-        if metadata.permissions().mode() & 0o077 != 0 {
-            bail!("{} is readable by other users (mode {:o}); run `chmod 600 {}` or sign in again", path.display(), metadata.permissions().mode() & 0o777, path.display());
-        }
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let Some(text) = read_private(&path)? else { return Ok(None) };
         Ok(Some(serde_json::from_str(&text).with_context(|| format!("{} is not a valid session; run `pingone-mcp login` again", path.display()))?))
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use pingone_mcp::auth::AuthServer;
-use pingone_mcp::config::{config_dir, ConfigFile};
+use pingone_mcp::config::{config_dir, ConfigFile, Connection};
 use pingone_mcp::defender::Defender;
 use pingone_mcp::mcp::{bind, serve_http, HttpOptions, PingOneMcp, ServerOptions, METADATA_PATH};
 use pingone_mcp::policy::default_scope_grants;
@@ -16,7 +16,7 @@ use pingone_mcp::sandbox::{Limits, Sandbox};
 use pingone_mcp::secret::Secret;
 use rmcp::ServiceExt;
 
-use super::{session, Session};
+use super::session;
 use crate::cli::{GlobalArgs, ServeArgs};
 use crate::output::note;
 
@@ -34,7 +34,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     }
     let options = ServerOptions { mode: args.mode, limits, result_budget: args.max_result_tokens, defender };
     let default_profile = main.connection.as_ref().map(|c| c.profile.clone()).unwrap_or_else(|| "default".into());
-    let mut served = vec![served_profile(&main, &default_profile)];
+    let mut connections = vec![(default_profile.clone(), main.connection)];
     let dispatcher = Arc::new(main.dispatcher);
     let _simulator = main.simulator;
     let mut server = PingOneMcp::new(main.catalog, main.search, Sandbox::new().await?, dispatcher, options);
@@ -48,7 +48,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     for name in &args.serve_profiles {
         let scoped = GlobalArgs { profile: Some(name.clone()), ..global.clone() };
         let profile = session(&scoped, &args.policy, &args.simulator, None).await.with_context(|| format!("cannot serve profile `{name}`"))?;
-        served.push(served_profile(&profile, name));
+        connections.push((name.clone(), profile.connection));
         extra.insert(name.clone(), Arc::new(profile.dispatcher));
     }
     server = server.with_profiles(&default_profile, extra);
@@ -57,7 +57,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     let bound = listener.local_addr()?;
     let public = args.public_url.map(|u| u.as_str().trim_end_matches('/').to_owned()).unwrap_or_else(|| format!("http://{bound}"));
     note(&format!("pingone-mcp: MCP over streamable HTTP at {public}/mcp"));
-    let auth = if args.no_auth { None } else { Some(Arc::new(resource_server(global, args.oauth, served, &public)?)) };
+    let auth = if args.no_auth { no_auth()? } else { Some(Arc::new(resource_server(global, args.oauth, connections, &public)?)) };
     if let Some(auth) = &auth {
         let servers: Vec<&str> = auth.profiles.iter().filter_map(|p| p.validator.as_ref()).map(|v| v.issuer.as_str()).collect();
         if !servers.is_empty() {
@@ -68,25 +68,36 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-/// An environment served over HTTP; its validator is added when `--oauth` is on.
-fn served_profile(session: &Session, profile: &str) -> ServedProfile {
-    let environment_id = session.connection.as_ref().map(|c| c.environment_id.clone()).unwrap_or_default();
-    ServedProfile { profile: profile.to_owned(), environment_id, validator: None }
+/// `--no-auth`, refused when a token was also configured (one of the two is a mistake).
+fn no_auth() -> anyhow::Result<Option<Arc<ResourceServer>>> {
+    if configured_token().is_some() {
+        bail!("--no-auth and {TOKEN_ENV} contradict each other; drop one");
+    }
+    Ok(None)
+}
+
+#[allow(clippy::disallowed_methods)]
+fn configured_token() -> Option<Secret> {
+    std::env::var(TOKEN_ENV).ok().filter(|t| !t.is_empty()).map(Secret::new)
 }
 
 /// Who may call: PingOne access tokens (with --oauth), session tokens (once any were
 /// issued here), and the static token (from the environment, else generated, unless
 /// --oauth stands in for it).
-fn resource_server(global: &GlobalArgs, oauth: bool, mut served: Vec<ServedProfile>, public: &str) -> anyhow::Result<ResourceServer> {
-    let file = ConfigFile::load(global.config.as_deref())?;
+fn resource_server(global: &GlobalArgs, oauth: bool, connections: Vec<(String, Option<Connection>)>, public: &str) -> anyhow::Result<ResourceServer> {
     let resource = format!("{public}/mcp");
-    if oauth {
-        for profile in &mut served {
-            let conn = pingone_mcp::config::resolve_as(&file, Some(&profile.profile), true).ok();
-            let Some(conn) = conn else { bail!("--oauth needs the environment of profile `{}` (its id and region or auth URL)", profile.profile) };
-            let server = AuthServer::for_environment(&conn.auth_base, &conn.environment_id);
-            profile.validator = Some(JwtValidator::new(&server.issuer, &server.jwks(), &resource));
-        }
+    let mut served = Vec::new();
+    for (profile, conn) in connections {
+        let validator = match (&conn, oauth) {
+            (_, false) => None,
+            (Some(conn), true) => {
+                let server = AuthServer::for_environment(&conn.auth_base, &conn.environment_id);
+                Some(JwtValidator::new(&server.issuer, &server.jwks(), &resource))
+            }
+            (None, true) => bail!("--oauth needs a PingOne environment to trust tokens from; it cannot be combined with --replay"),
+        };
+        let environment_id = conn.map(|c| c.environment_id).unwrap_or_default();
+        served.push(ServedProfile { profile, environment_id, validator });
     }
     let session_tokens = match config_dir() {
         Some(dir) => SessionTokens::open(&dir)?,
@@ -95,14 +106,13 @@ fn resource_server(global: &GlobalArgs, oauth: bool, mut served: Vec<ServedProfi
     if session_tokens.is_some() {
         note("accepting session tokens issued with `pingone-mcp token issue` on this machine");
     }
-    #[allow(clippy::disallowed_methods)]
-    let from_env = std::env::var(TOKEN_ENV).ok().filter(|t| !t.is_empty()).map(Secret::new);
-    let static_token = match from_env {
+    let static_token = match configured_token() {
         Some(token) => Some(token),
         None if !oauth => Some(generated_token()?),
         None => None,
     };
-    let scopes = if file.scopes.is_empty() { default_scope_grants() } else { file.scopes.clone() };
+    let file = ConfigFile::load(global.config.as_deref())?;
+    let scopes = if file.scopes.is_empty() { default_scope_grants() } else { file.scopes };
     Ok(ResourceServer { profiles: served, session_tokens, static_token, scopes, resource, metadata_url: format!("{public}{METADATA_PATH}") })
 }
 

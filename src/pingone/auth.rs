@@ -8,7 +8,7 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use super::error::{parse_error_body, ClientError};
-use crate::auth::{PersonTokens, TokenStore};
+use crate::auth::{AuthServer, PersonTokens, TokenStore};
 use crate::config::{AuthMethod, Connection, Credentials};
 use crate::secret::Secret;
 
@@ -31,7 +31,7 @@ impl TokenSource {
     pub fn new(http: reqwest::Client, conn: &Connection) -> Result<Self, ClientError> {
         Ok(match &conn.credentials {
             Credentials::Worker { client_id, client_secret, auth_method } => {
-                let token_url = format!("{}/{}/as/token", conn.auth_base.as_str().trim_end_matches('/'), conn.environment_id);
+                let token_url = AuthServer::for_environment(&conn.auth_base, &conn.environment_id).token();
                 TokenSource::Worker(WorkerTokens { http, token_url, client_id: client_id.clone(), client_secret: client_secret.clone(), method: *auth_method, cache: Mutex::new(None) })
             }
             Credentials::Person => {

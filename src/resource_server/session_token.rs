@@ -6,7 +6,7 @@
 //! revocation takes effect at once.
 
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::jwt::{TokenError, LEEWAY_SECS};
 use crate::auth::now_secs;
+use crate::private_file::read_private;
 
 /// `iss` and `aud` of session tokens.
 pub const SESSION_ISSUER: &str = "pingone-mcp";
@@ -74,15 +75,7 @@ impl SessionTokens {
     /// The tokens signed with the key in `dir`; `None` when no token was ever issued there.
     pub fn open(dir: &Path) -> anyhow::Result<Option<Self>> {
         let path = dir.join(KEY_FILE);
-        let metadata = match std::fs::metadata(&path) {
-            Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-        };
-        if metadata.permissions().mode() & 0o077 != 0 {
-            bail!("{} is readable by other users; run `chmod 600 {}`", path.display(), path.display());
-        }
-        let key = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let Some(key) = read_private(&path)? else { return Ok(None) };
         let key = key.trim().as_bytes();
         if key.len() < 32 {
             bail!("{} holds too short a key; delete it and issue tokens again", path.display());
@@ -127,7 +120,7 @@ impl SessionTokens {
         validation.set_issuer(&[SESSION_ISSUER]);
         validation.set_audience(&[SESSION_ISSUER]);
         let claims = decode::<SessionClaims>(token, &self.decoding, &validation)?.claims;
-        if self.revoked().map_err(|e| TokenError::Invalid(format!("cannot read the revocation list: {e:#}")))?.iter().any(|id| *id == claims.jti) {
+        if self.revoked().map_err(|e| TokenError::Invalid(format!("cannot read the revocation list: {e:#}")))?.contains(&claims.jti) {
             return Err(TokenError::Revoked);
         }
         Ok(claims)
