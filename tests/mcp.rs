@@ -138,3 +138,10 @@ fn http_without_a_token_is_refused_off_loopback() {
     assert!(!out.status.success());
     assert!(common::stderr(&out).contains("without a bearer token"), "{}", common::stderr(&out));
 }
+
+#[test]
+fn no_auth_with_a_configured_token_is_refused() {
+    let out = common::run(&["serve", "--simulator", "--http", "127.0.0.1:0", "--no-auth"], &[("PINGONE_MCP_HTTP_TOKEN", "t0ken-set-by-mistake")]);
+    assert!(!out.status.success());
+    assert!(common::stderr(&out).contains("--no-auth and PINGONE_MCP_HTTP_TOKEN contradict each other"), "{}", common::stderr(&out));
+}
