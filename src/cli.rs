@@ -223,6 +223,10 @@ pub struct ServeArgs {
     /// Classifier score (0-1) from which a string is withheld.
     #[arg(long, value_name = "X", default_value_t = pingone_mcp::defender::DEFAULT_THRESHOLD)]
     pub defender_threshold: f32,
+    /// Run destructive actions without asking first. By default a client that supports
+    /// elicitation is asked to confirm each one (action, target, arguments) before it runs.
+    #[arg(long)]
+    pub no_confirm: bool,
     #[command(flatten)]
     pub policy: PolicyArgs,
     #[command(flatten)]

@@ -107,6 +107,32 @@ fn is_hidden(key: &str, value: &serde_json::Value) -> bool {
     is_secret_field(key) && !value.is_null() && !value.is_boolean() && !value.is_number()
 }
 
+/// `args` with the named top-level fields hidden as credentials too, masked
+/// ([`Hide::Mask`]) or redacted ([`Hide::Redact`]); borrowed when there are none.
+pub fn hide_fields<'a, 'f>(args: &'a serde_json::Value, fields: impl IntoIterator<Item = &'f str>, how: Hide) -> std::borrow::Cow<'a, serde_json::Value> {
+    use std::borrow::Cow;
+    let mut shown = Cow::Borrowed(args);
+    for field in fields {
+        if let Some(value) = args.get(field).filter(|v| !v.is_null()) {
+            let hidden = match how {
+                Hide::Mask => masked_secret(value),
+                Hide::Redact => serde_json::Value::String(REDACTED.into()),
+            };
+            shown.to_mut()[field] = hidden;
+        }
+    }
+    shown
+}
+
+/// How [`hide_fields`] hides a value.
+#[derive(Debug, Clone, Copy)]
+pub enum Hide {
+    /// The last four characters kept, for people to tell values apart.
+    Mask,
+    /// Nothing kept (cassettes).
+    Redact,
+}
+
 /// A copy of `value` with every credential replaced by [`REDACTED`] (nothing kept).
 pub fn redact_json(value: &serde_json::Value) -> serde_json::Value {
     let mut copy = value.clone();

@@ -242,7 +242,7 @@ fn assert_no_secrets(s: &Setup, tokens: &[&str]) {
 
 /// The report of one run of the Python client over HTTP with `token`, executing `script`.
 fn python_client(python: &PathBuf, url: &str, token: &str, script: &str) -> Value {
-    let output = Command::new(python).arg(common::mcp_client_script()).args(["http", url, token]).env("MCP_TEST_SCRIPT", script).output().unwrap();
+    let output = Command::new(python).arg(common::client_script("mcp_client.py")).args(["http", url, token]).env("MCP_TEST_SCRIPT", script).output().unwrap();
     assert!(output.status.success(), "the MCP client failed:\n{}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).unwrap()
 }

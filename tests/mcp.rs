@@ -3,9 +3,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use common::fake_pingone::{FakePingOne, Reply};
 use serde_json::{json, Value};
@@ -22,7 +21,7 @@ async fn fake_with_user() -> FakePingOne {
 
 fn run_client(python: &PathBuf, args: &[&str], env: &[(&'static str, String)]) -> Value {
     let mut command = Command::new(python);
-    command.arg(common::mcp_client_script()).args(args).env("MCP_TEST_SCRIPT", SCRIPT).env("XDG_CONFIG_HOME", "/nonexistent");
+    command.arg(common::client_script("mcp_client.py")).args(args).env("MCP_TEST_SCRIPT", SCRIPT).env("XDG_CONFIG_HOME", "/nonexistent");
     for (key, value) in env {
         command.env(key, value);
     }
@@ -81,33 +80,13 @@ async fn python_client_in_tools_mode() {
     assert!(report["tool_call_error"]["is_error"] == true && text.contains("unknown argument `userID`"), "{report}");
 }
 
-/// Starts `serve --http 127.0.0.1:0` and returns it with the URL it printed.
-fn start_http_server(extra: &[&str], env: &[(&'static str, String)]) -> (Child, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_pingone-mcp"));
-    command.args(["serve", "--http", "127.0.0.1:0"]).args(extra).env("XDG_CONFIG_HOME", "/nonexistent").stderr(Stdio::piped()).stdout(Stdio::null());
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let mut child = command.spawn().expect("the server starts");
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines.next().expect("the server prints its URL").unwrap();
-        if let Some(at) = line.find("http://") {
-            break line[at..].trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_client_over_http_with_a_bearer_token() {
     let Some(python) = common::python_with_mcp("python_client_over_http_with_a_bearer_token") else { return };
     let fake = fake_with_user().await;
     let mut env = fake.env();
     env.push(("PINGONE_MCP_HTTP_TOKEN", "test-token-123".into()));
-    let (mut server, url) = start_http_server(&[], &env);
+    let (mut server, url) = common::start_http_server(&[], &env);
 
     let report = tokio::task::block_in_place(|| run_client(&python, &["http", &url, "test-token-123"], &[]));
     assert_code_mode(&report);

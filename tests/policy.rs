@@ -191,3 +191,27 @@ async fn a_burst_is_paced_by_the_shared_rate_limit() {
     assert!(elapsed >= Duration::from_millis(900), "40 calls at 20/s with a burst of 20 took only {elapsed:?}");
     assert_eq!(fake.api_requests().len(), 40);
 }
+
+/// `set_user_password` takes the password as `value`, a name that does not say it is a
+/// credential: it is still hidden in the audit line, the cassette and a dry run.
+#[tokio::test]
+async fn a_password_under_an_innocent_name_is_hidden_everywhere() {
+    const PASSWORD: &str = "Corr3ct-Horse-Battery";
+    let fake = fake().await;
+    fake.on("PUT", &fake.env_path(&format!("/users/{USER_ID}/password")), vec![Reply::json(200, json!({ "status": "OK" }))]);
+    let script = format!("return await pingone.set_user_password({{ userId: '{USER_ID}', value: '{PASSWORD}', forceChange: true }})");
+
+    let sink = Shared::default();
+    let recorder = Arc::new(pingone_mcp::dispatch::Recorder::default());
+    let live = dispatcher(&fake, Policy::permissive().config).with_audit(Arc::new(AuditLog::new(Box::new(sink.clone())))).recording(recorder.clone());
+    result(&run(&script, live).await);
+    assert!(fake.api_requests()[0].body.contains(PASSWORD), "PingOne itself gets the password");
+    let audit = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert!(!audit.contains(PASSWORD) && audit.contains("****tery"), "{audit}");
+    let cassette = serde_json::to_string(&recorder.cassette()).unwrap();
+    assert!(!cassette.contains(PASSWORD) && cassette.contains("set_user_password"), "{cassette}");
+
+    let dry = result(&run(&script, dispatcher(&fake, PolicyConfig { dry_run: true, ..Default::default() })).await);
+    assert_eq!(dry["request"]["body"]["value"], "****tery", "{dry}");
+    assert_eq!(dry["request"]["body"]["forceChange"], true);
+}

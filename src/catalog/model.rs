@@ -94,6 +94,10 @@ pub struct Param {
     pub items: Option<ParamType>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub properties: Vec<Param>,
+    /// A credential whose name does not say so (set_user_password's `value`): masked
+    /// like one in audit lines, cassettes, dry runs and confirmations.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub secret: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -158,5 +162,10 @@ impl Action {
 
     pub fn is_list(&self) -> bool {
         self.list_key.is_some()
+    }
+
+    /// The arguments that carry a credential their name does not reveal.
+    pub fn secret_params(&self) -> impl Iterator<Item = &str> {
+        self.params.iter().filter(|p| p.secret).map(|p| p.name.as_str())
     }
 }

@@ -32,7 +32,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     if let Some(warning) = defender.warning() {
         note(warning);
     }
-    let options = ServerOptions { mode: args.mode, limits, result_budget: args.max_result_tokens, defender };
+    let options = ServerOptions { mode: args.mode, limits, result_budget: args.max_result_tokens, defender, confirm_destructive: !args.no_confirm };
     let default_profile = main.connection.as_ref().map(|c| c.profile.clone()).unwrap_or_else(|| "default".into());
     let mut connections = vec![(default_profile.clone(), main.connection)];
     let dispatcher = Arc::new(main.dispatcher);

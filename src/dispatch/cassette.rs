@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use anyhow::Context;
-use guest_sdk::abi::{ActionError, HostCall, HostReply};
+use guest_sdk::abi::{ActionError, HostReply};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -50,12 +50,13 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub fn record(&self, call: &HostCall, reply: &HostReply) {
+    /// Keeps one call; `args` must already have the action's secret parameters hidden.
+    pub fn record(&self, action: &str, args: &Value, reply: &HostReply) {
         let reply = match reply {
             HostReply::Value(value) => HostReply::Value(redact_json(value)),
             HostReply::Error(error) => HostReply::Error(error.clone()),
         };
-        let interaction = Interaction { action: call.action.clone(), args: redact_json(&call.args), reply };
+        let interaction = Interaction { action: action.to_owned(), args: redact_json(args), reply };
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).push(interaction);
     }
 

@@ -18,8 +18,8 @@ pub use cassette::{Cassette, Interaction, Recorder, Replay};
 
 use crate::catalog::{action_signature, check_args, Action, Catalog};
 use crate::pingone::{CallOptions, ClientError, PingOneClient};
-use crate::policy::{AuditEntry, AuditLog, Caller, Grant, Policy, PolicyConfig};
-use crate::secret::{mask_in_place, Masked};
+use crate::policy::{AuditEntry, AuditLog, Caller, Confirm, ConfirmRequest, Grant, Policy, PolicyConfig};
+use crate::secret::{hide_fields, mask_in_place, Hide, Masked};
 use crate::sandbox::ActionHost;
 use crate::search::{hits_json, SearchIndex, SignatureStyle};
 
@@ -87,6 +87,13 @@ impl Dispatcher {
     /// Like [`Dispatcher::dispatch`], for an authenticated HTTP caller: its grant
     /// narrows the policy, and its subject goes into the audit line.
     pub async fn dispatch_as(&self, call: HostCall, caller: Option<&Caller>) -> HostReply {
+        self.dispatch_for(call, &Requester { caller, confirm: None }).await
+    }
+
+    /// Like [`Dispatcher::dispatch_as`]; a destructive call the policy allows is sent
+    /// only once the requester's confirmer (when it has one) says yes.
+    pub async fn dispatch_for(&self, call: HostCall, requester: &Requester<'_>) -> HostReply {
+        let caller = requester.caller;
         match call.action.as_str() {
             SEARCH_ACTION => return self.search(&call.args),
             DESCRIBE_ACTION => return self.describe(&call.args),
@@ -97,8 +104,7 @@ impl Dispatcher {
         };
         let started = Instant::now();
         let transaction_id = uuid::Uuid::new_v4().to_string();
-        let grant = caller.and_then(|c| c.grant.as_ref());
-        let (reply, outcome) = self.run(action, &call.args, &transaction_id, grant).await;
+        let (reply, outcome) = self.run(action, &call.args, &transaction_id, requester).await;
         let reply = match reply {
             HostReply::Value(mut value) if !self.policy.config.reveal_secrets => {
                 mask_in_place(&mut value);
@@ -116,7 +122,7 @@ impl Dispatcher {
                 session: &self.session,
                 subject: caller.map(|c| c.subject.as_str()),
                 action: &action.id,
-                args: Masked(&call.args),
+                args: Masked(&hide_fields(&call.args, action.secret_params(), Hide::Mask)),
                 outcome,
                 status,
                 code,
@@ -125,13 +131,14 @@ impl Dispatcher {
             });
         }
         if let Some(recorder) = &self.recorder {
-            recorder.record(&call, &reply);
+            recorder.record(&action.id, &hide_fields(&call.args, action.secret_params(), Hide::Redact), &reply);
         }
         reply
     }
 
     /// The call itself, and how it ended for the audit log.
-    async fn run(&self, action: &Action, args: &Value, transaction_id: &str, grant: Option<&Grant>) -> (HostReply, &'static str) {
+    async fn run(&self, action: &Action, args: &Value, transaction_id: &str, requester: &Requester<'_>) -> (HostReply, &'static str) {
+        let grant: Option<&Grant> = requester.caller.and_then(|c| c.grant.as_ref());
         if let Err(e) = check_args(action, args) {
             let error = ActionError {
                 action: action.id.clone(),
@@ -152,9 +159,19 @@ impl Dispatcher {
                 }
                 if self.policy.is_dry_run(action) {
                     return match client.preview(action, args) {
-                        Ok(request) => (HostReply::Value(json!({ "dryRun": true, "sent": false, "request": request })), "dry_run"),
+                        Ok(mut request) => {
+                            if !self.policy.config.reveal_secrets {
+                                request["body"] = hide_fields(&request["body"], action.secret_params(), Hide::Mask).into_owned();
+                            }
+                            (HostReply::Value(json!({ "dryRun": true, "sent": false, "request": request })), "dry_run")
+                        }
                         Err(e) => (HostReply::Error(action_error(&action.id, &e)), "error"),
                     };
+                }
+                if let (true, Some(confirm)) = (action.destructive, requester.confirm) {
+                    if let Err(reason) = confirm.confirm(ConfirmRequest::new(action, args)).await {
+                        return (HostReply::Error(not_confirmed(action, reason)), "declined");
+                    }
                 }
                 let options = CallOptions { transaction_id: Some(transaction_id.to_owned()) };
                 match client.call(action, args, &options).await {
@@ -163,7 +180,7 @@ impl Dispatcher {
                 }
             }
             Backend::Replay(replay) => {
-                let reply = replay.answer(&action.id, args);
+                let reply = replay.answer(&action.id, &hide_fields(args, action.secret_params(), Hide::Redact));
                 let outcome = if matches!(reply, HostReply::Value(_)) { "ok" } else { "error" };
                 (reply, outcome)
             }
@@ -215,6 +232,26 @@ impl Dispatcher {
             })),
             None => HostReply::Error(self.unknown_action(id)),
         }
+    }
+}
+
+/// Who an action call is made for, and who confirms its destructive calls.
+#[derive(Clone, Copy, Default)]
+pub struct Requester<'a> {
+    /// The authenticated HTTP caller (none over stdio and on the command line).
+    pub caller: Option<&'a Caller>,
+    /// Asks the person at the client; none when nobody can be asked.
+    pub confirm: Option<&'a dyn Confirm>,
+}
+
+/// A destructive call the person did not confirm; nothing was sent.
+fn not_confirmed(action: &Action, reason: String) -> ActionError {
+    ActionError {
+        action: action.id.clone(),
+        status: None,
+        code: "NOT_CONFIRMED".into(),
+        message: format!("`{}` was not run: {reason}. Nothing was sent to PingOne; the script's earlier calls stand", action.id),
+        details: vec![],
     }
 }
 

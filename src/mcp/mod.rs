@@ -1,6 +1,7 @@
 //! The MCP server: `search_tools` and `execute` (code mode), or every action as its
 //! own tool (tools mode), over stdio or streamable HTTP.
 
+mod confirm;
 mod http;
 mod observe;
 mod server;

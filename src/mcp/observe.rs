@@ -10,8 +10,8 @@ use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::{Peer, RoleServer};
 use serde::Serialize;
 
-use crate::dispatch::Dispatcher;
-use crate::policy::Caller;
+use crate::dispatch::{Dispatcher, Requester};
+use crate::policy::{Caller, Confirm};
 use crate::sandbox::ActionHost;
 
 #[derive(Debug, Clone, Serialize)]
@@ -29,11 +29,18 @@ pub struct ObservedHost {
     caller: Option<Caller>,
     calls: Mutex<Vec<CallSummary>>,
     progress: Option<(Peer<RoleServer>, ProgressToken)>,
+    /// Asks the person at the client before a destructive call.
+    confirm: Option<Arc<dyn Confirm>>,
 }
 
 impl ObservedHost {
     pub fn new(dispatcher: Arc<Dispatcher>, caller: Option<Caller>, progress: Option<(Peer<RoleServer>, ProgressToken)>) -> Self {
-        Self { dispatcher, caller, calls: Mutex::new(Vec::new()), progress }
+        Self { dispatcher, caller, calls: Mutex::new(Vec::new()), progress, confirm: None }
+    }
+
+    pub fn confirming(mut self, confirm: Option<Arc<dyn Confirm>>) -> Self {
+        self.confirm = confirm;
+        self
     }
 
     pub fn calls(&self) -> Vec<CallSummary> {
@@ -41,27 +48,33 @@ impl ObservedHost {
     }
 }
 
+impl ObservedHost {
+    /// One action call: dispatched for this caller, summarised, reported as progress.
+    pub async fn dispatch(&self, call: HostCall) -> HostReply {
+        let started = Instant::now();
+        let action = call.action.clone();
+        let requester = Requester { caller: self.caller.as_ref(), confirm: self.confirm.as_deref() };
+        let reply = self.dispatcher.dispatch_for(call, &requester).await;
+        let (outcome, status) = match &reply {
+            HostReply::Value(_) => ("ok".to_owned(), None),
+            HostReply::Error(e) => (e.code.clone(), e.status),
+        };
+        let summary = CallSummary { action, outcome, status, ms: started.elapsed().as_millis() as u64 };
+        let done = {
+            let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+            calls.push(summary.clone());
+            calls.len()
+        };
+        if let Some((peer, token)) = &self.progress {
+            let message = format!("{} {} ({} ms)", summary.action, summary.outcome, summary.ms);
+            let _ = peer.notify_progress(ProgressNotificationParam::new(token.clone(), done as f64).with_message(message)).await;
+        }
+        reply
+    }
+}
+
 impl ActionHost for ObservedHost {
     fn call(self: Arc<Self>, call: HostCall) -> BoxFuture<'static, HostReply> {
-        Box::pin(async move {
-            let started = Instant::now();
-            let action = call.action.clone();
-            let reply = self.dispatcher.dispatch_as(call, self.caller.as_ref()).await;
-            let (outcome, status) = match &reply {
-                HostReply::Value(_) => ("ok".to_owned(), None),
-                HostReply::Error(e) => (e.code.clone(), e.status),
-            };
-            let summary = CallSummary { action, outcome, status, ms: started.elapsed().as_millis() as u64 };
-            let done = {
-                let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
-                calls.push(summary.clone());
-                calls.len()
-            };
-            if let Some((peer, token)) = &self.progress {
-                let message = format!("{} {} ({} ms)", summary.action, summary.outcome, summary.ms);
-                let _ = peer.notify_progress(ProgressNotificationParam::new(token.clone(), done as f64).with_message(message)).await;
-            }
-            reply
-        })
+        Box::pin(async move { self.dispatch(call).await })
     }
 }

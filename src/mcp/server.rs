@@ -13,11 +13,12 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{json, Map, Value};
 
+use super::confirm::{confirmer_for, ByRequest, Job, SuspendedCalls, Via};
 use super::observe::{CallSummary, ObservedHost};
 use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
 use crate::catalog::Catalog;
 use crate::dispatch::Dispatcher;
-use crate::policy::Caller;
+use crate::policy::{Caller, Confirm};
 use crate::defender::{Defender, Mode as DefenderMode, DEFAULT_THRESHOLD};
 use crate::sandbox::{Execution, ExecutionError, Limits, LogLine, Sandbox};
 use crate::search::{hits_json, SearchIndex, SignatureStyle};
@@ -65,6 +66,9 @@ pub struct ServerOptions {
     pub result_budget: usize,
     /// Scans every string going back to the model.
     pub defender: Arc<Defender>,
+    /// Ask the person at the client (when it supports elicitation) before each
+    /// destructive action runs.
+    pub confirm_destructive: bool,
 }
 
 impl Default for ServerOptions {
@@ -74,6 +78,7 @@ impl Default for ServerOptions {
             limits: Limits::default(),
             result_budget: crate::trim::DEFAULT_BUDGET,
             defender: Arc::new(Defender::load(DefenderMode::Patterns, DEFAULT_THRESHOLD)),
+            confirm_destructive: true,
         }
     }
 }
@@ -89,12 +94,15 @@ struct Inner {
     mode: Mode,
     result_budget: usize,
     defender: Arc<Defender>,
+    confirm_destructive: bool,
+    /// Calls waiting for a person's confirmation (protocol 2026-07-28).
+    suspended: Arc<SuspendedCalls>,
     tools: Vec<Tool>,
 }
 
 impl PingOneMcp {
     pub fn new(catalog: Arc<Catalog>, search: Arc<SearchIndex>, sandbox: Sandbox, dispatcher: Arc<Dispatcher>, options: ServerOptions) -> Self {
-        let ServerOptions { mode, limits, result_budget, defender } = options;
+        let ServerOptions { mode, limits, result_budget, defender, confirm_destructive } = options;
         let mut tools = Vec::new();
         if mode != Mode::Tools {
             tools.push(search_tool());
@@ -104,7 +112,7 @@ impl PingOneMcp {
         if mode != Mode::Code {
             tools.extend(catalog.actions().map(action_tool));
         }
-        Self { inner: Arc::new(Inner { catalog, search, sandbox, dispatcher, profiles: BTreeMap::new(), limits, mode, result_budget, defender, tools }) }
+        Self { inner: Arc::new(Inner { catalog, search, sandbox, dispatcher, profiles: BTreeMap::new(), limits, mode, result_budget, defender, confirm_destructive, suspended: Arc::default(), tools }) }
     }
 
     /// Serves these environments too (HTTP callers are bound to one by their token);
@@ -140,35 +148,65 @@ impl PingOneMcp {
         })
     }
 
-    async fn execute(&self, args: &Map<String, Value>, context: RequestContext<RoleServer>) -> Result<CallToolResult, McpError> {
-        let code = args.get("code").and_then(Value::as_str).ok_or_else(|| McpError::invalid_params("execute needs a `code` string with the JavaScript to run", None))?;
+    async fn execute(&self, args: &Map<String, Value>, context: &RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {
+        let code = args.get("code").and_then(Value::as_str).ok_or_else(|| McpError::invalid_params("execute needs a `code` string with the JavaScript to run", None))?.to_owned();
         let progress = context.meta.get_progress_token().map(|token| (context.peer.clone(), token));
-        let (dispatcher, caller) = self.route(&context)?;
-        let host = Arc::new(ObservedHost::new(dispatcher, caller, progress));
-        let run = self.inner.sandbox.execute(code, json!({}), host.clone(), &self.inner.limits);
-        let execution = tokio::select! {
-            execution = run => execution,
-            () = context.ct.cancelled() => return Err(McpError::internal_error("the client cancelled the script", None)),
+        let (dispatcher, caller) = self.route(context)?;
+        let owner = caller.as_ref().map(|c| c.subject.clone());
+        let this = self.clone();
+        let run = move |confirm: Option<Arc<dyn Confirm>>| async move {
+            let host = Arc::new(ObservedHost::new(dispatcher, caller, progress).confirming(confirm));
+            let execution = this.inner.sandbox.execute(&code, json!({}), host.clone(), &this.inner.limits).await;
+            let execution = screen(execution, &this.inner.defender).await;
+            match execute_reply(&execution, &host.calls(), this.inner.result_budget) {
+                Ok(reply) => CallToolResult::structured(reply),
+                Err(text) => CallToolResult::error(vec![ContentBlock::text(text)]),
+            }
         };
-        let execution = screen(execution, &self.inner.defender).await;
-        Ok(match execute_reply(&execution, &host.calls(), self.inner.result_budget) {
-            Ok(reply) => CallToolResult::structured(reply),
-            Err(text) => CallToolResult::error(vec![ContentBlock::text(text)]),
-        })
+        self.run_confirming(run, owner, context).await
     }
 
     /// Tools mode: one action, its arguments straight from the client.
-    async fn call_action(&self, name: &str, args: Map<String, Value>, context: &RequestContext<RoleServer>) -> Result<CallToolResult, McpError> {
+    async fn call_action(&self, name: &str, args: Map<String, Value>, context: &RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {
         let (dispatcher, caller) = self.route(context)?;
-        let reply = dispatcher.dispatch_as(HostCall { action: name.to_owned(), args: Value::Object(args) }, caller.as_ref()).await;
-        Ok(match reply {
-            HostReply::Value(value) => CallToolResult::structured(json!({ "result": value })),
-            HostReply::Error(e) => {
-                let status = e.status.map(|s| format!(" {s}")).unwrap_or_default();
-                let details = if e.details.is_empty() { String::new() } else { format!("\nDetails: {}", Value::Array(e.details)) };
-                CallToolResult::error(vec![ContentBlock::text(format!("{name} failed:{status} {}: {}{details}", e.code, e.message))])
-            }
-        })
+        let owner = caller.as_ref().map(|c| c.subject.clone());
+        let name = name.to_owned();
+        let run = move |confirm: Option<Arc<dyn Confirm>>| async move {
+            let host = ObservedHost::new(dispatcher, caller, None).confirming(confirm);
+            action_result(&name, host.dispatch(HostCall { action: name.clone(), args: Value::Object(args) }).await)
+        };
+        self.run_confirming(run, owner, context).await
+    }
+
+    /// Runs a tool call with a way to confirm its destructive actions that this
+    /// client supports (or none): mid-call, or suspended across a round trip.
+    async fn run_confirming<F, Fut>(&self, run: F, owner: Option<String>, context: &RequestContext<RoleServer>) -> Result<CallToolResponse, McpError>
+    where
+        F: FnOnce(Option<Arc<dyn Confirm>>) -> Fut,
+        Fut: std::future::Future<Output = CallToolResult> + Send + 'static,
+    {
+        let via = if self.inner.confirm_destructive { confirmer_for(context) } else { None };
+        let inline = match via {
+            Some(Via::RoundTrip) => return self.inner.suspended.drive(Job::spawn(|confirm| run(Some(confirm))), owner, context.ct.cancelled()).await,
+            Some(Via::Request(peer)) => run(Some(Arc::new(ByRequest(peer)))),
+            None => run(None),
+        };
+        tokio::select! {
+            result = inline => Ok(result.into()),
+            () = context.ct.cancelled() => Err(McpError::internal_error("the client cancelled the call", None)),
+        }
+    }
+}
+
+/// A single action's reply as a tool result.
+fn action_result(name: &str, reply: HostReply) -> CallToolResult {
+    match reply {
+        HostReply::Value(value) => CallToolResult::structured(json!({ "result": value })),
+        HostReply::Error(e) => {
+            let status = e.status.map(|s| format!(" {s}")).unwrap_or_default();
+            let details = if e.details.is_empty() { String::new() } else { format!("\nDetails: {}", Value::Array(e.details)) };
+            CallToolResult::error(vec![ContentBlock::text(format!("{name} failed:{status} {}: {}{details}", e.code, e.message))])
+        }
     }
 }
 
@@ -304,16 +342,19 @@ impl ServerHandler for PingOneMcp {
     }
 
     async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {
+        if let Some(state) = request.request_state.as_deref() {
+            let owner = self.route(&context)?.1.map(|c| c.subject);
+            return self.inner.suspended.resume(state, request.input_responses, owner, context.ct.cancelled()).await;
+        }
         let args = request.arguments.unwrap_or_default();
         let name = request.name.as_ref();
         let code_tools = self.inner.mode != Mode::Tools;
-        let result = match name {
-            SEARCH_TOOLS if code_tools => self.search_tools(&args)?,
-            EXECUTE if code_tools => self.execute(&args, context).await?,
-            action if self.inner.mode != Mode::Code && self.inner.catalog.get(action).is_some() => self.call_action(action, args, &context).await?,
-            other => return Err(McpError::invalid_params(format!("unknown tool `{other}`; this server offers: {}", self.tool_names()), None)),
-        };
-        Ok(result.into())
+        match name {
+            SEARCH_TOOLS if code_tools => Ok(self.search_tools(&args)?.into()),
+            EXECUTE if code_tools => self.execute(&args, &context).await,
+            action if self.inner.mode != Mode::Code && self.inner.catalog.get(action).is_some() => self.call_action(action, args, &context).await,
+            other => Err(McpError::invalid_params(format!("unknown tool `{other}`; this server offers: {}", self.tool_names()), None)),
+        }
     }
 }
 

@@ -3,12 +3,14 @@
 
 mod audit;
 mod caller;
+mod confirm;
 
 use serde::Deserialize;
 use wildmatch::WildMatch;
 
 pub use audit::{AuditEntry, AuditLog};
 pub use caller::{default_scope_grants, Caller, Grant, ScopeGrant};
+pub use confirm::{Confirm, ConfirmRequest};
 
 use crate::catalog::Action;
 

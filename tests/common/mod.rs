@@ -64,7 +64,27 @@ pub fn python_with_mcp(test: &str) -> Option<PathBuf> {
     Some(candidate)
 }
 
-/// tests/clients/mcp_client.py: drives a server with the official Python client.
-pub fn mcp_client_script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/mcp_client.py")
+/// A Python MCP client driver under tests/clients/, e.g. mcp_client.py.
+pub fn client_script(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients").join(name)
+}
+
+/// Starts `serve --http 127.0.0.1:0` and returns it with the URL it printed.
+pub fn start_http_server(extra: &[&str], env: &[(&'static str, String)]) -> (std::process::Child, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pingone-mcp"));
+    command.args(["serve", "--http", "127.0.0.1:0"]).args(extra).env("XDG_CONFIG_HOME", "/nonexistent").stderr(std::process::Stdio::piped()).stdout(std::process::Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("the server starts");
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let url = loop {
+        let line = lines.next().expect("the server prints its URL").unwrap();
+        if let Some(at) = line.find("http://") {
+            break line[at..].trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
 }

@@ -1,0 +1,321 @@
+//! Confirming destructive calls with the person at the MCP client (elicitation).
+//!
+//! A client on a protocol with the `initialize` handshake (≤ 2025-11-25) is sent an
+//! `elicitation/create` request in the middle of the tool call. Protocol 2026-07-28
+//! forbids requests from server to client; there the tool call is answered with an
+//! `input_required` result carrying the question, the script stays suspended in this
+//! process, and the client's retry (with the answer and the echoed `requestState`)
+//! resumes it (multi round-trip requests, SEP-2322). A suspended call that gets no
+//! answer in time is declined, so nothing destructive runs unconfirmed.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use rmcp::model::{
+    CallToolResponse, CallToolResult, ElicitRequest, ElicitRequestParams, ElicitResult, ElicitationAction, InputRequest, InputRequiredResult, InputResponses,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, Peer, RoleServer};
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::policy::{Confirm, ConfirmRequest};
+
+/// How long a person has to answer before the call is declined.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The key of the one input request an `input_required` result carries.
+const INPUT_KEY: &str = "confirm";
+
+/// How this request's client can be asked, if at all.
+pub fn confirmer_for(context: &RequestContext<RoleServer>) -> Option<Via> {
+    let supports_form = context.client_capabilities().and_then(|c| c.elicitation).is_some_and(|e| e.form.is_some() || e.url.is_none());
+    if !supports_form {
+        return None;
+    }
+    match context.protocol_version() {
+        Some(version) if !version.has_initialize() => Some(Via::RoundTrip),
+        _ => Some(Via::Request(context.peer.clone())),
+    }
+}
+
+pub enum Via {
+    /// An `elicitation/create` request mid-call (handshake protocols).
+    Request(Peer<RoleServer>),
+    /// An `input_required` result and a retry (2026-07-28).
+    RoundTrip,
+}
+
+/// The form the person answers: one required yes/no.
+fn elicitation(request: &ConfirmRequest) -> ElicitRequestParams {
+    let schema = json!({
+        "type": "object",
+        "properties": { "confirm": {
+            "type": "boolean",
+            "title": format!("Run {}", request.action),
+            "description": format!("{} — {}", request.title, request.request),
+            "default": false,
+        } },
+        "required": ["confirm"],
+    });
+    ElicitRequestParams::FormElicitationParams {
+        meta: None,
+        message: request.message(),
+        requested_schema: serde_json::from_value(schema).expect("the confirmation schema is a valid elicitation schema"),
+    }
+}
+
+/// Only an accepted form with `confirm: true` lets the call run.
+fn verdict(result: &ElicitResult) -> Result<(), String> {
+    match result.action {
+        ElicitationAction::Accept if result.content.as_ref().and_then(|c| c.get("confirm")).and_then(Value::as_bool) == Some(true) => Ok(()),
+        ElicitationAction::Accept => Err("the person at the client did not confirm it".into()),
+        ElicitationAction::Decline => Err("the person at the client declined it".into()),
+        _ => Err("the person at the client cancelled the confirmation".into()),
+    }
+}
+
+/// Asks with an `elicitation/create` request on the open session.
+pub struct ByRequest(pub Peer<RoleServer>);
+
+impl Confirm for ByRequest {
+    fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<(), String>> {
+        let peer = self.0.clone();
+        Box::pin(async move {
+            match peer.create_elicitation_with_timeout(elicitation(&request), Some(ANSWER_TIMEOUT)).await {
+                Ok(result) => verdict(&result),
+                Err(e) => Err(format!("the client could not be asked to confirm it ({e}); restart the server with --no-confirm to run destructive actions unasked")),
+            }
+        })
+    }
+}
+
+/// A question for the person, waiting to go out in an `input_required` result.
+pub struct Ask {
+    params: ElicitRequestParams,
+    answer: oneshot::Sender<Answer>,
+}
+
+/// The person's answer, or why none came.
+type Answer = Result<ElicitResult, String>;
+
+/// Asks by suspending the call until the client retries with the answer.
+pub struct ByRoundTrip(mpsc::Sender<Ask>);
+
+impl Confirm for ByRoundTrip {
+    fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<(), String>> {
+        let asks = self.0.clone();
+        Box::pin(async move {
+            let (answer, answered) = oneshot::channel();
+            let params = elicitation(&request);
+            if asks.send(Ask { params, answer }).await.is_err() {
+                return Err("the client is no longer waiting for this call".into());
+            }
+            match answered.await {
+                Ok(answer) => answer.and_then(|result| verdict(&result)),
+                Err(_) => Err("the question was dropped unanswered".into()),
+            }
+        })
+    }
+}
+
+/// A tool call running in its own task, and the questions it may ask on the way.
+pub struct Job {
+    task: JoinHandle<CallToolResult>,
+    asks: mpsc::Receiver<Ask>,
+}
+
+impl Job {
+    /// Starts `run` with a confirmer that asks through this job.
+    pub fn spawn<F>(run: impl FnOnce(Arc<dyn Confirm>) -> F) -> Self
+    where
+        F: std::future::Future<Output = CallToolResult> + Send + 'static,
+    {
+        let (sender, asks) = mpsc::channel(1);
+        let task = tokio::spawn(run(Arc::new(ByRoundTrip(sender))));
+        Self { task, asks }
+    }
+}
+
+struct Suspended {
+    job: Job,
+    answer: oneshot::Sender<Answer>,
+    /// The HTTP caller that started it; only it may answer.
+    owner: Option<String>,
+}
+
+/// Calls waiting for an answer, by the `requestState` handed to the client.
+pub struct SuspendedCalls {
+    calls: Mutex<HashMap<String, Suspended>>,
+    /// How long a question waits for the client's retry.
+    timeout: Duration,
+}
+
+impl Default for SuspendedCalls {
+    fn default() -> Self {
+        Self::with_timeout(ANSWER_TIMEOUT)
+    }
+}
+
+impl SuspendedCalls {
+    pub fn with_timeout(timeout: Duration) -> Self {
+        Self { calls: Mutex::default(), timeout }
+    }
+
+    /// Runs `job` until it finishes (the tool's result) or asks a question (an
+    /// `input_required` result; the job waits here for the retry).
+    pub async fn drive(self: &Arc<Self>, mut job: Job, owner: Option<String>, cancelled: impl std::future::Future<Output = ()>) -> Result<CallToolResponse, McpError> {
+        tokio::pin!(cancelled);
+        tokio::select! {
+            finished = &mut job.task => finished
+                .map(CallToolResponse::from)
+                .map_err(|e| McpError::internal_error(format!("the call stopped unexpectedly: {e}"), None)),
+            Some(ask) = job.asks.recv() => {
+                let handle = uuid::Uuid::new_v4().to_string();
+                let question = InputRequest::Elicitation(ElicitRequest::new(ask.params));
+                self.lock().insert(handle.clone(), Suspended { job, answer: ask.answer, owner });
+                self.expire_later(handle.clone());
+                Ok(InputRequiredResult::new(Some([(INPUT_KEY.to_owned(), question)].into()), Some(handle)).into())
+            }
+            () = &mut cancelled => {
+                job.task.abort();
+                Err(McpError::internal_error("the client cancelled the call", None))
+            }
+        }
+    }
+
+    /// The client's retry: hands its answer to the suspended call and drives it on.
+    pub async fn resume(self: &Arc<Self>, handle: &str, responses: Option<InputResponses>, owner: Option<String>, cancelled: impl std::future::Future<Output = ()>) -> Result<CallToolResponse, McpError> {
+        let suspended = {
+            let mut calls = self.lock();
+            match calls.get(handle) {
+                Some(s) if s.owner != owner => return Err(McpError::invalid_params("this requestState belongs to another caller", None)),
+                Some(_) => calls.remove(handle),
+                None => None,
+            }
+        };
+        let Some(Suspended { job, answer, owner }) = suspended else {
+            return Err(McpError::invalid_params(
+                "no call is waiting for this requestState: it was answered already, or declined after waiting, or started on another server instance. \
+                 Its earlier action calls may have run; check the state before running it again",
+                None,
+            ));
+        };
+        let result = responses
+            .and_then(|mut r| r.remove(INPUT_KEY))
+            .and_then(|v| serde_json::from_value::<ElicitResult>(v).ok())
+            .unwrap_or_else(|| ElicitResult::new(ElicitationAction::Cancel));
+        let _ = answer.send(Ok(result));
+        self.drive(job, owner, cancelled).await
+    }
+
+    /// Declines the question if no retry comes in time; the job then runs to its
+    /// end with that call refused (its result goes nowhere, its calls to the audit log).
+    fn expire_later(self: &Arc<Self>, handle: String) {
+        let calls = Arc::downgrade(self);
+        let timeout = self.timeout;
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            let Some(calls) = calls.upgrade() else { return };
+            let Some(expired) = calls.lock().remove(&handle) else { return };
+            let _ = expired.answer.send(Err(format!("no answer came within {} s", timeout.as_secs_f32())));
+            tracing::warn!(request_state = %handle, "a destructive call waited {:?} for confirmation and was declined", timeout);
+        });
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Suspended>> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rmcp::model::ContentBlock;
+
+    fn answer(action: ElicitationAction, content: Option<Value>) -> ElicitResult {
+        let mut result = ElicitResult::new(action);
+        result.content = content;
+        result
+    }
+
+    #[test]
+    fn only_an_explicit_yes_confirms() {
+        assert!(verdict(&answer(ElicitationAction::Accept, Some(json!({ "confirm": true })))).is_ok());
+        for (result, why) in [
+            (answer(ElicitationAction::Accept, Some(json!({ "confirm": false }))), "did not confirm"),
+            (answer(ElicitationAction::Accept, None), "did not confirm"),
+            (answer(ElicitationAction::Accept, Some(json!({ "confirm": "yes" }))), "did not confirm"),
+            (answer(ElicitationAction::Decline, None), "declined"),
+            (answer(ElicitationAction::Cancel, None), "cancelled"),
+        ] {
+            assert!(verdict(&result).unwrap_err().contains(why), "{result:?}");
+        }
+    }
+
+    fn request() -> ConfirmRequest {
+        ConfirmRequest { action: "delete_user".into(), title: "Delete User".into(), request: "DELETE /users/u-1".into(), args: json!({ "userId": "u-1" }) }
+    }
+
+    /// A job that asks once and finishes with the verdict as its text.
+    fn asking_job() -> Job {
+        Job::spawn(|confirm| async move {
+            let text = match confirm.confirm(request()).await {
+                Ok(()) => "confirmed".to_owned(),
+                Err(why) => why,
+            };
+            CallToolResult::success(vec![ContentBlock::text(text)])
+        })
+    }
+
+    fn text(response: CallToolResponse) -> String {
+        let CallToolResponse::Complete(result) = response else { panic!("expected a finished call") };
+        result.content[0].as_text().unwrap().text.clone()
+    }
+
+    fn question(response: CallToolResponse) -> String {
+        let CallToolResponse::InputRequired(input) = response else { panic!("expected a question") };
+        assert!(matches!(input.input_requests.as_ref().unwrap()[INPUT_KEY], InputRequest::Elicitation(_)));
+        input.request_state.unwrap()
+    }
+
+    fn yes() -> InputResponses {
+        [(INPUT_KEY.to_owned(), json!({ "action": "accept", "content": { "confirm": true } }))].into()
+    }
+
+    #[tokio::test]
+    async fn a_suspended_call_resumes_with_its_owners_answer_only() {
+        let calls = Arc::new(SuspendedCalls::default());
+        let owner = Some("alice".to_owned());
+        let state = question(calls.drive(asking_job(), owner.clone(), std::future::pending()).await.unwrap());
+        let stranger = calls.resume(&state, Some(yes()), Some("mallory".into()), std::future::pending()).await.unwrap_err();
+        assert!(stranger.message.contains("another caller"), "{stranger:?}");
+        assert_eq!(text(calls.resume(&state, Some(yes()), owner.clone(), std::future::pending()).await.unwrap()), "confirmed");
+        let again = calls.resume(&state, Some(yes()), owner, std::future::pending()).await.unwrap_err();
+        assert!(again.message.contains("no call is waiting for this requestState"), "{again:?}");
+    }
+
+    #[tokio::test]
+    async fn a_retry_without_an_answer_cancels() {
+        let calls = Arc::new(SuspendedCalls::default());
+        let state = question(calls.drive(asking_job(), None, std::future::pending()).await.unwrap());
+        assert!(text(calls.resume(&state, None, None, std::future::pending()).await.unwrap()).contains("cancelled"));
+    }
+
+    #[tokio::test]
+    async fn an_unanswered_question_is_declined_after_the_timeout() {
+        let calls = Arc::new(SuspendedCalls::with_timeout(Duration::from_millis(50)));
+        let (verdict_tx, verdict_rx) = oneshot::channel();
+        let job = Job::spawn(|confirm| async move {
+            let _ = verdict_tx.send(confirm.confirm(request()).await);
+            CallToolResult::success(vec![])
+        });
+        let state = question(calls.drive(job, None, std::future::pending()).await.unwrap());
+        let verdict = tokio::time::timeout(Duration::from_secs(5), verdict_rx).await.unwrap().unwrap();
+        assert!(verdict.unwrap_err().contains("no answer came within 0.05 s"));
+        assert!(calls.resume(&state, Some(yes()), None, std::future::pending()).await.is_err(), "too late to say yes");
+    }
+}

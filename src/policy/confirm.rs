@@ -1,0 +1,65 @@
+//! Asking a person before a destructive action runs. The policy decides whether the
+//! action may run at all; a confirmer, when the caller's client can ask someone,
+//! decides whether this one call goes ahead.
+
+use futures::future::BoxFuture;
+use serde_json::Value;
+
+use crate::catalog::Action;
+use crate::secret::{hide_fields, mask_json, Hide};
+
+/// One destructive call waiting for a person's yes.
+#[derive(Debug, Clone)]
+pub struct ConfirmRequest {
+    pub action: String,
+    pub title: String,
+    /// The request with the path filled in from the arguments, e.g.
+    /// "DELETE /environments/{environmentId}/users/5f1c…".
+    pub request: String,
+    /// The call's arguments, secrets masked.
+    pub args: Value,
+}
+
+impl ConfirmRequest {
+    pub fn new(action: &Action, args: &Value) -> Self {
+        let args = mask_json(&hide_fields(args, action.secret_params(), Hide::Mask));
+        let mut path = action.path.clone();
+        for (name, value) in args.as_object().into_iter().flatten() {
+            if let Some(value) = value.as_str() {
+                path = path.replace(&format!("{{{name}}}"), value);
+            }
+        }
+        Self { action: action.id.clone(), title: action.title.clone(), request: format!("{} {path}", action.method.as_str()), args }
+    }
+
+    /// What the person reads: the action, what it does, and its target.
+    pub fn message(&self) -> String {
+        format!(
+            "An agent's script wants to run a destructive PingOne action.\n\nAction: {} ({})\nRequest: {}\nArguments: {}\n\nRun it?",
+            self.action, self.title, self.request, self.args
+        )
+    }
+}
+
+/// Asks someone to confirm a destructive call. `Err` says why it must not run
+/// (declined, cancelled, no answer in time, or no way to ask).
+pub trait Confirm: Send + Sync {
+    fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<(), String>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::load_builtin;
+    use serde_json::json;
+
+    #[test]
+    fn the_question_names_the_action_and_its_target_with_secrets_masked() {
+        let catalog = load_builtin().unwrap();
+        let request = ConfirmRequest::new(catalog.get("set_user_password").unwrap(), &json!({ "userId": "u-42", "value": "Sup3r-secret-pw" }));
+        assert_eq!(request.request, "PUT /environments/{environmentId}/users/u-42/password");
+        let message = request.message();
+        assert!(message.contains("set_user_password") && message.contains("u-42"), "{message}");
+        assert!(!message.contains("Sup3r-secret-pw"), "{message}");
+    }
+}

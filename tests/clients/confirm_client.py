@@ -1,0 +1,68 @@
+"""Runs a destructive script through pingone-mcp with the official Python `mcp` client,
+answering the server's confirmation question, and prints one JSON report.
+
+    python confirm_client.py ANSWER stdio BINARY [ARGS...]
+    python confirm_client.py ANSWER http URL TOKEN
+
+ANSWER is accept, refuse (accept with confirm: false), decline or cancel, or none for
+a client without the elicitation capability. The script deletes the first user; a
+second call reads that user back, so the report shows whether the delete happened.
+"""
+
+import asyncio
+import json
+import os
+import sys
+
+import mcp.types as types
+from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+DELETE_FIRST_USER = """
+const user = (await pingone.list_users({ limit: 1 })).items[0];
+await pingone.delete_user({ userId: user.id });
+return user.id;
+"""
+
+
+def text_of(result):
+    return "\n".join(getattr(block, "text", "") for block in result.content)
+
+
+async def exercise(answer, target):
+    asked = []
+
+    async def confirm(context, params):
+        asked.append(params.model_dump(by_alias=True, exclude_none=True))
+        if answer == "accept":
+            return types.ElicitResult(action="accept", content={"confirm": True})
+        if answer == "refuse":
+            return types.ElicitResult(action="accept", content={"confirm": False})
+        return types.ElicitResult(action=answer)
+
+    callback = None if answer == "none" else confirm
+    report = {}
+    async with Client(target, elicitation_callback=callback) as client:
+        report["protocol"] = str(client.protocol_version)
+        user = (await client.call_tool("execute", {"code": "return (await pingone.list_users({ limit: 1 })).items[0].id"})).structured_content["result"]
+        run = await client.call_tool("execute", {"code": DELETE_FIRST_USER})
+        report["delete"] = {"is_error": run.is_error, "text": text_of(run)}
+        after = await client.call_tool("execute", {"code": f"try {{ await pingone.get_user({{ userId: '{user}' }}); return 'exists' }} catch (e) {{ return e.code }}"})
+        report["user_after"] = after.structured_content["result"]
+    report["asked"] = asked
+    return report
+
+
+def main():
+    answer, transport = sys.argv[1], sys.argv[2]
+    if transport == "stdio":
+        target = StdioServerParameters(command=sys.argv[3], args=sys.argv[4:], env=dict(os.environ))
+    else:
+        url, token = sys.argv[3], sys.argv[4]
+        target = streamable_http_client(url, http_client=create_mcp_http_client(headers={"Authorization": f"Bearer {token}"}))
+    print(json.dumps(asyncio.run(exercise(answer, target))))
+
+
+if __name__ == "__main__":
+    main()

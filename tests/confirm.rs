@@ -1,0 +1,145 @@
+//! Destructive calls confirmed by the person at the MCP client (elicitation): the
+//! real binary against its simulator, asked through the official Python client
+//! (protocol 2026-07-28: an `input_required` result and a retry) and through a
+//! handshake-era client on raw stdio (an `elicitation/create` request mid-call).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+
+const SERVE: [&str; 4] = ["serve", "--simulator", "--allow-writes", "--allow-destructive"];
+
+fn confirm_with(answer: &str, extra: &[&str]) -> Option<Value> {
+    let mut target = vec!["stdio", env!("CARGO_BIN_EXE_pingone-mcp")];
+    target.extend(SERVE);
+    target.extend(extra);
+    run_client(answer, &target)
+}
+
+/// Runs tests/clients/confirm_client.py; its report.
+fn run_client(answer: &str, target: &[&str]) -> Option<Value> {
+    let python = common::python_with_mcp(&format!("confirmation answered {answer}"))?;
+    let output = Command::new(python).arg(common::client_script("confirm_client.py")).arg(answer).args(target).env("XDG_CONFIG_HOME", "/nonexistent").output().expect("python runs");
+    assert!(output.status.success(), "the MCP client failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    Some(serde_json::from_slice(&output.stdout).unwrap())
+}
+
+#[test]
+fn an_accepted_confirmation_lets_the_delete_run() {
+    let Some(report) = confirm_with("accept", &[]) else { return };
+    assert_eq!(report["protocol"], "2026-07-28");
+    assert_eq!(report["delete"]["is_error"], false, "{report}");
+    assert_eq!(report["user_after"], "NOT_FOUND", "{report}");
+    let asked = report["asked"].as_array().unwrap();
+    assert_eq!(asked.len(), 1, "one question per destructive call, none for reads: {report}");
+    let message = asked[0]["message"].as_str().unwrap();
+    assert!(message.contains("delete_user") && message.contains("DELETE /environments/{environmentId}/users/"), "{message}");
+    assert_eq!(asked[0]["requestedSchema"]["properties"]["confirm"]["type"], "boolean");
+}
+
+#[test]
+fn a_declined_or_cancelled_confirmation_stops_the_call_and_sends_nothing() {
+    for answer in ["decline", "cancel", "refuse"] {
+        let Some(report) = confirm_with(answer, &[]) else { return };
+        assert_eq!(report["delete"]["is_error"], true, "{report}");
+        let text = report["delete"]["text"].as_str().unwrap();
+        assert!(text.contains("NOT_CONFIRMED") && text.contains("Nothing was sent to PingOne"), "{text}");
+        assert_eq!(report["user_after"], "exists", "{answer}: the user is still there: {report}");
+    }
+}
+
+#[test]
+fn a_client_without_elicitation_or_no_confirm_is_not_asked() {
+    for (answer, extra) in [("none", &[][..]), ("decline", &["--no-confirm"][..])] {
+        let Some(report) = confirm_with(answer, extra) else { return };
+        assert_eq!(report["asked"], json!([]), "{report}");
+        assert_eq!(report["delete"]["is_error"], false, "{report}");
+        assert_eq!(report["user_after"], "NOT_FOUND", "{report}");
+    }
+}
+
+#[test]
+fn confirmation_works_over_http_too() {
+    let mut serve = SERVE[1..].to_vec();
+    serve.push("--no-auth");
+    let (mut server, url) = common::start_http_server(&serve, &[]);
+    let report = run_client("accept", &["http", &url, "unused"]);
+    server.kill().unwrap();
+    let Some(report) = report else { return };
+    assert_eq!(report["asked"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report["user_after"], "NOT_FOUND", "{report}");
+}
+
+/// A 2025-06-18 client with the elicitation capability on raw stdio.
+struct LegacyClient {
+    child: std::process::Child,
+    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+}
+
+impl LegacyClient {
+    fn start() -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pingone-mcp"))
+            .args(SERVE)
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut client = Self { child, lines };
+        let capabilities = json!({ "elicitation": {} });
+        client.send(json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": capabilities, "clientInfo": { "name": "legacy", "version": "1" } } }));
+        assert_eq!(client.receive()["result"]["protocolVersion"], "2025-06-18");
+        client.send(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }));
+        client
+    }
+
+    fn send(&mut self, message: Value) {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        writeln!(stdin, "{message}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn receive(&mut self) -> Value {
+        serde_json::from_str(&self.lines.next().expect("the server answers").unwrap()).unwrap()
+    }
+
+    fn send_execute(&mut self, id: u64, code: &str) {
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": { "name": "execute", "arguments": { "code": code } } }));
+    }
+
+    /// An `execute` that asks nothing; its response.
+    fn execute(&mut self, id: u64, code: &str) -> Value {
+        self.send_execute(id, code);
+        self.receive()
+    }
+}
+
+impl Drop for LegacyClient {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[test]
+fn a_handshake_client_is_asked_mid_call() {
+    for (answer, deleted) in [(json!({ "action": "accept", "content": { "confirm": true } }), true), (json!({ "action": "decline" }), false)] {
+        let mut client = LegacyClient::start();
+        let user = client.execute(2, "return (await pingone.list_users({ limit: 1 })).items[0].id")["result"]["structuredContent"]["result"].clone();
+        client.send_execute(3, &format!("await pingone.delete_user({{ userId: {user} }})"));
+        let question = client.receive();
+        assert_eq!(question["method"], "elicitation/create", "{question}");
+        let message = question["params"]["message"].as_str().unwrap();
+        assert!(message.contains("delete_user") && message.contains(user.as_str().unwrap()), "{message}");
+        client.send(json!({ "jsonrpc": "2.0", "id": question["id"], "result": answer }));
+        let reply = client.receive();
+        assert_eq!(reply["id"], 3, "{reply}");
+        assert_eq!(reply["result"]["isError"].as_bool().unwrap_or(false), !deleted, "{reply}");
+        let after = client.execute(4, &format!("try {{ await pingone.get_user({{ userId: {user} }}); return 'exists' }} catch (e) {{ return e.code }}"));
+        assert_eq!(after["result"]["structuredContent"]["result"], if deleted { "NOT_FOUND" } else { "exists" }, "{after}");
+    }
+}
