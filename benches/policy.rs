@@ -9,7 +9,7 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use pingone_mcp::catalog::load_builtin;
 use pingone_mcp::policy::{AuditEntry, AuditLog, Policy, PolicyConfig};
-use pingone_mcp::secret::{mask_in_place, Masked};
+use pingone_mcp::secret::{hide_fields, mask_in_place, Hide, Masked};
 use pingone_mcp::trim::{trim, DEFAULT_BUDGET};
 use serde_json::{json, Value};
 
@@ -44,7 +44,7 @@ fn benches(c: &mut Criterion) {
                     session: "s",
                     subject: None,
                     action: &action.id,
-                    args: Masked(&args),
+                    args: Masked(&hide_fields(&args, action.secret_params(), Hide::Mask)),
                     outcome: "ok",
                     status: None,
                     code: None,
