@@ -12,7 +12,9 @@ use pingone_mcp::catalog::load_builtin;
 use pingone_mcp::dispatch::{Backend, Cassette, Dispatcher, Recorder, Replay};
 use pingone_mcp::pingone::{PingOneClient, RetryPolicy};
 use pingone_mcp::policy::Policy;
-use pingone_mcp::sandbox::{Execution, ExecutionError, Limit, Limits};
+use futures::future::BoxFuture;
+use guest_sdk::abi::{HostCall, HostReply};
+use pingone_mcp::sandbox::{ActionHost, Execution, ExecutionError, Limit, Limits};
 use pingone_mcp::search::SearchIndex;
 use serde_json::{json, Value};
 
@@ -152,6 +154,65 @@ async fn action_functions_are_stable_and_failures_before_the_call_reject() {
     assert_eq!(result["cyclic"], "TypeError", "{result}");
     assert_eq!(result["code"], "UNKNOWN_ACTION", "{result}");
     assert_eq!(execution.calls, 1, "only the well-formed call left the guest");
+}
+
+/// Keeps the arguments of every call and answers `null`.
+#[derive(Default)]
+struct ArgsRecorder(std::sync::Mutex<Vec<Value>>);
+
+impl ActionHost for ArgsRecorder {
+    fn call(self: Arc<Self>, call: HostCall) -> BoxFuture<'static, HostReply> {
+        self.0.lock().unwrap().push(call.args);
+        Box::pin(async { HostReply::Value(Value::Null) })
+    }
+}
+
+/// Arguments reach the host exactly as `JSON.stringify` writes them, whether the
+/// guest serialises them natively (plain data) or through `JSON.stringify` (dates,
+/// getters, toJSON, class instances, deep nesting).
+#[tokio::test]
+async fn arguments_reach_the_host_as_json_stringify_writes_them() {
+    let script = r#"
+        const deep = {}; let at = deep; for (let i = 0; i < 40; i++) { at.next = {}; at = at.next; }
+        const cases = [
+          { userId: 'u', limit: 10 / 2, ratio: 0.1, big: 1e21, tiny: 5e-7, negZero: -0, nan: NaN, inf: -Infinity, max: Number.MAX_SAFE_INTEGER + 2 },
+          { nested: { list: [1, undefined, , 'x', () => 1, null, [true]], text: 'é "q" \\ \n \u0001 😀 \u2028' } },
+          { skip: undefined, f() {}, [Symbol('s')]: 1, 2: 'two', 1: 'one', b: false },
+          { when: new Date(0) },
+          Object.assign(Object.create(null), { bare: 1 }),
+          new (class { constructor() { this.a = 1 } get g() { return 2 } })(),
+          { get computed() { return 3 } },
+          Object.defineProperty({ shown: 1 }, 'hidden', { value: 2, enumerable: false }),
+          { toJSON() { return { replaced: true } } },
+          { inner: { toJSON: () => 'custom' } },
+          { boxed: new String('s'), map: new Map([[1, 2]]) },
+          deep,
+          {},
+        ];
+        const sent = [];
+        for (const c of cases) { await pingone.echo(c); sent.push(JSON.stringify(c)); }
+        await pingone.echo();
+        sent.push('{}');
+        const rejected = {};
+        for (const [name, bad] of [['array', [1]], ['null', null], ['string', 'u'], ['function', () => 1]]) {
+          try { await pingone.echo(bad) } catch (e) { rejected[name] = e.message }
+        }
+        return { sent, rejected };"#;
+    let host = Arc::new(ArgsRecorder::default());
+    let execution = common::sandbox().await.execute(script, json!({}), host.clone(), &Limits::default()).await;
+    let result = ok(&execution);
+    let received = host.0.lock().unwrap().clone();
+    let sent: Vec<Value> = result["sent"].as_array().unwrap().iter().map(|s| serde_json::from_str(s.as_str().unwrap()).unwrap()).collect();
+    assert_eq!(received.len(), sent.len(), "{result}");
+    for (got, want) in received.iter().zip(&sent) {
+        assert_eq!(got, want, "the host got {got}, JSON.stringify wrote {want}");
+    }
+    assert_eq!(received[0]["limit"], json!(5), "a whole number arrives as an integer, not 5.0");
+    let rejected = &result["rejected"];
+    assert_eq!(rejected["array"], "pingone.echo(args): args must be an object such as { userId: \"...\" }, got an array");
+    for (name, got) in [("null", "null"), ("string", "string"), ("function", "function")] {
+        assert!(rejected[name].as_str().unwrap().ends_with(&format!("got {got}")), "{rejected}");
+    }
 }
 
 const USER_ID: &str = "1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b";

@@ -2,8 +2,11 @@
 // native hooks, __pingone_call and __console, into the API scripts use.
 (() => {
   const hostCall = globalThis.__pingone_call;
+  const bindAction = globalThis.__pingone_action;
   const writeLog = globalThis.__console;
+  const stringify = JSON.stringify;
   delete globalThis.__pingone_call;
+  delete globalThis.__pingone_action;
   delete globalThis.__console;
 
   class PingOneError extends Error {
@@ -56,11 +59,13 @@
   // `pingone.<action>` for any name: the first use of a name goes through the proxy
   // behind `pingone`, which makes the action's function and fixes it as a read-only
   // property of `pingone`, so later uses are plain property reads. (A proxy trap on
-  // every use cost as much as the rest of the call's guest-side work.)
+  // every use cost as much as the rest of the call's guest-side work.) The function
+  // is native: it checks and serialises the arguments and starts the host call, with
+  // the same results as `invoke`.
   const actions = new Proxy(Object.create(null), {
     get(_, name, receiver) {
       if (typeof name !== 'string' || name === 'then') return undefined;
-      const call = (args) => invoke(name, args);
+      const call = bindAction(name, PingOneError, stringify);
       if (receiver === globalThis.pingone) Object.defineProperty(receiver, name, { value: call, enumerable: true });
       return call;
     },

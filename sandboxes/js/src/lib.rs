@@ -14,7 +14,10 @@ use std::collections::HashMap;
 
 use boa_engine::builtins::promise::{PromiseState, ResolvingFunctions};
 use boa_engine::object::builtins::JsPromise;
-use boa_engine::{js_string, Context, JsError, JsNativeError, JsResult, JsValue, NativeFunction, Script, Source};
+use boa_engine::object::FunctionObjectBuilder;
+use boa_engine::property::PropertyKey;
+use boa_engine::value::JsVariant;
+use boa_engine::{js_string, Context, JsError, JsNativeError, JsObject, JsResult, JsString, JsValue, NativeFunction, Script, Source};
 use guest_sdk::abi::{self, ActionError, HostReply, RunInput, RunOutcome, ScriptError, ScriptErrorKind};
 use serde_json::Value;
 
@@ -54,6 +57,9 @@ fn new_context() -> Context {
     context.runtime_limits_mut().set_recursion_limit(400);
     context
         .register_global_builtin_callable(js_string!("__pingone_call"), 3, NativeFunction::from_fn_ptr(start_host_call))
+        .expect("a fresh context accepts globals");
+    context
+        .register_global_builtin_callable(js_string!("__pingone_action"), 3, NativeFunction::from_fn_ptr(bind_action))
         .expect("a fresh context accepts globals");
     context
         .register_global_builtin_callable(js_string!("__console"), 2, NativeFunction::from_fn_ptr(console))
@@ -205,18 +211,166 @@ fn deliver_next_reply(context: &mut Context) -> JsResult<()> {
 fn start_host_call(_this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let action = args.first().cloned().unwrap_or_default().to_string(context)?.to_std_string_escaped();
     let json = args.get(1).cloned().unwrap_or_default().to_string(context)?.to_std_string_escaped();
-    let mut call = Vec::with_capacity(json.len() + action.len() + 24);
-    call.extend_from_slice(br#"{"action":"#);
-    serde_json::to_writer(&mut call, &action).map_err(|e| JsNativeError::typ().with_message(e.to_string()))?;
-    call.extend_from_slice(br#","args":"#);
-    call.extend_from_slice(json.as_bytes());
-    call.push(b'}');
+    let error_class = args.get(2).cloned().unwrap_or_default();
+    Ok(start_call(&call_prefix(&action), &json, error_class, context))
+}
+
+/// `{"action":"NAME","args":` — a call's JSON up to its arguments.
+fn call_prefix(action: &str) -> String {
+    let mut prefix = String::from(r#"{"action":"#);
+    prefix.push_str(&serde_json::to_string(action).unwrap_or_default());
+    prefix.push_str(r#","args":"#);
+    prefix
+}
+
+/// Sends one call to the host; the promise its reply settles.
+fn start_call(prefix: &str, args_json: &str, error_class: JsValue, context: &mut Context) -> JsValue {
+    let mut call = String::with_capacity(prefix.len() + args_json.len() + 1);
+    call.push_str(prefix);
+    call.push_str(args_json);
+    call.push('}');
     // SAFETY: the host reads `call.len()` bytes at its pointer during the call.
     let id = unsafe { call_start(call.as_ptr(), call.len()) };
     let (promise, resolvers) = JsPromise::new_pending(context);
-    let error_class = args.get(2).cloned().unwrap_or_default();
     PENDING.with(|p| p.borrow_mut().insert(id, Pending { resolvers, error_class }));
-    Ok(promise.into())
+    promise.into()
+}
+
+/// What a `pingone.<action>` function keeps: the action's name, its call prefix, the
+/// `PingOneError` class and the original `JSON.stringify`.
+type ActionCaptures = (String, String, JsValue, JsValue);
+
+/// `__pingone_action(name, PingOneError, stringify)`: the native function behind
+/// `pingone.<name>`. Calling it costs no JavaScript frame, and plain arguments are
+/// turned into JSON natively; anything else goes through `JSON.stringify`.
+fn bind_action(_this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let name = args.first().cloned().unwrap_or_default().to_string(context)?.to_std_string_escaped();
+    let error_class = args.get(1).cloned().unwrap_or_default();
+    let stringify = args.get(2).cloned().unwrap_or_default();
+    let captures: ActionCaptures = (name.clone(), call_prefix(&name), error_class, stringify);
+    let function = FunctionObjectBuilder::new(context.realm(), NativeFunction::from_copy_closure_with_captures(call_action, captures))
+        .name(JsString::from(name.as_str()))
+        .length(1)
+        .build();
+    Ok(function.into())
+}
+
+fn call_action(_this: &JsValue, args: &[JsValue], captures: &ActionCaptures, context: &mut Context) -> JsResult<JsValue> {
+    let (name, prefix, error_class, stringify) = captures;
+    let arg = args.first().cloned().unwrap_or_default();
+    match args_json(name, &arg, stringify, context) {
+        Ok(json) => Ok(start_call(prefix, &json, error_class.clone(), context)),
+        // A bad argument rejects the call's promise, as a failed call would.
+        Err(e) => Ok(JsPromise::reject(e, context).into()),
+    }
+}
+
+/// The arguments as JSON, as `JSON.stringify` would write them.
+fn args_json(action: &str, arg: &JsValue, stringify: &JsValue, context: &mut Context) -> JsResult<String> {
+    if arg.is_undefined() {
+        return Ok("{}".into());
+    }
+    let got = match arg.as_object() {
+        Some(object) if object.is_array() => Some("an array"),
+        Some(object) if object.is_callable() => Some("function"),
+        Some(_) => None,
+        None if arg.is_null() => Some("null"),
+        None => Some(arg.type_of()),
+    };
+    if let Some(got) = got {
+        let message = format!("pingone.{action}(args): args must be an object such as {{ userId: \"...\" }}, got {got}");
+        return Err(JsNativeError::typ().with_message(message).into());
+    }
+    let mut out = String::new();
+    if write_plain_json(arg, &mut out, 0, context)? {
+        return Ok(out);
+    }
+    let stringify = stringify.as_callable().ok_or_else(|| JsNativeError::typ().with_message("JSON.stringify is not a function"))?;
+    let text = stringify.call(&JsValue::undefined(), std::slice::from_ref(arg), context)?;
+    Ok(text.to_string(context)?.to_std_string_escaped())
+}
+
+/// Deeper than this, arguments go through `JSON.stringify` (which also finds cycles).
+const PLAIN_DEPTH: usize = 32;
+
+/// Writes `value` as JSON when it is plain data (primitives, arrays, objects made by
+/// literals, data properties only); `false`, with `out` to be discarded, otherwise.
+fn write_plain_json(value: &JsValue, out: &mut String, depth: usize, context: &mut Context) -> JsResult<bool> {
+    match value.variant() {
+        JsVariant::Null => out.push_str("null"),
+        JsVariant::Boolean(b) => out.push_str(if b { "true" } else { "false" }),
+        JsVariant::Integer32(n) => out.push_str(&n.to_string()),
+        // JSON.stringify writes NaN and the infinities as null.
+        JsVariant::Float64(n) if !n.is_finite() => out.push_str("null"),
+        // Whole numbers below 1e21 in digits, as JSON.stringify writes them (and -0 as
+        // 0), so the host sees `5` for `10 / 2`, not `5.0`.
+        JsVariant::Float64(n) if n.fract() == 0.0 && n.abs() < 1e21 => out.push_str(&(n as i128).to_string()),
+        JsVariant::Float64(n) => out.push_str(&serde_json::Number::from_f64(n).map(|n| n.to_string()).unwrap_or_else(|| "null".into())),
+        JsVariant::String(s) => match s.to_std_string() {
+            Ok(text) => out.push_str(&serde_json::to_string(&text).unwrap_or_default()),
+            Err(_) => return Ok(false), // lone surrogates: JSON.stringify escapes them
+        },
+        JsVariant::Object(object) if depth < PLAIN_DEPTH => return write_plain_object(&object, out, depth, context),
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+fn write_plain_object(object: &JsObject, out: &mut String, depth: usize, context: &mut Context) -> JsResult<bool> {
+    if object.is_array() {
+        let length = object.get(js_string!("length"), context)?.to_length(context)?;
+        out.push('[');
+        for index in 0..length {
+            if index > 0 {
+                out.push(',');
+            }
+            let item = object.get(index, context)?;
+            if item.is_undefined() {
+                out.push_str("null");
+            } else if !write_plain_json(&item, out, depth + 1, context)? {
+                return Ok(false);
+            }
+        }
+        out.push(']');
+        return Ok(true);
+    }
+    // Only objects made by literals: a class instance, Date, Map or proxy may have
+    // toJSON or getters, which JSON.stringify honours.
+    let object_prototype = context.intrinsics().constructors().object().prototype();
+    if !object.is_ordinary() || object.is_callable() || object.prototype().is_some_and(|p| p != object_prototype) {
+        return Ok(false);
+    }
+    out.push('{');
+    let mut first = true;
+    for key in object.own_property_keys(context)? {
+        let name = match &key {
+            PropertyKey::String(name) => name.to_std_string_escaped(),
+            PropertyKey::Index(index) => index.get().to_string(),
+            PropertyKey::Symbol(_) => continue,
+        };
+        if name == "toJSON" {
+            return Ok(false);
+        }
+        let Some(property) = object.borrow().properties().get(&key) else { continue };
+        if property.enumerable() != Some(true) {
+            continue;
+        }
+        let Some(value) = property.value().cloned() else { return Ok(false) }; // a getter
+        if value.is_undefined() || value.is_symbol() || value.is_callable() {
+            continue; // JSON.stringify leaves these properties out
+        }
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push_str(&serde_json::to_string(&name).unwrap_or_default());
+        out.push(':');
+        if !write_plain_json(&value, out, depth + 1, context)? {
+            return Ok(false);
+        }
+    }
+    out.push('}');
+    Ok(true)
 }
 
 /// `__console(level, text)`.
