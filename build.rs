@@ -9,6 +9,8 @@ use std::process::Command;
 
 const GUEST_PACKAGE: &str = "pingone-js-sandbox";
 const GUEST_TARGET: &str = "wasm32-wasip1";
+/// Cargo profile of the guest build (Cargo.toml: release plus LTO).
+const GUEST_PROFILE: &str = "guest";
 
 fn main() {
     println!("cargo:rerun-if-changed=actions");
@@ -31,7 +33,7 @@ fn build_guest(manifest_dir: &Path) -> PathBuf {
     let mut command = Command::new(cargo);
     command
         .current_dir(manifest_dir)
-        .args(["build", "--release", "--package", GUEST_PACKAGE, "--target", GUEST_TARGET, "--target-dir"])
+        .args(["build", "--profile", GUEST_PROFILE, "--package", GUEST_PACKAGE, "--target", GUEST_TARGET, "--target-dir"])
         .arg(&target_dir);
     // The outer build's flags are for the host, not the guest.
     for var in ["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS", "CARGO_BUILD_TARGET", "CARGO_TARGET_DIR", "RUSTC_WORKSPACE_WRAPPER"] {
@@ -44,5 +46,5 @@ fn build_guest(manifest_dir: &Path) -> PathBuf {
              if the target is missing, run `rustup target add {GUEST_TARGET}`"
         );
     }
-    target_dir.join(GUEST_TARGET).join("release").join("pingone_js_sandbox.wasm")
+    target_dir.join(GUEST_TARGET).join(GUEST_PROFILE).join("pingone_js_sandbox.wasm")
 }
