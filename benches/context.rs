@@ -6,12 +6,14 @@
 //!
 //! Tools mode replays the fewest calls a model would need with the 113 tools (using
 //! filters and `all: true` where they help it); code mode is one search_tools call
-//! and one execute, shaped exactly as the server shapes them.
+//! and one execute, shaped exactly as the server shapes them. `CONTEXT_SHOW=1` also
+//! prints code mode's replies.
 
 // A benchmark reports its figures on stdout.
 #![allow(clippy::print_stdout)]
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use guest_sdk::abi::{HostCall, HostReply};
 use pingone_mcp::catalog::{load_builtin, Catalog};
@@ -31,7 +33,7 @@ struct Task {
     script: &'static str,
 }
 
-const TASKS: [Task; 5] = [
+const TASKS: [Task; 6] = [
     Task {
         name: "Which users in the Sales group have MFA off?",
         search: "users in a group",
@@ -77,6 +79,15 @@ const TASKS: [Task; 5] = [
         script: "const apps = await pingone.list_applications({ all: true });
                  return await Promise.all(apps.map(async a => ({ app: a.name,
                    resources: (await pingone.list_application_grants({ applicationId: a.id, all: true })).map(g => g.resource.id) })));",
+    },
+    Task {
+        name: "Disable every user who has not signed in for 90 days",
+        search: "disable users who have not signed in",
+        script: "const cutoff = Date.now() - 90 * 86400000;
+                 const users = await pingone.list_users({ filter: 'enabled eq true', all: true });
+                 const stale = users.filter(u => !u.lastSignOn || Date.parse(u.lastSignOn.at) < cutoff);
+                 await Promise.all(stale.map(u => pingone.update_user_enabled_status({ userId: u.id, enabled: false })));
+                 return { disabled: stale.length, usernames: stale.map(u => u.username) };",
     },
 ];
 
@@ -141,12 +152,27 @@ async fn tools_mode_calls(task: usize, dispatcher: &Dispatcher) -> Vec<(String, 
                 transcript.push(call("list_users", json!({ "filter": format!("population.id eq \"{id}\" and enabled eq false"), "limit": 1 })).await);
             }
         }
-        _ => {
+        4 => {
             let apps = call("list_applications", json!({ "all": true })).await;
             let ids: Vec<String> = items(&apps.2).iter().filter_map(|a| a["id"].as_str().map(str::to_owned)).collect();
             transcript.push(apps);
             for id in ids {
                 transcript.push(call("list_application_grants", json!({ "applicationId": id, "all": true })).await);
+            }
+        }
+        _ => {
+            // PingOne cannot filter on lastSignOn (REFERENCE.md lists the filterable
+            // attributes), so the model reads every enabled user and picks the stale ones.
+            let cutoff = humantime::format_rfc3339_millis(SystemTime::now() - Duration::from_secs(90 * 86_400)).to_string();
+            let users = call("list_users", json!({ "filter": "enabled eq true", "all": true })).await;
+            let stale: Vec<String> = items(&users.2)
+                .iter()
+                .filter(|u| u["lastSignOn"]["at"].as_str().is_none_or(|at| at < cutoff.as_str()))
+                .filter_map(|u| u["id"].as_str().map(str::to_owned))
+                .collect();
+            transcript.push(users);
+            for id in stale {
+                transcript.push(call("update_user_enabled_status", json!({ "userId": id, "enabled": false })).await);
             }
         }
     }
@@ -187,6 +213,9 @@ fn main() {
             let host = Arc::new(ObservedHost::new(dispatcher, None, None));
             let execution = sandbox.execute(task.script, json!({}), host.clone(), &Limits::default()).await;
             let reply = execute_reply(&execution, &host.calls(), DEFAULT_BUDGET).unwrap_or_else(|e| panic!("{}: {e}", task.name));
+            if std::env::var_os("CONTEXT_SHOW").is_some() {
+                eprintln!("search reply: {search}\nexecute reply: {reply}");
+            }
             let parts = [json!({ "query": task.search }), search, json!({ "code": task.script }), reply].map(|part| count_json_tokens(&part));
             let code_tokens: usize = parts.iter().sum();
             eprintln!("code mode, task {}: search query {}, search reply {}, script {}, execute reply {} tokens", i + 1, parts[0], parts[1], parts[2], parts[3]);
@@ -197,6 +226,6 @@ fn main() {
             println!("| {} | {} | {tools_tokens} | {code_tokens} | {saved:.1}% |", task.name, transcript.len());
         }
         let saved = 100.0 * (1.0 - total_code as f64 / total_tools as f64);
-        println!("| **all five, with tool definitions** | | **{total_tools}** | **{total_code}** | **{saved:.1}%** |");
+        println!("| **all six, with tool definitions** | | **{total_tools}** | **{total_code}** | **{saved:.1}%** |");
     });
 }
