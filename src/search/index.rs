@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::bm25::{Bm25, DocumentBuilder};
-use super::intent::{listed_noun, query_op, Listed, Op};
+use super::intent::{is_searched_value, listed_noun, query_op, Listed, Op};
 use super::tokens::{is_stop_word, stem, tokens, words};
 use super::vocabulary::Vocabulary;
 use crate::catalog::{Action, Catalog};
@@ -181,7 +181,8 @@ fn analyse(query: &str, vocabulary: &Vocabulary, bm25: &Bm25, nouns: &HashSet<St
         let thing = |i: usize| covering(i).map_or(nouns.contains(&stems[i]), |m| matches[m].signals.is_empty());
         let name_ends = (i + 1..words.len()).find(|&j| is_function_word(&words[j].text) || known(j));
         let next_is_thing = name_ends.is_some_and(|j| !is_function_word(&words[j].text) && thing(j));
-        if phrase.is_none() && !known(i) && !word.text.chars().all(|c| c.is_ascii_digit()) && (word.possessive || !next_is_thing) {
+        // A value searched for ("named smith", "starts with eng") is no person either.
+        if phrase.is_none() && !known(i) && !word.text.chars().all(|c| c.is_ascii_digit()) && (word.possessive || !next_is_thing) && !is_searched_value(&words, i) {
             person = true;
         }
     }

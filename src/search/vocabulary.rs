@@ -4,13 +4,19 @@
 //!
 //! Each entry is `(phrase, expansion)`. A phrase is one or more words, matched on
 //! stemmed words in order; the expansion's words are added to the query. A word
-//! `@create`, `@update`, `@delete`, `@read` (or `@get`, a read of one) in an expansion is an operation signal
+//! `@create`, `@update`, `@delete`, `@read` (or `@get`, a read of one, or `@count`) in an expansion is an operation signal
 //! rather than a term (see `intent.rs`).
 
 use super::tokens::{stem, tokens, words};
 
 /// Phrases are matched longest first, so "second factor" wins over "factor".
 pub const VOCABULARY: &[(&str, &str)] = &[
+    // States, before the operations: "is MFA switched on" asks whether something is
+    // on, where "switch MFA on" turns it on (equal lengths: the earlier entry wins).
+    ("switched off", "enabled"),
+    ("switched on", "enabled"),
+    ("turned on", "enabled"),
+    ("turned off", "enabled"),
     // Operations.
     ("create", "@create"),
     ("make a", "@create"),
@@ -115,7 +121,7 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("unnest", "@delete nested remove"),
     ("stop", "@delete"),
     ("stop requiring", "@update"),
-    ("how many", "@get"),
+    ("how many", "@count"),
     ("how much", "@get"),
     ("no longer", "@delete"),
     ("show", "@read"),
@@ -177,10 +183,6 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("active", "enabled status"),
     ("inactive", "enabled status"),
     ("locked out", "enabled status"),
-    ("switched off", "enabled"),
-    ("switched on", "enabled"),
-    ("turned on", "enabled"),
-    ("turned off", "enabled"),
     // MFA.
     ("mfa", "mfa"),
     ("mfa on", "mfa enabled"),
