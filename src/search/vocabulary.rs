@@ -11,12 +11,6 @@ use super::tokens::{stem, tokens, words};
 
 /// Phrases are matched longest first, so "second factor" wins over "factor".
 pub const VOCABULARY: &[(&str, &str)] = &[
-    // States, before the operations: "is MFA switched on" asks whether something is
-    // on, where "switch MFA on" turns it on (equal lengths: the earlier entry wins).
-    ("switched off", "enabled"),
-    ("switched on", "enabled"),
-    ("turned on", "enabled"),
-    ("turned off", "enabled"),
     // Operations.
     ("create", "@create"),
     ("make a", "@create"),
@@ -183,6 +177,10 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("active", "enabled status"),
     ("inactive", "enabled status"),
     ("locked out", "enabled status"),
+    ("switched off", "enabled"),
+    ("switched on", "enabled"),
+    ("turned on", "enabled"),
+    ("turned off", "enabled"),
     // MFA.
     ("mfa", "mfa"),
     ("mfa on", "mfa enabled"),
