@@ -5,13 +5,16 @@
 //!   cargo bench --profile dev --bench context
 //!
 //! Tools mode replays the fewest calls a model would need with the 113 tools (using
-//! filters and `all: true` where they help it); code mode is one search_tools call
-//! and one execute, shaped exactly as the server shapes them.
+//! filters PingOne supports and `all: true` where they help it); code mode is the
+//! search_tools calls whose hits name every action the script uses (one or two), and
+//! one execute, shaped exactly as the server shapes them. `CONTEXT_SHOW=1` also
+//! prints code mode's replies.
 
 // A benchmark reports its figures on stdout.
 #![allow(clippy::print_stdout)]
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use guest_sdk::abi::{HostCall, HostReply};
 use pingone_mcp::catalog::{load_builtin, Catalog};
@@ -27,21 +30,23 @@ use serde_json::{json, Value};
 
 struct Task {
     name: &'static str,
-    search: &'static str,
+    /// The `search_tools` queries a model makes first: between them, their hits name
+    /// every action the script calls (the bench checks).
+    searches: &'static [&'static str],
     script: &'static str,
 }
 
-const TASKS: [Task; 5] = [
+const TASKS: [Task; 6] = [
     Task {
         name: "Which users in the Sales group have MFA off?",
-        search: "users in a group",
+        searches: &["users in a group"],
         script: "const [sales] = (await pingone.list_groups({ all: true })).filter(g => g.name === 'Sales');
                  const users = await pingone.list_users({ filter: `memberOfGroups[id eq \"${sales.id}\"] and mfaEnabled eq false`, all: true });
                  return { count: users.length, usernames: users.map(u => u.username) };",
     },
     Task {
         name: "Who holds Environment Admin, and through which group?",
-        search: "role assignments of a group",
+        searches: &["who holds the Environment Admin role through a group", "list admin roles"],
         script: "const roles = (await pingone.list_system_roles({})).items;
                  const admin = roles.find(r => r.name === 'Environment Admin');
                  const groups = await pingone.list_groups({ all: true });
@@ -56,7 +61,7 @@ const TASKS: [Task; 5] = [
     },
     Task {
         name: "Disable every contractor whose account is locked",
-        search: "disable a user",
+        searches: &["disable a user", "users in a population"],
         script: "const [contractors] = (await pingone.list_populations({ all: true })).filter(p => p.name === 'Contractors');
                  const users = await pingone.list_users({ filter: `population.id eq \"${contractors.id}\"`, all: true });
                  const locked = users.filter(u => u.account?.status === 'LOCKED');
@@ -65,7 +70,7 @@ const TASKS: [Task; 5] = [
     },
     Task {
         name: "How many users, and how many disabled, in each population?",
-        search: "list users in a population",
+        searches: &["list users in a population"],
         script: "const pops = await pingone.list_populations({ all: true });
                  return await Promise.all(pops.map(async p => ({ population: p.name,
                    users: (await pingone.list_users({ filter: `population.id eq \"${p.id}\"`, limit: 1 })).count,
@@ -73,10 +78,19 @@ const TASKS: [Task; 5] = [
     },
     Task {
         name: "Which applications can call which resources?",
-        search: "application grants",
+        searches: &["application grants"],
         script: "const apps = await pingone.list_applications({ all: true });
                  return await Promise.all(apps.map(async a => ({ app: a.name,
                    resources: (await pingone.list_application_grants({ applicationId: a.id, all: true })).map(g => g.resource.id) })));",
+    },
+    Task {
+        name: "Disable every user who has not signed in for 90 days",
+        searches: &["users who have not signed in for 90 days", "disable a user"],
+        script: "const cutoff = Date.now() - 90 * 86400000;
+                 const users = await pingone.list_users({ filter: 'enabled eq true', all: true });
+                 const stale = users.filter(u => !u.lastSignOn || Date.parse(u.lastSignOn.at) < cutoff);
+                 await Promise.all(stale.map(u => pingone.update_user_enabled_status({ userId: u.id, enabled: false })));
+                 return { disabled: stale.length, usernames: stale.map(u => u.username) };",
     },
 ];
 
@@ -141,12 +155,27 @@ async fn tools_mode_calls(task: usize, dispatcher: &Dispatcher) -> Vec<(String, 
                 transcript.push(call("list_users", json!({ "filter": format!("population.id eq \"{id}\" and enabled eq false"), "limit": 1 })).await);
             }
         }
-        _ => {
+        4 => {
             let apps = call("list_applications", json!({ "all": true })).await;
             let ids: Vec<String> = items(&apps.2).iter().filter_map(|a| a["id"].as_str().map(str::to_owned)).collect();
             transcript.push(apps);
             for id in ids {
                 transcript.push(call("list_application_grants", json!({ "applicationId": id, "all": true })).await);
+            }
+        }
+        _ => {
+            // PingOne cannot filter on lastSignOn (REFERENCE.md lists the filterable
+            // attributes), so the model reads every enabled user and picks the stale ones.
+            let cutoff = humantime::format_rfc3339_millis(SystemTime::now() - Duration::from_secs(90 * 86_400)).to_string();
+            let users = call("list_users", json!({ "filter": "enabled eq true", "all": true })).await;
+            let stale: Vec<String> = items(&users.2)
+                .iter()
+                .filter(|u| u["lastSignOn"]["at"].as_str().is_none_or(|at| at < cutoff.as_str()))
+                .filter_map(|u| u["id"].as_str().map(str::to_owned))
+                .collect();
+            transcript.push(users);
+            for id in stale {
+                transcript.push(call("update_user_enabled_status", json!({ "userId": id, "enabled": false })).await);
             }
         }
     }
@@ -172,8 +201,8 @@ fn main() {
         let tools_defs = definitions_tokens(&tool_defs, "Each PingOne action is a tool; list results come back as { items, count, cursor }.");
         let code_defs = definitions_tokens(&[search_tool(), execute_tool(true, true)], INSTRUCTIONS);
         println!("tool definitions: tools mode {tools_defs} tokens, code mode {code_defs} tokens\n");
-        println!("| task | tools mode: calls | tools mode: tokens | code mode: tokens | saved |");
-        println!("|---|---|---|---|---|");
+        println!("| task | tools mode: calls | tools mode: tokens | code mode: calls | code mode: tokens | saved |");
+        println!("|---|---|---|---|---|---|");
         let (mut total_tools, mut total_code) = (tools_defs, code_defs);
         for (i, task) in TASKS.iter().enumerate() {
             // A fresh, identical environment for each way, so writes don't leak across.
@@ -183,20 +212,38 @@ fn main() {
 
             let sim = Simulator::start(SimulatorConfig { users: 2_000, ..SimulatorConfig::default() }, 0).await.unwrap();
             let dispatcher = Arc::new(new_dispatcher(&sim));
-            let search = search_reply(&catalog, &index, task.search, SEARCH_LIMIT).unwrap();
+            let searches: Vec<(Value, Value)> =
+                task.searches.iter().map(|query| (json!({ "query": query }), search_reply(&catalog, &index, query, SEARCH_LIMIT).unwrap())).collect();
             let host = Arc::new(ObservedHost::new(dispatcher, None, None));
             let execution = sandbox.execute(task.script, json!({}), host.clone(), &Limits::default()).await;
             let reply = execute_reply(&execution, &host.calls(), DEFAULT_BUDGET).unwrap_or_else(|e| panic!("{}: {e}", task.name));
-            let parts = [json!({ "query": task.search }), search, json!({ "code": task.script }), reply].map(|part| count_json_tokens(&part));
-            let code_tokens: usize = parts.iter().sum();
-            eprintln!("code mode, task {}: search query {}, search reply {}, script {}, execute reply {} tokens", i + 1, parts[0], parts[1], parts[2], parts[3]);
+            let found: Vec<&Value> = searches.iter().flat_map(|(_, reply)| reply["actions"].as_array().into_iter().flatten()).map(|hit| &hit["id"]).collect();
+            for call in host.calls() {
+                assert!(found.iter().any(|id| **id == call.action.as_str()), "{}: the script calls {}, which its searches did not find", task.name, call.action);
+            }
+            if std::env::var_os("CONTEXT_SHOW").is_some() {
+                for (_, search) in &searches {
+                    eprintln!("search reply: {search}");
+                }
+                eprintln!("execute reply: {reply}");
+            }
+            let count = |values: &mut dyn Iterator<Item = &Value>| values.map(count_json_tokens).sum::<usize>();
+            let queries = count(&mut searches.iter().map(|(query, _)| query));
+            let search_replies = count(&mut searches.iter().map(|(_, reply)| reply));
+            let (script, execute) = (count_json_tokens(&json!({ "code": task.script })), count_json_tokens(&reply));
+            let code_tokens = queries + search_replies + script + execute;
+            eprintln!(
+                "code mode, task {}: {} search queries {queries}, their replies {search_replies}, script {script}, execute reply {execute} tokens",
+                i + 1,
+                searches.len()
+            );
 
             total_tools += tools_tokens;
             total_code += code_tokens;
             let saved = 100.0 * (1.0 - code_tokens as f64 / tools_tokens as f64);
-            println!("| {} | {} | {tools_tokens} | {code_tokens} | {saved:.1}% |", task.name, transcript.len());
+            println!("| {} | {} | {tools_tokens} | {} | {code_tokens} | {saved:.1}% |", task.name, transcript.len(), searches.len() + 1);
         }
         let saved = 100.0 * (1.0 - total_code as f64 / total_tools as f64);
-        println!("| **all five, with tool definitions** | | **{total_tools}** | **{total_code}** | **{saved:.1}%** |");
+        println!("| **all six, with tool definitions** | | **{total_tools}** | | **{total_code}** | **{saved:.1}%** |");
     });
 }

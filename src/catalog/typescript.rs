@@ -31,19 +31,22 @@ pub fn declarations(catalog: &Catalog) -> String {
 }
 
 /// The signature shortened to list many actions in a search result
-/// (`action_signature` has it whole): result fields without their types, optional
-/// object arguments as `{…}`, and long lists of allowed values cut short.
+/// (`action_signature` has it whole): a function type without the name (the hit
+/// carries the id) or the `Promise` (every action is async); result fields without
+/// their types; optional object arguments as `{…}`; long lists of allowed values cut
+/// short; and no `all?: boolean`, which every list action (a `Page<…>`) takes.
 pub fn compact_signature(action: &Action) -> String {
-    signature(action, true)
+    let mut fields: Vec<String> = action.params.iter().map(|p| param_field(p, true)).collect();
+    if action.body_open {
+        fields.push("[field: string]: unknown".into());
+    }
+    let args = if fields.is_empty() { String::new() } else { format!("{{ {} }}", fields.join("; ")) };
+    format!("({args}) => {}", result(action, true))
 }
 
 /// `id(args: {...}): Promise<Result>` for one action.
 pub fn action_signature(action: &Action) -> String {
-    signature(action, false)
-}
-
-fn signature(action: &Action, compact: bool) -> String {
-    let mut fields: Vec<String> = action.params.iter().map(|p| param_field(p, compact)).collect();
+    let mut fields: Vec<String> = action.params.iter().map(|p| param_field(p, false)).collect();
     if action.is_list() {
         fields.push("all?: boolean".into());
     }
@@ -56,9 +59,17 @@ fn signature(action: &Action, compact: bool) -> String {
     } else {
         format!("args{}: {{ {} }}", if optional { "?" } else { "" }, fields.join("; "))
     };
+    format!("{}({args}): Promise<{}>", action.id, result(action, false))
+}
+
+/// `Page<Item>` for a list, else the item.
+fn result(action: &Action, compact: bool) -> String {
     let item = result_type(action, compact);
-    let result = if action.is_list() { format!("Page<{item}>") } else { item };
-    format!("{}({args}): Promise<{result}>", action.id)
+    if action.is_list() {
+        format!("Page<{item}>")
+    } else {
+        item
+    }
 }
 
 fn param_field(p: &Param, compact: bool) -> String {
@@ -141,7 +152,10 @@ mod tests {
         assert!(compact.contains("type: \"WEB_APP\" | \"NATIVE_APP\" | \"SINGLE_PAGE_APP\" | …;"), "{compact}");
         assert!(compact.len() < full.len(), "{compact}");
         let user = compact_signature(catalog.get("get_user").unwrap());
-        assert!(user.contains("userId: string") && user.contains("Promise<{ account, address,"), "{user}");
+        assert!(user.starts_with("({ userId: string") && user.contains(" => { account, address,"), "{user}");
+        let users = compact_signature(catalog.get("list_users").unwrap());
+        assert!(users.starts_with("({ filter?: string; limit?: number; cursor?: string }) => Page<{ account,"), "{users}");
+        assert_eq!(compact_signature(catalog.get("list_system_roles").unwrap()).split(" => ").next(), Some("()"));
     }
 
     #[test]

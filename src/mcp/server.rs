@@ -27,11 +27,11 @@ use crate::trim::trim;
 /// Taught to every client at initialisation.
 pub const INSTRUCTIONS: &str = "\
 You manage a PingOne identity environment by writing JavaScript.
-1. search_tools({query}) finds actions and their compact signatures (pingone.describe(id) gives one in full).
-2. execute({code}) runs a script in which every action is an async function on `pingone`.
-List actions return { items, count, cursor }; pass { all: true } for every item as an array.
+1. search_tools({query}) finds actions: id and signature (pingone.describe(id) gives one in full).
+2. execute({code}) runs a script in which each action is an async function on `pingone`.
+A list action returns Page<T> = { items: T[], count, cursor }, or with { all: true } every item as T[].
 A failed call throws PingOneError { status, code, message, details }.
-Filter, join and count inside the script and return only what is needed.
+Filter, join and count inside the script; return only what is needed.
 Example:
   const users = await pingone.list_users({ filter: 'enabled eq false', all: true });
   return users.map(u => u.username);";
@@ -289,16 +289,17 @@ pub fn execute_reply(execution: &Execution, calls: &[CallSummary], budget: usize
                 text.push_str(&format!("\nConsole:\n{}", logs.join("\n")));
             }
             if !calls.is_empty() {
-                text.push_str(&format!("\nAction calls: {}", Value::Array(calls)));
+                let calls: Vec<&str> = calls.iter().filter_map(Value::as_str).collect();
+                text.push_str(&format!("\nAction calls: {}", calls.join("; ")));
             }
             Err(text)
         }
     }
 }
 
-/// The calls per action and outcome, in the order they were first made, with their
-/// total milliseconds: `{ action, outcome, ms }`, plus `status` for a failure and
-/// `count` when it happened more than once.
+/// The calls per action and outcome, in the order they were first made, one line
+/// each with their total milliseconds: `list_groups ok (14 ms)`, `get_user ok ×2
+/// (6 ms)`, `get_user NOT_FOUND 404 (1 ms)`.
 fn summarise(calls: &[CallSummary]) -> Vec<Value> {
     let mut groups: Vec<(&CallSummary, u64, u64)> = Vec::new();
     for call in calls {
@@ -314,14 +315,9 @@ fn summarise(calls: &[CallSummary]) -> Vec<Value> {
     groups
         .into_iter()
         .map(|(call, count, ms)| {
-            let mut summary = json!({ "action": call.action, "outcome": call.outcome, "ms": ms });
-            if let Some(status) = call.status {
-                summary["status"] = json!(status);
-            }
-            if count > 1 {
-                summary["count"] = json!(count);
-            }
-            summary
+            let status = call.status.map(|s| format!(" {s}")).unwrap_or_default();
+            let times = if count > 1 { format!(" ×{count}") } else { String::new() };
+            Value::String(format!("{} {}{status}{times} ({ms} ms)", call.action, call.outcome))
         })
         .collect()
 }
@@ -383,11 +379,7 @@ mod tests {
         ];
         assert_eq!(
             summarise(&calls),
-            [
-                json!({ "action": "list_groups", "outcome": "ok", "ms": 3 }),
-                json!({ "action": "get_user", "outcome": "ok", "ms": 6, "count": 2 }),
-                json!({ "action": "get_user", "outcome": "NOT_FOUND", "status": 404, "ms": 1 }),
-            ]
+            [json!("list_groups ok (3 ms)"), json!("get_user ok ×2 (6 ms)"), json!("get_user NOT_FOUND 404 (1 ms)")]
         );
     }
 }

@@ -21,8 +21,9 @@ fn object(value: Value) -> Arc<JsonObject> {
 pub fn search_tool() -> Tool {
     Tool::new(
         SEARCH_TOOLS,
-        "Find the PingOne actions for a need, best first: id, JavaScript signature (arguments and result), \
-         one-line description, and whether it writes. Cheap: call it freely.",
+        "Find the PingOne actions for a need, best first: id, signature `(args) => result`, one-line description, \
+         and whether it writes. A list returns Page<T> = { items: T[], count, cursor }, or with `all: true` every \
+         item as T[]. Cheap: call it freely.",
         object(json!({
             "type": "object",
             "properties": {

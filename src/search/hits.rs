@@ -9,7 +9,7 @@ use crate::catalog::{action_signature, compact_signature, Action, Catalog};
 /// How much of an action's signature a hit shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignatureStyle {
-    /// Short enough to list several actions (see `compact_signature`).
+    /// Short enough to list several actions, beside the id (see `compact_signature`).
     Compact,
     /// Everything, for a script that inspects it or a person reading the CLI.
     Full,

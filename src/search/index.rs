@@ -1,9 +1,9 @@
 //! The search index: built once from the catalog, then queried.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::bm25::{Bm25, DocumentBuilder};
-use super::intent::{listed_noun, query_op, Listed, Op};
+use super::intent::{is_searched_value, listed_noun, query_op, Listed, Op};
 use super::tokens::{is_stop_word, stem, tokens, words};
 use super::vocabulary::Vocabulary;
 use crate::catalog::{Action, Catalog};
@@ -50,6 +50,10 @@ pub struct SearchIndex {
     actions: Vec<Entry>,
     vocabulary: Vocabulary,
     weights: Weights,
+    /// The words of ids and titles: what the catalog names things with. Only these
+    /// make a word before them a name ("the *beta testers* group"); a word known
+    /// from descriptions alone may be a verb ("what roles does anna *hold*").
+    nouns: HashSet<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +82,7 @@ impl SearchIndex {
     pub fn with_weights(catalog: &Catalog, weights: Weights) -> Self {
         let actions: Vec<&Action> = catalog.actions().collect();
         let bm25 = Bm25::new(actions.iter().map(|a| document(a, &weights.fields)).collect(), weights.k1, weights.b);
+        let nouns = actions.iter().flat_map(|a| tokens(&a.id).into_iter().skip(usize::from(Op::of_id(&a.id).is_some())).chain(tokens(&a.title))).collect();
         let actions = actions
             .iter()
             .map(|a| {
@@ -95,13 +100,13 @@ impl SearchIndex {
                 Entry { id: a.id.clone(), op, subject, items }
             })
             .collect();
-        Self { bm25, actions, vocabulary: Vocabulary::builtin(), weights }
+        Self { bm25, actions, vocabulary: Vocabulary::builtin(), weights, nouns }
     }
 
     /// The best `limit` actions for `query`, best first; ties keep catalog order.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
         let w = self.weights;
-        let Analysis { terms, op, listed, mentions } = analyse(query, &self.vocabulary, &self.bm25, &w);
+        let Analysis { terms, op, listed, mentions } = analyse(query, &self.vocabulary, &self.bm25, &self.nouns, &w);
         let lexical = self.bm25.scores(&terms);
         let mut hits: Vec<Hit> = self
             .actions
@@ -137,7 +142,7 @@ struct Analysis {
 }
 
 /// The weighted terms of a query, the operation it asks for and what it lists.
-fn analyse(query: &str, vocabulary: &Vocabulary, bm25: &Bm25, w: &Weights) -> Analysis {
+fn analyse(query: &str, vocabulary: &Vocabulary, bm25: &Bm25, nouns: &HashSet<String>, w: &Weights) -> Analysis {
     let words = words(query);
     let stems: Vec<String> = words.iter().map(|w| stem(&w.text)).collect();
     let mut matches = vocabulary.matches(&stems);
@@ -173,10 +178,11 @@ fn analyse(query: &str, vocabulary: &Vocabulary, bm25: &Bm25, w: &Weights) -> An
         // a thing, unknown words are its name ("the beta testers group"); the
         // particle of a verb phrase ("take carlos *off*") is no thing.
         let known = |i: usize| covering(i).is_some() || bm25.knows(&stems[i]);
-        let thing = |i: usize| covering(i).map_or(bm25.knows(&stems[i]), |m| matches[m].signals.is_empty());
+        let thing = |i: usize| covering(i).map_or(nouns.contains(&stems[i]), |m| matches[m].signals.is_empty());
         let name_ends = (i + 1..words.len()).find(|&j| is_function_word(&words[j].text) || known(j));
         let next_is_thing = name_ends.is_some_and(|j| !is_function_word(&words[j].text) && thing(j));
-        if phrase.is_none() && !known(i) && !word.text.chars().all(|c| c.is_ascii_digit()) && (word.possessive || !next_is_thing) {
+        // A value searched for ("named smith", "starts with eng") is no person either.
+        if phrase.is_none() && !known(i) && !word.text.chars().all(|c| c.is_ascii_digit()) && (word.possessive || !next_is_thing) && !is_searched_value(&words, i) {
             person = true;
         }
     }
@@ -258,7 +264,7 @@ mod debug_tests {
         let catalog = crate::catalog::load_builtin().unwrap();
         let index = SearchIndex::new(&catalog);
         let q = std::env::var("Q").unwrap();
-        let Analysis { terms, op, listed, .. } = analyse(&q, &index.vocabulary, &index.bm25, &index.weights);
+        let Analysis { terms, op, listed, .. } = analyse(&q, &index.vocabulary, &index.bm25, &index.nouns, &index.weights);
         eprintln!("{terms:?} {op:?} lists {listed:?}");
         for id in std::env::var("IDS").unwrap().split(',') {
             let i = index.actions.iter().position(|a| a.id == id).unwrap();
@@ -287,7 +293,7 @@ mod intent_report {
             }
             let mut columns = line.split('\t');
             let (query, id) = (columns.next().unwrap(), columns.next().unwrap());
-            let op = analyse(query, &index.vocabulary, &index.bm25, &index.weights).op;
+            let op = analyse(query, &index.vocabulary, &index.bm25, &index.nouns, &index.weights).op;
             total += 1;
             if op == Op::of_id(id) {
                 right += 1;

@@ -89,6 +89,12 @@ pub fn query_op(words: &[Word], first_signal: Option<&str>) -> Option<Op> {
     let first = if opens || wh || (first_signal.is_none() && names_many()) { Some("read") } else { first_signal };
     match first? {
         "get" => Some(Op::Get),
+        // "how many users are there": count a list; "how many members does the Sales
+        // team have": read the one thing that also names.
+        "count" => Some(match listed_noun(words) {
+            Some(Listed::Noun(at)) if !names_another_resource(words, at) => Op::List,
+            _ => Op::Get,
+        }),
         "create" => Some(Op::Create),
         "update" => Some(Op::Update),
         "delete" => Some(Op::Delete),
@@ -130,6 +136,17 @@ pub enum Listed {
     Unnamed,
 }
 
+/// Whether the word at `i` says or is a value searched for: "whose", "named", or
+/// closely after them ("groups whose name starts with *eng*").
+pub fn is_searched_value(words: &[Word], i: usize) -> bool {
+    words[i.saturating_sub(3)..=i].iter().any(|w| FILTER_WORDS.contains(&w.text.as_str()))
+}
+
+/// Whether a resource noun other than the one at `at` is named.
+fn names_another_resource(words: &[Word], at: usize) -> bool {
+    words.iter().enumerate().any(|(i, w)| i != at && RESOURCE_NOUNS.contains(&stem(&w.text).as_str()))
+}
+
 fn searches_by_value(words: &[Word]) -> bool {
     words.iter().enumerate().any(|(i, w)| {
         FILTER_WORDS.contains(&w.text.as_str()) || (w.text == "with" && words.get(i + 1).is_some_and(|n| SEARCH_ATTRIBUTES.contains(&n.text.as_str())))
@@ -153,5 +170,7 @@ mod tests {
         assert_eq!(op("is alice a member of the finance group", "read"), Some(Op::Get));
         assert_eq!(op("is 2FA on for this person", "update"), Some(Op::Get));
         assert_eq!(op("kick bob out of the team", "delete"), Some(Op::Delete));
+        assert_eq!(op("how many users are there in total", "count"), Some(Op::List));
+        assert_eq!(op("how many members does the Sales team have", "count"), Some(Op::Get));
     }
 }

@@ -43,7 +43,10 @@ pub fn words(text: &str) -> Vec<Word> {
             i += 1;
             continue;
         }
-        if c.is_uppercase() && previous_lower && !current.is_empty() {
+        // Not before a lone capital (or one plus a plural `s`): `IdP`, `IdPs` are words.
+        let rest = chars[i + 1..].iter().take_while(|n| n.is_lowercase() || n.is_ascii_digit()).count();
+        let lone = rest == 0 || (rest == 1 && chars[i + 1] == 's' && !chars.get(i + 2).is_some_and(|n| n.is_alphanumeric()));
+        if c.is_uppercase() && previous_lower && !current.is_empty() && !lone {
             words.push(Word { text: std::mem::take(&mut current), possessive: false, piece });
             piece = true;
         }
@@ -102,6 +105,7 @@ mod tests {
     fn tokens_split_ids_and_camel_case() {
         assert_eq!(tokens("update_user_enabled_status"), ["updat", "user", "enabl", "status"]);
         assert_eq!(tokens("memberOfGroups"), ["member", "group"]);
+        assert_eq!(tokens("IdP IdPs PingOne"), ["idp", "idp", "ping", "one"]);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //!
 //! Each entry is `(phrase, expansion)`. A phrase is one or more words, matched on
 //! stemmed words in order; the expansion's words are added to the query. A word
-//! `@create`, `@update`, `@delete`, `@read` (or `@get`, a read of one) in an expansion is an operation signal
+//! `@create`, `@update`, `@delete`, `@read` (or `@get`, a read of one, or `@count`) in an expansion is an operation signal
 //! rather than a term (see `intent.rs`).
 
 use super::tokens::{stem, tokens, words};
@@ -115,7 +115,7 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("unnest", "@delete nested remove"),
     ("stop", "@delete"),
     ("stop requiring", "@update"),
-    ("how many", "@get"),
+    ("how many", "@count"),
     ("how much", "@get"),
     ("no longer", "@delete"),
     ("show", "@read"),
@@ -135,6 +135,8 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("check", "@read"),
     ("reveal", "@read"),
     ("copy", "@read"),
+    ("copy * into", "@create attribute mapping"),
+    ("stop copying", "@delete attribute mapping"),
     ("read", "@read"),
     // People, groups, segments.
     ("person", "user"),
@@ -255,12 +257,17 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("claim", "attribute mapping"),
     ("mapping", "attribute"),
     ("config", "configuration"),
+    ("setting", "configuration"),
     ("saml attribute", "attribute mapping"),
     ("attribute statement", "attribute mapping"),
     ("scope", "grant resource"),
     ("api access", "grant resource"),
     ("api resource", "grant"),
     ("authorize", "@create grant"),
+    ("let * call", "@create grant resource"),
+    ("let * read", "@create grant resource"),
+    ("let * access", "@create grant resource"),
+    ("let * use", "@create grant resource"),
     ("priority", "assignment"),
     ("attachment", "assignment"),
     ("role grant", "role assignment"),
@@ -284,6 +291,7 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("password requirement", "password policy"),
     ("password strength", "password policy complexity"),
     ("expiry", "password policy age"),
+    ("make * expire", "@update policy age"),
     ("lockout threshold", "password policy lockout"),
     ("char", "characters length"),
     ("password expired", "password metadata status"),

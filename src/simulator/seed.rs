@@ -9,7 +9,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-use super::clock::iso;
+use super::clock::{iso, now_secs};
 use super::store::{new_id, random_text, AppSecret, Holder, Password, State};
 
 /// Text planted in free-text fields; the defender should flag every one.
@@ -274,7 +274,10 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
         groups.push(gid);
     }
 
-    // Users.
+    // Users. Their last sign-ins are relative to now (a script compares them with
+    // `Date.now()`), drawn from their own generator so the rest of the seed is as before.
+    let mut sign_ins = StdRng::seed_from_u64(seed ^ 0x516e_0a75);
+    let now = now_secs();
     let mut demo_user = None;
     for n in 0..users {
         let uid = id(&mut rng);
@@ -305,6 +308,19 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
         });
         if n % 50 == 1 {
             u["identityProvider"] = json!({ "id": idps[0], "type": "GOOGLE" });
+        }
+        // Most signed in this month; about one in seven 1-3 months ago, one in twenty
+        // 3-12 months ago, and one in a hundred never.
+        let days_ago = match sign_ins.gen_range(0..100) {
+            0 => None,
+            1..=5 => Some(sign_ins.gen_range(91..365)),
+            6..=19 => Some(sign_ins.gen_range(31..90)),
+            _ => Some(sign_ins.gen_range(0..30)),
+        };
+        if let Some(days) = days_ago {
+            let at = now - days * 86_400 - sign_ins.gen_range(0..86_400);
+            let ip = format!("203.0.113.{}", sign_ins.gen_range(1..255));
+            u["lastSignOn"] = json!({ "at": iso(at), "remoteIp": ip });
         }
         st.usernames.insert(username.to_lowercase(), uid.clone());
         // Memberships: employees in a department, contractors in Contractors, some customers beta testers.
@@ -398,6 +414,16 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
     }
     let _ = &daps;
 
+    // Identity Admins: a few platform engineers hold Environment Admin through a group.
+    // Made last, so the ids of everything above stay as they were.
+    let identity_admins = id(&mut rng);
+    st.groups.put(json!({ "id": identity_admins, "environment": env, "name": "Identity Admins", "description": "Administers the PingOne environment", "createdAt": stamp(&mut rng), "updatedAt": "2024-03-01T00:00:00.000Z" }));
+    let platform: Vec<String> = st.users.iter().filter_map(|u| u["id"].as_str().map(str::to_owned)).filter(|u| st.memberships.get(u).is_some_and(|g| g.contains(&groups[2]))).take(4).collect();
+    for u in platform {
+        st.memberships.entry(u).or_default().insert(identity_admins.clone());
+    }
+    assign(st, &mut rng, Holder::Group, &identity_admins, SYSTEM_ROLES[1].0, "ENVIRONMENT", &env_id);
+
     Seeded { client_id: worker_id, client_secret: worker_secret, demo_user_id: demo_user.unwrap_or_default() }
 }
 
@@ -415,4 +441,36 @@ fn ascii(s: &str) -> String {
         .filter(char::is_ascii_alphanumeric)
         .collect::<String>()
         .to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seeded(users: usize) -> State {
+        let mut st = State::new("env".into(), "org".into(), "SANDBOX", StdRng::seed_from_u64(1));
+        seed(&mut st, 0, users);
+        st
+    }
+
+    #[test]
+    fn identity_admins_hold_environment_admin_through_their_group() {
+        let st = seeded(200);
+        let group = st.groups.iter().find(|g| g["name"] == "Identity Admins").expect("the group is seeded")["id"].as_str().unwrap().to_owned();
+        let held = st.role_assignments.iter().any(|a| a["group"]["id"] == group.as_str() && a["role"]["id"] == SYSTEM_ROLES[1].0);
+        assert!(held, "Identity Admins holds Environment Admin");
+        let members = st.memberships.values().filter(|groups| groups.contains(&group)).count();
+        assert_eq!(members, 4);
+    }
+
+    #[test]
+    fn most_users_signed_in_recently_and_some_long_ago_or_never() {
+        let st = seeded(2_000);
+        let cutoff = iso(now_secs() - 90 * 86_400);
+        let never = st.users.iter().filter(|u| u.get("lastSignOn").is_none()).count();
+        let stale = st.users.iter().filter(|u| u["lastSignOn"]["at"].as_str().is_some_and(|at| at < cutoff.as_str())).count();
+        assert!((5..60).contains(&never), "{never} never signed in");
+        assert!((50..200).contains(&stale), "{stale} last signed in over 90 days ago");
+        assert!(st.users.iter().all(|u| u.get("lastSignOn").is_none_or(|s| s["remoteIp"].is_string())));
+    }
 }

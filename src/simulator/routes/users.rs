@@ -20,8 +20,9 @@ const PASSWORD_FORCE_CHANGE: &str = "application/vnd.pingidentity.password.force
 const PASSWORD_FORCE_CHANGE_JSON: &str = "application/vnd.pingidentity.password.forcechange+json";
 const PASSWORD_RECOVER: &str = "application/vnd.pingidentity.password.recover+json";
 const PASSWORD_SEND_CODE: &str = "application/vnd.pingidentity.password.sendrecoverycode+json";
-/// Fields that have their own endpoints: PATCH and PUT leave them alone.
-const OWN_ENDPOINTS: [&str; 7] = ["population", "enabled", "password", "identityProvider", "verifyStatus", "account", "lifecycle"];
+/// Fields that have their own endpoints, or that only PingOne writes (`lastSignOn`,
+/// set by a sign-in): PATCH and PUT leave them alone.
+const OWN_ENDPOINTS: [&str; 8] = ["population", "enabled", "password", "identityProvider", "verifyStatus", "account", "lifecycle", "lastSignOn"];
 const VERIFY_STATUSES: [&str; 3] = ["ENABLED", "DISABLED", "NOT_INITIATED"];
 
 pub(super) fn route(st: &mut State, req: &Req, rest: &[&str]) -> Option<Outcome> {
@@ -159,7 +160,7 @@ fn create(st: &mut State, req: &Req) -> Outcome {
     };
     let mut rec = new_record(st, &body);
     rec.remove("password");
-    for k in ["account", "lifecycle", "identityProvider", "verifyStatus"] {
+    for k in ["account", "lifecycle", "identityProvider", "verifyStatus", "lastSignOn"] {
         rec.remove(k);
     }
     rec.insert("population".into(), id_ref(&population));
