@@ -41,7 +41,7 @@ const TASKS: [Task; 6] = [
         name: "Which users in the Sales group have MFA off?",
         searches: &["users in a group"],
         script: "const [sales] = (await pingone.list_groups({ all: true })).filter(g => g.name === 'Sales');
-                 const users = await pingone.list_users({ filter: `memberOfGroups[id eq \"${sales.id}\"] and mfaEnabled eq false`, all: true });
+                 const users = (await pingone.list_users({ filter: `memberOfGroups[id eq \"${sales.id}\"]`, all: true })).filter(u => !u.mfaEnabled);
                  return { count: users.length, usernames: users.map(u => u.username) };",
     },
     Task {
@@ -116,7 +116,8 @@ async fn tools_mode_calls(task: usize, dispatcher: &Dispatcher) -> Vec<(String, 
             let groups = call("list_groups", json!({ "all": true })).await;
             let sales = find(&items(&groups.2), "Sales");
             transcript.push(groups);
-            transcript.push(call("list_users", json!({ "filter": format!("memberOfGroups[id eq \"{sales}\"] and mfaEnabled eq false"), "all": true })).await);
+            // PingOne cannot filter users on mfaEnabled: the model reads every member.
+            transcript.push(call("list_users", json!({ "filter": format!("memberOfGroups[id eq \"{sales}\"]"), "all": true })).await);
         }
         1 => {
             let roles = call("list_system_roles", json!({})).await;

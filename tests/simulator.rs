@@ -349,6 +349,8 @@ async fn filters_each_operator_and_bad_filters() {
     assert_eq!(pops.len(), 1);
     let employees = id_of(&pops[0]);
     let in_pop = count(&h.call("list_users", json!({ "filter": format!("population.id eq \"{employees}\"") })).await);
+    let custom = count(&h.call("list_users", json!({ "filter": "costCenter sw \"CC\" or name.formatted sw \"Mary\" or address.locality eq \"Sydney\"" })).await);
+    assert!(custom > 0, "custom attributes and sub-paths of name and address may be filtered on");
     assert_eq!(in_pop, 160, "users with n % 10 in 0..=3");
 
     // memberOfGroups: direct members of Engineering's children are indirect members of All Staff.
@@ -359,7 +361,9 @@ async fn filters_each_operator_and_bad_filters() {
     assert_eq!(staff.len(), 160, "every employee is in a department under All Staff");
     assert!(staff.iter().all(|u| u["population"]["id"] == json!(employees)));
 
-    for (bad, needle) in [("name.given eqq \"Mary\"", "eqq"), ("name.given eq \"Mary", "string"), ("(enabled eq true", ")"), ("enabled pr", "pr")] {
+    // PingOne filters users on some attributes only; the rest are refused, not ignored.
+    let bad_attributes = [("mfaEnabled eq false", "`mfaenabled`"), ("lastSignOn.at lt \"2026-01-01\"", "`lastsignon.at`"), ("account.status eq \"LOCKED\"", "`account.status`")];
+    for (bad, needle) in [("name.given eqq \"Mary\"", "eqq"), ("name.given eq \"Mary", "string"), ("(enabled eq true", ")"), ("enabled pr", "pr")].into_iter().chain(bad_attributes) {
         let (status, err) = h.fails("list_users", json!({ "filter": bad })).await;
         assert_eq!(status, 400, "{bad}: {err}");
         let detail = &err["details"][0];

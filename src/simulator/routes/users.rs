@@ -84,6 +84,11 @@ fn user_mut<'a>(st: &'a mut State, id: &str) -> Result<RowMut<'a>, ApiError> {
 
 fn list(st: &State, req: &Req) -> Outcome {
     let filter = hal::parse_filter(req)?;
+    if let Some(path) = filter.as_ref().and_then(|f| f.attributes().into_iter().find(|a| !filterable(a))) {
+        return Err(ApiError::invalid_filter(format!(
+            "the attribute `{path}` cannot be used in a users filter; filterable: {FILTERABLE_TEXT} (and custom string attributes). Filter on anything else after listing"
+        )));
+    }
     let url = st.env_url("users");
     let needs_groups = filter.as_ref().is_some_and(|f| f.attributes().iter().any(|a| a.to_ascii_lowercase().starts_with("memberofgroups")));
     let view = |u| hal::WithSelf { record: u, href: st.env_url(&format!("users/{}", u["id"].as_str().unwrap_or_default())) };
@@ -93,6 +98,31 @@ fn list(st: &State, req: &Req) -> Outcome {
         Some(f) => st.users.select(f, |u| f.matches(u)),
     };
     hal::page(req, &url, "users", &matched, view)
+}
+
+/// What PingOne lets a users filter name (REFERENCE.md, from its read-all-users and
+/// SCIM filter documentation), as lower-case paths; `name.*` covers every sub-path.
+const FILTERABLE: [&str; 19] = [
+    "accountid", "address.*", "email", "enabled", "externalid", "locale", "mobilephone", "name.*", "nickname", "population.id",
+    "photo.href", "preferredlanguage", "primaryphone", "timezone", "title", "type", "username", "memberofgroups.id", "updatedat",
+];
+const FILTERABLE_TEXT: &str = "username, email, name.*, enabled, population.id, memberOfGroups[id eq …], externalId, accountId, \
+    address.*, mobilePhone, primaryPhone, nickname, title, type, locale, preferredLanguage, timezone, photo.href, updatedAt";
+/// Standard user attributes a filter may not name (anything else unknown is taken
+/// for a custom attribute, which PingOne filters on).
+const STANDARD_ROOTS: [&str; 16] = [
+    "id", "mfaenabled", "lastsignon", "account", "createdat", "identityprovider", "verifystatus", "lifecycle", "emailverified",
+    "environment", "population", "photo", "memberofgroups", "memberofgroupids", "memberofgroupnames", "name",
+];
+
+fn filterable(path: &str) -> bool {
+    let path = path.to_ascii_lowercase();
+    let root = path.split('.').next().unwrap_or_default();
+    let listed = FILTERABLE.iter().any(|f| match f.strip_suffix(".*") {
+        Some(prefix) => path == prefix || path.starts_with(&format!("{prefix}.")),
+        None => path == *f,
+    });
+    listed || !STANDARD_ROOTS.contains(&root)
 }
 
 /// The user with `memberOfGroups: [{id, type}]` (direct and nested), for filters.
