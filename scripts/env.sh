@@ -22,10 +22,13 @@ ensure_python_client() {
   export PINGONE_MCP_PYTHON="$PINGONE_MCP_VENV/bin/python"
 }
 
-# The MCP Inspector CLI (needs Node >= 22, installed beside it from the npm registry).
+# The MCP Inspector CLI and the MCP conformance suite (both need Node >= 22, installed
+# beside them from the npm registry).
 export PINGONE_MCP_INSPECTOR_DIR="${PINGONE_MCP_INSPECTOR_DIR:-$HOME/.cache/pingone-mcp/inspector}"
 ensure_inspector() {
-  if [[ ! -x "$PINGONE_MCP_INSPECTOR_DIR/node_modules/.bin/mcp-inspector" ]]; then
-    npm install --silent --no-audit --no-fund --prefix "$PINGONE_MCP_INSPECTOR_DIR" node@22 @modelcontextprotocol/inspector
+  local bin="$PINGONE_MCP_INSPECTOR_DIR/node_modules/.bin"
+  if [[ ! -x "$bin/mcp-inspector" || ! -x "$bin/conformance" ]]; then
+    npm install --silent --no-audit --no-fund --prefix "$PINGONE_MCP_INSPECTOR_DIR" \
+      node@22 @modelcontextprotocol/inspector @modelcontextprotocol/conformance@0.1.16
   fi
 }
