@@ -129,12 +129,13 @@ impl Drop for LegacyClient {
 fn a_handshake_client_is_asked_mid_call() {
     for (answer, deleted) in [(json!({ "action": "accept", "content": { "confirm": true } }), true), (json!({ "action": "decline" }), false)] {
         let mut client = LegacyClient::start();
-        let user = client.execute(2, "return (await pingone.list_users({ limit: 1 })).items[0].id")["result"]["structuredContent"]["result"].clone();
+        let first = client.execute(2, "const u = (await pingone.list_users({ limit: 1 })).items[0]; return [u.id, u.username]")["result"]["structuredContent"]["result"].clone();
+        let (user, username) = (first[0].clone(), first[1].as_str().unwrap().to_owned());
         client.send_execute(3, &format!("await pingone.delete_user({{ userId: {user} }})"));
         let question = client.receive();
         assert_eq!(question["method"], "elicitation/create", "{question}");
         let message = question["params"]["message"].as_str().unwrap();
-        assert!(message.contains("delete_user") && message.contains(user.as_str().unwrap()), "{message}");
+        assert!(message.contains("delete_user") && message.contains(&format!("Target: userId {} is {username}", user.as_str().unwrap())), "{message}");
         client.send(json!({ "jsonrpc": "2.0", "id": question["id"], "result": answer }));
         let reply = client.receive();
         assert_eq!(reply["id"], 3, "{reply}");

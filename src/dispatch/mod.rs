@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 pub use cassette::{Cassette, Interaction, Recorder, Replay};
 
-use crate::catalog::{action_signature, check_args, Action, Catalog};
+use crate::catalog::{action_signature, check_args, Action, Catalog, Method, ParamLocation};
 use crate::pingone::{CallOptions, ClientError, PingOneClient};
 use crate::policy::{AuditEntry, AuditLog, Caller, Confirm, ConfirmRequest, Grant, Policy, PolicyConfig};
 use crate::secret::{hide_fields, mask_in_place, Hide, Masked};
@@ -169,7 +169,8 @@ impl Dispatcher {
                     };
                 }
                 if let (true, Some(confirm)) = (action.destructive, requester.confirm) {
-                    if let Err(reason) = confirm.confirm(ConfirmRequest::new(action, args)).await {
+                    let request = ConfirmRequest::new(action, args).with_targets(self.target_names(client, action, args).await);
+                    if let Err(reason) = confirm.confirm(request).await {
                         return (HostReply::Error(not_confirmed(action, reason)), "declined");
                     }
                 }
@@ -203,6 +204,27 @@ impl Dispatcher {
             })
             .await
             .clone()
+    }
+
+    /// What the ids in a call's path name, for the person confirming it: each id's
+    /// resource is read with the get action for that part of the path, e.g.
+    /// `userId 5f1c… is jdoe`. Best effort: a read that fails names nothing.
+    async fn target_names(&self, client: &PingOneClient, action: &Action, args: &Value) -> Vec<String> {
+        let segments: Vec<&str> = action.path.split('/').collect();
+        let mut names = Vec::new();
+        for (at, segment) in segments.iter().enumerate() {
+            let Some(param) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else { continue };
+            let Some(id) = args.get(param).and_then(Value::as_str) else { continue };
+            let prefix = segments[..=at].join("/");
+            let Some(reader) = self.catalog.actions().find(|a| a.method == Method::Get && a.path == prefix && !a.is_list()) else { continue };
+            let reader_args: serde_json::Map<String, Value> = reader.params_in(ParamLocation::Path).filter_map(|p| Some((p.name.clone(), args.get(&p.name)?.clone()))).collect();
+            if let Ok(record) = client.call(reader, &Value::Object(reader_args), &CallOptions::default()).await {
+                if let Some(label) = ["username", "name", "email", "nickname"].iter().find_map(|k| record.get(*k).and_then(Value::as_str)) {
+                    names.push(format!("{param} {id} is {label}"));
+                }
+            }
+        }
+        names
     }
 
     fn unknown_action(&self, id: &str) -> ActionError {

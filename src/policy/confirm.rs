@@ -18,6 +18,8 @@ pub struct ConfirmRequest {
     pub request: String,
     /// The call's arguments, secrets masked.
     pub args: Value,
+    /// What the ids in the path name, e.g. "userId 5f1c… is jdoe".
+    pub targets: Vec<String>,
 }
 
 impl ConfirmRequest {
@@ -29,13 +31,19 @@ impl ConfirmRequest {
                 path = path.replace(&format!("{{{name}}}"), value);
             }
         }
-        Self { action: action.id.clone(), title: action.title.clone(), request: format!("{} {path}", action.method.as_str()), args }
+        Self { action: action.id.clone(), title: action.title.clone(), request: format!("{} {path}", action.method.as_str()), args, targets: vec![] }
+    }
+
+    pub fn with_targets(mut self, targets: Vec<String>) -> Self {
+        self.targets = targets;
+        self
     }
 
     /// What the person reads: the action, what it does, and its target.
     pub fn message(&self) -> String {
+        let targets: String = self.targets.iter().map(|t| format!("Target: {t}\n")).collect();
         format!(
-            "An agent's script wants to run a destructive PingOne action.\n\nAction: {} ({})\nRequest: {}\nArguments: {}\n\nRun it?",
+            "An agent's script wants to run a destructive PingOne action.\n\nAction: {} ({})\nRequest: {}\n{targets}Arguments: {}\n\nRun it?",
             self.action, self.title, self.request, self.args
         )
     }
