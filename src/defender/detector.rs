@@ -11,7 +11,7 @@
 //! Not acceptable: benign admin text flagged for a trigger word ("override the
 //! default session timeout", "system account").
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::classifier::{Classifier, ClassifierError};
 use super::normalise::normalise;
@@ -101,7 +101,9 @@ pub const MIN_CLASSIFIER_WORDS: usize = 4;
 pub struct Defender {
     mode: Mode,
     threshold: f32,
-    patterns: Arc<Patterns>,
+    /// Compiled on a thread of its own from load (about 150 ms of regex compilation,
+    /// which would otherwise delay the server's start); a scan before it is ready waits.
+    patterns: Arc<OnceLock<Patterns>>,
     classifier: Option<Arc<Classifier>>,
     warning: Option<String>,
 }
@@ -129,7 +131,18 @@ impl Defender {
             (Mode::Patterns, _) => (None, None),
         };
         let mode = if mode == Mode::Full && classifier.is_none() { Mode::Patterns } else { mode };
-        Defender { mode, threshold, patterns: Arc::new(Patterns::new()), classifier, warning }
+        let patterns = Arc::new(OnceLock::new());
+        if mode != Mode::Off {
+            let compiling = patterns.clone();
+            std::thread::spawn(move || {
+                compiling.get_or_init(Patterns::new);
+            });
+        }
+        Defender { mode, threshold, patterns, classifier, warning }
+    }
+
+    fn patterns(&self) -> &Patterns {
+        self.patterns.get_or_init(Patterns::new)
     }
 
     /// The mode in force (`Patterns` after a fallback).
@@ -164,7 +177,7 @@ impl Defender {
                 continue;
             }
             let norm = normalise(text);
-            let found = self.patterns.matches(&norm.folded);
+            let found = self.patterns().matches(&norm.folded);
             let mut reasons: Vec<String> = found.iter().map(|c| Category::name(*c).to_string()).collect();
             reasons.extend(norm.seen.iter().map(|s| format!("obfuscation: {s}")));
             if !found.is_empty() {
