@@ -32,12 +32,19 @@ fn an_accepted_confirmation_lets_the_delete_run() {
     let Some(report) = confirm_with("accept", &[]) else { return };
     assert_eq!(report["protocol"], "2026-07-28");
     assert_eq!(report["delete"]["is_error"], false, "{report}");
-    assert_eq!(report["user_after"], "NOT_FOUND", "{report}");
+    assert_eq!(report["users_after"], json!(["NOT_FOUND", "NOT_FOUND"]), "{report}");
     let asked = report["asked"].as_array().unwrap();
-    assert_eq!(asked.len(), 1, "one question per destructive call, none for reads: {report}");
+    assert_eq!(asked.len(), 2, "one question per destructive call, none for reads: {report}");
     let message = asked[0]["message"].as_str().unwrap();
     assert!(message.contains("delete_user") && message.contains("DELETE /environments/{environmentId}/users/"), "{message}");
     assert_eq!(asked[0]["requestedSchema"]["properties"]["confirm"]["type"], "boolean");
+}
+
+#[test]
+fn confirming_all_covers_the_scripts_other_calls_of_that_action() {
+    let Some(report) = confirm_with("accept-all", &[]) else { return };
+    assert_eq!(report["asked"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report["users_after"], json!(["NOT_FOUND", "NOT_FOUND"]), "{report}");
 }
 
 #[test]
@@ -47,7 +54,7 @@ fn a_declined_or_cancelled_confirmation_stops_the_call_and_sends_nothing() {
         assert_eq!(report["delete"]["is_error"], true, "{report}");
         let text = report["delete"]["text"].as_str().unwrap();
         assert!(text.contains("NOT_CONFIRMED") && text.contains("Nothing was sent to PingOne"), "{text}");
-        assert_eq!(report["user_after"], "exists", "{answer}: the user is still there: {report}");
+        assert_eq!(report["users_after"], json!(["exists", "exists"]), "{answer}: the first refusal ends the script: {report}");
     }
 }
 
@@ -57,7 +64,7 @@ fn a_client_without_elicitation_or_no_confirm_is_not_asked() {
         let Some(report) = confirm_with(answer, extra) else { return };
         assert_eq!(report["asked"], json!([]), "{report}");
         assert_eq!(report["delete"]["is_error"], false, "{report}");
-        assert_eq!(report["user_after"], "NOT_FOUND", "{report}");
+        assert_eq!(report["users_after"], json!(["NOT_FOUND", "NOT_FOUND"]), "{report}");
     }
 }
 
@@ -69,8 +76,8 @@ fn confirmation_works_over_http_too() {
     let report = run_client("accept", &["http", &url, "unused"]);
     server.kill().unwrap();
     let Some(report) = report else { return };
-    assert_eq!(report["asked"].as_array().unwrap().len(), 1, "{report}");
-    assert_eq!(report["user_after"], "NOT_FOUND", "{report}");
+    assert_eq!(report["asked"].as_array().unwrap().len(), 2, "{report}");
+    assert_eq!(report["users_after"], json!(["NOT_FOUND", "NOT_FOUND"]), "{report}");
 }
 
 /// A 2025-06-18 client with the elicitation capability on raw stdio.

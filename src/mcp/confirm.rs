@@ -8,7 +8,7 @@
 //! resumes it (multi round-trip requests, SEP-2322). A suspended call that gets no
 //! answer in time is declined, so nothing destructive runs unconfirmed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -49,16 +49,24 @@ pub enum Via {
     RoundTrip,
 }
 
-/// The form the person answers: one required yes/no.
+/// The form the person answers: a required yes/no, and whether the rest of this
+/// call's uses of the action may run unasked.
 fn elicitation(request: &ConfirmRequest) -> ElicitRequestParams {
     let schema = json!({
         "type": "object",
-        "properties": { "confirm": {
-            "type": "boolean",
-            "title": format!("Run {}", request.action),
-            "description": format!("{} — {}", request.title, request.request),
-            "default": false,
-        } },
+        "properties": {
+            "confirm": {
+                "type": "boolean",
+                "title": format!("Run {}", request.action),
+                "description": format!("{} — {}", request.title, request.request),
+                "default": false,
+            },
+            "confirmAll": {
+                "type": "boolean",
+                "title": format!("Also run this script's other {} calls without asking", request.action),
+                "default": false,
+            },
+        },
         "required": ["confirm"],
     });
     ElicitRequestParams::FormElicitationParams {
@@ -68,28 +76,15 @@ fn elicitation(request: &ConfirmRequest) -> ElicitRequestParams {
     }
 }
 
-/// Only an accepted form with `confirm: true` lets the call run.
-fn verdict(result: &ElicitResult) -> Result<(), String> {
+/// Only an accepted form with `confirm: true` lets the call run; `Ok(true)` when the
+/// person also allowed the action's other calls in this script.
+fn verdict(result: &ElicitResult) -> Result<bool, String> {
+    let field = |name: &str| result.content.as_ref().and_then(|c| c.get(name)).and_then(Value::as_bool) == Some(true);
     match result.action {
-        ElicitationAction::Accept if result.content.as_ref().and_then(|c| c.get("confirm")).and_then(Value::as_bool) == Some(true) => Ok(()),
+        ElicitationAction::Accept if field("confirm") => Ok(field("confirmAll")),
         ElicitationAction::Accept => Err("the person at the client did not confirm it".into()),
         ElicitationAction::Decline => Err("the person at the client declined it".into()),
         _ => Err("the person at the client cancelled the confirmation".into()),
-    }
-}
-
-/// Asks with an `elicitation/create` request on the open session.
-pub struct ByRequest(pub Peer<RoleServer>);
-
-impl Confirm for ByRequest {
-    fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<(), String>> {
-        let peer = self.0.clone();
-        Box::pin(async move {
-            match peer.create_elicitation_with_timeout(elicitation(&request), Some(ANSWER_TIMEOUT)).await {
-                Ok(result) => verdict(&result),
-                Err(e) => Err(format!("the client could not be asked to confirm it ({e}); restart the server with --no-confirm to run destructive actions unasked")),
-            }
-        })
     }
 }
 
@@ -102,22 +97,67 @@ pub struct Ask {
 /// The person's answer, or why none came.
 type Answer = Result<ElicitResult, String>;
 
-/// Asks by suspending the call until the client retries with the answer.
-pub struct ByRoundTrip(mpsc::Sender<Ask>);
+/// How a question reaches the person.
+#[derive(Clone)]
+enum Channel {
+    /// An `elicitation/create` request on the open session.
+    Request(Peer<RoleServer>),
+    /// Handed to the tool call's driver, which suspends the call until the retry.
+    RoundTrip(mpsc::Sender<Ask>),
+}
 
-impl Confirm for ByRoundTrip {
+impl Channel {
+    async fn ask(&self, params: ElicitRequestParams) -> Answer {
+        match self {
+            Channel::Request(peer) => peer.create_elicitation_with_timeout(params, Some(ANSWER_TIMEOUT)).await.map_err(|e| {
+                format!("the client could not be asked to confirm it ({e}); restart the server with --no-confirm to run destructive actions unasked")
+            }),
+            Channel::RoundTrip(asks) => {
+                let (answer, answered) = oneshot::channel();
+                if asks.send(Ask { params, answer }).await.is_err() {
+                    return Err("the client is no longer waiting for this call".into());
+                }
+                answered.await.unwrap_or_else(|_| Err("the question was dropped unanswered".into()))
+            }
+        }
+    }
+}
+
+/// Asks the person at the client about one tool call's destructive actions, one
+/// question at a time, remembering the actions they allowed for the rest of the call.
+pub struct Asker {
+    channel: Channel,
+    allowed: Arc<Mutex<HashSet<String>>>,
+    /// Held while a question is out, so calls made together (`Promise.all`) are asked
+    /// in turn and one "all" answer covers those still waiting.
+    asking: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Asker {
+    /// Asks with `elicitation/create` requests (protocols with the handshake).
+    pub fn by_request(peer: Peer<RoleServer>) -> Self {
+        Self::new(Channel::Request(peer))
+    }
+
+    fn new(channel: Channel) -> Self {
+        Self { channel, allowed: Arc::default(), asking: Arc::default() }
+    }
+}
+
+impl Confirm for Asker {
     fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<(), String>> {
-        let asks = self.0.clone();
+        let (channel, allowed, asking) = (self.channel.clone(), self.allowed.clone(), self.asking.clone());
+        let is_allowed = move |allowed: &Mutex<HashSet<String>>, action: &str| allowed.lock().unwrap_or_else(|e| e.into_inner()).contains(action);
         Box::pin(async move {
-            let (answer, answered) = oneshot::channel();
-            let params = elicitation(&request);
-            if asks.send(Ask { params, answer }).await.is_err() {
-                return Err("the client is no longer waiting for this call".into());
+            let _turn = asking.lock().await;
+            if is_allowed(&allowed, &request.action) {
+                return Ok(());
             }
-            match answered.await {
-                Ok(answer) => answer.and_then(|result| verdict(&result)),
-                Err(_) => Err("the question was dropped unanswered".into()),
+            let all = verdict(&channel.ask(elicitation(&request)).await?)?;
+            if all {
+                allowed.lock().unwrap_or_else(|e| e.into_inner()).insert(request.action);
             }
+            Ok(())
         })
     }
 }
@@ -135,7 +175,7 @@ impl Job {
         F: std::future::Future<Output = CallToolResult> + Send + 'static,
     {
         let (sender, asks) = mpsc::channel(1);
-        let task = tokio::spawn(run(Arc::new(ByRoundTrip(sender))));
+        let task = tokio::spawn(run(Arc::new(Asker::new(Channel::RoundTrip(sender)))));
         Self { task, asks }
     }
 }
@@ -244,7 +284,9 @@ mod tests {
 
     #[test]
     fn only_an_explicit_yes_confirms() {
-        assert!(verdict(&answer(ElicitationAction::Accept, Some(json!({ "confirm": true })))).is_ok());
+        assert_eq!(verdict(&answer(ElicitationAction::Accept, Some(json!({ "confirm": true })))), Ok(false));
+        assert_eq!(verdict(&answer(ElicitationAction::Accept, Some(json!({ "confirm": true, "confirmAll": true })))), Ok(true));
+        assert!(verdict(&answer(ElicitationAction::Accept, Some(json!({ "confirmAll": true })))).is_err(), "all without yes is no");
         for (result, why) in [
             (answer(ElicitationAction::Accept, Some(json!({ "confirm": false }))), "did not confirm"),
             (answer(ElicitationAction::Accept, None), "did not confirm"),
@@ -296,6 +338,18 @@ mod tests {
         assert_eq!(text(calls.resume(&state, Some(yes()), owner.clone(), std::future::pending()).await.unwrap()), "confirmed");
         let again = calls.resume(&state, Some(yes()), owner, std::future::pending()).await.unwrap_err();
         assert!(again.message.contains("no call is waiting for this requestState"), "{again:?}");
+    }
+
+    #[tokio::test]
+    async fn one_answer_for_all_covers_the_calls_still_waiting() {
+        let calls = Arc::new(SuspendedCalls::default());
+        let job = Job::spawn(|confirm| async move {
+            let (first, second) = tokio::join!(confirm.confirm(request()), confirm.confirm(request()));
+            CallToolResult::success(vec![ContentBlock::text(format!("{first:?} {second:?}"))])
+        });
+        let state = question(calls.drive(job, None, std::future::pending()).await.unwrap());
+        let all: InputResponses = [(INPUT_KEY.to_owned(), json!({ "action": "accept", "content": { "confirm": true, "confirmAll": true } }))].into();
+        assert_eq!(text(calls.resume(&state, Some(all), None, std::future::pending()).await.unwrap()), "Ok(()) Ok(())", "asked once");
     }
 
     #[tokio::test]

@@ -13,7 +13,7 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{json, Map, Value};
 
-use super::confirm::{confirmer_for, ByRequest, Job, SuspendedCalls, Via};
+use super::confirm::{confirmer_for, Asker, Job, SuspendedCalls, Via};
 use super::observe::{CallSummary, ObservedHost};
 use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
 use crate::catalog::Catalog;
@@ -188,7 +188,7 @@ impl PingOneMcp {
         let via = if self.inner.confirm_destructive { confirmer_for(context) } else { None };
         let inline = match via {
             Some(Via::RoundTrip) => return self.inner.suspended.drive(Job::spawn(|confirm| run(Some(confirm))), owner, context.ct.cancelled()).await,
-            Some(Via::Request(peer)) => run(Some(Arc::new(ByRequest(peer)))),
+            Some(Via::Request(peer)) => run(Some(Arc::new(Asker::by_request(peer)))),
             None => run(None),
         };
         tokio::select! {

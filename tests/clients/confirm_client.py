@@ -4,9 +4,10 @@ answering the server's confirmation question, and prints one JSON report.
     python confirm_client.py ANSWER stdio BINARY [ARGS...]
     python confirm_client.py ANSWER http URL TOKEN
 
-ANSWER is accept, refuse (accept with confirm: false), decline or cancel, or none for
-a client without the elicitation capability. The script deletes the first user; a
-second call reads that user back, so the report shows whether the delete happened.
+ANSWER is accept, accept-all (confirm this and the script's other calls of the same
+action), refuse (accept with confirm: false), decline or cancel, or none for a client
+without the elicitation capability. The script deletes the first two users, one after
+the other; a second call reads them back, so the report shows which deletes happened.
 """
 
 import asyncio
@@ -19,10 +20,10 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-DELETE_FIRST_USER = """
-const user = (await pingone.list_users({ limit: 1 })).items[0];
-await pingone.delete_user({ userId: user.id });
-return user.id;
+DELETE_FIRST_TWO_USERS = """
+const users = (await pingone.list_users({ limit: 2 })).items;
+for (const user of users) await pingone.delete_user({ userId: user.id });
+return users.map(u => u.id);
 """
 
 
@@ -37,6 +38,8 @@ async def exercise(answer, target):
         asked.append(params.model_dump(by_alias=True, exclude_none=True))
         if answer == "accept":
             return types.ElicitResult(action="accept", content={"confirm": True})
+        if answer == "accept-all":
+            return types.ElicitResult(action="accept", content={"confirm": True, "confirmAll": True})
         if answer == "refuse":
             return types.ElicitResult(action="accept", content={"confirm": False})
         return types.ElicitResult(action=answer)
@@ -45,11 +48,12 @@ async def exercise(answer, target):
     report = {}
     async with Client(target, elicitation_callback=callback) as client:
         report["protocol"] = str(client.protocol_version)
-        user = (await client.call_tool("execute", {"code": "return (await pingone.list_users({ limit: 1 })).items[0].id"})).structured_content["result"]
-        run = await client.call_tool("execute", {"code": DELETE_FIRST_USER})
+        users = (await client.call_tool("execute", {"code": "return (await pingone.list_users({ limit: 2 })).items.map(u => u.id)"})).structured_content["result"]
+        run = await client.call_tool("execute", {"code": DELETE_FIRST_TWO_USERS})
         report["delete"] = {"is_error": run.is_error, "text": text_of(run)}
-        after = await client.call_tool("execute", {"code": f"try {{ await pingone.get_user({{ userId: '{user}' }}); return 'exists' }} catch (e) {{ return e.code }}"})
-        report["user_after"] = after.structured_content["result"]
+        read_back = "return await Promise.all(ids.map(async id => { try { await pingone.get_user({ userId: id }); return 'exists' } catch (e) { return e.code } }))"
+        after = await client.call_tool("execute", {"code": f"const ids = {json.dumps(users)}; {read_back}"})
+        report["users_after"] = after.structured_content["result"]
     report["asked"] = asked
     return report
 
