@@ -65,6 +65,7 @@ async fn scripts_come_in_the_shapes_agents_write() {
     assert_eq!(ok(&arrow), &json!({ "doubled": 42 }));
     assert_eq!(ok(&run_offline("```javascript\nreturn 'fenced'\n```").await), &json!("fenced"));
     assert_eq!(ok(&run_offline("const x = 1;").await), &Value::Null, "no return gives null");
+    assert_eq!(ok(&run_offline("const args = { n: 2 }; return args.n").await), &json!(2), "a script may name its own `args`");
 }
 
 #[tokio::test]

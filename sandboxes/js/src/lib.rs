@@ -133,8 +133,9 @@ fn run_script(context: &mut Context, input: &RunInput) -> RunOutcome {
 /// Evaluates the script. An expression (typically `async (args) => {…}`) is used as
 /// is, and called with `args` when it is a function; anything else is treated as
 /// the body of an async function, so top-level `await` and `return` work.
-/// Put before a script used as a function body (on its first line, so line numbers hold).
-const BODY_PREFIX: &str = "(async function (args) { ";
+/// Put before a script used as a function body (on its first line, so line numbers
+/// hold). The inner block lets a script declare its own `const args`.
+const BODY_PREFIX: &str = "(async function (args) { { ";
 
 fn start(context: &mut Context, script: &str, args: &JsValue) -> Result<JsValue, ScriptError> {
     let as_expression = format!("({script}\n)");
@@ -142,7 +143,7 @@ fn start(context: &mut Context, script: &str, args: &JsValue) -> Result<JsValue,
         Ok(parsed) => parsed,
         Err(_) => {
             // Same line numbers as the original: the wrapper adds no line before it.
-            let as_body = format!("{BODY_PREFIX}{script}\n}})");
+            let as_body = format!("{BODY_PREFIX}{script}\n}} }})");
             Script::parse(Source::from_bytes(&as_body), None, context).map_err(|e| syntax_error(context, &e, script))?
         }
     };
