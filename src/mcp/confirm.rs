@@ -127,10 +127,10 @@ impl Channel {
 /// question at a time, remembering the actions they allowed for the rest of the call.
 pub struct Asker {
     channel: Channel,
-    allowed: Arc<Mutex<HashSet<String>>>,
-    /// Held while a question is out, so calls made together (`Promise.all`) are asked
-    /// in turn and one "all" answer covers those still waiting.
-    asking: Arc<tokio::sync::Mutex<()>>,
+    /// The actions allowed for the rest of the call. Held while a question is out, so
+    /// calls made together (`Promise.all`) are asked in turn and one "all" answer
+    /// covers those still waiting.
+    allowed: Arc<tokio::sync::Mutex<HashSet<String>>>,
 }
 
 impl Asker {
@@ -140,22 +140,20 @@ impl Asker {
     }
 
     fn new(channel: Channel) -> Self {
-        Self { channel, allowed: Arc::default(), asking: Arc::default() }
+        Self { channel, allowed: Arc::default() }
     }
 }
 
 impl Confirm for Asker {
     fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<(), String>> {
-        let (channel, allowed, asking) = (self.channel.clone(), self.allowed.clone(), self.asking.clone());
-        let is_allowed = move |allowed: &Mutex<HashSet<String>>, action: &str| allowed.lock().unwrap_or_else(|e| e.into_inner()).contains(action);
+        let (channel, allowed) = (self.channel.clone(), self.allowed.clone());
         Box::pin(async move {
-            let _turn = asking.lock().await;
-            if is_allowed(&allowed, &request.action) {
+            let mut allowed = allowed.lock().await;
+            if allowed.contains(&request.action) {
                 return Ok(());
             }
-            let all = verdict(&channel.ask(elicitation(&request)).await?)?;
-            if all {
-                allowed.lock().unwrap_or_else(|e| e.into_inner()).insert(request.action);
+            if verdict(&channel.ask(elicitation(&request)).await?)? {
+                allowed.insert(request.action);
             }
             Ok(())
         })
