@@ -86,7 +86,8 @@ fn list(st: &State, req: &Req) -> Outcome {
     let filter = hal::parse_filter(req)?;
     if let Some(path) = filter.as_ref().and_then(|f| f.attributes().into_iter().find(|a| !filterable(a))) {
         return Err(ApiError::invalid_filter(format!(
-            "the attribute `{path}` cannot be used in a users filter; filterable: {FILTERABLE_TEXT} (and custom string attributes). Filter on anything else after listing"
+            "the attribute `{path}` cannot be used in a users filter; filterable: {} (and custom string attributes). Filter on anything else after listing",
+            FILTERABLE.join(", ")
         )));
     }
     let url = st.env_url("users");
@@ -101,13 +102,12 @@ fn list(st: &State, req: &Req) -> Outcome {
 }
 
 /// What PingOne lets a users filter name (REFERENCE.md, from its read-all-users and
-/// SCIM filter documentation), as lower-case paths; `name.*` covers every sub-path.
+/// SCIM filter documentation), compared case-insensitively; `name.*` covers every
+/// sub-path.
 const FILTERABLE: [&str; 19] = [
-    "accountid", "address.*", "email", "enabled", "externalid", "locale", "mobilephone", "name.*", "nickname", "population.id",
-    "photo.href", "preferredlanguage", "primaryphone", "timezone", "title", "type", "username", "memberofgroups.id", "updatedat",
+    "username", "email", "name.*", "enabled", "population.id", "memberOfGroups.id", "externalId", "accountId", "address.*", "mobilePhone",
+    "primaryPhone", "nickname", "title", "type", "locale", "preferredLanguage", "timezone", "photo.href", "updatedAt",
 ];
-const FILTERABLE_TEXT: &str = "username, email, name.*, enabled, population.id, memberOfGroups[id eq …], externalId, accountId, \
-    address.*, mobilePhone, primaryPhone, nickname, title, type, locale, preferredLanguage, timezone, photo.href, updatedAt";
 /// Standard user attributes a filter may not name (anything else unknown is taken
 /// for a custom attribute, which PingOne filters on).
 const STANDARD_ROOTS: [&str; 16] = [
@@ -119,8 +119,8 @@ fn filterable(path: &str) -> bool {
     let path = path.to_ascii_lowercase();
     let root = path.split('.').next().unwrap_or_default();
     let listed = FILTERABLE.iter().any(|f| match f.strip_suffix(".*") {
-        Some(prefix) => path == prefix || path.starts_with(&format!("{prefix}.")),
-        None => path == *f,
+        Some(prefix) => root.eq_ignore_ascii_case(prefix),
+        None => path.eq_ignore_ascii_case(f),
     });
     listed || !STANDARD_ROOTS.contains(&root)
 }
