@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use rmcp::model::{
-    CallToolResponse, CallToolResult, ElicitRequest, ElicitRequestParams, ElicitResult, ElicitationAction, InputRequest, InputRequiredResult, InputResponses,
+    CallToolResponse, CallToolResult, ContentBlock, ElicitRequest, ElicitRequestParams, ElicitResult, ElicitationAction, InputRequest, InputRequiredResult, InputResponses,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, Peer, RoleServer};
@@ -185,9 +185,34 @@ struct Suspended {
     owner: Option<String>,
 }
 
+/// A suspended call whose question went unanswered: declined, run to its end, and
+/// its result kept for the client's late retry.
+struct Expired {
+    result: CallToolResult,
+    owner: Option<String>,
+}
+
+/// What a `requestState` stands for.
+enum Waiting {
+    Question(Suspended),
+    Expired(Expired),
+}
+
+impl Waiting {
+    fn owner(&self) -> &Option<String> {
+        match self {
+            Waiting::Question(s) => &s.owner,
+            Waiting::Expired(e) => &e.owner,
+        }
+    }
+}
+
+/// How long the result of an expired call waits for a late retry.
+const EXPIRED_RESULT_KEPT: Duration = Duration::from_secs(3600);
+
 /// Calls waiting for an answer, by the `requestState` handed to the client.
 pub struct SuspendedCalls {
-    calls: Mutex<HashMap<String, Suspended>>,
+    calls: Mutex<HashMap<String, Waiting>>,
     /// How long a question waits for the client's retry.
     timeout: Duration,
 }
@@ -214,7 +239,7 @@ impl SuspendedCalls {
             Some(ask) = job.asks.recv() => {
                 let handle = uuid::Uuid::new_v4().to_string();
                 let question = InputRequest::Elicitation(ElicitRequest::new(ask.params));
-                self.lock().insert(handle.clone(), Suspended { job, answer: ask.answer, owner });
+                self.lock().insert(handle.clone(), Waiting::Question(Suspended { job, answer: ask.answer, owner }));
                 self.expire_later(handle.clone());
                 Ok(InputRequiredResult::new(Some([(INPUT_KEY.to_owned(), question)].into()), Some(handle)).into())
             }
@@ -225,22 +250,27 @@ impl SuspendedCalls {
         }
     }
 
-    /// The client's retry: hands its answer to the suspended call and drives it on.
+    /// The client's retry: hands its answer to the suspended call and drives it on,
+    /// or, when the question expired meanwhile, returns what the call did without it.
     pub async fn resume(self: &Arc<Self>, handle: &str, responses: Option<InputResponses>, owner: Option<String>, cancelled: impl std::future::Future<Output = ()>) -> Result<CallToolResponse, McpError> {
-        let suspended = {
+        let waiting = {
             let mut calls = self.lock();
             match calls.get(handle) {
-                Some(s) if s.owner != owner => return Err(McpError::invalid_params("this requestState belongs to another caller", None)),
+                Some(w) if *w.owner() != owner => return Err(McpError::invalid_params("this requestState belongs to another caller", None)),
                 Some(_) => calls.remove(handle),
                 None => None,
             }
         };
-        let Some(Suspended { job, answer, owner }) = suspended else {
-            return Err(McpError::invalid_params(
-                "no call is waiting for this requestState: it was answered already, or declined after waiting, or started on another server instance. \
-                 Its earlier action calls may have run; check the state before running it again",
-                None,
-            ));
+        let Suspended { job, answer, owner } = match waiting {
+            Some(Waiting::Question(suspended)) => suspended,
+            Some(Waiting::Expired(expired)) => return Ok(self.too_late(expired.result).into()),
+            None => {
+                return Err(McpError::invalid_params(
+                    "no call is waiting for this requestState: it was answered already, or its result was dropped an hour after its question expired, \
+                     or it started on another server instance. Its earlier action calls may have run; check the state before running it again",
+                    None,
+                ))
+            }
         };
         let result = responses
             .and_then(|mut r| r.remove(INPUT_KEY))
@@ -251,28 +281,69 @@ impl SuspendedCalls {
     }
 
     /// Declines the question if no retry comes in time; the job then runs to its
-    /// end with that call refused (its result goes nowhere, its calls to the audit log).
+    /// end with that call (and any later question) refused, and its result waits
+    /// [`EXPIRED_RESULT_KEPT`] for a late retry, so the client still learns what ran.
     fn expire_later(self: &Arc<Self>, handle: String) {
         let calls = Arc::downgrade(self);
         let timeout = self.timeout;
         tokio::spawn(async move {
             tokio::time::sleep(timeout).await;
-            let Some(calls) = calls.upgrade() else { return };
-            let Some(expired) = calls.lock().remove(&handle) else { return };
-            let _ = expired.answer.send(Err(format!("no answer came within {} s", timeout.as_secs_f32())));
+            let Some(this) = calls.upgrade() else { return };
+            let Some(Waiting::Question(expired)) = this.take_question(&handle) else { return };
+            drop(this);
+            let why = format!("no answer came within {} s", timeout.as_secs_f32());
             tracing::warn!(request_state = %handle, "a destructive call waited {:?} for confirmation and was declined", timeout);
+            let _ = expired.answer.send(Err(why.clone()));
+            let result = finish_unasked(expired.job, &why).await;
+            let Some(this) = calls.upgrade() else { return };
+            this.lock().insert(handle.clone(), Waiting::Expired(Expired { result, owner: expired.owner }));
+            drop(this);
+            tokio::time::sleep(EXPIRED_RESULT_KEPT).await;
+            if let Some(this) = calls.upgrade() {
+                this.lock().remove(&handle);
+            }
         });
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Suspended>> {
+    /// Removes `handle` if it is still a question (not answered meanwhile).
+    fn take_question(&self, handle: &str) -> Option<Waiting> {
+        let mut calls = self.lock();
+        matches!(calls.get(handle), Some(Waiting::Question(_))).then(|| calls.remove(handle)).flatten()
+    }
+
+    /// The result of an expired call, led by a note that says the answer came late.
+    fn too_late(&self, mut result: CallToolResult) -> CallToolResult {
+        let note = format!(
+            "This answer came too late: the confirmation waited {} s, then the call was declined and nothing was sent to PingOne for it \
+             (or for any later call that needed confirming). The script's other calls ran; its outcome follows.",
+            self.timeout.as_secs_f32()
+        );
+        result.content.insert(0, ContentBlock::text(note));
+        result
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Waiting>> {
         self.calls.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Runs a job whose question expired to its end, refusing any further question.
+async fn finish_unasked(mut job: Job, why: &str) -> CallToolResult {
+    loop {
+        tokio::select! {
+            finished = &mut job.task => {
+                return finished.unwrap_or_else(|e| CallToolResult::error(vec![ContentBlock::text(format!("the call stopped unexpectedly: {e}"))]));
+            }
+            Some(ask) = job.asks.recv() => {
+                let _ = ask.answer.send(Err(format!("an earlier confirmation of this call expired ({why})")));
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rmcp::model::ContentBlock;
 
     fn answer(action: ElicitationAction, content: Option<Value>) -> ElicitResult {
         let mut result = ElicitResult::new(action);
@@ -358,16 +429,24 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_unanswered_question_is_declined_after_the_timeout() {
+    async fn an_unanswered_question_is_declined_and_the_late_retry_gets_the_outcome() {
         let calls = Arc::new(SuspendedCalls::with_timeout(Duration::from_millis(50)));
-        let (verdict_tx, verdict_rx) = oneshot::channel();
         let job = Job::spawn(|confirm| async move {
-            let _ = verdict_tx.send(confirm.confirm(request()).await);
-            CallToolResult::success(vec![])
+            let first = confirm.confirm(request()).await;
+            let second = confirm.confirm(request()).await;
+            CallToolResult::success(vec![ContentBlock::text(format!("{first:?} / {second:?}"))])
         });
-        let state = question(calls.drive(job, None, std::future::pending()).await.unwrap());
-        let verdict = tokio::time::timeout(Duration::from_secs(5), verdict_rx).await.unwrap().unwrap();
-        assert!(verdict.unwrap_err().contains("no answer came within 0.05 s"));
-        assert!(calls.resume(&state, Some(yes()), None, std::future::pending()).await.is_err(), "too late to say yes");
+        let state = question(calls.drive(job, Some("alice".into()), std::future::pending()).await.unwrap());
+        let late = loop {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            if matches!(calls.lock().get(&state), Some(Waiting::Expired(_))) {
+                break calls.resume(&state, Some(yes()), Some("alice".into()), std::future::pending()).await.unwrap();
+            }
+        };
+        let CallToolResponse::Complete(result) = late else { panic!("expected the finished call") };
+        let texts: Vec<&str> = result.content.iter().map(|c| c.as_text().unwrap().text.as_str()).collect();
+        assert!(texts[0].contains("came too late") && texts[0].contains("nothing was sent"), "{texts:?}");
+        assert!(texts[1].contains("no answer came within 0.05 s") && texts[1].contains("an earlier confirmation of this call expired"), "second call refused unasked: {texts:?}");
+        assert!(calls.resume(&state, Some(yes()), Some("alice".into()), std::future::pending()).await.is_err(), "delivered once");
     }
 }
