@@ -14,7 +14,7 @@ use pingone_mcp::pingone::{PingOneClient, RetryPolicy};
 use pingone_mcp::policy::Policy;
 use futures::future::BoxFuture;
 use guest_sdk::abi::{HostCall, HostReply};
-use pingone_mcp::sandbox::{ActionHost, Execution, ExecutionError, Limit, Limits};
+use pingone_mcp::sandbox::{ActionHost, Execution, ExecutionError, Limit, Limits, POOL_SLOTS};
 use pingone_mcp::search::SearchIndex;
 use serde_json::{json, Value};
 
@@ -268,6 +268,40 @@ async fn promise_all_runs_calls_concurrently_within_the_bound() {
     assert!(offsets[3] < 150, "the first four should start together: {offsets:?}");
     assert!(offsets[4] >= 250, "the fifth should wait for a free slot: {offsets:?}");
     assert!(offsets[8] >= 550 && offsets[11] < 800, "{offsets:?}");
+}
+
+/// Answers every call after a pause, counting how many calls are waiting at once.
+#[derive(Default)]
+struct SlowCounter {
+    waiting: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
+}
+
+impl ActionHost for SlowCounter {
+    fn call(self: Arc<Self>, _call: HostCall) -> BoxFuture<'static, HostReply> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = self.waiting.fetch_add(1, SeqCst) + 1;
+        self.most.fetch_max(now, SeqCst);
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            self.waiting.fetch_sub(1, SeqCst);
+            HostReply::Value(json!(1))
+        })
+    }
+}
+
+/// Scripts past the instance pool's size wait for a slot instead of failing.
+#[tokio::test]
+async fn more_scripts_than_pool_slots_queue_and_all_finish() {
+    let sandbox = common::sandbox().await;
+    let host = Arc::new(SlowCounter::default());
+    let (scripts, limits) = (POOL_SLOTS as usize + 16, Limits::default());
+    let runs = (0..scripts).map(|_| sandbox.execute("return await pingone.noop({})", json!({}), host.clone(), &limits));
+    let executions = futures::future::join_all(runs).await;
+    for execution in &executions {
+        assert_eq!(ok(execution), &json!(1));
+    }
+    assert_eq!(host.most.load(std::sync::atomic::Ordering::SeqCst), POOL_SLOTS as usize, "one script per slot at a time");
 }
 
 #[tokio::test]

@@ -17,7 +17,7 @@ use serde_json::Value;
 use wasmtime::{Engine, InstancePre, Trap};
 
 pub use limits::{Limit, Limits, FUEL_PER_SECOND};
-pub use module::cache_dir;
+pub use module::{cache_dir, POOL_SLOTS};
 pub use script::prepare_script;
 
 use instance::GuestState;
@@ -96,12 +96,18 @@ impl Sandbox {
     /// Runs `script` (see [`prepare_script`] for what is accepted) with `args`.
     pub async fn execute(&self, script: &str, args: Value, host: Arc<dyn ActionHost>, limits: &Limits) -> Execution {
         let started = Instant::now();
+        let deadline = tokio::time::Instant::now() + limits.wall_time;
+        // Declared before the store, so the slot is released after the store drops.
+        let Ok(Ok(_slot)) = tokio::time::timeout_at(deadline, module::SLOTS.acquire()).await else {
+            let message = format!("{}; the script never started: all {} script slots stayed busy", Limit::WallTime.explain(limits), module::POOL_SLOTS);
+            return Execution { outcome: Err(ExecutionError::Limit { limit: Limit::WallTime, message, unfinished: vec![] }), logs: vec![], calls: 0, duration: started.elapsed(), peak_memory: 0 };
+        };
         let input = RunInput { script: prepare_script(script), args };
         let mut store = match instance::store(self.engine, GuestState::new(limits, host)) {
             Ok(store) => store,
             Err(e) => return Execution { outcome: Err(ExecutionError::Internal(format!("{e:#}"))), logs: vec![], calls: 0, duration: started.elapsed(), peak_memory: 0 },
         };
-        let run = tokio::time::timeout(limits.wall_time, instance::run(&self.pre, &mut store, &input)).await;
+        let run = tokio::time::timeout_at(deadline, instance::run(&self.pre, &mut store, &input)).await;
         let state = store.data();
         let limit_error = |limit: Limit| ExecutionError::Limit { limit, message: limit.explain(limits), unfinished: state.unfinished_actions() };
         let outcome = match run {
