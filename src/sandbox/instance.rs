@@ -19,6 +19,9 @@ use super::{ActionHost, LogLine};
 /// Everything the host keeps for one running script.
 pub(super) struct GuestState {
     wasi: WasiP1Ctx,
+    /// The guest's exported memory, found once per instance rather than by name on
+    /// every host call.
+    guest_memory: Option<Memory>,
     memory: MemoryLimiter,
     limits: Limits,
     host: Arc<dyn ActionHost>,
@@ -43,6 +46,7 @@ impl GuestState {
     pub fn new(limits: &Limits, host: Arc<dyn ActionHost>) -> Self {
         Self {
             wasi: WasiCtxBuilder::new().build_p1(),
+            guest_memory: None,
             memory: MemoryLimiter { max: limits.memory_bytes, denied: false, peak: 0 },
             permits: Arc::new(Semaphore::new(limits.concurrency.max(1))),
             limits: limits.clone(),
@@ -119,8 +123,8 @@ pub(super) fn linker(engine: &Engine) -> wasmtime::Result<Linker<GuestState>> {
     Ok(linker)
 }
 
-fn memory(caller: &mut Caller<'_, GuestState>) -> wasmtime::Result<Memory> {
-    caller.get_export("memory").and_then(|e| e.into_memory()).ok_or_else(|| format_err!("the guest exports no memory"))
+fn memory(caller: &Caller<'_, GuestState>) -> wasmtime::Result<Memory> {
+    caller.data().guest_memory.ok_or_else(|| format_err!("the guest exports no memory"))
 }
 
 fn read_bytes(caller: &mut Caller<'_, GuestState>, ptr: u32, len: u32) -> wasmtime::Result<Vec<u8>> {
@@ -167,7 +171,7 @@ fn call_read(mut caller: Caller<'_, GuestState>, id: u32, ptr: u32) -> wasmtime:
     let state = caller.data_mut();
     let reply = state.ready.remove(&id).ok_or_else(|| format_err!("the guest read reply {id}, which is not ready"))?;
     state.unfinished.remove(&id);
-    let memory = memory(&mut caller)?;
+    let memory = memory(&caller)?;
     memory.write(&mut caller, ptr as usize, &reply).map_err(|_| format_err!("the guest's reply buffer is outside its memory"))
 }
 
@@ -209,10 +213,11 @@ pub(super) async fn run(pre: &InstancePre<GuestState>, store: &mut Store<GuestSt
     if version != abi::ABI_VERSION {
         return Err(format_err!("the guest speaks ABI {version}, the host {}: rebuild", abi::ABI_VERSION));
     }
+    let memory = instance.get_memory(&mut *store, "memory").ok_or_else(|| format_err!("the guest exports no memory"))?;
+    store.data_mut().guest_memory = Some(memory);
     let input = serde_json::to_vec(input)?;
     let alloc = instance.get_typed_func::<u32, u32>(&mut *store, "alloc")?;
     let ptr = alloc.call_async(&mut *store, input.len() as u32).await?;
-    let memory = instance.get_memory(&mut *store, "memory").ok_or_else(|| format_err!("the guest exports no memory"))?;
     memory.write(&mut *store, ptr as usize, &input)?;
     let packed = instance.get_typed_func::<(u32, u32), u64>(&mut *store, "run")?.call_async(&mut *store, (ptr, input.len() as u32)).await?;
     let (out_ptr, out_len) = abi::unpack(packed);
