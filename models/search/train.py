@@ -27,14 +27,12 @@ the same base vocabulary).
 import argparse
 import glob
 import hashlib
-import json
 import random
 import re
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import yaml
 
@@ -135,23 +133,18 @@ def evaluate(model, tok, docs, rows, index):
 
 
 def main():
+    sys.path.insert(0, str(MODELS))
+    from train import find_base, parse_seeded  # the defender's script: shared parts
+
     ap = argparse.ArgumentParser()
-    ap.add_argument("--layers", type=int, default=2, help="transformer layers kept from the base (of 6)")
-    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--lr", type=float, default=1.5e-4)
     ap.add_argument("--batch", type=int, default=48)
-    ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--threads", type=int, default=1, help="torch threads (1 on a machine busy with other work)")
     ap.add_argument("--dev", action="store_true", help="hold out 15%% of the queries and report on them")
-    args = ap.parse_args()
-    torch.manual_seed(args.seed)
+    args = parse_seeded(ap, threads=1)
     rng = random.Random(args.seed)
-    np.random.seed(args.seed)
-    torch.set_num_threads(args.threads)
     OUT.mkdir(exist_ok=True)
 
-    sys.path.insert(0, str(MODELS))
-    from train import find_base  # the defender's: where the base weights are
     from tokenizers import Tokenizer
     from transformers import BertModel
 
@@ -207,16 +200,10 @@ def main():
 
 
 def export(model):
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from train import export_int8
 
-    ids = torch.tensor([[101, 7592, 2088, 102]])
-    mask = torch.ones_like(ids)
-    fp32 = OUT / "search.fp32.onnx"
-    torch.onnx.export(model, (ids, mask), str(fp32), input_names=["input_ids", "attention_mask"], output_names=["embedding"],
-                      dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"}, "embedding": {0: "batch"}},
-                      opset_version=17, dynamo=False)
     target = MODELS / "search.int8.onnx"
-    quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True)
+    export_int8(model, "embedding", OUT / "search.fp32.onnx", target)
     print(f"wrote {target} ({target.stat().st_size / 1e6:.1f} MB)")
 
 
