@@ -74,7 +74,14 @@ pub fn action_text(action: &Action) -> String {
 pub struct Semantic {
     ready: Arc<OnceLock<Result<Ready, String>>>,
     /// What loading needs, taken by whichever thread loads first.
-    pending: Arc<Mutex<Option<(Source, Vec<String>)>>>,
+    pending: Arc<Mutex<Option<Pending>>>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    source: Source,
+    /// The action texts to embed.
+    texts: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -86,7 +93,7 @@ struct Ready {
 #[derive(Debug)]
 enum Source {
     Files { library: PathBuf, model: PathBuf, tokenizer: PathBuf },
-    Loaded(Result<Encoder, ModelError>),
+    Loaded(Box<Result<Encoder, ModelError>>),
 }
 
 impl Semantic {
@@ -95,9 +102,9 @@ impl Semantic {
     /// wait for the first query or [`Semantic::preload`].
     pub fn load_default(actions: &[&Action]) -> Self {
         let source = match (find_library(), find_model(MODEL_VARIABLE, MODEL_FILE)) {
-            (None, _) => Source::Loaded(Err(ModelError::NoLibrary)),
-            (Some(path), _) if !path.is_file() => Source::Loaded(Err(ModelError::Library { path, message: "no such file".into() })),
-            (_, None) => Source::Loaded(Err(ModelError::NoModel { variable: MODEL_VARIABLE, file: MODEL_FILE })),
+            (None, _) => Source::Loaded(Box::new(Err(ModelError::NoLibrary))),
+            (Some(path), _) if !path.is_file() => Source::Loaded(Box::new(Err(ModelError::Library { path, message: "no such file".into() }))),
+            (_, None) => Source::Loaded(Box::new(Err(ModelError::NoModel { variable: MODEL_VARIABLE, file: MODEL_FILE }))),
             (Some(library), Some((model, tokenizer))) => Source::Files { library, model, tokenizer },
         };
         Self::start(source, actions)
@@ -105,13 +112,13 @@ impl Semantic {
 
     /// With `encoder` given (or the error loading it).
     pub fn with_encoder(encoder: Result<Encoder, ModelError>, actions: &[&Action]) -> Self {
-        Self::start(Source::Loaded(encoder), actions)
+        Self::start(Source::Loaded(Box::new(encoder)), actions)
     }
 
     fn start(source: Source, actions: &[&Action]) -> Self {
-        let failed = matches!(source, Source::Loaded(Err(_)));
+        let failed = matches!(&source, Source::Loaded(loaded) if loaded.is_err());
         let texts = actions.iter().map(|a| action_text(a)).collect();
-        let semantic = Semantic { ready: Arc::new(OnceLock::new()), pending: Arc::new(Mutex::new(Some((source, texts)))) };
+        let semantic = Semantic { ready: Arc::new(OnceLock::new()), pending: Arc::new(Mutex::new(Some(Pending { source, texts }))) };
         if failed {
             semantic.ready();
         }
@@ -135,10 +142,10 @@ impl Semantic {
     fn ready(&self) -> &Result<Ready, String> {
         self.ready.get_or_init(|| {
             let pending = self.pending.lock().ok().and_then(|mut p| p.take());
-            let (source, texts) = pending.ok_or("the search encoder failed to load earlier")?;
+            let Pending { source, texts } = pending.ok_or("the search encoder failed to load earlier")?;
             let encoder = match source {
                 Source::Files { library, model, tokenizer } => Encoder::load(&library, &model, &tokenizer),
-                Source::Loaded(encoder) => encoder,
+                Source::Loaded(encoder) => *encoder,
             };
             let ready = encoder.map_err(|e| e.to_string()).and_then(|encoder| {
                 let actions = embed_all(&encoder, &texts)?;
