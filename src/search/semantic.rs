@@ -143,6 +143,9 @@ impl Semantic {
         self.ready.get_or_init(|| {
             let pending = self.pending.lock().ok().and_then(|mut p| p.take());
             let Pending { source, texts } = pending.ok_or("the search encoder failed to load earlier")?;
+            // A missing file is reported by whoever asks for `warning` at once; a load
+            // that fails later, perhaps on a background thread, is logged here too.
+            let loads = matches!(source, Source::Files { .. });
             let encoder = match source {
                 Source::Files { library, model, tokenizer } => Encoder::load(&library, &model, &tokenizer),
                 Source::Loaded(encoder) => *encoder,
@@ -151,7 +154,7 @@ impl Semantic {
                 let actions = embed_all(&encoder, &texts)?;
                 Ok(Ready { encoder, actions })
             });
-            if let Err(e) = &ready {
+            if let (Err(e), true) = (&ready, loads) {
                 tracing::warn!("search encoder unavailable, ranking lexically: {e}");
             }
             ready
