@@ -185,19 +185,12 @@ def windows(rows, tok):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", default=None, help="directory with model.safetensors, config.json, tokenizer.json")
-    ap.add_argument("--layers", type=int, default=2, help="transformer layers kept from the base (of 6)")
     ap.add_argument("--frozen", type=int, default=0, help="lower transformer layers kept frozen (cached)")
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--lr", type=float, default=1e-4, help="learning rate of the trained layers")
     ap.add_argument("--max-train", type=int, default=20000)
-    ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--threads", type=int, default=2, help="torch threads (1 on a machine busy with other work)")
     ap.add_argument("--dry-run", action="store_true", help="write the splits, print the training mix and stop")
-    args = ap.parse_args()
-    torch.manual_seed(args.seed)
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.set_num_threads(args.threads)
+    args = parse_seeded(ap, threads=2)
     OUT.mkdir(exist_ok=True)
 
     base = Path(args.base) if args.base else find_base()
@@ -327,21 +320,39 @@ class Full(torch.nn.Module):
 
 
 def export(bert, top, head, frozen, base):
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    model = Full(bert, top, head, frozen).eval()
-    ids = torch.tensor([[101, 7592, 2088, 102]])
-    mask = torch.ones_like(ids)
-    fp32 = OUT / "defender.fp32.onnx"
-    torch.onnx.export(model, (ids, mask), str(fp32), input_names=["input_ids", "attention_mask"], output_names=["score"],
-                      dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"}, "score": {0: "batch"}},
-                      opset_version=17, dynamo=False)
-    quantize_dynamic(str(fp32), str(HERE / "defender.int8.onnx"), weight_type=QuantType.QInt8, per_channel=True)
+    export_int8(Full(bert, top, head, frozen).eval(), "score", OUT / "defender.fp32.onnx", HERE / "defender.int8.onnx")
     tok = json.load(open(base / "tokenizer.json"))
     tok["padding"] = None
     tok["truncation"] = None
     json.dump(tok, open(HERE / "tokenizer.json", "w"), ensure_ascii=False)
     print(f"wrote {HERE / 'defender.int8.onnx'} ({(HERE / 'defender.int8.onnx').stat().st_size / 1e6:.1f} MB) and tokenizer.json")
+
+
+def export_int8(model, output, fp32, target):
+    """Export `model` (input_ids, attention_mask -> `output`, batch first) to ONNX at
+    `fp32`, then quantise its weights to int8 per channel at `target`."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    ids = torch.tensor([[101, 7592, 2088, 102]])
+    mask = torch.ones_like(ids)
+    torch.onnx.export(model, (ids, mask), str(fp32), input_names=["input_ids", "attention_mask"], output_names=[output],
+                      dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"}, output: {0: "batch"}},
+                      opset_version=17, dynamo=False)
+    quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True)
+
+
+def parse_seeded(ap, threads):
+    """Parse `ap` plus the options every training script here takes (--layers, --seed,
+    --threads); seed torch, random and numpy and set torch's threads."""
+    ap.add_argument("--layers", type=int, default=2, help="transformer layers kept from the base (of 6)")
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--threads", type=int, default=threads, help="torch threads (1 on a machine busy with other work)")
+    args = ap.parse_args()
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.set_num_threads(args.threads)
+    return args
 
 
 def find_base():

@@ -7,6 +7,7 @@ pub mod config;
 pub mod defender;
 pub mod dispatch;
 pub mod mcp;
+pub mod onnx;
 pub mod pingone;
 pub mod resource_server;
 pub mod policy;

@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::io::Write;
+
 use common::{run, stderr, stdout};
 use serde_json::Value;
 
@@ -74,4 +76,32 @@ actions:
 fn search_needs_a_query() {
     let out = run(&["search"], &[]);
     assert!(!out.status.success());
+}
+
+/// Without libonnxruntime the search encoder cannot run: search still answers, by
+/// words only, says so on stderr, and each JSON hit's `similarity` is null.
+#[test]
+fn search_without_the_encoder_ranks_by_words_and_warns() {
+    let missing = [("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")];
+    let out = run(&["search", "turn off sign-in for john's account", "--json", "--limit", "3"], &missing);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("WARNING: semantic search unavailable"), "{}", stderr(&out));
+    let hits: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(hits[0]["id"], "update_user_enabled_status");
+    assert!(hits.iter().all(|h| h["similarity"].is_null()), "{hits:?}");
+}
+
+/// With the encoder (when this machine has libonnxruntime), hits carry its cosine and
+/// nothing is said on stderr.
+#[test]
+fn search_with_the_encoder_reports_each_hits_similarity() {
+    let out = run(&["search", "add facebook login", "--json", "--limit", "3"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    if stderr(&out).contains("semantic search unavailable") {
+        let _ = writeln!(std::io::stderr(), "SKIP (search encoder): {}", stderr(&out));
+        return;
+    }
+    let hits: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(hits[0]["id"], "create_identity_provider");
+    assert!(hits.iter().all(|h| h["similarity"].is_f64()), "{hits:?}");
 }

@@ -2,25 +2,31 @@
 
 use std::process::ExitCode;
 
-use pingone_mcp::search::{found, hit_json, SearchIndex, SignatureStyle};
+use pingone_mcp::search::{found, hit_json, Hit, SearchIndex, SignatureStyle};
 use serde_json::json;
 
 use super::load_catalog;
 use crate::cli::{GlobalArgs, SearchArgs};
-use crate::output::{print, print_json};
+use crate::output::{note, print, print_json};
 
 pub fn run(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(global)?;
     let index = SearchIndex::new(&catalog);
     let query = args.query.join(" ");
     let hits = found(&catalog, &index, &query, args.limit);
+    // After the search, so a model that failed to load is known.
+    if let Some(warning) = index.warning() {
+        note(&warning);
+    }
     if args.json {
         let rows: Vec<_> = hits
             .iter()
-            .map(|(a, score)| {
-                let mut hit = hit_json(a, SignatureStyle::Full);
-                hit["score"] = json!((score * 1000.0).round() / 1000.0);
-                hit
+            .map(|(a, hit)| {
+                let mut row = hit_json(a, SignatureStyle::Full);
+                row["score"] = json!((hit.score * 1000.0).round() / 1000.0);
+                // null when ranking is lexical only: the encoder is missing.
+                row["similarity"] = json!(hit.similarity.map(|s| (f64::from(s) * 1000.0).round() / 1000.0));
+                row
             })
             .collect();
         print_json(&json!(rows));
@@ -30,7 +36,7 @@ pub fn run(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<ExitCode> {
         print(&format!("no action matches `{query}`; `pingone-mcp actions list` shows every action"));
         return Ok(ExitCode::SUCCESS);
     }
-    for (action, score) in &hits {
+    for (action, Hit { score, .. }) in &hits {
         let flag = if action.destructive { "destructive" } else if action.read_only { "read-only" } else { "write" };
         print(&format!("{score:>6.2}  {:<46} {:<11} {}", action.id, flag, action.title));
     }

@@ -28,6 +28,10 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     if !(0.0..=1.0).contains(&args.defender_threshold) {
         anyhow::bail!("--defender-threshold is a classifier score between 0 and 1, got {}", args.defender_threshold);
     }
+    main.search.preload();
+    if let Some(warning) = main.search.warning() {
+        note(&warning);
+    }
     let defender = Arc::new(Defender::load(args.defender, args.defender_threshold));
     if let Some(warning) = defender.warning() {
         note(warning);

@@ -7,7 +7,7 @@ mod normalise;
 mod patterns;
 mod scan;
 
-pub use classifier::{find_library, find_model, Classifier, ClassifierError, MAX_CHUNK_TOKENS};
+pub use classifier::{find_model, Classifier, ClassifierError, MAX_CHUNK_TOKENS};
 pub use detector::{Defender, Mode, Tier, Verdict, DEFAULT_THRESHOLD, MIN_CLASSIFIER_WORDS};
 pub use normalise::{normalise, Normalised};
 pub use patterns::{Category, Patterns};

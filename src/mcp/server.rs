@@ -242,7 +242,8 @@ pub async fn screen(mut execution: Execution, defender: &Arc<Defender>) -> Execu
     execution
 }
 
-/// What `search_tools` answers: the best actions, each with its signature; or a
+/// What `search_tools` answers: the best actions, each with its signature (and a
+/// `warning` while ranking is lexical only, since the encoder is missing); or a
 /// message when nothing matches.
 pub fn search_reply(catalog: &Catalog, index: &SearchIndex, query: &str, limit: usize) -> Result<Value, String> {
     let hits = hits_json(catalog, index, query, limit, SignatureStyle::Compact);
@@ -251,7 +252,11 @@ pub fn search_reply(catalog: &Catalog, index: &SearchIndex, query: &str, limit: 
             "no action matches \"{query}\"; try other words (e.g. the resource: users, groups, populations, applications, roles, policies, identity providers, MFA devices)"
         ));
     }
-    Ok(json!({ "actions": hits }))
+    let mut reply = json!({ "actions": hits });
+    if let Some(warning) = index.warning() {
+        reply["warning"] = json!(warning);
+    }
+    Ok(reply)
 }
 
 /// What `execute` answers: the result, console lines and a summary of the action
@@ -364,6 +369,17 @@ impl PingOneMcp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_without_the_encoder_still_answers_and_says_why() {
+        let catalog = crate::catalog::load_builtin().unwrap();
+        let missing = Err(crate::onnx::ModelError::NoLibrary);
+        let index = SearchIndex::with_encoder(&catalog, crate::search::Weights::default(), missing);
+        let reply = search_reply(&catalog, &index, "disable a user", 3).unwrap();
+        assert_eq!(reply["actions"][0]["id"], "update_user_enabled_status", "{reply}");
+        let warning = reply["warning"].as_str().unwrap_or_default();
+        assert!(warning.contains("semantic search unavailable") && warning.contains("libonnxruntime not found"), "{reply}");
+    }
 
     fn call(action: &str, outcome: &str, status: Option<u16>, ms: u64) -> CallSummary {
         CallSummary { action: action.into(), outcome: outcome.into(), status, ms }

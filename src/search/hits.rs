@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::SearchIndex;
+use super::{Hit, SearchIndex};
 use crate::catalog::{action_signature, compact_signature, Action, Catalog};
 
 /// How much of an action's signature a hit shows.
@@ -16,8 +16,8 @@ pub enum SignatureStyle {
 }
 
 /// The best `limit` actions for `query`, best first, with their scores.
-pub fn found<'c>(catalog: &'c Catalog, index: &SearchIndex, query: &str, limit: usize) -> Vec<(&'c Action, f64)> {
-    index.search(query, limit).into_iter().filter_map(|hit| Some((catalog.get(&hit.id)?, hit.score))).collect()
+pub fn found<'c>(catalog: &'c Catalog, index: &SearchIndex, query: &str, limit: usize) -> Vec<(&'c Action, Hit)> {
+    index.search(query, limit).into_iter().filter_map(|hit| Some((catalog.get(&hit.id)?, hit))).collect()
 }
 
 /// One hit: its id, signature, the first sentence of its description, and

@@ -3,10 +3,12 @@
 use std::collections::{HashMap, HashSet};
 
 use super::bm25::{Bm25, DocumentBuilder};
+use super::semantic::{Encoder, Semantic};
 use super::intent::{is_searched_value, listed_noun, query_op, Listed, Op};
 use super::tokens::{is_stop_word, stem, tokens, words};
 use super::vocabulary::Vocabulary;
 use crate::catalog::{Action, Catalog};
+use crate::onnx::ModelError;
 
 /// How the parts of a score add up. `Weights::default()` is what the quality test
 /// (`tests/search_quality.rs`) measured best on its tuning split.
@@ -36,11 +38,17 @@ pub struct Weights {
     /// BM25's term-frequency saturation and length normalisation.
     pub k1: f64,
     pub b: f64,
+    /// Weight of the encoder's cosine of query and action (`semantic`), added to the
+    /// lexical score.
+    pub semantic: f64,
+    /// The cosine at which an action no query word names still counts as a match
+    /// (below it, a query of unknown words finds nothing rather than noise).
+    pub min_similarity: f64,
 }
 
 impl Default for Weights {
     fn default() -> Self {
-        Self { expansion: 1.0, id_match: 2.0, id_miss: 3.0, op: 12.0, unknown_user: 0.5, verbs_as_terms: true, listed: 6.0, fields: [3.0, 2.0, 2.0, 1.0, 0.5], k1: 1.2, b: 0.75 }
+        Self { expansion: 1.0, id_match: 2.0, id_miss: 3.0, op: 12.0, unknown_user: 0.5, verbs_as_terms: true, listed: 6.0, fields: [3.0, 2.0, 2.0, 1.0, 0.5], k1: 1.2, b: 0.75, semantic: 50.0, min_similarity: 0.5 }
     }
 }
 
@@ -54,6 +62,7 @@ pub struct SearchIndex {
     /// make a word before them a name ("the *beta testers* group"); a word known
     /// from descriptions alone may be a verb ("what roles does anna *hold*").
     nouns: HashSet<String>,
+    semantic: Semantic,
 }
 
 #[derive(Debug, Clone)]
@@ -72,14 +81,30 @@ struct Entry {
 pub struct Hit {
     pub id: String,
     pub score: f64,
+    /// The encoder's cosine of query and action; None when ranking is lexical only.
+    pub similarity: Option<f32>,
 }
 
 impl SearchIndex {
+    /// The index with the search encoder found on this machine (loaded at the first
+    /// query or [`SearchIndex::preload`]), or lexical only with a
+    /// [`SearchIndex::warning`] when there is none.
     pub fn new(catalog: &Catalog) -> Self {
         Self::with_weights(catalog, Weights::default())
     }
 
     pub fn with_weights(catalog: &Catalog, weights: Weights) -> Self {
+        let actions: Vec<&Action> = catalog.actions().collect();
+        Self::build(catalog, weights, Semantic::load_default(&actions))
+    }
+
+    /// With `encoder` given, or the error that explains why there is none.
+    pub fn with_encoder(catalog: &Catalog, weights: Weights, encoder: Result<Encoder, ModelError>) -> Self {
+        let actions: Vec<&Action> = catalog.actions().collect();
+        Self::build(catalog, weights, Semantic::with_encoder(encoder, &actions))
+    }
+
+    fn build(catalog: &Catalog, weights: Weights, semantic: Semantic) -> Self {
         let actions: Vec<&Action> = catalog.actions().collect();
         let bm25 = Bm25::new(actions.iter().map(|a| document(a, &weights.fields)).collect(), weights.k1, weights.b);
         let nouns = actions.iter().flat_map(|a| tokens(&a.id).into_iter().skip(usize::from(Op::of_id(&a.id).is_some())).chain(tokens(&a.title))).collect();
@@ -100,11 +125,35 @@ impl SearchIndex {
                 Entry { id: a.id.clone(), op, subject, items }
             })
             .collect();
-        Self { bm25, actions, vocabulary: Vocabulary::builtin(), weights, nouns }
+        Self { bm25, actions, vocabulary: Vocabulary::builtin(), weights, nouns, semantic }
+    }
+
+    /// Load the encoder and embed the actions on a thread of their own now, instead of
+    /// at the first query.
+    pub fn preload(&self) {
+        self.semantic.preload();
+    }
+
+    /// Why ranking is lexical only, when it is (as far as is known without waiting
+    /// for the model to load).
+    pub fn warning(&self) -> Option<String> {
+        self.semantic.warning()
+    }
+
+    /// The encoder's cosine of `query` with each action, in catalog order; None when
+    /// ranking is lexical only.
+    pub fn similarities(&self, query: &str) -> Option<Vec<f32>> {
+        self.semantic.similarities(query).ok()
     }
 
     /// The best `limit` actions for `query`, best first; ties keep catalog order.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
+        self.rank(query, self.similarities(query).as_deref(), limit)
+    }
+
+    /// As [`SearchIndex::search`], with the cosines given (or none): lets a tuning run
+    /// embed each query once and try many weights.
+    pub fn rank(&self, query: &str, similarities: Option<&[f32]>, limit: usize) -> Vec<Hit> {
         let w = self.weights;
         let Analysis { terms, op, listed, mentions } = analyse(query, &self.vocabulary, &self.bm25, &self.nouns, &w);
         let lexical = self.bm25.scores(&terms);
@@ -112,15 +161,21 @@ impl SearchIndex {
             .actions
             .iter()
             .zip(lexical)
-            .filter(|(_, lexical)| *lexical > 0.0)
-            .map(|(entry, lexical)| {
+            .enumerate()
+            .filter_map(|(i, (entry, lexical))| {
+                let similarity = similarities.and_then(|s| s.get(i).copied());
+                // A match by words, or by meaning alone when the encoder is sure enough.
+                if lexical <= 0.0 && similarity.is_none_or(|s| f64::from(s) < w.min_similarity) {
+                    return None;
+                }
                 // A word the id repeats must be said as often (`add_group_to_group` needs two groups).
                 let named = entry.subject.iter().enumerate().filter(|&(k, w)| entry.subject[..k].iter().filter(|x| *x == w).count() < mentions.get(w).copied().unwrap_or(0)).count() as f64;
                 let missed = entry.subject.len() as f64 - named;
                 let fit = op.map_or(0.0, |q| q.fit(entry.op));
                 let lists_them = op == Some(Op::List) && entry.op == Op::List && entry.items.iter().any(|i| listed.contains(i));
                 let score = lexical + w.id_match * named - w.id_miss * missed + w.op * fit + w.listed * f64::from(u8::from(lists_them));
-                Hit { id: entry.id.clone(), score }
+                let score = score + w.semantic * similarity.map_or(0.0, f64::from);
+                Some(Hit { id: entry.id.clone(), score, similarity })
             })
             .collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score));

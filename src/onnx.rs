@@ -1,0 +1,156 @@
+//! The small transformer models (`models/`): the defender's classifier and the search
+//! encoder, run with `ort` against a `libonnxruntime.so` loaded at run time, so the
+//! build needs no native library. Finding the library and a model, loading them, and
+//! running a padded batch are the same for both, and live here.
+//!
+//! A caller that cannot load its model falls back to something that needs none (the
+//! defender to patterns, search to lexical ranking) and says so.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::Session;
+use ort::value::Tensor;
+use tokenizers::Tokenizer;
+
+/// Why a model cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("libonnxruntime not found: set ORT_DYLIB_PATH or run scripts/fetch-onnxruntime.sh")]
+    NoLibrary,
+    #[error("cannot load `{path}`: {message}")]
+    Library { path: PathBuf, message: String },
+    #[error("model not found: set {variable} to the directory holding {file} and tokenizer.json")]
+    NoModel { variable: &'static str, file: &'static str },
+    #[error("cannot load the model `{path}`: {message}")]
+    Model { path: PathBuf, message: String },
+    #[error("inference failed: {0}")]
+    Run(String),
+}
+
+/// The environment is process-wide and the library can be loaded only once.
+static ENVIRONMENT: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
+
+/// Where `libonnxruntime.so` is: `ORT_DYLIB_PATH`, else the `onnxruntime` wheel in the
+/// project venv (`PINGONE_MCP_VENV`, default `~/.cache/pingone-mcp/venv`).
+pub fn find_library() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("ORT_DYLIB_PATH") {
+        return Some(PathBuf::from(path));
+    }
+    let venv = std::env::var_os("PINGONE_MCP_VENV")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/pingone-mcp/venv")))?;
+    let lib = std::fs::read_dir(venv.join("lib")).ok()?;
+    for python in lib.flatten() {
+        let capi = python.path().join("site-packages/onnxruntime/capi");
+        let Ok(files) = std::fs::read_dir(&capi) else { continue };
+        let mut found: Vec<PathBuf> = files
+            .flatten()
+            .map(|f| f.path())
+            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("libonnxruntime.so")))
+            .collect();
+        found.sort();
+        if let Some(p) = found.pop() {
+            return Some(p);
+        }
+    }
+    None
+}
+
+/// The model file `file` and the `tokenizer.json` beside it: in the directory named by
+/// the environment variable `variable` (or beside the `.onnx` file it names), else in
+/// `models/` beside the executable's checkout or the source tree this binary was built from.
+pub fn find_model(variable: &str, file: &str) -> Option<(PathBuf, PathBuf)> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Some(dir) = std::env::var_os(variable) {
+        let dir = PathBuf::from(dir);
+        dirs.push(if dir.extension().is_some_and(|e| e == "onnx") { dir.parent().map(Path::to_path_buf).unwrap_or_default() } else { dir });
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        dirs.extend(exe.ancestors().skip(1).take(4).map(|a| a.join("models")));
+    }
+    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
+    dirs.into_iter().map(|d| (d.join(file), d.join("tokenizer.json"))).find(|(m, t)| m.is_file() && t.is_file())
+}
+
+fn environment(library: &Path) -> Result<&'static ort::environment::Environment, ModelError> {
+    let env = ENVIRONMENT.get_or_init(|| {
+        let builder = ort::init_from(library).map_err(|e| e.to_string())?;
+        builder.with_name("pingone-mcp").with_telemetry(false).build().map_err(|e| e.to_string())
+    });
+    env.as_ref().map_err(|message| ModelError::Library { path: library.to_path_buf(), message: message.clone() })
+}
+
+/// A loaded model and its tokenizer (padding and truncation off: callers cut and pad).
+pub struct Model {
+    session: Mutex<Session>,
+    pub tokenizer: Tokenizer,
+    pub cls: u32,
+    pub sep: u32,
+    pad: u32,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model").finish_non_exhaustive()
+    }
+}
+
+impl Model {
+    /// Load the library found by [`find_library`] and the model found by
+    /// [`find_model`]`(variable, file)`.
+    pub fn load_default(variable: &'static str, file: &'static str) -> Result<Self, ModelError> {
+        let library = find_library().ok_or(ModelError::NoLibrary)?;
+        if !library.is_file() {
+            return Err(ModelError::Library { path: library, message: "no such file".into() });
+        }
+        let (model, tokenizer) = find_model(variable, file).ok_or(ModelError::NoModel { variable, file })?;
+        Self::load(&library, &model, &tokenizer)
+    }
+
+    /// Load a model with one intra-op thread: calls run side by side on their own
+    /// threads, and the machine may be small.
+    pub fn load(library: &Path, model: &Path, tokenizer: &Path) -> Result<Self, ModelError> {
+        let env = environment(library)?;
+        let model_err = |message: String| ModelError::Model { path: model.to_path_buf(), message };
+        let session = Session::builder(env)
+            .map_err(|e| model_err(e.to_string()))?
+            .with_optimization_level(GraphOptimizationLevel::All)
+            .map_err(|e| model_err(e.to_string()))?
+            .with_intra_threads(1)
+            .map_err(|e| model_err(e.to_string()))?
+            .commit_from_file(model)
+            .map_err(|e| model_err(e.to_string()))?;
+        let tok_err = |message: String| ModelError::Model { path: tokenizer.to_path_buf(), message };
+        let mut tok = Tokenizer::from_file(tokenizer).map_err(|e| tok_err(e.to_string()))?;
+        tok.with_padding(None);
+        tok.with_truncation(None).map_err(|e| tok_err(e.to_string()))?;
+        let id = |t: &str| tok.token_to_id(t).ok_or_else(|| tok_err(format!("no `{t}` token")));
+        let (cls, sep, pad) = (id("[CLS]")?, id("[SEP]")?, id("[PAD]")?);
+        Ok(Model { session: Mutex::new(session), tokenizer: tok, cls, sep, pad })
+    }
+
+    /// Run rows of token ids (each with its [CLS] and [SEP]) as one padded batch and
+    /// return the float output `output`, flattened row after row.
+    pub fn run<'a>(&self, batch: impl ExactSizeIterator<Item = &'a [u32]> + Clone, output: &str) -> Result<Vec<f32>, ModelError> {
+        let rows = batch.len();
+        let width = batch.clone().map(<[u32]>::len).max().unwrap_or(0);
+        let mut ids = vec![i64::from(self.pad); rows * width];
+        let mut mask = vec![0i64; rows * width];
+        for (r, row) in batch.enumerate() {
+            for (c, &id) in row.iter().enumerate() {
+                ids[r * width + c] = i64::from(id);
+                mask[r * width + c] = 1;
+            }
+        }
+        let err = |e: ort::Error| ModelError::Run(e.to_string());
+        let shape = [rows as i64, width as i64];
+        let ids = Tensor::from_array((shape, ids)).map_err(err)?;
+        let mask = Tensor::from_array((shape, mask)).map_err(err)?;
+        let mut session = self.session.lock().map_err(|_| ModelError::Run("a previous inference panicked".into()))?;
+        let outputs = session.run(ort::inputs!["input_ids" => ids, "attention_mask" => mask]).map_err(err)?;
+        let (_, values) = outputs[output].try_extract_tensor::<f32>().map_err(err)?;
+        Ok(values.to_vec())
+    }
+}
