@@ -46,7 +46,7 @@ const TASKS: [Task; 6] = [
     },
     Task {
         name: "Who holds Environment Admin, and through which group?",
-        searches: &["who holds the Environment Admin role through a group", "list admin roles"],
+        searches: &["who holds the Environment Admin role through a group", "list admin roles", "groups and the users in them"],
         script: "const roles = (await pingone.list_system_roles({})).items;
                  const admin = roles.find(r => r.name === 'Environment Admin');
                  const groups = await pingone.list_groups({ all: true });
@@ -78,7 +78,7 @@ const TASKS: [Task; 6] = [
     },
     Task {
         name: "Which applications can call which resources?",
-        searches: &["application grants"],
+        searches: &["which applications can call which resources"],
         script: "const apps = await pingone.list_applications({ all: true });
                  return await Promise.all(apps.map(async a => ({ app: a.name,
                    resources: (await pingone.list_application_grants({ applicationId: a.id, all: true })).map(g => g.resource.id) })));",
