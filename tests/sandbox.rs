@@ -68,6 +68,20 @@ async fn scripts_come_in_the_shapes_agents_write() {
     assert_eq!(ok(&run_offline("const args = { n: 2 }; return args.n").await), &json!(2), "a script may name its own `args`");
 }
 
+/// The guest's own job queue keeps JavaScript's microtask order.
+#[tokio::test]
+async fn promise_reactions_run_in_the_order_javascript_specifies() {
+    let script = "const log = [];
+                  Promise.resolve().then(() => log.push(1)).then(() => log.push(3));
+                  Promise.resolve().then(() => log.push(2)).then(() => log.push(4));
+                  await null; log.push('after one await');
+                  await null; await null;
+                  const settled = await Promise.allSettled([Promise.resolve(5), Promise.reject(new Error('no'))]);
+                  return { log, settled: settled.map(s => s.status) }";
+    let expected = json!({ "log": [1, 2, "after one await", 3, 4], "settled": ["fulfilled", "rejected"] });
+    assert_eq!(ok(&run_offline(script).await), &expected);
+}
+
 #[tokio::test]
 async fn console_output_is_captured_with_levels() {
     let execution = run_offline("console.log('a', { b: 1 }); console.warn('careful'); console.error(new TypeError('bad')); return 0").await;
