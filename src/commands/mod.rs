@@ -80,6 +80,20 @@ pub async fn connect(global: &GlobalArgs, file: &ConfigFile, flags: &SimulatorFl
 pub async fn session(global: &GlobalArgs, flags: &PolicyArgs, simulator: &SimulatorFlags, replay: Option<&Path>) -> anyhow::Result<Session> {
     let catalog = Arc::new(load_catalog(global)?);
     let search = Arc::new(SearchIndex::new(&catalog));
+    session_with(global, flags, simulator, replay, catalog, search).await
+}
+
+/// A session for another profile that shares `catalog` and `search` (and so the
+/// search encoder, loaded once) with the first: profiles differ only in where
+/// PingOne is and in policy.
+pub async fn session_with(
+    global: &GlobalArgs,
+    flags: &PolicyArgs,
+    simulator: &SimulatorFlags,
+    replay: Option<&Path>,
+    catalog: Arc<Catalog>,
+    search: Arc<SearchIndex>,
+) -> anyhow::Result<Session> {
     let file = ConfigFile::load(global.config.as_deref())?;
     let policy = profile_policy(&file, global.profile.as_deref()).merged(&flags.to_config());
     if let Some(rate) = policy.rate_limit.filter(|r| !(r.is_finite() && *r > 0.0)) {

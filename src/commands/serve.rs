@@ -16,7 +16,7 @@ use pingone_mcp::sandbox::{Limits, Sandbox};
 use pingone_mcp::secret::Secret;
 use rmcp::ServiceExt;
 
-use super::session;
+use super::{session, session_with};
 use crate::cli::{GlobalArgs, ServeArgs};
 use crate::output::note;
 
@@ -41,6 +41,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     let mut connections = vec![(default_profile.clone(), main.connection)];
     let dispatcher = Arc::new(main.dispatcher);
     let _simulator = main.simulator;
+    let (catalog, search) = (main.catalog.clone(), main.search.clone());
     let mut server = PingOneMcp::new(main.catalog, main.search, Sandbox::new().await?, dispatcher, options);
 
     let Some(addr) = args.http else {
@@ -51,7 +52,9 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     let mut extra = BTreeMap::new();
     for name in &args.serve_profiles {
         let scoped = GlobalArgs { profile: Some(name.clone()), ..global.clone() };
-        let profile = session(&scoped, &args.policy, &args.simulator, None).await.with_context(|| format!("cannot serve profile `{name}`"))?;
+        let profile = session_with(&scoped, &args.policy, &args.simulator, None, catalog.clone(), search.clone())
+            .await
+            .with_context(|| format!("cannot serve profile `{name}`"))?;
         connections.push((name.clone(), profile.connection));
         extra.insert(name.clone(), Arc::new(profile.dispatcher));
     }
