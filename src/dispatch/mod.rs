@@ -169,7 +169,10 @@ impl Dispatcher {
                     };
                 }
                 if let (true, Some(confirm)) = (action.destructive, requester.confirm) {
-                    let request = ConfirmRequest::new(action, args).with_targets(self.target_names(client, action, args).await);
+                    let mut request = ConfirmRequest::new(action, args);
+                    if confirm.will_ask(&action.id).await {
+                        request = request.with_targets(self.target_names(client, action, args).await);
+                    }
                     if let Err(reason) = confirm.confirm(request).await {
                         return (HostReply::Error(not_confirmed(action, reason)), "declined");
                     }

@@ -158,6 +158,13 @@ impl Confirm for Asker {
             Ok(())
         })
     }
+
+    /// Waits while a question is out, so a call made together with it learns whether
+    /// the answer allowed the rest.
+    fn will_ask(&self, action: &str) -> BoxFuture<'static, bool> {
+        let (allowed, action) = (self.allowed.clone(), action.to_owned());
+        Box::pin(async move { !allowed.lock().await.contains(&action) })
+    }
 }
 
 /// A tool call running in its own task, and the questions it may ask on the way.
@@ -419,6 +426,20 @@ mod tests {
         let state = question(calls.drive(job, None, std::future::pending()).await.unwrap());
         let all: InputResponses = [(INPUT_KEY.to_owned(), json!({ "action": "accept", "content": { "confirm": true, "confirmAll": true } }))].into();
         assert_eq!(text(calls.resume(&state, Some(all), None, std::future::pending()).await.unwrap()), "Ok(()) Ok(())", "asked once");
+    }
+
+    #[tokio::test]
+    async fn after_a_yes_to_all_the_action_is_not_asked_about_again() {
+        let calls = Arc::new(SuspendedCalls::default());
+        let job = Job::spawn(|confirm| async move {
+            let before = confirm.will_ask("delete_user").await;
+            let first = confirm.confirm(request()).await;
+            let after = (confirm.will_ask("delete_user").await, confirm.will_ask("delete_group").await);
+            CallToolResult::success(vec![ContentBlock::text(format!("{before} {first:?} {after:?}"))])
+        });
+        let state = question(calls.drive(job, None, std::future::pending()).await.unwrap());
+        let all: InputResponses = [(INPUT_KEY.to_owned(), json!({ "action": "accept", "content": { "confirm": true, "confirmAll": true } }))].into();
+        assert_eq!(text(calls.resume(&state, Some(all), None, std::future::pending()).await.unwrap()), "true Ok(()) (false, true)");
     }
 
     #[tokio::test]

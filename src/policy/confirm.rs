@@ -53,6 +53,13 @@ impl ConfirmRequest {
 /// (declined, cancelled, no answer in time, or no way to ask).
 pub trait Confirm: Send + Sync {
     fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<(), String>>;
+
+    /// Whether a call of `action` would be put to the person, so a caller can skip
+    /// preparing the question (reading the target's name) when it would not: after
+    /// the person allowed all of this call's uses of the action.
+    fn will_ask(&self, _action: &str) -> BoxFuture<'static, bool> {
+        Box::pin(async { true })
+    }
 }
 
 #[cfg(test)]
