@@ -17,3 +17,4 @@ pub mod search;
 pub mod secret;
 pub mod simulator;
 pub mod trim;
+pub mod wordpiece;

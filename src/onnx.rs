@@ -14,6 +14,8 @@ use ort::session::Session;
 use ort::value::Tensor;
 use tokenizers::Tokenizer;
 
+use crate::wordpiece::{Tokens, WordPiece};
+
 /// Why a model cannot run.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -85,7 +87,9 @@ fn environment(library: &Path) -> Result<&'static ort::environment::Environment,
 /// A loaded model and its tokenizer (padding and truncation off: callers cut and pad).
 pub struct Model {
     session: Mutex<Session>,
-    pub tokenizer: Tokenizer,
+    tokenizer: Tokenizer,
+    /// The same tokenizer's fast path for plain ASCII text.
+    fast: Option<WordPiece>,
     pub cls: u32,
     pub sep: u32,
     pad: u32,
@@ -97,26 +101,61 @@ impl std::fmt::Debug for Model {
     }
 }
 
+/// Which of onnxruntime's graph fusions run when a model loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fusion {
+    /// All of them: the graph was exported as the framework wrote it.
+    AtLoad,
+    /// Basic clean-ups only: the graph was fused when it was exported (models/train.py),
+    /// without SkipLayerNormalization, whose kernel is slower on this CPU than the Add and
+    /// LayerNormalization it replaces; the extended level would fuse them again.
+    AtExport,
+}
+
+/// Where a model's library, weights and tokenizer are: found, not yet loaded.
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub library: PathBuf,
+    pub model: PathBuf,
+    pub tokenizer: PathBuf,
+    pub fusion: Fusion,
+}
+
+impl Located {
+    pub fn load(&self) -> Result<Model, ModelError> {
+        Model::load(&self.library, &self.model, &self.tokenizer, self.fusion)
+    }
+}
+
+/// Find the library ([`find_library`]) and the model ([`find_model`]) without loading
+/// either: cheap, so a missing file is known at once.
+pub fn locate(variable: &'static str, file: &'static str, fusion: Fusion) -> Result<Located, ModelError> {
+    let library = find_library().ok_or(ModelError::NoLibrary)?;
+    if !library.is_file() {
+        return Err(ModelError::Library { path: library, message: "no such file".into() });
+    }
+    let (model, tokenizer) = find_model(variable, file).ok_or(ModelError::NoModel { variable, file })?;
+    Ok(Located { library, model, tokenizer, fusion })
+}
+
 impl Model {
     /// Load the library found by [`find_library`] and the model found by
     /// [`find_model`]`(variable, file)`.
-    pub fn load_default(variable: &'static str, file: &'static str) -> Result<Self, ModelError> {
-        let library = find_library().ok_or(ModelError::NoLibrary)?;
-        if !library.is_file() {
-            return Err(ModelError::Library { path: library, message: "no such file".into() });
-        }
-        let (model, tokenizer) = find_model(variable, file).ok_or(ModelError::NoModel { variable, file })?;
-        Self::load(&library, &model, &tokenizer)
+    pub fn load_default(variable: &'static str, file: &'static str, fusion: Fusion) -> Result<Self, ModelError> {
+        locate(variable, file, fusion)?.load()
     }
 
     /// Load a model with one intra-op thread: calls run side by side on their own
     /// threads, and the machine may be small.
-    pub fn load(library: &Path, model: &Path, tokenizer: &Path) -> Result<Self, ModelError> {
+    pub fn load(library: &Path, model: &Path, tokenizer: &Path, fusion: Fusion) -> Result<Self, ModelError> {
         let env = environment(library)?;
         let model_err = |message: String| ModelError::Model { path: model.to_path_buf(), message };
         let session = Session::builder(env)
             .map_err(|e| model_err(e.to_string()))?
-            .with_optimization_level(GraphOptimizationLevel::All)
+            .with_optimization_level(match fusion {
+                Fusion::AtLoad => GraphOptimizationLevel::All,
+                Fusion::AtExport => GraphOptimizationLevel::Level1,
+            })
             .map_err(|e| model_err(e.to_string()))?
             .with_intra_threads(1)
             .map_err(|e| model_err(e.to_string()))?
@@ -128,7 +167,22 @@ impl Model {
         tok.with_truncation(None).map_err(|e| tok_err(e.to_string()))?;
         let id = |t: &str| tok.token_to_id(t).ok_or_else(|| tok_err(format!("no `{t}` token")));
         let (cls, sep, pad) = (id("[CLS]")?, id("[SEP]")?, id("[PAD]")?);
-        Ok(Model { session: Mutex::new(session), tokenizer: tok, cls, sep, pad })
+        let fast = WordPiece::from_tokenizer(&tok);
+        Ok(Model { session: Mutex::new(session), tokenizer: tok, fast, cls, sep, pad })
+    }
+
+    /// The token ids of `text` (no [CLS] or [SEP]) and where each token ends in it.
+    pub fn encode(&self, text: &str) -> Result<Tokens, ModelError> {
+        if let Some(tokens) = self.fast.as_ref().and_then(|fast| fast.encode(text)) {
+            return Ok(tokens);
+        }
+        self.encode_slowly(text)
+    }
+
+    /// [`Model::encode`] by `tokenizers` alone, for any text (and to check the fast path).
+    pub fn encode_slowly(&self, text: &str) -> Result<Tokens, ModelError> {
+        let enc = self.tokenizer.encode(text, false).map_err(|e| ModelError::Run(e.to_string()))?;
+        Ok(Tokens { ids: enc.get_ids().to_vec(), ends: enc.get_offsets().iter().map(|o| o.1).collect() })
     }
 
     /// Run rows of token ids (each with its [CLS] and [SEP]) as one padded batch and

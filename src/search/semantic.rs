@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::catalog::Action;
-use crate::onnx::{find_library, find_model, Model, ModelError};
+use crate::onnx::{find_library, find_model, Fusion, Model, ModelError};
 
 /// Where the model is looked for first (see [`crate::onnx::find_model`]).
 pub const MODEL_VARIABLE: &str = "PINGONE_MCP_SEARCH_MODEL";
@@ -31,19 +31,18 @@ pub struct Encoder {
 impl Encoder {
     /// The model found by [`crate::onnx::find_model`] under [`MODEL_VARIABLE`].
     pub fn load_default() -> Result<Self, ModelError> {
-        Ok(Encoder { model: Model::load_default(MODEL_VARIABLE, MODEL_FILE)? })
+        Ok(Encoder { model: Model::load_default(MODEL_VARIABLE, MODEL_FILE, Fusion::AtLoad)? })
     }
 
     pub fn load(library: &std::path::Path, model: &std::path::Path, tokenizer: &std::path::Path) -> Result<Self, ModelError> {
-        Ok(Encoder { model: Model::load(library, model, tokenizer)? })
+        Ok(Encoder { model: Model::load(library, model, tokenizer, Fusion::AtLoad)? })
     }
 
     /// The embedding of each text, unit length (the model normalises).
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
         let mut rows = Vec::with_capacity(texts.len());
         for text in texts {
-            let enc = self.model.tokenizer.encode(*text, false).map_err(|e| ModelError::Run(e.to_string()))?;
-            let ids = enc.get_ids();
+            let ids = self.model.encode(text)?.ids;
             let mut row = Vec::with_capacity(ids.len().min(MAX_TOKENS - 2) + 2);
             row.push(self.model.cls);
             row.extend_from_slice(&ids[..ids.len().min(MAX_TOKENS - 2)]);
