@@ -14,7 +14,7 @@ use crate::output::{note, print};
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let defender = Defender::load(args.defender, args.threshold);
     if let Some(warning) = defender.warning() {
-        note(warning);
+        note(&warning);
     }
     if let Some(path) = &args.jsonl {
         return jsonl(&defender, path);

@@ -33,9 +33,13 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
         note(&warning);
     }
     let defender = Arc::new(Defender::load(args.defender, args.defender_threshold));
-    if let Some(warning) = defender.warning() {
-        note(warning);
-    }
+    // The classifier loads on its own thread; its fallback is announced as soon as known.
+    let loading = defender.clone();
+    std::thread::spawn(move || {
+        if let Some(warning) = loading.warning() {
+            note(&warning);
+        }
+    });
     let options = ServerOptions { mode: args.mode, limits, result_budget: args.max_result_tokens, defender, confirm_destructive: !args.no_confirm };
     let default_profile = main.connection.as_ref().map(|c| c.profile.clone()).unwrap_or_else(|| "default".into());
     let mut connections = vec![(default_profile.clone(), main.connection)];

@@ -7,9 +7,7 @@
 //! injection buried in a long description is not diluted by the text around it.
 //! Chunks of many strings are scored together in padded batches of similar length.
 
-use std::path::Path;
-
-use crate::onnx::{Model, ModelError};
+use crate::onnx::{Fusion, Located, Model, ModelError};
 
 /// Tokens per chunk, [CLS] and [SEP] included: the training window (models/train.py),
 /// so an injection at the end of a long text is not averaged away by a longer chunk.
@@ -36,14 +34,19 @@ pub fn find_model() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
 }
 
 impl Classifier {
-    /// Load the library, the model and the tokenizer found by [`crate::onnx::find_library`] and [`find_model`].
+    /// Load the library, the model and the tokenizer found by [`Classifier::locate`].
     pub fn load_default() -> Result<Self, ClassifierError> {
-        Ok(Classifier { model: Model::load_default(MODEL_VARIABLE, MODEL_FILE)? })
+        Self::locate()?.load().map(|model| Classifier { model })
     }
 
-    /// Load a model with one intra-op thread (scans run side by side on the blocking pool).
-    pub fn load(library: &Path, model: &Path, tokenizer: &Path) -> Result<Self, ClassifierError> {
-        Ok(Classifier { model: Model::load(library, model, tokenizer)? })
+    /// Where the library, the model and the tokenizer are, without loading them.
+    pub fn locate() -> Result<Located, ClassifierError> {
+        crate::onnx::locate(MODEL_VARIABLE, MODEL_FILE, Fusion::AtExport)
+    }
+
+    /// Load what [`Classifier::locate`] found.
+    pub fn load_located(located: &Located) -> Result<Self, ClassifierError> {
+        located.load().map(|model| Classifier { model })
     }
 
     /// The injection probability of each text: the highest over its chunks.
@@ -67,13 +70,12 @@ impl Classifier {
 
     /// Token ids of each chunk, with [CLS] and [SEP], cut at sentence ends where possible.
     fn chunks(&self, text: &str) -> Result<Vec<Vec<u32>>, ClassifierError> {
-        let enc = self.model.tokenizer.encode(text, false).map_err(|e| ClassifierError::Run(e.to_string()))?;
-        let ids = enc.get_ids();
-        let offsets = enc.get_offsets();
+        let tokens = self.model.encode(text)?;
+        let ids = &tokens.ids;
         let bytes = text.as_bytes();
         // A token ends a sentence when it is . ! ? or a newline follows it.
         let ends_sentence = |k: usize| {
-            let end = offsets[k].1;
+            let end = tokens.ends[k];
             matches!(bytes.get(end.wrapping_sub(1)), Some(b'.' | b'!' | b'?' | b':' | b';')) || matches!(bytes.get(end), Some(b'\n'))
         };
         let room = MAX_CHUNK_TOKENS - 2;

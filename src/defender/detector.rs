@@ -14,6 +14,7 @@
 use std::sync::{Arc, OnceLock};
 
 use super::classifier::{Classifier, ClassifierError};
+use crate::onnx::Located;
 use super::normalise::normalise;
 use super::patterns::{Category, Patterns};
 
@@ -104,28 +105,58 @@ pub struct Defender {
     /// Compiled on a thread of its own from load (about 150 ms of regex compilation,
     /// which would otherwise delay the server's start); a scan before it is ready waits.
     patterns: Arc<OnceLock<Patterns>>,
-    classifier: Option<Arc<Classifier>>,
+    /// Loaded on a thread of its own too, once its files are known to exist.
+    classifier: Option<Arc<LazyClassifier>>,
+    /// Why the defender runs below the mode asked for, when that is known at load.
     warning: Option<String>,
 }
 
+/// The classifier, loading; whoever needs it first waits for the load.
+#[derive(Debug)]
+struct LazyClassifier {
+    located: Option<Located>,
+    loaded: OnceLock<Result<Classifier, ClassifierError>>,
+}
+
+impl LazyClassifier {
+    fn get(&self) -> Result<&Classifier, &ClassifierError> {
+        self.loaded
+            .get_or_init(|| match &self.located {
+                Some(located) => Classifier::load_located(located),
+                None => Err(ClassifierError::Run("the classifier was given, not located".into())),
+            })
+            .as_ref()
+    }
+}
+
 impl Defender {
-    /// A defender in `mode`. `Full` loads the classifier; when the model or
-    /// `libonnxruntime` is missing it falls back to patterns and [`Defender::warning`] says so.
+    /// A defender in `mode`. `Full` finds the classifier's files at once and loads them
+    /// on a thread of its own; when the model or `libonnxruntime` is missing it falls
+    /// back to patterns and [`Defender::warning`] says so.
     pub fn load(mode: Mode, threshold: f32) -> Defender {
         let classifier = match mode {
-            Mode::Full => Some(Classifier::load_default()),
+            Mode::Full => Some(Classifier::locate().map(|located| LazyClassifier { located: Some(located), loaded: OnceLock::new() })),
             _ => None,
         };
-        Self::with_classifier(mode, threshold, classifier)
+        let defender = Self::build(mode, threshold, classifier);
+        if let Some(lazy) = defender.classifier.clone() {
+            let _ = std::thread::Builder::new().name("defender-classifier".into()).spawn(move || {
+                let _ = lazy.get();
+            });
+        }
+        defender
     }
 
     /// As [`Defender::load`], with the classifier (or the error loading it) given.
     pub fn with_classifier(mode: Mode, threshold: f32, classifier: Option<Result<Classifier, ClassifierError>>) -> Defender {
+        let classifier = classifier.map(|c| c.map(|c| LazyClassifier { located: None, loaded: OnceLock::from(Ok(c)) }));
+        Self::build(mode, threshold, classifier)
+    }
+
+    fn build(mode: Mode, threshold: f32, classifier: Option<Result<LazyClassifier, ClassifierError>>) -> Defender {
         let (classifier, warning) = match (mode, classifier) {
             (Mode::Full, Some(Ok(c))) => (Some(Arc::new(c)), None),
-            (Mode::Full, Some(Err(e))) => {
-                (None, Some(format!("WARNING: prompt-injection classifier unavailable ({e}); scanning with patterns only")))
-            }
+            (Mode::Full, Some(Err(e))) => (None, Some(unavailable(&e))),
             (Mode::Full, None) => (None, Some("WARNING: prompt-injection classifier not loaded; scanning with patterns only".into())),
             (Mode::Off, _) => (None, Some("WARNING: prompt-injection scanning is off (--defender off)".into())),
             (Mode::Patterns, _) => (None, None),
@@ -145,8 +176,16 @@ impl Defender {
         self.patterns.get_or_init(Patterns::new)
     }
 
-    /// The mode in force (`Patterns` after a fallback).
+    /// The classifier, waiting for it to load; None when it is not used or failed to load.
+    fn classifier(&self) -> Option<&Classifier> {
+        self.classifier.as_ref()?.get().ok()
+    }
+
+    /// The mode in force (`Patterns` after a fallback). Waits for the classifier to load.
     pub fn mode(&self) -> Mode {
+        if self.mode == Mode::Full && self.classifier().is_none() {
+            return Mode::Patterns;
+        }
         self.mode
     }
 
@@ -154,9 +193,13 @@ impl Defender {
         self.threshold
     }
 
-    /// A message for every reply while the defender runs below what was asked (or is off).
-    pub fn warning(&self) -> Option<&str> {
-        self.warning.as_deref()
+    /// A message for every reply while the defender runs below what was asked (or is
+    /// off). Waits for the classifier to load, so a late failure is reported too.
+    pub fn warning(&self) -> Option<String> {
+        if let Some(Err(e)) = self.classifier.as_ref().map(|c| c.get()) {
+            return Some(unavailable(e));
+        }
+        self.warning.clone()
     }
 
     /// Scan one text.
@@ -190,7 +233,7 @@ impl Defender {
             }
             verdicts.push(Verdict { score: 0.0, flagged: false, tier: Tier::Patterns, reasons });
         }
-        if let (Some(classifier), false) = (&self.classifier, prose.is_empty()) {
+        if let (Some(classifier), false) = (self.classifier(), prose.is_empty()) {
             let refs: Vec<&str> = prose.iter().map(|(_, t)| t.as_str()).collect();
             match classifier.score(&refs) {
                 Ok(scores) => {
@@ -232,4 +275,8 @@ fn plain_token(text: &str) -> bool {
 
 fn worth_classifying(text: &str) -> bool {
     text.split_whitespace().filter(|w| w.chars().any(char::is_alphabetic)).take(MIN_CLASSIFIER_WORDS).count() >= MIN_CLASSIFIER_WORDS
+}
+
+fn unavailable(e: &ClassifierError) -> String {
+    format!("WARNING: prompt-injection classifier unavailable ({e}); scanning with patterns only")
 }
