@@ -77,12 +77,20 @@ fn classifier(c: &mut Criterion) {
             return;
         }
     };
-    let short = "Please contact the service desk if you need the admin role for this application.";
-    let long = "Members of this group can override the password policy only for service accounts that run \
+    // Token counts include [CLS] and [SEP]; 64 is the longest field the 2 ms goal covers.
+    let fields = [
+        (18, "Please contact the service desk if you need the admin role for this application."),
+        (52, "Members of this group can override the password policy only for service accounts that run \
 the nightly HR synchronisation job, after the change board has approved the request and the identity team \
-has recorded it in the access register kept by the security office.";
-    c.bench_function("classifier: one field of 17 tokens", |b| b.iter(|| classifier.score(&[black_box(short)])));
-    c.bench_function("classifier: one field of 55 tokens", |b| b.iter(|| classifier.score(&[black_box(long)])));
+has recorded it in the access register kept by the security office."),
+        (64, "Members of this group can override the password policy only for service accounts that run \
+the nightly HR synchronisation job, after the change board has approved the request and the identity team \
+has recorded it in the access register kept by the security office on the second floor of the Lisbon \
+building, next to reception."),
+    ];
+    for (tokens, field) in fields {
+        c.bench_function(&format!("classifier: one field of {tokens} tokens"), |b| b.iter(|| classifier.score(&[black_box(field)])));
+    }
     let defender = Defender::load(Mode::Full, DEFAULT_THRESHOLD);
     c.bench_function("list_users x100, full mode", |b| {
         b.iter_batched(list_users, |mut v| defender.scan_json(&mut v), criterion::BatchSize::SmallInput)

@@ -216,9 +216,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = pingone_mcp::trim::DEFAULT_BUDGET)]
     pub max_result_tokens: usize,
     /// Prompt-injection scanning of what returns to the model: off, patterns, or full
-    /// (patterns plus the classifier, which still flags too much benign text to be the
-    /// default; see models/MODEL_CARD.md).
-    #[arg(long, value_enum, default_value_t = pingone_mcp::defender::Mode::Patterns)]
+    /// (patterns, then the classifier on prose; see models/MODEL_CARD.md). Without
+    /// libonnxruntime or the model, full falls back to patterns and says so.
+    #[arg(long, value_enum, default_value_t = pingone_mcp::defender::Mode::Full)]
     pub defender: pingone_mcp::defender::Mode,
     /// Classifier score (0-1) from which a string is withheld.
     #[arg(long, value_name = "X", default_value_t = pingone_mcp::defender::DEFAULT_THRESHOLD)]

@@ -91,7 +91,7 @@ impl Verdict {
 }
 
 /// The threshold chosen in models/MODEL_CARD.md.
-pub const DEFAULT_THRESHOLD: f32 = 0.86;
+pub const DEFAULT_THRESHOLD: f32 = 0.92;
 
 /// Texts shorter than this (in words) are not sent to the classifier: an id, a date, a
 /// name or a two-word title carries no instruction that the patterns would not catch.

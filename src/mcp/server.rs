@@ -77,7 +77,7 @@ impl Default for ServerOptions {
             mode: Mode::Code,
             limits: Limits::default(),
             result_budget: crate::trim::DEFAULT_BUDGET,
-            defender: Arc::new(Defender::load(DefenderMode::Patterns, DEFAULT_THRESHOLD)),
+            defender: Arc::new(Defender::load(DefenderMode::Full, DEFAULT_THRESHOLD)),
             confirm_destructive: true,
         }
     }
