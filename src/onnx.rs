@@ -179,8 +179,8 @@ impl Model {
         self.encode_slowly(text)
     }
 
-    /// [`Model::encode`] by `tokenizers` alone, for any text (and to check the fast path).
-    pub fn encode_slowly(&self, text: &str) -> Result<Tokens, ModelError> {
+    /// [`Model::encode`] by `tokenizers`, for text the fast path does not take.
+    fn encode_slowly(&self, text: &str) -> Result<Tokens, ModelError> {
         let enc = self.tokenizer.encode(text, false).map_err(|e| ModelError::Run(e.to_string()))?;
         Ok(Tokens { ids: enc.get_ids().to_vec(), ends: enc.get_offsets().iter().map(|o| o.1).collect() })
     }

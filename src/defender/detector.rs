@@ -14,9 +14,9 @@
 use std::sync::{Arc, OnceLock};
 
 use super::classifier::{Classifier, ClassifierError};
-use crate::onnx::Located;
 use super::normalise::normalise;
 use super::patterns::{Category, Patterns};
+use crate::onnx::Located;
 
 /// Which tiers run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
