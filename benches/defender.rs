@@ -19,11 +19,11 @@ fn prose(kb: usize) -> String {
     PROSE.repeat(kb * 1024 / PROSE.len() + 1)[..kb * 1024].to_string()
 }
 
-/// A `list_users`-like result: 100 users, every one with a title and a department,
+/// A `list_users`-like result: `n` users, every one with a title and a department,
 /// one in four with a one-sentence description, two with an injected nickname.
-pub fn list_users() -> Value {
+pub fn list_users(n: usize) -> Value {
     let titles = ["Senior Software Engineer", "IT Administrator", "HR Business Partner", "Support Agent", "Finance Manager"];
-    let users: Vec<Value> = (0..100)
+    let users: Vec<Value> = (0..n)
         .map(|i| {
             let mut u = json!({
                 "id": format!("4b1b6a39-1d2f-4a3c-9c41-{:012x}", i),
@@ -51,7 +51,7 @@ pub fn list_users() -> Value {
             u
         })
         .collect();
-    json!({"_embedded": {"users": users}, "count": 100, "size": 100})
+    json!({"_embedded": {"users": users}, "count": n, "size": n})
 }
 
 fn patterns(c: &mut Criterion) {
@@ -65,7 +65,7 @@ fn patterns(c: &mut Criterion) {
     c.bench_function("patterns: 1 KB, normalise only", |b| b.iter(|| normalise(black_box(&text))));
     let defender = Defender::load(Mode::Patterns, DEFAULT_THRESHOLD);
     c.bench_function("list_users x100, patterns mode", |b| {
-        b.iter_batched(list_users, |mut v| defender.scan_json(&mut v), criterion::BatchSize::SmallInput)
+        b.iter_batched(|| list_users(100), |mut v| defender.scan_json(&mut v), criterion::BatchSize::SmallInput)
     });
 }
 
@@ -93,7 +93,11 @@ building, next to reception."),
     }
     let defender = Defender::load(Mode::Full, DEFAULT_THRESHOLD);
     c.bench_function("list_users x100, full mode", |b| {
-        b.iter_batched(list_users, |mut v| defender.scan_json(&mut v), criterion::BatchSize::SmallInput)
+        b.iter_batched(|| list_users(100), |mut v| defender.scan_json(&mut v), criterion::BatchSize::SmallInput)
+    });
+    // A large result is scanned whole before it is trimmed to the reply's budget.
+    c.bench_function("list_users x1000, full mode", |b| {
+        b.iter_batched(|| list_users(1000), |mut v| defender.scan_json(&mut v), criterion::BatchSize::LargeInput)
     });
 }
 

@@ -157,8 +157,10 @@ impl PingOneMcp {
         let run = move |confirm: Option<Arc<dyn Confirm>>| async move {
             let host = Arc::new(ObservedHost::new(dispatcher, caller, progress).confirming(confirm));
             let execution = this.inner.sandbox.execute(&code, json!({}), host.clone(), &this.inner.limits).await;
+            // Only what the agent will see is scanned: a large result is cut to the budget first.
+            let (execution, cut) = cut_to_budget(execution, this.inner.result_budget);
             let execution = screen(execution, &this.inner.defender).await;
-            match execute_reply(&execution, &host.calls(), this.inner.result_budget) {
+            match execute_reply(&execution, &host.calls(), this.inner.result_budget, cut) {
                 Ok(reply) => CallToolResult::structured(reply),
                 Err(text) => CallToolResult::error(vec![ContentBlock::text(text)]),
             }
@@ -259,10 +261,26 @@ pub fn search_reply(catalog: &Catalog, index: &SearchIndex, query: &str, limit: 
     Ok(reply)
 }
 
+/// The script's result cut to `budget` tokens, and the note on how to narrow the
+/// script when it was cut. Scanning a whole 10,000-record result for the agent to see
+/// its first few dozen would cost seconds of classifier time.
+fn cut_to_budget(mut execution: Execution, budget: usize) -> (Execution, Option<String>) {
+    let mut note = None;
+    if let Ok(result) = &mut execution.outcome {
+        let shaped = trim(result, budget);
+        if shaped.trimmed {
+            *result = shaped.value;
+            note = shaped.note;
+        }
+    }
+    (execution, note)
+}
+
 /// What `execute` answers: the result, console lines and a summary of the action
-/// calls, trimmed to `budget` tokens; or, when the script failed, the error text the
-/// agent can act on.
-pub fn execute_reply(execution: &Execution, calls: &[CallSummary], budget: usize) -> Result<Value, String> {
+/// calls, trimmed to `budget` tokens (with `cut`, the note of an earlier
+/// [`cut_to_budget`], when this trim has none of its own); or, when the script
+/// failed, the error text the agent can act on.
+pub fn execute_reply(execution: &Execution, calls: &[CallSummary], budget: usize, cut: Option<String>) -> Result<Value, String> {
     let logs: Vec<String> = execution.logs.iter().map(|l| format!("[{}] {}", l.level.name(), l.message)).collect();
     let calls = summarise(calls);
     match &execution.outcome {
@@ -276,7 +294,7 @@ pub fn execute_reply(execution: &Execution, calls: &[CallSummary], budget: usize
             }
             let shaped = trim(&reply, budget);
             let mut reply = shaped.value;
-            if let Some(note) = shaped.note {
+            if let Some(note) = shaped.note.or(cut) {
                 reply["note"] = json!(note);
             }
             Ok(reply)
