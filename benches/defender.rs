@@ -6,6 +6,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use pingone_mcp::defender::{normalise, Classifier, Defender, Mode, Patterns, DEFAULT_THRESHOLD};
+use pingone_mcp::wordpiece::WordPiece;
 use serde_json::{json, Value};
 
 const PROSE: &str = "The Partner Portal lets resellers sign in with their own identity provider. \
@@ -91,6 +92,7 @@ building, next to reception."),
     for (tokens, field) in fields {
         c.bench_function(&format!("classifier: one field of {tokens} tokens"), |b| b.iter(|| classifier.score(&[black_box(field)])));
     }
+    tokenizer(c, fields[2].1);
     let defender = Defender::load(Mode::Full, DEFAULT_THRESHOLD);
     c.bench_function("list_users x100, full mode", |b| {
         b.iter_batched(|| list_users(100), |mut v| defender.scan_json(&mut v), criterion::BatchSize::SmallInput)
@@ -99,6 +101,18 @@ building, next to reception."),
     c.bench_function("list_users x1000, full mode", |b| {
         b.iter_batched(|| list_users(1000), |mut v| defender.scan_json(&mut v), criterion::BatchSize::LargeInput)
     });
+}
+
+/// Tokenising the 64-token field: the WordPiece fast path and `tokenizers`.
+fn tokenizer(c: &mut Criterion, field: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/tokenizer.json");
+    let Ok(tok) = tokenizers::Tokenizer::from_file(&path) else {
+        eprintln!("SKIP tokenizer benchmarks: cannot read {}", path.display());
+        return;
+    };
+    let fast = WordPiece::from_tokenizer(&tok).expect("a BERT-uncased WordPiece tokenizer");
+    c.bench_function("tokenize 64 tokens: WordPiece fast path", |b| b.iter(|| fast.encode(black_box(field))));
+    c.bench_function("tokenize 64 tokens: tokenizers", |b| b.iter(|| tok.encode(black_box(field), false)));
 }
 
 criterion_group! {
