@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 ensure_toolchain
+# The runtime of the defender's classifier and the search encoder (the onnxruntime
+# wheel's libonnxruntime.so); without it both fall back, with a warning.
+export ORT_DYLIB_PATH="$(scripts/fetch-onnxruntime.sh)"
 echo "== building (the first build compiles wasmtime and the JavaScript guest: ~20 min on 2 cores)"
 cargo build --quiet
 bin="$CARGO_TARGET_DIR/debug/pingone-mcp"
