@@ -221,7 +221,7 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value_t = pingone_mcp::defender::Mode::Full)]
     pub defender: pingone_mcp::defender::Mode,
     /// Classifier score (0-1) from which a string is withheld.
-    #[arg(long, value_name = "X", default_value_t = pingone_mcp::defender::DEFAULT_THRESHOLD)]
+    #[arg(long, value_name = "X", default_value_t = pingone_mcp::defender::DEFAULT_THRESHOLD, value_parser = classifier_score)]
     pub defender_threshold: f32,
     /// Run destructive actions without asking first. By default a client that supports
     /// elicitation is asked to confirm each one (action, target, arguments) before it runs.
@@ -317,6 +317,14 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = pingone_mcp::defender::Mode::Full)]
     pub defender: pingone_mcp::defender::Mode,
     /// Flag a text when its score (0-1) reaches this.
-    #[arg(long, value_name = "X", default_value_t = pingone_mcp::defender::DEFAULT_THRESHOLD)]
+    #[arg(long, value_name = "X", default_value_t = pingone_mcp::defender::DEFAULT_THRESHOLD, value_parser = classifier_score)]
     pub threshold: f32,
+}
+
+/// A defender threshold: a classifier score between 0 and 1.
+fn classifier_score(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!("`{text}` is not a classifier score: give a number between 0 and 1, e.g. 0.9")),
+    }
 }

@@ -101,6 +101,15 @@ fn call_refuses_bad_input_before_touching_config_or_network() {
 }
 
 #[test]
+fn a_defender_threshold_outside_0_to_1_is_refused() {
+    for args in [&["scan", "--threshold", "5", "some text"][..], &["serve", "--defender-threshold=-0.1"], &["scan", "--threshold", "high", "x"]] {
+        let out = run(args, &[]);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr(&out).contains("is not a classifier score: give a number between 0 and 1"), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
 fn every_command_has_useful_help() {
     for args in [vec!["--help"], vec!["actions", "--help"], vec!["actions", "check", "--help"], vec!["call", "--help"]] {
         let out = run(&args, &[]);

@@ -25,9 +25,6 @@ const TOKEN_ENV: &str = "PINGONE_MCP_HTTP_TOKEN";
 pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let main = session(global, &args.policy, &args.simulator, args.replay.as_deref()).await?;
     let limits = Limits { wall_time: Duration::from_secs(args.timeout), ..Limits::default() };
-    if !(0.0..=1.0).contains(&args.defender_threshold) {
-        anyhow::bail!("--defender-threshold is a classifier score between 0 and 1, got {}", args.defender_threshold);
-    }
     main.search.preload();
     if let Some(warning) = main.search.warning() {
         note(&warning);
