@@ -4,11 +4,13 @@
 mod confirm;
 mod http;
 mod observe;
+mod reply;
 mod server;
 mod tools;
 
 pub use http::{bind, serve_http, HttpOptions, METADATA_PATH};
 pub use observe::{CallSummary, ObservedHost};
-pub use server::{execute_reply, screen, search_reply, Mode, SEARCH_LIMIT, PingOneMcp, ServerOptions, INSTRUCTIONS};
+pub use reply::{action_reply, execute_reply, screen};
+pub use server::{search_reply, Mode, SEARCH_LIMIT, PingOneMcp, ServerOptions, INSTRUCTIONS};
 pub use tools::{action_tool, execute_tool, search_tool};
 pub use tools::action_input_schema;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use guest_sdk::abi::{HostCall, HostReply, LogLevel};
+use guest_sdk::abi::HostCall;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, InitializeResult, ListToolsResult,
     PaginatedRequestParams, ServerCapabilities, Tool,
@@ -14,15 +14,15 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{json, Map, Value};
 
 use super::confirm::{confirmer_for, Asker, Job, SuspendedCalls, Via};
-use super::observe::{CallSummary, ObservedHost};
+use super::observe::ObservedHost;
+use super::reply::{action_reply, cut_to_budget, execute_reply, screen};
 use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
 use crate::catalog::Catalog;
 use crate::dispatch::Dispatcher;
 use crate::policy::{Caller, Confirm};
 use crate::defender::{Defender, Mode as DefenderMode, DEFAULT_THRESHOLD};
-use crate::sandbox::{Execution, ExecutionError, Limits, LogLine, Sandbox};
+use crate::sandbox::{Limits, Sandbox};
 use crate::search::{hits_json, SearchIndex, SignatureStyle};
-use crate::trim::trim;
 
 /// Taught to every client at initialisation.
 pub const INSTRUCTIONS: &str = "\
@@ -173,9 +173,14 @@ impl PingOneMcp {
         let (dispatcher, caller) = self.route(context)?;
         let owner = caller.as_ref().map(|c| c.subject.clone());
         let name = name.to_owned();
+        let this = self.clone();
         let run = move |confirm: Option<Arc<dyn Confirm>>| async move {
             let host = ObservedHost::new(dispatcher, caller, None).confirming(confirm);
-            action_result(&name, host.dispatch(HostCall { action: name.clone(), args: Value::Object(args) }).await)
+            let reply = host.dispatch(HostCall { action: name.clone(), args: Value::Object(args) }).await;
+            match action_reply(&name, reply, this.inner.result_budget, &this.inner.defender).await {
+                Ok(reply) => CallToolResult::structured(reply),
+                Err(text) => CallToolResult::error(vec![ContentBlock::text(text)]),
+            }
         };
         self.run_confirming(run, owner, context).await
     }
@@ -200,50 +205,6 @@ impl PingOneMcp {
     }
 }
 
-/// A single action's reply as a tool result.
-fn action_result(name: &str, reply: HostReply) -> CallToolResult {
-    match reply {
-        HostReply::Value(value) => CallToolResult::structured(json!({ "result": value })),
-        HostReply::Error(e) => {
-            let status = e.status.map(|s| format!(" {s}")).unwrap_or_default();
-            let details = if e.details.is_empty() { String::new() } else { format!("\nDetails: {}", Value::Array(e.details)) };
-            CallToolResult::error(vec![ContentBlock::text(format!("{name} failed:{status} {}: {}{details}", e.code, e.message))])
-        }
-    }
-}
-
-/// The execution with every string of its result and console scanned: a flagged
-/// string is replaced by the defender's marker. What was withheld, and any warning
-/// (the classifier missing, scanning off), is added to the console so the agent sees it.
-pub async fn screen(mut execution: Execution, defender: &Arc<Defender>) -> Execution {
-    let logs = Value::Array(execution.logs.iter().map(|l| Value::String(l.message.clone())).collect());
-    let (scanned_logs, log_report) = defender.clone().scan_json_blocking(logs).await;
-    if let Value::Array(messages) = scanned_logs {
-        for (line, message) in execution.logs.iter_mut().zip(messages) {
-            if let Value::String(text) = message {
-                line.message = text;
-            }
-        }
-    }
-    let mut withheld = log_report.withheld;
-    let mut warnings = log_report.warnings;
-    if let Ok(result) = execution.outcome {
-        let (scanned, report) = defender.clone().scan_json_blocking(result).await;
-        withheld += report.withheld;
-        warnings.extend(report.warnings);
-        execution.outcome = Ok(scanned);
-    }
-    warnings.dedup();
-    for warning in warnings {
-        execution.logs.push(LogLine { level: LogLevel::Warn, message: warning });
-    }
-    if withheld > 0 {
-        let message = format!("pingone-mcp defender: {withheld} string(s) withheld as possible prompt injection; the records are still there, only those texts are replaced");
-        execution.logs.push(LogLine { level: LogLevel::Warn, message });
-    }
-    execution
-}
-
 /// What `search_tools` answers: the best actions, each with its signature (and a
 /// `warning` while ranking is lexical only, since the encoder is missing); or a
 /// message when nothing matches.
@@ -259,90 +220,6 @@ pub fn search_reply(catalog: &Catalog, index: &SearchIndex, query: &str, limit: 
         reply["warning"] = json!(warning);
     }
     Ok(reply)
-}
-
-/// The script's result cut to `budget` tokens, and the note on how to narrow the
-/// script when it was cut. The defender's cost grows with the result (142 ms for
-/// 1,000 user records, benches/defender.rs) while the agent sees a few dozen records.
-fn cut_to_budget(mut execution: Execution, budget: usize) -> (Execution, Option<String>) {
-    let mut note = None;
-    if let Ok(result) = &mut execution.outcome {
-        let shaped = trim(result, budget);
-        if shaped.trimmed {
-            *result = shaped.value;
-            note = shaped.note;
-        }
-    }
-    (execution, note)
-}
-
-/// What `execute` answers: the result, console lines and a summary of the action
-/// calls, trimmed to `budget` tokens (with `cut`, the note of an earlier
-/// [`cut_to_budget`], when this trim has none of its own); or, when the script
-/// failed, the error text the agent can act on.
-pub fn execute_reply(execution: &Execution, calls: &[CallSummary], budget: usize, cut: Option<String>) -> Result<Value, String> {
-    let logs: Vec<String> = execution.logs.iter().map(|l| format!("[{}] {}", l.level.name(), l.message)).collect();
-    let calls = summarise(calls);
-    match &execution.outcome {
-        Ok(result) => {
-            let mut reply = json!({ "result": result });
-            if !logs.is_empty() {
-                reply["logs"] = json!(logs);
-            }
-            if !calls.is_empty() {
-                reply["calls"] = json!(calls);
-            }
-            let shaped = trim(&reply, budget);
-            let mut reply = shaped.value;
-            if let Some(note) = shaped.note.or(cut) {
-                reply["note"] = json!(note);
-            }
-            Ok(reply)
-        }
-        Err(error) => {
-            let mut text = format!("Error: {error}");
-            if let ExecutionError::Script(script) = error {
-                if let Some(action) = &script.action_error {
-                    if !action.details.is_empty() {
-                        text.push_str(&format!("\nDetails: {}", Value::Array(action.details.clone())));
-                    }
-                }
-            }
-            if !logs.is_empty() {
-                text.push_str(&format!("\nConsole:\n{}", logs.join("\n")));
-            }
-            if !calls.is_empty() {
-                let calls: Vec<&str> = calls.iter().filter_map(Value::as_str).collect();
-                text.push_str(&format!("\nAction calls: {}", calls.join("; ")));
-            }
-            Err(text)
-        }
-    }
-}
-
-/// The calls per action and outcome, in the order they were first made, one line
-/// each with their total milliseconds: `list_groups ok (14 ms)`, `get_user ok ×2
-/// (6 ms)`, `get_user NOT_FOUND 404 (1 ms)`.
-fn summarise(calls: &[CallSummary]) -> Vec<Value> {
-    let mut groups: Vec<(&CallSummary, u64, u64)> = Vec::new();
-    for call in calls {
-        let same = |(first, _, _): &&mut (&CallSummary, u64, u64)| first.action == call.action && first.outcome == call.outcome && first.status == call.status;
-        match groups.iter_mut().find(same) {
-            Some((_, count, ms)) => {
-                *count += 1;
-                *ms += call.ms;
-            }
-            None => groups.push((call, 1, call.ms)),
-        }
-    }
-    groups
-        .into_iter()
-        .map(|(call, count, ms)| {
-            let status = call.status.map(|s| format!(" {s}")).unwrap_or_default();
-            let times = if count > 1 { format!(" ×{count}") } else { String::new() };
-            Value::String(format!("{} {}{status}{times} ({ms} ms)", call.action, call.outcome))
-        })
-        .collect()
 }
 
 impl ServerHandler for PingOneMcp {
@@ -397,23 +274,5 @@ mod tests {
         assert_eq!(reply["actions"][0]["id"], "update_user_enabled_status", "{reply}");
         let warning = reply["warning"].as_str().unwrap_or_default();
         assert!(warning.contains("semantic search unavailable") && warning.contains("libonnxruntime not found"), "{reply}");
-    }
-
-    fn call(action: &str, outcome: &str, status: Option<u16>, ms: u64) -> CallSummary {
-        CallSummary { action: action.into(), outcome: outcome.into(), status, ms }
-    }
-
-    #[test]
-    fn calls_are_summarised_per_action_and_outcome_in_first_call_order() {
-        let calls = [
-            call("list_groups", "ok", None, 3),
-            call("get_user", "ok", None, 2),
-            call("get_user", "NOT_FOUND", Some(404), 1),
-            call("get_user", "ok", None, 4),
-        ];
-        assert_eq!(
-            summarise(&calls),
-            [json!("list_groups ok (3 ms)"), json!("get_user ok ×2 (6 ms)"), json!("get_user NOT_FOUND 404 (1 ms)")]
-        );
     }
 }

@@ -1,7 +1,7 @@
 //! Shaping what goes back to the model to a token budget, counted with a real
 //! tokenizer (o200k_base). Small results pass untouched; large ones keep the first
 //! items of each array and the start of each long string, with what was left out
-//! said in place, plus a note on how to narrow the script.
+//! said in place, plus a note of what was cut.
 
 use std::sync::OnceLock;
 
@@ -37,7 +37,7 @@ pub struct Trimmed {
     pub tokens: usize,
     /// Whether anything was left out.
     pub trimmed: bool,
-    /// For the agent: what was cut and how to ask for less.
+    /// For the agent: what was cut (the caller adds how to ask for less).
     pub note: Option<String>,
 }
 
@@ -142,12 +142,16 @@ fn note(counts: &Counts, budget: usize, still_over: bool) -> String {
         parts.push(format!("{} long string(s) cut", counts.strings));
     }
     let over = if still_over { " and it is still over because of its many fields" } else { "" };
-    format!(
-        "The result was trimmed to fit the {budget}-token budget: {}{over}. Narrow the script: filter inside it, return only the fields you need \
-         (e.g. users.map(u => ({{ id: u.id, username: u.username }}))), or return counts and summaries instead of records.",
-        parts.join(", ")
-    )
+    format!("The result was trimmed to fit the {budget}-token budget: {}{over}.", parts.join(", "))
 }
+
+/// After a trimmed script result's note: how to ask for less.
+pub const NARROW_SCRIPT: &str = "Narrow the script: filter inside it, return only the fields you need \
+    (e.g. users.map(u => ({ id: u.id, username: u.username }))), or return counts and summaries instead of records.";
+
+/// After a trimmed action result's note (tools mode): how to ask for less.
+pub const NARROW_CALL: &str = "Ask for less: pass a `filter` or a smaller `limit` and page with `cursor`, \
+    or use execute to filter and pick fields in a script.";
 
 #[cfg(test)]
 mod tests {
@@ -171,7 +175,7 @@ mod tests {
         assert_eq!(items[0]["id"], "user-0");
         let marker = items.last().unwrap().as_str().unwrap();
         assert!(marker.contains("more items not shown (5000 in all)"), "{marker}");
-        assert!(out.note.unwrap().contains("Narrow the script"));
+        assert!(out.note.unwrap().contains("1 array(s) shortened"));
     }
 
     #[test]

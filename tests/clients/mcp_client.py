@@ -49,6 +49,11 @@ async def exercise(target):
         if "get_user" in names:
             one = await client.call_tool("get_user", {"userID": "x"})
             report["tool_call_error"] = {"is_error": one.is_error, "text": text_of(one)}
+            calls = json.loads(os.environ.get("MCP_TEST_TOOL_CALLS", "[]"))
+            report["tool_calls"] = []
+            for call in calls:
+                done = await client.call_tool(call["name"], call["arguments"])
+                report["tool_calls"].append({"is_error": done.is_error, "structured": done.structured_content, "text": text_of(done)})
     return report
 
 

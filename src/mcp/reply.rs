@@ -1,0 +1,240 @@
+//! Shaping what a tool call gives back to the model: cut to the token budget first,
+//! then every string the model will read scanned by the defender (results, console
+//! lines, error messages), then the reply put together.
+
+use std::mem::take;
+use std::sync::Arc;
+
+use guest_sdk::abi::{ActionError, HostReply, LogLevel, ScriptError};
+use serde_json::{json, Value};
+
+use super::observe::CallSummary;
+use crate::defender::Defender;
+use crate::sandbox::{Execution, ExecutionError, LogLine};
+use crate::trim::{trim, NARROW_CALL, NARROW_SCRIPT};
+
+/// `value` scanned: each flagged string replaced by the defender's marker. With it,
+/// what the agent must be told: the defender's warnings (the classifier missing,
+/// scanning off) and how many strings were withheld.
+pub async fn screen_value(value: Value, defender: &Arc<Defender>) -> (Value, Vec<String>) {
+    let (value, report) = defender.clone().scan_json_blocking(value).await;
+    let mut notices = report.warnings;
+    notices.dedup();
+    if report.withheld > 0 {
+        notices.push(format!(
+            "pingone-mcp defender: {} string(s) withheld as possible prompt injection; the records are still there, only those texts are replaced",
+            report.withheld
+        ));
+    }
+    (value, notices)
+}
+
+/// The execution with every string the agent will read scanned: its console lines,
+/// its result, or its error's texts. The defender's notices are added to the console.
+pub async fn screen(mut execution: Execution, defender: &Arc<Defender>) -> Execution {
+    let logs: Vec<Value> = execution.logs.iter_mut().map(|line| Value::String(take(&mut line.message))).collect();
+    let outcome = match &mut execution.outcome {
+        Ok(result) => result.take(),
+        Err(ExecutionError::Script(error)) => take_script_texts(error),
+        Err(_) => Value::Null,
+    };
+    // One scan (one trip to the blocking pool) for everything.
+    let (scanned, notices) = screen_value(json!([logs, outcome]), defender).await;
+    let (logs, outcome) = match scanned {
+        Value::Array(mut parts) if parts.len() == 2 => {
+            let outcome = parts.pop().unwrap_or_default();
+            (parts.pop().unwrap_or_default(), outcome)
+        }
+        // The scan failed and withheld everything: so does the reply.
+        withheld => (Value::Null, withheld),
+    };
+    for (i, line) in execution.logs.iter_mut().enumerate() {
+        line.message = text_or_withheld(logs.get(i), &outcome);
+    }
+    match &mut execution.outcome {
+        Ok(result) => *result = outcome,
+        Err(ExecutionError::Script(error)) => put_script_texts(error, &outcome),
+        Err(_) => {}
+    }
+    for notice in notices {
+        execution.logs.push(LogLine { level: LogLevel::Warn, message: notice });
+    }
+    execution
+}
+
+/// The string at `value`, or (when the scan failed and left none) the marker that
+/// withheld everything.
+fn text_or_withheld(value: Option<&Value>, withheld: &Value) -> String {
+    match (value, withheld) {
+        (Some(Value::String(text)), _) => text.clone(),
+        (_, Value::String(marker)) => marker.clone(),
+        _ => String::new(),
+    }
+}
+
+/// The texts of a script error that can carry data, taken out for scanning: its
+/// message (a script may throw a record's text) and its failed action's texts.
+fn take_script_texts(error: &mut ScriptError) -> Value {
+    json!({ "message": take(&mut error.message), "action": error.action_error.as_mut().map(take_action_texts) })
+}
+
+fn put_script_texts(error: &mut ScriptError, texts: &Value) {
+    error.message = text_or_withheld(texts.get("message"), texts);
+    if let Some(action) = &mut error.action_error {
+        put_action_texts(action, texts.get("action").unwrap_or(texts));
+    }
+}
+
+/// A failed action's message and details, taken out for scanning: PingOne's errors
+/// can echo the values of the request or of records.
+fn take_action_texts(error: &mut ActionError) -> Value {
+    json!({ "message": take(&mut error.message), "details": take(&mut error.details) })
+}
+
+fn put_action_texts(error: &mut ActionError, texts: &Value) {
+    error.message = text_or_withheld(texts.get("message"), texts);
+    error.details = texts.get("details").and_then(Value::as_array).cloned().unwrap_or_default();
+}
+
+/// The script's result cut to `budget` tokens, and the note on what was cut. The
+/// defender's cost grows with the result (142 ms for 1,000 user records,
+/// benches/defender.rs) while the agent sees a few dozen records, so this comes
+/// before [`screen`].
+pub fn cut_to_budget(mut execution: Execution, budget: usize) -> (Execution, Option<String>) {
+    let mut note = None;
+    if let Ok(result) = &mut execution.outcome {
+        let shaped = trim(result, budget);
+        if shaped.trimmed {
+            *result = shaped.value;
+            note = shaped.note;
+        }
+    }
+    (execution, note)
+}
+
+/// What `execute` answers: the result, console lines and a summary of the action
+/// calls, trimmed to `budget` tokens (with `cut`, the note of an earlier
+/// [`cut_to_budget`], when this trim has none of its own); or, when the script
+/// failed, the error text the agent can act on.
+pub fn execute_reply(execution: &Execution, calls: &[CallSummary], budget: usize, cut: Option<String>) -> Result<Value, String> {
+    let logs: Vec<String> = execution.logs.iter().map(|l| format!("[{}] {}", l.level.name(), l.message)).collect();
+    let calls = summarise(calls);
+    match &execution.outcome {
+        Ok(result) => {
+            let mut reply = json!({ "result": result });
+            if !logs.is_empty() {
+                reply["logs"] = json!(logs);
+            }
+            if !calls.is_empty() {
+                reply["calls"] = json!(calls);
+            }
+            let shaped = trim(&reply, budget);
+            let mut reply = shaped.value;
+            if let Some(note) = shaped.note.or(cut) {
+                reply["note"] = json!(format!("{note} {NARROW_SCRIPT}"));
+            }
+            Ok(reply)
+        }
+        Err(error) => {
+            let mut text = format!("Error: {error}");
+            if let ExecutionError::Script(script) = error {
+                if let Some(action) = &script.action_error {
+                    text.push_str(&details_text(action));
+                }
+            }
+            if !logs.is_empty() {
+                text.push_str(&format!("\nConsole:\n{}", logs.join("\n")));
+            }
+            if !calls.is_empty() {
+                let calls: Vec<&str> = calls.iter().filter_map(Value::as_str).collect();
+                text.push_str(&format!("\nAction calls: {}", calls.join("; ")));
+            }
+            Err(text)
+        }
+    }
+}
+
+/// What one action answers in tools mode, shaped as `execute` shapes a script's
+/// result: cut to `budget` tokens, then scanned; or its error, scanned.
+pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender: &Arc<Defender>) -> Result<Value, String> {
+    match reply {
+        HostReply::Value(value) => {
+            let shaped = trim(&value, budget);
+            let (result, notices) = screen_value(shaped.value, defender).await;
+            let mut reply = json!({ "result": result });
+            if let Some(note) = shaped.note {
+                reply["note"] = json!(format!("{note} {NARROW_CALL}"));
+            }
+            if !notices.is_empty() {
+                reply["warnings"] = json!(notices);
+            }
+            Ok(reply)
+        }
+        HostReply::Error(mut error) => {
+            let (texts, notices) = screen_value(take_action_texts(&mut error), defender).await;
+            put_action_texts(&mut error, &texts);
+            let status = error.status.map(|s| format!(" {s}")).unwrap_or_default();
+            let mut text = format!("{name} failed:{status} {}: {}{}", error.code, error.message, details_text(&error));
+            for notice in notices {
+                text.push_str(&format!("\n[warn] {notice}"));
+            }
+            Err(text)
+        }
+    }
+}
+
+fn details_text(error: &ActionError) -> String {
+    if error.details.is_empty() {
+        String::new()
+    } else {
+        format!("\nDetails: {}", Value::Array(error.details.clone()))
+    }
+}
+
+/// The calls per action and outcome, in the order they were first made, one line
+/// each with their total milliseconds: `list_groups ok (14 ms)`, `get_user ok ×2
+/// (6 ms)`, `get_user NOT_FOUND 404 (1 ms)`.
+fn summarise(calls: &[CallSummary]) -> Vec<Value> {
+    let mut groups: Vec<(&CallSummary, u64, u64)> = Vec::new();
+    for call in calls {
+        let same = |(first, _, _): &&mut (&CallSummary, u64, u64)| first.action == call.action && first.outcome == call.outcome && first.status == call.status;
+        match groups.iter_mut().find(same) {
+            Some((_, count, ms)) => {
+                *count += 1;
+                *ms += call.ms;
+            }
+            None => groups.push((call, 1, call.ms)),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(call, count, ms)| {
+            let status = call.status.map(|s| format!(" {s}")).unwrap_or_default();
+            let times = if count > 1 { format!(" ×{count}") } else { String::new() };
+            Value::String(format!("{} {}{status}{times} ({ms} ms)", call.action, call.outcome))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(action: &str, outcome: &str, status: Option<u16>, ms: u64) -> CallSummary {
+        CallSummary { action: action.into(), outcome: outcome.into(), status, ms }
+    }
+
+    #[test]
+    fn calls_are_summarised_per_action_and_outcome_in_first_call_order() {
+        let calls = [
+            call("list_groups", "ok", None, 3),
+            call("get_user", "ok", None, 2),
+            call("get_user", "NOT_FOUND", Some(404), 1),
+            call("get_user", "ok", None, 4),
+        ];
+        assert_eq!(
+            summarise(&calls),
+            [json!("list_groups ok (3 ms)"), json!("get_user ok ×2 (6 ms)"), json!("get_user NOT_FOUND 404 (1 ms)")]
+        );
+    }
+}
