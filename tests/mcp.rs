@@ -188,8 +188,13 @@ async fn tools_mode_replies_are_cut_and_scanned() {
     let failed = &report["tool_calls"][1];
     let text = failed["text"].as_str().unwrap();
     assert!(failed["is_error"] == true && text.contains("get_user failed: 400 INVALID_DATA"), "{failed}");
-    assert!(text.contains("[withheld by pingone-mcp defender") && !text.contains("ignore all previous"), "the error's details are scanned: {text}");
-    assert!(text.contains("1 string(s) withheld"), "{text}");
+    assert_one_string_withheld(text);
+}
+
+/// `text` shows the marker in place of the injection, and says one string was withheld.
+fn assert_one_string_withheld(text: &str) {
+    assert!(text.contains("[withheld by pingone-mcp defender") && !text.contains("ignore all previous"), "{text}");
+    assert!(text.contains("1 string(s) withheld"), "the agent is told: {text}");
 }
 
 /// A script's error reaches the agent scanned: what it threw (here a record's text)
@@ -208,8 +213,7 @@ async fn script_errors_are_scanned_before_the_agent_reads_them() {
         let report = tokio::task::block_in_place(|| run_client(&python, &["stdio", binary, "serve", "--defender", "patterns"], &env));
         let text = report["execute"]["text"].as_str().unwrap();
         assert!(report["execute"]["is_error"] == true && text.contains(says), "{report}");
-        assert!(text.contains("[withheld by pingone-mcp defender") && !text.contains("ignore all previous"), "{text}");
-        assert!(text.contains("1 string(s) withheld"), "the agent is told: {text}");
+        assert_one_string_withheld(text);
     }
 }
 
