@@ -1,5 +1,5 @@
-//! The gate's own cost per action call (policy check, masking, one audit line) and
-//! trimming a 5 MB result to the reply budget.
+//! The gate's own cost per action call (policy check, masking, one audit line),
+//! trimming a 5 MB result to the reply budget and counting one that fits.
 //!
 //!   cargo bench --profile dev --bench policy
 
@@ -63,6 +63,12 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("trim");
     group.sample_size(20);
     group.bench_function("trim a ~5 MB result to 6,000 tokens", |b| b.iter(|| trim(&big, DEFAULT_BUDGET)));
+    // A result that fits is counted, not cut; `execute` counts it twice (the result
+    // before the defender scans it, then the whole reply), so this is that second
+    // count's cost.
+    let fits = json!({ "result": (0..30).map(user).collect::<Vec<_>>() });
+    println!("fitting result: {} tokens", pingone_mcp::trim::count_json_tokens(&fits));
+    group.bench_function("trim a 30-user result that fits the budget", |b| b.iter(|| trim(&fits, DEFAULT_BUDGET)));
     group.finish();
 }
 
