@@ -195,6 +195,7 @@ def main():
     ap.add_argument("--width", type=int, default=256, help="prune the residual stream to this width (models/prune.py); 0: no pruning")
     ap.add_argument("--heads", type=int, default=8, help="attention heads kept per layer when pruning")
     ap.add_argument("--ffn", type=int, default=512, help="feed-forward neurons kept per layer when pruning")
+    ap.add_argument("--target", type=Path, default=HERE, help="directory the model and tokenizer.json are written to (a variant's, to keep the committed one)")
     # One thread: the committed model was trained so, and thread count changes float sums.
     args = parse_seeded(ap, threads=1)
     OUT.mkdir(exist_ok=True)
@@ -301,8 +302,8 @@ def main():
         print(f"epoch {epoch + 1}: loss {total / len(fit):.4f} ({time.time() - t0:.0f}s)", flush=True)
         # Export after every epoch: a long run can be cut short and still leave a model.
         top.eval()
-        export(bert, head, base)
-        shutil.copy(HERE / "defender.int8.onnx", OUT / f"defender.epoch{epoch + 1}.int8.onnx")
+        export(bert, head, base, args.target)
+        shutil.copy(args.target / "defender.int8.onnx", work_dir(args.target) / f"defender.epoch{epoch + 1}.int8.onnx")
 
 
 def pad(seqs):
@@ -336,15 +337,22 @@ class Full(torch.nn.Module):
         return torch.sigmoid(self.head(pooled).squeeze(-1))
 
 
-def export(bert, head, base):
+def work_dir(target):
+    """Where a run's intermediate files go: models/out for the committed model, the
+    variant's own directory otherwise (so runs side by side do not share files)."""
+    return OUT if target.resolve() == HERE else target
+
+
+def export(bert, head, base, target):
     cfg = bert.config
-    export_int8(Full(bert, head).eval(), "score", OUT / "defender.fp32.onnx", HERE / "defender.int8.onnx",
-                fuse=(cfg.num_attention_heads, cfg.hidden_size))
+    target.mkdir(parents=True, exist_ok=True)
+    model = target / "defender.int8.onnx"
+    export_int8(Full(bert, head).eval(), "score", work_dir(target) / "defender.fp32.onnx", model, fuse=(cfg.num_attention_heads, cfg.hidden_size))
     tok = json.load(open(base / "tokenizer.json"))
     tok["padding"] = None
     tok["truncation"] = None
-    json.dump(tok, open(HERE / "tokenizer.json", "w"), ensure_ascii=False)
-    print(f"wrote {HERE / 'defender.int8.onnx'} ({(HERE / 'defender.int8.onnx').stat().st_size / 1e6:.1f} MB) and tokenizer.json")
+    json.dump(tok, open(target / "tokenizer.json", "w"), ensure_ascii=False)
+    print(f"wrote {model} ({model.stat().st_size / 1e6:.1f} MB) and tokenizer.json")
 
 
 def export_int8(model, output, fp32, target, fuse=None):
@@ -372,6 +380,8 @@ def export_int8(model, output, fp32, target, fuse=None):
         fused = optimizer.optimize_model(str(fp32), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=1,
                                          optimization_options=options)
         print(f"fused: { {k: v for k, v in fused.get_fused_operator_statistics().items() if v} }")
+        # The unfused export stays beside it, for trying other fusions without training.
+        fp32 = fp32.with_suffix(".fused.onnx")
         fused.save_model_to_file(str(fp32))
     quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True,
                      extra_options={"DefaultTensorType": 1})  # fused ops have no type inference
