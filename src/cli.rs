@@ -143,6 +143,9 @@ pub struct CallArgs {
     /// Print the result as compact JSON on one line.
     #[arg(long)]
     pub compact: bool,
+    // The result is scanned before it is printed, as `run`'s is.
+    #[command(flatten)]
+    pub defender: DefenderArgs,
     #[command(flatten)]
     pub simulator: SimulatorFlags,
 }
@@ -171,6 +174,10 @@ pub struct RunArgs {
     /// Most action calls the script may make.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub max_calls: u32,
+    // The result, console lines and error are scanned before they are printed, as
+    // `serve` scans what returns to the model: an agent may be the one reading.
+    #[command(flatten)]
+    pub defender: DefenderArgs,
     #[command(flatten)]
     pub policy: PolicyArgs,
     #[command(flatten)]
@@ -215,14 +222,8 @@ pub struct ServeArgs {
     /// Most tokens (o200k_base) an execute reply may take; larger results are trimmed.
     #[arg(long, value_name = "N", default_value_t = pingone_mcp::trim::DEFAULT_BUDGET)]
     pub max_result_tokens: usize,
-    /// Prompt-injection scanning of what returns to the model: off, patterns, or full
-    /// (patterns, then the classifier on prose; see models/MODEL_CARD.md). Without
-    /// libonnxruntime or the model, full falls back to patterns and says so.
-    #[arg(long, value_enum, default_value_t = pingone_mcp::defender::Mode::Full)]
-    pub defender: pingone_mcp::defender::Mode,
-    /// Classifier score (0-1) from which a string is withheld.
-    #[arg(long, value_name = "X", default_value_t = pingone_mcp::defender::DEFAULT_THRESHOLD, value_parser = classifier_score)]
-    pub defender_threshold: f32,
+    #[command(flatten)]
+    pub defender: DefenderArgs,
     /// Run destructive actions without asking first. By default a client that supports
     /// elicitation is asked to confirm each one (action, target, arguments) before it runs.
     #[arg(long)]
@@ -319,6 +320,26 @@ pub struct ScanArgs {
     /// Flag a text when its score (0-1) reaches this.
     #[arg(long, value_name = "X", default_value_t = pingone_mcp::defender::DEFAULT_THRESHOLD, value_parser = classifier_score)]
     pub threshold: f32,
+}
+
+/// How what returns to the model (or to whoever reads `run`'s output) is scanned for
+/// prompt injection.
+#[derive(Debug, Clone, Args)]
+pub struct DefenderArgs {
+    /// Prompt-injection scanning: off, patterns, or full (patterns, then the
+    /// classifier on prose; see models/MODEL_CARD.md). Without libonnxruntime or the
+    /// model, full falls back to patterns and says so.
+    #[arg(id = "defender", long = "defender", value_name = "MODE", value_enum, default_value_t = pingone_mcp::defender::Mode::Full)]
+    pub mode: pingone_mcp::defender::Mode,
+    /// Classifier score (0-1) from which a string is withheld.
+    #[arg(id = "defender_threshold", long = "defender-threshold", value_name = "X", default_value_t = pingone_mcp::defender::DEFAULT_THRESHOLD, value_parser = classifier_score)]
+    pub threshold: f32,
+}
+
+impl DefenderArgs {
+    pub fn load(&self) -> pingone_mcp::defender::Defender {
+        pingone_mcp::defender::Defender::load(self.mode, self.threshold)
+    }
 }
 
 /// A defender threshold: a classifier score between 0 and 1.

@@ -1,16 +1,18 @@
 //! `pingone-mcp call ID --args JSON`.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use pingone_mcp::catalog::check_args;
 use pingone_mcp::config::ConfigFile;
+use pingone_mcp::mcp::screen_value;
 use pingone_mcp::pingone::{CallOptions, ClientError, PingOneClient, RetryPolicy};
 
 use super::actions::unknown_action;
 use super::{connect, load_catalog};
 use crate::cli::{CallArgs, GlobalArgs};
-use crate::output::{error, print};
+use crate::output::{error, log_line, print};
 
 pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(global)?;
@@ -26,6 +28,10 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
     let client = PingOneClient::new(conn, RetryPolicy::default())?;
     match client.call(action, &call_args, &CallOptions::default()).await {
         Ok(value) => {
+            let (value, notices) = screen_value(value, &Arc::new(args.defender.load())).await;
+            for notice in notices {
+                log_line("warn", &notice);
+            }
             let text = if args.compact { serde_json::to_string(&value)? } else { serde_json::to_string_pretty(&value)? };
             print(&text);
             Ok(ExitCode::SUCCESS)

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use pingone_mcp::dispatch::Recorder;
+use pingone_mcp::mcp::screen;
 use pingone_mcp::sandbox::{Limits, Sandbox};
 use serde_json::json;
 
@@ -26,6 +27,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     let limits = Limits { wall_time: Duration::from_secs(args.timeout), host_calls: args.max_calls, ..Limits::default() };
     let sandbox = Sandbox::new().await?;
     let execution = sandbox.execute(&script, script_args, Arc::new(dispatcher), &limits).await;
+    let execution = screen(execution, &Arc::new(args.defender.load())).await;
 
     if let (Some(path), Some(recorder)) = (&args.record, &recorder) {
         recorder.cassette().save(path)?;

@@ -8,7 +8,6 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use pingone_mcp::auth::AuthServer;
 use pingone_mcp::config::{config_dir, ConfigFile, Connection};
-use pingone_mcp::defender::Defender;
 use pingone_mcp::mcp::{bind, serve_http, HttpOptions, PingOneMcp, ServerOptions, METADATA_PATH};
 use pingone_mcp::policy::default_scope_grants;
 use pingone_mcp::resource_server::{JwtValidator, ResourceServer, ServedProfile, SessionTokens};
@@ -29,7 +28,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     if let Some(warning) = main.search.warning() {
         note(&warning);
     }
-    let defender = Arc::new(Defender::load(args.defender, args.defender_threshold));
+    let defender = Arc::new(args.defender.load());
     // The classifier loads on its own thread; its fallback is announced as soon as known.
     let loading = defender.clone();
     std::thread::spawn(move || {
