@@ -183,12 +183,13 @@ async fn tools_mode_replies_are_cut_and_scanned() {
     assert_eq!(found["result"]["title"], "Members can override the password policy for service accounts.", "benign text passes");
     assert!(found["result"]["description"].as_str().unwrap().ends_with("[cut: 200000 characters in all]"), "{found}");
     assert!(found["note"].as_str().unwrap().contains("budget") && found["note"].as_str().unwrap().contains("filter"), "{found}");
-    assert!(found["warnings"].to_string().contains("1 string(s) withheld"), "{found}");
+    assert!(found["warnings"].to_string().contains("1 string(s) withheld as possible prompt injection, at $.nickname;"), "{found}");
 
     let failed = &report["tool_calls"][1];
     let text = failed["text"].as_str().unwrap();
     assert!(failed["is_error"] == true && text.contains("get_user failed: 400 INVALID_DATA"), "{failed}");
     assert_one_string_withheld(text);
+    assert!(text.contains("at $.details[0].message"), "{text}");
 }
 
 /// `text` shows the marker in place of the injection, and says one string was withheld.
@@ -204,9 +205,9 @@ async fn script_errors_are_scanned_before_the_agent_reads_them() {
     let Some(python) = common::python_with_mcp("script_errors_are_scanned_before_the_agent_reads_them") else { return };
     let fake = fake_with_hostile_records().await;
     let binary = env!("CARGO_BIN_EXE_pingone-mcp");
-    for (script, says) in [
-        (format!("const u = await pingone.get_user({{ userId: '{USER_ID}' }}); throw new Error('odd nickname: ' + u.nickname)"), "Error: Error: [withheld"),
-        ("return await pingone.get_user({ userId: 'hostile' })".to_string(), "get_user failed: 400 INVALID_DATA"),
+    for (script, says, at) in [
+        (format!("const u = await pingone.get_user({{ userId: '{USER_ID}' }}); throw new Error('odd nickname: ' + u.nickname)"), "Error: Error: [withheld", "$.error.message"),
+        ("return await pingone.get_user({ userId: 'hostile' })".to_string(), "get_user failed: 400 INVALID_DATA", "$.error.action.details[0].message"),
     ] {
         let mut env = fake.env();
         env.push(("MCP_TEST_SCRIPT", script));
@@ -214,6 +215,7 @@ async fn script_errors_are_scanned_before_the_agent_reads_them() {
         let text = report["execute"]["text"].as_str().unwrap();
         assert!(report["execute"]["is_error"] == true && text.contains(says), "{report}");
         assert_one_string_withheld(text);
+        assert!(text.contains(&format!("at {at};")), "the agent is told where: {text}");
     }
 }
 

@@ -13,16 +13,25 @@ use crate::defender::Defender;
 use crate::sandbox::{Execution, ExecutionError, LogLine};
 use crate::trim::{trim, NARROW_CALL, NARROW_SCRIPT};
 
+/// Field paths named in a withheld notice; the rest are counted.
+const PATHS_NAMED: usize = 5;
+
 /// `value` scanned: each flagged string replaced by the defender's marker. With it,
 /// what the agent must be told: the defender's warnings (the classifier missing,
-/// scanning off) and how many strings were withheld.
+/// scanning off) and how many strings were withheld, and where, so the agent can
+/// point the person at the records to clean. The operator's log gets the same.
 pub async fn screen_value(value: Value, defender: &Arc<Defender>) -> (Value, Vec<String>) {
     let (value, report) = defender.clone().scan_json_blocking(value).await;
     let mut notices = report.warnings;
     notices.dedup();
     if report.withheld > 0 {
+        let paths: Vec<&str> = report.findings.iter().map(|f| f.path.as_str()).collect();
+        let more = paths.len().saturating_sub(PATHS_NAMED);
+        let named = paths[..paths.len().min(PATHS_NAMED)].join(", ");
+        let and_more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        tracing::warn!(withheld = report.withheld, paths = %paths.join(", "), "the defender withheld possible prompt injections");
         notices.push(format!(
-            "pingone-mcp defender: {} string(s) withheld as possible prompt injection; the records are still there, only those texts are replaced",
+            "pingone-mcp defender: {} string(s) withheld as possible prompt injection, at {named}{and_more}; the records are still there, only those texts are replaced",
             report.withheld
         ));
     }
@@ -38,13 +47,12 @@ pub async fn screen(mut execution: Execution, defender: &Arc<Defender>) -> Execu
         Err(ExecutionError::Script(error)) => take_script_texts(error),
         Err(_) => Value::Null,
     };
-    // One scan (one trip to the blocking pool) for everything.
-    let (scanned, notices) = screen_value(json!([logs, outcome]), defender).await;
+    // One scan (one trip to the blocking pool) for everything, under names that make
+    // the withheld paths readable: `$.result[3].nickname`, `$.console[0]`, `$.error.message`.
+    let outcome_key = if execution.outcome.is_ok() { "result" } else { "error" };
+    let (scanned, notices) = screen_value(json!({ "console": logs, outcome_key: outcome }), defender).await;
     let (logs, outcome) = match scanned {
-        Value::Array(mut parts) if parts.len() == 2 => {
-            let outcome = parts.pop().unwrap_or_default();
-            (parts.pop().unwrap_or_default(), outcome)
-        }
+        Value::Object(mut parts) => (parts.remove("console").unwrap_or_default(), parts.remove(outcome_key).unwrap_or_default()),
         // The scan failed and withheld everything: so does the reply.
         withheld => (Value::Null, withheld),
     };
