@@ -41,12 +41,22 @@ pub fn marker(verdict: &Verdict) -> String {
     format!("[withheld by pingone-mcp defender: possible prompt injection ({why}; score {:.2})]", verdict.score)
 }
 
-/// Walk the strings of `value` mutably, with the path of each in `path` (a buffer
-/// reused for the whole walk: paths are built only for what `visit` keeps).
-fn walk_mut(value: &mut Value, path: &mut String, visit: &mut impl FnMut(&str, &mut String)) {
+/// A string met in a walk: a value, which may be replaced in place, or an object key,
+/// which is replaced by returning its new name.
+enum Text<'a> {
+    Value(&'a mut String),
+    Key(&'a str),
+}
+
+/// Walk the strings of `value` mutably, object keys included (the model reads those
+/// too), with the path of each in `path` (a buffer reused for the whole walk: paths
+/// are built only for what `visit` keeps).
+fn walk_mut(value: &mut Value, path: &mut String, visit: &mut impl FnMut(&str, Text<'_>) -> Option<String>) {
     let len = path.len();
     match value {
-        Value::String(s) => visit(path, s),
+        Value::String(s) => {
+            visit(path, Text::Value(s));
+        }
         Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
                 let _ = write!(path, "[{i}]");
@@ -55,6 +65,12 @@ fn walk_mut(value: &mut Value, path: &mut String, visit: &mut impl FnMut(&str, &
             }
         }
         Value::Object(map) => {
+            let renames: Vec<(String, String)> = map.keys().filter_map(|key| visit(path, Text::Key(key)).map(|new| (key.clone(), new))).collect();
+            for (old, new) in renames {
+                if let Some(item) = map.remove(&old) {
+                    map.insert(new, item);
+                }
+            }
             for (key, item) in map.iter_mut() {
                 if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                     path.push('.');
@@ -70,12 +86,15 @@ fn walk_mut(value: &mut Value, path: &mut String, visit: &mut impl FnMut(&str, &
     }
 }
 
-/// Every string in `value`, in document order.
+/// Every string in `value`, object keys included, in document order.
 fn strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
     match value {
         Value::String(s) => out.push(s),
         Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
-        Value::Object(map) => map.values().for_each(|v| strings(v, out)),
+        Value::Object(map) => map.iter().for_each(|(k, v)| {
+            out.push(k);
+            strings(v, out)
+        }),
         _ => {}
     }
 }
@@ -111,13 +130,23 @@ impl Defender {
             return report;
         }
         let mut path = String::from("$");
-        walk_mut(value, &mut path, &mut |path, s| {
-            if let Some(verdict) = flagged.get(s.as_str()) {
+        let mut findings = Vec::new();
+        walk_mut(value, &mut path, &mut |path, text| match text {
+            Text::Value(s) => {
+                let verdict = flagged.get(s.as_str())?;
+                findings.push(Finding { path: path.to_string(), score: verdict.score, reasons: verdict.reasons.clone() });
                 *s = marker(verdict);
-                report.withheld += 1;
-                report.findings.push(Finding { path: path.to_string(), score: verdict.score, reasons: verdict.reasons.clone() });
+                None
+            }
+            Text::Key(key) => {
+                let verdict = flagged.get(key)?;
+                findings.push(Finding { path: format!("{path} (a key)"), score: verdict.score, reasons: verdict.reasons.clone() });
+                // Numbered, so two withheld keys of one object stay two keys.
+                Some(format!("{} #{}", marker(verdict), findings.len()))
             }
         });
+        report.withheld = findings.len();
+        report.findings = findings;
         report
     }
 
