@@ -142,10 +142,7 @@ impl PingOneMcp {
     fn search_tools(&self, args: &Map<String, Value>) -> Result<CallToolResult, McpError> {
         let query = args.get("query").and_then(Value::as_str).ok_or_else(|| McpError::invalid_params("search_tools needs a `query` string", None))?;
         let limit = args.get("limit").and_then(Value::as_u64).map_or(SEARCH_LIMIT, |n| n.clamp(1, 30) as usize);
-        Ok(match search_reply(&self.inner.catalog, &self.inner.search, query, limit) {
-            Ok(reply) => CallToolResult::structured(reply),
-            Err(message) => CallToolResult::error(vec![ContentBlock::text(message)]),
-        })
+        Ok(tool_result(search_reply(&self.inner.catalog, &self.inner.search, query, limit)))
     }
 
     async fn execute(&self, args: &Map<String, Value>, context: &RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {
@@ -160,10 +157,7 @@ impl PingOneMcp {
             // Only what the agent will see is scanned: a large result is cut to the budget first.
             let (execution, cut) = cut_to_budget(execution, this.inner.result_budget);
             let execution = screen(execution, &this.inner.defender).await;
-            match execute_reply(&execution, &host.calls(), this.inner.result_budget, cut) {
-                Ok(reply) => CallToolResult::structured(reply),
-                Err(text) => CallToolResult::error(vec![ContentBlock::text(text)]),
-            }
+            tool_result(execute_reply(&execution, &host.calls(), this.inner.result_budget, cut))
         };
         self.run_confirming(run, owner, context).await
     }
@@ -177,10 +171,7 @@ impl PingOneMcp {
         let run = move |confirm: Option<Arc<dyn Confirm>>| async move {
             let host = ObservedHost::new(dispatcher, caller, None).confirming(confirm);
             let reply = host.dispatch(HostCall { action: name.clone(), args: Value::Object(args) }).await;
-            match action_reply(&name, reply, this.inner.result_budget, &this.inner.defender).await {
-                Ok(reply) => CallToolResult::structured(reply),
-                Err(text) => CallToolResult::error(vec![ContentBlock::text(text)]),
-            }
+            tool_result(action_reply(&name, reply, this.inner.result_budget, &this.inner.defender).await)
         };
         self.run_confirming(run, owner, context).await
     }
@@ -202,6 +193,14 @@ impl PingOneMcp {
             result = inline => Ok(result.into()),
             () = context.ct.cancelled() => Err(McpError::internal_error("the client cancelled the call", None)),
         }
+    }
+}
+
+/// A reply as a tool result: structured content, or an error the agent reads as text.
+fn tool_result(reply: Result<Value, String>) -> CallToolResult {
+    match reply {
+        Ok(reply) => CallToolResult::structured(reply),
+        Err(text) => CallToolResult::error(vec![ContentBlock::text(text)]),
     }
 }
 
