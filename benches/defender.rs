@@ -4,6 +4,9 @@
 //! fields, and a whole 100-record `list_users`-like result. The classifier cases are
 //! skipped, with a message, when libonnxruntime or the model is missing.
 
+// A benchmark reports its figures on stdout.
+#![allow(clippy::print_stdout)]
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use pingone_mcp::defender::{normalise, Classifier, Defender, Mode, Patterns, DEFAULT_THRESHOLD};
 use pingone_mcp::wordpiece::WordPiece;
