@@ -17,11 +17,14 @@ pub struct Tokens {
     pub ends: Vec<usize>,
 }
 
+/// Token bytes to id.
+type Vocab = HashMap<Box<[u8]>, u32>;
+
 /// The vocabulary, split into word starts and `##` continuations.
 #[derive(Debug)]
 pub struct WordPiece {
-    starts: HashMap<Box<[u8]>, u32>,
-    continuations: HashMap<Box<[u8]>, u32>,
+    starts: Vocab,
+    continuations: Vocab,
     unk: u32,
     longest: usize,
     /// Added tokens matched in the raw text before normalisation ("[SEP]" in a
@@ -47,14 +50,14 @@ impl WordPiece {
             return None;
         }
         let unk = tok.token_to_id(config["model"]["unk_token"].as_str()?)?;
-        let (mut starts, mut continuations) = (HashMap::new(), HashMap::new());
+        let (mut starts, mut continuations) = (Vocab::new(), Vocab::new());
         for (token, id) in tok.get_vocab(false) {
             match token.strip_prefix("##") {
                 Some(rest) if !rest.is_empty() => continuations.insert(rest.as_bytes().into(), id),
                 _ => starts.insert(token.as_bytes().into(), id),
             };
         }
-        let longest = starts.keys().chain(continuations.keys()).map(|k: &Box<[u8]>| k.len()).max().unwrap_or(0);
+        let longest = starts.keys().chain(continuations.keys()).map(|k| k.len()).max().unwrap_or(0);
         let specials = tok.get_added_tokens_decoder().values().map(|t| t.content.clone()).collect();
         Some(WordPiece { starts, continuations, unk, longest, specials })
     }
