@@ -217,7 +217,7 @@ fn main() {
                 task.searches.iter().map(|query| (json!({ "query": query }), search_reply(&catalog, &index, query, SEARCH_LIMIT).unwrap())).collect();
             let host = Arc::new(ObservedHost::new(dispatcher, None, None));
             let execution = sandbox.execute(task.script, json!({}), host.clone(), &Limits::default()).await;
-            let reply = execute_reply(&execution, &host.calls(), DEFAULT_BUDGET, None).unwrap_or_else(|e| panic!("{}: {e}", task.name));
+            let reply = execute_reply(execution, &host.calls(), DEFAULT_BUDGET, None).unwrap_or_else(|e| panic!("{}: {e}", task.name));
             let found: Vec<&Value> = searches.iter().flat_map(|(_, reply)| reply["actions"].as_array().into_iter().flatten()).map(|hit| &hit["id"]).collect();
             for call in host.calls() {
                 assert!(found.iter().any(|id| **id == call.action.as_str()), "{}: the script calls {}, which its searches did not find", task.name, call.action);

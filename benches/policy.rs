@@ -62,13 +62,13 @@ fn benches(c: &mut Criterion) {
     println!("large result: {:.1} MB of JSON", big.to_string().len() as f64 / 1e6);
     let mut group = c.benchmark_group("trim");
     group.sample_size(20);
-    group.bench_function("trim a ~5 MB result to 6,000 tokens", |b| b.iter(|| trim(&big, DEFAULT_BUDGET)));
+    group.bench_function("trim a ~5 MB result to 6,000 tokens", |b| b.iter_batched(|| big.clone(), |big| trim(big, DEFAULT_BUDGET), BatchSize::LargeInput));
     // A result that fits is counted, not cut; `execute` counts it twice (the result
     // before the defender scans it, then the whole reply), so this is that second
     // count's cost.
     let fits = json!({ "result": (0..30).map(user).collect::<Vec<_>>() });
     println!("fitting result: {} tokens", pingone_mcp::trim::count_json_tokens(&fits));
-    group.bench_function("trim a 30-user result that fits the budget", |b| b.iter(|| trim(&fits, DEFAULT_BUDGET)));
+    group.bench_function("trim a 30-user result that fits the budget", |b| b.iter_batched(|| fits.clone(), |fits| trim(fits, DEFAULT_BUDGET), BatchSize::SmallInput));
     group.finish();
 }
 

@@ -113,11 +113,9 @@ fn put_action_texts(error: &mut ActionError, texts: &Value) {
 pub fn cut_to_budget(mut execution: Execution, budget: usize) -> (Execution, Option<String>) {
     let mut note = None;
     if let Ok(result) = &mut execution.outcome {
-        let shaped = trim(result, budget);
-        if shaped.trimmed {
-            *result = shaped.value;
-            note = shaped.note;
-        }
+        let shaped = trim(take(result), budget);
+        *result = shaped.value;
+        note = shaped.note;
     }
     (execution, note)
 }
@@ -126,19 +124,20 @@ pub fn cut_to_budget(mut execution: Execution, budget: usize) -> (Execution, Opt
 /// calls, trimmed to `budget` tokens (with `cut`, the note of an earlier
 /// [`cut_to_budget`], when this trim has none of its own); or, when the script
 /// failed, the error text the agent can act on.
-pub fn execute_reply(execution: &Execution, calls: &[CallSummary], budget: usize, cut: Option<String>) -> Result<Value, String> {
+pub fn execute_reply(execution: Execution, calls: &[CallSummary], budget: usize, cut: Option<String>) -> Result<Value, String> {
     let logs: Vec<String> = execution.logs.iter().map(|l| format!("[{}] {}", l.level.name(), l.message)).collect();
     let calls = summarise(calls);
-    match &execution.outcome {
+    match execution.outcome {
         Ok(result) => {
-            let mut reply = json!({ "result": result });
+            let mut reply = json!({});
+            reply["result"] = result; // moved in: json! would serialise a copy
             if !logs.is_empty() {
                 reply["logs"] = json!(logs);
             }
             if !calls.is_empty() {
                 reply["calls"] = json!(calls);
             }
-            let shaped = trim(&reply, budget);
+            let shaped = trim(reply, budget);
             let mut reply = shaped.value;
             if let Some(note) = shaped.note.or(cut) {
                 reply["note"] = json!(format!("{note} {NARROW_SCRIPT}"));
@@ -147,7 +146,7 @@ pub fn execute_reply(execution: &Execution, calls: &[CallSummary], budget: usize
         }
         Err(error) => {
             let mut text = format!("Error: {error}");
-            if let ExecutionError::Script(script) = error {
+            if let ExecutionError::Script(script) = &error {
                 if let Some(action) = &script.action_error {
                     text.push_str(&details_text(action));
                 }
@@ -169,9 +168,10 @@ pub fn execute_reply(execution: &Execution, calls: &[CallSummary], budget: usize
 pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender: &Arc<Defender>) -> Result<Value, String> {
     match reply {
         HostReply::Value(value) => {
-            let shaped = trim(&value, budget);
+            let shaped = trim(value, budget);
             let (result, notices) = screen_value(shaped.value, defender).await;
-            let mut reply = json!({ "result": result });
+            let mut reply = json!({});
+            reply["result"] = result; // moved in: json! would serialise a copy
             if let Some(note) = shaped.note {
                 reply["note"] = json!(format!("{note} {NARROW_CALL}"));
             }

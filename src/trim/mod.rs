@@ -55,14 +55,15 @@ struct Counts {
     strings: usize,
 }
 
-/// Fits `value` into `budget` tokens.
-pub fn trim(value: &Value, budget: usize) -> Trimmed {
+/// Fits `value` into `budget` tokens. It is taken by value so that a result that fits,
+/// the usual case, is handed back without a copy.
+pub fn trim(value: Value, budget: usize) -> Trimmed {
     // Most results are small: count them exactly. A huge one is not even serialised whole.
     let limit = budget * MAX_BYTES_PER_TOKEN;
-    if let Some(text) = serialise_up_to(value, limit) {
+    if let Some(text) = serialise_up_to(&value, limit) {
         let tokens = count_tokens(&text);
         if tokens <= budget {
-            return Trimmed { value: value.clone(), tokens, trimmed: false, note: None };
+            return Trimmed { value, tokens, trimmed: false, note: None };
         }
     }
     let mut cut = Cut { max_items: 50, max_chars: 2_000 };
@@ -71,7 +72,7 @@ pub fn trim(value: &Value, budget: usize) -> Trimmed {
     let mut bytes_per_token: Option<f64> = None;
     loop {
         let mut counts = Counts::default();
-        let candidate = shrink(value, cut, &mut counts);
+        let candidate = shrink(&value, cut, &mut counts);
         let text = candidate.to_string();
         let at_floor = cut.max_items == 1 && cut.max_chars == 80;
         let likely_over = match bytes_per_token {
@@ -160,7 +161,7 @@ mod tests {
     #[test]
     fn small_results_pass_untouched() {
         let value = json!({ "users": [{ "id": "u1", "username": "jdoe" }], "count": 1 });
-        let out = trim(&value, 100);
+        let out = trim(value.clone(), 100);
         assert_eq!(out.value, value);
         assert!(!out.trimmed && out.note.is_none());
         assert!(out.tokens > 5 && out.tokens < 40, "{}", out.tokens);
@@ -169,7 +170,7 @@ mod tests {
     #[test]
     fn large_arrays_keep_their_head_and_say_what_is_missing() {
         let users: Vec<Value> = (0..5_000).map(|i| json!({ "id": format!("user-{i}"), "username": format!("person{i}"), "enabled": i % 2 == 0 })).collect();
-        let out = trim(&json!({ "items": users }), 1_000);
+        let out = trim(json!({ "items": users }), 1_000);
         assert!(out.trimmed && out.tokens <= 1_000, "{}", out.tokens);
         let items = out.value["items"].as_array().unwrap();
         assert_eq!(items[0]["id"], "user-0");
@@ -180,7 +181,7 @@ mod tests {
 
     #[test]
     fn long_strings_are_cut_with_their_length() {
-        let out = trim(&json!({ "description": "word ".repeat(10_000) }), 300);
+        let out = trim(json!({ "description": "word ".repeat(10_000) }), 300);
         assert!(out.tokens <= 300, "{}", out.tokens);
         assert!(out.value["description"].as_str().unwrap().ends_with("[cut: 50000 characters in all]"));
     }
