@@ -108,7 +108,7 @@ fn put_action_texts(error: &mut ActionError, texts: &Value) {
 /// defender's cost grows with the result (142 ms for 1,000 user records,
 /// benches/defender.rs) while the agent sees a few dozen records, so this comes
 /// before [`screen`]. A result that fits is counted again with the whole reply
-/// ([`execute_reply`]): 4.5 ms for one of 5,045 tokens (benches/policy.rs), kept
+/// ([`execute_reply`]): 4.2 ms for one of 5,045 tokens (benches/policy.rs), kept
 /// because the scan can change the result's length.
 pub fn cut_to_budget(mut execution: Execution, budget: usize) -> (Execution, Option<String>) {
     let mut note = None;
