@@ -196,6 +196,9 @@ def main():
     ap.add_argument("--heads", type=int, default=8, help="attention heads kept per layer when pruning")
     ap.add_argument("--ffn", type=int, default=512, help="feed-forward neurons kept per layer when pruning")
     ap.add_argument("--target", type=Path, default=HERE, help="directory the model and tokenizer.json are written to (a variant's, to keep the committed one)")
+    ap.add_argument("--teacher", type=Path, default=None, help="an int8 defender model whose scores the student also learns (distillation)")
+    ap.add_argument("--distill", type=float, default=0.8, help="with --teacher: weight of the teacher's scores in the loss (the labels get the rest)")
+    ap.add_argument("--temperature", type=float, default=2.0, help="with --teacher: both models' logits are divided by this before comparing")
     # One thread: the committed model was trained so, and thread count changes float sums.
     args = parse_seeded(ap, threads=1)
     OUT.mkdir(exist_ok=True)
@@ -254,7 +257,8 @@ def main():
         bert = prune(bert, sample, args.width, args.heads, args.ffn)
         print(f"pruned to width {args.width}, {args.heads} heads, {args.ffn} ffn in {time.time() - t0:.0f}s", flush=True)
 
-    # Cache the frozen part's activations, batched by length.
+    # Cache the frozen part's activations (and the teacher's logits), batched by length.
+    teacher = teacher_session(args.teacher) if args.teacher else None
     t0 = time.time()
     cache = []
     with torch.no_grad():
@@ -264,7 +268,8 @@ def main():
             for layer in bert.encoder.layer[: args.frozen]:
                 out = layer(x, attention_mask=ext)
                 x = out[0] if isinstance(out, tuple) else out
-            cache.append((x.half(), mask, torch.tensor([fit[i][1] for i in b], dtype=torch.float)))
+            labels = torch.tensor([fit[i][1] for i in b], dtype=torch.float)
+            cache.append((x.half(), mask, labels, teacher_logits(teacher, ids, mask) if teacher else None))
     print(f"cached {len(fit)} windows through {args.frozen} frozen layers in {time.time() - t0:.0f}s", flush=True)
 
     top = torch.nn.ModuleList(bert.encoder.layer[args.frozen:])
@@ -289,11 +294,15 @@ def main():
         top.train()
         rng.shuffle(cache)
         total = 0.0
-        for step, (x, mask, y) in enumerate(cache):
+        for step, (x, mask, y, taught) in enumerate(cache):
             if step % 40 == 0:
                 print(f"  step {step}/{len(cache)} {time.time() - t0:.0f}s", flush=True)
             logits = forward_top(x.float(), mask)
             loss = loss_fn(logits, y)
+            if taught is not None:
+                T = args.temperature
+                soft = torch.nn.functional.binary_cross_entropy_with_logits(logits / T, torch.sigmoid(taught / T)) * T * T
+                loss = (1 - args.distill) * loss + args.distill * soft
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(list(top.parameters()) + list(head.parameters()), 1.0)
@@ -304,6 +313,22 @@ def main():
         top.eval()
         export(bert, head, base, args.target)
         shutil.copy(args.target / "defender.int8.onnx", work_dir(args.target) / f"defender.epoch{epoch + 1}.int8.onnx")
+
+
+def teacher_session(path):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def teacher_logits(session, ids, mask):
+    """The teacher's logits for a padded batch: its output is a probability, so invert the
+    sigmoid (clamped, as int8 scores reach 0 and 1)."""
+    score = session.run(["score"], {"input_ids": ids.numpy(), "attention_mask": mask.numpy()})[0]
+    p = torch.from_numpy(score).float().clamp(1e-6, 1 - 1e-6)
+    return torch.log(p / (1 - p))
 
 
 def pad(seqs):
