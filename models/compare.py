@@ -18,12 +18,18 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 
 
+MULTILINGUAL = "identity records in 7 other languages (ours)"
+LATER_SETS = {MULTILINGUAL}
+
+
 def set_name(source):
     s = source.split(":")[0]
     if s.startswith("injecagent"):
         return "injecagent (direct harm)"
     if s.startswith("bipia"):
         return "bipia"
+    if s.startswith("identity_ml"):
+        return MULTILINGUAL
     if s.startswith("identity"):
         return "identity records (ours)"
     return s
@@ -169,9 +175,11 @@ def main():
         by_set.setdefault(set_name(r["source"]), []).append(r)
     chosen = []
     for name, rs in sorted(by_set.items()):
+        # A set added later draws from its own stream, so the other sets keep their rows.
+        draw = random.Random(8) if name in LATER_SETS else rng
         for label in (0, 1):
             part = [r for r in rs if r["label"] == label]
-            rng.shuffle(part)
+            draw.shuffle(part)
             chosen += part[: args.per_class]
     # Benign text with trigger words: our identity hard negatives and InjecGuard's NotInject rows.
 

