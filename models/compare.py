@@ -104,11 +104,11 @@ def is_trigger_negative(r):
     return r["label"] == 0 and (s.endswith("trigger_words") or "NotInject" in s or s.startswith("hard_negative"))
 
 
-def choose_threshold(binary):
+def choose_threshold(binary, dev_rows):
     """The threshold for DEFAULT_THRESHOLD, on the dev split only (part of train, never
     eval): the best balanced accuracy among thresholds that keep dev FPR <= 3% overall
     and on dev's benign text with trigger words."""
-    rows = [json.loads(line) for line in open(OUT / "dev.jsonl")]
+    rows = [json.loads(line) for line in open(dev_rows)]
     scored = [dict(r, **s) for r, s in zip(rows, ours(rows, binary, "full"))]
     pos = [r for r in scored if r["label"] == 1]
     neg = [r for r in scored if r["label"] == 0]
@@ -137,22 +137,40 @@ def choose_threshold(binary):
     print(f"dev macro balanced accuracy at {best[0]:.2f} (mean over sources with both classes): {macro(scored, best[0]):.3f}")
 
 
+def report_macro(binary, dev_rows, threshold):
+    """Per-source balanced accuracy on `dev_rows` at `threshold`, and their mean over the
+    English sources (the multilingual rows only some configurations train on are left
+    out of the mean, so configurations with and without them compare)."""
+    rows = [json.loads(line) for line in open(dev_rows)]
+    scored = [dict(r, **s) for r, s in zip(rows, ours(rows, binary, "full"))]
+    english = [r for r in scored if not r["source"].startswith("identity_ml")]
+    for name, value in sorted(per_source(scored, threshold).items()):
+        print(f"  {name:24} {value:.3f}")
+    print(f"dev macro balanced accuracy, English sources, at {threshold:.2f}: {macro(english, threshold):.3f}")
+
+
 def macro(scored, threshold):
     """Balanced accuracy per source, averaged: how models are compared (the pooled figure
     is dominated by the many generated rows, and every set must be won, not the sum)."""
+    baccs = list(per_source(scored, threshold).values())
+    return sum(baccs) / len(baccs)
+
+
+def per_source(scored, threshold):
+    """Balanced accuracy of each source with both classes."""
     by = {}
     for r in scored:
         s = r["source"].split(":")[0]
         by.setdefault("injecagent" if s.startswith("injecagent") else s, []).append(r)
-    baccs = []
-    for rows in by.values():
+    baccs = {}
+    for name, rows in by.items():
         pos = [r for r in rows if r["label"] == 1]
         neg = [r for r in rows if r["label"] == 0]
         if pos and neg:
             tpr = sum(r["score"] >= threshold for r in pos) / len(pos)
             fpr = sum(r["score"] >= threshold for r in neg) / len(neg)
-            baccs.append((tpr + 1 - fpr) / 2)
-    return sum(baccs) / len(baccs)
+            baccs[name] = (tpr + 1 - fpr) / 2
+    return baccs
 
 
 def fmt(x, digits=3):
@@ -167,6 +185,8 @@ def main():
     ap.add_argument("--ours-threshold", type=float, default=None, help="our threshold (default: the binary's DEFAULT_THRESHOLD)")
     ap.add_argument("--threshold", action="store_true", help="choose the threshold on the dev split and stop")
     ap.add_argument("--only-stackone", action="store_true", help="score and cache StackOne's verdicts only")
+    ap.add_argument("--dev-rows", type=Path, default=OUT / "dev.jsonl", help="dev rows for --threshold and --macro-at (see common_dev.py)")
+    ap.add_argument("--macro-at", type=float, default=None, help="print per-source dev balanced accuracy at this threshold and stop")
     args = ap.parse_args()
     rows = [json.loads(line) for line in open(OUT / "eval.jsonl")]
     rng = random.Random(7)
@@ -184,7 +204,10 @@ def main():
     # Benign text with trigger words: our identity hard negatives and InjecGuard's NotInject rows.
 
     if args.threshold:
-        choose_threshold(args.bin)
+        choose_threshold(args.bin, args.dev_rows)
+        return
+    if args.macro_at is not None:
+        report_macro(args.bin, args.dev_rows, args.macro_at)
         return
     if args.only_stackone:
         stackone(chosen)
