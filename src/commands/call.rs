@@ -6,7 +6,8 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use pingone_mcp::catalog::check_args;
 use pingone_mcp::config::ConfigFile;
-use pingone_mcp::mcp::screen_value;
+use pingone_mcp::dispatch::action_error;
+use pingone_mcp::mcp::{action_error_text, screen_action_error, screen_value};
 use pingone_mcp::pingone::{CallOptions, ClientError, PingOneClient, RetryPolicy};
 
 use super::actions::unknown_action;
@@ -26,20 +27,30 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
     let file = ConfigFile::load(global.config.as_deref())?;
     let (conn, _simulator) = connect(global, &file, &args.simulator).await?;
     let client = PingOneClient::new(conn, RetryPolicy::default())?;
+    // What is printed is scanned, as tools mode scans what returns to the model: the
+    // result, and PingOne's error texts, which can echo the values of records.
+    let defender = Arc::new(args.defender.load());
     match client.call(action, &call_args, &CallOptions::default()).await {
         Ok(value) => {
-            let (value, notices) = screen_value(value, &Arc::new(args.defender.load())).await;
-            for notice in notices {
-                log_line("warn", &notice);
-            }
+            let (value, notices) = screen_value(value, &defender).await;
+            warn_all(&notices);
             let text = if args.compact { serde_json::to_string(&value)? } else { serde_json::to_string_pretty(&value)? };
             print(&text);
             Ok(ExitCode::SUCCESS)
         }
         Err(e @ ClientError::Api { .. }) => {
-            error(&e.to_string());
+            let mut failure = action_error(&args.id, &e);
+            let notices = screen_action_error(&mut failure, &defender).await;
+            error(&action_error_text(&args.id, &failure));
+            warn_all(&notices);
             Ok(ExitCode::from(2))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+fn warn_all(notices: &[String]) {
+    for notice in notices {
+        log_line("warn", notice);
     }
 }

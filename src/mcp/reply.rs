@@ -181,16 +181,29 @@ pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender:
             Ok(reply)
         }
         HostReply::Error(mut error) => {
-            let (texts, notices) = screen_value(take_action_texts(&mut error), defender).await;
-            put_action_texts(&mut error, &texts);
-            let status = error.status.map(|s| format!(" {s}")).unwrap_or_default();
-            let mut text = format!("{name} failed:{status} {}: {}{}", error.code, error.message, details_text(&error));
+            let notices = screen_action_error(&mut error, defender).await;
+            let mut text = action_error_text(name, &error);
             for notice in notices {
                 text.push_str(&format!("\n[warn] {notice}"));
             }
             Err(text)
         }
     }
+}
+
+/// A failed action's message and details scanned in place, since PingOne's errors can
+/// echo the values of the request or of records; the defender's notices are returned.
+pub async fn screen_action_error(error: &mut ActionError, defender: &Arc<Defender>) -> Vec<String> {
+    let (texts, notices) = screen_value(take_action_texts(error), defender).await;
+    put_action_texts(error, &texts);
+    notices
+}
+
+/// A failed action as a reader sees it: `get_user failed: 404 NOT_FOUND: Unable to
+/// find user`, then its details.
+pub fn action_error_text(name: &str, error: &ActionError) -> String {
+    let status = error.status.map(|s| format!(" {s}")).unwrap_or_default();
+    format!("{name} failed:{status} {}: {}{}", error.code, error.message, details_text(error))
 }
 
 fn details_text(error: &ActionError) -> String {
