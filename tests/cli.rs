@@ -172,6 +172,20 @@ async fn call_withholds_an_injection_in_the_result_and_in_pingones_errors() {
     assert!(text.contains("get_user failed: 400 INVALID_DATA: The request could not be completed."), "{text}");
     assert!(text.contains("[withheld by pingone-mcp defender") && !text.contains("ignore all previous"), "{text}");
     assert!(text.contains("1 string(s) withheld") && text.contains("$.details[0].message"), "{text}");
+
+    // A 5xx to a create leaves its outcome unknown: the guidance stays whole, and
+    // PingOne's answer, quoted apart from it, is scanned on its own.
+    let error = json!({ "id": "err-2", "code": "SERVER_ERROR", "message": format!("Could not store group '{nickname}'") });
+    fake.on("POST", &fake.env_path("/groups"), vec![Reply::json(502, error)]);
+    let args = json!({ "name": "Finance" }).to_string();
+    let out = tokio::task::block_in_place(|| run_against(&fake, &["call", "create_group", "--args", &args, "--defender", "patterns"]));
+    assert_eq!(out.status.code(), Some(1));
+    let text = stderr(&out);
+    assert!(text.contains("create_group failed: OUTCOME_UNKNOWN: create_group: the outcome is unknown: PingOne answered 502."), "{text}");
+    assert!(text.contains("check the current state") && text.contains("SERVER_ERROR"), "{text}");
+    assert!(text.contains("[withheld by pingone-mcp defender") && !text.contains("ignore all previous"), "{text}");
+    assert!(text.contains("$.details[0].message"), "{text}");
+    assert_eq!(fake.api_requests().iter().filter(|r| r.method == "POST").count(), 1, "a create that may have been applied is not sent again");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

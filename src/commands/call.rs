@@ -38,14 +38,16 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
             print(&text);
             Ok(ExitCode::SUCCESS)
         }
-        Err(e @ ClientError::Api { .. }) => {
+        Err(e) => {
+            // Every failure's text is scanned: besides PingOne's answers, an unknown
+            // outcome quotes the error body of the 5xx that left it unknown.
             let mut failure = action_error(&args.id, &e);
             let notices = screen_action_error(&mut failure, &defender).await;
             error(&action_error_text(&args.id, &failure));
             warn_all(&notices);
-            Ok(ExitCode::from(2))
+            // 2: PingOne refused the call; 1: it could not be made, or its outcome is unknown.
+            Ok(if matches!(e, ClientError::Api { .. }) { ExitCode::from(2) } else { ExitCode::FAILURE })
         }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -298,13 +298,13 @@ pub fn action_error(action: &str, e: &ClientError) -> ActionError {
             details: body.details.iter().filter_map(|d| serde_json::to_value(d).ok()).collect(),
         },
         other => {
-            let json = other.to_json();
+            let mut json = other.to_json();
             ActionError {
                 action: action.to_owned(),
                 status: other.status(),
                 code: json["code"].as_str().unwrap_or("CLIENT_ERROR").to_owned(),
                 message: other.to_string(),
-                details: vec![],
+                details: json["details"].as_array_mut().map(std::mem::take).unwrap_or_default(),
             }
         }
     }

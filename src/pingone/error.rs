@@ -46,8 +46,11 @@ pub enum ClientError {
 
     /// The request may have reached PingOne, and retrying a non-idempotent call
     /// could repeat it: the caller must check the state before trying again.
+    /// `answer` is PingOne's error body when a 5xx left the outcome unknown. It is kept
+    /// out of the message, so that scanning it (it can echo the request's values)
+    /// never withholds the guidance.
     #[error("{action}: the outcome is unknown: {reason}. The {method} was not retried because it may have been applied; check the current state (e.g. with a get or list action) before trying again (transaction id {transaction_id})")]
-    OutcomeUnknown { action: String, method: &'static str, reason: String, transaction_id: String },
+    OutcomeUnknown { action: String, method: &'static str, reason: String, answer: Option<Box<PingOneErrorBody>>, transaction_id: String },
 
     /// Retries ran out on a retryable failure.
     #[error("{action}: gave up after {attempts} attempts: {last}")]
@@ -99,7 +102,11 @@ impl ClientError {
                     ClientError::Transport { .. } => "TRANSPORT_ERROR",
                     _ => "CLIENT_ERROR",
                 };
-                serde_json::json!({ "status": other.status(), "code": code, "message": other.to_string(), "details": [] })
+                let details = match other {
+                    ClientError::OutcomeUnknown { answer: Some(body), .. } => serde_json::json!([body]),
+                    _ => serde_json::json!([]),
+                };
+                serde_json::json!({ "status": other.status(), "code": code, "message": other.to_string(), "details": details })
             }
         }
     }
