@@ -149,7 +149,8 @@ def report_macro(binary, dev_rows, threshold):
     english = [r for r in scored if not r["source"].startswith("identity_ml")]
     for name, value in sorted(per_source(scored, threshold).items()):
         print(f"  {name:24} {value:.3f}")
-    print(f"dev macro balanced accuracy, English sources, at {threshold:.2f}: {macro(english, threshold):.3f}")
+    if per_source(english, threshold):
+        print(f"dev macro balanced accuracy, English sources, at {threshold:.2f}: {macro(english, threshold):.3f}")
     prose = [r for r in scored if r["source"].startswith("prose")]
     if prose:
         flagged = sum(r["score"] >= threshold for r in prose)
