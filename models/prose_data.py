@@ -102,14 +102,16 @@ def held_out(key):
 def generate(part, seed, n):
     """n passages ("train" or "eval" documents), a third from each source kind."""
     rng = random.Random(seed)
-    by_kind = {}
+    by_kind, key_of = {}, {}
     for key, text in documents():
         if held_out(key) != (part == "eval"):
             continue
-        by_kind.setdefault(key.split("/")[0], []).extend(passages(text, rng))
+        found = passages(text, rng)
+        by_kind.setdefault(key.split("/")[0], []).extend(found)
+        key_of.update((t, key) for t in found)
     rows = []
     for i, (kind, texts) in enumerate(sorted(by_kind.items())):
         take = n // len(by_kind) + (1 if i < n % len(by_kind) else 0)
         for t in rng.sample(texts, min(take, len(texts))):
-            rows.append({"text": t, "label": 0, "source": f"prose_{part}:{kind}"})
+            rows.append({"text": t, "label": 0, "source": f"prose_{part}:{kind}", "group": key_of[t]})
     return rows

@@ -67,6 +67,7 @@ def split_rows(multilingual=False, prose=False):
     def put(rows, key, name):
         for r in rows:
             r.setdefault("source", name)
+            r["group"] = key(r)  # what --grouped-dev splits dev by, as eval is split
             (ev if h(key(r)) < 30 else train).append(r)
 
     put(load("bipia_train.jsonl"), lambda r: r["text"][-200:] if r["label"] else r["text"], "bipia")
@@ -211,6 +212,7 @@ def main():
     ap.add_argument("--target", type=Path, default=HERE, help="directory the model and tokenizer.json are written to (a variant's, to keep the committed one)")
     ap.add_argument("--multilingual", action="store_true", help="also train on multilingual_data.py's rows (not in the committed model)")
     ap.add_argument("--prose", action="store_true", help="also train on prose_data.py's benign passages (speeches, a novel, e-mail)")
+    ap.add_argument("--grouped-dev", action="store_true", help="split dev from train by the groups eval is split by, not by text")
     ap.add_argument("--teacher", type=Path, default=None, help="an int8 defender model whose scores the student also learns (distillation)")
     ap.add_argument("--distill", type=float, default=0.8, help="with --teacher: weight of the teacher's scores in the loss (the labels get the rest)")
     ap.add_argument("--temperature", type=float, default=2.0, help="with --teacher: both models' logits are divided by this before comparing")
@@ -243,8 +245,12 @@ def main():
         if seen[k] <= caps.get(k, 10**9):
             capped.append(r)
     train_rows = capped[: args.max_train]
-    dev_rows = [r for r in train_rows if h("dev" + r["text"]) < 10]
-    fit_rows = [r for r in train_rows if h("dev" + r["text"]) >= 10]
+    # Dev is 10% of train, by text; with --grouped-dev by the same groups eval is split
+    # by (a BIPIA attack, an AgentDojo record path, an InjecAgent user tool, a prose
+    # document), so dev asks what eval asks: does the model generalise to unseen groups.
+    dev_key = (lambda r: r.get("group", r["text"])) if args.grouped_dev else (lambda r: r["text"])
+    dev_rows = [r for r in train_rows if h("dev" + dev_key(r)) < 10]
+    fit_rows = [r for r in train_rows if h("dev" + dev_key(r)) >= 10]
     with open(OUT / "eval.jsonl", "w") as f:
         for r in eval_rows:
             f.write(json.dumps({"text": r["text"], "label": r["label"], "source": r["source"]}) + "\n")
