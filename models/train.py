@@ -212,6 +212,7 @@ def main():
     ap.add_argument("--target", type=Path, default=HERE, help="directory the model and tokenizer.json are written to (a variant's, to keep the committed one)")
     ap.add_argument("--multilingual", action="store_true", help="also train on multilingual_data.py's rows (not in the committed model)")
     ap.add_argument("--prose", action="store_true", help="also train on prose_data.py's benign passages (speeches, a novel, e-mail)")
+    ap.add_argument("--keep-class-weight", action="store_true", help="with --prose: the positive-class weight ignores the prose rows")
     ap.add_argument("--grouped-dev", action="store_true", help="split dev from train by the groups eval is split by, not by text")
     ap.add_argument("--teacher", type=Path, default=None, help="an int8 defender model whose scores the student also learns (distillation)")
     ap.add_argument("--distill", type=float, default=0.8, help="with --teacher: weight of the teacher's scores in the loss (the labels get the rest)")
@@ -298,7 +299,12 @@ def main():
     params = [{"params": top.parameters(), "lr": args.lr}, {"params": head.parameters(), "lr": 1e-3}]
     opt = torch.optim.AdamW(params, weight_decay=0.01)
     pos = sum(l for _, l in fit)
-    pos_weight = torch.tensor((len(fit) - pos) / max(pos, 1))
+    # With --keep-class-weight the prose passages (one window each) do not count: the
+    # weight stays what the other rows give, so more benign rows of one genre do not
+    # make the model readier to flag every other genre.
+    unweighted = sum(r["source"].startswith("prose") for r in fit_rows) if args.keep_class_weight else 0
+    pos_weight = torch.tensor((len(fit) - pos - unweighted) / max(pos, 1))
+    print(f"positive-class weight {pos_weight.item():.3f}", flush=True)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
 
     def forward_top(x, mask):
