@@ -61,7 +61,7 @@ def load(name):
     return [json.loads(line) for line in open(SHARED / name)]
 
 
-def split_rows(multilingual=False, prose=False):
+def split_rows(multilingual=False, prose=0):
     train, ev = [], []
 
     def put(rows, key, name):
@@ -94,7 +94,7 @@ def split_rows(multilingual=False, prose=False):
         train += multilingual_data.generate("train", seed=3, n_pos=400, n_neg=900)
     ev += prose_data.generate("eval", seed=7, n=300)
     if prose:
-        train += prose_data.generate("train", seed=6, n=1500)
+        train += prose_data.generate("train", seed=6, n=prose)
     return train, ev
 
 
@@ -211,7 +211,8 @@ def main():
     ap.add_argument("--ffn", type=int, default=512, help="feed-forward neurons kept per layer when pruning")
     ap.add_argument("--target", type=Path, default=HERE, help="directory the model and tokenizer.json are written to (a variant's, to keep the committed one)")
     ap.add_argument("--multilingual", action="store_true", help="also train on multilingual_data.py's rows (not in the committed model)")
-    ap.add_argument("--prose", action="store_true", help="also train on prose_data.py's benign passages (speeches, a novel, e-mail)")
+    ap.add_argument("--prose", action="store_const", const=1500, default=0, help="also train on 1,500 of prose_data.py's benign passages (speeches, a novel, e-mail)")
+    ap.add_argument("--prose-rows", type=int, dest="prose", help="as --prose, with this many passages")
     ap.add_argument("--keep-class-weight", action="store_true", help="with --prose: the positive-class weight ignores the prose rows")
     ap.add_argument("--grouped-dev", action="store_true", help="split dev from train by the groups eval is split by, not by text")
     ap.add_argument("--teacher", type=Path, default=None, help="an int8 defender model whose scores the student also learns (distillation)")
