@@ -12,7 +12,7 @@ and never committed (data PDDL-1.0, contents CC0-1.0, packages Apache-2.0):
 
 Each document becomes passages of whole sentences, 25-110 words, the length of a
 field or a chunk the scanner classifies. Documents are split by a hash of their file
-name: 70% for training (`train.py --prose`), 30% held out, always evaluated
+name: 70% for training (`train.py --prose-rows N`), 30% held out, always evaluated
 (`compare.py`'s "benign prose" set), so no passage of a training document is scored.
 """
 
