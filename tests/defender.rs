@@ -227,7 +227,9 @@ fn a_model_that_fails_to_load_is_reported_and_patterns_still_scan() {
 /// failed this (2026-12-03: the token refusal and the argument error scored 0.99).
 #[test]
 fn the_servers_own_guidance_passes_the_classifier() {
-    use pingone_mcp::catalog::{action_signature, check_args, load_builtin};
+    use pingone_mcp::catalog::{check_args, load_builtin};
+    use pingone_mcp::dispatch::invalid_arguments;
+    use pingone_mcp::pingone::ClientError;
     use pingone_mcp::policy::{default_scope_grants, Grant, Policy, PolicyConfig};
 
     let Some(defender) = full() else { return };
@@ -244,10 +246,15 @@ fn the_servers_own_guidance_passes_the_classifier() {
         writes.check(destructive).unwrap_err(),
         allow_list.check(write).unwrap_err(),
         reader.check(write).unwrap_err(),
-        format!("{bad_args}. Signature: {}", action_signature(write)),
-        "create_user: the outcome is unknown: PingOne answered 502. The POST was not retried because it may have been applied; \
-         check the current state (e.g. with a get or list action) before trying again (transaction id 8c1e2f6a-1d2b-4c1e-9f00-1234567890ab)"
-            .to_owned(),
+        invalid_arguments(write, &bad_args).message,
+        ClientError::OutcomeUnknown {
+            action: "create_user".into(),
+            method: "POST",
+            reason: "PingOne answered 502".into(),
+            answer: None,
+            transaction_id: "8c1e2f6a-1d2b-4c1e-9f00-1234567890ab".into(),
+        }
+        .to_string(),
     ];
     for text in texts {
         let verdict = defender.scan_text(&text);

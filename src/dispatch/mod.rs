@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 pub use cassette::{Cassette, Interaction, Recorder, Replay};
 
-use crate::catalog::{action_signature, check_args, Action, Catalog, Method, ParamLocation};
+use crate::catalog::{action_signature, check_args, Action, ArgsError, Catalog, Method, ParamLocation};
 use crate::pingone::{CallOptions, ClientError, PingOneClient};
 use crate::policy::{AuditEntry, AuditLog, Caller, Confirm, ConfirmRequest, Grant, Policy, PolicyConfig};
 use crate::secret::{hide_fields, mask_in_place, Hide, Masked};
@@ -140,14 +140,7 @@ impl Dispatcher {
     async fn run(&self, action: &Action, args: &Value, transaction_id: &str, requester: &Requester<'_>) -> (HostReply, &'static str) {
         let grant: Option<&Grant> = requester.caller.and_then(|c| c.grant.as_ref());
         if let Err(e) = check_args(action, args) {
-            let error = ActionError {
-                action: action.id.clone(),
-                status: None,
-                code: "INVALID_ARGUMENTS".into(),
-                message: format!("{e}. Signature: {}", action_signature(action)),
-                details: e.problems.iter().map(|p| json!({ "code": "INVALID_VALUE", "message": p })).collect(),
-            };
-            return (HostReply::Error(error), "refused");
+            return (HostReply::Error(invalid_arguments(action, &e)), "refused");
         }
         if let Err(message) = self.policy.check(action).and_then(|()| grant.map_or(Ok(()), |g| g.check(action))) {
             return (HostReply::Error(refusal(action, message)), "refused");
@@ -307,6 +300,18 @@ pub fn action_error(action: &str, e: &ClientError) -> ActionError {
                 details: json["details"].as_array_mut().map(std::mem::take).unwrap_or_default(),
             }
         }
+    }
+}
+
+/// Arguments the action refuses, as the script's `PingOneError`: what was wrong, and
+/// the signature to fix the call by.
+pub fn invalid_arguments(action: &Action, e: &ArgsError) -> ActionError {
+    ActionError {
+        action: action.id.clone(),
+        status: None,
+        code: "INVALID_ARGUMENTS".into(),
+        message: format!("{e}. Signature: {}", action_signature(action)),
+        details: e.problems.iter().map(|p| json!({ "code": "INVALID_VALUE", "message": p })).collect(),
     }
 }
 
