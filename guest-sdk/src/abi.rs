@@ -60,6 +60,19 @@ pub struct ActionError {
     pub message: String,
     #[serde(default)]
     pub details: Vec<Value>,
+    /// The host's record of which of these texts it wrote itself (refusals, argument
+    /// errors, guidance), so the defender scans only the outside values they quote.
+    /// Never sent to the script, which could otherwise vouch for its own texts.
+    #[serde(skip)]
+    pub own_texts: Vec<OwnText>,
+}
+
+/// A text the host wrote, and the outside values in it (the script's arguments, what
+/// PingOne answered), which may have come from a record.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OwnText {
+    pub text: String,
+    pub quoted: Vec<String>,
 }
 
 /// How a script ended.

@@ -12,12 +12,32 @@ pub const PAGING_ARGS: [&str; 1] = ["all"];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArgsError {
     pub action: String,
-    pub problems: Vec<String>,
+    pub problems: Vec<Problem>,
+}
+
+/// One thing wrong with the arguments, in our words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub text: String,
+    /// The caller's own text that `text` quotes (an unknown key, a value outside an
+    /// enum), which may have come from a record and so is scanned on the way back.
+    pub quoted: Option<String>,
+}
+
+impl Problem {
+    fn ours(text: String) -> Self {
+        Problem { text, quoted: None }
+    }
+
+    fn quoting(text: String, quoted: String) -> Self {
+        Problem { text, quoted: Some(quoted) }
+    }
 }
 
 impl fmt::Display for ArgsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid arguments for `{}`: {}", self.action, self.problems.join("; "))
+        let problems: Vec<&str> = self.problems.iter().map(|p| p.text.as_str()).collect();
+        write!(f, "invalid arguments for `{}`: {}", self.action, problems.join("; "))
     }
 }
 
@@ -34,7 +54,7 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
         other => {
             return Err(ArgsError {
                 action: action.id.clone(),
-                problems: vec![format!("arguments must be a JSON object, got {}", kind(other))],
+                problems: vec![Problem::ours(format!("arguments must be a JSON object, got {}", kind(other)))],
             })
         }
     };
@@ -42,7 +62,7 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
         let declared = action.param(key).is_some();
         let paging = action.is_list() && PAGING_ARGS.contains(&key.as_str());
         if !declared && !paging && !action.body_open {
-            problems.push(format!("unknown argument `{key}` (expected {})", expected_names(action)));
+            problems.push(Problem::quoting(format!("unknown argument `{key}` (expected {})", expected_names(action)), key.clone()));
         }
     }
     check_fields(&action.params, map, "", &mut problems);
@@ -53,12 +73,12 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
     }
 }
 
-fn check_fields(params: &[Param], map: &Map<String, Value>, prefix: &str, problems: &mut Vec<String>) {
+fn check_fields(params: &[Param], map: &Map<String, Value>, prefix: &str, problems: &mut Vec<Problem>) {
     for p in params {
         let name = format!("{prefix}{}", p.name);
         match map.get(&p.name) {
             None | Some(Value::Null) if p.required => {
-                problems.push(format!("missing required `{name}` ({}: {})", p.ty.as_str(), p.description.trim()))
+                problems.push(Problem::ours(format!("missing required `{name}` ({}: {})", p.ty.as_str(), p.description.trim())))
             }
             None | Some(Value::Null) => {}
             Some(value) => check_value(p, value, &name, problems),
@@ -66,12 +86,12 @@ fn check_fields(params: &[Param], map: &Map<String, Value>, prefix: &str, proble
     }
 }
 
-fn check_value(p: &Param, value: &Value, name: &str, problems: &mut Vec<String>) {
+fn check_value(p: &Param, value: &Value, name: &str, problems: &mut Vec<Problem>) {
     // Path and query values are sent as text, so numbers and booleans are fine there.
     let textual = matches!(p.location, Some(ParamLocation::Path | ParamLocation::Query));
     let type_ok = p.ty.matches(value) || (textual && (value.is_number() || value.is_boolean()));
     if !type_ok {
-        problems.push(format!("`{name}` must be a {}, got {}", p.ty.as_str(), kind(value)));
+        problems.push(Problem::ours(format!("`{name}` must be a {}, got {}", p.ty.as_str(), kind(value))));
         return;
     }
     let elements: Vec<&Value> = match value {
@@ -81,7 +101,7 @@ fn check_value(p: &Param, value: &Value, name: &str, problems: &mut Vec<String>)
     if let Some(item_ty) = p.items.filter(|_| p.ty == ParamType::Array) {
         for item in &elements {
             if !item_ty.matches(item) {
-                problems.push(format!("items of `{name}` must be {}, got {}", item_ty.as_str(), kind(item)));
+                problems.push(Problem::ours(format!("items of `{name}` must be {}, got {}", item_ty.as_str(), kind(item))));
             }
         }
     }
@@ -89,7 +109,7 @@ fn check_value(p: &Param, value: &Value, name: &str, problems: &mut Vec<String>)
         for item in &elements {
             if !p.allowed.contains(item) {
                 let allowed: Vec<String> = p.allowed.iter().map(Value::to_string).collect();
-                problems.push(format!("`{name}` is {item}, but must be one of {}", allowed.join(", ")));
+                problems.push(Problem::quoting(format!("`{name}` is {item}, but must be one of {}", allowed.join(", ")), item.to_string()));
             }
         }
     }

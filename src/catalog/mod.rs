@@ -5,7 +5,7 @@ mod load;
 mod model;
 mod typescript;
 
-pub use args::{check_args, ArgsError, PAGING_ARGS};
+pub use args::{check_args, ArgsError, Problem, PAGING_ARGS};
 pub use load::{load_builtin, load_dir, Catalog, CatalogError};
 pub use model::{Action, Host, Method, Param, ParamLocation, ParamType};
 pub use typescript::{action_signature, compact_signature, declarations};

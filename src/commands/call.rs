@@ -7,6 +7,7 @@ use anyhow::{bail, Context};
 use pingone_mcp::catalog::check_args;
 use pingone_mcp::config::ConfigFile;
 use pingone_mcp::dispatch::action_error;
+use pingone_mcp::defender::OwnTexts;
 use pingone_mcp::mcp::{action_error_text, screen_action_error, screen_value};
 use pingone_mcp::pingone::{CallOptions, ClientError, PingOneClient, RetryPolicy};
 
@@ -32,7 +33,7 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
     let defender = Arc::new(args.defender.load());
     match client.call(action, &call_args, &CallOptions::default()).await {
         Ok(value) => {
-            let (value, notices) = screen_value(value, &defender).await;
+            let (value, notices) = screen_value(value, &defender, OwnTexts::default()).await;
             warn_all(&notices);
             let text = if args.compact { serde_json::to_string(&value)? } else { serde_json::to_string_pretty(&value)? };
             print(&text);

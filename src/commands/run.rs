@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use pingone_mcp::dispatch::Recorder;
-use pingone_mcp::mcp::screen;
+use pingone_mcp::mcp::{screen, ObservedHost};
 use pingone_mcp::sandbox::{Limits, Sandbox};
 use serde_json::json;
 
@@ -26,8 +26,10 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     }
     let limits = Limits { wall_time: Duration::from_secs(args.timeout), host_calls: args.max_calls, ..Limits::default() };
     let sandbox = Sandbox::new().await?;
-    let execution = sandbox.execute(&script, script_args, Arc::new(dispatcher), &limits).await;
-    let execution = screen(execution, &Arc::new(args.defender.load())).await;
+    // Observed, so the defender knows which error texts the host wrote.
+    let host = Arc::new(ObservedHost::new(Arc::new(dispatcher), None, None));
+    let execution = sandbox.execute(&script, script_args, host.clone(), &limits).await;
+    let execution = screen(execution, &Arc::new(args.defender.load()), host.own_texts()).await;
 
     if let (Some(path), Some(recorder)) = (&args.record, &recorder) {
         recorder.cassette().save(path)?;

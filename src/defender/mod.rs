@@ -4,11 +4,13 @@
 mod classifier;
 mod detector;
 mod normalise;
+mod own;
 mod patterns;
 mod scan;
 
 pub use classifier::{find_model, Classifier, ClassifierError, MAX_CHUNK_TOKENS};
 pub use detector::{Defender, Mode, Tier, Verdict, DEFAULT_THRESHOLD, MIN_CLASSIFIER_WORDS};
 pub use normalise::{normalise, Normalised};
+pub use own::OwnTexts;
 pub use patterns::{Category, Patterns};
 pub use scan::{marker, Finding, ScanReport};

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::detector::{Defender, Verdict};
+use super::own::OwnTexts;
 
 /// A withheld string: where it was and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +40,60 @@ pub fn marker(verdict: &Verdict) -> String {
         format!("patterns: {}", patterns.join(", "))
     };
     format!("[withheld by pingone-mcp defender: possible prompt injection ({why}; score {:.2})]", verdict.score)
+}
+
+/// What is judged of one string.
+enum Plan<'a> {
+    /// The string itself.
+    Whole(&'a str),
+    /// The string with the server's own texts in it cut down to their quoted values.
+    Stripped(String),
+    /// One of the server's own texts: only the outside values it quotes.
+    Own(&'a [String]),
+}
+
+impl<'a> Plan<'a> {
+    fn for_text(text: &'a str, own: &'a OwnTexts) -> Self {
+        if own.is_empty() {
+            return Plan::Whole(text);
+        }
+        match own.quoted(text) {
+            Some(values) => Plan::Own(values),
+            None => own.strip(text).map_or(Plan::Whole(text), Plan::Stripped),
+        }
+    }
+
+    fn queries(&self) -> Vec<&str> {
+        match self {
+            Plan::Whole(text) => vec![text],
+            Plan::Stripped(rest) => vec![rest.as_str()],
+            Plan::Own(values) => values.iter().map(String::as_str).collect(),
+        }
+    }
+
+    /// The verdict and replacement for `text` when it is to be withheld, taking this
+    /// plan's verdicts from `verdicts`.
+    fn judge(&self, text: &str, verdicts: &mut impl Iterator<Item = Verdict>) -> Option<(Verdict, String)> {
+        match self {
+            Plan::Whole(_) | Plan::Stripped(_) => verdicts.next().filter(|v| v.flagged).map(|v| {
+                let replacement = marker(&v);
+                (v, replacement)
+            }),
+            Plan::Own(values) => {
+                let mut replacement = text.to_owned();
+                let mut worst: Option<Verdict> = None;
+                for (value, verdict) in values.iter().zip(verdicts.by_ref()) {
+                    if verdict.flagged {
+                        replacement = replacement.replace(value.as_str(), &marker(&verdict));
+                        if worst.as_ref().is_none_or(|w| verdict.score > w.score) {
+                            worst = Some(verdict);
+                        }
+                    }
+                }
+                worst.map(|v| (v, replacement))
+            }
+        }
+    }
 }
 
 /// A string met in a walk: a value, which may be replaced in place, or an object key,
@@ -116,16 +171,25 @@ impl Defender {
     /// Scan every string in `value`; replace each flagged one by a [`marker`].
     /// Identical strings are scanned once.
     pub fn scan_json(&self, value: &mut Value) -> ScanReport {
+        self.scan_json_with(value, &OwnTexts::default())
+    }
+
+    /// [`Defender::scan_json`], knowing which texts are the server's own: of those,
+    /// only the outside values they quote are judged, and a flagged value is replaced
+    /// inside the text, so the agent still reads our guidance around it.
+    pub fn scan_json_with(&self, value: &mut Value, own: &OwnTexts) -> ScanReport {
         let mut report = ScanReport { warnings: self.warning().map(|w| vec![w.to_string()]).unwrap_or_default(), ..ScanReport::default() };
         let mut all = Vec::new();
         strings(value, &mut all);
         report.scanned = all.len();
         let mut unique: HashSet<&str> = HashSet::with_capacity(all.len());
         all.retain(|s| unique.insert(*s));
-        let verdicts = self.scan_texts(&all);
+        let plans: Vec<Plan> = all.iter().map(|s| Plan::for_text(s, own)).collect();
+        let queries: Vec<&str> = plans.iter().flat_map(Plan::queries).collect();
+        let mut verdicts = self.scan_texts(&queries).into_iter();
         // Usually nothing is flagged and the value is left as it is, unwalked.
-        let flagged: HashMap<String, Verdict> =
-            all.iter().zip(verdicts).filter(|(_, v)| v.flagged).map(|(s, v)| (s.to_string(), v)).collect();
+        let flagged: HashMap<String, (Verdict, String)> =
+            all.iter().zip(&plans).filter_map(|(s, plan)| Some((s.to_string(), plan.judge(s, &mut verdicts)?))).collect();
         if flagged.is_empty() {
             return report;
         }
@@ -133,13 +197,13 @@ impl Defender {
         let mut findings = Vec::new();
         walk_mut(value, &mut path, &mut |path, text| match text {
             Text::Value(s) => {
-                let verdict = flagged.get(s.as_str())?;
+                let (verdict, replacement) = flagged.get(s.as_str())?;
                 findings.push(Finding { path: path.to_string(), score: verdict.score, reasons: verdict.reasons.clone() });
-                *s = marker(verdict);
+                *s = replacement.clone();
                 None
             }
             Text::Key(key) => {
-                let verdict = flagged.get(key)?;
+                let (verdict, _) = flagged.get(key)?;
                 findings.push(Finding { path: format!("{path} (a key)"), score: verdict.score, reasons: verdict.reasons.clone() });
                 // Numbered, so two withheld keys of one object stay two keys.
                 Some(format!("{} #{}", marker(verdict), findings.len()))
@@ -150,10 +214,10 @@ impl Defender {
         report
     }
 
-    /// [`Defender::scan_json`] on tokio's blocking pool, off the async executor.
-    pub async fn scan_json_blocking(self: Arc<Self>, mut value: Value) -> (Value, ScanReport) {
+    /// [`Defender::scan_json_with`] on tokio's blocking pool, off the async executor.
+    pub async fn scan_json_blocking(self: Arc<Self>, mut value: Value, own: OwnTexts) -> (Value, ScanReport) {
         match tokio::task::spawn_blocking(move || {
-            let report = self.scan_json(&mut value);
+            let report = self.scan_json_with(&mut value, &own);
             (value, report)
         })
         .await

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use anyhow::Context;
-use guest_sdk::abi::{ActionError, HostReply};
+use guest_sdk::abi::{ActionError, HostReply, OwnText};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -85,15 +85,11 @@ impl Replay {
             return interaction.reply.clone();
         }
         let recorded = calls.iter().filter(|(c, _)| c.action == action).count();
-        HostReply::Error(ActionError {
-            action: action.to_owned(),
-            status: None,
-            code: "NOT_IN_CASSETTE".into(),
-            message: format!(
-                "the cassette has no unused recording of {action} with arguments {args} ({recorded} recording(s) of {action} in all); \
-                 the script changed since it was recorded: record it again with --record"
-            ),
-            details: vec![],
-        })
+        let message = format!(
+            "the cassette has no unused recording of {action} with arguments {args} ({recorded} recording(s) of {action} in all); \
+             the script changed since it was recorded: record it again with --record"
+        );
+        let own = OwnText { text: message.clone(), quoted: vec![action.to_owned(), args.to_string()] };
+        HostReply::Error(ActionError { action: action.to_owned(), code: "NOT_IN_CASSETTE".into(), message, own_texts: vec![own], ..Default::default() })
     }
 }

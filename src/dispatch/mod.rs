@@ -11,7 +11,7 @@ use std::time::Instant;
 use tokio::sync::OnceCell;
 
 use futures::future::BoxFuture;
-use guest_sdk::abi::{ActionError, HostCall, HostReply, DESCRIBE_ACTION, SEARCH_ACTION};
+use guest_sdk::abi::{ActionError, HostCall, HostReply, OwnText, DESCRIBE_ACTION, SEARCH_ACTION};
 use serde_json::{json, Value};
 
 pub use cassette::{Cassette, Interaction, Recorder, Replay};
@@ -41,7 +41,7 @@ pub struct Dispatcher {
     session: String,
     recorder: Option<Arc<Recorder>>,
     /// The production guard's verdict, settled on the first live call.
-    environment_check: OnceCell<Result<(), String>>,
+    environment_check: OnceCell<Result<(), OwnText>>,
 }
 
 impl Dispatcher {
@@ -143,12 +143,13 @@ impl Dispatcher {
             return (HostReply::Error(invalid_arguments(action, &e)), "refused");
         }
         if let Err(message) = self.policy.check(action).and_then(|()| grant.map_or(Ok(()), |g| g.check(action))) {
-            return (HostReply::Error(refusal(action, message)), "refused");
+            // Built from the catalog's id and the operator's configuration: all ours.
+            return (HostReply::Error(refusal(action, OwnText { text: message, quoted: vec![] })), "refused");
         }
         match &self.backend {
             Backend::Live(client) => {
-                if let Err(message) = self.environment_allowed(client).await {
-                    return (HostReply::Error(refusal(action, message)), "refused");
+                if let Err(reason) = self.environment_allowed(client).await {
+                    return (HostReply::Error(refusal(action, reason)), "refused");
                 }
                 if self.policy.is_dry_run(action) {
                     return match client.preview(action, args) {
@@ -186,16 +187,23 @@ impl Dispatcher {
 
     /// The production guard: the environment's type is read once; PRODUCTION is
     /// refused unless allowed.
-    async fn environment_allowed(&self, client: &PingOneClient) -> Result<(), String> {
+    async fn environment_allowed(&self, client: &PingOneClient) -> Result<(), OwnText> {
         if self.policy.config.allow_production {
             return Ok(());
         }
         self.environment_check
             .get_or_init(|| async {
                 match client.environment_type().await {
-                    Ok(kind) if kind == "PRODUCTION" => Err("the environment is of type PRODUCTION and this server refuses to act on production; restart with --allow-production if that is really intended".to_owned()),
+                    Ok(kind) if kind == "PRODUCTION" => Err(OwnText {
+                        text: "the environment is of type PRODUCTION and this server refuses to act on production; restart with --allow-production if that is really intended".to_owned(),
+                        quoted: vec![],
+                    }),
                     Ok(_) => Ok(()),
-                    Err(e) => Err(format!("cannot read the environment's type to check it is not PRODUCTION ({e}); grant the worker app permission to read the environment, or pass --allow-production")),
+                    Err(e) => {
+                        let e = e.to_string();
+                        let text = format!("cannot read the environment's type to check it is not PRODUCTION ({e}); grant the worker app permission to read the environment, or pass --allow-production");
+                        Err(OwnText { text, quoted: vec![e] })
+                    }
                 }
             })
             .await
@@ -230,7 +238,8 @@ impl Dispatcher {
         } else {
             format!("did you mean {}?", similar.join(", "))
         };
-        ActionError { action: id.to_owned(), status: None, code: "UNKNOWN_ACTION".into(), message: format!("there is no action `{id}`: {hint}"), details: vec![] }
+        let own = OwnText { text: format!("there is no action `{id}`: {hint}"), quoted: vec![id.to_owned()] };
+        ActionError { action: id.to_owned(), code: "UNKNOWN_ACTION".into(), message: own.text.clone(), own_texts: vec![own], ..Default::default() }
     }
 
     fn search(&self, args: &Value) -> HostReply {
@@ -264,13 +273,10 @@ pub struct Requester<'a> {
 
 /// A destructive call the person did not confirm; nothing was sent.
 fn not_confirmed(action: &Action, reason: String) -> ActionError {
-    ActionError {
-        action: action.id.clone(),
-        status: None,
-        code: "NOT_CONFIRMED".into(),
-        message: format!("`{}` was not run: {reason}. Nothing was sent to PingOne; the script's earlier calls stand", action.id),
-        details: vec![],
-    }
+    // The reason can be the client's: quoted.
+    let text = format!("`{}` was not run: {reason}. Nothing was sent to PingOne; the script's earlier calls stand", action.id);
+    let own = OwnText { text, quoted: vec![reason] };
+    ActionError { action: action.id.clone(), code: "NOT_CONFIRMED".into(), message: own.text.clone(), own_texts: vec![own], ..Default::default() }
 }
 
 impl ActionHost for Dispatcher {
@@ -289,15 +295,24 @@ pub fn action_error(action: &str, e: &ClientError) -> ActionError {
             code: body.code.clone(),
             message: body.message.clone(),
             details: body.details.iter().filter_map(|d| serde_json::to_value(d).ok()).collect(),
+            own_texts: vec![],
         },
         other => {
             let mut json = other.to_json();
+            let message = other.to_string();
+            // Our guidance on an unknown outcome quotes only the reason; PingOne's
+            // answer is in the details. Other failures quote what they met whole.
+            let own_texts = match other {
+                ClientError::OutcomeUnknown { reason, .. } => vec![OwnText { text: message.clone(), quoted: vec![reason.clone()] }],
+                _ => vec![],
+            };
             ActionError {
                 action: action.to_owned(),
                 status: other.status(),
                 code: json["code"].as_str().unwrap_or("CLIENT_ERROR").to_owned(),
-                message: other.to_string(),
+                message,
                 details: json["details"].as_array_mut().map(std::mem::take).unwrap_or_default(),
+                own_texts,
             }
         }
     }
@@ -306,17 +321,22 @@ pub fn action_error(action: &str, e: &ClientError) -> ActionError {
 /// Arguments the action refuses, as the script's `PingOneError`: what was wrong, and
 /// the signature to fix the call by.
 pub fn invalid_arguments(action: &Action, e: &ArgsError) -> ActionError {
+    let message = format!("{e}. Signature: {}", action_signature(action));
+    let quoted: Vec<String> = e.problems.iter().filter_map(|p| p.quoted.clone()).collect();
+    let mut own_texts = vec![OwnText { text: message.clone(), quoted }];
+    own_texts.extend(e.problems.iter().map(|p| OwnText { text: p.text.clone(), quoted: p.quoted.iter().cloned().collect() }));
     ActionError {
         action: action.id.clone(),
         status: None,
         code: "INVALID_ARGUMENTS".into(),
-        message: format!("{e}. Signature: {}", action_signature(action)),
-        details: e.problems.iter().map(|p| json!({ "code": "INVALID_VALUE", "message": p })).collect(),
+        message,
+        details: e.problems.iter().map(|p| json!({ "code": "INVALID_VALUE", "message": p.text })).collect(),
+        own_texts,
     }
 }
 
-fn refusal(action: &Action, message: String) -> ActionError {
-    ActionError { action: action.id.clone(), status: None, code: "POLICY_DENIED".into(), message, details: vec![] }
+fn refusal(action: &Action, reason: OwnText) -> ActionError {
+    ActionError { action: action.id.clone(), code: "POLICY_DENIED".into(), message: reason.text.clone(), own_texts: vec![reason], ..Default::default() }
 }
 
 fn now_rfc3339() -> String {

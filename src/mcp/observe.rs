@@ -1,5 +1,6 @@
 //! Watching one `execute`: every action call is summarised for the reply (action,
-//! outcome, milliseconds) and, when the client asked, reported as progress.
+//! outcome, milliseconds) and, when the client asked, reported as progress; the
+//! texts the host wrote in its errors are kept for the defender.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -10,6 +11,8 @@ use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::{Peer, RoleServer};
 use serde::Serialize;
 
+use super::reply::add_own_texts;
+use crate::defender::OwnTexts;
 use crate::dispatch::{Dispatcher, Requester};
 use crate::policy::{Caller, Confirm};
 use crate::sandbox::ActionHost;
@@ -28,6 +31,7 @@ pub struct ObservedHost {
     dispatcher: Arc<Dispatcher>,
     caller: Option<Caller>,
     calls: Mutex<Vec<CallSummary>>,
+    own_texts: Mutex<OwnTexts>,
     progress: Option<(Peer<RoleServer>, ProgressToken)>,
     /// Asks the person at the client before a destructive call.
     confirm: Option<Arc<dyn Confirm>>,
@@ -35,7 +39,7 @@ pub struct ObservedHost {
 
 impl ObservedHost {
     pub fn new(dispatcher: Arc<Dispatcher>, caller: Option<Caller>, progress: Option<(Peer<RoleServer>, ProgressToken)>) -> Self {
-        Self { dispatcher, caller, calls: Mutex::new(Vec::new()), progress, confirm: None }
+        Self { dispatcher, caller, calls: Mutex::new(Vec::new()), own_texts: Mutex::default(), progress, confirm: None }
     }
 
     pub fn confirming(mut self, confirm: Option<Arc<dyn Confirm>>) -> Self {
@@ -45,6 +49,11 @@ impl ObservedHost {
 
     pub fn calls(&self) -> Vec<CallSummary> {
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The texts the host wrote in this run's action errors.
+    pub fn own_texts(&self) -> OwnTexts {
+        self.own_texts.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
@@ -57,7 +66,10 @@ impl ObservedHost {
         let reply = self.dispatcher.dispatch_for(call, &requester).await;
         let (outcome, status) = match &reply {
             HostReply::Value(_) => ("ok".to_owned(), None),
-            HostReply::Error(e) => (e.code.clone(), e.status),
+            HostReply::Error(e) => {
+                add_own_texts(&mut self.own_texts.lock().unwrap_or_else(|e| e.into_inner()), e);
+                (e.code.clone(), e.status)
+            }
         };
         let summary = CallSummary { action, outcome, status, ms: started.elapsed().as_millis() as u64 };
         let done = {

@@ -9,19 +9,20 @@ use guest_sdk::abi::{ActionError, HostReply, LogLevel, ScriptError};
 use serde_json::{json, Value};
 
 use super::observe::CallSummary;
-use crate::defender::Defender;
+use crate::defender::{Defender, OwnTexts};
 use crate::sandbox::{Execution, ExecutionError, LogLine};
 use crate::trim::{trim, NARROW_CALL, NARROW_SCRIPT};
 
 /// Field paths named in a withheld notice; the rest are counted.
 const PATHS_NAMED: usize = 5;
 
-/// `value` scanned: each flagged string replaced by the defender's marker. With it,
-/// what the agent must be told: the defender's warnings (the classifier missing,
+/// `value` scanned: each flagged string replaced by the defender's marker (of the
+/// server's `own` texts, only the values they quote are judged). With it, what the
+/// agent must be told: the defender's warnings (the classifier missing,
 /// scanning off) and how many strings were withheld, and where, so the agent can
 /// point the person at the records to clean. The operator's log gets the same.
-pub async fn screen_value(value: Value, defender: &Arc<Defender>) -> (Value, Vec<String>) {
-    let (value, report) = defender.clone().scan_json_blocking(value).await;
+pub async fn screen_value(value: Value, defender: &Arc<Defender>, own: OwnTexts) -> (Value, Vec<String>) {
+    let (value, report) = defender.clone().scan_json_blocking(value, own).await;
     let mut notices = report.warnings;
     notices.dedup();
     if report.withheld > 0 {
@@ -39,8 +40,10 @@ pub async fn screen_value(value: Value, defender: &Arc<Defender>) -> (Value, Vec
 }
 
 /// The execution with every string the agent will read scanned: its console lines,
-/// its result, or its error's texts. The defender's notices are added to the console.
-pub async fn screen(mut execution: Execution, defender: &Arc<Defender>) -> Execution {
+/// its result, or its error's texts. `own` are the texts the host wrote in this run
+/// (its action errors), wherever the script put them. The defender's notices are
+/// added to the console.
+pub async fn screen(mut execution: Execution, defender: &Arc<Defender>, own: OwnTexts) -> Execution {
     let logs: Vec<Value> = execution.logs.iter_mut().map(|line| Value::String(take(&mut line.message))).collect();
     let outcome = match &mut execution.outcome {
         Ok(result) => result.take(),
@@ -50,7 +53,7 @@ pub async fn screen(mut execution: Execution, defender: &Arc<Defender>) -> Execu
     // One scan (one trip to the blocking pool) for everything, under names that make
     // the withheld paths readable: `$.result[3].nickname`, `$.console[0]`, `$.error.message`.
     let outcome_key = if execution.outcome.is_ok() { "result" } else { "error" };
-    let (scanned, notices) = screen_value(json!({ "console": logs, outcome_key: outcome }), defender).await;
+    let (scanned, notices) = screen_value(json!({ "console": logs, outcome_key: outcome }), defender, own).await;
     let (logs, outcome) = match scanned {
         Value::Object(mut parts) => (parts.remove("console").unwrap_or_default(), parts.remove(outcome_key).unwrap_or_default()),
         // The scan failed and withheld everything: so does the reply.
@@ -169,7 +172,7 @@ pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender:
     match reply {
         HostReply::Value(value) => {
             let shaped = trim(value, budget);
-            let (result, notices) = screen_value(shaped.value, defender).await;
+            let (result, notices) = screen_value(shaped.value, defender, OwnTexts::default()).await;
             let mut reply = json!({});
             reply["result"] = result; // moved in: json! would serialise a copy
             if let Some(note) = shaped.note {
@@ -194,9 +197,18 @@ pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender:
 /// A failed action's message and details scanned in place, since PingOne's errors can
 /// echo the values of the request or of records; the defender's notices are returned.
 pub async fn screen_action_error(error: &mut ActionError, defender: &Arc<Defender>) -> Vec<String> {
-    let (texts, notices) = screen_value(take_action_texts(error), defender).await;
+    let mut own = OwnTexts::default();
+    add_own_texts(&mut own, error);
+    let (texts, notices) = screen_value(take_action_texts(error), defender, own).await;
     put_action_texts(error, &texts);
     notices
+}
+
+/// Records the texts the host wrote in `error`.
+pub fn add_own_texts(own: &mut OwnTexts, error: &ActionError) {
+    for text in &error.own_texts {
+        own.add(&text.text, &text.quoted);
+    }
 }
 
 /// A failed action as a reader sees it: `get_user failed: 404 NOT_FOUND: Unable to

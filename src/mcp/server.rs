@@ -156,7 +156,7 @@ impl PingOneMcp {
             let execution = this.inner.sandbox.execute(&code, json!({}), host.clone(), &this.inner.limits).await;
             // Only what the agent will see is scanned: a large result is cut to the budget first.
             let (execution, cut) = cut_to_budget(execution, this.inner.result_budget);
-            let execution = screen(execution, &this.inner.defender).await;
+            let execution = screen(execution, &this.inner.defender, host.own_texts()).await;
             tool_result(execute_reply(execution, &host.calls(), this.inner.result_budget, cut))
         };
         self.run_confirming(run, owner, context).await

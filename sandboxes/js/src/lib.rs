@@ -495,7 +495,7 @@ fn rejected(context: &mut Context, reason: &JsValue) -> ScriptError {
         let code = get("code").map(text).unwrap_or_default();
         let details = get("details");
         let details = details.and_then(|v| v.to_json(context).ok().flatten()).and_then(|v| v.as_array().cloned()).unwrap_or_default();
-        Some(ActionError { action, status, code, message: message.clone(), details })
+        Some(ActionError { action, status, code, message: message.clone(), details, ..Default::default() })
     } else {
         None
     };
