@@ -20,7 +20,8 @@ OUT = HERE / "out"
 
 MULTILINGUAL = "identity records in 7 other languages (ours)"
 PROSE = "benign prose: speeches, a novel, e-mail (FPR)"
-LATER_SETS = {MULTILINGUAL, PROSE}
+GUIDANCE = "benign tool and API guidance (FPR)"
+LATER_SETS = {MULTILINGUAL, PROSE, GUIDANCE}
 
 
 def set_name(source):
@@ -33,6 +34,8 @@ def set_name(source):
         return MULTILINGUAL
     if s.startswith("prose"):
         return PROSE
+    if s.startswith("guidance"):
+        return GUIDANCE
     if s.startswith("identity"):
         return "identity records (ours)"
     return s
@@ -62,29 +65,28 @@ def metrics(rows):
 
 
 def stackone(rows):
-    cache = OUT / "stackone_scores.json"
-    if cache.exists():
-        saved = json.load(open(cache))
-        if saved.get("texts") == [r["text"][:64] for r in rows]:
-            # Flag at StackOne's documented threshold (0.52 on the Tier 2 score): in its
-            # default mode `allowed` stays true and only the content is sanitised.
-            return [dict(x, flagged=x["flagged"] or x["score"] >= 0.52) for x in saved["scores"]]
-    from stackone_defender import create_prompt_defense
+    """StackOne's verdict on each row, cached by text (a new set scores only its rows)."""
+    cache = OUT / "stackone_by_text.json"
+    saved = json.load(open(cache)) if cache.exists() else {}
+    todo = [r for r in rows if r["text"] not in saved]
+    if todo:
+        from stackone_defender import create_prompt_defense
 
-    defense = create_prompt_defense(enable_tier2=True)
-    defense.warmup_tier2()
-    out = []
-    for r in rows:
-        try:
-            value = json.loads(r["text"])
-        except (ValueError, TypeError):
-            value = r["text"]
-        t0 = time.perf_counter()
-        res = defense.defend_tool_result(value, "tool")
-        ms = (time.perf_counter() - t0) * 1e3
-        out.append({"flagged": not res.allowed, "score": res.tier2_score or 0.0, "ms": ms})
-    json.dump({"texts": [r["text"][:64] for r in rows], "scores": out}, open(cache, "w"))
-    return out
+        defense = create_prompt_defense(enable_tier2=True)
+        defense.warmup_tier2()
+        for r in todo:
+            try:
+                value = json.loads(r["text"])
+            except (ValueError, TypeError):
+                value = r["text"]
+            t0 = time.perf_counter()
+            res = defense.defend_tool_result(value, "tool")
+            ms = (time.perf_counter() - t0) * 1e3
+            saved[r["text"]] = {"flagged": not res.allowed, "score": res.tier2_score or 0.0, "ms": ms}
+        json.dump(saved, open(cache, "w"))
+    # Flag at StackOne's documented threshold (0.52 on the Tier 2 score): in its
+    # default mode `allowed` stays true and only the content is sanitised.
+    return [dict(x, flagged=x["flagged"] or x["score"] >= 0.52) for x in (saved[r["text"]] for r in rows)]
 
 
 def ours(rows, binary, mode, threshold=None):
@@ -151,10 +153,11 @@ def report_macro(binary, dev_rows, threshold):
         print(f"  {name:24} {value:.3f}")
     if per_source(english, threshold):
         print(f"dev macro balanced accuracy, English sources, at {threshold:.2f}: {macro(english, threshold):.3f}")
-    prose = [r for r in scored if r["source"].startswith("prose")]
-    if prose:
-        flagged = sum(r["score"] >= threshold for r in prose)
-        print(f"dev FPR on benign prose at {threshold:.2f}: {flagged / len(prose):.3f} ({flagged} of {len(prose)})")
+    for kind in ("prose", "guidance"):
+        negatives = [r for r in scored if r["source"].startswith(kind)]
+        if negatives:
+            flagged = sum(r["score"] >= threshold for r in negatives)
+            print(f"dev FPR on benign {kind} at {threshold:.2f}: {flagged / len(negatives):.3f} ({flagged} of {len(negatives)})")
 
 
 def macro(scored, threshold):
