@@ -222,9 +222,11 @@ fn a_model_that_fails_to_load_is_reported_and_patterns_still_scan() {
 }
 
 /// What the server itself tells the agent (refusals, argument errors, an unknown
-/// outcome) is made of instructions to it, and is scanned with the rest of an error:
-/// the classifier must let it through, or the agent loses the fix. A candidate model
-/// failed this (2026-12-03: the token refusal and the argument error scored 0.99).
+/// outcome) is made of instructions to it. The scan no longer judges these texts
+/// (tests/run_cli.rs), but a script can reword one (`e.message.toUpperCase()`), and
+/// then the classifier reads it: it must let it through, or the agent loses the fix.
+/// A candidate model failed this (2026-12-03: the token refusal and the argument
+/// error scored 0.99).
 #[test]
 fn the_servers_own_guidance_passes_the_classifier() {
     use pingone_mcp::catalog::{check_args, load_builtin};
