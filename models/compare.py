@@ -111,13 +111,16 @@ def is_trigger_negative(r):
 
 def choose_threshold(binary, dev_rows):
     """The threshold for DEFAULT_THRESHOLD, on the dev split only (part of train, never
-    eval): the best balanced accuracy among thresholds that keep dev FPR <= 3% overall
-    and on dev's benign text with trigger words."""
+    eval): the best balanced accuracy among thresholds that keep dev FPR <= 3% overall,
+    on dev's benign text with trigger words, and on each benign genre it holds (prose,
+    tool guidance)."""
     rows = [json.loads(line) for line in open(dev_rows)]
     scored = [dict(r, **s) for r, s in zip(rows, ours(rows, binary, "full"))]
     pos = [r for r in scored if r["label"] == 1]
     neg = [r for r in scored if r["label"] == 0]
     trig = [r for r in scored if is_trigger_negative(r)]
+    # Benign genres some configurations train on (a dev without them is unconstrained).
+    genres = [g for g in ([r for r in scored if r["source"].startswith(k)] for k in ("prose", "guidance")) if g]
 
     def rates(t):
         rate = lambda rs: sum(r["score"] >= t for r in rs) / max(len(rs), 1)
@@ -126,7 +129,8 @@ def choose_threshold(binary, dev_rows):
     ok = []
     for t in [x / 100 for x in range(5, 100)]:
         tpr, fpr, tfpr = rates(t)
-        if fpr <= 0.03 and tfpr <= 0.03:
+        genre_fprs = [sum(r["score"] >= t for r in g) / len(g) for g in genres]
+        if fpr <= 0.03 and tfpr <= 0.03 and all(x <= 0.03 for x in genre_fprs):
             ok.append((t, (tpr + 1 - fpr) / 2, tpr, fpr, tfpr))
     # Balanced accuracy on dev is flat over a wide range: take the highest threshold
     # within 0.005 of the best, since false positives are what makes `full` unusable.
