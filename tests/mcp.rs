@@ -219,6 +219,46 @@ async fn script_errors_are_scanned_before_the_agent_reads_them() {
     }
 }
 
+/// Over MCP, in both modes, the server's own refusal and argument error reach the
+/// agent whole even from a classifier that withholds every text it reads (threshold
+/// 0); the injected key the argument error quotes is withheld inside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_own_words_reach_the_agent_whole() {
+    let Some(python) = common::python_with_mcp("the_servers_own_words_reach_the_agent_whole") else { return };
+    if pingone_mcp::onnx::find_library().filter(|l| l.is_file()).is_none() {
+        eprintln!("SKIP the_servers_own_words_reach_the_agent_whole: libonnxruntime not found (scripts/fetch-onnxruntime.sh)");
+        return;
+    }
+    let fake = fake_with_user().await;
+    let refused = "`update_user_enabled_status` changes PingOne and this server is read-only: restart it with --allow-writes";
+    let bad_argument = "invalid arguments for `get_user`: unknown argument `[withheld by pingone-mcp defender";
+    let binary = env!("CARGO_BIN_EXE_pingone-mcp");
+    let strict = ["stdio", binary, "serve", "--defender", "full", "--defender-threshold", "0"];
+
+    let mut env = fake.env();
+    env.push(("MCP_TEST_SCRIPT", format!(
+        "const out = {{}};
+         try {{ await pingone.update_user_enabled_status({{ userId: '{USER_ID}', enabled: false }}); }} catch (e) {{ out.refused = e.message; }}
+         try {{ await pingone.get_user({{ userId: '{USER_ID}', '{INJECTION}': true }}); }} catch (e) {{ out.badArgument = e.message; }}
+         return out;"
+    )));
+    let report = tokio::task::block_in_place(|| run_client(&python, &strict, &env));
+    let result = &report["execute"]["structured"]["result"];
+    assert!(result["refused"].as_str().unwrap().starts_with(refused), "{report}");
+    let shown = result["badArgument"].as_str().unwrap();
+    assert!(shown.starts_with(bad_argument) && shown.contains("Signature: get_user(") && !shown.contains("ignore all previous"), "{report}");
+
+    let calls = json!([
+        { "name": "update_user_enabled_status", "arguments": { "userId": USER_ID, "enabled": false } },
+        { "name": "get_user", "arguments": { "userId": USER_ID, INJECTION: true } },
+    ]);
+    env.push(("MCP_TEST_TOOL_CALLS", calls.to_string()));
+    let report = tokio::task::block_in_place(|| run_client(&python, &[&strict[..], &["--mode", "tools"]].concat(), &env));
+    let texts: Vec<&str> = report["tool_calls"].as_array().unwrap().iter().map(|c| c["text"].as_str().unwrap()).collect();
+    assert!(texts[0].contains(refused), "{report}");
+    assert!(texts[1].contains(bad_argument) && texts[1].contains("Signature: get_user(") && !texts[1].contains("ignore all previous"), "{report}");
+}
+
 /// A result larger than the reply's budget is cut before it is scanned: the strings
 /// withheld are those the agent would have seen, not all 500 the script returned.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
