@@ -63,11 +63,12 @@ impl<'a> Plan<'a> {
         }
     }
 
-    fn queries(&self) -> Vec<&str> {
+    /// The texts to scan for this plan, added to `out`.
+    fn queries<'b>(&'b self, out: &mut Vec<&'b str>) {
         match self {
-            Plan::Whole(text) => vec![text],
-            Plan::Stripped(rest) => vec![rest.as_str()],
-            Plan::Own(values) => values.iter().map(String::as_str).collect(),
+            Plan::Whole(text) => out.push(text),
+            Plan::Stripped(rest) => out.push(rest),
+            Plan::Own(values) => out.extend(values.iter().map(String::as_str)),
         }
     }
 
@@ -185,7 +186,8 @@ impl Defender {
         let mut unique: HashSet<&str> = HashSet::with_capacity(all.len());
         all.retain(|s| unique.insert(*s));
         let plans: Vec<Plan> = all.iter().map(|s| Plan::for_text(s, own)).collect();
-        let queries: Vec<&str> = plans.iter().flat_map(Plan::queries).collect();
+        let mut queries = Vec::with_capacity(plans.len());
+        plans.iter().for_each(|plan| plan.queries(&mut queries));
         let mut verdicts = self.scan_texts(&queries).into_iter();
         // Usually nothing is flagged and the value is left as it is, unwalked.
         let flagged: HashMap<String, (Verdict, String)> =
