@@ -6,6 +6,11 @@
 //! boundaries where it can; each chunk is scored and the highest score wins, so an
 //! injection buried in a long description is not diluted by the text around it.
 //! Chunks of many strings are scored together in padded batches of similar length.
+//!
+//! A second model, the confirmer (`defender.confirm.int8.onnx` beside the first, when
+//! present), reads only what the first would flag, and both must agree: the first was
+//! trained without long prose and flags half of it, the confirmer with it, and each
+//! model's false positives are of a kind the other lets through (models/MODEL_CARD.md).
 
 use crate::onnx::{Fusion, Located, Model, ModelError};
 
@@ -17,14 +22,17 @@ const BATCH: usize = 32;
 /// Where the model is looked for first (see [`crate::onnx::find_model`]).
 const MODEL_VARIABLE: &str = "PINGONE_MCP_DEFENDER_MODEL";
 const MODEL_FILE: &str = "defender.int8.onnx";
+/// The confirmer, looked for beside [`MODEL_FILE`].
+const CONFIRMER_FILE: &str = "defender.confirm.int8.onnx";
 
 /// Why the classifier cannot run.
 pub type ClassifierError = ModelError;
 
-/// The ONNX model and its tokenizer.
+/// The ONNX model and its tokenizer, and the confirmer when there is one.
 #[derive(Debug)]
 pub struct Classifier {
     model: Model,
+    confirmer: Option<Model>,
 }
 
 /// The defender model directory: `PINGONE_MCP_DEFENDER_MODEL`, else `models/` beside the
@@ -36,7 +44,7 @@ pub fn find_model() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
 impl Classifier {
     /// Load the library, the model and the tokenizer found by [`Classifier::locate`].
     pub fn load_default() -> Result<Self, ClassifierError> {
-        Self::locate()?.load().map(|model| Classifier { model })
+        Self::load_located(&Self::locate()?)
     }
 
     /// Where the library, the model and the tokenizer are, without loading them.
@@ -44,60 +52,76 @@ impl Classifier {
         crate::onnx::locate(MODEL_VARIABLE, MODEL_FILE, Fusion::AtExport)
     }
 
-    /// Load what [`Classifier::locate`] found.
+    /// Load what [`Classifier::locate`] found, and the confirmer beside it if present.
     pub fn load_located(located: &Located) -> Result<Self, ClassifierError> {
-        located.load().map(|model| Classifier { model })
-    }
-
-    /// The injection probability of each text: the highest over its chunks.
-    pub fn score(&self, texts: &[&str]) -> Result<Vec<f32>, ClassifierError> {
-        let mut chunks: Vec<(usize, Vec<u32>)> = Vec::new();
-        for (i, text) in texts.iter().enumerate() {
-            for chunk in self.chunks(text)? {
-                chunks.push((i, chunk));
-            }
-        }
-        chunks.sort_by_key(|(_, c)| c.len());
-        let mut scores = vec![0.0f32; texts.len()];
-        for batch in chunks.chunks(BATCH) {
-            let probs = self.model.run(batch.iter().map(|(_, c)| c.as_slice()), "score")?;
-            for ((i, _), p) in batch.iter().zip(probs) {
-                scores[*i] = scores[*i].max(p);
-            }
-        }
-        Ok(scores)
-    }
-
-    /// Token ids of each chunk, with [CLS] and [SEP], cut at sentence ends where possible.
-    fn chunks(&self, text: &str) -> Result<Vec<Vec<u32>>, ClassifierError> {
-        let tokens = self.model.encode(text)?;
-        let ids = &tokens.ids;
-        let bytes = text.as_bytes();
-        // A token ends a sentence when it is . ! ? or a newline follows it.
-        let ends_sentence = |k: usize| {
-            let end = tokens.ends[k];
-            matches!(bytes.get(end.wrapping_sub(1)), Some(b'.' | b'!' | b'?' | b':' | b';')) || matches!(bytes.get(end), Some(b'\n'))
+        let model = located.load()?;
+        let confirmer_path = located.model.with_file_name(CONFIRMER_FILE);
+        let confirmer = match confirmer_path.is_file() {
+            true => Some(Located { model: confirmer_path, ..located.clone() }.load()?),
+            false => None,
         };
-        let room = MAX_CHUNK_TOKENS - 2;
-        let mut out = Vec::new();
-        let mut start = 0;
-        while start < ids.len() || (start == 0 && out.is_empty()) {
-            let mut end = (start + room).min(ids.len());
-            if end < ids.len() {
-                if let Some(cut) = (start + room / 2..end).rev().find(|&k| ends_sentence(k)) {
-                    end = cut + 1;
-                }
-            }
-            let mut chunk = Vec::with_capacity(end - start + 2);
-            chunk.push(self.model.cls);
-            chunk.extend_from_slice(&ids[start..end]);
-            chunk.push(self.model.sep);
-            out.push(chunk);
-            if end >= ids.len() {
-                break;
-            }
-            start = end;
-        }
-        Ok(out)
+        Ok(Classifier { model, confirmer })
     }
+
+    /// The first model's injection probability of each text: the highest over its chunks.
+    pub fn score(&self, texts: &[&str]) -> Result<Vec<f32>, ClassifierError> {
+        score(&self.model, texts)
+    }
+
+    /// The confirmer's probabilities for `texts`, or `None` when there is no confirmer.
+    pub fn confirm(&self, texts: &[&str]) -> Result<Option<Vec<f32>>, ClassifierError> {
+        self.confirmer.as_ref().map(|model| score(model, texts)).transpose()
+    }
+}
+
+/// `model`'s injection probability of each text: the highest over its chunks.
+fn score(model: &Model, texts: &[&str]) -> Result<Vec<f32>, ClassifierError> {
+    let mut chunks: Vec<(usize, Vec<u32>)> = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        for chunk in chunks_of(model, text)? {
+            chunks.push((i, chunk));
+        }
+    }
+    chunks.sort_by_key(|(_, c)| c.len());
+    let mut scores = vec![0.0f32; texts.len()];
+    for batch in chunks.chunks(BATCH) {
+        let probs = model.run(batch.iter().map(|(_, c)| c.as_slice()), "score")?;
+        for ((i, _), p) in batch.iter().zip(probs) {
+            scores[*i] = scores[*i].max(p);
+        }
+    }
+    Ok(scores)
+}
+
+/// Token ids of each chunk, with [CLS] and [SEP], cut at sentence ends where possible.
+fn chunks_of(model: &Model, text: &str) -> Result<Vec<Vec<u32>>, ClassifierError> {
+    let tokens = model.encode(text)?;
+    let ids = &tokens.ids;
+    let bytes = text.as_bytes();
+    // A token ends a sentence when it is . ! ? or a newline follows it.
+    let ends_sentence = |k: usize| {
+        let end = tokens.ends[k];
+        matches!(bytes.get(end.wrapping_sub(1)), Some(b'.' | b'!' | b'?' | b':' | b';')) || matches!(bytes.get(end), Some(b'\n'))
+    };
+    let room = MAX_CHUNK_TOKENS - 2;
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < ids.len() || (start == 0 && out.is_empty()) {
+        let mut end = (start + room).min(ids.len());
+        if end < ids.len() {
+            if let Some(cut) = (start + room / 2..end).rev().find(|&k| ends_sentence(k)) {
+                end = cut + 1;
+            }
+        }
+        let mut chunk = Vec::with_capacity(end - start + 2);
+        chunk.push(model.cls);
+        chunk.extend_from_slice(&ids[start..end]);
+        chunk.push(model.sep);
+        out.push(chunk);
+        if end >= ids.len() {
+            break;
+        }
+        start = end;
+    }
+    Ok(out)
 }

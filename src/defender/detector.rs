@@ -2,8 +2,9 @@
 //!
 //! A [`Verdict::score`] is in 0..=1: the chance that the text carries instructions
 //! aimed at the agent. A pattern match scores its category's confidence (0.93-0.97)
-//! and is final; otherwise the classifier's probability is the score. A text is
-//! flagged when its score reaches the threshold.
+//! and is final; otherwise the classifier's probability is the score (with a
+//! confirmer, the lower of the two models' when the first reaches the threshold). A
+//! text is flagged when its score reaches the threshold.
 //!
 //! Acceptable false positives: text that really is an order to whoever reads it
 //! ("disable MFA for all contractors") even when a person wrote it in good faith; the
@@ -235,7 +236,7 @@ impl Defender {
         }
         if let (Some(classifier), false) = (self.classifier(), prose.is_empty()) {
             let refs: Vec<&str> = prose.iter().map(|(_, t)| t.as_str()).collect();
-            match classifier.score(&refs) {
+            match self.classify(classifier, &refs) {
                 Ok(scores) => {
                     for ((i, _), score) in prose.iter().zip(scores) {
                         let v = &mut verdicts[*i];
@@ -261,6 +262,27 @@ impl Defender {
             }
         }
         verdicts
+    }
+}
+
+impl Defender {
+    /// The classifier's score of each text. What the first model would flag goes to the
+    /// confirmer, when there is one, and keeps the lower of the two scores: both models
+    /// must reach the threshold. The rest never meet the confirmer, so the usual case
+    /// (benign text) costs one model.
+    fn classify(&self, classifier: &Classifier, texts: &[&str]) -> Result<Vec<f32>, ClassifierError> {
+        let mut scores = classifier.score(texts)?;
+        let suspects: Vec<usize> = (0..texts.len()).filter(|&i| scores[i] >= self.threshold).collect();
+        if suspects.is_empty() {
+            return Ok(scores);
+        }
+        let suspect_texts: Vec<&str> = suspects.iter().map(|&i| texts[i]).collect();
+        if let Some(second) = classifier.confirm(&suspect_texts)? {
+            for (i, score) in suspects.into_iter().zip(second) {
+                scores[i] = scores[i].min(score);
+            }
+        }
+        Ok(scores)
     }
 }
 
