@@ -2,6 +2,13 @@
 
     nice -n 10 ~/.cache/pingone-mcp/venv/bin/python models/train.py
 
+builds the first model (models/defender.int8.onnx). The confirmer beside it
+(models/defender.confirm.int8.onnx, MODEL_CARD.md "The confirmer") is
+
+    python models/train.py --prose-rows 500 --grouped-dev --keep-class-weight --target models/out/confirmer
+
+with models/out/confirmer/defender.int8.onnx copied there.
+
 Reads ../shared/pi-data/derived (never copied into the repo) plus generated identity
 records (identity_data.py) (with --multilingual, their other-language counterparts
 in multilingual_data.py), hard negatives (hard_negatives.py) and jailbreaks and
