@@ -56,10 +56,7 @@ impl Classifier {
     pub fn load_located(located: &Located) -> Result<Self, ClassifierError> {
         let model = located.load()?;
         let confirmer_path = located.model.with_file_name(CONFIRMER_FILE);
-        let confirmer = match confirmer_path.is_file() {
-            true => Some(Located { model: confirmer_path, ..located.clone() }.load()?),
-            false => None,
-        };
+        let confirmer = if confirmer_path.is_file() { Some(Located { model: confirmer_path, ..located.clone() }.load()?) } else { None };
         Ok(Classifier { model, confirmer })
     }
 

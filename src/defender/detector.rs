@@ -263,9 +263,7 @@ impl Defender {
         }
         verdicts
     }
-}
 
-impl Defender {
     /// The classifier's score of each text. What the first model would flag goes to the
     /// confirmer, when there is one, and keeps the lower of the two scores: both models
     /// must reach the threshold. The rest never meet the confirmer, so the usual case
