@@ -4,11 +4,11 @@ data), in the shape of identity_data.py: benign descriptions, titles and admin n
 (plain ones and ones with trigger words: "ignorieren", "ignorer", "deshabilitar",
 "system"), and injections aimed at an agent that manages PingOne.
 
-The models so far were trained on English only, and flag much plain benign text in
+The first model is trained on English only, and flags much plain benign text in
 these languages ("Funcionários do departamento financeiro em São Paulo") as
-injection. The held-out rows are always part of the evaluation (models/compare.py),
-so the model card reports that. Training on the others (`train.py --multilingual`)
-was tried and not adopted yet: see the model card. Chinese, Japanese and Korean are
+injection; the confirmer beside it is trained on the even templates too
+(`train.py --multilingual`; the model card's attempt 9) and lets most of it through.
+The held-out rows are always part of the evaluation (models/compare.py). Chinese, Japanese and Korean are
 left out: the model's vocabulary turns most of their characters into [UNK], so
 patterns guard them (patterns.rs).
 
