@@ -9,6 +9,7 @@ models/out/compare.json.
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import time
@@ -89,17 +90,17 @@ def stackone(rows):
     return [dict(x, flagged=x["flagged"] or x["score"] >= 0.52) for x in (saved[r["text"]] for r in rows)]
 
 
-def ours(rows, binary, mode, threshold=None):
-    path = OUT / "compare_rows.jsonl"
-    with open(path, "w") as f:
-        for r in rows:
-            f.write(json.dumps({"text": r["text"], "label": r["label"], "source": r["source"]}) + "\n")
-    cmd = [binary, "scan", "--jsonl", str(path), "--defender", mode] + (["--threshold", str(threshold)] if threshold else [])
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+def ours(rows, binary, mode, threshold=None, model=None):
+    """Our verdict on each row: `pingone-mcp scan --jsonl` in `mode`, with the defender
+    model directory `model` (default: the binary's own search)."""
+    lines = "".join(json.dumps({"text": r["text"], "label": r["label"], "source": r["source"]}) + "\n" for r in rows)
+    cmd = [binary, "scan", "--jsonl", "-", "--defender", mode] + (["--threshold", str(threshold)] if threshold else [])
+    env = {**os.environ, "PINGONE_MCP_DEFENDER_MODEL": str(model)} if model else None
+    proc = subprocess.run(cmd, input=lines, capture_output=True, text=True, check=True, env=env)
     if proc.stderr.strip():
         print(proc.stderr.strip())
-    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-    return [{"flagged": l["flagged"], "score": l["score"], "ms": l["ms"]} for l in lines if "summary" not in l]
+    out = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    return [{"flagged": l["flagged"], "score": l["score"], "ms": l["ms"], "reasons": l.get("reasons", [])} for l in out if "summary" not in l]
 
 
 def is_trigger_negative(r):

@@ -16,12 +16,12 @@ withheld, per language.
 
 import argparse
 import ast
-import json
-import os
 import random
 import subprocess
 import zipfile
 from pathlib import Path
+
+from compare import ours, stackone
 
 DJANGO = "django==5.1.4"
 CACHE = Path.home() / ".cache" / "pingone-mcp" / "django"
@@ -90,14 +90,9 @@ def main():
     ap.add_argument("--stackone", action="store_true", help="also StackOne Defender 0.9.4, as compare.py runs it")
     args = ap.parse_args()
     data = rows()
-    lines = "".join(json.dumps(r) + "\n" for r in data)
     for model in args.model or [str(Path(__file__).parent)]:
-        env = {**os.environ, "PINGONE_MCP_DEFENDER_MODEL": model}
-        out = subprocess.run([args.bin, "scan", "--jsonl", "-"], input=lines, text=True, capture_output=True, check=True, env=env).stdout
-        report(model, data, [json.loads(line) for line in out.splitlines()][: len(data)])
+        report(model, data, ours(data, args.bin, "full", model=model))
     if args.stackone:
-        from compare import stackone
-
         report("StackOne Defender 0.9.4", data, stackone(data))
 
 

@@ -16,13 +16,13 @@ in-sample; compare.py's eval sets are the out-of-sample measure.
 
 import argparse
 import json
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 import train  # noqa: E402
+from compare import ours  # noqa: E402
 
 
 def benign_rows():
@@ -61,9 +61,7 @@ def main():
         if r["text"] not in seen:
             seen.add(r["text"])
             rows.append(r)
-    out = subprocess.run([args.bin, "scan", "--defender", "patterns", "--jsonl", "-"], check=True, text=True,
-                         capture_output=True, input="".join(json.dumps(r) + "\n" for r in rows)).stdout
-    verdicts = [json.loads(line) for line in out.splitlines()][: len(rows)]
+    verdicts = ours(rows, args.bin, "patterns")
     total, flagged, shown = Counter(), Counter(), 0
     for r, v in zip(rows, verdicts):
         key = (r["label"], r["source"])
