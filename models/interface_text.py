@@ -1,44 +1,57 @@
-"""Benign text in other languages that nobody on this project wrote: Django's interface
-messages and their translations ("Enter a valid email address.", "Are you sure you
-want to delete the selected users?"). The defender has never trained on them, and
-they are instructions to a person, the kind of text a model that reads only English
-takes for an order to an agent.
+"""Benign text in other languages that nobody on this project wrote: interface messages
+and their translations ("Enter a valid email address.", "Are you sure you want to
+delete the selected users?"). They are instructions to a person, the kind of text a
+model that reads only English takes for an order to an agent.
 
-    ~/.cache/pingone-mcp/venv/bin/python models/interface_text.py --bin target/debug/pingone-mcp [--model DIR ...]
+    ~/.cache/pingone-mcp/venv/bin/python models/interface_text.py --bin target/debug/pingone-mcp [--model DIR ...] [--stackone]
 
-Django (BSD-3-Clause) is fetched with `pip download` into
-~/.cache/pingone-mcp/django/ at first use and never committed. For English and each
-language of multilingual_data.py, up to 300 distinct messages of 4+ words (what the
-scanner's classifier reads) are drawn with a fixed seed, and each model directory
-(default: the committed models/) scans them in full mode; the script prints the share
-withheld, per language.
+Two projects' catalogues, fetched with `pip download` into
+~/.cache/pingone-mcp/catalogues/ at first use and never committed:
+
+- Django 5.1.4 (BSD-3-Clause), split in halves by a stable hash of each English
+  message, so a message and all its translations fall in one half. The training half
+  is what `train.py --interface-rows N` may train on; the other half is measured.
+- django-allauth 65.22.1 (MIT): sign-up, sign-in, e-mail, password and MFA messages,
+  the nearest thing to an identity tenant's own text. Never trained on; messages
+  whose English text is in Django's training half are left out.
+
+For English and each language of multilingual_data.py, up to 300 distinct messages of
+4+ words (what the scanner's classifier reads) of each measured set are drawn with a
+fixed seed; each model directory (default: the committed models/) scans them in full
+mode, and the script prints the share withheld, per language.
 """
 
 import argparse
 import ast
+import hashlib
 import random
 import subprocess
 import zipfile
 from pathlib import Path
 
-from compare import ours, stackone
-
-DJANGO = "django==5.1.4"
-CACHE = Path.home() / ".cache" / "pingone-mcp" / "django"
-# Language -> Django's locale folder; English is the msgids of the French catalogues.
+CACHE = Path.home() / ".cache" / "pingone-mcp" / "catalogues"
+# name -> (pip requirement, glob of a language's .po files with {folder})
+PROJECTS = {
+    "django": ("django==5.1.4", "django/**/locale/{folder}/LC_MESSAGES/django.po"),
+    "allauth": ("django-allauth==65.22.1", "allauth/locale/{folder}/LC_MESSAGES/django.po"),
+}
+# Language -> locale folder; English is the msgids of the French catalogues.
 LANGS = {"en": "fr", "de": "de", "fr": "fr", "es": "es", "pt": "pt_BR", "it": "it", "nl": "nl", "pl": "pl"}
 PER_LANG = 300
+MEASURED = ["django", "allauth"]
 
 
-def po_files():
-    """Django's .po files, extracted once from its wheel."""
-    root = CACHE / "unpacked"
+def po_root(project):
+    """The project's .po files, extracted once from its wheel."""
+    requirement, _ = PROJECTS[project]
+    folder = CACHE / project
+    root = folder / "unpacked"
     if not root.is_dir():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["pip", "download", "--no-deps", "--quiet", DJANGO, "-d", str(CACHE)], check=True)
-        wheel = next(CACHE.glob("[Dd]jango-*.whl"))
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["pip", "download", "--no-deps", "--quiet", requirement, "-d", str(folder)], check=True)
+        wheel = next(folder.glob("*.whl"))
         with zipfile.ZipFile(wheel) as z:
-            z.extractall(root, members=[n for n in z.namelist() if n.endswith("django.po")])
+            z.extractall(root, members=[n for n in z.namelist() if n.endswith(".po")])
     return root
 
 
@@ -59,37 +72,73 @@ def messages(po):
     return pairs
 
 
-def rows():
-    root = po_files()
-    out = []
+def in_training_half(msgid):
+    return int(hashlib.sha256(msgid.encode()).hexdigest(), 16) % 2 == 0
+
+
+def catalogue(project):
+    """{language: {text: msgid}} of the project's messages of 4+ words."""
+    root = po_root(project)
+    out = {}
     for lang, folder in LANGS.items():
-        texts = set()
-        for po in sorted(root.glob(f"django/**/locale/{folder}/LC_MESSAGES/django.po")):
+        texts = {}
+        for po in sorted(root.glob(PROJECTS[project][1].format(folder=folder))):
             for msgid, msgstr in messages(po):
                 text = msgid if lang == "en" else msgstr
                 if sum(any(c.isalpha() for c in w) for w in text.split()) >= 4:
-                    texts.add(text)
-        picked = sorted(texts)
-        random.Random(11).shuffle(picked)
-        out += [{"text": t, "label": 0, "source": f"django:{lang}"} for t in picked[:PER_LANG]]
+                    texts.setdefault(text, msgid)
+        out[lang] = texts
+    return out
+
+
+def draw(texts, n, seed):
+    picked = sorted(texts)
+    random.Random(seed).shuffle(picked)
+    return picked[:n]
+
+
+def training_rows(per_lang):
+    """Up to per_lang messages a language from Django's training half, for train.py."""
+    rows = []
+    for lang, texts in catalogue("django").items():
+        half = {t: m for t, m in texts.items() if in_training_half(m)}
+        rows += [{"text": t, "label": 0, "source": f"interface:{lang}", "group": half[t]} for t in draw(half, per_lang, 12)]
+    return rows
+
+
+def measured_rows():
+    """Django's measured half and allauth (less what Django's training half holds)."""
+    django = catalogue("django")
+    trained = {m for texts in django.values() for m in texts.values() if in_training_half(m)}
+    trained_text = {t for texts in django.values() for t, m in texts.items() if in_training_half(m)}
+    out = []
+    for project, cat in (("django", django), ("allauth", catalogue("allauth"))):
+        for lang, texts in cat.items():
+            kept = [t for t, m in texts.items() if m not in trained and t not in trained_text]
+            out += [{"text": t, "label": 0, "source": f"{project}:{lang}"} for t in draw(kept, PER_LANG, 11)]
     return out
 
 
 def report(name, data, verdicts):
-    shares = []
-    for lang in LANGS:
-        flagged = [v["flagged"] for r, v in zip(data, verdicts) if r["source"] == f"django:{lang}"]
-        shares.append(f"{lang} {sum(flagged)}/{len(flagged)} ({sum(flagged) / len(flagged):.3f})")
-    print(f"{name}: withheld " + ", ".join(shares))
+    for project in MEASURED:
+        shares, other = [], []
+        for lang in LANGS:
+            flagged = [v["flagged"] for r, v in zip(data, verdicts) if r["source"] == f"{project}:{lang}"]
+            shares.append(f"{lang} {sum(flagged)}/{len(flagged)} ({sum(flagged) / len(flagged):.3f})")
+            if lang != "en":
+                other += flagged
+        print(f"{name} [{project}]: withheld " + ", ".join(shares) + f"; other languages pooled {sum(other)}/{len(other)} ({sum(other) / len(other):.3f})")
 
 
 def main():
+    from compare import ours, stackone
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True, help="the pingone-mcp binary")
     ap.add_argument("--model", action="append", help="a defender model directory (repeatable; default: models/)")
     ap.add_argument("--stackone", action="store_true", help="also StackOne Defender 0.9.4, as compare.py runs it")
     args = ap.parse_args()
-    data = rows()
+    data = measured_rows()
     for model in args.model or [str(Path(__file__).parent)]:
         report(model, data, ours(data, args.bin, "full", model=model))
     if args.stackone:

