@@ -98,9 +98,14 @@ def draw(texts, n, seed):
 
 
 def training_rows(per_lang):
-    """Up to per_lang messages a language from Django's training half, for train.py."""
+    """Up to per_lang messages a language from Django's training half, for train.py. Not
+    English: it was never withheld much, and English messages to a reader ("Please enter
+    the correct username and password") are the shape of BIPIA's table injections
+    (MODEL_CARD.md, attempts 11 and 12)."""
     rows = []
     for lang, texts in catalogue("django").items():
+        if lang == "en":
+            continue
         half = {t: m for t, m in texts.items() if in_training_half(m)}
         rows += [{"text": t, "label": 0, "source": f"interface:{lang}", "group": half[t]} for t in draw(half, per_lang, 12)]
     return rows
