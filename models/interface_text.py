@@ -98,16 +98,29 @@ def draw(texts, n, seed):
 
 
 def training_rows(per_lang):
-    """Up to per_lang messages a language from Django's training half, for train.py. Not
-    English: it was never withheld much, and English messages to a reader ("Please enter
-    the correct username and password") are the shape of BIPIA's table injections
-    (MODEL_CARD.md, attempts 11 and 12)."""
+    """Up to per_lang messages a language from Django's training half, for train.py, and
+    an injected twin of every other one: the message with one of multilingual_data.py's
+    training injections in the same language before or after it. Without the twins the
+    confirmer learnt that text in another language is benign (attempts 11 and 12 in
+    MODEL_CARD.md). Not English: it was never withheld much, and English messages to a
+    reader ("Please enter the correct username and password") are the shape of BIPIA's
+    table injections."""
+    import identity_data
+    import multilingual_data
+
+    rng = random.Random(12)
     rows = []
     for lang, texts in catalogue("django").items():
         if lang == "en":
             continue
         half = {t: m for t, m in texts.items() if in_training_half(m)}
-        rows += [{"text": t, "label": 0, "source": f"interface:{lang}", "group": half[t]} for t in draw(half, per_lang, 12)]
+        injections = [t for i, t in enumerate(multilingual_data.TEXTS[lang][1]) if i % 2 == 0]
+        for i, text in enumerate(draw(half, per_lang, 12)):
+            rows.append({"text": text, "label": 0, "source": f"interface:{lang}", "group": half[text]})
+            if i % 2 == 0:
+                attack = identity_data._fill(rng.choice(injections), rng)
+                twin = f"{attack} {text}" if rng.random() < 0.5 else f"{text} {attack}"
+                rows.append({"text": twin, "label": 1, "source": f"interface_injected:{lang}", "group": half[text]})
     return rows
 
 

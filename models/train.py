@@ -319,10 +319,10 @@ def main():
     params = [{"params": top.parameters(), "lr": args.lr}, {"params": head.parameters(), "lr": 1e-3}]
     opt = torch.optim.AdamW(params, weight_decay=0.01)
     pos = sum(l for _, l in fit)
-    # With --keep-class-weight the prose, guidance and interface rows (one window each) do not count: the
+    # With --keep-class-weight the benign prose, guidance and interface rows (one window each) do not count: the
     # weight stays what the other rows give, so more benign rows of one genre do not
     # make the model readier to flag every other genre.
-    unweighted = sum(r["source"].startswith(("prose", "guidance", "interface")) for r in fit_rows) if args.keep_class_weight else 0
+    unweighted = sum(r["label"] == 0 and r["source"].startswith(("prose", "guidance", "interface")) for r in fit_rows) if args.keep_class_weight else 0
     pos_weight = torch.tensor((len(fit) - pos - unweighted) / max(pos, 1))
     print(f"positive-class weight {pos_weight.item():.3f}", flush=True)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
