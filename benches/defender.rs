@@ -100,7 +100,7 @@ building, next to reception."),
         let (p50, p95) = per_call_ms(|| classifier.score(&[black_box(field)]).map(drop).expect("the classifier scores"));
         println!("classifier: one field of {tokens} tokens, per call over {CALLS} calls: p50 {p50:.3} ms, p95 {p95:.3} ms");
     }
-    tokenizer(c, fields[2].1);
+    tokenizer(c, fields[2].1, &Classifier::locate().expect("located, as it loaded").tokenizer);
     let defender = Defender::load(Mode::Full, DEFAULT_THRESHOLD);
     // Through the whole defender: a benign field is read by the first model only; one it
     // flags is read by the confirmer too (when models/ has one), the cost of a withheld string.
@@ -134,13 +134,10 @@ fn per_call_ms(mut run: impl FnMut()) -> (f64, f64) {
     (ms[CALLS / 2], ms[CALLS * 95 / 100])
 }
 
-/// Tokenising the 64-token field: the WordPiece fast path and `tokenizers`.
-fn tokenizer(c: &mut Criterion, field: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/tokenizer.json");
-    let Ok(tok) = tokenizers::Tokenizer::from_file(&path) else {
-        eprintln!("SKIP tokenizer benchmarks: cannot read {}", path.display());
-        return;
-    };
+/// Tokenising the 64-token field with the classifier's own tokenizer (`path`): the
+/// WordPiece fast path and `tokenizers`.
+fn tokenizer(c: &mut Criterion, field: &str, path: &std::path::Path) {
+    let tok = tokenizers::Tokenizer::from_file(path).expect("the tokenizer the classifier loaded");
     let fast = WordPiece::from_tokenizer(&tok).expect("a BERT-uncased WordPiece tokenizer");
     c.bench_function("tokenize 64 tokens: WordPiece fast path", |b| b.iter(|| fast.encode(black_box(field))));
     c.bench_function("tokenize 64 tokens: tokenizers", |b| b.iter(|| tok.encode(black_box(field), false)));
