@@ -22,7 +22,8 @@ Two projects' catalogues, fetched with `pip download` into
 For English and each language of multilingual_data.py, up to 300 distinct messages of
 4+ words (what the scanner's classifier reads) of each measured set are drawn with a
 fixed seed; each model directory (default: the committed models/) scans them in full
-mode, and the script prints the share withheld, per language.
+mode, and the script prints the share withheld, per language, and how many of
+multilingual_data.fresh_dev()'s injections in those languages each catches.
 """
 
 import argparse
@@ -154,15 +155,20 @@ def report(name, data, verdicts):
 
 def main():
     from compare import ours, stackone
+    from multilingual_data import fresh_dev
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True, help="the pingone-mcp binary")
     ap.add_argument("--model", action="append", help="a defender model directory (repeatable; default: models/)")
+    ap.add_argument("--threshold", type=float, default=None, help="our threshold (default: the binary's)")
     ap.add_argument("--stackone", action="store_true", help="also StackOne Defender 0.9.4, as compare.py runs it")
     args = ap.parse_args()
-    data = measured_rows()
+    data, fresh = measured_rows(), fresh_dev()
     for model in args.model or [str(Path(__file__).parent)]:
-        report(model, data, ours(data, args.bin, "full", model=model))
+        report(model, data, ours(data, args.bin, "full", threshold=args.threshold, model=model))
+        # The other side of the trade: injections in those languages, in no template of ours.
+        caught = sum(v["flagged"] for v in ours(fresh, args.bin, "full", threshold=args.threshold, model=model))
+        print(f"{model}: fresh other-language injections caught {caught}/{len(fresh)}")
     if args.stackone:
         report("StackOne Defender 0.9.4", data, stackone(data))
 
