@@ -320,6 +320,9 @@ pub struct ScanArgs {
     /// Flag a text when its score (0-1) reaches this.
     #[arg(long, value_name = "X", default_value_t = pingone_mcp::defender::DEFAULT_THRESHOLD, value_parser = classifier_score)]
     pub threshold: f32,
+    /// Let through the texts whose digests this file lists (see --defender-allow on serve).
+    #[arg(long, value_name = "F")]
+    pub allow: Option<PathBuf>,
 }
 
 /// How what returns to the model (or to whoever reads `run`'s output) is scanned for
@@ -334,12 +337,39 @@ pub struct DefenderArgs {
     /// Classifier score (0-1) from which a string is withheld.
     #[arg(id = "defender_threshold", long = "defender-threshold", value_name = "X", default_value_t = pingone_mcp::defender::DEFAULT_THRESHOLD, value_parser = classifier_score)]
     pub threshold: f32,
+    /// Texts you have read and allow through: a file of `sha256:<digest>` lines, one per
+    /// text, as the server log prints them for what it withholds (a note may follow
+    /// each; `#` starts a comment). Read again whenever it changes.
+    #[arg(id = "defender_allow", long = "defender-allow", value_name = "FILE")]
+    pub allow: Option<PathBuf>,
 }
 
 impl DefenderArgs {
-    pub fn load(&self) -> pingone_mcp::defender::Defender {
-        pingone_mcp::defender::Defender::load(self.mode, self.threshold)
+    pub fn load(&self) -> anyhow::Result<pingone_mcp::defender::Defender> {
+        Ok(self.load_with(self.allow_file()?))
     }
+
+    /// The allow file, read: a missing or broken one is an error, to stop a command
+    /// before it does anything.
+    pub fn allow_file(&self) -> anyhow::Result<Option<pingone_mcp::defender::AllowFile>> {
+        open_allow_file("--defender-allow", self.allow.as_deref())
+    }
+
+    /// The defender, allowing what `allow` lists.
+    pub fn load_with(&self, allow: Option<pingone_mcp::defender::AllowFile>) -> pingone_mcp::defender::Defender {
+        pingone_mcp::defender::Defender::load(self.mode, self.threshold).allowing(allow)
+    }
+}
+
+/// The allow file at `path`, read now (`flag` names the option in an error).
+pub fn open_allow_file(flag: &str, path: Option<&std::path::Path>) -> anyhow::Result<Option<pingone_mcp::defender::AllowFile>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let file = pingone_mcp::defender::AllowFile::open(path).map_err(|why| {
+        anyhow::anyhow!("{flag} {}: {why}", path.display())
+    })?;
+    Ok(Some(file))
 }
 
 /// A defender threshold: a classifier score between 0 and 1.

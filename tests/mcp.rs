@@ -199,6 +199,29 @@ async fn tools_mode_replies_are_cut_and_scanned() {
 }
 
 /// `text` shows the marker in place of the injection, and says one string was withheld.
+/// `serve --defender-allow`: a text an administrator has read and listed reaches the
+/// agent, wherever it appears (here a record's field and an error's detail).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_served_text_an_administrator_allows_reaches_the_agent() {
+    use sha2::{Digest, Sha256};
+    let Some(python) = common::python_with_mcp("a_served_text_an_administrator_allows_reaches_the_agent") else { return };
+    let fake = fake_with_hostile_records().await;
+    let dir = tempfile::tempdir().unwrap();
+    let allow = dir.path().join("allow.txt");
+    std::fs::write(&allow, format!("sha256:{:x}  amy's nickname, read by ana\n", Sha256::digest(INJECTION.as_bytes()))).unwrap();
+    let mut env = fake.env();
+    let calls = json!([{ "name": "get_user", "arguments": { "userId": USER_ID } }, { "name": "get_user", "arguments": { "userId": "hostile" } }]);
+    env.push(("MCP_TEST_TOOL_CALLS", calls.to_string()));
+    let binary = env!("CARGO_BIN_EXE_pingone-mcp");
+    let args = ["stdio", binary, "serve", "--mode", "tools", "--defender", "patterns", "--defender-allow", allow.to_str().unwrap()];
+    let report = tokio::task::block_in_place(|| run_client(&python, &args, &env));
+    let found = &report["tool_calls"][0]["structured"];
+    assert_eq!(found["result"]["nickname"], INJECTION, "{found}");
+    assert!(!found["warnings"].to_string().contains("withheld"), "{found}");
+    let failed = report["tool_calls"][1]["text"].as_str().unwrap();
+    assert!(failed.contains(INJECTION) && !failed.contains("withheld"), "{failed}");
+}
+
 fn assert_one_string_withheld(text: &str) {
     assert!(text.contains("[withheld by pingone-mcp defender") && !text.contains("ignore all previous"), "{text}");
     assert!(text.contains("1 string(s) withheld"), "the agent is told: {text}");

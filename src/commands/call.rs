@@ -30,7 +30,7 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
     let client = PingOneClient::new(conn, RetryPolicy::default())?;
     // What is printed is scanned, as tools mode scans what returns to the model: the
     // result, and PingOne's error texts, which can echo the values of records.
-    let defender = Arc::new(args.defender.load());
+    let defender = Arc::new(args.defender.load()?);
     match client.call(action, &call_args, &CallOptions::default()).await {
         Ok(value) => {
             let (value, notices) = screen_value(value, &defender, OwnTexts::default()).await;

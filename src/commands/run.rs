@@ -18,6 +18,8 @@ use crate::output::{error, print, print_json};
 pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
     let script = read_script(&args.script)?;
     let script_args: serde_json::Value = serde_json::from_str(&args.args).context("--args is not valid JSON; pass an object such as '{\"limit\": 10}'")?;
+    // Read before anything runs: a broken allow file stops the command before a write.
+    let allow = args.defender.allow_file()?;
     let session = session(global, &args.policy, &args.simulator, args.replay.as_deref()).await?;
     let mut dispatcher = session.dispatcher;
     let recorder = args.record.as_ref().map(|_| Arc::new(Recorder::default()));
@@ -29,7 +31,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     // Observed, so the defender knows which error texts the host wrote.
     let host = Arc::new(ObservedHost::new(Arc::new(dispatcher), None, None));
     let execution = sandbox.execute(&script, script_args, host.clone(), &limits).await;
-    let execution = screen(execution, &Arc::new(args.defender.load()), host.own_texts()).await;
+    let execution = screen(execution, &Arc::new(args.defender.load_with(allow)), host.own_texts()).await;
 
     if let (Some(path), Some(recorder)) = (&args.record, &recorder) {
         recorder.cassette().save(path)?;

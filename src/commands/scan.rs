@@ -5,14 +5,15 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use pingone_mcp::defender::{Defender, Verdict};
+use pingone_mcp::defender::{digest, Defender, Verdict};
 use serde_json::{json, Value};
 
 use crate::cli::ScanArgs;
 use crate::output::{note, print};
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let defender = Defender::load(args.defender, args.threshold);
+    let allow = crate::cli::open_allow_file("--allow", args.allow.as_deref())?;
+    let defender = Defender::load(args.defender, args.threshold).allowing(allow);
     if let Some(warning) = defender.warning() {
         note(&warning);
     }
@@ -26,8 +27,25 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     let start = Instant::now();
     let verdict = scan(&defender, &text);
-    print(&row(&verdict, start.elapsed().as_secs_f64() * 1e3).to_string());
+    let mut out = row(&verdict, start.elapsed().as_secs_f64() * 1e3);
+    add_digests(&defender, &text, &verdict, &mut out);
+    print(&out.to_string());
     Ok(ExitCode::SUCCESS)
+}
+
+/// For a flagged text, what an administrator who has read it and trusts it puts in
+/// the allow file: the text's digest, or for JSON, each withheld string's path and digest.
+fn add_digests(defender: &Defender, text: &str, verdict: &Verdict, out: &mut Value) {
+    if !verdict.flagged {
+        return;
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(mut value @ (Value::Object(_) | Value::Array(_))) => {
+            let report = defender.scan_json(&mut value);
+            out["withheld"] = report.findings.iter().map(|f| json!({ "path": f.path, "sha256": f.digest })).collect();
+        }
+        _ => out["sha256"] = json!(digest(text)),
+    }
 }
 
 /// A JSON object or array is scanned string by string, as the server scans a result;
@@ -78,6 +96,7 @@ fn jsonl(defender: &Defender, path: &std::path::Path) -> anyhow::Result<ExitCode
         let verdict = scan(defender, text);
         let ms = start.elapsed().as_secs_f64() * 1e3;
         let mut out = row(&verdict, ms);
+        add_digests(defender, text, &verdict, &mut out);
         let label = input.get("label").and_then(|l| l.as_i64().or_else(|| l.as_bool().map(i64::from)));
         for key in ["id", "label", "source"] {
             if let Some(v) = input.get(key) {

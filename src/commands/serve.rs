@@ -28,7 +28,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     if let Some(warning) = main.search.warning() {
         note(&warning);
     }
-    let defender = Arc::new(args.defender.load());
+    let defender = Arc::new(args.defender.load()?);
     // The classifier loads on its own thread; its fallback is announced as soon as known.
     let loading = defender.clone();
     std::thread::spawn(move || {

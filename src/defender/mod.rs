@@ -1,6 +1,7 @@
 //! Prompt-injection scanning of everything that returns to the model: normalisation
 //! and patterns on every string, then a small transformer classifier on prose.
 
+mod allow;
 mod classifier;
 mod detector;
 mod normalise;
@@ -8,6 +9,7 @@ mod own;
 mod patterns;
 mod scan;
 
+pub use allow::{digest, AllowFile, Allowed};
 pub use classifier::{find_model, Classifier, ClassifierError, MAX_CHUNK_TOKENS};
 pub use detector::{Defender, Mode, Tier, Verdict, DEFAULT_THRESHOLD, MIN_CLASSIFIER_WORDS};
 pub use normalise::{normalise, Normalised};

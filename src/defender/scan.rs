@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::allow::digest;
 use super::detector::{Defender, Verdict};
 use super::own::OwnTexts;
 
@@ -17,6 +18,29 @@ pub struct Finding {
     pub path: String,
     pub score: f32,
     pub reasons: Vec<String>,
+    /// The withheld text's digest, for an administrator who reads it and allows it
+    /// through (`--defender-allow`). Of a server's own text, the outside value judged.
+    pub digest: String,
+}
+
+impl Finding {
+    fn of(path: String, withheld: &Withheld) -> Finding {
+        Finding { path, score: withheld.verdict.score, reasons: withheld.verdict.reasons.clone(), digest: withheld.digest.clone() }
+    }
+}
+
+/// What a withheld string becomes, and why.
+struct Withheld {
+    verdict: Verdict,
+    replacement: String,
+    digest: String,
+}
+
+impl Withheld {
+    /// `judged`, the whole string or what is left of it, replaced by a marker.
+    fn whole(verdict: Verdict, judged: &str) -> Withheld {
+        Withheld { replacement: marker(&verdict), digest: digest(judged), verdict }
+    }
 }
 
 /// What [`Defender::scan_json`] did.
@@ -72,26 +96,24 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// The verdict and replacement for `text` when it is to be withheld, taking this
-    /// plan's verdicts from `verdicts`.
-    fn judge(&self, text: &str, verdicts: &mut impl Iterator<Item = Verdict>) -> Option<(Verdict, String)> {
+    /// What `text` becomes when it is to be withheld, taking this plan's verdicts from
+    /// `verdicts`.
+    fn judge(&self, text: &str, verdicts: &mut impl Iterator<Item = Verdict>) -> Option<Withheld> {
         match self {
-            Plan::Whole(_) | Plan::Stripped(_) => verdicts.next().filter(|v| v.flagged).map(|v| {
-                let replacement = marker(&v);
-                (v, replacement)
-            }),
+            Plan::Whole(judged) => verdicts.next().filter(|v| v.flagged).map(|verdict| Withheld::whole(verdict, judged)),
+            Plan::Stripped(judged) => verdicts.next().filter(|v| v.flagged).map(|verdict| Withheld::whole(verdict, judged)),
             Plan::Own(values) => {
                 let mut replacement = text.to_owned();
-                let mut worst: Option<Verdict> = None;
+                let mut worst: Option<(Verdict, &str)> = None;
                 for (value, verdict) in values.iter().zip(verdicts.by_ref()) {
                     if verdict.flagged {
                         replacement = replacement.replace(value.as_str(), &marker(&verdict));
-                        if worst.as_ref().is_none_or(|w| verdict.score > w.score) {
-                            worst = Some(verdict);
+                        if worst.as_ref().is_none_or(|(w, _)| verdict.score > w.score) {
+                            worst = Some((verdict, value));
                         }
                     }
                 }
-                worst.map(|v| (v, replacement))
+                worst.map(|(verdict, value)| Withheld { verdict, replacement, digest: digest(value) })
             }
         }
     }
@@ -179,7 +201,7 @@ impl Defender {
     /// only the outside values they quote are judged, and a flagged value is replaced
     /// inside the text, so the agent still reads our guidance around it.
     pub fn scan_json_with(&self, value: &mut Value, own: &OwnTexts) -> ScanReport {
-        let mut report = ScanReport { warnings: self.warning().map(|w| vec![w.to_string()]).unwrap_or_default(), ..ScanReport::default() };
+        let mut report = ScanReport { warnings: self.warnings(), ..ScanReport::default() };
         let mut all = Vec::new();
         strings(value, &mut all);
         report.scanned = all.len();
@@ -190,7 +212,7 @@ impl Defender {
         plans.iter().for_each(|plan| plan.queries(&mut queries));
         let mut verdicts = self.scan_texts(&queries).into_iter();
         // Usually nothing is flagged and the value is left as it is, unwalked.
-        let flagged: HashMap<String, (Verdict, String)> =
+        let flagged: HashMap<String, Withheld> =
             all.iter().zip(&plans).filter_map(|(s, plan)| Some((s.to_string(), plan.judge(s, &mut verdicts)?))).collect();
         if flagged.is_empty() {
             return report;
@@ -199,16 +221,16 @@ impl Defender {
         let mut findings = Vec::new();
         walk_mut(value, &mut path, &mut |path, text| match text {
             Text::Value(s) => {
-                let (verdict, replacement) = flagged.get(s.as_str())?;
-                findings.push(Finding { path: path.to_string(), score: verdict.score, reasons: verdict.reasons.clone() });
-                *s = replacement.clone();
+                let withheld = flagged.get(s.as_str())?;
+                findings.push(Finding::of(path.to_string(), withheld));
+                *s = withheld.replacement.clone();
                 None
             }
             Text::Key(key) => {
-                let (verdict, _) = flagged.get(key)?;
-                findings.push(Finding { path: format!("{path} (a key)"), score: verdict.score, reasons: verdict.reasons.clone() });
+                let withheld = flagged.get(key)?;
+                findings.push(Finding::of(format!("{path} (a key)"), withheld));
                 // Numbered, so two withheld keys of one object stay two keys.
-                Some(format!("{} #{}", marker(verdict), findings.len()))
+                Some(format!("{} #{}", marker(&withheld.verdict), findings.len()))
             }
         });
         report.withheld = findings.len();

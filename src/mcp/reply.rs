@@ -30,9 +30,12 @@ pub async fn screen_value(value: Value, defender: &Arc<Defender>, own: OwnTexts)
         let more = paths.len().saturating_sub(PATHS_NAMED);
         let named = paths[..paths.len().min(PATHS_NAMED)].join(", ");
         let and_more = if more > 0 { format!(" and {more} more") } else { String::new() };
-        tracing::warn!(withheld = report.withheld, paths = %paths.join(", "), "the defender withheld possible prompt injections");
+        // The operator's log names each text's digest: the line to add to --defender-allow
+        // once someone has read the record and trusts it.
+        let logged: Vec<String> = report.findings.iter().map(|f| format!("{} ({})", f.path, f.digest)).collect();
+        tracing::warn!(withheld = report.withheld, paths = %logged.join(", "), "the defender withheld possible prompt injections");
         notices.push(format!(
-            "pingone-mcp defender: {} string(s) withheld as possible prompt injection, at {named}{and_more}; the records are still there, only those texts are replaced",
+            "pingone-mcp defender: {} string(s) withheld as possible prompt injection, at {named}{and_more}; the records are still there, only those texts are replaced. If a person reads them and finds them harmless, the server's operator can let them through with --defender-allow (the server log gives each text's digest)",
             report.withheld
         ));
     }
