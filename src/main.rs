@@ -18,13 +18,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    let code = match runtime.block_on(commands::run(cli)) {
         Ok(code) => code,
         Err(e) => {
             output::error(&format!("{e:#}"));
             ExitCode::FAILURE
         }
-    }
+    };
+    pingone_mcp::onnx::wait_for_background();
+    code
 }
 
 /// Logs go to stderr: stdout carries results (and, for `serve`, the protocol).

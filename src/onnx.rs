@@ -7,7 +7,7 @@
 //! defender to patterns, search to lexical ranking) and says so.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Condvar, Mutex, OnceLock};
 
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
@@ -36,6 +36,40 @@ static ENVIRONMENT: OnceLock<Result<ort::environment::Environment, String>> = On
 
 /// Where `libonnxruntime.so` is: `ORT_DYLIB_PATH`, else the `onnxruntime` wheel in the
 /// project venv (`PINGONE_MCP_VENV`, default `~/.cache/pingone-mcp/venv`).
+/// Threads loading or warming a model in the background, and a signal when one ends.
+/// The process must not exit while one is inside onnxruntime: the library's teardown
+/// breaks under it (a server whose client leaves at once would crash on the way out).
+static BACKGROUND: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
+
+/// Run `work` on a thread of its own, counted until it ends (see [`wait_for_background`]).
+/// A thread that cannot start leaves the work to whoever needs it first.
+pub fn spawn_background(name: &str, work: impl FnOnce() + Send + 'static) {
+    // Counted before the thread starts, so an exit right after this call still waits.
+    *BACKGROUND.0.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+    let started = std::thread::Builder::new().name(name.into()).spawn(move || {
+        work();
+        end_background();
+    });
+    if started.is_err() {
+        end_background();
+    }
+}
+
+fn end_background() {
+    let (count, ended) = &BACKGROUND;
+    *count.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+    ended.notify_all();
+}
+
+/// Wait until no model loads in the background: call before the process exits.
+pub fn wait_for_background() {
+    let (count, ended) = &BACKGROUND;
+    let mut running = count.lock().unwrap_or_else(|e| e.into_inner());
+    while *running > 0 {
+        running = ended.wait(running).unwrap_or_else(|e| e.into_inner());
+    }
+}
+
 pub fn find_library() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("ORT_DYLIB_PATH") {
         return Some(PathBuf::from(path));

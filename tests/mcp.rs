@@ -222,6 +222,25 @@ async fn a_served_text_an_administrator_allows_reaches_the_agent() {
     assert!(failed.contains(INJECTION) && !failed.contains("withheld"), "{failed}");
 }
 
+/// A server whose client leaves at once (here there is none: stdin is closed) exits
+/// cleanly while its models are still loading on their threads. It used to exit under
+/// them, and onnxruntime broke in its teardown: errors from inside the library, a
+/// false "classifier unavailable" warning, sometimes a crash.
+#[test]
+fn a_server_left_at_once_exits_cleanly() {
+    if pingone_mcp::onnx::find_library().filter(|l| l.is_file()).is_none() {
+        eprintln!("SKIP a_server_left_at_once_exits_cleanly: libonnxruntime not found (scripts/fetch-onnxruntime.sh)");
+        return;
+    }
+    for _ in 0..3 {
+        let out = common::run(&["serve", "--simulator"], &[]);
+        let err = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "an error exit, not a signal: {err}");
+        assert!(err.contains("connection closed"), "{err}");
+        assert!(!err.contains("onnxruntime") && !err.contains("unavailable") && !err.contains("not implemented"), "{err}");
+    }
+}
+
 fn assert_one_string_withheld(text: &str) {
     assert!(text.contains("[withheld by pingone-mcp defender") && !text.contains("ignore all previous"), "{text}");
     assert!(text.contains("1 string(s) withheld"), "the agent is told: {text}");

@@ -29,6 +29,9 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
         note(&warning);
     }
     let defender = Arc::new(args.defender.load()?);
+    if let Some(allowing) = defender.allowing_summary() {
+        note(&allowing);
+    }
     // The classifier loads on its own thread; its fallback is announced as soon as known.
     let loading = defender.clone();
     std::thread::spawn(move || {

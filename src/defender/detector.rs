@@ -147,7 +147,7 @@ impl Defender {
         };
         let defender = Self::build(mode, threshold, classifier);
         if let Some(lazy) = defender.classifier.clone() {
-            let _ = std::thread::Builder::new().name("defender-classifier".into()).spawn(move || {
+            crate::onnx::spawn_background("defender-classifier", move || {
                 let _ = lazy.get();
             });
         }
@@ -212,6 +212,12 @@ impl Defender {
             return Some(unavailable(e));
         }
         self.warning.clone()
+    }
+
+    /// What the allow file lets through, for the operator at start.
+    pub fn allowing_summary(&self) -> Option<String> {
+        let allow = self.allow.as_ref()?;
+        Some(format!("defender: {} text(s) an administrator allowed, from {} (read again when it changes)", allow.current().0.len(), allow.path().display()))
     }
 
     /// Everything every reply must say of the defender: [`Defender::warning`], and the

@@ -131,9 +131,8 @@ impl Semantic {
         if self.ready.get().is_some() {
             return;
         }
-        // A thread that cannot start leaves the work to the first query.
         let loading = self.clone();
-        let _ = std::thread::Builder::new().name("search-encoder".into()).spawn(move || {
+        crate::onnx::spawn_background("search-encoder", move || {
             loading.ready();
         });
     }
