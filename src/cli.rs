@@ -366,9 +366,7 @@ pub fn open_allow_file(flag: &str, path: Option<&std::path::Path>) -> anyhow::Re
     let Some(path) = path else {
         return Ok(None);
     };
-    let file = pingone_mcp::defender::AllowFile::open(path).map_err(|why| {
-        anyhow::anyhow!("{flag} {}: {why}", path.display())
-    })?;
+    let file = pingone_mcp::defender::AllowFile::open(path).map_err(|why| anyhow::anyhow!("{flag} {}: {why}", path.display()))?;
     Ok(Some(file))
 }
 

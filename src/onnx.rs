@@ -34,8 +34,6 @@ pub enum ModelError {
 /// The environment is process-wide and the library can be loaded only once.
 static ENVIRONMENT: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
 
-/// Where `libonnxruntime.so` is: `ORT_DYLIB_PATH`, else the `onnxruntime` wheel in the
-/// project venv (`PINGONE_MCP_VENV`, default `~/.cache/pingone-mcp/venv`).
 /// Threads loading or warming a model in the background, and a signal when one ends.
 /// The process must not exit while one is inside onnxruntime: the library's teardown
 /// breaks under it (a server whose client leaves at once would crash on the way out).
@@ -46,19 +44,23 @@ static BACKGROUND: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
 pub fn spawn_background(name: &str, work: impl FnOnce() + Send + 'static) {
     // Counted before the thread starts, so an exit right after this call still waits.
     *BACKGROUND.0.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-    let started = std::thread::Builder::new().name(name.into()).spawn(move || {
+    let counted = Counted;
+    // Moved into the thread, or dropped here when it cannot start; a panic drops it too.
+    let _ = std::thread::Builder::new().name(name.into()).spawn(move || {
+        let _counted = counted;
         work();
-        end_background();
     });
-    if started.is_err() {
-        end_background();
-    }
 }
 
-fn end_background() {
-    let (count, ended) = &BACKGROUND;
-    *count.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
-    ended.notify_all();
+/// One background thread counted in [`BACKGROUND`], until dropped.
+struct Counted;
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        let (count, ended) = &BACKGROUND;
+        *count.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        ended.notify_all();
+    }
 }
 
 /// Wait until no model loads in the background: call before the process exits.
@@ -70,6 +72,8 @@ pub fn wait_for_background() {
     }
 }
 
+/// Where `libonnxruntime.so` is: `ORT_DYLIB_PATH`, else the `onnxruntime` wheel in the
+/// project venv (`PINGONE_MCP_VENV`, default `~/.cache/pingone-mcp/venv`).
 pub fn find_library() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("ORT_DYLIB_PATH") {
         return Some(PathBuf::from(path));
