@@ -456,9 +456,20 @@ def export_int8(model, output, fp32, target, fuse=None):
         # The unfused export stays beside it, for trying other fusions without training.
         fp32 = fp32.with_suffix(".fused.onnx")
         fused.save_model_to_file(str(fp32))
-    quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True,
+    # Quantised beside the target and moved into place only once checked: a rejected
+    # export must not replace the model already there (with the default --target, the
+    # committed one), nor be taken for it.
+    unchecked = target.with_name(target.name.replace(".onnx", ".unchecked.onnx"))
+    quantize_dynamic(str(fp32), str(unchecked), weight_type=QuantType.QInt8, per_channel=True,
                      extra_options={"DefaultTensorType": 1})  # fused ops have no type inference
-    check_export(model, target, output)
+    try:
+        check_export(model, unchecked, output)
+    except SystemExit:
+        rejected = target.with_name(target.name.replace(".onnx", ".rejected.onnx"))
+        unchecked.replace(rejected)
+        print(f"left the rejected export at {rejected}; {target} is unchanged")
+        raise
+    unchecked.replace(target)
 
 
 def check_export(model, target, output):
