@@ -320,8 +320,8 @@ pub struct ScanArgs {
     /// Flag a text when its score (0-1) reaches this.
     #[arg(long, value_name = "X", default_value_t = pingone_mcp::defender::DEFAULT_THRESHOLD, value_parser = classifier_score)]
     pub threshold: f32,
-    /// Let through the texts whose digests this file lists (see --defender-allow on serve).
-    #[arg(long, value_name = "F")]
+    /// Let through the texts whose digests this file lists (as --defender-allow on serve).
+    #[arg(long = "defender-allow", value_name = "FILE")]
     pub allow: Option<PathBuf>,
 }
 
@@ -352,7 +352,7 @@ impl DefenderArgs {
     /// The allow file, read: a missing or broken one is an error, to stop a command
     /// before it does anything.
     pub fn allow_file(&self) -> anyhow::Result<Option<pingone_mcp::defender::AllowFile>> {
-        open_allow_file("--defender-allow", self.allow.as_deref())
+        open_allow_file(self.allow.as_deref())
     }
 
     /// The defender, allowing what `allow` lists.
@@ -361,12 +361,12 @@ impl DefenderArgs {
     }
 }
 
-/// The allow file at `path`, read now (`flag` names the option in an error).
-pub fn open_allow_file(flag: &str, path: Option<&std::path::Path>) -> anyhow::Result<Option<pingone_mcp::defender::AllowFile>> {
+/// The allow file at `path` (`--defender-allow`), read now.
+pub fn open_allow_file(path: Option<&std::path::Path>) -> anyhow::Result<Option<pingone_mcp::defender::AllowFile>> {
     let Some(path) = path else {
         return Ok(None);
     };
-    let file = pingone_mcp::defender::AllowFile::open(path).map_err(|why| anyhow::anyhow!("{flag} {}: {why}", path.display()))?;
+    let file = pingone_mcp::defender::AllowFile::open(path).map_err(|why| anyhow::anyhow!("--defender-allow {}: {why}", path.display()))?;
     Ok(Some(file))
 }
 

@@ -12,7 +12,7 @@ use crate::cli::ScanArgs;
 use crate::output::{note, print};
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let allow = crate::cli::open_allow_file("--allow", args.allow.as_deref())?;
+    let allow = crate::cli::open_allow_file(args.allow.as_deref())?;
     let defender = Defender::load(args.defender, args.threshold).allowing(allow);
     if let Some(warning) = defender.warning() {
         note(&warning);
