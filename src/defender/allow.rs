@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! # Descriptions of our Hamburg tenant, read in the console on 2026-12-04.
-//! sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08  Vertrieb Hamburg
+//! sha256:610f34192cdd126c23f9612f4bf599e5a58f1188f43d824a92bbf86ed100146b  the group description "Vertrieb Hamburg"
 //! ```
 //!
 //! A digest, not the text, so the file can sit in a shared config without copying
