@@ -10,15 +10,14 @@
 //! tenant data, and a text that changes by one character is scanned again. The server
 //! log and `pingone-mcp scan` print the digest of every text they withhold.
 //!
-//! The file is read again whenever it changes, so a running server takes new entries
-//! without a restart. When it can no longer be read, or no longer parses, no text is
-//! allowed through until it is fixed, and every reply says why: an allowance is never
-//! kept on a file that was meant to change it.
+//! The file is read again at every scan and parsed when it changed, so a running server
+//! takes new entries without a restart. When it can no longer be read, or no longer
+//! parses, no text is allowed through until it is fixed, and every reply says why: an
+//! allowance is never kept on a file that was meant to change it.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
@@ -105,8 +104,9 @@ pub struct AllowFile {
 
 #[derive(Debug)]
 struct State {
-    /// What the file looked like when last read: modified time and length.
-    seen: Option<(SystemTime, u64)>,
+    /// The file's bytes when last read (None: it could not be read). Compared whole,
+    /// not by modified time, which a coarse filesystem clock can leave unchanged.
+    seen: Option<Vec<u8>>,
     allowed: Arc<Allowed>,
     /// Why nothing is allowed through: the file could not be read or parsed.
     problem: Option<String>,
@@ -143,14 +143,20 @@ impl AllowFile {
         &self.path
     }
 
+    /// Read the file (small, once a scan) and parse it only when its bytes changed.
     fn refresh(&self) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let seen = std::fs::metadata(&self.path).ok().map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
-        if seen.is_some() && seen == state.seen {
-            return;
+        let bytes = std::fs::read(&self.path);
+        if let (Ok(now), Some(before)) = (&bytes, &state.seen) {
+            if now == before {
+                return;
+            }
         }
-        state.seen = seen;
-        let read = std::fs::read_to_string(&self.path).map_err(|e| format!("cannot read it: {e}")).and_then(|text| Allowed::parse(&text));
+        state.seen = bytes.as_ref().ok().cloned();
+        let read = bytes
+            .map_err(|e| format!("cannot read it: {e}"))
+            .and_then(|b| String::from_utf8(b).map_err(|_| "it is not UTF-8 text".to_string()))
+            .and_then(|text| Allowed::parse(&text));
         match read {
             Ok(allowed) => {
                 state.allowed = Arc::new(allowed);
@@ -208,6 +214,12 @@ mod tests {
         let (allowed, problem) = file.current();
         assert!(!allowed.contains("Vertrieb Hamburg"), "a broken file allows nothing");
         assert!(problem.unwrap().contains("line 2"));
+        // The same length, written at once: still seen, whatever the filesystem's clock.
+        let other = digest("Équipe de Lyon");
+        std::fs::write(&path, format!("{} Vertrieb Hamburg\n", digest("Vertrieb Hamburg"))).unwrap();
+        assert!(file.current().0.contains("Vertrieb Hamburg"));
+        std::fs::write(&path, format!("{other} Vertrieb Hamburg\n")).unwrap();
+        assert!(!file.current().0.contains("Vertrieb Hamburg") && file.current().0.contains("Équipe de Lyon"));
         std::fs::remove_file(&path).unwrap();
         let problem = file.problem().unwrap();
         assert!(problem.contains("cannot read it") && problem.contains("no text is allowed through until it is fixed"), "{problem}");
