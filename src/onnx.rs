@@ -42,10 +42,9 @@ static BACKGROUND: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
 /// Run `work` on a thread of its own, counted until it ends (see [`wait_for_background`]).
 /// A thread that cannot start leaves the work to whoever needs it first.
 pub fn spawn_background(name: &str, work: impl FnOnce() + Send + 'static) {
-    // Counted before the thread starts, so an exit right after this call still waits.
-    *BACKGROUND.0.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-    let counted = Counted;
-    // Moved into the thread, or dropped here when it cannot start; a panic drops it too.
+    // Counted before the thread starts, so an exit right after this call still waits;
+    // moved into the thread, or dropped here when it cannot start; a panic drops it too.
+    let counted = Counted::new();
     let _ = std::thread::Builder::new().name(name.into()).spawn(move || {
         let _counted = counted;
         work();
@@ -54,6 +53,13 @@ pub fn spawn_background(name: &str, work: impl FnOnce() + Send + 'static) {
 
 /// One background thread counted in [`BACKGROUND`], until dropped.
 struct Counted;
+
+impl Counted {
+    fn new() -> Counted {
+        *BACKGROUND.0.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        Counted
+    }
+}
 
 impl Drop for Counted {
     fn drop(&mut self) {

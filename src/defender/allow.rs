@@ -133,9 +133,10 @@ impl AllowFile {
         (state.allowed.clone(), state.problem.clone())
     }
 
-    /// A warning for every reply while the file is broken (it is checked first).
+    /// A warning for every reply while the file is broken, as of its last reading (every
+    /// scan reads it, through [`AllowFile::current`]).
     pub fn problem(&self) -> Option<String> {
-        let why = self.current().1?;
+        let why = self.state.lock().unwrap_or_else(|e| e.into_inner()).problem.clone()?;
         Some(format!("WARNING: the defender's allow file {} is broken ({why}); no text is allowed through until it is fixed", self.path.display()))
     }
 
@@ -221,6 +222,7 @@ mod tests {
         std::fs::write(&path, format!("{other} Vertrieb Hamburg\n")).unwrap();
         assert!(!file.current().0.contains("Vertrieb Hamburg") && file.current().0.contains("Équipe de Lyon"));
         std::fs::remove_file(&path).unwrap();
+        assert!(!file.current().0.contains("Équipe de Lyon"));
         let problem = file.problem().unwrap();
         assert!(problem.contains("cannot read it") && problem.contains("no text is allowed through until it is fixed"), "{problem}");
     }

@@ -221,7 +221,7 @@ impl Defender {
     }
 
     /// Everything every reply must say of the defender: [`Defender::warning`], and the
-    /// allow file's problem when it is broken.
+    /// allow file's problem when the last scan found it broken.
     pub fn warnings(&self) -> Vec<String> {
         let allow_problem = self.allow.as_ref().and_then(|allow| allow.problem());
         self.warning().into_iter().chain(allow_problem).collect()
@@ -239,7 +239,7 @@ impl Defender {
         }
         let mut verdicts = Vec::with_capacity(texts.len());
         let mut prose: Vec<(usize, String)> = Vec::new();
-        let allowed = self.allow.as_ref().map(|allow| allow.current().0).filter(|a| !a.is_empty());
+        let allowed = self.allow.as_ref().map(|allow| allow.current().0);
         for (i, text) in texts.iter().enumerate() {
             if allowed.as_ref().is_some_and(|a| a.contains(text)) {
                 verdicts.push(Verdict { reasons: vec!["allowed: an administrator's reviewed text".into()], ..Verdict::clean(Tier::Allowed) });

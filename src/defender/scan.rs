@@ -201,16 +201,17 @@ impl Defender {
     /// only the outside values they quote are judged, and a flagged value is replaced
     /// inside the text, so the agent still reads our guidance around it.
     pub fn scan_json_with(&self, value: &mut Value, own: &OwnTexts) -> ScanReport {
-        let mut report = ScanReport { warnings: self.warnings(), ..ScanReport::default() };
         let mut all = Vec::new();
         strings(value, &mut all);
-        report.scanned = all.len();
+        let scanned = all.len();
         let mut unique: HashSet<&str> = HashSet::with_capacity(all.len());
         all.retain(|s| unique.insert(*s));
         let plans: Vec<Plan> = all.iter().map(|s| Plan::for_text(s, own)).collect();
         let mut queries = Vec::with_capacity(plans.len());
         plans.iter().for_each(|plan| plan.queries(&mut queries));
         let mut verdicts = self.scan_texts(&queries).into_iter();
+        // After the scan, which read the allow file: its warning is about what was used.
+        let mut report = ScanReport { warnings: self.warnings(), scanned, ..ScanReport::default() };
         // Usually nothing is flagged and the value is left as it is, unwalked.
         let flagged: HashMap<String, Withheld> =
             all.iter().zip(&plans).filter_map(|(s, plan)| Some((s.to_string(), plan.judge(s, &mut verdicts)?))).collect();
