@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use pingone_mcp::defender::{digest, Defender, Verdict};
+use pingone_mcp::defender::{digest, Defender, Finding, Verdict};
 use serde_json::{json, Value};
 
 use crate::cli::ScanArgs;
@@ -26,34 +26,42 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         _ => bail!("give TEXT, --file F or --jsonl F"),
     };
     let start = Instant::now();
-    let verdict = scan(&defender, &text);
-    let mut out = row(&verdict, start.elapsed().as_secs_f64() * 1e3);
-    add_digests(&defender, &text, &verdict, &mut out);
+    let scanned = scan(&defender, &text);
+    let mut out = row(&scanned.verdict, start.elapsed().as_secs_f64() * 1e3);
+    add_digests(&text, &scanned, &mut out);
     print(&out.to_string());
     Ok(ExitCode::SUCCESS)
 }
 
-/// For a flagged text, what an administrator who has read it and trusts it puts in
-/// the allow file: the text's digest, or for JSON, each withheld string's path and digest.
-fn add_digests(defender: &Defender, text: &str, verdict: &Verdict, out: &mut Value) {
-    if !verdict.flagged {
-        return;
-    }
+/// One text's scan: its verdict and, for a JSON object or array, what each string became.
+struct Scanned {
+    verdict: Verdict,
+    /// The withheld strings' paths and digests, when the text was JSON.
+    findings: Option<Vec<Finding>>,
+}
+
+/// A JSON object or array is scanned string by string, as the server scans a result
+/// (its verdict is its highest-scoring string's); anything else as one text.
+fn scan(defender: &Defender, text: &str) -> Scanned {
     match serde_json::from_str::<Value>(text) {
         Ok(mut value @ (Value::Object(_) | Value::Array(_))) => {
             let report = defender.scan_json(&mut value);
-            out["withheld"] = report.findings.iter().map(|f| json!({ "path": f.path, "sha256": f.digest })).collect();
+            let verdict = report.top.unwrap_or_else(|| defender.scan_text(""));
+            Scanned { verdict, findings: Some(report.findings) }
         }
-        _ => out["sha256"] = json!(digest(text)),
+        _ => Scanned { verdict: defender.scan_text(text), findings: None },
     }
 }
 
-/// A JSON object or array is scanned string by string, as the server scans a result;
-/// anything else as one text.
-fn scan(defender: &Defender, text: &str) -> Verdict {
-    match serde_json::from_str::<Value>(text) {
-        Ok(value @ (Value::Object(_) | Value::Array(_))) => defender.scan_value(&value),
-        _ => defender.scan_text(text),
+/// For a flagged text, what an administrator who has read it and trusts it puts in
+/// the allow file: the text's digest, or for JSON, each withheld string's path and digest.
+fn add_digests(text: &str, scanned: &Scanned, out: &mut Value) {
+    if !scanned.verdict.flagged {
+        return;
+    }
+    match &scanned.findings {
+        Some(findings) => out["withheld"] = findings.iter().map(|f| json!({ "path": f.path, "sha256": f.digest })).collect(),
+        None => out["sha256"] = json!(digest(text)),
     }
 }
 
@@ -93,10 +101,11 @@ fn jsonl(defender: &Defender, path: &std::path::Path) -> anyhow::Result<ExitCode
             bail!("line {}: no `text` string field", n + 1);
         };
         let start = Instant::now();
-        let verdict = scan(defender, text);
+        let scanned = scan(defender, text);
         let ms = start.elapsed().as_secs_f64() * 1e3;
-        let mut out = row(&verdict, ms);
-        add_digests(defender, text, &verdict, &mut out);
+        let mut out = row(&scanned.verdict, ms);
+        add_digests(text, &scanned, &mut out);
+        let verdict = scanned.verdict;
         let label = input.get("label").and_then(|l| l.as_i64().or_else(|| l.as_bool().map(i64::from)));
         for key in ["id", "label", "source"] {
             if let Some(v) = input.get(key) {

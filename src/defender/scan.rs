@@ -51,6 +51,9 @@ pub struct ScanReport {
     /// How many strings were scanned.
     pub scanned: usize,
     pub findings: Vec<Finding>,
+    /// The highest-scoring verdict of the scan, flagged or not (`None` when the value
+    /// held no string): what `pingone-mcp scan` reports of a JSON text.
+    pub top: Option<Verdict>,
     /// The defender's warning (fallback to patterns, scanning off), for the reply's metadata.
     pub warnings: Vec<String>,
 }
@@ -178,19 +181,6 @@ fn strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
 }
 
 impl Defender {
-    /// The verdict on a whole JSON value: its highest-scoring string, scanned one by
-    /// one as [`Defender::scan_json`] does.
-    pub fn scan_value(&self, value: &Value) -> Verdict {
-        let mut texts = Vec::new();
-        strings(value, &mut texts);
-        texts.sort_unstable();
-        texts.dedup();
-        self.scan_texts(&texts)
-            .into_iter()
-            .max_by(|a, b| a.score.total_cmp(&b.score))
-            .unwrap_or_else(|| self.scan_text(""))
-    }
-
     /// Scan every string in `value`; replace each flagged one by a [`marker`].
     /// Identical strings are scanned once.
     pub fn scan_json(&self, value: &mut Value) -> ScanReport {
@@ -209,9 +199,11 @@ impl Defender {
         let plans: Vec<Plan> = all.iter().map(|s| Plan::for_text(s, own)).collect();
         let mut queries = Vec::with_capacity(plans.len());
         plans.iter().for_each(|plan| plan.queries(&mut queries));
-        let mut verdicts = self.scan_texts(&queries).into_iter();
+        let verdicts = self.scan_texts(&queries);
+        let top = verdicts.iter().max_by(|a, b| a.score.total_cmp(&b.score)).cloned();
+        let mut verdicts = verdicts.into_iter();
         // After the scan, which read the allow file: its warning is about what was used.
-        let mut report = ScanReport { warnings: self.warnings(), scanned, ..ScanReport::default() };
+        let mut report = ScanReport { warnings: self.warnings(), scanned, top, ..ScanReport::default() };
         // Usually nothing is flagged and the value is left as it is, unwalked.
         let flagged: HashMap<String, Withheld> =
             all.iter().zip(&plans).filter_map(|(s, plan)| Some((s.to_string(), plan.judge(s, &mut verdicts)?))).collect();
@@ -250,7 +242,7 @@ impl Defender {
             Ok(done) => done,
             Err(e) => {
                 // Fail closed: a panicked scan withholds the whole value.
-                let report = ScanReport { withheld: 1, scanned: 0, findings: Vec::new(), warnings: vec![format!("defender failed: {e}")] };
+                let report = ScanReport { withheld: 1, warnings: vec![format!("defender failed: {e}")], ..ScanReport::default() };
                 (Value::String("[withheld by pingone-mcp defender: the scan failed]".into()), report)
             }
         }
