@@ -202,20 +202,26 @@ TEXTS = {
 def generate(part, seed, n_pos, n_neg):
     """Rows for `part` ('train' or 'eval'), as identity_data.generate: injected records
     and benign ones, some as JSON records and some as bare strings, languages mixed."""
-    rng = random.Random(seed)
     keep = 0 if part == "train" else 1
     benign = [t for b, _ in TEXTS.values() for i, t in enumerate(b) if i % 2 == keep]
     injections = [t for _, inj in TEXTS.values() for i, t in enumerate(inj) if i % 2 == keep]
-    rows = []
+    return rows(benign, injections, f"identity_ml_{part}", seed, n_pos, n_neg)
+
+
+def rows(benign, injections, source, seed, n_pos, n_neg):
+    """`n_pos` rows of `injections` and `n_neg` of `benign` (templates, filled), most
+    inside a JSON record (70% of the injected, 60% of the benign), the rest bare."""
+    rng = random.Random(seed)
+    out = []
     for _ in range(n_pos):
         text = identity_data._fill(rng.choice(injections), rng)
         wrapped = identity_data._record(rng, text) if rng.random() < 0.7 else text
-        rows.append({"text": wrapped, "label": 1, "source": f"identity_ml_{part}:injected", "meta": {"attack": text}})
+        out.append({"text": wrapped, "label": 1, "source": f"{source}:injected", "meta": {"attack": text}})
     for _ in range(n_neg):
         text = identity_data._fill(rng.choice(benign), rng)
         wrapped = identity_data._record(rng, text) if rng.random() < 0.6 else text
-        rows.append({"text": wrapped, "label": 0, "source": f"identity_ml_{part}:benign"})
-    return rows
+        out.append({"text": wrapped, "label": 0, "source": f"{source}:benign"})
+    return out
 
 
 # Dev only, never trained on and not in eval: injections written after attempt 12 (the

@@ -56,6 +56,7 @@ import hard_negatives  # noqa: E402
 import identity_data  # noqa: E402
 import interface_text  # noqa: E402
 import multilingual_data  # noqa: E402
+import multilingual_more  # noqa: E402
 import prose_data  # noqa: E402
 import guidance_data  # noqa: E402
 
@@ -74,7 +75,7 @@ def load(name):
     return [json.loads(line) for line in open(SHARED / name)]
 
 
-def split_rows(multilingual=False, prose=0, guidance=0, interface=0):
+def split_rows(multilingual=False, prose=0, guidance=0, interface=0, more_languages=False):
     train, ev = [], []
 
     def put(rows, key, name):
@@ -105,6 +106,10 @@ def split_rows(multilingual=False, prose=0, guidance=0, interface=0):
     ev += multilingual_data.generate("eval", seed=4, n_pos=150, n_neg=250)
     if multilingual:
         train += multilingual_data.generate("train", seed=3, n_pos=400, n_neg=900)
+    if more_languages:
+        benign = [t for b, _ in multilingual_more.TEXTS.values() for t in b]
+        injections = [t for _, inj in multilingual_more.TEXTS.values() for t in inj]
+        train += multilingual_data.rows(benign, injections, "identity_ml_more", seed=22, n_pos=600, n_neg=600)
     ev += prose_data.generate("eval", seed=7, n=300)
     if prose:
         train += prose_data.generate("train", seed=6, n=prose)
@@ -230,6 +235,7 @@ def main():
     ap.add_argument("--ffn", type=int, default=512, help="feed-forward neurons kept per layer when pruning")
     ap.add_argument("--target", type=Path, default=HERE, help="directory the model and tokenizer.json are written to (a variant's, to keep the committed one)")
     ap.add_argument("--multilingual", action="store_true", help="also train on multilingual_data.py's rows (in the confirmer, not the first model)")
+    ap.add_argument("--multilingual-more", action="store_true", help="also train on multilingual_more.py's rows (other-language text by a second author, attempt 16)")
     ap.add_argument("--prose-rows", type=int, default=0, dest="prose", help="benign passages of prose_data.py (speeches, a novel, e-mail) to train on (not in the committed model)")
     ap.add_argument("--guidance-rows", type=int, default=0, dest="guidance", help="benign tool and API guidance texts of guidance_data.py to train on (not in the committed model)")
     ap.add_argument("--interface-rows", type=int, default=0, dest="interface", help="interface messages per language (seven other than English) from the training half of Django's catalogues, half of them with an injected twin (interface_text.py), to train on")
@@ -237,6 +243,7 @@ def main():
     ap.add_argument("--grouped-dev", action="store_true", help="split dev from train by the groups eval is split by, not by text")
     ap.add_argument("--teacher", type=Path, default=None, help="an int8 defender model whose scores the student also learns (distillation)")
     ap.add_argument("--distill", type=float, default=0.8, help="with --teacher: weight of the teacher's scores in the loss (the labels get the rest)")
+    ap.add_argument("--embedding-bits", type=int, choices=[8, 4], default=8, help="word-embedding table in 8 bits or in 4 (embed4.py: a full-width table is most of the file)")
     ap.add_argument("--temperature", type=float, default=2.0, help="with --teacher: both models' logits are divided by this before comparing")
     # One thread: the committed model was trained so, and thread count changes float sums.
     args = parse_seeded(ap, threads=1)
@@ -252,7 +259,7 @@ def main():
     bert = BertModel.from_pretrained(str(base), add_pooling_layer=False, attn_implementation="eager").eval()
     bert.encoder.layer = bert.encoder.layer[: args.layers]
 
-    train_rows, eval_rows = split_rows(args.multilingual, args.prose, args.guidance, args.interface)
+    train_rows, eval_rows = split_rows(args.multilingual, args.prose, args.guidance, args.interface, args.multilingual_more)
     rng = random.Random(args.seed)
     rng.shuffle(train_rows)
     # Cap the largest sources' positives (and BIPIA's tables) so the mix is not all BIPIA
@@ -362,7 +369,7 @@ def main():
         print(f"epoch {epoch + 1}: loss {total / len(fit):.4f} ({time.time() - t0:.0f}s)", flush=True)
         # Export after every epoch: a long run can be cut short and still leave a model.
         top.eval()
-        export(bert, head, base, args.target, check_sample)
+        export(bert, head, base, args.target, check_sample, args.embedding_bits)
         shutil.copy(args.target / "defender.int8.onnx", work_dir(args.target) / f"defender.epoch{epoch + 1}.int8.onnx")
 
 
@@ -419,11 +426,12 @@ def work_dir(target):
     return OUT if target.resolve() == HERE else target
 
 
-def export(bert, head, base, target, sample):
+def export(bert, head, base, target, sample, embedding_bits=8):
     cfg = bert.config
     target.mkdir(parents=True, exist_ok=True)
     model = target / "defender.int8.onnx"
-    export_int8(Full(bert, head).eval(), "score", work_dir(target) / "defender.fp32.onnx", model, fuse=(cfg.num_attention_heads, cfg.hidden_size), sample=sample)
+    export_int8(Full(bert, head).eval(), "score", work_dir(target) / "defender.fp32.onnx", model, fuse=(cfg.num_attention_heads, cfg.hidden_size), sample=sample,
+                embedding_bits=embedding_bits)
     tok = json.load(open(base / "tokenizer.json"))
     tok["padding"] = None
     tok["truncation"] = None
@@ -431,7 +439,7 @@ def export(bert, head, base, target, sample):
     print(f"wrote {model} ({model.stat().st_size / 1e6:.1f} MB) and tokenizer.json")
 
 
-def export_int8(model, output, fp32, target, fuse=None, sample=()):
+def export_int8(model, output, fp32, target, fuse=None, sample=(), embedding_bits=8):
     """Export `model` (input_ids, attention_mask -> `output`, batch first) to ONNX at
     `fp32`, then quantise its weights to int8 per channel at `target`. With `fuse`
     (heads, hidden size), onnxruntime's BERT optimizer first fuses embeddings, attention,
@@ -453,6 +461,9 @@ def export_int8(model, output, fp32, target, fuse=None, sample=()):
         # LayerNormalization on this CPU (114 vs 46 us at 64x192); the defender's session
         # (onnx.rs) therefore runs at the basic level, which does not fuse them again.
         options.enable_skip_layer_norm = False
+        # A 4-bit table replaces the word-embedding Gather, which the fused embedding
+        # operator would swallow.
+        options.enable_embed_layer_norm = embedding_bits == 8
         fused = optimizer.optimize_model(str(fp32), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=1,
                                          optimization_options=options)
         print(f"fused: { {k: v for k, v in fused.get_fused_operator_statistics().items() if v} }")
@@ -463,8 +474,16 @@ def export_int8(model, output, fp32, target, fuse=None, sample=()):
     # export must not replace the model already there (with the default --target, the
     # committed one), nor be taken for it.
     unchecked = target.with_name(target.name.replace(".onnx", ".unchecked.onnx"))
-    quantize_dynamic(str(fp32), str(unchecked), weight_type=QuantType.QInt8, per_channel=True,
+    table = []
+    if embedding_bits == 4:
+        import onnx
+        from embed4 import word_embedding_gather
+        table = [word_embedding_gather(onnx.load(str(fp32)).graph)[0].name]
+    quantize_dynamic(str(fp32), str(unchecked), weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=table,
                      extra_options={"DefaultTensorType": 1})  # fused ops have no type inference
+    if embedding_bits == 4:
+        from embed4 import shrink
+        shrink(unchecked, unchecked)
     try:
         check_export(model, unchecked, output, sample)
     except SystemExit:
