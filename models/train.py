@@ -244,6 +244,7 @@ def main():
     ap.add_argument("--teacher", type=Path, default=None, help="an int8 defender model whose scores the student also learns (distillation)")
     ap.add_argument("--distill", type=float, default=0.8, help="with --teacher: weight of the teacher's scores in the loss (the labels get the rest)")
     ap.add_argument("--embedding-bits", type=int, choices=[8, 4], default=8, help="word-embedding table in 8 bits or in 4 (embed4.py: a full-width table is most of the file)")
+    ap.add_argument("--teach-only", default=None, help="with --teacher: learn its scores only on rows whose source starts with this (identity_ml: the other-language rows); the rest learn their labels alone")
     ap.add_argument("--temperature", type=float, default=2.0, help="with --teacher: both models' logits are divided by this before comparing")
     # One thread: the committed model was trained so, and thread count changes float sums.
     args = parse_seeded(ap, threads=1)
@@ -312,6 +313,10 @@ def main():
 
     # Cache the frozen part's activations (and the teacher's logits), batched by length.
     teacher = teacher_session(args.teacher) if args.teacher else None
+    taught_texts = None
+    if teacher and args.teach_only:
+        taught_texts = {t for t, _ in windows(explode([r for r in fit_rows if r["source"].startswith(args.teach_only)]), tok)}
+        print(f"the teacher's scores apply to {sum(t in taught_texts for t, _ in fit)} of {len(fit)} windows", flush=True)
     t0 = time.time()
     cache = []
     with torch.no_grad():
@@ -322,7 +327,11 @@ def main():
                 out = layer(x, attention_mask=ext)
                 x = out[0] if isinstance(out, tuple) else out
             labels = torch.tensor([fit[i][1] for i in b], dtype=torch.float)
-            cache.append((x.half(), mask, labels, teacher_logits(teacher, ids, mask) if teacher else None))
+            taught = teacher_logits(teacher, ids, mask) if teacher else None
+            if taught is not None and taught_texts is not None:
+                # NaN marks a window the teacher does not teach.
+                taught[torch.tensor([fit[i][0] not in taught_texts for i in b])] = float("nan")
+            cache.append((x.half(), mask, labels, taught))
     print(f"cached {len(fit)} windows through {args.frozen} frozen layers in {time.time() - t0:.0f}s", flush=True)
 
     top = torch.nn.ModuleList(bert.encoder.layer[args.frozen:])
@@ -359,8 +368,14 @@ def main():
             loss = loss_fn(logits, y)
             if taught is not None:
                 T = args.temperature
-                soft = torch.nn.functional.binary_cross_entropy_with_logits(logits / T, torch.sigmoid(taught / T)) * T * T
-                loss = (1 - args.distill) * loss + args.distill * soft
+                bce = torch.nn.functional.binary_cross_entropy_with_logits
+                if taught_texts is None:
+                    soft = bce(logits / T, torch.sigmoid(taught / T)) * T * T
+                    loss = (1 - args.distill) * loss + args.distill * soft
+                else:
+                    hard = bce(logits, y, pos_weight=pos_weight, reduction="none")
+                    soft = bce(logits / T, torch.sigmoid(taught.nan_to_num() / T), reduction="none") * T * T
+                    loss = torch.where(taught.isnan(), hard, (1 - args.distill) * hard + args.distill * soft).mean()
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(list(top.parameters()) + list(head.parameters()), 1.0)
