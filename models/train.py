@@ -26,7 +26,10 @@ The scanner classifies each string of a JSON value on its own, so JSON rows are
 trained on as their strings (of 4+ words, as the scanner picks them): the string
 holding the injection is positive, the other strings of the record negative. Exports ONNX (inputs `input_ids`,
 `attention_mask`, int64 [batch, seq]; output `score`, float [batch], the injection
-probability), quantises it to int8 and copies tokenizer.json beside it.
+probability), quantises it to int8 (with --embedding-bits 4, the word-embedding table
+in 4 bits: embed4.py), checks the int8 file against torch on dev windows, and copies
+tokenizer.json beside it. Options of attempts not adopted stay, so each can be rerun
+(MODEL_CARD.md): --multilingual-more (attempt 16), --teacher with --teach-only (17).
 
 Splits, by a stable hash of a group key so near-duplicates never straddle them:
 eval 30% of each derived file (never trained on), the rest train; 10% of train is
