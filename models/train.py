@@ -518,6 +518,9 @@ def check_export(model, target, output, sample):
     model; a broken fusion or padding moves them all, so the mean drift is what fails."""
     import onnxruntime as ort
 
+    if not sample:
+        print("WARNING: no dev windows to check the int8 export on; it is unchecked")
+        return
     session = ort.InferenceSession(str(target), providers=["CPUExecutionProvider"])
     want, got = [], []
     for i in range(0, len(sample), 16):
