@@ -134,6 +134,9 @@ pub enum ActionsCommand {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Like a script's calls, `call` is read-only unless --allow-writes (and, for deletes, secret \
+rotation, password sets and MFA off, --allow-destructive) is given; --deny, --allow, --dry-run, --allow-production \
+and --audit-log apply too, and secrets are masked unless --reveal-secrets.")]
 pub struct CallArgs {
     /// The action id, e.g. list_users (see `pingone-mcp actions list`).
     pub id: String,
@@ -146,6 +149,9 @@ pub struct CallArgs {
     // The result is scanned before it is printed, as `run`'s is.
     #[command(flatten)]
     pub defender: DefenderArgs,
+    // The same gate as a script's calls: read-only unless told otherwise.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     #[command(flatten)]
     pub simulator: SimulatorFlags,
 }

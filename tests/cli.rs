@@ -178,7 +178,7 @@ async fn call_withholds_an_injection_in_the_result_and_in_pingones_errors() {
     let error = json!({ "id": "err-2", "code": "SERVER_ERROR", "message": format!("Could not store group '{nickname}'") });
     fake.on("POST", &fake.env_path("/groups"), vec![Reply::json(502, error)]);
     let args = json!({ "name": "Finance" }).to_string();
-    let out = tokio::task::block_in_place(|| run_against(&fake, &["call", "create_group", "--args", &args, "--defender", "patterns"]));
+    let out = tokio::task::block_in_place(|| run_against(&fake, &["call", "create_group", "--args", &args, "--defender", "patterns", "--allow-writes"]));
     assert_eq!(out.status.code(), Some(1));
     let text = stderr(&out);
     assert!(text.contains("create_group failed: OUTCOME_UNKNOWN: create_group: the outcome is unknown: PingOne answered 502."), "{text}");
@@ -186,6 +186,31 @@ async fn call_withholds_an_injection_in_the_result_and_in_pingones_errors() {
     assert!(text.contains("[withheld by pingone-mcp defender") && !text.contains("ignore all previous"), "{text}");
     assert!(text.contains("$.details[0].message"), "{text}");
     assert_eq!(fake.api_requests().iter().filter(|r| r.method == "POST").count(), 1, "a create that may have been applied is not sent again");
+}
+
+/// `call` passes the gate a script's calls pass: read-only by default, the policy's
+/// deny globs, and secrets masked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_passes_the_same_policy_as_scripts() {
+    let fake = FakePingOne::start().await;
+    let user = json!({ "userId": USER_ID }).to_string();
+    let refused = |args: &[&str], expected: &str| {
+        let out = tokio::task::block_in_place(|| run_against(&fake, args));
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("POLICY_DENIED") && stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
+    };
+    refused(&["call", "create_group", "--args", r#"{"name":"Finance"}"#], "--allow-writes");
+    refused(&["call", "delete_user", "--args", &user, "--allow-writes"], "--allow-destructive");
+    refused(&["call", "delete_user", "--args", &user, "--allow-writes", "--allow-destructive", "--deny", "delete_*"], "delete_*");
+    assert!(fake.api_requests().is_empty(), "a refused call reached PingOne: {:?}", fake.api_requests());
+
+    let secret = "s3cr3t-value-that-must-stay-hidden-9f8e";
+    let app = "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d";
+    fake.on("GET", &fake.env_path(&format!("/applications/{app}/secret")), vec![Reply::json(200, json!({ "secret": secret }))]);
+    let args = json!({ "applicationId": app }).to_string();
+    let out = tokio::task::block_in_place(|| run_against(&fake, &["call", "get_application_secret", "--args", &args]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains(secret) && stdout(&out).contains("9f8e"), "{}", stdout(&out));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

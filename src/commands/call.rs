@@ -1,18 +1,17 @@
-//! `pingone-mcp call ID --args JSON`.
+//! `pingone-mcp call ID --args JSON`: one action, through the same gate as a script's
+//! calls (policy, production guard, secret masking, audit log).
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use pingone_mcp::catalog::check_args;
-use pingone_mcp::config::ConfigFile;
-use pingone_mcp::dispatch::action_error;
 use pingone_mcp::defender::OwnTexts;
 use pingone_mcp::mcp::{action_error_text, screen_action_error, screen_value};
-use pingone_mcp::pingone::{CallOptions, ClientError, PingOneClient, RetryPolicy};
+use guest_sdk::abi::{HostCall, HostReply};
 
 use super::actions::unknown_action;
-use super::{connect, load_catalog};
+use super::{load_catalog, session};
 use crate::cli::{CallArgs, GlobalArgs};
 use crate::output::{error, log_line, print};
 
@@ -25,29 +24,29 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
         .with_context(|| format!("--args is not valid JSON; pass an object such as '{}'", action.example))?;
     // Checked before any configuration or network is touched.
     check_args(action, &call_args)?;
-    let file = ConfigFile::load(global.config.as_deref())?;
-    let (conn, _simulator) = connect(global, &file, &args.simulator).await?;
-    let client = PingOneClient::new(conn, RetryPolicy::default())?;
+    // Read before anything runs: a broken allow file stops the command before a write.
+    let defender = Arc::new(args.defender.load()?);
+    let session = session(global, &args.policy, &args.simulator, None).await?;
     // What is printed is scanned, as tools mode scans what returns to the model: the
     // result, and PingOne's error texts, which can echo the values of records.
-    let defender = Arc::new(args.defender.load()?);
-    match client.call(action, &call_args, &CallOptions::default()).await {
-        Ok(value) => {
+    match session.dispatcher.dispatch(HostCall { action: args.id.clone(), args: call_args }).await {
+        HostReply::Value(value) => {
             let (value, notices) = screen_value(value, &defender, OwnTexts::default()).await;
             warn_all(&notices);
             let text = if args.compact { serde_json::to_string(&value)? } else { serde_json::to_string_pretty(&value)? };
             print(&text);
             Ok(ExitCode::SUCCESS)
         }
-        Err(e) => {
+        HostReply::Error(mut failure) => {
             // Every failure's text is scanned: besides PingOne's answers, an unknown
             // outcome quotes the error body of the 5xx that left it unknown.
-            let mut failure = action_error(&args.id, &e);
             let notices = screen_action_error(&mut failure, &defender).await;
             error(&action_error_text(&args.id, &failure));
             warn_all(&notices);
-            // 2: PingOne refused the call; 1: it could not be made, or its outcome is unknown.
-            Ok(if matches!(e, ClientError::Api { .. }) { ExitCode::from(2) } else { ExitCode::FAILURE })
+            // 2: PingOne refused the call; 1: it was refused here (policy, arguments),
+            // could not be made (sign-in, network), or its outcome is unknown.
+            let pingone_refused = failure.status.is_some() && failure.code != "AUTHENTICATION_FAILED";
+            Ok(if pingone_refused { ExitCode::from(2) } else { ExitCode::FAILURE })
         }
     }
 }
