@@ -188,8 +188,9 @@ async fn tools_mode_replies_are_cut_and_scanned() {
     assert!(found["result"]["nickname"].as_str().unwrap().starts_with("[withheld by pingone-mcp defender"), "{found}");
     assert_eq!(found["result"]["title"], "Members can override the password policy for service accounts.", "benign text passes");
     assert!(found["result"]["description"].as_str().unwrap().ends_with("[cut: 200000 characters in all]"), "{found}");
-    assert!(found["note"].as_str().unwrap().contains("budget") && found["note"].as_str().unwrap().contains("filter"), "{found}");
-    assert!(found["warnings"].to_string().contains("1 string(s) withheld as possible prompt injection, at $.nickname;"), "{found}");
+    let note = found["note"].as_str().unwrap();
+    assert!(note.contains("budget") && note.contains("filter") && !note.contains("execute"), "tools mode offers no execute: {note}");
+    assert!(found["warnings"].to_string().contains("1 string(s) withheld as possible prompt injection, at $.result.nickname;"), "{found}");
 
     let failed = &report["tool_calls"][1];
     let text = failed["text"].as_str().unwrap();
@@ -265,6 +266,23 @@ async fn script_errors_are_scanned_before_the_agent_reads_them() {
         assert_one_string_withheld(text);
         assert!(text.contains(&format!("at {at};")), "the agent is told where: {text}");
     }
+}
+
+/// A failed script's reply fits the budget as a result does: a huge thrown message
+/// and a full console are cut, and the agent is told so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_scripts_reply_fits_the_budget() {
+    let Some(python) = common::python_with_mcp("a_failed_scripts_reply_fits_the_budget") else { return };
+    let fake = FakePingOne::start().await;
+    let mut env = fake.env();
+    env.push(("MCP_TEST_SCRIPT", "for (let i = 0; i < 3000; i++) console.log('line ' + i); throw new Error('abc def '.repeat(30000))".to_string()));
+    let binary = env!("CARGO_BIN_EXE_pingone-mcp");
+    let report = tokio::task::block_in_place(|| run_client(&python, &["stdio", binary, "serve", "--defender", "patterns"], &env));
+    let text = report["execute"]["text"].as_str().unwrap();
+    assert!(report["execute"]["is_error"] == true && text.starts_with("Error: Error: abc def abc def"), "{text:.300}");
+    assert!(pingone_mcp::trim::count_tokens(text) <= pingone_mcp::trim::DEFAULT_BUDGET + 200, "{} tokens", pingone_mcp::trim::count_tokens(text));
+    assert!(text.contains("[cut: 240000 characters in all]") && text.contains("more items not shown (3000 in all)"), "{}", text.replace("abc def ", "").chars().take(3000).collect::<String>());
+    assert!(text.contains("Console:\n[log] line 0\n[log] line 1") && text.contains("Note: ") && text.contains("Throw shorter messages"), "{text:.300}");
 }
 
 /// Over MCP, in both modes, the server's own refusal and argument error reach the

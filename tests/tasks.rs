@@ -128,5 +128,5 @@ async fn injected_text_in_records_is_withheld_before_it_reaches_the_model() {
     assert_eq!(engineering["description"], "Engineers and engineering managers", "benign text passes untouched");
     assert!(screened.logs[0].message.contains("[withheld by pingone-mcp defender"), "the console is scanned too: {:?}", screened.logs);
     let notice = screened.logs.iter().find(|l| l.message.contains("2 string(s) withheld")).unwrap_or_else(|| panic!("{:?}", screened.logs));
-    assert!(notice.message.contains("$.console[0]") && notice.message.contains("].description"), "where, in the result and the console: {}", notice.message);
+    assert!(notice.message.contains("$.logs[0]") && notice.message.contains("].description"), "where, in the result and the console: {}", notice.message);
 }

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::observe::CallSummary;
 use crate::defender::{Defender, OwnTexts};
 use crate::sandbox::{Execution, ExecutionError, LogLine};
-use crate::trim::{trim, NARROW_CALL, NARROW_SCRIPT};
+use crate::trim::{trim, NARROW_SCRIPT, SHORTEN_ERROR};
 
 /// Field paths named in a withheld notice; the rest are counted.
 const PATHS_NAMED: usize = 5;
@@ -53,12 +53,13 @@ pub async fn screen(mut execution: Execution, defender: &Arc<Defender>, own: Own
         Err(ExecutionError::Script(error)) => take_script_texts(error),
         Err(_) => Value::Null,
     };
-    // One scan (one trip to the blocking pool) for everything, under names that make
-    // the withheld paths readable: `$.result[3].nickname`, `$.console[0]`, `$.error.message`.
+    // One scan (one trip to the blocking pool) for everything, under the names of the
+    // reply's own fields, so the withheld paths read `$.result[3].nickname`, `$.logs[0]`,
+    // `$.error.message`.
     let outcome_key = if execution.outcome.is_ok() { "result" } else { "error" };
-    let (scanned, notices) = screen_value(json!({ "console": logs, outcome_key: outcome }), defender, own).await;
+    let (scanned, notices) = screen_value(json!({ "logs": logs, outcome_key: outcome }), defender, own).await;
     let (logs, outcome) = match scanned {
-        Value::Object(mut parts) => (parts.remove("console").unwrap_or_default(), parts.remove(outcome_key).unwrap_or_default()),
+        Value::Object(mut parts) => (parts.remove("logs").unwrap_or_default(), parts.remove(outcome_key).unwrap_or_default()),
         // The scan failed and withheld everything: so does the reply.
         withheld => (Value::Null, withheld),
     };
@@ -118,12 +119,27 @@ fn put_action_texts(error: &mut ActionError, texts: &Value) {
 /// because the scan can change the result's length.
 pub fn cut_to_budget(mut execution: Execution, budget: usize) -> (Execution, Option<String>) {
     let mut note = None;
-    if let Ok(result) = &mut execution.outcome {
-        let shaped = trim(take(result), budget);
-        *result = shaped.value;
-        note = shaped.note;
+    match &mut execution.outcome {
+        Ok(result) => {
+            let shaped = trim(take(result), budget);
+            *result = shaped.value;
+            note = shaped.note;
+        }
+        // A thrown message can be as long as memory allows: it is cut here too, so
+        // the scan reads no more of it than the agent could.
+        Err(ExecutionError::Script(error)) => {
+            if let Value::String(message) = trim(Value::String(take(&mut error.message)), error_budget(budget)).value {
+                error.message = message;
+            }
+        }
+        Err(_) => {}
     }
     (execution, note)
+}
+
+/// The tokens a failed script's error message may take of the reply's budget.
+fn error_budget(budget: usize) -> usize {
+    budget / 2
 }
 
 /// What `execute` answers: the result, console lines and a summary of the action
@@ -151,18 +167,31 @@ pub fn execute_reply(execution: Execution, calls: &[CallSummary], budget: usize,
             Ok(reply)
         }
         Err(error) => {
-            let mut text = format!("Error: {error}");
+            let mut message = error.to_string();
             if let ExecutionError::Script(script) = &error {
                 if let Some(action) = &script.action_error {
-                    text.push_str(&details_text(action));
+                    message.push_str(&details_text(action));
                 }
             }
+            // The error gets up to half the budget, its console and calls the rest: the
+            // error is what the agent must read, the console's first lines what led to it.
+            let message = trim(Value::String(message), error_budget(budget));
+            let rest = trim(json!({ "logs": logs, "calls": calls }), budget.saturating_sub(message.tokens));
+            let strings = |key: &str| -> Vec<String> {
+                rest.value[key].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
+            };
+            let mut text = format!("Error: {}", message.value.as_str().unwrap_or_default());
+            let logs = strings("logs");
             if !logs.is_empty() {
                 text.push_str(&format!("\nConsole:\n{}", logs.join("\n")));
             }
+            let calls = strings("calls");
             if !calls.is_empty() {
-                let calls: Vec<&str> = calls.iter().filter_map(Value::as_str).collect();
                 text.push_str(&format!("\nAction calls: {}", calls.join("; ")));
+            }
+            let notes: Vec<String> = [message.note, rest.note].into_iter().flatten().collect();
+            if !notes.is_empty() {
+                text.push_str(&format!("\nNote: {} {SHORTEN_ERROR}", notes.join(" ")));
             }
             Err(text)
         }
@@ -170,16 +199,21 @@ pub fn execute_reply(execution: Execution, calls: &[CallSummary], budget: usize,
 }
 
 /// What one action answers in tools mode, shaped as `execute` shapes a script's
-/// result: cut to `budget` tokens, then scanned; or its error, scanned.
-pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender: &Arc<Defender>) -> Result<Value, String> {
+/// result: cut to `budget` tokens, then scanned; or its error, scanned. `narrow` says
+/// how to ask for less when the result was cut (it names `execute` only where the
+/// server offers it).
+pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender: &Arc<Defender>, narrow: &str) -> Result<Value, String> {
     match reply {
         HostReply::Value(value) => {
             let shaped = trim(value, budget);
-            let (result, notices) = screen_value(shaped.value, defender, OwnTexts::default()).await;
-            let mut reply = json!({});
-            reply["result"] = result; // moved in: json! would serialise a copy
+            // Scanned in place, so the withheld paths read as the reply: `$.result[5].nickname`.
+            let (mut reply, notices) = screen_value(json!({ "result": shaped.value }), defender, OwnTexts::default()).await;
+            if !reply.is_object() {
+                // The scan failed and withheld everything.
+                reply = json!({ "result": reply });
+            }
             if let Some(note) = shaped.note {
-                reply["note"] = json!(format!("{note} {NARROW_CALL}"));
+                reply["note"] = json!(format!("{note} {narrow}"));
             }
             if !notices.is_empty() {
                 reply["warnings"] = json!(notices);

@@ -16,6 +16,7 @@ use serde_json::{json, Map, Value};
 use super::confirm::{confirmer_for, Asker, Job, SuspendedCalls, Via};
 use super::observe::ObservedHost;
 use super::reply::{action_reply, cut_to_budget, execute_reply, screen};
+use crate::trim::{NARROW_CALL, NARROW_CALL_OR_SCRIPT};
 use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
 use crate::catalog::Catalog;
 use crate::dispatch::Dispatcher;
@@ -171,7 +172,8 @@ impl PingOneMcp {
         let run = move |confirm: Option<Arc<dyn Confirm>>| async move {
             let host = ObservedHost::new(dispatcher, caller, None).confirming(confirm);
             let reply = host.dispatch(HostCall { action: name.clone(), args: Value::Object(args) }).await;
-            tool_result(action_reply(&name, reply, this.inner.result_budget, &this.inner.defender).await)
+            let narrow = if this.inner.mode == Mode::Tools { NARROW_CALL } else { NARROW_CALL_OR_SCRIPT };
+            tool_result(action_reply(&name, reply, this.inner.result_budget, &this.inner.defender, narrow).await)
         };
         self.run_confirming(run, owner, context).await
     }
