@@ -373,12 +373,15 @@ async fn every_limit_ends_the_script_with_its_name_and_value() {
 async fn wall_time_names_the_calls_left_in_flight() {
     let fake = FakePingOne::start().await;
     fake.on("POST", &fake.env_path("/users"), vec![Reply::json(201, json!({ "id": "new" })).delayed(Duration::from_secs(5))]);
+    fake.on("GET", &fake.env_path(&format!("/users/{USER_ID}")), vec![Reply::json(200, json!({ "id": USER_ID })).delayed(Duration::from_secs(5))]);
     let host = Arc::new(dispatcher(live(&fake)));
     let limits = Limits { wall_time: Duration::from_millis(500), ..Limits::default() };
-    let execution = run_with("await pingone.create_user({ username: 'slow', email: 'slow@example.com' })", json!({}), host, &limits).await;
+    let script = format!("await Promise.all([pingone.create_user({{ username: 'slow', email: 'slow@example.com' }}), pingone.get_user({{ userId: '{USER_ID}' }})])");
+    let execution = run_with(&script, json!({}), host, &limits).await;
     assert_eq!(limit_of(&execution), Limit::WallTime);
     let message = err(&execution).to_string();
     assert!(message.contains("wall-time limit of 500ms") && message.contains("create_user") && message.contains("may or may not have been applied"), "{message}");
+    assert!(!message.contains("get_user"), "a read in flight changed nothing: {message}");
 }
 
 #[tokio::test]

@@ -283,6 +283,11 @@ impl ActionHost for Dispatcher {
     fn call(self: Arc<Self>, call: HostCall) -> BoxFuture<'static, HostReply> {
         Box::pin(async move { self.dispatch(call).await })
     }
+
+    /// Writes may; reads, search and an unknown id (never sent) do not.
+    fn may_change_state(&self, action: &str) -> bool {
+        self.catalog.get(action).is_some_and(Action::writes)
+    }
 }
 
 /// A client failure as the script's `PingOneError`: PingOne's own code, message and

@@ -89,4 +89,8 @@ impl ActionHost for ObservedHost {
     fn call(self: Arc<Self>, call: HostCall) -> BoxFuture<'static, HostReply> {
         Box::pin(async move { self.dispatch(call).await })
     }
+
+    fn may_change_state(&self, action: &str) -> bool {
+        self.dispatcher.may_change_state(action)
+    }
 }

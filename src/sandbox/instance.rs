@@ -145,8 +145,10 @@ fn call_start(mut caller: Caller<'_, GuestState>, ptr: u32, len: u32) -> wasmtim
     let id = state.next_call_id;
     state.next_call_id += 1;
     let call: HostCall = serde_json::from_slice(&bytes).map_err(|e| format_err!("the guest sent a malformed host call: {e}"))?;
-    state.unfinished.insert(id, call.action.clone());
     let host = state.host.clone();
+    if host.may_change_state(&call.action) {
+        state.unfinished.insert(id, call.action.clone());
+    }
     let permits = state.permits.clone();
     state.in_flight.push(Box::pin(async move {
         let reply = match permits.acquire_owned().await {

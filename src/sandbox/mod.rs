@@ -25,6 +25,12 @@ use instance::GuestState;
 /// Answers a script's action calls. The sandbox knows nothing else of PingOne.
 pub trait ActionHost: Send + Sync + 'static {
     fn call(self: Arc<Self>, call: HostCall) -> BoxFuture<'static, HostReply>;
+
+    /// Whether a call of `action` may change anything, so that a script stopped while
+    /// it is in flight must say its outcome is unknown. Unless a host knows, it may.
+    fn may_change_state(&self, _action: &str) -> bool {
+        true
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -50,8 +56,8 @@ pub enum ExecutionError {
     /// The script failed: a syntax error, an uncaught exception, a failed action.
     #[error("{}", script_error_text(.0))]
     Script(ScriptError),
-    /// A limit ended it. `unfinished` lists action calls still in flight then, whose
-    /// outcome is unknown.
+    /// A limit ended it. `unfinished` lists the calls still in flight then that may
+    /// have changed something, whose outcome is unknown (reads in flight are not listed).
     #[error("the script was stopped: {message}{}", unfinished_text(.unfinished))]
     Limit { limit: Limit, message: String, unfinished: Vec<String> },
     /// The sandbox itself failed (never the script's fault).
