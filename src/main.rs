@@ -37,5 +37,7 @@ fn init_tracing(verbose: u8) {
         _ => "debug,pingone_mcp=debug,hyper=info,reqwest=info",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("PINGONE_MCP_LOG").unwrap_or_else(|_| default.into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // Colour only for a person at a terminal: MCP clients and log files get plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).init();
 }

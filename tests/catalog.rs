@@ -207,3 +207,16 @@ fn every_problem_is_reported_not_just_the_first() {
     assert_one(&errors, &["a.yaml", "FETCH"]);
     assert_one(&errors, &["b.yaml", "gadgetId"]);
 }
+
+#[test]
+fn a_value_of_the_wrong_type_is_named_with_the_type_it_needs() {
+    let catalog = load_builtin().unwrap();
+    let list = catalog.get("list_users").unwrap();
+    let e = pingone_mcp::catalog::check_args(list, &serde_json::json!({ "limit": "ten" })).unwrap_err().to_string();
+    assert!(e.contains("`limit` must be an integer, got a string"), "{e}");
+    let e = pingone_mcp::catalog::check_args(list, &serde_json::json!({ "all": 1 })).unwrap_err().to_string();
+    assert!(e.contains("`all` must be true or false, got a number"), "{e}");
+    let enable = catalog.get("update_user_enabled_status").unwrap();
+    let e = pingone_mcp::catalog::check_args(enable, &serde_json::json!({ "userId": "u1", "enabled": "yes" })).unwrap_err().to_string();
+    assert!(e.contains("`enabled` must be a boolean, got a string"), "{e}");
+}

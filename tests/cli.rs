@@ -141,6 +141,7 @@ async fn call_prints_the_result_and_pingone_errors() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(serde_json::from_str::<Value>(&stdout(&out)).unwrap()["username"], "jdoe");
     assert!(!stderr(&out).contains(CLIENT_SECRET), "the secret leaked into the debug log");
+    assert!(stderr(&out).contains("DEBUG") && !stderr(&out).contains('\x1b'), "a log that is not a terminal gets no colour codes: {}", stderr(&out));
 
     let out = tokio::task::block_in_place(|| run_against(&fake, &["call", "get_user", "--args", &args]));
     assert_eq!(out.status.code(), Some(2));

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use common::fake_pingone::{FakePingOne, Reply, ENV_ID};
 use pingone_mcp::catalog::load_builtin;
 use pingone_mcp::dispatch::{Backend, Dispatcher};
+use pingone_mcp::mcp::ObservedHost;
 use pingone_mcp::pingone::{PingOneClient, RateLimiter, RetryPolicy};
 use pingone_mcp::policy::{AuditLog, Policy, PolicyConfig};
 use pingone_mcp::sandbox::{Execution, Limits};
@@ -120,6 +121,15 @@ async fn dry_run_shows_the_request_and_sends_nothing() {
     assert!(out["request"]["url"].as_str().unwrap().ends_with(&format!("/v1/environments/{ENV_ID}/users/{USER_ID}/enabled")));
     assert_eq!(out["request"]["body"], json!({ "enabled": false }));
     assert!(fake.api_requests().is_empty(), "a dry run sends no write");
+
+    // The agent's summary of the calls says the write was not sent, and names the
+    // search helper as scripts call it.
+    let host = Arc::new(ObservedHost::new(Arc::new(dispatcher(&fake, PolicyConfig { dry_run: true, ..Default::default() })), None, None));
+    let script = format!("await pingone.search('disable a user'); {script}");
+    let execution = common::sandbox().await.execute(&script, json!({}), host.clone(), &Limits::default()).await;
+    result(&execution);
+    let calls: Vec<(String, String)> = host.calls().into_iter().map(|c| (c.action, c.outcome)).collect();
+    assert_eq!(calls, [("search".into(), "ok".into()), ("update_user_enabled_status".into(), "dry run, not sent".into())]);
 }
 
 #[tokio::test]

@@ -64,6 +64,9 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
         if !declared && !paging && !action.body_open {
             problems.push(Problem::quoting(format!("unknown argument `{key}` (expected {})", expected_names(action)), key.clone()));
         }
+        if paging && !declared && !map[key].is_boolean() && !map[key].is_null() {
+            problems.push(Problem::ours(format!("`{key}` must be true or false, got {}", kind(&map[key]))));
+        }
     }
     check_fields(&action.params, map, "", &mut problems);
     if problems.is_empty() {
@@ -91,7 +94,9 @@ fn check_value(p: &Param, value: &Value, name: &str, problems: &mut Vec<Problem>
     let textual = matches!(p.location, Some(ParamLocation::Path | ParamLocation::Query));
     let type_ok = p.ty.matches(value) || (textual && (value.is_number() || value.is_boolean()));
     if !type_ok {
-        problems.push(Problem::ours(format!("`{name}` must be a {}, got {}", p.ty.as_str(), kind(value))));
+        let ty = p.ty.as_str();
+        let article = if ty.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        problems.push(Problem::ours(format!("`{name}` must be {article} {ty}, got {}", kind(value))));
         return;
     }
     let elements: Vec<&Value> = match value {

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use futures::future::BoxFuture;
-use guest_sdk::abi::{HostCall, HostReply};
+use guest_sdk::abi::{HostCall, HostReply, DESCRIBE_ACTION, SEARCH_ACTION};
+use serde_json::Value;
 use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::{Peer, RoleServer};
 use serde::Serialize;
@@ -61,10 +62,17 @@ impl ObservedHost {
     /// One action call: dispatched for this caller, summarised, reported as progress.
     pub async fn dispatch(&self, call: HostCall) -> HostReply {
         let started = Instant::now();
-        let action = call.action.clone();
+        // The helpers' calls are named as scripts write them: pingone.search(…).
+        let action = match call.action.as_str() {
+            SEARCH_ACTION => "search".to_owned(),
+            DESCRIBE_ACTION => "describe".to_owned(),
+            other => other.to_owned(),
+        };
         let requester = Requester { caller: self.caller.as_ref(), confirm: self.confirm.as_deref() };
         let reply = self.dispatcher.dispatch_for(call, &requester).await;
         let (outcome, status) = match &reply {
+            // A write under --dry-run answers with the request it would have sent.
+            HostReply::Value(value) if value.get("dryRun") == Some(&Value::Bool(true)) => ("dry run, not sent".to_owned(), None),
             HostReply::Value(_) => ("ok".to_owned(), None),
             HostReply::Error(e) => {
                 add_own_texts(&mut self.own_texts.lock().unwrap_or_else(|e| e.into_inner()), e);
