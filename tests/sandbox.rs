@@ -131,6 +131,7 @@ async fn wrong_calls_throw_catchable_pingone_errors() {
     let script = "
         const out = {};
         try { await pingone.list_usres({}) } catch (e) { out.unknown = [e.name, e.code, e.message] }
+        try { await pingone.disable_user({ userId: 'x' }) } catch (e) { out.guessed = e.message }
         try { await pingone.get_user({ userID: 'x' }) } catch (e) { out.args = [e.code, e.message] }
         try { await pingone.get_user('x') } catch (e) { out.type = [e.name, e.message] }
         return out";
@@ -138,6 +139,8 @@ async fn wrong_calls_throw_catchable_pingone_errors() {
     assert_eq!(result["unknown"][0], "PingOneError");
     assert_eq!(result["unknown"][1], "UNKNOWN_ACTION");
     assert!(result["unknown"][2].as_str().unwrap().contains("did you mean list_users"), "{result}");
+    // An id made up from the task is matched by what it means, not by shared words.
+    assert!(result["guessed"].as_str().unwrap().contains("did you mean update_user_enabled_status,"), "{result}");
     assert_eq!(result["args"][0], "INVALID_ARGUMENTS");
     assert!(result["args"][1].as_str().unwrap().contains("unknown argument `userID`"), "{result}");
     assert!(result["type"][1].as_str().unwrap().contains("args must be an object"), "{result}");

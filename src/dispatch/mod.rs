@@ -32,6 +32,9 @@ pub enum Backend {
     Replay(Arc<Replay>),
 }
 
+/// Actions an unknown id's error suggests.
+const SUGGESTIONS: usize = 5;
+
 pub struct Dispatcher {
     catalog: Arc<Catalog>,
     search: Arc<SearchIndex>,
@@ -231,8 +234,19 @@ impl Dispatcher {
         names
     }
 
+    /// An unknown id, with the actions it was likely meant to be: typos first, then
+    /// what search finds for its words ("disable_user" finds update_user_enabled_status,
+    /// where shared words alone would offer delete_user).
     fn unknown_action(&self, id: &str) -> ActionError {
-        let similar = self.catalog.similar_ids(id);
+        let mut similar = self.catalog.typo_ids(id);
+        for hit in self.search.search(&id.replace('_', " "), SUGGESTIONS) {
+            if let Some(action) = self.catalog.get(&hit.id) {
+                if !similar.contains(&action.id.as_str()) {
+                    similar.push(&action.id);
+                }
+            }
+        }
+        similar.truncate(SUGGESTIONS);
         let hint = if similar.is_empty() {
             "use pingone.search('what you need') to find one".to_owned()
         } else {
