@@ -170,6 +170,8 @@ async fn fake_with_hostile_records() -> FakePingOne {
     let error = json!({ "id": "err-1", "code": "INVALID_DATA", "message": "The request could not be completed.",
                         "details": [{ "code": "INVALID_VALUE", "target": "nickname", "message": INJECTION }] });
     fake.on("GET", &fake.env_path("/users/hostile"), vec![Reply::json(400, error)]);
+    let error = json!({ "id": "err-2", "code": "NOT_FOUND", "message": INJECTION });
+    fake.on("GET", &fake.env_path("/users/echoes"), vec![Reply::json(404, error)]);
     fake
 }
 
@@ -257,6 +259,8 @@ async fn script_errors_are_scanned_before_the_agent_reads_them() {
     for (script, says, at) in [
         (format!("const u = await pingone.get_user({{ userId: '{USER_ID}' }}); throw new Error('odd nickname: ' + u.nickname)"), "Error: Error: [withheld", "$.error.message"),
         ("return await pingone.get_user({ userId: 'hostile' })".to_string(), "get_user failed: 400 INVALID_DATA", "$.error.action.details[0].message"),
+        // The uncaught error's message is the action's: one string, counted once.
+        ("return await pingone.get_user({ userId: 'echoes' })".to_string(), "get_user failed: 404 NOT_FOUND", "$.error.action.message"),
     ] {
         let mut env = fake.env();
         env.push(("MCP_TEST_SCRIPT", script));

@@ -89,14 +89,22 @@ fn text_or_withheld(value: Option<&Value>, withheld: &Value) -> String {
 
 /// The texts of a script error that can carry data, taken out for scanning: its
 /// message (a script may throw a record's text) and its failed action's texts.
+/// When an action error ended the script, the script's message is that error's
+/// (and the reply shows the action's): it is scanned once, as the action's.
 fn take_script_texts(error: &mut ScriptError) -> Value {
-    json!({ "message": take(&mut error.message), "action": error.action_error.as_mut().map(take_action_texts) })
+    match error.action_error.as_mut() {
+        Some(action) => json!({ "action": take_action_texts(action) }),
+        None => json!({ "message": take(&mut error.message) }),
+    }
 }
 
 fn put_script_texts(error: &mut ScriptError, texts: &Value) {
-    error.message = text_or_withheld(texts.get("message"), texts);
-    if let Some(action) = &mut error.action_error {
-        put_action_texts(action, texts.get("action").unwrap_or(texts));
+    match &mut error.action_error {
+        Some(action) => {
+            put_action_texts(action, texts.get("action").unwrap_or(texts));
+            error.message = action.message.clone();
+        }
+        None => error.message = text_or_withheld(texts.get("message"), texts),
     }
 }
 
