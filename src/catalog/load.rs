@@ -139,28 +139,6 @@ impl Catalog {
         self.actions.is_empty()
     }
 
-    /// The ids closest to an unknown one, for "did you mean" hints.
-    pub fn similar_ids(&self, unknown: &str) -> Vec<&str> {
-        // Typos first (closest edit distance), then ids sharing the most words.
-        let typos = self.typo_ids(unknown);
-        let words: Vec<&str> = unknown.split('_').filter(|w| w.len() > 2).collect();
-        let mut related: Vec<(usize, &str)> = self
-            .actions
-            .keys()
-            .map(|id| (words.iter().filter(|w| id.split('_').any(|part| part == **w)).count(), id.as_str()))
-            .filter(|(score, _)| *score > 0)
-            .collect();
-        related.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.len().cmp(&b.1.len())).then(a.1.cmp(b.1)));
-        let mut out = typos;
-        for (_, id) in related {
-            if !out.contains(&id) {
-                out.push(id);
-            }
-        }
-        out.truncate(5);
-        out
-    }
-
     /// Ids within a few edits of `unknown`, closest first: what it was likely meant to be
     /// when it is a typo.
     pub fn typo_ids(&self, unknown: &str) -> Vec<&str> {

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use pingone_mcp::catalog::{action_signature, declarations, load_dir, Catalog};
+use pingone_mcp::search::{meant, SearchIndex};
 use serde_json::json;
 
 use super::{catalog_errors, load_catalog};
@@ -71,7 +72,7 @@ fn show(catalog: &Catalog, id: &str) -> anyhow::Result<()> {
 }
 
 pub fn unknown_action(catalog: &Catalog, id: &str) -> String {
-    let similar = catalog.similar_ids(id);
+    let similar = meant(catalog, &SearchIndex::new(catalog), id, 5);
     let hint = if similar.is_empty() { String::new() } else { format!(" Did you mean: {}?", similar.join(", ")) };
     format!("unknown action `{id}`.{hint} `pingone-mcp actions list` shows every action.")
 }

@@ -5,10 +5,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
+use guest_sdk::abi::{HostCall, HostReply};
 use pingone_mcp::catalog::check_args;
 use pingone_mcp::defender::OwnTexts;
 use pingone_mcp::mcp::{action_error_text, screen_action_error, screen_value};
-use guest_sdk::abi::{HostCall, HostReply};
 
 use super::actions::unknown_action;
 use super::{load_catalog, session};

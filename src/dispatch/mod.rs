@@ -21,7 +21,7 @@ use crate::pingone::{CallOptions, ClientError, PingOneClient};
 use crate::policy::{AuditEntry, AuditLog, Caller, Confirm, ConfirmRequest, Grant, Policy, PolicyConfig};
 use crate::secret::{hide_fields, mask_in_place, Hide, Masked};
 use crate::sandbox::ActionHost;
-use crate::search::{hits_json, SearchIndex, SignatureStyle};
+use crate::search::{hits_json, meant, SearchIndex, SignatureStyle};
 
 /// Where action calls are answered.
 #[derive(Clone)]
@@ -234,19 +234,8 @@ impl Dispatcher {
         names
     }
 
-    /// An unknown id, with the actions it was likely meant to be: typos first, then
-    /// what search finds for its words ("disable_user" finds update_user_enabled_status,
-    /// where shared words alone would offer delete_user).
     fn unknown_action(&self, id: &str) -> ActionError {
-        let mut similar = self.catalog.typo_ids(id);
-        for hit in self.search.search(&id.replace('_', " "), SUGGESTIONS) {
-            if let Some(action) = self.catalog.get(&hit.id) {
-                if !similar.contains(&action.id.as_str()) {
-                    similar.push(&action.id);
-                }
-            }
-        }
-        similar.truncate(SUGGESTIONS);
+        let similar = meant(&self.catalog, &self.search, id, SUGGESTIONS);
         let hint = if similar.is_empty() {
             "use pingone.search('what you need') to find one".to_owned()
         } else {

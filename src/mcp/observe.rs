@@ -7,10 +7,10 @@ use std::time::Instant;
 
 use futures::future::BoxFuture;
 use guest_sdk::abi::{HostCall, HostReply, DESCRIBE_ACTION, SEARCH_ACTION};
-use serde_json::Value;
 use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::{Peer, RoleServer};
 use serde::Serialize;
+use serde_json::Value;
 
 use super::reply::add_own_texts;
 use crate::defender::OwnTexts;

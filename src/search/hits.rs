@@ -20,6 +20,20 @@ pub fn found<'c>(catalog: &'c Catalog, index: &SearchIndex, query: &str, limit: 
     index.search(query, limit).into_iter().filter_map(|hit| Some((catalog.get(&hit.id)?, hit))).collect()
 }
 
+/// The actions an unknown id was likely meant to be, at most `limit`: typos of it
+/// first, then what search finds for its words ("disable_user" finds
+/// update_user_enabled_status, where shared words alone would offer delete_user).
+pub fn meant<'c>(catalog: &'c Catalog, index: &SearchIndex, unknown: &str, limit: usize) -> Vec<&'c str> {
+    let mut ids = catalog.typo_ids(unknown);
+    for (action, _) in found(catalog, index, &unknown.replace('_', " "), limit) {
+        if !ids.contains(&action.id.as_str()) {
+            ids.push(&action.id);
+        }
+    }
+    ids.truncate(limit);
+    ids
+}
+
 /// One hit: its id, signature, the first sentence of its description, and
 /// `writes` / `destructive` only when true (a reader takes absence as false).
 pub fn hit_json(action: &Action, style: SignatureStyle) -> Value {
