@@ -92,11 +92,14 @@ fn negation() -> &'static regex::Regex {
     })
 }
 
+/// The first words of an order to whoever reads the text.
+const ORDER: &str = r"(?:you\b|ignore|disregard|forget|grant|assign|add|give|make|delete|remove|disable|turn off|reset|rotate|send|email|post|forward|call|run|execute|do not|don't|always|never|from now|new (?:task|instructions?)|override|reveal|export|list|print|create|update)";
+
 fn rules() -> Vec<(Category, String)> {
     use Category::*;
     [
         // Role markers that start a line and are followed by an order.
-        (RoleMarker, r"(?m)(?:^|[\n>\]])\s*(?:system|assistant|developer|admin(?:istrator)?)\s*(?:message|prompt|instruction|note|override|update|notice|alert)?\s*[:>-]\s*(?:you\b|ignore|disregard|forget|grant|assign|add|give|make|delete|remove|disable|turn off|reset|rotate|send|email|post|forward|call|run|execute|do not|don't|always|never|from now|new (?:task|instructions?)|override|reveal|export|list|print|create|update)".into()),
+        (RoleMarker, format!(r"(?m)(?:^|[\n>\]])\s*(?:system|assistant|developer|admin(?:istrator)?)\s*(?:message|prompt|instruction|note|override|update|notice|alert)?\s*[:>-]\s*{ORDER}")),
         // Mid-text. Not "system notice:", an admin's usual heading ("System notice: scheduled
         // maintenance"); a notice that gives an order is caught by the order.
         (RoleMarker, r"(?:^|\s)(?:urgent\s*[-–:]\s*)?system (?:message|override|instruction)\s*[:!-]".into()),
@@ -112,7 +115,9 @@ fn rules() -> Vec<(Category, String)> {
         (InstructionOverride, r"\b(?:do not|don't|never) (?:follow|obey|listen to|comply with) (?:the |your |any )?(?:previous|prior|original|earlier|above|system|user'?s?) ".into()),
         (InstructionOverride, r"\bbefore you (?:can |could )?(?:solve|complete|finish|continue|proceed with|answer|respond|summari[sz]e|do) (?:the|this|your|my|any)\b".into()),
         (InstructionOverride, r"\b(?:after|once) you (?:do|have done|'ve done|complete|finish) (?:that|this)\b.{0,40}\byou can (?:solve|continue|complete|proceed|finish)".into()),
-        (InstructionOverride, r"\b(?:priority|security|admin|administrator|emergency) override\s*(?:from [\w ]{1,20})?\s*[:!-]".into()),
+        // An override heading counts when an order or the agent follows it: "Emergency
+        // override: allows sign-on from any network" names a policy.
+        (InstructionOverride, format!(r"\b(?:priority|security|admin|administrator|emergency) override\s*(?:from [\w ]{{1,20}})?\s*[:!-]\s*(?:{ORDER}|(?:the\s+|dear\s+)?{AGENT}\b|all (?:previous|prior|earlier)|(?:the\s+)?(?:previous|prior|above|earlier|original) (?:instructions|rules|orders))")),
         (InstructionOverride, r"\bstop (?:what you are doing|your current task|summari[sz]ing)\b".into()),
         // Role assumption.
         (RoleAssumption, format!(r"\byou are (?:now|no longer|not) (?:an? |the |in |my )?(?:{AGENT}|dan|jailbr|developer mode|unrestricted|unfiltered|evil|maintenance mode|admin mode|god mode|free)")),
@@ -142,7 +147,7 @@ fn rules() -> Vec<(Category, String)> {
         (AdminHijack, r"\b(?:rotate|regenerate|reset)\s+(?:the\s+)?(?:client\s+)?secret\s+(?:of|for)\s+[\w ()]{1,40}\s+and\s+(?:send|post|email|forward|share)".into()),
         (AdminHijack, r"\breset\s+(?:the\s+)?passwords?\s+(?:of|for)\s+(?:all|every|each|the admin|admins|administrators)\b".into()),
         (AdminHijack, r"\b(?:set|change)\s+(?:the\s+|their\s+|his\s+|her\s+|every\s+|all\s+)?(?:admin'?s?\s+)?passwords?\s+(?:of [\w.@ ]{1,30})?to\s+\S{4,}".into()),
-        (AdminHijack, r"\b(?:delete|remove|deactivate|disable|suspend|lock|wipe|purge)\s+(?:all|every|each|the entire|the whole)\s+(?:of the\s+)?(?:users|user accounts|accounts|groups|applications|apps|populations|admins|administrators|members|identity providers|environments?)\b".into()),
+        (AdminHijack, r"\b(?:delete|remove|deactivate|disable|suspend|lock|wipe|purge)\s+(?:all|every|each|the entire|the whole)\s+(?:of the\s+)?(?:users|user accounts|accounts|groups|applications|apps|populations|admins|administrators|identity providers|environments?)\b".into()),
         (AdminHijack, r"\b(?:delete|remove)\s+(?:all|every)\s+(?:users|members)\s+(?:in|of|from)\b".into()),
         (AdminHijack, r"\bcreate\s+(?:a\s+)?(?:new\s+)?(?:admin|administrator|backdoor|hidden)\s+(?:user|account)\b".into()),
         (AdminHijack, r"\b(?:delete|remove)\s+the\s+[\w -]{1,30}\s+group\s+and\s+(?:all\s+)?its\s+members\b".into()),
@@ -422,6 +427,8 @@ mod tests {
             "Never assign the Organization Admin role to contractors.",
             "Admin rights must not be given to shared accounts; grant admin access only after review.",
             "Nobody may grant full admin access to a service account.",
+            "Emergency override: allows sign-on from any network. Enable only during a declared major incident.",
+            "Temporary group for the October penetration test. Remove all members and delete the group after 31 Oct.",
         ] {
             assert!(hits(text).is_empty(), "false positive {:?}: {text}", hits(text));
         }
