@@ -111,6 +111,28 @@ async fn production_is_refused_unless_allowed() {
     assert_eq!(out["read"], "ok");
 }
 
+/// An environment the worker may not read is refused (nobody can tell it is not
+/// production); a secret PingOne rejects is a sign-in failure, not a policy, and the
+/// error does not advise turning the guard off.
+#[tokio::test]
+async fn the_production_guard_tells_a_refusal_from_a_failed_sign_in() {
+    let unreadable = fake().await;
+    unreadable.on("GET", &format!("/v1/environments/{ENV_ID}"), vec![Reply::error(403, "ACCESS_FAILED", "The request could not be completed. You do not have access to this resource.")]);
+    let out = result(&run(TRY_ALL, dispatcher(&unreadable, PolicyConfig::default())).await);
+    assert!(out["read"].as_str().unwrap().starts_with("POLICY_DENIED: cannot read the environment's type") && out["read"].as_str().unwrap().contains("--allow-production"), "{out}");
+
+    let other = fake().await;
+    let mut wrong = other.connection();
+    wrong.credentials = common::fake_pingone::worker("not-the-secret", pingone_mcp::config::AuthMethod::Basic);
+    let catalog = Arc::new(load_builtin().unwrap());
+    let search = Arc::new(SearchIndex::new(&catalog));
+    let client = PingOneClient::new(wrong, RetryPolicy::default()).unwrap();
+    let dispatcher = Dispatcher::new(catalog, search, Backend::Live(client));
+    let out = result(&run(TRY_ALL, dispatcher).await);
+    let read = out["read"].as_str().unwrap();
+    assert!(read.starts_with("AUTHENTICATION_FAILED") && !read.contains("--allow-production"), "{out}");
+}
+
 #[tokio::test]
 async fn dry_run_shows_the_request_and_sends_nothing() {
     let fake = fake().await;

@@ -32,6 +32,14 @@ pub enum Backend {
     Replay(Arc<Replay>),
 }
 
+/// Why the production guard stopped a call.
+enum EnvironmentCheck {
+    /// A verdict: production, or an environment nobody may read.
+    Refused(OwnText),
+    /// The check could not be made (sign-in, network); the next call tries again.
+    Failed(ClientError),
+}
+
 /// Actions an unknown id's error suggests.
 const SUGGESTIONS: usize = 5;
 
@@ -151,8 +159,11 @@ impl Dispatcher {
         }
         match &self.backend {
             Backend::Live(client) => {
-                if let Err(reason) = self.environment_allowed(client).await {
-                    return (HostReply::Error(refusal(action, reason)), "refused");
+                match self.environment_allowed(client).await {
+                    Ok(()) => {}
+                    Err(EnvironmentCheck::Refused(reason)) => return (HostReply::Error(refusal(action, reason)), "refused"),
+                    // Sign-in or network trouble, not a policy: reported as what it is.
+                    Err(EnvironmentCheck::Failed(e)) => return (HostReply::Error(action_error(&action.id, &e)), "error"),
                 }
                 if self.policy.is_dry_run(action) {
                     return match client.preview(action, args) {
@@ -189,28 +200,31 @@ impl Dispatcher {
     }
 
     /// The production guard: the environment's type is read once; PRODUCTION is
-    /// refused unless allowed.
-    async fn environment_allowed(&self, client: &PingOneClient) -> Result<(), OwnText> {
+    /// refused unless allowed. A read that fails for want of permission refuses too
+    /// (nobody can tell the environment is not production); one that fails to sign in
+    /// or to reach PingOne is that failure, and is tried again on the next call.
+    async fn environment_allowed(&self, client: &PingOneClient) -> Result<(), EnvironmentCheck> {
         if self.policy.config.allow_production {
             return Ok(());
         }
-        self.environment_check
-            .get_or_init(|| async {
-                match client.environment_type().await {
-                    Ok(kind) if kind == "PRODUCTION" => Err(OwnText {
-                        text: "the environment is of type PRODUCTION and this server refuses to act on production; restart with --allow-production if that is really intended".to_owned(),
-                        quoted: vec![],
-                    }),
-                    Ok(_) => Ok(()),
-                    Err(e) => {
-                        let e = e.to_string();
-                        let text = format!("cannot read the environment's type to check it is not PRODUCTION ({e}); grant the worker app permission to read the environment, or pass --allow-production");
-                        Err(OwnText { text, quoted: vec![e] })
-                    }
-                }
-            })
-            .await
-            .clone()
+        if let Some(settled) = self.environment_check.get() {
+            return settled.clone().map_err(EnvironmentCheck::Refused);
+        }
+        let settled = match client.environment_type().await {
+            Ok(kind) if kind == "PRODUCTION" => Err(OwnText {
+                text: "the environment is of type PRODUCTION and this server refuses to act on production; restart with --allow-production if that is really intended".to_owned(),
+                quoted: vec![],
+            }),
+            Ok(_) => Ok(()),
+            Err(e @ ClientError::Api { status: 403 | 404, .. }) => {
+                let e = e.to_string();
+                let text = format!("cannot read the environment's type to check it is not PRODUCTION ({e}); grant the worker app a role that can read the environment, or pass --allow-production");
+                Err(OwnText { text, quoted: vec![e] })
+            }
+            Err(e) => return Err(EnvironmentCheck::Failed(e)),
+        };
+        let _ = self.environment_check.set(settled.clone());
+        settled.map_err(EnvironmentCheck::Refused)
     }
 
     /// What the ids in a call's path name, for the person confirming it: each id's
