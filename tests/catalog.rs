@@ -188,6 +188,14 @@ fn bad_enum_values_are_refused() {
 }
 
 #[test]
+fn a_delete_must_be_destructive_and_environment_id_is_never_a_parameter() {
+    let text = GOOD.replace("    method: GET\n", "    method: DELETE\n").replace("    read_only: true\n", "    read_only: false\n").replace("    idempotent: true\n", "    idempotent: false\n");
+    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "destructive: true"]);
+    let text = GOOD.replace("    params:\n", "    params:\n      - { name: environmentId, in: path, type: string, required: true, description: The environment. }\n");
+    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "`environmentId` is filled in from the configured environment"]);
+}
+
+#[test]
 fn invalid_example_is_refused() {
     let text = GOOD.replace("example: { widgetId: w1 }", "example: { widgetID: w1 }");
     assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "example", "widgetID"]);

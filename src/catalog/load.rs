@@ -224,6 +224,9 @@ fn validate(action: &Action) -> Vec<Problem> {
     if action.read_only && action.method != Method::Get && action.host == Host::Api {
         problem("read_only", format!("a {} on the management API changes state; set read_only: false", action.method.as_str()));
     }
+    if action.method == Method::Delete && !action.destructive {
+        problem("destructive", "a DELETE removes something; set destructive: true, so it needs --allow-destructive and is confirmed".into());
+    }
     if action.read_only && action.destructive {
         problem("destructive", "an action cannot be both read_only and destructive".into());
     }
@@ -243,6 +246,9 @@ fn check_path(action: &Action, problem: &mut impl FnMut(&'static str, String)) {
     if !action.path.starts_with('/') {
         problem("path", "must start with `/`".into());
         return;
+    }
+    if action.param("environmentId").is_some() {
+        problem("params", "`environmentId` is filled in from the configured environment; remove it from `params` (and from `example`)".into());
     }
     let placeholders = placeholders(&action.path);
     for name in &placeholders {
