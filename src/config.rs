@@ -139,7 +139,7 @@ pub fn region_tld(region: &str) -> Result<&'static str, ConfigError> {
 
 impl ConfigFile {
     pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::File { path: path.display().to_string(), message: e.to_string() })
+        toml::from_str(text).map_err(|e| ConfigError::File { path: path.display().to_string(), message: parse_error(&e, text) })
     }
 
     /// Reads the file named by `--config`, `PINGONE_CONFIG`, or the default location
@@ -158,6 +158,21 @@ impl ConfigFile {
             Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(ConfigError::File { path: path.display().to_string(), message: format!("cannot read: {e}") }),
         }
+    }
+}
+
+/// Where and what the TOML error is, without the quoted line toml's own message
+/// carries: that line can hold a client secret.
+fn parse_error(e: &toml::de::Error, text: &str) -> String {
+    let message = e.message().trim_end_matches('\n');
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message.to_owned(),
     }
 }
 
@@ -358,6 +373,13 @@ auth_method = "client_secret_post"
     #[test]
     fn malformed_file_names_the_problem() {
         let err = ConfigFile::parse(Path::new("c.toml"), "[profiles.dev]\nregoin = \"eu\"\n").unwrap_err().to_string();
-        assert!(err.contains("c.toml") && err.contains("regoin"), "{err}");
+        assert!(err.contains("c.toml") && err.contains("line 2, column 1") && err.contains("regoin"), "{err}");
+    }
+
+    #[test]
+    fn a_malformed_line_with_a_secret_is_not_quoted() {
+        let text = "[profiles.dev]\nclient_secret = \"Zq8-TOPSECRET-value-77\n";
+        let err = ConfigFile::parse(Path::new("c.toml"), text).unwrap_err().to_string();
+        assert!(err.contains("c.toml") && err.contains("line 2") && !err.contains("TOPSECRET"), "{err}");
     }
 }
