@@ -105,6 +105,31 @@ pub struct ConfigFile {
     /// pingone-mcp:read / :write / :admin when absent.
     #[serde(default)]
     pub scopes: BTreeMap<String, crate::policy::ScopeGrant>,
+    /// Where the settings were looked for, for error messages.
+    #[serde(skip)]
+    pub source: Source,
+}
+
+/// Where a [`ConfigFile`] came from.
+#[derive(Debug, Clone, Default)]
+pub enum Source {
+    /// No config file was looked for (no home directory), or it is built in code.
+    #[default]
+    Nowhere,
+    /// The default location, where there is no file.
+    Absent(PathBuf),
+    Read(PathBuf),
+}
+
+impl ConfigFile {
+    /// "the config file /path/config.toml", or where there is none, for messages.
+    fn described(&self) -> String {
+        match &self.source {
+            Source::Read(path) => format!("the config file {}", path.display()),
+            Source::Absent(path) => format!("the config file (there is none at {})", path.display()),
+            Source::Nowhere => "the config file".to_owned(),
+        }
+    }
 }
 
 /// The regions PingOne runs in, by top-level domain.
@@ -154,8 +179,8 @@ impl ConfigFile {
             },
         };
         match std::fs::read_to_string(&path) {
-            Ok(text) => Self::parse(&path, &text),
-            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Ok(text) => Ok(Self { source: Source::Read(path.clone()), ..Self::parse(&path, &text)? }),
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => Ok(Self { source: Source::Absent(path), ..Self::default() }),
             Err(e) => Err(ConfigError::File { path: path.display().to_string(), message: format!("cannot read: {e}") }),
         }
     }
@@ -198,10 +223,11 @@ fn read_env(name: &str) -> Option<String> {
 }
 
 /// Where a value came from, for error messages.
-fn missing(field: &str, env: &str, profile: &str) -> ConfigError {
+fn missing(field: &str, env: &str, profile: &str, file: &ConfigFile) -> ConfigError {
     ConfigError::Invalid(format!(
-        "missing {field}: set {env}, or `{}` in profile `{profile}` of the config file (or use --simulator to try without a tenant)",
-        field.replace(' ', "_")
+        "missing {field}: set {env}, or `{}` in profile `{profile}` of {} (or use --simulator to try without a tenant)",
+        field.replace(' ', "_"),
+        file.described()
     ))
 }
 
@@ -228,7 +254,8 @@ fn named_profile(file: &ConfigFile, profile: Option<&str>) -> Result<(String, Pr
         None if file.profiles.is_empty() || name == "default" => Ok((name, Profile::default())),
         None => {
             let known: Vec<&str> = file.profiles.keys().map(String::as_str).collect();
-            Err(ConfigError::Invalid(format!("unknown profile `{name}`: the config file has {}", known.join(", "))))
+            let from = if profile.is_some() { "--profile" } else if read_env(ENV_PROFILE).is_some() { ENV_PROFILE } else { "default_profile" };
+            Err(ConfigError::Invalid(format!("unknown profile `{name}` (from {from}): {} has {}", file.described(), known.join(", "))))
         }
     }
 }
@@ -250,7 +277,7 @@ pub struct LoginTarget {
 
 pub fn resolve_login(file: &ConfigFile, profile: Option<&str>) -> Result<LoginTarget, ConfigError> {
     let (name, p) = named_profile(file, profile)?;
-    let environment_id = read_env(ENV_ENVIRONMENT_ID).or(p.environment_id.clone()).ok_or_else(|| missing("environment id", ENV_ENVIRONMENT_ID, &name))?;
+    let environment_id = read_env(ENV_ENVIRONMENT_ID).or(p.environment_id.clone()).ok_or_else(|| missing("environment id", ENV_ENVIRONMENT_ID, &name, file))?;
     check_id(&environment_id, ENV_ENVIRONMENT_ID)?;
     let client_id = read_env(ENV_LOGIN_CLIENT_ID).or(p.login_client_id.clone()).ok_or_else(|| {
         ConfigError::Invalid(format!(
@@ -280,10 +307,10 @@ pub fn resolve(file: &ConfigFile, profile: Option<&str>) -> Result<Connection, C
 /// and no worker credentials are needed.
 pub fn resolve_as(file: &ConfigFile, profile: Option<&str>, as_user: bool) -> Result<Connection, ConfigError> {
     let (name, p) = named_profile(file, profile)?;
-    let environment_id = read_env(ENV_ENVIRONMENT_ID).or(p.environment_id.clone()).ok_or_else(|| missing("environment id", ENV_ENVIRONMENT_ID, &name))?;
+    let environment_id = read_env(ENV_ENVIRONMENT_ID).or(p.environment_id.clone()).ok_or_else(|| missing("environment id", ENV_ENVIRONMENT_ID, &name, file))?;
     check_id(&environment_id, ENV_ENVIRONMENT_ID)?;
     let (api_base, auth_base) = hosts(&p)?;
-    let credentials = if as_user || p.as_user { Credentials::Person } else { worker_credentials(&name, &p)? };
+    let credentials = if as_user || p.as_user { Credentials::Person } else { worker_credentials(&name, &p, file)? };
     Ok(Connection {
         profile: name,
         environment_id,
@@ -295,14 +322,15 @@ pub fn resolve_as(file: &ConfigFile, profile: Option<&str>, as_user: bool) -> Re
     })
 }
 
-fn worker_credentials(name: &str, p: &Profile) -> Result<Credentials, ConfigError> {
+fn worker_credentials(name: &str, p: &Profile, file: &ConfigFile) -> Result<Credentials, ConfigError> {
     let p = p.clone();
-    let client_id = read_env(ENV_CLIENT_ID).or(p.client_id).ok_or_else(|| missing("client id", ENV_CLIENT_ID, name))?;
+    let client_id = read_env(ENV_CLIENT_ID).or(p.client_id).ok_or_else(|| missing("client id", ENV_CLIENT_ID, name, file))?;
     let secret_from_named_env = p.client_secret_env.as_deref().and_then(read_env);
-    let client_secret = read_env(ENV_CLIENT_SECRET)
-        .or(secret_from_named_env)
-        .or(p.client_secret)
-        .ok_or_else(|| missing("client secret", ENV_CLIENT_SECRET, name))?;
+    let client_secret = read_env(ENV_CLIENT_SECRET).or(secret_from_named_env).or(p.client_secret).ok_or_else(|| match &p.client_secret_env {
+        // The profile names where the secret is: that is what to fix.
+        Some(var) => ConfigError::Invalid(format!("missing client secret: profile `{name}` of {} reads it from ${var}, which is not set (or set {ENV_CLIENT_SECRET})", file.described())),
+        None => missing("client secret", ENV_CLIENT_SECRET, name, file),
+    })?;
     let auth_method = match read_env(ENV_AUTH_METHOD) {
         Some(v) => match v.to_ascii_lowercase().as_str() {
             "basic" | "client_secret_basic" => AuthMethod::Basic,
@@ -374,6 +402,20 @@ auth_method = "client_secret_post"
     fn malformed_file_names_the_problem() {
         let err = ConfigFile::parse(Path::new("c.toml"), "[profiles.dev]\nregoin = \"eu\"\n").unwrap_err().to_string();
         assert!(err.contains("c.toml") && err.contains("line 2, column 1") && err.contains("regoin"), "{err}");
+    }
+
+    #[test]
+    fn errors_name_the_file_and_what_to_set() {
+        let text = "[profiles.dev]\nenvironment_id = \"e\"\nclient_id = \"abc\"\nclient_secret_env = \"PINGONE_MCP_TEST_UNSET_SECRET\"\n";
+        let mut file = ConfigFile::parse(Path::new("c.toml"), text).unwrap();
+        file.source = Source::Read(PathBuf::from("/etc/p1/c.toml"));
+        let err = resolve(&file, Some("dev")).unwrap_err().to_string();
+        assert!(err.contains("reads it from $PINGONE_MCP_TEST_UNSET_SECRET, which is not set") && err.contains("/etc/p1/c.toml"), "{err}");
+        let err = resolve(&file, Some("nope")).unwrap_err().to_string();
+        assert!(err.contains("unknown profile `nope` (from --profile): the config file /etc/p1/c.toml has dev"), "{err}");
+        let absent = ConfigFile { source: Source::Absent(PathBuf::from("/home/a/.config/pingone-mcp/config.toml")), ..ConfigFile::default() };
+        let err = resolve(&absent, Some("dev")).unwrap_err().to_string();
+        assert!(err.contains("there is none at /home/a/.config/pingone-mcp/config.toml"), "{err}");
     }
 
     #[test]
