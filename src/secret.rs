@@ -58,11 +58,14 @@ pub fn mask_in_place(value: &mut serde_json::Value) {
     hide_secrets(value, &masked_secret);
 }
 
-/// What a credential's value is shown as: its last four characters when it is long
-/// enough to keep them hidden, else nothing.
-fn masked_secret(secret: &serde_json::Value) -> serde_json::Value {
+/// What a credential's value is shown as: its last four characters when it is a long
+/// generated one (a client secret, a token), so people can tell them apart; nothing of
+/// a password, which a person chose. A value already redacted (a cassette's) stays so.
+fn masked_secret(field: &str, secret: &serde_json::Value) -> serde_json::Value {
+    let chosen = ["password", "passphrase"].iter().any(|m| field.to_ascii_lowercase().contains(m));
     match secret {
-        serde_json::Value::String(s) if s.chars().count() > 8 => {
+        serde_json::Value::String(s) if s == REDACTED => secret.clone(),
+        serde_json::Value::String(s) if s.chars().count() > 8 && !chosen => {
             let tail: String = s.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
             serde_json::Value::String(format!("****{tail}"))
         }
@@ -83,7 +86,7 @@ impl serde::Serialize for Masked<'_> {
                 let mut out = serializer.serialize_map(Some(map.len()))?;
                 for (key, item) in map {
                     if is_hidden(key, item) {
-                        out.serialize_entry(key, &masked_secret(item))?;
+                        out.serialize_entry(key, &masked_secret(key, item))?;
                     } else {
                         out.serialize_entry(key, &Masked(item))?;
                     }
@@ -113,9 +116,10 @@ pub fn hide_fields<'a, 'f>(args: &'a serde_json::Value, fields: impl IntoIterato
     use std::borrow::Cow;
     let mut shown = Cow::Borrowed(args);
     for field in fields {
-        if let Some(value) = args.get(field).filter(|v| !v.is_null()) {
+        if args.get(field).is_some_and(|v| !v.is_null()) {
             let hidden = match how {
-                Hide::Mask => masked_secret(value),
+                // Arguments a caller sends (a new password, say) are chosen, not generated.
+                Hide::Mask => serde_json::Value::String("****".into()),
                 Hide::Redact => serde_json::Value::String(REDACTED.into()),
             };
             shown.to_mut()[field] = hidden;
@@ -136,18 +140,18 @@ pub enum Hide {
 /// A copy of `value` with every credential replaced by [`REDACTED`] (nothing kept).
 pub fn redact_json(value: &serde_json::Value) -> serde_json::Value {
     let mut copy = value.clone();
-    hide_secrets(&mut copy, &|_| serde_json::Value::String(REDACTED.into()));
+    hide_secrets(&mut copy, &|_, _| serde_json::Value::String(REDACTED.into()));
     copy
 }
 
 /// Replaces, in place, the value of every credential field by `hide(value)`.
-fn hide_secrets(value: &mut serde_json::Value, hide: &dyn Fn(&serde_json::Value) -> serde_json::Value) {
+fn hide_secrets(value: &mut serde_json::Value, hide: &dyn Fn(&str, &serde_json::Value) -> serde_json::Value) {
     use serde_json::Value;
     match value {
         Value::Object(map) => {
             for (key, item) in map.iter_mut() {
                 if is_hidden(key, item) {
-                    *item = hide(item);
+                    *item = hide(key, item);
                 } else {
                     hide_secrets(item, hide);
                 }
@@ -178,8 +182,8 @@ mod tests {
         assert_eq!(masked["tokenEndpointAuthMethod"], "CLIENT_SECRET_BASIC");
         assert_eq!(masked["forceChange"], true);
         assert_eq!(masked["clientSecret"], REDACTED);
-        let shown = mask_json(&serde_json::json!({ "secret": "abcdefghijklmnop1234", "password": "short" }));
-        assert_eq!(shown, serde_json::json!({ "secret": "****1234", "password": "****" }));
+        let shown = mask_json(&serde_json::json!({ "secret": "abcdefghijklmnop1234", "password": "short", "newPassword": "Winter2026-Pass!", "token": REDACTED }));
+        assert_eq!(shown, serde_json::json!({ "secret": "****1234", "password": "****", "newPassword": "****", "token": REDACTED }));
     }
 
     #[test]
