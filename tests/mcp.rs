@@ -104,8 +104,11 @@ async fn python_client_over_http_with_a_bearer_token() {
 
     let http = reqwest::Client::new();
     let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
-    let post = |token: Option<&str>, host: Option<&str>| {
+    let post_from = |token: Option<&str>, host: Option<&str>, origin: Option<&str>| {
         let mut request = http.post(&url).header("accept", "application/json, text/event-stream").json(&initialize);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -114,10 +117,15 @@ async fn python_client_over_http_with_a_bearer_token() {
         }
         request.send()
     };
+    let post = |token: Option<&str>, host: Option<&str>| post_from(token, host, None);
     assert_eq!(post(None, None).await.unwrap().status(), 401, "no token");
     assert_eq!(post(Some("wrong"), None).await.unwrap().status(), 401, "wrong token");
     assert_eq!(post(Some("test-token-123"), Some("evil.example")).await.unwrap().status().as_u16() / 100, 4, "foreign Host header (DNS rebinding)");
     assert_eq!(post(Some("test-token-123"), None).await.unwrap().status(), 200);
+    // A web page elsewhere may not call it, even with the token; the server's own origin may.
+    assert_eq!(post_from(Some("test-token-123"), None, Some("https://evil.example.com")).await.unwrap().status(), 403, "foreign Origin");
+    let own = url.trim_end_matches("/mcp").to_owned();
+    assert_eq!(post_from(Some("test-token-123"), None, Some(&own)).await.unwrap().status(), 200, "{own}");
     server.kill().unwrap();
 }
 

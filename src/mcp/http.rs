@@ -26,7 +26,7 @@ pub struct HttpOptions {
     pub auth: Option<Arc<ResourceServer>>,
     /// Extra `Host` values to accept (public hostnames behind a proxy).
     pub allowed_hosts: Vec<String>,
-    /// Browser origins to accept; others are refused.
+    /// Browser origins to accept besides the server's own; others are refused.
     pub allowed_origins: Vec<String>,
 }
 
@@ -43,10 +43,16 @@ pub async fn serve_http(server: PingOneMcp, listener: tokio::net::TcpListener, o
     let addr = listener.local_addr()?;
     let mut hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "[::1]".to_owned(), format!("localhost:{}", addr.port()), format!("127.0.0.1:{}", addr.port())];
     hosts.extend(options.allowed_hosts);
-    let mut config = StreamableHttpServerConfig::default().with_legacy_session_mode(false).with_json_response(true).with_allowed_hosts(hosts);
-    if !options.allowed_origins.is_empty() {
-        config = config.with_allowed_origins(options.allowed_origins);
-    }
+    // A browser page may call only from this server's own loopback origins or those
+    // allowed by name; clients that are not browsers send no Origin and pass.
+    let mut origins = options.allowed_origins;
+    origins.extend(["localhost", "127.0.0.1", "[::1]"].map(|host| format!("http://{host}:{}", addr.port())));
+    let config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_allowed_hosts(hosts)
+        .with_allowed_origins(origins)
+        .enforce_origin_validation();
     let service = StreamableHttpService::new(move || Ok(server.clone()), LocalSessionManager::default().into(), config);
     let mcp = axum::Router::new().nest_service("/mcp", service).layer(middleware::from_fn_with_state(options.auth.clone(), authenticate));
     let mut app = axum::Router::new().merge(mcp);
