@@ -50,6 +50,7 @@ fn benches(c: &mut Criterion) {
                     code: None,
                     ms: 3,
                     transaction_id: "5f0c6a1e-0000-4000-8000-000000000009",
+                    confirmed: None,
                 });
                 reply
             },

@@ -27,16 +27,26 @@ fn run_client(answer: &str, target: &[&str]) -> Option<Value> {
     Some(serde_json::from_slice(&output.stdout).unwrap())
 }
 
+/// The audit lines of the destructive calls: whether a person confirmed each.
+fn confirmed_in(audit: &std::path::Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(audit).unwrap();
+    text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).filter(|e| e["action"] == "delete_user").map(|e| e["confirmed"].clone()).collect()
+}
+
 #[test]
 fn an_accepted_confirmation_lets_the_delete_run() {
-    let Some(report) = confirm_with("accept", &[]) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let Some(report) = confirm_with("accept", &["--audit-log", audit.to_str().unwrap()]) else { return };
+    assert_eq!(confirmed_in(&audit), [json!(true), json!(true)], "the audit log says a person confirmed each");
     assert_eq!(report["protocol"], "2026-07-28");
     assert_eq!(report["delete"]["is_error"], false, "{report}");
     assert_eq!(report["users_after"], json!(["NOT_FOUND", "NOT_FOUND"]), "{report}");
     let asked = report["asked"].as_array().unwrap();
     assert_eq!(asked.len(), 2, "one question per destructive call, none for reads: {report}");
     let message = asked[0]["message"].as_str().unwrap();
-    assert!(message.contains("delete_user") && message.contains("DELETE /environments/{environmentId}/users/"), "{message}");
+    assert!(message.contains("delete_user") && message.contains("Environment: ") && message.contains("(profile `"), "{message}");
+    assert!(message.contains("DELETE /environments/") && !message.contains("{environmentId}"), "the environment is filled in: {message}");
     assert_eq!(asked[0]["requestedSchema"]["properties"]["confirm"]["type"], "boolean");
 }
 
@@ -61,7 +71,11 @@ fn a_declined_or_cancelled_confirmation_stops_the_call_and_sends_nothing() {
 #[test]
 fn a_client_without_elicitation_or_no_confirm_is_not_asked() {
     for (answer, extra) in [("none", &[][..]), ("decline", &["--no-confirm"][..])] {
-        let Some(report) = confirm_with(answer, extra) else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let audit = dir.path().join("audit.jsonl");
+        let extra = [extra, &["--audit-log", audit.to_str().unwrap()]].concat();
+        let Some(report) = confirm_with(answer, &extra) else { return };
+        assert_eq!(confirmed_in(&audit), [json!(false), json!(false)], "the audit log says nobody confirmed them");
         assert_eq!(report["asked"], json!([]), "{report}");
         assert_eq!(report["delete"]["is_error"], false, "{report}");
         assert_eq!(report["users_after"], json!(["NOT_FOUND", "NOT_FOUND"]), "{report}");

@@ -39,6 +39,13 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
             note(&warning);
         }
     });
+    if main.dispatcher.policy().config.allow_destructive && !main.dispatcher.policy().config.dry_run {
+        note(if args.no_confirm {
+            "destructive calls are allowed and run unasked (--no-confirm); the audit log marks each `confirmed: false`"
+        } else {
+            "destructive calls are allowed: each is confirmed by the person at a client that supports elicitation; a client that cannot be asked runs them unasked, and the audit log marks those `confirmed: false`"
+        });
+    }
     let options = ServerOptions { mode: args.mode, limits, result_budget: args.max_result_tokens, defender, confirm_destructive: !args.no_confirm };
     let default_profile = main.connection.as_ref().map(|c| c.profile.clone()).unwrap_or_else(|| "default".into());
     let mut connections = vec![(default_profile.clone(), main.connection)];

@@ -115,7 +115,8 @@ impl Dispatcher {
         };
         let started = Instant::now();
         let transaction_id = uuid::Uuid::new_v4().to_string();
-        let (reply, outcome) = self.run(action, &call.args, &transaction_id, requester).await;
+        let mut confirmed = None;
+        let (reply, outcome) = self.run(action, &call.args, &transaction_id, requester, &mut confirmed).await;
         let reply = match reply {
             HostReply::Value(mut value) if !self.policy.config.reveal_secrets => {
                 mask_in_place(&mut value);
@@ -139,6 +140,7 @@ impl Dispatcher {
                 code,
                 ms: started.elapsed().as_millis() as u64,
                 transaction_id: &transaction_id,
+                confirmed,
             });
         }
         if let Some(recorder) = &self.recorder {
@@ -147,8 +149,9 @@ impl Dispatcher {
         reply
     }
 
-    /// The call itself, and how it ended for the audit log.
-    async fn run(&self, action: &Action, args: &Value, transaction_id: &str, requester: &Requester<'_>) -> (HostReply, &'static str) {
+    /// The call itself, and how it ended for the audit log; `confirmed` is set for a
+    /// destructive call that is sent: whether a person said yes to it.
+    async fn run(&self, action: &Action, args: &Value, transaction_id: &str, requester: &Requester<'_>, confirmed: &mut Option<bool>) -> (HostReply, &'static str) {
         let grant: Option<&Grant> = requester.caller.and_then(|c| c.grant.as_ref());
         if let Err(e) = check_args(action, args) {
             return (HostReply::Error(invalid_arguments(action, &e)), "refused");
@@ -177,13 +180,17 @@ impl Dispatcher {
                     };
                 }
                 if let (true, Some(confirm)) = (action.destructive, requester.confirm) {
-                    let mut request = ConfirmRequest::new(action, args);
+                    let connection = client.connection();
+                    let mut request = ConfirmRequest::new(action, args).in_environment(&connection.environment_id, &connection.profile);
                     if confirm.will_ask(&action.id).await {
                         request = request.with_targets(self.target_names(client, action, args).await);
                     }
                     if let Err(reason) = confirm.confirm(request).await {
                         return (HostReply::Error(not_confirmed(action, reason)), "declined");
                     }
+                }
+                if action.destructive {
+                    *confirmed = Some(requester.confirm.is_some());
                 }
                 let options = CallOptions { transaction_id: Some(transaction_id.to_owned()) };
                 match client.call(action, args, &options).await {

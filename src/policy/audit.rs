@@ -29,6 +29,10 @@ pub struct AuditEntry<'a> {
     pub ms: u64,
     /// Also sent to PingOne as X-Ping-External-Transaction-ID.
     pub transaction_id: &'a str,
+    /// For a destructive call that was sent: whether a person confirmed it (false when
+    /// nobody could be asked: a client without elicitation, or --no-confirm).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed: Option<bool>,
 }
 
 pub struct AuditLog {

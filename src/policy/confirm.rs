@@ -13,13 +13,15 @@ use crate::secret::{hide_fields, mask_json, Hide};
 pub struct ConfirmRequest {
     pub action: String,
     pub title: String,
-    /// The request with the path filled in from the arguments, e.g.
-    /// "DELETE /environments/{environmentId}/users/5f1c…".
+    /// The request with the path filled in from the arguments (and the environment,
+    /// see [`ConfirmRequest::in_environment`]), e.g. "DELETE /environments/0c2f…/users/5f1c…".
     pub request: String,
     /// The call's arguments, secrets masked.
     pub args: Value,
     /// What the ids in the path name, e.g. "userId 5f1c… is jdoe".
     pub targets: Vec<String>,
+    /// The environment's id and profile, e.g. "0c2f… (profile `prod`)".
+    pub environment: Option<String>,
 }
 
 impl ConfirmRequest {
@@ -31,7 +33,15 @@ impl ConfirmRequest {
                 path = path.replace(&format!("{{{name}}}"), value);
             }
         }
-        Self { action: action.id.clone(), title: action.title.clone(), request: format!("{} {path}", action.method.as_str()), args, targets: vec![] }
+        Self { action: action.id.clone(), title: action.title.clone(), request: format!("{} {path}", action.method.as_str()), args, targets: vec![], environment: None }
+    }
+
+    /// The environment the call goes to, filled into the request and named with its
+    /// profile, so that a person serving several environments can tell which.
+    pub fn in_environment(mut self, environment_id: &str, profile: &str) -> Self {
+        self.request = self.request.replace("{environmentId}", environment_id);
+        self.environment = Some(format!("{environment_id} (profile `{profile}`)"));
+        self
     }
 
     pub fn with_targets(mut self, targets: Vec<String>) -> Self {
@@ -42,8 +52,9 @@ impl ConfirmRequest {
     /// What the person reads: the action, what it does, and its target.
     pub fn message(&self) -> String {
         let targets: String = self.targets.iter().map(|t| format!("Target: {t}\n")).collect();
+        let environment = self.environment.as_ref().map(|e| format!("Environment: {e}\n")).unwrap_or_default();
         format!(
-            "An agent's script wants to run a destructive PingOne action.\n\nAction: {} ({})\nRequest: {}\n{targets}Arguments: {}\n\nRun it?",
+            "An agent's script wants to run a destructive PingOne action.\n\nAction: {} ({})\n{environment}Request: {}\n{targets}Arguments: {}\n\nRun it?",
             self.action, self.title, self.request, self.args
         )
     }
