@@ -170,7 +170,7 @@ fn missing_field_is_named() {
 #[test]
 fn duplicate_id_across_files_is_refused() {
     let errors = refuse(&[("a.yaml", GOOD), ("b.yaml", GOOD)]);
-    assert_one(&errors, &["b.yaml:3", "duplicate action id `get_widget`"]);
+    assert_one(&errors, &["b.yaml:3", "duplicate action id `get_widget`, already defined in a.yaml"]);
 }
 
 #[test]

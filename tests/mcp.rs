@@ -134,6 +134,7 @@ fn http_without_a_token_is_refused_off_loopback() {
     let out = common::run(&["serve", "--http", "0.0.0.0:0", "--no-auth"], &[("PINGONE_ENVIRONMENT_ID", "11111111-2222-3333-4444-555555555555"), ("PINGONE_CLIENT_ID", "a"), ("PINGONE_CLIENT_SECRET", "b")]);
     assert!(!out.status.success());
     assert!(common::stderr(&out).contains("without a bearer token"), "{}", common::stderr(&out));
+    assert!(!common::stderr(&out).contains("MCP over streamable HTTP at"), "no address is announced before the refusal: {}", common::stderr(&out));
 }
 
 #[test]

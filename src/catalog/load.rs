@@ -86,6 +86,8 @@ impl Catalog {
     pub fn add_files(&mut self, files: &[(String, String)]) -> Result<(), Vec<CatalogError>> {
         let mut errors = Vec::new();
         let mut added: BTreeMap<String, Action> = BTreeMap::new();
+        // Where each id of these files was first seen, to name both files of a clash.
+        let mut first_file: BTreeMap<String, String> = BTreeMap::new();
         for (name, text) in files {
             let parsed: ActionFile = match serde_yaml_ng::from_str(text) {
                 Ok(parsed) => parsed,
@@ -101,13 +103,16 @@ impl Catalog {
             for mut action in parsed.actions {
                 action.group = parsed.group.clone();
                 let at = Locator { file: name, text, id: &action.id };
-                if self.actions.contains_key(&action.id) || added.contains_key(&action.id) {
-                    errors.push(at.error(
-                        "id",
-                        format!("duplicate action id `{}`: ids must be unique across all action files; rename one", action.id),
-                    ));
+                let first = if self.actions.contains_key(&action.id) {
+                    Some("the catalog loaded before this file (the built-in actions or an earlier actions directory)".to_owned())
+                } else {
+                    first_file.get(&action.id).cloned()
+                };
+                if let Some(first) = first {
+                    errors.push(at.error("id", format!("duplicate action id `{}`, already defined in {first}: ids must be unique across all action files; rename one", action.id)));
                     continue;
                 }
+                first_file.insert(action.id.clone(), name.clone());
                 let problems = validate(&action);
                 if problems.is_empty() {
                     added.insert(action.id.clone(), action);
@@ -304,7 +309,7 @@ fn check_params(params: &[Param], top_level: bool, field: &'static str, problem:
         let element = if p.ty == ParamType::Array { p.items.unwrap_or(ParamType::String) } else { p.ty };
         for value in &p.allowed {
             if !element.matches(value) {
-                problem(field, format!("enum value {value} of `{}` is not a {}", p.name, element.as_str()));
+                problem(field, format!("enum value {value} of `{}` is not of type {}", p.name, element.as_str()));
             }
         }
         check_params(&p.properties, false, field, problem);

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use pingone_mcp::auth::AuthServer;
 use pingone_mcp::config::{config_dir, ConfigFile, Connection};
-use pingone_mcp::mcp::{bind, serve_http, HttpOptions, PingOneMcp, ServerOptions, METADATA_PATH};
+use pingone_mcp::mcp::{bind, check_exposure, serve_http, HttpOptions, PingOneMcp, ServerOptions, METADATA_PATH};
 use pingone_mcp::policy::default_scope_grants;
 use pingone_mcp::resource_server::{JwtValidator, ResourceServer, ServedProfile, SessionTokens};
 use pingone_mcp::sandbox::{Limits, Sandbox};
@@ -73,8 +73,9 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     let listener = bind(addr).await?;
     let bound = listener.local_addr()?;
     let public = args.public_url.map(|u| u.as_str().trim_end_matches('/').to_owned()).unwrap_or_else(|| format!("http://{bound}"));
-    note(&format!("pingone-mcp: MCP over streamable HTTP at {public}/mcp"));
     let auth = if args.no_auth { no_auth()? } else { Some(Arc::new(resource_server(global, args.oauth, connections, &public)?)) };
+    check_exposure(bound, auth.is_some())?;
+    note(&format!("pingone-mcp: MCP over streamable HTTP at {public}/mcp"));
     if let Some(auth) = &auth {
         let servers: Vec<&str> = auth.profiles.iter().filter_map(|p| p.validator.as_ref()).map(|v| v.issuer.as_str()).collect();
         if !servers.is_empty() {

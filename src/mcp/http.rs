@@ -35,11 +35,17 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))
 }
 
+/// Refuses to serve anything but loopback without authentication.
+pub fn check_exposure(addr: SocketAddr, authenticated: bool) -> anyhow::Result<()> {
+    if !authenticated && !addr.ip().is_loopback() {
+        bail!("refusing to serve {addr} without a bearer token: set PINGONE_MCP_HTTP_TOKEN, use --oauth, or bind a loopback address");
+    }
+    Ok(())
+}
+
 /// Serves until the process ends.
 pub async fn serve_http(server: PingOneMcp, listener: tokio::net::TcpListener, options: HttpOptions) -> anyhow::Result<()> {
-    if options.auth.is_none() && !options.addr.ip().is_loopback() {
-        bail!("refusing to serve {} without a bearer token: set PINGONE_MCP_HTTP_TOKEN, use --oauth, or bind a loopback address", options.addr);
-    }
+    check_exposure(options.addr, options.auth.is_some())?;
     let addr = listener.local_addr()?;
     let mut hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "[::1]".to_owned(), format!("localhost:{}", addr.port()), format!("127.0.0.1:{}", addr.port())];
     hosts.extend(options.allowed_hosts);

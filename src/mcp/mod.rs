@@ -8,7 +8,7 @@ mod reply;
 mod server;
 mod tools;
 
-pub use http::{bind, serve_http, HttpOptions, METADATA_PATH};
+pub use http::{bind, check_exposure, serve_http, HttpOptions, METADATA_PATH};
 pub use observe::{CallSummary, ObservedHost};
 pub use reply::{action_error_text, action_reply, add_own_texts, execute_reply, screen, screen_action_error, screen_value};
 pub use server::{search_reply, Mode, SEARCH_LIMIT, PingOneMcp, ServerOptions, INSTRUCTIONS};
