@@ -203,6 +203,16 @@ async fn record_in_one_process_replay_in_another() {
     let replayed = run(&["run", &script, "--replay", cassette], &[]);
     assert!(replayed.status.success(), "{}", stderr(&replayed));
     assert_eq!(stdout(&replayed), stdout(&recorded));
+    assert!(!stderr(&replayed).contains("not replayed"), "{}", stderr(&replayed));
+
+    // A script that now makes fewer calls is told so; one that asks differently is
+    // shown what the cassette holds.
+    let first_page = script_file(&dir, "return (await pingone.list_users({})).items.length");
+    let shorter = run(&["run", &first_page, "--replay", cassette], &[]);
+    assert!(shorter.status.success() && stderr(&shorter).contains("1 recorded call(s) in the cassette were not replayed"), "{}", stderr(&shorter));
+    let filtered = script_file(&dir, "return await pingone.list_users({ filter: 'enabled eq true' })");
+    let changed = run(&["run", &filtered, "--replay", cassette], &[]);
+    assert!(stderr(&changed).contains("NOT_IN_CASSETTE") && stderr(&changed).contains("unused recordings of it have arguments {}"), "{}", stderr(&changed));
 }
 
 #[test]

@@ -63,6 +63,8 @@ pub struct Session {
     pub simulator: Option<Simulator>,
     /// Where PingOne is (none when replaying a cassette).
     pub connection: Option<Connection>,
+    /// The cassette being replayed, if any.
+    pub replay: Option<Arc<Replay>>,
 }
 
 /// Where PingOne is: a simulator started here (`--simulator`), or the configured
@@ -101,8 +103,13 @@ pub async fn session_with(
     }
     let mut running = None;
     let mut connection = None;
+    let mut replaying = None;
     let backend = match replay {
-        Some(path) => Backend::Replay(Arc::new(Replay::new(Cassette::load(path)?))),
+        Some(path) => {
+            let cassette = Arc::new(Replay::new(Cassette::load(path)?));
+            replaying = Some(cassette.clone());
+            Backend::Replay(cassette)
+        }
         None => {
             let (conn, sim) = connect(global, &file, simulator).await?;
             running = sim;
@@ -120,7 +127,7 @@ pub async fn session_with(
         };
         dispatcher = dispatcher.with_audit(Arc::new(audit));
     }
-    Ok(Session { catalog, search, dispatcher, simulator: running, connection })
+    Ok(Session { catalog, search, dispatcher, simulator: running, connection, replay: replaying })
 }
 
 impl PolicyArgs {

@@ -21,6 +21,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     // Read before anything runs: a broken allow file stops the command before a write.
     let allow = args.defender.allow_file()?;
     let session = session(global, &args.policy, &args.simulator, args.replay.as_deref()).await?;
+    let replay = session.replay.clone();
     let mut dispatcher = session.dispatcher;
     let recorder = args.record.as_ref().map(|_| Arc::new(Recorder::default()));
     if let Some(recorder) = &recorder {
@@ -35,6 +36,9 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
 
     if let (Some(path), Some(recorder)) = (&args.record, &recorder) {
         recorder.cassette().save(path)?;
+    }
+    if let Some(unused) = replay.map(|r| r.unused()).filter(|&n| n > 0) {
+        crate::output::log_line("warn", &format!("{unused} recorded call(s) in the cassette were not replayed: the script made fewer calls than when it was recorded"));
     }
     if args.json {
         let mut out = json!({ "ok": execution.outcome.is_ok(), "logs": execution.logs, "calls": execution.calls, "duration_ms": execution.duration.as_millis() as u64 });

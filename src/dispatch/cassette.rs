@@ -85,11 +85,21 @@ impl Replay {
             return interaction.reply.clone();
         }
         let recorded = calls.iter().filter(|(c, _)| c.action == action).count();
+        // What the cassette does hold for this action, so the difference shows.
+        let unused: Vec<String> = calls.iter().filter(|(c, used)| !used && c.action == action).take(3).map(|(c, _)| c.args.to_string()).collect();
+        let holds = if unused.is_empty() { String::new() } else { format!("; unused recordings of it have arguments {}", unused.join(", ")) };
         let message = format!(
-            "the cassette has no unused recording of {action} with arguments {args} ({recorded} recording(s) of {action} in all); \
+            "the cassette has no unused recording of {action} with arguments {args} ({recorded} recording(s) of {action} in all{holds}); \
              the script changed since it was recorded: record it again with --record"
         );
-        let own = OwnText { text: message.clone(), quoted: vec![action.to_owned(), args.to_string()] };
+        let mut quoted = vec![action.to_owned(), args.to_string()];
+        quoted.extend(unused);
+        let own = OwnText { text: message.clone(), quoted };
         HostReply::Error(ActionError { action: action.to_owned(), code: "NOT_IN_CASSETTE".into(), message, own_texts: vec![own], ..Default::default() })
+    }
+
+    /// Recorded calls no call has replayed yet.
+    pub fn unused(&self) -> usize {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).iter().filter(|(_, used)| !used).count()
     }
 }
