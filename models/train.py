@@ -78,7 +78,7 @@ def load(name):
     return [json.loads(line) for line in open(SHARED / name)]
 
 
-def split_rows(multilingual=False, prose=0, guidance=0, interface=0, more_languages=False):
+def split_rows(multilingual=False, prose=0, guidance=0, interface=0, more_languages=False, admin=False):
     train, ev = [], []
 
     def put(rows, key, name):
@@ -122,6 +122,10 @@ def split_rows(multilingual=False, prose=0, guidance=0, interface=0, more_langua
     # Measured by interface_text.py on Django's other half and on allauth, not in eval.
     if interface:
         train += interface_text.training_rows(interface)
+    # Benign admin text (attempt 19); admin_text_eval.jsonl, by another run of the same
+    # brief, measures it.
+    if admin:
+        train += [{"text": json.loads(line)["text"], "label": 0, "source": "admin_train"} for line in open(HERE / "admin_text_train.jsonl")]
     return train, ev
 
 
@@ -242,7 +246,8 @@ def main():
     ap.add_argument("--prose-rows", type=int, default=0, dest="prose", help="benign passages of prose_data.py (speeches, a novel, e-mail) to train on (not in the committed model)")
     ap.add_argument("--guidance-rows", type=int, default=0, dest="guidance", help="benign tool and API guidance texts of guidance_data.py to train on (not in the committed model)")
     ap.add_argument("--interface-rows", type=int, default=0, dest="interface", help="interface messages per language (seven other than English) from the training half of Django's catalogues, half of them with an injected twin (interface_text.py), to train on")
-    ap.add_argument("--keep-class-weight", action="store_true", help="the positive-class weight ignores the prose, guidance and interface rows")
+    ap.add_argument("--admin-text", action="store_true", help="also train on the benign admin texts of admin_text_train.jsonl (attempt 19)")
+    ap.add_argument("--keep-class-weight", action="store_true", help="the positive-class weight ignores the prose, guidance, interface and admin rows")
     ap.add_argument("--grouped-dev", action="store_true", help="split dev from train by the groups eval is split by, not by text")
     ap.add_argument("--teacher", type=Path, default=None, help="an int8 defender model whose scores the student also learns (distillation)")
     ap.add_argument("--distill", type=float, default=0.8, help="with --teacher: weight of the teacher's scores in the loss (the labels get the rest)")
@@ -263,7 +268,7 @@ def main():
     bert = BertModel.from_pretrained(str(base), add_pooling_layer=False, attn_implementation="eager").eval()
     bert.encoder.layer = bert.encoder.layer[: args.layers]
 
-    train_rows, eval_rows = split_rows(args.multilingual, args.prose, args.guidance, args.interface, args.multilingual_more)
+    train_rows, eval_rows = split_rows(args.multilingual, args.prose, args.guidance, args.interface, args.multilingual_more, args.admin_text)
     rng = random.Random(args.seed)
     rng.shuffle(train_rows)
     # Cap the largest sources' positives (and BIPIA's tables) so the mix is not all BIPIA
@@ -342,10 +347,10 @@ def main():
     params = [{"params": top.parameters(), "lr": args.lr}, {"params": head.parameters(), "lr": 1e-3}]
     opt = torch.optim.AdamW(params, weight_decay=0.01)
     pos = sum(l for _, l in fit)
-    # With --keep-class-weight the benign prose, guidance and interface rows (one window each) do not count: the
+    # With --keep-class-weight the benign prose, guidance, interface and admin rows (one window each) do not count: the
     # weight stays what the other rows give, so more benign rows of one genre do not
     # make the model readier to flag every other genre.
-    unweighted = sum(r["label"] == 0 and r["source"].startswith(("prose", "guidance", "interface")) for r in fit_rows) if args.keep_class_weight else 0
+    unweighted = sum(r["label"] == 0 and r["source"].startswith(("prose", "guidance", "interface", "admin")) for r in fit_rows) if args.keep_class_weight else 0
     pos_weight = torch.tensor((len(fit) - pos - unweighted) / max(pos, 1))
     print(f"positive-class weight {pos_weight.item():.3f}", flush=True)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
