@@ -242,8 +242,10 @@ pub fn profile_name(file: &ConfigFile, profile: Option<&str>) -> String {
 }
 
 /// The policy settings of the profile in use (empty when it has none).
-pub fn profile_policy(file: &ConfigFile, profile: Option<&str>) -> crate::policy::PolicyConfig {
-    file.profiles.get(&profile_name(file, profile)).map(|p| p.policy.clone()).unwrap_or_default()
+/// A profile that is named but not in the file is an error here too, so that a
+/// misspelt `--profile` never runs with no policy (the simulator needs no profile).
+pub fn profile_policy(file: &ConfigFile, profile: Option<&str>) -> Result<crate::policy::PolicyConfig, ConfigError> {
+    Ok(named_profile(file, profile)?.1.policy)
 }
 
 /// The profile in use and its settings (empty for an implicit `default`).

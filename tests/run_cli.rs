@@ -223,3 +223,17 @@ fn a_rate_limit_that_is_not_positive_is_refused() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("the rate limit must be a positive number"), "{}", stderr(&out));
 }
+
+/// A misspelt --profile is an error with the simulator too, not a run without the
+/// profile's policy.
+#[test]
+fn an_unknown_profile_is_refused_with_the_simulator_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[profiles.dev.policy]\ndeny = [\"delete_*\"]\n").unwrap();
+    let script = script_file(&dir, "return 1");
+    let out = run(&["run", &script, "--simulator", "--config", config.to_str().unwrap(), "--profile", "nope"], &[]);
+    assert!(!out.status.success() && stderr(&out).contains("unknown profile `nope` (from --profile)"), "{}", stderr(&out));
+    let out = run(&["run", &script, "--simulator", "--config", config.to_str().unwrap(), "--profile", "dev"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

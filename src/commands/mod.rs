@@ -97,7 +97,7 @@ pub async fn session_with(
     search: Arc<SearchIndex>,
 ) -> anyhow::Result<Session> {
     let file = ConfigFile::load(global.config.as_deref())?;
-    let policy = profile_policy(&file, global.profile.as_deref()).merged(&flags.to_config());
+    let policy = profile_policy(&file, global.profile.as_deref())?.merged(&flags.to_config());
     if let Some(rate) = policy.rate_limit.filter(|r| !(r.is_finite() && *r > 0.0)) {
         anyhow::bail!("the rate limit must be a positive number of requests per second, got {rate} (--rate-limit or rate_limit in the profile's policy)");
     }
