@@ -305,7 +305,7 @@ async fn a_failed_scripts_reply_fits_the_budget() {
 async fn the_servers_own_words_reach_the_agent_whole() {
     let Some(python) = python_and_classifier("the_servers_own_words_reach_the_agent_whole") else { return };
     let fake = fake_with_user().await;
-    let refused = "`update_user_enabled_status` changes PingOne and this server is read-only: restart it with --allow-writes";
+    let refused = "`update_user_enabled_status` changes PingOne and writes are off (the default): they need --allow-writes";
     let bad_argument = "invalid arguments for `get_user`: unknown argument `[withheld by pingone-mcp defender";
     let binary = env!("CARGO_BIN_EXE_pingone-mcp");
     let strict = ["stdio", binary, "serve", "--defender", "full", "--defender-threshold", "0"];

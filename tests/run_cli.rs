@@ -130,7 +130,7 @@ fn the_servers_own_words_are_not_withheld_but_the_values_they_quote_are() {
     let result: Value = serde_json::from_str(&stdout(&out)).unwrap();
     let text = |key: &str| result[key].as_str().unwrap_or_else(|| panic!("no {key}: {result}")).to_owned();
     assert!(text("note").starts_with("[withheld by pingone-mcp defender"), "at threshold 0 the classifier withholds any prose: {result}");
-    assert!(text("refused").starts_with("`update_user_enabled_status` changes PingOne and this server is read-only: restart it with --allow-writes"), "{result}");
+    assert!(text("refused").starts_with("`update_user_enabled_status` changes PingOne and writes are off (the default): they need --allow-writes"), "{result}");
     assert_eq!(text("line"), format!("u1: {}", text("refused")), "our words inside the script's own text pass too");
     for key in ["badArgument", "problem"] {
         let shown = text(key);

@@ -92,11 +92,11 @@ impl Policy {
         }
         if action.writes() && !self.config.allow_writes && !self.config.dry_run {
             return Err(format!(
-                "`{id}` changes PingOne and this server is read-only: restart it with --allow-writes (or try it first with --dry-run)"
+                "`{id}` changes PingOne and writes are off (the default): they need --allow-writes, given by whoever starts pingone-mcp (or try it first with --dry-run)"
             ));
         }
         if action.destructive && !self.config.allow_destructive && !self.config.dry_run {
-            return Err(format!("`{id}` is destructive (it deletes, rotates or resets something): restart with --allow-destructive as well"));
+            return Err(format!("`{id}` is destructive (it deletes, rotates or resets something): it needs --allow-destructive as well, given by whoever starts pingone-mcp"));
         }
         Ok(())
     }
