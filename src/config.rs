@@ -225,7 +225,7 @@ fn read_env(name: &str) -> Option<String> {
 /// Where a value came from, for error messages.
 fn missing(field: &str, env: &str, profile: &str, file: &ConfigFile) -> ConfigError {
     ConfigError::Invalid(format!(
-        "missing {field}: set {env}, or `{}` in profile `{profile}` of {} (or use --simulator to try without a tenant)",
+        "missing {field}: set {env}, or `{}` in profile `{profile}` of {} (run, call and serve also take --simulator, to try without a tenant)",
         field.replace(' ', "_"),
         file.described()
     ))
