@@ -296,6 +296,13 @@ async fn a_failed_scripts_reply_fits_the_budget() {
     assert!(pingone_mcp::trim::count_tokens(text) <= pingone_mcp::trim::DEFAULT_BUDGET + 200, "{} tokens", pingone_mcp::trim::count_tokens(text));
     assert!(text.contains("[cut: 240000 characters in all]") && text.contains("more items not shown (3000 in all)"), "{}", text.replace("abc def ", "").chars().take(3000).collect::<String>());
     assert!(text.contains("Console:\n[log] line 0\n[log] line 1") && text.contains("Note: ") && text.contains("Throw shorter messages"), "{text:.300}");
+
+    // A long message alone is cut and noted too.
+    env.retain(|(key, _)| *key != "MCP_TEST_SCRIPT");
+    env.push(("MCP_TEST_SCRIPT", "throw new Error('abc def '.repeat(30000))".to_string()));
+    let report = tokio::task::block_in_place(|| run_client(&python, &["stdio", binary, "serve", "--defender", "patterns"], &env));
+    let text = report["execute"]["text"].as_str().unwrap();
+    assert!(text.contains("[cut: 240000 characters in all]") && text.contains("Note: ") && !text.contains("Console:"), "{}", text.replace("abc def ", ""));
 }
 
 /// Over MCP, in both modes, the server's own refusal and argument error reach the

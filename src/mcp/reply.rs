@@ -119,7 +119,7 @@ fn put_action_texts(error: &mut ActionError, texts: &Value) {
     error.details = texts.get("details").and_then(Value::as_array).cloned().unwrap_or_default();
 }
 
-/// The script's result cut to `budget` tokens, and the note on what was cut. The
+/// The script's result (or thrown message) cut to its budget, and the note on what was cut. The
 /// defender's cost grows with the result (142 ms for 1,000 user records,
 /// benches/defender.rs) while the agent sees a few dozen records, so this comes
 /// before [`screen`]. A result that fits is counted again with the whole reply
@@ -136,9 +136,11 @@ pub fn cut_to_budget(mut execution: Execution, budget: usize) -> (Execution, Opt
         // A thrown message can be as long as memory allows: it is cut here too, so
         // the scan reads no more of it than the agent could.
         Err(ExecutionError::Script(error)) => {
-            if let Value::String(message) = trim(Value::String(take(&mut error.message)), error_budget(budget)).value {
+            let shaped = trim(Value::String(take(&mut error.message)), error_budget(budget));
+            if let Value::String(message) = shaped.value {
                 error.message = message;
             }
+            note = shaped.note;
         }
         Err(_) => {}
     }
@@ -197,7 +199,8 @@ pub fn execute_reply(execution: Execution, calls: &[CallSummary], budget: usize,
             if !calls.is_empty() {
                 text.push_str(&format!("\nAction calls: {}", calls.join("; ")));
             }
-            let notes: Vec<String> = [message.note, rest.note].into_iter().flatten().collect();
+            // `cut` is the note of the message's cut before the scan, when this one has none.
+            let notes: Vec<String> = [message.note.or(cut), rest.note].into_iter().flatten().collect();
             if !notes.is_empty() {
                 text.push_str(&format!("\nNote: {} {SHORTEN_ERROR}", notes.join(" ")));
             }
