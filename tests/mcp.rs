@@ -76,18 +76,36 @@ async fn python_client_over_stdio() {
     assert!(progress[0]["message"].as_str().unwrap().starts_with("get_user ok"), "{report}");
 }
 
+/// Tools mode lists only the actions the policy lets run, and says what it holds back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_client_in_tools_mode() {
     let Some(python) = common::python_with_mcp("python_client_in_tools_mode") else { return };
     let fake = fake_with_user().await;
     let binary = env!("CARGO_BIN_EXE_pingone-mcp");
+    let catalog = pingone_mcp::catalog::load_builtin().unwrap();
+    let names = |report: &Value| -> Vec<String> { report["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect() };
+
     let report = tokio::task::block_in_place(|| run_client(&python, &["stdio", binary, "serve", "--mode", "tools"], &fake.env()));
-    let tools = report["tools"].as_array().unwrap();
-    assert_eq!(tools.len(), pingone_mcp::catalog::load_builtin().unwrap().len());
-    let delete = tools.iter().find(|t| t["name"] == "delete_user").unwrap();
-    assert_eq!(delete["annotations"]["destructiveHint"], true);
+    let reads: Vec<String> = catalog.actions().filter(|a| !a.writes()).map(|a| a.id.clone()).collect();
+    assert_eq!(names(&report), reads, "writes are off: only the actions that read are offered");
+    let instructions = report["instructions"].as_str().unwrap();
+    assert!(instructions.contains("Writes are off") && instructions.contains("are not offered") && instructions.contains("--allow-writes"), "{instructions}");
     let text = report["tool_call_error"]["text"].as_str().unwrap();
     assert!(report["tool_call_error"]["is_error"] == true && text.contains("unknown argument `userID`"), "{report}");
+
+    let args = ["stdio", binary, "serve", "--mode", "tools", "--allow-writes", "--deny", "delete_group"];
+    let report = tokio::task::block_in_place(|| run_client(&python, &args, &fake.env()));
+    let offered = names(&report);
+    assert!(offered.iter().any(|n| n == "update_user_enabled_status") && !offered.iter().any(|n| n == "delete_user"), "writes, but no destructive action: {offered:?}");
+    let instructions = report["instructions"].as_str().unwrap();
+    assert!(instructions.contains("Destructive actions") && instructions.contains("--allow-destructive") && instructions.contains("deny lists"), "{instructions}");
+
+    let args = ["stdio", binary, "serve", "--mode", "tools", "--allow-writes", "--allow-destructive"];
+    let report = tokio::task::block_in_place(|| run_client(&python, &args, &fake.env()));
+    assert_eq!(names(&report).len(), catalog.len(), "everything is allowed, everything is offered");
+    let delete = report["tools"].as_array().unwrap().iter().find(|t| t["name"] == "delete_user").unwrap();
+    assert_eq!(delete["annotations"]["destructiveHint"], true);
+    assert!(!report["instructions"].as_str().unwrap().contains("not offered"), "{report}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use guest_sdk::abi::HostCall;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, InitializeResult, ListToolsResult,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, DiscoverResult, Implementation, InitializeRequestParams, InitializeResult, ListToolsResult,
     PaginatedRequestParams, ServerCapabilities, Tool,
 };
 use rmcp::service::RequestContext;
@@ -18,9 +18,9 @@ use super::observe::ObservedHost;
 use super::reply::{action_reply, cut_to_budget, execute_reply, screen};
 use crate::trim::{NARROW_CALL, NARROW_CALL_OR_SCRIPT};
 use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
-use crate::catalog::Catalog;
+use crate::catalog::{Action, Catalog};
 use crate::dispatch::Dispatcher;
-use crate::policy::{Caller, Confirm};
+use crate::policy::{Caller, Confirm, Grant, Policy};
 use crate::defender::{Defender, Mode as DefenderMode, DEFAULT_THRESHOLD};
 use crate::sandbox::{Limits, Sandbox};
 use crate::search::{hits_json, SearchIndex, SignatureStyle};
@@ -98,22 +98,12 @@ struct Inner {
     confirm_destructive: bool,
     /// Calls waiting for a person's confirmation (protocol 2026-07-28).
     suspended: Arc<SuspendedCalls>,
-    tools: Vec<Tool>,
 }
 
 impl PingOneMcp {
     pub fn new(catalog: Arc<Catalog>, search: Arc<SearchIndex>, sandbox: Sandbox, dispatcher: Arc<Dispatcher>, options: ServerOptions) -> Self {
         let ServerOptions { mode, limits, result_budget, defender, confirm_destructive } = options;
-        let mut tools = Vec::new();
-        if mode != Mode::Tools {
-            tools.push(search_tool());
-            let policy = &dispatcher.policy().config;
-            tools.push(execute_tool(policy.allow_writes && !policy.dry_run, policy.allow_destructive && !policy.dry_run));
-        }
-        if mode != Mode::Code {
-            tools.extend(catalog.actions().map(action_tool));
-        }
-        Self { inner: Arc::new(Inner { catalog, search, sandbox, dispatcher, profiles: BTreeMap::new(), limits, mode, result_budget, defender, confirm_destructive, suspended: Arc::default(), tools }) }
+        Self { inner: Arc::new(Inner { catalog, search, sandbox, dispatcher, profiles: BTreeMap::new(), limits, mode, result_budget, defender, confirm_destructive, suspended: Arc::default() }) }
     }
 
     /// Serves these environments too (HTTP callers are bound to one by their token);
@@ -136,8 +126,20 @@ impl PingOneMcp {
         Ok((dispatcher, caller))
     }
 
-    pub fn tools(&self) -> &[Tool] {
-        &self.inner.tools
+    /// The tools offered to a caller: in tools mode only the actions that the
+    /// environment's policy and the caller's grant let run, so an agent is not shown
+    /// tools it would only be refused; `execute`'s hints say what its scripts may do.
+    fn tools_for(&self, dispatcher: &Dispatcher, caller: Option<&Caller>) -> Vec<Tool> {
+        let access = Access { policy: dispatcher.policy(), grant: caller.and_then(|c| c.grant.as_ref()) };
+        let mut tools = Vec::new();
+        if self.inner.mode != Mode::Tools {
+            tools.push(search_tool());
+            tools.push(execute_tool(access.writes(), access.destructive()));
+        }
+        if self.inner.mode != Mode::Code {
+            tools.extend(self.inner.catalog.actions().filter(|a| access.permits(a)).map(action_tool));
+        }
+        tools
     }
 
     fn search_tools(&self, args: &Map<String, Value>) -> Result<CallToolResult, McpError> {
@@ -234,8 +236,23 @@ impl ServerHandler for PingOneMcp {
             .with_instructions(instructions)
     }
 
-    async fn list_tools(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(self.inner.tools.clone()))
+    async fn initialize(&self, request: InitializeRequestParams, context: RequestContext<RoleServer>) -> Result<InitializeResult, McpError> {
+        context.peer.set_peer_info(request.clone());
+        let mut info = self.negotiate_initialize(&request)?;
+        self.tell_what_is_held_back(&mut info, &context)?;
+        Ok(info)
+    }
+
+    /// Protocol 2026-07-28's `server/discover`, which replaces `initialize`.
+    async fn discover(&self, context: RequestContext<RoleServer>) -> Result<DiscoverResult, McpError> {
+        let mut info = self.get_info();
+        self.tell_what_is_held_back(&mut info, &context)?;
+        Ok(DiscoverResult::from_server_info(self.supported_protocol_versions().into_owned(), info))
+    }
+
+    async fn list_tools(&self, _request: Option<PaginatedRequestParams>, context: RequestContext<RoleServer>) -> Result<ListToolsResult, McpError> {
+        let (dispatcher, caller) = self.route(&context)?;
+        Ok(ListToolsResult::with_all_items(self.tools_for(&dispatcher, caller.as_ref())))
     }
 
     async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {
@@ -250,21 +267,104 @@ impl ServerHandler for PingOneMcp {
             SEARCH_TOOLS if code_tools => Ok(self.search_tools(&args)?.into()),
             EXECUTE if code_tools => self.execute(&args, &context).await,
             action if self.inner.mode != Mode::Code && self.inner.catalog.get(action).is_some() => self.call_action(action, args, &context).await,
-            other => Err(McpError::invalid_params(format!("unknown tool `{other}`; this server offers: {}", self.tool_names()), None)),
+            other => Err(McpError::invalid_params(format!("unknown tool `{other}`; {}", self.offered(&context)), None)),
         }
     }
 }
 
 impl PingOneMcp {
-    fn tool_names(&self) -> String {
-        let names: Vec<&str> = self.inner.tools.iter().map(|t| t.name.as_ref()).take(10).collect();
-        names.join(", ")
+    /// Adds to the instructions what this caller's policy and grant hold back, so an
+    /// agent does not plan around actions that will be refused.
+    fn tell_what_is_held_back(&self, info: &mut InitializeResult, context: &RequestContext<RoleServer>) -> Result<(), McpError> {
+        let (dispatcher, caller) = self.route(context)?;
+        let access = Access { policy: dispatcher.policy(), grant: caller.as_ref().and_then(|c| c.grant.as_ref()) };
+        if let (Some(instructions), Some(note)) = (info.instructions.as_mut(), access.note(self.inner.mode)) {
+            instructions.push('\n');
+            instructions.push_str(&note);
+        }
+        Ok(())
+    }
+
+    /// "this server offers: …" (the first few), for an unknown tool's error.
+    fn offered(&self, context: &RequestContext<RoleServer>) -> String {
+        let Ok((dispatcher, caller)) = self.route(context) else { return String::new() };
+        let tools = self.tools_for(&dispatcher, caller.as_ref());
+        let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).take(10).collect();
+        let more = if tools.len() > names.len() { format!(" and {} more (tools/list has them all)", tools.len() - names.len()) } else { String::new() };
+        format!("this server offers: {}{more}", names.join(", "))
+    }
+}
+
+/// What may run for one caller: the environment's policy, narrowed by the caller's
+/// grant (over HTTP; none over stdio or with the server's own token).
+struct Access<'a> {
+    policy: &'a Policy,
+    grant: Option<&'a Grant>,
+}
+
+impl Access<'_> {
+    fn permits(&self, action: &Action) -> bool {
+        self.policy.check(action).is_ok() && self.grant.is_none_or(|g| g.check(action).is_ok())
+    }
+
+    /// Whether a script's writes would be sent (not refused, not only shown).
+    fn writes(&self) -> bool {
+        let config = &self.policy.config;
+        config.allow_writes && !config.dry_run && self.grant.is_none_or(Grant::allows_writes)
+    }
+
+    fn destructive(&self) -> bool {
+        let config = &self.policy.config;
+        config.allow_destructive && !config.dry_run && self.grant.is_none_or(Grant::allows_destructive)
+    }
+
+    /// What is held back, in a sentence (tools mode does not list it at all).
+    fn note(&self, mode: Mode) -> Option<String> {
+        let fate = if mode == Mode::Tools { "are not offered" } else { "are refused" };
+        let config = &self.policy.config;
+        let fix = |by_policy: bool, flag: &str| match self.grant {
+            Some(grant) if !by_policy => format!("your token does not grant them ({}); ask for one that does", grant.source),
+            _ => format!("whoever starts pingone-mcp can allow them with {flag}"),
+        };
+        let held = if config.dry_run {
+            "Dry run: actions that change PingOne are not sent; their reply shows the request that would have been made.".to_owned()
+        } else if !self.writes() {
+            format!("Writes are off: actions that change PingOne {fate}; {}.", fix(!config.allow_writes, "--allow-writes"))
+        } else if !self.destructive() {
+            format!("Destructive actions (deletes, secret rotation, password resets, turning MFA off) {fate}; {}.", fix(!config.allow_destructive, "--allow-destructive"))
+        } else {
+            String::new()
+        };
+        let lists = !self.policy.config.allow.is_empty() || !self.policy.config.deny.is_empty();
+        let listed = if lists { format!("The policy's allow and deny lists hold back some actions; they {fate}.") } else { String::new() };
+        let note = [held, listed].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
+        (!note.is_empty()).then_some(note)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_callers_grant_narrows_what_the_policy_offers() {
+        let catalog = crate::catalog::load_builtin().unwrap();
+        let policy = Policy::new(crate::policy::PolicyConfig { allow_writes: true, ..Default::default() });
+        let session = Grant::new("session token", vec![crate::policy::ScopeGrant { writes: true, destructive: true, actions: vec!["*_group*".into()] }]);
+        let access = Access { policy: &policy, grant: Some(&session) };
+        let offered: Vec<&str> = catalog.actions().filter(|a| access.permits(a)).map(|a| a.id.as_str()).collect();
+        assert!(offered.contains(&"list_groups") && offered.contains(&"create_group"), "{offered:?}");
+        assert!(!offered.contains(&"delete_group"), "the policy refuses destructive actions whatever the grant: {offered:?}");
+        assert!(!offered.contains(&"list_users"), "outside the grant: {offered:?}");
+        let note = access.note(Mode::Tools).unwrap();
+        assert!(note.starts_with("Destructive actions") && note.contains("whoever starts pingone-mcp can allow them with --allow-destructive"), "{note}");
+
+        let reader = Grant::from_scopes(["pingone-mcp:read"], &crate::policy::default_scope_grants()).unwrap();
+        let access = Access { policy: &policy, grant: Some(&reader) };
+        assert!(!access.writes(), "the server allows writes, the token does not");
+        assert!(access.note(Mode::Code).unwrap().contains("are refused; your token does not grant them (scopes pingone-mcp:read)"));
+        assert!(Access { policy: &Policy::permissive(), grant: None }.note(Mode::Tools).is_none(), "nothing held back, nothing said");
+    }
 
     #[test]
     fn search_without_the_encoder_still_answers_and_says_why() {

@@ -60,6 +60,10 @@ impl Grant {
         self.parts.iter().any(|(g, _)| g.writes)
     }
 
+    pub fn allows_destructive(&self) -> bool {
+        self.parts.iter().any(|(g, _)| g.destructive)
+    }
+
     /// Whether some part of the grant covers `action`; the refusal says which grant fell short.
     pub fn check(&self, action: &Action) -> Result<(), String> {
         let covers = |(g, globs): &(ScopeGrant, Vec<WildMatch>)| {
