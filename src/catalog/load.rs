@@ -306,6 +306,13 @@ fn check_params(params: &[Param], top_level: bool, field: &'static str, problem:
         if !p.properties.is_empty() && p.ty != ParamType::Object {
             problem(field, format!("parameter `{}` has `properties` but is not an object", p.name));
         }
+        if let Some(default) = &p.default {
+            if p.location != Some(ParamLocation::Query) {
+                problem(field, format!("parameter `{}` has a `default`, which only query parameters take", p.name));
+            } else if !p.ty.matches(default) {
+                problem(field, format!("the default {default} of `{}` is not of type {}", p.name, p.ty.as_str()));
+            }
+        }
         let element = if p.ty == ParamType::Array { p.items.unwrap_or(ParamType::String) } else { p.ty };
         for value in &p.allowed {
             if !element.matches(value) {

@@ -94,6 +94,10 @@ pub struct Param {
     pub items: Option<ParamType>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub properties: Vec<Param>,
+    /// Sent when the caller passes none (query parameters only): e.g. the filter that
+    /// keeps list_custom_roles to custom roles. A value the caller passes replaces it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<serde_json::Value>,
     /// A credential whose name does not say so (set_user_password's `value`): masked
     /// like one in audit lines, cassettes, dry runs and confirmations.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -43,7 +43,7 @@ pub(crate) fn build(action: &Action, args: &Map<String, Value>, conn: &Connectio
     {
         let mut query = url.query_pairs_mut();
         for p in action.params_in(ParamLocation::Query) {
-            if let Some(value) = args.get(&p.name).filter(|v| !v.is_null()) {
+            if let Some(value) = args.get(&p.name).filter(|v| !v.is_null()).or(p.default.as_ref()) {
                 query.append_pair(&p.name, &as_text(value));
             }
         }
