@@ -196,6 +196,14 @@ fn a_delete_must_be_destructive_and_environment_id_is_never_a_parameter() {
 }
 
 #[test]
+fn a_default_is_for_query_parameters_and_of_their_type() {
+    let text = GOOD.replace("        in: path\n", "        in: path\n        default: w0\n");
+    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "`widgetId` has a `default`, which only query parameters take"]);
+    let text = GOOD.replace("    params:\n", "    params:\n      - { name: limit, in: query, type: integer, default: many, description: Page size. }\n");
+    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "the default \"many\" of `limit` is not of type integer"]);
+}
+
+#[test]
 fn invalid_example_is_refused() {
     let text = GOOD.replace("example: { widgetId: w1 }", "example: { widgetID: w1 }");
     assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "example", "widgetID"]);

@@ -77,15 +77,12 @@ impl Harness {
         } else if action.method.as_str() == "DELETE" {
             assert_eq!(value, json!({}), "{id}: a delete answers 204");
         } else if !action.is_list() {
-            // The API wraps the user's link as `{identityProvider: {id, type}}`, as in the PUT body.
-            let value = if id.ends_with("user_identity_provider") { value["identityProvider"].clone() } else { value };
             let keys: Vec<&String> = action.result.keys().collect();
             let present = keys.iter().filter(|k| value.get(k.as_str()).is_some()).count();
             assert!(keys.is_empty() || present > 0, "{id}: none of the result fields {keys:?} are in {value}");
-            if action.result.contains_key("id") && !id.contains("identity_provider") || id.ends_with("identity_provider") && !id.contains("user") {
-                assert!(value["id"].is_string() || id.contains("default_identity_provider"), "{id}: the result has an id: {value}");
+            if action.result.contains_key("id") && !id.contains("default_identity_provider") {
+                assert!(value["id"].is_string(), "{id}: the result has an id: {value}");
             }
-            return if id.ends_with("user_identity_provider") { json!({ "identityProvider": value }) } else { value };
         }
         value
     }
@@ -216,6 +213,9 @@ async fn every_action_against_the_simulator() {
     let parent_id = id_of(&parent);
     h.call("get_group", json!({ "groupId": g_id, "include": "totalMemberCounts" })).await;
     h.call("update_group", json!({ "groupId": g_id, "name": "Test group 2", "description": "renamed" })).await;
+    let scoped = h.call("create_group", json!({ "name": "Test scoped group", "population": { "id": pop_id } })).await;
+    let updated = h.call("update_group", json!({ "groupId": id_of(&scoped), "name": "Test scoped group 2" })).await;
+    assert_eq!(updated["population"]["id"], pop_id.as_str(), "a PUT keeps the population, which is set at creation only: {updated}");
     h.call("add_user_to_group", json!({ "userId": user_id, "id": g_id })).await;
     h.call("add_group_to_group", json!({ "groupId": g_id, "id": parent_id })).await;
     let nested = h.items("list_group_nested_groups", json!({ "groupId": g_id })).await;
@@ -229,11 +229,19 @@ async fn every_action_against_the_simulator() {
     h.call("remove_user_from_group", json!({ "userId": user_id, "groupId": g_id })).await;
 
     // Custom roles and role assignments of users, groups and applications.
-    let role = h.call("create_custom_role", json!({ "name": "Test role", "applicableTo": ["ENVIRONMENT"], "permissions": [{ "id": "users:read:user" }] })).await;
+    let env_admin = "8a4e4c5a-0b7c-4d43-9a31-000000000002";
+    let role = h.call("create_custom_role", json!({ "name": "Test role", "permissions": [{ "id": "users:read:user" }], "canBeAssignedBy": [{ "id": env_admin }] })).await;
     let role_id = id_of(&role);
-    assert!(!h.items("list_custom_roles", json!({})).await.is_empty());
+    let listed = h.items("list_custom_roles", json!({})).await;
+    assert!(listed.iter().any(|r| r["id"] == role_id.as_str()) && listed.iter().all(|r| r["type"] == "CUSTOM"), "custom roles only by default: {listed:?}");
+    let built_in = h.items("list_custom_roles", json!({ "filter": "name sw \"Identity Data\"" })).await;
+    assert!(!built_in.is_empty() && built_in.iter().all(|r| r["type"] == "PLATFORM"), "a filter replaces the default; the collection holds built-in roles: {built_in:?}");
     h.call("get_custom_role", json!({ "customRoleId": role_id })).await;
-    h.call("update_custom_role", json!({ "customRoleId": role_id, "name": "Test role 2", "applicableTo": ["ENVIRONMENT", "POPULATION"], "permissions": [{ "id": "users:read:user" }] })).await;
+    h.call("update_custom_role", json!({ "customRoleId": role_id, "name": "Test role 2", "applicableTo": ["ENVIRONMENT", "POPULATION"], "permissions": [{ "id": "users:read:user" }], "canBeAssignedBy": [{ "id": env_admin }] })).await;
+    let (status, err) = h.fails("update_custom_role", json!({ "customRoleId": env_admin, "name": "Mine now", "permissions": [{ "id": "users:read:user" }], "canBeAssignedBy": [{ "id": env_admin }] })).await;
+    assert!(status == 400 && err["message"].as_str().unwrap().contains("built-in"), "{err}");
+    let (status, err) = h.fails("create_custom_role", json!({ "name": "Orphan", "permissions": [{ "id": "users:read:user" }], "canBeAssignedBy": [{ "id": "no-such-role" }] })).await;
+    assert!(status == 400 && err["details"].to_string().contains("canBeAssignedBy"), "{err}");
     let env_id = h.sim.environment_id.clone();
     let scope = json!({ "id": env_id, "type": "ENVIRONMENT" });
     let ra = h.call("create_user_role_assignment", json!({ "userId": user_id, "role": { "id": data_admin }, "scope": scope })).await;
@@ -300,7 +308,10 @@ async fn every_action_against_the_simulator() {
     let cert = h.call("import_certificate", json!({ "file": PEM, "usageType": "SIGNING" })).await;
     assert_eq!(cert["usageType"], "SIGNING");
     assert!(h.items("list_certificates", json!({})).await.len() >= 3);
-    h.call("get_user_activities", json!({ "filter": "startDate eq \"2026-01-01T00:00:00Z\" and endDate eq \"2026-01-31T00:00:00Z\"" })).await;
+    let activities = h.call("get_user_activities", json!({ "filter": "startDate eq \"2026-01-01T00:00:00Z\" and endDate eq \"2026-01-31T00:00:00Z\"" })).await;
+    let buckets = activities["_embedded"]["userActivities"].as_array().unwrap();
+    assert_eq!(buckets.len(), 30, "one bucket a day: {activities}");
+    assert!(buckets[0]["startDate"] == "2026-01-01T00:00:00.000Z" && buckets[0]["userSignOns"]["successes"].is_u64() && buckets[0]["passwordResets"].is_u64(), "the documented shape: {}", buckets[0]);
     let me = h.call("get_current_user_info", json!({})).await;
     assert_eq!(me["sub"], json!(h.sim.demo_user_id));
 

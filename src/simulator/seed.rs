@@ -246,6 +246,7 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
     st.custom_roles.put(json!({
         "id": helpdesk, "environment": env, "name": "Helpdesk Operator", "description": "Resets passwords and unlocks accounts", "type": "CUSTOM",
         "applicableTo": ["ENVIRONMENT", "POPULATION"], "permissions": [{ "id": "users:read:user" }, { "id": "users:update:user" }],
+        "canBeAssignedBy": [{ "id": SYSTEM_ROLES[1].0 }],
         "createdAt": "2024-01-05T00:00:00.000Z", "updatedAt": "2024-01-05T00:00:00.000Z",
     }));
 

@@ -81,7 +81,8 @@ fn update(st: &mut State, req: &Req, id: &str) -> Outcome {
     let body = req.json(&[JSON])?;
     let old = st.groups.get(id).ok_or_else(|| ApiError::not_found("group", id))?.clone();
     check(st, &body, Some(id))?;
-    let rec = Value::Object(replaced(&old, &body, &[]));
+    // The population is set at creation only: a PUT keeps it.
+    let rec = Value::Object(replaced(&old, &body, &["population"]));
     st.groups.put(rec.clone());
     Ok(Reply::ok(view(st, &rec)))
 }

@@ -15,7 +15,7 @@ const ACTIVATE: &str = "application/vnd.pingidentity.device.activate+json";
 const REORDER: &str = "application/vnd.pingidentity.devices.reorder+json";
 const ORDER_REMOVE: &str = "application/vnd.pingidentity.devices.order.remove+json";
 const FIDO2_MIGRATE: &str = "application/vnd.pingidentity.deviceauthenticationpolicy.fido2.migrate+json";
-pub(crate) const DEVICE_TYPES: [&str; 8] = ["SMS", "VOICE", "EMAIL", "TOTP", "MOBILE", "FIDO2", "SECURITY_KEY", "PLATFORM"];
+pub(crate) const DEVICE_TYPES: [&str; 7] = ["SMS", "VOICE", "EMAIL", "TOTP", "MOBILE", "FIDO2", "OATH_TOKEN"];
 /// The methods every device authentication policy configures.
 const METHODS: [&str; 5] = ["sms", "voice", "email", "mobile", "totp"];
 
@@ -108,7 +108,7 @@ fn pair_or_reorder(st: &mut State, req: &Req, user: &str) -> Outcome {
     check_enum(&body, "status", &["ACTIVE", "ACTIVATION_REQUIRED"])?;
     let mut rec = new_record(st, &body);
     rec.insert("user".into(), id_ref(user));
-    let needs_activation = matches!(body["type"].as_str(), Some("TOTP" | "MOBILE" | "FIDO2" | "SECURITY_KEY" | "PLATFORM"));
+    let needs_activation = matches!(body["type"].as_str(), Some("TOTP" | "MOBILE" | "FIDO2" | "OATH_TOKEN"));
     rec.entry("status").or_insert(json!(if needs_activation { "ACTIVATION_REQUIRED" } else { "ACTIVE" }));
     if body["type"] == json!("TOTP") {
         let secret: String = st.random_text(32).chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect();

@@ -1,6 +1,6 @@
 //! Role assignments held by users, groups and (worker) applications, and the
-//! environment's custom roles. System roles live at the organisation level
-//! (`platform.rs`).
+//! environment's roles (its custom ones, listed beside the built-in ones). System
+//! roles also live at the organisation level (`platform.rs`).
 
 use serde_json::{json, Map, Value};
 
@@ -20,14 +20,14 @@ pub(super) fn route(st: &mut State, req: &Req, rest: &[&str]) -> Option<Outcome>
         ["applications", id, "roleAssignments", tail @ ..] => (Holder::Application, *id, tail),
         ["roles"] => {
             return Some(match m {
-                "GET" => list_custom(st, req),
+                "GET" => list_roles(st, req),
                 "POST" => create_custom(st, req),
                 _ => return not_allowed(req),
             })
         }
         ["roles", id] => {
             return Some(match m {
-                "GET" => custom(st, id).map(|r| Reply::ok(r.clone())),
+                "GET" => role(st, id).map(|r| Reply::ok(r.clone())),
                 "PUT" => update_custom(st, req, id),
                 "DELETE" => delete_custom(st, id),
                 _ => return not_allowed(req),
@@ -135,16 +135,27 @@ fn create(st: &mut State, req: &Req, holder: Holder, holder_id: &str) -> Outcome
     Ok(Reply::created(rec))
 }
 
+/// A role of the environment's collection: custom, or built-in (which it lists too).
+fn role<'a>(st: &'a State, id: &str) -> Result<&'a Value, ApiError> {
+    st.custom_roles.get(id).or_else(|| st.system_roles.get(id)).ok_or_else(|| ApiError::not_found("role", id))
+}
+
+/// A custom role, for a change; a built-in one is refused as PingOne refuses it.
 fn custom<'a>(st: &'a State, id: &str) -> Result<&'a Value, ApiError> {
+    if st.system_roles.get(id).is_some() {
+        return Err(ApiError::request_failed(format!("role `{id}` is a built-in (PLATFORM) role; only custom roles can be changed or deleted")));
+    }
     st.custom_roles.get(id).ok_or_else(|| ApiError::not_found("custom role", id))
 }
 
-fn list_custom(st: &State, req: &Req) -> Outcome {
-    hal::page_all(req, &st.env_url("roles"), "roles", st.custom_roles.iter())
+/// The environment's collection holds the built-in roles as well as the custom ones
+/// (`filter=type eq "CUSTOM"` keeps the custom ones).
+fn list_roles(st: &State, req: &Req) -> Outcome {
+    hal::page_all(req, &st.env_url("roles"), "roles", st.system_roles.iter().chain(st.custom_roles.iter()))
 }
 
 fn check_role_body(st: &State, body: &Map<String, Value>, except: Option<&str>) -> Result<(), ApiError> {
-    require(body, &["name", "permissions", "applicableTo"])?;
+    require(body, &["name", "permissions", "canBeAssignedBy"])?;
     let name = str_field(body, "name").unwrap_or_default();
     if st.custom_roles.iter().chain(st.system_roles.iter()).any(|r| r["name"].as_str() == Some(name) && r["id"].as_str() != except) {
         return Err(ApiError::uniqueness("name", format!("a role named `{name}` already exists")));
@@ -153,9 +164,16 @@ fn check_role_body(st: &State, body: &Map<String, Value>, except: Option<&str>) 
     if let Some(bad) = perms.iter().find(|p| p.get("id").and_then(Value::as_str).is_none()) {
         return Err(ApiError::invalid_value("permissions", format!("each permission needs an `id`, got {bad}")));
     }
-    let scopes = body["applicableTo"].as_array().filter(|a| !a.is_empty()).ok_or_else(|| ApiError::invalid_value("applicableTo", "`applicableTo` must be a non-empty array"))?;
-    if let Some(bad) = scopes.iter().find(|s| !s.as_str().is_some_and(|s| SCOPE_TYPES.contains(&s))) {
-        return Err(ApiError::invalid_value("applicableTo", format!("`applicableTo` values must be among {}, got {bad}", SCOPE_TYPES.join(", "))));
+    let assigners = body["canBeAssignedBy"].as_array().filter(|a| !a.is_empty()).ok_or_else(|| ApiError::invalid_value("canBeAssignedBy", "`canBeAssignedBy` must be a non-empty array of {id}"))?;
+    for assigner in assigners {
+        let id = assigner.get("id").and_then(Value::as_str).ok_or_else(|| ApiError::invalid_value("canBeAssignedBy", format!("each entry needs an `id`, got {assigner}")))?;
+        role(st, id).map_err(|_| ApiError::invalid_value("canBeAssignedBy", format!("no role with id `{id}`")))?;
+    }
+    if let Some(scopes) = body.get("applicableTo") {
+        let scopes = scopes.as_array().ok_or_else(|| ApiError::invalid_value("applicableTo", "`applicableTo` must be an array"))?;
+        if let Some(bad) = scopes.iter().find(|s| !s.as_str().is_some_and(|s| SCOPE_TYPES.contains(&s))) {
+            return Err(ApiError::invalid_value("applicableTo", format!("`applicableTo` values must be among {}, got {bad}", SCOPE_TYPES.join(", "))));
+        }
     }
     Ok(())
 }

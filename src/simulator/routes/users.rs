@@ -4,7 +4,8 @@
 use serde_json::{json, Map, Value};
 
 use super::{id_ref, new_record, not_allowed, patch, ref_of, replaced, with_self};
-use crate::simulator::clock::now_iso;
+use crate::simulator::clock::{iso, now_iso};
+use super::applications::parse_iso;
 use crate::simulator::errors::ApiError;
 use crate::simulator::filter::Filter;
 use crate::simulator::hal;
@@ -409,29 +410,56 @@ fn password(st: &mut State, req: &Req, id: &str) -> Outcome {
     password_state(st, id).map(Reply::ok)
 }
 
-/// Aggregate sign-on counters for the environment, derived from its users.
+/// Environment-wide sign-on counts per time bucket (the documented shape:
+/// `startDate`, `endDate`, `userSignOns { successes, failures }`, `passwordResets`),
+/// derived from the users so they are stable for a seed.
 fn activities(st: &State, req: &Req) -> Outcome {
-    if let Some(text) = req.q("filter") {
-        Filter::parse(text).map_err(|e| ApiError::invalid_filter(format!("{} (at character {})", e.message, e.position)))?;
+    const DAY: i64 = 86_400;
+    let filter = req.q("filter").unwrap_or_default();
+    if !filter.trim().is_empty() {
+        Filter::parse(filter).map_err(|e| ApiError::invalid_filter(format!("{} (at character {})", e.message, e.position)))?;
     }
-    let users = st.users.len() as u64;
-    let enabled = st.users.iter().filter(|u| u["enabled"] == json!(true)).count() as u64;
-    let mfa = st.users.iter().filter(|u| u["mfaEnabled"] == json!(true)).count() as u64;
-    let item = json!({
-        "dateRange": { "startDate": req.q("filter").map(|_| "as filtered").unwrap_or("last 30 days") },
-        "totalUsers": users,
-        "enabledUsers": enabled,
-        "mfaEnabledUsers": mfa,
-        "signOnSuccessCount": enabled * 7,
-        "signOnFailureCount": users / 3,
-        "passwordResetCount": users / 20,
-        "mfaAuthenticationCount": mfa * 5,
-    });
+    let date = |name: &str| -> Result<Option<i64>, ApiError> {
+        let Some(at) = filter.find(name) else { return Ok(None) };
+        let quoted = filter[at..].split('"').nth(1).unwrap_or_default();
+        parse_iso(quoted).map(Some).ok_or_else(|| ApiError::invalid_filter(format!("`{name}` needs an ISO 8601 date-time, got `{quoted}`")))
+    };
+    let now = crate::simulator::clock::now_secs();
+    let (start, end) = match (date("startDate")?, date("endDate")?) {
+        (Some(start), Some(end)) if start < end => (start, end),
+        (Some(_), Some(_)) => return Err(ApiError::invalid_filter("`startDate` must come before `endDate`")),
+        (None, None) => (now - 30 * DAY, now),
+        _ => return Err(ApiError::invalid_filter("a date filter needs both startDate and endDate")),
+    };
+    let bucket = match filter.split("sampleSize").nth(1).and_then(|rest| rest.split('"').nth(1)) {
+        None | Some("DAY") => DAY,
+        Some("HOUR") => 3_600,
+        Some("WEEK") => 7 * DAY,
+        Some(other) => return Err(ApiError::invalid_filter(format!("`sampleSize` must be HOUR, DAY or WEEK, got `{other}`"))),
+    };
+    let enabled = st.users.iter().filter(|u| u["enabled"] == json!(true)).count() as i64;
+    let users = st.users.len() as i64;
+    let buckets: Vec<Value> = (0..)
+        .map(|n| start + n * bucket)
+        .take_while(|from| *from < end)
+        .take(400)
+        .enumerate()
+        .map(|(n, from)| {
+            let scale = bucket / 3_600;
+            json!({
+                "startDate": iso(from),
+                "endDate": iso((from + bucket).min(end)),
+                "userSignOns": { "successes": enabled * scale / 6 + (n as i64 % 5), "failures": users * scale / 72 + (n as i64 % 3) },
+                "passwordResets": users * scale / 480,
+            })
+        })
+        .collect();
+    let count = buckets.len();
     let url = st.env_url("userActivities");
     Ok(Reply::ok(json!({
         "_links": { "self": { "href": url } },
-        "_embedded": { "userActivities": [item] },
-        "count": 1,
-        "size": 1,
+        "_embedded": { "userActivities": buckets },
+        "count": count,
+        "size": count,
     })))
 }
