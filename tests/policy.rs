@@ -100,6 +100,24 @@ async fn a_script_that_rewrites_pingone_still_meets_the_gate() {
     assert!(fake.api_requests().iter().all(|r| r.method != "DELETE"));
 }
 
+/// `..` as an id would walk the URL up to the parent: "remove a membership" would
+/// delete the user, under the policy, token and confirmation of the smaller action.
+#[tokio::test]
+async fn an_id_cannot_walk_the_url_to_another_resource() {
+    let fake = fake().await;
+    let config = PolicyConfig { allow_writes: true, allow_destructive: true, deny: vec!["delete_user".into()], ..Default::default() };
+    let script = "
+        const attempt = async (f) => { try { await f(); return 'ok' } catch (e) { return e.code + ': ' + e.message } };
+        return [
+          await attempt(() => pingone.remove_user_from_group({ userId: '1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b', groupId: '..' })),
+          await attempt(() => pingone.get_user({ userId: '.' })),
+        ]";
+    let out = result(&run(script, dispatcher(&fake, config)).await);
+    assert!(out[0].as_str().unwrap().starts_with("INVALID_ARGUMENTS") && out[0].as_str().unwrap().contains("`groupId` is `..`, which is not an id"), "{out}");
+    assert!(out[1].as_str().unwrap().contains("`userId` is `.`"), "{out}");
+    assert!(fake.api_requests().is_empty(), "nothing was sent: {:?}", fake.api_requests());
+}
+
 #[tokio::test]
 async fn production_is_refused_unless_allowed() {
     let fake = fake().await;

@@ -99,6 +99,12 @@ fn check_value(p: &Param, value: &Value, name: &str, problems: &mut Vec<Problem>
         problems.push(Problem::ours(format!("`{name}` must be {article} {ty}, got {}", kind(value))));
         return;
     }
+    if p.location == Some(ParamLocation::Path) {
+        if let Some(problem) = path_segment_problem(name, value) {
+            problems.push(Problem::ours(problem));
+            return;
+        }
+    }
     let elements: Vec<&Value> = match value {
         Value::Array(items) => items.iter().collect(),
         v => vec![v],
@@ -120,6 +126,20 @@ fn check_value(p: &Param, value: &Value, name: &str, problems: &mut Vec<Problem>
     }
     if let Value::Object(inner) = value {
         check_fields(&p.properties, inner, &format!("{name}."), problems);
+    }
+}
+
+/// A path parameter is one segment naming one resource: empty, `.` and `..` would
+/// make the URL name another (`..` as a membership's group id is the user itself).
+pub(crate) fn path_segment_problem(name: &str, value: &Value) -> Option<String> {
+    let text = match value {
+        Value::String(s) => s.as_str(),
+        _ => return None,
+    };
+    match text {
+        "" => Some(format!("`{name}` must not be empty")),
+        "." | ".." => Some(format!("`{name}` is `{text}`, which is not an id: in the URL it would name a different resource")),
+        _ => None,
     }
 }
 

@@ -6,6 +6,7 @@ mod model;
 mod typescript;
 
 pub use args::{check_args, ArgsError, Problem, PAGING_ARGS};
+pub(crate) use args::path_segment_problem;
 pub use load::{load_builtin, load_dir, Catalog, CatalogError};
 pub use model::{Action, Host, Method, Param, ParamLocation, ParamType};
 pub use typescript::{action_signature, compact_signature, declarations};

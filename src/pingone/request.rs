@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use super::error::ClientError;
-use crate::catalog::{Action, Host, ParamLocation, PAGING_ARGS};
+use crate::catalog::{path_segment_problem, Action, Host, ParamLocation, PAGING_ARGS};
 use crate::config::Connection;
 
 /// Everything needed to send (and re-send) one request.
@@ -28,8 +28,9 @@ pub(crate) fn build(action: &Action, args: &Map<String, Value>, conn: &Connectio
     let mut path = action.path.replace("{environmentId}", &conn.environment_id);
     for p in action.params_in(ParamLocation::Path) {
         let value = args.get(&p.name).map(as_text).unwrap_or_default();
-        if value.is_empty() {
-            return Err(unusable(format!("`{}` must not be empty", p.name)));
+        // Checked with the arguments too; here because this is where a URL is made.
+        if let Some(problem) = path_segment_problem(&p.name, &Value::String(value.clone())) {
+            return Err(unusable(problem));
         }
         let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
         path = path.replace(&format!("{{{}}}", p.name), &encoded.replace('+', "%20"));
