@@ -98,6 +98,11 @@ fn normalisation_defeats_each_obfuscation() {
         ("base64", format!("profile data: {b64}")),
         ("URL encoding", attack.replace(' ', "%20")),
         ("HTML entities", attack.chars().map(|c| format!("&#{};", c as u32)).collect()),
+        ("blank fillers (braille)", attack.replace(' ', "\u{2800}")),
+        ("blank fillers (Hangul)", attack.replace(' ', "\u{3164}")),
+        ("words joined by underscores", attack.replace(' ', "_")),
+        ("words joined by hyphens, upper case", attack.to_uppercase().replace(' ', "-")),
+        ("words joined by middle dots", attack.replace(' ', "·")),
     ];
     let defender = patterns();
     for (name, text) in cases {

@@ -229,7 +229,7 @@ async fn every_action_against_the_simulator() {
     h.call("remove_user_from_group", json!({ "userId": user_id, "groupId": g_id })).await;
 
     // Custom roles and role assignments of users, groups and applications.
-    let env_admin = "8a4e4c5a-0b7c-4d43-9a31-000000000002";
+    let env_admin = env_admin.as_str();
     let role = h.call("create_custom_role", json!({ "name": "Test role", "permissions": [{ "id": "users:read:user" }], "canBeAssignedBy": [{ "id": env_admin }] })).await;
     let role_id = id_of(&role);
     let listed = h.items("list_custom_roles", json!({})).await;

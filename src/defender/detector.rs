@@ -16,7 +16,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::allow::AllowFile;
 use super::classifier::{Classifier, ClassifierError};
-use super::normalise::normalise;
+use super::normalise::{is_joined_sentence, normalise};
 use super::patterns::{Category, Patterns};
 use crate::onnx::Located;
 
@@ -314,12 +314,14 @@ impl Defender {
 }
 
 /// An id, a date, an e-mail address, an enum value: one short ASCII token without
-/// markup that could not hide base64 (which needs both cases). Nothing to scan.
+/// markup that could not hide base64 (which needs both cases) or a sentence with its
+/// spaces taken out. Nothing to scan.
 fn plain_token(text: &str) -> bool {
     let b = text.as_bytes();
     b.len() <= 64
         && b.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'@' | b'.' | b'_' | b':' | b'+' | b'-' | b'/' | b','))
         && !(b.len() >= 16 && b.iter().any(u8::is_ascii_uppercase) && b.iter().any(u8::is_ascii_lowercase))
+        && !is_joined_sentence(text)
 }
 
 fn worth_classifying(text: &str) -> bool {
