@@ -228,6 +228,23 @@ async fn tools_mode_replies_are_cut_and_scanned() {
     assert!(text.contains("at $.details[0].message"), "{text}");
 }
 
+/// An action name is the script's own text: one that is no action (here a record's
+/// injection) is not echoed in the call summary or in progress.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_action_name_is_not_echoed_in_the_call_summary() {
+    let Some(python) = common::python_with_mcp("an_unknown_action_name_is_not_echoed_in_the_call_summary") else { return };
+    let fake = fake_with_user().await;
+    let mut env = fake.env();
+    env.push(("MCP_TEST_SCRIPT", format!("try {{ await pingone['{INJECTION}']({{}}); }} catch (e) {{}} return 'done'")));
+    let binary = env!("CARGO_BIN_EXE_pingone-mcp");
+    let report = tokio::task::block_in_place(|| run_client(&python, &["stdio", binary, "serve", "--defender", "patterns"], &env));
+    let execute = &report["execute"];
+    assert_eq!(execute["structured"]["result"], "done", "{report}");
+    assert!(execute["structured"]["calls"][0].as_str().unwrap().starts_with("(an unknown action) UNKNOWN_ACTION"), "{report}");
+    let progress = report["progress"].to_string();
+    assert!(!execute.to_string().contains("ignore all previous") && !progress.contains("ignore all previous"), "{report}");
+}
+
 /// `text` shows the marker in place of the injection, and says one string was withheld.
 /// `serve --defender-allow`: a text an administrator has read and listed reaches the
 /// agent, wherever it appears (here a record's field and an error's detail).

@@ -149,6 +149,25 @@ fn the_servers_own_words_are_not_withheld_but_the_values_they_quote_are() {
     assert!(err.contains("Signature: get_user(") && !err.contains("ignore all previous"), "{err}");
 }
 
+/// Every text of a thrown error is the script's and may be a record's: its name, and
+/// the action and code of an error that only claims to be a PingOneError.
+#[test]
+fn an_errors_name_and_a_forged_action_and_code_are_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let cassette = empty_cassette(&dir);
+    let injection = INJECTION;
+    for thrown in [
+        format!("const e = new Error('lookup failed'); e.name = '{injection}'; throw e;"),
+        format!("const e = new Error('x'); e.name = 'PingOneError'; e.action = '{injection}'; e.code = 'C'; e.status = 400; e.details = []; throw e;"),
+        format!("const e = new Error('x'); e.name = 'PingOneError'; e.action = 'get_user'; e.code = '{injection}'; e.details = []; throw e;"),
+    ] {
+        let out = run(&["run", &script_file(&dir, &thrown), "--replay", &cassette, "--defender", "patterns"], &[]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = stderr(&out);
+        assert!(err.contains("[withheld by pingone-mcp defender") && !err.contains("ignore all previous"), "{thrown}\n{err}");
+    }
+}
+
 #[test]
 fn a_script_can_come_from_stdin() {
     let dir = tempfile::tempdir().unwrap();

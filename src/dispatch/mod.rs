@@ -74,6 +74,11 @@ impl Dispatcher {
         &self.policy
     }
 
+    /// Whether `action` is one of the catalog's actions.
+    pub fn knows(&self, action: &str) -> bool {
+        self.catalog.get(action).is_some()
+    }
+
     pub fn with_policy(mut self, policy: Policy) -> Self {
         self.policy = policy;
         self

@@ -62,11 +62,13 @@ impl ObservedHost {
     /// One action call: dispatched for this caller, summarised, reported as progress.
     pub async fn dispatch(&self, call: HostCall) -> HostReply {
         let started = Instant::now();
-        // The helpers' calls are named as scripts write them: pingone.search(…).
+        // The helpers' calls are named as scripts write them: pingone.search(…). A name
+        // that is no action is the script's own text (it may be a record's): not echoed.
         let action = match call.action.as_str() {
             SEARCH_ACTION => "search".to_owned(),
             DESCRIBE_ACTION => "describe".to_owned(),
-            other => other.to_owned(),
+            known if self.dispatcher.knows(known) => known.to_owned(),
+            _ => "(an unknown action)".to_owned(),
         };
         let requester = Requester { caller: self.caller.as_ref(), confirm: self.confirm.as_deref() };
         let reply = self.dispatcher.dispatch_for(call, &requester).await;

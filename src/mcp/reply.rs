@@ -88,20 +88,31 @@ fn text_or_withheld(value: Option<&Value>, withheld: &Value) -> String {
 }
 
 /// The texts of a script error that can carry data, taken out for scanning: its
-/// message (a script may throw a record's text) and its failed action's texts.
-/// When an action error ended the script, the script's message is that error's
-/// (and the reply shows the action's): it is scanned once, as the action's.
+/// name and message (a script may throw a record's text as either) and its failed
+/// action's texts. When an action error ended the script, the script's message is
+/// that error's (and the reply shows the action's): it is scanned once, as the
+/// action's, with the action's name and code, which a script can forge too.
 fn take_script_texts(error: &mut ScriptError) -> Value {
+    let name = take(&mut error.name);
     match error.action_error.as_mut() {
-        Some(action) => json!({ "action": take_action_texts(action) }),
-        None => json!({ "message": take(&mut error.message) }),
+        Some(action) => {
+            let mut texts = take_action_texts(action);
+            texts["action"] = json!(take(&mut action.action));
+            texts["code"] = json!(take(&mut action.code));
+            json!({ "name": name, "action": texts })
+        }
+        None => json!({ "name": name, "message": take(&mut error.message) }),
     }
 }
 
 fn put_script_texts(error: &mut ScriptError, texts: &Value) {
+    error.name = text_or_withheld(texts.get("name"), texts);
     match &mut error.action_error {
         Some(action) => {
-            put_action_texts(action, texts.get("action").unwrap_or(texts));
+            let texts = texts.get("action").unwrap_or(texts);
+            put_action_texts(action, texts);
+            action.action = text_or_withheld(texts.get("action"), texts);
+            action.code = text_or_withheld(texts.get("code"), texts);
             error.message = action.message.clone();
         }
         None => error.message = text_or_withheld(texts.get("message"), texts),
