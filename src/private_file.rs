@@ -1,5 +1,6 @@
-//! Files that must be their owner's alone (stored sign-ins, signing keys): read only
-//! when no one else can read them.
+//! Files that must be their owner's alone (stored sign-ins, signing keys, tokens,
+//! cassettes and audit logs, which hold ids, names and sometimes secrets): read only
+//! when no one else can read them, written readable by their owner only.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -18,4 +19,43 @@ pub fn read_private(path: &Path) -> anyhow::Result<Option<String>> {
         bail!("{} is readable by other users (mode {:o}); run `chmod 600 {}`", path.display(), mode & 0o777, path.display());
     }
     std::fs::read_to_string(path).map(Some).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// `path` emptied (created when missing) for writing, readable by its owner only,
+/// whatever mode a file already there had.
+pub fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    open_private(path, std::fs::OpenOptions::new().write(true).truncate(true))
+}
+
+/// `path` opened to append to (created when missing), readable by its owner only.
+pub fn append_private(path: &Path) -> std::io::Result<std::fs::File> {
+    open_private(path, std::fs::OpenOptions::new().append(true))
+}
+
+fn open_private(path: &Path, options: &mut std::fs::OpenOptions) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = options.create(true).mode(0o600).open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_written_privately_loses_a_wider_mode_it_had() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        std::fs::write(&path, "old\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        drop(append_private(&path).unwrap());
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\n", "appending keeps what was there");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        drop(create_private(&path).unwrap());
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "", "creating empties it");
+        assert!(read_private(&path).unwrap().is_some());
+    }
 }

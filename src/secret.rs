@@ -65,6 +65,7 @@ fn masked_secret(field: &str, secret: &serde_json::Value) -> serde_json::Value {
     let chosen = ["password", "passphrase"].iter().any(|m| field.to_ascii_lowercase().contains(m));
     match secret {
         serde_json::Value::String(s) if s == REDACTED => secret.clone(),
+        serde_json::Value::String(s) if is_otpauth(s) => serde_json::Value::String(masked_otpauth(s)),
         serde_json::Value::String(s) if s.chars().count() > 8 && !chosen => {
             let tail: String = s.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
             serde_json::Value::String(format!("****{tail}"))
@@ -105,9 +106,29 @@ impl serde::Serialize for Masked<'_> {
     }
 }
 
-/// Whether the field `key` holds a credential whose value must be hidden.
+/// Whether the field `key` holds a credential whose value must be hidden: by its
+/// name, or, whatever its name, an `otpauth://` URI, which carries a TOTP seed
+/// (an MFA device's `keyUri`).
 fn is_hidden(key: &str, value: &serde_json::Value) -> bool {
-    is_secret_field(key) && !value.is_null() && !value.is_boolean() && !value.is_number()
+    (is_secret_field(key) && !value.is_null() && !value.is_boolean() && !value.is_number()) || value.as_str().is_some_and(is_otpauth)
+}
+
+fn is_otpauth(text: &str) -> bool {
+    text.get(..10).is_some_and(|scheme| scheme.eq_ignore_ascii_case("otpauth://"))
+}
+
+/// An `otpauth://` URI with its seed masked and its label kept, so a person can
+/// still tell whose device it is.
+fn masked_otpauth(uri: &str) -> String {
+    let Some((head, query)) = uri.split_once('?') else { return "otpauth://****".into() };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some((name, _)) if name.eq_ignore_ascii_case("secret") => format!("{name}=****"),
+            _ => p.to_owned(),
+        })
+        .collect();
+    format!("{head}?{}", params.join("&"))
 }
 
 /// `args` with the named top-level fields hidden as credentials too, masked
@@ -184,6 +205,16 @@ mod tests {
         assert_eq!(masked["clientSecret"], REDACTED);
         let shown = mask_json(&serde_json::json!({ "secret": "abcdefghijklmnop1234", "password": "short", "newPassword": "Winter2026-Pass!", "token": REDACTED }));
         assert_eq!(shown, serde_json::json!({ "secret": "****1234", "password": "****", "newPassword": "****", "token": REDACTED }));
+    }
+
+    #[test]
+    fn a_totp_seed_is_hidden_under_any_name() {
+        let device = serde_json::json!({ "type": "TOTP", "keyUri": "otpauth://totp/PingOne:ann?secret=OMTBBGXVNIHYEUKHW4W2&issuer=PingOne", "note": "OTPAUTH://totp/x?Secret=ABCDEF" });
+        let shown = mask_json(&device);
+        assert_eq!(shown["keyUri"], "otpauth://totp/PingOne:ann?secret=****&issuer=PingOne");
+        assert_eq!(shown["note"], "OTPAUTH://totp/x?Secret=****");
+        assert_eq!(redact_json(&device)["keyUri"], REDACTED);
+        assert!(!serde_json::to_string(&Masked(&device)).unwrap().contains("OMTBBG"));
     }
 
     #[test]

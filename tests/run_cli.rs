@@ -217,6 +217,8 @@ async fn record_in_one_process_replay_in_another() {
     let recorded = tokio::task::block_in_place(|| run(&["run", &script, "--record", cassette], &env));
     assert!(recorded.status.success(), "{}", stderr(&recorded));
     assert_eq!(serde_json::from_str::<Value>(&stdout(&recorded)).unwrap(), json!(["ana", "bo", "cy"]));
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(cassette).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "a cassette holds ids and names: its owner's alone");
 
     // No PingOne settings at all: the cassette answers.
     let replayed = run(&["run", &script, "--replay", cassette], &[]);

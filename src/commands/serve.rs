@@ -137,12 +137,11 @@ fn resource_server(global: &GlobalArgs, oauth: bool, connections: Vec<(String, O
 /// A fresh token, written to a file only the user can read (never to the log).
 fn generated_token() -> anyhow::Result<Secret> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
     let dir = pingone_mcp::sandbox::cache_dir().and_then(|d| d.parent().map(|p| p.to_path_buf())).unwrap_or_else(std::env::temp_dir);
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("http-token");
-    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&path)?;
+    let mut file = pingone_mcp::private_file::create_private(&path)?;
     file.write_all(token.as_bytes())?;
     note(&format!("no {TOKEN_ENV} set: generated a bearer token for this run in {} (readable only by you)", path.display()));
     Ok(Secret::new(token))

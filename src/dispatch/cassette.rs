@@ -39,7 +39,9 @@ impl Cassette {
 
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
         let text = serde_json::to_string_pretty(self)?;
-        std::fs::write(path, text + "\n").with_context(|| format!("cannot write the cassette {}", path.display()))
+        // Ids, names and the calls' arguments: the owner's alone, like the audit log.
+        let write = || std::io::Write::write_all(&mut crate::private_file::create_private(path)?, (text + "\n").as_bytes());
+        write().with_context(|| format!("cannot write the cassette {}", path.display()))
     }
 }
 

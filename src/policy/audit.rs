@@ -44,9 +44,9 @@ impl AuditLog {
         Self { out: Mutex::new(out) }
     }
 
-    /// Appends to `path` (created if needed).
+    /// Appends to `path` (created if needed), readable by its owner only.
     pub fn to_file(path: &std::path::Path) -> std::io::Result<Self> {
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        let file = crate::private_file::append_private(path)?;
         Ok(Self::new(Box::new(file)))
     }
 

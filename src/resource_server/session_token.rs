@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::jwt::{TokenError, LEEWAY_SECS};
 use crate::auth::now_secs;
-use crate::private_file::read_private;
+use crate::private_file::{append_private, read_private};
 
 /// `iss` and `aud` of session tokens.
 pub const SESSION_ISSUER: &str = "pingone-mcp";
@@ -151,7 +151,7 @@ pub fn looks_like_session_token(token: &str) -> bool {
 }
 
 fn append_line(path: &Path, line: &str) -> anyhow::Result<()> {
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut file = append_private(path).with_context(|| format!("cannot write {}", path.display()))?;
     writeln!(file, "{line}")?;
     file.sync_all()?;
     Ok(())
