@@ -118,6 +118,25 @@ async fn an_id_cannot_walk_the_url_to_another_resource() {
     assert!(fake.api_requests().is_empty(), "nothing was sent: {:?}", fake.api_requests());
 }
 
+/// A write the script started and did not wait for has been sent: it is let finish,
+/// audited and reported, not dropped with the script.
+#[tokio::test]
+async fn a_write_the_script_did_not_wait_for_finishes_and_is_reported() {
+    let fake = fake().await;
+    let slow_user = "0a1b2c3d-0000-4000-8000-00000000beef";
+    fake.on("DELETE", &fake.env_path(&format!("/users/{slow_user}")), vec![Reply::json(204, Value::Null).delayed(Duration::from_millis(400))]);
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let config = PolicyConfig { allow_writes: true, allow_destructive: true, ..Default::default() };
+    let dispatcher = dispatcher(&fake, config).with_audit(Arc::new(AuditLog::to_file(&audit).unwrap()));
+    let script = format!("pingone.delete_user({{ userId: '{slow_user}' }}); await pingone.get_user({{ userId: '{USER_ID}' }}); return 'returned'");
+    let execution = run(&script, dispatcher).await;
+    assert_eq!(result(&execution), "returned");
+    let warning = execution.logs.iter().find(|l| l.message.contains("without waiting")).unwrap_or_else(|| panic!("no warning: {:?}", execution.logs));
+    assert!(warning.message.contains("delete_user: ok"), "{warning:?}");
+    assert!(std::fs::read_to_string(&audit).unwrap().lines().any(|l| l.contains("\"action\":\"delete_user\"") && l.contains(slow_user)), "the delete is audited");
+}
+
 #[tokio::test]
 async fn production_is_refused_unless_allowed() {
     let fake = fake().await;

@@ -74,6 +74,33 @@ impl GuestState {
         actions
     }
 
+    /// Lets the calls that may change something, which the script started and never
+    /// waited for, finish (until `deadline`), so a write already sent is not dropped
+    /// unaudited and unreported; says what became of each.
+    pub async fn settle(&mut self, deadline: tokio::time::Instant) -> Vec<String> {
+        let mut settled = Vec::new();
+        let mut answered: Vec<(u32, Vec<u8>)> = self.ready.drain().collect();
+        while !self.unfinished.is_empty() {
+            if let Some((id, reply)) = answered.pop() {
+                if let Some(action) = self.unfinished.remove(&id) {
+                    settled.push(format!("{action}: {}", outcome_of(&reply)));
+                }
+                continue;
+            }
+            match tokio::time::timeout_at(deadline, self.in_flight.next()).await {
+                Ok(Some(done)) => answered.push(done),
+                Ok(None) => break,
+                Err(_elapsed) => {
+                    let mut left = self.unfinished_actions();
+                    left.iter_mut().for_each(|action| action.push_str(": still running when the time ran out; it may or may not have been applied"));
+                    settled.extend(left);
+                    break;
+                }
+            }
+        }
+        settled
+    }
+
     pub fn memory_denied(&self) -> bool {
         self.memory.denied
     }
@@ -86,6 +113,15 @@ impl GuestState {
     fn exceed(&mut self, limit: Limit) -> wasmtime::Error {
         self.exceeded = Some(limit);
         format_err!("{limit} limit exceeded")
+    }
+}
+
+/// "ok", or the error code and message of a host reply.
+fn outcome_of(reply: &[u8]) -> String {
+    match serde_json::from_slice::<HostReply>(reply) {
+        Ok(HostReply::Value(_)) => "ok".into(),
+        Ok(HostReply::Error(e)) => format!("failed, {} {}", e.code, e.message),
+        Err(_) => "finished, with an unreadable reply".into(),
     }
 }
 

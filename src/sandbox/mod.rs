@@ -114,22 +114,32 @@ impl Sandbox {
             Err(e) => return Execution { outcome: Err(ExecutionError::Internal(format!("{e:#}"))), logs: vec![], calls: 0, duration: started.elapsed(), peak_memory: 0 },
         };
         let run = tokio::time::timeout_at(deadline, instance::run(&self.pre, &mut store, &input)).await;
-        let state = store.data();
-        let limit_error = |limit: Limit| ExecutionError::Limit { limit, message: limit.explain(limits), unfinished: state.unfinished_actions() };
-        let outcome = match run {
-            Err(_elapsed) => Err(limit_error(Limit::WallTime)),
-            Ok(Ok(RunOutcome::Ok(value))) => check_result_size(value, limits).map_err(limit_error),
-            Ok(Ok(RunOutcome::Error(e))) => Err(ExecutionError::Script(e)),
-            Ok(Err(e)) => Err(match (state.exceeded, e.downcast_ref::<Trap>()) {
-                (Some(limit), _) => limit_error(limit),
-                (None, Some(Trap::StackOverflow)) => limit_error(Limit::Stack),
-                (None, Some(Trap::OutOfFuel)) => limit_error(Limit::Compute),
-                (None, _) if state.memory_denied() => limit_error(Limit::Memory),
-                (None, _) if state.panic.is_some() => ExecutionError::Internal(format!("the JavaScript engine crashed: {}", state.panic.as_deref().unwrap_or_default())),
-                (None, _) => ExecutionError::Internal(format!("{e:#}")),
-            }),
+        let outcome = {
+            let state = store.data();
+            let limit_error = |limit: Limit| ExecutionError::Limit { limit, message: limit.explain(limits), unfinished: state.unfinished_actions() };
+            let outcome = match run {
+                Err(_elapsed) => Err(limit_error(Limit::WallTime)),
+                Ok(Ok(RunOutcome::Ok(value))) => check_result_size(value, limits).map_err(limit_error),
+                Ok(Ok(RunOutcome::Error(e))) => Err(ExecutionError::Script(e)),
+                Ok(Err(e)) => Err(match (state.exceeded, e.downcast_ref::<Trap>()) {
+                    (Some(limit), _) => limit_error(limit),
+                    (None, Some(Trap::StackOverflow)) => limit_error(Limit::Stack),
+                    (None, Some(Trap::OutOfFuel)) => limit_error(Limit::Compute),
+                    (None, _) if state.memory_denied() => limit_error(Limit::Memory),
+                    (None, _) if state.panic.is_some() => ExecutionError::Internal(format!("the JavaScript engine crashed: {}", state.panic.as_deref().unwrap_or_default())),
+                    (None, _) => ExecutionError::Internal(format!("{e:#}")),
+                }),
+            };
+            tracing::debug!(calls = state.calls_started(), fuel = instance::fuel_used(&store), "script finished");
+            outcome
         };
-        tracing::debug!(calls = state.calls_started(), fuel = instance::fuel_used(&store), "script finished");
+        if matches!(outcome, Ok(_) | Err(ExecutionError::Script(_))) {
+            let settled = store.data_mut().settle(deadline).await;
+            if !settled.is_empty() {
+                let message = format!("the script ended without waiting for these calls, which pingone-mcp let finish (await every call to see its result): {}", settled.join("; "));
+                store.data_mut().logs.push(LogLine { level: LogLevel::Warn, message });
+            }
+        }
         let state = store.data();
         Execution { outcome, logs: state.logs.clone(), calls: state.calls_started(), duration: started.elapsed(), peak_memory: state.peak_memory() }
     }
