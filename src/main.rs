@@ -34,7 +34,8 @@ fn init_tracing(verbose: u8) {
     let default = match verbose {
         0 => "warn",
         1 => "info,pingone_mcp=info",
-        _ => "debug,pingone_mcp=debug,hyper=info,reqwest=info",
+        // rmcp logs each request whole at debug, tool arguments (passwords) included.
+        _ => "debug,pingone_mcp=debug,hyper=info,reqwest=info,rmcp=info",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("PINGONE_MCP_LOG").unwrap_or_else(|_| default.into());
     // Colour only for a person at a terminal: MCP clients and log files get plain text.

@@ -349,6 +349,7 @@ async fn every_limit_ends_the_script_with_its_name_and_value() {
         host_calls: 3,
         result_bytes: 10_000,
         log_bytes: 2_000,
+        argument_bytes: 100_000,
         ..Limits::default()
     };
     let generous_compute = Limits { fuel: 30_000_000_000, ..tight.clone() };
@@ -360,6 +361,8 @@ async fn every_limit_ends_the_script_with_its_name_and_value() {
         ("for (let i = 0; i < 5; i++) await pingone.search('user'); return 1", &tight, Limit::HostCalls, "action-call limit of 3"),
         ("return 'x'.repeat(20000)", &tight, Limit::ResultSize, "result-size limit"),
         ("for (let i = 0; i < 1000; i++) console.log('line ' + i)", &tight, Limit::LogSize, "console-output limit"),
+        ("for (let i = 0; i < 1000; i++) console.log('')", &tight, Limit::LogSize, "console-output limit"),
+        ("await pingone.search('x'.repeat(200000))", &tight, Limit::ArgumentSize, "action-argument limit of 97 KiB"),
     ];
     for (script, limits, limit, text) in cases {
         let execution = run_with(script, json!({}), offline(), limits).await;

@@ -36,6 +36,8 @@ pub(super) struct GuestState {
     ready: HashMap<u32, Vec<u8>>,
     pub logs: Vec<LogLine>,
     log_bytes: usize,
+    /// The arguments of every call started, together.
+    argument_bytes: usize,
     /// Set just before a trap that a limit caused.
     pub exceeded: Option<Limit>,
     /// The guest's panic message, when it panicked.
@@ -58,6 +60,7 @@ impl GuestState {
             ready: HashMap::new(),
             logs: Vec::new(),
             log_bytes: 0,
+            argument_bytes: 0,
             exceeded: None,
             panic: None,
         }
@@ -170,13 +173,22 @@ fn read_bytes(caller: &mut Caller<'_, GuestState>, ptr: u32, len: u32) -> wasmti
     Ok(buffer)
 }
 
+/// What a console line costs of the console limit besides its text.
+const LOG_LINE_COST: usize = 16;
+
 /// Starts an action call on a tokio task, bounded by the concurrency permits.
 fn call_start(mut caller: Caller<'_, GuestState>, ptr: u32, len: u32) -> wasmtime::Result<u32> {
-    let bytes = read_bytes(&mut caller, ptr, len)?;
     let state = caller.data_mut();
     if state.calls_started >= state.limits.host_calls {
         return Err(state.exceed(Limit::HostCalls));
     }
+    // Arguments wait in host memory until their call is sent: bounded per script.
+    if state.argument_bytes + len as usize > state.limits.argument_bytes {
+        return Err(state.exceed(Limit::ArgumentSize));
+    }
+    state.argument_bytes += len as usize;
+    let bytes = read_bytes(&mut caller, ptr, len)?;
+    let state = caller.data_mut();
     state.calls_started += 1;
     let id = state.next_call_id;
     state.next_call_id += 1;
@@ -219,13 +231,15 @@ fn log(mut caller: Caller<'_, GuestState>, level: u32, ptr: u32, len: u32) -> wa
         caller.data_mut().panic = Some(String::from_utf8_lossy(&bytes).into_owned());
         return Ok(());
     }
+    // Each line costs its prefix and separators too, so a flood of empty lines meets the limit.
+    let cost = len as usize + LOG_LINE_COST;
     let state = caller.data_mut();
-    if state.log_bytes + len as usize > state.limits.log_bytes {
+    if state.log_bytes + cost > state.limits.log_bytes {
         return Err(state.exceed(Limit::LogSize));
     }
     let bytes = read_bytes(&mut caller, ptr, len)?;
     let state = caller.data_mut();
-    state.log_bytes += bytes.len();
+    state.log_bytes += cost;
     state.logs.push(LogLine { level: LogLevel::from_u32(level), message: String::from_utf8_lossy(&bytes).into_owned() });
     Ok(())
 }

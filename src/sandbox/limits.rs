@@ -20,6 +20,8 @@ pub struct Limits {
     pub result_bytes: usize,
     /// All console output together.
     pub log_bytes: usize,
+    /// The arguments of all action calls together (they wait in host memory).
+    pub argument_bytes: usize,
 }
 
 impl Default for Limits {
@@ -32,6 +34,7 @@ impl Default for Limits {
             concurrency: 8,
             result_bytes: 1 << 20,
             log_bytes: 64 << 10,
+            argument_bytes: 16 << 20,
         }
     }
 }
@@ -49,6 +52,7 @@ pub enum Limit {
     HostCalls,
     ResultSize,
     LogSize,
+    ArgumentSize,
     Stack,
 }
 
@@ -67,8 +71,18 @@ impl Limit {
             Limit::HostCalls => format!("action-call limit of {} calls per script reached: use list filters instead of one call per item, or split the work", limits.host_calls),
             Limit::ResultSize => format!("result-size limit of {} KiB exceeded: return fewer records or fewer fields (or counts)", limits.result_bytes >> 10),
             Limit::LogSize => format!("console-output limit of {} KiB exceeded: log less", limits.log_bytes >> 10),
+            Limit::ArgumentSize => format!("action-argument limit of {} per script exceeded: send smaller values, or fewer calls per script", size_text(limits.argument_bytes)),
             Limit::Stack => "stack limit reached: the script recursed too deeply".to_owned(),
         }
+    }
+}
+
+/// `16 MiB`, or `97 KiB` under a mebibyte.
+fn size_text(bytes: usize) -> String {
+    if bytes >= 1 << 20 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{} KiB", bytes >> 10)
     }
 }
 
@@ -81,6 +95,7 @@ impl fmt::Display for Limit {
             Limit::HostCalls => "host_calls",
             Limit::ResultSize => "result_size",
             Limit::LogSize => "log_size",
+            Limit::ArgumentSize => "argument_size",
             Limit::Stack => "stack",
         };
         f.write_str(name)

@@ -123,15 +123,22 @@ fn shrink(value: &Value, cut: Cut, counts: &mut Counts) -> Value {
             Value::Array(kept)
         }
         Value::Array(items) => Value::Array(items.iter().map(|v| shrink(v, cut, counts)).collect()),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), shrink(v, cut, counts))).collect::<Map<_, _>>()),
-        Value::String(s) if s.chars().count() > cut.max_chars => {
-            counts.strings += 1;
-            let total = s.chars().count();
-            let head: String = s.chars().take(cut.max_chars).collect();
-            Value::String(format!("{head}… [cut: {total} characters in all]"))
-        }
+        // A key can be as long as a value (a script may build one from a record): cut too.
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (shrink_text(k, cut, counts), shrink(v, cut, counts))).collect::<Map<_, _>>()),
+        Value::String(s) => Value::String(shrink_text(s, cut, counts)),
         other => other.clone(),
     }
+}
+
+/// `text` cut to the cut's length, with a mark that says how long it was.
+fn shrink_text(text: &str, cut: Cut, counts: &mut Counts) -> String {
+    if text.chars().count() <= cut.max_chars {
+        return text.to_owned();
+    }
+    counts.strings += 1;
+    let total = text.chars().count();
+    let head: String = text.chars().take(cut.max_chars).collect();
+    format!("{head}… [cut: {total} characters in all]")
 }
 
 fn note(counts: &Counts, budget: usize, still_over: bool) -> String {
@@ -190,5 +197,14 @@ mod tests {
         let out = trim(json!({ "description": "word ".repeat(10_000) }), 300);
         assert!(out.tokens <= 300, "{}", out.tokens);
         assert!(out.value["description"].as_str().unwrap().ends_with("[cut: 50000 characters in all]"));
+    }
+
+    #[test]
+    fn a_long_key_is_cut_like_a_value() {
+        let key = "instructions for the reader ".repeat(5_000);
+        let out = trim(json!({ key: 1 }), 300);
+        assert!(out.tokens <= 300, "{}", out.tokens);
+        let (kept, _) = out.value.as_object().unwrap().iter().next().unwrap();
+        assert!(kept.ends_with("[cut: 140000 characters in all]"), "{}", &kept[kept.len() - 40..]);
     }
 }
