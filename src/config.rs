@@ -179,10 +179,32 @@ impl ConfigFile {
             },
         };
         match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(Self { source: Source::Read(path.clone()), ..Self::parse(&path, &text)? }),
+            Ok(text) => {
+                let file = Self { source: Source::Read(path.clone()), ..Self::parse(&path, &text)? };
+                if let Some(warning) = file.exposed_secret_warning(&path) {
+                    tracing::warn!("{warning}");
+                }
+                Ok(file)
+            }
             Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => Ok(Self { source: Source::Absent(path), ..Self::default() }),
             Err(e) => Err(ConfigError::File { path: path.display().to_string(), message: format!("cannot read: {e}") }),
         }
+    }
+
+    /// A warning when the file holds a client secret that other users can read.
+    fn exposed_secret_warning(&self, path: &Path) -> Option<String> {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode();
+        let holders: Vec<&str> = self.profiles.iter().filter(|(_, p)| p.client_secret.is_some()).map(|(name, _)| name.as_str()).collect();
+        (mode & 0o077 != 0 && !holders.is_empty()).then(|| {
+            format!(
+                "{} holds the client secret of profile(s) {} and other users can read it (mode {:o}): run `chmod 600 {}`, or keep the secret in an environment variable named by client_secret_env",
+                path.display(),
+                holders.join(", "),
+                mode & 0o777,
+                path.display()
+            )
+        })
     }
 }
 
@@ -418,6 +440,20 @@ auth_method = "client_secret_post"
         let absent = ConfigFile { source: Source::Absent(PathBuf::from("/home/a/.config/pingone-mcp/config.toml")), ..ConfigFile::default() };
         let err = resolve(&absent, Some("dev")).unwrap_err().to_string();
         assert!(err.contains("there is none at /home/a/.config/pingone-mcp/config.toml"), "{err}");
+    }
+
+    #[test]
+    fn a_secret_others_can_read_is_warned_of() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[profiles.dev]\nclient_secret = \"s3cret-value\"\n[profiles.ci]\nclient_secret_env = \"CI_SECRET\"\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let file = ConfigFile::load(Some(&path)).unwrap();
+        let warning = file.exposed_secret_warning(&path).unwrap();
+        assert!(warning.contains("profile(s) dev and") && warning.contains("mode 644") && warning.contains("chmod 600") && !warning.contains("s3cret"), "{warning}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(file.exposed_secret_warning(&path).is_none());
     }
 
     #[test]

@@ -303,6 +303,8 @@ async fn every_action_against_the_simulator() {
     h.call("delete_user_mfa_device", json!({ "userId": user_id, "deviceId": dev_id })).await;
     h.call("get_user_mfa_enabled", json!({ "userId": user_id })).await;
     assert_eq!(h.call("update_user_mfa_enabled", json!({ "userId": user_id, "mfaEnabled": true })).await["mfaEnabled"], true);
+    h.call("update_user", json!({ "userId": user_id, "mfaEnabled": false })).await;
+    assert_eq!(h.call("get_user_mfa_enabled", json!({ "userId": user_id })).await["mfaEnabled"], true, "only its own (destructive) action turns MFA off");
 
     // Certificates, reports, userinfo.
     let cert = h.call("import_certificate", json!({ "file": PEM, "usageType": "SIGNING" })).await;

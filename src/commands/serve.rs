@@ -42,6 +42,8 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     if main.dispatcher.policy().config.allow_destructive && !main.dispatcher.policy().config.dry_run {
         note(if args.no_confirm {
             "destructive calls are allowed and run unasked (--no-confirm); the audit log marks each `confirmed: false`"
+        } else if args.http.is_some() {
+            "destructive calls are allowed: over HTTP only clients on protocol 2026-07-28 that support elicitation are asked to confirm each; other clients run them unasked, and the audit log marks those `confirmed: false`"
         } else {
             "destructive calls are allowed: each is confirmed by the person at a client that supports elicitation; a client that cannot be asked runs them unasked, and the audit log marks those `confirmed: false`"
         });

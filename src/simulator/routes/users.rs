@@ -21,9 +21,10 @@ const PASSWORD_FORCE_CHANGE: &str = "application/vnd.pingidentity.password.force
 const PASSWORD_FORCE_CHANGE_JSON: &str = "application/vnd.pingidentity.password.forcechange+json";
 const PASSWORD_RECOVER: &str = "application/vnd.pingidentity.password.recover+json";
 const PASSWORD_SEND_CODE: &str = "application/vnd.pingidentity.password.sendrecoverycode+json";
-/// Fields that have their own endpoints, or that only PingOne writes (`lastSignOn`,
-/// set by a sign-in): PATCH and PUT leave them alone.
-const OWN_ENDPOINTS: [&str; 8] = ["population", "enabled", "password", "identityProvider", "verifyStatus", "account", "lifecycle", "lastSignOn"];
+/// Fields that have their own endpoints (`mfaEnabled` too: turning MFA off is its own,
+/// destructive, action), or that only PingOne writes (`lastSignOn`, set by a
+/// sign-in): PATCH and PUT leave them alone.
+const OWN_ENDPOINTS: [&str; 9] = ["population", "enabled", "password", "identityProvider", "verifyStatus", "account", "lifecycle", "lastSignOn", "mfaEnabled"];
 const VERIFY_STATUSES: [&str; 3] = ["ENABLED", "DISABLED", "NOT_INITIATED"];
 
 pub(super) fn route(st: &mut State, req: &Req, rest: &[&str]) -> Option<Outcome> {
