@@ -363,6 +363,8 @@ async fn every_limit_ends_the_script_with_its_name_and_value() {
         ("for (let i = 0; i < 1000; i++) console.log('line ' + i)", &tight, Limit::LogSize, "console-output limit"),
         ("for (let i = 0; i < 1000; i++) console.log('')", &tight, Limit::LogSize, "console-output limit"),
         ("await pingone.search('x'.repeat(200000))", &tight, Limit::ArgumentSize, "action-argument limit of 97 KiB"),
+        ("let x = []; for (let i = 0; i < 300; i++) x = [x]; return x", &tight, Limit::Depth, "nesting limit of 128 levels"),
+        ("let x = []; for (let i = 0; i < 300; i++) x = [x]; await pingone.get_user({ userId: x })", &tight, Limit::Depth, "nesting limit of 128 levels"),
     ];
     for (script, limits, limit, text) in cases {
         let execution = run_with(script, json!({}), offline(), limits).await;

@@ -192,7 +192,11 @@ fn call_start(mut caller: Caller<'_, GuestState>, ptr: u32, len: u32) -> wasmtim
     state.calls_started += 1;
     let id = state.next_call_id;
     state.next_call_id += 1;
-    let call: HostCall = serde_json::from_slice(&bytes).map_err(|e| format_err!("the guest sent a malformed host call: {e}"))?;
+    let call: HostCall = match serde_json::from_slice(&bytes) {
+        Ok(call) => call,
+        Err(e) if too_deep(&e) => return Err(caller.data_mut().exceed(Limit::Depth)),
+        Err(e) => return Err(format_err!("the guest sent a malformed host call: {e}")),
+    };
     let host = state.host.clone();
     if host.may_change_state(&call.action) {
         state.unfinished.insert(id, call.action.clone());
@@ -279,8 +283,16 @@ pub(super) async fn run(pre: &InstancePre<GuestState>, store: &mut Store<GuestSt
     }
     let mut output = vec![0u8; out_len as usize];
     memory.read(&*store, out_ptr as usize, &mut output)?;
-    let outcome: RunOutcome = serde_json::from_slice(&output).map_err(|e| format_err!("the guest's outcome is not valid: {e}"))?;
-    Ok(outcome)
+    match serde_json::from_slice::<RunOutcome>(&output) {
+        Ok(outcome) => Ok(outcome),
+        Err(e) if too_deep(&e) => Err(store.data_mut().exceed(Limit::Depth)),
+        Err(e) => Err(format_err!("the guest's outcome is not valid: {e}")),
+    }
+}
+
+/// JSON nested deeper than serde_json reads (128 levels): the script's data, not a fault.
+fn too_deep(e: &serde_json::Error) -> bool {
+    e.to_string().starts_with("recursion limit exceeded")
 }
 
 /// Fuel the script has burnt.

@@ -53,6 +53,7 @@ pub enum Limit {
     ResultSize,
     LogSize,
     ArgumentSize,
+    Depth,
     Stack,
 }
 
@@ -72,6 +73,7 @@ impl Limit {
             Limit::ResultSize => format!("result-size limit of {} KiB exceeded: return fewer records or fewer fields (or counts)", limits.result_bytes >> 10),
             Limit::LogSize => format!("console-output limit of {} KiB exceeded: log less", limits.log_bytes >> 10),
             Limit::ArgumentSize => format!("action-argument limit of {} per script exceeded: send smaller values, or fewer calls per script", size_text(limits.argument_bytes)),
+            Limit::Depth => "nesting limit of 128 levels exceeded: a result or an action's arguments are nested too deeply; return or send flatter data".to_owned(),
             Limit::Stack => "stack limit reached: the script recursed too deeply".to_owned(),
         }
     }
@@ -96,6 +98,7 @@ impl fmt::Display for Limit {
             Limit::ResultSize => "result_size",
             Limit::LogSize => "log_size",
             Limit::ArgumentSize => "argument_size",
+            Limit::Depth => "depth",
             Limit::Stack => "stack",
         };
         f.write_str(name)
