@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 
 use common::fake_pingone::{FakePingOne, Reply, ENV_ID};
 use pingone_mcp::catalog::load_builtin;
-use pingone_mcp::dispatch::{Backend, Dispatcher};
+use guest_sdk::abi::{HostCall, HostReply};
+use pingone_mcp::dispatch::{Backend, Dispatcher, Requester};
 use pingone_mcp::mcp::ObservedHost;
 use pingone_mcp::pingone::{PingOneClient, RateLimiter, RetryPolicy};
-use pingone_mcp::policy::{AuditLog, Policy, PolicyConfig};
+use pingone_mcp::policy::{AuditLog, Confirm, ConfirmRequest, Policy, PolicyConfig};
 use pingone_mcp::sandbox::{Execution, Limits};
 use pingone_mcp::search::SearchIndex;
 use serde_json::{json, Value};
@@ -135,6 +136,43 @@ async fn a_write_the_script_did_not_wait_for_finishes_and_is_reported() {
     let warning = execution.logs.iter().find(|l| l.message.contains("without waiting")).unwrap_or_else(|| panic!("no warning: {:?}", execution.logs));
     assert!(warning.message.contains("delete_user: ok"), "{warning:?}");
     assert!(std::fs::read_to_string(&audit).unwrap().lines().any(|l| l.contains("\"action\":\"delete_user\"") && l.contains(slow_user)), "the delete is audited");
+}
+
+/// Says no to every question, and keeps them.
+#[derive(Default)]
+struct Refuser {
+    asked: Mutex<Vec<String>>,
+}
+
+impl Confirm for Refuser {
+    fn confirm(&self, request: ConfirmRequest) -> futures::future::BoxFuture<'static, Result<(), String>> {
+        self.asked.lock().unwrap().push(request.message());
+        Box::pin(async { Err("the person said no".to_owned()) })
+    }
+}
+
+/// Granting a role or a group's membership is what an injected instruction aims for:
+/// with writes allowed it still waits for the person, as a destructive call does.
+#[tokio::test]
+async fn a_grant_of_access_is_confirmed_like_a_destructive_call() {
+    let fake = fake().await;
+    let dispatcher = dispatcher(&fake, PolicyConfig { allow_writes: true, ..Default::default() });
+    let refuser = Refuser::default();
+    let requester = Requester { caller: None, confirm: Some(&refuser) };
+    let grant = HostCall {
+        action: "create_user_role_assignment".into(),
+        args: json!({ "userId": USER_ID, "role": { "id": "r1" }, "scope": { "id": ENV_ID, "type": "ENVIRONMENT" } }),
+    };
+    match dispatcher.dispatch_for(grant, &requester).await {
+        HostReply::Error(e) => assert_eq!(e.code, "NOT_CONFIRMED", "{e:?}"),
+        other => panic!("the grant ran unconfirmed: {other:?}"),
+    }
+    let plain = HostCall { action: "update_user_enabled_status".into(), args: json!({ "userId": USER_ID, "enabled": false }) };
+    assert!(matches!(dispatcher.dispatch_for(plain, &requester).await, HostReply::Value(_)), "an ordinary write is not asked");
+    let asked = refuser.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert!(asked[0].contains("a PingOne action that grants access") && asked[0].contains("create_user_role_assignment"), "{}", asked[0]);
+    assert!(fake.api_requests().iter().all(|r| !r.path.contains("roleAssignments")), "nothing of the grant was sent");
 }
 
 #[tokio::test]

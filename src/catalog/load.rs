@@ -235,6 +235,9 @@ fn validate(action: &Action) -> Vec<Problem> {
     if action.read_only && action.destructive {
         problem("destructive", "an action cannot be both read_only and destructive".into());
     }
+    if action.read_only && action.grants_access {
+        problem("grants_access", "an action that grants access changes state; set read_only: false".into());
+    }
     for (field, ty) in &action.result {
         if field.is_empty() || ty.trim().is_empty() {
             problem("result", format!("field `{field}` needs a TypeScript type, e.g. `string`"));

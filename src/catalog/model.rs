@@ -36,6 +36,11 @@ pub struct Action {
     pub result: BTreeMap<String, String>,
     pub read_only: bool,
     pub destructive: bool,
+    /// Gives someone access (a role, a group's membership, an application's scopes):
+    /// an ordinary write, but what an injected instruction aims for, so a person
+    /// confirms it as they confirm a destructive action.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub grants_access: bool,
     pub idempotent: bool,
     pub example: serde_json::Value,
     /// Set by the loader: the resource group of the file the action came from.
@@ -162,6 +167,24 @@ impl Action {
     /// Whether the action changes anything in PingOne.
     pub fn writes(&self) -> bool {
         !self.read_only
+    }
+
+    /// What kind of action it is, in a word or two, for listings.
+    pub fn kind(&self) -> &'static str {
+        if self.destructive {
+            "destructive"
+        } else if self.grants_access {
+            "grants access"
+        } else if self.read_only {
+            "read-only"
+        } else {
+            "write"
+        }
+    }
+
+    /// Whether a person at the client is asked before a call of it is sent.
+    pub fn needs_confirmation(&self) -> bool {
+        self.destructive || self.grants_access
     }
 
     pub fn is_list(&self) -> bool {

@@ -24,7 +24,7 @@ pub fn run(global: &GlobalArgs, command: ActionsCommand) -> anyhow::Result<ExitC
                     json!({
                         "id": a.id, "title": a.title, "group": a.group, "method": a.method.as_str(),
                         "path": a.path, "host": a.host, "read_only": a.read_only,
-                        "destructive": a.destructive, "idempotent": a.idempotent,
+                        "destructive": a.destructive, "grants_access": a.grants_access, "idempotent": a.idempotent,
                     })
                 })
                 .collect();
@@ -32,8 +32,7 @@ pub fn run(global: &GlobalArgs, command: ActionsCommand) -> anyhow::Result<ExitC
         }
         ActionsCommand::List { json: false } => {
             for a in catalog.actions() {
-                let flag = if a.destructive { "destructive" } else if a.read_only { "read-only" } else { "write" };
-                print(&format!("{:<46} {:<6} {:<11} {}", a.id, a.method.as_str(), flag, a.path));
+                print(&format!("{:<46} {:<6} {:<13} {}", a.id, a.method.as_str(), a.kind(), a.path));
             }
             print(&format!("\n{} actions", catalog.len()));
         }
@@ -58,7 +57,7 @@ fn show(catalog: &Catalog, id: &str) -> anyhow::Result<()> {
     if let Some(ct) = &action.content_type {
         print(&format!("Content-Type: {ct}"));
     }
-    print(&format!("read_only: {}  destructive: {}  idempotent: {}\n", action.read_only, action.destructive, action.idempotent));
+    print(&format!("read_only: {}  destructive: {}  grants_access: {}  idempotent: {}\n", action.read_only, action.destructive, action.grants_access, action.idempotent));
     print(&format!("signature: {}\n", action_signature(action)));
     print("parameters:");
     for p in &action.params {

@@ -37,8 +37,7 @@ pub fn run(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     for (action, Hit { score, .. }) in &hits {
-        let flag = if action.destructive { "destructive" } else if action.read_only { "read-only" } else { "write" };
-        print(&format!("{score:>6.2}  {:<46} {:<11} {}", action.id, flag, action.title));
+        print(&format!("{score:>6.2}  {:<46} {:<13} {}", action.id, action.kind(), action.title));
     }
     Ok(ExitCode::SUCCESS)
 }

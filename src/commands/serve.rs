@@ -39,13 +39,15 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
             note(&warning);
         }
     });
-    if main.dispatcher.policy().config.allow_destructive && !main.dispatcher.policy().config.dry_run {
-        note(if args.no_confirm {
-            "destructive calls are allowed and run unasked (--no-confirm); the audit log marks each `confirmed: false`"
+    let policy = &main.dispatcher.policy().config;
+    if policy.allow_writes && !policy.dry_run {
+        let kinds = if policy.allow_destructive { "destructive calls and grants of access (roles, group memberships)" } else { "grants of access (roles, group memberships)" };
+        note(&if args.no_confirm {
+            format!("{kinds} run unasked (--no-confirm); the audit log marks each `confirmed: false`")
         } else if args.http.is_some() {
-            "destructive calls are allowed: over HTTP only clients on protocol 2026-07-28 that support elicitation are asked to confirm each; other clients run them unasked, and the audit log marks those `confirmed: false`"
+            format!("{kinds} are confirmed by the person at the client, but over HTTP only clients on protocol 2026-07-28 that support elicitation can be asked; other clients run them unasked, and the audit log marks those `confirmed: false`")
         } else {
-            "destructive calls are allowed: each is confirmed by the person at a client that supports elicitation; a client that cannot be asked runs them unasked, and the audit log marks those `confirmed: false`"
+            format!("{kinds} are confirmed by the person at a client that supports elicitation; a client that cannot be asked runs them unasked, and the audit log marks those `confirmed: false`")
         });
     }
     let options = ServerOptions { mode: args.mode, limits, result_budget: args.max_result_tokens, defender, confirm_destructive: !args.no_confirm };

@@ -184,7 +184,7 @@ impl Dispatcher {
                         Err(e) => (HostReply::Error(action_error(&action.id, &e)), "error"),
                     };
                 }
-                if let (true, Some(confirm)) = (action.destructive, requester.confirm) {
+                if let (true, Some(confirm)) = (action.needs_confirmation(), requester.confirm) {
                     let connection = client.connection();
                     let mut request = ConfirmRequest::new(action, args).in_environment(&connection.environment_id, &connection.profile);
                     if confirm.will_ask(&action.id).await {
@@ -194,7 +194,7 @@ impl Dispatcher {
                         return (HostReply::Error(not_confirmed(action, reason)), "declined");
                     }
                 }
-                if action.destructive {
+                if action.needs_confirmation() {
                     *confirmed = Some(requester.confirm.is_some());
                 }
                 let options = CallOptions { transaction_id: Some(transaction_id.to_owned()) };
@@ -283,15 +283,16 @@ impl Dispatcher {
             Some(a) => HostReply::Value(json!({
                 "id": a.id, "title": a.title, "group": a.group, "description": a.description.trim(),
                 "signature": action_signature(a), "method": a.method.as_str(), "path": a.path,
-                "read_only": a.read_only, "destructive": a.destructive, "idempotent": a.idempotent,
-                "example": a.example,
+                "read_only": a.read_only, "destructive": a.destructive, "grants_access": a.grants_access,
+                "idempotent": a.idempotent, "example": a.example,
             })),
             None => HostReply::Error(self.unknown_action(id)),
         }
     }
 }
 
-/// Who an action call is made for, and who confirms its destructive calls.
+/// Who an action call is made for, and who confirms its destructive and
+/// access-granting calls.
 #[derive(Clone, Copy, Default)]
 pub struct Requester<'a> {
     /// The authenticated HTTP caller (none over stdio and on the command line).

@@ -22,6 +22,8 @@ pub struct ConfirmRequest {
     pub targets: Vec<String>,
     /// The environment's id and profile, e.g. "0c2f… (profile `prod`)".
     pub environment: Option<String>,
+    /// Why it is asked: "a destructive PingOne action", "a PingOne action that grants access".
+    pub kind: &'static str,
 }
 
 impl ConfirmRequest {
@@ -33,7 +35,8 @@ impl ConfirmRequest {
                 path = path.replace(&format!("{{{name}}}"), value);
             }
         }
-        Self { action: action.id.clone(), title: action.title.clone(), request: format!("{} {path}", action.method.as_str()), args, targets: vec![], environment: None }
+        let kind = if action.destructive { "a destructive PingOne action" } else { "a PingOne action that grants access" };
+        Self { action: action.id.clone(), title: action.title.clone(), request: format!("{} {path}", action.method.as_str()), args, targets: vec![], environment: None, kind }
     }
 
     /// The environment the call goes to, filled into the request and named with its
@@ -54,8 +57,8 @@ impl ConfirmRequest {
         let targets: String = self.targets.iter().map(|t| format!("Target: {t}\n")).collect();
         let environment = self.environment.as_ref().map(|e| format!("Environment: {e}\n")).unwrap_or_default();
         format!(
-            "An agent's script wants to run a destructive PingOne action.\n\nAction: {} ({})\n{environment}Request: {}\n{targets}Arguments: {}\n\nRun it?",
-            self.action, self.title, self.request, self.args
+            "An agent's script wants to run {}.\n\nAction: {} ({})\n{environment}Request: {}\n{targets}Arguments: {}\n\nRun it?",
+            self.kind, self.action, self.title, self.request, self.args
         )
     }
 }
