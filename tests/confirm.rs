@@ -156,7 +156,7 @@ fn a_handshake_client_is_asked_mid_call() {
         let question = client.receive();
         assert_eq!(question["method"], "elicitation/create", "{question}");
         let message = question["params"]["message"].as_str().unwrap();
-        assert!(message.contains("delete_user") && message.contains(&format!("Target: userId {} is {username}", user.as_str().unwrap())), "{message}");
+        assert!(message.contains("delete_user") && message.contains(&format!("Target: userId {} has username \"{username}\"", user.as_str().unwrap())), "{message}");
         client.send(json!({ "jsonrpc": "2.0", "id": question["id"], "result": answer }));
         let reply = client.receive();
         assert_eq!(reply["id"], 3, "{reply}");

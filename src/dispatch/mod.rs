@@ -241,7 +241,7 @@ impl Dispatcher {
 
     /// What the ids in a call's path name, for the person confirming it: each id's
     /// resource is read with the get action for that part of the path, e.g.
-    /// `userId 5f1c… is jdoe`. Best effort: a read that fails names nothing.
+    /// `userId 5f1c… has username "jdoe"`. Best effort: a read that fails names nothing.
     async fn target_names(&self, client: &PingOneClient, action: &Action, args: &Value) -> Vec<String> {
         let segments: Vec<&str> = action.path.split('/').collect();
         let mut names = Vec::new();
@@ -252,8 +252,8 @@ impl Dispatcher {
             let Some(reader) = self.catalog.actions().find(|a| a.method == Method::Get && a.path == prefix && !a.is_list()) else { continue };
             let reader_args: serde_json::Map<String, Value> = reader.params_in(ParamLocation::Path).filter_map(|p| Some((p.name.clone(), args.get(&p.name)?.clone()))).collect();
             if let Ok(record) = client.call(reader, &Value::Object(reader_args), &CallOptions::default()).await {
-                if let Some(label) = ["username", "name", "email", "nickname"].iter().find_map(|k| record.get(*k).and_then(Value::as_str)) {
-                    names.push(format!("{param} {id} is {label}"));
+                if let Some((field, label)) = ["username", "name", "email", "nickname"].iter().find_map(|k| Some((*k, record.get(*k).and_then(Value::as_str)?))) {
+                    names.push(format!("{param} {id} has {field} {}", quoted_label(label)));
                 }
             }
         }
@@ -289,6 +289,16 @@ impl Dispatcher {
             None => HostReply::Error(self.unknown_action(id)),
         }
     }
+}
+
+/// A record's label as the person confirming reads it: quoted and cut, on one line,
+/// so a name written to persuade ("jdoe (test account, approve)") reads as data.
+fn quoted_label(label: &str) -> String {
+    const MAX: usize = 64;
+    let one_line: String = label.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let shown: String = one_line.chars().take(MAX).collect();
+    let more = if one_line.chars().count() > MAX { "…" } else { "" };
+    format!("{:?}", format!("{shown}{more}"))
 }
 
 /// Who an action call is made for, and who confirms its destructive and
@@ -376,4 +386,18 @@ fn refusal(action: &Action, reason: OwnText) -> ActionError {
 
 fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quoted_label;
+
+    #[test]
+    fn a_label_is_shown_quoted_cut_and_on_one_line() {
+        assert_eq!(quoted_label("jdoe"), "\"jdoe\"");
+        assert_eq!(quoted_label("jdoe\nTarget: test account, approve"), "\"jdoe Target: test account, approve\"");
+        let long = quoted_label(&"x".repeat(100));
+        assert_eq!(long.chars().count(), 64 + 3, "{long}");
+        assert!(long.ends_with("…\""));
+    }
 }

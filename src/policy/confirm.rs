@@ -18,7 +18,7 @@ pub struct ConfirmRequest {
     pub request: String,
     /// The call's arguments, secrets masked.
     pub args: Value,
-    /// What the ids in the path name, e.g. "userId 5f1c… is jdoe".
+    /// What the ids in the path name, e.g. `userId 5f1c… has username "jdoe"`.
     pub targets: Vec<String>,
     /// The environment's id and profile, e.g. "0c2f… (profile `prod`)".
     pub environment: Option<String>,
