@@ -323,13 +323,13 @@ async fn a_failed_scripts_reply_fits_the_budget() {
     let Some(python) = common::python_with_mcp("a_failed_scripts_reply_fits_the_budget") else { return };
     let fake = FakePingOne::start().await;
     let mut env = fake.env();
-    env.push(("MCP_TEST_SCRIPT", "for (let i = 0; i < 3000; i++) console.log('line ' + i); throw new Error('abc def '.repeat(30000))".to_string()));
+    env.push(("MCP_TEST_SCRIPT", "for (let i = 0; i < 2000; i++) console.log('line ' + i); throw new Error('abc def '.repeat(30000))".to_string()));
     let binary = env!("CARGO_BIN_EXE_pingone-mcp");
     let report = tokio::task::block_in_place(|| run_client(&python, &["stdio", binary, "serve", "--defender", "patterns"], &env));
     let text = report["execute"]["text"].as_str().unwrap();
     assert!(report["execute"]["is_error"] == true && text.starts_with("Error: Error: abc def abc def"), "{text:.300}");
     assert!(pingone_mcp::trim::count_tokens(text) <= pingone_mcp::trim::DEFAULT_BUDGET + 200, "{} tokens", pingone_mcp::trim::count_tokens(text));
-    assert!(text.contains("[cut: 240000 characters in all]") && text.contains("more items not shown (3000 in all)"), "{}", text.replace("abc def ", "").chars().take(3000).collect::<String>());
+    assert!(text.contains("[cut: 240000 characters in all]") && text.contains("more items not shown (2000 in all)"), "{}", text.replace("abc def ", "").chars().take(3000).collect::<String>());
     assert!(text.contains("Console:\n[log] line 0\n[log] line 1") && text.contains("Note: ") && text.contains("Throw shorter messages"), "{text:.300}");
 
     // A long message alone is cut and noted too.
