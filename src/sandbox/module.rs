@@ -71,7 +71,7 @@ pub async fn load(engine: &Engine) -> anyhow::Result<Module> {
     let key = cache_key(engine);
     let cached = cache_dir().map(|dir| dir.join(format!("js-{key:016x}.cwasm")));
     if let Some(path) = cached.as_deref().filter(|p| p.is_file()) {
-        match deserialize(engine, path) {
+        match trusted(path).and_then(|()| deserialize(engine, path)) {
             Ok(module) => return Ok(module),
             Err(e) => tracing::warn!("ignoring the unusable cached module {}: {e:#}", path.display()),
         }
@@ -98,11 +98,33 @@ fn cache_key(engine: &Engine) -> u64 {
     hasher.finish()
 }
 
+/// A cached module is loaded as native code: only when this user owns it and its
+/// directory, nobody else can write either, and it is no symbolic link (a cache
+/// pointed at a shared directory must not run what someone else put there).
+fn trusted(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    #[allow(unsafe_code)]
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let dir = path.parent().context("cache path has no parent")?;
+    for (what, place) in [("file", path), ("directory", dir)] {
+        let meta = std::fs::symlink_metadata(place)?;
+        if meta.file_type().is_symlink() {
+            anyhow::bail!("the cache {what} {} is a symbolic link", place.display());
+        }
+        if meta.uid() != me || meta.mode() & 0o022 != 0 {
+            anyhow::bail!("the cache {what} {} is not this user's alone (owner {}, mode {:o})", place.display(), meta.uid(), meta.mode() & 0o777);
+        }
+    }
+    Ok(())
+}
+
 #[allow(unsafe_code)]
 fn deserialize(engine: &Engine, path: &Path) -> anyhow::Result<Module> {
     // SAFETY: the file is one this code compiled and wrote into our own cache
-    // directory (atomically, by rename), under a key that includes the engine's
-    // compatibility hash; wasmtime checks that hash again on load.
+    // directory (atomically, by rename; `trusted` checked that no one else could
+    // have), under a key that includes the engine's compatibility hash; wasmtime
+    // checks that hash again on load.
     unsafe { Module::deserialize_file(engine, path) }.map_err(|e| anyhow::anyhow!("{e}"))
 }
 
@@ -133,4 +155,29 @@ async fn preinitialise(engine: &Engine) -> anyhow::Result<Vec<u8>> {
         .run(&mut store, GUEST_WASM, async |store, module| linker.instantiate_async(store, module).await)
         .await
         .map_err(|e| anyhow::anyhow!("cannot pre-initialise the JavaScript guest: {e:#}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trusted;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn only_a_cache_file_this_user_alone_could_write_is_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("js-1.cwasm");
+        std::fs::write(&file, b"x").unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        trusted(&file).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(trusted(&file).unwrap_err().to_string().contains("not this user's alone"));
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(trusted(&file).unwrap_err().to_string().contains("cache directory"));
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let link = dir.path().join("js-2.cwasm");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(trusted(&link).unwrap_err().to_string().contains("symbolic link"));
+    }
 }
