@@ -32,9 +32,11 @@ pub fn append_private(path: &Path) -> std::io::Result<std::fs::File> {
     open_private(path, std::fs::OpenOptions::new().append(true))
 }
 
+/// Never through a symbolic link: in a shared directory someone could plant one that
+/// points at a file of theirs (or of ours) to be overwritten.
 fn open_private(path: &Path, options: &mut std::fs::OpenOptions) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    let file = options.create(true).mode(0o600).open(path)?;
+    let file = options.create(true).mode(0o600).custom_flags(libc::O_NOFOLLOW).open(path)?;
     file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     Ok(file)
 }
@@ -57,5 +59,8 @@ mod tests {
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "", "creating empties it");
         assert!(read_private(&path).unwrap().is_some());
+        let link = dir.path().join("planted");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        assert!(create_private(&link).is_err() && append_private(&link).is_err(), "a planted link is not followed");
     }
 }
