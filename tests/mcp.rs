@@ -228,6 +228,24 @@ async fn tools_mode_replies_are_cut_and_scanned() {
     assert!(text.contains("at $.details[0].message"), "{text}");
 }
 
+/// In tools mode a page cut to fit the reply loses its cursor, which would skip the
+/// items not shown; the note says what limit pages without gaps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_cut_to_fit_gives_no_cursor_that_skips_items() {
+    let Some(python) = common::python_with_mcp("a_page_cut_to_fit_gives_no_cursor_that_skips_items") else { return };
+    let calls = json!([{ "name": "list_users", "arguments": { "limit": 50 } }, { "name": "list_users", "arguments": { "limit": 3 } }]);
+    let env = vec![("MCP_TEST_TOOL_CALLS", calls.to_string())];
+    let binary = env!("CARGO_BIN_EXE_pingone-mcp");
+    let report = tokio::task::block_in_place(|| run_client(&python, &["stdio", binary, "serve", "--simulator", "--mode", "tools", "--defender", "patterns"], &env));
+    let cut = &report["tool_calls"][0]["structured"];
+    let shown = cut["result"]["items"].as_array().unwrap().len();
+    assert!(shown < 50, "the page is cut to fit: {shown} items");
+    assert!(cut["result"]["cursor"].is_null(), "{cut}");
+    assert!(cut["note"].as_str().unwrap().contains(&format!("ask again with limit: {} or less", shown - 1)), "{}", cut["note"]);
+    let whole = &report["tool_calls"][1]["structured"];
+    assert!(whole["result"]["cursor"].is_string() && whole.get("note").is_none(), "a page that fits keeps its cursor: {whole}");
+}
+
 /// An action name is the script's own text: one that is no action (here a record's
 /// injection) is not echoed in the call summary or in progress.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -227,7 +227,9 @@ pub fn execute_reply(execution: Execution, calls: &[CallSummary], budget: usize,
 pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender: &Arc<Defender>, narrow: &str) -> Result<Value, String> {
     match reply {
         HostReply::Value(value) => {
-            let shaped = trim(value, budget);
+            let page_items = value.get("items").and_then(Value::as_array).map(Vec::len);
+            let mut shaped = trim(value, budget);
+            let gap = page_items.and_then(|all| cut_page_cursor(&mut shaped.value, all));
             // Scanned in place, so the withheld paths read as the reply: `$.result[5].nickname`.
             let (mut reply, notices) = screen_value(json!({ "result": shaped.value }), defender, OwnTexts::default()).await;
             if !reply.is_object() {
@@ -235,7 +237,8 @@ pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender:
                 reply = json!({ "result": reply });
             }
             if let Some(note) = shaped.note {
-                reply["note"] = json!(format!("{note} {narrow}"));
+                let gap = gap.unwrap_or_default();
+                reply["note"] = json!(format!("{note}{gap} {narrow}"));
             }
             if !notices.is_empty() {
                 reply["warnings"] = json!(notices);
@@ -251,6 +254,21 @@ pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender:
             Err(text)
         }
     }
+}
+
+/// A page whose items were cut to fit the reply: its cursor points past the items not
+/// shown, so following it would skip them without a word. It is taken away, and the
+/// note says what limit pages without gaps.
+fn cut_page_cursor(page: &mut Value, all: usize) -> Option<String> {
+    let shown = page.get("items").and_then(Value::as_array).map(Vec::len)?;
+    if shown == all {
+        return None;
+    }
+    let kept = shown.saturating_sub(1); // the last is the "… more items not shown" marker
+    let had_cursor = page.get("cursor").is_some_and(|c| !c.is_null());
+    page["cursor"] = Value::Null;
+    let next = if had_cursor { " Its cursor was removed, since it would skip the items not shown;" } else { "" };
+    Some(format!("{next} ask again with limit: {} or less to see every item of each page.", kept.max(1)))
 }
 
 /// A failed action's message and details scanned in place, since PingOne's errors can
