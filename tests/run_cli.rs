@@ -120,6 +120,8 @@ fn the_servers_own_words_are_not_withheld_but_the_values_they_quote_are() {
              try {{ await pingone.update_user_enabled_status({{ userId: 'u1', enabled: false }}); }} catch (e) {{ out.refused = e.message; }}
              try {{ await pingone.get_user({{ userId: 'u1', '{injection}': true }}); }} catch (e) {{ out.badArgument = e.message; out.problem = e.details[0].message; }}
              out.line = 'u1: ' + out.refused;
+             out.doc = (await pingone.describe('generate_application_secret')).description;
+             out.hit = (await pingone.search('rotate a client secret'))[0].description;
              return out;"
         ),
     );
@@ -132,6 +134,9 @@ fn the_servers_own_words_are_not_withheld_but_the_values_they_quote_are() {
     assert!(text("note").starts_with("[withheld by pingone-mcp defender"), "at threshold 0 the classifier withholds any prose: {result}");
     assert!(text("refused").starts_with("`update_user_enabled_status` changes PingOne and writes are off (the default): they need --allow-writes"), "{result}");
     assert_eq!(text("line"), format!("u1: {}", text("refused")), "our words inside the script's own text pass too");
+    for key in ["doc", "hit"] {
+        assert!(text(key).contains("client secret") && !text(key).contains("[withheld"), "the catalog's own words pass: {result}");
+    }
     for key in ["badArgument", "problem"] {
         let shown = text(key);
         assert!(shown.contains("unknown argument `[withheld by pingone-mcp defender"), "the quoted key is withheld in place: {shown}");

@@ -75,7 +75,13 @@ impl ObservedHost {
         let (outcome, status) = match &reply {
             // A write under --dry-run answers with the request it would have sent.
             HostReply::Value(value) if value.get("dryRun") == Some(&Value::Bool(true)) => ("dry run, not sent".to_owned(), None),
-            HostReply::Value(_) => ("ok".to_owned(), None),
+            HostReply::Value(value) => {
+                // pingone.search and pingone.describe answer with the catalog's words: ours.
+                if matches!(action.as_str(), "search" | "describe") {
+                    add_catalog_texts(&mut self.own_texts.lock().unwrap_or_else(|e| e.into_inner()), value);
+                }
+                ("ok".to_owned(), None)
+            }
             HostReply::Error(e) => {
                 add_own_texts(&mut self.own_texts.lock().unwrap_or_else(|e| e.into_inner()), e);
                 (e.code.clone(), e.status)
@@ -102,5 +108,16 @@ impl ActionHost for ObservedHost {
 
     fn may_change_state(&self, action: &str) -> bool {
         self.dispatcher.may_change_state(action)
+    }
+}
+
+/// Every string of a catalog answer (descriptions, signatures, examples) as an own
+/// text, which the defender does not judge.
+fn add_catalog_texts(own: &mut OwnTexts, value: &Value) {
+    match value {
+        Value::String(text) => own.add(text, &[]),
+        Value::Array(items) => items.iter().for_each(|item| add_catalog_texts(own, item)),
+        Value::Object(map) => map.values().for_each(|item| add_catalog_texts(own, item)),
+        _ => {}
     }
 }
