@@ -230,7 +230,8 @@ pub struct ServeArgs {
     pub max_result_tokens: usize,
     #[command(flatten)]
     pub defender: DefenderArgs,
-    /// Run destructive actions without asking first. By default a client that supports
+    /// Run destructive actions and grants of access (role assignments, group memberships,
+    /// application grants) without asking first. By default a client that supports
     /// elicitation is asked to confirm each one (action, target, arguments) before it runs.
     #[arg(long)]
     pub no_confirm: bool,

@@ -152,6 +152,26 @@ async fn call_prints_the_result_and_pingone_errors() {
     assert!(stderr(&out).contains("404 NOT_FOUND: Unable to find user"), "{}", stderr(&out));
 }
 
+/// A failed sign-in is explained in our words, which the defender does not judge,
+/// even a classifier that withholds every other text (threshold 0).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_sign_in_is_explained_not_withheld() {
+    if let Err(e) = pingone_mcp::defender::Classifier::load_default() {
+        eprintln!("SKIP a_failed_sign_in_is_explained_not_withheld (needs the classifier): {e}");
+        return;
+    }
+    let fake = FakePingOne::start().await;
+    let mut env = fake.env();
+    env.retain(|(k, _)| *k != "PINGONE_CLIENT_SECRET");
+    env.push(("PINGONE_CLIENT_SECRET", "not-the-secret".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let args = json!({ "userId": USER_ID }).to_string();
+    let out = tokio::task::block_in_place(|| run(&["call", "get_user", "--args", &args, "--defender-threshold", "0"], &env));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("cannot get an access token") && err.contains("Invalid client credentials") && !err.contains("[withheld"), "{err}");
+}
+
 /// `call` prints its result scanned, as `serve` would return it to the model.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_withholds_an_injection_in_the_result_and_in_pingones_errors() {

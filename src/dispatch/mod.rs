@@ -345,12 +345,16 @@ pub fn action_error(action: &str, e: &ClientError) -> ActionError {
         other => {
             let mut json = other.to_json();
             let message = other.to_string();
-            // Our guidance on an unknown outcome quotes only the reason; PingOne's
-            // answer is in the details. Other failures quote what they met whole.
-            let own_texts = match other {
-                ClientError::OutcomeUnknown { reason, .. } => vec![OwnText { text: message.clone(), quoted: vec![reason.clone()] }],
-                _ => vec![],
+            // Our guidance is not judged, only what it quotes from outside: on an unknown
+            // outcome the reason (PingOne's answer is in the details), after retries the
+            // last failure. Sign-in and connection failures quote no record's data.
+            let quoted = match other {
+                ClientError::OutcomeUnknown { reason, .. } => Some(vec![reason.clone()]),
+                ClientError::RetriesExhausted { last, .. } => Some(vec![last.clone()]),
+                ClientError::Auth { .. } | ClientError::Transport { .. } | ClientError::Unusable { .. } => Some(vec![]),
+                ClientError::Args(_) | ClientError::Api { .. } => None,
             };
+            let own_texts = quoted.map(|quoted| vec![OwnText { text: message.clone(), quoted }]).unwrap_or_default();
             ActionError {
                 action: action.to_owned(),
                 status: other.status(),
