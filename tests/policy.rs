@@ -175,6 +175,34 @@ async fn a_grant_of_access_is_confirmed_like_a_destructive_call() {
     assert!(fake.api_requests().iter().all(|r| !r.path.contains("roleAssignments")), "nothing of the grant was sent");
 }
 
+/// The person confirming a grant reads what it gives, by name: the role, the group.
+#[tokio::test]
+async fn a_grant_is_confirmed_with_the_role_and_group_named() {
+    use pingone_mcp::simulator::{Simulator, SimulatorConfig};
+    let sim = Simulator::start(SimulatorConfig { users: 5, ..SimulatorConfig::default() }, 0).await.unwrap();
+    let catalog = Arc::new(load_builtin().unwrap());
+    let search = Arc::new(SearchIndex::new(&catalog));
+    let client = PingOneClient::new(sim.connection(), RetryPolicy::default()).unwrap();
+    let dispatcher = Dispatcher::new(catalog, search, Backend::Live(client)).with_policy(Policy::new(PolicyConfig { allow_writes: true, ..Default::default() }));
+    let groups = match dispatcher.dispatch(HostCall { action: "list_groups".into(), args: json!({ "filter": "name eq \"Engineering\"" }) }).await {
+        HostReply::Value(page) => page["items"].clone(),
+        other => panic!("{other:?}"),
+    };
+    let refuser = Refuser::default();
+    let requester = Requester { caller: None, confirm: Some(&refuser) };
+    let environment_admin = "8a4e4c5a-0b7c-4d43-9a31-000000000002";
+    let calls = [
+        HostCall { action: "create_user_role_assignment".into(), args: json!({ "userId": sim.reader.user_id, "role": { "id": environment_admin }, "scope": { "id": sim.environment_id, "type": "ENVIRONMENT" } }) },
+        HostCall { action: "add_user_to_group".into(), args: json!({ "userId": sim.reader.user_id, "id": groups[0]["id"] }) },
+    ];
+    for call in calls {
+        assert!(matches!(dispatcher.dispatch_for(call, &requester).await, HostReply::Error(e) if e.code == "NOT_CONFIRMED"));
+    }
+    let asked = refuser.asked.lock().unwrap().clone();
+    assert!(asked[0].contains(&format!("Target: role {environment_admin} has name \"Environment Admin\"")), "{}", asked[0]);
+    assert!(asked[1].contains("has name \"Engineering\"") && asked[1].contains("Target: group "), "{}", asked[1]);
+}
+
 #[tokio::test]
 async fn production_is_refused_unless_allowed() {
     let fake = fake().await;

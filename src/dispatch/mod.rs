@@ -251,13 +251,28 @@ impl Dispatcher {
             let prefix = segments[..=at].join("/");
             let Some(reader) = self.catalog.actions().find(|a| a.method == Method::Get && a.path == prefix && !a.is_list()) else { continue };
             let reader_args: serde_json::Map<String, Value> = reader.params_in(ParamLocation::Path).filter_map(|p| Some((p.name.clone(), args.get(&p.name)?.clone()))).collect();
-            if let Ok(record) = client.call(reader, &Value::Object(reader_args), &CallOptions::default()).await {
-                if let Some((field, label)) = ["username", "name", "email", "nickname"].iter().find_map(|k| Some((*k, record.get(*k).and_then(Value::as_str)?))) {
-                    names.push(format!("{param} {id} has {field} {}", quoted_label(label)));
+            if let Some(name) = self.label_of(client, reader, Value::Object(reader_args)).await {
+                names.push(format!("{param} {id} has {name}"));
+            }
+        }
+        // What a grant gives, named in its body: the role, the scope, the group.
+        for (what, id, readers) in granted(action, args) {
+            for &(reader, param) in readers {
+                let Some(reader) = self.catalog.get(reader) else { continue };
+                if let Some(name) = self.label_of(client, reader, json!({ param: id })).await {
+                    names.push(format!("{what} {id} has {name}"));
+                    break;
                 }
             }
         }
         names
+    }
+
+    /// `username "jdoe"`: the first label the record read by `reader` has. Best effort.
+    async fn label_of(&self, client: &PingOneClient, reader: &Action, args: Value) -> Option<String> {
+        let record = client.call(reader, &args, &CallOptions::default()).await.ok()?;
+        let (field, label) = ["username", "name", "email", "nickname"].iter().find_map(|k| Some((*k, record.get(*k).and_then(Value::as_str)?)))?;
+        Some(format!("{field} {}", quoted_label(label)))
     }
 
     fn unknown_action(&self, id: &str) -> ActionError {
@@ -289,6 +304,30 @@ impl Dispatcher {
             None => HostReply::Error(self.unknown_action(id)),
         }
     }
+}
+
+/// The ids a grant of access names in its body, each with the get actions (and their
+/// id parameter) that may read it: a role is a system or a custom one.
+fn granted<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a str, &'static [(&'static str, &'static str)])> {
+    if !action.grants_access {
+        return vec![];
+    }
+    let id_at = |pointer: &str| args.pointer(pointer).and_then(Value::as_str);
+    let mut named = Vec::new();
+    if let Some(role) = id_at("/role/id") {
+        named.push(("role", role, &[("get_system_role", "roleId"), ("get_custom_role", "customRoleId")][..]));
+    }
+    match (id_at("/scope/type"), id_at("/scope/id")) {
+        (Some("POPULATION"), Some(id)) => named.push(("scope population", id, &[("get_population", "populationId")][..])),
+        (Some("APPLICATION"), Some(id)) => named.push(("scope application", id, &[("get_application", "applicationId")][..])),
+        _ => {}
+    }
+    if matches!(action.id.as_str(), "add_user_to_group" | "add_group_to_group") {
+        if let Some(group) = id_at("/id") {
+            named.push(("group", group, &[("get_group", "groupId")][..]));
+        }
+    }
+    named
 }
 
 /// A record's label as the person confirming reads it: quoted and cut, on one line,
