@@ -390,6 +390,13 @@ async fn wall_time_names_the_calls_left_in_flight() {
     let message = err(&execution).to_string();
     assert!(message.contains("wall-time limit of 500ms") && message.contains("create_user") && message.contains("may or may not have been applied"), "{message}");
     assert!(!message.contains("get_user"), "a read in flight changed nothing: {message}");
+
+    // Calls still queued behind the concurrency limit sent nothing: not listed.
+    let limits = Limits { wall_time: Duration::from_millis(500), concurrency: 1, ..Limits::default() };
+    let script = "await Promise.all([1, 2, 3].map(i => pingone.create_user({ username: 'slow' + i, email: 'slow@example.com' })))";
+    let execution = run_with(script, json!({}), Arc::new(dispatcher(live(&fake))), &limits).await;
+    let message = err(&execution).to_string();
+    assert_eq!(message.matches("create_user").count(), 1, "one call was sent, two waited: {message}");
 }
 
 #[tokio::test]

@@ -31,8 +31,12 @@ pub(super) struct GuestState {
     /// Started calls, driven whenever the guest waits: on this task, so a call that
     /// is answered at once costs no thread hop.
     in_flight: FuturesUnordered<BoxFuture<'static, (u32, Vec<u8>)>>,
-    /// Action of every call not yet delivered, for reporting what a cut-off run left.
+    /// Action of every call that may change something, not yet delivered, for
+    /// reporting what a cut-off run left.
     unfinished: HashMap<u32, String>,
+    /// Calls that got past the concurrency permits and were handed to the host; a
+    /// call still queued behind them has sent nothing.
+    sent: Arc<std::sync::Mutex<std::collections::HashSet<u32>>>,
     ready: HashMap<u32, Vec<u8>>,
     pub logs: Vec<LogLine>,
     log_bytes: usize,
@@ -57,6 +61,7 @@ impl GuestState {
             next_call_id: 1,
             in_flight: FuturesUnordered::new(),
             unfinished: HashMap::new(),
+            sent: Arc::default(),
             ready: HashMap::new(),
             logs: Vec::new(),
             log_bytes: 0,
@@ -70,9 +75,10 @@ impl GuestState {
         self.calls_started
     }
 
-    /// Actions whose calls had started but not been delivered to the script.
+    /// Actions whose calls had been sent but not delivered to the script.
     pub fn unfinished_actions(&self) -> Vec<String> {
-        let mut actions: Vec<String> = self.unfinished.values().cloned().collect();
+        let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        let mut actions: Vec<String> = self.unfinished.iter().filter(|(id, _)| sent.contains(id)).map(|(_, action)| action.clone()).collect();
         actions.sort();
         actions
     }
@@ -202,9 +208,13 @@ fn call_start(mut caller: Caller<'_, GuestState>, ptr: u32, len: u32) -> wasmtim
         state.unfinished.insert(id, call.action.clone());
     }
     let permits = state.permits.clone();
+    let sent = state.sent.clone();
     state.in_flight.push(Box::pin(async move {
         let reply = match permits.acquire_owned().await {
-            Ok(_permit) => host.call(call).await,
+            Ok(_permit) => {
+                sent.lock().unwrap_or_else(|e| e.into_inner()).insert(id);
+                host.call(call).await
+            }
             Err(_) => HostReply::Error(abi::ActionError { code: "CANCELLED".into(), message: "the script ended".into(), ..Default::default() }),
         };
         (id, serde_json::to_vec(&reply).unwrap_or_default())
