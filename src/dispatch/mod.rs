@@ -306,9 +306,12 @@ impl Dispatcher {
     }
 }
 
-/// The ids a grant of access names in its body, each with the get actions (and their
-/// id parameter) that may read it: a role is a system or a custom one.
-fn granted<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a str, &'static [(&'static str, &'static str)])> {
+/// Get actions that may read an id, each with its id parameter.
+type Readers = &'static [(&'static str, &'static str)];
+
+/// The ids a grant of access names in its body, each with what it is and the get
+/// actions that may read it: a role is a system or a custom one.
+fn granted<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a str, Readers)> {
     if !action.grants_access {
         return vec![];
     }
