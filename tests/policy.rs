@@ -129,13 +129,23 @@ async fn a_write_the_script_did_not_wait_for_finishes_and_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
     let config = PolicyConfig { allow_writes: true, allow_destructive: true, ..Default::default() };
-    let dispatcher = dispatcher(&fake, config).with_audit(Arc::new(AuditLog::to_file(&audit).unwrap()));
+    let audited = dispatcher(&fake, config).with_audit(Arc::new(AuditLog::to_file(&audit).unwrap()));
     let script = format!("pingone.delete_user({{ userId: '{slow_user}' }}); await pingone.get_user({{ userId: '{USER_ID}' }}); return 'returned'");
-    let execution = run(&script, dispatcher).await;
+    let execution = run(&script, audited).await;
     assert_eq!(result(&execution), "returned");
     let warning = execution.logs.iter().find(|l| l.message.contains("without waiting")).unwrap_or_else(|| panic!("no warning: {:?}", execution.logs));
     assert!(warning.message.contains("delete_user: ok"), "{warning:?}");
     assert!(std::fs::read_to_string(&audit).unwrap().lines().any(|l| l.contains("\"action\":\"delete_user\"") && l.contains(slow_user)), "the delete is audited");
+
+    // Calls the script never let start (it failed first) are not sent after it ended.
+    let before = fake.api_requests().len();
+    let config = PolicyConfig { allow_writes: true, allow_destructive: true, ..Default::default() };
+    let script = format!("pingone.delete_user({{ userId: '{slow_user}' }}); pingone.delete_user({{ userId: '{USER_ID}' }}); throw new Error('stop')");
+    let execution = run(&script, dispatcher(&fake, config)).await;
+    assert!(execution.outcome.is_err());
+    let warning = execution.logs.iter().find(|l| l.message.contains("without waiting")).unwrap_or_else(|| panic!("no warning: {:?}", execution.logs));
+    assert_eq!(warning.message.matches("not sent, as the script had ended").count(), 2, "{warning:?}");
+    assert_eq!(fake.api_requests().len(), before, "nothing was sent");
 }
 
 /// Says no to every question, and keeps them.

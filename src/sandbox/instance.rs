@@ -87,6 +87,9 @@ impl GuestState {
     /// waited for, finish (until `deadline`), so a write already sent is not dropped
     /// unaudited and unreported; says what became of each.
     pub async fn settle(&mut self, deadline: tokio::time::Instant) -> Vec<String> {
+        // Calls still queued behind the concurrency limit are not sent now that the
+        // script has ended: closing the permits ends them unsent.
+        self.permits.close();
         let mut settled = Vec::new();
         let mut answered: Vec<(u32, Vec<u8>)> = self.ready.drain().collect();
         while !self.unfinished.is_empty() {
@@ -129,6 +132,7 @@ impl GuestState {
 fn outcome_of(reply: &[u8]) -> String {
     match serde_json::from_slice::<HostReply>(reply) {
         Ok(HostReply::Value(_)) => "ok".into(),
+        Ok(HostReply::Error(e)) if e.code == NOT_SENT => "not sent, as the script had ended".into(),
         Ok(HostReply::Error(e)) => format!("failed, {} {}", e.code, e.message),
         Err(_) => "finished, with an unreadable reply".into(),
     }
@@ -179,6 +183,9 @@ fn read_bytes(caller: &mut Caller<'_, GuestState>, ptr: u32, len: u32) -> wasmti
     Ok(buffer)
 }
 
+/// The code of a call that never got past the concurrency permits.
+const NOT_SENT: &str = "CANCELLED";
+
 /// What a console line costs of the console limit besides its text.
 const LOG_LINE_COST: usize = 16;
 
@@ -215,7 +222,7 @@ fn call_start(mut caller: Caller<'_, GuestState>, ptr: u32, len: u32) -> wasmtim
                 sent.lock().unwrap_or_else(|e| e.into_inner()).insert(id);
                 host.call(call).await
             }
-            Err(_) => HostReply::Error(abi::ActionError { code: "CANCELLED".into(), message: "the script ended".into(), ..Default::default() }),
+            Err(_) => HostReply::Error(abi::ActionError { code: NOT_SENT.into(), message: "the script ended".into(), ..Default::default() }),
         };
         (id, serde_json::to_vec(&reply).unwrap_or_default())
     }));

@@ -136,7 +136,7 @@ impl Sandbox {
         if matches!(outcome, Ok(_) | Err(ExecutionError::Script(_))) {
             let settled = store.data_mut().settle(deadline).await;
             if !settled.is_empty() {
-                let message = format!("the script ended without waiting for these calls, which pingone-mcp let finish (await every call to see its result): {}", settled.join("; "));
+                let message = format!("the script ended without waiting for these calls; those already sent were let finish, the rest were not sent (await every call to see its result): {}", settled.join("; "));
                 store.data_mut().logs.push(LogLine { level: LogLevel::Warn, message });
             }
         }
