@@ -231,7 +231,7 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub defender: DefenderArgs,
     /// Run destructive actions and grants of access (role assignments, group memberships,
-    /// application grants) without asking first. By default a client that supports
+    /// application grants, new MFA devices) without asking first. By default a client that supports
     /// elicitation is asked to confirm each one (action, target, arguments) before it runs.
     #[arg(long)]
     pub no_confirm: bool,

@@ -177,10 +177,13 @@ async fn a_grant_of_access_is_confirmed_like_a_destructive_call() {
         HostReply::Error(e) => assert_eq!(e.code, "NOT_CONFIRMED", "{e:?}"),
         other => panic!("the grant ran unconfirmed: {other:?}"),
     }
+    // A device that receives codes for the user (at an outside address) signs in as them.
+    let device = HostCall { action: "pair_user_mfa_device".into(), args: json!({ "userId": USER_ID, "type": "EMAIL", "email": "someone@outside.example" }) };
+    assert!(matches!(dispatcher.dispatch_for(device, &requester).await, HostReply::Error(e) if e.code == "NOT_CONFIRMED"));
     let plain = HostCall { action: "update_user_enabled_status".into(), args: json!({ "userId": USER_ID, "enabled": false }) };
     assert!(matches!(dispatcher.dispatch_for(plain, &requester).await, HostReply::Value(_)), "an ordinary write is not asked");
     let asked = refuser.asked.lock().unwrap().clone();
-    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(asked.len(), 2, "{asked:?}");
     assert!(asked[0].contains("a PingOne action that grants access") && asked[0].contains("create_user_role_assignment"), "{}", asked[0]);
     assert!(fake.api_requests().iter().all(|r| !r.path.contains("roleAssignments")), "nothing of the grant was sent");
 }

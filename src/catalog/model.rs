@@ -36,7 +36,8 @@ pub struct Action {
     pub result: BTreeMap<String, String>,
     pub read_only: bool,
     pub destructive: bool,
-    /// Gives someone access (a role, a group's membership, an application's scopes):
+    /// Gives someone access (a role, a group's membership, an application's scopes, an
+    /// MFA device that signs in as a user):
     /// an ordinary write, but what an injected instruction aims for, so a person
     /// confirms it as they confirm a destructive action.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
