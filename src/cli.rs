@@ -75,11 +75,12 @@ pub enum TokenCommand {
         /// How long the token lives, e.g. 30m, 8h, 7d.
         #[arg(long, value_name = "DURATION", default_value = "8h")]
         ttl: humantime::Duration,
-        /// Who the token is for; shows in the server's audit lines [default: the token id].
+        /// Who the token is for; shows in the server's audit lines [default: session-token].
         #[arg(long, value_name = "NAME")]
         subject: Option<String>,
     },
-    /// List the tokens issued on this machine (ids, subjects, scopes, expiry; never the tokens).
+    /// List the tokens issued on this machine (ids, states, subjects, profiles, actions; with
+    /// --json also the expiry; never the tokens).
     List {
         /// Print JSON.
         #[arg(long)]
@@ -87,6 +88,7 @@ pub enum TokenCommand {
     },
     /// Revoke a token by its id (from `token list`); servers refuse it from the next request.
     Revoke {
+        /// The token's id, from `token list`.
         id: String,
     },
 }
@@ -302,7 +304,8 @@ pub struct SearchArgs {
     /// Most actions to show.
     #[arg(long, short = 'n', value_name = "N", default_value_t = 8)]
     pub limit: usize,
-    /// Print a JSON array, best first, of objects (id, score, title, signature, read_only, destructive).
+    /// Print a JSON array, best first, of objects (id, score, similarity, signature,
+    /// description; writes and destructive when true).
     #[arg(long)]
     pub json: bool,
 }

@@ -50,6 +50,7 @@ fn actions_show_and_a_helpful_unknown_id() {
     let text = stdout(&out);
     assert!(text.contains("PUT /environments/{environmentId}/users/{userId}/password"), "{text}");
     assert!(text.contains("application/vnd.pingidentity.password.set+json") && text.contains("example:"), "{text}");
+    assert!(text.contains("example: pingone-mcp call set_user_password --allow-writes --allow-destructive --args"), "the example runs as shown: {text}");
 
     let out = run(&["actions", "show", "list_user"], &[]);
     assert!(!out.status.success());
@@ -98,6 +99,9 @@ fn call_refuses_bad_input_before_touching_config_or_network() {
 
     let out = run(&["call", "get_user", "--args", "{}"], &[]);
     assert!(stderr(&out).contains("userId") && stderr(&out).contains("required"), "{}", stderr(&out));
+
+    let out = run(&["call", "list_users", "--args", r#"{"limt": 3}"#], &[]);
+    assert!(stderr(&out).contains("unknown argument `limt` (expected filter, limit, cursor, all)"), "a list takes `all` too: {}", stderr(&out));
 
     let out = run(&["call", "get_user", "--args", &json!({ "userId": USER_ID }).to_string()], &[]);
     assert!(!out.status.success());

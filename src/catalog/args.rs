@@ -144,7 +144,8 @@ pub(crate) fn path_segment_problem(name: &str, value: &Value) -> Option<String> 
 }
 
 fn expected_names(action: &Action) -> String {
-    let names: Vec<&str> = action.params.iter().map(|p| p.name.as_str()).collect();
+    let paging = if action.is_list() { &PAGING_ARGS[..] } else { &[] };
+    let names: Vec<&str> = action.params.iter().map(|p| p.name.as_str()).chain(paging.iter().copied()).collect();
     if names.is_empty() {
         "no arguments".into()
     } else {

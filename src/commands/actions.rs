@@ -66,7 +66,8 @@ fn show(catalog: &Catalog, id: &str) -> anyhow::Result<()> {
         let allowed = if p.allowed.is_empty() { String::new() } else { format!(" one of {}", serde_json::to_string(&p.allowed)?) };
         print(&format!("  {:<24} {:<6} {:<8} {}{allowed}  {}", p.name, location, p.ty.as_str(), required, p.description.trim()));
     }
-    print(&format!("\nexample: pingone-mcp call {} --args '{}'", action.id, action.example));
+    let flags = if action.destructive { " --allow-writes --allow-destructive" } else if action.writes() { " --allow-writes" } else { "" };
+    print(&format!("\nexample: pingone-mcp call {}{flags} --args '{}'", action.id, action.example));
     Ok(())
 }
 
