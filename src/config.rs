@@ -193,15 +193,13 @@ impl ConfigFile {
 
     /// A warning when the file holds a client secret that other users can read.
     fn exposed_secret_warning(&self, path: &Path) -> Option<String> {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).ok()?.permissions().mode();
+        let mode = crate::private_file::open_to_others(&std::fs::metadata(path).ok()?)?;
         let holders: Vec<&str> = self.profiles.iter().filter(|(_, p)| p.client_secret.is_some()).map(|(name, _)| name.as_str()).collect();
-        (mode & 0o077 != 0 && !holders.is_empty()).then(|| {
+        (!holders.is_empty()).then(|| {
             format!(
-                "{} holds the client secret of profile(s) {} and other users can read it (mode {:o}): run `chmod 600 {}`, or keep the secret in an environment variable named by client_secret_env",
+                "{} holds the client secret of profile(s) {} and other users can read it (mode {mode:o}): run `chmod 600 {}`, or keep the secret in an environment variable named by client_secret_env",
                 path.display(),
                 holders.join(", "),
-                mode & 0o777,
                 path.display()
             )
         })

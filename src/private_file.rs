@@ -14,11 +14,16 @@ pub fn read_private(path: &Path) -> anyhow::Result<Option<String>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
-    let mode = metadata.permissions().mode();
-    if mode & 0o077 != 0 {
-        bail!("{} is readable by other users (mode {:o}); run `chmod 600 {}`", path.display(), mode & 0o777, path.display());
+    if let Some(mode) = open_to_others(&metadata) {
+        bail!("{} is readable by other users (mode {mode:o}); run `chmod 600 {}`", path.display(), path.display());
     }
     std::fs::read_to_string(path).map(Some).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// The file's permission bits when its group or others have any access to it.
+pub fn open_to_others(metadata: &std::fs::Metadata) -> Option<u32> {
+    let mode = metadata.permissions().mode();
+    (mode & 0o077 != 0).then_some(mode & 0o777)
 }
 
 /// `path` emptied (created when missing) for writing, readable by its owner only,

@@ -99,8 +99,8 @@ fn check_value(p: &Param, value: &Value, name: &str, problems: &mut Vec<Problem>
         problems.push(Problem::ours(format!("`{name}` must be {article} {ty}, got {}", kind(value))));
         return;
     }
-    if p.location == Some(ParamLocation::Path) {
-        if let Some(problem) = path_segment_problem(name, value) {
+    if let (Some(ParamLocation::Path), Value::String(text)) = (p.location, value) {
+        if let Some(problem) = path_segment_problem(name, text) {
             problems.push(Problem::ours(problem));
             return;
         }
@@ -131,11 +131,7 @@ fn check_value(p: &Param, value: &Value, name: &str, problems: &mut Vec<Problem>
 
 /// A path parameter is one segment naming one resource: empty, `.` and `..` would
 /// make the URL name another (`..` as a membership's group id is the user itself).
-pub(crate) fn path_segment_problem(name: &str, value: &Value) -> Option<String> {
-    let text = match value {
-        Value::String(s) => s.as_str(),
-        _ => return None,
-    };
+pub(crate) fn path_segment_problem(name: &str, text: &str) -> Option<String> {
     match text {
         "" => Some(format!("`{name}` must not be empty")),
         "." | ".." => Some(format!("`{name}` is `{text}`, which is not an id: in the URL it would name a different resource")),

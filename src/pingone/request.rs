@@ -29,7 +29,7 @@ pub(crate) fn build(action: &Action, args: &Map<String, Value>, conn: &Connectio
     for p in action.params_in(ParamLocation::Path) {
         let value = args.get(&p.name).map(as_text).unwrap_or_default();
         // Checked with the arguments too; here because this is where a URL is made.
-        if let Some(problem) = path_segment_problem(&p.name, &Value::String(value.clone())) {
+        if let Some(problem) = path_segment_problem(&p.name, &value) {
             return Err(unusable(problem));
         }
         let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
