@@ -109,6 +109,22 @@ async fn bad_scripts_get_errors_that_say_what_to_do() {
     }
 }
 
+/// A promise left inside the result would reach JSON as `{}`: it is awaited, and the
+/// console says so; one that fails fails the script as an awaited one would.
+#[tokio::test]
+async fn promises_left_in_the_result_are_awaited_and_named() {
+    let execution = run_offline("return [pingone.describe('get_user').then(d => d.id), { nested: { n: Promise.resolve(5) }, empty: {} }]").await;
+    assert_eq!(ok(&execution), &json!(["get_user", { "nested": { "n": 5 }, "empty": {} }]));
+    let warning = execution.logs.iter().find(|l| format!("{:?}", l.level) == "Warn").expect("a warning line");
+    assert!(warning.message.contains("held 2 promise(s)") && warning.message.contains("Promise.all"), "{}", warning.message);
+
+    let plain = run_offline("return { empty: {} }").await;
+    assert!(plain.logs.is_empty(), "no promise, no warning: {:?}", plain.logs);
+
+    let message = err(&run_offline("return [Promise.reject(new TypeError('no such group'))]").await).to_string();
+    assert!(message.contains("no such group"), "{message}");
+}
+
 #[tokio::test]
 async fn syntax_errors_point_at_the_agents_line_and_column() {
     let message = err(&run_offline("const x = 1;\nconst y = ;").await).to_string();

@@ -180,6 +180,59 @@ fn run_script(context: &mut Context, input: &RunInput) -> RunOutcome {
     }
 }
 
+/// How deep a result is searched for promises left in it.
+const PROMISE_SEARCH_DEPTH: usize = 32;
+
+/// Awaits the promises a script left inside its result (`return ids.map(async …)`,
+/// `return [pingone.get_user(…)]`): their calls were started anyway, and a promise
+/// would reach JSON as `{}`. Says so on the console, so the author learns to await.
+fn await_left_promises(context: &mut Context, value: &JsValue) -> Result<(), ScriptError> {
+    let mut awaited = 0;
+    await_promises_in(context, value, 0, &mut awaited)?;
+    if awaited > 0 {
+        let text = format!(
+            "the result held {awaited} promise(s), awaited before it was returned; `await` them yourself (for a list, `await Promise.all(list)`) so failures stop the script where they happen"
+        );
+        // SAFETY: the host reads `text.len()` bytes at its pointer during the call.
+        unsafe { log(abi::LogLevel::Warn as u32, text.as_ptr(), text.len()) };
+    }
+    Ok(())
+}
+
+fn await_promises_in(context: &mut Context, value: &JsValue, depth: usize, awaited: &mut usize) -> Result<(), ScriptError> {
+    let Some(object) = value.as_object() else { return Ok(()) };
+    if depth >= PROMISE_SEARCH_DEPTH || object.is_callable() || value.as_promise().is_some() {
+        return Ok(());
+    }
+    let keys = object.own_property_keys(context).map_err(|e| thrown(context, &e))?;
+    for key in keys {
+        if matches!(key, PropertyKey::Symbol(_)) {
+            continue;
+        }
+        let Some(property) = object.borrow().properties().get(&key) else { continue };
+        let Some(item) = property.value().cloned() else { continue }; // getters are left to JSON
+        let item = if item.as_promise().is_some() {
+            *awaited += 1;
+            let settled = settle(context, item)?;
+            object.set(key, settled.clone(), true, context).map_err(|e| thrown(context, &e))?;
+            settled
+        } else {
+            item
+        };
+        await_promises_in(context, &item, depth + 1, awaited)?;
+    }
+    Ok(())
+}
+
+/// Whether a JSON value holds an empty object anywhere, which is what a promise becomes.
+fn has_empty_object(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.is_empty() || map.values().any(has_empty_object),
+        Value::Array(items) => items.iter().any(has_empty_object),
+        _ => false,
+    }
+}
+
 /// Evaluates the script. An expression (typically `async (args) => {…}`) is used as
 /// is, and called with `args` when it is a function; anything else is treated as
 /// the body of an async function, so top-level `await` and `return` work.
@@ -441,7 +494,14 @@ fn to_result(context: &mut Context, value: &JsValue) -> RunOutcome {
             "the script returned a function; if it is `async (args) => {...}`, it was called already, so return data instead".into(),
         ));
     }
-    match value.to_json(context) {
+    let json = match value.to_json(context) {
+        Ok(json) if json.as_ref().is_some_and(has_empty_object) => match await_left_promises(context, value) {
+            Ok(()) => value.to_json(context),
+            Err(e) => return RunOutcome::Error(e),
+        },
+        other => other,
+    };
+    match json {
         Ok(json) => RunOutcome::Ok(json.unwrap_or(Value::Null)),
         Err(e) => RunOutcome::Error(error(
             ScriptErrorKind::Result,
