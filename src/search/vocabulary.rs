@@ -162,6 +162,11 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("under", "nested"),
     ("member", "group"),
     ("member of", "group membership"),
+    // A group's members are users, listed with a memberOfGroups filter.
+    ("group member", "=list users"),
+    ("list member of", "=list users"),
+    ("list member", "=list users"),
+    ("who is in", "=list users"),
     ("belong", "membership"),
     ("membership", "group"),
     ("segment", "population"),
