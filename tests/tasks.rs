@@ -130,3 +130,28 @@ async fn injected_text_in_records_is_withheld_before_it_reaches_the_model() {
     let notice = screened.logs.iter().find(|l| l.message.contains("2 string(s) withheld")).unwrap_or_else(|| panic!("{:?}", screened.logs));
     assert!(notice.message.contains("$.logs[0]") && notice.message.contains("].description"), "where, in the result and the console: {}", notice.message);
 }
+
+/// What an agent writes first for a full-replace update: the record its get
+/// returned, spread back with one field changed. The record's read-only fields are
+/// dropped; an `id` naming another record is still refused, once, by name.
+#[tokio::test]
+async fn an_update_takes_back_the_record_its_get_returned() {
+    let (_sim, host) = simulator(10).await;
+    let script = r#"
+        const [policy] = (await pingone.list_password_policies({})).items;
+        const current = await pingone.get_password_policy({ passwordPolicyId: policy.id });
+        const updated = await pingone.update_password_policy({ ...current, passwordPolicyId: policy.id, length: { ...current.length, min: 14 } });
+        let wrongId;
+        try {
+          await pingone.update_password_policy({ ...current, id: 'another-policy', createdAt: 'x', passwordPolicyId: policy.id });
+        } catch (e) { wrongId = e.message }
+        return { links: '_links' in current, min: updated.length.min, name: updated.name === current.name, wrongId };
+    "#;
+    let out = ok(&run(script, &host).await);
+    assert_eq!(out["links"], false, "a single record comes without its navigation links: {out}");
+    assert_eq!(out["min"], 14, "{out}");
+    assert_eq!(out["name"], true, "{out}");
+    let wrong_id = out["wrongId"].as_str().unwrap();
+    assert!(wrong_id.contains("unknown argument `id` (expected passwordPolicyId,"), "{wrong_id}");
+    assert_eq!(wrong_id.matches("expected").count(), 1, "the expected names are listed once: {wrong_id}");
+}

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use super::model::{Action, Param, ParamLocation, ParamType};
+use super::model::{Action, Method, Param, ParamLocation, ParamType};
 
 /// Names of the arguments a list action takes besides its declared parameters.
 pub const PAGING_ARGS: [&str; 1] = ["all"];
@@ -43,6 +43,47 @@ impl fmt::Display for ArgsError {
 
 impl std::error::Error for ArgsError {}
 
+/// Fields of PingOne records that the server writes and no update takes: navigation,
+/// the environment a record lives in, timestamps, and counts and lists it computes
+/// (the specs mark them read-only).
+const READ_ONLY_FIELDS: [&str; 11] = [
+    "_links",
+    "_embedded",
+    "environment",
+    "createdAt",
+    "updatedAt",
+    "populationCount",
+    "userCount",
+    "directMemberCounts",
+    "totalMemberCounts",
+    "memberOfGroupIDs",
+    "memberOfGroupNames",
+];
+
+/// An update given back the record its get returned (`{ ...current, length: … }`):
+/// the record's read-only fields and its own `id` (when it is the id the path names)
+/// are dropped, as PingOne takes none of them. Declared parameters are never dropped,
+/// and an `id` naming another record stays, to be refused as unknown.
+pub fn drop_read_only_fields(action: &Action, mut args: Value) -> Value {
+    if !matches!(action.method, Method::Put | Method::Patch) {
+        return args;
+    }
+    let Some(map) = args.as_object_mut() else { return args };
+    let names_path_id = |value: &Value| {
+        action.params.iter().filter(|p| p.location == Some(ParamLocation::Path)).any(|p| map.get(&p.name) == Some(value))
+    };
+    let own_id = action.param("id").is_none() && map.get("id").is_some_and(names_path_id);
+    if own_id {
+        map.remove("id");
+    }
+    for key in READ_ONLY_FIELDS {
+        if action.param(key).is_none() {
+            map.remove(key);
+        }
+    }
+    args
+}
+
 /// Checks names, required fields, types and enums. Nested objects are checked for
 /// their declared properties; undeclared nested fields pass (PingOne objects are wide).
 pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
@@ -58,15 +99,22 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
             })
         }
     };
+    let mut unknown = Vec::new();
     for key in map.keys() {
         let declared = action.param(key).is_some();
         let paging = action.is_list() && PAGING_ARGS.contains(&key.as_str());
         if !declared && !paging && !action.body_open {
-            problems.push(Problem::quoting(format!("unknown argument `{key}` (expected {})", expected_names(action)), key.clone()));
+            unknown.push(key.as_str());
         }
         if paging && !declared && !map[key].is_boolean() && !map[key].is_null() {
             problems.push(Problem::ours(format!("`{key}` must be true or false, got {}", kind(&map[key]))));
         }
+    }
+    if !unknown.is_empty() {
+        // One problem for all of them: a record passed back whole has several.
+        let names = unknown.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+        let plural = if unknown.len() == 1 { "" } else { "s" };
+        problems.push(Problem::quoting(format!("unknown argument{plural} {names} (expected {})", expected_names(action)), unknown.join(", ")));
     }
     check_fields(&action.params, map, "", &mut problems);
     if problems.is_empty() {

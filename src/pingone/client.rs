@@ -109,7 +109,7 @@ impl PingOneClient {
         match &action.list_key {
             Some(key) if all => self.collect_all(action, key, value, &transaction_id).await,
             Some(key) => Ok(page(key, &value)),
-            None => Ok(value),
+            None => Ok(without_links(value)),
         }
     }
 
@@ -281,6 +281,14 @@ fn embedded(key: &str, value: &Value) -> Vec<Value> {
         }
     }
     items
+}
+
+/// One record without its `_links`: a get passed back to an update round-trips.
+fn without_links(mut value: Value) -> Value {
+    if let Some(map) = value.as_object_mut() {
+        map.remove("_links");
+    }
+    value
 }
 
 /// One HAL page as `{items, count, cursor}`: agents never see `_links`.
