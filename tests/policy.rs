@@ -216,6 +216,42 @@ async fn a_grant_is_confirmed_with_the_role_and_group_named() {
     assert!(asked[1].contains("has name \"Engineering\"") && asked[1].contains("Target: group "), "{}", asked[1]);
 }
 
+/// A user's email and mobile phone receive their recovery and one-time codes: a
+/// change of either is asked about; the same value again, or another field, is not.
+#[tokio::test]
+async fn changing_where_a_users_codes_go_is_confirmed() {
+    use pingone_mcp::simulator::{Simulator, SimulatorConfig};
+    let sim = Simulator::start(SimulatorConfig { users: 5, ..SimulatorConfig::default() }, 0).await.unwrap();
+    let catalog = Arc::new(load_builtin().unwrap());
+    let search = Arc::new(SearchIndex::new(&catalog));
+    let client = PingOneClient::new(sim.connection(), RetryPolicy::default()).unwrap();
+    let dispatcher = Dispatcher::new(catalog, search, Backend::Live(client)).with_policy(Policy::new(PolicyConfig { allow_writes: true, ..Default::default() }));
+    let user_id = sim.reader.user_id.clone();
+    let user = match dispatcher.dispatch(HostCall { action: "get_user".into(), args: json!({ "userId": user_id }) }).await {
+        HostReply::Value(user) => user,
+        other => panic!("{other:?}"),
+    };
+    let refuser = Refuser::default();
+    let requester = Requester { caller: None, confirm: Some(&refuser) };
+    let update = |args: Value| HostCall { action: "update_user".into(), args };
+    for changed in [json!({ "userId": user_id, "email": "someone@outside.example" }), json!({ "userId": user_id, "mobilePhone": "+15550100999" })] {
+        let reply = dispatcher.dispatch_for(update(changed.clone()), &requester).await;
+        assert!(matches!(&reply, HostReply::Error(e) if e.code == "NOT_CONFIRMED"), "{changed}: {reply:?}");
+    }
+    for unchanged in [json!({ "userId": user_id, "email": user["email"], "title": "Auditor" }), json!({ "userId": user_id, "nickname": "Al" })] {
+        let reply = dispatcher.dispatch_for(update(unchanged.clone()), &requester).await;
+        assert!(matches!(&reply, HostReply::Value(_)), "{unchanged}: {reply:?}");
+    }
+    let asked = refuser.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    assert!(asked[0].contains("where a user's recovery and one-time codes are sent") && asked[0].contains("someone@outside.example"), "{}", asked[0]);
+    assert!(asked[0].contains(&format!("Target: userId {user_id} has username")), "{}", asked[0]);
+    match dispatcher.dispatch(HostCall { action: "get_user".into(), args: json!({ "userId": user_id }) }).await {
+        HostReply::Value(after) => assert_eq!(after["email"], user["email"], "the refused change was not sent"),
+        other => panic!("{other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn production_is_refused_unless_allowed() {
     let fake = fake().await;

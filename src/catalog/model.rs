@@ -108,6 +108,11 @@ pub struct Param {
     /// like one in audit lines, cassettes, dry runs and confirmations.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub secret: bool,
+    /// Changing it can hand the account to whoever holds the new value (a user's
+    /// email and mobile phone receive recovery and one-time codes): a call that
+    /// changes it is confirmed by the person like a grant of access.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub grants_access: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -183,9 +188,16 @@ impl Action {
         }
     }
 
-    /// Whether a person at the client is asked before a call of it is sent.
+    /// Whether a person at the client is asked before every call of it is sent.
     pub fn needs_confirmation(&self) -> bool {
         self.destructive || self.grants_access
+    }
+
+    /// The arguments of this call that grant access when they change a value
+    /// (`grants_access` parameters given a value): such a call is asked about
+    /// unless the record already holds those values.
+    pub fn access_granting_args<'a>(&'a self, args: &'a serde_json::Value) -> impl Iterator<Item = (&'a str, &'a serde_json::Value)> + 'a {
+        self.params.iter().filter(|p| p.grants_access).filter_map(move |p| Some((p.name.as_str(), args.get(&p.name).filter(|v| !v.is_null())?)))
     }
 
     pub fn is_list(&self) -> bool {

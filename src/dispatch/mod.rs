@@ -18,7 +18,7 @@ pub use cassette::{Cassette, Interaction, Recorder, Replay};
 
 use crate::catalog::{action_signature, check_args, drop_read_only_fields, Action, ArgsError, Catalog, Method, ParamLocation};
 use crate::pingone::{CallOptions, ClientError, PingOneClient};
-use crate::policy::{AuditEntry, AuditLog, Caller, Confirm, ConfirmRequest, Grant, Policy, PolicyConfig};
+use crate::policy::{AuditEntry, AuditLog, Caller, Confirm, ConfirmReason, ConfirmRequest, Grant, Policy, PolicyConfig};
 use crate::secret::{hide_fields, mask_in_place, Hide, Masked};
 use crate::sandbox::ActionHost;
 use crate::search::{hits_json, meant, SearchIndex, SignatureStyle};
@@ -185,9 +185,13 @@ impl Dispatcher {
                         Err(e) => (HostReply::Error(action_error(&action.id, &e)), "error"),
                     };
                 }
-                if let (true, Some(confirm)) = (action.needs_confirmation(), requester.confirm) {
+                let reason = match ConfirmReason::of(action) {
+                    Some(reason) => Some(reason),
+                    None => self.redirects_codes(client, action, args).await.then_some(ConfirmReason::RedirectsCodes),
+                };
+                if let (Some(reason), Some(confirm)) = (reason, requester.confirm) {
                     let connection = client.connection();
-                    let mut request = ConfirmRequest::new(action, args).in_environment(&connection.environment_id, &connection.profile);
+                    let mut request = ConfirmRequest::new(action, args, reason).in_environment(&connection.environment_id, &connection.profile);
                     if confirm.will_ask(&action.id).await {
                         request = request.with_targets(self.target_names(client, action, args).await);
                     }
@@ -195,7 +199,7 @@ impl Dispatcher {
                         return (HostReply::Error(not_confirmed(action, reason)), "declined");
                     }
                 }
-                if action.needs_confirmation() {
+                if reason.is_some() {
                     *confirmed = Some(requester.confirm.is_some());
                 }
                 let options = CallOptions { transaction_id: Some(transaction_id.to_owned()) };
@@ -240,6 +244,20 @@ impl Dispatcher {
         settled.map_err(EnvironmentCheck::Refused)
     }
 
+    /// Whether the call gives a `grants_access` parameter (a user's email or mobile
+    /// phone) a value the record does not already hold. A record that cannot be read
+    /// counts as changed: the person is asked rather than not.
+    async fn redirects_codes(&self, client: &PingOneClient, action: &Action, args: &Value) -> bool {
+        let given: Vec<(&str, &Value)> = action.access_granting_args(args).collect();
+        if given.is_empty() {
+            return false;
+        }
+        match self.read_at(client, &action.path, args).await {
+            Some(record) => given.iter().any(|(name, value)| record.get(*name) != Some(*value)),
+            None => true,
+        }
+    }
+
     /// What the ids in a call's path name, for the person confirming it: each id's
     /// resource is read with the get action for that part of the path, e.g.
     /// `userId 5f1c… has username "jdoe"`. Best effort: a read that fails names nothing.
@@ -249,10 +267,8 @@ impl Dispatcher {
         for (at, segment) in segments.iter().enumerate() {
             let Some(param) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else { continue };
             let Some(id) = args.get(param).and_then(Value::as_str) else { continue };
-            let prefix = segments[..=at].join("/");
-            let Some(reader) = self.catalog.actions().find(|a| a.method == Method::Get && a.path == prefix && !a.is_list()) else { continue };
-            let reader_args: serde_json::Map<String, Value> = reader.params_in(ParamLocation::Path).filter_map(|p| Some((p.name.clone(), args.get(&p.name)?.clone()))).collect();
-            if let Some(name) = self.label_of(client, reader, Value::Object(reader_args)).await {
+            let record = self.read_at(client, &segments[..=at].join("/"), args).await;
+            if let Some(name) = record.as_ref().and_then(label) {
                 names.push(format!("{param} {id} has {name}"));
             }
         }
@@ -260,7 +276,8 @@ impl Dispatcher {
         for (what, id, readers) in granted(action, args) {
             for &(reader, param) in readers {
                 let Some(reader) = self.catalog.get(reader) else { continue };
-                if let Some(name) = self.label_of(client, reader, json!({ param: id })).await {
+                let record = client.call(reader, &json!({ param: id }), &CallOptions::default()).await.ok();
+                if let Some(name) = record.as_ref().and_then(label) {
                     names.push(format!("{what} {id} has {name}"));
                     break;
                 }
@@ -269,11 +286,12 @@ impl Dispatcher {
         names
     }
 
-    /// `username "jdoe"`: the first label the record read by `reader` has. Best effort.
-    async fn label_of(&self, client: &PingOneClient, reader: &Action, args: Value) -> Option<String> {
-        let record = client.call(reader, &args, &CallOptions::default()).await.ok()?;
-        let (field, label) = ["username", "name", "email", "nickname"].iter().find_map(|k| Some((*k, record.get(*k).and_then(Value::as_str)?)))?;
-        Some(format!("{field} {}", quoted_label(label)))
+    /// The record `path` names, read with the get action for that path, its ids
+    /// taken from `args`. Best effort: none when there is no such action or it fails.
+    async fn read_at(&self, client: &PingOneClient, path: &str, args: &Value) -> Option<Value> {
+        let reader = self.catalog.actions().find(|a| a.method == Method::Get && a.path == path && !a.is_list())?;
+        let reader_args: serde_json::Map<String, Value> = reader.params_in(ParamLocation::Path).filter_map(|p| Some((p.name.clone(), args.get(&p.name)?.clone()))).collect();
+        client.call(reader, &Value::Object(reader_args), &CallOptions::default()).await.ok()
     }
 
     fn unknown_action(&self, id: &str) -> ActionError {
@@ -332,6 +350,12 @@ fn granted<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a str, 
         }
     }
     named
+}
+
+/// `username "jdoe"`: the first label a record has, for the person confirming.
+fn label(record: &Value) -> Option<String> {
+    let (field, text) = ["username", "name", "email", "nickname"].iter().find_map(|k| Some((*k, record.get(*k).and_then(Value::as_str)?)))?;
+    Some(format!("{field} {}", quoted_label(text)))
 }
 
 /// A record's label as the person confirming reads it: quoted and cut, on one line,

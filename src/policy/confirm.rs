@@ -22,12 +22,45 @@ pub struct ConfirmRequest {
     pub targets: Vec<String>,
     /// The environment's id and profile, e.g. "0c2f… (profile `prod`)".
     pub environment: Option<String>,
-    /// Why it is asked: "a destructive PingOne action", "a PingOne action that grants access".
+    /// Why it is asked, in words: "a destructive PingOne action", ….
     pub kind: &'static str,
 }
 
+/// Why a person is asked before a call is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmReason {
+    /// It removes something (`destructive` in the catalog).
+    Destructive,
+    /// It gives someone access: a role, a group, a grant, a device (`grants_access`).
+    GrantsAccess,
+    /// It changes where a user's recovery and one-time codes go (a `grants_access`
+    /// parameter given a new value).
+    RedirectsCodes,
+}
+
+impl ConfirmReason {
+    /// The reason every call of `action` is asked about, if there is one.
+    pub fn of(action: &Action) -> Option<Self> {
+        if action.destructive {
+            Some(Self::Destructive)
+        } else if action.grants_access {
+            Some(Self::GrantsAccess)
+        } else {
+            None
+        }
+    }
+
+    fn words(self) -> &'static str {
+        match self {
+            Self::Destructive => "a destructive PingOne action",
+            Self::GrantsAccess => "a PingOne action that grants access",
+            Self::RedirectsCodes => "a PingOne change of where a user's recovery and one-time codes are sent",
+        }
+    }
+}
+
 impl ConfirmRequest {
-    pub fn new(action: &Action, args: &Value) -> Self {
+    pub fn new(action: &Action, args: &Value, reason: ConfirmReason) -> Self {
         let args = mask_json(&hide_fields(args, action.secret_params(), Hide::Mask));
         let mut path = action.path.clone();
         for (name, value) in args.as_object().into_iter().flatten() {
@@ -35,7 +68,7 @@ impl ConfirmRequest {
                 path = path.replace(&format!("{{{name}}}"), value);
             }
         }
-        let kind = if action.destructive { "a destructive PingOne action" } else { "a PingOne action that grants access" };
+        let kind = reason.words();
         Self { action: action.id.clone(), title: action.title.clone(), request: format!("{} {path}", action.method.as_str()), args, targets: vec![], environment: None, kind }
     }
 
@@ -85,7 +118,7 @@ mod tests {
     #[test]
     fn the_question_names_the_action_and_its_target_with_secrets_masked() {
         let catalog = load_builtin().unwrap();
-        let request = ConfirmRequest::new(catalog.get("set_user_password").unwrap(), &json!({ "userId": "u-42", "value": "Sup3r-secret-pw" }));
+        let request = ConfirmRequest::new(catalog.get("set_user_password").unwrap(), &json!({ "userId": "u-42", "value": "Sup3r-secret-pw" }), ConfirmReason::Destructive);
         assert_eq!(request.request, "PUT /environments/{environmentId}/users/u-42/password");
         let message = request.message();
         assert!(message.contains("set_user_password") && message.contains("u-42"), "{message}");
