@@ -165,3 +165,18 @@ fn a_handshake_client_is_asked_mid_call() {
         assert_eq!(after["result"]["structuredContent"]["result"], if deleted { "NOT_FOUND" } else { "exists" }, "{after}");
     }
 }
+
+/// An action called as a tool is one call, not a script: the question says so and
+/// offers no box for "the script's other calls".
+#[test]
+fn a_tool_call_is_asked_about_as_one_call() {
+    let Some(report) = confirm_with("accept", &["--mode", "both"]) else { return };
+    assert_eq!(report["tool_delete"]["is_error"], false, "{report}");
+    let asked = report["asked"].as_array().unwrap();
+    assert_eq!(asked.len(), 3, "two for the script, one for the tool call: {report}");
+    let (script, tool) = (&asked[0], &asked[2]);
+    assert!(script["message"].as_str().unwrap().starts_with("An agent's script wants to run"), "{script}");
+    assert!(script["requestedSchema"]["properties"].get("confirmAll").is_some(), "{script}");
+    assert!(tool["message"].as_str().unwrap().starts_with("An agent wants to run a destructive PingOne action"), "{tool}");
+    assert!(tool["requestedSchema"]["properties"].get("confirmAll").is_none(), "{tool}");
+}

@@ -49,26 +49,34 @@ pub enum Via {
     RoundTrip,
 }
 
-/// The form the person answers: a required yes/no, and whether the rest of this
-/// call's uses of the action may run unasked.
+/// What a tool call's confirmations are about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asking {
+    /// The calls of an `execute` script: the person may allow the rest of them.
+    ScriptCalls,
+    /// One action the agent called as a tool.
+    OneCall,
+}
+
+/// The form the person answers: a required yes/no, and for a script whether the
+/// rest of its uses of the action may run unasked.
 fn elicitation(request: &ConfirmRequest) -> ElicitRequestParams {
-    let schema = json!({
-        "type": "object",
-        "properties": {
-            "confirm": {
-                "type": "boolean",
-                "title": format!("Run {}", request.action),
-                "description": format!("{} — {}", request.title, request.request),
-                "default": false,
-            },
-            "confirmAll": {
-                "type": "boolean",
-                "title": format!("Also run this script's other {} calls without asking", request.action),
-                "default": false,
-            },
+    let mut properties = json!({
+        "confirm": {
+            "type": "boolean",
+            "title": format!("Run {}", request.action),
+            "description": format!("{} — {}", request.title, request.request),
+            "default": false,
         },
-        "required": ["confirm"],
     });
+    if request.from_script {
+        properties["confirmAll"] = json!({
+            "type": "boolean",
+            "title": format!("Also run this script's other {} calls without asking", request.action),
+            "default": false,
+        });
+    }
+    let schema = json!({ "type": "object", "properties": properties, "required": ["confirm"] });
     ElicitRequestParams::FormElicitationParams {
         meta: None,
         message: request.message(),
@@ -127,6 +135,7 @@ impl Channel {
 /// question at a time, remembering the actions they allowed for the rest of the call.
 pub struct Asker {
     channel: Channel,
+    asking: Asking,
     /// The actions allowed for the rest of the call. Held while a question is out, so
     /// calls made together (`Promise.all`) are asked in turn and one "all" answer
     /// covers those still waiting.
@@ -135,18 +144,19 @@ pub struct Asker {
 
 impl Asker {
     /// Asks with `elicitation/create` requests (protocols with the handshake).
-    pub fn by_request(peer: Peer<RoleServer>) -> Self {
-        Self::new(Channel::Request(peer))
+    pub fn by_request(peer: Peer<RoleServer>, asking: Asking) -> Self {
+        Self::new(Channel::Request(peer), asking)
     }
 
-    fn new(channel: Channel) -> Self {
-        Self { channel, allowed: Arc::default() }
+    fn new(channel: Channel, asking: Asking) -> Self {
+        Self { channel, asking, allowed: Arc::default() }
     }
 }
 
 impl Confirm for Asker {
-    fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<(), String>> {
+    fn confirm(&self, mut request: ConfirmRequest) -> BoxFuture<'static, Result<(), String>> {
         let (channel, allowed) = (self.channel.clone(), self.allowed.clone());
+        request.from_script = self.asking == Asking::ScriptCalls;
         Box::pin(async move {
             let mut allowed = allowed.lock().await;
             if allowed.contains(&request.action) {
@@ -175,12 +185,12 @@ pub struct Job {
 
 impl Job {
     /// Starts `run` with a confirmer that asks through this job.
-    pub fn spawn<F>(run: impl FnOnce(Arc<dyn Confirm>) -> F) -> Self
+    pub fn spawn<F>(asking: Asking, run: impl FnOnce(Arc<dyn Confirm>) -> F) -> Self
     where
         F: std::future::Future<Output = CallToolResult> + Send + 'static,
     {
         let (sender, asks) = mpsc::channel(1);
-        let task = tokio::spawn(run(Arc::new(Asker::new(Channel::RoundTrip(sender)))));
+        let task = tokio::spawn(run(Arc::new(Asker::new(Channel::RoundTrip(sender), asking))));
         Self { task, asks }
     }
 }

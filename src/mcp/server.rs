@@ -13,7 +13,7 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{json, Map, Value};
 
-use super::confirm::{confirmer_for, Asker, Job, SuspendedCalls, Via};
+use super::confirm::{confirmer_for, Asker, Asking, Job, SuspendedCalls, Via};
 use super::observe::ObservedHost;
 use super::reply::{action_reply, cut_to_budget, execute_reply, screen};
 use crate::trim::{NARROW_CALL, NARROW_CALL_OR_SCRIPT};
@@ -162,7 +162,7 @@ impl PingOneMcp {
             let execution = screen(execution, &this.inner.defender, host.own_texts()).await;
             tool_result(execute_reply(execution, &host.calls(), this.inner.result_budget, cut))
         };
-        self.run_confirming(run, owner, context).await
+        self.run_confirming(Asking::ScriptCalls, run, owner, context).await
     }
 
     /// Tools mode: one action, its arguments straight from the client.
@@ -177,20 +177,20 @@ impl PingOneMcp {
             let narrow = if this.inner.mode == Mode::Tools { NARROW_CALL } else { NARROW_CALL_OR_SCRIPT };
             tool_result(action_reply(&name, reply, this.inner.result_budget, &this.inner.defender, narrow).await)
         };
-        self.run_confirming(run, owner, context).await
+        self.run_confirming(Asking::OneCall, run, owner, context).await
     }
 
     /// Runs a tool call with a way to confirm its destructive actions that this
     /// client supports (or none): mid-call, or suspended across a round trip.
-    async fn run_confirming<F, Fut>(&self, run: F, owner: Option<String>, context: &RequestContext<RoleServer>) -> Result<CallToolResponse, McpError>
+    async fn run_confirming<F, Fut>(&self, asking: Asking, run: F, owner: Option<String>, context: &RequestContext<RoleServer>) -> Result<CallToolResponse, McpError>
     where
         F: FnOnce(Option<Arc<dyn Confirm>>) -> Fut,
         Fut: std::future::Future<Output = CallToolResult> + Send + 'static,
     {
         let via = if self.inner.confirm_destructive { confirmer_for(context) } else { None };
         let inline = match via {
-            Some(Via::RoundTrip) => return self.inner.suspended.drive(Job::spawn(|confirm| run(Some(confirm))), owner, context.ct.cancelled()).await,
-            Some(Via::Request(peer)) => run(Some(Arc::new(Asker::by_request(peer)))),
+            Some(Via::RoundTrip) => return self.inner.suspended.drive(Job::spawn(asking, |confirm| run(Some(confirm))), owner, context.ct.cancelled()).await,
+            Some(Via::Request(peer)) => run(Some(Arc::new(Asker::by_request(peer, asking)))),
             None => run(None),
         };
         tokio::select! {

@@ -24,6 +24,9 @@ pub struct ConfirmRequest {
     pub environment: Option<String>,
     /// Why it is asked, in words: "a destructive PingOne action", ….
     pub kind: &'static str,
+    /// Whether a script makes the call (`execute`), or the agent called the action
+    /// itself as a tool.
+    pub from_script: bool,
 }
 
 /// Why a person is asked before a call is sent.
@@ -69,7 +72,7 @@ impl ConfirmRequest {
             }
         }
         let kind = reason.words();
-        Self { action: action.id.clone(), title: action.title.clone(), request: format!("{} {path}", action.method.as_str()), args, targets: vec![], environment: None, kind }
+        Self { action: action.id.clone(), title: action.title.clone(), request: format!("{} {path}", action.method.as_str()), args, targets: vec![], environment: None, kind, from_script: true }
     }
 
     /// The environment the call goes to, filled into the request and named with its
@@ -89,8 +92,9 @@ impl ConfirmRequest {
     pub fn message(&self) -> String {
         let targets: String = self.targets.iter().map(|t| format!("Target: {t}\n")).collect();
         let environment = self.environment.as_ref().map(|e| format!("Environment: {e}\n")).unwrap_or_default();
+        let who = if self.from_script { "An agent's script" } else { "An agent" };
         format!(
-            "An agent's script wants to run {}.\n\nAction: {} ({})\n{environment}Request: {}\n{targets}Arguments: {}\n\nRun it?",
+            "{who} wants to run {}.\n\nAction: {} ({})\n{environment}Request: {}\n{targets}Arguments: {}\n\nRun it?",
             self.kind, self.action, self.title, self.request, self.args
         )
     }

@@ -8,6 +8,7 @@ ANSWER is accept, accept-all (confirm this and the script's other calls of the s
 action), refuse (accept with confirm: false), decline or cancel, or none for a client
 without the elicitation capability. The script deletes the first two users, one after
 the other; a second call reads them back, so the report shows which deletes happened.
+A server in `--mode both` is also asked to delete a third user with the delete_user tool.
 """
 
 import asyncio
@@ -54,6 +55,11 @@ async def exercise(answer, target):
         read_back = "return await Promise.all(ids.map(async id => { try { await pingone.get_user({ userId: id }); return 'exists' } catch (e) { return e.code } }))"
         after = await client.call_tool("execute", {"code": f"const ids = {json.dumps(users)}; {read_back}"})
         report["users_after"] = after.structured_content["result"]
+        # Served with `--mode both`: one action called as a tool, on the third user.
+        if "delete_user" in {tool.name for tool in (await client.list_tools()).tools}:
+            third = (await client.call_tool("execute", {"code": "return (await pingone.list_users({ limit: 3 })).items[2].id"})).structured_content["result"]
+            deleted = await client.call_tool("delete_user", {"userId": third})
+            report["tool_delete"] = {"is_error": deleted.is_error, "text": text_of(deleted)}
     report["asked"] = asked
     return report
 
