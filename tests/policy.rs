@@ -304,6 +304,14 @@ async fn dry_run_shows_the_request_and_sends_nothing() {
     result(&execution);
     let calls: Vec<(String, String)> = host.calls().into_iter().map(|c| (c.action, c.outcome)).collect();
     assert_eq!(calls, [("search".into(), "ok".into()), ("update_user_enabled_status".into(), "dry run, not sent".into())]);
+
+    // A later step that uses an earlier write's result learns why its id is missing.
+    let script = "const u = await pingone.create_user({ username: 'new.hire', email: 'new.hire@example.com' });
+                  try { await pingone.add_user_to_group({ userId: u.id, id: 'g1' }) } catch (e) { return e.message }";
+    let out = result(&run(script, dispatcher(&fake, PolicyConfig { dry_run: true, ..Default::default() })).await);
+    let message = out.as_str().unwrap();
+    assert!(message.contains("missing required `userId`") && message.contains("this is a dry run") && message.contains("earlier write's result"), "{message}");
+    assert!(fake.api_requests().is_empty(), "still nothing sent");
 }
 
 #[tokio::test]

@@ -43,6 +43,14 @@ impl fmt::Display for ArgsError {
 
 impl std::error::Error for ArgsError {}
 
+impl ArgsError {
+    /// The same problems and one more of ours: context that explains them.
+    pub fn noting(mut self, note: &str) -> Self {
+        self.problems.push(Problem::ours(note.to_owned()));
+        self
+    }
+}
+
 /// Fields of PingOne records that the server writes and no update takes: navigation,
 /// the environment a record lives in, timestamps, and counts and lists it computes
 /// (the specs mark them read-only).

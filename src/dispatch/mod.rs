@@ -160,6 +160,7 @@ impl Dispatcher {
     async fn run(&self, action: &Action, args: &Value, transaction_id: &str, requester: &Requester<'_>, confirmed: &mut Option<bool>) -> (HostReply, &'static str) {
         let grant: Option<&Grant> = requester.caller.and_then(|c| c.grant.as_ref());
         if let Err(e) = check_args(action, args) {
+            let e = if self.policy.config.dry_run && e.problems.iter().any(|p| p.text.starts_with("missing required")) { e.noting(DRY_RUN_NOTE) } else { e };
             return (HostReply::Error(invalid_arguments(action, &e)), "refused");
         }
         if let Err(message) = self.policy.check(action).and_then(|()| grant.map_or(Ok(()), |g| g.check(action))) {
@@ -433,6 +434,9 @@ pub fn action_error(action: &str, e: &ClientError) -> ActionError {
         }
     }
 }
+
+/// Why a later step of a dry-run script often lacks an argument.
+const DRY_RUN_NOTE: &str = "if the missing value comes from an earlier write's result (such as a new user's `id`): this is a dry run, where writes send nothing and return the request they would have sent, not a record; preview one step at a time, or use an existing record's id";
 
 /// Arguments the action refuses, as the script's `PingOneError`: what was wrong, and
 /// the signature to fix the call by.
