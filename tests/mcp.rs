@@ -220,6 +220,7 @@ async fn tools_mode_replies_are_cut_and_scanned() {
     let note = found["note"].as_str().unwrap();
     assert!(note.contains("budget") && note.contains("filter") && !note.contains("execute"), "tools mode offers no execute: {note}");
     assert!(found["warnings"].to_string().contains("1 string(s) withheld as possible prompt injection, at $.result.nickname;"), "{found}");
+    assert!(found["warnings"].to_string().contains("return those values as separate fields"), "the agent learns how its own joined text passes: {found}");
 
     let failed = &report["tool_calls"][1];
     let text = failed["text"].as_str().unwrap();

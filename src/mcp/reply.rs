@@ -35,7 +35,7 @@ pub async fn screen_value(value: Value, defender: &Arc<Defender>, own: OwnTexts)
         let logged: Vec<String> = report.findings.iter().map(|f| format!("{} ({})", f.path, f.digest)).collect();
         tracing::warn!(withheld = report.withheld, paths = %logged.join(", "), "the defender withheld possible prompt injections");
         notices.push(format!(
-            "pingone-mcp defender: {} string(s) withheld as possible prompt injection, at {named}{and_more}; the records are still there, only those texts are replaced. If a person reads them and finds them harmless, the server's operator can let them through with --defender-allow (the server log gives each text's digest)",
+            "pingone-mcp defender: {} string(s) withheld as possible prompt injection, at {named}{and_more}; the records are still there, only those texts are replaced. A text the script built by joining several values is judged whole: return those values as separate fields to have each judged on its own. If a person reads them and finds them harmless, the server's operator can let them through with --defender-allow (the server log gives each text's digest)",
             report.withheld
         ));
     }
