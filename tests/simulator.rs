@@ -201,8 +201,17 @@ async fn every_action_against_the_simulator() {
     assert_eq!(h.call("get_user_password_metadata", json!({ "userId": user_id })).await["status"], "NO_PASSWORD");
     let (status, err) = h.fails("set_user_password", json!({ "userId": user_id, "value": "short" })).await;
     assert_eq!((status, err["code"].as_str()), (400, Some("INVALID_DATA")), "{err}");
-    h.call("set_user_password", json!({ "userId": user_id, "value": "A-much-longer-Passw0rd!", "forceChange": true })).await;
+    let (status, err) = h.fails("force_user_password_change", json!({ "userId": user_id })).await;
+    assert_eq!(status, 400, "no password to force a change of: {err}");
+    h.call("set_user_password", json!({ "userId": user_id, "value": "A-much-longer-Passw0rd!" })).await;
+    assert_eq!(h.call("get_user_password_metadata", json!({ "userId": user_id })).await["status"], "OK");
+    assert_eq!(h.call("force_user_password_change", json!({ "userId": user_id })).await["status"], "MUST_CHANGE_PASSWORD");
+    h.call("set_user_password", json!({ "userId": user_id, "value": "A-much-longer-Passw0rd!2", "forceChange": true })).await;
     assert_eq!(h.call("get_user_password_metadata", json!({ "userId": user_id })).await["status"], "MUST_CHANGE_PASSWORD");
+    let locked = h.call("lock_user", json!({ "userId": user_id })).await;
+    assert_eq!((&locked["account"]["status"], &locked["account"]["canAuthenticate"]), (&json!("LOCKED"), &json!(false)), "{locked}");
+    let unlocked = h.call("unlock_user", json!({ "userId": user_id })).await;
+    assert_eq!((&unlocked["account"]["status"], &unlocked["account"]["canAuthenticate"]), (&json!("OK"), &json!(true)), "{unlocked}");
 
     // Groups and memberships.
     let groups = h.items("list_groups", json!({ "limit": 100 })).await;
@@ -298,6 +307,12 @@ async fn every_action_against_the_simulator() {
     let dev = h.call("pair_user_mfa_device", json!({ "userId": user_id, "type": "EMAIL", "email": "test.user@example.com" })).await;
     let dev_id = id_of(&dev);
     assert_eq!(h.items("list_user_mfa_devices", json!({ "userId": user_id })).await.len(), 1);
+    let totp = h.call("pair_user_mfa_device", json!({ "userId": user_id, "type": "TOTP" })).await;
+    assert_eq!(totp["status"], "ACTIVATION_REQUIRED", "{totp}");
+    let (status, err) = h.fails("activate_user_mfa_device", json!({ "userId": user_id, "deviceId": id_of(&totp), "otp": "12ab" })).await;
+    assert_eq!((status, err["details"][0]["target"].as_str()), (400, Some("otp")), "{err}");
+    assert_eq!(h.call("activate_user_mfa_device", json!({ "userId": user_id, "deviceId": id_of(&totp), "otp": "123456" })).await["status"], "ACTIVE");
+    h.call("delete_user_mfa_device", json!({ "userId": user_id, "deviceId": id_of(&totp) })).await;
     h.call("get_user_mfa_device", json!({ "userId": user_id, "deviceId": dev_id })).await;
     assert_eq!(h.call("update_user_mfa_device_nickname", json!({ "userId": user_id, "deviceId": dev_id, "nickname": "Work mail" })).await["nickname"], "Work mail");
     h.call("delete_user_mfa_device", json!({ "userId": user_id, "deviceId": dev_id })).await;

@@ -1,4 +1,4 @@
-//! An in-process PingOne: the management API behind the 113 actions, the token and
+//! An in-process PingOne: the management API behind every catalog action, the token and
 //! userinfo endpoints, HAL pages with cursors, SCIM filters, PingOne's error bodies
 //! and rules, deterministic seed data and fault knobs, served over loopback HTTP.
 //!

@@ -299,7 +299,11 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
             "id": uid, "environment": env, "username": username, "email": format!("{username}@example.com"),
             "name": { "given": given, "family": family, "formatted": format!("{given} {family}") },
             "population": { "id": pops[pop_ix] }, "enabled": enabled, "mfaEnabled": n % 3 == 0, "emailVerified": n % 4 != 0,
-            "account": { "canAuthenticate": enabled, "status": if n % 211 == 7 { "LOCKED" } else { "OK" } },
+            "account": if n % 211 == 7 {
+                json!({ "canAuthenticate": false, "status": "LOCKED", "lockedAt": created })
+            } else {
+                json!({ "canAuthenticate": enabled, "status": "OK" })
+            },
             "identityProvider": { "type": "PING_ONE" }, "lifecycle": { "status": "ACCOUNT_OK" }, "verifyStatus": "NOT_INITIATED",
             "title": title, "type": if pop_ix == 2 { "Contractor" } else if pop_ix == 3 { "Customer" } else { "Employee" },
             "address": { "locality": city, "region": region, "countryCode": country },
