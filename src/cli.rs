@@ -79,8 +79,8 @@ pub enum TokenCommand {
         #[arg(long, value_name = "NAME")]
         subject: Option<String>,
     },
-    /// List the tokens issued on this machine (ids, states, subjects, profiles, actions; with
-    /// --json also the expiry; never the tokens).
+    /// List the tokens issued on this machine (ids, states, expiry, subjects, profiles,
+    /// actions; never the tokens).
     List {
         /// Print JSON.
         #[arg(long)]

@@ -49,7 +49,15 @@ pub fn run(global: &GlobalArgs, command: TokenCommand) -> anyhow::Result<ExitCod
                 print_json(&serde_json::Value::Array(rows));
             } else {
                 for r in rows {
-                    print(&format!("{}  {:8} {:20} {:10} {}", r["id"].as_str().unwrap_or(""), r["state"].as_str().unwrap_or(""), r["subject"].as_str().unwrap_or(""), r["profile"].as_str().unwrap_or(""), r["allow"]));
+                    let expires = r["expiresAt"].as_u64().map(|at| humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(at)).to_string()).unwrap_or_default();
+                    print(&format!(
+                        "{}  {:8} expires {expires}  {:20} {:10} {}",
+                        r["id"].as_str().unwrap_or(""),
+                        r["state"].as_str().unwrap_or(""),
+                        r["subject"].as_str().unwrap_or(""),
+                        r["profile"].as_str().unwrap_or(""),
+                        r["allow"]
+                    ));
                 }
             }
         }
