@@ -345,7 +345,8 @@ fn granted<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a str, 
         (Some("APPLICATION"), Some(id)) => named.push(("scope application", id, &[("get_application", "applicationId")][..])),
         _ => {}
     }
-    if matches!(action.id.as_str(), "add_user_to_group" | "add_group_to_group") {
+    // A POST to a memberOfGroups collection (a user's or a group's) names the group joined.
+    if action.method == Method::Post && action.path.ends_with("/memberOfGroups") {
         if let Some(group) = id_at("/id") {
             named.push(("group", group, &[("get_group", "groupId")][..]));
         }

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::observe::CallSummary;
 use crate::defender::{Defender, OwnTexts};
 use crate::sandbox::{Execution, ExecutionError, LogLine};
-use crate::trim::{trim, NARROW_SCRIPT, SHORTEN_ERROR};
+use crate::trim::{trim, NARROW_CALL, NARROW_SCRIPT, OR_NARROW_IN_SCRIPT, SHORTEN_ERROR};
 
 /// Field paths named in a withheld notice; the rest are counted.
 const PATHS_NAMED: usize = 5;
@@ -221,10 +221,9 @@ pub fn execute_reply(execution: Execution, calls: &[CallSummary], budget: usize,
 }
 
 /// What one action answers in tools mode, shaped as `execute` shapes a script's
-/// result: cut to `budget` tokens, then scanned; or its error, scanned. `narrow` says
-/// how to ask for less when the result was cut (it names `execute` only where the
-/// server offers it).
-pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender: &Arc<Defender>, narrow: &str) -> Result<Value, String> {
+/// result: cut to `budget` tokens, then scanned; or its error, scanned. A cut result's
+/// note says how to ask for less, naming `execute` only where the server offers it.
+pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender: &Arc<Defender>, execute_offered: bool) -> Result<Value, String> {
     match reply {
         HostReply::Value(value) => {
             let page_items = value.get("items").and_then(Value::as_array).map(Vec::len);
@@ -238,7 +237,8 @@ pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender:
             }
             if let Some(note) = shaped.note {
                 let gap = gap.unwrap_or_default();
-                reply["note"] = json!(format!("{note}{gap} {narrow}"));
+                let in_script = if execute_offered { OR_NARROW_IN_SCRIPT } else { "" };
+                reply["note"] = json!(format!("{note}{gap} {NARROW_CALL}{in_script}"));
             }
             if !notices.is_empty() {
                 reply["warnings"] = json!(notices);

@@ -16,7 +16,6 @@ use serde_json::{json, Map, Value};
 use super::confirm::{confirmer_for, Asker, Asking, Job, SuspendedCalls, Via};
 use super::observe::ObservedHost;
 use super::reply::{action_reply, cut_to_budget, execute_reply, screen};
-use crate::trim::{NARROW_CALL, NARROW_CALL_OR_SCRIPT};
 use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
 use crate::catalog::{Action, Catalog};
 use crate::dispatch::Dispatcher;
@@ -174,8 +173,8 @@ impl PingOneMcp {
         let run = move |confirm: Option<Arc<dyn Confirm>>| async move {
             let host = ObservedHost::new(dispatcher, caller, None).confirming(confirm);
             let reply = host.dispatch(HostCall { action: name.clone(), args: Value::Object(args) }).await;
-            let narrow = if this.inner.mode == Mode::Tools { NARROW_CALL } else { NARROW_CALL_OR_SCRIPT };
-            tool_result(action_reply(&name, reply, this.inner.result_budget, &this.inner.defender, narrow).await)
+            let execute_offered = this.inner.mode != Mode::Tools;
+            tool_result(action_reply(&name, reply, this.inner.result_budget, &this.inner.defender, execute_offered).await)
         };
         self.run_confirming(Asking::OneCall, run, owner, context).await
     }

@@ -160,9 +160,8 @@ pub const NARROW_SCRIPT: &str = "Narrow the script: filter inside it, return onl
 /// After a trimmed action result's note (tools mode): how to ask for less.
 pub const NARROW_CALL: &str = "Ask for less: pass a `filter` or a smaller `limit` and page with `cursor`.";
 
-/// The same, when the `execute` tool is offered too.
-pub const NARROW_CALL_OR_SCRIPT: &str = "Ask for less: pass a `filter` or a smaller `limit` and page with `cursor`, \
-    or use execute to filter and pick fields in a script.";
+/// Added to [`NARROW_CALL`] when the `execute` tool is offered too.
+pub const OR_NARROW_IN_SCRIPT: &str = " Or use execute to filter and pick fields in a script.";
 
 /// After a trimmed error's note: how to make the next one fit.
 pub const SHORTEN_ERROR: &str = "Throw shorter messages and log less: console lines count against the reply.";
