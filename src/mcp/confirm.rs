@@ -385,12 +385,12 @@ mod tests {
     }
 
     fn request() -> ConfirmRequest {
-        ConfirmRequest { action: "delete_user".into(), title: "Delete User".into(), request: "DELETE /users/u-1".into(), args: json!({ "userId": "u-1" }), targets: vec![], environment: None, kind: "a destructive PingOne action" }
+        ConfirmRequest { action: "delete_user".into(), title: "Delete User".into(), request: "DELETE /users/u-1".into(), args: json!({ "userId": "u-1" }), targets: vec![], environment: None, kind: "a destructive PingOne action", from_script: true }
     }
 
     /// A job that asks once and finishes with the verdict as its text.
     fn asking_job() -> Job {
-        Job::spawn(|confirm| async move {
+        Job::spawn(Asking::ScriptCalls, |confirm| async move {
             let text = match confirm.confirm(request()).await {
                 Ok(()) => "confirmed".to_owned(),
                 Err(why) => why,
@@ -429,7 +429,7 @@ mod tests {
     #[tokio::test]
     async fn one_answer_for_all_covers_the_calls_still_waiting() {
         let calls = Arc::new(SuspendedCalls::default());
-        let job = Job::spawn(|confirm| async move {
+        let job = Job::spawn(Asking::ScriptCalls, |confirm| async move {
             let (first, second) = tokio::join!(confirm.confirm(request()), confirm.confirm(request()));
             CallToolResult::success(vec![ContentBlock::text(format!("{first:?} {second:?}"))])
         });
@@ -441,7 +441,7 @@ mod tests {
     #[tokio::test]
     async fn after_a_yes_to_all_the_action_is_not_asked_about_again() {
         let calls = Arc::new(SuspendedCalls::default());
-        let job = Job::spawn(|confirm| async move {
+        let job = Job::spawn(Asking::ScriptCalls, |confirm| async move {
             let before = confirm.will_ask("delete_user").await;
             let first = confirm.confirm(request()).await;
             let after = (confirm.will_ask("delete_user").await, confirm.will_ask("delete_group").await);
@@ -462,7 +462,7 @@ mod tests {
     #[tokio::test]
     async fn an_unanswered_question_is_declined_and_the_late_retry_gets_the_outcome() {
         let calls = Arc::new(SuspendedCalls::with_timeout(Duration::from_millis(50)));
-        let job = Job::spawn(|confirm| async move {
+        let job = Job::spawn(Asking::ScriptCalls, |confirm| async move {
             let first = confirm.confirm(request()).await;
             let second = confirm.confirm(request()).await;
             CallToolResult::success(vec![ContentBlock::text(format!("{first:?} / {second:?}"))])
