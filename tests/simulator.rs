@@ -210,6 +210,21 @@ async fn every_action_against_the_simulator() {
     assert_eq!(h.call("get_user_password_metadata", json!({ "userId": user_id })).await["status"], "MUST_CHANGE_PASSWORD");
     let locked = h.call("lock_user", json!({ "userId": user_id })).await;
     assert_eq!((&locked["account"]["status"], &locked["account"]["canAuthenticate"]), (&json!("LOCKED"), &json!(false)), "{locked}");
+    // Sessions: seeded for whoever signed on this month; ending one signs them out of it.
+    let users = h.items("list_users", json!({ "limit": 20 })).await;
+    let mut signed_on = None;
+    for u in &users {
+        let sessions = h.items("list_user_sessions", json!({ "userId": id_of(u) })).await;
+        if let Some(s) = sessions.first() {
+            signed_on = Some((id_of(u), id_of(s), sessions.len()));
+            break;
+        }
+    }
+    let (holder, session_id, count) = signed_on.expect("a seeded user with a session");
+    h.call("delete_user_session", json!({ "userId": holder, "sessionId": session_id })).await;
+    assert_eq!(h.items("list_user_sessions", json!({ "userId": holder })).await.len(), count - 1);
+    let (status, _) = h.fails("delete_user_session", json!({ "userId": holder, "sessionId": session_id })).await;
+    assert_eq!(status, 404, "an ended session is gone");
     let unlocked = h.call("unlock_user", json!({ "userId": user_id })).await;
     assert_eq!((&unlocked["account"]["status"], &unlocked["account"]["canAuthenticate"]), (&json!("OK"), &json!(true)), "{unlocked}");
 

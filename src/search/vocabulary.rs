@@ -76,6 +76,12 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     // An account lock (a lockout after failed sign-ons, or one set by an admin) is
     // its own state, with its own actions; disabling is the other way to stop sign-on.
     ("lock * out", "@update lock"),
+    // Ending a user's sessions signs them out.
+    ("sign * out", "@delete session"),
+    ("log * out", "@delete session"),
+    ("sign off", "@delete session"),
+    ("logged in from", "session"),
+    ("signing in from", "session"),
     ("lock down", "@update lock"),
     ("activate * device", "@update activate mfa device"),
     ("activate * authenticator", "@update activate mfa device"),

@@ -326,6 +326,10 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
             let at = now - days * 86_400 - sign_ins.gen_range(0..86_400);
             let ip = format!("203.0.113.{}", sign_ins.gen_range(1..255));
             u["lastSignOn"] = json!({ "at": iso(at), "remoteIp": ip });
+            // Who signed on this month still has that session.
+            if days < 30 {
+                st.sessions.put(session(&uid, &env, n, iso(at), &ip));
+            }
         }
         st.usernames.insert(username.to_lowercase(), uid.clone());
         // Memberships: employees in a department, contractors in Contractors, some customers beta testers.
@@ -446,6 +450,24 @@ fn ascii(s: &str) -> String {
         .filter(char::is_ascii_alphanumeric)
         .collect::<String>()
         .to_lowercase()
+}
+
+/// A user's sign-on session, as PingOne lists them. Its id comes from the user's, so
+/// seeding draws nothing more from the seed's random streams.
+fn session(user_id: &str, env: &Value, n: usize, at: String, ip: &str) -> Value {
+    const BROWSERS: [(&str, &str); 4] = [("Chrome", "131.0"), ("Firefox", "133.0"), ("Safari", "18.1"), ("Edge", "131.0")];
+    const SYSTEMS: [(&str, &str, &str); 4] = [("Windows", "11", "Desktop"), ("macOS", "15.1", "Desktop"), ("iOS", "18.1", "Mobile"), ("Android", "15", "Mobile")];
+    let user = uuid::Uuid::parse_str(user_id).map(|u| u.as_u128()).unwrap_or_default();
+    let id = uuid::Builder::from_random_bytes((user ^ 0x5e55_1011_5e55_1011_5e55_1011_5e55_1011).to_be_bytes()).into_uuid().to_string();
+    let (browser, version) = BROWSERS[n % BROWSERS.len()];
+    let (system, system_version, device) = SYSTEMS[(n / BROWSERS.len()) % SYSTEMS.len()];
+    json!({
+        "id": id, "environment": env, "user": { "id": user_id },
+        "createdAt": at, "activeAt": at, "lastSignOn": { "at": at, "remoteIp": ip },
+        "browser": { "name": browser, "version": version },
+        "operatingSystem": { "name": system, "version": system_version },
+        "device": { "type": device },
+    })
 }
 
 #[cfg(test)]

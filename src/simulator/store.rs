@@ -234,6 +234,8 @@ pub struct State {
     pub identity_providers: Table,
     pub idp_attributes: Table,
     pub devices: Table,
+    /// Users' sign-on sessions (`user.id` names whose).
+    pub sessions: Table,
     pub device_policies: Table,
     pub certificates: Table,
 
@@ -278,6 +280,7 @@ impl State {
             identity_providers: Table::default(),
             idp_attributes: Table::default(),
             devices: Table::default(),
+            sessions: Table::default(),
             device_policies: Table::default(),
             certificates: Table::default(),
             usernames: HashMap::new(),

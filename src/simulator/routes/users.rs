@@ -1,5 +1,5 @@
 //! Users: CRUD, account lock, enabled, population, linked identity provider,
-//! verify status, password, and the environment's user-activity report.
+//! verify status, password, sessions, and the environment's user-activity report.
 
 use serde_json::{json, Map, Value};
 
@@ -65,6 +65,15 @@ pub(super) fn route(st: &mut State, req: &Req, rest: &[&str]) -> Option<Outcome>
         ["users", id, "verifyStatus"] => Some(match m {
             "GET" => user(st, id).map(|u| Reply::ok(json!({ "verifyStatus": u["verifyStatus"] }))),
             "PUT" => set_verify_status(st, req, id),
+            _ => return not_allowed(req),
+        }),
+        ["users", id, "sessions"] => Some(match m {
+            "GET" => sessions(st, req, id),
+            _ => return not_allowed(req),
+        }),
+        ["users", id, "sessions", session] => Some(match m {
+            "GET" => user_session(st, id, session).map(|s| Reply::ok(s.clone())),
+            "DELETE" => end_session(st, id, session),
             _ => return not_allowed(req),
         }),
         ["users", id, "password"] => Some(match m {
@@ -246,7 +255,28 @@ fn delete(st: &mut State, id: &str) -> Outcome {
     st.passwords.remove(id);
     st.device_order.remove(id);
     st.devices.retain(|d| ref_of(d, "user") != Some(id));
+    st.sessions.retain(|s| ref_of(s, "user") != Some(id));
     st.drop_assignments_of(Holder::User, id);
+    Ok(Reply::no_content())
+}
+
+/// A user's sessions, newest first.
+fn sessions(st: &State, req: &Req, id: &str) -> Outcome {
+    user(st, id)?;
+    let mut mine: Vec<&Value> = st.sessions.iter().filter(|s| ref_of(s, "user") == Some(id)).collect();
+    mine.sort_by(|a, b| b["createdAt"].as_str().cmp(&a["createdAt"].as_str()));
+    let url = st.env_url(&format!("users/{id}/sessions"));
+    hal::page(req, &url, "sessions", &mine, |s| hal::WithSelf { record: s, href: format!("{url}/{}", s["id"].as_str().unwrap_or_default()) })
+}
+
+fn user_session<'a>(st: &'a State, id: &str, session: &str) -> Result<&'a Value, ApiError> {
+    user(st, id)?;
+    st.sessions.get(session).filter(|s| ref_of(s, "user") == Some(id)).ok_or_else(|| ApiError::not_found("session", session))
+}
+
+fn end_session(st: &mut State, id: &str, session: &str) -> Outcome {
+    user_session(st, id, session)?;
+    st.sessions.remove(session);
     Ok(Reply::no_content())
 }
 
