@@ -188,15 +188,21 @@ async fn a_grant_of_access_is_confirmed_like_a_destructive_call() {
     assert!(fake.api_requests().iter().all(|r| !r.path.contains("roleAssignments")), "nothing of the grant was sent");
 }
 
-/// The person confirming a grant reads what it gives, by name: the role, the group.
-#[tokio::test]
-async fn a_grant_is_confirmed_with_the_role_and_group_named() {
+/// A small seeded simulator, and a dispatcher to it that may write.
+async fn simulator_with_writes() -> (pingone_mcp::simulator::Simulator, Dispatcher) {
     use pingone_mcp::simulator::{Simulator, SimulatorConfig};
     let sim = Simulator::start(SimulatorConfig { users: 5, ..SimulatorConfig::default() }, 0).await.unwrap();
     let catalog = Arc::new(load_builtin().unwrap());
     let search = Arc::new(SearchIndex::new(&catalog));
     let client = PingOneClient::new(sim.connection(), RetryPolicy::default()).unwrap();
     let dispatcher = Dispatcher::new(catalog, search, Backend::Live(client)).with_policy(Policy::new(PolicyConfig { allow_writes: true, ..Default::default() }));
+    (sim, dispatcher)
+}
+
+/// The person confirming a grant reads what it gives, by name: the role, the group.
+#[tokio::test]
+async fn a_grant_is_confirmed_with_the_role_and_group_named() {
+    let (sim, dispatcher) = simulator_with_writes().await;
     let groups = match dispatcher.dispatch(HostCall { action: "list_groups".into(), args: json!({ "filter": "name eq \"Engineering\"" }) }).await {
         HostReply::Value(page) => page["items"].clone(),
         other => panic!("{other:?}"),
@@ -220,12 +226,7 @@ async fn a_grant_is_confirmed_with_the_role_and_group_named() {
 /// change of either is asked about; the same value again, or another field, is not.
 #[tokio::test]
 async fn changing_where_a_users_codes_go_is_confirmed() {
-    use pingone_mcp::simulator::{Simulator, SimulatorConfig};
-    let sim = Simulator::start(SimulatorConfig { users: 5, ..SimulatorConfig::default() }, 0).await.unwrap();
-    let catalog = Arc::new(load_builtin().unwrap());
-    let search = Arc::new(SearchIndex::new(&catalog));
-    let client = PingOneClient::new(sim.connection(), RetryPolicy::default()).unwrap();
-    let dispatcher = Dispatcher::new(catalog, search, Backend::Live(client)).with_policy(Policy::new(PolicyConfig { allow_writes: true, ..Default::default() }));
+    let (sim, dispatcher) = simulator_with_writes().await;
     let user_id = sim.reader.user_id.clone();
     let user = match dispatcher.dispatch(HostCall { action: "get_user".into(), args: json!({ "userId": user_id }) }).await {
         HostReply::Value(user) => user,
