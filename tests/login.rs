@@ -269,7 +269,7 @@ async fn http_mcp_sessions_carry_a_persons_token_or_a_session_token() {
     let token_id = listed[0]["id"].as_str().unwrap().to_owned();
     let text = common::stdout(&s.run(&["token", "list"]));
     let expires = humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(listed[0]["expiresAt"].as_u64().unwrap())).to_string();
-    assert!(text.contains(&token_id) && text.contains(&format!("valid    expires {expires}")), "the text form shows the expiry: {text}");
+    assert!(text.contains(&token_id) && text.contains(&format!("valid    expiry {expires}")), "the text form shows the expiry: {text}");
     assert!(!listed.to_string().contains(&session_token), "the ledger never holds the token itself");
 
     let audit = s.home.path().join("audit.jsonl");

@@ -247,6 +247,9 @@ async fn changing_where_a_users_codes_go_is_confirmed() {
     assert_eq!(asked.len(), 2, "{asked:?}");
     assert!(asked[0].contains("where a user's recovery and one-time codes are sent") && asked[0].contains("someone@outside.example"), "{}", asked[0]);
     assert!(asked[0].contains(&format!("Target: userId {user_id} has username")), "{}", asked[0]);
+    let old_email = user["email"].as_str().unwrap();
+    assert!(asked[0].contains(&format!("Change: email \"{old_email}\" -> \"someone@outside.example\"")), "the person reads what changes: {}", asked[0]);
+    assert!(asked[1].contains("Change: mobilePhone ") && asked[1].contains("-> \"+15550100999\""), "{}", asked[1]);
     match dispatcher.dispatch(HostCall { action: "get_user".into(), args: json!({ "userId": user_id }) }).await {
         HostReply::Value(after) => assert_eq!(after["email"], user["email"], "the refused change was not sent"),
         other => panic!("{other:?}"),

@@ -116,7 +116,7 @@ async fn promises_left_in_the_result_are_awaited_and_named() {
     let execution = run_offline("return [pingone.describe('get_user').then(d => d.id), { nested: { n: Promise.resolve(5) }, empty: {} }]").await;
     assert_eq!(ok(&execution), &json!(["get_user", { "nested": { "n": 5 }, "empty": {} }]));
     let warning = execution.logs.iter().find(|l| format!("{:?}", l.level) == "Warn").expect("a warning line");
-    assert!(warning.message.contains("held 2 promise(s)") && warning.message.contains("Promise.all"), "{}", warning.message);
+    assert!(warning.message.contains("held 2 promise(s), at $[0], $[1].nested.n,") && warning.message.contains("Promise.all"), "{}", warning.message);
 
     let plain = run_offline("return { empty: {} }").await;
     assert!(plain.logs.is_empty(), "no promise, no warning: {:?}", plain.logs);

@@ -226,7 +226,7 @@ async fn every_action_against_the_simulator() {
     let (status, _) = h.fails("delete_user_session", json!({ "userId": holder, "sessionId": session_id })).await;
     assert_eq!(status, 404, "an ended session is gone");
     let unlocked = h.call("unlock_user", json!({ "userId": user_id })).await;
-    assert_eq!((&unlocked["account"]["status"], &unlocked["account"]["canAuthenticate"]), (&json!("OK"), &json!(true)), "{unlocked}");
+    assert_eq!((&unlocked["account"]["status"], &unlocked["account"]["canAuthenticate"]), (&json!("OK"), &unlocked["enabled"]), "unlocked, and able to sign on only if enabled: {unlocked}");
 
     // Groups and memberships.
     let groups = h.items("list_groups", json!({ "limit": 100 })).await;

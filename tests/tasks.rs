@@ -145,7 +145,13 @@ async fn an_update_takes_back_the_record_its_get_returned() {
         try {
           await pingone.update_password_policy({ ...current, id: 'another-policy', createdAt: 'x', passwordPolicyId: policy.id });
         } catch (e) { wrongId = e.message }
-        return { links: '_links' in current, min: updated.length.min, name: updated.name === current.name, wrongId };
+        // An open-bodied update (custom attributes pass through) spread from another record.
+        const [a, b] = (await pingone.list_users({ limit: 2 })).items;
+        const userA = await pingone.get_user({ userId: a.id });
+        let spread;
+        try { await pingone.update_user({ ...userA, userId: b.id }) } catch (e) { spread = e.message }
+        const sameUser = await pingone.update_user({ ...userA, userId: a.id, title: 'Auditor' });
+        return { links: '_links' in current, min: updated.length.min, name: updated.name === current.name, wrongId, spread, title: sameUser.title };
     "#;
     let out = ok(&run(script, &host).await);
     assert_eq!(out["links"], false, "a single record comes without its navigation links: {out}");
@@ -154,4 +160,7 @@ async fn an_update_takes_back_the_record_its_get_returned() {
     let wrong_id = out["wrongId"].as_str().unwrap();
     assert!(wrong_id.contains("unknown argument `id` (expected passwordPolicyId,"), "{wrong_id}");
     assert_eq!(wrong_id.matches("expected").count(), 1, "the expected names are listed once: {wrong_id}");
+    let spread = out["spread"].as_str().unwrap_or_else(|| panic!("another user's record was sent as this one's update: {out}"));
+    assert!(spread.contains("`id` is") && spread.contains("not the record the path names (`userId`)"), "{spread}");
+    assert_eq!(out["title"], "Auditor", "the user's own record goes back into its update: {out}");
 }

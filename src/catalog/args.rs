@@ -54,7 +54,7 @@ impl ArgsError {
 /// Fields of PingOne records that the server writes and no update takes: navigation,
 /// the environment a record lives in, timestamps, and counts and lists it computes
 /// (the specs mark them read-only).
-const READ_ONLY_FIELDS: [&str; 11] = [
+const READ_ONLY_FIELDS: [&str; 14] = [
     "_links",
     "_embedded",
     "environment",
@@ -66,6 +66,9 @@ const READ_ONLY_FIELDS: [&str; 11] = [
     "totalMemberCounts",
     "memberOfGroupIDs",
     "memberOfGroupNames",
+    "lastSignOn",
+    "account",
+    "lifecycle",
 ];
 
 /// An update given back the record its get returned (`{ ...current, length: … }`):
@@ -90,6 +93,24 @@ pub fn drop_read_only_fields(action: &Action, mut args: Value) -> Value {
         }
     }
     args
+}
+
+/// An update whose arguments carry an `id` that is none of the ids its path names: a
+/// record spread into another's update. Actions with open bodies would send it on.
+fn other_records_id(action: &Action, map: &Map<String, Value>) -> Option<Problem> {
+    if !action.body_open || !matches!(action.method, Method::Put | Method::Patch) || action.param("id").is_some() {
+        return None;
+    }
+    let id = map.get("id")?;
+    let path_ids: Vec<&Param> = action.params.iter().filter(|p| p.location == Some(ParamLocation::Path)).collect();
+    if path_ids.iter().any(|p| map.get(&p.name) == Some(id)) {
+        return None;
+    }
+    let names: Vec<String> = path_ids.iter().map(|p| format!("`{}`", p.name)).collect();
+    Some(Problem::quoting(
+        format!("`id` is {id}, which is not the record the path names ({}): an update changes that record only; leave `id` out, or update the record `id` names", names.join(", ")),
+        id.to_string(),
+    ))
 }
 
 /// Checks names, required fields, types and enums. Nested objects are checked for
@@ -117,6 +138,9 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
         if paging && !declared && !map[key].is_boolean() && !map[key].is_null() {
             problems.push(Problem::ours(format!("`{key}` must be true or false, got {}", kind(&map[key]))));
         }
+    }
+    if let Some(problem) = other_records_id(action, map) {
+        problems.push(problem);
     }
     if !unknown.is_empty() {
         // One problem for all of them: a record passed back whole has several.

@@ -41,7 +41,11 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     });
     let policy = &main.dispatcher.policy().config;
     if policy.allow_writes && !policy.dry_run {
-        let kinds = if policy.allow_destructive { "destructive calls and grants of access (roles, group memberships, MFA devices)" } else { "grants of access (roles, group memberships, MFA devices)" };
+        let kinds = if policy.allow_destructive {
+            "destructive calls and grants of access (roles, group memberships, MFA devices, identity-provider links, a user's new email or phone)"
+        } else {
+            "grants of access (roles, group memberships, MFA devices, identity-provider links, a user's new email or phone)"
+        };
         note(&if args.no_confirm {
             format!("{kinds} run unasked (--no-confirm); the audit log marks each `confirmed: false`")
         } else if args.http.is_some() {

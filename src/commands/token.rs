@@ -51,7 +51,7 @@ pub fn run(global: &GlobalArgs, command: TokenCommand) -> anyhow::Result<ExitCod
                 for r in rows {
                     let expires = r["expiresAt"].as_u64().map(|at| humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(at)).to_string()).unwrap_or_default();
                     print(&format!(
-                        "{}  {:8} expires {expires}  {:20} {:10} {}",
+                        "{}  {:8} expiry {expires}  {:20} {:10} {}",
                         r["id"].as_str().unwrap_or(""),
                         r["state"].as_str().unwrap_or(""),
                         r["subject"].as_str().unwrap_or(""),

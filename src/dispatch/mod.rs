@@ -186,13 +186,16 @@ impl Dispatcher {
                         Err(e) => (HostReply::Error(action_error(&action.id, &e)), "error"),
                     };
                 }
-                let reason = match ConfirmReason::of(action) {
-                    Some(reason) => Some(reason),
-                    None => self.redirects_codes(client, action, args).await.then_some(ConfirmReason::RedirectsCodes),
+                let (reason, changes) = match ConfirmReason::of(action) {
+                    Some(reason) => (Some(reason), vec![]),
+                    None => {
+                        let changes = self.code_redirects(client, action, args).await;
+                        ((!changes.is_empty()).then_some(ConfirmReason::RedirectsCodes), changes)
+                    }
                 };
                 if let (Some(reason), Some(confirm)) = (reason, requester.confirm) {
                     let connection = client.connection();
-                    let mut request = ConfirmRequest::new(action, args, reason).in_environment(&connection.environment_id, &connection.profile);
+                    let mut request = ConfirmRequest::new(action, args, reason).in_environment(&connection.environment_id, &connection.profile).with_changes(changes);
                     if confirm.will_ask(&action.id).await {
                         request = request.with_targets(self.target_names(client, action, args).await);
                     }
@@ -245,18 +248,28 @@ impl Dispatcher {
         settled.map_err(EnvironmentCheck::Refused)
     }
 
-    /// Whether the call gives a `grants_access` parameter (a user's email or mobile
-    /// phone) a value the record does not already hold. A record that cannot be read
-    /// counts as changed: the person is asked rather than not.
-    async fn redirects_codes(&self, client: &PingOneClient, action: &Action, args: &Value) -> bool {
+    /// The `grants_access` parameters (a user's email or phone) this call gives a value
+    /// the record does not already hold, for the person: `email "a@x" -> "b@y"`. A
+    /// record that cannot be read counts as changed: the person is asked rather than not.
+    async fn code_redirects(&self, client: &PingOneClient, action: &Action, args: &Value) -> Vec<String> {
         let given: Vec<(&str, &Value)> = action.access_granting_args(args).collect();
         if given.is_empty() {
-            return false;
+            return vec![];
         }
-        match self.read_at(client, &action.path, args).await {
-            Some(record) => given.iter().any(|(name, value)| record.get(*name) != Some(*value)),
-            None => true,
-        }
+        let record = self.read_at(client, &action.path, args).await;
+        let shown = |value: Option<&Value>| match value {
+            Some(Value::String(text)) => quoted_label(text),
+            Some(Value::Null) | None => "(none)".to_owned(),
+            Some(other) => quoted_label(&other.to_string()),
+        };
+        given
+            .into_iter()
+            .filter(|(name, value)| record.as_ref().and_then(|r| r.get(*name)) != Some(*value))
+            .map(|(name, value)| match &record {
+                Some(r) => format!("{name} {} -> {}", shown(r.get(name)), shown(Some(value))),
+                None => format!("{name} (current value unread) -> {}", shown(Some(value))),
+            })
+            .collect()
     }
 
     /// What the ids in a call's path name, for the person confirming it: each id's
@@ -383,7 +396,7 @@ pub struct Requester<'a> {
 /// A destructive call the person did not confirm; nothing was sent.
 fn not_confirmed(action: &Action, reason: String) -> ActionError {
     // The reason can be the client's: quoted.
-    let text = format!("`{}` was not run: {reason}. Nothing was sent to PingOne; the script's earlier calls stand", action.id);
+    let text = format!("`{}` was not run: {reason}. Nothing of it was sent to PingOne; calls made before it stand", action.id);
     let own = OwnText { text, quoted: vec![reason] };
     ActionError { action: action.id.clone(), code: "NOT_CONFIRMED".into(), message: own.text.clone(), own_texts: vec![own], ..Default::default() }
 }

@@ -385,7 +385,7 @@ mod tests {
     }
 
     fn request() -> ConfirmRequest {
-        ConfirmRequest { action: "delete_user".into(), title: "Delete User".into(), request: "DELETE /users/u-1".into(), args: json!({ "userId": "u-1" }), targets: vec![], environment: None, kind: "a destructive PingOne action", from_script: true }
+        ConfirmRequest { action: "delete_user".into(), title: "Delete User".into(), request: "DELETE /users/u-1".into(), args: json!({ "userId": "u-1" }), targets: vec![], changes: vec![], environment: None, kind: "a destructive PingOne action", from_script: true }
     }
 
     /// A job that asks once and finishes with the verdict as its text.

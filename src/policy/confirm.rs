@@ -20,6 +20,8 @@ pub struct ConfirmRequest {
     pub args: Value,
     /// What the ids in the path name, e.g. `userId 5f1c… has username "jdoe"`.
     pub targets: Vec<String>,
+    /// What the call changes that made it a question, e.g. `email "a@x" -> "b@y"`.
+    pub changes: Vec<String>,
     /// The environment's id and profile, e.g. "0c2f… (profile `prod`)".
     pub environment: Option<String>,
     /// Why it is asked, in words: "a destructive PingOne action", ….
@@ -72,7 +74,7 @@ impl ConfirmRequest {
             }
         }
         let kind = reason.words();
-        Self { action: action.id.clone(), title: action.title.clone(), request: format!("{} {path}", action.method.as_str()), args, targets: vec![], environment: None, kind, from_script: true }
+        Self { action: action.id.clone(), title: action.title.clone(), request: format!("{} {path}", action.method.as_str()), args, targets: vec![], changes: vec![], environment: None, kind, from_script: true }
     }
 
     /// The environment the call goes to, filled into the request and named with its
@@ -88,9 +90,14 @@ impl ConfirmRequest {
         self
     }
 
+    pub fn with_changes(mut self, changes: Vec<String>) -> Self {
+        self.changes = changes;
+        self
+    }
+
     /// What the person reads: the action, what it does, and its target.
     pub fn message(&self) -> String {
-        let targets: String = self.targets.iter().map(|t| format!("Target: {t}\n")).collect();
+        let targets: String = self.targets.iter().map(|t| format!("Target: {t}\n")).chain(self.changes.iter().map(|c| format!("Change: {c}\n"))).collect();
         let environment = self.environment.as_ref().map(|e| format!("Environment: {e}\n")).unwrap_or_default();
         let who = if self.from_script { "An agent's script" } else { "An agent" };
         format!(

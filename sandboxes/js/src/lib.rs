@@ -185,13 +185,19 @@ const PROMISE_SEARCH_DEPTH: usize = 32;
 
 /// Awaits the promises a script left inside its result (`return ids.map(async …)`,
 /// `return [pingone.get_user(…)]`): their calls were started anyway, and a promise
-/// would reach JSON as `{}`. Says so on the console, so the author learns to await.
+/// would reach JSON as `{}`. Says so on the console, and where, so the author learns
+/// to await.
 fn await_left_promises(context: &mut Context, value: &JsValue) -> Result<(), ScriptError> {
-    let mut awaited = 0;
-    await_promises_in(context, value, 0, &mut awaited)?;
-    if awaited > 0 {
+    const NAMED: usize = 5;
+    let mut awaited = Vec::new();
+    await_promises_in(context, value, "$", 0, &mut awaited)?;
+    if !awaited.is_empty() {
+        let more = awaited.len().saturating_sub(NAMED);
+        let and_more = if more > 0 { format!(" and {more} more") } else { String::new() };
         let text = format!(
-            "the result held {awaited} promise(s), awaited before it was returned; `await` them yourself (for a list, `await Promise.all(list)`) so failures stop the script where they happen"
+            "the result held {} promise(s), at {}{and_more}, awaited before it was returned; `await` them yourself (for a list, `await Promise.all(list)`) so failures stop the script where they happen",
+            awaited.len(),
+            awaited[..awaited.len().min(NAMED)].join(", ")
         );
         // SAFETY: the host reads `text.len()` bytes at its pointer during the call.
         unsafe { log(abi::LogLevel::Warn as u32, text.as_ptr(), text.len()) };
@@ -199,27 +205,29 @@ fn await_left_promises(context: &mut Context, value: &JsValue) -> Result<(), Scr
     Ok(())
 }
 
-fn await_promises_in(context: &mut Context, value: &JsValue, depth: usize, awaited: &mut usize) -> Result<(), ScriptError> {
+fn await_promises_in(context: &mut Context, value: &JsValue, path: &str, depth: usize, awaited: &mut Vec<String>) -> Result<(), ScriptError> {
     let Some(object) = value.as_object() else { return Ok(()) };
     if depth >= PROMISE_SEARCH_DEPTH || object.is_callable() || value.as_promise().is_some() {
         return Ok(());
     }
     let keys = object.own_property_keys(context).map_err(|e| thrown(context, &e))?;
     for key in keys {
-        if matches!(key, PropertyKey::Symbol(_)) {
-            continue;
-        }
+        let item_path = match &key {
+            PropertyKey::Index(index) => format!("{path}[{}]", index.get()),
+            PropertyKey::String(name) => format!("{path}.{}", name.to_std_string_escaped()),
+            PropertyKey::Symbol(_) => continue,
+        };
         let Some(property) = object.borrow().properties().get(&key) else { continue };
         let Some(item) = property.value().cloned() else { continue }; // getters are left to JSON
         let item = if item.as_promise().is_some() {
-            *awaited += 1;
             let settled = settle(context, item)?;
+            awaited.push(item_path.clone());
             object.set(key, settled.clone(), true, context).map_err(|e| thrown(context, &e))?;
             settled
         } else {
             item
         };
-        await_promises_in(context, &item, depth + 1, awaited)?;
+        await_promises_in(context, &item, &item_path, depth + 1, awaited)?;
     }
     Ok(())
 }

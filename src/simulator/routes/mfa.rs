@@ -142,6 +142,7 @@ fn activate(st: &mut State, req: &Req, user: &str, id: &str) -> Outcome {
     let mut d = st.devices.get_mut(id).ok_or_else(|| ApiError::not_found("device", id))?;
     d["status"] = json!("ACTIVE");
     d["activatedAt"] = json!(now_iso());
+    d["updatedAt"] = d["activatedAt"].clone();
     Ok(Reply::ok(d.clone()))
 }
 

@@ -287,8 +287,10 @@ fn lock(st: &mut State, req: &Req, id: &str) -> Outcome {
     u["account"] = if locking {
         json!({ "canAuthenticate": false, "status": "LOCKED", "lockedAt": now_iso() })
     } else {
-        json!({ "canAuthenticate": true, "status": "OK" })
+        // A disabled user stays unable to sign on.
+        json!({ "canAuthenticate": u["enabled"] != json!(false), "status": "OK" })
     };
+    u["updatedAt"] = json!(now_iso());
     Ok(Reply::ok(u.clone()))
 }
 
