@@ -168,6 +168,14 @@ fn walk_mut(value: &mut Value, path: &mut String, visit: &mut impl FnMut(&str, T
 }
 
 /// Every string in `value`, object keys included, in document order.
+/// The JSON object or array a string holds, if it is one.
+fn json_container(text: &str) -> Option<Value> {
+    if !text.trim_start().starts_with(['{', '[']) {
+        return None;
+    }
+    serde_json::from_str::<Value>(text).ok().filter(|v| v.is_object() || v.is_array())
+}
+
 fn strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
     match value {
         Value::String(s) => out.push(s),
@@ -196,17 +204,44 @@ impl Defender {
         let scanned = all.len();
         let mut unique: HashSet<&str> = HashSet::with_capacity(all.len());
         all.retain(|s| unique.insert(*s));
-        let plans: Vec<Plan> = all.iter().map(|s| Plan::for_text(s, own)).collect();
+        // A string holding a JSON object or array (a script's `JSON.stringify` of
+        // records) is judged by the strings inside it, as a result's own are: the
+        // classifier reads strings, not JSON text.
+        let parsed: Vec<Option<Value>> = all.iter().map(|s| json_container(s)).collect();
+        let judged: Vec<Vec<&str>> = all
+            .iter()
+            .zip(&parsed)
+            .map(|(s, inner)| match inner {
+                Some(inner) => {
+                    let mut texts = Vec::new();
+                    strings(inner, &mut texts);
+                    texts
+                }
+                None => vec![*s],
+            })
+            .collect();
+        let plans: Vec<Vec<Plan>> = judged.iter().map(|texts| texts.iter().map(|t| Plan::for_text(t, own)).collect()).collect();
         let mut queries = Vec::with_capacity(plans.len());
-        plans.iter().for_each(|plan| plan.queries(&mut queries));
+        plans.iter().flatten().for_each(|plan| plan.queries(&mut queries));
         let verdicts = self.scan_texts(&queries);
         let top = verdicts.iter().max_by(|a, b| a.score.total_cmp(&b.score)).cloned();
         let mut verdicts = verdicts.into_iter();
         // After the scan, which read the allow file: its warning is about what was used.
         let mut report = ScanReport { warnings: self.warnings(), scanned, top, ..ScanReport::default() };
         // Usually nothing is flagged and the value is left as it is, unwalked.
-        let flagged: HashMap<String, Withheld> =
-            all.iter().zip(&plans).filter_map(|(s, plan)| Some((s.to_string(), plan.judge(s, &mut verdicts)?))).collect();
+        let flagged: HashMap<String, Withheld> = all
+            .iter()
+            .zip(judged.iter().zip(&plans))
+            .filter_map(|(s, (texts, plans))| {
+                // Every plan takes its verdicts, flagged or not, so the rest stay in step.
+                let withheld: Vec<Withheld> = texts.iter().zip(plans).filter_map(|(text, plan)| plan.judge(text, &mut verdicts)).collect();
+                let worst = withheld.into_iter().max_by(|a, b| a.verdict.score.total_cmp(&b.verdict.score))?;
+                // Inside JSON text, the string is withheld whole; the digest is the flagged
+                // inner string's, which is what the allow file lets through.
+                let withheld = if texts.len() == 1 && texts[0] == *s { worst } else { Withheld { replacement: marker(&worst.verdict), ..worst } };
+                Some((s.to_string(), withheld))
+            })
+            .collect();
         if flagged.is_empty() {
             return report;
         }
