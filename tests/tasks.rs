@@ -164,3 +164,15 @@ async fn an_update_takes_back_the_record_its_get_returned() {
     assert!(spread.contains("`id` is") && spread.contains("not the record the path names (`userId`)"), "{spread}");
     assert_eq!(out["title"], "Auditor", "the user's own record goes back into its update: {out}");
 }
+
+/// An uncaught PingOne error says what its details say, not only PingOne's general
+/// "validation errors" message: the agent learns which value to change.
+#[tokio::test]
+async fn an_uncaught_pingone_error_names_what_was_wrong() {
+    let (_sim, host) = simulator(5).await;
+    let script = "const [a, b] = (await pingone.list_users({ limit: 2 })).items;
+                  await pingone.update_user({ userId: b.id, username: a.username })";
+    let execution = run(script, &host).await;
+    let message = execution.outcome.expect_err("a taken username is refused").to_string();
+    assert!(message.contains("update_user failed: 400 INVALID_DATA") && message.contains("(username: a user with username `"), "{message}");
+}

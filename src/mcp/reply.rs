@@ -304,8 +304,8 @@ fn details_text(error: &ActionError) -> String {
 }
 
 /// The calls per action and outcome, in the order they were first made, one line
-/// each with their total milliseconds: `list_groups ok (14 ms)`, `get_user ok ×2
-/// (6 ms)`, `get_user NOT_FOUND 404 (1 ms)`.
+/// each with their time: `list_groups ok (14 ms)`, `get_user ok ×2 (3 ms each on
+/// average, 4 ms at most)`, `get_user NOT_FOUND 404 (1 ms)`.
 fn summarise(calls: &[CallSummary]) -> Vec<Value> {
     // Per group: the first call, how many, their total and longest time.
     let mut groups: Vec<(&CallSummary, u64, u64, u64)> = Vec::new();

@@ -69,9 +69,29 @@ fn script_error_text(e: &ScriptError) -> String {
     match &e.action_error {
         Some(a) => {
             let status = a.status.map(|s| format!(" {s}")).unwrap_or_default();
-            format!("{} failed:{status} {}: {} (uncaught PingOneError)", a.action, a.code, a.message)
+            format!("{} failed:{status} {}: {}{} (uncaught PingOneError)", a.action, a.code, a.message, details_text(&a.details))
         }
         None => format!("{}: {}", e.name, e.message),
+    }
+}
+
+/// What PingOne's error details say, after its general message ("One or more
+/// validation errors…"): `: otp: the one-time passcode is not valid`.
+fn details_text(details: &[serde_json::Value]) -> String {
+    let said: Vec<String> = details
+        .iter()
+        .filter_map(|d| {
+            let message = d.get("message")?.as_str()?;
+            Some(match d.get("target").and_then(serde_json::Value::as_str) {
+                Some(target) => format!("{target}: {message}"),
+                None => message.to_owned(),
+            })
+        })
+        .collect();
+    if said.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", said.join("; "))
     }
 }
 
