@@ -122,13 +122,18 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
         sops.push(pid);
     }
     let mut daps = Vec::new();
+    // Every method block complete, as PingOne returns them, so a policy read can be sent
+    // back to update_device_authentication_policy.
+    let failure = json!({ "count": 3, "coolDown": { "duration": 2, "timeUnit": "MINUTES" } });
+    let sent_otp = json!({ "lifeTime": { "duration": 30, "timeUnit": "MINUTES" }, "failure": failure, "otpLength": 6 });
+    let app_otp = json!({ "failure": failure });
     for (name, default, sms) in [("Default MFA Policy", true, true), ("Strict MFA", false, false)] {
         let pid = id(&mut rng);
         st.device_policies.put(json!({
             "id": pid, "environment": env, "name": name, "default": default,
             "authentication": { "deviceSelection": "DEFAULT_TO_FIRST" },
-            "sms": { "enabled": sms, "otp": { "lifeTime": { "duration": 30, "timeUnit": "MINUTES" } } },
-            "voice": { "enabled": sms }, "email": { "enabled": true }, "mobile": { "enabled": true }, "totp": { "enabled": true }, "fido2": { "enabled": true },
+            "sms": { "enabled": sms, "otp": sent_otp }, "voice": { "enabled": sms, "otp": sent_otp }, "email": { "enabled": true, "otp": sent_otp },
+            "mobile": { "enabled": true, "otp": app_otp }, "totp": { "enabled": true, "otp": app_otp }, "fido2": { "enabled": true },
             "createdAt": stamp(&mut rng), "updatedAt": "2024-03-01T00:00:00.000Z",
         }));
         daps.push(pid);
