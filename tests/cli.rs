@@ -81,6 +81,14 @@ fn actions_check_accepts_good_files_and_names_bad_ones() {
     let err = stderr(&out);
     assert!(err.contains("custom.yaml:") && err.contains("actions/README.md"), "{err}");
 
+    // `changed_by` must name an action that exists (a built-in one does).
+    let pointing = |to: &str| CUSTOM.replace("    read_only: true", &format!("    changed_by: {{ size: {to} }}\n    read_only: true"));
+    std::fs::write(dir.path().join("custom.yaml"), pointing("count_gadgets")).unwrap();
+    let out = run(&["actions", "check", dir.path().to_str().unwrap()], &[]);
+    assert!(!out.status.success() && stderr(&out).contains("`size` names `count_gadgets`, which is not an action of the catalog"), "{}", stderr(&out));
+    std::fs::write(dir.path().join("custom.yaml"), pointing("list_users")).unwrap();
+    assert!(run(&["actions", "check", dir.path().to_str().unwrap()], &[]).status.success());
+
     // The built-in catalog's own source checks on its own (a contributor's edit).
     let out = run(&["actions", "check", concat!(env!("CARGO_MANIFEST_DIR"), "/actions")], &[]);
     assert!(out.status.success() && stdout(&out).contains("ok: 119 actions (the built-in catalog's source"), "{}{}", stdout(&out), stderr(&out));

@@ -333,7 +333,8 @@ async fn every_action_against_the_simulator() {
     h.call("delete_user_mfa_device", json!({ "userId": user_id, "deviceId": dev_id })).await;
     h.call("get_user_mfa_enabled", json!({ "userId": user_id })).await;
     assert_eq!(h.call("update_user_mfa_enabled", json!({ "userId": user_id, "mfaEnabled": true })).await["mfaEnabled"], true);
-    h.call("update_user", json!({ "userId": user_id, "mfaEnabled": false })).await;
+    let (_, err) = h.fails("update_user", json!({ "userId": user_id, "mfaEnabled": false })).await;
+    assert!(err.to_string().contains("`mfaEnabled` (update_user_mfa_enabled)"), "the agent is sent to the action that does it: {err}");
     assert_eq!(h.call("get_user_mfa_enabled", json!({ "userId": user_id })).await["mfaEnabled"], true, "only its own (destructive) action turns MFA off");
 
     // Certificates, reports, userinfo.

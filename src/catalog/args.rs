@@ -145,6 +145,15 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
     if let Some(problem) = other_records_id(action, map) {
         problems.push(problem);
     }
+    let elsewhere: Vec<String> = action.changed_by.iter().filter(|(field, _)| map.contains_key(*field)).map(|(field, by)| format!("`{field}` ({by})")).collect();
+    if !elsewhere.is_empty() {
+        problems.push(Problem::ours(format!(
+            "{} cannot change {}: {}; pass only the fields to change",
+            action.id,
+            if elsewhere.len() == 1 { "this field, which has its own action" } else { "these fields, which have their own actions" },
+            elsewhere.join(", ")
+        )));
+    }
     if !unknown.is_empty() {
         // One problem for all of them: a record passed back whole has several.
         let names = unknown.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");

@@ -121,6 +121,17 @@ impl Catalog {
                 }
             }
         }
+        // The actions `changed_by` points to exist, here or in what was loaded before.
+        for (name, text) in files {
+            for action in added.values().filter(|a| first_file.get(&a.id) == Some(name)) {
+                for (field, by) in &action.changed_by {
+                    if !added.contains_key(by) && !self.actions.contains_key(by) {
+                        let at = Locator { file: name, text, id: &action.id };
+                        errors.push(at.error("changed_by", format!("`{field}` names `{by}`, which is not an action of the catalog; name the action that changes it")));
+                    }
+                }
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }

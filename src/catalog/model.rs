@@ -28,6 +28,11 @@ pub struct Action {
     /// Body fields that are not declared are passed through unchecked.
     #[serde(default)]
     pub body_open: bool,
+    /// Fields of the record that this action does not change, each with the action
+    /// that does (`enabled: update_user_enabled_status`): refused by name, so a
+    /// change the agent meant is neither lost nor sent where it could act unconfirmed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub changed_by: BTreeMap<String, String>,
     /// The `_embedded` key of a HAL list result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list_key: Option<String>,
