@@ -233,8 +233,8 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub defender: DefenderArgs,
     /// Run destructive actions and grants of access (role assignments, group memberships,
-    /// application grants, new MFA devices, identity-provider links, a user's new email or
-    /// phone) without asking first. By default a client that supports
+    /// application grants, new MFA devices, identity providers and their links, a user's new
+    /// email or phone) without asking first. By default a client that supports
     /// elicitation is asked to confirm each one (action, target, arguments) before it runs.
     #[arg(long)]
     pub no_confirm: bool,

@@ -180,10 +180,13 @@ async fn a_grant_of_access_is_confirmed_like_a_destructive_call() {
     // A device that receives codes for the user (at an outside address) signs in as them.
     let device = HostCall { action: "pair_user_mfa_device".into(), args: json!({ "userId": USER_ID, "type": "EMAIL", "email": "someone@outside.example" }) };
     assert!(matches!(dispatcher.dispatch_for(device, &requester).await, HostReply::Error(e) if e.code == "NOT_CONFIRMED"));
+    // An identity provider's settings decide who signs on as its linked users.
+    let idp = HostCall { action: "update_identity_provider".into(), args: json!({ "providerId": "idp-1", "name": "Google", "type": "GOOGLE", "enabled": true, "clientId": "c", "clientSecret": "s" }) };
+    assert!(matches!(dispatcher.dispatch_for(idp, &requester).await, HostReply::Error(e) if e.code == "NOT_CONFIRMED"));
     let plain = HostCall { action: "update_user_enabled_status".into(), args: json!({ "userId": USER_ID, "enabled": false }) };
     assert!(matches!(dispatcher.dispatch_for(plain, &requester).await, HostReply::Value(_)), "an ordinary write is not asked");
     let asked = refuser.asked.lock().unwrap().clone();
-    assert_eq!(asked.len(), 2, "{asked:?}");
+    assert_eq!(asked.len(), 3, "{asked:?}");
     assert!(asked[0].contains("a PingOne action that grants access") && asked[0].contains("create_user_role_assignment"), "{}", asked[0]);
     assert!(fake.api_requests().iter().all(|r| !r.path.contains("roleAssignments")), "nothing of the grant was sent");
 }

@@ -42,7 +42,8 @@ pub struct Action {
     pub read_only: bool,
     pub destructive: bool,
     /// Gives someone access (a role, a group's membership, an application's scopes, an
-    /// MFA device that signs in as a user):
+    /// MFA device that signs in as a user, an identity provider's settings or a user's
+    /// link to one):
     /// an ordinary write, but what an injected instruction aims for, so a person
     /// confirms it as they confirm a destructive action.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
