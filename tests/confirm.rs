@@ -63,7 +63,7 @@ fn a_declined_or_cancelled_confirmation_stops_the_call_and_sends_nothing() {
         let Some(report) = confirm_with(answer, &[]) else { return };
         assert_eq!(report["delete"]["is_error"], true, "{report}");
         let text = report["delete"]["text"].as_str().unwrap();
-        assert!(text.contains("NOT_CONFIRMED") && text.contains("Nothing was sent to PingOne"), "{text}");
+        assert!(text.contains("NOT_CONFIRMED") && text.contains("Nothing of it was sent to PingOne"), "{text}");
         assert_eq!(report["users_after"], json!(["exists", "exists"]), "{answer}: the first refusal ends the script: {report}");
     }
 }

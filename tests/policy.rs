@@ -238,7 +238,13 @@ async fn changing_where_a_users_codes_go_is_confirmed() {
     let refuser = Refuser::default();
     let requester = Requester { caller: None, confirm: Some(&refuser) };
     let update = |args: Value| HostCall { action: "update_user".into(), args };
-    for changed in [json!({ "userId": user_id, "email": "someone@outside.example" }), json!({ "userId": user_id, "mobilePhone": "+15550100999" })] {
+    let changes = [
+        json!({ "userId": user_id, "email": "someone@outside.example" }),
+        json!({ "userId": user_id, "mobilePhone": "+15550100999" }),
+        // An open body passes other spellings through; PingOne's attribute names ignore case.
+        json!({ "userId": user_id, "Email": "other@outside.example" }),
+    ];
+    for changed in changes {
         let reply = dispatcher.dispatch_for(update(changed.clone()), &requester).await;
         assert!(matches!(&reply, HostReply::Error(e) if e.code == "NOT_CONFIRMED"), "{changed}: {reply:?}");
     }
@@ -247,7 +253,7 @@ async fn changing_where_a_users_codes_go_is_confirmed() {
         assert!(matches!(&reply, HostReply::Value(_)), "{unchanged}: {reply:?}");
     }
     let asked = refuser.asked.lock().unwrap().clone();
-    assert_eq!(asked.len(), 2, "{asked:?}");
+    assert_eq!(asked.len(), 3, "{asked:?}");
     assert!(asked[0].contains("where a user's recovery and one-time codes are sent") && asked[0].contains("someone@outside.example"), "{}", asked[0]);
     assert!(asked[0].contains(&format!("Target: userId {user_id} has username")), "{}", asked[0]);
     let old_email = user["email"].as_str().unwrap();

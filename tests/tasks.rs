@@ -153,6 +153,8 @@ async fn an_update_takes_back_the_record_its_get_returned() {
         // A PATCH takes what changes: fields with their own actions are refused by name.
         let ownActions;
         try { await pingone.update_user({ ...userA, userId: a.id, title: 'Auditor' }) } catch (e) { ownActions = e.message }
+        let otherCase;
+        try { await pingone.update_user({ userId: a.id, Enabled: false }) } catch (e) { otherCase = e.message }
         const sameUser = await pingone.update_user({ userId: a.id, title: 'Auditor' });
         // Two more records whose gets carry fields no update takes (a role's type) or
         // that the update requires in full (every method block of an MFA policy).
@@ -160,7 +162,7 @@ async fn an_update_takes_back_the_record_its_get_returned() {
         const roleBack = await pingone.update_custom_role({ ...(await pingone.get_custom_role({ customRoleId: role.id })), customRoleId: role.id, description: 'reads users' });
         const [dap] = (await pingone.list_device_authentication_policies({})).items;
         const dapBack = await pingone.update_device_authentication_policy({ ...(await pingone.get_device_authentication_policy({ deviceAuthenticationPolicyId: dap.id })), deviceAuthenticationPolicyId: dap.id, name: 'Renamed MFA' });
-        return { links: '_links' in current, min: updated.length.min, name: updated.name === current.name, wrongId, spread, ownActions, title: sameUser.title, role: roleBack.description, dap: dapBack.name };
+        return { links: '_links' in current, min: updated.length.min, name: updated.name === current.name, wrongId, spread, ownActions, otherCase, title: sameUser.title, role: roleBack.description, dap: dapBack.name };
     "#;
     let out = ok(&run(script, &host).await);
     assert_eq!(out["links"], false, "a single record comes without its navigation links: {out}");
@@ -173,6 +175,7 @@ async fn an_update_takes_back_the_record_its_get_returned() {
     assert!(spread.contains("`id` is") && spread.contains("not the record the path names (`userId`)"), "{spread}");
     let own_actions = out["ownActions"].as_str().unwrap_or_default();
     assert!(own_actions.contains("`enabled` (update_user_enabled_status)") && own_actions.contains("`population` (update_user_population)") && own_actions.contains("pass only the fields to change"), "{own_actions}");
+    assert!(out["otherCase"].as_str().unwrap_or_default().contains("`enabled` (update_user_enabled_status)"), "another spelling is the same field: {out}");
     assert_eq!(out["title"], "Auditor", "{out}");
     assert_eq!((&out["role"], &out["dap"]), (&json!("reads users"), &json!("Renamed MFA")), "{out}");
 }

@@ -145,7 +145,9 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
     if let Some(problem) = other_records_id(action, map) {
         problems.push(problem);
     }
-    let elsewhere: Vec<String> = action.changed_by.iter().filter(|(field, _)| map.contains_key(*field)).map(|(field, by)| format!("`{field}` ({by})")).collect();
+    // In any case, as PingOne's attribute names match (`Enabled` is `enabled`).
+    let given = |field: &str| map.keys().any(|k| k.eq_ignore_ascii_case(field));
+    let elsewhere: Vec<String> = action.changed_by.iter().filter(|(field, _)| given(field)).map(|(field, by)| format!("`{field}` ({by})")).collect();
     if !elsewhere.is_empty() {
         problems.push(Problem::ours(format!(
             "{} cannot change {}: {}; pass only the fields to change",

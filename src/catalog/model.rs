@@ -194,16 +194,16 @@ impl Action {
         }
     }
 
-    /// Whether a person at the client is asked before every call of it is sent.
-    pub fn needs_confirmation(&self) -> bool {
-        self.destructive || self.grants_access
-    }
-
     /// The arguments of this call that grant access when they change a value
     /// (`grants_access` parameters given a value): such a call is asked about
-    /// unless the record already holds those values.
+    /// unless the record already holds those values. Names match in any case, as
+    /// PingOne's attribute names do (`Email` passes through an open body as `email`).
     pub fn access_granting_args<'a>(&'a self, args: &'a serde_json::Value) -> impl Iterator<Item = (&'a str, &'a serde_json::Value)> + 'a {
-        self.params.iter().filter(|p| p.grants_access).filter_map(move |p| Some((p.name.as_str(), args.get(&p.name).filter(|v| !v.is_null())?)))
+        let given = args.as_object().into_iter().flatten().filter(|(_, v)| !v.is_null());
+        given.filter_map(move |(key, value)| {
+            let param = self.params.iter().find(|p| p.grants_access && p.name.eq_ignore_ascii_case(key))?;
+            Some((param.name.as_str(), value))
+        })
     }
 
     pub fn is_list(&self) -> bool {

@@ -227,6 +227,31 @@ impl Defender {
         self.warning().into_iter().chain(allow_problem).collect()
     }
 
+    /// The patterns' verdict on `text` alone (no classifier, no allow file): for text
+    /// put together from pieces the model reads one by one.
+    pub fn scan_patterns(&self, text: &str) -> Verdict {
+        if self.mode == Mode::Off {
+            return Verdict::clean(Tier::None);
+        }
+        self.by_patterns(text).1
+    }
+
+    /// Whether an administrator's allow file lets `text` through.
+    pub fn is_allowed(&self, text: &str) -> bool {
+        self.allow.as_ref().is_some_and(|allow| allow.current().0.contains(text))
+    }
+
+    /// `text` normalised, and what the patterns make of it (score 0 when none matches;
+    /// the obfuscations seen are named either way).
+    fn by_patterns(&self, text: &str) -> (super::normalise::Normalised, Verdict) {
+        let norm = normalise(text);
+        let found = self.patterns().matches(&norm.folded);
+        let mut reasons: Vec<String> = found.iter().map(|c| Category::name(*c).to_string()).collect();
+        reasons.extend(norm.seen.iter().map(|s| format!("obfuscation: {s}")));
+        let score = if found.is_empty() { 0.0 } else { Patterns::score(&found) };
+        (norm, Verdict { score, flagged: score >= self.threshold && !found.is_empty(), tier: Tier::Patterns, reasons })
+    }
+
     /// Scan one text.
     pub fn scan_text(&self, text: &str) -> Verdict {
         self.scan_texts(&[text]).pop().unwrap_or_else(|| Verdict::clean(Tier::None))
@@ -249,19 +274,11 @@ impl Defender {
                 verdicts.push(Verdict::clean(Tier::Patterns));
                 continue;
             }
-            let norm = normalise(text);
-            let found = self.patterns().matches(&norm.folded);
-            let mut reasons: Vec<String> = found.iter().map(|c| Category::name(*c).to_string()).collect();
-            reasons.extend(norm.seen.iter().map(|s| format!("obfuscation: {s}")));
-            if !found.is_empty() {
-                let score = Patterns::score(&found);
-                verdicts.push(Verdict { score, flagged: score >= self.threshold, tier: Tier::Patterns, reasons });
-                continue;
-            }
-            if self.classifier.is_some() && worth_classifying(&norm.clean) {
+            let (norm, verdict) = self.by_patterns(text);
+            if verdict.score == 0.0 && self.classifier.is_some() && worth_classifying(&norm.clean) {
                 prose.push((i, norm.clean));
             }
-            verdicts.push(Verdict { score: 0.0, flagged: false, tier: Tier::Patterns, reasons });
+            verdicts.push(verdict);
         }
         if let (Some(classifier), false) = (self.classifier(), prose.is_empty()) {
             let refs: Vec<&str> = prose.iter().map(|(_, t)| t.as_str()).collect();

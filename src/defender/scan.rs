@@ -168,12 +168,31 @@ fn walk_mut(value: &mut Value, path: &mut String, visit: &mut impl FnMut(&str, T
 }
 
 /// Every string in `value`, object keys included, in document order.
-/// The JSON object or array a string holds, if it is one.
-fn json_container(text: &str) -> Option<Value> {
-    if !text.trim_start().starts_with(['{', '[']) {
+/// Every string literal, keys and repeated keys included, in order, of the JSON
+/// object or array a string holds; `None` when it holds none.
+fn json_literals(text: &str) -> Option<Vec<String>> {
+    let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if !trimmed.starts_with(['{', '[']) || serde_json::from_str::<serde::de::IgnoredAny>(trimmed).is_err() {
         return None;
     }
-    serde_json::from_str::<Value>(text).ok().filter(|v| v.is_object() || v.is_array())
+    // Valid JSON: outside a literal, a quote can only open one.
+    let bytes = trimmed.as_bytes();
+    let mut literals = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] != b'"' {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        at += 1;
+        while at < bytes.len() && bytes[at] != b'"' {
+            at += if bytes[at] == b'\\' { 2 } else { 1 };
+        }
+        literals.push(serde_json::from_str::<String>(&trimmed[start..=at.min(bytes.len() - 1)]).ok()?);
+        at += 1;
+    }
+    Some(literals)
 }
 
 fn strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
@@ -206,17 +225,15 @@ impl Defender {
         all.retain(|s| unique.insert(*s));
         // A string holding a JSON object or array (a script's `JSON.stringify` of
         // records) is judged by the strings inside it, as a result's own are: the
-        // classifier reads strings, not JSON text.
-        let parsed: Vec<Option<Value>> = all.iter().map(|s| json_container(s)).collect();
+        // classifier reads strings, not JSON text. Every string literal counts, a
+        // repeated key's too, and the patterns also read them joined, so a sentence
+        // cut into literals (`["SYSTEM:", "ignore", …]`) is still one sentence to them.
+        let literals: Vec<Option<Vec<String>>> = all.iter().map(|s| if self.is_allowed(s) { None } else { json_literals(s) }).collect();
         let judged: Vec<Vec<&str>> = all
             .iter()
-            .zip(&parsed)
+            .zip(&literals)
             .map(|(s, inner)| match inner {
-                Some(inner) => {
-                    let mut texts = Vec::new();
-                    strings(inner, &mut texts);
-                    texts
-                }
+                Some(inner) => inner.iter().map(String::as_str).collect(),
                 None => vec![*s],
             })
             .collect();
@@ -234,7 +251,13 @@ impl Defender {
             .zip(judged.iter().zip(&plans))
             .filter_map(|(s, (texts, plans))| {
                 // Every plan takes its verdicts, flagged or not, so the rest stay in step.
-                let withheld: Vec<Withheld> = texts.iter().zip(plans).filter_map(|(text, plan)| plan.judge(text, &mut verdicts)).collect();
+                let mut withheld: Vec<Withheld> = texts.iter().zip(plans).filter_map(|(text, plan)| plan.judge(text, &mut verdicts)).collect();
+                if texts.len() > 1 {
+                    let joined = self.scan_patterns(&texts.join(" "));
+                    if joined.flagged {
+                        withheld.push(Withheld { replacement: marker(&joined), digest: digest(s), verdict: joined });
+                    }
+                }
                 let worst = withheld.into_iter().max_by(|a, b| a.verdict.score.total_cmp(&b.verdict.score))?;
                 // Inside JSON text, the string is withheld whole; the digest is the flagged
                 // inner string's, which is what the allow file lets through.
