@@ -254,7 +254,7 @@ async fn changing_where_a_users_codes_go_is_confirmed() {
     }
     let asked = refuser.asked.lock().unwrap().clone();
     assert_eq!(asked.len(), 3, "{asked:?}");
-    assert!(asked[0].contains("where a user's recovery and one-time codes are sent") && asked[0].contains("someone@outside.example"), "{}", asked[0]);
+    assert!(asked[0].contains("where sign-ons or a user's recovery and one-time codes go") && asked[0].contains("someone@outside.example"), "{}", asked[0]);
     assert!(asked[0].contains(&format!("Target: userId {user_id} has username")), "{}", asked[0]);
     let old_email = user["email"].as_str().unwrap();
     assert!(asked[0].contains(&format!("Change: email \"{old_email}\" -> \"someone@outside.example\"")), "the person reads what changes: {}", asked[0]);
@@ -420,4 +420,33 @@ async fn a_password_under_an_innocent_name_is_hidden_everywhere() {
     let dry = result(&run(&script, dispatcher(&fake, PolicyConfig { dry_run: true, ..Default::default() })).await);
     assert_eq!(dry["request"]["body"]["value"], "****", "{dry}");
     assert_eq!(dry["request"]["body"]["forceChange"], true);
+}
+
+/// Where an application's sign-ons go, who holds a group's roles by its filter, and
+/// what a custom role allows are grants of access too: a change is asked about; the
+/// application sent back as it is, is not.
+#[tokio::test]
+async fn changing_where_sign_ons_go_or_what_a_role_allows_is_confirmed() {
+    let (_sim, dispatcher) = simulator_with_writes().await;
+    let value = |reply: HostReply| match reply {
+        HostReply::Value(v) => v,
+        other => panic!("{other:?}"),
+    };
+    let apps = value(dispatcher.dispatch(HostCall { action: "list_applications".into(), args: json!({}) }).await);
+    let app = apps["items"].as_array().unwrap().iter().find(|a| a["redirectUris"].is_array()).expect("an OIDC app with redirect URIs").clone();
+    let refuser = Refuser::default();
+    let requester = Requester { caller: None, confirm: Some(&refuser) };
+    let mut same = app.clone();
+    same["applicationId"] = app["id"].clone();
+    let unchanged = dispatcher.dispatch_for(HostCall { action: "update_application".into(), args: same.clone() }, &requester).await;
+    assert!(matches!(&unchanged, HostReply::Value(_)), "{unchanged:?}");
+    let mut evil = same;
+    evil["redirectUris"] = json!(["https://evil.example/callback"]);
+    let redirected = dispatcher.dispatch_for(HostCall { action: "update_application".into(), args: evil }, &requester).await;
+    assert!(matches!(&redirected, HostReply::Error(e) if e.code == "NOT_CONFIRMED"), "{redirected:?}");
+    let widened = HostCall { action: "update_custom_role".into(), args: json!({ "customRoleId": "r-1", "name": "Helpdesk", "permissions": [{ "id": "users:update:password" }], "canBeAssignedBy": [{ "id": "x" }] }) };
+    assert!(matches!(dispatcher.dispatch_for(widened, &requester).await, HostReply::Error(e) if e.code == "NOT_CONFIRMED"));
+    let asked = refuser.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    assert!(asked[0].contains("Change: redirectUris ") && asked[0].contains("-> \"[\\\"https://evil.example/callback\\\"]\""), "{}", asked[0]);
 }

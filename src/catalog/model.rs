@@ -114,9 +114,11 @@ pub struct Param {
     /// like one in audit lines, cassettes, dry runs and confirmations.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub secret: bool,
-    /// Changing it can hand the account to whoever holds the new value (a user's
-    /// email and mobile phone receive recovery and one-time codes): a call that
-    /// changes it is confirmed by the person like a grant of access.
+    /// Changing it can hand access to whoever holds the new value (a user's email and
+    /// phones receive recovery and one-time codes; an application's redirect URIs and
+    /// client authentication decide who receives its sign-ons; a group's user filter
+    /// decides who holds its roles): a call that changes it is confirmed by the person
+    /// like a grant of access.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub grants_access: bool,
 }

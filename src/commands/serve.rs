@@ -42,9 +42,9 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     let policy = &main.dispatcher.policy().config;
     if policy.allow_writes && !policy.dry_run {
         let kinds = if policy.allow_destructive {
-            "destructive calls and grants of access (roles, group memberships, MFA devices, identity providers and their links, a user's new email or phone)"
+            "destructive calls and grants of access (roles, group memberships, MFA devices, identity providers, a user's new email or phone, an application's redirect URLs; see the README)"
         } else {
-            "grants of access (roles, group memberships, MFA devices, identity providers and their links, a user's new email or phone)"
+            "grants of access (roles, group memberships, MFA devices, identity providers, a user's new email or phone, an application's redirect URLs; see the README)"
         };
         note(&if args.no_confirm {
             format!("{kinds} run unasked (--no-confirm); the audit log marks each `confirmed: false`")

@@ -189,8 +189,8 @@ impl Dispatcher {
                 let (reason, changes) = match ConfirmReason::of(action) {
                     Some(reason) => (Some(reason), vec![]),
                     None => {
-                        let changes = self.code_redirects(client, action, args).await;
-                        ((!changes.is_empty()).then_some(ConfirmReason::RedirectsCodes), changes)
+                        let changes = self.redirections(client, action, args).await;
+                        ((!changes.is_empty()).then_some(ConfirmReason::Redirects), changes)
                     }
                 };
                 if let (Some(reason), Some(confirm)) = (reason, requester.confirm) {
@@ -248,10 +248,11 @@ impl Dispatcher {
         settled.map_err(EnvironmentCheck::Refused)
     }
 
-    /// The `grants_access` parameters (a user's email or phone) this call gives a value
-    /// the record does not already hold, for the person: `email "a@x" -> "b@y"`. A
-    /// record that cannot be read counts as changed: the person is asked rather than not.
-    async fn code_redirects(&self, client: &PingOneClient, action: &Action, args: &Value) -> Vec<String> {
+    /// The `grants_access` parameters (a user's email or phone, an application's
+    /// redirect URIs) this call gives a value the record does not already hold, for the
+    /// person: `email "a@x" -> "b@y"`. A record that cannot be read counts as changed:
+    /// the person is asked rather than not.
+    async fn redirections(&self, client: &PingOneClient, action: &Action, args: &Value) -> Vec<String> {
         let given: Vec<(&str, &Value)> = action.access_granting_args(args).collect();
         if given.is_empty() {
             return vec![];

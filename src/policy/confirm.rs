@@ -38,9 +38,9 @@ pub enum ConfirmReason {
     Destructive,
     /// It gives someone access: a role, a group, a grant, a device (`grants_access`).
     GrantsAccess,
-    /// It changes where a user's recovery and one-time codes go (a `grants_access`
-    /// parameter given a new value).
-    RedirectsCodes,
+    /// It changes where sign-ons or a user's codes go: a `grants_access` parameter
+    /// given a new value (a user's email or phone, an application's redirect URIs).
+    Redirects,
 }
 
 impl ConfirmReason {
@@ -59,7 +59,7 @@ impl ConfirmReason {
         match self {
             Self::Destructive => "a destructive PingOne action",
             Self::GrantsAccess => "a PingOne action that grants access",
-            Self::RedirectsCodes => "a PingOne change of where a user's recovery and one-time codes are sent",
+            Self::Redirects => "a PingOne change of where sign-ons or a user's recovery and one-time codes go",
         }
     }
 }
