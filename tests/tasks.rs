@@ -155,6 +155,8 @@ async fn an_update_takes_back_the_record_its_get_returned() {
         try { await pingone.update_user({ ...userA, userId: a.id, title: 'Auditor' }) } catch (e) { ownActions = e.message }
         let otherCase;
         try { await pingone.update_user({ userId: a.id, Enabled: false }) } catch (e) { otherCase = e.message }
+        let lockState;
+        try { await pingone.update_user({ userId: a.id, account: { status: 'OK' } }) } catch (e) { lockState = e.message }
         const sameUser = await pingone.update_user({ userId: a.id, title: 'Auditor' });
         // Two more records whose gets carry fields no update takes (a role's type) or
         // that the update requires in full (every method block of an MFA policy).
@@ -162,7 +164,7 @@ async fn an_update_takes_back_the_record_its_get_returned() {
         const roleBack = await pingone.update_custom_role({ ...(await pingone.get_custom_role({ customRoleId: role.id })), customRoleId: role.id, description: 'reads users' });
         const [dap] = (await pingone.list_device_authentication_policies({})).items;
         const dapBack = await pingone.update_device_authentication_policy({ ...(await pingone.get_device_authentication_policy({ deviceAuthenticationPolicyId: dap.id })), deviceAuthenticationPolicyId: dap.id, name: 'Renamed MFA' });
-        return { links: '_links' in current, min: updated.length.min, name: updated.name === current.name, wrongId, spread, ownActions, otherCase, title: sameUser.title, role: roleBack.description, dap: dapBack.name };
+        return { links: '_links' in current, min: updated.length.min, name: updated.name === current.name, wrongId, spread, ownActions, otherCase, lockState, title: sameUser.title, role: roleBack.description, dap: dapBack.name };
     "#;
     let out = ok(&run(script, &host).await);
     assert_eq!(out["links"], false, "a single record comes without its navigation links: {out}");
@@ -176,6 +178,7 @@ async fn an_update_takes_back_the_record_its_get_returned() {
     let own_actions = out["ownActions"].as_str().unwrap_or_default();
     assert!(own_actions.contains("`enabled` (update_user_enabled_status)") && own_actions.contains("`population` (update_user_population)") && own_actions.contains("pass only the fields to change"), "{own_actions}");
     assert!(out["otherCase"].as_str().unwrap_or_default().contains("`enabled` (update_user_enabled_status)"), "another spelling is the same field: {out}");
+    assert!(out["lockState"].as_str().unwrap_or_default().contains("`account` (unlock_user)"), "a lock is not lifted by a PATCH that does nothing: {out}");
     assert_eq!(out["title"], "Auditor", "{out}");
     assert_eq!((&out["role"], &out["dap"]), (&json!("reads users"), &json!("Renamed MFA")), "{out}");
 }

@@ -90,8 +90,9 @@ pub fn drop_read_only_fields(action: &Action, mut args: Value) -> Value {
     if own_id {
         map.remove("id");
     }
+    // A field another action changes stays, to be refused with that action's name.
     for key in READ_ONLY_FIELDS {
-        if action.param(key).is_none() {
+        if action.param(key).is_none() && !action.changed_by.contains_key(key) {
             map.remove(key);
         }
     }
