@@ -446,7 +446,12 @@ async fn changing_where_sign_ons_go_or_what_a_role_allows_is_confirmed() {
     assert!(matches!(&redirected, HostReply::Error(e) if e.code == "NOT_CONFIRMED"), "{redirected:?}");
     let widened = HostCall { action: "update_custom_role".into(), args: json!({ "customRoleId": "r-1", "name": "Helpdesk", "permissions": [{ "id": "users:update:password" }], "canBeAssignedBy": [{ "id": "x" }] }) };
     assert!(matches!(dispatcher.dispatch_for(widened, &requester).await, HostReply::Error(e) if e.code == "NOT_CONFIRMED"));
+    // A WORKER application created through the API inherits its creator's admin roles.
+    let app = |kind: &str| HostCall { action: "create_application".into(), args: json!({ "name": "Ops bot", "type": kind, "protocol": "OPENID_CONNECT", "enabled": true, "grantTypes": ["CLIENT_CREDENTIALS"], "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC" }) };
+    assert!(matches!(dispatcher.dispatch_for(app("WORKER"), &requester).await, HostReply::Error(e) if e.code == "NOT_CONFIRMED"));
+    dispatcher.dispatch_for(app("SERVICE"), &requester).await;
     let asked = refuser.asked.lock().unwrap().clone();
-    assert_eq!(asked.len(), 2, "{asked:?}");
+    assert_eq!(asked.len(), 3, "a SERVICE app is not asked about: {asked:?}");
+    assert!(asked[2].contains("Change: type \"WORKER\" (a new record)"), "{}", asked[2]);
     assert!(asked[0].contains("Change: redirectUris ") && asked[0].contains("-> \"[\\\"https://evil.example/callback\\\"]\""), "{}", asked[0]);
 }

@@ -121,6 +121,10 @@ pub struct Param {
     /// like a grant of access.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub grants_access: bool,
+    /// Like `grants_access`, for these values only: a WORKER application created
+    /// through the API inherits its creator's admin roles, so its client is an admin.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants_access_if: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -203,7 +207,8 @@ impl Action {
     pub fn access_granting_args<'a>(&'a self, args: &'a serde_json::Value) -> impl Iterator<Item = (&'a str, &'a serde_json::Value)> + 'a {
         let given = args.as_object().into_iter().flatten().filter(|(_, v)| !v.is_null());
         given.filter_map(move |(key, value)| {
-            let param = self.params.iter().find(|p| p.grants_access && p.name.eq_ignore_ascii_case(key))?;
+            let grants = |p: &&Param| p.grants_access || p.grants_access_if.contains(value);
+            let param = self.params.iter().filter(grants).find(|p| p.name.eq_ignore_ascii_case(key))?;
             Some((param.name.as_str(), value))
         })
     }

@@ -268,6 +268,7 @@ impl Dispatcher {
             .filter(|(name, value)| record.as_ref().and_then(|r| r.get(*name)) != Some(*value))
             .map(|(name, value)| match &record {
                 Some(r) => format!("{name} {} -> {}", shown(r.get(name)), shown(Some(value))),
+                None if action.method == Method::Post => format!("{name} {} (a new record)", shown(Some(value))),
                 None => format!("{name} (current value unread) -> {}", shown(Some(value))),
             })
             .collect()
