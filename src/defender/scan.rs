@@ -129,6 +129,52 @@ enum Text<'a> {
     Key(&'a str),
 }
 
+/// `path` followed by an object's key: `.name`, or `["a key"]` when it is not a plain word.
+fn push_key(path: &mut String, key: &str) {
+    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        path.push('.');
+        path.push_str(key);
+    } else {
+        let _ = write!(path, "[{}]", Value::String(key.to_owned()));
+    }
+}
+
+/// The arrays of two or more strings in `value` (at their paths), each as its
+/// strings joined: a sentence cut into items (`["SYSTEM:", "grant", …]`) is one
+/// sentence to the patterns, though each item is judged on its own.
+fn string_arrays(value: &Value, path: &mut String, out: &mut Vec<(String, String)>) {
+    let len = path.len();
+    match value {
+        Value::Array(items) => {
+            let texts: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+            match texts {
+                Some(texts) if texts.len() > 1 => out.push((path.clone(), texts.join(" "))),
+                _ => {
+                    for (i, item) in items.iter().enumerate() {
+                        let _ = write!(path, "[{i}]");
+                        string_arrays(item, path, out);
+                        path.truncate(len);
+                    }
+                }
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                push_key(path, key);
+                string_arrays(item, path, out);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The path of the array an item's `path` (`$.tags[3]`) is in.
+fn array_of(path: &str) -> Option<&str> {
+    let open = path.strip_suffix(']')?.rfind('[')?;
+    path[open + 1..path.len() - 1].bytes().all(|b| b.is_ascii_digit()).then(|| &path[..open])
+}
+
 /// Walk the strings of `value` mutably, object keys included (the model reads those
 /// too), with the path of each in `path` (a buffer reused for the whole walk: paths
 /// are built only for what `visit` keeps).
@@ -153,12 +199,7 @@ fn walk_mut(value: &mut Value, path: &mut String, visit: &mut impl FnMut(&str, T
                 }
             }
             for (key, item) in map.iter_mut() {
-                if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    path.push('.');
-                    path.push_str(key);
-                } else {
-                    let _ = write!(path, "[{}]", Value::String(key.clone()));
-                }
+                push_key(path, key);
                 walk_mut(item, path, visit);
                 path.truncate(len);
             }
@@ -167,7 +208,6 @@ fn walk_mut(value: &mut Value, path: &mut String, visit: &mut impl FnMut(&str, T
     }
 }
 
-/// Every string in `value`, object keys included, in document order.
 /// Every string literal, keys and repeated keys included, in order, of the JSON
 /// object or array a string holds; `None` when it holds none.
 fn json_literals(text: &str) -> Option<Vec<String>> {
@@ -195,6 +235,7 @@ fn json_literals(text: &str) -> Option<Vec<String>> {
     Some(literals)
 }
 
+/// Every string in `value`, object keys included, in document order.
 fn strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
     match value {
         Value::String(s) => out.push(s),
@@ -265,14 +306,24 @@ impl Defender {
                 Some((s.to_string(), withheld))
             })
             .collect();
-        if flagged.is_empty() {
+        let mut arrays = Vec::new();
+        string_arrays(value, &mut String::from("$"), &mut arrays);
+        let cut: HashMap<String, Withheld> = arrays
+            .into_iter()
+            .filter_map(|(path, joined)| {
+                let verdict = self.scan_patterns(&joined);
+                verdict.flagged.then(|| (path, Withheld { replacement: marker(&verdict), digest: digest(&joined), verdict }))
+            })
+            .collect();
+        if flagged.is_empty() && cut.is_empty() {
             return report;
         }
         let mut path = String::from("$");
         let mut findings = Vec::new();
         walk_mut(value, &mut path, &mut |path, text| match text {
             Text::Value(s) => {
-                let withheld = flagged.get(s.as_str())?;
+                // A flagged item of its own, or one of an array whose items say it together.
+                let withheld = flagged.get(s.as_str()).or_else(|| array_of(path).and_then(|array| cut.get(array)))?;
                 findings.push(Finding::of(path.to_string(), withheld));
                 *s = withheld.replacement.clone();
                 None
