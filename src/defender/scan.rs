@@ -139,16 +139,16 @@ fn push_key(path: &mut String, key: &str) {
     }
 }
 
-/// The arrays of two or more strings in `value` (at their paths), each as its
-/// strings joined: a sentence cut into items (`["SYSTEM:", "grant", …]`) is one
-/// sentence to the patterns, though each item is judged on its own.
-fn string_arrays(value: &Value, path: &mut String, out: &mut Vec<(String, String)>) {
+/// The arrays of two or more strings in `value`, at their paths: a sentence cut into
+/// items (`["SYSTEM:", "grant", …]`) is one sentence to the patterns, though each
+/// item is judged on its own.
+fn string_arrays<'a>(value: &'a Value, path: &mut String, out: &mut Vec<(String, Vec<&'a str>)>) {
     let len = path.len();
     match value {
         Value::Array(items) => {
             let texts: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
             match texts {
-                Some(texts) if texts.len() > 1 => out.push((path.clone(), texts.join(" "))),
+                Some(texts) if texts.len() > 1 => out.push((path.clone(), texts)),
                 _ => {
                     for (i, item) in items.iter().enumerate() {
                         let _ = write!(path, "[{i}]");
@@ -310,7 +310,11 @@ impl Defender {
         string_arrays(value, &mut String::from("$"), &mut arrays);
         let cut: HashMap<String, Withheld> = arrays
             .into_iter()
-            .filter_map(|(path, joined)| {
+            // An item flagged on its own is withheld alone: one bad console line or
+            // record does not take its neighbours with it.
+            .filter(|(_, items)| !items.iter().any(|item| flagged.contains_key(*item)))
+            .filter_map(|(path, items)| {
+                let joined = items.join(" ");
                 let verdict = self.scan_patterns(&joined);
                 verdict.flagged.then(|| (path, Withheld { replacement: marker(&verdict), digest: digest(&joined), verdict }))
             })
