@@ -14,7 +14,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::allow::AllowFile;
+use super::allow::{AllowFile, Allowed};
 use super::classifier::{Classifier, ClassifierError};
 use super::normalise::{is_joined_sentence, normalise};
 use super::patterns::{Category, Patterns};
@@ -236,9 +236,10 @@ impl Defender {
         self.by_patterns(text).1
     }
 
-    /// Whether an administrator's allow file lets `text` through.
-    pub fn is_allowed(&self, text: &str) -> bool {
-        self.allow.as_ref().is_some_and(|allow| allow.current().0.contains(text))
+    /// The texts an administrator's allow file lets through now. It reads the file
+    /// (again if it changed), so a scan takes it once, not once a string.
+    pub(crate) fn allowed_now(&self) -> Option<Arc<Allowed>> {
+        self.allow.as_ref().map(|allow| allow.current().0)
     }
 
     /// `text` normalised, and what the patterns make of it (score 0 when none matches;
@@ -264,7 +265,7 @@ impl Defender {
         }
         let mut verdicts = Vec::with_capacity(texts.len());
         let mut prose: Vec<(usize, String)> = Vec::new();
-        let allowed = self.allow.as_ref().map(|allow| allow.current().0);
+        let allowed = self.allowed_now();
         for (i, text) in texts.iter().enumerate() {
             if allowed.as_ref().is_some_and(|a| a.contains(text)) {
                 verdicts.push(Verdict { reasons: vec!["allowed: an administrator's reviewed text".into()], ..Verdict::clean(Tier::Allowed) });

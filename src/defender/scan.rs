@@ -269,7 +269,9 @@ impl Defender {
         // classifier reads strings, not JSON text. Every string literal counts, a
         // repeated key's too, and the patterns also read them joined, so a sentence
         // cut into literals (`["SYSTEM:", "ignore", …]`) is still one sentence to them.
-        let literals: Vec<Option<Vec<String>>> = all.iter().map(|s| if self.is_allowed(s) { None } else { json_literals(s) }).collect();
+        let allowed = self.allowed_now();
+        let literals: Vec<Option<Vec<String>>> =
+            all.iter().map(|s| if allowed.as_ref().is_some_and(|a| a.contains(s)) { None } else { json_literals(s) }).collect();
         let judged: Vec<Vec<&str>> = all
             .iter()
             .zip(&literals)
