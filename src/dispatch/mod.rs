@@ -186,10 +186,18 @@ impl Dispatcher {
                         Err(e) => (HostReply::Error(action_error(&action.id, &e)), "error"),
                     };
                 }
-                let (reason, changes) = match ConfirmReason::of(action) {
+                // The record a redirecting change would change, read once: compared here,
+                // and named in the question.
+                let always = ConfirmReason::of(action);
+                let current = if always.is_none() && action.access_granting_args(args).next().is_some() {
+                    self.read_at(client, &action.path, args).await
+                } else {
+                    None
+                };
+                let (reason, changes) = match always {
                     Some(reason) => (Some(reason), vec![]),
                     None => {
-                        let changes = self.redirections(client, action, args).await;
+                        let changes = redirections(action, args, current.as_ref());
                         ((!changes.is_empty()).then_some(ConfirmReason::Redirects), changes)
                     }
                 };
@@ -197,7 +205,7 @@ impl Dispatcher {
                     let connection = client.connection();
                     let mut request = ConfirmRequest::new(action, args, reason).in_environment(&connection.environment_id, &connection.profile).with_changes(changes);
                     if confirm.will_ask(&action.id).await {
-                        request = request.with_targets(self.target_names(client, action, args).await);
+                        request = request.with_targets(self.target_names(client, action, args, current.as_ref()).await);
                     }
                     if let Err(reason) = confirm.confirm(request).await {
                         return (HostReply::Error(not_confirmed(action, reason)), "declined");
@@ -248,43 +256,22 @@ impl Dispatcher {
         settled.map_err(EnvironmentCheck::Refused)
     }
 
-    /// The `grants_access` parameters (a user's email or phone, an application's
-    /// redirect URIs) this call gives a value the record does not already hold, for the
-    /// person: `email "a@x" -> "b@y"`. A record that cannot be read counts as changed:
-    /// the person is asked rather than not.
-    async fn redirections(&self, client: &PingOneClient, action: &Action, args: &Value) -> Vec<String> {
-        let given: Vec<(&str, &Value)> = action.access_granting_args(args).collect();
-        if given.is_empty() {
-            return vec![];
-        }
-        let record = self.read_at(client, &action.path, args).await;
-        let shown = |value: Option<&Value>| match value {
-            Some(Value::String(text)) => quoted_label(text),
-            Some(Value::Null) | None => "(none)".to_owned(),
-            Some(other) => quoted_label(&other.to_string()),
-        };
-        given
-            .into_iter()
-            .filter(|(name, value)| record.as_ref().and_then(|r| r.get(*name)) != Some(*value))
-            .map(|(name, value)| match &record {
-                Some(r) => format!("{name} {} -> {}", shown(r.get(name)), shown(Some(value))),
-                None if action.method == Method::Post => format!("{name} {} (a new record)", shown(Some(value))),
-                None => format!("{name} (current value unread) -> {}", shown(Some(value))),
-            })
-            .collect()
-    }
-
     /// What the ids in a call's path name, for the person confirming it: each id's
-    /// resource is read with the get action for that part of the path, e.g.
-    /// `userId 5f1c… has username "jdoe"`. Best effort: a read that fails names nothing.
-    async fn target_names(&self, client: &PingOneClient, action: &Action, args: &Value) -> Vec<String> {
+    /// resource is read with the get action for that part of the path (the record the
+    /// call changes, when `changed` already holds it), e.g. `userId 5f1c… has username
+    /// "jdoe"`. Best effort: a read that fails names nothing.
+    async fn target_names(&self, client: &PingOneClient, action: &Action, args: &Value, changed: Option<&Value>) -> Vec<String> {
         let segments: Vec<&str> = action.path.split('/').collect();
         let mut names = Vec::new();
         for (at, segment) in segments.iter().enumerate() {
             let Some(param) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else { continue };
             let Some(id) = args.get(param).and_then(Value::as_str) else { continue };
-            let record = self.read_at(client, &segments[..=at].join("/"), args).await;
-            if let Some(name) = record.as_ref().and_then(label) {
+            let path = segments[..=at].join("/");
+            let name = match changed {
+                Some(record) if path == action.path => label(record),
+                _ => self.read_at(client, &path, args).await.as_ref().and_then(label),
+            };
+            if let Some(name) = name {
                 names.push(format!("{param} {id} has {name}"));
             }
         }
@@ -367,6 +354,27 @@ fn granted<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a str, 
         }
     }
     named
+}
+
+/// The `grants_access` parameters (a user's email or phone, an application's redirect
+/// URIs) this call gives a value `record` (the one it changes) does not already hold,
+/// for the person: `email "a@x" -> "b@y"`. A record that could not be read counts as
+/// changed: the person is asked rather than not.
+fn redirections(action: &Action, args: &Value, record: Option<&Value>) -> Vec<String> {
+    let shown = |value: Option<&Value>| match value {
+        Some(Value::String(text)) => quoted_label(text),
+        Some(Value::Null) | None => "(none)".to_owned(),
+        Some(other) => quoted_label(&other.to_string()),
+    };
+    action
+        .access_granting_args(args)
+        .filter(|(name, value)| record.and_then(|r| r.get(*name)) != Some(*value))
+        .map(|(name, value)| match record {
+            Some(r) => format!("{name} {} -> {}", shown(r.get(name)), shown(Some(value))),
+            None if action.method == Method::Post => format!("{name} {} (a new record)", shown(Some(value))),
+            None => format!("{name} (current value unread) -> {}", shown(Some(value))),
+        })
+        .collect()
 }
 
 /// `username "jdoe"`: the first label a record has, for the person confirming.
