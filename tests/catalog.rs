@@ -209,6 +209,18 @@ fn a_default_is_for_query_parameters_and_of_their_type() {
 }
 
 #[test]
+fn a_value_that_grants_access_must_be_one_a_call_can_pass() {
+    let flagged = |flag: &str| GOOD.replace("    params:\n", &format!("    params:\n      - {{ name: enabled, in: query, type: boolean, {flag}, description: On or off. }}\n"));
+    assert_one(&refuse(&[("w.yaml", &flagged("grants_access_if: [\"true\"]"))]), &["w.yaml:", "grants_access_if value \"true\" of `enabled` is not of type boolean"]);
+    let text = GOOD.replace("    params:\n", "    params:\n      - { name: kind, in: query, type: string, enum: [A, B], grants_access_if: [C], description: The kind. }\n");
+    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "grants_access_if value \"C\" of `kind` is not one of its enum values"]);
+    let text = GOOD.replace("    params:\n", "    params:\n      - { name: owner, in: query, type: object, properties: [{ name: id, type: string, grants_access: true }], description: The owner. }\n");
+    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "property `id` of an object cannot grant access on its own"]);
+    let mut catalog = Catalog::default();
+    catalog.add_files(&[("w.yaml".into(), flagged("grants_access_if: [true]"))]).unwrap();
+}
+
+#[test]
 fn invalid_example_is_refused() {
     let text = GOOD.replace("example: { widgetId: w1 }", "example: { widgetID: w1 }");
     assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "example", "widgetID"]);

@@ -225,6 +225,28 @@ async fn a_grant_is_confirmed_with_the_role_and_group_named() {
     assert!(asked[1].contains("has name \"Engineering\"") && asked[1].contains("Target: group "), "{}", asked[1]);
 }
 
+/// Adding a user to a group they are already directly in grants nothing (PingOne
+/// refuses it): the person is not asked, and PingOne's answer reaches the script.
+#[tokio::test]
+async fn joining_a_group_the_user_is_directly_in_is_not_asked() {
+    let (sim, dispatcher) = simulator_with_writes().await;
+    let groups = match dispatcher.dispatch(HostCall { action: "list_groups".into(), args: json!({}) }).await {
+        HostReply::Value(page) => page["items"].as_array().unwrap().clone(),
+        other => panic!("{other:?}"),
+    };
+    let open: Vec<&Value> = groups.iter().filter(|g| g.get("population").is_none() && g.get("userFilter").is_none()).take(2).collect();
+    let join = |group: &Value| HostCall { action: "add_user_to_group".into(), args: json!({ "userId": sim.reader.user_id, "id": group["id"] }) };
+    // Joined unasked (no one to ask), then again with a person who says no to everything.
+    assert!(matches!(dispatcher.dispatch(join(open[0])).await, HostReply::Value(_)));
+    let refuser = Refuser::default();
+    let requester = Requester { caller: None, confirm: Some(&refuser) };
+    let again = dispatcher.dispatch_for(join(open[0]), &requester).await;
+    assert!(matches!(&again, HostReply::Error(e) if e.details.iter().any(|d| d["code"] == "UNIQUENESS_VIOLATION")), "{again:?}");
+    let other = dispatcher.dispatch_for(join(open[1]), &requester).await;
+    assert!(matches!(&other, HostReply::Error(e) if e.code == "NOT_CONFIRMED"), "a group the user is not in is still asked: {other:?}");
+    assert_eq!(refuser.asked.lock().unwrap().len(), 1);
+}
+
 /// A user's email and mobile phone receive their recovery and one-time codes: a
 /// change of either is asked about; the same value again, or another field, is not.
 #[tokio::test]
@@ -254,7 +276,7 @@ async fn changing_where_a_users_codes_go_is_confirmed() {
     }
     let asked = refuser.asked.lock().unwrap().clone();
     assert_eq!(asked.len(), 3, "{asked:?}");
-    assert!(asked[0].contains("where sign-ons or a user's recovery and one-time codes go") && asked[0].contains("someone@outside.example"), "{}", asked[0]);
+    assert!(asked[0].contains("where sign-ons and a user's recovery and one-time codes go") && asked[0].contains("someone@outside.example"), "{}", asked[0]);
     assert!(asked[0].contains(&format!("Target: userId {user_id} has username")), "{}", asked[0]);
     let old_email = user["email"].as_str().unwrap();
     assert!(asked[0].contains(&format!("Change: email \"{old_email}\" -> \"someone@outside.example\"")), "the person reads what changes: {}", asked[0]);
@@ -263,6 +285,69 @@ async fn changing_where_a_users_codes_go_is_confirmed() {
         HostReply::Value(after) => assert_eq!(after["email"], user["email"], "the refused change was not sent"),
         other => panic!("{other:?}"),
     }
+}
+
+/// Re-enabling a disabled user, moving a user to another population (whose admins
+/// then manage them) and attaching a sign-on policy to an application decide who can
+/// sign on, and how: each is asked, the population or policy named; disabling, and
+/// restating what the record holds, are not.
+#[tokio::test]
+async fn reenabling_a_user_moving_one_and_attaching_a_sign_on_policy_are_confirmed() {
+    let (sim, dispatcher) = simulator_with_writes().await;
+    let user_id = sim.reader.user_id.clone();
+    let refuser = Refuser::default();
+    let requester = Requester { caller: None, confirm: Some(&refuser) };
+    let call = |action: &str, args: Value| HostCall { action: action.into(), args };
+    let value = |reply: HostReply| match reply {
+        HostReply::Value(value) => value,
+        other => panic!("{other:?}"),
+    };
+    let declined = |reply: &HostReply| matches!(reply, HostReply::Error(e) if e.code == "NOT_CONFIRMED");
+
+    let disable = dispatcher.dispatch_for(call("update_user_enabled_status", json!({ "userId": user_id, "enabled": false })), &requester).await;
+    assert_eq!(value(disable)["enabled"], false, "disabling is not asked");
+    let enable = dispatcher.dispatch_for(call("update_user_enabled_status", json!({ "userId": user_id, "enabled": true })), &requester).await;
+    assert!(declined(&enable), "{enable:?}");
+    let status = value(dispatcher.dispatch(call("get_user_enabled_status", json!({ "userId": user_id }))).await);
+    assert_eq!(status["enabled"], false, "the declined re-enabling was not sent");
+
+    let home = value(dispatcher.dispatch(call("get_user_population", json!({ "userId": user_id }))).await)["id"].clone();
+    let stay = dispatcher.dispatch_for(call("update_user_population", json!({ "userId": user_id, "id": home })), &requester).await;
+    assert!(matches!(stay, HostReply::Value(_)), "the population the user is in is not a move: {stay:?}");
+    let populations = value(dispatcher.dispatch(call("list_populations", json!({}))).await)["items"].clone();
+    let other = populations.as_array().unwrap().iter().find(|p| p["id"] != home).expect("a second population").clone();
+    let mv = dispatcher.dispatch_for(call("update_user_population", json!({ "userId": user_id, "id": other["id"] })), &requester).await;
+    assert!(declined(&mv), "{mv:?}");
+
+    let mut attached = Value::Null;
+    for app in value(dispatcher.dispatch(call("list_applications", json!({}))).await)["items"].as_array().unwrap() {
+        attached = value(dispatcher.dispatch(call("list_application_sign_on_policy_assignments", json!({ "applicationId": app["id"] }))).await)["items"][0].clone();
+        if !attached.is_null() {
+            break;
+        }
+    }
+    let app = attached["application"]["id"].clone();
+    let policies = value(dispatcher.dispatch(call("list_sign_on_policies", json!({}))).await)["items"].clone();
+    let weaker = policies.as_array().unwrap().iter().find(|p| p["id"] != attached["signOnPolicy"]["id"]).expect("a second policy").clone();
+    let same = json!({ "applicationId": app, "sopAssignmentId": attached["id"], "signOnPolicy": { "id": attached["signOnPolicy"]["id"] }, "priority": attached["priority"] });
+    let restated = dispatcher.dispatch_for(call("update_application_sign_on_policy_assignment", same), &requester).await;
+    assert!(matches!(restated, HostReply::Value(_)), "the same policy at the same priority is not asked: {restated:?}");
+    let swapped = json!({ "applicationId": app, "sopAssignmentId": attached["id"], "signOnPolicy": { "id": weaker["id"] }, "priority": attached["priority"] });
+    assert!(declined(&dispatcher.dispatch_for(call("update_application_sign_on_policy_assignment", swapped), &requester).await));
+    let added = json!({ "applicationId": app, "signOnPolicy": { "id": weaker["id"] }, "priority": 1 });
+    assert!(declined(&dispatcher.dispatch_for(call("create_application_sign_on_policy_assignment", added), &requester).await));
+
+    let asked = refuser.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 4, "{asked:#?}");
+    assert!(asked[0].contains("who can sign on") && asked[0].contains("Change: enabled false -> true"), "{}", asked[0]);
+    assert!(asked[0].contains(&format!("Target: userId {user_id} has username")), "{}", asked[0]);
+    let (from, to) = (home.as_str().unwrap(), other["id"].as_str().unwrap());
+    assert!(asked[1].contains(&format!("Change: id \"{from}\" -> \"{to}\"")), "{}", asked[1]);
+    assert!(asked[1].contains(&format!("Target: population {to} has name {:?}", other["name"].as_str().unwrap())), "{}", asked[1]);
+    let policy_named = format!("Target: sign-on policy {} has name {:?}", weaker["id"].as_str().unwrap(), weaker["name"].as_str().unwrap());
+    assert!(asked[2].contains(&policy_named) && asked[2].contains("Change: signOnPolicy "), "{}", asked[2]);
+    assert!(!asked[2].contains("Change: priority"), "the priority did not change: {}", asked[2]);
+    assert!(asked[3].contains(&policy_named) && asked[3].contains("(a new record)"), "{}", asked[3]);
 }
 
 #[tokio::test]

@@ -333,6 +333,17 @@ fn check_params(params: &[Param], top_level: bool, field: &'static str, problem:
                 problem(field, format!("enum value {value} of `{}` is not of type {}", p.name, element.as_str()));
             }
         }
+        // A call's arguments are compared whole, at the top level (`access_granting_args`).
+        if !top_level && (p.grants_access || !p.grants_access_if.is_empty()) {
+            problem(field, format!("property `{}` of an object cannot grant access on its own; mark the top-level parameter that holds it", p.name));
+        }
+        for value in &p.grants_access_if {
+            if !p.ty.matches(value) {
+                problem(field, format!("grants_access_if value {value} of `{}` is not of type {}, so no call would match it", p.name, p.ty.as_str()));
+            } else if !p.allowed.is_empty() && !p.allowed.contains(value) {
+                problem(field, format!("grants_access_if value {value} of `{}` is not one of its enum values", p.name));
+            }
+        }
         check_params(&p.properties, false, field, problem);
     }
 }

@@ -117,12 +117,14 @@ pub struct Param {
     /// Changing it can hand access to whoever holds the new value (a user's email and
     /// phones receive recovery and one-time codes; an application's redirect URIs and
     /// client authentication decide who receives its sign-ons; a group's user filter
-    /// decides who holds its roles): a call that changes it is confirmed by the person
-    /// like a grant of access.
+    /// decides who holds its roles; a user's population decides which administrators
+    /// manage them; an application's sign-on policies decide which factors it asks
+    /// for): a call that changes it is confirmed by the person like a grant of access.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub grants_access: bool,
     /// Like `grants_access`, for these values only: a WORKER application created
-    /// through the API inherits its creator's admin roles, so its client is an admin.
+    /// through the API inherits its creator's admin roles, so its client is an admin;
+    /// `enabled: true` lets a disabled user sign on again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grants_access_if: Vec<serde_json::Value>,
 }

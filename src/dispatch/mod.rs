@@ -186,7 +186,7 @@ impl Dispatcher {
                         Err(e) => (HostReply::Error(action_error(&action.id, &e)), "error"),
                     };
                 }
-                // The record a redirecting change would change, read once: compared here,
+                // The record an access-changing call would change, read once: compared here,
                 // and named in the question.
                 let always = ConfirmReason::of(action);
                 let current = if always.is_none() && action.access_granting_args(args).next().is_some() {
@@ -195,10 +195,12 @@ impl Dispatcher {
                     None
                 };
                 let (reason, changes) = match always {
+                    // Nothing to grant: PingOne refuses a second direct membership.
+                    Some(ConfirmReason::GrantsAccess) if self.already_a_direct_member(client, action, args).await => (None, vec![]),
                     Some(reason) => (Some(reason), vec![]),
                     None => {
                         let changes = redirections(action, args, current.as_ref());
-                        ((!changes.is_empty()).then_some(ConfirmReason::Redirects), changes)
+                        ((!changes.is_empty()).then_some(ConfirmReason::ChangesAccess), changes)
                     }
                 };
                 if let (Some(reason), Some(confirm)) = (reason, requester.confirm) {
@@ -275,8 +277,9 @@ impl Dispatcher {
                 names.push(format!("{param} {id} has {name}"));
             }
         }
-        // What a grant gives, named in its body: the role, the scope, the group.
-        for (what, id, readers) in granted(action, args) {
+        // What the call gives or attaches, named in its body: the role, the scope, the
+        // group, the population, the sign-on policy.
+        for (what, id, readers) in named_in_body(action, args) {
             for &(reader, param) in readers {
                 let Some(reader) = self.catalog.get(reader) else { continue };
                 let record = client.call(reader, &json!({ param: id }), &CallOptions::default()).await.ok();
@@ -287,6 +290,29 @@ impl Dispatcher {
             }
         }
         names
+    }
+
+    /// Whether a call that adds a user or group to a group (a POST to a
+    /// `memberOfGroups` collection, the group's id in the body) names a group its
+    /// member already belongs to directly: read with the get action for that one
+    /// membership. A membership through a dynamic group's filter is not direct: a
+    /// direct one would outlast the filter, so that call is still a grant.
+    async fn already_a_direct_member(&self, client: &PingOneClient, action: &Action, args: &Value) -> bool {
+        if action.method != Method::Post || !action.path.ends_with("/memberOfGroups") {
+            return false;
+        }
+        let Some(group) = args.get("id").and_then(Value::as_str) else { return false };
+        let one = format!("{}/{{", action.path);
+        let Some(reader) = self.catalog.actions().find(|a| a.method == Method::Get && a.path.starts_with(&one) && !a.path[one.len()..].contains('/')) else { return false };
+        let Some(group_param) = reader.path[one.len()..].strip_suffix('}') else { return false };
+        let mut reader_args = serde_json::Map::new();
+        for p in reader.params_in(ParamLocation::Path) {
+            let value = if p.name == group_param { Some(json!(group)) } else { args.get(&p.name).cloned() };
+            let Some(value) = value else { return false };
+            reader_args.insert(p.name.clone(), value);
+        }
+        let membership = client.call(reader, &Value::Object(reader_args), &CallOptions::default()).await;
+        membership.is_ok_and(|m| m.get("type").and_then(Value::as_str) == Some("DIRECT"))
     }
 
     /// The record `path` names, read with the get action for that path, its ids
@@ -331,12 +357,9 @@ impl Dispatcher {
 /// Get actions that may read an id, each with its id parameter.
 type Readers = &'static [(&'static str, &'static str)];
 
-/// The ids a grant of access names in its body, each with what it is and the get
+/// The ids a confirmed call names in its body, each with what it is and the get
 /// actions that may read it: a role is a system or a custom one.
-fn granted<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a str, Readers)> {
-    if !action.grants_access {
-        return vec![];
-    }
+fn named_in_body<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a str, Readers)> {
     let id_at = |pointer: &str| args.pointer(pointer).and_then(Value::as_str);
     let mut named = Vec::new();
     if let Some(role) = id_at("/role/id") {
@@ -353,6 +376,15 @@ fn granted<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a str, 
             named.push(("group", group, &[("get_group", "groupId")][..]));
         }
     }
+    // A PUT to a user's population names the population moved to.
+    if action.method == Method::Put && action.path.ends_with("/population") {
+        if let Some(population) = id_at("/id") {
+            named.push(("population", population, &[("get_population", "populationId")][..]));
+        }
+    }
+    if let Some(policy) = id_at("/signOnPolicy/id") {
+        named.push(("sign-on policy", policy, &[("get_sign_on_policy", "policyId")][..]));
+    }
     named
 }
 
@@ -364,6 +396,7 @@ fn redirections(action: &Action, args: &Value, record: Option<&Value>) -> Vec<St
     let shown = |value: Option<&Value>| match value {
         Some(Value::String(text)) => quoted_label(text),
         Some(Value::Null) | None => "(none)".to_owned(),
+        Some(plain @ (Value::Bool(_) | Value::Number(_))) => plain.to_string(),
         Some(other) => quoted_label(&other.to_string()),
     };
     action

@@ -38,9 +38,11 @@ pub enum ConfirmReason {
     Destructive,
     /// It gives someone access: a role, a group, a grant, a device (`grants_access`).
     GrantsAccess,
-    /// It changes where sign-ons or a user's codes go: a `grants_access` parameter
-    /// given a new value (a user's email or phone, an application's redirect URIs).
-    Redirects,
+    /// It changes who can sign on, how, or where sign-ons and a user's codes go: a
+    /// `grants_access` parameter given a new value (a user's email or phone, an
+    /// application's redirect URIs, a disabled user enabled, a population move, the
+    /// sign-on policies attached to an application).
+    ChangesAccess,
 }
 
 impl ConfirmReason {
@@ -59,7 +61,7 @@ impl ConfirmReason {
         match self {
             Self::Destructive => "a destructive PingOne action",
             Self::GrantsAccess => "a PingOne action that grants access",
-            Self::Redirects => "a PingOne change of where sign-ons or a user's recovery and one-time codes go",
+            Self::ChangesAccess => "a PingOne change to who can sign on, how, or where sign-ons and a user's recovery and one-time codes go",
         }
     }
 }
