@@ -215,9 +215,12 @@ fn a_value_that_grants_access_must_be_one_a_call_can_pass() {
     let text = GOOD.replace("    params:\n", "    params:\n      - { name: kind, in: query, type: string, enum: [A, B], grants_access_if: [C], description: The kind. }\n");
     assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "grants_access_if value \"C\" of `kind` is not one of its enum values"]);
     let text = GOOD.replace("    params:\n", "    params:\n      - { name: owner, in: query, type: object, properties: [{ name: id, type: string, grants_access: true }], description: The owner. }\n");
-    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "property `id` of an object cannot grant access on its own"]);
-    let mut catalog = Catalog::default();
-    catalog.add_files(&[("w.yaml".into(), flagged("grants_access_if: [true]"))]).unwrap();
+    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "property `id` of an object cannot grant access or destroy on its own"]);
+    assert_one(&refuse(&[("w.yaml", &flagged("destructive_if: [0]"))]), &["w.yaml:", "destructive_if value 0 of `enabled` is not of type boolean"]);
+    for good in ["grants_access_if: [true]", "destructive_if: [false]"] {
+        let mut catalog = Catalog::default();
+        catalog.add_files(&[("w.yaml".into(), flagged(good))]).unwrap();
+    }
 }
 
 #[test]

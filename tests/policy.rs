@@ -77,6 +77,32 @@ async fn destructive_actions_need_their_own_flag() {
     assert_eq!(out["destroy"], "ok");
 }
 
+/// Turning a user's MFA off weakens the account: destructive, needing its flag and a
+/// person's yes. Turning it on is an ordinary write: neither.
+#[tokio::test]
+async fn turning_mfa_off_is_destructive_and_turning_it_on_is_not() {
+    let (sim, writer) = simulator_with_writes().await;
+    let set = |on: bool| HostCall { action: "update_user_mfa_enabled".into(), args: json!({ "userId": sim.reader.user_id, "mfaEnabled": on }) };
+    let refuser = Refuser::default();
+    let requester = Requester { caller: None, confirm: Some(&refuser) };
+    let on = writer.dispatch_for(set(true), &requester).await;
+    assert!(matches!(&on, HostReply::Value(v) if v["mfaEnabled"] == true), "writes alone turn MFA on, unasked: {on:?}");
+    let off = writer.dispatch_for(set(false), &requester).await;
+    assert!(matches!(&off, HostReply::Error(e) if e.code == "POLICY_DENIED" && e.message.contains("with mfaEnabled: false is destructive") && e.message.contains("--allow-destructive")), "{off:?}");
+    assert!(refuser.asked.lock().unwrap().is_empty(), "a refused call is not put to the person");
+
+    let catalog = Arc::new(load_builtin().unwrap());
+    let search = Arc::new(SearchIndex::new(&catalog));
+    let client = PingOneClient::new(sim.connection(), RetryPolicy::default()).unwrap();
+    let destroyer = Dispatcher::new(catalog, search, Backend::Live(client)).with_policy(Policy::new(PolicyConfig { allow_writes: true, allow_destructive: true, ..Default::default() }));
+    let off = destroyer.dispatch_for(set(false), &requester).await;
+    assert!(matches!(&off, HostReply::Error(e) if e.code == "NOT_CONFIRMED"), "{off:?}");
+    let asked = refuser.asked.lock().unwrap().clone();
+    assert!(asked.len() == 1 && asked[0].contains("a destructive PingOne action"), "{asked:?}");
+    assert!(matches!(destroyer.dispatch_for(set(true), &requester).await, HostReply::Value(_)));
+    assert_eq!(refuser.asked.lock().unwrap().len(), 1, "turning it on is not asked");
+}
+
 #[tokio::test]
 async fn allow_and_deny_globs_with_deny_winning() {
     let fake = fake().await;

@@ -333,15 +333,18 @@ fn check_params(params: &[Param], top_level: bool, field: &'static str, problem:
                 problem(field, format!("enum value {value} of `{}` is not of type {}", p.name, element.as_str()));
             }
         }
-        // A call's arguments are compared whole, at the top level (`access_granting_args`).
-        if !top_level && (p.grants_access || !p.grants_access_if.is_empty()) {
-            problem(field, format!("property `{}` of an object cannot grant access on its own; mark the top-level parameter that holds it", p.name));
+        // A call's arguments are compared whole, at the top level (`access_granting_args`,
+        // `is_destructive_call`).
+        if !top_level && (p.grants_access || !p.grants_access_if.is_empty() || !p.destructive_if.is_empty()) {
+            problem(field, format!("property `{}` of an object cannot grant access or destroy on its own; mark the top-level parameter that holds it", p.name));
         }
-        for value in &p.grants_access_if {
-            if !p.ty.matches(value) {
-                problem(field, format!("grants_access_if value {value} of `{}` is not of type {}, so no call would match it", p.name, p.ty.as_str()));
-            } else if !p.allowed.is_empty() && !p.allowed.contains(value) {
-                problem(field, format!("grants_access_if value {value} of `{}` is not one of its enum values", p.name));
+        for (flag, values) in [("grants_access_if", &p.grants_access_if), ("destructive_if", &p.destructive_if)] {
+            for value in values {
+                if !p.ty.matches(value) {
+                    problem(field, format!("{flag} value {value} of `{}` is not of type {}, so no call would match it", p.name, p.ty.as_str()));
+                } else if !p.allowed.is_empty() && !p.allowed.contains(value) {
+                    problem(field, format!("{flag} value {value} of `{}` is not one of its enum values", p.name));
+                }
             }
         }
         check_params(&p.properties, false, field, problem);

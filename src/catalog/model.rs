@@ -127,6 +127,11 @@ pub struct Param {
     /// `enabled: true` lets a disabled user sign on again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grants_access_if: Vec<serde_json::Value>,
+    /// These values make a call destructive (it needs --allow-destructive and is
+    /// confirmed), the others an ordinary write: `mfaEnabled: false` turns a user's
+    /// MFA off, `true` turns it on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub destructive_if: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -189,9 +194,20 @@ impl Action {
         !self.read_only
     }
 
+    /// Whether this call, with these arguments, is destructive: the action always is,
+    /// or an argument has a value its parameter's `destructive_if` lists.
+    pub fn is_destructive_call(&self, args: &serde_json::Value) -> bool {
+        self.destructive || self.params.iter().any(|p| args.get(&p.name).is_some_and(|v| p.destructive_if.contains(v)))
+    }
+
+    /// Whether some call of it is destructive, for listings and tool hints.
+    pub fn may_be_destructive(&self) -> bool {
+        self.destructive || self.params.iter().any(|p| !p.destructive_if.is_empty())
+    }
+
     /// What kind of action it is, in a word or two, for listings.
     pub fn kind(&self) -> &'static str {
-        if self.destructive {
+        if self.may_be_destructive() {
             "destructive"
         } else if self.grants_access {
             "grants access"

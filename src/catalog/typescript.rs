@@ -17,7 +17,7 @@ pub fn declarations(catalog: &Catalog) -> String {
     out.push_str("declare namespace pingone {\n");
     for action in catalog.actions() {
         let first_sentence = action.description.split(". ").next().unwrap_or("").trim_end_matches('.');
-        let writes = if action.destructive {
+        let writes = if action.may_be_destructive() {
             " Destructive."
         } else if action.writes() {
             " Writes."

@@ -24,7 +24,7 @@ pub fn run(global: &GlobalArgs, command: ActionsCommand) -> anyhow::Result<ExitC
                     json!({
                         "id": a.id, "title": a.title, "group": a.group, "method": a.method.as_str(),
                         "path": a.path, "host": a.host, "read_only": a.read_only,
-                        "destructive": a.destructive, "grants_access": a.grants_access, "idempotent": a.idempotent,
+                        "destructive": a.may_be_destructive(), "grants_access": a.grants_access, "idempotent": a.idempotent,
                     })
                 })
                 .collect();
@@ -57,7 +57,7 @@ fn show(catalog: &Catalog, id: &str) -> anyhow::Result<()> {
     if let Some(ct) = &action.content_type {
         print(&format!("Content-Type: {ct}"));
     }
-    print(&format!("read_only: {}  destructive: {}  grants_access: {}  idempotent: {}\n", action.read_only, action.destructive, action.grants_access, action.idempotent));
+    print(&format!("read_only: {}  destructive: {}  grants_access: {}  idempotent: {}\n", action.read_only, action.may_be_destructive(), action.grants_access, action.idempotent));
     print(&format!("signature: {}\n", action_signature(action)));
     print("parameters:");
     for p in &action.params {
@@ -66,7 +66,7 @@ fn show(catalog: &Catalog, id: &str) -> anyhow::Result<()> {
         let allowed = if p.allowed.is_empty() { String::new() } else { format!(" one of {}", serde_json::to_string(&p.allowed)?) };
         print(&format!("  {:<24} {:<6} {:<8} {}{allowed}  {}", p.name, location, p.ty.as_str(), required, p.description.trim()));
     }
-    let flags = if action.destructive { " --allow-writes --allow-destructive" } else if action.writes() { " --allow-writes" } else { "" };
+    let flags = if action.is_destructive_call(&action.example) { " --allow-writes --allow-destructive" } else if action.writes() { " --allow-writes" } else { "" };
     print(&format!("\nexample: pingone-mcp call {}{flags} --args '{}'", action.id, action.example));
     Ok(())
 }

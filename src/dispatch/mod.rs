@@ -163,7 +163,7 @@ impl Dispatcher {
             let e = if self.policy.config.dry_run && e.problems.iter().any(|p| p.text.starts_with("missing required")) { e.noting(DRY_RUN_NOTE) } else { e };
             return (HostReply::Error(invalid_arguments(action, &e)), "refused");
         }
-        if let Err(message) = self.policy.check(action).and_then(|()| grant.map_or(Ok(()), |g| g.check(action))) {
+        if let Err(message) = self.policy.check_call(action, args).and_then(|()| grant.map_or(Ok(()), |g| g.check_call(action, args))) {
             // Built from the catalog's id and the operator's configuration: all ours.
             return (HostReply::Error(refusal(action, OwnText { text: message, quoted: vec![] })), "refused");
         }
@@ -188,7 +188,7 @@ impl Dispatcher {
                 }
                 // The record an access-changing call would change, read once: compared here,
                 // and named in the question.
-                let always = ConfirmReason::of(action);
+                let always = ConfirmReason::of(action, args);
                 let current = if always.is_none() && action.access_granting_args(args).next().is_some() {
                     self.read_at(client, &action.path, args).await
                 } else {
@@ -346,7 +346,7 @@ impl Dispatcher {
             Some(a) => HostReply::Value(json!({
                 "id": a.id, "title": a.title, "group": a.group, "description": a.description.trim(),
                 "signature": action_signature(a), "method": a.method.as_str(), "path": a.path,
-                "read_only": a.read_only, "destructive": a.destructive, "grants_access": a.grants_access,
+                "read_only": a.read_only, "destructive": a.may_be_destructive(), "grants_access": a.grants_access,
                 "idempotent": a.idempotent, "example": a.example,
             })),
             None => HostReply::Error(self.unknown_action(id)),

@@ -63,7 +63,7 @@ pub fn execute_tool(writes_allowed: bool, destructive_allowed: bool) -> Tool {
 pub fn action_tool(action: &Action) -> Tool {
     let annotations = ToolAnnotations::new()
         .read_only(action.read_only)
-        .destructive(action.destructive)
+        .destructive(action.may_be_destructive())
         .idempotent(action.idempotent)
         .open_world(true);
     Tool::new(action.id.clone(), action.description.trim().to_owned(), object(action_input_schema(action)))

@@ -64,15 +64,23 @@ impl Grant {
         self.parts.iter().any(|(g, _)| g.destructive)
     }
 
-    /// Whether some part of the grant covers `action`; the refusal says which grant fell short.
+    /// Whether some part of the grant covers some call of `action`; the refusal says
+    /// which grant fell short.
     pub fn check(&self, action: &Action) -> Result<(), String> {
+        self.check_call(action, &serde_json::Value::Null)
+    }
+
+    /// Whether some part of the grant covers this call of `action` (its arguments can
+    /// make it destructive).
+    pub fn check_call(&self, action: &Action, args: &serde_json::Value) -> Result<(), String> {
+        let destructive = action.is_destructive_call(args);
         let covers = |(g, globs): &(ScopeGrant, Vec<WildMatch>)| {
-            (globs.is_empty() || globs.iter().any(|m| m.matches(&action.id))) && (!action.writes() || g.writes) && (!action.destructive || g.destructive)
+            (globs.is_empty() || globs.iter().any(|m| m.matches(&action.id))) && (!action.writes() || g.writes) && (!destructive || g.destructive)
         };
         if self.parts.iter().any(covers) {
             return Ok(());
         }
-        let kind = if action.destructive { "a destructive action" } else if action.writes() { "a write" } else { "an action" };
+        let kind = if destructive { "a destructive action" } else if action.writes() { "a write" } else { "an action" };
         Err(format!("`{}` is {kind} your token does not grant ({}); ask for a token that covers it", action.id, self.source))
     }
 }

@@ -46,9 +46,10 @@ pub enum ConfirmReason {
 }
 
 impl ConfirmReason {
-    /// The reason every call of `action` is asked about, if there is one.
-    pub fn of(action: &Action) -> Option<Self> {
-        if action.destructive {
+    /// The reason this call of `action` is asked about whatever the record holds, if
+    /// there is one.
+    pub fn of(action: &Action, args: &Value) -> Option<Self> {
+        if action.is_destructive_call(args) {
             Some(Self::Destructive)
         } else if action.grants_access {
             Some(Self::GrantsAccess)

@@ -81,8 +81,15 @@ impl Policy {
         Self::new(PolicyConfig { allow_writes: true, allow_destructive: true, allow_production: true, ..PolicyConfig::default() })
     }
 
-    /// Whether `action` may run; the refusal says why and which setting changes it.
+    /// Whether `action` may run at all (some call of it); the refusal says why and
+    /// which setting changes it.
     pub fn check(&self, action: &Action) -> Result<(), String> {
+        self.check_call(action, &serde_json::Value::Null)
+    }
+
+    /// Whether this call of `action` may run: with `args` that make it destructive
+    /// (`mfaEnabled: false`), it needs --allow-destructive.
+    pub fn check_call(&self, action: &Action, args: &serde_json::Value) -> Result<(), String> {
         let id = action.id.as_str();
         if let Some((glob, _)) = self.config.deny.iter().zip(&self.deny).find(|(_, m)| m.matches(id)) {
             return Err(format!("`{id}` is denied by the policy (deny pattern `{glob}`)"));
@@ -95,8 +102,13 @@ impl Policy {
                 "`{id}` changes PingOne and writes are off (the default): they need --allow-writes, given by whoever starts pingone-mcp (or try it first with --dry-run)"
             ));
         }
-        if action.destructive && !self.config.allow_destructive && !self.config.dry_run {
-            return Err(format!("`{id}` is destructive (it deletes, rotates or resets something): it needs --allow-destructive as well, given by whoever starts pingone-mcp"));
+        if action.is_destructive_call(args) && !self.config.allow_destructive && !self.config.dry_run {
+            let what = if action.destructive {
+                format!("`{id}` is destructive (it deletes, rotates or resets something)")
+            } else {
+                format!("`{id}` with {} is destructive", destructive_values(action, args))
+            };
+            return Err(format!("{what}: it needs --allow-destructive as well, given by whoever starts pingone-mcp"));
         }
         Ok(())
     }
@@ -105,6 +117,12 @@ impl Policy {
     pub fn is_dry_run(&self, action: &Action) -> bool {
         self.config.dry_run && action.writes()
     }
+}
+
+/// The arguments that make a call destructive, as written: `mfaEnabled: false`.
+fn destructive_values(action: &Action, args: &serde_json::Value) -> String {
+    let named: Vec<String> = action.params.iter().filter_map(|p| args.get(&p.name).filter(|v| p.destructive_if.contains(v)).map(|v| format!("{}: {v}", p.name))).collect();
+    named.join(", ")
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ pub fn hit_json(action: &Action, style: SignatureStyle) -> Value {
     if action.writes() {
         hit["writes"] = json!(true);
     }
-    if action.destructive {
+    if action.may_be_destructive() {
         hit["destructive"] = json!(true);
     }
     hit
