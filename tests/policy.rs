@@ -370,8 +370,11 @@ async fn reenabling_a_user_moving_one_and_attaching_a_sign_on_policy_are_confirm
     let (from, to) = (home.as_str().unwrap(), other["id"].as_str().unwrap());
     assert!(asked[1].contains(&format!("Change: id \"{from}\" -> \"{to}\"")), "{}", asked[1]);
     assert!(asked[1].contains(&format!("Target: population {to} has name {:?}", other["name"].as_str().unwrap())), "{}", asked[1]);
+    let home_name = populations.as_array().unwrap().iter().find(|p| p["id"] == home).unwrap()["name"].as_str().unwrap().to_owned();
+    assert!(asked[1].contains(&format!("Target: current population {from} has name {home_name:?}")), "the person reads where from, too: {}", asked[1]);
     let policy_named = format!("Target: sign-on policy {} has name {:?}", weaker["id"].as_str().unwrap(), weaker["name"].as_str().unwrap());
     assert!(asked[2].contains(&policy_named) && asked[2].contains("Change: signOnPolicy "), "{}", asked[2]);
+    assert!(asked[2].contains(&format!("Target: current sign-on policy {} has name", attached["signOnPolicy"]["id"].as_str().unwrap())), "{}", asked[2]);
     assert!(!asked[2].contains("Change: priority"), "the priority did not change: {}", asked[2]);
     assert!(asked[3].contains(&policy_named) && asked[3].contains("(a new record)"), "{}", asked[3]);
 }

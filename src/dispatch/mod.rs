@@ -278,18 +278,31 @@ impl Dispatcher {
             }
         }
         // What the call gives or attaches, named in its body: the role, the scope, the
-        // group, the population, the sign-on policy.
-        for (what, id, readers) in named_in_body(action, args) {
-            for &(reader, param) in readers {
-                let Some(reader) = self.catalog.get(reader) else { continue };
-                let record = client.call(reader, &json!({ param: id }), &CallOptions::default()).await.ok();
-                if let Some(name) = record.as_ref().and_then(label) {
-                    names.push(format!("{what} {id} has {name}"));
-                    break;
-                }
+        // group, the population, the sign-on policy; and what it replaces, named in the
+        // record it changes (a user's current population, an assignment's current policy).
+        let given = named_in_body(action, args);
+        let replaced = changed.map(|record| named_in_body(action, record)).unwrap_or_default();
+        let replaced = replaced.into_iter().filter(|(what, id, _)| !given.iter().any(|(w, i, _)| w == what && i == id));
+        let references = given.iter().map(|&(what, id, readers)| (String::from(what), id, readers));
+        for (what, id, readers) in references.chain(replaced.map(|(what, id, readers)| (format!("current {what}"), id, readers))) {
+            if let Some(name) = self.name_of(client, id, readers).await {
+                names.push(format!("{what} {id} has {name}"));
             }
         }
         names
+    }
+
+    /// `name "Contractors"`: the label of the record `id`, read with the first of
+    /// `readers` that finds it.
+    async fn name_of(&self, client: &PingOneClient, id: &str, readers: Readers) -> Option<String> {
+        for &(reader, param) in readers {
+            let Some(reader) = self.catalog.get(reader) else { continue };
+            let record = client.call(reader, &json!({ param: id }), &CallOptions::default()).await.ok();
+            if let Some(name) = record.as_ref().and_then(label) {
+                return Some(name);
+            }
+        }
+        None
     }
 
     /// Whether a call that adds a user or group to a group (a POST to a
