@@ -262,11 +262,12 @@ async fn actions_reach_pingone_and_errors_keep_pingones_body() {
         "const user = await pingone.get_user({{ userId: '{USER_ID}' }});
          let failure;
          try {{ await pingone.create_user({{ username: 'x', email: 'x@example.com' }}) }}
-         catch (e) {{ failure = {{ name: e.name, status: e.status, code: e.code, target: e.details[0].target, isError: e instanceof Error }} }}
+         catch (e) {{ failure = {{ name: e.name, status: e.status, code: e.code, target: e.details[0].target, isError: e instanceof Error, text: `${{e}}` }} }}
          return {{ username: user.username, failure }}"
     );
     let execution = run_with(&script, json!({}), host.clone(), &Limits::default()).await;
-    assert_eq!(ok(&execution), &json!({ "username": "jdoe", "failure": { "name": "PingOneError", "status": 400, "code": "INVALID_DATA", "target": "email", "isError": true } }));
+    let text = "PingOneError: Validation failed (email: bad email)";
+    assert_eq!(ok(&execution), &json!({ "username": "jdoe", "failure": { "name": "PingOneError", "status": 400, "code": "INVALID_DATA", "target": "email", "isError": true, "text": text } }));
     assert_eq!(execution.calls, 2);
 
     // Uncaught, the failure ends the script and keeps PingOne's code.

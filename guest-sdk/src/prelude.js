@@ -18,6 +18,13 @@
       this.code = e.code;
       this.details = e.details ?? [];
     }
+
+    // `${e}` and String(e) carry what the details say, as an uncaught error's text
+    // does: PingOne's message alone is often only "One or more validation errors…".
+    toString() {
+      const said = this.details.filter(d => typeof d?.message === 'string').map(d => (d.target ? `${d.target}: ${d.message}` : d.message));
+      return `${this.name}: ${this.message}${said.length ? ` (${said.join('; ')})` : ''}`;
+    }
   }
 
   // Not an async function: the promise hostCall returns is the call's own, settled by

@@ -7,7 +7,7 @@ use super::model::{Action, Param, ParamType};
 const HEADER: &str = "\
 /** One page of a list action; pass `cursor` back for the next page. Called with `{ all: true }`, a list action returns every item as `T[]` instead. */
 type Page<T> = { items: T[]; count?: number; cursor?: string };
-/** Thrown by every action on failure. */
+/** Thrown by every action on failure. message is PingOne's general line; details say what was wrong, and String(e) includes them. */
 declare class PingOneError extends Error { status: number; code: string; details: { code: string; target?: string; message: string }[] }
 ";
 
