@@ -232,10 +232,12 @@ pub struct ServeArgs {
     pub max_result_tokens: usize,
     #[command(flatten)]
     pub defender: DefenderArgs,
-    /// Run destructive actions and grants of access (role assignments, group memberships,
-    /// application grants, new MFA devices, identity providers and their links, a user's new
-    /// email or phone) without asking first. By default a client that supports
-    /// elicitation is asked to confirm each one (action, target, arguments) before it runs.
+    /// Run destructive actions and grants and changes of access (role assignments, group
+    /// memberships, application grants, new MFA devices, identity providers and their
+    /// links, a user's new email or phone, re-enabling or unlocking a user, population
+    /// moves, sign-on and password policy changes; the README lists them) without asking
+    /// first. By default a client that supports elicitation is asked to confirm each one
+    /// (action, target, arguments) before it runs.
     #[arg(long)]
     pub no_confirm: bool,
     #[command(flatten)]

@@ -5,6 +5,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use pingone_mcp::catalog::{load_builtin, Catalog, Host};
+use serde_json::json;
 
 /// Ids in `ACTIONS.md`'s table: the first back-quoted cell of each row.
 fn promised_ids(actions_md: &str) -> BTreeSet<String> {
@@ -221,6 +222,19 @@ fn a_value_that_grants_access_must_be_one_a_call_can_pass() {
         let mut catalog = Catalog::default();
         catalog.add_files(&[("w.yaml".into(), flagged(good))]).unwrap();
     }
+    // A listed value matches in any spelling of the name, and as text (a query
+    // parameter's `true` is sent as "true").
+    let text = GOOD.replace("    params:\n", "    params:\n      - { name: force, in: query, type: string, destructive_if: [\"true\"], grants_access_if: [\"yes\"], description: Force it. }\n");
+    let mut catalog = Catalog::default();
+    catalog.add_files(&[("w.yaml".into(), text)]).unwrap();
+    let action = catalog.get("get_widget").unwrap();
+    for destructive in [json!({ "force": "true" }), json!({ "force": true }), json!({ "Force": true })] {
+        assert!(action.is_destructive_call(&destructive), "{destructive}");
+    }
+    for ordinary in [json!({ "force": false }), json!({ "force": null }), json!({ "widgetId": "true" })] {
+        assert!(!action.is_destructive_call(&ordinary), "{ordinary}");
+    }
+    assert_eq!(action.access_granting_args(&json!({ "FORCE": "yes" })).count(), 1);
 }
 
 #[test]

@@ -373,10 +373,95 @@ async fn reenabling_a_user_moving_one_and_attaching_a_sign_on_policy_are_confirm
     let home_name = populations.as_array().unwrap().iter().find(|p| p["id"] == home).unwrap()["name"].as_str().unwrap().to_owned();
     assert!(asked[1].contains(&format!("Target: current population {from} has name {home_name:?}")), "the person reads where from, too: {}", asked[1]);
     let policy_named = format!("Target: sign-on policy {} has name {:?}", weaker["id"].as_str().unwrap(), weaker["name"].as_str().unwrap());
-    assert!(asked[2].contains(&policy_named) && asked[2].contains("Change: signOnPolicy "), "{}", asked[2]);
+    let swap = format!("Change: signOnPolicy.id {:?} -> {:?}", attached["signOnPolicy"]["id"].as_str().unwrap(), weaker["id"].as_str().unwrap());
+    assert!(asked[2].contains(&policy_named) && asked[2].contains(&swap), "{}", asked[2]);
     assert!(asked[2].contains(&format!("Target: current sign-on policy {} has name", attached["signOnPolicy"]["id"].as_str().unwrap())), "{}", asked[2]);
     assert!(!asked[2].contains("Change: priority"), "the priority did not change: {}", asked[2]);
     assert!(asked[3].contains(&policy_named) && asked[3].contains("(a new record)"), "{}", asked[3]);
+}
+
+/// What a password or MFA policy demands decides how hard an account is to take
+/// over: a password policy's lockout or length changed, a population given another
+/// password policy, a policy made the enforced default, MFA let through for locked
+/// users: each is asked. A round trip that changes nothing, or a new policy that is
+/// not the default, is not.
+#[tokio::test]
+async fn weakening_a_password_or_mfa_policy_is_confirmed() {
+    let (_sim, dispatcher) = simulator_with_writes().await;
+    let refuser = Refuser::default();
+    let requester = Requester { caller: None, confirm: Some(&refuser) };
+    let call = |action: &str, args: Value| HostCall { action: action.into(), args };
+    let value = |reply: HostReply| match reply {
+        HostReply::Value(value) => value,
+        other => panic!("{other:?}"),
+    };
+    let declined = |reply: &HostReply| matches!(reply, HostReply::Error(e) if e.code == "NOT_CONFIRMED");
+
+    let policies = value(dispatcher.dispatch(call("list_password_policies", json!({}))).await)["items"].as_array().unwrap().clone();
+    let policy = policies.iter().find(|p| p["default"] == true).expect("a default password policy").clone();
+    let mut round_trip = value(dispatcher.dispatch(call("get_password_policy", json!({ "passwordPolicyId": policy["id"] }))).await);
+    round_trip["passwordPolicyId"] = policy["id"].clone();
+    let same = dispatcher.dispatch_for(call("update_password_policy", round_trip.clone()), &requester).await;
+    assert!(matches!(same, HostReply::Value(_)), "a round trip that changes nothing is not asked: {same:?}");
+    let mut weaker = round_trip.clone();
+    weaker["lockout"]["failureCount"] = json!(1000);
+    assert!(declined(&dispatcher.dispatch_for(call("update_password_policy", weaker), &requester).await));
+
+    let population = value(dispatcher.dispatch(call("list_populations", json!({}))).await)["items"][0].clone();
+    let other = policies.iter().find(|p| p["id"] != population["passwordPolicy"]["id"]).expect("a second password policy").clone();
+    let moved = json!({ "populationId": population["id"], "name": population["name"], "passwordPolicy": { "id": other["id"] } });
+    assert!(declined(&dispatcher.dispatch_for(call("update_population", moved), &requester).await));
+
+    let seeded = value(dispatcher.dispatch(call("list_device_authentication_policies", json!({}))).await)["items"][0]["id"].clone();
+    let seeded = value(dispatcher.dispatch(call("get_device_authentication_policy", json!({ "deviceAuthenticationPolicyId": seeded }))).await);
+    let mfa = |default: bool, ignore_lock: bool| {
+        let mut policy = seeded.clone();
+        policy.as_object_mut().unwrap().retain(|k, _| ["sms", "voice", "email", "mobile", "totp", "fido2"].contains(&k.as_str()));
+        policy["name"] = json!(format!("MFA {default} {ignore_lock}"));
+        policy["default"] = json!(default);
+        policy["ignoreUserLock"] = json!(ignore_lock);
+        policy
+    };
+    let plain = dispatcher.dispatch_for(call("create_device_authentication_policy", mfa(false, false)), &requester).await;
+    assert!(matches!(plain, HostReply::Value(_)), "a new policy that is not the default is not asked: {plain:?}");
+    assert!(declined(&dispatcher.dispatch_for(call("create_device_authentication_policy", mfa(false, true)), &requester).await));
+    assert!(declined(&dispatcher.dispatch_for(call("create_device_authentication_policy", mfa(true, false)), &requester).await));
+
+    let asked = refuser.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 4, "{asked:#?}");
+    assert!(asked[0].contains("Change: lockout ") && asked[0].contains("1000"), "{}", asked[0]);
+    assert!(asked[1].contains(&format!("Target: password policy {} has name {:?}", other["id"].as_str().unwrap(), other["name"].as_str().unwrap())), "{}", asked[1]);
+    assert!(asked[2].contains("Change: ignoreUserLock true (a new record)"), "{}", asked[2]);
+    assert!(asked[3].contains("Change: default true (a new record)"), "{}", asked[3]);
+}
+
+/// The environment's default sign-on policy governs every application without its
+/// own: making another policy the default is asked (not restating the current one),
+/// and so is unlocking an account, which may be locked while a compromise is looked into.
+#[tokio::test]
+async fn a_new_default_sign_on_policy_and_unlocking_an_account_are_confirmed() {
+    let (sim, dispatcher) = simulator_with_writes().await;
+    let refuser = Refuser::default();
+    let requester = Requester { caller: None, confirm: Some(&refuser) };
+    let call = |action: &str, args: Value| HostCall { action: action.into(), args };
+    let policies = match dispatcher.dispatch(call("list_sign_on_policies", json!({}))).await {
+        HostReply::Value(page) => page["items"].as_array().unwrap().clone(),
+        other => panic!("{other:?}"),
+    };
+    let current = policies.iter().find(|p| p["default"] == true).expect("a default sign-on policy");
+    let other = policies.iter().find(|p| p["default"] != true).expect("another sign-on policy");
+    let restate = dispatcher.dispatch_for(call("update_sign_on_policy", json!({ "policyId": current["id"], "name": current["name"], "default": true })), &requester).await;
+    assert!(matches!(restate, HostReply::Value(_)), "{restate:?}");
+    let swap = dispatcher.dispatch_for(call("update_sign_on_policy", json!({ "policyId": other["id"], "name": other["name"], "default": true })), &requester).await;
+    assert!(matches!(&swap, HostReply::Error(e) if e.code == "NOT_CONFIRMED"), "{swap:?}");
+    let new = dispatcher.dispatch_for(call("create_sign_on_policy", json!({ "name": "Empty_Default", "default": true })), &requester).await;
+    assert!(matches!(&new, HostReply::Error(e) if e.code == "NOT_CONFIRMED"), "{new:?}");
+    let unlock = dispatcher.dispatch_for(call("unlock_user", json!({ "userId": sim.reader.user_id })), &requester).await;
+    assert!(matches!(&unlock, HostReply::Error(e) if e.code == "NOT_CONFIRMED"), "{unlock:?}");
+    let asked = refuser.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 3, "{asked:#?}");
+    assert!(asked[0].contains("Change: default false -> true"), "{}", asked[0]);
+    assert!(asked[2].contains("unlock_user") && asked[2].contains("has username"), "{}", asked[2]);
 }
 
 #[tokio::test]

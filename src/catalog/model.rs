@@ -197,7 +197,15 @@ impl Action {
     /// Whether this call, with these arguments, is destructive: the action always is,
     /// or an argument has a value its parameter's `destructive_if` lists.
     pub fn is_destructive_call(&self, args: &serde_json::Value) -> bool {
-        self.destructive || self.params.iter().any(|p| args.get(&p.name).is_some_and(|v| p.destructive_if.contains(v)))
+        self.destructive || self.given(args).any(|(p, value)| is_listed(&p.destructive_if, value))
+    }
+
+    /// The call's top-level arguments with a value, each with its parameter. Names
+    /// match in any case, as PingOne's attribute names do (`Email` passes through an
+    /// open body as `email`).
+    fn given<'a>(&'a self, args: &'a serde_json::Value) -> impl Iterator<Item = (&'a Param, &'a serde_json::Value)> + 'a {
+        let given = args.as_object().into_iter().flatten().filter(|(_, v)| !v.is_null());
+        given.filter_map(move |(key, value)| Some((self.params.iter().find(|p| p.name.eq_ignore_ascii_case(key))?, value)))
     }
 
     /// Whether some call of it is destructive, for listings and tool hints.
@@ -220,15 +228,9 @@ impl Action {
 
     /// The arguments of this call that grant access when they change a value
     /// (`grants_access` parameters given a value): such a call is asked about
-    /// unless the record already holds those values. Names match in any case, as
-    /// PingOne's attribute names do (`Email` passes through an open body as `email`).
+    /// unless the record already holds those values.
     pub fn access_granting_args<'a>(&'a self, args: &'a serde_json::Value) -> impl Iterator<Item = (&'a str, &'a serde_json::Value)> + 'a {
-        let given = args.as_object().into_iter().flatten().filter(|(_, v)| !v.is_null());
-        given.filter_map(move |(key, value)| {
-            let grants = |p: &&Param| p.grants_access || p.grants_access_if.contains(value);
-            let param = self.params.iter().filter(grants).find(|p| p.name.eq_ignore_ascii_case(key))?;
-            Some((param.name.as_str(), value))
-        })
+        self.given(args).filter(|(p, value)| p.grants_access || is_listed(&p.grants_access_if, value)).map(|(p, value)| (p.name.as_str(), value))
     }
 
     pub fn is_list(&self) -> bool {
@@ -239,4 +241,11 @@ impl Action {
     pub fn secret_params(&self) -> impl Iterator<Item = &str> {
         self.params.iter().filter(|p| p.secret).map(|p| p.name.as_str())
     }
+}
+
+/// Whether `value` is one of `listed`: the same value, or the same text (a query
+/// parameter's `true` goes out as the text "true", as does `"true"`).
+fn is_listed(listed: &[serde_json::Value], value: &serde_json::Value) -> bool {
+    let text = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    listed.iter().any(|l| l == value || text(l) == text(value))
 }

@@ -41,11 +41,8 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     });
     let policy = &main.dispatcher.policy().config;
     if policy.allow_writes && !policy.dry_run {
-        let kinds = if policy.allow_destructive {
-            "destructive calls and grants of access (roles, group memberships, MFA devices, identity providers, a user's new email or phone, an application's redirect URLs; see the README)"
-        } else {
-            "grants of access (roles, group memberships, MFA devices, identity providers, a user's new email or phone, an application's redirect URLs; see the README)"
-        };
+        const ACCESS: &str = "grants and changes of access (roles, group memberships, MFA devices, identity providers, a user's new email or phone, re-enabling or unlocking a user, population moves, an application's redirect URLs and sign-on policies, default and weakened password, MFA and sign-on policies; see the README)";
+        let kinds = if policy.allow_destructive { format!("destructive calls and {ACCESS}") } else { ACCESS.to_owned() };
         note(&if args.no_confirm {
             format!("{kinds} run unasked (--no-confirm); the audit log marks each `confirmed: false`")
         } else if args.http.is_some() {

@@ -398,6 +398,9 @@ fn named_in_body<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a
     if let Some(policy) = id_at("/signOnPolicy/id") {
         named.push(("sign-on policy", policy, &[("get_sign_on_policy", "policyId")][..]));
     }
+    if let Some(policy) = id_at("/passwordPolicy/id") {
+        named.push(("password policy", policy, &[("get_password_policy", "passwordPolicyId")][..]));
+    }
     named
 }
 
@@ -414,13 +417,23 @@ fn redirections(action: &Action, args: &Value, record: Option<&Value>) -> Vec<St
     };
     action
         .access_granting_args(args)
-        .filter(|(name, value)| record.and_then(|r| r.get(*name)) != Some(*value))
-        .map(|(name, value)| match record {
-            Some(r) => format!("{name} {} -> {}", shown(r.get(name)), shown(Some(value))),
+        .map(|(name, value)| match reference_id(value) {
+            // A reference (`signOnPolicy: { id }`) compares and reads by its id.
+            Some(id) => (format!("{name}.id"), id, record.map(|r| r.get(name).and_then(|v| v.get("id")))),
+            None => (name.to_owned(), value, record.map(|r| r.get(name))),
+        })
+        .filter(|(_, value, current)| *current != Some(Some(*value)))
+        .map(|(name, value, current)| match current {
+            Some(current) => format!("{name} {} -> {}", shown(current), shown(Some(value))),
             None if action.method == Method::Post => format!("{name} {} (a new record)", shown(Some(value))),
             None => format!("{name} (current value unread) -> {}", shown(Some(value))),
         })
         .collect()
+}
+
+/// The id of a reference to another record, `{ "id": "…" }`.
+fn reference_id(value: &Value) -> Option<&Value> {
+    value.as_object().filter(|fields| fields.len() == 1)?.get("id")
 }
 
 /// `username "jdoe"`: the first label a record has, for the person confirming.

@@ -330,7 +330,8 @@ impl Access<'_> {
         } else if !self.writes() {
             format!("Writes are off: actions that change PingOne {fate}; {}.", fix(!config.allow_writes, "--allow-writes"))
         } else if !self.destructive() {
-            format!("Destructive actions (deletes, secret rotation, password resets, turning MFA off) {fate}; {}.", fix(!config.allow_destructive, "--allow-destructive"))
+            let calls = if mode == Mode::Tools { "Destructive actions (deletes, secret rotation, password resets) are not offered, and turning a user's MFA off is refused" } else { "Destructive calls (deletes, secret rotation, password resets, turning a user's MFA off) are refused" };
+            format!("{calls}; {}.", fix(!config.allow_destructive, "--allow-destructive"))
         } else {
             String::new()
         };
