@@ -217,6 +217,23 @@ async fn a_grant_of_access_is_confirmed_like_a_destructive_call() {
     assert!(fake.api_requests().iter().all(|r| !r.path.contains("roleAssignments")), "nothing of the grant was sent");
 }
 
+fn call(action: &str, args: Value) -> HostCall {
+    HostCall { action: action.into(), args }
+}
+
+/// The value of a reply that must have succeeded.
+fn value(reply: HostReply) -> Value {
+    match reply {
+        HostReply::Value(value) => value,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Whether the person was asked and said no (nothing was sent).
+fn declined(reply: &HostReply) -> bool {
+    matches!(reply, HostReply::Error(e) if e.code == "NOT_CONFIRMED")
+}
+
 /// A small seeded simulator, and a dispatcher to it that may write.
 async fn simulator_with_writes() -> (pingone_mcp::simulator::Simulator, Dispatcher) {
     use pingone_mcp::simulator::{Simulator, SimulatorConfig};
@@ -323,12 +340,6 @@ async fn reenabling_a_user_moving_one_and_attaching_a_sign_on_policy_are_confirm
     let user_id = sim.reader.user_id.clone();
     let refuser = Refuser::default();
     let requester = Requester { caller: None, confirm: Some(&refuser) };
-    let call = |action: &str, args: Value| HostCall { action: action.into(), args };
-    let value = |reply: HostReply| match reply {
-        HostReply::Value(value) => value,
-        other => panic!("{other:?}"),
-    };
-    let declined = |reply: &HostReply| matches!(reply, HostReply::Error(e) if e.code == "NOT_CONFIRMED");
 
     let disable = dispatcher.dispatch_for(call("update_user_enabled_status", json!({ "userId": user_id, "enabled": false })), &requester).await;
     assert_eq!(value(disable)["enabled"], false, "disabling is not asked");
@@ -390,12 +401,6 @@ async fn weakening_a_password_or_mfa_policy_is_confirmed() {
     let (_sim, dispatcher) = simulator_with_writes().await;
     let refuser = Refuser::default();
     let requester = Requester { caller: None, confirm: Some(&refuser) };
-    let call = |action: &str, args: Value| HostCall { action: action.into(), args };
-    let value = |reply: HostReply| match reply {
-        HostReply::Value(value) => value,
-        other => panic!("{other:?}"),
-    };
-    let declined = |reply: &HostReply| matches!(reply, HostReply::Error(e) if e.code == "NOT_CONFIRMED");
 
     let policies = value(dispatcher.dispatch(call("list_password_policies", json!({}))).await)["items"].as_array().unwrap().clone();
     let policy = policies.iter().find(|p| p["default"] == true).expect("a default password policy").clone();
@@ -443,7 +448,6 @@ async fn a_new_default_sign_on_policy_and_unlocking_an_account_are_confirmed() {
     let (sim, dispatcher) = simulator_with_writes().await;
     let refuser = Refuser::default();
     let requester = Requester { caller: None, confirm: Some(&refuser) };
-    let call = |action: &str, args: Value| HostCall { action: action.into(), args };
     let policies = match dispatcher.dispatch(call("list_sign_on_policies", json!({}))).await {
         HostReply::Value(page) => page["items"].as_array().unwrap().clone(),
         other => panic!("{other:?}"),
