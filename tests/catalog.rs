@@ -5,6 +5,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use pingone_mcp::catalog::{load_builtin, Catalog, Host};
+use pingone_mcp::policy::{Policy, PolicyConfig};
 use serde_json::json;
 
 /// Ids in `ACTIONS.md`'s table: the first back-quoted cell of each row.
@@ -235,6 +236,9 @@ fn a_value_that_grants_access_must_be_one_a_call_can_pass() {
         assert!(!action.is_destructive_call(&ordinary), "{ordinary}");
     }
     assert_eq!(action.access_granting_args(&json!({ "FORCE": "yes" })).count(), 1);
+    // The refusal names the argument as the check matched it.
+    let refusal = Policy::new(PolicyConfig::default()).check_call(action, &json!({ "Force": true })).unwrap_err();
+    assert!(refusal.contains("with force: true is destructive") && refusal.contains("--allow-destructive"), "{refusal}");
 }
 
 #[test]

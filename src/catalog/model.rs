@@ -197,7 +197,13 @@ impl Action {
     /// Whether this call, with these arguments, is destructive: the action always is,
     /// or an argument has a value its parameter's `destructive_if` lists.
     pub fn is_destructive_call(&self, args: &serde_json::Value) -> bool {
-        self.destructive || self.given(args).any(|(p, value)| is_listed(&p.destructive_if, value))
+        self.destructive || self.destructive_args(args).next().is_some()
+    }
+
+    /// The arguments whose values make this call destructive (`mfaEnabled: false`),
+    /// each with its parameter's name.
+    pub fn destructive_args<'a>(&'a self, args: &'a serde_json::Value) -> impl Iterator<Item = (&'a str, &'a serde_json::Value)> + 'a {
+        self.given(args).filter(|(p, value)| is_listed(&p.destructive_if, value)).map(|(p, value)| (p.name.as_str(), value))
     }
 
     /// The call's top-level arguments with a value, each with its parameter. Names

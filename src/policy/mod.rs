@@ -119,9 +119,9 @@ impl Policy {
     }
 }
 
-/// The arguments that make a call destructive, as written: `mfaEnabled: false`.
+/// The arguments that make a call destructive: `mfaEnabled: false`.
 fn destructive_values(action: &Action, args: &serde_json::Value) -> String {
-    let named: Vec<String> = action.params.iter().filter_map(|p| args.get(&p.name).filter(|v| p.destructive_if.contains(v)).map(|v| format!("{}: {v}", p.name))).collect();
+    let named: Vec<String> = action.destructive_args(args).map(|(name, value)| format!("{name}: {value}")).collect();
     named.join(", ")
 }
 
