@@ -318,14 +318,10 @@ impl Dispatcher {
         let one = format!("{}/{{", action.path);
         let Some(reader) = self.catalog.actions().find(|a| a.method == Method::Get && a.path.starts_with(&one) && !a.path[one.len()..].contains('/')) else { return false };
         let Some(group_param) = reader.path[one.len()..].strip_suffix('}') else { return false };
-        let mut reader_args = serde_json::Map::new();
-        for p in reader.params_in(ParamLocation::Path) {
-            let value = if p.name == group_param { Some(json!(group)) } else { args.get(&p.name).cloned() };
-            let Some(value) = value else { return false };
-            reader_args.insert(p.name.clone(), value);
-        }
-        let membership = client.call(reader, &Value::Object(reader_args), &CallOptions::default()).await;
-        membership.is_ok_and(|m| m.get("type").and_then(Value::as_str) == Some("DIRECT"))
+        let mut with_group = args.clone();
+        with_group[group_param] = json!(group);
+        let membership = self.read_at(client, &reader.path, &with_group).await;
+        membership.is_some_and(|m| m.get("type").and_then(Value::as_str) == Some("DIRECT"))
     }
 
     /// The record `path` names, read with the get action for that path, its ids
