@@ -209,8 +209,12 @@ impl Model {
         let mut tok = Tokenizer::from_file(tokenizer).map_err(|e| tok_err(e.to_string()))?;
         tok.with_padding(None);
         tok.with_truncation(None).map_err(|e| tok_err(e.to_string()))?;
-        let id = |t: &str| tok.token_to_id(t).ok_or_else(|| tok_err(format!("no `{t}` token")));
-        let (cls, sep, pad) = (id("[CLS]")?, id("[SEP]")?, id("[PAD]")?);
+        // BERT's WordPiece names its specials [CLS] [SEP] [PAD]; SentencePiece vocabularies
+        // (XLM-RoBERTa's, the multilingual confirmer's) <s> </s> <pad>.
+        let id = |names: [&str; 2]| {
+            names.iter().find_map(|t| tok.token_to_id(t)).ok_or_else(|| tok_err(format!("no `{}` or `{}` token", names[0], names[1])))
+        };
+        let (cls, sep, pad) = (id(["[CLS]", "<s>"])?, id(["[SEP]", "</s>"])?, id(["[PAD]", "<pad>"])?);
         let fast = WordPiece::from_tokenizer(&tok);
         Ok(Model { session: Mutex::new(session), tokenizer: tok, fast, cls, sep, pad })
     }

@@ -24,6 +24,9 @@ const MODEL_VARIABLE: &str = "PINGONE_MCP_DEFENDER_MODEL";
 const MODEL_FILE: &str = "defender.int8.onnx";
 /// The confirmer, looked for beside [`MODEL_FILE`].
 const CONFIRMER_FILE: &str = "defender.confirm.int8.onnx";
+/// The confirmer's own tokenizer, when it has one (a base with another vocabulary);
+/// otherwise it shares the first model's `tokenizer.json`.
+const CONFIRMER_TOKENIZER_FILE: &str = "defender.confirm.tokenizer.json";
 
 /// Why the classifier cannot run.
 pub type ClassifierError = ModelError;
@@ -56,7 +59,9 @@ impl Classifier {
     pub fn load_located(located: &Located) -> Result<Self, ClassifierError> {
         let model = located.load()?;
         let confirmer_path = located.model.with_file_name(CONFIRMER_FILE);
-        let confirmer = if confirmer_path.is_file() { Some(Located { model: confirmer_path, ..located.clone() }.load()?) } else { None };
+        let own_tokenizer = located.model.with_file_name(CONFIRMER_TOKENIZER_FILE);
+        let tokenizer = if own_tokenizer.is_file() { own_tokenizer } else { located.tokenizer.clone() };
+        let confirmer = if confirmer_path.is_file() { Some(Located { model: confirmer_path, tokenizer, ..located.clone() }.load()?) } else { None };
         Ok(Classifier { model, confirmer })
     }
 
