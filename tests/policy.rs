@@ -658,3 +658,41 @@ async fn changing_where_sign_ons_go_or_what_a_role_allows_is_confirmed() {
     assert!(asked[2].contains("Change: type \"WORKER\" (a new record)"), "{}", asked[2]);
     assert!(asked[0].contains("Change: redirectUris ") && asked[0].contains("-> \"[\\\"https://evil.example/callback\\\"]\""), "{}", asked[0]);
 }
+
+/// A full replace (PUT) that leaves out a field deciding access clears it or puts
+/// PingOne's default back: a population without `passwordPolicy` falls back to the
+/// environment's default policy, a password policy without `lockout` loses it. That is
+/// asked like a new value; leaving out what the record does not hold is not.
+#[tokio::test]
+async fn a_full_replace_that_leaves_out_an_access_field_is_confirmed() {
+    let (_sim, dispatcher) = simulator_with_writes().await;
+    let refuser = Refuser::default();
+    let requester = Requester { caller: None, confirm: Some(&refuser) };
+
+    let populations = value(dispatcher.dispatch(call("list_populations", json!({}))).await)["items"].as_array().unwrap().clone();
+    let population = populations.iter().find(|p| p["passwordPolicy"]["id"].is_string()).expect("a population with a password policy").clone();
+    let renamed = json!({ "populationId": population["id"], "name": "Renamed" });
+    assert!(declined(&dispatcher.dispatch_for(call("update_population", renamed), &requester).await));
+    let kept = json!({ "populationId": population["id"], "name": "Renamed", "passwordPolicy": { "id": population["passwordPolicy"]["id"] } });
+    let kept = dispatcher.dispatch_for(call("update_population", kept), &requester).await;
+    assert!(matches!(kept, HostReply::Value(_)), "restating the policy is not asked: {kept:?}");
+
+    let policy = value(dispatcher.dispatch(call("list_password_policies", json!({}))).await)["items"][0].clone();
+    let mut without_lockout = value(dispatcher.dispatch(call("get_password_policy", json!({ "passwordPolicyId": policy["id"] }))).await);
+    assert!(without_lockout["lockout"].is_object(), "the seeded policy locks accounts out: {without_lockout}");
+    without_lockout.as_object_mut().unwrap().remove("lockout");
+    without_lockout["passwordPolicyId"] = policy["id"].clone();
+    assert!(declined(&dispatcher.dispatch_for(call("update_password_policy", without_lockout), &requester).await));
+
+    let groups = value(dispatcher.dispatch(call("list_groups", json!({}))).await)["items"].as_array().unwrap().clone();
+    let static_group = groups.iter().find(|g| g["userFilter"].is_null()).expect("a group without a user filter");
+    let described = json!({ "groupId": static_group["id"], "name": static_group["name"], "description": "Described" });
+    let described = dispatcher.dispatch_for(call("update_group", described), &requester).await;
+    assert!(matches!(described, HostReply::Value(_)), "a filter the group never had is not asked about: {described:?}");
+
+    let asked = refuser.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 2, "{asked:#?}");
+    let policy_id = population["passwordPolicy"]["id"].as_str().unwrap();
+    assert!(asked[0].contains(&format!("Change: passwordPolicy.id {policy_id:?} -> (left out of this full replace")), "{}", asked[0]);
+    assert!(asked[1].contains("Change: lockout ") && asked[1].contains("left out of this full replace"), "{}", asked[1]);
+}

@@ -239,6 +239,19 @@ impl Action {
         self.given(args).filter(|(p, value)| p.grants_access || is_listed(&p.grants_access_if, value)).map(|(p, value)| (p.name.as_str(), value))
     }
 
+    /// The `grants_access` body parameters a full replace (PUT) leaves out. PingOne
+    /// then clears them or puts its default back (a population's password policy, an
+    /// application's PKCE rule, a policy's lockout), which changes access as much as a
+    /// new value does: such a call is asked about when the record holds a value.
+    pub fn access_params_left_out<'a>(&'a self, args: &'a serde_json::Value) -> impl Iterator<Item = &'a str> + 'a {
+        let replaces = self.method == Method::Put;
+        self.params
+            .iter()
+            .filter(move |p| replaces && p.grants_access && p.location == Some(ParamLocation::Body))
+            .filter(move |p| !self.given(args).any(|(given, _)| std::ptr::eq(given, *p)))
+            .map(|p| p.name.as_str())
+    }
+
     pub fn is_list(&self) -> bool {
         self.list_key.is_some()
     }

@@ -189,7 +189,8 @@ impl Dispatcher {
                 // The record an access-changing call would change, read once: compared here,
                 // and named in the question.
                 let always = ConfirmReason::of(action, args);
-                let current = if always.is_none() && action.access_granting_args(args).next().is_some() {
+                let changes_access = action.access_granting_args(args).next().is_some() || action.access_params_left_out(args).next().is_some();
+                let current = if always.is_none() && changes_access {
                     self.read_at(client, &action.path, args).await
                 } else {
                     None
@@ -402,8 +403,9 @@ fn named_in_body<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a
 
 /// The `grants_access` parameters (a user's email or phone, an application's redirect
 /// URIs) this call gives a value `record` (the one it changes) does not already hold,
-/// for the person: `email "a@x" -> "b@y"`. A record that could not be read counts as
-/// changed: the person is asked rather than not.
+/// for the person: `email "a@x" -> "b@y"`; and those a full replace leaves out while
+/// the record holds a value: `pkceEnforcement "S256_REQUIRED" -> (left out: …)`. A
+/// record that could not be read counts as changed: the person is asked rather than not.
 fn redirections(action: &Action, args: &Value, record: Option<&Value>) -> Vec<String> {
     let shown = |value: Option<&Value>| match value {
         Some(Value::String(text)) => quoted_label(text),
@@ -411,7 +413,7 @@ fn redirections(action: &Action, args: &Value, record: Option<&Value>) -> Vec<St
         Some(plain @ (Value::Bool(_) | Value::Number(_))) => plain.to_string(),
         Some(other) => quoted_label(&other.to_string()),
     };
-    action
+    let given = action
         .access_granting_args(args)
         .map(|(name, value)| match reference_id(value) {
             // A reference (`signOnPolicy: { id }`) compares and reads by its id.
@@ -423,8 +425,21 @@ fn redirections(action: &Action, args: &Value, record: Option<&Value>) -> Vec<St
             Some(current) => format!("{name} {} -> {}", shown(current), shown(Some(value))),
             None if action.method == Method::Post => format!("{name} {} (a new record)", shown(Some(value))),
             None => format!("{name} (current value unread) -> {}", shown(Some(value))),
-        })
-        .collect()
+        });
+    const LEFT_OUT: &str = "(left out of this full replace: PingOne clears it or puts its default back)";
+    let left_out = action
+        .access_params_left_out(args)
+        .map(|name| (name, record.map(|r| r.get(name).filter(|v| !v.is_null()))))
+        .filter(|(_, current)| *current != Some(None))
+        .map(|(name, current)| match current.flatten() {
+            // A reference the record holds (`passwordPolicy: { id, … }`) is shown by its id.
+            Some(value) => match value.get("id") {
+                Some(id) => format!("{name}.id {} -> {LEFT_OUT}", shown(Some(id))),
+                None => format!("{name} {} -> {LEFT_OUT}", shown(Some(value))),
+            },
+            None => format!("{name} (current value unread) -> {LEFT_OUT}"),
+        });
+    given.chain(left_out).collect()
 }
 
 /// The id of a reference to another record, `{ "id": "…" }`.
