@@ -3,11 +3,16 @@
     nice -n 10 ~/.cache/pingone-mcp/venv/bin/python models/train.py
 
 builds the first model (models/defender.int8.onnx). The confirmer beside it
-(models/defender.confirm.int8.onnx, MODEL_CARD.md "The confirmer" and attempt 9) is
+(models/defender.confirm.int8.onnx and its own defender.confirm.tokenizer.json,
+MODEL_CARD.md "The confirmer" and attempts 21-24), on multilingual-e5-small, is
 
-    python models/train.py --prose-rows 500 --grouped-dev --keep-class-weight --multilingual --target models/out/confirmer
+    python models/e5_base.py
+    python models/train.py --base models/out/e5-base --prose-rows 500 --grouped-dev --keep-class-weight \
+        --multilingual --multilingual-more --layers 6 --frozen 3 --width 0 --embedding-bits 4 \
+        --target models/out/confirmer --seed 14
 
-with models/out/confirmer/defender.int8.onnx copied there.
+with models/out/confirmer/defender.int8.onnx and tokenizer.json copied there under
+those names.
 
 Reads ../shared/pi-data/derived (never copied into the repo) plus generated identity
 records (identity_data.py) (with --multilingual, their other-language counterparts
@@ -455,11 +460,23 @@ def export(bert, head, base, target, sample, embedding_bits=8):
     model = target / "defender.int8.onnx"
     export_int8(Full(bert, head).eval(), "score", work_dir(target) / "defender.fp32.onnx", model, fuse=(cfg.num_attention_heads, cfg.hidden_size), sample=sample,
                 embedding_bits=embedding_bits)
+    stamp_vocabulary(model, cfg.vocab_size)
     tok = json.load(open(base / "tokenizer.json"))
     tok["padding"] = None
     tok["truncation"] = None
     json.dump(tok, open(target / "tokenizer.json", "w"), ensure_ascii=False)
     print(f"wrote {model} ({model.stat().st_size / 1e6:.1f} MB) and tokenizer.json")
+
+
+def stamp_vocabulary(model, size):
+    """Record in the ONNX file how many token ids its word table holds (`vocab_size`
+    metadata): the server refuses a tokenizer of another vocabulary (src/onnx.rs), whose
+    ids would index the wrong rows without any error."""
+    import onnx
+
+    graph = onnx.load(str(model))
+    onnx.helper.set_model_props(graph, {"vocab_size": str(size)})
+    onnx.save(graph, str(model))
 
 
 def export_int8(model, output, fp32, target, fuse=None, sample=(), embedding_bits=8):

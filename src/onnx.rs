@@ -120,6 +120,24 @@ pub fn find_model(variable: &str, file: &str) -> Option<(PathBuf, PathBuf)> {
     dirs.into_iter().map(|d| (d.join(file), d.join("tokenizer.json"))).find(|(m, t)| m.is_file() && t.is_file())
 }
 
+/// A model stamped with its word table's size (`vocab_size`, models/train.py) must
+/// meet a tokenizer of that vocabulary: another's ids would index the wrong rows and
+/// score garbage without any error.
+fn check_vocabulary(session: &Session, tok: &Tokenizer, model: &Path, tokenizer: &Path) -> Result<(), ModelError> {
+    let stamped = session.metadata().ok().and_then(|m| m.custom("vocab_size")).and_then(|v| v.parse::<usize>().ok());
+    let ids = tok.get_vocab(true).into_values().max().map_or(0, |max| max as usize + 1);
+    match stamped {
+        Some(rows) if rows != ids => Err(ModelError::Model {
+            path: model.to_path_buf(),
+            message: format!(
+                "it reads {rows} token ids, but {} has {ids}: put the tokenizer it was trained with beside it (the confirmer's is defender.confirm.tokenizer.json)",
+                tokenizer.display()
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
 fn environment(library: &Path) -> Result<&'static ort::environment::Environment, ModelError> {
     let env = ENVIRONMENT.get_or_init(|| {
         let builder = ort::init_from(library).map_err(|e| e.to_string())?;
@@ -215,6 +233,7 @@ impl Model {
             names.iter().find_map(|t| tok.token_to_id(t)).ok_or_else(|| tok_err(format!("no `{}` or `{}` token", names[0], names[1])))
         };
         let (cls, sep, pad) = (id(["[CLS]", "<s>"])?, id(["[SEP]", "</s>"])?, id(["[PAD]", "<pad>"])?);
+        check_vocabulary(&session, &tok, model, tokenizer)?;
         let fast = WordPiece::from_tokenizer(&tok);
         Ok(Model { session: Mutex::new(session), tokenizer: tok, fast, cls, sep, pad })
     }

@@ -9,8 +9,11 @@
 //!
 //! A second model, the confirmer (`defender.confirm.int8.onnx` beside the first, when
 //! present), reads only what the first would flag, and both must agree: the first was
-//! trained without long prose and flags half of it, the confirmer with it, and each
-//! model's false positives are of a kind the other lets through (models/MODEL_CARD.md).
+//! trained on English without long prose and flags much of it and most text in other
+//! languages; the confirmer, six layers of multilingual-e5-small with its own
+//! SentencePiece tokenizer (`defender.confirm.tokenizer.json`), reads German, French,
+//! Spanish, Portuguese, Italian, Dutch and Polish and was trained with prose
+//! (models/MODEL_CARD.md, attempt 24).
 
 use crate::onnx::{Fusion, Located, Model, ModelError};
 
