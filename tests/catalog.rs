@@ -274,3 +274,24 @@ fn a_value_of_the_wrong_type_is_named_with_the_type_it_needs() {
     let e = pingone_mcp::catalog::check_args(enable, &serde_json::json!({ "userId": "u1", "enabled": "yes" })).unwrap_err().to_string();
     assert!(e.contains("`enabled` must be a boolean, got a string"), "{e}");
 }
+
+/// `grants_access_only_if` narrows `grants_access` by what the record holds, so it needs
+/// both: the flag it narrows, and a get action at the same path to read the record with.
+#[test]
+fn a_record_condition_needs_grants_access_and_a_get_for_its_record() {
+    let unlock = |extra: &str, path: &str| {
+        format!(
+            "{GOOD}  - id: unlock_widget\n    title: Unlock Widget\n    description: Unlock a widget that PingOne locked after misuse.\n    method: POST\n    host: api\n    path: {path}\n    content_type: application/json\n    params:\n      - {{ name: widgetId, in: path, type: string, required: true, description: The widget's id. }}\n    result: {{}}\n    read_only: false\n    destructive: false\n{extra}    grants_access_only_if: {{ field: account.status, values: [LOCKED] }}\n    idempotent: true\n    example: {{ widgetId: w1 }}\n"
+        )
+    };
+    let widget = "/environments/{environmentId}/widgets/{widgetId}";
+    assert_one(&refuse(&[("w.yaml", &unlock("", widget))]), &["w.yaml:", "unlock_widget", "narrows grants_access, which this action does not set"]);
+    let gadget = "/environments/{environmentId}/gadgets/{widgetId}";
+    assert_one(&refuse(&[("w.yaml", &unlock("    grants_access: true\n", gadget))]), &["w.yaml:", "no get action reads `/environments/{environmentId}/gadgets/{widgetId}`"]);
+    let mut catalog = Catalog::default();
+    catalog.add_files(&[("w.yaml".into(), unlock("    grants_access: true\n", widget))]).unwrap();
+    let condition = catalog.get("unlock_widget").unwrap().grants_access_only_if.clone().unwrap();
+    assert!(condition.may_hold(&json!({ "account": { "status": "LOCKED" } })));
+    assert!(!condition.may_hold(&json!({ "account": { "status": "OK" } })));
+    assert!(condition.may_hold(&json!({ "id": "w1" })), "a record without the field is asked about");
+}

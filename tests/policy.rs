@@ -442,7 +442,8 @@ async fn weakening_a_password_or_mfa_policy_is_confirmed() {
 
 /// The environment's default sign-on policy governs every application without its
 /// own: making another policy the default is asked (not restating the current one),
-/// and so is unlocking an account, which may be locked while a compromise is looked into.
+/// and so is unlocking a locked account, which may be locked while a compromise is
+/// looked into (an account that is not locked is not asked about: nothing changes).
 #[tokio::test]
 async fn a_new_default_sign_on_policy_and_unlocking_an_account_are_confirmed() {
     let (sim, dispatcher) = simulator_with_writes().await;
@@ -460,7 +461,11 @@ async fn a_new_default_sign_on_policy_and_unlocking_an_account_are_confirmed() {
     assert!(matches!(&swap, HostReply::Error(e) if e.code == "NOT_CONFIRMED"), "{swap:?}");
     let new = dispatcher.dispatch_for(call("create_sign_on_policy", json!({ "name": "Empty_Default", "default": true })), &requester).await;
     assert!(matches!(&new, HostReply::Error(e) if e.code == "NOT_CONFIRMED"), "{new:?}");
-    let unlock = dispatcher.dispatch_for(call("unlock_user", json!({ "userId": sim.reader.user_id })), &requester).await;
+    let user = json!({ "userId": sim.reader.user_id });
+    let not_locked = dispatcher.dispatch_for(call("unlock_user", user.clone()), &requester).await;
+    assert!(matches!(&not_locked, HostReply::Value(_)), "unlocking an account that is not locked changes nothing: {not_locked:?}");
+    value(dispatcher.dispatch_for(call("lock_user", user.clone()), &requester).await);
+    let unlock = dispatcher.dispatch_for(call("unlock_user", user), &requester).await;
     assert!(matches!(&unlock, HostReply::Error(e) if e.code == "NOT_CONFIRMED"), "{unlock:?}");
     let asked = refuser.asked.lock().unwrap().clone();
     assert_eq!(asked.len(), 3, "{asked:#?}");

@@ -121,9 +121,15 @@ impl Catalog {
                 }
             }
         }
-        // The actions `changed_by` points to exist, here or in what was loaded before.
+        // The actions `changed_by` points to exist, here or in what was loaded before, and
+        // a record condition has a get action to read the record with.
         for (name, text) in files {
             for action in added.values().filter(|a| first_file.get(&a.id) == Some(name)) {
+                let reads_its_record = |a: &Action| a.method == Method::Get && a.path == action.path && !a.is_list();
+                if action.grants_access_only_if.is_some() && !added.values().chain(self.actions.values()).any(reads_its_record) {
+                    let at = Locator { file: name, text, id: &action.id };
+                    errors.push(at.error("grants_access_only_if", format!("no get action reads `{}`, so the record cannot be checked; add one or remove the condition", action.path)));
+                }
                 for (field, by) in &action.changed_by {
                     if !added.contains_key(by) && !self.actions.contains_key(by) {
                         let at = Locator { file: name, text, id: &action.id };
@@ -248,6 +254,14 @@ fn validate(action: &Action) -> Vec<Problem> {
     }
     if action.read_only && action.grants_access {
         problem("grants_access", "an action that grants access changes state; set read_only: false".into());
+    }
+    if let Some(condition) = &action.grants_access_only_if {
+        if !action.grants_access {
+            problem("grants_access_only_if", "it narrows grants_access, which this action does not set; set grants_access: true or remove it".into());
+        }
+        if condition.field.split('.').any(str::is_empty) || condition.values.is_empty() {
+            problem("grants_access_only_if", "needs `field` (a dotted path into the record, e.g. account.status) and at least one of `values`".into());
+        }
     }
     for (field, ty) in &action.result {
         if field.is_empty() || ty.trim().is_empty() {

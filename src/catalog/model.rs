@@ -48,11 +48,33 @@ pub struct Action {
     /// confirms it as they confirm a destructive action.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub grants_access: bool,
+    /// With `grants_access`: the call grants nothing unless the record it acts on (read
+    /// with the get action for its path) holds one of these values, so it is asked
+    /// about only then: unlocking a user whose `account.status` is not LOCKED changes
+    /// nothing. A record that cannot be read, or lacks the field, is asked about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grants_access_only_if: Option<RecordCondition>,
     pub idempotent: bool,
     pub example: serde_json::Value,
     /// Set by the loader: the resource group of the file the action came from.
     #[serde(skip_deserializing, default)]
     pub group: String,
+}
+
+/// A field of a record (a dotted path, `account.status`) and the values it may hold.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordCondition {
+    pub field: String,
+    pub values: Vec<serde_json::Value>,
+}
+
+impl RecordCondition {
+    /// Whether `record` may hold one of the values: it does, or the field is missing.
+    pub fn may_hold(&self, record: &serde_json::Value) -> bool {
+        let found = self.field.split('.').try_fold(record, |value, key| value.get(key));
+        found.is_none_or(|value| is_listed(&self.values, value))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

@@ -196,8 +196,7 @@ impl Dispatcher {
                     None
                 };
                 let (reason, changes) = match always {
-                    // Nothing to grant: PingOne refuses a second direct membership.
-                    Some(ConfirmReason::GrantsAccess) if self.already_a_direct_member(client, action, args).await => (None, vec![]),
+                    Some(ConfirmReason::GrantsAccess) if self.grants_nothing(client, action, args).await => (None, vec![]),
                     Some(reason) => (Some(reason), vec![]),
                     None => {
                         let changes = redirections(action, args, current.as_ref());
@@ -304,6 +303,17 @@ impl Dispatcher {
             }
         }
         None
+    }
+
+    /// Whether a call of an access-granting action would grant nothing: the record it
+    /// acts on does not hold what its `grants_access_only_if` names (an account that is
+    /// not locked, for an unlock), or it adds a direct member a group already has
+    /// (PingOne refuses the second).
+    async fn grants_nothing(&self, client: &PingOneClient, action: &Action, args: &Value) -> bool {
+        if let Some(condition) = &action.grants_access_only_if {
+            return self.read_at(client, &action.path, args).await.is_some_and(|record| !condition.may_hold(&record));
+        }
+        self.already_a_direct_member(client, action, args).await
     }
 
     /// Whether a call that adds a user or group to a group (a POST to a
