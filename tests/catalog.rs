@@ -294,4 +294,12 @@ fn a_record_condition_needs_grants_access_and_a_get_for_its_record() {
     assert!(condition.may_hold(&json!({ "account": { "status": "LOCKED" } })));
     assert!(!condition.may_hold(&json!({ "account": { "status": "OK" } })));
     assert!(condition.may_hold(&json!({ "id": "w1" })), "a record without the field is asked about");
+    assert!(condition.may_hold(&json!({ "account": { "status": null } })), "nor can a null tell");
+    assert!(condition.may_hold(&json!({ "account": { "status": "Locked" } })), "text matches in any case");
+    // The record's state cannot decide for parameters that grant access of their own.
+    let with_email = unlock("    grants_access: true\n", widget).replace(
+        "      - { name: widgetId, in: path, type: string, required: true, description: The widget's id. }\n",
+        "      - { name: widgetId, in: path, type: string, required: true, description: The widget's id. }\n      - { name: email, in: body, type: string, grants_access: true, description: Where codes go. }\n",
+    );
+    assert_one(&refuse(&[("w.yaml", &with_email)]), &["w.yaml:", "its access-granting parameters would go unasked"]);
 }

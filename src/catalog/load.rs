@@ -259,6 +259,9 @@ fn validate(action: &Action) -> Vec<Problem> {
         if !action.grants_access {
             problem("grants_access_only_if", "it narrows grants_access, which this action does not set; set grants_access: true or remove it".into());
         }
+        if action.params.iter().any(|p| p.grants_access || !p.grants_access_if.is_empty()) {
+            problem("grants_access_only_if", "the record's state would decide the whole call, so its access-granting parameters would go unasked; remove the condition or their flags".into());
+        }
         if condition.field.split('.').any(str::is_empty) || condition.values.is_empty() {
             problem("grants_access_only_if", "needs `field` (a dotted path into the record, e.g. account.status) and at least one of `values`".into());
         }

@@ -70,10 +70,15 @@ pub struct RecordCondition {
 }
 
 impl RecordCondition {
-    /// Whether `record` may hold one of the values: it does, or the field is missing.
+    /// Whether `record` may hold one of the values: it does (text in any case), or the
+    /// field is missing or null, so nobody can tell.
     pub fn may_hold(&self, record: &serde_json::Value) -> bool {
-        let found = self.field.split('.').try_fold(record, |value, key| value.get(key));
-        found.is_none_or(|value| is_listed(&self.values, value))
+        let found = self.field.split('.').try_fold(record, |value, key| value.get(key)).filter(|v| !v.is_null());
+        let same = |listed: &serde_json::Value, value: &serde_json::Value| match (listed.as_str(), value.as_str()) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => is_listed(std::slice::from_ref(listed), value),
+        };
+        found.is_none_or(|value| self.values.iter().any(|listed| same(listed, value)))
     }
 }
 
@@ -261,16 +266,19 @@ impl Action {
         self.given(args).filter(|(p, value)| p.grants_access || is_listed(&p.grants_access_if, value)).map(|(p, value)| (p.name.as_str(), value))
     }
 
-    /// The `grants_access` body parameters a full replace (PUT) leaves out. PingOne
-    /// then clears them or puts its default back (a population's password policy, an
-    /// application's PKCE rule, a policy's lockout), which changes access as much as a
-    /// new value does: such a call is asked about when the record holds a value.
+    /// The `grants_access` body parameters a full replace (PUT) leaves out, or sends as
+    /// null under any spelling of the name (an open body passes `pkceEnforcement: null`
+    /// beside `PkceEnforcement: "S256_REQUIRED"` as written). PingOne then clears them or
+    /// puts its default back (a population's password policy, an application's PKCE
+    /// rule, a policy's lockout), which changes access as much as a new value does:
+    /// such a call is asked about when the record holds a value.
     pub fn access_params_left_out<'a>(&'a self, args: &'a serde_json::Value) -> impl Iterator<Item = &'a str> + 'a {
         let replaces = self.method == Method::Put;
+        let sent = move |p: &'a Param| args.as_object().into_iter().flatten().filter(move |(key, _)| p.name.eq_ignore_ascii_case(key)).map(|(_, v)| v);
         self.params
             .iter()
             .filter(move |p| replaces && p.grants_access && p.location == Some(ParamLocation::Body))
-            .filter(move |p| !self.given(args).any(|(given, _)| std::ptr::eq(given, *p)))
+            .filter(move |p| sent(p).next().is_none() || sent(p).any(serde_json::Value::is_null))
             .map(|p| p.name.as_str())
     }
 

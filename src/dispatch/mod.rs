@@ -195,8 +195,16 @@ impl Dispatcher {
                 } else {
                     None
                 };
+                let granted_already = match always {
+                    Some(ConfirmReason::GrantsAccess) => self.grants_nothing(client, action, args).await,
+                    _ => None,
+                };
+                // Not sent: what the record was read to hold stands, and a change that
+                // landed since the read (an admin's lock) is not undone unasked.
+                if let Some(record) = granted_already {
+                    return (HostReply::Value(record), "unchanged");
+                }
                 let (reason, changes) = match always {
-                    Some(ConfirmReason::GrantsAccess) if self.grants_nothing(client, action, args).await => (None, vec![]),
                     Some(reason) => (Some(reason), vec![]),
                     None => {
                         let changes = redirections(action, args, current.as_ref());
@@ -305,34 +313,34 @@ impl Dispatcher {
         None
     }
 
-    /// Whether a call of an access-granting action would grant nothing: the record it
-    /// acts on does not hold what its `grants_access_only_if` names (an account that is
-    /// not locked, for an unlock), or it adds a direct member a group already has
-    /// (PingOne refuses the second).
-    async fn grants_nothing(&self, client: &PingOneClient, action: &Action, args: &Value) -> bool {
+    /// The record that shows a call of an access-granting action would grant nothing:
+    /// the record it acts on does not hold what its `grants_access_only_if` names (an
+    /// account that is not locked, for an unlock), or the group membership it would add
+    /// exists already, directly.
+    async fn grants_nothing(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<Value> {
         if let Some(condition) = &action.grants_access_only_if {
-            return self.read_at(client, &action.path, args).await.is_some_and(|record| !condition.may_hold(&record));
+            return self.read_at(client, &action.path, args).await.filter(|record| !condition.may_hold(record));
         }
-        self.already_a_direct_member(client, action, args).await
+        self.direct_membership(client, action, args).await
     }
 
-    /// Whether a call that adds a user or group to a group (a POST to a
-    /// `memberOfGroups` collection, the group's id in the body) names a group its
-    /// member already belongs to directly: read with the get action for that one
-    /// membership. A membership through a dynamic group's filter is not direct: a
-    /// direct one would outlast the filter, so that call is still a grant.
-    async fn already_a_direct_member(&self, client: &PingOneClient, action: &Action, args: &Value) -> bool {
+    /// The direct membership a call that adds a user or group to a group (a POST to a
+    /// `memberOfGroups` collection, the group's id in the body) would add, when its
+    /// member has it already: read with the get action for that one membership. A
+    /// membership through a dynamic group's filter is not direct: a direct one would
+    /// outlast the filter, so that call is still a grant.
+    async fn direct_membership(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<Value> {
         if action.method != Method::Post || !action.path.ends_with("/memberOfGroups") {
-            return false;
+            return None;
         }
-        let Some(group) = args.get("id").and_then(Value::as_str) else { return false };
+        let group = args.get("id").and_then(Value::as_str)?;
         let one = format!("{}/{{", action.path);
-        let Some(reader) = self.catalog.actions().find(|a| a.method == Method::Get && a.path.starts_with(&one) && !a.path[one.len()..].contains('/')) else { return false };
-        let Some(group_param) = reader.path[one.len()..].strip_suffix('}') else { return false };
+        let reader = self.catalog.actions().find(|a| a.method == Method::Get && a.path.starts_with(&one) && !a.path[one.len()..].contains('/'))?;
+        let group_param = reader.path[one.len()..].strip_suffix('}')?;
         let mut with_group = args.clone();
         with_group[group_param] = json!(group);
-        let membership = self.read_at(client, &reader.path, &with_group).await;
-        membership.is_some_and(|m| m.get("type").and_then(Value::as_str) == Some("DIRECT"))
+        let membership = self.read_at(client, &reader.path, &with_group).await?;
+        (membership.get("type").and_then(Value::as_str) == Some("DIRECT")).then_some(membership)
     }
 
     /// The record `path` names, read with the get action for that path, its ids
@@ -436,10 +444,11 @@ fn redirections(action: &Action, args: &Value, record: Option<&Value>) -> Vec<St
             None if action.method == Method::Post => format!("{name} {} (a new record)", shown(Some(value))),
             None => format!("{name} (current value unread) -> {}", shown(Some(value))),
         });
-    const LEFT_OUT: &str = "(left out of this full replace: PingOne clears it or puts its default back)";
+    const LEFT_OUT: &str = "(left out of this full replace, or null: PingOne clears it or puts its default back)";
+    let holds = |v: &&Value| !(v.is_null() || v.as_str() == Some("") || v.as_array().is_some_and(Vec::is_empty) || v.as_object().is_some_and(|o| o.is_empty()));
     let left_out = action
         .access_params_left_out(args)
-        .map(|name| (name, record.map(|r| r.get(name).filter(|v| !v.is_null()))))
+        .map(|name| (name, record.map(|r| r.get(name).filter(holds))))
         .filter(|(_, current)| *current != Some(None))
         .map(|(name, current)| match current.flatten() {
             // A reference the record holds (`passwordPolicy: { id, … }`) is shown by its id.
