@@ -73,6 +73,11 @@ impl Classifier {
         score(&self.model, texts)
     }
 
+    /// Whether the confirmer was found beside the first model.
+    pub fn has_confirmer(&self) -> bool {
+        self.confirmer.is_some()
+    }
+
     /// The confirmer's probabilities for `texts`, or `None` when there is no confirmer.
     pub fn confirm(&self, texts: &[&str]) -> Result<Option<Vec<f32>>, ClassifierError> {
         self.confirmer.as_ref().map(|model| score(model, texts)).transpose()

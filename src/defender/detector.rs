@@ -95,6 +95,9 @@ impl Verdict {
     }
 }
 
+/// Said in every reply when the first model runs without the confirmer beside it.
+const NO_CONFIRMER: &str = "WARNING: the defender's confirmer (defender.confirm.int8.onnx and defender.confirm.tokenizer.json) was not found beside the first model; the first model alone withholds much benign prose and text in languages other than English";
+
 /// The threshold chosen in models/MODEL_CARD.md.
 pub const DEFAULT_THRESHOLD: f32 = 0.92;
 
@@ -208,10 +211,11 @@ impl Defender {
     /// A message for every reply while the defender runs below what was asked (or is
     /// off). Waits for the classifier to load, so a late failure is reported too.
     pub fn warning(&self) -> Option<String> {
-        if let Some(Err(e)) = self.classifier.as_ref().map(|c| c.get()) {
-            return Some(unavailable(e));
+        match self.classifier.as_ref().map(|c| c.get()) {
+            Some(Err(e)) => Some(unavailable(e)),
+            Some(Ok(classifier)) if !classifier.has_confirmer() => Some(NO_CONFIRMER.into()),
+            _ => self.warning.clone(),
         }
-        self.warning.clone()
     }
 
     /// What the allow file lets through, for the operator at start.
