@@ -186,19 +186,17 @@ impl Dispatcher {
                         Err(e) => (HostReply::Error(action_error(&action.id, &e)), "error"),
                     };
                 }
-                // The record an access-changing call would change, read once: compared here,
-                // and named in the question.
+                // The record an access-changing call would change (or an unlock acts on),
+                // read once: compared here, and named in the question.
                 let always = ConfirmReason::of(action, args);
                 let changes_access = action.access_granting_args(args).next().is_some() || action.access_params_left_out(args).next().is_some();
-                let current = if always.is_none() && changes_access {
+                let granting = matches!(always, Some(ConfirmReason::GrantsAccess));
+                let current = if (always.is_none() && changes_access) || (granting && action.grants_access_only_if.is_some()) {
                     self.read_at(client, &action.path, args).await
                 } else {
                     None
                 };
-                let granted_already = match always {
-                    Some(ConfirmReason::GrantsAccess) => self.grants_nothing(client, action, args).await,
-                    _ => None,
-                };
+                let granted_already = if granting { self.grants_nothing(client, action, args, current.as_ref()).await } else { None };
                 // Not sent: what the record was read to hold stands, and a change that
                 // landed since the read (an admin's lock) is not undone unasked.
                 if let Some(record) = granted_already {
@@ -314,12 +312,12 @@ impl Dispatcher {
     }
 
     /// The record that shows a call of an access-granting action would grant nothing:
-    /// the record it acts on does not hold what its `grants_access_only_if` names (an
-    /// account that is not locked, for an unlock), or the group membership it would add
-    /// exists already, directly.
-    async fn grants_nothing(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<Value> {
+    /// the record it acts on (`record`, already read) does not hold what its
+    /// `grants_access_only_if` names (an account that is not locked, for an unlock), or
+    /// the group membership it would add exists already, directly.
+    async fn grants_nothing(&self, client: &PingOneClient, action: &Action, args: &Value, record: Option<&Value>) -> Option<Value> {
         if let Some(condition) = &action.grants_access_only_if {
-            return self.read_at(client, &action.path, args).await.filter(|record| !condition.may_hold(record));
+            return record.filter(|record| !condition.may_hold(record)).cloned();
         }
         self.direct_membership(client, action, args).await
     }
