@@ -8,7 +8,8 @@
 //! Chunks of many strings are scored together in padded batches of similar length.
 //!
 //! A second model, the confirmer (`defender.confirm.int8.onnx` beside the first, when
-//! present), reads only what the first would flag, and both must agree: the first was
+//! present), reads only what the first would flag (and English text it is unsure of,
+//! see `detector`), and both must agree: the first was
 //! trained on English without long prose and flags much of it and most text in other
 //! languages; the confirmer, six layers of multilingual-e5-small with its own
 //! SentencePiece tokenizer (`defender.confirm.tokenizer.json`), reads German, French,

@@ -3,7 +3,8 @@
 //! A [`Verdict::score`] is in 0..=1: the chance that the text carries instructions
 //! aimed at the agent. A pattern match scores its category's confidence (0.93-0.97)
 //! and is final; otherwise the classifier's probability is the score (with a
-//! confirmer, the lower of the two models' when the first reaches the threshold). A
+//! confirmer, the lower of the two models' when the first reaches the threshold, and
+//! the confirmer's for English text the first scores at [`ENGLISH_BAR`] or more). A
 //! text is flagged when its score reaches the threshold.
 //!
 //! Acceptable false positives: text that really is an order to whoever reads it
@@ -317,22 +318,46 @@ impl Defender {
 
     /// The classifier's score of each text. What the first model would flag goes to the
     /// confirmer, when there is one, and keeps the lower of the two scores: both models
-    /// must reach the threshold. The rest never meet the confirmer, so the usual case
-    /// (benign text) costs one model.
+    /// must reach the threshold. English text goes to the confirmer at a lower bar
+    /// ([`ENGLISH_BAR`]) and takes the confirmer's score. The rest never meet the
+    /// confirmer, so the usual case (benign text) costs one model.
     fn classify(&self, classifier: &Classifier, texts: &[&str]) -> Result<Vec<f32>, ClassifierError> {
         let mut scores = classifier.score(texts)?;
-        let suspects: Vec<usize> = (0..texts.len()).filter(|&i| scores[i] >= self.threshold).collect();
+        if !classifier.has_confirmer() {
+            return Ok(scores);
+        }
+        let english_bar = ENGLISH_BAR.min(self.threshold);
+        let suspects: Vec<(usize, bool)> = (0..texts.len())
+            .filter_map(|i| {
+                if scores[i] >= english_bar && is_english(texts[i]) {
+                    Some((i, true))
+                } else {
+                    (scores[i] >= self.threshold).then_some((i, false))
+                }
+            })
+            .collect();
         if suspects.is_empty() {
             return Ok(scores);
         }
-        let suspect_texts: Vec<&str> = suspects.iter().map(|&i| texts[i]).collect();
+        let suspect_texts: Vec<&str> = suspects.iter().map(|&(i, _)| texts[i]).collect();
         if let Some(second) = classifier.confirm(&suspect_texts)? {
-            for (i, score) in suspects.into_iter().zip(second) {
-                scores[i] = scores[i].min(score);
+            for ((i, english), score) in suspects.into_iter().zip(second) {
+                scores[i] = if english { score } else { scores[i].min(score) };
             }
         }
         Ok(scores)
     }
+}
+
+/// The first model's bar for sending English text to the confirmer, whose verdict then
+/// stands: it catches English injections the first model is unsure of. Text in other
+/// languages is sent only at the threshold, because the confirmer alone withholds too
+/// much benign interface text in those languages (models/MODEL_CARD.md, attempts 25
+/// and 28). Never above the threshold a user sets.
+const ENGLISH_BAR: f32 = 0.3;
+
+fn is_english(text: &str) -> bool {
+    whatlang::detect_lang(text) == Some(whatlang::Lang::Eng)
 }
 
 /// An id, a date, an e-mail address, an enum value: one short ASCII token without
