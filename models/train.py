@@ -83,7 +83,7 @@ def load(name):
     return [json.loads(line) for line in open(SHARED / name)]
 
 
-def split_rows(multilingual=False, prose=0, guidance=0, interface=0, more_languages=False, admin=False):
+def split_rows(multilingual=False, prose=0, guidance=0, interface=0, more_languages=False, admin=False, natural=False):
     train, ev = [], []
 
     def put(rows, key, name):
@@ -131,6 +131,10 @@ def split_rows(multilingual=False, prose=0, guidance=0, interface=0, more_langua
     # brief, measures it.
     if admin:
         train += [{"text": json.loads(line)["text"], "label": 0, "source": "admin_train"} for line in open(HERE / "admin_text_train.jsonl")]
+    # Natural English injections and hard negatives in identity fields by an author who
+    # saw no other data (attempt 30); fresh_en_eval.jsonl, by another, measures them.
+    if natural:
+        train += [dict(json.loads(line), source="natural_identity") for line in open(HERE / "natural_identity_train.jsonl")]
     return train, ev
 
 
@@ -252,6 +256,7 @@ def main():
     ap.add_argument("--guidance-rows", type=int, default=0, dest="guidance", help="benign tool and API guidance texts of guidance_data.py to train on (not in the committed model)")
     ap.add_argument("--interface-rows", type=int, default=0, dest="interface", help="interface messages per language (seven other than English) from the training half of Django's catalogues, half of them with an injected twin (interface_text.py), to train on")
     ap.add_argument("--admin-text", action="store_true", help="also train on the benign admin texts of admin_text_train.jsonl (attempt 19)")
+    ap.add_argument("--natural", action="store_true", help="also train on natural_identity_train.jsonl: English injections and hard negatives in identity fields (attempt 30)")
     ap.add_argument("--keep-class-weight", action="store_true", help="the positive-class weight ignores the prose, guidance, interface and admin rows")
     ap.add_argument("--grouped-dev", action="store_true", help="split dev from train by the groups eval is split by, not by text")
     ap.add_argument("--teacher", type=Path, default=None, help="an int8 defender model whose scores the student also learns (distillation)")
@@ -273,7 +278,7 @@ def main():
     bert = BertModel.from_pretrained(str(base), add_pooling_layer=False, attn_implementation="eager").eval()
     bert.encoder.layer = bert.encoder.layer[: args.layers]
 
-    train_rows, eval_rows = split_rows(args.multilingual, args.prose, args.guidance, args.interface, args.multilingual_more, args.admin_text)
+    train_rows, eval_rows = split_rows(args.multilingual, args.prose, args.guidance, args.interface, args.multilingual_more, args.admin_text, args.natural)
     rng = random.Random(args.seed)
     rng.shuffle(train_rows)
     # Cap the largest sources' positives (and BIPIA's tables) so the mix is not all BIPIA
