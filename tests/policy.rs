@@ -393,10 +393,12 @@ async fn reenabling_a_user_moving_one_and_attaching_a_sign_on_policy_are_confirm
 }
 
 /// What a password or MFA policy demands decides how hard an account is to take
-/// over: a password policy's lockout or length changed, a population given another
+/// over: a password policy's rule changed or left out, a population given another
 /// password policy, a policy made the enforced default, MFA let through for locked
-/// users: each is asked. A round trip that changes nothing, or a new policy that is
-/// not the default, is not.
+/// users, an MFA method's passcode rules changed, new-device notices turned off: each
+/// is asked, and a settings block's change is shown by the leaf that changed. A round
+/// trip that changes nothing, a description, or a new policy that is not the default,
+/// is not.
 #[tokio::test]
 async fn weakening_a_password_or_mfa_policy_is_confirmed() {
     let (_sim, dispatcher) = simulator_with_writes().await;
@@ -412,6 +414,16 @@ async fn weakening_a_password_or_mfa_policy_is_confirmed() {
     let mut weaker = round_trip.clone();
     weaker["lockout"]["failureCount"] = json!(1000);
     assert!(declined(&dispatcher.dispatch_for(call("update_password_policy", weaker), &requester).await));
+    let mut common_allowed = round_trip.clone();
+    common_allowed["excludesCommonlyUsed"] = json!(!round_trip["excludesCommonlyUsed"].as_bool().expect("the policy says whether common passwords are refused"));
+    assert!(declined(&dispatcher.dispatch_for(call("update_password_policy", common_allowed), &requester).await));
+    let mut no_history = round_trip.clone();
+    assert!(no_history.as_object_mut().unwrap().remove("history").is_some_and(|h| h.is_object()), "the default policy remembers old passwords");
+    assert!(declined(&dispatcher.dispatch_for(call("update_password_policy", no_history), &requester).await));
+    let mut renamed = round_trip.clone();
+    renamed["description"] = json!("Reviewed in the access audit");
+    let renamed = dispatcher.dispatch_for(call("update_password_policy", renamed), &requester).await;
+    assert!(matches!(renamed, HostReply::Value(_)), "a description is not a rule: {renamed:?}");
 
     let population = value(dispatcher.dispatch(call("list_populations", json!({}))).await)["items"][0].clone();
     let other = policies.iter().find(|p| p["id"] != population["passwordPolicy"]["id"]).expect("a second password policy").clone();
@@ -433,12 +445,30 @@ async fn weakening_a_password_or_mfa_policy_is_confirmed() {
     assert!(declined(&dispatcher.dispatch_for(call("create_device_authentication_policy", mfa(false, true)), &requester).await));
     assert!(declined(&dispatcher.dispatch_for(call("create_device_authentication_policy", mfa(true, false)), &requester).await));
 
+    // The MFA policy in force: a method's passcode rules, or new-device notices turned off.
+    let mut mfa_round_trip = seeded.clone();
+    mfa_round_trip["deviceAuthenticationPolicyId"] = seeded["id"].clone();
+    let same = dispatcher.dispatch_for(call("update_device_authentication_policy", mfa_round_trip.clone()), &requester).await;
+    assert!(matches!(same, HostReply::Value(_)), "an MFA round trip that changes nothing is not asked: {same:?}");
+    let mut more_guesses = mfa_round_trip.clone();
+    let allowed = more_guesses["sms"]["otp"]["failure"]["count"].clone();
+    more_guesses["sms"]["otp"]["failure"]["count"] = json!(100);
+    assert!(declined(&dispatcher.dispatch_for(call("update_device_authentication_policy", more_guesses), &requester).await));
+    let mut unnoticed = mfa_round_trip.clone();
+    unnoticed["newDeviceNotification"] = json!("NONE");
+    assert!(declined(&dispatcher.dispatch_for(call("update_device_authentication_policy", unnoticed), &requester).await));
+
     let asked = refuser.asked.lock().unwrap().clone();
-    assert_eq!(asked.len(), 4, "{asked:#?}");
-    assert!(asked[0].contains("Change: lockout ") && asked[0].contains("1000"), "{}", asked[0]);
-    assert!(asked[1].contains(&format!("Target: password policy {} has name {:?}", other["id"].as_str().unwrap(), other["name"].as_str().unwrap())), "{}", asked[1]);
-    assert!(asked[2].contains("Change: ignoreUserLock true (a new record)"), "{}", asked[2]);
-    assert!(asked[3].contains("Change: default true (a new record)"), "{}", asked[3]);
+    assert_eq!(asked.len(), 8, "{asked:#?}");
+    assert!(asked[0].contains("Change: lockout.failureCount ") && asked[0].contains("-> 1000"), "{}", asked[0]);
+    assert!(asked[1].contains("Change: excludesCommonlyUsed "), "{}", asked[1]);
+    assert!(asked[2].contains("Change: history ") && asked[2].contains("left out of this full replace"), "{}", asked[2]);
+    assert!(asked[3].contains(&format!("Target: password policy {} has name {:?}", other["id"].as_str().unwrap(), other["name"].as_str().unwrap())), "{}", asked[3]);
+    assert!(asked[4].contains("Change: ignoreUserLock true (a new record)"), "{}", asked[4]);
+    assert!(asked[5].contains("Change: default true (a new record)"), "{}", asked[5]);
+    assert!(asked[6].contains(&format!("Change: sms.otp.failure.count {allowed} -> 100")), "the one leaf that changed, not the block cut short: {}", asked[6]);
+    assert!(!asked[6].contains("Change: voice") && !asked[6].contains("Change: sms.otp.lifeTime"), "{}", asked[6]);
+    assert!(asked[7].contains("Change: newDeviceNotification ") && asked[7].contains("\"NONE\""), "{}", asked[7]);
 }
 
 /// The environment's default sign-on policy governs every application without its

@@ -437,10 +437,17 @@ fn redirections(action: &Action, args: &Value, record: Option<&Value>) -> Vec<St
             None => (name.to_owned(), value, record.map(|r| r.get(name))),
         })
         .filter(|(_, value, current)| *current != Some(Some(*value)))
-        .map(|(name, value, current)| match current {
-            Some(current) => format!("{name} {} -> {}", shown(current), shown(Some(value))),
-            None if action.method == Method::Post => format!("{name} {} (a new record)", shown(Some(value))),
-            None => format!("{name} (current value unread) -> {}", shown(Some(value))),
+        .flat_map(|(name, value, current)| match current {
+            // Settings blocks (an MFA method's passcode rules) by the leaves that differ:
+            // whole, the change would be cut from a one-line label.
+            Some(Some(current @ Value::Object(_))) if value.is_object() => {
+                let mut leaves = vec![];
+                leaf_changes(&name, Some(current), Some(value), &mut |path, from, to| leaves.push(format!("{path} {} -> {}", shown(from), shown(to))));
+                leaves
+            }
+            Some(current) => vec![format!("{name} {} -> {}", shown(current), shown(Some(value)))],
+            None if action.method == Method::Post => vec![format!("{name} {} (a new record)", shown(Some(value)))],
+            None => vec![format!("{name} (current value unread) -> {}", shown(Some(value)))],
         });
     const LEFT_OUT: &str = "(left out of this full replace, or null: PingOne clears it or puts its default back)";
     let holds = |v: &&Value| !(v.is_null() || v.as_str() == Some("") || v.as_array().is_some_and(Vec::is_empty) || v.as_object().is_some_and(|o| o.is_empty()));
@@ -457,6 +464,21 @@ fn redirections(action: &Action, args: &Value, record: Option<&Value>) -> Vec<St
             None => format!("{name} (current value unread) -> {LEFT_OUT}"),
         });
     given.chain(left_out).collect()
+}
+
+/// Calls `changed` with the dotted path and both values of each leaf where two objects
+/// differ (`sms.otp.failure.count`); a leaf only one side has is `None` on the other.
+fn leaf_changes<'a>(path: &str, current: Option<&'a Value>, new: Option<&'a Value>, changed: &mut impl FnMut(&str, Option<&'a Value>, Option<&'a Value>)) {
+    match (current, new) {
+        (Some(Value::Object(was)), Some(Value::Object(now))) => {
+            let keys: std::collections::BTreeSet<&String> = was.keys().chain(now.keys()).collect();
+            for key in keys {
+                leaf_changes(&format!("{path}.{key}"), was.get(key), now.get(key), changed);
+            }
+        }
+        (was, now) if was != now => changed(path, was, now),
+        _ => {}
+    }
 }
 
 /// The id of a reference to another record, `{ "id": "…" }`.
