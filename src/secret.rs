@@ -39,8 +39,9 @@ pub const REDACTED: &str = "[redacted]";
 /// private keys), whatever its case.
 pub fn is_secret_field(name: &str) -> bool {
     const MARKERS: [&str; 8] = ["secret", "password", "token", "privatekey", "private_key", "apikey", "api_key", "passphrase"];
-    // `passwordPolicy` and `tokenEndpointAuthMethod` name settings, not credentials.
-    const SETTINGS: [&str; 3] = ["policy", "endpoint", "method"];
+    // `passwordPolicy`, `tokenEndpointAuthMethod` and an MFA policy's `oathToken` block
+    // name settings, not credentials.
+    const SETTINGS: [&str; 4] = ["policy", "endpoint", "method", "oathtoken"];
     let has = |needle: &str| name.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()));
     MARKERS.iter().any(|m| has(m)) && !SETTINGS.iter().any(|s| has(s)) && !(name.len() >= 2 && name.as_bytes()[name.len() - 2..].eq_ignore_ascii_case(b"id"))
 }

@@ -292,9 +292,10 @@ impl Action {
     }
 }
 
-/// Whether `value` is one of `listed`: the same value, or the same text (a query
-/// parameter's `true` goes out as the text "true", as does `"true"`).
+/// Whether `value` is one of `listed`: the same value, or the same text in any case (a
+/// query parameter's `true` goes out as the text "true", as does `"true"`; `worker`
+/// may reach PingOne as `WORKER`).
 fn is_listed(listed: &[serde_json::Value], value: &serde_json::Value) -> bool {
     let text = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-    listed.iter().any(|l| l == value || text(l) == text(value))
+    listed.iter().any(|l| l == value || text(l).eq_ignore_ascii_case(&text(value)))
 }

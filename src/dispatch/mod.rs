@@ -4,6 +4,7 @@
 //! turn the outcome into what the script sees.
 
 mod cassette;
+mod changes;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -205,7 +206,7 @@ impl Dispatcher {
                 let (reason, changes) = match always {
                     Some(reason) => (Some(reason), vec![]),
                     None => {
-                        let changes = redirections(action, args, current.as_ref());
+                        let changes = changes::access_changes(action, args, current.as_ref());
                         ((!changes.is_empty()).then_some(ConfirmReason::ChangesAccess), changes)
                     }
                 };
@@ -415,75 +416,6 @@ fn named_in_body<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a
         named.push(("password policy", policy, &[("get_password_policy", "passwordPolicyId")][..]));
     }
     named
-}
-
-/// The `grants_access` parameters (a user's email or phone, an application's redirect
-/// URIs) this call gives a value `record` (the one it changes) does not already hold,
-/// for the person: `email "a@x" -> "b@y"`; and those a full replace leaves out while
-/// the record holds a value: `pkceEnforcement "S256_REQUIRED" -> (left out: …)`. A
-/// record that could not be read counts as changed: the person is asked rather than not.
-fn redirections(action: &Action, args: &Value, record: Option<&Value>) -> Vec<String> {
-    let shown = |value: Option<&Value>| match value {
-        Some(Value::String(text)) => quoted_label(text),
-        Some(Value::Null) | None => "(none)".to_owned(),
-        Some(plain @ (Value::Bool(_) | Value::Number(_))) => plain.to_string(),
-        Some(other) => quoted_label(&other.to_string()),
-    };
-    let given = action
-        .access_granting_args(args)
-        .map(|(name, value)| match reference_id(value) {
-            // A reference (`signOnPolicy: { id }`) compares and reads by its id.
-            Some(id) => (format!("{name}.id"), id, record.map(|r| r.get(name).and_then(|v| v.get("id")))),
-            None => (name.to_owned(), value, record.map(|r| r.get(name))),
-        })
-        .filter(|(_, value, current)| *current != Some(Some(*value)))
-        .flat_map(|(name, value, current)| match current {
-            // Settings blocks (an MFA method's passcode rules) by the leaves that differ:
-            // whole, the change would be cut from a one-line label.
-            Some(Some(current @ Value::Object(_))) if value.is_object() => {
-                let mut leaves = vec![];
-                leaf_changes(&name, Some(current), Some(value), &mut |path, from, to| leaves.push(format!("{path} {} -> {}", shown(from), shown(to))));
-                leaves
-            }
-            Some(current) => vec![format!("{name} {} -> {}", shown(current), shown(Some(value)))],
-            None if action.method == Method::Post => vec![format!("{name} {} (a new record)", shown(Some(value)))],
-            None => vec![format!("{name} (current value unread) -> {}", shown(Some(value)))],
-        });
-    const LEFT_OUT: &str = "(left out of this full replace, or null: PingOne clears it or puts its default back)";
-    let holds = |v: &&Value| !(v.is_null() || v.as_str() == Some("") || v.as_array().is_some_and(Vec::is_empty) || v.as_object().is_some_and(|o| o.is_empty()));
-    let left_out = action
-        .access_params_left_out(args)
-        .map(|name| (name, record.map(|r| r.get(name).filter(holds))))
-        .filter(|(_, current)| *current != Some(None))
-        .map(|(name, current)| match current.flatten() {
-            // A reference the record holds (`passwordPolicy: { id, … }`) is shown by its id.
-            Some(value) => match value.get("id") {
-                Some(id) => format!("{name}.id {} -> {LEFT_OUT}", shown(Some(id))),
-                None => format!("{name} {} -> {LEFT_OUT}", shown(Some(value))),
-            },
-            None => format!("{name} (current value unread) -> {LEFT_OUT}"),
-        });
-    given.chain(left_out).collect()
-}
-
-/// Calls `changed` with the dotted path and both values of each leaf where two objects
-/// differ (`sms.otp.failure.count`); a leaf only one side has is `None` on the other.
-fn leaf_changes<'a>(path: &str, current: Option<&'a Value>, new: Option<&'a Value>, changed: &mut impl FnMut(&str, Option<&'a Value>, Option<&'a Value>)) {
-    match (current, new) {
-        (Some(Value::Object(was)), Some(Value::Object(now))) => {
-            let keys: std::collections::BTreeSet<&String> = was.keys().chain(now.keys()).collect();
-            for key in keys {
-                leaf_changes(&format!("{path}.{key}"), was.get(key), now.get(key), changed);
-            }
-        }
-        (was, now) if was != now => changed(path, was, now),
-        _ => {}
-    }
-}
-
-/// The id of a reference to another record, `{ "id": "…" }`.
-fn reference_id(value: &Value) -> Option<&Value> {
-    value.as_object().filter(|fields| fields.len() == 1)?.get("id")
 }
 
 /// `username "jdoe"`: the first label a record has, for the person confirming.

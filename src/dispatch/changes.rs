@@ -1,0 +1,239 @@
+//! What an access-changing call changes, as lines for the person asked to confirm it:
+//! `email "a@x" -> "b@y"`, `sms.otp.failure.count 3 -> 100`, a rule a full replace
+//! leaves out. A call with no such line is not asked about.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::catalog::{Action, Method};
+use crate::secret::is_secret_field;
+
+/// Lines shown to the person; the rest are counted in one more line.
+const MAX_LINES: usize = 12;
+const LEFT_OUT: &str = "(left out of this full replace, or null: PingOne clears it or puts its default back)";
+
+/// The `grants_access` parameters (a user's email or phone, an application's redirect
+/// URIs, a policy's rules) this call gives a value `record` (the one it changes) does
+/// not already hold, and those a full replace leaves out while the record holds a
+/// value. A settings block is shown by the leaves that differ, settings the record
+/// already has first, so keys the call adds cannot push a real change out of sight. A
+/// record that could not be read counts as changed: the person is asked rather than not.
+pub(super) fn access_changes(action: &Action, args: &Value, record: Option<&Value>) -> Vec<String> {
+    let mut lines = Lines::default();
+    for (name, value) in action.access_granting_args(args) {
+        let (path, value, current) = match reference_id(value) {
+            // A reference (`signOnPolicy: { id }`) compares and reads by its id.
+            Some(id) => (format!("{name}.id"), id, record.map(|r| r.get(name).and_then(|v| v.get("id")))),
+            None => (name.to_owned(), value, record.map(|r| r.get(name))),
+        };
+        let secret = is_secret_field(name);
+        match current {
+            Some(current) => leaf_changes(&path, secret, current, Some(value), &mut lines),
+            None if action.method == Method::Post => each_leaf(&path, secret, value, &mut |path, v| lines.push(Rank::Added, format!("{path} {v} (a new record)"))),
+            None => each_leaf(&path, secret, value, &mut |path, v| lines.push(Rank::Changed, format!("{path} (current value unread) -> {v}"))),
+        }
+    }
+    for name in action.access_params_left_out(args) {
+        let secret = is_secret_field(name);
+        match record.map(|r| r.get(name).filter(|v| holds(v))) {
+            Some(None) => {}
+            // A reference the record holds (`passwordPolicy: { id, … }`) is shown by its id.
+            Some(Some(Value::Object(fields))) if fields.contains_key("id") => {
+                lines.push(Rank::Removed, format!("{name}.id {} -> {LEFT_OUT}", shown(secret, fields.get("id"))));
+            }
+            Some(Some(value @ Value::Object(_))) => {
+                lines.push(Rank::Removed, format!("{name} {LEFT_OUT}"));
+                each_leaf(name, secret, value, &mut |path, v| lines.push(Rank::Removed, format!("{path} {v} -> (none)")));
+            }
+            Some(Some(value)) => lines.push(Rank::Removed, format!("{name} {} -> {LEFT_OUT}", shown(secret, Some(value)))),
+            None => lines.push(Rank::Removed, format!("{name} (current value unread) -> {LEFT_OUT}")),
+        }
+    }
+    lines.shown()
+}
+
+/// Whether a field holds a value: empty text, lists and objects count as none.
+fn holds(value: &Value) -> bool {
+    !(value.is_null() || value.as_str() == Some("") || value.as_array().is_some_and(Vec::is_empty) || value.as_object().is_some_and(|o| o.is_empty()))
+}
+
+/// The id of a reference to another record, `{ "id": "…" }`.
+fn reference_id(value: &Value) -> Option<&Value> {
+    value.as_object().filter(|fields| fields.len() == 1)?.get("id")
+}
+
+/// Which lines come first: a setting the record holds, changed or taken away, before
+/// one the call adds.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Rank {
+    Changed,
+    Removed,
+    Added,
+}
+
+#[derive(Default)]
+struct Lines(Vec<(Rank, String)>);
+
+impl Lines {
+    fn push(&mut self, rank: Rank, line: String) {
+        self.0.push((rank, line));
+    }
+
+    fn shown(mut self) -> Vec<String> {
+        self.0.sort_by_key(|(rank, _)| *rank);
+        let more = self.0.len().saturating_sub(MAX_LINES);
+        let mut lines: Vec<String> = self.0.into_iter().map(|(_, line)| line).take(if more > 0 { MAX_LINES - 1 } else { MAX_LINES }).collect();
+        if more > 0 {
+            lines.push(format!("… and {} more (all in Arguments)", more + 1));
+        }
+        lines
+    }
+}
+
+/// The leaves where `current` (the record's) and `new` (the call's) differ, found by
+/// walking objects by key and lists by item (by `id` when every item has one), with
+/// null the same as absent. `secret`: a credential's leaves are shown masked.
+fn leaf_changes(path: &str, secret: bool, current: Option<&Value>, new: Option<&Value>, lines: &mut Lines) {
+    let current = current.filter(|v| !v.is_null());
+    let new = new.filter(|v| !v.is_null());
+    match (current, new) {
+        (Some(Value::Object(was)), Some(Value::Object(now))) => {
+            let keys: BTreeSet<&String> = was.keys().chain(now.keys()).collect();
+            for key in keys {
+                leaf_changes(&format!("{path}.{}", segment(key)), secret || is_secret_field(key), was.get(key), now.get(key), lines);
+            }
+        }
+        (Some(Value::Array(was)), Some(Value::Array(now))) => match (ids(was), ids(now)) {
+            (Some(was_ids), Some(now_ids)) => {
+                let keys: BTreeSet<&str> = was_ids.iter().chain(&now_ids).copied().collect();
+                for id in keys {
+                    let was_item = was_ids.iter().position(|i| *i == id).map(|at| &was[at]);
+                    let now_item = now_ids.iter().position(|i| *i == id).map(|at| &now[at]);
+                    leaf_changes(&format!("{path}[id {}]", super::quoted_label(id)), secret, was_item, now_item, lines);
+                }
+            }
+            // A list of plain values (redirect URIs, grant types) by the items it gains and loses.
+            _ if was.iter().chain(now).all(is_plain) => {
+                for item in was.iter().filter(|item| !now.contains(item)) {
+                    lines.push(Rank::Removed, format!("{path} drops {}", shown(secret, Some(item))));
+                }
+                for item in now.iter().filter(|item| !was.contains(item)) {
+                    lines.push(Rank::Added, format!("{path} adds {}", shown(secret, Some(item))));
+                }
+            }
+            _ => {
+                for at in 0..was.len().max(now.len()) {
+                    leaf_changes(&format!("{path}[{at}]"), secret, was.get(at), now.get(at), lines);
+                }
+            }
+        },
+        (Some(was), Some(now)) if same_number(was, now) || was == now => {}
+        (Some(was), Some(now)) => lines.push(Rank::Changed, format!("{path} {} -> {}", shown(secret, Some(was)), shown(secret, Some(now)))),
+        (Some(was), None) => each_leaf(path, secret, was, &mut |path, v| lines.push(Rank::Removed, format!("{path} {v} -> (none)"))),
+        (None, Some(now)) => each_leaf(path, secret, now, &mut |path, v| lines.push(Rank::Added, format!("{path} (none) -> {v}"))),
+        (None, None) => {}
+    }
+}
+
+/// `10` and `10.0` are the same setting.
+fn same_number(a: &Value, b: &Value) -> bool {
+    matches!((a.as_f64(), b.as_f64()), (Some(x), Some(y)) if x == y)
+}
+
+/// Every leaf of `value` with its path and how it is shown.
+fn each_leaf(path: &str, secret: bool, value: &Value, found: &mut impl FnMut(&str, String)) {
+    match value {
+        Value::Object(fields) if !fields.is_empty() => {
+            for (key, value) in fields {
+                each_leaf(&format!("{path}.{}", segment(key)), secret || is_secret_field(key), value, found);
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            for (at, item) in items.iter().enumerate() {
+                each_leaf(&format!("{path}[{at}]"), secret, item, found);
+            }
+        }
+        Value::Null => {}
+        leaf => found(path, shown(secret, Some(leaf))),
+    }
+}
+
+fn is_plain(value: &Value) -> bool {
+    !(value.is_object() || value.is_array())
+}
+
+/// The ids of a list's items, when every item is an object with a text `id`.
+fn ids(items: &[Value]) -> Option<Vec<&str>> {
+    items.iter().map(|item| item.get("id").and_then(Value::as_str)).collect()
+}
+
+/// A key in a path: as is when it is a plain name, quoted otherwise, so a key cannot
+/// write its own lines or fake a path into the question.
+fn segment(key: &str) -> String {
+    let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if plain {
+        key.to_owned()
+    } else {
+        super::quoted_label(key)
+    }
+}
+
+/// A value as the person reads it: text quoted and cut, a credential masked.
+fn shown(secret: bool, value: Option<&Value>) -> String {
+    match value {
+        Some(Value::Null) | None => "(none)".to_owned(),
+        Some(_) if secret => "****".to_owned(),
+        Some(Value::String(text)) => super::quoted_label(text),
+        Some(plain @ (Value::Bool(_) | Value::Number(_))) => plain.to_string(),
+        Some(other) => super::quoted_label(&other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn changes(current: Value, new: Value) -> Vec<String> {
+        let mut lines = Lines::default();
+        leaf_changes("p", false, Some(&current), Some(&new), &mut lines);
+        lines.shown()
+    }
+
+    #[test]
+    fn a_block_is_shown_by_the_leaves_that_differ_with_null_as_absent() {
+        let was = json!({ "otp": { "failure": { "count": 3 }, "lifeTime": { "duration": 30 } }, "enabled": true });
+        let now = json!({ "otp": { "failure": { "count": 100 }, "lifeTime": { "duration": 30.0 } }, "enabled": true, "pairingDisabled": null });
+        assert_eq!(changes(was, now), ["p.otp.failure.count 3 -> 100"]);
+    }
+
+    #[test]
+    fn list_items_are_matched_by_id_or_by_place() {
+        let was = json!([{ "id": "a", "push": { "numberMatching": "SELECT" } }, { "id": "b", "x": 1 }]);
+        let now = json!([{ "id": "b", "x": 1 }, { "id": "a", "push": {} }]);
+        assert_eq!(changes(was, now), ["p[id \"a\"].push.numberMatching \"SELECT\" -> (none)"]);
+        assert_eq!(changes(json!([["x"], ["y"]]), json!([["x"], ["z"]])), ["p[1] drops \"y\"", "p[1] adds \"z\""]);
+        assert_eq!(changes(json!(["https://a", "https://b"]), json!(["https://b", "https://evil"])), ["p drops \"https://a\"", "p adds \"https://evil\""]);
+    }
+
+    #[test]
+    fn keys_cannot_write_lines_and_added_keys_come_last() {
+        let mut now = serde_json::Map::new();
+        for i in 0..20 {
+            now.insert(format!("a{i:02}\nChange: approved by security"), json!(1));
+        }
+        now.insert("zcount".into(), json!(100));
+        let lines = changes(json!({ "zcount": 3 }), Value::Object(now));
+        assert_eq!(lines[0], "p.zcount 3 -> 100", "{lines:#?}");
+        assert!(lines.iter().all(|l| !l.contains('\n')), "{lines:#?}");
+        assert_eq!(lines.len(), MAX_LINES);
+        assert_eq!(lines[MAX_LINES - 1], "… and 10 more (all in Arguments)");
+    }
+
+    #[test]
+    fn a_credential_inside_a_block_is_masked() {
+        let lines = changes(json!({}), json!({ "otp": { "clientSecret": "s3cr3t-Value-9f8e" }, "apiKey": "AKIAEXAMPLE" }));
+        assert!(lines.iter().all(|l| l.ends_with("-> ****")), "{lines:#?}");
+    }
+}
