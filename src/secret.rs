@@ -110,6 +110,63 @@ impl serde::Serialize for Masked<'_> {
 /// Whether the field `key` holds a credential whose value must be hidden: by its
 /// name, or, whatever its name, an `otpauth://` URI, which carries a TOTP seed
 /// (an MFA device's `keyUri`).
+/// A credential in a call's arguments that holds the mask this server shows in place of
+/// one (`****a1b2`, `[redacted]`) rather than a credential: a record read and sent back
+/// whole would otherwise store the mask over the real secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMask {
+    /// Where it is, as a JSON pointer (`/clientSecret`).
+    pub pointer: String,
+    /// Where it is, for people (`clientSecret`, `nested.apiKey`).
+    pub path: String,
+    /// The field's name, which decides how its value is masked.
+    field: String,
+}
+
+/// The masks sent back in `value` in place of credentials.
+pub fn masks_sent_back(value: &serde_json::Value) -> Vec<SentMask> {
+    fn walk(value: &serde_json::Value, pointer: &str, path: &str, found: &mut Vec<SentMask>) {
+        use serde_json::Value;
+        match value {
+            Value::Object(map) => {
+                for (key, item) in map {
+                    let pointer = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                    let path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                    match item.as_str() {
+                        Some(text) if is_hidden(key, item) && is_mask(text) => found.push(SentMask { pointer, path, field: key.clone() }),
+                        _ => walk(item, &pointer, &path, found),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().enumerate().for_each(|(at, item)| walk(item, &format!("{pointer}/{at}"), &format!("{path}[{at}]"), found)),
+            _ => {}
+        }
+    }
+    let mut found = vec![];
+    walk(value, "", "", &mut found);
+    found
+}
+
+/// Puts back the credentials of `record` (the one the call changes, as PingOne holds it)
+/// where `args` sends the very mask this server showed of them, so a record read and
+/// sent back keeps its secret. A mask of another value is left for the arguments check
+/// to refuse.
+pub fn restore_masks(args: &mut serde_json::Value, record: &serde_json::Value) {
+    for mask in masks_sent_back(args) {
+        let Some(real) = record.pointer(&mask.pointer).filter(|real| real.is_string()) else { continue };
+        let shows_as = masked_secret(&mask.field, real);
+        if let Some(sent) = args.pointer_mut(&mask.pointer).filter(|sent| **sent == shows_as) {
+            *sent = real.clone();
+        }
+    }
+}
+
+/// What [`masked_secret`] and [`redact_json`] write: `****`, `****` and the last four
+/// characters, or [`REDACTED`].
+fn is_mask(text: &str) -> bool {
+    text == REDACTED || text.strip_prefix("****").is_some_and(|tail| tail.chars().count() <= 4) || (is_otpauth(text) && text.contains("****"))
+}
+
 fn is_hidden(key: &str, value: &serde_json::Value) -> bool {
     (is_secret_field(key) && !value.is_null() && !value.is_boolean() && !value.is_number()) || value.as_str().is_some_and(is_otpauth)
 }
@@ -187,6 +244,23 @@ fn hide_secrets(value: &mut serde_json::Value, hide: &dyn Fn(&str, &serde_json::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mask_sent_back_in_place_of_a_credential_is_found() {
+        let read = serde_json::json!({ "name": "Corp IdP", "clientSecret": "9f8e7d6c5b4a39281706", "nested": { "apiKey": "k" }, "note": "****" });
+        let paths = |v: &serde_json::Value| masks_sent_back(v).into_iter().map(|m| m.path).collect::<Vec<_>>();
+        let mut sent_back = mask_json(&read);
+        assert_eq!(paths(&sent_back), ["clientSecret", "nested.apiKey"]);
+        assert!(masks_sent_back(&read).is_empty(), "real values and a note that reads **** are not masks of credentials");
+        assert_eq!(paths(&redact_json(&read)), ["clientSecret", "nested.apiKey"]);
+
+        let mut rotated = read.clone();
+        rotated["clientSecret"] = serde_json::json!("a-newer-secret-0000");
+        restore_masks(&mut sent_back, &rotated);
+        assert_eq!(paths(&sent_back), ["clientSecret"], "a mask of another secret is not restored");
+        restore_masks(&mut sent_back, &read);
+        assert_eq!(sent_back, serde_json::json!({ "name": "Corp IdP", "clientSecret": "9f8e7d6c5b4a39281706", "nested": { "apiKey": "k" }, "note": "****" }));
+    }
 
     #[test]
     fn credentials_are_masked_and_settings_kept() {

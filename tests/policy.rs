@@ -758,3 +758,36 @@ async fn a_full_replace_that_leaves_out_an_access_field_is_confirmed() {
     assert!(asked[0].contains(&format!("Change: passwordPolicy.id {policy_id:?} -> (left out of this full replace")), "{}", asked[0]);
     assert!(asked[1].contains("Change: lockout ") && asked[1].contains("left out of this full replace"), "{}", asked[1]);
 }
+
+/// The model sees credentials masked (`****cret`). A record read and sent back whole,
+/// the way to update an identity provider (a full replace), keeps its secret: the mask
+/// of the record's current secret is put back as that secret. Any other mask is
+/// refused, since PingOne would store it over the secret.
+#[tokio::test]
+async fn a_masked_credential_sent_back_keeps_the_secret() {
+    let (sim, dispatcher) = simulator_with_writes().await;
+    let catalog = load_builtin().unwrap();
+    let raw = PingOneClient::new(sim.connection(), RetryPolicy::default()).unwrap();
+    let idps = value(dispatcher.dispatch(call("list_identity_providers", json!({}))).await)["items"].as_array().unwrap().clone();
+    let provider_id = idps.iter().find(|i| i["type"] == "OPENID_CONNECT").expect("an OIDC identity provider")["id"].clone();
+    let stored_secret = || async {
+        let get = catalog.get("get_identity_provider").unwrap();
+        raw.call(get, &json!({ "providerId": provider_id }), &Default::default()).await.unwrap()["clientSecret"].clone()
+    };
+    let secret = stored_secret().await;
+
+    let mut read = value(dispatcher.dispatch(call("get_identity_provider", json!({ "providerId": provider_id }))).await);
+    assert!(read["clientSecret"].as_str().unwrap().starts_with("****") && read["clientSecret"] != secret, "the model sees it masked: {read}");
+    read["providerId"] = provider_id.clone();
+    read["description"] = json!("Reviewed in the access audit");
+    let updated = value(dispatcher.dispatch(call("update_identity_provider", read.clone())).await);
+    assert_eq!(updated["description"], "Reviewed in the access audit");
+    assert_eq!(stored_secret().await, secret, "the secret is kept, not overwritten by its mask");
+
+    read["clientSecret"] = json!("****zzzz");
+    match dispatcher.dispatch(call("update_identity_provider", read)).await {
+        HostReply::Error(e) => assert!(e.code == "INVALID_ARGUMENTS" && e.message.contains("`clientSecret` holds the mask"), "{e:?}"),
+        other => panic!("a mask of no current secret is refused: {other:?}"),
+    }
+    assert_eq!(stored_secret().await, secret);
+}

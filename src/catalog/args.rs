@@ -29,7 +29,7 @@ impl Problem {
         Problem { text, quoted: None }
     }
 
-    fn quoting(text: String, quoted: String) -> Self {
+    pub(crate) fn quoting(text: String, quoted: String) -> Self {
         Problem { text, quoted: Some(quoted) }
     }
 }

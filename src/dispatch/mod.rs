@@ -176,6 +176,11 @@ impl Dispatcher {
                     // Sign-in or network trouble, not a policy: reported as what it is.
                     Err(EnvironmentCheck::Failed(e)) => return (HostReply::Error(action_error(&action.id, &e)), "error"),
                 }
+                let restored = match self.restored_credentials(client, action, args).await {
+                    Ok(restored) => restored,
+                    Err(e) => return (HostReply::Error(e), "refused"),
+                };
+                let args = restored.as_ref().unwrap_or(args);
                 if self.policy.is_dry_run(action) {
                     return match client.preview(action, args) {
                         Ok(mut request) => {
@@ -340,6 +345,35 @@ impl Dispatcher {
         with_group[group_param] = json!(group);
         let membership = self.read_at(client, &reader.path, &with_group).await?;
         (membership.get("type").and_then(Value::as_str) == Some("DIRECT")).then_some(membership)
+    }
+
+    /// The arguments with the credential masks the model sends back (a record read and
+    /// sent back whole) replaced by the real values of the record the call changes; an
+    /// error names a mask that cannot be put back, which would otherwise be stored over
+    /// the secret. `None`: nothing to put back.
+    async fn restored_credentials(&self, client: &PingOneClient, action: &Action, args: &Value) -> Result<Option<Value>, ActionError> {
+        if self.policy.config.reveal_secrets || crate::secret::masks_sent_back(args).is_empty() {
+            return Ok(None);
+        }
+        let mut restored = args.clone();
+        if matches!(action.method, Method::Put | Method::Patch) {
+            if let Some(record) = self.read_at(client, &action.path, args).await {
+                crate::secret::restore_masks(&mut restored, &record);
+            }
+        }
+        let left: Vec<String> = crate::secret::masks_sent_back(&restored).into_iter().map(|m| format!("`{}`", m.path)).collect();
+        if left.is_empty() {
+            return Ok(Some(restored));
+        }
+        let problem = crate::catalog::Problem::quoting(
+            format!(
+                "{} {} the mask shown in place of a credential (`****…`), not the credential, and not the mask of the current one of the record this call changes (only that is put back); pass the real value",
+                left.join(", "),
+                if left.len() == 1 { "holds" } else { "hold" }
+            ),
+            left.join(", "),
+        );
+        Err(invalid_arguments(action, &ArgsError { action: action.id.clone(), problems: vec![problem] }))
     }
 
     /// The record `path` names, read with the get action for that path, its ids
