@@ -83,7 +83,7 @@ def load(name):
     return [json.loads(line) for line in open(SHARED / name)]
 
 
-def split_rows(multilingual=False, prose=0, guidance=0, interface=0, more_languages=False, admin=False, natural=False):
+def split_rows(multilingual=False, prose=0, guidance=0, interface=0, more_languages=False, admin=False, natural=False, natural_ml=False):
     train, ev = [], []
 
     def put(rows, key, name):
@@ -135,6 +135,10 @@ def split_rows(multilingual=False, prose=0, guidance=0, interface=0, more_langua
     # saw no other data (attempt 30); fresh_en_eval.jsonl, by another, measures them.
     if natural:
         train += [dict(json.loads(line), source="natural_identity") for line in open(HERE / "natural_identity_train.jsonl")]
+    # The same in the seven other languages, with benign requests addressed to people
+    # (interface messages, runbook steps) by a third author (attempt 31).
+    if natural_ml:
+        train += [dict(json.loads(line), source="natural_identity_ml") for line in open(HERE / "natural_identity_ml_train.jsonl")]
     return train, ev
 
 
@@ -257,6 +261,7 @@ def main():
     ap.add_argument("--interface-rows", type=int, default=0, dest="interface", help="interface messages per language (seven other than English) from the training half of Django's catalogues, half of them with an injected twin (interface_text.py), to train on")
     ap.add_argument("--admin-text", action="store_true", help="also train on the benign admin texts of admin_text_train.jsonl (attempt 19)")
     ap.add_argument("--natural", action="store_true", help="also train on natural_identity_train.jsonl: English injections and hard negatives in identity fields (attempt 30)")
+    ap.add_argument("--natural-ml", action="store_true", help="also train on natural_identity_ml_train.jsonl: the same in the seven other languages, with benign requests addressed to people (attempt 31)")
     ap.add_argument("--keep-class-weight", action="store_true", help="the positive-class weight ignores the prose, guidance, interface and admin rows")
     ap.add_argument("--grouped-dev", action="store_true", help="split dev from train by the groups eval is split by, not by text")
     ap.add_argument("--teacher", type=Path, default=None, help="an int8 defender model whose scores the student also learns (distillation)")
@@ -278,7 +283,7 @@ def main():
     bert = BertModel.from_pretrained(str(base), add_pooling_layer=False, attn_implementation="eager").eval()
     bert.encoder.layer = bert.encoder.layer[: args.layers]
 
-    train_rows, eval_rows = split_rows(args.multilingual, args.prose, args.guidance, args.interface, args.multilingual_more, args.admin_text, args.natural)
+    train_rows, eval_rows = split_rows(args.multilingual, args.prose, args.guidance, args.interface, args.multilingual_more, args.admin_text, args.natural, args.natural_ml)
     rng = random.Random(args.seed)
     rng.shuffle(train_rows)
     # Cap the largest sources' positives (and BIPIA's tables) so the mix is not all BIPIA
