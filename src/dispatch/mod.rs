@@ -176,7 +176,7 @@ impl Dispatcher {
                     // Sign-in or network trouble, not a policy: reported as what it is.
                     Err(EnvironmentCheck::Failed(e)) => return (HostReply::Error(action_error(&action.id, &e)), "error"),
                 }
-                let restored = match self.restored_credentials(client, action, args).await {
+                let (restored, mut record) = match self.restored_credentials(client, action, args).await {
                     Ok(restored) => restored,
                     Err(e) => return (HostReply::Error(e), "refused"),
                 };
@@ -198,7 +198,10 @@ impl Dispatcher {
                 let changes_access = action.access_granting_args(args).next().is_some() || action.access_params_left_out(args).next().is_some();
                 let granting = matches!(always, Some(ConfirmReason::GrantsAccess));
                 let current = if (always.is_none() && changes_access) || (granting && action.grants_access_only_if.is_some()) {
-                    self.read_at(client, &action.path, args).await
+                    match record.take() {
+                        Some(record) => Some(record),
+                        None => self.read_at(client, &action.path, args).await,
+                    }
                 } else {
                     None
                 };
@@ -348,22 +351,22 @@ impl Dispatcher {
     }
 
     /// The arguments with the credential masks the model sends back (a record read and
-    /// sent back whole) replaced by the real values of the record the call changes; an
-    /// error names a mask that cannot be put back, which would otherwise be stored over
-    /// the secret. `None`: nothing to put back.
-    async fn restored_credentials(&self, client: &PingOneClient, action: &Action, args: &Value) -> Result<Option<Value>, ActionError> {
+    /// sent back whole) replaced by the real values of the record the call changes, and
+    /// that record when it was read (for the confirmation to compare with); an error
+    /// names a mask that cannot be put back, which would otherwise be stored over the
+    /// secret. `(None, None)`: nothing to put back.
+    async fn restored_credentials(&self, client: &PingOneClient, action: &Action, args: &Value) -> Result<(Option<Value>, Option<Value>), ActionError> {
         if self.policy.config.reveal_secrets || crate::secret::masks_sent_back(args).is_empty() {
-            return Ok(None);
+            return Ok((None, None));
         }
         let mut restored = args.clone();
-        if matches!(action.method, Method::Put | Method::Patch) {
-            if let Some(record) = self.read_at(client, &action.path, args).await {
-                crate::secret::restore_masks(&mut restored, &record);
-            }
+        let record = if matches!(action.method, Method::Put | Method::Patch) { self.read_at(client, &action.path, args).await } else { None };
+        if let Some(record) = &record {
+            crate::secret::restore_masks(&mut restored, record);
         }
         let left: Vec<String> = crate::secret::masks_sent_back(&restored).into_iter().map(|m| format!("`{}`", m.path)).collect();
         if left.is_empty() {
-            return Ok(Some(restored));
+            return Ok((Some(restored), record));
         }
         let problem = crate::catalog::Problem::quoting(
             format!(
