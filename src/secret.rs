@@ -107,9 +107,6 @@ impl serde::Serialize for Masked<'_> {
     }
 }
 
-/// Whether the field `key` holds a credential whose value must be hidden: by its
-/// name, or, whatever its name, an `otpauth://` URI, which carries a TOTP seed
-/// (an MFA device's `keyUri`).
 /// A credential in a call's arguments that holds the mask this server shows in place of
 /// one (`****a1b2`, `[redacted]`) rather than a credential: a record read and sent back
 /// whole would otherwise store the mask over the real secret.
@@ -149,8 +146,8 @@ pub fn masks_sent_back(value: &serde_json::Value) -> Vec<SentMask> {
 
 /// Puts back the credentials of `record` (the one the call changes, as PingOne holds it)
 /// where `args` sends the very mask this server showed of them, so a record read and
-/// sent back keeps its secret. A mask of another value is left for the arguments check
-/// to refuse.
+/// sent back keeps its secret, and only where it was. A mask of another value is left,
+/// for the caller to refuse.
 pub fn restore_masks(args: &mut serde_json::Value, record: &serde_json::Value) {
     for mask in masks_sent_back(args) {
         let Some(real) = record.pointer(&mask.pointer).filter(|real| real.is_string()) else { continue };
@@ -167,6 +164,9 @@ fn is_mask(text: &str) -> bool {
     text == REDACTED || text.strip_prefix("****").is_some_and(|tail| tail.chars().count() <= 4) || (is_otpauth(text) && text.contains("****"))
 }
 
+/// Whether the field `key` holds a credential whose value must be hidden: by its
+/// name, or, whatever its name, an `otpauth://` URI, which carries a TOTP seed
+/// (an MFA device's `keyUri`).
 fn is_hidden(key: &str, value: &serde_json::Value) -> bool {
     (is_secret_field(key) && !value.is_null() && !value.is_boolean() && !value.is_number()) || value.as_str().is_some_and(is_otpauth)
 }
