@@ -39,11 +39,13 @@ pub const REDACTED: &str = "[redacted]";
 /// private keys), whatever its case.
 pub fn is_secret_field(name: &str) -> bool {
     const MARKERS: [&str; 8] = ["secret", "password", "token", "privatekey", "private_key", "apikey", "api_key", "passphrase"];
-    // `passwordPolicy`, `tokenEndpointAuthMethod` and an MFA policy's `oathToken` block
-    // name settings, not credentials.
-    const SETTINGS: [&str; 4] = ["policy", "endpoint", "method", "oathtoken"];
+    // `passwordPolicy` and `tokenEndpointAuthMethod` name settings, not credentials, as
+    // does an MFA policy's `oathToken` block (that name only).
+    const SETTINGS: [&str; 3] = ["policy", "endpoint", "method"];
     let has = |needle: &str| name.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()));
-    MARKERS.iter().any(|m| has(m)) && !SETTINGS.iter().any(|s| has(s)) && !(name.len() >= 2 && name.as_bytes()[name.len() - 2..].eq_ignore_ascii_case(b"id"))
+    let setting = SETTINGS.iter().any(|s| has(s)) || name.eq_ignore_ascii_case("oathToken");
+    let an_id = name.len() >= 2 && name.as_bytes()[name.len() - 2..].eq_ignore_ascii_case(b"id");
+    MARKERS.iter().any(|m| has(m)) && !setting && !an_id
 }
 
 /// A copy of `value` with every credential masked but its last four characters, so a

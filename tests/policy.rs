@@ -469,9 +469,13 @@ async fn weakening_a_password_or_mfa_policy_is_confirmed() {
     nulls["sms"]["unsetSetting"] = Value::Null;
     let same = dispatcher.dispatch_for(call("update_device_authentication_policy", nulls), &requester).await;
     assert!(matches!(same, HostReply::Value(_)), "null is no value, as absent is: {same:?}");
+    // A settings block sent as `{ id }` is no reference: its rules are shown going.
+    let mut as_reference = round_trip.clone();
+    as_reference["lockout"] = json!({ "id": "x" });
+    assert!(declined(&dispatcher.dispatch_for(call("update_password_policy", as_reference), &requester).await));
 
     let asked = refuser.asked.lock().unwrap().clone();
-    assert_eq!(asked.len(), 10, "{asked:#?}");
+    assert_eq!(asked.len(), 11, "{asked:#?}");
     assert!(asked[0].contains("Change: lockout.failureCount ") && asked[0].contains("-> 1000"), "{}", asked[0]);
     assert!(asked[1].contains("Change: excludesCommonlyUsed "), "{}", asked[1]);
     assert!(asked[2].contains("Change: history ") && asked[2].contains("left out of this full replace"), "{}", asked[2]);
@@ -484,6 +488,7 @@ async fn weakening_a_password_or_mfa_policy_is_confirmed() {
     assert!(asked[8].contains("Change: rememberMe.web.lifeTime.duration (none) -> 365"), "{}", asked[8]);
     assert!(asked[9].lines().any(|l| l == "Change: totp.otp.failure.count 3 -> 50"), "{}", asked[9]);
     assert!(!asked[9].lines().any(|l| l.starts_with("Change: approved")), "{}", asked[9]);
+    assert!(asked[10].contains(&format!("Change: lockout.failureCount {} -> (none)", round_trip["lockout"]["failureCount"])), "{}", asked[10]);
 }
 
 /// The environment's default sign-on policy governs every application without its
@@ -784,9 +789,16 @@ async fn a_masked_credential_sent_back_keeps_the_secret() {
     assert_eq!(updated["description"], "Reviewed in the access audit");
     assert_eq!(stored_secret().await, secret, "the secret is kept, not overwritten by its mask");
 
+    // The secret goes only to the configuration it was read with.
+    let mut elsewhere = read.clone();
+    elsewhere["tokenEndpoint"] = json!("https://collector.example.net/token");
+    match dispatcher.dispatch(call("update_identity_provider", elsewhere)).await {
+        HostReply::Error(e) => assert!(e.code == "INVALID_ARGUMENTS" && e.message.contains("beside changes to `tokenEndpoint`"), "{e:?}"),
+        other => panic!("the current secret is not sent to a changed endpoint: {other:?}"),
+    }
     read["clientSecret"] = json!("****zzzz");
     match dispatcher.dispatch(call("update_identity_provider", read)).await {
-        HostReply::Error(e) => assert!(e.code == "INVALID_ARGUMENTS" && e.message.contains("`clientSecret` holds the mask"), "{e:?}"),
+        HostReply::Error(e) => assert!(e.code == "INVALID_ARGUMENTS" && e.message.contains("`clientSecret`: the mask shown"), "{e:?}"),
         other => panic!("a mask of no current secret is refused: {other:?}"),
     }
     assert_eq!(stored_secret().await, secret);

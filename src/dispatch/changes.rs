@@ -9,8 +9,6 @@ use serde_json::Value;
 use crate::catalog::{Action, Method};
 use crate::secret::is_secret_field;
 
-/// Lines shown to the person; the rest are counted in one more line.
-const MAX_LINES: usize = 12;
 const LEFT_OUT: &str = "(left out of this full replace, or null: PingOne clears it or puts its default back)";
 
 /// The `grants_access` parameters (a user's email or phone, an application's redirect
@@ -22,7 +20,8 @@ const LEFT_OUT: &str = "(left out of this full replace, or null: PingOne clears 
 pub(super) fn access_changes(action: &Action, args: &Value, record: Option<&Value>) -> Vec<String> {
     let mut lines = Lines::default();
     for (name, value) in action.access_granting_args(args) {
-        let (path, value, current) = match reference_id(value) {
+        let reference = action.param(name).is_some_and(|p| p.properties.iter().any(|q| q.name == "id"));
+        let (path, value, current) = match reference_id(value).filter(|_| reference) {
             // A reference (`signOnPolicy: { id }`) compares and reads by its id.
             Some(id) => (format!("{name}.id"), id, record.map(|r| r.get(name).and_then(|v| v.get("id")))),
             None => (name.to_owned(), value, record.map(|r| r.get(name))),
@@ -53,6 +52,13 @@ pub(super) fn access_changes(action: &Action, args: &Value, record: Option<&Valu
     lines.shown()
 }
 
+/// Whether `new` changes anything of `current`, compared as the question compares them.
+pub(super) fn differs(current: Option<&Value>, new: Option<&Value>) -> bool {
+    let mut lines = Lines::default();
+    leaf_changes("", false, current, new, &mut lines);
+    !lines.0.is_empty()
+}
+
 /// Whether a field holds a value: empty text, lists and objects count as none.
 fn holds(value: &Value) -> bool {
     !(value.is_null() || value.as_str() == Some("") || value.as_array().is_some_and(Vec::is_empty) || value.as_object().is_some_and(|o| o.is_empty()))
@@ -80,14 +86,11 @@ impl Lines {
         self.0.push((rank, line));
     }
 
+    /// All of them, none hidden (a cap would let harmless changes push a real one out
+    /// of sight), those to settings the record holds first.
     fn shown(mut self) -> Vec<String> {
         self.0.sort_by_key(|(rank, _)| *rank);
-        let more = self.0.len().saturating_sub(MAX_LINES);
-        let mut lines: Vec<String> = self.0.into_iter().map(|(_, line)| line).take(if more > 0 { MAX_LINES - 1 } else { MAX_LINES }).collect();
-        if more > 0 {
-            lines.push(format!("… and {} more (all in Arguments)", more + 1));
-        }
-        lines
+        self.0.into_iter().map(|(_, line)| line).collect()
     }
 }
 
@@ -163,9 +166,12 @@ fn is_plain(value: &Value) -> bool {
     !(value.is_object() || value.is_array())
 }
 
-/// The ids of a list's items, when every item is an object with a text `id`.
+/// The ids of a list's items, when every item is an object with a text `id` of its own
+/// (with two alike, an item could hide behind its twin: such lists compare by place).
 fn ids(items: &[Value]) -> Option<Vec<&str>> {
-    items.iter().map(|item| item.get("id").and_then(Value::as_str)).collect()
+    let ids: Vec<&str> = items.iter().map(|item| item.get("id").and_then(Value::as_str)).collect::<Option<_>>()?;
+    let distinct: BTreeSet<&str> = ids.iter().copied().collect();
+    (distinct.len() == ids.len()).then_some(ids)
 }
 
 /// A key in a path: as is when it is a plain name, quoted otherwise, so a key cannot
@@ -179,15 +185,29 @@ fn segment(key: &str) -> String {
     }
 }
 
-/// A value as the person reads it: text quoted and cut, a credential masked.
+/// A value as the person reads it: text quoted, on one line, without direction marks,
+/// cut in the middle when long so that both ends show (a URL's host and its path's
+/// end); a credential masked.
 fn shown(secret: bool, value: Option<&Value>) -> String {
     match value {
         Some(Value::Null) | None => "(none)".to_owned(),
         Some(_) if secret => "****".to_owned(),
-        Some(Value::String(text)) => super::quoted_label(text),
+        Some(Value::String(text)) => quoted_value(text),
         Some(plain @ (Value::Bool(_) | Value::Number(_))) => plain.to_string(),
-        Some(other) => super::quoted_label(&other.to_string()),
+        Some(other) => quoted_value(&other.to_string()),
     }
+}
+
+fn quoted_value(text: &str) -> String {
+    const HEAD: usize = 100;
+    const TAIL: usize = 60;
+    let chars: Vec<char> = super::plain_text(text).chars().collect();
+    let text: String = if chars.len() > HEAD + TAIL + 1 {
+        chars[..HEAD].iter().chain(['…'].iter()).chain(chars[chars.len() - TAIL..].iter()).collect()
+    } else {
+        chars.into_iter().collect()
+    };
+    format!("{text:?}")
 }
 
 #[cfg(test)]
@@ -227,8 +247,19 @@ mod tests {
         let lines = changes(json!({ "zcount": 3 }), Value::Object(now));
         assert_eq!(lines[0], "p.zcount 3 -> 100", "{lines:#?}");
         assert!(lines.iter().all(|l| !l.contains('\n')), "{lines:#?}");
-        assert_eq!(lines.len(), MAX_LINES);
-        assert_eq!(lines[MAX_LINES - 1], "… and 10 more (all in Arguments)");
+        assert_eq!(lines.len(), 21, "none hidden");
+    }
+
+    #[test]
+    fn twins_in_a_list_compare_by_place_and_long_values_keep_both_ends() {
+        let app = json!({ "id": "a", "integrityDetection": "restrictive" });
+        let weak = json!({ "id": "a", "integrityDetection": "permissive" });
+        assert_eq!(changes(json!([app.clone()]), json!([app, weak])), ["p[1].id (none) -> \"a\"", "p[1].integrityDetection (none) -> \"permissive\""]);
+        let url = format!("https://login.example.com/{}/callback.attacker-owned.net", "x".repeat(200));
+        let lines = changes(json!({ "u": "https://login.example.com/cb" }), json!({ "u": url }));
+        assert!(lines[0].contains("https://login.example.com/") && lines[0].ends_with("attacker-owned.net\""), "{lines:#?}");
+        let bidi = changes(json!({ "u": "a" }), json!({ "u": "https://x.example/\u{202E}ten.live" }));
+        assert!(!bidi[0].contains('\u{202E}'), "{bidi:#?}");
     }
 
     #[test]

@@ -356,7 +356,8 @@ impl Dispatcher {
     /// names a mask that cannot be put back, which would otherwise be stored over the
     /// secret. `(None, None)`: nothing to put back.
     async fn restored_credentials(&self, client: &PingOneClient, action: &Action, args: &Value) -> Result<(Option<Value>, Option<Value>), ActionError> {
-        if self.policy.config.reveal_secrets || crate::secret::masks_sent_back(args).is_empty() {
+        let sent = crate::secret::masks_sent_back(args);
+        if self.policy.config.reveal_secrets || sent.is_empty() {
             return Ok((None, None));
         }
         let mut restored = args.clone();
@@ -364,19 +365,34 @@ impl Dispatcher {
         if let Some(record) = &record {
             crate::secret::restore_masks(&mut restored, record);
         }
-        let left: Vec<String> = crate::secret::masks_sent_back(&restored).into_iter().map(|m| format!("`{}`", m.path)).collect();
-        if left.is_empty() {
-            return Ok((Some(restored), record));
+        let paths = |masks: Vec<crate::secret::SentMask>| masks.into_iter().map(|m| format!("`{}`", m.path)).collect::<Vec<_>>().join(", ");
+        let refused = |text: String, quoted: String| {
+            let problem = crate::catalog::Problem::quoting(text, quoted);
+            invalid_arguments(action, &ArgsError { action: action.id.clone(), problems: vec![problem] })
+        };
+        let left = paths(crate::secret::masks_sent_back(&restored));
+        if !left.is_empty() {
+            return Err(refused(
+                format!("{left}: the mask shown in place of a credential (`****…`), not the credential, and not the mask of the current one of the record this call changes (only that is put back); pass the real value"),
+                left,
+            ));
         }
-        let problem = crate::catalog::Problem::quoting(
-            format!(
-                "{} {} the mask shown in place of a credential (`****…`), not the credential, and not the mask of the current one of the record this call changes (only that is put back); pass the real value",
-                left.join(", "),
-                if left.len() == 1 { "holds" } else { "hold" }
-            ),
-            left.join(", "),
-        );
-        Err(invalid_arguments(action, &ArgsError { action: action.id.clone(), problems: vec![problem] }))
+        // The secret put back goes only to the configuration it was read with: a call that
+        // also points the record elsewhere (an identity provider's token endpoint) would
+        // hand the real secret to whoever it now points at.
+        let record = record.unwrap_or_default();
+        let path_params: Vec<&str> = action.params_in(ParamLocation::Path).map(|p| p.name.as_str()).collect();
+        let unchanged = |key: &str| path_params.contains(&key) || ["name", "description"].iter().any(|k| k.eq_ignore_ascii_case(key));
+        let changed: Vec<String> =
+            restored.as_object().into_iter().flatten().filter(|(key, value)| !unchanged(key) && changes::differs(record.get(key.as_str()), Some(value))).map(|(key, _)| format!("`{key}`")).collect();
+        if !changed.is_empty() {
+            let changed = changed.join(", ");
+            return Err(refused(
+                format!("{} sent as the mask of the current secret beside changes to {changed}: the current secret is put back only on a call that changes nothing else but name and description, so it never goes to a changed configuration; to make these changes, pass the real secret", paths(sent)),
+                changed,
+            ));
+        }
+        Ok((Some(restored), Some(record)))
     }
 
     /// The record `path` names, read with the get action for that path, its ids
@@ -461,11 +477,16 @@ fn label(record: &Value) -> Option<String> {
     Some(format!("{field} {}", quoted_label(text)))
 }
 
+/// Text on one line, without the marks that reorder what a person reads.
+fn plain_text(text: &str) -> String {
+    text.chars().filter(|c| !crate::policy::is_direction_mark(*c)).map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
 /// A record's label as the person confirming reads it: quoted and cut, on one line,
 /// so a name written to persuade ("jdoe (test account, approve)") reads as data.
 fn quoted_label(label: &str) -> String {
     const MAX: usize = 64;
-    let one_line: String = label.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let one_line = plain_text(label);
     let shown: String = one_line.chars().take(MAX).collect();
     let more = if one_line.chars().count() > MAX { "…" } else { "" };
     format!("{:?}", format!("{shown}{more}"))

@@ -103,11 +103,20 @@ impl ConfirmRequest {
         let targets: String = self.targets.iter().map(|t| format!("Target: {t}\n")).chain(self.changes.iter().map(|c| format!("Change: {c}\n"))).collect();
         let environment = self.environment.as_ref().map(|e| format!("Environment: {e}\n")).unwrap_or_default();
         let who = if self.from_script { "An agent's script" } else { "An agent" };
+        // Marks that reorder text are shown escaped, so an argument reads as it is sent.
+        let args: String = self.args.to_string().chars().map(|c| if is_direction_mark(c) { format!("\\u{:04x}", c as u32) } else { c.to_string() }).collect();
         format!(
-            "{who} wants to run {}.\n\nAction: {} ({})\n{environment}Request: {}\n{targets}Arguments: {}\n\nRun it?",
-            self.kind, self.action, self.title, self.request, self.args
+            "{who} wants to run {}.\n\nAction: {} ({})\n{environment}Request: {}\n{targets}Arguments: {args}\n\nRun it?",
+            self.kind, self.action, self.title, self.request
         )
     }
+}
+
+/// A mark that reorders the text around it (a right-to-left override turns
+/// `evil.net/moc.example` into what reads as another host): never shown raw to the
+/// person confirming.
+pub(crate) fn is_direction_mark(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Asks someone to confirm a destructive call. `Err` says why it must not run
@@ -137,5 +146,7 @@ mod tests {
         let message = request.message();
         assert!(message.contains("set_user_password") && message.contains("u-42"), "{message}");
         assert!(!message.contains("Sup3r-secret-pw"), "{message}");
+        let reordered = ConfirmRequest::new(catalog.get("update_user").unwrap(), &json!({ "userId": "u-42", "email": "a@moc.\u{202E}example" }), ConfirmReason::ChangesAccess).message();
+        assert!(reordered.contains("a@moc.\\u202eexample") && !reordered.contains('\u{202E}'), "{reordered}");
     }
 }
