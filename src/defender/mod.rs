@@ -12,7 +12,7 @@ mod scan;
 pub use allow::{digest, AllowFile, Allowed};
 pub use classifier::{find_model, Classifier, ClassifierError, MAX_CHUNK_TOKENS};
 pub use detector::{Defender, Mode, Tier, Verdict, DEFAULT_THRESHOLD, MIN_CLASSIFIER_WORDS};
-pub use normalise::{normalise, Normalised};
+pub use normalise::{is_direction_mark, normalise, Normalised};
 pub use own::OwnTexts;
 pub use patterns::{Category, Patterns};
 pub use scan::{marker, Finding, ScanReport};

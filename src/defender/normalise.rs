@@ -124,6 +124,12 @@ fn separate_joined_words(text: &str) -> Option<String> {
     Some(tokens.join(" "))
 }
 
+/// A mark that reorders the text around it (bidi controls: a right-to-left override
+/// turns `evil.net/moc.example` into what reads as another host).
+pub fn is_direction_mark(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Remove zero-width, bidi and other format characters, and turn blank fillers into
 /// spaces; Unicode tag characters
 /// (U+E0020..U+E007E, "ASCII smuggling") are removed and returned decoded as ASCII.
@@ -137,7 +143,7 @@ fn strip_invisible(text: &str, seen: &mut Vec<&'static str>) -> (String, String)
             '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}' | '\u{034F}' => {
                 note(seen, "zero-width")
             }
-            '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{061C}' => note(seen, "bidi"),
+            c if is_direction_mark(c) => note(seen, "bidi"),
             // Letters and patterns that render blank: a space to a reader, not to `split_whitespace`.
             '\u{2800}' | '\u{3164}' | '\u{115F}' | '\u{1160}' | '\u{FFA0}' | '\u{17B4}' | '\u{17B5}' => {
                 note(seen, "blank filler");

@@ -479,7 +479,7 @@ fn label(record: &Value) -> Option<String> {
 
 /// Text on one line, without the marks that reorder what a person reads.
 fn plain_text(text: &str) -> String {
-    text.chars().filter(|c| !crate::policy::is_direction_mark(*c)).map(|c| if c.is_control() { ' ' } else { c }).collect()
+    text.chars().filter(|c| !crate::defender::is_direction_mark(*c)).map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 /// A record's label as the person confirming reads it: quoted and cut, on one line,

@@ -6,6 +6,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use crate::catalog::Action;
+use crate::defender::is_direction_mark;
 use crate::secret::{hide_fields, mask_json, Hide};
 
 /// One destructive call waiting for a person's yes.
@@ -110,13 +111,6 @@ impl ConfirmRequest {
             self.kind, self.action, self.title, self.request
         )
     }
-}
-
-/// A mark that reorders the text around it (a right-to-left override turns
-/// `evil.net/moc.example` into what reads as another host): never shown raw to the
-/// person confirming.
-pub(crate) fn is_direction_mark(c: char) -> bool {
-    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Asks someone to confirm a destructive call. `Err` says why it must not run

@@ -11,7 +11,6 @@ use wildmatch::WildMatch;
 pub use audit::{AuditEntry, AuditLog};
 pub use caller::{default_scope_grants, Caller, Grant, ScopeGrant};
 pub use confirm::{Confirm, ConfirmReason, ConfirmRequest};
-pub(crate) use confirm::is_direction_mark;
 
 use crate::catalog::Action;
 
