@@ -219,6 +219,10 @@ fn a_value_that_grants_access_must_be_one_a_call_can_pass() {
     let text = GOOD.replace("    params:\n", "    params:\n      - { name: owner, in: query, type: object, properties: [{ name: id, type: string, grants_access: true }], description: The owner. }\n");
     assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "property `id` of an object cannot grant access or destroy on its own"]);
     assert_one(&refuse(&[("w.yaml", &flagged("destructive_if: [0]"))]), &["w.yaml:", "destructive_if value 0 of `enabled` is not of type boolean"]);
+    // What a record without the field holds is a body value it can take.
+    assert_one(&refuse(&[("w.yaml", &flagged("absent_means: true"))]), &["w.yaml:", "`absent_means` of `enabled` says what a record without it holds"]);
+    let text = GOOD.replace("    params:\n", "    params:\n      - { name: kind, in: body, type: string, enum: [A, B], absent_means: C, description: The kind. }\n");
+    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "`absent_means` \"C\" of `kind` is not a value it can take"]);
     for good in ["grants_access_if: [true]", "destructive_if: [false]"] {
         let mut catalog = Catalog::default();
         catalog.add_files(&[("w.yaml".into(), flagged(good))]).unwrap();

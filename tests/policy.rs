@@ -397,8 +397,8 @@ async fn reenabling_a_user_moving_one_and_attaching_a_sign_on_policy_are_confirm
 /// password policy, a policy made the enforced default, MFA let through for locked
 /// users, an MFA method's passcode rules changed, new-device notices turned off: each
 /// is asked, and a settings block's change is shown by the leaf that changed. A round
-/// trip that changes nothing, a description, or a new policy that is not the default,
-/// is not.
+/// trip that changes nothing, a description, a new policy that is not the default, or
+/// new-device notices kept or turned on, is not.
 #[tokio::test]
 async fn weakening_a_password_or_mfa_policy_is_confirmed() {
     let (_sim, dispatcher) = simulator_with_writes().await;
@@ -457,6 +457,24 @@ async fn weakening_a_password_or_mfa_policy_is_confirmed() {
     let mut unnoticed = mfa_round_trip.clone();
     unnoticed["newDeviceNotification"] = json!("NONE");
     assert!(declined(&dispatcher.dispatch_for(call("update_device_authentication_policy", unnoticed), &requester).await));
+    // Notices kept on another way, or left out (PingOne's default is EMAIL_THEN_SMS), are
+    // not asked; nor, on a policy without notices, are NONE restated or notices turned on.
+    let mut by_sms = mfa_round_trip.clone();
+    by_sms["newDeviceNotification"] = json!("SMS_THEN_EMAIL");
+    let mut left_out = mfa_round_trip.clone();
+    left_out.as_object_mut().unwrap().remove("newDeviceNotification");
+    let mut quiet = mfa(false, false);
+    quiet["name"] = json!("Quiet MFA");
+    quiet["newDeviceNotification"] = json!("NONE");
+    let quiet = value(dispatcher.dispatch_for(call("create_device_authentication_policy", quiet), &requester).await);
+    let mut quiet_again = quiet.clone();
+    quiet_again["deviceAuthenticationPolicyId"] = quiet["id"].clone();
+    let mut noticed = quiet_again.clone();
+    noticed["newDeviceNotification"] = json!("EMAIL_THEN_SMS");
+    for unasked in [by_sms, left_out, quiet_again, noticed] {
+        let reply = dispatcher.dispatch_for(call("update_device_authentication_policy", unasked.clone()), &requester).await;
+        assert!(matches!(reply, HostReply::Value(_)), "{unasked}: {reply:?}");
+    }
     let mut remembered = mfa_round_trip.clone();
     remembered["rememberMe"] = json!({ "web": { "enabled": true, "lifeTime": { "duration": 365, "timeUnit": "DAYS" } } });
     assert!(declined(&dispatcher.dispatch_for(call("update_device_authentication_policy", remembered), &requester).await));
@@ -484,7 +502,7 @@ async fn weakening_a_password_or_mfa_policy_is_confirmed() {
     assert!(asked[5].contains("Change: default true (a new record)"), "{}", asked[5]);
     assert!(asked[6].contains(&format!("Change: sms.otp.failure.count {allowed} -> 100")), "the one leaf that changed, not the block cut short: {}", asked[6]);
     assert!(!asked[6].contains("Change: voice") && !asked[6].contains("Change: sms.otp.lifeTime"), "{}", asked[6]);
-    assert!(asked[7].contains("Change: newDeviceNotification ") && asked[7].contains("\"NONE\""), "{}", asked[7]);
+    assert!(asked[7].contains("Change: newDeviceNotification \"EMAIL_THEN_SMS\" -> \"NONE\""), "{}", asked[7]);
     assert!(asked[8].contains("Change: rememberMe.web.lifeTime.duration (none) -> 365"), "{}", asked[8]);
     assert!(asked[9].lines().any(|l| l == "Change: totp.otp.failure.count 3 -> 50"), "{}", asked[9]);
     assert!(!asked[9].lines().any(|l| l.starts_with("Change: approved")), "{}", asked[9]);

@@ -355,6 +355,13 @@ fn check_params(params: &[Param], top_level: bool, field: &'static str, problem:
         if !top_level && (p.grants_access || !p.grants_access_if.is_empty() || !p.destructive_if.is_empty()) {
             problem(field, format!("property `{}` of an object cannot grant access or destroy on its own; mark the top-level parameter that holds it", p.name));
         }
+        if let Some(value) = &p.absent_means {
+            if !top_level || p.location != Some(ParamLocation::Body) {
+                problem(field, format!("`absent_means` of `{}` says what a record without it holds, so it goes on top-level body parameters only", p.name));
+            } else if !p.ty.matches(value) || (!p.allowed.is_empty() && !p.allowed.contains(value)) {
+                problem(field, format!("`absent_means` {value} of `{}` is not a value it can take", p.name));
+            }
+        }
         for (flag, values) in [("grants_access_if", &p.grants_access_if), ("destructive_if", &p.destructive_if)] {
             for value in values {
                 if !p.ty.matches(value) {

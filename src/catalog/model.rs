@@ -154,6 +154,12 @@ pub struct Param {
     /// `enabled: true` lets a disabled user sign on again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grants_access_if: Vec<serde_json::Value>,
+    /// The value PingOne holds when a record lacks the field, and stores when a full
+    /// replace leaves it out (an MFA policy's `newDeviceNotification`: `EMAIL_THEN_SMS`).
+    /// Access checks compare with it, so restating it, or leaving the field out, is no
+    /// change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absent_means: Option<serde_json::Value>,
     /// These values make a call destructive (it needs --allow-destructive and is
     /// confirmed), the others an ordinary write: `mfaEnabled: false` turns a user's
     /// MFA off, `true` turns it on.
@@ -266,7 +272,8 @@ impl Action {
         self.given(args).filter(|(p, value)| p.grants_access || is_listed(&p.grants_access_if, value)).map(|(p, value)| (p.name.as_str(), value))
     }
 
-    /// The `grants_access` body parameters a full replace (PUT) leaves out, or sends as
+    /// The `grants_access` body parameters (or those whose `absent_means` value grants
+    /// access) a full replace (PUT) leaves out, or sends as
     /// null under any spelling of the name (an open body passes `pkceEnforcement: null`
     /// beside `PkceEnforcement: "S256_REQUIRED"` as written). PingOne then clears them or
     /// puts its default back (a population's password policy, an application's PKCE
@@ -277,7 +284,8 @@ impl Action {
         let sent = move |p: &'a Param| args.as_object().into_iter().flatten().filter(move |(key, _)| p.name.eq_ignore_ascii_case(key)).map(|(_, v)| v);
         self.params
             .iter()
-            .filter(move |p| replaces && p.grants_access && p.location == Some(ParamLocation::Body))
+            .filter(move |p| replaces && p.location == Some(ParamLocation::Body))
+            .filter(|p| p.grants_access || p.absent_means.as_ref().is_some_and(|v| is_listed(&p.grants_access_if, v)))
             .filter(move |p| sent(p).next().is_none() || sent(p).any(serde_json::Value::is_null))
             .map(|p| p.name.as_str())
     }

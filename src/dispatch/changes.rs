@@ -24,7 +24,7 @@ pub(super) fn access_changes(action: &Action, args: &Value, record: Option<&Valu
         let (path, value, current) = match reference_id(value).filter(|_| reference) {
             // A reference (`signOnPolicy: { id }`) compares and reads by its id.
             Some(id) => (format!("{name}.id"), id, record.map(|r| r.get(name).and_then(|v| v.get("id")))),
-            None => (name.to_owned(), value, record.map(|r| r.get(name))),
+            None => (name.to_owned(), value, record.map(|r| held(action, r, name))),
         };
         let secret = is_secret_field(name);
         match current {
@@ -35,6 +35,16 @@ pub(super) fn access_changes(action: &Action, args: &Value, record: Option<&Valu
     }
     for name in action.access_params_left_out(args) {
         let secret = is_secret_field(name);
+        // Left out, it takes the value a record without it holds: a change only from
+        // another value.
+        if let Some(absent) = action.param(name).and_then(|p| p.absent_means.as_ref()) {
+            let current = record.map(|r| held(action, r, name));
+            if current.is_none() || differs(current.flatten(), Some(absent)) {
+                let was = current.map_or_else(|| "(current value unread)".to_owned(), |v| shown(secret, v));
+                lines.push(Rank::Changed, format!("{name} {was} -> {} {LEFT_OUT}", shown(secret, Some(absent))));
+            }
+            continue;
+        }
         match record.map(|r| r.get(name).filter(|v| holds(v))) {
             Some(None) => {}
             // A reference the record holds (`passwordPolicy: { id, … }`) is shown by its id.
@@ -57,6 +67,13 @@ pub(super) fn differs(current: Option<&Value>, new: Option<&Value>) -> bool {
     let mut lines = Lines::default();
     leaf_changes("", false, current, new, &mut lines);
     !lines.0.is_empty()
+}
+
+/// The record's value of a top-level field, or the value PingOne means when the record
+/// lacks it (the parameter's `absent_means`).
+fn held<'a>(action: &'a Action, record: &'a Value, name: &str) -> Option<&'a Value> {
+    let absent = || action.param(name).and_then(|p| p.absent_means.as_ref());
+    record.get(name).filter(|v| !v.is_null()).or_else(absent)
 }
 
 /// Whether a field holds a value: empty text, lists and objects count as none.

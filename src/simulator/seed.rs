@@ -131,7 +131,7 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
         let pid = id(&mut rng);
         st.device_policies.put(json!({
             "id": pid, "environment": env, "name": name, "default": default,
-            "authentication": { "deviceSelection": "DEFAULT_TO_FIRST" },
+            "authentication": { "deviceSelection": "DEFAULT_TO_FIRST" }, "newDeviceNotification": "EMAIL_THEN_SMS",
             "sms": { "enabled": sms, "otp": sent_otp }, "voice": { "enabled": sms, "otp": sent_otp }, "email": { "enabled": true, "otp": sent_otp },
             "mobile": { "enabled": true, "otp": app_otp }, "totp": { "enabled": true, "otp": app_otp }, "fido2": { "enabled": true },
             "createdAt": stamp(&mut rng), "updatedAt": "2024-03-01T00:00:00.000Z",

@@ -212,6 +212,8 @@ fn save_policy(st: &mut State, req: &Req, id: Option<&str>) -> Outcome {
         rec.insert("default".into(), json!(true));
     }
     rec.entry("default").or_insert(json!(false));
+    // PingOne's documented default when the field is not provided.
+    rec.entry("newDeviceNotification").or_insert(json!("EMAIL_THEN_SMS"));
     let rec_id = rec["id"].as_str().unwrap_or_default().to_owned();
     let rec = with_self(Value::Object(rec), st.env_url(&format!("deviceAuthenticationPolicies/{rec_id}")));
     st.device_policies.put(rec.clone());
