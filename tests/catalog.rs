@@ -219,6 +219,11 @@ fn a_value_that_grants_access_must_be_one_a_call_can_pass() {
     let text = GOOD.replace("    params:\n", "    params:\n      - { name: owner, in: query, type: object, properties: [{ name: id, type: string, grants_access: true }], description: The owner. }\n");
     assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "property `id` of an object cannot grant access or destroy on its own"]);
     assert_one(&refuse(&[("w.yaml", &flagged("destructive_if: [0]"))]), &["w.yaml:", "destructive_if value 0 of `enabled` is not of type boolean"]);
+    // A default record is named by a list action, and stands for a body reference.
+    let update = GOOD.replace("method: GET", "method: PUT\n    content_type: application/json").replace("read_only: true", "read_only: false");
+    let text = update.replace("    params:\n", "    params:\n      - { name: owner, in: body, type: object, absent_means_default_of: get_widget, properties: [{ name: id, type: string }], description: The owner. }\n");
+    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "`owner` names `get_widget`, which is not a list action of the catalog"]);
+    assert_one(&refuse(&[("w.yaml", &flagged("absent_means_default_of: list_widgets"))]), &["w.yaml:", "`absent_means_default_of` of `enabled` stands for a default record's reference"]);
     // What a record without the field holds is a body value it can take.
     assert_one(&refuse(&[("w.yaml", &flagged("absent_means: true"))]), &["w.yaml:", "`absent_means` of `enabled` says what a record without it holds"]);
     let text = GOOD.replace("    params:\n", "    params:\n      - { name: kind, in: body, type: string, enum: [A, B], absent_means: C, description: The kind. }\n");

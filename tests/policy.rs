@@ -426,7 +426,7 @@ async fn weakening_a_password_or_mfa_policy_is_confirmed() {
     assert!(matches!(renamed, HostReply::Value(_)), "a description is not a rule: {renamed:?}");
 
     let population = value(dispatcher.dispatch(call("list_populations", json!({}))).await)["items"][0].clone();
-    let other = policies.iter().find(|p| p["id"] != population["passwordPolicy"]["id"]).expect("a second password policy").clone();
+    let other = policies.iter().find(|p| p["id"] != population["passwordPolicy"]["id"] && p["default"] != true).expect("a second password policy, not the default").clone();
     let moved = json!({ "populationId": population["id"], "name": population["name"], "passwordPolicy": { "id": other["id"] } });
     assert!(declined(&dispatcher.dispatch_for(call("update_population", moved), &requester).await));
 
@@ -736,7 +736,8 @@ async fn changing_where_sign_ons_go_or_what_a_role_allows_is_confirmed() {
 /// A full replace (PUT) that leaves out a field deciding access clears it or puts
 /// PingOne's default back: a population without `passwordPolicy` falls back to the
 /// environment's default policy, a password policy without `lockout` loses it. That is
-/// asked like a new value; leaving out what the record does not hold is not.
+/// asked like a new value; leaving out what the record does not hold is not, nor is
+/// a population's policy left out, or named, when it is the environment's default.
 #[tokio::test]
 async fn a_full_replace_that_leaves_out_an_access_field_is_confirmed() {
     let (_sim, dispatcher) = simulator_with_writes().await;
@@ -744,12 +745,24 @@ async fn a_full_replace_that_leaves_out_an_access_field_is_confirmed() {
     let requester = Requester { caller: None, confirm: Some(&refuser) };
 
     let populations = value(dispatcher.dispatch(call("list_populations", json!({}))).await)["items"].as_array().unwrap().clone();
-    let population = populations.iter().find(|p| p["passwordPolicy"]["id"].is_string()).expect("a population with a password policy").clone();
+    let policies = value(dispatcher.dispatch(call("list_password_policies", json!({}))).await)["items"].as_array().unwrap().clone();
+    let default_policy = policies.iter().find(|p| p["default"] == true).expect("a default password policy")["id"].clone();
+    let population = populations.iter().find(|p| p["passwordPolicy"]["id"].is_string() && p["passwordPolicy"]["id"] != default_policy).expect("a population with a policy of its own").clone();
     let renamed = json!({ "populationId": population["id"], "name": "Renamed" });
     assert!(declined(&dispatcher.dispatch_for(call("update_population", renamed), &requester).await));
     let kept = json!({ "populationId": population["id"], "name": "Renamed", "passwordPolicy": { "id": population["passwordPolicy"]["id"] } });
     let kept = dispatcher.dispatch_for(call("update_population", kept), &requester).await;
     assert!(matches!(kept, HostReply::Value(_)), "restating the policy is not asked: {kept:?}");
+    let on_default = populations.iter().find(|p| p["passwordPolicy"]["id"] == default_policy).expect("a population naming the default policy");
+    let on_none = populations.iter().find(|p| p["passwordPolicy"].is_null()).expect("a population without a policy");
+    for (same, policy) in [(on_default, None), (on_none, Some(&default_policy))] {
+        let mut renamed = json!({ "populationId": same["id"], "name": format!("{} renamed", same["name"].as_str().unwrap()) });
+        if let Some(id) = policy {
+            renamed["passwordPolicy"] = json!({ "id": id });
+        }
+        let reply = dispatcher.dispatch_for(call("update_population", renamed.clone()), &requester).await;
+        assert!(matches!(reply, HostReply::Value(_)), "the environment's default policy applies either way: {renamed} {reply:?}");
+    }
 
     let policy = value(dispatcher.dispatch(call("list_password_policies", json!({}))).await)["items"][0].clone();
     let mut without_lockout = value(dispatcher.dispatch(call("get_password_policy", json!({ "passwordPolicyId": policy["id"] }))).await);
@@ -778,7 +791,7 @@ async fn a_full_replace_that_leaves_out_an_access_field_is_confirmed() {
     assert_eq!(asked.len(), 3, "{asked:#?}");
     assert!(asked[2].contains("Change: pkceEnforcement ") && asked[2].contains("left out of this full replace, or null"), "{}", asked[2]);
     let policy_id = population["passwordPolicy"]["id"].as_str().unwrap();
-    assert!(asked[0].contains(&format!("Change: passwordPolicy.id {policy_id:?} -> (left out of this full replace")), "{}", asked[0]);
+    assert!(asked[0].contains(&format!("Change: passwordPolicy.id {policy_id:?} -> {default_policy} (left out of this full replace")), "{}", asked[0]);
     assert!(asked[1].contains("Change: lockout ") && asked[1].contains("left out of this full replace"), "{}", asked[1]);
 }
 

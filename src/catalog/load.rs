@@ -130,6 +130,12 @@ impl Catalog {
                     let at = Locator { file: name, text, id: &action.id };
                     errors.push(at.error("grants_access_only_if", format!("no get action reads `{}`, so the record cannot be checked; add one or remove the condition", action.path)));
                 }
+                for (param, list) in action.params.iter().filter_map(|p| Some((&p.name, p.absent_means_default_of.as_ref()?))) {
+                    if !added.get(list).or_else(|| self.actions.get(list)).is_some_and(|a| a.is_list() && a.read_only) {
+                        let at = Locator { file: name, text, id: &action.id };
+                        errors.push(at.error("absent_means_default_of", format!("`{param}` names `{list}`, which is not a list action of the catalog; name the action that lists the records one of which is the default")));
+                    }
+                }
                 for (field, by) in &action.changed_by {
                     if !added.contains_key(by) && !self.actions.contains_key(by) {
                         let at = Locator { file: name, text, id: &action.id };
@@ -354,6 +360,9 @@ fn check_params(params: &[Param], top_level: bool, field: &'static str, problem:
         // `is_destructive_call`).
         if !top_level && (p.grants_access || !p.grants_access_if.is_empty() || !p.destructive_if.is_empty()) {
             problem(field, format!("property `{}` of an object cannot grant access or destroy on its own; mark the top-level parameter that holds it", p.name));
+        }
+        if p.absent_means_default_of.is_some() && !(top_level && p.location == Some(ParamLocation::Body) && p.properties.iter().any(|q| q.name == "id")) {
+            problem(field, format!("`absent_means_default_of` of `{}` stands for a default record's reference, so it goes on a top-level body parameter with an `id`", p.name));
         }
         if let Some(value) = &p.absent_means {
             if !top_level || p.location != Some(ParamLocation::Body) {

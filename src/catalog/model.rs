@@ -160,6 +160,11 @@ pub struct Param {
     /// change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub absent_means: Option<serde_json::Value>,
+    /// A reference whose absence means the environment's default record, the one this
+    /// list action returns with `default: true` (a population without a password policy
+    /// uses the default policy: `list_password_policies`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absent_means_default_of: Option<String>,
     /// These values make a call destructive (it needs --allow-destructive and is
     /// confirmed), the others an ordinary write: `mfaEnabled: false` turns a user's
     /// MFA off, `true` turns it on.

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::catalog::{Action, Method};
 use crate::secret::is_secret_field;
@@ -17,14 +17,16 @@ const LEFT_OUT: &str = "(left out of this full replace, or null: PingOne clears 
 /// value. A settings block is shown by the leaves that differ, settings the record
 /// already has first, so keys the call adds cannot push a real change out of sight. A
 /// record that could not be read counts as changed: the person is asked rather than not.
-pub(super) fn access_changes(action: &Action, args: &Value, record: Option<&Value>) -> Vec<String> {
+/// `absent`: what a record without a field holds, by name (`absent_values`, and the
+/// environment's default record for a parameter with `absent_means_default_of`).
+pub(super) fn access_changes(action: &Action, args: &Value, record: Option<&Value>, absent: &Map<String, Value>) -> Vec<String> {
     let mut lines = Lines::default();
     for (name, value) in action.access_granting_args(args) {
         let reference = action.param(name).is_some_and(|p| p.properties.iter().any(|q| q.name == "id"));
         let (path, value, current) = match reference_id(value).filter(|_| reference) {
             // A reference (`signOnPolicy: { id }`) compares and reads by its id.
-            Some(id) => (format!("{name}.id"), id, record.map(|r| r.get(name).and_then(|v| v.get("id")))),
-            None => (name.to_owned(), value, record.map(|r| held(action, r, name))),
+            Some(id) => (format!("{name}.id"), id, record.map(|r| held(r, name, absent).and_then(|v| v.get("id")))),
+            None => (name.to_owned(), value, record.map(|r| held(r, name, absent))),
         };
         let secret = is_secret_field(name);
         match current {
@@ -37,11 +39,16 @@ pub(super) fn access_changes(action: &Action, args: &Value, record: Option<&Valu
         let secret = is_secret_field(name);
         // Left out, it takes the value a record without it holds: a change only from
         // another value.
-        if let Some(absent) = action.param(name).and_then(|p| p.absent_means.as_ref()) {
-            let current = record.map(|r| held(action, r, name));
-            if current.is_none() || differs(current.flatten(), Some(absent)) {
-                let was = current.map_or_else(|| "(current value unread)".to_owned(), |v| shown(secret, v));
-                lines.push(Rank::Changed, format!("{name} {was} -> {} {LEFT_OUT}", shown(secret, Some(absent))));
+        if let Some(default) = absent.get(name) {
+            // A reference (`passwordPolicy: { id }`) compares and is shown by its id.
+            let (path, compared): (String, fn(&Value) -> Option<&Value>) = match reference_id(default) {
+                Some(_) => (format!("{name}.id"), |v| v.get("id")),
+                None => (name.to_owned(), |v| Some(v)),
+            };
+            match record.map(|r| held(r, name, absent).and_then(compared)) {
+                Some(current) if !differs(current, compared(default)) => {}
+                Some(current) => lines.push(Rank::Changed, format!("{path} {} -> {} {LEFT_OUT}", shown(secret, current), shown(secret, compared(default)))),
+                None => lines.push(Rank::Changed, format!("{path} (current value unread) -> {} {LEFT_OUT}", shown(secret, compared(default)))),
             }
             continue;
         }
@@ -69,11 +76,15 @@ pub(super) fn differs(current: Option<&Value>, new: Option<&Value>) -> bool {
     !lines.0.is_empty()
 }
 
-/// The record's value of a top-level field, or the value PingOne means when the record
-/// lacks it (the parameter's `absent_means`).
-fn held<'a>(action: &'a Action, record: &'a Value, name: &str) -> Option<&'a Value> {
-    let absent = || action.param(name).and_then(|p| p.absent_means.as_ref());
-    record.get(name).filter(|v| !v.is_null()).or_else(absent)
+/// What a record without each of the action's fields holds, as its parameters'
+/// `absent_means` say.
+pub(super) fn absent_values(action: &Action) -> Map<String, Value> {
+    action.params.iter().filter_map(|p| Some((p.name.clone(), p.absent_means.clone()?))).collect()
+}
+
+/// The record's value of a top-level field, or what a record without it holds.
+fn held<'a>(record: &'a Value, name: &str, absent: &'a Map<String, Value>) -> Option<&'a Value> {
+    record.get(name).filter(|v| !v.is_null()).or_else(|| absent.get(name))
 }
 
 /// Whether a field holds a value: empty text, lists and objects count as none.

@@ -214,7 +214,8 @@ impl Dispatcher {
                 let (reason, changes) = match always {
                     Some(reason) => (Some(reason), vec![]),
                     None => {
-                        let changes = changes::access_changes(action, args, current.as_ref());
+                        let absent = self.absent_values(client, action, current.is_some()).await;
+                        let changes = changes::access_changes(action, args, current.as_ref(), &absent);
                         ((!changes.is_empty()).then_some(ConfirmReason::ChangesAccess), changes)
                     }
                 };
@@ -271,6 +272,24 @@ impl Dispatcher {
         };
         let _ = self.environment_check.set(settled.clone());
         settled.map_err(EnvironmentCheck::Refused)
+    }
+
+    /// What a record without each of the action's fields holds: its parameters'
+    /// `absent_means`, and for `absent_means_default_of` a reference to the
+    /// environment's default record, read when the changed record was (`read`). A
+    /// default that cannot be read is left out, so the person is asked rather than not.
+    async fn absent_values(&self, client: &PingOneClient, action: &Action, read: bool) -> serde_json::Map<String, Value> {
+        let mut absent = changes::absent_values(action);
+        for param in action.params.iter().filter(|_| read) {
+            let Some(list) = param.absent_means_default_of.as_deref().and_then(|id| self.catalog.get(id)) else { continue };
+            // With `all`, a list action returns every record as one array.
+            let Ok(records) = client.call(list, &json!({ "all": true }), &CallOptions::default()).await else { continue };
+            let default = records.as_array().into_iter().flatten().find(|r| r["default"] == true).and_then(|r| r.get("id"));
+            if let Some(id) = default {
+                absent.insert(param.name.clone(), json!({ "id": id }));
+            }
+        }
+        absent
     }
 
     /// What the ids in a call's path name, for the person confirming it: each id's
