@@ -797,8 +797,9 @@ async fn a_full_replace_that_leaves_out_an_access_field_is_confirmed() {
 
 /// The model sees credentials masked (`****cret`). A record read and sent back whole,
 /// the way to update an identity provider (a full replace), keeps its secret: the mask
-/// of the record's current secret is put back as that secret. Any other mask is
-/// refused, since PingOne would store it over the secret.
+/// of the record's current secret is put back as that secret, on a call that changes
+/// nothing deciding where the secret goes. Any other mask is refused, since PingOne
+/// would store it over the secret.
 #[tokio::test]
 async fn a_masked_credential_sent_back_keeps_the_secret() {
     let (sim, dispatcher) = simulator_with_writes().await;
@@ -819,6 +820,13 @@ async fn a_masked_credential_sent_back_keeps_the_secret() {
     let updated = value(dispatcher.dispatch(call("update_identity_provider", read.clone())).await);
     assert_eq!(updated["description"], "Reviewed in the access audit");
     assert_eq!(stored_secret().await, secret, "the secret is kept, not overwritten by its mask");
+    // Turning the provider off and on sends the secret nowhere new.
+    for enabled in [false, true] {
+        read["enabled"] = json!(enabled);
+        let updated = value(dispatcher.dispatch(call("update_identity_provider", read.clone())).await);
+        assert_eq!(updated["enabled"], enabled);
+        assert_eq!(stored_secret().await, secret);
+    }
 
     // The secret goes only to the configuration it was read with.
     let mut elsewhere = read.clone();

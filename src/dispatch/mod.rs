@@ -44,6 +44,11 @@ enum EnvironmentCheck {
 /// Actions an unknown id's error suggests.
 const SUGGESTIONS: usize = 5;
 
+/// Fields a call may change while a credential's mask is put back as the secret: none
+/// decides where the secret is sent or how (an identity provider's endpoints, issuer,
+/// client id, authentication method), so the secret goes only where it went before.
+const SECRET_NEUTRAL_FIELDS: [&str; 7] = ["name", "description", "enabled", "icon", "loginButtonIcon", "registration", "scopes"];
+
 pub struct Dispatcher {
     catalog: Arc<Catalog>,
     search: Arc<SearchIndex>,
@@ -401,13 +406,13 @@ impl Dispatcher {
         // hand the real secret to whoever it now points at.
         let record = record.unwrap_or_default();
         let path_params: Vec<&str> = action.params_in(ParamLocation::Path).map(|p| p.name.as_str()).collect();
-        let unchanged = |key: &str| path_params.contains(&key) || ["name", "description"].iter().any(|k| k.eq_ignore_ascii_case(key));
+        let unchanged = |key: &str| path_params.contains(&key) || SECRET_NEUTRAL_FIELDS.iter().any(|k| k.eq_ignore_ascii_case(key));
         let changed: Vec<String> =
             restored.as_object().into_iter().flatten().filter(|(key, value)| !unchanged(key) && changes::differs(record.get(key.as_str()), Some(value))).map(|(key, _)| format!("`{key}`")).collect();
         if !changed.is_empty() {
             let changed = changed.join(", ");
             return Err(refused(
-                format!("{} sent as the mask of the current secret beside changes to {changed}: the current secret is put back only on a call that changes nothing else but name and description, so it never goes to a changed configuration; to make these changes, pass the real secret", paths(sent)),
+                format!("{} sent as the mask of the current secret beside changes to {changed}: the current secret is put back only on a call that changes nothing else but {}, so it never goes to a changed configuration; to make these changes, pass the real secret", paths(sent), SECRET_NEUTRAL_FIELDS.join(", ")),
                 changed,
             ));
         }
