@@ -457,10 +457,21 @@ async fn weakening_a_password_or_mfa_policy_is_confirmed() {
     let mut unnoticed = mfa_round_trip.clone();
     unnoticed["newDeviceNotification"] = json!("NONE");
     assert!(declined(&dispatcher.dispatch_for(call("update_device_authentication_policy", unnoticed), &requester).await));
-    // Notices kept on another way, or left out (PingOne's default is EMAIL_THEN_SMS), are
-    // not asked; nor, on a policy without notices, are NONE restated or notices turned on.
+    // SMS first: whoever took over the phone number would get the notice.
     let mut by_sms = mfa_round_trip.clone();
     by_sms["newDeviceNotification"] = json!("SMS_THEN_EMAIL");
+    assert!(declined(&dispatcher.dispatch_for(call("update_device_authentication_policy", by_sms), &requester).await));
+    // Values the enum does not hold are refused under any spelling of the key, and so is
+    // null, which PingOne might store rather than read as left out.
+    for (key, bad) in [("NewDeviceNotification", json!(" NONE")), ("newDeviceNotification", Value::Null), ("NEWDEVICENOTIFICATION", Value::Null)] {
+        let mut odd = mfa_round_trip.clone();
+        odd.as_object_mut().unwrap().remove("newDeviceNotification");
+        odd[key] = bad.clone();
+        let reply = dispatcher.dispatch_for(call("update_device_authentication_policy", odd), &requester).await;
+        assert!(matches!(&reply, HostReply::Error(e) if e.code == "INVALID_ARGUMENTS" && e.message.contains(&format!("`{key}` is"))), "{key}: {bad}: {reply:?}");
+    }
+    // Notices left out (PingOne's default is EMAIL_THEN_SMS) are not asked; nor, on a
+    // policy without notices, are NONE restated or notices turned on.
     let mut left_out = mfa_round_trip.clone();
     left_out.as_object_mut().unwrap().remove("newDeviceNotification");
     let mut quiet = mfa(false, false);
@@ -471,7 +482,7 @@ async fn weakening_a_password_or_mfa_policy_is_confirmed() {
     quiet_again["deviceAuthenticationPolicyId"] = quiet["id"].clone();
     let mut noticed = quiet_again.clone();
     noticed["newDeviceNotification"] = json!("EMAIL_THEN_SMS");
-    for unasked in [by_sms, left_out, quiet_again, noticed] {
+    for unasked in [left_out, quiet_again, noticed] {
         let reply = dispatcher.dispatch_for(call("update_device_authentication_policy", unasked.clone()), &requester).await;
         assert!(matches!(reply, HostReply::Value(_)), "{unasked}: {reply:?}");
     }
@@ -493,7 +504,7 @@ async fn weakening_a_password_or_mfa_policy_is_confirmed() {
     assert!(declined(&dispatcher.dispatch_for(call("update_password_policy", as_reference), &requester).await));
 
     let asked = refuser.asked.lock().unwrap().clone();
-    assert_eq!(asked.len(), 11, "{asked:#?}");
+    assert_eq!(asked.len(), 12, "{asked:#?}");
     assert!(asked[0].contains("Change: lockout.failureCount ") && asked[0].contains("-> 1000"), "{}", asked[0]);
     assert!(asked[1].contains("Change: excludesCommonlyUsed "), "{}", asked[1]);
     assert!(asked[2].contains("Change: history ") && asked[2].contains("left out of this full replace"), "{}", asked[2]);
@@ -503,10 +514,11 @@ async fn weakening_a_password_or_mfa_policy_is_confirmed() {
     assert!(asked[6].contains(&format!("Change: sms.otp.failure.count {allowed} -> 100")), "the one leaf that changed, not the block cut short: {}", asked[6]);
     assert!(!asked[6].contains("Change: voice") && !asked[6].contains("Change: sms.otp.lifeTime"), "{}", asked[6]);
     assert!(asked[7].contains("Change: newDeviceNotification \"EMAIL_THEN_SMS\" -> \"NONE\""), "{}", asked[7]);
-    assert!(asked[8].contains("Change: rememberMe.web.lifeTime.duration (none) -> 365"), "{}", asked[8]);
-    assert!(asked[9].lines().any(|l| l == "Change: totp.otp.failure.count 3 -> 50"), "{}", asked[9]);
-    assert!(!asked[9].lines().any(|l| l.starts_with("Change: approved")), "{}", asked[9]);
-    assert!(asked[10].contains(&format!("Change: lockout.failureCount {} -> (none)", round_trip["lockout"]["failureCount"])), "{}", asked[10]);
+    assert!(asked[8].contains("Change: newDeviceNotification \"EMAIL_THEN_SMS\" -> \"SMS_THEN_EMAIL\""), "{}", asked[8]);
+    assert!(asked[9].contains("Change: rememberMe.web.lifeTime.duration (none) -> 365"), "{}", asked[9]);
+    assert!(asked[10].lines().any(|l| l == "Change: totp.otp.failure.count 3 -> 50"), "{}", asked[10]);
+    assert!(!asked[10].lines().any(|l| l.starts_with("Change: approved")), "{}", asked[10]);
+    assert!(asked[11].contains(&format!("Change: lockout.failureCount {} -> (none)", round_trip["lockout"]["failureCount"])), "{}", asked[11]);
 }
 
 /// The environment's default sign-on policy governs every application without its
@@ -736,8 +748,9 @@ async fn changing_where_sign_ons_go_or_what_a_role_allows_is_confirmed() {
 /// A full replace (PUT) that leaves out a field deciding access clears it or puts
 /// PingOne's default back: a population without `passwordPolicy` falls back to the
 /// environment's default policy, a password policy without `lockout` loses it. That is
-/// asked like a new value; leaving out what the record does not hold is not, nor is
-/// a population's policy left out, or named, when it is the environment's default.
+/// asked like a new value, and so is a population pinned to the default policy left to
+/// follow it (whatever it becomes); leaving out what the record does not hold is not,
+/// nor is pinning a population to the default it already follows.
 #[tokio::test]
 async fn a_full_replace_that_leaves_out_an_access_field_is_confirmed() {
     let (_sim, dispatcher) = simulator_with_writes().await;
@@ -753,16 +766,15 @@ async fn a_full_replace_that_leaves_out_an_access_field_is_confirmed() {
     let kept = json!({ "populationId": population["id"], "name": "Renamed", "passwordPolicy": { "id": population["passwordPolicy"]["id"] } });
     let kept = dispatcher.dispatch_for(call("update_population", kept), &requester).await;
     assert!(matches!(kept, HostReply::Value(_)), "restating the policy is not asked: {kept:?}");
-    let on_default = populations.iter().find(|p| p["passwordPolicy"]["id"] == default_policy).expect("a population naming the default policy");
+    // A population that follows the default may be pinned to it; one pinned to it that
+    // would follow it from now on (whatever it becomes) is asked.
     let on_none = populations.iter().find(|p| p["passwordPolicy"].is_null()).expect("a population without a policy");
-    for (same, policy) in [(on_default, None), (on_none, Some(&default_policy))] {
-        let mut renamed = json!({ "populationId": same["id"], "name": format!("{} renamed", same["name"].as_str().unwrap()) });
-        if let Some(id) = policy {
-            renamed["passwordPolicy"] = json!({ "id": id });
-        }
-        let reply = dispatcher.dispatch_for(call("update_population", renamed.clone()), &requester).await;
-        assert!(matches!(reply, HostReply::Value(_)), "the environment's default policy applies either way: {renamed} {reply:?}");
-    }
+    let pinned = json!({ "populationId": on_none["id"], "name": on_none["name"], "passwordPolicy": { "id": default_policy } });
+    let reply = dispatcher.dispatch_for(call("update_population", pinned.clone()), &requester).await;
+    assert!(matches!(reply, HostReply::Value(_)), "the default policy applies either way: {reply:?}");
+    let on_default = populations.iter().find(|p| p["passwordPolicy"]["id"] == default_policy).expect("a population naming the default policy");
+    let following = json!({ "populationId": on_default["id"], "name": on_default["name"] });
+    assert!(declined(&dispatcher.dispatch_for(call("update_population", following), &requester).await));
 
     let policy = value(dispatcher.dispatch(call("list_password_policies", json!({}))).await)["items"][0].clone();
     let mut without_lockout = value(dispatcher.dispatch(call("get_password_policy", json!({ "passwordPolicyId": policy["id"] }))).await);
@@ -788,11 +800,14 @@ async fn a_full_replace_that_leaves_out_an_access_field_is_confirmed() {
     assert!(declined(&dispatcher.dispatch_for(call("update_application", cleared), &requester).await));
 
     let asked = refuser.asked.lock().unwrap().clone();
-    assert_eq!(asked.len(), 3, "{asked:#?}");
-    assert!(asked[2].contains("Change: pkceEnforcement ") && asked[2].contains("left out of this full replace, or null"), "{}", asked[2]);
+    assert_eq!(asked.len(), 4, "{asked:#?}");
+    assert!(asked[3].contains("Change: pkceEnforcement ") && asked[3].contains("left out of this full replace, or null"), "{}", asked[3]);
     let policy_id = population["passwordPolicy"]["id"].as_str().unwrap();
-    assert!(asked[0].contains(&format!("Change: passwordPolicy.id {policy_id:?} -> {default_policy} (left out of this full replace")), "{}", asked[0]);
-    assert!(asked[1].contains("Change: lockout ") && asked[1].contains("left out of this full replace"), "{}", asked[1]);
+    let default_named = policies.iter().find(|p| p["default"] == true).unwrap()["name"].as_str().unwrap();
+    let follows = format!("(left out of this full replace, or null: it follows the environment's default from now on, at present {default_policy} {default_named:?})");
+    assert!(asked[0].contains(&format!("Change: passwordPolicy.id {policy_id:?} -> {follows}")), "{}", asked[0]);
+    assert!(asked[1].contains(&format!("Change: passwordPolicy.id {default_policy} -> {follows}")), "{}", asked[1]);
+    assert!(asked[2].contains("Change: lockout ") && asked[2].contains("left out of this full replace"), "{}", asked[2]);
 }
 
 /// The model sees credentials masked (`****cret`). A record read and sent back whole,
@@ -828,7 +843,14 @@ async fn a_masked_credential_sent_back_keeps_the_secret() {
         assert_eq!(stored_secret().await, secret);
     }
 
-    // The secret goes only to the configuration it was read with.
+    // The secret goes only to the configuration it was read with: nothing else changed,
+    // nothing a full replace clears left out.
+    let mut cleared = read.clone();
+    assert!(cleared.as_object_mut().unwrap().remove("issuer").is_some_and(|i| i.is_string()), "the provider has an issuer: {read}");
+    match dispatcher.dispatch(call("update_identity_provider", cleared)).await {
+        HostReply::Error(e) => assert!(e.code == "INVALID_ARGUMENTS" && e.message.contains("beside changes to `issuer` (left out)"), "{e:?}"),
+        other => panic!("the current secret is not put back on a record losing its issuer: {other:?}"),
+    }
     let mut elsewhere = read.clone();
     elsewhere["tokenEndpoint"] = json!("https://collector.example.net/token");
     match dispatcher.dispatch(call("update_identity_provider", elsewhere)).await {

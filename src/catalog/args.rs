@@ -164,6 +164,16 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
         problems.push(Problem::quoting(format!("unknown argument{plural} {names} (expected {})", expected_names(action)), unknown.join(", ")));
     }
     check_fields(&action.params, map, "", &mut problems);
+    // An open body passes a declared field under another spelling as written, and
+    // PingOne's attribute names match in any case: its value is checked all the same.
+    for (key, value) in map {
+        if let Some(p) = action.params.iter().find(|p| p.name != *key && p.name.eq_ignore_ascii_case(key)) {
+            match value {
+                Value::Null => problems.extend(null_problem(p, key)),
+                value => check_value(p, value, key, &mut problems),
+            }
+        }
+    }
     if problems.is_empty() {
         Ok(())
     } else {
@@ -178,10 +188,18 @@ fn check_fields(params: &[Param], map: &Map<String, Value>, prefix: &str, proble
             None | Some(Value::Null) if p.required => {
                 problems.push(Problem::ours(format!("missing required `{name}` ({}: {})", p.ty.as_str(), p.description.trim())))
             }
-            None | Some(Value::Null) => {}
+            None => {}
+            Some(Value::Null) => problems.extend(null_problem(p, &name)),
             Some(value) => check_value(p, value, &name, problems),
         }
     }
+}
+
+/// Null where a record without the field holds a value of its own: whether PingOne
+/// reads null as left out, or stores it, is not said, so the caller says which.
+fn null_problem(p: &Param, name: &str) -> Option<Problem> {
+    let absent = p.absent_means.as_ref()?;
+    Some(Problem::ours(format!("`{name}` is null: leave it out (a record without it holds {absent}) or give it a value")))
 }
 
 fn check_value(p: &Param, value: &Value, name: &str, problems: &mut Vec<Problem>) {

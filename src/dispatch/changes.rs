@@ -29,7 +29,12 @@ pub(super) fn access_changes(action: &Action, args: &Value, record: Option<&Valu
             None => (name.to_owned(), value, record.map(|r| held(r, name, absent))),
         };
         let secret = is_secret_field(name);
+        let unset = record.is_some_and(|r| r.get(name).is_none_or(Value::is_null));
         match current {
+            // Not read but implied: the person is told so.
+            Some(Some(implied)) if unset && !implied.is_object() && differs(Some(implied), Some(value)) => {
+                lines.push(Rank::Changed, format!("{path} (not set, so {}) -> {}", shown(secret, Some(implied)), shown(secret, Some(value))));
+            }
             Some(current) => leaf_changes(&path, secret, current, Some(value), &mut lines),
             None if action.method == Method::Post => each_leaf(&path, secret, value, &mut |path, v| lines.push(Rank::Added, format!("{path} {v} (a new record)"))),
             None => each_leaf(&path, secret, value, &mut |path, v| lines.push(Rank::Changed, format!("{path} (current value unread) -> {v}"))),
@@ -37,33 +42,37 @@ pub(super) fn access_changes(action: &Action, args: &Value, record: Option<&Valu
     }
     for name in action.access_params_left_out(args) {
         let secret = is_secret_field(name);
-        // Left out, it takes the value a record without it holds: a change only from
-        // another value.
-        if let Some(default) = absent.get(name) {
-            // A reference (`passwordPolicy: { id }`) compares and is shown by its id.
-            let (path, compared): (String, fn(&Value) -> Option<&Value>) = match reference_id(default) {
-                Some(_) => (format!("{name}.id"), |v| v.get("id")),
-                None => (name.to_owned(), |v| Some(v)),
-            };
-            match record.map(|r| held(r, name, absent).and_then(compared)) {
-                Some(current) if !differs(current, compared(default)) => {}
-                Some(current) => lines.push(Rank::Changed, format!("{path} {} -> {} {LEFT_OUT}", shown(secret, current), shown(secret, compared(default)))),
-                None => lines.push(Rank::Changed, format!("{path} (current value unread) -> {} {LEFT_OUT}", shown(secret, compared(default)))),
+        // Left out, a field takes the value a record without it holds: a change only
+        // from another value. A reference to the environment's default record is
+        // another matter: left out, the record follows whatever the default becomes.
+        let default_reference = absent.get(name).filter(|d| d.get("id").is_some());
+        if let Some(default) = absent.get(name).filter(|_| default_reference.is_none()) {
+            match record.map(|r| held(r, name, absent)) {
+                Some(current) if !differs(current, Some(default)) => {}
+                Some(current) => lines.push(Rank::Changed, format!("{name} {} -> {} {LEFT_OUT}", shown(secret, current), shown(secret, Some(default)))),
+                None => lines.push(Rank::Changed, format!("{name} (current value unread) -> {} {LEFT_OUT}", shown(secret, Some(default)))),
             }
             continue;
         }
+        let left_out = match default_reference {
+            Some(default) => {
+                let named = default.get("name").map(|n| format!(" {}", shown(false, Some(n)))).unwrap_or_default();
+                format!("(left out of this full replace, or null: it follows the environment's default from now on, at present {}{named})", shown(false, default.get("id")))
+            }
+            None => LEFT_OUT.to_owned(),
+        };
         match record.map(|r| r.get(name).filter(|v| holds(v))) {
             Some(None) => {}
             // A reference the record holds (`passwordPolicy: { id, … }`) is shown by its id.
             Some(Some(Value::Object(fields))) if fields.contains_key("id") => {
-                lines.push(Rank::Removed, format!("{name}.id {} -> {LEFT_OUT}", shown(secret, fields.get("id"))));
+                lines.push(Rank::Removed, format!("{name}.id {} -> {left_out}", shown(secret, fields.get("id"))));
             }
             Some(Some(value @ Value::Object(_))) => {
-                lines.push(Rank::Removed, format!("{name} {LEFT_OUT}"));
+                lines.push(Rank::Removed, format!("{name} {left_out}"));
                 each_leaf(name, secret, value, &mut |path, v| lines.push(Rank::Removed, format!("{path} {v} -> (none)")));
             }
-            Some(Some(value)) => lines.push(Rank::Removed, format!("{name} {} -> {LEFT_OUT}", shown(secret, Some(value)))),
-            None => lines.push(Rank::Removed, format!("{name} (current value unread) -> {LEFT_OUT}")),
+            Some(Some(value)) => lines.push(Rank::Removed, format!("{name} {} -> {left_out}", shown(secret, Some(value)))),
+            None => lines.push(Rank::Removed, format!("{name} (current value unread) -> {left_out}")),
         }
     }
     lines.shown()
@@ -254,6 +263,29 @@ mod tests {
         let was = json!({ "otp": { "failure": { "count": 3 }, "lifeTime": { "duration": 30 } }, "enabled": true });
         let now = json!({ "otp": { "failure": { "count": 100 }, "lifeTime": { "duration": 30.0 } }, "enabled": true, "pairingDisabled": null });
         assert_eq!(changes(was, now), ["p.otp.failure.count 3 -> 100"]);
+    }
+
+    #[test]
+    fn a_value_implied_by_its_absence_is_told_as_such_and_a_default_reference_left_out_is_asked() {
+        let catalog = crate::catalog::load_builtin().unwrap();
+        let mfa = catalog.get("update_device_authentication_policy").unwrap();
+        let unset = json!({ "name": "MFA" });
+        let off = json!({ "name": "MFA", "newDeviceNotification": "NONE" });
+        assert_eq!(access_changes(mfa, &off, Some(&unset), &absent_values(mfa)), ["newDeviceNotification (not set, so \"EMAIL_THEN_SMS\") -> \"NONE\""]);
+        assert!(access_changes(mfa, &json!({ "name": "MFA" }), Some(&unset), &absent_values(mfa)).is_empty(), "left out is the default");
+
+        let population = catalog.get("update_population").unwrap();
+        let mut absent = absent_values(population);
+        absent.insert("passwordPolicy".into(), json!({ "id": "d", "name": "Standard" }));
+        let pinned = json!({ "name": "P", "passwordPolicy": { "id": "d" } });
+        let following = json!({ "name": "P" });
+        assert!(access_changes(population, &pinned, Some(&following), &absent).is_empty(), "pinned to the default it holds now");
+        assert_eq!(
+            access_changes(population, &following, Some(&pinned), &absent),
+            ["passwordPolicy.id \"d\" -> (left out of this full replace, or null: it follows the environment's default from now on, at present \"d\" \"Standard\")"]
+        );
+        let other = json!({ "name": "P", "passwordPolicy": { "id": "weak" } });
+        assert_eq!(access_changes(population, &other, Some(&following), &absent), ["passwordPolicy.id (not set, so \"d\") -> \"weak\""]);
     }
 
     #[test]

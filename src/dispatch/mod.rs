@@ -289,9 +289,10 @@ impl Dispatcher {
             let Some(list) = param.absent_means_default_of.as_deref().and_then(|id| self.catalog.get(id)) else { continue };
             // With `all`, a list action returns every record as one array.
             let Ok(records) = client.call(list, &json!({ "all": true }), &CallOptions::default()).await else { continue };
-            let default = records.as_array().into_iter().flatten().find(|r| r["default"] == true).and_then(|r| r.get("id"));
-            if let Some(id) = default {
-                absent.insert(param.name.clone(), json!({ "id": id }));
+            // Its name too, for the question; compared by id.
+            let default = records.as_array().into_iter().flatten().find(|r| r["default"] == true);
+            if let Some(id) = default.and_then(|r| r.get("id")) {
+                absent.insert(param.name.clone(), json!({ "id": id, "name": default.and_then(|r| r.get("name")) }));
             }
         }
         absent
@@ -407,8 +408,14 @@ impl Dispatcher {
         let record = record.unwrap_or_default();
         let path_params: Vec<&str> = action.params_in(ParamLocation::Path).map(|p| p.name.as_str()).collect();
         let unchanged = |key: &str| path_params.contains(&key) || SECRET_NEUTRAL_FIELDS.iter().any(|k| k.eq_ignore_ascii_case(key));
-        let changed: Vec<String> =
+        let mut changed: Vec<String> =
             restored.as_object().into_iter().flatten().filter(|(key, value)| !unchanged(key) && changes::differs(record.get(key.as_str()), Some(value))).map(|(key, _)| format!("`{key}`")).collect();
+        // A full replace clears what it leaves out (a provider's tenant).
+        if action.method == Method::Put {
+            let sent = |name: &str| restored.as_object().into_iter().flatten().any(|(key, value)| key.eq_ignore_ascii_case(name) && !value.is_null());
+            let dropped = action.params_in(ParamLocation::Body).filter(|p| !unchanged(&p.name) && !sent(&p.name) && changes::differs(record.get(&p.name), None));
+            changed.extend(dropped.map(|p| format!("`{}` (left out)", p.name)));
+        }
         if !changed.is_empty() {
             let changed = changed.join(", ");
             return Err(refused(
