@@ -835,6 +835,14 @@ async fn a_masked_credential_sent_back_keeps_the_secret() {
     let updated = value(dispatcher.dispatch(call("update_identity_provider", read.clone())).await);
     assert_eq!(updated["description"], "Reviewed in the access audit");
     assert_eq!(stored_secret().await, secret, "the secret is kept, not overwritten by its mask");
+    // The person asked about an update sent back whole reads what it changes, and only that.
+    let refuser = Refuser::default();
+    let mut off = read.clone();
+    off["enabled"] = json!(!read["enabled"].as_bool().unwrap());
+    assert!(declined(&dispatcher.dispatch_for(call("update_identity_provider", off), &Requester { caller: None, confirm: Some(&refuser) }).await));
+    let asked = refuser.asked.lock().unwrap().clone();
+    let changes: Vec<&str> = asked[0].lines().filter(|l| l.starts_with("Change: ")).collect();
+    assert_eq!(changes, [format!("Change: enabled {} -> {}", read["enabled"], !read["enabled"].as_bool().unwrap())], "{}", asked[0]);
     // Turning the provider off and on sends the secret nowhere new.
     for enabled in [false, true] {
         read["enabled"] = json!(enabled);

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use crate::catalog::{Action, Method};
+use crate::catalog::{Action, Method, ParamLocation};
 use crate::secret::is_secret_field;
 
 const LEFT_OUT: &str = "(left out of this full replace, or null: PingOne clears it or puts its default back)";
@@ -73,6 +73,26 @@ pub(super) fn access_changes(action: &Action, args: &Value, record: Option<&Valu
             }
             Some(Some(value)) => lines.push(Rank::Removed, format!("{name} {} -> {left_out}", shown(secret, Some(value)))),
             None => lines.push(Rank::Removed, format!("{name} (current value unread) -> {left_out}")),
+        }
+    }
+    lines.shown()
+}
+
+/// Everything an update that is always asked about (an identity provider's) changes of
+/// `record`, leaf by leaf, and on a full replace the fields it leaves out that the record
+/// holds: the person sees the one changed endpoint among the fields sent back as read.
+pub(super) fn record_changes(action: &Action, args: &Value, record: &Value) -> Vec<String> {
+    let mut lines = Lines::default();
+    let in_body = |key: &str| action.param(key).is_none_or(|p| p.location == Some(ParamLocation::Body));
+    for (key, value) in args.as_object().into_iter().flatten().filter(|(key, _)| in_body(key)) {
+        leaf_changes(&segment(key), is_secret_field(key), record.get(key.as_str()), Some(value), &mut lines);
+    }
+    if action.method == Method::Put {
+        let sent = |name: &str| args.as_object().into_iter().flatten().any(|(key, value)| key.eq_ignore_ascii_case(name) && !value.is_null());
+        for p in action.params_in(ParamLocation::Body).filter(|p| !sent(&p.name)) {
+            if let Some(held) = record.get(&p.name).filter(|v| holds(v)) {
+                lines.push(Rank::Removed, format!("{} {} -> {LEFT_OUT}", p.name, shown(is_secret_field(&p.name), Some(held))));
+            }
         }
     }
     lines.shown()

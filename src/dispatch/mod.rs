@@ -202,7 +202,7 @@ impl Dispatcher {
                 let always = ConfirmReason::of(action, args);
                 let changes_access = action.access_granting_args(args).next().is_some() || action.access_params_left_out(args).next().is_some();
                 let granting = matches!(always, Some(ConfirmReason::GrantsAccess));
-                let current = if (always.is_none() && changes_access) || (granting && action.grants_access_only_if.is_some()) {
+                let mut current = if (always.is_none() && changes_access) || (granting && action.grants_access_only_if.is_some()) {
                     match record.take() {
                         Some(record) => Some(record),
                         None => self.read_at(client, &action.path, args).await,
@@ -217,6 +217,17 @@ impl Dispatcher {
                     return (HostReply::Value(record), "unchanged");
                 }
                 let (reason, changes) = match always {
+                    // An update asked about whatever it changes (an identity provider's)
+                    // still shows what it changes, read from the record when someone is asked.
+                    Some(reason) if matches!(action.method, Method::Put | Method::Patch) && requester.confirm.is_some() => {
+                        let read = match current.take().or_else(|| record.take()) {
+                            Some(read) => Some(read),
+                            None => self.read_at(client, &action.path, args).await,
+                        };
+                        let changes = read.as_ref().map(|r| changes::record_changes(action, args, r)).unwrap_or_default();
+                        current = read;
+                        (Some(reason), changes)
+                    }
                     Some(reason) => (Some(reason), vec![]),
                     None => {
                         let absent = self.absent_values(client, action, current.is_some()).await;
