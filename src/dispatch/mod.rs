@@ -217,17 +217,6 @@ impl Dispatcher {
                     return (HostReply::Value(record), "unchanged");
                 }
                 let (reason, changes) = match always {
-                    // An update asked about whatever it changes (an identity provider's)
-                    // still shows what it changes, read from the record when someone is asked.
-                    Some(reason) if matches!(action.method, Method::Put | Method::Patch) && requester.confirm.is_some() => {
-                        let read = match current.take().or_else(|| record.take()) {
-                            Some(read) => Some(read),
-                            None => self.read_at(client, &action.path, args).await,
-                        };
-                        let changes = read.as_ref().map(|r| changes::record_changes(action, args, r)).unwrap_or_default();
-                        current = read;
-                        (Some(reason), changes)
-                    }
                     Some(reason) => (Some(reason), vec![]),
                     None => {
                         let absent = self.absent_values(client, action, current.is_some()).await;
@@ -239,6 +228,15 @@ impl Dispatcher {
                     let connection = client.connection();
                     let mut request = ConfirmRequest::new(action, args, reason).in_environment(&connection.environment_id, &connection.profile).with_changes(changes);
                     if confirm.will_ask(&action.id).await {
+                        // An update asked about whatever it changes (an identity
+                        // provider's) still shows what it changes.
+                        if always.is_some() && matches!(action.method, Method::Put | Method::Patch) {
+                            current = match current.take().or_else(|| record.take()) {
+                                Some(read) => Some(read),
+                                None => self.read_at(client, &action.path, args).await,
+                            };
+                            request = request.with_changes(current.as_ref().map(|r| changes::record_changes(action, args, r)).unwrap_or_default());
+                        }
                         request = request.with_targets(self.target_names(client, action, args, current.as_ref()).await);
                     }
                     if let Err(reason) = confirm.confirm(request).await {
