@@ -133,6 +133,21 @@ async fn syntax_errors_point_at_the_agents_line_and_column() {
     assert!(message.contains("line 1, col 7"), "{message}");
 }
 
+/// A runtime error names where the script raised it, after an `await` too; a script
+/// passed as a function keeps its own columns on the first line.
+#[tokio::test]
+async fn runtime_errors_point_at_the_agents_line() {
+    let message = err(&run_offline("const a = 1;\nconst u = undefined;\nreturn u.name;").await).to_string();
+    assert!(message.contains("TypeError") && message.contains("(at line 3, column 10 of the script)"), "{message}");
+    let after_await = "const hits = await pingone.search('user');\nconst none = hits.find(h => h.id === 'nothing');\nreturn none.id;";
+    let message = err(&run_offline(after_await).await).to_string();
+    assert!(message.contains("at line 3,"), "{message}");
+    let message = err(&run_offline("function f() { throw new Error('mine') }\nf()").await).to_string();
+    assert!(message.contains("mine (at line 1, column 22 of the script)"), "{message}");
+    let message = err(&run_offline("async () => null.x").await).to_string();
+    assert!(message.contains("(at line 1, column 18 of the script)"), "{message}");
+}
+
 #[tokio::test]
 async fn scripts_discover_actions_themselves() {
     let result = run_offline("const hits = await pingone.search('disable a user'); const d = await pingone.describe(hits[0].id); return { first: hits[0].id, method: d.method, sig: d.signature }").await;

@@ -37,7 +37,13 @@ thread_local! {
     static PENDING: RefCell<HashMap<u32, Pending>> = RefCell::new(HashMap::new());
     /// The last outcome, kept alive until the host has read it.
     static OUTCOME: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// How many characters the wrapper put before the script on its first line.
+    static FIRST_LINE_SHIFT: Cell<usize> = const { Cell::new(0) };
 }
+
+/// The name the script's source goes by in stack traces, to tell its frames from the
+/// prelude's.
+const SCRIPT_PATH: &str = "script.js";
 
 /// A host call's promise, and the `PingOneError` class to reject it with.
 struct Pending {
@@ -250,12 +256,17 @@ const BODY_PREFIX: &str = "(async function (args) { { ";
 
 fn start(context: &mut Context, script: &str, args: &JsValue) -> Result<JsValue, ScriptError> {
     let as_expression = format!("({script}\n)");
-    let parsed = match Script::parse(Source::from_bytes(&as_expression), None, context) {
-        Ok(parsed) => parsed,
+    let source = |text| Source::from_bytes(text).with_path(std::path::Path::new(SCRIPT_PATH));
+    let parsed = match Script::parse(source(&as_expression), None, context) {
+        Ok(parsed) => {
+            FIRST_LINE_SHIFT.set(1);
+            parsed
+        }
         Err(_) => {
             // Same line numbers as the original: the wrapper adds no line before it.
             let as_body = format!("{BODY_PREFIX}{script}\n}} }})");
-            Script::parse(Source::from_bytes(&as_body), None, context).map_err(|e| syntax_error(context, &e, script))?
+            FIRST_LINE_SHIFT.set(BODY_PREFIX.len());
+            Script::parse(source(&as_body), None, context).map_err(|e| syntax_error(context, &e, script))?
         }
     };
     let value = parsed.evaluate(context).map_err(|e| thrown(context, &e))?;
@@ -373,7 +384,7 @@ fn call_action(_this: &JsValue, args: &[JsValue], captures: &ActionCaptures, con
     match args_json(name, &arg, stringify, context) {
         Ok(json) => Ok(start_call(prefix, &json, error_class.clone(), context)),
         // A bad argument rejects the call's promise, as a failed call would.
-        Err(e) => Ok(JsPromise::reject(e, context).into()),
+        Err(e) => Ok(JsPromise::reject(e, context)?.into()),
     }
 }
 
@@ -536,14 +547,10 @@ fn looks_like_typescript(script: &str) -> bool {
 
 fn thrown(context: &mut Context, e: &JsError) -> ScriptError {
     // Runtime limits (recursion, loop iterations) cannot become JS values.
-    if let Ok(native) = e.try_native(context) {
-        if native.is_runtime_limit() {
-            let message = format!("{}: the script recursed too deeply", native.message());
-            return error(ScriptErrorKind::Runtime, "RangeError", message);
-        }
+    match e.clone().into_opaque(context) {
+        Ok(value) => rejected(context, &value),
+        Err(_) => error(ScriptErrorKind::Runtime, "RangeError", format!("{e}: the script recursed too deeply")),
     }
-    let value = e.to_opaque(context);
-    rejected(context, &value)
 }
 
 /// A thrown value or rejection reason, as a script error; a `PingOneError` keeps
@@ -556,7 +563,10 @@ fn rejected(context: &mut Context, reason: &JsValue) -> ScriptError {
     let mut get = |key: &str| object.get(js_string!(key), context).ok().filter(|v| !v.is_undefined());
     let text = |v: JsValue| v.as_string().map(|s| s.to_std_string_escaped()).unwrap_or_else(|| v.display().to_string());
     let name = get("name").map(text).unwrap_or_else(|| "Error".into());
-    let message = get("message").map(text).unwrap_or_default();
+    let mut message = get("message").map(text).unwrap_or_default();
+    if let Some((line, column)) = get("stack").and_then(|stack| stack.as_string().and_then(|s| script_position(&s.to_std_string_escaped()))) {
+        message.push_str(&format!(" (at line {line}, column {column} of the script)"));
+    }
     let action_error = if name == "PingOneError" {
         let action = get("action").map(text).unwrap_or_default();
         let status = get("status").and_then(|v| v.as_number()).map(|n| n as u16);
@@ -568,6 +578,20 @@ fn rejected(context: &mut Context, reason: &JsValue) -> ScriptError {
         None
     };
     ScriptError { kind: ScriptErrorKind::Runtime, name, message, action_error }
+}
+
+/// Where in the script an error arose: the innermost frame of the script's own code
+/// in a stack trace (`    at f (script.js:3:9)`), its first line's column put back
+/// where the script has it.
+fn script_position(stack: &str) -> Option<(usize, usize)> {
+    let marker = format!("({SCRIPT_PATH}:");
+    stack.lines().find_map(|frame| {
+        let at = frame.find(&marker)? + marker.len();
+        let (line, column) = frame[at..].trim_end_matches(')').split_once(':')?;
+        let (line, column) = (line.parse::<usize>().ok()?, column.parse::<usize>().ok()?);
+        let column = if line == 1 { column.saturating_sub(FIRST_LINE_SHIFT.get()).max(1) } else { column };
+        Some((line, column))
+    })
 }
 
 fn message_of(context: &mut Context, e: &JsError) -> String {
