@@ -709,6 +709,15 @@ async fn a_password_under_an_innocent_name_is_hidden_everywhere() {
     let dry = result(&run(&script, dispatcher(&fake, PolicyConfig { dry_run: true, ..Default::default() })).await);
     assert_eq!(dry["request"]["body"]["value"], "****", "{dry}");
     assert_eq!(dry["request"]["body"]["forceChange"], true);
+
+    // Nor in the question a person is asked, on any of its lines.
+    fake.on("GET", &fake.env_path(&format!("/users/{USER_ID}/password")), vec![Reply::json(200, json!({ "status": "OK" }))]);
+    let refuser = Refuser::default();
+    let asking = dispatcher(&fake, Policy::permissive().config);
+    let set = call("set_user_password", json!({ "userId": USER_ID, "value": PASSWORD, "forceChange": true }));
+    assert!(declined(&asking.dispatch_for(set, &Requester { caller: None, confirm: Some(&refuser) }).await));
+    let asked = refuser.asked.lock().unwrap().clone();
+    assert!(asked.len() == 1 && !asked[0].contains(PASSWORD) && !asked[0].contains("tery"), "{asked:#?}");
 }
 
 /// Where an application's sign-ons go, who holds a group's roles by its filter, and
@@ -804,9 +813,9 @@ async fn a_full_replace_that_leaves_out_an_access_field_is_confirmed() {
     assert!(asked[3].contains("Change: pkceEnforcement ") && asked[3].contains("left out of this full replace, or null"), "{}", asked[3]);
     let policy_id = population["passwordPolicy"]["id"].as_str().unwrap();
     let default_named = policies.iter().find(|p| p["default"] == true).unwrap()["name"].as_str().unwrap();
-    let follows = format!("(left out of this full replace, or null: it follows the environment's default from now on, at present {default_policy} {default_named:?})");
-    assert!(asked[0].contains(&format!("Change: passwordPolicy.id {policy_id:?} -> {follows}")), "{}", asked[0]);
-    assert!(asked[1].contains(&format!("Change: passwordPolicy.id {default_policy} -> {follows}")), "{}", asked[1]);
+    let follows = |today: &str| format!("(left out of this full replace, or null: {today} the environment's default, at present {default_policy} {default_named:?}, whatever that becomes)");
+    assert!(asked[0].contains(&format!("Change: passwordPolicy.id {policy_id:?} -> {}", follows("it follows"))), "{}", asked[0]);
+    assert!(asked[1].contains(&format!("Change: passwordPolicy.id {default_policy} -> {}", follows("the same today, but from now on it follows"))), "{}", asked[1]);
     assert!(asked[2].contains("Change: lockout ") && asked[2].contains("left out of this full replace"), "{}", asked[2]);
 }
 
@@ -858,6 +867,17 @@ async fn a_masked_credential_sent_back_keeps_the_secret() {
     match dispatcher.dispatch(call("update_identity_provider", cleared)).await {
         HostReply::Error(e) => assert!(e.code == "INVALID_ARGUMENTS" && e.message.contains("beside changes to `issuer` (left out)"), "{e:?}"),
         other => panic!("the current secret is not put back on a record losing its issuer: {other:?}"),
+    }
+    // A field the catalog does not declare is cleared by a full replace all the same.
+    let paypal = json!({ "name": "PayPal", "type": "PAYPAL", "enabled": true, "clientId": "pp-client", "clientSecret": "pp-secret-0001", "clientEnvironment": "live" });
+    let paypal = value(dispatcher.dispatch(call("create_identity_provider", paypal)).await);
+    let mut sandboxed = value(dispatcher.dispatch(call("get_identity_provider", json!({ "providerId": paypal["id"] }))).await);
+    assert_eq!(sandboxed["clientEnvironment"], "live");
+    sandboxed.as_object_mut().unwrap().remove("clientEnvironment");
+    sandboxed["providerId"] = paypal["id"].clone();
+    match dispatcher.dispatch(call("update_identity_provider", sandboxed)).await {
+        HostReply::Error(e) => assert!(e.code == "INVALID_ARGUMENTS" && e.message.contains("`clientEnvironment` (left out)"), "{e:?}"),
+        other => panic!("the current secret is not put back on a record losing an undeclared field: {other:?}"),
     }
     let mut elsewhere = read.clone();
     elsewhere["tokenEndpoint"] = json!("https://collector.example.net/token");

@@ -74,6 +74,12 @@ const READ_ONLY_FIELDS: [&str; 15] = [
     "type",
 ];
 
+/// Whether a record's field is one PingOne writes itself (its id, timestamps, links,
+/// counts), which an update neither takes nor clears.
+pub fn is_read_only_field(action: &Action, key: &str) -> bool {
+    action.param(key).is_none() && (key == "id" || READ_ONLY_FIELDS.contains(&key))
+}
+
 /// An update given back the record its get returned (`{ ...current, length: … }`):
 /// the record's read-only fields and its own `id` (when it is the id the path names)
 /// are dropped, as PingOne takes none of them. Declared parameters are never dropped,

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use crate::catalog::{Action, Method, ParamLocation};
+use crate::catalog::{is_read_only_field, Action, Method, ParamLocation};
 use crate::secret::is_secret_field;
 
 const LEFT_OUT: &str = "(left out of this full replace, or null: PingOne clears it or puts its default back)";
@@ -54,25 +54,27 @@ pub(super) fn access_changes(action: &Action, args: &Value, record: Option<&Valu
             }
             continue;
         }
-        let left_out = match default_reference {
+        let left_out = |current: Option<&Value>| match default_reference {
             Some(default) => {
                 let named = default.get("name").map(|n| format!(" {}", shown(false, Some(n)))).unwrap_or_default();
-                format!("(left out of this full replace, or null: it follows the environment's default from now on, at present {}{named})", shown(false, default.get("id")))
+                let today = if current.is_some() && !differs(current, default.get("id")) { "the same today, but from now on it follows" } else { "it follows" };
+                format!("(left out of this full replace, or null: {today} the environment's default, at present {}{named}, whatever that becomes)", shown(false, default.get("id")))
             }
             None => LEFT_OUT.to_owned(),
         };
+        let left_out_unread = left_out(None);
         match record.map(|r| r.get(name).filter(|v| holds(v))) {
             Some(None) => {}
             // A reference the record holds (`passwordPolicy: { id, … }`) is shown by its id.
             Some(Some(Value::Object(fields))) if fields.contains_key("id") => {
-                lines.push(Rank::Removed, format!("{name}.id {} -> {left_out}", shown(secret, fields.get("id"))));
+                lines.push(Rank::Removed, format!("{name}.id {} -> {}", shown(secret, fields.get("id")), left_out(fields.get("id"))));
             }
             Some(Some(value @ Value::Object(_))) => {
-                lines.push(Rank::Removed, format!("{name} {left_out}"));
+                lines.push(Rank::Removed, format!("{name} {left_out_unread}"));
                 each_leaf(name, secret, value, &mut |path, v| lines.push(Rank::Removed, format!("{path} {v} -> (none)")));
             }
-            Some(Some(value)) => lines.push(Rank::Removed, format!("{name} {} -> {left_out}", shown(secret, Some(value)))),
-            None => lines.push(Rank::Removed, format!("{name} (current value unread) -> {left_out}")),
+            Some(Some(value)) => lines.push(Rank::Removed, format!("{name} {} -> {left_out_unread}", shown(secret, Some(value)))),
+            None => lines.push(Rank::Removed, format!("{name} (current value unread) -> {left_out_unread}")),
         }
     }
     lines.shown()
@@ -84,18 +86,30 @@ pub(super) fn access_changes(action: &Action, args: &Value, record: Option<&Valu
 pub(super) fn record_changes(action: &Action, args: &Value, record: &Value) -> Vec<String> {
     let mut lines = Lines::default();
     let in_body = |key: &str| action.param(key).is_none_or(|p| p.location == Some(ParamLocation::Body));
-    for (key, value) in args.as_object().into_iter().flatten().filter(|(key, _)| in_body(key)) {
-        leaf_changes(&segment(key), is_secret_field(key), record.get(key.as_str()), Some(value), &mut lines);
+    // A credential by its name, or one the catalog marks (a password's `value`).
+    let secret = |key: &str| is_secret_field(key) || action.param(key).is_some_and(|p| p.secret);
+    // Declared fields first: keys the call adds cannot push a change to one out of sight.
+    let (declared, undeclared): (Vec<_>, Vec<_>) = args.as_object().into_iter().flatten().filter(|(key, _)| in_body(key)).partition(|(key, _)| action.param(key).is_some());
+    for (key, value) in declared.into_iter().chain(undeclared) {
+        leaf_changes(&segment(key), secret(key), record.get(key.as_str()), Some(value), &mut lines);
     }
-    if action.method == Method::Put {
-        let sent = |name: &str| args.as_object().into_iter().flatten().any(|(key, value)| key.eq_ignore_ascii_case(name) && !value.is_null());
-        for p in action.params_in(ParamLocation::Body).filter(|p| !sent(&p.name)) {
-            if let Some(held) = record.get(&p.name).filter(|v| holds(v)) {
-                lines.push(Rank::Removed, format!("{} {} -> {LEFT_OUT}", p.name, shown(is_secret_field(&p.name), Some(held))));
-            }
-        }
+    for (name, held) in dropped_fields(action, args, record) {
+        lines.push(Rank::Removed, format!("{} {} -> {LEFT_OUT}", segment(name), shown(secret(name), Some(held))));
     }
     lines.shown()
+}
+
+/// The fields of `record` a full replace (PUT) with `args` clears: each field the
+/// record holds that the call does not send, under any spelling, other than those
+/// PingOne writes itself; declared or not, since PingOne's records are wider than the
+/// catalog (a PayPal provider's `clientEnvironment`).
+pub(super) fn dropped_fields<'a>(action: &Action, args: &Value, record: &'a Value) -> Vec<(&'a str, &'a Value)> {
+    if action.method != Method::Put {
+        return vec![];
+    }
+    let sent = |name: &str| args.as_object().into_iter().flatten().any(|(key, value)| key.eq_ignore_ascii_case(name) && !value.is_null());
+    let path = |name: &str| action.param(name).is_some_and(|p| p.location != Some(ParamLocation::Body));
+    record.as_object().into_iter().flatten().filter(|(name, value)| holds(value) && !sent(name) && !path(name) && !is_read_only_field(action, name)).map(|(name, value)| (name.as_str(), value)).collect()
 }
 
 /// Whether `new` changes anything of `current`, compared as the question compares them.
@@ -255,12 +269,24 @@ fn shown(secret: bool, value: Option<&Value>) -> String {
     }
 }
 
+/// A value quoted on one line, escaped as Rust writes strings: marks that reorder or
+/// hide text show as their codes (`\u{202e}`), so two values that differ never read
+/// alike. A URL keeps its host whole and in ASCII (a look-alike letter shows as its
+/// code); a long value is cut in the middle, so both ends show.
 fn quoted_value(text: &str) -> String {
     const HEAD: usize = 100;
     const TAIL: usize = 60;
-    let chars: Vec<char> = super::plain_text(text).chars().collect();
-    let text: String = if chars.len() > HEAD + TAIL + 1 {
-        chars[..HEAD].iter().chain(['…'].iter()).chain(chars[chars.len() - TAIL..].iter()).collect()
+    let chars: Vec<char> = match text.find("://") {
+        Some(_) => text.chars().flat_map(|c| if c.is_ascii() { vec![c] } else { format!("\\u{{{:x}}}", c as u32).chars().collect() }).collect(),
+        None => text.chars().collect(),
+    };
+    let host_end = text.find("://").map_or(0, |at| {
+        let after = &chars[at + 3..];
+        at + 3 + after.iter().position(|c| matches!(c, '/' | '?' | '#')).unwrap_or(after.len())
+    });
+    let head = HEAD.max(host_end);
+    let text: String = if chars.len() > head + TAIL + 1 {
+        chars[..head].iter().chain(['…'].iter()).chain(chars[chars.len() - TAIL..].iter()).collect()
     } else {
         chars.into_iter().collect()
     };
@@ -302,10 +328,35 @@ mod tests {
         assert!(access_changes(population, &pinned, Some(&following), &absent).is_empty(), "pinned to the default it holds now");
         assert_eq!(
             access_changes(population, &following, Some(&pinned), &absent),
-            ["passwordPolicy.id \"d\" -> (left out of this full replace, or null: it follows the environment's default from now on, at present \"d\" \"Standard\")"]
+            ["passwordPolicy.id \"d\" -> (left out of this full replace, or null: the same today, but from now on it follows the environment's default, at present \"d\" \"Standard\", whatever that becomes)"]
         );
         let other = json!({ "name": "P", "passwordPolicy": { "id": "weak" } });
         assert_eq!(access_changes(population, &other, Some(&following), &absent), ["passwordPolicy.id (not set, so \"d\") -> \"weak\""]);
+    }
+
+    #[test]
+    fn a_credential_the_catalog_marks_is_masked_and_dropped_fields_are_shown() {
+        let catalog = crate::catalog::load_builtin().unwrap();
+        let password = catalog.get("set_user_password").unwrap();
+        let lines = record_changes(password, &json!({ "userId": "u", "value": "Corr3ct-Horse", "forceChange": true }), &json!({ "status": "OK" }));
+        assert!(lines.iter().any(|l| l == "value (none) -> ****") && !lines.concat().contains("Horse"), "{lines:?}");
+        let idp = catalog.get("update_identity_provider").unwrap();
+        let record = json!({ "id": "p", "name": "PayPal", "clientEnvironment": "live", "createdAt": "2024", "enabled": true });
+        let lines = record_changes(idp, &json!({ "providerId": "p", "name": "PayPal", "enabled": true }), &record);
+        assert_eq!(lines, ["clientEnvironment \"live\" -> (left out of this full replace, or null: PingOne clears it or puts its default back)"]);
+    }
+
+    #[test]
+    fn values_that_differ_never_read_alike() {
+        let rtl = changes(json!("https://login.example.com/cb"), json!("https://login.example.com/cb\u{202e}"));
+        assert_eq!(rtl, ["p \"https://login.example.com/cb\" -> \"https://login.example.com/cb\\\\u{202e}\""]);
+        let hidden = changes(json!("admins"), json!("admins\u{200b}"));
+        assert_eq!(hidden, ["p \"admins\" -> \"admins\\u{200b}\""]);
+        let look_alike = changes(json!("https://login.microsoftonline.com/t"), json!("https://login.microsoftonl\u{456}ne.com/t"));
+        assert!(look_alike[0].ends_with("-> \"https://login.microsoftonl\\\\u{456}ne.com/t\""), "{look_alike:?}");
+        let host = format!("https://{}.evil.example/cb", "a".repeat(200));
+        let long = changes(json!("https://idp.example.com/cb"), json!(host));
+        assert!(long[0].contains(".evil.example"), "the host is shown whole: {long:?}");
     }
 
     #[test]

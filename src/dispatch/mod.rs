@@ -230,12 +230,13 @@ impl Dispatcher {
                     if confirm.will_ask(&action.id).await {
                         // An update asked about whatever it changes (an identity
                         // provider's) still shows what it changes.
-                        if always.is_some() && matches!(action.method, Method::Put | Method::Patch) {
+                        if always == Some(ConfirmReason::GrantsAccess) && matches!(action.method, Method::Put | Method::Patch) {
                             current = match current.take().or_else(|| record.take()) {
                                 Some(read) => Some(read),
                                 None => self.read_at(client, &action.path, args).await,
                             };
-                            request = request.with_changes(current.as_ref().map(|r| changes::record_changes(action, args, r)).unwrap_or_default());
+                            let unread = || vec!["(the record could not be read, so what this call changes cannot be shown)".to_owned()];
+                            request = request.with_changes(current.as_ref().map_or_else(unread, |r| changes::record_changes(action, args, r)));
                         }
                         request = request.with_targets(self.target_names(client, action, args, current.as_ref()).await);
                     }
@@ -420,11 +421,8 @@ impl Dispatcher {
         let mut changed: Vec<String> =
             restored.as_object().into_iter().flatten().filter(|(key, value)| !unchanged(key) && changes::differs(record.get(key.as_str()), Some(value))).map(|(key, _)| format!("`{key}`")).collect();
         // A full replace clears what it leaves out (a provider's tenant).
-        if action.method == Method::Put {
-            let sent = |name: &str| restored.as_object().into_iter().flatten().any(|(key, value)| key.eq_ignore_ascii_case(name) && !value.is_null());
-            let dropped = action.params_in(ParamLocation::Body).filter(|p| !unchanged(&p.name) && !sent(&p.name) && changes::differs(record.get(&p.name), None));
-            changed.extend(dropped.map(|p| format!("`{}` (left out)", p.name)));
-        }
+        let dropped = changes::dropped_fields(action, &restored, &record).into_iter().filter(|(name, _)| !unchanged(name));
+        changed.extend(dropped.map(|(name, _)| format!("`{name}` (left out)")));
         if !changed.is_empty() {
             let changed = changed.join(", ");
             return Err(refused(
