@@ -43,7 +43,7 @@ fn json_output_and_a_failing_script_exit_non_zero() {
     assert_eq!(out.status.code(), Some(1));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["ok"], false);
-    assert_eq!(report["error"], "TypeError: nope");
+    assert_eq!(report["error"], "TypeError: nope (at line 1, column 30 of the script)");
     assert_eq!(report["logs"][0]["message"], "before");
 }
 

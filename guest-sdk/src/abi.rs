@@ -93,6 +93,16 @@ pub struct ScriptError {
     /// Set when an action failed and the script did not catch it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_error: Option<ActionError>,
+    /// Where in the script a runtime error arose, when the engine knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<ScriptPosition>,
+}
+
+/// A place in the agent's script, both counted from 1.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ScriptPosition {
+    pub line: u32,
+    pub column: u32,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -161,7 +171,7 @@ mod tests {
     fn wire_shapes_are_stable() {
         let reply = HostReply::Value(serde_json::json!({"id": 1}));
         assert_eq!(serde_json::to_string(&reply).unwrap(), r#"{"value":{"id":1}}"#);
-        let outcome = RunOutcome::Error(ScriptError { kind: ScriptErrorKind::Syntax, name: "SyntaxError".into(), message: "x".into(), action_error: None });
+        let outcome = RunOutcome::Error(ScriptError { kind: ScriptErrorKind::Syntax, name: "SyntaxError".into(), message: "x".into(), action_error: None, at: None });
         assert_eq!(serde_json::to_string(&outcome).unwrap(), r#"{"error":{"kind":"syntax","name":"SyntaxError","message":"x"}}"#);
         assert_eq!(unpack(pack(7, 42)), (7, 42));
     }

@@ -71,7 +71,10 @@ fn script_error_text(e: &ScriptError) -> String {
             let status = a.status.map(|s| format!(" {s}")).unwrap_or_default();
             format!("{} failed:{status} {}: {}{} (uncaught PingOneError)", a.action, a.code, a.message, details_text(&a.details))
         }
-        None => format!("{}: {}", e.name, e.message),
+        None => {
+            let at = e.at.map(|at| format!(" (at line {}, column {} of the script)", at.line, at.column)).unwrap_or_default();
+            format!("{}: {}{at}", e.name, e.message)
+        }
     }
 }
 

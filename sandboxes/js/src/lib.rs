@@ -20,7 +20,7 @@ use boa_engine::object::FunctionObjectBuilder;
 use boa_engine::property::PropertyKey;
 use boa_engine::value::JsVariant;
 use boa_engine::{js_string, Context, JsError, JsNativeError, JsObject, JsResult, JsString, JsValue, NativeFunction, Script, Source};
-use guest_sdk::abi::{self, ActionError, HostReply, RunInput, RunOutcome, ScriptError, ScriptErrorKind};
+use guest_sdk::abi::{self, ActionError, HostReply, RunInput, RunOutcome, ScriptError, ScriptErrorKind, ScriptPosition};
 use serde_json::Value;
 
 #[link(wasm_import_module = "pingone")]
@@ -168,7 +168,7 @@ pub extern "C" fn run(ptr: *const u8, len: usize) -> u64 {
 }
 
 fn error(kind: ScriptErrorKind, name: &str, message: String) -> ScriptError {
-    ScriptError { kind, name: name.to_owned(), message, action_error: None }
+    ScriptError { kind, name: name.to_owned(), message, action_error: None, at: None }
 }
 
 fn run_script(context: &mut Context, input: &RunInput) -> RunOutcome {
@@ -563,10 +563,8 @@ fn rejected(context: &mut Context, reason: &JsValue) -> ScriptError {
     let mut get = |key: &str| object.get(js_string!(key), context).ok().filter(|v| !v.is_undefined());
     let text = |v: JsValue| v.as_string().map(|s| s.to_std_string_escaped()).unwrap_or_else(|| v.display().to_string());
     let name = get("name").map(text).unwrap_or_else(|| "Error".into());
-    let mut message = get("message").map(text).unwrap_or_default();
-    if let Some((line, column)) = get("stack").and_then(|stack| stack.as_string().and_then(|s| script_position(&s.to_std_string_escaped()))) {
-        message.push_str(&format!(" (at line {line}, column {column} of the script)"));
-    }
+    let message = get("message").map(text).unwrap_or_default();
+    let at = get("stack").and_then(|stack| stack.as_string().and_then(|s| script_position(&s.to_std_string_escaped())));
     let action_error = if name == "PingOneError" {
         let action = get("action").map(text).unwrap_or_default();
         let status = get("status").and_then(|v| v.as_number()).map(|n| n as u16);
@@ -577,20 +575,21 @@ fn rejected(context: &mut Context, reason: &JsValue) -> ScriptError {
     } else {
         None
     };
-    ScriptError { kind: ScriptErrorKind::Runtime, name, message, action_error }
+    ScriptError { kind: ScriptErrorKind::Runtime, name, message, action_error, at }
 }
 
 /// Where in the script an error arose: the innermost frame of the script's own code
 /// in a stack trace (`    at f (script.js:3:9)`), its first line's column put back
 /// where the script has it.
-fn script_position(stack: &str) -> Option<(usize, usize)> {
+fn script_position(stack: &str) -> Option<ScriptPosition> {
     let marker = format!("({SCRIPT_PATH}:");
     stack.lines().find_map(|frame| {
         let at = frame.find(&marker)? + marker.len();
         let (line, column) = frame[at..].trim_end_matches(')').split_once(':')?;
-        let (line, column) = (line.parse::<usize>().ok()?, column.parse::<usize>().ok()?);
-        let column = if line == 1 { column.saturating_sub(FIRST_LINE_SHIFT.get()).max(1) } else { column };
-        Some((line, column))
+        let (line, column) = (line.parse::<u32>().ok()?, column.parse::<u32>().ok()?);
+        let shift = u32::try_from(FIRST_LINE_SHIFT.get()).unwrap_or(0);
+        let column = if line == 1 { column.saturating_sub(shift).max(1) } else { column };
+        Some(ScriptPosition { line, column })
     })
 }
 
