@@ -775,6 +775,15 @@ async fn a_full_replace_that_leaves_out_an_access_field_is_confirmed() {
     let kept = json!({ "populationId": population["id"], "name": "Renamed", "passwordPolicy": { "id": population["passwordPolicy"]["id"] } });
     let kept = dispatcher.dispatch_for(call("update_population", kept), &requester).await;
     assert!(matches!(kept, HostReply::Value(_)), "restating the policy is not asked: {kept:?}");
+    // Every population read and sent back whole goes through unasked, one with a default
+    // identity provider (which its own action sets) too.
+    assert!(populations.iter().any(|p| p["defaultIdentityProvider"].is_object()), "a population with a default identity provider");
+    for population in &populations {
+        let mut whole = value(dispatcher.dispatch(call("get_population", json!({ "populationId": population["id"] }))).await);
+        whole["populationId"] = population["id"].clone();
+        let reply = dispatcher.dispatch_for(call("update_population", whole.clone()), &requester).await;
+        assert!(matches!(reply, HostReply::Value(_)), "{whole}: {reply:?}");
+    }
     // A population that follows the default may be pinned to it; one pinned to it that
     // would follow it from now on (whatever it becomes) is asked.
     let on_none = populations.iter().find(|p| p["passwordPolicy"].is_null()).expect("a population without a policy");

@@ -54,7 +54,7 @@ impl ArgsError {
 /// Fields of PingOne records that the server writes and no update takes: navigation,
 /// the environment a record lives in, timestamps, and counts and lists it computes
 /// (the specs mark them read-only).
-const READ_ONLY_FIELDS: [&str; 15] = [
+const READ_ONLY_FIELDS: [&str; 16] = [
     "_links",
     "_embedded",
     "environment",
@@ -69,6 +69,8 @@ const READ_ONLY_FIELDS: [&str; 15] = [
     "lastSignOn",
     "account",
     "lifecycle",
+    // A population's default identity provider, which its own endpoint sets.
+    "defaultIdentityProvider",
     // A custom role's CUSTOM, a device's kind: set at creation (where it is a parameter,
     // as for users and applications, it is kept).
     "type",

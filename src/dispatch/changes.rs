@@ -203,6 +203,10 @@ fn leaf_changes(path: &str, secret: bool, current: Option<&Value>, new: Option<&
             }
         },
         (Some(was), Some(now)) if same_number(was, now) || was == now => {}
+        (Some(Value::String(was)), Some(Value::String(now))) if !secret && differs_in_non_ascii(was, now) => {
+            // A look-alike or blank-looking letter is the change: both show as codes.
+            lines.push(Rank::Changed, format!("{path} {} -> {}", quoted_value(was, true), quoted_value(now, true)));
+        }
         (Some(was), Some(now)) => lines.push(Rank::Changed, format!("{path} {} -> {}", shown(secret, Some(was)), shown(secret, Some(now)))),
         (Some(was), None) => each_leaf(path, secret, was, &mut |path, v| lines.push(Rank::Removed, format!("{path} {v} -> (none)"))),
         (None, Some(now)) => each_leaf(path, secret, now, &mut |path, v| lines.push(Rank::Added, format!("{path} (none) -> {v}"))),
@@ -263,24 +267,47 @@ fn shown(secret: bool, value: Option<&Value>) -> String {
     match value {
         Some(Value::Null) | None => "(none)".to_owned(),
         Some(_) if secret => "****".to_owned(),
-        Some(Value::String(text)) => quoted_value(text),
+        Some(Value::String(text)) => quoted_value(text, false),
         Some(plain @ (Value::Bool(_) | Value::Number(_))) => plain.to_string(),
-        Some(other) => quoted_value(&other.to_string()),
+        Some(other) => quoted_value(&other.to_string(), false),
+    }
+}
+
+/// Whether two texts differ where a character outside ASCII could fool the eye: a
+/// letter swapped for a look-alike (`cоntoso` with a Cyrillic о), or something added
+/// or taken away that shows as nothing (a mark, U+3164). Added words in any script do
+/// not count (`Müller` -> `Müller-Lüdenscheidt`).
+fn differs_in_non_ascii(was: &str, now: &str) -> bool {
+    // Letters that draw nothing.
+    const BLANK_LETTERS: [char; 4] = ['\u{115F}', '\u{1160}', '\u{3164}', '\u{FFA0}'];
+    let (was, now): (Vec<char>, Vec<char>) = (was.chars().collect(), now.chars().collect());
+    let head = was.iter().zip(&now).take_while(|(a, b)| a == b).count();
+    let tail = was[head..].iter().rev().zip(now[head..].iter().rev()).take_while(|(a, b)| a == b).count();
+    let (was, now) = (&was[head..was.len() - tail], &now[head..now.len() - tail]);
+    if was.len() == now.len() {
+        was.iter().zip(now).any(|(a, b)| a != b && !(a.is_ascii() && b.is_ascii()))
+    } else {
+        was.iter().chain(now).any(|c| !c.is_ascii() && (!c.is_alphanumeric() || BLANK_LETTERS.contains(c)))
     }
 }
 
 /// A value quoted on one line, escaped as Rust writes strings: marks that reorder or
 /// hide text show as their codes (`\u{202e}`), so two values that differ never read
-/// alike. A URL keeps its host whole and in ASCII (a look-alike letter shows as its
-/// code); a long value is cut in the middle, so both ends show.
-fn quoted_value(text: &str) -> String {
+/// alike. A URL keeps its host whole, and it and any value whose change lies in letters
+/// outside ASCII (`ascii`) show those letters as codes (`<U+0456>`); a long value is cut
+/// in the middle, so both ends show.
+fn quoted_value(text: &str, ascii: bool) -> String {
     const HEAD: usize = 100;
     const TAIL: usize = 60;
-    let chars: Vec<char> = match text.find("://") {
-        Some(_) => text.chars().flat_map(|c| if c.is_ascii() { vec![c] } else { format!("\\u{{{:x}}}", c as u32).chars().collect() }).collect(),
-        None => text.chars().collect(),
+    let chars: Vec<char> = text.chars().collect();
+    let scheme = chars.windows(3).position(|w| w == [':', '/', '/']);
+    let chars: Vec<char> = if ascii || scheme.is_some() {
+        chars.iter().flat_map(|&c| if c.is_ascii() { vec![c] } else { format!("<U+{:04X}>", c as u32).chars().collect() }).collect()
+    } else {
+        chars
     };
-    let host_end = text.find("://").map_or(0, |at| {
+    // Found again: codes put in before it moved it.
+    let host_end = chars.windows(3).position(|w| w == [':', '/', '/']).map_or(0, |at| {
         let after = &chars[at + 3..];
         at + 3 + after.iter().position(|c| matches!(c, '/' | '?' | '#')).unwrap_or(after.len())
     });
@@ -349,14 +376,21 @@ mod tests {
     #[test]
     fn values_that_differ_never_read_alike() {
         let rtl = changes(json!("https://login.example.com/cb"), json!("https://login.example.com/cb\u{202e}"));
-        assert_eq!(rtl, ["p \"https://login.example.com/cb\" -> \"https://login.example.com/cb\\\\u{202e}\""]);
+        assert_eq!(rtl, ["p \"https://login.example.com/cb\" -> \"https://login.example.com/cb<U+202E>\""]);
         let hidden = changes(json!("admins"), json!("admins\u{200b}"));
-        assert_eq!(hidden, ["p \"admins\" -> \"admins\\u{200b}\""]);
+        assert_eq!(hidden, ["p \"admins\" -> \"admins<U+200B>\""]);
         let look_alike = changes(json!("https://login.microsoftonline.com/t"), json!("https://login.microsoftonl\u{456}ne.com/t"));
-        assert!(look_alike[0].ends_with("-> \"https://login.microsoftonl\\\\u{456}ne.com/t\""), "{look_alike:?}");
+        assert!(look_alike[0].ends_with("-> \"https://login.microsoftonl<U+0456>ne.com/t\""), "{look_alike:?}");
+        let tenant = changes(json!("contoso.onmicrosoft.com"), json!("c\u{43e}ntoso.onmicrosoft.com"));
+        assert_eq!(tenant, ["p \"contoso.onmicrosoft.com\" -> \"c<U+043E>ntoso.onmicrosoft.com\""]);
+        let blank = changes(json!("Admins"), json!("Admins\u{3164}"));
+        assert_eq!(blank, ["p \"Admins\" -> \"Admins<U+3164>\""]);
+        assert_eq!(changes(json!("Müller"), json!("Müller-Lüdenscheidt")), ["p \"Müller\" -> \"Müller-Lüdenscheidt\""], "letters outside ASCII stay when the change is not in them");
         let host = format!("https://{}.evil.example/cb", "a".repeat(200));
         let long = changes(json!("https://idp.example.com/cb"), json!(host));
         assert!(long[0].contains(".evil.example"), "the host is shown whole: {long:?}");
+        let behind_a_mark = changes(json!("https://idp.example.com/cb"), json!(format!("\u{200b}{host}")));
+        assert!(behind_a_mark[0].contains(".evil.example"), "a mark before the scheme does not move the cut: {behind_a_mark:?}");
     }
 
     #[test]
