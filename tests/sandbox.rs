@@ -98,7 +98,10 @@ async fn bad_scripts_get_errors_that_say_what_to_do() {
         ("return fetch('https://example.com')", "fetch is not available in the sandbox"),
         ("return require('fs')", "require is not available"),
         ("throw new Error('boom')", "Error: boom"),
-        ("return await new Promise(() => {})", "can never settle"),
+        ("return await new Promise(() => {})", "awaits a promise that is never resolved"),
+        // boa loses this error; the message names it as a cause.
+        ("await Promise.resolve(); function f() { return f() + 1 } return f()", "recursed too deeply"),
+        ("throw { a: 1 }", r#"the script threw {"a":1}, which is not an Error"#),
         ("return () => 1", "returned a function"),
         ("return 10n", "cannot be sent back as JSON"),
     ];
@@ -146,6 +149,30 @@ async fn runtime_errors_point_at_the_agents_line() {
     assert!(message.contains("mine (at line 1, column 22 of the script)"), "{message}");
     let message = err(&run_offline("async () => null.x").await).to_string();
     assert!(message.contains("(at line 1, column 18 of the script)"), "{message}");
+    // A fence or blank lines around the script do not move its lines.
+    let message = err(&run_offline("```js\nconst a = {};\nreturn a.b.c;\n```").await).to_string();
+    assert!(message.contains("(at line 3, column 12 of the script)"), "{message}");
+    let message = err(&run_offline("\n\n\nnull.x").await).to_string();
+    assert!(message.contains("(at line 4, column 6 of the script)"), "{message}");
+    let message = err(&run_offline("const n = {};\nn.foo()").await).to_string();
+    assert!(message.contains("TypeError") && message.contains("(at line 2, column 6 of the script)"), "{message}");
+    // Where boa knows only the function an error is in, no place beats a false one.
+    let message = err(&run_offline("missingName + 1").await).to_string();
+    assert!(message.contains("ReferenceError") && !message.contains("at line"), "{message}");
+    // A failed call left uncaught names the line that made it.
+    let message = err(&run_offline("const id = 'u1';\nawait pingone.get_user({ userId: id });").await).to_string();
+    assert!(message.contains("(uncaught PingOneError at line 2, column 23 of the script)"), "{message}");
+}
+
+#[tokio::test]
+async fn numbers_come_back_as_javascript_wrote_them() {
+    let result = run_offline("return [10 / 2, Number.MAX_SAFE_INTEGER, -0, 2 ** 40, 0.5, 1e21]").await;
+    let result = ok(&result);
+    assert_eq!(result, &json!([5, 9_007_199_254_740_991_i64, 0, 1_099_511_627_776_i64, 0.5, 1e21]));
+    assert_eq!(result.to_string(), "[5,9007199254740991,0,1099511627776,0.5,1e+21]", "as JSON.stringify writes them");
+    // A fraction with every digit significant is read back exactly.
+    let result = run_offline("return [4503599627370495.5, 0.1 + 0.2]").await;
+    assert_eq!(ok(&result), &json!([4_503_599_627_370_495.5_f64, 0.1_f64 + 0.2_f64]));
 }
 
 #[tokio::test]

@@ -66,14 +66,16 @@ pub enum ExecutionError {
 }
 
 fn script_error_text(e: &ScriptError) -> String {
+    let place = e.at.map(|at| format!("at line {}, column {} of the script", at.line, at.column));
     match &e.action_error {
         Some(a) => {
             let status = a.status.map(|s| format!(" {s}")).unwrap_or_default();
-            format!("{} failed:{status} {}: {}{} (uncaught PingOneError)", a.action, a.code, a.message, details_text(&a.details))
+            let place = place.map(|place| format!(" {place}")).unwrap_or_default();
+            format!("{} failed:{status} {}: {}{} (uncaught PingOneError{place})", a.action, a.code, a.message, details_text(&a.details))
         }
         None => {
-            let at = e.at.map(|at| format!(" (at line {}, column {} of the script)", at.line, at.column)).unwrap_or_default();
-            format!("{}: {}{at}", e.name, e.message)
+            let place = place.map(|place| format!(" ({place})")).unwrap_or_default();
+            format!("{}: {}{place}", e.name, e.message)
         }
     }
 }

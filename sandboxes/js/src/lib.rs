@@ -19,6 +19,8 @@ use boa_engine::object::builtins::JsPromise;
 use boa_engine::object::FunctionObjectBuilder;
 use boa_engine::property::PropertyKey;
 use boa_engine::value::JsVariant;
+use boa_engine::vm::{CallFrame, SourcePath};
+use boa_engine::ast::Position;
 use boa_engine::{js_string, Context, JsError, JsNativeError, JsObject, JsResult, JsString, JsValue, NativeFunction, Script, Source};
 use guest_sdk::abi::{self, ActionError, HostReply, RunInput, RunOutcome, ScriptError, ScriptErrorKind, ScriptPosition};
 use serde_json::Value;
@@ -45,10 +47,12 @@ thread_local! {
 /// prelude's.
 const SCRIPT_PATH: &str = "script.js";
 
-/// A host call's promise, and the `PingOneError` class to reject it with.
+/// A host call's promise, the `PingOneError` class to reject it with, and where in the
+/// script the call was made.
 struct Pending {
     resolvers: ResolvingFunctions,
     error_class: JsValue,
+    site: Option<Position>,
 }
 
 /// A fresh context with the prelude; wizer runs this at build time so instances
@@ -293,7 +297,9 @@ fn settle(context: &mut Context, value: JsValue) -> Result<JsValue, ScriptError>
             return Err(error(
                 ScriptErrorKind::Deadlock,
                 "Error",
-                "the script awaits a promise that can never settle (no PingOne call is in flight); make sure every promise you await is resolved".into(),
+                // boa drops an error it cannot turn into a value (the recursion limit)
+                // when it ends code resumed after an `await`: this is what is left of it.
+                "the script stopped with its promise unsettled and no PingOne call in flight: either it awaits a promise that is never resolved, or code after an `await` recursed too deeply (the engine cannot report that error there); make sure every promise you await is resolved, and that recursion ends".into(),
             ));
         }
         deliver_next_reply(context).map_err(|e| thrown(context, &e))?;
@@ -323,6 +329,12 @@ fn deliver_next_reply(context: &mut Context) -> JsResult<()> {
             let fields = JsValue::from_json(&fields, context)?;
             let class = pending.error_class.as_constructor().ok_or_else(|| JsNativeError::typ().with_message("PingOneError is not a class"))?;
             let error = class.construct(&[fields], None, context)?;
+            // Made here, the error's own stack holds no frame of the script: name the call.
+            if let Some(site) = pending.site {
+                let action = error.get(js_string!("action"), context)?.to_string(context)?.to_std_string_escaped();
+                let stack = format!("    at {action} ({SCRIPT_PATH}:{}:{})\n", site.line_number(), site.column_number());
+                error.set(js_string!("stack"), js_string!(stack), false, context)?;
+            }
             pending.resolvers.reject.call(&JsValue::undefined(), &[error.into()], context)?;
         }
     }
@@ -355,8 +367,18 @@ fn start_call(prefix: &str, args_json: &str, error_class: JsValue, context: &mut
     // SAFETY: the host reads `call.len()` bytes at its pointer during the call.
     let id = unsafe { call_start(call.as_ptr(), call.len()) };
     let (promise, resolvers) = JsPromise::new_pending(context);
-    PENDING.with(|p| p.borrow_mut().insert(id, Pending { resolvers, error_class }));
+    let site = call_site(context);
+    PENDING.with(|p| p.borrow_mut().insert(id, Pending { resolvers, error_class, site }));
     promise.into()
+}
+
+/// Where the script is as it makes a call: the line and column of its innermost frame.
+fn call_site(context: &Context) -> Option<Position> {
+    context
+        .stack_trace()
+        .map(CallFrame::position)
+        .find(|frame| matches!(&frame.path, SourcePath::Path(path) if path.as_os_str() == SCRIPT_PATH))
+        .and_then(|frame| frame.position)
 }
 
 /// What a `pingone.<action>` function keeps: the action's name, its call prefix, the
@@ -521,13 +543,33 @@ fn to_result(context: &mut Context, value: &JsValue) -> RunOutcome {
         other => other,
     };
     match json {
-        Ok(json) => RunOutcome::Ok(json.unwrap_or(Value::Null)),
+        Ok(json) => RunOutcome::Ok(json.map_or(Value::Null, whole_numbers_in_digits)),
         Err(e) => RunOutcome::Error(error(
             ScriptErrorKind::Result,
             "TypeError",
             format!("the script's result cannot be sent back as JSON ({}); return plain objects, arrays, strings, numbers and booleans", message_of(context, &e)),
         )),
     }
+}
+
+/// Whole numbers as JSON.stringify writes them, in digits (`5` for `10 / 2`, not `5.0`;
+/// -0 as 0), where an integer holds them exactly.
+fn whole_numbers_in_digits(mut value: Value) -> Value {
+    fn visit(value: &mut Value) {
+        match value {
+            Value::Number(number) => {
+                // i64::MAX as f64 is 2^63, so the comparison is exact.
+                if let Some(n) = number.as_f64().filter(|n| number.is_f64() && n.fract() == 0.0 && n.abs() < i64::MAX as f64) {
+                    *number = (n as i64).into();
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(visit),
+            Value::Object(map) => map.values_mut().for_each(visit),
+            _ => {}
+        }
+    }
+    visit(&mut value);
+    value
 }
 
 fn syntax_error(context: &mut Context, e: &JsError, script: &str) -> ScriptError {
@@ -549,9 +591,16 @@ fn thrown(context: &mut Context, e: &JsError) -> ScriptError {
     // Runtime limits (recursion, loop iterations) cannot become JS values.
     match e.clone().into_opaque(context) {
         Ok(value) => rejected(context, &value),
-        Err(_) => error(ScriptErrorKind::Runtime, "RangeError", format!("{e}: the script recursed too deeply")),
+        // The engine's own words, without the stack its display adds.
+        Err(_) => {
+            let limit = e.as_engine().map_or_else(|| "a runtime limit was reached".to_owned(), ToString::to_string);
+            error(ScriptErrorKind::Runtime, "RangeError", format!("{limit}: the script recursed too deeply"))
+        }
     }
 }
+
+/// How much of a thrown value that is not an Error the message shows.
+const THROWN_SHOWN: usize = 300;
 
 /// A thrown value or rejection reason, as a script error; a `PingOneError` keeps
 /// its action, status, code and details.
@@ -560,6 +609,13 @@ fn rejected(context: &mut Context, reason: &JsValue) -> ScriptError {
         let text = reason.to_string(context).map(|s| s.to_std_string_escaped()).unwrap_or_default();
         return error(ScriptErrorKind::Runtime, "Error", format!("the script threw {text}"));
     };
+    let said = |key: &str, context: &mut Context| object.get(js_string!(key), context).is_ok_and(|v| !v.is_undefined());
+    if !said("name", context) && !said("message", context) {
+        // `throw { code: 1 }`: show what was thrown.
+        let shown = reason.to_json(context).ok().flatten().map_or_else(|| reason.display().to_string(), |json| json.to_string());
+        let shown: String = if shown.chars().count() > THROWN_SHOWN { shown.chars().take(THROWN_SHOWN).chain("…".chars()).collect() } else { shown };
+        return error(ScriptErrorKind::Runtime, "Error", format!("the script threw {shown}, which is not an Error; throw new Error('what went wrong') to say why"));
+    }
     let mut get = |key: &str| object.get(js_string!(key), context).ok().filter(|v| !v.is_undefined());
     let text = |v: JsValue| v.as_string().map(|s| s.to_std_string_escaped()).unwrap_or_else(|| v.display().to_string());
     let name = get("name").map(text).unwrap_or_else(|| "Error".into());
@@ -588,7 +644,14 @@ fn script_position(stack: &str) -> Option<ScriptPosition> {
         let (line, column) = frame[at..].trim_end_matches(')').split_once(':')?;
         let (line, column) = (line.parse::<u32>().ok()?, column.parse::<u32>().ok()?);
         let shift = u32::try_from(FIRST_LINE_SHIFT.get()).unwrap_or(0);
-        let column = if line == 1 { column.saturating_sub(shift).max(1) } else { column };
+        // For some errors (a call of something undefined, a misspelt name) boa knows
+        // only the function the error is in, and gives where it starts: at the top of
+        // the script that is the wrapper, or the script's first character. No place is
+        // better than a false one.
+        if line == 1 && column <= shift + 1 {
+            return None;
+        }
+        let column = if line == 1 { column - shift } else { column };
         Some(ScriptPosition { line, column })
     })
 }
