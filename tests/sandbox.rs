@@ -102,6 +102,8 @@ async fn bad_scripts_get_errors_that_say_what_to_do() {
         // boa loses this error; the message names it as a cause.
         ("await Promise.resolve(); function f() { return f() + 1 } return f()", "recursed too deeply"),
         ("throw { a: 1 }", r#"the script threw {"a":1}, which is not an Error"#),
+        // A missing await: the call's promise is not its result.
+        ("const u = pingone.search('users'); return u.length", r#""length" was read from a pending call, not its result: put `await` before"#),
         ("return () => 1", "returned a function"),
         ("return 10n", "cannot be sent back as JSON"),
     ];
@@ -165,11 +167,16 @@ async fn runtime_errors_point_at_the_agents_line() {
 }
 
 #[tokio::test]
-async fn numbers_come_back_as_javascript_wrote_them() {
+async fn results_come_back_as_json_stringify_writes_them() {
     let result = run_offline("return [10 / 2, Number.MAX_SAFE_INTEGER, -0, 2 ** 40, 0.5, 1e21]").await;
     let result = ok(&result);
     assert_eq!(result, &json!([5, 9_007_199_254_740_991_i64, 0, 1_099_511_627_776_i64, 0.5, 1e21]));
     assert_eq!(result.to_string(), "[5,9007199254740991,0,1099511627776,0.5,1e+21]", "as JSON.stringify writes them");
+    // Dates, toJSON and functions as JSON.stringify has them; a promise still awaits.
+    let result = run_offline("return { at: new Date(0), own: { toJSON() { return 'mine' } }, f() {}, p: Promise.resolve(1) instanceof Promise }").await;
+    assert_eq!(ok(&result), &json!({ "at": "1970-01-01T00:00:00.000Z", "own": "mine", "p": true }));
+    let result = run_offline("const hits = pingone.search('users'); const same = hits instanceof Promise && typeof hits.then === 'function'; await hits; return same").await;
+    assert_eq!(ok(&result), &json!(true), "a call's promise is a Promise to every check");
     // A fraction with every digit significant is read back exactly.
     let result = run_offline("return [4503599627370495.5, 0.1 + 0.2]").await;
     assert_eq!(ok(&result), &json!([4_503_599_627_370_495.5_f64, 0.1_f64 + 0.2_f64]));

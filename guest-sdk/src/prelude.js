@@ -27,6 +27,18 @@
     }
   }
 
+  // The prototype of every call's promise. Reading it as if it were the result (a
+  // missing `await`: `pingone.get_user({...}).enabled`) throws at once, instead of
+  // giving undefined and a wrong answer; what a promise has (then, catch, constructor…)
+  // reads as usual, and `toJSON` is left undefined so a promise in a result is found.
+  const callPrototype = new Proxy(Promise.prototype, {
+    get(target, key, receiver) {
+      if (typeof key === 'symbol' || key in target || key === 'toJSON') return Reflect.get(target, key, receiver);
+      throw new TypeError(`"${key}" was read from a pending call, not its result: put \`await\` before the pingone call, e.g. const user = await pingone.get_user({ userId })`);
+    },
+    getPrototypeOf: () => Promise.prototype,
+  });
+
   // Not an async function: the promise hostCall returns is the call's own, settled by
   // the guest's native side with the action's value or a PingOneError, so a call costs
   // one promise and no extra await. Failures here still reject rather than throw.
@@ -40,7 +52,7 @@
     } catch (e) {
       return Promise.reject(e);
     }
-    return hostCall(action, json, PingOneError);
+    return hostCall(action, json, PingOneError, callPrototype);
   }
 
   // Every item of a list action, page by page, without holding them all at once:
@@ -72,7 +84,7 @@
   const actions = new Proxy(Object.create(null), {
     get(_, name, receiver) {
       if (typeof name !== 'string' || name === 'then') return undefined;
-      const call = bindAction(name, PingOneError, stringify);
+      const call = bindAction(name, PingOneError, stringify, callPrototype);
       if (receiver === globalThis.pingone) Object.defineProperty(receiver, name, { value: call, enumerable: true });
       return call;
     },

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
-use guest_sdk::abi::{HostCall, HostReply, LogLevel, RunInput, RunOutcome, ScriptError};
+use guest_sdk::abi::{HostCall, HostReply, LogLevel, RunInput, RunOutcome, ScriptError, ScriptErrorKind};
 use serde::Serialize;
 use serde_json::Value;
 use wasmtime::{Engine, InstancePre, Trap};
@@ -40,7 +40,7 @@ pub struct LogLine {
 }
 
 /// What one run produced.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Execution {
     pub outcome: Result<Value, ExecutionError>,
     pub logs: Vec<LogLine>,
@@ -158,16 +158,45 @@ impl Sandbox {
             tracing::debug!(calls = state.calls_started(), fuel = instance::fuel_used(&store), "script finished");
             outcome
         };
+        let mut outcome = outcome;
         if matches!(outcome, Ok(_) | Err(ExecutionError::Script(_))) {
             let settled = store.data_mut().settle(deadline).await;
             if !settled.is_empty() {
-                let message = format!("the script ended without waiting for these calls; those already sent were let finish, the rest were not sent (await every call to see its result): {}", settled.join("; "));
-                store.data_mut().logs.push(LogLine { level: LogLevel::Warn, message });
+                let calls = counted(&settled);
+                if outcome.is_ok() {
+                    // Its result was made without them, and may claim what did not happen.
+                    outcome = Err(ExecutionError::Script(unawaited_calls_error(&calls)));
+                } else {
+                    let message = format!("the script ended without waiting for these calls; those already sent were let finish, the rest were not sent (await every call to see its result): {calls}");
+                    store.data_mut().logs.push(LogLine { level: LogLevel::Warn, message });
+                }
             }
         }
         let state = store.data();
         Execution { outcome, logs: state.logs.clone(), calls: state.calls_started(), duration: started.elapsed(), peak_memory: state.peak_memory() }
     }
+}
+
+/// Lines joined, each said once with how often it came (`x: ok (3 times)`), in order.
+fn counted(lines: &[String]) -> String {
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for line in lines {
+        match seen.iter_mut().find(|(said, _)| *said == line.as_str()) {
+            Some((_, count)) => *count += 1,
+            None => seen.push((line, 1)),
+        }
+    }
+    let said: Vec<String> = seen.into_iter().map(|(line, count)| if count > 1 { format!("{line} ({count} times)") } else { line.to_owned() }).collect();
+    said.join("; ")
+}
+
+/// A script that returned before awaiting every call it started: an error, since its
+/// result did not wait for them (a `forEach(async …)` loop returns before its writes).
+fn unawaited_calls_error(calls: &str) -> ScriptError {
+    let message = format!(
+        "the script returned before awaiting every call it started, so its result was not sent back; those already sent were let finish, the rest were not sent: {calls}. Await each call (for…of with await, or await Promise.all(items.map(…)); forEach does not wait) and run it again"
+    );
+    ScriptError { kind: ScriptErrorKind::Runtime, name: "Error".into(), message, action_error: None, at: None }
 }
 
 fn check_result_size(value: Value, limits: &Limits) -> Result<Value, Limit> {

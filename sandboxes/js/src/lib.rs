@@ -41,6 +41,9 @@ thread_local! {
     static OUTCOME: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     /// How many characters the wrapper put before the script on its first line.
     static FIRST_LINE_SHIFT: Cell<usize> = const { Cell::new(0) };
+    /// `JSON.stringify` as the engine made it, for the result (a script may replace
+    /// the global one).
+    static STRINGIFY: RefCell<JsValue> = RefCell::new(JsValue::undefined());
 }
 
 /// The name the script's source goes by in stack traces, to tell its frames from the
@@ -68,15 +71,17 @@ fn new_context() -> Context {
     // Deep recursion ends the script with a RangeError, not the instance.
     context.runtime_limits_mut().set_recursion_limit(400);
     context
-        .register_global_builtin_callable(js_string!("__pingone_call"), 3, NativeFunction::from_fn_ptr(start_host_call))
+        .register_global_builtin_callable(js_string!("__pingone_call"), 4, NativeFunction::from_fn_ptr(start_host_call))
         .expect("a fresh context accepts globals");
     context
-        .register_global_builtin_callable(js_string!("__pingone_action"), 3, NativeFunction::from_fn_ptr(bind_action))
+        .register_global_builtin_callable(js_string!("__pingone_action"), 4, NativeFunction::from_fn_ptr(bind_action))
         .expect("a fresh context accepts globals");
     context
         .register_global_builtin_callable(js_string!("__console"), 2, NativeFunction::from_fn_ptr(console))
         .expect("a fresh context accepts globals");
     context.eval(Source::from_bytes(guest_sdk::PRELUDE)).expect("the prelude is valid JavaScript");
+    let stringify = context.intrinsics().objects().json().get(js_string!("stringify"), &mut context).expect("JSON.stringify is there");
+    STRINGIFY.set(stringify);
     context
 }
 
@@ -341,13 +346,15 @@ fn deliver_next_reply(context: &mut Context) -> JsResult<()> {
     Ok(())
 }
 
-/// `__pingone_call(action, argsJson, PingOneError)`: starts a host call, returns its
-/// promise. `argsJson` is `JSON.stringify`'s output, so it goes to the host as is.
+/// `__pingone_call(action, argsJson, PingOneError, callPrototype)`: starts a host call,
+/// returns its promise. `argsJson` is `JSON.stringify`'s output, so it goes to the host
+/// as is.
 fn start_host_call(_this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let action = args.first().cloned().unwrap_or_default().to_string(context)?.to_std_string_escaped();
     let json = args.get(1).cloned().unwrap_or_default().to_string(context)?.to_std_string_escaped();
     let error_class = args.get(2).cloned().unwrap_or_default();
-    Ok(start_call(&call_prefix(&action), &json, error_class, context))
+    let prototype = args.get(3).cloned().unwrap_or_default();
+    Ok(start_call(&call_prefix(&action), &json, error_class, &prototype, context))
 }
 
 /// `{"action":"NAME","args":` — a call's JSON up to its arguments.
@@ -358,8 +365,9 @@ fn call_prefix(action: &str) -> String {
     prefix
 }
 
-/// Sends one call to the host; the promise its reply settles.
-fn start_call(prefix: &str, args_json: &str, error_class: JsValue, context: &mut Context) -> JsValue {
+/// Sends one call to the host; the promise its reply settles, made with `prototype`
+/// (the prelude's, which stops a script reading the promise as if it were the result).
+fn start_call(prefix: &str, args_json: &str, error_class: JsValue, prototype: &JsValue, context: &mut Context) -> JsValue {
     let mut call = String::with_capacity(prefix.len() + args_json.len() + 1);
     call.push_str(prefix);
     call.push_str(args_json);
@@ -367,6 +375,9 @@ fn start_call(prefix: &str, args_json: &str, error_class: JsValue, context: &mut
     // SAFETY: the host reads `call.len()` bytes at its pointer during the call.
     let id = unsafe { call_start(call.as_ptr(), call.len()) };
     let (promise, resolvers) = JsPromise::new_pending(context);
+    if let Some(prototype) = prototype.as_object() {
+        promise.set_prototype(Some(prototype.clone()));
+    }
     let site = call_site(context);
     PENDING.with(|p| p.borrow_mut().insert(id, Pending { resolvers, error_class, site }));
     promise.into()
@@ -382,17 +393,18 @@ fn call_site(context: &Context) -> Option<Position> {
 }
 
 /// What a `pingone.<action>` function keeps: the action's name, its call prefix, the
-/// `PingOneError` class and the original `JSON.stringify`.
-type ActionCaptures = (String, String, JsValue, JsValue);
+/// `PingOneError` class, the original `JSON.stringify` and its promises' prototype.
+type ActionCaptures = (String, String, JsValue, JsValue, JsValue);
 
-/// `__pingone_action(name, PingOneError, stringify)`: the native function behind
+/// `__pingone_action(name, PingOneError, stringify, callPrototype)`: the native function behind
 /// `pingone.<name>`. Calling it costs no JavaScript frame, and plain arguments are
 /// turned into JSON natively; anything else goes through `JSON.stringify`.
 fn bind_action(_this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let name = args.first().cloned().unwrap_or_default().to_string(context)?.to_std_string_escaped();
     let error_class = args.get(1).cloned().unwrap_or_default();
     let stringify = args.get(2).cloned().unwrap_or_default();
-    let captures: ActionCaptures = (name.clone(), call_prefix(&name), error_class, stringify);
+    let prototype = args.get(3).cloned().unwrap_or_default();
+    let captures: ActionCaptures = (name.clone(), call_prefix(&name), error_class, stringify, prototype);
     let function = FunctionObjectBuilder::new(context.realm(), NativeFunction::from_copy_closure_with_captures(call_action, captures))
         .name(JsString::from(name.as_str()))
         .length(1)
@@ -401,10 +413,10 @@ fn bind_action(_this: &JsValue, args: &[JsValue], context: &mut Context) -> JsRe
 }
 
 fn call_action(_this: &JsValue, args: &[JsValue], captures: &ActionCaptures, context: &mut Context) -> JsResult<JsValue> {
-    let (name, prefix, error_class, stringify) = captures;
+    let (name, prefix, error_class, stringify, prototype) = captures;
     let arg = args.first().cloned().unwrap_or_default();
     match args_json(name, &arg, stringify, context) {
-        Ok(json) => Ok(start_call(prefix, &json, error_class.clone(), context)),
+        Ok(json) => Ok(start_call(prefix, &json, error_class.clone(), prototype, context)),
         // A bad argument rejects the call's promise, as a failed call would.
         Err(e) => Ok(JsPromise::reject(e, context)?.into()),
     }
@@ -535,20 +547,36 @@ fn to_result(context: &mut Context, value: &JsValue) -> RunOutcome {
             "the script returned a function; if it is `async (args) => {...}`, it was called already, so return data instead".into(),
         ));
     }
-    let json = match value.to_json(context) {
-        Ok(json) if json.as_ref().is_some_and(has_empty_object) => match await_left_promises(context, value) {
-            Ok(()) => value.to_json(context),
+    let json = match as_json(context, value) {
+        Ok(json) if has_empty_object(&json) => match await_left_promises(context, value) {
+            Ok(()) => as_json(context, value),
             Err(e) => return RunOutcome::Error(e),
         },
         other => other,
     };
     match json {
-        Ok(json) => RunOutcome::Ok(json.map_or(Value::Null, whole_numbers_in_digits)),
+        Ok(json) => RunOutcome::Ok(json),
         Err(e) => RunOutcome::Error(error(
             ScriptErrorKind::Result,
             "TypeError",
             format!("the script's result cannot be sent back as JSON ({}); return plain objects, arrays, strings, numbers and booleans", message_of(context, &e)),
         )),
+    }
+}
+
+/// The result as `JSON.stringify` writes it, read back: `toJSON` honoured (a Date is
+/// its ISO text), functions and `undefined` left out, whole numbers in digits.
+fn as_json(context: &mut Context, value: &JsValue) -> JsResult<Value> {
+    let stringify = STRINGIFY.with_borrow(JsValue::clone);
+    let stringify = stringify.as_callable().ok_or_else(|| JsNativeError::typ().with_message("JSON.stringify is not a function"))?;
+    let text = stringify.call(&JsValue::undefined(), std::slice::from_ref(value), context)?;
+    if text.is_undefined() {
+        return Ok(Value::Null);
+    }
+    match serde_json::from_str(&text.to_string(context)?.to_std_string_escaped()) {
+        Ok(json) => Ok(json),
+        // A lone surrogate, which JSON.stringify escapes and serde_json refuses.
+        Err(_) => Ok(value.to_json(context)?.map_or(Value::Null, whole_numbers_in_digits)),
     }
 }
 
