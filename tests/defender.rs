@@ -260,6 +260,24 @@ fn json_text_inside_a_string_is_judged_by_its_strings() {
     assert!(value["result"].as_str().unwrap().starts_with("[withheld by pingone-mcp defender"), "{value}");
     assert_eq!(report.findings[0].digest, pingone_mcp::defender::digest(attack), "the digest an administrator allows is the flagged field's");
 
+    // Cut short by the reply's trim, it is still judged by its strings, the last one
+    // perhaps unfinished: records pass; an injection, even cut, does not.
+    let records: Vec<Value> = (0..200)
+        .map(|i| {
+            json!({ "id": format!("9065e3e5-7894-4ee6-9380-{i:012}"), "username": format!("user{i}"), "email": format!("user{i}@example.com"), "enabled": true, "mfaEnabled": true,
+                "account": { "canAuthenticate": true, "status": "OK" }, "lifecycle": { "status": "ACCOUNT_OK" }, "locale": "en-US", "mobilePhone": "+15550000000" })
+        })
+        .collect();
+    let cut = pingone_mcp::trim::trim(json!(serde_json::to_string(&records).unwrap()), 600).value;
+    let cut_text = cut.as_str().unwrap().to_owned();
+    assert!(cut_text.ends_with("characters in all]") && defender.scan_text(&cut_text).flagged, "whole, the cut text reads as an injection: {cut_text}");
+    let mut value = json!({ "result": cut });
+    assert_eq!(defender.scan_json(&mut value).withheld, 0, "{value}");
+    let injected = serde_json::to_string(&json!([{ "title": "Engineer", "description": attack }])).unwrap();
+    let unfinished = format!("{}… [cut: 9000 characters in all]", &injected[..injected.len() - 12]);
+    let mut value = json!({ "result": unfinished });
+    assert_eq!(defender.scan_json(&mut value).withheld, 1, "{value}");
+
     // JSON text as an attacker writes it into a field: a repeated key hides one value
     // from a parser, and single words are no sentence to the classifier.
     for hidden in [

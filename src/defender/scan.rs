@@ -209,11 +209,19 @@ fn walk_mut(value: &mut Value, path: &mut String, visit: &mut impl FnMut(&str, T
 }
 
 /// Every string literal, keys and repeated keys included, in order, of the JSON
-/// object or array a string holds; `None` when it holds none.
+/// object or array a string holds; `None` when it holds none. A JSON text cut short by
+/// the reply's trim (`… [cut: N characters in all]`) counts too, its last literal
+/// perhaps unfinished: read as prose, a run of records looks like anything.
 fn json_literals(text: &str) -> Option<Vec<String>> {
     let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
-    if !trimmed.starts_with(['{', '[']) || serde_json::from_str::<serde::de::IgnoredAny>(trimmed).is_err() {
+    if !trimmed.starts_with(['{', '[']) {
         return None;
+    }
+    let (trimmed, cut) = crate::trim::cut_head(trimmed).map_or((trimmed, false), |head| (head, true));
+    match serde_json::from_str::<serde::de::IgnoredAny>(trimmed) {
+        Ok(_) => {}
+        Err(e) if cut && e.is_eof() => {}
+        Err(_) => return None,
     }
     // Valid JSON: outside a literal, a quote can only open one.
     let bytes = trimmed.as_bytes();
@@ -229,7 +237,12 @@ fn json_literals(text: &str) -> Option<Vec<String>> {
         while at < bytes.len() && bytes[at] != b'"' {
             at += if bytes[at] == b'\\' { 2 } else { 1 };
         }
-        literals.push(serde_json::from_str::<String>(&trimmed[start..=at.min(bytes.len() - 1)]).ok()?);
+        let literal = match trimmed.get(start..=at) {
+            Some(whole) => serde_json::from_str::<String>(whole).ok()?,
+            // Unfinished where the text was cut: what there is of it, read as it stands.
+            None => serde_json::from_str(&format!("{}\"", &trimmed[start..])).unwrap_or_else(|_| trimmed[start + 1..].to_owned()),
+        };
+        literals.push(literal);
         at += 1;
     }
     Some(literals)

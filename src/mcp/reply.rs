@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::observe::CallSummary;
 use crate::defender::{Defender, OwnTexts};
 use crate::sandbox::{Execution, ExecutionError, LogLine};
-use crate::trim::{trim, NARROW_CALL, NARROW_SCRIPT, OR_NARROW_IN_SCRIPT, SHORTEN_ERROR};
+use crate::trim::{count_json_tokens, trim, NARROW_CALL, NARROW_SCRIPT, OR_NARROW_IN_SCRIPT, SHORTEN_ERROR};
 
 /// Field paths named in a withheld notice; the rest are counted.
 const PATHS_NAMED: usize = 5;
@@ -136,11 +136,11 @@ fn put_action_texts(error: &mut ActionError, texts: &Value) {
 /// before [`screen`]. A result that fits is counted again with the whole reply
 /// ([`execute_reply`]): 4.2 ms for one of 5,045 tokens (benches/policy.rs), kept
 /// because the scan can change the result's length.
-pub fn cut_to_budget(mut execution: Execution, budget: usize) -> (Execution, Option<String>) {
+fn cut_to_budget(mut execution: Execution, budget: usize) -> (Execution, Option<String>) {
     let mut note = None;
     match &mut execution.outcome {
         Ok(result) => {
-            let shaped = trim(take(result), budget);
+            let shaped = trim(take(result), result_budget(budget));
             *result = shaped.value;
             note = shaped.note;
         }
@@ -158,9 +158,40 @@ pub fn cut_to_budget(mut execution: Execution, budget: usize) -> (Execution, Opt
     (execution, note)
 }
 
+/// The tokens a script's result is first cut to: two thirds of the reply's budget,
+/// since the scan's markers can be longer than the texts they replace, and the reply
+/// holds the console and the calls too. (The whole reply is cut to the budget again.)
+fn result_budget(budget: usize) -> usize {
+    budget * 2 / 3
+}
+
 /// The tokens a failed script's error message may take of the reply's budget.
 fn error_budget(budget: usize) -> usize {
     budget / 2
+}
+
+/// What `execute` answers, cut to the budget, scanned, and shaped by [`execute_reply`].
+/// The scan's markers can make the part kept longer than the reply allows, and the
+/// reply's own cut would then drop strings the notice counts as withheld: the result is
+/// cut again from the whole, shorter, and scanned again, so the notice counts what the
+/// agent sees.
+pub async fn scanned_execute_reply(execution: Execution, calls: &[CallSummary], budget: usize, defender: &Arc<Defender>, own: &OwnTexts) -> Result<Value, String> {
+    const PASSES: usize = 3;
+    let mut result_tokens = result_budget(budget);
+    for pass in 1..=PASSES {
+        let (cut, note) = cut_to_budget(execution.clone(), result_tokens);
+        let screened = screen(cut, defender, own.clone()).await;
+        if let Ok(result) = &screened.outcome {
+            let logs: Vec<&str> = screened.logs.iter().map(|line| line.message.as_str()).collect();
+            let tokens = count_json_tokens(&json!({ "result": result, "logs": logs, "calls": summarise(calls) }));
+            if tokens > budget && pass < PASSES && note.is_some() {
+                result_tokens = (result_tokens as f64 * budget as f64 / tokens as f64 * 0.9) as usize;
+                continue;
+            }
+        }
+        return execute_reply(screened, calls, budget, note);
+    }
+    unreachable!("the last pass returns")
 }
 
 /// What `execute` answers: the result, console lines and a summary of the action

@@ -13,9 +13,9 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{json, Map, Value};
 
-use super::confirm::{confirmer_for, Asker, Asking, Job, SuspendedCalls, Via};
+use super::confirm::{confirmer_for, Asker, Asking, CannotAsk, Job, SuspendedCalls, Via};
 use super::observe::ObservedHost;
-use super::reply::{action_reply, cut_to_budget, execute_reply, screen};
+use super::reply::{action_reply, scanned_execute_reply};
 use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
 use crate::catalog::{Action, Catalog};
 use crate::dispatch::Dispatcher;
@@ -157,9 +157,7 @@ impl PingOneMcp {
             let host = Arc::new(ObservedHost::new(dispatcher, caller, progress).confirming(confirm));
             let execution = this.inner.sandbox.execute(&code, json!({}), host.clone(), &this.inner.limits).await;
             // Only what the agent will see is scanned: a large result is cut to the budget first.
-            let (execution, cut) = cut_to_budget(execution, this.inner.result_budget);
-            let execution = screen(execution, &this.inner.defender, host.own_texts()).await;
-            tool_result(execute_reply(execution, &host.calls(), this.inner.result_budget, cut))
+            tool_result(scanned_execute_reply(execution, &host.calls(), this.inner.result_budget, &this.inner.defender, &host.own_texts()).await)
         };
         self.run_confirming(Asking::ScriptCalls, run, owner, context).await
     }
@@ -190,6 +188,7 @@ impl PingOneMcp {
         let inline = match via {
             Some(Via::RoundTrip) => return self.inner.suspended.drive(Job::spawn(asking, |confirm| run(Some(confirm))), owner, context.ct.cancelled()).await,
             Some(Via::Request(peer)) => run(Some(Arc::new(Asker::by_request(peer, asking)))),
+            None if self.inner.confirm_destructive => run(Some(Arc::new(CannotAsk))),
             None => run(None),
         };
         tokio::select! {

@@ -66,27 +66,62 @@ pub fn trim(value: Value, budget: usize) -> Trimmed {
             return Trimmed { value, tokens, trimmed: false, note: None };
         }
     }
-    let mut cut = Cut { max_items: 50, max_chars: 2_000 };
+    // Cut no harder than needed: from the value's own extent down, each pass in
+    // proportion to how far over the last one was, so the result fills the budget.
+    let mut cut = Cut::extent_of(&value);
     // Bytes per token of this kind of data, learnt from the first exact count, so
     // later passes are judged by their size and only the last one is counted.
     let mut bytes_per_token: Option<f64> = None;
+    let mut counts = Counts::default();
+    let mut candidate = shrink(&value, cut, &mut counts);
     loop {
-        let mut counts = Counts::default();
-        let candidate = shrink(&value, cut, &mut counts);
         let text = candidate.to_string();
-        let at_floor = cut.max_items == 1 && cut.max_chars == 80;
-        let likely_over = match bytes_per_token {
-            Some(ratio) => text.len() as f64 / ratio > budget as f64 * 1.1,
-            None => text.len() > limit,
-        };
-        if !likely_over || at_floor {
-            let tokens = count_tokens(&text);
+        let at_floor = cut.max_items == 1 && cut.max_chars == MIN_CHARS;
+        // Before any count, JSON's densest packing: a text this large is surely over.
+        let estimate = bytes_per_token.map_or(text.len() / MAX_BYTES_PER_TOKEN, |ratio| (text.len() as f64 / ratio) as usize);
+        let mut tokens = estimate;
+        if estimate <= budget + budget / 10 || at_floor {
+            tokens = count_tokens(&text);
             bytes_per_token.get_or_insert(text.len() as f64 / tokens.max(1) as f64);
             if tokens <= budget || at_floor {
                 return Trimmed { value: candidate, tokens, trimmed: true, note: Some(note(&counts, budget, tokens > budget)) };
             }
         }
-        cut = Cut { max_items: (cut.max_items / 2).max(1), max_chars: (cut.max_chars / 2).max(80) };
+        let scale = (budget as f64 / tokens.max(1) as f64 * 0.9).clamp(0.05, 0.9);
+        cut = cut.scaled(scale);
+        counts = Counts::default();
+        candidate = shrink(&value, cut, &mut counts);
+    }
+}
+
+/// The shortest a cut string gets.
+const MIN_CHARS: usize = 80;
+
+impl Cut {
+    /// A cut that keeps all of `value`: its longest array and longest string.
+    fn extent_of(value: &Value) -> Cut {
+        fn visit(value: &Value, cut: &mut Cut) {
+            match value {
+                Value::Array(items) => {
+                    cut.max_items = cut.max_items.max(items.len());
+                    items.iter().for_each(|item| visit(item, cut));
+                }
+                Value::Object(map) => map.iter().for_each(|(key, item)| {
+                    cut.max_chars = cut.max_chars.max(key.chars().count());
+                    visit(item, cut);
+                }),
+                Value::String(text) => cut.max_chars = cut.max_chars.max(text.chars().count()),
+                _ => {}
+            }
+        }
+        let mut cut = Cut { max_items: 1, max_chars: MIN_CHARS };
+        visit(value, &mut cut);
+        cut
+    }
+
+    fn scaled(self, scale: f64) -> Cut {
+        let shrunk = |n: usize, floor: usize| ((n as f64 * scale) as usize).clamp(floor, n.max(floor));
+        Cut { max_items: shrunk(self.max_items, 1), max_chars: shrunk(self.max_chars, MIN_CHARS) }
     }
 }
 
@@ -138,7 +173,17 @@ fn shrink_text(text: &str, cut: Cut, counts: &mut Counts) -> String {
     counts.strings += 1;
     let total = text.chars().count();
     let head: String = text.chars().take(cut.max_chars).collect();
-    format!("{head}… [cut: {total} characters in all]")
+    format!("{head}{CUT_MARK_START}{total}{CUT_MARK_END}")
+}
+
+const CUT_MARK_START: &str = "… [cut: ";
+const CUT_MARK_END: &str = " characters in all]";
+
+/// What is left of a text [`trim`] cut: the text before its mark, if it ends with one.
+pub fn cut_head(text: &str) -> Option<&str> {
+    let rest = text.strip_suffix(CUT_MARK_END)?;
+    let (head, count) = rest.rsplit_once(CUT_MARK_START)?;
+    count.bytes().all(|b| b.is_ascii_digit()).then_some(head)
 }
 
 fn note(counts: &Counts, budget: usize, still_over: bool) -> String {
@@ -189,6 +234,17 @@ mod tests {
         let marker = items.last().unwrap().as_str().unwrap();
         assert!(marker.contains("more items not shown (5000 in all)"), "{marker}");
         assert!(out.note.unwrap().contains("1 array(s) shortened"));
+    }
+
+    #[test]
+    fn a_trimmed_result_fills_most_of_its_budget() {
+        let names: Vec<Value> = (0..30_000).map(|i| json!(format!("user{i}"))).collect();
+        for budget in [1_000, 6_000, 100_000] {
+            let out = trim(json!(names), budget);
+            assert!(out.trimmed && out.tokens <= budget && out.tokens * 10 >= budget * 7, "budget {budget}: {} tokens", out.tokens);
+        }
+        let out = trim(json!({ "text": "lorem ipsum dolor sit amet ".repeat(20_000) }), 6_000);
+        assert!(out.tokens <= 6_000 && out.tokens >= 4_200, "{}", out.tokens);
     }
 
     #[test]
