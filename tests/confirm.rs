@@ -68,18 +68,24 @@ fn a_declined_or_cancelled_confirmation_stops_the_call_and_sends_nothing() {
     }
 }
 
+/// A client that cannot ask a person has such calls refused, saying how to have them
+/// run; `--no-confirm` runs them unasked, and the audit log says nobody confirmed them.
 #[test]
-fn a_client_without_elicitation_or_no_confirm_is_not_asked() {
-    for (answer, extra) in [("none", &[][..]), ("decline", &["--no-confirm"][..])] {
-        let dir = tempfile::tempdir().unwrap();
-        let audit = dir.path().join("audit.jsonl");
-        let extra = [extra, &["--audit-log", audit.to_str().unwrap()]].concat();
-        let Some(report) = confirm_with(answer, &extra) else { return };
-        assert_eq!(confirmed_in(&audit), [json!(false), json!(false)], "the audit log says nobody confirmed them");
-        assert_eq!(report["asked"], json!([]), "{report}");
-        assert_eq!(report["delete"]["is_error"], false, "{report}");
-        assert_eq!(report["users_after"], json!(["NOT_FOUND", "NOT_FOUND"]), "{report}");
-    }
+fn a_client_without_elicitation_is_refused_and_no_confirm_is_not_asked() {
+    let Some(report) = confirm_with("none", &[]) else { return };
+    assert_eq!(report["asked"], json!([]), "{report}");
+    assert_eq!(report["delete"]["is_error"], true, "{report}");
+    let text = report["delete"]["text"].as_str().unwrap_or_default();
+    assert!(text.contains("NOT_CONFIRMED") && text.contains("cannot ask one") && text.contains("--no-confirm"), "{text}");
+    assert_eq!(report["users_after"], json!(["exists", "exists"]), "{report}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let Some(report) = confirm_with("decline", &["--no-confirm", "--audit-log", audit.to_str().unwrap()]) else { return };
+    assert_eq!(confirmed_in(&audit), [json!(false), json!(false)], "the audit log says nobody confirmed them");
+    assert_eq!(report["asked"], json!([]), "{report}");
+    assert_eq!(report["delete"]["is_error"], false, "{report}");
+    assert_eq!(report["users_after"], json!(["NOT_FOUND", "NOT_FOUND"]), "{report}");
 }
 
 #[test]

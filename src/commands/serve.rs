@@ -46,9 +46,9 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
         note(&if args.no_confirm {
             format!("{kinds} run unasked (--no-confirm); the audit log marks each `confirmed: false`")
         } else if args.http.is_some() {
-            format!("{kinds} are confirmed by the person at the client, but over HTTP only clients on protocol 2026-07-28 that support elicitation can be asked; other clients run them unasked, and the audit log marks those `confirmed: false`")
+            format!("{kinds} are confirmed by the person at the client; over HTTP only clients on protocol 2026-07-28 that support elicitation can be asked, and other clients' such calls are refused (NOT_CONFIRMED; --no-confirm runs them unasked)")
         } else {
-            format!("{kinds} are confirmed by the person at a client that supports elicitation; a client that cannot be asked runs them unasked, and the audit log marks those `confirmed: false`")
+            format!("{kinds} are confirmed by the person at a client that supports elicitation; a client that cannot be asked has such calls refused (NOT_CONFIRMED; --no-confirm runs them unasked)")
         });
     }
     let options = ServerOptions { mode: args.mode, limits, result_budget: args.max_result_tokens, defender, confirm_destructive: !args.no_confirm };

@@ -30,6 +30,26 @@ pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
 /// The key of the one input request an `input_required` result carries.
 const INPUT_KEY: &str = "confirm";
 
+/// Declines every call that needs a person, for a client that cannot ask one: nothing
+/// destructive or access-granting runs unconfirmed unless the operator said so
+/// (`--no-confirm`).
+pub struct CannotAsk;
+
+impl Confirm for CannotAsk {
+    fn confirm(&self, _request: ConfirmRequest) -> BoxFuture<'static, Result<(), String>> {
+        Box::pin(async {
+            Err("it needs a person's yes, and this MCP client cannot ask one (it does not support elicitation, or, over HTTP, is on a protocol older than 2026-07-28); \
+                 use a client that can, or have whoever runs the server start it with --no-confirm to run such calls unasked"
+                .to_owned())
+        })
+    }
+
+    /// No question is put, so none is prepared.
+    fn will_ask(&self, _action: &str) -> BoxFuture<'static, bool> {
+        Box::pin(async { false })
+    }
+}
+
 /// How this request's client can be asked, if at all.
 pub fn confirmer_for(context: &RequestContext<RoleServer>) -> Option<Via> {
     let supports_form = context.client_capabilities().and_then(|c| c.elicitation).is_some_and(|e| e.form.is_some() || e.url.is_none());
