@@ -263,3 +263,19 @@ fn an_unknown_profile_is_refused_with_the_simulator_too() {
     let out = run(&["run", &script, "--simulator", "--config", config.to_str().unwrap(), "--profile", "dev"], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// A list action's page used as the array of its items says where the items are,
+/// instead of giving undefined; the page itself reads as before.
+#[test]
+fn a_page_used_as_an_array_says_where_the_items_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let misuse = script_file(&dir, "const users = await pingone.list_users({ limit: 3 });\nreturn users.filter(u => u.enabled).length");
+    let out = run(&["run", &misuse, "--simulator", "--json"], &[]);
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let error = report["error"].as_str().unwrap_or_default();
+    assert!(error.contains(r#""filter" was read from a page of results, which is { items, count, cursor }"#) && error.contains("at line 2"), "{report}");
+    let page = script_file(&dir, "const page = await pingone.list_users({ limit: 3 });\nreturn [page.items.length, Object.keys(page).sort(), page instanceof Object, page.nothing]");
+    let out = run(&["run", &page, "--simulator", "--json"], &[]);
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["result"], json!([3, ["count", "cursor", "items"], true, null]), "{report}");
+}

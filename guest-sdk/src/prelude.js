@@ -4,10 +4,12 @@
   const hostCall = globalThis.__pingone_call;
   const bindAction = globalThis.__pingone_action;
   const writeLog = globalThis.__console;
+  const setPagePrototype = globalThis.__pingone_pages;
   const stringify = JSON.stringify;
   delete globalThis.__pingone_call;
   delete globalThis.__pingone_action;
   delete globalThis.__console;
+  delete globalThis.__pingone_pages;
 
   class PingOneError extends Error {
     constructor(e) {
@@ -38,6 +40,20 @@
     },
     getPrototypeOf: () => Promise.prototype,
   });
+
+  // The prototype of a list action's page ({ items, count, cursor }). Using the page as
+  // the array of its items (`users.filter(…)`, `users.length`, `for (const u of users)`)
+  // throws, saying where the items are, instead of giving undefined.
+  setPagePrototype(new Proxy(Object.prototype, {
+    get(target, key, receiver) {
+      const arrayLike = typeof key === 'string' && !(key in target) && (key in Array.prototype || /^\d+$/.test(key));
+      if (key === Symbol.iterator || arrayLike) {
+        throw new TypeError(`${typeof key === 'symbol' ? 'iterating' : `"${key}" was read from`} a page of results, which is { items, count, cursor }, not an array: use page.items, or pass all: true to get every item as an array`);
+      }
+      return Reflect.get(target, key, receiver);
+    },
+    getPrototypeOf: () => Object.prototype,
+  }));
 
   // Not an async function: the promise hostCall returns is the call's own, settled by
   // the guest's native side with the action's value or a PingOneError, so a call costs

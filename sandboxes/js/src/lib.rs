@@ -44,6 +44,8 @@ thread_local! {
     /// `JSON.stringify` as the engine made it, for the result (a script may replace
     /// the global one).
     static STRINGIFY: RefCell<JsValue> = RefCell::new(JsValue::undefined());
+    /// The prototype the prelude gives a list action's page.
+    static PAGE_PROTOTYPE: RefCell<Option<JsObject>> = const { RefCell::new(None) };
 }
 
 /// The name the script's source goes by in stack traces, to tell its frames from the
@@ -78,6 +80,9 @@ fn new_context() -> Context {
         .expect("a fresh context accepts globals");
     context
         .register_global_builtin_callable(js_string!("__console"), 2, NativeFunction::from_fn_ptr(console))
+        .expect("a fresh context accepts globals");
+    context
+        .register_global_builtin_callable(js_string!("__pingone_pages"), 1, NativeFunction::from_fn_ptr(set_page_prototype))
         .expect("a fresh context accepts globals");
     context.eval(Source::from_bytes(guest_sdk::PRELUDE)).expect("the prelude is valid JavaScript");
     let stringify = context.intrinsics().objects().json().get(js_string!("stringify"), &mut context).expect("JSON.stringify is there");
@@ -326,7 +331,11 @@ fn deliver_next_reply(context: &mut Context) -> JsResult<()> {
     });
     match reply {
         HostReply::Value(value) => {
+            let page = value.get("items").is_some_and(Value::is_array);
             let value = JsValue::from_json(&value, context)?;
+            if let (true, Some(object)) = (page, value.as_object()) {
+                object.set_prototype(PAGE_PROTOTYPE.with_borrow(Clone::clone));
+            }
             pending.resolvers.resolve.call(&JsValue::undefined(), &[value], context)?;
         }
         HostReply::Error(error) => {
@@ -344,6 +353,13 @@ fn deliver_next_reply(context: &mut Context) -> JsResult<()> {
         }
     }
     Ok(())
+}
+
+/// `__pingone_pages(prototype)`: the prototype for list actions' pages (set once, by
+/// the prelude).
+fn set_page_prototype(_this: &JsValue, args: &[JsValue], _context: &mut Context) -> JsResult<JsValue> {
+    PAGE_PROTOTYPE.set(args.first().and_then(JsValue::as_object));
+    Ok(JsValue::undefined())
 }
 
 /// `__pingone_call(action, argsJson, PingOneError, callPrototype)`: starts a host call,
