@@ -132,6 +132,15 @@ fn a_defender_threshold_outside_0_to_1_is_refused() {
 }
 
 #[test]
+fn limits_of_zero_are_refused() {
+    for args in [&["run", "-", "--timeout", "0"][..], &["serve", "--timeout", "0"], &["run", "-", "--max-calls", "0"]] {
+        let out = run(args, &[]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("0 is not in 1.."), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
 fn every_command_has_useful_help() {
     for args in [vec!["--help"], vec!["actions", "--help"], vec!["actions", "check", "--help"], vec!["call", "--help"]] {
         let out = run(&args, &[]);
@@ -239,6 +248,12 @@ async fn call_passes_the_same_policy_as_scripts() {
     refused(&["call", "create_group", "--args", r#"{"name":"Finance"}"#], "--allow-writes");
     refused(&["call", "delete_user", "--args", &user, "--allow-writes"], "--allow-destructive");
     refused(&["call", "delete_user", "--args", &user, "--allow-writes", "--allow-destructive", "--deny", "delete_*"], "delete_*");
+    // A pattern that matches no action is a typo that would refuse everything, or deny nothing.
+    for typo in [&["--allow", "lsit_*"][..], &["--deny", "delete_usr"]] {
+        let out = tokio::task::block_in_place(|| run_against(&fake, &[&["call", "list_users"][..], typo].concat()));
+        assert_eq!(out.status.code(), Some(1), "{typo:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(&format!("no action matches {} `{}`", &typo[0][2..], typo[1])), "{typo:?}: {}", stderr(&out));
+    }
     assert!(fake.api_requests().is_empty(), "a refused call reached PingOne: {:?}", fake.api_requests());
 
     let secret = "s3cr3t-value-that-must-stay-hidden-9f8e";

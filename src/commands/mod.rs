@@ -118,7 +118,16 @@ pub async fn session_with(
             Backend::Live(PingOneClient::with_rate_limit(conn, RetryPolicy::default(), Some(rate))?)
         }
     };
-    let mut dispatcher = Dispatcher::new(catalog.clone(), search.clone(), backend).with_policy(Policy::new(policy));
+    let policy = Policy::new(policy);
+    let ids: Vec<&str> = catalog.actions().map(|action| action.id.as_str()).collect();
+    let typos = policy.patterns_matching_nothing(&ids);
+    if !typos.is_empty() {
+        anyhow::bail!(
+            "no action matches {} (from --allow/--deny or the profile's policy); action ids look like list_users, and `*` stands for any text: see `pingone-mcp actions list`",
+            typos.join(", ")
+        );
+    }
+    let mut dispatcher = Dispatcher::new(catalog.clone(), search.clone(), backend).with_policy(policy);
     if let Some(path) = &flags.audit_log {
         let audit = if path.as_os_str() == "-" {
             AuditLog::to_stderr()

@@ -39,6 +39,8 @@ Example:
 /// Hits `search_tools` returns unless asked for more: the right action is among the
 /// first five for nearly every need (`tests/search_quality.rs`).
 pub const SEARCH_LIMIT: usize = 5;
+/// The most actions `search_tools` returns.
+pub const MAX_SEARCH_LIMIT: usize = 30;
 
 /// Which tools the server offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -143,7 +145,12 @@ impl PingOneMcp {
 
     fn search_tools(&self, args: &Map<String, Value>) -> Result<CallToolResult, McpError> {
         let query = args.get("query").and_then(Value::as_str).ok_or_else(|| McpError::invalid_params("search_tools needs a `query` string", None))?;
-        let limit = args.get("limit").and_then(Value::as_u64).map_or(SEARCH_LIMIT, |n| n.clamp(1, 30) as usize);
+        let limit = match args.get("limit") {
+            None | Some(Value::Null) => SEARCH_LIMIT,
+            Some(given) => given.as_u64().filter(|n| (1..=MAX_SEARCH_LIMIT as u64).contains(n)).map(|n| n as usize).ok_or_else(|| {
+                McpError::invalid_params(format!("search_tools: `limit` must be a whole number from 1 to {MAX_SEARCH_LIMIT}, got {given}"), None)
+            })?,
+        };
         Ok(tool_result(search_reply(&self.inner.catalog, &self.inner.search, query, limit)))
     }
 

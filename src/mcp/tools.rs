@@ -5,7 +5,7 @@ use std::sync::Arc;
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{json, Map, Value};
 
-use super::server::SEARCH_LIMIT;
+use super::server::{MAX_SEARCH_LIMIT, SEARCH_LIMIT};
 use crate::catalog::{Action, Param, ParamType};
 
 pub const SEARCH_TOOLS: &str = "search_tools";
@@ -28,7 +28,7 @@ pub fn search_tool() -> Tool {
             "type": "object",
             "properties": {
                 "query": { "type": "string", "description": "The need in plain words, e.g. \"disable a user\"." },
-                "limit": { "type": "integer", "minimum": 1, "maximum": 30, "description": format!("How many actions to return (default {SEARCH_LIMIT}).") }
+                "limit": { "type": "integer", "minimum": 1, "maximum": MAX_SEARCH_LIMIT, "description": format!("How many actions to return (default {SEARCH_LIMIT}).") }
             },
             "required": ["query"],
             "additionalProperties": false

@@ -76,6 +76,15 @@ impl Policy {
         Self { allow: compile(&config.allow), deny: compile(&config.deny), config }
     }
 
+    /// The allow and deny patterns no action id matches, each with its kind: a typo
+    /// there would refuse everything (`--allow lsit_*`) or deny nothing.
+    pub fn patterns_matching_nothing<'a>(&'a self, ids: &[&str]) -> Vec<String> {
+        let unmatched = |flag: &'a str, globs: &'a [String], compiled: &'a [WildMatch]| {
+            globs.iter().zip(compiled).filter(|(_, m)| !ids.iter().any(|id| m.matches(id))).map(move |(glob, _)| format!("{flag} `{glob}`"))
+        };
+        unmatched("allow", &self.config.allow, &self.allow).chain(unmatched("deny", &self.config.deny, &self.deny)).collect()
+    }
+
     /// Everything allowed (tests, replays of trusted cassettes).
     pub fn permissive() -> Self {
         Self::new(PolicyConfig { allow_writes: true, allow_destructive: true, allow_production: true, ..PolicyConfig::default() })
@@ -141,6 +150,9 @@ mod tests {
         assert!(writes.check(get("update_user_enabled_status")).is_ok());
         assert!(writes.check(get("delete_user")).unwrap_err().contains("--allow-destructive"));
         let lists = Policy::new(PolicyConfig { allow: vec!["list_*".into()], deny: vec!["*_secret*".into(), "list_users".into()], ..Policy::permissive().config });
+        assert!(lists.patterns_matching_nothing(&["list_users", "get_application_secret"]).is_empty());
+        let typos = Policy::new(PolicyConfig { allow: vec!["lsit_*".into(), "list_*".into()], deny: vec!["delete_usr".into()], ..Default::default() });
+        assert_eq!(typos.patterns_matching_nothing(&["list_users", "delete_user"]), ["allow `lsit_*`", "deny `delete_usr`"]);
         assert!(lists.check(get("list_groups")).is_ok());
         assert!(lists.check(get("get_user")).unwrap_err().contains("allow list"));
         assert!(lists.check(get("list_users")).unwrap_err().contains("deny pattern `list_users`"));
