@@ -406,7 +406,15 @@ async fn filters_each_operator_and_bad_filters() {
     assert!(staff.iter().all(|u| u["population"]["id"] == json!(employees)));
 
     // PingOne filters users on some attributes only; the rest are refused, not ignored.
-    let bad_attributes = [("mfaEnabled eq false", "`mfaenabled`"), ("lastSignOn.at lt \"2026-01-01\"", "`lastsignon.at`"), ("account.status eq \"LOCKED\"", "`account.status`")];
+    let bad_attributes = [
+        ("mfaEnabled eq false", "`mfaenabled`"),
+        ("lastSignOn.at lt \"2026-01-01\"", "`lastsignon.at`"),
+        ("account.status eq \"LOCKED\"", "`account.status`"),
+        // SCIM's names for what PingOne calls enabled, email and mobilePhone.
+        ("active eq true", "`active`"),
+        ("phones eq \"+15550000001\"", "`phones`"),
+        ("emails eq \"a@example.com\"", "`emails`"),
+    ];
     for (bad, needle) in [("name.given eqq \"Mary\"", "eqq"), ("name.given eq \"Mary", "string"), ("(enabled eq true", ")"), ("enabled pr", "pr")].into_iter().chain(bad_attributes) {
         let (status, err) = h.fails("list_users", json!({ "filter": bad })).await;
         assert_eq!(status, 400, "{bad}: {err}");

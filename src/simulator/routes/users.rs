@@ -119,11 +119,13 @@ const FILTERABLE: [&str; 19] = [
     "username", "email", "name.*", "enabled", "population.id", "memberOfGroups.id", "externalId", "accountId", "address.*", "mobilePhone",
     "primaryPhone", "nickname", "title", "type", "locale", "preferredLanguage", "timezone", "photo.href", "updatedAt",
 ];
-/// Standard user attributes a filter may not name (anything else unknown is taken
-/// for a custom attribute, which PingOne filters on).
-const STANDARD_ROOTS: [&str; 16] = [
+/// Standard user attributes a filter may not name, and SCIM core names PingOne's users
+/// do not have (anything else unknown is taken for a custom attribute, which PingOne
+/// filters on).
+const STANDARD_ROOTS: [&str; 21] = [
     "id", "mfaenabled", "lastsignon", "account", "createdat", "identityprovider", "verifystatus", "lifecycle", "emailverified",
     "environment", "population", "photo", "memberofgroups", "memberofgroupids", "memberofgroupnames", "name",
+    "active", "emails", "phones", "phonenumbers", "displayname",
 ];
 
 fn filterable(path: &str) -> bool {
