@@ -181,7 +181,7 @@ async fn the_default_server_withholds_what_only_the_classifier_catches() {
     assert!(withheld.starts_with("[withheld by pingone-mcp defender: possible prompt injection (classifier"), "{report}");
     assert_eq!(result["title"], title, "{report}");
     let logs = report["execute"]["structured"]["logs"].to_string();
-    assert!(logs.contains("1 string(s) withheld"), "{report}");
+    assert!(logs.contains("1 string(s) withheld") && logs.contains("joining several values"), "a script's notice says how joined texts pass: {report}");
     assert!(!logs.contains("patterns only"), "no fallback: {report}");
 }
 
@@ -220,7 +220,7 @@ async fn tools_mode_replies_are_cut_and_scanned() {
     let note = found["note"].as_str().unwrap();
     assert!(note.contains("budget") && note.contains("filter") && !note.contains("execute"), "tools mode offers no execute: {note}");
     assert!(found["warnings"].to_string().contains("1 string(s) withheld as possible prompt injection, at $.result.nickname;"), "{found}");
-    assert!(found["warnings"].to_string().contains("return those values as separate fields"), "the agent learns how its own joined text passes: {found}");
+    assert!(!found["warnings"].to_string().contains("joining several values"), "a single action joins nothing: no advice about scripts: {found}");
 
     let failed = &report["tool_calls"][1];
     let text = failed["text"].as_str().unwrap();

@@ -32,7 +32,7 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
     // result, and PingOne's error texts, which can echo the values of records.
     match session.dispatcher.dispatch(HostCall { action: args.id.clone(), args: call_args }).await {
         HostReply::Value(value) => {
-            let (value, notices) = screen_value(value, &defender, OwnTexts::default()).await;
+            let (value, notices) = screen_value(value, &defender, OwnTexts::default(), false).await;
             warn_all(&notices);
             let text = if args.compact { serde_json::to_string(&value)? } else { serde_json::to_string_pretty(&value)? };
             print(&text);

@@ -21,7 +21,9 @@ const PATHS_NAMED: usize = 5;
 /// agent must be told: the defender's warnings (the classifier missing,
 /// scanning off) and how many strings were withheld, and where, so the agent can
 /// point the person at the records to clean. The operator's log gets the same.
-pub async fn screen_value(value: Value, defender: &Arc<Defender>, own: OwnTexts) -> (Value, Vec<String>) {
+/// `by_script`: the value is a script's, which may have joined several values into
+/// one text; the notice then says how to have each judged on its own.
+pub async fn screen_value(value: Value, defender: &Arc<Defender>, own: OwnTexts, by_script: bool) -> (Value, Vec<String>) {
     let (value, report) = defender.clone().scan_json_blocking(value, own).await;
     let mut notices = report.warnings;
     notices.dedup();
@@ -34,8 +36,13 @@ pub async fn screen_value(value: Value, defender: &Arc<Defender>, own: OwnTexts)
         // once someone has read the record and trusts it.
         let logged: Vec<String> = report.findings.iter().map(|f| format!("{} ({})", f.path, f.digest)).collect();
         tracing::warn!(withheld = report.withheld, paths = %logged.join(", "), "the defender withheld possible prompt injections");
+        let joined = if by_script {
+            " A text the script built by joining several values is judged whole: return those values as separate fields to have each judged on its own."
+        } else {
+            ""
+        };
         notices.push(format!(
-            "pingone-mcp defender: {} string(s) withheld as possible prompt injection, at {named}{and_more}; the records are still there, only those texts are replaced. A text the script built by joining several values is judged whole: return those values as separate fields to have each judged on its own. If a person reads them and finds them harmless, the server's operator can let them through with --defender-allow (the server log gives each text's digest)",
+            "pingone-mcp defender: {} string(s) withheld as possible prompt injection, at {named}{and_more}; the records are still there, only those texts are replaced.{joined} If a person reads them and finds them harmless, the server's operator can let them through with --defender-allow (the server log gives each text's digest)",
             report.withheld
         ));
     }
@@ -57,7 +64,7 @@ pub async fn screen(mut execution: Execution, defender: &Arc<Defender>, own: Own
     // reply's own fields, so the withheld paths read `$.result[3].nickname`, `$.logs[0]`,
     // `$.error.message`.
     let outcome_key = if execution.outcome.is_ok() { "result" } else { "error" };
-    let (scanned, notices) = screen_value(json!({ "logs": logs, outcome_key: outcome }), defender, own).await;
+    let (scanned, notices) = screen_value(json!({ "logs": logs, outcome_key: outcome }), defender, own, true).await;
     let (logs, outcome) = match scanned {
         Value::Object(mut parts) => (parts.remove("logs").unwrap_or_default(), parts.remove(outcome_key).unwrap_or_default()),
         // The scan failed and withheld everything: so does the reply.
@@ -261,7 +268,7 @@ pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender:
             let mut shaped = trim(value, budget);
             let gap = page_items.and_then(|all| cut_page_cursor(&mut shaped.value, all));
             // Scanned in place, so the withheld paths read as the reply: `$.result[5].nickname`.
-            let (mut reply, notices) = screen_value(json!({ "result": shaped.value }), defender, OwnTexts::default()).await;
+            let (mut reply, notices) = screen_value(json!({ "result": shaped.value }), defender, OwnTexts::default(), false).await;
             if !reply.is_object() {
                 // The scan failed and withheld everything.
                 reply = json!({ "result": reply });
@@ -307,7 +314,7 @@ fn cut_page_cursor(page: &mut Value, all: usize) -> Option<String> {
 pub async fn screen_action_error(error: &mut ActionError, defender: &Arc<Defender>) -> Vec<String> {
     let mut own = OwnTexts::default();
     add_own_texts(&mut own, error);
-    let (texts, notices) = screen_value(take_action_texts(error), defender, own).await;
+    let (texts, notices) = screen_value(take_action_texts(error), defender, own, false).await;
     put_action_texts(error, &texts);
     notices
 }
