@@ -185,20 +185,23 @@ fn error_budget(budget: usize) -> usize {
 pub async fn scanned_execute_reply(execution: Execution, calls: &[CallSummary], budget: usize, defender: &Arc<Defender>, own: &OwnTexts) -> Result<Value, String> {
     const PASSES: usize = 3;
     let mut result_tokens = result_budget(budget);
-    for pass in 1..=PASSES {
+    let mut pass = 1;
+    loop {
         let (cut, note) = cut_to_budget(execution.clone(), result_tokens);
         let screened = screen(cut, defender, own.clone()).await;
-        if let Ok(result) = &screened.outcome {
-            let logs: Vec<&str> = screened.logs.iter().map(|line| line.message.as_str()).collect();
-            let tokens = count_json_tokens(&json!({ "result": result, "logs": logs, "calls": summarise(calls) }));
-            if tokens > budget && pass < PASSES && note.is_some() {
-                result_tokens = (result_tokens as f64 * budget as f64 / tokens as f64 * 0.9) as usize;
-                continue;
+        let overflowing = match &screened.outcome {
+            Ok(result) if note.is_some() && pass < PASSES => {
+                let logs: Vec<&str> = screened.logs.iter().map(|line| line.message.as_str()).collect();
+                Some(count_json_tokens(&json!({ "result": result, "logs": logs, "calls": summarise(calls) }))).filter(|&tokens| tokens > budget)
             }
-        }
-        return execute_reply(screened, calls, budget, note);
+            _ => None,
+        };
+        let Some(tokens) = overflowing else {
+            return execute_reply(screened, calls, budget, note);
+        };
+        result_tokens = (result_tokens as f64 * budget as f64 / tokens as f64 * 0.9) as usize;
+        pass += 1;
     }
-    unreachable!("the last pass returns")
 }
 
 /// What `execute` answers: the result, console lines and a summary of the action

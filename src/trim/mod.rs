@@ -58,39 +58,38 @@ struct Counts {
 /// Fits `value` into `budget` tokens. It is taken by value so that a result that fits,
 /// the usual case, is handed back without a copy.
 pub fn trim(value: Value, budget: usize) -> Trimmed {
-    // Most results are small: count them exactly. A huge one is not even serialised whole.
+    // Most results are small: count them exactly. A huge one is not even held serialised.
     let limit = budget * MAX_BYTES_PER_TOKEN;
-    if let Some(text) = serialise_up_to(&value, limit) {
-        let tokens = count_tokens(&text);
+    let counted = serialise_up_to(&value, limit).map(|text| (text.len(), count_tokens(&text)));
+    if let Some((_, tokens)) = counted {
         if tokens <= budget {
             return Trimmed { value, tokens, trimmed: false, note: None };
         }
     }
+    // How far over the whole is: counted, or, past the limit, its size at JSON's densest
+    // packing. Bytes per token of this kind of data, once counted, judge later passes by
+    // their size, so only the last one is counted.
+    let (mut tokens, mut bytes_per_token) = match counted {
+        Some((bytes, tokens)) => (tokens, Some(bytes as f64 / tokens.max(1) as f64)),
+        None => (serialised_len(&value) / MAX_BYTES_PER_TOKEN, None),
+    };
     // Cut no harder than needed: from the value's own extent down, each pass in
     // proportion to how far over the last one was, so the result fills the budget.
     let mut cut = Cut::extent_of(&value);
-    // Bytes per token of this kind of data, learnt from the first exact count, so
-    // later passes are judged by their size and only the last one is counted.
-    let mut bytes_per_token: Option<f64> = None;
-    let mut counts = Counts::default();
-    let mut candidate = shrink(&value, cut, &mut counts);
     loop {
+        cut = cut.scaled((budget as f64 / tokens.max(1) as f64 * 0.9).clamp(0.05, 0.9));
+        let mut counts = Counts::default();
+        let candidate = shrink(&value, cut, &mut counts);
         let text = candidate.to_string();
         let at_floor = cut.max_items == 1 && cut.max_chars == MIN_CHARS;
-        // Before any count, JSON's densest packing: a text this large is surely over.
-        let estimate = bytes_per_token.map_or(text.len() / MAX_BYTES_PER_TOKEN, |ratio| (text.len() as f64 / ratio) as usize);
-        let mut tokens = estimate;
-        if estimate <= budget + budget / 10 || at_floor {
+        tokens = bytes_per_token.map_or(text.len() / MAX_BYTES_PER_TOKEN, |ratio| (text.len() as f64 / ratio) as usize);
+        if tokens <= budget + budget / 10 || at_floor {
             tokens = count_tokens(&text);
             bytes_per_token.get_or_insert(text.len() as f64 / tokens.max(1) as f64);
             if tokens <= budget || at_floor {
                 return Trimmed { value: candidate, tokens, trimmed: true, note: Some(note(&counts, budget, tokens > budget)) };
             }
         }
-        let scale = (budget as f64 / tokens.max(1) as f64 * 0.9).clamp(0.05, 0.9);
-        cut = cut.scaled(scale);
-        counts = Counts::default();
-        candidate = shrink(&value, cut, &mut counts);
     }
 }
 
@@ -123,6 +122,22 @@ impl Cut {
         let shrunk = |n: usize, floor: usize| ((n as f64 * scale) as usize).clamp(floor, n.max(floor));
         Cut { max_items: shrunk(self.max_items, 1), max_chars: shrunk(self.max_chars, MIN_CHARS) }
     }
+}
+
+/// The length of `value`'s compact JSON, counted as it is written, not kept.
+fn serialised_len(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    serde_json::to_writer(&mut counter, value).map_or(usize::MAX, |()| counter.0)
 }
 
 /// The compact JSON of `value`, or None as soon as it passes `limit` bytes.
