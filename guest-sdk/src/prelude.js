@@ -4,12 +4,11 @@
   const hostCall = globalThis.__pingone_call;
   const bindAction = globalThis.__pingone_action;
   const writeLog = globalThis.__console;
-  const setPagePrototype = globalThis.__pingone_pages;
-  const stringify = JSON.stringify;
+  const setPrototypes = globalThis.__pingone_prototypes;
   delete globalThis.__pingone_call;
   delete globalThis.__pingone_action;
   delete globalThis.__console;
-  delete globalThis.__pingone_pages;
+  delete globalThis.__pingone_prototypes;
 
   class PingOneError extends Error {
     constructor(e) {
@@ -44,7 +43,7 @@
   // The prototype of a list action's page ({ items, count, cursor }). Using the page as
   // the array of its items (`users.filter(…)`, `users.length`, `for (const u of users)`)
   // throws, saying where the items are, instead of giving undefined.
-  setPagePrototype(new Proxy(Object.prototype, {
+  const pagePrototype = new Proxy(Object.prototype, {
     get(target, key, receiver) {
       const arrayLike = typeof key === 'string' && !(key in target) && (key in Array.prototype || /^\d+$/.test(key));
       if (key === Symbol.iterator || arrayLike) {
@@ -53,7 +52,8 @@
       return Reflect.get(target, key, receiver);
     },
     getPrototypeOf: () => Object.prototype,
-  }));
+  });
+  setPrototypes(callPrototype, pagePrototype);
 
   // Not an async function: the promise hostCall returns is the call's own, settled by
   // the guest's native side with the action's value or a PingOneError, so a call costs
@@ -68,7 +68,7 @@
     } catch (e) {
       return Promise.reject(e);
     }
-    return hostCall(action, json, PingOneError, callPrototype);
+    return hostCall(action, json, PingOneError);
   }
 
   // Every item of a list action, page by page, without holding them all at once:
@@ -100,7 +100,7 @@
   const actions = new Proxy(Object.create(null), {
     get(_, name, receiver) {
       if (typeof name !== 'string' || name === 'then') return undefined;
-      const call = bindAction(name, PingOneError, stringify, callPrototype);
+      const call = bindAction(name, PingOneError);
       if (receiver === globalThis.pingone) Object.defineProperty(receiver, name, { value: call, enumerable: true });
       return call;
     },

@@ -41,10 +41,11 @@ thread_local! {
     static OUTCOME: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     /// How many characters the wrapper put before the script on its first line.
     static FIRST_LINE_SHIFT: Cell<usize> = const { Cell::new(0) };
-    /// `JSON.stringify` as the engine made it, for the result (a script may replace
-    /// the global one).
+    /// `JSON.stringify` as the engine made it, for arguments and the result (a script
+    /// may replace the global one).
     static STRINGIFY: RefCell<JsValue> = RefCell::new(JsValue::undefined());
-    /// The prototype the prelude gives a list action's page.
+    /// The prelude's prototypes for a call's promise and for a list action's page.
+    static CALL_PROTOTYPE: RefCell<Option<JsObject>> = const { RefCell::new(None) };
     static PAGE_PROTOTYPE: RefCell<Option<JsObject>> = const { RefCell::new(None) };
 }
 
@@ -73,16 +74,16 @@ fn new_context() -> Context {
     // Deep recursion ends the script with a RangeError, not the instance.
     context.runtime_limits_mut().set_recursion_limit(400);
     context
-        .register_global_builtin_callable(js_string!("__pingone_call"), 4, NativeFunction::from_fn_ptr(start_host_call))
+        .register_global_builtin_callable(js_string!("__pingone_call"), 3, NativeFunction::from_fn_ptr(start_host_call))
         .expect("a fresh context accepts globals");
     context
-        .register_global_builtin_callable(js_string!("__pingone_action"), 4, NativeFunction::from_fn_ptr(bind_action))
+        .register_global_builtin_callable(js_string!("__pingone_action"), 2, NativeFunction::from_fn_ptr(bind_action))
         .expect("a fresh context accepts globals");
     context
         .register_global_builtin_callable(js_string!("__console"), 2, NativeFunction::from_fn_ptr(console))
         .expect("a fresh context accepts globals");
     context
-        .register_global_builtin_callable(js_string!("__pingone_pages"), 1, NativeFunction::from_fn_ptr(set_page_prototype))
+        .register_global_builtin_callable(js_string!("__pingone_prototypes"), 2, NativeFunction::from_fn_ptr(set_prototypes))
         .expect("a fresh context accepts globals");
     context.eval(Source::from_bytes(guest_sdk::PRELUDE)).expect("the prelude is valid JavaScript");
     let stringify = context.intrinsics().objects().json().get(js_string!("stringify"), &mut context).expect("JSON.stringify is there");
@@ -355,22 +356,21 @@ fn deliver_next_reply(context: &mut Context) -> JsResult<()> {
     Ok(())
 }
 
-/// `__pingone_pages(prototype)`: the prototype for list actions' pages (set once, by
-/// the prelude).
-fn set_page_prototype(_this: &JsValue, args: &[JsValue], _context: &mut Context) -> JsResult<JsValue> {
-    PAGE_PROTOTYPE.set(args.first().and_then(JsValue::as_object));
+/// `__pingone_prototypes(callPrototype, pagePrototype)`: the prototypes for calls'
+/// promises and list actions' pages (set once, by the prelude).
+fn set_prototypes(_this: &JsValue, args: &[JsValue], _context: &mut Context) -> JsResult<JsValue> {
+    CALL_PROTOTYPE.set(args.first().and_then(JsValue::as_object));
+    PAGE_PROTOTYPE.set(args.get(1).and_then(JsValue::as_object));
     Ok(JsValue::undefined())
 }
 
-/// `__pingone_call(action, argsJson, PingOneError, callPrototype)`: starts a host call,
-/// returns its promise. `argsJson` is `JSON.stringify`'s output, so it goes to the host
-/// as is.
+/// `__pingone_call(action, argsJson, PingOneError)`: starts a host call, returns its
+/// promise. `argsJson` is `JSON.stringify`'s output, so it goes to the host as is.
 fn start_host_call(_this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let action = args.first().cloned().unwrap_or_default().to_string(context)?.to_std_string_escaped();
     let json = args.get(1).cloned().unwrap_or_default().to_string(context)?.to_std_string_escaped();
     let error_class = args.get(2).cloned().unwrap_or_default();
-    let prototype = args.get(3).cloned().unwrap_or_default();
-    Ok(start_call(&call_prefix(&action), &json, error_class, &prototype, context))
+    Ok(start_call(&call_prefix(&action), &json, error_class, context))
 }
 
 /// `{"action":"NAME","args":` — a call's JSON up to its arguments.
@@ -381,9 +381,9 @@ fn call_prefix(action: &str) -> String {
     prefix
 }
 
-/// Sends one call to the host; the promise its reply settles, made with `prototype`
-/// (the prelude's, which stops a script reading the promise as if it were the result).
-fn start_call(prefix: &str, args_json: &str, error_class: JsValue, prototype: &JsValue, context: &mut Context) -> JsValue {
+/// Sends one call to the host; the promise its reply settles, with the prelude's call
+/// prototype (which stops a script reading the promise as if it were the result).
+fn start_call(prefix: &str, args_json: &str, error_class: JsValue, context: &mut Context) -> JsValue {
     let mut call = String::with_capacity(prefix.len() + args_json.len() + 1);
     call.push_str(prefix);
     call.push_str(args_json);
@@ -391,8 +391,8 @@ fn start_call(prefix: &str, args_json: &str, error_class: JsValue, prototype: &J
     // SAFETY: the host reads `call.len()` bytes at its pointer during the call.
     let id = unsafe { call_start(call.as_ptr(), call.len()) };
     let (promise, resolvers) = JsPromise::new_pending(context);
-    if let Some(prototype) = prototype.as_object() {
-        promise.set_prototype(Some(prototype.clone()));
+    if let Some(prototype) = CALL_PROTOTYPE.with_borrow(Clone::clone) {
+        promise.set_prototype(Some(prototype));
     }
     let site = call_site(context);
     PENDING.with(|p| p.borrow_mut().insert(id, Pending { resolvers, error_class, site }));
@@ -408,19 +408,17 @@ fn call_site(context: &Context) -> Option<Position> {
         .and_then(|frame| frame.position)
 }
 
-/// What a `pingone.<action>` function keeps: the action's name, its call prefix, the
-/// `PingOneError` class, the original `JSON.stringify` and its promises' prototype.
-type ActionCaptures = (String, String, JsValue, JsValue, JsValue);
+/// What a `pingone.<action>` function keeps: the action's name, its call prefix and the
+/// `PingOneError` class.
+type ActionCaptures = (String, String, JsValue);
 
-/// `__pingone_action(name, PingOneError, stringify, callPrototype)`: the native function behind
+/// `__pingone_action(name, PingOneError)`: the native function behind
 /// `pingone.<name>`. Calling it costs no JavaScript frame, and plain arguments are
 /// turned into JSON natively; anything else goes through `JSON.stringify`.
 fn bind_action(_this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let name = args.first().cloned().unwrap_or_default().to_string(context)?.to_std_string_escaped();
     let error_class = args.get(1).cloned().unwrap_or_default();
-    let stringify = args.get(2).cloned().unwrap_or_default();
-    let prototype = args.get(3).cloned().unwrap_or_default();
-    let captures: ActionCaptures = (name.clone(), call_prefix(&name), error_class, stringify, prototype);
+    let captures: ActionCaptures = (name.clone(), call_prefix(&name), error_class);
     let function = FunctionObjectBuilder::new(context.realm(), NativeFunction::from_copy_closure_with_captures(call_action, captures))
         .name(JsString::from(name.as_str()))
         .length(1)
@@ -429,17 +427,17 @@ fn bind_action(_this: &JsValue, args: &[JsValue], context: &mut Context) -> JsRe
 }
 
 fn call_action(_this: &JsValue, args: &[JsValue], captures: &ActionCaptures, context: &mut Context) -> JsResult<JsValue> {
-    let (name, prefix, error_class, stringify, prototype) = captures;
+    let (name, prefix, error_class) = captures;
     let arg = args.first().cloned().unwrap_or_default();
-    match args_json(name, &arg, stringify, context) {
-        Ok(json) => Ok(start_call(prefix, &json, error_class.clone(), prototype, context)),
+    match args_json(name, &arg, context) {
+        Ok(json) => Ok(start_call(prefix, &json, error_class.clone(), context)),
         // A bad argument rejects the call's promise, as a failed call would.
         Err(e) => Ok(JsPromise::reject(e, context)?.into()),
     }
 }
 
 /// The arguments as JSON, as `JSON.stringify` would write them.
-fn args_json(action: &str, arg: &JsValue, stringify: &JsValue, context: &mut Context) -> JsResult<String> {
+fn args_json(action: &str, arg: &JsValue, context: &mut Context) -> JsResult<String> {
     if arg.is_undefined() {
         return Ok("{}".into());
     }
@@ -458,9 +456,7 @@ fn args_json(action: &str, arg: &JsValue, stringify: &JsValue, context: &mut Con
     if write_plain_json(arg, &mut out, 0, context)? {
         return Ok(out);
     }
-    let stringify = stringify.as_callable().ok_or_else(|| JsNativeError::typ().with_message("JSON.stringify is not a function"))?;
-    let text = stringify.call(&JsValue::undefined(), std::slice::from_ref(arg), context)?;
-    Ok(text.to_string(context)?.to_std_string_escaped())
+    Ok(stringify(arg, context)?.to_string(context)?.to_std_string_escaped())
 }
 
 /// Deeper than this, arguments go through `JSON.stringify` (which also finds cycles).
@@ -583,9 +579,7 @@ fn to_result(context: &mut Context, value: &JsValue) -> RunOutcome {
 /// The result as `JSON.stringify` writes it, read back: `toJSON` honoured (a Date is
 /// its ISO text), functions and `undefined` left out, whole numbers in digits.
 fn as_json(context: &mut Context, value: &JsValue) -> JsResult<Value> {
-    let stringify = STRINGIFY.with_borrow(JsValue::clone);
-    let stringify = stringify.as_callable().ok_or_else(|| JsNativeError::typ().with_message("JSON.stringify is not a function"))?;
-    let text = stringify.call(&JsValue::undefined(), std::slice::from_ref(value), context)?;
+    let text = stringify(value, context)?;
     if text.is_undefined() {
         return Ok(Value::Null);
     }
@@ -594,6 +588,13 @@ fn as_json(context: &mut Context, value: &JsValue) -> JsResult<Value> {
         // A lone surrogate, which JSON.stringify escapes and serde_json refuses.
         Err(_) => Ok(value.to_json(context)?.map_or(Value::Null, whole_numbers_in_digits)),
     }
+}
+
+/// `JSON.stringify(value)`, the engine's own.
+fn stringify(value: &JsValue, context: &mut Context) -> JsResult<JsValue> {
+    let stringify = STRINGIFY.with_borrow(JsValue::clone);
+    let stringify = stringify.as_callable().ok_or_else(|| JsNativeError::typ().with_message("JSON.stringify is not a function"))?;
+    stringify.call(&JsValue::undefined(), std::slice::from_ref(value), context)
 }
 
 /// Whole numbers as JSON.stringify writes them, in digits (`5` for `10 / 2`, not `5.0`;
