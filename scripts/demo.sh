@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 ensure_toolchain
+claim_target_dir
 # The runtime of the defender's classifier and the search encoder (the onnxruntime
 # wheel's libonnxruntime.so); without it both fall back, with a warning.
 export ORT_DYLIB_PATH="$(scripts/fetch-onnxruntime.sh)"

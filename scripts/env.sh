@@ -4,6 +4,24 @@
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pingone-mcp/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
+# This crate's artifacts keep the path of the checkout that built them (where the
+# binary finds models/ and actions/, where the tests find their files), and cargo does
+# not rebuild them for a checkout elsewhere that shares the target dir: they would
+# read the other checkout's files, or fail when it is gone. So when another checkout
+# built last, this crate's own artifacts are cleaned; its dependencies (most of the
+# build) are kept.
+claim_target_dir() {
+  local mark="$CARGO_TARGET_DIR/pingone-mcp-checkout" here
+  here="$(pwd -P)"
+  [[ "$(cat "$mark" 2>/dev/null)" == "$here" ]] && return
+  if [[ -d "$CARGO_TARGET_DIR/debug" || -d "$CARGO_TARGET_DIR/release" ]]; then
+    echo "== $CARGO_TARGET_DIR was last built from $(cat "$mark" 2>/dev/null || echo 'an unrecorded checkout'): rebuilding pingone-mcp itself for $here"
+    cargo clean --quiet -p pingone-mcp
+  fi
+  mkdir -p "$CARGO_TARGET_DIR"
+  printf '%s\n' "$here" > "$mark"
+}
+
 ensure_toolchain() {
   command -v cargo >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs" >&2; exit 1; }
   # The JavaScript sandbox is a WebAssembly guest.

@@ -7,6 +7,7 @@ source scripts/env.sh
 
 echo "== setup"
 ensure_toolchain
+claim_target_dir
 ensure_python_client
 ensure_inspector
 # The defender's classifier runtime (the onnxruntime wheel's libonnxruntime.so).
