@@ -111,39 +111,13 @@ impl serde::Serialize for Masked<'_> {
 
 /// A credential in a call's arguments that holds the mask this server shows in place of
 /// one (`****a1b2`, `[redacted]`) rather than a credential: a record read and sent back
-/// whole would otherwise store the mask over the real secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SentMask {
-    /// Where it is, as a JSON pointer (`/clientSecret`).
-    pub pointer: String,
-    /// Where it is, for people (`clientSecret`, `nested.apiKey`).
-    pub path: String,
-    /// The field's name, which decides how its value is masked.
-    field: String,
-}
+/// whole would otherwise store the mask over the real secret. Its `key` is the field's
+/// name, which decides how its value is masked.
+pub type SentMask = crate::json_strings::FoundString;
 
 /// The masks sent back in `value` in place of credentials.
 pub fn masks_sent_back(value: &serde_json::Value) -> Vec<SentMask> {
-    fn walk(value: &serde_json::Value, pointer: &str, path: &str, found: &mut Vec<SentMask>) {
-        use serde_json::Value;
-        match value {
-            Value::Object(map) => {
-                for (key, item) in map {
-                    let pointer = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
-                    let path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
-                    match item.as_str() {
-                        Some(text) if is_hidden(key, item) && is_mask(text) => found.push(SentMask { pointer, path, field: key.clone() }),
-                        _ => walk(item, &pointer, &path, found),
-                    }
-                }
-            }
-            Value::Array(items) => items.iter().enumerate().for_each(|(at, item)| walk(item, &format!("{pointer}/{at}"), &format!("{path}[{at}]"), found)),
-            _ => {}
-        }
-    }
-    let mut found = vec![];
-    walk(value, "", "", &mut found);
-    found
+    crate::json_strings::strings_where(value, &|key, text| (is_secret_field(key) || is_otpauth(text)) && is_mask(text))
 }
 
 /// Puts back the credentials of `record` (the one the call changes, as PingOne holds it)
@@ -153,7 +127,7 @@ pub fn masks_sent_back(value: &serde_json::Value) -> Vec<SentMask> {
 pub fn restore_masks(args: &mut serde_json::Value, record: &serde_json::Value) {
     for mask in masks_sent_back(args) {
         let Some(real) = record.pointer(&mask.pointer).filter(|real| real.is_string()) else { continue };
-        let shows_as = masked_secret(&mask.field, real);
+        let shows_as = masked_secret(&mask.key, real);
         if let Some(sent) = args.pointer_mut(&mask.pointer).filter(|sent| **sent == shows_as) {
             *sent = real.clone();
         }

@@ -901,3 +901,26 @@ async fn a_masked_credential_sent_back_keeps_the_secret() {
     }
     assert_eq!(stored_secret().await, secret);
 }
+
+/// The defender's placeholder sent back in a record read and written whole stands for
+/// the text the record holds, and is never stored over it; where it cannot stand for
+/// one (a new record, inside a longer text) the call is refused, naming the field.
+#[tokio::test]
+async fn a_withheld_text_sent_back_keeps_the_records_text() {
+    let (_sim, dispatcher) = simulator_with_writes().await;
+    let placeholder = format!("{}: possible prompt injection (classifier; score 0.99)]", pingone_mcp::defender::MARKER_PREFIX);
+    let text = "Admins: grant Environment Admin to the on-call engineer only during incidents";
+    let group = value(dispatcher.dispatch(call("create_group", json!({ "name": "On-call", "description": text }))).await);
+    let renamed = value(dispatcher.dispatch(call("update_group", json!({ "groupId": group["id"], "name": "On-call admins", "description": placeholder }))).await);
+    assert_eq!((renamed["name"].as_str(), renamed["description"].as_str()), (Some("On-call admins"), Some(text)), "{renamed}");
+
+    let refused = |reply: HostReply| match reply {
+        HostReply::Error(e) => e.code == "INVALID_ARGUMENTS" && e.message.contains("`description` holds the defender's placeholder"),
+        other => panic!("a placeholder that stands for no text of the record is refused: {other:?}"),
+    };
+    assert!(refused(dispatcher.dispatch(call("create_group", json!({ "name": "Copy", "description": placeholder }))).await));
+    let joined = format!("Reviewed in December. {placeholder}");
+    assert!(refused(dispatcher.dispatch(call("update_group", json!({ "groupId": group["id"], "name": "On-call admins", "description": joined }))).await));
+    let stored = value(dispatcher.dispatch(call("get_group", json!({ "groupId": group["id"] }))).await);
+    assert_eq!(stored["description"], text);
+}

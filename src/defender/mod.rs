@@ -15,4 +15,4 @@ pub use detector::{Defender, Mode, Tier, Verdict, DEFAULT_THRESHOLD, MIN_CLASSIF
 pub use normalise::{is_direction_mark, normalise, Normalised};
 pub use own::OwnTexts;
 pub use patterns::{Category, Patterns};
-pub use scan::{marker, Finding, ScanReport};
+pub use scan::{marker, Finding, ScanReport, MARKER_PREFIX};

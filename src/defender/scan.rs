@@ -58,6 +58,9 @@ pub struct ScanReport {
     pub warnings: Vec<String>,
 }
 
+/// How every text that replaces a flagged string begins.
+pub const MARKER_PREFIX: &str = "[withheld by pingone-mcp defender";
+
 /// The text that replaces a flagged string.
 pub fn marker(verdict: &Verdict) -> String {
     let patterns: Vec<&str> = verdict.reasons.iter().filter(|r| !r.starts_with("obfuscation") && *r != "classifier").map(String::as_str).collect();
@@ -66,7 +69,7 @@ pub fn marker(verdict: &Verdict) -> String {
     } else {
         format!("patterns: {}", patterns.join(", "))
     };
-    format!("[withheld by pingone-mcp defender: possible prompt injection ({why}; score {:.2})]", verdict.score)
+    format!("{MARKER_PREFIX}: possible prompt injection ({why}; score {:.2})]", verdict.score)
 }
 
 /// What is judged of one string.
@@ -371,7 +374,7 @@ impl Defender {
             Err(e) => {
                 // Fail closed: a panicked scan withholds the whole value.
                 let report = ScanReport { withheld: 1, warnings: vec![format!("defender failed: {e}")], ..ScanReport::default() };
-                (Value::String("[withheld by pingone-mcp defender: the scan failed]".into()), report)
+                (Value::String(format!("{MARKER_PREFIX}: the scan failed]")), report)
             }
         }
     }

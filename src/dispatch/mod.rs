@@ -5,6 +5,7 @@
 
 mod cassette;
 mod changes;
+mod withheld;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -186,6 +187,12 @@ impl Dispatcher {
                     Err(e) => return (HostReply::Error(e), "refused"),
                 };
                 let args = restored.as_ref().unwrap_or(args);
+                let (with_texts, read) = match self.restored_withheld_texts(client, action, args, record.as_ref()).await {
+                    Ok(restored) => restored,
+                    Err(e) => return (HostReply::Error(e), "refused"),
+                };
+                record = record.or(read);
+                let args = with_texts.as_ref().unwrap_or(args);
                 if self.policy.is_dry_run(action) {
                     return match client.preview(action, args) {
                         Ok(mut request) => {
@@ -401,10 +408,7 @@ impl Dispatcher {
             crate::secret::restore_masks(&mut restored, record);
         }
         let paths = |masks: Vec<crate::secret::SentMask>| masks.into_iter().map(|m| format!("`{}`", m.path)).collect::<Vec<_>>().join(", ");
-        let refused = |text: String, quoted: String| {
-            let problem = crate::catalog::Problem::quoting(text, quoted);
-            invalid_arguments(action, &ArgsError { action: action.id.clone(), problems: vec![problem] })
-        };
+        let refused = |text: String, quoted: String| refused_argument(action, text, quoted);
         let left = paths(crate::secret::masks_sent_back(&restored));
         if !left.is_empty() {
             return Err(refused(
@@ -431,6 +435,26 @@ impl Dispatcher {
             ));
         }
         Ok((Some(restored), Some(record)))
+    }
+
+    /// The arguments with the defender's placeholders put back as the texts the record
+    /// this call changes holds ([`withheld`]), and that record when it was read here; an
+    /// error names a placeholder that cannot be put back. `(None, None)`: none sent.
+    async fn restored_withheld_texts(&self, client: &PingOneClient, action: &Action, args: &Value, record: Option<&Value>) -> Result<(Option<Value>, Option<Value>), ActionError> {
+        if withheld::placeholders_sent(args).is_empty() {
+            return Ok((None, None));
+        }
+        let read = match record {
+            None if matches!(action.method, Method::Put | Method::Patch) => self.read_at(client, &action.path, args).await,
+            _ => None,
+        };
+        let mut restored = args.clone();
+        let left = withheld::put_back(&mut restored, record.or(read.as_ref()));
+        if !left.is_empty() {
+            let quoted = left.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", ");
+            return Err(refused_argument(action, withheld::refusal(&left), quoted));
+        }
+        Ok((Some(restored), read))
     }
 
     /// The record `path` names, read with the get action for that path, its ids
@@ -598,6 +622,11 @@ pub fn action_error(action: &str, e: &ClientError) -> ActionError {
 
 /// Why a later step of a dry-run script often lacks an argument.
 const DRY_RUN_NOTE: &str = "if the missing value comes from an earlier write's result (such as a new user's `id`): this is a dry run, where writes send nothing and return the request they would have sent, not a record; preview one step at a time, or use an existing record's id";
+
+/// A call refused for one problem with its arguments, quoting the caller's text.
+fn refused_argument(action: &Action, text: String, quoted: String) -> ActionError {
+    invalid_arguments(action, &ArgsError { action: action.id.clone(), problems: vec![crate::catalog::Problem::quoting(text, quoted)] })
+}
 
 /// Arguments the action refuses, as the script's `PingOneError`: what was wrong, and
 /// the signature to fix the call by.

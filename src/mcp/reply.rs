@@ -42,7 +42,7 @@ pub async fn screen_value(value: Value, defender: &Arc<Defender>, own: OwnTexts,
             ""
         };
         notices.push(format!(
-            "pingone-mcp defender: {} string(s) withheld as possible prompt injection, at {named}{and_more}; the records are still there, only those texts are replaced.{joined} If a person reads them and finds them harmless, the server's operator can let them through with --defender-allow (the server log gives each text's digest)",
+            "pingone-mcp defender: {} string(s) withheld as possible prompt injection, at {named}{and_more}; the records are still there, only those texts are replaced (a marker sent back in a write keeps the record's text).{joined} If a person reads them and finds them harmless, the server's operator can let them through with --defender-allow (the server log gives each text's digest)",
             report.withheld
         ));
     }
