@@ -279,3 +279,43 @@ fn a_page_used_as_an_array_says_where_the_items_are() {
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["result"], json!([3, ["count", "cursor", "items"], true, null]), "{report}");
 }
+
+/// A run that fails part-way says which writes it made, on which records, and which
+/// were refused, so a batch is not run again blindly; a result too big is not called a
+/// stop, and a limit names the option that raises it.
+#[test]
+fn a_failed_run_accounts_for_its_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let offboard = script_file(
+        &dir,
+        "const [user] = (await pingone.list_users({ limit: 1 })).items;\n\
+         await pingone.update_user_enabled_status({ userId: user.id, enabled: false });\n\
+         const [group] = (await pingone.list_groups({ limit: 1 })).items;\n\
+         await pingone.add_user_to_group({ userId: user.id, id: group.id });\n\
+         await pingone.delete_user({ userId: user.id });",
+    );
+    let out = run(&["run", &offboard, "--simulator", "--allow-writes"], &[]);
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let account: Vec<&str> = text.lines().skip_while(|l| !l.starts_with("its writes")).collect();
+    assert!(account.first().is_some_and(|l| l.starts_with("its writes (2 of 3 applied;")), "{text}");
+    assert!(account[1].starts_with("  update_user_enabled_status (userId ") && account[1].ends_with("): ok"), "{text}");
+    assert!(account[2].starts_with("  add_user_to_group (userId ") && account[2].ends_with("): ok"), "{text}");
+    assert!(account[3].starts_with("  delete_user (userId ") && account[3].ends_with("): POLICY_DENIED"), "{text}");
+
+    let json_out = run(&["run", &offboard, "--simulator", "--allow-writes", "--json"], &[]);
+    let report: Value = serde_json::from_str(&stdout(&json_out)).unwrap();
+    let outcomes: Vec<&str> = report["writes"].as_array().unwrap().iter().map(|w| w["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["ok", "ok", "POLICY_DENIED"], "{report}");
+
+    let big = script_file(&dir, "await pingone.create_group({ name: 'Q4 reviewers' });\nreturn 'x'.repeat(2000000)");
+    let out = run(&["run", &big, "--simulator", "--allow-writes"], &[]);
+    let text = stderr(&out);
+    assert!(text.contains("the script ran to its end (every call it made was made), but its result cannot be returned: result-size limit"), "{text}");
+    assert!(text.contains("its writes (1 of 1 applied;") && text.contains("  create_group: ok"), "{text}");
+
+    let reads = script_file(&dir, "for (let i = 0; i < 5; i++) await pingone.list_groups({ limit: 1 });");
+    let out = run(&["run", &reads, "--simulator", "--max-calls", "2"], &[]);
+    let text = stderr(&out);
+    assert!(text.contains("--max-calls N raises the action-call limit") && text.contains("it made no write: nothing was changed"), "{text}");
+}

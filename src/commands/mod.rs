@@ -4,6 +4,7 @@ mod actions;
 mod call;
 mod login;
 mod run;
+mod run_account;
 mod scan;
 mod serve;
 mod simulator;

@@ -13,7 +13,8 @@ use serde_json::json;
 
 use super::session;
 use crate::cli::{GlobalArgs, RunArgs};
-use crate::output::{error, print, print_json};
+use super::run_account;
+use crate::output::{error, note, print, print_json};
 
 pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
     let script = read_script(&args.script)?;
@@ -40,8 +41,9 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     if let Some(unused) = replay.map(|r| r.unused()).filter(|&n| n > 0) {
         crate::output::log_line("warn", &format!("{unused} recorded call(s) in the cassette were not replayed: the script made fewer calls than when it was recorded"));
     }
+    let writes = run_account::writes(&host.calls(), &host.in_flight());
     if args.json {
-        let mut out = json!({ "ok": execution.outcome.is_ok(), "logs": execution.logs, "calls": execution.calls, "duration_ms": execution.duration.as_millis() as u64 });
+        let mut out = json!({ "ok": execution.outcome.is_ok(), "logs": execution.logs, "calls": execution.calls, "writes": run_account::writes_json(&writes), "duration_ms": execution.duration.as_millis() as u64 });
         match &execution.outcome {
             Ok(value) => out["result"] = value.clone(),
             Err(e) => out["error"] = json!(e.to_string()),
@@ -53,7 +55,13 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         }
         match &execution.outcome {
             Ok(value) => print(&serde_json::to_string_pretty(value)?),
-            Err(e) => error(&e.to_string()),
+            Err(e) => {
+                error(&e.to_string());
+                if let Some(hint) = run_account::raise_with(e) {
+                    note(hint);
+                }
+                run_account::account(&writes).iter().for_each(|line| note(line));
+            }
         }
     }
     Ok(if execution.outcome.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })

@@ -86,6 +86,32 @@ impl Dispatcher {
         self.catalog.get(action).is_some()
     }
 
+    /// Whether a call of `action` may change something (a write), for the caller's record.
+    pub fn writes(&self, action: &str) -> bool {
+        self.catalog.get(action).is_some_and(Action::writes)
+    }
+
+    /// The record a call acts on, by the ids of its path (`userId 5f0c…`, the
+    /// environment's left out), for telling a person which calls changed what. Only
+    /// short texts, as ids are.
+    pub fn target(&self, action: &str, args: &Value) -> Option<String> {
+        let action = self.catalog.get(action)?;
+        let ids: Vec<String> = action
+            .params_in(ParamLocation::Path)
+            .filter(|p| p.name != "environmentId")
+            .filter_map(|p| {
+                let id = match args.get(&p.name)? {
+                    Value::String(text) => text.clone(),
+                    Value::Number(n) => n.to_string(),
+                    _ => return None,
+                };
+                // An id has no spaces: a longer or spaced text (a record's, perhaps) is not echoed.
+                (id.chars().count() <= 64 && !id.chars().any(|c| c.is_whitespace() || c.is_control())).then(|| format!("{} {id}", p.name))
+            })
+            .collect();
+        (!ids.is_empty()).then(|| ids.join(", "))
+    }
+
     pub fn with_policy(mut self, policy: Policy) -> Self {
         self.policy = policy;
         self
@@ -579,7 +605,7 @@ impl ActionHost for Dispatcher {
 
     /// Writes may; reads, search and an unknown id (never sent) do not.
     fn may_change_state(&self, action: &str) -> bool {
-        self.catalog.get(action).is_some_and(Action::writes)
+        self.writes(action)
     }
 }
 

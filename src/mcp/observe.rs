@@ -2,6 +2,8 @@
 //! outcome, milliseconds) and, when the client asked, reported as progress; the
 //! texts the host wrote in its errors are kept for the defender.
 
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -26,12 +28,21 @@ pub struct CallSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     pub ms: u64,
+    /// Whether the action may change something (a write), and the record it acts on
+    /// (its path's ids): for the command line's account of what a run changed.
+    #[serde(skip)]
+    pub writes: bool,
+    #[serde(skip)]
+    pub target: Option<String>,
 }
 
 pub struct ObservedHost {
     dispatcher: Arc<Dispatcher>,
     caller: Option<Caller>,
     calls: Mutex<Vec<CallSummary>>,
+    /// Calls started and not yet answered, by the order they started in.
+    in_flight: Mutex<BTreeMap<u64, CallSummary>>,
+    started: AtomicU64,
     own_texts: Mutex<OwnTexts>,
     progress: Option<(Peer<RoleServer>, ProgressToken)>,
     /// Asks the person at the client before a destructive call.
@@ -40,7 +51,7 @@ pub struct ObservedHost {
 
 impl ObservedHost {
     pub fn new(dispatcher: Arc<Dispatcher>, caller: Option<Caller>, progress: Option<(Peer<RoleServer>, ProgressToken)>) -> Self {
-        Self { dispatcher, caller, calls: Mutex::new(Vec::new()), own_texts: Mutex::default(), progress, confirm: None }
+        Self { dispatcher, caller, calls: Mutex::new(Vec::new()), in_flight: Mutex::default(), started: AtomicU64::new(0), own_texts: Mutex::default(), progress, confirm: None }
     }
 
     pub fn confirming(mut self, confirm: Option<Arc<dyn Confirm>>) -> Self {
@@ -50,6 +61,12 @@ impl ObservedHost {
 
     pub fn calls(&self) -> Vec<CallSummary> {
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The calls started and not answered (yet): when a run is stopped, the writes
+    /// among them may or may not have been applied.
+    pub fn in_flight(&self) -> Vec<CallSummary> {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
     }
 
     /// The texts the host wrote in this run's action errors.
@@ -70,8 +87,14 @@ impl ObservedHost {
             known if self.dispatcher.knows(known) => known.to_owned(),
             _ => "(an unknown action)".to_owned(),
         };
+        let writes = self.dispatcher.writes(&call.action);
+        let target = self.dispatcher.target(&call.action, &call.args);
+        let ticket = self.started.fetch_add(1, Ordering::Relaxed);
+        let pending = CallSummary { action: action.clone(), outcome: "no answer yet".into(), status: None, ms: 0, writes, target: target.clone() };
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(ticket, pending);
         let requester = Requester { caller: self.caller.as_ref(), confirm: self.confirm.as_deref() };
         let reply = self.dispatcher.dispatch_for(call, &requester).await;
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&ticket);
         let (outcome, status) = match &reply {
             // A write under --dry-run answers with the request it would have sent.
             HostReply::Value(value) if value.get("dryRun") == Some(&Value::Bool(true)) => ("dry run, not sent".to_owned(), None),
@@ -87,7 +110,7 @@ impl ObservedHost {
                 (e.code.clone(), e.status)
             }
         };
-        let summary = CallSummary { action, outcome, status, ms: started.elapsed().as_millis() as u64 };
+        let summary = CallSummary { action, outcome, status, ms: started.elapsed().as_millis() as u64, writes, target };
         let done = {
             let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
             calls.push(summary.clone());

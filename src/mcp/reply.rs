@@ -378,7 +378,7 @@ mod tests {
     use super::*;
 
     fn call(action: &str, outcome: &str, status: Option<u16>, ms: u64) -> CallSummary {
-        CallSummary { action: action.into(), outcome: outcome.into(), status, ms }
+        CallSummary { action: action.into(), outcome: outcome.into(), status, ms, writes: false, target: None }
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub enum ExecutionError {
     Script(ScriptError),
     /// A limit ended it. `unfinished` lists the calls still in flight then that may
     /// have changed something, whose outcome is unknown (reads in flight are not listed).
-    #[error("the script was stopped: {message}{}", unfinished_text(.unfinished))]
+    #[error("{}: {message}{}", limit_head(*.limit), unfinished_text(.unfinished))]
     Limit { limit: Limit, message: String, unfinished: Vec<String> },
     /// The sandbox itself failed (never the script's fault).
     #[error("the sandbox failed: {0}")]
@@ -97,6 +97,14 @@ fn details_text(details: &[serde_json::Value]) -> String {
         String::new()
     } else {
         format!(" ({})", said.join("; "))
+    }
+}
+
+/// A result too big is found when the script has ended: every call it made was made.
+fn limit_head(limit: Limit) -> &'static str {
+    match limit {
+        Limit::ResultSize => "the script ran to its end (every call it made was made), but its result cannot be returned",
+        _ => "the script was stopped",
     }
 }
 
