@@ -319,3 +319,42 @@ fn a_failed_run_accounts_for_its_writes() {
     let text = stderr(&out);
     assert!(text.contains("--max-calls N raises the action-call limit") && text.contains("it made no write: nothing was changed"), "{text}");
 }
+
+/// Ctrl-C stops the script, not the process: the console so far, the writes (the one
+/// in flight as "no answer yet"), an audit line for it with its transaction id, and the
+/// cassette of the calls made are all still written; the exit status is 130.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_the_script_and_tells_what_it_did() {
+    let fake = FakePingOne::start().await;
+    fake.on("GET", &fake.env_path("/users"), vec![Reply::json(200, json!({ "_embedded": { "users": [{ "id": "u1", "username": "ana" }] }, "_links": {} }))]);
+    fake.on("PATCH", &fake.env_path("/users/u1"), vec![Reply::json(200, json!({ "id": "u1" })).delayed(std::time::Duration::from_secs(60))]);
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, "const [user] = (await pingone.list_users({})).items;\nconsole.log(`about to retitle ${user.username}`);\nawait pingone.update_user({ userId: user.id, title: 'Lead' });");
+    let audit = dir.path().join("audit.jsonl");
+    let cassette = dir.path().join("calls.json");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pingone-mcp"));
+    command.args(["run", &script, "--allow-writes", "--audit-log", audit.to_str().unwrap(), "--record", cassette.to_str().unwrap()]);
+    command.env("XDG_CONFIG_HOME", "/nonexistent").stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (key, value) in fake.env() {
+        command.env(key, value);
+    }
+    let child = command.spawn().unwrap();
+    let started = std::time::Instant::now();
+    while !fake.api_requests().iter().any(|r| r.method == "PATCH") {
+        assert!(started.elapsed().as_secs() < 30, "the update was never sent");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let out = tokio::task::block_in_place(|| child.wait_with_output().unwrap());
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{text}");
+    assert!(text.contains("[log] about to retitle ana") && text.contains("error: the script was interrupted"), "{text}");
+    assert!(text.contains("  update_user (userId u1): no answer yet"), "{text}");
+    let lines: Vec<Value> = std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let update = lines.iter().find(|l| l["action"] == "update_user").unwrap_or_else(|| panic!("no audit line for the update: {lines:?}"));
+    assert_eq!(update["outcome"], "no_answer");
+    assert!(update["transaction_id"].as_str().is_some_and(|t| !t.is_empty()));
+    let recorded: Value = serde_json::from_str(&std::fs::read_to_string(&cassette).unwrap()).unwrap();
+    assert_eq!(recorded["calls"][0]["action"], "list_users", "{recorded}");
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use pingone_mcp::dispatch::Recorder;
 use pingone_mcp::mcp::{screen, ObservedHost};
-use pingone_mcp::sandbox::{Limits, Sandbox};
+use pingone_mcp::sandbox::{ExecutionError, Limits, Sandbox};
 use serde_json::json;
 
 use super::session;
@@ -32,7 +32,13 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     let sandbox = Sandbox::new().await?;
     // Observed, so the defender knows which error texts the host wrote.
     let host = Arc::new(ObservedHost::new(Arc::new(dispatcher), None, None));
-    let execution = sandbox.execute(&script, script_args, host.clone(), &limits).await;
+    // Ctrl-C stops the script, not the process: what it did is still told and recorded.
+    let interrupted = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let execution = sandbox.execute_until(&script, script_args, host.clone(), &limits, interrupted).await;
     let execution = screen(execution, &Arc::new(args.defender.load_with(allow)), host.own_texts()).await;
 
     if let (Some(path), Some(recorder)) = (&args.record, &recorder) {
@@ -64,7 +70,12 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
             }
         }
     }
-    Ok(if execution.outcome.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(match execution.outcome {
+        Ok(_) => ExitCode::SUCCESS,
+        // As a shell reports a command SIGINT ended.
+        Err(ExecutionError::Interrupted { .. }) => ExitCode::from(130),
+        Err(_) => ExitCode::FAILURE,
+    })
 }
 
 fn read_script(path: &std::path::Path) -> anyhow::Result<String> {

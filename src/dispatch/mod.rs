@@ -155,7 +155,9 @@ impl Dispatcher {
         let started = Instant::now();
         let transaction_id = uuid::Uuid::new_v4().to_string();
         let mut confirmed = None;
+        let unanswered = self.audit.as_deref().map(|audit| Unanswered { audit, session: &self.session, subject: caller.map(|c| c.subject.as_str()), action, args: &call.args, transaction_id: &transaction_id, started });
         let (reply, outcome) = self.run(action, &call.args, &transaction_id, requester, &mut confirmed).await;
+        std::mem::forget(unanswered);
         let reply = match reply {
             HostReply::Value(mut value) if !self.policy.config.reveal_secrets => {
                 mask_in_place(&mut value);
@@ -648,6 +650,38 @@ pub fn action_error(action: &str, e: &ClientError) -> ActionError {
 
 /// Why a later step of a dry-run script often lacks an argument.
 const DRY_RUN_NOTE: &str = "if the missing value comes from an earlier write's result (such as a new user's `id`): this is a dry run, where writes send nothing and return the request they would have sent, not a record; preview one step at a time, or use an existing record's id";
+
+/// The audit line of a call given up before its answer came (the run was interrupted,
+/// its process ended): written when the call's future is dropped unanswered, so a write
+/// that may have been applied is on record with its transaction id. Forgotten once the
+/// answer is in, which has its own line.
+struct Unanswered<'a> {
+    audit: &'a AuditLog,
+    session: &'a str,
+    subject: Option<&'a str>,
+    action: &'a Action,
+    args: &'a Value,
+    transaction_id: &'a str,
+    started: Instant,
+}
+
+impl Drop for Unanswered<'_> {
+    fn drop(&mut self) {
+        self.audit.write(&AuditEntry {
+            time: now_rfc3339(),
+            session: self.session,
+            subject: self.subject,
+            action: &self.action.id,
+            args: Masked(&hide_fields(self.args, self.action.secret_params(), Hide::Mask)),
+            outcome: "no_answer",
+            status: None,
+            code: None,
+            ms: self.started.elapsed().as_millis() as u64,
+            transaction_id: self.transaction_id,
+            confirmed: None,
+        });
+    }
+}
 
 /// A call refused for one problem with its arguments, quoting the caller's text.
 fn refused_argument(action: &Action, text: String, quoted: String) -> ActionError {

@@ -20,7 +20,8 @@ pub struct AuditEntry<'a> {
     pub action: &'a str,
     /// The call's arguments, credentials masked as they are written.
     pub args: Masked<'a>,
-    /// ok, refused, dry_run, or error.
+    /// ok, refused, dry_run, error, unchanged, or no_answer (given up before PingOne
+    /// answered: it may or may not have been applied).
     pub outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,

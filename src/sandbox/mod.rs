@@ -60,6 +60,9 @@ pub enum ExecutionError {
     /// have changed something, whose outcome is unknown (reads in flight are not listed).
     #[error("{}: {message}{}", limit_head(*.limit), unfinished_text(.unfinished))]
     Limit { limit: Limit, message: String, unfinished: Vec<String> },
+    /// The person running it stopped it (Ctrl-C). `unfinished` as for a limit.
+    #[error("the script was interrupted{}", unfinished_text(.unfinished))]
+    Interrupted { unfinished: Vec<String> },
     /// The sandbox itself failed (never the script's fault).
     #[error("the sandbox failed: {0}")]
     Internal(String),
@@ -134,6 +137,12 @@ impl Sandbox {
 
     /// Runs `script` (see [`prepare_script`] for what is accepted) with `args`.
     pub async fn execute(&self, script: &str, args: Value, host: Arc<dyn ActionHost>, limits: &Limits) -> Execution {
+        self.execute_until(script, args, host, limits, std::future::pending()).await
+    }
+
+    /// [`Sandbox::execute`], stopped early when `stop` completes (a person's Ctrl-C):
+    /// the logs so far are kept, and calls in flight are named as for a limit.
+    pub async fn execute_until(&self, script: &str, args: Value, host: Arc<dyn ActionHost>, limits: &Limits, stop: impl std::future::Future<Output = ()>) -> Execution {
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + limits.wall_time;
         // Declared before the store, so the slot is released after the store drops.
@@ -146,15 +155,19 @@ impl Sandbox {
             Ok(store) => store,
             Err(e) => return Execution { outcome: Err(ExecutionError::Internal(format!("{e:#}"))), logs: vec![], calls: 0, duration: started.elapsed(), peak_memory: 0 },
         };
-        let run = tokio::time::timeout_at(deadline, instance::run(&self.pre, &mut store, &input)).await;
+        let run = tokio::select! {
+            run = tokio::time::timeout_at(deadline, instance::run(&self.pre, &mut store, &input)) => Some(run),
+            () = stop => None,
+        };
         let outcome = {
             let state = store.data();
             let limit_error = |limit: Limit| ExecutionError::Limit { limit, message: limit.explain(limits), unfinished: state.unfinished_actions() };
             let outcome = match run {
-                Err(_elapsed) => Err(limit_error(Limit::WallTime)),
-                Ok(Ok(RunOutcome::Ok(value))) => check_result_size(value, limits).map_err(limit_error),
-                Ok(Ok(RunOutcome::Error(e))) => Err(ExecutionError::Script(e)),
-                Ok(Err(e)) => Err(match (state.exceeded, e.downcast_ref::<Trap>()) {
+                None => Err(ExecutionError::Interrupted { unfinished: state.unfinished_actions() }),
+                Some(Err(_elapsed)) => Err(limit_error(Limit::WallTime)),
+                Some(Ok(Ok(RunOutcome::Ok(value)))) => check_result_size(value, limits).map_err(limit_error),
+                Some(Ok(Ok(RunOutcome::Error(e)))) => Err(ExecutionError::Script(e)),
+                Some(Ok(Err(e))) => Err(match (state.exceeded, e.downcast_ref::<Trap>()) {
                     (Some(limit), _) => limit_error(limit),
                     (None, Some(Trap::StackOverflow)) => limit_error(Limit::Stack),
                     (None, Some(Trap::OutOfFuel)) => limit_error(Limit::Compute),
