@@ -297,7 +297,7 @@ async fn every_action_against_the_simulator() {
     h.call("get_application", json!({ "applicationId": app_id })).await;
     h.call("update_application", json!({ "applicationId": app_id, "name": "Test app 2", "type": "WEB_APP", "protocol": "OPENID_CONNECT", "enabled": true, "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC", "grantTypes": ["AUTHORIZATION_CODE"], "redirectUris": ["https://test.example.com/cb"] })).await;
     let s1 = h.call("get_application_secret", json!({ "applicationId": app_id })).await;
-    let s2 = h.call("generate_application_secret", json!({ "applicationId": app_id })).await;
+    let s2 = h.call("generate_application_secret", json!({ "applicationId": app_id, "previous": { "expiresAt": a_day_from_now() } })).await;
     assert_eq!(s2["previous"]["secret"], s1["secret"]);
     assert_ne!(s2["secret"], s1["secret"]);
     h.call("delete_application_secret", json!({ "applicationId": app_id })).await;
@@ -638,7 +638,7 @@ async fn secret_rotation_keeps_the_previous_secret_until_retired() {
     let apps = h.items("list_applications", json!({})).await;
     let app = id_of(named(&apps, "Orders Backend"));
     let old = h.call("get_application_secret", json!({ "applicationId": app })).await["secret"].as_str().unwrap().to_owned();
-    let rotated = h.call("generate_application_secret", json!({ "applicationId": app })).await;
+    let rotated = h.call("generate_application_secret", json!({ "applicationId": app, "previous": { "expiresAt": a_day_from_now() } })).await;
     let new = rotated["secret"].as_str().unwrap().to_owned();
     let http = reqwest::Client::new();
     let token_url = format!("{}/{}/as/token", h.sim.auth_base(), h.sim.environment_id);
@@ -652,7 +652,12 @@ async fn secret_rotation_keeps_the_previous_secret_until_retired() {
     assert_eq!(status(new.clone()).await, 200);
     h.call("delete_application_secret", json!({ "applicationId": app })).await;
     assert_eq!(status(old).await, 401, "retired");
-    assert_eq!(status(new).await, 200);
+    assert_eq!(status(new.clone()).await, 200);
+    // Without an expiry for it, the old secret stops working at once, as PingOne's does.
+    let abrupt = h.call("generate_application_secret", json!({ "applicationId": app })).await;
+    assert!(abrupt.get("previous").is_none(), "{abrupt}");
+    assert_eq!(status(new).await, 401, "replaced without a grace period");
+    assert_eq!(status(abrupt["secret"].as_str().unwrap().to_owned()).await, 200);
     // A worker cannot read its own secret.
     let worker = h.sim.client_id.clone();
     let (code, _) = h.fails("get_application_secret", json!({ "applicationId": worker })).await;
@@ -738,4 +743,9 @@ async fn fault_malformed_body() {
     let err = h.try_call("list_populations", json!({})).await.unwrap_err();
     assert!(err.to_string().contains("not JSON"), "{err}");
     h.call("list_groups", json!({})).await;
+}
+
+/// An expiry for a rotated-out secret, as PingOne takes it (an HTTP date is read too).
+fn a_day_from_now() -> String {
+    httpdate::fmt_http_date(std::time::SystemTime::now() + std::time::Duration::from_secs(86_400))
 }

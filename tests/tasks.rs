@@ -80,7 +80,7 @@ async fn rotate_an_application_secret_and_retire_the_old_one() {
         const apps = await pingone.list_applications({ all: true });
         const app = apps.find(a => a.protocol === 'OPENID_CONNECT' && a.type !== 'WORKER') ?? apps.find(a => a.protocol === 'OPENID_CONNECT');
         const before = await pingone.get_application_secret({ applicationId: app.id });
-        const rotated = await pingone.generate_application_secret({ applicationId: app.id });
+        const rotated = await pingone.generate_application_secret({ applicationId: app.id, previous: { expiresAt: new Date(Date.now() + 86400000).toISOString() } });
         const during = await pingone.get_application_secret({ applicationId: app.id });
         await pingone.delete_application_secret({ applicationId: app.id });
         const after = await pingone.get_application_secret({ applicationId: app.id });

@@ -169,8 +169,8 @@ impl Holder {
     }
 }
 
-/// An application's client secret; the previous one stays valid until it expires or
-/// is retired with `DELETE .../secret`.
+/// An application's client secret; the previous one (kept only when a rotation gave
+/// it an expiry) stays valid until it expires or is retired with `DELETE .../secret`.
 #[derive(Debug, Clone)]
 pub struct AppSecret {
     pub current: String,

@@ -1,5 +1,6 @@
-//! Applications and what hangs off them: the client secret (rotation keeps the
-//! previous one until it is retired or expires), resource grants, sign-on policy
+//! Applications and what hangs off them: the client secret (a rotation given
+//! `previous.expiresAt` keeps the previous one until then or until it is retired;
+//! without it the old one stops working at once, as PingOne's does), resource grants, sign-on policy
 //! assignments and attribute mappings. Role assignments are in `role_assignments.rs`.
 
 use serde_json::{json, Map, Value};
@@ -223,18 +224,18 @@ fn rotate_secret(st: &mut State, req: &Req, id: &str) -> Outcome {
         st.random_text(64)
     };
     let expires = match body.get("previous").and_then(|p| p.get("expiresAt")) {
-        None | Some(Value::Null) => now + MAX_PREVIOUS_SECS,
+        None | Some(Value::Null) => None,
         Some(v) => {
             let text = v.as_str().unwrap_or_default();
             let when = httpdate::parse_http_date(text).ok().map(|t| t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)).or_else(|| parse_iso(text));
             match when {
-                Some(t) if t > now && t - now <= MAX_PREVIOUS_SECS => t,
+                Some(t) if t > now && t - now <= MAX_PREVIOUS_SECS => Some(t),
                 Some(_) => return Err(ApiError::invalid_value("previous.expiresAt", "`previous.expiresAt` must be in the future and at most 30 days away")),
                 None => return Err(ApiError::invalid_value("previous.expiresAt", format!("`{text}` is not an ISO 8601 date-time"))),
             }
         }
     };
-    let s = AppSecret { current: new_secret, previous: Some((old.current, expires)) };
+    let s = AppSecret { current: new_secret, previous: expires.map(|t| (old.current, t)) };
     let out = secret_body(&s);
     st.secrets.insert(id.to_owned(), s);
     Ok(Reply::ok(out))
