@@ -312,3 +312,27 @@ fn a_record_condition_needs_grants_access_and_a_get_for_its_record() {
     );
     assert_one(&refuse(&[("w.yaml", &with_email)]), &["w.yaml:", "its access-granting parameters would go unasked"]);
 }
+
+/// A user's undeclared fields are stored as custom attributes, so a slip in a field's
+/// name would be kept beside the field meant: one letter off, two swapped, a part of
+/// `name` at the top level or a common other name is refused with the field meant; a
+/// declared field in another case is sent under its own name; a real custom attribute
+/// passes.
+#[test]
+fn a_misspelt_user_field_is_refused_not_stored_as_a_custom_attribute() {
+    use pingone_mcp::catalog::{check_args, normalise_args};
+    let catalog = load_builtin().unwrap();
+    let update = catalog.get("update_user").unwrap();
+    let refused = |args: serde_json::Value| check_args(update, &normalise_args(update, args)).map_err(|e| e.to_string());
+    for (key, meant) in [("titel", "`title`"), ("mobilPhone", "`mobilePhone`"), ("firstName", "`name: { given }`"), ("given", "`name: { given }`"), ("surname", "`name: { family }`"), ("emailAddress", "`email`")] {
+        let e = refused(json!({ "userId": "u1", key: "x" })).unwrap_err();
+        assert!(e.contains(&format!("`{key}` is not a field of update_user: did you mean {meant}?")), "{key}: {e}");
+    }
+    assert_eq!(normalise_args(update, json!({ "userId": "u1", "mobilephone": "+1" })), json!({ "userId": "u1", "mobilePhone": "+1" }));
+    let e = refused(json!({ "userId": "u1", "mobilephone": "+1", "mobilePhone": "+2" })).unwrap_err();
+    assert!(e.contains("name the same field, `mobilePhone`: send it once"), "{e}");
+    assert!(refused(json!({ "userId": "u1", "costCenter": "CC-12", "badgeNumber": "4411" })).is_ok());
+    // Other open bodies pass undeclared fields as before: PingOne's objects are wide.
+    let app = catalog.get("update_application").unwrap();
+    assert!(app.body_open && !app.custom_attributes);
+}

@@ -461,14 +461,15 @@ async fn weakening_a_password_or_mfa_policy_is_confirmed() {
     let mut by_sms = mfa_round_trip.clone();
     by_sms["newDeviceNotification"] = json!("SMS_THEN_EMAIL");
     assert!(declined(&dispatcher.dispatch_for(call("update_device_authentication_policy", by_sms), &requester).await));
-    // Values the enum does not hold are refused under any spelling of the key, and so is
-    // null, which PingOne might store rather than read as left out.
+    // Values the enum does not hold are refused under any spelling of the key (sent
+    // under the declared one), and so is null, which PingOne might store rather than
+    // read as left out.
     for (key, bad) in [("NewDeviceNotification", json!(" NONE")), ("newDeviceNotification", Value::Null), ("NEWDEVICENOTIFICATION", Value::Null)] {
         let mut odd = mfa_round_trip.clone();
         odd.as_object_mut().unwrap().remove("newDeviceNotification");
         odd[key] = bad.clone();
         let reply = dispatcher.dispatch_for(call("update_device_authentication_policy", odd), &requester).await;
-        assert!(matches!(&reply, HostReply::Error(e) if e.code == "INVALID_ARGUMENTS" && e.message.contains(&format!("`{key}` is"))), "{key}: {bad}: {reply:?}");
+        assert!(matches!(&reply, HostReply::Error(e) if e.code == "INVALID_ARGUMENTS" && e.message.contains("`newDeviceNotification` is")), "{key}: {bad}: {reply:?}");
     }
     // Notices left out (PingOne's default is EMAIL_THEN_SMS) are not asked; nor, on a
     // policy without notices, are NONE restated or notices turned on.
@@ -807,15 +808,17 @@ async fn a_full_replace_that_leaves_out_an_access_field_is_confirmed() {
     let described = dispatcher.dispatch_for(call("update_group", described), &requester).await;
     assert!(matches!(described, HostReply::Value(_)), "a filter the group never had is not asked about: {described:?}");
 
-    // An open body passes keys as written: a null under the exact name beside the old
-    // value under another spelling clears the field all the same.
+    // A null clears the field as much as leaving it out of a full replace; the old value
+    // beside it under another spelling cannot hide that: both spellings are refused.
     let apps = value(dispatcher.dispatch(call("list_applications", json!({}))).await)["items"].as_array().unwrap().clone();
     let app = apps.iter().find(|a| a["pkceEnforcement"].is_string()).expect("an application with a PKCE rule").clone();
     let mut cleared = app.clone();
     cleared["applicationId"] = app["id"].clone();
-    cleared["PkceEnforcement"] = app["pkceEnforcement"].clone();
     cleared["pkceEnforcement"] = Value::Null;
-    assert!(declined(&dispatcher.dispatch_for(call("update_application", cleared), &requester).await));
+    assert!(declined(&dispatcher.dispatch_for(call("update_application", cleared.clone()), &requester).await));
+    cleared["PkceEnforcement"] = app["pkceEnforcement"].clone();
+    let reply = dispatcher.dispatch_for(call("update_application", cleared), &requester).await;
+    assert!(matches!(&reply, HostReply::Error(e) if e.code == "INVALID_ARGUMENTS" && e.message.contains("name the same field, `pkceEnforcement`")), "{reply:?}");
 
     let asked = refuser.asked.lock().unwrap().clone();
     assert_eq!(asked.len(), 4, "{asked:#?}");

@@ -86,7 +86,7 @@ pub fn is_read_only_field(action: &Action, key: &str) -> bool {
 /// the record's read-only fields and its own `id` (when it is the id the path names)
 /// are dropped, as PingOne takes none of them. Declared parameters are never dropped,
 /// and an `id` naming another record stays, to be refused as unknown.
-pub fn drop_read_only_fields(action: &Action, mut args: Value) -> Value {
+fn drop_read_only_fields(action: &Action, mut args: Value) -> Value {
     if !matches!(action.method, Method::Put | Method::Patch) {
         return args;
     }
@@ -105,6 +105,64 @@ pub fn drop_read_only_fields(action: &Action, mut args: Value) -> Value {
         }
     }
     args
+}
+
+/// The arguments as sent: [`drop_read_only_fields`], then a declared field given under
+/// another case (`mobilephone`) renamed to the declared spelling, so it changes that
+/// field rather than being stored beside it as a custom attribute. Both spellings
+/// given are left for [`check_args`] to refuse.
+pub fn normalise_args(action: &Action, args: Value) -> Value {
+    let mut args = drop_read_only_fields(action, args);
+    let Some(map) = args.as_object_mut() else { return args };
+    let renames: Vec<(String, String)> = map
+        .keys()
+        .filter_map(|key| {
+            let p = action.params.iter().find(|p| p.name != *key && p.name.eq_ignore_ascii_case(key))?;
+            (!map.contains_key(&p.name) && map.keys().filter(|k| k.eq_ignore_ascii_case(key)).count() == 1).then(|| (key.clone(), p.name.clone()))
+        })
+        .collect();
+    for (written, declared) in renames {
+        if let Some(value) = map.remove(&written) {
+            map.insert(declared, value);
+        }
+    }
+    args
+}
+
+/// Other names people give a user's fields, lowercased, and the field each means.
+const FIELD_ALIASES: [(&str, &str); 16] = [
+    ("firstname", "name: { given }"),
+    ("givenname", "name: { given }"),
+    ("lastname", "name: { family }"),
+    ("familyname", "name: { family }"),
+    ("surname", "name: { family }"),
+    ("middlename", "name: { middle }"),
+    ("fullname", "name: { formatted }"),
+    ("displayname", "name: { formatted }"),
+    ("phone", "mobilePhone or primaryPhone"),
+    ("phonenumber", "mobilePhone or primaryPhone"),
+    ("mobile", "mobilePhone"),
+    ("mobilenumber", "mobilePhone"),
+    ("emailaddress", "email"),
+    ("mail", "email"),
+    ("jobtitle", "title"),
+    ("language", "preferredLanguage"),
+];
+
+/// The declared field an unknown name most likely meant, on an action whose unknown
+/// names are stored as custom attributes: one letter off (or two swapped) from a
+/// declared name, a part of a declared object given at the top level (`given`), or a
+/// common other name for one (`firstName`).
+fn meant_field(action: &Action, key: &str) -> Option<String> {
+    let lower = key.to_ascii_lowercase();
+    if let Some((_, meant)) = FIELD_ALIASES.iter().find(|(alias, meant)| *alias == lower && action.param(meant.split([':', ' ']).next().unwrap_or(meant)).is_some()) {
+        return Some((*meant).to_owned());
+    }
+    let near = |name: &str| lower.chars().count() >= 4 && strsim::osa_distance(&lower, &name.to_ascii_lowercase()) == 1;
+    if let Some(p) = action.params.iter().filter(|p| p.location == Some(ParamLocation::Body)).find(|p| near(&p.name)) {
+        return Some(p.name.clone());
+    }
+    action.params.iter().find_map(|p| p.properties.iter().find(|q| q.name.eq_ignore_ascii_case(key) || near(&q.name)).map(|q| format!("{}: {{ {} }}", p.name, q.name)))
 }
 
 /// An update whose arguments carry an `id` that is none of the ids its path names: a
@@ -154,6 +212,23 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
     if let Some(problem) = other_records_id(action, map) {
         problems.push(problem);
     }
+    for p in &action.params {
+        let spellings: Vec<&String> = map.keys().filter(|k| k.eq_ignore_ascii_case(&p.name)).collect();
+        if spellings.len() > 1 {
+            let names = spellings.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ");
+            problems.push(Problem::quoting(format!("{names} name the same field, `{}`: send it once", p.name), spellings.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")));
+        }
+    }
+    if action.custom_attributes {
+        for key in map.keys().filter(|k| !action.params.iter().any(|p| p.name.eq_ignore_ascii_case(k))) {
+            if let Some(meant) = meant_field(action, key) {
+                problems.push(Problem::quoting(
+                    format!("`{key}` is not a field of {}: did you mean `{meant}`? A name it does not know is stored as a custom attribute, beside the field you meant, which it would not set", action.id),
+                    key.clone(),
+                ));
+            }
+        }
+    }
     // In any case, as PingOne's attribute names match (`Enabled` is `enabled`).
     let given = |field: &str| map.keys().any(|k| k.eq_ignore_ascii_case(field));
     let elsewhere: Vec<String> = action.changed_by.iter().filter(|(field, _)| given(field)).map(|(field, by)| format!("`{field}` ({by})")).collect();
@@ -172,8 +247,9 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
         problems.push(Problem::quoting(format!("unknown argument{plural} {names} (expected {})", expected_names(action)), unknown.join(", ")));
     }
     check_fields(&action.params, map, "", &mut problems);
-    // An open body passes a declared field under another spelling as written, and
-    // PingOne's attribute names match in any case: its value is checked all the same.
+    // A declared field under another spelling (as given to `check_args` directly,
+    // before `normalise_args` renames it) names the same field, since PingOne's
+    // attribute names match in any case: its value is checked all the same.
     for (key, value) in map {
         if let Some(p) = action.params.iter().find(|p| p.name != *key && p.name.eq_ignore_ascii_case(key)) {
             match value {

@@ -5,7 +5,7 @@ mod load;
 mod model;
 mod typescript;
 
-pub use args::{check_args, drop_read_only_fields, is_read_only_field, ArgsError, Problem, PAGING_ARGS};
+pub use args::{check_args, is_read_only_field, normalise_args, ArgsError, Problem, PAGING_ARGS};
 pub(crate) use args::path_segment_problem;
 pub use load::{load_builtin, load_dir, Catalog, CatalogError};
 pub use model::{Action, Host, Method, Param, ParamLocation, ParamType};

@@ -28,6 +28,11 @@ pub struct Action {
     /// Body fields that are not declared are passed through unchecked.
     #[serde(default)]
     pub body_open: bool,
+    /// The undeclared fields of an open body are the tenant's custom attributes (a
+    /// user's), stored as named: a name one slip from a declared field, or a common
+    /// other name for one, is refused as the misspelling it almost surely is.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub custom_attributes: bool,
     /// Fields of the record that this action does not change, each with the action
     /// that does (`enabled: update_user_enabled_status`): refused by name, so a
     /// change the agent meant is neither lost nor sent where it could act unconfirmed.

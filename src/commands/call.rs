@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use guest_sdk::abi::{HostCall, HostReply};
-use pingone_mcp::catalog::{check_args, drop_read_only_fields};
+use pingone_mcp::catalog::{check_args, normalise_args};
 use pingone_mcp::defender::OwnTexts;
 use pingone_mcp::mcp::{action_error_text, screen_action_error, screen_value};
 
@@ -23,7 +23,7 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
     let call_args: serde_json::Value = serde_json::from_str(&args.args)
         .with_context(|| format!("--args is not valid JSON; pass an object such as '{}'", action.example))?;
     // Checked before any configuration or network is touched.
-    let call_args = drop_read_only_fields(action, call_args);
+    let call_args = normalise_args(action, call_args);
     check_args(action, &call_args)?;
     // Read before anything runs: a broken allow file stops the command before a write.
     let defender = Arc::new(args.defender.load()?);

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 pub use cassette::{Cassette, Interaction, Recorder, Replay};
 
-use crate::catalog::{action_signature, check_args, drop_read_only_fields, Action, ArgsError, Catalog, Method, ParamLocation};
+use crate::catalog::{action_signature, check_args, normalise_args, Action, ArgsError, Catalog, Method, ParamLocation};
 use crate::pingone::{CallOptions, ClientError, PingOneClient};
 use crate::policy::{AuditEntry, AuditLog, Caller, Confirm, ConfirmReason, ConfirmRequest, Grant, Policy, PolicyConfig};
 use crate::secret::{hide_fields, mask_in_place, Hide, Masked};
@@ -151,7 +151,7 @@ impl Dispatcher {
         let Some(action) = self.catalog.get(&call.action) else {
             return HostReply::Error(self.unknown_action(&call.action));
         };
-        let call = HostCall { args: drop_read_only_fields(action, call.args), ..call };
+        let call = HostCall { args: normalise_args(action, call.args), ..call };
         let started = Instant::now();
         let transaction_id = uuid::Uuid::new_v4().to_string();
         let mut confirmed = None;
