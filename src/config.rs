@@ -282,6 +282,39 @@ fn named_profile(file: &ConfigFile, profile: Option<&str>) -> Result<(String, Pr
     }
 }
 
+/// The settings of a profile chosen by name (`--profile`, `PINGONE_PROFILE`) that a
+/// `PINGONE_*` variable overrides with another value, each as "PINGONE_API_URL over
+/// `api_url`": the variables win, as documented, but a person who named a profile
+/// meant it, and a variable left in the shell (the simulator prints `export` lines)
+/// would point the run at another tenant unseen.
+pub fn overridden_settings(file: &ConfigFile, profile: Option<&str>) -> Vec<String> {
+    if profile.is_none() && read_env(ENV_PROFILE).is_none() {
+        return vec![];
+    }
+    let Ok((_, p)) = named_profile(file, profile) else { return vec![] };
+    let settings = [
+        (ENV_ENVIRONMENT_ID, "environment_id", &p.environment_id),
+        (ENV_CLIENT_ID, "client_id", &p.client_id),
+        (ENV_REGION, "region", &p.region),
+        (ENV_API_URL, "api_url", &p.api_url),
+        (ENV_AUTH_URL, "auth_url", &p.auth_url),
+    ];
+    let mut over: Vec<String> = settings
+        .into_iter()
+        .filter_map(|(env, key, value)| {
+            let set = read_env(env)?;
+            (value.as_deref() != Some(set.as_str())).then(|| format!("{env} over `{key}`"))
+        })
+        .collect();
+    let profile_secret = p.client_secret_env.as_deref().and_then(read_env).or(p.client_secret.clone());
+    if let (Some(set), Some(own)) = (read_env(ENV_CLIENT_SECRET), profile_secret) {
+        if set != own {
+            over.push(format!("{ENV_CLIENT_SECRET} over the profile's client secret"));
+        }
+    }
+    over
+}
+
 /// Whether the profile says to act as the signed-in person.
 pub fn profile_as_user(file: &ConfigFile, profile: Option<&str>) -> bool {
     named_profile(file, profile).is_ok_and(|(_, p)| p.as_user)

@@ -282,3 +282,25 @@ async fn custom_actions_work_like_builtin_ones() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("oval") && stderr(&out).contains("round"), "{}", stderr(&out));
 }
+
+/// A `PINGONE_*` variable left in the shell that overrides a profile named on the
+/// command line is said at start, naming each setting; with no profile named, the
+/// variables are the configuration and nothing is said.
+#[test]
+fn variables_overriding_a_named_profile_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let env_id = "11111111-2222-3333-4444-555555555555";
+    std::fs::write(&config, format!("default_profile = \"staging\"\n[profiles.staging]\nenvironment_id = \"{env_id}\"\nclient_id = \"c\"\nclient_secret = \"s\"\napi_url = \"http://127.0.0.1:9/v1\"\nauth_url = \"http://127.0.0.1:9\"\n")).unwrap();
+    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o600);
+    std::fs::set_permissions(&config, mode).unwrap();
+    let script = dir.path().join("s.js");
+    std::fs::write(&script, "return 1").unwrap();
+    let (config, script) = (config.to_str().unwrap(), script.to_str().unwrap());
+    let leftover = [("PINGONE_API_URL", "http://127.0.0.1:8/v1"), ("PINGONE_CLIENT_SECRET", "s")];
+    let out = run(&["run", script, "--config", config, "--profile", "staging"], &leftover);
+    let text = stderr(&out);
+    assert!(text.contains("warning: environment variables override profile `staging`: PINGONE_API_URL over `api_url` (unset them"), "{text}");
+    let quiet = run(&["run", script, "--config", config], &leftover);
+    assert!(!stderr(&quiet).contains("override profile"), "{}", stderr(&quiet));
+}

@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use pingone_mcp::config::{profile_as_user, profile_policy, resolve_as, ConfigFile, Connection};
+use pingone_mcp::config::{overridden_settings, profile_as_user, profile_policy, resolve_as, ConfigFile, Connection};
 use pingone_mcp::simulator::{Simulator, SimulatorConfig};
 use pingone_mcp::dispatch::{Backend, Cassette, Dispatcher, Replay};
 use pingone_mcp::pingone::{PingOneClient, RateLimiter, RetryPolicy};
@@ -73,7 +73,17 @@ pub struct Session {
 pub async fn connect(global: &GlobalArgs, file: &ConfigFile, flags: &SimulatorFlags) -> anyhow::Result<(Connection, Option<Simulator>)> {
     if !flags.simulator {
         let as_user = flags.as_user || profile_as_user(file, global.profile.as_deref());
-        return Ok((resolve_as(file, global.profile.as_deref(), as_user)?, None));
+        let connection = resolve_as(file, global.profile.as_deref(), as_user)?;
+        let overridden = overridden_settings(file, global.profile.as_deref());
+        if !overridden.is_empty() {
+            crate::output::note(&format!(
+                "warning: environment variables override profile `{}`: {} (unset them to use the profile as written)",
+                connection.profile,
+                overridden.join(", ")
+            ));
+        }
+        tracing::info!(environment = %connection.environment_id, profile = %connection.profile, api = %connection.api_base, "acting on this PingOne environment");
+        return Ok((connection, None));
     }
     let config = SimulatorConfig { users: flags.simulator_users, seed: flags.simulator_seed, ..SimulatorConfig::default() };
     let simulator = Simulator::start(config, 0).await?;
