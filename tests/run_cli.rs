@@ -225,10 +225,13 @@ async fn record_in_one_process_replay_in_another() {
     let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(cassette).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600, "a cassette holds ids and names: its owner's alone");
 
-    // No PingOne settings at all: the cassette answers.
-    let replayed = run(&["run", &script, "--replay", cassette], &[]);
+    // No PingOne settings at all: the cassette answers, and the audit log says so.
+    let audit = dir.path().join("audit.jsonl");
+    let replayed = run(&["run", &script, "--replay", cassette, "--audit-log", audit.to_str().unwrap()], &[]);
     assert!(replayed.status.success(), "{}", stderr(&replayed));
     assert_eq!(stdout(&replayed), stdout(&recorded));
+    let lines: Vec<Value> = std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(!lines.is_empty() && lines.iter().all(|l| l["outcome"] == "replayed" && l.get("environment").is_none()), "{lines:?}");
     assert!(!stderr(&replayed).contains("not replayed"), "{}", stderr(&replayed));
 
     // A script that now makes fewer calls is told so; one that asks differently is

@@ -155,7 +155,7 @@ impl Dispatcher {
         let started = Instant::now();
         let transaction_id = uuid::Uuid::new_v4().to_string();
         let mut confirmed = None;
-        let unanswered = self.audit.as_deref().map(|audit| Unanswered { audit, session: &self.session, subject: caller.map(|c| c.subject.as_str()), action, args: &call.args, transaction_id: &transaction_id, started });
+        let unanswered = self.audit.as_deref().map(|audit| Unanswered { audit, dispatcher: self, session: &self.session, subject: caller.map(|c| c.subject.as_str()), action, args: &call.args, transaction_id: &transaction_id, started });
         let (reply, outcome) = self.run(action, &call.args, &transaction_id, requester, &mut confirmed).await;
         std::mem::forget(unanswered);
         let reply = match reply {
@@ -170,9 +170,12 @@ impl Dispatcher {
                 HostReply::Error(e) => (e.status, Some(e.code.as_str())),
                 HostReply::Value(_) => (None, None),
             };
+            let (environment, api_host) = self.audited_environment();
             audit.write(&AuditEntry {
                 time: now_rfc3339(),
                 session: &self.session,
+                environment,
+                api_host,
                 subject: caller.map(|c| c.subject.as_str()),
                 action: &action.id,
                 args: Masked(&hide_fields(&call.args, action.secret_params(), Hide::Mask)),
@@ -290,9 +293,21 @@ impl Dispatcher {
             }
             Backend::Replay(replay) => {
                 let reply = replay.answer(&action.id, &hide_fields(args, action.secret_params(), Hide::Redact));
-                let outcome = if matches!(reply, HostReply::Value(_)) { "ok" } else { "error" };
+                let outcome = if matches!(reply, HostReply::Value(_)) { "replayed" } else { "replayed_error" };
                 (reply, outcome)
             }
+        }
+    }
+
+    /// Where calls go, for the audit line: the environment id and the API's host; none
+    /// when a cassette answers.
+    fn audited_environment(&self) -> (Option<&str>, Option<&str>) {
+        match &self.backend {
+            Backend::Live(client) => {
+                let connection = client.connection();
+                (Some(connection.environment_id.as_str()), connection.api_base.host_str())
+            }
+            Backend::Replay(_) => (None, None),
         }
     }
 
@@ -657,6 +672,7 @@ const DRY_RUN_NOTE: &str = "if the missing value comes from an earlier write's r
 /// answer is in, which has its own line.
 struct Unanswered<'a> {
     audit: &'a AuditLog,
+    dispatcher: &'a Dispatcher,
     session: &'a str,
     subject: Option<&'a str>,
     action: &'a Action,
@@ -667,9 +683,12 @@ struct Unanswered<'a> {
 
 impl Drop for Unanswered<'_> {
     fn drop(&mut self) {
+        let (environment, api_host) = self.dispatcher.audited_environment();
         self.audit.write(&AuditEntry {
             time: now_rfc3339(),
             session: self.session,
+            environment,
+            api_host,
             subject: self.subject,
             action: &self.action.id,
             args: Masked(&hide_fields(self.args, self.action.secret_params(), Hide::Mask)),

@@ -14,14 +14,21 @@ pub struct AuditEntry<'a> {
     /// RFC 3339, UTC.
     pub time: String,
     pub session: &'a str,
+    /// The PingOne environment the call went to and the API's host (the simulator's is
+    /// on loopback); none when it was answered from a cassette.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_host: Option<&'a str>,
     /// Who the call was made for (the HTTP caller's token subject), when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<&'a str>,
     pub action: &'a str,
     /// The call's arguments, credentials masked as they are written.
     pub args: Masked<'a>,
-    /// ok, refused, dry_run, error, unchanged, or no_answer (given up before PingOne
-    /// answered: it may or may not have been applied).
+    /// ok, refused, dry_run, error, unchanged, no_answer (given up before PingOne
+    /// answered: it may or may not have been applied), or replayed / replayed_error
+    /// (answered from a cassette: nothing was sent).
     pub outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
