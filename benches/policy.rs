@@ -42,6 +42,8 @@ fn benches(c: &mut Criterion) {
                 audit.write(&AuditEntry {
                     time: "2026-11-29T03:00:00Z".into(),
                     session: "s",
+                    environment: Some("11111111-2222-3333-4444-555555555555"),
+                    api_host: Some("api.pingone.com"),
                     subject: None,
                     action: &action.id,
                     args: Masked(&hide_fields(&args, action.secret_params(), Hide::Mask)),
