@@ -142,7 +142,7 @@ and --audit-log apply too, and secrets are masked unless --reveal-secrets.")]
 pub struct CallArgs {
     /// The action id, e.g. list_users (see `pingone-mcp actions list`).
     pub id: String,
-    /// The arguments as a JSON object, e.g. '{"filter": "enabled eq false", "all": true}'.
+    /// The arguments as a JSON object, e.g. '{"filter": "enabled eq false", "all": true}', or @FILE to read them from a file.
     #[arg(long, default_value = "{}")]
     pub args: String,
     /// Print the result as compact JSON on one line.
@@ -164,7 +164,7 @@ arrow function, which is called with --args:\n\n  const page = await pingone.lis
 pub struct RunArgs {
     /// The script file, or - for standard input.
     pub script: PathBuf,
-    /// JSON passed to the script as `args`.
+    /// JSON passed to the script as `args`, or @FILE to read it from a file.
     #[arg(long, default_value = "{}")]
     pub args: String,
     /// Print one JSON object: {ok, result | error, logs, calls, duration_ms}.

@@ -200,6 +200,24 @@ fn missing_files_and_bad_args_are_explained() {
     assert!(stderr(&out).contains("--args is not valid JSON"), "{}", stderr(&out));
     let out = run(&["run", &script, "--replay", "/nonexistent/c.json"], &[]);
     assert!(stderr(&out).contains("cannot read the cassette"), "{}", stderr(&out));
+    let out = run(&["run", &script, "--args", "@/nonexistent/args.json"], &[]);
+    assert!(stderr(&out).contains("cannot read --args file /nonexistent/args.json"), "{}", stderr(&out));
+}
+
+/// Large arguments (a list of new hires) come from a file with `--args @FILE`.
+#[test]
+fn args_can_come_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let hires: Vec<Value> = (0..5000).map(|i| json!({ "username": format!("hire{i}"), "title": "Engineer" })).collect();
+    let file = dir.path().join("hires.json");
+    std::fs::write(&file, json!({ "hires": hires }).to_string()).unwrap();
+    let script = script_file(&dir, "async ({ hires }) => hires.length");
+    let out = run(&["run", &script, "--args", &format!("@{}", file.display()), "--replay", &empty_cassette(&dir)], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "5000");
+    std::fs::write(&file, "{ not json").unwrap();
+    let out = run(&["run", &script, "--args", &format!("@{}", file.display()), "--replay", &empty_cassette(&dir)], &[]);
+    assert!(stderr(&out).contains(&format!("the --args file {} is not valid JSON", file.display())), "{}", stderr(&out));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

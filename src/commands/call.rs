@@ -4,14 +4,14 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use guest_sdk::abi::{HostCall, HostReply};
 use pingone_mcp::catalog::{check_args, normalise_args};
 use pingone_mcp::defender::OwnTexts;
 use pingone_mcp::mcp::{action_error_text, screen_action_error, screen_value};
 
 use super::actions::unknown_action;
-use super::{load_catalog, session};
+use super::{json_args, load_catalog, session};
 use crate::cli::{CallArgs, GlobalArgs};
 use crate::output::{error, log_line, print};
 
@@ -20,8 +20,7 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
     let Some(action) = catalog.get(&args.id) else {
         bail!("{}", unknown_action(&catalog, &args.id));
     };
-    let call_args: serde_json::Value = serde_json::from_str(&args.args)
-        .with_context(|| format!("--args is not valid JSON; pass an object such as '{}'", action.example))?;
+    let call_args = json_args(&args.args, &action.example.to_string())?;
     // Checked before any configuration or network is touched.
     let call_args = normalise_args(action, call_args);
     check_args(action, &call_args)?;

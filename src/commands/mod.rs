@@ -68,6 +68,16 @@ pub struct Session {
     pub replay: Option<Arc<Replay>>,
 }
 
+/// The JSON of `--args`: the text itself, or with `@FILE` the file's contents (a large
+/// input, a list of new hires, does not fit on a command line).
+pub fn json_args(text: &str, example: &str) -> anyhow::Result<serde_json::Value> {
+    let (json, from) = match text.strip_prefix('@') {
+        Some(path) => (std::fs::read_to_string(path).with_context(|| format!("cannot read --args file {path}"))?, format!("the --args file {path}")),
+        None => (text.to_owned(), "--args".to_owned()),
+    };
+    serde_json::from_str(&json).with_context(|| format!("{from} is not valid JSON; pass an object such as '{example}', or @FILE to read it from a file"))
+}
+
 /// Where PingOne is: a simulator started here (`--simulator`), or the configured
 /// environment (profiles and environment variables).
 pub async fn connect(global: &GlobalArgs, file: &ConfigFile, flags: &SimulatorFlags) -> anyhow::Result<(Connection, Option<Simulator>)> {

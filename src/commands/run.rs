@@ -18,7 +18,7 @@ use crate::output::{error, note, print, print_json};
 
 pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
     let script = read_script(&args.script)?;
-    let script_args: serde_json::Value = serde_json::from_str(&args.args).context("--args is not valid JSON; pass an object such as '{\"limit\": 10}'")?;
+    let script_args = super::json_args(&args.args, r#"{"limit": 10}"#)?;
     // Read before anything runs: a broken allow file stops the command before a write.
     let allow = args.defender.allow_file()?;
     let session = session(global, &args.policy, &args.simulator, args.replay.as_deref()).await?;
