@@ -244,8 +244,15 @@ fn read_env(name: &str) -> Option<String> {
 
 /// Where a value came from, for error messages.
 fn missing(field: &str, env: &str, profile: &str, file: &ConfigFile) -> ConfigError {
+    // The implicit `default` of a file whose profiles have other names: say them.
+    let others = if file.profiles.contains_key(profile) || file.profiles.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = file.profiles.keys().map(|n| format!("--profile {n}")).collect();
+        format!("; that file has no profile `{profile}` but has others: pass {} (or set `default_profile`)", names.join(" or "))
+    };
     ConfigError::Invalid(format!(
-        "missing {field}: set {env}, or `{}` in profile `{profile}` of {} (run, call and serve also take --simulator, to try without a tenant)",
+        "missing {field}: set {env}, or `{}` in profile `{profile}` of {}{others} (run, call and serve also take --simulator, to try without a tenant)",
         field.replace(' ', "_"),
         file.described()
     ))

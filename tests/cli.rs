@@ -304,3 +304,15 @@ fn variables_overriding_a_named_profile_are_named() {
     let quiet = run(&["run", script, "--config", config], &leftover);
     assert!(!stderr(&quiet).contains("override profile"), "{}", stderr(&quiet));
 }
+
+/// A file whose profiles all have names, with none chosen, says which to pass.
+#[test]
+fn a_file_without_the_default_profile_names_the_ones_it_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[profiles.staging]\nenvironment_id = \"11111111-2222-3333-4444-555555555555\"\n").unwrap();
+    std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let out = run(&["call", "list_users", "--config", config.to_str().unwrap()], &[]);
+    let text = stderr(&out);
+    assert!(text.contains("missing environment id") && text.contains("that file has no profile `default` but has others: pass --profile staging"), "{text}");
+}
