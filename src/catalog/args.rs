@@ -107,17 +107,21 @@ fn drop_read_only_fields(action: &Action, mut args: Value) -> Value {
     args
 }
 
-/// The arguments as sent: [`drop_read_only_fields`], then a declared field given under
-/// another case (`mobilephone`) renamed to the declared spelling, so it changes that
-/// field rather than being stored beside it as a custom attribute. Both spellings
-/// given are left for [`check_args`] to refuse.
+/// The arguments as sent: [`drop_read_only_fields`], then, in an open body, a declared
+/// field given under another case (`mobilephone`) renamed to the declared spelling, so
+/// it changes that field rather than being passed on beside it (and stored as a custom
+/// attribute). Both spellings given are left for [`check_args`] to refuse; so is
+/// another case of a closed action's argument, as an unknown one.
 pub fn normalise_args(action: &Action, args: Value) -> Value {
     let mut args = drop_read_only_fields(action, args);
+    if !action.body_open {
+        return args;
+    }
     let Some(map) = args.as_object_mut() else { return args };
     let renames: Vec<(String, String)> = map
         .keys()
         .filter_map(|key| {
-            let p = action.params.iter().find(|p| p.name != *key && p.name.eq_ignore_ascii_case(key))?;
+            let p = action.params.iter().find(|p| p.location == Some(ParamLocation::Body) && p.name != *key && p.name.eq_ignore_ascii_case(key))?;
             (!map.contains_key(&p.name) && map.keys().filter(|k| k.eq_ignore_ascii_case(key)).count() == 1).then(|| (key.clone(), p.name.clone()))
         })
         .collect();
