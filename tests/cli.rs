@@ -51,6 +51,10 @@ fn actions_show_and_a_helpful_unknown_id() {
     assert!(text.contains("PUT /environments/{environmentId}/users/{userId}/password"), "{text}");
     assert!(text.contains("application/vnd.pingidentity.password.set+json") && text.contains("example:"), "{text}");
     assert!(text.contains("example: pingone-mcp call set_user_password --allow-writes --allow-destructive --args"), "the example runs as shown: {text}");
+    assert!(!text.contains("returns: one page"), "{text}");
+    // A list says what all: true changes, as its Page<…> signature cannot.
+    let list = stdout(&run(&["actions", "show", "list_groups"], &[]));
+    assert!(list.contains("returns: one page, { items, count, cursor }") && list.contains("with all: true, every item as a plain array"), "{list}");
 
     let out = run(&["actions", "show", "list_user"], &[]);
     assert!(!out.status.success());

@@ -58,7 +58,11 @@ fn show(catalog: &Catalog, id: &str) -> anyhow::Result<()> {
         print(&format!("Content-Type: {ct}"));
     }
     print(&format!("read_only: {}  destructive: {}  grants_access: {}  idempotent: {}\n", action.read_only, action.may_be_destructive(), action.grants_access, action.idempotent));
-    print(&format!("signature: {}\n", action_signature(action)));
+    print(&format!("signature: {}", action_signature(action)));
+    if action.is_list() {
+        print("returns: one page, { items, count, cursor } (pass cursor back for the next); with all: true, every item as a plain array");
+    }
+    print("");
     print("parameters:");
     for p in &action.params {
         let location = p.location.map(|l| format!("{l:?}").to_lowercase()).unwrap_or_default();
