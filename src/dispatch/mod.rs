@@ -155,7 +155,8 @@ impl Dispatcher {
         let started = Instant::now();
         let transaction_id = uuid::Uuid::new_v4().to_string();
         let mut confirmed = None;
-        let unanswered = self.audit.as_deref().map(|audit| Unanswered { audit, dispatcher: self, session: &self.session, subject: caller.map(|c| c.subject.as_str()), action, args: &call.args, transaction_id: &transaction_id, started });
+        let audited = AuditedCall { subject: caller.map(|c| c.subject.as_str()), action, args: &call.args, transaction_id: &transaction_id, started };
+        let unanswered = Unanswered { dispatcher: self, call: &audited };
         let (reply, outcome) = self.run(action, &call.args, &transaction_id, requester, &mut confirmed).await;
         std::mem::forget(unanswered);
         let reply = match reply {
@@ -165,28 +166,11 @@ impl Dispatcher {
             }
             other => other,
         };
-        if let Some(audit) = &self.audit {
-            let (status, code) = match &reply {
-                HostReply::Error(e) => (e.status, Some(e.code.as_str())),
-                HostReply::Value(_) => (None, None),
-            };
-            let (environment, api_host) = self.audited_environment();
-            audit.write(&AuditEntry {
-                time: now_rfc3339(),
-                session: &self.session,
-                environment,
-                api_host,
-                subject: caller.map(|c| c.subject.as_str()),
-                action: &action.id,
-                args: Masked(&hide_fields(&call.args, action.secret_params(), Hide::Mask)),
-                outcome,
-                status,
-                code,
-                ms: started.elapsed().as_millis() as u64,
-                transaction_id: &transaction_id,
-                confirmed,
-            });
-        }
+        let (status, code) = match &reply {
+            HostReply::Error(e) => (e.status, Some(e.code.as_str())),
+            HostReply::Value(_) => (None, None),
+        };
+        self.audit(&audited, outcome, status, code, confirmed);
         if let Some(recorder) = &self.recorder {
             recorder.record(&action.id, &hide_fields(&call.args, action.secret_params(), Hide::Redact), &reply);
         }
@@ -299,16 +283,32 @@ impl Dispatcher {
         }
     }
 
-    /// Where calls go, for the audit line: the environment id and the API's host; none
-    /// when a cassette answers.
-    fn audited_environment(&self) -> (Option<&str>, Option<&str>) {
-        match &self.backend {
+    /// One call's audit line, when there is an audit log: with where the call went (the
+    /// environment id and the API's host; none when a cassette answered).
+    fn audit(&self, call: &AuditedCall<'_>, outcome: &'static str, status: Option<u16>, code: Option<&str>, confirmed: Option<bool>) {
+        let Some(audit) = &self.audit else { return };
+        let (environment, api_host) = match &self.backend {
             Backend::Live(client) => {
                 let connection = client.connection();
                 (Some(connection.environment_id.as_str()), connection.api_base.host_str())
             }
             Backend::Replay(_) => (None, None),
-        }
+        };
+        audit.write(&AuditEntry {
+            time: now_rfc3339(),
+            session: &self.session,
+            environment,
+            api_host,
+            subject: call.subject,
+            action: &call.action.id,
+            args: Masked(&hide_fields(call.args, call.action.secret_params(), Hide::Mask)),
+            outcome,
+            status,
+            code,
+            ms: call.started.elapsed().as_millis() as u64,
+            transaction_id: call.transaction_id,
+            confirmed,
+        });
     }
 
     /// The production guard: the environment's type is read once; PRODUCTION is
@@ -484,7 +484,8 @@ impl Dispatcher {
     /// this call changes holds ([`withheld`]), and that record when it was read here; an
     /// error names a placeholder that cannot be put back. `(None, None)`: none sent.
     async fn restored_withheld_texts(&self, client: &PingOneClient, action: &Action, args: &Value, record: Option<&Value>) -> Result<(Option<Value>, Option<Value>), ActionError> {
-        if withheld::placeholders_sent(args).is_empty() {
+        let sent = withheld::placeholders_sent(args);
+        if sent.is_empty() {
             return Ok((None, None));
         }
         let read = match record {
@@ -492,7 +493,7 @@ impl Dispatcher {
             _ => None,
         };
         let mut restored = args.clone();
-        let left = withheld::put_back(&mut restored, record.or(read.as_ref()));
+        let left = withheld::put_back(&mut restored, sent, record.or(read.as_ref()));
         if !left.is_empty() {
             let quoted = left.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", ");
             return Err(refused_argument(action, withheld::refusal(&left), quoted));
@@ -666,14 +667,8 @@ pub fn action_error(action: &str, e: &ClientError) -> ActionError {
 /// Why a later step of a dry-run script often lacks an argument.
 const DRY_RUN_NOTE: &str = "if the missing value comes from an earlier write's result (such as a new user's `id`): this is a dry run, where writes send nothing and return the request they would have sent, not a record; preview one step at a time, or use an existing record's id";
 
-/// The audit line of a call given up before its answer came (the run was interrupted,
-/// its process ended): written when the call's future is dropped unanswered, so a write
-/// that may have been applied is on record with its transaction id. Forgotten once the
-/// answer is in, which has its own line.
-struct Unanswered<'a> {
-    audit: &'a AuditLog,
-    dispatcher: &'a Dispatcher,
-    session: &'a str,
+/// What an action call's audit line says besides how it ended.
+struct AuditedCall<'a> {
     subject: Option<&'a str>,
     action: &'a Action,
     args: &'a Value,
@@ -681,24 +676,18 @@ struct Unanswered<'a> {
     started: Instant,
 }
 
+/// The audit line of a call given up before its answer came (the run was interrupted,
+/// its process ended): written when the call's future is dropped unanswered, so a write
+/// that may have been applied is on record with its transaction id. Forgotten once the
+/// answer is in, which has its own line.
+struct Unanswered<'a> {
+    dispatcher: &'a Dispatcher,
+    call: &'a AuditedCall<'a>,
+}
+
 impl Drop for Unanswered<'_> {
     fn drop(&mut self) {
-        let (environment, api_host) = self.dispatcher.audited_environment();
-        self.audit.write(&AuditEntry {
-            time: now_rfc3339(),
-            session: self.session,
-            environment,
-            api_host,
-            subject: self.subject,
-            action: &self.action.id,
-            args: Masked(&hide_fields(self.args, self.action.secret_params(), Hide::Mask)),
-            outcome: "no_answer",
-            status: None,
-            code: None,
-            ms: self.started.elapsed().as_millis() as u64,
-            transaction_id: self.transaction_id,
-            confirmed: None,
-        });
+        self.dispatcher.audit(self.call, "no_answer", None, None, None);
     }
 }
 

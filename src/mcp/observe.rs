@@ -28,8 +28,8 @@ pub struct CallSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     pub ms: u64,
-    /// Whether the action may change something (a write), and the record it acts on
-    /// (its path's ids): for the command line's account of what a run changed.
+    /// Whether the action may change something (a write), and the record a write acts
+    /// on (its path's ids): for the command line's account of what a run changed.
     #[serde(skip)]
     pub writes: bool,
     #[serde(skip)]
@@ -88,7 +88,8 @@ impl ObservedHost {
             _ => "(an unknown action)".to_owned(),
         };
         let writes = self.dispatcher.writes(&call.action);
-        let target = self.dispatcher.target(&call.action, &call.args);
+        // Only a write's record is named (in `run`'s account of what it changed).
+        let target = if writes { self.dispatcher.target(&call.action, &call.args) } else { None };
         let ticket = self.started.fetch_add(1, Ordering::Relaxed);
         let pending = CallSummary { action: action.clone(), outcome: "no answer yet".into(), status: None, ms: 0, writes, target: target.clone() };
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(ticket, pending);
