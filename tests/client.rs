@@ -131,6 +131,45 @@ async fn wrong_secret_is_reported_without_the_secret() {
     assert!(!text.contains("wrong-secret-value") && !format!("{err:?}").contains("wrong-secret-value"), "{err:?}");
 }
 
+/// A token endpoint that cannot be reached says nothing about the credentials: the
+/// error says where it is and what to check, not that sign-in failed.
+#[tokio::test]
+async fn an_unreachable_token_endpoint_is_not_reported_as_failed_sign_in() {
+    let s = Setup::new().await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let conn = Connection { auth_base: closed_url.parse().unwrap(), ..connection(&s.fake, CLIENT_SECRET) };
+    let client = PingOneClient::new(conn, quick_retries()).unwrap();
+    let err = client.call(s.action("get_user"), &json!({ "userId": USER_ID }), &CallOptions::default()).await.unwrap_err();
+    assert!(matches!(err, ClientError::AuthUnavailable { status: None, .. }), "{err:?}");
+    assert_eq!(err.to_json()["code"], "AUTH_UNAVAILABLE");
+    let text = err.to_string();
+    assert!(text.contains(&closed_url) && text.contains("could not be reached") && text.contains("PINGONE_AUTH_URL") && text.contains("No call was made"), "{text}");
+    assert!(s.fake.api_requests().is_empty());
+}
+
+/// A token endpoint that fails for a moment is tried again, even before a create:
+/// nothing was sent without a token.
+#[tokio::test]
+async fn a_failing_token_endpoint_is_tried_again() {
+    let s = Setup::new().await;
+    s.fake.fail_tokens(&[503, 502]);
+    s.fake.on("POST", &s.fake.env_path("/users"), vec![Reply::json(201, user())]);
+    let created = s.call("create_user", s.action("create_user").example.clone()).await.unwrap();
+    assert_eq!(created["username"], "jdoe");
+    assert_eq!(s.fake.token_requests().len(), 3);
+    assert_eq!(s.fake.api_requests().len(), 1);
+
+    // When it keeps failing, the error is its answer, not a refusal of the credentials.
+    let s = Setup::new().await;
+    s.fake.fail_tokens(&[503; 10]);
+    let err = s.call("get_user", json!({ "userId": USER_ID })).await.unwrap_err();
+    assert!(matches!(err, ClientError::AuthUnavailable { status: Some(503), .. }), "{err:?}");
+    assert!(err.to_string().contains("answered 503 SERVICE_UNAVAILABLE"), "{err}");
+    assert_eq!(s.fake.token_requests().len(), 4, "one try and three retries");
+}
+
 #[tokio::test]
 async fn server_errors_on_reads_are_retried_with_growing_backoff() {
     let s = Setup::new().await;

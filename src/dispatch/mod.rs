@@ -324,7 +324,7 @@ impl Dispatcher {
         }
         let settled = match client.environment_type().await {
             Ok(kind) if kind == "PRODUCTION" => Err(OwnText {
-                text: "the environment is of type PRODUCTION and this server refuses to act on production; restart with --allow-production if that is really intended".to_owned(),
+                text: "the environment is of type PRODUCTION, and pingone-mcp acts on production only with --allow-production, given by whoever starts it (`serve`, `run` or `call`) if that is really intended".to_owned(),
                 quoted: vec![],
             }),
             Ok(_) => Ok(()),
@@ -648,7 +648,7 @@ pub fn action_error(action: &str, e: &ClientError) -> ActionError {
             let quoted = match other {
                 ClientError::OutcomeUnknown { reason, .. } => Some(vec![reason.clone()]),
                 ClientError::RetriesExhausted { last, .. } => Some(vec![last.clone()]),
-                ClientError::Auth { .. } | ClientError::Transport { .. } | ClientError::Unusable { .. } => Some(vec![]),
+                ClientError::Auth { .. } | ClientError::AuthUnavailable { .. } | ClientError::Transport { .. } | ClientError::Unusable { .. } => Some(vec![]),
                 ClientError::Args(_) | ClientError::Api { .. } => None,
             };
             let own_texts = quoted.map(|quoted| vec![OwnText { text: message.clone(), quoted }]).unwrap_or_default();

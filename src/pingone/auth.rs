@@ -8,6 +8,7 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use super::error::{parse_error_body, ClientError};
+use super::retry::RETRYABLE_STATUSES;
 use crate::auth::{AuthServer, PersonTokens, TokenStore};
 use crate::config::{AuthMethod, Connection, Credentials};
 use crate::secret::Secret;
@@ -114,9 +115,14 @@ impl WorkerTokens {
         }
         let started = Instant::now();
         let auth_error = |status: Option<u16>, message: String| ClientError::Auth { url: self.token_url.clone(), status, message };
-        let response = request.form(&form).send().await.map_err(|e| auth_error(None, without_url(&e)))?;
+        let unavailable = |status: Option<u16>, problem: String| ClientError::AuthUnavailable { url: self.token_url.clone(), status, problem };
+        let response = request.form(&form).send().await.map_err(|e| unavailable(None, format!("could not be reached ({})", without_url(&e))))?;
         let status = response.status().as_u16();
-        let text = response.text().await.map_err(|e| auth_error(Some(status), without_url(&e)))?;
+        let text = response.text().await.map_err(|e| unavailable(Some(status), format!("cut its answer off ({})", without_url(&e))))?;
+        if RETRYABLE_STATUSES.contains(&status) {
+            let body = parse_error_body(status, &text);
+            return Err(unavailable(Some(status), format!("answered {status} {}: {}", body.code, body.message)));
+        }
         if status != 200 {
             let body = parse_error_body(status, &text);
             let hint = if status == 401 { " (check the client id and secret, and the app's token endpoint auth method)" } else { "" };

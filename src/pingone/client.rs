@@ -154,7 +154,17 @@ impl PingOneClient {
             if let Some(rate) = &self.inner.rate {
                 rate.acquire().await;
             }
-            let token = self.token_for(action).await?;
+            let token = match self.token_for(action).await {
+                Ok(token) => token,
+                // No request was sent without a token: trying again is safe for any method.
+                Err(unavailable @ ClientError::AuthUnavailable { .. }) if attempt <= retry.max_retries => {
+                    let wait = retry.delay(attempt, None);
+                    tracing::info!(action = %action.id, attempt, wait_ms = wait.as_millis() as u64, "retrying: {unavailable}");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                Err(other) => return Err(other),
+            };
             let request = self.request(action, spec, &token, transaction_id)?;
             let started = std::time::Instant::now();
             let outcome = request.send().await;

@@ -40,9 +40,14 @@ pub enum ClientError {
     #[error("{action}: PingOne answered {status} {}: {}{}", body.code, body.message, details_text(&body.details))]
     Api { action: String, method: &'static str, path: String, status: u16, body: Box<PingOneErrorBody>, transaction_id: String },
 
-    /// The worker token could not be obtained.
+    /// The token endpoint refused the credentials (or sent an unusable answer).
     #[error("cannot get an access token from {url}: {message}")]
     Auth { url: String, status: Option<u16>, message: String },
+
+    /// The token endpoint could not be reached or failed (a 5xx, a 429): nothing about
+    /// the credentials is known, and no call was made.
+    #[error("cannot get an access token: the token endpoint {url} {problem}. No call was made; check the auth URL or region (the profile's `region` or `auth_url`, PINGONE_REGION, PINGONE_AUTH_URL) and the network, then try again")]
+    AuthUnavailable { url: String, status: Option<u16>, problem: String },
 
     /// The request may have reached PingOne, and retrying a non-idempotent call
     /// could repeat it: the caller must check the state before trying again.
@@ -81,7 +86,7 @@ impl ClientError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ClientError::Api { status, .. } => Some(*status),
-            ClientError::Auth { status, .. } => *status,
+            ClientError::Auth { status, .. } | ClientError::AuthUnavailable { status, .. } => *status,
             _ => None,
         }
     }
@@ -97,6 +102,7 @@ impl ClientError {
                 let code = match other {
                     ClientError::Args(_) => "INVALID_ARGUMENTS",
                     ClientError::Auth { .. } => "AUTHENTICATION_FAILED",
+                    ClientError::AuthUnavailable { .. } => "AUTH_UNAVAILABLE",
                     ClientError::OutcomeUnknown { .. } => "OUTCOME_UNKNOWN",
                     ClientError::RetriesExhausted { .. } => "RETRIES_EXHAUSTED",
                     ClientError::Transport { .. } => "TRANSPORT_ERROR",

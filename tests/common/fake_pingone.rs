@@ -65,6 +65,8 @@ struct Script {
     tokens_issued: usize,
     token_lifetime_secs: u64,
     token_delay: Duration,
+    /// Statuses the token endpoint answers with, in order, before issuing tokens again.
+    token_failures: VecDeque<u16>,
 }
 
 #[derive(Clone)]
@@ -97,6 +99,11 @@ impl FakePingOne {
 
     pub fn token_delay(&self, delay: Duration) {
         self.script.lock().unwrap().token_delay = delay;
+    }
+
+    /// The token endpoint fails with these statuses, one a request, then works again.
+    pub fn fail_tokens(&self, statuses: &[u16]) {
+        self.script.lock().unwrap().token_failures = statuses.iter().copied().collect();
     }
 
     /// Requests to the token endpoint.
@@ -199,6 +206,10 @@ async fn token(script: Arc<Mutex<Script>>, recorded: Recorded) -> Response {
     let (delay, lifetime, number) = {
         let mut script = script.lock().unwrap();
         script.requests.push(recorded);
+        if let Some(status) = script.token_failures.pop_front() {
+            let body = json!({"id": "t", "code": "SERVICE_UNAVAILABLE", "message": "try again later"});
+            return (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response();
+        }
         if authorized {
             script.tokens_issued += 1;
         }
