@@ -1,6 +1,8 @@
 //! Users: CRUD, account lock, enabled, population, linked identity provider,
 //! verify status, password, sessions, and the environment's user-activity report.
 
+use std::collections::BTreeSet;
+
 use serde_json::{json, Map, Value};
 
 use super::{id_ref, new_record, not_allowed, patch, ref_of, replaced, with_self};
@@ -95,11 +97,8 @@ fn user_mut<'a>(st: &'a mut State, id: &str) -> Result<RowMut<'a>, ApiError> {
 
 fn list(st: &State, req: &Req) -> Outcome {
     let filter = hal::parse_filter(req)?;
-    if let Some(path) = filter.as_ref().and_then(|f| f.attributes().into_iter().find(|a| !filterable(a))) {
-        return Err(ApiError::invalid_filter(format!(
-            "the attribute `{path}` cannot be used in a users filter; filterable: {} (and custom string attributes). Filter on anything else after listing",
-            FILTERABLE.join(", ")
-        )));
+    if let Some(filter) = &filter {
+        check_filter_attributes(st, filter)?;
     }
     let url = st.env_url("users");
     let needs_groups = filter.as_ref().is_some_and(|f| f.attributes().iter().any(|a| a.to_ascii_lowercase().starts_with("memberofgroups")));
@@ -128,14 +127,38 @@ const STANDARD_ROOTS: [&str; 21] = [
     "active", "emails", "phones", "phonenumbers", "displayname",
 ];
 
-fn filterable(path: &str) -> bool {
-    let path = path.to_ascii_lowercase();
-    let root = path.split('.').next().unwrap_or_default();
-    let listed = FILTERABLE.iter().any(|f| match f.strip_suffix(".*") {
-        Some(prefix) => root.eq_ignore_ascii_case(prefix),
-        None => path.eq_ignore_ascii_case(f),
-    });
-    listed || !STANDARD_ROOTS.contains(&root)
+/// Refuses a filter naming an attribute PingOne does not filter users on: a standard
+/// one it does not allow, or one no user has, which PingOne's schema would not know
+/// (a misspelling such as `usrname` would otherwise quietly match nobody).
+fn check_filter_attributes(st: &State, filter: &Filter) -> Result<(), ApiError> {
+    for path in filter.attributes() {
+        let lower = path.to_ascii_lowercase();
+        let root = lower.split('.').next().unwrap_or_default();
+        let listed = FILTERABLE.iter().any(|f| match f.strip_suffix(".*") {
+            Some(prefix) => root.eq_ignore_ascii_case(prefix),
+            None => lower.eq_ignore_ascii_case(f),
+        });
+        if listed {
+            continue;
+        }
+        let problem = if STANDARD_ROOTS.contains(&root) {
+            format!("the attribute `{path}` cannot be used in a users filter")
+        } else {
+            let custom: BTreeSet<&str> = st.users.iter().filter_map(Value::as_object).flat_map(|o| o.keys().map(String::as_str)).collect();
+            if custom.iter().any(|k| k.eq_ignore_ascii_case(root)) {
+                continue;
+            }
+            let names = FILTERABLE.iter().map(|f| f.trim_end_matches(".*")).chain(custom.into_iter().filter(|k| !STANDARD_ROOTS.contains(&k.to_ascii_lowercase().as_str())));
+            let near = names.min_by_key(|name| strsim::osa_distance(root, &name.to_ascii_lowercase())).filter(|name| strsim::osa_distance(root, &name.to_ascii_lowercase()) <= 2);
+            let hint = near.map(|name| format!(" (did you mean `{name}`?)")).unwrap_or_default();
+            format!("the attribute `{path}` is not a user attribute of this environment{hint}")
+        };
+        return Err(ApiError::invalid_filter(format!(
+            "{problem}; filterable: {} (and custom string attributes). Filter on anything else after listing",
+            FILTERABLE.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 /// The user with `memberOfGroups: [{id, type}]` (direct and nested), for filters.
