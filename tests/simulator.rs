@@ -145,6 +145,22 @@ async fn every_action_against_the_simulator() {
 
     let daps = h.items("list_device_authentication_policies", json!({})).await;
     assert!(daps.iter().any(|p| p["default"] == json!(true)));
+
+    // A policy's steps, in order; an MFA step names its device authentication policy,
+    // which cannot be deleted while a step uses it.
+    let multi_factor = sops.iter().find(|p| p["name"] == "Multi_Factor").expect("the seeded Multi_Factor policy");
+    let steps = h.items("list_sign_on_policy_actions", json!({ "policyId": id_of(multi_factor) })).await;
+    let types: Vec<&str> = steps.iter().filter_map(|s| s["type"].as_str()).collect();
+    assert_eq!(types, ["LOGIN", "MULTI_FACTOR_AUTHENTICATION"]);
+    let mfa_step = h.call("get_sign_on_policy_action", json!({ "policyId": id_of(multi_factor), "actionId": id_of(&steps[1]) })).await;
+    assert_eq!(mfa_step["priority"], 2);
+    assert!(daps.iter().any(|d| d["id"] == mfa_step["deviceAuthenticationPolicy"]["id"]), "{mfa_step}");
+    let (status, _) = h.fails("get_sign_on_policy_action", json!({ "policyId": sop_id, "actionId": id_of(&steps[1]) })).await;
+    assert_eq!(status, 404, "a step is found only under its own policy");
+    assert!(h.items("list_sign_on_policy_actions", json!({ "policyId": sop_id })).await.is_empty(), "a new policy has no steps");
+    let strict = daps.iter().find(|p| p["name"] == "Strict MFA").expect("the seeded Strict MFA policy");
+    let (status, err) = h.fails("delete_device_authentication_policy", json!({ "deviceAuthenticationPolicyId": id_of(strict) })).await;
+    assert!(status == 400 && err.to_string().contains("used by 1 sign-on policy action"), "{status} {err}");
     let otp = json!({ "lifeTime": { "duration": 5, "timeUnit": "MINUTES" }, "failure": { "count": 3, "coolDown": { "duration": 2, "timeUnit": "MINUTES" } } });
     let on = json!({ "enabled": true, "otp": otp });
     let off = json!({ "enabled": false, "otp": otp });

@@ -303,6 +303,8 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("authentication flow", "sign on policy"),
     ("step up policy", "sign on policy"),
     ("passwordless policy", "sign on policy"),
+    // A sign-on policy's steps are what PingOne calls its actions.
+    ("step", "sign on policy action"),
     ("rule", "policy"),
     ("complexity", "password policy"),
     ("password requirement", "password policy"),

@@ -426,7 +426,6 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
             "createdAt": "2024-01-01T00:00:00.000Z",
         }));
     }
-    let _ = &daps;
 
     // Identity Admins: a few platform engineers hold Environment Admin through a group.
     // Made last, so the ids of everything above stay as they were.
@@ -437,6 +436,29 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
         st.memberships.entry(u).or_default().insert(identity_admins.clone());
     }
     assign(st, &mut rng, Holder::Group, &identity_admins, SYSTEM_ROLES[1].0, "ENVIRONMENT", &env_id);
+
+    // The sign-on policies' steps. Made last, so the ids of everything above stay as they were.
+    let login = json!({ "type": "LOGIN", "registration": { "enabled": false }, "recovery": { "enabled": true }, "enforceLockoutForIdentityProviders": false });
+    let mfa = |dap: &str, condition: Option<Value>| {
+        let mut step = json!({ "type": "MULTI_FACTOR_AUTHENTICATION", "deviceAuthenticationPolicy": { "id": dap }, "noDevicesMode": "BLOCK" });
+        if let Some(condition) = condition {
+            step["condition"] = condition;
+        }
+        step
+    };
+    let every_twelve_hours = json!({ "secondsSince": "${session.lastSignOn.withAuthenticator.mfa.at}", "greater": 43200 });
+    let steps = [
+        vec![login.clone()],
+        vec![login, mfa(&daps[0], Some(every_twelve_hours))],
+        vec![json!({ "type": "IDENTIFIER_FIRST", "discoveryRules": [] }), mfa(&daps[1], None)],
+    ];
+    for (policy, steps) in sops.iter().zip(steps) {
+        for (priority, mut step) in steps.into_iter().enumerate() {
+            let fields = json!({ "id": id(&mut rng), "environment": env, "signOnPolicy": { "id": policy }, "priority": priority + 1, "createdAt": "2024-03-01T00:00:00.000Z", "updatedAt": "2024-03-01T00:00:00.000Z" });
+            step.as_object_mut().expect("a step is an object").extend(fields.as_object().expect("an object").clone());
+            st.sign_on_actions.put(step);
+        }
+    }
 
     Seeded { client_id: worker_id, client_secret: worker_secret, demo_user_id: demo_user.unwrap_or_default() }
 }

@@ -231,6 +231,8 @@ pub struct State {
     pub resources: Table,
     pub password_policies: Table,
     pub sign_on_policies: Table,
+    /// Sign-on policies' steps (`signOnPolicy.id` names whose).
+    pub sign_on_actions: Table,
     pub identity_providers: Table,
     pub idp_attributes: Table,
     pub devices: Table,
@@ -277,6 +279,7 @@ impl State {
             resources: Table::default(),
             password_policies: Table::default(),
             sign_on_policies: Table::default(),
+            sign_on_actions: Table::default(),
             identity_providers: Table::default(),
             idp_attributes: Table::default(),
             devices: Table::default(),

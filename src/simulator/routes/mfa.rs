@@ -224,6 +224,10 @@ fn delete_policy(st: &mut State, id: &str) -> Outcome {
     if policy(st, id)?["default"] == json!(true) {
         return Err(ApiError::invalid_value("default", "the default device authentication policy cannot be deleted"));
     }
+    let steps = st.sign_on_actions.iter().filter(|s| ref_of(s, "deviceAuthenticationPolicy") == Some(id)).count();
+    if steps > 0 {
+        return Err(ApiError::request_failed(format!("device authentication policy `{id}` is used by {steps} sign-on policy action(s); change them to another policy first")));
+    }
     st.device_policies.remove(id);
     Ok(Reply::no_content())
 }

@@ -58,6 +58,9 @@ pub(super) fn route(st: &mut State, req: &Req, rest: &[&str]) -> Option<Outcome>
         ("PUT", [id]) => save(st, req, kind, Some(id)),
         ("DELETE", [id]) => delete(st, kind, id),
         (_, [] | [_]) => return not_allowed(req),
+        ("GET", [id, "actions"]) if kind == Kind::SignOn => list_steps(st, req, id),
+        ("GET", [id, "actions", step]) if kind == Kind::SignOn => find_step(st, id, step).map(|s| Reply::ok(step_view(st, s))),
+        (_, [_, "actions"] | [_, "actions", _]) if kind == Kind::SignOn => return not_allowed(req),
         _ => Err(ApiError::no_route(&req.path)),
     })
 }
@@ -74,6 +77,25 @@ fn view(st: &State, kind: Kind, p: &Value) -> Value {
         out["populationCount"] = json!(n);
     }
     out
+}
+
+/// A sign-on policy's steps, in evaluation order.
+fn list_steps(st: &State, req: &Req, policy: &str) -> Outcome {
+    find(st, Kind::SignOn, policy)?;
+    let mut steps: Vec<&Value> = st.sign_on_actions.iter().filter(|s| ref_of(s, "signOnPolicy") == Some(policy)).collect();
+    steps.sort_by_key(|s| s["priority"].as_u64());
+    let url = st.env_url(&format!("signOnPolicies/{policy}/actions"));
+    hal::page(req, &url, "actions", &steps, |s| step_view(st, s))
+}
+
+fn find_step<'a>(st: &'a State, policy: &str, step: &str) -> Result<&'a Value, ApiError> {
+    find(st, Kind::SignOn, policy)?;
+    st.sign_on_actions.get(step).filter(|s| ref_of(s, "signOnPolicy") == Some(policy)).ok_or_else(|| ApiError::not_found("sign-on policy action", step))
+}
+
+fn step_view(st: &State, s: &Value) -> Value {
+    let policy = ref_of(s, "signOnPolicy").unwrap_or_default();
+    with_self(s.clone(), st.env_url(&format!("signOnPolicies/{policy}/actions/{}", s["id"].as_str().unwrap_or_default())))
 }
 
 fn check(st: &State, kind: Kind, body: &Map<String, Value>, except: Option<&str>) -> Result<(), ApiError> {
@@ -156,6 +178,12 @@ fn delete(st: &mut State, kind: Kind, id: &str) -> Outcome {
                     p.remove("passwordPolicy");
                 }
             }
+        }
+    }
+    if kind == Kind::SignOn {
+        let steps: Vec<String> = st.sign_on_actions.iter().filter(|s| ref_of(s, "signOnPolicy") == Some(id)).filter_map(|s| s["id"].as_str().map(str::to_owned)).collect();
+        for step in steps {
+            st.sign_on_actions.remove(&step);
         }
     }
     kind.table_mut(st).remove(id);
