@@ -35,6 +35,37 @@ fn results_go_to_stdout_and_console_to_stderr() {
     assert!(stderr(&out).contains("[warn] careful"));
 }
 
+/// A long job's console lines are shown as the script writes them, each scanned first:
+/// the line arrives while the script still runs.
+#[test]
+fn console_lines_are_shown_as_the_script_writes_them() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, &format!("console.log('{INJECTION}'); console.log('batch 1 of 40 done'); while (true) {{}}"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pingone-mcp"))
+        .args(["run", &script, "--replay", &empty_cassette(&dir), "--defender", "patterns", "--timeout", "60"])
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    while !seen.last().is_some_and(|l: &String| l.contains("batch 1 of 40 done")) {
+        match lines.next() {
+            Some(line) => seen.push(line.unwrap()),
+            None => panic!("stderr ended before the progress line: {seen:?}"),
+        }
+    }
+    let still_running = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(still_running, "the progress line came only after the script ended: {seen:?}");
+    let shown = seen.join("\n");
+    assert!(!shown.contains("ignore all previous instructions") && shown.contains("[log] [withheld by pingone-mcp defender"), "{shown}");
+    assert!(shown.contains("1 string(s) withheld as possible prompt injection, at $.console"), "{shown}");
+}
+
 #[test]
 fn json_output_and_a_failing_script_exit_non_zero() {
     let dir = tempfile::tempdir().unwrap();

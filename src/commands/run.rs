@@ -1,5 +1,6 @@
 //! `pingone-mcp run SCRIPT`: one script through the sandbox, live or from a cassette.
 
+use std::collections::HashSet;
 use std::io::Read;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -7,14 +8,16 @@ use std::time::Duration;
 
 use anyhow::Context;
 use pingone_mcp::dispatch::Recorder;
-use pingone_mcp::mcp::{screen, ObservedHost};
-use pingone_mcp::sandbox::{ExecutionError, Limits, Sandbox};
+use pingone_mcp::defender::Defender;
+use pingone_mcp::mcp::{screen, screen_value, ObservedHost};
+use pingone_mcp::sandbox::{ExecutionError, Limits, LogLine, Sandbox};
 use serde_json::json;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::session;
 use crate::cli::{GlobalArgs, RunArgs};
 use super::run_account;
-use crate::output::{error, note, print, print_json};
+use crate::output::{error, log_line, note, print, print_json};
 
 pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
     let script = read_script(&args.script)?;
@@ -30,16 +33,34 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     }
     let limits = Limits { wall_time: Duration::from_secs(args.timeout), host_calls: args.max_calls, ..Limits::default() };
     let sandbox = Sandbox::new().await?;
-    // Observed, so the defender knows which error texts the host wrote.
-    let host = Arc::new(ObservedHost::new(Arc::new(dispatcher), None, None));
+    let defender = Arc::new(args.defender.load_with(allow));
+    // Observed, so the defender knows which error texts the host wrote. Without --json,
+    // console lines are shown as the script writes them (a long job shows progress).
+    let mut host = ObservedHost::new(Arc::new(dispatcher), None, None);
+    let mut console = None;
+    if !args.json {
+        let (lines, received) = tokio::sync::mpsc::unbounded_channel();
+        host = host.with_console(lines);
+        console = Some(received);
+    }
+    let host = Arc::new(host);
+    let printer = console.map(|lines| tokio::spawn(print_console(lines, defender.clone(), host.clone())));
     // Ctrl-C stops the script, not the process: what it did is still told and recorded.
     let interrupted = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
     };
-    let execution = sandbox.execute_until(&script, script_args, host.clone(), &limits, interrupted).await;
-    let execution = screen(execution, &Arc::new(args.defender.load_with(allow)), host.own_texts()).await;
+    let mut execution = sandbox.execute_until(&script, script_args, host.clone(), &limits, interrupted).await;
+    host.end_console();
+    let mut told = HashSet::new();
+    if let Some(printer) = printer {
+        told = printer.await.unwrap_or_default();
+        // Shown already.
+        execution.logs.clear();
+    }
+    let mut execution = screen(execution, &defender, host.own_texts()).await;
+    execution.logs.retain(|line| !told.contains(&line.message));
 
     if let (Some(path), Some(recorder)) = (&args.record, &recorder) {
         recorder.cassette().save(path)?;
@@ -57,7 +78,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         print_json(&out);
     } else {
         for line in &execution.logs {
-            crate::output::log_line(line.level.name(), &line.message);
+            log_line(line.level.name(), &line.message);
         }
         match &execution.outcome {
             Ok(value) => print(&serde_json::to_string_pretty(value)?),
@@ -76,6 +97,24 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         Err(ExecutionError::Interrupted { .. }) => ExitCode::from(130),
         Err(_) => ExitCode::FAILURE,
     })
+}
+
+/// Prints console lines as they come, each scanned as the whole run's would be; the
+/// defender's notices once each. Returns the notices told.
+async fn print_console(mut lines: UnboundedReceiver<LogLine>, defender: Arc<Defender>, host: Arc<ObservedHost>) -> HashSet<String> {
+    let mut told = HashSet::new();
+    while let Some(line) = lines.recv().await {
+        // Named as the notice will name it: `$.console`.
+        let (scanned, notices) = screen_value(json!({ "console": line.message }), &defender, host.own_texts(), true).await;
+        let text = scanned.get("console").unwrap_or(&scanned);
+        log_line(line.level.name(), text.as_str().unwrap_or_default());
+        for notice in notices {
+            if told.insert(notice.clone()) {
+                log_line("warn", &notice);
+            }
+        }
+    }
+    told
 }
 
 fn read_script(path: &std::path::Path) -> anyhow::Result<String> {

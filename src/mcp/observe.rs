@@ -18,7 +18,7 @@ use super::reply::add_own_texts;
 use crate::defender::OwnTexts;
 use crate::dispatch::{Dispatcher, Requester};
 use crate::policy::{Caller, Confirm};
-use crate::sandbox::ActionHost;
+use crate::sandbox::{ActionHost, LogLine};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CallSummary {
@@ -47,11 +47,24 @@ pub struct ObservedHost {
     progress: Option<(Peer<RoleServer>, ProgressToken)>,
     /// Asks the person at the client before a destructive call.
     confirm: Option<Arc<dyn Confirm>>,
+    /// Where console lines go as the script writes them, until the run ends.
+    console: Mutex<Option<tokio::sync::mpsc::UnboundedSender<LogLine>>>,
 }
 
 impl ObservedHost {
     pub fn new(dispatcher: Arc<Dispatcher>, caller: Option<Caller>, progress: Option<(Peer<RoleServer>, ProgressToken)>) -> Self {
-        Self { dispatcher, caller, calls: Mutex::new(Vec::new()), in_flight: Mutex::default(), started: AtomicU64::new(0), own_texts: Mutex::default(), progress, confirm: None }
+        Self { dispatcher, caller, calls: Mutex::new(Vec::new()), in_flight: Mutex::default(), started: AtomicU64::new(0), own_texts: Mutex::default(), progress, confirm: None, console: Mutex::default() }
+    }
+
+    /// Sends each console line to `lines` as the script writes it, until [`Self::end_console`].
+    pub fn with_console(self, lines: tokio::sync::mpsc::UnboundedSender<LogLine>) -> Self {
+        *self.console.lock().unwrap_or_else(|e| e.into_inner()) = Some(lines);
+        self
+    }
+
+    /// No more console lines: whoever reads them sees the end.
+    pub fn end_console(&self) {
+        self.console.lock().unwrap_or_else(|e| e.into_inner()).take();
     }
 
     pub fn confirming(mut self, confirm: Option<Arc<dyn Confirm>>) -> Self {
@@ -132,6 +145,12 @@ impl ActionHost for ObservedHost {
 
     fn may_change_state(&self, action: &str) -> bool {
         self.dispatcher.may_change_state(action)
+    }
+
+    fn console(&self, line: &LogLine) {
+        if let Some(lines) = self.console.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            let _ = lines.send(line.clone());
+        }
     }
 }
 

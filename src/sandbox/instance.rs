@@ -71,6 +71,12 @@ impl GuestState {
         }
     }
 
+    /// Keeps a console line, and hands it to the host as it comes.
+    pub fn push_log(&mut self, line: LogLine) {
+        self.host.console(&line);
+        self.logs.push(line);
+    }
+
     pub fn calls_started(&self) -> u32 {
         self.calls_started
     }
@@ -261,7 +267,7 @@ fn log(mut caller: Caller<'_, GuestState>, level: u32, ptr: u32, len: u32) -> wa
     let bytes = read_bytes(&mut caller, ptr, len)?;
     let state = caller.data_mut();
     state.log_bytes += cost;
-    state.logs.push(LogLine { level: LogLevel::from_u32(level), message: String::from_utf8_lossy(&bytes).into_owned() });
+    state.push_log(LogLine { level: LogLevel::from_u32(level), message: String::from_utf8_lossy(&bytes).into_owned() });
     Ok(())
 }
 

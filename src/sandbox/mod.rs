@@ -31,6 +31,10 @@ pub trait ActionHost: Send + Sync + 'static {
     fn may_change_state(&self, _action: &str) -> bool {
         true
     }
+
+    /// A console line as the script writes it, for a host that shows them live (they
+    /// are in the run's [`Execution`] too).
+    fn console(&self, _line: &LogLine) {}
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -189,7 +193,7 @@ impl Sandbox {
                     outcome = Err(ExecutionError::Script(unawaited_calls_error(&calls)));
                 } else {
                     let message = format!("the script ended without waiting for these calls; those already sent were let finish, the rest were not sent (await every call to see its result): {calls}");
-                    store.data_mut().logs.push(LogLine { level: LogLevel::Warn, message });
+                    store.data_mut().push_log(LogLine { level: LogLevel::Warn, message });
                 }
             }
         }
