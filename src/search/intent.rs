@@ -65,10 +65,10 @@ const MANY_WORDS: [&str; 6] = ["all", "every", "each", "everyone", "everybody", 
 const ONE_WORDS: [&str; 5] = ["one", "single", "specific", "particular", "detail"];
 
 /// Nouns (stemmed) whose plural means a list is wanted.
-const RESOURCE_NOUNS: [&str; 30] = [
+const RESOURCE_NOUNS: [&str; 31] = [
     "user", "person", "account", "group", "team", "member", "application", "app", "client", "rol", "policy", "devic",
     "authenticator", "factor", "method", "claim", "attribut", "mapping", "certificat", "cert", "grant", "scop",
-    "segment", "population", "provider", "idp", "connection", "assignment", "permission", "right",
+    "segment", "population", "provider", "idp", "connection", "assignment", "permission", "right", "step",
 ];
 
 /// Words after a read that say it searches by a value ("users named Smith", "the
