@@ -11,6 +11,7 @@ pub mod mcp;
 pub mod onnx;
 pub mod pingone;
 pub mod resource_server;
+pub mod scim_filter;
 pub mod policy;
 pub mod private_file;
 pub mod sandbox;

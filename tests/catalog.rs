@@ -339,3 +339,25 @@ fn a_misspelt_user_field_is_refused_not_stored_as_a_custom_attribute() {
     let app = catalog.get("update_application").unwrap();
     assert!(app.body_open && !app.custom_attributes);
 }
+
+/// A filter that compares an attribute with a value of another type (`enabled eq
+/// "false"`, quoted) would find no records, and a script would conclude there are none:
+/// it is refused with the filter as it should be written.
+#[test]
+fn a_filter_value_of_the_wrong_type_is_refused_with_the_fix() {
+    use pingone_mcp::catalog::check_args;
+    let catalog = load_builtin().unwrap();
+    let users = catalog.get("list_users").unwrap();
+    let refused = |filter: &str| check_args(users, &json!({ "filter": filter })).map_err(|e| e.to_string());
+    let e = refused(r#"enabled eq "false""#).unwrap_err();
+    assert!(e.contains("`enabled` is true or false, not text: write `enabled eq false`, without quotes"), "{e}");
+    let e = refused(r#"memberOfGroups[id eq "g1"] and ENABLED eq "True""#).unwrap_err();
+    assert!(e.contains("write `ENABLED eq true`"), "{e}");
+    let e = refused("username eq 5").unwrap_err();
+    assert!(e.contains(r#"`username` is text: put the value in double quotes, `username eq "5"`"#), "{e}");
+    for fine in [r#"enabled eq false and username sw "5""#, r#"email ew "@example.com""#, r#"enabled eq"#] {
+        assert!(refused(fine).is_ok(), "{fine}: {:?}", refused(fine));
+    }
+    let groups = catalog.get("list_groups").unwrap();
+    assert!(check_args(groups, &json!({ "filter": "name eq 42" })).unwrap_err().to_string().contains("`name` is text"));
+}

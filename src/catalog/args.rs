@@ -251,6 +251,7 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
         problems.push(Problem::quoting(format!("unknown argument{plural} {names} (expected {})", expected_names(action)), unknown.join(", ")));
     }
     check_fields(&action.params, map, "", &mut problems);
+    problems.extend(super::filter_types::filter_problems(action, map));
     // A declared field under another spelling (as given to `check_args` directly,
     // before `normalise_args` renames it) names the same field, since PingOne's
     // attribute names match in any case: its value is checked all the same.

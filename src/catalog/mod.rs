@@ -1,6 +1,7 @@
 //! The action catalog: `actions/*.yaml` loaded, validated and indexed by id.
 
 mod args;
+mod filter_types;
 mod load;
 mod model;
 mod typescript;

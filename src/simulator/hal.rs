@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::errors::ApiError;
-use super::filter::Filter;
+use crate::scim_filter::Filter;
 use super::reply::{Outcome, Reply, Req};
 
 /// The page size when no `limit` is given.

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::filter::Probe;
+use crate::scim_filter::Probe;
 
 #[derive(Debug)]
 pub struct ValueIndex {

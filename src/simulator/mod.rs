@@ -17,7 +17,6 @@ pub mod cli;
 mod clock;
 mod errors;
 mod faults;
-pub mod filter;
 mod hal;
 mod oauth;
 mod index;

@@ -10,7 +10,7 @@ use rand::rngs::StdRng;
 use rand::Rng;
 use serde_json::Value;
 
-use super::filter::Filter;
+use crate::scim_filter::Filter;
 use super::index::ValueIndex;
 
 /// Records of one kind, in insertion order, indexed by `id` and, for some tables, by

@@ -9,7 +9,7 @@ use super::{id_ref, new_record, not_allowed, patch, ref_of, replaced, with_self}
 use crate::simulator::clock::{iso, now_iso};
 use super::applications::parse_iso;
 use crate::simulator::errors::ApiError;
-use crate::simulator::filter::Filter;
+use crate::scim_filter::Filter;
 use crate::simulator::hal;
 use crate::simulator::reply::{check_bool, check_enum, ref_id, require, str_field, Outcome, Reply, Req, JSON};
 use crate::simulator::store::{Holder, Password, RowMut, State};

@@ -92,6 +92,15 @@ impl Filter {
         out
     }
 
+    /// Every comparison, its path as in [`Filter::attributes`] and its value as JSON
+    /// (a string, number, boolean or null), so a caller can check values against the
+    /// attributes' types.
+    pub fn comparisons(&self) -> Vec<Comparison> {
+        let mut out = Vec::new();
+        self.root.collect_comparisons("", &mut out);
+        out
+    }
+
     /// The records that can match, by row number, from an index, so a list need not
     /// test every record. `lookup` answers one [`Probe`] with a superset of the rows for
     /// which that comparison holds, or None when it has no index for the path. None
@@ -101,6 +110,15 @@ impl Filter {
     pub fn candidates(&self, lookup: &dyn Fn(Probe<'_>) -> Option<BTreeSet<u64>>) -> Option<BTreeSet<u64>> {
         self.root.candidates(lookup)
     }
+}
+
+/// One comparison of a filter: `enabled eq "false"` is path `enabled`, op `eq`, value
+/// the string "false".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub path: String,
+    pub op: &'static str,
+    pub value: Value,
 }
 
 /// A comparison an index may answer: `path eq "value"`, or `path sw "value"` when
@@ -154,6 +172,19 @@ enum CompareOp {
 }
 
 impl CompareOp {
+    fn as_str(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "eq",
+            CompareOp::Sw => "sw",
+            CompareOp::Ew => "ew",
+            CompareOp::Co => "co",
+            CompareOp::Gt => "gt",
+            CompareOp::Ge => "ge",
+            CompareOp::Lt => "lt",
+            CompareOp::Le => "le",
+        }
+    }
+
     fn from_word(word: &str) -> Option<CompareOp> {
         Some(match word.to_ascii_lowercase().as_str() {
             "eq" => CompareOp::Eq,
@@ -210,6 +241,26 @@ impl Expr {
             }
             // Value paths look inside array elements; other literals are not indexed.
             Expr::Compare { .. } | Expr::ValuePath { .. } => None,
+        }
+    }
+
+    fn collect_comparisons(&self, prefix: &str, out: &mut Vec<Comparison>) {
+        match self {
+            Expr::Or(a, b) | Expr::And(a, b) => {
+                a.collect_comparisons(prefix, out);
+                b.collect_comparisons(prefix, out);
+            }
+            Expr::Compare { path, op, value } => {
+                let value = match value {
+                    Literal::Str(text) => Value::String(text.clone()),
+                    Literal::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Value::from(*n as i64),
+                    Literal::Number(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+                    Literal::Bool(b) => Value::Bool(*b),
+                    Literal::Null => Value::Null,
+                };
+                out.push(Comparison { path: format!("{prefix}{}", path.text), op: op.as_str(), value });
+            }
+            Expr::ValuePath { path, inner } => inner.collect_comparisons(&format!("{prefix}{}.", path.text), out),
         }
     }
 
