@@ -227,6 +227,9 @@ pub struct ServeArgs {
     /// Wall-time limit per script, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
+    /// Most action calls one script may make (a bulk job of many writes may need more).
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_calls: u32,
     /// Most tokens (o200k_base) an execute reply may take; larger results are trimmed.
     #[arg(long, value_name = "N", default_value_t = pingone_mcp::trim::DEFAULT_BUDGET)]
     pub max_result_tokens: usize,

@@ -76,6 +76,21 @@ async fn python_client_over_stdio() {
     assert!(progress[0]["message"].as_str().unwrap().starts_with("get_user ok"), "{report}");
 }
 
+/// The model is told one script's limits as the operator set them, and they hold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_model_is_told_the_limits_the_operator_set() {
+    let Some(python) = common::python_with_mcp("the_model_is_told_the_limits_the_operator_set") else { return };
+    let fake = fake_with_user().await;
+    let binary = env!("CARGO_BIN_EXE_pingone-mcp");
+    let mut env = fake.env();
+    env.push(("MCP_TEST_SCRIPT", format!("for (let i = 0; i < 3; i++) await pingone.get_user({{ userId: '{USER_ID}' }}); return 'done'")));
+    let report = tokio::task::block_in_place(|| run_client(&python, &["stdio", binary, "serve", "--timeout", "45", "--max-calls", "2"], &env));
+    let instructions = report["instructions"].as_str().unwrap();
+    assert!(instructions.contains("A script may run 45 s, make 2 action calls and use 64 MiB") && instructions.contains("pingone.iterate("), "{instructions}");
+    let text = report["execute"]["text"].as_str().unwrap();
+    assert!(report["execute"]["is_error"] == true && text.contains("action-call limit of 2 calls per script reached"), "{report}");
+}
+
 /// Tools mode lists only the actions the policy lets run, and says what it holds back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_client_in_tools_mode() {

@@ -23,7 +23,7 @@ const TOKEN_ENV: &str = "PINGONE_MCP_HTTP_TOKEN";
 
 pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let main = session(global, &args.policy, &args.simulator, args.replay.as_deref()).await?;
-    let limits = Limits { wall_time: Duration::from_secs(args.timeout), ..Limits::default() };
+    let limits = Limits { wall_time: Duration::from_secs(args.timeout), host_calls: args.max_calls, ..Limits::default() };
     main.search.preload();
     if let Some(warning) = main.search.warning() {
         note(&warning);

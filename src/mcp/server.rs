@@ -25,16 +25,30 @@ use crate::sandbox::{Limits, Sandbox};
 use crate::search::{hits_json, SearchIndex, SignatureStyle};
 
 /// Taught to every client at initialisation.
-pub const INSTRUCTIONS: &str = "\
+/// What the model is told at the start: how to find and call actions, and the limits
+/// of one script, so a bulk job is planned in batches rather than learnt by failing.
+pub fn instructions(limits: &Limits) -> String {
+    format!(
+        "\
 You manage a PingOne identity environment by writing JavaScript.
-1. search_tools({query}) finds actions: id and signature (pingone.describe(id) gives one in full).
-2. execute({code}) runs a script in which each action is an async function on `pingone`.
-A list action returns Page<T> = { items: T[], count, cursor }, or with { all: true } every item as T[].
-A failed call throws PingOneError { status, code, message, details }.
-Filter, join and count inside the script; return only what is needed.
+1. search_tools({{query}}) finds actions: id and signature (pingone.describe(id) gives one in full).
+2. execute({{code}}) runs a script in which each action is an async function on `pingone`.
+A list action returns Page<T> = {{ items: T[], count, cursor }} (count is every match, so {{ limit: 1 }} counts), \
+or with {{ all: true }} every item as T[], for lists of up to a few thousand; \
+for more, `for await (const u of pingone.iterate('list_users', {{ filter }}))` pages through without holding them all.
+A failed call throws PingOneError {{ status, code, message, details }}.
+Filter, join and count inside the script; return only what is needed, values as separate fields \
+(each text returned is scanned for prompt injection, and one joining several values is judged whole).
+A script may run {secs} s, make {calls} action calls and use {mib} MiB; \
+for a bulk change, do a batch per script and return what was done and what is left.
 Example:
-  const users = await pingone.list_users({ filter: 'enabled eq false', all: true });
-  return users.map(u => u.username);";
+  const users = await pingone.list_users({{ filter: 'enabled eq false', all: true }});
+  return users.map(u => u.username);",
+        secs = limits.wall_time.as_secs(),
+        calls = limits.host_calls,
+        mib = limits.memory_bytes >> 20,
+    )
+}
 
 /// Hits `search_tools` returns unless asked for more: the right action is among the
 /// first five for nearly every need (`tests/search_quality.rs`).
@@ -234,7 +248,7 @@ impl ServerHandler for PingOneMcp {
     fn get_info(&self) -> InitializeResult {
         let instructions = match self.inner.mode {
             Mode::Tools => "Each PingOne action is a tool; list results come back as { items, count, cursor }.".to_owned(),
-            _ => INSTRUCTIONS.to_owned(),
+            _ => instructions(&self.inner.limits),
         };
         InitializeResult::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("pingone-mcp", env!("CARGO_PKG_VERSION")))

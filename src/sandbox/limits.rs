@@ -61,7 +61,7 @@ impl Limit {
     /// The limit's name, its value, and what to do about it.
     pub fn explain(self, limits: &Limits) -> String {
         match self {
-            Limit::WallTime => format!("wall-time limit of {:?} reached: split the work into smaller scripts or narrow the lists you fetch", limits.wall_time),
+            Limit::WallTime => format!("wall-time limit of {:?} reached: narrow the lists you fetch, or do a batch per script and return what was done and what is left", limits.wall_time),
             // No time is given: how fast fuel burns differs by CPU (about twice as fast on
             // one with AVX-512 as on the machine FUEL_PER_SECOND was measured on).
             Limit::Compute => format!(
@@ -69,7 +69,7 @@ impl Limit {
                 limits.fuel / 1_000_000
             ),
             Limit::Memory => format!("memory limit of {} MiB reached: keep less in memory (filter lists as you page through them, return summaries)", limits.memory_bytes >> 20),
-            Limit::HostCalls => format!("action-call limit of {} calls per script reached: use list filters instead of one call per item, or split the work", limits.host_calls),
+            Limit::HostCalls => format!("action-call limit of {} calls per script reached: use list filters instead of one call per item where one can, or do a batch per script and return what was done and what is left", limits.host_calls),
             Limit::ResultSize => format!("result-size limit of {} KiB exceeded: return fewer records or fewer fields (or counts)", limits.result_bytes >> 10),
             Limit::LogSize => format!("console-output limit of {} KiB exceeded: log less", limits.log_bytes >> 10),
             Limit::ArgumentSize => format!("action-argument limit of {} per script exceeded: send smaller values, or fewer calls per script", size_text(limits.argument_bytes)),
