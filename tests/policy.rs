@@ -84,7 +84,7 @@ async fn turning_mfa_off_is_destructive_and_turning_it_on_is_not() {
     let (sim, writer) = simulator_with_writes().await;
     let set = |on: bool| HostCall { action: "update_user_mfa_enabled".into(), args: json!({ "userId": sim.reader.user_id, "mfaEnabled": on }) };
     let refuser = Refuser::default();
-    let requester = Requester { caller: None, confirm: Some(&refuser) };
+    let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
     let on = writer.dispatch_for(set(true), &requester).await;
     assert!(matches!(&on, HostReply::Value(v) if v["mfaEnabled"] == true), "writes alone turn MFA on, unasked: {on:?}");
     let off = writer.dispatch_for(set(false), &requester).await;
@@ -194,7 +194,7 @@ async fn a_grant_of_access_is_confirmed_like_a_destructive_call() {
     let fake = fake().await;
     let dispatcher = dispatcher(&fake, PolicyConfig { allow_writes: true, ..Default::default() });
     let refuser = Refuser::default();
-    let requester = Requester { caller: None, confirm: Some(&refuser) };
+    let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
     let grant = HostCall {
         action: "create_user_role_assignment".into(),
         args: json!({ "userId": USER_ID, "role": { "id": "r1" }, "scope": { "id": ENV_ID, "type": "ENVIRONMENT" } }),
@@ -254,7 +254,7 @@ async fn a_grant_is_confirmed_with_the_role_and_group_named() {
         other => panic!("{other:?}"),
     };
     let refuser = Refuser::default();
-    let requester = Requester { caller: None, confirm: Some(&refuser) };
+    let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
     let environment_admin = "8a4e4c5a-0b7c-4d43-9a31-000000000002";
     let calls = [
         HostCall { action: "create_user_role_assignment".into(), args: json!({ "userId": sim.reader.user_id, "role": { "id": environment_admin }, "scope": { "id": sim.environment_id, "type": "ENVIRONMENT" } }) },
@@ -283,7 +283,7 @@ async fn joining_a_group_the_user_is_directly_in_is_not_asked() {
     // Joined unasked (no one to ask), then again with a person who says no to everything.
     assert!(matches!(dispatcher.dispatch(join(open[0])).await, HostReply::Value(_)));
     let refuser = Refuser::default();
-    let requester = Requester { caller: None, confirm: Some(&refuser) };
+    let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
     let again = dispatcher.dispatch_for(join(open[0]), &requester).await;
     assert!(matches!(&again, HostReply::Value(membership) if membership["type"] == "DIRECT" && membership["id"] == open[0]["id"]), "{again:?}");
     let other = dispatcher.dispatch_for(join(open[1]), &requester).await;
@@ -302,7 +302,7 @@ async fn changing_where_a_users_codes_go_is_confirmed() {
         other => panic!("{other:?}"),
     };
     let refuser = Refuser::default();
-    let requester = Requester { caller: None, confirm: Some(&refuser) };
+    let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
     let update = |args: Value| HostCall { action: "update_user".into(), args };
     let changes = [
         json!({ "userId": user_id, "email": "someone@outside.example" }),
@@ -340,7 +340,7 @@ async fn reenabling_a_user_moving_one_and_attaching_a_sign_on_policy_are_confirm
     let (sim, dispatcher) = simulator_with_writes().await;
     let user_id = sim.reader.user_id.clone();
     let refuser = Refuser::default();
-    let requester = Requester { caller: None, confirm: Some(&refuser) };
+    let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
 
     let disable = dispatcher.dispatch_for(call("update_user_enabled_status", json!({ "userId": user_id, "enabled": false })), &requester).await;
     assert_eq!(value(disable)["enabled"], false, "disabling is not asked");
@@ -403,7 +403,7 @@ async fn reenabling_a_user_moving_one_and_attaching_a_sign_on_policy_are_confirm
 async fn weakening_a_password_or_mfa_policy_is_confirmed() {
     let (_sim, dispatcher) = simulator_with_writes().await;
     let refuser = Refuser::default();
-    let requester = Requester { caller: None, confirm: Some(&refuser) };
+    let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
 
     let policies = value(dispatcher.dispatch(call("list_password_policies", json!({}))).await)["items"].as_array().unwrap().clone();
     let policy = policies.iter().find(|p| p["default"] == true).expect("a default password policy").clone();
@@ -530,7 +530,7 @@ async fn weakening_a_password_or_mfa_policy_is_confirmed() {
 async fn a_new_default_sign_on_policy_and_unlocking_an_account_are_confirmed() {
     let (sim, dispatcher) = simulator_with_writes().await;
     let refuser = Refuser::default();
-    let requester = Requester { caller: None, confirm: Some(&refuser) };
+    let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
     let policies = match dispatcher.dispatch(call("list_sign_on_policies", json!({}))).await {
         HostReply::Value(page) => page["items"].as_array().unwrap().clone(),
         other => panic!("{other:?}"),
@@ -718,7 +718,7 @@ async fn a_password_under_an_innocent_name_is_hidden_everywhere() {
     let refuser = Refuser::default();
     let asking = dispatcher(&fake, Policy::permissive().config);
     let set = call("set_user_password", json!({ "userId": USER_ID, "value": PASSWORD, "forceChange": true }));
-    assert!(declined(&asking.dispatch_for(set, &Requester { caller: None, confirm: Some(&refuser) }).await));
+    assert!(declined(&asking.dispatch_for(set, &Requester { confirm: Some(&refuser), ..Requester::default() }).await));
     let asked = refuser.asked.lock().unwrap().clone();
     assert!(asked.len() == 1 && !asked[0].contains(PASSWORD) && !asked[0].contains("tery"), "{asked:#?}");
 }
@@ -736,7 +736,7 @@ async fn changing_where_sign_ons_go_or_what_a_role_allows_is_confirmed() {
     let apps = value(dispatcher.dispatch(HostCall { action: "list_applications".into(), args: json!({}) }).await);
     let app = apps["items"].as_array().unwrap().iter().find(|a| a["redirectUris"].is_array()).expect("an OIDC app with redirect URIs").clone();
     let refuser = Refuser::default();
-    let requester = Requester { caller: None, confirm: Some(&refuser) };
+    let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
     let mut same = app.clone();
     same["applicationId"] = app["id"].clone();
     let unchanged = dispatcher.dispatch_for(HostCall { action: "update_application".into(), args: same.clone() }, &requester).await;
@@ -767,7 +767,7 @@ async fn changing_where_sign_ons_go_or_what_a_role_allows_is_confirmed() {
 async fn a_full_replace_that_leaves_out_an_access_field_is_confirmed() {
     let (_sim, dispatcher) = simulator_with_writes().await;
     let refuser = Refuser::default();
-    let requester = Requester { caller: None, confirm: Some(&refuser) };
+    let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
 
     let populations = value(dispatcher.dispatch(call("list_populations", json!({}))).await)["items"].as_array().unwrap().clone();
     let policies = value(dispatcher.dispatch(call("list_password_policies", json!({}))).await)["items"].as_array().unwrap().clone();
@@ -862,7 +862,7 @@ async fn a_masked_credential_sent_back_keeps_the_secret() {
     let refuser = Refuser::default();
     let mut off = read.clone();
     off["enabled"] = json!(!read["enabled"].as_bool().unwrap());
-    assert!(declined(&dispatcher.dispatch_for(call("update_identity_provider", off), &Requester { caller: None, confirm: Some(&refuser) }).await));
+    assert!(declined(&dispatcher.dispatch_for(call("update_identity_provider", off), &Requester { confirm: Some(&refuser), ..Requester::default() }).await));
     let asked = refuser.asked.lock().unwrap().clone();
     let changes: Vec<&str> = asked[0].lines().filter(|l| l.starts_with("Change: ")).collect();
     assert_eq!(changes, [format!("Change: enabled {} -> {}", read["enabled"], !read["enabled"].as_bool().unwrap())], "{}", asked[0]);

@@ -60,7 +60,7 @@ fn show(catalog: &Catalog, id: &str) -> anyhow::Result<()> {
     print(&format!("read_only: {}  destructive: {}  grants_access: {}  idempotent: {}\n", action.read_only, action.may_be_destructive(), action.grants_access, action.idempotent));
     print(&format!("signature: {}", action_signature(action)));
     if action.is_list() {
-        print("returns: one page, { items, count, cursor } (pass cursor back for the next); with all: true, every item as a plain array");
+        print("returns: one page, { items, count, cursor } (count is every match; pass cursor back for the next); with all: true, every item as a plain array (in a script, up to about 4 MB; past it, page with pingone.iterate)");
     }
     print("");
     print("parameters:");

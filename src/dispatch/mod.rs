@@ -136,7 +136,7 @@ impl Dispatcher {
     /// Like [`Dispatcher::dispatch`], for an authenticated HTTP caller: its grant
     /// narrows the policy, and its subject goes into the audit line.
     pub async fn dispatch_as(&self, call: HostCall, caller: Option<&Caller>) -> HostReply {
-        self.dispatch_for(call, &Requester { caller, confirm: None }).await
+        self.dispatch_for(call, &Requester { caller, ..Requester::default() }).await
     }
 
     /// Like [`Dispatcher::dispatch_as`]; a destructive call the policy allows is sent
@@ -269,7 +269,7 @@ impl Dispatcher {
                 if reason.is_some() {
                     *confirmed = Some(requester.confirm.is_some());
                 }
-                let options = CallOptions { transaction_id: Some(transaction_id.to_owned()) };
+                let options = CallOptions { transaction_id: Some(transaction_id.to_owned()), all_bytes: requester.all_bytes };
                 match client.call(action, args, &options).await {
                     Ok(value) => (HostReply::Value(value), "ok"),
                     Err(e) => (HostReply::Error(action_error(&action.id, &e)), "error"),
@@ -606,6 +606,9 @@ pub struct Requester<'a> {
     pub caller: Option<&'a Caller>,
     /// Asks the person at the client; none when nobody can be asked.
     pub confirm: Option<&'a dyn Confirm>,
+    /// The most JSON a list's `all: true` may gather for this requester (a script holds
+    /// only so much); none: only the client's item cap.
+    pub all_bytes: Option<usize>,
 }
 
 /// A destructive call the person did not confirm; nothing was sent.

@@ -20,6 +20,12 @@ use crate::dispatch::{Dispatcher, Requester};
 use crate::policy::{Caller, Confirm};
 use crate::sandbox::{ActionHost, LogLine};
 
+/// The most JSON a script's `all: true` gathers: boa holds parsed JSON at many times
+/// its text size, and a script's 64 MiB ran out between about 2.7 and 6 MB of users
+/// (review 17). Past it the call fails at once, pointing at `pingone.iterate`, rather
+/// than after every page was fetched into the server's memory.
+pub const SCRIPT_LIST_BYTES: usize = 4 << 20;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CallSummary {
     pub action: String,
@@ -106,7 +112,7 @@ impl ObservedHost {
         let ticket = self.started.fetch_add(1, Ordering::Relaxed);
         let pending = CallSummary { action: action.clone(), outcome: "no answer yet".into(), status: None, ms: 0, writes, target: target.clone() };
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(ticket, pending);
-        let requester = Requester { caller: self.caller.as_ref(), confirm: self.confirm.as_deref() };
+        let requester = Requester { caller: self.caller.as_ref(), confirm: self.confirm.as_deref(), all_bytes: Some(SCRIPT_LIST_BYTES) };
         let reply = self.dispatcher.dispatch_for(call, &requester).await;
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&ticket);
         let (outcome, status) = match &reply {

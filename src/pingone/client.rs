@@ -26,6 +26,8 @@ const MAX_ALL_ITEMS: usize = 100_000;
 pub struct CallOptions {
     /// Overrides the transaction id sent to PingOne (default: a new UUID per call).
     pub transaction_id: Option<String>,
+    /// The most JSON `all: true` gathers before it gives up (none: only [`MAX_ALL_ITEMS`]).
+    pub all_bytes: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -107,27 +109,31 @@ impl PingOneClient {
         let reply = self.send(action, &spec, &transaction_id).await?;
         let value = parse_success(action, &reply)?;
         match &action.list_key {
-            Some(key) if all => self.collect_all(action, key, value, &transaction_id).await,
+            Some(key) if all => self.collect_all(action, key, value, reply.text.len(), opts.all_bytes, &transaction_id).await,
             Some(key) => Ok(page(key, &value)),
             None => Ok(without_links(value)),
         }
     }
 
-    async fn collect_all(&self, action: &Action, key: &str, first: Value, transaction_id: &str) -> Result<Value, ClientError> {
+    /// Every page's items, following `next` links. Gives up past [`MAX_ALL_ITEMS`], or
+    /// past `all_bytes` of JSON, before fetching the rest.
+    async fn collect_all(&self, action: &Action, key: &str, first: Value, first_bytes: usize, all_bytes: Option<usize>, transaction_id: &str) -> Result<Value, ClientError> {
+        let total = first.get("count").and_then(Value::as_u64);
         let mut items: Vec<Value> = Vec::new();
+        let mut bytes = first_bytes;
         let mut current = first;
         loop {
             items.extend(embedded(key, &current));
-            if items.len() > MAX_ALL_ITEMS {
-                return Err(ClientError::Unusable {
-                    action: action.id.clone(),
-                    message: format!("more than {MAX_ALL_ITEMS} items; narrow the list with a `filter` instead of `all`"),
-                });
+            let more = current.pointer("/_links/next/href").and_then(Value::as_str);
+            let too_big = all_bytes.is_some_and(|most| bytes > most);
+            if more.is_some() && (items.len() > MAX_ALL_ITEMS || too_big) {
+                return Err(all_too_big(action, items.len(), bytes, total));
             }
-            let Some(next) = current.pointer("/_links/next/href").and_then(Value::as_str) else { break };
+            let Some(next) = more else { break };
             let url = self.same_origin(action, next)?;
             let spec = RequestSpec { method: reqwest::Method::GET, url, body: Body::None };
             let reply = self.send(action, &spec, transaction_id).await?;
+            bytes += reply.text.len();
             current = parse_success(action, &reply)?;
         }
         Ok(Value::Array(items))
@@ -283,6 +289,19 @@ fn parse_success(action: &Action, reply: &Reply) -> Result<Value, ClientError> {
 }
 
 /// The items of a HAL page, without their `_links` (navigation, never data).
+/// `all: true` given up: how far it got, and the ways to read the whole list.
+fn all_too_big(action: &Action, gathered: usize, bytes: usize, total: Option<u64>) -> ClientError {
+    let of_total = total.map(|t| format!(" of {t}")).unwrap_or_default();
+    ClientError::Unusable {
+        action: action.id.clone(),
+        message: format!(
+            "`all: true` stopped after {gathered}{of_total} items ({:.1} MB): more than one call should gather. Page through them with `for await (const item of pingone.iterate('{}', args))`, keeping only what you need of each, or narrow the list with a filter",
+            bytes as f64 / 1e6,
+            action.id
+        ),
+    }
+}
+
 fn embedded(key: &str, value: &Value) -> Vec<Value> {
     let mut items = value.pointer(&format!("/_embedded/{key}")).and_then(Value::as_array).cloned().unwrap_or_default();
     for item in &mut items {
