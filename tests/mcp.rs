@@ -91,6 +91,26 @@ async fn the_model_is_told_the_limits_the_operator_set() {
     assert!(report["execute"]["is_error"] == true && text.contains("action-call limit of 2 calls per script reached"), "{report}");
 }
 
+/// A script stopped part-way tells the agent which records it changed, the write given
+/// up unanswered first, so the agent checks it before running the batch again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_script_tells_the_agent_what_it_changed() {
+    let Some(python) = common::python_with_mcp("a_stopped_script_tells_the_agent_what_it_changed") else { return };
+    let fake = FakePingOne::start().await;
+    fake.on("PATCH", &fake.env_path("/users/u1"), vec![Reply::json(200, json!({ "id": "u1" }))]);
+    fake.on("PATCH", &fake.env_path("/users/u2"), vec![Reply::json(200, json!({ "id": "u2" })).delayed(std::time::Duration::from_secs(60))]);
+    let binary = env!("CARGO_BIN_EXE_pingone-mcp");
+    let mut env = fake.env();
+    env.push(("MCP_TEST_SCRIPT", "for (const userId of ['u1', 'u2', 'u3']) await pingone.update_user({ userId, title: 'Former staff' }); return 'done'".to_owned()));
+    let report = tokio::task::block_in_place(|| run_client(&python, &["stdio", binary, "serve", "--allow-writes", "--timeout", "3"], &env));
+    let text = report["execute"]["text"].as_str().unwrap();
+    assert!(text.contains("wall-time limit"), "{text}");
+    assert!(text.contains("Action calls: update_user ok (") && text.contains("update_user no answer yet"), "{text}");
+    let changes = text.split("Changes: ").nth(1).unwrap_or_else(|| panic!("no account of the changes: {text}"));
+    assert!(changes.starts_with("its writes (1 of 2 applied;"), "{text}");
+    assert!(changes.contains("\n  update_user (userId u2): no answer yet\n  update_user (userId u1): ok"), "{text}");
+}
+
 /// Tools mode lists only the actions the policy lets run, and says what it holds back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_client_in_tools_mode() {

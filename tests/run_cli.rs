@@ -351,9 +351,10 @@ fn a_failed_run_accounts_for_its_writes() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     let account: Vec<&str> = text.lines().skip_while(|l| !l.starts_with("its writes")).collect();
     assert!(account.first().is_some_and(|l| l.starts_with("its writes (2 of 3 applied;")), "{text}");
-    assert!(account[1].starts_with("  update_user_enabled_status (userId ") && account[1].ends_with("): ok"), "{text}");
-    assert!(account[2].starts_with("  add_user_to_group (userId ") && account[2].ends_with("): ok"), "{text}");
-    assert!(account[3].starts_with("  delete_user (userId ") && account[3].ends_with("): POLICY_DENIED"), "{text}");
+    // Refused before applied: what was not done comes first.
+    assert!(account[1].starts_with("  delete_user (userId ") && account[1].ends_with("): POLICY_DENIED"), "{text}");
+    assert!(account[2].starts_with("  update_user_enabled_status (userId ") && account[2].ends_with("): ok"), "{text}");
+    assert!(account[3].starts_with("  add_user_to_group (userId ") && account[3].ends_with("): ok"), "{text}");
 
     let json_out = run(&["run", &offboard, "--simulator", "--allow-writes", "--json"], &[]);
     let report: Value = serde_json::from_str(&stdout(&json_out)).unwrap();

@@ -8,6 +8,8 @@ mod reply;
 mod server;
 mod tools;
 
+pub mod account;
+
 pub use http::{bind, check_exposure, serve_http, HttpOptions, METADATA_PATH};
 pub use observe::{CallSummary, ObservedHost};
 pub use reply::{action_error_text, action_reply, add_own_texts, execute_reply, screen, screen_action_error, screen_value};

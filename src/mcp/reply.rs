@@ -8,6 +8,7 @@ use std::sync::Arc;
 use guest_sdk::abi::{ActionError, HostReply, LogLevel, ScriptError};
 use serde_json::{json, Value};
 
+use super::account;
 use super::observe::CallSummary;
 use crate::defender::{Defender, OwnTexts};
 use crate::sandbox::{Execution, ExecutionError, LogLine};
@@ -208,9 +209,9 @@ pub async fn scanned_execute_reply(execution: Execution, calls: &[CallSummary], 
 /// calls, trimmed to `budget` tokens (with `cut`, the note of an earlier
 /// [`cut_to_budget`], when this trim has none of its own); or, when the script
 /// failed, the error text the agent can act on.
-pub fn execute_reply(execution: Execution, calls: &[CallSummary], budget: usize, cut: Option<String>) -> Result<Value, String> {
+pub fn execute_reply(execution: Execution, all_calls: &[CallSummary], budget: usize, cut: Option<String>) -> Result<Value, String> {
     let logs: Vec<String> = execution.logs.iter().map(|l| format!("[{}] {}", l.level.name(), l.message)).collect();
-    let calls = summarise(calls);
+    let calls = summarise(all_calls);
     match execution.outcome {
         Ok(result) => {
             let mut reply = json!({});
@@ -237,8 +238,10 @@ pub fn execute_reply(execution: Execution, calls: &[CallSummary], budget: usize,
             }
             // The error gets up to half the budget, its console and calls the rest: the
             // error is what the agent must read, the console's first lines what led to it.
+            // What it changed, the writes to check first, so a batch is not run again blindly.
+            let writes = account::account(&account::writes(all_calls, &[]));
             let message = trim(Value::String(message), error_budget(budget));
-            let rest = trim(json!({ "logs": logs, "calls": calls }), budget.saturating_sub(message.tokens));
+            let rest = trim(json!({ "logs": logs, "calls": calls, "writes": writes }), budget.saturating_sub(message.tokens));
             let strings = |key: &str| -> Vec<String> {
                 rest.value[key].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
             };
@@ -250,6 +253,10 @@ pub fn execute_reply(execution: Execution, calls: &[CallSummary], budget: usize,
             let calls = strings("calls");
             if !calls.is_empty() {
                 text.push_str(&format!("\nAction calls: {}", calls.join("; ")));
+            }
+            let writes = strings("writes");
+            if !writes.is_empty() {
+                text.push_str(&format!("\nChanges: {}", writes.join("\n")));
             }
             // `cut` is the note of the message's cut before the scan, when this one has none.
             let notes: Vec<String> = [message.note.or(cut), rest.note].into_iter().flatten().collect();
@@ -367,7 +374,13 @@ fn summarise(calls: &[CallSummary]) -> Vec<Value> {
             let status = call.status.map(|s| format!(" {s}")).unwrap_or_default();
             // Calls run side by side, so their times are not added up: that would read
             // as a slow API.
-            let times = if count > 1 { format!(" ×{count} ({} ms each on average, {longest} ms at most)", total / count) } else { format!(" ({total} ms)") };
+            // A call given up unanswered has no time of its own.
+            let times = match (call.outcome == "no answer yet", count) {
+                (true, 1) => String::new(),
+                (true, _) => format!(" ×{count}"),
+                (false, 1) => format!(" ({total} ms)"),
+                (false, _) => format!(" ×{count} ({} ms each on average, {longest} ms at most)", total / count),
+            };
             Value::String(format!("{} {}{status}{times}", call.action, call.outcome))
         })
         .collect()

@@ -14,7 +14,7 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{json, Map, Value};
 
 use super::confirm::{confirmer_for, Asker, Asking, CannotAsk, Job, SuspendedCalls, Via};
-use super::observe::ObservedHost;
+use super::observe::{CallSummary, ObservedHost};
 use super::reply::{action_reply, scanned_execute_reply};
 use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
 use crate::catalog::{Action, Catalog};
@@ -178,7 +178,9 @@ impl PingOneMcp {
             let host = Arc::new(ObservedHost::new(dispatcher, caller, progress).confirming(confirm));
             let execution = this.inner.sandbox.execute(&code, json!({}), host.clone(), &this.inner.limits).await;
             // Only what the agent will see is scanned: a large result is cut to the budget first.
-            tool_result(scanned_execute_reply(execution, &host.calls(), this.inner.result_budget, &this.inner.defender, &host.own_texts()).await)
+            // Calls given up unanswered are told too: a write among them may have been applied.
+            let calls: Vec<CallSummary> = host.calls().into_iter().chain(host.in_flight()).collect();
+            tool_result(scanned_execute_reply(execution, &calls, this.inner.result_budget, &this.inner.defender, &host.own_texts()).await)
         };
         self.run_confirming(Asking::ScriptCalls, run, owner, context).await
     }

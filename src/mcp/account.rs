@@ -1,0 +1,79 @@
+//! What a script changed, for whoever must decide what to do next: when it fails or
+//! is stopped part-way, which writes it made, which were refused, and which had no
+//! answer (and so may or may not have been applied), each with the record it acted on,
+//! so a batch is not run again blindly. `run` prints it; `execute` tells the agent.
+
+use serde_json::{json, Value};
+
+use super::CallSummary;
+
+/// Lines shown before the rest are only counted (the audit log has every call).
+pub const SHOWN: usize = 200;
+
+/// The writes among `calls` (answered, in the order they finished) and `in_flight`.
+pub fn writes(calls: &[CallSummary], in_flight: &[CallSummary]) -> Vec<CallSummary> {
+    calls.iter().chain(in_flight).filter(|c| c.writes).cloned().collect()
+}
+
+/// The writes as JSON, for `run --json`.
+pub fn writes_json(writes: &[CallSummary]) -> Value {
+    writes.iter().map(|w| json!({ "action": w.action, "target": w.target, "outcome": w.outcome, "status": w.status })).collect()
+}
+
+/// Whether a write may or may not have been applied.
+fn uncertain(write: &CallSummary) -> bool {
+    write.outcome == "no answer yet" || write.outcome == "OUTCOME_UNKNOWN"
+}
+
+/// The account of a failed or stopped run: a head line, then each write with its
+/// record, those that may or may not have been applied first, then those refused, then
+/// those applied, so the ones to check come before any cut.
+pub fn account(writes: &[CallSummary]) -> Vec<String> {
+    if writes.is_empty() {
+        return vec!["it made no write: nothing was changed".to_owned()];
+    }
+    let applied = writes.iter().filter(|w| w.outcome == "ok").count();
+    let mut lines = vec![format!(
+        "its writes ({applied} of {} applied; \"ok\" was applied, an error code was not, OUTCOME_UNKNOWN and \"no answer yet\" may have been: check those before running again):",
+        writes.len()
+    )];
+    let refused = |w: &&CallSummary| w.outcome != "ok" && !uncertain(w);
+    let ordered: Vec<&CallSummary> = writes.iter().filter(|w| uncertain(w)).chain(writes.iter().filter(refused)).chain(writes.iter().filter(|w| w.outcome == "ok")).collect();
+    lines.extend(ordered.iter().take(SHOWN).map(|w| {
+        let target = w.target.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
+        format!("  {}{target}: {}", w.action, w.outcome)
+    }));
+    if let Some(rest) = ordered.get(SHOWN..).filter(|rest| !rest.is_empty()) {
+        let which = if rest.iter().all(|w| w.outcome == "ok") { " applied" } else { "" };
+        lines.push(format!("  … and {} more{which} (the audit log, --audit-log FILE, records every call)", rest.len()));
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(action: &str, outcome: &str, writes: bool, target: Option<&str>) -> CallSummary {
+        CallSummary { action: action.into(), outcome: outcome.into(), status: None, ms: 1, writes, target: target.map(Into::into) }
+    }
+
+    #[test]
+    fn the_account_names_each_write_and_its_record_those_to_check_first() {
+        let calls = [call("list_users", "ok", false, None), call("update_user", "ok", true, Some("userId u1")), call("remove_user_from_group", "POLICY_DENIED", true, Some("userId u1, groupId g1"))];
+        let in_flight = [call("update_user", "no answer yet", true, Some("userId u2"))];
+        let lines = account(&writes(&calls, &in_flight));
+        assert!(lines[0].starts_with("its writes (1 of 3 applied;"), "{lines:?}");
+        assert_eq!(&lines[1..], ["  update_user (userId u2): no answer yet", "  remove_user_from_group (userId u1, groupId g1): POLICY_DENIED", "  update_user (userId u1): ok"]);
+        assert_eq!(account(&writes(&calls[..1], &[])), ["it made no write: nothing was changed"]);
+    }
+
+    #[test]
+    fn past_the_cut_only_applied_writes_are_counted() {
+        let mut calls: Vec<CallSummary> = (0..SHOWN + 5).map(|i| call("add_user_to_group", "ok", true, Some(&format!("userId u{i}")))).collect();
+        calls.push(call("add_user_to_group", "OUTCOME_UNKNOWN", true, Some("userId late")));
+        let lines = account(&writes(&calls, &[]));
+        assert_eq!(lines[1], "  add_user_to_group (userId late): OUTCOME_UNKNOWN");
+        assert!(lines.last().unwrap().starts_with("  … and 6 more applied"), "{:?}", lines.last());
+    }
+}
