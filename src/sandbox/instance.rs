@@ -1,7 +1,7 @@
 //! One script in one fresh guest instance: the store's state, the host imports
 //! the guest calls, and the run itself.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use wasmtime::format_err;
@@ -38,8 +38,13 @@ pub(super) struct GuestState {
     /// call still queued behind them has sent nothing.
     sent: Arc<std::sync::Mutex<std::collections::HashSet<u32>>>,
     ready: HashMap<u32, Vec<u8>>,
-    pub logs: Vec<LogLine>,
+    /// The console: its first lines, up to three quarters of the limit, then its last
+    /// lines in the rest; lines between them are counted, not kept.
+    logs: Vec<LogLine>,
     log_bytes: usize,
+    log_tail: VecDeque<(LogLine, usize)>,
+    log_tail_bytes: usize,
+    logs_dropped: usize,
     /// The arguments of every call started, together.
     argument_bytes: usize,
     /// Set just before a trap that a limit caused.
@@ -65,16 +70,49 @@ impl GuestState {
             ready: HashMap::new(),
             logs: Vec::new(),
             log_bytes: 0,
+            log_tail: VecDeque::new(),
+            log_tail_bytes: 0,
+            logs_dropped: 0,
             argument_bytes: 0,
             exceeded: None,
             panic: None,
         }
     }
 
-    /// Keeps a console line, and hands it to the host as it comes.
+    /// Hands a console line to the host as it comes, and keeps it if it fits: a script
+    /// that logs more than the console limit goes on, keeping its first and last lines.
     pub fn push_log(&mut self, line: LogLine) {
         self.host.console(&line);
-        self.logs.push(line);
+        // Each line costs its prefix and separators too, so a flood of empty lines counts.
+        let cost = line.message.len() + LOG_LINE_COST;
+        let head = self.limits.log_bytes / 4 * 3;
+        if self.log_tail.is_empty() && self.log_bytes + cost <= head {
+            self.log_bytes += cost;
+            self.logs.push(line);
+            return;
+        }
+        self.log_tail.push_back((line, cost));
+        self.log_tail_bytes += cost;
+        while self.log_tail_bytes > self.limits.log_bytes - head {
+            let Some((_, cost)) = self.log_tail.pop_front() else { break };
+            self.log_tail_bytes -= cost;
+            self.logs_dropped += 1;
+        }
+    }
+
+    /// The console as kept: the first lines, a line saying how many were left out, the last.
+    pub fn console(&self) -> Vec<LogLine> {
+        let mut lines = self.logs.clone();
+        if self.logs_dropped > 0 {
+            let message = format!(
+                "… {} console line(s) not kept: the console keeps {} KiB, its first and last lines (the script went on)",
+                self.logs_dropped,
+                self.limits.log_bytes >> 10
+            );
+            lines.push(LogLine { level: LogLevel::Warn, message });
+        }
+        lines.extend(self.log_tail.iter().map(|(line, _)| line.clone()));
+        lines
     }
 
     pub fn calls_started(&self) -> u32 {
@@ -258,15 +296,13 @@ fn log(mut caller: Caller<'_, GuestState>, level: u32, ptr: u32, len: u32) -> wa
         caller.data_mut().panic = Some(String::from_utf8_lossy(&bytes).into_owned());
         return Ok(());
     }
-    // Each line costs its prefix and separators too, so a flood of empty lines meets the limit.
-    let cost = len as usize + LOG_LINE_COST;
-    let state = caller.data_mut();
-    if state.log_bytes + cost > state.limits.log_bytes {
-        return Err(state.exceed(Limit::LogSize));
+    // A line is cut to a quarter of the console, so the last lines always fit.
+    let kept = len.min((caller.data().limits.log_bytes / 4) as u32);
+    let mut bytes = read_bytes(&mut caller, ptr, kept)?;
+    if kept < len {
+        bytes.extend_from_slice(" …".as_bytes());
     }
-    let bytes = read_bytes(&mut caller, ptr, len)?;
     let state = caller.data_mut();
-    state.log_bytes += cost;
     state.push_log(LogLine { level: LogLevel::from_u32(level), message: String::from_utf8_lossy(&bytes).into_owned() });
     Ok(())
 }

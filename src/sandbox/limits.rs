@@ -18,7 +18,7 @@ pub struct Limits {
     pub concurrency: usize,
     /// The script's JSON result.
     pub result_bytes: usize,
-    /// All console output together.
+    /// The console kept together (its first and last lines; a script logging more goes on).
     pub log_bytes: usize,
     /// The arguments of all action calls together (they wait in host memory).
     pub argument_bytes: usize,
@@ -51,7 +51,6 @@ pub enum Limit {
     Memory,
     HostCalls,
     ResultSize,
-    LogSize,
     ArgumentSize,
     Depth,
     Stack,
@@ -71,7 +70,6 @@ impl Limit {
             Limit::Memory => format!("memory limit of {} MiB reached: keep less in memory (filter lists as you page through them, return summaries)", limits.memory_bytes >> 20),
             Limit::HostCalls => format!("action-call limit of {} calls per script reached: use list filters instead of one call per item where one can, or do a batch per script and return what was done and what is left", limits.host_calls),
             Limit::ResultSize => format!("result-size limit of {} KiB exceeded: return fewer records or fewer fields (or counts)", limits.result_bytes >> 10),
-            Limit::LogSize => format!("console-output limit of {} KiB exceeded: log less", limits.log_bytes >> 10),
             Limit::ArgumentSize => format!("action-argument limit of {} per script exceeded: send smaller values, or fewer calls per script", size_text(limits.argument_bytes)),
             Limit::Depth => "nesting limit of 128 levels exceeded: a result or an action's arguments are nested too deeply; return or send flatter data".to_owned(),
             Limit::Stack => "stack limit reached: the script recursed too deeply".to_owned(),
@@ -96,7 +94,6 @@ impl fmt::Display for Limit {
             Limit::Memory => "memory",
             Limit::HostCalls => "host_calls",
             Limit::ResultSize => "result_size",
-            Limit::LogSize => "log_size",
             Limit::ArgumentSize => "argument_size",
             Limit::Depth => "depth",
             Limit::Stack => "stack",

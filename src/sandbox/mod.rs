@@ -198,7 +198,7 @@ impl Sandbox {
             }
         }
         let state = store.data();
-        Execution { outcome, logs: state.logs.clone(), calls: state.calls_started(), duration: started.elapsed(), peak_memory: state.peak_memory() }
+        Execution { outcome, logs: state.console(), calls: state.calls_started(), duration: started.elapsed(), peak_memory: state.peak_memory() }
     }
 }
 
