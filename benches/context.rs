@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime};
 use guest_sdk::abi::{HostCall, HostReply};
 use pingone_mcp::catalog::{load_builtin, Catalog};
 use pingone_mcp::dispatch::{Backend, Dispatcher};
-use pingone_mcp::mcp::{action_tool, execute_reply, execute_tool, search_reply, search_tool, ObservedHost, INSTRUCTIONS, SEARCH_LIMIT};
+use pingone_mcp::mcp::{action_tool, execute_reply, execute_tool, search_reply, search_tool, ObservedHost, instructions, SEARCH_LIMIT};
 use pingone_mcp::pingone::{PingOneClient, RetryPolicy};
 use pingone_mcp::policy::Policy;
 use pingone_mcp::sandbox::{Limits, Sandbox};
@@ -200,7 +200,7 @@ fn main() {
 
         let tool_defs: Vec<_> = catalog.actions().map(action_tool).collect();
         let tools_defs = definitions_tokens(&tool_defs, "Each PingOne action is a tool; list results come back as { items, count, cursor }.");
-        let code_defs = definitions_tokens(&[search_tool(), execute_tool(true, true)], INSTRUCTIONS);
+        let code_defs = definitions_tokens(&[search_tool(), execute_tool(true, true)], &instructions(&pingone_mcp::sandbox::Limits::default()));
         println!("tool definitions: tools mode {tools_defs} tokens, code mode {code_defs} tokens\n");
         println!("| task | tools mode: calls | tools mode: tokens | code mode: calls | code mode: tokens | saved |");
         println!("|---|---|---|---|---|---|");

@@ -8,6 +8,7 @@ mod normalise;
 mod own;
 mod patterns;
 mod scan;
+mod script_text;
 
 pub use allow::{digest, AllowFile, Allowed};
 pub use classifier::{find_model, Classifier, ClassifierError, MAX_CHUNK_TOKENS};

@@ -14,6 +14,9 @@ const MIN_EMBEDDED_LEN: usize = 24;
 #[derive(Debug, Clone, Default)]
 pub struct OwnTexts {
     quoted: HashMap<String, Vec<String>>,
+    /// The literal parts of the agent's script, longest first: its own words, taken out
+    /// of the strings it built before they are judged.
+    script: Vec<String>,
 }
 
 impl OwnTexts {
@@ -24,8 +27,13 @@ impl OwnTexts {
         self.quoted.insert(text.to_owned(), values);
     }
 
+    /// The script whose literals are the agent's own words (see `script_text`).
+    pub fn add_script(&mut self, script: &str) {
+        self.script = super::script_text::literal_fragments(script);
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.quoted.is_empty()
+        self.quoted.is_empty() && self.script.is_empty()
     }
 
     /// The outside values of `text` when it is one of ours, else `None`.
@@ -36,9 +44,11 @@ impl OwnTexts {
     /// `text` with each own text inside it (a script's `${id}: ${error.message}`), or
     /// cut short at its end (`String(error).slice(0, 400)`), replaced by the values that
     /// one quotes, so that only the rest is judged; `None` when it holds none.
+    /// The script's literal parts are taken out too, each leaving a line break.
     pub fn strip(&self, text: &str) -> Option<String> {
         let mut inside: Vec<(&String, &Vec<String>)> = self.quoted.iter().filter(|(own, _)| own.len() >= MIN_EMBEDDED_LEN && text.contains(head(own))).collect();
-        if inside.is_empty() {
+        let scripted: Vec<&String> = self.script.iter().filter(|fragment| text.contains(fragment.as_str())).collect();
+        if inside.is_empty() && scripted.is_empty() {
             return None;
         }
         // Longest first: a message holds the problems it lists.
@@ -59,6 +69,12 @@ impl OwnTexts {
                 } else {
                     from = at + head(own).len();
                 }
+            }
+        }
+        for fragment in scripted {
+            if rest.contains(fragment.as_str()) {
+                rest = rest.replace(fragment.as_str(), "\n");
+                stripped = true;
             }
         }
         stripped.then_some(rest)

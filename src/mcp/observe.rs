@@ -62,6 +62,13 @@ impl ObservedHost {
         Self { dispatcher, caller, calls: Mutex::new(Vec::new()), in_flight: Mutex::default(), started: AtomicU64::new(0), own_texts: Mutex::default(), progress, confirm: None, console: Mutex::default() }
     }
 
+    /// The script this host serves: its literal parts are the agent's own words, which
+    /// the defender does not judge in what the script returns or logs.
+    pub fn for_script(self, code: &str) -> Self {
+        self.own_texts.lock().unwrap_or_else(|e| e.into_inner()).add_script(code);
+        self
+    }
+
     /// Sends each console line to `lines` as the script writes it, until [`Self::end_console`].
     pub fn with_console(self, lines: tokio::sync::mpsc::UnboundedSender<LogLine>) -> Self {
         *self.console.lock().unwrap_or_else(|e| e.into_inner()) = Some(lines);

@@ -175,7 +175,7 @@ impl PingOneMcp {
         let owner = caller.as_ref().map(|c| c.subject.clone());
         let this = self.clone();
         let run = move |confirm: Option<Arc<dyn Confirm>>| async move {
-            let host = Arc::new(ObservedHost::new(dispatcher, caller, progress).confirming(confirm));
+            let host = Arc::new(ObservedHost::new(dispatcher, caller, progress).confirming(confirm).for_script(&code));
             let execution = this.inner.sandbox.execute(&code, json!({}), host.clone(), &this.inner.limits).await;
             // Only what the agent will see is scanned: a large result is cut to the budget first.
             // Calls given up unanswered are told too: a write among them may have been applied.
