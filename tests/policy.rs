@@ -929,3 +929,22 @@ async fn a_withheld_text_sent_back_keeps_the_records_text() {
     let stored = value(dispatcher.dispatch(call("get_group", json!({ "groupId": group["id"] }))).await);
     assert_eq!(stored["description"], text);
 }
+
+/// With nobody to ask (the command line, --no-confirm), a population move is sent
+/// without first reading the user: the read would only word a question, and doubled
+/// the requests of a bulk move. The audit line says nobody confirmed it.
+#[tokio::test]
+async fn with_nobody_to_ask_an_access_change_is_not_read_first() {
+    let fake = fake().await;
+    let population = "0a1b2c3d-0000-4000-8000-0000000000aa";
+    fake.on("GET", &fake.env_path(&format!("/users/{USER_ID}/population")), vec![Reply::json(200, json!({ "id": "0a1b2c3d-0000-4000-8000-0000000000bb" }))]);
+    fake.on("PUT", &fake.env_path(&format!("/users/{USER_ID}/population")), vec![Reply::json(200, json!({ "id": population }))]);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let dispatcher = dispatcher(&fake, PolicyConfig { allow_writes: true, ..PolicyConfig::default() }).with_audit(Arc::new(AuditLog::to_file(&log).unwrap()));
+    value(dispatcher.dispatch(call("update_user_population", json!({ "userId": USER_ID, "id": population }))).await);
+    let sent: Vec<String> = fake.api_requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert_eq!(sent, [format!("PUT {}", fake.env_path(&format!("/users/{USER_ID}/population")))]);
+    let line: Value = serde_json::from_str(std::fs::read_to_string(&log).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(line["confirmed"], false, "{line}");
+}

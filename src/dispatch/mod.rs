@@ -224,7 +224,11 @@ impl Dispatcher {
                 let always = ConfirmReason::of(action, args);
                 let changes_access = action.access_granting_args(args).next().is_some() || action.access_params_left_out(args).next().is_some();
                 let granting = matches!(always, Some(ConfirmReason::GrantsAccess));
-                let mut current = if (always.is_none() && changes_access) || (granting && action.grants_access_only_if.is_some()) {
+                // With nobody to ask (the command line, --no-confirm), the record is read
+                // only where it decides what is sent, not to word a question: a bulk
+                // change costs one request an item, not two.
+                let nobody_asked = requester.confirm.is_none();
+                let mut current = if (always.is_none() && changes_access && !nobody_asked) || (granting && action.grants_access_only_if.is_some()) {
                     match record.take() {
                         Some(record) => Some(record),
                         None => self.read_at(client, &action.path, args).await,
@@ -240,6 +244,8 @@ impl Dispatcher {
                 }
                 let (reason, changes) = match always {
                     Some(reason) => (Some(reason), vec![]),
+                    // Taken to change access: the audit line says nobody confirmed it.
+                    None if nobody_asked => (changes_access.then_some(ConfirmReason::ChangesAccess), vec![]),
                     None => {
                         let absent = self.absent_values(client, action, current.is_some()).await;
                         let changes = changes::access_changes(action, args, current.as_ref(), &absent);
