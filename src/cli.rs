@@ -167,9 +167,15 @@ pub struct RunArgs {
     /// JSON passed to the script as `args`, or @FILE to read it from a file.
     #[arg(long, default_value = "{}")]
     pub args: String,
-    /// Print one JSON object: {ok, result | error, logs, calls, duration_ms}.
-    #[arg(long)]
+    /// Print one JSON object: {ok, result | error (and hint), logs, calls, writes, duration_ms}.
+    #[arg(long, conflicts_with = "raw")]
     pub json: bool,
+    /// Print a text result as it is (a CSV the script built), not as a JSON string.
+    #[arg(long)]
+    pub raw: bool,
+    /// Largest result, in MiB (an export of many records may need more than 1).
+    #[arg(long, value_name = "MIB", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=48))]
+    pub max_result_mib: u32,
     /// Write every action call and its reply to this cassette file (secrets masked).
     #[arg(long, value_name = "FILE", conflicts_with = "replay")]
     pub record: Option<PathBuf>,

@@ -454,3 +454,22 @@ fn all_true_stops_early_on_a_list_too_big_for_a_script() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(serde_json::from_str::<Value>(&stdout(&out)).unwrap().as_array().map(Vec::len), Some(6000));
 }
+
+/// An export: a text result printed as it is with --raw, and a result over the default
+/// 1 MiB let through with --max-result-mib, which the limit's error names (in --json too).
+#[test]
+fn a_big_text_export_can_be_printed_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = script_file(&dir, "return ['id,username', ...Array.from({ length: 3 }, (_, i) => `${i},user${i}`)].join('\\n')");
+    let out = run(&["run", &csv, "--replay", &empty_cassette(&dir), "--raw"], &[]);
+    assert_eq!(stdout(&out), "id,username\n0,user0\n1,user1\n2,user2\n", "{}", stderr(&out));
+
+    let big = script_file(&dir, "return 'x'.repeat(1500000)");
+    let out = run(&["run", &big, "--replay", &empty_cassette(&dir), "--json"], &[]);
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(report["error"].as_str().unwrap().contains("result-size limit of 1024 KiB"), "{report}");
+    assert_eq!(report["hint"], "--max-result-mib N raises the result-size limit");
+    let out = run(&["run", &big, "--replay", &empty_cassette(&dir), "--raw", "--max-result-mib", "2", "--defender", "patterns"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim_end().len(), 1_500_000);
+}

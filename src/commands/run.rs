@@ -11,7 +11,7 @@ use pingone_mcp::dispatch::Recorder;
 use pingone_mcp::defender::Defender;
 use pingone_mcp::mcp::{account, screen, screen_value, ObservedHost};
 use pingone_mcp::sandbox::{ExecutionError, Limits, LogLine, Sandbox};
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::session;
@@ -31,7 +31,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     if let Some(recorder) = &recorder {
         dispatcher = dispatcher.recording(recorder.clone());
     }
-    let limits = Limits { wall_time: Duration::from_secs(args.timeout), host_calls: args.max_calls, ..Limits::default() };
+    let limits = Limits { wall_time: Duration::from_secs(args.timeout), host_calls: args.max_calls, result_bytes: (args.max_result_mib as usize) << 20, ..Limits::default() };
     let sandbox = Sandbox::new().await?;
     let defender = Arc::new(args.defender.load_with(allow));
     // Observed, so the defender knows which error texts the host wrote. Without --json,
@@ -73,7 +73,12 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         let mut out = json!({ "ok": execution.outcome.is_ok(), "logs": execution.logs, "calls": execution.calls, "writes": account::writes_json(&writes), "duration_ms": execution.duration.as_millis() as u64 });
         match &execution.outcome {
             Ok(value) => out["result"] = value.clone(),
-            Err(e) => out["error"] = json!(e.to_string()),
+            Err(e) => {
+                out["error"] = json!(e.to_string());
+                if let Some(hint) = run_account::raise_with(e) {
+                    out["hint"] = json!(hint);
+                }
+            }
         }
         print_json(&out);
     } else {
@@ -81,6 +86,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
             log_line(line.level.name(), &line.message);
         }
         match &execution.outcome {
+            Ok(Value::String(text)) if args.raw => print(text),
             Ok(value) => print(&serde_json::to_string_pretty(value)?),
             Err(e) => {
                 error(&e.to_string());

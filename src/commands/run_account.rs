@@ -8,6 +8,7 @@ pub fn raise_with(error: &ExecutionError) -> Option<&'static str> {
     match error {
         ExecutionError::Limit { limit: Limit::WallTime, .. } => Some("--timeout SECONDS raises the wall-time limit"),
         ExecutionError::Limit { limit: Limit::HostCalls, .. } => Some("--max-calls N raises the action-call limit"),
+        ExecutionError::Limit { limit: Limit::ResultSize, .. } => Some("--max-result-mib N raises the result-size limit"),
         _ => None,
     }
 }
