@@ -425,6 +425,20 @@ async fn a_console_over_its_limit_keeps_its_first_and_last_lines_and_the_script_
     assert!(one_long.logs[0].message.len() <= 500 + 4 && one_long.logs.last().unwrap().message == "after", "{:?}", one_long.logs);
 }
 
+/// `pingone.budget()` tells a script what is left of its limits, so a batch job can
+/// stop in time; asking is not an action call.
+#[tokio::test]
+async fn a_script_can_read_what_is_left_of_its_limits() {
+    let limits = Limits { host_calls: 3, wall_time: Duration::from_secs(20), ..Limits::default() };
+    let script = "const before = await pingone.budget(); await pingone.search('user'); await pingone.search('group'); const after = await pingone.budget(); return { before, after }";
+    let execution = run_with(script, json!({}), offline(), &limits).await;
+    let result = execution.outcome.as_ref().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(result["before"]["callsLeft"], 3, "{result}");
+    assert_eq!(result["after"]["callsLeft"], 1, "two searches were made, and the budget asked twice: {result}");
+    let ms_left = result["after"]["msLeft"].as_u64().unwrap();
+    assert!(ms_left <= 20_000 && ms_left > 10_000, "{result}");
+}
+
 #[tokio::test]
 async fn every_limit_ends_the_script_with_its_name_and_value() {
     let tight = Limits {

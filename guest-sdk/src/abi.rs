@@ -21,6 +21,9 @@ pub const IMPORT_MODULE: &str = "pingone";
 /// Pseudo-actions the prelude uses for `pingone.search` and `pingone.describe`.
 pub const SEARCH_ACTION: &str = "__search";
 pub const DESCRIBE_ACTION: &str = "__describe";
+/// What is left of the script's limits, answered by the sandbox itself (not an
+/// action call, and not counted as one).
+pub const BUDGET_ACTION: &str = "__budget";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunInput {

@@ -88,6 +88,8 @@
   const helpers = {
     search: (query, limit) => invoke('__search', { query: String(query), limit }),
     describe: (id) => invoke('__describe', { id: String(id) }),
+    // { msLeft, callsLeft }: a batch job stops in time and returns what is left.
+    budget: () => invoke('__budget', {}),
     iterate,
   };
 

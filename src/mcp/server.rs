@@ -40,7 +40,8 @@ A failed call throws PingOneError {{ status, code, message, details }}.
 Filter, join and count inside the script; return only what is needed, values as separate fields \
 (each text returned is scanned for prompt injection, and one joining several values is judged whole).
 A script may run {secs} s, make {calls} action calls and use {mib} MiB; \
-for a bulk change, do a batch per script and return what was done and what is left.
+for a bulk change, do a batch per script and return what was done and what is left \
+(`await pingone.budget()` gives {{ msLeft, callsLeft }}).
 Example:
   const users = await pingone.list_users({{ filter: 'enabled eq false', all: true }});
   return users.map(u => u.username);",

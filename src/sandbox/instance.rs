@@ -47,6 +47,8 @@ pub(super) struct GuestState {
     logs_dropped: usize,
     /// The arguments of every call started, together.
     argument_bytes: usize,
+    /// When the run began, for what is left of its wall time.
+    started: std::time::Instant,
     /// Set just before a trap that a limit caused.
     pub exceeded: Option<Limit>,
     /// The guest's panic message, when it panicked.
@@ -74,6 +76,7 @@ impl GuestState {
             log_tail_bytes: 0,
             logs_dropped: 0,
             argument_bytes: 0,
+            started: std::time::Instant::now(),
             exceeded: None,
             panic: None,
         }
@@ -113,6 +116,12 @@ impl GuestState {
         }
         lines.extend(self.log_tail.iter().map(|(line, _)| line.clone()));
         lines
+    }
+
+    /// What is left of the wall time and the action calls, for `pingone.budget()`.
+    fn budget(&self) -> serde_json::Value {
+        let ms_left = self.limits.wall_time.saturating_sub(self.started.elapsed()).as_millis() as u64;
+        serde_json::json!({ "msLeft": ms_left, "callsLeft": self.limits.host_calls.saturating_sub(self.calls_started) })
     }
 
     pub fn calls_started(&self) -> u32 {
@@ -236,24 +245,30 @@ const LOG_LINE_COST: usize = 16;
 /// Starts an action call on a tokio task, bounded by the concurrency permits.
 fn call_start(mut caller: Caller<'_, GuestState>, ptr: u32, len: u32) -> wasmtime::Result<u32> {
     let state = caller.data_mut();
-    if state.calls_started >= state.limits.host_calls {
-        return Err(state.exceed(Limit::HostCalls));
-    }
     // Arguments wait in host memory until their call is sent: bounded per script.
     if state.argument_bytes + len as usize > state.limits.argument_bytes {
         return Err(state.exceed(Limit::ArgumentSize));
     }
-    state.argument_bytes += len as usize;
     let bytes = read_bytes(&mut caller, ptr, len)?;
-    let state = caller.data_mut();
-    state.calls_started += 1;
-    let id = state.next_call_id;
-    state.next_call_id += 1;
     let call: HostCall = match serde_json::from_slice(&bytes) {
         Ok(call) => call,
         Err(e) if too_deep(&e) => return Err(caller.data_mut().exceed(Limit::Depth)),
         Err(e) => return Err(format_err!("the guest sent a malformed host call: {e}")),
     };
+    let state = caller.data_mut();
+    let id = state.next_call_id;
+    if call.action == abi::BUDGET_ACTION {
+        state.next_call_id += 1;
+        let reply = serde_json::to_vec(&HostReply::Value(state.budget())).unwrap_or_default();
+        state.in_flight.push(Box::pin(async move { (id, reply) }));
+        return Ok(id);
+    }
+    if state.calls_started >= state.limits.host_calls {
+        return Err(state.exceed(Limit::HostCalls));
+    }
+    state.argument_bytes += len as usize;
+    state.calls_started += 1;
+    state.next_call_id += 1;
     let host = state.host.clone();
     if host.may_change_state(&call.action) {
         state.unfinished.insert(id, call.action.clone());
