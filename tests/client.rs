@@ -200,7 +200,8 @@ async fn retries_run_out_with_the_last_error() {
     let err = s.call("get_user", json!({ "userId": USER_ID })).await.unwrap_err();
     assert_eq!(s.fake.api_requests().len(), 4, "first attempt plus max_retries");
     assert_eq!(err.status(), Some(503));
-    assert!(err.to_string().contains("still busy"), "{err}");
+    assert!(err.to_string().contains("still busy") && err.to_string().contains("(gave up after 4 tries over "), "{err}");
+    assert!(err.to_json()["message"].as_str().unwrap().contains("gave up after 4 tries"), "scripts read it too: {}", err.to_json());
 }
 
 #[tokio::test]
@@ -225,6 +226,7 @@ async fn retry_after_beyond_the_limit_fails_instead_of_hanging() {
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(err.status(), Some(429));
     assert_eq!(s.fake.api_requests().len(), 1);
+    assert!(err.to_string().contains("PingOne asked to wait 3600 s before trying again, longer than the 5 s this client waits"), "{err}");
 }
 
 #[tokio::test]

@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 pub use cassette::{Cassette, Interaction, Recorder, Replay};
 
 use crate::catalog::{action_signature, check_args, normalise_args, Action, ArgsError, Catalog, Method, ParamLocation};
-use crate::pingone::{CallOptions, ClientError, PingOneClient};
+use crate::pingone::{gave_up_text, CallOptions, ClientError, PingOneClient};
 use crate::policy::{AuditEntry, AuditLog, Caller, Confirm, ConfirmReason, ConfirmRequest, Grant, Policy, PolicyConfig};
 use crate::secret::{hide_fields, mask_in_place, Hide, Masked};
 use crate::sandbox::ActionHost;
@@ -640,11 +640,11 @@ impl ActionHost for Dispatcher {
 /// details when it answered; ours otherwise.
 pub fn action_error(action: &str, e: &ClientError) -> ActionError {
     match e {
-        ClientError::Api { status, body, .. } => ActionError {
+        ClientError::Api { status, body, gave_up, .. } => ActionError {
             action: action.to_owned(),
             status: Some(*status),
             code: body.code.clone(),
-            message: body.message.clone(),
+            message: format!("{}{}", body.message, gave_up_text(gave_up)),
             details: body.details.iter().filter_map(|d| serde_json::to_value(d).ok()).collect(),
             own_texts: vec![],
         },

@@ -155,6 +155,7 @@ impl PingOneClient {
         let retry = &self.inner.retry;
         let mut token_refreshed = false;
         let mut attempt = 0u32;
+        let began = std::time::Instant::now();
         loop {
             attempt += 1;
             if let Some(rate) = &self.inner.rate {
@@ -215,19 +216,20 @@ impl PingOneClient {
                         token_refreshed = true;
                         continue;
                     }
-                    let api_error = || ClientError::Api { action: action.id.clone(), method: action.method.as_str(), path: spec.url.path().to_owned(), status, body: Box::new(parse_error_body(status, &text)), transaction_id: transaction_id.into() };
+                    let api_error = |gave_up: Option<String>| ClientError::Api { action: action.id.clone(), method: action.method.as_str(), path: spec.url.path().to_owned(), status, body: Box::new(parse_error_body(status, &text)), transaction_id: transaction_id.into(), gave_up };
                     if !RETRYABLE_STATUSES.contains(&status) {
-                        return Err(api_error());
+                        return Err(api_error(None));
                     }
                     // 429 means PingOne refused the request unprocessed: safe for any method.
                     if status != 429 && !action.idempotent {
                         return Err(ClientError::OutcomeUnknown { action: action.id.clone(), method: action.method.as_str(), reason: format!("PingOne answered {status}"), answer: Some(Box::new(parse_error_body(status, &text))), transaction_id: transaction_id.into() });
                     }
                     if attempt > retry.max_retries {
-                        return Err(api_error());
+                        return Err(api_error(Some(format!("gave up after {attempt} tries over {:.1} s", began.elapsed().as_secs_f64()))));
                     }
-                    if retry_after.is_some_and(|wait| wait > retry.max_retry_after) {
-                        return Err(api_error());
+                    if let Some(wait) = retry_after.filter(|wait| *wait > retry.max_retry_after) {
+                        let why = format!("PingOne asked to wait {} s before trying again, longer than the {} s this client waits; try again later", wait.as_secs(), retry.max_retry_after.as_secs());
+                        return Err(api_error(Some(why)));
                     }
                     (true, retry_after, format!("{status}"))
                 }

@@ -36,9 +36,11 @@ pub enum ClientError {
     #[error(transparent)]
     Args(#[from] ArgsError),
 
-    /// PingOne answered with an error status.
-    #[error("{action}: PingOne answered {status} {}: {}{}", body.code, body.message, details_text(&body.details))]
-    Api { action: String, method: &'static str, path: String, status: u16, body: Box<PingOneErrorBody>, transaction_id: String },
+    /// PingOne answered with an error status. `gave_up` says why a status worth another
+    /// try (429, 5xx on a read) was not tried again: the tries ran out, or the wait
+    /// PingOne asked for was too long.
+    #[error("{action}: PingOne answered {status} {}: {}{}{}", body.code, body.message, details_text(&body.details), gave_up_text(gave_up))]
+    Api { action: String, method: &'static str, path: String, status: u16, body: Box<PingOneErrorBody>, transaction_id: String, gave_up: Option<String> },
 
     /// The token endpoint refused the credentials (or sent an unusable answer).
     #[error("cannot get an access token from {url}: {message}")]
@@ -68,6 +70,10 @@ pub enum ClientError {
     Unusable { action: String, message: String },
 }
 
+pub fn gave_up_text(gave_up: &Option<String>) -> String {
+    gave_up.as_deref().map(|why| format!(" ({why})")).unwrap_or_default()
+}
+
 fn details_text(details: &[ErrorDetail]) -> String {
     if details.is_empty() {
         return String::new();
@@ -94,8 +100,8 @@ impl ClientError {
     /// A JSON form for scripts and `--json` output: `{status, code, message, details}`.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
-            ClientError::Api { status, body, transaction_id, .. } => serde_json::json!({
-                "status": status, "code": body.code, "message": body.message,
+            ClientError::Api { status, body, transaction_id, gave_up, .. } => serde_json::json!({
+                "status": status, "code": body.code, "message": format!("{}{}", body.message, gave_up_text(gave_up)),
                 "details": body.details, "transactionId": transaction_id,
             }),
             other => {
