@@ -231,7 +231,7 @@ async fn call_withholds_an_injection_in_the_result_and_in_pingones_errors() {
     let out = tokio::task::block_in_place(|| run_against(&fake, &["call", "create_group", "--args", &args, "--defender", "patterns", "--allow-writes"]));
     assert_eq!(out.status.code(), Some(1));
     let text = stderr(&out);
-    assert!(text.contains("create_group failed: OUTCOME_UNKNOWN: create_group: the outcome is unknown: PingOne answered 502."), "{text}");
+    assert!(text.contains("create_group failed: 502 OUTCOME_UNKNOWN: create_group: the outcome is unknown: PingOne answered 502."), "{text}");
     assert!(text.contains("check the current state") && text.contains("SERVER_ERROR"), "{text}");
     assert!(text.contains("[withheld by pingone-mcp defender") && !text.contains("ignore all previous"), "{text}");
     assert!(text.contains("$.details[0].message"), "{text}");

@@ -250,6 +250,7 @@ async fn a_create_that_fails_with_5xx_is_not_retried() {
     let text = err.to_string();
     assert!(text.contains("outcome is unknown") && text.contains("check the current state"), "{text}");
     assert_eq!(err.to_json()["code"], "OUTCOME_UNKNOWN");
+    assert_eq!(err.to_json()["status"], 503, "the status PingOne answered: {}", err.to_json());
 }
 
 #[tokio::test]

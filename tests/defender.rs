@@ -362,6 +362,7 @@ fn the_servers_own_guidance_passes_the_classifier() {
             action: "create_user".into(),
             method: "POST",
             reason: "PingOne answered 502".into(),
+            status: Some(502),
             answer: None,
             transaction_id: "8c1e2f6a-1d2b-4c1e-9f00-1234567890ab".into(),
         }

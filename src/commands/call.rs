@@ -45,7 +45,7 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
             warn_all(&notices);
             // 2: PingOne refused the call; 1: it was refused here (policy, arguments),
             // could not be made (sign-in, network), or its outcome is unknown.
-            let pingone_refused = failure.status.is_some() && !["AUTHENTICATION_FAILED", "AUTH_UNAVAILABLE"].contains(&failure.code.as_str());
+            let pingone_refused = failure.status.is_some() && !["AUTHENTICATION_FAILED", "AUTH_UNAVAILABLE", "OUTCOME_UNKNOWN"].contains(&failure.code.as_str());
             Ok(if pingone_refused { ExitCode::from(2) } else { ExitCode::FAILURE })
         }
     }

@@ -181,7 +181,7 @@ impl PingOneClient {
                     let message = without_url(&e);
                     tracing::debug!(action = %action.id, attempt, never_sent, "request failed: {message}");
                     if !never_sent && !action.idempotent {
-                        return Err(ClientError::OutcomeUnknown { action: action.id.clone(), method: action.method.as_str(), reason: message, answer: None, transaction_id: transaction_id.into() });
+                        return Err(ClientError::OutcomeUnknown { action: action.id.clone(), method: action.method.as_str(), reason: message, status: None, answer: None, transaction_id: transaction_id.into() });
                     }
                     if attempt > retry.max_retries {
                         return Err(if never_sent {
@@ -204,7 +204,7 @@ impl PingOneClient {
                             tokio::time::sleep(retry.delay(attempt, None)).await;
                             continue;
                         }
-                        Err(e) => return Err(ClientError::OutcomeUnknown { action: action.id.clone(), method: action.method.as_str(), reason: format!("the response was cut off ({})", without_url(&e)), answer: None, transaction_id: transaction_id.into() }),
+                        Err(e) => return Err(ClientError::OutcomeUnknown { action: action.id.clone(), method: action.method.as_str(), reason: format!("the response was cut off ({})", without_url(&e)), status: Some(status), answer: None, transaction_id: transaction_id.into() }),
                     };
                     tracing::debug!(action = %action.id, status, attempt, ms = started.elapsed().as_millis() as u64, "PingOne replied");
                     if (200..300).contains(&status) {
@@ -222,7 +222,7 @@ impl PingOneClient {
                     }
                     // 429 means PingOne refused the request unprocessed: safe for any method.
                     if status != 429 && !action.idempotent {
-                        return Err(ClientError::OutcomeUnknown { action: action.id.clone(), method: action.method.as_str(), reason: format!("PingOne answered {status}"), answer: Some(Box::new(parse_error_body(status, &text))), transaction_id: transaction_id.into() });
+                        return Err(ClientError::OutcomeUnknown { action: action.id.clone(), method: action.method.as_str(), reason: format!("PingOne answered {status}"), status: Some(status), answer: Some(Box::new(parse_error_body(status, &text))), transaction_id: transaction_id.into() });
                     }
                     if attempt > retry.max_retries {
                         return Err(api_error(Some(format!("gave up after {attempt} tries over {:.1} s", began.elapsed().as_secs_f64()))));

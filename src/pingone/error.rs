@@ -57,7 +57,7 @@ pub enum ClientError {
     /// out of the message, so that scanning it (it can echo the request's values)
     /// never withholds the guidance.
     #[error("{action}: the outcome is unknown: {reason}. The {method} was not retried because it may have been applied; check the current state (e.g. with a get or list action) before trying again (transaction id {transaction_id})")]
-    OutcomeUnknown { action: String, method: &'static str, reason: String, answer: Option<Box<PingOneErrorBody>>, transaction_id: String },
+    OutcomeUnknown { action: String, method: &'static str, reason: String, status: Option<u16>, answer: Option<Box<PingOneErrorBody>>, transaction_id: String },
 
     /// Retries ran out on a retryable failure.
     #[error("{action}: gave up after {attempts} attempts: {last}")]
@@ -92,7 +92,7 @@ impl ClientError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ClientError::Api { status, .. } => Some(*status),
-            ClientError::Auth { status, .. } | ClientError::AuthUnavailable { status, .. } => *status,
+            ClientError::Auth { status, .. } | ClientError::AuthUnavailable { status, .. } | ClientError::OutcomeUnknown { status, .. } => *status,
             _ => None,
         }
     }
