@@ -91,6 +91,23 @@ async fn the_model_is_told_the_limits_the_operator_set() {
     assert!(report["execute"]["is_error"] == true && text.contains("action-call limit of 2 calls per script reached"), "{report}");
 }
 
+/// A result of a few MiB (20,000 usernames) is cut to the reply's budget with a note,
+/// not refused with nothing shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_of_a_few_mib_is_trimmed_not_refused() {
+    let Some(python) = common::python_with_mcp("a_result_of_a_few_mib_is_trimmed_not_refused") else { return };
+    let fake = fake_with_user().await;
+    let mut env = fake.env();
+    env.push(("MCP_TEST_SCRIPT", "return Array.from({ length: 20000 }, (_, i) => ({ username: `employee.number.${i}`, email: `employee.number.${i}@example.com` }))".to_owned()));
+    let binary = env!("CARGO_BIN_EXE_pingone-mcp");
+    let report = tokio::task::block_in_place(|| run_client(&python, &["stdio", binary, "serve", "--defender", "patterns"], &env));
+    assert_eq!(report["execute"]["is_error"], false, "{report}");
+    let structured = &report["execute"]["structured"];
+    let shown = structured["result"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(shown > 0 && shown < 20000, "{shown} shown");
+    assert!(structured["note"].as_str().is_some_and(|n| n.contains("items not shown")), "{report}");
+}
+
 /// A script stopped part-way tells the agent which records it changed, the write given
 /// up unanswered first, so the agent checks it before running the batch again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,9 +21,14 @@ use crate::output::note;
 
 const TOKEN_ENV: &str = "PINGONE_MCP_HTTP_TOKEN";
 
+/// The largest result an `execute` script may return before it is trimmed.
+const SERVE_RESULT_BYTES: usize = 8 << 20;
+
 pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let main = session(global, &args.policy, &args.simulator, args.replay.as_deref()).await?;
-    let limits = Limits { wall_time: Duration::from_secs(args.timeout), host_calls: args.max_calls, ..Limits::default() };
+    // A result is cut to the reply's token budget, with a note on narrowing the script:
+    // one up to SERVE_RESULT_BYTES is cut too, rather than refused with nothing shown.
+    let limits = Limits { wall_time: Duration::from_secs(args.timeout), host_calls: args.max_calls, result_bytes: SERVE_RESULT_BYTES, ..Limits::default() };
     main.search.preload();
     if let Some(warning) = main.search.warning() {
         note(&warning);
