@@ -53,6 +53,8 @@ fn benches(c: &mut Criterion) {
                     ms: 3,
                     transaction_id: "5f0c6a1e-0000-4000-8000-000000000009",
                     confirmed: None,
+                    retries: 0,
+                    waited_ms: 0,
                 });
                 reply
             },

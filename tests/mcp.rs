@@ -108,6 +108,24 @@ async fn a_result_of_a_few_mib_is_trimmed_not_refused() {
     assert!(structured["note"].as_str().is_some_and(|n| n.contains("items not shown")), "{report}");
 }
 
+/// Throttling is told, not hidden in a slow reply: the call summary and the audit line
+/// say how many tries a call took and how long it waited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_calls_are_told_as_such() {
+    let Some(python) = common::python_with_mcp("throttled_calls_are_told_as_such") else { return };
+    let fake = FakePingOne::start().await;
+    let throttled = Reply::error(429, "REQUEST_LIMITED", "slow down").header("retry-after", "1");
+    fake.on("GET", &fake.env_path(&format!("/users/{USER_ID}")), vec![throttled.clone(), throttled, Reply::json(200, json!({ "id": USER_ID, "username": "jdoe" }))]);
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let binary = env!("CARGO_BIN_EXE_pingone-mcp");
+    let report = tokio::task::block_in_place(|| run_client(&python, &["stdio", binary, "serve", "--audit-log", audit.to_str().unwrap()], &fake.env()));
+    let calls = report["execute"]["structured"]["calls"].to_string();
+    assert!(calls.contains("get_user ok (") && calls.contains("; retried 2 times, 2.0 s waiting"), "{report}");
+    let line: Value = serde_json::from_str(std::fs::read_to_string(&audit).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!((line["retries"].as_u64(), line["waited_ms"].as_u64()), (Some(2), Some(2000)), "{line}");
+}
+
 /// A script stopped part-way tells the agent which records it changed, the write given
 /// up unanswered first, so the agent checks it before running the batch again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

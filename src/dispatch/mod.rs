@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 pub use cassette::{Cassette, Interaction, Recorder, Replay};
 
 use crate::catalog::{action_signature, check_args, normalise_args, Action, ArgsError, Catalog, Method, ParamLocation};
-use crate::pingone::{gave_up_text, CallOptions, ClientError, PingOneClient};
+use crate::pingone::{gave_up_text, CallOptions, ClientError, PingOneClient, Waits};
 use crate::policy::{AuditEntry, AuditLog, Caller, Confirm, ConfirmReason, ConfirmRequest, Grant, Policy, PolicyConfig};
 use crate::secret::{hide_fields, mask_in_place, Hide, Masked};
 use crate::sandbox::ActionHost;
@@ -157,7 +157,8 @@ impl Dispatcher {
         let mut confirmed = None;
         let audited = AuditedCall { subject: caller.map(|c| c.subject.as_str()), action, args: &call.args, transaction_id: &transaction_id, started };
         let unanswered = Unanswered { dispatcher: self, call: &audited };
-        let (reply, outcome) = self.run(action, &call.args, &transaction_id, requester, &mut confirmed).await;
+        let waits = requester.waits.cloned().unwrap_or_default();
+        let (reply, outcome) = self.run(action, &call.args, &transaction_id, requester, &waits, &mut confirmed).await;
         std::mem::forget(unanswered);
         let reply = match reply {
             HostReply::Value(mut value) if !self.policy.config.reveal_secrets => {
@@ -170,7 +171,7 @@ impl Dispatcher {
             HostReply::Error(e) => (e.status, Some(e.code.as_str())),
             HostReply::Value(_) => (None, None),
         };
-        self.audit(&audited, outcome, status, code, confirmed);
+        self.audit(&audited, outcome, status, code, confirmed, waits.get());
         if let Some(recorder) = &self.recorder {
             recorder.record(&action.id, &hide_fields(&call.args, action.secret_params(), Hide::Redact), &reply);
         }
@@ -179,7 +180,7 @@ impl Dispatcher {
 
     /// The call itself, and how it ended for the audit log; `confirmed` is set for a
     /// destructive call that is sent: whether a person said yes to it.
-    async fn run(&self, action: &Action, args: &Value, transaction_id: &str, requester: &Requester<'_>, confirmed: &mut Option<bool>) -> (HostReply, &'static str) {
+    async fn run(&self, action: &Action, args: &Value, transaction_id: &str, requester: &Requester<'_>, waits: &Arc<Waits>, confirmed: &mut Option<bool>) -> (HostReply, &'static str) {
         let grant: Option<&Grant> = requester.caller.and_then(|c| c.grant.as_ref());
         if let Err(e) = check_args(action, args) {
             let e = if self.policy.config.dry_run && e.problems.iter().any(|p| p.text.starts_with("missing required")) { e.noting(DRY_RUN_NOTE) } else { e };
@@ -275,7 +276,7 @@ impl Dispatcher {
                 if reason.is_some() {
                     *confirmed = Some(requester.confirm.is_some());
                 }
-                let options = CallOptions { transaction_id: Some(transaction_id.to_owned()), all_bytes: requester.all_bytes };
+                let options = CallOptions { transaction_id: Some(transaction_id.to_owned()), all_bytes: requester.all_bytes, waits: Some(waits.clone()) };
                 match client.call(action, args, &options).await {
                     Ok(value) => (HostReply::Value(value), "ok"),
                     Err(e) => (HostReply::Error(action_error(&action.id, &e)), "error"),
@@ -291,7 +292,7 @@ impl Dispatcher {
 
     /// One call's audit line, when there is an audit log: with where the call went (the
     /// environment id and the API's host; none when a cassette answered).
-    fn audit(&self, call: &AuditedCall<'_>, outcome: &'static str, status: Option<u16>, code: Option<&str>, confirmed: Option<bool>) {
+    fn audit(&self, call: &AuditedCall<'_>, outcome: &'static str, status: Option<u16>, code: Option<&str>, confirmed: Option<bool>, (retries, waited_ms): (u32, u64)) {
         let Some(audit) = &self.audit else { return };
         let (environment, api_host) = match &self.backend {
             Backend::Live(client) => {
@@ -314,6 +315,8 @@ impl Dispatcher {
             ms: call.started.elapsed().as_millis() as u64,
             transaction_id: call.transaction_id,
             confirmed,
+            retries,
+            waited_ms,
         });
     }
 
@@ -615,6 +618,8 @@ pub struct Requester<'a> {
     /// The most JSON a list's `all: true` may gather for this requester (a script holds
     /// only so much); none: only the client's item cap.
     pub all_bytes: Option<usize>,
+    /// Counts the retries of the call and the time spent waiting for them.
+    pub waits: Option<&'a Arc<Waits>>,
 }
 
 /// A destructive call the person did not confirm; nothing was sent.
@@ -696,7 +701,7 @@ struct Unanswered<'a> {
 
 impl Drop for Unanswered<'_> {
     fn drop(&mut self) {
-        self.dispatcher.audit(self.call, "no_answer", None, None, None);
+        self.dispatcher.audit(self.call, "no_answer", None, None, None, (0, 0));
     }
 }
 

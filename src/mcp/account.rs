@@ -55,7 +55,7 @@ mod tests {
     use super::*;
 
     fn call(action: &str, outcome: &str, writes: bool, target: Option<&str>) -> CallSummary {
-        CallSummary { action: action.into(), outcome: outcome.into(), status: None, ms: 1, writes, target: target.map(Into::into) }
+        CallSummary { action: action.into(), outcome: outcome.into(), ms: 1, writes, target: target.map(Into::into), ..CallSummary::default() }
     }
 
     #[test]

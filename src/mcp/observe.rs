@@ -17,6 +17,7 @@ use serde_json::Value;
 use super::reply::add_own_texts;
 use crate::defender::OwnTexts;
 use crate::dispatch::{Dispatcher, Requester};
+use crate::pingone::Waits;
 use crate::policy::{Caller, Confirm};
 use crate::sandbox::{ActionHost, LogLine};
 
@@ -26,7 +27,7 @@ use crate::sandbox::{ActionHost, LogLine};
 /// than after every page was fetched into the server's memory.
 pub const SCRIPT_LIST_BYTES: usize = 4 << 20;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct CallSummary {
     pub action: String,
     /// "ok", or the error code (PingOne's or ours).
@@ -40,6 +41,11 @@ pub struct CallSummary {
     pub writes: bool,
     #[serde(skip)]
     pub target: Option<String>,
+    /// Tries beyond the first, and the time spent waiting for them (throttling).
+    #[serde(skip)]
+    pub retries: u32,
+    #[serde(skip)]
+    pub waited_ms: u64,
 }
 
 pub struct ObservedHost {
@@ -117,9 +123,10 @@ impl ObservedHost {
         // Only a write's record is named (in `run`'s account of what it changed).
         let target = if writes { self.dispatcher.target(&call.action, &call.args) } else { None };
         let ticket = self.started.fetch_add(1, Ordering::Relaxed);
-        let pending = CallSummary { action: action.clone(), outcome: "no answer yet".into(), status: None, ms: 0, writes, target: target.clone() };
+        let pending = CallSummary { action: action.clone(), outcome: "no answer yet".into(), writes, target: target.clone(), ..CallSummary::default() };
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(ticket, pending);
-        let requester = Requester { caller: self.caller.as_ref(), confirm: self.confirm.as_deref(), all_bytes: Some(SCRIPT_LIST_BYTES) };
+        let waits = Arc::new(Waits::default());
+        let requester = Requester { caller: self.caller.as_ref(), confirm: self.confirm.as_deref(), all_bytes: Some(SCRIPT_LIST_BYTES), waits: Some(&waits) };
         let reply = self.dispatcher.dispatch_for(call, &requester).await;
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&ticket);
         let (outcome, status) = match &reply {
@@ -137,7 +144,8 @@ impl ObservedHost {
                 (e.code.clone(), e.status)
             }
         };
-        let summary = CallSummary { action, outcome, status, ms: started.elapsed().as_millis() as u64, writes, target };
+        let (retries, waited_ms) = waits.get();
+        let summary = CallSummary { action, outcome, status, ms: started.elapsed().as_millis() as u64, writes, target, retries, waited_ms };
         let done = {
             let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
             calls.push(summary.clone());

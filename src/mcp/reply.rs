@@ -355,35 +355,53 @@ fn details_text(error: &ActionError) -> String {
 /// each with their time: `list_groups ok (14 ms)`, `get_user ok ×2 (3 ms each on
 /// average, 4 ms at most)`, `get_user NOT_FOUND 404 (1 ms)`.
 fn summarise(calls: &[CallSummary]) -> Vec<Value> {
-    // Per group: the first call, how many, their total and longest time.
-    let mut groups: Vec<(&CallSummary, u64, u64, u64)> = Vec::new();
+    // Per group: the first call, how many, their total and longest time, and the retries
+    // and waiting they took.
+    struct Group<'a> {
+        first: &'a CallSummary,
+        count: u64,
+        total: u64,
+        longest: u64,
+        retries: u64,
+        waited_ms: u64,
+    }
+    let mut groups: Vec<Group> = Vec::new();
     for call in calls {
-        let same = |(first, ..): &&mut (&CallSummary, u64, u64, u64)| first.action == call.action && first.outcome == call.outcome && first.status == call.status;
+        let same = |g: &&mut Group| g.first.action == call.action && g.first.outcome == call.outcome && g.first.status == call.status;
         match groups.iter_mut().find(same) {
-            Some((_, count, total, longest)) => {
-                *count += 1;
-                *total += call.ms;
-                *longest = (*longest).max(call.ms);
+            Some(group) => {
+                group.count += 1;
+                group.total += call.ms;
+                group.longest = group.longest.max(call.ms);
+                group.retries += u64::from(call.retries);
+                group.waited_ms += call.waited_ms;
             }
-            None => groups.push((call, 1, call.ms, call.ms)),
+            None => groups.push(Group { first: call, count: 1, total: call.ms, longest: call.ms, retries: u64::from(call.retries), waited_ms: call.waited_ms }),
         }
     }
     groups
         .into_iter()
-        .map(|(call, count, total, longest)| {
+        .map(|Group { first: call, count, total, longest, retries, waited_ms }| {
             let status = call.status.map(|s| format!(" {s}")).unwrap_or_default();
             // Calls run side by side, so their times are not added up: that would read
-            // as a slow API.
-            // A call given up unanswered has no time of its own.
+            // as a slow API. A call given up unanswered has no time of its own.
             let times = match (call.outcome == "no answer yet", count) {
                 (true, 1) => String::new(),
                 (true, _) => format!(" ×{count}"),
-                (false, 1) => format!(" ({total} ms)"),
-                (false, _) => format!(" ×{count} ({} ms each on average, {longest} ms at most)", total / count),
+                (false, 1) => format!(" ({total} ms{})", waited_text(retries, waited_ms)),
+                (false, _) => format!(" ×{count} ({} ms each on average, {longest} ms at most{})", total / count, waited_text(retries, waited_ms)),
             };
             Value::String(format!("{} {}{status}{times}", call.action, call.outcome))
         })
         .collect()
+}
+
+/// `; retried 31 times, 52.3 s waiting` (throttled or failed tries), or nothing.
+fn waited_text(retries: u64, waited_ms: u64) -> String {
+    if retries == 0 {
+        return String::new();
+    }
+    format!("; retried {retries} time{}, {:.1} s waiting (throttled by PingOne, or a failed try)", if retries == 1 { "" } else { "s" }, waited_ms as f64 / 1000.0)
 }
 
 #[cfg(test)]
@@ -391,7 +409,7 @@ mod tests {
     use super::*;
 
     fn call(action: &str, outcome: &str, status: Option<u16>, ms: u64) -> CallSummary {
-        CallSummary { action: action.into(), outcome: outcome.into(), status, ms, writes: false, target: None }
+        CallSummary { action: action.into(), outcome: outcome.into(), status, ms, ..CallSummary::default() }
     }
 
     #[test]

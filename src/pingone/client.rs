@@ -12,7 +12,7 @@ use super::auth::{without_url, TokenSource};
 use super::error::{parse_error_body, ClientError};
 use super::rate::RateLimiter;
 use super::request::{build, cursor_of, Body, RequestSpec};
-use super::retry::{parse_retry_after, RetryPolicy, RETRYABLE_STATUSES};
+use super::retry::{parse_retry_after, RetryPolicy, Waits, RETRYABLE_STATUSES};
 use crate::catalog::{check_args, Action, Host};
 use crate::config::Connection;
 use crate::secret::Secret;
@@ -28,6 +28,8 @@ pub struct CallOptions {
     pub transaction_id: Option<String>,
     /// The most JSON `all: true` gathers before it gives up (none: only [`MAX_ALL_ITEMS`]).
     pub all_bytes: Option<usize>,
+    /// Counts the retries this call took and the time spent waiting for them.
+    pub waits: Option<Arc<Waits>>,
 }
 
 #[derive(Debug, Clone)]
@@ -106,10 +108,10 @@ impl PingOneClient {
         let all = map.get("all").and_then(Value::as_bool).unwrap_or(false);
         let spec = build(action, map, &self.inner.conn)?;
         let transaction_id = opts.transaction_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let reply = self.send(action, &spec, &transaction_id).await?;
+        let reply = self.send(action, &spec, &transaction_id, opts.waits.as_deref()).await?;
         let value = parse_success(action, &reply)?;
         match &action.list_key {
-            Some(key) if all => self.collect_all(action, key, value, reply.text.len(), opts.all_bytes, &transaction_id).await,
+            Some(key) if all => self.collect_all(action, key, value, reply.text.len(), opts, &transaction_id).await,
             Some(key) => Ok(page(key, &value)),
             None => Ok(without_links(value)),
         }
@@ -117,7 +119,7 @@ impl PingOneClient {
 
     /// Every page's items, following `next` links. Gives up past [`MAX_ALL_ITEMS`], or
     /// past `all_bytes` of JSON, before fetching the rest.
-    async fn collect_all(&self, action: &Action, key: &str, first: Value, first_bytes: usize, all_bytes: Option<usize>, transaction_id: &str) -> Result<Value, ClientError> {
+    async fn collect_all(&self, action: &Action, key: &str, first: Value, first_bytes: usize, opts: &CallOptions, transaction_id: &str) -> Result<Value, ClientError> {
         let total = first.get("count").and_then(Value::as_u64);
         let mut items: Vec<Value> = Vec::new();
         let mut bytes = first_bytes;
@@ -125,14 +127,14 @@ impl PingOneClient {
         loop {
             items.extend(embedded(key, &current));
             let more = current.pointer("/_links/next/href").and_then(Value::as_str);
-            let too_big = all_bytes.is_some_and(|most| bytes > most);
+            let too_big = opts.all_bytes.is_some_and(|most| bytes > most);
             if more.is_some() && (items.len() > MAX_ALL_ITEMS || too_big) {
                 return Err(all_too_big(action, items.len(), bytes, total));
             }
             let Some(next) = more else { break };
             let url = self.same_origin(action, next)?;
             let spec = RequestSpec { method: reqwest::Method::GET, url, body: Body::None };
-            let reply = self.send(action, &spec, transaction_id).await?;
+            let reply = self.send(action, &spec, transaction_id, opts.waits.as_deref()).await?;
             bytes += reply.text.len();
             current = parse_success(action, &reply)?;
         }
@@ -151,7 +153,7 @@ impl PingOneClient {
     /// Sends with retries: any attempt that PingOne certainly did not act on
     /// (connect failure, 429, a rejected token) is retried; other failures only when
     /// the action is idempotent.
-    async fn send(&self, action: &Action, spec: &RequestSpec, transaction_id: &str) -> Result<Reply, ClientError> {
+    async fn send(&self, action: &Action, spec: &RequestSpec, transaction_id: &str, waits: Option<&Waits>) -> Result<Reply, ClientError> {
         let retry = &self.inner.retry;
         let mut token_refreshed = false;
         let mut attempt = 0u32;
@@ -167,7 +169,7 @@ impl PingOneClient {
                 Err(unavailable @ ClientError::AuthUnavailable { .. }) if attempt <= retry.max_retries => {
                     let wait = retry.delay(attempt, None);
                     tracing::info!(action = %action.id, attempt, wait_ms = wait.as_millis() as u64, "retrying: {unavailable}");
-                    tokio::time::sleep(wait).await;
+                    pause(waits, wait).await;
                     continue;
                 }
                 Err(other) => return Err(other),
@@ -201,7 +203,7 @@ impl PingOneClient {
                             if attempt > retry.max_retries {
                                 return Err(ClientError::RetriesExhausted { action: action.id.clone(), attempts: attempt, last: without_url(&e), transaction_id: transaction_id.into() });
                             }
-                            tokio::time::sleep(retry.delay(attempt, None)).await;
+                            pause(waits, retry.delay(attempt, None)).await;
                             continue;
                         }
                         Err(e) => return Err(ClientError::OutcomeUnknown { action: action.id.clone(), method: action.method.as_str(), reason: format!("the response was cut off ({})", without_url(&e)), status: Some(status), answer: None, transaction_id: transaction_id.into() }),
@@ -237,7 +239,7 @@ impl PingOneClient {
             debug_assert!(retryable);
             let wait = retry.delay(attempt, retry_after);
             tracing::info!(action = %action.id, attempt, wait_ms = wait.as_millis() as u64, "retrying after {last}");
-            tokio::time::sleep(wait).await;
+            pause(waits, wait).await;
         }
     }
 
@@ -291,6 +293,14 @@ fn parse_success(action: &Action, reply: &Reply) -> Result<Value, ClientError> {
 }
 
 /// The items of a HAL page, without their `_links` (navigation, never data).
+/// Waits before another try, counted in `waits`.
+async fn pause(waits: Option<&Waits>, wait: Duration) {
+    if let Some(waits) = waits {
+        waits.add(wait);
+    }
+    tokio::time::sleep(wait).await;
+}
+
 /// `all: true` given up: how far it got, and the ways to read the whole list.
 fn all_too_big(action: &Action, gathered: usize, bytes: usize, total: Option<u64>) -> ClientError {
     let of_total = total.map(|t| format!(" of {t}")).unwrap_or_default();

@@ -13,4 +13,4 @@ pub(crate) use auth::without_url;
 pub use client::{CallOptions, PingOneClient};
 pub use error::{gave_up_text, ClientError, ErrorDetail, PingOneErrorBody};
 pub use rate::RateLimiter;
-pub use retry::RetryPolicy;
+pub use retry::{RetryPolicy, Waits};

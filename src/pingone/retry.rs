@@ -4,6 +4,28 @@ use std::time::Duration;
 
 use rand::Rng;
 
+/// How much one call was held up: the tries it took beyond the first (after a 429,
+/// a 5xx on a read, a connection that failed) and the time spent waiting between them.
+#[derive(Debug, Default)]
+pub struct Waits {
+    retries: std::sync::atomic::AtomicU32,
+    waited_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Waits {
+    pub fn add(&self, wait: Duration) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.retries.fetch_add(1, Relaxed);
+        self.waited_ms.fetch_add(wait.as_millis() as u64, Relaxed);
+    }
+
+    /// (retries, milliseconds waited)
+    pub fn get(&self) -> (u32, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.retries.load(Relaxed), self.waited_ms.load(Relaxed))
+    }
+}
+
 /// Statuses worth another try: the request was throttled or the server failed.
 pub const RETRYABLE_STATUSES: [u16; 6] = [408, 429, 500, 502, 503, 504];
 

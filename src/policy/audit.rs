@@ -41,6 +41,16 @@ pub struct AuditEntry<'a> {
     /// nobody could be asked: a client without elicitation, or --no-confirm).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confirmed: Option<bool>,
+    /// Tries beyond the first (after a 429, a 5xx on a read, a failed connection) and
+    /// the time spent waiting for them: a throttled call is seen as one.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub retries: u32,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub waited_ms: u64,
+}
+
+fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
+    *n == T::default()
 }
 
 pub struct AuditLog {
