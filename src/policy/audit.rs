@@ -37,8 +37,9 @@ pub struct AuditEntry<'a> {
     pub ms: u64,
     /// Also sent to PingOne as X-Ping-External-Transaction-ID.
     pub transaction_id: &'a str,
-    /// For a destructive call that was sent: whether a person confirmed it (false when
-    /// nobody could be asked: a client without elicitation, or --no-confirm).
+    /// For a destructive or access-changing call that was sent: whether a person
+    /// confirmed it (false when nobody was asked: --no-confirm, or `run` and `call`,
+    /// where the operator's own flags allowed it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confirmed: Option<bool>,
     /// Tries beyond the first (after a 429, a 5xx on a read, a failed connection) and
