@@ -57,12 +57,7 @@ fn quoted(chars: &[char], at: &mut usize, quote: char) -> String {
         let c = chars[*at];
         *at += 1;
         match c {
-            '\\' => {
-                if let Some(&next) = chars.get(*at) {
-                    *at += 1;
-                    text.push(unescaped(next));
-                }
-            }
+            '\\' => escaped(chars, at, &mut text),
             '\n' => break,
             c if c == quote => break,
             c => text.push(c),
@@ -79,12 +74,7 @@ fn template(chars: &[char], at: &mut usize, out: &mut Vec<String>) {
         let c = chars[*at];
         *at += 1;
         match c {
-            '\\' => {
-                if let Some(&next) = chars.get(*at) {
-                    *at += 1;
-                    text.push(unescaped(next));
-                }
-            }
+            '\\' => escaped(chars, at, &mut text),
             '`' => break,
             '$' if chars.get(*at) == Some(&'{') => {
                 *at += 1;
@@ -95,6 +85,14 @@ fn template(chars: &[char], at: &mut usize, out: &mut Vec<String>) {
         }
     }
     out.push(text);
+}
+
+/// The character after a backslash, as the script means it.
+fn escaped(chars: &[char], at: &mut usize, text: &mut String) {
+    if let Some(&next) = chars.get(*at) {
+        *at += 1;
+        text.push(unescaped(next));
+    }
 }
 
 fn unescaped(c: char) -> char {
