@@ -307,7 +307,7 @@ fn all_too_big(action: &Action, gathered: usize, bytes: usize, total: Option<u64
     ClientError::Unusable {
         action: action.id.clone(),
         message: format!(
-            "`all: true` stopped after {gathered}{of_total} items ({:.1} MB): more than one call should gather. Page through them with `for await (const item of pingone.iterate('{}', args))`, keeping only what you need of each, or narrow the list with a filter",
+            "`all: true` stopped after {gathered}{of_total} items ({:.1} MB): more than one call should gather. Page through them (in a script, `for await (const item of pingone.iterate('{}', args))`, keeping only what you need of each; else page by page with `cursor`), or narrow the list with a filter",
             bytes as f64 / 1e6,
             action.id
         ),
