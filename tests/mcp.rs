@@ -418,7 +418,9 @@ async fn a_failed_scripts_reply_fits_the_budget() {
     let text = report["execute"]["text"].as_str().unwrap();
     assert!(report["execute"]["is_error"] == true && text.starts_with("Error: Error: abc def abc def"), "{text:.300}");
     assert!(pingone_mcp::trim::count_tokens(text) <= pingone_mcp::trim::DEFAULT_BUDGET + 200, "{} tokens", pingone_mcp::trim::count_tokens(text));
-    assert!(text.contains("[cut: 240000 characters in all]") && text.contains("more items not shown (2000 in all)"), "{}", text.replace("abc def ", "").chars().take(3000).collect::<String>());
+    assert!(text.contains("[cut: 240000 characters in all]"), "{}", text.replace("abc def ", "").chars().take(3000).collect::<String>());
+    // The console's first and last lines, the rest counted: where it stopped is shown.
+    assert!(text.contains("… 1940 console line(s) not shown here") && text.contains("[log] line 1999"), "{}", text.replace("abc def ", "").chars().take(3000).collect::<String>());
     assert!(text.contains("Console:\n[log] line 0\n[log] line 1") && text.contains("Note: ") && text.contains("Throw shorter messages"), "{text:.300}");
 
     // A long message alone is cut and noted too.

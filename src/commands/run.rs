@@ -19,6 +19,9 @@ use crate::cli::{GlobalArgs, RunArgs};
 use super::run_account;
 use crate::output::{error, log_line, note, print, print_json};
 
+/// A scan of the result longer than this is told, with how to skip it.
+const SLOW_SCAN: Duration = Duration::from_secs(5);
+
 pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
     let script = read_script(&args.script)?;
     let script_args = super::json_args(&args.args, r#"{"limit": 10}"#)?;
@@ -59,8 +62,15 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         // Shown already.
         execution.logs.clear();
     }
+    let scanning = std::time::Instant::now();
     let mut execution = screen(execution, &defender, host.own_texts()).await;
     execution.logs.retain(|line| !told.contains(&line.message));
+    if scanning.elapsed() > SLOW_SCAN {
+        note(&format!(
+            "the defender took {:.0} s to scan the result (the classifier reads every part of a long text, such as a CSV); output no agent will read, such as an export to a file, can skip the classifier with --defender patterns, or the scan with --defender off",
+            scanning.elapsed().as_secs_f64()
+        ));
+    }
 
     if let (Some(path), Some(recorder)) = (&args.record, &recorder) {
         recorder.cassette().save(path)?;
@@ -93,7 +103,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
                 if let Some(hint) = run_account::raise_with(e) {
                     note(hint);
                 }
-                account::account(&writes).iter().for_each(|line| note(line));
+                account::account(&writes, account::SHOWN).iter().for_each(|line| note(line));
             }
         }
     }

@@ -7,8 +7,11 @@ use serde_json::{json, Value};
 
 use super::CallSummary;
 
-/// Lines shown before the rest are only counted (the audit log has every call).
+/// Writes `run` lists before the rest are only counted (the audit log has every call).
 pub const SHOWN: usize = 200;
+/// Writes an `execute` reply lists: its token budget is shared with the error and the
+/// console, and the ones to check come first.
+pub const SHOWN_TO_AGENT: usize = 40;
 
 /// The writes among `calls` (answered, in the order they finished) and `in_flight`.
 pub fn writes(calls: &[CallSummary], in_flight: &[CallSummary]) -> Vec<CallSummary> {
@@ -20,30 +23,33 @@ pub fn writes_json(writes: &[CallSummary]) -> Value {
     writes.iter().map(|w| json!({ "action": w.action, "target": w.target, "outcome": w.outcome, "status": w.status })).collect()
 }
 
-/// Whether a write may or may not have been applied.
+/// Whether a write may or may not have been applied: no answer, an unknown outcome, or
+/// a server error or timeout (an idempotent write is retried on those, and the last
+/// try's 5xx does not say the ones before it were not applied).
 fn uncertain(write: &CallSummary) -> bool {
-    write.outcome == "no answer yet" || write.outcome == "OUTCOME_UNKNOWN"
+    write.outcome == "no answer yet" || write.outcome == "OUTCOME_UNKNOWN" || write.status.is_some_and(|s| s >= 500 || s == 408)
 }
 
 /// The account of a failed or stopped run: a head line, then each write with its
 /// record, those that may or may not have been applied first, then those refused, then
-/// those applied, so the ones to check come before any cut.
-pub fn account(writes: &[CallSummary]) -> Vec<String> {
+/// those applied, so the ones to check come before any cut; past `shown` writes, the
+/// rest are counted.
+pub fn account(writes: &[CallSummary], shown: usize) -> Vec<String> {
     if writes.is_empty() {
         return vec!["it made no write: nothing was changed".to_owned()];
     }
     let applied = writes.iter().filter(|w| w.outcome == "ok").count();
     let mut lines = vec![format!(
-        "its writes ({applied} of {} applied; \"ok\" was applied, an error code was not, OUTCOME_UNKNOWN and \"no answer yet\" may have been: check those before running again):",
+        "its writes ({applied} of {} applied; \"ok\" was applied, a 4xx error was not, OUTCOME_UNKNOWN, a 5xx and \"no answer yet\" may have been: check those before running again):",
         writes.len()
     )];
     let refused = |w: &&CallSummary| w.outcome != "ok" && !uncertain(w);
     let ordered: Vec<&CallSummary> = writes.iter().filter(|w| uncertain(w)).chain(writes.iter().filter(refused)).chain(writes.iter().filter(|w| w.outcome == "ok")).collect();
-    lines.extend(ordered.iter().take(SHOWN).map(|w| {
+    lines.extend(ordered.iter().take(shown).map(|w| {
         let target = w.target.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
         format!("  {}{target}: {}", w.action, w.outcome)
     }));
-    if let Some(rest) = ordered.get(SHOWN..).filter(|rest| !rest.is_empty()) {
+    if let Some(rest) = ordered.get(shown..).filter(|rest| !rest.is_empty()) {
         let which = if rest.iter().all(|w| w.outcome == "ok") { " applied" } else { "" };
         lines.push(format!("  … and {} more{which} (the audit log, --audit-log FILE, records every call)", rest.len()));
     }
@@ -62,17 +68,25 @@ mod tests {
     fn the_account_names_each_write_and_its_record_those_to_check_first() {
         let calls = [call("list_users", "ok", false, None), call("update_user", "ok", true, Some("userId u1")), call("remove_user_from_group", "POLICY_DENIED", true, Some("userId u1, groupId g1"))];
         let in_flight = [call("update_user", "no answer yet", true, Some("userId u2"))];
-        let lines = account(&writes(&calls, &in_flight));
+        let lines = account(&writes(&calls, &in_flight), SHOWN);
         assert!(lines[0].starts_with("its writes (1 of 3 applied;"), "{lines:?}");
         assert_eq!(&lines[1..], ["  update_user (userId u2): no answer yet", "  remove_user_from_group (userId u1, groupId g1): POLICY_DENIED", "  update_user (userId u1): ok"]);
-        assert_eq!(account(&writes(&calls[..1], &[])), ["it made no write: nothing was changed"]);
+        assert_eq!(account(&writes(&calls[..1], &[]), SHOWN), ["it made no write: nothing was changed"]);
+    }
+
+    #[test]
+    fn a_write_given_up_on_a_server_error_is_one_to_check() {
+        let failed = CallSummary { status: Some(502), ..call("update_user", "UNEXPECTED_ERROR", true, Some("userId u1")) };
+        let refused = CallSummary { status: Some(400), ..call("update_user", "INVALID_DATA", true, Some("userId u2")) };
+        let lines = account(&writes(&[refused, failed], &[]), SHOWN);
+        assert_eq!(&lines[1..], ["  update_user (userId u1): UNEXPECTED_ERROR", "  update_user (userId u2): INVALID_DATA"]);
     }
 
     #[test]
     fn past_the_cut_only_applied_writes_are_counted() {
         let mut calls: Vec<CallSummary> = (0..SHOWN + 5).map(|i| call("add_user_to_group", "ok", true, Some(&format!("userId u{i}")))).collect();
         calls.push(call("add_user_to_group", "OUTCOME_UNKNOWN", true, Some("userId late")));
-        let lines = account(&writes(&calls, &[]));
+        let lines = account(&writes(&calls, &[]), SHOWN);
         assert_eq!(lines[1], "  add_user_to_group (userId late): OUTCOME_UNKNOWN");
         assert!(lines.last().unwrap().starts_with("  … and 6 more applied"), "{:?}", lines.last());
     }

@@ -210,7 +210,7 @@ pub async fn scanned_execute_reply(execution: Execution, calls: &[CallSummary], 
 /// [`cut_to_budget`], when this trim has none of its own); or, when the script
 /// failed, the error text the agent can act on.
 pub fn execute_reply(execution: Execution, all_calls: &[CallSummary], budget: usize, cut: Option<String>) -> Result<Value, String> {
-    let logs: Vec<String> = execution.logs.iter().map(|l| format!("[{}] {}", l.level.name(), l.message)).collect();
+    let logs = console_head_and_tail(execution.logs.iter().map(|l| format!("[{}] {}", l.level.name(), l.message)).collect());
     let calls = summarise(all_calls);
     match execution.outcome {
         Ok(result) => {
@@ -239,7 +239,7 @@ pub fn execute_reply(execution: Execution, all_calls: &[CallSummary], budget: us
             // The error gets up to half the budget, its console and calls the rest: the
             // error is what the agent must read, the console's first lines what led to it.
             // What it changed, the writes to check first, so a batch is not run again blindly.
-            let writes = account::account(&account::writes(all_calls, &[]));
+            let writes = account::account(&account::writes(all_calls, &[]), account::SHOWN_TO_AGENT);
             let message = trim(Value::String(message), error_budget(budget));
             let rest = trim(json!({ "logs": logs, "calls": calls, "writes": writes }), budget.saturating_sub(message.tokens));
             let strings = |key: &str| -> Vec<String> {
@@ -266,6 +266,23 @@ pub fn execute_reply(execution: Execution, all_calls: &[CallSummary], budget: us
             Err(text)
         }
     }
+}
+
+/// Console lines the agent is shown: the first and the last, the rest counted, so the
+/// end of a long run (where it stopped, the sandbox's own notes) is not trimmed away.
+const CONSOLE_HEAD: usize = 40;
+const CONSOLE_TAIL: usize = 20;
+
+fn console_head_and_tail(mut lines: Vec<String>) -> Vec<String> {
+    if lines.len() <= CONSOLE_HEAD + CONSOLE_TAIL + 1 {
+        return lines;
+    }
+    let tail = lines.split_off(lines.len() - CONSOLE_TAIL);
+    let left_out = lines.len() - CONSOLE_HEAD;
+    lines.truncate(CONSOLE_HEAD);
+    lines.push(format!("… {left_out} console line(s) not shown here (the first {CONSOLE_HEAD} and the last {CONSOLE_TAIL} are)"));
+    lines.extend(tail);
+    lines
 }
 
 /// What one action answers in tools mode, shaped as `execute` shapes a script's
@@ -407,6 +424,15 @@ fn waited_text(retries: u64, waited_ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_console_keeps_its_first_and_last_lines() {
+        let lines: Vec<String> = (0..100).map(|i| format!("line {i}")).collect();
+        let shown = console_head_and_tail(lines);
+        assert_eq!(shown.len(), CONSOLE_HEAD + 1 + CONSOLE_TAIL);
+        assert_eq!((shown[0].as_str(), shown[CONSOLE_HEAD].as_str(), shown.last().unwrap().as_str()), ("line 0", "… 40 console line(s) not shown here (the first 40 and the last 20 are)", "line 99"));
+        assert_eq!(console_head_and_tail(vec!["a".into(); 61]).len(), 61);
+    }
 
     fn call(action: &str, outcome: &str, status: Option<u16>, ms: u64) -> CallSummary {
         CallSummary { action: action.into(), outcome: outcome.into(), status, ms, ..CallSummary::default() }
