@@ -441,14 +441,14 @@ async fn ctrl_c_stops_the_script_and_tells_what_it_did() {
 #[test]
 fn all_true_stops_early_on_a_list_too_big_for_a_script() {
     let dir = tempfile::tempdir().unwrap();
-    let script = script_file(&dir, "let stopped; try { await pingone.list_users({ all: true }) } catch (e) { stopped = e.message }\nlet n = 0; for await (const u of pingone.iterate('list_users', {})) n++;\nreturn { stopped, n }");
+    let script = script_file(&dir, "let stopped; try { await pingone.list_users({ all: true }) } catch (e) { stopped = `${e.code}: ${e.message}` }\nlet n = 0; for await (const u of pingone.iterate('list_users', {})) n++;\nreturn { stopped, n }");
     let simulator = ["--simulator", "--simulator-users", "6000"];
     let out = run(&[&["run", &script, "--json"][..], &simulator[..]].concat(), &[]);
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
     assert_eq!(report["result"]["n"], 6000, "{report}");
     let stopped = report["result"]["stopped"].as_str().unwrap_or_else(|| panic!("all: true did not stop: {report}"));
     let gathered: u64 = stopped.split("stopped after ").nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{stopped}"));
-    assert!(gathered < 6000 && stopped.contains("of 6000 items") && stopped.contains("pingone.iterate('list_users', args)"), "{stopped}");
+    assert!(gathered < 6000 && stopped.starts_with("LIST_TOO_LARGE: ") && stopped.contains("of 6000 items") && stopped.contains("pingone.iterate('list_users', args)"), "{stopped}");
 
     let out = run(&[&["call", "list_users", "--args", r#"{"all": true}"#, "--compact"][..], &simulator[..]].concat(), &[]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -662,7 +662,7 @@ pub fn action_error(action: &str, e: &ClientError) -> ActionError {
             let quoted = match other {
                 ClientError::OutcomeUnknown { reason, .. } => Some(vec![reason.clone()]),
                 ClientError::RetriesExhausted { last, .. } => Some(vec![last.clone()]),
-                ClientError::Auth { .. } | ClientError::AuthUnavailable { .. } | ClientError::Transport { .. } | ClientError::Unusable { .. } => Some(vec![]),
+                ClientError::Auth { .. } | ClientError::AuthUnavailable { .. } | ClientError::Transport { .. } | ClientError::Unusable { .. } | ClientError::ListTooLarge { .. } => Some(vec![]),
                 ClientError::Args(_) | ClientError::Api { .. } => None,
             };
             let own_texts = quoted.map(|quoted| vec![OwnText { text: message.clone(), quoted }]).unwrap_or_default();

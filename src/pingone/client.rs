@@ -304,7 +304,7 @@ async fn pause(waits: Option<&Waits>, wait: Duration) {
 /// `all: true` given up: how far it got, and the ways to read the whole list.
 fn all_too_big(action: &Action, gathered: usize, bytes: usize, total: Option<u64>) -> ClientError {
     let of_total = total.map(|t| format!(" of {t}")).unwrap_or_default();
-    ClientError::Unusable {
+    ClientError::ListTooLarge {
         action: action.id.clone(),
         message: format!(
             "`all: true` stopped after {gathered}{of_total} items ({:.1} MB): more than one call should gather. Page through them (in a script, `for await (const item of pingone.iterate('{}', args))`, keeping only what you need of each; else page by page with `cursor`), or narrow the list with a filter",

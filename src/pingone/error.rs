@@ -68,6 +68,10 @@ pub enum ClientError {
 
     #[error("{action}: {message}")]
     Unusable { action: String, message: String },
+
+    /// `all: true` gave up: the list is longer than one call should gather.
+    #[error("{action}: {message}")]
+    ListTooLarge { action: String, message: String },
 }
 
 pub fn gave_up_text(gave_up: &Option<String>) -> String {
@@ -112,6 +116,7 @@ impl ClientError {
                     ClientError::OutcomeUnknown { .. } => "OUTCOME_UNKNOWN",
                     ClientError::RetriesExhausted { .. } => "RETRIES_EXHAUSTED",
                     ClientError::Transport { .. } => "TRANSPORT_ERROR",
+                    ClientError::ListTooLarge { .. } => "LIST_TOO_LARGE",
                     _ => "CLIENT_ERROR",
                 };
                 let details = match other {
