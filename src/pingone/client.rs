@@ -292,7 +292,6 @@ fn parse_success(action: &Action, reply: &Reply) -> Result<Value, ClientError> {
     })
 }
 
-/// The items of a HAL page, without their `_links` (navigation, never data).
 /// Waits before another try, counted in `waits`.
 async fn pause(waits: Option<&Waits>, wait: Duration) {
     if let Some(waits) = waits {
@@ -314,6 +313,7 @@ fn all_too_big(action: &Action, gathered: usize, bytes: usize, total: Option<u64
     }
 }
 
+/// The items of a HAL page, without their `_links` (navigation, never data).
 fn embedded(key: &str, value: &Value) -> Vec<Value> {
     let mut items = value.pointer(&format!("/_embedded/{key}")).and_then(Value::as_array).cloned().unwrap_or_default();
     for item in &mut items {

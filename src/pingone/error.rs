@@ -74,6 +74,7 @@ pub enum ClientError {
     ListTooLarge { action: String, message: String },
 }
 
+/// ` (why)`, after the message of an error whose retries were given up.
 pub fn gave_up_text(gave_up: &Option<String>) -> String {
     gave_up.as_deref().map(|why| format!(" ({why})")).unwrap_or_default()
 }
