@@ -144,10 +144,11 @@ fn check_filter_attributes(st: &State, filter: &Filter) -> Result<(), ApiError> 
         let problem = if STANDARD_ROOTS.contains(&root) {
             format!("the attribute `{path}` cannot be used in a users filter")
         } else {
-            let custom: BTreeSet<&str> = st.users.iter().filter_map(Value::as_object).flat_map(|o| o.keys().map(String::as_str)).collect();
-            if custom.iter().any(|k| k.eq_ignore_ascii_case(root)) {
+            // A user that has it ends the search early; only a name nobody has pays for the hint.
+            if st.users.iter().filter_map(Value::as_object).any(|o| o.keys().any(|k| k.eq_ignore_ascii_case(root))) {
                 continue;
             }
+            let custom: BTreeSet<&str> = st.users.iter().filter_map(Value::as_object).flat_map(|o| o.keys().map(String::as_str)).collect();
             let names = FILTERABLE.iter().map(|f| f.trim_end_matches(".*")).chain(custom.into_iter().filter(|k| !STANDARD_ROOTS.contains(&k.to_ascii_lowercase().as_str())));
             let near = names.min_by_key(|name| strsim::osa_distance(root, &name.to_ascii_lowercase())).filter(|name| strsim::osa_distance(root, &name.to_ascii_lowercase()) <= 2);
             let hint = near.map(|name| format!(" (did you mean `{name}`?)")).unwrap_or_default();
