@@ -40,8 +40,7 @@ fn code(chars: &[char], at: &mut usize, out: &mut Vec<String>, nested: bool) {
                 }
                 *at += 2;
             }
-            '\'' | '"' => out.push(quoted(chars, at, c)),
-            '`' => template(chars, at, out),
+            '\'' | '"' | '`' => literal(chars, at, c, out),
             '{' => depth += 1,
             '}' if nested && depth == 0 => return,
             '}' => depth = depth.saturating_sub(1),
@@ -50,33 +49,20 @@ fn code(chars: &[char], at: &mut usize, out: &mut Vec<String>, nested: bool) {
     }
 }
 
-/// A '…' or "…" string after its opening quote; it ends at its quote or line.
-fn quoted(chars: &[char], at: &mut usize, quote: char) -> String {
+/// A literal after its opening `close`: a '…' or "…" string, which ends at its quote
+/// or line, or a template, which ends at its backtick and whose fixed parts are each a
+/// fragment, the code of each `${…}` read for literals of its own.
+fn literal(chars: &[char], at: &mut usize, close: char, out: &mut Vec<String>) {
+    let template = close == '`';
     let mut text = String::new();
     while *at < chars.len() {
         let c = chars[*at];
         *at += 1;
         match c {
             '\\' => escaped(chars, at, &mut text),
-            '\n' => break,
-            c if c == quote => break,
-            c => text.push(c),
-        }
-    }
-    text
-}
-
-/// A template after its opening backtick: each fixed part is a fragment, and the code
-/// of each `${…}` is read for literals of its own.
-fn template(chars: &[char], at: &mut usize, out: &mut Vec<String>) {
-    let mut text = String::new();
-    while *at < chars.len() {
-        let c = chars[*at];
-        *at += 1;
-        match c {
-            '\\' => escaped(chars, at, &mut text),
-            '`' => break,
-            '$' if chars.get(*at) == Some(&'{') => {
+            c if c == close => break,
+            '\n' if !template => break,
+            '$' if template && chars.get(*at) == Some(&'{') => {
                 *at += 1;
                 out.push(std::mem::take(&mut text));
                 code(chars, at, out, true);

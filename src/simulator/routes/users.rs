@@ -150,8 +150,8 @@ fn check_filter_attributes(st: &State, filter: &Filter) -> Result<(), ApiError> 
             }
             let custom: BTreeSet<&str> = st.users.iter().filter_map(Value::as_object).flat_map(|o| o.keys().map(String::as_str)).collect();
             let names = FILTERABLE.iter().map(|f| f.trim_end_matches(".*")).chain(custom.into_iter().filter(|k| !STANDARD_ROOTS.contains(&k.to_ascii_lowercase().as_str())));
-            let near = names.min_by_key(|name| strsim::osa_distance(root, &name.to_ascii_lowercase())).filter(|name| strsim::osa_distance(root, &name.to_ascii_lowercase()) <= 2);
-            let hint = near.map(|name| format!(" (did you mean `{name}`?)")).unwrap_or_default();
+            let near = names.map(|name| (strsim::osa_distance(root, &name.to_ascii_lowercase()), name)).min_by_key(|(distance, _)| *distance).filter(|(distance, _)| *distance <= 2);
+            let hint = near.map(|(_, name)| format!(" (did you mean `{name}`?)")).unwrap_or_default();
             format!("the attribute `{path}` is not a user attribute of this environment{hint}")
         };
         return Err(ApiError::invalid_filter(format!(
