@@ -833,6 +833,40 @@ async fn a_full_replace_that_leaves_out_an_access_field_is_confirmed() {
     assert!(asked[2].contains("Change: lockout ") && asked[2].contains("left out of this full replace"), "{}", asked[2]);
 }
 
+/// Who may sign on to an application is its `accessControl`: restricting it to a group
+/// is asked, and so is a full replace that leaves the restriction out (PingOne removes
+/// it: every user may sign on); the record sent back whole is not.
+#[tokio::test]
+async fn an_applications_sign_on_restriction_is_confirmed_when_set_or_left_out() {
+    let (_sim, dispatcher) = simulator_with_writes().await;
+    let refuser = Refuser::default();
+    let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
+    let apps = value(dispatcher.dispatch(call("list_applications", json!({}))).await)["items"].as_array().unwrap().clone();
+    let app = apps.iter().find(|a| a["protocol"] == "OPENID_CONNECT" && a["type"] == "WEB_APP").expect("a web application").clone();
+    let group = value(dispatcher.dispatch(call("list_groups", json!({}))).await)["items"][0]["id"].clone();
+    let mut restricted = value(dispatcher.dispatch(call("get_application", json!({ "applicationId": app["id"] }))).await);
+    restricted["applicationId"] = app["id"].clone();
+    restricted["accessControl"] = json!({ "group": { "type": "ANY_GROUP", "groups": [{ "id": group }] } });
+    assert!(declined(&dispatcher.dispatch_for(call("update_application", restricted.clone()), &requester).await));
+    let reply = dispatcher.dispatch(call("update_application", restricted.clone())).await;
+    assert_eq!(value(reply)["accessControl"]["group"]["groups"][0]["id"], group);
+
+    let mut whole = value(dispatcher.dispatch(call("get_application", json!({ "applicationId": app["id"] }))).await);
+    whole["applicationId"] = app["id"].clone();
+    let reply = dispatcher.dispatch_for(call("update_application", whole.clone()), &requester).await;
+    assert!(matches!(reply, HostReply::Value(_)), "the record sent back whole is not asked about: {reply:?}");
+    whole.as_object_mut().unwrap().remove("accessControl");
+    whole["description"] = json!("typo fixed");
+    assert!(declined(&dispatcher.dispatch_for(call("update_application", whole), &requester).await));
+    let kept = value(dispatcher.dispatch(call("get_application", json!({ "applicationId": app["id"] }))).await);
+    assert_eq!(kept["accessControl"]["group"]["groups"][0]["id"], group, "nothing was sent");
+
+    let asked = refuser.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 2, "{asked:#?}");
+    assert!(asked[0].contains("Change: accessControl"), "{}", asked[0]);
+    assert!(asked[1].contains("Change: accessControl ") && asked[1].contains("left out of this full replace"), "{}", asked[1]);
+}
+
 /// The model sees credentials masked (`****cret`). A record read and sent back whole,
 /// the way to update an identity provider (a full replace), keeps its secret: the mask
 /// of the record's current secret is put back as that secret, on a call that changes
