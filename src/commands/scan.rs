@@ -41,16 +41,16 @@ struct Scanned {
 }
 
 /// A JSON object or array is scanned string by string, as the server scans a result
-/// (its verdict is its highest-scoring string's); anything else as one text.
+/// (its verdict is its highest-scoring string's); anything else as the server scans a
+/// string result (a table by its cells).
 fn scan(defender: &Defender, text: &str) -> Scanned {
-    match serde_json::from_str::<Value>(text) {
-        Ok(mut value @ (Value::Object(_) | Value::Array(_))) => {
-            let report = defender.scan_json(&mut value);
-            let verdict = report.top.unwrap_or_else(|| defender.scan_text(""));
-            Scanned { verdict, findings: Some(report.findings) }
-        }
-        _ => Scanned { verdict: defender.scan_text(text), findings: None },
-    }
+    let (mut value, json) = match serde_json::from_str::<Value>(text) {
+        Ok(value @ (Value::Object(_) | Value::Array(_))) => (value, true),
+        _ => (Value::String(text.to_owned()), false),
+    };
+    let report = defender.scan_json(&mut value);
+    let verdict = report.top.unwrap_or_else(|| defender.scan_text(""));
+    Scanned { verdict, findings: json.then_some(report.findings) }
 }
 
 /// For a flagged text, what an administrator who has read it and trusts it puts in

@@ -9,6 +9,7 @@ mod own;
 mod patterns;
 mod scan;
 mod script_text;
+mod table;
 
 pub use allow::{digest, AllowFile, Allowed};
 pub use classifier::{find_model, Classifier, ClassifierError, MAX_CHUNK_TOKENS};

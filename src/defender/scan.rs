@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::allow::digest;
 use super::detector::{Defender, Verdict};
 use super::own::OwnTexts;
+use super::table::table_texts;
 
 /// A withheld string: where it was and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -251,6 +252,12 @@ fn json_literals(text: &str) -> Option<Vec<String>> {
     Some(literals)
 }
 
+/// What a string is judged by when it holds structured text: the string literals of
+/// a JSON text, or the cells of a table; `None` for any other text, judged whole.
+fn inner_texts(text: &str) -> Option<Vec<String>> {
+    json_literals(text).or_else(|| table_texts(text).map(|table| table.texts))
+}
+
 /// Every string in `value`, object keys included, in document order.
 fn strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
     match value {
@@ -285,14 +292,19 @@ impl Defender {
         // classifier reads strings, not JSON text. Every string literal counts, a
         // repeated key's too, and the patterns also read them joined, so a sentence
         // cut into literals (`["SYSTEM:", "ignore", …]`) is still one sentence to them.
+        // A delimited table (a CSV export) is judged by its cells in the same way.
         let allowed = self.allowed_now();
-        let literals: Vec<Option<Vec<String>>> =
-            all.iter().map(|s| if allowed.as_ref().is_some_and(|a| a.contains(s)) { None } else { json_literals(s) }).collect();
+        let inner: Vec<Option<Vec<String>>> =
+            all.iter().map(|s| if allowed.as_ref().is_some_and(|a| a.contains(s)) { None } else { inner_texts(s) }).collect();
+        // Each inner text once: an export repeats the same titles and flags on every row.
         let judged: Vec<Vec<&str>> = all
             .iter()
-            .zip(&literals)
+            .zip(&inner)
             .map(|(s, inner)| match inner {
-                Some(inner) => inner.iter().map(String::as_str).collect(),
+                Some(inner) => {
+                    let mut seen = HashSet::with_capacity(inner.len());
+                    inner.iter().map(String::as_str).filter(|t| seen.insert(*t)).collect()
+                }
                 None => vec![*s],
             })
             .collect();
@@ -300,30 +312,33 @@ impl Defender {
         let mut queries = Vec::with_capacity(plans.len());
         plans.iter().flatten().for_each(|plan| plan.queries(&mut queries));
         let verdicts = self.scan_texts(&queries);
-        let top = verdicts.iter().max_by(|a, b| a.score.total_cmp(&b.score)).cloned();
+        let mut top = verdicts.iter().max_by(|a, b| a.score.total_cmp(&b.score)).cloned();
         let mut verdicts = verdicts.into_iter();
-        // After the scan, which read the allow file: its warning is about what was used.
-        let mut report = ScanReport { warnings: self.warnings(), scanned, top, ..ScanReport::default() };
         // Usually nothing is flagged and the value is left as it is, unwalked.
         let flagged: HashMap<String, Withheld> = all
             .iter()
-            .zip(judged.iter().zip(&plans))
-            .filter_map(|(s, (texts, plans))| {
+            .zip(judged.iter().zip(&plans).zip(&inner))
+            .filter_map(|(s, ((texts, plans), inner))| {
                 // Every plan takes its verdicts, flagged or not, so the rest stay in step.
                 let mut withheld: Vec<Withheld> = texts.iter().zip(plans).filter_map(|(text, plan)| plan.judge(text, &mut verdicts)).collect();
-                if texts.len() > 1 {
-                    let joined = self.scan_patterns(&texts.join(" "));
+                if let Some(inner) = inner.as_ref().filter(|inner| inner.len() > 1) {
+                    let joined = self.scan_patterns(&inner.join(" "));
                     if joined.flagged {
+                        if top.as_ref().is_none_or(|top| joined.score > top.score) {
+                            top = Some(joined.clone());
+                        }
                         withheld.push(Withheld { replacement: marker(&joined), digest: digest(s), verdict: joined });
                     }
                 }
                 let worst = withheld.into_iter().max_by(|a, b| a.verdict.score.total_cmp(&b.verdict.score))?;
-                // Inside JSON text, the string is withheld whole; the digest is the flagged
-                // inner string's, which is what the allow file lets through.
+                // Inside JSON text or a table, the string is withheld whole; the digest is
+                // the flagged inner text's, which is what the allow file lets through.
                 let withheld = if texts.len() == 1 && texts[0] == *s { worst } else { Withheld { replacement: marker(&worst.verdict), ..worst } };
                 Some((s.to_string(), withheld))
             })
             .collect();
+        // After the scan, which read the allow file: its warning is about what was used.
+        let mut report = ScanReport { warnings: self.warnings(), scanned, top, ..ScanReport::default() };
         let mut arrays = Vec::new();
         string_arrays(value, &mut String::from("$"), &mut arrays);
         let cut: HashMap<String, Withheld> = arrays
