@@ -116,6 +116,22 @@ building, next to reception."),
     c.bench_function("list_users x1000, full mode", |b| {
         b.iter_batched(|| list_users(1000), |mut v| defender.scan_json(&mut v), criterion::BatchSize::LargeInput)
     });
+    // The same users as a script's CSV export: one string, judged by its cells.
+    let csv = csv_export(&list_users(1000));
+    c.bench_function("list_users x1000 as one CSV string, full mode", |b| {
+        b.iter_batched(|| json!({ "result": csv.clone() }), |mut v| defender.scan_json(&mut v), criterion::BatchSize::LargeInput)
+    });
+}
+
+/// `users` (a `list_users` result) as the CSV text an export script builds.
+fn csv_export(users: &Value) -> String {
+    let mut lines = vec!["id,username,email,name,title,department,enabled,createdAt,description".to_owned()];
+    for u in users["_embedded"]["users"].as_array().expect("users") {
+        let field = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+        let cells = [&u["id"], &u["username"], &u["email"], &u["name"]["formatted"], &u["title"], &u["department"], &u["enabled"], &u["createdAt"], &u["description"]];
+        lines.push(cells.iter().map(|v| if v.is_null() { String::new() } else { format!("\"{}\"", field(v)) }).collect::<Vec<_>>().join(","));
+    }
+    lines.join("\n")
 }
 
 const CALLS: usize = 2_000;
