@@ -343,6 +343,24 @@ async fn all_follows_next_links_to_the_end() {
     assert!(cursors[2].as_deref().unwrap().contains("cursor=p3"), "{cursors:?}");
 }
 
+/// A list call that gives no `limit` asks for the largest page PingOne serves, so every
+/// item of a long list costs fewer requests; one out of range is refused before sending.
+#[tokio::test]
+async fn a_list_without_a_limit_asks_for_the_largest_page() {
+    let s = Setup::new().await;
+    let users = s.fake.env_path("/users");
+    s.fake.on("GET", &users, vec![Reply::json(200, users_page(&["u1"], None)), Reply::json(200, users_page(&["u2"], None))]);
+    s.call("list_users", json!({ "all": true })).await.unwrap();
+    s.call("list_users", json!({ "limit": 50 })).await.unwrap();
+    let queries: Vec<String> = s.fake.api_requests().iter().map(|r| r.query.clone().unwrap_or_default()).collect();
+    assert_eq!(queries, ["limit=1000", "limit=50"]);
+    for limit in [0, 1001] {
+        let err = s.call("list_users", json!({ "limit": limit })).await.unwrap_err();
+        assert!(err.to_string().contains(&format!("`limit` is {limit}, but must be from 1 to 1000")), "{err}");
+    }
+    assert_eq!(s.fake.api_requests().len(), 2);
+}
+
 #[tokio::test]
 async fn a_next_link_to_another_host_is_refused() {
     let s = Setup::new().await;

@@ -519,8 +519,12 @@ async fn pagination_follows_cursors_across_pages() {
     assert_eq!(last.as_array().unwrap().len(), 124);
     let (status, err) = h.fails("list_users", json!({ "cursor": "not-a-cursor" })).await;
     assert_eq!((status, err["details"][0]["target"].as_str()), (400, Some("cursor")));
-    let (status, _) = h.fails("list_users", json!({ "limit": 0 })).await;
-    assert_eq!(status, 400);
+    let (status, err) = h.fails("list_users", json!({ "limit": 0 })).await;
+    assert_eq!(status, 0, "refused before it is sent: {err}");
+    assert!(err.to_string().contains("must be from 1 to 1000"), "{err}");
+    // Without a limit, the client asks for the largest page: 200, not the default 100.
+    let first = h.call("list_users", json!({})).await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 200);
 }
 
 #[tokio::test]

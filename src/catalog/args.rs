@@ -326,9 +326,27 @@ fn check_value(p: &Param, value: &Value, name: &str, problems: &mut Vec<Problem>
             }
         }
     }
+    if let Some(problem) = elements.iter().find_map(|item| range_problem(p, item, name)) {
+        problems.push(problem);
+    }
     if let Value::Object(inner) = value {
         check_fields(&p.properties, inner, &format!("{name}."), problems);
     }
+}
+
+/// A number outside the parameter's `minimum`..=`maximum`.
+fn range_problem(p: &Param, value: &Value, name: &str) -> Option<Problem> {
+    let number = value.as_f64()?;
+    if !(p.minimum.is_some_and(|min| number < min as f64) || p.maximum.is_some_and(|max| number > max as f64)) {
+        return None;
+    }
+    let range = match (p.minimum, p.maximum) {
+        (Some(min), Some(max)) => format!("from {min} to {max}"),
+        (Some(min), None) => format!("at least {min}"),
+        (_, Some(max)) => format!("at most {max}"),
+        (None, None) => return None,
+    };
+    Some(Problem::ours(format!("`{name}` is {value}, but must be {range}")))
 }
 
 /// A path parameter is one segment naming one resource: empty, `.` and `..` would

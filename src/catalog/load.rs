@@ -351,6 +351,12 @@ fn check_params(params: &[Param], top_level: bool, field: &'static str, problem:
             }
         }
         let element = if p.ty == ParamType::Array { p.items.unwrap_or(ParamType::String) } else { p.ty };
+        if (p.minimum.is_some() || p.maximum.is_some()) && !matches!(element, ParamType::Integer | ParamType::Number) {
+            problem(field, format!("parameter `{}` has a `minimum` or `maximum` but is not a number", p.name));
+        }
+        if let Some((min, max)) = p.minimum.zip(p.maximum).filter(|(min, max)| min > max) {
+            problem(field, format!("parameter `{}` has a `minimum` ({min}) above its `maximum` ({max})", p.name));
+        }
         for value in &p.allowed {
             if !element.matches(value) {
                 problem(field, format!("enum value {value} of `{}` is not of type {}", p.name, element.as_str()));

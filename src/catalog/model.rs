@@ -136,6 +136,11 @@ pub struct Param {
     pub allowed: Vec<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<ParamType>,
+    /// The smallest and largest number PingOne accepts (a page's `limit`: 1 to 1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<i64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub properties: Vec<Param>,
     /// Sent when the caller passes none (query parameters only): e.g. the filter that
