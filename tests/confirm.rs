@@ -108,8 +108,13 @@ struct LegacyClient {
 
 impl LegacyClient {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    fn start_with(extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_pingone-mcp"))
             .args(SERVE)
+            .args(extra)
             .env("XDG_CONFIG_HOME", "/nonexistent")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -170,6 +175,26 @@ fn a_handshake_client_is_asked_mid_call() {
         let after = client.execute(4, &format!("try {{ await pingone.get_user({{ userId: {user} }}); return 'exists' }} catch (e) {{ return e.code }}"));
         assert_eq!(after["result"]["structuredContent"]["result"], if deleted { "NOT_FOUND" } else { "exists" }, "{after}");
     }
+}
+
+/// The time a person takes to answer is theirs, not the script's: a "yes" given after
+/// the script's whole wall time still runs the call, and the script's budget after it
+/// is what was left before the question.
+#[test]
+fn time_spent_answering_does_not_count_against_the_scripts_time() {
+    let mut client = LegacyClient::start_with(&["--timeout", "2"]);
+    let user = client.execute(2, "return (await pingone.list_users({ limit: 1 })).items[0].id")["result"]["structuredContent"]["result"].clone();
+    client.send_execute(3, &format!("await pingone.delete_user({{ userId: {user} }}); return (await pingone.budget()).msLeft"));
+    let question = client.receive();
+    assert_eq!(question["method"], "elicitation/create", "{question}");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    client.send(json!({ "jsonrpc": "2.0", "id": question["id"], "result": { "action": "accept", "content": { "confirm": true } } }));
+    let reply = client.receive();
+    assert_eq!(reply["result"]["isError"].as_bool(), Some(false), "{reply}");
+    let ms_left = reply["result"]["structuredContent"]["result"].as_u64().unwrap();
+    assert!(ms_left > 1000, "the question's 3 s are not counted: {ms_left} ms left of 2000");
+    let after = client.execute(4, &format!("try {{ await pingone.get_user({{ userId: {user} }}); return 'exists' }} catch (e) {{ return e.code }}"));
+    assert_eq!(after["result"]["structuredContent"]["result"], "NOT_FOUND", "{after}");
 }
 
 /// An action called as a tool is one call, not a script: the question says so and

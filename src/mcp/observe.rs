@@ -18,8 +18,8 @@ use super::reply::add_own_texts;
 use crate::defender::OwnTexts;
 use crate::dispatch::{Dispatcher, Requester};
 use crate::pingone::Waits;
-use crate::policy::{Caller, Confirm};
-use crate::sandbox::{ActionHost, LogLine};
+use crate::policy::{Caller, Confirm, ConfirmRequest};
+use crate::sandbox::{ActionHost, LogLine, PersonWaits};
 
 /// The most JSON a script's `all: true` gathers: boa holds parsed JSON at many times
 /// its text size, and a script's 64 MiB ran out between about 2.7 and 6 MB of users
@@ -61,11 +61,13 @@ pub struct ObservedHost {
     confirm: Option<Arc<dyn Confirm>>,
     /// Where console lines go as the script writes them, until the run ends.
     console: Mutex<Option<tokio::sync::mpsc::UnboundedSender<LogLine>>>,
+    /// Time spent waiting for the person's answers.
+    person_waits: Arc<PersonWaits>,
 }
 
 impl ObservedHost {
     pub fn new(dispatcher: Arc<Dispatcher>, caller: Option<Caller>, progress: Option<(Peer<RoleServer>, ProgressToken)>) -> Self {
-        Self { dispatcher, caller, calls: Mutex::new(Vec::new()), in_flight: Mutex::default(), started: AtomicU64::new(0), own_texts: Mutex::default(), progress, confirm: None, console: Mutex::default() }
+        Self { dispatcher, caller, calls: Mutex::new(Vec::new()), in_flight: Mutex::default(), started: AtomicU64::new(0), own_texts: Mutex::default(), progress, confirm: None, console: Mutex::default(), person_waits: Arc::default() }
     }
 
     /// The script this host serves: its literal parts are the agent's own words, which
@@ -86,8 +88,10 @@ impl ObservedHost {
         self.console.lock().unwrap_or_else(|e| e.into_inner()).take();
     }
 
+    /// Asks `confirm` before the calls that need a person; the time spent waiting for
+    /// their answer does not count against the script's wall time.
     pub fn confirming(mut self, confirm: Option<Arc<dyn Confirm>>) -> Self {
-        self.confirm = confirm;
+        self.confirm = confirm.map(|confirm| Arc::new(Timed { confirm, waits: self.person_waits.clone() }) as Arc<dyn Confirm>);
         self
     }
 
@@ -172,6 +176,36 @@ impl ActionHost for ObservedHost {
         if let Some(lines) = self.console.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             let _ = lines.send(line.clone());
         }
+    }
+
+    fn person_waits(&self) -> Option<Arc<PersonWaits>> {
+        Some(self.person_waits.clone())
+    }
+}
+
+/// A confirmer whose questions stop the script's clock while they are out.
+struct Timed {
+    confirm: Arc<dyn Confirm>,
+    waits: Arc<PersonWaits>,
+}
+
+impl Confirm for Timed {
+    fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<(), String>> {
+        let (asked, waiting) = (self.confirm.confirm(request), self.waits.begin());
+        Box::pin(async move {
+            let answer = asked.await;
+            drop(waiting);
+            answer
+        })
+    }
+
+    fn will_ask(&self, action: &str) -> BoxFuture<'static, bool> {
+        let (asked, waiting) = (self.confirm.will_ask(action), self.waits.begin());
+        Box::pin(async move {
+            let answer = asked.await;
+            drop(waiting);
+            answer
+        })
     }
 }
 

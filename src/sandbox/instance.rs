@@ -1,6 +1,7 @@
 //! One script in one fresh guest instance: the store's state, the host imports
 //! the guest calls, and the run itself.
 
+use std::time::Duration;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
@@ -120,7 +121,8 @@ impl GuestState {
 
     /// What is left of the wall time and the action calls, for `pingone.budget()`.
     fn budget(&self) -> serde_json::Value {
-        let ms_left = self.limits.wall_time.saturating_sub(self.started.elapsed()).as_millis() as u64;
+        let waited = self.host.person_waits().map_or(Duration::ZERO, |waits| waits.total());
+        let ms_left = (self.limits.wall_time + waited).saturating_sub(self.started.elapsed()).as_millis() as u64;
         serde_json::json!({ "msLeft": ms_left, "callsLeft": self.limits.host_calls.saturating_sub(self.calls_started) })
     }
 

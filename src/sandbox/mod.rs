@@ -5,6 +5,7 @@
 mod instance;
 mod limits;
 mod module;
+mod person_waits;
 mod script;
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use wasmtime::{Engine, InstancePre, Trap};
 
 pub use limits::{Limit, Limits, FUEL_PER_SECOND};
 pub use module::{cache_dir, POOL_SLOTS};
+pub use person_waits::{PersonWait, PersonWaits};
 pub use script::prepare_script;
 
 use instance::GuestState;
@@ -35,6 +37,12 @@ pub trait ActionHost: Send + Sync + 'static {
     /// A console line as the script writes it, for a host that shows them live (they
     /// are in the run's [`Execution`] too).
     fn console(&self, _line: &LogLine) {}
+
+    /// The time this host's calls spend waiting for a person's answer, which the
+    /// script's wall-time limit does not count (none unless a host asks people).
+    fn person_waits(&self) -> Option<Arc<PersonWaits>> {
+        None
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -155,12 +163,14 @@ impl Sandbox {
             return Execution { outcome: Err(ExecutionError::Limit { limit: Limit::WallTime, message, unfinished: vec![] }), logs: vec![], calls: 0, duration: started.elapsed(), peak_memory: 0 };
         };
         let input = RunInput { script: prepare_script(script), args };
+        let waits = host.person_waits().unwrap_or_default();
+        let clock_start = tokio::time::Instant::now();
         let mut store = match instance::store(self.engine, GuestState::new(limits, host)) {
             Ok(store) => store,
             Err(e) => return Execution { outcome: Err(ExecutionError::Internal(format!("{e:#}"))), logs: vec![], calls: 0, duration: started.elapsed(), peak_memory: 0 },
         };
         let run = tokio::select! {
-            run = tokio::time::timeout_at(deadline, instance::run(&self.pre, &mut store, &input)) => Some(run),
+            run = waits.within(clock_start, limits.wall_time, instance::run(&self.pre, &mut store, &input)) => Some(run),
             () = stop => None,
         };
         let outcome = {
@@ -168,10 +178,10 @@ impl Sandbox {
             let limit_error = |limit: Limit| ExecutionError::Limit { limit, message: limit.explain(limits), unfinished: state.unfinished_actions() };
             let outcome = match run {
                 None => Err(ExecutionError::Interrupted { unfinished: state.unfinished_actions() }),
-                Some(Err(_elapsed)) => Err(limit_error(Limit::WallTime)),
-                Some(Ok(Ok(RunOutcome::Ok(value)))) => check_result_size(value, limits).map_err(limit_error),
-                Some(Ok(Ok(RunOutcome::Error(e)))) => Err(ExecutionError::Script(e)),
-                Some(Ok(Err(e))) => Err(match (state.exceeded, e.downcast_ref::<Trap>()) {
+                Some(None) => Err(limit_error(Limit::WallTime)),
+                Some(Some(Ok(RunOutcome::Ok(value)))) => check_result_size(value, limits).map_err(limit_error),
+                Some(Some(Ok(RunOutcome::Error(e)))) => Err(ExecutionError::Script(e)),
+                Some(Some(Err(e))) => Err(match (state.exceeded, e.downcast_ref::<Trap>()) {
                     (Some(limit), _) => limit_error(limit),
                     (None, Some(Trap::StackOverflow)) => limit_error(Limit::Stack),
                     (None, Some(Trap::OutOfFuel)) => limit_error(Limit::Compute),
@@ -185,7 +195,7 @@ impl Sandbox {
         };
         let mut outcome = outcome;
         if matches!(outcome, Ok(_) | Err(ExecutionError::Script(_))) {
-            let settled = store.data_mut().settle(deadline).await;
+            let settled = store.data_mut().settle(clock_start + limits.wall_time + waits.total()).await;
             if !settled.is_empty() {
                 let calls = counted(&settled);
                 if outcome.is_ok() {
