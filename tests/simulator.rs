@@ -927,3 +927,37 @@ async fn access_control_takes_the_spec_values_and_existing_groups() {
     let made = api.created("applications", app(json!({ "role": { "type": "ADMIN_USERS_ONLY" }, "group": { "type": "ALL_GROUPS", "groups": [{ "id": group }] } }))).await;
     assert_refused(&api.put(&format!("applications/{}", id_of(&made)), app(json!({ "group": { "type": "ANY_GROUP", "groups": [{ "id": unknown }] } }))).await, "accessControl.group.groups", "an update to an unknown group");
 }
+
+#[tokio::test]
+async fn identity_providers_need_what_their_type_requires() {
+    let h = Harness::users(5).await;
+    let api = Api::new(&h.sim).await;
+    let idp = |name: &str, kind: &str, fields: Value| {
+        let mut body = json!({ "name": name, "type": kind, "enabled": true });
+        body.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+        body
+    };
+    // APPLE: a signing key, key id and team id, and no client secret.
+    let apple = idp("Apple", "APPLE", json!({ "clientId": "com.example.web", "clientSecretSigningKey": "-----BEGIN PRIVATE KEY-----\nMIG\n-----END PRIVATE KEY-----", "keyId": "ABCDE12345", "teamId": "TEAM123456" }));
+    api.created("identityProviders", apple.clone()).await;
+    let (status, err) = api.post("identityProviders", idp("Apple 2", "APPLE", json!({ "clientId": "com.example.web" }))).await;
+    assert_eq!((status, detail_targets(&err)), (400, vec!["clientSecretSigningKey".to_owned(), "keyId".into(), "teamId".into()]), "{err}");
+    let mut short_key = apple;
+    short_key["name"] = json!("Apple 3");
+    short_key["keyId"] = json!("ABC");
+    assert_refused(&api.post("identityProviders", short_key).await, "keyId", "a key id that is not 10 characters");
+    // PAYPAL: clientEnvironment, sandbox or live.
+    assert_refused(&api.post("identityProviders", idp("PayPal", "PAYPAL", json!({ "clientId": "c", "clientSecret": "s" }))).await, "clientEnvironment", "PayPal without clientEnvironment");
+    assert_refused(&api.post("identityProviders", idp("PayPal", "PAYPAL", json!({ "clientId": "c", "clientSecret": "s", "clientEnvironment": "test" }))).await, "clientEnvironment", "PayPal with another environment");
+    api.created("identityProviders", idp("PayPal", "PAYPAL", json!({ "clientId": "c", "clientSecret": "s", "clientEnvironment": "sandbox" }))).await;
+    // OPENID_CONNECT endpoints use https.
+    let oidc = |auth: &str| idp("Corp OIDC", "OPENID_CONNECT", json!({ "clientId": "c", "clientSecret": "s", "authorizationEndpoint": auth, "tokenEndpoint": "https://idp.example.com/token", "jwksEndpoint": "https://idp.example.com/jwks", "issuer": "https://idp.example.com", "scopes": ["openid"], "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC" }));
+    assert_refused(&api.post("identityProviders", oidc("http://idp.example.com/auth")).await, "authorizationEndpoint", "an http endpoint");
+    let corp = api.created("identityProviders", oidc("https://idp.example.com/auth")).await;
+    // Attributes PingOne owns cannot be mapped.
+    let attrs = format!("identityProviders/{}/attributes", id_of(&corp));
+    for name in ["enabled", "mfaEnabled", "id", "lifecycle"] {
+        assert_refused(&api.post(&attrs, json!({ "name": name, "value": "${providerAttributes.x}", "update": "ALWAYS" })).await, "name", name);
+    }
+    api.created(&attrs, json!({ "name": "name.given", "value": "${providerAttributes.given_name}", "update": "ALWAYS" })).await;
+}
