@@ -961,3 +961,57 @@ async fn identity_providers_need_what_their_type_requires() {
     }
     api.created(&attrs, json!({ "name": "name.given", "value": "${providerAttributes.given_name}", "update": "ALWAYS" })).await;
 }
+
+#[tokio::test]
+async fn password_policy_limits_are_the_specs() {
+    let h = Harness::users(5).await;
+    let api = Api::new(&h.sim).await;
+    let policy = |extra: Value| {
+        let mut body = json!({ "name": "Limits", "excludesCommonlyUsed": true, "excludesProfileData": true, "notSimilarToCurrent": true });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let cases = [
+        (json!({ "length": { "min": 4, "max": 64 } }), "length.min"),
+        (json!({ "length": { "min": 40, "max": 64 } }), "length.min"),
+        (json!({ "length": { "min": 12, "max": 10 } }), "length.max"),
+        (json!({ "maxAgeDays": 10, "minAgeDays": 1 }), "maxAgeDays"),
+        (json!({ "maxAgeDays": 21 }), "maxAgeDays"),
+        (json!({ "minAgeDays": 0 }), "minAgeDays"),
+        (json!({ "qwertySequenceRule": { "maxLength": 2 } }), "qwertySequenceRule.maxLength"),
+        (json!({ "shiftedNumberRowSequenceRule": { "maxLength": 4 } }), "shiftedNumberRowSequenceRule.maxLength"),
+        (json!({ "alphabetSequenceRule": { "maxLength": 9 } }), "alphabetSequenceRule.maxLength"),
+        (json!({ "numberSequenceRule": { "maxLength": 1 } }), "numberSequenceRule.maxLength"),
+        (json!({ "minCharacters": { "abc": 1 } }), "minCharacters"),
+        (json!({ "lockout": { "failureCount": 0, "durationSeconds": 60 } }), "lockout.failureCount"),
+        (json!({ "lockout": { "failureCount": 5, "durationSeconds": 0 } }), "lockout.durationSeconds"),
+        (json!({ "history": { "count": 0, "retentionDays": 30 } }), "history.count"),
+        (json!({ "history": { "count": 3, "retentionDays": 0 } }), "history.retentionDays"),
+    ];
+    for (extra, target) in cases {
+        let what = extra.to_string();
+        assert_refused(&api.post("passwordPolicies", policy(extra)).await, target, &what);
+    }
+    let at_the_limits = json!({ "length": { "min": 32, "max": 32 }, "maxAgeDays": 23, "minAgeDays": 1, "qwertySequenceRule": { "maxLength": 3 }, "shiftedNumberRowSequenceRule": { "maxLength": 3 }, "alphabetSequenceRule": { "maxLength": 2 }, "numberSequenceRule": { "maxLength": 3 }, "minCharacters": { "0123456789": 1, "~!@#$%^&*()-_=+[]{}|;:,.<>/?": 0 }, "lockout": { "failureCount": 1, "durationSeconds": 1 }, "history": { "count": 1, "retentionDays": 1 } });
+    let made = api.created("passwordPolicies", policy(at_the_limits)).await;
+    // The seeded policies satisfy the same rules: each goes back unchanged.
+    let seeded = api.get("passwordPolicies").await;
+    for p in seeded["_embedded"]["passwordPolicies"].as_array().unwrap().iter().filter(|p| p["id"] != made["id"]) {
+        let (status, reply) = api.put(&format!("passwordPolicies/{}", id_of(p)), p.clone()).await;
+        assert_eq!(status, 200, "seeded policy {}: {reply}", p["name"]);
+    }
+}
+
+#[tokio::test]
+async fn sign_on_policy_names_follow_the_pattern() {
+    let h = Harness::users(5).await;
+    let api = Api::new(&h.sim).await;
+    for bad in ["Partner Login (v2)!", "Partner/Login", "Ünïcode"] {
+        assert_refused(&api.post("signOnPolicies", json!({ "name": bad })).await, "name", bad);
+    }
+    for good in ["Partner_Login v2.1-beta", "urn:example:policy:partner"] {
+        api.created("signOnPolicies", json!({ "name": good })).await;
+    }
+    let made = api.created("signOnPolicies", json!({ "name": "Renamed_Later" })).await;
+    assert_refused(&api.put(&format!("signOnPolicies/{}", id_of(&made)), json!({ "name": "Renamed (later)" })).await, "name", "an update");
+}

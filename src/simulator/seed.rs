@@ -84,7 +84,7 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
     for (pid, name, default, min, desc) in [
         (&pp_standard, "Standard", true, 8, "A standard policy that incorporates industry best practices"),
         (&pp_strong, "Strong", false, 12, "Longer passwords for privileged staff"),
-        (&pp_basic, "Basic", false, 6, "A relaxed policy for low-risk customer accounts"),
+        (&pp_basic, "Basic", false, 8, "A relaxed policy for low-risk customer accounts"),
     ] {
         st.password_policies.put(json!({
             "id": pid, "environment": env, "name": name, "description": desc, "default": default,
