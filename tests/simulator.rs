@@ -1015,3 +1015,33 @@ async fn sign_on_policy_names_follow_the_pattern() {
     let made = api.created("signOnPolicies", json!({ "name": "Renamed_Later" })).await;
     assert_refused(&api.put(&format!("signOnPolicies/{}", id_of(&made)), json!({ "name": "Renamed (later)" })).await, "name", "an update");
 }
+
+fn device_policy(name: &str, default: bool, otp_length: i64) -> Value {
+    let otp = json!({ "lifeTime": { "duration": 5, "timeUnit": "MINUTES" }, "failure": { "count": 3, "coolDown": { "duration": 2, "timeUnit": "MINUTES" } }, "otpLength": otp_length });
+    let on = json!({ "enabled": true, "otp": otp });
+    json!({ "name": name, "default": default, "sms": on, "voice": on, "email": on, "mobile": { "enabled": true, "otp": { "failure": { "count": 3, "coolDown": { "duration": 2, "timeUnit": "MINUTES" } } } }, "totp": { "enabled": true, "otp": { "failure": { "count": 3, "coolDown": { "duration": 2, "timeUnit": "MINUTES" } } } } })
+}
+
+#[tokio::test]
+async fn device_policies_keep_the_specs_ranges_and_one_default() {
+    let h = Harness::users(5).await;
+    let api = Api::new(&h.sim).await;
+    assert_refused(&api.post("deviceAuthenticationPolicies", device_policy("Short OTP", false, 4)).await, "sms.otp.otpLength", "otpLength 4");
+    assert_refused(&api.post("deviceAuthenticationPolicies", device_policy("Long OTP", false, 11)).await, "sms.otp.otpLength", "otpLength 11");
+    let mut push = device_policy("Push", false, 6);
+    push["mobile"]["applications"] = json!([{ "id": "app-1", "pushTimeout": { "duration": 200, "timeUnit": "SECONDS" } }]);
+    assert_refused(&api.post("deviceAuthenticationPolicies", push).await, "mobile.applications[0].pushTimeout.duration", "a push timeout over 150");
+    let mut grace = device_policy("Grace", false, 6);
+    grace["totp"]["passcodeGracePeriod"] = json!(0);
+    assert_refused(&api.post("deviceAuthenticationPolicies", grace).await, "totp.passcodeGracePeriod", "a grace period of 0");
+
+    // A new default replaces the old one, which can then be deleted.
+    let first = api.created("deviceAuthenticationPolicies", device_policy("First default", true, 10)).await;
+    assert_eq!(first["forSignOnPolicy"], json!(false), "required in responses: {first}");
+    let second = api.created("deviceAuthenticationPolicies", device_policy("Second default", true, 6)).await;
+    let all = api.get("deviceAuthenticationPolicies").await;
+    let defaults: Vec<&Value> = all["_embedded"]["deviceAuthenticationPolicies"].as_array().unwrap().iter().filter(|p| p["default"] == json!(true)).map(|p| &p["id"]).collect();
+    assert_eq!(defaults, vec![&second["id"]], "{all}");
+    let (status, body) = api.send(reqwest::Method::DELETE, &format!("deviceAuthenticationPolicies/{}", id_of(&first)), None).await;
+    assert_eq!(status, 204, "the former default can go: {body}");
+}

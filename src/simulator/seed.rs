@@ -130,7 +130,7 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
     for (name, default, sms) in [("Default MFA Policy", true, true), ("Strict MFA", false, false)] {
         let pid = id(&mut rng);
         st.device_policies.put(json!({
-            "id": pid, "environment": env, "name": name, "default": default,
+            "id": pid, "environment": env, "name": name, "default": default, "forSignOnPolicy": false,
             "authentication": { "deviceSelection": "DEFAULT_TO_FIRST" }, "newDeviceNotification": "EMAIL_THEN_SMS",
             "sms": { "enabled": sms, "otp": sent_otp }, "voice": { "enabled": sms, "otp": sent_otp }, "email": { "enabled": true, "otp": sent_otp },
             "mobile": { "enabled": true, "otp": app_otp }, "totp": { "enabled": true, "otp": app_otp }, "fido2": { "enabled": true },
