@@ -776,3 +776,276 @@ async fn fault_malformed_body() {
 fn a_day_from_now() -> String {
     httpdate::fmt_http_date(std::time::SystemTime::now() + std::time::Duration::from_secs(86_400))
 }
+
+/// The management API over raw HTTP, for bodies the catalog's own checks would stop
+/// before the simulator sees them.
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    async fn new(sim: &Simulator) -> Self {
+        let http = reqwest::Client::new();
+        let token_url = format!("{}/{}/as/token", sim.auth_base(), sim.environment_id);
+        let reply: Value = http.post(token_url).basic_auth(&sim.client_id, Some(&sim.client_secret)).form(&[("grant_type", "client_credentials")]).send().await.unwrap().json().await.unwrap();
+        let token = reply["access_token"].as_str().expect("a worker token").to_owned();
+        Self { http, base: format!("{}/environments/{}", sim.api_base(), sim.environment_id), token }
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let mut req = self.http.request(method, format!("{}/{path}", self.base)).bearer_auth(&self.token);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::POST, path, Some(&body)).await
+    }
+
+    async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::PUT, path, Some(&body)).await
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let (status, body) = self.send(reqwest::Method::GET, path, None).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// POSTs a body that must be accepted; answers the new record.
+    async fn created(&self, path: &str, body: Value) -> Value {
+        let (status, reply) = self.post(path, body.clone()).await;
+        assert_eq!(status, 201, "POST {path} {body}: {reply}");
+        reply
+    }
+}
+
+/// A 400 INVALID_DATA whose details name `target`.
+fn assert_refused(reply: &(u16, Value), target: &str, what: &str) {
+    let (status, body) = reply;
+    assert_eq!((*status, body["code"].as_str()), (400, Some("INVALID_DATA")), "{what}: {body}");
+    assert!(detail_targets(body).iter().any(|t| t == target), "{what}: expected a detail for `{target}`: {body}");
+}
+
+fn saml_app(name: &str, entity: &str) -> Value {
+    json!({ "name": name, "enabled": true, "protocol": "SAML", "type": "WEB_APP", "acsUrls": ["https://sp.example.com/acs"], "assertionDuration": 60, "spEntityId": entity })
+}
+
+#[tokio::test]
+async fn saml_and_ws_fed_applications_need_what_the_spec_requires() {
+    let h = Harness::users(5).await;
+    let api = Api::new(&h.sim).await;
+    // spEntityId is unique in the environment, on create and on update.
+    let first = api.created("applications", saml_app("SP one", "urn:test:sp")).await;
+    assert_eq!((&first["assertionSigned"], &first["responseSigned"]), (&json!(true), &json!(false)), "the spec's defaults: {first}");
+    assert_refused(&api.post("applications", saml_app("SP two", "urn:test:sp")).await, "spEntityId", "a second app with the same spEntityId");
+    let second = api.created("applications", saml_app("SP two", "urn:test:sp2")).await;
+    assert_refused(&api.put(&format!("applications/{}", id_of(&second)), saml_app("SP two", "urn:test:sp")).await, "spEntityId", "an update onto a used spEntityId");
+    let (status, kept) = api.put(&format!("applications/{}", id_of(&first)), saml_app("SP one renamed", "urn:test:sp")).await;
+    assert_eq!(status, 200, "an app keeps its own spEntityId: {kept}");
+    // At least one ACS URL.
+    let mut no_acs = saml_app("SP three", "urn:test:sp3");
+    no_acs["acsUrls"] = json!([]);
+    assert_refused(&api.post("applications", no_acs).await, "acsUrls", "an empty acsUrls");
+    // A new SAML app has its CORE subject mapping, as the seeded ones do.
+    let attrs = api.get(&format!("applications/{}/attributes", id_of(&first))).await;
+    let core: Vec<&Value> = attrs["_embedded"]["attributes"].as_array().unwrap().iter().filter(|a| a["mappingType"] == "CORE").collect();
+    assert_eq!(core.len(), 1, "{attrs}");
+    assert_eq!((&core[0]["name"], &core[0]["value"]), (&json!("saml_subject"), &json!("${user.id}")));
+
+    // WS_FED needs domainName, idpSigning and replyUrl.
+    let bare = json!({ "name": "Office", "enabled": true, "protocol": "WS_FED", "type": "WEB_APP" });
+    let (status, err) = api.post("applications", bare.clone()).await;
+    assert_eq!((status, detail_targets(&err)), (400, vec!["domainName".to_owned(), "idpSigning.algorithm".into(), "idpSigning.key.id".into(), "replyUrl".into()]), "{err}");
+    let mut full = bare;
+    full["domainName"] = json!("example.com");
+    full["replyUrl"] = json!("https://login.microsoftonline.com/login.srf");
+    full["idpSigning"] = json!({ "algorithm": "SHA256withRSA", "key": { "id": "a-key-id" } });
+    api.created("applications", full.clone()).await;
+    full["assertionDuration"] = json!(60);
+    assert_refused(&api.post("applications", full).await, "assertionDuration", "a WS_FED assertionDuration under 300");
+}
+
+#[tokio::test]
+async fn oidc_attribute_mappings_refuse_reserved_names_and_a_mapping_nobody_gets() {
+    let h = Harness::users(5).await;
+    let api = Api::new(&h.sim).await;
+    let app = api.created("applications", json!({ "name": "Claims", "enabled": true, "protocol": "OPENID_CONNECT", "type": "WEB_APP", "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC" })).await;
+    let attrs_path = format!("applications/{}/attributes", id_of(&app));
+    for reserved in ["sub", "nonce", "aud", "client_id"] {
+        assert_refused(&api.post(&attrs_path, json!({ "name": reserved, "value": "${user.email}" })).await, "name", reserved);
+    }
+    assert_refused(&api.post(&attrs_path, json!({ "name": "dept", "value": "${user.type}", "idToken": false, "userInfo": false })).await, "idToken", "both false");
+    let dept = api.created(&attrs_path, json!({ "name": "dept", "value": "${user.type}" })).await;
+    assert_eq!((&dept["idToken"], &dept["userInfo"]), (&json!(true), &json!(true)), "the spec's defaults: {dept}");
+    let (status, one_way) = api.put(&format!("{attrs_path}/{}", id_of(&dept)), json!({ "name": "dept", "value": "${user.type}", "idToken": false })).await;
+    assert_eq!((status, &one_way["userInfo"]), (200, &json!(true)), "{one_way}");
+
+    // The new app has its CORE `sub` mapping; its value can be changed under its reserved name.
+    let list = api.get(&attrs_path).await;
+    let sub = list["_embedded"]["attributes"].as_array().unwrap().iter().find(|a| a["name"] == "sub").unwrap_or_else(|| panic!("no sub mapping: {list}")).clone();
+    assert_eq!(sub["mappingType"], "CORE");
+    let (status, updated) = api.put(&format!("{attrs_path}/{}", id_of(&sub)), json!({ "name": "sub", "value": "${user.username}" })).await;
+    assert_eq!((status, &updated["value"]), (200, &json!("${user.username}")), "{updated}");
+    assert_refused(&api.put(&format!("{attrs_path}/{}", id_of(&dept)), json!({ "name": "iss", "value": "x" })).await, "name", "a custom mapping renamed to a reserved name");
+}
+
+#[tokio::test]
+async fn an_imported_client_secret_is_the_one_read_back() {
+    let h = Harness::users(5).await;
+    let api = Api::new(&h.sim).await;
+    let secret = format!("{}ZZ", "0".repeat(62));
+    let body = json!({ "name": "Migrated", "enabled": true, "protocol": "OPENID_CONNECT", "type": "WEB_APP", "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC", "clientId": "legacy-client-0001", "clientSecret": secret });
+    let app = api.created("applications", body.clone()).await;
+    assert!(app.get("clientSecret").is_none(), "the secret is write-only: {app}");
+    assert!(api.get(&format!("applications/{}", id_of(&app))).await.get("clientSecret").is_none());
+    assert_eq!(api.get(&format!("applications/{}/secret", id_of(&app))).await["secret"], json!(secret));
+    // Each needs the other, and the client id is not reused.
+    let mut alone = body.clone();
+    alone.as_object_mut().unwrap().remove("clientId");
+    assert_refused(&api.post("applications", alone).await, "clientId", "a secret without its client id");
+    let mut again = body;
+    again["name"] = json!("Migrated twice");
+    assert_refused(&api.post("applications", again).await, "clientId", "a client id already imported");
+}
+
+#[tokio::test]
+async fn access_control_takes_the_spec_values_and_existing_groups() {
+    let mut h = Harness::users(5).await;
+    let group = id_of(&h.items("list_groups", json!({ "limit": 1 })).await[0]);
+    let api = Api::new(&h.sim).await;
+    let app = |access: Value| json!({ "name": "Restricted", "enabled": true, "protocol": "OPENID_CONNECT", "type": "WEB_APP", "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC", "accessControl": access });
+    assert_refused(&api.post("applications", app(json!({ "role": { "type": "EVERYONE" } }))).await, "accessControl.role.type", "role type EVERYONE");
+    assert_refused(&api.post("applications", app(json!({ "group": { "type": "SOME_GROUPS", "groups": [{ "id": group }] } }))).await, "accessControl.group.type", "group type SOME_GROUPS");
+    assert_refused(&api.post("applications", app(json!({ "group": { "type": "ANY_GROUP", "groups": [] } }))).await, "accessControl.group.groups", "no groups");
+    let unknown = "00000000-0000-4000-8000-00000000dead";
+    let (status, err) = api.post("applications", app(json!({ "group": { "type": "ANY_GROUP", "groups": [{ "id": unknown }] } }))).await;
+    assert_refused(&(status, err.clone()), "accessControl.group.groups", "an unknown group");
+    assert!(err.to_string().contains(unknown), "the message names the group: {err}");
+    let made = api.created("applications", app(json!({ "role": { "type": "ADMIN_USERS_ONLY" }, "group": { "type": "ALL_GROUPS", "groups": [{ "id": group }] } }))).await;
+    assert_refused(&api.put(&format!("applications/{}", id_of(&made)), app(json!({ "group": { "type": "ANY_GROUP", "groups": [{ "id": unknown }] } }))).await, "accessControl.group.groups", "an update to an unknown group");
+}
+
+#[tokio::test]
+async fn identity_providers_need_what_their_type_requires() {
+    let h = Harness::users(5).await;
+    let api = Api::new(&h.sim).await;
+    let idp = |name: &str, kind: &str, fields: Value| {
+        let mut body = json!({ "name": name, "type": kind, "enabled": true });
+        body.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+        body
+    };
+    // APPLE: a signing key, key id and team id, and no client secret.
+    let apple = idp("Apple", "APPLE", json!({ "clientId": "com.example.web", "clientSecretSigningKey": "-----BEGIN PRIVATE KEY-----\nMIG\n-----END PRIVATE KEY-----", "keyId": "ABCDE12345", "teamId": "TEAM123456" }));
+    api.created("identityProviders", apple.clone()).await;
+    let (status, err) = api.post("identityProviders", idp("Apple 2", "APPLE", json!({ "clientId": "com.example.web" }))).await;
+    assert_eq!((status, detail_targets(&err)), (400, vec!["clientSecretSigningKey".to_owned(), "keyId".into(), "teamId".into()]), "{err}");
+    let mut short_key = apple;
+    short_key["name"] = json!("Apple 3");
+    short_key["keyId"] = json!("ABC");
+    assert_refused(&api.post("identityProviders", short_key).await, "keyId", "a key id that is not 10 characters");
+    // PAYPAL: clientEnvironment, sandbox or live.
+    assert_refused(&api.post("identityProviders", idp("PayPal", "PAYPAL", json!({ "clientId": "c", "clientSecret": "s" }))).await, "clientEnvironment", "PayPal without clientEnvironment");
+    assert_refused(&api.post("identityProviders", idp("PayPal", "PAYPAL", json!({ "clientId": "c", "clientSecret": "s", "clientEnvironment": "test" }))).await, "clientEnvironment", "PayPal with another environment");
+    api.created("identityProviders", idp("PayPal", "PAYPAL", json!({ "clientId": "c", "clientSecret": "s", "clientEnvironment": "sandbox" }))).await;
+    // OPENID_CONNECT endpoints use https.
+    let oidc = |auth: &str| idp("Corp OIDC", "OPENID_CONNECT", json!({ "clientId": "c", "clientSecret": "s", "authorizationEndpoint": auth, "tokenEndpoint": "https://idp.example.com/token", "jwksEndpoint": "https://idp.example.com/jwks", "issuer": "https://idp.example.com", "scopes": ["openid"], "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC" }));
+    assert_refused(&api.post("identityProviders", oidc("http://idp.example.com/auth")).await, "authorizationEndpoint", "an http endpoint");
+    let corp = api.created("identityProviders", oidc("https://idp.example.com/auth")).await;
+    // Attributes PingOne owns cannot be mapped.
+    let attrs = format!("identityProviders/{}/attributes", id_of(&corp));
+    for name in ["enabled", "mfaEnabled", "id", "lifecycle"] {
+        assert_refused(&api.post(&attrs, json!({ "name": name, "value": "${providerAttributes.x}", "update": "ALWAYS" })).await, "name", name);
+    }
+    api.created(&attrs, json!({ "name": "name.given", "value": "${providerAttributes.given_name}", "update": "ALWAYS" })).await;
+}
+
+#[tokio::test]
+async fn password_policy_limits_are_the_specs() {
+    let h = Harness::users(5).await;
+    let api = Api::new(&h.sim).await;
+    let policy = |extra: Value| {
+        let mut body = json!({ "name": "Limits", "excludesCommonlyUsed": true, "excludesProfileData": true, "notSimilarToCurrent": true });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let cases = [
+        (json!({ "length": { "min": 4, "max": 64 } }), "length.min"),
+        (json!({ "length": { "min": 40, "max": 64 } }), "length.min"),
+        (json!({ "length": { "min": 12, "max": 10 } }), "length.max"),
+        (json!({ "maxAgeDays": 10, "minAgeDays": 1 }), "maxAgeDays"),
+        (json!({ "maxAgeDays": 21 }), "maxAgeDays"),
+        (json!({ "minAgeDays": 0 }), "minAgeDays"),
+        (json!({ "qwertySequenceRule": { "maxLength": 2 } }), "qwertySequenceRule.maxLength"),
+        (json!({ "shiftedNumberRowSequenceRule": { "maxLength": 4 } }), "shiftedNumberRowSequenceRule.maxLength"),
+        (json!({ "alphabetSequenceRule": { "maxLength": 9 } }), "alphabetSequenceRule.maxLength"),
+        (json!({ "numberSequenceRule": { "maxLength": 1 } }), "numberSequenceRule.maxLength"),
+        (json!({ "minCharacters": { "abc": 1 } }), "minCharacters"),
+        (json!({ "lockout": { "failureCount": 0, "durationSeconds": 60 } }), "lockout.failureCount"),
+        (json!({ "lockout": { "failureCount": 5, "durationSeconds": 0 } }), "lockout.durationSeconds"),
+        (json!({ "history": { "count": 0, "retentionDays": 30 } }), "history.count"),
+        (json!({ "history": { "count": 3, "retentionDays": 0 } }), "history.retentionDays"),
+    ];
+    for (extra, target) in cases {
+        let what = extra.to_string();
+        assert_refused(&api.post("passwordPolicies", policy(extra)).await, target, &what);
+    }
+    let at_the_limits = json!({ "length": { "min": 32, "max": 32 }, "maxAgeDays": 23, "minAgeDays": 1, "qwertySequenceRule": { "maxLength": 3 }, "shiftedNumberRowSequenceRule": { "maxLength": 3 }, "alphabetSequenceRule": { "maxLength": 2 }, "numberSequenceRule": { "maxLength": 3 }, "minCharacters": { "0123456789": 1, "~!@#$%^&*()-_=+[]{}|;:,.<>/?": 0 }, "lockout": { "failureCount": 1, "durationSeconds": 1 }, "history": { "count": 1, "retentionDays": 1 } });
+    let made = api.created("passwordPolicies", policy(at_the_limits)).await;
+    // The seeded policies satisfy the same rules: each goes back unchanged.
+    let seeded = api.get("passwordPolicies").await;
+    for p in seeded["_embedded"]["passwordPolicies"].as_array().unwrap().iter().filter(|p| p["id"] != made["id"]) {
+        let (status, reply) = api.put(&format!("passwordPolicies/{}", id_of(p)), p.clone()).await;
+        assert_eq!(status, 200, "seeded policy {}: {reply}", p["name"]);
+    }
+}
+
+#[tokio::test]
+async fn sign_on_policy_names_follow_the_pattern() {
+    let h = Harness::users(5).await;
+    let api = Api::new(&h.sim).await;
+    for bad in ["Partner Login (v2)!", "Partner/Login", "Ünïcode"] {
+        assert_refused(&api.post("signOnPolicies", json!({ "name": bad })).await, "name", bad);
+    }
+    for good in ["Partner_Login v2.1-beta", "urn:example:policy:partner"] {
+        api.created("signOnPolicies", json!({ "name": good })).await;
+    }
+    let made = api.created("signOnPolicies", json!({ "name": "Renamed_Later" })).await;
+    assert_refused(&api.put(&format!("signOnPolicies/{}", id_of(&made)), json!({ "name": "Renamed (later)" })).await, "name", "an update");
+}
+
+fn device_policy(name: &str, default: bool, otp_length: i64) -> Value {
+    let otp = json!({ "lifeTime": { "duration": 5, "timeUnit": "MINUTES" }, "failure": { "count": 3, "coolDown": { "duration": 2, "timeUnit": "MINUTES" } }, "otpLength": otp_length });
+    let on = json!({ "enabled": true, "otp": otp });
+    json!({ "name": name, "default": default, "sms": on, "voice": on, "email": on, "mobile": { "enabled": true, "otp": { "failure": { "count": 3, "coolDown": { "duration": 2, "timeUnit": "MINUTES" } } } }, "totp": { "enabled": true, "otp": { "failure": { "count": 3, "coolDown": { "duration": 2, "timeUnit": "MINUTES" } } } } })
+}
+
+#[tokio::test]
+async fn device_policies_keep_the_specs_ranges_and_one_default() {
+    let h = Harness::users(5).await;
+    let api = Api::new(&h.sim).await;
+    assert_refused(&api.post("deviceAuthenticationPolicies", device_policy("Short OTP", false, 4)).await, "sms.otp.otpLength", "otpLength 4");
+    assert_refused(&api.post("deviceAuthenticationPolicies", device_policy("Long OTP", false, 11)).await, "sms.otp.otpLength", "otpLength 11");
+    let mut push = device_policy("Push", false, 6);
+    push["mobile"]["applications"] = json!([{ "id": "app-1", "pushTimeout": { "duration": 200, "timeUnit": "SECONDS" } }]);
+    assert_refused(&api.post("deviceAuthenticationPolicies", push).await, "mobile.applications[0].pushTimeout.duration", "a push timeout over 150");
+    let mut grace = device_policy("Grace", false, 6);
+    grace["totp"]["passcodeGracePeriod"] = json!(0);
+    assert_refused(&api.post("deviceAuthenticationPolicies", grace).await, "totp.passcodeGracePeriod", "a grace period of 0");
+
+    // A new default replaces the old one, which can then be deleted.
+    let first = api.created("deviceAuthenticationPolicies", device_policy("First default", true, 10)).await;
+    assert_eq!(first["forSignOnPolicy"], json!(false), "required in responses: {first}");
+    let second = api.created("deviceAuthenticationPolicies", device_policy("Second default", true, 6)).await;
+    let all = api.get("deviceAuthenticationPolicies").await;
+    let defaults: Vec<&Value> = all["_embedded"]["deviceAuthenticationPolicies"].as_array().unwrap().iter().filter(|p| p["default"] == json!(true)).map(|p| &p["id"]).collect();
+    assert_eq!(defaults, vec![&second["id"]], "{all}");
+    let (status, body) = api.send(reqwest::Method::DELETE, &format!("deviceAuthenticationPolicies/{}", id_of(&first)), None).await;
+    assert_eq!(status, 204, "the former default can go: {body}");
+}

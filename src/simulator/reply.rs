@@ -108,23 +108,25 @@ pub fn ref_id<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     body.get(name).and_then(|v| v.get("id")).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
+/// `body.<a>.<b>…` for a dotted name.
+pub fn field_at<'a>(body: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    let mut parts = path.split('.');
+    let mut v = body.get(parts.next().unwrap_or(""));
+    for p in parts {
+        v = v.and_then(|x| x.get(p));
+    }
+    v
+}
+
 /// Fails with INVALID_DATA naming every missing field (dotted names look inside objects).
 pub fn require(body: &Map<String, Value>, fields: &[&str]) -> Result<(), ApiError> {
     let missing: Vec<&str> = fields
         .iter()
         .copied()
-        .filter(|f| {
-            let mut parts = f.split('.');
-            let first = parts.next().unwrap_or("");
-            let mut v = body.get(first);
-            for p in parts {
-                v = v.and_then(|x| x.get(p));
-            }
-            match v {
-                None | Some(Value::Null) => true,
-                Some(Value::String(s)) => s.trim().is_empty(),
-                _ => false,
-            }
+        .filter(|f| match field_at(body, f) {
+            None | Some(Value::Null) => true,
+            Some(Value::String(s)) => s.trim().is_empty(),
+            _ => false,
         })
         .collect();
     if missing.is_empty() {
@@ -142,11 +144,39 @@ pub fn check_bool(body: &Map<String, Value>, name: &str) -> Result<(), ApiError>
     }
 }
 
-/// Fails unless `body[name]`, when present, is one of `allowed`.
+/// Fails unless `body[name]` (dotted), when present, is one of `allowed`.
 pub fn check_enum(body: &Map<String, Value>, name: &str, allowed: &[&str]) -> Result<(), ApiError> {
-    match body.get(name) {
+    match field_at(body, name) {
         None => Ok(()),
         Some(Value::String(s)) if allowed.contains(&s.as_str()) => Ok(()),
         Some(other) => Err(ApiError::invalid_value(name, format!("`{name}` must be one of {}, got {other}", allowed.join(", ")))),
+    }
+}
+
+/// Fails unless the integer at `path` (dotted), when present, lies in `min..=max`
+/// (`max` None: no upper bound).
+pub fn check_range(body: &Map<String, Value>, path: &str, min: i64, max: Option<i64>) -> Result<(), ApiError> {
+    check_int(field_at(body, path), path, min, max)
+}
+
+/// Fails unless `value`, when present, is an integer in `min..=max`; `target` names it.
+pub fn check_int(value: Option<&Value>, target: &str, min: i64, max: Option<i64>) -> Result<(), ApiError> {
+    let Some(v) = value.filter(|v| !v.is_null()) else { return Ok(()) };
+    let bounds = match max {
+        Some(max) => format!("from {min} to {max}"),
+        None => format!("at least {min}"),
+    };
+    match v.as_i64() {
+        Some(n) if n >= min && max.is_none_or(|max| n <= max) => Ok(()),
+        _ => Err(ApiError::invalid_value(target, format!("`{target}` must be an integer {bounds}, got {v}"))),
+    }
+}
+
+/// Fails unless `body[name]` (dotted), when present, is an array with at least one item.
+pub fn check_non_empty(body: &Map<String, Value>, name: &str) -> Result<(), ApiError> {
+    match field_at(body, name) {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::Array(a)) if !a.is_empty() => Ok(()),
+        Some(other) => Err(ApiError::invalid_value(name, format!("`{name}` must be an array with at least one item, got {other}"))),
     }
 }

@@ -84,7 +84,7 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
     for (pid, name, default, min, desc) in [
         (&pp_standard, "Standard", true, 8, "A standard policy that incorporates industry best practices"),
         (&pp_strong, "Strong", false, 12, "Longer passwords for privileged staff"),
-        (&pp_basic, "Basic", false, 6, "A relaxed policy for low-risk customer accounts"),
+        (&pp_basic, "Basic", false, 8, "A relaxed policy for low-risk customer accounts"),
     ] {
         st.password_policies.put(json!({
             "id": pid, "environment": env, "name": name, "description": desc, "default": default,
@@ -130,7 +130,7 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
     for (name, default, sms) in [("Default MFA Policy", true, true), ("Strict MFA", false, false)] {
         let pid = id(&mut rng);
         st.device_policies.put(json!({
-            "id": pid, "environment": env, "name": name, "default": default,
+            "id": pid, "environment": env, "name": name, "default": default, "forSignOnPolicy": false,
             "authentication": { "deviceSelection": "DEFAULT_TO_FIRST" }, "newDeviceNotification": "EMAIL_THEN_SMS",
             "sms": { "enabled": sms, "otp": sent_otp }, "voice": { "enabled": sms, "otp": sent_otp }, "email": { "enabled": true, "otp": sent_otp },
             "mobile": { "enabled": true, "otp": app_otp }, "totp": { "enabled": true, "otp": app_otp }, "fido2": { "enabled": true },
@@ -208,7 +208,7 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
         (id(&mut rng), json!({ "name": "Customer Portal", "description": "Self-service portal for customers", "protocol": "OPENID_CONNECT", "type": "WEB_APP", "grantTypes": ["AUTHORIZATION_CODE", "REFRESH_TOKEN"], "responseTypes": ["CODE"], "redirectUris": ["https://portal.example.com/callback"], "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC", "pkceEnforcement": "OPTIONAL" })),
         (id(&mut rng), json!({ "name": "Admin Dashboard", "description": "Single-page admin UI", "protocol": "OPENID_CONNECT", "type": "SINGLE_PAGE_APP", "grantTypes": ["AUTHORIZATION_CODE"], "responseTypes": ["CODE"], "redirectUris": ["https://admin.example.com/"], "tokenEndpointAuthMethod": "NONE", "pkceEnforcement": "S256_REQUIRED" })),
         (id(&mut rng), json!({ "name": "Mobile App", "description": "iOS and Android app", "protocol": "OPENID_CONNECT", "type": "NATIVE_APP", "grantTypes": ["AUTHORIZATION_CODE", "REFRESH_TOKEN"], "responseTypes": ["CODE"], "redirectUris": ["com.example.app://callback"], "tokenEndpointAuthMethod": "NONE" })),
-        (id(&mut rng), json!({ "name": "Salesforce", "description": "CRM via SAML", "protocol": "SAML", "type": "WEB_APP", "acsUrls": ["https://example.my.salesforce.com/sso"], "spEntityId": "https://saml.salesforce.com", "assertionDuration": 60, "responseSigned": true })),
+        (id(&mut rng), json!({ "name": "Salesforce", "description": "CRM via SAML", "protocol": "SAML", "type": "WEB_APP", "acsUrls": ["https://example.my.salesforce.com/sso"], "spEntityId": "https://saml.salesforce.com", "assertionDuration": 60, "assertionSigned": true, "responseSigned": true })),
         (id(&mut rng), json!({ "name": "Intranet", "description": INJECTIONS[2], "protocol": "EXTERNAL_LINK", "type": "PORTAL_LINK_APP", "homePageUrl": "https://intranet.example.com" })),
         (id(&mut rng), json!({ "name": "Reporting Service", "description": "Nightly exports", "protocol": "OPENID_CONNECT", "type": "WORKER", "grantTypes": ["CLIENT_CREDENTIALS"], "tokenEndpointAuthMethod": "CLIENT_SECRET_POST" })),
         (id(&mut rng), json!({ "name": "Orders Backend", "description": "Machine-to-machine orders API client", "protocol": "OPENID_CONNECT", "type": "SERVICE", "grantTypes": ["CLIENT_CREDENTIALS"], "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC" })),
@@ -237,7 +237,12 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
                 break;
             }
             let attr_id = id(&mut rng);
-            st.app_attributes.put(json!({ "id": attr_id, "environment": env, "application": { "id": aid }, "name": name, "value": value, "required": mapping == "CORE", "mappingType": mapping, "createdAt": "2024-01-02T00:00:00.000Z", "updatedAt": "2024-01-02T00:00:00.000Z" }));
+            let mut attr = json!({ "id": attr_id, "environment": env, "application": { "id": aid }, "name": name, "value": value, "required": mapping == "CORE", "mappingType": mapping, "createdAt": "2024-01-02T00:00:00.000Z", "updatedAt": "2024-01-02T00:00:00.000Z" });
+            if oidc {
+                attr["idToken"] = json!(true);
+                attr["userInfo"] = json!(true);
+            }
+            st.app_attributes.put(attr);
         }
         if app["type"] != json!("WORKER") && app["protocol"] != json!("EXTERNAL_LINK") {
             let sid = id(&mut rng);

@@ -9,7 +9,7 @@ use super::{id_ref, new_record, not_allowed, ref_of, replaced, with_self};
 use crate::simulator::clock::{iso, now_secs};
 use crate::simulator::errors::ApiError;
 use crate::simulator::hal;
-use crate::simulator::reply::{check_bool, check_enum, ref_id, require, str_field, Outcome, Reply, Req, JSON};
+use crate::simulator::reply::{check_bool, check_enum, check_non_empty, check_range, field_at, ref_id, require, str_field, Outcome, Reply, Req, JSON};
 use crate::simulator::store::{AppSecret, Holder, State, Subject, Table};
 
 const SECRET_IMPORT: &str = "application/vnd.pingidentity.secret+json";
@@ -17,7 +17,10 @@ pub(crate) const PROTOCOLS: [&str; 4] = ["OPENID_CONNECT", "SAML", "WS_FED", "EX
 pub(crate) const TYPES: [&str; 11] = [
     "WEB_APP", "NATIVE_APP", "SINGLE_PAGE_APP", "WORKER", "SERVICE", "CUSTOM_APP", "PING_ONE_SELF_SERVICE", "PING_ONE_ADMIN_CONSOLE", "PING_ONE_PORTAL", "TEMPLATE_APP", "PORTAL_LINK_APP",
 ];
+const WS_FED_SIGNING: [&str; 6] = ["SHA256withRSA", "SHA384withRSA", "SHA512withRSA", "SHA256withECDSA", "SHA384withECDSA", "SHA512withECDSA"];
 const AUTH_METHODS: [&str; 5] = ["NONE", "CLIENT_SECRET_BASIC", "CLIENT_SECRET_POST", "PRIVATE_KEY_JWT", "CLIENT_SECRET_JWT"];
+/// MGMT `ApplicationAttributeMapping.name`: reserved for OpenID Connect applications.
+const OIDC_RESERVED_CLAIMS: [&str; 17] = ["acr", "amr", "at_hash", "aud", "auth_time", "azp", "client_id", "exp", "iat", "iss", "jti", "nbf", "nonce", "org", "scope", "sid", "sub"];
 /// The longest a rotated-out secret may stay valid.
 const MAX_PREVIOUS_SECS: i64 = 30 * 86_400;
 
@@ -117,7 +120,7 @@ pub(crate) fn has_secret(a: &Value) -> bool {
     a["protocol"] == json!("OPENID_CONNECT") && a["tokenEndpointAuthMethod"].as_str().is_some_and(|m| m != "NONE" && m != "PRIVATE_KEY_JWT")
 }
 
-fn check(body: &Map<String, Value>) -> Result<(), ApiError> {
+fn check(st: &State, body: &Map<String, Value>, except: Option<&str>) -> Result<(), ApiError> {
     require(body, &["name", "enabled", "protocol", "type"])?;
     check_bool(body, "enabled")?;
     check_enum(body, "protocol", &PROTOCOLS)?;
@@ -125,20 +128,65 @@ fn check(body: &Map<String, Value>) -> Result<(), ApiError> {
     check_enum(body, "tokenEndpointAuthMethod", &AUTH_METHODS)?;
     match body["protocol"].as_str() {
         Some("OPENID_CONNECT") => require(body, &["tokenEndpointAuthMethod"])?,
-        Some("SAML") => require(body, &["acsUrls", "assertionDuration", "spEntityId"])?,
+        Some("SAML") => check_saml(st, body, except)?,
+        Some("WS_FED") => check_ws_fed(body)?,
         Some("EXTERNAL_LINK") => require(body, &["homePageUrl"])?,
         _ => {}
     }
     if body["type"] == json!("WORKER") && body["protocol"] != json!("OPENID_CONNECT") {
         return Err(ApiError::invalid_value("protocol", "a WORKER application must use OPENID_CONNECT"));
     }
+    check_access_control(st, body)
+}
+
+/// MGMT `ApplicationSAML`: at least one ACS URL, and an `spEntityId` "unique within the environment".
+fn check_saml(st: &State, body: &Map<String, Value>, except: Option<&str>) -> Result<(), ApiError> {
+    require(body, &["acsUrls", "assertionDuration", "spEntityId"])?;
+    check_non_empty(body, "acsUrls")?;
+    let entity = str_field(body, "spEntityId").unwrap_or_default();
+    let taken = st.applications.iter().find(|a| a["protocol"] == json!("SAML") && a["spEntityId"].as_str() == Some(entity) && a["id"].as_str() != except);
+    if let Some(other) = taken {
+        return Err(ApiError::uniqueness("spEntityId", format!("`spEntityId` `{entity}` is already used by application `{}`; give each SAML application its own", other["name"].as_str().unwrap_or_default())));
+    }
+    Ok(())
+}
+
+/// MGMT `ApplicationWSFED`: `domainName`, `idpSigning` ({algorithm, key.id}) and `replyUrl`
+/// are required; `assertionDuration` is 300 to 3932100 seconds.
+fn check_ws_fed(body: &Map<String, Value>) -> Result<(), ApiError> {
+    require(body, &["domainName", "idpSigning.algorithm", "idpSigning.key.id", "replyUrl"])?;
+    check_enum(body, "idpSigning.algorithm", &WS_FED_SIGNING)?;
+    check_range(body, "assertionDuration", 300, Some(3_932_100))
+}
+
+/// MGMT `Application_accessControl`: `role.type` is ADMIN_USERS_ONLY; `group.type` is
+/// ANY_GROUP or ALL_GROUPS over a non-empty list of existing groups.
+fn check_access_control(st: &State, body: &Map<String, Value>) -> Result<(), ApiError> {
+    let present = |path: &str| field_at(body, path).is_some_and(|v| !v.is_null());
+    if present("accessControl.role") {
+        require(body, &["accessControl.role.type"])?;
+        check_enum(body, "accessControl.role.type", &["ADMIN_USERS_ONLY"])?;
+    }
+    if present("accessControl.group") {
+        require(body, &["accessControl.group.type", "accessControl.group.groups"])?;
+        check_enum(body, "accessControl.group.type", &["ANY_GROUP", "ALL_GROUPS"])?;
+        check_non_empty(body, "accessControl.group.groups")?;
+        for g in field_at(body, "accessControl.group.groups").and_then(Value::as_array).into_iter().flatten() {
+            let gid = g.get("id").and_then(Value::as_str).unwrap_or_default();
+            if !st.groups.contains(gid) {
+                return Err(ApiError::invalid_value("accessControl.group.groups", format!("group `{gid}` does not exist; give each group as {{\"id\": …}} with an id from list_groups")));
+            }
+        }
+    }
     Ok(())
 }
 
 fn create(st: &mut State, req: &Req) -> Outcome {
     let body = req.json(&[JSON])?;
-    check(&body)?;
+    check(st, &body, None)?;
+    let imported = imported_secret(st, &body)?;
     let mut rec = new_record(st, &body);
+    rec.remove("clientSecret");
     if rec["protocol"] == json!("OPENID_CONNECT") && !rec.contains_key("grantTypes") {
         let grants = match rec["type"].as_str() {
             Some("WORKER" | "SERVICE") => json!(["CLIENT_CREDENTIALS"]),
@@ -146,26 +194,79 @@ fn create(st: &mut State, req: &Req) -> Outcome {
         };
         rec.insert("grantTypes".into(), grants);
     }
+    saml_defaults(&mut rec);
     let rec = Value::Object(rec);
     let id = rec["id"].as_str().unwrap_or_default().to_owned();
     if has_secret(&rec) {
-        let secret = st.random_text(64);
+        let secret = imported.unwrap_or_else(|| st.random_text(64));
         st.secrets.insert(id.clone(), AppSecret { current: secret, previous: None });
     }
     st.applications.put(rec.clone());
+    add_core_mapping(st, &rec);
     Ok(Reply::created(view(st, &rec)))
+}
+
+/// The CORE subject mapping PingOne gives every new OIDC (`sub`) and SAML
+/// (`saml_subject`) application; it can be updated but not removed.
+fn add_core_mapping(st: &mut State, app: &Value) {
+    let app_id = app["id"].as_str().unwrap_or_default().to_owned();
+    let mut rec = match app["protocol"].as_str() {
+        Some("OPENID_CONNECT") => json!({ "name": "sub", "idToken": true, "userInfo": true }),
+        Some("SAML") => json!({ "name": "saml_subject" }),
+        _ => return,
+    };
+    rec["value"] = json!("${user.id}");
+    rec["required"] = json!(true);
+    rec["mappingType"] = json!("CORE");
+    let Value::Object(fields) = rec else { return };
+    let mut rec = new_record(st, &fields);
+    rec.insert("application".into(), id_ref(&app_id));
+    let rec_id = rec["id"].as_str().unwrap_or_default().to_owned();
+    let rec = with_self(Value::Object(rec), st.env_url(&format!("applications/{app_id}/attributes/{rec_id}")));
+    st.app_attributes.put(rec);
+}
+
+/// MGMT `ApplicationSAML`: `assertionSigned` defaults to true, `responseSigned` to false.
+fn saml_defaults(rec: &mut Map<String, Value>) {
+    if rec.get("protocol") == Some(&json!("SAML")) {
+        rec.entry("assertionSigned").or_insert(Value::Bool(true));
+        rec.entry("responseSigned").or_insert(Value::Bool(false));
+    }
+}
+
+/// The secret of an OIDC application migrated with its own `clientId` and `clientSecret`
+/// (MGMT `ApplicationOIDC`: each is required when the other is given, at least 8
+/// characters; the secret is write-only, read back from `/secret`).
+fn imported_secret(st: &State, body: &Map<String, Value>) -> Result<Option<String>, ApiError> {
+    if body["protocol"] != json!("OPENID_CONNECT") || (body.get("clientId").is_none() && body.get("clientSecret").is_none()) {
+        return Ok(None);
+    }
+    require(body, &["clientId", "clientSecret"])?;
+    for field in ["clientId", "clientSecret"] {
+        if str_field(body, field).unwrap_or_default().chars().count() < 8 {
+            return Err(ApiError::invalid_value(field, format!("an imported `{field}` must be at least 8 characters long")));
+        }
+    }
+    let client_id = str_field(body, "clientId").unwrap_or_default();
+    if st.applications.contains(client_id) || st.applications.iter().any(|a| a["clientId"].as_str() == Some(client_id)) {
+        return Err(ApiError::uniqueness("clientId", format!("client id `{client_id}` is already in use; an imported client id must be unique")));
+    }
+    Ok(str_field(body, "clientSecret").map(str::to_owned))
 }
 
 fn update(st: &mut State, req: &Req, id: &str) -> Outcome {
     let body = req.json(&[JSON])?;
     let old = app(st, id)?.clone();
-    check(&body)?;
+    check(st, &body, Some(id))?;
     for field in ["protocol", "type"] {
         if body[field] != old[field] {
             return Err(ApiError::invalid_value(field, format!("`{field}` cannot be changed (it is {})", old[field])));
         }
     }
-    let rec = Value::Object(replaced(&old, &body, &[]));
+    // `clientSecret` is set on creation only and never kept on the record.
+    let mut rec = replaced(&old, &body, &["clientSecret"]);
+    saml_defaults(&mut rec);
+    let rec = Value::Object(rec);
     if has_secret(&rec) && !st.secrets.contains_key(id) {
         let secret = st.random_text(64);
         st.secrets.insert(id.to_owned(), AppSecret { current: secret, previous: None });
@@ -327,12 +428,35 @@ fn check_child(st: &State, app_id: &str, child: Child, body: &Map<String, Value>
         }
         Child::Attribute => {
             require(body, &["name", "value"])?;
-            check_bool(body, "required")?;
+            for flag in ["required", "idToken", "userInfo"] {
+                check_bool(body, flag)?;
+            }
             let name = str_field(body, "name").unwrap_or_default();
+            if is_oidc(st, app_id) {
+                check_oidc_mapping(body, name, except.and_then(|id| child.table(st).get(id)))?;
+            }
             if siblings().any(|a| a["name"].as_str() == Some(name)) {
                 return Err(ApiError::uniqueness("name", format!("the application already maps an attribute named `{name}`")));
             }
         }
+    }
+    Ok(())
+}
+
+fn is_oidc(st: &State, app_id: &str) -> bool {
+    st.applications.get(app_id).is_some_and(|a| a["protocol"] == json!("OPENID_CONNECT"))
+}
+
+/// MGMT `ApplicationAttributeMapping`: the reserved claim names of an OIDC application
+/// cannot be used (its own CORE mapping keeps its name), and `idToken` and `userInfo`
+/// cannot both be false.
+fn check_oidc_mapping(body: &Map<String, Value>, name: &str, old: Option<&Value>) -> Result<(), ApiError> {
+    let keeps_core_name = old.is_some_and(|o| o["mappingType"] != json!("CUSTOM") && o["name"].as_str() == Some(name));
+    if OIDC_RESERVED_CLAIMS.contains(&name) && !keeps_core_name {
+        return Err(ApiError::invalid_value("name", format!("`{name}` is a reserved OpenID Connect claim name ({}); choose another name", OIDC_RESERVED_CLAIMS.join(", "))));
+    }
+    if body.get("idToken") == Some(&json!(false)) && body.get("userInfo") == Some(&json!(false)) {
+        return Err(ApiError::invalid_value("idToken", "`idToken` and `userInfo` cannot both be false: the mapping must reach the ID token, the userinfo endpoint, or both"));
     }
     Ok(())
 }
@@ -353,6 +477,11 @@ fn save_child(st: &mut State, req: &Req, app_id: &str, child: Child, id: Option<
     if let Child::Attribute = child {
         rec.entry("required").or_insert(Value::Bool(false));
         rec.entry("mappingType").or_insert(json!("CUSTOM"));
+        if is_oidc(st, app_id) {
+            // MGMT `ApplicationAttributeMapping`: both default to true.
+            rec.entry("idToken").or_insert(Value::Bool(true));
+            rec.entry("userInfo").or_insert(Value::Bool(true));
+        }
     }
     let rec_id = rec["id"].as_str().unwrap_or_default().to_owned();
     let rec = with_self(Value::Object(rec), st.env_url(&format!("applications/{app_id}/{}/{rec_id}", child.path())));

@@ -13,6 +13,8 @@ pub(crate) const TYPES: [&str; 13] = [
     "FACEBOOK", "GOOGLE", "LINKEDIN", "LINKEDIN_OIDC", "APPLE", "TWITTER", "AMAZON", "YAHOO", "MICROSOFT", "PAYPAL", "GITHUB", "OPENID_CONNECT", "SAML",
 ];
 const UPDATE_MODES: [&str; 2] = ["EMPTY_ONLY", "ALWAYS"];
+/// MGMT `IdentityProviderAttribute.name`: "The following attributes may not be used".
+const FORBIDDEN_ATTRIBUTES: [&str; 7] = ["account", "id", "created", "updated", "lifecycle", "mfaEnabled", "enabled"];
 
 pub(super) fn route(st: &mut State, req: &Req, rest: &[&str]) -> Option<Outcome> {
     let m = req.method.as_str();
@@ -62,16 +64,51 @@ fn check(st: &State, body: &Map<String, Value>, except: Option<&str>) -> Result<
     require(body, &["name", "type", "enabled"])?;
     check_bool(body, "enabled")?;
     check_enum(body, "type", &TYPES)?;
+    if let Some(kind) = body["type"].as_str() {
+        require(body, required_fields(kind))?;
+    }
     match body["type"].as_str() {
-        Some("OPENID_CONNECT") => require(body, &["authorizationEndpoint", "clientId", "clientSecret", "issuer", "jwksEndpoint", "scopes", "tokenEndpoint", "tokenEndpointAuthMethod"])?,
-        Some("SAML") => require(body, &["idpEntityId", "idpVerification", "spEntityId", "ssoBinding", "ssoEndpoint"])?,
-        Some("FACEBOOK") => require(body, &["appId", "appSecret"])?,
-        Some(_) => require(body, &["clientId", "clientSecret"])?,
-        None => {}
+        Some("OPENID_CONNECT") => check_https(body, &["authorizationEndpoint", "discoveryEndpoint", "issuer", "jwksEndpoint"])?,
+        Some("APPLE") => check_apple(body)?,
+        Some("PAYPAL") => check_enum(body, "clientEnvironment", &["sandbox", "live"])?,
+        _ => {}
     }
     let name = str_field(body, "name").unwrap_or_default();
     if st.identity_providers.iter().any(|p| p["name"].as_str() == Some(name) && p["id"].as_str() != except) {
         return Err(ApiError::uniqueness("name", format!("an identity provider named `{name}` already exists")));
+    }
+    Ok(())
+}
+
+/// The fields each type requires (MGMT `IdentityProvider` and the schemas of its `oneOf`).
+fn required_fields(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "OPENID_CONNECT" => &["authorizationEndpoint", "clientId", "clientSecret", "issuer", "jwksEndpoint", "scopes", "tokenEndpoint", "tokenEndpointAuthMethod"],
+        "SAML" => &["idpEntityId", "idpVerification", "spEntityId", "ssoBinding", "ssoEndpoint"],
+        "FACEBOOK" => &["appId", "appSecret"],
+        "APPLE" => &["clientId", "clientSecretSigningKey", "keyId", "teamId"],
+        "PAYPAL" => &["clientEnvironment", "clientId", "clientSecret"],
+        _ => &["clientId", "clientSecret"],
+    }
+}
+
+/// MGMT `IdentityProviderOIDC`: these endpoints, when given, "must be a URL that uses https".
+fn check_https(body: &Map<String, Value>, fields: &[&str]) -> Result<(), ApiError> {
+    for f in fields {
+        if let Some(url) = str_field(body, f).filter(|u| !u.to_ascii_lowercase().starts_with("https://")) {
+            return Err(ApiError::invalid_value(f, format!("`{f}` must be a URL that uses https, got `{url}`")));
+        }
+    }
+    Ok(())
+}
+
+/// MGMT `IdentityProviderApple`: `keyId` and `teamId` are the 10-character identifiers Apple issues.
+fn check_apple(body: &Map<String, Value>) -> Result<(), ApiError> {
+    for f in ["keyId", "teamId"] {
+        let value = str_field(body, f).unwrap_or_default();
+        if value.chars().count() != 10 {
+            return Err(ApiError::invalid_value(f, format!("`{f}` must be the 10-character identifier from Apple's developer portal, got `{value}`")));
+        }
     }
     Ok(())
 }
@@ -132,6 +169,9 @@ fn save_attribute(st: &mut State, req: &Req, idp_id: &str, id: Option<&str>) -> 
     require(&body, &["name", "value", "update"])?;
     check_enum(&body, "update", &UPDATE_MODES)?;
     let name = str_field(&body, "name").unwrap_or_default();
+    if FORBIDDEN_ATTRIBUTES.contains(&name) {
+        return Err(ApiError::invalid_value("name", format!("`{name}` cannot be mapped from an identity provider (not allowed: {}); map a writable user attribute such as `username` or `name.given`", FORBIDDEN_ATTRIBUTES.join(", "))));
+    }
     if st.idp_attributes.iter().any(|a| ref_of(a, "identityProvider") == Some(idp_id) && a["name"].as_str() == Some(name) && a["id"].as_str() != id) {
         return Err(ApiError::uniqueness("name", format!("the identity provider already maps attribute `{name}`")));
     }

@@ -8,7 +8,7 @@ use super::{id_ref, new_record, not_allowed, ref_of, replaced, with_self};
 use crate::simulator::clock::now_iso;
 use crate::simulator::errors::ApiError;
 use crate::simulator::hal;
-use crate::simulator::reply::{check_bool, check_enum, require, str_field, Outcome, Reply, Req, JSON};
+use crate::simulator::reply::{check_bool, check_enum, check_int, check_range, field_at, require, str_field, Outcome, Reply, Req, JSON};
 use crate::simulator::store::State;
 
 const ACTIVATE: &str = "application/vnd.pingidentity.device.activate+json";
@@ -184,9 +184,28 @@ fn check_policy(st: &State, body: &Map<String, Value>, except: Option<&str>) -> 
             return Err(ApiError::invalid_value(&format!("{m}.enabled"), format!("`{m}.enabled` must be a boolean")));
         }
     }
+    check_policy_ranges(body)?;
     let name = str_field(body, "name").unwrap_or_default();
     if st.device_policies.iter().any(|p| p["name"].as_str() == Some(name) && p["id"].as_str() != except) {
         return Err(ApiError::uniqueness("name", format!("a device authentication policy named `{name}` already exists")));
+    }
+    Ok(())
+}
+
+/// The numeric limits MFA `DeviceAuthenticationPolicy` states: `otpLength` 6 to 10 for
+/// the methods that send a passcode, `pushTimeout.duration` 40 to 150 and `pushLimit.count`
+/// 1 to 50 per mobile application, `rememberMe.web.lifeTime.duration` at least 1, and
+/// `totp.passcodeGracePeriod` from 1 to 10 windows (stated in its description).
+fn check_policy_ranges(body: &Map<String, Value>) -> Result<(), ApiError> {
+    for m in ["sms", "voice", "email", "whatsApp"] {
+        check_range(body, &format!("{m}.otp.otpLength"), 6, Some(10))?;
+    }
+    check_range(body, "totp.passcodeGracePeriod", 1, Some(10))?;
+    check_range(body, "rememberMe.web.lifeTime.duration", 1, None)?;
+    let apps = field_at(body, "mobile.applications").and_then(Value::as_array).into_iter().flatten();
+    for (i, app) in apps.enumerate() {
+        check_int(app.pointer("/pushTimeout/duration"), &format!("mobile.applications[{i}].pushTimeout.duration"), 40, Some(150))?;
+        check_int(app.pointer("/pushLimit/count"), &format!("mobile.applications[{i}].pushLimit.count"), 1, Some(50))?;
     }
     Ok(())
 }
@@ -205,19 +224,35 @@ fn save_policy(st: &mut State, req: &Req, id: Option<&str>) -> Outcome {
     };
     check_policy(st, &body, id)?;
     let mut rec = match &old {
-        Some(old) => replaced(old, &body, &[]),
+        Some(old) => replaced(old, &body, &["forSignOnPolicy"]),
         None => new_record(st, &body),
     };
     if old.as_ref().is_some_and(|o| o["default"] == json!(true)) {
         rec.insert("default".into(), json!(true));
     }
     rec.entry("default").or_insert(json!(false));
+    // Read-only and deprecated, but listed as required in every response.
+    rec.insert("forSignOnPolicy".into(), json!(old.as_ref().is_some_and(|o| o["forSignOnPolicy"] == json!(true))));
+    if rec["default"] == json!(true) {
+        clear_default_policy(st, rec["id"].as_str().unwrap_or_default());
+    }
     // PingOne's documented default when the field is not provided.
     rec.entry("newDeviceNotification").or_insert(json!("EMAIL_THEN_SMS"));
     let rec_id = rec["id"].as_str().unwrap_or_default().to_owned();
     let rec = with_self(Value::Object(rec), st.env_url(&format!("deviceAuthenticationPolicies/{rec_id}")));
     st.device_policies.put(rec.clone());
     Ok(if old.is_some() { Reply::ok(rec) } else { Reply::created(rec) })
+}
+
+/// There is one default device authentication policy ("the default for the environment"):
+/// making one the default unsets the others, as for password and sign-on policies.
+fn clear_default_policy(st: &mut State, new_default: &str) {
+    let others: Vec<String> = st.device_policies.iter().filter(|p| p["default"] == json!(true) && p["id"].as_str() != Some(new_default)).filter_map(|p| p["id"].as_str().map(str::to_owned)).collect();
+    for id in others {
+        if let Some(mut p) = st.device_policies.get_mut(&id) {
+            p["default"] = json!(false);
+        }
+    }
 }
 
 fn delete_policy(st: &mut State, id: &str) -> Outcome {

@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use super::{new_record, not_allowed, ref_of, replaced, with_self};
 use crate::simulator::errors::ApiError;
 use crate::simulator::hal;
-use crate::simulator::reply::{check_bool, require, str_field, Outcome, Reply, Req, JSON};
+use crate::simulator::reply::{check_bool, check_range, field_at, require, str_field, Outcome, Reply, Req, JSON};
 use crate::simulator::store::{State, Table};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -105,17 +105,12 @@ fn check(st: &State, kind: Kind, body: &Map<String, Value>, except: Option<&str>
             for f in ["excludesProfileData", "excludesCommonlyUsed", "notSimilarToCurrent", "default", "bypassPolicy"] {
                 check_bool(body, f)?;
             }
-            let min = body.get("length").and_then(|l| l.get("min")).and_then(Value::as_i64);
-            let max = body.get("length").and_then(|l| l.get("max")).and_then(Value::as_i64);
-            if let (Some(min), Some(max)) = (min, max) {
-                if min < 1 || max < min || max > 255 {
-                    return Err(ApiError::invalid_value("length", format!("`length` must satisfy 1 <= min <= max <= 255, got {min}..{max}")));
-                }
-            }
+            check_password_limits(body)?;
         }
         Kind::SignOn => {
             require(body, &["name"])?;
             check_bool(body, "default")?;
+            check_sign_on_name(str_field(body, "name").unwrap_or_default())?;
         }
     }
     let name = str_field(body, "name").unwrap_or_default();
@@ -123,6 +118,73 @@ fn check(st: &State, kind: Kind, body: &Map<String, Value>, except: Option<&str>
         return Err(ApiError::uniqueness("name", format!("a {} named `{name}` already exists", kind.what())));
     }
     Ok(())
+}
+
+/// The limits of MGMT `PasswordPolicy` and its sub-objects, by their `minimum`/`maximum`.
+fn check_password_limits(body: &Map<String, Value>) -> Result<(), ApiError> {
+    let ranges: [(&str, i64, Option<i64>); 11] = [
+        ("length.min", 8, Some(32)),
+        ("minAgeDays", 1, None),
+        ("maxAgeDays", 1, None),
+        ("history.count", 1, None),
+        ("history.retentionDays", 1, None),
+        ("lockout.failureCount", 1, None),
+        ("lockout.durationSeconds", 1, None),
+        ("alphabetSequenceRule.maxLength", 2, Some(3)),
+        ("numberSequenceRule.maxLength", 2, Some(3)),
+        ("qwertySequenceRule.maxLength", 3, Some(3)),
+        ("shiftedNumberRowSequenceRule.maxLength", 3, Some(3)),
+    ];
+    for (path, min, max) in ranges {
+        check_range(body, path, min, max)?;
+    }
+    let int = |path: &str| field_at(body, path).and_then(Value::as_i64);
+    if let Some(max) = int("length.max") {
+        // `length.min` defaults to 8.
+        let min = int("length.min").unwrap_or(8);
+        if max < min {
+            return Err(ApiError::invalid_value("length.max", format!("`length.max` ({max}) must not be below `length.min` ({min})")));
+        }
+    }
+    // "The value must be greater than the sum of minAgeDays (if set) + 21 (the expiration
+    // warning interval for passwords)."
+    if let Some(max_age) = int("maxAgeDays") {
+        let floor = int("minAgeDays").unwrap_or(0) + 21;
+        if max_age <= floor {
+            return Err(ApiError::invalid_value("maxAgeDays", format!("`maxAgeDays` must be greater than `minAgeDays` (if set) + 21, that is more than {floor}, got {max_age}")));
+        }
+    }
+    check_min_characters(body)
+}
+
+/// MGMT `PasswordPolicy_minCharacters`: "The only allowed key values are" these four sets,
+/// each with a count of at least 0.
+fn check_min_characters(body: &Map<String, Value>) -> Result<(), ApiError> {
+    const SETS: [&str; 4] = ["ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz", "0123456789", "~!@#$%^&*()-_=+[]{}|;:,.<>/?"];
+    let Some(counts) = body.get("minCharacters").filter(|v| !v.is_null()) else { return Ok(()) };
+    let Some(counts) = counts.as_object() else {
+        return Err(ApiError::invalid_value("minCharacters", "`minCharacters` must be an object of character set to count"));
+    };
+    for (set, count) in counts {
+        if !SETS.contains(&set.as_str()) {
+            return Err(ApiError::invalid_value("minCharacters", format!("`{set}` is not an allowed key of `minCharacters`; use one of {}", SETS.map(|k| format!("`{k}`")).join(", "))));
+        }
+        if count.as_i64().is_none_or(|n| n < 0) {
+            return Err(ApiError::invalid_value("minCharacters", format!("the count for `{set}` must be an integer of at least 0, got {count}")));
+        }
+    }
+    Ok(())
+}
+
+/// MGMT `SignOnPolicy.name`: letters, digits, underscore, hyphen, period and space
+/// (`^[a-zA-Z0-9_. -]+$`), or an absolute URI when it contains a `:`.
+fn check_sign_on_name(name: &str) -> Result<(), ApiError> {
+    let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "_. -".contains(c));
+    let uri = name.contains(':') && url::Url::parse(name).is_ok();
+    if plain || uri {
+        return Ok(());
+    }
+    Err(ApiError::invalid_value("name", format!("`{name}` is not a valid sign-on policy name: use only letters, digits, underscore, hyphen, period and space (^[a-zA-Z0-9_. -]+$), or an absolute URI")))
 }
 
 fn save(st: &mut State, req: &Req, kind: Kind, id: Option<&str>) -> Outcome {
