@@ -339,6 +339,25 @@ fn an_unknown_profile_is_refused_with_the_simulator_too() {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// A profile that sets a permission to false keeps it off whatever the command line
+/// says: a production profile served beside a writable one stays read-only, and the
+/// person starting the command and the script are told why.
+#[test]
+fn a_profiles_permission_set_to_false_is_not_lifted_by_a_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[profiles.prod.policy]\nallow_writes = false\n[profiles.dev.policy]\ndeny = []\n").unwrap();
+    let write = script_file(&dir, "const u = (await pingone.list_users({ limit: 1 })).items[0];\nawait pingone.update_user({ userId: u.id, title: 'Changed' });\nreturn 'written'");
+    let config = config.to_str().unwrap();
+    let out = run(&["run", &write, "--simulator", "--config", config, "--profile", "prod", "--allow-writes"], &[]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("profile `prod` sets allow_writes = false in its policy, so --allow-writes does not apply to it"), "{err}");
+    assert!(err.contains("this profile's policy sets `allow_writes = false` in the configuration file"), "{err}");
+    let out = run(&["run", &write, "--simulator", "--config", config, "--profile", "dev", "--allow-writes"], &[]);
+    assert_eq!(stdout(&out).trim(), "\"written\"", "{}", stderr(&out));
+}
+
 /// A list action's page used as the array of its items says where the items are,
 /// instead of giving undefined; the page itself reads as before.
 #[test]

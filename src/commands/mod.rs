@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use pingone_mcp::config::{overridden_settings, profile_as_user, profile_policy, resolve_as, ConfigFile, Connection};
+use pingone_mcp::config::{overridden_settings, profile_as_user, profile_name, profile_policy, resolve_as, ConfigFile, Connection};
 use pingone_mcp::simulator::{Simulator, SimulatorConfig};
 use pingone_mcp::dispatch::{Backend, Cassette, Dispatcher, Replay};
 use pingone_mcp::pingone::{PingOneClient, RateLimiter, RetryPolicy};
@@ -118,7 +118,14 @@ pub async fn session_with(
     search: Arc<SearchIndex>,
 ) -> anyhow::Result<Session> {
     let file = ConfigFile::load(global.config.as_deref())?;
-    let policy = profile_policy(&file, global.profile.as_deref())?.merged(&flags.to_config());
+    let profile = profile_policy(&file, global.profile.as_deref())?;
+    let kept_off = profile.flags_kept_off(&flags.to_config());
+    if !kept_off.is_empty() {
+        let name = profile_name(&file, global.profile.as_deref());
+        let settings: Vec<String> = kept_off.iter().map(|flag| format!("{} = false", flag.trim_start_matches("--").replace('-', "_"))).collect();
+        crate::output::note(&format!("pingone-mcp: profile `{name}` sets {} in its policy, so {} does not apply to it", settings.join(" and "), kept_off.join(" and ")));
+    }
+    let policy = profile.merged(&flags.to_config());
     if let Some(rate) = policy.rate_limit.filter(|r| !(r.is_finite() && *r > 0.0)) {
         anyhow::bail!("the rate limit must be a positive number of requests per second, got {rate} (--rate-limit or rate_limit in the profile's policy)");
     }
@@ -171,6 +178,7 @@ impl PolicyArgs {
             dry_run: self.dry_run,
             reveal_secrets: self.reveal_secrets,
             rate_limit: self.rate_limit,
+            kept_off: Vec::new(),
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::catalog::Action;
 
 /// Policy settings, from flags and from a profile's `[profiles.NAME.policy]` table.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, from = "ProfilePolicy")]
 pub struct PolicyConfig {
     /// Let scripts call actions that change PingOne.
     #[serde(default)]
@@ -42,14 +42,60 @@ pub struct PolicyConfig {
     /// Requests per second, shared by every script of the process.
     #[serde(default)]
     pub rate_limit: Option<f64>,
+    /// The permissions a profile sets to `false` itself (`allow_writes = false` for a
+    /// production profile served beside a writable one): no command-line flag lifts them.
+    pub kept_off: Vec<&'static str>,
+}
+
+/// A profile's `[policy]` table as written: a permission it sets to `false` is kept off.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfilePolicy {
+    allow_writes: Option<bool>,
+    allow_destructive: Option<bool>,
+    allow_production: Option<bool>,
+    #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
+    deny: Vec<String>,
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    reveal_secrets: bool,
+    rate_limit: Option<f64>,
+}
+
+impl From<ProfilePolicy> for PolicyConfig {
+    fn from(p: ProfilePolicy) -> Self {
+        let set = [("allow_writes", p.allow_writes), ("allow_destructive", p.allow_destructive), ("allow_production", p.allow_production)];
+        PolicyConfig {
+            allow_writes: p.allow_writes.unwrap_or(false),
+            allow_destructive: p.allow_destructive.unwrap_or(false),
+            allow_production: p.allow_production.unwrap_or(false),
+            allow: p.allow,
+            deny: p.deny,
+            dry_run: p.dry_run,
+            reveal_secrets: p.reveal_secrets,
+            rate_limit: p.rate_limit,
+            kept_off: set.into_iter().filter(|(_, value)| *value == Some(false)).map(|(name, _)| name).collect(),
+        }
+    }
 }
 
 impl PolicyConfig {
-    /// Both sets of settings: a permission granted by either holds; lists add up.
+    /// The permissions `flags` would grant that this profile keeps off, as `--allow-writes`.
+    pub fn flags_kept_off(&self, flags: &PolicyConfig) -> Vec<String> {
+        let granted = [("allow_writes", flags.allow_writes), ("allow_destructive", flags.allow_destructive), ("allow_production", flags.allow_production)];
+        granted.into_iter().filter(|(name, on)| *on && self.kept_off.contains(name)).map(|(name, _)| format!("--{}", name.replace('_', "-"))).collect()
+    }
+
+    /// Both sets of settings: a permission granted by either holds, unless this one (a
+    /// profile) sets it to `false`; lists add up.
     pub fn merged(mut self, other: &PolicyConfig) -> Self {
-        self.allow_writes |= other.allow_writes;
-        self.allow_destructive |= other.allow_destructive;
-        self.allow_production |= other.allow_production;
+        let kept_off = |name: &str| self.kept_off.contains(&name);
+        self.allow_writes = (self.allow_writes || other.allow_writes) && !kept_off("allow_writes");
+        self.allow_destructive = (self.allow_destructive || other.allow_destructive) && !kept_off("allow_destructive");
+        self.allow_production = (self.allow_production || other.allow_production) && !kept_off("allow_production");
         self.dry_run |= other.dry_run;
         self.reveal_secrets |= other.reveal_secrets;
         self.allow.extend(other.allow.iter().cloned());
@@ -107,6 +153,9 @@ impl Policy {
             return Err(format!("`{id}` is not in the policy's allow list ({}); add a matching --allow pattern", self.config.allow.join(", ")));
         }
         if action.writes() && !self.config.allow_writes && !self.config.dry_run {
+            if self.config.kept_off.contains(&"allow_writes") {
+                return Err(format!("`{id}` changes PingOne and this profile's policy sets `allow_writes = false` in the configuration file, which no command-line flag lifts (or try it with --dry-run)"));
+            }
             return Err(format!(
                 "`{id}` changes PingOne and writes are off (the default): they need --allow-writes, given by whoever starts pingone-mcp (or try it first with --dry-run)"
             ));
@@ -117,6 +166,9 @@ impl Policy {
             } else {
                 format!("`{id}` with {} is destructive", destructive_values(action, args))
             };
+            if self.config.kept_off.contains(&"allow_destructive") {
+                return Err(format!("{what}, and this profile's policy sets `allow_destructive = false` in the configuration file, which no command-line flag lifts"));
+            }
             return Err(format!("{what}: it needs --allow-destructive as well, given by whoever starts pingone-mcp"));
         }
         Ok(())
