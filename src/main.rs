@@ -29,6 +29,17 @@ fn main() -> ExitCode {
     code
 }
 
+/// Crates whose debug logs carry whole requests and replies (an MCP tool call's
+/// arguments: a script with a password in it; HTTP headers).
+const WHOLE_REQUEST_LOGGERS: [&str; 4] = ["rmcp", "hyper", "h2", "reqwest"];
+
+/// `PINGONE_MCP_LOG`'s filter with those crates kept at info unless it names them
+/// itself: `debug` must not log the secrets an agent sends.
+fn without_whole_requests(filter: &str) -> String {
+    let capped = WHOLE_REQUEST_LOGGERS.iter().filter(|name| !filter.contains(*name)).map(|name| format!(",{name}=info"));
+    std::iter::once(filter.trim().to_owned()).chain(capped).collect()
+}
+
 /// Logs go to stderr: stdout carries results (and, for `serve`, the protocol).
 fn init_tracing(verbose: u8) {
     let default = match verbose {
@@ -37,7 +48,10 @@ fn init_tracing(verbose: u8) {
         // rmcp logs each request whole at debug, tool arguments (passwords) included.
         _ => "debug,pingone_mcp=debug,hyper=info,reqwest=info,rmcp=info",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PINGONE_MCP_LOG").unwrap_or_else(|_| default.into());
+    let filter = std::env::var("PINGONE_MCP_LOG")
+        .ok()
+        .and_then(|asked| tracing_subscriber::EnvFilter::try_new(without_whole_requests(&asked)).ok())
+        .unwrap_or_else(|| default.into());
     // Colour only for a person at a terminal: MCP clients and log files get plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).init();

@@ -377,6 +377,40 @@ fn a_server_left_at_once_exits_cleanly() {
     }
 }
 
+/// `PINGONE_MCP_LOG=debug` logs our debug lines, not the whole tool calls rmcp logs at
+/// debug: a script's password stays out of the log.
+#[test]
+fn debug_logging_leaves_the_scripts_secrets_out() {
+    use std::io::{BufRead, Write};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pingone-mcp"))
+        .args(["serve", "--simulator", "--defender", "patterns"])
+        .env("PINGONE_MCP_LOG", "debug")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let password = "Trace-PW-8841!z";
+    let code = format!("const secret = '{password}'; return secret.length");
+    let mut stdin = child.stdin.take().unwrap();
+    for message in [
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } }),
+        json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
+        json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "execute", "arguments": { "code": code } } }),
+    ] {
+        writeln!(stdin, "{message}").unwrap();
+    }
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let reply = lines.find(|line| line.as_ref().is_ok_and(|l| l.contains("\"id\":2"))).expect("the call is answered").unwrap();
+    assert!(reply.contains("15"), "{reply}");
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("DEBUG"), "debug lines are logged: {log}");
+    assert!(!log.contains(password), "{log}");
+}
+
 fn assert_one_string_withheld(text: &str) {
     assert!(text.contains("[withheld by pingone-mcp defender") && !text.contains("ignore all previous"), "{text}");
     assert!(text.contains("1 string(s) withheld"), "the agent is told: {text}");
