@@ -146,6 +146,47 @@ async fn a_stopped_script_tells_the_agent_what_it_changed() {
     assert!(changes.contains("\n  update_user (userId u2): no answer yet\n  update_user (userId u1): ok"), "{text}");
 }
 
+/// A stdio client that leaves (Claude Desktop quits) stops its running script at once:
+/// no further write is sent, and the server's log says what the script changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_stops_when_its_stdio_client_leaves_and_the_log_says_what_it_changed() {
+    use std::io::Write;
+    let fake = FakePingOne::start().await;
+    fake.on("PATCH", &fake.env_path("/users/u1"), vec![Reply::json(200, json!({ "id": "u1" }))]);
+    fake.on("PATCH", &fake.env_path("/users/u2"), vec![Reply::json(200, json!({ "id": "u2" })).delayed(std::time::Duration::from_secs(60))]);
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pingone-mcp"));
+    command.args(["serve", "--allow-writes", "--defender", "patterns"]).env("XDG_CONFIG_HOME", "/nonexistent");
+    for (name, value) in fake.env() {
+        command.env(name, value);
+    }
+    let mut child = command.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let code = "for (const userId of ['u1', 'u2', 'u3']) await pingone.update_user({ userId, title: 'Former staff' }); return 'done'";
+    let mut stdin = child.stdin.take().unwrap();
+    for message in [
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } }),
+        json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
+        json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "execute", "arguments": { "code": code } } }),
+    ] {
+        writeln!(stdin, "{message}").unwrap();
+    }
+    let sent_u2 = || fake.api_requests().iter().any(|r| r.path.ends_with("/users/u2"));
+    for _ in 0..200 {
+        if sent_u2() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(sent_u2(), "the script reached its second write");
+    let left = std::time::Instant::now();
+    drop(stdin);
+    let out = tokio::task::block_in_place(|| child.wait_with_output()).unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(left.elapsed() < std::time::Duration::from_secs(4), "it stopped at once, not after the library's 5 s drain: {:?}\n{log}", left.elapsed());
+    assert!(!fake.api_requests().iter().any(|r| r.path.ends_with("/users/u3")), "no write after the client left");
+    assert!(log.contains("a script was stopped because its client cancelled the call or left; what it changed:"), "{log}");
+    assert!(log.contains("update_user (userId u2): no answer yet") && log.contains("update_user (userId u1): ok"), "{log}");
+}
+
 /// Tools mode lists only the actions the policy lets run, and says what it holds back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_client_in_tools_mode() {

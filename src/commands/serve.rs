@@ -65,7 +65,8 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     let mut server = PingOneMcp::new(main.catalog, main.search, Sandbox::new().await?, dispatcher, options);
 
     let Some(addr) = args.http else {
-        let running = server.serve(rmcp::transport::stdio()).await?;
+        let transport = server.stdio();
+        let running = server.serve(transport).await?;
         running.waiting().await?;
         return Ok(ExitCode::SUCCESS);
     };

@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 
 use super::CallSummary;
 
-/// Writes `run` lists before the rest are only counted (the audit log has every call).
+/// Writes `run` (and the server log, of a script whose client left) lists before the
+/// rest are only counted (the audit log has every call).
 pub const SHOWN: usize = 200;
 /// Writes an `execute` reply lists: its token budget is shared with the error and the
 /// console, and the ones to check come first.

@@ -27,6 +27,9 @@ use crate::policy::{Confirm, ConfirmRequest};
 /// How long a person has to answer before the call is declined.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// How long a cancelled call has to stop by itself.
+const STOPPING: Duration = Duration::from_secs(5);
+
 /// The key of the one input request an `input_required` result carries.
 const INPUT_KEY: &str = "confirm";
 
@@ -281,7 +284,11 @@ impl SuspendedCalls {
                 Ok(InputRequiredResult::new(Some([(INPUT_KEY.to_owned(), question)].into()), Some(handle)).into())
             }
             () = &mut cancelled => {
-                job.task.abort();
+                // The call watches the same cancellation and stops itself, telling the
+                // server's log what it changed; one that does not is cut off.
+                if tokio::time::timeout(STOPPING, &mut job.task).await.is_err() {
+                    job.task.abort();
+                }
                 Err(McpError::internal_error("the client cancelled the call", None))
             }
         }

@@ -6,6 +6,7 @@ mod http;
 mod observe;
 mod reply;
 mod server;
+mod stdio;
 mod tools;
 
 pub mod account;

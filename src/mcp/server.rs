@@ -12,8 +12,11 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{json, Map, Value};
+use tokio::sync::watch;
 
+use super::account;
 use super::confirm::{confirmer_for, Asker, Asking, CannotAsk, Job, SuspendedCalls, Via};
+use super::stdio::WatchedStdin;
 use super::observe::{CallSummary, ObservedHost};
 use super::reply::{action_reply, scanned_execute_reply};
 use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
@@ -21,7 +24,7 @@ use crate::catalog::{Action, Catalog};
 use crate::dispatch::Dispatcher;
 use crate::policy::{Caller, Confirm, Grant, Policy};
 use crate::defender::{Defender, Mode as DefenderMode, DEFAULT_THRESHOLD};
-use crate::sandbox::{Limits, Sandbox};
+use crate::sandbox::{ExecutionError, Limits, Sandbox};
 use crate::search::{hits_json, SearchIndex, SignatureStyle};
 
 /// Taught to every client at initialisation.
@@ -114,12 +117,30 @@ struct Inner {
     confirm_destructive: bool,
     /// Calls waiting for a person's confirmation (protocol 2026-07-28).
     suspended: Arc<SuspendedCalls>,
+    /// Set when a stdio client leaves: its running scripts stop.
+    client_gone: watch::Sender<bool>,
 }
 
 impl PingOneMcp {
     pub fn new(catalog: Arc<Catalog>, search: Arc<SearchIndex>, sandbox: Sandbox, dispatcher: Arc<Dispatcher>, options: ServerOptions) -> Self {
         let ServerOptions { mode, limits, result_budget, defender, confirm_destructive } = options;
-        Self { inner: Arc::new(Inner { catalog, search, sandbox, dispatcher, profiles: BTreeMap::new(), limits, mode, result_budget, defender, confirm_destructive, suspended: Arc::default() }) }
+        Self { inner: Arc::new(Inner { catalog, search, sandbox, dispatcher, profiles: BTreeMap::new(), limits, mode, result_budget, defender, confirm_destructive, suspended: Arc::default(), client_gone: watch::Sender::new(false) }) }
+    }
+
+    /// The stdio transport; when its client leaves, the scripts it started stop.
+    pub fn stdio(&self) -> (WatchedStdin, tokio::io::Stdout) {
+        (WatchedStdin::new(self.inner.client_gone.clone()), tokio::io::stdout())
+    }
+
+    /// Completes when `context`'s call is cancelled or its stdio client has left.
+    fn stopped(&self, context: &RequestContext<RoleServer>) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let (cancelled, mut gone) = (context.ct.clone(), self.inner.client_gone.subscribe());
+        async move {
+            tokio::select! {
+                () = cancelled.cancelled() => {}
+                _ = gone.wait_for(|gone| *gone) => {}
+            }
+        }
     }
 
     /// Serves these environments too (HTTP callers are bound to one by their token);
@@ -175,12 +196,16 @@ impl PingOneMcp {
         let (dispatcher, caller) = self.route(context)?;
         let owner = caller.as_ref().map(|c| c.subject.clone());
         let this = self.clone();
+        let stopped = self.stopped(context);
         let run = move |confirm: Option<Arc<dyn Confirm>>| async move {
             let host = Arc::new(ObservedHost::new(dispatcher, caller, progress).confirming(confirm).for_script(&code));
-            let execution = this.inner.sandbox.execute(&code, json!({}), host.clone(), &this.inner.limits).await;
+            let execution = this.inner.sandbox.execute_until(&code, json!({}), host.clone(), &this.inner.limits, stopped).await;
             // Only what the agent will see is scanned: a large result is cut to the budget first.
             // Calls given up unanswered are told too: a write among them may have been applied.
             let calls: Vec<CallSummary> = host.calls().into_iter().chain(host.in_flight()).collect();
+            if matches!(execution.outcome, Err(ExecutionError::Interrupted { .. })) {
+                log_stopped_changes(&calls);
+            }
             tool_result(scanned_execute_reply(execution, &calls, this.inner.result_budget, &this.inner.defender, &host.own_texts()).await)
         };
         self.run_confirming(Asking::ScriptCalls, run, owner, context).await
@@ -192,9 +217,14 @@ impl PingOneMcp {
         let owner = caller.as_ref().map(|c| c.subject.clone());
         let name = name.to_owned();
         let this = self.clone();
+        let stopped = self.stopped(context);
         let run = move |confirm: Option<Arc<dyn Confirm>>| async move {
             let host = ObservedHost::new(dispatcher, caller, None).confirming(confirm);
-            let reply = host.dispatch(HostCall { action: name.clone(), args: Value::Object(args) }).await;
+            let call = host.dispatch(HostCall { action: name.clone(), args: Value::Object(args) });
+            let reply = tokio::select! {
+                reply = call => reply,
+                () = stopped => return CallToolResult::error(vec![ContentBlock::text(CANCELLED)]),
+            };
             let execute_offered = this.inner.mode != Mode::Tools;
             tool_result(action_reply(&name, reply, this.inner.result_budget, &this.inner.defender, execute_offered).await)
         };
@@ -215,11 +245,24 @@ impl PingOneMcp {
             None if self.inner.confirm_destructive => run(Some(Arc::new(CannotAsk))),
             None => run(None),
         };
-        tokio::select! {
-            result = inline => Ok(result.into()),
-            () = context.ct.cancelled() => Err(McpError::internal_error("the client cancelled the call", None)),
+        // The run stops itself when the call is cancelled, so that what it did is told.
+        let result = inline.await;
+        if context.ct.is_cancelled() {
+            return Err(McpError::internal_error(CANCELLED, None));
         }
+        Ok(result.into())
     }
+}
+
+/// The reply to a call its client cancelled (which it will not read).
+const CANCELLED: &str = "the client cancelled the call";
+
+/// Nobody reads the reply of a script stopped because its client cancelled the call or
+/// left: what it changed goes to the server's log (and each call to the audit log).
+fn log_stopped_changes(calls: &[CallSummary]) {
+    let writes = account::writes(calls, &[]);
+    let lines = account::account(&writes, account::SHOWN);
+    tracing::warn!("a script was stopped because its client cancelled the call or left; what it changed:\n{}", lines.join("\n"));
 }
 
 /// A reply as a tool result: structured content, or an error the agent reads as text.
