@@ -183,8 +183,44 @@ async fn a_script_stops_when_its_stdio_client_leaves_and_the_log_says_what_it_ch
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(left.elapsed() < std::time::Duration::from_secs(4), "it stopped at once, not after the library's 5 s drain: {:?}\n{log}", left.elapsed());
     assert!(!fake.api_requests().iter().any(|r| r.path.ends_with("/users/u3")), "no write after the client left");
-    assert!(log.contains("a script was stopped because its client cancelled the call or left; what it changed:"), "{log}");
+    assert!(log.contains("a script was stopped (its client cancelled the call or left, or the server is shutting down); what it changed:"), "{log}");
     assert!(log.contains("update_user (userId u2): no answer yet") && log.contains("update_user (userId u1): ok"), "{log}");
+}
+
+/// A redeploy (SIGTERM) of an HTTP server stops its running scripts at once; each call
+/// is answered with what its script changed before the process exits, and the audit
+/// log has every write sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_told_to_stop_answers_each_script_with_what_it_changed() {
+    let fake = FakePingOne::start().await;
+    fake.on("PATCH", &fake.env_path("/users/u1"), vec![Reply::json(200, json!({ "id": "u1" }))]);
+    fake.on("PATCH", &fake.env_path("/users/u2"), vec![Reply::json(200, json!({ "id": "u2" })).delayed(std::time::Duration::from_secs(60))]);
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let (mut server, url) = common::start_http_server(&["--no-auth", "--allow-writes", "--defender", "patterns", "--audit-log", audit.to_str().unwrap()], &fake.env());
+    let http = reqwest::Client::new();
+    let post = |body: Value| http.post(&url).header("accept", "application/json, text/event-stream").header("mcp-protocol-version", "2025-06-18").json(&body).send();
+    let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
+    assert_eq!(post(initialize).await.unwrap().status(), 200);
+    let code = "for (const userId of ['u1', 'u2', 'u3']) await pingone.update_user({ userId, title: 'Former staff' }); return 'done'";
+    let call = post(json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "execute", "arguments": { "code": code } } }));
+    let call = tokio::spawn(async move { call.await.unwrap().text().await.unwrap() });
+    for _ in 0..200 {
+        if fake.api_requests().iter().any(|r| r.path.ends_with("/users/u2")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let term = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let reply = tokio::time::timeout(std::time::Duration::from_secs(10), call).await.expect("the call is answered at once").unwrap();
+    assert!(reply.contains("Changes: its writes (1 of 2 applied;") && reply.contains("update_user (userId u2): no answer yet"), "{reply}");
+    let exited = tokio::task::block_in_place(|| server.wait()).unwrap();
+    assert!(exited.success(), "{exited:?}");
+    assert!(!fake.api_requests().iter().any(|r| r.path.ends_with("/users/u3")), "no write after the stop");
+    let audit = std::fs::read_to_string(&audit).unwrap();
+    let outcomes: Vec<String> = audit.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["outcome"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(outcomes, ["ok", "no_answer"], "{audit}");
 }
 
 /// Tools mode lists only the actions the policy lets run, and says what it holds back.

@@ -19,7 +19,7 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, Peer, RoleServer};
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::policy::{Confirm, ConfirmRequest};
@@ -204,17 +204,25 @@ impl Confirm for Asker {
 pub struct Job {
     task: JoinHandle<CallToolResult>,
     asks: mpsc::Receiver<Ask>,
+    /// Set when the request driving it is cancelled: the call stops itself.
+    cancel: watch::Sender<bool>,
 }
 
 impl Job {
-    /// Starts `run` with a confirmer that asks through this job.
-    pub fn spawn<F>(asking: Asking, run: impl FnOnce(Arc<dyn Confirm>) -> F) -> Self
+    /// Starts `run` with a confirmer that asks through this job, and a future that
+    /// completes when whichever request drives the job is cancelled (the job outlives
+    /// the request that started it, which ends with the question).
+    pub fn spawn<F>(asking: Asking, run: impl FnOnce(Arc<dyn Confirm>, BoxFuture<'static, ()>) -> F) -> Self
     where
         F: std::future::Future<Output = CallToolResult> + Send + 'static,
     {
         let (sender, asks) = mpsc::channel(1);
-        let task = tokio::spawn(run(Arc::new(Asker::new(Channel::RoundTrip(sender), asking))));
-        Self { task, asks }
+        let (cancel, mut cancelled) = watch::channel(false);
+        let stop = Box::pin(async move {
+            let _ = cancelled.wait_for(|cancelled| *cancelled).await;
+        });
+        let task = tokio::spawn(run(Arc::new(Asker::new(Channel::RoundTrip(sender), asking)), stop));
+        Self { task, asks, cancel }
     }
 }
 
@@ -284,8 +292,9 @@ impl SuspendedCalls {
                 Ok(InputRequiredResult::new(Some([(INPUT_KEY.to_owned(), question)].into()), Some(handle)).into())
             }
             () = &mut cancelled => {
-                // The call watches the same cancellation and stops itself, telling the
-                // server's log what it changed; one that does not is cut off.
+                // The call stops itself, telling the server's log what it changed; one
+                // that does not is cut off.
+                job.cancel.send_replace(true);
                 if tokio::time::timeout(STOPPING, &mut job.task).await.is_err() {
                     job.task.abort();
                 }
@@ -417,7 +426,7 @@ mod tests {
 
     /// A job that asks once and finishes with the verdict as its text.
     fn asking_job() -> Job {
-        Job::spawn(Asking::ScriptCalls, |confirm| async move {
+        Job::spawn(Asking::ScriptCalls, |confirm, _stop| async move {
             let text = match confirm.confirm(request()).await {
                 Ok(()) => "confirmed".to_owned(),
                 Err(why) => why,
@@ -441,6 +450,23 @@ mod tests {
         [(INPUT_KEY.to_owned(), json!({ "action": "accept", "content": { "confirm": true } }))].into()
     }
 
+    /// A job outlives the request that started it; the one driving it when the client
+    /// cancels tells it to stop, and it gets to finish (to tell what it changed).
+    #[tokio::test]
+    async fn a_cancelled_job_is_told_to_stop_and_finishes() {
+        let calls = Arc::new(SuspendedCalls::default());
+        let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let done = finished.clone();
+        let job = Job::spawn(Asking::ScriptCalls, |_confirm, stop| async move {
+            stop.await;
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            CallToolResult::success(vec![ContentBlock::text("stopped")])
+        });
+        let cancelled = calls.drive(job, None, std::future::ready(())).await.unwrap_err();
+        assert!(cancelled.message.contains("cancelled"), "{cancelled:?}");
+        assert!(finished.load(std::sync::atomic::Ordering::SeqCst), "the job ran to its end after the stop");
+    }
+
     #[tokio::test]
     async fn a_suspended_call_resumes_with_its_owners_answer_only() {
         let calls = Arc::new(SuspendedCalls::default());
@@ -456,7 +482,7 @@ mod tests {
     #[tokio::test]
     async fn one_answer_for_all_covers_the_calls_still_waiting() {
         let calls = Arc::new(SuspendedCalls::default());
-        let job = Job::spawn(Asking::ScriptCalls, |confirm| async move {
+        let job = Job::spawn(Asking::ScriptCalls, |confirm, _stop| async move {
             let (first, second) = tokio::join!(confirm.confirm(request()), confirm.confirm(request()));
             CallToolResult::success(vec![ContentBlock::text(format!("{first:?} {second:?}"))])
         });
@@ -468,7 +494,7 @@ mod tests {
     #[tokio::test]
     async fn after_a_yes_to_all_the_action_is_not_asked_about_again() {
         let calls = Arc::new(SuspendedCalls::default());
-        let job = Job::spawn(Asking::ScriptCalls, |confirm| async move {
+        let job = Job::spawn(Asking::ScriptCalls, |confirm, _stop| async move {
             let before = confirm.will_ask("delete_user").await;
             let first = confirm.confirm(request()).await;
             let after = (confirm.will_ask("delete_user").await, confirm.will_ask("delete_group").await);
@@ -489,7 +515,7 @@ mod tests {
     #[tokio::test]
     async fn an_unanswered_question_is_declined_and_the_late_retry_gets_the_outcome() {
         let calls = Arc::new(SuspendedCalls::with_timeout(Duration::from_millis(50)));
-        let job = Job::spawn(Asking::ScriptCalls, |confirm| async move {
+        let job = Job::spawn(Asking::ScriptCalls, |confirm, _stop| async move {
             let first = confirm.confirm(request()).await;
             let second = confirm.confirm(request()).await;
             CallToolResult::success(vec![ContentBlock::text(format!("{first:?} / {second:?}"))])

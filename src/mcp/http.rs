@@ -59,6 +59,7 @@ pub async fn serve_http(server: PingOneMcp, listener: tokio::net::TcpListener, o
         .with_allowed_hosts(hosts)
         .with_allowed_origins(origins)
         .enforce_origin_validation();
+    let stopping = server.clone();
     let service = StreamableHttpService::new(move || Ok(server.clone()), LocalSessionManager::default().into(), config);
     let mcp = axum::Router::new().nest_service("/mcp", service).layer(middleware::from_fn_with_state(options.auth.clone(), authenticate));
     let mut app = axum::Router::new().merge(mcp);
@@ -67,7 +68,28 @@ pub async fn serve_http(server: PingOneMcp, listener: tokio::net::TcpListener, o
         let nested = metadata.clone();
         app = app.route(METADATA_PATH, axum::routing::get(move || async move { metadata })).route(&format!("{METADATA_PATH}/mcp"), axum::routing::get(move || async move { nested }));
     }
-    axum::serve(listener, app).await.context("the HTTP server failed")
+    // On SIGTERM or Ctrl-C (a redeploy), running scripts stop at once and their calls
+    // answer: each reply says what its script changed, and the audit log has every call
+    // sent, before the process exits.
+    let shutdown = async move {
+        shutdown_signal().await;
+        tracing::warn!("shutting down: stopping running scripts; each says what it changed");
+        stopping.stop_scripts();
+    };
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("the HTTP server failed")
+}
+
+/// SIGTERM (where there is one) or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        return;
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Puts the authenticated [`crate::policy::Caller`] into the request's extensions

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use guest_sdk::abi::HostCall;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, DiscoverResult, Implementation, InitializeRequestParams, InitializeResult, ListToolsResult,
@@ -117,30 +118,36 @@ struct Inner {
     confirm_destructive: bool,
     /// Calls waiting for a person's confirmation (protocol 2026-07-28).
     suspended: Arc<SuspendedCalls>,
-    /// Set when a stdio client leaves: its running scripts stop.
-    client_gone: watch::Sender<bool>,
+    /// Set when the stdio client leaves or the server shuts down: running scripts stop.
+    stop_all: watch::Sender<bool>,
 }
 
 impl PingOneMcp {
     pub fn new(catalog: Arc<Catalog>, search: Arc<SearchIndex>, sandbox: Sandbox, dispatcher: Arc<Dispatcher>, options: ServerOptions) -> Self {
         let ServerOptions { mode, limits, result_budget, defender, confirm_destructive } = options;
-        Self { inner: Arc::new(Inner { catalog, search, sandbox, dispatcher, profiles: BTreeMap::new(), limits, mode, result_budget, defender, confirm_destructive, suspended: Arc::default(), client_gone: watch::Sender::new(false) }) }
+        Self { inner: Arc::new(Inner { catalog, search, sandbox, dispatcher, profiles: BTreeMap::new(), limits, mode, result_budget, defender, confirm_destructive, suspended: Arc::default(), stop_all: watch::Sender::new(false) }) }
     }
 
     /// The stdio transport; when its client leaves, the scripts it started stop.
     pub fn stdio(&self) -> (WatchedStdin, tokio::io::Stdout) {
-        (WatchedStdin::new(self.inner.client_gone.clone()), tokio::io::stdout())
+        (WatchedStdin::new(self.inner.stop_all.clone()), tokio::io::stdout())
     }
 
-    /// Completes when `context`'s call is cancelled or its stdio client has left.
-    fn stopped(&self, context: &RequestContext<RoleServer>) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let (cancelled, mut gone) = (context.ct.clone(), self.inner.client_gone.subscribe());
-        async move {
+    /// Stops every running script (the server is shutting down): each tells its
+    /// client, if still there, and the server's log what it changed.
+    pub fn stop_scripts(&self) {
+        self.inner.stop_all.send_replace(true);
+    }
+
+    /// Completes when `cancelled` does, or when every script is to stop.
+    fn stopped(&self, cancelled: impl std::future::Future<Output = ()> + Send + 'static) -> BoxFuture<'static, ()> {
+        let mut gone = self.inner.stop_all.subscribe();
+        Box::pin(async move {
             tokio::select! {
-                () = cancelled.cancelled() => {}
+                () = cancelled => {}
                 _ = gone.wait_for(|gone| *gone) => {}
             }
-        }
+        })
     }
 
     /// Serves these environments too (HTTP callers are bound to one by their token);
@@ -196,8 +203,7 @@ impl PingOneMcp {
         let (dispatcher, caller) = self.route(context)?;
         let owner = caller.as_ref().map(|c| c.subject.clone());
         let this = self.clone();
-        let stopped = self.stopped(context);
-        let run = move |confirm: Option<Arc<dyn Confirm>>| async move {
+        let run = move |confirm: Option<Arc<dyn Confirm>>, stopped: BoxFuture<'static, ()>| async move {
             let host = Arc::new(ObservedHost::new(dispatcher, caller, progress).confirming(confirm).for_script(&code));
             let execution = this.inner.sandbox.execute_until(&code, json!({}), host.clone(), &this.inner.limits, stopped).await;
             // Only what the agent will see is scanned: a large result is cut to the budget first.
@@ -217,8 +223,7 @@ impl PingOneMcp {
         let owner = caller.as_ref().map(|c| c.subject.clone());
         let name = name.to_owned();
         let this = self.clone();
-        let stopped = self.stopped(context);
-        let run = move |confirm: Option<Arc<dyn Confirm>>| async move {
+        let run = move |confirm: Option<Arc<dyn Confirm>>, stopped: BoxFuture<'static, ()>| async move {
             let host = ObservedHost::new(dispatcher, caller, None).confirming(confirm);
             let call = host.dispatch(HostCall { action: name.clone(), args: Value::Object(args) });
             let reply = tokio::select! {
@@ -235,15 +240,20 @@ impl PingOneMcp {
     /// client supports (or none): mid-call, or suspended across a round trip.
     async fn run_confirming<F, Fut>(&self, asking: Asking, run: F, owner: Option<String>, context: &RequestContext<RoleServer>) -> Result<CallToolResponse, McpError>
     where
-        F: FnOnce(Option<Arc<dyn Confirm>>) -> Fut,
+        F: FnOnce(Option<Arc<dyn Confirm>>, BoxFuture<'static, ()>) -> Fut,
         Fut: std::future::Future<Output = CallToolResult> + Send + 'static,
     {
         let via = if self.inner.confirm_destructive { confirmer_for(context) } else { None };
+        if let Some(Via::RoundTrip) = via {
+            let job = Job::spawn(asking, |confirm, cancelled| run(Some(confirm), self.stopped(cancelled)));
+            return self.inner.suspended.drive(job, owner, context.ct.cancelled()).await;
+        }
+        let ct = context.ct.clone();
+        let stopped = self.stopped(async move { ct.cancelled().await });
         let inline = match via {
-            Some(Via::RoundTrip) => return self.inner.suspended.drive(Job::spawn(asking, |confirm| run(Some(confirm))), owner, context.ct.cancelled()).await,
-            Some(Via::Request(peer)) => run(Some(Arc::new(Asker::by_request(peer, asking)))),
-            None if self.inner.confirm_destructive => run(Some(Arc::new(CannotAsk))),
-            None => run(None),
+            Some(Via::Request(peer)) => run(Some(Arc::new(Asker::by_request(peer, asking))), stopped),
+            None if self.inner.confirm_destructive => run(Some(Arc::new(CannotAsk)), stopped),
+            _ => run(None, stopped),
         };
         // The run stops itself when the call is cancelled, so that what it did is told.
         let result = inline.await;
@@ -257,12 +267,13 @@ impl PingOneMcp {
 /// The reply to a call its client cancelled (which it will not read).
 const CANCELLED: &str = "the client cancelled the call";
 
-/// Nobody reads the reply of a script stopped because its client cancelled the call or
-/// left: what it changed goes to the server's log (and each call to the audit log).
+/// Nobody may read the reply of a script stopped because its client cancelled the call
+/// or left, or the server is shutting down: what it changed goes to the server's log
+/// (and each call to the audit log).
 fn log_stopped_changes(calls: &[CallSummary]) {
     let writes = account::writes(calls, &[]);
     let lines = account::account(&writes, account::SHOWN);
-    tracing::warn!("a script was stopped because its client cancelled the call or left; what it changed:\n{}", lines.join("\n"));
+    tracing::warn!("a script was stopped (its client cancelled the call or left, or the server is shutting down); what it changed:\n{}", lines.join("\n"));
 }
 
 /// A reply as a tool result: structured content, or an error the agent reads as text.
