@@ -251,6 +251,27 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// A server started before any session token was issued on the machine accepts one
+/// issued while it runs: the signing key is made at start, not at the first issue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_token_issued_after_the_server_started_is_accepted() {
+    let s = Setup::new().await;
+    let port = free_port();
+    let resource = format!("http://127.0.0.1:{port}/mcp");
+    let mut command = s.command(&["serve", "--http", &format!("127.0.0.1:{port}")]);
+    command.env("PINGONE_CLIENT_ID", &s.sim.client_id).env("PINGONE_CLIENT_SECRET", &s.sim.client_secret);
+    let (mut server, lines) = spawn_with_stderr(command);
+    wait_for_line(&lines, |l| l.contains("streamable HTTP at"));
+    let issued = s.run(&["token", "issue", "--allow", "list_*", "--subject", "late-bot", "--ttl", "10m"]);
+    assert!(issued.status.success(), "{}", common::stderr(&issued));
+    let token = common::stdout(&issued).trim().to_owned();
+    let initialize = serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
+    let reply = reqwest::Client::new().post(&resource).header("accept", "application/json, text/event-stream").bearer_auth(&token).json(&initialize).send().await.unwrap();
+    let status = reply.status();
+    assert_eq!(status, 200, "{}", reply.text().await.unwrap());
+    server.kill().unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_mcp_sessions_carry_a_persons_token_or_a_session_token() {
     let Some(python) = common::python_with_mcp("http_mcp_sessions_carry_a_persons_token_or_a_session_token") else { return };

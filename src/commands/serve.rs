@@ -128,8 +128,13 @@ fn resource_server(global: &GlobalArgs, oauth: bool, connections: Vec<(String, O
         let environment_id = conn.map(|c| c.environment_id).unwrap_or_default();
         served.push(ServedProfile { profile, environment_id, validator });
     }
+    // The signing key is made now if no token was issued yet, so that tokens issued
+    // while the server runs are accepted without a restart.
     let session_tokens = match config_dir() {
-        Some(dir) => SessionTokens::open(&dir)?,
+        Some(dir) => match SessionTokens::open(&dir)? {
+            Some(tokens) => Some(tokens),
+            None => SessionTokens::open_or_create(&dir).map_err(|e| note(&format!("session tokens (`pingone-mcp token issue`) will not be accepted: {e:#}"))).ok(),
+        },
         None => None,
     };
     if session_tokens.is_some() {
