@@ -252,7 +252,8 @@ fn free_port() -> u16 {
 }
 
 /// A server started before any session token was issued on the machine accepts one
-/// issued while it runs: the signing key is made at start, not at the first issue.
+/// issued while it runs: the signing key is made at start, not at the first issue. A
+/// token for a pattern no action matches is refused, as `serve --allow` refuses one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_token_issued_after_the_server_started_is_accepted() {
     let s = Setup::new().await;
@@ -262,6 +263,8 @@ async fn a_session_token_issued_after_the_server_started_is_accepted() {
     command.env("PINGONE_CLIENT_ID", &s.sim.client_id).env("PINGONE_CLIENT_SECRET", &s.sim.client_secret);
     let (mut server, lines) = spawn_with_stderr(command);
     wait_for_line(&lines, |l| l.contains("streamable HTTP at"));
+    let typo = s.run(&["token", "issue", "--allow", "lisst_*", "--ttl", "10m"]);
+    assert!(!typo.status.success() && common::stderr(&typo).contains("no action matches allow `lisst_*` (from --allow)"), "a token for no action is refused: {}", common::stderr(&typo));
     let issued = s.run(&["token", "issue", "--allow", "list_*", "--subject", "late-bot", "--ttl", "10m"]);
     assert!(issued.status.success(), "{}", common::stderr(&issued));
     let token = common::stdout(&issued).trim().to_owned();

@@ -100,6 +100,17 @@ pub async fn connect(global: &GlobalArgs, file: &ConfigFile, flags: &SimulatorFl
     Ok((simulator.connection(), Some(simulator)))
 }
 
+/// Refuses allow and deny patterns (from `source`) that no action id matches: a typo
+/// there would refuse everything (`--allow lsit_*`) or deny nothing.
+pub fn refuse_patterns_matching_nothing(policy: &Policy, catalog: &Catalog, source: &str) -> anyhow::Result<()> {
+    let ids: Vec<&str> = catalog.actions().map(|action| action.id.as_str()).collect();
+    let typos = policy.patterns_matching_nothing(&ids);
+    if !typos.is_empty() {
+        anyhow::bail!("no action matches {} (from {source}); action ids look like list_users, and `*` stands for any text: see `pingone-mcp actions list`", typos.join(", "));
+    }
+    Ok(())
+}
+
 pub async fn session(global: &GlobalArgs, flags: &PolicyArgs, simulator: &SimulatorFlags, replay: Option<&Path>) -> anyhow::Result<Session> {
     let catalog = Arc::new(load_catalog(global)?);
     let search = Arc::new(SearchIndex::new(&catalog));
@@ -147,14 +158,7 @@ pub async fn session_with(
         }
     };
     let policy = Policy::new(policy);
-    let ids: Vec<&str> = catalog.actions().map(|action| action.id.as_str()).collect();
-    let typos = policy.patterns_matching_nothing(&ids);
-    if !typos.is_empty() {
-        anyhow::bail!(
-            "no action matches {} (from --allow/--deny or the profile's policy); action ids look like list_users, and `*` stands for any text: see `pingone-mcp actions list`",
-            typos.join(", ")
-        );
-    }
+    refuse_patterns_matching_nothing(&policy, &catalog, "--allow/--deny or the profile's policy")?;
     let mut dispatcher = Dispatcher::new(catalog.clone(), search.clone(), backend).with_policy(policy);
     if let Some(path) = &flags.audit_log {
         let audit = if path.as_os_str() == "-" {

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use pingone_mcp::config::{config_dir, resolve_as, ConfigFile};
+use pingone_mcp::policy::{Policy, PolicyConfig};
 use pingone_mcp::resource_server::SessionTokens;
 use serde_json::json;
 
@@ -17,6 +18,8 @@ pub fn run(global: &GlobalArgs, command: TokenCommand) -> anyhow::Result<ExitCod
             let file = ConfigFile::load(global.config.as_deref())?;
             // Only the environment is needed: the server calls PingOne with its own credentials.
             let conn = resolve_as(&file, global.profile.as_deref(), true)?;
+            let allowing = Policy::new(PolicyConfig { allow: allow.clone(), ..PolicyConfig::default() });
+            super::refuse_patterns_matching_nothing(&allowing, &super::load_catalog(global)?, "--allow")?;
             let tokens = SessionTokens::open_or_create(&dir)?;
             let ttl: std::time::Duration = ttl.into();
             if ttl.is_zero() {
