@@ -294,6 +294,35 @@ async fn python_client_over_http_with_a_bearer_token() {
     server.kill().unwrap();
 }
 
+/// Bound to every interface, the server shows a URL that answers (loopback) and says
+/// that other hosts need --allowed-host, since it refuses their Host headers.
+#[test]
+fn a_server_on_every_interface_says_which_hosts_it_accepts() {
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_pingone-mcp"))
+        .args(["serve", "--simulator", "--http", "0.0.0.0:0"])
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("PINGONE_MCP_HTTP_TOKEN", "a-long-enough-test-token-0123")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = std::io::BufRead::lines(std::io::BufReader::new(server.stderr.take().unwrap()));
+    let (mut url, mut warning) = (None, None);
+    for line in lines.map_while(Result::ok) {
+        if let Some(at) = line.find("http://").filter(|_| url.is_none()) {
+            url = Some(line[at..].trim().to_owned());
+        }
+        if line.contains("listening on every interface") {
+            warning = Some(line);
+            break;
+        }
+    }
+    server.kill().unwrap();
+    let url = url.expect("a URL");
+    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"), "{url}");
+    assert!(warning.expect("the warning").contains("--allowed-host"));
+}
+
 #[test]
 fn http_without_a_token_is_refused_off_loopback() {
     let out = common::run(&["serve", "--http", "0.0.0.0:0", "--no-auth"], &[("PINGONE_ENVIRONMENT_ID", "11111111-2222-3333-4444-555555555555"), ("PINGONE_CLIENT_ID", "a"), ("PINGONE_CLIENT_SECRET", "b")]);

@@ -83,7 +83,9 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
 
     let listener = bind(addr).await?;
     let bound = listener.local_addr()?;
-    let public = args.public_url.map(|u| u.as_str().trim_end_matches('/').to_owned()).unwrap_or_else(|| format!("http://{bound}"));
+    // Bound to every interface, the address to show is one that answers: loopback.
+    let shown = if bound.ip().is_unspecified() { std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), bound.port()) } else { bound };
+    let public = args.public_url.map(|u| u.as_str().trim_end_matches('/').to_owned()).unwrap_or_else(|| format!("http://{shown}"));
     let auth = if args.no_auth { no_auth()? } else { Some(Arc::new(resource_server(global, args.oauth, connections, &public)?)) };
     check_exposure(bound, auth.is_some())?;
     note(&format!("pingone-mcp: MCP over streamable HTTP at {public}/mcp"));

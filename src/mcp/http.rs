@@ -48,6 +48,17 @@ pub async fn serve_http(server: PingOneMcp, listener: tokio::net::TcpListener, o
     check_exposure(options.addr, options.auth.is_some())?;
     let addr = listener.local_addr()?;
     let mut hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "[::1]".to_owned(), format!("localhost:{}", addr.port()), format!("127.0.0.1:{}", addr.port())];
+    // The address it was bound to, by number: a name is what a rebinding attack needs.
+    if !addr.ip().is_loopback() && !addr.ip().is_unspecified() {
+        hosts.push(addr.to_string());
+    }
+    if addr.ip().is_unspecified() && options.allowed_hosts.is_empty() {
+        tracing::warn!(
+            "listening on every interface, but requests are accepted only with a loopback Host header (DNS-rebinding protection): \
+             name each host clients use with --allowed-host (e.g. --allowed-host mcp.example.com:{port} --allowed-host 10.0.0.5:{port})",
+            port = addr.port()
+        );
+    }
     hosts.extend(options.allowed_hosts);
     // A browser page may call only from this server's own loopback origins or those
     // allowed by name; clients that are not browsers send no Origin and pass.
