@@ -323,6 +323,58 @@ fn a_server_on_every_interface_says_which_hosts_it_accepts() {
     assert!(warning.expect("the warning").contains("--allowed-host"));
 }
 
+/// `serve --http 127.0.0.1:PORT` without a configured token, and its start-up lines.
+fn serve_without_a_token(port: u16) -> (std::process::Child, Vec<String>) {
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_pingone-mcp"))
+        .args(["serve", "--simulator", "--http", &format!("127.0.0.1:{port}")])
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env_remove("PINGONE_MCP_HTTP_TOKEN")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = std::io::BufRead::lines(std::io::BufReader::new(server.stderr.take().unwrap()));
+    let mut said = Vec::new();
+    for line in lines.map_while(Result::ok) {
+        let started = line.contains("streamable HTTP at");
+        said.push(line);
+        if started {
+            break;
+        }
+    }
+    (server, said)
+}
+
+/// The file a server names as holding its generated token, and the token.
+fn generated_token(said: &[String]) -> (String, String) {
+    let line = said.iter().find(|l| l.contains("bearer token")).unwrap_or_else(|| panic!("{said:?}"));
+    let path = line.split(" in ").nth(1).and_then(|rest| rest.split(" (").next()).unwrap().to_owned();
+    let token = std::fs::read_to_string(&path).unwrap();
+    (path, token)
+}
+
+/// A generated token is one per port and kept across restarts: a second server does
+/// not take the first one's token away, and a restart keeps its clients working.
+#[test]
+fn generated_tokens_are_one_per_port_and_kept_across_restarts() {
+    let free_port = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (first_port, second_port) = (free_port(), free_port());
+    let (mut first, said) = serve_without_a_token(first_port);
+    let (first_file, first_token) = generated_token(&said);
+    let (mut second, said) = serve_without_a_token(second_port);
+    let (second_file, second_token) = generated_token(&said);
+    second.kill().unwrap();
+    assert_ne!(first_file, second_file);
+    assert_ne!(first_token, second_token);
+    assert_eq!(std::fs::read_to_string(&first_file).unwrap(), first_token, "the second server left the first one's token alone");
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let (mut again, said) = serve_without_a_token(first_port);
+    again.kill().unwrap();
+    assert!(said.iter().any(|l| l.contains("using the bearer token generated for port")), "{said:?}");
+    assert_eq!(generated_token(&said).1, first_token, "a restart keeps the token");
+}
+
 #[test]
 fn http_without_a_token_is_refused_off_loopback() {
     let out = common::run(&["serve", "--http", "0.0.0.0:0", "--no-auth"], &[("PINGONE_ENVIRONMENT_ID", "11111111-2222-3333-4444-555555555555"), ("PINGONE_CLIENT_ID", "a"), ("PINGONE_CLIENT_SECRET", "b")]);

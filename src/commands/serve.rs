@@ -86,7 +86,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     // Bound to every interface, the address to show is one that answers: loopback.
     let shown = if bound.ip().is_unspecified() { std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), bound.port()) } else { bound };
     let public = args.public_url.map(|u| u.as_str().trim_end_matches('/').to_owned()).unwrap_or_else(|| format!("http://{shown}"));
-    let auth = if args.no_auth { no_auth()? } else { Some(Arc::new(resource_server(global, args.oauth, connections, &public)?)) };
+    let auth = if args.no_auth { no_auth()? } else { Some(Arc::new(resource_server(global, args.oauth, connections, &public, bound.port())?)) };
     check_exposure(bound, auth.is_some())?;
     note(&format!("pingone-mcp: MCP over streamable HTTP at {public}/mcp"));
     if let Some(auth) = &auth {
@@ -115,7 +115,7 @@ fn configured_token() -> Option<Secret> {
 /// Who may call: PingOne access tokens (with --oauth), session tokens (once any were
 /// issued here), and the static token (from the environment, else generated, unless
 /// --oauth stands in for it).
-fn resource_server(global: &GlobalArgs, oauth: bool, connections: Vec<(String, Option<Connection>)>, public: &str) -> anyhow::Result<ResourceServer> {
+fn resource_server(global: &GlobalArgs, oauth: bool, connections: Vec<(String, Option<Connection>)>, public: &str, port: u16) -> anyhow::Result<ResourceServer> {
     let resource = format!("{public}/mcp");
     let mut served = Vec::new();
     for (profile, conn) in connections {
@@ -144,7 +144,7 @@ fn resource_server(global: &GlobalArgs, oauth: bool, connections: Vec<(String, O
     }
     let static_token = match configured_token() {
         Some(token) => Some(token),
-        None if !oauth => Some(generated_token()?),
+        None if !oauth => Some(generated_token(port)?),
         None => None,
     };
     let file = ConfigFile::load(global.config.as_deref())?;
@@ -153,14 +153,23 @@ fn resource_server(global: &GlobalArgs, oauth: bool, connections: Vec<(String, O
 }
 
 /// A fresh token, written to a file only the user can read (never to the log).
-fn generated_token() -> anyhow::Result<Secret> {
+fn generated_token(port: u16) -> anyhow::Result<Secret> {
     use std::io::Write;
-    let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
     let dir = pingone_mcp::sandbox::cache_dir().and_then(|d| d.parent().map(|p| p.to_path_buf())).unwrap_or_else(std::env::temp_dir);
     std::fs::create_dir_all(&dir)?;
-    let path = dir.join("http-token");
+    // One file a port, kept across restarts: a second server does not take the first's
+    // token away, and a restart does not break every client set up with it.
+    let path = dir.join(format!("http-token-{port}"));
+    if let Some(kept) = pingone_mcp::private_file::read_private(&path)?.map(|t| t.trim().to_owned()).filter(|t| t.len() >= GENERATED_TOKEN_LEN) {
+        note(&format!("no {TOKEN_ENV} set: using the bearer token generated for port {port} in {} (readable only by you)", path.display()));
+        return Ok(Secret::new(kept));
+    }
+    let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
     let mut file = pingone_mcp::private_file::create_private(&path)?;
     file.write_all(token.as_bytes())?;
-    note(&format!("no {TOKEN_ENV} set: generated a bearer token for this run in {} (readable only by you)", path.display()));
+    note(&format!("no {TOKEN_ENV} set: generated a bearer token for port {port} in {} (readable only by you; kept for the next start on this port)", path.display()));
     Ok(Secret::new(token))
 }
+
+/// Characters of a generated token: two UUIDs in hex.
+const GENERATED_TOKEN_LEN: usize = 64;
