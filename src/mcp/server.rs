@@ -174,7 +174,7 @@ impl PingOneMcp {
     /// environment's policy and the caller's grant let run, so an agent is not shown
     /// tools it would only be refused; `execute`'s hints say what its scripts may do.
     fn tools_for(&self, dispatcher: &Dispatcher, caller: Option<&Caller>) -> Vec<Tool> {
-        let access = Access { policy: dispatcher.policy(), grant: caller.and_then(|c| c.grant.as_ref()) };
+        let access = Access { catalog: &self.inner.catalog, policy: dispatcher.policy(), grant: caller.and_then(|c| c.grant.as_ref()) };
         let mut tools = Vec::new();
         if self.inner.mode != Mode::Tools {
             tools.push(search_tool());
@@ -353,7 +353,7 @@ impl PingOneMcp {
     /// agent does not plan around actions that will be refused.
     fn tell_what_is_held_back(&self, info: &mut InitializeResult, context: &RequestContext<RoleServer>) -> Result<(), McpError> {
         let (dispatcher, caller) = self.route(context)?;
-        let access = Access { policy: dispatcher.policy(), grant: caller.as_ref().and_then(|c| c.grant.as_ref()) };
+        let access = Access { catalog: &self.inner.catalog, policy: dispatcher.policy(), grant: caller.as_ref().and_then(|c| c.grant.as_ref()) };
         if let (Some(instructions), Some(note)) = (info.instructions.as_mut(), access.note(self.inner.mode)) {
             instructions.push('\n');
             instructions.push_str(&note);
@@ -374,6 +374,7 @@ impl PingOneMcp {
 /// What may run for one caller: the environment's policy, narrowed by the caller's
 /// grant (over HTTP; none over stdio or with the server's own token).
 struct Access<'a> {
+    catalog: &'a Catalog,
     policy: &'a Policy,
     grant: Option<&'a Grant>,
 }
@@ -383,15 +384,16 @@ impl Access<'_> {
         self.policy.check(action).is_ok() && self.grant.is_none_or(|g| g.check(action).is_ok())
     }
 
-    /// Whether a script's writes would be sent (not refused, not only shown).
+    /// Whether a script's writes would be sent (not refused, not only shown): some
+    /// action that writes is let through by the policy and the grant's action list.
     fn writes(&self) -> bool {
         let config = &self.policy.config;
-        config.allow_writes && !config.dry_run && self.grant.is_none_or(Grant::allows_writes)
+        config.allow_writes && !config.dry_run && self.grant.is_none_or(Grant::allows_writes) && self.catalog.actions().any(|a| a.writes() && self.permits(a))
     }
 
     fn destructive(&self) -> bool {
         let config = &self.policy.config;
-        config.allow_destructive && !config.dry_run && self.grant.is_none_or(Grant::allows_destructive)
+        config.allow_destructive && !config.dry_run && self.grant.is_none_or(Grant::allows_destructive) && self.catalog.actions().any(|a| a.may_be_destructive() && self.permits(a))
     }
 
     /// What is held back, in a sentence (tools mode does not list it at all).
@@ -414,7 +416,11 @@ impl Access<'_> {
         };
         let lists = !self.policy.config.allow.is_empty() || !self.policy.config.deny.is_empty();
         let listed = if lists { format!("The policy's allow and deny lists hold back some actions; they {fate}.") } else { String::new() };
-        let note = [held, listed].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
+        let granted = match self.grant.map(Grant::action_globs).filter(|globs| !globs.is_empty()) {
+            Some(globs) => format!("Your token grants only the actions matching {}; the others {fate}.", globs.join(", ")),
+            None => String::new(),
+        };
+        let note = [held, listed, granted].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
         (!note.is_empty()).then_some(note)
     }
 }
@@ -428,7 +434,7 @@ mod tests {
         let catalog = crate::catalog::load_builtin().unwrap();
         let policy = Policy::new(crate::policy::PolicyConfig { allow_writes: true, ..Default::default() });
         let session = Grant::new("session token", vec![crate::policy::ScopeGrant { writes: true, destructive: true, actions: vec!["*_group*".into()] }]);
-        let access = Access { policy: &policy, grant: Some(&session) };
+        let access = Access { catalog: &catalog, policy: &policy, grant: Some(&session) };
         let offered: Vec<&str> = catalog.actions().filter(|a| access.permits(a)).map(|a| a.id.as_str()).collect();
         assert!(offered.contains(&"list_groups") && offered.contains(&"create_group"), "{offered:?}");
         assert!(!offered.contains(&"delete_group"), "the policy refuses destructive actions whatever the grant: {offered:?}");
@@ -437,10 +443,18 @@ mod tests {
         assert!(note.starts_with("Destructive actions") && note.contains("whoever starts pingone-mcp can allow them with --allow-destructive"), "{note}");
 
         let reader = Grant::from_scopes(["pingone-mcp:read"], &crate::policy::default_scope_grants()).unwrap();
-        let access = Access { policy: &policy, grant: Some(&reader) };
+        let access = Access { catalog: &catalog, policy: &policy, grant: Some(&reader) };
         assert!(!access.writes(), "the server allows writes, the token does not");
         assert!(access.note(Mode::Code).unwrap().contains("are refused; your token does not grant them (scopes pingone-mcp:read)"));
-        assert!(Access { policy: &Policy::permissive(), grant: None }.note(Mode::Tools).is_none(), "nothing held back, nothing said");
+        assert!(Access { catalog: &catalog, policy: &Policy::permissive(), grant: None }.note(Mode::Tools).is_none(), "nothing held back, nothing said");
+
+        // A session token for reads only: its agent is told writes are refused, and why.
+        let lister = Grant::new("session token 9a0b", vec![crate::policy::ScopeGrant { writes: true, destructive: true, actions: vec!["list_*".into(), "get_*".into()] }]);
+        let access = Access { catalog: &catalog, policy: &Policy::permissive(), grant: Some(&lister) };
+        assert!(!access.writes() && !access.destructive(), "no action it grants writes");
+        let note = access.note(Mode::Code).unwrap();
+        assert!(note.contains("Writes are off: actions that change PingOne are refused; your token does not grant them (session token 9a0b)"), "{note}");
+        assert!(note.contains("Your token grants only the actions matching list_*, get_*; the others are refused."), "{note}");
     }
 
     #[test]

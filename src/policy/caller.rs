@@ -64,6 +64,14 @@ impl Grant {
         self.parts.iter().any(|(g, _)| g.destructive)
     }
 
+    /// The action globs the grant is limited to; empty when some part allows every action.
+    pub fn action_globs(&self) -> Vec<&str> {
+        if self.parts.iter().any(|(g, _)| g.actions.is_empty()) {
+            return Vec::new();
+        }
+        self.parts.iter().flat_map(|(g, _)| g.actions.iter().map(String::as_str)).collect()
+    }
+
     /// Whether some part of the grant covers some call of `action`; the refusal says
     /// which grant fell short.
     pub fn check(&self, action: &Action) -> Result<(), String> {
