@@ -27,6 +27,12 @@ fn run_client(answer: &str, target: &[&str]) -> Option<Value> {
     Some(serde_json::from_slice(&output.stdout).unwrap())
 }
 
+/// The audit outcomes of the destructive calls.
+fn outcomes_in(audit: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(audit).unwrap();
+    text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).filter(|e| e["action"] == "delete_user").map(|e| e["outcome"].as_str().unwrap().to_owned()).collect()
+}
+
 /// The audit lines of the destructive calls: whether a person confirmed each.
 fn confirmed_in(audit: &std::path::Path) -> Vec<Value> {
     let text = std::fs::read_to_string(audit).unwrap();
@@ -60,7 +66,10 @@ fn confirming_all_covers_the_scripts_other_calls_of_that_action() {
 #[test]
 fn a_declined_or_cancelled_confirmation_stops_the_call_and_sends_nothing() {
     for answer in ["decline", "cancel", "refuse"] {
-        let Some(report) = confirm_with(answer, &[]) else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let audit = dir.path().join("audit.jsonl");
+        let Some(report) = confirm_with(answer, &["--audit-log", audit.to_str().unwrap()]) else { return };
+        assert_eq!(outcomes_in(&audit), ["declined"], "{answer}: a person said no");
         assert_eq!(report["delete"]["is_error"], true, "{report}");
         let text = report["delete"]["text"].as_str().unwrap();
         assert!(text.contains("NOT_CONFIRMED") && text.contains("Nothing of it was sent to PingOne"), "{text}");
@@ -72,14 +81,16 @@ fn a_declined_or_cancelled_confirmation_stops_the_call_and_sends_nothing() {
 /// run; `--no-confirm` runs them unasked, and the audit log says nobody confirmed them.
 #[test]
 fn a_client_without_elicitation_is_refused_and_no_confirm_is_not_asked() {
-    let Some(report) = confirm_with("none", &[]) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("refused.jsonl");
+    let Some(report) = confirm_with("none", &["--audit-log", audit.to_str().unwrap()]) else { return };
+    assert_eq!(outcomes_in(&audit), ["not_asked"], "nobody said no: nobody could be asked");
     assert_eq!(report["asked"], json!([]), "{report}");
     assert_eq!(report["delete"]["is_error"], true, "{report}");
     let text = report["delete"]["text"].as_str().unwrap_or_default();
     assert!(text.contains("NOT_CONFIRMED") && text.contains("cannot ask one") && text.contains("--no-confirm"), "{text}");
     assert_eq!(report["users_after"], json!(["exists", "exists"]), "{report}");
 
-    let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
     let Some(report) = confirm_with("decline", &["--no-confirm", "--audit-log", audit.to_str().unwrap()]) else { return };
     assert_eq!(confirmed_in(&audit), [json!(false), json!(false)], "the audit log says nobody confirmed them");

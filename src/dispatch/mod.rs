@@ -256,7 +256,8 @@ impl Dispatcher {
                 if let (Some(reason), Some(confirm)) = (reason, requester.confirm) {
                     let connection = client.connection();
                     let mut request = ConfirmRequest::new(action, args, reason).in_environment(&connection.environment_id, &connection.profile).with_changes(changes);
-                    if confirm.will_ask(&action.id).await {
+                    let asks = confirm.will_ask(&action.id).await;
+                    if asks {
                         // An update asked about whatever it changes (an identity
                         // provider's) still shows what it changes.
                         if always == Some(ConfirmReason::GrantsAccess) && matches!(action.method, Method::Put | Method::Patch) {
@@ -270,7 +271,8 @@ impl Dispatcher {
                         request = request.with_targets(self.target_names(client, action, args, current.as_ref()).await);
                     }
                     if let Err(reason) = confirm.confirm(request).await {
-                        return (HostReply::Error(not_confirmed(action, reason)), "declined");
+                        // Said no (or did not answer), or there was nobody to ask.
+                        return (HostReply::Error(not_confirmed(action, reason)), if asks { "declined" } else { "not_asked" });
                     }
                 }
                 if reason.is_some() {

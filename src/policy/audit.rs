@@ -27,8 +27,9 @@ pub struct AuditEntry<'a> {
     /// The call's arguments, credentials masked as they are written.
     pub args: Masked<'a>,
     /// ok, refused, dry_run, error, unchanged, no_answer (given up before PingOne
-    /// answered: it may or may not have been applied), or replayed / replayed_error
-    /// (answered from a cassette: nothing was sent).
+    /// answered: it may or may not have been applied), declined (the person said no or
+    /// did not answer), not_asked (it needed a person's yes and none could be asked), or
+    /// replayed / replayed_error (answered from a cassette: nothing was sent).
     pub outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
