@@ -193,6 +193,10 @@ async fn every_action_against_the_simulator() {
     h.call("get_population_default_identity_provider", json!({ "populationId": pop_id })).await;
     let d = h.call("update_population_default_identity_provider", json!({ "populationId": pop_id, "id": idp_id })).await;
     assert_eq!(d["id"], json!(idp_id));
+    // Left out, the population goes back to PingOne's own sign-on.
+    let reset = h.call("update_population_default_identity_provider", json!({ "populationId": pop_id })).await;
+    assert_eq!(reset["type"], "PING_ONE", "{reset}");
+    assert_eq!(h.call("get_population_default_identity_provider", json!({ "populationId": pop_id })).await["type"], "PING_ONE");
 
     // Users.
     let user = h.call("create_user", json!({ "username": "test.user", "email": "test.user@example.com", "name": { "given": "Test", "family": "User" }, "population": { "id": pop_id } })).await;
