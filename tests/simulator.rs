@@ -324,6 +324,17 @@ async fn every_action_against_the_simulator() {
     assert!(h.call("get_application_secret", json!({ "applicationId": app_id })).await.get("previous").is_none());
     let grant = h.call("create_application_grant", json!({ "applicationId": app_id, "resource": { "id": resource_id }, "scopes": scopes })).await;
     assert_eq!(h.items("list_application_grants", json!({ "applicationId": app_id })).await.len(), 1);
+    // A grant built from scratch: the resources, and a resource's scopes by name.
+    let resources = h.items("list_resources", json!({})).await;
+    let pingone_api = resources.iter().find(|r| r["type"] == "PINGONE_API").expect("the PingOne API resource");
+    assert!(pingone_api.get("scopes").is_none(), "scopes are read from their own path: {pingone_api}");
+    let api_scopes = h.items("list_resource_scopes", json!({ "resourceId": id_of(pingone_api) })).await;
+    let read_users = api_scopes.iter().find(|s| s["name"] == "p1:read:user").expect("p1:read:user");
+    assert_eq!(read_users["resource"]["id"], pingone_api["id"]);
+    let built = h.call("create_application_grant", json!({ "applicationId": app_id, "resource": { "id": pingone_api["id"] }, "scopes": [{ "id": read_users["id"] }] })).await;
+    h.call("delete_application_grant", json!({ "applicationId": app_id, "grantId": id_of(&built) })).await;
+    let (status, _) = h.fails("list_resource_scopes", json!({ "resourceId": "8a5e2f1c-0000-4000-8000-000000000000" })).await;
+    assert_eq!(status, 404);
     h.call("get_application_grant", json!({ "applicationId": app_id, "grantId": id_of(&grant) })).await;
     h.call("update_application_grant", json!({ "applicationId": app_id, "grantId": id_of(&grant), "resource": { "id": resource_id }, "scopes": [scopes[0]] })).await;
     h.call("delete_application_grant", json!({ "applicationId": app_id, "grantId": id_of(&grant) })).await;

@@ -10,6 +10,7 @@ mod mfa;
 mod platform;
 mod policies;
 mod populations;
+mod resources;
 mod role_assignments;
 mod users;
 
@@ -27,7 +28,7 @@ type Route = fn(&mut State, &Req, &[&str]) -> Option<Outcome>;
 
 /// Dispatches an environment-level call; `rest` is the path after the environment id.
 pub fn environment_call(st: &mut State, req: &Req, rest: &[&str]) -> Outcome {
-    let routes: [Route; 10] = [
+    let routes: [Route; 11] = [
         users::route,
         memberships::route,
         role_assignments::route,
@@ -38,6 +39,7 @@ pub fn environment_call(st: &mut State, req: &Req, rest: &[&str]) -> Outcome {
         identity_providers::route,
         mfa::route,
         certificates::route,
+        resources::route,
     ];
     for route in routes {
         if let Some(outcome) = route(st, req, rest) {
