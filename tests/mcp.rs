@@ -146,22 +146,18 @@ async fn a_stopped_script_tells_the_agent_what_it_changed() {
     assert!(changes.contains("\n  update_user (userId u2): no answer yet\n  update_user (userId u1): ok"), "{text}");
 }
 
-/// A stdio client that leaves (Claude Desktop quits) stops its running script at once:
-/// no further write is sent, and the server's log says what the script changed.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_script_stops_when_its_stdio_client_leaves_and_the_log_says_what_it_changed() {
-    use std::io::Write;
-    let fake = FakePingOne::start().await;
-    fake.on("PATCH", &fake.env_path("/users/u1"), vec![Reply::json(200, json!({ "id": "u1" }))]);
-    fake.on("PATCH", &fake.env_path("/users/u2"), vec![Reply::json(200, json!({ "id": "u2" })).delayed(std::time::Duration::from_secs(60))]);
+/// The binary with `args` and `env`, its three streams piped, no configuration file
+/// and no HTTP token but one `env` gives.
+fn pingone_mcp(args: &[&str], env: &[(&'static str, String)]) -> std::process::Child {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pingone-mcp"));
-    command.args(["serve", "--allow-writes", "--defender", "patterns"]).env("XDG_CONFIG_HOME", "/nonexistent");
-    for (name, value) in fake.env() {
-        command.env(name, value);
-    }
-    let mut child = command.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
-    let code = "for (const userId of ['u1', 'u2', 'u3']) await pingone.update_user({ userId, title: 'Former staff' }); return 'done'";
-    let mut stdin = child.stdin.take().unwrap();
+    command.args(args).env("XDG_CONFIG_HOME", "/nonexistent").env_remove("PINGONE_MCP_HTTP_TOKEN");
+    command.envs(env.iter().map(|(name, value)| (name, value)));
+    command.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("pingone-mcp starts")
+}
+
+/// A 2025-06-18 handshake and one `execute` of `code` (request id 2), over stdio.
+fn execute_over_stdio(stdin: &mut std::process::ChildStdin, code: &str) {
+    use std::io::Write;
     for message in [
         json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } }),
         json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
@@ -169,6 +165,18 @@ async fn a_script_stops_when_its_stdio_client_leaves_and_the_log_says_what_it_ch
     ] {
         writeln!(stdin, "{message}").unwrap();
     }
+}
+
+/// A stdio client that leaves (Claude Desktop quits) stops its running script at once:
+/// no further write is sent, and the server's log says what the script changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_stops_when_its_stdio_client_leaves_and_the_log_says_what_it_changed() {
+    let fake = FakePingOne::start().await;
+    fake.on("PATCH", &fake.env_path("/users/u1"), vec![Reply::json(200, json!({ "id": "u1" }))]);
+    fake.on("PATCH", &fake.env_path("/users/u2"), vec![Reply::json(200, json!({ "id": "u2" })).delayed(std::time::Duration::from_secs(60))]);
+    let mut child = pingone_mcp(&["serve", "--allow-writes", "--defender", "patterns"], &fake.env());
+    let mut stdin = child.stdin.take().unwrap();
+    execute_over_stdio(&mut stdin, "for (const userId of ['u1', 'u2', 'u3']) await pingone.update_user({ userId, title: 'Former staff' }); return 'done'");
     let sent_u2 = || fake.api_requests().iter().any(|r| r.path.ends_with("/users/u2"));
     for _ in 0..200 {
         if sent_u2() {
@@ -298,14 +306,7 @@ async fn python_client_over_http_with_a_bearer_token() {
 /// that other hosts need --allowed-host, since it refuses their Host headers.
 #[test]
 fn a_server_on_every_interface_says_which_hosts_it_accepts() {
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_pingone-mcp"))
-        .args(["serve", "--simulator", "--http", "0.0.0.0:0"])
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .env("PINGONE_MCP_HTTP_TOKEN", "a-long-enough-test-token-0123")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut server = pingone_mcp(&["serve", "--simulator", "--http", "0.0.0.0:0"], &[("PINGONE_MCP_HTTP_TOKEN", "a-long-enough-test-token-0123".into())]);
     let lines = std::io::BufRead::lines(std::io::BufReader::new(server.stderr.take().unwrap()));
     let (mut url, mut warning) = (None, None);
     for line in lines.map_while(Result::ok) {
@@ -325,14 +326,7 @@ fn a_server_on_every_interface_says_which_hosts_it_accepts() {
 
 /// `serve --http 127.0.0.1:PORT` without a configured token, and its start-up lines.
 fn serve_without_a_token(port: u16) -> (std::process::Child, Vec<String>) {
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_pingone-mcp"))
-        .args(["serve", "--simulator", "--http", &format!("127.0.0.1:{port}")])
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .env_remove("PINGONE_MCP_HTTP_TOKEN")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut server = pingone_mcp(&["serve", "--simulator", "--http", &format!("127.0.0.1:{port}")], &[]);
     let lines = std::io::BufRead::lines(std::io::BufReader::new(server.stderr.take().unwrap()));
     let mut said = Vec::new();
     for line in lines.map_while(Result::ok) {
@@ -539,26 +533,11 @@ fn a_server_left_at_once_exits_cleanly() {
 /// debug: a script's password stays out of the log.
 #[test]
 fn debug_logging_leaves_the_scripts_secrets_out() {
-    use std::io::{BufRead, Write};
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pingone-mcp"))
-        .args(["serve", "--simulator", "--defender", "patterns"])
-        .env("PINGONE_MCP_LOG", "debug")
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    use std::io::BufRead;
+    let mut child = pingone_mcp(&["serve", "--simulator", "--defender", "patterns"], &[("PINGONE_MCP_LOG", "debug".into())]);
     let password = "Trace-PW-8841!z";
-    let code = format!("const secret = '{password}'; return secret.length");
     let mut stdin = child.stdin.take().unwrap();
-    for message in [
-        json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } }),
-        json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
-        json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "execute", "arguments": { "code": code } } }),
-    ] {
-        writeln!(stdin, "{message}").unwrap();
-    }
+    execute_over_stdio(&mut stdin, &format!("const secret = '{password}'; return secret.length"));
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
     let reply = lines.find(|line| line.as_ref().is_ok_and(|l| l.contains("\"id\":2"))).expect("the call is answered").unwrap();
     assert!(reply.contains("15"), "{reply}");
