@@ -439,6 +439,33 @@ async fn a_script_can_read_what_is_left_of_its_limits() {
     assert!(ms_left <= 20_000 && ms_left > 10_000, "{result}");
 }
 
+/// A host whose every call takes a while.
+struct Sleepy;
+
+impl ActionHost for Sleepy {
+    fn call(self: Arc<Self>, _call: HostCall) -> BoxFuture<'static, HostReply> {
+        Box::pin(async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            HostReply::Value(json!(1))
+        })
+    }
+}
+
+/// Calls started together wait their turn to be sent; when the call limit stops the
+/// script, those never sent are counted, so "limit of 1000 calls reached" is not taken
+/// for 1000 made when the call summary shows fewer.
+#[tokio::test]
+async fn the_call_limit_says_how_many_started_calls_were_never_sent() {
+    let limits = Limits { host_calls: 10, concurrency: 8, wall_time: Duration::from_secs(20), ..Limits::default() };
+    // Three made one by one, then twelve started together: seven of them fit the limit,
+    // and none of those had been sent when the eighth stopped the script.
+    let script = "for (let i = 0; i < 3; i++) await pingone.noop({}); await Promise.all(Array.from({ length: 12 }, () => pingone.noop({})))";
+    let execution = common::sandbox().await.execute(script, json!({}), Arc::new(Sleepy), &limits).await;
+    let error = execution.outcome.expect_err("the limit stops it").to_string();
+    assert!(error.contains("action-call limit of 10 calls per script reached"), "{error}");
+    assert!(error.contains("(7 of the calls started had not been sent yet, and were not sent)"), "{error}");
+}
+
 #[tokio::test]
 async fn every_limit_ends_the_script_with_its_name_and_value() {
     let tight = Limits {

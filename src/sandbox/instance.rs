@@ -130,6 +130,13 @@ impl GuestState {
         self.calls_started
     }
 
+    /// Calls the script started that were still queued behind the concurrency limit,
+    /// never handed to the host.
+    pub fn calls_never_sent(&self) -> u32 {
+        let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner()).len() as u32;
+        self.calls_started.saturating_sub(sent)
+    }
+
     /// Actions whose calls had been sent but not delivered to the script.
     pub fn unfinished_actions(&self) -> Vec<String> {
         let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());

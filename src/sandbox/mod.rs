@@ -175,7 +175,16 @@ impl Sandbox {
         };
         let outcome = {
             let state = store.data();
-            let limit_error = |limit: Limit| ExecutionError::Limit { limit, message: limit.explain(limits), unfinished: state.unfinished_actions() };
+            let limit_error = |limit: Limit| {
+                let mut message = limit.explain(limits);
+                // Calls started but not yet sent when the script stopped (waiting for their
+                // turn, at most `concurrency` at once) never are: fewer were made than the limit.
+                let never_sent = state.calls_never_sent();
+                if limit == Limit::HostCalls && never_sent > 0 {
+                    message.push_str(&format!(" ({never_sent} of the calls started had not been sent yet, and were not sent)"));
+                }
+                ExecutionError::Limit { limit, message, unfinished: state.unfinished_actions() }
+            };
             let outcome = match run {
                 None => Err(ExecutionError::Interrupted { unfinished: state.unfinished_actions() }),
                 Some(None) => Err(limit_error(Limit::WallTime)),
