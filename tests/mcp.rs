@@ -231,6 +231,35 @@ async fn a_server_told_to_stop_answers_each_script_with_what_it_changed() {
     assert_eq!(outcomes, ["ok", "no_answer"], "{audit}");
 }
 
+/// Over HTTP a `notifications/cancelled` comes as a request of its own: it stops the
+/// caller's running script all the same, and no further write is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancellation_over_http_stops_the_callers_script() {
+    let fake = FakePingOne::start().await;
+    fake.on("PATCH", &fake.env_path("/users/u1"), vec![Reply::json(200, json!({ "id": "u1" }))]);
+    fake.on("PATCH", &fake.env_path("/users/u2"), vec![Reply::json(200, json!({ "id": "u2" })).delayed(std::time::Duration::from_secs(60))]);
+    let (mut server, url) = common::start_http_server(&["--no-auth", "--allow-writes", "--defender", "patterns"], &fake.env());
+    let http = reqwest::Client::new();
+    let post = |body: Value| http.post(&url).header("accept", "application/json, text/event-stream").header("mcp-protocol-version", "2025-06-18").json(&body).send();
+    let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
+    assert_eq!(post(initialize).await.unwrap().status(), 200);
+    let code = "for (const userId of ['u1', 'u2', 'u3']) await pingone.update_user({ userId, title: 'Former staff' }); return 'done'";
+    let call = post(json!({ "jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": { "name": "execute", "arguments": { "code": code } } }));
+    let call = tokio::spawn(async move { call.await.unwrap().text().await.unwrap() });
+    for _ in 0..200 {
+        if fake.api_requests().iter().any(|r| r.path.ends_with("/users/u2")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let cancel = post(json!({ "jsonrpc": "2.0", "method": "notifications/cancelled", "params": { "requestId": 7, "reason": "the person pressed stop" } })).await.unwrap();
+    assert!(cancel.status().is_success(), "{}", cancel.status());
+    let reply = tokio::time::timeout(std::time::Duration::from_secs(10), call).await.expect("the call ends at once").unwrap();
+    assert!(reply.contains("cancelled"), "{reply}");
+    assert!(!fake.api_requests().iter().any(|r| r.path.ends_with("/users/u3")), "no write after the cancellation");
+    server.kill().unwrap();
+}
+
 /// Tools mode lists only the actions the policy lets run, and says what it holds back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_client_in_tools_mode() {

@@ -72,7 +72,10 @@ pub async fn serve_http(server: PingOneMcp, listener: tokio::net::TcpListener, o
         .enforce_origin_validation();
     let stopping = server.clone();
     let service = StreamableHttpService::new(move || Ok(server.clone()), LocalSessionManager::default().into(), config);
-    let mcp = axum::Router::new().nest_service("/mcp", service).layer(middleware::from_fn_with_state(options.auth.clone(), authenticate));
+    let mcp = axum::Router::new()
+        .nest_service("/mcp", service)
+        .layer(middleware::from_fn_with_state(stopping.clone(), cancellations))
+        .layer(middleware::from_fn_with_state(options.auth.clone(), authenticate));
     let mut app = axum::Router::new().merge(mcp);
     if let Some(auth) = options.auth {
         let metadata = Json(auth.metadata());
@@ -88,6 +91,31 @@ pub async fn serve_http(server: PingOneMcp, listener: tokio::net::TcpListener, o
         stopping.stop_scripts();
     };
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("the HTTP server failed")
+}
+
+/// A message this short may be a notification; longer ones are left to the MCP library.
+const NOTIFICATION_BYTES: usize = 4096;
+
+/// The stateless MCP library drops notifications, so a client's `notifications/cancelled`
+/// is read here (after authentication) and handed to the server, which stops that
+/// caller's call. Every message then goes on as it came.
+async fn cancellations(State(server): State<PingOneMcp>, request: Request, next: Next) -> Response {
+    let small = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok()).is_some_and(|len| len <= NOTIFICATION_BYTES);
+    if request.method() != axum::http::Method::POST || !small {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, NOTIFICATION_BYTES).await else {
+        return (StatusCode::BAD_REQUEST, "the request body is not what its Content-Length says").into_response();
+    };
+    if let Ok(message) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+        if message["method"] == "notifications/cancelled" {
+            let id = &message["params"]["requestId"];
+            let id = id.as_str().map_or_else(|| id.to_string(), str::to_owned);
+            server.cancel_call(parts.extensions.get::<crate::policy::Caller>().map(|c| c.subject.as_str()), &id);
+        }
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
 }
 
 /// SIGTERM (where there is one) or Ctrl-C.

@@ -1,8 +1,8 @@
 //! The MCP handler: tool listing, and the three kinds of call (search, execute, and
 //! a single action in tools mode).
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
 use guest_sdk::abi::HostCall;
@@ -120,12 +120,15 @@ struct Inner {
     suspended: Arc<SuspendedCalls>,
     /// Set when the stdio client leaves or the server shuts down: running scripts stop.
     stop_all: watch::Sender<bool>,
+    /// Calls running now, by caller and request id, for a `notifications/cancelled` that
+    /// arrives apart from its request (over HTTP each message is a request of its own).
+    running: Mutex<HashMap<(Option<String>, String), watch::Sender<bool>>>,
 }
 
 impl PingOneMcp {
     pub fn new(catalog: Arc<Catalog>, search: Arc<SearchIndex>, sandbox: Sandbox, dispatcher: Arc<Dispatcher>, options: ServerOptions) -> Self {
         let ServerOptions { mode, limits, result_budget, defender, confirm_destructive } = options;
-        Self { inner: Arc::new(Inner { catalog, search, sandbox, dispatcher, profiles: BTreeMap::new(), limits, mode, result_budget, defender, confirm_destructive, suspended: Arc::default(), stop_all: watch::Sender::new(false) }) }
+        Self { inner: Arc::new(Inner { catalog, search, sandbox, dispatcher, profiles: BTreeMap::new(), limits, mode, result_budget, defender, confirm_destructive, suspended: Arc::default(), stop_all: watch::Sender::new(false), running: Mutex::default() }) }
     }
 
     /// The stdio transport; when its client leaves, the scripts it started stop.
@@ -162,7 +165,7 @@ impl PingOneMcp {
     /// The authenticated HTTP caller (none over stdio) and the dispatcher of the
     /// environment its token binds it to.
     fn route(&self, context: &RequestContext<RoleServer>) -> Result<(Arc<Dispatcher>, Option<Caller>), McpError> {
-        let caller = context.extensions.get::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<Caller>()).cloned();
+        let caller = caller_of(&context.extensions);
         let dispatcher = match caller.as_ref().and_then(|c| c.profile.as_deref()) {
             None => self.inner.dispatcher.clone(),
             Some(profile) => self.inner.profiles.get(profile).cloned().ok_or_else(|| McpError::invalid_request(format!("this server does not serve profile `{profile}`"), None))?,
@@ -202,6 +205,7 @@ impl PingOneMcp {
         let progress = context.meta.get_progress_token().map(|token| (context.peer.clone(), token));
         let (dispatcher, caller) = self.route(context)?;
         let owner = caller.as_ref().map(|c| c.subject.clone());
+        let subject = owner.clone();
         let this = self.clone();
         let run = move |confirm: Option<Arc<dyn Confirm>>, stopped: BoxFuture<'static, ()>| async move {
             let host = Arc::new(ObservedHost::new(dispatcher, caller, progress).confirming(confirm).for_script(&code));
@@ -210,7 +214,7 @@ impl PingOneMcp {
             // Calls given up unanswered are told too: a write among them may have been applied.
             let calls: Vec<CallSummary> = host.calls().into_iter().chain(host.in_flight()).collect();
             if matches!(execution.outcome, Err(ExecutionError::Interrupted { .. })) {
-                log_stopped_changes(&calls);
+                log_stopped_changes(&calls, subject.as_deref());
             }
             tool_result(scanned_execute_reply(execution, &calls, this.inner.result_budget, &this.inner.defender, &host.own_texts()).await)
         };
@@ -248,8 +252,16 @@ impl PingOneMcp {
             let job = Job::spawn(asking, |confirm, cancelled| run(Some(confirm), self.stopped(cancelled)));
             return self.inner.suspended.drive(job, owner, context.ct.cancelled()).await;
         }
+        let key = (owner, context.id.to_string());
+        let (cancel, mut cancelled) = watch::channel(false);
+        self.running().insert(key.clone(), cancel);
         let ct = context.ct.clone();
-        let stopped = self.stopped(async move { ct.cancelled().await });
+        let stopped = self.stopped(async move {
+            tokio::select! {
+                () = ct.cancelled() => {}
+                _ = cancelled.wait_for(|cancelled| *cancelled) => {}
+            }
+        });
         let inline = match via {
             Some(Via::Request(peer)) => run(Some(Arc::new(Asker::by_request(peer, asking))), stopped),
             None if self.inner.confirm_destructive => run(Some(Arc::new(CannotAsk)), stopped),
@@ -257,11 +269,31 @@ impl PingOneMcp {
         };
         // The run stops itself when the call is cancelled, so that what it did is told.
         let result = inline.await;
-        if context.ct.is_cancelled() {
+        let cancel = self.running().remove(&key);
+        if context.ct.is_cancelled() || cancel.is_some_and(|c| *c.borrow()) {
             return Err(McpError::internal_error(CANCELLED, None));
         }
         Ok(result.into())
     }
+
+    /// Stops `caller`'s running call `request_id` (a `notifications/cancelled` over
+    /// HTTP, where each message is a request of its own; over stdio the MCP library
+    /// cancels the call itself). Only the caller that made a call can stop it.
+    pub fn cancel_call(&self, caller: Option<&str>, request_id: &str) {
+        if let Some(cancel) = self.running().get(&(caller.map(str::to_owned), request_id.to_owned())) {
+            tracing::info!(request_id, "the client cancelled the call");
+            cancel.send_replace(true);
+        }
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<(Option<String>, String), watch::Sender<bool>>> {
+        self.inner.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The HTTP caller the authentication put into the request (none over stdio).
+fn caller_of(extensions: &rmcp::model::Extensions) -> Option<Caller> {
+    extensions.get::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<Caller>()).cloned()
 }
 
 /// The reply to a call its client cancelled (which it will not read).
@@ -270,10 +302,11 @@ const CANCELLED: &str = "the client cancelled the call";
 /// Nobody may read the reply of a script stopped because its client cancelled the call
 /// or left, or the server is shutting down: what it changed goes to the server's log
 /// (and each call to the audit log).
-fn log_stopped_changes(calls: &[CallSummary]) {
+fn log_stopped_changes(calls: &[CallSummary], caller: Option<&str>) {
     let writes = account::writes(calls, &[]);
     let lines = account::account(&writes, account::SHOWN);
-    tracing::warn!("a script was stopped (its client cancelled the call or left, or the server is shutting down); what it changed:\n{}", lines.join("\n"));
+    let whose = caller.map(|subject| format!(" of `{subject}`")).unwrap_or_default();
+    tracing::warn!("a script{whose} was stopped (its client cancelled the call or left, or the server is shutting down); what it changed:\n{}", lines.join("\n"));
 }
 
 /// A reply as a tool result: structured content, or an error the agent reads as text.
@@ -402,6 +435,9 @@ impl Access<'_> {
         let config = &self.policy.config;
         let fix = |by_policy: bool, flag: &str| match self.grant {
             Some(grant) if !by_policy => format!("your token does not grant them ({}); ask for one that does", grant.source),
+            _ if config.kept_off.contains(&flag.trim_start_matches("--").replace('-', "_").as_str()) => {
+                format!("this environment's profile keeps them off ({} = false in the configuration file)", flag.trim_start_matches("--").replace('-', "_"))
+            }
             _ => format!("whoever starts pingone-mcp can allow them with {flag}"),
         };
         let held = if config.dry_run {
@@ -455,6 +491,13 @@ mod tests {
         let note = access.note(Mode::Code).unwrap();
         assert!(note.contains("Writes are off: actions that change PingOne are refused; your token does not grant them (session token 9a0b)"), "{note}");
         assert!(note.contains("Your token grants only the actions matching list_*, get_*; the others are refused."), "{note}");
+        let everything = Grant::new("session token 7c1d", vec![crate::policy::ScopeGrant { writes: true, destructive: true, actions: vec!["*".into()] }]);
+        assert!(Access { catalog: &catalog, policy: &Policy::permissive(), grant: Some(&everything) }.note(Mode::Code).is_none(), "a token for every action is not said to be limited");
+
+        // A profile that keeps writes off is not lifted by a flag, so the flag is not offered as the fix.
+        let kept_off = Policy::new(crate::policy::PolicyConfig { kept_off: vec!["allow_writes"], ..Default::default() });
+        let note = Access { catalog: &catalog, policy: &kept_off, grant: None }.note(Mode::Code).unwrap();
+        assert!(note.contains("this environment's profile keeps them off (allow_writes = false in the configuration file)") && !note.contains("--allow-writes"), "{note}");
     }
 
     #[test]

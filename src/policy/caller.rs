@@ -66,7 +66,7 @@ impl Grant {
 
     /// The action globs the grant is limited to; empty when some part allows every action.
     pub fn action_globs(&self) -> Vec<&str> {
-        if self.parts.iter().any(|(g, _)| g.actions.is_empty()) {
+        if self.parts.iter().any(|(g, _)| g.actions.is_empty() || g.actions.iter().any(|a| a == "*")) {
             return Vec::new();
         }
         self.parts.iter().flat_map(|(g, _)| g.actions.iter().map(String::as_str)).collect()
