@@ -131,9 +131,7 @@ async fn throttled_calls_are_told_as_such() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_script_tells_the_agent_what_it_changed() {
     let Some(python) = common::python_with_mcp("a_stopped_script_tells_the_agent_what_it_changed") else { return };
-    let fake = FakePingOne::start().await;
-    fake.on("PATCH", &fake.env_path("/users/u1"), vec![Reply::json(200, json!({ "id": "u1" }))]);
-    fake.on("PATCH", &fake.env_path("/users/u2"), vec![Reply::json(200, json!({ "id": "u2" })).delayed(std::time::Duration::from_secs(60))]);
+    let fake = fake_holding_the_second_write().await;
     let binary = env!("CARGO_BIN_EXE_pingone-mcp");
     let mut env = fake.env();
     env.push(("MCP_TEST_SCRIPT", "for (const userId of ['u1', 'u2', 'u3']) await pingone.update_user({ userId, title: 'Former staff' }); return 'done'".to_owned()));
@@ -144,6 +142,28 @@ async fn a_stopped_script_tells_the_agent_what_it_changed() {
     let changes = text.split("Changes: ").nth(1).unwrap_or_else(|| panic!("no account of the changes: {text}"));
     assert!(changes.starts_with("its writes (1 of 2 applied;"), "{text}");
     assert!(changes.contains("\n  update_user (userId u2): no answer yet\n  update_user (userId u1): ok"), "{text}");
+}
+
+/// A script that updates three users one after the other.
+const THREE_WRITES: &str = "for (const userId of ['u1', 'u2', 'u3']) await pingone.update_user({ userId, title: 'Former staff' }); return 'done'";
+
+/// A fake PingOne that answers the update of u1 at once and holds that of u2 for a minute.
+async fn fake_holding_the_second_write() -> FakePingOne {
+    let fake = FakePingOne::start().await;
+    fake.on("PATCH", &fake.env_path("/users/u1"), vec![Reply::json(200, json!({ "id": "u1" }))]);
+    fake.on("PATCH", &fake.env_path("/users/u2"), vec![Reply::json(200, json!({ "id": "u2" })).delayed(std::time::Duration::from_secs(60))]);
+    fake
+}
+
+/// Until the update of u2 has reached the fake (at most 10 s).
+async fn wait_for_the_second_write(fake: &FakePingOne) {
+    for _ in 0..200 {
+        if fake.api_requests().iter().any(|r| r.path.ends_with("/users/u2")) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the script never reached its second write");
 }
 
 /// The binary with `args` and `env`, its three streams piped, no configuration file
@@ -171,20 +191,11 @@ fn execute_over_stdio(stdin: &mut std::process::ChildStdin, code: &str) {
 /// no further write is sent, and the server's log says what the script changed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_script_stops_when_its_stdio_client_leaves_and_the_log_says_what_it_changed() {
-    let fake = FakePingOne::start().await;
-    fake.on("PATCH", &fake.env_path("/users/u1"), vec![Reply::json(200, json!({ "id": "u1" }))]);
-    fake.on("PATCH", &fake.env_path("/users/u2"), vec![Reply::json(200, json!({ "id": "u2" })).delayed(std::time::Duration::from_secs(60))]);
+    let fake = fake_holding_the_second_write().await;
     let mut child = pingone_mcp(&["serve", "--allow-writes", "--defender", "patterns"], &fake.env());
     let mut stdin = child.stdin.take().unwrap();
-    execute_over_stdio(&mut stdin, "for (const userId of ['u1', 'u2', 'u3']) await pingone.update_user({ userId, title: 'Former staff' }); return 'done'");
-    let sent_u2 = || fake.api_requests().iter().any(|r| r.path.ends_with("/users/u2"));
-    for _ in 0..200 {
-        if sent_u2() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(sent_u2(), "the script reached its second write");
+    execute_over_stdio(&mut stdin, THREE_WRITES);
+    wait_for_the_second_write(&fake).await;
     let left = std::time::Instant::now();
     drop(stdin);
     let out = tokio::task::block_in_place(|| child.wait_with_output()).unwrap();
@@ -200,9 +211,7 @@ async fn a_script_stops_when_its_stdio_client_leaves_and_the_log_says_what_it_ch
 /// log has every write sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_told_to_stop_answers_each_script_with_what_it_changed() {
-    let fake = FakePingOne::start().await;
-    fake.on("PATCH", &fake.env_path("/users/u1"), vec![Reply::json(200, json!({ "id": "u1" }))]);
-    fake.on("PATCH", &fake.env_path("/users/u2"), vec![Reply::json(200, json!({ "id": "u2" })).delayed(std::time::Duration::from_secs(60))]);
+    let fake = fake_holding_the_second_write().await;
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
     let (mut server, url) = common::start_http_server(&["--no-auth", "--allow-writes", "--defender", "patterns", "--audit-log", audit.to_str().unwrap()], &fake.env());
@@ -210,15 +219,9 @@ async fn a_server_told_to_stop_answers_each_script_with_what_it_changed() {
     let post = |body: Value| http.post(&url).header("accept", "application/json, text/event-stream").header("mcp-protocol-version", "2025-06-18").json(&body).send();
     let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
     assert_eq!(post(initialize).await.unwrap().status(), 200);
-    let code = "for (const userId of ['u1', 'u2', 'u3']) await pingone.update_user({ userId, title: 'Former staff' }); return 'done'";
-    let call = post(json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "execute", "arguments": { "code": code } } }));
+    let call = post(json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "execute", "arguments": { "code": THREE_WRITES } } }));
     let call = tokio::spawn(async move { call.await.unwrap().text().await.unwrap() });
-    for _ in 0..200 {
-        if fake.api_requests().iter().any(|r| r.path.ends_with("/users/u2")) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    wait_for_the_second_write(&fake).await;
     let term = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
     assert!(term.success());
     let reply = tokio::time::timeout(std::time::Duration::from_secs(10), call).await.expect("the call is answered at once").unwrap();
@@ -235,23 +238,15 @@ async fn a_server_told_to_stop_answers_each_script_with_what_it_changed() {
 /// caller's running script all the same, and no further write is sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancellation_over_http_stops_the_callers_script() {
-    let fake = FakePingOne::start().await;
-    fake.on("PATCH", &fake.env_path("/users/u1"), vec![Reply::json(200, json!({ "id": "u1" }))]);
-    fake.on("PATCH", &fake.env_path("/users/u2"), vec![Reply::json(200, json!({ "id": "u2" })).delayed(std::time::Duration::from_secs(60))]);
+    let fake = fake_holding_the_second_write().await;
     let (mut server, url) = common::start_http_server(&["--no-auth", "--allow-writes", "--defender", "patterns"], &fake.env());
     let http = reqwest::Client::new();
     let post = |body: Value| http.post(&url).header("accept", "application/json, text/event-stream").header("mcp-protocol-version", "2025-06-18").json(&body).send();
     let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
     assert_eq!(post(initialize).await.unwrap().status(), 200);
-    let code = "for (const userId of ['u1', 'u2', 'u3']) await pingone.update_user({ userId, title: 'Former staff' }); return 'done'";
-    let call = post(json!({ "jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": { "name": "execute", "arguments": { "code": code } } }));
+    let call = post(json!({ "jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": { "name": "execute", "arguments": { "code": THREE_WRITES } } }));
     let call = tokio::spawn(async move { call.await.unwrap().text().await.unwrap() });
-    for _ in 0..200 {
-        if fake.api_requests().iter().any(|r| r.path.ends_with("/users/u2")) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    wait_for_the_second_write(&fake).await;
     let cancel = post(json!({ "jsonrpc": "2.0", "method": "notifications/cancelled", "params": { "requestId": 7, "reason": "the person pressed stop" } })).await.unwrap();
     assert!(cancel.status().is_success(), "{}", cancel.status());
     let reply = tokio::time::timeout(std::time::Duration::from_secs(10), call).await.expect("the call ends at once").unwrap();
