@@ -252,9 +252,9 @@ impl PingOneMcp {
             let job = Job::spawn(asking, |confirm, cancelled| run(Some(confirm), self.stopped(cancelled)));
             return self.inner.suspended.drive(job, owner, context.ct.cancelled()).await;
         }
-        let key = (owner, context.id.to_string());
         let (cancel, mut cancelled) = watch::channel(false);
-        self.running().insert(key.clone(), cancel);
+        let asked_to_stop = cancel.subscribe();
+        let _running = RunningCall::register(self, (owner, context.id.to_string()), cancel);
         let ct = context.ct.clone();
         let stopped = self.stopped(async move {
             tokio::select! {
@@ -269,8 +269,7 @@ impl PingOneMcp {
         };
         // The run stops itself when the call is cancelled, so that what it did is told.
         let result = inline.await;
-        let cancel = self.running().remove(&key);
-        if context.ct.is_cancelled() || cancel.is_some_and(|c| *c.borrow()) {
+        if context.ct.is_cancelled() || *asked_to_stop.borrow() {
             return Err(McpError::internal_error(CANCELLED, None));
         }
         Ok(result.into())
@@ -288,6 +287,25 @@ impl PingOneMcp {
 
     fn running(&self) -> std::sync::MutexGuard<'_, HashMap<(Option<String>, String), watch::Sender<bool>>> {
         self.inner.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A call in [`Inner::running`] until it ends, or its future is dropped.
+struct RunningCall<'a> {
+    server: &'a PingOneMcp,
+    key: (Option<String>, String),
+}
+
+impl<'a> RunningCall<'a> {
+    fn register(server: &'a PingOneMcp, key: (Option<String>, String), cancel: watch::Sender<bool>) -> Self {
+        server.running().insert(key.clone(), cancel);
+        Self { server, key }
+    }
+}
+
+impl Drop for RunningCall<'_> {
+    fn drop(&mut self) {
+        self.server.running().remove(&self.key);
     }
 }
 
