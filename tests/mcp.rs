@@ -166,6 +166,20 @@ async fn wait_for_the_second_write(fake: &FakePingOne) {
     panic!("the script never reached its second write");
 }
 
+/// One MCP message POSTed to a stateless HTTP server (protocol 2025-06-18).
+async fn post_mcp(http: &reqwest::Client, url: &str, body: Value) -> reqwest::Result<reqwest::Response> {
+    http.post(url).header("accept", "application/json, text/event-stream").header("mcp-protocol-version", "2025-06-18").json(&body).send().await
+}
+
+/// Initialises over HTTP and starts [`THREE_WRITES`] as request `id`; its reply's text.
+async fn three_writes_over_http(http: &reqwest::Client, url: &str, id: u64) -> tokio::task::JoinHandle<String> {
+    let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
+    assert_eq!(post_mcp(http, url, initialize).await.unwrap().status(), 200);
+    let call = json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": { "name": "execute", "arguments": { "code": THREE_WRITES } } });
+    let (http, url) = (http.clone(), url.to_owned());
+    tokio::spawn(async move { post_mcp(&http, &url, call).await.unwrap().text().await.unwrap() })
+}
+
 /// The binary with `args` and `env`, its three streams piped, no configuration file
 /// and no HTTP token but one `env` gives.
 fn pingone_mcp(args: &[&str], env: &[(&'static str, String)]) -> std::process::Child {
@@ -215,12 +229,7 @@ async fn a_server_told_to_stop_answers_each_script_with_what_it_changed() {
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
     let (mut server, url) = common::start_http_server(&["--no-auth", "--allow-writes", "--defender", "patterns", "--audit-log", audit.to_str().unwrap()], &fake.env());
-    let http = reqwest::Client::new();
-    let post = |body: Value| http.post(&url).header("accept", "application/json, text/event-stream").header("mcp-protocol-version", "2025-06-18").json(&body).send();
-    let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
-    assert_eq!(post(initialize).await.unwrap().status(), 200);
-    let call = post(json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "execute", "arguments": { "code": THREE_WRITES } } }));
-    let call = tokio::spawn(async move { call.await.unwrap().text().await.unwrap() });
+    let call = three_writes_over_http(&reqwest::Client::new(), &url, 2).await;
     wait_for_the_second_write(&fake).await;
     let term = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
     assert!(term.success());
@@ -241,13 +250,9 @@ async fn a_cancellation_over_http_stops_the_callers_script() {
     let fake = fake_holding_the_second_write().await;
     let (mut server, url) = common::start_http_server(&["--no-auth", "--allow-writes", "--defender", "patterns"], &fake.env());
     let http = reqwest::Client::new();
-    let post = |body: Value| http.post(&url).header("accept", "application/json, text/event-stream").header("mcp-protocol-version", "2025-06-18").json(&body).send();
-    let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
-    assert_eq!(post(initialize).await.unwrap().status(), 200);
-    let call = post(json!({ "jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": { "name": "execute", "arguments": { "code": THREE_WRITES } } }));
-    let call = tokio::spawn(async move { call.await.unwrap().text().await.unwrap() });
+    let call = three_writes_over_http(&http, &url, 7).await;
     wait_for_the_second_write(&fake).await;
-    let cancel = post(json!({ "jsonrpc": "2.0", "method": "notifications/cancelled", "params": { "requestId": 7, "reason": "the person pressed stop" } })).await.unwrap();
+    let cancel = post_mcp(&http, &url, json!({ "jsonrpc": "2.0", "method": "notifications/cancelled", "params": { "requestId": 7, "reason": "the person pressed stop" } })).await.unwrap();
     assert!(cancel.status().is_success(), "{}", cancel.status());
     let reply = tokio::time::timeout(std::time::Duration::from_secs(10), call).await.expect("the call ends at once").unwrap();
     assert!(reply.contains("cancelled"), "{reply}");

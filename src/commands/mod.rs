@@ -21,7 +21,7 @@ use pingone_mcp::config::{overridden_settings, profile_as_user, profile_name, pr
 use pingone_mcp::simulator::{Simulator, SimulatorConfig};
 use pingone_mcp::dispatch::{Backend, Cassette, Dispatcher, Replay};
 use pingone_mcp::pingone::{PingOneClient, RateLimiter, RetryPolicy};
-use pingone_mcp::policy::{AuditLog, Policy, PolicyConfig, DEFAULT_RATE_LIMIT};
+use pingone_mcp::policy::{flag_of, AuditLog, Policy, PolicyConfig, DEFAULT_RATE_LIMIT};
 use pingone_mcp::search::SearchIndex;
 use pingone_mcp::catalog::{load_builtin, load_dir, Catalog, CatalogError};
 
@@ -133,8 +133,9 @@ pub async fn session_with(
     let kept_off = profile.flags_kept_off(&flags.to_config());
     if !kept_off.is_empty() {
         let name = profile_name(&file, global.profile.as_deref());
-        let settings: Vec<String> = kept_off.iter().map(|flag| format!("{} = false", flag.trim_start_matches("--").replace('-', "_"))).collect();
-        crate::output::note(&format!("pingone-mcp: profile `{name}` sets {} in its policy, so {} does not apply to it", settings.join(" and "), kept_off.join(" and ")));
+        let settings: Vec<String> = kept_off.iter().map(|setting| format!("{setting} = false")).collect();
+        let flags: Vec<String> = kept_off.iter().map(|setting| flag_of(setting)).collect();
+        crate::output::note(&format!("pingone-mcp: profile `{name}` sets {} in its policy, so {} does not apply to it", settings.join(" and "), flags.join(" and ")));
     }
     let policy = profile.merged(&flags.to_config());
     if let Some(rate) = policy.rate_limit.filter(|r| !(r.is_finite() && *r > 0.0)) {

@@ -189,23 +189,25 @@ struct Timed {
     waits: Arc<PersonWaits>,
 }
 
-impl Confirm for Timed {
-    fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<(), String>> {
-        let (asked, waiting) = (self.confirm.confirm(request), self.waits.begin());
+impl Timed {
+    /// `asking`, with the script's clock stopped until it has the person's answer.
+    fn clock_stopped<T: Send + 'static>(&self, asking: BoxFuture<'static, T>) -> BoxFuture<'static, T> {
+        let waiting = self.waits.begin();
         Box::pin(async move {
-            let answer = asked.await;
+            let answer = asking.await;
             drop(waiting);
             answer
         })
     }
+}
+
+impl Confirm for Timed {
+    fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<(), String>> {
+        self.clock_stopped(self.confirm.confirm(request))
+    }
 
     fn will_ask(&self, action: &str) -> BoxFuture<'static, bool> {
-        let (asked, waiting) = (self.confirm.will_ask(action), self.waits.begin());
-        Box::pin(async move {
-            let answer = asked.await;
-            drop(waiting);
-            answer
-        })
+        self.clock_stopped(self.confirm.will_ask(action))
     }
 }
 

@@ -23,7 +23,7 @@ use super::reply::{action_reply, scanned_execute_reply};
 use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
 use crate::catalog::{Action, Catalog};
 use crate::dispatch::Dispatcher;
-use crate::policy::{Caller, Confirm, Grant, Policy};
+use crate::policy::{flag_of, Caller, Confirm, Grant, Policy};
 use crate::defender::{Defender, Mode as DefenderMode, DEFAULT_THRESHOLD};
 use crate::sandbox::{ExecutionError, Limits, Sandbox};
 use crate::search::{hits_json, SearchIndex, SignatureStyle};
@@ -451,20 +451,18 @@ impl Access<'_> {
     fn note(&self, mode: Mode) -> Option<String> {
         let fate = if mode == Mode::Tools { "are not offered" } else { "are refused" };
         let config = &self.policy.config;
-        let fix = |by_policy: bool, flag: &str| match self.grant {
+        let fix = |by_policy: bool, setting: &str| match self.grant {
             Some(grant) if !by_policy => format!("your token does not grant them ({}); ask for one that does", grant.source),
-            _ if config.kept_off.contains(&flag.trim_start_matches("--").replace('-', "_").as_str()) => {
-                format!("this environment's profile keeps them off ({} = false in the configuration file)", flag.trim_start_matches("--").replace('-', "_"))
-            }
-            _ => format!("whoever starts pingone-mcp can allow them with {flag}"),
+            _ if config.kept_off.contains(&setting) => format!("this environment's profile keeps them off ({setting} = false in the configuration file)"),
+            _ => format!("whoever starts pingone-mcp can allow them with {}", flag_of(setting)),
         };
         let held = if config.dry_run {
             "Dry run: actions that change PingOne are not sent; their reply shows the request that would have been made.".to_owned()
         } else if !self.writes() {
-            format!("Writes are off: actions that change PingOne {fate}; {}.", fix(!config.allow_writes, "--allow-writes"))
+            format!("Writes are off: actions that change PingOne {fate}; {}.", fix(!config.allow_writes, "allow_writes"))
         } else if !self.destructive() {
             let calls = if mode == Mode::Tools { "Destructive actions (deletes, secret rotation, password resets) are not offered, and turning a user's MFA off is refused" } else { "Destructive calls (deletes, secret rotation, password resets, turning a user's MFA off) are refused" };
-            format!("{calls}; {}.", fix(!config.allow_destructive, "--allow-destructive"))
+            format!("{calls}; {}.", fix(!config.allow_destructive, "allow_destructive"))
         } else {
             String::new()
         };

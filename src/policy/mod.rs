@@ -47,6 +47,11 @@ pub struct PolicyConfig {
     pub kept_off: Vec<&'static str>,
 }
 
+/// The command-line flag of a permission setting: `allow_writes` → `--allow-writes`.
+pub fn flag_of(setting: &str) -> String {
+    format!("--{}", setting.replace('_', "-"))
+}
+
 /// A profile's `[policy]` table as written: a permission it sets to `false` is kept off.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,10 +88,10 @@ impl From<ProfilePolicy> for PolicyConfig {
 }
 
 impl PolicyConfig {
-    /// The permissions `flags` would grant that this profile keeps off, as `--allow-writes`.
-    pub fn flags_kept_off(&self, flags: &PolicyConfig) -> Vec<String> {
+    /// The permissions `flags` would grant that this profile keeps off (`allow_writes`).
+    pub fn flags_kept_off(&self, flags: &PolicyConfig) -> Vec<&'static str> {
         let granted = [("allow_writes", flags.allow_writes), ("allow_destructive", flags.allow_destructive), ("allow_production", flags.allow_production)];
-        granted.into_iter().filter(|(name, on)| *on && self.kept_off.contains(name)).map(|(name, _)| format!("--{}", name.replace('_', "-"))).collect()
+        granted.into_iter().filter(|(name, on)| *on && self.kept_off.contains(name)).map(|(name, _)| name).collect()
     }
 
     /// Both sets of settings: a permission granted by either holds, unless this one (a

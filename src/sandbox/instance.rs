@@ -1,9 +1,9 @@
 //! One script in one fresh guest instance: the store's state, the host imports
 //! the guest calls, and the run itself.
 
-use std::time::Duration;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::time::Duration;
 
 use wasmtime::format_err;
 use guest_sdk::abi::{self, HostCall, HostReply, LogLevel, RunInput, RunOutcome, IMPORT_MODULE};

@@ -156,7 +156,9 @@ impl Sandbox {
     /// the logs so far are kept, and calls in flight are named as for a limit.
     pub async fn execute_until(&self, script: &str, args: Value, host: Arc<dyn ActionHost>, limits: &Limits, stop: impl std::future::Future<Output = ()>) -> Execution {
         let started = Instant::now();
-        let deadline = tokio::time::Instant::now() + limits.wall_time;
+        // The script's clock starts now: time waiting for a slot counts, a person's does not.
+        let clock_start = tokio::time::Instant::now();
+        let deadline = clock_start + limits.wall_time;
         // Declared before the store, so the slot is released after the store drops.
         let Ok(Ok(_slot)) = tokio::time::timeout_at(deadline, module::SLOTS.acquire()).await else {
             let message = format!("{}; the script never started: all {} script slots stayed busy", Limit::WallTime.explain(limits), module::POOL_SLOTS);
@@ -164,7 +166,6 @@ impl Sandbox {
         };
         let input = RunInput { script: prepare_script(script), args };
         let waits = host.person_waits().unwrap_or_default();
-        let clock_start = tokio::time::Instant::now();
         let mut store = match instance::store(self.engine, GuestState::new(limits, host)) {
             Ok(store) => store,
             Err(e) => return Execution { outcome: Err(ExecutionError::Internal(format!("{e:#}"))), logs: vec![], calls: 0, duration: started.elapsed(), peak_memory: 0 },
