@@ -97,7 +97,12 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("ban", "@update enabled status"),
     ("delete", "@delete"),
     ("demote", "@delete role assignment"),
-    ("deprovision", "@delete"),
+    ("deprovision", "@delete user"),
+    // Offboarding starts by stopping sign-on; deleting the user comes later, if at all.
+    ("offboard", "@update user enabled status"),
+    ("left the company", "@update user enabled status"),
+    ("cut off", "@update enabled status"),
+    ("stop * signing in", "@update enabled status"),
     ("terminate", "@delete"),
     ("remove", "@delete"),
     ("get rid", "@delete"),
