@@ -169,6 +169,34 @@ async fn every_action_against_the_simulator() {
     h.call("get_device_authentication_policy", json!({ "deviceAuthenticationPolicyId": dap_id })).await;
     h.call("update_device_authentication_policy", json!({ "deviceAuthenticationPolicyId": dap_id, "name": "Test MFA 2", "default": false, "sms": on, "voice": on, "email": on, "mobile": on, "totp": on })).await;
 
+    // Steps are added, replaced and removed; what a step names must exist, and its type
+    // cannot change.
+    let login = h.call("create_sign_on_policy_action", json!({ "policyId": sop_id, "type": "LOGIN", "priority": 1, "recovery": { "enabled": true } })).await;
+    let twelve_hours = json!({ "secondsSince": "${session.lastSignOn.withAuthenticator.mfa.at}", "greater": 43200 });
+    let mfa = h.call("create_sign_on_policy_action", json!({ "policyId": sop_id, "type": "MULTI_FACTOR_AUTHENTICATION", "priority": 2, "deviceAuthenticationPolicy": { "id": dap_id }, "noDevicesMode": "BLOCK", "condition": twelve_hours })).await;
+    assert_eq!(mfa["signOnPolicy"]["id"], json!(sop_id), "{mfa}");
+    let steps = h.items("list_sign_on_policy_actions", json!({ "policyId": sop_id })).await;
+    assert_eq!(steps.iter().map(|s| s["id"].clone()).collect::<Vec<_>>(), [login["id"].clone(), mfa["id"].clone()], "in priority order");
+    let four_hours = json!({ "secondsSince": "${session.lastSignOn.withAuthenticator.mfa.at}", "greater": 14400 });
+    let changed = h.call("update_sign_on_policy_action", json!({ "policyId": sop_id, "actionId": id_of(&mfa), "type": "MULTI_FACTOR_AUTHENTICATION", "priority": 2, "deviceAuthenticationPolicy": { "id": dap_id }, "noDevicesMode": "BLOCK", "condition": four_hours })).await;
+    assert_eq!(changed["condition"]["greater"], 14400, "{changed}");
+    assert_eq!(changed["createdAt"], mfa["createdAt"], "a replaced step keeps its id and creation time");
+    for (args, says) in [
+        (json!({ "policyId": sop_id, "actionId": id_of(&mfa), "type": "LOGIN", "priority": 2 }), "cannot change"),
+        (json!({ "policyId": sop_id, "type": "MULTI_FACTOR_AUTHENTICATION", "priority": 3, "deviceAuthenticationPolicy": { "id": "no-such-policy" } }), "no device authentication policy"),
+        (json!({ "policyId": sop_id, "type": "IDENTITY_PROVIDER", "priority": 3 }), "identityProvider.id"),
+        (json!({ "policyId": sop_id, "type": "IDENTITY_PROVIDER", "priority": 3, "identityProvider": { "id": "no-such-idp" } }), "no identity provider"),
+    ] {
+        let action = if args.get("actionId").is_some() { "update_sign_on_policy_action" } else { "create_sign_on_policy_action" };
+        let (status, err) = h.fails(action, args.clone()).await;
+        assert!(status == 400 && err.to_string().contains(says), "{args}: {status} {err}");
+    }
+    h.call("delete_sign_on_policy_action", json!({ "policyId": sop_id, "actionId": id_of(&mfa) })).await;
+    let left = h.items("list_sign_on_policy_actions", json!({ "policyId": sop_id })).await;
+    assert_eq!(left.len(), 1, "{left:?}");
+    let (status, _) = h.fails("get_sign_on_policy_action", json!({ "policyId": sop_id, "actionId": id_of(&mfa) })).await;
+    assert_eq!(status, 404);
+
     // Identity providers.
     let idps = h.items("list_identity_providers", json!({})).await;
     assert!(idps.len() >= 4);

@@ -99,7 +99,7 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("demote", "@delete role assignment"),
     ("deprovision", "@delete user"),
     // Offboarding starts by stopping sign-on; deleting the user comes later, if at all.
-    ("offboard", "@update user enabled status"),
+    ("offboard", "user enabled status"),
     ("left the company", "@update user enabled status"),
     ("cut off", "@update enabled status"),
     ("stop * signing in", "@update enabled status"),
@@ -308,8 +308,13 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("authentication flow", "sign on policy"),
     ("step up policy", "sign on policy"),
     ("passwordless policy", "sign on policy"),
-    // A sign-on policy's steps are what PingOne calls its actions.
+    // A sign-on policy's steps are what PingOne calls its actions; step-up is a kind of
+    // policy, and a numbered step is one of a procedure's.
     ("step", "sign on policy action"),
+    ("step up", "=sign on policy"),
+    ("step one", "="),
+    ("first step", "="),
+    ("next step", "="),
     ("rule", "policy"),
     ("complexity", "password policy"),
     ("password requirement", "password policy"),

@@ -12,6 +12,7 @@ mod policies;
 mod populations;
 mod resources;
 mod role_assignments;
+mod sign_on_actions;
 mod users;
 
 pub use platform::{environment, org_roles, userinfo};

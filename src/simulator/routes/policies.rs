@@ -1,9 +1,10 @@
 //! Password policies and sign-on policies. The default policy of each kind cannot
 //! be deleted, and a sign-on policy still assigned to an application cannot either.
+//! A sign-on policy's steps are in `sign_on_actions`.
 
 use serde_json::{json, Map, Value};
 
-use super::{new_record, not_allowed, ref_of, replaced, with_self};
+use super::{new_record, not_allowed, ref_of, replaced, sign_on_actions, with_self};
 use crate::simulator::errors::ApiError;
 use crate::simulator::hal;
 use crate::simulator::reply::{check_bool, check_range, field_at, require, str_field, Outcome, Reply, Req, JSON};
@@ -58,9 +59,9 @@ pub(super) fn route(st: &mut State, req: &Req, rest: &[&str]) -> Option<Outcome>
         ("PUT", [id]) => save(st, req, kind, Some(id)),
         ("DELETE", [id]) => delete(st, kind, id),
         (_, [] | [_]) => return not_allowed(req),
-        ("GET", [id, "actions"]) if kind == Kind::SignOn => list_steps(st, req, id),
-        ("GET", [id, "actions", step]) if kind == Kind::SignOn => find_step(st, id, step).map(|s| Reply::ok(step_view(st, s))),
-        (_, [_, "actions"] | [_, "actions", _]) if kind == Kind::SignOn => return not_allowed(req),
+        (_, [id, "actions", step @ ..]) if kind == Kind::SignOn && step.len() <= 1 => {
+            find(st, kind, id).map(|_| ()).and_then(|()| sign_on_actions::route(st, req, id, step.first().copied()))
+        }
         _ => Err(ApiError::no_route(&req.path)),
     })
 }
@@ -77,25 +78,6 @@ fn view(st: &State, kind: Kind, p: &Value) -> Value {
         out["populationCount"] = json!(n);
     }
     out
-}
-
-/// A sign-on policy's steps, in evaluation order.
-fn list_steps(st: &State, req: &Req, policy: &str) -> Outcome {
-    find(st, Kind::SignOn, policy)?;
-    let mut steps: Vec<&Value> = st.sign_on_actions.iter().filter(|s| ref_of(s, "signOnPolicy") == Some(policy)).collect();
-    steps.sort_by_key(|s| s["priority"].as_u64());
-    let url = st.env_url(&format!("signOnPolicies/{policy}/actions"));
-    hal::page(req, &url, "actions", &steps, |s| step_view(st, s))
-}
-
-fn find_step<'a>(st: &'a State, policy: &str, step: &str) -> Result<&'a Value, ApiError> {
-    find(st, Kind::SignOn, policy)?;
-    st.sign_on_actions.get(step).filter(|s| ref_of(s, "signOnPolicy") == Some(policy)).ok_or_else(|| ApiError::not_found("sign-on policy action", step))
-}
-
-fn step_view(st: &State, s: &Value) -> Value {
-    let policy = ref_of(s, "signOnPolicy").unwrap_or_default();
-    with_self(s.clone(), st.env_url(&format!("signOnPolicies/{policy}/actions/{}", s["id"].as_str().unwrap_or_default())))
 }
 
 fn check(st: &State, kind: Kind, body: &Map<String, Value>, except: Option<&str>) -> Result<(), ApiError> {
