@@ -362,3 +362,19 @@ fn a_filter_value_of_the_wrong_type_is_refused_with_the_fix() {
     let groups = catalog.get("list_groups").unwrap();
     assert!(check_args(groups, &json!({ "filter": "name eq 42" })).unwrap_err().to_string().contains("`name` is text"));
 }
+
+#[test]
+fn a_sign_on_step_that_opens_sign_on_is_asked_and_every_change_of_one_is_destructive() {
+    let catalog = load_builtin().unwrap();
+    let create = catalog.get("create_sign_on_policy_action").unwrap();
+    let mfa = |mode: &str| json!({ "policyId": "p", "type": "MULTI_FACTOR_AUTHENTICATION", "priority": 2, "noDevicesMode": mode });
+    assert_eq!(create.access_granting_args(&mfa("BLOCK")).count(), 0, "a step that asks for MFA grants nothing");
+    assert_eq!(create.access_granting_args(&mfa("BYPASS")).count(), 1, "MFA let through without a device");
+    let idp = json!({ "policyId": "p", "type": "IDENTITY_PROVIDER", "priority": 1, "identityProvider": { "id": "i" } });
+    assert_eq!(create.access_granting_args(&idp).count(), 1, "sign-on through another provider");
+    assert!(!create.is_destructive_call(&mfa("BLOCK")));
+    for id in ["update_sign_on_policy_action", "delete_sign_on_policy_action"] {
+        let action = catalog.get(id).unwrap();
+        assert!(action.is_destructive_call(&json!({ "policyId": "p", "actionId": "a", "type": "LOGIN", "priority": 1 })), "{id}");
+    }
+}
