@@ -336,8 +336,8 @@ async fn http_mcp_sessions_carry_a_persons_token_or_a_session_token() {
 
     // Audit lines carry who the call was for.
     let audit = std::fs::read_to_string(&audit).unwrap();
-    assert!(audit.lines().any(|l| l.contains(&format!("\"subject\":\"{}\"", s.sim.admin.user_id)) && l.contains("list_users")), "{audit}");
-    assert!(audit.lines().any(|l| l.contains("\"subject\":\"ci-bot\"") && l.contains("list_groups")), "{audit}");
+    assert!(audit.lines().any(|l| l.contains(&format!("\"subject\":\"{}\"", s.sim.admin.user_id)) && l.contains("\"token_id\":\"") && l.contains("list_users")), "the access token's jti too: {audit}");
+    assert!(audit.lines().any(|l| l.contains("\"subject\":\"ci-bot\"") && l.contains(&format!("\"token_id\":\"{token_id}\"")) && l.contains("list_groups")), "and the id of the token it came with: {audit}");
 
     let _ = server.kill();
     let _ = server.wait();

@@ -114,7 +114,7 @@ async fn scopes_map_to_grants_that_narrow_the_policy() {
     let server_policy = Policy::new(PolicyConfig { allow_writes: true, ..PolicyConfig::default() });
     let dispatcher = Dispatcher::new(catalog, search, Backend::Live(client)).with_policy(server_policy);
     let mapping = default_scope_grants();
-    let caller = |scope: &str| Caller { subject: "u1".into(), profile: None, grant: Grant::from_scopes(scope.split(' '), &mapping) };
+    let caller = |scope: &str| Caller { subject: "u1".into(), token_id: None, profile: None, grant: Grant::from_scopes(scope.split(' '), &mapping) };
     let user = sim.admin.user_id.clone();
     let disable = || HostCall { action: "update_user_enabled_status".into(), args: json!({ "userId": user, "enabled": true }) };
     let list = || HostCall { action: "list_users".into(), args: json!({ "limit": 1 }) };
@@ -138,7 +138,7 @@ async fn scopes_map_to_grants_that_narrow_the_policy() {
 
     // A configured mapping: a scope limited to some actions.
     let custom = BTreeMap::from([("helpdesk".to_owned(), ScopeGrant { writes: true, destructive: false, actions: vec!["update_user_enabled_status".into(), "get_*".into()] })]);
-    let helpdesk = Caller { subject: "h".into(), profile: None, grant: Grant::from_scopes(["helpdesk"], &custom) };
+    let helpdesk = Caller { subject: "h".into(), token_id: None, profile: None, grant: Grant::from_scopes(["helpdesk"], &custom) };
     assert!(matches!(dispatcher.dispatch_as(disable(), Some(&helpdesk)).await, HostReply::Value(_)));
     assert!(matches!(dispatcher.dispatch_as(list(), Some(&helpdesk)).await, HostReply::Error(_)), "list_users is outside the helpdesk scope");
 }

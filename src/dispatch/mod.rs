@@ -155,7 +155,7 @@ impl Dispatcher {
         let started = Instant::now();
         let transaction_id = uuid::Uuid::new_v4().to_string();
         let mut confirmed = None;
-        let audited = AuditedCall { subject: caller.map(|c| c.subject.as_str()), action, args: &call.args, transaction_id: &transaction_id, started };
+        let audited = AuditedCall { subject: caller.map(|c| c.subject.as_str()), token_id: caller.and_then(|c| c.token_id.as_deref()), action, args: &call.args, transaction_id: &transaction_id, started };
         let unanswered = Unanswered { dispatcher: self, call: &audited };
         let waits = requester.waits.cloned().unwrap_or_default();
         let (reply, outcome) = self.run(action, &call.args, &transaction_id, requester, &waits, &mut confirmed).await;
@@ -309,6 +309,7 @@ impl Dispatcher {
             environment,
             api_host,
             subject: call.subject,
+            token_id: call.token_id,
             action: &call.action.id,
             args: Masked(&hide_fields(call.args, call.action.secret_params(), Hide::Mask)),
             outcome,
@@ -686,6 +687,7 @@ const DRY_RUN_NOTE: &str = "if the missing value comes from an earlier write's r
 /// What an action call's audit line says besides how it ended.
 struct AuditedCall<'a> {
     subject: Option<&'a str>,
+    token_id: Option<&'a str>,
     action: &'a Action,
     args: &'a Value,
     transaction_id: &'a str,

@@ -23,6 +23,10 @@ pub struct AuditEntry<'a> {
     /// Who the call was made for (the HTTP caller's token subject), when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<&'a str>,
+    /// The id of the token the call came with (`token list` shows it; `token revoke`
+    /// takes it), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<&'a str>,
     pub action: &'a str,
     /// The call's arguments, credentials masked as they are written.
     pub args: Masked<'a>,

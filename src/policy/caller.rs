@@ -98,6 +98,8 @@ impl Grant {
 pub struct Caller {
     /// The token's subject (a PingOne user id, or the name a session token was issued to).
     pub subject: String,
+    /// The token's id (a session token's, or an access token's `jti`), for the audit.
+    pub token_id: Option<String>,
     /// The profile (environment) the caller is bound to; `None`: the server's default.
     pub profile: Option<String>,
     /// `None` for the server's own static token: the server policy alone applies.

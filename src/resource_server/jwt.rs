@@ -21,6 +21,10 @@ pub struct AccessClaims {
     pub scope: Option<String>,
     #[serde(default)]
     pub client_id: Option<String>,
+    /// The token's own id, when the issuer gives one: audit lines name it, so a
+    /// token can be traced and revoked at its issuer.
+    #[serde(default)]
+    pub jti: Option<String>,
 }
 
 impl AccessClaims {

@@ -60,7 +60,7 @@ impl ResourceServer {
         let token = authorization.and_then(|a| a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("bearer "))).map(str::trim).filter(|t| !t.is_empty()).ok_or(Refusal::Missing)?;
         if let Some(expected) = &self.static_token {
             if constant_time_eq(token.as_bytes(), expected.expose().as_bytes()) {
-                return Ok(Caller { subject: "static-token".into(), profile: None, grant: None });
+                return Ok(Caller { subject: "static-token".into(), token_id: None, profile: None, grant: None });
             }
         }
         if looks_like_session_token(token) {
@@ -77,7 +77,7 @@ impl ResourceServer {
             return Err(Refusal::Forbidden(format!("the token is for environment {}, but profile `{}` here is environment {}", claims.env, claims.profile, served.environment_id)));
         }
         let grant = Grant::new(format!("session token {}", claims.jti), vec![ScopeGrant { writes: true, destructive: true, actions: claims.allow }]);
-        Ok(Caller { subject: claims.sub, profile: Some(claims.profile), grant: Some(grant) })
+        Ok(Caller { subject: claims.sub, token_id: Some(claims.jti), profile: Some(claims.profile), grant: Some(grant) })
     }
 
     async fn access_token_caller(&self, token: &str) -> Result<Caller, Refusal> {
@@ -93,7 +93,7 @@ impl ResourceServer {
             let known: Vec<&str> = self.scopes.keys().map(String::as_str).collect();
             Refusal::Forbidden(format!("the token carries none of the scopes this server understands ({})", known.join(", ")))
         })?;
-        Ok(Caller { subject: claims.sub, profile: Some(served.profile.clone()), grant: Some(grant) })
+        Ok(Caller { subject: claims.sub, token_id: claims.jti, profile: Some(served.profile.clone()), grant: Some(grant) })
     }
 
     /// RFC 9728 protected-resource metadata.
