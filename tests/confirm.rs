@@ -208,6 +208,31 @@ fn time_spent_answering_does_not_count_against_the_scripts_time() {
     assert_eq!(after["result"]["structuredContent"]["result"], "NOT_FOUND", "{after}");
 }
 
+/// A script stopped (here by its call limit) while a person is still being asked about
+/// one of its writes: that write was never sent, and the agent and the audit log say
+/// so, not that it "may or may not have been applied"; the stop does not wait for the
+/// person's answer.
+#[test]
+fn a_write_still_waiting_for_a_person_when_the_script_stops_is_reported_not_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let mut client = LegacyClient::start_with(&["--max-calls", "3", "--audit-log", audit.to_str().unwrap()]);
+    let user = client.execute(2, "return (await pingone.list_users({ limit: 1 })).items[0].id")["result"]["structuredContent"]["result"].clone();
+    client.send_execute(3, &format!("const deleting = pingone.delete_user({{ userId: {user} }}); for (let i = 0; i < 5; i++) await pingone.list_users({{ limit: 1 }}); return await deleting"));
+    let question = client.receive();
+    assert_eq!(question["method"], "elicitation/create", "{question}");
+    // Not answered: the call limit stops the script meanwhile.
+    let reply = client.receive();
+    assert_eq!(reply["id"], 3, "the stopped script answers without waiting for the person: {reply}");
+    let text = reply["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("call limit"), "{text}");
+    assert!(!text.contains("may or may not have been applied: delete_user"), "{text}");
+    assert!(text.contains(&format!("delete_user (userId {}): not sent (a person was still being asked)", user.as_str().unwrap())), "{text}");
+    let after = client.execute(4, &format!("return (await pingone.get_user({{ userId: {user} }})).id"));
+    assert_eq!(after["result"]["structuredContent"]["result"], user, "the user is still there: {after}");
+    assert_eq!(outcomes_in(&audit), ["not_sent"]);
+}
+
 /// An action called as a tool is one call, not a script: the question says so and
 /// offers no box for "the script's other calls".
 #[test]

@@ -156,8 +156,8 @@ impl Dispatcher {
         let transaction_id = uuid::Uuid::new_v4().to_string();
         let mut confirmed = None;
         let audited = AuditedCall { subject: caller.map(|c| c.subject.as_str()), token_id: caller.and_then(|c| c.token_id.as_deref()), action, args: &call.args, transaction_id: &transaction_id, started };
-        let unanswered = Unanswered { dispatcher: self, call: &audited };
         let waits = requester.waits.cloned().unwrap_or_default();
+        let unanswered = Unanswered { dispatcher: self, call: &audited, waits: &waits };
         let (reply, outcome) = self.run(action, &call.args, &transaction_id, requester, &waits, &mut confirmed).await;
         std::mem::forget(unanswered);
         let reply = match reply {
@@ -279,6 +279,7 @@ impl Dispatcher {
                     *confirmed = Some(requester.confirm.is_some());
                 }
                 let options = CallOptions { transaction_id: Some(transaction_id.to_owned()), all_bytes: requester.all_bytes, waits: Some(waits.clone()) };
+                waits.mark_sent();
                 match client.call(action, args, &options).await {
                     Ok(value) => (HostReply::Value(value), "ok"),
                     Err(e) => (HostReply::Error(action_error(&action.id, &e)), "error"),
@@ -696,16 +697,19 @@ struct AuditedCall<'a> {
 
 /// The audit line of a call given up before its answer came (the run was interrupted,
 /// its process ended): written when the call's future is dropped unanswered, so a write
-/// that may have been applied is on record with its transaction id. Forgotten once the
-/// answer is in, which has its own line.
+/// that may have been applied is on record with its transaction id (`no_answer`), and
+/// one given up before it was sent, while a person was asked, is on record as not sent
+/// (`not_sent`). Forgotten once the answer is in, which has its own line.
 struct Unanswered<'a> {
     dispatcher: &'a Dispatcher,
     call: &'a AuditedCall<'a>,
+    waits: &'a Waits,
 }
 
 impl Drop for Unanswered<'_> {
     fn drop(&mut self) {
-        self.dispatcher.audit(self.call, "no_answer", None, None, None, (0, 0));
+        let outcome = if self.waits.sent() { "no_answer" } else { "not_sent" };
+        self.dispatcher.audit(self.call, outcome, None, None, None, self.waits.get());
     }
 }
 

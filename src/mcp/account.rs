@@ -41,7 +41,7 @@ pub fn account(writes: &[CallSummary], shown: usize) -> Vec<String> {
     }
     let applied = writes.iter().filter(|w| w.outcome == "ok").count();
     let mut lines = vec![format!(
-        "its writes ({applied} of {} applied; \"ok\" was applied, a 4xx error was not, OUTCOME_UNKNOWN, a 5xx and \"no answer yet\" may have been: check those before running again):",
+        "its writes ({applied} of {} applied; \"ok\" was applied, a 4xx error or \"not sent\" was not, OUTCOME_UNKNOWN, a 5xx and \"no answer yet\" may have been: check those before running again):",
         writes.len()
     )];
     let refused = |w: &&CallSummary| w.outcome != "ok" && !uncertain(w);

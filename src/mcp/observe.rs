@@ -52,8 +52,9 @@ pub struct ObservedHost {
     dispatcher: Arc<Dispatcher>,
     caller: Option<Caller>,
     calls: Mutex<Vec<CallSummary>>,
-    /// Calls started and not yet answered, by the order they started in.
-    in_flight: Mutex<BTreeMap<u64, CallSummary>>,
+    /// Calls started and not yet answered, by the order they started in, with how far
+    /// each got (whether it was sent).
+    in_flight: Mutex<BTreeMap<u64, (CallSummary, Arc<Waits>)>>,
     started: AtomicU64,
     own_texts: Mutex<OwnTexts>,
     progress: Option<(Peer<RoleServer>, ProgressToken)>,
@@ -100,9 +101,11 @@ impl ObservedHost {
     }
 
     /// The calls started and not answered (yet): when a run is stopped, the writes
-    /// among them may or may not have been applied.
+    /// among them that were sent may or may not have been applied; those not sent yet
+    /// (a person was being asked) were not.
     pub fn in_flight(&self) -> Vec<CallSummary> {
-        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
+        let in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        in_flight.values().map(|(call, waits)| if waits.sent() { call.clone() } else { CallSummary { outcome: NOT_SENT_YET.into(), ..call.clone() } }).collect()
     }
 
     /// The texts the host wrote in this run's action errors.
@@ -128,8 +131,8 @@ impl ObservedHost {
         let target = if writes { self.dispatcher.target(&call.action, &call.args) } else { None };
         let ticket = self.started.fetch_add(1, Ordering::Relaxed);
         let pending = CallSummary { action: action.clone(), outcome: "no answer yet".into(), writes, target: target.clone(), ..CallSummary::default() };
-        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(ticket, pending);
         let waits = Arc::new(Waits::default());
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(ticket, (pending, waits.clone()));
         let requester = Requester { caller: self.caller.as_ref(), confirm: self.confirm.as_deref(), all_bytes: Some(SCRIPT_LIST_BYTES), waits: Some(&waits) };
         let reply = self.dispatcher.dispatch_for(call, &requester).await;
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&ticket);
@@ -181,7 +184,15 @@ impl ActionHost for ObservedHost {
     fn person_waits(&self) -> Option<Arc<PersonWaits>> {
         Some(self.person_waits.clone())
     }
+
+    fn unsent_writes(&self) -> Vec<String> {
+        let in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        in_flight.values().filter(|(call, waits)| call.writes && !waits.sent()).map(|(call, _)| call.action.clone()).collect()
+    }
 }
+
+/// A stopped call's outcome when it had not been sent: a person was still being asked.
+const NOT_SENT_YET: &str = "not sent (a person was still being asked)";
 
 /// A confirmer whose questions stop the script's clock while they are out.
 struct Timed {

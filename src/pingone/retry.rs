@@ -5,14 +5,27 @@ use std::time::Duration;
 use rand::Rng;
 
 /// How much one call was held up: the tries it took beyond the first (after a 429,
-/// a 5xx on a read, a connection that failed) and the time spent waiting between them.
+/// a 5xx on a read, a connection that failed) and the time spent waiting between them;
+/// and whether it got as far as being sent (until then, e.g. while a person is asked,
+/// a call given up was certainly not applied).
 #[derive(Debug, Default)]
 pub struct Waits {
     retries: std::sync::atomic::AtomicU32,
     waited_ms: std::sync::atomic::AtomicU64,
+    sent: std::sync::atomic::AtomicBool,
 }
 
 impl Waits {
+    /// The call's request is handed to PingOne's client: from here on, a call given up
+    /// may or may not have been applied.
+    pub fn mark_sent(&self) {
+        self.sent.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    pub fn sent(&self) -> bool {
+        self.sent.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     pub fn add(&self, wait: Duration) {
         use std::sync::atomic::Ordering::Relaxed;
         self.retries.fetch_add(1, Relaxed);

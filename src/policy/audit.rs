@@ -31,7 +31,8 @@ pub struct AuditEntry<'a> {
     /// The call's arguments, credentials masked as they are written.
     pub args: Masked<'a>,
     /// ok, refused, dry_run, error, unchanged, no_answer (given up before PingOne
-    /// answered: it may or may not have been applied), declined (the person said no or
+    /// answered: it may or may not have been applied), not_sent (given up before it was
+    /// sent, e.g. while a person was asked: not applied), declined (the person said no or
     /// did not answer), not_asked (it needed a person's yes and none could be asked), or
     /// replayed / replayed_error (answered from a cassette: nothing was sent).
     pub outcome: &'static str,

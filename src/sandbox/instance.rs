@@ -137,10 +137,16 @@ impl GuestState {
         self.calls_started.saturating_sub(sent)
     }
 
-    /// Actions whose calls had been sent but not delivered to the script.
+    /// Actions whose calls had been sent but not delivered to the script, less those
+    /// the host still holds unsent (waiting for a person's answer).
     pub fn unfinished_actions(&self) -> Vec<String> {
         let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
         let mut actions: Vec<String> = self.unfinished.iter().filter(|(id, _)| sent.contains(id)).map(|(_, action)| action.clone()).collect();
+        for held in self.host.unsent_writes() {
+            if let Some(i) = actions.iter().position(|a| *a == held) {
+                actions.swap_remove(i);
+            }
+        }
         actions.sort();
         actions
     }
@@ -160,6 +166,13 @@ impl GuestState {
                     settled.push(format!("{action}: {}", outcome_of(&reply)));
                 }
                 continue;
+            }
+            // What is left waits for a person's answer: it is not sent, now that the
+            // script has ended, so nobody waits for it.
+            let held = self.host.unsent_writes();
+            if self.unfinished.len() <= held.len() {
+                settled.extend(held.into_iter().map(|action| format!("{action}: not sent (a person was still being asked)")));
+                break;
             }
             match tokio::time::timeout_at(deadline, self.in_flight.next()).await {
                 Ok(Some(done)) => answered.push(done),

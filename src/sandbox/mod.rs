@@ -34,6 +34,13 @@ pub trait ActionHost: Send + Sync + 'static {
         true
     }
 
+    /// The actions of this host's calls in flight that change state and have not been
+    /// sent yet (they wait for a person's answer): stopped now, they were not applied,
+    /// and nothing need wait for them.
+    fn unsent_writes(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// A console line as the script writes it, for a host that shows them live (they
     /// are in the run's [`Execution`] too).
     fn console(&self, _line: &LogLine) {}
