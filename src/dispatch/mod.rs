@@ -270,7 +270,10 @@ impl Dispatcher {
                         }
                         request = request.with_targets(self.target_names(client, action, args, current.as_ref()).await);
                     }
-                    if let Err(reason) = confirm.confirm(request).await {
+                    waits.set_asking(true);
+                    let answer = confirm.confirm(request).await;
+                    waits.set_asking(false);
+                    if let Err(reason) = answer {
                         // Said no (or did not answer), or there was nobody to ask.
                         return (HostReply::Error(not_confirmed(action, reason)), if asks { "declined" } else { "not_asked" });
                     }

@@ -105,7 +105,14 @@ impl ObservedHost {
     /// (a person was being asked) were not.
     pub fn in_flight(&self) -> Vec<CallSummary> {
         let in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        in_flight.values().map(|(call, waits)| if waits.sent() { call.clone() } else { CallSummary { outcome: NOT_SENT_YET.into(), ..call.clone() } }).collect()
+        in_flight
+            .values()
+            .map(|(call, waits)| match (waits.sent(), waits.asking()) {
+                (true, _) => call.clone(),
+                (false, true) => CallSummary { outcome: NOT_SENT_ASKING.into(), ..call.clone() },
+                (false, false) => CallSummary { outcome: "not sent".into(), ..call.clone() },
+            })
+            .collect()
     }
 
     /// The texts the host wrote in this run's action errors.
@@ -186,13 +193,24 @@ impl ActionHost for ObservedHost {
     }
 
     fn unsent_writes(&self) -> Vec<String> {
-        let in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        in_flight.values().filter(|(call, waits)| call.writes && !waits.sent()).map(|(call, _)| call.action.clone()).collect()
+        self.writes_where(|waits| !waits.sent())
+    }
+
+    fn writes_awaiting_answer(&self) -> Vec<String> {
+        self.writes_where(|waits| !waits.sent() && waits.asking())
     }
 }
 
-/// A stopped call's outcome when it had not been sent: a person was still being asked.
-const NOT_SENT_YET: &str = "not sent (a person was still being asked)";
+impl ObservedHost {
+    /// The actions of the writes in flight whose progress meets `test`.
+    fn writes_where(&self, test: impl Fn(&Waits) -> bool) -> Vec<String> {
+        let in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        in_flight.values().filter(|(call, waits)| call.writes && test(waits)).map(|(call, _)| call.action.clone()).collect()
+    }
+}
+
+/// A stopped call's outcome when it was held for a person's answer, so never sent.
+const NOT_SENT_ASKING: &str = "not sent (a person was still being asked)";
 
 /// A confirmer whose questions stop the script's clock while they are out.
 struct Timed {

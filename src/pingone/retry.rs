@@ -7,12 +7,13 @@ use rand::Rng;
 /// How much one call was held up: the tries it took beyond the first (after a 429,
 /// a 5xx on a read, a connection that failed) and the time spent waiting between them;
 /// and whether it got as far as being sent (until then, e.g. while a person is asked,
-/// a call given up was certainly not applied).
+/// a call given up was certainly not applied), or is held for a person's answer.
 #[derive(Debug, Default)]
 pub struct Waits {
     retries: std::sync::atomic::AtomicU32,
     waited_ms: std::sync::atomic::AtomicU64,
     sent: std::sync::atomic::AtomicBool,
+    asking: std::sync::atomic::AtomicBool,
 }
 
 impl Waits {
@@ -24,6 +25,15 @@ impl Waits {
 
     pub fn sent(&self) -> bool {
         self.sent.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Whether the call is held for a person's answer (set while the question is out).
+    pub fn set_asking(&self, asking: bool) {
+        self.asking.store(asking, std::sync::atomic::Ordering::Release);
+    }
+
+    pub fn asking(&self) -> bool {
+        self.asking.load(std::sync::atomic::Ordering::Acquire)
     }
 
     pub fn add(&self, wait: Duration) {

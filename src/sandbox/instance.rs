@@ -169,7 +169,7 @@ impl GuestState {
             }
             // What is left waits for a person's answer: it is not sent, now that the
             // script has ended, so nobody waits for it.
-            let held = self.host.unsent_writes();
+            let held = self.host.writes_awaiting_answer();
             if self.unfinished.len() <= held.len() {
                 settled.extend(held.into_iter().map(|action| format!("{action}: not sent (a person was still being asked)")));
                 break;

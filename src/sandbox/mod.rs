@@ -35,9 +35,14 @@ pub trait ActionHost: Send + Sync + 'static {
     }
 
     /// The actions of this host's calls in flight that change state and have not been
-    /// sent yet (they wait for a person's answer): stopped now, they were not applied,
-    /// and nothing need wait for them.
+    /// sent yet: stopped now, they were not applied.
     fn unsent_writes(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Those of [`Self::unsent_writes`] held for a person's answer: a script that has
+    /// ended does not wait for them.
+    fn writes_awaiting_answer(&self) -> Vec<String> {
         Vec::new()
     }
 
