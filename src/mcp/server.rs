@@ -205,7 +205,10 @@ impl PingOneMcp {
         let progress = context.meta.get_progress_token().map(|token| (context.peer.clone(), token));
         let (dispatcher, caller) = self.route(context)?;
         let owner = caller.as_ref().map(|c| c.subject.clone());
-        let subject = owner.clone();
+        let whose = caller.as_ref().map(|c| match &c.token_id {
+            Some(id) => format!("`{}` (token {id})", c.subject),
+            None => format!("`{}`", c.subject),
+        });
         let this = self.clone();
         let run = move |confirm: Option<Arc<dyn Confirm>>, stopped: BoxFuture<'static, ()>| async move {
             let host = Arc::new(ObservedHost::new(dispatcher, caller, progress).confirming(confirm).for_script(&code));
@@ -214,7 +217,7 @@ impl PingOneMcp {
             // Calls given up unanswered are told too: a write among them may have been applied.
             let calls: Vec<CallSummary> = host.calls().into_iter().chain(host.in_flight()).collect();
             if matches!(execution.outcome, Err(ExecutionError::Interrupted { .. })) {
-                log_stopped_changes(&calls, subject.as_deref());
+                log_stopped_changes(&calls, whose.as_deref());
             }
             tool_result(scanned_execute_reply(execution, &calls, this.inner.result_budget, &this.inner.defender, &host.own_texts()).await)
         };
@@ -320,10 +323,11 @@ const CANCELLED: &str = "the client cancelled the call";
 /// Nobody may read the reply of a script stopped because its client cancelled the call
 /// or left, or the server is shutting down: what it changed goes to the server's log
 /// (and each call to the audit log).
+/// `caller` names whose script it was: the token's subject, and its id when it has one.
 fn log_stopped_changes(calls: &[CallSummary], caller: Option<&str>) {
     let writes = account::writes(calls, &[]);
     let lines = account::account(&writes, account::SHOWN);
-    let whose = caller.map(|subject| format!(" of `{subject}`")).unwrap_or_default();
+    let whose = caller.map(|caller| format!(" of {caller}")).unwrap_or_default();
     tracing::warn!("a script{whose} was stopped (its client cancelled the call or left, or the server is shutting down); what it changed:\n{}", lines.join("\n"));
 }
 
