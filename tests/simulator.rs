@@ -308,7 +308,12 @@ async fn every_action_against_the_simulator() {
     assert!(listed.iter().any(|r| r["id"] == role_id.as_str()) && listed.iter().all(|r| r["type"] == "CUSTOM"), "custom roles only by default: {listed:?}");
     let built_in = h.items("list_custom_roles", json!({ "filter": "name sw \"Identity Data\"" })).await;
     assert!(!built_in.is_empty() && built_in.iter().all(|r| r["type"] == "PLATFORM"), "a filter replaces the default; the collection holds built-in roles: {built_in:?}");
-    h.call("get_custom_role", json!({ "customRoleId": role_id })).await;
+    // canAssign is derived: the custom roles whose canBeAssignedBy names this one.
+    let junior = h.call("create_custom_role", json!({ "name": "Junior helper", "permissions": [{ "id": "users:read:user" }], "canBeAssignedBy": [{ "id": role_id }] })).await;
+    assert_eq!(junior["canAssign"], json!([]), "{junior}");
+    let senior = h.call("get_custom_role", json!({ "customRoleId": role_id })).await;
+    assert_eq!(senior["canAssign"], json!([{ "id": id_of(&junior) }]), "{senior}");
+    h.call("delete_custom_role", json!({ "customRoleId": id_of(&junior) })).await;
     h.call("update_custom_role", json!({ "customRoleId": role_id, "name": "Test role 2", "applicableTo": ["ENVIRONMENT", "POPULATION"], "permissions": [{ "id": "users:read:user" }], "canBeAssignedBy": [{ "id": env_admin }] })).await;
     let (status, err) = h.fails("update_custom_role", json!({ "customRoleId": env_admin, "name": "Mine now", "permissions": [{ "id": "users:read:user" }], "canBeAssignedBy": [{ "id": env_admin }] })).await;
     assert!(status == 400 && err["message"].as_str().unwrap().contains("built-in"), "{err}");

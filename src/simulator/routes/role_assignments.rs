@@ -27,7 +27,7 @@ pub(super) fn route(st: &mut State, req: &Req, rest: &[&str]) -> Option<Outcome>
         }
         ["roles", id] => {
             return Some(match m {
-                "GET" => role(st, id).map(|r| Reply::ok(r.clone())),
+                "GET" => role(st, id).map(|r| Reply::ok(role_view(st, r))),
                 "PUT" => update_custom(st, req, id),
                 "DELETE" => delete_custom(st, id),
                 _ => return not_allowed(req),
@@ -151,7 +151,25 @@ fn custom<'a>(st: &'a State, id: &str) -> Result<&'a Value, ApiError> {
 /// The environment's collection holds the built-in roles as well as the custom ones
 /// (`filter=type eq "CUSTOM"` keeps the custom ones).
 fn list_roles(st: &State, req: &Req) -> Outcome {
-    hal::page_all(req, &st.env_url("roles"), "roles", st.system_roles.iter().chain(st.custom_roles.iter()))
+    let matched = hal::filtered(req, st.system_roles.iter().chain(st.custom_roles.iter()))?;
+    hal::page(req, &st.env_url("roles"), "roles", &matched, |r| role_view(st, r))
+}
+
+/// A custom role as PingOne shows it: with `canAssign`, derived from the other custom
+/// roles' `canBeAssignedBy` (the roles its holders may assign).
+fn role_view(st: &State, role: &Value) -> Value {
+    let mut out = role.clone();
+    if role["type"] == json!("CUSTOM") {
+        let id = role["id"].as_str().unwrap_or_default();
+        let assignable: Vec<Value> = st
+            .custom_roles
+            .iter()
+            .filter(|r| r["canBeAssignedBy"].as_array().is_some_and(|by| by.iter().any(|b| b.get("id").and_then(Value::as_str) == Some(id))))
+            .filter_map(|r| r["id"].as_str().map(id_ref))
+            .collect();
+        out["canAssign"] = Value::Array(assignable);
+    }
+    out
 }
 
 fn check_role_body(st: &State, body: &Map<String, Value>, except: Option<&str>) -> Result<(), ApiError> {
@@ -185,7 +203,7 @@ fn create_custom(st: &mut State, req: &Req) -> Outcome {
     rec.insert("type".into(), json!("CUSTOM"));
     let rec = Value::Object(rec);
     st.custom_roles.put(rec.clone());
-    Ok(Reply::created(rec))
+    Ok(Reply::created(role_view(st, &rec)))
 }
 
 fn update_custom(st: &mut State, req: &Req, id: &str) -> Outcome {
@@ -194,7 +212,7 @@ fn update_custom(st: &mut State, req: &Req, id: &str) -> Outcome {
     check_role_body(st, &body, Some(id))?;
     let rec = Value::Object(replaced(&old, &body, &["type"]));
     st.custom_roles.put(rec.clone());
-    Ok(Reply::ok(rec))
+    Ok(Reply::ok(role_view(st, &rec)))
 }
 
 fn delete_custom(st: &mut State, id: &str) -> Outcome {
