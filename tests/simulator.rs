@@ -949,11 +949,18 @@ async fn an_imported_client_secret_is_the_one_read_back() {
     let h = Harness::users(5).await;
     let api = Api::new(&h.sim).await;
     let secret = format!("{}ZZ", "0".repeat(62));
-    let body = json!({ "name": "Migrated", "enabled": true, "protocol": "OPENID_CONNECT", "type": "WEB_APP", "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC", "clientId": "legacy-client-0001", "clientSecret": secret });
+    let body = json!({ "name": "Migrated", "enabled": true, "protocol": "OPENID_CONNECT", "type": "WEB_APP", "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC", "grantTypes": ["CLIENT_CREDENTIALS"], "clientId": "legacy-client-0001", "clientSecret": secret });
     let app = api.created("applications", body.clone()).await;
     assert!(app.get("clientSecret").is_none(), "the secret is write-only: {app}");
     assert!(api.get(&format!("applications/{}", id_of(&app))).await.get("clientSecret").is_none());
     assert_eq!(api.get(&format!("applications/{}/secret", id_of(&app))).await["secret"], json!(secret));
+    // Its clients keep signing in with the imported client id and secret.
+    let token_url = format!("{}/{}/as/token", h.sim.auth_base(), h.sim.environment_id);
+    let http = reqwest::Client::new();
+    let token = http.post(&token_url).basic_auth("legacy-client-0001", Some(&secret)).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+    assert_eq!(token.status(), 200, "{}", token.text().await.unwrap());
+    let wrong = http.post(&token_url).basic_auth("legacy-client-0001", Some("wrong")).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
     // Each needs the other, and the client id is not reused.
     let mut alone = body.clone();
     alone.as_object_mut().unwrap().remove("clientId");

@@ -98,7 +98,7 @@ fn start(ctx: &mut Ctx, p: &Params) -> Answer {
     };
     let name = app_name(app);
     let sign_on = SignOn {
-        client_id: client_id.to_owned(),
+        client_id: app["id"].as_str().unwrap_or(client_id).to_owned(),
         redirect_uri: redirect_uri.to_owned(),
         scope: p.scope(),
         state: state.map(str::to_owned),

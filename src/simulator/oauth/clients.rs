@@ -36,9 +36,14 @@ fn presented(req: &Req, params: &Params) -> Option<Presented> {
     }
 }
 
-/// An enabled application with id `client_id`.
+/// The application a client id names: its id, or the `clientId` it was imported with.
+fn app_of_client<'a>(st: &'a State, client_id: &str) -> Option<&'a Value> {
+    st.applications.get(client_id).or_else(|| st.applications.iter().find(|app| app["clientId"].as_str() == Some(client_id)))
+}
+
+/// An enabled application that `client_id` names.
 pub(crate) fn enabled_app<'a>(st: &'a State, client_id: &str) -> Option<&'a Value> {
-    st.applications.get(client_id).filter(|app| app["enabled"] == json!(true))
+    app_of_client(st, client_id).filter(|app| app["enabled"] == json!(true))
 }
 
 /// Whether the application may use `grant` (`AUTHORIZATION_CODE`, `DEVICE_CODE`, …).
@@ -47,12 +52,12 @@ pub(crate) fn allows_grant(app: &Value, grant: &str) -> bool {
 }
 
 /// Authenticates the client of a token-endpoint request by the method its application
-/// is configured for; answers the client id, or the OAuth error to send.
+/// is configured for; answers the application's id, or the OAuth error to send.
 pub(crate) fn authenticate(st: &State, req: &Req, params: &Params) -> Result<String, Reply> {
     let Some(p) = presented(req, params) else {
         return Err(oauth_error(401, "invalid_client", "Request denied: Unsupported authentication method or missing client credentials"));
     };
-    let Some(app) = st.applications.get(&p.client_id) else {
+    let Some(app) = app_of_client(st, &p.client_id) else {
         return Err(oauth_error(401, "invalid_client", "Request denied: Invalid client credentials (unknown client id)"));
     };
     if app["enabled"] != json!(true) {
@@ -62,13 +67,14 @@ pub(crate) fn authenticate(st: &State, req: &Req, params: &Params) -> Result<Str
     if configured != p.method {
         return Err(oauth_error(401, "invalid_client", &format!("Request denied: the application authenticates with {configured}, not {}", p.method)));
     }
+    let app_id = app["id"].as_str().unwrap_or_default().to_owned();
     if let Some(secret) = &p.secret {
-        let valid = st.secrets.get(&p.client_id).is_some_and(|s| s.current == *secret || s.previous.as_ref().is_some_and(|(prev, exp)| prev == secret && *exp > now_secs()));
+        let valid = st.secrets.get(&app_id).is_some_and(|s| s.current == *secret || s.previous.as_ref().is_some_and(|(prev, exp)| prev == secret && *exp > now_secs()));
         if !valid {
             return Err(oauth_error(401, "invalid_client", "Request denied: Invalid client credentials"));
         }
     }
-    Ok(p.client_id)
+    Ok(app_id)
 }
 
 /// The form of a client's `POST` to a token-style endpoint, and the authenticated
