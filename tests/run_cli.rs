@@ -41,6 +41,21 @@ fn results_go_to_stdout_and_console_to_stderr() {
     assert!(stderr(&out).contains("[warn] careful"));
 }
 
+/// A script that calls nothing needs no PingOne environment; one that calls an action
+/// without one is told which setting is missing, at that call.
+#[test]
+fn a_script_without_calls_needs_no_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["run", &script_file(&dir, "return [3, 1, 2].sort()"), "--defender", "patterns"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(serde_json::from_str::<Value>(&stdout(&out)).unwrap(), json!([1, 2, 3]));
+    let script = script_file(&dir, "try { await pingone.list_users({ limit: 1 }) } catch (e) { return e.code + ': ' + e.message }");
+    let out = run(&["run", &script, "--defender", "patterns"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = serde_json::from_str::<Value>(&stdout(&out)).unwrap();
+    assert!(said.as_str().unwrap().starts_with("NOT_CONFIGURED: `list_users` was not sent") && said.as_str().unwrap().contains("PINGONE_ENVIRONMENT_ID"), "{said}");
+}
+
 /// A long job's console lines are shown as the script writes them, each scanned first:
 /// the line arrives while the script still runs.
 #[test]

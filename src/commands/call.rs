@@ -11,7 +11,7 @@ use pingone_mcp::defender::OwnTexts;
 use pingone_mcp::mcp::{action_error_text, screen_action_error, screen_value};
 
 use super::actions::unknown_action;
-use super::{json_args, load_catalog, session};
+use super::{json_args, load_catalog, session, Needed};
 use crate::cli::{CallArgs, GlobalArgs};
 use crate::output::{error, log_line, print};
 
@@ -26,7 +26,7 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
     check_args(action, &call_args)?;
     // Read before anything runs: a broken allow file stops the command before a write.
     let defender = Arc::new(args.defender.load()?);
-    let session = session(global, &args.policy, &args.simulator, None).await?;
+    let session = session(global, &args.policy, &args.simulator, None, Needed::Always).await?;
     // What is printed is scanned, as tools mode scans what returns to the model: the
     // result, and PingOne's error texts, which can echo the values of records.
     match session.dispatcher.dispatch(HostCall { action: args.id.clone(), args: call_args }).await {

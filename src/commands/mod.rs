@@ -111,10 +111,18 @@ pub fn refuse_patterns_matching_nothing(policy: &Policy, catalog: &Catalog, sour
     Ok(())
 }
 
-pub async fn session(global: &GlobalArgs, flags: &PolicyArgs, simulator: &SimulatorFlags, replay: Option<&Path>) -> anyhow::Result<Session> {
+pub async fn session(global: &GlobalArgs, flags: &PolicyArgs, simulator: &SimulatorFlags, replay: Option<&Path>, connection: Needed) -> anyhow::Result<Session> {
     let catalog = Arc::new(load_catalog(global)?);
     let search = Arc::new(SearchIndex::new(&catalog));
-    session_with(global, flags, simulator, replay, catalog, search).await
+    session_with(global, flags, simulator, replay, catalog, search, connection).await
+}
+
+/// Whether a command needs a configured PingOne environment before it starts.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Needed {
+    Always,
+    /// Only when an action is called (`run`: a script may call none).
+    OnFirstCall,
 }
 
 /// A session for another profile that shares `catalog` and `search` (and so the
@@ -127,6 +135,7 @@ pub async fn session_with(
     replay: Option<&Path>,
     catalog: Arc<Catalog>,
     search: Arc<SearchIndex>,
+    needed: Needed,
 ) -> anyhow::Result<Session> {
     let file = ConfigFile::load(global.config.as_deref())?;
     let profile = profile_policy(&file, global.profile.as_deref())?;
@@ -150,13 +159,17 @@ pub async fn session_with(
             replaying = Some(cassette.clone());
             Backend::Replay(cassette)
         }
-        None => {
-            let (conn, sim) = connect(global, &file, simulator).await?;
-            running = sim;
-            connection = Some(conn.clone());
-            let rate = Arc::new(RateLimiter::new(policy.rate_limit.unwrap_or(DEFAULT_RATE_LIMIT)));
-            Backend::Live(PingOneClient::with_rate_limit(conn, RetryPolicy::default(), Some(rate))?)
-        }
+        None => match connect(global, &file, simulator).await {
+            Ok((conn, sim)) => {
+                running = sim;
+                connection = Some(conn.clone());
+                let rate = Arc::new(RateLimiter::new(policy.rate_limit.unwrap_or(DEFAULT_RATE_LIMIT)));
+                Backend::Live(PingOneClient::with_rate_limit(conn, RetryPolicy::default(), Some(rate))?)
+            }
+            // Settings missing (not a simulator that failed to start): told at the first call.
+            Err(e) if needed == Needed::OnFirstCall && !simulator.simulator => Backend::Unconfigured(format!("{e:#}")),
+            Err(e) => return Err(e),
+        },
     };
     let policy = Policy::new(policy);
     refuse_patterns_matching_nothing(&policy, &catalog, "--allow/--deny or the profile's policy")?;

@@ -14,7 +14,7 @@ use pingone_mcp::sandbox::{ExecutionError, Limits, LogLine, Sandbox};
 use serde_json::{json, Value};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::session;
+use super::{session, Needed};
 use crate::cli::{GlobalArgs, RunArgs};
 use super::run_account;
 use crate::output::{error, log_line, note, print, print_json};
@@ -27,7 +27,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     let script_args = super::json_args(&args.args, r#"{"limit": 10}"#)?;
     // Read before anything runs: a broken allow file stops the command before a write.
     let allow = args.defender.allow_file()?;
-    let session = session(global, &args.policy, &args.simulator, args.replay.as_deref()).await?;
+    let session = session(global, &args.policy, &args.simulator, args.replay.as_deref(), Needed::OnFirstCall).await?;
     let replay = session.replay.clone();
     let mut dispatcher = session.dispatcher;
     let recorder = args.record.as_ref().map(|_| Arc::new(Recorder::default()));

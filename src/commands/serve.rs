@@ -15,7 +15,7 @@ use pingone_mcp::sandbox::{Limits, Sandbox};
 use pingone_mcp::secret::Secret;
 use rmcp::ServiceExt;
 
-use super::{session, session_with};
+use super::{session, session_with, Needed};
 use crate::cli::{GlobalArgs, ServeArgs};
 use crate::output::note;
 
@@ -25,7 +25,7 @@ const TOKEN_ENV: &str = "PINGONE_MCP_HTTP_TOKEN";
 const SERVE_RESULT_BYTES: usize = 8 << 20;
 
 pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let main = session(global, &args.policy, &args.simulator, args.replay.as_deref()).await?;
+    let main = session(global, &args.policy, &args.simulator, args.replay.as_deref(), Needed::Always).await?;
     // A result is cut to the reply's token budget, with a note on narrowing the script:
     // one up to SERVE_RESULT_BYTES is cut too, rather than refused with nothing shown.
     let limits = Limits { wall_time: Duration::from_secs(args.timeout), host_calls: args.max_calls, result_bytes: SERVE_RESULT_BYTES, ..Limits::default() };
@@ -73,7 +73,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     let mut extra = BTreeMap::new();
     for name in &args.serve_profiles {
         let scoped = GlobalArgs { profile: Some(name.clone()), ..global.clone() };
-        let profile = session_with(&scoped, &args.policy, &args.simulator, None, catalog.clone(), search.clone())
+        let profile = session_with(&scoped, &args.policy, &args.simulator, None, catalog.clone(), search.clone(), Needed::Always)
             .await
             .with_context(|| format!("cannot serve profile `{name}`"))?;
         connections.push((name.clone(), profile.connection));

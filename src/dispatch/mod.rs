@@ -32,6 +32,9 @@ pub enum Backend {
     Live(PingOneClient),
     /// A cassette recorded earlier: no network.
     Replay(Arc<Replay>),
+    /// No PingOne environment is configured (why not): a script that calls nothing
+    /// still runs (`run`); each call is refused with this reason.
+    Unconfigured(String),
 }
 
 /// Why the production guard stopped a call.
@@ -288,6 +291,11 @@ impl Dispatcher {
                     Err(e) => (HostReply::Error(action_error(&action.id, &e)), "error"),
                 }
             }
+            Backend::Unconfigured(why) => {
+                let text = format!("`{}` was not sent: no PingOne environment is configured: {why}", action.id);
+                let reason = OwnText { text: text.clone(), quoted: vec![] };
+                (HostReply::Error(ActionError { action: action.id.clone(), code: "NOT_CONFIGURED".into(), message: text, own_texts: vec![reason], ..Default::default() }), "refused")
+            }
             Backend::Replay(replay) => {
                 let reply = replay.answer(&action.id, &hide_fields(args, action.secret_params(), Hide::Redact));
                 let outcome = if matches!(reply, HostReply::Value(_)) { "replayed" } else { "replayed_error" };
@@ -305,7 +313,7 @@ impl Dispatcher {
                 let connection = client.connection();
                 (Some(connection.environment_id.as_str()), connection.api_base.host_str())
             }
-            Backend::Replay(_) => (None, None),
+            Backend::Replay(_) | Backend::Unconfigured(_) => (None, None),
         };
         audit.write(&AuditEntry {
             time: now_rfc3339(),
