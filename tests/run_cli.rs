@@ -506,4 +506,10 @@ fn a_big_text_export_can_be_printed_raw() {
     let out = run(&["run", &big, "--replay", &empty_cassette(&dir), "--raw", "--max-result-mib", "2", "--defender", "patterns"], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).trim_end().len(), 1_500_000);
+    // A result near the largest limit fits in the memory that limit brings (a long
+    // string is held in two bytes a character and copied to be returned).
+    let bigger = script_file(&dir, "return 'x'.repeat(7900000)");
+    let out = run(&["run", &bigger, "--replay", &empty_cassette(&dir), "--raw", "--max-result-mib", "8", "--defender", "off"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim_end().len(), 7_900_000);
 }

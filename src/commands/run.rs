@@ -34,7 +34,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     if let Some(recorder) = &recorder {
         dispatcher = dispatcher.recording(recorder.clone());
     }
-    let limits = Limits { wall_time: Duration::from_secs(args.timeout), host_calls: args.max_calls, result_bytes: (args.max_result_mib as usize) << 20, ..Limits::default() };
+    let limits = Limits { wall_time: Duration::from_secs(args.timeout), host_calls: args.max_calls, ..Limits::default() }.with_result_bytes((args.max_result_mib as usize) << 20);
     let sandbox = Sandbox::new().await?;
     let defender = Arc::new(args.defender.load_with(allow));
     // Observed, so the defender knows which error texts the host wrote. Without --json,

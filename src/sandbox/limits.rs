@@ -39,6 +39,19 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// These limits with room for a result of up to `bytes`: the engine holds a long
+    /// string in two bytes a character, and returning it copies it a few times, so a
+    /// script allowed a large result gets the memory to build and return it.
+    pub fn with_result_bytes(self, bytes: usize) -> Self {
+        let memory_bytes = self.memory_bytes.max(RESULT_MEMORY_FACTOR * bytes);
+        Self { result_bytes: bytes, memory_bytes, ..self }
+    }
+}
+
+/// Memory a script needs per byte of its result, beside everything else it holds.
+const RESULT_MEMORY_FACTOR: usize = 24;
+
 /// Fuel one core burns in a second of JavaScript, roughly: measured here at 2.5–4
 /// billion per second (a tight loop, object building, JSON) on the 2-core CI machine.
 pub const FUEL_PER_SECOND: u64 = 3_000_000_000;
