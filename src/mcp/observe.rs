@@ -140,6 +140,8 @@ impl ObservedHost {
         let pending = CallSummary { action: action.clone(), outcome: "no answer yet".into(), writes, target: target.clone(), ..CallSummary::default() };
         let waits = Arc::new(Waits::default());
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(ticket, (pending, waits.clone()));
+        // Counted as the script's work, beside any question another call has out.
+        let _working = self.person_waits.working();
         let requester = Requester { caller: self.caller.as_ref(), confirm: self.confirm.as_deref(), all_bytes: Some(SCRIPT_LIST_BYTES), waits: Some(&waits) };
         let reply = self.dispatcher.dispatch_for(call, &requester).await;
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&ticket);

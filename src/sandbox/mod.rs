@@ -19,7 +19,7 @@ use wasmtime::{Engine, InstancePre, Trap};
 
 pub use limits::{Limit, Limits, FUEL_PER_SECOND};
 pub use module::{cache_dir, POOL_SLOTS};
-pub use person_waits::{PersonWait, PersonWaits};
+pub use person_waits::{PersonWait, PersonWaits, Working};
 pub use script::prepare_script;
 
 use instance::GuestState;

@@ -9,40 +9,62 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-/// Questions out now, and the time spent on those already answered.
+/// Questions out now, calls in flight, and the time the clock has been stopped.
 #[derive(Debug)]
 pub struct PersonWaits {
-    open: watch::Sender<usize>,
+    /// Whether the clock is stopped now: a question is out and every call in flight is
+    /// one waiting for its answer (other work beside a question still counts).
+    stopped: watch::Sender<bool>,
     state: Mutex<Spent>,
 }
 
 #[derive(Debug, Default)]
 struct Spent {
     done: Duration,
-    /// Since when at least one question has been out.
+    /// Since when the clock has been stopped.
     since: Option<Instant>,
+    questions: usize,
+    /// Calls in flight, the asking ones among them, when the host counts them
+    /// ([`PersonWaits::working`]); a host that does not stops the clock for any question.
+    calls: usize,
 }
 
 impl Default for PersonWaits {
     fn default() -> Self {
-        Self { open: watch::Sender::new(0), state: Mutex::default() }
+        Self { stopped: watch::Sender::new(false), state: Mutex::default() }
     }
 }
 
 impl PersonWaits {
     /// A question is out until the returned guard drops.
     pub fn begin(self: &Arc<Self>) -> PersonWait {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        self.open.send_modify(|open| {
-            if *open == 0 {
-                state.since = Some(Instant::now());
-            }
-            *open += 1;
-        });
+        self.change(|spent| spent.questions += 1);
         PersonWait(self.clone())
     }
 
-    /// All the time spent waiting so far, a question out now included.
+    /// A call is in flight until the returned guard drops: while it runs beside a
+    /// question (and is not the one asking), the script's clock goes on.
+    pub fn working(self: &Arc<Self>) -> Working {
+        self.change(|spent| spent.calls += 1);
+        Working(self.clone())
+    }
+
+    fn change(&self, update: impl FnOnce(&mut Spent)) {
+        let mut spent = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        update(&mut spent);
+        let stop = spent.questions > 0 && spent.calls <= spent.questions;
+        match (stop, spent.since) {
+            (true, None) => spent.since = Some(Instant::now()),
+            (false, Some(since)) => {
+                spent.done += since.elapsed();
+                spent.since = None;
+            }
+            _ => {}
+        }
+        self.stopped.send_if_modified(|stopped| std::mem::replace(stopped, stop) != stop);
+    }
+
+    /// All the time the clock has been stopped so far, now included.
     pub fn total(&self) -> Duration {
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.done + state.since.map_or(Duration::ZERO, |since| since.elapsed())
@@ -52,20 +74,21 @@ impl PersonWaits {
     /// waiting for a person; `None` when the time ran out first.
     pub async fn within<F: Future>(&self, started: Instant, wall: Duration, work: F) -> Option<F::Output> {
         tokio::pin!(work);
-        let mut open = self.open.subscribe();
+        let mut stopped = self.stopped.subscribe();
         loop {
-            if *open.borrow_and_update() > 0 {
+            if *stopped.borrow_and_update() {
                 tokio::select! {
                     done = &mut work => return Some(done),
-                    _ = open.changed() => continue,
+                    _ = stopped.changed() => continue,
                 }
             }
             let deadline = started + wall + self.total();
             tokio::select! {
                 done = &mut work => return Some(done),
+                _ = stopped.changed() => continue,
                 () = tokio::time::sleep_until(deadline) => {
                     // A question that went out just before the deadline stops the clock.
-                    if *open.borrow() == 0 {
+                    if !*stopped.borrow() {
                         return None;
                     }
                 }
@@ -74,22 +97,23 @@ impl PersonWaits {
     }
 }
 
-/// One question out; dropping it stops counting.
+/// One question out; dropping it stops counting it.
 #[derive(Debug)]
 pub struct PersonWait(Arc<PersonWaits>);
 
 impl Drop for PersonWait {
     fn drop(&mut self) {
-        let waits = &self.0;
-        let mut state = waits.state.lock().unwrap_or_else(|e| e.into_inner());
-        waits.open.send_modify(|open| {
-            *open -= 1;
-            if *open == 0 {
-                if let Some(since) = state.since.take() {
-                    state.done += since.elapsed();
-                }
-            }
-        });
+        self.0.change(|spent| spent.questions -= 1);
+    }
+}
+
+/// One call in flight; dropping it stops counting it.
+#[derive(Debug)]
+pub struct Working(Arc<PersonWaits>);
+
+impl Drop for Working {
+    fn drop(&mut self) {
+        self.0.change(|spent| spent.calls -= 1);
     }
 }
 
@@ -112,6 +136,33 @@ mod tests {
         };
         assert_eq!(waits.within(started, Duration::from_secs(30), work).await, Some("done"), "25 s of work and 40 s of waiting fit in 30 s");
         assert_eq!(waits.total(), Duration::from_secs(40));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn work_beside_a_question_still_counts() {
+        let waits = Arc::new(PersonWaits::default());
+        let (asking, other) = (waits.clone(), waits.clone());
+        let work = async move {
+            let asking_call = asking.working();
+            let question = asking.begin();
+            let busy = other.working();
+            // 31 s of another call's work while the question is out.
+            tokio::time::sleep(Duration::from_secs(31)).await;
+            drop((busy, question, asking_call));
+        };
+        assert_eq!(waits.within(Instant::now(), Duration::from_secs(30), work).await, None);
+        let (asking, other) = (waits.clone(), waits.clone());
+        let work = async move {
+            let asking_call = asking.working();
+            let question = asking.begin();
+            let busy = other.working();
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            drop(busy);
+            // Then only the question: 40 s not counted.
+            tokio::time::sleep(Duration::from_secs(40)).await;
+            drop((question, asking_call));
+        };
+        assert_eq!(waits.within(Instant::now(), Duration::from_secs(30), work).await, Some(()));
     }
 
     #[tokio::test(start_paused = true)]
