@@ -19,7 +19,7 @@ use crate::defender::OwnTexts;
 use crate::dispatch::{Dispatcher, Requester};
 use crate::pingone::Waits;
 use crate::policy::{Caller, Confirm, ConfirmRequest};
-use crate::sandbox::{ActionHost, LogLine, PersonWaits};
+use crate::sandbox::{ActionHost, LogLine, PersonWaits, NOT_SENT_ASKING};
 
 /// The most JSON a script's `all: true` gathers: boa holds parsed JSON at many times
 /// its text size, and a script's 64 MiB ran out between about 2.7 and 6 MB of users
@@ -210,9 +210,6 @@ impl ObservedHost {
         in_flight.values().filter(|(call, waits)| call.writes && test(waits)).map(|(call, _)| call.action.clone()).collect()
     }
 }
-
-/// A stopped call's outcome when it was held for a person's answer, so never sent.
-const NOT_SENT_ASKING: &str = "not sent (a person was still being asked)";
 
 /// A confirmer whose questions stop the script's clock while they are out.
 struct Timed {

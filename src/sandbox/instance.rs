@@ -171,7 +171,7 @@ impl GuestState {
             // script has ended, so nobody waits for it.
             let held = self.host.writes_awaiting_answer();
             if self.unfinished.len() <= held.len() {
-                settled.extend(held.into_iter().map(|action| format!("{action}: not sent (a person was still being asked)")));
+                settled.extend(held.into_iter().map(|action| format!("{action}: {}", super::NOT_SENT_ASKING)));
                 break;
             }
             match tokio::time::timeout_at(deadline, self.in_flight.next()).await {
