@@ -24,10 +24,10 @@ pub use script::prepare_script;
 
 use instance::GuestState;
 
-/// Answers a script's action calls. The sandbox knows nothing else of PingOne.
 /// What became of a write that a stop caught while a person was being asked about it.
 pub const NOT_SENT_ASKING: &str = "not sent (a person was still being asked)";
 
+/// Answers a script's action calls. The sandbox knows nothing else of PingOne.
 pub trait ActionHost: Send + Sync + 'static {
     fn call(self: Arc<Self>, call: HostCall) -> BoxFuture<'static, HostReply>;
 
