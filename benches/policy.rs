@@ -45,6 +45,7 @@ fn benches(c: &mut Criterion) {
                     environment: Some("11111111-2222-3333-4444-555555555555"),
                     api_host: Some("api.pingone.com"),
                     subject: None,
+                    token_id: None,
                     action: &action.id,
                     args: Masked(&hide_fields(&args, action.secret_params(), Hide::Mask)),
                     outcome: "ok",

@@ -54,7 +54,7 @@ impl ArgsError {
 /// Fields of PingOne records that the server writes and no update takes: navigation,
 /// the environment a record lives in, timestamps, and counts and lists it computes
 /// (the specs mark them read-only).
-const READ_ONLY_FIELDS: [&str; 16] = [
+const READ_ONLY_FIELDS: [&str; 17] = [
     "_links",
     "_embedded",
     "environment",
@@ -71,6 +71,8 @@ const READ_ONLY_FIELDS: [&str; 16] = [
     "lifecycle",
     // A population's default identity provider, which its own endpoint sets.
     "defaultIdentityProvider",
+    // The roles a custom role's holders may assign: derived from the others' canBeAssignedBy.
+    "canAssign",
     // A custom role's CUSTOM, a device's kind: set at creation (where it is a parameter,
     // as for users and applications, it is kept).
     "type",
