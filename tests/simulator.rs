@@ -625,6 +625,13 @@ async fn pingone_rules_are_enforced() {
     assert_eq!(status, 400, "cycles are refused");
     let members = h.call("list_users", json!({ "filter": format!("memberOfGroups[id eq \"{g}\"]") })).await;
     assert_eq!(members["count"], json!(users.len()), "members of a nested group are indirect members");
+    // Beside other attributes, which the filter reads from the same user.
+    let mut populations = Vec::new();
+    for u in &users {
+        populations.push(h.call("get_user", json!({ "userId": u })).await["population"]["id"].as_str().unwrap().to_owned());
+    }
+    let in_first = h.call("list_users", json!({ "filter": format!("memberOfGroups[id eq \"{g}\"] and population.id eq \"{}\"", populations[0]) })).await;
+    assert_eq!(in_first["count"], json!(populations.iter().filter(|p| **p == populations[0]).count()), "{in_first}");
     let roles = h.items("list_system_roles", json!({})).await;
     let data_admin = id_of(named(&roles, "Identity Data Admin"));
     let org_admin = id_of(named(&roles, "Organization Admin"));

@@ -105,7 +105,10 @@ fn list(st: &State, req: &Req) -> Outcome {
     let view = |u| hal::WithSelf { record: u, href: st.env_url(&format!("users/{}", u["id"].as_str().unwrap_or_default())) };
     let matched: Vec<&Value> = match &filter {
         None => return hal::page_of(req, &url, "users", st.users.iter(), view),
-        Some(f) if needs_groups => st.users.select(f, |u| f.matches(&with_groups(st, u))),
+        Some(f) if needs_groups => {
+            let roots: Vec<String> = f.attributes().iter().map(|a| a.split('.').next().unwrap_or_default().to_ascii_lowercase()).collect();
+            st.users.select(f, |u| f.matches(&with_groups(st, u, &roots)))
+        }
         Some(f) => st.users.select(f, |u| f.matches(u)),
     };
     hal::page(req, &url, "users", &matched, view)
@@ -162,12 +165,14 @@ fn check_filter_attributes(st: &State, filter: &Filter) -> Result<(), ApiError> 
     Ok(())
 }
 
-/// The user with `memberOfGroups: [{id, type}]` (direct and nested), for filters.
-fn with_groups(st: &State, u: &Value) -> Value {
-    let mut v = u.clone();
+/// What a filter naming the attributes `roots` (lower case) reads of the user: those
+/// attributes, and `memberOfGroups: [{id, type}]` (direct and nested). The rest of the
+/// record is not copied: on a large tenant every user is viewed for every page.
+fn with_groups(st: &State, u: &Value, roots: &[String]) -> Value {
+    let mut v: serde_json::Map<String, Value> = u.as_object().into_iter().flatten().filter(|(k, _)| roots.iter().any(|r| k.eq_ignore_ascii_case(r))).map(|(k, x)| (k.clone(), x.clone())).collect();
     let groups: Vec<Value> = st.user_groups(u["id"].as_str().unwrap_or_default()).into_iter().map(|(id, t)| json!({ "id": id, "type": t })).collect();
-    v["memberOfGroups"] = Value::Array(groups);
-    v
+    v.insert("memberOfGroups".into(), Value::Array(groups));
+    Value::Object(v)
 }
 
 fn get(st: &State, req: &Req, id: &str) -> Outcome {
