@@ -167,7 +167,7 @@ pub struct RunArgs {
     /// JSON passed to the script as `args`, or @FILE to read it from a file.
     #[arg(long, default_value = "{}")]
     pub args: String,
-    /// Print one JSON object: {ok, result | error (and hint), logs, calls, writes, duration_ms}.
+    /// Print one JSON object: {ok, result | error (and hint, at: {line, column}, code), logs, calls, writes, duration_ms}.
     #[arg(long, conflicts_with = "raw")]
     pub json: bool,
     /// Print a text result as it is (a CSV the script built), not as a JSON string.

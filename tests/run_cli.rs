@@ -96,7 +96,13 @@ fn json_output_and_a_failing_script_exit_non_zero() {
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["ok"], false);
     assert_eq!(report["error"], "TypeError: nope (at line 1, column 30 of the script)");
+    assert_eq!(report["at"], json!({ "line": 1, "column": 30 }), "the place as fields too");
     assert_eq!(report["logs"][0]["message"], "before");
+    // A call that failed uncaught: PingOne's code as a field.
+    let failing = script_file(&dir, "\nawait pingone.get_user({ userId: 'no-such-user' })");
+    let out = run(&["run", &failing, "--json", "--simulator", "--defender", "patterns"], &[]);
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!((&report["code"], &report["at"]["line"]), (&json!("NOT_FOUND"), &json!(2)), "{report}");
 }
 
 /// What `run` prints is scanned as `serve` scans what returns to the model (an agent may
