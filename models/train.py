@@ -273,6 +273,7 @@ def main():
     ap.add_argument("--natural-ml", action="store_true", help="also train on natural_identity_ml_train.jsonl: the same in the seven other languages, with benign requests addressed to people (attempt 31)")
     ap.add_argument("--natural-ml2", action="store_true", help="also train on natural_identity_ml2_train.jsonl: more injections in the seven other languages, by two more authors (attempt 33)")
     ap.add_argument("--chat", action="store_true", help="also train on chat_prompts_train.jsonl: prompts people type to a chat assistant, benign and malicious in matched framings (attempt 36)")
+    ap.add_argument("--save-pruned", type=Path, default=None, help="write the pruned base here, for other seeds to start from (--base DIR --width 0) and soup.py to average")
     ap.add_argument("--keep-class-weight", action="store_true", help="the positive-class weight ignores the prose, guidance, interface and admin rows")
     ap.add_argument("--grouped-dev", action="store_true", help="split dev from train by the groups eval is split by, not by text")
     ap.add_argument("--teacher", type=Path, default=None, help="an int8 defender model whose scores the student also learns (distillation)")
@@ -344,6 +345,11 @@ def main():
         sample = random.Random(args.seed).sample(padded, min(40, len(padded)))
         bert = prune(bert, sample, args.width, args.heads, args.ffn)
         print(f"pruned to width {args.width}, {args.heads} heads, {args.ffn} ffn in {time.time() - t0:.0f}s", flush=True)
+        if args.save_pruned:
+            # A base other seeds can start from (`--base DIR --width 0`), so their
+            # weights can be averaged (soup.py).
+            bert.save_pretrained(args.save_pruned)
+            shutil.copy(base / "tokenizer.json", args.save_pruned / "tokenizer.json")
 
     # Cache the frozen part's activations (and the teacher's logits), batched by length.
     teacher = teacher_session(args.teacher) if args.teacher else None
@@ -420,6 +426,8 @@ def main():
         top.eval()
         export(bert, head, base, args.target, check_sample, args.embedding_bits)
         shutil.copy(args.target / "defender.int8.onnx", work_dir(args.target) / f"defender.epoch{epoch + 1}.int8.onnx")
+    # The trained weights, for soup.py.
+    torch.save({"bert": bert.state_dict(), "head": head.state_dict(), "check": check_sample}, work_dir(args.target) / "final.pt")
 
 
 def teacher_session(path):
