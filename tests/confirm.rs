@@ -243,7 +243,8 @@ fn a_tool_call_is_asked_about_as_one_call() {
     assert_eq!(asked.len(), 3, "two for the script, one for the tool call: {report}");
     let (script, tool) = (&asked[0], &asked[2]);
     assert!(script["message"].as_str().unwrap().starts_with("An agent's script wants to run"), "{script}");
-    assert!(script["requestedSchema"]["properties"].get("confirmAll").is_some(), "{script}");
+    let all = &script["requestedSchema"]["properties"]["confirmAll"]["title"];
+    assert!(all.as_str().is_some_and(|t| t.contains("every later delete_user call") && t.contains("as many as it makes")), "the box says it covers every later call: {script}");
     assert!(tool["message"].as_str().unwrap().starts_with("An agent wants to run a destructive PingOne action"), "{tool}");
     assert!(tool["requestedSchema"]["properties"].get("confirmAll").is_none(), "{tool}");
 }

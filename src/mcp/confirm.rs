@@ -95,7 +95,7 @@ fn elicitation(request: &ConfirmRequest) -> ElicitRequestParams {
     if request.from_script {
         properties["confirmAll"] = json!({
             "type": "boolean",
-            "title": format!("Also run this script's other {} calls without asking", request.action),
+            "title": format!("Also run every later {} call of this script without asking, as many as it makes", request.action),
             "default": false,
         });
     }
