@@ -111,10 +111,10 @@ pub fn refuse_patterns_matching_nothing(policy: &Policy, catalog: &Catalog, sour
     Ok(())
 }
 
-pub async fn session(global: &GlobalArgs, flags: &PolicyArgs, simulator: &SimulatorFlags, replay: Option<&Path>, connection: Needed) -> anyhow::Result<Session> {
+pub async fn session(global: &GlobalArgs, flags: &PolicyArgs, simulator: &SimulatorFlags, replay: Option<&Path>, needed: Needed) -> anyhow::Result<Session> {
     let catalog = Arc::new(load_catalog(global)?);
     let search = Arc::new(SearchIndex::new(&catalog));
-    session_with(global, flags, simulator, replay, catalog, search, connection).await
+    session_with(global, flags, simulator, replay, catalog, search, needed).await
 }
 
 /// Whether a command needs a configured PingOne environment before it starts.

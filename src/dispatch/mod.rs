@@ -293,8 +293,7 @@ impl Dispatcher {
             }
             Backend::Unconfigured(why) => {
                 let text = format!("`{}` was not sent: no PingOne environment is configured: {why}", action.id);
-                let reason = OwnText { text: text.clone(), quoted: vec![] };
-                (HostReply::Error(ActionError { action: action.id.clone(), code: "NOT_CONFIGURED".into(), message: text, own_texts: vec![reason], ..Default::default() }), "refused")
+                (HostReply::Error(own_error(action, "NOT_CONFIGURED", OwnText { text, quoted: vec![] })), "refused")
             }
             Backend::Replay(replay) => {
                 let reply = replay.answer(&action.id, &hide_fields(args, action.secret_params(), Hide::Redact));
@@ -747,7 +746,12 @@ pub fn invalid_arguments(action: &Action, e: &ArgsError) -> ActionError {
 }
 
 fn refusal(action: &Action, reason: OwnText) -> ActionError {
-    ActionError { action: action.id.clone(), code: "POLICY_DENIED".into(), message: reason.text.clone(), own_texts: vec![reason], ..Default::default() }
+    own_error(action, "POLICY_DENIED", reason)
+}
+
+/// An error of `action` in this server's own words (which the defender does not judge).
+fn own_error(action: &Action, code: &str, reason: OwnText) -> ActionError {
+    ActionError { action: action.id.clone(), code: code.into(), message: reason.text.clone(), own_texts: vec![reason], ..Default::default() }
 }
 
 fn now_rfc3339() -> String {

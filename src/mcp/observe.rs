@@ -115,6 +115,12 @@ impl ObservedHost {
             .collect()
     }
 
+    /// The actions of the writes in flight whose progress meets `test`.
+    fn writes_where(&self, test: impl Fn(&Waits) -> bool) -> Vec<String> {
+        let in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        in_flight.values().filter(|(call, waits)| call.writes && test(waits)).map(|(call, _)| call.action.clone()).collect()
+    }
+
     /// The texts the host wrote in this run's action errors.
     pub fn own_texts(&self) -> OwnTexts {
         self.own_texts.lock().unwrap_or_else(|e| e.into_inner()).clone()
@@ -200,14 +206,6 @@ impl ActionHost for ObservedHost {
 
     fn writes_awaiting_answer(&self) -> Vec<String> {
         self.writes_where(|waits| !waits.sent() && waits.asking())
-    }
-}
-
-impl ObservedHost {
-    /// The actions of the writes in flight whose progress meets `test`.
-    fn writes_where(&self, test: impl Fn(&Waits) -> bool) -> Vec<String> {
-        let in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        in_flight.values().filter(|(call, waits)| call.writes && test(waits)).map(|(call, _)| call.action.clone()).collect()
     }
 }
 

@@ -60,7 +60,10 @@ pub(super) fn route(st: &mut State, req: &Req, rest: &[&str]) -> Option<Outcome>
         ("DELETE", [id]) => delete(st, kind, id),
         (_, [] | [_]) => return not_allowed(req),
         (_, [id, "actions", step @ ..]) if kind == Kind::SignOn && step.len() <= 1 => {
-            find(st, kind, id).map(|_| ()).and_then(|()| sign_on_actions::route(st, req, id, step.first().copied()))
+            match find(st, kind, id).err() {
+                Some(missing) => Err(missing),
+                None => sign_on_actions::route(st, req, id, step.first().copied()),
+            }
         }
         _ => Err(ApiError::no_route(&req.path)),
     })
