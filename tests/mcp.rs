@@ -356,15 +356,17 @@ fn a_server_on_every_interface_says_which_hosts_it_accepts() {
 /// `serve --http 127.0.0.1:PORT` without a configured token, and its start-up lines.
 fn serve_without_a_token(port: u16) -> (std::process::Child, Vec<String>) {
     let mut server = pingone_mcp(&["serve", "--simulator", "--http", &format!("127.0.0.1:{port}")], &[]);
-    let lines = std::io::BufRead::lines(std::io::BufReader::new(server.stderr.take().unwrap()));
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(server.stderr.take().unwrap()));
     let mut said = Vec::new();
-    for line in lines.map_while(Result::ok) {
+    for line in lines.by_ref().map_while(Result::ok) {
         let started = line.contains("streamable HTTP at");
         said.push(line);
         if started {
             break;
         }
     }
+    // Read on, so that what it says later (when it stops) still has somewhere to go.
+    std::thread::spawn(move || for _ in lines {});
     (server, said)
 }
 
@@ -396,6 +398,30 @@ fn generated_tokens_are_one_per_port_and_kept_across_restarts() {
     again.kill().unwrap();
     assert!(said.iter().any(|l| l.contains("using the bearer token generated for port")), "{said:?}");
     assert_eq!(generated_token(&said).1, first_token, "a restart keeps the token");
+    for file in [first_file, second_file] {
+        std::fs::remove_file(file).unwrap();
+    }
+}
+
+/// On a port the system chose (`:0`), which the next start will not have, the generated
+/// token is for that run: it works while the server runs, and its file goes when the
+/// server stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_generated_for_a_port_the_system_chose_is_removed_when_the_server_stops() {
+    let (mut server, said) = serve_without_a_token(0);
+    let (file, token) = generated_token(&said);
+    assert!(said.iter().any(|l| l.contains("for this run") && l.contains("removed when the server stops")), "{said:?}");
+    let url = said.last().and_then(|l| l.find("http://").map(|at| l[at..].trim().to_owned())).unwrap();
+    let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
+    let http = reqwest::Client::new();
+    let with_token = http.post(&url).bearer_auth(&token).header("accept", "application/json, text/event-stream").json(&initialize).send().await.unwrap();
+    assert_eq!(with_token.status(), 200, "the token in the file is the server's");
+    assert_eq!(post_mcp(&http, &url, initialize).await.unwrap().status(), 401);
+    let term = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let exited = tokio::task::block_in_place(|| server.wait()).unwrap();
+    assert!(exited.success(), "{exited:?}");
+    assert!(!std::path::Path::new(&file).exists(), "{file} is removed");
 }
 
 #[test]

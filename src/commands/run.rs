@@ -39,7 +39,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     let defender = Arc::new(args.defender.load_with(allow));
     // Observed, so the defender knows which error texts the host wrote. Without --json,
     // console lines are shown as the script writes them (a long job shows progress).
-    let mut host = ObservedHost::new(Arc::new(dispatcher), None, None).for_script(&script);
+    let mut host = ObservedHost::new(Arc::new(dispatcher), None, None).for_script(&script).with_input(&script_args);
     let mut console = None;
     if !args.json {
         let (lines, received) = tokio::sync::mpsc::unbounded_channel();

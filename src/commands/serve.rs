@@ -86,7 +86,24 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     // Bound to every interface, the address to show is one that answers: loopback.
     let shown = if bound.ip().is_unspecified() { std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), bound.port()) } else { bound };
     let public = args.public_url.map(|u| u.as_str().trim_end_matches('/').to_owned()).unwrap_or_else(|| format!("http://{shown}"));
-    let auth = if args.no_auth { no_auth()? } else { Some(Arc::new(resource_server(global, args.oauth, connections, &public, bound.port())?)) };
+    // A port the system chose changes at every start, so its generated token is this
+    // run's only, and its file goes when the server stops.
+    let for_this_run = addr.port() == 0;
+    let mut generated = None;
+    let auth = if args.no_auth {
+        no_auth()?
+    } else {
+        let static_token = match configured_token() {
+            Some(token) => Some(token),
+            None if !args.oauth => {
+                let (token, file) = generated_token(bound.port(), for_this_run)?;
+                generated = file;
+                Some(token)
+            }
+            None => None,
+        };
+        Some(Arc::new(resource_server(global, args.oauth, connections, &public, static_token)?))
+    };
     check_exposure(bound, auth.is_some())?;
     note(&format!("pingone-mcp: MCP over streamable HTTP at {public}/mcp"));
     if let Some(auth) = &auth {
@@ -96,6 +113,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
         }
     }
     serve_http(server, listener, HttpOptions { addr, auth, allowed_hosts: args.allowed_hosts, allowed_origins: args.allowed_origins }).await?;
+    drop(generated);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -115,7 +133,7 @@ fn configured_token() -> Option<Secret> {
 /// Who may call: PingOne access tokens (with --oauth), session tokens (once any were
 /// issued here), and the static token (from the environment, else generated, unless
 /// --oauth stands in for it).
-fn resource_server(global: &GlobalArgs, oauth: bool, connections: Vec<(String, Option<Connection>)>, public: &str, port: u16) -> anyhow::Result<ResourceServer> {
+fn resource_server(global: &GlobalArgs, oauth: bool, connections: Vec<(String, Option<Connection>)>, public: &str, static_token: Option<Secret>) -> anyhow::Result<ResourceServer> {
     let resource = format!("{public}/mcp");
     let mut served = Vec::new();
     for (profile, conn) in connections {
@@ -142,33 +160,44 @@ fn resource_server(global: &GlobalArgs, oauth: bool, connections: Vec<(String, O
     if session_tokens.is_some() {
         note("accepting session tokens issued with `pingone-mcp token issue` on this machine");
     }
-    let static_token = match configured_token() {
-        Some(token) => Some(token),
-        None if !oauth => Some(generated_token(port)?),
-        None => None,
-    };
     let file = ConfigFile::load(global.config.as_deref())?;
     let scopes = if file.scopes.is_empty() { default_scope_grants() } else { file.scopes };
     Ok(ResourceServer { profiles: served, session_tokens, static_token, scopes, resource, metadata_url: format!("{public}{METADATA_PATH}") })
 }
 
-/// A fresh token, written to a file only the user can read (never to the log).
-fn generated_token(port: u16) -> anyhow::Result<Secret> {
+/// A fresh token, written to a file only the user can read (never to the log), and
+/// that file when it is for this run only, to be removed when the server stops.
+fn generated_token(port: u16, for_this_run: bool) -> anyhow::Result<(Secret, Option<RemovedOnDrop>)> {
     use std::io::Write;
     let dir = pingone_mcp::sandbox::cache_dir().and_then(|d| d.parent().map(|p| p.to_path_buf())).unwrap_or_else(std::env::temp_dir);
     std::fs::create_dir_all(&dir)?;
     // One file a port, kept across restarts: a second server does not take the first's
     // token away, and a restart does not break every client set up with it.
     let path = dir.join(format!("http-token-{port}"));
-    if let Some(kept) = pingone_mcp::private_file::read_private(&path)?.map(|t| t.trim().to_owned()).filter(|t| t.len() >= GENERATED_TOKEN_LEN) {
-        note(&format!("no {TOKEN_ENV} set: using the bearer token generated for port {port} in {} (readable only by you)", path.display()));
-        return Ok(Secret::new(kept));
+    if !for_this_run {
+        if let Some(kept) = pingone_mcp::private_file::read_private(&path)?.map(|t| t.trim().to_owned()).filter(|t| t.len() >= GENERATED_TOKEN_LEN) {
+            note(&format!("no {TOKEN_ENV} set: using the bearer token generated for port {port} in {} (readable only by you)", path.display()));
+            return Ok((Secret::new(kept), None));
+        }
     }
     let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
     let mut file = pingone_mcp::private_file::create_private(&path)?;
     file.write_all(token.as_bytes())?;
+    if for_this_run {
+        note(&format!("no {TOKEN_ENV} set: generated a bearer token for this run in {} (readable only by you; removed when the server stops, since the system chose the port)", path.display()));
+        return Ok((Secret::new(token), Some(RemovedOnDrop(path))));
+    }
     note(&format!("no {TOKEN_ENV} set: generated a bearer token for port {port} in {} (readable only by you; kept for the next start on this port)", path.display()));
-    Ok(Secret::new(token))
+    Ok((Secret::new(token), None))
+}
+
+/// A file removed when this is dropped, however the server's run ends.
+struct RemovedOnDrop(std::path::PathBuf);
+
+impl Drop for RemovedOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// Characters of a generated token: two UUIDs in hex.

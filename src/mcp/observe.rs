@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use futures::future::BoxFuture;
-use guest_sdk::abi::{HostCall, HostReply, DESCRIBE_ACTION, SEARCH_ACTION};
+use guest_sdk::abi::{ActionError, HostCall, HostReply, DESCRIBE_ACTION, SEARCH_ACTION};
 use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::{Peer, RoleServer};
 use serde::Serialize;
@@ -75,6 +75,13 @@ impl ObservedHost {
     /// the defender does not judge in what the script returns or logs.
     pub fn for_script(self, code: &str) -> Self {
         self.own_texts.lock().unwrap_or_else(|e| e.into_inner()).add_script(code);
+        self
+    }
+
+    /// The script's input (`run --args`): data, perhaps exported from elsewhere, whose
+    /// text is judged whole wherever it stands, as a record's is.
+    pub fn with_input(self, input: &Value) -> Self {
+        add_outside_texts(&mut self.own_texts.lock().unwrap_or_else(|e| e.into_inner()), input);
         self
     }
 
@@ -155,14 +162,19 @@ impl ObservedHost {
             // A write under --dry-run answers with the request it would have sent.
             HostReply::Value(value) if value.get("dryRun") == Some(&Value::Bool(true)) => ("dry run, not sent".to_owned(), None),
             HostReply::Value(value) => {
+                let mut own = self.own_texts.lock().unwrap_or_else(|e| e.into_inner());
                 // pingone.search and pingone.describe answer with the catalog's words: ours.
                 if matches!(action.as_str(), "search" | "describe") {
-                    add_catalog_texts(&mut self.own_texts.lock().unwrap_or_else(|e| e.into_inner()), value);
+                    add_catalog_texts(&mut own, value);
+                } else {
+                    add_outside_texts(&mut own, value);
                 }
                 ("ok".to_owned(), None)
             }
             HostReply::Error(e) => {
-                add_own_texts(&mut self.own_texts.lock().unwrap_or_else(|e| e.into_inner()), e);
+                let mut own = self.own_texts.lock().unwrap_or_else(|e| e.into_inner());
+                add_own_texts(&mut own, e);
+                add_outside_error_texts(&mut own, e);
                 (e.code.clone(), e.status)
             }
         };
@@ -244,6 +256,40 @@ fn add_catalog_texts(own: &mut OwnTexts, value: &Value) {
         Value::String(text) => own.add(text, &[]),
         Value::Array(items) => items.iter().for_each(|item| add_catalog_texts(own, item)),
         Value::Object(map) => map.values().for_each(|item| add_catalog_texts(own, item)),
+        _ => {}
+    }
+}
+
+/// Every string of an action's answer, keys included, as outside text (see
+/// [`OwnTexts::add_outside`]).
+fn add_outside_texts(own: &mut OwnTexts, value: &Value) {
+    add_outside_texts_but(own, value, &|_| false);
+}
+
+/// What a failed action's error says that is not the host's own words: PingOne's
+/// message and details, and the values the host's texts quote.
+fn add_outside_error_texts(own: &mut OwnTexts, error: &ActionError) {
+    let ours = |text: &str| error.own_texts.iter().any(|own| own.text == text);
+    for quoted in error.own_texts.iter().flat_map(|own| &own.quoted) {
+        own.add_outside(quoted);
+    }
+    add_outside_texts_but(own, &Value::String(error.message.clone()), &ours);
+    for detail in &error.details {
+        add_outside_texts_but(own, detail, &ours);
+    }
+}
+
+fn add_outside_texts_but(own: &mut OwnTexts, value: &Value, ours: &dyn Fn(&str) -> bool) {
+    if !own.strips_script_text() {
+        return;
+    }
+    match value {
+        Value::String(text) if !ours(text) => own.add_outside(text),
+        Value::Array(items) => items.iter().for_each(|item| add_outside_texts_but(own, item, ours)),
+        Value::Object(map) => map.iter().for_each(|(key, item)| {
+            own.add_outside(key);
+            add_outside_texts_but(own, item, ours);
+        }),
         _ => {}
     }
 }
