@@ -341,6 +341,36 @@ fn a_misspelt_user_field_is_refused_not_stored_as_a_custom_attribute() {
     assert!(app.body_open && !app.custom_attributes);
 }
 
+/// A user's state and links are not fields of the record: `active: false`, `groups` or
+/// `role` sent to create_user or update_user would be stored as custom attributes and
+/// leave the user enabled, ungrouped and without the role; each is refused with the
+/// action that does it.
+#[test]
+fn a_users_state_or_links_named_as_a_field_are_refused_with_the_action_that_sets_them() {
+    use pingone_mcp::catalog::{check_args, normalise_args};
+    let catalog = load_builtin().unwrap();
+    for id in ["create_user", "update_user"] {
+        let action = catalog.get(id).unwrap();
+        let refused = |key: &str| {
+            let args = json!({ "userId": "u1", "username": "nh1", "email": "nh1@example.com", "population": { "id": "p1" }, key: true });
+            check_args(action, &normalise_args(action, args)).map_err(|e| e.to_string()).unwrap_err()
+        };
+        for (key, fix) in [("active", "update_user_enabled_status"), ("Disabled", "update_user_enabled_status"), ("locked", "lock_user"), ("groupIds", "add_user_to_group"), ("memberOfGroups", "add_user_to_group"), ("role", "create_user_role_assignment")] {
+            let e = refused(key);
+            assert!(e.contains(&format!("`{key}` is not a field of {id}: ")) && e.contains(fix) && e.contains("would change nothing"), "{id} {key}: {e}");
+        }
+        let e = refused("populationId");
+        let fix = if id == "create_user" { "did you mean `population: { id }`?" } else { "update_user_population" };
+        assert!(e.contains(fix), "{id}: {e}");
+    }
+    let create = catalog.get("create_user").unwrap();
+    let e = check_args(create, &json!({ "username": "nh1", "email": "a@example.com", "enabled": false })).unwrap_err().to_string();
+    assert!(e.contains("update_user_enabled_status ({ userId, enabled }); a new user is enabled"), "{e}");
+    let update = catalog.get("update_user").unwrap();
+    let e = check_args(update, &json!({ "userId": "u1", "enabled": false })).unwrap_err().to_string();
+    assert_eq!(e.matches("update_user_enabled_status").count(), 1, "said once, by the action's own list: {e}");
+}
+
 /// A filter that compares an attribute with a value of another type (`enabled eq
 /// "false"`, quoted) would find no records, and a script would conclude there are none:
 /// it is refused with the filter as it should be written.

@@ -22,8 +22,12 @@
 
     // `${e}` and String(e) carry what the details say, as an uncaught error's text
     // does: PingOne's message alone is often only "One or more validation errors…".
+    // A detail the message says already (an argument error lists its problems) is not
+    // said again.
     toString() {
-      const said = this.details.filter(d => typeof d?.message === 'string').map(d => (d.target ? `${d.target}: ${d.message}` : d.message));
+      const said = this.details
+        .filter(d => typeof d?.message === 'string' && !this.message.includes(d.message))
+        .map(d => (d.target ? `${d.target}: ${d.message}` : d.message));
       return `${this.name}: ${this.message}${said.length ? ` (${said.join('; ')})` : ''}`;
     }
   }

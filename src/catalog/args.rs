@@ -136,7 +136,8 @@ pub fn normalise_args(action: &Action, args: Value) -> Value {
 }
 
 /// Other names people give a user's fields, lowercased, and the field each means.
-const FIELD_ALIASES: [(&str, &str); 16] = [
+const FIELD_ALIASES: [(&str, &str); 17] = [
+    ("populationid", "population: { id }"),
     ("firstname", "name: { given }"),
     ("givenname", "name: { given }"),
     ("lastname", "name: { family }"),
@@ -154,6 +155,46 @@ const FIELD_ALIASES: [(&str, &str); 16] = [
     ("jobtitle", "title"),
     ("language", "preferredLanguage"),
 ];
+
+/// Names people give a user's state or links that no field of the user's record takes,
+/// lowercased, and where each is kept. Sent to create_user or update_user, such a name
+/// would be stored as a custom attribute and change nothing (`active: false` leaves the
+/// user enabled).
+const KEPT_ELSEWHERE: [(&str, &str); 19] = [
+    ("enabled", ENABLED_ELSEWHERE),
+    ("active", ENABLED_ELSEWHERE),
+    ("disabled", ENABLED_ELSEWHERE),
+    ("isactive", ENABLED_ELSEWHERE),
+    ("isenabled", ENABLED_ELSEWHERE),
+    ("isdisabled", ENABLED_ELSEWHERE),
+    ("locked", LOCK_ELSEWHERE),
+    ("islocked", LOCK_ELSEWHERE),
+    ("lockstatus", LOCK_ELSEWHERE),
+    ("populationid", "a user's population is changed with update_user_population"),
+    ("group", GROUPS_ELSEWHERE),
+    ("groups", GROUPS_ELSEWHERE),
+    ("groupid", GROUPS_ELSEWHERE),
+    ("groupids", GROUPS_ELSEWHERE),
+    ("memberofgroups", GROUPS_ELSEWHERE),
+    ("role", ROLES_ELSEWHERE),
+    ("roles", ROLES_ELSEWHERE),
+    ("roleid", ROLES_ELSEWHERE),
+    ("roleassignments", ROLES_ELSEWHERE),
+];
+const ENABLED_ELSEWHERE: &str = "whether a user can sign on is set with update_user_enabled_status ({ userId, enabled }); a new user is enabled";
+const LOCK_ELSEWHERE: &str = "an account is locked with lock_user and unlocked with unlock_user";
+const GROUPS_ELSEWHERE: &str = "a user joins a group with add_user_to_group and leaves it with remove_user_from_group, after the user exists";
+const ROLES_ELSEWHERE: &str = "a role is given with create_user_role_assignment, after the user exists";
+
+/// Where a name that `action` would store as a custom attribute is really kept, when
+/// it is one of [`KEPT_ELSEWHERE`] and not a field the action itself names otherwise.
+fn kept_elsewhere(action: &Action, key: &str) -> Option<&'static str> {
+    if action.changed_by.keys().any(|field| field.eq_ignore_ascii_case(key)) {
+        return None;
+    }
+    let lower = key.to_ascii_lowercase();
+    KEPT_ELSEWHERE.iter().find(|(name, _)| *name == lower).map(|(_, kept)| *kept)
+}
 
 /// The declared field an unknown name most likely meant, on an action whose unknown
 /// names are stored as custom attributes: one letter off (or two swapped) from a
@@ -232,6 +273,11 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
                     format!("`{key}` is not a field of {}: did you mean `{meant}`? A name it does not know is stored as a custom attribute, beside the field you meant, which it would not set", action.id),
                     key.clone(),
                 ));
+            } else if let Some(kept) = kept_elsewhere(action, key) {
+                problems.push(Problem::quoting(
+                    format!("`{key}` is not a field of {}: {kept}. A name it does not know is stored as a custom attribute, which would change nothing", action.id),
+                    key.clone(),
+                ));
             }
         }
     }
@@ -250,7 +296,8 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
         // One problem for all of them: a record passed back whole has several.
         let names = unknown.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
         let plural = if unknown.len() == 1 { "" } else { "s" };
-        problems.push(Problem::quoting(format!("unknown argument{plural} {names} (expected {})", expected_names(action)), unknown.join(", ")));
+        let hint = unknown.iter().find_map(|key| id_meant(action, map, key)).unwrap_or_default();
+        problems.push(Problem::quoting(format!("unknown argument{plural} {names} (expected {}){hint}", expected_names(action)), unknown.join(", ")));
     }
     check_fields(&action.params, map, "", &mut problems);
     problems.extend(super::filter_types::filter_problems(action, map));
@@ -359,6 +406,14 @@ pub(crate) fn path_segment_problem(name: &str, text: &str) -> Option<String> {
         "." | ".." => Some(format!("`{name}` is `{text}`, which is not an id: in the URL it would name a different resource")),
         _ => None,
     }
+}
+
+/// `groupId` given where the action takes the group as `id` (in the request's body, as
+/// PingOne names it): a hint naming the argument meant, with what it is.
+fn id_meant(action: &Action, map: &Map<String, Value>, key: &str) -> Option<String> {
+    let stem = key.strip_suffix("Id").or_else(|| key.strip_suffix("ID")).filter(|stem| !stem.is_empty())?.to_ascii_lowercase();
+    let id = action.param("id").filter(|_| !map.contains_key("id"))?;
+    id.description.to_ascii_lowercase().contains(&stem).then(|| format!("; for `{key}`, pass `id` ({})", id.description.trim().trim_end_matches('.')))
 }
 
 fn expected_names(action: &Action) -> String {

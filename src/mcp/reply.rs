@@ -360,11 +360,15 @@ pub fn action_error_text(name: &str, error: &ActionError) -> String {
     format!("{name} failed:{status} {}: {}{}", error.code, error.message, details_text(error))
 }
 
+/// The details, but those whose message the error's message says already (an argument
+/// error's problems).
 fn details_text(error: &ActionError) -> String {
-    if error.details.is_empty() {
+    let said_already = |d: &Value| d.get("message").and_then(Value::as_str).is_some_and(|m| error.message.contains(m));
+    let details: Vec<Value> = error.details.iter().filter(|d| !said_already(d)).cloned().collect();
+    if details.is_empty() {
         String::new()
     } else {
-        format!("\nDetails: {}", Value::Array(error.details.clone()))
+        format!("\nDetails: {}", Value::Array(details))
     }
 }
 

@@ -101,7 +101,7 @@ fn script_error_text(e: &ScriptError) -> String {
         Some(a) => {
             let status = a.status.map(|s| format!(" {s}")).unwrap_or_default();
             let place = place.map(|place| format!(" {place}")).unwrap_or_default();
-            format!("{} failed:{status} {}: {}{} (uncaught PingOneError{place})", a.action, a.code, a.message, details_text(&a.details))
+            format!("{} failed:{status} {}: {}{} (uncaught PingOneError{place})", a.action, a.code, a.message, details_text(&a.message, &a.details))
         }
         None => {
             let place = place.map(|place| format!(" ({place})")).unwrap_or_default();
@@ -112,14 +112,16 @@ fn script_error_text(e: &ScriptError) -> String {
 
 /// What PingOne's error details say, after its general message ("One or more
 /// validation errors…"): `: otp: the one-time passcode is not valid`.
-fn details_text(details: &[serde_json::Value]) -> String {
+/// What the details say that `message` does not say already (an argument error's
+/// message lists its problems, which its details list again).
+fn details_text(message: &str, details: &[serde_json::Value]) -> String {
     let said: Vec<String> = details
         .iter()
         .filter_map(|d| {
-            let message = d.get("message")?.as_str()?;
+            let detail = d.get("message")?.as_str().filter(|detail| !message.contains(detail))?;
             Some(match d.get("target").and_then(serde_json::Value::as_str) {
-                Some(target) => format!("{target}: {message}"),
-                None => message.to_owned(),
+                Some(target) => format!("{target}: {detail}"),
+                None => detail.to_owned(),
             })
         })
         .collect();
