@@ -99,20 +99,16 @@ impl Dispatcher {
     /// short texts, as ids are.
     pub fn target(&self, action: &str, args: &Value) -> Option<String> {
         let action = self.catalog.get(action)?;
-        let ids: Vec<String> = action
-            .params_in(ParamLocation::Path)
-            .filter(|p| p.name != "environmentId")
-            .filter_map(|p| {
-                let id = match args.get(&p.name)? {
-                    Value::String(text) => text.clone(),
-                    Value::Number(n) => n.to_string(),
-                    _ => return None,
-                };
-                // An id has no spaces: a longer or spaced text (a record's, perhaps) is not echoed.
-                (id.chars().count() <= 64 && !id.chars().any(|c| c.is_whitespace() || c.is_control())).then(|| format!("{} {id}", p.name))
-            })
-            .collect();
+        let path_ids = action.params_in(ParamLocation::Path).map(|p| p.name.as_str()).filter(|name| *name != "environmentId");
+        // A create names its new record by its username or name.
+        let naming = CREATE_NAMING_ARGS.iter().copied().filter(|_| is_create(action)).find(|name| args.get(name).is_some());
+        let ids: Vec<String> = path_ids.chain(naming).filter_map(|name| Some(format!("{name} {}", id_like(args.get(name)?)?))).collect();
         (!ids.is_empty()).then(|| ids.join(", "))
+    }
+
+    /// The id PingOne gave the record a create made, from its answer.
+    pub fn created_id(&self, action: &str, answer: &Value) -> Option<String> {
+        self.catalog.get(action).filter(|action| is_create(action)).and_then(|_| id_like(answer.get("id")?))
     }
 
     pub fn with_policy(mut self, policy: Policy) -> Self {
@@ -160,6 +156,7 @@ impl Dispatcher {
         let mut confirmed = None;
         let audited = AuditedCall { subject: caller.map(|c| c.subject.as_str()), token_id: caller.and_then(|c| c.token_id.as_deref()), action, args: &call.args, transaction_id: &transaction_id, started };
         let waits = requester.waits.cloned().unwrap_or_default();
+        waits.set_transaction(&transaction_id);
         let unanswered = Unanswered { dispatcher: self, call: &audited, waits: &waits };
         let (reply, outcome) = self.run(action, &call.args, &transaction_id, requester, &waits, &mut confirmed).await;
         std::mem::forget(unanswered);
@@ -743,6 +740,26 @@ pub fn invalid_arguments(action: &Action, e: &ArgsError) -> ActionError {
         details: e.problems.iter().map(|p| json!({ "code": "INVALID_VALUE", "message": p.text })).collect(),
         own_texts,
     }
+}
+
+/// The arguments that name a new record, in the order looked for.
+const CREATE_NAMING_ARGS: [&str; 2] = ["username", "name"];
+
+/// Whether `action` makes a new record, whose id PingOne gives it.
+pub fn is_create(action: &Action) -> bool {
+    action.id.starts_with("create_")
+}
+
+/// A value as it may be echoed in an account of writes, which is not scanned: only an
+/// id-like text (no spaces, at most 64 characters), since a longer or spaced one may
+/// be a record's text.
+fn id_like(value: &Value) -> Option<String> {
+    let id = match value {
+        Value::String(text) => text.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    (id.chars().count() <= 64 && !id.chars().any(|c| c.is_whitespace() || c.is_control())).then_some(id)
 }
 
 fn refusal(action: &Action, reason: OwnText) -> ActionError {

@@ -21,7 +21,7 @@ pub fn writes(calls: &[CallSummary], in_flight: &[CallSummary]) -> Vec<CallSumma
 
 /// The writes as JSON, for `run --json`.
 pub fn writes_json(writes: &[CallSummary]) -> Value {
-    writes.iter().map(|w| json!({ "action": w.action, "target": w.target, "outcome": w.outcome, "status": w.status })).collect()
+    writes.iter().map(|w| json!({ "action": w.action, "target": w.target, "outcome": w.outcome, "status": w.status, "transactionId": w.transaction })).collect()
 }
 
 /// Whether a write may or may not have been applied: no answer, an unknown outcome, or
@@ -48,7 +48,10 @@ pub fn account(writes: &[CallSummary], shown: usize) -> Vec<String> {
     let ordered: Vec<&CallSummary> = writes.iter().filter(|w| uncertain(w)).chain(writes.iter().filter(refused)).chain(writes.iter().filter(|w| w.outcome == "ok")).collect();
     lines.extend(ordered.iter().take(shown).map(|w| {
         let target = w.target.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
-        format!("  {}{target}: {}", w.action, w.outcome)
+        // What to look a write up by, in PingOne's logs and the audit log, when its
+        // outcome is unknown.
+        let transaction = w.transaction.as_deref().filter(|_| uncertain(w)).map(|t| format!(" (transaction id {t})")).unwrap_or_default();
+        format!("  {}{target}: {}{transaction}", w.action, w.outcome)
     }));
     if let Some(rest) = ordered.get(shown..).filter(|rest| !rest.is_empty()) {
         let which = if rest.iter().all(|w| w.outcome == "ok") { " applied" } else { "" };

@@ -41,6 +41,10 @@ pub struct CallSummary {
     pub writes: bool,
     #[serde(skip)]
     pub target: Option<String>,
+    /// The id the audit log and PingOne know the call by: to look a write up by, when
+    /// whether it was applied is unknown.
+    #[serde(skip)]
+    pub transaction: Option<String>,
     /// Tries beyond the first, and the time spent waiting for them (throttling).
     #[serde(skip)]
     pub retries: u32,
@@ -115,7 +119,7 @@ impl ObservedHost {
         in_flight
             .values()
             .map(|(call, waits)| match (waits.sent(), waits.asking()) {
-                (true, _) => call.clone(),
+                (true, _) => CallSummary { transaction: waits.transaction().map(str::to_owned), ..call.clone() },
                 (false, true) => CallSummary { outcome: NOT_SENT_ASKING.into(), ..call.clone() },
                 (false, false) => CallSummary { outcome: "not sent".into(), ..call.clone() },
             })
@@ -156,6 +160,7 @@ impl ObservedHost {
         // Counted as the script's work, beside any question another call has out.
         let _working = self.person_waits.working();
         let requester = Requester { caller: self.caller.as_ref(), confirm: self.confirm.as_deref(), all_bytes: Some(SCRIPT_LIST_BYTES), waits: Some(&waits) };
+        let call_action = call.action.clone();
         let reply = self.dispatcher.dispatch_for(call, &requester).await;
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&ticket);
         let (outcome, status) = match &reply {
@@ -179,7 +184,15 @@ impl ObservedHost {
             }
         };
         let (retries, waited_ms) = waits.get();
-        let summary = CallSummary { action, outcome, status, ms: started.elapsed().as_millis() as u64, writes, target, retries, waited_ms };
+        let target = match (&reply, target) {
+            (HostReply::Value(value), target) if writes => match self.dispatcher.created_id(&call_action, value) {
+                Some(id) => Some(target.map_or_else(|| format!("created id {id}"), |named| format!("{named}, created id {id}"))),
+                None => target,
+            },
+            (_, target) => target,
+        };
+        let transaction = waits.transaction().filter(|_| writes).map(str::to_owned);
+        let summary = CallSummary { action, outcome, status, ms: started.elapsed().as_millis() as u64, writes, target, transaction, retries, waited_ms };
         let done = {
             let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
             calls.push(summary.clone());

@@ -14,6 +14,8 @@ pub struct Waits {
     waited_ms: std::sync::atomic::AtomicU64,
     sent: std::sync::atomic::AtomicBool,
     asking: std::sync::atomic::AtomicBool,
+    /// The id PingOne's logs and the audit log know the call by.
+    transaction: std::sync::OnceLock<String>,
 }
 
 impl Waits {
@@ -34,6 +36,14 @@ impl Waits {
 
     pub fn asking(&self) -> bool {
         self.asking.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub fn set_transaction(&self, id: &str) {
+        let _ = self.transaction.set(id.to_owned());
+    }
+
+    pub fn transaction(&self) -> Option<&str> {
+        self.transaction.get().map(String::as_str)
     }
 
     pub fn add(&self, wait: Duration) {
