@@ -268,6 +268,35 @@ async fn a_grant_is_confirmed_with_the_role_and_group_named() {
     assert!(asked[1].contains("has name \"Engineering\"") && asked[1].contains("Target: group "), "{}", asked[1]);
 }
 
+/// A grant of an API's scopes to an application is confirmed with the resource and the
+/// scopes named: ids alone do not say the grant lets the application change users.
+#[tokio::test]
+async fn an_application_grant_is_confirmed_with_the_resource_and_scopes_named() {
+    let (_sim, dispatcher) = simulator_with_writes().await;
+    let every = |action: &str, args: Value| {
+        let dispatcher = &dispatcher;
+        let action = action.to_owned();
+        async move {
+            match dispatcher.dispatch(HostCall { action, args }).await {
+                HostReply::Value(all) => all.as_array().unwrap().clone(),
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    let api = every("list_resources", json!({ "all": true })).await.into_iter().find(|r| r["name"] == "PingOne API").expect("the simulator has PingOne's API");
+    let scopes = every("list_resource_scopes", json!({ "resourceId": api["id"], "all": true })).await;
+    let app = &every("list_applications", json!({ "all": true })).await[0];
+    let refuser = Refuser::default();
+    let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
+    let granted: Vec<Value> = scopes.iter().take(2).map(|s| json!({ "id": s["id"] })).collect();
+    let grant = HostCall { action: "create_application_grant".into(), args: json!({ "applicationId": app["id"], "resource": { "id": api["id"] }, "scopes": granted }) };
+    assert!(matches!(dispatcher.dispatch_for(grant, &requester).await, HostReply::Error(e) if e.code == "NOT_CONFIRMED"));
+    let asked = refuser.asked.lock().unwrap().clone();
+    assert!(asked[0].contains(&format!("resource {} has name \"PingOne API\"", api["id"].as_str().unwrap())), "{}", asked[0]);
+    let names: Vec<String> = scopes.iter().take(2).map(|s| format!("{:?}", s["name"].as_str().unwrap())).collect();
+    assert!(asked[0].contains(&format!("scopes {}", names.join(", "))), "{}", asked[0]);
+}
+
 /// Adding a user to a group they are already directly in grants nothing: the person is
 /// not asked and nothing is sent (a membership removed since it was read is not added
 /// back unasked); the script gets the membership as it stands.

@@ -409,6 +409,34 @@ impl Dispatcher {
                 names.push(format!("{what} {id} has {name}"));
             }
         }
+        if let Some(resource) = args.pointer("/resource/id").and_then(Value::as_str) {
+            names.extend(self.granted_scopes(client, resource, args.get("scopes")).await);
+        }
+        names
+    }
+
+    /// The API resource a grant is of and the scopes it gives, by name: their ids alone
+    /// do not tell a person that the grant lets an application change users. Read with
+    /// the list actions, as neither has a get; best effort.
+    async fn granted_scopes(&self, client: &PingOneClient, resource: &str, scopes: Option<&Value>) -> Vec<String> {
+        let every = |list: &'static str, mut args: Value| async move {
+            let list = self.catalog.get(list)?;
+            args["all"] = json!(true);
+            client.call(list, &args, &CallOptions::default()).await.ok()
+        };
+        let find = |records: &Value, id: &str| records.as_array().into_iter().flatten().find(|r| r["id"] == id).cloned();
+        let mut names = Vec::new();
+        if let Some(name) = every("list_resources", json!({})).await.and_then(|all| find(&all, resource)).as_ref().and_then(label) {
+            names.push(format!("resource {resource} has {name}"));
+        }
+        let ids: Vec<&str> = scopes.and_then(Value::as_array).into_iter().flatten().filter_map(|s| s.get("id")?.as_str()).collect();
+        if let (false, Some(all)) = (ids.is_empty(), every("list_resource_scopes", json!({ "resourceId": resource })).await) {
+            let named: Vec<String> = ids
+                .iter()
+                .map(|id| find(&all, id).and_then(|s| s.get("name")?.as_str().map(quoted_label)).unwrap_or_else(|| format!("{id} (not a scope of this resource)")))
+                .collect();
+            names.push(format!("scopes {}", named.join(", ")));
+        }
         names
     }
 
