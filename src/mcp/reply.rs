@@ -138,17 +138,18 @@ fn put_action_texts(error: &mut ActionError, texts: &Value) {
     error.details = texts.get("details").and_then(Value::as_array).cloned().unwrap_or_default();
 }
 
-/// The script's result (or thrown message) cut to its budget, and the note on what was cut. The
+/// The script's result cut to `result_tokens` (or its thrown message to its share of the
+/// reply's `budget`), and the note on what was cut. The
 /// defender's cost grows with the result (142 ms for 1,000 user records,
 /// benches/defender.rs) while the agent sees a few dozen records, so this comes
 /// before [`screen`]. A result that fits is counted again with the whole reply
 /// ([`execute_reply`]): 4.2 ms for one of 5,045 tokens (benches/policy.rs), kept
 /// because the scan can change the result's length.
-fn cut_to_budget(mut execution: Execution, budget: usize) -> (Execution, Option<String>) {
+fn cut_to_budget(mut execution: Execution, result_tokens: usize, budget: usize) -> (Execution, Option<String>) {
     let mut note = None;
     match &mut execution.outcome {
         Ok(result) => {
-            let shaped = trim(take(result), result_budget(budget));
+            let shaped = trim(take(result), result_tokens);
             *result = shaped.value;
             note = shaped.note;
         }
@@ -188,7 +189,7 @@ pub async fn scanned_execute_reply(execution: Execution, calls: &[CallSummary], 
     let mut result_tokens = result_budget(budget);
     let mut pass = 1;
     loop {
-        let (cut, note) = cut_to_budget(execution.clone(), result_tokens);
+        let (cut, note) = cut_to_budget(execution.clone(), result_tokens, budget);
         let screened = screen(cut, defender, own.clone()).await;
         let overflowing = match &screened.outcome {
             Ok(result) if note.is_some() && pass < PASSES => {
@@ -436,6 +437,20 @@ mod tests {
         assert_eq!(shown.len(), CONSOLE_HEAD + 1 + CONSOLE_TAIL);
         assert_eq!((shown[0].as_str(), shown[CONSOLE_HEAD].as_str(), shown.last().unwrap().as_str()), ("line 0", "… 40 console line(s) not shown here (the first 40 and the last 20 are)", "line 99"));
         assert_eq!(console_head_and_tail(vec!["a".into(); 61]).len(), 61);
+    }
+
+    /// A long result is cut once, to two thirds of the reply's budget, not to two
+    /// thirds of that (review 20: 2,666 of 6,000 tokens, a reply of a third the budget).
+    #[tokio::test]
+    async fn a_long_result_is_cut_to_two_thirds_of_the_budget_once() {
+        let items: Vec<String> = (0..3000).map(|i| format!("item{i}")).collect();
+        let execution = Execution { outcome: Ok(json!(items)), logs: vec![], calls: 0, duration: std::time::Duration::ZERO, peak_memory: 0 };
+        let defender = Arc::new(Defender::load(crate::defender::Mode::Patterns, crate::defender::DEFAULT_THRESHOLD));
+        let reply = scanned_execute_reply(execution, &[], 6000, &defender, &OwnTexts::default()).await.unwrap();
+        let note = reply["note"].as_str().unwrap();
+        assert!(note.contains("the 4000-token budget"), "{note}");
+        let tokens = crate::trim::count_json_tokens(&reply);
+        assert!((2800..=6000).contains(&tokens), "more than the 2,666 tokens of a cut made twice: {tokens} tokens");
     }
 
     fn call(action: &str, outcome: &str, status: Option<u16>, ms: u64) -> CallSummary {
