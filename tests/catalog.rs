@@ -408,3 +408,18 @@ fn a_sign_on_step_that_opens_sign_on_is_asked_and_every_change_of_one_is_destruc
         assert!(action.is_destructive_call(&json!({ "policyId": "p", "actionId": "a", "type": "LOGIN", "priority": 1 })), "{id}");
     }
 }
+
+/// The counts the README and `--help` give are the catalog's: all of its actions, those
+/// beyond PingOne's 113 of ACTIONS.md, and those that only read (what tools mode lists
+/// with writes off).
+#[test]
+fn the_readme_counts_the_catalogs_actions() {
+    let catalog = load_builtin().unwrap();
+    let all = catalog.actions().count();
+    let reading = catalog.actions().filter(|a| !a.writes()).count();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for said in [format!("instead of {all}.**"), format!("and {}\nmore that admins", all - 113), format!("the {reading} that only read")] {
+        assert!(readme.contains(&said), "the README should say {said:?}");
+    }
+    assert!(!env!("CARGO_PKG_DESCRIPTION").chars().any(|c| c.is_ascii_digit()), "the description names no count that could go stale");
+}
