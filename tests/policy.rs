@@ -297,6 +297,29 @@ async fn an_application_grant_is_confirmed_with_the_resource_and_scopes_named() 
     assert!(asked[0].contains(&format!("scopes {}", names.join(", "))), "{}", asked[0]);
 }
 
+/// Nobody is asked to delete a record that is not there: the call is not sent and
+/// fails as PingOne would (404), saying so; a record that exists is asked about.
+#[tokio::test]
+async fn deleting_a_record_that_is_not_there_asks_nobody() {
+    let (sim, dispatcher) = simulator_with_writes().await;
+    let dispatcher = dispatcher.with_policy(Policy::new(PolicyConfig { allow_writes: true, allow_destructive: true, ..Default::default() }));
+    let refuser = Refuser::default();
+    let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
+    let delete = |user_id: &str| HostCall { action: "delete_user".into(), args: json!({ "userId": user_id }) };
+    let gone = dispatcher.dispatch_for(delete("00000000-0000-4000-8000-000000000001"), &requester).await;
+    match gone {
+        HostReply::Error(e) => {
+            assert_eq!((e.status, e.code.as_str()), (Some(404), "NOT_FOUND"), "{e:?}");
+            assert!(e.message.contains("`delete_user` was not sent and nobody was asked: userId 00000000-0000-4000-8000-000000000001 was not found (get_user answered 404)"), "{e:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(refuser.asked.lock().unwrap().is_empty(), "nobody was asked");
+    let there = dispatcher.dispatch_for(delete(&sim.reader.user_id), &requester).await;
+    assert!(matches!(there, HostReply::Error(e) if e.code == "NOT_CONFIRMED"));
+    assert_eq!(refuser.asked.lock().unwrap().len(), 1, "a user that exists is asked about");
+}
+
 /// Adding a user to a group they are already directly in grants nothing: the person is
 /// not asked and nothing is sent (a membership removed since it was read is not added
 /// back unasked); the script gets the membership as it stands.

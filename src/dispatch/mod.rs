@@ -258,6 +258,10 @@ impl Dispatcher {
                     let mut request = ConfirmRequest::new(action, args, reason).in_environment(&connection.environment_id, &connection.profile).with_changes(changes);
                     let asks = confirm.will_ask(&action.id).await;
                     if asks {
+                        // Nobody is asked to remove what is not there.
+                        if let Some(missing) = self.missing_record(client, action, args).await {
+                            return (HostReply::Error(missing), "refused");
+                        }
                         // An update asked about whatever it changes (an identity
                         // provider's) still shows what it changes.
                         if always == Some(ConfirmReason::GrantsAccess) && matches!(action.method, Method::Put | Method::Patch) {
@@ -551,10 +555,33 @@ impl Dispatcher {
 
     /// The record `path` names, read with the get action for that path, its ids
     /// taken from `args`. Best effort: none when there is no such action or it fails.
+    /// For a delete, the error to answer with when the record it removes does not exist
+    /// (its get answers 404): the call is not sent and nobody is asked. Any other
+    /// answer, or no get for it, leaves the call to go ahead.
+    async fn missing_record(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<ActionError> {
+        if action.method != Method::Delete {
+            return None;
+        }
+        let (reader, reader_args) = self.reader_at(&action.path, args)?;
+        let missing = client.call(reader, &reader_args, &CallOptions::default()).await.err().filter(|e| e.status() == Some(404))?;
+        let target = self.target(&action.id, args).unwrap_or_else(|| "its record".to_owned());
+        let text = format!("`{}` was not sent and nobody was asked: {target} was not found ({} answered 404); check the id", action.id, reader.id);
+        let mut error = own_error(action, "NOT_FOUND", OwnText { text, quoted: vec![] });
+        error.status = Some(404);
+        error.details = action_error(&reader.id, &missing).details;
+        Some(error)
+    }
+
     async fn read_at(&self, client: &PingOneClient, path: &str, args: &Value) -> Option<Value> {
+        let (reader, reader_args) = self.reader_at(path, args)?;
+        client.call(reader, &reader_args, &CallOptions::default()).await.ok()
+    }
+
+    /// The get action for the record at `path`, and its arguments taken from `args`.
+    fn reader_at(&self, path: &str, args: &Value) -> Option<(&Action, Value)> {
         let reader = self.catalog.actions().find(|a| a.method == Method::Get && a.path == path && !a.is_list())?;
         let reader_args: serde_json::Map<String, Value> = reader.params_in(ParamLocation::Path).filter_map(|p| Some((p.name.clone(), args.get(&p.name)?.clone()))).collect();
-        client.call(reader, &Value::Object(reader_args), &CallOptions::default()).await.ok()
+        Some((reader, Value::Object(reader_args)))
     }
 
     fn unknown_action(&self, id: &str) -> ActionError {
