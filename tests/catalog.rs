@@ -423,3 +423,25 @@ fn the_readme_counts_the_catalogs_actions() {
     }
     assert!(!env!("CARGO_PKG_DESCRIPTION").chars().any(|c| c.is_ascii_digit()), "the description names no count that could go stale");
 }
+
+/// A field only some calls need (an OIDC application's token endpoint method) is
+/// refused before sending when missing from such a call, saying when it is needed, and
+/// the signature says so too; other calls go without it.
+#[test]
+fn a_field_required_for_some_calls_is_checked_and_shown() {
+    use pingone_mcp::catalog::check_args;
+    let catalog = load_builtin().unwrap();
+    let create = catalog.get("create_application").unwrap();
+    let web = json!({ "name": "Portal", "type": "WEB_APP", "protocol": "OPENID_CONNECT", "enabled": true });
+    let e = check_args(create, &web).unwrap_err().to_string();
+    assert!(e.contains("missing `tokenEndpointAuthMethod`, required when `protocol` is \"OPENID_CONNECT\""), "{e}");
+    let mut complete = web.clone();
+    complete["tokenEndpointAuthMethod"] = json!("CLIENT_SECRET_BASIC");
+    assert!(check_args(create, &complete).is_ok());
+    let saml = json!({ "name": "HR", "type": "WEB_APP", "protocol": "SAML", "enabled": true, "spEntityId": "hr", "acsUrls": ["https://hr.example.com/acs"], "assertionDuration": 60 });
+    assert!(check_args(create, &saml).is_ok(), "a SAML app needs no token endpoint method");
+    let link = json!({ "name": "Wiki", "type": "PORTAL_LINK_APP", "protocol": "EXTERNAL_LINK", "enabled": true });
+    assert!(check_args(create, &link).unwrap_err().to_string().contains("missing `homePageUrl`, required when `protocol` is \"EXTERNAL_LINK\""));
+    let signature = pingone_mcp::catalog::action_signature(create);
+    assert!(signature.contains(r#"tokenEndpointAuthMethod?: "NONE" | "CLIENT_SECRET_BASIC" | "CLIENT_SECRET_POST" | "PRIVATE_KEY_JWT" | "CLIENT_SECRET_JWT" /* required when protocol is "OPENID_CONNECT" */"#), "{signature}");
+}

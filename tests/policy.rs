@@ -297,6 +297,18 @@ async fn an_application_grant_is_confirmed_with_the_resource_and_scopes_named() 
     assert!(asked[0].contains(&format!("scopes {}", names.join(", "))), "{}", asked[0]);
 }
 
+/// No action reads the environment's own id, which a role at ENVIRONMENT scope needs:
+/// a call that leaves it out is told what it is.
+#[tokio::test]
+async fn an_environment_scope_without_its_id_is_told_the_id() {
+    let (sim, dispatcher) = simulator_with_writes().await;
+    let call = HostCall { action: "create_user_role_assignment".into(), args: json!({ "userId": sim.reader.user_id, "role": { "id": "8a4e4c5a-0b7c-4d43-9a31-000000000002" }, "scope": { "type": "ENVIRONMENT" } }) };
+    match dispatcher.dispatch(call).await {
+        HostReply::Error(e) => assert!(e.code == "INVALID_ARGUMENTS" && e.message.contains(&format!("scope.id is the environment's id; this one's is {}", sim.environment_id)), "{e:?}"),
+        other => panic!("{other:?}"),
+    }
+}
+
 /// Nobody is asked to delete a record that is not there: the call is not sent and
 /// fails as PingOne would (404), saying so; a record that exists is asked about.
 #[tokio::test]

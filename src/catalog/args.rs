@@ -322,9 +322,15 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
 fn check_fields(params: &[Param], map: &Map<String, Value>, prefix: &str, problems: &mut Vec<Problem>) {
     for p in params {
         let name = format!("{prefix}{}", p.name);
+        let missing = map.get(&p.name).is_none_or(Value::is_null);
+        let required_here = p.required_when.as_ref().filter(|when| missing && when.holds(&Value::Object(map.clone())));
         match map.get(&p.name) {
             None | Some(Value::Null) if p.required => {
                 problems.push(Problem::ours(format!("missing required `{name}` ({}: {})", p.ty.as_str(), p.description.trim())))
+            }
+            None | Some(Value::Null) if required_here.is_some() => {
+                let when = required_here.map(|w| format!("`{}` is {}", w.field, w.values.iter().map(Value::to_string).collect::<Vec<_>>().join(" or "))).unwrap_or_default();
+                problems.push(Problem::ours(format!("missing `{name}`, required when {when} ({}: {})", p.ty.as_str(), p.description.trim())))
             }
             None => {}
             Some(Value::Null) => problems.extend(null_problem(p, &name)),

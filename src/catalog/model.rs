@@ -75,6 +75,12 @@ pub struct RecordCondition {
 }
 
 impl RecordCondition {
+    /// Whether `record` holds one of the values (text in any case).
+    pub fn holds(&self, record: &serde_json::Value) -> bool {
+        let found = self.field.split('.').try_fold(record, |value, key| value.get(key)).is_some_and(|v| !v.is_null());
+        found && self.may_hold(record)
+    }
+
     /// Whether `record` may hold one of the values: it does (text in any case), or the
     /// field is missing or null, so nobody can tell.
     pub fn may_hold(&self, record: &serde_json::Value) -> bool {
@@ -180,6 +186,10 @@ pub struct Param {
     /// MFA off, `true` turns it on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub destructive_if: Vec<serde_json::Value>,
+    /// Required only when another argument holds one of some values: an OIDC
+    /// application's `tokenEndpointAuthMethod` (`protocol` is OPENID_CONNECT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_when: Option<RecordCondition>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

@@ -184,6 +184,11 @@ impl Dispatcher {
         let grant: Option<&Grant> = requester.caller.and_then(|c| c.grant.as_ref());
         if let Err(e) = check_args(action, args) {
             let e = if self.policy.config.dry_run && e.problems.iter().any(|p| p.text.starts_with("missing required")) { e.noting(DRY_RUN_NOTE) } else { e };
+            // No action reads the environment's own id, which an ENVIRONMENT scope needs.
+            let e = match (&self.backend, args.pointer("/scope/type").and_then(Value::as_str), args.pointer("/scope/id")) {
+                (Backend::Live(client), Some("ENVIRONMENT"), None) => e.noting(&format!("for scope type ENVIRONMENT, scope.id is the environment's id; this one's is {}", client.connection().environment_id)),
+                _ => e,
+            };
             return (HostReply::Error(invalid_arguments(action, &e)), "refused");
         }
         if let Err(message) = self.policy.check_call(action, args).and_then(|()| grant.map_or(Ok(()), |g| g.check_call(action, args))) {
