@@ -75,6 +75,9 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("unblock", "@update enabled status"),
     // An account lock (a lockout after failed sign-ons, or one set by an admin) is
     // its own state, with its own actions; disabling is the other way to stop sign-on.
+    // "Locked out", nothing between, is the state (asked about), before "lock X out",
+    // the act, whose stems it shares.
+    ("locked out", "enabled status account"),
     ("lock * out", "@update lock"),
     // Ending a user's sessions signs them out.
     ("sign * out", "@delete session"),
@@ -196,7 +199,6 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("logon", "sign on"),
     ("active", "enabled status"),
     ("inactive", "enabled status"),
-    ("locked out", "enabled status account"),
     ("switched off", "enabled"),
     ("switched on", "enabled"),
     ("turned on", "enabled"),
