@@ -141,7 +141,7 @@ async fn a_stopped_script_tells_the_agent_what_it_changed() {
     assert!(text.contains("Action calls: update_user ok (") && text.contains("update_user no answer yet"), "{text}");
     let changes = text.split("Changes: ").nth(1).unwrap_or_else(|| panic!("no account of the changes: {text}"));
     assert!(changes.starts_with("its writes (1 of 2 applied;"), "{text}");
-    assert!(changes.contains("\n  update_user (userId u2): no answer yet\n  update_user (userId u1): ok"), "{text}");
+    assert!(changes.contains("\n  update_user (userId u2): no answer yet (transaction id ") && changes.contains(")\n  update_user (userId u1): ok"), "{text}");
 }
 
 /// A script that updates three users one after the other.

@@ -321,7 +321,9 @@ impl Defender {
             .filter_map(|(s, ((texts, plans), inner))| {
                 // Every plan takes its verdicts, flagged or not, so the rest stay in step.
                 let mut withheld: Vec<Withheld> = texts.iter().zip(plans).filter_map(|(text, plan)| plan.judge(text, &mut verdicts)).collect();
-                if let Some(inner) = inner.as_ref().filter(|inner| inner.len() > 1) {
+                // Joined, for a sentence cut into parts none of which is flagged alone;
+                // a part flagged alone is the one to name (and to allow, by its digest).
+                if let Some(inner) = inner.as_ref().filter(|inner| inner.len() > 1 && withheld.is_empty()) {
                     let joined = self.scan_patterns(&inner.join(" "));
                     if joined.flagged {
                         if top.as_ref().is_none_or(|top| joined.score > top.score) {

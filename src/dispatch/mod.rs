@@ -263,9 +263,11 @@ impl Dispatcher {
                     let mut request = ConfirmRequest::new(action, args, reason).in_environment(&connection.environment_id, &connection.profile).with_changes(changes);
                     let asks = confirm.will_ask(&action.id).await;
                     if asks {
-                        // Nobody is asked to remove what is not there.
-                        if let Some(missing) = self.missing_record(client, action, args).await {
-                            return (HostReply::Error(missing), "refused");
+                        // Nobody is asked to remove what is not there; what is, is named
+                        // from the one read.
+                        match self.record_to_remove(client, action, args).await {
+                            Ok(read) => current = current.or(read),
+                            Err(missing) => return (HostReply::Error(missing), "refused"),
                         }
                         // An update asked about whatever it changes (an identity
                         // provider's) still shows what it changes.
@@ -560,21 +562,25 @@ impl Dispatcher {
 
     /// The record `path` names, read with the get action for that path, its ids
     /// taken from `args`. Best effort: none when there is no such action or it fails.
-    /// For a delete, the error to answer with when the record it removes does not exist
-    /// (its get answers 404): the call is not sent and nobody is asked. Any other
-    /// answer, or no get for it, leaves the call to go ahead.
-    async fn missing_record(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<ActionError> {
-        if action.method != Method::Delete {
-            return None;
-        }
-        let (reader, reader_args) = self.reader_at(&action.path, args)?;
-        let missing = client.call(reader, &reader_args, &CallOptions::default()).await.err().filter(|e| e.status() == Some(404))?;
+    /// For a delete, the record it removes, read to name it in the question; or the
+    /// error to answer with when there is none (its get answers 404): the call is not
+    /// sent and nobody is asked. Another failure, or no get for it, reads nothing and
+    /// leaves the call to go ahead.
+    async fn record_to_remove(&self, client: &PingOneClient, action: &Action, args: &Value) -> Result<Option<Value>, ActionError> {
+        let Some((reader, reader_args)) = self.reader_at(&action.path, args).filter(|_| action.method == Method::Delete) else {
+            return Ok(None);
+        };
+        let missing = match client.call(reader, &reader_args, &CallOptions::default()).await {
+            Ok(record) => return Ok(Some(record)),
+            Err(e) if e.status() == Some(404) => e,
+            Err(_) => return Ok(None),
+        };
         let target = self.target(&action.id, args).unwrap_or_else(|| "its record".to_owned());
         let text = format!("`{}` was not sent and nobody was asked: {target} was not found ({} answered 404); check the id", action.id, reader.id);
         let mut error = own_error(action, "NOT_FOUND", OwnText { text, quoted: vec![] });
         error.status = Some(404);
         error.details = action_error(&reader.id, &missing).details;
-        Some(error)
+        Err(error)
     }
 
     async fn read_at(&self, client: &PingOneClient, path: &str, args: &Value) -> Option<Value> {
