@@ -57,19 +57,7 @@
     },
     getPrototypeOf: () => Object.prototype,
   });
-  // The prototype of the array a list action gives with all: true. Reading it as a
-  // page (`users.items.length`) throws, saying the array is the items, instead of
-  // giving undefined and a TypeError that names nothing.
-  const allPrototype = new Proxy(Array.prototype, {
-    get(target, key, receiver) {
-      if (key === 'items' || key === 'count' || key === 'cursor') {
-        throw new TypeError(`"${key}" was read from the array that all: true gives, which holds the items themselves: use it as it is (its length is the count; there is no cursor)`);
-      }
-      return Reflect.get(target, key, receiver);
-    },
-    getPrototypeOf: () => Array.prototype,
-  });
-  setPrototypes(callPrototype, pagePrototype, allPrototype);
+  setPrototypes(callPrototype, pagePrototype);
 
   // Not an async function: the promise hostCall returns is the call's own, settled by
   // the guest's native side with the action's value or a PingOneError, so a call costs

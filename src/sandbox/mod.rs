@@ -105,7 +105,8 @@ fn script_error_text(e: &ScriptError) -> String {
         }
         None => {
             let place = place.map(|place| format!(" ({place})")).unwrap_or_default();
-            format!("{}: {}{place}", e.name, e.message)
+            let hint = if e.message.contains(UNDEFINED_READ) { UNDEFINED_HINT } else { "" };
+            format!("{}: {}{place}{hint}", e.name, e.message)
         }
     }
 }
@@ -131,6 +132,11 @@ fn details_text(message: &str, details: &[serde_json::Value]) -> String {
         format!(" ({})", said.join("; "))
     }
 }
+
+/// What the engine says when a property is read from undefined or null, naming neither
+/// the property nor the value, and what to look at.
+const UNDEFINED_READ: &str = "cannot convert 'null' or 'undefined' to object";
+const UNDEFINED_HINT: &str = "; a value a property was read from was undefined or null: check each part before a `.` or `[` exists (a list action's page keeps its records in `.items`, but with `all: true` the result is the array itself, which has no `.items`)";
 
 /// A result too big is found when the script has ended: every call it made was made.
 fn limit_head(limit: Limit) -> &'static str {

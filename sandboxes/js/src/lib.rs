@@ -44,11 +44,9 @@ thread_local! {
     /// `JSON.stringify` as the engine made it, for arguments and the result (a script
     /// may replace the global one).
     static STRINGIFY: RefCell<JsValue> = RefCell::new(JsValue::undefined());
-    /// The prelude's prototypes for a call's promise, a list action's page, and the
-    /// array of every item that `all: true` gives.
+    /// The prelude's prototypes for a call's promise and for a list action's page.
     static CALL_PROTOTYPE: RefCell<Option<JsObject>> = const { RefCell::new(None) };
     static PAGE_PROTOTYPE: RefCell<Option<JsObject>> = const { RefCell::new(None) };
-    static ALL_PROTOTYPE: RefCell<Option<JsObject>> = const { RefCell::new(None) };
 }
 
 /// The name the script's source goes by in stack traces, to tell its frames from the
@@ -85,7 +83,7 @@ fn new_context() -> Context {
         .register_global_builtin_callable(js_string!("__console"), 2, NativeFunction::from_fn_ptr(console))
         .expect("a fresh context accepts globals");
     context
-        .register_global_builtin_callable(js_string!("__pingone_prototypes"), 3, NativeFunction::from_fn_ptr(set_prototypes))
+        .register_global_builtin_callable(js_string!("__pingone_prototypes"), 2, NativeFunction::from_fn_ptr(set_prototypes))
         .expect("a fresh context accepts globals");
     context.eval(Source::from_bytes(guest_sdk::PRELUDE)).expect("the prelude is valid JavaScript");
     let stringify = context.intrinsics().objects().json().get(js_string!("stringify"), &mut context).expect("JSON.stringify is there");
@@ -334,16 +332,10 @@ fn deliver_next_reply(context: &mut Context) -> JsResult<()> {
     });
     match reply {
         HostReply::Value(value) => {
-            let prototype = if value.get("items").is_some_and(Value::is_array) {
-                Some(&PAGE_PROTOTYPE)
-            } else if value.is_array() {
-                Some(&ALL_PROTOTYPE)
-            } else {
-                None
-            };
+            let page = value.get("items").is_some_and(Value::is_array);
             let value = JsValue::from_json(&value, context)?;
-            if let (Some(prototype), Some(object)) = (prototype, value.as_object()) {
-                object.set_prototype(prototype.with_borrow(Clone::clone));
+            if let (true, Some(object)) = (page, value.as_object()) {
+                object.set_prototype(PAGE_PROTOTYPE.with_borrow(Clone::clone));
             }
             pending.resolvers.resolve.call(&JsValue::undefined(), &[value], context)?;
         }
@@ -364,13 +356,11 @@ fn deliver_next_reply(context: &mut Context) -> JsResult<()> {
     Ok(())
 }
 
-/// `__pingone_prototypes(callPrototype, pagePrototype, allPrototype)`: the prototypes
-/// for calls' promises, list actions' pages and `all: true` arrays (set once, by the
-/// prelude).
+/// `__pingone_prototypes(callPrototype, pagePrototype)`: the prototypes for calls'
+/// promises and list actions' pages (set once, by the prelude).
 fn set_prototypes(_this: &JsValue, args: &[JsValue], _context: &mut Context) -> JsResult<JsValue> {
     CALL_PROTOTYPE.set(args.first().and_then(JsValue::as_object));
     PAGE_PROTOTYPE.set(args.get(1).and_then(JsValue::as_object));
-    ALL_PROTOTYPE.set(args.get(2).and_then(JsValue::as_object));
     Ok(JsValue::undefined())
 }
 
