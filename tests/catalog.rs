@@ -355,7 +355,7 @@ fn a_users_state_or_links_named_as_a_field_are_refused_with_the_action_that_sets
             let args = json!({ "userId": "u1", "username": "nh1", "email": "nh1@example.com", "population": { "id": "p1" }, key: true });
             check_args(action, &normalise_args(action, args)).map_err(|e| e.to_string()).unwrap_err()
         };
-        for (key, fix) in [("active", "update_user_enabled_status"), ("Disabled", "update_user_enabled_status"), ("locked", "lock_user"), ("groupIds", "add_user_to_group"), ("memberOfGroups", "add_user_to_group"), ("role", "create_user_role_assignment")] {
+        for (key, fix) in [("active", "update_user_enabled_status"), ("Disabled", "update_user_enabled_status"), ("locked", "lock_user"), ("groupIds", "add_user_to_group"), ("memberOfGroups", "add_user_to_group"), ("role", "create_user_role_assignment"), ("is_active", "update_user_enabled_status"), ("accountStatus", "lock_user"), ("memberOf", "add_user_to_group"), ("roleName", "create_user_role_assignment")] {
             let e = refused(key);
             assert!(e.contains(&format!("`{key}` is not a field of {id}: ")) && e.contains(fix) && e.contains("would change nothing"), "{id} {key}: {e}");
         }
@@ -365,7 +365,15 @@ fn a_users_state_or_links_named_as_a_field_are_refused_with_the_action_that_sets
     }
     let create = catalog.get("create_user").unwrap();
     let e = check_args(create, &json!({ "username": "nh1", "email": "a@example.com", "enabled": false })).unwrap_err().to_string();
-    assert!(e.contains("update_user_enabled_status ({ userId, enabled }); a new user is enabled"), "{e}");
+    assert!(e.contains("update_user_enabled_status ({ userId, enabled }); a user starts enabled"), "{e}");
+    // `status` or `state` that says whether the user may sign on; another value may be a
+    // custom attribute's.
+    let e = check_args(create, &json!({ "username": "nh1", "email": "a@example.com", "status": "DISABLED" })).unwrap_err().to_string();
+    assert!(e.contains("`status` is not a field of create_user") && e.contains("update_user_enabled_status"), "{e}");
+    assert!(check_args(create, &json!({ "username": "nh1", "email": "a@example.com", "population": { "id": "p1" }, "status": "Contractor - EMEA" })).is_ok());
+    // A new account given a lock state is refused, not sent without it.
+    let e = check_args(create, &normalise_args(create, json!({ "username": "nh1", "email": "a@example.com", "account": { "status": "LOCKED" } }))).unwrap_err().to_string();
+    assert!(e.contains("`account` (lock_user)"), "{e}");
     let update = catalog.get("update_user").unwrap();
     let e = check_args(update, &json!({ "userId": "u1", "enabled": false })).unwrap_err().to_string();
     assert_eq!(e.matches("update_user_enabled_status").count(), 1, "said once, by the action's own list: {e}");

@@ -157,43 +157,63 @@ const FIELD_ALIASES: [(&str, &str); 17] = [
 ];
 
 /// Names people give a user's state or links that no field of the user's record takes,
-/// lowercased, and where each is kept. Sent to create_user or update_user, such a name
-/// would be stored as a custom attribute and change nothing (`active: false` leaves the
-/// user enabled).
-const KEPT_ELSEWHERE: [(&str, &str); 19] = [
+/// lowercased without `_` or `-`, and where each is kept. Sent to create_user or
+/// update_user, such a name would be stored as a custom attribute and change nothing
+/// (`active: false` leaves the user enabled).
+const KEPT_ELSEWHERE: [(&str, &str); 32] = [
     ("enabled", ENABLED_ELSEWHERE),
     ("active", ENABLED_ELSEWHERE),
     ("disabled", ENABLED_ELSEWHERE),
+    ("suspended", ENABLED_ELSEWHERE),
     ("isactive", ENABLED_ELSEWHERE),
     ("isenabled", ENABLED_ELSEWHERE),
     ("isdisabled", ENABLED_ELSEWHERE),
+    ("issuspended", ENABLED_ELSEWHERE),
+    ("accountenabled", ENABLED_ELSEWHERE),
+    ("enabledstatus", ENABLED_ELSEWHERE),
     ("locked", LOCK_ELSEWHERE),
     ("islocked", LOCK_ELSEWHERE),
+    ("lockedout", LOCK_ELSEWHERE),
     ("lockstatus", LOCK_ELSEWHERE),
+    ("accountstatus", LOCK_ELSEWHERE),
     ("populationid", "a user's population is changed with update_user_population"),
+    ("populationname", "a user's population is given by id, `population: { id }` (list_populations finds it by name); update_user_population changes it"),
     ("group", GROUPS_ELSEWHERE),
     ("groups", GROUPS_ELSEWHERE),
     ("groupid", GROUPS_ELSEWHERE),
     ("groupids", GROUPS_ELSEWHERE),
+    ("groupname", GROUPS_ELSEWHERE),
+    ("groupnames", GROUPS_ELSEWHERE),
+    ("memberof", GROUPS_ELSEWHERE),
     ("memberofgroups", GROUPS_ELSEWHERE),
     ("role", ROLES_ELSEWHERE),
     ("roles", ROLES_ELSEWHERE),
     ("roleid", ROLES_ELSEWHERE),
+    ("roleids", ROLES_ELSEWHERE),
+    ("rolename", ROLES_ELSEWHERE),
     ("roleassignments", ROLES_ELSEWHERE),
+    ("adminroles", ROLES_ELSEWHERE),
 ];
-const ENABLED_ELSEWHERE: &str = "whether a user can sign on is set with update_user_enabled_status ({ userId, enabled }); a new user is enabled";
+/// Values of a `status` or `state` that say whether the user may sign on or is locked:
+/// other values may be a custom attribute's.
+const ACCOUNT_STATES: [&str; 8] = ["enabled", "disabled", "active", "inactive", "suspended", "locked", "unlocked", "deactivated"];
+const ENABLED_ELSEWHERE: &str = "whether a user can sign on is set with update_user_enabled_status ({ userId, enabled }); a user starts enabled";
 const LOCK_ELSEWHERE: &str = "an account is locked with lock_user and unlocked with unlock_user";
 const GROUPS_ELSEWHERE: &str = "a user joins a group with add_user_to_group and leaves it with remove_user_from_group, after the user exists";
 const ROLES_ELSEWHERE: &str = "a role is given with create_user_role_assignment, after the user exists";
 
 /// Where a name that `action` would store as a custom attribute is really kept, when
 /// it is one of [`KEPT_ELSEWHERE`] and not a field the action itself names otherwise.
-fn kept_elsewhere(action: &Action, key: &str) -> Option<&'static str> {
+fn kept_elsewhere(action: &Action, key: &str, value: &Value) -> Option<&'static str> {
     if action.changed_by.keys().any(|field| field.eq_ignore_ascii_case(key)) {
         return None;
     }
-    let lower = key.to_ascii_lowercase();
-    KEPT_ELSEWHERE.iter().find(|(name, _)| *name == lower).map(|(_, kept)| *kept)
+    let name: String = key.chars().filter(|c| !matches!(c, '_' | '-')).collect::<String>().to_ascii_lowercase();
+    if matches!(name.as_str(), "status" | "state") {
+        let says_sign_on = value.is_boolean() || value.as_str().is_some_and(|v| ACCOUNT_STATES.iter().any(|s| s.eq_ignore_ascii_case(v)));
+        return says_sign_on.then_some("whether a user can sign on is set with update_user_enabled_status ({ userId, enabled }), and an account is locked with lock_user and unlocked with unlock_user");
+    }
+    KEPT_ELSEWHERE.iter().find(|(kept, _)| *kept == name).map(|(_, kept)| *kept)
 }
 
 /// The declared field an unknown name most likely meant, on an action whose unknown
@@ -273,7 +293,7 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
                     format!("`{key}` is not a field of {}: did you mean `{meant}`? A name it does not know is stored as a custom attribute, beside the field you meant, which it would not set", action.id),
                     key.clone(),
                 ));
-            } else if let Some(kept) = kept_elsewhere(action, key) {
+            } else if let Some(kept) = kept_elsewhere(action, key, &map[key]) {
                 problems.push(Problem::quoting(
                     format!("`{key}` is not a field of {}: {kept}. A name it does not know is stored as a custom attribute, which would change nothing", action.id),
                     key.clone(),
