@@ -405,7 +405,7 @@ fn generated_tokens_are_one_per_port_and_kept_across_restarts() {
 
 /// On a port the system chose (`:0`), which the next start will not have, the generated
 /// token is for that run: it works while the server runs, and its file goes when the
-/// server stops.
+/// server stops (here on SIGHUP, as when its terminal closes).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_generated_for_a_port_the_system_chose_is_removed_when_the_server_stops() {
     let (mut server, said) = serve_without_a_token(0);
@@ -417,7 +417,7 @@ async fn a_token_generated_for_a_port_the_system_chose_is_removed_when_the_serve
     let with_token = http.post(&url).bearer_auth(&token).header("accept", "application/json, text/event-stream").json(&initialize).send().await.unwrap();
     assert_eq!(with_token.status(), 200, "the token in the file is the server's");
     assert_eq!(post_mcp(&http, &url, initialize).await.unwrap().status(), 401);
-    let term = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    let term = std::process::Command::new("kill").args(["-HUP", &server.id().to_string()]).status().unwrap();
     assert!(term.success());
     let exited = tokio::task::block_in_place(|| server.wait()).unwrap();
     assert!(exited.success(), "{exited:?}");

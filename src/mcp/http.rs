@@ -82,7 +82,7 @@ pub async fn serve_http(server: PingOneMcp, listener: tokio::net::TcpListener, o
         let nested = metadata.clone();
         app = app.route(METADATA_PATH, axum::routing::get(move || async move { metadata })).route(&format!("{METADATA_PATH}/mcp"), axum::routing::get(move || async move { nested }));
     }
-    // On SIGTERM or Ctrl-C (a redeploy), running scripts stop at once and their calls
+    // On SIGTERM, SIGHUP or Ctrl-C (a redeploy, a closed terminal), running scripts stop at once and their calls
     // answer: each reply says what its script changed, and the audit log has every call
     // sent, before the process exits.
     let shutdown = async move {
@@ -120,10 +120,12 @@ async fn cancellations(State(server): State<PingOneMcp>, request: Request, next:
 
 /// SIGTERM (where there is one) or Ctrl-C.
 async fn shutdown_signal() {
+    // SIGHUP too: the terminal it was started from closed.
     #[cfg(unix)]
-    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+    if let (Ok(mut term), Ok(mut hangup)) = (tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()), tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())) {
         tokio::select! {
             _ = term.recv() => {}
+            _ = hangup.recv() => {}
             _ = tokio::signal::ctrl_c() => {}
         }
         return;
