@@ -560,8 +560,6 @@ impl Dispatcher {
         Ok((Some(restored), read))
     }
 
-    /// The record `path` names, read with the get action for that path, its ids
-    /// taken from `args`. Best effort: none when there is no such action or it fails.
     /// For a delete, the record it removes, read to name it in the question; or the
     /// error to answer with when there is none (its get answers 404): the call is not
     /// sent and nobody is asked. Another failure, or no get for it, reads nothing and
@@ -583,6 +581,8 @@ impl Dispatcher {
         Err(error)
     }
 
+    /// The record `path` names, read with the get action for that path, its ids
+    /// taken from `args`. Best effort: none when there is no such action or it fails.
     async fn read_at(&self, client: &PingOneClient, path: &str, args: &Value) -> Option<Value> {
         let (reader, reader_args) = self.reader_at(path, args)?;
         client.call(reader, &reader_args, &CallOptions::default()).await.ok()

@@ -82,9 +82,9 @@ pub async fn serve_http(server: PingOneMcp, listener: tokio::net::TcpListener, o
         let nested = metadata.clone();
         app = app.route(METADATA_PATH, axum::routing::get(move || async move { metadata })).route(&format!("{METADATA_PATH}/mcp"), axum::routing::get(move || async move { nested }));
     }
-    // On SIGTERM, SIGHUP or Ctrl-C (a redeploy, a closed terminal), running scripts stop at once and their calls
-    // answer: each reply says what its script changed, and the audit log has every call
-    // sent, before the process exits.
+    // On SIGTERM, SIGHUP or Ctrl-C (a redeploy, a closed terminal), running scripts stop
+    // at once and their calls answer: each reply says what its script changed, and the
+    // audit log has every call sent, before the process exits.
     let shutdown = async move {
         shutdown_signal().await;
         tracing::warn!("shutting down: stopping running scripts; each says what it changed");
@@ -118,9 +118,8 @@ async fn cancellations(State(server): State<PingOneMcp>, request: Request, next:
     next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
 }
 
-/// SIGTERM (where there is one) or Ctrl-C.
+/// SIGTERM or SIGHUP (where there are such: a redeploy, a closed terminal), or Ctrl-C.
 async fn shutdown_signal() {
-    // SIGHUP too: the terminal it was started from closed.
     #[cfg(unix)]
     if let (Ok(mut term), Ok(mut hangup)) = (tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()), tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())) {
         tokio::select! {
