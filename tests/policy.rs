@@ -307,6 +307,12 @@ async fn an_environment_scope_without_its_id_is_told_the_id() {
         HostReply::Error(e) => assert!(e.code == "INVALID_ARGUMENTS" && e.message.contains(&format!("scope.id is the environment's id; this one's is {}", sim.environment_id)), "{e:?}"),
         other => panic!("{other:?}"),
     }
+    // An empty id is none either.
+    let call = HostCall { action: "create_user_role_assignment".into(), args: json!({ "userId": sim.reader.user_id, "role": { "id": "8a4e4c5a-0b7c-4d43-9a31-000000000002" }, "scope": { "type": "ENVIRONMENT", "id": " " } }) };
+    match dispatcher.dispatch(call).await {
+        HostReply::Error(e) => assert!(e.code == "INVALID_ARGUMENTS" && e.message.contains("`scope.id` is empty: give the id") && e.message.contains(&sim.environment_id), "{e:?}"),
+        other => panic!("{other:?}"),
+    }
 }
 
 /// Nobody is asked to delete a record that is not there: the call is not sent and

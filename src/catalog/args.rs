@@ -376,6 +376,13 @@ fn check_value(p: &Param, value: &Value, name: &str, problems: &mut Vec<Problem>
         problems.push(Problem::ours(format!("`{name}` must be {article} {ty}, got {}", kind(value))));
         return;
     }
+    // A required id left empty names no record: PingOne's answer would not say which.
+    if let (true, Value::String(text)) = (p.required && (p.name == "id" || p.name.ends_with("Id")), value) {
+        if text.trim().is_empty() {
+            problems.push(Problem::ours(format!("`{name}` is empty: give the id ({})", p.description.trim().trim_end_matches('.'))));
+            return;
+        }
+    }
     if let (Some(ParamLocation::Path), Value::String(text)) = (p.location, value) {
         if let Some(problem) = path_segment_problem(name, text) {
             problems.push(Problem::ours(problem));

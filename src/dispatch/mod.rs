@@ -185,8 +185,9 @@ impl Dispatcher {
         if let Err(e) = check_args(action, args) {
             let e = if self.policy.config.dry_run && e.problems.iter().any(|p| p.text.starts_with("missing required")) { e.noting(DRY_RUN_NOTE) } else { e };
             // No action reads the environment's own id, which an ENVIRONMENT scope needs.
-            let e = match (&self.backend, args.pointer("/scope/type").and_then(Value::as_str), args.pointer("/scope/id")) {
-                (Backend::Live(client), Some("ENVIRONMENT"), None) => e.noting(&format!("for scope type ENVIRONMENT, scope.id is the environment's id; this one's is {}", client.connection().environment_id)),
+            let no_id = args.pointer("/scope/id").is_none_or(|id| id.as_str().is_some_and(|id| id.trim().is_empty()));
+            let e = match (&self.backend, args.pointer("/scope/type").and_then(Value::as_str), no_id) {
+                (Backend::Live(client), Some("ENVIRONMENT"), true) => e.noting(&format!("for scope type ENVIRONMENT, scope.id is the environment's id; this one's is {}", client.connection().environment_id)),
                 _ => e,
             };
             return (HostReply::Error(invalid_arguments(action, &e)), "refused");
