@@ -349,7 +349,7 @@ fn check_fields(params: &[Param], map: &Map<String, Value>, prefix: &str, proble
                 problems.push(Problem::ours(format!("missing required `{name}` ({}: {})", p.ty.as_str(), p.description.trim())))
             }
             None | Some(Value::Null) if required_here.is_some() => {
-                let when = required_here.map(|w| format!("`{}` is {}", w.field, w.values.iter().map(Value::to_string).collect::<Vec<_>>().join(" or "))).unwrap_or_default();
+                let when = required_here.map(|w| format!("`{}` is {}", w.field, w.values_text())).unwrap_or_default();
                 problems.push(Problem::ours(format!("missing `{name}`, required when {when} ({}: {})", p.ty.as_str(), p.description.trim())))
             }
             None => {}

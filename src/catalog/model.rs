@@ -75,6 +75,11 @@ pub struct RecordCondition {
 }
 
 impl RecordCondition {
+    /// The values, as JSON, joined with "or": `"OPENID_CONNECT"`.
+    pub fn values_text(&self) -> String {
+        self.values.iter().map(serde_json::Value::to_string).collect::<Vec<_>>().join(" or ")
+    }
+
     /// Whether `record` holds one of the values (text in any case).
     pub fn holds(&self, record: &serde_json::Value) -> bool {
         let found = self.field.split('.').try_fold(record, |value, key| value.get(key)).is_some_and(|v| !v.is_null());

@@ -75,7 +75,7 @@ fn result(action: &Action, compact: bool) -> String {
 fn param_field(p: &Param, compact: bool) -> String {
     let ty = if compact && !p.required && p.ty == ParamType::Object { "{…}".to_owned() } else { param_type(p, compact) };
     // Required for some calls only: the signature says which, so a first try is right.
-    let when = p.required_when.as_ref().map(|w| format!(" /* required when {} is {} */", w.field, w.values.iter().map(serde_json::Value::to_string).collect::<Vec<_>>().join(" or "))).unwrap_or_default();
+    let when = p.required_when.as_ref().map(|w| format!(" /* required when {} is {} */", w.field, w.values_text())).unwrap_or_default();
     format!("{}{}: {ty}{when}", property_name(&p.name), if p.required { "" } else { "?" })
 }
 

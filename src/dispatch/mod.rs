@@ -813,7 +813,7 @@ pub fn invalid_arguments(action: &Action, e: &ArgsError) -> ActionError {
 const CREATE_NAMING_ARGS: [&str; 2] = ["username", "name"];
 
 /// Whether `action` makes a new record, whose id PingOne gives it.
-pub fn is_create(action: &Action) -> bool {
+fn is_create(action: &Action) -> bool {
     action.id.starts_with("create_")
 }
 

@@ -160,7 +160,6 @@ impl ObservedHost {
         // Counted as the script's work, beside any question another call has out.
         let _working = self.person_waits.working();
         let requester = Requester { caller: self.caller.as_ref(), confirm: self.confirm.as_deref(), all_bytes: Some(SCRIPT_LIST_BYTES), waits: Some(&waits) };
-        let call_action = call.action.clone();
         let reply = self.dispatcher.dispatch_for(call, &requester).await;
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&ticket);
         let (outcome, status) = match &reply {
@@ -185,7 +184,8 @@ impl ObservedHost {
         };
         let (retries, waited_ms) = waits.get();
         let target = match (&reply, target) {
-            (HostReply::Value(value), target) if writes => match self.dispatcher.created_id(&call_action, value) {
+            // `action` is the call's own name for every action that writes.
+            (HostReply::Value(value), target) if writes => match self.dispatcher.created_id(&action, value) {
                 Some(id) => Some(target.map_or_else(|| format!("created id {id}"), |named| format!("{named}, created id {id}"))),
                 None => target,
             },

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::account;
 use super::observe::CallSummary;
 use crate::defender::{Defender, OwnTexts};
-use crate::sandbox::{Execution, ExecutionError, LogLine};
+use crate::sandbox::{said_in, Execution, ExecutionError, LogLine};
 use crate::trim::{count_json_tokens, trim, NARROW_CALL, NARROW_SCRIPT, OR_NARROW_IN_SCRIPT, SHORTEN_ERROR};
 
 /// Field paths named in a withheld notice; the rest are counted.
@@ -361,11 +361,9 @@ pub fn action_error_text(name: &str, error: &ActionError) -> String {
     format!("{name} failed:{status} {}: {}{}", error.code, error.message, details_text(error))
 }
 
-/// The details, but those whose message the error's message says already (an argument
-/// error's problems).
+/// The details, but those the error's message says already ([`said_in`]).
 fn details_text(error: &ActionError) -> String {
-    let said_already = |d: &Value| d.get("message").and_then(Value::as_str).is_some_and(|m| error.message.contains(m));
-    let details: Vec<Value> = error.details.iter().filter(|d| !said_already(d)).cloned().collect();
+    let details: Vec<Value> = error.details.iter().filter(|d| !said_in(&error.message, d)).cloned().collect();
     if details.is_empty() {
         String::new()
     } else {

@@ -112,14 +112,14 @@ fn script_error_text(e: &ScriptError) -> String {
 }
 
 /// What PingOne's error details say, after its general message ("One or more
-/// validation errors…"): `: otp: the one-time passcode is not valid`.
-/// What the details say that `message` does not say already (an argument error's
-/// message lists its problems, which its details list again).
+/// validation errors…"): `: otp: the one-time passcode is not valid`; but not what
+/// `message` says already ([`said_in`]).
 fn details_text(message: &str, details: &[serde_json::Value]) -> String {
     let said: Vec<String> = details
         .iter()
+        .filter(|d| !said_in(message, d))
         .filter_map(|d| {
-            let detail = d.get("message")?.as_str().filter(|detail| !message.contains(detail))?;
+            let detail = d.get("message")?.as_str()?;
             Some(match d.get("target").and_then(serde_json::Value::as_str) {
                 Some(target) => format!("{target}: {detail}"),
                 None => detail.to_owned(),
@@ -131,6 +131,12 @@ fn details_text(message: &str, details: &[serde_json::Value]) -> String {
     } else {
         format!(" ({})", said.join("; "))
     }
+}
+
+/// Whether an error's `detail` only repeats its `message`: an argument error's message
+/// lists its problems, which its details list again.
+pub fn said_in(message: &str, detail: &serde_json::Value) -> bool {
+    detail.get("message").and_then(serde_json::Value::as_str).is_some_and(|said| message.contains(said))
 }
 
 /// What the engine says when a property is read from undefined or null, naming neither
