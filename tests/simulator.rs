@@ -496,6 +496,39 @@ async fn filters_each_operator_and_bad_filters() {
     }
 }
 
+/// Each list takes the attributes and operators PingOne documents for it, and refuses
+/// the rest as PingOne does: a script that passes here must not fail on a tenant, and a
+/// misspelt attribute must not quietly match nothing.
+#[tokio::test]
+async fn each_list_refuses_filters_pingone_refuses() {
+    let mut h = Harness::users(50).await;
+    let employees = h.items("list_populations", json!({ "filter": "name sw \"Emp\"" })).await;
+    assert_eq!(employees.len(), 1, "{employees:?}");
+    let id = id_of(&employees[0]);
+    assert_eq!(h.items("list_populations", json!({ "filter": format!("id eq \"{id}\"") })).await.len(), 1);
+    assert_eq!(h.items("list_groups", json!({ "filter": "name eq \"All Staff\"" })).await.len(), 1);
+    let recent = h.items("list_users", json!({ "filter": "updatedAt ge \"2000-01-01T00:00:00Z\"", "limit": 5 })).await;
+    assert!(!recent.is_empty(), "a range on updatedAt is PingOne's");
+
+    let refused = [
+        ("list_populations", "name eq \"Employees\"", "`name eq` cannot be used in a populations filter"),
+        ("list_populations", "name co \"ploy\"", "`name co`"),
+        ("list_populations", "default eq true", "the attribute `default`"),
+        ("list_populations", "nmae sw \"Emp\"", "the attribute `nmae`"),
+        ("list_groups", "nmae eq \"Admins\"", "the attribute `nmae`"),
+        ("list_users", "username ew \"0\"", "`username ew`"),
+        ("list_users", "title lt \"B\"", "`title lt`"),
+        ("list_users", "updatedAt gt \"2024-02-01T00:00:00Z\"", "`updatedAt gt`"),
+    ];
+    for (action, filter, needle) in refused {
+        let (status, err) = h.fails(action, json!({ "filter": filter })).await;
+        assert_eq!(status, 400, "{action} {filter}: {err}");
+        assert_eq!(err["details"][0]["code"], "INVALID_FILTER", "{action} {filter}: {err}");
+        let message = err["details"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(needle), "{action} {filter}: `{message}` should say `{needle}`");
+    }
+}
+
 /// `eq`/`sw` on username, email and names are answered from an index; the same filter
 /// with an `or` branch the index cannot answer (and that never holds) takes the full
 /// scan, so the two must agree, in any case of attribute name or value.

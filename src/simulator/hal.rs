@@ -33,6 +33,41 @@ pub fn filtered<'a>(req: &Req, all: impl Iterator<Item = &'a Value>) -> Result<V
     })
 }
 
+/// What a list's filter may compare, as PingOne documents it: each attribute with the
+/// operators it takes. A filter outside them is refused, as PingOne refuses it, rather
+/// than matching nothing (a misspelt attribute) or matching where PingOne would not.
+pub struct FilterRules {
+    /// The collection, for the message: "populations".
+    pub collection: &'static str,
+    pub attributes: &'static [(&'static str, &'static [&'static str])],
+}
+
+impl FilterRules {
+    pub fn check(&self, filter: &Filter) -> Result<(), ApiError> {
+        for comparison in filter.comparisons() {
+            let rule = self.attributes.iter().find(|(name, _)| name.eq_ignore_ascii_case(&comparison.path));
+            if rule.is_some_and(|(_, ops)| ops.contains(&comparison.op)) {
+                continue;
+            }
+            let problem = match rule {
+                Some(_) => format!("`{} {}` cannot be used in a {} filter", comparison.path, comparison.op, self.collection),
+                None => format!("the attribute `{}` cannot be used in a {} filter", comparison.path, self.collection),
+            };
+            let allowed: Vec<String> = self.attributes.iter().map(|(name, ops)| format!("{name} ({})", ops.join(", "))).collect();
+            return Err(ApiError::invalid_filter(format!("{problem}; PingOne filters {} on {} only", self.collection, allowed.join(", "))));
+        }
+        Ok(())
+    }
+}
+
+/// [`filtered`], refusing a filter outside `rules`.
+pub fn filtered_by<'a>(req: &Req, all: impl Iterator<Item = &'a Value>, rules: &FilterRules) -> Result<Vec<&'a Value>, ApiError> {
+    if let Some(filter) = parse_filter(req)? {
+        rules.check(&filter)?;
+    }
+    filtered(req, all)
+}
+
 pub fn encode_cursor(offset: usize) -> String {
     URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
 }

@@ -9,13 +9,18 @@ use crate::simulator::hal;
 use crate::simulator::reply::{ref_id, require, str_field, Outcome, Reply, Req, JSON};
 use crate::simulator::store::{Holder, State};
 
+/// The spec's group schema: "Search all groups for a specific group ID / group name /
+/// external ID with a SCIM filter"; its example is `name eq "Training"`.
+const FILTER: hal::FilterRules =
+    hal::FilterRules { collection: "groups", attributes: &[("id", &["eq"]), ("name", &["eq", "sw"]), ("externalId", &["eq", "sw"])] };
+
 pub(super) fn route(st: &mut State, req: &Req, rest: &[&str]) -> Option<Outcome> {
     let m = req.method.as_str();
     match rest {
         ["groups"] => Some(match m {
             "GET" => {
                 let url = st.env_url("groups");
-                hal::filtered(req, st.groups.iter()).and_then(|matched| hal::page(req, &url, "groups", &matched, |g| view(st, g)))
+                hal::filtered_by(req, st.groups.iter(), &FILTER).and_then(|matched| hal::page(req, &url, "groups", &matched, |g| view(st, g)))
             }
             "POST" => create(st, req),
             _ => return not_allowed(req),

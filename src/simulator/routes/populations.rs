@@ -50,6 +50,10 @@ fn view(st: &State, p: &Value, counts: Option<&HashMap<&str, usize>>) -> Value {
     out
 }
 
+/// REFERENCE.md: "/populations `name sw`, `id eq`"; the spec: "Only the id and name
+/// parameters are supported".
+const FILTER: hal::FilterRules = hal::FilterRules { collection: "populations", attributes: &[("id", &["eq"]), ("name", &["sw"])] };
+
 fn list(st: &State, req: &Req) -> Outcome {
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for u in st.users.iter() {
@@ -57,7 +61,7 @@ fn list(st: &State, req: &Req) -> Outcome {
             *counts.entry(p).or_default() += 1;
         }
     }
-    let matched = hal::filtered(req, st.populations.iter())?;
+    let matched = hal::filtered_by(req, st.populations.iter(), &FILTER)?;
     hal::page(req, &st.env_url("populations"), "populations", &matched, |p| view(st, p, Some(&counts)))
 }
 

@@ -99,6 +99,7 @@ fn list(st: &State, req: &Req) -> Outcome {
     let filter = hal::parse_filter(req)?;
     if let Some(filter) = &filter {
         check_filter_attributes(st, filter)?;
+        check_filter_operators(filter)?;
     }
     let url = st.env_url("users");
     let needs_groups = filter.as_ref().is_some_and(|f| f.attributes().iter().any(|a| a.to_ascii_lowercase().starts_with("memberofgroups")));
@@ -161,6 +162,28 @@ fn check_filter_attributes(st: &State, filter: &Filter) -> Result<(), ApiError> 
             "{problem}; filterable: {} (and custom string attributes). Filter on anything else after listing",
             FILTERABLE.join(", ")
         )));
+    }
+    Ok(())
+}
+
+/// Refuses an operator PingOne's users filter does not take on the attribute
+/// (REFERENCE.md): `eq`, `sw` and `co` on any, `ew` on the e-mail address and the names,
+/// `ge`/`le` on updatedAt (a range), and no `gt` or `lt`.
+fn check_filter_operators(filter: &Filter) -> Result<(), ApiError> {
+    for comparison in filter.comparisons() {
+        let path = comparison.path.to_ascii_lowercase();
+        let allowed = match comparison.op {
+            "eq" | "sw" | "co" => true,
+            "ew" => matches!(path.as_str(), "email" | "name.family" | "name.given"),
+            "ge" | "le" => path == "updatedat",
+            _ => false,
+        };
+        if !allowed {
+            return Err(ApiError::invalid_filter(format!(
+                "`{} {}` cannot be used in a users filter: PingOne takes eq, sw and co, ew only on email, name.family and name.given, and ge or le only on updatedAt; compare anything else in the script after listing",
+                comparison.path, comparison.op
+            )));
+        }
     }
     Ok(())
 }
