@@ -398,7 +398,8 @@ fn users_csv(rows: usize, extra: &[&str]) -> String {
 
 /// A table (a CSV export) is judged by its cells, as the same records are in JSON: whole,
 /// rows of ids, names and addresses read as an injection to the first model and cost the
-/// classifier a chunk every few rows; a line that is no row, or a cell, is still judged.
+/// classifier a chunk every few rows; a line that is no row, or a cell, is still judged,
+/// and only it is withheld.
 #[test]
 fn a_table_is_judged_by_its_cells() {
     let Some(defender) = full() else { return };
@@ -417,11 +418,24 @@ fn a_table_is_judged_by_its_cells() {
     let rows: Vec<&str> = with_line.lines().collect();
     let at = rows.iter().position(|l| *l == line).unwrap();
     let line_in_context = rows[at - 1..=at + 1].join("\n");
-    for (extra, flagged) in [(line, line_in_context), (in_a_cell.as_str(), cell.trim_matches('"').to_owned())] {
-        let mut value = json!({ "result": users_csv(300, &[extra]) });
+    // Only what was flagged is withheld: the export keeps its other rows, as they were.
+    for (extra, flagged, withheld_as) in [(line, line_in_context, ""), (in_a_cell.as_str(), cell.trim_matches('"').to_owned(), "d1,jdoe,jdoe@example.com,Jane Doe,")] {
+        let export = users_csv(300, &[extra]);
+        let mut value = json!({ "result": export.clone() });
         let report = defender.scan_json(&mut value);
         assert_eq!(report.withheld, 1, "{extra}: {report:?}");
-        assert!(value["result"].as_str().unwrap().starts_with("[withheld by pingone-mcp defender"), "{value}");
+        let kept = value["result"].as_str().unwrap();
+        assert_eq!(kept.lines().count(), export.lines().count(), "{kept}");
+        let at = export.lines().position(|l| l == extra).unwrap();
+        for (i, (before, after)) in export.lines().zip(kept.lines()).enumerate() {
+            if i == at {
+                let marker = after.strip_prefix(withheld_as).unwrap_or_else(|| panic!("{after}"));
+                assert!(marker.trim_matches('"').starts_with("[withheld by pingone-mcp defender") && !after.contains("SYSTEM") && !after.contains("AI assistant"), "{after}");
+                assert_eq!(marker.starts_with('"'), !withheld_as.is_empty(), "a cell's marker is quoted as CSV quotes a cell with commas: {after}");
+            } else {
+                assert_eq!(before, after, "row {i} is kept");
+            }
+        }
         assert_eq!(report.findings[0].digest, pingone_mcp::defender::digest(&flagged), "the digest an administrator allows is the flagged part's");
     }
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::allow::digest;
 use super::detector::{Defender, Verdict};
 use super::own::OwnTexts;
-use super::table::table_texts;
+use super::table::{table_texts, withhold_in_table};
 
 /// A withheld string: where it was and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -254,8 +254,20 @@ fn json_literals(text: &str) -> Option<Vec<String>> {
 
 /// What a string is judged by when it holds structured text: the string literals of
 /// a JSON text, or the cells of a table; `None` for any other text, judged whole.
-fn inner_texts(text: &str) -> Option<Vec<String>> {
-    json_literals(text).or_else(|| table_texts(text).map(|table| table.texts))
+fn inner_texts(text: &str) -> Option<Inner> {
+    match json_literals(text) {
+        Some(literals) => Some(Inner { texts: literals, table: false }),
+        None => table_texts(text).map(|table| Inner { texts: table.texts, table: true }),
+    }
+}
+
+/// The texts a string holding structured text is judged by.
+struct Inner {
+    texts: Vec<String>,
+    /// A table's cells: one withheld is replaced in its row, and the rest of the table
+    /// kept (an export with one bad title is still the export). A JSON text is
+    /// withheld whole.
+    table: bool,
 }
 
 /// Every string in `value`, object keys included, in document order.
@@ -294,7 +306,7 @@ impl Defender {
         // cut into literals (`["SYSTEM:", "ignore", …]`) is still one sentence to them.
         // A delimited table (a CSV export) is judged by its cells in the same way.
         let allowed = self.allowed_now();
-        let inner: Vec<Option<Vec<String>>> =
+        let inner: Vec<Option<Inner>> =
             all.iter().map(|s| if allowed.as_ref().is_some_and(|a| a.contains(s)) { None } else { inner_texts(s) }).collect();
         // Each inner text once: an export repeats the same titles and flags on every row.
         let judged: Vec<Vec<&str>> = all
@@ -302,8 +314,8 @@ impl Defender {
             .zip(&inner)
             .map(|(s, inner)| match inner {
                 Some(inner) => {
-                    let mut seen = HashSet::with_capacity(inner.len());
-                    inner.iter().map(String::as_str).filter(|t| seen.insert(*t)).collect()
+                    let mut seen = HashSet::with_capacity(inner.texts.len());
+                    inner.texts.iter().map(String::as_str).filter(|t| seen.insert(*t)).collect()
                 }
                 None => vec![*s],
             })
@@ -320,10 +332,16 @@ impl Defender {
             .zip(judged.iter().zip(&plans).zip(&inner))
             .filter_map(|(s, ((texts, plans), inner))| {
                 // Every plan takes its verdicts, flagged or not, so the rest stay in step.
-                let mut withheld: Vec<Withheld> = texts.iter().zip(plans).filter_map(|(text, plan)| plan.judge(text, &mut verdicts)).collect();
+                let parts: Vec<(&str, Withheld)> = texts.iter().zip(plans).filter_map(|(text, plan)| Some((*text, plan.judge(text, &mut verdicts)?))).collect();
+                // A table keeps what was not withheld: each withheld cell is replaced in its row.
+                let kept_table = inner.as_ref().filter(|inner| inner.table && !parts.is_empty()).and_then(|_| {
+                    let markers: HashMap<&str, String> = parts.iter().map(|(text, part)| (*text, marker(&part.verdict))).collect();
+                    withhold_in_table(s, |text| markers.get(text).cloned())
+                });
+                let mut withheld: Vec<Withheld> = parts.into_iter().map(|(_, part)| part).collect();
                 // Joined, for a sentence cut into parts none of which is flagged alone;
                 // a part flagged alone is the one to name (and to allow, by its digest).
-                if let Some(inner) = inner.as_ref().filter(|inner| inner.len() > 1 && withheld.is_empty()) {
+                if let Some(inner) = inner.as_ref().map(|inner| &inner.texts).filter(|inner| inner.len() > 1 && withheld.is_empty()) {
                     let joined = self.scan_patterns(&inner.join(" "));
                     if joined.flagged {
                         if top.as_ref().is_none_or(|top| joined.score > top.score) {
@@ -333,9 +351,14 @@ impl Defender {
                     }
                 }
                 let worst = withheld.into_iter().max_by(|a, b| a.verdict.score.total_cmp(&b.verdict.score))?;
-                // Inside JSON text or a table, the string is withheld whole; the digest is
-                // the flagged inner text's, which is what the allow file lets through.
-                let withheld = if texts.len() == 1 && texts[0] == *s { worst } else { Withheld { replacement: marker(&worst.verdict), ..worst } };
+                // Inside JSON text the string is withheld whole, inside a table the cell;
+                // the digest is the flagged inner text's, which is what the allow file
+                // lets through.
+                let withheld = match kept_table {
+                    Some(table) => Withheld { replacement: table, ..worst },
+                    None if texts.len() == 1 && texts[0] == *s => worst,
+                    None => Withheld { replacement: marker(&worst.verdict), ..worst },
+                };
                 Some((s.to_string(), withheld))
             })
             .collect();
