@@ -18,5 +18,6 @@ pub mod sandbox;
 pub mod search;
 pub mod secret;
 pub mod simulator;
+pub mod stop_signal;
 pub mod trim;
 pub mod wordpiece;

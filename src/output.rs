@@ -9,6 +9,13 @@ pub fn print(text: &str) {
     let _ = writeln!(out, "{text}");
 }
 
+/// `text` as it is, ended with a line ending only when it does not end with one.
+pub fn print_raw(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let ending = if text.ends_with('\n') { "" } else { "\n" };
+    let _ = write!(out, "{text}{ending}");
+}
+
 pub fn print_json(value: &serde_json::Value) {
     print(&serde_json::to_string_pretty(value).unwrap_or_default());
 }

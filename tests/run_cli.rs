@@ -522,9 +522,16 @@ fn a_failed_run_accounts_for_its_writes() {
 
 /// Ctrl-C stops the script, not the process: the console so far, the writes (the one
 /// in flight as "no answer yet"), an audit line for it with its transaction id, and the
-/// cassette of the calls made are all still written; the exit status is 130.
+/// cassette of the calls made are all still written; the exit status is 130. SIGTERM (a
+/// `timeout`, cron) and SIGHUP (a dropped ssh session) do the same, with 143 and 129.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_stops_the_script_and_tells_what_it_did() {
+    for (signal, status) in [("INT", 130), ("TERM", 143), ("HUP", 129)] {
+        stop_with_signal(signal, status).await;
+    }
+}
+
+async fn stop_with_signal(signal: &str, status: i32) {
     let fake = FakePingOne::start().await;
     fake.on("GET", &fake.env_path("/users"), vec![Reply::json(200, json!({ "_embedded": { "users": [{ "id": "u1", "username": "ana" }] }, "_links": {} }))]);
     fake.on("PATCH", &fake.env_path("/users/u1"), vec![Reply::json(200, json!({ "id": "u1" })).delayed(std::time::Duration::from_secs(60))]);
@@ -544,11 +551,11 @@ async fn ctrl_c_stops_the_script_and_tells_what_it_did() {
         assert!(started.elapsed().as_secs() < 30, "the update was never sent");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let killed = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
     let out = tokio::task::block_in_place(|| child.wait_with_output().unwrap());
     let text = stderr(&out);
-    assert_eq!(out.status.code(), Some(130), "{text}");
+    assert_eq!(out.status.code(), Some(status), "SIG{signal}: {text}");
     assert!(text.contains("[log] about to retitle ana") && text.contains("error: the script was interrupted"), "{text}");
     assert!(text.contains("  update_user (userId u1): no answer yet"), "{text}");
     let lines: Vec<Value> = std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -587,6 +594,10 @@ fn a_big_text_export_can_be_printed_raw() {
     let csv = script_file(&dir, "return ['id,username', ...Array.from({ length: 3 }, (_, i) => `${i},user${i}`)].join('\\n')");
     let out = run(&["run", &csv, "--replay", &empty_cassette(&dir), "--raw"], &[]);
     assert_eq!(stdout(&out), "id,username\n0,user0\n1,user1\n2,user2\n", "{}", stderr(&out));
+    // A text that ends its last line is not given a second line ending (a blank record).
+    let ended = script_file(&dir, "return 'id,name\\n1,a\\n'");
+    let out = run(&["run", &ended, "--replay", &empty_cassette(&dir), "--raw"], &[]);
+    assert_eq!(stdout(&out), "id,name\n1,a\n", "{}", stderr(&out));
 
     let big = script_file(&dir, "return 'x'.repeat(1500000)");
     let out = run(&["run", &big, "--replay", &empty_cassette(&dir), "--json"], &[]);

@@ -17,7 +17,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use super::{session, Needed};
 use crate::cli::{GlobalArgs, RunArgs};
 use super::run_account;
-use crate::output::{error, log_line, note, print, print_json};
+use crate::output::{error, log_line, note, print, print_json, print_raw};
 
 /// A scan of the result longer than this is told, with how to skip it.
 const SLOW_SCAN: Duration = Duration::from_secs(5);
@@ -48,11 +48,11 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     }
     let host = Arc::new(host);
     let printer = console.map(|lines| tokio::spawn(print_console(lines, defender.clone(), host.clone())));
-    // Ctrl-C stops the script, not the process: what it did is still told and recorded.
+    // Ctrl-C, SIGTERM or SIGHUP stops the script, not the process: what it did is still
+    // told and recorded.
+    let stopped_by = std::sync::OnceLock::new();
     let interrupted = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
+        let _ = stopped_by.set(pingone_mcp::stop_signal::stop_requested().await);
     };
     let mut execution = sandbox.execute_until(&script, script_args, host.clone(), &limits, interrupted).await;
     host.end_console();
@@ -106,7 +106,8 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
             log_line(line.level.name(), &line.message);
         }
         match &execution.outcome {
-            Ok(Value::String(text)) if args.raw => print(text),
+            // As it is: a text that ends its last line gets no second line ending.
+            Ok(Value::String(text)) if args.raw => print_raw(text),
             Ok(value) => print(&serde_json::to_string_pretty(value)?),
             Err(e) => {
                 error(&e.to_string());
@@ -119,8 +120,8 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     }
     Ok(match execution.outcome {
         Ok(_) => ExitCode::SUCCESS,
-        // As a shell reports a command SIGINT ended.
-        Err(ExecutionError::Interrupted { .. }) => ExitCode::from(130),
+        // As a shell reports a command the signal ended.
+        Err(ExecutionError::Interrupted { .. }) => ExitCode::from(stopped_by.get().map_or(130, |s| s.exit_status())),
         Err(_) => ExitCode::FAILURE,
     })
 }

@@ -86,7 +86,7 @@ pub async fn serve_http(server: PingOneMcp, listener: tokio::net::TcpListener, o
     // at once and their calls answer: each reply says what its script changed, and the
     // audit log has every call sent, before the process exits.
     let shutdown = async move {
-        shutdown_signal().await;
+        crate::stop_signal::stop_requested().await;
         tracing::warn!("shutting down: stopping running scripts; each says what it changed");
         stopping.stop_scripts();
     };
@@ -116,20 +116,6 @@ async fn cancellations(State(server): State<PingOneMcp>, request: Request, next:
         }
     }
     next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
-}
-
-/// SIGTERM or SIGHUP (where there are such: a redeploy, a closed terminal), or Ctrl-C.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    if let (Ok(mut term), Ok(mut hangup)) = (tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()), tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())) {
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = hangup.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
-        }
-        return;
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Puts the authenticated [`crate::policy::Caller`] into the request's extensions
