@@ -379,6 +379,32 @@ fn a_users_state_or_links_named_as_a_field_are_refused_with_the_action_that_sets
     assert_eq!(e.matches("update_user_enabled_status").count(), 1, "said once, by the action's own list: {e}");
 }
 
+/// A password under another name (`passwd`, `initialPassword`) would be stored as a
+/// readable custom attribute, printed and logged unmasked, and leave the user without
+/// a password; `password.forcechange` would be dropped, and the user never asked to
+/// change it. Each is refused before sending, saying what to write.
+#[test]
+fn a_password_under_another_name_or_a_misspelt_password_field_is_refused() {
+    use pingone_mcp::catalog::{check_args, normalise_args};
+    let catalog = load_builtin().unwrap();
+    let create = catalog.get("create_user").unwrap();
+    let update = catalog.get("update_user").unwrap();
+    for key in ["passwd", "pwd", "initialPassword", "temp_password", "Password1", "newPassword"] {
+        let args = json!({ "username": "nh1", "email": "nh1@example.com", key: "Welcome-1" });
+        let e = check_args(create, &normalise_args(create, args)).unwrap_err().to_string();
+        assert!(e.contains(&format!("`{key}` is not a field of create_user")) && e.contains("password: { value, forceChange: true }") && !e.contains("Welcome-1"), "{key}: {e}");
+        let e = check_args(update, &json!({ "userId": "u1", key: "Welcome-1" })).unwrap_err().to_string();
+        assert!(e.contains("set_user_password") && !e.contains("Welcome-1"), "{key}: {e}");
+    }
+    let e = check_args(create, &json!({ "username": "nh1", "email": "a@example.com", "password": { "value": "Welcome-1", "forcechange": true } })).unwrap_err().to_string();
+    assert!(e.contains("`password.forcechange` is not a field of `password`: did you mean `password.forceChange`?"), "{e}");
+    let e = check_args(create, &json!({ "username": "nh1", "email": "a@example.com", "password": { "value": "Welcome-1", "forceChnge": true } })).unwrap_err().to_string();
+    assert!(e.contains("did you mean `password.forceChange`?"), "{e}");
+    assert!(check_args(create, &json!({ "username": "nh1", "email": "a@example.com", "password": { "value": "Welcome-1", "forceChange": true } })).is_ok());
+    // A custom attribute that only looks like one stays allowed.
+    assert!(check_args(create, &json!({ "username": "nh1", "email": "a@example.com", "population": { "id": "p1" }, "costCenter": "CC-1" })).is_ok());
+}
+
 /// A filter that compares an attribute with a value of another type (`enabled eq
 /// "false"`, quoted) would find no records, and a script would conclude there are none:
 /// it is refused with the filter as it should be written.

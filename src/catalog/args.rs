@@ -216,6 +216,26 @@ fn kept_elsewhere(action: &Action, key: &str, value: &Value) -> Option<&'static 
     KEPT_ELSEWHERE.iter().find(|(kept, _)| *kept == name).map(|(_, kept)| *kept)
 }
 
+/// A password under a name the action does not know (`passwd`, `initialPassword`,
+/// `temp_password`): stored as a custom attribute, it would be readable by whoever can
+/// read the user, printed and logged unmasked, and the user would have no password.
+fn password_by_another_name(action: &Action, key: &str) -> Option<Problem> {
+    let name: String = key.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+    let a_password = name.contains("password") || name.contains("passwd") || matches!(name.as_str(), "pwd" | "pass" | "passphrase" | "passcode");
+    if !a_password {
+        return None;
+    }
+    let instead = if action.param("password").is_some() {
+        "give it as `password: { value, forceChange: true }` (forceChange makes the user choose a new one at next sign-on)".to_owned()
+    } else {
+        "a user's password is set with set_user_password, and force_user_password_change makes the user choose a new one".to_owned()
+    };
+    Some(Problem::quoting(
+        format!("`{key}` is not a field of {}: {instead}. A name it does not know is stored as a custom attribute, readable by whoever can read the user, and the user would have no password", action.id),
+        key.to_owned(),
+    ))
+}
+
 /// The declared field an unknown name most likely meant, on an action whose unknown
 /// names are stored as custom attributes: one letter off (or two swapped) from a
 /// declared name, a part of a declared object given at the top level (`given`), or a
@@ -288,7 +308,9 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
     }
     if action.custom_attributes {
         for key in map.keys().filter(|k| !action.params.iter().any(|p| p.name.eq_ignore_ascii_case(k))) {
-            if let Some(meant) = meant_field(action, key) {
+            if let Some(problem) = password_by_another_name(action, key) {
+                problems.push(problem);
+            } else if let Some(meant) = meant_field(action, key) {
                 problems.push(Problem::quoting(
                     format!("`{key}` is not a field of {}: did you mean `{meant}`? A name it does not know is stored as a custom attribute, beside the field you meant, which it would not set", action.id),
                     key.clone(),
@@ -413,7 +435,24 @@ fn check_value(p: &Param, value: &Value, name: &str, problems: &mut Vec<Problem>
     }
     if let Value::Object(inner) = value {
         check_fields(&p.properties, inner, &format!("{name}."), problems);
+        problems.extend(misspelt_properties(&p.properties, inner, name));
     }
+}
+
+/// Fields of a declared object that are one of its declared properties in another case
+/// or a letter off (`password.forcechange`): PingOne would drop or store them beside
+/// the one meant, which it would not set. Other undeclared fields pass (PingOne's
+/// objects are wide).
+fn misspelt_properties(properties: &[Param], inner: &Map<String, Value>, name: &str) -> Vec<Problem> {
+    inner
+        .keys()
+        .filter(|key| !properties.iter().any(|q| q.name == **key))
+        .filter_map(|key| {
+            let lower = key.to_ascii_lowercase();
+            let meant = properties.iter().find(|q| q.name.eq_ignore_ascii_case(key) || (lower.chars().count() >= 4 && strsim::osa_distance(&lower, &q.name.to_ascii_lowercase()) == 1))?;
+            Some(Problem::quoting(format!("`{name}.{key}` is not a field of `{name}`: did you mean `{name}.{}`? It would not be set", meant.name), key.clone()))
+        })
+        .collect()
 }
 
 /// A number outside the parameter's `minimum`..=`maximum`.
