@@ -261,7 +261,7 @@ async fn a_failed_batch_of_creates_names_each_and_the_uncertain_one_by_its_trans
     let (api, auth) = (sim.api_base(), sim.auth_base());
     let env = [("PINGONE_ENVIRONMENT_ID", sim.environment_id.as_str()), ("PINGONE_API_URL", &api), ("PINGONE_AUTH_URL", &auth), ("PINGONE_CLIENT_ID", &sim.client_id), ("PINGONE_CLIENT_SECRET", &sim.client_secret)];
     // Every second create fails with a 503: whether it was applied is unknown.
-    let every_second_create = || sim.set_faults(Faults::none().with(FaultRule::new(FaultKind::ServerError { status: 503 }, Trigger::Every(2)).on_method("POST")));
+    let every_second_create = || sim.set_faults(Faults::none().with(FaultRule::new(FaultKind::ServerError { status: 503, applied: false }, Trigger::Every(2)).on_method("POST")));
     let dir = tempfile::tempdir().unwrap();
     let hires = script_file(
         &dir,

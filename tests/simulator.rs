@@ -817,13 +817,21 @@ async fn fault_429_with_retry_after_is_retried() {
 
 #[tokio::test]
 async fn fault_5xx_retries_gets_and_reports_posts_as_unknown() {
-    let mut h = Harness::new(with_faults(FaultRule::new(FaultKind::ServerError { status: 502 }, Trigger::Every(2)))).await;
+    let mut h = Harness::new(with_faults(FaultRule::new(FaultKind::ServerError { status: 502, applied: false }, Trigger::Every(2)))).await;
     h.call("list_groups", json!({})).await;
     h.call("list_groups", json!({})).await;
-    h.sim.set_faults(Faults::none().with(FaultRule::new(FaultKind::ServerError { status: 500 }, Trigger::Always).on_method("POST")));
+    h.sim.set_faults(Faults::none().with(FaultRule::new(FaultKind::ServerError { status: 500, applied: false }, Trigger::Always).on_method("POST")));
     let err = h.try_call("create_group", json!({ "name": "Maybe" })).await.unwrap_err();
     assert!(matches!(err, ClientError::OutcomeUnknown { .. }), "{err}");
     assert!(err.to_string().contains("outcome is unknown"), "{err}");
+    // A server error may come before the call was carried out, or after (a gateway's
+    // timeout on a create that landed): a script's recovery must meet both.
+    h.sim.set_faults(Faults::none().with(FaultRule::new(FaultKind::ServerError { status: 504, applied: true }, Trigger::Always).on_method("POST")));
+    let err = h.try_call("create_group", json!({ "name": "Landed" })).await.unwrap_err();
+    assert!(matches!(err, ClientError::OutcomeUnknown { .. }), "{err}");
+    h.sim.set_faults(Faults::none());
+    assert!(h.items("list_groups", json!({ "filter": "name eq \"Maybe\"" })).await.is_empty(), "not carried out");
+    assert_eq!(h.items("list_groups", json!({ "filter": "name eq \"Landed\"" })).await.len(), 1, "carried out, its answer lost");
 }
 
 #[tokio::test]
@@ -851,6 +859,11 @@ async fn fault_dropped_connection() {
     assert!(matches!(err, ClientError::OutcomeUnknown { .. }), "{err}");
     let err = h.try_call("list_groups", json!({})).await.unwrap_err();
     assert!(matches!(err, ClientError::RetriesExhausted { .. }), "{err}");
+    // Cut mid-response: the create was carried out, so creating it again would clash.
+    h.sim.set_faults(Faults::none());
+    assert_eq!(h.items("list_groups", json!({ "filter": "name eq \"Dropped\"" })).await.len(), 1);
+    let (status, err) = h.fails("create_group", json!({ "name": "Dropped" })).await;
+    assert_eq!(status, 400, "{err}");
 }
 
 #[tokio::test]

@@ -41,10 +41,14 @@ pub struct SimulatorArgs {
     /// The status of simulated server errors.
     #[arg(long, value_name = "STATUS", default_value_t = 503, help_heading = "Faults")]
     pub error_status: u16,
+    /// Simulated server errors come after the call was carried out (a gateway timing
+    /// out on a create that landed), so a retried write meets the record it made.
+    #[arg(long, help_heading = "Faults")]
+    pub error_applied: bool,
     /// Delay every management call by this many milliseconds.
     #[arg(long, value_name = "MS", help_heading = "Faults")]
     pub latency_ms: Option<u64>,
-    /// Drop the connection of every Nth management call mid-response.
+    /// Drop the connection of every Nth management call mid-response (the call was carried out).
     #[arg(long, value_name = "N", help_heading = "Faults")]
     pub drop_every: Option<u64>,
     /// Drop connections at this rate (0.0 to 1.0).
@@ -66,8 +70,8 @@ impl SimulatorArgs {
         let specs: [(Option<Trigger>, FaultKind); 7] = [
             (self.rate_limit_every.map(Trigger::Every), FaultKind::RateLimit { retry_after_ms }),
             (self.rate_limit_rate.map(Trigger::Rate), FaultKind::RateLimit { retry_after_ms }),
-            (self.error_every.map(Trigger::Every), FaultKind::ServerError { status: self.error_status }),
-            (self.error_rate.map(Trigger::Rate), FaultKind::ServerError { status: self.error_status }),
+            (self.error_every.map(Trigger::Every), FaultKind::ServerError { status: self.error_status, applied: self.error_applied }),
+            (self.error_rate.map(Trigger::Rate), FaultKind::ServerError { status: self.error_status, applied: self.error_applied }),
             (self.latency_ms.map(|_| Trigger::Always), FaultKind::Latency { ms: self.latency_ms.unwrap_or(0) }),
             (self.drop_every.map(Trigger::Every).or(self.drop_rate.map(Trigger::Rate)), FaultKind::Drop),
             (self.malformed_every.map(Trigger::Every), FaultKind::Malformed),

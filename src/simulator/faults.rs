@@ -13,11 +13,13 @@ use rand::Rng;
 pub enum FaultKind {
     /// 429 REQUEST_LIMITED with `Retry-After: <secs>` (fractions allowed, e.g. 0.05).
     RateLimit { retry_after_ms: u64 },
-    /// A 5xx with PingOne's UNEXPECTED_ERROR body.
-    ServerError { status: u16 },
+    /// A 5xx with PingOne's UNEXPECTED_ERROR body; `applied`: after the call was
+    /// carried out (a gateway that timed out on a create that landed), not instead.
+    ServerError { status: u16, applied: bool },
     /// Answer normally, after this delay.
     Latency { ms: u64 },
-    /// Send the headers, then cut the connection before the body ends.
+    /// Carry out the call, send the headers, then cut the connection before the body
+    /// ends: a write was applied though its caller cannot know.
     Drop,
     /// Answer 200 with a body that is not valid JSON.
     Malformed,
@@ -141,7 +143,7 @@ mod tests {
 
     #[test]
     fn every_nth_and_prefix() {
-        let f = Faults::none().with(FaultRule::new(FaultKind::ServerError { status: 503 }, Trigger::Every(3)).on_path("/users"));
+        let f = Faults::none().with(FaultRule::new(FaultKind::ServerError { status: 503, applied: false }, Trigger::Every(3)).on_path("/users"));
         let hits: Vec<bool> = (0..6).map(|_| f.decide("GET", "/v1/environments/e/users", "/users").fault.is_some()).collect();
         assert_eq!(hits, vec![false, false, true, false, false, true]);
         assert!(f.decide("GET", "/v1/environments/e/groups", "/groups").fault.is_none());

@@ -80,14 +80,7 @@ async fn handle(AxumState(app): AxumState<Arc<App>>, request: Request) -> Respon
             reply.headers.push(("Retry-After".into(), secs));
             return respond(reply, transaction);
         }
-        Some(FaultKind::ServerError { status }) => {
-            let mut reply = ApiError::unexpected(status).into_reply();
-            if status == 503 {
-                reply.headers.push(("Retry-After".into(), "0".into()));
-            }
-            return respond(reply, transaction);
-        }
-        Some(FaultKind::Drop) => return dropped(),
+        Some(FaultKind::ServerError { status, applied: false }) => return respond(server_error(status), transaction),
         _ => {}
     }
 
@@ -103,10 +96,22 @@ async fn handle(AxumState(app): AxumState<Arc<App>>, request: Request) -> Respon
             }
         }
     };
-    if decision.fault == Some(FaultKind::Malformed) {
-        return malformed(reply.status);
+    // What was carried out stays so; only its answer is lost.
+    match decision.fault {
+        Some(FaultKind::Malformed) => malformed(reply.status),
+        Some(FaultKind::Drop) => dropped(),
+        Some(FaultKind::ServerError { status, applied: true }) => respond(server_error(status), transaction),
+        _ => respond(reply, transaction),
     }
-    respond(reply, transaction)
+}
+
+/// PingOne's UNEXPECTED_ERROR, with `Retry-After` on a 503.
+fn server_error(status: u16) -> Reply {
+    let mut reply = ApiError::unexpected(status).into_reply();
+    if status == 503 {
+        reply.headers.push(("Retry-After".into(), "0".into()));
+    }
+    reply
 }
 
 /// The bearer token of a management call: a live client-credentials token, or a
