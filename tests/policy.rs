@@ -676,7 +676,17 @@ async fn dry_run_shows_the_request_and_sends_nothing() {
     let execution = common::sandbox().await.execute(&script, json!({}), host.clone(), &Limits::default()).await;
     result(&execution);
     let calls: Vec<(String, String)> = host.calls().into_iter().map(|c| (c.action, c.outcome)).collect();
-    assert_eq!(calls, [("search".into(), "ok".into()), ("update_user_enabled_status".into(), "dry run, not sent".into())]);
+    assert_eq!(calls, [("search".into(), "ok".into()), ("update_user_enabled_status".into(), "dry run, not sent; the real run needs --allow-writes".into())]);
+
+    // A rehearsal says what the real run would be refused without, so it does not stop
+    // half-way: a delete needs --allow-destructive beside --allow-writes.
+    let delete = format!("return await pingone.delete_user({{ userId: '{USER_ID}' }})");
+    let out = result(&run(&delete, dispatcher(&fake, PolicyConfig { dry_run: true, allow_writes: true, ..Default::default() })).await);
+    assert_eq!(out["refusedWithout"], "--allow-destructive", "{out}");
+    let out = result(&run(&delete, dispatcher(&fake, PolicyConfig { dry_run: true, ..Default::default() })).await);
+    assert_eq!(out["refusedWithout"], "--allow-writes and --allow-destructive", "{out}");
+    let out = result(&run(&delete, dispatcher(&fake, PolicyConfig { dry_run: true, allow_writes: true, allow_destructive: true, ..Default::default() })).await);
+    assert!(out.get("refusedWithout").is_none(), "{out}");
 
     // A later step that uses an earlier write's result learns why its id is missing.
     let script = "const u = await pingone.create_user({ username: 'new.hire', email: 'new.hire@example.com' });

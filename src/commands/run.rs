@@ -117,6 +117,9 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
                 account::account(&writes, account::SHOWN).iter().for_each(|line| note(line));
             }
         }
+        if let Some(refused) = refused_in_the_real_run(&writes) {
+            note(&refused);
+        }
     }
     Ok(match execution.outcome {
         Ok(_) => ExitCode::SUCCESS,
@@ -124,6 +127,23 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         Err(ExecutionError::Interrupted { .. }) => ExitCode::from(stopped_by.get().map_or(130, |s| s.exit_status())),
         Err(_) => ExitCode::FAILURE,
     })
+}
+
+/// What a dry run's writes would need that the run was not given, said once at its end:
+/// a rehearsal that shows every step must not hide that the real run stops half-way.
+fn refused_in_the_real_run(writes: &[pingone_mcp::mcp::CallSummary]) -> Option<String> {
+    const NEEDS: &str = "dry run, not sent; the real run needs ";
+    let refused: Vec<(&str, &str)> = writes.iter().filter_map(|w| Some((w.action.as_str(), w.outcome.strip_prefix(NEEDS)?))).collect();
+    let (first, flags) = *refused.first()?;
+    let mut all: Vec<&str> = refused.iter().flat_map(|(_, flags)| flags.split(" and ")).collect();
+    all.sort_unstable();
+    all.dedup();
+    Some(format!(
+        "dry run: {} of its {} writes would be refused without {} (the first: {first}, which needs {flags}); the real run would stop there, after the writes before it",
+        refused.len(),
+        writes.len(),
+        all.join(" and ")
+    ))
 }
 
 /// Prints console lines as they come, each scanned as the whole run's would be; the

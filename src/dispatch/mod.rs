@@ -221,7 +221,12 @@ impl Dispatcher {
                             if !self.policy.config.reveal_secrets {
                                 request["body"] = hide_fields(&request["body"], action.secret_params(), Hide::Mask).into_owned();
                             }
-                            (HostReply::Value(json!({ "dryRun": true, "sent": false, "request": request })), "dry_run")
+                            let mut preview = json!({ "dryRun": true, "sent": false, "request": request });
+                            let needed = self.policy.flags_needed(action, args);
+                            if !needed.is_empty() {
+                                preview["refusedWithout"] = json!(needed.join(" and "));
+                            }
+                            (HostReply::Value(preview), "dry_run")
                         }
                         Err(e) => (HostReply::Error(action_error(&action.id, &e)), "error"),
                     };

@@ -164,7 +164,10 @@ impl ObservedHost {
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&ticket);
         let (outcome, status) = match &reply {
             // A write under --dry-run answers with the request it would have sent.
-            HostReply::Value(value) if value.get("dryRun") == Some(&Value::Bool(true)) => ("dry run, not sent".to_owned(), None),
+            HostReply::Value(value) if value.get("dryRun") == Some(&Value::Bool(true)) => match value.get("refusedWithout").and_then(Value::as_str) {
+                Some(flags) => (format!("dry run, not sent; the real run needs {flags}"), None),
+                None => ("dry run, not sent".to_owned(), None),
+            },
             HostReply::Value(value) => {
                 let mut own = self.own_texts.lock().unwrap_or_else(|e| e.into_inner());
                 // pingone.search and pingone.describe answer with the catalog's words: ours.

@@ -183,6 +183,20 @@ impl Policy {
     pub fn is_dry_run(&self, action: &Action) -> bool {
         self.config.dry_run && action.writes()
     }
+
+    /// The flags this call would need to be sent that this run was not given: a dry
+    /// run shows every write, and its rehearsal must not hide that the real run would
+    /// be refused half-way.
+    pub fn flags_needed(&self, action: &Action, args: &serde_json::Value) -> Vec<&'static str> {
+        let mut needed = Vec::new();
+        if action.writes() && !self.config.allow_writes {
+            needed.push("--allow-writes");
+        }
+        if action.is_destructive_call(args) && !self.config.allow_destructive {
+            needed.push("--allow-destructive");
+        }
+        needed
+    }
 }
 
 /// The arguments that make a call destructive: `mfaEnabled: false`.
