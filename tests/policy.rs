@@ -172,6 +172,15 @@ async fn a_write_the_script_did_not_wait_for_finishes_and_is_reported() {
     let warning = execution.logs.iter().find(|l| l.message.contains("without waiting")).unwrap_or_else(|| panic!("no warning: {:?}", execution.logs));
     assert!(warning.message.contains("delete_user: not sent, as the script had ended (2 times)"), "{warning:?}");
     assert_eq!(fake.api_requests().len(), before, "nothing was sent");
+
+    // Reads it did not wait for (`forEach(async …)`) leave a result made without them,
+    // which would claim, say, that nobody is in any group: an error too.
+    let script = format!("const found = []; ['{USER_ID}', '{USER_ID}'].forEach(async id => {{ const u = await pingone.get_user({{ userId: id }}); found.push(u.id) }}); return found");
+    let execution = run(&script, dispatcher(&fake, PolicyConfig::default())).await;
+    let error = execution.outcome.as_ref().expect_err("a result made without its reads is not sent back").to_string();
+    assert!(error.contains("returned before awaiting every call") && error.contains("get_user: a read whose result the script did not wait for (2 times)"), "{error}");
+    let script = format!("const found = []; for (const id of ['{USER_ID}']) {{ const u = await pingone.get_user({{ userId: id }}); found.push(u.id) }} return found");
+    assert_eq!(result(&run(&script, dispatcher(&fake, PolicyConfig::default())).await), json!([USER_ID]));
 }
 
 /// Says no to every question, and keeps them.

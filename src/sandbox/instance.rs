@@ -35,6 +35,9 @@ pub(super) struct GuestState {
     /// Action of every call that may change something, not yet delivered, for
     /// reporting what a cut-off run left.
     unfinished: HashMap<u32, String>,
+    /// Action of every read the script has not taken the result of: one it never
+    /// awaited (`forEach(async …)`) leaves its result made without it.
+    unread: HashMap<u32, String>,
     /// Calls that got past the concurrency permits and were handed to the host; a
     /// call still queued behind them has sent nothing.
     sent: Arc<std::sync::Mutex<std::collections::HashSet<u32>>>,
@@ -69,6 +72,7 @@ impl GuestState {
             next_call_id: 1,
             in_flight: FuturesUnordered::new(),
             unfinished: HashMap::new(),
+            unread: HashMap::new(),
             sent: Arc::default(),
             ready: HashMap::new(),
             logs: Vec::new(),
@@ -153,12 +157,15 @@ impl GuestState {
 
     /// Lets the calls that may change something, which the script started and never
     /// waited for, finish (until `deadline`), so a write already sent is not dropped
-    /// unaudited and unreported; says what became of each.
+    /// unaudited and unreported; says what became of each, and names each read the
+    /// script did not wait for.
     pub async fn settle(&mut self, deadline: tokio::time::Instant) -> Vec<String> {
         // Calls still queued behind the concurrency limit are not sent now that the
         // script has ended: closing the permits ends them unsent.
         self.permits.close();
-        let mut settled = Vec::new();
+        // Reads change nothing: what matters is that the script did not wait for them.
+        let mut settled: Vec<String> = self.unread.drain().map(|(_, action)| format!("{action}: a read whose result the script did not wait for")).collect();
+        settled.sort();
         let mut answered: Vec<(u32, Vec<u8>)> = self.ready.drain().collect();
         while !self.unfinished.is_empty() {
             if let Some((id, reply)) = answered.pop() {
@@ -294,6 +301,8 @@ fn call_start(mut caller: Caller<'_, GuestState>, ptr: u32, len: u32) -> wasmtim
     let host = state.host.clone();
     if host.may_change_state(&call.action) {
         state.unfinished.insert(id, call.action.clone());
+    } else {
+        state.unread.insert(id, call.action.clone());
     }
     let permits = state.permits.clone();
     let sent = state.sent.clone();
@@ -323,6 +332,7 @@ fn call_read(mut caller: Caller<'_, GuestState>, id: u32, ptr: u32) -> wasmtime:
     let state = caller.data_mut();
     let reply = state.ready.remove(&id).ok_or_else(|| format_err!("the guest read reply {id}, which is not ready"))?;
     state.unfinished.remove(&id);
+    state.unread.remove(&id);
     let memory = memory(&caller)?;
     memory.write(&mut caller, ptr as usize, &reply).map_err(|_| format_err!("the guest's reply buffer is outside its memory"))
 }
