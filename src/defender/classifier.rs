@@ -5,7 +5,9 @@
 //! Long text is cut into chunks of at most [`MAX_CHUNK_TOKENS`], ending at sentence
 //! boundaries where it can; each chunk is scored and the highest score wins, so an
 //! injection buried in a long description is not diluted by the text around it.
-//! Chunks of many strings are scored together in padded batches of similar length.
+//! Each chunk is scored on its own: the int8 models quantise activations with one
+//! scale per tensor, so a chunk scored in a batch beside others (and their padding)
+//! would get a score that depends on them, and a text's verdict on its neighbours.
 //!
 //! A second model, the confirmer (`defender.confirm.int8.onnx` beside the first, when
 //! present), reads only what the first would flag (and English text it is unsure of,
@@ -21,8 +23,6 @@ use crate::onnx::{Fusion, Located, Model, ModelError};
 /// Tokens per chunk, [CLS] and [SEP] included: the training window (models/train.py),
 /// so an injection at the end of a long text is not averaged away by a longer chunk.
 pub const MAX_CHUNK_TOKENS: usize = 128;
-/// Chunks per inference call.
-const BATCH: usize = 32;
 /// Where the model is looked for first (see [`crate::onnx::find_model`]).
 const MODEL_VARIABLE: &str = "PINGONE_MCP_DEFENDER_MODEL";
 const MODEL_FILE: &str = "defender.int8.onnx";
@@ -93,13 +93,10 @@ fn score(model: &Model, texts: &[&str]) -> Result<Vec<f32>, ClassifierError> {
             chunks.push((i, chunk));
         }
     }
-    chunks.sort_by_key(|(_, c)| c.len());
     let mut scores = vec![0.0f32; texts.len()];
-    for batch in chunks.chunks(BATCH) {
-        let probs = model.run(batch.iter().map(|(_, c)| c.as_slice()), "score")?;
-        for ((i, _), p) in batch.iter().zip(probs) {
-            scores[*i] = scores[*i].max(p);
-        }
+    for (i, chunk) in &chunks {
+        let score = model.run(std::iter::once(chunk.as_slice()), "score")?;
+        scores[*i] = scores[*i].max(score.first().copied().unwrap_or(0.0));
     }
     Ok(scores)
 }
