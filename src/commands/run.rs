@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use pingone_mcp::dispatch::Recorder;
 use pingone_mcp::defender::Defender;
-use pingone_mcp::mcp::{account, screen, screen_value, ObservedHost};
+use pingone_mcp::mcp::{account, screen, screen_targets, screen_value, ObservedHost};
 use pingone_mcp::sandbox::{ExecutionError, Limits, LogLine, Sandbox};
 use serde_json::{json, Value};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -78,7 +78,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     if let Some(unused) = replay.map(|r| r.unused()).filter(|&n| n > 0) {
         crate::output::log_line("warn", &format!("{unused} recorded call(s) in the cassette were not replayed: the script made fewer calls than when it was recorded"));
     }
-    let writes = account::writes(&host.calls(), &host.in_flight());
+    let writes = account::writes(&screen_targets(host.calls(), &defender, &host.own_texts()).await, &screen_targets(host.in_flight(), &defender, &host.own_texts()).await);
     if args.json {
         let mut out = json!({ "ok": execution.outcome.is_ok(), "logs": execution.logs, "calls": execution.calls, "writes": account::writes_json(&writes), "duration_ms": execution.duration.as_millis() as u64 });
         match &execution.outcome {

@@ -179,6 +179,23 @@ fn error_budget(budget: usize) -> usize {
     budget / 2
 }
 
+/// Calls with what names their records (a create's `name`, copied by the script from
+/// a record, perhaps) scanned as the result is, each flagged one replaced by the
+/// marker: the account of what a run changed quotes them to the agent and the person.
+pub async fn screen_targets(mut calls: Vec<CallSummary>, defender: &Arc<Defender>, own: &OwnTexts) -> Vec<CallSummary> {
+    let targets: Vec<Value> = calls.iter().map(|c| c.target.clone().map_or(Value::Null, Value::String)).collect();
+    if targets.iter().all(Value::is_null) {
+        return calls;
+    }
+    let (scanned, _) = screen_value(json!({ "writes": targets }), defender, own.clone(), true).await;
+    for (call, target) in calls.iter_mut().zip(scanned["writes"].as_array().into_iter().flatten()) {
+        if let Some(text) = target.as_str() {
+            call.target = Some(text.to_owned());
+        }
+    }
+    calls
+}
+
 /// What `execute` answers, cut to the budget, scanned, and shaped by [`execute_reply`].
 /// The scan's markers can make the part kept longer than the reply allows, and the
 /// reply's own cut would then drop strings the notice counts as withheld: the result is
@@ -186,6 +203,7 @@ fn error_budget(budget: usize) -> usize {
 /// agent sees.
 pub async fn scanned_execute_reply(execution: Execution, calls: &[CallSummary], budget: usize, defender: &Arc<Defender>, own: &OwnTexts) -> Result<Value, String> {
     const PASSES: usize = 3;
+    let calls = &screen_targets(calls.to_vec(), defender, own).await;
     let mut result_tokens = result_budget(budget);
     let mut pass = 1;
     loop {
