@@ -140,9 +140,7 @@ enum Channel {
 impl Channel {
     async fn ask(&self, params: ElicitRequestParams) -> Answer {
         match self {
-            Channel::Request(peer) => peer.create_elicitation_with_timeout(params, Some(ANSWER_TIMEOUT)).await.map_err(|e| {
-                format!("the client could not be asked to confirm it ({e}); restart the server with --no-confirm to run destructive actions unasked")
-            }),
+            Channel::Request(peer) => peer.create_elicitation_with_timeout(params, Some(ANSWER_TIMEOUT)).await.map_err(unanswered),
             Channel::RoundTrip(asks) => {
                 let (answer, answered) = oneshot::channel();
                 if asks.send(Ask { params, answer }).await.is_err() {
@@ -151,6 +149,17 @@ impl Channel {
                 answered.await.unwrap_or_else(|_| Err("the question was dropped unanswered".into()))
             }
         }
+    }
+}
+
+/// Why a question sent to the client got no answer, for the agent: nothing in it
+/// suggests turning questions off, which is the operator's decision, not the agent's.
+fn unanswered(e: rmcp::service::ServiceError) -> String {
+    match e {
+        rmcp::service::ServiceError::Timeout { timeout } => {
+            format!("the person was asked but did not answer within {} minutes; ask them, and run it again when they are there", timeout.as_secs() / 60)
+        }
+        e => format!("the client failed to put the question to the person ({e}); ask them directly, and run it again"),
     }
 }
 
@@ -397,6 +406,17 @@ async fn finish_unasked(mut job: Job, why: &str) -> CallToolResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A question left unanswered is said to be so, and nothing tells the agent to
+    /// have questions turned off.
+    #[test]
+    fn an_unanswered_question_says_so_without_advising_no_confirm() {
+        let timeout = unanswered(rmcp::service::ServiceError::Timeout { timeout: ANSWER_TIMEOUT });
+        assert!(timeout.contains("was asked but did not answer within 5 minutes"), "{timeout}");
+        let failed = unanswered(rmcp::service::ServiceError::TransportClosed);
+        assert!(failed.contains("failed to put the question") && failed.contains("Transport closed"), "{failed}");
+        assert!(![timeout, failed].iter().any(|text| text.contains("no-confirm")));
+    }
 
     fn answer(action: ElicitationAction, content: Option<Value>) -> ElicitResult {
         let mut result = ElicitResult::new(action);
