@@ -655,6 +655,14 @@ async fn the_production_guard_tells_a_refusal_from_a_failed_sign_in() {
     let out = result(&run(TRY_ALL, dispatcher(&unreadable, PolicyConfig::default())).await);
     assert!(out["read"].as_str().unwrap().starts_with("POLICY_DENIED: cannot read the environment's type") && out["read"].as_str().unwrap().contains("--allow-production"), "{out}");
 
+    // No such environment there: a wrong id, region or API URL (one without /v1), which
+    // no role or flag mends, so neither is advised.
+    let elsewhere = fake().await;
+    elsewhere.on("GET", &format!("/v1/environments/{ENV_ID}"), vec![Reply::error(404, "NOT_FOUND", "The requested resource was not found.")]);
+    let out = result(&run(TRY_ALL, dispatcher(&elsewhere, PolicyConfig::default())).await);
+    let read = out["read"].as_str().unwrap();
+    assert!(read.contains(&format!("PingOne has no environment {ENV_ID} at ")) && read.contains("PINGONE_API_URL") && !read.contains("--allow-production") && !read.contains("role"), "{out}");
+
     let other = fake().await;
     let mut wrong = other.connection();
     wrong.credentials = common::fake_pingone::worker("not-the-secret", pingone_mcp::config::AuthMethod::Basic);

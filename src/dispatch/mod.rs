@@ -365,7 +365,18 @@ impl Dispatcher {
                 quoted: vec![],
             }),
             Ok(_) => Ok(()),
-            Err(e @ ClientError::Api { status: 403 | 404, .. }) => {
+            // Not there: the id, the region or the API's URL is wrong, which no role or
+            // flag mends.
+            Err(e @ ClientError::Api { status: 404, .. }) => {
+                let connection = client.connection();
+                let e = e.to_string();
+                let text = format!(
+                    "PingOne has no environment {} at {} ({e}): check the environment id, the region, and the API URL (PINGONE_API_URL or the profile's api_url, which ends in /v1)",
+                    connection.environment_id, connection.api_base
+                );
+                Err(OwnText { text, quoted: vec![e] })
+            }
+            Err(e @ ClientError::Api { status: 403, .. }) => {
                 let e = e.to_string();
                 let text = format!("cannot read the environment's type to check it is not PRODUCTION ({e}); grant the worker app a role that can read the environment, or pass --allow-production");
                 Err(OwnText { text, quoted: vec![e] })
