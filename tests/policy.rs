@@ -183,6 +183,20 @@ async fn a_write_the_script_did_not_wait_for_finishes_and_is_reported() {
     assert_eq!(result(&run(&script, dispatcher(&fake, PolicyConfig::default())).await), json!([USER_ID]));
 }
 
+/// The account of a run's writes names what each grant gave, not only the record in
+/// its path: the group joined, the role and its scope.
+#[tokio::test]
+async fn a_writes_target_names_what_a_grant_gave() {
+    let fake = fake().await;
+    let dispatcher = dispatcher(&fake, PolicyConfig::default());
+    let role = dispatcher.target("create_user_role_assignment", &json!({ "userId": USER_ID, "role": { "id": "r1" }, "scope": { "type": "ENVIRONMENT", "id": ENV_ID } }));
+    assert_eq!(role.as_deref(), Some(format!("userId {USER_ID}, role r1, scope environment {ENV_ID}").as_str()));
+    let population = dispatcher.target("create_user_role_assignment", &json!({ "userId": USER_ID, "role": { "id": "r1" }, "scope": { "type": "POPULATION", "id": "p1" } }));
+    assert_eq!(population.as_deref(), Some(format!("userId {USER_ID}, role r1, scope population p1").as_str()));
+    let group = dispatcher.target("add_user_to_group", &json!({ "userId": USER_ID, "id": "g1" }));
+    assert_eq!(group.as_deref(), Some(format!("userId {USER_ID}, group g1").as_str()));
+}
+
 /// Says no to every question, and keeps them.
 #[derive(Default)]
 struct Refuser {

@@ -102,7 +102,12 @@ impl Dispatcher {
         let path_ids = action.params_in(ParamLocation::Path).map(|p| p.name.as_str()).filter(|name| *name != "environmentId");
         // A create names its new record by its username or name.
         let naming = CREATE_NAMING_ARGS.iter().copied().filter(|_| is_create(action)).find(|name| args.get(name).is_some());
-        let ids: Vec<String> = path_ids.chain(naming).filter_map(|name| Some(format!("{name} {}", id_like(args.get(name)?)?))).collect();
+        let mut ids: Vec<String> = path_ids.chain(naming).filter_map(|name| Some(format!("{name} {}", id_like(args.get(name)?)?))).collect();
+        // What a grant gives, named in its body: the group joined, the role and its scope.
+        ids.extend(named_in_body(action, args).into_iter().filter_map(|(what, id, _)| Some(format!("{what} {}", id_like(&Value::from(id))?))));
+        if let (Some(kind @ ("ENVIRONMENT" | "ORGANIZATION")), Some(id)) = (args.pointer("/scope/type").and_then(Value::as_str), args.pointer("/scope/id").and_then(id_like)) {
+            ids.push(format!("scope {} {id}", kind.to_ascii_lowercase()));
+        }
         (!ids.is_empty()).then(|| ids.join(", "))
     }
 
