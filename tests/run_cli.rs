@@ -448,6 +448,30 @@ fn a_profiles_permission_set_to_false_is_not_lifted_by_a_flag() {
     assert_eq!(stdout(&out).trim(), "\"written\"", "{}", stderr(&out));
 }
 
+/// A profile can keep an audit trail whoever runs it: `audit_log` in its policy, the
+/// file --audit-log names instead when given.
+#[test]
+fn a_profile_keeps_its_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let audit = dir.path().join("prod-audit.jsonl");
+    std::fs::write(&config, format!("[profiles.prod.policy]\naudit_log = {}\n", toml_string(audit.to_str().unwrap()))).unwrap();
+    let read = script_file(&dir, "return (await pingone.list_groups({ limit: 1 })).count");
+    let out = run(&["run", &read, "--simulator", "--config", config.to_str().unwrap(), "--profile", "prod"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = std::fs::read_to_string(&audit).unwrap_or_default();
+    assert!(lines.lines().any(|l| l.contains("\"action\":\"list_groups\"")), "the profile's audit log has the call: {lines:?}");
+    let other = dir.path().join("mine.jsonl");
+    let out = run(&["run", &read, "--simulator", "--config", config.to_str().unwrap(), "--profile", "prod", "--audit-log", other.to_str().unwrap()], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read_to_string(&other).unwrap().contains("list_groups"));
+}
+
+/// `text` as a TOML basic string.
+fn toml_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap()
+}
+
 /// A list action's page used as the array of its items says where the items are,
 /// instead of giving undefined; the page itself reads as before.
 #[test]

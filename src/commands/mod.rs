@@ -171,10 +171,11 @@ pub async fn session_with(
             Err(e) => return Err(e),
         },
     };
+    let audit_log = policy.audit_log.clone();
     let policy = Policy::new(policy);
     refuse_patterns_matching_nothing(&policy, &catalog, "--allow/--deny or the profile's policy")?;
     let mut dispatcher = Dispatcher::new(catalog.clone(), search.clone(), backend).with_policy(policy);
-    if let Some(path) = &flags.audit_log {
+    if let Some(path) = &audit_log {
         let audit = if path.as_os_str() == "-" {
             AuditLog::to_stderr()
         } else {
@@ -196,6 +197,7 @@ impl PolicyArgs {
             dry_run: self.dry_run,
             reveal_secrets: self.reveal_secrets,
             rate_limit: self.rate_limit,
+            audit_log: self.audit_log.clone(),
             kept_off: Vec::new(),
         }
     }

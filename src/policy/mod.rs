@@ -42,6 +42,10 @@ pub struct PolicyConfig {
     /// Requests per second, shared by every script of the process.
     #[serde(default)]
     pub rate_limit: Option<f64>,
+    /// Append one JSON line per action call to this file ("-" for stderr); a profile
+    /// that sets it keeps an audit trail whoever starts pingone-mcp.
+    #[serde(default)]
+    pub audit_log: Option<std::path::PathBuf>,
     /// The permissions a profile sets to `false` itself (`allow_writes = false` for a
     /// production profile served beside a writable one): no command-line flag lifts them.
     pub kept_off: Vec<&'static str>,
@@ -68,6 +72,7 @@ struct ProfilePolicy {
     #[serde(default)]
     reveal_secrets: bool,
     rate_limit: Option<f64>,
+    audit_log: Option<std::path::PathBuf>,
 }
 
 impl From<ProfilePolicy> for PolicyConfig {
@@ -82,6 +87,7 @@ impl From<ProfilePolicy> for PolicyConfig {
             dry_run: p.dry_run,
             reveal_secrets: p.reveal_secrets,
             rate_limit: p.rate_limit,
+            audit_log: p.audit_log,
             kept_off: set.into_iter().filter(|(_, value)| *value == Some(false)).map(|(name, _)| name).collect(),
         }
     }
@@ -106,6 +112,8 @@ impl PolicyConfig {
         self.allow.extend(other.allow.iter().cloned());
         self.deny.extend(other.deny.iter().cloned());
         self.rate_limit = other.rate_limit.or(self.rate_limit);
+        // --audit-log names another file; without it, the profile's is kept.
+        self.audit_log = other.audit_log.clone().or(self.audit_log);
         self
     }
 }
