@@ -58,8 +58,10 @@ const LEXICAL_FLOORS: [f64; 4] = [0.89, 0.97, 0.73, 0.95];
 /// tune Hit@1 0.953, Hit@5 1.000, MRR 0.975; test Hit@1 0.884, Hit@5 0.993, MRR 0.935;
 /// "offboard an employee" ranked create_user first before ("onboard" is its neighbour).
 /// With the step writes (above): tune Hit@1 0.957, Hit@5 0.996, MRR 0.977; test Hit@1
-/// 0.886, Hit@5 0.993, MRR 0.936.
-const FLOORS: [f64; 4] = [0.94, 0.99, 0.87, 0.98];
+/// 0.886, Hit@5 0.993, MRR 0.936. The encoder retrained with queries for the 13 actions
+/// beyond the specification (models/search/MODEL_CARD.md): tune Hit@1 0.965, Hit@5
+/// 1.000, MRR 0.982; test Hit@1 0.914, Hit@5 0.993, MRR 0.955.
+const FLOORS: [f64; 4] = [0.95, 0.99, 0.90, 0.98];
 
 struct Query {
     text: String,

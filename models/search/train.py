@@ -136,6 +136,8 @@ def main():
     ap.add_argument("--lr", type=float, default=1.5e-4)
     ap.add_argument("--batch", type=int, default=48)
     ap.add_argument("--dev", action="store_true", help="hold out 15%% of the queries and report on them")
+    ap.add_argument("--target", type=Path, default=MODELS / "search.int8.onnx",
+                    help="where the int8 model goes (elsewhere for a candidate, so the committed one stays in use)")
     args = parse_seeded(ap, threads=1)
     rng = random.Random(args.seed)
     OUT.mkdir(exist_ok=True)
@@ -191,13 +193,13 @@ def main():
             line += f"  dev Hit@1 {h1:.3f} Hit@5 {h5:.3f}"
         print(line, flush=True)
     print(f"trained in {time.time() - started:.0f}s", flush=True)
-    export(model.eval())
+    export(model.eval(), args.target)
 
 
-def export(model):
+def export(model, target):
     from train import export_int8
 
-    target = MODELS / "search.int8.onnx"
+    target.parent.mkdir(parents=True, exist_ok=True)
     export_int8(model, "embedding", OUT / "search.fp32.onnx", target)
     print(f"wrote {target} ({target.stat().st_size / 1e6:.1f} MB)")
 
