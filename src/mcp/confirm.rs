@@ -26,6 +26,9 @@ use crate::policy::{Confirm, ConfirmRequest};
 
 /// How long a person has to answer before the call is declined.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
+/// Calls of one caller that may wait for a person's answer at once; a question beyond
+/// them is declined at once, so its script ends and frees its sandbox slot.
+pub const QUESTIONS_PER_CALLER: usize = 8;
 
 /// How long a cancelled call has to stop by itself.
 const STOPPING: Duration = Duration::from_secs(5);
@@ -289,25 +292,36 @@ impl SuspendedCalls {
     /// `input_required` result; the job waits here for the retry).
     pub async fn drive(self: &Arc<Self>, mut job: Job, owner: Option<String>, cancelled: impl std::future::Future<Output = ()>) -> Result<CallToolResponse, McpError> {
         tokio::pin!(cancelled);
-        tokio::select! {
-            finished = &mut job.task => finished
-                .map(CallToolResponse::from)
-                .map_err(|e| McpError::internal_error(format!("the call stopped unexpectedly: {e}"), None)),
-            Some(ask) = job.asks.recv() => {
-                let handle = uuid::Uuid::new_v4().to_string();
-                let question = InputRequest::Elicitation(ElicitRequest::new(ask.params));
-                self.lock().insert(handle.clone(), Waiting::Question(Suspended { job, answer: ask.answer, owner }));
-                self.expire_later(handle.clone());
-                Ok(InputRequiredResult::new(Some([(INPUT_KEY.to_owned(), question)].into()), Some(handle)).into())
-            }
-            () = &mut cancelled => {
-                // The call stops itself, telling the server's log what it changed; one
-                // that does not is cut off.
-                job.cancel.send_replace(true);
-                if tokio::time::timeout(STOPPING, &mut job.task).await.is_err() {
-                    job.task.abort();
+        loop {
+            tokio::select! {
+                finished = &mut job.task => return finished
+                    .map(CallToolResponse::from)
+                    .map_err(|e| McpError::internal_error(format!("the call stopped unexpectedly: {e}"), None)),
+                Some(ask) = job.asks.recv() => {
+                    // A suspended script keeps its sandbox slot: one caller leaving its
+                    // questions unanswered must not take every slot from the others.
+                    let waiting = self.lock().values().filter(|w| matches!(w, Waiting::Question(s) if s.owner == owner)).count();
+                    if waiting >= QUESTIONS_PER_CALLER {
+                        let _ = ask.answer.send(Err(format!(
+                            "{waiting} of this caller's calls are already waiting for a person's answer; answer or cancel those, then run this again"
+                        )));
+                        continue;
+                    }
+                    let handle = uuid::Uuid::new_v4().to_string();
+                    let question = InputRequest::Elicitation(ElicitRequest::new(ask.params));
+                    self.lock().insert(handle.clone(), Waiting::Question(Suspended { job, answer: ask.answer, owner }));
+                    self.expire_later(handle.clone());
+                    return Ok(InputRequiredResult::new(Some([(INPUT_KEY.to_owned(), question)].into()), Some(handle)).into());
                 }
-                Err(McpError::internal_error("the client cancelled the call", None))
+                () = &mut cancelled => {
+                    // The call stops itself, telling the server's log what it changed; one
+                    // that does not is cut off.
+                    job.cancel.send_replace(true);
+                    if tokio::time::timeout(STOPPING, &mut job.task).await.is_err() {
+                        job.task.abort();
+                    }
+                    return Err(McpError::internal_error("the client cancelled the call", None));
+                }
             }
         }
     }
@@ -552,5 +566,28 @@ mod tests {
         assert!(texts[0].contains("came too late") && texts[0].contains("nothing was sent"), "{texts:?}");
         assert!(texts[1].contains("no answer came within 0.05 s") && texts[1].contains("an earlier confirmation of this call expired"), "second call refused unasked: {texts:?}");
         assert!(calls.resume(&state, Some(yes()), Some("alice".into()), std::future::pending()).await.is_err(), "delivered once");
+    }
+
+    /// One caller's unanswered questions are capped, so its suspended scripts cannot
+    /// hold every sandbox slot: a question beyond the cap is declined at once and its
+    /// script runs to its end; another caller still gets its question asked.
+    #[tokio::test]
+    async fn one_callers_waiting_questions_are_capped() {
+        let calls = Arc::new(SuspendedCalls::default());
+        let asking = || {
+            Job::spawn(Asking::ScriptCalls, |confirm, _stop| async move {
+                let answer = confirm.confirm(request()).await;
+                CallToolResult::success(vec![ContentBlock::text(format!("{answer:?}"))])
+            })
+        };
+        for _ in 0..QUESTIONS_PER_CALLER {
+            question(calls.drive(asking(), Some("mallory".into()), std::future::pending()).await.unwrap());
+        }
+        let CallToolResponse::Complete(result) = calls.drive(asking(), Some("mallory".into()), std::future::pending()).await.unwrap() else {
+            panic!("a question beyond the cap is declined, not suspended")
+        };
+        let text = &result.content[0].as_text().unwrap().text;
+        assert!(text.contains("8 of this caller's calls are already waiting for a person's answer"), "{text}");
+        question(calls.drive(asking(), Some("alice".into()), std::future::pending()).await.unwrap());
     }
 }

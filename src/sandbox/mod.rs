@@ -190,7 +190,11 @@ impl Sandbox {
         let deadline = clock_start + limits.wall_time;
         // Declared before the store, so the slot is released after the store drops.
         let Ok(Ok(_slot)) = tokio::time::timeout_at(deadline, module::SLOTS.acquire()).await else {
-            let message = format!("{}; the script never started: all {} script slots stayed busy", Limit::WallTime.explain(limits), module::POOL_SLOTS);
+            let message = format!(
+                "the script never started: all {} script slots stayed busy for {} s, held by other scripts (running, or waiting for a person's answer); nothing of it ran: try it again shortly",
+                module::POOL_SLOTS,
+                limits.wall_time.as_secs()
+            );
             return Execution { outcome: Err(ExecutionError::Limit { limit: Limit::WallTime, message, unfinished: vec![] }), logs: vec![], calls: 0, duration: started.elapsed(), peak_memory: 0 };
         };
         let input = RunInput { script: prepare_script(script), args };
