@@ -25,6 +25,9 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     };
+    // Not a plain drop, which waits for every blocking task: a stdio server stopped by
+    // a signal still has one reading its stdin, which may never end.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     pingone_mcp::onnx::wait_for_background();
     code
 }

@@ -220,6 +220,31 @@ async fn a_script_stops_when_its_stdio_client_leaves_and_the_log_says_what_it_ch
     assert!(log.contains("update_user (userId u2): no answer yet") && log.contains("update_user (userId u1): ok"), "{log}");
 }
 
+/// A desktop client quitting or restarting a stdio server sends SIGTERM: the running
+/// script stops at once, no further write is sent, the log says what it changed, and
+/// the audit log has the write left without an answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stdio_server_told_to_stop_says_what_its_script_changed() {
+    let fake = fake_holding_the_second_write().await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let mut child = pingone_mcp(&["serve", "--allow-writes", "--defender", "patterns", "--audit-log", audit.to_str().unwrap()], &fake.env());
+    let mut stdin = child.stdin.take().unwrap();
+    execute_over_stdio(&mut stdin, THREE_WRITES);
+    wait_for_the_second_write(&fake).await;
+    let term = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let out = tokio::task::block_in_place(|| child.wait_with_output()).unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{log}");
+    assert!(!fake.api_requests().iter().any(|r| r.path.ends_with("/users/u3")), "no write after the stop");
+    assert!(log.contains("what it changed:") && log.contains("update_user (userId u2): no answer yet") && log.contains("update_user (userId u1): ok"), "{log}");
+    let audit = std::fs::read_to_string(&audit).unwrap();
+    let outcomes: Vec<String> = audit.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["outcome"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(outcomes, ["ok", "no_answer"], "{audit}");
+    drop(stdin);
+}
+
 /// A redeploy (SIGTERM) of an HTTP server stops its running scripts at once; each call
 /// is answered with what its script changed before the process exits, and the audit
 /// log has every write sent.

@@ -20,6 +20,8 @@ use crate::cli::{GlobalArgs, ServeArgs};
 use crate::output::note;
 
 const TOKEN_ENV: &str = "PINGONE_MCP_HTTP_TOKEN";
+/// How long stopped scripts get to tell what they changed before the process exits.
+const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// The largest result an `execute` script may return before it is trimmed.
 const SERVE_RESULT_BYTES: usize = 8 << 20;
@@ -66,9 +68,19 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
 
     let Some(addr) = args.http else {
         let transport = server.stdio();
+        let stopping = server.clone();
         let running = server.serve(transport).await?;
-        running.waiting().await?;
-        return Ok(ExitCode::SUCCESS);
+        // A desktop client quitting or restarting the server sends SIGTERM: running
+        // scripts stop at once and tell what they changed (the log, the audit log).
+        return tokio::select! {
+            done = running.waiting() => done.map(|_| ExitCode::SUCCESS).map_err(Into::into),
+            signal = pingone_mcp::stop_signal::stop_requested() => {
+                tracing::warn!("shutting down: stopping running scripts; each says what it changed");
+                stopping.stop_scripts();
+                stopping.scripts_stopped(STOP_GRACE).await;
+                Ok(ExitCode::from(signal.exit_status()))
+            }
+        };
     };
     let mut extra = BTreeMap::new();
     for name in &args.serve_profiles {

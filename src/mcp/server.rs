@@ -142,6 +142,15 @@ impl PingOneMcp {
         self.inner.stop_all.send_replace(true);
     }
 
+    /// Waits until no script runs (each stopped one has told what it changed), or
+    /// `grace` has passed.
+    pub async fn scripts_stopped(&self, grace: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + grace;
+        while !self.running().is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Completes when `cancelled` does, or when every script is to stop.
     fn stopped(&self, cancelled: impl std::future::Future<Output = ()> + Send + 'static) -> BoxFuture<'static, ()> {
         let mut gone = self.inner.stop_all.subscribe();
