@@ -53,6 +53,7 @@ fn benches(c: &mut Criterion) {
                     code: None,
                     ms: 3,
                     transaction_id: "5f0c6a1e-0000-4000-8000-000000000009",
+                    created_id: None,
                     confirmed: None,
                     retries: 0,
                     waited_ms: 0,

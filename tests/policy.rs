@@ -197,6 +197,20 @@ async fn a_writes_target_names_what_a_grant_gave() {
     assert_eq!(group.as_deref(), Some(format!("userId {USER_ID}, group g1").as_str()));
 }
 
+/// A create's audit line names the id PingOne gave the record, so a partial batch can
+/// be undone from the log without looking each record up again by name.
+#[tokio::test]
+async fn a_creates_audit_line_names_what_it_made() {
+    let fake = fake().await;
+    fake.on("POST", &fake.env_path("/groups"), vec![Reply::json(201, json!({ "id": "a1b2c3d4-0000-4000-8000-000000000042", "name": "Audit Test" }))]);
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let audited = dispatcher(&fake, PolicyConfig { allow_writes: true, ..Default::default() }).with_audit(Arc::new(AuditLog::to_file(&audit).unwrap()));
+    result(&run("return await pingone.create_group({ name: 'Audit Test' })", audited).await);
+    let line: Value = serde_json::from_str(std::fs::read_to_string(&audit).unwrap().lines().last().unwrap()).unwrap();
+    assert_eq!((line["action"].as_str(), line["created_id"].as_str()), (Some("create_group"), Some("a1b2c3d4-0000-4000-8000-000000000042")), "{line}");
+}
+
 /// Says no to every question, and keeps them.
 #[derive(Default)]
 struct Refuser {

@@ -159,7 +159,7 @@ impl Dispatcher {
         let started = Instant::now();
         let transaction_id = uuid::Uuid::new_v4().to_string();
         let mut confirmed = None;
-        let audited = AuditedCall { subject: caller.map(|c| c.subject.as_str()), token_id: caller.and_then(|c| c.token_id.as_deref()), action, args: &call.args, transaction_id: &transaction_id, started };
+        let mut audited = AuditedCall { subject: caller.map(|c| c.subject.as_str()), token_id: caller.and_then(|c| c.token_id.as_deref()), action, args: &call.args, transaction_id: &transaction_id, started, created_id: None };
         let waits = requester.waits.cloned().unwrap_or_default();
         waits.set_transaction(&transaction_id);
         let unanswered = Unanswered { dispatcher: self, call: &audited, waits: &waits };
@@ -176,6 +176,10 @@ impl Dispatcher {
             HostReply::Error(e) => (e.status, Some(e.code.as_str())),
             HostReply::Value(_) => (None, None),
         };
+        // A create's line names what it made, so a partial batch can be undone from the log.
+        if let HostReply::Value(answer) = &reply {
+            audited.created_id = self.created_id(&action.id, answer);
+        }
         self.audit(&audited, outcome, status, code, confirmed, waits.get());
         if let Some(recorder) = &self.recorder {
             recorder.record(&action.id, &hide_fields(&call.args, action.secret_params(), Hide::Redact), &reply);
@@ -347,6 +351,7 @@ impl Dispatcher {
             code,
             ms: call.started.elapsed().as_millis() as u64,
             transaction_id: call.transaction_id,
+            created_id: call.created_id.as_deref(),
             confirmed,
             retries,
             waited_ms,
@@ -788,6 +793,8 @@ struct AuditedCall<'a> {
     args: &'a Value,
     transaction_id: &'a str,
     started: Instant,
+    /// The id PingOne gave the record a create made.
+    created_id: Option<String>,
 }
 
 /// The audit line of a call given up before its answer came (the run was interrupted,

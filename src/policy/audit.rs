@@ -43,6 +43,9 @@ pub struct AuditEntry<'a> {
     pub ms: u64,
     /// Also sent to PingOne as X-Ping-External-Transaction-ID.
     pub transaction_id: &'a str,
+    /// The id PingOne gave the record a create made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_id: Option<&'a str>,
     /// For a destructive or access-changing call that was sent: whether a person
     /// confirmed it (false when nobody was asked: --no-confirm, or `run` and `call`,
     /// where the operator's own flags allowed it).
