@@ -479,3 +479,17 @@ fn a_field_required_for_some_calls_is_checked_and_shown() {
     let signature = pingone_mcp::catalog::action_signature(create);
     assert!(signature.contains(r#"tokenEndpointAuthMethod?: "NONE" | "CLIENT_SECRET_BASIC" | "CLIENT_SECRET_POST" | "PRIVATE_KEY_JWT" | "CLIENT_SECRET_JWT" /* required when protocol is "OPENID_CONNECT" */"#), "{signature}");
 }
+
+/// A search hit's or a declaration's one-line summary is the description's first
+/// sentence, not cut at "e.g." (review 21: "List the scopes of an API resource (e.g").
+#[test]
+fn summaries_are_not_cut_at_an_abbreviation() {
+    let catalog = load_builtin().unwrap();
+    for action in catalog.actions() {
+        let summary = action.summary();
+        assert!(!summary.is_empty() && !summary.ends_with("e.g") && !summary.ends_with("i.e"), "{}: {summary}", action.id);
+        assert_eq!(summary.matches('(').count(), summary.matches(')').count(), "{}: {summary}", action.id);
+    }
+    let scopes = catalog.get("list_resource_scopes").unwrap().summary();
+    assert!(scopes.starts_with("List the scopes of an API resource (e.g. openid"), "{scopes}");
+}

@@ -252,6 +252,21 @@ impl Action {
         self.params.iter().find(|p| p.name == name)
     }
 
+    /// The description's first sentence without its full stop, for a search hit or a
+    /// declaration: "e.g." and "i.e." do not end one.
+    pub fn summary(&self) -> &str {
+        let text = self.description.trim();
+        let mut from = 0;
+        while let Some(at) = text[from..].find(". ") {
+            let end = from + at;
+            if !(text[..end].ends_with("e.g") || text[..end].ends_with("i.e")) {
+                return &text[..end];
+            }
+            from = end + 2;
+        }
+        text.trim_end_matches('.')
+    }
+
     /// Whether the action changes anything in PingOne.
     pub fn writes(&self) -> bool {
         !self.read_only

@@ -16,7 +16,7 @@ pub fn declarations(catalog: &Catalog) -> String {
     let mut out = String::from(HEADER);
     out.push_str("declare namespace pingone {\n");
     for action in catalog.actions() {
-        let first_sentence = action.description.split(". ").next().unwrap_or("").trim_end_matches('.');
+        let first_sentence = action.summary();
         let writes = if action.may_be_destructive() {
             " Destructive."
         } else if action.writes() {

@@ -41,7 +41,7 @@ pub fn hit_json(action: &Action, style: SignatureStyle) -> Value {
         SignatureStyle::Compact => compact_signature(action),
         SignatureStyle::Full => action_signature(action),
     };
-    let summary = action.description.split(". ").next().unwrap_or("").trim().trim_end_matches('.');
+    let summary = action.summary();
     let mut hit = json!({ "id": action.id, "signature": signature, "description": summary });
     if action.writes() {
         hit["writes"] = json!(true);
