@@ -268,6 +268,32 @@ async fn a_server_told_to_stop_answers_each_script_with_what_it_changed() {
     assert_eq!(outcomes, ["ok", "no_answer"], "{audit}");
 }
 
+/// Bad tool arguments come back as the tool's error (`isError`), which the model reads
+/// and fixes, not as a protocol error; an argument `execute` does not take is refused,
+/// not ignored (a `timeout` would not raise the server's limit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_tool_arguments_are_tool_errors_the_model_reads() {
+    let fake = FakePingOne::start().await;
+    let (mut server, url) = common::start_http_server(&["--no-auth", "--defender", "patterns"], &fake.env());
+    let http = reqwest::Client::new();
+    let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
+    assert_eq!(post_mcp(&http, &url, initialize).await.unwrap().status(), 200);
+    for (id, (tool, arguments, says)) in [
+        ("execute", json!({ "code": "return 1", "timeout": 60 }), "`timeout` is not one of its arguments. Its limits are the server's: 30 s"),
+        ("execute", json!({ "script": "return 1" }), "`script` is not one of its arguments"),
+        ("execute", json!({ "code": 42 }), "execute needs a `code` string"),
+        ("search_tools", json!({ "query": "disable a user", "limit": "3" }), "`limit` must be a whole number from 1 to"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let call = json!({ "jsonrpc": "2.0", "id": id + 2, "method": "tools/call", "params": { "name": tool, "arguments": arguments } });
+        let reply = post_mcp(&http, &url, call).await.unwrap().text().await.unwrap();
+        assert!(reply.contains("\"isError\":true") && reply.contains(says) && !reply.contains("\"error\":{"), "{tool} {arguments}: {reply}");
+    }
+    server.kill().unwrap();
+}
+
 /// Over HTTP a `notifications/cancelled` comes as a request of its own: it stops the
 /// caller's running script all the same, and no further write is sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -641,7 +667,7 @@ async fn script_errors_are_scanned_before_the_agent_reads_them() {
     let fake = fake_with_hostile_records().await;
     let binary = env!("CARGO_BIN_EXE_pingone-mcp");
     for (script, says, at) in [
-        (format!("const u = await pingone.get_user({{ userId: '{USER_ID}' }}); throw new Error('odd nickname: ' + u.nickname)"), "Error: Error: [withheld", "$.error.message"),
+        (format!("const u = await pingone.get_user({{ userId: '{USER_ID}' }}); throw new Error('odd nickname: ' + u.nickname)"), "Error: [withheld", "$.error.message"),
         ("return await pingone.get_user({ userId: 'hostile' })".to_string(), "get_user failed: 400 INVALID_DATA", "$.error.action.details[0].message"),
         // The uncaught error's message is the action's: one string, counted once.
         ("return await pingone.get_user({ userId: 'echoes' })".to_string(), "get_user failed: 404 NOT_FOUND", "$.error.action.message"),
@@ -667,7 +693,7 @@ async fn a_failed_scripts_reply_fits_the_budget() {
     let binary = env!("CARGO_BIN_EXE_pingone-mcp");
     let report = tokio::task::block_in_place(|| run_client(&python, &["stdio", binary, "serve", "--defender", "patterns"], &env));
     let text = report["execute"]["text"].as_str().unwrap();
-    assert!(report["execute"]["is_error"] == true && text.starts_with("Error: Error: abc def abc def"), "{text:.300}");
+    assert!(report["execute"]["is_error"] == true && text.starts_with("Error: abc def abc def"), "{text:.300}");
     assert!(pingone_mcp::trim::count_tokens(text) <= pingone_mcp::trim::DEFAULT_BUDGET + 200, "{} tokens", pingone_mcp::trim::count_tokens(text));
     assert!(text.contains("[cut: 240000 characters in all]"), "{}", text.replace("abc def ", "").chars().take(3000).collect::<String>());
     // The console's first and last lines, the rest counted: where it stopped is shown.

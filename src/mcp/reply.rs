@@ -264,7 +264,9 @@ pub fn execute_reply(execution: Execution, all_calls: &[CallSummary], budget: us
             let strings = |key: &str| -> Vec<String> {
                 rest.value[key].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
             };
-            let mut text = format!("Error: {}", message.value.as_str().unwrap_or_default());
+            // A script's thrown Error already reads "Error: …".
+            let said = message.value.as_str().unwrap_or_default();
+            let mut text = if said.starts_with("Error: ") { said.to_owned() } else { format!("Error: {said}") };
             let logs = strings("logs");
             if !logs.is_empty() {
                 text.push_str(&format!("\nConsole:\n{}", logs.join("\n")));
@@ -292,12 +294,20 @@ pub fn execute_reply(execution: Execution, all_calls: &[CallSummary], budget: us
 const CONSOLE_HEAD: usize = 40;
 const CONSOLE_TAIL: usize = 20;
 
+/// The count in the sandbox's "… N console line(s) not kept" line.
+fn lines_not_kept(line: &str) -> Option<usize> {
+    let (_, rest) = line.split_once("… ")?;
+    let (count, rest) = rest.split_once(' ')?;
+    rest.starts_with("console line(s) not kept").then(|| count.parse().ok()).flatten()
+}
+
 fn console_head_and_tail(mut lines: Vec<String>) -> Vec<String> {
     if lines.len() <= CONSOLE_HEAD + CONSOLE_TAIL + 1 {
         return lines;
     }
     let tail = lines.split_off(lines.len() - CONSOLE_TAIL);
-    let left_out = lines.len() - CONSOLE_HEAD;
+    // The console's own count of the lines it did not keep is among those hidden here.
+    let left_out: usize = lines[CONSOLE_HEAD..].iter().map(|line| lines_not_kept(line).unwrap_or(1)).sum();
     lines.truncate(CONSOLE_HEAD);
     lines.push(format!("… {left_out} console line(s) not shown here (the first {CONSOLE_HEAD} and the last {CONSOLE_TAIL} are)"));
     lines.extend(tail);
@@ -453,6 +463,11 @@ mod tests {
         assert_eq!(shown.len(), CONSOLE_HEAD + 1 + CONSOLE_TAIL);
         assert_eq!((shown[0].as_str(), shown[CONSOLE_HEAD].as_str(), shown.last().unwrap().as_str()), ("line 0", "… 40 console line(s) not shown here (the first 40 and the last 20 are)", "line 99"));
         assert_eq!(console_head_and_tail(vec!["a".into(); 61]).len(), 61);
+        // The sandbox's count of lines it did not keep, hidden here, is counted in.
+        let mut lines: Vec<String> = (0..100).map(|i| format!("line {i}")).collect();
+        lines[50] = "[warn] … 19000 console line(s) not kept: the console keeps 64 KiB, its first and last lines (the script went on)".into();
+        let shown = console_head_and_tail(lines);
+        assert_eq!(shown[CONSOLE_HEAD], "… 19039 console line(s) not shown here (the first 40 and the last 20 are)");
     }
 
     /// A long result is cut once, to two thirds of the reply's budget, not to two

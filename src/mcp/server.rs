@@ -39,7 +39,7 @@ You manage a PingOne identity environment by writing JavaScript.
 2. execute({{code}}) runs a script in which each action is an async function on `pingone`.
 A list action returns Page<T> = {{ items: T[], count, cursor }} (count is every match, so {{ limit: 1 }} counts), \
 or with {{ all: true }} every item as T[], for lists of up to a few thousand; \
-for more, `for await (const u of pingone.iterate('list_users', {{ filter }}))` pages through without holding them all.
+for more, `for await (const u of pingone.iterate('list_users', {{ filter }}))` pages through without holding them all (to change records the filter selects, such as disabling them, collect their ids first: changed while paging, records move between pages and some are skipped).
 A failed call throws PingOneError {{ status, code, message, details }}.
 Filter, join and count inside the script; return only what is needed, values as separate fields \
 (each text returned is scanned for prompt injection, and one joining several values is judged whole).
@@ -198,19 +198,44 @@ impl PingOneMcp {
         tools
     }
 
+    /// Bad arguments are the tool's error (`isError`), not the protocol's, so the model
+    /// reads what to fix.
     fn search_tools(&self, args: &Map<String, Value>) -> Result<CallToolResult, McpError> {
-        let query = args.get("query").and_then(Value::as_str).ok_or_else(|| McpError::invalid_params("search_tools needs a `query` string", None))?;
+        let Some(query) = args.get("query").and_then(Value::as_str) else {
+            return Ok(tool_result(Err("search_tools needs a `query` string: what you want to do, e.g. \"disable a user\"".to_owned())));
+        };
         let limit = match args.get("limit") {
             None | Some(Value::Null) => SEARCH_LIMIT,
-            Some(given) => given.as_u64().filter(|n| (1..=MAX_SEARCH_LIMIT as u64).contains(n)).map(|n| n as usize).ok_or_else(|| {
-                McpError::invalid_params(format!("search_tools: `limit` must be a whole number from 1 to {MAX_SEARCH_LIMIT}, got {given}"), None)
-            })?,
+            Some(given) => match given.as_u64().filter(|n| (1..=MAX_SEARCH_LIMIT as u64).contains(n)) {
+                Some(n) => n as usize,
+                None => return Ok(tool_result(Err(format!("search_tools: `limit` must be a whole number from 1 to {MAX_SEARCH_LIMIT}, got {given}")))),
+            },
         };
         Ok(tool_result(search_reply(&self.inner.catalog, &self.inner.search, query, limit)))
     }
 
+    /// Why `execute`'s arguments cannot run, for the model: no `code` string, or an
+    /// argument it does not take (a `timeout` would not raise the server's limit).
+    fn execute_arguments_problem(&self, args: &Map<String, Value>) -> Option<String> {
+        if let Some(other) = args.keys().find(|k| *k != "code") {
+            let limits = &self.inner.limits;
+            return Some(format!(
+                "execute takes only `code`, the script; `{other}` is not one of its arguments. Its limits are the server's: {} s, {} action calls",
+                limits.wall_time.as_secs(),
+                limits.host_calls
+            ));
+        }
+        match args.get("code") {
+            Some(Value::String(_)) => None,
+            _ => Some("execute needs a `code` string with the JavaScript to run".to_owned()),
+        }
+    }
+
     async fn execute(&self, args: &Map<String, Value>, context: &RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {
-        let code = args.get("code").and_then(Value::as_str).ok_or_else(|| McpError::invalid_params("execute needs a `code` string with the JavaScript to run", None))?.to_owned();
+        if let Some(problem) = self.execute_arguments_problem(args) {
+            return Ok(tool_result(Err(problem)).into());
+        }
+        let code = args.get("code").and_then(Value::as_str).unwrap_or_default().to_owned();
         let progress = context.meta.get_progress_token().map(|token| (context.peer.clone(), token));
         let (dispatcher, caller) = self.route(context)?;
         let owner = caller.as_ref().map(|c| c.subject.clone());
