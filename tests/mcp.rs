@@ -294,6 +294,27 @@ async fn bad_tool_arguments_are_tool_errors_the_model_reads() {
     server.kill().unwrap();
 }
 
+/// The instructions say who confirms grants and destructive calls before any batch
+/// starts: the person, through a client that can ask, or nobody, so they are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_instructions_say_whether_this_client_can_confirm() {
+    let fake = FakePingOne::start().await;
+    let (mut server, url) = common::start_http_server(&["--no-auth", "--allow-writes", "--defender", "patterns"], &fake.env());
+    let http = reqwest::Client::new();
+    for (capabilities, says) in [(json!({ "elicitation": {} }), "asked through this client for each call"), (json!({}), "This client cannot ask the person to confirm")] {
+        let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": capabilities, "clientInfo": { "name": "t", "version": "1" } } });
+        let reply = post_mcp(&http, &url, initialize).await.unwrap().text().await.unwrap();
+        assert!(reply.contains(says), "{capabilities}: {reply}");
+    }
+    server.kill().unwrap();
+    // Writes off: nothing to confirm, nothing said.
+    let (mut server, url) = common::start_http_server(&["--no-auth", "--defender", "patterns"], &fake.env());
+    let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
+    let reply = post_mcp(&http, &url, initialize).await.unwrap().text().await.unwrap();
+    assert!(!reply.contains("cannot ask the person") && reply.contains("Writes are off"), "{reply}");
+    server.kill().unwrap();
+}
+
 /// Over HTTP a `notifications/cancelled` comes as a request of its own: it stops the
 /// caller's running script all the same, and no further write is sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -58,14 +58,19 @@ impl Confirm for CannotAsk {
 
 /// How this request's client can be asked, if at all.
 pub fn confirmer_for(context: &RequestContext<RoleServer>) -> Option<Via> {
-    let supports_form = context.client_capabilities().and_then(|c| c.elicitation).is_some_and(|e| e.form.is_some() || e.url.is_none());
-    if !supports_form {
+    if !context.client_capabilities().is_some_and(|c| can_ask(&c)) {
         return None;
     }
     match context.protocol_version() {
         Some(version) if !version.has_initialize() => Some(Via::RoundTrip),
         _ => Some(Via::Request(context.peer.clone())),
     }
+}
+
+/// Whether a client with these capabilities can put a question to the person: it
+/// takes form elicitation.
+pub fn can_ask(capabilities: &rmcp::model::ClientCapabilities) -> bool {
+    capabilities.elicitation.as_ref().is_some_and(|e| e.form.is_some() || e.url.is_none())
 }
 
 pub enum Via {

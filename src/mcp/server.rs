@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use tokio::sync::watch;
 
 use super::account;
-use super::confirm::{confirmer_for, Asker, Asking, CannotAsk, Job, SuspendedCalls, Via};
+use super::confirm::{can_ask, confirmer_for, Asker, Asking, CannotAsk, Job, SuspendedCalls, Via};
 use super::stdio::WatchedStdin;
 use super::observe::{CallSummary, ObservedHost};
 use super::reply::{action_reply, scanned_execute_reply};
@@ -405,6 +405,7 @@ impl ServerHandler for PingOneMcp {
         context.peer.set_peer_info(request.clone());
         let mut info = self.negotiate_initialize(&request)?;
         self.tell_what_is_held_back(&mut info, &context)?;
+        self.tell_who_confirms(&mut info, &request.capabilities, &context)?;
         Ok(info)
     }
 
@@ -438,6 +439,23 @@ impl ServerHandler for PingOneMcp {
 }
 
 impl PingOneMcp {
+    /// Adds to the instructions who confirms grants, changes of access and destructive
+    /// calls, when scripts may make them: the person, asked through this client, or
+    /// nobody (this client cannot ask), so such calls are refused; an agent learns it
+    /// before a batch, not half-way through one.
+    fn tell_who_confirms(&self, info: &mut InitializeResult, client: &rmcp::model::ClientCapabilities, context: &RequestContext<RoleServer>) -> Result<(), McpError> {
+        let (dispatcher, caller) = self.route(context)?;
+        let access = Access { catalog: &self.inner.catalog, policy: dispatcher.policy(), grant: caller.as_ref().and_then(|c| c.grant.as_ref()) };
+        let Some(instructions) = info.instructions.as_mut().filter(|_| self.inner.confirm_destructive && access.writes()) else { return Ok(()) };
+        instructions.push('\n');
+        instructions.push_str(if can_ask(client) {
+            "Grants and changes of access (roles, group memberships, MFA devices, identity providers, sign-on policies) and destructive calls wait for the person's yes, asked through this client for each call (an answer for all covers the rest of the script); a no refuses that call (NOT_CONFIRMED) and nothing of it is sent."
+        } else {
+            "This client cannot ask the person to confirm: grants and changes of access (roles, group memberships, MFA devices, identity providers, sign-on policies) and destructive calls are refused (NOT_CONFIRMED). Do not start a batch that needs them; say what would be done, for the person to do or allow."
+        });
+        Ok(())
+    }
+
     /// Adds to the instructions what this caller's policy and grant hold back, so an
     /// agent does not plan around actions that will be refused.
     fn tell_what_is_held_back(&self, info: &mut InitializeResult, context: &RequestContext<RoleServer>) -> Result<(), McpError> {
