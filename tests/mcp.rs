@@ -260,6 +260,7 @@ async fn a_server_told_to_stop_answers_each_script_with_what_it_changed() {
     assert!(term.success());
     let reply = tokio::time::timeout(std::time::Duration::from_secs(10), call).await.expect("the call is answered at once").unwrap();
     assert!(reply.contains("Changes: its writes (1 of 2 applied;") && reply.contains("update_user (userId u2): no answer yet"), "{reply}");
+    assert!(reply.contains("the script was interrupted because the server is shutting down"), "the agent is told why: {reply}");
     let exited = tokio::task::block_in_place(|| server.wait()).unwrap();
     assert!(exited.success(), "{exited:?}");
     assert!(!fake.api_requests().iter().any(|r| r.path.ends_with("/users/u3")), "no write after the stop");

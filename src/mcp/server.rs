@@ -250,10 +250,15 @@ impl PingOneMcp {
             // Only what the agent will see is scanned: a large result is cut to the budget first.
             // Calls given up unanswered are told too: a write among them may have been applied.
             let calls: Vec<CallSummary> = host.calls().into_iter().chain(host.in_flight()).collect();
-            if matches!(execution.outcome, Err(ExecutionError::Interrupted { .. })) {
+            let interrupted = matches!(execution.outcome, Err(ExecutionError::Interrupted { .. }));
+            if interrupted {
                 log_stopped_changes(&calls, whose.as_deref());
             }
-            tool_result(scanned_execute_reply(execution, &calls, this.inner.result_budget, &this.inner.defender, &host.own_texts()).await)
+            let reply = scanned_execute_reply(execution, &calls, this.inner.result_budget, &this.inner.defender, &host.own_texts()).await;
+            // Stopped with every script (the server is going away), not by its own client:
+            // said, so the agent does not run it again at once.
+            let shutting_down = interrupted && *this.inner.stop_all.borrow();
+            tool_result(reply.map_err(|text| if shutting_down { text.replacen(INTERRUPTED, SHUT_DOWN, 1) } else { text }))
         };
         self.run_confirming(Asking::ScriptCalls, run, owner, context).await
     }
@@ -350,6 +355,10 @@ impl Drop for RunningCall<'_> {
 fn caller_of(extensions: &rmcp::model::Extensions) -> Option<Caller> {
     extensions.get::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<Caller>()).cloned()
 }
+
+/// How a stopped script's error begins, and what it says when the server stopped it.
+const INTERRUPTED: &str = "the script was interrupted";
+const SHUT_DOWN: &str = "the script was interrupted because the server is shutting down (run it again once the server is back, after checking the writes below)";
 
 /// The reply to a call its client cancelled (which it will not read).
 const CANCELLED: &str = "the client cancelled the call";
