@@ -45,7 +45,15 @@ pub fn is_secret_field(name: &str) -> bool {
     let has = |needle: &str| name.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()));
     let setting = SETTINGS.iter().any(|s| has(s)) || name.eq_ignore_ascii_case("oathToken");
     let an_id = name.len() >= 2 && name.as_bytes()[name.len() - 2..].eq_ignore_ascii_case(b"id");
-    MARKERS.iter().any(|m| has(m)) && !setting && !an_id
+    (MARKERS.iter().any(|m| has(m)) || names_a_password(name)) && !setting && !an_id
+}
+
+/// Whether a field name is a password's under some spelling (`passwd`, `pwd`, `pw`,
+/// `initial_password`): masked wherever it is shown, and refused where a record would
+/// store it in the clear.
+pub fn names_a_password(name: &str) -> bool {
+    let name: String = name.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+    ["password", "passwd", "passphrase", "pswd", "pwd"].iter().any(|m| name.contains(m)) || matches!(name.as_str(), "pass" | "pw" | "pword" | "passcode")
 }
 
 /// A copy of `value` with every credential masked but its last four characters, so a
@@ -65,7 +73,7 @@ pub fn mask_in_place(value: &mut serde_json::Value) {
 /// generated one (a client secret, a token), so people can tell them apart; nothing of
 /// a password, which a person chose. A value already redacted (a cassette's) stays so.
 fn masked_secret(field: &str, secret: &serde_json::Value) -> serde_json::Value {
-    let chosen = ["password", "passphrase"].iter().any(|m| field.to_ascii_lowercase().contains(m));
+    let chosen = names_a_password(field);
     match secret {
         serde_json::Value::String(s) if s == REDACTED => secret.clone(),
         serde_json::Value::String(s) if is_otpauth(s) => serde_json::Value::String(masked_otpauth(s)),
@@ -236,6 +244,20 @@ mod tests {
         assert_eq!(paths(&sent_back), ["clientSecret"], "a mask of another secret is not restored");
         restore_masks(&mut sent_back, &read);
         assert_eq!(sent_back, serde_json::json!({ "name": "Corp IdP", "clientSecret": "9f8e7d6c5b4a39281706", "nested": { "apiKey": "k" }, "note": "****" }));
+    }
+
+    /// A password under another name, refused before sending, is masked in the audit
+    /// line and the cassette all the same (review 23: `passwd` was logged in the clear).
+    #[test]
+    fn a_password_under_another_name_is_masked() {
+        let args = serde_json::json!({ "username": "nh1", "passwd": "Initial-Secret-1", "pw": "Initial-2", "temp_password": "Initial-3", "pwdLastSet": "x", "passwordPolicy": { "id": "p1" } });
+        let masked = mask_json(&args);
+        for key in ["passwd", "pw", "temp_password", "pwdLastSet"] {
+            assert_eq!(masked[key], "****", "{key}: {masked}");
+        }
+        assert_eq!((masked["username"].as_str(), masked["passwordPolicy"]["id"].as_str()), (Some("nh1"), Some("p1")));
+        assert!(!serde_json::to_string(&Masked(&args)).unwrap().contains("Initial-"));
+        assert!(!redact_json(&args).to_string().contains("Initial-"));
     }
 
     #[test]

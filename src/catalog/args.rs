@@ -220,9 +220,7 @@ fn kept_elsewhere(action: &Action, key: &str, value: &Value) -> Option<&'static 
 /// `temp_password`): stored as a custom attribute, it would be readable by whoever can
 /// read the user, printed and logged unmasked, and the user would have no password.
 fn password_by_another_name(action: &Action, key: &str) -> Option<Problem> {
-    let name: String = key.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
-    let a_password = name.contains("password") || name.contains("passwd") || matches!(name.as_str(), "pwd" | "pass" | "passphrase" | "passcode");
-    if !a_password {
+    if !crate::secret::names_a_password(key) {
         return None;
     }
     let instead = if action.param("password").is_some() {
