@@ -195,6 +195,8 @@ async fn a_writes_target_names_what_a_grant_gave() {
     assert_eq!(population.as_deref(), Some(format!("userId {USER_ID}, role r1, scope population p1").as_str()));
     let group = dispatcher.target("add_user_to_group", &json!({ "userId": USER_ID, "id": "g1" }));
     assert_eq!(group.as_deref(), Some(format!("userId {USER_ID}, group g1").as_str()));
+    let grant = dispatcher.target("create_application_grant", &json!({ "applicationId": "a1", "resource": { "id": "r1" }, "scopes": [{ "id": "s1" }, { "id": "s2" }] }));
+    assert_eq!(grant.as_deref(), Some("applicationId a1, resource r1, scopes s1 s2"));
 }
 
 /// A create's audit line names the id PingOne gave the record, so a partial batch can

@@ -108,6 +108,14 @@ impl Dispatcher {
         if let (Some(kind @ ("ENVIRONMENT" | "ORGANIZATION")), Some(id)) = (args.pointer("/scope/type").and_then(Value::as_str), args.pointer("/scope/id").and_then(id_like)) {
             ids.push(format!("scope {} {id}", kind.to_ascii_lowercase()));
         }
+        // An application grant: the API resource and the scopes it gives.
+        if let Some(resource) = args.pointer("/resource/id").and_then(id_like) {
+            let scopes: Vec<String> = args.get("scopes").and_then(Value::as_array).into_iter().flatten().filter_map(|s| id_like(s.get("id")?)).collect();
+            ids.push(format!("resource {resource}"));
+            if !scopes.is_empty() {
+                ids.push(format!("scopes {}", scopes.join(" ")));
+            }
+        }
         (!ids.is_empty()).then(|| ids.join(", "))
     }
 
