@@ -532,6 +532,11 @@ fn a_failed_run_accounts_for_its_writes() {
     let outcomes: Vec<&str> = report["writes"].as_array().unwrap().iter().map(|w| w["outcome"].as_str().unwrap()).collect();
     assert_eq!(outcomes, ["ok", "ok", "POLICY_DENIED"], "{report}");
 
+    // A rehearsal says where the real run would stop for want of a flag.
+    let out = run(&["run", &offboard, "--simulator", "--dry-run", "--allow-writes"], &[]);
+    let text = stderr(&out);
+    assert!(out.status.success() && text.contains("dry run: 1 of its 3 writes would be refused without --allow-destructive (the first: delete_user"), "{text}");
+
     let big = script_file(&dir, "await pingone.create_group({ name: 'Q4 reviewers' });\nreturn 'x'.repeat(2000000)");
     let out = run(&["run", &big, "--simulator", "--allow-writes"], &[]);
     let text = stderr(&out);

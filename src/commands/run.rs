@@ -132,8 +132,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
 /// What a dry run's writes would need that the run was not given, said once at its end:
 /// a rehearsal that shows every step must not hide that the real run stops half-way.
 fn refused_in_the_real_run(writes: &[pingone_mcp::mcp::CallSummary]) -> Option<String> {
-    const NEEDS: &str = "dry run, not sent; the real run needs ";
-    let refused: Vec<(&str, &str)> = writes.iter().filter_map(|w| Some((w.action.as_str(), w.outcome.strip_prefix(NEEDS)?))).collect();
+    let refused: Vec<(&str, &str)> = writes.iter().filter_map(|w| Some((w.action.as_str(), w.outcome.strip_prefix(pingone_mcp::mcp::DRY_RUN_NEEDS)?))).collect();
     let (first, flags) = *refused.first()?;
     let mut all: Vec<&str> = refused.iter().flat_map(|(_, flags)| flags.split(" and ")).collect();
     all.sort_unstable();

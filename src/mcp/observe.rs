@@ -27,6 +27,10 @@ use crate::sandbox::{ActionHost, LogLine, PersonWaits, NOT_SENT_ASKING};
 /// than after every page was fetched into the server's memory.
 pub const SCRIPT_LIST_BYTES: usize = 4 << 20;
 
+/// How a dry-run write's outcome begins when the real run would be refused, before the
+/// flags it needs (`run` gathers them into one note).
+pub const DRY_RUN_NEEDS: &str = "dry run, not sent; the real run needs ";
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CallSummary {
     pub action: String,
@@ -165,7 +169,7 @@ impl ObservedHost {
         let (outcome, status) = match &reply {
             // A write under --dry-run answers with the request it would have sent.
             HostReply::Value(value) if value.get("dryRun") == Some(&Value::Bool(true)) => match value.get("refusedWithout").and_then(Value::as_str) {
-                Some(flags) => (format!("dry run, not sent; the real run needs {flags}"), None),
+                Some(flags) => (format!("{DRY_RUN_NEEDS}{flags}"), None),
                 None => ("dry run, not sent".to_owned(), None),
             },
             HostReply::Value(value) => {
