@@ -519,6 +519,8 @@ async fn each_list_refuses_filters_pingone_refuses() {
         ("list_users", "username ew \"0\"", "`username ew`"),
         ("list_users", "title lt \"B\"", "`title lt`"),
         ("list_users", "updatedAt gt \"2024-02-01T00:00:00Z\"", "`updatedAt gt`"),
+        ("list_users", "name.givne eq \"Mary\"", "`name.givne`"),
+        ("list_users", "address.localty eq \"Denver\"", "`address.localty`"),
     ];
     for (action, filter, needle) in refused {
         let (status, err) = h.fails(action, json!({ "filter": filter })).await;

@@ -125,10 +125,10 @@ const FILTERABLE: [&str; 19] = [
 /// Standard user attributes a filter may not name, and SCIM core names PingOne's users
 /// do not have (anything else unknown is taken for a custom attribute, which PingOne
 /// filters on).
-const STANDARD_ROOTS: [&str; 21] = [
+const STANDARD_ROOTS: [&str; 22] = [
     "id", "mfaenabled", "lastsignon", "account", "createdat", "identityprovider", "verifystatus", "lifecycle", "emailverified",
     "environment", "population", "photo", "memberofgroups", "memberofgroupids", "memberofgroupnames", "name",
-    "active", "emails", "phones", "phonenumbers", "displayname",
+    "active", "emails", "phones", "phonenumbers", "displayname", "address",
 ];
 
 /// Refuses a filter naming an attribute PingOne does not filter users on: a standard
@@ -139,7 +139,7 @@ fn check_filter_attributes(st: &State, filter: &Filter) -> Result<(), ApiError> 
         let lower = path.to_ascii_lowercase();
         let root = lower.split('.').next().unwrap_or_default();
         let listed = FILTERABLE.iter().any(|f| match f.strip_suffix(".*") {
-            Some(prefix) => root.eq_ignore_ascii_case(prefix),
+            Some(prefix) => root.eq_ignore_ascii_case(prefix) && known_part(&lower),
             None => lower.eq_ignore_ascii_case(f),
         });
         if listed {
@@ -164,6 +164,16 @@ fn check_filter_attributes(st: &State, filter: &Filter) -> Result<(), ApiError> 
         )));
     }
     Ok(())
+}
+
+/// Whether `path` (lower case) names a part of a user's name or address that exists:
+/// `name.givne` would match nobody rather than be refused.
+fn known_part(path: &str) -> bool {
+    const PARTS: [&str; 11] = [
+        "name.given", "name.family", "name.middle", "name.formatted", "name.honorificprefix", "name.honorificsuffix",
+        "address.streetaddress", "address.locality", "address.region", "address.postalcode", "address.countrycode",
+    ];
+    PARTS.contains(&path)
 }
 
 /// Refuses an operator PingOne's users filter does not take on the attribute
