@@ -243,11 +243,17 @@ fn meant_field(action: &Action, key: &str) -> Option<String> {
     if let Some((_, meant)) = FIELD_ALIASES.iter().find(|(alias, meant)| *alias == lower && action.param(meant.split([':', ' ']).next().unwrap_or(meant)).is_some()) {
         return Some((*meant).to_owned());
     }
-    let near = |name: &str| lower.chars().count() >= 4 && strsim::osa_distance(&lower, &name.to_ascii_lowercase()) == 1;
+    let near = |name: &str| one_letter_off(key, name);
     if let Some(p) = action.params.iter().filter(|p| p.location == Some(ParamLocation::Body)).find(|p| near(&p.name)) {
         return Some(p.name.clone());
     }
     action.params.iter().find_map(|p| p.properties.iter().find(|q| q.name.eq_ignore_ascii_case(key) || near(&q.name)).map(|q| format!("{}: {{ {} }}", p.name, q.name)))
+}
+
+/// Whether `written` (four letters or more) is `name` with one letter wrong, missing,
+/// added, or two swapped, in any case.
+fn one_letter_off(written: &str, name: &str) -> bool {
+    written.chars().count() >= 4 && strsim::osa_distance(&written.to_ascii_lowercase(), &name.to_ascii_lowercase()) == 1
 }
 
 /// An update whose arguments carry an `id` that is none of the ids its path names: a
@@ -446,8 +452,7 @@ fn misspelt_properties(properties: &[Param], inner: &Map<String, Value>, name: &
         .keys()
         .filter(|key| !properties.iter().any(|q| q.name == **key))
         .filter_map(|key| {
-            let lower = key.to_ascii_lowercase();
-            let meant = properties.iter().find(|q| q.name.eq_ignore_ascii_case(key) || (lower.chars().count() >= 4 && strsim::osa_distance(&lower, &q.name.to_ascii_lowercase()) == 1))?;
+            let meant = properties.iter().find(|q| q.name.eq_ignore_ascii_case(key) || one_letter_off(key, &q.name))?;
             Some(Problem::quoting(format!("`{name}.{key}` is not a field of `{name}`: did you mean `{name}.{}`? It would not be set", meant.name), key.clone()))
         })
         .collect()

@@ -78,7 +78,12 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     if let Some(unused) = replay.map(|r| r.unused()).filter(|&n| n > 0) {
         crate::output::log_line("warn", &format!("{unused} recorded call(s) in the cassette were not replayed: the script made fewer calls than when it was recorded"));
     }
-    let writes = account::writes(&screen_targets(host.calls(), &defender, &host.own_texts()).await, &screen_targets(host.in_flight(), &defender, &host.own_texts()).await);
+    // One scan of what names the records, for the calls answered and those in flight.
+    let answered = host.calls();
+    let answered_count = answered.len();
+    let mut screened = screen_targets(answered.into_iter().chain(host.in_flight()).collect(), &defender, &host.own_texts()).await;
+    let in_flight = screened.split_off(answered_count);
+    let writes = account::writes(&screened, &in_flight);
     if args.json {
         let mut out = json!({ "ok": execution.outcome.is_ok(), "logs": execution.logs, "calls": execution.calls, "writes": account::writes_json(&writes), "duration_ms": execution.duration.as_millis() as u64 });
         match &execution.outcome {

@@ -105,9 +105,6 @@ impl Dispatcher {
         let mut ids: Vec<String> = path_ids.chain(naming).filter_map(|name| Some(format!("{name} {}", id_like(args.get(name)?)?))).collect();
         // What a grant gives, named in its body: the group joined, the role and its scope.
         ids.extend(named_in_body(action, args).into_iter().filter_map(|(what, id, _)| Some(format!("{what} {}", id_like(&Value::from(id))?))));
-        if let (Some(kind @ ("ENVIRONMENT" | "ORGANIZATION")), Some(id)) = (args.pointer("/scope/type").and_then(Value::as_str), args.pointer("/scope/id").and_then(id_like)) {
-            ids.push(format!("scope {} {id}", kind.to_ascii_lowercase()));
-        }
         // An application grant: the API resource and the scopes it gives.
         if let Some(resource) = args.pointer("/resource/id").and_then(id_like) {
             let scopes: Vec<String> = args.get("scopes").and_then(Value::as_array).into_iter().flatten().filter_map(|s| id_like(s.get("id")?)).collect();
@@ -675,6 +672,9 @@ fn named_in_body<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a
     match (id_at("/scope/type"), id_at("/scope/id")) {
         (Some("POPULATION"), Some(id)) => named.push(("scope population", id, &[("get_population", "populationId")][..])),
         (Some("APPLICATION"), Some(id)) => named.push(("scope application", id, &[("get_application", "applicationId")][..])),
+        // No action reads these by id: named by id only.
+        (Some("ENVIRONMENT"), Some(id)) => named.push(("scope environment", id, &[][..])),
+        (Some("ORGANIZATION"), Some(id)) => named.push(("scope organization", id, &[][..])),
         _ => {}
     }
     // A POST to a memberOfGroups collection (a user's or a group's) names the group joined.

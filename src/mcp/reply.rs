@@ -294,20 +294,13 @@ pub fn execute_reply(execution: Execution, all_calls: &[CallSummary], budget: us
 const CONSOLE_HEAD: usize = 40;
 const CONSOLE_TAIL: usize = 20;
 
-/// The count in the sandbox's "… N console line(s) not kept" line.
-fn lines_not_kept(line: &str) -> Option<usize> {
-    let (_, rest) = line.split_once("… ")?;
-    let (count, rest) = rest.split_once(' ')?;
-    rest.starts_with("console line(s) not kept").then(|| count.parse().ok()).flatten()
-}
-
 fn console_head_and_tail(mut lines: Vec<String>) -> Vec<String> {
     if lines.len() <= CONSOLE_HEAD + CONSOLE_TAIL + 1 {
         return lines;
     }
     let tail = lines.split_off(lines.len() - CONSOLE_TAIL);
     // The console's own count of the lines it did not keep is among those hidden here.
-    let left_out: usize = lines[CONSOLE_HEAD..].iter().map(|line| lines_not_kept(line).unwrap_or(1)).sum();
+    let left_out: usize = lines[CONSOLE_HEAD..].iter().map(|line| crate::sandbox::lines_not_kept(line).unwrap_or(1)).sum();
     lines.truncate(CONSOLE_HEAD);
     lines.push(format!("… {left_out} console line(s) not shown here (the first {CONSOLE_HEAD} and the last {CONSOLE_TAIL} are)"));
     lines.extend(tail);

@@ -413,15 +413,14 @@ impl ServerHandler for PingOneMcp {
     async fn initialize(&self, request: InitializeRequestParams, context: RequestContext<RoleServer>) -> Result<InitializeResult, McpError> {
         context.peer.set_peer_info(request.clone());
         let mut info = self.negotiate_initialize(&request)?;
-        self.tell_what_is_held_back(&mut info, &context)?;
-        self.tell_who_confirms(&mut info, &request.capabilities, &context)?;
+        self.tell_what_is_held_back(&mut info, Some(&request.capabilities), &context)?;
         Ok(info)
     }
 
     /// Protocol 2026-07-28's `server/discover`, which replaces `initialize`.
     async fn discover(&self, context: RequestContext<RoleServer>) -> Result<DiscoverResult, McpError> {
         let mut info = self.get_info();
-        self.tell_what_is_held_back(&mut info, &context)?;
+        self.tell_what_is_held_back(&mut info, None, &context)?;
         Ok(DiscoverResult::from_server_info(self.supported_protocol_versions().into_owned(), info))
     }
 
@@ -448,31 +447,27 @@ impl ServerHandler for PingOneMcp {
 }
 
 impl PingOneMcp {
-    /// Adds to the instructions who confirms grants, changes of access and destructive
-    /// calls, when scripts may make them: the person, asked through this client, or
-    /// nobody (this client cannot ask), so such calls are refused; an agent learns it
-    /// before a batch, not half-way through one.
-    fn tell_who_confirms(&self, info: &mut InitializeResult, client: &rmcp::model::ClientCapabilities, context: &RequestContext<RoleServer>) -> Result<(), McpError> {
-        let (dispatcher, caller) = self.route(context)?;
-        let access = Access { catalog: &self.inner.catalog, policy: dispatcher.policy(), grant: caller.as_ref().and_then(|c| c.grant.as_ref()) };
-        let Some(instructions) = info.instructions.as_mut().filter(|_| self.inner.confirm_destructive && access.writes()) else { return Ok(()) };
-        instructions.push('\n');
-        instructions.push_str(if can_ask(client) {
-            "Grants and changes of access (roles, group memberships, MFA devices, identity providers, sign-on policies) and destructive calls wait for the person's yes, asked through this client for each call (an answer for all covers the rest of the script); a no refuses that call (NOT_CONFIRMED) and nothing of it is sent."
-        } else {
-            "This client cannot ask the person to confirm: grants and changes of access (roles, group memberships, MFA devices, identity providers, sign-on policies) and destructive calls are refused (NOT_CONFIRMED). Do not start a batch that needs them; say what would be done, for the person to do or allow."
-        });
-        Ok(())
-    }
-
     /// Adds to the instructions what this caller's policy and grant hold back, so an
-    /// agent does not plan around actions that will be refused.
-    fn tell_what_is_held_back(&self, info: &mut InitializeResult, context: &RequestContext<RoleServer>) -> Result<(), McpError> {
+    /// agent does not plan around actions that will be refused; and, when scripts may
+    /// make grants, changes of access and destructive calls, who confirms them (given
+    /// the `client`'s capabilities, which `initialize` has): the person, asked through
+    /// this client, or nobody, so they are refused. An agent learns it before a batch,
+    /// not half-way through one.
+    fn tell_what_is_held_back(&self, info: &mut InitializeResult, client: Option<&rmcp::model::ClientCapabilities>, context: &RequestContext<RoleServer>) -> Result<(), McpError> {
         let (dispatcher, caller) = self.route(context)?;
         let access = Access { catalog: &self.inner.catalog, policy: dispatcher.policy(), grant: caller.as_ref().and_then(|c| c.grant.as_ref()) };
-        if let (Some(instructions), Some(note)) = (info.instructions.as_mut(), access.note(self.inner.mode)) {
+        let Some(instructions) = info.instructions.as_mut() else { return Ok(()) };
+        if let Some(note) = access.note(self.inner.mode) {
             instructions.push('\n');
             instructions.push_str(&note);
+        }
+        if let Some(client) = client.filter(|_| self.inner.confirm_destructive && access.writes()) {
+            instructions.push('\n');
+            instructions.push_str(if can_ask(client) {
+                "Grants and changes of access (roles, group memberships, MFA devices, identity providers, sign-on policies) and destructive calls wait for the person's yes, asked through this client for each call (an answer for all covers the rest of the script); a no refuses that call (NOT_CONFIRMED) and nothing of it is sent."
+            } else {
+                "This client cannot ask the person to confirm: grants and changes of access (roles, group memberships, MFA devices, identity providers, sign-on policies) and destructive calls are refused (NOT_CONFIRMED). Do not start a batch that needs them; say what would be done, for the person to do or allow."
+            });
         }
         Ok(())
     }

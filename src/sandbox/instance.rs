@@ -59,6 +59,17 @@ pub(super) struct GuestState {
     pub panic: Option<String>,
 }
 
+/// What follows the count in the console's line about the lines it did not keep.
+const NOT_KEPT: &str = " console line(s) not kept";
+
+/// The count in the console's line about the lines it did not keep (as written, or
+/// prefixed with its level), so a reply that hides it can count them in.
+pub fn lines_not_kept(line: &str) -> Option<usize> {
+    let (_, rest) = line.split_once("… ")?;
+    let (count, _) = rest.split_once(NOT_KEPT)?;
+    count.parse().ok()
+}
+
 impl GuestState {
     pub fn new(limits: &Limits, host: Arc<dyn ActionHost>) -> Self {
         Self {
@@ -113,7 +124,7 @@ impl GuestState {
         let mut lines = self.logs.clone();
         if self.logs_dropped > 0 {
             let message = format!(
-                "… {} console line(s) not kept: the console keeps {} KiB, its first and last lines (the script went on)",
+                "… {}{NOT_KEPT}: the console keeps {} KiB, its first and last lines (the script went on)",
                 self.logs_dropped,
                 self.limits.log_bytes >> 10
             );

@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 use wasmtime::{Engine, InstancePre, Trap};
 
+pub use instance::lines_not_kept;
 pub use limits::{Limit, Limits, FUEL_PER_SECOND};
 pub use module::{cache_dir, POOL_SLOTS};
 pub use person_waits::{PersonWait, PersonWaits, Working};
