@@ -25,8 +25,13 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-/// The operators PingOne accepts, for error messages.
+/// The operators of PingOne's filter grammar, for error messages.
 const OPERATORS: &str = "eq, sw, ew, co, gt, ge, lt, le";
+/// Which of them a list takes, and on which attributes, differs by list (users take no
+/// `gt` or `lt`): a message that lists the grammar's operators says where to look.
+const OPERATORS_PER_LIST: &str = "which of them a list takes on which attribute is in the action's `filter` description";
+/// What to do instead of `ne` or `!=`.
+const NE_INSTEAD: &str = "filter on what the records must match, or list them all, and leave out the matching ones in the script";
 const VALUE_KINDS: &str = "a double-quoted string, a number, true, false or null";
 
 /// Parentheses and brackets may nest this deep. The parser is recursive, so without
@@ -622,7 +627,7 @@ fn unexpected_character(chars: &[char], i: usize) -> FilterError {
         ('\'', _) => "single quotes are not allowed; put strings in double quotes, e.g. username eq \"alice\"".to_string(),
         ('=', Some('=')) => format!("\"==\" is not a SCIM operator; use eq (operators are {OPERATORS})"),
         ('=', _) => format!("\"=\" is not a SCIM operator; use eq (operators are {OPERATORS})"),
-        ('!', Some('=')) => format!("\"!=\" is not a SCIM operator, and PingOne does not support ne; use one of {OPERATORS}"),
+        ('!', Some('=')) => format!("\"!=\" is not a SCIM operator, and PingOne does not support ne; {NE_INSTEAD}"),
         ('<' | '>', _) => {
             let written: String = if next == Some('=') { format!("{c}=") } else { c.to_string() };
             let word = match written.as_str() {
@@ -730,7 +735,7 @@ impl Parser {
                 };
                 if lower == "not" && !keyword_is_attribute {
                     return Err(FilterError::new(
-                        "\"not\" is not supported by PingOne's SCIM filters; rewrite the condition without it (PingOne supports eq, sw, ew, co, gt, ge, lt, le, and, or)",
+                        "\"not\" is not supported by PingOne's SCIM filters; filter on what the records must match, with and/or, and leave out the others in the script",
                         token.pos,
                     ));
                 }
@@ -775,7 +780,7 @@ impl Parser {
         let path = attribute_path(&path_token)?;
         let Some(token) = self.peek() else {
             return Err(FilterError::new(
-                format!("expected an operator after \"{}\"; use one of {OPERATORS}", path_token.text),
+                format!("expected an operator after \"{}\"; use one of {OPERATORS} ({OPERATORS_PER_LIST})", path_token.text),
                 self.end,
             ));
         };
@@ -791,7 +796,7 @@ impl Parser {
             }
             _ => Err(FilterError::new(
                 format!(
-                    "expected an operator after \"{}\" but found {}; use one of {OPERATORS}",
+                    "expected an operator after \"{}\" but found {}; use one of {OPERATORS} ({OPERATORS_PER_LIST})",
                     path_token.text, token.text
                 ),
                 token.pos,
@@ -950,12 +955,12 @@ fn attribute_path(token: &Token) -> Result<AttrPath, FilterError> {
 
 fn unknown_operator(path: &Token, op: &Token) -> FilterError {
     let message = match op.text.to_ascii_lowercase().as_str() {
-        "ne" => format!("\"{}\" is not supported by PingOne's SCIM filters; use one of {OPERATORS}", op.text),
-        "pr" => format!("\"{}\" (present) is not supported by PingOne's SCIM filters; use one of {OPERATORS}", op.text),
+        "ne" => format!("\"{}\" is not supported by PingOne's SCIM filters; {NE_INSTEAD}", op.text),
+        "pr" => format!("\"{}\" (present) is not supported by PingOne's SCIM filters; list without it and keep the records that have `{}` in the script", op.text, path.text),
         "and" | "or" => {
-            format!("expected an operator after \"{}\" but found \"{}\"; use one of {OPERATORS}", path.text, op.text)
+            format!("expected an operator after \"{}\" but found \"{}\"; use one of {OPERATORS} ({OPERATORS_PER_LIST})", path.text, op.text)
         }
-        _ => format!("unknown operator \"{}\"; use one of {OPERATORS}", op.text),
+        _ => format!("unknown operator \"{}\"; use one of {OPERATORS} ({OPERATORS_PER_LIST})", op.text),
     };
     FilterError::new(message, op.pos)
 }
@@ -1323,7 +1328,7 @@ mod tests {
         let e = error(r#"username eqq "a""#);
         assert_eq!(
             e.to_string(),
-            "unknown operator \"eqq\"; use one of eq, sw, ew, co, gt, ge, lt, le (at character 10 of the filter)"
+            "unknown operator \"eqq\"; use one of eq, sw, ew, co, gt, ge, lt, le (which of them a list takes on which attribute is in the action's `filter` description) (at character 10 of the filter)"
         );
     }
 
@@ -1341,8 +1346,11 @@ mod tests {
 
     #[test]
     fn operators_pingone_does_not_support() {
-        assert_error(r#"username ne "a""#, 10, "\"ne\" is not supported by PingOne");
-        assert_error("title pr", 7, "\"pr\" (present) is not supported by PingOne");
+        // What to do instead, not a list of operators that the list may refuse too
+        // (users take no gt or lt).
+        assert_error(r#"username ne "a""#, 10, "\"ne\" is not supported by PingOne's SCIM filters; filter on what the records must match");
+        assert_error(r#"username != "a""#, 10, "PingOne does not support ne; filter on what the records must match");
+        assert_error("title pr", 7, "\"pr\" (present) is not supported by PingOne's SCIM filters; list without it and keep the records that have `title` in the script");
         assert_error(r#"not (username eq "a")"#, 1, "\"not\" is not supported by PingOne");
         assert_error(r#"enabled eq true and NOT (username eq "a")"#, 21, "\"not\" is not supported");
     }
