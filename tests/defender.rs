@@ -412,6 +412,33 @@ fn the_servers_own_guidance_passes_the_classifier() {
     }
 }
 
+/// PingOne's error guidance names records by id, and the caller needs it to fix the
+/// call. Review 22 (M5): deleting a population that still has users printed
+/// `400 REQUEST_FAILED: [withheld …]`, as the classifier read the UUID in the message
+/// like an adversarial string (0.9997; 0.013 with a short id). The real binary and
+/// simulator, in full mode.
+#[test]
+fn pingone_guidance_that_names_a_record_by_id_reaches_the_caller() {
+    if full().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("delete.js");
+    std::fs::write(&script, "const p = (await pingone.list_populations({ all: true })).find(p => p.name === 'Employees');\nawait pingone.delete_population({ populationId: p.id });").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pingone-mcp"))
+        .args(["run", script.to_str().unwrap(), "--simulator", "--allow-writes", "--allow-destructive", "--defender", "full"])
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .output()
+        .expect("run pingone-mcp");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the population has users: {stderr}");
+    assert!(!stderr.contains("WARNING"), "the classifier ran: {stderr}");
+    let error = stderr.lines().find(|l| l.contains("delete_population failed")).unwrap_or_else(|| panic!("no error line: {stderr}"));
+    assert!(error.contains("move or delete them before deleting the population"), "{error}");
+    let id = error.split('`').nth(1).unwrap_or_default();
+    assert_eq!((id.len(), id.matches('-').count()), (36, 4), "the message names the population by its UUID: {error}");
+}
+
 /// A script's CSV export of users, `rows` of them, with `extra` lines after the 100th.
 fn users_csv(rows: usize, extra: &[&str]) -> String {
     let titles = ["Sales Manager", "Engineer", "Contractor", "HR Partner", "Support Agent", "Director of IT"];

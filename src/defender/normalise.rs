@@ -6,10 +6,14 @@
 //!
 //! Two outputs, for two readers: [`Normalised::folded`] is lowercase, folded and
 //! squeezed, for the patterns; [`Normalised::clean`] keeps case and wording (NFKC,
-//! invisible characters removed) with the decoded runs appended, for the classifier,
-//! which was trained on ordinary text.
+//! invisible characters removed, UUIDs cut to their first block) with the decoded runs
+//! appended, for the classifier, which was trained on ordinary text.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use base64::Engine;
+use regex::Regex;
 use unicode_normalization::UnicodeNormalization;
 
 /// Text made ready for the two tiers.
@@ -17,7 +21,8 @@ use unicode_normalization::UnicodeNormalization;
 pub struct Normalised {
     /// Lowercase, homoglyphs and leetspeak folded, whitespace squeezed, decoded runs appended.
     pub folded: String,
-    /// NFKC with invisible characters removed, decoded runs appended.
+    /// NFKC with invisible characters removed, UUIDs cut short ([`short_ids`]),
+    /// decoded runs appended.
     pub clean: String,
     /// The obfuscations seen, e.g. `zero-width`, `homoglyph`, `base64`.
     pub seen: Vec<&'static str>,
@@ -30,7 +35,23 @@ const MAX_DEPTH: usize = 2;
 pub fn normalise(text: &str) -> Normalised {
     let mut out = Normalised::default();
     normalise_into(text, 0, &mut out);
+    if let Cow::Owned(short) = short_ids(&out.clean) {
+        out.clean = short;
+    }
     out
+}
+
+/// A UUID anywhere in the text, its first block captured.
+static UUID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b([0-9a-fA-F]{8})-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b").expect("UUID pattern"));
+
+/// `text` with each UUID cut to its first block, as people write a short id. Its 36
+/// characters split into a score of hex word pieces, which the models read like the
+/// random strings of adversarial suffixes: a PingOne error naming a population by its
+/// id ("population `7ea3c2d0-…` still contains 80 user(s); move or delete them before
+/// deleting the population") scored 0.9997, and 0.013 with the first block. A UUID holds
+/// no words, so nothing an attacker wrote is hidden from the classifier.
+fn short_ids(text: &str) -> Cow<'_, str> {
+    UUID.replace_all(text, "$1")
 }
 
 fn normalise_into(text: &str, depth: usize, out: &mut Normalised) {
@@ -539,6 +560,18 @@ mod tests {
         assert_eq!(folded("іgnоrе аll"), "ignore all");
         assert_eq!(folded("1gn0r3 pr3v10us 1nstruct10ns"), "ignore previous instructions");
         assert_eq!(folded("version 2024 v1.2 at a@b.com"), "version 2024 v1.2 at a@b.com");
+    }
+
+    #[test]
+    fn the_classifier_reads_a_uuid_as_its_first_block_and_the_patterns_read_it_whole() {
+        let text = "population `7EA3C2D0-1111-2222-3333-444455556666` and 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0.";
+        let norm = normalise(text);
+        assert_eq!(norm.clean, "population `7EA3C2D0` and 0f1e2d3c.");
+        assert!(norm.folded.contains("-444455556666"), "{}", norm.folded);
+        // Not a UUID: a block too long, or part of a longer run.
+        for kept in ["7ea3c2d0-1111-2222-3333-4444555566667", "x7ea3c2d0-1111-2222-3333-444455556666"] {
+            assert_eq!(normalise(kept).clean, kept);
+        }
     }
 
     #[test]
