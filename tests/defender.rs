@@ -412,31 +412,48 @@ fn the_servers_own_guidance_passes_the_classifier() {
     }
 }
 
-/// PingOne's error guidance names records by id, and the caller needs it to fix the
-/// call. Review 22 (M5): deleting a population that still has users printed
-/// `400 REQUEST_FAILED: [withheld …]`, as the classifier read the UUID in the message
-/// like an adversarial string (0.9997; 0.013 with a short id). The real binary and
-/// simulator, in full mode.
-#[test]
-fn pingone_guidance_that_names_a_record_by_id_reaches_the_caller() {
-    if full().is_none() {
-        return;
-    }
+/// The real binary on the simulator in full mode, running `script`; `None` (with the
+/// visible SKIP line) without the classifier.
+fn run_on_simulator(script: &str, flags: &[&str]) -> Option<(bool, String, String)> {
+    full()?;
     let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("delete.js");
-    std::fs::write(&script, "const p = (await pingone.list_populations({ all: true })).find(p => p.name === 'Employees');\nawait pingone.delete_population({ populationId: p.id });").unwrap();
+    let file = dir.path().join("script.js");
+    std::fs::write(&file, script).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_pingone-mcp"))
-        .args(["run", script.to_str().unwrap(), "--simulator", "--allow-writes", "--allow-destructive", "--defender", "full"])
+        .args(["run", file.to_str().unwrap(), "--simulator", "--defender", "full"])
+        .args(flags)
         .env("XDG_CONFIG_HOME", "/nonexistent")
         .output()
         .expect("run pingone-mcp");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "the population has users: {stderr}");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!stderr.contains("WARNING"), "the classifier ran: {stderr}");
+    Some((out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), stderr))
+}
+
+/// PingOne's error guidance names records by id, and the caller needs it to fix the
+/// call. Review 22 (M5): deleting a population that still has users printed
+/// `400 REQUEST_FAILED: [withheld …]`, as the classifier read the UUID in the message
+/// like an adversarial string (0.9997; 0.013 with a short id).
+#[test]
+fn pingone_guidance_that_names_a_record_by_id_reaches_the_caller() {
+    let script = "const p = (await pingone.list_populations({ all: true })).find(p => p.name === 'Employees');\nawait pingone.delete_population({ populationId: p.id });";
+    let Some((success, _, stderr)) = run_on_simulator(script, &["--allow-writes", "--allow-destructive"]) else { return };
+    assert!(!success, "the population has users: {stderr}");
     let error = stderr.lines().find(|l| l.contains("delete_population failed")).unwrap_or_else(|| panic!("no error line: {stderr}"));
     assert!(error.contains("move or delete them before deleting the population"), "{error}");
     let id = error.split('`').nth(1).unwrap_or_default();
     assert_eq!((id.len(), id.matches('-').count()), (36, 4), "the message names the population by its UUID: {error}");
+}
+
+/// `String(error)` joins PingOne's message and details in our words; each part is
+/// judged on its own. Review 22 (M5): a worker reading its own secret got
+/// `[withheld …]` (the two parts joined scored 0.98; apart, 0.004 and 0.001).
+#[test]
+fn pingone_message_and_details_joined_by_the_error_text_are_judged_apart() {
+    let script = "const a = (await pingone.list_applications({ all: true })).find(a => a.type === 'WORKER');\ntry { await pingone.get_application_secret({ applicationId: a.id }); } catch (e) { return String(e); }";
+    let Some((success, stdout, stderr)) = run_on_simulator(script, &[]) else { return };
+    assert!(success, "{stderr}");
+    assert_eq!(stdout.trim(), r#""PingOneError: a worker application cannot read its own secret (secret: use another worker application to read this secret)""#, "{stderr}");
 }
 
 /// A script's CSV export of users, `rows` of them, with `extra` lines after the 100th.

@@ -283,6 +283,27 @@ async fn a_failed_batch_of_creates_names_each_and_the_uncertain_one_by_its_trans
     assert_eq!(unknown["transactionId"].as_str().map(str::len), Some(36), "{report}");
 }
 
+/// `String(error)` joins PingOne's message and details in our words, and each part is
+/// judged on its own: an injection PingOne echoes in a detail is withheld in place,
+/// and the message beside it is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_injection_in_a_pingone_error_detail_is_withheld_in_place() {
+    let fake = FakePingOne::start().await;
+    let user = "1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b";
+    let body = json!({ "id": "e1", "code": "INVALID_DATA", "message": "Validation failed", "details": [{ "code": "INVALID_VALUE", "target": "nickname", "message": INJECTION }] });
+    fake.on("GET", &fake.env_path(&format!("/users/{user}")), vec![Reply::json(400, body)]);
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, &format!("try {{ await pingone.get_user({{ userId: '{user}' }}); }} catch (e) {{ return String(e); }}"));
+    let env = fake.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(key, value)| (*key, value.as_str())).collect();
+    let out = tokio::task::block_in_place(|| run(&["run", &script, "--defender", "patterns"], &env));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let result: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let text = result.as_str().unwrap_or_default();
+    assert!(text.starts_with("PingOneError: Validation failed (nickname: [withheld by pingone-mcp defender: possible prompt injection"), "{result}");
+    assert!(!text.contains("ignore all previous"), "{text}");
+}
+
 /// An argument error says each problem once: its message lists them, so neither an
 /// uncaught error's text nor `String(e)` repeats them from its details.
 #[test]

@@ -13,7 +13,7 @@ use pingone_mcp::dispatch::{Backend, Cassette, Dispatcher, Recorder, Replay};
 use pingone_mcp::pingone::{PingOneClient, RetryPolicy};
 use pingone_mcp::policy::Policy;
 use futures::future::BoxFuture;
-use guest_sdk::abi::{HostCall, HostReply};
+use guest_sdk::abi::{ActionError, HostCall, HostReply};
 use pingone_mcp::sandbox::{ActionHost, Execution, ExecutionError, Limit, Limits, POOL_SLOTS};
 use pingone_mcp::search::SearchIndex;
 use serde_json::{json, Value};
@@ -304,8 +304,8 @@ const USER_ID: &str = "1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b";
 async fn actions_reach_pingone_and_errors_keep_pingones_body() {
     let fake = FakePingOne::start().await;
     fake.on("GET", &fake.env_path(&format!("/users/{USER_ID}")), vec![Reply::json(200, json!({ "id": USER_ID, "username": "jdoe" }))]);
-    let body = json!({ "id": "e1", "code": "INVALID_DATA", "message": "Validation failed", "details": [{ "code": "INVALID_VALUE", "target": "email", "message": "bad email" }] });
-    fake.on("POST", &fake.env_path("/users"), vec![Reply::json(400, body)]);
+    let body = json!({ "id": "e1", "code": "INVALID_DATA", "message": "Validation failed", "details": [{ "code": "INVALID_VALUE", "target": "email", "message": "bad email" }, { "code": "INVALID_VALUE", "message": "no target" }] });
+    fake.on("POST", &fake.env_path("/users"), vec![Reply::json(400, body.clone())]);
     let host = Arc::new(dispatcher(live(&fake)));
     let script = format!(
         "const user = await pingone.get_user({{ userId: '{USER_ID}' }});
@@ -315,8 +315,12 @@ async fn actions_reach_pingone_and_errors_keep_pingones_body() {
          return {{ username: user.username, failure }}"
     );
     let execution = run_with(&script, json!({}), host.clone(), &Limits::default()).await;
-    let text = "PingOneError: Validation failed (email: bad email)";
+    let text = "PingOneError: Validation failed (email: bad email; no target)";
     assert_eq!(ok(&execution), &json!({ "username": "jdoe", "failure": { "name": "PingOneError", "status": 400, "code": "INVALID_DATA", "target": "email", "isError": true, "text": text } }));
+    // The host knows that text, to judge PingOne's parts of it each on its own.
+    let error = |message: &str| ActionError { message: message.into(), details: body["details"].as_array().unwrap().clone(), ..Default::default() };
+    assert_eq!(error("Validation failed").script_text(), text);
+    assert_eq!(error("bad email; no target").script_text(), "PingOneError: bad email; no target", "what the message says is not said again");
     assert_eq!(execution.calls, 2);
 
     // Uncaught, the failure ends the script and keeps PingOne's code.

@@ -70,6 +70,35 @@ pub struct ActionError {
     pub own_texts: Vec<OwnText>,
 }
 
+impl ActionError {
+    /// What `String(error)` gives in the script (`PingOneError.toString` in
+    /// prelude.js; tests/sandbox.rs holds the two to one form): `PingOneError:`, the
+    /// message, and in parentheses the details it does not say already.
+    pub fn script_text(&self) -> String {
+        let added: Vec<String> = self
+            .added_details()
+            .map(|(target, message)| match target {
+                Some(target) => format!("{target}: {message}"),
+                None => message.to_owned(),
+            })
+            .collect();
+        let mut text = format!("PingOneError: {}", self.message);
+        if !added.is_empty() {
+            text = format!("{text} ({})", added.join("; "));
+        }
+        text
+    }
+
+    /// The details `script_text` adds (those whose message the error's does not hold),
+    /// each as its target and message.
+    pub fn added_details(&self) -> impl Iterator<Item = (Option<&str>, &str)> {
+        self.details.iter().filter_map(|d| {
+            let message = d.get("message")?.as_str().filter(|m| !self.message.contains(m))?;
+            Some((d.get("target").and_then(Value::as_str).filter(|t| !t.is_empty()), message))
+        })
+    }
+}
+
 /// A text the host wrote, and the outside values in it (the script's arguments, what
 /// PingOne answered), which may have come from a record.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -757,14 +757,24 @@ impl ActionHost for Dispatcher {
 /// details when it answered; ours otherwise.
 pub fn action_error(action: &str, e: &ClientError) -> ActionError {
     match e {
-        ClientError::Api { status, body, gave_up, .. } => ActionError {
-            action: action.to_owned(),
-            status: Some(*status),
-            code: body.code.clone(),
-            message: format!("{}{}", body.message, gave_up_text(gave_up)),
-            details: body.details.iter().filter_map(|d| serde_json::to_value(d).ok()).collect(),
-            own_texts: vec![],
-        },
+        ClientError::Api { status, body, gave_up, .. } => {
+            let mut error = ActionError {
+                action: action.to_owned(),
+                status: Some(*status),
+                code: body.code.clone(),
+                message: format!("{}{}", body.message, gave_up_text(gave_up)),
+                details: body.details.iter().filter_map(|d| serde_json::to_value(d).ok()).collect(),
+                own_texts: vec![],
+            };
+            // `String(error)` joins PingOne's message and details in our words: each is
+            // judged on its own, as the script would see them apart (joined, or with
+            // its target before it, a worker's "use another worker application to read
+            // this secret" read as an order: 0.98).
+            let details = error.added_details().flat_map(|(target, message)| target.into_iter().chain([message])).map(str::to_owned);
+            let quoted = std::iter::once(error.message.clone()).chain(details).collect();
+            error.own_texts = vec![OwnText { text: error.script_text(), quoted }];
+            error
+        }
         other => {
             let mut json = other.to_json();
             let message = other.to_string();
