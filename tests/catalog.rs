@@ -288,6 +288,26 @@ fn a_value_of_the_wrong_type_is_named_with_the_type_it_needs() {
     assert!(e.contains("`enabled` must be a boolean, got a string"), "{e}");
 }
 
+/// An array of objects of a declared shape (a grant's `scopes`, each `{ id }`) shows
+/// the shape in its signature and checks each item like an object (review 24 F2: a
+/// scope given as `{ name }` reached PingOne as an empty id).
+#[test]
+fn items_of_a_declared_shape_are_checked_and_shown() {
+    use pingone_mcp::catalog::{action_signature, check_args};
+    use serde_json::json;
+    let catalog = load_builtin().unwrap();
+    let grant = catalog.get("create_application_grant").unwrap();
+    assert!(action_signature(grant).contains("scopes: { id: string }[]"), "{}", action_signature(grant));
+    let args = |scopes: serde_json::Value| json!({ "applicationId": "a1", "resource": { "id": "r1" }, "scopes": scopes });
+    let e = check_args(grant, &args(json!(["s1"]))).unwrap_err().to_string();
+    assert!(e.contains("items of `scopes` must be object such as { id: string }, got a string"), "{e}");
+    let e = check_args(grant, &args(json!([{ "id": "s1" }, { "name": "p1:read:user" }]))).unwrap_err().to_string();
+    assert!(e.contains("missing required `scopes[1].id`"), "{e}");
+    let e = check_args(grant, &args(json!([{ "Id": "s1" }]))).unwrap_err().to_string();
+    assert!(e.contains("`scopes[0].Id` is not a field of `scopes[0]`: did you mean `scopes[0].id`?"), "{e}");
+    check_args(grant, &args(json!([{ "id": "s1" }, { "id": "s2", "name": "extra fields pass" }]))).unwrap();
+}
+
 /// `grants_access_only_if` narrows `grants_access` by what the record holds, so it needs
 /// both: the flag it narrows, and a get action at the same path to read the record with.
 #[test]

@@ -420,9 +420,19 @@ fn check_value(p: &Param, value: &Value, name: &str, problems: &mut Vec<Problem>
         v => vec![v],
     };
     if let Some(item_ty) = p.items.filter(|_| p.ty == ParamType::Array) {
-        for item in &elements {
-            if !item_ty.matches(item) {
-                problems.push(Problem::ours(format!("items of `{name}` must be {}, got {}", item_ty.as_str(), kind(item))));
+        for (i, item) in elements.iter().enumerate() {
+            match item {
+                // Objects of a declared shape (`scopes: { id }[]`) are checked like one.
+                Value::Object(inner) if item_ty == ParamType::Object && !p.properties.is_empty() => {
+                    let at = format!("{name}[{i}]");
+                    check_fields(&p.properties, inner, &format!("{at}."), problems);
+                    problems.extend(misspelt_properties(&p.properties, inner, &at));
+                }
+                _ if !item_ty.matches(item) => {
+                    let shape = if p.properties.is_empty() { String::new() } else { format!(" such as {}", crate::catalog::typescript::item_shape(p, false)) };
+                    problems.push(Problem::ours(format!("items of `{name}` must be {}{shape}, got {}", item_ty.as_str(), kind(item))));
+                }
+                _ => {}
             }
         }
     }

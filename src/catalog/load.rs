@@ -340,8 +340,9 @@ fn check_params(params: &[Param], top_level: bool, field: &'static str, problem:
         if p.items.is_some() && p.ty != ParamType::Array {
             problem(field, format!("parameter `{}` has `items` but is not an array", p.name));
         }
-        if !p.properties.is_empty() && p.ty != ParamType::Object {
-            problem(field, format!("parameter `{}` has `properties` but is not an object", p.name));
+        let objects_in_array = p.ty == ParamType::Array && p.items == Some(ParamType::Object);
+        if !p.properties.is_empty() && p.ty != ParamType::Object && !objects_in_array {
+            problem(field, format!("parameter `{}` has `properties` but is not an object or an array of objects (`items: object`)", p.name));
         }
         if let Some(default) = &p.default {
             if p.location != Some(ParamLocation::Query) {

@@ -112,6 +112,7 @@ fn param_type(p: &Param, compact: bool) -> String {
         ParamType::String => "string".into(),
         ParamType::Integer | ParamType::Number => "number".into(),
         ParamType::Boolean => "boolean".into(),
+        ParamType::Array if p.items == Some(ParamType::Object) && !p.properties.is_empty() => format!("{}[]", item_shape(p, compact)),
         ParamType::Array => {
             let item = match p.items.unwrap_or(ParamType::String) {
                 ParamType::Integer | ParamType::Number => "number",
@@ -130,6 +131,12 @@ fn param_type(p: &Param, compact: bool) -> String {
             format!("{{ {} }}", inner.join("; "))
         }
     }
+}
+
+/// The shape of one item of an array of declared objects, for a message: `{ id: string }`.
+pub(crate) fn item_shape(p: &Param, compact: bool) -> String {
+    let inner: Vec<String> = p.properties.iter().map(|p| param_field(p, compact)).collect();
+    format!("{{ {} }}", inner.join("; "))
 }
 
 fn result_type(action: &Action, compact: bool) -> String {
