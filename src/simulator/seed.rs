@@ -196,7 +196,20 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
     ] {
         let rid = id(&mut rng);
         let scopes: Vec<Value> = scopes.iter().map(|s| json!({ "id": id(&mut rng), "name": s })).collect();
-        st.resources.put(json!({ "id": rid, "environment": env, "name": name, "type": kind, "scopes": scopes }));
+        let mut resource = json!({
+            "id": rid, "environment": env, "name": name, "type": kind, "scopes": scopes, "accessTokenValiditySeconds": 3600,
+            "createdAt": "2024-01-01T00:00:00.000Z", "updatedAt": "2024-01-01T00:00:00.000Z",
+        });
+        // PingOne's own resources carry no description; the OpenID Connect one has no audience.
+        match kind {
+            "PINGONE_API" => resource["audience"] = json!("https://api.pingone.com"),
+            "CUSTOM" => {
+                resource["audience"] = json!("https://orders.example.com");
+                resource["description"] = json!("Order history and fulfilment for the web shop");
+            }
+            _ => {}
+        }
+        st.resources.put(resource);
         resources.push(rid);
     }
 
@@ -427,7 +440,7 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
         st.certificates.put(json!({
             "id": cid, "environment": env, "name": name, "usageType": usage, "algorithm": "RSA", "keyLength": 2048, "signatureAlgorithm": "SHA256withRSA",
             "subjectDN": format!("CN={name}, O=Example Corp"), "issuerDN": "CN=Example Root CA", "serialNumber": rng.gen::<u64>().to_string(),
-            "validStart": "2024-01-01T00:00:00.000Z", "expiresAt": "2027-01-01T00:00:00.000Z", "status": "VALID", "default": usage == "SIGNING",
+            "startsAt": "2024-01-01T00:00:00.000Z", "expiresAt": "2027-01-01T00:00:00.000Z", "status": "VALID", "default": usage == "SIGNING",
             "createdAt": "2024-01-01T00:00:00.000Z",
         }));
     }

@@ -94,7 +94,7 @@ fn import(st: &mut State, req: &Req) -> Outcome {
     rec.insert("algorithm".into(), json!("RSA"));
     rec.insert("keyLength".into(), json!(2048));
     rec.insert("signatureAlgorithm".into(), json!("SHA256withRSA"));
-    rec.insert("validStart".into(), json!(iso(now)));
+    rec.insert("startsAt".into(), json!(iso(now)));
     rec.insert("expiresAt".into(), json!(iso(now + 365 * 86_400)));
     rec.insert("status".into(), json!("VALID"));
     rec.insert("default".into(), json!(false));
