@@ -355,6 +355,20 @@ fn a_script_can_come_from_stdin() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "\"delete_group\"");
 }
 
+/// A username where an id goes: PingOne answers only 404, so the error says the value
+/// is no id and how to find the record's (review 24 F9).
+#[test]
+fn a_name_given_as_an_id_is_told_where_ids_come_from() {
+    let out = run(&["call", "get_user", "--simulator", "--args", r#"{"userId": "robert.lewis15"}"#], &[]);
+    assert!(!out.status.success());
+    let text = stderr(&out);
+    assert!(text.contains("404"), "{text}");
+    assert!(text.contains(r#"`userId` takes the record's id (a UUID), and `robert.lewis15` is not one: find the id with list_users with filter username eq "robert.lewis15""#), "{text}");
+    // An id of the right form that names nothing is a plain 404.
+    let out = run(&["call", "get_user", "--simulator", "--args", r#"{"userId": "7ea3c2d0-1111-4222-8333-444455556666"}"#], &[]);
+    assert!(!stderr(&out).contains("takes the record's id"), "{}", stderr(&out));
+}
+
 #[test]
 fn missing_files_and_bad_args_are_explained() {
     let out = run(&["run", "/nonexistent/script.js"], &[]);

@@ -316,7 +316,7 @@ impl Dispatcher {
                 waits.mark_sent();
                 match client.call(action, args, &options).await {
                     Ok(value) => (HostReply::Value(value), "ok"),
-                    Err(e) => (HostReply::Error(action_error(&action.id, &e)), "error"),
+                    Err(e) => (HostReply::Error(with_id_hint(action, args, action_error(&action.id, &e))), "error"),
                 }
             }
             Backend::Unconfigured(why) => {
@@ -766,13 +766,7 @@ pub fn action_error(action: &str, e: &ClientError) -> ActionError {
                 details: body.details.iter().filter_map(|d| serde_json::to_value(d).ok()).collect(),
                 own_texts: vec![],
             };
-            // `String(error)` joins PingOne's message and details in our words: each is
-            // judged on its own, as the script would see them apart (joined, or with
-            // its target before it, a worker's "use another worker application to read
-            // this secret" read as an order: 0.98).
-            let details = error.added_details().flat_map(|(target, message)| target.into_iter().chain([message])).map(str::to_owned);
-            let quoted = std::iter::once(error.message.clone()).chain(details).collect();
-            error.own_texts = vec![OwnText { text: error.script_text(), quoted }];
+            error.own_texts = pingone_error_texts(&error, &body.message, &[]);
             error
         }
         other => {
@@ -798,6 +792,40 @@ pub fn action_error(action: &str, e: &ClientError) -> ActionError {
             }
         }
     }
+}
+
+/// The texts a script sees of a PingOne error, `String(error)` and the message, as
+/// ours with PingOne's parts quoted: its message, each detail's target and message,
+/// and `values` of ours. Each part is judged on its own, as the script would see them
+/// apart (joined, or with its target before it, a worker's "use another worker
+/// application to read this secret" read as an order: 0.98).
+fn pingone_error_texts(error: &ActionError, pingone_message: &str, values: &[String]) -> Vec<OwnText> {
+    let details = error.added_details().flat_map(|(target, message)| target.into_iter().chain([message])).map(str::to_owned);
+    let quoted: Vec<String> = std::iter::once(pingone_message.to_owned()).chain(details).chain(values.iter().cloned()).collect();
+    vec![OwnText { text: error.script_text(), quoted: quoted.clone() }, OwnText { text: error.message.clone(), quoted }]
+}
+
+/// A 404 for a path id that is no id (a username given as `userId`): PingOne says only
+/// that nothing has that id, so the message adds where the record's id comes from.
+fn with_id_hint(action: &Action, args: &Value, mut error: ActionError) -> ActionError {
+    if error.status != Some(404) {
+        return error;
+    }
+    let given = action.params_in(ParamLocation::Path).filter(|p| p.name.ends_with("Id")).find_map(|p| {
+        let value = args.get(&p.name)?.as_str()?;
+        uuid::Uuid::parse_str(value).is_err().then_some((p.name.as_str(), value))
+    });
+    let Some((name, value)) = given else { return error };
+    let finder = match name {
+        "userId" => format!("list_users with filter username eq \"{value}\" (or email eq)"),
+        "groupId" | "parentGroupId" => format!("list_groups with filter name eq \"{value}\""),
+        "populationId" => format!("list_populations with filter name sw \"{value}\""),
+        _ => "the list action of that kind, matching the name in the script".to_owned(),
+    };
+    let pingone_message = std::mem::take(&mut error.message);
+    error.message = format!("{pingone_message}. `{name}` takes the record's id (a UUID), and `{value}` is not one: find the id with {finder}");
+    error.own_texts = pingone_error_texts(&error, &pingone_message, &[value.to_owned()]);
+    error
 }
 
 /// Why a later step of a dry-run script often lacks an argument.
