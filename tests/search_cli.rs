@@ -27,6 +27,19 @@ fn search_json_is_an_array_best_first_with_ids_scores_and_signatures() {
     assert!(hits.iter().all(|h| h["writes"] != false && h["destructive"] != false), "false flags are left out: {hits:?}");
 }
 
+/// What an agent must know before a call, which the first sentence leaves out, comes
+/// with the hit (review 24 F3: a rotation without `previous` broke every client).
+#[test]
+fn a_hit_carries_its_actions_note() {
+    let out = run(&["search", "rotate the client secret of the reporting app", "--json", "--limit", "5"], &[]);
+    let hits: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    let rotate = hits.iter().find(|h| h["id"] == "generate_application_secret").unwrap_or_else(|| panic!("{hits:?}"));
+    assert!(rotate["note"].as_str().is_some_and(|n| n.starts_with("The old secret stops working at once unless previous: { expiresAt }")), "{rotate}");
+    assert!(hits.iter().filter(|h| h["id"] != "generate_application_secret").all(|h| h.get("note").is_none_or(Value::is_string)), "{hits:?}");
+    let text = stdout(&run(&["search", "rotate the client secret of the reporting app", "--limit", "5"], &[]));
+    assert!(text.contains("        note: The old secret stops working at once"), "{text}");
+}
+
 #[test]
 fn search_text_lists_ids_with_flags_and_takes_unquoted_words() {
     let out = run(&["search", "kick", "bob", "out", "of", "the", "contractors", "team", "-n", "2"], &[]);

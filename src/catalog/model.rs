@@ -18,6 +18,12 @@ pub struct Action {
     pub id: String,
     pub title: String,
     pub description: String,
+    /// Shown with the action in search results, beside the description's first
+    /// sentence: what an agent must know before calling it that the first sentence
+    /// leaves out (an object sent replaces the whole object; the old secret stops
+    /// working at once; where a group's members are listed). Not searched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub method: Method,
     pub host: Host,
     pub path: String,

@@ -38,6 +38,9 @@ pub fn run(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<ExitCode> {
     }
     for (action, Hit { score, .. }) in &hits {
         print(&format!("{score:>6.2}  {:<46} {:<13} {}", action.id, action.kind(), action.title));
+        if let Some(note) = &action.note {
+            print(&format!("        note: {note}"));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

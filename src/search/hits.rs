@@ -34,8 +34,9 @@ pub fn meant<'c>(catalog: &'c Catalog, index: &SearchIndex, unknown: &str, limit
     ids
 }
 
-/// One hit: its id, signature, the first sentence of its description, and
-/// `writes` / `destructive` only when true (a reader takes absence as false).
+/// One hit: its id, signature, the first sentence of its description, its `note`
+/// when it has one, and `writes` / `destructive` only when true (a reader takes
+/// absence as false).
 pub fn hit_json(action: &Action, style: SignatureStyle) -> Value {
     let signature = match style {
         SignatureStyle::Compact => compact_signature(action),
@@ -43,6 +44,9 @@ pub fn hit_json(action: &Action, style: SignatureStyle) -> Value {
     };
     let summary = action.summary();
     let mut hit = json!({ "id": action.id, "signature": signature, "description": summary });
+    if let Some(note) = &action.note {
+        hit["note"] = json!(note);
+    }
     if action.writes() {
         hit["writes"] = json!(true);
     }
