@@ -22,7 +22,7 @@ pub fn search_tool() -> Tool {
     Tool::new(
         SEARCH_TOOLS,
         "Find the PingOne actions for a need, best first: id, signature `(args) => result`, one-line description, \
-         and whether it writes. A list returns Page<T> = { items: T[], count, cursor }, or with `all: true` every \
+         a note where the action has a catch to know before calling it, and whether it writes. A list returns Page<T> = { items: T[], count, cursor }, or with `all: true` every \
          item as T[]. Cheap: call it freely.",
         object(json!({
             "type": "object",
