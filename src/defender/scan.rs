@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::allow::digest;
 use super::detector::{Defender, Verdict};
 use super::own::OwnTexts;
-use super::table::{table_texts, withhold_in_table};
+use super::table::{short_table_texts, table_texts, withhold_in_table};
 
 /// A withheld string: where it was and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +85,9 @@ enum Plan<'a> {
 
 impl<'a> Plan<'a> {
     fn for_text(text: &'a str, own: &'a OwnTexts) -> Self {
+        // What the reply's trim left of a string is judged, not the trim's mark (ours):
+        // an own text cut short is still ours, as a catalog description is.
+        let text = crate::trim::cut_head(text).unwrap_or(text);
         if own.is_empty() {
             return Plan::Whole(text);
         }
@@ -284,6 +287,25 @@ fn strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
 }
 
 impl Defender {
+    /// A short table (under a KiB) flagged whole, judged again by its cells: when some
+    /// cells are flagged, the table with only those replaced (a small export with one
+    /// bad title is still the export); `None` when it is no table or no cell alone is
+    /// flagged (an instruction cut across cells), and it stays withheld whole.
+    fn withheld_by_cells(&self, text: &str, own: &OwnTexts) -> Option<Withheld> {
+        let table = short_table_texts(text)?;
+        let mut seen = HashSet::with_capacity(table.texts.len());
+        let cells: Vec<&str> = table.texts.iter().map(String::as_str).filter(|cell| seen.insert(*cell)).collect();
+        let plans: Vec<Plan> = cells.iter().map(|cell| Plan::for_text(cell, own)).collect();
+        let mut queries = Vec::with_capacity(plans.len());
+        plans.iter().for_each(|plan| plan.queries(&mut queries));
+        let mut verdicts = self.scan_texts(&queries).into_iter();
+        let parts: Vec<(&str, Withheld)> = cells.iter().zip(&plans).filter_map(|(cell, plan)| Some((*cell, plan.judge(cell, &mut verdicts)?))).collect();
+        let markers: HashMap<&str, String> = parts.iter().map(|(cell, part)| (*cell, marker(&part.verdict))).collect();
+        let kept = withhold_in_table(text, |cell| markers.get(cell).cloned())?;
+        let worst = parts.into_iter().map(|(_, part)| part).max_by(|a, b| a.verdict.score.total_cmp(&b.verdict.score))?;
+        Some(Withheld { replacement: kept, ..worst })
+    }
+
     /// Scan every string in `value`; replace each flagged one by a [`marker`].
     /// Identical strings are scanned once.
     pub fn scan_json(&self, value: &mut Value) -> ScanReport {
@@ -356,7 +378,7 @@ impl Defender {
                 // lets through.
                 let withheld = match kept_table {
                     Some(table) => Withheld { replacement: table, ..worst },
-                    None if texts.len() == 1 && texts[0] == *s => worst,
+                    None if texts.len() == 1 && texts[0] == *s => self.withheld_by_cells(s, own).unwrap_or(worst),
                     None => Withheld { replacement: marker(&worst.verdict), ..worst },
                 };
                 Some((s.to_string(), withheld))

@@ -15,6 +15,7 @@ use std::ops::Range;
 const DELIMITERS: [u8; 4] = [b',', b'\t', b';', b'|'];
 /// A shorter text is judged whole: it costs the classifier a chunk or two, and read as
 /// cells, one record's field could cut an instruction into pieces too short to judge.
+/// Flagged whole, it is judged again by its cells ([`short_table_texts`]).
 const MIN_TABLE_BYTES: usize = 1024;
 /// Fewer rows than this is not a table.
 const MIN_ROWS: usize = 3;
@@ -54,7 +55,20 @@ impl Piece {
 /// is shorter than [`MIN_TABLE_BYTES`] or no delimiter reads at least [`MIN_ROWS`] rows
 /// of [`MIN_COLUMNS`] or more short cells making up most of its lines.
 pub fn table_texts(text: &str) -> Option<TableTexts> {
-    let rows = reading(text)?;
+    texts_of(text, reading(text, MIN_TABLE_BYTES)?)
+}
+
+/// `text`, shorter than [`MIN_TABLE_BYTES`], read as a table by the same rules: what a
+/// short export flagged whole is judged by again, to withhold only the cells that
+/// carry an injection. `None` for a longer text (see [`table_texts`]).
+pub fn short_table_texts(text: &str) -> Option<TableTexts> {
+    if text.len() >= MIN_TABLE_BYTES {
+        return None;
+    }
+    texts_of(text, reading(text, 0)?)
+}
+
+fn texts_of(text: &str, rows: Rows) -> Option<TableTexts> {
     Some(TableTexts { texts: rows.pieces(text).into_iter().map(|piece| piece.text().to_owned()).collect() })
 }
 
@@ -63,7 +77,7 @@ pub fn table_texts(text: &str) -> Option<TableTexts> {
 /// be), and each run of lines that are not rows replaced whole when what it is judged
 /// as is; the other rows as they are. `None` when `text` is not a table.
 pub fn withhold_in_table(text: &str, withheld: impl Fn(&str) -> Option<String>) -> Option<String> {
-    let rows = reading(text)?;
+    let rows = reading(text, 0)?;
     // What replaces each span of the text, in order.
     let mut spliced: Vec<(Range<usize>, String)> = Vec::new();
     let mut rewritten_rows = std::collections::BTreeSet::new();
@@ -111,8 +125,8 @@ pub fn withhold_in_table(text: &str, withheld: impl Fn(&str) -> Option<String>) 
 }
 
 /// `text` read with the delimiter that reads the most rows, when it is a table.
-fn reading(text: &str) -> Option<Rows> {
-    if text.len() < MIN_TABLE_BYTES || text.bytes().filter(|&b| b == b'\n').count() + 1 < MIN_ROWS {
+fn reading(text: &str, min_bytes: usize) -> Option<Rows> {
+    if text.len() < min_bytes || text.bytes().filter(|&b| b == b'\n').count() + 1 < MIN_ROWS {
         return None;
     }
     // Reversed: of two delimiters that read as many rows, the earlier wins.
