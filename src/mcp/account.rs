@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 
 use super::CallSummary;
+use crate::pingone::ANSWER_UNREADABLE;
 
 /// Writes `run` (and the server log, of a script whose client left) lists before the
 /// rest are only counted (the audit log has every call).
@@ -24,6 +25,11 @@ pub fn writes_json(writes: &[CallSummary]) -> Value {
     writes.iter().map(|w| json!({ "action": w.action, "target": w.target, "outcome": w.outcome, "status": w.status, "transactionId": w.transaction })).collect()
 }
 
+/// Whether a write was applied: PingOne said so, though its answer could not be read.
+fn applied(write: &CallSummary) -> bool {
+    write.outcome == "ok" || write.outcome == ANSWER_UNREADABLE
+}
+
 /// Whether a write may or may not have been applied: no answer, an unknown outcome, or
 /// a server error or timeout (an idempotent write is retried on those, and the last
 /// try's 5xx does not say the ones before it were not applied).
@@ -39,13 +45,13 @@ pub fn account(writes: &[CallSummary], shown: usize) -> Vec<String> {
     if writes.is_empty() {
         return vec!["it made no write: nothing was changed".to_owned()];
     }
-    let applied = writes.iter().filter(|w| w.outcome == "ok").count();
+    let count = writes.iter().filter(|w| applied(w)).count();
     let mut lines = vec![format!(
-        "its writes ({applied} of {} applied; \"ok\" was applied, a 4xx error or \"not sent\" was not, OUTCOME_UNKNOWN, a 5xx and \"no answer yet\" may have been: check those before running again):",
+        "its writes ({count} of {} applied; \"ok\" and {ANSWER_UNREADABLE} were applied, a 4xx error or \"not sent\" was not, OUTCOME_UNKNOWN, a 5xx and \"no answer yet\" may have been: check those before running again):",
         writes.len()
     )];
-    let refused = |w: &&CallSummary| w.outcome != "ok" && !uncertain(w);
-    let ordered: Vec<&CallSummary> = writes.iter().filter(|w| uncertain(w)).chain(writes.iter().filter(refused)).chain(writes.iter().filter(|w| w.outcome == "ok")).collect();
+    let refused = |w: &&CallSummary| !applied(w) && !uncertain(w);
+    let ordered: Vec<&CallSummary> = writes.iter().filter(|w| uncertain(w)).chain(writes.iter().filter(refused)).chain(writes.iter().filter(|w| applied(w))).collect();
     lines.extend(ordered.iter().take(shown).map(|w| {
         let target = w.target.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
         // What to look a write up by, in PingOne's logs and the audit log, when its
@@ -54,7 +60,7 @@ pub fn account(writes: &[CallSummary], shown: usize) -> Vec<String> {
         format!("  {}{target}: {}{transaction}", w.action, w.outcome)
     }));
     if let Some(rest) = ordered.get(shown..).filter(|rest| !rest.is_empty()) {
-        let which = if rest.iter().all(|w| w.outcome == "ok") { " applied" } else { "" };
+        let which = if rest.iter().all(|w| applied(w)) { " applied" } else { "" };
         lines.push(format!("  … and {} more{which} (the audit log, --audit-log FILE, records every call)", rest.len()));
     }
     lines
@@ -76,6 +82,14 @@ mod tests {
         assert!(lines[0].starts_with("its writes (1 of 3 applied;"), "{lines:?}");
         assert_eq!(&lines[1..], ["  update_user (userId u2): no answer yet", "  remove_user_from_group (userId u1, groupId g1): POLICY_DENIED", "  update_user (userId u1): ok"]);
         assert_eq!(account(&writes(&calls[..1], &[]), SHOWN), ["it made no write: nothing was changed"]);
+    }
+
+    #[test]
+    fn a_write_whose_answer_could_not_be_read_was_applied() {
+        let calls = [call("create_user", ANSWER_UNREADABLE, true, Some("username a")), call("create_user", "INVALID_DATA", true, Some("username b"))];
+        let lines = account(&writes(&calls, &[]), SHOWN);
+        assert!(lines[0].starts_with("its writes (1 of 2 applied;"), "{lines:?}");
+        assert_eq!(lines.last().map(String::as_str), Some("  create_user (username a): ANSWER_UNREADABLE"), "listed with the applied ones: {lines:?}");
     }
 
     #[test]

@@ -286,10 +286,7 @@ fn parse_success(action: &Action, reply: &Reply) -> Result<Value, ClientError> {
     if reply.text.trim().is_empty() {
         return Ok(if reply.status == 204 { json!({}) } else { Value::Null });
     }
-    serde_json::from_str(&reply.text).map_err(|e| ClientError::Unusable {
-        action: action.id.clone(),
-        message: format!("PingOne answered {} with a body that is not JSON ({e}); the request itself succeeded", reply.status),
-    })
+    serde_json::from_str(&reply.text).map_err(|e| ClientError::AnswerUnreadable { action: action.id.clone(), status: reply.status, problem: e.to_string() })
 }
 
 /// Waits before another try, counted in `waits`.

@@ -69,10 +69,18 @@ pub enum ClientError {
     #[error("{action}: {message}")]
     Unusable { action: String, message: String },
 
+    /// PingOne answered with a success status and a body that is not JSON: the call was
+    /// carried out (a write applied), only its answer cannot be read.
+    #[error("{action}: PingOne answered {status} with a body that is not JSON ({problem}); the request itself succeeded (a write was applied): read the record back with a get or list action rather than send it again")]
+    AnswerUnreadable { action: String, status: u16, problem: String },
+
     /// `all: true` gave up: the list is longer than one call should gather.
     #[error("{action}: {message}")]
     ListTooLarge { action: String, message: String },
 }
+
+/// The code of [`ClientError::AnswerUnreadable`]: a write with it was applied.
+pub const ANSWER_UNREADABLE: &str = "ANSWER_UNREADABLE";
 
 /// ` (why)`, after the message of an error whose retries were given up.
 pub fn gave_up_text(gave_up: &Option<String>) -> String {
@@ -98,6 +106,7 @@ impl ClientError {
         match self {
             ClientError::Api { status, .. } => Some(*status),
             ClientError::Auth { status, .. } | ClientError::AuthUnavailable { status, .. } | ClientError::OutcomeUnknown { status, .. } => *status,
+            ClientError::AnswerUnreadable { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -118,6 +127,7 @@ impl ClientError {
                     ClientError::RetriesExhausted { .. } => "RETRIES_EXHAUSTED",
                     ClientError::Transport { .. } => "TRANSPORT_ERROR",
                     ClientError::ListTooLarge { .. } => "LIST_TOO_LARGE",
+                    ClientError::AnswerUnreadable { .. } => ANSWER_UNREADABLE,
                     _ => "CLIENT_ERROR",
                 };
                 let details = match other {

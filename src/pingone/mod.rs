@@ -11,6 +11,6 @@ mod retry;
 pub use auth::TokenSource;
 pub(crate) use auth::without_url;
 pub use client::{CallOptions, PingOneClient};
-pub use error::{gave_up_text, ClientError, ErrorDetail, PingOneErrorBody};
+pub use error::{gave_up_text, ClientError, ErrorDetail, PingOneErrorBody, ANSWER_UNREADABLE};
 pub use rate::RateLimiter;
 pub use retry::{RetryPolicy, Waits};
