@@ -52,11 +52,18 @@ pub struct Filter {
 pub struct FilterError {
     pub message: String,
     pub position: usize,
+    /// SCIM has the operator and PingOne does not (`ne`, `!=`, `pr`, `not`): PingOne
+    /// would refuse the filter too, so a caller can say so before sending it.
+    pub not_in_pingone: bool,
 }
 
 impl FilterError {
     fn new(message: impl Into<String>, position: usize) -> Self {
-        FilterError { message: message.into(), position }
+        FilterError { message: message.into(), position, not_in_pingone: false }
+    }
+
+    fn not_in_pingone(message: impl Into<String>, position: usize) -> Self {
+        FilterError { not_in_pingone: true, ..Self::new(message, position) }
     }
 }
 
@@ -627,7 +634,7 @@ fn unexpected_character(chars: &[char], i: usize) -> FilterError {
         ('\'', _) => "single quotes are not allowed; put strings in double quotes, e.g. username eq \"alice\"".to_string(),
         ('=', Some('=')) => format!("\"==\" is not a SCIM operator; use eq (operators are {OPERATORS})"),
         ('=', _) => format!("\"=\" is not a SCIM operator; use eq (operators are {OPERATORS})"),
-        ('!', Some('=')) => format!("\"!=\" is not a SCIM operator, and PingOne does not support ne; {NE_INSTEAD}"),
+        ('!', Some('=')) => return FilterError::not_in_pingone(format!("\"!=\" is not a SCIM operator, and PingOne does not support ne; {NE_INSTEAD}"), i + 1),
         ('<' | '>', _) => {
             let written: String = if next == Some('=') { format!("{c}=") } else { c.to_string() };
             let word = match written.as_str() {
@@ -734,7 +741,7 @@ impl Parser {
                     _ => false,
                 };
                 if lower == "not" && !keyword_is_attribute {
-                    return Err(FilterError::new(
+                    return Err(FilterError::not_in_pingone(
                         "\"not\" is not supported by PingOne's SCIM filters; filter on what the records must match, with and/or, and leave out the others in the script",
                         token.pos,
                     ));
@@ -955,8 +962,11 @@ fn attribute_path(token: &Token) -> Result<AttrPath, FilterError> {
 
 fn unknown_operator(path: &Token, op: &Token) -> FilterError {
     let message = match op.text.to_ascii_lowercase().as_str() {
-        "ne" => format!("\"{}\" is not supported by PingOne's SCIM filters; {NE_INSTEAD}", op.text),
-        "pr" => format!("\"{}\" (present) is not supported by PingOne's SCIM filters; list without it and keep the records that have `{}` in the script", op.text, path.text),
+        "ne" => return FilterError::not_in_pingone(format!("\"{}\" is not supported by PingOne's SCIM filters; {NE_INSTEAD}", op.text), op.pos),
+        "pr" => {
+            let message = format!("\"{}\" (present) is not supported by PingOne's SCIM filters; list without it and keep the records that have `{}` in the script", op.text, path.text);
+            return FilterError::not_in_pingone(message, op.pos);
+        }
         "and" | "or" => {
             format!("expected an operator after \"{}\" but found \"{}\"; use one of {OPERATORS} ({OPERATORS_PER_LIST})", path.text, op.text)
         }

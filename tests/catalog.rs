@@ -445,6 +445,17 @@ fn a_filter_value_of_the_wrong_type_is_refused_with_the_fix() {
     }
     let groups = catalog.get("list_groups").unwrap();
     assert!(check_args(groups, &json!({ "filter": "name eq 42" })).unwrap_err().to_string().contains("`name` is text"));
+    // Operators PingOne lacks are refused before sending, with what to do instead
+    // (PingOne's own refusal does not say); review 24b N5.
+    for (filter, says) in [
+        (r#"enabled eq true and username ne "x""#, r#""ne" is not supported by PingOne's SCIM filters; filter on what the records must match"#),
+        (r#"username != "x""#, "PingOne does not support ne"),
+        ("title pr", "list without it and keep the records that have `title` in the script"),
+        (r#"not (username eq "x")"#, r#""not" is not supported by PingOne's SCIM filters"#),
+    ] {
+        let e = refused(filter).unwrap_err();
+        assert!(e.contains(says), "{filter}: {e}");
+    }
 }
 
 #[test]

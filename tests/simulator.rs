@@ -411,6 +411,7 @@ async fn every_action_against_the_simulator() {
     assert!(buckets[0]["startDate"] == "2026-01-01T00:00:00.000Z" && buckets[0]["userSignOns"]["successes"].is_u64() && buckets[0]["passwordResets"].is_u64(), "the documented shape: {}", buckets[0]);
     let me = h.call("get_current_user_info", json!({})).await;
     assert_eq!(me["sub"], json!(h.sim.demo_user_id));
+    assert!(me["updated_at"].as_u64().is_some_and(|at| at > 1_600_000_000), "OpenID Connect's updated_at is seconds since the epoch: {me}");
 
     // Deletes, last.
     h.call("delete_application", json!({ "applicationId": app_id })).await;
@@ -515,7 +516,8 @@ async fn filters_each_operator_and_bad_filters() {
         ("usrname eq \"mary.1\"", "did you mean `username`?"),
         ("costCentre sw \"CC\"", "did you mean `costcenter`?"),
     ];
-    for (bad, needle) in [("name.given eqq \"Mary\"", "eqq"), ("name.given eq \"Mary", "string"), ("(enabled eq true", ")"), ("enabled pr", "pr")].into_iter().chain(bad_attributes) {
+    // (`pr`, `ne` and `not` are refused before sending: tests/catalog.rs.)
+    for (bad, needle) in [("name.given eqq \"Mary\"", "eqq"), ("name.given eq \"Mary", "string"), ("(enabled eq true", ")")].into_iter().chain(bad_attributes) {
         let (status, err) = h.fails("list_users", json!({ "filter": bad })).await;
         assert_eq!(status, 400, "{bad}: {err}");
         let detail = &err["details"][0];

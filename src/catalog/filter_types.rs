@@ -9,10 +9,16 @@ use super::model::Action;
 use crate::scim_filter::Filter;
 
 /// Problems of the `filter` argument, if the action takes one and it parses (a filter
-/// that does not parse is PingOne's to refuse, with its own words).
+/// that does not parse is PingOne's to refuse, with its own words), or uses an operator
+/// PingOne lacks (`ne`, `pr`, `not`), which PingOne refuses in words that do not say
+/// what to do instead.
 pub(super) fn filter_problems(action: &Action, args: &Map<String, Value>) -> Vec<Problem> {
     let Some(text) = args.get("filter").and_then(Value::as_str).filter(|_| action.param("filter").is_some()) else { return vec![] };
-    let Ok(filter) = Filter::parse(text) else { return vec![] };
+    let filter = match Filter::parse(text) {
+        Ok(filter) => filter,
+        Err(e) if e.not_in_pingone => return vec![Problem::quoting(format!("`filter`: {e}"), text.to_owned())],
+        Err(_) => return vec![],
+    };
     filter
         .comparisons()
         .into_iter()

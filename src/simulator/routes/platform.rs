@@ -31,7 +31,8 @@ pub fn userinfo(st: &State, req: &Req) -> Reply {
         "given_name": u["name"]["given"],
         "family_name": u["name"]["family"],
         "name": u["name"]["formatted"],
-        "updated_at": u["updatedAt"],
+        // OpenID Connect's updated_at: seconds since the epoch.
+        "updated_at": u["updatedAt"].as_str().and_then(|at| humantime::parse_rfc3339_weak(at).ok()).and_then(|at| at.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs()),
         "env": st.environment_id,
         "org": st.organization_id,
         "p1.userId": user_id,
