@@ -304,6 +304,26 @@ async fn an_injection_in_a_pingone_error_detail_is_withheld_in_place() {
     assert!(!text.contains("ignore all previous"), "{text}");
 }
 
+/// A create PingOne answered 201 with an unreadable body was applied: counted so, and
+/// told to be read back, not sent again (review 23 N8: "0 of 1 applied").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_whose_answer_cannot_be_read_is_counted_as_applied() {
+    use pingone_mcp::simulator::{FaultKind, FaultRule, Faults, Simulator, SimulatorConfig, Trigger};
+    let sim = Simulator::start(SimulatorConfig { users: 5, ..SimulatorConfig::default() }, 0).await.unwrap();
+    let (api, auth) = (sim.api_base(), sim.auth_base());
+    let env = [("PINGONE_ENVIRONMENT_ID", sim.environment_id.as_str()), ("PINGONE_API_URL", &api), ("PINGONE_AUTH_URL", &auth), ("PINGONE_CLIENT_ID", &sim.client_id), ("PINGONE_CLIENT_SECRET", &sim.client_secret)];
+    sim.set_faults(Faults::none().with(FaultRule::new(FaultKind::Malformed, Trigger::Always).on_method("POST").on_path("/users")));
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, "const [population] = (await pingone.list_populations({ limit: 1 })).items;\nawait pingone.create_user({ username: 'mal.one', email: 'mal.one@example.com', population: { id: population.id } });");
+    let out = tokio::task::block_in_place(|| run(&["run", &script, "--allow-writes"], &env));
+    let text = stderr(&out);
+    assert!(text.contains("the request itself succeeded (a write was applied): read the record back"), "{text}");
+    assert!(text.contains("its writes (1 of 1 applied;") && text.contains("  create_user (username mal.one): ANSWER_UNREADABLE"), "{text}");
+    sim.set_faults(Faults::none());
+    let check = script_file(&dir, "return (await pingone.list_users({ filter: 'username eq \"mal.one\"' })).count");
+    assert_eq!(stdout(&tokio::task::block_in_place(|| run(&["run", &check], &env))).trim(), "1", "it was created");
+}
+
 /// An argument error says each problem once: its message lists them, so neither an
 /// uncaught error's text nor `String(e)` repeats them from its details.
 #[test]

@@ -778,7 +778,7 @@ pub fn action_error(action: &str, e: &ClientError) -> ActionError {
             let quoted = match other {
                 ClientError::OutcomeUnknown { reason, .. } => Some(vec![reason.clone()]),
                 ClientError::RetriesExhausted { last, .. } => Some(vec![last.clone()]),
-                ClientError::Auth { .. } | ClientError::AuthUnavailable { .. } | ClientError::Transport { .. } | ClientError::Unusable { .. } | ClientError::ListTooLarge { .. } => Some(vec![]),
+                ClientError::Auth { .. } | ClientError::AuthUnavailable { .. } | ClientError::Transport { .. } | ClientError::Unusable { .. } | ClientError::ListTooLarge { .. } | ClientError::AnswerUnreadable { .. } => Some(vec![]),
                 ClientError::Args(_) | ClientError::Api { .. } => None,
             };
             let own_texts = quoted.map(|quoted| vec![OwnText { text: message.clone(), quoted }]).unwrap_or_default();
@@ -817,6 +817,7 @@ fn with_id_hint(action: &Action, args: &Value, mut error: ActionError) -> Action
     });
     let Some((name, value)) = given else { return error };
     let finder = match name {
+        "userId" if value.contains('@') => format!("list_users with filter email eq \"{value}\""),
         "userId" => format!("list_users with filter username eq \"{value}\" (or email eq)"),
         "groupId" | "parentGroupId" => format!("list_groups with filter name eq \"{value}\""),
         "populationId" => format!("list_populations with filter name sw \"{value}\""),
