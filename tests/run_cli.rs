@@ -384,6 +384,8 @@ fn a_name_given_as_an_id_is_told_where_ids_come_from() {
     let text = stderr(&out);
     assert!(text.contains("404"), "{text}");
     assert!(text.contains(r#"`userId` takes the record's id (a UUID), and `robert.lewis15` is not one: find the id with list_users with filter username eq "robert.lewis15""#), "{text}");
+    let out = run(&["call", "get_user", "--simulator", "--args", r#"{"userId": "robert.lewis15@example.com"}"#], &[]);
+    assert!(stderr(&out).contains(r#"find the id with list_users with filter email eq "robert.lewis15@example.com""#), "{}", stderr(&out));
     // An id of the right form that names nothing is a plain 404.
     let out = run(&["call", "get_user", "--simulator", "--args", r#"{"userId": "7ea3c2d0-1111-4222-8333-444455556666"}"#], &[]);
     assert!(!stderr(&out).contains("takes the record's id"), "{}", stderr(&out));
