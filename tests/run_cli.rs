@@ -661,6 +661,38 @@ async fn stop_with_signal(signal: &str, status: i32) {
     assert_eq!(recorded["calls"][0]["action"], "list_users", "{recorded}");
 }
 
+/// `call` stopped by SIGTERM (a cron `timeout`) while its write is unanswered says the
+/// write may have been applied, with its transaction id, and the audit log has the call
+/// (review 23 N9: nothing was said and nothing audited).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_stopped_by_a_signal_tells_and_audits_its_unanswered_write() {
+    let fake = FakePingOne::start().await;
+    fake.on("PATCH", &fake.env_path("/users/u1"), vec![Reply::json(200, json!({ "id": "u1" })).delayed(std::time::Duration::from_secs(60))]);
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pingone-mcp"));
+    command.args(["call", "update_user", "--allow-writes", "--audit-log", audit.to_str().unwrap(), "--args", r#"{"userId": "u1", "title": "Lead"}"#]);
+    command.env("XDG_CONFIG_HOME", "/nonexistent").stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (key, value) in fake.env() {
+        command.env(key, value);
+    }
+    let child = command.spawn().unwrap();
+    let started = std::time::Instant::now();
+    while !fake.api_requests().iter().any(|r| r.method == "PATCH") {
+        assert!(started.elapsed().as_secs() < 30, "the update was never sent");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let out = tokio::task::block_in_place(|| child.wait_with_output().unwrap());
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(143), "{text}");
+    let lines: Vec<Value> = std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let update = lines.iter().find(|l| l["action"] == "update_user").unwrap_or_else(|| panic!("no audit line: {lines:?}"));
+    assert_eq!(update["outcome"], "no_answer");
+    let transaction = update["transaction_id"].as_str().unwrap();
+    assert!(text.contains(&format!("`update_user` was stopped before its answer came (transaction id {transaction}): it may or may not have been applied")), "{text}");
+}
+
 /// `all: true` in a script stops once its pages outgrow what a script can hold, before
 /// fetching the rest, and says how to read the whole list; `pingone.iterate` reads it.
 /// `call`, which holds no script, gathers every page.

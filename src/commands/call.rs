@@ -7,6 +7,9 @@ use std::sync::Arc;
 use anyhow::bail;
 use guest_sdk::abi::{HostCall, HostReply};
 use pingone_mcp::catalog::{check_args, normalise_args};
+use pingone_mcp::dispatch::Requester;
+use pingone_mcp::pingone::Waits;
+use pingone_mcp::stop_signal::stop_requested;
 use pingone_mcp::defender::OwnTexts;
 use pingone_mcp::mcp::{action_error_text, screen_action_error, screen_value};
 
@@ -27,9 +30,21 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
     // Read before anything runs: a broken allow file stops the command before a write.
     let defender = Arc::new(args.defender.load()?);
     let session = session(global, &args.policy, &args.simulator, None, Needed::Always).await?;
+    // Stopped (Ctrl-C, a timeout's SIGTERM, a closed terminal) before the answer: the
+    // call is dropped, which writes its audit line (no answer, or not sent), and what
+    // may have happened is said.
+    let waits = Arc::new(Waits::default());
+    let requester = Requester { waits: Some(&waits), ..Requester::default() };
+    let reply = tokio::select! {
+        reply = session.dispatcher.dispatch_for(HostCall { action: args.id.clone(), args: call_args }, &requester) => reply,
+        signal = stop_requested() => {
+            error(&stopped_text(&args.id, action.writes(), &waits));
+            return Ok(ExitCode::from(signal.exit_status()));
+        }
+    };
     // What is printed is scanned, as tools mode scans what returns to the model: the
     // result, and PingOne's error texts, which can echo the values of records.
-    match session.dispatcher.dispatch(HostCall { action: args.id.clone(), args: call_args }).await {
+    match reply {
         HostReply::Value(value) => {
             let (value, notices) = screen_value(value, &defender, OwnTexts::default(), false).await;
             warn_all(&notices);
@@ -48,6 +63,16 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
             let pingone_refused = failure.status.is_some() && !["AUTHENTICATION_FAILED", "AUTH_UNAVAILABLE", "OUTCOME_UNKNOWN"].contains(&failure.code.as_str());
             Ok(if pingone_refused { ExitCode::from(2) } else { ExitCode::FAILURE })
         }
+    }
+}
+
+/// What a call stopped before its answer came may have done.
+fn stopped_text(id: &str, writes: bool, waits: &Waits) -> String {
+    let transaction = waits.transaction().map(|t| format!(" (transaction id {t})")).unwrap_or_default();
+    match (writes, waits.sent()) {
+        (true, true) => format!("`{id}` was stopped before its answer came{transaction}: it may or may not have been applied; check the record before calling it again"),
+        (true, false) => format!("`{id}` was stopped before it was sent: nothing was changed"),
+        (false, _) => format!("`{id}` was stopped before its answer came"),
     }
 }
 
