@@ -239,6 +239,9 @@ async fn a_stdio_server_told_to_stop_says_what_its_script_changed() {
     assert_eq!(out.status.code(), Some(143), "{log}");
     assert!(!fake.api_requests().iter().any(|r| r.path.ends_with("/users/u3")), "no write after the stop");
     assert!(log.contains("what it changed:") && log.contains("update_user (userId u2): no answer yet") && log.contains("update_user (userId u1): ok"), "{log}");
+    // The client is told why, not that it cancelled (review 23 N10).
+    let replies = String::from_utf8_lossy(&out.stdout);
+    assert!(replies.contains("the script was interrupted because the server is shutting down") && !replies.contains("the client cancelled the call"), "{replies}");
     let audit = std::fs::read_to_string(&audit).unwrap();
     let outcomes: Vec<String> = audit.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["outcome"].as_str().unwrap().to_owned()).collect();
     assert_eq!(outcomes, ["ok", "no_answer"], "{audit}");

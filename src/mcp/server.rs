@@ -274,7 +274,10 @@ impl PingOneMcp {
             let call = host.dispatch(HostCall { action: name.clone(), args: Value::Object(args) });
             let reply = tokio::select! {
                 reply = call => reply,
-                () = stopped => return CallToolResult::error(vec![ContentBlock::text(CANCELLED)]),
+                () = stopped => {
+                    let why = if *this.inner.stop_all.borrow() { CALL_SHUT_DOWN } else { CANCELLED };
+                    return CallToolResult::error(vec![ContentBlock::text(why)]);
+                }
             };
             let execute_offered = this.inner.mode != Mode::Tools;
             tool_result(action_reply(&name, reply, this.inner.result_budget, &this.inner.defender, execute_offered).await)
@@ -311,7 +314,10 @@ impl PingOneMcp {
         };
         // The run stops itself when the call is cancelled, so that what it did is told.
         let result = inline.await;
-        if context.ct.is_cancelled() || *asked_to_stop.borrow() {
+        // Stopped with every call as the server shuts down: the reply says so itself
+        // (and what was changed); its client cancelled nothing.
+        let shutting_down = *self.inner.stop_all.borrow();
+        if !shutting_down && (context.ct.is_cancelled() || *asked_to_stop.borrow()) {
             return Err(McpError::internal_error(CANCELLED, None));
         }
         Ok(result.into())
@@ -362,6 +368,8 @@ const SHUT_DOWN: &str = "the script was interrupted because the server is shutti
 
 /// The reply to a call its client cancelled (which it will not read).
 const CANCELLED: &str = "the client cancelled the call";
+/// The reply to one action's call stopped as the server shuts down.
+const CALL_SHUT_DOWN: &str = "the call was stopped because the server is shutting down before PingOne answered: a write may or may not have been applied (the audit log has it); check the record once the server is back before calling again";
 
 /// Nobody may read the reply of a script stopped because its client cancelled the call
 /// or left, or the server is shutting down: what it changed goes to the server's log
