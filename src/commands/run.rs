@@ -53,6 +53,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     let stopped_by = std::sync::OnceLock::new();
     let interrupted = async {
         let _ = stopped_by.set(pingone_mcp::stop_signal::stop_requested().await);
+        None
     };
     let mut execution = sandbox.execute_until(&script, script_args, host.clone(), &limits, interrupted).await;
     host.end_console();

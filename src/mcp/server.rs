@@ -151,13 +151,13 @@ impl PingOneMcp {
         }
     }
 
-    /// Completes when `cancelled` does, or when every script is to stop.
-    fn stopped(&self, cancelled: impl std::future::Future<Output = ()> + Send + 'static) -> BoxFuture<'static, ()> {
+    /// Completes when `cancelled` does, or when every script is to stop, saying which.
+    fn stopped(&self, cancelled: impl std::future::Future<Output = ()> + Send + 'static) -> BoxFuture<'static, Stop> {
         let mut gone = self.inner.stop_all.subscribe();
         Box::pin(async move {
             tokio::select! {
-                () = cancelled => {}
-                _ = gone.wait_for(|gone| *gone) => {}
+                () = cancelled => Stop::Cancelled,
+                _ = gone.wait_for(|gone| *gone) => Stop::ShuttingDown,
             }
         })
     }
@@ -244,8 +244,11 @@ impl PingOneMcp {
             None => format!("`{}`", c.subject),
         });
         let this = self.clone();
-        let run = move |confirm: Option<Arc<dyn Confirm>>, stopped: BoxFuture<'static, ()>| async move {
+        let run = move |confirm: Option<Arc<dyn Confirm>>, stopped: BoxFuture<'static, Stop>| async move {
             let host = Arc::new(ObservedHost::new(dispatcher, caller, progress).confirming(confirm).for_script(&code));
+            // Stopped with every script (the server is going away), not by its own client:
+            // said, so the agent does not run it again at once.
+            let stopped = async move { (stopped.await == Stop::ShuttingDown).then_some(SHUT_DOWN) };
             let execution = this.inner.sandbox.execute_until(&code, json!({}), host.clone(), &this.inner.limits, stopped).await;
             // Only what the agent will see is scanned: a large result is cut to the budget first.
             // Calls given up unanswered are told too: a write among them may have been applied.
@@ -254,11 +257,7 @@ impl PingOneMcp {
             if interrupted {
                 log_stopped_changes(&calls, whose.as_deref());
             }
-            let reply = scanned_execute_reply(execution, &calls, this.inner.result_budget, &this.inner.defender, &host.own_texts()).await;
-            // Stopped with every script (the server is going away), not by its own client:
-            // said, so the agent does not run it again at once.
-            let shutting_down = interrupted && *this.inner.stop_all.borrow();
-            tool_result(reply.map_err(|text| if shutting_down { text.replacen(INTERRUPTED, SHUT_DOWN, 1) } else { text }))
+            tool_result(scanned_execute_reply(execution, &calls, this.inner.result_budget, &this.inner.defender, &host.own_texts()).await)
         };
         self.run_confirming(Asking::ScriptCalls, run, owner, context).await
     }
@@ -269,13 +268,13 @@ impl PingOneMcp {
         let owner = caller.as_ref().map(|c| c.subject.clone());
         let name = name.to_owned();
         let this = self.clone();
-        let run = move |confirm: Option<Arc<dyn Confirm>>, stopped: BoxFuture<'static, ()>| async move {
+        let run = move |confirm: Option<Arc<dyn Confirm>>, stopped: BoxFuture<'static, Stop>| async move {
             let host = ObservedHost::new(dispatcher, caller, None).confirming(confirm);
             let call = host.dispatch(HostCall { action: name.clone(), args: Value::Object(args) });
             let reply = tokio::select! {
                 reply = call => reply,
-                () = stopped => {
-                    let why = if *this.inner.stop_all.borrow() { CALL_SHUT_DOWN } else { CANCELLED };
+                stop = stopped => {
+                    let why = if stop == Stop::ShuttingDown { CALL_SHUT_DOWN } else { CANCELLED };
                     return CallToolResult::error(vec![ContentBlock::text(why)]);
                 }
             };
@@ -289,7 +288,7 @@ impl PingOneMcp {
     /// client supports (or none): mid-call, or suspended across a round trip.
     async fn run_confirming<F, Fut>(&self, asking: Asking, run: F, owner: Option<String>, context: &RequestContext<RoleServer>) -> Result<CallToolResponse, McpError>
     where
-        F: FnOnce(Option<Arc<dyn Confirm>>, BoxFuture<'static, ()>) -> Fut,
+        F: FnOnce(Option<Arc<dyn Confirm>>, BoxFuture<'static, Stop>) -> Fut,
         Fut: std::future::Future<Output = CallToolResult> + Send + 'static,
     {
         let via = if self.inner.confirm_destructive { confirmer_for(context) } else { None };
@@ -362,9 +361,17 @@ fn caller_of(extensions: &rmcp::model::Extensions) -> Option<Caller> {
     extensions.get::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<Caller>()).cloned()
 }
 
-/// How a stopped script's error begins, and what it says when the server stopped it.
-const INTERRUPTED: &str = "the script was interrupted";
-const SHUT_DOWN: &str = "the script was interrupted because the server is shutting down (run it again once the server is back, after checking the writes below)";
+/// Why a running call stops early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// Its client cancelled it or left.
+    Cancelled,
+    /// The server is shutting down and stops every call.
+    ShuttingDown,
+}
+
+/// Why a script was interrupted when the server stopped it.
+const SHUT_DOWN: &str = "the server is shutting down (run it again once the server is back, after checking the writes below)";
 
 /// The reply to a call its client cancelled (which it will not read).
 const CANCELLED: &str = "the client cancelled the call";

@@ -88,9 +88,11 @@ pub enum ExecutionError {
     /// have changed something, whose outcome is unknown (reads in flight are not listed).
     #[error("{}: {message}{}", limit_head(*.limit), unfinished_text(.unfinished))]
     Limit { limit: Limit, message: String, unfinished: Vec<String> },
-    /// The person running it stopped it (Ctrl-C). `unfinished` as for a limit.
-    #[error("the script was interrupted{}", unfinished_text(.unfinished))]
-    Interrupted { unfinished: Vec<String> },
+    /// It was stopped from outside: the person running it (Ctrl-C), its client, or the
+    /// server shutting down, which `because` says when the caller gave a reason.
+    /// `unfinished` as for a limit.
+    #[error("the script was interrupted{}{}", because_text(*.because), unfinished_text(.unfinished))]
+    Interrupted { unfinished: Vec<String>, because: Option<&'static str> },
     /// The sandbox itself failed (never the script's fault).
     #[error("the sandbox failed: {0}")]
     Internal(String),
@@ -153,6 +155,10 @@ fn limit_head(limit: Limit) -> &'static str {
     }
 }
 
+fn because_text(because: Option<&str>) -> String {
+    because.map(|why| format!(" because {why}")).unwrap_or_default()
+}
+
 fn unfinished_text(unfinished: &[String]) -> String {
     if unfinished.is_empty() {
         String::new()
@@ -182,9 +188,10 @@ impl Sandbox {
         self.execute_until(script, args, host, limits, std::future::pending()).await
     }
 
-    /// [`Sandbox::execute`], stopped early when `stop` completes (a person's Ctrl-C):
-    /// the logs so far are kept, and calls in flight are named as for a limit.
-    pub async fn execute_until(&self, script: &str, args: Value, host: Arc<dyn ActionHost>, limits: &Limits, stop: impl std::future::Future<Output = ()>) -> Execution {
+    /// [`Sandbox::execute`], stopped early when `stop` completes (a person's Ctrl-C),
+    /// with the reason it gives, if any (see [`ExecutionError::Interrupted`]): the logs
+    /// so far are kept, and calls in flight are named as for a limit.
+    pub async fn execute_until(&self, script: &str, args: Value, host: Arc<dyn ActionHost>, limits: &Limits, stop: impl std::future::Future<Output = Option<&'static str>>) -> Execution {
         let started = Instant::now();
         // The script's clock starts now: time waiting for a slot counts, a person's does not.
         let clock_start = tokio::time::Instant::now();
@@ -205,8 +212,8 @@ impl Sandbox {
             Err(e) => return Execution { outcome: Err(ExecutionError::Internal(format!("{e:#}"))), logs: vec![], calls: 0, duration: started.elapsed(), peak_memory: 0 },
         };
         let run = tokio::select! {
-            run = waits.within(clock_start, limits.wall_time, instance::run(&self.pre, &mut store, &input)) => Some(run),
-            () = stop => None,
+            run = waits.within(clock_start, limits.wall_time, instance::run(&self.pre, &mut store, &input)) => Ok(run),
+            because = stop => Err(because),
         };
         let outcome = {
             let state = store.data();
@@ -221,11 +228,11 @@ impl Sandbox {
                 ExecutionError::Limit { limit, message, unfinished: state.unfinished_actions() }
             };
             let outcome = match run {
-                None => Err(ExecutionError::Interrupted { unfinished: state.unfinished_actions() }),
-                Some(None) => Err(limit_error(Limit::WallTime)),
-                Some(Some(Ok(RunOutcome::Ok(value)))) => check_result_size(value, limits).map_err(limit_error),
-                Some(Some(Ok(RunOutcome::Error(e)))) => Err(ExecutionError::Script(e)),
-                Some(Some(Err(e))) => Err(match (state.exceeded, e.downcast_ref::<Trap>()) {
+                Err(because) => Err(ExecutionError::Interrupted { unfinished: state.unfinished_actions(), because }),
+                Ok(None) => Err(limit_error(Limit::WallTime)),
+                Ok(Some(Ok(RunOutcome::Ok(value)))) => check_result_size(value, limits).map_err(limit_error),
+                Ok(Some(Ok(RunOutcome::Error(e)))) => Err(ExecutionError::Script(e)),
+                Ok(Some(Err(e))) => Err(match (state.exceeded, e.downcast_ref::<Trap>()) {
                     (Some(limit), _) => limit_error(limit),
                     (None, Some(Trap::StackOverflow)) => limit_error(Limit::Stack),
                     (None, Some(Trap::OutOfFuel)) => limit_error(Limit::Compute),
