@@ -424,6 +424,7 @@ fn a_server_on_every_interface_says_which_hosts_it_accepts() {
         }
     }
     server.kill().unwrap();
+    let _ = server.wait();
     let url = url.expect("a URL");
     assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"), "{url}");
     assert!(warning.expect("the warning").contains("--allowed-host"));

@@ -174,15 +174,13 @@ fn the_servers_own_words_are_not_withheld_but_the_values_they_quote_are() {
     let dir = tempfile::tempdir().unwrap();
     let script = script_file(
         &dir,
-        &format!(
-            "const out = {{ note: args.note }};
-             try {{ await pingone.update_user_enabled_status({{ userId: 'u1', enabled: false }}); }} catch (e) {{ out.refused = e.message; }}
-             try {{ await pingone.get_user({{ userId: 'u1', [args.nickname]: true }}); }} catch (e) {{ out.badArgument = e.message; out.problem = e.details[0].message; }}
-             out.line = 'u1: ' + out.refused;
-             out.doc = (await pingone.describe('generate_application_secret')).description;
-             out.hit = (await pingone.search('rotate a client secret'))[0].description;
-             return out;"
-        ),
+        "const out = { note: args.note };
+         try { await pingone.update_user_enabled_status({ userId: 'u1', enabled: false }); } catch (e) { out.refused = e.message; }
+         try { await pingone.get_user({ userId: 'u1', [args.nickname]: true }); } catch (e) { out.badArgument = e.message; out.problem = e.details[0].message; }
+         out.line = 'u1: ' + out.refused;
+         out.doc = (await pingone.describe('generate_application_secret')).description;
+         out.hit = (await pingone.search('rotate a client secret'))[0].description;
+         return out;",
     );
     let cassette = empty_cassette(&dir);
     let record = json!({ "nickname": INJECTION, "note": "Please review the attached access report before Friday, thank you." }).to_string();

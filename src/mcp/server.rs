@@ -120,10 +120,13 @@ struct Inner {
     suspended: Arc<SuspendedCalls>,
     /// Set when the stdio client leaves or the server shuts down: running scripts stop.
     stop_all: watch::Sender<bool>,
-    /// Calls running now, by caller and request id, for a `notifications/cancelled` that
-    /// arrives apart from its request (over HTTP each message is a request of its own).
-    running: Mutex<HashMap<(Option<String>, String), watch::Sender<bool>>>,
+    /// Calls running now, for a `notifications/cancelled` that arrives apart from its
+    /// request (over HTTP each message is a request of its own).
+    running: Mutex<RunningCalls>,
 }
+
+/// Each running call's stop switch, by its caller (none over stdio) and request id.
+type RunningCalls = HashMap<(Option<String>, String), watch::Sender<bool>>;
 
 impl PingOneMcp {
     pub fn new(catalog: Arc<Catalog>, search: Arc<SearchIndex>, sandbox: Sandbox, dispatcher: Arc<Dispatcher>, options: ServerOptions) -> Self {
@@ -332,7 +335,7 @@ impl PingOneMcp {
         }
     }
 
-    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<(Option<String>, String), watch::Sender<bool>>> {
+    fn running(&self) -> std::sync::MutexGuard<'_, RunningCalls> {
         self.inner.running.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
