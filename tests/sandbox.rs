@@ -89,6 +89,41 @@ async fn console_output_is_captured_with_levels() {
     assert_eq!(lines, [("Log".into(), "a {\"b\":1}".into()), ("Warn".into(), "careful".into()), ("Error".into(), "TypeError: bad".into())]);
 }
 
+/// What agents return and log that JSON would turn into {} says what it holds: a Map
+/// as an object, a Set as an array, an Error (a caught PingOneError too) as its name
+/// and message; Node's other console methods write lines (review 25 H4, M1, M3).
+#[tokio::test]
+async fn maps_sets_and_errors_keep_their_data_in_results_and_lines() {
+    let execution = run_offline(
+        "const counts = new Map([['FR', 2], ['DE', 1]]);
+         let failure;
+         try { await pingone.no_such_action({}); } catch (e) { failure = e; }
+         console.table([{ a: 1 }]); console.log(new Set(['x']));
+         return { counts, tags: new Set(['a', 'b']), plain: new Error('boom'), failure };",
+    )
+    .await;
+    let result = ok(&execution);
+    assert_eq!((&result["counts"], &result["tags"], &result["plain"]), (&json!({ "FR": 2, "DE": 1 }), &json!(["a", "b"]), &json!({ "name": "Error", "message": "boom" })));
+    assert_eq!((&result["failure"]["name"], &result["failure"]["code"]), (&json!("PingOneError"), &json!("UNKNOWN_ACTION")), "{result}");
+    assert!(result["failure"]["message"].as_str().is_some_and(|m| m.contains("no_such_action")) && result["failure"].get("stack").is_none(), "{result}");
+    let lines: Vec<&str> = execution.logs.iter().map(|l| l.message.as_str()).collect();
+    assert_eq!(lines, [r#"[{"a":1}]"#, r#"["x"]"#]);
+}
+
+/// A script of statements gives back what `return` gives; one with no `return` that
+/// gives back null is told so, not left to report null as its answer (review 25 H2).
+#[tokio::test]
+async fn a_script_without_return_is_told_its_last_line_is_not_its_result() {
+    use pingone_mcp::sandbox::NO_RETURN;
+    let execution = run_offline("const users = [1, 2, 3];\nusers.length").await;
+    assert_eq!(ok(&execution), &Value::Null);
+    assert!(execution.logs.iter().any(|l| l.message == NO_RETURN), "{:?}", execution.logs);
+    for fine in ["const users = [1, 2];\nreturn null", "async () => { return null; }"] {
+        let execution = run_offline(fine).await;
+        assert!(execution.logs.iter().all(|l| l.message != NO_RETURN), "{fine}: {:?}", execution.logs);
+    }
+}
+
 #[tokio::test]
 async fn bad_scripts_get_errors_that_say_what_to_do() {
     let cases = [

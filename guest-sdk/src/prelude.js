@@ -30,6 +30,11 @@
         .map(d => (d.target ? `${d.target}: ${d.message}` : d.message));
       return `${this.name}: ${this.message}${said.length ? ` (${said.join('; ')})` : ''}`;
     }
+
+    // Returned in a result (a caught error kept for the report), it keeps what it says.
+    toJSON() {
+      return { name: this.name, message: this.message, action: this.action, status: this.status, code: this.code, details: this.details };
+    }
   }
 
   // The prototype of every call's promise. Reading it as if it were the result (a
@@ -123,7 +128,19 @@
     try { return JSON.stringify(v) ?? String(v); } catch { return String(v); }
   };
   const logger = (level) => (...values) => writeLog(level, values.map(show).join(' '));
-  globalThis.console = { log: logger(0), info: logger(1), warn: logger(2), error: logger(3), debug: logger(4) };
+  globalThis.console = {
+    log: logger(0), info: logger(1), warn: logger(2), error: logger(3), debug: logger(4),
+    // What Node's console also has, written as lines here.
+    table: logger(0), dir: logger(0), trace: logger(4),
+    assert: (condition, ...values) => { if (!condition) logger(3)('Assertion failed:', ...values); },
+  };
+
+  // A result and console lines are JSON, where a Map, a Set or an Error would be {}:
+  // their data would be lost without a word, so they say what they hold.
+  const giveToJSON = (prototype, toJSON) => Object.defineProperty(prototype, 'toJSON', { value: toJSON, writable: true, configurable: true });
+  giveToJSON(Map.prototype, function () { return Object.fromEntries(this); });
+  giveToJSON(Set.prototype, function () { return [...this]; });
+  giveToJSON(Error.prototype, function () { return { name: this.name, message: this.message }; });
 
   const absent = (name, instead) => () => {
     throw new Error(`${name} is not available in the sandbox: ${instead}`);
@@ -132,4 +149,5 @@
   globalThis.require = absent('require', 'there are no modules; everything is on the global `pingone` object');
   globalThis.setTimeout = absent('setTimeout', 'scripts cannot sleep; use await on actions instead');
   globalThis.setInterval = absent('setInterval', 'scripts cannot schedule work');
+  globalThis.structuredClone = absent('structuredClone', 'copy with { ...record } (or JSON.parse(JSON.stringify(value)) for a small deep copy)');
 })();
