@@ -110,6 +110,28 @@ async fn maps_sets_and_errors_keep_their_data_in_results_and_lines() {
     assert_eq!(lines, [r#"[{"a":1}]"#, r#"["x"]"#]);
 }
 
+/// Dates as CSVs and other systems write them parse as V8 parses them (the sandbox's
+/// clock is UTC), not to Invalid Date (review 25 H5: a "created before" filter found 0
+/// users instead of 200); the strict form and the rest of Date are unchanged.
+#[tokio::test]
+async fn dates_in_common_forms_parse_as_in_node() {
+    let execution = run_offline(
+        "const iso = (t) => new Date(t).toISOString();
+         return [iso('2024-06-01 00:00:00'), iso('2024-06-01T10:20:30.123456Z'), iso('2024-06-01T10:20:30.1Z'), iso('2024-06-01T10:20:30+0200'),
+                 iso('2024-06-01T10:20:30+02'), Date.parse('2024-06-01 10:20'), iso('2024-06-01T10:20:30.000Z'), iso(0), iso(Date.UTC(2020, 0, 2)),
+                 new Date('2024-06-01') instanceof Date, typeof Date(), String(new Date('not a date')), new Date(2024, 0, 31).getUTCDate(), Date.now() > 0];",
+    )
+    .await;
+    assert_eq!(
+        ok(&execution),
+        &json!([
+            "2024-06-01T00:00:00.000Z", "2024-06-01T10:20:30.123Z", "2024-06-01T10:20:30.100Z", "2024-06-01T08:20:30.000Z",
+            "2024-06-01T08:20:30.000Z", 1_717_237_200_000_i64, "2024-06-01T10:20:30.000Z", "1970-01-01T00:00:00.000Z", "2020-01-02T00:00:00.000Z",
+            true, "string", "Invalid Date", 31, true
+        ])
+    );
+}
+
 /// A script of statements gives back what `return` gives; one with no `return` that
 /// gives back null is told so, not left to report null as its answer (review 25 H2).
 #[tokio::test]

@@ -142,6 +142,32 @@
   giveToJSON(Set.prototype, function () { return [...this]; });
   giveToJSON(Error.prototype, function () { return { name: this.name, message: this.message }; });
 
+  // Dates as people and other systems write them, which the engine alone reads as
+  // Invalid Date (V8 reads them): a space for the T, 1 to 9 digits of a second, an
+  // offset without its colon. They are rewritten to the strict form first.
+  const NativeDate = Date;
+  const isoLike = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})(:\d{2})?(?:[.,](\d{1,9}))?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+  const strictDate = (text) => {
+    const m = typeof text === 'string' ? isoLike.exec(text.trim()) : null;
+    if (!m) return text;
+    const [, day, hoursMinutes, seconds = ':00', fraction = '', zone = ''] = m;
+    const offset = zone.length === 3 ? `${zone}:00` : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone.toUpperCase();
+    return `${day}T${hoursMinutes}${seconds}.${(fraction + '000').slice(0, 3)}${offset}`;
+  };
+  function LenientDate(...args) {
+    if (!new.target) return NativeDate();
+    if (args.length === 1) args[0] = strictDate(args[0]);
+    return Reflect.construct(NativeDate, args, new.target);
+  }
+  Object.defineProperties(LenientDate, {
+    prototype: { value: NativeDate.prototype },
+    parse: { value: (text) => NativeDate.parse(strictDate(text)), writable: true, configurable: true },
+    UTC: { value: NativeDate.UTC, writable: true, configurable: true },
+    now: { value: NativeDate.now, writable: true, configurable: true },
+  });
+  Object.defineProperty(NativeDate.prototype, 'constructor', { value: LenientDate, writable: true, configurable: true });
+  globalThis.Date = LenientDate;
+
   const absent = (name, instead) => () => {
     throw new Error(`${name} is not available in the sandbox: ${instead}`);
   };
