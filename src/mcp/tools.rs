@@ -45,7 +45,8 @@ pub fn execute_tool(writes_allowed: bool, destructive_allowed: bool) -> Tool {
     Tool::new(
         EXECUTE,
         "Run JavaScript (top-level await and return) in which every PingOne action is an async function on \
-         `pingone`. Only the return value and console output come back: filter and count in the script.",
+         `pingone`. Only the return value and console output come back: filter and count in the script. \
+         End with `return`. No Intl; the clock is UTC.",
         object(json!({
             "type": "object",
             "properties": {

@@ -77,7 +77,7 @@ impl Limit {
             // No time is given: how fast fuel burns differs by CPU (about twice as fast on
             // one with AVX-512 as on the machine FUEL_PER_SECOND was measured on).
             Limit::Compute => format!(
-                "compute limit of {} million instructions reached: the script computes too long (an endless loop?)",
+                "compute limit of {} million instructions reached: the script computes too long (an endless loop? a long text built with += is costly here: push the lines to an array and join them once)",
                 limits.fuel / 1_000_000
             ),
             Limit::Memory => format!("memory limit of {} MiB reached: keep less in memory (filter lists as you page through them, return summaries)", limits.memory_bytes >> 20),
@@ -85,7 +85,7 @@ impl Limit {
             Limit::ResultSize => format!("result-size limit of {} KiB exceeded: return fewer records or fewer fields (or counts)", limits.result_bytes >> 10),
             Limit::ArgumentSize => format!("action-argument limit of {} per script exceeded: send smaller values, or fewer calls per script", size_text(limits.argument_bytes)),
             Limit::Depth => "nesting limit of 128 levels exceeded: a result or an action's arguments are nested too deeply; return or send flatter data".to_owned(),
-            Limit::Stack => "stack limit reached: the script recursed too deeply".to_owned(),
+            Limit::Stack => "stack limit reached: the script recursed too deeply (a few hundred calls deep at most here): walk nested records with a loop and a list of what is left to visit".to_owned(),
         }
     }
 }
