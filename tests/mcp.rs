@@ -155,9 +155,10 @@ async fn fake_holding_the_second_write() -> FakePingOne {
     fake
 }
 
-/// Until the update of u2 has reached the fake (at most 10 s).
+/// Until the update of u2 has reached the fake (at most 60 s: a server started first
+/// after the guest changed compiles it).
 async fn wait_for_the_second_write(fake: &FakePingOne) {
-    for _ in 0..200 {
+    for _ in 0..1200 {
         if fake.api_requests().iter().any(|r| r.path.ends_with("/users/u2")) {
             return;
         }

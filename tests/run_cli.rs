@@ -632,21 +632,7 @@ async fn stop_with_signal(signal: &str, status: i32) {
     let script = script_file(&dir, "const [user] = (await pingone.list_users({})).items;\nconsole.log(`about to retitle ${user.username}`);\nawait pingone.update_user({ userId: user.id, title: 'Lead' });");
     let audit = dir.path().join("audit.jsonl");
     let cassette = dir.path().join("calls.json");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_pingone-mcp"));
-    command.args(["run", &script, "--allow-writes", "--audit-log", audit.to_str().unwrap(), "--record", cassette.to_str().unwrap()]);
-    command.env("XDG_CONFIG_HOME", "/nonexistent").stdout(Stdio::piped()).stderr(Stdio::piped());
-    for (key, value) in fake.env() {
-        command.env(key, value);
-    }
-    let child = command.spawn().unwrap();
-    let started = std::time::Instant::now();
-    while !fake.api_requests().iter().any(|r| r.method == "PATCH") {
-        assert!(started.elapsed().as_secs() < 30, "the update was never sent");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let killed = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
-    assert!(killed.success());
-    let out = tokio::task::block_in_place(|| child.wait_with_output().unwrap());
+    let out = signalled_once_the_update_is_sent(&fake, &["run", &script, "--allow-writes", "--audit-log", audit.to_str().unwrap(), "--record", cassette.to_str().unwrap()], signal).await;
     let text = stderr(&out);
     assert_eq!(out.status.code(), Some(status), "SIG{signal}: {text}");
     assert!(text.contains("[log] about to retitle ana") && text.contains("error: the script was interrupted"), "{text}");
@@ -659,18 +645,11 @@ async fn stop_with_signal(signal: &str, status: i32) {
     assert_eq!(recorded["calls"][0]["action"], "list_users", "{recorded}");
 }
 
-/// `call` stopped by SIGTERM (a cron `timeout`) while its write is unanswered says the
-/// write may have been applied, with its transaction id, and the audit log has the call
-/// (review 23 N9: nothing was said and nothing audited).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_call_stopped_by_a_signal_tells_and_audits_its_unanswered_write() {
-    let fake = FakePingOne::start().await;
-    fake.on("PATCH", &fake.env_path("/users/u1"), vec![Reply::json(200, json!({ "id": "u1" })).delayed(std::time::Duration::from_secs(60))]);
-    let dir = tempfile::tempdir().unwrap();
-    let audit = dir.path().join("audit.jsonl");
+/// The binary run with `args` against `fake`, sent `signal` once its PATCH (held
+/// unanswered by `fake`) is sent.
+async fn signalled_once_the_update_is_sent(fake: &FakePingOne, args: &[&str], signal: &str) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pingone-mcp"));
-    command.args(["call", "update_user", "--allow-writes", "--audit-log", audit.to_str().unwrap(), "--args", r#"{"userId": "u1", "title": "Lead"}"#]);
-    command.env("XDG_CONFIG_HOME", "/nonexistent").stdout(Stdio::piped()).stderr(Stdio::piped());
+    command.args(args).env("XDG_CONFIG_HOME", "/nonexistent").stdout(Stdio::piped()).stderr(Stdio::piped());
     for (key, value) in fake.env() {
         command.env(key, value);
     }
@@ -680,8 +659,21 @@ async fn a_call_stopped_by_a_signal_tells_and_audits_its_unanswered_write() {
         assert!(started.elapsed().as_secs() < 30, "the update was never sent");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
-    let out = tokio::task::block_in_place(|| child.wait_with_output().unwrap());
+    assert!(Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap().success());
+    tokio::task::block_in_place(|| child.wait_with_output().unwrap())
+}
+
+/// `call` stopped by SIGTERM (a cron `timeout`) while its write is unanswered says the
+/// write may have been applied, with its transaction id, and the audit log has the call
+/// (review 23 N9: nothing was said and nothing audited).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_stopped_by_a_signal_tells_and_audits_its_unanswered_write() {
+    let fake = FakePingOne::start().await;
+    fake.on("PATCH", &fake.env_path("/users/u1"), vec![Reply::json(200, json!({ "id": "u1" })).delayed(std::time::Duration::from_secs(60))]);
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let args = ["call", "update_user", "--allow-writes", "--audit-log", audit.to_str().unwrap(), "--args", r#"{"userId": "u1", "title": "Lead"}"#];
+    let out = signalled_once_the_update_is_sent(&fake, &args, "TERM").await;
     let text = stderr(&out);
     assert_eq!(out.status.code(), Some(143), "{text}");
     let lines: Vec<Value> = std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();

@@ -99,11 +99,20 @@ async fn maps_sets_and_errors_keep_their_data_in_results_and_lines() {
          let failure;
          try { await pingone.no_such_action({}); } catch (e) { failure = e; }
          console.table([{ a: 1 }]); console.log(new Set(['x']));
-         return { counts, tags: new Set(['a', 'b']), plain: new Error('boom'), failure };",
+         const plain = new Error('boom'); plain.status = 503;
+         const byId = new Map([[1, 'num'], ['1', 'str']]);
+         const itself = new Map(); itself.set('me', itself);
+         let cycle; try { JSON.stringify(itself); } catch (e) { cycle = e.message; }
+         const original = { when: new Date(0), tags: new Set(['a']), list: [{ n: 1 }] };
+         const copied = structuredClone(original); copied.list[0].n = 2;
+         return { counts, tags: new Set(['a', 'b']), plain, failure, byId, cycle, copy: [original.list[0].n, copied.when instanceof Date, copied.tags.has('a')] };",
     )
     .await;
     let result = ok(&execution);
-    assert_eq!((&result["counts"], &result["tags"], &result["plain"]), (&json!({ "FR": 2, "DE": 1 }), &json!(["a", "b"]), &json!({ "name": "Error", "message": "boom" })));
+    assert_eq!((&result["counts"], &result["tags"], &result["plain"]), (&json!({ "FR": 2, "DE": 1 }), &json!(["a", "b"]), &json!({ "name": "Error", "message": "boom", "status": 503 })));
+    assert_eq!(result["byId"], json!([[1, "num"], ["1", "str"]]), "keys other than text give the entries");
+    assert!(result["cycle"].as_str().is_some_and(|m| m.contains("cyclic")), "a Map holding itself is a catchable cycle: {result}");
+    assert_eq!(result["copy"], json!([1, true, true]), "structuredClone copies deeply");
     assert_eq!((&result["failure"]["name"], &result["failure"]["code"]), (&json!("PingOneError"), &json!("UNKNOWN_ACTION")), "{result}");
     assert!(result["failure"]["message"].as_str().is_some_and(|m| m.contains("no_such_action")) && result["failure"].get("stack").is_none(), "{result}");
     let lines: Vec<&str> = execution.logs.iter().map(|l| l.message.as_str()).collect();
@@ -119,7 +128,8 @@ async fn dates_in_common_forms_parse_as_in_node() {
         "const iso = (t) => new Date(t).toISOString();
          return [iso('2024-06-01 00:00:00'), iso('2024-06-01T10:20:30.123456Z'), iso('2024-06-01T10:20:30.1Z'), iso('2024-06-01T10:20:30+0200'),
                  iso('2024-06-01T10:20:30+02'), Date.parse('2024-06-01 10:20'), iso('2024-06-01T10:20:30.000Z'), iso(0), iso(Date.UTC(2020, 0, 2)),
-                 new Date('2024-06-01') instanceof Date, typeof Date(), String(new Date('not a date')), new Date(2024, 0, 31).getUTCDate(), Date.now() > 0];",
+                 new Date('2024-06-01') instanceof Date, typeof Date(), String(new Date('not a date')), new Date(2024, 0, 31).getUTCDate(), Date.now() > 0,
+                 [Date.name, Date.length, new Date().constructor.name, Object.prototype.toString.call(new Date())]];",
     )
     .await;
     assert_eq!(
@@ -127,7 +137,8 @@ async fn dates_in_common_forms_parse_as_in_node() {
         &json!([
             "2024-06-01T00:00:00.000Z", "2024-06-01T10:20:30.123Z", "2024-06-01T10:20:30.100Z", "2024-06-01T08:20:30.000Z",
             "2024-06-01T08:20:30.000Z", 1_717_237_200_000_i64, "2024-06-01T10:20:30.000Z", "1970-01-01T00:00:00.000Z", "2020-01-02T00:00:00.000Z",
-            true, "string", "Invalid Date", 31, true
+            true, "string", "Invalid Date", 31, true,
+            ["Date", 7, "Date", "[object Date]"]
         ])
     );
 }
@@ -137,10 +148,12 @@ async fn dates_in_common_forms_parse_as_in_node() {
 #[tokio::test]
 async fn a_script_without_return_is_told_its_last_line_is_not_its_result() {
     use pingone_mcp::sandbox::NO_RETURN;
-    let execution = run_offline("const users = [1, 2, 3];\nusers.length").await;
-    assert_eq!(ok(&execution), &Value::Null);
-    assert!(execution.logs.iter().any(|l| l.message == NO_RETURN), "{:?}", execution.logs);
-    for fine in ["const users = [1, 2];\nreturn null", "async () => { return null; }"] {
+    for told in ["const users = [1, 2, 3];\nusers.length", "function main() { return 5 }\nmain()", "const ids = [1].map(u => { return u; });\nids"] {
+        let execution = run_offline(told).await;
+        assert_eq!(ok(&execution), &Value::Null);
+        assert!(execution.logs.iter().any(|l| l.message == NO_RETURN), "{told}: {:?}", execution.logs);
+    }
+    for fine in ["const users = [1, 2];\nreturn null", "async () => null", "null"] {
         let execution = run_offline(fine).await;
         assert!(execution.logs.iter().all(|l| l.message != NO_RETURN), "{fine}: {:?}", execution.logs);
     }

@@ -30,11 +30,6 @@
         .map(d => (d.target ? `${d.target}: ${d.message}` : d.message));
       return `${this.name}: ${this.message}${said.length ? ` (${said.join('; ')})` : ''}`;
     }
-
-    // Returned in a result (a caught error kept for the report), it keeps what it says.
-    toJSON() {
-      return { name: this.name, message: this.message, action: this.action, status: this.status, code: this.code, details: this.details };
-    }
   }
 
   // The prototype of every call's promise. Reading it as if it were the result (a
@@ -136,11 +131,34 @@
   };
 
   // A result and console lines are JSON, where a Map, a Set or an Error would be {}:
-  // their data would be lost without a word, so they say what they hold.
+  // their data would be lost without a word, so they say what they hold. A Map with
+  // keys other than strings gives its entries, `[[key, value], …]`, as keys would clash
+  // as text. Nested Maps and Sets are converted here, so one that holds itself is the
+  // TypeError JSON.stringify throws for a cycle, not endless recursion.
   const giveToJSON = (prototype, toJSON) => Object.defineProperty(prototype, 'toJSON', { value: toJSON, writable: true, configurable: true });
-  giveToJSON(Map.prototype, function () { return Object.fromEntries(this); });
-  giveToJSON(Set.prototype, function () { return [...this]; });
-  giveToJSON(Error.prototype, function () { return { name: this.name, message: this.message }; });
+  const plain = (value, holders) => {
+    if (!(value instanceof Map || value instanceof Set)) return value;
+    if (holders.includes(value)) throw new TypeError('cyclic object value: a Map or Set holds itself');
+    holders.push(value);
+    const inner = (item) => plain(item, holders);
+    let out;
+    if (value instanceof Set) out = [...value].map(inner);
+    else if ([...value.keys()].every((key) => typeof key === 'string')) out = Object.fromEntries([...value].map(([key, item]) => [key, inner(item)]));
+    else out = [...value].map(([key, item]) => [inner(key), inner(item)]);
+    holders.pop();
+    return out;
+  };
+  giveToJSON(Map.prototype, function () { return plain(this, []); });
+  giveToJSON(Set.prototype, function () { return plain(this, []); });
+  // An error's own fields (a status set on it, a PingOneError's code and details) are
+  // kept beside its name and message; not its stack.
+  giveToJSON(Error.prototype, function () {
+    const { stack, ...own } = this;
+    const out = { name: this.name, message: this.message, ...own };
+    if (this.cause !== undefined) out.cause = this.cause;
+    if (Array.isArray(this.errors)) out.errors = this.errors;
+    return out;
+  });
 
   // Dates as people and other systems write them, which the engine alone reads as
   // Invalid Date (V8 reads them): a space for the T, 1 to 9 digits of a second, an
@@ -148,7 +166,9 @@
   const NativeDate = Date;
   const isoLike = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})(:\d{2})?(?:[.,](\d{1,9}))?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
   const strictDate = (text) => {
-    const m = typeof text === 'string' ? isoLike.exec(text.trim()) : null;
+    // The strict form, as PingOne writes its times, goes straight through.
+    if (typeof text !== 'string' || (text.length === 24 && text[10] === 'T' && text[23] === 'Z')) return text;
+    const m = isoLike.exec(text.trim());
     if (!m) return text;
     const [, day, hoursMinutes, seconds = ':00', fraction = '', zone = ''] = m;
     const offset = zone.length === 3 ? `${zone}:00` : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone.toUpperCase();
@@ -160,6 +180,9 @@
     return Reflect.construct(NativeDate, args, new.target);
   }
   Object.defineProperties(LenientDate, {
+    name: { value: 'Date' },
+    length: { value: 7 },
+    toString: { value: () => 'function Date() { [native code] }', writable: true, configurable: true },
     prototype: { value: NativeDate.prototype },
     parse: { value: (text) => NativeDate.parse(strictDate(text)), writable: true, configurable: true },
     UTC: { value: NativeDate.UTC, writable: true, configurable: true },
@@ -175,5 +198,23 @@
   globalThis.require = absent('require', 'there are no modules; everything is on the global `pingone` object');
   globalThis.setTimeout = absent('setTimeout', 'scripts cannot sleep; use await on actions instead');
   globalThis.setInterval = absent('setInterval', 'scripts cannot schedule work');
-  globalThis.structuredClone = absent('structuredClone', 'copy with { ...record } (or JSON.parse(JSON.stringify(value)) for a small deep copy)');
+  // A deep copy of data (objects, arrays, Dates, Maps, Sets, RegExps; shared and
+  // circular references kept as such), as structuredClone makes; a function cannot be
+  // copied.
+  const copy = (value, copies) => {
+    if (value === null || typeof value !== 'object') {
+      if (typeof value === 'function') throw new TypeError('structuredClone: a function cannot be copied');
+      return value;
+    }
+    if (copies.has(value)) return copies.get(value);
+    if (value instanceof NativeDate) return new NativeDate(value.getTime());
+    if (value instanceof RegExp) return new RegExp(value.source, value.flags);
+    const out = Array.isArray(value) ? [] : value instanceof Map ? new Map() : value instanceof Set ? new Set() : {};
+    copies.set(value, out);
+    if (value instanceof Map) value.forEach((item, key) => out.set(copy(key, copies), copy(item, copies)));
+    else if (value instanceof Set) value.forEach((item) => out.add(copy(item, copies)));
+    else for (const key of Object.keys(value)) out[key] = copy(value[key], copies);
+    return out;
+  };
+  globalThis.structuredClone = (value) => copy(value, new Map());
 })();

@@ -157,10 +157,14 @@ impl PingOneMcp {
     /// Completes when `cancelled` does, or when every script is to stop, saying which.
     fn stopped(&self, cancelled: impl std::future::Future<Output = ()> + Send + 'static) -> BoxFuture<'static, Stop> {
         let mut gone = self.inner.stop_all.subscribe();
+        let shutting_down = self.inner.stop_all.subscribe();
         Box::pin(async move {
+            // A shutdown also ends the stdio client's requests: when both have happened,
+            // it is the shutdown.
             tokio::select! {
-                () = cancelled => Stop::Cancelled,
+                biased;
                 _ = gone.wait_for(|gone| *gone) => Stop::ShuttingDown,
+                () = cancelled => if *shutting_down.borrow() { Stop::ShuttingDown } else { Stop::Cancelled },
             }
         })
     }

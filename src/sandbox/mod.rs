@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 use wasmtime::{Engine, InstancePre, Trap};
 
+pub use guest_sdk::abi::NO_RETURN;
 pub use instance::lines_not_kept;
 pub use limits::{Limit, Limits, FUEL_PER_SECOND};
 pub use module::{cache_dir, POOL_SLOTS};
@@ -155,16 +156,6 @@ fn limit_head(limit: Limit) -> &'static str {
     }
 }
 
-/// Said when a script without `return` gives back null: what its last line computed
-/// is not its result, which an agent would otherwise take null for.
-pub const NO_RETURN: &str = "the script gave back nothing (null): a script of statements gives back only what `return` gives, not its last line's value; end it with `return <value>`";
-
-/// Whether `script` has the word `return` anywhere (a nested function's counts: the
-/// warning is for scripts that plainly never return).
-fn mentions_return(script: &str) -> bool {
-    script.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')).any(|word| word == "return")
-}
-
 fn because_text(because: Option<&str>) -> String {
     because.map(|why| format!(" because {why}")).unwrap_or_default()
 }
@@ -267,9 +258,6 @@ impl Sandbox {
                     store.data_mut().push_log(LogLine { level: LogLevel::Warn, message });
                 }
             }
-        }
-        if matches!(outcome, Ok(Value::Null)) && !mentions_return(&input.script) {
-            store.data_mut().push_log(LogLine { level: LogLevel::Warn, message: NO_RETURN.to_owned() });
         }
         let state = store.data();
         Execution { outcome, logs: state.console(), calls: state.calls_started(), duration: started.elapsed(), peak_memory: state.peak_memory() }

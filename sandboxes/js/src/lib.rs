@@ -196,10 +196,21 @@ fn run_script(context: &mut Context, input: &RunInput) -> RunOutcome {
         Err(outcome) => return RunOutcome::Error(outcome),
     };
     match settle(context, value) {
-        Ok(value) => to_result(context, &value),
+        Ok(value) => {
+            // A function body that ran off its end (an explicit `return null` is null).
+            if value.is_undefined() && FIRST_LINE_SHIFT.get() == BODY_PREFIX.len() {
+                let text = guest_sdk::abi::NO_RETURN;
+                // SAFETY: the host reads `text.len()` bytes at its pointer during the call.
+                unsafe { log(WARN_LEVEL, text.as_ptr(), text.len()) };
+            }
+            to_result(context, &value)
+        }
         Err(e) => RunOutcome::Error(e),
     }
 }
+
+/// The console level of `console.warn` (prelude.js).
+const WARN_LEVEL: u32 = 2;
 
 /// How deep a result is searched for promises left in it.
 const PROMISE_SEARCH_DEPTH: usize = 32;
