@@ -317,6 +317,12 @@ async fn a_write_whose_answer_cannot_be_read_is_counted_as_applied() {
     let text = stderr(&out);
     assert!(text.contains("the request itself succeeded (a write was applied): read the record back"), "{text}");
     assert!(text.contains("its writes (1 of 1 applied;") && text.contains("  create_user (username mal.one): ANSWER_UNREADABLE"), "{text}");
+    // `call` exits 1 (not 2, PingOne's refusal): the call was carried out.
+    let population = stdout(&tokio::task::block_in_place(|| run(&["run", &script_file(&dir, "return (await pingone.list_populations({ limit: 1 })).items[0].id")], &env))).trim().trim_matches('"').to_owned();
+    let args = json!({ "username": "mal.two", "email": "mal.two@example.com", "population": { "id": population } }).to_string();
+    let out = tokio::task::block_in_place(|| run(&["call", "create_user", "--allow-writes", "--args", &args], &env));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("ANSWER_UNREADABLE") || stderr(&out).contains("the request itself succeeded"), "{}", stderr(&out));
     sim.set_faults(Faults::none());
     let check = script_file(&dir, "return (await pingone.list_users({ filter: 'username eq \"mal.one\"' })).count");
     assert_eq!(stdout(&tokio::task::block_in_place(|| run(&["run", &check], &env))).trim(), "1", "it was created");

@@ -8,7 +8,7 @@ use anyhow::bail;
 use guest_sdk::abi::{HostCall, HostReply};
 use pingone_mcp::catalog::{check_args, normalise_args};
 use pingone_mcp::dispatch::Requester;
-use pingone_mcp::pingone::Waits;
+use pingone_mcp::pingone::{Waits, ANSWER_UNREADABLE};
 use pingone_mcp::stop_signal::stop_requested;
 use pingone_mcp::defender::OwnTexts;
 use pingone_mcp::mcp::{action_error_text, screen_action_error, screen_value};
@@ -59,8 +59,9 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
             error(&action_error_text(&args.id, &failure));
             warn_all(&notices);
             // 2: PingOne refused the call; 1: it was refused here (policy, arguments),
-            // could not be made (sign-in, network), or its outcome is unknown.
-            let pingone_refused = failure.status.is_some() && !["AUTHENTICATION_FAILED", "AUTH_UNAVAILABLE", "OUTCOME_UNKNOWN"].contains(&failure.code.as_str());
+            // could not be made (sign-in, network), its outcome is unknown, or it was
+            // carried out but its answer could not be read.
+            let pingone_refused = failure.status.is_some() && !["AUTHENTICATION_FAILED", "AUTH_UNAVAILABLE", "OUTCOME_UNKNOWN", ANSWER_UNREADABLE].contains(&failure.code.as_str());
             Ok(if pingone_refused { ExitCode::from(2) } else { ExitCode::FAILURE })
         }
     }
