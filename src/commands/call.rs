@@ -7,11 +7,11 @@ use std::sync::Arc;
 use anyhow::bail;
 use guest_sdk::abi::{HostCall, HostReply};
 use pingone_mcp::catalog::{check_args, normalise_args};
+use pingone_mcp::defender::OwnTexts;
 use pingone_mcp::dispatch::Requester;
+use pingone_mcp::mcp::{action_error_text, screen_action_error, screen_value};
 use pingone_mcp::pingone::{Waits, ANSWER_UNREADABLE};
 use pingone_mcp::stop_signal::stop_requested;
-use pingone_mcp::defender::OwnTexts;
-use pingone_mcp::mcp::{action_error_text, screen_action_error, screen_value};
 
 use super::actions::unknown_action;
 use super::{json_args, load_catalog, session, Needed};
