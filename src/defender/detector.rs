@@ -17,7 +17,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::allow::{AllowFile, Allowed};
 use super::classifier::{Classifier, ClassifierError};
-use super::normalise::{is_joined_sentence, normalise};
+use super::normalise::{is_joined_sentence, normalise, short_ids};
 use super::patterns::{Category, Patterns};
 use crate::onnx::Located;
 
@@ -282,7 +282,7 @@ impl Defender {
             }
             let (norm, verdict) = self.by_patterns(text);
             if verdict.score == 0.0 && self.classifier.is_some() && worth_classifying(&norm.clean) {
-                prose.push((i, norm.clean));
+                prose.push((i, short_ids(&norm.clean).into_owned()));
             }
             verdicts.push(verdict);
         }

@@ -273,6 +273,18 @@ struct Inner {
     table: bool,
 }
 
+/// Each of `texts` once, in order: an export repeats the same titles and flags on every row.
+fn distinct(texts: &[String]) -> Vec<&str> {
+    let mut seen = HashSet::with_capacity(texts.len());
+    texts.iter().map(String::as_str).filter(|text| seen.insert(*text)).collect()
+}
+
+/// `table` with each cell judged in `parts` replaced by its marker, in its row.
+fn table_withholding(table: &str, parts: &[(&str, Withheld)]) -> Option<String> {
+    let markers: HashMap<&str, String> = parts.iter().map(|(cell, part)| (*cell, marker(&part.verdict))).collect();
+    withhold_in_table(table, |cell| markers.get(cell).cloned())
+}
+
 /// Every string in `value`, object keys included, in document order.
 fn strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
     match value {
@@ -293,15 +305,13 @@ impl Defender {
     /// flagged (an instruction cut across cells), and it stays withheld whole.
     fn withheld_by_cells(&self, text: &str, own: &OwnTexts) -> Option<Withheld> {
         let table = short_table_texts(text)?;
-        let mut seen = HashSet::with_capacity(table.texts.len());
-        let cells: Vec<&str> = table.texts.iter().map(String::as_str).filter(|cell| seen.insert(*cell)).collect();
+        let cells = distinct(&table.texts);
         let plans: Vec<Plan> = cells.iter().map(|cell| Plan::for_text(cell, own)).collect();
         let mut queries = Vec::with_capacity(plans.len());
         plans.iter().for_each(|plan| plan.queries(&mut queries));
         let mut verdicts = self.scan_texts(&queries).into_iter();
         let parts: Vec<(&str, Withheld)> = cells.iter().zip(&plans).filter_map(|(cell, plan)| Some((*cell, plan.judge(cell, &mut verdicts)?))).collect();
-        let markers: HashMap<&str, String> = parts.iter().map(|(cell, part)| (*cell, marker(&part.verdict))).collect();
-        let kept = withhold_in_table(text, |cell| markers.get(cell).cloned())?;
+        let kept = table_withholding(text, &parts)?;
         let worst = parts.into_iter().map(|(_, part)| part).max_by(|a, b| a.verdict.score.total_cmp(&b.verdict.score))?;
         Some(Withheld { replacement: kept, ..worst })
     }
@@ -330,15 +340,11 @@ impl Defender {
         let allowed = self.allowed_now();
         let inner: Vec<Option<Inner>> =
             all.iter().map(|s| if allowed.as_ref().is_some_and(|a| a.contains(s)) { None } else { inner_texts(s) }).collect();
-        // Each inner text once: an export repeats the same titles and flags on every row.
         let judged: Vec<Vec<&str>> = all
             .iter()
             .zip(&inner)
             .map(|(s, inner)| match inner {
-                Some(inner) => {
-                    let mut seen = HashSet::with_capacity(inner.texts.len());
-                    inner.texts.iter().map(String::as_str).filter(|t| seen.insert(*t)).collect()
-                }
+                Some(inner) => distinct(&inner.texts),
                 None => vec![*s],
             })
             .collect();
@@ -356,10 +362,7 @@ impl Defender {
                 // Every plan takes its verdicts, flagged or not, so the rest stay in step.
                 let parts: Vec<(&str, Withheld)> = texts.iter().zip(plans).filter_map(|(text, plan)| Some((*text, plan.judge(text, &mut verdicts)?))).collect();
                 // A table keeps what was not withheld: each withheld cell is replaced in its row.
-                let kept_table = inner.as_ref().filter(|inner| inner.table && !parts.is_empty()).and_then(|_| {
-                    let markers: HashMap<&str, String> = parts.iter().map(|(text, part)| (*text, marker(&part.verdict))).collect();
-                    withhold_in_table(s, |text| markers.get(text).cloned())
-                });
+                let kept_table = inner.as_ref().filter(|inner| inner.table && !parts.is_empty()).and_then(|_| table_withholding(s, &parts));
                 let mut withheld: Vec<Withheld> = parts.into_iter().map(|(_, part)| part).collect();
                 // Joined, for a sentence cut into parts none of which is flagged alone;
                 // a part flagged alone is the one to name (and to allow, by its digest).

@@ -104,9 +104,8 @@ fn details_text(details: &[ErrorDetail]) -> String {
 impl ClientError {
     pub fn status(&self) -> Option<u16> {
         match self {
-            ClientError::Api { status, .. } => Some(*status),
+            ClientError::Api { status, .. } | ClientError::AnswerUnreadable { status, .. } => Some(*status),
             ClientError::Auth { status, .. } | ClientError::AuthUnavailable { status, .. } | ClientError::OutcomeUnknown { status, .. } => *status,
-            ClientError::AnswerUnreadable { status, .. } => Some(*status),
             _ => None,
         }
     }
