@@ -254,11 +254,14 @@ async fn results_come_back_as_json_stringify_writes_them() {
 
 #[tokio::test]
 async fn scripts_discover_actions_themselves() {
-    let result = run_offline("const hits = await pingone.search('disable a user'); const d = await pingone.describe(hits[0].id); return { first: hits[0].id, method: d.method, sig: d.signature }").await;
+    let result = run_offline("const hits = await pingone.search('disable a user'); const d = await pingone.describe(hits[0].id); return { first: hits[0].id, method: d.method, sig: d.signature, note: d.note, rotate: (await pingone.describe('generate_application_secret')).note }").await;
     let result = ok(&result);
     assert_eq!(result["first"], "update_user_enabled_status");
     assert_eq!(result["method"], "PUT");
     assert!(result["sig"].as_str().unwrap().starts_with("update_user_enabled_status(args: { userId: string; enabled: boolean"));
+    // An action's note (its catch) is described as its search hit shows it; none, none.
+    assert!(result.get("note").is_none(), "{result}");
+    assert!(result["rotate"].as_str().is_some_and(|n| n.starts_with("The old secret stops working at once")), "{result}");
 }
 
 #[tokio::test]

@@ -647,12 +647,19 @@ impl Dispatcher {
     fn describe(&self, args: &Value) -> HostReply {
         let id = args.get("id").and_then(Value::as_str).unwrap_or_default();
         match self.catalog.get(id) {
-            Some(a) => HostReply::Value(json!({
-                "id": a.id, "title": a.title, "group": a.group, "description": a.description.trim(),
-                "signature": action_signature(a), "method": a.method.as_str(), "path": a.path,
-                "read_only": a.read_only, "destructive": a.may_be_destructive(), "grants_access": a.grants_access,
-                "idempotent": a.idempotent, "example": a.example,
-            })),
+            Some(a) => {
+                let mut described = json!({
+                    "id": a.id, "title": a.title, "group": a.group, "description": a.description.trim(),
+                    "signature": action_signature(a), "method": a.method.as_str(), "path": a.path,
+                    "read_only": a.read_only, "destructive": a.may_be_destructive(), "grants_access": a.grants_access,
+                    "idempotent": a.idempotent, "example": a.example,
+                });
+                // The catch a search hit shows is shown here too.
+                if let Some(note) = &a.note {
+                    described["note"] = json!(note);
+                }
+                HostReply::Value(described)
+            }
             None => HostReply::Error(self.unknown_action(id)),
         }
     }
