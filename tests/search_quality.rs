@@ -309,3 +309,40 @@ fn ablation() {
         );
     }
 }
+
+/// The lines of `tests/data/search_unmatched.tsv`: needs no action meets.
+fn unmatched() -> Vec<String> {
+    include_str!("data/search_unmatched.tsv").lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).map(str::to_owned).collect()
+}
+
+/// The best cosine of `text` with any action (0 when the encoder is missing).
+fn best_cosine(index: &SearchIndex, text: &str) -> f32 {
+    index.similarities(text).unwrap_or_default().into_iter().fold(0.0, f32::max)
+}
+
+/// How many needs the catalog meets and how many it does not have a best cosine under
+/// each cut, on the tuning split of each file (`HELD_OUT=1`: the held-out split):
+/// `cargo test --test search_quality closeness -- --ignored --nocapture`.
+#[test]
+#[ignore = "a tuning aid, not a check"]
+fn closeness_of_the_best_action() {
+    let catalog = load_builtin().unwrap();
+    let index = SearchIndex::new(&catalog);
+    let held_out = std::env::var_os("HELD_OUT").is_some();
+    let split = |i: usize| (i % 3 == 2) == held_out;
+    let matched: Vec<f32> = queries().iter().enumerate().filter(|(i, _)| split(*i)).map(|(_, q)| best_cosine(&index, &q.text)).collect();
+    let unmatched: Vec<(String, f32)> = unmatched().into_iter().enumerate().filter(|(i, _)| split(*i)).map(|(_, q)| { let c = best_cosine(&index, &q); (q, c) }).collect();
+    for (q, cosine) in &unmatched {
+        eprintln!("unmatched, best cosine {cosine:.3}: {q}");
+    }
+    for cut in (0..=12).map(|k| 0.30 + 0.025 * f32::from(k as u8)) {
+        let told = |cosines: &mut dyn Iterator<Item = f32>| cosines.filter(|c| *c < cut).count();
+        eprintln!(
+            "best cosine < {cut:.3}: {}/{} unmatched told, {}/{} matched told",
+            told(&mut unmatched.iter().map(|u| u.1)),
+            unmatched.len(),
+            told(&mut matched.iter().copied()),
+            matched.len()
+        );
+    }
+}

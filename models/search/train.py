@@ -16,6 +16,12 @@ Loss: with 113 actions the whole catalog fits in every step, so each query's sof
 over every action text (scale SCALE): every competing action (get vs list, user vs group
 role assignment) is a negative every time, with no need to mine hard negatives.
 
+`--unmatched` adds `train_unmatched.tsv`: needs no action meets. Each such query's
+softmax runs over the actions and one more column, a fixed cosine NONE_COSINE, which is
+its answer; the matched queries see that column too, as a competitor. So a need the
+catalog meets learns to lie above NONE_COSINE with its action, and one it does not below
+it with every action, which lets search say when nothing fits (src/search/index.rs).
+
 `--dev` keeps a stable 15% of the queries (by a hash of the query) out of training and
 reports Hit@1/Hit@5 on them after each epoch (the shipped model was trained so, see
 MODEL_CARD.md). Exports ONNX (inputs `input_ids`, `attention_mask`,
@@ -42,6 +48,7 @@ ROOT = MODELS.parent
 OUT = HERE / "out"
 MAX_TOKENS = 128
 SCALE = 20.0
+NONE_COSINE = 0.5
 
 PEOPLE = ["john", "maria", "bob", "anna", "carlos", "jane", "sam", "priya", "wei", "fatima", "olga", "tom",
           "lucas", "aisha", "kenji", "sofia", "ahmed", "emma", "raj", "nina"]
@@ -73,6 +80,14 @@ def load_queries():
             continue
         query, action = line.rstrip("\n").split("\t")
         rows.append((query, action))
+    return rows
+
+
+def load_unmatched():
+    rows = []
+    for line in open(HERE / "train_unmatched.tsv"):
+        if line.strip() and not line.startswith("#"):
+            rows.append((line.strip(), None))
     return rows
 
 
@@ -138,6 +153,7 @@ def main():
     ap.add_argument("--dev", action="store_true", help="hold out 15%% of the queries and report on them")
     ap.add_argument("--target", type=Path, default=MODELS / "search.int8.onnx",
                     help="where the int8 model goes (elsewhere for a candidate, so the committed one stays in use)")
+    ap.add_argument("--unmatched", action="store_true", help="also train on train_unmatched.tsv (needs no action meets)")
     args = parse_seeded(ap, threads=1)
     rng = random.Random(args.seed)
     OUT.mkdir(exist_ok=True)
@@ -162,6 +178,8 @@ def main():
         raise SystemExit(f"unknown action ids in train_queries.tsv: {sorted(unknown)}")
     dev = [r for r in rows if args.dev and h("dev" + r[0]) < 15]
     fit = [r for r in rows if not (args.dev and h("dev" + r[0]) < 15)]
+    if args.unmatched:
+        fit += load_unmatched()
     print(f"{len(actions)} actions, {len(fit)} training queries, {len(dev)} dev, {args.layers} layers", flush=True)
     if dev:
         print(f"before: dev Hit@1 {evaluate(model, tok, docs, dev, index)[0]:.3f}", flush=True)
@@ -181,8 +199,12 @@ def main():
             chunk = fit[start:start + args.batch]
             q = model(*batch(tok, [augment(text, rng) for text, _ in chunk]))
             d = model(doc_ids, doc_mask)
-            gold = torch.tensor([index[a] for _, a in chunk])
-            loss = torch.nn.functional.cross_entropy(SCALE * q @ d.T, gold)
+            # Column len(actions) is "no action": the answer of an unmatched query.
+            gold = torch.tensor([index[a] if a else len(actions) for _, a in chunk])
+            logits = q @ d.T
+            if args.unmatched:
+                logits = torch.cat([logits, torch.full((len(chunk), 1), NONE_COSINE)], dim=1)
+            loss = torch.nn.functional.cross_entropy(SCALE * logits, gold)
             opt.zero_grad()
             loss.backward()
             opt.step()
