@@ -50,6 +50,11 @@ fn assert_code_mode(report: &Value) {
     assert_eq!(hits[0]["id"], "update_user_enabled_status", "{report}");
     assert!(hits[0]["signature"].as_str().unwrap().contains("enabled: boolean"));
     assert_eq!(hits[0]["writes"], true);
+    assert!(report["search"]["structured"].get("note").is_none(), "{report}");
+    // A need no action meets is said to be one, with the nearest actions still listed.
+    let unmet = &report["search_unmet"]["structured"];
+    assert!(unmet["note"].as_str().is_some_and(|n| n.starts_with("no action fits \"order pizza for the team lunch\" closely")), "{report}");
+    assert!(!unmet["actions"].as_array().unwrap().is_empty(), "{report}");
 
     let execute = &report["execute"];
     assert_eq!(execute["is_error"], false, "{report}");

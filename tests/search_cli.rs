@@ -40,6 +40,20 @@ fn a_hit_carries_its_actions_note() {
     assert!(text.contains("        note: The old secret stops working at once"), "{text}");
 }
 
+/// A need no action meets is told so on stderr, after the nearest actions are found.
+#[test]
+fn search_says_when_no_action_fits() {
+    let out = run(&["search", "send", "a", "Slack", "message", "to", "the", "security", "channel"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    if stderr(&out).contains("ranking actions by their words only") {
+        eprintln!("SKIP search_says_when_no_action_fits: the search encoder is missing");
+        return;
+    }
+    assert!(stderr(&out).contains("no action fits \"send a Slack message to the security channel\" closely"), "{}", stderr(&out));
+    let out = run(&["search", "disable", "a", "user"], &[]);
+    assert!(!stderr(&out).contains("no action fits"), "{}", stderr(&out));
+}
+
 #[test]
 fn search_text_lists_ids_with_flags_and_takes_unquoted_words() {
     let out = run(&["search", "kick", "bob", "out", "of", "the", "contractors", "team", "-n", "2"], &[]);

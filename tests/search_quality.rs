@@ -62,7 +62,10 @@ const LEXICAL_FLOORS: [f64; 4] = [0.89, 0.97, 0.73, 0.95];
 /// beyond the specification (models/search/MODEL_CARD.md): tune Hit@1 0.965, Hit@5
 /// 1.000, MRR 0.982; test Hit@1 0.914, Hit@5 0.993, MRR 0.955. Retrained with queries
 /// for a group's members and a population's or identity provider's users: tune 0.965,
-/// 1.000, 0.982; test Hit@1 0.921, Hit@5 0.993, MRR 0.957.
+/// 1.000, 0.982; test Hit@1 0.921, Hit@5 0.993, MRR 0.957 (on another machine's CPU: tune
+/// 0.961, test 0.936). Retrained to tell needs no action meets (`--unmatched`), measured
+/// on that machine: tune Hit@1 0.968, Hit@5 1.000, MRR 0.983; test Hit@1 0.914, Hit@5
+/// 0.993, MRR 0.954.
 const FLOORS: [f64; 4] = [0.95, 0.99, 0.90, 0.98];
 
 struct Query {
@@ -313,6 +316,35 @@ fn ablation() {
 /// The lines of `tests/data/search_unmatched.tsv`: needs no action meets.
 fn unmatched() -> Vec<String> {
     include_str!("data/search_unmatched.tsv").lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).map(str::to_owned).collect()
+}
+
+/// Search says when no action fits (`Found::nothing_fits`): for most needs the catalog
+/// does not meet, and for few it does. Measured with the encoder trained with
+/// `--unmatched` at the cut 0.475 chosen on the tuning splits: tuning, 30 of 36 unmatched
+/// needs told and 4 of 282 matched queries; held out, 14 of 18 and 1 of 140.
+#[test]
+fn search_says_when_nothing_fits() {
+    let catalog = load_builtin().unwrap();
+    let index = SearchIndex::new(&catalog);
+    if index.similarities("warm up").is_none() {
+        let _ = writeln!(std::io::stderr(), "SKIP (nothing fits): {:?}", index.warning());
+        return;
+    }
+    let told = |text: &str| index.find(text, 5).nothing_fits.is_some();
+    let verbose = std::env::var_os("SEARCH_QUALITY_VERBOSE").is_some();
+    for (split, held_out, (min_unmatched, max_matched)) in [("tune", false, (28, 6)), ("test", true, (12, 3))] {
+        let in_split = |i: usize| (i % 3 == 2) == held_out;
+        let unmatched: Vec<String> = unmatched().into_iter().enumerate().filter(|(i, _)| in_split(*i)).map(|(_, q)| q).collect();
+        let matched: Vec<Query> = queries().into_iter().enumerate().filter(|(i, _)| in_split(*i)).map(|(_, q)| q).collect();
+        let missed: Vec<&String> = unmatched.iter().filter(|q| !told(q)).collect();
+        let wrongly: Vec<&str> = matched.iter().map(|q| q.text.as_str()).filter(|q| told(q)).collect();
+        eprintln!("{split}: {} of {} unmatched needs told, {} of {} matched queries", unmatched.len() - missed.len(), unmatched.len(), wrongly.len(), matched.len());
+        if verbose {
+            eprintln!("{split} not told: {missed:?}\n{split} told wrongly: {wrongly:?}");
+        }
+        assert!(unmatched.len() - missed.len() >= min_unmatched, "{split}: only {} told; not told: {missed:?}", unmatched.len() - missed.len());
+        assert!(wrongly.len() <= max_matched, "{split}: told of needs the catalog meets: {wrongly:?}");
+    }
 }
 
 /// The best cosine of `text` with any action (0 when the encoder is missing).

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use pingone_mcp::search::{found, hit_json, Hit, SearchIndex, SignatureStyle};
+use pingone_mcp::search::{found, hit_json, nothing_fits_note, Hit, SearchIndex, SignatureStyle};
 use serde_json::json;
 
 use super::load_catalog;
@@ -13,11 +13,15 @@ pub fn run(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(global)?;
     let index = SearchIndex::new(&catalog);
     let query = args.query.join(" ");
-    let hits = found(&catalog, &index, &query, args.limit);
+    let found = found(&catalog, &index, &query, args.limit);
     // After the search, so a model that failed to load is known.
     if let Some(warning) = index.warning() {
         note(&warning);
     }
+    if let (Some(best), false) = (found.nothing_fits, found.hits.is_empty()) {
+        note(&nothing_fits_note(&query, best));
+    }
+    let hits = found.hits;
     if args.json {
         let rows: Vec<_> = hits
             .iter()

@@ -26,7 +26,7 @@ use crate::dispatch::Dispatcher;
 use crate::policy::{flag_of, Caller, Confirm, Grant, Policy};
 use crate::defender::{Defender, Mode as DefenderMode, DEFAULT_THRESHOLD};
 use crate::sandbox::{ExecutionError, Limits, Sandbox};
-use crate::search::{hits_json, SearchIndex, SignatureStyle};
+use crate::search::{found, hit_json, nothing_fits_note, SearchIndex, SignatureStyle};
 
 /// Taught to every client at initialisation.
 /// What the model is told at the start: how to find and call actions, and the limits
@@ -408,13 +408,17 @@ fn tool_result(reply: Result<Value, String>) -> CallToolResult {
 /// `warning` while ranking is lexical only, since the encoder is missing); or a
 /// message when nothing matches.
 pub fn search_reply(catalog: &Catalog, index: &SearchIndex, query: &str, limit: usize) -> Result<Value, String> {
-    let hits = hits_json(catalog, index, query, limit, SignatureStyle::Compact);
+    let found = found(catalog, index, query, limit);
+    let hits: Vec<Value> = found.hits.iter().map(|(action, _)| hit_json(action, SignatureStyle::Compact)).collect();
     if hits.is_empty() {
         return Err(format!(
             "no action matches \"{query}\"; try other words (e.g. the resource: users, groups, populations, applications, roles, policies, identity providers, MFA devices)"
         ));
     }
     let mut reply = json!({ "actions": hits });
+    if let Some(best) = found.nothing_fits {
+        reply["note"] = json!(nothing_fits_note(query, best));
+    }
     if let Some(warning) = index.warning() {
         reply["warning"] = json!(warning);
     }

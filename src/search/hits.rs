@@ -15,9 +15,24 @@ pub enum SignatureStyle {
     Full,
 }
 
-/// The best `limit` actions for `query`, best first, with their scores.
-pub fn found<'c>(catalog: &'c Catalog, index: &SearchIndex, query: &str, limit: usize) -> Vec<(&'c Action, Hit)> {
-    index.search(query, limit).into_iter().filter_map(|hit| Some((catalog.get(&hit.id)?, hit))).collect()
+/// The best actions for a query, best first, with their scores.
+pub struct Found<'c> {
+    pub hits: Vec<(&'c Action, Hit)>,
+    /// The best cosine of any action, when the encoder judged that none fits closely.
+    pub nothing_fits: Option<f32>,
+}
+
+/// The best `limit` actions for `query`.
+pub fn found<'c>(catalog: &'c Catalog, index: &SearchIndex, query: &str, limit: usize) -> Found<'c> {
+    let found = index.find(query, limit);
+    Found { hits: found.hits.into_iter().filter_map(|hit| Some((catalog.get(&hit.id)?, hit))).collect(), nothing_fits: found.nothing_fits }
+}
+
+/// What a reader is told when no action fits `query` closely.
+pub fn nothing_fits_note(query: &str, best: f32) -> String {
+    format!(
+        "no action fits \"{query}\" closely (best match {best:.2}), so these actions may not do it: they manage users, groups, populations, applications, roles, sign-on, password and MFA policies, identity providers, certificates and API resources, not environments, branding, notification templates, schema attributes, gateways, flows or other products. The actions listed are only the nearest: read one's description before using it, or tell the user it cannot be done here"
+    )
 }
 
 /// The actions an unknown id was likely meant to be, at most `limit`: typos of it
@@ -25,7 +40,7 @@ pub fn found<'c>(catalog: &'c Catalog, index: &SearchIndex, query: &str, limit: 
 /// update_user_enabled_status, where shared words alone would offer delete_user).
 pub fn meant<'c>(catalog: &'c Catalog, index: &SearchIndex, unknown: &str, limit: usize) -> Vec<&'c str> {
     let mut ids = catalog.typo_ids(unknown);
-    for (action, _) in found(catalog, index, &unknown.replace('_', " "), limit) {
+    for (action, _) in found(catalog, index, &unknown.replace('_', " "), limit).hits {
         if !ids.contains(&action.id.as_str()) {
             ids.push(&action.id);
         }
@@ -58,5 +73,5 @@ pub fn hit_json(action: &Action, style: SignatureStyle) -> Value {
 
 /// The hits for `query` in `style`, best first.
 pub fn hits_json(catalog: &Catalog, index: &SearchIndex, query: &str, limit: usize, style: SignatureStyle) -> Vec<Value> {
-    found(catalog, index, query, limit).into_iter().map(|(action, _)| hit_json(action, style)).collect()
+    found(catalog, index, query, limit).hits.into_iter().map(|(action, _)| hit_json(action, style)).collect()
 }

@@ -44,13 +44,20 @@ pub struct Weights {
     /// The cosine at which an action no query word names still counts as a match
     /// (below it, a query of unknown words finds nothing rather than noise).
     pub min_similarity: f64,
+    /// Below this best cosine of any action, no action meets the query closely: the
+    /// encoder was trained to put needs the catalog does not meet there
+    /// (models/search/MODEL_CARD.md, "Saying when nothing fits").
+    pub nothing_fits_below: f32,
 }
 
 impl Default for Weights {
     fn default() -> Self {
-        Self { expansion: 1.0, id_match: 2.0, id_miss: 3.0, op: 12.0, unknown_user: 0.5, verbs_as_terms: true, listed: 6.0, fields: [3.0, 2.0, 2.0, 1.0, 0.5], k1: 1.2, b: 0.75, semantic: 50.0, min_similarity: 0.5 }
+        Self { expansion: 1.0, id_match: 2.0, id_miss: 3.0, op: 12.0, unknown_user: 0.5, verbs_as_terms: true, listed: 6.0, fields: [3.0, 2.0, 2.0, 1.0, 0.5], k1: 1.2, b: 0.75, semantic: 50.0, min_similarity: 0.5, nothing_fits_below: NOTHING_FITS_BELOW }
     }
 }
+
+/// See [`Weights::nothing_fits_below`]: the cut chosen on the tuning splits.
+const NOTHING_FITS_BELOW: f32 = 0.475;
 
 #[derive(Debug, Clone)]
 pub struct SearchIndex {
@@ -75,6 +82,16 @@ struct Entry {
     /// What a list action returns: the id's last word, stemmed, and for an
     /// assignment what is assigned (`list_user_role_assignments` lists roles too).
     items: Vec<String>,
+}
+
+/// What a search found: the hits, and whether the encoder judged that none fits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub hits: Vec<Hit>,
+    /// The best cosine of any action with the query, when it is under
+    /// [`Weights::nothing_fits_below`]; None when some action fits or ranking is
+    /// lexical only (words alone cannot tell).
+    pub nothing_fits: Option<f32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -148,7 +165,14 @@ impl SearchIndex {
 
     /// The best `limit` actions for `query`, best first; ties keep catalog order.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
-        self.rank(query, self.similarities(query).as_deref(), limit)
+        self.find(query, limit).hits
+    }
+
+    /// As [`SearchIndex::search`], and whether any action fits the query closely.
+    pub fn find(&self, query: &str, limit: usize) -> Found {
+        let similarities = self.similarities(query);
+        let best = similarities.as_ref().map(|s| s.iter().copied().fold(f32::MIN, f32::max));
+        Found { hits: self.rank(query, similarities.as_deref(), limit), nothing_fits: best.filter(|b| *b < self.weights.nothing_fits_below) }
     }
 
     /// As [`SearchIndex::search`], with the cosines given (or none): lets a tuning run

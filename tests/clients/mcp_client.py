@@ -35,6 +35,8 @@ async def exercise(target):
         if "search_tools" in names:
             found = await client.call_tool("search_tools", {"query": "disable a user", "limit": 3})
             report["search"] = {"is_error": found.is_error, "structured": found.structured_content}
+            unmet = await client.call_tool("search_tools", {"query": "order pizza for the team lunch"})
+            report["search_unmet"] = {"is_error": unmet.is_error, "structured": unmet.structured_content}
             progress = []
 
             async def on_progress(done, total, message):
