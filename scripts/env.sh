@@ -4,19 +4,25 @@
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pingone-mcp/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-# This crate's artifacts keep the path of the checkout that built them (where the
+# This workspace's artifacts keep the path of the checkout that built them (where the
 # binary finds models/ and actions/, where the tests find their files), and cargo does
 # not rebuild them for a checkout elsewhere that shares the target dir: they would
-# read the other checkout's files, or fail when it is gone. So when another checkout
-# built last, this crate's own artifacts are cleaned; its dependencies (most of the
-# build) are kept.
+# read the other checkout's files, or fail when it is gone. Cargo also takes them for
+# fresh when the other checkout built after a file here was edited (it compares the
+# edit's time with the build's, by a path relative to the workspace), so an edit to
+# the guest was once left out of a build. So when another checkout built last, the
+# workspace's own packages are cleaned, for the host and in the guest's target dir;
+# their dependencies (most of the build) are kept.
 claim_target_dir() {
   local mark="$CARGO_TARGET_DIR/pingone-mcp-checkout" here
   here="$(pwd -P)"
   [[ "$(cat "$mark" 2>/dev/null)" == "$here" ]] && return
   if [[ -d "$CARGO_TARGET_DIR/debug" || -d "$CARGO_TARGET_DIR/release" ]]; then
-    echo "== $CARGO_TARGET_DIR was last built from $(cat "$mark" 2>/dev/null || echo 'an unrecorded checkout'): rebuilding pingone-mcp itself for $here"
-    cargo clean --quiet -p pingone-mcp
+    echo "== $CARGO_TARGET_DIR was last built from $(cat "$mark" 2>/dev/null || echo 'an unrecorded checkout'): rebuilding this workspace's packages for $here"
+    cargo clean --quiet -p pingone-mcp -p guest-sdk
+  fi
+  if [[ -d "$CARGO_TARGET_DIR/wasm-guest" ]]; then
+    cargo clean --quiet -p pingone-js-sandbox -p guest-sdk --target wasm32-wasip1 --profile guest --target-dir "$CARGO_TARGET_DIR/wasm-guest"
   fi
   mkdir -p "$CARGO_TARGET_DIR"
   printf '%s\n' "$here" > "$mark"
