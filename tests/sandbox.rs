@@ -148,7 +148,16 @@ async fn dates_in_common_forms_parse_as_in_node() {
 #[tokio::test]
 async fn a_script_without_return_is_told_its_last_line_is_not_its_result() {
     use pingone_mcp::sandbox::NO_RETURN;
-    for told in ["const users = [1, 2, 3];\nusers.length", "function main() { return 5 }\nmain()", "const ids = [1].map(u => { return u; });\nids"] {
+    let told = [
+        "const users = [1, 2, 3];\nusers.length",
+        "function main() { return 5 }\nmain()",
+        "const ids = [1].map(u => { return u; });\nids",
+        // A script that is a function whose body runs off its end, and a lone call.
+        "async () => { const users = [1, 2]; users.length }",
+        "async function (args) { await Promise.resolve(1) }",
+        "console.log('done')",
+    ];
+    for told in told {
         let execution = run_offline(told).await;
         assert_eq!(ok(&execution), &Value::Null);
         assert!(execution.logs.iter().any(|l| l.message == NO_RETURN), "{told}: {:?}", execution.logs);

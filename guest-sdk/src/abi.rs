@@ -25,10 +25,10 @@ pub const DESCRIBE_ACTION: &str = "__describe";
 /// action call, and not counted as one).
 pub const BUDGET_ACTION: &str = "__budget";
 
-/// Said (a warning line) when a script of statements ends without `return`: it gives
-/// back undefined (null in JSON), not its last line's value, which an agent would
-/// otherwise take null for.
-pub const NO_RETURN: &str = "the script gave back nothing (null): a script of statements gives back only what `return` gives, not its last line's value; end it with `return <value>`";
+/// Said (a warning line) when a script gives back undefined (null in JSON): a script
+/// of statements, or the function a script is, that ends without `return` gives back
+/// that, not its last line's value, which an agent would otherwise take null for.
+pub const NO_RETURN: &str = "the script gave back nothing (null): a script of statements, or the function a script is, gives back only what `return` gives, not its last line's value; end it with `return <value>`";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunInput {

@@ -197,8 +197,9 @@ fn run_script(context: &mut Context, input: &RunInput) -> RunOutcome {
     };
     match settle(context, value) {
         Ok(value) => {
-            // A function body that ran off its end (an explicit `return null` is null).
-            if value.is_undefined() && FIRST_LINE_SHIFT.get() == BODY_PREFIX.len() {
+            // A body, or the function a script is, that ran off its end, or a lone
+            // statement such as `console.log(x)` (an explicit `return null` is null).
+            if value.is_undefined() {
                 let text = guest_sdk::abi::NO_RETURN;
                 // SAFETY: the host reads `text.len()` bytes at its pointer during the call.
                 unsafe { log(WARN_LEVEL, text.as_ptr(), text.len()) };
