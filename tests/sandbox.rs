@@ -143,6 +143,51 @@ async fn dates_in_common_forms_parse_as_in_node() {
     );
 }
 
+/// The forms people type dates in parse as Node parses them with its clock at UTC
+/// (each expected value below is what Node 20 printed for the same text); text that
+/// is no date stays Invalid Date, and Date.parse agrees with the constructor.
+#[tokio::test]
+async fn dates_as_people_type_them_parse_as_in_node() {
+    let execution = run_offline(
+        "const forms = ['03/10/2024', '3/10/2024 14:30', 'March 10, 2024', 'Mar 10 2024', '10 March 2024', '10 Mar 2024 14:30:05',
+                        'March 10, 2024 2:30 PM', '12/1/2023 12:05 am', '2024/03/10', '10-Mar-2024', 'Sept 5, 2024',
+                        'December 1 2023 08:00:00 UTC', 'Sun, 10 Mar 2024 14:30:00 +0200', 'Marchy 10, 2024', '02/30/2024'];
+         const iso = (t) => { const d = new Date(t); return isNaN(d) ? 'Invalid Date' : d.toISOString(); };
+         return { forms: forms.map(iso), parse: Date.parse('March 10, 2024'), not: ['13/45/2024', 'Smarch 10, 2024', 'March 5th 2024', 'the 10th of March'].map(iso) };",
+    )
+    .await;
+    assert_eq!(
+        ok(&execution),
+        &json!({
+            "forms": [
+                "2024-03-10T00:00:00.000Z", "2024-03-10T14:30:00.000Z", "2024-03-10T00:00:00.000Z", "2024-03-10T00:00:00.000Z",
+                "2024-03-10T00:00:00.000Z", "2024-03-10T14:30:05.000Z", "2024-03-10T14:30:00.000Z", "2023-12-01T00:05:00.000Z",
+                "2024-03-10T00:00:00.000Z", "2024-03-10T00:00:00.000Z", "2024-09-05T00:00:00.000Z", "2023-12-01T08:00:00.000Z",
+                "2024-03-10T12:30:00.000Z", "2024-03-10T00:00:00.000Z", "2024-03-01T00:00:00.000Z"
+            ],
+            "parse": 1_710_028_800_000_i64,
+            "not": ["Invalid Date", "Invalid Date", "Invalid Date", "Invalid Date"]
+        })
+    );
+}
+
+/// Node's format specifiers in a console line (`console.log('%s has %d users', …)`):
+/// each expected line is what Node 20 printed, but for objects, which are JSON here.
+#[tokio::test]
+async fn console_lines_take_nodes_format_specifiers() {
+    let execution = run_offline(
+        "console.log('%s has %d users', 'sales', 42); console.log('%% done %s'); console.log('100%% of %s', 'x');
+         console.log('%s', { a: 1 }, 'extra', 3); console.log('%i and %f', '42.9px', '3.5e1'); console.log('%c styled', 'color: red');
+         console.log('%d', '12abc'); console.log(5, '%s', 'x'); console.assert(false, 'count was %d', 3); return 0",
+    )
+    .await;
+    let lines: Vec<&str> = execution.logs.iter().map(|l| l.message.as_str()).collect();
+    assert_eq!(
+        lines,
+        ["sales has 42 users", "%% done %s", "100% of x", r#"{"a":1} extra 3"#, "42 and 35", " styled", "NaN", "5 %s x", "Assertion failed: count was 3"]
+    );
+}
+
 /// A script of statements gives back what `return` gives; one with no `return` that
 /// gives back null is told so, not left to report null as its answer (review 25 H2).
 #[tokio::test]

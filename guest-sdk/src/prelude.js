@@ -122,12 +122,38 @@
     if (v instanceof Error) return `${v.name}: ${v.message}`;
     try { return JSON.stringify(v) ?? String(v); } catch { return String(v); }
   };
-  const logger = (level) => (...values) => writeLog(level, values.map(show).join(' '));
+  // Node's format specifiers in a first string followed by values
+  // (`console.log('%s has %d users', name, n)`); `%%` is `%` then, and a specifier with
+  // no value left stays as written. Values left over follow, as without specifiers.
+  const format = (first, values) => {
+    let used = 0;
+    const text = first.replace(/%[sdifjoOc%]/g, (spec) => {
+      if (spec === '%%') return '%';
+      if (used >= values.length) return spec;
+      const v = values[used++];
+      const number = (read) => (typeof v === 'bigint' && spec !== '%f' ? `${v}n` : typeof v === 'symbol' ? 'NaN' : String(read(v)));
+      switch (spec) {
+        case '%s': return typeof v === 'bigint' ? `${v}n` : v !== null && typeof v === 'object' ? show(v) : String(v);
+        case '%d': return number(Number);
+        case '%i': return number(parseInt);
+        case '%f': return number(parseFloat);
+        case '%c': return '';
+        default: return show(v); // %j, %o, %O
+      }
+    });
+    return [text, ...values.slice(used).map(show)].join(' ');
+  };
+  const line = (values) => (typeof values[0] === 'string' && values.length > 1 ? format(values[0], values.slice(1)) : values.map(show).join(' '));
+  const logger = (level) => (...values) => writeLog(level, line(values));
   globalThis.console = {
     log: logger(0), info: logger(1), warn: logger(2), error: logger(3), debug: logger(4),
     // What Node's console also has, written as lines here.
     table: logger(0), dir: logger(0), trace: logger(4),
-    assert: (condition, ...values) => { if (!condition) logger(3)('Assertion failed:', ...values); },
+    assert: (condition, ...values) => {
+      if (condition) return;
+      if (typeof values[0] === 'string') logger(3)(`Assertion failed: ${values[0]}`, ...values.slice(1));
+      else logger(3)('Assertion failed', ...values);
+    },
   };
 
   // A result and console lines are JSON, where a Map, a Set or an Error would be {}:
@@ -162,7 +188,10 @@
 
   // Dates as people and other systems write them, which the engine alone reads as
   // Invalid Date (V8 reads them): a space for the T, 1 to 9 digits of a second, an
-  // offset without its colon. They are rewritten to the strict form first.
+  // offset without its colon. They are rewritten to the strict form first. Then, for
+  // what the engine still cannot read, the forms people type (`03/10/2024` as month
+  // first, `March 10, 2024`, `10 Mar 2024 2:30 PM`, `10-Mar-2024`), read as V8 reads
+  // them with the clock at UTC, to the time's number.
   const NativeDate = Date;
   const isoLike = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})(:\d{2})?(?:[.,](\d{1,9}))?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
   const strictDate = (text) => {
@@ -174,9 +203,44 @@
     const offset = zone.length === 3 ? `${zone}:00` : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone.toUpperCase();
     return `${day}T${hoursMinutes}${seconds}.${(fraction + '000').slice(0, 3)}${offset}`;
   };
+  // A month is known by its first three letters, as V8 knows it ("Sept", "Marchy").
+  const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+  const monthOf = (word) => MONTHS.indexOf(word.slice(0, 3).toLowerCase()) + 1 || NaN;
+  const WEEKDAY = String.raw`(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?`;
+  const TIME_ZONE = String.raw`(?:[\sT,]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?\s*([ap])?\.?m?\.?)?(?:\s*(z|utc|gmt|(?:gmt|utc)?\s*[+-]\d{2}:?\d{2}))?$`;
+  const typedForms = [
+    // month day year: 03/10/2024, March 10, 2024, Sun Mar 10 2024
+    [new RegExp(String.raw`^${WEEKDAY}(\d{1,2})/(\d{1,2})/(\d{4})${TIME_ZONE}`, 'i'), (a, b, y) => [y, +a, b]],
+    [new RegExp(String.raw`^${WEEKDAY}([a-z]{3,})\.?\s+(\d{1,2}),?\s+(\d{4})${TIME_ZONE}`, 'i'), (a, b, y) => [y, monthOf(a), b]],
+    // year month day: 2024/03/10
+    [new RegExp(String.raw`^(\d{4})/(\d{1,2})/(\d{1,2})${TIME_ZONE}`, 'i'), (y, a, b) => [y, +a, b]],
+    // day month year: 10 March 2024, 10-Mar-2024
+    [new RegExp(String.raw`^${WEEKDAY}(\d{1,2})[\s-]+([a-z]{3,})\.?,?[\s-]+(\d{4})${TIME_ZONE}`, 'i'), (b, a, y) => [y, monthOf(a), b]],
+  ];
+  const typedDate = (text) => {
+    for (const [form, order] of typedForms) {
+      const m = form.exec(text.trim());
+      if (!m) continue;
+      const [year, month, day] = order(m[1], m[2], m[3]);
+      const [, , , , h = '0', mi = '0', sec = '0', ms = '0', half, zone] = m;
+      if (!(month >= 1 && month <= 12) || +day < 1 || +day > 31 || +h > 24 || (half && (+h < 1 || +h > 12))) return NaN;
+      const hours = half ? (+h % 12) + (half.toLowerCase() === 'p' ? 12 : 0) : +h;
+      const offset = /\d/.test(zone ?? '') ? zone.replace(/[^+\-\d]/g, '') : '';
+      const offsetMinutes = offset ? (offset[0] === '-' ? -1 : 1) * (+offset.slice(1, 3) * 60 + +offset.slice(-2)) : 0;
+      return NativeDate.UTC(+year, month - 1, +day, hours, +mi, +sec, +(ms + '00').slice(0, 3)) - offsetMinutes * 60000;
+    }
+    return NaN;
+  };
+  const readDate = (text) => {
+    const strict = strictDate(text);
+    // Only text the engine cannot read is tried against the typed forms.
+    if (typeof text !== 'string' || strict !== text || !Number.isNaN(NativeDate.parse(text))) return strict;
+    const typed = typedDate(text);
+    return Number.isNaN(typed) ? text : typed;
+  };
   function LenientDate(...args) {
     if (!new.target) return NativeDate();
-    if (args.length === 1) args[0] = strictDate(args[0]);
+    if (args.length === 1) args[0] = readDate(args[0]);
     return Reflect.construct(NativeDate, args, new.target);
   }
   Object.defineProperties(LenientDate, {
@@ -184,7 +248,7 @@
     length: { value: 7 },
     toString: { value: () => 'function Date() { [native code] }', writable: true, configurable: true },
     prototype: { value: NativeDate.prototype },
-    parse: { value: (text) => NativeDate.parse(strictDate(text)), writable: true, configurable: true },
+    parse: { value: (text) => { const read = readDate(text); return typeof read === 'number' ? read : NativeDate.parse(read); }, writable: true, configurable: true },
     UTC: { value: NativeDate.UTC, writable: true, configurable: true },
     now: { value: NativeDate.now, writable: true, configurable: true },
   });
