@@ -24,8 +24,8 @@ pub struct Found<'c> {
 
 /// The best `limit` actions for `query`.
 pub fn found<'c>(catalog: &'c Catalog, index: &SearchIndex, query: &str, limit: usize) -> Found<'c> {
-    let found = index.find(query, limit);
-    Found { hits: found.hits.into_iter().filter_map(|hit| Some((catalog.get(&hit.id)?, hit))).collect(), nothing_fits: found.nothing_fits }
+    let ranked = index.find(query, limit);
+    Found { hits: ranked.hits.into_iter().filter_map(|hit| Some((catalog.get(&hit.id)?, hit))).collect(), nothing_fits: ranked.nothing_fits }
 }
 
 /// What a reader is told when no action fits `query` closely.

@@ -84,9 +84,9 @@ struct Entry {
     items: Vec<String>,
 }
 
-/// What a search found: the hits, and whether the encoder judged that none fits.
+/// The hits of a search, and whether the encoder judged that none fits.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Found {
+pub struct Ranked {
     pub hits: Vec<Hit>,
     /// The best cosine of any action with the query, when it is under
     /// [`Weights::nothing_fits_below`]; None when some action fits or ranking is
@@ -169,10 +169,10 @@ impl SearchIndex {
     }
 
     /// As [`SearchIndex::search`], and whether any action fits the query closely.
-    pub fn find(&self, query: &str, limit: usize) -> Found {
+    pub fn find(&self, query: &str, limit: usize) -> Ranked {
         let similarities = self.similarities(query);
         let best = similarities.as_ref().map(|s| s.iter().copied().fold(f32::MIN, f32::max));
-        Found { hits: self.rank(query, similarities.as_deref(), limit), nothing_fits: best.filter(|b| *b < self.weights.nothing_fits_below) }
+        Ranked { hits: self.rank(query, similarities.as_deref(), limit), nothing_fits: best.filter(|b| *b < self.weights.nothing_fits_below) }
     }
 
     /// As [`SearchIndex::search`], with the cosines given (or none): lets a tuning run

@@ -14,6 +14,11 @@
 //!    miss ("add facebook login" is an identity provider). The weights were chosen on
 //!    the tuning split of `tests/data/search_queries.tsv`; `tests/search_quality.rs`
 //!    reports and guards Hit@1 and Hit@5 on both splits.
+//!
+//! When the best cosine of any action is under a cut, no action fits the query closely
+//! and the callers say so beside the hits (`nothing_fits_note`): the encoder was trained
+//! to put needs the catalog does not meet there (`tests/data/search_unmatched.tsv`
+//! measures it).
 
 mod bm25;
 mod hits;
@@ -24,6 +29,6 @@ mod tokens;
 mod vocabulary;
 
 pub use hits::{found, hit_json, hits_json, meant, nothing_fits_note, Found, SignatureStyle};
-pub use index::{Hit, SearchIndex, Weights};
+pub use index::{Hit, Ranked, SearchIndex, Weights};
 pub use semantic::{action_text, Encoder, MODEL_VARIABLE};
 pub use tokens::tokens;
