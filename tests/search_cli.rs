@@ -92,11 +92,13 @@ actions:
     let hits: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(hits[0]["id"], "count_widgets");
 
+    // Nothing at all: the same word in either form, on stderr, with what the actions cover.
     let out = run(&["search", "zzqx", "--json"], &[]);
     assert!(out.status.success());
     assert_eq!(serde_json::from_str::<Value>(&stdout(&out)).unwrap(), serde_json::json!([]));
+    assert!(stderr(&out).contains("no action matches \"zzqx\": the actions here manage PingOne users"), "{}", stderr(&out));
     let out = run(&["search", "zzqx"], &[]);
-    assert!(stdout(&out).contains("no action matches"));
+    assert!(stdout(&out).is_empty() && stderr(&out).contains("no action matches \"zzqx\""), "{}", stderr(&out));
 }
 
 #[test]

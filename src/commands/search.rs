@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use pingone_mcp::search::{found, hit_json, nothing_fits_note, Hit, SearchIndex, SignatureStyle};
+use pingone_mcp::search::{found, hit_json, no_match_note, nothing_fits_note, Hit, SearchIndex, SignatureStyle};
 use serde_json::json;
 
 use super::load_catalog;
@@ -18,8 +18,10 @@ pub fn run(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<ExitCode> {
     if let Some(warning) = index.warning() {
         note(&warning);
     }
-    if let (Some(best), false) = (found.nothing_fits, found.hits.is_empty()) {
-        note(&nothing_fits_note(&query, best));
+    if found.hits.is_empty() {
+        note(&format!("{}; `pingone-mcp actions list` shows every action", no_match_note(&query)));
+    } else if found.nothing_fits.is_some() {
+        note(&nothing_fits_note(&query));
     }
     let hits = found.hits;
     if args.json {
@@ -34,10 +36,6 @@ pub fn run(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<ExitCode> {
             })
             .collect();
         print_json(&json!(rows));
-        return Ok(ExitCode::SUCCESS);
-    }
-    if hits.is_empty() {
-        print(&format!("no action matches `{query}`; `pingone-mcp actions list` shows every action"));
         return Ok(ExitCode::SUCCESS);
     }
     for (action, Hit { score, .. }) in &hits {

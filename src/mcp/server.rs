@@ -26,7 +26,7 @@ use crate::dispatch::Dispatcher;
 use crate::policy::{flag_of, Caller, Confirm, Grant, Policy};
 use crate::defender::{Defender, Mode as DefenderMode, DEFAULT_THRESHOLD};
 use crate::sandbox::{ExecutionError, Limits, Sandbox};
-use crate::search::{found, hit_json, nothing_fits_note, SearchIndex, SignatureStyle};
+use crate::search::{found, hit_json, no_match_note, nothing_fits_note, SearchIndex, SignatureStyle};
 
 /// Taught to every client at initialisation.
 /// What the model is told at the start: how to find and call actions, and the limits
@@ -411,13 +411,11 @@ pub fn search_reply(catalog: &Catalog, index: &SearchIndex, query: &str, limit: 
     let found = found(catalog, index, query, limit);
     let hits: Vec<Value> = found.hits.iter().map(|(action, _)| hit_json(action, SignatureStyle::Compact)).collect();
     if hits.is_empty() {
-        return Err(format!(
-            "no action matches \"{query}\"; try other words (e.g. the resource: users, groups, populations, applications, roles, policies, identity providers, MFA devices)"
-        ));
+        return Err(no_match_note(query));
     }
     let mut reply = json!({ "actions": hits });
-    if let Some(best) = found.nothing_fits {
-        reply["note"] = json!(nothing_fits_note(query, best));
+    if found.nothing_fits.is_some() {
+        reply["note"] = json!(nothing_fits_note(query));
     }
     if let Some(warning) = index.warning() {
         reply["warning"] = json!(warning);

@@ -28,11 +28,19 @@ pub fn found<'c>(catalog: &'c Catalog, index: &SearchIndex, query: &str, limit: 
     Found { hits: ranked.hits.into_iter().filter_map(|hit| Some((catalog.get(&hit.id)?, hit))).collect(), nothing_fits: ranked.nothing_fits }
 }
 
-/// What a reader is told when no action fits `query` closely.
-pub fn nothing_fits_note(query: &str, best: f32) -> String {
+/// What the actions cover, for a reader whose need may lie outside it.
+const SCOPE: &str = "the actions here manage PingOne users, groups, populations, applications, roles, sign-on, password and MFA policies, identity providers, certificates and API resources; not environments, branding, notification templates, schema attributes, signing keys, gateways, flows, other PingOne products or systems outside PingOne";
+
+/// What a reader is told when no action fits `query` closely, beside the nearest.
+pub fn nothing_fits_note(query: &str) -> String {
     format!(
-        "no action fits \"{query}\" closely (best match {best:.2}), so these actions may not do it: they manage users, groups, populations, applications, roles, sign-on, password and MFA policies, identity providers, certificates and API resources, not environments, branding, notification templates, schema attributes, gateways, flows or other products. The actions listed are only the nearest: read one's description before using it, or tell the user it cannot be done here"
+        "no action fits \"{query}\" closely: {SCOPE}. If the need is one of theirs, one of the nearest actions listed may still do it (read its description first); if not, tell the user it cannot be done with these actions"
     )
+}
+
+/// What a reader is told when no action matches `query` at all.
+pub fn no_match_note(query: &str) -> String {
+    format!("no action matches \"{query}\": {SCOPE}. If the need is one of theirs, try other words (the resource and what to do with it); if not, tell the user it cannot be done with these actions")
 }
 
 /// The actions an unknown id was likely meant to be, at most `limit`: typos of it

@@ -28,7 +28,7 @@ mod semantic;
 mod tokens;
 mod vocabulary;
 
-pub use hits::{found, hit_json, hits_json, meant, nothing_fits_note, Found, SignatureStyle};
+pub use hits::{found, hit_json, hits_json, meant, no_match_note, nothing_fits_note, Found, SignatureStyle};
 pub use index::{Hit, Ranked, SearchIndex, Weights};
 pub use semantic::{action_text, Encoder, MODEL_VARIABLE};
 pub use tokens::tokens;

@@ -111,7 +111,13 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("get rid", "@delete"),
     ("drop", "@delete"),
     ("erase", "@delete"),
+    ("erasure", "@delete user"),
+    ("wipe", "@delete"),
     ("purge", "@delete"),
+    // A person's data removed at their request (GDPR's right to erasure) is the user deleted.
+    ("gdpr", "@delete user"),
+    ("right to be forgotten", "@delete user"),
+    ("for good", "@delete"),
     ("decommission", "@delete"),
     ("kick", "@delete remove"),
     ("take * out", "@delete remove"),
