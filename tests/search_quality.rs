@@ -44,6 +44,10 @@ use pingone_mcp::search::{SearchIndex, Weights};
 /// entries, and "offboard" lost its operation signal ("offboard ... and delete the
 /// account" wants delete_user): tune Hit@1 0.900, Hit@5 0.982, MRR 0.938; test Hit@1
 /// 0.743, Hit@5 0.971, MRR 0.840.
+/// Then (2026-12-06) "character" read as a policy's length rule ("passwords should be at
+/// least 14 characters" ranked the destructive set_user_password first): tune Hit@1
+/// 0.897 (one query now ranks create_password_policy over update_password_policy),
+/// Hit@5 0.986, MRR 0.938; test unchanged.
 const LEXICAL_FLOORS: [f64; 4] = [0.89, 0.97, 0.73, 0.95];
 /// Floors with the search encoder (models/search.int8.onnx) blended in at the default
 /// weights, in the same order (tune Hit@1, Hit@5, test Hit@1, Hit@5). Measured: tune
@@ -173,7 +177,7 @@ fn assert_floors(label: &str, (tune, test): (&Score, &Score), [tune1, tune5, tes
 fn lexical_hit_at_1_and_5_stay_above_their_floors() {
     let catalog = load_builtin().unwrap();
     let index = lexical(&catalog, Weights::default());
-    let (tune, test) = evaluate(&index, &queries(), None, false);
+    let (tune, test) = evaluate(&index, &queries(), None, std::env::var_os("SEARCH_QUALITY_VERBOSE").is_some());
     report("lexical tune", &tune);
     report("lexical test", &test);
     assert_floors("lexical", (&tune, &test), LEXICAL_FLOORS);

@@ -331,6 +331,8 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("make * expire", "@update policy age"),
     ("lockout threshold", "password policy lockout"),
     ("char", "characters length"),
+    // How long passwords must be is a policy's rule, not one user's password.
+    ("character", "policy length"),
     ("password expired", "password metadata status"),
     ("password lock", "password metadata status"),
     ("password status", "password metadata"),
