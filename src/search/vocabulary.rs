@@ -240,6 +240,10 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     // Roles.
     ("environment admin", "=role"),
     ("identity data admin", "=role"),
+    // "Identity Data Read Only" is a role too, not an identity provider.
+    ("identity data", "=role"),
+    ("configuration read only", "=role"),
+    ("application owner", "=role"),
     ("organization admin", "=role"),
     ("org admin", "=role"),
     ("user admin", "=role"),
