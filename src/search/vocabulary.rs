@@ -114,8 +114,9 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("erasure", "@delete user"),
     ("wipe", "@delete"),
     ("purge", "@delete"),
-    // A person's data removed at their request (GDPR's right to erasure) is the user deleted.
-    ("gdpr", "@delete user"),
+    // A person's data removed at their request (GDPR's right to erasure) is the user
+    // deleted; "GDPR" alone names a person's data, not what to do with it (an export).
+    ("gdpr", "user"),
     ("right to be forgotten", "@delete user"),
     ("for good", "@delete"),
     ("decommission", "@delete"),
