@@ -322,7 +322,7 @@ fn unmatched() -> Vec<String> {
     include_str!("data/search_unmatched.tsv").lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).map(str::to_owned).collect()
 }
 
-/// Search says when no action fits (`Found::nothing_fits`): for most needs the catalog
+/// Search says when no action fits (`Ranked::nothing_fits`): for most needs the catalog
 /// does not meet, and for few it does. Measured with the encoder trained with
 /// `--unmatched` at the cut 0.475 chosen on the tuning splits: tuning, 30 of 36 unmatched
 /// needs told and 4 of 282 matched queries; held out, 14 of 18 and 1 of 140.
