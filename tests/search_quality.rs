@@ -95,6 +95,16 @@ fn queries() -> Vec<Query> {
         .collect()
 }
 
+/// Whether the `i`-th query line (from 0) is in the held-out test split: every third.
+fn is_held_out(i: usize) -> bool {
+    i % 3 == 2
+}
+
+/// The lines of one split: the held-out one, or the tuning one.
+fn lines_of_split<T>(lines: Vec<T>, held_out: bool) -> Vec<T> {
+    lines.into_iter().enumerate().filter(|(i, _)| is_held_out(*i) == held_out).map(|(_, line)| line).collect()
+}
+
 #[derive(Debug, Default)]
 struct Score {
     queries: usize,
@@ -141,7 +151,7 @@ fn lexical(catalog: &Catalog, weights: Weights) -> SearchIndex {
 fn evaluate(index: &SearchIndex, queries: &[Query], similarities: Option<&[Vec<f32>]>, verbose: bool) -> (Score, Score) {
     let (mut tune, mut test) = (Score::default(), Score::default());
     for (i, q) in queries.iter().enumerate() {
-        let held_out = i % 3 == 2;
+        let held_out = is_held_out(i);
         let hits = match similarities {
             Some(rows) => index.rank(&q.text, Some(&rows[i]), 10),
             None => index.search(&q.text, 10),
@@ -337,9 +347,8 @@ fn search_says_when_nothing_fits() {
     let told = |text: &str| index.find(text, 5).nothing_fits.is_some();
     let verbose = std::env::var_os("SEARCH_QUALITY_VERBOSE").is_some();
     for (split, held_out, (min_unmatched, max_matched)) in [("tune", false, (28, 6)), ("test", true, (12, 3))] {
-        let in_split = |i: usize| (i % 3 == 2) == held_out;
-        let unmatched: Vec<String> = unmatched().into_iter().enumerate().filter(|(i, _)| in_split(*i)).map(|(_, q)| q).collect();
-        let matched: Vec<Query> = queries().into_iter().enumerate().filter(|(i, _)| in_split(*i)).map(|(_, q)| q).collect();
+        let unmatched = lines_of_split(unmatched(), held_out);
+        let matched = lines_of_split(queries(), held_out);
         let missed: Vec<&String> = unmatched.iter().filter(|q| !told(q)).collect();
         let wrongly: Vec<&str> = matched.iter().map(|q| q.text.as_str()).filter(|q| told(q)).collect();
         eprintln!("{split}: {} of {} unmatched needs told, {} of {} matched queries", unmatched.len() - missed.len(), unmatched.len(), wrongly.len(), matched.len());
@@ -365,9 +374,8 @@ fn closeness_of_the_best_action() {
     let catalog = load_builtin().unwrap();
     let index = SearchIndex::new(&catalog);
     let held_out = std::env::var_os("HELD_OUT").is_some();
-    let split = |i: usize| (i % 3 == 2) == held_out;
-    let matched: Vec<f32> = queries().iter().enumerate().filter(|(i, _)| split(*i)).map(|(_, q)| best_cosine(&index, &q.text)).collect();
-    let unmatched: Vec<(String, f32)> = unmatched().into_iter().enumerate().filter(|(i, _)| split(*i)).map(|(_, q)| { let c = best_cosine(&index, &q); (q, c) }).collect();
+    let matched: Vec<f32> = lines_of_split(queries(), held_out).iter().map(|q| best_cosine(&index, &q.text)).collect();
+    let unmatched: Vec<(String, f32)> = lines_of_split(unmatched(), held_out).into_iter().map(|q| { let c = best_cosine(&index, &q); (q, c) }).collect();
     for (q, cosine) in &unmatched {
         eprintln!("unmatched, best cosine {cosine:.3}: {q}");
     }
