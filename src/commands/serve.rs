@@ -70,17 +70,25 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
         let transport = server.stdio();
         let stopping = server.clone();
         let running = server.serve(transport).await?;
+        let service = running.cancellation_token();
+        // Kept alive until the scripts are stopped: dropping it cancels every call,
+        // which its script would take for its client cancelling, not the shutdown.
+        let waiting = running.waiting();
+        tokio::pin!(waiting);
         // A desktop client quitting or restarting the server sends SIGTERM: running
-        // scripts stop at once and tell what they changed (the log, the audit log).
-        return tokio::select! {
-            done = running.waiting() => done.map(|_| ExitCode::SUCCESS).map_err(Into::into),
-            signal = pingone_mcp::stop_signal::stop_requested() => {
-                tracing::warn!("shutting down: stopping running scripts; each says what it changed");
-                stopping.stop_scripts();
-                stopping.scripts_stopped(STOP_GRACE).await;
-                Ok(ExitCode::from(signal.exit_status()))
-            }
+        // scripts stop at once and tell what they changed (the reply, the log, the
+        // audit log).
+        let signal = tokio::select! {
+            done = &mut waiting => return done.map(|_| ExitCode::SUCCESS).map_err(Into::into),
+            signal = pingone_mcp::stop_signal::stop_requested() => signal,
         };
+        tracing::warn!("shutting down: stopping running scripts; each says what it changed");
+        stopping.stop_scripts();
+        stopping.scripts_stopped(STOP_GRACE).await;
+        // The library writes the replies still on their way before it ends.
+        service.cancel();
+        let _ = tokio::time::timeout(STOP_GRACE, waiting).await;
+        return Ok(ExitCode::from(signal.exit_status()));
     };
     let mut extra = BTreeMap::new();
     for name in &args.serve_profiles {
