@@ -248,12 +248,18 @@ async fn a_grant_of_access_is_confirmed_like_a_destructive_call() {
     // An identity provider's settings decide who signs on as its linked users.
     let idp = HostCall { action: "update_identity_provider".into(), args: json!({ "providerId": "idp-1", "name": "Google", "type": "GOOGLE", "enabled": true, "clientId": "c", "clientSecret": "s" }) };
     assert!(matches!(dispatcher.dispatch_for(idp, &requester).await, HostReply::Error(e) if e.code == "NOT_CONFIRMED"));
+    // So do a new one and a new attribute mapping: one that writes `email` at every
+    // sign-on sends the user's recovery codes wherever the provider says (review 27).
+    let new_idp = call("create_identity_provider", json!({ "name": "Partner", "type": "GOOGLE", "enabled": true, "clientId": "c", "clientSecret": "s" }));
+    assert!(declined(&dispatcher.dispatch_for(new_idp, &requester).await));
+    let mapping = call("create_identity_provider_attribute", json!({ "providerId": "idp-1", "name": "email", "value": "${providerAttributes.email}", "update": "ALWAYS" }));
+    assert!(declined(&dispatcher.dispatch_for(mapping, &requester).await));
     let plain = HostCall { action: "update_user_enabled_status".into(), args: json!({ "userId": USER_ID, "enabled": false }) };
     assert!(matches!(dispatcher.dispatch_for(plain, &requester).await, HostReply::Value(_)), "an ordinary write is not asked");
     let asked = refuser.asked.lock().unwrap().clone();
-    assert_eq!(asked.len(), 3, "{asked:?}");
+    assert_eq!(asked.len(), 5, "{asked:?}");
     assert!(asked[0].contains("a PingOne action that grants access") && asked[0].contains("create_user_role_assignment"), "{}", asked[0]);
-    assert!(fake.api_requests().iter().all(|r| !r.path.contains("roleAssignments")), "nothing of the grant was sent");
+    assert!(fake.api_requests().iter().all(|r| !r.path.contains("roleAssignments") && r.method != "POST"), "nothing of the grants was sent");
 }
 
 fn call(action: &str, args: Value) -> HostCall {
@@ -275,13 +281,60 @@ fn declined(reply: &HostReply) -> bool {
 
 /// A small seeded simulator, and a dispatcher to it that may write.
 async fn simulator_with_writes() -> (pingone_mcp::simulator::Simulator, Dispatcher) {
+    simulator_with(PolicyConfig { allow_writes: true, ..Default::default() }).await
+}
+
+/// A small seeded simulator, and a dispatcher to it under `policy`.
+async fn simulator_with(policy: PolicyConfig) -> (pingone_mcp::simulator::Simulator, Dispatcher) {
     use pingone_mcp::simulator::{Simulator, SimulatorConfig};
     let sim = Simulator::start(SimulatorConfig { users: 5, ..SimulatorConfig::default() }, 0).await.unwrap();
     let catalog = Arc::new(load_builtin().unwrap());
     let search = Arc::new(SearchIndex::new(&catalog));
     let client = PingOneClient::new(sim.connection(), RetryPolicy::default()).unwrap();
-    let dispatcher = Dispatcher::new(catalog, search, Backend::Live(client)).with_policy(Policy::new(PolicyConfig { allow_writes: true, ..Default::default() }));
+    let dispatcher = Dispatcher::new(catalog, search, Backend::Live(client)).with_policy(Policy::new(policy));
     (sim, dispatcher)
+}
+
+/// A sign-on policy's step changed or removed is asked with what changes and the step
+/// told by its kind and priority: MFA let through without a device reads as such, not
+/// as a policy id and the arguments (review 27). The record's parent, which the path
+/// names (a step's policy, a mapping's provider), is neither named twice nor said to be
+/// cleared, nor is a field PingOne sets (a mapping's CORE or CUSTOM).
+#[tokio::test]
+async fn a_steps_change_or_removal_is_asked_with_what_it_changes() {
+    let (_sim, dispatcher) = simulator_with(PolicyConfig { allow_writes: true, allow_destructive: true, ..Default::default() }).await;
+    let refuser = Refuser::default();
+    let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
+    let policies = value(dispatcher.dispatch(call("list_sign_on_policies", json!({ "all": true }))).await);
+    let policy = policies.as_array().unwrap().iter().find(|p| p["name"] == "Multi_Factor").expect("the seeded Multi_Factor policy").clone();
+    let steps = value(dispatcher.dispatch(call("list_sign_on_policy_actions", json!({ "policyId": policy["id"], "all": true }))).await);
+    let step = steps.as_array().unwrap().iter().find(|s| s["type"] == "MULTI_FACTOR_AUTHENTICATION").expect("an MFA step").clone();
+    assert_eq!(step["noDevicesMode"], "BLOCK", "{step}");
+    let ids = json!({ "policyId": policy["id"], "actionId": step["id"] });
+    let bypass = json!({ "policyId": policy["id"], "actionId": step["id"], "type": "MULTI_FACTOR_AUTHENTICATION", "priority": step["priority"], "noDevicesMode": "BYPASS" });
+    assert!(declined(&dispatcher.dispatch_for(call("update_sign_on_policy_action", bypass), &requester).await));
+    assert!(declined(&dispatcher.dispatch_for(call("delete_sign_on_policy_action", ids), &requester).await));
+    let asked = refuser.asked.lock().unwrap().clone();
+    let step_named = format!("Target: actionId {} has type \"MULTI_FACTOR_AUTHENTICATION\", priority {}", step["id"].as_str().unwrap(), step["priority"]);
+    for question in &asked {
+        assert!(question.contains(&step_named), "{question}");
+        assert!(question.contains(&format!("Target: policyId {} has name \"Multi_Factor\"", policy["id"].as_str().unwrap())), "{question}");
+        let naming_the_policy = question.lines().filter(|l| l.starts_with("Target:") && l.contains(policy["id"].as_str().unwrap())).count();
+        assert_eq!(naming_the_policy, 1, "the policy is named once: {question}");
+    }
+    assert!(asked[0].contains("Change: noDevicesMode \"BLOCK\" -> \"BYPASS\""), "{}", asked[0]);
+    assert!(asked[0].contains("Change: deviceAuthenticationPolicy") && asked[0].contains("Change: condition"), "what the replace drops is shown: {}", asked[0]);
+    assert!(!asked[0].contains("signOnPolicy"), "{}", asked[0]);
+
+    let providers = value(dispatcher.dispatch(call("list_identity_providers", json!({ "all": true }))).await);
+    let provider = &providers.as_array().unwrap()[0];
+    let mappings = value(dispatcher.dispatch(call("list_identity_provider_attributes", json!({ "providerId": provider["id"], "all": true }))).await);
+    let mapping = mappings.as_array().unwrap().iter().find(|m| m["name"] == "email").expect("an email mapping").clone();
+    let always = json!({ "providerId": provider["id"], "providerAttributeId": mapping["id"], "name": "email", "value": mapping["value"], "update": "ALWAYS" });
+    assert!(declined(&dispatcher.dispatch_for(call("update_identity_provider_attribute", always), &requester).await));
+    let asked = refuser.asked.lock().unwrap()[2].clone();
+    assert!(asked.contains("Change: update \"EMPTY_ONLY\" -> \"ALWAYS\""), "{asked}");
+    assert!(!asked.contains("Change: identityProvider") && !asked.contains("Change: mappingType"), "{asked}");
 }
 
 /// The person confirming a grant reads what it gives, by name: the role, the group.

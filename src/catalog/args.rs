@@ -54,7 +54,7 @@ impl ArgsError {
 /// Fields of PingOne records that the server writes and no update takes: navigation,
 /// the environment a record lives in, timestamps, and counts and lists it computes
 /// (the specs mark them read-only).
-const READ_ONLY_FIELDS: [&str; 17] = [
+const READ_ONLY_FIELDS: [&str; 18] = [
     "_links",
     "_embedded",
     "environment",
@@ -76,6 +76,8 @@ const READ_ONLY_FIELDS: [&str; 17] = [
     // A custom role's CUSTOM, a device's kind: set at creation (where it is a parameter,
     // as for users and applications, it is kept).
     "type",
+    // An attribute mapping's CORE or CUSTOM, which PingOne sets.
+    "mappingType",
 ];
 
 /// Whether a record's field is one PingOne writes itself (its id, timestamps, links,

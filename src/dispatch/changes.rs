@@ -101,15 +101,24 @@ pub(super) fn record_changes(action: &Action, args: &Value, record: &Value) -> V
 
 /// The fields of `record` a full replace (PUT) with `args` clears: each field the
 /// record holds that the call does not send, under any spelling, other than those
-/// PingOne writes itself; declared or not, since PingOne's records are wider than the
-/// catalog (a PayPal provider's `clientEnvironment`).
+/// PingOne writes itself and the record's parent, which the path names (a mapping's
+/// `identityProvider`, a grant's `application`); declared or not, since PingOne's
+/// records are wider than the catalog (a PayPal provider's `clientEnvironment`).
 pub(super) fn dropped_fields<'a>(action: &Action, args: &Value, record: &'a Value) -> Vec<(&'a str, &'a Value)> {
     if action.method != Method::Put {
         return vec![];
     }
     let sent = |name: &str| args.as_object().into_iter().flatten().any(|(key, value)| key.eq_ignore_ascii_case(name) && !value.is_null());
     let path = |name: &str| action.param(name).is_some_and(|p| p.location != Some(ParamLocation::Body));
-    record.as_object().into_iter().flatten().filter(|(name, value)| holds(value) && !sent(name) && !path(name) && !is_read_only_field(action, name)).map(|(name, value)| (name.as_str(), value)).collect()
+    let path_ids: Vec<&Value> = action.params.iter().filter(|p| p.location == Some(ParamLocation::Path)).filter_map(|p| args.get(&p.name)).collect();
+    let parent = |value: &Value| value.get("id").is_some_and(|id| path_ids.contains(&id));
+    record
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(name, value)| holds(value) && !sent(name) && !path(name) && !parent(value) && !is_read_only_field(action, name))
+        .map(|(name, value)| (name.as_str(), value))
+        .collect()
 }
 
 /// Whether `new` changes anything of `current`, compared as the question compares them.

@@ -290,8 +290,9 @@ impl Dispatcher {
                             Err(missing) => return (HostReply::Error(missing), "refused"),
                         }
                         // An update asked about whatever it changes (an identity
-                        // provider's) still shows what it changes.
-                        if always == Some(ConfirmReason::GrantsAccess) && matches!(action.method, Method::Put | Method::Patch) {
+                        // provider's, a sign-on policy's step) still shows what it
+                        // changes; but not a credential set, which no read shows.
+                        if always.is_some() && matches!(action.method, Method::Put | Method::Patch) && action.secret_params().next().is_none() {
                             current = match current.take().or_else(|| record.take()) {
                                 Some(read) => Some(read),
                                 None => self.read_at(client, &action.path, args).await,
@@ -440,6 +441,7 @@ impl Dispatcher {
                 names.push(format!("{param} {id} has {name}"));
             }
         }
+        let in_path = |id: &str| segments.iter().any(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')).and_then(|p| args.get(p)?.as_str()) == Some(id));
         // What the call gives or attaches, named in its body: the role, the scope, the
         // group, the population, the sign-on policy; and what it replaces, named in the
         // record it changes (a user's current population, an assignment's current policy).
@@ -447,8 +449,13 @@ impl Dispatcher {
         let replaced = changed.map(|record| named_in_body(action, record)).unwrap_or_default();
         let replaced = replaced.into_iter().filter(|(what, id, _)| !given.iter().any(|(w, i, _)| w == what && i == id));
         let references = given.iter().map(|&(what, id, readers)| (String::from(what), id, readers));
-        for (what, id, readers) in references.chain(replaced.map(|(what, id, readers)| (format!("current {what}"), id, readers))) {
-            if let Some(name) = self.name_of(client, id, readers).await {
+        // A record the path names already (a step's own policy) is not named twice.
+        for (what, id, readers) in references.chain(replaced.map(|(what, id, readers)| (format!("current {what}"), id, readers))).filter(|(_, id, _)| !in_path(id)) {
+            if readers.is_empty() {
+                // Nothing reads it by id (an environment scope): named by its id.
+                let this = if id == client.connection().environment_id { " (the environment this server manages)" } else { "" };
+                names.push(format!("{what} {id}{this}"));
+            } else if let Some(name) = self.name_of(client, id, readers).await {
                 names.push(format!("{what} {id} has {name}"));
             }
         }
@@ -705,10 +712,22 @@ fn named_in_body<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a
     named
 }
 
-/// `username "jdoe"`: the first label a record has, for the person confirming.
+/// `username "jdoe"`: the first label a record has, for the person confirming. A
+/// record of a kind (`type`: a device, a sign-on policy's step, a provider) is told
+/// by its kind too, and one without a name by its kind and what tells it from its
+/// siblings: `type "MULTI_FACTOR_AUTHENTICATION", priority 2`, `type "SMS", phone "+1…"`.
 fn label(record: &Value) -> Option<String> {
-    let (field, text) = ["username", "name", "email", "nickname"].iter().find_map(|k| Some((*k, record.get(*k).and_then(Value::as_str)?)))?;
-    Some(format!("{field} {}", quoted_label(text)))
+    let text = |key: &str| record.get(key).and_then(Value::as_str);
+    let named = ["username", "name", "email", "nickname"].into_iter().find_map(|k| Some((k, text(k)?)));
+    let Some(kind) = text("type") else {
+        return named.map(|(field, name)| format!("{field} {}", quoted_label(name)));
+    };
+    let mut parts: Vec<String> = named.iter().map(|(field, name)| format!("{field} {}", quoted_label(name))).collect();
+    parts.push(format!("type {}", quoted_label(kind)));
+    let said = named.map(|(field, _)| field);
+    parts.extend(["phone", "email"].into_iter().filter(|&k| said != Some(k)).find_map(|k| Some(format!("{k} {}", quoted_label(text(k)?)))));
+    parts.extend(record.get("priority").filter(|p| p.is_number()).map(|p| format!("priority {p}")));
+    Some(parts.join(", "))
 }
 
 /// Text on one line, without the marks that reorder what a person reads.
