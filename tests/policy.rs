@@ -357,6 +357,7 @@ async fn a_grant_is_confirmed_with_the_role_and_group_named() {
     }
     let asked = refuser.asked.lock().unwrap().clone();
     assert!(asked[0].contains(&format!("Target: role {environment_admin} has name \"Environment Admin\"")), "{}", asked[0]);
+    assert!(asked[0].contains(&format!("Target: scope environment {} (the environment this server manages)", sim.environment_id)), "{}", asked[0]);
     assert!(asked[1].contains("has name \"Engineering\"") && asked[1].contains("Target: group "), "{}", asked[1]);
 }
 
