@@ -390,7 +390,16 @@ async fn every_action_against_the_simulator() {
     assert_eq!(totp["status"], "ACTIVATION_REQUIRED", "{totp}");
     let (status, err) = h.fails("activate_user_mfa_device", json!({ "userId": user_id, "deviceId": id_of(&totp), "otp": "12ab" })).await;
     assert_eq!((status, err["details"][0]["target"].as_str()), (400, Some("otp")), "{err}");
-    assert_eq!(h.call("activate_user_mfa_device", json!({ "userId": user_id, "deviceId": id_of(&totp), "otp": "123456" })).await["status"], "ACTIVE");
+    // Only the passcode an authenticator app shows for the device's secret activates it.
+    let app = totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, totp_rs::Secret::Encoded(totp["secret"].as_str().unwrap().into()).to_bytes().unwrap());
+    assert!(totp["keyUri"].as_str().unwrap().contains(&format!("secret={}", totp["secret"].as_str().unwrap())), "{totp}");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let shown: Vec<String> = [now - 30, now, now + 30].map(|t| app.generate(t)).to_vec();
+    let wrong = (0..10u32).map(|d| format!("{d}{}", &shown[1][1..])).find(|code| !shown.contains(code)).unwrap();
+    let (status, err) = h.fails("activate_user_mfa_device", json!({ "userId": user_id, "deviceId": id_of(&totp), "otp": wrong })).await;
+    assert_eq!((status, err["details"][0]["code"].as_str()), (400, Some("INVALID_OTP")), "{err}");
+    let code = app.generate_current().unwrap();
+    assert_eq!(h.call("activate_user_mfa_device", json!({ "userId": user_id, "deviceId": id_of(&totp), "otp": code })).await["status"], "ACTIVE");
     h.call("delete_user_mfa_device", json!({ "userId": user_id, "deviceId": id_of(&totp) })).await;
     h.call("get_user_mfa_device", json!({ "userId": user_id, "deviceId": dev_id })).await;
     assert_eq!(h.call("update_user_mfa_device_nickname", json!({ "userId": user_id, "deviceId": dev_id, "nickname": "Work mail" })).await["nickname"], "Work mail");

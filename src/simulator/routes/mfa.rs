@@ -5,7 +5,9 @@
 use serde_json::{json, Map, Value};
 
 use super::{id_ref, new_record, not_allowed, ref_of, replaced, with_self};
-use crate::simulator::clock::now_iso;
+use totp_rs::{Algorithm, Secret, TOTP};
+
+use crate::simulator::clock::{now_iso, now_secs};
 use crate::simulator::errors::ApiError;
 use crate::simulator::hal;
 use crate::simulator::reply::{check_bool, check_enum, check_int, check_range, field_at, require, str_field, Outcome, Reply, Req, JSON};
@@ -111,7 +113,7 @@ fn pair_or_reorder(st: &mut State, req: &Req, user: &str) -> Outcome {
     let needs_activation = matches!(body["type"].as_str(), Some("TOTP" | "MOBILE" | "FIDO2" | "OATH_TOKEN"));
     rec.entry("status").or_insert(json!(if needs_activation { "ACTIVATION_REQUIRED" } else { "ACTIVE" }));
     if body["type"] == json!("TOTP") {
-        let secret: String = st.random_text(32).chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect();
+        let Secret::Encoded(secret) = Secret::Raw(st.random_text(20).into_bytes()).to_encoded() else { unreachable!("to_encoded encodes") };
         rec.insert("secret".into(), json!(secret));
         rec.insert("keyUri".into(), json!(format!("otpauth://totp/PingOne:{user}?secret={secret}&issuer=PingOne")));
     }
@@ -139,11 +141,25 @@ fn activate(st: &mut State, req: &Req, user: &str, id: &str) -> Outcome {
     if otp.len() != 6 || !otp.chars().all(|c| c.is_ascii_digit()) {
         return Err(ApiError::invalid_value("otp", "the one-time passcode is not valid"));
     }
+    // A TOTP device's passcode is the one its authenticator app shows now (a step either
+    // side allowed); the simulator sends no e-mail or SMS, so a sent code is any six digits.
+    if let Some(authenticator) = d["secret"].as_str().and_then(totp) {
+        if !authenticator.check(otp, now_secs().max(0) as u64) {
+            return Err(ApiError::new(400, "INVALID_DATA", "The request could not be completed. One or more validation errors were in the request.").with_detail("INVALID_OTP", Some("otp"), "the one-time passcode is not valid"));
+        }
+    }
     let mut d = st.devices.get_mut(id).ok_or_else(|| ApiError::not_found("device", id))?;
     d["status"] = json!("ACTIVE");
     d["activatedAt"] = json!(now_iso());
     d["updatedAt"] = d["activatedAt"].clone();
     Ok(Reply::ok(d.clone()))
+}
+
+/// The authenticator app paired with a TOTP device's base32 secret: six digits every
+/// 30 s (RFC 6238, as `keyUri` gives it).
+pub fn totp(secret: &str) -> Option<TOTP> {
+    let secret = Secret::Encoded(secret.to_owned()).to_bytes().ok()?;
+    Some(TOTP::new_unchecked(Algorithm::SHA1, 6, 1, 30, secret))
 }
 
 fn nickname(st: &mut State, req: &Req, user: &str, id: &str) -> Outcome {
