@@ -61,6 +61,9 @@ fn confirming_all_covers_the_scripts_other_calls_of_that_action() {
     let Some(report) = confirm_with("accept-all", &[]) else { return };
     assert_eq!(report["asked"].as_array().unwrap().len(), 1, "{report}");
     assert_eq!(report["users_after"], json!(["NOT_FOUND", "NOT_FOUND"]), "{report}");
+    // The reply counts what ran on that one yes, for the agent to report (review 27).
+    let text = report["delete"]["text"].as_str().unwrap();
+    assert!(text.contains("delete_user ×1 ran without asking, on the person's yes to the rest of this script's calls of that action"), "{text}");
 }
 
 #[test]

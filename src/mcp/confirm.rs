@@ -8,7 +8,7 @@
 //! resumes it (multi round-trip requests, SEP-2322). A suspended call that gets no
 //! answer in time is declined, so nothing destructive runs unconfirmed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -176,10 +176,10 @@ fn unanswered(e: rmcp::service::ServiceError) -> String {
 pub struct Asker {
     channel: Channel,
     asking: Asking,
-    /// The actions allowed for the rest of the call. Held while a question is out, so
-    /// calls made together (`Promise.all`) are asked in turn and one "all" answer
-    /// covers those still waiting.
-    allowed: Arc<tokio::sync::Mutex<HashSet<String>>>,
+    /// The actions allowed for the rest of the call, each with how many of its calls
+    /// ran unasked since. Held while a question is out, so calls made together
+    /// (`Promise.all`) are asked in turn and one "all" answer covers those still waiting.
+    allowed: Arc<tokio::sync::Mutex<BTreeMap<String, u32>>>,
 }
 
 impl Asker {
@@ -199,21 +199,27 @@ impl Confirm for Asker {
         request.from_script = self.asking == Asking::ScriptCalls;
         Box::pin(async move {
             let mut allowed = allowed.lock().await;
-            if allowed.contains(&request.action) {
+            if let Some(unasked) = allowed.get_mut(&request.action) {
+                *unasked += 1;
                 return Ok(());
             }
             if verdict(&channel.ask(elicitation(&request)).await?)? {
-                allowed.insert(request.action);
+                allowed.insert(request.action, 0);
             }
             Ok(())
         })
+    }
+
+    fn allowed_unasked(&self) -> BoxFuture<'static, Vec<(String, u32)>> {
+        let allowed = self.allowed.clone();
+        Box::pin(async move { allowed.lock().await.iter().filter(|(_, &n)| n > 0).map(|(action, &n)| (action.clone(), n)).collect() })
     }
 
     /// Waits while a question is out, so a call made together with it learns whether
     /// the answer allowed the rest.
     fn will_ask(&self, action: &str) -> BoxFuture<'static, bool> {
         let (allowed, action) = (self.allowed.clone(), action.to_owned());
-        Box::pin(async move { !allowed.lock().await.contains(&action) })
+        Box::pin(async move { !allowed.lock().await.contains_key(&action) })
     }
 }
 

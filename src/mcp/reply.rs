@@ -224,6 +224,24 @@ pub async fn scanned_execute_reply(execution: Execution, calls: &[CallSummary], 
     }
 }
 
+/// The reply, saying which calls ran unasked on the person's yes to the rest of the
+/// script's calls of an action, and how many: the person answered one question for
+/// them all, and the agent reports what was done under it.
+pub fn with_calls_run_unasked(reply: Result<Value, String>, unasked: &[(String, u32)]) -> Result<Value, String> {
+    if unasked.is_empty() {
+        return reply;
+    }
+    let said: Vec<String> = unasked.iter().map(|(action, n)| format!("{action} ×{n}")).collect();
+    let text = format!("{} ran without asking, on the person's yes to the rest of this script's calls of that action", said.join(", "));
+    match reply {
+        Ok(mut value) => {
+            value["ranUnasked"] = json!(text);
+            Ok(value)
+        }
+        Err(message) => Err(format!("{message}\n{text}")),
+    }
+}
+
 /// What `execute` answers: the result, console lines and a summary of the action
 /// calls, trimmed to `budget` tokens (with `cut`, the note of an earlier
 /// [`cut_to_budget`], when this trim has none of its own); or, when the script

@@ -19,7 +19,7 @@ use super::account;
 use super::confirm::{can_ask, confirmer_for, Asker, Asking, CannotAsk, Job, SuspendedCalls, Via};
 use super::stdio::WatchedStdin;
 use super::observe::{CallSummary, ObservedHost};
-use super::reply::{action_reply, scanned_execute_reply};
+use super::reply::{action_reply, scanned_execute_reply, with_calls_run_unasked};
 use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
 use crate::catalog::{Action, Catalog};
 use crate::dispatch::Dispatcher;
@@ -252,6 +252,7 @@ impl PingOneMcp {
         });
         let this = self.clone();
         let run = move |confirm: Option<Arc<dyn Confirm>>, stopped: BoxFuture<'static, Stop>| async move {
+            let asker = confirm.clone();
             let host = Arc::new(ObservedHost::new(dispatcher, caller, progress).confirming(confirm).for_script(&code));
             // Stopped with every script (the server is going away), not by its own client:
             // said, so the agent does not run it again at once.
@@ -264,7 +265,12 @@ impl PingOneMcp {
             if interrupted {
                 log_stopped_changes(&calls, whose.as_deref());
             }
-            tool_result(scanned_execute_reply(execution, &calls, this.inner.result_budget, &this.inner.defender, &host.own_texts()).await)
+            let reply = scanned_execute_reply(execution, &calls, this.inner.result_budget, &this.inner.defender, &host.own_texts()).await;
+            let unasked = match asker {
+                Some(asker) => asker.allowed_unasked().await,
+                None => vec![],
+            };
+            tool_result(with_calls_run_unasked(reply, &unasked))
         };
         self.run_confirming(Asking::ScriptCalls, run, owner, context).await
     }

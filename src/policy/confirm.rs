@@ -124,6 +124,12 @@ pub trait Confirm: Send + Sync {
     fn will_ask(&self, _action: &str) -> BoxFuture<'static, bool> {
         Box::pin(async { true })
     }
+
+    /// The actions the person allowed for the rest of a script, each with how many of
+    /// its calls then ran unasked (those with none left out).
+    fn allowed_unasked(&self) -> BoxFuture<'static, Vec<(String, u32)>> {
+        Box::pin(async { vec![] })
+    }
 }
 
 #[cfg(test)]
