@@ -334,6 +334,9 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("password strength", "password policy complexity"),
     ("expiry", "password policy age"),
     ("make * expire", "@update policy age"),
+    // One-time passcodes expire by the MFA policy's rule (review 27).
+    ("code * expire", "@update device authentication policy otp lifetime"),
+    ("passcode * expire", "@update device authentication policy otp lifetime"),
     ("lockout threshold", "password policy lockout"),
     ("char", "characters length"),
     // How long passwords must be is a policy's rule, not one user's password.
@@ -348,6 +351,8 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("next login", "force change password"),
     ("next logon", "force change password"),
     ("next sign on", "force change password"),
+    ("next sign in", "force change password"),
+    ("next signin", "force change password"),
     ("must change", "force change password"),
     // Federation.
     ("idp", "identity provider"),
