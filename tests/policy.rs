@@ -299,7 +299,8 @@ async fn simulator_with(policy: PolicyConfig) -> (pingone_mcp::simulator::Simula
 /// told by its kind and priority: MFA let through without a device reads as such, not
 /// as a policy id and the arguments (review 27). The record's parent, which the path
 /// names (a step's policy, a mapping's provider), is neither named twice nor said to be
-/// cleared, nor is a field PingOne sets (a mapping's CORE or CUSTOM).
+/// cleared, nor is a field PingOne sets (a mapping's CORE or CUSTOM); a population's
+/// default provider changed is named, old and new.
 #[tokio::test]
 async fn a_steps_change_or_removal_is_asked_with_what_it_changes() {
     let (_sim, dispatcher) = simulator_with(PolicyConfig { allow_writes: true, allow_destructive: true, ..Default::default() }).await;
@@ -335,6 +336,18 @@ async fn a_steps_change_or_removal_is_asked_with_what_it_changes() {
     let asked = refuser.asked.lock().unwrap()[2].clone();
     assert!(asked.contains("Change: update \"EMPTY_ONLY\" -> \"ALWAYS\""), "{asked}");
     assert!(!asked.contains("Change: identityProvider") && !asked.contains("Change: mappingType"), "{asked}");
+
+    // A population's default provider changed is named by name, old and new.
+    let populations = value(dispatcher.dispatch(call("list_populations", json!({ "all": true }))).await);
+    let population = populations.as_array().unwrap().iter().find(|p| p["defaultIdentityProvider"]["id"].is_string()).expect("a population with a default provider").clone();
+    let current = population["defaultIdentityProvider"]["id"].clone();
+    let other = providers.as_array().unwrap().iter().find(|p| p["id"] != current).expect("another provider").clone();
+    let name_of = |id: &Value| providers.as_array().unwrap().iter().find(|p| &p["id"] == id).unwrap()["name"].as_str().unwrap().to_owned();
+    let moved = json!({ "populationId": population["id"], "id": other["id"] });
+    assert!(declined(&dispatcher.dispatch_for(call("update_population_default_identity_provider", moved), &requester).await));
+    let asked = refuser.asked.lock().unwrap()[3].clone();
+    assert!(asked.contains(&format!("Target: identity provider {} has name {:?}", other["id"].as_str().unwrap(), name_of(&other["id"]))), "{asked}");
+    assert!(asked.contains(&format!("Target: current identity provider {} has name {:?}", current.as_str().unwrap(), name_of(&current))), "{asked}");
 }
 
 /// The person confirming a grant reads what it gives, by name: the role, the group.

@@ -703,6 +703,12 @@ fn named_in_body<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a
             named.push(("population", population, &[("get_population", "populationId")][..]));
         }
     }
+    // A PUT to a population's default identity provider names the provider.
+    if action.method == Method::Put && action.path.ends_with("/defaultIdentityProvider") {
+        if let Some(provider) = id_at("/id") {
+            named.push(("identity provider", provider, &[("get_identity_provider", "providerId")][..]));
+        }
+    }
     if let Some(policy) = id_at("/signOnPolicy/id") {
         named.push(("sign-on policy", policy, &[("get_sign_on_policy", "policyId")][..]));
     }
