@@ -207,6 +207,19 @@ fn a_delete_must_be_destructive_and_environment_id_is_never_a_parameter() {
 }
 
 #[test]
+fn dependents_are_counted_with_a_filtered_list_and_the_calls_own_arguments() {
+    let with = |dependents: &str| GOOD.replace("    idempotent: true\n", &format!("    dependents: {dependents}\n    idempotent: true\n"));
+    assert_one(&refuse(&[("w.yaml", &with("{ list: get_widget, filter: 'x eq \"{widgetId}\"', are: parts }"))]), &["w.yaml:", "`get_widget` is not a list action with a filter"]);
+    // Over the built-in catalog, which lists users with a filter.
+    let mut catalog = load_builtin().unwrap();
+    let files = [("w.yaml".to_owned(), with("{ list: list_users, filter: 'x eq \"{groupId}\"', are: parts }"))];
+    let errors: Vec<String> = catalog.add_files(&files).expect_err("refused").iter().map(ToString::to_string).collect();
+    assert_one(&errors, &["w.yaml:", "each {name} in the filter must be one of this action's parameters"]);
+    let files = [("w.yaml".to_owned(), with("{ list: list_users, filter: 'x eq \"{widgetId}\"', are: parts }"))];
+    assert!(catalog.add_files(&files).is_ok(), "a filtered list over the call's own argument is taken");
+}
+
+#[test]
 fn a_default_is_for_query_parameters_and_of_their_type() {
     let text = GOOD.replace("        in: path\n", "        in: path\n        default: w0\n");
     assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "`widgetId` has a `default`, which only query parameters take"]);

@@ -295,6 +295,26 @@ async fn simulator_with(policy: PolicyConfig) -> (pingone_mcp::simulator::Simula
     (sim, dispatcher)
 }
 
+/// The person asked to delete a group reads how many users are in it (they lose what
+/// it gives them), counted with the catalog's `dependents` list.
+#[tokio::test]
+async fn deleting_a_group_says_how_many_users_are_in_it() {
+    let (_sim, dispatcher) = simulator_with(PolicyConfig { allow_writes: true, allow_destructive: true, ..Default::default() }).await;
+    let refuser = Refuser::default();
+    let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
+    let groups = value(dispatcher.dispatch(call("list_groups", json!({ "all": true }))).await);
+    let mut counted = Vec::new();
+    for group in groups.as_array().unwrap() {
+        let members = value(dispatcher.dispatch(call("list_users", json!({ "filter": format!("memberOfGroups[id eq \"{}\"]", group["id"].as_str().unwrap()), "all": true }))).await);
+        counted.push((group["id"].clone(), members.as_array().unwrap().len()));
+    }
+    let (group, members) = counted.iter().max_by_key(|(_, n)| *n).unwrap().clone();
+    assert!(members > 1, "a seeded group with members: {counted:?}");
+    assert!(declined(&dispatcher.dispatch_for(call("delete_group", json!({ "groupId": group })), &requester).await));
+    let asked = refuser.asked.lock().unwrap()[0].clone();
+    assert!(asked.contains(&format!("Target: {members} users are in the group (directly or through a group inside it) and lose what it gives them")), "{asked}");
+}
+
 /// A sign-on policy's step changed or removed is asked with what changes and the step
 /// told by its kind and priority: MFA let through without a device reads as such, not
 /// as a policy id and the arguments (review 27). The record's parent, which the path

@@ -130,6 +130,16 @@ impl Catalog {
                     let at = Locator { file: name, text, id: &action.id };
                     errors.push(at.error("grants_access_only_if", format!("no get action reads `{}`, so the record cannot be checked; add one or remove the condition", action.path)));
                 }
+                if let Some(dependents) = &action.dependents {
+                    let at = Locator { file: name, text, id: &action.id };
+                    if !added.get(&dependents.list).or_else(|| self.actions.get(&dependents.list)).is_some_and(|a| a.is_list() && a.param("filter").is_some()) {
+                        errors.push(at.error("dependents", format!("`{}` is not a list action with a filter; name one that lists the dependent records", dependents.list)));
+                    }
+                    let every_param = serde_json::Value::Object(action.params.iter().map(|p| (p.name.clone(), serde_json::json!("x"))).collect());
+                    if dependents.filter_for(&every_param).is_none() {
+                        errors.push(at.error("dependents", "each {name} in the filter must be one of this action's parameters, which the call fills in".to_owned()));
+                    }
+                }
                 for (param, list) in action.params.iter().filter_map(|p| Some((&p.name, p.absent_means_default_of.as_ref()?))) {
                     if !added.get(list).or_else(|| self.actions.get(list)).is_some_and(|a| a.is_list() && a.read_only) {
                         let at = Locator { file: name, text, id: &action.id };

@@ -65,11 +65,39 @@ pub struct Action {
     /// nothing. A record that cannot be read, or lacks the field, is asked about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grants_access_only_if: Option<RecordCondition>,
+    /// Records that depend on the one a destructive call acts on, counted for the person
+    /// confirming it: a group's members lose what the group gave them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependents: Option<Dependents>,
     pub idempotent: bool,
     pub example: serde_json::Value,
     /// Set by the loader: the resource group of the file the action came from.
     #[serde(skip_deserializing, default)]
     pub group: String,
+}
+
+/// How to count the records that depend on an action's record: a list action and its
+/// filter, `{param}` standing for the call's argument, and what they are ("users in
+/// the group").
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dependents {
+    pub list: String,
+    pub filter: String,
+    pub are: String,
+}
+
+impl Dependents {
+    /// The filter with the call's arguments in place; none when one is missing.
+    pub fn filter_for(&self, args: &serde_json::Value) -> Option<String> {
+        let mut filter = self.filter.clone();
+        while let Some(start) = filter.find('{') {
+            let end = start + filter[start..].find('}')?;
+            let value = args.get(&filter[start + 1..end])?.as_str()?.to_owned();
+            filter.replace_range(start..=end, &value);
+        }
+        Some(filter)
+    }
 }
 
 /// A field of a record (a dotted path, `account.status`) and the values it may hold.

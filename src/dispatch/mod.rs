@@ -462,7 +462,17 @@ impl Dispatcher {
         if let Some(resource) = args.pointer("/resource/id").and_then(Value::as_str) {
             names.extend(self.granted_scopes(client, resource, args.get("scopes")).await);
         }
+        names.extend(self.dependents(client, action, args).await);
         names
+    }
+
+    /// `12 users in the group, …`: how many records depend on the one a destructive
+    /// call acts on (the catalog's `dependents`); best effort.
+    async fn dependents(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<String> {
+        let dependents = action.dependents.as_ref()?;
+        let list = self.catalog.get(&dependents.list)?;
+        let page = client.call(list, &json!({ "filter": dependents.filter_for(args)?, "limit": 1 }), &CallOptions::default()).await.ok()?;
+        Some(format!("{} {}", page.get("count")?.as_u64()?, dependents.are))
     }
 
     /// The API resource a grant is of and the scopes it gives, by name: their ids alone
