@@ -37,6 +37,11 @@ fn uncertain(write: &CallSummary) -> bool {
     write.outcome == "no answer yet" || write.outcome == "OUTCOME_UNKNOWN" || write.status.is_some_and(|s| s >= 500 || s == 408)
 }
 
+/// Whether a write was refused, so not applied: an error with a clear answer.
+fn refused(write: &CallSummary) -> bool {
+    !applied(write) && !uncertain(write)
+}
+
 /// The account of a failed or stopped run: a head line, then each write with its
 /// record, those that may or may not have been applied first, then those refused, then
 /// those applied, so the ones to check come before any cut; past `shown` writes, the
@@ -46,12 +51,8 @@ pub fn account(writes: &[CallSummary], shown: usize) -> Vec<String> {
         return vec!["it made no write: nothing was changed".to_owned()];
     }
     let count = writes.iter().filter(|w| applied(w)).count();
-    let mut lines = vec![format!(
-        "its writes ({count} of {} applied; \"ok\" and {ANSWER_UNREADABLE} were applied, a 4xx error or \"not sent\" was not, OUTCOME_UNKNOWN, a 5xx and \"no answer yet\" may have been: check those before running again):",
-        writes.len()
-    )];
-    let refused = |w: &&CallSummary| !applied(w) && !uncertain(w);
-    let ordered: Vec<&CallSummary> = writes.iter().filter(|w| uncertain(w)).chain(writes.iter().filter(refused)).chain(writes.iter().filter(|w| applied(w))).collect();
+    let mut lines = vec![format!("its writes ({count} of {} applied; {}):", writes.len(), legend(writes))];
+    let ordered: Vec<&CallSummary> = writes.iter().filter(|w| uncertain(w)).chain(writes.iter().filter(|w| refused(w))).chain(writes.iter().filter(|w| applied(w))).collect();
     lines.extend(ordered.iter().take(shown).map(|w| {
         let target = w.target.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
         // What to look a write up by, in PingOne's logs and the audit log, when its
@@ -64,6 +65,24 @@ pub fn account(writes: &[CallSummary], shown: usize) -> Vec<String> {
         lines.push(format!("  … and {} more{which} (the audit log, --audit-log FILE, records every call)", rest.len()));
     }
     lines
+}
+
+/// What the outcomes listed mean, for those present only: a refused call's account
+/// need not explain unanswered ones.
+fn legend(writes: &[CallSummary]) -> String {
+    let mut said = Vec::new();
+    if writes.iter().any(|w| w.outcome == ANSWER_UNREADABLE) {
+        said.push(format!("\"ok\" and {ANSWER_UNREADABLE} were applied"));
+    } else if writes.iter().any(applied) {
+        said.push("\"ok\" was applied".to_owned());
+    }
+    if writes.iter().any(refused) {
+        said.push("an error (a 4xx, or \"not sent\") was not".to_owned());
+    }
+    if writes.iter().any(uncertain) {
+        said.push("OUTCOME_UNKNOWN, a 5xx and \"no answer yet\" may have been: check those before running again".to_owned());
+    }
+    said.join(", ")
 }
 
 #[cfg(test)]
@@ -82,6 +101,14 @@ mod tests {
         assert!(lines[0].starts_with("its writes (1 of 3 applied;"), "{lines:?}");
         assert_eq!(&lines[1..], ["  update_user (userId u2): no answer yet", "  remove_user_from_group (userId u1, groupId g1): POLICY_DENIED", "  update_user (userId u1): ok"]);
         assert_eq!(account(&writes(&calls[..1], &[]), SHOWN), ["it made no write: nothing was changed"]);
+    }
+
+    #[test]
+    fn the_head_explains_only_the_outcomes_listed() {
+        let refused = [call("update_user", "NOT_CONFIRMED", true, Some("userId u1"))];
+        assert_eq!(account(&refused, SHOWN)[0], "its writes (0 of 1 applied; an error (a 4xx, or \"not sent\") was not):");
+        let unanswered = [call("update_user", "ok", true, Some("userId u1")), call("update_user", "no answer yet", true, Some("userId u2"))];
+        assert_eq!(account(&unanswered, SHOWN)[0], "its writes (1 of 2 applied; \"ok\" was applied, OUTCOME_UNKNOWN, a 5xx and \"no answer yet\" may have been: check those before running again):");
     }
 
     #[test]

@@ -63,7 +63,7 @@ impl ConfirmReason {
         match self {
             Self::Destructive => "a destructive PingOne action",
             Self::GrantsAccess => "a PingOne action that grants access",
-            Self::ChangesAccess => "a PingOne change to who can sign on, how, or where sign-ons and a user's recovery and one-time codes go",
+            Self::ChangesAccess => "a PingOne change to who can sign on, how, where sign-ons and a user's recovery and one-time codes go, or what an application may do",
         }
     }
 }
