@@ -284,6 +284,11 @@ async fn simulator_with_writes() -> (pingone_mcp::simulator::Simulator, Dispatch
     simulator_with(PolicyConfig { allow_writes: true, ..Default::default() }).await
 }
 
+/// A small seeded simulator, and a dispatcher to it that may write and delete.
+async fn simulator_with_destructive() -> (pingone_mcp::simulator::Simulator, Dispatcher) {
+    simulator_with(PolicyConfig { allow_writes: true, allow_destructive: true, ..Default::default() }).await
+}
+
 /// A small seeded simulator, and a dispatcher to it under `policy`.
 async fn simulator_with(policy: PolicyConfig) -> (pingone_mcp::simulator::Simulator, Dispatcher) {
     use pingone_mcp::simulator::{Simulator, SimulatorConfig};
@@ -299,7 +304,7 @@ async fn simulator_with(policy: PolicyConfig) -> (pingone_mcp::simulator::Simula
 /// it gives them), counted with the catalog's `dependents` list.
 #[tokio::test]
 async fn deleting_a_group_says_how_many_users_are_in_it() {
-    let (_sim, dispatcher) = simulator_with(PolicyConfig { allow_writes: true, allow_destructive: true, ..Default::default() }).await;
+    let (_sim, dispatcher) = simulator_with_destructive().await;
     let refuser = Refuser::default();
     let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
     let groups = value(dispatcher.dispatch(call("list_groups", json!({ "all": true }))).await);
@@ -323,7 +328,7 @@ async fn deleting_a_group_says_how_many_users_are_in_it() {
 /// default provider changed is named, old and new.
 #[tokio::test]
 async fn a_steps_change_or_removal_is_asked_with_what_it_changes() {
-    let (_sim, dispatcher) = simulator_with(PolicyConfig { allow_writes: true, allow_destructive: true, ..Default::default() }).await;
+    let (_sim, dispatcher) = simulator_with_destructive().await;
     let refuser = Refuser::default();
     let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
     let policies = value(dispatcher.dispatch(call("list_sign_on_policies", json!({ "all": true }))).await);
