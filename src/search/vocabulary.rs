@@ -244,6 +244,8 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     // "Identity Data Read Only" is a role too, not an identity provider.
     ("identity data", "=role"),
     ("configuration read only", "=role"),
+    // The same role as people say it (review 27).
+    ("read only access * configuration", "=role assignment"),
     ("application owner", "=role"),
     ("organization admin", "=role"),
     ("org admin", "=role"),
