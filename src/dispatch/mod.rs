@@ -466,7 +466,7 @@ impl Dispatcher {
         names
     }
 
-    /// `12 users in the group, …`: how many records depend on the one a destructive
+    /// `12 users are in the group …`: how many records depend on the one a destructive
     /// call acts on (the catalog's `dependents`); best effort.
     async fn dependents(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<String> {
         let dependents = action.dependents.as_ref()?;

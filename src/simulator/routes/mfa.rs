@@ -145,7 +145,7 @@ fn activate(st: &mut State, req: &Req, user: &str, id: &str) -> Outcome {
     // side allowed); the simulator sends no e-mail or SMS, so a sent code is any six digits.
     if let Some(authenticator) = d["secret"].as_str().and_then(totp) {
         if !authenticator.check(otp, now_secs().max(0) as u64) {
-            return Err(ApiError::new(400, "INVALID_DATA", "The request could not be completed. One or more validation errors were in the request.").with_detail("INVALID_OTP", Some("otp"), "the one-time passcode is not valid"));
+            return Err(ApiError::invalid_otp());
         }
     }
     let mut d = st.devices.get_mut(id).ok_or_else(|| ApiError::not_found("device", id))?;
@@ -157,7 +157,7 @@ fn activate(st: &mut State, req: &Req, user: &str, id: &str) -> Outcome {
 
 /// The authenticator app paired with a TOTP device's base32 secret: six digits every
 /// 30 s (RFC 6238, as `keyUri` gives it).
-pub fn totp(secret: &str) -> Option<TOTP> {
+fn totp(secret: &str) -> Option<TOTP> {
     let secret = Secret::Encoded(secret.to_owned()).to_bytes().ok()?;
     Some(TOTP::new_unchecked(Algorithm::SHA1, 6, 1, 30, secret))
 }
