@@ -96,7 +96,7 @@ fn drop_read_only_fields(action: &Action, mut args: Value) -> Value {
     }
     let Some(map) = args.as_object_mut() else { return args };
     let names_path_id = |value: &Value| {
-        action.params.iter().filter(|p| p.location == Some(ParamLocation::Path)).any(|p| map.get(&p.name) == Some(value))
+        action.params_in(ParamLocation::Path).any(|p| map.get(&p.name) == Some(value))
     };
     let own_id = action.param("id").is_none() && map.get("id").is_some_and(names_path_id);
     if own_id {
@@ -265,7 +265,7 @@ fn other_records_id(action: &Action, map: &Map<String, Value>) -> Option<Problem
         return None;
     }
     let id = map.get("id")?;
-    let path_ids: Vec<&Param> = action.params.iter().filter(|p| p.location == Some(ParamLocation::Path)).collect();
+    let path_ids: Vec<&Param> = action.params_in(ParamLocation::Path).collect();
     if path_ids.iter().any(|p| map.get(&p.name) == Some(id)) {
         return None;
     }

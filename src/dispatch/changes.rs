@@ -110,7 +110,7 @@ pub(super) fn dropped_fields<'a>(action: &Action, args: &Value, record: &'a Valu
     }
     let sent = |name: &str| args.as_object().into_iter().flatten().any(|(key, value)| key.eq_ignore_ascii_case(name) && !value.is_null());
     let path = |name: &str| action.param(name).is_some_and(|p| p.location != Some(ParamLocation::Body));
-    let path_ids: Vec<&Value> = action.params.iter().filter(|p| p.location == Some(ParamLocation::Path)).filter_map(|p| args.get(&p.name)).collect();
+    let path_ids: Vec<&Value> = action.params_in(ParamLocation::Path).filter_map(|p| args.get(&p.name)).collect();
     let parent = |value: &Value| value.get("id").is_some_and(|id| path_ids.contains(&id));
     record
         .as_object()

@@ -441,7 +441,7 @@ impl Dispatcher {
                 names.push(format!("{param} {id} has {name}"));
             }
         }
-        let in_path = |id: &str| segments.iter().any(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')).and_then(|p| args.get(p)?.as_str()) == Some(id));
+        let in_path = |id: &str| action.params_in(ParamLocation::Path).any(|p| args.get(&p.name).and_then(Value::as_str) == Some(id));
         // What the call gives or attaches, named in its body: the role, the scope, the
         // group, the population, the sign-on policy; and what it replaces, named in the
         // record it changes (a user's current population, an assignment's current policy).
