@@ -330,6 +330,25 @@ mod tests {
             assert_eq!(hits.first().map(|h| h.id.as_str()), Some(expected), "{query}: {hits:?}");
         }
     }
+
+    #[test]
+    fn adding_a_value_to_a_record_is_its_update_and_a_record_with_one_is_new() {
+        let catalog = crate::catalog::load_builtin().unwrap();
+        let index = SearchIndex::new(&catalog);
+        for (query, expected) in [
+            ("add a redirect URI to the portal app", Op::Update),
+            ("add the groups scope to the Azure AD identity provider", Op::Update),
+            ("add an app with a redirect uri", Op::Create),
+            ("add a custom claim to the token of the HR portal app", Op::Create),
+            ("add bob to the contractors team", Op::Create),
+        ] {
+            let op = analyse(query, &index.vocabulary, &index.bm25, &index.nouns, &index.weights).op;
+            assert_eq!(op, Some(expected), "{query}");
+        }
+        let first = |query: &str| index.search(query, 1).first().map(|h| h.id.clone());
+        assert_eq!(first("add a redirect URI to the portal app").as_deref(), Some("update_application"));
+        assert_eq!(first("add an app with a redirect uri").as_deref(), Some("create_application"));
+    }
 }
 #[cfg(test)]
 mod debug_tests {

@@ -316,6 +316,13 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("api", "grant resource"),
     ("oidc", "application"),
     ("redirect uri", "application"),
+    // Adding a value to a record that exists is its update ("add a redirect URI to the
+    // portal"); "to" tells it from a new record that has one ("add an app with a
+    // redirect URI"). A claim or a step added to something is a record of its own.
+    ("add * redirect uri to", "@update application"),
+    ("add * callback url to", "@update application redirect uri"),
+    ("add * grant type to", "@update application"),
+    ("add * scope to", "@update scope"),
     // Policies.
     ("login policy", "sign on policy"),
     ("login flow", "sign on policy"),
