@@ -280,22 +280,28 @@ fn named_profile(file: &ConfigFile, profile: Option<&str>) -> Result<(String, Pr
     let name = profile_name(file, profile);
     match file.profiles.get(&name) {
         Some(p) => Ok((name, p.clone())),
-        None if file.profiles.is_empty() || name == "default" => Ok((name, Profile::default())),
+        // Without a file, only the implicit `default` (the variables alone) exists: a
+        // named profile there is a mistake that would run against the variables' tenant.
+        None if name == "default" => Ok((name, Profile::default())),
         None => {
-            let known: Vec<&str> = file.profiles.keys().map(String::as_str).collect();
             let from = if profile.is_some() { "--profile" } else if read_env(ENV_PROFILE).is_some() { ENV_PROFILE } else { "default_profile" };
-            Err(ConfigError::Invalid(format!("unknown profile `{name}` (from {from}): {} has {}", file.described(), known.join(", "))))
+            let has = if file.profiles.is_empty() {
+                "no profiles: add a [profiles.NAME] table there, or leave the profile out to use the PINGONE_* variables alone".to_owned()
+            } else {
+                file.profiles.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+            };
+            Err(ConfigError::Invalid(format!("unknown profile `{name}` (from {from}): {} has {has}", file.described())))
         }
     }
 }
 
-/// The settings of a profile chosen by name (`--profile`, `PINGONE_PROFILE`) that a
-/// `PINGONE_*` variable overrides with another value, each as "PINGONE_API_URL over
-/// `api_url`": the variables win, as documented, but a person who named a profile
-/// meant it, and a variable left in the shell (the simulator prints `export` lines)
-/// would point the run at another tenant unseen.
+/// The settings of a profile chosen by name (`--profile`, `PINGONE_PROFILE`, the file's
+/// `default_profile`) that a `PINGONE_*` variable overrides with another value, each as
+/// "PINGONE_API_URL over `api_url`": the variables win, as documented, but a person
+/// who named a profile meant it, and a variable left in the shell (the simulator
+/// prints `export` lines) would point the run at another tenant unseen.
 pub fn overridden_settings(file: &ConfigFile, profile: Option<&str>) -> Vec<String> {
-    if profile.is_none() && read_env(ENV_PROFILE).is_none() {
+    if profile.is_none() && read_env(ENV_PROFILE).is_none() && file.default_profile.is_none() {
         return vec![];
     }
     let Ok((_, p)) = named_profile(file, profile) else { return vec![] };
@@ -387,6 +393,14 @@ pub fn resolve_as(file: &ConfigFile, profile: Option<&str>, as_user: bool) -> Re
 fn worker_credentials(name: &str, p: &Profile, file: &ConfigFile) -> Result<Credentials, ConfigError> {
     let p = p.clone();
     let client_id = read_env(ENV_CLIENT_ID).or(p.client_id).ok_or_else(|| missing("client id", ENV_CLIENT_ID, name, file))?;
+    if let Some(var) = p.client_secret_env.as_deref().filter(|v| !is_variable_name(v)) {
+        // Most likely the secret itself, put in the wrong key: never echoed.
+        return Err(ConfigError::Invalid(format!(
+            "`client_secret_env` in profile `{name}` of {} is not a variable name ({} characters, not only letters, digits and _; it may be the secret itself): name the variable that holds the secret there, or put the secret in `client_secret` (in a file only you can read)",
+            file.described(),
+            var.chars().count()
+        )));
+    }
     let secret_from_named_env = p.client_secret_env.as_deref().and_then(read_env);
     let client_secret = read_env(ENV_CLIENT_SECRET).or(secret_from_named_env).or(p.client_secret).ok_or_else(|| match &p.client_secret_env {
         // The profile names where the secret is: that is what to fix.
@@ -402,6 +416,12 @@ fn worker_credentials(name: &str, p: &Profile, file: &ConfigFile) -> Result<Cred
         None => p.auth_method.unwrap_or_default(),
     };
     Ok(Credentials::Worker { client_id, client_secret: Secret::new(client_secret), auth_method })
+}
+
+/// An environment variable's name as shells write them: letters, digits and `_`, not
+/// starting with a digit.
+fn is_variable_name(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn parse_url(value: Option<String>, env: &str, default: String) -> Result<Url, ConfigError> {

@@ -288,8 +288,9 @@ async fn custom_actions_work_like_builtin_ones() {
 }
 
 /// A `PINGONE_*` variable left in the shell that overrides a profile named on the
-/// command line is said at start, naming each setting; with no profile named, the
-/// variables are the configuration and nothing is said.
+/// command line or by the file's `default_profile` is said at start, naming each
+/// setting; with no profile named anywhere, the variables are the configuration and
+/// nothing is said.
 #[test]
 fn variables_overriding_a_named_profile_are_named() {
     let dir = tempfile::tempdir().unwrap();
@@ -305,8 +306,39 @@ fn variables_overriding_a_named_profile_are_named() {
     let out = run(&["run", script, "--config", config, "--profile", "staging"], &leftover);
     let text = stderr(&out);
     assert!(text.contains("warning: environment variables override profile `staging`: PINGONE_API_URL over `api_url` (unset them"), "{text}");
-    let quiet = run(&["run", script, "--config", config], &leftover);
+    let by_default = run(&["run", script, "--config", config], &leftover);
+    assert!(stderr(&by_default).contains("override profile `staging`: PINGONE_API_URL over `api_url`"), "{}", stderr(&by_default));
+    let unnamed = dir.path().join("unnamed.toml");
+    std::fs::write(&unnamed, format!("[profiles.staging]\nenvironment_id = \"{env_id}\"\n")).unwrap();
+    let quiet = run(&["run", script, "--config", unnamed.to_str().unwrap()], &leftover);
     assert!(!stderr(&quiet).contains("override profile"), "{}", stderr(&quiet));
+}
+
+/// A profile named where there is no config file is refused, not run against the
+/// tenant the variables name (with a warning that they override it).
+#[test]
+fn a_profile_named_without_a_config_file_is_refused() {
+    let script = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(script.path(), "return 1").unwrap();
+    let env = [("PINGONE_ENVIRONMENT_ID", "11111111-2222-3333-4444-555555555555"), ("PINGONE_CLIENT_ID", "c"), ("PINGONE_CLIENT_SECRET", "s"), ("PINGONE_API_URL", "http://127.0.0.1:9/v1")];
+    let out = run(&["--profile", "prod", "run", script.path().to_str().unwrap()], &env);
+    let text = stderr(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("unknown profile `prod` (from --profile): the config file (there is none at /nonexistent/pingone-mcp/config.toml) has no profiles"), "{text}");
+    assert!(!text.contains("override profile"), "{text}");
+}
+
+/// A secret put where the name of its variable goes is refused without being shown.
+#[test]
+fn a_secret_in_client_secret_env_is_not_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let secret = "Re4N8~ZpXFDneJv5TRlbR95oi5JfE0-Kng";
+    std::fs::write(&config, format!("[profiles.dev]\nenvironment_id = \"11111111-2222-3333-4444-555555555555\"\nclient_id = \"c\"\nclient_secret_env = \"{secret}\"\n")).unwrap();
+    let out = run(&["--config", config.to_str().unwrap(), "--profile", "dev", "call", "list_users"], &[]);
+    let text = stderr(&out);
+    assert!(!out.status.success() && text.contains("`client_secret_env` in profile `dev`") && text.contains("not a variable name"), "{text}");
+    assert!(!text.contains("ZpXFD"), "the secret is not shown: {text}");
 }
 
 /// A file whose profiles all have names, with none chosen, says which to pass.

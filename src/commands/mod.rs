@@ -92,12 +92,27 @@ pub async fn connect(global: &GlobalArgs, file: &ConfigFile, flags: &SimulatorFl
                 overridden.join(", ")
             ));
         }
-        tracing::info!(environment = %connection.environment_id, profile = %connection.profile, api = %connection.api_base, "acting on this PingOne environment");
+        if let Some(mismatch) = hosts_apart(&connection) {
+            crate::output::note(&mismatch);
+        }
+        tracing::info!(environment = %connection.environment_id, profile = %connection.profile, api = %connection.api_base, auth = %connection.auth_base, "acting on this PingOne environment");
         return Ok((connection, None));
     }
     let config = SimulatorConfig { users: flags.simulator_users, seed: flags.simulator_seed, ..SimulatorConfig::default() };
     let simulator = Simulator::start(config, 0).await?;
     Ok((simulator.connection(), Some(simulator)))
+}
+
+/// A warning when the API is somewhere other than PingOne (a proxy, a simulator) but
+/// tokens still come from PingOne's own auth host: usually `api_url` set without
+/// `auth_url`, which fails as a 401 that does not say why.
+fn hosts_apart(connection: &Connection) -> Option<String> {
+    let host = |url: &url::Url| url.host_str().unwrap_or_default().to_owned();
+    let (api, auth) = (host(&connection.api_base), host(&connection.auth_base));
+    let pingone = |host: &str, prefix: &str| host.strip_prefix(prefix).is_some_and(|rest| rest.starts_with("pingone."));
+    (!pingone(&api, "api.") && pingone(&auth, "auth.")).then(|| {
+        format!("warning: the API is at {api} but tokens are asked of PingOne's {auth}: set PINGONE_AUTH_URL (or `auth_url`) too, unless that is meant")
+    })
 }
 
 /// Refuses allow and deny patterns (from `source`) that no action id matches: a typo
