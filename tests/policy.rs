@@ -183,6 +183,30 @@ async fn a_write_the_script_did_not_wait_for_finishes_and_is_reported() {
     assert_eq!(result(&run(&script, dispatcher(&fake, PolicyConfig::default())).await), json!([USER_ID]));
 }
 
+/// A call that failed while nothing awaited it (an async function called without
+/// `await`) fails the script, as Node does, instead of the script's result claiming
+/// success; a rejection the script handles later, or catches, does not.
+#[tokio::test]
+async fn a_failure_nothing_awaited_fails_the_script() {
+    let fake = fake().await;
+    let missing = "0a1b2c3d-0000-4000-8000-0000000000aa";
+    fake.on("PATCH", &fake.env_path(&format!("/users/{missing}")), vec![Reply::json(404, json!({ "code": "NOT_FOUND", "message": "Unable to find user" }))]);
+    let config = || PolicyConfig { allow_writes: true, ..Default::default() };
+    let script = format!("const f = async () => {{ await pingone.update_user({{ userId: '{missing}', title: 'x' }}) }};\nf();\nawait pingone.get_user({{ userId: '{USER_ID}' }});\nreturn 'all good'");
+    let execution = run(&script, dispatcher(&fake, config())).await;
+    let error = execution.outcome.as_ref().expect_err("the result rests on a write that failed").to_string();
+    assert!(error.starts_with("update_user failed: 404 NOT_FOUND") && error.contains("a PingOneError nothing awaited at line 1") && error.contains("await Promise.all(list)"), "{error}");
+
+    let thrown = run("(async () => { throw new Error('after the write') })(); return 1", dispatcher(&fake, config())).await;
+    let error = thrown.outcome.as_ref().expect_err("a thrown error nothing awaited").to_string();
+    assert!(error.starts_with("Error: after the write") && error.contains("ended without awaiting the promise that failed"), "{error}");
+
+    let handled = format!("const late = pingone.update_user({{ userId: '{missing}', title: 'x' }}); await pingone.get_user({{ userId: '{USER_ID}' }}); try {{ await late }} catch (e) {{ return e.code }}");
+    assert_eq!(result(&run(&handled, dispatcher(&fake, config())).await), json!("NOT_FOUND"));
+    let caught = "Promise.reject(new Error('ignored')).catch(() => {}); return 2";
+    assert_eq!(result(&run(caught, dispatcher(&fake, config())).await), json!(2));
+}
+
 /// The account of a run's writes names what each grant gave, not only the record in
 /// its path: the group joined, the role and its scope.
 #[tokio::test]

@@ -153,6 +153,10 @@ pub enum ScriptErrorKind {
     Result,
     /// It awaited something that can never settle.
     Deadlock,
+    /// It ended well, but a promise it never awaited was rejected (a call's failure,
+    /// or an async function that threw): what it returned rests on something that
+    /// did not happen.
+    Unawaited,
 }
 
 /// The `log` level the guest's panic hook uses, just before the instance aborts.

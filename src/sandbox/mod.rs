@@ -101,17 +101,24 @@ pub enum ExecutionError {
 
 fn script_error_text(e: &ScriptError) -> String {
     let place = e.at.map(|at| format!("at line {}, column {} of the script", at.line, at.column));
-    match &e.action_error {
+    let unawaited = e.kind == ScriptErrorKind::Unawaited;
+    let text = match &e.action_error {
         Some(a) => {
             let status = a.status.map(|s| format!(" {s}")).unwrap_or_default();
             let place = place.map(|place| format!(" {place}")).unwrap_or_default();
-            format!("{} failed:{status} {}: {}{} (uncaught PingOneError{place})", a.action, a.code, a.message, details_text(&a.message, &a.details))
+            let what = if unawaited { "a PingOneError nothing awaited" } else { "uncaught PingOneError" };
+            format!("{} failed:{status} {}: {}{} ({what}{place})", a.action, a.code, a.message, details_text(&a.message, &a.details))
         }
         None => {
             let place = place.map(|place| format!(" ({place})")).unwrap_or_default();
             let hint = if e.message.contains(UNDEFINED_READ) { UNDEFINED_HINT } else { "" };
             format!("{}: {}{place}{hint}", e.name, e.message)
         }
+    };
+    if unawaited {
+        format!("{text}. The script ended without awaiting the promise that failed, so its result was not sent back: await each call and each async function you call (for several, await Promise.all(list)) so a failure stops the script where it happens, and check what it changed before running it again")
+    } else {
+        text
     }
 }
 

@@ -13,7 +13,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
-use boa_engine::builtins::promise::{PromiseState, ResolvingFunctions};
+use boa_engine::builtins::promise::{OperationType, Promise, PromiseState, ResolvingFunctions};
+use boa_engine::context::HostHooks;
 use boa_engine::job::{GenericJob, Job, JobExecutor, PromiseJob, SimpleJobExecutor};
 use boa_engine::object::builtins::JsPromise;
 use boa_engine::object::FunctionObjectBuilder;
@@ -47,6 +48,26 @@ thread_local! {
     /// The prelude's prototypes for a call's promise and for a list action's page.
     static CALL_PROTOTYPE: RefCell<Option<JsObject>> = const { RefCell::new(None) };
     static PAGE_PROTOTYPE: RefCell<Option<JsObject>> = const { RefCell::new(None) };
+    /// Promises rejected while no handler was attached, in order, less those handled
+    /// since (the engine's HostPromiseRejectionTracker): any left when the script
+    /// ends is a failure nothing awaited.
+    static UNHANDLED: RefCell<Vec<JsObject>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Tracks rejections nothing handles, as Node does to report them.
+struct RejectionTracker;
+
+impl HostHooks for RejectionTracker {
+    fn promise_rejection_tracker(&self, promise: &JsObject<Promise>, operation: OperationType, _context: &mut Context) {
+        let promise = promise.clone().upcast();
+        UNHANDLED.with(|unhandled| {
+            let mut unhandled = unhandled.borrow_mut();
+            match operation {
+                OperationType::Reject => unhandled.push(promise),
+                OperationType::Handle => unhandled.retain(|p| !JsObject::equals(p, &promise)),
+            }
+        });
+    }
 }
 
 /// The name the script's source goes by in stack traces, to tell its frames from the
@@ -70,7 +91,11 @@ fn new_context() -> Context {
         // SAFETY: the host reads `text.len()` bytes at its pointer during the call.
         unsafe { log(abi::PANIC_LOG_LEVEL, text.as_ptr(), text.len()) };
     }));
-    let mut context = Context::builder().job_executor(Rc::new(ScriptJobs::default())).build().expect("a context builds with our job queue");
+    let mut context = Context::builder()
+        .job_executor(Rc::new(ScriptJobs::default()))
+        .host_hooks(Rc::new(RejectionTracker))
+        .build()
+        .expect("a context builds with our job queue");
     // Deep recursion ends the script with a RangeError, not the instance.
     context.runtime_limits_mut().set_recursion_limit(400);
     context
@@ -204,10 +229,31 @@ fn run_script(context: &mut Context, input: &RunInput) -> RunOutcome {
                 // SAFETY: the host reads `text.len()` bytes at its pointer during the call.
                 unsafe { log(WARN_LEVEL, text.as_ptr(), text.len()) };
             }
-            to_result(context, &value)
+            match to_result(context, &value) {
+                RunOutcome::Ok(result) => unawaited_rejection(context).map_or(RunOutcome::Ok(result), RunOutcome::Error),
+                failed => failed,
+            }
         }
         Err(e) => RunOutcome::Error(e),
     }
+}
+
+/// The first rejection nothing awaited or caught, as the script's error, with how many
+/// more there were. Jobs run first: a handler may be attached on the way out.
+fn unawaited_rejection(context: &mut Context) -> Option<ScriptError> {
+    context.run_jobs().ok()?;
+    let unhandled = UNHANDLED.with(|u| std::mem::take(&mut *u.borrow_mut()));
+    let reasons: Vec<JsValue> = unhandled.iter().filter_map(|p| match JsPromise::from_object(p.clone()).ok()?.state() {
+        PromiseState::Rejected(reason) => Some(reason),
+        _ => None,
+    }).collect();
+    let first = reasons.first()?;
+    let mut e = rejected(context, first);
+    e.kind = ScriptErrorKind::Unawaited;
+    if reasons.len() > 1 {
+        e.message.push_str(&format!(" (and {} more failures nothing awaited)", reasons.len() - 1));
+    }
+    Some(e)
 }
 
 /// The console level of `console.warn` (prelude.js).
