@@ -167,10 +167,10 @@ impl Policy {
         }
         if action.writes() && !self.config.allow_writes && !self.config.dry_run {
             if self.config.kept_off.contains(&"allow_writes") {
-                return Err(format!("`{id}` changes PingOne and this profile's policy sets `allow_writes = false` in the configuration file, which no command-line flag lifts (or try it with --dry-run)"));
+                return Err(format!("`{id}` changes PingOne and this profile's policy sets `allow_writes = false` in the configuration file, which no command-line flag lifts (a run started with --dry-run shows what it would send)"));
             }
             return Err(format!(
-                "`{id}` changes PingOne and writes are off (the default): they need --allow-writes, given by whoever starts pingone-mcp (or try it first with --dry-run)"
+                "`{id}` changes PingOne and writes are off (the default): they need --allow-writes, which only whoever starts pingone-mcp can give; a script cannot (a run started with --dry-run shows what it would send instead)"
             ));
         }
         if action.is_destructive_call(args) && !self.config.allow_destructive && !self.config.dry_run {
