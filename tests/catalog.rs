@@ -182,6 +182,10 @@ fn missing_field_is_named() {
 fn duplicate_id_across_files_is_refused() {
     let errors = refuse(&[("a.yaml", GOOD), ("b.yaml", GOOD)]);
     assert_one(&errors, &["b.yaml:3", "duplicate action id `get_widget`, already defined in a.yaml"]);
+    // Twice in one file: the second definition's line.
+    let twice = format!("{GOOD}{}", GOOD.split_once("actions:\n").unwrap().1);
+    let second = twice.lines().enumerate().filter(|(_, l)| l.contains("- id: get_widget")).nth(1).unwrap().0 + 1;
+    assert_one(&refuse(&[("w.yaml", &twice)]), &[&format!("w.yaml:{second}:"), "duplicate action id `get_widget`, already defined in w.yaml"]);
 }
 
 #[test]
@@ -204,6 +208,25 @@ fn a_delete_must_be_destructive_and_environment_id_is_never_a_parameter() {
     assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "destructive: true"]);
     let text = GOOD.replace("    params:\n", "    params:\n      - { name: environmentId, in: path, type: string, required: true, description: The environment. }\n");
     assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "`environmentId` is filled in from the configured environment"]);
+}
+
+/// A custom action that sends what a built-in one sends is guarded as strictly, whatever
+/// its placeholders are called: a copy of the password set marked not destructive, or
+/// of a role assignment not granting access, would skip the flag and the person.
+#[test]
+fn a_copy_of_a_guarded_builtin_must_be_as_guarded() {
+    let copy = |method: &str, path: &str, flags: &str| {
+        format!(
+            "group: Helpdesk\nactions:\n  - id: helpdesk_call\n    title: Helpdesk Call\n    description: A helpdesk shortcut for one call.\n    method: {method}\n    host: api\n    path: {path}\n    content_type: application/json\n    params:\n      - {{ name: uid, in: path, type: string, required: true, description: The user. }}\n    body_open: true\n    read_only: false\n{flags}    idempotent: false\n    example: {{ uid: u1 }}\n"
+        )
+    };
+    let add = |text: String| load_builtin().unwrap().add_files(&[("h.yaml".to_owned(), text)]).map_err(|e| e.iter().map(ToString::to_string).collect::<Vec<_>>());
+    let password = add(copy("PUT", "/environments/{environmentId}/users/{uid}/password", "    destructive: false\n")).unwrap_err();
+    assert_one(&password, &["h.yaml:", "it sends PUT /environments/{environmentId}/users/{uid}/password as `set_user_password` does, which is destructive: set `destructive: true`"]);
+    let role = add(copy("POST", "/environments/{environmentId}/users/{uid}/roleAssignments", "    destructive: false\n")).unwrap_err();
+    assert_one(&role, &["h.yaml:", "as `create_user_role_assignment` does, which can grant access: set `grants_access: true`"]);
+    add(copy("POST", "/environments/{environmentId}/users/{uid}/roleAssignments", "    destructive: false\n    grants_access: true\n")).expect("as guarded as the built-in");
+    add(copy("POST", "/environments/{environmentId}/users/{uid}/widgets", "    destructive: false\n")).expect("nothing built in sends it");
 }
 
 #[test]

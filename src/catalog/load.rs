@@ -100,9 +100,14 @@ impl Catalog {
                     continue;
                 }
             };
+            // How many times each id came before in this file: a second definition's
+            // errors point at it, not at the first.
+            let mut earlier: BTreeMap<String, usize> = BTreeMap::new();
             for mut action in parsed.actions {
                 action.group = parsed.group.clone();
-                let at = Locator { file: name, text, id: &action.id };
+                let occurrence = earlier.entry(action.id.clone()).or_default();
+                let at = Locator { file: name, text, id: &action.id, occurrence: *occurrence };
+                *occurrence += 1;
                 let first = if self.actions.contains_key(&action.id) {
                     Some("the catalog loaded before this file (the built-in actions or an earlier actions directory)".to_owned())
                 } else {
@@ -113,7 +118,8 @@ impl Catalog {
                     continue;
                 }
                 first_file.insert(action.id.clone(), name.clone());
-                let problems = validate(&action);
+                let mut problems = validate(&action);
+                problems.extend(weaker_than_builtin(&action, self.actions.values()));
                 if problems.is_empty() {
                     added.insert(action.id.clone(), action);
                 } else {
@@ -127,11 +133,11 @@ impl Catalog {
             for action in added.values().filter(|a| first_file.get(&a.id) == Some(name)) {
                 let reads_its_record = |a: &Action| a.method == Method::Get && a.path == action.path && !a.is_list();
                 if action.grants_access_only_if.is_some() && !added.values().chain(self.actions.values()).any(reads_its_record) {
-                    let at = Locator { file: name, text, id: &action.id };
+                    let at = Locator { file: name, text, id: &action.id, occurrence: 0 };
                     errors.push(at.error("grants_access_only_if", format!("no get action reads `{}`, so the record cannot be checked; add one or remove the condition", action.path)));
                 }
                 if let Some(dependents) = &action.dependents {
-                    let at = Locator { file: name, text, id: &action.id };
+                    let at = Locator { file: name, text, id: &action.id, occurrence: 0 };
                     if !added.get(&dependents.list).or_else(|| self.actions.get(&dependents.list)).is_some_and(|a| a.is_list() && a.param("filter").is_some()) {
                         errors.push(at.error("dependents", format!("`{}` is not a list action with a filter; name one that lists the dependent records", dependents.list)));
                     }
@@ -142,13 +148,13 @@ impl Catalog {
                 }
                 for (param, list) in action.params.iter().filter_map(|p| Some((&p.name, p.absent_means_default_of.as_ref()?))) {
                     if !added.get(list).or_else(|| self.actions.get(list)).is_some_and(|a| a.is_list() && a.read_only) {
-                        let at = Locator { file: name, text, id: &action.id };
+                        let at = Locator { file: name, text, id: &action.id, occurrence: 0 };
                         errors.push(at.error("absent_means_default_of", format!("`{param}` names `{list}`, which is not a list action of the catalog; name the action that lists the records one of which is the default")));
                     }
                 }
                 for (field, by) in &action.changed_by {
                     if !added.contains_key(by) && !self.actions.contains_key(by) {
-                        let at = Locator { file: name, text, id: &action.id };
+                        let at = Locator { file: name, text, id: &action.id, occurrence: 0 };
                         errors.push(at.error("changed_by", format!("`{field}` names `{by}`, which is not an action of the catalog; name the action that changes it")));
                     }
                 }
@@ -196,6 +202,8 @@ struct Locator<'a> {
     file: &'a str,
     text: &'a str,
     id: &'a str,
+    /// Which definition of the id in the file (0 for the first).
+    occurrence: usize,
 }
 
 impl Locator<'_> {
@@ -209,10 +217,15 @@ impl Locator<'_> {
 
     fn line_of(&self, field: &str) -> Option<usize> {
         let lines: Vec<&str> = self.text.lines().collect();
-        let start = lines.iter().position(|l| {
-            let l = l.trim_start().trim_start_matches("- ").trim();
-            l.strip_prefix("id:").map(|v| v.trim().trim_matches(['"', '\''])) == Some(self.id)
-        })?;
+        let start = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| {
+                let l = l.trim_start().trim_start_matches("- ").trim();
+                l.strip_prefix("id:").map(|v| v.trim().trim_matches(['"', '\''])) == Some(self.id)
+            })
+            .nth(self.occurrence)?
+            .0;
         let key = field.split(['.', '[']).next().unwrap_or(field);
         let needle = format!("{key}:");
         let end = lines[start + 1..]
@@ -227,6 +240,25 @@ impl Locator<'_> {
 }
 
 type Problem = (&'static str, String);
+
+/// An action added after the catalog that sends what one of its actions sends (method,
+/// host and path, whatever its placeholders are called) must be guarded as strictly:
+/// else a copy of `set_user_password` marked not destructive would run without
+/// --allow-destructive or anyone being asked.
+fn weaker_than_builtin<'a>(action: &Action, loaded: impl Iterator<Item = &'a Action>) -> Vec<Problem> {
+    let shape = |a: &Action| (a.method, a.host, a.path.split('/').map(|s| if s.starts_with('{') { "{}" } else { s }).collect::<Vec<_>>().join("/"));
+    let mut problems = Vec::new();
+    for same in loaded.filter(|other| shape(other) == shape(action)) {
+        let sends = format!("it sends {} {} as `{}` does", same.method.as_str(), action.path, same.id);
+        if same.may_be_destructive() && !action.destructive {
+            problems.push(("destructive", format!("{sends}, which is destructive: set `destructive: true` so it needs --allow-destructive and is confirmed, or use `{}`", same.id)));
+        }
+        if same.may_grant_access() && !action.grants_access && !action.destructive {
+            problems.push(("grants_access", format!("{sends}, which can grant access: set `grants_access: true` so a person confirms each call, or use `{}`", same.id)));
+        }
+    }
+    problems
+}
 
 fn validate(action: &Action) -> Vec<Problem> {
     let mut problems = Vec::new();

@@ -331,6 +331,12 @@ impl Action {
         self.destructive || self.params.iter().any(|p| !p.destructive_if.is_empty())
     }
 
+    /// Whether some call of it grants access: the action always does, or a parameter
+    /// does when it changes (a user's email) or holds some values.
+    pub fn may_grant_access(&self) -> bool {
+        self.grants_access || self.params.iter().any(|p| p.grants_access || !p.grants_access_if.is_empty())
+    }
+
     /// What kind of action it is, in a word or two, for listings.
     pub fn kind(&self) -> &'static str {
         if self.may_be_destructive() {
