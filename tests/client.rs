@@ -380,3 +380,17 @@ async fn bad_arguments_are_refused_before_any_request() {
     assert_eq!(s.fake.tokens_issued(), 0);
     assert!(s.fake.api_requests().is_empty());
 }
+
+/// A list whose items are under another `_embedded` key than the action's `list_key`
+/// (a mistake in an action file) is refused, naming the key, not read as empty.
+#[tokio::test]
+async fn a_list_under_another_key_is_refused_naming_it() {
+    let s = Setup::new().await;
+    let mut wrong = s.action("list_users").clone();
+    wrong.list_key = Some("fooBar".into());
+    s.fake.on("GET", &s.fake.env_path("/users"), vec![Reply::json(200, json!({ "_embedded": { "users": [user()] }, "count": 1 }))]);
+    let error = s.client.call(&wrong, &json!({}), &CallOptions::default()).await.unwrap_err().to_string();
+    assert!(error.contains("under `_embedded.users`, not `_embedded.fooBar`") && error.contains("set `list_key: users`"), "{error}");
+    let page = s.call("list_users", json!({})).await.unwrap();
+    assert_eq!(page["items"][0]["username"], "jdoe", "the right key reads the items");
+}

@@ -110,6 +110,9 @@ impl PingOneClient {
         let transaction_id = opts.transaction_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let reply = self.send(action, &spec, &transaction_id, opts.waits.as_deref()).await?;
         let value = parse_success(action, &reply)?;
+        if let Some(key) = &action.list_key {
+            check_list_key(action, key, &value)?;
+        }
         match &action.list_key {
             Some(key) if all => self.collect_all(action, key, value, reply.text.len(), opts, &transaction_id).await,
             Some(key) => Ok(page(key, &value)),
@@ -308,6 +311,26 @@ fn all_too_big(action: &Action, gathered: usize, bytes: usize, total: Option<u64
             action.id
         ),
     }
+}
+
+/// A page whose items are under another `_embedded` key than the action's `list_key`
+/// (an action file's mistake) would read as an empty list: refused, naming the keys.
+fn check_list_key(action: &Action, key: &str, value: &Value) -> Result<(), ClientError> {
+    let found: Vec<&str> = match value.get("_embedded") {
+        Some(Value::Object(embedded)) if !embedded.contains_key(key) => embedded.keys().map(String::as_str).collect(),
+        _ => return Ok(()),
+    };
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(ClientError::Unusable {
+        action: action.id.clone(),
+        message: format!(
+            "PingOne's list has its items under `_embedded.{}`, not `_embedded.{key}` as the action's `list_key` says: set `list_key: {}` in its action file",
+            found.join("`, `_embedded."),
+            found[0]
+        ),
+    })
 }
 
 /// The items of a HAL page, without their `_links` (navigation, never data).
