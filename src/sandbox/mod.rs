@@ -7,6 +7,7 @@ mod limits;
 mod module;
 mod person_waits;
 mod script;
+mod syntax;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -239,7 +240,7 @@ impl Sandbox {
                 Err(because) => Err(ExecutionError::Interrupted { unfinished: state.unfinished_actions(), because }),
                 Ok(None) => Err(limit_error(Limit::WallTime)),
                 Ok(Some(Ok(RunOutcome::Ok(value)))) => check_result_size(value, limits).map_err(limit_error),
-                Ok(Some(Ok(RunOutcome::Error(e)))) => Err(ExecutionError::Script(e)),
+                Ok(Some(Ok(RunOutcome::Error(e)))) => Err(ExecutionError::Script(syntax::placed_in_script(e, &input.script))),
                 Ok(Some(Err(e))) => Err(match (state.exceeded, e.downcast_ref::<Trap>()) {
                     (Some(limit), _) => limit_error(limit),
                     (None, Some(Trap::StackOverflow)) => limit_error(Limit::Stack),
