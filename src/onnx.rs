@@ -23,7 +23,7 @@ pub enum ModelError {
     NoLibrary,
     #[error("cannot load `{path}`: {message}")]
     Library { path: PathBuf, message: String },
-    #[error("model not found: set {variable} to the directory holding {file} and tokenizer.json")]
+    #[error("model not found (not in the directory {variable} names, or with it unset, in models/ beside the binary): set {variable} to the directory holding {file} and tokenizer.json")]
     NoModel { variable: &'static str, file: &'static str },
     #[error("cannot load the model `{path}`: {message}")]
     Model { path: PathBuf, message: String },
@@ -105,18 +105,20 @@ pub fn find_library() -> Option<PathBuf> {
 }
 
 /// The model file `file` and the `tokenizer.json` beside it: in the directory named by
-/// the environment variable `variable` (or beside the `.onnx` file it names), else in
-/// `models/` beside the executable's checkout or the source tree this binary was built from.
+/// the environment variable `variable` (or beside the `.onnx` file it names) and only
+/// there when it is set, so a wrong one is reported rather than quietly replaced; else
+/// in `models/` beside the executable's checkout or the source tree this binary was built from.
 pub fn find_model(variable: &str, file: &str) -> Option<(PathBuf, PathBuf)> {
     let mut dirs: Vec<PathBuf> = Vec::new();
     if let Some(dir) = std::env::var_os(variable) {
         let dir = PathBuf::from(dir);
         dirs.push(if dir.extension().is_some_and(|e| e == "onnx") { dir.parent().map(Path::to_path_buf).unwrap_or_default() } else { dir });
+    } else {
+        if let Ok(exe) = std::env::current_exe() {
+            dirs.extend(exe.ancestors().skip(1).take(4).map(|a| a.join("models")));
+        }
+        dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
     }
-    if let Ok(exe) = std::env::current_exe() {
-        dirs.extend(exe.ancestors().skip(1).take(4).map(|a| a.join("models")));
-    }
-    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
     dirs.into_iter().map(|d| (d.join(file), d.join("tokenizer.json"))).find(|(m, t)| m.is_file() && t.is_file())
 }
 
