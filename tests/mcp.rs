@@ -379,10 +379,10 @@ async fn python_client_over_http_with_a_bearer_token() {
     let Some(python) = common::python_with_mcp("python_client_over_http_with_a_bearer_token") else { return };
     let fake = fake_with_user().await;
     let mut env = fake.env();
-    env.push(("PINGONE_MCP_HTTP_TOKEN", "test-token-123".into()));
+    env.push(("PINGONE_MCP_HTTP_TOKEN", "test-token-0123456789abcdef".into()));
     let (mut server, url) = common::start_http_server(&[], &env);
 
-    let report = tokio::task::block_in_place(|| run_client(&python, &["http", &url, "test-token-123"], &[]));
+    let report = tokio::task::block_in_place(|| run_client(&python, &["http", &url, "test-token-0123456789abcdef"], &[]));
     assert_code_mode(&report);
     assert_eq!(report["progress"].as_array().unwrap().len(), 1, "progress arrives over HTTP too: {report}");
 
@@ -404,12 +404,12 @@ async fn python_client_over_http_with_a_bearer_token() {
     let post = |token: Option<&str>, host: Option<&str>| post_from(token, host, None);
     assert_eq!(post(None, None).await.unwrap().status(), 401, "no token");
     assert_eq!(post(Some("wrong"), None).await.unwrap().status(), 401, "wrong token");
-    assert_eq!(post(Some("test-token-123"), Some("evil.example")).await.unwrap().status().as_u16() / 100, 4, "foreign Host header (DNS rebinding)");
-    assert_eq!(post(Some("test-token-123"), None).await.unwrap().status(), 200);
+    assert_eq!(post(Some("test-token-0123456789abcdef"), Some("evil.example")).await.unwrap().status().as_u16() / 100, 4, "foreign Host header (DNS rebinding)");
+    assert_eq!(post(Some("test-token-0123456789abcdef"), None).await.unwrap().status(), 200);
     // A web page elsewhere may not call it, even with the token; the server's own origin may.
-    assert_eq!(post_from(Some("test-token-123"), None, Some("https://evil.example.com")).await.unwrap().status(), 403, "foreign Origin");
+    assert_eq!(post_from(Some("test-token-0123456789abcdef"), None, Some("https://evil.example.com")).await.unwrap().status(), 403, "foreign Origin");
     let own = url.trim_end_matches("/mcp").to_owned();
-    assert_eq!(post_from(Some("test-token-123"), None, Some(&own)).await.unwrap().status(), 200, "{own}");
+    assert_eq!(post_from(Some("test-token-0123456789abcdef"), None, Some(&own)).await.unwrap().status(), 200, "{own}");
     server.kill().unwrap();
 }
 
@@ -516,7 +516,9 @@ fn http_without_a_token_is_refused_off_loopback() {
 }
 
 #[test]
-fn no_auth_with_a_configured_token_is_refused() {
+fn a_short_token_or_one_beside_no_auth_is_refused() {
+    let short = common::run(&["serve", "--simulator", "--http", "127.0.0.1:0"], &[("PINGONE_MCP_HTTP_TOKEN", "weak")]);
+    assert!(!short.status.success() && common::stderr(&short).contains("PINGONE_MCP_HTTP_TOKEN is 4 characters, short enough to guess"), "{}", common::stderr(&short));
     let out = common::run(&["serve", "--simulator", "--http", "127.0.0.1:0", "--no-auth"], &[("PINGONE_MCP_HTTP_TOKEN", "t0ken-set-by-mistake")]);
     assert!(!out.status.success());
     assert!(common::stderr(&out).contains("--no-auth and PINGONE_MCP_HTTP_TOKEN contradict each other"), "{}", common::stderr(&out));

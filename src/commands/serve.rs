@@ -114,7 +114,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
         no_auth()?
     } else {
         let static_token = match configured_token() {
-            Some(token) => Some(token),
+            Some(token) => Some(long_enough(token)?),
             None if !args.oauth => {
                 let (token, file) = generated_token(bound.port(), for_this_run)?;
                 generated = file;
@@ -143,6 +143,18 @@ fn no_auth() -> anyhow::Result<Option<Arc<ResourceServer>>> {
         bail!("--no-auth and {TOKEN_ENV} contradict each other; drop one");
     }
     Ok(None)
+}
+
+/// Fewest characters of a bearer token set by hand: a short one can be guessed by
+/// anyone who reaches the port.
+const MIN_TOKEN_LEN: usize = 24;
+
+fn long_enough(token: Secret) -> anyhow::Result<Secret> {
+    let length = token.expose().chars().count();
+    if length < MIN_TOKEN_LEN {
+        bail!("{TOKEN_ENV} is {length} characters, short enough to guess: use {MIN_TOKEN_LEN} or more random ones (e.g. `openssl rand -hex 32`), or unset it and a token is generated");
+    }
+    Ok(token)
 }
 
 #[allow(clippy::disallowed_methods)]
