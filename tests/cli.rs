@@ -352,3 +352,20 @@ fn a_file_without_the_default_profile_names_the_ones_it_has() {
     let text = stderr(&out);
     assert!(text.contains("missing environment id") && text.contains("that file has no profile `default` but has others: pass --profile staging"), "{text}");
 }
+
+/// `whoami` with a person's token in PINGONE_USER_TOKEN asks PingOne with that token,
+/// rather than saying nobody signed in with `login`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whoami_uses_a_user_token_from_the_environment() {
+    let fake = FakePingOne::start().await;
+    let userinfo = format!("/{}/as/userinfo", common::fake_pingone::ENV_ID);
+    fake.on("GET", &userinfo, vec![Reply::json(200, json!({ "sub": USER_ID, "preferred_username": "jdoe", "name": "Jo Doe", "email": "jdoe@example.com" }))]);
+    let mut env = fake.env();
+    env.push(("PINGONE_USER_TOKEN", "tok-person-0123456789".to_owned()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = tokio::task::block_in_place(|| run(&["whoami"], &env));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("jdoe (Jo Doe) <jdoe@example.com>"), "{}", stdout(&out));
+    let asked = fake.api_requests().into_iter().find(|r| r.path == userinfo).expect("userinfo was asked");
+    assert_eq!(asked.headers["authorization"], "Bearer tok-person-0123456789");
+}

@@ -249,8 +249,9 @@ impl PingOneClient {
     async fn token_for(&self, action: &Action) -> Result<Secret, ClientError> {
         match action.host {
             Host::Api => self.inner.tokens.token().await,
-            // Signed in as a person: their token serves the auth host too (userinfo).
-            Host::Auth if self.inner.tokens.is_person() => self.inner.tokens.token().await,
+            // A person's token given for the auth host (PINGONE_USER_TOKEN) is used as
+            // given; else, signed in as a person, theirs serves it too (userinfo).
+            Host::Auth if self.inner.conn.user_token.is_none() && self.inner.tokens.is_person() => self.inner.tokens.token().await,
             Host::Auth => self.inner.conn.user_token.clone().ok_or_else(|| ClientError::Unusable {
                 action: action.id.clone(),
                 message: "this action runs on the auth host and needs a signed-in person's access token, not the worker app's: sign in with `pingone-mcp login` and pass --as-user (or set PINGONE_USER_TOKEN)".into(),
