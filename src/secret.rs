@@ -71,11 +71,13 @@ pub fn mask_in_place(value: &mut serde_json::Value) {
 
 /// What a credential's value is shown as: its last four characters when it is a long
 /// generated one (a client secret, a token), so people can tell them apart; nothing of
-/// a password, which a person chose. A value already redacted (a cassette's) stays so.
+/// a password, which a person chose. A value already redacted or masked (a cassette's)
+/// stays so.
 fn masked_secret(field: &str, secret: &serde_json::Value) -> serde_json::Value {
     let chosen = names_a_password(field);
+    let already_masked = |s: &str| s.strip_prefix("****").is_some_and(|tail| tail.chars().count() <= 4);
     match secret {
-        serde_json::Value::String(s) if s == REDACTED => secret.clone(),
+        serde_json::Value::String(s) if s == REDACTED || already_masked(s) => secret.clone(),
         serde_json::Value::String(s) if is_otpauth(s) => serde_json::Value::String(masked_otpauth(s)),
         serde_json::Value::String(s) if s.chars().count() > 8 && !chosen => {
             let tail: String = s.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();

@@ -425,6 +425,27 @@ fn args_can_come_from_a_file() {
     assert!(stderr(&out).contains(&format!("the --args file {} is not valid JSON", file.display())), "{}", stderr(&out));
 }
 
+/// A secret in a recorded answer is kept as a live run shows it, masked to its last
+/// four characters, so the replay prints what the run printed and the file holds no
+/// more of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_secret_replays_as_it_was_shown() {
+    let fake = FakePingOne::start().await;
+    let app = "0a1b2c3d-0000-4000-8000-0000000000a1";
+    fake.on("GET", &fake.env_path(&format!("/applications/{app}/secret")), vec![Reply::json(200, json!({ "secret": "Zq8TOPSECRETvalue9f8e" }))]);
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, &format!("return await pingone.get_application_secret({{ applicationId: '{app}' }})"));
+    let cassette = dir.path().join("calls.json");
+    let cassette = cassette.to_str().unwrap();
+    let env = fake.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let recorded = tokio::task::block_in_place(|| run(&["run", &script, "--record", cassette], &env));
+    assert!(recorded.status.success() && stdout(&recorded).contains("****9f8e"), "{}{}", stdout(&recorded), stderr(&recorded));
+    assert!(!std::fs::read_to_string(cassette).unwrap().contains("TOPSECRET"));
+    let replayed = run(&["run", &script, "--replay", cassette], &[]);
+    assert_eq!(stdout(&replayed), stdout(&recorded), "{}", stderr(&replayed));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn record_in_one_process_replay_in_another() {
     let fake = FakePingOne::start().await;

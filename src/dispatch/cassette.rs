@@ -10,7 +10,7 @@ use guest_sdk::abi::{ActionError, HostReply, OwnText};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::secret::redact_json;
+use crate::secret::{mask_json, redact_json};
 
 const FORMAT: u32 = 1;
 
@@ -55,7 +55,8 @@ impl Recorder {
     /// Keeps one call; `args` must already have the action's secret parameters hidden.
     pub fn record(&self, action: &str, args: &Value, reply: &HostReply) {
         let reply = match reply {
-            HostReply::Value(value) => HostReply::Value(redact_json(value)),
+            // Masked as a live run shows it (`****a1b2`), so a replay prints the same.
+            HostReply::Value(value) => HostReply::Value(mask_json(value)),
             HostReply::Error(error) => HostReply::Error(error.clone()),
         };
         let interaction = Interaction { action: action.to_owned(), args: redact_json(args), reply };
