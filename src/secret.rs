@@ -87,6 +87,16 @@ fn masked_secret(field: &str, secret: &serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// Whether `value` shows a credential masked (`****a1b2`), for a hint on how to see it.
+pub fn shows_masked(value: &serde_json::Value) -> bool {
+    let found = std::cell::Cell::new(false);
+    hide_secrets(&mut value.clone(), &|_, secret| {
+        found.set(found.get() || secret.as_str().is_some_and(|s| s.starts_with("****")));
+        secret.clone()
+    });
+    found.get()
+}
+
 /// Serializes as [`mask_json`] of the value would, without copying it (audit lines).
 #[derive(Debug, Clone, Copy)]
 pub struct Masked<'a>(pub &'a serde_json::Value);

@@ -16,7 +16,7 @@ use pingone_mcp::stop_signal::stop_requested;
 use super::actions::unknown_action;
 use super::{json_args, load_catalog, session, Needed};
 use crate::cli::{CallArgs, GlobalArgs};
-use crate::output::{error, log_line, print};
+use crate::output::{error, log_line, note, print};
 
 pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(global)?;
@@ -50,6 +50,10 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
             warn_all(&notices);
             let text = if args.compact { serde_json::to_string(&value)? } else { serde_json::to_string_pretty(&value)? };
             print(&text);
+            if pingone_mcp::secret::shows_masked(&value) {
+                let how = if action.writes() { "read it back with its get action and --reveal-secrets (calling this again would make another)".to_owned() } else { format!("`call {}` with --reveal-secrets shows it", args.id) };
+                note(&format!("note: the secret is shown masked: {how}"));
+            }
             Ok(ExitCode::SUCCESS)
         }
         HostReply::Error(mut failure) => {
