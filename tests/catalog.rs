@@ -172,6 +172,17 @@ fn unknown_key_is_refused_with_file_and_line() {
     assert_one(&errors, &["w.yaml:", "readonly"]);
 }
 
+/// A GET with a body, and a result type nobody can read, are refused.
+#[test]
+fn a_get_with_a_body_or_a_misspelt_result_type_is_refused() {
+    let body = GOOD.replace("        in: path\n", "        in: body\n").replace("    path: /environments/{environmentId}/widgets/{widgetId}\n", "    path: /environments/{environmentId}/widgets\n    content_type: application/json\n");
+    assert_one(&refuse(&[("w.yaml", &body)]), &["w.yaml:", "a GET sends no body"]);
+    let typo = GOOD.replace("    result: { id: string, name: string }\n", "    result: { id: string, name: strng }\n");
+    assert_one(&refuse(&[("w.yaml", &typo)]), &["w.yaml:", "field `name`: `strng` is not a TypeScript type"]);
+    let shapes = GOOD.replace("    result: { id: string, name: string }\n", "    result: { id: string, tags: 'string[]', owner: '{ id: string; kind?: \"USER\" | \"GROUP\" }', extra: 'Record<string, unknown>' }\n");
+    Catalog::default().add_files(&[("w.yaml".into(), shapes)]).expect("real types pass");
+}
+
 #[test]
 fn missing_field_is_named() {
     let text = GOOD.replace("    method: GET\n", "");

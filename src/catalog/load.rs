@@ -95,7 +95,7 @@ impl Catalog {
                     errors.push(CatalogError {
                         file: name.clone(),
                         line: e.location().map(|l| l.line()),
-                        message: format!("{e}; see actions/README.md for the file format"),
+                        message: format!("{e}; the file format is in actions/README.md of pingone-mcp's source"),
                     });
                     continue;
                 }
@@ -288,6 +288,9 @@ fn validate(action: &Action) -> Vec<Problem> {
     if multipart && has_body {
         problem("params", "a multipart/form-data action takes `in: form` parameters, not `in: body`".into());
     }
+    if action.method == Method::Get && (has_body || has_form || action.body_open) {
+        problem("params", "a GET sends no body: put its parameters `in: query` (or `in: path`), and drop body_open and content_type".into());
+    }
     if action.list_key.is_some() && action.method != Method::Get {
         problem("list_key", format!("only GET actions return lists, this one is {}", action.method.as_str()));
     }
@@ -317,6 +320,8 @@ fn validate(action: &Action) -> Vec<Problem> {
     for (field, ty) in &action.result {
         if field.is_empty() || ty.trim().is_empty() {
             problem("result", format!("field `{field}` needs a TypeScript type, e.g. `string`"));
+        } else if let Some(unknown) = unknown_type_name(ty) {
+            problem("result", format!("field `{field}`: `{unknown}` is not a TypeScript type; use string, number, boolean, object, unknown, a `{{ field: type }}` shape, `T[]` or `Record<string, T>`"));
         }
     }
     match check_args(action, &action.example) {
@@ -324,6 +329,41 @@ fn validate(action: &Action) -> Vec<Problem> {
         Err(e) => problem("example", format!("{e}")),
     }
     problems
+}
+
+/// The first name in a result's type that is no type (`strng`): names before `:` are
+/// an inline shape's fields, and quoted text a literal.
+fn unknown_type_name(ty: &str) -> Option<String> {
+    const TYPES: [&str; 14] = ["string", "number", "boolean", "object", "unknown", "any", "null", "undefined", "never", "true", "false", "Record", "Array", "Date"];
+    let mut unquoted = String::new();
+    let mut quote = None;
+    for c in ty.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if matches!(c, '\'' | '"') => quote = Some(c),
+            None => unquoted.push(c),
+        }
+    }
+    let chars: Vec<char> = unquoted.chars().collect();
+    let mut at = 0;
+    while at < chars.len() {
+        if !(chars[at].is_ascii_alphabetic() || chars[at] == '_') {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        while at < chars.len() && (chars[at].is_ascii_alphanumeric() || chars[at] == '_') {
+            at += 1;
+        }
+        let name: String = chars[start..at].iter().collect();
+        let rest = chars[at..].iter().collect::<String>();
+        let is_field = rest.trim_start().trim_start_matches('?').trim_start().starts_with(':');
+        if !is_field && !TYPES.contains(&name.as_str()) {
+            return Some(name);
+        }
+    }
+    None
 }
 
 fn check_path(action: &Action, problem: &mut impl FnMut(&'static str, String)) {
