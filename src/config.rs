@@ -407,6 +407,11 @@ fn worker_credentials(name: &str, p: &Profile, file: &ConfigFile) -> Result<Cred
         Some(var) => ConfigError::Invalid(format!("missing client secret: profile `{name}` of {} reads it from ${var}, which is not set (or set {ENV_CLIENT_SECRET})", file.described())),
         None => missing("client secret", ENV_CLIENT_SECRET, name, file),
     })?;
+    if client_secret.trim() != client_secret {
+        // Never in a secret PingOne generates: a copy-paste slip, which PingOne answers
+        // with a bare invalid_client.
+        tracing::warn!("the client secret of profile `{name}` starts or ends with spaces or a line break, which PingOne's secrets never do: check how it was set");
+    }
     let auth_method = match read_env(ENV_AUTH_METHOD) {
         Some(v) => match v.to_ascii_lowercase().as_str() {
             "basic" | "client_secret_basic" => AuthMethod::Basic,
