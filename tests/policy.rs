@@ -450,6 +450,18 @@ async fn an_application_grant_is_confirmed_with_the_resource_and_scopes_named() 
     assert!(asked[0].contains(&format!("resource {} has name \"PingOne API\"", api["id"].as_str().unwrap())), "{}", asked[0]);
     let names: Vec<String> = scopes.iter().take(2).map(|s| format!("{:?}", s["name"].as_str().unwrap())).collect();
     assert!(asked[0].contains(&format!("scopes {}", names.join(", "))), "{}", asked[0]);
+
+    // Narrowed to its first scope, the grant's question names the scope it stops giving.
+    let made = match dispatcher.dispatch(HostCall { action: "create_application_grant".into(), args: json!({ "applicationId": app["id"], "resource": { "id": api["id"] }, "scopes": granted }) }).await {
+        HostReply::Value(made) => made,
+        other => panic!("{other:?}"),
+    };
+    let narrowed = json!({ "applicationId": app["id"], "grantId": made["id"], "resource": { "id": api["id"] }, "scopes": [granted[0]] });
+    assert!(matches!(dispatcher.dispatch_for(HostCall { action: "update_application_grant".into(), args: narrowed }, &requester).await, HostReply::Error(e) if e.code == "NOT_CONFIRMED"));
+    let asked = refuser.asked.lock().unwrap().clone();
+    assert!(asked[1].contains(&format!("Target: scopes it gives now and will no longer {}", names[1])), "{}", asked[1]);
+    assert!(asked[1].contains(&format!("Change: scopes drops {:?}", granted[1]["id"].as_str().unwrap())), "{}", asked[1]);
+    assert!(!asked[1].contains("].id"), "a scope is not shown as a field of itself: {}", asked[1]);
 }
 
 /// No action reads the environment's own id, which a role at ENVIRONMENT scope needs:

@@ -193,7 +193,12 @@ fn leaf_changes(path: &str, secret: bool, current: Option<&Value>, new: Option<&
                 for id in keys {
                     let was_item = was_ids.iter().position(|i| *i == id).map(|at| &was[at]);
                     let now_item = now_ids.iter().position(|i| *i == id).map(|at| &now[at]);
-                    leaf_changes(&format!("{path}[id {}]", super::quoted_label(id)), secret, was_item, now_item, lines);
+                    match (was_item, now_item) {
+                        // A reference (a grant's scope, `{ id }`) comes or goes whole.
+                        (Some(item), None) if reference_id(item).is_some() => lines.push(Rank::Removed, format!("{path} drops {}", super::quoted_label(id))),
+                        (None, Some(item)) if reference_id(item).is_some() => lines.push(Rank::Added, format!("{path} adds {}", super::quoted_label(id))),
+                        _ => leaf_changes(&format!("{path}[id {}]", super::quoted_label(id)), secret, was_item, now_item, lines),
+                    }
                 }
             }
             // A list of plain values (redirect URIs, grant types) by the items it gains and loses.
@@ -409,6 +414,7 @@ mod tests {
         assert_eq!(changes(was, now), ["p[id \"a\"].push.numberMatching \"SELECT\" -> (none)"]);
         assert_eq!(changes(json!([["x"], ["y"]]), json!([["x"], ["z"]])), ["p[1] drops \"y\"", "p[1] adds \"z\""]);
         assert_eq!(changes(json!(["https://a", "https://b"]), json!(["https://b", "https://evil"])), ["p drops \"https://a\"", "p adds \"https://evil\""]);
+        assert_eq!(changes(json!([{ "id": "read" }, { "id": "write" }]), json!([{ "id": "read" }, { "id": "admin" }])), ["p drops \"write\"", "p adds \"admin\""], "references come and go whole");
     }
 
     #[test]

@@ -460,7 +460,7 @@ impl Dispatcher {
             }
         }
         if let Some(resource) = args.pointer("/resource/id").and_then(Value::as_str) {
-            names.extend(self.granted_scopes(client, resource, args.get("scopes")).await);
+            names.extend(self.granted_scopes(client, resource, args.get("scopes"), changed.and_then(|r| r.get("scopes"))).await);
         }
         names.extend(self.dependents(client, action, args).await);
         names
@@ -476,9 +476,10 @@ impl Dispatcher {
     }
 
     /// The API resource a grant is of and the scopes it gives, by name: their ids alone
-    /// do not tell a person that the grant lets an application change users. Read with
-    /// the list actions, as neither has a get; best effort.
-    async fn granted_scopes(&self, client: &PingOneClient, resource: &str, scopes: Option<&Value>) -> Vec<String> {
+    /// do not tell a person that the grant lets an application change users; and those
+    /// the grant it replaces (`current`) gives that it will not. Read with the list
+    /// actions, as neither has a get; best effort.
+    async fn granted_scopes(&self, client: &PingOneClient, resource: &str, scopes: Option<&Value>, current: Option<&Value>) -> Vec<String> {
         let every = |list: &'static str, mut args: Value| async move {
             let list = self.catalog.get(list)?;
             args["all"] = json!(true);
@@ -489,13 +490,28 @@ impl Dispatcher {
         if let Some(name) = every("list_resources", json!({})).await.and_then(|all| find(&all, resource)).as_ref().and_then(label) {
             names.push(format!("resource {resource} has {name}"));
         }
-        let ids: Vec<&str> = scopes.and_then(Value::as_array).into_iter().flatten().filter_map(|s| s.get("id")?.as_str()).collect();
-        if let (false, Some(all)) = (ids.is_empty(), every("list_resource_scopes", json!({ "resourceId": resource })).await) {
-            let named: Vec<String> = ids
-                .iter()
-                .map(|id| find(&all, id).and_then(|s| s.get("name")?.as_str().map(quoted_label)).unwrap_or_else(|| format!("{id} (not a scope of this resource)")))
-                .collect();
-            names.push(format!("scopes {}", named.join(", ")));
+        fn ids_of(scopes: Option<&Value>) -> Vec<&str> {
+            scopes.and_then(Value::as_array).into_iter().flatten().filter_map(|s| s.get("id")?.as_str()).collect()
+        }
+        let ids = ids_of(scopes);
+        let dropped: Vec<&str> = ids_of(current).into_iter().filter(|id| !ids.contains(id)).collect();
+        if ids.is_empty() && dropped.is_empty() {
+            return names;
+        }
+        if let Some(all) = every("list_resource_scopes", json!({ "resourceId": resource })).await {
+            let named = |ids: &[&str]| -> String {
+                let named: Vec<String> = ids
+                    .iter()
+                    .map(|id| find(&all, id).and_then(|s| s.get("name")?.as_str().map(quoted_label)).unwrap_or_else(|| format!("{id} (not a scope of this resource)")))
+                    .collect();
+                named.join(", ")
+            };
+            if !ids.is_empty() {
+                names.push(format!("scopes {}", named(&ids)));
+            }
+            if !dropped.is_empty() {
+                names.push(format!("scopes it gives now and will no longer {}", named(&dropped)));
+            }
         }
         names
     }
