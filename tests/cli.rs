@@ -287,6 +287,14 @@ async fn custom_actions_work_like_builtin_ones() {
     assert!(stderr(&out).contains("oval") && stderr(&out).contains("round"), "{}", stderr(&out));
 }
 
+/// `config.toml` in `dir` with `text`, readable only by its owner.
+fn private_config(dir: &tempfile::TempDir, text: &str) -> std::path::PathBuf {
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, text).unwrap();
+    std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    config
+}
+
 /// A `PINGONE_*` variable left in the shell that overrides a profile named on the
 /// command line or by the file's `default_profile` is said at start, naming each
 /// setting; with no profile named anywhere, the variables are the configuration and
@@ -294,11 +302,8 @@ async fn custom_actions_work_like_builtin_ones() {
 #[test]
 fn variables_overriding_a_named_profile_are_named() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.toml");
     let env_id = "11111111-2222-3333-4444-555555555555";
-    std::fs::write(&config, format!("default_profile = \"staging\"\n[profiles.staging]\nenvironment_id = \"{env_id}\"\nclient_id = \"c\"\nclient_secret = \"s\"\napi_url = \"http://127.0.0.1:9/v1\"\nauth_url = \"http://127.0.0.1:9\"\n")).unwrap();
-    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o600);
-    std::fs::set_permissions(&config, mode).unwrap();
+    let config = private_config(&dir, &format!("default_profile = \"staging\"\n[profiles.staging]\nenvironment_id = \"{env_id}\"\nclient_id = \"c\"\nclient_secret = \"s\"\napi_url = \"http://127.0.0.1:9/v1\"\nauth_url = \"http://127.0.0.1:9\"\n"));
     let script = dir.path().join("s.js");
     std::fs::write(&script, "return 1").unwrap();
     let (config, script) = (config.to_str().unwrap(), script.to_str().unwrap());
@@ -332,9 +337,8 @@ fn a_profile_named_without_a_config_file_is_refused() {
 #[test]
 fn a_secret_in_client_secret_env_is_not_echoed() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.toml");
     let secret = "Re4N8~ZpXFDneJv5TRlbR95oi5JfE0-Kng";
-    std::fs::write(&config, format!("[profiles.dev]\nenvironment_id = \"11111111-2222-3333-4444-555555555555\"\nclient_id = \"c\"\nclient_secret_env = \"{secret}\"\n")).unwrap();
+    let config = private_config(&dir, &format!("[profiles.dev]\nenvironment_id = \"11111111-2222-3333-4444-555555555555\"\nclient_id = \"c\"\nclient_secret_env = \"{secret}\"\n"));
     let out = run(&["--config", config.to_str().unwrap(), "--profile", "dev", "call", "list_users"], &[]);
     let text = stderr(&out);
     assert!(!out.status.success() && text.contains("`client_secret_env` in profile `dev`") && text.contains("not a variable name"), "{text}");
@@ -345,9 +349,7 @@ fn a_secret_in_client_secret_env_is_not_echoed() {
 #[test]
 fn a_file_without_the_default_profile_names_the_ones_it_has() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, "[profiles.staging]\nenvironment_id = \"11111111-2222-3333-4444-555555555555\"\n").unwrap();
-    std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let config = private_config(&dir, "[profiles.staging]\nenvironment_id = \"11111111-2222-3333-4444-555555555555\"\n");
     let out = run(&["call", "list_users", "--config", config.to_str().unwrap()], &[]);
     let text = stderr(&out);
     assert!(text.contains("missing environment id") && text.contains("that file has no profile `default` but has others: pass --profile staging"), "{text}");
