@@ -60,7 +60,7 @@ fn add_digests(text: &str, scanned: &Scanned, out: &mut Value) {
         return;
     }
     match &scanned.findings {
-        Some(findings) => out["withheld"] = findings.iter().map(|f| json!({ "path": f.path, "sha256": f.digest })).collect(),
+        Some(findings) => out["withheld"] = findings.iter().flat_map(|f| f.digests.iter().map(|d| json!({ "path": f.path, "sha256": d }))).collect(),
         None => out["sha256"] = json!(digest(text)),
     }
 }

@@ -19,14 +19,15 @@ pub struct Finding {
     pub path: String,
     pub score: f32,
     pub reasons: Vec<String>,
-    /// The withheld text's digest, for an administrator who reads it and allows it
-    /// through (`--defender-allow`). Of a server's own text, the outside value judged.
-    pub digest: String,
+    /// The digest of each withheld text (a table's cells, one each), for an
+    /// administrator who reads it and allows it through (`--defender-allow`). Of a
+    /// server's own text, the outside value judged.
+    pub digests: Vec<String>,
 }
 
 impl Finding {
     fn of(path: String, withheld: &Withheld) -> Finding {
-        Finding { path, score: withheld.verdict.score, reasons: withheld.verdict.reasons.clone(), digest: withheld.digest.clone() }
+        Finding { path, score: withheld.verdict.score, reasons: withheld.verdict.reasons.clone(), digests: withheld.digests.clone() }
     }
 }
 
@@ -34,13 +35,13 @@ impl Finding {
 struct Withheld {
     verdict: Verdict,
     replacement: String,
-    digest: String,
+    digests: Vec<String>,
 }
 
 impl Withheld {
     /// `judged`, the whole string or what is left of it, replaced by a marker.
     fn whole(verdict: Verdict, judged: &str) -> Withheld {
-        Withheld { replacement: marker(&verdict), digest: digest(judged), verdict }
+        Withheld { replacement: marker(&verdict), digests: vec![digest(judged)], verdict }
     }
 }
 
@@ -114,16 +115,18 @@ impl<'a> Plan<'a> {
             Plan::Stripped(judged) => verdicts.next().filter(|v| v.flagged).map(|verdict| Withheld::whole(verdict, judged)),
             Plan::Own(values) => {
                 let mut replacement = text.to_owned();
-                let mut worst: Option<(Verdict, &str)> = None;
+                let mut worst: Option<Verdict> = None;
+                let mut digests = Vec::new();
                 for (value, verdict) in values.iter().zip(verdicts.by_ref()) {
                     if verdict.flagged {
                         replacement = replacement.replace(value.as_str(), &marker(&verdict));
-                        if worst.as_ref().is_none_or(|(w, _)| verdict.score > w.score) {
-                            worst = Some((verdict, value));
+                        digests.push(digest(value));
+                        if worst.as_ref().is_none_or(|w| verdict.score > w.score) {
+                            worst = Some(verdict);
                         }
                     }
                 }
-                worst.map(|(verdict, value)| Withheld { verdict, replacement, digest: digest(value) })
+                worst.map(|verdict| Withheld { verdict, replacement, digests })
             }
         }
     }
@@ -280,6 +283,20 @@ fn distinct(texts: &[String]) -> Vec<&str> {
 }
 
 /// `table` with each cell judged in `parts` replaced by its marker, in its row.
+/// The highest-scored of several withheld parts, with every part's digests: each
+/// needs its own line in the allow file.
+fn worst_of(parts: impl IntoIterator<Item = Withheld>) -> Option<(Withheld, Vec<String>)> {
+    let mut digests = Vec::new();
+    let mut worst: Option<Withheld> = None;
+    for part in parts {
+        digests.extend(part.digests.iter().cloned());
+        if worst.as_ref().is_none_or(|w| part.verdict.score > w.verdict.score) {
+            worst = Some(part);
+        }
+    }
+    Some((worst?, digests))
+}
+
 fn table_withholding(table: &str, parts: &[(&str, Withheld)]) -> Option<String> {
     let markers: HashMap<&str, String> = parts.iter().map(|(cell, part)| (*cell, marker(&part.verdict))).collect();
     withhold_in_table(table, |cell| markers.get(cell).cloned())
@@ -312,8 +329,8 @@ impl Defender {
         let mut verdicts = self.scan_texts(&queries).into_iter();
         let parts: Vec<(&str, Withheld)> = cells.iter().zip(&plans).filter_map(|(cell, plan)| Some((*cell, plan.judge(cell, &mut verdicts)?))).collect();
         let kept = table_withholding(text, &parts)?;
-        let worst = parts.into_iter().map(|(_, part)| part).max_by(|a, b| a.verdict.score.total_cmp(&b.verdict.score))?;
-        Some(Withheld { replacement: kept, ..worst })
+        let (worst, digests) = worst_of(parts.into_iter().map(|(_, part)| part))?;
+        Some(Withheld { replacement: kept, digests, ..worst })
     }
 
     /// Scan every string in `value`; replace each flagged one by a [`marker`].
@@ -372,17 +389,17 @@ impl Defender {
                         if top.as_ref().is_none_or(|top| joined.score > top.score) {
                             top = Some(joined.clone());
                         }
-                        withheld.push(Withheld { replacement: marker(&joined), digest: digest(s), verdict: joined });
+                        withheld.push(Withheld { replacement: marker(&joined), digests: vec![digest(s)], verdict: joined });
                     }
                 }
-                let worst = withheld.into_iter().max_by(|a, b| a.verdict.score.total_cmp(&b.verdict.score))?;
+                let (worst, digests) = worst_of(withheld)?;
                 // Inside JSON text the string is withheld whole, inside a table the cell;
-                // the digest is the flagged inner text's, which is what the allow file
+                // the digests are the flagged inner texts', which is what the allow file
                 // lets through.
                 let withheld = match kept_table {
-                    Some(table) => Withheld { replacement: table, ..worst },
-                    None if texts.len() == 1 && texts[0] == *s => self.withheld_by_cells(s, own).unwrap_or(worst),
-                    None => Withheld { replacement: marker(&worst.verdict), ..worst },
+                    Some(table) => Withheld { replacement: table, digests, ..worst },
+                    None if texts.len() == 1 && texts[0] == *s => self.withheld_by_cells(s, own).unwrap_or(Withheld { digests, ..worst }),
+                    None => Withheld { replacement: marker(&worst.verdict), digests, ..worst },
                 };
                 Some((s.to_string(), withheld))
             })
@@ -399,7 +416,7 @@ impl Defender {
             .filter_map(|(path, items)| {
                 let joined = items.join(" ");
                 let verdict = self.scan_patterns(&joined);
-                verdict.flagged.then(|| (path, Withheld { replacement: marker(&verdict), digest: digest(&joined), verdict }))
+                verdict.flagged.then(|| (path, Withheld { replacement: marker(&verdict), digests: vec![digest(&joined)], verdict }))
             })
             .collect();
         if flagged.is_empty() && cut.is_empty() {

@@ -35,7 +35,7 @@ pub async fn screen_value(value: Value, defender: &Arc<Defender>, own: OwnTexts,
         let and_more = if more > 0 { format!(" and {more} more") } else { String::new() };
         // The operator's log names each text's digest: the line to add to --defender-allow
         // once someone has read the record and trusts it.
-        let logged: Vec<String> = report.findings.iter().map(|f| format!("{} ({})", f.path, f.digest)).collect();
+        let logged: Vec<String> = report.findings.iter().map(|f| format!("{} ({})", f.path, f.digests.join(", "))).collect();
         tracing::warn!(withheld = report.withheld, paths = %logged.join(", "), "the defender withheld possible prompt injections");
         let joined = if by_script {
             " A text the script built by joining several values is judged whole: return those values as separate fields to have each judged on its own."
