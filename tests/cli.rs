@@ -77,7 +77,10 @@ fn actions_check_accepts_good_files_and_names_bad_ones() {
     std::fs::write(dir.path().join("custom.yaml"), CUSTOM).unwrap();
     let out = run(&["actions", "check", dir.path().to_str().unwrap()], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("1 from the checked directories"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("1 from the directories"), "{}", stdout(&out));
+    // The same directory also given with --actions-dir is checked once, not as its own duplicates.
+    let twice = run(&["--actions-dir", dir.path().to_str().unwrap(), "actions", "check", dir.path().to_str().unwrap()], &[]);
+    assert!(twice.status.success() && stdout(&twice).contains("1 from the directories"), "{}{}", stdout(&twice), stderr(&twice));
 
     std::fs::write(dir.path().join("custom.yaml"), CUSTOM.replace("enum: [round, square]", "enum: [round, square]\n        , bogus: 1 ").replace("    method: GET", "    method: GET\n    verb: GET")).unwrap();
     let out = run(&["actions", "check", dir.path().to_str().unwrap()], &[]);

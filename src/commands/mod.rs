@@ -46,7 +46,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// The built-in catalog plus every `--actions-dir`.
 pub fn load_catalog(global: &GlobalArgs) -> anyhow::Result<Catalog> {
     let mut catalog = load_builtin().map_err(catalog_errors).context("the built-in action catalog is invalid")?;
+    let mut loaded = Vec::new();
     for dir in &global.actions_dirs {
+        // A directory given twice is loaded once: its actions are no duplicates of themselves.
+        let same = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+        if loaded.contains(&same) {
+            continue;
+        }
+        loaded.push(same);
         let files = load_dir(dir).map_err(catalog_errors)?;
         catalog.add_files(&files).map_err(catalog_errors).with_context(|| format!("cannot load actions from {}", dir.display()))?;
     }
