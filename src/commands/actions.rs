@@ -7,7 +7,7 @@ use pingone_mcp::catalog::{action_signature, declarations, load_dir, Catalog};
 use pingone_mcp::search::{meant, SearchIndex};
 use serde_json::json;
 
-use super::{catalog_errors, load_catalog};
+use super::{add_action_dirs, catalog_errors, load_catalog};
 use crate::cli::{ActionsCommand, GlobalArgs};
 use crate::output::{print, print_json};
 
@@ -94,19 +94,9 @@ fn check(global: &GlobalArgs, dirs: &[std::path::PathBuf]) -> anyhow::Result<Exi
         }
     }
     // The built-ins (and any --actions-dir) first, so clashes with them are caught.
-    let mut catalog = load_catalog(global)?;
-    let builtin = pingone_mcp::catalog::load_builtin().map_err(catalog_errors)?.len();
-    let canonical = |dir: &std::path::PathBuf| dir.canonicalize().unwrap_or_else(|_| dir.clone());
-    let mut checked: Vec<std::path::PathBuf> = global.actions_dirs.iter().map(canonical).collect();
-    for dir in dirs {
-        // Also given with --actions-dir, or twice: loaded (and checked) once.
-        if checked.contains(&canonical(dir)) {
-            continue;
-        }
-        checked.push(canonical(dir));
-        let files = load_dir(dir).map_err(catalog_errors)?;
-        catalog.add_files(&files).map_err(catalog_errors)?;
-    }
+    let mut catalog = pingone_mcp::catalog::load_builtin().map_err(catalog_errors)?;
+    let builtin = catalog.len();
+    add_action_dirs(&mut catalog, global.actions_dirs.iter().chain(dirs))?;
     print(&format!("ok: {} actions ({} built-in, {} from the directories)", catalog.len(), builtin, catalog.len() - builtin));
     Ok(ExitCode::SUCCESS)
 }

@@ -46,9 +46,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// The built-in catalog plus every `--actions-dir`.
 pub fn load_catalog(global: &GlobalArgs) -> anyhow::Result<Catalog> {
     let mut catalog = load_builtin().map_err(catalog_errors).context("the built-in action catalog is invalid")?;
+    add_action_dirs(&mut catalog, &global.actions_dirs)?;
+    Ok(catalog)
+}
+
+/// Adds the actions of each directory, once: a directory given twice (or also named
+/// to `actions check`) holds no duplicates of itself.
+pub fn add_action_dirs<'a>(catalog: &mut Catalog, dirs: impl IntoIterator<Item = &'a std::path::PathBuf>) -> anyhow::Result<()> {
     let mut loaded = Vec::new();
-    for dir in &global.actions_dirs {
-        // A directory given twice is loaded once: its actions are no duplicates of themselves.
+    for dir in dirs {
         let same = dir.canonicalize().unwrap_or_else(|_| dir.clone());
         if loaded.contains(&same) {
             continue;
@@ -57,7 +63,7 @@ pub fn load_catalog(global: &GlobalArgs) -> anyhow::Result<Catalog> {
         let files = load_dir(dir).map_err(catalog_errors)?;
         catalog.add_files(&files).map_err(catalog_errors).with_context(|| format!("cannot load actions from {}", dir.display()))?;
     }
-    Ok(catalog)
+    Ok(())
 }
 
 /// Everything a script runner needs: the catalog, its search index, and the
