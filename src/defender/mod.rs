@@ -7,6 +7,7 @@ mod detector;
 mod normalise;
 mod own;
 mod patterns;
+mod record;
 mod scan;
 mod script_text;
 mod table;

@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::allow::digest;
+use super::allow::{digest, Allowed};
 use super::detector::{Defender, Verdict};
 use super::own::OwnTexts;
+use super::record::{instruction_span, records};
 use super::table::{short_table_texts, table_texts, withhold_in_table};
 
 /// A withheld string: where it was and why.
@@ -78,8 +79,12 @@ pub fn marker(verdict: &Verdict) -> String {
 enum Plan<'a> {
     /// The string itself.
     Whole(&'a str),
-    /// The string with the server's own texts in it cut down to their quoted values.
-    Stripped(String),
+    /// The string with the server's own texts in it cut down to their quoted values and
+    /// the script's own words taken out: the values left, a piece each. Each is judged
+    /// by itself, as in the record it came from (a username and a role name judged
+    /// together read like an order), and the patterns read them joined, so an order cut
+    /// over two values still counts.
+    Stripped(Vec<String>),
     /// One of the server's own texts: only the outside values it quotes.
     Own(&'a [String]),
 }
@@ -94,7 +99,7 @@ impl<'a> Plan<'a> {
         }
         match own.quoted(text) {
             Some(values) => Plan::Own(values),
-            None => own.strip(text).map_or(Plan::Whole(text), Plan::Stripped),
+            None => own.strip(text).map_or(Plan::Whole(text), |rest| Plan::Stripped(pieces(&rest))),
         }
     }
 
@@ -102,17 +107,26 @@ impl<'a> Plan<'a> {
     fn queries<'b>(&'b self, out: &mut Vec<&'b str>) {
         match self {
             Plan::Whole(text) => out.push(text),
-            Plan::Stripped(rest) => out.push(rest),
+            Plan::Stripped(pieces) => out.extend(pieces.iter().map(String::as_str)),
             Plan::Own(values) => out.extend(values.iter().map(String::as_str)),
         }
     }
 
     /// What `text` becomes when it is to be withheld, taking this plan's verdicts from
-    /// `verdicts`.
-    fn judge(&self, text: &str, verdicts: &mut impl Iterator<Item = Verdict>) -> Option<Withheld> {
+    /// `verdicts`; `patterns` judges pieces joined.
+    fn judge(&self, text: &str, verdicts: &mut impl Iterator<Item = Verdict>, patterns: impl Fn(&str) -> Verdict) -> Option<Withheld> {
         match self {
             Plan::Whole(judged) => verdicts.next().filter(|v| v.flagged).map(|verdict| Withheld::whole(verdict, judged)),
-            Plan::Stripped(judged) => verdicts.next().filter(|v| v.flagged).map(|verdict| Withheld::whole(verdict, judged)),
+            Plan::Stripped(pieces) => {
+                let flagged: Vec<(&String, Verdict)> = pieces.iter().zip(verdicts.by_ref()).filter(|(_, verdict)| verdict.flagged).collect();
+                let digests: Vec<String> = if flagged.is_empty() { pieces.iter().map(|p| digest(p)).collect() } else { flagged.iter().map(|(p, _)| digest(p)).collect() };
+                let verdict = match flagged.into_iter().map(|(_, v)| v).max_by(|a, b| a.score.total_cmp(&b.score)) {
+                    Some(worst) => worst,
+                    None if pieces.len() > 1 => Some(patterns(&pieces.join(" "))).filter(|v| v.flagged)?,
+                    None => return None,
+                };
+                Some(Withheld { replacement: marker(&verdict), digests, verdict })
+            }
             Plan::Own(values) => {
                 let mut replacement = text.to_owned();
                 let mut worst: Option<Verdict> = None;
@@ -132,6 +146,12 @@ impl<'a> Plan<'a> {
     }
 }
 
+/// The values left in a string once the own words are taken out (each leaves a line
+/// break): its lines with a letter or digit in them.
+fn pieces(rest: &str) -> Vec<String> {
+    rest.lines().map(str::trim).filter(|line| line.chars().any(char::is_alphanumeric)).map(str::to_owned).collect()
+}
+
 /// A string met in a walk: a value, which may be replaced in place, or an object key,
 /// which is replaced by returning its new name.
 enum Text<'a> {
@@ -140,7 +160,7 @@ enum Text<'a> {
 }
 
 /// `path` followed by an object's key: `.name`, or `["a key"]` when it is not a plain word.
-fn push_key(path: &mut String, key: &str) {
+pub(super) fn push_key(path: &mut String, key: &str) {
     if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         path.push('.');
         path.push_str(key);
@@ -327,7 +347,7 @@ impl Defender {
         let mut queries = Vec::with_capacity(plans.len());
         plans.iter().for_each(|plan| plan.queries(&mut queries));
         let mut verdicts = self.scan_texts(&queries).into_iter();
-        let parts: Vec<(&str, Withheld)> = cells.iter().zip(&plans).filter_map(|(cell, plan)| Some((*cell, plan.judge(cell, &mut verdicts)?))).collect();
+        let parts: Vec<(&str, Withheld)> = cells.iter().zip(&plans).filter_map(|(cell, plan)| Some((*cell, plan.judge(cell, &mut verdicts, |t| self.scan_patterns(t))?))).collect();
         let kept = table_withholding(text, &parts)?;
         let (worst, digests) = worst_of(parts.into_iter().map(|(_, part)| part))?;
         Some(Withheld { replacement: kept, digests, ..worst })
@@ -377,7 +397,7 @@ impl Defender {
             .zip(judged.iter().zip(&plans).zip(&inner))
             .filter_map(|(s, ((texts, plans), inner))| {
                 // Every plan takes its verdicts, flagged or not, so the rest stay in step.
-                let parts: Vec<(&str, Withheld)> = texts.iter().zip(plans).filter_map(|(text, plan)| Some((*text, plan.judge(text, &mut verdicts)?))).collect();
+                let parts: Vec<(&str, Withheld)> = texts.iter().zip(plans).filter_map(|(text, plan)| Some((*text, plan.judge(text, &mut verdicts, |t| self.scan_patterns(t))?))).collect();
                 // A table keeps what was not withheld: each withheld cell is replaced in its row.
                 let kept_table = inner.as_ref().filter(|inner| inner.table && !parts.is_empty()).and_then(|_| table_withholding(s, &parts));
                 let mut withheld: Vec<Withheld> = parts.into_iter().map(|(_, part)| part).collect();
@@ -419,7 +439,13 @@ impl Defender {
                 verdict.flagged.then(|| (path, Withheld { replacement: marker(&verdict), digests: vec![digest(&joined)], verdict }))
             })
             .collect();
-        if flagged.is_empty() && cut.is_empty() {
+        let split = self.split_over_fields(value, &flagged, allowed.as_deref());
+        if let Some(worst) = split.values().map(|w| &w.verdict).max_by(|a, b| a.score.total_cmp(&b.score)) {
+            if report.top.as_ref().is_none_or(|top| worst.score > top.score) {
+                report.top = Some(worst.clone());
+            }
+        }
+        if flagged.is_empty() && cut.is_empty() && split.is_empty() {
             return report;
         }
         let mut path = String::from("$");
@@ -427,7 +453,10 @@ impl Defender {
         walk_mut(value, &mut path, &mut |path, text| match text {
             Text::Value(s) => {
                 // A flagged item of its own, or one of an array whose items say it together.
-                let withheld = flagged.get(s.as_str()).or_else(|| array_of(path).and_then(|array| cut.get(array)))?;
+                let withheld = flagged
+                    .get(s.as_str())
+                    .or_else(|| array_of(path).and_then(|array| cut.get(array)))
+                    .or_else(|| split.get(path))?;
                 findings.push(Finding::of(path.to_string(), withheld));
                 *s = withheld.replacement.clone();
                 None
@@ -442,6 +471,30 @@ impl Defender {
         report.withheld = findings.len();
         report.findings = findings;
         report
+    }
+
+    /// The fields of records that say together what none says alone (by the patterns,
+    /// as an array's items are judged), by path, each withheld with the verdict on them
+    /// all. Fields withheld or allowed on their own are left out of the join: what
+    /// remains of an instruction is judged by itself.
+    fn split_over_fields(&self, value: &Value, flagged: &HashMap<String, Withheld>, allowed: Option<&Allowed>) -> HashMap<String, Withheld> {
+        let mut found = Vec::new();
+        records(value, &mut String::from("$"), &mut found);
+        let mut out = HashMap::new();
+        for record in found {
+            let visible: Vec<&(String, &str)> =
+                record.parts.iter().filter(|(_, text)| !flagged.contains_key(*text) && !allowed.is_some_and(|a| a.contains(text))).collect();
+            let texts: Vec<&str> = visible.iter().map(|(_, text)| *text).collect();
+            let Some(span) = instruction_span(&texts, |joined| self.scan_patterns(joined).flagged) else {
+                continue;
+            };
+            let mut verdict = self.scan_patterns(&texts[span.clone()].join(" "));
+            verdict.reasons.push(format!("obfuscation: split over {} fields of one record", span.len()));
+            for (path, text) in &visible[span] {
+                out.insert(path.clone(), Withheld { replacement: marker(&verdict), digests: vec![digest(text)], verdict: verdict.clone() });
+            }
+        }
+        out
     }
 
     /// [`Defender::scan_json_with`] on tokio's blocking pool, off the async executor.
