@@ -66,6 +66,47 @@ fn confirming_all_covers_the_scripts_other_calls_of_that_action() {
     assert!(text.contains("delete_user ×1 ran without asking, on the person's yes to the rest of this script's calls of that action"), "{text}");
 }
 
+/// A yes to the rest of a script's calls that grant access covers those giving the
+/// same: more users added to the first group run unasked, an add to another group is
+/// asked again (review 30: a yes for Finance let an add to Identity Admins through).
+#[test]
+fn confirming_all_grants_covers_only_the_same_grant() {
+    let Some(report) = run_scenario("two-groups", "accept-all") else { return };
+    assert_eq!(report["run"]["is_error"], false, "{report}");
+    let [first, second] = [0, 1].map(|i| report["run"]["result"][i].as_str().unwrap_or_default().to_owned());
+    let asked: Vec<&str> = report["asked"].as_array().unwrap().iter().map(|q| q["message"].as_str().unwrap_or_default()).collect();
+    assert_eq!(asked.len(), 2, "the first group's first add and the second group's add: {report}");
+    assert!(asked[0].contains(&first) && asked[1].contains(&second), "{asked:?}");
+    let title = report["asked"][0]["requestedSchema"]["properties"]["confirmAll"]["title"].as_str().unwrap_or_default();
+    assert!(title.contains("that gives the same") && title.contains(&first), "{title}");
+    assert!(report["run"]["text"].as_str().unwrap().contains("add_user_to_group ×1 ran without asking"), "{report}");
+}
+
+/// Runs one of confirm_client.py's other scripts (CONFIRM_SCENARIO) on the simulator.
+fn run_scenario(scenario: &str, answer: &str) -> Option<Value> {
+    let python = common::python_with_mcp(&format!("confirmation scenario {scenario}"))?;
+    let output = Command::new(python)
+        .arg(common::client_script("confirm_client.py"))
+        .args([answer, "stdio", env!("CARGO_BIN_EXE_pingone-mcp")])
+        .args(SERVE)
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("CONFIRM_SCENARIO", scenario)
+        .output()
+        .expect("python runs");
+    assert!(output.status.success(), "the MCP client failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    Some(serde_json::from_slice(&output.stdout).unwrap())
+}
+
+/// A refusal says what made the call a question, so the agent can send it without the
+/// change it did not mean (review 30: a full replace that dropped a population's
+/// password policy was refused with no word of it).
+#[test]
+fn a_refused_change_of_access_says_what_it_changes() {
+    let Some(report) = run_scenario("population-replace", "none") else { return };
+    let text = report["run"]["text"].as_str().unwrap_or_default();
+    assert!(text.contains("NOT_CONFIRMED") && text.contains("It needs a person because it changes access: passwordPolicy"), "{text}");
+}
+
 #[test]
 fn a_declined_or_cancelled_confirmation_stops_the_call_and_sends_nothing() {
     for answer in ["decline", "cancel", "refuse"] {

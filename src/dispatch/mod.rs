@@ -281,7 +281,7 @@ impl Dispatcher {
                 if let (Some(reason), Some(confirm)) = (reason, requester.confirm) {
                     let connection = client.connection();
                     let mut request = ConfirmRequest::new(action, args, reason).in_environment(&connection.environment_id, &connection.profile).with_changes(changes);
-                    let asks = confirm.will_ask(&action.id).await;
+                    let asks = confirm.will_ask(&request.blanket()).await;
                     if asks {
                         // Nobody is asked to remove what is not there; what is, is named
                         // from the one read.
@@ -302,12 +302,13 @@ impl Dispatcher {
                         }
                         request = request.with_targets(self.target_names(client, action, args, current.as_ref()).await);
                     }
+                    let asked_about = request.changes.clone();
                     waits.set_asking(true);
                     let answer = confirm.confirm(request).await;
                     waits.set_asking(false);
                     if let Err(reason) = answer {
                         // Said no (or did not answer), or there was nobody to ask.
-                        return (HostReply::Error(not_confirmed(action, reason)), if asks { "declined" } else { "not_asked" });
+                        return (HostReply::Error(not_confirmed(action, reason, &asked_about)), if asks { "declined" } else { "not_asked" });
                     }
                 }
                 if reason.is_some() {
@@ -793,10 +794,14 @@ pub struct Requester<'a> {
 }
 
 /// A destructive call the person did not confirm; nothing was sent.
-fn not_confirmed(action: &Action, reason: String) -> ActionError {
-    // The reason can be the client's: quoted.
-    let text = format!("`{}` was not run: {reason}. Nothing of it was sent to PingOne; calls made before it stand", action.id);
-    let own = OwnText { text, quoted: vec![reason] };
+/// A call a person did not confirm (or could not be asked about), with what made it a
+/// question when that was a change the call makes (a full replace leaving out a
+/// population's password policy): the agent may send the call without it.
+fn not_confirmed(action: &Action, reason: String, changes: &[String]) -> ActionError {
+    let asked_about = if changes.is_empty() { String::new() } else { format!(". It needs a person because it changes access: {}", changes.join("; ")) };
+    // The reason can be the client's, and the changes hold the record's values: quoted.
+    let text = format!("`{}` was not run: {reason}{asked_about}. Nothing of it was sent to PingOne; calls made before it stand", action.id);
+    let own = OwnText { text, quoted: std::iter::once(reason).chain(changes.iter().cloned()).collect() };
     ActionError { action: action.id.clone(), code: "NOT_CONFIRMED".into(), message: own.text.clone(), own_texts: vec![own], ..Default::default() }
 }
 

@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::policy::{Confirm, ConfirmRequest};
+use crate::policy::{Blanket, Confirm, ConfirmRequest};
 
 /// How long a person has to answer before the call is declined.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
@@ -51,7 +51,7 @@ impl Confirm for CannotAsk {
     }
 
     /// No question is put, so none is prepared.
-    fn will_ask(&self, _action: &str) -> BoxFuture<'static, bool> {
+    fn will_ask(&self, _call: &Blanket) -> BoxFuture<'static, bool> {
         Box::pin(async { false })
     }
 }
@@ -101,11 +101,11 @@ fn elicitation(request: &ConfirmRequest) -> ElicitRequestParams {
         },
     });
     if request.from_script {
-        properties["confirmAll"] = json!({
-            "type": "boolean",
-            "title": format!("Also run every later {} call of this script without asking, as many as it makes", request.action),
-            "default": false,
-        });
+        let title = match &request.grants {
+            Some(grants) => format!("Also run every later {} call of this script that gives the same ({grants}) without asking, as many as it makes; one giving anything else is asked", request.action),
+            None => format!("Also run every later {} call of this script without asking, as many as it makes", request.action),
+        };
+        properties["confirmAll"] = json!({ "type": "boolean", "title": title, "default": false });
     }
     let schema = json!({ "type": "object", "properties": properties, "required": ["confirm"] });
     ElicitRequestParams::FormElicitationParams {
@@ -176,10 +176,10 @@ fn unanswered(e: rmcp::service::ServiceError) -> String {
 pub struct Asker {
     channel: Channel,
     asking: Asking,
-    /// The actions allowed for the rest of the call, each with how many of its calls
-    /// ran unasked since. Held while a question is out, so calls made together
-    /// (`Promise.all`) are asked in turn and one "all" answer covers those still waiting.
-    allowed: Arc<tokio::sync::Mutex<BTreeMap<String, u32>>>,
+    /// The calls allowed for the rest of the call, each with how many ran unasked
+    /// since. Held while a question is out, so calls made together (`Promise.all`)
+    /// are asked in turn and one "all" answer covers those still waiting.
+    allowed: Arc<tokio::sync::Mutex<BTreeMap<Blanket, u32>>>,
 }
 
 impl Asker {
@@ -199,12 +199,13 @@ impl Confirm for Asker {
         request.from_script = self.asking == Asking::ScriptCalls;
         Box::pin(async move {
             let mut allowed = allowed.lock().await;
-            if let Some(unasked) = allowed.get_mut(&request.action) {
+            let blanket = request.blanket();
+            if let Some(unasked) = allowed.get_mut(&blanket) {
                 *unasked += 1;
                 return Ok(());
             }
             if verdict(&channel.ask(elicitation(&request)).await?)? {
-                allowed.insert(request.action, 0);
+                allowed.insert(blanket, 0);
             }
             Ok(())
         })
@@ -212,14 +213,20 @@ impl Confirm for Asker {
 
     fn allowed_unasked(&self) -> BoxFuture<'static, Vec<(String, u32)>> {
         let allowed = self.allowed.clone();
-        Box::pin(async move { allowed.lock().await.iter().filter(|(_, &n)| n > 0).map(|(action, &n)| (action.clone(), n)).collect() })
+        Box::pin(async move {
+            let mut by_action: BTreeMap<String, u32> = BTreeMap::new();
+            for (blanket, &n) in allowed.lock().await.iter().filter(|(_, &n)| n > 0) {
+                *by_action.entry(blanket.action.clone()).or_default() += n;
+            }
+            by_action.into_iter().collect()
+        })
     }
 
     /// Waits while a question is out, so a call made together with it learns whether
     /// the answer allowed the rest.
-    fn will_ask(&self, action: &str) -> BoxFuture<'static, bool> {
-        let (allowed, action) = (self.allowed.clone(), action.to_owned());
-        Box::pin(async move { !allowed.lock().await.contains_key(&action) })
+    fn will_ask(&self, call: &Blanket) -> BoxFuture<'static, bool> {
+        let (allowed, call) = (self.allowed.clone(), call.clone());
+        Box::pin(async move { !allowed.lock().await.contains_key(&call) })
     }
 }
 
@@ -466,7 +473,7 @@ mod tests {
     }
 
     fn request() -> ConfirmRequest {
-        ConfirmRequest { action: "delete_user".into(), title: "Delete User".into(), request: "DELETE /users/u-1".into(), args: json!({ "userId": "u-1" }), targets: vec![], changes: vec![], environment: None, kind: "a destructive PingOne action", from_script: true }
+        ConfirmRequest { action: "delete_user".into(), title: "Delete User".into(), request: "DELETE /users/u-1".into(), args: json!({ "userId": "u-1" }), targets: vec![], changes: vec![], environment: None, kind: "a destructive PingOne action", from_script: true, grants: None }
     }
 
     /// A job that asks once and finishes with the verdict as its text.
@@ -540,14 +547,43 @@ mod tests {
     async fn after_a_yes_to_all_the_action_is_not_asked_about_again() {
         let calls = Arc::new(SuspendedCalls::default());
         let job = Job::spawn(Asking::ScriptCalls, |confirm, _stop| async move {
-            let before = confirm.will_ask("delete_user").await;
+            let call = |action: &str| Blanket { action: action.into(), grants: None };
+            let before = confirm.will_ask(&call("delete_user")).await;
             let first = confirm.confirm(request()).await;
-            let after = (confirm.will_ask("delete_user").await, confirm.will_ask("delete_group").await);
+            let after = (confirm.will_ask(&call("delete_user")).await, confirm.will_ask(&call("delete_group")).await);
             CallToolResult::success(vec![ContentBlock::text(format!("{before} {first:?} {after:?}"))])
         });
         let state = question(calls.drive(job, None, std::future::pending()).await.unwrap());
         let all: InputResponses = [(INPUT_KEY.to_owned(), json!({ "action": "accept", "content": { "confirm": true, "confirmAll": true } }))].into();
         assert_eq!(text(calls.resume(&state, Some(all), None, std::future::pending()).await.unwrap()), "true Ok(()) (false, true)");
+    }
+
+    /// A yes to the rest of a script's calls granting access covers those giving the
+    /// same: adding more users to Finance, not adding one to the admins' group.
+    #[tokio::test]
+    async fn a_yes_to_all_grants_covers_only_the_same_grant() {
+        let add_to = |group: &str| ConfirmRequest {
+            action: "add_user_to_group".into(),
+            args: json!({ "userId": "u-1", "id": group }),
+            grants: Some(json!({ "id": group }).to_string()),
+            kind: "a PingOne action that grants access",
+            ..request()
+        };
+        let calls = Arc::new(SuspendedCalls::default());
+        let job = Job::spawn(Asking::ScriptCalls, move |confirm, _stop| async move {
+            let first = confirm.confirm(add_to("finance")).await;
+            let same = confirm.will_ask(&add_to("finance").blanket()).await;
+            let other = confirm.will_ask(&add_to("identity-admins").blanket()).await;
+            CallToolResult::success(vec![ContentBlock::text(format!("{first:?} {same} {other}"))])
+        });
+        let CallToolResponse::InputRequired(input) = calls.drive(job, None, std::future::pending()).await.unwrap() else { panic!("expected a question") };
+        let InputRequest::Elicitation(question) = &input.input_requests.as_ref().unwrap()[INPUT_KEY] else { panic!("expected an elicitation") };
+        let schema = serde_json::to_value(question).unwrap();
+        let title = schema.pointer("/params/requestedSchema/properties/confirmAll/title").and_then(Value::as_str).unwrap_or_default().to_owned();
+        assert!(title.contains(r#"that gives the same ({"id":"finance"})"#) && title.contains("anything else is asked"), "{schema}");
+        let all: InputResponses = [(INPUT_KEY.to_owned(), json!({ "action": "accept", "content": { "confirm": true, "confirmAll": true } }))].into();
+        let state = input.request_state.unwrap();
+        assert_eq!(text(calls.resume(&state, Some(all), None, std::future::pending()).await.unwrap()), "Ok(()) false true");
     }
 
     #[tokio::test]

@@ -18,7 +18,7 @@ use super::reply::add_own_texts;
 use crate::defender::OwnTexts;
 use crate::dispatch::{Dispatcher, Requester};
 use crate::pingone::Waits;
-use crate::policy::{Caller, Confirm, ConfirmRequest};
+use crate::policy::{Blanket, Caller, Confirm, ConfirmRequest};
 use crate::sandbox::{ActionHost, LogLine, PersonWaits, NOT_SENT_ASKING};
 
 /// The most JSON a script's `all: true` gathers: boa holds parsed JSON at many times
@@ -264,8 +264,8 @@ impl Confirm for Timed {
         self.clock_stopped(self.confirm.confirm(request))
     }
 
-    fn will_ask(&self, action: &str) -> BoxFuture<'static, bool> {
-        self.clock_stopped(self.confirm.will_ask(action))
+    fn will_ask(&self, call: &Blanket) -> BoxFuture<'static, bool> {
+        self.clock_stopped(self.confirm.will_ask(call))
     }
 }
 

@@ -232,7 +232,7 @@ pub fn with_calls_run_unasked(reply: Result<Value, String>, unasked: &[(String, 
         return reply;
     }
     let said: Vec<String> = unasked.iter().map(|(action, n)| format!("{action} ×{n}")).collect();
-    let text = format!("{} ran without asking, on the person's yes to the rest of this script's calls of that action", said.join(", "));
+    let text = format!("{} ran without asking, on the person's yes to the rest of this script's calls of that action (of one granting access, those giving the same)", said.join(", "));
     match reply {
         Ok(mut value) => {
             value["ranUnasked"] = json!(text);

@@ -30,6 +30,11 @@ pub struct ConfirmRequest {
     /// Whether a script makes the call (`execute`), or the agent called the action
     /// itself as a tool.
     pub from_script: bool,
+    /// What a call granting access gives, as sent (the arguments outside the path: a
+    /// group, a role and its scope, a resource and its scopes). A person's yes to the
+    /// rest of a script's calls covers only calls that give the same: a yes to adding
+    /// users to Finance is no yes to adding one to the admins' group.
+    pub grants: Option<String>,
 }
 
 /// Why a person is asked before a call is sent.
@@ -78,7 +83,29 @@ impl ConfirmRequest {
             }
         }
         let kind = reason.words();
-        Self { action: action.id.clone(), title: action.title.clone(), request: format!("{} {path}", action.method.as_str()), args, targets: vec![], changes: vec![], environment: None, kind, from_script: true }
+        let grants = (reason == ConfirmReason::GrantsAccess).then(|| {
+            let outside_path: serde_json::Map<String, Value> =
+                args.as_object().into_iter().flatten().filter(|(name, _)| !action.path.contains(&format!("{{{name}}}"))).map(|(k, v)| (k.clone(), v.clone())).collect();
+            Value::Object(outside_path).to_string()
+        });
+        Self {
+            action: action.id.clone(),
+            title: action.title.clone(),
+            request: format!("{} {path}", action.method.as_str()),
+            args,
+            targets: vec![],
+            changes: vec![],
+            environment: None,
+            kind,
+            from_script: true,
+            grants,
+        }
+    }
+
+    /// What a person's yes to the rest of a script's calls of this action covers: the
+    /// action, and for a call granting access, what it gives.
+    pub fn blanket(&self) -> Blanket {
+        Blanket { action: self.action.clone(), grants: self.grants.clone() }
     }
 
     /// The environment the call goes to, filled into the request and named with its
@@ -113,15 +140,23 @@ impl ConfirmRequest {
     }
 }
 
+/// The calls one "run the rest without asking" answer covers: later calls of one
+/// action, and of an action granting access, those giving the same.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Blanket {
+    pub action: String,
+    pub grants: Option<String>,
+}
+
 /// Asks someone to confirm a destructive call. `Err` says why it must not run
 /// (declined, cancelled, no answer in time, or no way to ask).
 pub trait Confirm: Send + Sync {
     fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<(), String>>;
 
-    /// Whether a call of `action` would be put to the person, so a caller can skip
-    /// preparing the question (reading the target's name) when it would not: after
-    /// the person allowed all of this call's uses of the action.
-    fn will_ask(&self, _action: &str) -> BoxFuture<'static, bool> {
+    /// Whether a call would be put to the person, so a caller can skip preparing the
+    /// question (reading the target's name) when it would not: after the person
+    /// allowed the rest of the script's calls like it.
+    fn will_ask(&self, _call: &Blanket) -> BoxFuture<'static, bool> {
         Box::pin(async { true })
     }
 

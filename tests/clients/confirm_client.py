@@ -9,6 +9,11 @@ action), refuse (accept with confirm: false), decline or cancel, or none for a c
 without the elicitation capability. The script deletes the first two users, one after
 the other; a second call reads them back, so the report shows which deletes happened.
 A server in `--mode both` is also asked to delete a third user with the delete_user tool.
+
+With CONFIRM_SCENARIO=two-groups the script instead creates two groups, adds two users
+to the first and one of them to the second: a yes to all of the first group's adds is
+no yes to the second's. With CONFIRM_SCENARIO=population-replace it sends a population
+back without its password policy (a full replace that drops it).
 """
 
 import asyncio
@@ -25,6 +30,21 @@ DELETE_FIRST_TWO_USERS = """
 const users = (await pingone.list_users({ limit: 2 })).items;
 for (const user of users) await pingone.delete_user({ userId: user.id });
 return users.map(u => u.id);
+"""
+
+
+ADD_TO_TWO_GROUPS = """
+const users = (await pingone.list_users({ limit: 2 })).items;
+const first = await pingone.create_group({ name: 'Confirm test first' });
+const second = await pingone.create_group({ name: 'Confirm test second' });
+for (const user of users) await pingone.add_user_to_group({ userId: user.id, id: first.id });
+await pingone.add_user_to_group({ userId: users[0].id, id: second.id });
+return [first.id, second.id];
+"""
+
+REPLACE_POPULATION = """
+const population = (await pingone.list_populations({ all: true })).find(p => p.passwordPolicy);
+await pingone.update_population({ populationId: population.id, name: population.name, description: 'Updated description' });
 """
 
 
@@ -49,6 +69,13 @@ async def exercise(answer, target):
     report = {}
     async with Client(target, elicitation_callback=callback) as client:
         report["protocol"] = str(client.protocol_version)
+        scenario = os.environ.get("CONFIRM_SCENARIO")
+        if scenario in ("two-groups", "population-replace"):
+            code = ADD_TO_TWO_GROUPS if scenario == "two-groups" else REPLACE_POPULATION
+            run = await client.call_tool("execute", {"code": code})
+            report["run"] = {"is_error": run.is_error, "text": text_of(run), "result": (run.structured_content or {}).get("result")}
+            report["asked"] = asked
+            return report
         users = (await client.call_tool("execute", {"code": "return (await pingone.list_users({ limit: 2 })).items.map(u => u.id)"})).structured_content["result"]
         run = await client.call_tool("execute", {"code": DELETE_FIRST_TWO_USERS})
         report["delete"] = {"is_error": run.is_error, "text": text_of(run)}
