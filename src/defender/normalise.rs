@@ -178,23 +178,46 @@ fn is_english_word(lowercase: &[u8]) -> bool {
             | b"give" | b"admin" | b"administrator" | b"administrators" | b"role" | b"user" | b"users" | b"group"
             | b"password" | b"secret" | b"delete" | b"disable" | b"send" | b"reveal" | b"tell" | b"system"
             | b"assistant" | b"new" | b"make" | b"set" | b"reset" | b"remove" | b"token" | b"prior" | b"above" | b"rules"
+            | b"an" | b"as" | b"at" | b"by" | b"or" | b"if" | b"we" | b"they" | b"their" | b"our" | b"was" | b"were"
+            | b"has" | b"have" | b"can" | b"after" | b"only" | b"every" | b"which" | b"who" | b"when" | b"get" | b"out"
+            | b"up" | b"no" | b"so" | b"but" | b"he" | b"she" | b"his" | b"her" | b"its" | b"use" | b"one" | b"each"
     )
 }
 
-/// How many words of two or more ASCII letters `text` has, and how many of them are English.
-fn count_english(text: &str) -> (usize, usize) {
-    let mut buf = [0u8; 16];
+/// The words of two or more ASCII letters in `text`, and how many of them are English.
+fn count_plain_english(text: &str) -> (usize, usize) {
+    let mut lower = [0u8; 16];
     let (mut words, mut english) = (0, 0);
-    for word in text.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| w.len() >= 2) {
+    for word in text.as_bytes().split(|b| !b.is_ascii_alphabetic()).filter(|w| w.len() >= 2) {
         words += 1;
-        if word.len() <= buf.len() {
-            let lower = &mut buf[..word.len()];
-            lower.copy_from_slice(word.as_bytes());
-            lower.make_ascii_lowercase();
-            english += usize::from(is_english_word(lower));
+        if let Some(buf) = lower.get_mut(..word.len()) {
+            buf.copy_from_slice(word);
+            buf.make_ascii_lowercase();
+            english += usize::from(is_english_word(buf));
         }
     }
     (words, english)
+}
+
+/// How many words of `text` are English with ROT13 undone, and read backwards.
+fn count_undone_english(text: &str) -> [usize; 2] {
+    let mut english = [0; 2];
+    let [mut rotated, mut reversed] = [[0u8; 16]; 2];
+    for word in text.as_bytes().split(|b| !b.is_ascii_alphabetic()).filter(|w| w.len() >= 2) {
+        let n = word.len();
+        if n > rotated.len() {
+            continue;
+        }
+        for (i, &b) in word.iter().enumerate() {
+            let lower = b.to_ascii_lowercase();
+            rotated[i] = if lower <= b'm' { lower + 13 } else { lower - 13 };
+            reversed[n - 1 - i] = lower;
+        }
+        for (count, form) in english.iter_mut().zip([&rotated[..n], &reversed[..n]]) {
+            *count += usize::from(is_english_word(form));
+        }
+    }
+    english
 }
 
 fn rot13(text: &str) -> String {
@@ -213,16 +236,19 @@ fn rot13(text: &str) -> String {
 /// quarter, a table of romanised Japanese titles read backwards passed for English.)
 /// Other languages and ids stay as they are: undone, they are gibberish too.
 fn unscramble(text: &str) -> Vec<(&'static str, String)> {
-    let (words, english) = count_english(text);
+    // Most text is English as written, or too short to judge: one cheap pass says so.
+    let (words, english) = count_plain_english(text);
     if words < 4 || english * 4 >= words {
         return Vec::new();
     }
+    let [rotated, reversed] = count_undone_english(text);
+    let reads = |found: usize| found >= 3 && found >= 2 * english + 2 && found * 2 >= words;
     let mut out = Vec::new();
-    for (kind, variant) in [("rot13", rot13(text)), ("reversed text", text.chars().rev().collect())] {
-        let (_, found) = count_english(&variant);
-        if found >= 3 && found >= 2 * english + 2 && found * 2 >= words {
-            out.push((kind, variant));
-        }
+    if reads(rotated) {
+        out.push(("rot13", rot13(text)));
+    }
+    if reads(reversed) {
+        out.push(("reversed text", text.chars().rev().collect()));
     }
     out
 }
