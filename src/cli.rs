@@ -133,6 +133,8 @@ pub enum ActionsCommand {
         /// Directories of *.yaml action files to validate.
         dirs: Vec<PathBuf>,
     },
+    /// Print the format of an action file (for --actions-dir), with every field explained.
+    Format,
 }
 
 #[derive(Debug, Args)]

@@ -310,7 +310,7 @@ fn invalid_example_is_refused() {
 #[test]
 fn broken_yaml_names_the_line() {
     let text = GOOD.replace("    title: Get Widget\n", "    title: [Get Widget\n");
-    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "actions/README.md"]);
+    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "`pingone-mcp actions format` prints the file format"]);
 }
 
 #[test]

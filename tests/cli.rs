@@ -71,6 +71,16 @@ fn actions_types_declares_every_action() {
     assert_eq!(text.matches("  function ").count(), builtin.len());
 }
 
+/// A user with the binary alone can read the action file format (review 30: errors
+/// pointed at a file of the source tree).
+#[test]
+fn actions_format_prints_the_file_format_with_its_required_fields() {
+    let out = run(&["actions", "format"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("group: Users") && text.contains("Required action fields: `id`") && text.contains("`example`"), "{text}");
+}
+
 #[test]
 fn actions_check_accepts_good_files_and_names_bad_ones() {
     let dir = tempfile::tempdir().unwrap();
@@ -86,7 +96,7 @@ fn actions_check_accepts_good_files_and_names_bad_ones() {
     let out = run(&["actions", "check", dir.path().to_str().unwrap()], &[]);
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("custom.yaml:") && err.contains("actions/README.md"), "{err}");
+    assert!(err.contains("custom.yaml:") && err.contains("`pingone-mcp actions format` prints the file format"), "{err}");
 
     // `changed_by` must name an action that exists (a built-in one does).
     let pointing = |to: &str| CUSTOM.replace("    read_only: true", &format!("    changed_by: {{ size: {to} }}\n    read_only: true"));

@@ -95,7 +95,7 @@ impl Catalog {
                     errors.push(CatalogError {
                         file: name.clone(),
                         line: e.location().map(|l| l.line()),
-                        message: format!("{e}; the file format is in actions/README.md of pingone-mcp's source"),
+                        message: format!("{e}; `pingone-mcp actions format` prints the file format"),
                     });
                     continue;
                 }

@@ -11,3 +11,7 @@ pub(crate) use args::path_segment_problem;
 pub use load::{load_builtin, load_dir, Catalog, CatalogError};
 pub use model::{Action, Host, Method, Param, ParamLocation, ParamType};
 pub use typescript::{action_signature, compact_signature, declarations};
+
+/// The format of an action file, as `pingone-mcp actions format` prints it: a user
+/// with the binary alone has no source tree to read it in.
+pub const FILE_FORMAT: &str = include_str!("../../actions/README.md");

@@ -331,6 +331,20 @@ impl Action {
         self.destructive || self.params.iter().any(|p| !p.destructive_if.is_empty())
     }
 
+    /// When only some values make a call destructive, which: "when mfaEnabled is false".
+    pub fn destructive_when(&self) -> Option<String> {
+        if self.destructive {
+            return None;
+        }
+        let when: Vec<String> = self
+            .params
+            .iter()
+            .filter(|p| !p.destructive_if.is_empty())
+            .map(|p| format!("{} is {}", p.name, p.destructive_if.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or ")))
+            .collect();
+        (!when.is_empty()).then(|| format!("when {}", when.join(", or ")))
+    }
+
     /// Whether some call of it grants access: the action always does, or a parameter
     /// does when it changes (a user's email) or holds some values.
     pub fn may_grant_access(&self) -> bool {

@@ -1,4 +1,4 @@
-//! `pingone-mcp actions list|show|types|check`.
+//! `pingone-mcp actions list|show|types|check|format`.
 
 use std::process::ExitCode;
 
@@ -12,8 +12,14 @@ use crate::cli::{ActionsCommand, GlobalArgs};
 use crate::output::{print, print_json};
 
 pub fn run(global: &GlobalArgs, command: ActionsCommand) -> anyhow::Result<ExitCode> {
-    if let ActionsCommand::Check { dirs } = &command {
-        return check(global, dirs);
+    match &command {
+        ActionsCommand::Check { dirs } => return check(global, dirs),
+        // The format needs no catalog: it is how to write one.
+        ActionsCommand::Format => {
+            print(pingone_mcp::catalog::FILE_FORMAT);
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
     }
     let catalog = load_catalog(global)?;
     match command {
@@ -38,7 +44,7 @@ pub fn run(global: &GlobalArgs, command: ActionsCommand) -> anyhow::Result<ExitC
         }
         ActionsCommand::Show { id } => show(&catalog, &id)?,
         ActionsCommand::Types => print(&declarations(&catalog)),
-        ActionsCommand::Check { .. } => unreachable!("handled above"),
+        ActionsCommand::Check { .. } | ActionsCommand::Format => unreachable!("handled above"),
     }
     Ok(ExitCode::SUCCESS)
 }

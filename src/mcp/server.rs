@@ -37,7 +37,7 @@ pub fn instructions(limits: &Limits) -> String {
 You manage a PingOne identity environment by writing JavaScript.
 1. search_tools({{query}}) finds actions: id and signature (pingone.describe(id) gives one in full).
 2. execute({{code}}) runs a script in which each action is an async function on `pingone`.
-A list action returns Page<T> = {{ items: T[], count, cursor }} (count is every match, so {{ limit: 1 }} counts), \
+A list action returns Page<T> = {{ items: T[], count, cursor }} (count is every match, so {{ limit: 1 }} counts, where the signature takes limit), \
 or with {{ all: true }} every item as T[], for lists of up to a few thousand; \
 for more, `for await (const u of pingone.iterate('list_users', {{ filter }}))` pages through without holding them all (to change records the filter selects, such as disabling them, collect their ids first: changed while paging, records move between pages and some are skipped).
 A failed call throws PingOneError {{ status, code, message, details }}.

@@ -59,7 +59,8 @@ pub fn meant<'c>(catalog: &'c Catalog, index: &SearchIndex, unknown: &str, limit
 
 /// One hit: its id, signature, the first sentence of its description, its `note`
 /// when it has one, and `writes` / `destructive` only when true (a reader takes
-/// absence as false).
+/// absence as false); `destructive` says when, for an action only some values make
+/// destructive (`"when mfaEnabled is false"`).
 pub fn hit_json(action: &Action, style: SignatureStyle) -> Value {
     let signature = match style {
         SignatureStyle::Compact => compact_signature(action),
@@ -73,7 +74,9 @@ pub fn hit_json(action: &Action, style: SignatureStyle) -> Value {
     if action.writes() {
         hit["writes"] = json!(true);
     }
-    if action.may_be_destructive() {
+    if let Some(when) = action.destructive_when() {
+        hit["destructive"] = json!(when);
+    } else if action.may_be_destructive() {
         hit["destructive"] = json!(true);
     }
     hit
@@ -82,4 +85,21 @@ pub fn hit_json(action: &Action, style: SignatureStyle) -> Value {
 /// The hits for `query` in `style`, best first.
 pub fn hits_json(catalog: &Catalog, index: &SearchIndex, query: &str, limit: usize, style: SignatureStyle) -> Vec<Value> {
     found(catalog, index, query, limit).hits.into_iter().map(|(action, _)| hit_json(action, style)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Turning MFA on is an ordinary write: the hit says which value is destructive, so
+    /// an agent onboarding users does not take it for one that needs --allow-destructive
+    /// (review 30).
+    #[test]
+    fn a_hit_says_when_only_some_values_are_destructive() {
+        let catalog = crate::catalog::load_builtin().expect("the built-in catalog loads");
+        let hit = |id: &str| hit_json(catalog.get(id).expect("a built-in action"), SignatureStyle::Compact);
+        assert_eq!(hit("update_user_mfa_enabled")["destructive"], "when mfaEnabled is false");
+        assert_eq!(hit("delete_user")["destructive"], true);
+        assert!(hit("get_user").get("destructive").is_none());
+    }
 }
