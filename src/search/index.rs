@@ -169,7 +169,18 @@ impl SearchIndex {
     }
 
     /// As [`SearchIndex::search`], and whether any action fits the query closely.
+    /// A need framed as done in bulk or from a file that seems to fit nothing is
+    /// judged again without the framing: the actions do one record a call, and a
+    /// script loops over the file's rows.
     pub fn find(&self, query: &str, limit: usize) -> Ranked {
+        let ranked = self.find_as_written(query, limit);
+        match ranked.nothing_fits.and_then(|_| super::intent::without_bulk_framing(query)) {
+            Some(one_by_one) => Some(self.find_as_written(&one_by_one, limit)).filter(|r| r.nothing_fits.is_none()).unwrap_or(ranked),
+            None => ranked,
+        }
+    }
+
+    fn find_as_written(&self, query: &str, limit: usize) -> Ranked {
         let similarities = self.similarities(query);
         let best = similarities.as_ref().map(|s| s.iter().copied().fold(f32::MIN, f32::max));
         Ranked { hits: self.rank(query, similarities.as_deref(), limit), nothing_fits: best.filter(|b| *b < self.weights.nothing_fits_below) }

@@ -174,3 +174,42 @@ mod tests {
         assert_eq!(op("how many members does the Sales team have", "count"), Some(Op::Get));
     }
 }
+
+/// Words that frame a need as done in bulk or from a file: "in bulk", "a list of",
+/// "from a spreadsheet", "from a CSV file".
+static BULK_FRAMING: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)\b(?:in bulk|en masse|in (?:a )?batch(?:es)?|a batch of|bulk|mass|a list of|lists? of|(?:from|in|using|via|with|out of) (?:a |an |the |our |my |this )?(?:csv|excel|xlsx|json|google|text)? ?(?:file|spreadsheet|sheet|list|export)s?)\b",
+    )
+    .expect("the bulk framing pattern compiles")
+});
+
+/// An import or onboarding of people is a create of each user: "import users",
+/// "onboard new contractors".
+static IMPORT_PEOPLE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?i)\b(?:import|onboard|bring on)\s+(?:the\s+|our\s+)?(?:new\s+)?(users|accounts|people|employees|contractors|staff|members|hires|starters|interns|vendors|partners)\b")
+        .expect("the import pattern compiles")
+});
+
+/// `query` without the words that frame it as done in bulk or from a file, when it
+/// has some; `None` otherwise.
+pub fn without_bulk_framing(query: &str) -> Option<String> {
+    let stripped = BULK_FRAMING.replace_all(query, " ");
+    let stripped = IMPORT_PEOPLE.replace_all(&stripped, "create user accounts for $1");
+    let stripped = stripped.split_whitespace().collect::<Vec<_>>().join(" ");
+    (stripped != query.split_whitespace().collect::<Vec<_>>().join(" ")).then_some(stripped)
+}
+
+#[cfg(test)]
+mod bulk_tests {
+    use super::without_bulk_framing;
+
+    #[test]
+    fn bulk_and_file_framing_is_taken_out() {
+        assert_eq!(without_bulk_framing("onboard a list of new contractors from a spreadsheet").as_deref(), Some("create user accounts for contractors"));
+        assert_eq!(without_bulk_framing("bulk import users from a CSV file").as_deref(), Some("create user accounts for users"));
+        assert_eq!(without_bulk_framing("disable users in bulk").as_deref(), Some("disable users"));
+        assert_eq!(without_bulk_framing("send a Slack message"), None);
+        assert_eq!(without_bulk_framing("import a certificate"), None);
+    }
+}
