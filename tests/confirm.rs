@@ -107,6 +107,15 @@ fn a_refused_change_of_access_says_what_it_changes() {
     assert!(text.contains("NOT_CONFIRMED") && text.contains("It needs a person because it changes access: passwordPolicy"), "{text}");
 }
 
+/// A question about a call naming a record that does not exist says so, rather than
+/// leaving the id unnamed (review 30).
+#[test]
+fn a_question_says_when_a_named_record_does_not_exist() {
+    let Some(report) = run_scenario("missing-population", "decline") else { return };
+    let asked = report["asked"][0]["message"].as_str().unwrap_or_default();
+    assert!(asked.contains("population 00000000-0000-4000-8000-000000000000: PingOne has no such record (404)"), "{report}");
+}
+
 #[test]
 fn a_declined_or_cancelled_confirmation_stops_the_call_and_sends_nothing() {
     for answer in ["decline", "cancel", "refuse"] {

@@ -456,8 +456,12 @@ impl Dispatcher {
                 // Nothing reads it by id (an environment scope): named by its id.
                 let this = if id == client.connection().environment_id { " (the environment this server manages)" } else { "" };
                 names.push(format!("{what} {id}{this}"));
-            } else if let Some(name) = self.name_of(client, id, readers).await {
-                names.push(format!("{what} {id} has {name}"));
+            } else {
+                match self.name_of(client, id, readers).await {
+                    Naming::Named(name) => names.push(format!("{what} {id} has {name}")),
+                    Naming::NotFound => names.push(format!("{what} {id}: PingOne has no such record (404), so the call will likely fail")),
+                    Naming::Unread => {}
+                }
             }
         }
         if let Some(resource) = args.pointer("/resource/id").and_then(Value::as_str) {
@@ -519,15 +523,25 @@ impl Dispatcher {
 
     /// `name "Contractors"`: the label of the record `id`, read with the first of
     /// `readers` that finds it.
-    async fn name_of(&self, client: &PingOneClient, id: &str, readers: Readers) -> Option<String> {
+    async fn name_of(&self, client: &PingOneClient, id: &str, readers: Readers) -> Naming {
+        let mut not_found = 0;
         for &(reader, param) in readers {
             let Some(reader) = self.catalog.get(reader) else { continue };
-            let record = client.call(reader, &json!({ param: id }), &CallOptions::default()).await.ok();
-            if let Some(name) = record.as_ref().and_then(label) {
-                return Some(name);
+            match client.call(reader, &json!({ param: id }), &CallOptions::default()).await {
+                Ok(record) => {
+                    if let Some(name) = label(&record) {
+                        return Naming::Named(name);
+                    }
+                }
+                Err(ClientError::Api { status: 404, .. }) => not_found += 1,
+                Err(_) => {}
             }
         }
-        None
+        if not_found > 0 && not_found == readers.len() {
+            Naming::NotFound
+        } else {
+            Naming::Unread
+        }
     }
 
     /// The record that shows a call of an access-granting action would grant nothing:
@@ -794,6 +808,15 @@ pub struct Requester<'a> {
 }
 
 /// A destructive call the person did not confirm; nothing was sent.
+/// What reading a referenced record by its id found, for the person's question.
+enum Naming {
+    Named(String),
+    /// Every reader answered 404: the id names nothing (a mistyped or stale id).
+    NotFound,
+    /// Not read (an error, or a record without a name).
+    Unread,
+}
+
 /// A call a person did not confirm (or could not be asked about), with what made it a
 /// question when that was a change the call makes (a full replace leaving out a
 /// population's password policy): the agent may send the call without it.

@@ -13,7 +13,8 @@ A server in `--mode both` is also asked to delete a third user with the delete_u
 With CONFIRM_SCENARIO=two-groups the script instead creates two groups, adds two users
 to the first and one of them to the second: a yes to all of the first group's adds is
 no yes to the second's. With CONFIRM_SCENARIO=population-replace it sends a population
-back without its password policy (a full replace that drops it).
+back without its password policy (a full replace that drops it). With CONFIRM_SCENARIO=missing-population it
+moves a user to a population that does not exist.
 """
 
 import asyncio
@@ -47,6 +48,11 @@ const population = (await pingone.list_populations({ all: true })).find(p => p.p
 await pingone.update_population({ populationId: population.id, name: population.name, description: 'Updated description' });
 """
 
+MOVE_TO_MISSING_POPULATION = """
+const user = (await pingone.list_users({ limit: 1 })).items[0];
+await pingone.update_user_population({ userId: user.id, id: '00000000-0000-4000-8000-000000000000' });
+"""
+
 
 def text_of(result):
     return "\n".join(getattr(block, "text", "") for block in result.content)
@@ -70,8 +76,9 @@ async def exercise(answer, target):
     async with Client(target, elicitation_callback=callback) as client:
         report["protocol"] = str(client.protocol_version)
         scenario = os.environ.get("CONFIRM_SCENARIO")
-        if scenario in ("two-groups", "population-replace"):
-            code = ADD_TO_TWO_GROUPS if scenario == "two-groups" else REPLACE_POPULATION
+        scripts = {"two-groups": ADD_TO_TWO_GROUPS, "population-replace": REPLACE_POPULATION, "missing-population": MOVE_TO_MISSING_POPULATION}
+        if scenario in scripts:
+            code = scripts[scenario]
             run = await client.call_tool("execute", {"code": code})
             report["run"] = {"is_error": run.is_error, "text": text_of(run), "result": (run.structured_content or {}).get("result")}
             report["asked"] = asked
