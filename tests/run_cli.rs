@@ -252,6 +252,19 @@ fn a_line_built_from_several_values_is_judged_value_by_value() {
     assert!(lines[1].starts_with("[withheld by pingone-mcp defender"), "{lines:?}");
 }
 
+/// A write that asks for what the record holds already (a membership the user has) is
+/// not sent, and its account says so rather than "ok" (review 30).
+#[test]
+fn a_write_not_sent_because_it_holds_already_is_told_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, "const u = (await pingone.list_users({ limit: 1 })).items[0];\nconst g = await pingone.create_group({ name: 'Twice' });\nfor (let i = 0; i < 2; i++) await pingone.add_user_to_group({ userId: u.id, id: g.id });\nreturn 'done';");
+    let out = run(&["run", &script, "--simulator", "--allow-writes", "--json"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let reply: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let outcomes: Vec<&str> = reply["writes"].as_array().unwrap().iter().map(|w| w["outcome"].as_str().unwrap_or_default()).collect();
+    assert_eq!(outcomes, ["ok", "ok", "unchanged (already so; nothing sent)"], "{reply}");
+}
+
 /// A script that looks for injections names their words, and a record that holds
 /// those words is judged whole all the same: what PingOne returned, or what came in as
 /// the script's input, is never the script's own text.

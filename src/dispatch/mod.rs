@@ -116,6 +116,11 @@ impl Dispatcher {
         (!ids.is_empty()).then(|| ids.join(", "))
     }
 
+    /// Whether calls go to PingOne (not a cassette, not refused for want of a tenant).
+    pub fn is_live(&self) -> bool {
+        matches!(self.backend, Backend::Live(_))
+    }
+
     /// The id PingOne gave the record a create made, from its answer.
     pub fn created_id(&self, action: &str, answer: &Value) -> Option<String> {
         self.catalog.get(action).filter(|action| is_create(action)).and_then(|_| id_like(answer.get("id")?))

@@ -27,6 +27,9 @@ use crate::sandbox::{ActionHost, LogLine, PersonWaits, NOT_SENT_ASKING};
 /// than after every page was fetched into the server's memory.
 pub const SCRIPT_LIST_BYTES: usize = 4 << 20;
 
+/// The outcome of a write not sent because the record holds what it asks for already.
+pub const UNCHANGED: &str = "unchanged (already so; nothing sent)";
+
 /// How a dry-run write's outcome begins when the real run would be refused, before the
 /// flags it needs (`run` gathers them into one note).
 pub const DRY_RUN_NEEDS: &str = "dry run, not sent; the real run needs ";
@@ -180,7 +183,10 @@ impl ObservedHost {
                 } else {
                     add_outside_texts(&mut own, value);
                 }
-                ("ok".to_owned(), None)
+                // A write answered without a request: what it asks for holds already (a
+                // membership the user has), and the answer is the record as it stands.
+                let unsent = writes && !waits.sent() && self.dispatcher.is_live();
+                (if unsent { UNCHANGED } else { "ok" }.to_owned(), None)
             }
             HostReply::Error(e) => {
                 let mut own = self.own_texts.lock().unwrap_or_else(|e| e.into_inner());
