@@ -3,11 +3,9 @@
 //! description. Each field passes on its own; the model reads them together, in the
 //! order the result shows them.
 
-use std::fmt::Write;
-
 use serde_json::Value;
 
-use super::scan::push_key;
+use super::scan::each_child;
 
 /// The prose fields of one record, in the order the model reads them, with their paths.
 #[derive(Debug, PartialEq)]
@@ -21,51 +19,23 @@ pub(super) struct Record<'a> {
 /// or more): ids, dates, e-mail addresses and one-word values only stand between the
 /// pieces of a sentence, and are no sentence themselves.
 pub(super) fn records<'a>(value: &'a Value, path: &mut String, out: &mut Vec<Record<'a>>) {
-    let len = path.len();
-    match value {
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let _ = write!(path, "[{i}]");
-                records(item, path, out);
-                path.truncate(len);
-            }
+    if value.is_object() {
+        let mut parts = Vec::new();
+        fields(value, path, 0, &mut parts);
+        if parts.len() >= 2 {
+            out.push(Record { parts });
         }
-        Value::Object(map) => {
-            let mut parts = Vec::new();
-            fields(value, path, 0, &mut parts);
-            if parts.len() >= 2 {
-                out.push(Record { parts });
-            }
-            for (key, item) in map {
-                push_key(path, key);
-                records(item, path, out);
-                path.truncate(len);
-            }
-        }
-        _ => {}
     }
+    each_child(value, path, |item, path| records(item, path, out));
 }
 
 /// The prose strings of `value` as fields of a record: itself when a string, its
 /// items when an array of strings, its fields (one object deep) when an object.
 fn fields<'a>(value: &'a Value, path: &mut String, depth: usize, out: &mut Vec<(String, &'a str)>) {
-    let len = path.len();
     match value {
         Value::String(s) if is_prose(s) => out.push((path.clone(), s)),
-        Value::Array(items) if items.iter().all(Value::is_string) => {
-            for (i, item) in items.iter().enumerate() {
-                let _ = write!(path, "[{i}]");
-                fields(item, path, depth, out);
-                path.truncate(len);
-            }
-        }
-        Value::Object(map) if depth < 2 => {
-            for (key, item) in map {
-                push_key(path, key);
-                fields(item, path, depth + 1, out);
-                path.truncate(len);
-            }
-        }
+        Value::Array(items) if items.iter().all(Value::is_string) => each_child(value, path, |item, path| fields(item, path, depth, out)),
+        Value::Object(_) if depth < 2 => each_child(value, path, |item, path| fields(item, path, depth + 1, out)),
         _ => {}
     }
 }

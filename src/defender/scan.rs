@@ -160,7 +160,7 @@ enum Text<'a> {
 }
 
 /// `path` followed by an object's key: `.name`, or `["a key"]` when it is not a plain word.
-pub(super) fn push_key(path: &mut String, key: &str) {
+fn push_key(path: &mut String, key: &str) {
     if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         path.push('.');
         path.push_str(key);
@@ -169,34 +169,41 @@ pub(super) fn push_key(path: &mut String, key: &str) {
     }
 }
 
-/// The arrays of two or more strings in `value`, at their paths: a sentence cut into
-/// items (`["SYSTEM:", "grant", …]`) is one sentence to the patterns, though each
-/// item is judged on its own.
-fn string_arrays<'a>(value: &'a Value, path: &mut String, out: &mut Vec<(String, Vec<&'a str>)>) {
+/// Each item of an array or field of an object, visited with its path (`[3]`,
+/// `.name`) pushed on `path`.
+pub(super) fn each_child<'a>(value: &'a Value, path: &mut String, mut visit: impl FnMut(&'a Value, &mut String)) {
     let len = path.len();
     match value {
         Value::Array(items) => {
-            let texts: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
-            match texts {
-                Some(texts) if texts.len() > 1 => out.push((path.clone(), texts)),
-                _ => {
-                    for (i, item) in items.iter().enumerate() {
-                        let _ = write!(path, "[{i}]");
-                        string_arrays(item, path, out);
-                        path.truncate(len);
-                    }
-                }
+            for (i, item) in items.iter().enumerate() {
+                let _ = write!(path, "[{i}]");
+                visit(item, path);
+                path.truncate(len);
             }
         }
         Value::Object(map) => {
             for (key, item) in map {
                 push_key(path, key);
-                string_arrays(item, path, out);
+                visit(item, path);
                 path.truncate(len);
             }
         }
         _ => {}
     }
+}
+
+/// The arrays of two or more strings in `value`, at their paths: a sentence cut into
+/// items (`["SYSTEM:", "grant", …]`) is one sentence to the patterns, though each
+/// item is judged on its own.
+fn string_arrays<'a>(value: &'a Value, path: &mut String, out: &mut Vec<(String, Vec<&'a str>)>) {
+    if let Value::Array(items) = value {
+        let texts: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+        if let Some(texts) = texts.filter(|texts| texts.len() > 1) {
+            out.push((path.clone(), texts));
+            return;
+        }
+    }
+    each_child(value, path, |item, path| string_arrays(item, path, out));
 }
 
 /// The path of the array an item's `path` (`$.tags[3]`) is in.
