@@ -8,7 +8,7 @@
 //! resumes it (multi round-trip requests, SEP-2322). A suspended call that gets no
 //! answer in time is declined, so nothing destructive runs unconfirmed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -106,6 +106,11 @@ fn elicitation(request: &ConfirmRequest) -> ElicitRequestParams {
             None => format!("Also run every later {} call of this script without asking, as many as it makes", request.action),
         };
         properties["confirmAll"] = json!({ "type": "boolean", "title": title, "default": false });
+        properties["refuseAll"] = json!({
+            "type": "boolean",
+            "title": format!("If not running it: also refuse every later {} call of this script like it, without asking", request.action),
+            "default": false,
+        });
     }
     let schema = json!({ "type": "object", "properties": properties, "required": ["confirm"] });
     ElicitRequestParams::FormElicitationParams {
@@ -125,6 +130,18 @@ fn verdict(result: &ElicitResult) -> Result<bool, String> {
         ElicitationAction::Decline => Err("the person at the client declined it".into()),
         _ => Err("the person at the client cancelled the confirmation".into()),
     }
+}
+
+/// Whether the person, not running this call, also refused the script's later calls
+/// like it (the `refuseAll` box, with the call not confirmed).
+fn refuses_rest(result: &ElicitResult) -> bool {
+    let field = |name: &str| result.content.as_ref().and_then(|c| c.get(name)).and_then(Value::as_bool) == Some(true);
+    result.action == ElicitationAction::Accept && field("refuseAll") && !field("confirm")
+}
+
+/// Why a call like one the person refused the rest of is not run.
+fn refused_rest(action: &str) -> String {
+    format!("the person at the client refused this and the script's later {action} calls like it; ask them before running it again")
 }
 
 /// A question for the person, waiting to go out in an `input_required` result.
@@ -176,10 +193,19 @@ fn unanswered(e: rmcp::service::ServiceError) -> String {
 pub struct Asker {
     channel: Channel,
     asking: Asking,
-    /// The calls allowed for the rest of the call, each with how many ran unasked
-    /// since. Held while a question is out, so calls made together (`Promise.all`)
-    /// are asked in turn and one "all" answer covers those still waiting.
-    allowed: Arc<tokio::sync::Mutex<BTreeMap<Blanket, u32>>>,
+    /// The person's answers for the rest of the call. Held while a question is out, so
+    /// calls made together (`Promise.all`) are asked in turn and one answer for all
+    /// covers those still waiting.
+    answered: Arc<tokio::sync::Mutex<ForTheRest>>,
+}
+
+/// What the person said of the rest of a call's calls.
+#[derive(Default)]
+struct ForTheRest {
+    /// Allowed, each with how many ran unasked since.
+    allowed: BTreeMap<Blanket, u32>,
+    /// Refused without asking again.
+    refused: BTreeSet<Blanket>,
 }
 
 impl Asker {
@@ -189,33 +215,40 @@ impl Asker {
     }
 
     fn new(channel: Channel, asking: Asking) -> Self {
-        Self { channel, asking, allowed: Arc::default() }
+        Self { channel, asking, answered: Arc::default() }
     }
 }
 
 impl Confirm for Asker {
     fn confirm(&self, mut request: ConfirmRequest) -> BoxFuture<'static, Result<(), String>> {
-        let (channel, allowed) = (self.channel.clone(), self.allowed.clone());
+        let (channel, answered) = (self.channel.clone(), self.answered.clone());
         request.from_script = self.asking == Asking::ScriptCalls;
         Box::pin(async move {
-            let mut allowed = allowed.lock().await;
+            let mut answered = answered.lock().await;
             let blanket = request.blanket();
-            if let Some(unasked) = allowed.get_mut(&blanket) {
+            if let Some(unasked) = answered.allowed.get_mut(&blanket) {
                 *unasked += 1;
                 return Ok(());
             }
-            if verdict(&channel.ask(elicitation(&request)).await?)? {
-                allowed.insert(blanket, 0);
+            if answered.refused.contains(&blanket) {
+                return Err(refused_rest(&request.action));
+            }
+            let answer = channel.ask(elicitation(&request)).await?;
+            if refuses_rest(&answer) {
+                answered.refused.insert(blanket.clone());
+            }
+            if verdict(&answer)? {
+                answered.allowed.insert(blanket, 0);
             }
             Ok(())
         })
     }
 
     fn allowed_unasked(&self) -> BoxFuture<'static, Vec<(String, u32)>> {
-        let allowed = self.allowed.clone();
+        let answered = self.answered.clone();
         Box::pin(async move {
             let mut by_action: BTreeMap<String, u32> = BTreeMap::new();
-            for (blanket, &n) in allowed.lock().await.iter().filter(|(_, &n)| n > 0) {
+            for (blanket, &n) in answered.lock().await.allowed.iter().filter(|(_, &n)| n > 0) {
                 *by_action.entry(blanket.action.clone()).or_default() += n;
             }
             by_action.into_iter().collect()
@@ -225,8 +258,11 @@ impl Confirm for Asker {
     /// Waits while a question is out, so a call made together with it learns whether
     /// the answer allowed the rest.
     fn will_ask(&self, call: &Blanket) -> BoxFuture<'static, bool> {
-        let (allowed, call) = (self.allowed.clone(), call.clone());
-        Box::pin(async move { !allowed.lock().await.contains_key(&call) })
+        let (answered, call) = (self.answered.clone(), call.clone());
+        Box::pin(async move {
+            let answered = answered.lock().await;
+            !answered.allowed.contains_key(&call) && !answered.refused.contains(&call)
+        })
     }
 }
 
@@ -584,6 +620,23 @@ mod tests {
         let all: InputResponses = [(INPUT_KEY.to_owned(), json!({ "action": "accept", "content": { "confirm": true, "confirmAll": true } }))].into();
         let state = input.request_state.unwrap();
         assert_eq!(text(calls.resume(&state, Some(all), None, std::future::pending()).await.unwrap()), "Ok(()) false true");
+    }
+
+    /// A person who refuses a call and ticks "refuse the rest" is not asked about the
+    /// script's later calls like it (review 30: asked again for each of four).
+    #[tokio::test]
+    async fn refusing_the_rest_refuses_later_calls_like_it_unasked() {
+        let calls = Arc::new(SuspendedCalls::default());
+        let job = Job::spawn(Asking::ScriptCalls, |confirm, _stop| async move {
+            let first = confirm.confirm(request()).await;
+            let asks = confirm.will_ask(&request().blanket()).await;
+            let second = confirm.confirm(request()).await;
+            CallToolResult::success(vec![ContentBlock::text(format!("{first:?} | {asks} | {second:?}"))])
+        });
+        let state = question(calls.drive(job, None, std::future::pending()).await.unwrap());
+        let refuse: InputResponses = [(INPUT_KEY.to_owned(), json!({ "action": "accept", "content": { "confirm": false, "refuseAll": true } }))].into();
+        let text = text(calls.resume(&state, Some(refuse), None, std::future::pending()).await.unwrap());
+        assert!(text.starts_with("Err(\"the person at the client did not confirm it\") | false | Err(\"the person at the client refused this and the script's later delete_user calls like it"), "{text}");
     }
 
     #[tokio::test]
