@@ -348,9 +348,10 @@ impl Patterns {
     pub fn new() -> Self {
         let mut rules = rules();
         let checked_from = rules.len();
-        let checks: Vec<Check> = std::iter::repeat_n(Check::Negated, negatable_rules().len()).chain(std::iter::repeat_n(Check::Setting, secret_rules().len())).collect();
-        rules.extend(negatable_rules());
-        rules.extend(secret_rules());
+        let with_check = |rules: Vec<(Category, String)>, check: Check| rules.into_iter().map(move |(category, pattern)| (category, pattern, check));
+        let (checked_rules, checks): (Vec<(Category, String)>, Vec<Check>) =
+            with_check(negatable_rules(), Check::Negated).chain(with_check(secret_rules(), Check::Setting)).map(|(category, pattern, check)| ((category, pattern), check)).unzip();
+        rules.extend(checked_rules);
         let categories = rules.iter().map(|(c, _)| *c).collect();
         // ASCII word boundaries: a Unicode `\b` makes the lazy DFA give up on non-ASCII
         // text and fall back to a far slower engine.

@@ -812,7 +812,6 @@ pub struct Requester<'a> {
     pub waits: Option<&'a Arc<Waits>>,
 }
 
-/// A destructive call the person did not confirm; nothing was sent.
 /// What reading a referenced record by its id found, for the person's question.
 enum Naming {
     Named(String),
@@ -978,8 +977,7 @@ pub fn invalid_arguments(action: &Action, e: &ArgsError) -> ActionError {
 /// The arguments that name a new record, in the order looked for.
 const CREATE_NAMING_ARGS: [&str; 2] = ["username", "name"];
 
-/// Whether `action` makes a new record, whose id PingOne gives it.
-/// A call that makes a new record with an id of its own: a `create_…` action, or a
+/// Whether `action` makes a new record, whose id PingOne gives it: a `create_…` action, or a
 /// POST to a collection whose answer has an id (a paired MFA device, an imported
 /// certificate), not to a membership (`memberOfGroups`, whose answer's id is the group's).
 fn is_create(action: &Action) -> bool {

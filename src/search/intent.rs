@@ -153,28 +153,6 @@ fn searches_by_value(words: &[Word]) -> bool {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::tokens::words;
-    use super::*;
-
-    fn op(query: &str, signal: &str) -> Option<Op> {
-        query_op(&words(query), Some(signal))
-    }
-
-    #[test]
-    fn reads_are_lists_when_they_speak_of_many() {
-        assert_eq!(op("which groups is maria in", "read"), Some(Op::List));
-        assert_eq!(op("show all the teams", "read"), Some(Op::List));
-        assert_eq!(op("show john's profile", "read"), Some(Op::Get));
-        assert_eq!(op("is alice a member of the finance group", "read"), Some(Op::Get));
-        assert_eq!(op("is 2FA on for this person", "update"), Some(Op::Get));
-        assert_eq!(op("kick bob out of the team", "delete"), Some(Op::Delete));
-        assert_eq!(op("how many users are there in total", "count"), Some(Op::List));
-        assert_eq!(op("how many members does the Sales team have", "count"), Some(Op::Get));
-    }
-}
-
 /// Words that frame a need as done in bulk or from a file: "in bulk", "a list of",
 /// "from a spreadsheet", "from a CSV file".
 static BULK_FRAMING: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
@@ -200,9 +178,27 @@ pub fn without_bulk_framing(query: &str) -> Option<String> {
     (stripped != query.split_whitespace().collect::<Vec<_>>().join(" ")).then_some(stripped)
 }
 
+
 #[cfg(test)]
-mod bulk_tests {
-    use super::without_bulk_framing;
+mod tests {
+    use super::super::tokens::words;
+    use super::*;
+
+    fn op(query: &str, signal: &str) -> Option<Op> {
+        query_op(&words(query), Some(signal))
+    }
+
+    #[test]
+    fn reads_are_lists_when_they_speak_of_many() {
+        assert_eq!(op("which groups is maria in", "read"), Some(Op::List));
+        assert_eq!(op("show all the teams", "read"), Some(Op::List));
+        assert_eq!(op("show john's profile", "read"), Some(Op::Get));
+        assert_eq!(op("is alice a member of the finance group", "read"), Some(Op::Get));
+        assert_eq!(op("is 2FA on for this person", "update"), Some(Op::Get));
+        assert_eq!(op("kick bob out of the team", "delete"), Some(Op::Delete));
+        assert_eq!(op("how many users are there in total", "count"), Some(Op::List));
+        assert_eq!(op("how many members does the Sales team have", "count"), Some(Op::Get));
+    }
 
     #[test]
     fn bulk_and_file_framing_is_taken_out() {
