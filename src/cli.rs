@@ -285,9 +285,10 @@ pub struct PolicyArgs {
     /// Requests per second to PingOne, shared by all scripts [default: 50].
     #[arg(long, value_name = "N")]
     pub rate_limit: Option<f64>,
-    /// Append one JSON line per action call to FILE ("-" for stderr).
+    /// Append one JSON line per action call to FILE ("-" for stderr); repeatable, and
+    /// added to the profile's own audit log, which is always kept.
     #[arg(long, value_name = "FILE")]
-    pub audit_log: Option<PathBuf>,
+    pub audit_log: Vec<PathBuf>,
 }
 
 /// Which PingOne to talk to, and as whom: a built-in simulator instead of a tenant,

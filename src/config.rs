@@ -22,6 +22,10 @@ pub const ENV_PROFILE: &str = "PINGONE_PROFILE";
 pub const ENV_CONFIG: &str = "PINGONE_CONFIG";
 pub const ENV_LOGIN_CLIENT_ID: &str = "PINGONE_LOGIN_CLIENT_ID";
 pub const ENV_TOKEN_STORE: &str = "PINGONE_MCP_TOKEN_STORE";
+/// Set to `1` to let the API and auth URLs use plain http to a host other than this
+/// machine (a test server on a private network): the client secret and every token
+/// then cross the network unencrypted.
+pub const ENV_ALLOW_PLAIN_HTTP: &str = "PINGONE_MCP_ALLOW_PLAIN_HTTP";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -284,7 +288,9 @@ fn named_profile(file: &ConfigFile, profile: Option<&str>) -> Result<(String, Pr
         // named profile there is a mistake that would run against the variables' tenant.
         None if name == "default" => Ok((name, Profile::default())),
         None => {
-            let from = if profile.is_some() { "--profile" } else if read_env(ENV_PROFILE).is_some() { ENV_PROFILE } else { "default_profile" };
+            // `--profile` reads PINGONE_PROFILE when it is not given.
+            let from_env = read_env(ENV_PROFILE).is_some_and(|v| v == name);
+            let from = if from_env { ENV_PROFILE } else if profile.is_some() { "--profile" } else { "default_profile" };
             let has = if file.profiles.is_empty() {
                 "no profiles: add a [profiles.NAME] table there, or leave the profile out to use the PINGONE_* variables alone".to_owned()
             } else {
@@ -315,8 +321,8 @@ pub fn overridden_settings(file: &ConfigFile, profile: Option<&str>) -> Vec<Stri
     let mut over: Vec<String> = settings
         .into_iter()
         .filter_map(|(env, key, value)| {
-            let set = read_env(env)?;
-            (value.as_deref() != Some(set.as_str())).then(|| format!("{env} over `{key}`"))
+            let (set, own) = (read_env(env)?, value.as_deref()?);
+            (own != set).then(|| format!("{env} over `{key}`"))
         })
         .collect();
     let profile_secret = p.client_secret_env.as_deref().and_then(read_env).or(p.client_secret.clone());
@@ -345,24 +351,83 @@ pub struct LoginTarget {
 
 pub fn resolve_login(file: &ConfigFile, profile: Option<&str>) -> Result<LoginTarget, ConfigError> {
     let (name, p) = named_profile(file, profile)?;
-    let environment_id = read_env(ENV_ENVIRONMENT_ID).or(p.environment_id.clone()).ok_or_else(|| missing("environment id", ENV_ENVIRONMENT_ID, &name, file))?;
-    check_id(&environment_id, ENV_ENVIRONMENT_ID)?;
+    let environment_id = environment_id(&name, &p, file)?;
     let client_id = read_env(ENV_LOGIN_CLIENT_ID).or(p.login_client_id.clone()).ok_or_else(|| {
         ConfigError::Invalid(format!(
             "missing the login application: set {ENV_LOGIN_CLIENT_ID}, or `login_client_id` in profile `{name}`, to the client id of a PingOne native app with PKCE and the authorization-code (or device) grant"
         ))
     })?;
-    let (_, auth_base) = hosts(&p)?;
+    let (_, auth_base) = hosts(&name, &p)?;
     Ok(LoginTarget { profile: name, environment_id, auth_base, client_id, scope: p.login_scope })
 }
 
+/// A setting's value and where it came from ("PINGONE_API_URL", "`api_url` in profile
+/// `dev`"), for messages that point at what to fix.
+struct Setting {
+    value: String,
+    source: String,
+}
+
+/// The variable's value, else the profile's.
+fn setting(env: &str, key: &str, own: &Option<String>, profile: &str) -> Option<Setting> {
+    read_env(env)
+        .map(|value| Setting { value, source: env.to_owned() })
+        .or_else(|| own.clone().map(|value| Setting { value, source: format!("`{key}` in profile `{profile}`") }))
+}
+
 /// The API and auth hosts of a profile (region, or explicit URLs).
-fn hosts(p: &Profile) -> Result<(Url, Url), ConfigError> {
-    let region = read_env(ENV_REGION).or(p.region.clone()).unwrap_or_else(|| "com".to_owned());
-    let tld = region_tld(&region)?;
-    let api_base = parse_url(read_env(ENV_API_URL).or(p.api_url.clone()), ENV_API_URL, format!("https://api.pingone.{tld}/v1"))?;
-    let auth_base = parse_url(read_env(ENV_AUTH_URL).or(p.auth_url.clone()), ENV_AUTH_URL, format!("https://auth.pingone.{tld}"))?;
+fn hosts(name: &str, p: &Profile) -> Result<(Url, Url), ConfigError> {
+    let region = setting(ENV_REGION, "region", &p.region, name);
+    let tld = region_tld(region.as_ref().map_or("com", |r| r.value.as_str()))?;
+    let api_base = explicit_url(setting(ENV_API_URL, "api_url", &p.api_url, name), region.as_ref(), tld)?.unwrap_or(default_url(&format!("https://api.pingone.{tld}/v1")));
+    let auth_base = explicit_url(setting(ENV_AUTH_URL, "auth_url", &p.auth_url, name), region.as_ref(), tld)?.unwrap_or(default_url(&format!("https://auth.pingone.{tld}")));
     Ok((api_base, auth_base))
+}
+
+#[allow(clippy::expect_used)]
+fn default_url(text: &str) -> Url {
+    Url::parse(text).expect("the region URLs are valid")
+}
+
+/// An explicit API or auth URL, checked: http(s), encrypted unless the host is this
+/// machine, and not another region's PingOne when a region is set too.
+fn explicit_url(url: Option<Setting>, region: Option<&Setting>, tld: &str) -> Result<Option<Url>, ConfigError> {
+    let Some(Setting { value, source }) = url else { return Ok(None) };
+    let url = Url::parse(value.trim_end_matches('/')).map_err(|e| ConfigError::Invalid(format!("{source} is not a valid URL (`{value}`): {e}")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" if read_env(ENV_ALLOW_PLAIN_HTTP).as_deref() == Some("1") => {
+            tracing::warn!("{source} uses plain http to {}: the client secret and every token cross the network unencrypted ({ENV_ALLOW_PLAIN_HTTP}=1)", url.host_str().unwrap_or("?"));
+        }
+        "http" => {
+            return Err(ConfigError::Invalid(format!(
+                "{source} (`{value}`) uses plain http to {}, which would send the client secret and every token unencrypted: use https:// (plain http is for a server on this machine, such as the simulator; for a test server on a private network set {ENV_ALLOW_PLAIN_HTTP}=1)",
+                url.host_str().unwrap_or("another host")
+            )))
+        }
+        _ => return Err(ConfigError::Invalid(format!("{source} must be an http(s) URL, got `{value}`"))),
+    }
+    if let (Some(region), Some(host)) = (region, url.host_str()) {
+        let other = REGIONS.iter().map(|(t, _)| *t).filter(|t| *t != tld).find(|t| host.ends_with(&format!(".pingone.{t}")));
+        if let Some(other) = other {
+            return Err(ConfigError::Invalid(format!(
+                "{} is `{}` but {source} (`{value}`) is PingOne's {other} region: remove one of them (the URL alone decides where calls go)",
+                region.source, region.value
+            )));
+        }
+    }
+    Ok(Some(url))
+}
+
+/// Whether the URL's host is this machine (localhost, 127.0.0.0/8, ::1).
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 /// Resolves the connection for a profile (`--profile`, `PINGONE_PROFILE`, the file's
@@ -375,9 +440,11 @@ pub fn resolve(file: &ConfigFile, profile: Option<&str>) -> Result<Connection, C
 /// and no worker credentials are needed.
 pub fn resolve_as(file: &ConfigFile, profile: Option<&str>, as_user: bool) -> Result<Connection, ConfigError> {
     let (name, p) = named_profile(file, profile)?;
-    let environment_id = read_env(ENV_ENVIRONMENT_ID).or(p.environment_id.clone()).ok_or_else(|| missing("environment id", ENV_ENVIRONMENT_ID, &name, file))?;
-    check_id(&environment_id, ENV_ENVIRONMENT_ID)?;
-    let (api_base, auth_base) = hosts(&p)?;
+    let environment_id = environment_id(&name, &p, file)?;
+    let (api_base, auth_base) = hosts(&name, &p)?;
+    if p.request_timeout_secs == Some(0) {
+        return Err(ConfigError::Invalid(format!("`request_timeout_secs` in profile `{name}` of {} is 0, so no call could finish: give the seconds a call may take (default 30)", file.described())));
+    }
     let credentials = if as_user || p.as_user { Credentials::Person } else { worker_credentials(&name, &p, file)? };
     Ok(Connection {
         profile: name,
@@ -399,6 +466,12 @@ fn worker_credentials(name: &str, p: &Profile, file: &ConfigFile) -> Result<Cred
             "`client_secret_env` in profile `{name}` of {} is not a variable name ({} characters, not only letters, digits and _; it may be the secret itself): name the variable that holds the secret there, or put the secret in `client_secret` (in a file only you can read)",
             file.described(),
             var.chars().count()
+        )));
+    }
+    if p.client_secret.is_some() && p.client_secret_env.is_some() {
+        return Err(ConfigError::Invalid(format!(
+            "profile `{name}` of {} has both `client_secret` and `client_secret_env`: keep one (`client_secret_env` keeps the secret out of the file)",
+            file.described()
         )));
     }
     let secret_from_named_env = p.client_secret_env.as_deref().and_then(read_env);
@@ -429,21 +502,17 @@ fn is_variable_name(name: &str) -> bool {
     name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn parse_url(value: Option<String>, env: &str, default: String) -> Result<Url, ConfigError> {
-    let text = value.unwrap_or(default);
-    let url = Url::parse(text.trim_end_matches('/'))
-        .map_err(|e| ConfigError::Invalid(format!("{env} is not a valid URL (`{text}`): {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(ConfigError::Invalid(format!("{env} must be an http(s) URL, got `{text}`")));
+/// The profile's environment id, checked: PingOne's ids are UUIDs, and anything else
+/// would only fail later, as a 404 from the token endpoint.
+fn environment_id(name: &str, p: &Profile, file: &ConfigFile) -> Result<String, ConfigError> {
+    let Setting { value, source } = setting(ENV_ENVIRONMENT_ID, "environment_id", &p.environment_id, name).ok_or_else(|| missing("environment id", ENV_ENVIRONMENT_ID, name, file))?;
+    if uuid::Uuid::try_parse(&value).is_err() || value.len() != 36 {
+        let shown: String = value.chars().take(64).collect();
+        return Err(ConfigError::Invalid(format!(
+            "{source} (`{shown}`) is not a PingOne environment id: it is a UUID such as 2f6c4e3a-8b1d-4c2e-9f70-1a2b3c4d5e6f (Environment → Settings → Environment ID in the admin console)"
+        )));
     }
-    Ok(url)
-}
-
-fn check_id(id: &str, env: &str) -> Result<(), ConfigError> {
-    if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(ConfigError::Invalid(format!("{env} `{id}` is not a PingOne id (a UUID such as 2f6c4e3a-...)")));
-    }
-    Ok(())
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -493,7 +562,7 @@ auth_method = "client_secret_post"
 
     #[test]
     fn errors_name_the_file_and_what_to_set() {
-        let text = "[profiles.dev]\nenvironment_id = \"e\"\nclient_id = \"abc\"\nclient_secret_env = \"PINGONE_MCP_TEST_UNSET_SECRET\"\n";
+        let text = "[profiles.dev]\nenvironment_id = \"11111111-2222-3333-4444-555555555555\"\nclient_id = \"abc\"\nclient_secret_env = \"PINGONE_MCP_TEST_UNSET_SECRET\"\n";
         let mut file = ConfigFile::parse(Path::new("c.toml"), text).unwrap();
         file.source = Source::Read(PathBuf::from("/etc/p1/c.toml"));
         let err = resolve(&file, Some("dev")).unwrap_err().to_string();
@@ -503,6 +572,29 @@ auth_method = "client_secret_post"
         let absent = ConfigFile { source: Source::Absent(PathBuf::from("/home/a/.config/pingone-mcp/config.toml")), ..ConfigFile::default() };
         let err = resolve(&absent, Some("dev")).unwrap_err().to_string();
         assert!(err.contains("there is none at /home/a/.config/pingone-mcp/config.toml"), "{err}");
+    }
+
+    /// Review 32: settings that contradict each other or could never work are refused,
+    /// each naming where it was set; plain http leaves this machine only when asked to.
+    #[test]
+    fn contradictory_or_unsafe_settings_are_refused() {
+        let profile = |extra: &str| {
+            let text = format!("[profiles.dev]\nenvironment_id = \"11111111-2222-3333-4444-555555555555\"\nclient_id = \"c\"\nclient_secret = \"s\"\n{extra}");
+            resolve(&ConfigFile::parse(Path::new("c.toml"), &text).unwrap(), Some("dev"))
+        };
+        let err = profile("api_url = \"http://192.0.2.2:18302/v1\"\n").unwrap_err().to_string();
+        assert!(err.contains("`api_url` in profile `dev`") && err.contains("plain http to 192.0.2.2") && err.contains("PINGONE_MCP_ALLOW_PLAIN_HTTP"), "{err}");
+        assert!(profile("api_url = \"http://127.0.0.1:9/v1\"\nauth_url = \"http://localhost:9\"\n").is_ok());
+        let err = profile("region = \"eu\"\napi_url = \"https://api.pingone.com/v1\"\n").unwrap_err().to_string();
+        assert!(err.contains("`region` in profile `dev` is `eu`") && err.contains("PingOne's com region"), "{err}");
+        assert!(profile("region = \"eu\"\napi_url = \"https://api.pingone.eu/v1\"\n").is_ok());
+        let err = profile("client_secret_env = \"X\"\n").unwrap_err().to_string();
+        assert!(err.contains("both `client_secret` and `client_secret_env`"), "{err}");
+        let err = profile("request_timeout_secs = 0\n").unwrap_err().to_string();
+        assert!(err.contains("`request_timeout_secs` in profile `dev`") && err.contains("is 0"), "{err}");
+        let text = "[profiles.dev]\nenvironment_id = \"my-env\"\nclient_id = \"c\"\nclient_secret = \"s\"\n";
+        let err = resolve(&ConfigFile::parse(Path::new("c.toml"), text).unwrap(), Some("dev")).unwrap_err().to_string();
+        assert!(err.contains("`environment_id` in profile `dev` (`my-env`) is not a PingOne environment id"), "{err}");
     }
 
     #[test]

@@ -1237,3 +1237,57 @@ async fn with_nobody_to_ask_an_access_change_is_not_read_first() {
     let line: Value = serde_json::from_str(std::fs::read_to_string(&log).unwrap().lines().next().unwrap()).unwrap();
     assert_eq!(line["confirmed"], false, "{line}");
 }
+
+/// Review 32: a token revoked while its script runs stops the script's next call (the
+/// dispatcher asks at each call), and the calls before it stand.
+#[tokio::test]
+async fn a_token_revoked_mid_script_stops_its_next_call() {
+    use pingone_mcp::policy::{Caller, TokenValidity};
+    let fake = fake().await;
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("revoked-tokens");
+    let caller = Caller {
+        subject: "ci-bot".into(),
+        token_id: Some("t1".into()),
+        profile: None,
+        grant: None,
+        validity: Some(TokenValidity { expires_at: None, revocation: Some(("t1".into(), list.clone())) }),
+    };
+    let dispatcher = dispatcher(&fake, PolicyConfig { allow_writes: true, ..Default::default() });
+    let get = || HostCall { action: "get_user".into(), args: json!({ "userId": USER_ID }) };
+    assert!(matches!(dispatcher.dispatch_as(get(), Some(&caller)).await, HostReply::Value(_)));
+    std::fs::write(&list, "other\nt1\n").unwrap();
+    let sent = fake.api_requests().len();
+    match dispatcher.dispatch_as(get(), Some(&caller)).await {
+        HostReply::Error(e) => assert!(e.code == "TOKEN_LAPSED" && e.message.contains("session token t1 was revoked while the script ran") && e.message.contains("not sent"), "{e:?}"),
+        other => panic!("a revoked token's call must be refused: {other:?}"),
+    }
+    assert_eq!(fake.api_requests().len(), sent, "nothing was sent");
+    // The static token (no validity) is not affected.
+    let owner = Caller { validity: None, ..caller };
+    assert!(matches!(dispatcher.dispatch_as(get(), Some(&owner)).await, HostReply::Value(_)));
+}
+
+/// Review 32: on a server that reveals secrets, a session token sees them only from the
+/// actions it names, not from those its `get_*` glob covers.
+#[tokio::test]
+async fn a_session_token_sees_secrets_only_from_actions_it_names() {
+    use pingone_mcp::policy::{Caller, Grant, ScopeGrant};
+    let fake = fake().await;
+    let dispatcher = dispatcher(&fake, PolicyConfig { reveal_secrets: true, ..Default::default() });
+    let token = |allow: &str| Caller {
+        subject: "ci-bot".into(),
+        token_id: None,
+        profile: None,
+        grant: Some(Grant::new("session token t", vec![ScopeGrant { writes: true, destructive: true, actions: vec![allow.into()] }]).secrets_by_name_only()),
+        validity: None,
+    };
+    let read = || HostCall { action: "get_application_secret".into(), args: json!({ "applicationId": APP_ID }) };
+    let secret = |reply: HostReply| match reply {
+        HostReply::Value(v) => v["secret"].as_str().unwrap().to_owned(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(secret(dispatcher.dispatch_as(read(), Some(&token("get_*"))).await), "****9f8e");
+    assert_eq!(secret(dispatcher.dispatch_as(read(), Some(&token("get_application_secret"))).await), "s3cr3t-value-abcd-9f8e");
+    assert_eq!(secret(dispatcher.dispatch(read()).await), "s3cr3t-value-abcd-9f8e", "the server's own caller");
+}

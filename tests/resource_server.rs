@@ -114,7 +114,7 @@ async fn scopes_map_to_grants_that_narrow_the_policy() {
     let server_policy = Policy::new(PolicyConfig { allow_writes: true, ..PolicyConfig::default() });
     let dispatcher = Dispatcher::new(catalog, search, Backend::Live(client)).with_policy(server_policy);
     let mapping = default_scope_grants();
-    let caller = |scope: &str| Caller { subject: "u1".into(), token_id: None, profile: None, grant: Grant::from_scopes(scope.split(' '), &mapping) };
+    let caller = |scope: &str| Caller { subject: "u1".into(), token_id: None, profile: None, grant: Grant::from_scopes(scope.split(' '), &mapping), validity: None };
     let user = sim.admin.user_id.clone();
     let disable = || HostCall { action: "update_user_enabled_status".into(), args: json!({ "userId": user, "enabled": true }) };
     let list = || HostCall { action: "list_users".into(), args: json!({ "limit": 1 }) };
@@ -138,7 +138,7 @@ async fn scopes_map_to_grants_that_narrow_the_policy() {
 
     // A configured mapping: a scope limited to some actions.
     let custom = BTreeMap::from([("helpdesk".to_owned(), ScopeGrant { writes: true, destructive: false, actions: vec!["update_user_enabled_status".into(), "get_*".into()] })]);
-    let helpdesk = Caller { subject: "h".into(), token_id: None, profile: None, grant: Grant::from_scopes(["helpdesk"], &custom) };
+    let helpdesk = Caller { subject: "h".into(), token_id: None, profile: None, grant: Grant::from_scopes(["helpdesk"], &custom), validity: None };
     assert!(matches!(dispatcher.dispatch_as(disable(), Some(&helpdesk)).await, HostReply::Value(_)));
     assert!(matches!(dispatcher.dispatch_as(list(), Some(&helpdesk)).await, HostReply::Error(_)), "list_users is outside the helpdesk scope");
 }
@@ -165,6 +165,8 @@ async fn session_tokens_are_bound_limited_and_revocable() {
     let caller = server.authenticate(Some(&format!("Bearer {token}"))).await.unwrap();
     assert_eq!((caller.subject.as_str(), caller.profile.as_deref()), ("ci-bot", Some("dev")));
     let catalog = load_builtin().unwrap();
+    assert_eq!(caller.lapsed(), None);
+    let running = caller.clone();
     let grant = caller.grant.unwrap();
     assert!(grant.check(catalog.get("list_groups").unwrap()).is_ok());
     assert!(grant.check(catalog.get("get_user").unwrap()).unwrap_err().contains("session token"));
@@ -183,4 +185,15 @@ async fn session_tokens_are_bound_limited_and_revocable() {
         Err(Refusal::Invalid(why)) => assert!(why.contains("revoked"), "{why}"),
         other => panic!("a revoked token must be refused: {other:?}"),
     }
+    // Review 32: a script already running with it sees the revocation at its next call.
+    assert_eq!(running.lapsed(), Some(format!("the session token {} was revoked", claims.jti)));
+
+    // An expired token stops working when `token list` says so (no leeway), and a
+    // running script's caller with it.
+    let (short, _) = tokens.issue("ci-bot", "dev", env, &["list_*".into()], Duration::from_secs(2)).unwrap();
+    let caller = server.authenticate(Some(&format!("Bearer {short}"))).await.unwrap();
+    assert_eq!(caller.lapsed(), None);
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    assert_eq!(caller.lapsed().as_deref(), Some("the token has expired"));
+    assert!(matches!(server.authenticate(Some(&format!("Bearer {short}"))).await, Err(Refusal::Invalid(why)) if why.contains("expired")));
 }

@@ -567,8 +567,8 @@ fn a_profiles_permission_set_to_false_is_not_lifted_by_a_flag() {
     assert_eq!(stdout(&out).trim(), "\"written\"", "{}", stderr(&out));
 }
 
-/// A profile can keep an audit trail whoever runs it: `audit_log` in its policy, the
-/// file --audit-log names instead when given.
+/// A profile can keep an audit trail whoever runs it: `audit_log` in its policy, kept
+/// when --audit-log names another file too (review 32: it was replaced).
 #[test]
 fn a_profile_keeps_its_audit_log() {
     let dir = tempfile::tempdir().unwrap();
@@ -584,6 +584,8 @@ fn a_profile_keeps_its_audit_log() {
     let out = run(&["run", &read, "--simulator", "--config", config.to_str().unwrap(), "--profile", "prod", "--audit-log", other.to_str().unwrap()], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(std::fs::read_to_string(&other).unwrap().contains("list_groups"));
+    let kept = std::fs::read_to_string(&audit).unwrap();
+    assert_eq!(kept.lines().filter(|l| l.contains("\"action\":\"list_groups\"")).count(), 2, "the profile's log has both runs: {kept:?}");
 }
 
 /// `text` as a TOML basic string.

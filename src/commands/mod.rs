@@ -199,16 +199,12 @@ pub async fn session_with(
             Err(e) => return Err(e),
         },
     };
-    let audit_log = policy.audit_log.clone();
+    let audit_logs = policy.audit_logs.clone();
     let policy = Policy::new(policy);
     refuse_patterns_matching_nothing(&policy, &catalog, "--allow/--deny or the profile's policy")?;
     let mut dispatcher = Dispatcher::new(catalog.clone(), search.clone(), backend).with_policy(policy);
-    if let Some(path) = &audit_log {
-        let audit = if path.as_os_str() == "-" {
-            AuditLog::to_stderr()
-        } else {
-            AuditLog::to_file(path).with_context(|| format!("cannot open the audit log {}", path.display()))?
-        };
+    if !audit_logs.is_empty() {
+        let audit = AuditLog::open(&audit_logs).map_err(|(path, e)| anyhow::Error::new(e).context(format!("cannot open the audit log {}", path.display())))?;
         dispatcher = dispatcher.with_audit(Arc::new(audit));
     }
     Ok(Session { catalog, search, dispatcher, simulator: running, connection, replay: replaying })
@@ -225,7 +221,7 @@ impl PolicyArgs {
             dry_run: self.dry_run,
             reveal_secrets: self.reveal_secrets,
             rate_limit: self.rate_limit,
-            audit_log: self.audit_log.clone(),
+            audit_logs: self.audit_log.clone(),
             kept_off: Vec::new(),
         }
     }

@@ -176,7 +176,7 @@ impl Dispatcher {
         let (reply, outcome) = self.run(action, &call.args, &transaction_id, requester, &waits, &mut confirmed).await;
         std::mem::forget(unanswered);
         let reply = match reply {
-            HostReply::Value(mut value) if !self.policy.config.reveal_secrets => {
+            HostReply::Value(mut value) if !self.reveals_secrets(caller, action) => {
                 mask_in_place(&mut value);
                 HostReply::Value(value)
             }
@@ -197,6 +197,12 @@ impl Dispatcher {
         reply
     }
 
+    /// Whether `caller` sees the secrets in `action`'s result unmasked: on a server run
+    /// with `--reveal-secrets`, unless the caller's grant holds them back.
+    fn reveals_secrets(&self, caller: Option<&Caller>, action: &Action) -> bool {
+        self.policy.config.reveal_secrets && caller.and_then(|c| c.grant.as_ref()).is_none_or(|g| g.reveals_secrets_of(&action.id))
+    }
+
     /// The call itself, and how it ended for the audit log; `confirmed` is set for a
     /// destructive call that is sent: whether a person said yes to it.
     async fn run(&self, action: &Action, args: &Value, transaction_id: &str, requester: &Requester<'_>, waits: &Arc<Waits>, confirmed: &mut Option<bool>) -> (HostReply, &'static str) {
@@ -211,6 +217,10 @@ impl Dispatcher {
             };
             return (HostReply::Error(invalid_arguments(action, &e)), "refused");
         }
+        if let Some(lapsed) = requester.caller.and_then(Caller::lapsed) {
+            let text = format!("{lapsed} while the script ran: `{}` was not sent, nor will any later call be; the calls before it stand (see the writes in this reply); ask for a new token to go on", action.id);
+            return (HostReply::Error(own_error(action, "TOKEN_LAPSED", OwnText { text, quoted: vec![] })), "refused");
+        }
         if let Err(message) = self.policy.check_call(action, args).and_then(|()| grant.map_or(Ok(()), |g| g.check_call(action, args))) {
             // Built from the catalog's id and the operator's configuration: all ours.
             return (HostReply::Error(refusal(action, OwnText { text: message, quoted: vec![] })), "refused");
@@ -223,7 +233,7 @@ impl Dispatcher {
                     // Sign-in or network trouble, not a policy: reported as what it is.
                     Err(EnvironmentCheck::Failed(e)) => return (HostReply::Error(action_error(&action.id, &e)), "error"),
                 }
-                let (restored, mut record) = match self.restored_credentials(client, action, args).await {
+                let (restored, mut record) = match self.restored_credentials(client, action, args, self.reveals_secrets(requester.caller, action)).await {
                     Ok(restored) => restored,
                     Err(e) => return (HostReply::Error(e), "refused"),
                 };
@@ -237,7 +247,7 @@ impl Dispatcher {
                 if self.policy.is_dry_run(action) {
                     return match client.preview(action, args) {
                         Ok(mut request) => {
-                            if !self.policy.config.reveal_secrets {
+                            if !self.reveals_secrets(requester.caller, action) {
                                 request["body"] = hide_fields(&request["body"], action.secret_params(), Hide::Mask).into_owned();
                             }
                             let mut preview = json!({ "dryRun": true, "sent": false, "request": request });
@@ -584,9 +594,9 @@ impl Dispatcher {
     /// that record when it was read (for the confirmation to compare with); an error
     /// names a mask that cannot be put back, which would otherwise be stored over the
     /// secret. `(None, None)`: nothing to put back.
-    async fn restored_credentials(&self, client: &PingOneClient, action: &Action, args: &Value) -> Result<(Option<Value>, Option<Value>), ActionError> {
+    async fn restored_credentials(&self, client: &PingOneClient, action: &Action, args: &Value, revealed: bool) -> Result<(Option<Value>, Option<Value>), ActionError> {
         let sent = crate::secret::masks_sent_back(args);
-        if self.policy.config.reveal_secrets || sent.is_empty() {
+        if revealed || sent.is_empty() {
             return Ok((None, None));
         }
         let mut restored = args.clone();

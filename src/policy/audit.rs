@@ -64,12 +64,29 @@ fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
 }
 
 pub struct AuditLog {
-    out: Mutex<Box<dyn Write + Send>>,
+    outs: Vec<Mutex<Box<dyn Write + Send>>>,
 }
 
 impl AuditLog {
     pub fn new(out: Box<dyn Write + Send>) -> Self {
-        Self { out: Mutex::new(out) }
+        Self { outs: vec![Mutex::new(out)] }
+    }
+
+    /// One log written to every path ("-" for stderr); the path that cannot be opened
+    /// with why.
+    pub fn open(paths: &[std::path::PathBuf]) -> Result<Self, (std::path::PathBuf, std::io::Error)> {
+        let outs = paths
+            .iter()
+            .map(|path| {
+                let out: Box<dyn Write + Send> = if path.as_os_str() == "-" {
+                    Box::new(std::io::stderr())
+                } else {
+                    Box::new(crate::private_file::append_private(path).map_err(|e| (path.clone(), e))?)
+                };
+                Ok(Mutex::new(out))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { outs })
     }
 
     /// Appends to `path` (created if needed), readable by its owner only.
@@ -78,18 +95,16 @@ impl AuditLog {
         Ok(Self::new(Box::new(file)))
     }
 
-    pub fn to_stderr() -> Self {
-        Self::new(Box::new(std::io::stderr()))
-    }
-
     pub fn write(&self, entry: &AuditEntry<'_>) {
         let Ok(mut line) = serde_json::to_vec(entry) else { return };
         line.push(b'\n');
-        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        // One write per line, so lines from concurrent calls never interleave. An audit
-        // line that cannot be written is reported, never silently dropped.
-        if out.write_all(&line).and_then(|()| out.flush()).is_err() {
-            tracing::error!("cannot write the audit log; the action `{}` ran anyway", entry.action);
+        for out in &self.outs {
+            let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
+            // One write per line, so lines from concurrent calls never interleave. An audit
+            // line that cannot be written is reported, never silently dropped.
+            if out.write_all(&line).and_then(|()| out.flush()).is_err() {
+                tracing::error!("cannot write the audit log; the action `{}` ran anyway", entry.action);
+            }
         }
     }
 }

@@ -39,6 +39,10 @@ pub struct Grant {
     /// Where the grant came from, for refusals (e.g. "scopes pingone-mcp:read").
     pub source: String,
     parts: Vec<(ScopeGrant, Vec<WildMatch>)>,
+    /// Secrets (on a server run with `--reveal-secrets`) only from actions the grant
+    /// names, not from those a glob covers: a session token for `get_*` was not meant
+    /// to read client secrets.
+    secrets_by_name_only: bool,
 }
 
 impl Grant {
@@ -47,7 +51,18 @@ impl Grant {
             let globs = g.actions.iter().map(|a| WildMatch::new(a)).collect();
             (g, globs)
         });
-        Self { source: source.into(), parts: parts.collect() }
+        Self { source: source.into(), parts: parts.collect(), secrets_by_name_only: false }
+    }
+
+    /// This grant, showing secrets only from the actions it names ([`Grant::reveals_secrets_of`]).
+    pub fn secrets_by_name_only(self) -> Self {
+        Self { secrets_by_name_only: true, ..self }
+    }
+
+    /// Whether a server that reveals secrets may show this caller the secrets in
+    /// `action`'s result.
+    pub fn reveals_secrets_of(&self, action: &str) -> bool {
+        !self.secrets_by_name_only || self.parts.iter().any(|(g, _)| g.actions.iter().any(|a| a == action))
     }
 
     /// The grant of `scopes` under `mapping`; `None` when no scope is known there.
@@ -104,4 +119,37 @@ pub struct Caller {
     pub profile: Option<String>,
     /// `None` for the server's own static token: the server policy alone applies.
     pub grant: Option<Grant>,
+    /// What is checked again at each action call: a token revoked or expired while a
+    /// script runs stops the script's next call (`None`: the static token).
+    pub validity: Option<TokenValidity>,
+}
+
+/// How long a caller's token holds, and where its revocation would be written.
+#[derive(Debug, Clone)]
+pub struct TokenValidity {
+    /// Unix seconds.
+    pub expires_at: Option<u64>,
+    /// A session token's id and the server's file of revoked ids.
+    pub revocation: Option<(String, std::path::PathBuf)>,
+}
+
+impl Caller {
+    /// Why the caller's token no longer holds, if it does not: revoked (a revocation
+    /// list that cannot be read counts as revoked) or expired.
+    pub fn lapsed(&self) -> Option<String> {
+        let validity = self.validity.as_ref()?;
+        if let Some((id, list)) = &validity.revocation {
+            match std::fs::read_to_string(list) {
+                Ok(text) if text.lines().any(|l| l.trim() == id) => return Some(format!("the session token {id} was revoked")),
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Some(format!("the revocation list {} cannot be read ({e}), so no session token is trusted", list.display())),
+            }
+        }
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        match validity.expires_at {
+            Some(at) if now >= at => Some("the token has expired".to_owned()),
+            _ => None,
+        }
+    }
 }

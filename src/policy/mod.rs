@@ -9,7 +9,7 @@ use serde::Deserialize;
 use wildmatch::WildMatch;
 
 pub use audit::{AuditEntry, AuditLog};
-pub use caller::{default_scope_grants, Caller, Grant, ScopeGrant};
+pub use caller::{default_scope_grants, Caller, Grant, ScopeGrant, TokenValidity};
 pub use confirm::{Blanket, Confirm, ConfirmReason, ConfirmRequest};
 
 use crate::catalog::Action;
@@ -42,10 +42,10 @@ pub struct PolicyConfig {
     /// Requests per second, shared by every script of the process.
     #[serde(default)]
     pub rate_limit: Option<f64>,
-    /// Append one JSON line per action call to this file ("-" for stderr); a profile
-    /// that sets it keeps an audit trail whoever starts pingone-mcp.
+    /// Append one JSON line per action call to each of these files ("-" for stderr); a
+    /// profile's is kept whoever starts pingone-mcp, and `--audit-log` adds another.
     #[serde(default)]
-    pub audit_log: Option<std::path::PathBuf>,
+    pub audit_logs: Vec<std::path::PathBuf>,
     /// The permissions a profile sets to `false` itself (`allow_writes = false` for a
     /// production profile served beside a writable one): no command-line flag lifts them.
     pub kept_off: Vec<&'static str>,
@@ -87,7 +87,7 @@ impl From<ProfilePolicy> for PolicyConfig {
             dry_run: p.dry_run,
             reveal_secrets: p.reveal_secrets,
             rate_limit: p.rate_limit,
-            audit_log: p.audit_log,
+            audit_logs: p.audit_log.into_iter().collect(),
             kept_off: set.into_iter().filter(|(_, value)| *value == Some(false)).map(|(name, _)| name).collect(),
         }
     }
@@ -112,8 +112,12 @@ impl PolicyConfig {
         self.allow.extend(other.allow.iter().cloned());
         self.deny.extend(other.deny.iter().cloned());
         self.rate_limit = other.rate_limit.or(self.rate_limit);
-        // --audit-log names another file; without it, the profile's is kept.
-        self.audit_log = other.audit_log.clone().or(self.audit_log);
+        // --audit-log adds a file: the profile's audit trail is kept whoever runs it.
+        for path in &other.audit_logs {
+            if !self.audit_logs.contains(path) {
+                self.audit_logs.push(path.clone());
+            }
+        }
         self
     }
 }

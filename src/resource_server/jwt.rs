@@ -25,6 +25,9 @@ pub struct AccessClaims {
     /// token can be traced and revoked at its issuer.
     #[serde(default)]
     pub jti: Option<String>,
+    /// Expiry (unix seconds), checked again at each action call of a running script.
+    #[serde(default)]
+    pub exp: Option<u64>,
 }
 
 impl AccessClaims {

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 pub use jwt::{unverified_issuer, AccessClaims, JwtValidator, TokenError, LEEWAY_SECS};
 pub use session_token::{looks_like_session_token, Issued, SessionClaims, SessionTokens, SESSION_ISSUER};
 
-use crate::policy::{Caller, Grant, ScopeGrant};
+use crate::policy::{Caller, Grant, ScopeGrant, TokenValidity};
 use crate::secret::Secret;
 
 /// An environment this server acts on, and the authorization server whose tokens bind
@@ -60,7 +60,7 @@ impl ResourceServer {
         let token = authorization.and_then(|a| a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("bearer "))).map(str::trim).filter(|t| !t.is_empty()).ok_or(Refusal::Missing)?;
         if let Some(expected) = &self.static_token {
             if constant_time_eq(token.as_bytes(), expected.expose().as_bytes()) {
-                return Ok(Caller { subject: "static-token".into(), token_id: None, profile: None, grant: None });
+                return Ok(Caller { subject: "static-token".into(), token_id: None, profile: None, grant: None, validity: None });
             }
         }
         if looks_like_session_token(token) {
@@ -76,8 +76,9 @@ impl ResourceServer {
         if served.environment_id != claims.env {
             return Err(Refusal::Forbidden(format!("the token is for environment {}, but profile `{}` here is environment {}", claims.env, claims.profile, served.environment_id)));
         }
-        let grant = Grant::new(format!("session token {}", claims.jti), vec![ScopeGrant { writes: true, destructive: true, actions: claims.allow }]);
-        Ok(Caller { subject: claims.sub, token_id: Some(claims.jti), profile: Some(claims.profile), grant: Some(grant) })
+        let grant = Grant::new(format!("session token {}", claims.jti), vec![ScopeGrant { writes: true, destructive: true, actions: claims.allow }]).secrets_by_name_only();
+        let validity = TokenValidity { expires_at: Some(claims.exp), revocation: Some((claims.jti.clone(), tokens.revocation_list())) };
+        Ok(Caller { subject: claims.sub, token_id: Some(claims.jti), profile: Some(claims.profile), grant: Some(grant), validity: Some(validity) })
     }
 
     async fn access_token_caller(&self, token: &str) -> Result<Caller, Refusal> {
@@ -93,7 +94,8 @@ impl ResourceServer {
             let known: Vec<&str> = self.scopes.keys().map(String::as_str).collect();
             Refusal::Forbidden(format!("the token carries none of the scopes this server understands ({})", known.join(", ")))
         })?;
-        Ok(Caller { subject: claims.sub, token_id: claims.jti, profile: Some(served.profile.clone()), grant: Some(grant) })
+        let validity = TokenValidity { expires_at: claims.exp, revocation: None };
+        Ok(Caller { subject: claims.sub, token_id: claims.jti, profile: Some(served.profile.clone()), grant: Some(grant), validity: Some(validity) })
     }
 
     /// RFC 9728 protected-resource metadata.

@@ -14,7 +14,7 @@ use anyhow::{bail, Context};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use super::jwt::{TokenError, LEEWAY_SECS};
+use super::jwt::TokenError;
 use crate::auth::now_secs;
 use crate::private_file::{append_private, read_private};
 
@@ -116,7 +116,9 @@ impl SessionTokens {
 
     pub fn verify(&self, token: &str) -> Result<SessionClaims, TokenError> {
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = LEEWAY_SECS;
+        // Minted and checked on this machine's clock: no leeway, so a token stops
+        // working when `token list` says it expired.
+        validation.leeway = 0;
         validation.set_issuer(&[SESSION_ISSUER]);
         validation.set_audience(&[SESSION_ISSUER]);
         let claims = decode::<SessionClaims>(token, &self.decoding, &validation)?.claims;
@@ -141,7 +143,12 @@ impl SessionTokens {
     }
 
     pub fn revoked(&self) -> anyhow::Result<Vec<String>> {
-        read_lines(&self.dir.join(REVOKED_FILE))
+        read_lines(&self.revocation_list())
+    }
+
+    /// The file of revoked token ids.
+    pub fn revocation_list(&self) -> PathBuf {
+        self.dir.join(REVOKED_FILE)
     }
 }
 
