@@ -229,7 +229,8 @@ pub struct ServeArgs {
     /// HTTP: another Host header value to accept (a public name behind a proxy); repeatable.
     #[arg(long = "allowed-host", value_name = "HOST", requires = "http")]
     pub allowed_hosts: Vec<String>,
-    /// HTTP: a browser Origin to accept, e.g. https://app.example.com:443; repeatable.
+    /// HTTP: the origin of a browser client to accept (CORS), e.g. https://app.example.com
+    /// (that port only: the scheme's default when none is given); repeatable.
     #[arg(long = "allowed-origin", value_name = "ORIGIN", requires = "http")]
     pub allowed_origins: Vec<String>,
     /// Wall-time limit per script, in seconds.

@@ -380,7 +380,7 @@ async fn python_client_over_http_with_a_bearer_token() {
     let fake = fake_with_user().await;
     let mut env = fake.env();
     env.push(("PINGONE_MCP_HTTP_TOKEN", "test-token-0123456789abcdef".into()));
-    let (mut server, url) = common::start_http_server(&[], &env);
+    let (mut server, url) = common::start_http_server(&["--allowed-origin", "https://app.example.com"], &env);
 
     let report = tokio::task::block_in_place(|| run_client(&python, &["http", &url, "test-token-0123456789abcdef"], &[]));
     assert_code_mode(&report);
@@ -410,7 +410,30 @@ async fn python_client_over_http_with_a_bearer_token() {
     assert_eq!(post_from(Some("test-token-0123456789abcdef"), None, Some("https://evil.example.com")).await.unwrap().status(), 403, "foreign Origin");
     let own = url.trim_end_matches("/mcp").to_owned();
     assert_eq!(post_from(Some("test-token-0123456789abcdef"), None, Some(&own)).await.unwrap().status(), 200, "{own}");
+
+    // Review 32: a browser client of an allowed origin gets past its preflight (which
+    // carries no token) and may read the reply; the origin's port is the one it names.
+    let app = "https://app.example.com";
+    let preflight = |origin: &str| {
+        http.request(reqwest::Method::OPTIONS, &url)
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization,content-type,mcp-protocol-version")
+            .send()
+    };
+    let answered = preflight(app).await.unwrap();
+    assert!(answered.status().is_success(), "{}", answered.status());
+    assert_eq!(answered.headers()["access-control-allow-origin"], app);
+    assert!(answered.headers()["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
+    assert!(!preflight("https://evil.example.com").await.unwrap().headers().contains_key("access-control-allow-origin"));
+    let called = post_from(Some("test-token-0123456789abcdef"), None, Some(app)).await.unwrap();
+    assert_eq!(called.status(), 200);
+    assert_eq!(called.headers()["access-control-allow-origin"], app);
+    assert_eq!(post_from(Some("test-token-0123456789abcdef"), None, Some("https://app.example.com:8443")).await.unwrap().status(), 403, "another port");
     server.kill().unwrap();
+
+    let refused = common::run(&["serve", "--simulator", "--http", "127.0.0.1:0", "--allowed-origin", "https://app.example.com/chat"], &[("PINGONE_MCP_HTTP_TOKEN", "test-token-0123456789abcdef")]);
+    assert!(!refused.status.success() && common::stderr(&refused).contains("is not an origin"), "{}", common::stderr(&refused));
 }
 
 /// Bound to every interface, the server shows a URL that answers (loopback) and says

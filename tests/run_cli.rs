@@ -797,3 +797,16 @@ fn a_big_text_export_can_be_printed_raw() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).trim_end().len(), 7_900_000);
 }
+
+/// Review 32: a cassette path that cannot be written stops the run before the script
+/// makes a write (it used to run the script, then lose its output).
+#[test]
+fn a_cassette_that_cannot_be_written_stops_the_run_before_any_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let script = script_file(&dir, "return await pingone.create_group({ name: 'Recorded' })");
+    let cassette = dir.path().join("no-such-dir").join("calls.json");
+    let out = run(&["run", &script, "--simulator", "--allow-writes", "--audit-log", audit.to_str().unwrap(), "--record", cassette.to_str().unwrap()], &[]);
+    assert!(!out.status.success() && stderr(&out).contains("cannot write the cassette"), "{}", stderr(&out));
+    assert!(!std::fs::read_to_string(&audit).unwrap_or_default().contains("create_group"), "nothing was sent");
+}

@@ -31,7 +31,10 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     let replay = session.replay.clone();
     let mut dispatcher = session.dispatcher;
     let recorder = args.record.as_ref().map(|_| Arc::new(Recorder::default()));
-    if let Some(recorder) = &recorder {
+    if let (Some(path), Some(recorder)) = (&args.record, &recorder) {
+        // Written (empty) before the script runs: a path that cannot be written stops
+        // the command before a write, not after it.
+        recorder.cassette().save(path)?;
         dispatcher = dispatcher.recording(recorder.clone());
     }
     let limits = Limits { wall_time: Duration::from_secs(args.timeout), host_calls: args.max_calls, ..Limits::default() }.with_result_bytes((args.max_result_mib as usize) << 20);
@@ -73,9 +76,12 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         ));
     }
 
-    if let (Some(path), Some(recorder)) = (&args.record, &recorder) {
-        recorder.cassette().save(path)?;
-    }
+    // A cassette that cannot be written now (the disk filled up) is told, and the
+    // result and the writes are still printed.
+    let unsaved = match (&args.record, &recorder) {
+        (Some(path), Some(recorder)) => recorder.cassette().save(path).err(),
+        _ => None,
+    };
     if let Some(unused) = replay.map(|r| r.unused()).filter(|&n| n > 0) {
         crate::output::log_line("warn", &format!("{unused} recorded call(s) in the cassette were not replayed: the script made fewer calls than when it was recorded"));
     }
@@ -127,7 +133,11 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
             note(&refused);
         }
     }
+    if let Some(e) = &unsaved {
+        error(&format!("{e:#}; the script ran, and its result and writes are above"));
+    }
     Ok(match execution.outcome {
+        Ok(_) if unsaved.is_some() => ExitCode::FAILURE,
         Ok(_) => ExitCode::SUCCESS,
         // As a shell reports a command the signal ended.
         Err(ExecutionError::Interrupted { .. }) => ExitCode::from(stopped_by.get().map_or(130, |s| s.exit_status())),

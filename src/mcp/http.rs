@@ -62,8 +62,11 @@ pub async fn serve_http(server: PingOneMcp, listener: tokio::net::TcpListener, o
     hosts.extend(options.allowed_hosts);
     // A browser page may call only from this server's own loopback origins or those
     // allowed by name; clients that are not browsers send no Origin and pass.
-    let mut origins = options.allowed_origins;
-    origins.extend(["localhost", "127.0.0.1", "[::1]"].map(|host| format!("http://{host}:{}", addr.port())));
+    let allowed = options.allowed_origins.iter().map(|o| BrowserOrigin::parse(o)).collect::<anyhow::Result<Vec<_>>>()?;
+    let own = ["localhost", "127.0.0.1", "[::1]"].map(|host| BrowserOrigin::parse(&format!("http://{host}:{}", addr.port())));
+    let allowed: Vec<BrowserOrigin> = allowed.into_iter().chain(own.into_iter().flatten()).collect();
+    let origins: Vec<String> = allowed.iter().map(|o| o.with_port.clone()).collect();
+    let cors = cors_layer(&allowed);
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
@@ -75,7 +78,9 @@ pub async fn serve_http(server: PingOneMcp, listener: tokio::net::TcpListener, o
     let mcp = axum::Router::new()
         .nest_service("/mcp", service)
         .layer(middleware::from_fn_with_state(stopping.clone(), cancellations))
-        .layer(middleware::from_fn_with_state(options.auth.clone(), authenticate));
+        .layer(middleware::from_fn_with_state(options.auth.clone(), authenticate))
+        // Outermost: a browser's preflight carries no token, and is answered here.
+        .layer(cors);
     let mut app = axum::Router::new().merge(mcp);
     if let Some(auth) = options.auth {
         let metadata = Json(auth.metadata());
@@ -91,6 +96,40 @@ pub async fn serve_http(server: PingOneMcp, listener: tokio::net::TcpListener, o
         stopping.stop_scripts();
     };
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("the HTTP server failed")
+}
+
+/// An origin a browser page may call from, as `--allowed-origin` gave it.
+struct BrowserOrigin {
+    /// With its port always written (`https://app.example.com:443`): the MCP library
+    /// reads an origin without a port as "any port".
+    with_port: String,
+    /// As browsers send it in `Origin` (the scheme's default port left out).
+    as_sent: String,
+}
+
+impl BrowserOrigin {
+    fn parse(text: &str) -> anyhow::Result<Self> {
+        let url = url::Url::parse(text).with_context(|| format!("--allowed-origin `{text}` is not an origin such as https://app.example.com"))?;
+        let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none() && url.username().is_empty();
+        let (Some(host), Some(port), true, true) = (url.host_str(), url.port_or_known_default(), matches!(url.scheme(), "http" | "https"), bare) else {
+            bail!("--allowed-origin `{text}` is not an origin: give the scheme, host and (if not the default) port of the page, such as https://app.example.com or http://localhost:5173, with no path");
+        };
+        Ok(Self { with_port: format!("{}://{host}:{port}", url.scheme()), as_sent: url.origin().ascii_serialization() })
+    }
+}
+
+/// CORS for the allowed origins: a browser client's preflight is answered, and its
+/// page may read the replies and the headers MCP needs.
+fn cors_layer(allowed: &[BrowserOrigin]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderName, HeaderValue, Method};
+    let origins: Vec<HeaderValue> = allowed.iter().filter_map(|o| HeaderValue::from_str(&o.as_sent).ok()).collect();
+    let mcp = |name: &'static str| HeaderName::from_static(name);
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, mcp("mcp-session-id"), mcp("mcp-protocol-version"), mcp("last-event-id")])
+        .expose_headers([header::WWW_AUTHENTICATE, mcp("mcp-session-id")])
+        .max_age(std::time::Duration::from_secs(600))
 }
 
 /// A message this short may be a notification; longer ones are left to the MCP library.
