@@ -371,6 +371,12 @@ fn check_path(action: &Action, problem: &mut impl FnMut(&'static str, String)) {
         problem("path", "must start with `/`".into());
         return;
     }
+    // The environment is the one configured: a session token, a profile's production
+    // check and the audit line are bound to it, so no action may name another.
+    let segments: Vec<&str> = action.path.split('/').collect();
+    if segments.windows(2).any(|w| w[0] == "environments" && w[1] != "{environmentId}") {
+        problem("path", "an environment in the path must be `{environmentId}`, which is filled in from the configured environment (`/environments/{environmentId}/…`): an action may not reach another environment".into());
+    }
     if action.param("environmentId").is_some() {
         problem("params", "`environmentId` is filled in from the configured environment; remove it from `params` (and from `example`)".into());
     }
