@@ -318,6 +318,7 @@ async fn http_mcp_sessions_carry_a_persons_token_or_a_session_token() {
     // What it is told and shown follows its grant, not only the server's policy.
     assert!(report["instructions"].as_str().unwrap().contains("Writes are off: actions that change PingOne are refused; your token does not grant them (scopes pingone-mcp:read)"), "{report}");
     assert_eq!(report["tools"][1]["annotations"]["readOnlyHint"], true, "{report}");
+    assert_eq!(report["search"]["structured"]["actions"][0]["refused"], "your token does not grant it", "a write found for a read-only token: {report}");
     let write = format!("return await pingone.update_user_enabled_status({{ userId: '{}', enabled: true }})", s.sim.reader.user_id);
     let report = tokio::task::block_in_place(|| python_client(&python, &resource, &person_token, &write));
     assert_eq!(report["execute"]["is_error"], true, "{report}");

@@ -50,6 +50,9 @@ fn assert_code_mode(report: &Value) {
     assert_eq!(hits[0]["id"], "update_user_enabled_status", "{report}");
     assert!(hits[0]["signature"].as_str().unwrap().contains("enabled: boolean"));
     assert_eq!(hits[0]["writes"], true);
+    // Served read-only (the default): the write says it would be refused, and why.
+    assert_eq!(hits[0]["refused"], "writes are off here", "{report}");
+    assert!(hits.iter().filter(|h| h.get("writes").is_none()).all(|h| h.get("refused").is_none()), "reads are not refused: {report}");
     assert!(report["search"]["structured"].get("note").is_none(), "{report}");
     // A need no action meets is said to be one, with the nearest actions still listed.
     let unmet = &report["search_unmet"]["structured"];

@@ -207,7 +207,7 @@ impl PingOneMcp {
 
     /// Bad arguments are the tool's error (`isError`), not the protocol's, so the model
     /// reads what to fix.
-    fn search_tools(&self, args: &Map<String, Value>) -> Result<CallToolResult, McpError> {
+    fn search_tools(&self, args: &Map<String, Value>, context: &RequestContext<RoleServer>) -> Result<CallToolResult, McpError> {
         let Some(query) = args.get("query").and_then(Value::as_str) else {
             return Ok(tool_result(Err("search_tools needs a `query` string: what you want to do, e.g. \"disable a user\"".to_owned())));
         };
@@ -218,7 +218,18 @@ impl PingOneMcp {
                 None => return Ok(tool_result(Err(format!("search_tools: `limit` must be a whole number from 1 to {MAX_SEARCH_LIMIT}, got {given}")))),
             },
         };
-        Ok(tool_result(search_reply(&self.inner.catalog, &self.inner.search, query, limit)))
+        let (dispatcher, caller) = self.route(context)?;
+        let access = Access { catalog: &self.inner.catalog, policy: dispatcher.policy(), grant: caller.as_ref().and_then(|c| c.grant.as_ref()) };
+        let mut reply = search_reply(&self.inner.catalog, &self.inner.search, query, limit);
+        // A hit this caller would only be refused says so, and why, before a script tries it.
+        if let Ok(Value::Object(found)) = &mut reply {
+            for hit in found.get_mut("actions").and_then(Value::as_array_mut).into_iter().flatten() {
+                if let Some(why) = hit["id"].as_str().and_then(|id| self.inner.catalog.get(id)).and_then(|a| access.refused_briefly(a)) {
+                    hit["refused"] = json!(why);
+                }
+            }
+        }
+        Ok(tool_result(reply))
     }
 
     /// Why `execute`'s arguments cannot run, for the model: no `code` string, or an
@@ -468,7 +479,7 @@ impl ServerHandler for PingOneMcp {
         let name = request.name.as_ref();
         let code_tools = self.inner.mode != Mode::Tools;
         match name {
-            SEARCH_TOOLS if code_tools => Ok(self.search_tools(&args)?.into()),
+            SEARCH_TOOLS if code_tools => Ok(self.search_tools(&args, &context)?.into()),
             EXECUTE if code_tools => self.execute(&args, &context).await,
             action if self.inner.mode != Mode::Code && self.inner.catalog.get(action).is_some() => self.call_action(action, args, &context).await,
             other => Err(McpError::invalid_params(format!("unknown tool `{other}`; {}", self.offered(&context)), None)),
@@ -523,6 +534,23 @@ struct Access<'a> {
 impl Access<'_> {
     fn permits(&self, action: &Action) -> bool {
         self.policy.check(action).is_ok() && self.grant.is_none_or(|g| g.check(action).is_ok())
+    }
+
+    /// Why every call of `action` would be refused, in a few words for a search hit
+    /// (the instructions and the refusal itself say how to change it); `None` when some
+    /// call of it may run.
+    fn refused_briefly(&self, action: &Action) -> Option<&'static str> {
+        let config = &self.policy.config;
+        if self.policy.check(action).is_err() {
+            return Some(if action.writes() && !config.allow_writes {
+                "writes are off here"
+            } else if action.may_be_destructive() && !config.allow_destructive {
+                "destructive calls are off here"
+            } else {
+                "this server's policy denies it"
+            });
+        }
+        self.grant.is_some_and(|g| g.check(action).is_err()).then_some("your token does not grant it")
     }
 
     /// Whether a script's writes would be sent (not refused, not only shown): some
