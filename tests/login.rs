@@ -265,6 +265,8 @@ async fn a_session_token_issued_after_the_server_started_is_accepted() {
     wait_for_line(&lines, |l| l.contains("streamable HTTP at"));
     let typo = s.run(&["token", "issue", "--allow", "lisst_*", "--ttl", "10m"]);
     assert!(!typo.status.success() && common::stderr(&typo).contains("no action matches allow `lisst_*` (from --allow)"), "a token for no action is refused: {}", common::stderr(&typo));
+    let forever = s.run(&["token", "issue", "--allow", "list_*", "--ttl", "10years"]);
+    assert!(!forever.status.success() && common::stderr(&forever).contains("longer than 90 days"), "a standing credential is refused: {}", common::stderr(&forever));
     let issued = s.run(&["token", "issue", "--allow", "list_*", "--subject", "late-bot", "--ttl", "10m"]);
     assert!(issued.status.success(), "{}", common::stderr(&issued));
     let token = common::stdout(&issued).trim().to_owned();

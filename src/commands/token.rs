@@ -11,6 +11,9 @@ use serde_json::json;
 use crate::cli::{GlobalArgs, TokenCommand};
 use crate::output::{note, print, print_json};
 
+/// The longest a session token may live.
+const MAX_TTL: std::time::Duration = std::time::Duration::from_secs(90 * 86_400);
+
 pub fn run(global: &GlobalArgs, command: TokenCommand) -> anyhow::Result<ExitCode> {
     let dir = config_dir().context("cannot find a config directory: set HOME or XDG_CONFIG_HOME")?;
     match command {
@@ -24,6 +27,11 @@ pub fn run(global: &GlobalArgs, command: TokenCommand) -> anyhow::Result<ExitCod
             let ttl: std::time::Duration = ttl.into();
             if ttl.is_zero() {
                 bail!("--ttl must be longer than zero, e.g. 8h");
+            }
+            // A bearer token that outlives whoever issued it is a standing credential: a
+            // long job gets a new token, not one for years.
+            if ttl > MAX_TTL {
+                bail!("--ttl {} is longer than {} days: issue a shorter token (e.g. 8h for a working day, 30d for a scheduled job) and issue another when it expires", humantime::format_duration(ttl), MAX_TTL.as_secs() / 86_400);
             }
             let subject = subject.unwrap_or_else(|| "session-token".to_owned());
             let (token, claims) = tokens.issue(&subject, &conn.profile, &conn.environment_id, &allow, ttl)?;
