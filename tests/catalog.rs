@@ -337,6 +337,10 @@ fn a_value_of_the_wrong_type_is_named_with_the_type_it_needs() {
     let enable = catalog.get("update_user_enabled_status").unwrap();
     let e = pingone_mcp::catalog::check_args(enable, &serde_json::json!({ "userId": "u1", "enabled": "yes" })).unwrap_err().to_string();
     assert!(e.contains("`enabled` must be a boolean, got a string"), "{e}");
+    // Review 32: an id given as a number is named, not sent as "5".
+    let get = catalog.get("get_user").unwrap();
+    let e = pingone_mcp::catalog::check_args(get, &serde_json::json!({ "userId": 5 })).unwrap_err().to_string();
+    assert!(e.contains("`userId` must be a string, the record's id (a UUID"), "{e}");
 }
 
 /// An array of objects of a declared shape (a grant's `scopes`, each `{ id }`) shows

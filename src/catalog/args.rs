@@ -395,9 +395,15 @@ fn null_problem(p: &Param, name: &str) -> Option<Problem> {
 }
 
 fn check_value(p: &Param, value: &Value, name: &str, problems: &mut Vec<Problem>) {
-    // Path and query values are sent as text, so numbers and booleans are fine there.
+    // Path and query values are sent as text, so numbers and booleans are fine there;
+    // but not as an id, which in PingOne is a UUID: `userId: 5` is a mistake to name.
     let textual = matches!(p.location, Some(ParamLocation::Path | ParamLocation::Query));
-    let type_ok = p.ty.matches(value) || (textual && (value.is_number() || value.is_boolean()));
+    let names_an_id = p.name == "id" || p.name.ends_with("Id");
+    let type_ok = p.ty.matches(value) || (textual && !names_an_id && (value.is_number() || value.is_boolean()));
+    if !type_ok && names_an_id && (value.is_number() || value.is_boolean()) {
+        problems.push(Problem::ours(format!("`{name}` must be a string, the record's id (a UUID such as 2f6c4e3a-8b1d-4c2e-9f70-1a2b3c4d5e6f), got {}", kind(value))));
+        return;
+    }
     if !type_ok {
         let ty = p.ty.as_str();
         let article = if ty.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
