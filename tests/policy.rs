@@ -863,11 +863,20 @@ async fn dry_run_shows_the_request_and_sends_nothing() {
     let out = result(&run(&delete, dispatcher(&fake, PolicyConfig { dry_run: true, allow_writes: true, allow_destructive: true, ..Default::default() })).await);
     assert!(out.get("refusedWithout").is_none(), "{out}");
 
-    // A later step that uses an earlier write's result learns why its id is missing.
+    // A create gives a stand-in id (review 30): the later steps that use it, a read
+    // too, are shown and not sent, so a create-then-use script is rehearsed whole.
     let script = "const u = await pingone.create_user({ username: 'new.hire', email: 'new.hire@example.com' });
-                  try { await pingone.add_user_to_group({ userId: u.id, id: 'g1' }) } catch (e) { return e.message }";
+                  const read = await pingone.get_user({ userId: u.id });
+                  const added = await pingone.add_user_to_group({ userId: u.id, id: 'g1' });
+                  try { await pingone.add_user_to_group({ userId: u.userId, id: 'g1' }) } catch (e) { return { id: u.id, read, added, message: e.message } }";
     let out = result(&run(script, dispatcher(&fake, PolicyConfig { dry_run: true, ..Default::default() })).await);
-    let message = out.as_str().unwrap();
+    let id = out["id"].as_str().unwrap();
+    assert!(id.starts_with("dry-run-user-"), "{out}");
+    assert_eq!((&out["read"]["sent"], &out["read"]["request"]["method"]), (&json!(false), &json!("GET")), "{out}");
+    assert!(out["read"]["request"]["url"].as_str().unwrap().ends_with(&format!("/users/{id}")), "{out}");
+    assert!(out["added"]["request"]["url"].as_str().unwrap().ends_with(&format!("/users/{id}/memberOfGroups")), "{out}");
+    // A value the preview does not have still says why it is missing.
+    let message = out["message"].as_str().unwrap();
     assert!(message.contains("missing required `userId`") && message.contains("this is a dry run") && message.contains("earlier write's result"), "{message}");
     assert!(fake.api_requests().is_empty(), "still nothing sent");
 }

@@ -63,6 +63,8 @@ pub struct Dispatcher {
     recorder: Option<Arc<Recorder>>,
     /// The production guard's verdict, settled on the first live call.
     environment_check: OnceCell<Result<(), OwnText>>,
+    /// Numbers the stand-in ids a dry run's creates return.
+    dry_run_creates: std::sync::atomic::AtomicU64,
 }
 
 impl Dispatcher {
@@ -77,6 +79,7 @@ impl Dispatcher {
             session: uuid::Uuid::new_v4().to_string(),
             recorder: None,
             environment_check: OnceCell::new(),
+            dry_run_creates: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -123,7 +126,7 @@ impl Dispatcher {
 
     /// The id PingOne gave the record a create made, from its answer.
     pub fn created_id(&self, action: &str, answer: &Value) -> Option<String> {
-        self.catalog.get(action).filter(|action| is_create(action)).and_then(|_| id_like(answer.get("id")?))
+        self.catalog.get(action).filter(|action| is_create(action)).and_then(|_| id_like(answer.get("id")?)).filter(|id| !id.starts_with(DRY_RUN_ID_PREFIX))
     }
 
     pub fn with_policy(mut self, policy: Policy) -> Self {
@@ -244,13 +247,23 @@ impl Dispatcher {
                 };
                 record = record.or(read);
                 let args = with_texts.as_ref().unwrap_or(args);
-                if self.policy.is_dry_run(action) {
+                // A call naming a record this dry run would create has nothing to act
+                // on yet, read or write: it is shown, like a write, not sent.
+                if self.policy.is_dry_run(action) || (self.policy.config.dry_run && names_a_stand_in(args)) {
                     return match client.preview(action, args) {
                         Ok(mut request) => {
                             if !self.reveals_secrets(requester.caller, action) {
                                 request["body"] = hide_fields(&request["body"], action.secret_params(), Hide::Mask).into_owned();
                             }
                             let mut preview = json!({ "dryRun": true, "sent": false, "request": request });
+                            // A create's stand-in id, so the script's later steps (add the
+                            // new group to a role) are previewed too.
+                            if is_create(action) {
+                                let n = self.dry_run_creates.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                                let noun = action.id.strip_prefix("create_").unwrap_or(&action.id).replace('_', "-");
+                                preview["id"] = json!(format!("{DRY_RUN_ID_PREFIX}{noun}-{n}"));
+                                preview["note"] = json!("`id` stands in for the id PingOne would give the new record: later calls of this dry run may use it, and are shown, not sent");
+                            }
                             let needed = self.policy.flags_needed(action, args);
                             if !needed.is_empty() {
                                 preview["refusedWithout"] = json!(needed.join(" and "));
@@ -930,7 +943,20 @@ fn with_id_hint(action: &Action, args: &Value, mut error: ActionError) -> Action
 }
 
 /// Why a later step of a dry-run script often lacks an argument.
-const DRY_RUN_NOTE: &str = "if the missing value comes from an earlier write's result (such as a new user's `id`): this is a dry run, where writes send nothing and return the request they would have sent, not a record; preview one step at a time, or use an existing record's id";
+/// How a dry run's stand-in ids begin: never a PingOne id (a UUID).
+const DRY_RUN_ID_PREFIX: &str = "dry-run-";
+
+/// Whether `args` name a record a dry run would create (by its stand-in id).
+fn names_a_stand_in(args: &Value) -> bool {
+    match args {
+        Value::String(s) => s.starts_with(DRY_RUN_ID_PREFIX),
+        Value::Array(items) => items.iter().any(names_a_stand_in),
+        Value::Object(map) => map.values().any(names_a_stand_in),
+        _ => false,
+    }
+}
+
+const DRY_RUN_NOTE: &str = "if the missing value comes from an earlier write's result (such as a new user's `id`): this is a dry run, where writes send nothing and return the request they would have sent, not a record (a create's reply has a stand-in `id` that later calls may use); preview one step at a time, or use an existing record's id";
 
 /// What an action call's audit line says besides how it ended.
 struct AuditedCall<'a> {
