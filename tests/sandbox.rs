@@ -288,6 +288,9 @@ async fn runtime_errors_point_at_the_agents_line() {
     // A failed call left uncaught names the line that made it.
     let message = err(&run_offline("const id = 'u1';\nawait pingone.get_user({ userId: id });").await).to_string();
     assert!(message.contains("(uncaught PingOneError at line 2, column 23 of the script)"), "{message}");
+    // So does an argument that is not an object (review 32: the one error without a place).
+    let message = err(&run_offline("const id = 'u1';\nawait pingone.get_user(id);").await).to_string();
+    assert!(message.contains("args must be an object") && message.contains("(at line 2, column 23 of the script)"), "{message}");
 }
 
 #[tokio::test]

@@ -489,8 +489,16 @@ fn call_action(_this: &JsValue, args: &[JsValue], captures: &ActionCaptures, con
     let arg = args.first().cloned().unwrap_or_default();
     match args_json(name, &arg, context) {
         Ok(json) => Ok(start_call(prefix, &json, error_class.clone(), context)),
-        // A bad argument rejects the call's promise, as a failed call would.
-        Err(e) => Ok(JsPromise::reject(e, context)?.into()),
+        // A bad argument rejects the call's promise, as a failed call would, and names
+        // the script's line as a failed call does (made natively, the error has none).
+        Err(e) => {
+            let error = e.into_opaque(context)?;
+            if let (Some(object), Some(site)) = (error.as_object(), call_site(context)) {
+                let stack = format!("    at {name} ({SCRIPT_PATH}:{}:{})\n", site.line_number(), site.column_number());
+                object.set(js_string!("stack"), js_string!(stack), false, context)?;
+            }
+            Ok(JsPromise::reject(JsError::from_opaque(error), context)?.into())
+        }
     }
 }
 
