@@ -221,7 +221,7 @@ fn a_delete_must_be_destructive_and_environment_id_is_never_a_parameter() {
     assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "`environmentId` is filled in from the configured environment"]);
     // Review 32: nor may another placeholder stand for the environment, which would
     // reach an environment the token and the production check are not bound to.
-    let text = GOOD.replace("/environments/{environmentId}/widgets/{widgetId}", "/environments/{widgetId}/users").replace("example: { widgetId: w1 }", "example: { widgetId: w1 }");
+    let text = GOOD.replace("/environments/{environmentId}/widgets/{widgetId}", "/environments/{widgetId}/users");
     assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "an environment in the path must be `{environmentId}`"]);
 }
 
