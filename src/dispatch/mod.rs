@@ -942,7 +942,6 @@ fn with_id_hint(action: &Action, args: &Value, mut error: ActionError) -> Action
     error
 }
 
-/// Why a later step of a dry-run script often lacks an argument.
 /// How a dry run's stand-in ids begin: never a PingOne id (a UUID).
 const DRY_RUN_ID_PREFIX: &str = "dry-run-";
 
@@ -956,6 +955,7 @@ fn names_a_stand_in(args: &Value) -> bool {
     }
 }
 
+/// Why a later step of a dry-run script often lacks an argument.
 const DRY_RUN_NOTE: &str = "if the missing value comes from an earlier write's result (such as a new user's `id`): this is a dry run, where writes send nothing and return the request they would have sent, not a record (a create's reply has a stand-in `id` that later calls may use); preview one step at a time, or use an existing record's id";
 
 /// What an action call's audit line says besides how it ended.
