@@ -298,8 +298,8 @@ fn inner_texts(text: &str) -> Option<Inner> {
 struct Inner {
     texts: Vec<String>,
     /// A table's cells: one withheld is replaced in its row, and the rest of the table
-    /// kept (an export with one bad title is still the export). A JSON text is
-    /// withheld whole.
+    /// kept (an export with one bad title is still the export). In a JSON text the
+    /// withheld literal is replaced where it stands.
     table: bool,
 }
 
@@ -322,6 +322,22 @@ fn worst_of(parts: impl IntoIterator<Item = Withheld>) -> Option<(Withheld, Vec<
         }
     }
     Some((worst?, digests))
+}
+
+/// `json` (a JSON text) with each literal judged in `parts` replaced, where it stands,
+/// by its marker as a JSON string: a `JSON.stringify` of records keeps its usernames
+/// when one title is withheld. `None` when a literal is not written there as
+/// `serde_json` writes it (other escapes), and the text is withheld whole.
+fn json_withholding(json: &str, parts: &[(&str, Withheld)]) -> Option<String> {
+    let mut kept = json.to_owned();
+    for (literal, part) in parts {
+        let written = serde_json::to_string(literal).ok()?;
+        if !kept.contains(&written) {
+            return None;
+        }
+        kept = kept.replace(&written, &serde_json::to_string(&marker(&part.verdict)).ok()?);
+    }
+    Some(kept)
 }
 
 fn table_withholding(table: &str, parts: &[(&str, Withheld)]) -> Option<String> {
@@ -405,8 +421,9 @@ impl Defender {
             .filter_map(|(s, ((texts, plans), inner))| {
                 // Every plan takes its verdicts, flagged or not, so the rest stay in step.
                 let parts: Vec<(&str, Withheld)> = texts.iter().zip(plans).filter_map(|(text, plan)| Some((*text, plan.judge(text, &mut verdicts, |t| self.scan_patterns(t))?))).collect();
-                // A table keeps what was not withheld: each withheld cell is replaced in its row.
-                let kept_table = inner.as_ref().filter(|inner| inner.table && !parts.is_empty()).and_then(|_| table_withholding(s, &parts));
+                // A table or JSON text keeps what was not withheld: each withheld cell is
+                // replaced in its row, each literal where it stands.
+                let kept = inner.as_ref().filter(|_| !parts.is_empty()).and_then(|inner| if inner.table { table_withholding(s, &parts) } else { json_withholding(s, &parts) });
                 let mut withheld: Vec<Withheld> = parts.into_iter().map(|(_, part)| part).collect();
                 // Joined, for a sentence cut into parts none of which is flagged alone;
                 // a part flagged alone is the one to name (and to allow, by its digest).
@@ -420,10 +437,10 @@ impl Defender {
                     }
                 }
                 let (worst, digests) = worst_of(withheld)?;
-                // Inside JSON text the string is withheld whole, inside a table the cell;
-                // the digests are the flagged inner texts', which is what the allow file
-                // lets through.
-                let withheld = match kept_table {
+                // Inside a table the cell is withheld, inside JSON text the literal (whole
+                // when it cannot be found as written); the digests are the flagged inner
+                // texts', which is what the allow file lets through.
+                let withheld = match kept {
                     Some(table) => Withheld { replacement: table, digests, ..worst },
                     None if texts.len() == 1 && texts[0] == *s => self.withheld_by_cells(s, own).unwrap_or(Withheld { digests, ..worst }),
                     None => Withheld { replacement: marker(&worst.verdict), digests, ..worst },
