@@ -41,7 +41,7 @@ fn fields<'a>(value: &'a Value, path: &mut String, depth: usize, out: &mut Vec<(
 }
 
 /// Two words or more with letters in them.
-fn is_prose(text: &str) -> bool {
+pub(super) fn is_prose(text: &str) -> bool {
     text.split_whitespace().filter(|w| w.chars().any(char::is_alphabetic)).nth(1).is_some()
 }
 

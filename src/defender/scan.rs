@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::allow::{digest, Allowed};
 use super::detector::{Defender, Verdict};
 use super::own::OwnTexts;
-use super::record::{instruction_span, records};
+use super::record::{instruction_span, is_prose, records};
 use super::table::{short_table_texts, table_texts, withhold_in_table};
 
 /// A withheld string: where it was and why.
@@ -289,8 +289,8 @@ fn json_literals(text: &str) -> Option<Vec<String>> {
 /// a JSON text, or the cells of a table; `None` for any other text, judged whole.
 fn inner_texts(text: &str) -> Option<Inner> {
     match json_literals(text) {
-        Some(literals) => Some(Inner { texts: literals, table: false }),
-        None => table_texts(text).map(|table| Inner { texts: table.texts, table: true }),
+        Some(literals) => Some(Inner { texts: literals, table: false, rows: Vec::new() }),
+        None => table_texts(text).map(|table| Inner { texts: table.texts, table: true, rows: table.rows }),
     }
 }
 
@@ -301,6 +301,8 @@ struct Inner {
     /// kept (an export with one bad title is still the export). In a JSON text the
     /// withheld literal is replaced where it stands.
     table: bool,
+    /// A table's cells by row (see [`crate::defender::table::TableTexts::rows`]).
+    rows: Vec<Vec<String>>,
 }
 
 /// Each of `texts` once, in order: an export repeats the same titles and flags on every row.
@@ -420,7 +422,11 @@ impl Defender {
             .zip(judged.iter().zip(&plans).zip(&inner))
             .filter_map(|(s, ((texts, plans), inner))| {
                 // Every plan takes its verdicts, flagged or not, so the rest stay in step.
-                let parts: Vec<(&str, Withheld)> = texts.iter().zip(plans).filter_map(|(text, plan)| Some((*text, plan.judge(text, &mut verdicts, |t| self.scan_patterns(t))?))).collect();
+                let mut parts: Vec<(&str, Withheld)> = texts.iter().zip(plans).filter_map(|(text, plan)| Some((*text, plan.judge(text, &mut verdicts, |t| self.scan_patterns(t))?))).collect();
+                if let Some(inner) = inner.as_ref().filter(|inner| inner.table) {
+                    let split = self.split_over_cells(&inner.rows, &parts, allowed.as_deref());
+                    parts.extend(split);
+                }
                 // A table or JSON text keeps what was not withheld: each withheld cell is
                 // replaced in its row, each literal where it stands.
                 let kept = inner.as_ref().filter(|_| !parts.is_empty()).and_then(|inner| if inner.table { table_withholding(s, &parts) } else { json_withholding(s, &parts) });
@@ -516,6 +522,28 @@ impl Defender {
             verdict.reasons.push(format!("obfuscation: split over {} fields of one record", span.len()));
             for (path, text) in &visible[span] {
                 out.insert(path.clone(), Withheld { replacement: marker(&verdict), digests: vec![digest(text)], verdict: verdict.clone() });
+            }
+        }
+        out
+    }
+
+    /// The cells of a table's rows that hold an instruction cut over them (each passes
+    /// alone; see [`Defender::split_over_fields`]), with the verdict on their join. Rows
+    /// with a cell withheld already (`flagged`) are left as they are.
+    fn split_over_cells<'a>(&self, rows: &'a [Vec<String>], flagged: &[(&str, Withheld)], allowed: Option<&Allowed>) -> Vec<(&'a str, Withheld)> {
+        let mut out = Vec::new();
+        for row in rows {
+            if row.iter().any(|cell| flagged.iter().any(|(text, _)| text == cell)) {
+                continue;
+            }
+            let texts: Vec<&str> = row.iter().map(String::as_str).filter(|cell| is_prose(cell) && !allowed.is_some_and(|a| a.contains(cell))).collect();
+            let Some(span) = instruction_span(&texts, |joined| self.scan_patterns(joined).flagged) else {
+                continue;
+            };
+            let mut verdict = self.scan_patterns(&texts[span.clone()].join(" "));
+            verdict.reasons.push(format!("obfuscation: split over {} cells of one row", span.len()));
+            for text in &texts[span] {
+                out.push((*text, Withheld { replacement: marker(&verdict), digests: vec![digest(text)], verdict: verdict.clone() }));
             }
         }
         out

@@ -32,6 +32,9 @@ pub struct TableTexts {
     /// Every cell of the table's rows, and each run of lines that are not rows (with
     /// the rows around it), in order (for the patterns, which read them joined).
     pub texts: Vec<String>,
+    /// The non-empty cells of each row, in order: an instruction cut over the cells of
+    /// one row is read with them joined, as one cut over a record's fields is.
+    pub rows: Vec<Vec<String>>,
 }
 
 /// One text of a table as it is judged, and what stands for it in the table.
@@ -69,7 +72,19 @@ pub fn short_table_texts(text: &str) -> Option<TableTexts> {
 }
 
 fn texts_of(text: &str, rows: Rows) -> Option<TableTexts> {
-    Some(TableTexts { texts: rows.pieces(text).into_iter().map(|piece| piece.text().to_owned()).collect() })
+    let pieces = rows.pieces(text);
+    let mut by_row: Vec<Vec<String>> = Vec::new();
+    let mut last_row = None;
+    for piece in &pieces {
+        if let Piece::Cell { row, text } = piece {
+            if last_row != Some(*row) {
+                by_row.push(Vec::new());
+                last_row = Some(*row);
+            }
+            by_row.last_mut().into_iter().for_each(|cells| cells.push(text.clone()));
+        }
+    }
+    Some(TableTexts { texts: pieces.into_iter().map(|piece| piece.text().to_owned()).collect(), rows: by_row })
 }
 
 /// `text`, a table, with each cell that `withheld` gives a replacement for replaced
