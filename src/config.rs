@@ -184,7 +184,17 @@ impl ConfigFile {
         };
         match std::fs::read_to_string(&path) {
             Ok(text) => {
-                let file = Self { source: Source::Read(path.clone()), ..Self::parse(&path, &text)? };
+                let mut file = Self { source: Source::Read(path.clone()), ..Self::parse(&path, &text)? };
+                // A profile's relative audit log is beside the file, wherever the command
+                // runs from: one trail, not one per working directory.
+                let beside = path.parent().unwrap_or(Path::new("."));
+                for profile in file.profiles.values_mut() {
+                    for log in &mut profile.policy.audit_logs {
+                        if log.is_relative() && log.as_os_str() != "-" {
+                            *log = beside.join(&*log);
+                        }
+                    }
+                }
                 if let Some(warning) = file.exposed_secret_warning(&path) {
                     tracing::warn!("{warning}");
                 }
@@ -397,7 +407,7 @@ fn explicit_url(url: Option<Setting>, region: Option<&Setting>, tld: &str) -> Re
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
-        "http" if read_env(ENV_ALLOW_PLAIN_HTTP).as_deref() == Some("1") => {
+        "http" if read_env(ENV_ALLOW_PLAIN_HTTP).is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")) => {
             tracing::warn!("{source} uses plain http to {}: the client secret and every token cross the network unencrypted ({ENV_ALLOW_PLAIN_HTTP}=1)", url.host_str().unwrap_or("?"));
         }
         "http" => {
@@ -506,6 +516,8 @@ fn is_variable_name(name: &str) -> bool {
 /// would only fail later, as a 404 from the token endpoint.
 fn environment_id(name: &str, p: &Profile, file: &ConfigFile) -> Result<String, ConfigError> {
     let Setting { value, source } = setting(ENV_ENVIRONMENT_ID, "environment_id", &p.environment_id, name).ok_or_else(|| missing("environment id", ENV_ENVIRONMENT_ID, name, file))?;
+    // As PingOne writes its ids: a copy-paste's spaces and capitals are no other id.
+    let value = value.trim().to_ascii_lowercase();
     if uuid::Uuid::try_parse(&value).is_err() || value.len() != 36 {
         let shown: String = value.chars().take(64).collect();
         return Err(ConfigError::Invalid(format!(
@@ -595,6 +607,10 @@ auth_method = "client_secret_post"
         let text = "[profiles.dev]\nenvironment_id = \"my-env\"\nclient_id = \"c\"\nclient_secret = \"s\"\n";
         let err = resolve(&ConfigFile::parse(Path::new("c.toml"), text).unwrap(), Some("dev")).unwrap_err().to_string();
         assert!(err.contains("`environment_id` in profile `dev` (`my-env`) is not a PingOne environment id"), "{err}");
+        // A pasted id with spaces or capitals is the id PingOne writes.
+        let text = "[profiles.dev]\nenvironment_id = \" 2F6C4E3A-8B1D-4C2E-9F70-1A2B3C4D5E6F \"\nclient_id = \"c\"\nclient_secret = \"s\"\n";
+        let conn = resolve(&ConfigFile::parse(Path::new("c.toml"), text).unwrap(), Some("dev")).unwrap();
+        assert_eq!(conn.environment_id, "2f6c4e3a-8b1d-4c2e-9f70-1a2b3c4d5e6f");
     }
 
     #[test]

@@ -437,6 +437,9 @@ async fn python_client_over_http_with_a_bearer_token() {
 
     let refused = common::run(&["serve", "--simulator", "--http", "127.0.0.1:0", "--allowed-origin", "https://app.example.com/chat"], &[("PINGONE_MCP_HTTP_TOKEN", "test-token-0123456789abcdef")]);
     assert!(!refused.status.success() && common::stderr(&refused).contains("is not an origin"), "{}", common::stderr(&refused));
+    assert!(!common::stderr(&refused).contains("streamable HTTP at"), "refused before saying where it serves: {}", common::stderr(&refused));
+    let wildcard = common::run(&["serve", "--simulator", "--http", "127.0.0.1:0", "--allowed-origin", "https://*.example.com"], &[("PINGONE_MCP_HTTP_TOKEN", "test-token-0123456789abcdef")]);
+    assert!(!wildcard.status.success() && common::stderr(&wildcard).contains("wildcards are not understood"), "{}", common::stderr(&wildcard));
 }
 
 /// Bound to every interface, the server shows a URL that answers (loopback) and says

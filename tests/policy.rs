@@ -879,6 +879,10 @@ async fn dry_run_shows_the_request_and_sends_nothing() {
     let message = out["message"].as_str().unwrap();
     assert!(message.contains("missing required `userId`") && message.contains("this is a dry run") && message.contains("earlier write's result"), "{message}");
     assert!(fake.api_requests().is_empty(), "still nothing sent");
+    // Only the ids this dry run gave are stand-ins (review 34): another read is sent.
+    let script = "try { return await pingone.get_user({ userId: 'dry-run-user-1' }) } catch (e) { return e.code }";
+    result(&run(script, dispatcher(&fake, PolicyConfig { dry_run: true, ..Default::default() })).await);
+    assert_eq!(fake.api_requests().len(), 1, "a dry-run-looking id nobody gave is read from PingOne");
 }
 
 #[tokio::test]

@@ -586,6 +586,21 @@ fn a_profile_keeps_its_audit_log() {
     assert!(std::fs::read_to_string(&other).unwrap().contains("list_groups"));
     let kept = std::fs::read_to_string(&audit).unwrap();
     assert_eq!(kept.lines().filter(|l| l.contains("\"action\":\"list_groups\"")).count(), 2, "the profile's log has both runs: {kept:?}");
+    // Its own file named again (another spelling) is written once (review 34).
+    let again = dir.path().join(".").join("prod-audit.jsonl");
+    let out = run(&["run", &read, "--simulator", "--config", config.to_str().unwrap(), "--profile", "prod", "--audit-log", again.to_str().unwrap()], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&audit).unwrap().lines().filter(|l| l.contains("\"action\":\"list_groups\"")).count(), 3, "one line for the third run");
+    // A relative audit log is beside the config file, wherever the command runs.
+    std::fs::write(&config, "[profiles.prod.policy]\naudit_log = \"relative-audit.jsonl\"\n").unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pingone-mcp"))
+        .args(["run", &read, "--simulator", "--config", config.to_str().unwrap(), "--profile", "prod"])
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.path().join("relative-audit.jsonl").is_file() && !elsewhere.path().join("relative-audit.jsonl").exists());
 }
 
 /// `text` as a TOML basic string.

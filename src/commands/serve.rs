@@ -125,6 +125,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
         Some(Arc::new(resource_server(global, args.oauth, connections, &public, static_token)?))
     };
     check_exposure(bound, auth.is_some())?;
+    pingone_mcp::mcp::check_origins(&args.allowed_origins)?;
     note(&format!("pingone-mcp: MCP over streamable HTTP at {public}/mcp"));
     if let Some(auth) = &auth {
         let servers: Vec<&str> = auth.profiles.iter().filter_map(|p| p.validator.as_ref()).map(|v| v.issuer.as_str()).collect();

@@ -13,6 +13,8 @@ use crate::output::{note, print, print_json};
 
 /// The longest a session token may live.
 const MAX_TTL: std::time::Duration = std::time::Duration::from_secs(90 * 86_400);
+/// The shortest: a token that expires before a client connects is no token.
+const MIN_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub fn run(global: &GlobalArgs, command: TokenCommand) -> anyhow::Result<ExitCode> {
     let dir = config_dir().context("cannot find a config directory: set HOME or XDG_CONFIG_HOME")?;
@@ -25,13 +27,17 @@ pub fn run(global: &GlobalArgs, command: TokenCommand) -> anyhow::Result<ExitCod
             super::refuse_patterns_matching_nothing(&allowing, &super::load_catalog(global)?, "--allow")?;
             let tokens = SessionTokens::open_or_create(&dir)?;
             let ttl: std::time::Duration = ttl.into();
-            if ttl.is_zero() {
-                bail!("--ttl must be longer than zero, e.g. 8h");
+            if ttl < MIN_TTL {
+                bail!("--ttl of {} would expire before a client could use the token: give a minute or more, e.g. 8h", humantime::format_duration(ttl));
             }
             // A bearer token that outlives whoever issued it is a standing credential: a
             // long job gets a new token, not one for years.
             if ttl > MAX_TTL {
-                bail!("--ttl {} is longer than {} days: issue a shorter token (e.g. 8h for a working day, 30d for a scheduled job) and issue another when it expires", humantime::format_duration(ttl), MAX_TTL.as_secs() / 86_400);
+                bail!(
+                    "--ttl of {:.1} days is longer than {} days: issue a shorter token (e.g. 8h for a working day, 30d for a scheduled job) and another when it expires",
+                    ttl.as_secs_f64() / 86_400.0,
+                    MAX_TTL.as_secs() / 86_400
+                );
             }
             let subject = subject.unwrap_or_else(|| "session-token".to_owned());
             let (token, claims) = tokens.issue(&subject, &conn.profile, &conn.environment_id, &allow, ttl)?;

@@ -285,10 +285,21 @@ fn json_literals(text: &str) -> Option<Vec<String>> {
     Some(literals)
 }
 
+/// The string literals of JSON Lines (a JSON text on each of two or more lines: a
+/// script's `records.map(r => JSON.stringify(r)).join('\n')`), in order.
+fn json_lines_literals(text: &str) -> Option<Vec<String>> {
+    let lines: Vec<&str> = text.lines().filter(|line| !line.trim().is_empty()).collect();
+    if lines.len() < 2 {
+        return None;
+    }
+    lines.iter().map(|line| json_literals(line)).collect::<Option<Vec<_>>>().map(|each| each.concat())
+}
+
 /// What a string is judged by when it holds structured text: the string literals of
-/// a JSON text, or the cells of a table; `None` for any other text, judged whole.
+/// a JSON text (or JSON Lines), or the cells of a table; `None` for any other text,
+/// judged whole.
 fn inner_texts(text: &str) -> Option<Inner> {
-    match json_literals(text) {
+    match json_literals(text).or_else(|| json_lines_literals(text)) {
         Some(literals) => Some(Inner { texts: literals, table: false, rows: Vec::new() }),
         None => table_texts(text).map(|table| Inner { texts: table.texts, table: true, rows: table.rows }),
     }

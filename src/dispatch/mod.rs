@@ -63,8 +63,8 @@ pub struct Dispatcher {
     recorder: Option<Arc<Recorder>>,
     /// The production guard's verdict, settled on the first live call.
     environment_check: OnceCell<Result<(), OwnText>>,
-    /// Numbers the stand-in ids a dry run's creates return.
-    dry_run_creates: std::sync::atomic::AtomicU64,
+    /// The stand-in ids this dry run's creates returned: only these stand for records.
+    stand_ins: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Dispatcher {
@@ -79,7 +79,7 @@ impl Dispatcher {
             session: uuid::Uuid::new_v4().to_string(),
             recorder: None,
             environment_check: OnceCell::new(),
-            dry_run_creates: std::sync::atomic::AtomicU64::new(0),
+            stand_ins: std::sync::Mutex::default(),
         }
     }
 
@@ -200,6 +200,21 @@ impl Dispatcher {
         reply
     }
 
+    /// A stand-in id for the record a dry run's create would make (`dry-run-group-1`).
+    fn new_stand_in(&self, action: &Action) -> String {
+        let mut issued = self.stand_ins.lock().unwrap_or_else(|e| e.into_inner());
+        let noun = action.id.strip_prefix("create_").unwrap_or(&action.id).replace('_', "-");
+        let id = format!("{DRY_RUN_ID_PREFIX}{noun}-{}", issued.len() + 1);
+        issued.insert(id.clone());
+        id
+    }
+
+    /// Whether `args` name a record this dry run would create, by a stand-in id it gave.
+    fn names_a_stand_in(&self, args: &Value) -> bool {
+        let issued = self.stand_ins.lock().unwrap_or_else(|e| e.into_inner());
+        !issued.is_empty() && holds_any(args, &issued)
+    }
+
     /// Whether `caller` sees the secrets in `action`'s result unmasked: on a server run
     /// with `--reveal-secrets`, unless the caller's grant holds them back.
     fn reveals_secrets(&self, caller: Option<&Caller>, action: &Action) -> bool {
@@ -249,7 +264,7 @@ impl Dispatcher {
                 let args = with_texts.as_ref().unwrap_or(args);
                 // A call naming a record this dry run would create has nothing to act
                 // on yet, read or write: it is shown, like a write, not sent.
-                if self.policy.is_dry_run(action) || (self.policy.config.dry_run && names_a_stand_in(args)) {
+                if self.policy.is_dry_run(action) || (self.policy.config.dry_run && self.names_a_stand_in(args)) {
                     return match client.preview(action, args) {
                         Ok(mut request) => {
                             if !self.reveals_secrets(requester.caller, action) {
@@ -259,9 +274,7 @@ impl Dispatcher {
                             // A create's stand-in id, so the script's later steps (add the
                             // new group to a role) are previewed too.
                             if is_create(action) {
-                                let n = self.dry_run_creates.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                                let noun = action.id.strip_prefix("create_").unwrap_or(&action.id).replace('_', "-");
-                                preview["id"] = json!(format!("{DRY_RUN_ID_PREFIX}{noun}-{n}"));
+                                preview["id"] = json!(self.new_stand_in(action));
                                 preview["note"] = json!("`id` stands in for the id PingOne would give the new record: later calls of this dry run may use it, and are shown, not sent");
                             }
                             let needed = self.policy.flags_needed(action, args);
@@ -945,12 +958,12 @@ fn with_id_hint(action: &Action, args: &Value, mut error: ActionError) -> Action
 /// How a dry run's stand-in ids begin: never a PingOne id (a UUID).
 const DRY_RUN_ID_PREFIX: &str = "dry-run-";
 
-/// Whether `args` name a record a dry run would create (by its stand-in id).
-fn names_a_stand_in(args: &Value) -> bool {
+/// Whether a string in `args` is one of `ids`, or names one (a filter).
+fn holds_any(args: &Value, ids: &std::collections::HashSet<String>) -> bool {
     match args {
-        Value::String(s) => s.starts_with(DRY_RUN_ID_PREFIX),
-        Value::Array(items) => items.iter().any(names_a_stand_in),
-        Value::Object(map) => map.values().any(names_a_stand_in),
+        Value::String(s) => ids.contains(s) || (s.contains(DRY_RUN_ID_PREFIX) && ids.iter().any(|id| s.contains(id.as_str()))),
+        Value::Array(items) => items.iter().any(|item| holds_any(item, ids)),
+        Value::Object(map) => map.values().any(|value| holds_any(value, ids)),
         _ => false,
     }
 }

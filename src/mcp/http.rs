@@ -43,6 +43,11 @@ pub fn check_exposure(addr: SocketAddr, authenticated: bool) -> anyhow::Result<(
     Ok(())
 }
 
+/// Refuses an `--allowed-origin` that is no origin, before the server says where it is.
+pub fn check_origins(origins: &[String]) -> anyhow::Result<()> {
+    origins.iter().try_for_each(|origin| BrowserOrigin::parse(origin).map(|_| ()))
+}
+
 /// Serves until the process ends.
 pub async fn serve_http(server: PingOneMcp, listener: tokio::net::TcpListener, options: HttpOptions) -> anyhow::Result<()> {
     check_exposure(options.addr, options.auth.is_some())?;
@@ -109,6 +114,9 @@ struct BrowserOrigin {
 
 impl BrowserOrigin {
     fn parse(text: &str) -> anyhow::Result<Self> {
+        if text.contains('*') {
+            bail!("--allowed-origin `{text}`: wildcards are not understood; name each origin, e.g. --allowed-origin https://app.example.com --allowed-origin https://admin.example.com");
+        }
         let url = url::Url::parse(text).with_context(|| format!("--allowed-origin `{text}` is not an origin such as https://app.example.com"))?;
         let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none() && url.username().is_empty();
         let (Some(host), Some(port), true, true) = (url.host_str(), url.port_or_known_default(), matches!(url.scheme(), "http" | "https"), bare) else {

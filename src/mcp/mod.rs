@@ -11,7 +11,7 @@ mod tools;
 
 pub mod account;
 
-pub use http::{bind, check_exposure, serve_http, HttpOptions, METADATA_PATH};
+pub use http::{bind, check_exposure, check_origins, serve_http, HttpOptions, METADATA_PATH};
 pub use observe::{CallSummary, ObservedHost, DRY_RUN_NEEDS};
 pub use reply::{action_error_text, action_reply, add_own_texts, execute_reply, screen, screen_action_error, screen_targets, screen_value};
 pub use server::{search_reply, Mode, SEARCH_LIMIT, PingOneMcp, ServerOptions, instructions};

@@ -113,13 +113,24 @@ impl PolicyConfig {
         self.deny.extend(other.deny.iter().cloned());
         self.rate_limit = other.rate_limit.or(self.rate_limit);
         // --audit-log adds a file: the profile's audit trail is kept whoever runs it.
+        // The same file named twice (another spelling of its path) is written once.
         for path in &other.audit_logs {
-            if !self.audit_logs.contains(path) {
+            if !self.audit_logs.iter().any(|kept| same_file(kept, path)) {
                 self.audit_logs.push(path.clone());
             }
         }
         self
     }
+}
+
+/// Whether two paths name one file: the same text, or, once their directories are
+/// resolved, the same place (the file itself may not exist yet).
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    let resolved = |p: &std::path::Path| {
+        let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        Some(dir.canonicalize().ok()?.join(p.file_name()?))
+    };
+    a == b || resolved(a).is_some_and(|a| Some(a) == resolved(b))
 }
 
 /// Default client-side rate: below PingOne's usual per-environment limits.
