@@ -197,3 +197,21 @@ async fn session_tokens_are_bound_limited_and_revocable() {
     assert_eq!(caller.lapsed().as_deref(), Some("the token has expired"));
     assert!(matches!(server.authenticate(Some(&format!("Bearer {short}"))).await, Err(Refusal::Invalid(why)) if why.contains("expired")));
 }
+
+/// An access token accepted within the clock skew allowed (its `exp` just past) has not
+/// lapsed at the running script's first call: the same skew holds there.
+#[tokio::test]
+async fn an_access_token_accepted_within_the_skew_has_not_lapsed() {
+    let sim = simulator().await;
+    let server = ResourceServer {
+        profiles: vec![ServedProfile { profile: "dev".into(), environment_id: sim.environment_id.clone(), validator: Some(validator(&sim)) }],
+        session_tokens: None,
+        static_token: None,
+        scopes: default_scope_grants(),
+        resource: AUDIENCE.into(),
+        metadata_url: "http://127.0.0.1:9/.well-known/oauth-protected-resource".into(),
+    };
+    let just_expired = sim.issue_jwt(spec(&sim, AUDIENCE, -10));
+    let caller = server.authenticate(Some(&format!("Bearer {just_expired}"))).await.unwrap();
+    assert_eq!(caller.lapsed(), None);
+}

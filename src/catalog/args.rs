@@ -411,7 +411,7 @@ fn check_value(p: &Param, value: &Value, name: &str, problems: &mut Vec<Problem>
         return;
     }
     // A required id left empty names no record: PingOne's answer would not say which.
-    if let (true, Value::String(text)) = (p.required && (p.name == "id" || p.name.ends_with("Id")), value) {
+    if let (true, Value::String(text)) = (p.required && names_an_id, value) {
         if text.trim().is_empty() {
             problems.push(Problem::ours(format!("`{name}` is empty: give the id ({})", p.description.trim().trim_end_matches('.'))));
             return;

@@ -77,22 +77,14 @@ impl AuditLog {
     pub fn open(paths: &[std::path::PathBuf]) -> Result<Self, (std::path::PathBuf, std::io::Error)> {
         let outs = paths
             .iter()
-            .map(|path| {
-                let out: Box<dyn Write + Send> = if path.as_os_str() == "-" {
-                    Box::new(std::io::stderr())
-                } else {
-                    Box::new(crate::private_file::append_private(path).map_err(|e| (path.clone(), e))?)
-                };
-                Ok(Mutex::new(out))
-            })
+            .map(|path| sink(path).map(Mutex::new).map_err(|e| (path.clone(), e)))
             .collect::<Result<_, _>>()?;
         Ok(Self { outs })
     }
 
     /// Appends to `path` (created if needed), readable by its owner only.
     pub fn to_file(path: &std::path::Path) -> std::io::Result<Self> {
-        let file = crate::private_file::append_private(path)?;
-        Ok(Self::new(Box::new(file)))
+        Ok(Self::new(sink(path)?))
     }
 
     pub fn write(&self, entry: &AuditEntry<'_>) {
@@ -107,6 +99,15 @@ impl AuditLog {
             }
         }
     }
+}
+
+/// Where an audit log's lines go: stderr for "-", else the file, appended to (created
+/// if needed, readable by its owner only).
+fn sink(path: &std::path::Path) -> std::io::Result<Box<dyn Write + Send>> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(std::io::stderr()));
+    }
+    Ok(Box::new(crate::private_file::append_private(path)?))
 }
 
 impl std::fmt::Debug for AuditLog {

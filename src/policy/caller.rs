@@ -139,17 +139,12 @@ impl Caller {
     pub fn lapsed(&self) -> Option<String> {
         let validity = self.validity.as_ref()?;
         if let Some((id, list)) = &validity.revocation {
-            match std::fs::read_to_string(list) {
-                Ok(text) if text.lines().any(|l| l.trim() == id) => return Some(format!("the session token {id} was revoked")),
-                Ok(_) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Some(format!("the revocation list {} cannot be read ({e}), so no session token is trusted", list.display())),
+            match crate::resource_server::is_revoked(list, id) {
+                Ok(true) => return Some(format!("the session token {id} was revoked")),
+                Ok(false) => {}
+                Err(e) => return Some(format!("the revocation list cannot be read ({e:#}), so no session token is trusted")),
             }
         }
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        match validity.expires_at {
-            Some(at) if now >= at => Some("the token has expired".to_owned()),
-            _ => None,
-        }
+        validity.expires_at.filter(|&at| crate::auth::now_secs() >= at).map(|_| "the token has expired".to_owned())
     }
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 pub use jwt::{unverified_issuer, AccessClaims, JwtValidator, TokenError, LEEWAY_SECS};
-pub use session_token::{looks_like_session_token, Issued, SessionClaims, SessionTokens, SESSION_ISSUER};
+pub use session_token::{is_revoked, looks_like_session_token, Issued, SessionClaims, SessionTokens, SESSION_ISSUER};
 
 use crate::policy::{Caller, Grant, ScopeGrant, TokenValidity};
 use crate::secret::Secret;
@@ -94,7 +94,8 @@ impl ResourceServer {
             let known: Vec<&str> = self.scopes.keys().map(String::as_str).collect();
             Refusal::Forbidden(format!("the token carries none of the scopes this server understands ({})", known.join(", ")))
         })?;
-        let validity = TokenValidity { expires_at: claims.exp, revocation: None };
+        // With the skew the token was accepted with: not lapsed at the first call.
+        let validity = TokenValidity { expires_at: claims.exp.map(|exp| exp + LEEWAY_SECS), revocation: None };
         Ok(Caller { subject: claims.sub, token_id: claims.jti, profile: Some(served.profile.clone()), grant: Some(grant), validity: Some(validity) })
     }
 

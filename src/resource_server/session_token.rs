@@ -122,7 +122,7 @@ impl SessionTokens {
         validation.set_issuer(&[SESSION_ISSUER]);
         validation.set_audience(&[SESSION_ISSUER]);
         let claims = decode::<SessionClaims>(token, &self.decoding, &validation)?.claims;
-        if self.revoked().map_err(|e| TokenError::Invalid(format!("cannot read the revocation list: {e:#}")))?.contains(&claims.jti) {
+        if is_revoked(&self.revocation_list(), &claims.jti).map_err(|e| TokenError::Invalid(format!("cannot read the revocation list: {e:#}")))? {
             return Err(TokenError::Revoked);
         }
         Ok(claims)
@@ -150,6 +150,12 @@ impl SessionTokens {
     pub fn revocation_list(&self) -> PathBuf {
         self.dir.join(REVOKED_FILE)
     }
+}
+
+/// Whether the revocation list at `list` holds `id`; read each time, so a revocation
+/// applies at once (also to a script already running with the token).
+pub fn is_revoked(list: &Path, id: &str) -> anyhow::Result<bool> {
+    Ok(read_lines(list)?.iter().any(|line| line == id))
 }
 
 /// Whether `token` claims to be one of ours (read without checking anything).
