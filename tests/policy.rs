@@ -317,11 +317,16 @@ async fn simulator_with_destructive() -> (pingone_mcp::simulator::Simulator, Dis
 async fn simulator_with(policy: PolicyConfig) -> (pingone_mcp::simulator::Simulator, Dispatcher) {
     use pingone_mcp::simulator::{Simulator, SimulatorConfig};
     let sim = Simulator::start(SimulatorConfig { users: 5, ..SimulatorConfig::default() }, 0).await.unwrap();
+    let dispatcher = dispatcher_to(&sim, policy);
+    (sim, dispatcher)
+}
+
+/// Another dispatcher to a running simulator, under `policy`.
+fn dispatcher_to(sim: &pingone_mcp::simulator::Simulator, policy: PolicyConfig) -> Dispatcher {
     let catalog = Arc::new(load_builtin().unwrap());
     let search = Arc::new(SearchIndex::new(&catalog));
     let client = PingOneClient::new(sim.connection(), RetryPolicy::default()).unwrap();
-    let dispatcher = Dispatcher::new(catalog, search, Backend::Live(client)).with_policy(Policy::new(policy));
-    (sim, dispatcher)
+    Dispatcher::new(catalog, search, Backend::Live(client)).with_policy(Policy::new(policy))
 }
 
 /// The person asked to delete a group reads how many users are in it (they lose what
@@ -792,6 +797,40 @@ async fn a_new_default_sign_on_policy_and_unlocking_an_account_are_confirmed() {
     assert!(asked[2].contains("unlock_user") && asked[2].contains("has username"), "{}", asked[2]);
 }
 
+/// A dry run reads what the real run would read before sending a write (review 34):
+/// a delete of a record that is not there fails as the real run would, and a grant
+/// that holds already (an unlock of an account that is not locked, a membership the
+/// user has) is shown as not to be sent, not as a request.
+#[tokio::test]
+async fn a_dry_run_finds_what_the_real_run_would_before_sending() {
+    let (sim, writer) = simulator_with_destructive().await;
+    let dry = dispatcher_to(&sim, PolicyConfig { dry_run: true, ..Default::default() });
+    let user = json!({ "userId": sim.reader.user_id });
+
+    let not_locked = value(dry.dispatch(call("unlock_user", user.clone())).await);
+    assert_eq!((&not_locked["unchanged"], &not_locked["sent"]), (&json!(true), &json!(false)), "{not_locked}");
+    assert_eq!(not_locked["record"]["id"], sim.reader.user_id.as_str(), "{not_locked}");
+    assert_eq!(not_locked["refusedWithout"], "--allow-writes", "the real run's refusal still shows: {not_locked}");
+    value(writer.dispatch(call("lock_user", user.clone())).await);
+    let locked = value(dry.dispatch(call("unlock_user", user.clone())).await);
+    assert!(locked.get("unchanged").is_none() && locked["request"]["method"] == "POST", "a locked account's unlock is previewed: {locked}");
+
+    let groups = value(dry.dispatch(call("list_groups", json!({}))).await);
+    let group = groups["items"][0]["id"].as_str().unwrap().to_owned();
+    let membership = json!({ "userId": sim.reader.user_id, "id": group });
+    let before = value(dry.dispatch(call("add_user_to_group", membership.clone())).await);
+    assert!(before.get("unchanged").is_none() && before["request"]["method"] == "POST", "{before}");
+    value(writer.dispatch(call("add_user_to_group", membership.clone())).await);
+    let member = value(dry.dispatch(call("add_user_to_group", membership)).await);
+    assert_eq!(member["unchanged"], true, "a membership the user has is not to be sent: {member}");
+
+    let missing = dry.dispatch(call("delete_user", json!({ "userId": "0f0e0d0c-0b0a-4998-8877-665544332211" }))).await;
+    assert!(matches!(&missing, HostReply::Error(e) if e.code == "NOT_FOUND" && e.message.contains("was not found")), "{missing:?}");
+    let existing = value(dry.dispatch(call("delete_user", user)).await);
+    assert_eq!((&existing["sent"], &existing["request"]["method"]), (&json!(false), &json!("DELETE")), "{existing}");
+    assert_eq!(existing["refusedWithout"], "--allow-writes and --allow-destructive", "{existing}");
+}
+
 #[tokio::test]
 async fn production_is_refused_unless_allowed() {
     let fake = fake().await;
@@ -878,11 +917,13 @@ async fn dry_run_shows_the_request_and_sends_nothing() {
     // A value the preview does not have still says why it is missing.
     let message = out["message"].as_str().unwrap();
     assert!(message.contains("missing required `userId`") && message.contains("this is a dry run") && message.contains("earlier write's result"), "{message}");
-    assert!(fake.api_requests().is_empty(), "still nothing sent");
+    // The deletes' records were read (is there one to delete?); nothing else was sent.
+    let sent = fake.api_requests();
+    assert!(sent.iter().all(|r| r.method == "GET" && r.path.ends_with(&format!("/users/{USER_ID}"))), "still nothing written: {sent:?}");
     // Only the ids this dry run gave are stand-ins (review 34): another read is sent.
     let script = "try { return await pingone.get_user({ userId: 'dry-run-user-1' }) } catch (e) { return e.code }";
     result(&run(script, dispatcher(&fake, PolicyConfig { dry_run: true, ..Default::default() })).await);
-    assert_eq!(fake.api_requests().len(), 1, "a dry-run-looking id nobody gave is read from PingOne");
+    assert_eq!(fake.api_requests().len(), sent.len() + 1, "a dry-run-looking id nobody gave is read from PingOne");
 }
 
 #[tokio::test]

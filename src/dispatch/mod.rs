@@ -264,7 +264,13 @@ impl Dispatcher {
                 let args = with_texts.as_ref().unwrap_or(args);
                 // A call naming a record this dry run would create has nothing to act
                 // on yet, read or write: it is shown, like a write, not sent.
-                if self.policy.is_dry_run(action) || (self.policy.config.dry_run && self.names_a_stand_in(args)) {
+                let names_a_stand_in = self.policy.config.dry_run && self.names_a_stand_in(args);
+                if self.policy.is_dry_run(action) || names_a_stand_in {
+                    if !names_a_stand_in {
+                        if let Some(finding) = self.dry_run_finding(client, action, args).await {
+                            return finding;
+                        }
+                    }
                     return match client.preview(action, args) {
                         Ok(mut request) => {
                             if !self.reveals_secrets(requester.caller, action) {
@@ -277,10 +283,7 @@ impl Dispatcher {
                                 preview["id"] = json!(self.new_stand_in(action));
                                 preview["note"] = json!("`id` stands in for the id PingOne would give the new record: later calls of this dry run may use it, and are shown, not sent");
                             }
-                            let needed = self.policy.flags_needed(action, args);
-                            if !needed.is_empty() {
-                                preview["refusedWithout"] = json!(needed.join(" and "));
-                            }
+                            self.note_flags_needed(&mut preview, action, args);
                             (HostReply::Value(preview), "dry_run")
                         }
                         Err(e) => (HostReply::Error(action_error(&action.id, &e)), "error"),
@@ -582,6 +585,37 @@ impl Dispatcher {
             Naming::NotFound
         } else {
             Naming::Unread
+        }
+    }
+
+    /// What the real run would find before it sends this write, for a dry run to show
+    /// in its place: a delete of a record that is not there fails, and a grant the
+    /// record holds already (an unlock of an account that is not locked, a membership
+    /// the member has) is not sent. Reads only; `None` when the write would be sent.
+    async fn dry_run_finding(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<(HostReply, &'static str)> {
+        if let Err(missing) = self.record_to_remove(client, action, args).await {
+            return Some((HostReply::Error(missing), "refused"));
+        }
+        if ConfirmReason::of(action, args) != Some(ConfirmReason::GrantsAccess) {
+            return None;
+        }
+        let record = match action.grants_access_only_if {
+            Some(_) => self.read_at(client, &action.path, args).await,
+            None => None,
+        };
+        let held = self.grants_nothing(client, action, args, record.as_ref()).await?;
+        let note = "not sent, and the real run would not send it either: what it grants holds already (`record` is as it stands)";
+        let mut finding = json!({ "dryRun": true, "sent": false, "unchanged": true, "note": note, "record": held });
+        self.note_flags_needed(&mut finding, action, args);
+        Some((HostReply::Value(finding), "dry_run"))
+    }
+
+    /// A dry run's answer names the flags the real run would be refused without, so a
+    /// rehearsal does not hide that the real run would stop half-way.
+    fn note_flags_needed(&self, answer: &mut Value, action: &Action, args: &Value) {
+        let needed = self.policy.flags_needed(action, args);
+        if !needed.is_empty() {
+            answer["refusedWithout"] = json!(needed.join(" and "));
         }
     }
 

@@ -173,6 +173,7 @@ impl ObservedHost {
             // A write under --dry-run answers with the request it would have sent.
             HostReply::Value(value) if value.get("dryRun") == Some(&Value::Bool(true)) => match value.get("refusedWithout").and_then(Value::as_str) {
                 Some(flags) => (format!("{DRY_RUN_NEEDS}{flags}"), None),
+                None if value.get("unchanged") == Some(&Value::Bool(true)) => ("dry run, not sent: it holds already, so the real run would not send it".to_owned(), None),
                 None => ("dry run, not sent".to_owned(), None),
             },
             HostReply::Value(value) => {
