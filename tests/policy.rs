@@ -907,6 +907,9 @@ async fn dry_run_shows_the_request_and_sends_nothing() {
     let script = "const u = await pingone.create_user({ username: 'new.hire', email: 'new.hire@example.com' });
                   const read = await pingone.get_user({ userId: u.id });
                   const added = await pingone.add_user_to_group({ userId: u.id, id: 'g1' });
+                  const groups = [];
+                  for await (const g of pingone.iterate('list_user_groups', { userId: u.id })) groups.push(g);
+                  if (groups.length) throw new Error('a new user has no groups');
                   try { await pingone.add_user_to_group({ userId: u.userId, id: 'g1' }) } catch (e) { return { id: u.id, read, added, message: e.message } }";
     let out = result(&run(script, dispatcher(&fake, PolicyConfig { dry_run: true, ..Default::default() })).await);
     let id = out["id"].as_str().unwrap();

@@ -283,6 +283,12 @@ impl Dispatcher {
                                 preview["id"] = json!(self.new_stand_in(action));
                                 preview["note"] = json!("`id` stands in for the id PingOne would give the new record: later calls of this dry run may use it, and are shown, not sent");
                             }
+                            // What is listed under a record not yet created is nothing: an
+                            // empty page, so `pingone.iterate` and loops over `items` run on.
+                            if action.is_list() && !action.writes() {
+                                preview["items"] = json!([]);
+                                preview["note"] = json!("an empty page: the record this list is under would be created by this dry run, so nothing is under it yet");
+                            }
                             self.note_flags_needed(&mut preview, action, args);
                             (HostReply::Value(preview), "dry_run")
                         }
