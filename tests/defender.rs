@@ -345,10 +345,12 @@ fn json_text_inside_a_string_is_judged_by_its_strings() {
     assert_eq!((&kept[0]["username"], &kept[0]["title"]), (&json!("amy.k"), &json!("Engineer")), "{kept}");
     assert!(kept[0]["description"].as_str().unwrap().starts_with("[withheld by pingone-mcp defender"), "{kept}");
     assert_eq!(report.findings[0].digests, [pingone_mcp::defender::digest(attack)], "the digest an administrator allows is the flagged field's");
+    assert_eq!(report.findings[0].path, "$.result (inside its JSON text: $[0].description)", "the field to clean is named (review 34)");
     // JSON Lines, one record a line, likewise (review 34: withheld whole).
     let lines = [json!({ "username": "amy.k", "title": attack }), json!({ "username": "bo.l", "title": "Engineer" })].iter().map(|r| r.to_string()).collect::<Vec<_>>().join("\n");
     let mut value = json!({ "result": lines });
-    assert_eq!(defender.scan_json(&mut value).withheld, 1, "{value}");
+    let report = defender.scan_json(&mut value);
+    assert_eq!((report.withheld, report.findings[0].path.as_str()), (1, "$.result (inside its JSON text: line 1 $.title)"), "{value}");
     let kept: Vec<Value> = value["result"].as_str().unwrap().lines().map(|l| serde_json::from_str(l).expect("each line still JSON")).collect();
     assert_eq!((&kept[0]["username"], &kept[1]["title"]), (&json!("amy.k"), &json!("Engineer")), "{kept:?}");
     assert!(kept[0]["title"].as_str().unwrap().starts_with("[withheld by pingone-mcp defender"), "{kept:?}");

@@ -358,6 +358,37 @@ fn table_withholding(table: &str, parts: &[(&str, Withheld)]) -> Option<String> 
     withhold_in_table(table, |cell| markers.get(cell).cloned())
 }
 
+/// `path`, and where the markers stand inside a JSON text (or JSON Lines) kept with
+/// only its withheld literals replaced: `$.export (inside its JSON text: $[3].title)`,
+/// so the person cleaning records finds the one. Any other replacement: `path`.
+fn with_places_inside(path: &str, replacement: &str) -> String {
+    if replacement.starts_with(MARKER_PREFIX) {
+        return path.to_owned();
+    }
+    let documents: Vec<(String, Value)> = match serde_json::from_str(replacement.trim_start_matches('\u{feff}')) {
+        Ok(value) => vec![("$".to_owned(), value)],
+        Err(_) => replacement.lines().enumerate().filter_map(|(i, line)| Some((format!("line {} $", i + 1), serde_json::from_str(line).ok()?))).collect(),
+    };
+    let mut places = Vec::new();
+    for (start, document) in &documents {
+        markers_in(document, &mut start.clone(), &mut places);
+    }
+    match places.is_empty() {
+        true => path.to_owned(),
+        false => format!("{path} (inside its JSON text: {})", places.join(", ")),
+    }
+}
+
+/// The paths of the defender's markers in `value`, keys' too.
+fn markers_in(value: &Value, path: &mut String, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) if s.starts_with(MARKER_PREFIX) => out.push(path.clone()),
+        Value::Object(map) => out.extend(map.keys().filter(|key| key.starts_with(MARKER_PREFIX)).map(|_| format!("{path} (a key)"))),
+        _ => {}
+    }
+    each_child(value, path, |item, path| markers_in(item, path, out));
+}
+
 /// Every string in `value`, object keys included, in document order.
 fn strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
     match value {
@@ -498,7 +529,7 @@ impl Defender {
                     .get(s.as_str())
                     .or_else(|| array_of(path).and_then(|array| cut.get(array)))
                     .or_else(|| split.get(path))?;
-                findings.push(Finding::of(path.to_string(), withheld));
+                findings.push(Finding::of(with_places_inside(path, &withheld.replacement), withheld));
                 *s = withheld.replacement.clone();
                 None
             }
