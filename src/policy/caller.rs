@@ -145,6 +145,11 @@ impl Caller {
                 Err(e) => return Some(format!("the revocation list cannot be read ({e:#}), so no session token is trusted")),
             }
         }
-        validity.expires_at.filter(|&at| crate::auth::now_secs() >= at).map(|_| "the token has expired".to_owned())
+        let token = match (&validity.revocation, &self.token_id) {
+            (Some((id, _)), _) => format!("the session token {id}"),
+            (None, Some(id)) => format!("the token {id}"),
+            (None, None) => "the token".to_owned(),
+        };
+        validity.expires_at.filter(|&at| crate::auth::now_secs() >= at).map(|_| format!("{token} has expired"))
     }
 }
