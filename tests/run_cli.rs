@@ -825,3 +825,26 @@ fn a_cassette_that_cannot_be_written_stops_the_run_before_any_write() {
     assert!(!out.status.success() && stderr(&out).contains("cannot write the cassette"), "{}", stderr(&out));
     assert!(!std::fs::read_to_string(&audit).unwrap_or_default().contains("create_group"), "nothing was sent");
 }
+
+/// Review 34: a dry run's cassette says it is one, and replaying it says its writes
+/// answer with previews, not PingOne's records.
+#[test]
+fn a_dry_run_cassette_is_marked_and_its_replay_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, "const g = await pingone.create_group({ name: 'Rehearsed' }); return g.sent");
+    let cassette = dir.path().join("dry.json");
+    let out = run(&["run", &script, "--simulator", "--dry-run", "--record", cassette.to_str().unwrap()], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let recorded: Value = serde_json::from_str(&std::fs::read_to_string(&cassette).unwrap()).unwrap();
+    assert_eq!(recorded["dry_run"], true, "{recorded}");
+    let replayed = run(&["run", &script, "--dry-run", "--replay", cassette.to_str().unwrap()], &[]);
+    assert!(replayed.status.success() && stdout(&replayed).trim() == "false", "{}", stdout(&replayed));
+    assert!(stderr(&replayed).contains("was recorded in a dry run"), "{}", stderr(&replayed));
+
+    let real = dir.path().join("real.json");
+    let read = script_file(&dir, "return (await pingone.list_groups({ limit: 1 })).items.length");
+    assert!(run(&["run", &read, "--simulator", "--record", real.to_str().unwrap()], &[]).status.success());
+    let recorded: Value = serde_json::from_str(&std::fs::read_to_string(&real).unwrap()).unwrap();
+    assert!(recorded.get("dry_run").is_none(), "{recorded}");
+    assert!(!stderr(&run(&["run", &read, "--replay", real.to_str().unwrap()], &[])).contains("dry run"));
+}

@@ -183,7 +183,14 @@ pub async fn session_with(
     let mut replaying = None;
     let backend = match replay {
         Some(path) => {
-            let cassette = Arc::new(Replay::new(Cassette::load(path)?));
+            let cassette = Cassette::load(path)?;
+            if cassette.dry_run {
+                crate::output::note(&format!(
+                    "the cassette {} was recorded in a dry run: its writes answer with the requests that run previewed (`dryRun: true`), not with PingOne's records; replay it with --dry-run, as it was recorded",
+                    path.display()
+                ));
+            }
+            let cassette = Arc::new(Replay::new(cassette));
             replaying = Some(cassette.clone());
             Backend::Replay(cassette)
         }

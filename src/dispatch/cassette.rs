@@ -17,6 +17,10 @@ const FORMAT: u32 = 1;
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Cassette {
     pub format: u32,
+    /// Recorded by a dry run: its writes answered with the requests previewed, not
+    /// with what PingOne would have answered.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
     pub calls: Vec<Interaction>,
 }
 
@@ -49,9 +53,15 @@ impl Cassette {
 #[derive(Debug, Default)]
 pub struct Recorder {
     calls: Mutex<Vec<Interaction>>,
+    dry_run: bool,
 }
 
 impl Recorder {
+    /// A recorder for a dry run: its cassette says so.
+    pub fn of_dry_run() -> Self {
+        Self { dry_run: true, ..Self::default() }
+    }
+
     /// Keeps one call; `args` must already have the action's secret parameters hidden.
     pub fn record(&self, action: &str, args: &Value, reply: &HostReply) {
         let reply = match reply {
@@ -64,7 +74,7 @@ impl Recorder {
     }
 
     pub fn cassette(&self) -> Cassette {
-        Cassette { format: FORMAT, calls: self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone() }
+        Cassette { format: FORMAT, dry_run: self.dry_run, calls: self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone() }
     }
 }
 
