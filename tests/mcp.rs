@@ -529,6 +529,17 @@ async fn a_token_generated_for_a_port_the_system_chose_is_removed_when_the_serve
     let with_token = http.post(&url).bearer_auth(&token).header("accept", "application/json, text/event-stream").json(&initialize).send().await.unwrap();
     assert_eq!(with_token.status(), 200, "the token in the file is the server's");
     assert_eq!(post_mcp(&http, &url, initialize).await.unwrap().status(), 401);
+    // A body that is no message is a 400 with a JSON-RPC error saying what (review 32:
+    // the library's 415 read as a content-type problem); a wrong content type stays 415.
+    let send = |body: &'static str, content_type: &'static str| http.post(&url).bearer_auth(&token).header("accept", "application/json, text/event-stream").header("content-type", content_type).body(body).send();
+    for (body, code, words) in [(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","#, -32700, "not valid JSON: EOF while parsing"), (r#"{"hello":"world"}"#, -32600, "not a JSON-RPC 2.0 request")] {
+        let reply = send(body, "application/json").await.unwrap();
+        assert_eq!(reply.status(), 400, "{body}");
+        let error: Value = reply.json().await.unwrap();
+        assert_eq!((&error["error"]["code"], &error["id"]), (&json!(code), &Value::Null), "{error}");
+        assert!(error["error"]["message"].as_str().unwrap().contains(words), "{error}");
+    }
+    assert_eq!(send("{}", "text/plain").await.unwrap().status(), 415);
     let term = std::process::Command::new("kill").args(["-HUP", &server.id().to_string()]).status().unwrap();
     assert!(term.success());
     let exited = tokio::task::block_in_place(|| server.wait()).unwrap();

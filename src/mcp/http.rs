@@ -82,6 +82,7 @@ pub async fn serve_http(server: PingOneMcp, listener: tokio::net::TcpListener, o
     let service = StreamableHttpService::new(move || Ok(server.clone()), LocalSessionManager::default().into(), config);
     let mcp = axum::Router::new()
         .nest_service("/mcp", service)
+        .layer(middleware::from_fn(unreadable_messages))
         .layer(middleware::from_fn_with_state(stopping.clone(), cancellations))
         .layer(middleware::from_fn_with_state(options.auth.clone(), authenticate))
         // Outermost: a browser's preflight carries no token, and is answered here.
@@ -138,6 +139,39 @@ fn cors_layer(allowed: &[BrowserOrigin]) -> tower_http::cors::CorsLayer {
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, mcp("mcp-session-id"), mcp("mcp-protocol-version"), mcp("last-event-id")])
         .expose_headers([header::WWW_AUTHENTICATE, mcp("mcp-session-id")])
         .max_age(std::time::Duration::from_secs(600))
+}
+
+/// How the MCP library answers a body it cannot read as a JSON-RPC message: 415, as
+/// if the content type were wrong.
+const UNREADABLE: &str = "fail to deserialize request body ";
+
+/// The words (the MCP library's and serde_json's) for JSON that parses but is no
+/// JSON-RPC message; any other failure is the JSON itself.
+const NOT_A_MESSAGE: [&str; 8] = ["unrecognized JSON-RPC message", "missing field", "unknown field", "invalid type", "invalid value", "invalid length", "unknown variant", "data did not match"];
+
+/// The MCP library's 415 for a body it cannot read, answered as JSON-RPC says instead:
+/// 400, with a parse error (-32700) for broken JSON or an invalid request (-32600) for
+/// JSON that is no message, saying where and what (`EOF while parsing a value at line 1
+/// column 46`), so a client author sees their bug, not a content-type puzzle.
+async fn unreadable_messages(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != StatusCode::UNSUPPORTED_MEDIA_TYPE {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, NOTIFICATION_BYTES).await else {
+        return (parts.status, "the request could not be read").into_response();
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let Some(why) = text.strip_prefix(UNREADABLE) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    let (code, what) = match NOT_A_MESSAGE.iter().any(|words| why.starts_with(words)) {
+        true => (-32600, "the request body is JSON but not a JSON-RPC 2.0 request or notification"),
+        false => (-32700, "the request body is not valid JSON"),
+    };
+    let error = serde_json::json!({ "jsonrpc": "2.0", "id": null, "error": { "code": code, "message": format!("{what}: {why}") } });
+    (StatusCode::BAD_REQUEST, Json(error)).into_response()
 }
 
 /// A message this short may be a notification; longer ones are left to the MCP library.
