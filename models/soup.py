@@ -29,6 +29,7 @@ def main():
     ap.add_argument("--base", type=Path, required=True, help="the pruned base every run started from (train.py --save-pruned)")
     ap.add_argument("--target", type=Path, required=True)
     ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--embedding-bits", type=int, default=8, help="as train.py --embedding-bits (4 for the confirmer, attempt 43)")
     ap.add_argument("runs", type=Path, nargs="+", help="train.py target directories, each with its final.pt")
     args = ap.parse_args()
     from transformers import BertModel
@@ -41,7 +42,7 @@ def main():
     head.load_state_dict(average([r["head"] for r in runs]))
     head.eval()
     print(f"averaged {len(runs)} runs: {', '.join(str(r) for r in args.runs)}", flush=True)
-    train.export(bert, head, args.base, args.target, runs[0]["check"])
+    train.export(bert, head, args.base, args.target, runs[0]["check"], embedding_bits=args.embedding_bits)
 
 
 if __name__ == "__main__":
