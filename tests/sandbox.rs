@@ -26,7 +26,7 @@ fn dispatcher(backend: Backend) -> Dispatcher {
 }
 
 fn offline() -> Arc<Dispatcher> {
-    Arc::new(dispatcher(Backend::Replay(Arc::new(Replay::new(Cassette { format: 1, calls: vec![] })))))
+    Arc::new(dispatcher(Backend::Replay(Arc::new(Replay::new(Cassette { format: 1, dry_run: false, calls: vec![] })))))
 }
 
 fn live(fake: &FakePingOne) -> Backend {
