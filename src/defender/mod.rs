@@ -4,13 +4,14 @@
 mod allow;
 mod classifier;
 mod detector;
-mod normalise;
 mod own;
-mod patterns;
 mod record;
 mod scan;
 mod script_text;
 mod table;
+
+// The first tier is a crate of its own, always built optimised (see its lib.rs).
+use defender_patterns::{normalise, patterns};
 
 pub use allow::{digest, AllowFile, Allowed};
 pub use classifier::{find_model, Classifier, ClassifierError, MAX_CHUNK_TOKENS};

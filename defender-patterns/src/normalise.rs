@@ -134,7 +134,7 @@ const FUNCTION_WORDS: &[&str] = &[
 /// Whether `token` (no whitespace) is a sentence with joiners for spaces: four or
 /// more words of two letters or more, one of them a function word. Ids, dates,
 /// addresses and enum values are not.
-pub(crate) fn is_joined_sentence(token: &str) -> bool {
+pub fn is_joined_sentence(token: &str) -> bool {
     // Four words need three joiners: this skips the words of ordinary prose at once.
     if token.len() < 12 || token.chars().filter(|&c| is_joiner(c)).take(3).count() < 3 {
         return false;

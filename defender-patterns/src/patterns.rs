@@ -475,7 +475,7 @@ impl Patterns {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::defender::normalise::normalise;
+    use crate::normalise::normalise;
 
     fn hits(text: &str) -> Vec<&'static str> {
         Patterns::new().matches(&normalise(text).folded).into_iter().map(Category::name).collect()
