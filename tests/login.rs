@@ -247,9 +247,6 @@ fn python_client(python: &PathBuf, url: &str, token: &str, script: &str) -> Valu
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 /// A server started before any session token was issued on the machine accepts one
 /// issued while it runs: the signing key is made at start, not at the first issue. A
@@ -257,7 +254,7 @@ fn free_port() -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_token_issued_after_the_server_started_is_accepted() {
     let s = Setup::new().await;
-    let port = free_port();
+    let port = common::listen_port();
     let resource = format!("http://127.0.0.1:{port}/mcp");
     let mut command = s.command(&["serve", "--http", &format!("127.0.0.1:{port}")]);
     command.env("PINGONE_CLIENT_ID", &s.sim.client_id).env("PINGONE_CLIENT_SECRET", &s.sim.client_secret);
@@ -281,7 +278,7 @@ async fn a_session_token_issued_after_the_server_started_is_accepted() {
 async fn http_mcp_sessions_carry_a_persons_token_or_a_session_token() {
     let Some(python) = common::python_with_mcp("http_mcp_sessions_carry_a_persons_token_or_a_session_token") else { return };
     let s = Setup::new().await;
-    let port = free_port();
+    let port = common::listen_port();
     let base = format!("http://127.0.0.1:{port}");
     let resource = format!("{base}/mcp");
     s.browser_login(&s.sim.admin, &["--resource", &resource, "--scope", "openid pingone-mcp:read"]).await;

@@ -494,8 +494,7 @@ fn generated_token(said: &[String]) -> (String, String) {
 /// not take the first one's token away, and a restart keeps its clients working.
 #[test]
 fn generated_tokens_are_one_per_port_and_kept_across_restarts() {
-    let free_port = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let (first_port, second_port) = (free_port(), free_port());
+    let (first_port, second_port) = (common::listen_port(), common::listen_port());
     let (mut first, said) = serve_without_a_token(first_port);
     let (first_file, first_token) = generated_token(&said);
     let (mut second, said) = serve_without_a_token(second_port);

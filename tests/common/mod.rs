@@ -88,3 +88,19 @@ pub fn start_http_server(extra: &[&str], env: &[(&'static str, String)]) -> (std
     std::thread::spawn(move || for _ in lines {});
     (child, url)
 }
+
+/// A loopback port for a server a test starts itself, below Linux's ephemeral range
+/// (32768–60999): a port the system picked with `:0` and let go can be taken by any
+/// outgoing connection before the server binds it; one down here only by a bind.
+pub fn listen_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    // Test binaries run side by side: each starts at its own place in 20000–31999.
+    let start = (std::process::id() % 12_000) as u16;
+    loop {
+        let port = 20_000 + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % 12_000;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
