@@ -345,6 +345,25 @@ async fn a_cancellation_over_http_stops_the_callers_script() {
     server.kill().unwrap();
 }
 
+/// Review 36: two clients of one caller running calls with the same request id at once
+/// (two Python `mcp` sessions both send `execute` as id 2) each finish: one's start
+/// does not stop the other, nor its end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_with_the_same_id_from_one_caller_run_side_by_side() {
+    let (mut server, url) = common::start_http_server(&["--simulator", "--no-auth", "--defender", "patterns"], &[]);
+    let http = reqwest::Client::new();
+    let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
+    assert_eq!(post_mcp(&http, &url, initialize).await.unwrap().status(), 200);
+    let code = "for (let i = 0; i < 40; i++) await pingone.list_users({ limit: 1 }); return 'all 40 read'";
+    let call = json!({ "jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": { "name": "execute", "arguments": { "code": code } } });
+    let (first, second) = tokio::join!(post_mcp(&http, &url, call.clone()), post_mcp(&http, &url, call));
+    for reply in [first, second] {
+        let text = reply.unwrap().text().await.unwrap();
+        assert!(text.contains("all 40 read") && !text.contains("interrupted"), "{text}");
+    }
+    server.kill().unwrap();
+}
+
 /// Tools mode lists only the actions the policy lets run, and says what it holds back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_client_in_tools_mode() {

@@ -125,8 +125,15 @@ struct Inner {
     running: Mutex<RunningCalls>,
 }
 
-/// Each running call's stop switch, by its caller (none over stdio) and request id.
-type RunningCalls = HashMap<(Option<String>, String), watch::Sender<bool>>;
+/// The running calls' stop switches, by caller (none over stdio) and request id. Two
+/// clients of one caller may run calls with the same id at once (stateless HTTP has no
+/// session to tell them apart; two Python `mcp` sessions both send `execute` as id 2),
+/// so an id holds a switch for each, numbered so that each call removes its own.
+#[derive(Default)]
+struct RunningCalls {
+    by_id: HashMap<(Option<String>, String), Vec<(u64, watch::Sender<bool>)>>,
+    next: u64,
+}
 
 impl PingOneMcp {
     pub fn new(catalog: Arc<Catalog>, search: Arc<SearchIndex>, sandbox: Sandbox, dispatcher: Arc<Dispatcher>, options: ServerOptions) -> Self {
@@ -149,7 +156,7 @@ impl PingOneMcp {
     /// `grace` has passed.
     pub async fn scripts_stopped(&self, grace: std::time::Duration) {
         let deadline = tokio::time::Instant::now() + grace;
-        while !self.running().is_empty() && tokio::time::Instant::now() < deadline {
+        while !self.running().by_id.is_empty() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
@@ -327,7 +334,8 @@ impl PingOneMcp {
         let stopped = self.stopped(async move {
             tokio::select! {
                 () = ct.cancelled() => {}
-                _ = cancelled.wait_for(|cancelled| *cancelled) => {}
+                // Only a switch turned on stops the call; one dropped never does.
+                Ok(_) = cancelled.wait_for(|cancelled| *cancelled) => {}
             }
         });
         let inline = match via {
@@ -349,10 +357,15 @@ impl PingOneMcp {
     /// Stops `caller`'s running call `request_id` (a `notifications/cancelled` over
     /// HTTP, where each message is a request of its own; over stdio the MCP library
     /// cancels the call itself). Only the caller that made a call can stop it.
+    ///
+    /// When the caller has several calls with that id running (two clients sharing a
+    /// token), each is stopped: nothing tells which of them the cancellation was for.
     pub fn cancel_call(&self, caller: Option<&str>, request_id: &str) {
-        if let Some(cancel) = self.running().get(&(caller.map(str::to_owned), request_id.to_owned())) {
-            tracing::info!(request_id, "the client cancelled the call");
-            cancel.send_replace(true);
+        if let Some(calls) = self.running().by_id.get(&(caller.map(str::to_owned), request_id.to_owned())) {
+            tracing::info!(request_id, calls = calls.len(), "the client cancelled the call");
+            calls.iter().for_each(|(_, cancel)| {
+                cancel.send_replace(true);
+            });
         }
     }
 
@@ -365,18 +378,28 @@ impl PingOneMcp {
 struct RunningCall<'a> {
     server: &'a PingOneMcp,
     key: (Option<String>, String),
+    number: u64,
 }
 
 impl<'a> RunningCall<'a> {
     fn register(server: &'a PingOneMcp, key: (Option<String>, String), cancel: watch::Sender<bool>) -> Self {
-        server.running().insert(key.clone(), cancel);
-        Self { server, key }
+        let mut running = server.running();
+        let number = running.next;
+        running.next += 1;
+        running.by_id.entry(key.clone()).or_default().push((number, cancel));
+        Self { server, key, number }
     }
 }
 
 impl Drop for RunningCall<'_> {
     fn drop(&mut self) {
-        self.server.running().remove(&self.key);
+        let mut running = self.server.running();
+        if let Some(calls) = running.by_id.get_mut(&self.key) {
+            calls.retain(|(number, _)| *number != self.number);
+            if calls.is_empty() {
+                running.by_id.remove(&self.key);
+            }
+        }
     }
 }
 
