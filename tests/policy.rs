@@ -800,17 +800,20 @@ async fn a_new_default_sign_on_policy_and_unlocking_an_account_are_confirmed() {
 /// A dry run reads what the real run would read before sending a write (review 34):
 /// a delete of a record that is not there fails as the real run would, and a grant
 /// that holds already (an unlock of an account that is not locked, a membership the
-/// user has) is shown as not to be sent, not as a request.
+/// user has) answers the record as it stands, marked, as the real run answers it. Not
+/// where the real run would be refused for a flag first, nor where an earlier write of
+/// the same dry run was shown (review 36: what PingOne holds there is not what the
+/// real run would find).
 #[tokio::test]
 async fn a_dry_run_finds_what_the_real_run_would_before_sending() {
     let (sim, writer) = simulator_with_destructive().await;
-    let dry = dispatcher_to(&sim, PolicyConfig { dry_run: true, ..Default::default() });
+    let rehearse = || dispatcher_to(&sim, PolicyConfig { dry_run: true, allow_writes: true, allow_destructive: true, ..Default::default() });
+    let dry = rehearse();
     let user = json!({ "userId": sim.reader.user_id });
 
     let not_locked = value(dry.dispatch(call("unlock_user", user.clone())).await);
     assert_eq!((&not_locked["unchanged"], &not_locked["sent"]), (&json!(true), &json!(false)), "{not_locked}");
-    assert_eq!(not_locked["record"]["id"], sim.reader.user_id.as_str(), "{not_locked}");
-    assert_eq!(not_locked["refusedWithout"], "--allow-writes", "the real run's refusal still shows: {not_locked}");
+    assert_eq!(not_locked["id"], sim.reader.user_id.as_str(), "the record, as the real run answers it: {not_locked}");
     value(writer.dispatch(call("lock_user", user.clone())).await);
     let locked = value(dry.dispatch(call("unlock_user", user.clone())).await);
     assert!(locked.get("unchanged").is_none() && locked["request"]["method"] == "POST", "a locked account's unlock is previewed: {locked}");
@@ -818,17 +821,32 @@ async fn a_dry_run_finds_what_the_real_run_would_before_sending() {
     let groups = value(dry.dispatch(call("list_groups", json!({}))).await);
     let group = groups["items"][0]["id"].as_str().unwrap().to_owned();
     let membership = json!({ "userId": sim.reader.user_id, "id": group });
-    let before = value(dry.dispatch(call("add_user_to_group", membership.clone())).await);
+    let before = value(rehearse().dispatch(call("add_user_to_group", membership.clone())).await);
     assert!(before.get("unchanged").is_none() && before["request"]["method"] == "POST", "{before}");
     value(writer.dispatch(call("add_user_to_group", membership.clone())).await);
-    let member = value(dry.dispatch(call("add_user_to_group", membership)).await);
+    let member = value(rehearse().dispatch(call("add_user_to_group", membership.clone())).await);
     assert_eq!(member["unchanged"], true, "a membership the user has is not to be sent: {member}");
 
-    let missing = dry.dispatch(call("delete_user", json!({ "userId": "0f0e0d0c-0b0a-4998-8877-665544332211" }))).await;
-    assert!(matches!(&missing, HostReply::Error(e) if e.code == "NOT_FOUND" && e.message.contains("was not found")), "{missing:?}");
-    let existing = value(dry.dispatch(call("delete_user", user)).await);
+    let missing = json!({ "userId": "0f0e0d0c-0b0a-4998-8877-665544332211" });
+    let gone = rehearse().dispatch(call("delete_user", missing.clone())).await;
+    assert!(matches!(&gone, HostReply::Error(e) if e.code == "NOT_FOUND" && e.message.contains("was not found")), "{gone:?}");
+    let existing = value(rehearse().dispatch(call("delete_user", user.clone())).await);
     assert_eq!((&existing["sent"], &existing["request"]["method"]), (&json!(false), &json!("DELETE")), "{existing}");
-    assert_eq!(existing["refusedWithout"], "--allow-writes and --allow-destructive", "{existing}");
+
+    // Where the real run would be refused for a flag first, the dry run says that.
+    let unflagged = dispatcher_to(&sim, PolicyConfig { dry_run: true, ..Default::default() });
+    let refused = value(unflagged.dispatch(call("delete_user", missing)).await);
+    assert_eq!(refused["refusedWithout"], "--allow-writes and --allow-destructive", "{refused}");
+    let refused = value(unflagged.dispatch(call("add_user_to_group", membership.clone())).await);
+    assert!(refused.get("unchanged").is_none() && refused["refusedWithout"] == "--allow-writes", "{refused}");
+
+    // After this run's own (shown) writes, PingOne no longer tells what the real run
+    // would find: remove then add back is two requests, not "unchanged".
+    let dry = rehearse();
+    let removed = membership.clone();
+    value(dry.dispatch(call("remove_user_from_group", json!({ "userId": removed["userId"], "groupId": removed["id"] }))).await);
+    let added_back = value(dry.dispatch(call("add_user_to_group", membership)).await);
+    assert!(added_back.get("unchanged").is_none() && added_back["request"]["method"] == "POST", "{added_back}");
 }
 
 #[tokio::test]
@@ -910,6 +928,8 @@ async fn dry_run_shows_the_request_and_sends_nothing() {
                   const groups = [];
                   for await (const g of pingone.iterate('list_user_groups', { userId: u.id })) groups.push(g);
                   if (groups.length) throw new Error('a new user has no groups');
+                  const every = await pingone.list_user_groups({ userId: u.id, all: true });
+                  if (every.length !== 0) throw new Error('all: true answers an empty array: ' + JSON.stringify(every));
                   try { await pingone.add_user_to_group({ userId: u.userId, id: 'g1' }) } catch (e) { return { id: u.id, read, added, message: e.message } }";
     let out = result(&run(script, dispatcher(&fake, PolicyConfig { dry_run: true, ..Default::default() })).await);
     let id = out["id"].as_str().unwrap();

@@ -839,7 +839,9 @@ fn a_dry_run_cassette_is_marked_and_its_replay_says_so() {
     assert_eq!(recorded["dry_run"], true, "{recorded}");
     let replayed = run(&["run", &script, "--dry-run", "--replay", cassette.to_str().unwrap()], &[]);
     assert!(replayed.status.success() && stdout(&replayed).trim() == "false", "{}", stdout(&replayed));
-    assert!(stderr(&replayed).contains("was recorded in a dry run"), "{}", stderr(&replayed));
+    // Replayed as a real run, its previews would pass for PingOne's records (review 36).
+    let as_real = run(&["run", &script, "--allow-writes", "--replay", cassette.to_str().unwrap()], &[]);
+    assert!(!as_real.status.success() && stderr(&as_real).contains("was recorded in a dry run") && stderr(&as_real).contains("replay it with --dry-run"), "{}", stderr(&as_real));
 
     let real = dir.path().join("real.json");
     let read = script_file(&dir, "return (await pingone.list_groups({ limit: 1 })).items.length");

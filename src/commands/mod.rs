@@ -184,11 +184,13 @@ pub async fn session_with(
     let backend = match replay {
         Some(path) => {
             let cassette = Cassette::load(path)?;
-            if cassette.dry_run {
-                crate::output::note(&format!(
-                    "the cassette {} was recorded in a dry run: its writes answer with the requests that run previewed (`dryRun: true`), not with PingOne's records; replay it with --dry-run, as it was recorded",
+            // Its writes answer with previews and stand-in ids: replayed as a real run,
+            // a script would take them for PingOne's records.
+            if cassette.dry_run && !policy.dry_run {
+                anyhow::bail!(
+                    "the cassette {} was recorded in a dry run: its writes answer with the requests that run showed (`dryRun: true`, stand-in ids), not with PingOne's records; replay it with --dry-run, as it was recorded",
                     path.display()
-                ));
+                );
             }
             let cassette = Arc::new(Replay::new(cassette));
             replaying = Some(cassette.clone());

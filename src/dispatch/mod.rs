@@ -65,6 +65,8 @@ pub struct Dispatcher {
     environment_check: OnceCell<Result<(), OwnText>>,
     /// The stand-in ids this dry run's creates returned: only these stand for records.
     stand_ins: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// The paths this dry run's writes were shown for (and not sent).
+    touched: std::sync::Mutex<Vec<String>>,
 }
 
 impl Dispatcher {
@@ -80,6 +82,7 @@ impl Dispatcher {
             recorder: None,
             environment_check: OnceCell::new(),
             stand_ins: std::sync::Mutex::default(),
+            touched: std::sync::Mutex::default(),
         }
     }
 
@@ -266,34 +269,7 @@ impl Dispatcher {
                 // on yet, read or write: it is shown, like a write, not sent.
                 let names_a_stand_in = self.policy.config.dry_run && self.names_a_stand_in(args);
                 if self.policy.is_dry_run(action) || names_a_stand_in {
-                    if !names_a_stand_in {
-                        if let Some(finding) = self.dry_run_finding(client, action, args).await {
-                            return finding;
-                        }
-                    }
-                    return match client.preview(action, args) {
-                        Ok(mut request) => {
-                            if !self.reveals_secrets(requester.caller, action) {
-                                request["body"] = hide_fields(&request["body"], action.secret_params(), Hide::Mask).into_owned();
-                            }
-                            let mut preview = json!({ "dryRun": true, "sent": false, "request": request });
-                            // A create's stand-in id, so the script's later steps (add the
-                            // new group to a role) are previewed too.
-                            if is_create(action) {
-                                preview["id"] = json!(self.new_stand_in(action));
-                                preview["note"] = json!("`id` stands in for the id PingOne would give the new record: later calls of this dry run may use it, and are shown, not sent");
-                            }
-                            // What is listed under a record not yet created is nothing: an
-                            // empty page, so `pingone.iterate` and loops over `items` run on.
-                            if action.is_list() && !action.writes() {
-                                preview["items"] = json!([]);
-                                preview["note"] = json!("an empty page: the record this list is under would be created by this dry run, so nothing is under it yet");
-                            }
-                            self.note_flags_needed(&mut preview, action, args);
-                            (HostReply::Value(preview), "dry_run")
-                        }
-                        Err(e) => (HostReply::Error(action_error(&action.id, &e)), "error"),
-                    };
+                    return self.dry_run(client, action, args, names_a_stand_in, requester.caller).await;
                 }
                 // The record an access-changing call would change (or an unlock acts on),
                 // read once: compared here, and named in the question.
@@ -594,6 +570,58 @@ impl Dispatcher {
         }
     }
 
+    /// A dry run's answer to a write (or to a call naming a record the run would
+    /// create): the request it would send, or what the real run would find before
+    /// sending it ([`Dispatcher::dry_run_finding`]).
+    async fn dry_run(&self, client: &PingOneClient, action: &Action, args: &Value, names_a_stand_in: bool, caller: Option<&Caller>) -> (HostReply, &'static str) {
+        let mut request = match client.preview(action, args) {
+            Ok(request) => request,
+            Err(e) => return (HostReply::Error(action_error(&action.id, &e)), "error"),
+        };
+        let path = request["url"].as_str().and_then(|url| url::Url::parse(url).ok()).map(|url| url.path().to_owned()).unwrap_or_default();
+        // The real run reads PingOne before the write only when it would send it (not
+        // refused for a flag), and PingOne holds what the real run would find only
+        // where no earlier write of this run (shown, not sent) has been.
+        let checkable = !names_a_stand_in && self.policy.flags_needed(action, args).is_empty() && !self.touched_in_dry_run(&path);
+        if action.writes() {
+            self.touched.lock().unwrap_or_else(|e| e.into_inner()).push(path);
+        }
+        if checkable {
+            if let Some(finding) = self.dry_run_finding(client, action, args).await {
+                return finding;
+            }
+        }
+        // What is listed under a record not yet created is nothing: `all: true` gets no
+        // items, a page is empty, so `pingone.iterate` and loops over `items` run on.
+        let lists = action.is_list() && !action.writes();
+        if lists && args.get("all") == Some(&Value::Bool(true)) {
+            return (HostReply::Value(json!([])), "dry_run");
+        }
+        if !self.reveals_secrets(caller, action) {
+            request["body"] = hide_fields(&request["body"], action.secret_params(), Hide::Mask).into_owned();
+        }
+        let mut preview = json!({ "dryRun": true, "sent": false, "request": request });
+        // A create's stand-in id, so the script's later steps (add the new group to a
+        // role) are previewed too.
+        if is_create(action) {
+            preview["id"] = json!(self.new_stand_in(action));
+            preview["note"] = json!("`id` stands in for the id PingOne would give the new record: later calls of this dry run may use it, and are shown, not sent");
+        }
+        if lists {
+            preview["items"] = json!([]);
+            preview["note"] = json!("an empty page: the record this list is under would be created by this dry run, so nothing is under it yet");
+        }
+        self.note_flags_needed(&mut preview, action, args);
+        (HostReply::Value(preview), "dry_run")
+    }
+
+    /// Whether a write this dry run showed (and did not send) was at `path`, or at a
+    /// record above or below it (`/users/u1/memberOfGroups` and `…/memberOfGroups/g1`).
+    fn touched_in_dry_run(&self, path: &str) -> bool {
+        let nests = |outer: &str, inner: &str| inner.strip_prefix(outer).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+        self.touched.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|touched| nests(touched, path) || nests(path, touched))
+    }
+
     /// What the real run would find before it sends this write, for a dry run to show
     /// in its place: a delete of a record that is not there fails, and a grant the
     /// record holds already (an unlock of an account that is not locked, a membership
@@ -609,11 +637,13 @@ impl Dispatcher {
             Some(_) => self.read_at(client, &action.path, args).await,
             None => None,
         };
-        let held = self.grants_nothing(client, action, args, record.as_ref()).await?;
-        let note = "not sent, and the real run would not send it either: what it grants holds already (`record` is as it stands)";
-        let mut finding = json!({ "dryRun": true, "sent": false, "unchanged": true, "note": note, "record": held });
-        self.note_flags_needed(&mut finding, action, args);
-        Some((HostReply::Value(finding), "dry_run"))
+        // The record as it stands, as the real run answers, marked as this run's.
+        let mut held = self.grants_nothing(client, action, args, record.as_ref()).await?;
+        let note = "not sent, and the real run would not send it either: what it grants holds already (this is the record as it stands)";
+        if let Some(fields) = held.as_object_mut() {
+            fields.extend([("dryRun".to_owned(), json!(true)), ("sent".to_owned(), json!(false)), ("unchanged".to_owned(), json!(true)), ("note".to_owned(), json!(note))]);
+        }
+        Some((HostReply::Value(held), "dry_run"))
     }
 
     /// A dry run's answer names the flags the real run would be refused without, so a
