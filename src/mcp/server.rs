@@ -131,9 +131,12 @@ struct Inner {
 /// so an id holds a switch for each, numbered so that each call removes its own.
 #[derive(Default)]
 struct RunningCalls {
-    by_id: HashMap<(Option<String>, String), Vec<(u64, watch::Sender<bool>)>>,
+    by_id: HashMap<CallId, Vec<(u64, watch::Sender<bool>)>>,
     next: u64,
 }
+
+/// A call's caller (none over stdio) and request id.
+type CallId = (Option<String>, String);
 
 impl PingOneMcp {
     pub fn new(catalog: Arc<Catalog>, search: Arc<SearchIndex>, sandbox: Sandbox, dispatcher: Arc<Dispatcher>, options: ServerOptions) -> Self {
@@ -377,12 +380,12 @@ impl PingOneMcp {
 /// A call in [`Inner::running`] until it ends, or its future is dropped.
 struct RunningCall<'a> {
     server: &'a PingOneMcp,
-    key: (Option<String>, String),
+    key: CallId,
     number: u64,
 }
 
 impl<'a> RunningCall<'a> {
-    fn register(server: &'a PingOneMcp, key: (Option<String>, String), cancel: watch::Sender<bool>) -> Self {
+    fn register(server: &'a PingOneMcp, key: CallId, cancel: watch::Sender<bool>) -> Self {
         let mut running = server.running();
         let number = running.next;
         running.next += 1;
