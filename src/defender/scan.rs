@@ -367,7 +367,12 @@ fn with_places_inside(path: &str, replacement: &str) -> String {
     }
     let documents: Vec<(String, Value)> = match serde_json::from_str(replacement.trim_start_matches('\u{feff}')) {
         Ok(value) => vec![("$".to_owned(), value)],
-        Err(_) => replacement.lines().enumerate().filter_map(|(i, line)| Some((format!("line {} $", i + 1), serde_json::from_str(line).ok()?))).collect(),
+        // JSON Lines: records (a one-column table's quoted marker is no record).
+        Err(_) => replacement
+            .lines()
+            .enumerate()
+            .filter_map(|(i, line)| Some((format!("line {} $", i + 1), serde_json::from_str::<Value>(line).ok().filter(|v| v.is_object() || v.is_array())?)))
+            .collect(),
     };
     let mut places = Vec::new();
     for (start, document) in &documents {

@@ -583,13 +583,14 @@ impl Dispatcher {
         // refused for a flag), and PingOne holds what the real run would find only
         // where no earlier write of this run (shown, not sent) has been.
         let checkable = !names_a_stand_in && self.policy.flags_needed(action, args).is_empty() && !self.touched_in_dry_run(&path);
-        if action.writes() {
-            self.touched.lock().unwrap_or_else(|e| e.into_inner()).push(path);
-        }
         if checkable {
             if let Some(finding) = self.dry_run_finding(client, action, args).await {
                 return finding;
             }
+        }
+        // Shown as sent: later checks of this run do not trust PingOne there.
+        if action.writes() {
+            self.touched.lock().unwrap_or_else(|e| e.into_inner()).push(path);
         }
         // What is listed under a record not yet created is nothing: `all: true` gets no
         // items, a page is empty, so `pingone.iterate` and loops over `items` run on.
