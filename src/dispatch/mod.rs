@@ -239,7 +239,7 @@ impl Dispatcher {
             return (HostReply::Error(invalid_arguments(action, &e)), "refused");
         }
         if let Some(lapsed) = requester.caller.and_then(Caller::lapsed) {
-            let text = format!("{lapsed} while the script ran: `{}` was not sent, nor will any later call be; the calls before it stand (see the writes in this reply); ask for a new token to go on", action.id);
+            let text = format!("{lapsed} while the script ran: `{}` was not sent, nor will any later call be; the calls before it stand (the reply lists any writes they made); ask for a new token to go on", action.id);
             return (HostReply::Error(own_error(action, "TOKEN_LAPSED", OwnText { text, quoted: vec![] })), "refused");
         }
         if let Err(message) = self.policy.check_call(action, args).and_then(|()| grant.map_or(Ok(()), |g| g.check_call(action, args))) {
