@@ -30,8 +30,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     let session = session(global, &args.policy, &args.simulator, args.replay.as_deref(), Needed::OnFirstCall).await?;
     let replay = session.replay.clone();
     let mut dispatcher = session.dispatcher;
-    let dry_run = dispatcher.policy().config.dry_run;
-    let recorder = args.record.as_ref().map(|_| Arc::new(if dry_run { Recorder::of_dry_run() } else { Recorder::default() }));
+    let recorder = args.record.as_ref().map(|_| Arc::new(Recorder::new(dispatcher.policy().config.dry_run)));
     if let (Some(path), Some(recorder)) = (&args.record, &recorder) {
         // Written (empty) before the script runs: a path that cannot be written stops
         // the command before a write, not after it.

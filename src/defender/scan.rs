@@ -562,11 +562,9 @@ impl Defender {
             let visible: Vec<&(String, &str)> =
                 record.parts.iter().filter(|(_, text)| !flagged.contains_key(*text) && !allowed.is_some_and(|a| a.contains(text))).collect();
             let texts: Vec<&str> = visible.iter().map(|(_, text)| *text).collect();
-            let Some(span) = instruction_span(&texts, |joined| self.scan_patterns(joined).flagged) else {
+            let Some((span, verdict)) = self.split_instruction(&texts, "fields of one record") else {
                 continue;
             };
-            let mut verdict = self.scan_patterns(&texts[span.clone()].join(" "));
-            verdict.reasons.push(format!("obfuscation: split over {} fields of one record", span.len()));
             for (path, text) in &visible[span] {
                 out.insert(path.clone(), Withheld { replacement: marker(&verdict), digests: vec![digest(text)], verdict: verdict.clone() });
             }
@@ -584,16 +582,23 @@ impl Defender {
                 continue;
             }
             let texts: Vec<&str> = row.iter().map(String::as_str).filter(|cell| is_prose(cell) && !allowed.is_some_and(|a| a.contains(cell))).collect();
-            let Some(span) = instruction_span(&texts, |joined| self.scan_patterns(joined).flagged) else {
+            let Some((span, verdict)) = self.split_instruction(&texts, "cells of one row") else {
                 continue;
             };
-            let mut verdict = self.scan_patterns(&texts[span.clone()].join(" "));
-            verdict.reasons.push(format!("obfuscation: split over {} cells of one row", span.len()));
             for text in &texts[span] {
                 out.push((*text, Withheld { replacement: marker(&verdict), digests: vec![digest(text)], verdict: verdict.clone() }));
             }
         }
         out
+    }
+
+    /// The narrowest run of `texts` (a record's fields, a row's cells) that the patterns
+    /// flag joined, and the verdict on it, its reason naming the split over `parts`.
+    fn split_instruction(&self, texts: &[&str], parts: &str) -> Option<(std::ops::Range<usize>, Verdict)> {
+        let span = instruction_span(texts, |joined| self.scan_patterns(joined).flagged)?;
+        let mut verdict = self.scan_patterns(&texts[span.clone()].join(" "));
+        verdict.reasons.push(format!("obfuscation: split over {} {parts}", span.len()));
+        Some((span, verdict))
     }
 
     /// [`Defender::scan_json_with`] on tokio's blocking pool, off the async executor.

@@ -57,9 +57,9 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// A recorder for a dry run: its cassette says so.
-    pub fn of_dry_run() -> Self {
-        Self { dry_run: true, ..Self::default() }
+    /// A recorder for a run; a dry run's cassette says it is one.
+    pub fn new(dry_run: bool) -> Self {
+        Self { dry_run, ..Self::default() }
     }
 
     /// Keeps one call; `args` must already have the action's secret parameters hidden.

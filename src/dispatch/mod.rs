@@ -63,10 +63,17 @@ pub struct Dispatcher {
     recorder: Option<Arc<Recorder>>,
     /// The production guard's verdict, settled on the first live call.
     environment_check: OnceCell<Result<(), OwnText>>,
-    /// The stand-in ids this dry run's creates returned: only these stand for records.
-    stand_ins: std::sync::Mutex<std::collections::HashSet<String>>,
-    /// The paths this dry run's writes were shown for (and not sent).
-    touched: std::sync::Mutex<Vec<String>>,
+    /// What this dry run has shown and not sent.
+    rehearsal: std::sync::Mutex<Rehearsal>,
+}
+
+/// A dry run's memory of what it showed and did not send.
+#[derive(Default)]
+struct Rehearsal {
+    /// The stand-in ids its creates returned: only these stand for records.
+    stand_ins: std::collections::HashSet<String>,
+    /// The paths its writes were shown for.
+    touched: Vec<String>,
 }
 
 impl Dispatcher {
@@ -81,8 +88,7 @@ impl Dispatcher {
             session: uuid::Uuid::new_v4().to_string(),
             recorder: None,
             environment_check: OnceCell::new(),
-            stand_ins: std::sync::Mutex::default(),
-            touched: std::sync::Mutex::default(),
+            rehearsal: std::sync::Mutex::default(),
         }
     }
 
@@ -205,7 +211,7 @@ impl Dispatcher {
 
     /// A stand-in id for the record a dry run's create would make (`dry-run-group-1`).
     fn new_stand_in(&self, action: &Action) -> String {
-        let mut issued = self.stand_ins.lock().unwrap_or_else(|e| e.into_inner());
+        let issued = &mut self.rehearsal().stand_ins;
         let noun = action.id.strip_prefix("create_").unwrap_or(&action.id).replace('_', "-");
         let id = format!("{DRY_RUN_ID_PREFIX}{noun}-{}", issued.len() + 1);
         issued.insert(id.clone());
@@ -214,8 +220,8 @@ impl Dispatcher {
 
     /// Whether `args` name a record this dry run would create, by a stand-in id it gave.
     fn names_a_stand_in(&self, args: &Value) -> bool {
-        let issued = self.stand_ins.lock().unwrap_or_else(|e| e.into_inner());
-        !issued.is_empty() && holds_any(args, &issued)
+        let issued = &self.rehearsal().stand_ins;
+        !issued.is_empty() && holds_any(args, issued)
     }
 
     /// Whether `caller` sees the secrets in `action`'s result unmasked: on a server run
@@ -590,7 +596,7 @@ impl Dispatcher {
         }
         // Shown as sent: later checks of this run do not trust PingOne there.
         if action.writes() {
-            self.touched.lock().unwrap_or_else(|e| e.into_inner()).push(path);
+            self.rehearsal().touched.push(path);
         }
         // What is listed under a record not yet created is nothing: `all: true` gets no
         // items, a page is empty, so `pingone.iterate` and loops over `items` run on.
@@ -620,7 +626,11 @@ impl Dispatcher {
     /// record above or below it (`/users/u1/memberOfGroups` and `…/memberOfGroups/g1`).
     fn touched_in_dry_run(&self, path: &str) -> bool {
         let nests = |outer: &str, inner: &str| inner.strip_prefix(outer).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
-        self.touched.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|touched| nests(touched, path) || nests(path, touched))
+        self.rehearsal().touched.iter().any(|touched| nests(touched, path) || nests(path, touched))
+    }
+
+    fn rehearsal(&self) -> std::sync::MutexGuard<'_, Rehearsal> {
+        self.rehearsal.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// What the real run would find before it sends this write, for a dry run to show

@@ -138,18 +138,19 @@ impl Caller {
     /// list that cannot be read counts as revoked) or expired.
     pub fn lapsed(&self) -> Option<String> {
         let validity = self.validity.as_ref()?;
-        if let Some((id, list)) = &validity.revocation {
-            match crate::resource_server::is_revoked(list, id) {
-                Ok(true) => return Some(format!("the session token {id} was revoked")),
-                Ok(false) => {}
-                Err(e) => return Some(format!("the revocation list cannot be read ({e:#}), so no session token is trusted")),
-            }
-        }
+        // Named, so the person knows which token to replace.
         let token = match (&validity.revocation, &self.token_id) {
             (Some((id, _)), _) => format!("the session token {id}"),
             (None, Some(id)) => format!("the token {id}"),
             (None, None) => "the token".to_owned(),
         };
+        if let Some((id, list)) = &validity.revocation {
+            match crate::resource_server::is_revoked(list, id) {
+                Ok(true) => return Some(format!("{token} was revoked")),
+                Ok(false) => {}
+                Err(e) => return Some(format!("the revocation list cannot be read ({e:#}), so no session token is trusted")),
+            }
+        }
         validity.expires_at.filter(|&at| crate::auth::now_secs() >= at).map(|_| format!("{token} has expired"))
     }
 }
