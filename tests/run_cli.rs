@@ -850,3 +850,21 @@ fn a_dry_run_cassette_is_marked_and_its_replay_says_so() {
     assert!(recorded.get("dry_run").is_none(), "{recorded}");
     assert!(!stderr(&run(&["run", &read, "--replay", real.to_str().unwrap()], &[])).contains("dry run"));
 }
+
+/// The sandbox compiles once per cache (tens of seconds): the first run says so on
+/// stderr, so a first start does not look hung; the next run loads the cached module.
+#[test]
+fn the_first_run_says_it_compiles_the_sandbox_and_the_next_reuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let cache = cache.to_str().unwrap();
+    let script = script_file(&dir, "return 6 * 7");
+    let first = run(&["run", &script, "--defender", "off"], &[("PINGONE_MCP_CACHE", cache)]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(stdout(&first).trim(), "42");
+    assert!(stderr(&first).contains("compiling the JavaScript sandbox (once per install;"), "{}", stderr(&first));
+    assert!(stderr(&first).contains("compiled the JavaScript sandbox in"), "{}", stderr(&first));
+    let second = run(&["run", &script, "--defender", "off"], &[("PINGONE_MCP_CACHE", cache)]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(!stderr(&second).contains("compiling"), "the cached module was not reused: {}", stderr(&second));
+}

@@ -76,10 +76,13 @@ pub async fn load(engine: &Engine) -> anyhow::Result<Module> {
             Err(e) => tracing::warn!("ignoring the unusable cached module {}: {e:#}", path.display()),
         }
     }
+    // Tens of seconds on a small machine, once per cache: say so, or a first start looks hung.
+    eprintln!("pingone-mcp: compiling the JavaScript sandbox (once per install; up to a minute)…");
     let started = std::time::Instant::now();
     let snapshot = preinitialise(engine).await?;
     let module = Module::new(engine, &snapshot).map_err(|e| anyhow::anyhow!("cannot compile the guest: {e}"))?;
-    tracing::info!(ms = started.elapsed().as_millis() as u64, "compiled the JavaScript guest");
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!("pingone-mcp: compiled the JavaScript sandbox in {seconds:.0} s");
     if let Some(path) = cached {
         if let Err(e) = store_in_cache(&module, &path) {
             tracing::warn!("cannot cache the compiled guest at {}: {e:#}", path.display());
