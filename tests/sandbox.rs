@@ -291,6 +291,12 @@ async fn runtime_errors_point_at_the_agents_line() {
     // So does an argument that is not an object (review 32: the one error without a place).
     let message = err(&run_offline("const id = 'u1';\nawait pingone.get_user(id);").await).to_string();
     assert!(message.contains("args must be an object") && message.contains("(at line 2, column 23 of the script)"), "{message}");
+    // pingone.iterate fetches its pages away from the script's frames: a failed page
+    // names the line that called it (review 36).
+    let message = err(&run_offline("let n = 0;\nfor await (const u of pingone.iterate('list_users', {})) n++;").await).to_string();
+    assert!(message.contains("list_users") && message.contains("(uncaught PingOneError at line 2, column 38 of the script)"), "{message}");
+    let message = err(&run_offline("const pages = pingone.iterate('__budget', {});\nfor await (const x of pages) {}").await).to_string();
+    assert!(message.contains("is not a list action") && message.contains("(at line 1, column 30 of the script)"), "{message}");
 }
 
 #[tokio::test]

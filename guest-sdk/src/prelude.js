@@ -5,10 +5,12 @@
   const bindAction = globalThis.__pingone_action;
   const writeLog = globalThis.__console;
   const setPrototypes = globalThis.__pingone_prototypes;
+  const scriptSite = globalThis.__pingone_site;
   delete globalThis.__pingone_call;
   delete globalThis.__pingone_action;
   delete globalThis.__console;
   delete globalThis.__pingone_prototypes;
+  delete globalThis.__pingone_site;
 
   class PingOneError extends Error {
     constructor(e) {
@@ -77,12 +79,26 @@
 
   // Every item of a list action, page by page, without holding them all at once:
   //   for await (const user of pingone.iterate('list_users', { filter: '...' })) { ... }
-  async function* iterate(action, args) {
+  // Its pages are fetched later, away from the script's frames: a failure names the
+  // line that called pingone.iterate.
+  function iterate(action, args) {
+    return pagesOf(action, args, scriptSite(`pingone.iterate(${action})`));
+  }
+  async function* pagesOf(action, args, site) {
+    const placed = (e) => {
+      if (site !== undefined && e !== null && typeof e === 'object') e.stack = site;
+      return e;
+    };
     let cursor;
     do {
-      const page = await invoke(action, cursor ? { ...args, cursor } : args);
+      let page;
+      try {
+        page = await invoke(action, cursor ? { ...args, cursor } : args);
+      } catch (e) {
+        throw placed(e);
+      }
       if (!page || !Array.isArray(page.items)) {
-        throw new TypeError(`pingone.iterate: ${action} is not a list action (it returned no items)`);
+        throw placed(new TypeError(`pingone.iterate: ${action} is not a list action (it returned no items)`));
       }
       yield* page.items;
       cursor = page.cursor;

@@ -110,6 +110,9 @@ fn new_context() -> Context {
     context
         .register_global_builtin_callable(js_string!("__pingone_prototypes"), 2, NativeFunction::from_fn_ptr(set_prototypes))
         .expect("a fresh context accepts globals");
+    context
+        .register_global_builtin_callable(js_string!("__pingone_site"), 1, NativeFunction::from_fn_ptr(script_site))
+        .expect("a fresh context accepts globals");
     context.eval(Source::from_bytes(guest_sdk::PRELUDE)).expect("the prelude is valid JavaScript");
     let stringify = context.intrinsics().objects().json().get(js_string!("stringify"), &mut context).expect("JSON.stringify is there");
     STRINGIFY.set(stringify);
@@ -405,8 +408,7 @@ fn deliver_next_reply(context: &mut Context) -> JsResult<()> {
             // Made here, the error's own stack holds no frame of the script: name the call.
             if let Some(site) = pending.site {
                 let action = error.get(js_string!("action"), context)?.to_string(context)?.to_std_string_escaped();
-                let stack = format!("    at {action} ({SCRIPT_PATH}:{}:{})\n", site.line_number(), site.column_number());
-                error.set(js_string!("stack"), js_string!(stack), false, context)?;
+                error.set(js_string!("stack"), js_string!(frame_at(&action, site)), false, context)?;
             }
             pending.resolvers.reject.call(&JsValue::undefined(), &[error.into()], context)?;
         }
@@ -466,6 +468,20 @@ fn call_site(context: &Context) -> Option<Position> {
         .and_then(|frame| frame.position)
 }
 
+/// `__pingone_site(name)`: where the script is now, as a stack frame naming `name`
+/// (`    at name (script.js:3:9)`), or undefined outside the script's code. A helper
+/// whose calls run later, away from the script's frames (`pingone.iterate`'s pages),
+/// takes it when the script calls it, to name that line in its errors.
+fn script_site(_this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let name = args.first().cloned().unwrap_or_default().to_string(context)?.to_std_string_escaped();
+    Ok(call_site(context).map_or_else(JsValue::undefined, |site| js_string!(frame_at(&name, site)).into()))
+}
+
+/// A stack frame in the script, as `script_position` reads it back.
+fn frame_at(name: &str, site: Position) -> String {
+    format!("    at {name} ({SCRIPT_PATH}:{}:{})\n", site.line_number(), site.column_number())
+}
+
 /// What a `pingone.<action>` function keeps: the action's name, its call prefix and the
 /// `PingOneError` class.
 type ActionCaptures = (String, String, JsValue);
@@ -494,8 +510,7 @@ fn call_action(_this: &JsValue, args: &[JsValue], captures: &ActionCaptures, con
         Err(e) => {
             let error = e.into_opaque(context)?;
             if let (Some(object), Some(site)) = (error.as_object(), call_site(context)) {
-                let stack = format!("    at {name} ({SCRIPT_PATH}:{}:{})\n", site.line_number(), site.column_number());
-                object.set(js_string!("stack"), js_string!(stack), false, context)?;
+                object.set(js_string!("stack"), js_string!(frame_at(name, site)), false, context)?;
             }
             Ok(JsPromise::reject(JsError::from_opaque(error), context)?.into())
         }
