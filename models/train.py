@@ -83,7 +83,7 @@ def load(name):
     return [json.loads(line) for line in open(SHARED / name)]
 
 
-def split_rows(multilingual=False, prose=0, guidance=0, interface=0, more_languages=False, admin=False, natural=False, natural_ml=False, natural_ml2=False, chat=False):
+def split_rows(multilingual=False, prose=0, guidance=0, interface=0, more_languages=False, admin=False, natural=False, natural_ml=False, natural_ml2=False, chat=False, red_team=False):
     train, ev = [], []
 
     def put(rows, key, name):
@@ -148,6 +148,11 @@ def split_rows(multilingual=False, prose=0, guidance=0, interface=0, more_langua
     # authors who saw no other data (attempt 36); chat_prompts_dev.jsonl measures them.
     if chat:
         train += [dict(json.loads(line), source="chat") for line in open(HERE / "chat_prompts_train.jsonl")]
+    # Reviews 33, 35 and 37: red teams written for measurement by three more authors who
+    # read only the README (identity-field injections and hard benign admin text in
+    # fifteen languages), trained on once they had been measured (attempt 45).
+    if red_team:
+        train += [dict(json.loads(line), source="red_team") for line in open(HERE / "red_team_train.jsonl")]
     return train, ev
 
 
@@ -273,6 +278,7 @@ def main():
     ap.add_argument("--natural-ml", action="store_true", help="also train on natural_identity_ml_train.jsonl: the same in the seven other languages, with benign requests addressed to people (attempt 31)")
     ap.add_argument("--natural-ml2", action="store_true", help="also train on natural_identity_ml2_train.jsonl: more injections in the seven other languages, by two more authors (attempt 33)")
     ap.add_argument("--chat", action="store_true", help="also train on chat_prompts_train.jsonl: prompts people type to a chat assistant, benign and malicious in matched framings (attempt 36)")
+    ap.add_argument("--red-team", action="store_true", help="also train on red_team_train.jsonl: reviews 33, 35 and 37, measured red teams in fifteen languages (attempt 45)")
     ap.add_argument("--save-pruned", type=Path, default=None, help="write the pruned base here, for other seeds to start from (--base DIR --width 0) and soup.py to average")
     ap.add_argument("--keep-class-weight", action="store_true", help="the positive-class weight ignores the prose, guidance, interface and admin rows")
     ap.add_argument("--grouped-dev", action="store_true", help="split dev from train by the groups eval is split by, not by text")
@@ -295,7 +301,7 @@ def main():
     bert = BertModel.from_pretrained(str(base), add_pooling_layer=False, attn_implementation="eager").eval()
     bert.encoder.layer = bert.encoder.layer[: args.layers]
 
-    train_rows, eval_rows = split_rows(args.multilingual, args.prose, args.guidance, args.interface, args.multilingual_more, args.admin_text, args.natural, args.natural_ml, args.natural_ml2, args.chat)
+    train_rows, eval_rows = split_rows(args.multilingual, args.prose, args.guidance, args.interface, args.multilingual_more, args.admin_text, args.natural, args.natural_ml, args.natural_ml2, args.chat, args.red_team)
     rng = random.Random(args.seed)
     rng.shuffle(train_rows)
     # Cap the largest sources' positives (and BIPIA's tables) so the mix is not all BIPIA
