@@ -320,9 +320,45 @@ async fn a_list_page_hides_hal_and_hands_back_the_cursor() {
     let next = format!("{}{users}?limit=2&cursor=abc%3D%3D", s.fake.base_url);
     s.fake.on("GET", &users, vec![users_page(&["u1", "u2"], Some(next))].into_iter().map(|b| Reply::json(200, b)).collect());
     let page = s.call("list_users", json!({ "limit": 2, "filter": "enabled eq true" })).await.unwrap();
-    assert_eq!(page, json!({ "items": [{ "id": "u1" }, { "id": "u2" }], "count": 5, "cursor": "abc==" }));
+    assert_eq!(page["items"], json!([{ "id": "u1" }, { "id": "u2" }]));
+    assert_eq!(page["count"], 5);
     let query = s.fake.api_requests()[0].query.clone().unwrap();
     assert!(query.contains("limit=2") && query.contains("filter=enabled+eq+true"), "{query}");
+    // The cursor, passed back alone, fetches PingOne's next link as it was given.
+    let cursor = page["cursor"].as_str().expect("a cursor").to_owned();
+    s.fake.on("GET", &users, vec![Reply::json(200, users_page(&["u3"], None))]);
+    let next = s.call("list_users", json!({ "cursor": cursor })).await.unwrap();
+    assert_eq!(next["items"], json!([{ "id": "u3" }]));
+    assert_eq!(s.fake.api_requests()[1].query.as_deref(), Some("limit=2&cursor=abc%3D%3D"));
+}
+
+/// A cursor belongs to the list it came from (review 38: a bare offset passed with
+/// another filter, or to another list, paged through other records without a word):
+/// it is refused with another filter or limit than the first page's, with other path
+/// arguments, by another action, or when it is no cursor a page gave; nothing is sent.
+#[tokio::test]
+async fn a_cursor_is_refused_for_any_other_list() {
+    let s = Setup::new().await;
+    let users = s.fake.env_path("/users/u1/memberOfGroups");
+    let next = format!("{}{users}?limit=2&cursor=abc", s.fake.base_url);
+    s.fake.on("GET", &users, vec![Reply::json(200, json!({ "_links": { "next": { "href": next } }, "_embedded": { "groupMemberships": [{ "id": "g1" }] }, "count": 3 }))]);
+    let page = s.call("list_user_groups", json!({ "userId": "u1", "limit": 2, "filter": "type eq \"DIRECT\"" })).await.unwrap();
+    let cursor = page["cursor"].as_str().expect("a cursor").to_owned();
+    let refused = |args: Value| {
+        let s = &s;
+        async move { s.call(if args.get("userId").is_some() { "list_user_groups" } else { "list_groups" }, args).await.unwrap_err().to_string() }
+    };
+    let other_filter = refused(json!({ "userId": "u1", "cursor": cursor, "filter": "type eq \"INDIRECT\"" })).await;
+    assert!(other_filter.contains("continues a list asked with filter `type eq \"DIRECT\"`") && other_filter.contains("leave `filter` out"), "{other_filter}");
+    let other_limit = refused(json!({ "userId": "u1", "cursor": cursor, "limit": 50 })).await;
+    assert!(other_limit.contains("asked with limit `2`, and this call gives `50`"), "{other_limit}");
+    let other_user = refused(json!({ "userId": "u2", "cursor": cursor })).await;
+    assert!(other_user.contains("pass the path arguments the first page had"), "{other_user}");
+    let other_action = refused(json!({ "cursor": cursor })).await;
+    assert!(other_action.contains("continues a list of `list_user_groups`, not of `list_groups`"), "{other_action}");
+    let made_up = refused(json!({ "userId": "u1", "cursor": "bzoy" })).await;
+    assert!(made_up.contains("is not one a page of results gave"), "{made_up}");
+    assert_eq!(s.fake.api_requests().len(), 1, "nothing refused was sent");
 }
 
 #[tokio::test]

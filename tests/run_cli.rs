@@ -868,3 +868,65 @@ fn the_first_run_says_it_compiles_the_sandbox_and_the_next_reuses_it() {
     assert!(second.status.success(), "{}", stderr(&second));
     assert!(!stderr(&second).contains("compiling"), "the cached module was not reused: {}", stderr(&second));
 }
+
+/// A dry run foresees what PingOne would refuse, from reads: a write under a record
+/// that is not there (404), a body naming a group or role that is not there, a role
+/// the user holds at that scope already (400), as the real run fails (review 36).
+#[test]
+fn a_dry_run_foresees_what_pingone_would_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, r#"
+        const u = (await pingone.list_users({ limit: 1 })).items[0];
+        const held = (await pingone.list_user_role_assignments({ userId: u.id, all: true }))[0];
+        const missing = '00000000-0000-0000-0000-00000000000';
+        const out = {};
+        const attempt = async (name, call) => { try { const r = await call(); out[name] = r.dryRun ? 'shown' : 'sent'; } catch (e) { out[name] = [e.code, e.status, e.message]; } };
+        await attempt('unlockMissingUser', () => pingone.unlock_user({ userId: missing + '1' }));
+        await attempt('joinMissingGroup', () => pingone.add_user_to_group({ userId: u.id, id: missing + '2' }));
+        await attempt('missingRole', () => pingone.create_user_role_assignment({ userId: u.id, role: { id: missing + '3' }, scope: held.scope }));
+        await attempt('roleHeld', () => pingone.create_user_role_assignment({ userId: u.id, role: held.role, scope: held.scope }));
+        await attempt('rename', () => pingone.update_user({ userId: u.id, username: 'renamed.in.dry.run' }));
+        return out;"#);
+    let flags = ["--simulator", "--allow-writes", "--defender", "off"];
+    let dry = run(&[&["run", &script, "--dry-run"][..], &flags].concat(), &[]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    let dry: Value = serde_json::from_str(&stdout(&dry)).unwrap();
+    let real = run(&[&["run", &script][..], &flags].concat(), &[]);
+    assert!(real.status.success(), "{}", stderr(&real));
+    let real: Value = serde_json::from_str(&stdout(&real)).unwrap();
+    for (name, code, status, says) in [
+        ("unlockMissingUser", "NOT_FOUND", 404, "userId 00000000-0000-0000-0000-000000000001 was not found (get_user answered 404)"),
+        ("joinMissingGroup", "INVALID_DATA", 400, "group 00000000-0000-0000-0000-000000000002 was not found (get_group answered 404)"),
+        ("missingRole", "INVALID_DATA", 400, "role 00000000-0000-0000-0000-000000000003 was not found"),
+        ("roleHeld", "INVALID_DATA", 400, "this role is held at this scope already (assignment "),
+    ] {
+        let foreseen = &dry[name];
+        assert_eq!((foreseen[0].as_str(), foreseen[1].as_u64()), (Some(code), Some(status)), "{name}: {dry}");
+        assert!(foreseen[2].as_str().unwrap().contains("was not sent (dry run), and the real run would fail: ") && foreseen[2].as_str().unwrap().contains(says), "{name}: {dry}");
+        assert_eq!((real[name][0].as_str(), real[name][1].as_u64()), (Some(code), Some(status)), "the real run fails so: {name}: {real}");
+    }
+    assert_eq!((&dry["rename"], &real["rename"]), (&json!("shown"), &json!("sent")), "a write PingOne takes is shown: {dry}");
+}
+
+/// A page's cursor continues that list only (review 38: a bare offset passed alone
+/// gave the unfiltered records from there on): alone it keeps the first page's filter;
+/// with another filter, or given to another list, it is refused.
+#[test]
+fn a_cursor_continues_its_own_list_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, r#"
+        const first = await pingone.list_users({ filter: 'enabled eq false', limit: 3 });
+        const next = await pingone.list_users({ cursor: first.cursor });
+        const refused = async (call) => { try { await call(); return 'accepted'; } catch (e) { return `${e.code}: ${e.message}`; } };
+        return {
+            first: first.items.map(u => u.enabled), next: next.items.map(u => u.enabled), count: next.count,
+            otherFilter: await refused(() => pingone.list_users({ cursor: first.cursor, filter: 'enabled eq true' })),
+            otherList: await refused(() => pingone.list_groups({ cursor: first.cursor })),
+        };"#);
+    let out = run(&["run", &script, "--simulator", "--defender", "off"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!((&said["first"], &said["next"]), (&json!([false, false, false]), &json!([false, false, false])), "{said}");
+    assert!(said["otherFilter"].as_str().unwrap().starts_with("INVALID_ARGUMENTS") && said["otherFilter"].as_str().unwrap().contains("asked with filter `enabled eq false`"), "{said}");
+    assert!(said["otherList"].as_str().unwrap().contains("continues a list of `list_users`, not of `list_groups`"), "{said}");
+}

@@ -640,8 +640,10 @@ async fn pagination_follows_cursors_across_pages() {
     assert_eq!(ids.len(), 1234, "no user twice");
     let last = h.call("list_users", json!({ "filter": "email ew \"3@example.com\"", "limit": 50, "all": true })).await;
     assert_eq!(last.as_array().unwrap().len(), 124);
+    // A cursor no page gave is refused before it is sent.
     let (status, err) = h.fails("list_users", json!({ "cursor": "not-a-cursor" })).await;
-    assert_eq!((status, err["details"][0]["target"].as_str()), (400, Some("cursor")));
+    assert_eq!(status, 0, "refused before it is sent: {err}");
+    assert!(err.to_string().contains("is not one a page of results gave"), "{err}");
     let (status, err) = h.fails("list_users", json!({ "limit": 0 })).await;
     assert_eq!(status, 0, "refused before it is sent: {err}");
     assert!(err.to_string().contains("must be from 1 to 1000"), "{err}");

@@ -5,7 +5,7 @@ use super::load::Catalog;
 use super::model::{Action, Param, ParamType};
 
 const HEADER: &str = "\
-/** One page of a list action; pass `cursor` back for the next page. count is every match (limit: 1 counts). Called with `{ all: true }`, a list action returns every item as `T[]` instead (in a script, up to about 4 MB; past it, page with `for await (const x of pingone.iterate(id, args))`). */
+/** One page of a list action; pass `cursor` back for the next page of the same list (it carries the first page's filter and limit). count is every match (limit: 1 counts). Called with `{ all: true }`, a list action returns every item as `T[]` instead (in a script, up to about 4 MB; past it, page with `for await (const x of pingone.iterate(id, args))`). */
 type Page<T> = { items: T[]; count?: number; cursor?: string };
 /** Thrown by every action on failure. message is PingOne's general line; details say what was wrong, and String(e) includes them. */
 declare class PingOneError extends Error { status: number; code: string; details: { code: string; target?: string; message: string }[] }

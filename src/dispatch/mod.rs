@@ -641,6 +641,9 @@ impl Dispatcher {
         if let Err(missing) = self.record_to_remove(client, action, args).await {
             return Some((HostReply::Error(missing), "refused"));
         }
+        if let Some(refused) = self.refused_by_pingone(client, action, args).await {
+            return Some((HostReply::Error(refused), "refused"));
+        }
         if ConfirmReason::of(action, args) != Some(ConfirmReason::GrantsAccess) {
             return None;
         }
@@ -655,6 +658,58 @@ impl Dispatcher {
             fields.extend([("dryRun".to_owned(), json!(true)), ("sent".to_owned(), json!(false)), ("unchanged".to_owned(), json!(true)), ("note".to_owned(), json!(note))]);
         }
         Some((HostReply::Value(held), "dry_run"))
+    }
+
+    /// What PingOne would refuse this write for, foreseen by reads: a record its path
+    /// names that is not there (the user an unlock acts on: 404), a record its body
+    /// names that is not there (the group joined, the role granted: 400), or a role the
+    /// holder has at that scope already (400). Only a read's 404 counts as missing;
+    /// a read that fails otherwise foresees nothing.
+    async fn refused_by_pingone(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<ActionError> {
+        let dry_run = |code: &str, status: u16, text: String| {
+            let mut error = own_error(action, code, OwnText { text: format!("`{}` was not sent (dry run), and the real run would fail: {text}", action.id), quoted: vec![] });
+            error.status = Some(status);
+            error
+        };
+        let segments: Vec<&str> = action.path.split('/').collect();
+        for (at, segment) in segments.iter().enumerate() {
+            let Some(param) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')).filter(|p| *p != "environmentId") else { continue };
+            let path = segments[..=at].join("/");
+            // A delete's own record is record_to_remove's to read.
+            if path == action.path && action.method == Method::Delete {
+                continue;
+            }
+            let Some((reader, reader_args)) = self.reader_at(&path, args) else { continue };
+            if let Err(ClientError::Api { status: 404, .. }) = client.call(reader, &reader_args, &CallOptions::default()).await {
+                let id = args.get(param).map(|id| id.as_str().map_or_else(|| id.to_string(), str::to_owned)).unwrap_or_default();
+                return Some(dry_run("NOT_FOUND", 404, format!("{param} {id} was not found ({} answered 404); check the id", reader.id)));
+            }
+        }
+        for (what, id, readers) in named_in_body(action, args) {
+            if !readers.is_empty() && matches!(self.name_of(client, id, readers).await, Naming::NotFound) {
+                let read = readers.iter().map(|(reader, _)| *reader).collect::<Vec<_>>().join(" and ");
+                return Some(dry_run("INVALID_DATA", 400, format!("{what} {id} was not found ({read} answered 404), and PingOne refuses a request that names it; check the id")));
+            }
+        }
+        let held = self.role_held_already(client, action, args).await?;
+        let assignment = held.get("id").and_then(Value::as_str).unwrap_or("?");
+        let holder = self.target(&action.id, args).unwrap_or_else(|| "the holder".to_owned());
+        Some(dry_run("INVALID_DATA", 400, format!("{holder}: this role is held at this scope already (assignment {assignment}), and PingOne refuses a second one")))
+    }
+
+    /// The role assignment a new one (a POST to a `roleAssignments` collection) would
+    /// repeat: the same role at the same scope, read with the list action of that
+    /// collection.
+    async fn role_held_already(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<Value> {
+        if action.method != Method::Post || !action.path.ends_with("/roleAssignments") {
+            return None;
+        }
+        let (role, scope) = (args.pointer("/role/id")?, args.pointer("/scope/id")?);
+        let list = self.catalog.actions().find(|a| a.method == Method::Get && a.path == action.path && a.is_list())?;
+        let mut list_args: serde_json::Map<String, Value> = list.params_in(ParamLocation::Path).filter_map(|p| Some((p.name.clone(), args.get(&p.name)?.clone()))).collect();
+        list_args.insert("all".into(), json!(true));
+        let held = client.call(list, &Value::Object(list_args), &CallOptions::default()).await.ok()?;
+        held.as_array()?.iter().find(|a| a.pointer("/role/id") == Some(role) && a.pointer("/scope/id") == Some(scope)).cloned()
     }
 
     /// A dry run's answer names the flags the real run would be refused without, so a

@@ -11,7 +11,8 @@ use url::Url;
 use super::auth::{without_url, TokenSource};
 use super::error::{parse_error_body, ClientError};
 use super::rate::RateLimiter;
-use super::request::{build, cursor_of, Body, RequestSpec};
+use super::cursor;
+use super::request::{build, Body, RequestSpec};
 use super::retry::{parse_retry_after, RetryPolicy, Waits, RETRYABLE_STATUSES};
 use crate::catalog::{check_args, Action, Host};
 use crate::config::Connection;
@@ -106,7 +107,13 @@ impl PingOneClient {
         let empty = Map::new();
         let map = args.as_object().unwrap_or(&empty);
         let all = map.get("all").and_then(Value::as_bool).unwrap_or(false);
-        let spec = build(action, map, &self.inner.conn)?;
+        let mut spec = build(action, map, &self.inner.conn)?;
+        let mut asked = cursor::asked(action, map);
+        if let (Some(_), Some(cursor)) = (&action.list_key, map.get("cursor").and_then(Value::as_str)) {
+            let (next, first) = cursor::next_page(action, cursor, map, &spec.url)?;
+            spec.url = self.same_origin(action, next.as_str())?;
+            asked = first;
+        }
         let transaction_id = opts.transaction_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let reply = self.send(action, &spec, &transaction_id, opts.waits.as_deref()).await?;
         let value = parse_success(action, &reply)?;
@@ -115,7 +122,7 @@ impl PingOneClient {
         }
         match &action.list_key {
             Some(key) if all => self.collect_all(action, key, value, reply.text.len(), opts, &transaction_id).await,
-            Some(key) => Ok(page(key, &value)),
+            Some(key) => Ok(page(action, key, &value, &asked)),
             None => Ok(without_links(value)),
         }
     }
@@ -353,14 +360,15 @@ fn without_links(mut value: Value) -> Value {
     value
 }
 
-/// One HAL page as `{items, count, cursor}`: agents never see `_links`.
-fn page(key: &str, value: &Value) -> Value {
+/// One HAL page as `{items, count, cursor}`: agents never see `_links`; the cursor
+/// carries the next link and what the list was asked with ([`cursor`]).
+fn page(action: &Action, key: &str, value: &Value, asked: &cursor::Asked) -> Value {
     let mut out = Map::new();
     out.insert("items".into(), Value::Array(embedded(key, value)));
     if let Some(count) = value.get("count") {
         out.insert("count".into(), count.clone());
     }
-    if let Some(cursor) = value.pointer("/_links/next/href").and_then(Value::as_str).and_then(cursor_of) {
+    if let Some(cursor) = value.pointer("/_links/next/href").and_then(Value::as_str).and_then(|next| cursor::encode(action, next, asked)) {
         out.insert("cursor".into(), Value::String(cursor));
     }
     Value::Object(out)

@@ -3,6 +3,7 @@
 
 mod auth;
 mod client;
+mod cursor;
 mod error;
 mod request;
 mod rate;

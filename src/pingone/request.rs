@@ -87,10 +87,3 @@ fn as_text(value: &Value) -> String {
         other => other.to_string(),
     }
 }
-
-/// The cursor carried by a `_links.next.href`, for handing back to the caller.
-pub(crate) fn cursor_of(href: &str) -> Option<String> {
-    let url = Url::parse(href).ok()?;
-    let cursor = url.query_pairs().find(|(k, _)| k == "cursor").map(|(_, v)| v.into_owned());
-    cursor
-}
