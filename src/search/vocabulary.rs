@@ -136,6 +136,8 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("retire", "@delete previous"),
     ("invalidate", "@delete"),
     ("expire", "@delete"),
+    // A password expired is one its user must change at the next sign-on.
+    ("expire * password", "@update force password change"),
     ("un nest", "@delete nested remove"),
     ("unnest", "@delete nested remove"),
     ("stop", "@delete"),
@@ -212,6 +214,10 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("turned off", "enabled"),
     // MFA.
     ("mfa", "mfa"),
+    // Resetting a user's MFA is removing their devices so they enrol again, not turning
+    // MFA off (review 38).
+    ("reset * mfa", "@delete mfa device"),
+    ("reset * 2fa", "@delete mfa device"),
     ("mfa on", "mfa enabled"),
     ("2fa on", "mfa enabled"),
     ("mfa off", "mfa enabled"),
@@ -322,6 +328,15 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("add * redirect uri to", "@update application"),
     ("add * callback url to", "@update application redirect uri"),
     ("add * grant type to", "@update application"),
+    // Said with no record named, these are still values added to an application, which
+    // nobody creates to hold one (review 38).
+    ("add a redirect uri", "@update application"),
+    ("add redirect uri", "@update application"),
+    ("logout url", "application"),
+    ("signoff url", "application"),
+    ("acs url", "application"),
+    ("add a logout url", "@update application"),
+    ("add an acs url", "@update application"),
     ("add * scope to", "@update scope"),
     // Policies.
     ("login policy", "sign on policy"),
@@ -338,6 +353,10 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("first step", "="),
     ("next step", "="),
     ("rule", "policy"),
+    // People registering their own accounts is a sign-on step's registration.
+    ("register themselves", "sign on policy action registration"),
+    ("self registration", "sign on policy action registration"),
+    ("self service registration", "sign on policy action registration"),
     ("complexity", "password policy"),
     ("password requirement", "password policy"),
     ("password strength", "password policy complexity"),
