@@ -56,3 +56,13 @@ mod tests {
         }
     }
 }
+
+/// `path` followed by an object's key: `.name`, or `["a key"]` when it is not a plain word.
+pub fn push_key(path: &mut String, key: &str) {
+    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        path.push('.');
+        path.push_str(key);
+    } else {
+        path.push_str(&format!("[{}]", serde_json::Value::String(key.to_owned())));
+    }
+}

@@ -1,6 +1,7 @@
 //! Scanning a JSON value (a script's result, its logs) string by string, with the
 //! field path of each, and withholding what is flagged.
 
+use crate::json_strings::push_key;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 use std::sync::Arc;
@@ -159,15 +160,6 @@ enum Text<'a> {
     Key(&'a str),
 }
 
-/// `path` followed by an object's key: `.name`, or `["a key"]` when it is not a plain word.
-fn push_key(path: &mut String, key: &str) {
-    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        path.push('.');
-        path.push_str(key);
-    } else {
-        let _ = write!(path, "[{}]", Value::String(key.to_owned()));
-    }
-}
 
 /// Each item of an array or field of an object, visited with its path (`[3]`,
 /// `.name`) pushed on `path`.

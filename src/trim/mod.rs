@@ -53,7 +53,12 @@ struct Counts {
     arrays: usize,
     items_dropped: usize,
     strings: usize,
+    /// Where the first strings cut are (JSON paths), for the note.
+    cut_at: Vec<String>,
 }
+
+/// How many cut strings' paths the note names.
+const CUT_PATHS_NAMED: usize = 3;
 
 /// Fits `value` into `budget` tokens. It is taken by value so that a result that fits,
 /// the usual case, is handed back without a copy.
@@ -79,7 +84,7 @@ pub fn trim(value: Value, budget: usize) -> Trimmed {
     loop {
         cut = cut.scaled((budget as f64 / tokens.max(1) as f64 * 0.9).clamp(0.05, 0.9));
         let mut counts = Counts::default();
-        let candidate = shrink(&value, cut, &mut counts);
+        let candidate = shrink(&value, "$", cut, &mut counts);
         let text = candidate.to_string();
         let at_floor = cut.max_items == 1 && cut.max_chars == MIN_CHARS;
         tokens = bytes_per_token.map_or(text.len() / MAX_BYTES_PER_TOKEN, |ratio| (text.len() as f64 / ratio) as usize);
@@ -163,29 +168,41 @@ fn serialise_up_to(value: &Value, limit: usize) -> Option<String> {
     String::from_utf8(capped.out).ok()
 }
 
-fn shrink(value: &Value, cut: Cut, counts: &mut Counts) -> Value {
+fn shrink(value: &Value, path: &str, cut: Cut, counts: &mut Counts) -> Value {
+    let item = |at: usize| format!("{path}[{at}]");
     match value {
         Value::Array(items) if items.len() > cut.max_items => {
             counts.arrays += 1;
             counts.items_dropped += items.len() - cut.max_items;
-            let mut kept: Vec<Value> = items[..cut.max_items].iter().map(|v| shrink(v, cut, counts)).collect();
+            let mut kept: Vec<Value> = items[..cut.max_items].iter().enumerate().map(|(at, v)| shrink(v, &item(at), cut, counts)).collect();
             kept.push(json!(format!("… {} more items not shown ({} in all)", items.len() - cut.max_items, items.len())));
             Value::Array(kept)
         }
-        Value::Array(items) => Value::Array(items.iter().map(|v| shrink(v, cut, counts)).collect()),
+        Value::Array(items) => Value::Array(items.iter().enumerate().map(|(at, v)| shrink(v, &item(at), cut, counts)).collect()),
         // A key can be as long as a value (a script may build one from a record): cut too.
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (shrink_text(k, cut, counts), shrink(v, cut, counts))).collect::<Map<_, _>>()),
-        Value::String(s) => Value::String(shrink_text(s, cut, counts)),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let mut inner = path.to_owned();
+                    crate::json_strings::push_key(&mut inner, k);
+                    (shrink_text(k, &format!("{inner} (its key)"), cut, counts), shrink(v, &inner, cut, counts))
+                })
+                .collect::<Map<_, _>>(),
+        ),
+        Value::String(s) => Value::String(shrink_text(s, path, cut, counts)),
         other => other.clone(),
     }
 }
 
 /// `text` cut to the cut's length, with a mark that says how long it was.
-fn shrink_text(text: &str, cut: Cut, counts: &mut Counts) -> String {
+fn shrink_text(text: &str, path: &str, cut: Cut, counts: &mut Counts) -> String {
     if text.chars().count() <= cut.max_chars {
         return text.to_owned();
     }
     counts.strings += 1;
+    if counts.cut_at.len() < CUT_PATHS_NAMED {
+        counts.cut_at.push(path.to_owned());
+    }
     let total = text.chars().count();
     let head: String = text.chars().take(cut.max_chars).collect();
     format!("{head}{CUT_MARK_START}{total}{CUT_MARK_END}")
@@ -207,7 +224,9 @@ fn note(counts: &Counts, budget: usize, still_over: bool) -> String {
         parts.push(format!("{} array(s) shortened ({} items not shown)", counts.arrays, counts.items_dropped));
     }
     if counts.strings > 0 {
-        parts.push(format!("{} long string(s) cut", counts.strings));
+        let more = counts.strings.saturating_sub(counts.cut_at.len());
+        let and_more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        parts.push(format!("{} long string(s) cut (at {}{and_more})", counts.strings, counts.cut_at.join(", ")));
     }
     let over = if still_over { " and it is still over because of its many fields" } else { "" };
     format!("The result was trimmed to fit the {budget}-token budget: {}{over}.", parts.join(", "))
@@ -215,7 +234,8 @@ fn note(counts: &Counts, budget: usize, still_over: bool) -> String {
 
 /// After a trimmed script result's note: how to ask for less.
 pub const NARROW_SCRIPT: &str = "Narrow the script: filter inside it, return only the fields you need \
-    (e.g. users.map(u => ({ id: u.id, username: u.username }))), or return counts and summaries instead of records.";
+    (e.g. users.map(u => ({ id: u.id, username: u.username }))), or return counts and summaries instead of records; \
+    for the rest of a long list, run again returning the part not shown (e.g. users.slice(50, 100)).";
 
 /// After a trimmed action result's note (tools mode): how to ask for less.
 pub const NARROW_CALL: &str = "Ask for less: pass a `filter` or a smaller `limit` and page with `cursor`.";
@@ -267,6 +287,10 @@ mod tests {
         let out = trim(json!({ "description": "word ".repeat(10_000) }), 300);
         assert!(out.tokens <= 300, "{}", out.tokens);
         assert!(out.value["description"].as_str().unwrap().ends_with("[cut: 50000 characters in all]"));
+        // The note names where (review 38: a cut string the defender then withheld could
+        // not be found).
+        let out = trim(json!({ "user": { "bio": "word ".repeat(10_000), "a key": "word ".repeat(10_000) } }), 600);
+        assert!(out.note.as_deref().unwrap().contains(r#"2 long string(s) cut (at $.user["a key"], $.user.bio)"#), "{:?}", out.note);
     }
 
     #[test]
