@@ -550,14 +550,28 @@ async fn a_token_generated_for_a_port_the_system_chose_is_removed_when_the_serve
     // A body that is no message is a 400 with a JSON-RPC error saying what (review 32:
     // the library's 415 read as a content-type problem); a wrong content type stays 415.
     let send = |body: &'static str, content_type: &'static str| http.post(&url).bearer_auth(&token).header("accept", "application/json, text/event-stream").header("content-type", content_type).body(body).send();
-    for (body, code, words) in [(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","#, -32700, "not valid JSON: EOF while parsing"), (r#"{"hello":"world"}"#, -32600, "not a JSON-RPC 2.0 request")] {
+    // A batch is named as one, and a request's id is given back (review 36).
+    for (body, code, id, words) in [
+        (r#"{"jsonrpc":"2.0","id":1,"method":"initialize","#, -32700, Value::Null, "not valid JSON: EOF while parsing"),
+        (r#"{"hello":"world"}"#, -32600, Value::Null, r#"not a JSON-RPC 2.0 message: "jsonrpc" must be "2.0""#),
+        (r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#, -32600, Value::Null, "a JSON-RPC batch, which MCP (2025-06-18 and later) does not take"),
+        (r#"{"jsonrpc":"2.0","id":56,"method":"tools/call","params":"x"}"#, -32600, json!(56), "not a JSON-RPC 2.0 request or notification"),
+    ] {
         let reply = send(body, "application/json").await.unwrap();
         assert_eq!(reply.status(), 400, "{body}");
         let error: Value = reply.json().await.unwrap();
-        assert_eq!((&error["error"]["code"], &error["id"]), (&json!(code), &Value::Null), "{error}");
+        assert_eq!((&error["error"]["code"], &error["id"]), (&json!(code), &id), "{error}");
         assert!(error["error"]["message"].as_str().unwrap().contains(words), "{error}");
     }
-    assert_eq!(send("{}", "text/plain").await.unwrap().status(), 415);
+    // The library's plain-text refusals keep their status, with a JSON-RPC error body.
+    let wrong_type = send("{}", "text/plain").await.unwrap();
+    assert_eq!(wrong_type.status(), 415);
+    let error: Value = wrong_type.json().await.unwrap();
+    assert!(error["error"]["message"].as_str().unwrap().contains("Content-Type must be application/json"), "{error}");
+    let get = http.get(&url).bearer_auth(&token).header("accept", "application/json, text/event-stream").send().await.unwrap();
+    assert_eq!(get.status(), 405);
+    let error: Value = get.json().await.unwrap();
+    assert!(error["error"]["message"].as_str().unwrap().contains("the MCP endpoint takes POST"), "{error}");
     let term = std::process::Command::new("kill").args(["-HUP", &server.id().to_string()]).status().unwrap();
     assert!(term.success());
     let exited = tokio::task::block_in_place(|| server.wait()).unwrap();

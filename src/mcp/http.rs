@@ -149,29 +149,52 @@ const UNREADABLE: &str = "fail to deserialize request body ";
 /// JSON-RPC message; any other failure is the JSON itself.
 const NOT_A_MESSAGE: [&str; 8] = ["unrecognized JSON-RPC message", "missing field", "unknown field", "invalid type", "invalid value", "invalid length", "unknown variant", "data did not match"];
 
-/// The MCP library's 415 for a body it cannot read, answered as JSON-RPC says instead:
-/// 400, with a parse error (-32700) for broken JSON or an invalid request (-32600) for
-/// JSON that is no message, saying where and what (`EOF while parsing a value at line 1
-/// column 46`), so a client author sees their bug, not a content-type puzzle.
+/// The most a request body may hold: the MCP library's own limit.
+const MOST_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Every refusal of a request before it reaches the server, answered as JSON-RPC says:
+/// the MCP library's 415 for a body it cannot read becomes a 400 with a parse error
+/// (-32700) for broken JSON or an invalid request (-32600) for JSON that is no message,
+/// saying where and what (`EOF while parsing a value at line 1 column 46`; a batch is
+/// named as one), with the request's id when it has one; its plain-text 405, 406, 413
+/// and 415 keep their status with the same JSON error body, so a client author reads
+/// their bug in the shape their client reads, not a content-type puzzle.
 async fn unreadable_messages(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
-    if response.status() != StatusCode::UNSUPPORTED_MEDIA_TYPE {
+    let (parts, body) = request.into_parts();
+    let Ok(sent) = axum::body::to_bytes(body, MOST_BODY_BYTES).await else {
+        let why = format!("the request body is larger than {} MiB", MOST_BODY_BYTES >> 20);
+        return json_rpc_error(StatusCode::PAYLOAD_TOO_LARGE, &serde_json::Value::Null, -32600, &why);
+    };
+    let response = next.run(Request::from_parts(parts, axum::body::Body::from(sent.clone()))).await;
+    let status = response.status();
+    let is_json = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
+    if !status.is_client_error() || is_json || status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
         return response;
     }
     let (parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, NOTIFICATION_BYTES).await else {
-        return (parts.status, "the request could not be read").into_response();
+    let said = axum::body::to_bytes(body, NOTIFICATION_BYTES).await.unwrap_or_default();
+    let said = String::from_utf8_lossy(&said).trim().to_owned();
+    let request: Option<serde_json::Value> = serde_json::from_slice(&sent).ok();
+    let id = request.as_ref().and_then(|r| r.get("id")).filter(|id| id.is_string() || id.is_number()).cloned().unwrap_or_default();
+    let Some(why) = said.strip_prefix(UNREADABLE) else {
+        let what = match parts.status {
+            StatusCode::METHOD_NOT_ALLOWED => "the MCP endpoint takes POST: this server is stateless, with no GET event stream and no session to DELETE".to_owned(),
+            _ if said.is_empty() => parts.status.canonical_reason().unwrap_or("refused").to_owned(),
+            _ => said,
+        };
+        return json_rpc_error(parts.status, &id, -32600, &what);
     };
-    let text = String::from_utf8_lossy(&bytes);
-    let Some(why) = text.strip_prefix(UNREADABLE) else {
-        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    let (code, what) = match &request {
+        Some(serde_json::Value::Array(_)) => (-32600, "the request body is a JSON-RPC batch, which MCP (2025-06-18 and later) does not take: send each message in a POST of its own".to_owned()),
+        Some(message) if message.get("jsonrpc").and_then(serde_json::Value::as_str) != Some("2.0") => (-32600, format!("the request body is JSON but not a JSON-RPC 2.0 message: \"jsonrpc\" must be \"2.0\" ({why})")),
+        Some(_) if NOT_A_MESSAGE.iter().any(|words| why.starts_with(words)) => (-32600, format!("the request body is JSON but not a JSON-RPC 2.0 request or notification: {why}")),
+        _ => (-32700, format!("the request body is not valid JSON: {why}")),
     };
-    let (code, what) = match NOT_A_MESSAGE.iter().any(|words| why.starts_with(words)) {
-        true => (-32600, "the request body is JSON but not a JSON-RPC 2.0 request or notification"),
-        false => (-32700, "the request body is not valid JSON"),
-    };
-    let error = serde_json::json!({ "jsonrpc": "2.0", "id": null, "error": { "code": code, "message": format!("{what}: {why}") } });
-    (StatusCode::BAD_REQUEST, Json(error)).into_response()
+    json_rpc_error(StatusCode::BAD_REQUEST, &id, code, &what)
+}
+
+fn json_rpc_error(status: StatusCode, id: &serde_json::Value, code: i64, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } }))).into_response()
 }
 
 /// A message this short may be a notification; longer ones are left to the MCP library.
