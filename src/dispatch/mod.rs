@@ -74,6 +74,8 @@ struct Rehearsal {
     stand_ins: std::collections::HashSet<String>,
     /// The paths its writes were shown for.
     touched: Vec<String>,
+    /// The paths its deletes were shown for: the real run finds nothing there after.
+    deleted: Vec<String>,
 }
 
 impl Dispatcher {
@@ -274,6 +276,11 @@ impl Dispatcher {
                 // A call naming a record this dry run would create has nothing to act
                 // on yet, read or write: it is shown, like a write, not sent.
                 let names_a_stand_in = self.policy.config.dry_run && self.names_a_stand_in(args);
+                if self.policy.config.dry_run && !action.writes() {
+                    if let Some(gone) = self.deleted_in_dry_run(client, action, args) {
+                        return (HostReply::Error(gone), "dry_run");
+                    }
+                }
                 if self.policy.is_dry_run(action) || names_a_stand_in {
                     return self.dry_run(client, action, args, names_a_stand_in, requester.caller).await;
                 }
@@ -594,9 +601,14 @@ impl Dispatcher {
                 return finding;
             }
         }
-        // Shown as sent: later checks of this run do not trust PingOne there.
+        // Shown as sent: later checks of this run do not trust PingOne there, and what
+        // it deletes is not there for later reads.
         if action.writes() {
-            self.rehearsal().touched.push(path);
+            let mut rehearsal = self.rehearsal();
+            if action.method == Method::Delete {
+                rehearsal.deleted.push(path.clone());
+            }
+            rehearsal.touched.push(path);
         }
         // What is listed under a record not yet created is nothing: `all: true` gets no
         // items, a page is empty, so `pingone.iterate` and loops over `items` run on.
@@ -627,6 +639,20 @@ impl Dispatcher {
     fn touched_in_dry_run(&self, path: &str) -> bool {
         let nests = |outer: &str, inner: &str| inner.strip_prefix(outer).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
         self.rehearsal().touched.iter().any(|touched| nests(touched, path) || nests(path, touched))
+    }
+
+    /// A read of a record this dry run showed deleted (or of one under it), answered as
+    /// the real run would be answered: 404, not with PingOne's record, which the dry
+    /// run left in place.
+    fn deleted_in_dry_run(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<ActionError> {
+        let request = client.preview(action, args).ok()?;
+        let path = request["url"].as_str().and_then(|url| url::Url::parse(url).ok())?.path().to_owned();
+        let under = |deleted: &str| path.strip_prefix(deleted).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+        let deleted = self.rehearsal().deleted.iter().find(|deleted| under(deleted))?.clone();
+        let text = format!("`{}` was not sent (dry run): this dry run deleted the record at {deleted} earlier (shown, not sent), and the real run would find nothing there (404)", action.id);
+        let mut error = own_error(action, "NOT_FOUND", OwnText { text, quoted: vec![] });
+        error.status = Some(404);
+        Some(error)
     }
 
     fn rehearsal(&self) -> std::sync::MutexGuard<'_, Rehearsal> {
