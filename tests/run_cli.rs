@@ -954,3 +954,21 @@ fn a_dry_run_reads_nothing_where_it_showed_a_delete() {
         assert_eq!((&real[read][0], &real[read][1]), (&json!("NOT_FOUND"), &json!(404)), "the real run: {read}: {real}");
     }
 }
+
+/// A full replace nobody is asked about (the command line) says what it cleared and
+/// what that held, so nothing is lost unseen (review 38: a password policy's history
+/// and character rules went without a word).
+#[test]
+fn a_full_replace_says_what_it_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, r#"
+        const p = (await pingone.list_password_policies({})).items.find(x => x.default);
+        await pingone.update_password_policy({ passwordPolicyId: p.id, name: p.name, default: true, excludesProfileData: true, notSimilarToCurrent: true, excludesCommonlyUsed: true });
+        return (await pingone.get_password_policy({ passwordPolicyId: p.id })).history ?? null;"#);
+    let out = run(&["run", &script, "--simulator", "--allow-writes", "--defender", "off"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "null", "the history was cleared");
+    let said = stderr(&out);
+    assert!(said.contains("update_password_policy replaced the whole record (passwordPolicyId ") && said.contains("cleared what the call left out, which held: "), "{said}");
+    assert!(said.contains(r#"history "{\"count\":6,"#) && said.contains("minUniqueCharacters 5"), "{said}");
+}

@@ -93,10 +93,17 @@ pub(super) fn record_changes(action: &Action, args: &Value, record: &Value) -> V
     for (key, value) in declared.into_iter().chain(undeclared) {
         leaf_changes(&segment(key), secret(key), record.get(key.as_str()), Some(value), &mut lines);
     }
-    for (name, held) in dropped_fields(action, args, record) {
-        lines.push(Rank::Removed, format!("{} {} -> {LEFT_OUT}", segment(name), shown(secret(name), Some(held))));
+    for line in cleared_fields(action, args, record) {
+        lines.push(Rank::Removed, format!("{line} -> {LEFT_OUT}"));
     }
     lines.shown()
+}
+
+/// The fields a full replace with `args` clears, each with what `record` holds there
+/// (`history {"count":6}`; a credential masked): what a person must be told was lost.
+pub(super) fn cleared_fields(action: &Action, args: &Value, record: &Value) -> Vec<String> {
+    let secret = |key: &str| is_secret_field(key) || action.param(key).is_some_and(|p| p.secret);
+    dropped_fields(action, args, record).into_iter().map(|(name, held)| format!("{} {}", segment(name), shown(secret(name), Some(held)))).collect()
 }
 
 /// The fields of `record` a full replace (PUT) with `args` clears: each field the

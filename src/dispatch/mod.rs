@@ -353,10 +353,31 @@ impl Dispatcher {
                 if reason.is_some() {
                     *confirmed = Some(requester.confirm.is_some());
                 }
+                // A full replace of a record nobody was asked about clears what it leaves
+                // out unseen: the record is read first, so the log can say what was
+                // cleared, and from what. A PUT of one of a record's parts (a user's
+                // population, enabled status, password) has nothing else to clear, and is
+                // sent alone: a bulk move costs one request an item.
+                let whole_record = action.method == Method::Put && action.path.ends_with('}');
+                let cleared = match nobody_asked && whole_record {
+                    true => match current.take().or_else(|| record.take()) {
+                        Some(read) => Some(read),
+                        None => self.read_at(client, &action.path, args).await,
+                    }
+                    .map(|before| changes::cleared_fields(action, args, &before))
+                    .unwrap_or_default(),
+                    false => vec![],
+                };
                 let options = CallOptions { transaction_id: Some(transaction_id.to_owned()), all_bytes: requester.all_bytes, waits: Some(waits.clone()) };
                 waits.mark_sent();
                 match client.call(action, args, &options).await {
-                    Ok(value) => (HostReply::Value(value), "ok"),
+                    Ok(value) => {
+                        if !cleared.is_empty() {
+                            let target = self.target(&action.id, args).unwrap_or_else(|| "its record".to_owned());
+                            tracing::warn!("{} replaced the whole record ({target}) and so cleared what the call left out, which held: {}; to keep a field in a full replace, send it (read the record, change what you need, send it all)", action.id, cleared.join("; "));
+                        }
+                        (HostReply::Value(value), "ok")
+                    }
                     Err(e) => (HostReply::Error(with_id_hint(action, args, action_error(&action.id, &e))), "error"),
                 }
             }
