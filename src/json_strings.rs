@@ -40,6 +40,16 @@ pub fn strings_where(value: &Value, wanted: &dyn Fn(&str, &str) -> bool) -> Vec<
     found
 }
 
+/// `path` followed by an object's key: `.name`, or `["a key"]` when it is not a plain word.
+pub fn push_key(path: &mut String, key: &str) {
+    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        path.push('.');
+        path.push_str(key);
+    } else {
+        path.push_str(&format!("[{}]", serde_json::Value::String(key.to_owned())));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,15 +64,5 @@ mod tests {
         for f in &found {
             assert_eq!(value.pointer(&f.pointer), Some(&json!("x")), "{}", f.pointer);
         }
-    }
-}
-
-/// `path` followed by an object's key: `.name`, or `["a key"]` when it is not a plain word.
-pub fn push_key(path: &mut String, key: &str) {
-    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        path.push('.');
-        path.push_str(key);
-    } else {
-        path.push_str(&format!("[{}]", serde_json::Value::String(key.to_owned())));
     }
 }

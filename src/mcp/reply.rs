@@ -321,7 +321,7 @@ fn console_head_and_tail(lines: Vec<String>) -> Vec<String> {
     if lines.iter().any(|line| line.contains(NOT_SHOWN)) {
         return lines;
     }
-    head_and_tail(lines, String::as_str, |left_out| not_shown(left_out))
+    head_and_tail(lines, String::as_str, not_shown)
 }
 
 /// The words that mark a console cut by [`head_and_tail`].
