@@ -931,7 +931,7 @@ fn a_cursor_continues_its_own_list_only() {
     assert!(said["otherList"].as_str().unwrap().contains("continues a list of `list_users`, not of `list_groups`"), "{said}");
 }
 
-/// After a delete a dry run showed, a read of that record (or of one under it) answers
+/// After a delete a dry run showed, a call on that record (or on one under it) answers
 /// as the real run's would, 404, not with the record PingOne still holds (review 36).
 #[test]
 fn a_dry_run_reads_nothing_where_it_showed_a_delete() {
@@ -940,7 +940,7 @@ fn a_dry_run_reads_nothing_where_it_showed_a_delete() {
         const u = (await pingone.list_users({ limit: 1 })).items[0];
         await pingone.delete_user({ userId: u.id });
         const after = async (call) => { try { await call(); return 'found'; } catch (e) { return [e.code, e.status, e.message]; } };
-        return { user: await after(() => pingone.get_user({ userId: u.id })), groups: await after(() => pingone.list_user_groups({ userId: u.id })) };"#);
+        return { user: await after(() => pingone.get_user({ userId: u.id })), groups: await after(() => pingone.list_user_groups({ userId: u.id })), again: await after(() => pingone.delete_user({ userId: u.id })) };"#);
     let flags = ["--simulator", "--allow-writes", "--allow-destructive", "--defender", "off"];
     let dry = run(&[&["run", &script, "--dry-run"][..], &flags].concat(), &[]);
     assert!(dry.status.success(), "{}", stderr(&dry));
@@ -948,7 +948,7 @@ fn a_dry_run_reads_nothing_where_it_showed_a_delete() {
     let real = run(&[&["run", &script][..], &flags].concat(), &[]);
     assert!(real.status.success(), "{}", stderr(&real));
     let real: Value = serde_json::from_str(&stdout(&real)).unwrap();
-    for read in ["user", "groups"] {
+    for read in ["user", "groups", "again"] {
         assert_eq!((&dry[read][0], &dry[read][1]), (&json!("NOT_FOUND"), &json!(404)), "{read}: {dry}");
         assert!(dry[read][2].as_str().unwrap().contains("this dry run deleted the record at"), "{read}: {dry}");
         assert_eq!((&real[read][0], &real[read][1]), (&json!("NOT_FOUND"), &json!(404)), "the real run: {read}: {real}");

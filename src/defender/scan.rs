@@ -1,7 +1,6 @@
 //! Scanning a JSON value (a script's result, its logs) string by string, with the
 //! field path of each, and withholding what is flagged.
 
-use crate::json_strings::push_key;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 use std::sync::Arc;
@@ -13,6 +12,7 @@ use super::detector::{Defender, Verdict};
 use super::own::OwnTexts;
 use super::record::{instruction_span, is_prose, records};
 use super::table::{short_table_texts, table_texts, withhold_in_table};
+use crate::json_strings::push_key;
 
 /// A withheld string: where it was and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -159,7 +159,6 @@ enum Text<'a> {
     Value(&'a mut String),
     Key(&'a str),
 }
-
 
 /// Each item of an array or field of an object, visited with its path (`[3]`,
 /// `.name`) pushed on `path`.

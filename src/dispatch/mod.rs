@@ -276,7 +276,7 @@ impl Dispatcher {
                 // A call naming a record this dry run would create has nothing to act
                 // on yet, read or write: it is shown, like a write, not sent.
                 let names_a_stand_in = self.policy.config.dry_run && self.names_a_stand_in(args);
-                if self.policy.config.dry_run && !action.writes() {
+                if self.policy.config.dry_run {
                     if let Some(gone) = self.deleted_in_dry_run(client, action, args) {
                         return (HostReply::Error(gone), "dry_run");
                     }
@@ -662,9 +662,9 @@ impl Dispatcher {
         self.rehearsal().touched.iter().any(|touched| nests(touched, path) || nests(path, touched))
     }
 
-    /// A read of a record this dry run showed deleted (or of one under it), answered as
-    /// the real run would be answered: 404, not with PingOne's record, which the dry
-    /// run left in place.
+    /// A call on a record this dry run showed deleted (or on one under it: a read, a
+    /// second delete, an update, an add to it), answered as the real run would be: 404,
+    /// not with PingOne's record, which the dry run left in place.
     fn deleted_in_dry_run(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<ActionError> {
         let request = client.preview(action, args).ok()?;
         let path = request["url"].as_str().and_then(|url| url::Url::parse(url).ok())?.path().to_owned();
