@@ -84,7 +84,7 @@ pub fn trim(value: Value, budget: usize) -> Trimmed {
     loop {
         cut = cut.scaled((budget as f64 / tokens.max(1) as f64 * 0.9).clamp(0.05, 0.9));
         let mut counts = Counts::default();
-        let candidate = shrink(&value, "$", cut, &mut counts);
+        let candidate = shrink(&value, &mut String::from("$"), cut, &mut counts);
         let text = candidate.to_string();
         let at_floor = cut.max_items == 1 && cut.max_chars == MIN_CHARS;
         tokens = bytes_per_token.map_or(text.len() / MAX_BYTES_PER_TOKEN, |ratio| (text.len() as f64 / ratio) as usize);
@@ -168,40 +168,51 @@ fn serialise_up_to(value: &Value, limit: usize) -> Option<String> {
     String::from_utf8(capped.out).ok()
 }
 
-fn shrink(value: &Value, path: &str, cut: Cut, counts: &mut Counts) -> Value {
-    let item = |at: usize| format!("{path}[{at}]");
+/// `value` cut to `cut`; `path` is where it is (`$.users[3]`), grown and restored as
+/// the walk goes down, so no path is built for a string that is not cut.
+fn shrink(value: &Value, path: &mut String, cut: Cut, counts: &mut Counts) -> Value {
+    let mut each = |at: usize, item: &Value, counts: &mut Counts| {
+        let len = path.len();
+        path.push_str(&format!("[{at}]"));
+        let shrunk = shrink(item, path, cut, counts);
+        path.truncate(len);
+        shrunk
+    };
     match value {
         Value::Array(items) if items.len() > cut.max_items => {
             counts.arrays += 1;
             counts.items_dropped += items.len() - cut.max_items;
-            let mut kept: Vec<Value> = items[..cut.max_items].iter().enumerate().map(|(at, v)| shrink(v, &item(at), cut, counts)).collect();
+            let mut kept: Vec<Value> = items[..cut.max_items].iter().enumerate().map(|(at, v)| each(at, v, counts)).collect();
             kept.push(json!(format!("… {} more items not shown ({} in all)", items.len() - cut.max_items, items.len())));
             Value::Array(kept)
         }
-        Value::Array(items) => Value::Array(items.iter().enumerate().map(|(at, v)| shrink(v, &item(at), cut, counts)).collect()),
+        Value::Array(items) => Value::Array(items.iter().enumerate().map(|(at, v)| each(at, v, counts)).collect()),
         // A key can be as long as a value (a script may build one from a record): cut too.
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let mut inner = path.to_owned();
-                    crate::json_strings::push_key(&mut inner, k);
-                    (shrink_text(k, &format!("{inner} (its key)"), cut, counts), shrink(v, &inner, cut, counts))
+                    let len = path.len();
+                    crate::json_strings::push_key(path, k);
+                    let entry = (shrink_text(k, path, true, cut, counts), shrink(v, path, cut, counts));
+                    path.truncate(len);
+                    entry
                 })
                 .collect::<Map<_, _>>(),
         ),
-        Value::String(s) => Value::String(shrink_text(s, path, cut, counts)),
+        Value::String(s) => Value::String(shrink_text(s, path, false, cut, counts)),
         other => other.clone(),
     }
 }
 
-/// `text` cut to the cut's length, with a mark that says how long it was.
-fn shrink_text(text: &str, path: &str, cut: Cut, counts: &mut Counts) -> String {
+/// `text` cut to the cut's length, with a mark that says how long it was; `path` is
+/// where it is (the key of the field at `path`, when `is_key`).
+fn shrink_text(text: &str, path: &str, is_key: bool, cut: Cut, counts: &mut Counts) -> String {
     if text.chars().count() <= cut.max_chars {
         return text.to_owned();
     }
     counts.strings += 1;
     if counts.cut_at.len() < CUT_PATHS_NAMED {
-        counts.cut_at.push(path.to_owned());
+        counts.cut_at.push(if is_key { format!("{path} (its key)") } else { path.to_owned() });
     }
     let total = text.chars().count();
     let head: String = text.chars().take(cut.max_chars).collect();
