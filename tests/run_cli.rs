@@ -869,6 +869,17 @@ fn the_first_run_says_it_compiles_the_sandbox_and_the_next_reuses_it() {
     assert!(!stderr(&second).contains("compiling"), "the cached module was not reused: {}", stderr(&second));
 }
 
+/// A script's results in a dry run, then in a real run, each on a fresh simulator.
+fn dry_run_then_real_run(script: &str, flags: &[&str]) -> (Value, Value) {
+    let result = |dry_run: bool| {
+        let first: &[&str] = if dry_run { &["run", script, "--dry-run"] } else { &["run", script] };
+        let out = run(&[first, flags].concat(), &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str::<Value>(&stdout(&out)).unwrap()
+    };
+    (result(true), result(false))
+}
+
 /// A dry run foresees what PingOne would refuse, from reads: a write under a record
 /// that is not there (404), a body naming a group or role that is not there, a role
 /// the user holds at that scope already (400), as the real run fails (review 36).
@@ -888,12 +899,7 @@ fn a_dry_run_foresees_what_pingone_would_refuse() {
         await attempt('rename', () => pingone.update_user({ userId: u.id, username: 'renamed.in.dry.run' }));
         return out;"#);
     let flags = ["--simulator", "--allow-writes", "--defender", "off"];
-    let dry = run(&[&["run", &script, "--dry-run"][..], &flags].concat(), &[]);
-    assert!(dry.status.success(), "{}", stderr(&dry));
-    let dry: Value = serde_json::from_str(&stdout(&dry)).unwrap();
-    let real = run(&[&["run", &script][..], &flags].concat(), &[]);
-    assert!(real.status.success(), "{}", stderr(&real));
-    let real: Value = serde_json::from_str(&stdout(&real)).unwrap();
+    let (dry, real) = dry_run_then_real_run(&script, &flags);
     for (name, code, status, says) in [
         ("unlockMissingUser", "NOT_FOUND", 404, "userId 00000000-0000-0000-0000-000000000001 was not found (get_user answered 404)"),
         ("joinMissingGroup", "INVALID_DATA", 400, "group 00000000-0000-0000-0000-000000000002 was not found (get_group answered 404)"),
@@ -942,12 +948,7 @@ fn a_dry_run_reads_nothing_where_it_showed_a_delete() {
         const after = async (call) => { try { await call(); return 'found'; } catch (e) { return [e.code, e.status, e.message]; } };
         return { user: await after(() => pingone.get_user({ userId: u.id })), groups: await after(() => pingone.list_user_groups({ userId: u.id })), again: await after(() => pingone.delete_user({ userId: u.id })) };"#);
     let flags = ["--simulator", "--allow-writes", "--allow-destructive", "--defender", "off"];
-    let dry = run(&[&["run", &script, "--dry-run"][..], &flags].concat(), &[]);
-    assert!(dry.status.success(), "{}", stderr(&dry));
-    let dry: Value = serde_json::from_str(&stdout(&dry)).unwrap();
-    let real = run(&[&["run", &script][..], &flags].concat(), &[]);
-    assert!(real.status.success(), "{}", stderr(&real));
-    let real: Value = serde_json::from_str(&stdout(&real)).unwrap();
+    let (dry, real) = dry_run_then_real_run(&script, &flags);
     for read in ["user", "groups", "again"] {
         assert_eq!((&dry[read][0], &dry[read][1]), (&json!("NOT_FOUND"), &json!(404)), "{read}: {dry}");
         assert!(dry[read][2].as_str().unwrap().contains("this dry run deleted the record at"), "{read}: {dry}");
