@@ -488,12 +488,9 @@ impl Dispatcher {
     /// call changes, when `changed` already holds it), e.g. `userId 5f1c… has username
     /// "jdoe"`. Best effort: a read that fails names nothing.
     async fn target_names(&self, client: &PingOneClient, action: &Action, args: &Value, changed: Option<&Value>) -> Vec<String> {
-        let segments: Vec<&str> = action.path.split('/').collect();
         let mut names = Vec::new();
-        for (at, segment) in segments.iter().enumerate() {
-            let Some(param) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else { continue };
+        for (param, path) in records_in_path(&action.path) {
             let Some(id) = args.get(param).and_then(Value::as_str) else { continue };
-            let path = segments[..=at].join("/");
             let name = match changed {
                 Some(record) if path == action.path => label(record),
                 _ => self.read_at(client, &path, args).await.as_ref().and_then(label),
@@ -612,7 +609,7 @@ impl Dispatcher {
             Ok(request) => request,
             Err(e) => return (HostReply::Error(action_error(&action.id, &e)), "error"),
         };
-        let path = request["url"].as_str().and_then(|url| url::Url::parse(url).ok()).map(|url| url.path().to_owned()).unwrap_or_default();
+        let path = path_of(&request).unwrap_or_default();
         // The real run reads PingOne before the write only when it would send it (not
         // refused for a flag), and PingOne holds what the real run would find only
         // where no earlier write of this run (shown, not sent) has been.
@@ -666,8 +663,7 @@ impl Dispatcher {
     /// second delete, an update, an add to it), answered as the real run would be: 404,
     /// not with PingOne's record, which the dry run left in place.
     fn deleted_in_dry_run(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<ActionError> {
-        let request = client.preview(action, args).ok()?;
-        let path = request["url"].as_str().and_then(|url| url::Url::parse(url).ok())?.path().to_owned();
+        let path = path_of(&client.preview(action, args).ok()?)?;
         let under = |deleted: &str| path.strip_prefix(deleted).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
         let deleted = self.rehearsal().deleted.iter().find(|deleted| under(deleted))?.clone();
         let text = format!("`{}` was not sent (dry run): this dry run deleted the record at {deleted} earlier (shown, not sent), and the real run would find nothing there (404)", action.id);
@@ -718,10 +714,7 @@ impl Dispatcher {
             error.status = Some(status);
             error
         };
-        let segments: Vec<&str> = action.path.split('/').collect();
-        for (at, segment) in segments.iter().enumerate() {
-            let Some(param) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')).filter(|p| *p != "environmentId") else { continue };
-            let path = segments[..=at].join("/");
+        for (param, path) in records_in_path(&action.path).filter(|(param, _)| *param != "environmentId") {
             // A delete's own record is record_to_remove's to read.
             if path == action.path && action.method == Method::Delete {
                 continue;
@@ -753,7 +746,7 @@ impl Dispatcher {
         }
         let (role, scope) = (args.pointer("/role/id")?, args.pointer("/scope/id")?);
         let list = self.catalog.actions().find(|a| a.method == Method::Get && a.path == action.path && a.is_list())?;
-        let mut list_args: serde_json::Map<String, Value> = list.params_in(ParamLocation::Path).filter_map(|p| Some((p.name.clone(), args.get(&p.name)?.clone()))).collect();
+        let mut list_args = path_args(list, args);
         list_args.insert("all".into(), json!(true));
         let held = client.call(list, &Value::Object(list_args), &CallOptions::default()).await.ok()?;
         held.as_array()?.iter().find(|a| a.pointer("/role/id") == Some(role) && a.pointer("/scope/id") == Some(scope)).cloned()
@@ -895,8 +888,7 @@ impl Dispatcher {
     /// The get action for the record at `path`, and its arguments taken from `args`.
     fn reader_at(&self, path: &str, args: &Value) -> Option<(&Action, Value)> {
         let reader = self.catalog.actions().find(|a| a.method == Method::Get && a.path == path && !a.is_list())?;
-        let reader_args: serde_json::Map<String, Value> = reader.params_in(ParamLocation::Path).filter_map(|p| Some((p.name.clone(), args.get(&p.name)?.clone()))).collect();
-        Some((reader, Value::Object(reader_args)))
+        Some((reader, Value::Object(path_args(reader, args))))
     }
 
     fn unknown_action(&self, id: &str) -> ActionError {
@@ -939,6 +931,26 @@ impl Dispatcher {
 
 /// Get actions that may read an id, each with its id parameter.
 type Readers = &'static [(&'static str, &'static str)];
+
+/// Each record a path names, outermost first: the `{param}` and the path up to it
+/// (`/users/{userId}/memberOfGroups` names `userId` at `/users/{userId}`).
+fn records_in_path(path: &str) -> impl Iterator<Item = (&str, String)> {
+    let segments: Vec<&str> = path.split('/').collect();
+    (0..segments.len()).filter_map(move |at| {
+        let param = segments[at].strip_prefix('{')?.strip_suffix('}')?;
+        Some((param, segments[..=at].join("/")))
+    })
+}
+
+/// The arguments of `action`'s path parameters, taken from `args`.
+fn path_args(action: &Action, args: &Value) -> serde_json::Map<String, Value> {
+    action.params_in(ParamLocation::Path).filter_map(|p| Some((p.name.clone(), args.get(&p.name)?.clone()))).collect()
+}
+
+/// The URL path of a previewed request (`PingOneClient::preview`).
+fn path_of(request: &Value) -> Option<String> {
+    Some(url::Url::parse(request["url"].as_str()?).ok()?.path().to_owned())
+}
 
 /// The ids a confirmed call names in its body, each with what it is and the get
 /// actions that may read it: a role is a system or a custom one.

@@ -108,12 +108,17 @@ impl PingOneClient {
         let map = args.as_object().unwrap_or(&empty);
         let all = map.get("all").and_then(Value::as_bool).unwrap_or(false);
         let mut spec = build(action, map, &self.inner.conn)?;
-        let mut asked = cursor::asked(action, map);
-        if let (Some(_), Some(cursor)) = (&action.list_key, map.get("cursor").and_then(Value::as_str)) {
-            let (next, first) = cursor::next_page(action, cursor, map, &spec.url)?;
-            spec.url = self.same_origin(action, next.as_str())?;
-            asked = first;
-        }
+        // What a list was first asked with, for its next page's cursor: a cursor's own,
+        // once the call is shown to continue that list.
+        let asked = match (&action.list_key, map.get("cursor").and_then(Value::as_str)) {
+            (Some(_), Some(cursor)) => {
+                let (next, first) = cursor::next_page(action, cursor, map, &spec.url)?;
+                spec.url = self.same_origin(action, next.as_str())?;
+                first
+            }
+            (Some(_), None) => cursor::asked(action, map),
+            (None, _) => cursor::Asked::new(),
+        };
         let transaction_id = opts.transaction_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let reply = self.send(action, &spec, &transaction_id, opts.waits.as_deref()).await?;
         let value = parse_success(action, &reply)?;
