@@ -72,6 +72,7 @@ HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("PINGONE_MCP_SHARED", HERE.parent.parent / "shared")) / "pi-data" / "derived"
 OUT = HERE / "out"
 MAX_TOKENS = 128  # training window; inference packs sentences into <=256-token chunks
+AGENT_SOURCES = ("agentdojo", "bipia", "injecagent")  # text addressed to an agent or a caller
 MIN_WORDS = 4  # detector.rs MIN_CLASSIFIER_WORDS: shorter strings never reach the model
 
 
@@ -83,7 +84,7 @@ def load(name):
     return [json.loads(line) for line in open(SHARED / name)]
 
 
-def split_rows(multilingual=False, prose=0, guidance=0, interface=0, more_languages=False, admin=False, natural=False, natural_ml=False, natural_ml2=False, chat=False, red_team=False):
+def split_rows(multilingual=False, prose=0, guidance=0, interface=0, more_languages=False, admin=False, natural=False, natural_ml=False, natural_ml2=False, chat=False, red_team=False, red_team_39=False):
     train, ev = [], []
 
     def put(rows, key, name):
@@ -153,6 +154,9 @@ def split_rows(multilingual=False, prose=0, guidance=0, interface=0, more_langua
     # fifteen languages), trained on once they had been measured (attempt 45).
     if red_team:
         train += [dict(json.loads(line), source="red_team") for line in open(HERE / "red_team_train.jsonl")]
+    # Review 39, the fifth red team, once two candidates had been judged on it (attempt 47).
+    if red_team_39:
+        train += [dict(json.loads(line), source="red_team") for line in open(HERE / "red_team_train_39.jsonl")]
     return train, ev
 
 
@@ -279,6 +283,8 @@ def main():
     ap.add_argument("--natural-ml2", action="store_true", help="also train on natural_identity_ml2_train.jsonl: more injections in the seven other languages, by two more authors (attempt 33)")
     ap.add_argument("--chat", action="store_true", help="also train on chat_prompts_train.jsonl: prompts people type to a chat assistant, benign and malicious in matched framings (attempt 36)")
     ap.add_argument("--red-team", action="store_true", help="also train on red_team_train.jsonl: reviews 33, 35 and 37, measured red teams in fifteen languages (attempt 45)")
+    ap.add_argument("--red-team-39", action="store_true", help="also train on red_team_train_39.jsonl: review 39, a fifth red team, measured twice (attempt 47)")
+    ap.add_argument("--agent-benign-weight", type=float, default=1.0, help="loss weight of benign windows from AgentDojo, BIPIA and InjecAgent: text addressed to an agent or caller that is not an order (attempt 47)")
     ap.add_argument("--save-pruned", type=Path, default=None, help="write the pruned base here, for other seeds to start from (--base DIR --width 0) and soup.py to average")
     ap.add_argument("--keep-class-weight", action="store_true", help="the positive-class weight ignores the prose, guidance, interface and admin rows")
     ap.add_argument("--grouped-dev", action="store_true", help="split dev from train by the groups eval is split by, not by text")
@@ -301,7 +307,7 @@ def main():
     bert = BertModel.from_pretrained(str(base), add_pooling_layer=False, attn_implementation="eager").eval()
     bert.encoder.layer = bert.encoder.layer[: args.layers]
 
-    train_rows, eval_rows = split_rows(args.multilingual, args.prose, args.guidance, args.interface, args.multilingual_more, args.admin_text, args.natural, args.natural_ml, args.natural_ml2, args.chat, args.red_team)
+    train_rows, eval_rows = split_rows(args.multilingual, args.prose, args.guidance, args.interface, args.multilingual_more, args.admin_text, args.natural, args.natural_ml, args.natural_ml2, args.chat, args.red_team, args.red_team_39)
     rng = random.Random(args.seed)
     rng.shuffle(train_rows)
     # Cap the largest sources' positives (and BIPIA's tables) so the mix is not all BIPIA
@@ -363,6 +369,12 @@ def main():
     if teacher and args.teach_only:
         taught_texts = {t for t, _ in windows(explode([r for r in fit_rows if r["source"].startswith(args.teach_only)]), tok)}
         print(f"the teacher's scores apply to {sum(t in taught_texts for t, _ in fit)} of {len(fit)} windows", flush=True)
+    # Benign text addressed to an agent (AgentDojo's and BIPIA's records and e-mail,
+    # InjecAgent's tool output) weighs more, against the red-team rows' lesson that
+    # whatever addresses an agent is an order (attempts 45 and 46).
+    agent_benign = {t for t, _ in windows(explode([r for r in fit_rows if r["label"] == 0 and r["source"].startswith(AGENT_SOURCES)]), tok)}
+    if args.agent_benign_weight != 1.0:
+        print(f"benign agent-addressed windows weighted {args.agent_benign_weight}: {sum(t in agent_benign for t, _ in fit)} of {len(fit)}", flush=True)
     t0 = time.time()
     cache = []
     with torch.no_grad():
@@ -377,7 +389,8 @@ def main():
             if taught is not None and taught_texts is not None:
                 # NaN marks a window the teacher does not teach.
                 taught[torch.tensor([fit[i][0] not in taught_texts for i in b])] = float("nan")
-            cache.append((x.half(), mask, labels, taught))
+            weights = torch.tensor([args.agent_benign_weight if fit[i][0] in agent_benign and fit[i][1] == 0 else 1.0 for i in b])
+            cache.append((x.half(), mask, labels, taught, weights))
     print(f"cached {len(fit)} windows through {args.frozen} frozen layers in {time.time() - t0:.0f}s", flush=True)
 
     top = torch.nn.ModuleList(bert.encoder.layer[args.frozen:])
@@ -391,7 +404,10 @@ def main():
     unweighted = sum(r["label"] == 0 and r["source"].startswith(("prose", "guidance", "interface", "admin")) for r in fit_rows) if args.keep_class_weight else 0
     pos_weight = torch.tensor((len(fit) - pos - unweighted) / max(pos, 1))
     print(f"positive-class weight {pos_weight.item():.3f}", flush=True)
-    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+
+    def loss_fn(logits, y, weights):
+        per_window = torch.nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weight=pos_weight, reduction="none")
+        return (per_window * weights).mean()
 
     def forward_top(x, mask):
         ext = additive_mask(mask)
@@ -407,11 +423,11 @@ def main():
         top.train()
         rng.shuffle(cache)
         total = 0.0
-        for step, (x, mask, y, taught) in enumerate(cache):
+        for step, (x, mask, y, taught, weights) in enumerate(cache):
             if step % 40 == 0:
                 print(f"  step {step}/{len(cache)} {time.time() - t0:.0f}s", flush=True)
             logits = forward_top(x.float(), mask)
-            loss = loss_fn(logits, y)
+            loss = loss_fn(logits, y, weights)
             if taught is not None:
                 T = args.temperature
                 bce = torch.nn.functional.binary_cross_entropy_with_logits
