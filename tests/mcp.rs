@@ -429,7 +429,13 @@ async fn python_client_over_http_with_a_bearer_token() {
     assert_eq!(post(Some("test-token-0123456789abcdef"), Some("evil.example")).await.unwrap().status().as_u16() / 100, 4, "foreign Host header (DNS rebinding)");
     assert_eq!(post(Some("test-token-0123456789abcdef"), None).await.unwrap().status(), 200);
     // A web page elsewhere may not call it, even with the token; the server's own origin may.
-    assert_eq!(post_from(Some("test-token-0123456789abcdef"), None, Some("https://evil.example.com")).await.unwrap().status(), 403, "foreign Origin");
+    let foreign = post_from(Some("test-token-0123456789abcdef"), None, Some("https://evil.example.com")).await.unwrap();
+    assert_eq!(foreign.status(), 403, "foreign Origin");
+    let refusal: serde_json::Value = foreign.json().await.unwrap();
+    assert!(refusal["error"]["message"].as_str().unwrap().contains("--allowed-origin https://evil.example.com"), "says how to allow it: {refusal}");
+    let rebound = post(Some("test-token-0123456789abcdef"), Some("evil.example")).await.unwrap();
+    let refusal: serde_json::Value = rebound.json().await.unwrap();
+    assert!(refusal["error"]["message"].as_str().unwrap().contains("--allowed-host evil.example"), "says how to allow it: {refusal}");
     let own = url.trim_end_matches("/mcp").to_owned();
     assert_eq!(post_from(Some("test-token-0123456789abcdef"), None, Some(&own)).await.unwrap().status(), 200, "{own}");
 

@@ -161,6 +161,7 @@ const MOST_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// their bug in the shape their client reads, not a content-type puzzle.
 async fn unreadable_messages(request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
+    let request_headers = parts.headers.clone();
     let Ok(sent) = axum::body::to_bytes(body, MOST_BODY_BYTES).await else {
         let why = format!("the request body is larger than {} MiB", MOST_BODY_BYTES >> 20);
         return json_rpc_error(StatusCode::PAYLOAD_TOO_LARGE, &serde_json::Value::Null, -32600, &why);
@@ -168,7 +169,7 @@ async fn unreadable_messages(request: Request, next: Next) -> Response {
     let response = next.run(Request::from_parts(parts, axum::body::Body::from(sent.clone()))).await;
     let status = response.status();
     let is_json = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
-    if !status.is_client_error() || is_json || status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+    if !status.is_client_error() || is_json || status == StatusCode::UNAUTHORIZED {
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -179,6 +180,7 @@ async fn unreadable_messages(request: Request, next: Next) -> Response {
     let Some(why) = said.strip_prefix(UNREADABLE) else {
         let what = match parts.status {
             StatusCode::METHOD_NOT_ALLOWED => "the MCP endpoint takes POST: this server is stateless, with no GET event stream and no session to DELETE".to_owned(),
+            StatusCode::FORBIDDEN => refused_by_name(&request_headers, &said),
             _ if said.is_empty() => parts.status.canonical_reason().unwrap_or("refused").to_owned(),
             _ => said,
         };
@@ -191,6 +193,19 @@ async fn unreadable_messages(request: Request, next: Next) -> Response {
         _ => (-32700, format!("the request body is not valid JSON: {why}")),
     };
     json_rpc_error(StatusCode::BAD_REQUEST, &id, code, &what)
+}
+
+/// The MCP library's Host and Origin refusals (DNS rebinding, a foreign web page), with
+/// the name it refused and the flag that allows it.
+fn refused_by_name(headers: &axum::http::HeaderMap, said: &str) -> String {
+    let named = |name: header::HeaderName| headers.get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).unwrap_or_default();
+    if said.contains("Origin") {
+        format!("a web page from origin `{}` may not call this server; if it is yours, start the server with --allowed-origin {0}", named(header::ORIGIN))
+    } else if said.contains("Host") {
+        format!("this server does not answer to the Host `{}` (DNS-rebinding protection); if clients reach it by that name, start it with --allowed-host {0}", named(header::HOST))
+    } else {
+        said.to_owned()
+    }
 }
 
 fn json_rpc_error(status: StatusCode, id: &serde_json::Value, code: i64, message: &str) -> Response {
