@@ -140,8 +140,10 @@ fn a_text_an_administrator_allows_passes_and_only_that_text() {
     let digest = format!("sha256:{:x}", Sha256::digest(injection.as_bytes()));
 
     let withheld = run(&["run", &script, "--replay", &cassette, "--defender", "patterns", "--args", &record], &[]);
-    assert!(stderr(&withheld).contains(&format!("$.result.nickname ({digest})")), "the log names the digest: {}", stderr(&withheld));
+    assert!(stderr(&withheld).contains(&format!("$.result.nickname ({digest})")), "the notice names the digest: {}", stderr(&withheld));
     assert!(stderr(&withheld).contains("--defender-allow"), "the notice says how to let it through: {}", stderr(&withheld));
+    // Review 38: said once, to the person at the terminal, not again as a server log line.
+    assert_eq!(stderr(&withheld).lines().filter(|line| line.contains("$.result.nickname")).count(), 1, "{}", stderr(&withheld));
 
     let allow = dir.path().join("allow.txt");
     std::fs::write(&allow, format!("# read in the console by ana, 2026-12-04\n{digest}  amy's nickname\n")).unwrap();

@@ -120,7 +120,7 @@ async fn injected_text_in_records_is_withheld_before_it_reaches_the_model() {
                   return groups.map(g => ({ name: g.name, description: g.description }));";
     let execution = run(script, &host).await;
     let defender = Arc::new(Defender::load(Mode::Patterns, DEFAULT_THRESHOLD));
-    let screened = pingone_mcp::mcp::screen(execution, &defender, Default::default()).await;
+    let screened = pingone_mcp::mcp::screen(execution, &defender, Default::default(), pingone_mcp::mcp::Reader::Agent).await;
     let groups = ok(&screened);
     let support = groups.as_array().unwrap().iter().find(|g| g["name"] == "Support").unwrap();
     assert!(support["description"].as_str().unwrap().starts_with("[withheld by pingone-mcp defender"), "{support}");

@@ -9,7 +9,7 @@ use guest_sdk::abi::{HostCall, HostReply};
 use pingone_mcp::catalog::{check_args, normalise_args};
 use pingone_mcp::defender::OwnTexts;
 use pingone_mcp::dispatch::Requester;
-use pingone_mcp::mcp::{action_error_text, screen_action_error, screen_value};
+use pingone_mcp::mcp::{action_error_text, screen_action_error, screen_value, Reader};
 use pingone_mcp::pingone::{Waits, ANSWER_UNREADABLE};
 use pingone_mcp::stop_signal::stop_requested;
 
@@ -46,7 +46,7 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
     // result, and PingOne's error texts, which can echo the values of records.
     match reply {
         HostReply::Value(value) => {
-            let (value, notices) = screen_value(value, &defender, OwnTexts::default(), false).await;
+            let (value, notices) = screen_value(value, &defender, OwnTexts::default(), false, Reader::Person).await;
             warn_all(&notices);
             let text = if args.compact { serde_json::to_string(&value)? } else { serde_json::to_string_pretty(&value)? };
             print(&text);
@@ -59,7 +59,7 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
         HostReply::Error(mut failure) => {
             // Every failure's text is scanned: besides PingOne's answers, an unknown
             // outcome quotes the error body of the 5xx that left it unknown.
-            let notices = screen_action_error(&mut failure, &defender).await;
+            let notices = screen_action_error(&mut failure, &defender, Reader::Person).await;
             error(&action_error_text(&args.id, &failure));
             warn_all(&notices);
             // 2: PingOne refused the call; 1: it was refused here (policy, arguments),

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use pingone_mcp::dispatch::Recorder;
 use pingone_mcp::defender::Defender;
-use pingone_mcp::mcp::{account, screen, screen_targets, screen_value, ObservedHost};
+use pingone_mcp::mcp::{account, screen, screen_targets, screen_value, ObservedHost, Reader};
 use pingone_mcp::sandbox::{ExecutionError, Limits, LogLine, Sandbox};
 use serde_json::{json, Value};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -67,7 +67,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         execution.logs.clear();
     }
     let scanning = std::time::Instant::now();
-    let mut execution = screen(execution, &defender, host.own_texts()).await;
+    let mut execution = screen(execution, &defender, host.own_texts(), Reader::Person).await;
     execution.logs.retain(|line| !told.contains(&line.message));
     if scanning.elapsed() > SLOW_SCAN {
         note(&format!(
@@ -88,7 +88,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     // One scan of what names the records, for the calls answered and those in flight.
     let answered = host.calls();
     let answered_count = answered.len();
-    let mut screened = screen_targets(answered.into_iter().chain(host.in_flight()).collect(), &defender, &host.own_texts()).await;
+    let mut screened = screen_targets(answered.into_iter().chain(host.in_flight()).collect(), &defender, &host.own_texts(), Reader::Person).await;
     let in_flight = screened.split_off(answered_count);
     let writes = account::writes(&screened, &in_flight);
     if args.json {
@@ -167,7 +167,7 @@ async fn print_console(mut lines: UnboundedReceiver<LogLine>, defender: Arc<Defe
     let mut told = HashSet::new();
     while let Some(line) = lines.recv().await {
         // Named as the notice will name it: `$.console`.
-        let (scanned, notices) = screen_value(json!({ "console": line.message }), &defender, host.own_texts(), true).await;
+        let (scanned, notices) = screen_value(json!({ "console": line.message }), &defender, host.own_texts(), true, Reader::Person).await;
         let text = scanned.get("console").unwrap_or(&scanned);
         log_line(line.level.name(), text.as_str().unwrap_or_default());
         for notice in notices {

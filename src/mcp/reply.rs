@@ -24,37 +24,56 @@ const PATHS_NAMED: usize = 5;
 /// point the person at the records to clean. The operator's log gets the same.
 /// `by_script`: the value is a script's, which may have joined several values into
 /// one text; the notice then says how to have each judged on its own.
-pub async fn screen_value(value: Value, defender: &Arc<Defender>, own: OwnTexts, by_script: bool) -> (Value, Vec<String>) {
+pub async fn screen_value(value: Value, defender: &Arc<Defender>, own: OwnTexts, by_script: bool, reader: Reader) -> (Value, Vec<String>) {
     let (value, report) = defender.clone().scan_json_blocking(value, own).await;
     let mut notices = report.warnings;
     notices.dedup();
     if report.withheld > 0 {
-        let paths: Vec<&str> = report.findings.iter().map(|f| f.path.as_str()).collect();
+        // Each text's digest is the line to add to --defender-allow once someone has read
+        // the record and trusts it: in the server's log for the agent's operator, in the
+        // notice itself for a person at the command line.
+        let with_digests: Vec<String> = report.findings.iter().map(|f| format!("{} ({})", f.path, f.digests.join(", "))).collect();
+        let paths: Vec<&str> = match reader {
+            Reader::Agent => report.findings.iter().map(|f| f.path.as_str()).collect(),
+            Reader::Person => with_digests.iter().map(String::as_str).collect(),
+        };
         let more = paths.len().saturating_sub(PATHS_NAMED);
         let named = paths[..paths.len().min(PATHS_NAMED)].join(", ");
         let and_more = if more > 0 { format!(" and {more} more") } else { String::new() };
-        // The operator's log names each text's digest: the line to add to --defender-allow
-        // once someone has read the record and trusts it.
-        let logged: Vec<String> = report.findings.iter().map(|f| format!("{} ({})", f.path, f.digests.join(", "))).collect();
-        tracing::warn!(withheld = report.withheld, paths = %logged.join(", "), "the defender withheld possible prompt injections");
         let joined = if by_script {
             " A text the script built by joining several values is judged whole: return those values as separate fields to have each judged on its own."
         } else {
             ""
         };
+        let allow = match reader {
+            Reader::Agent => {
+                tracing::warn!(withheld = report.withheld, paths = %with_digests.join(", "), "the defender withheld possible prompt injections");
+                "If a person reads them and finds them harmless, the server's operator can let them through with --defender-allow (the server log gives each text's digest)"
+            }
+            Reader::Person => "If you read them and find them harmless, list their digests in a file and pass it with --defender-allow",
+        };
         notices.push(format!(
-            "pingone-mcp defender: {} string(s) withheld as possible prompt injection, at {named}{and_more}; the records are still there, only those texts are replaced (a marker sent back in a write keeps the record's text).{joined} If a person reads them and finds them harmless, the server's operator can let them through with --defender-allow (the server log gives each text's digest)",
+            "pingone-mcp defender: {} string(s) withheld as possible prompt injection, at {named}{and_more}; the records are still there, only those texts are replaced (a marker sent back in a write keeps the record's text).{joined} {allow}",
             report.withheld
         ));
     }
     (value, notices)
 }
 
+/// Who reads what a scan let through, and so where a withheld text's digest is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// The agent, through an MCP reply: the digests go to the server's log.
+    Agent,
+    /// A person at the command line (`call`, `run`): the notice names them.
+    Person,
+}
+
 /// The execution with every string the agent will read scanned: its console lines,
 /// its result, or its error's texts. `own` are the texts the host wrote in this run
 /// (its action errors), wherever the script put them. The defender's notices are
 /// added to the console.
-pub async fn screen(mut execution: Execution, defender: &Arc<Defender>, own: OwnTexts) -> Execution {
+pub async fn screen(mut execution: Execution, defender: &Arc<Defender>, own: OwnTexts, reader: Reader) -> Execution {
     let logs: Vec<Value> = execution.logs.iter_mut().map(|line| Value::String(take(&mut line.message))).collect();
     let outcome = match &mut execution.outcome {
         Ok(result) => result.take(),
@@ -65,7 +84,7 @@ pub async fn screen(mut execution: Execution, defender: &Arc<Defender>, own: Own
     // reply's own fields, so the withheld paths read `$.result[3].nickname`, `$.logs[0]`,
     // `$.error.message`.
     let outcome_key = if execution.outcome.is_ok() { "result" } else { "error" };
-    let (scanned, notices) = screen_value(json!({ "logs": logs, outcome_key: outcome }), defender, own, true).await;
+    let (scanned, notices) = screen_value(json!({ "logs": logs, outcome_key: outcome }), defender, own, true, reader).await;
     let (logs, outcome) = match scanned {
         Value::Object(mut parts) => (parts.remove("logs").unwrap_or_default(), parts.remove(outcome_key).unwrap_or_default()),
         // The scan failed and withheld everything: so does the reply.
@@ -186,12 +205,12 @@ fn error_budget(budget: usize) -> usize {
 /// Calls with what names their records (a create's `name`, copied by the script from
 /// a record, perhaps) scanned as the result is, each flagged one replaced by the
 /// marker: the account of what a run changed quotes them to the agent and the person.
-pub async fn screen_targets(mut calls: Vec<CallSummary>, defender: &Arc<Defender>, own: &OwnTexts) -> Vec<CallSummary> {
+pub async fn screen_targets(mut calls: Vec<CallSummary>, defender: &Arc<Defender>, own: &OwnTexts, reader: Reader) -> Vec<CallSummary> {
     let targets: Vec<Value> = calls.iter().map(|c| c.target.clone().map_or(Value::Null, Value::String)).collect();
     if targets.iter().all(Value::is_null) {
         return calls;
     }
-    let (scanned, _) = screen_value(json!({ "writes": targets }), defender, own.clone(), true).await;
+    let (scanned, _) = screen_value(json!({ "writes": targets }), defender, own.clone(), true, reader).await;
     for (call, target) in calls.iter_mut().zip(scanned["writes"].as_array().into_iter().flatten()) {
         if let Some(text) = target.as_str() {
             call.target = Some(text.to_owned());
@@ -207,12 +226,12 @@ pub async fn screen_targets(mut calls: Vec<CallSummary>, defender: &Arc<Defender
 /// agent sees.
 pub async fn scanned_execute_reply(execution: Execution, calls: &[CallSummary], budget: usize, defender: &Arc<Defender>, own: &OwnTexts) -> Result<Value, String> {
     const PASSES: usize = 3;
-    let calls = &screen_targets(calls.to_vec(), defender, own).await;
+    let calls = &screen_targets(calls.to_vec(), defender, own, Reader::Agent).await;
     let mut result_tokens = result_budget(budget);
     let mut pass = 1;
     loop {
         let (cut, note) = cut_to_budget(execution.clone(), result_tokens, budget);
-        let screened = screen(cut, defender, own.clone()).await;
+        let screened = screen(cut, defender, own.clone(), Reader::Agent).await;
         let overflowing = match &screened.outcome {
             Ok(result) if note.is_some() && pass < PASSES => {
                 let logs: Vec<&str> = screened.logs.iter().map(|line| line.message.as_str()).collect();
@@ -355,7 +374,7 @@ pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender:
             let mut shaped = trim(value, budget);
             let gap = page_items.and_then(|all| cut_page_cursor(&mut shaped.value, all));
             // Scanned in place, so the withheld paths read as the reply: `$.result[5].nickname`.
-            let (mut reply, notices) = screen_value(json!({ "result": shaped.value }), defender, OwnTexts::default(), false).await;
+            let (mut reply, notices) = screen_value(json!({ "result": shaped.value }), defender, OwnTexts::default(), false, Reader::Agent).await;
             if !reply.is_object() {
                 // The scan failed and withheld everything.
                 reply = json!({ "result": reply });
@@ -371,7 +390,7 @@ pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender:
             Ok(reply)
         }
         HostReply::Error(mut error) => {
-            let notices = screen_action_error(&mut error, defender).await;
+            let notices = screen_action_error(&mut error, defender, Reader::Agent).await;
             let mut text = action_error_text(name, &error);
             for notice in notices {
                 text.push_str(&format!("\n[warn] {notice}"));
@@ -398,10 +417,10 @@ fn cut_page_cursor(page: &mut Value, all: usize) -> Option<String> {
 
 /// A failed action's message and details scanned in place, since PingOne's errors can
 /// echo the values of the request or of records; the defender's notices are returned.
-pub async fn screen_action_error(error: &mut ActionError, defender: &Arc<Defender>) -> Vec<String> {
+pub async fn screen_action_error(error: &mut ActionError, defender: &Arc<Defender>, reader: Reader) -> Vec<String> {
     let mut own = OwnTexts::default();
     add_own_texts(&mut own, error);
-    let (texts, notices) = screen_value(take_action_texts(error), defender, own, false).await;
+    let (texts, notices) = screen_value(take_action_texts(error), defender, own, false, reader).await;
     put_action_texts(error, &texts);
     notices
 }
