@@ -614,8 +614,18 @@ async fn reenabling_a_user_moving_one_and_attaching_a_sign_on_policy_are_confirm
     assert!(matches!(restated, HostReply::Value(_)), "the same policy at the same priority is not asked: {restated:?}");
     let swapped = json!({ "applicationId": app, "sopAssignmentId": attached["id"], "signOnPolicy": { "id": weaker["id"] }, "priority": attached["priority"] });
     assert!(declined(&dispatcher.dispatch_for(call("update_application_sign_on_policy_assignment", swapped), &requester).await));
-    let added = json!({ "applicationId": app, "signOnPolicy": { "id": weaker["id"] }, "priority": 1 });
+    let added = json!({ "applicationId": app, "signOnPolicy": { "id": weaker["id"] }, "priority": 99 });
     assert!(declined(&dispatcher.dispatch_for(call("create_application_sign_on_policy_assignment", added), &requester).await));
+    // Review 38: a second assignment at a priority one holds would leave their order
+    // unsaid; it is refused before anyone is asked, with a free priority and the fix.
+    let clash = json!({ "applicationId": app, "signOnPolicy": { "id": weaker["id"] }, "priority": attached["priority"] });
+    match dispatcher.dispatch_for(call("create_application_sign_on_policy_assignment", clash), &requester).await {
+        HostReply::Error(e) => {
+            assert_eq!(e.code, "PRIORITY_TAKEN", "{e:?}");
+            assert!(e.message.contains(attached["id"].as_str().unwrap()) && e.message.contains("the lowest free is") && e.message.contains("update_application_sign_on_policy_assignment"), "{}", e.message);
+        }
+        other => panic!("a taken priority is refused: {other:?}"),
+    }
 
     let asked = refuser.asked.lock().unwrap().clone();
     assert_eq!(asked.len(), 4, "{asked:#?}");

@@ -281,6 +281,9 @@ impl Dispatcher {
                         return (HostReply::Error(gone), "dry_run");
                     }
                 }
+                if let Some(taken) = self.priority_taken(client, action, args).await {
+                    return (HostReply::Error(taken), "refused");
+                }
                 if self.policy.is_dry_run(action) || names_a_stand_in {
                     return self.dry_run(client, action, args, names_a_stand_in, requester.caller).await;
                 }
@@ -735,6 +738,40 @@ impl Dispatcher {
         let assignment = held.get("id").and_then(Value::as_str).unwrap_or("?");
         let holder = self.target(&action.id, args).unwrap_or_else(|| "the holder".to_owned());
         Some(dry_run("INVALID_DATA", 400, format!("{holder}: this role is held at this scope already (assignment {assignment}), and PingOne refuses a second one")))
+    }
+
+    /// A sign-on policy assignment that holds the priority this call gives an
+    /// application's assignment (a new one, or one moved): PingOne takes both and leaves
+    /// their order unsaid, so which policy applies first would be chance. Refused before
+    /// sending, with the lowest free priority and the action that moves the other.
+    async fn priority_taken(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<ActionError> {
+        const COLLECTION: &str = "/signOnPolicyAssignments";
+        let priority = args.get("priority").filter(|p| p.is_number())?;
+        let (collection, own_id) = match action.method {
+            Method::Post if action.path.ends_with(COLLECTION) => (action.path.as_str(), None),
+            Method::Put | Method::Patch => {
+                let (collection, last) = action.path.rsplit_once('/')?;
+                let param = last.strip_prefix('{')?.strip_suffix('}')?;
+                (collection.ends_with(COLLECTION).then_some(collection)?, args.get(param).and_then(Value::as_str))
+            }
+            _ => return None,
+        };
+        let list = self.catalog.actions().find(|a| a.method == Method::Get && a.path == collection && a.is_list())?;
+        let mut list_args = path_args(list, args);
+        list_args.insert("all".into(), json!(true));
+        let held = client.call(list, &Value::Object(list_args), &CallOptions::default()).await.ok()?;
+        let others: Vec<&Value> = held.as_array()?.iter().filter(|a| a.get("id").and_then(Value::as_str) != own_id).collect();
+        let holder = others.iter().find(|a| a.get("priority") == Some(priority))?;
+        let taken: std::collections::HashSet<i64> = others.iter().filter_map(|a| a.get("priority")?.as_i64()).collect();
+        let free = (1..).find(|p| !taken.contains(p)).unwrap_or(1);
+        let policy = holder.pointer("/signOnPolicy/id").and_then(Value::as_str).unwrap_or("?");
+        let assignment = holder.get("id").and_then(Value::as_str).unwrap_or("?");
+        let mover = self.catalog.actions().find(|a| a.method == Method::Put && a.path.rsplit_once('/').is_some_and(|(c, _)| c == collection)).map_or_else(String::new, |a| format!(", or first move that assignment with `{}`", a.id));
+        let text = format!(
+            "`{}` was not sent: priority {priority} is held already by assignment {assignment} (sign-on policy {policy}); PingOne would take both and leave their order unsaid, so which policy applies first would be chance. Give a free priority (the lowest free is {free}){mover}",
+            action.id
+        );
+        Some(own_error(action, "PRIORITY_TAKEN", OwnText { text, quoted: vec![] }))
     }
 
     /// The role assignment a new one (a POST to a `roleAssignments` collection) would
