@@ -346,6 +346,19 @@ fn json_text_inside_a_string_is_judged_by_its_strings() {
     assert!(kept[0]["description"].as_str().unwrap().starts_with("[withheld by pingone-mcp defender"), "{kept}");
     assert_eq!(report.findings[0].digests, [pingone_mcp::defender::digest(attack)], "the digest an administrator allows is the flagged field's");
     assert_eq!(report.findings[0].path, "$.result (inside its JSON text: $[0].description)", "the field to clean is named (review 34)");
+    // After a header (review 36: `'Users:\n' + JSON.stringify(users)` was withheld
+    // whole, named by the outer string), likewise; an injection in the header withholds
+    // the string whole.
+    for header in ["Users:\n", "Export of the Sales group = "] {
+        let mut value = json!({ "result": format!("{header}{}", serde_json::to_string(&json!([{ "username": "amy.k", "description": attack }])).unwrap()) });
+        let report = defender.scan_json(&mut value);
+        assert_eq!((report.withheld, report.findings[0].path.as_str()), (1, "$.result (inside its JSON text: $[0].description)"), "{value}");
+        let text = value["result"].as_str().unwrap();
+        assert!(text.starts_with(header) && text.contains("amy.k") && !text.contains(attack), "{text}");
+    }
+    let mut value = json!({ "result": format!("{attack}:\n{}", json!([{ "username": "amy.k" }])) });
+    assert_eq!(defender.scan_json(&mut value).withheld, 1);
+    assert!(value["result"].as_str().unwrap().starts_with("[withheld by pingone-mcp defender"), "{value}");
     // JSON Lines, one record a line, likewise (review 34: withheld whole).
     let lines = [json!({ "username": "amy.k", "title": attack }), json!({ "username": "bo.l", "title": "Engineer" })].iter().map(|r| r.to_string()).collect::<Vec<_>>().join("\n");
     let mut value = json!({ "result": lines });

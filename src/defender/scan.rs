@@ -243,7 +243,11 @@ fn walk_mut(value: &mut Value, path: &mut String, visit: &mut impl FnMut(&str, T
 fn json_literals(text: &str) -> Option<Vec<String>> {
     let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     if !trimmed.starts_with(['{', '[']) {
-        return None;
+        // A script's `'Users:\n' + JSON.stringify(users)`: the header is one more text.
+        let (header, json) = after_header(trimmed)?;
+        let mut literals = vec![header.trim().to_owned()];
+        literals.extend(json_literals(json)?);
+        return Some(literals);
     }
     let (trimmed, cut) = crate::trim::cut_head(trimmed).map_or((trimmed, false), |head| (head, true));
     match serde_json::from_str::<serde::de::IgnoredAny>(trimmed) {
@@ -274,6 +278,20 @@ fn json_literals(text: &str) -> Option<Vec<String>> {
         at += 1;
     }
     Some(literals)
+}
+
+/// A short header and the JSON object or array after it (`Users:\n[…]`,
+/// `export = {…}`): the header ends a line or with `:` or `=`, within a few hundred
+/// bytes; `None` for any other text, and for one that begins as JSON (JSON Lines).
+fn after_header(text: &str) -> Option<(&str, &str)> {
+    const MOST_HEADER_BYTES: usize = 200;
+    if text.starts_with(['{', '[']) {
+        return None;
+    }
+    text.match_indices(['{', '['])
+        .take_while(|(at, _)| *at <= MOST_HEADER_BYTES)
+        .map(|(at, _)| (&text[..at], &text[at..]))
+        .find(|(header, _)| header.trim_end_matches([' ', '\t']).ends_with(['\n', ':', '=']) && !header.trim().is_empty())
 }
 
 /// The string literals of JSON Lines (a JSON text on each of two or more lines: a
@@ -356,7 +374,9 @@ fn with_places_inside(path: &str, replacement: &str) -> String {
     if replacement.starts_with(MARKER_PREFIX) {
         return path.to_owned();
     }
-    let documents: Vec<(String, Value)> = match serde_json::from_str(replacement.trim_start_matches('\u{feff}')) {
+    let text = replacement.trim_start_matches('\u{feff}');
+    let json = after_header(text.trim_start()).map_or(text, |(_, json)| json);
+    let documents: Vec<(String, Value)> = match serde_json::from_str(json) {
         Ok(value) => vec![("$".to_owned(), value)],
         // JSON Lines: records (a one-column table's quoted marker is no record).
         Err(_) => replacement
