@@ -1378,3 +1378,52 @@ async fn a_session_token_sees_secrets_only_from_actions_it_names() {
     assert_eq!(secret(dispatcher.dispatch_as(read(), Some(&token("get_application_secret"))).await), "s3cr3t-value-abcd-9f8e");
     assert_eq!(secret(dispatcher.dispatch(read()).await), "s3cr3t-value-abcd-9f8e", "the server's own caller");
 }
+
+/// Review 40: other routes to the same grants are asked too. A sign-on step that sends
+/// users to an identity provider by discovery rules or turns on password recovery, an
+/// application's attribute mapping (its SAML subject, a claim) added or changed, its
+/// grant types widened, and a population made the default (new users land under its
+/// password policy). Each is declined here, so nothing is sent; what is not one of
+/// these (a new population that is not the default) is not asked.
+#[tokio::test]
+async fn other_routes_to_access_are_confirmed_too() {
+    let (_sim, dispatcher) = simulator_with_writes().await;
+    let refuser = Refuser::default();
+    let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
+    let asks = |action: &'static str, args: Value| {
+        let dispatcher = &dispatcher;
+        let requester = &requester;
+        async move {
+            let reply = dispatcher.dispatch_for(call(action, args), requester).await;
+            assert!(declined(&reply), "{action} is asked: {reply:?}");
+        }
+    };
+    let policies = value(dispatcher.dispatch(call("list_sign_on_policies", json!({ "all": true }))).await);
+    let policy = policies.as_array().unwrap().iter().find(|p| p["default"] == true).expect("a default sign-on policy")["id"].clone();
+    let providers = value(dispatcher.dispatch(call("list_identity_providers", json!({ "all": true }))).await);
+    let provider = providers[0]["id"].clone();
+    let rules = json!([{ "condition": { "contains": "${user.email}", "value": "@" }, "identityProvider": { "id": provider } }]);
+    asks("create_sign_on_policy_action", json!({ "policyId": policy, "type": "IDENTIFIER_FIRST", "priority": 1, "discoveryRules": rules })).await;
+    asks("create_sign_on_policy_action", json!({ "policyId": policy, "type": "LOGIN", "priority": 1, "recovery": { "enabled": true } })).await;
+
+    let apps = value(dispatcher.dispatch(call("list_applications", json!({ "all": true }))).await);
+    let oidc = apps.as_array().unwrap().iter().find(|a| a["redirectUris"].is_array()).expect("an OIDC app").clone();
+    let mappings = value(dispatcher.dispatch(call("list_application_attributes", json!({ "applicationId": oidc["id"], "all": true }))).await);
+    let sub = mappings.as_array().unwrap().iter().find(|m| m["name"] == "sub").expect("the app's sub mapping").clone();
+    asks("update_application_attribute", json!({ "applicationId": oidc["id"], "attrMappingId": sub["id"], "name": "sub", "value": "admin@corp.example", "required": true })).await;
+    asks("create_application_attribute", json!({ "applicationId": oidc["id"], "name": "role", "value": "admin", "required": false })).await;
+    let after = value(dispatcher.dispatch(call("get_application_attribute", json!({ "applicationId": oidc["id"], "attrMappingId": sub["id"] }))).await);
+    assert_eq!(after["value"], sub["value"], "not sent");
+    let mut widened = oidc.clone();
+    widened["applicationId"] = oidc["id"].clone();
+    widened["grantTypes"] = json!(["AUTHORIZATION_CODE", "IMPLICIT", "CLIENT_CREDENTIALS"]);
+    asks("update_application", widened).await;
+
+    let populations = value(dispatcher.dispatch(call("list_populations", json!({ "all": true }))).await);
+    let other = populations.as_array().unwrap().iter().find(|p| p["default"] != true).expect("a population that is not the default").clone();
+    asks("create_population", json!({ "name": "Walk-ins", "default": true })).await;
+    asks("update_population", json!({ "populationId": other["id"], "name": other["name"], "default": true, "passwordPolicy": other["passwordPolicy"] })).await;
+    let plain = dispatcher.dispatch_for(call("create_population", json!({ "name": "Walk-ins" })), &requester).await;
+    assert!(matches!(plain, HostReply::Value(_)), "a population that is not the default is not asked: {plain:?}");
+    assert_eq!(refuser.asked.lock().unwrap().len(), 7);
+}
