@@ -878,6 +878,26 @@ async fn fault_5xx_retries_gets_and_reports_posts_as_unknown() {
     assert_eq!(h.items("list_groups", json!({ "filter": "name eq \"Landed\"" })).await.len(), 1, "carried out, its answer lost");
 }
 
+/// Review 40: a delete carried out whose answer was lost (a 5xx after the fact, a cut
+/// connection) is retried, as deletes are; the retry's 404 is that delete's own doing,
+/// so the call succeeds, where it used to fail NOT_FOUND for a record it had removed.
+/// A delete of a record that was never there still fails 404.
+#[tokio::test]
+async fn a_retried_delete_that_finds_its_record_gone_succeeds() {
+    for fault in [FaultKind::ServerError { status: 502, applied: true }, FaultKind::Drop] {
+        let mut h = Harness::new(with_faults(FaultRule::new(fault, Trigger::Every(2)).on_method("DELETE"))).await;
+        let users = h.items("list_users", json!({})).await;
+        let (first, second) = (id_of(&users[0]), id_of(&users[1]));
+        assert_eq!(h.call("delete_user", json!({ "userId": first })).await, Value::Null, "{fault:?}: answered");
+        assert_eq!(h.call("delete_user", json!({ "userId": second })).await, Value::Null, "{fault:?}: answer lost, retried, found gone");
+        h.sim.set_faults(Faults::none());
+        for id in [&first, &second] {
+            assert_eq!(h.fails("get_user", json!({ "userId": id })).await.0, 404, "{fault:?}: deleted");
+        }
+        assert_eq!(h.fails("delete_user", json!({ "userId": second })).await.0, 404, "{fault:?}: a delete of what is not there still fails");
+    }
+}
+
 #[tokio::test]
 async fn fault_latency_is_added() {
     let mut h = Harness::new(with_faults(FaultRule::new(FaultKind::Latency { ms: 150 }, Trigger::Always).on_path("/groups"))).await;

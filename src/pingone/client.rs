@@ -173,6 +173,9 @@ impl PingOneClient {
         let mut token_refreshed = false;
         let mut attempt = 0u32;
         let began = std::time::Instant::now();
+        // An earlier try may have been carried out (a 5xx, a connection lost after
+        // sending): a delete's retry that then finds the record gone is its own doing.
+        let mut maybe_applied = false;
         loop {
             attempt += 1;
             if let Some(rate) = &self.inner.rate {
@@ -200,6 +203,7 @@ impl PingOneClient {
                     if !never_sent && !action.idempotent {
                         return Err(ClientError::OutcomeUnknown { action: action.id.clone(), method: action.method.as_str(), reason: message, status: None, answer: None, transaction_id: transaction_id.into() });
                     }
+                    maybe_applied |= !never_sent;
                     if attempt > retry.max_retries {
                         return Err(if never_sent {
                             ClientError::Transport { action: action.id.clone(), url: spec.url.to_string(), message }
@@ -215,6 +219,7 @@ impl PingOneClient {
                     let text = match response.text().await {
                         Ok(text) => text,
                         Err(e) if action.idempotent => {
+                            maybe_applied = true;
                             if attempt > retry.max_retries {
                                 return Err(ClientError::RetriesExhausted { action: action.id.clone(), attempts: attempt, last: without_url(&e), transaction_id: transaction_id.into() });
                             }
@@ -226,6 +231,10 @@ impl PingOneClient {
                     tracing::debug!(action = %action.id, status, attempt, ms = started.elapsed().as_millis() as u64, "PingOne replied");
                     if (200..300).contains(&status) {
                         return Ok(Reply { status, text });
+                    }
+                    if status == 404 && maybe_applied && spec.method == reqwest::Method::DELETE {
+                        tracing::info!(action = %action.id, attempt, "an earlier try's answer was lost and this one finds the record gone: taken as deleted");
+                        return Ok(Reply { status: 204, text: String::new() });
                     }
                     if status == 401 && action.host == Host::Api && !token_refreshed {
                         // The token may have been revoked or expired early: one fresh try.
@@ -241,6 +250,7 @@ impl PingOneClient {
                     if status != 429 && !action.idempotent {
                         return Err(ClientError::OutcomeUnknown { action: action.id.clone(), method: action.method.as_str(), reason: format!("PingOne answered {status}"), status: Some(status), answer: Some(Box::new(parse_error_body(status, &text))), transaction_id: transaction_id.into() });
                     }
+                    maybe_applied |= status != 429;
                     if attempt > retry.max_retries {
                         return Err(api_error(Some(format!("gave up after {attempt} tries over {:.1} s", began.elapsed().as_secs_f64()))));
                     }
