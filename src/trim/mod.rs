@@ -46,12 +46,17 @@ pub struct Trimmed {
 struct Cut {
     max_items: usize,
     max_chars: usize,
+    /// Fields an object keeps: a script's map keyed by username is as long as a list,
+    /// while a record's fields are cut last (never below [`MIN_FIELDS`]).
+    max_fields: usize,
 }
 
 #[derive(Debug, Default)]
 struct Counts {
     arrays: usize,
     items_dropped: usize,
+    objects: usize,
+    fields_dropped: usize,
     strings: usize,
     /// Where the first strings cut are (JSON paths), for the note.
     cut_at: Vec<String>,
@@ -86,7 +91,7 @@ pub fn trim(value: Value, budget: usize) -> Trimmed {
         let mut counts = Counts::default();
         let candidate = shrink(&value, &mut String::from("$"), cut, &mut counts);
         let text = candidate.to_string();
-        let at_floor = cut.max_items == 1 && cut.max_chars == MIN_CHARS;
+        let at_floor = cut.max_items == 1 && cut.max_chars == MIN_CHARS && cut.max_fields == MIN_FIELDS;
         tokens = bytes_per_token.map_or(text.len() / MAX_BYTES_PER_TOKEN, |ratio| (text.len() as f64 / ratio) as usize);
         if tokens <= budget + budget / 10 || at_floor {
             tokens = count_tokens(&text);
@@ -101,6 +106,13 @@ pub fn trim(value: Value, budget: usize) -> Trimmed {
 /// The shortest a cut string gets.
 const MIN_CHARS: usize = 80;
 
+/// The fewest fields a cut object keeps: more than a PingOne record has, so records
+/// are shown whole while their list is shortened.
+const MIN_FIELDS: usize = 60;
+
+/// The key of the entry that stands for an object's fields not shown.
+const FIELDS_NOT_SHOWN_KEY: &str = "…";
+
 impl Cut {
     /// A cut that keeps all of `value`: its longest array and longest string.
     fn extent_of(value: &Value) -> Cut {
@@ -110,22 +122,25 @@ impl Cut {
                     cut.max_items = cut.max_items.max(items.len());
                     items.iter().for_each(|item| visit(item, cut));
                 }
-                Value::Object(map) => map.iter().for_each(|(key, item)| {
-                    cut.max_chars = cut.max_chars.max(key.chars().count());
-                    visit(item, cut);
-                }),
+                Value::Object(map) => {
+                    cut.max_fields = cut.max_fields.max(map.len());
+                    map.iter().for_each(|(key, item)| {
+                        cut.max_chars = cut.max_chars.max(key.chars().count());
+                        visit(item, cut);
+                    })
+                }
                 Value::String(text) => cut.max_chars = cut.max_chars.max(text.chars().count()),
                 _ => {}
             }
         }
-        let mut cut = Cut { max_items: 1, max_chars: MIN_CHARS };
+        let mut cut = Cut { max_items: 1, max_chars: MIN_CHARS, max_fields: MIN_FIELDS };
         visit(value, &mut cut);
         cut
     }
 
     fn scaled(self, scale: f64) -> Cut {
         let shrunk = |n: usize, floor: usize| ((n as f64 * scale) as usize).clamp(floor, n.max(floor));
-        Cut { max_items: shrunk(self.max_items, 1), max_chars: shrunk(self.max_chars, MIN_CHARS) }
+        Cut { max_items: shrunk(self.max_items, 1), max_chars: shrunk(self.max_chars, MIN_CHARS), max_fields: shrunk(self.max_fields, MIN_FIELDS) }
     }
 }
 
@@ -188,8 +203,10 @@ fn shrink(value: &Value, path: &mut String, cut: Cut, counts: &mut Counts) -> Va
         }
         Value::Array(items) => Value::Array(items.iter().enumerate().map(|(at, v)| each(at, v, counts)).collect()),
         // A key can be as long as a value (a script may build one from a record): cut too.
-        Value::Object(map) => Value::Object(
-            map.iter()
+        Value::Object(map) => {
+            let mut kept = map
+                .iter()
+                .take(cut.max_fields)
                 .map(|(k, v)| {
                     let len = path.len();
                     crate::json_strings::push_key(path, k);
@@ -197,8 +214,14 @@ fn shrink(value: &Value, path: &mut String, cut: Cut, counts: &mut Counts) -> Va
                     path.truncate(len);
                     entry
                 })
-                .collect::<Map<_, _>>(),
-        ),
+                .collect::<Map<_, _>>();
+            if map.len() > cut.max_fields {
+                counts.objects += 1;
+                counts.fields_dropped += map.len() - cut.max_fields;
+                kept.insert(FIELDS_NOT_SHOWN_KEY.to_owned(), json!(format!("{} more fields not shown ({} in all)", map.len() - cut.max_fields, map.len())));
+            }
+            Value::Object(kept)
+        }
         Value::String(s) => Value::String(shrink_text(s, path, false, cut, counts)),
         other => other.clone(),
     }
@@ -233,6 +256,9 @@ fn note(counts: &Counts, budget: usize, still_over: bool) -> String {
     let mut parts = Vec::new();
     if counts.arrays > 0 {
         parts.push(format!("{} array(s) shortened ({} items not shown)", counts.arrays, counts.items_dropped));
+    }
+    if counts.objects > 0 {
+        parts.push(format!("{} object(s) shortened ({} fields not shown, each under the key \"{FIELDS_NOT_SHOWN_KEY}\")", counts.objects, counts.fields_dropped));
     }
     if counts.strings > 0 {
         let more = counts.strings.saturating_sub(counts.cut_at.len());
@@ -302,6 +328,27 @@ mod tests {
         // not be found).
         let out = trim(json!({ "user": { "bio": "word ".repeat(10_000), "a key": "word ".repeat(10_000) } }), 600);
         assert!(out.note.as_deref().unwrap().contains(r#"2 long string(s) cut (at $.user["a key"], $.user.bio)"#), "{:?}", out.note);
+    }
+
+    /// Review 40: a script's map keyed by username is as long as a list, and was
+    /// returned whole at eight times the budget; it is cut like one, while the records
+    /// of a shortened list keep all their fields.
+    #[test]
+    fn an_object_with_many_fields_is_shortened_like_a_list() {
+        let by_name: Map<String, Value> = (0..2_000).map(|i| (format!("person{i:04}"), json!({ "email": format!("person{i}@example.com"), "enabled": true }))).collect();
+        let out = trim(Value::Object(by_name), 6_000);
+        assert!(out.trimmed && out.tokens <= 6_000, "{}", out.tokens);
+        let kept = out.value.as_object().unwrap();
+        assert!(kept.len() > 100 && kept.len() < 2_000, "{}", kept.len());
+        let marker = kept[FIELDS_NOT_SHOWN_KEY].as_str().unwrap();
+        assert!(marker.ends_with("more fields not shown (2000 in all)"), "{marker}");
+        assert_eq!(kept["person0000"]["email"], "person0@example.com");
+        assert!(out.note.unwrap().contains("1 object(s) shortened"));
+
+        let records: Vec<Value> = (0..500).map(|i| Value::Object((0..40).map(|f| (format!("field{f}"), json!(format!("value {i}.{f}")))).collect())).collect();
+        let out = trim(json!(records), 6_000);
+        let items = out.value.as_array().unwrap();
+        assert!(items.len() < 500 && items[0].as_object().unwrap().len() == 40, "records are shown whole: {}", items[0]);
     }
 
     #[test]
