@@ -285,6 +285,7 @@ def main():
     ap.add_argument("--red-team", action="store_true", help="also train on red_team_train.jsonl: reviews 33, 35 and 37, measured red teams in fifteen languages (attempt 45)")
     ap.add_argument("--red-team-39", action="store_true", help="also train on red_team_train_39.jsonl: review 39, a fifth red team, measured twice (attempt 47)")
     ap.add_argument("--agent-benign-weight", type=float, default=1.0, help="loss weight of benign windows from AgentDojo, BIPIA and InjecAgent: text addressed to an agent or caller that is not an order (attempt 47)")
+    ap.add_argument("--guidance-weight", type=float, default=1.0, help="loss weight of the benign tool and API guidance windows (attempt 48)")
     ap.add_argument("--save-pruned", type=Path, default=None, help="write the pruned base here, for other seeds to start from (--base DIR --width 0) and soup.py to average")
     ap.add_argument("--keep-class-weight", action="store_true", help="the positive-class weight ignores the prose, guidance, interface and admin rows")
     ap.add_argument("--grouped-dev", action="store_true", help="split dev from train by the groups eval is split by, not by text")
@@ -373,8 +374,14 @@ def main():
     # InjecAgent's tool output) weighs more, against the red-team rows' lesson that
     # whatever addresses an agent is an order (attempts 45 and 46).
     agent_benign = {t for t, _ in windows(explode([r for r in fit_rows if r["label"] == 0 and r["source"].startswith(AGENT_SOURCES)]), tok)}
-    if args.agent_benign_weight != 1.0:
-        print(f"benign agent-addressed windows weighted {args.agent_benign_weight}: {sum(t in agent_benign for t, _ in fit)} of {len(fit)}", flush=True)
+    guidance = {r["text"] for r in fit_rows if r["label"] == 0 and r["source"].startswith("guidance")}
+    if args.agent_benign_weight != 1.0 or args.guidance_weight != 1.0:
+        print(f"benign agent-addressed windows weighted {args.agent_benign_weight}: {sum(t in agent_benign for t, _ in fit)}, guidance windows {args.guidance_weight}: {sum(t in guidance for t, _ in fit)}, of {len(fit)}", flush=True)
+
+    def weight(text, label):
+        if label:
+            return 1.0
+        return args.agent_benign_weight if text in agent_benign else args.guidance_weight if text in guidance else 1.0
     t0 = time.time()
     cache = []
     with torch.no_grad():
@@ -389,7 +396,7 @@ def main():
             if taught is not None and taught_texts is not None:
                 # NaN marks a window the teacher does not teach.
                 taught[torch.tensor([fit[i][0] not in taught_texts for i in b])] = float("nan")
-            weights = torch.tensor([args.agent_benign_weight if fit[i][0] in agent_benign and fit[i][1] == 0 else 1.0 for i in b])
+            weights = torch.tensor([weight(*fit[i]) for i in b])
             cache.append((x.half(), mask, labels, taught, weights))
     print(f"cached {len(fit)} windows through {args.frozen} frozen layers in {time.time() - t0:.0f}s", flush=True)
 
