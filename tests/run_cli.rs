@@ -41,6 +41,18 @@ fn results_go_to_stdout_and_console_to_stderr() {
     assert!(stderr(&out).contains("[warn] careful"));
 }
 
+/// A result's keys come back in the order the script gave them, as JSON.stringify
+/// writes them (review 40: a ranking returned as an object was sorted by name).
+#[test]
+fn a_results_keys_keep_the_scripts_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, "return { ranked: Object.fromEntries([['zeta', 30], ['alpha', 20], ['mid', 10]]), b: 1, a: 2 }");
+    let out = run(&["run", &script, "--replay", &empty_cassette(&dir)], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed: String = stdout(&out).split_whitespace().collect();
+    assert_eq!(printed, r#"{"ranked":{"zeta":30,"alpha":20,"mid":10},"b":1,"a":2}"#);
+}
+
 /// A script that calls nothing needs no PingOne environment; one that calls an action
 /// without one is told which setting is missing, at that call.
 #[test]

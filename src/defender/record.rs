@@ -82,7 +82,7 @@ mod tests {
         records(&value, &mut String::from("$"), &mut out);
         assert_eq!(out.len(), 1, "{out:?}");
         let paths: Vec<&str> = out[0].parts.iter().map(|(p, _)| p.as_str()).collect();
-        assert_eq!(paths, ["$.users[0].address.locality", "$.users[0].nickname", "$.users[0].tags[0]", "$.users[0].tags[1]", "$.users[0].title"]);
+        assert_eq!(paths, ["$.users[0].address.locality", "$.users[0].nickname", "$.users[0].title", "$.users[0].tags[0]", "$.users[0].tags[1]"]);
     }
 
     #[test]

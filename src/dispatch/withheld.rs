@@ -71,7 +71,7 @@ mod tests {
         let mut args = json!({ "description": format!("New text. {PLACEHOLDER}"), "count": PLACEHOLDER, "title": PLACEHOLDER });
         let sent = placeholders_sent(&args);
         let left: Vec<String> = put_back(&mut args, sent, Some(&record)).into_iter().map(|f| f.path).collect();
-        assert_eq!(left, ["count", "description", "title"]);
+        assert_eq!(left, ["description", "count", "title"], "in the order the call gave them");
         assert!(refusal(&[FoundString { pointer: "/title".into(), path: "title".into(), key: "title".into() }]).starts_with("`title` holds the defender's placeholder"));
         let mut created = json!({ "description": PLACEHOLDER });
         let sent = placeholders_sent(&created);

@@ -160,20 +160,11 @@ impl Serialize for WithSelf<'_> {
         let Some(object) = self.record.as_object() else {
             return self.record.serialize(serializer);
         };
-        let links = json!({ "self": { "href": self.href } });
-        let fields = object.iter().filter(|(k, _)| *k != "_links");
         let mut map = serializer.serialize_map(None)?;
-        // Keep the sorted key order a JSON object would have.
-        let mut links_pending = true;
-        for (k, v) in fields {
-            if links_pending && k.as_str() > "_links" {
-                map.serialize_entry("_links", &links)?;
-                links_pending = false;
-            }
+        // First, as PingOne writes it.
+        map.serialize_entry("_links", &json!({ "self": { "href": self.href } }))?;
+        for (k, v) in object.iter().filter(|(k, _)| *k != "_links") {
             map.serialize_entry(k, v)?;
-        }
-        if links_pending {
-            map.serialize_entry("_links", &links)?;
         }
         map.end()
     }

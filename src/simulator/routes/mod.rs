@@ -114,10 +114,15 @@ pub(crate) fn ref_of<'a>(rec: &'a Value, name: &str) -> Option<&'a str> {
     rec.get(name).and_then(|v| v.get("id")).and_then(Value::as_str)
 }
 
-/// Adds `_links.self` to a record shown at `url`.
-pub(crate) fn with_self(mut rec: Value, url: String) -> Value {
-    if let Some(obj) = rec.as_object_mut() {
-        obj.insert("_links".into(), serde_json::json!({ "self": { "href": url } }));
+/// Adds `_links.self` to a record shown at `url`, first, as PingOne writes it.
+pub(crate) fn with_self(rec: Value, url: String) -> Value {
+    match rec {
+        Value::Object(fields) => {
+            let mut shown = serde_json::Map::with_capacity(fields.len() + 1);
+            shown.insert("_links".into(), serde_json::json!({ "self": { "href": url } }));
+            shown.extend(fields.into_iter().filter(|(k, _)| k != "_links"));
+            Value::Object(shown)
+        }
+        other => other,
     }
-    rec
 }
