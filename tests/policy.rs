@@ -415,6 +415,9 @@ async fn a_grant_is_confirmed_with_the_role_and_group_named() {
     let refuser = Refuser::default();
     let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
     let environment_admin = "8a4e4c5a-0b7c-4d43-9a31-000000000002";
+    // Review 40: the group's name says nothing of what it gives; the question does.
+    let held = json!({ "groupId": groups[0]["id"], "role": { "id": environment_admin }, "scope": { "id": sim.environment_id, "type": "ENVIRONMENT" } });
+    value(dispatcher.dispatch(call("create_group_role_assignment", held)).await);
     let calls = [
         HostCall { action: "create_user_role_assignment".into(), args: json!({ "userId": sim.reader.user_id, "role": { "id": environment_admin }, "scope": { "id": sim.environment_id, "type": "ENVIRONMENT" } }) },
         HostCall { action: "add_user_to_group".into(), args: json!({ "userId": sim.reader.user_id, "id": groups[0]["id"] }) },
@@ -426,6 +429,8 @@ async fn a_grant_is_confirmed_with_the_role_and_group_named() {
     assert!(asked[0].contains(&format!("Target: role {environment_admin} has name \"Environment Admin\"")), "{}", asked[0]);
     assert!(asked[0].contains(&format!("Target: scope environment {} (the environment this server manages)", sim.environment_id)), "{}", asked[0]);
     assert!(asked[1].contains("has name \"Engineering\"") && asked[1].contains("Target: group "), "{}", asked[1]);
+    let gives = format!("(over environment {})", sim.environment_id);
+    assert!(asked[1].contains("gives its members the admin role(s): name \"Environment Admin\"") && asked[1].contains(&gives), "{}", asked[1]);
 }
 
 /// A grant of an API's scopes to an application is confirmed with the resource and the

@@ -527,8 +527,38 @@ impl Dispatcher {
         if let Some(resource) = args.pointer("/resource/id").and_then(Value::as_str) {
             names.extend(self.granted_scopes(client, resource, args.get("scopes"), changed.and_then(|r| r.get("scopes"))).await);
         }
+        if action.method == Method::Post && action.path.ends_with("/memberOfGroups") {
+            if let Some(group) = args.get("id").and_then(Value::as_str) {
+                names.extend(self.group_roles(client, group).await);
+            }
+        }
         names.extend(self.dependents(client, action, args).await);
         names
+    }
+
+    /// The admin roles a group gives its members, each with its scope, for the person
+    /// asked to add a member: a group's name is chosen by whoever made it ("Newsletter
+    /// readers") and says nothing of an Environment Admin role it holds.
+    async fn group_roles(&self, client: &PingOneClient, group: &str) -> Option<String> {
+        let list = self.catalog.get("list_group_role_assignments")?;
+        let held = client.call(list, &json!({ "groupId": group, "all": true }), &CallOptions::default()).await.ok()?;
+        let mut roles = Vec::new();
+        for assignment in held.as_array()? {
+            let role = assignment.pointer("/role/id").and_then(Value::as_str).unwrap_or("?");
+            let role = match self.name_of(client, role, &[("get_system_role", "roleId"), ("get_custom_role", "customRoleId")]).await {
+                Naming::Named(name) => name,
+                _ => format!("role {role}"),
+            };
+            let scope = match (assignment.pointer("/scope/type").and_then(Value::as_str), assignment.pointer("/scope/id").and_then(Value::as_str)) {
+                (Some(kind), Some(id)) => format!(" (over {} {id})", kind.to_lowercase()),
+                _ => String::new(),
+            };
+            roles.push(format!("{role}{scope}"));
+        }
+        Some(match roles.is_empty() {
+            true => format!("group {group} gives its members no admin role"),
+            false => format!("group {group} gives its members the admin role(s): {}", roles.join("; ")),
+        })
     }
 
     /// `12 users are in the group …`: how many records depend on the one a destructive
