@@ -102,6 +102,7 @@ fn elicitation(request: &ConfirmRequest) -> ElicitRequestParams {
     });
     if request.from_script {
         let title = match &request.grants {
+            Some(change) if request.kind == crate::policy::ConfirmReason::ChangesAccess.words() => format!("Also run every later {} call of this script that makes the same change ({change}) without asking, as many as it makes; any other change is asked", request.action),
             Some(grants) => format!("Also run every later {} call of this script that gives the same ({grants}) without asking, as many as it makes; one giving anything else is asked", request.action),
             None => format!("Also run every later {} call of this script without asking, as many as it makes", request.action),
         };

@@ -64,7 +64,7 @@ impl ConfirmReason {
         }
     }
 
-    fn words(self) -> &'static str {
+    pub fn words(self) -> &'static str {
         match self {
             Self::Destructive => "a destructive PingOne action",
             Self::GrantsAccess => "a PingOne action that grants access",
@@ -83,11 +83,15 @@ impl ConfirmRequest {
             }
         }
         let kind = reason.words();
-        let grants = (reason == ConfirmReason::GrantsAccess).then(|| {
-            let outside_path: serde_json::Map<String, Value> =
-                args.as_object().into_iter().flatten().filter(|(name, _)| !action.path.contains(&format!("{{{name}}}"))).map(|(k, v)| (k.clone(), v.clone())).collect();
-            Value::Object(outside_path).to_string()
-        });
+        let grants = match reason {
+            ConfirmReason::GrantsAccess => {
+                let outside_path: serde_json::Map<String, Value> =
+                    args.as_object().into_iter().flatten().filter(|(name, _)| !action.path.contains(&format!("{{{name}}}"))).map(|(k, v)| (k.clone(), v.clone())).collect();
+                Some(Value::Object(outside_path).to_string())
+            }
+            ConfirmReason::ChangesAccess => Some(same_change(action, &args)),
+            ConfirmReason::Destructive => None,
+        };
         Self {
             action: action.id.clone(),
             title: action.title.clone(),
@@ -103,7 +107,8 @@ impl ConfirmRequest {
     }
 
     /// What a person's yes to the rest of a script's calls of this action covers: the
-    /// action, and for a call granting access, what it gives.
+    /// action, and for a call granting access, what it gives; for one changing access,
+    /// the change it makes.
     pub fn blanket(&self) -> Blanket {
         Blanket { action: self.action.clone(), grants: self.grants.clone() }
     }
@@ -167,6 +172,22 @@ pub trait Confirm: Send + Sync {
     }
 }
 
+/// The change an access-changing call makes, as a person's yes to the rest of a
+/// script's calls covers it (review 40): each access-changing value it sets, an e-mail
+/// address by its domain, so a yes to moving users to `@new.example` covers the rest of
+/// that migration, not a later address at `@evil.example` nor a phone number.
+fn same_change(action: &Action, args: &Value) -> String {
+    let mut parts: Vec<String> = action
+        .access_granting_args(args)
+        .map(|(name, value)| match value.as_str().and_then(|text| text.rsplit_once('@')) {
+            Some((_, domain)) => format!("{name} at @{}", domain.to_lowercase()),
+            None => format!("{name} {value}"),
+        })
+        .collect();
+    parts.sort();
+    parts.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,4 +205,20 @@ mod tests {
         let reordered = ConfirmRequest::new(catalog.get("update_user").unwrap(), &json!({ "userId": "u-42", "email": "a@moc.\u{202E}example" }), ConfirmReason::ChangesAccess).message();
         assert!(reordered.contains("a@moc.\\u202eexample") && !reordered.contains('\u{202E}'), "{reordered}");
     }
+
+    /// Review 40: a yes to the rest of a script's e-mail changes covered an admin's
+    /// address moved to an attacker's domain, and her phone. It covers the same change:
+    /// addresses at the same domain, not another domain, not another field.
+    #[test]
+    fn a_yes_to_the_rest_of_a_change_covers_only_the_same_change() {
+        let catalog = load_builtin().unwrap();
+        let update = catalog.get("update_user").unwrap();
+        let blanket = |args: Value| ConfirmRequest::new(update, &args, ConfirmReason::ChangesAccess).blanket();
+        let first = blanket(json!({ "userId": "u-1", "email": "noah.white@new.example" }));
+        assert_eq!(first, blanket(json!({ "userId": "u-2", "email": "ana.lopez@New.Example" })));
+        assert_ne!(first, blanket(json!({ "userId": "u-3", "email": "attacker@evil.example" })));
+        assert_ne!(first, blanket(json!({ "userId": "u-3", "email": "x@new.example", "mobilePhone": "+15550100" })));
+        assert_ne!(blanket(json!({ "userId": "u-3", "mobilePhone": "+15550100" })), blanket(json!({ "userId": "u-3", "mobilePhone": "+15550199" })));
+    }
 }
+
