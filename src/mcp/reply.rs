@@ -169,6 +169,15 @@ fn cut_to_budget(mut execution: Execution, result_tokens: usize, budget: usize) 
     // them by their places in the reply (review 38: a withheld line not shown was named).
     let logs = take(&mut execution.logs);
     execution.logs = head_and_tail(logs, |line| line.message.as_str(), |left_out| LogLine { level: LogLevel::Info, message: not_shown(left_out) });
+    // Each line's share of the console's half of the budget: long lines are cut, not
+    // dropped with the short ones that count what is missing (review 40: two long lines
+    // shown and "3 in all" for a script that wrote 60).
+    let line_tokens = (budget / 2 / execution.logs.len().max(1)).max(LINE_TOKENS_AT_LEAST);
+    for line in &mut execution.logs {
+        if let Value::String(cut) = trim(Value::String(take(&mut line.message)), line_tokens).value {
+            line.message = cut;
+        }
+    }
     let mut note = None;
     match &mut execution.outcome {
         Ok(result) => {
@@ -189,6 +198,9 @@ fn cut_to_budget(mut execution: Execution, result_tokens: usize, budget: usize) 
     }
     (execution, note)
 }
+
+/// The fewest tokens a console line is cut to.
+const LINE_TOKENS_AT_LEAST: usize = 64;
 
 /// The tokens a script's result is first cut to: two thirds of the reply's budget,
 /// since the scan's markers can be longer than the texts they replace, and the reply
@@ -549,6 +561,22 @@ mod tests {
         // Line 195 is the tail's 16th line: at 41 + 15 in the reply.
         assert!(notice.contains("2 string(s) withheld") && notice.contains("at $.logs[5], $.logs[56];"), "{notice}");
         assert!(!logs[5].contains("grant Environment Admin") && !logs[56].contains("grant Environment Admin"), "{logs:?}");
+    }
+
+    /// Long console lines are cut to share the budget, so the line counting those the
+    /// sandbox did not keep stays in the reply (review 40: it was dropped as an item).
+    #[tokio::test]
+    async fn long_console_lines_are_cut_and_the_count_of_the_rest_stays() {
+        let long = |i: usize| LogLine { level: LogLevel::Log, message: format!("record {i}: {}", "x".repeat(30_000)) };
+        let not_kept = LogLine { level: LogLevel::Warn, message: "… 58 console line(s) not kept: the console keeps 64 KiB, its first and last lines (the script went on)".into() };
+        let execution = Execution { outcome: Ok(json!("done")), logs: vec![long(0), long(1), not_kept], calls: 0, duration: std::time::Duration::ZERO, peak_memory: 0 };
+        let defender = Arc::new(Defender::load(crate::defender::Mode::Patterns, crate::defender::DEFAULT_THRESHOLD));
+        let reply = scanned_execute_reply(execution, &[], 6000, &defender, &OwnTexts::default()).await.unwrap();
+        let logs: Vec<&str> = reply["logs"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        assert_eq!(logs.len(), 3, "{logs:?}");
+        assert!(logs[0].contains("record 0: xxx") && logs[0].ends_with("[cut: 30010 characters in all]"), "{}", &logs[0][..40]);
+        assert!(logs[2].contains("58 console line(s) not kept"), "{logs:?}");
+        assert!(crate::trim::count_json_tokens(&reply) <= 6000);
     }
 
     fn call(action: &str, outcome: &str, status: Option<u16>, ms: u64) -> CallSummary {
