@@ -358,6 +358,11 @@ async fn a_cursor_is_refused_for_any_other_list() {
     assert!(other_action.contains("continues a list of `list_user_groups`, not of `list_groups`"), "{other_action}");
     let made_up = refused(json!({ "userId": "u1", "cursor": "bzoy" })).await;
     assert!(made_up.contains("is not one a page of results gave"), "{made_up}");
+    // One leading to another host is made up too, not "PingOne's" link (review 40).
+    use base64::Engine as _;
+    let elsewhere = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json!(["list_user_groups", format!("//evil.example{users}"), {}]).to_string());
+    let forged = refused(json!({ "userId": "u1", "cursor": elsewhere })).await;
+    assert!(forged.contains("is not one a page of results gave") && !forged.contains("PingOne sent"), "{forged}");
     assert_eq!(s.fake.api_requests().len(), 1, "nothing refused was sent");
 }
 

@@ -69,7 +69,8 @@ pub(crate) fn next_page(action: &Action, cursor: &str, args: &Map<String, Value>
 fn decode(cursor: &str) -> Option<(String, String, Asked)> {
     let text = URL_SAFE_NO_PAD.decode(cursor.trim()).ok()?;
     let (action, continues, asked): (String, String, Asked) = serde_json::from_slice(&text).ok()?;
-    continues.starts_with('/').then_some((action, continues, asked))
+    // A path on the API's own host: `//host/…` would lead elsewhere (review 40).
+    (continues.starts_with('/') && !continues.starts_with("//")).then_some((action, continues, asked))
 }
 
 fn text(value: &Value) -> String {
