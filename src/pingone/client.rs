@@ -174,7 +174,8 @@ impl PingOneClient {
         let mut attempt = 0u32;
         let began = std::time::Instant::now();
         // An earlier try may have been carried out (a 5xx, a connection lost after
-        // sending): a delete's retry that then finds the record gone is its own doing.
+        // sending): a delete's retry that then finds the record gone is taken as done,
+        // since it most likely removed it, and the record is gone either way.
         let mut maybe_applied = false;
         loop {
             attempt += 1;

@@ -183,6 +183,7 @@ fn same_change(action: &Action, args: &Value) -> String {
             Some((_, domain)) => format!("{name} at @{}", domain.to_lowercase()),
             None => format!("{name} {value}"),
         })
+        .chain(action.access_params_left_out(args).map(|name| format!("{name} left out")))
         .collect();
     parts.sort();
     parts.join(", ")
@@ -221,4 +222,3 @@ mod tests {
         assert_ne!(blanket(json!({ "userId": "u-3", "mobilePhone": "+15550100" })), blanket(json!({ "userId": "u-3", "mobilePhone": "+15550199" })));
     }
 }
-
