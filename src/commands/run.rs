@@ -88,7 +88,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     // One scan of what names the records, for the calls answered and those in flight.
     let answered = host.calls();
     let answered_count = answered.len();
-    let mut screened = screen_targets(answered.into_iter().chain(host.in_flight()).collect(), &defender, &host.own_texts(), Reader::Person).await;
+    let mut screened = screen_targets(answered.into_iter().chain(host.in_flight()).collect(), &defender, &host.own_texts()).await;
     let in_flight = screened.split_off(answered_count);
     let writes = account::writes(&screened, &in_flight);
     if args.json {

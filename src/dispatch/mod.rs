@@ -545,7 +545,7 @@ impl Dispatcher {
         let mut roles = Vec::new();
         for assignment in held.as_array()? {
             let role = assignment.pointer("/role/id").and_then(Value::as_str).unwrap_or("?");
-            let role = match self.name_of(client, role, &[("get_system_role", "roleId"), ("get_custom_role", "customRoleId")]).await {
+            let role = match self.name_of(client, role, ROLE_READERS).await {
                 Naming::Named(name) => name,
                 _ => format!("role {role}"),
             };
@@ -786,11 +786,8 @@ impl Dispatcher {
             }
             _ => return None,
         };
-        let list = self.catalog.actions().find(|a| a.method == Method::Get && a.path == collection && a.is_list())?;
-        let mut list_args = path_args(list, args);
-        list_args.insert("all".into(), json!(true));
-        let held = client.call(list, &Value::Object(list_args), &CallOptions::default()).await.ok()?;
-        let others: Vec<&Value> = held.as_array()?.iter().filter(|a| a.get("id").and_then(Value::as_str) != own_id).collect();
+        let held = self.list_at(client, collection, args).await?;
+        let others: Vec<&Value> = held.iter().filter(|a| a.get("id").and_then(Value::as_str) != own_id).collect();
         let holder = others.iter().find(|a| a.get("priority") == Some(priority))?;
         let taken: std::collections::HashSet<i64> = others.iter().filter_map(|a| a.get("priority")?.as_i64()).collect();
         let free = (1..).find(|p| !taken.contains(p)).unwrap_or(1);
@@ -812,11 +809,7 @@ impl Dispatcher {
             return None;
         }
         let (role, scope) = (args.pointer("/role/id")?, args.pointer("/scope/id")?);
-        let list = self.catalog.actions().find(|a| a.method == Method::Get && a.path == action.path && a.is_list())?;
-        let mut list_args = path_args(list, args);
-        list_args.insert("all".into(), json!(true));
-        let held = client.call(list, &Value::Object(list_args), &CallOptions::default()).await.ok()?;
-        held.as_array()?.iter().find(|a| a.pointer("/role/id") == Some(role) && a.pointer("/scope/id") == Some(scope)).cloned()
+        self.list_at(client, &action.path, args).await?.into_iter().find(|a| a.pointer("/role/id") == Some(role) && a.pointer("/scope/id") == Some(scope))
     }
 
     /// A dry run's answer names the flags the real run would be refused without, so a
@@ -952,6 +945,18 @@ impl Dispatcher {
         client.call(reader, &reader_args, &CallOptions::default()).await.ok()
     }
 
+    /// Every record of the collection at `path`, read with its list action (the path's
+    /// arguments taken from `args`). Best effort: a read that fails gives `None`.
+    async fn list_at(&self, client: &PingOneClient, path: &str, args: &Value) -> Option<Vec<Value>> {
+        let list = self.catalog.actions().find(|a| a.method == Method::Get && a.path == path && a.is_list())?;
+        let mut list_args = path_args(list, args);
+        list_args.insert("all".into(), json!(true));
+        match client.call(list, &Value::Object(list_args), &CallOptions::default()).await.ok()? {
+            Value::Array(records) => Some(records),
+            _ => None,
+        }
+    }
+
     /// The get action for the record at `path`, and its arguments taken from `args`.
     fn reader_at(&self, path: &str, args: &Value) -> Option<(&Action, Value)> {
         let reader = self.catalog.actions().find(|a| a.method == Method::Get && a.path == path && !a.is_list())?;
@@ -999,6 +1004,9 @@ impl Dispatcher {
 /// Get actions that may read an id, each with its id parameter.
 type Readers = &'static [(&'static str, &'static str)];
 
+/// A role is a system or a custom one.
+const ROLE_READERS: Readers = &[("get_system_role", "roleId"), ("get_custom_role", "customRoleId")];
+
 /// Each record a path names, outermost first: the `{param}` and the path up to it
 /// (`/users/{userId}/memberOfGroups` names `userId` at `/users/{userId}`).
 fn records_in_path(path: &str) -> impl Iterator<Item = (&str, String)> {
@@ -1025,7 +1033,7 @@ fn named_in_body<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a
     let id_at = |pointer: &str| args.pointer(pointer).and_then(Value::as_str);
     let mut named = Vec::new();
     if let Some(role) = id_at("/role/id") {
-        named.push(("role", role, &[("get_system_role", "roleId"), ("get_custom_role", "customRoleId")][..]));
+        named.push(("role", role, ROLE_READERS));
     }
     match (id_at("/scope/type"), id_at("/scope/id")) {
         (Some("POPULATION"), Some(id)) => named.push(("scope population", id, &[("get_population", "populationId")][..])),

@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::policy::{Blanket, Confirm, ConfirmRequest};
+use crate::policy::{Blanket, Confirm, ConfirmReason, ConfirmRequest};
 
 /// How long a person has to answer before the call is declined.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
@@ -102,7 +102,7 @@ fn elicitation(request: &ConfirmRequest) -> ElicitRequestParams {
     });
     if request.from_script {
         let title = match &request.grants {
-            Some(change) if request.kind == crate::policy::ConfirmReason::ChangesAccess.words() => format!("Also run every later {} call of this script that makes the same change ({change}) without asking, as many as it makes; any other change is asked", request.action),
+            Some(change) if request.reason == ConfirmReason::ChangesAccess => format!("Also run every later {} call of this script that makes the same change ({change}) without asking, as many as it makes; any other change is asked", request.action),
             Some(grants) => format!("Also run every later {} call of this script that gives the same ({grants}) without asking, as many as it makes; one giving anything else is asked", request.action),
             None => format!("Also run every later {} call of this script without asking, as many as it makes", request.action),
         };
@@ -510,7 +510,7 @@ mod tests {
     }
 
     fn request() -> ConfirmRequest {
-        ConfirmRequest { action: "delete_user".into(), title: "Delete User".into(), request: "DELETE /users/u-1".into(), args: json!({ "userId": "u-1" }), targets: vec![], changes: vec![], environment: None, kind: "a destructive PingOne action", from_script: true, grants: None }
+        ConfirmRequest { action: "delete_user".into(), title: "Delete User".into(), request: "DELETE /users/u-1".into(), args: json!({ "userId": "u-1" }), targets: vec![], changes: vec![], environment: None, reason: ConfirmReason::Destructive, from_script: true, grants: None }
     }
 
     /// A job that asks once and finishes with the verdict as its text.
@@ -603,7 +603,7 @@ mod tests {
             action: "add_user_to_group".into(),
             args: json!({ "userId": "u-1", "id": group }),
             grants: Some(json!({ "id": group }).to_string()),
-            kind: "a PingOne action that grants access",
+            reason: ConfirmReason::GrantsAccess,
             ..request()
         };
         let calls = Arc::new(SuspendedCalls::default());

@@ -217,12 +217,14 @@ fn error_budget(budget: usize) -> usize {
 /// Calls with what names their records (a create's `name`, copied by the script from
 /// a record, perhaps) scanned as the result is, each flagged one replaced by the
 /// marker: the account of what a run changed quotes them to the agent and the person.
-pub async fn screen_targets(mut calls: Vec<CallSummary>, defender: &Arc<Defender>, own: &OwnTexts, reader: Reader) -> Vec<CallSummary> {
+pub async fn screen_targets(mut calls: Vec<CallSummary>, defender: &Arc<Defender>, own: &OwnTexts) -> Vec<CallSummary> {
     let targets: Vec<Value> = calls.iter().map(|c| c.target.clone().map_or(Value::Null, Value::String)).collect();
     if targets.iter().all(Value::is_null) {
         return calls;
     }
-    let (scanned, _) = screen_value(json!({ "writes": targets }), defender, own.clone(), true, reader).await;
+    // No notice of this scan reaches anyone (the markers speak for themselves): each
+    // withheld text's digest goes to the log, as for the agent's operator.
+    let (scanned, _) = screen_value(json!({ "writes": targets }), defender, own.clone(), true, Reader::Agent).await;
     for (call, target) in calls.iter_mut().zip(scanned["writes"].as_array().into_iter().flatten()) {
         if let Some(text) = target.as_str() {
             call.target = Some(text.to_owned());
@@ -238,7 +240,7 @@ pub async fn screen_targets(mut calls: Vec<CallSummary>, defender: &Arc<Defender
 /// agent sees.
 pub async fn scanned_execute_reply(execution: Execution, calls: &[CallSummary], budget: usize, defender: &Arc<Defender>, own: &OwnTexts) -> Result<Value, String> {
     const PASSES: usize = 3;
-    let calls = &screen_targets(calls.to_vec(), defender, own, Reader::Agent).await;
+    let calls = &screen_targets(calls.to_vec(), defender, own).await;
     let mut result_tokens = result_budget(budget);
     let mut pass = 1;
     loop {

@@ -25,8 +25,8 @@ pub struct ConfirmRequest {
     pub changes: Vec<String>,
     /// The environment's id and profile, e.g. "0c2f… (profile `prod`)".
     pub environment: Option<String>,
-    /// Why it is asked, in words: "a destructive PingOne action", ….
-    pub kind: &'static str,
+    /// Why it is asked ("a destructive PingOne action", … in the question).
+    pub reason: ConfirmReason,
     /// Whether a script makes the call (`execute`), or the agent called the action
     /// itself as a tool.
     pub from_script: bool,
@@ -64,7 +64,7 @@ impl ConfirmReason {
         }
     }
 
-    pub fn words(self) -> &'static str {
+    fn words(self) -> &'static str {
         match self {
             Self::Destructive => "a destructive PingOne action",
             Self::GrantsAccess => "a PingOne action that grants access",
@@ -82,7 +82,6 @@ impl ConfirmRequest {
                 path = path.replace(&format!("{{{name}}}"), value);
             }
         }
-        let kind = reason.words();
         let grants = match reason {
             ConfirmReason::GrantsAccess => {
                 let outside_path: serde_json::Map<String, Value> =
@@ -100,7 +99,7 @@ impl ConfirmRequest {
             targets: vec![],
             changes: vec![],
             environment: None,
-            kind,
+            reason,
             from_script: true,
             grants,
         }
@@ -140,7 +139,7 @@ impl ConfirmRequest {
         let args: String = self.args.to_string().chars().map(|c| if is_direction_mark(c) { format!("\\u{:04x}", c as u32) } else { c.to_string() }).collect();
         format!(
             "{who} wants to run {}.\n\nAction: {} ({})\n{environment}Request: {}\n{targets}Arguments: {args}\n\nRun it?",
-            self.kind, self.action, self.title, self.request
+            self.reason.words(), self.action, self.title, self.request
         )
     }
 }
