@@ -55,6 +55,7 @@ fn benches(c: &mut Criterion) {
                     transaction_id: "5f0c6a1e-0000-4000-8000-000000000009",
                     created_id: None,
                     confirmed: None,
+                    confirmed_by: None,
                     retries: 0,
                     waited_ms: 0,
                 });

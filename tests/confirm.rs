@@ -33,10 +33,10 @@ fn outcomes_in(audit: &std::path::Path) -> Vec<String> {
     text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).filter(|e| e["action"] == "delete_user").map(|e| e["outcome"].as_str().unwrap().to_owned()).collect()
 }
 
-/// The audit lines of the destructive calls: whether a person confirmed each.
-fn confirmed_in(audit: &std::path::Path) -> Vec<Value> {
+/// The audit lines of the destructive calls: whether a person confirmed each, and how.
+fn confirmed_in(audit: &std::path::Path) -> Vec<(Value, Value)> {
     let text = std::fs::read_to_string(audit).unwrap();
-    text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).filter(|e| e["action"] == "delete_user").map(|e| e["confirmed"].clone()).collect()
+    text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).filter(|e| e["action"] == "delete_user").map(|e| (e["confirmed"].clone(), e["confirmed_by"].clone())).collect()
 }
 
 #[test]
@@ -44,7 +44,8 @@ fn an_accepted_confirmation_lets_the_delete_run() {
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
     let Some(report) = confirm_with("accept", &["--audit-log", audit.to_str().unwrap()]) else { return };
-    assert_eq!(confirmed_in(&audit), [json!(true), json!(true)], "the audit log says a person confirmed each");
+    let asked = (json!(true), json!("asked"));
+    assert_eq!(confirmed_in(&audit), [asked.clone(), asked], "the audit log says a person confirmed each, asked about it");
     assert_eq!(report["protocol"], "2026-07-28");
     assert_eq!(report["delete"]["is_error"], false, "{report}");
     assert_eq!(report["users_after"], json!(["NOT_FOUND", "NOT_FOUND"]), "{report}");
@@ -58,7 +59,11 @@ fn an_accepted_confirmation_lets_the_delete_run() {
 
 #[test]
 fn confirming_all_covers_the_scripts_other_calls_of_that_action() {
-    let Some(report) = confirm_with("accept-all", &[]) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let Some(report) = confirm_with("accept-all", &["--audit-log", audit.to_str().unwrap()]) else { return };
+    // The audit log tells the call the person read from the one their yes covered (review 40).
+    assert_eq!(confirmed_in(&audit), [(json!(true), json!("asked")), (json!(true), json!("yes_to_the_rest"))]);
     assert_eq!(report["asked"].as_array().unwrap().len(), 1, "{report}");
     assert_eq!(report["users_after"], json!(["NOT_FOUND", "NOT_FOUND"]), "{report}");
     // The reply counts what ran on that one yes, for the agent to report (review 27).
@@ -146,7 +151,7 @@ fn a_client_without_elicitation_is_refused_and_no_confirm_is_not_asked() {
 
     let audit = dir.path().join("audit.jsonl");
     let Some(report) = confirm_with("decline", &["--no-confirm", "--audit-log", audit.to_str().unwrap()]) else { return };
-    assert_eq!(confirmed_in(&audit), [json!(false), json!(false)], "the audit log says nobody confirmed them");
+    assert_eq!(confirmed_in(&audit), [(json!(false), Value::Null), (json!(false), Value::Null)], "the audit log says nobody confirmed them");
     assert_eq!(report["asked"], json!([]), "{report}");
     assert_eq!(report["delete"]["is_error"], false, "{report}");
     assert_eq!(report["users_after"], json!(["NOT_FOUND", "NOT_FOUND"]), "{report}");

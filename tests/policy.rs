@@ -244,7 +244,7 @@ struct Refuser {
 }
 
 impl Confirm for Refuser {
-    fn confirm(&self, request: ConfirmRequest) -> futures::future::BoxFuture<'static, Result<(), String>> {
+    fn confirm(&self, request: ConfirmRequest) -> futures::future::BoxFuture<'static, Result<pingone_mcp::policy::Yes, String>> {
         self.asked.lock().unwrap().push(request.message());
         Box::pin(async { Err("the person said no".to_owned()) })
     }
@@ -1430,5 +1430,10 @@ async fn other_routes_to_access_are_confirmed_too() {
     asks("update_population", json!({ "populationId": other["id"], "name": other["name"], "default": true, "passwordPolicy": other["passwordPolicy"] })).await;
     let plain = dispatcher.dispatch_for(call("create_population", json!({ "name": "Walk-ins" })), &requester).await;
     assert!(matches!(plain, HostReply::Value(_)), "a population that is not the default is not asked: {plain:?}");
-    assert_eq!(refuser.asked.lock().unwrap().len(), 7);
+
+    // A new user linked to an external IdP signs on through it (review 40, L2).
+    asks("create_user", json!({ "username": "fed.user", "email": "fed.user@example.com", "identityProvider": { "id": provider } })).await;
+    let local = dispatcher.dispatch_for(call("create_user", json!({ "username": "local.user", "email": "local.user@example.com" })), &requester).await;
+    assert!(matches!(local, HostReply::Value(_)), "a user of PingOne's own is not asked: {local:?}");
+    assert_eq!(refuser.asked.lock().unwrap().len(), 8);
 }

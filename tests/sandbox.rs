@@ -327,6 +327,28 @@ async fn scripts_discover_actions_themselves() {
     assert!(result["rotate"].as_str().is_some_and(|n| n.starts_with("The old secret stops working at once")), "{result}");
 }
 
+/// A blank query or id says what to give, spends none of the script's calls, and
+/// `describe` of an unknown id offers the ids it may have meant (review 40).
+#[tokio::test]
+async fn blank_search_and_describe_say_what_to_give() {
+    let script = "
+        const out = {};
+        for (const [name, f] of [['search', () => pingone.search('  ')], ['searchNothing', () => pingone.search()], ['describe', () => pingone.describe('')]]) {
+          try { await f(); out[name] = 'answered' } catch (e) { out[name] = e.name + ': ' + e.message }
+        }
+        try { await pingone.describe('get_usr') } catch (e) { out.typo = e.message }
+        out.budget = await pingone.budget();
+        return out";
+    let result = run_offline(script).await;
+    let result = ok(&result);
+    let says = |key: &str| result[key].as_str().unwrap_or_default().to_owned();
+    assert!(says("search").starts_with("TypeError: pingone.search needs a query") && says("search").contains("pingone.search('disable a user')"), "{result}");
+    assert_eq!(says("searchNothing"), says("search"), "{result}");
+    assert!(says("describe").starts_with("TypeError: pingone.describe needs an action id"), "{result}");
+    assert!(says("typo").contains("did you mean get_user"), "{result}");
+    assert_eq!(result["budget"]["callsLeft"], Limits::default().host_calls - 1, "only the unknown id's describe spent a call: {result}");
+}
+
 #[tokio::test]
 async fn wrong_calls_throw_catchable_pingone_errors() {
     let script = "

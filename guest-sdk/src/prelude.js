@@ -105,9 +105,16 @@
     } while (cursor);
   }
 
+  // A blank argument is the script's slip, told before a call is spent on it; like a
+  // call's failure, it rejects rather than throws.
+  const blank = (value, what) => (value == null || !String(value).trim() ? Promise.reject(new TypeError(what)) : null);
+
   const helpers = {
-    search: (query, limit) => invoke('__search', { query: String(query), limit }),
-    describe: (id) => invoke('__describe', { id: String(id) }),
+    search: (query, limit) =>
+      blank(query, "pingone.search needs a query: what you want to do, e.g. pingone.search('disable a user')") ??
+      invoke('__search', { query: String(query), limit }),
+    describe: (id) =>
+      blank(id, "pingone.describe needs an action id, e.g. pingone.describe('update_user_enabled_status')") ?? invoke('__describe', { id: String(id) }),
     // { msLeft, callsLeft }: a batch job stops in time and returns what is left.
     budget: () => invoke('__budget', {}),
     iterate,

@@ -84,8 +84,9 @@ enum Plan<'a> {
     /// the script's own words taken out: the values left, a piece each. Each is judged
     /// by itself, as in the record it came from (a username and a role name judged
     /// together read like an order), and the patterns read them joined, so an order cut
-    /// over two values still counts.
-    Stripped(Vec<String>),
+    /// over two values still counts. With them, the values the own texts quoted, which
+    /// are withheld where they stand when only they are flagged.
+    Stripped(Vec<String>, Vec<String>),
     /// One of the server's own texts: only the outside values it quotes.
     Own(&'a [String]),
 }
@@ -100,7 +101,7 @@ impl<'a> Plan<'a> {
         }
         match own.quoted(text) {
             Some(values) => Plan::Own(values),
-            None => own.strip(text).map_or(Plan::Whole(text), |rest| Plan::Stripped(pieces(&rest))),
+            None => own.strip(text).map_or(Plan::Whole(text), |stripped| Plan::Stripped(pieces(&stripped.rest), stripped.quoted)),
         }
     }
 
@@ -108,7 +109,7 @@ impl<'a> Plan<'a> {
     fn queries<'b>(&'b self, out: &mut Vec<&'b str>) {
         match self {
             Plan::Whole(text) => out.push(text),
-            Plan::Stripped(pieces) => out.extend(pieces.iter().map(String::as_str)),
+            Plan::Stripped(pieces, _) => out.extend(pieces.iter().map(String::as_str)),
             Plan::Own(values) => out.extend(values.iter().map(String::as_str)),
         }
     }
@@ -118,8 +119,13 @@ impl<'a> Plan<'a> {
     fn judge(&self, text: &str, verdicts: &mut impl Iterator<Item = Verdict>, patterns: impl Fn(&str) -> Verdict) -> Option<Withheld> {
         match self {
             Plan::Whole(judged) => verdicts.next().filter(|v| v.flagged).map(|verdict| Withheld::whole(verdict, judged)),
-            Plan::Stripped(pieces) => {
+            Plan::Stripped(pieces, quoted) => {
                 let flagged: Vec<(&String, Verdict)> = pieces.iter().zip(verdicts.by_ref()).filter(|(_, verdict)| verdict.flagged).collect();
+                // An argument error the script made a string of (`String(e)`) keeps its
+                // words: only the flagged values it quotes are withheld (review 40).
+                if !flagged.is_empty() && flagged.iter().all(|(piece, _)| quoted.contains(piece)) {
+                    return Some(withheld_in_place(text, flagged));
+                }
                 let digests: Vec<String> = if flagged.is_empty() { pieces.iter().map(|p| digest(p)).collect() } else { flagged.iter().map(|(p, _)| digest(p)).collect() };
                 let verdict = match flagged.into_iter().map(|(_, v)| v).max_by(|a, b| a.score.total_cmp(&b.score)) {
                     Some(worst) => worst,
@@ -129,22 +135,26 @@ impl<'a> Plan<'a> {
                 Some(Withheld { replacement: marker(&verdict), digests, verdict })
             }
             Plan::Own(values) => {
-                let mut replacement = text.to_owned();
-                let mut worst: Option<Verdict> = None;
-                let mut digests = Vec::new();
-                for (value, verdict) in values.iter().zip(verdicts.by_ref()) {
-                    if verdict.flagged {
-                        replacement = replacement.replace(value.as_str(), &marker(&verdict));
-                        digests.push(digest(value));
-                        if worst.as_ref().is_none_or(|w| verdict.score > w.score) {
-                            worst = Some(verdict);
-                        }
-                    }
-                }
-                worst.map(|verdict| Withheld { verdict, replacement, digests })
+                let flagged: Vec<(&String, Verdict)> = values.iter().zip(verdicts.by_ref()).filter(|(_, verdict)| verdict.flagged).collect();
+                (!flagged.is_empty()).then(|| withheld_in_place(text, flagged))
             }
         }
     }
+}
+
+/// `text` with each flagged value in it replaced by its own marker; `flagged` is not empty.
+fn withheld_in_place(text: &str, flagged: Vec<(&String, Verdict)>) -> Withheld {
+    let mut replacement = text.to_owned();
+    let mut worst: Option<Verdict> = None;
+    let mut digests = Vec::new();
+    for (value, verdict) in flagged {
+        replacement = replacement.replace(value.as_str(), &marker(&verdict));
+        digests.push(digest(value));
+        if worst.as_ref().is_none_or(|w| verdict.score > w.score) {
+            worst = Some(verdict);
+        }
+    }
+    Withheld { verdict: worst.expect("at least one value is flagged"), replacement, digests }
 }
 
 /// The values left in a string once the own words are taken out (each leaves a line

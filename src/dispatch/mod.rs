@@ -20,7 +20,7 @@ pub use cassette::{Cassette, Interaction, Recorder, Replay};
 
 use crate::catalog::{action_signature, check_args, normalise_args, Action, ArgsError, Catalog, Method, ParamLocation};
 use crate::pingone::{gave_up_text, CallOptions, ClientError, PingOneClient, Waits};
-use crate::policy::{AuditEntry, AuditLog, Caller, Confirm, ConfirmReason, ConfirmRequest, Grant, Policy, PolicyConfig};
+use crate::policy::{AuditEntry, AuditLog, Caller, Confirm, ConfirmReason, ConfirmRequest, Grant, Policy, PolicyConfig, Yes};
 use crate::secret::{hide_fields, mask_in_place, Hide, Masked};
 use crate::sandbox::ActionHost;
 use crate::search::{hits_json, meant, SearchIndex, SignatureStyle};
@@ -233,8 +233,9 @@ impl Dispatcher {
     }
 
     /// The call itself, and how it ended for the audit log; `confirmed` is set for a
-    /// destructive call that is sent: whether a person said yes to it.
-    async fn run(&self, action: &Action, args: &Value, transaction_id: &str, requester: &Requester<'_>, waits: &Arc<Waits>, confirmed: &mut Option<bool>) -> (HostReply, &'static str) {
+    /// destructive or access-changing call that is sent: whether, and how, a person
+    /// said yes to it.
+    async fn run(&self, action: &Action, args: &Value, transaction_id: &str, requester: &Requester<'_>, waits: &Arc<Waits>, confirmed: &mut Option<Confirmed>) -> (HostReply, &'static str) {
         let grant: Option<&Grant> = requester.caller.and_then(|c| c.grant.as_ref());
         if let Err(e) = check_args(action, args) {
             let e = if self.policy.config.dry_run && e.problems.iter().any(|p| p.text.starts_with("missing required")) { e.noting(DRY_RUN_NOTE) } else { e };
@@ -348,13 +349,13 @@ impl Dispatcher {
                     waits.set_asking(true);
                     let answer = confirm.confirm(request).await;
                     waits.set_asking(false);
-                    if let Err(reason) = answer {
+                    match answer {
+                        Ok(yes) => *confirmed = Some(Confirmed::By(yes)),
                         // Said no (or did not answer), or there was nobody to ask.
-                        return (HostReply::Error(not_confirmed(action, reason, &asked_about)), if asks { "declined" } else { "not_asked" });
+                        Err(reason) => return (HostReply::Error(not_confirmed(action, reason, &asked_about)), if asks { "declined" } else { "not_asked" }),
                     }
-                }
-                if reason.is_some() {
-                    *confirmed = Some(requester.confirm.is_some());
+                } else if reason.is_some() {
+                    *confirmed = Some(Confirmed::NobodyAsked);
                 }
                 // A full replace of a record nobody was asked about clears what it leaves
                 // out unseen: the record is read first, so the log can say what was
@@ -398,7 +399,7 @@ impl Dispatcher {
 
     /// One call's audit line, when there is an audit log: with where the call went (the
     /// environment id and the API's host; none when a cassette answered).
-    fn audit(&self, call: &AuditedCall<'_>, outcome: &'static str, status: Option<u16>, code: Option<&str>, confirmed: Option<bool>, (retries, waited_ms): (u32, u64)) {
+    fn audit(&self, call: &AuditedCall<'_>, outcome: &'static str, status: Option<u16>, code: Option<&str>, confirmed: Option<Confirmed>, (retries, waited_ms): (u32, u64)) {
         let Some(audit) = &self.audit else { return };
         let (environment, api_host) = match &self.backend {
             Backend::Live(client) => {
@@ -422,7 +423,11 @@ impl Dispatcher {
             ms: call.started.elapsed().as_millis() as u64,
             transaction_id: call.transaction_id,
             created_id: call.created_id.as_deref(),
-            confirmed,
+            confirmed: confirmed.map(|c| matches!(c, Confirmed::By(_))),
+            confirmed_by: match confirmed {
+                Some(Confirmed::By(yes)) => Some(yes.as_str()),
+                _ => None,
+            },
             retries,
             waited_ms,
         });
@@ -1130,6 +1135,15 @@ enum Naming {
 /// A call a person did not confirm (or could not be asked about), with what made it a
 /// question when that was a change the call makes (a full replace leaving out a
 /// population's password policy): the agent may send the call without it.
+/// Whether a call that needed a person's yes had one, for its audit line.
+#[derive(Clone, Copy)]
+enum Confirmed {
+    By(Yes),
+    /// Nobody was asked: --no-confirm, or `run` and `call`, where the operator's own
+    /// flags allowed it.
+    NobodyAsked,
+}
+
 fn not_confirmed(action: &Action, reason: String, changes: &[String]) -> ActionError {
     let asked_about = if changes.is_empty() { String::new() } else { format!(". It needs a person because it changes access: {}", changes.join("; ")) };
     // The reason can be the client's, and the changes hold the record's values: quoted.

@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::policy::{Blanket, Confirm, ConfirmReason, ConfirmRequest};
+use crate::policy::{Blanket, Confirm, ConfirmReason, ConfirmRequest, Yes};
 
 /// How long a person has to answer before the call is declined.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
@@ -42,7 +42,7 @@ const INPUT_KEY: &str = "confirm";
 pub struct CannotAsk;
 
 impl Confirm for CannotAsk {
-    fn confirm(&self, _request: ConfirmRequest) -> BoxFuture<'static, Result<(), String>> {
+    fn confirm(&self, _request: ConfirmRequest) -> BoxFuture<'static, Result<Yes, String>> {
         Box::pin(async {
             Err("it needs a person's yes, and this MCP client cannot ask one (it does not support elicitation, or, over HTTP, is on a protocol older than 2026-07-28); \
                  use a client that can, or have whoever runs the server start it with --no-confirm to run such calls unasked"
@@ -221,7 +221,7 @@ impl Asker {
 }
 
 impl Confirm for Asker {
-    fn confirm(&self, mut request: ConfirmRequest) -> BoxFuture<'static, Result<(), String>> {
+    fn confirm(&self, mut request: ConfirmRequest) -> BoxFuture<'static, Result<Yes, String>> {
         let (channel, answered) = (self.channel.clone(), self.answered.clone());
         request.from_script = self.asking == Asking::ScriptCalls;
         Box::pin(async move {
@@ -229,7 +229,7 @@ impl Confirm for Asker {
             let blanket = request.blanket();
             if let Some(unasked) = answered.allowed.get_mut(&blanket) {
                 *unasked += 1;
-                return Ok(());
+                return Ok(Yes::ToTheRest);
             }
             if answered.refused.contains(&blanket) {
                 return Err(refused_rest(&request.action));
@@ -241,7 +241,7 @@ impl Confirm for Asker {
             if verdict(&answer)? {
                 answered.allowed.insert(blanket, 0);
             }
-            Ok(())
+            Ok(Yes::Asked)
         })
     }
 
@@ -517,7 +517,7 @@ mod tests {
     fn asking_job() -> Job {
         Job::spawn(Asking::ScriptCalls, |confirm, _stop| async move {
             let text = match confirm.confirm(request()).await {
-                Ok(()) => "confirmed".to_owned(),
+                Ok(_) => "confirmed".to_owned(),
                 Err(why) => why,
             };
             CallToolResult::success(vec![ContentBlock::text(text)])
@@ -577,7 +577,7 @@ mod tests {
         });
         let state = question(calls.drive(job, None, std::future::pending()).await.unwrap());
         let all: InputResponses = [(INPUT_KEY.to_owned(), json!({ "action": "accept", "content": { "confirm": true, "confirmAll": true } }))].into();
-        assert_eq!(text(calls.resume(&state, Some(all), None, std::future::pending()).await.unwrap()), "Ok(()) Ok(())", "asked once");
+        assert_eq!(text(calls.resume(&state, Some(all), None, std::future::pending()).await.unwrap()), "Ok(Asked) Ok(ToTheRest)", "asked once; the second says it ran on the yes to the rest");
     }
 
     #[tokio::test]
@@ -592,7 +592,7 @@ mod tests {
         });
         let state = question(calls.drive(job, None, std::future::pending()).await.unwrap());
         let all: InputResponses = [(INPUT_KEY.to_owned(), json!({ "action": "accept", "content": { "confirm": true, "confirmAll": true } }))].into();
-        assert_eq!(text(calls.resume(&state, Some(all), None, std::future::pending()).await.unwrap()), "true Ok(()) (false, true)");
+        assert_eq!(text(calls.resume(&state, Some(all), None, std::future::pending()).await.unwrap()), "true Ok(Asked) (false, true)");
     }
 
     /// A yes to the rest of a script's calls granting access covers those giving the
@@ -620,7 +620,7 @@ mod tests {
         assert!(title.contains(r#"that gives the same ({"id":"finance"})"#) && title.contains("anything else is asked"), "{schema}");
         let all: InputResponses = [(INPUT_KEY.to_owned(), json!({ "action": "accept", "content": { "confirm": true, "confirmAll": true } }))].into();
         let state = input.request_state.unwrap();
-        assert_eq!(text(calls.resume(&state, Some(all), None, std::future::pending()).await.unwrap()), "Ok(()) false true");
+        assert_eq!(text(calls.resume(&state, Some(all), None, std::future::pending()).await.unwrap()), "Ok(Asked) false true");
     }
 
     /// A person who refuses a call and ticks "refuse the rest" is not asked about the

@@ -18,7 +18,7 @@ use super::reply::add_own_texts;
 use crate::defender::OwnTexts;
 use crate::dispatch::{Dispatcher, Requester};
 use crate::pingone::Waits;
-use crate::policy::{Blanket, Caller, Confirm, ConfirmRequest};
+use crate::policy::{Blanket, Caller, Confirm, ConfirmRequest, Yes};
 use crate::sandbox::{ActionHost, LogLine, PersonWaits, NOT_SENT_ASKING};
 
 /// The most JSON a script's `all: true` gathers: boa holds parsed JSON at many times
@@ -267,7 +267,7 @@ impl Timed {
 }
 
 impl Confirm for Timed {
-    fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<(), String>> {
+    fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<Yes, String>> {
         self.clock_stopped(self.confirm.confirm(request))
     }
 

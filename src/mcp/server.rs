@@ -218,7 +218,7 @@ impl PingOneMcp {
     /// Bad arguments are the tool's error (`isError`), not the protocol's, so the model
     /// reads what to fix.
     fn search_tools(&self, args: &Map<String, Value>, context: &RequestContext<RoleServer>) -> Result<CallToolResult, McpError> {
-        let Some(query) = args.get("query").and_then(Value::as_str) else {
+        let Some(query) = args.get("query").and_then(Value::as_str).filter(|q| !q.trim().is_empty()) else {
             return Ok(tool_result(Err("search_tools needs a `query` string: what you want to do, e.g. \"disable a user\"".to_owned())));
         };
         let limit = match args.get("limit") {

@@ -51,6 +51,11 @@ pub struct AuditEntry<'a> {
     /// where the operator's own flags allowed it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confirmed: Option<bool>,
+    /// How a person said yes: `asked` (to this call's own question) or
+    /// `yes_to_the_rest` (an earlier yes to the rest of the script's calls like it
+    /// covered this one, which nobody read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed_by: Option<&'static str>,
     /// Tries beyond the first (after a 429, a 5xx on a read, a failed connection) and
     /// the time spent waiting for them: a throttled call is seen as one.
     #[serde(skip_serializing_if = "is_zero")]

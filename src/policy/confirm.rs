@@ -152,10 +152,28 @@ pub struct Blanket {
     pub grants: Option<String>,
 }
 
+/// How a person's yes to a call was given, for the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Yes {
+    /// To this call's own question.
+    Asked,
+    /// By an earlier yes to the rest of the script's calls like it: nobody read this one.
+    ToTheRest,
+}
+
+impl Yes {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Yes::Asked => "asked",
+            Yes::ToTheRest => "yes_to_the_rest",
+        }
+    }
+}
+
 /// Asks someone to confirm a destructive call. `Err` says why it must not run
 /// (declined, cancelled, no answer in time, or no way to ask).
 pub trait Confirm: Send + Sync {
-    fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<(), String>>;
+    fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<Yes, String>>;
 
     /// Whether a call would be put to the person, so a caller can skip preparing the
     /// question (reading the target's name) when it would not: after the person
