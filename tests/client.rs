@@ -263,6 +263,30 @@ async fn a_create_cut_off_mid_response_is_not_retried() {
     assert!(matches!(err, ClientError::OutcomeUnknown { .. }), "{err:?}");
 }
 
+/// An idempotent write is safe to repeat, so it is tried again; but when no try is
+/// answered it ends with its outcome unknown, never as a plain failure (review 43, H1:
+/// a group renamed or deleted on the first try was reported as not applied).
+#[tokio::test]
+async fn a_write_whose_every_try_goes_unanswered_ends_with_its_outcome_unknown() {
+    let s = Setup::new().await;
+    s.fake.on("PATCH", &s.user_path(), vec![Reply::error(502, "BAD_GATEWAY", "upstream")]);
+    let err = s.call("update_user", json!({ "userId": USER_ID, "title": "Lead" })).await.unwrap_err();
+    assert_eq!(s.fake.api_requests().len(), 4, "it is tried again, as it is safe to repeat");
+    assert!(matches!(err, ClientError::OutcomeUnknown { tries: 4, .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("PingOne answered 502 to the last try (gave up after 4 tries") && text.contains("tried 4 times, as it is safe to repeat, and none was answered: it may have been applied"), "{text}");
+    assert_eq!((err.to_json()["code"].as_str(), err.to_json()["status"].as_u64()), (Some("OUTCOME_UNKNOWN"), Some(502)));
+
+    let s = Setup::new().await;
+    s.fake.on("DELETE", &s.user_path(), vec![Reply::json(200, json!({ "id": USER_ID })).cut()]);
+    let err = s.call("delete_user", json!({ "userId": USER_ID })).await.unwrap_err();
+    assert!(matches!(err, ClientError::OutcomeUnknown { tries: 4, .. }), "{err:?}");
+    // A read that runs out of tries changed nothing: it says so as before.
+    s.fake.on("GET", &s.user_path(), vec![Reply::json(200, user()).cut()]);
+    let err = s.call("get_user", json!({ "userId": USER_ID })).await.unwrap_err();
+    assert!(matches!(err, ClientError::RetriesExhausted { .. }), "{err:?}");
+}
+
 #[tokio::test]
 async fn a_slow_read_times_out_and_is_retried() {
     let s = Setup::new().await;

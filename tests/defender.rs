@@ -473,6 +473,17 @@ fn the_servers_own_guidance_passes_the_classifier() {
             status: Some(502),
             answer: None,
             transaction_id: "8c1e2f6a-1d2b-4c1e-9f00-1234567890ab".into(),
+            tries: 1,
+        }
+        .to_string(),
+        ClientError::OutcomeUnknown {
+            action: "delete_group".into(),
+            method: "DELETE",
+            reason: "no try was answered (the last: connection closed before message completed)".into(),
+            status: None,
+            answer: None,
+            transaction_id: "8c1e2f6a-1d2b-4c1e-9f00-1234567890ab".into(),
+            tries: 5,
         }
         .to_string(),
     ];

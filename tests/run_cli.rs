@@ -325,7 +325,10 @@ async fn a_failed_batch_of_creates_names_each_and_the_uncertain_one_by_its_trans
     assert!(account[1].starts_with("  create_user (username nh1): OUTCOME_UNKNOWN (transaction id ") && account[1].len() > 70, "{text}");
     assert!(account[2].starts_with("  create_user (username nh0, created id ") && account[2].ends_with("): ok"), "{text}");
     every_second_create();
-    let out = tokio::task::block_in_place(|| run(&["run", &hires, "--allow-writes", "--json", "--args", r#"{"names": ["jn0", "jn1", "jn2"]}"#], &env));
+    let audit = dir.path().join("audit.jsonl");
+    let out = tokio::task::block_in_place(|| run(&["run", &hires, "--allow-writes", "--json", "--audit-log", audit.to_str().unwrap(), "--args", r#"{"names": ["jn0", "jn1", "jn2"]}"#], &env));
+    let outcomes: Vec<String> = std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).filter(|l| l["action"] == "create_user").map(|l| l["outcome"].as_str().unwrap_or_default().to_owned()).collect();
+    assert_eq!(outcomes, ["ok", "unknown"], "the audit log does not call a write that may have been applied an error");
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     let unknown = &report["writes"][1];
     assert_eq!((unknown["outcome"].as_str(), unknown["target"].as_str()), (Some("OUTCOME_UNKNOWN"), Some("username jn1")), "{report}");
@@ -727,7 +730,7 @@ async fn stop_with_signal(signal: &str, status: i32) {
     let script = script_file(&dir, "const [user] = (await pingone.list_users({})).items;\nconsole.log(`about to retitle ${user.username}`);\nawait pingone.update_user({ userId: user.id, title: 'Lead' });");
     let audit = dir.path().join("audit.jsonl");
     let cassette = dir.path().join("calls.json");
-    let out = signalled_once_the_update_is_sent(&fake, &["run", &script, "--allow-writes", "--audit-log", audit.to_str().unwrap(), "--record", cassette.to_str().unwrap()], signal).await;
+    let out = signalled_once_sent(&fake, "PATCH", &["run", &script, "--allow-writes", "--audit-log", audit.to_str().unwrap(), "--record", cassette.to_str().unwrap()], signal).await;
     let text = stderr(&out);
     assert_eq!(out.status.code(), Some(status), "SIG{signal}: {text}");
     assert!(text.contains("[log] about to retitle ana") && text.contains("error: the script was interrupted"), "{text}");
@@ -740,9 +743,9 @@ async fn stop_with_signal(signal: &str, status: i32) {
     assert_eq!(recorded["calls"][0]["action"], "list_users", "{recorded}");
 }
 
-/// The binary run with `args` against `fake`, sent `signal` once its PATCH (held
-/// unanswered by `fake`) is sent.
-async fn signalled_once_the_update_is_sent(fake: &FakePingOne, args: &[&str], signal: &str) -> std::process::Output {
+/// The binary run with `args` against `fake`, sent `signal` once its write (a `method`
+/// request held unanswered by `fake`) is sent.
+async fn signalled_once_sent(fake: &FakePingOne, method: &str, args: &[&str], signal: &str) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pingone-mcp"));
     command.args(args).env("XDG_CONFIG_HOME", "/nonexistent").stdout(Stdio::piped()).stderr(Stdio::piped());
     for (key, value) in fake.env() {
@@ -750,8 +753,8 @@ async fn signalled_once_the_update_is_sent(fake: &FakePingOne, args: &[&str], si
     }
     let child = command.spawn().unwrap();
     let started = std::time::Instant::now();
-    while !fake.api_requests().iter().any(|r| r.method == "PATCH") {
-        assert!(started.elapsed().as_secs() < 30, "the update was never sent");
+    while !fake.api_requests().iter().any(|r| r.method == method) {
+        assert!(started.elapsed().as_secs() < 30, "the {method} was never sent");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap().success());
@@ -768,7 +771,7 @@ async fn a_call_stopped_by_a_signal_tells_and_audits_its_unanswered_write() {
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
     let args = ["call", "update_user", "--allow-writes", "--audit-log", audit.to_str().unwrap(), "--args", r#"{"userId": "u1", "title": "Lead"}"#];
-    let out = signalled_once_the_update_is_sent(&fake, &args, "TERM").await;
+    let out = signalled_once_sent(&fake, "PATCH", &args, "TERM").await;
     let text = stderr(&out);
     assert_eq!(out.status.code(), Some(143), "{text}");
     let lines: Vec<Value> = std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -776,6 +779,22 @@ async fn a_call_stopped_by_a_signal_tells_and_audits_its_unanswered_write() {
     assert_eq!(update["outcome"], "no_answer");
     let transaction = update["transaction_id"].as_str().unwrap();
     assert!(text.contains(&format!("`update_user` was stopped before its answer came (transaction id {transaction}): it may or may not have been applied")), "{text}");
+}
+
+/// A destructive call given up unanswered keeps, on its audit line, that nobody was
+/// asked (the line written on a stop once lost `confirmed`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_destructive_call_is_audited_with_whether_it_was_confirmed() {
+    let fake = FakePingOne::start().await;
+    fake.on("DELETE", &fake.env_path("/users/u1"), vec![Reply::json(204, json!(null)).delayed(std::time::Duration::from_secs(60))]);
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let args = ["call", "delete_user", "--allow-writes", "--allow-destructive", "--audit-log", audit.to_str().unwrap(), "--args", r#"{"userId": "u1"}"#];
+    let out = signalled_once_sent(&fake, "DELETE", &args, "TERM").await;
+    assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+    let lines: Vec<Value> = std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let delete = lines.iter().find(|l| l["action"] == "delete_user").unwrap_or_else(|| panic!("no audit line: {lines:?}"));
+    assert_eq!((&delete["outcome"], &delete["confirmed"]), (&json!("no_answer"), &json!(false)), "{delete}");
 }
 
 /// `all: true` in a script stops once its pages outgrow what a script can hold, before

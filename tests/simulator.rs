@@ -930,6 +930,25 @@ async fn fault_dropped_connection() {
     assert_eq!(status, 400, "{err}");
 }
 
+/// A rename and a delete carried out each time while every answer is lost: both end
+/// with their outcome unknown, and both were applied (review 43, H1: reported as not).
+#[tokio::test]
+async fn an_applied_write_whose_answers_are_all_lost_is_not_reported_as_failed() {
+    let mut h = Harness::new(SimulatorConfig { users: 20, ..SimulatorConfig::default() }).await;
+    let group = h.call("create_group", json!({ "name": "Renamed Later" })).await;
+    let id = group["id"].as_str().unwrap().to_owned();
+    h.sim.set_faults(Faults::none().with(FaultRule::new(FaultKind::Drop, Trigger::Always).on_path("/groups")));
+    let err = h.try_call("update_group", json!({ "groupId": id, "name": "Renamed" })).await.unwrap_err();
+    assert!(matches!(err, ClientError::OutcomeUnknown { .. }) && err.to_string().contains("it may have been applied"), "{err}");
+    h.sim.set_faults(Faults::none());
+    assert_eq!(h.call("get_group", json!({ "groupId": id })).await["name"], "Renamed", "it was applied");
+    h.sim.set_faults(Faults::none().with(FaultRule::new(FaultKind::Drop, Trigger::Always).on_path("/groups")));
+    let err = h.try_call("delete_group", json!({ "groupId": id })).await.unwrap_err();
+    assert!(matches!(err, ClientError::OutcomeUnknown { .. }), "{err}");
+    h.sim.set_faults(Faults::none());
+    assert_eq!(h.fails("get_group", json!({ "groupId": id })).await.0, 404, "it was applied");
+}
+
 #[tokio::test]
 async fn fault_malformed_body() {
     let mut h = Harness::new(with_faults(FaultRule::new(FaultKind::Malformed, Trigger::Always).on_path("/populations"))).await;

@@ -7,7 +7,7 @@ mod cassette;
 mod changes;
 mod withheld;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tokio::sync::OnceCell;
@@ -182,12 +182,12 @@ impl Dispatcher {
         let call = HostCall { args: normalise_args(action, call.args), ..call };
         let started = Instant::now();
         let transaction_id = uuid::Uuid::new_v4().to_string();
-        let mut confirmed = None;
+        let confirmed = Mutex::new(None);
         let mut audited = AuditedCall { subject: caller.map(|c| c.subject.as_str()), token_id: caller.and_then(|c| c.token_id.as_deref()), action, args: &call.args, transaction_id: &transaction_id, started, created_id: None };
         let waits = requester.waits.cloned().unwrap_or_default();
         waits.set_transaction(&transaction_id);
-        let unanswered = Unanswered { dispatcher: self, call: &audited, waits: &waits };
-        let (reply, outcome) = self.run(action, &call.args, &transaction_id, requester, &waits, &mut confirmed).await;
+        let unanswered = Unanswered { dispatcher: self, call: &audited, waits: &waits, confirmed: &confirmed };
+        let (reply, outcome) = self.run(action, &call.args, &transaction_id, requester, &waits, &confirmed).await;
         std::mem::forget(unanswered);
         let reply = match reply {
             HostReply::Value(mut value) if !self.reveals_secrets(caller, action) => {
@@ -204,7 +204,7 @@ impl Dispatcher {
         if let HostReply::Value(answer) = &reply {
             audited.created_id = self.created_id(&action.id, answer);
         }
-        self.audit(&audited, outcome, status, code, confirmed, waits.get());
+        self.audit(&audited, outcome, status, code, confirmed.into_inner().unwrap_or_else(|e| e.into_inner()), waits.get());
         if let Some(recorder) = &self.recorder {
             recorder.record(&action.id, &hide_fields(&call.args, action.secret_params(), Hide::Redact), &reply);
         }
@@ -235,7 +235,7 @@ impl Dispatcher {
     /// The call itself, and how it ended for the audit log; `confirmed` is set for a
     /// destructive or access-changing call that is sent: whether, and how, a person
     /// said yes to it.
-    async fn run(&self, action: &Action, args: &Value, transaction_id: &str, requester: &Requester<'_>, waits: &Arc<Waits>, confirmed: &mut Option<Confirmed>) -> (HostReply, &'static str) {
+    async fn run(&self, action: &Action, args: &Value, transaction_id: &str, requester: &Requester<'_>, waits: &Arc<Waits>, confirmed: &Mutex<Option<Confirmed>>) -> (HostReply, &'static str) {
         let grant: Option<&Grant> = requester.caller.and_then(|c| c.grant.as_ref());
         if let Err(e) = check_args(action, args) {
             let e = if self.policy.config.dry_run && e.problems.iter().any(|p| p.text.starts_with("missing required")) { e.noting(DRY_RUN_NOTE) } else { e };
@@ -350,12 +350,12 @@ impl Dispatcher {
                     let answer = confirm.confirm(request).await;
                     waits.set_asking(false);
                     match answer {
-                        Ok(yes) => *confirmed = Some(Confirmed::By(yes)),
+                        Ok(yes) => set(confirmed, Confirmed::By(yes)),
                         // Said no (or did not answer), or there was nobody to ask.
                         Err(reason) => return (HostReply::Error(not_confirmed(action, reason, &asked_about)), if asks { "declined" } else { "not_asked" }),
                     }
                 } else if reason.is_some() {
-                    *confirmed = Some(Confirmed::NobodyAsked);
+                    set(confirmed, Confirmed::NobodyAsked);
                 }
                 // A full replace of a record nobody was asked about clears what it leaves
                 // out unseen: the record is read first, so the log can say what was
@@ -382,7 +382,11 @@ impl Dispatcher {
                         }
                         (HostReply::Value(value), "ok")
                     }
-                    Err(e) => (HostReply::Error(with_id_hint(action, args, action_error(&action.id, &e))), "error"),
+                    Err(e) => {
+                        // Not "error": an auditor must not read a write that may have been applied as failed.
+                        let outcome = if matches!(e, ClientError::OutcomeUnknown { .. }) { "unknown" } else { "error" };
+                        (HostReply::Error(with_id_hint(action, args, action_error(&action.id, &e))), outcome)
+                    }
                 }
             }
             Backend::Unconfigured(why) => {
@@ -1144,6 +1148,10 @@ enum Confirmed {
     NobodyAsked,
 }
 
+fn set(confirmed: &Mutex<Option<Confirmed>>, how: Confirmed) {
+    *confirmed.lock().unwrap_or_else(|e| e.into_inner()) = Some(how);
+}
+
 fn not_confirmed(action: &Action, reason: String, changes: &[String]) -> ActionError {
     let asked_about = if changes.is_empty() { String::new() } else { format!(". It needs a person because it changes access: {}", changes.join("; ")) };
     // The reason can be the client's, and the changes hold the record's values: quoted.
@@ -1276,12 +1284,15 @@ struct Unanswered<'a> {
     dispatcher: &'a Dispatcher,
     call: &'a AuditedCall<'a>,
     waits: &'a Waits,
+    /// Set once a person said yes (or nobody was asked), before the call is sent.
+    confirmed: &'a Mutex<Option<Confirmed>>,
 }
 
 impl Drop for Unanswered<'_> {
     fn drop(&mut self) {
         let outcome = if self.waits.sent() { "no_answer" } else { "not_sent" };
-        self.dispatcher.audit(self.call, outcome, None, None, None, self.waits.get());
+        let confirmed = *self.confirmed.lock().unwrap_or_else(|e| e.into_inner());
+        self.dispatcher.audit(self.call, outcome, None, None, confirmed, self.waits.get());
     }
 }
 

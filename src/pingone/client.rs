@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use url::Url;
 
 use super::auth::{without_url, TokenSource};
-use super::error::{parse_error_body, ClientError};
+use super::error::{parse_error_body, ClientError, PingOneErrorBody};
 use super::rate::RateLimiter;
 use super::cursor;
 use super::request::{build, Body, RequestSpec};
@@ -175,8 +175,19 @@ impl PingOneClient {
         let began = std::time::Instant::now();
         // An earlier try may have been carried out (a 5xx, a connection lost after
         // sending): a delete's retry that then finds the record gone is taken as done,
-        // since it most likely removed it, and the record is gone either way.
-        let mut maybe_applied = false;
+        // since it most likely removed it, and the record is gone either way; a write
+        // whose tries all go unanswered ends with its outcome unknown, never as failed.
+        let mut maybe_applied = 0u32;
+        let unknown = |reason: String, status: Option<u16>, answer: Option<Box<PingOneErrorBody>>, tries: u32| ClientError::OutcomeUnknown {
+            action: action.id.clone(),
+            method: action.method.as_str(),
+            reason,
+            status,
+            answer,
+            transaction_id: transaction_id.into(),
+            tries,
+        };
+        let writes = !action.read_only;
         loop {
             attempt += 1;
             if let Some(rate) = &self.inner.rate {
@@ -202,11 +213,13 @@ impl PingOneClient {
                     let message = without_url(&e);
                     tracing::debug!(action = %action.id, attempt, never_sent, "request failed: {message}");
                     if !never_sent && !action.idempotent {
-                        return Err(ClientError::OutcomeUnknown { action: action.id.clone(), method: action.method.as_str(), reason: message, status: None, answer: None, transaction_id: transaction_id.into() });
+                        return Err(unknown(message, None, None, 1));
                     }
-                    maybe_applied |= !never_sent;
+                    maybe_applied += u32::from(!never_sent);
                     if attempt > retry.max_retries {
-                        return Err(if never_sent {
+                        return Err(if writes && maybe_applied > 0 {
+                            unknown(format!("no try was answered (the last: {message})"), None, None, maybe_applied)
+                        } else if never_sent {
                             ClientError::Transport { action: action.id.clone(), url: spec.url.to_string(), message }
                         } else {
                             ClientError::RetriesExhausted { action: action.id.clone(), attempts: attempt, last: message, transaction_id: transaction_id.into() }
@@ -220,20 +233,24 @@ impl PingOneClient {
                     let text = match response.text().await {
                         Ok(text) => text,
                         Err(e) if action.idempotent => {
-                            maybe_applied = true;
+                            maybe_applied += 1;
                             if attempt > retry.max_retries {
-                                return Err(ClientError::RetriesExhausted { action: action.id.clone(), attempts: attempt, last: without_url(&e), transaction_id: transaction_id.into() });
+                                return Err(if writes {
+                                    unknown(format!("the answer to each try was cut off (the last: {})", without_url(&e)), Some(status), None, maybe_applied)
+                                } else {
+                                    ClientError::RetriesExhausted { action: action.id.clone(), attempts: attempt, last: without_url(&e), transaction_id: transaction_id.into() }
+                                });
                             }
                             pause(waits, retry.delay(attempt, None)).await;
                             continue;
                         }
-                        Err(e) => return Err(ClientError::OutcomeUnknown { action: action.id.clone(), method: action.method.as_str(), reason: format!("the response was cut off ({})", without_url(&e)), status: Some(status), answer: None, transaction_id: transaction_id.into() }),
+                        Err(e) => return Err(unknown(format!("the response was cut off ({})", without_url(&e)), Some(status), None, 1)),
                     };
                     tracing::debug!(action = %action.id, status, attempt, ms = started.elapsed().as_millis() as u64, "PingOne replied");
                     if (200..300).contains(&status) {
                         return Ok(Reply { status, text });
                     }
-                    if status == 404 && maybe_applied && spec.method == reqwest::Method::DELETE {
+                    if status == 404 && maybe_applied > 0 && spec.method == reqwest::Method::DELETE {
                         tracing::info!(action = %action.id, attempt, "an earlier try's answer was lost and this one finds the record gone: taken as deleted");
                         return Ok(Reply { status: 204, text: String::new() });
                     }
@@ -249,15 +266,22 @@ impl PingOneClient {
                     }
                     // 429 means PingOne refused the request unprocessed: safe for any method.
                     if status != 429 && !action.idempotent {
-                        return Err(ClientError::OutcomeUnknown { action: action.id.clone(), method: action.method.as_str(), reason: format!("PingOne answered {status}"), status: Some(status), answer: Some(Box::new(parse_error_body(status, &text))), transaction_id: transaction_id.into() });
+                        return Err(unknown(format!("PingOne answered {status}"), Some(status), Some(Box::new(parse_error_body(status, &text))), 1));
                     }
-                    maybe_applied |= status != 429;
-                    if attempt > retry.max_retries {
-                        return Err(api_error(Some(format!("gave up after {attempt} tries over {:.1} s", began.elapsed().as_secs_f64()))));
-                    }
-                    if let Some(wait) = retry_after.filter(|wait| *wait > retry.max_retry_after) {
-                        let why = format!("PingOne asked to wait {} s before trying again, longer than the {} s this client waits; try again later", wait.as_secs(), retry.max_retry_after.as_secs());
-                        return Err(api_error(Some(why)));
+                    maybe_applied += u32::from(status != 429);
+                    let gave_up = if attempt > retry.max_retries {
+                        Some(format!("gave up after {attempt} tries over {:.1} s", began.elapsed().as_secs_f64()))
+                    } else {
+                        retry_after.filter(|wait| *wait > retry.max_retry_after).map(|wait| {
+                            format!("PingOne asked to wait {} s before trying again, longer than the {} s this client waits; try again later", wait.as_secs(), retry.max_retry_after.as_secs())
+                        })
+                    };
+                    if let Some(why) = gave_up {
+                        return Err(if writes && maybe_applied > 0 {
+                            unknown(format!("PingOne answered {status} to the last try ({why})"), Some(status), Some(Box::new(parse_error_body(status, &text))), maybe_applied)
+                        } else {
+                            api_error(Some(why))
+                        });
                     }
                     (true, retry_after, format!("{status}"))
                 }

@@ -56,8 +56,10 @@ pub enum ClientError {
     /// `answer` is PingOne's error body when a 5xx left the outcome unknown. It is kept
     /// out of the message, so that scanning it (it can echo the request's values)
     /// never withholds the guidance.
-    #[error("{action}: the outcome is unknown: {reason}. The {method} was not retried because it may have been applied; check the current state (e.g. with a get or list action) before trying again (transaction id {transaction_id})")]
-    OutcomeUnknown { action: String, method: &'static str, reason: String, status: Option<u16>, answer: Option<Box<PingOneErrorBody>>, transaction_id: String },
+    /// `tries` is how many of its tries may have been applied: more than one only for
+    /// an idempotent write, which is safe to repeat, whose every try went unanswered.
+    #[error("{action}: the outcome is unknown: {reason}. {}; check the current state (e.g. with a get or list action) before trying again (transaction id {transaction_id})", unanswered_tries_text(.method, .tries))]
+    OutcomeUnknown { action: String, method: &'static str, reason: String, status: Option<u16>, answer: Option<Box<PingOneErrorBody>>, transaction_id: String, tries: u32 },
 
     /// Retries ran out on a retryable failure.
     #[error("{action}: gave up after {attempts} attempts: {last}")]
@@ -81,6 +83,14 @@ pub enum ClientError {
 
 /// The code of [`ClientError::AnswerUnreadable`]: a write with it was applied.
 pub const ANSWER_UNREADABLE: &str = "ANSWER_UNREADABLE";
+
+/// Why an unknown outcome was not settled by trying again.
+fn unanswered_tries_text(method: &str, tries: &u32) -> String {
+    match tries {
+        0 | 1 => format!("The {method} was not retried because it may have been applied"),
+        n => format!("The {method} was tried {n} times, as it is safe to repeat, and none was answered: it may have been applied"),
+    }
+}
 
 /// ` (why)`, after the message of an error whose retries were given up.
 pub fn gave_up_text(gave_up: &Option<String>) -> String {

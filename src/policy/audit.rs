@@ -30,7 +30,9 @@ pub struct AuditEntry<'a> {
     pub action: &'a str,
     /// The call's arguments, credentials masked as they are written.
     pub args: Masked<'a>,
-    /// ok, refused, dry_run, error, unchanged, no_answer (given up before PingOne
+    /// ok, refused, dry_run, error, unknown (PingOne gave no clear answer, a 5xx to a
+    /// create or every try of a write unanswered: it may have been applied), unchanged,
+    /// no_answer (given up before PingOne
     /// answered: it may or may not have been applied), not_sent (given up before it was
     /// sent, e.g. while a person was asked: not applied), declined (the person said no or
     /// did not answer), not_asked (it needed a person's yes and none could be asked), or
