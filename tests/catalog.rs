@@ -500,6 +500,17 @@ fn a_filter_value_of_the_wrong_type_is_refused_with_the_fix() {
     }
     let groups = catalog.get("list_groups").unwrap();
     assert!(check_args(groups, &json!({ "filter": "name eq 42" })).unwrap_err().to_string().contains("`name` is text"));
+    // A name where an id belongs, or words where a date belongs, match nothing: a role
+    // review would read "nobody" (review 43).
+    let e = refused(r#"memberOfGroups[id eq "All Staff"]"#).unwrap_err();
+    assert!(e.contains(r#"`memberOfGroups.id` takes a record's id (a UUID), and `All Staff` is not one: find it with list_groups({ filter: 'name eq "All Staff"' })"#), "{e}");
+    let e = refused(r#"population.id eq "Employees" and enabled eq true"#).unwrap_err();
+    assert!(e.contains("find it with list_populations"), "{e}");
+    let e = refused(r#"updatedAt ge "yesterday""#).unwrap_err();
+    assert!(e.contains(r#"`updatedAt` is a date and time, and `yesterday` is not one: write it in ISO 8601, e.g. `updatedAt ge "2026-12-01T00:00:00Z"`"#), "{e}");
+    for fine in [r#"memberOfGroups[id eq "6f1c0d3e-9a2b-4c5d-8e7f-0a1b2c3d4e5f"]"#, r#"updatedAt ge "2026-12-01""#, r#"population.id eq "dry-run-population-1""#, r#"username eq "All Staff""#] {
+        assert!(refused(fine).is_ok(), "{fine}: {:?}", refused(fine));
+    }
     // Operators PingOne lacks are refused before sending, with what to do instead
     // (PingOne's own refusal does not say); review 24b N5.
     for (filter, says) in [

@@ -1248,7 +1248,7 @@ fn with_id_hint(action: &Action, args: &Value, mut error: ActionError) -> Action
 }
 
 /// How a dry run's stand-in ids begin: never a PingOne id (a UUID).
-const DRY_RUN_ID_PREFIX: &str = "dry-run-";
+pub const DRY_RUN_ID_PREFIX: &str = "dry-run-";
 
 /// Whether a string in `args` is one of `ids`, or names one (a filter).
 fn holds_any(args: &Value, ids: &std::collections::HashSet<String>) -> bool {
