@@ -89,11 +89,16 @@ fn confirming_all_grants_covers_only_the_same_grant() {
 
 /// Runs one of confirm_client.py's other scripts (CONFIRM_SCENARIO) on the simulator.
 fn run_scenario(scenario: &str, answer: &str) -> Option<Value> {
+    run_scenario_with(scenario, answer, &[])
+}
+
+fn run_scenario_with(scenario: &str, answer: &str, extra: &[&str]) -> Option<Value> {
     let python = common::python_with_mcp(&format!("confirmation scenario {scenario}"))?;
     let output = Command::new(python)
         .arg(common::client_script("confirm_client.py"))
         .args([answer, "stdio", env!("CARGO_BIN_EXE_pingone-mcp")])
         .args(SERVE)
+        .args(extra)
         .env("XDG_CONFIG_HOME", "/nonexistent")
         .env("CONFIRM_SCENARIO", scenario)
         .output()
@@ -133,6 +138,18 @@ fn a_declined_or_cancelled_confirmation_stops_the_call_and_sends_nothing() {
         assert!(text.contains("NOT_CONFIRMED") && text.contains("Nothing of it was sent to PingOne"), "{text}");
         assert_eq!(report["users_after"], json!(["exists", "exists"]), "{answer}: the first refusal ends the script: {report}");
     }
+}
+
+/// A person's no to the rest of a script's calls like one is on the audit log as
+/// theirs (`declined`), not as calls nobody could be asked about (review 43, M2).
+#[test]
+fn a_no_to_the_rest_is_audited_as_declined() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let Some(report) = run_scenario_with("delete-each-caught", "refuse-all", &["--audit-log", audit.to_str().unwrap()]) else { return };
+    assert_eq!(report["asked"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report["run"]["result"], json!(["NOT_CONFIRMED", "NOT_CONFIRMED", "NOT_CONFIRMED"]), "{report}");
+    assert_eq!(outcomes_in(&audit), ["declined", "declined", "declined"]);
 }
 
 /// A client that cannot ask a person has such calls refused, saying how to have them

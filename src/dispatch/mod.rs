@@ -351,8 +351,9 @@ impl Dispatcher {
                     waits.set_asking(false);
                     match answer {
                         Ok(yes) => set(confirmed, Confirmed::By(yes)),
-                        // Said no (or did not answer), or there was nobody to ask.
-                        Err(reason) => return (HostReply::Error(not_confirmed(action, reason, &asked_about)), if asks { "declined" } else { "not_asked" }),
+                        // Said no (to this call, or to the rest of the script's calls
+                        // like it), did not answer, or there was nobody to ask.
+                        Err(reason) => return (HostReply::Error(not_confirmed(action, reason, &asked_about)), if asks || confirm.can_ask() { "declined" } else { "not_asked" }),
                     }
                 } else if reason.is_some() {
                     set(confirmed, Confirmed::NobodyAsked);

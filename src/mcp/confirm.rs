@@ -54,6 +54,10 @@ impl Confirm for CannotAsk {
     fn will_ask(&self, _call: &Blanket) -> BoxFuture<'static, bool> {
         Box::pin(async { false })
     }
+
+    fn can_ask(&self) -> bool {
+        false
+    }
 }
 
 /// How this request's client can be asked, if at all.

@@ -274,6 +274,10 @@ impl Confirm for Timed {
     fn will_ask(&self, call: &Blanket) -> BoxFuture<'static, bool> {
         self.clock_stopped(self.confirm.will_ask(call))
     }
+
+    fn can_ask(&self) -> bool {
+        self.confirm.can_ask()
+    }
 }
 
 /// Every string of a catalog answer (descriptions, signatures, examples) as an own

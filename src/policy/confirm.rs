@@ -182,6 +182,13 @@ pub trait Confirm: Send + Sync {
         Box::pin(async { true })
     }
 
+    /// Whether a person can be asked at all: a call refused by one that can was refused
+    /// by the person (their no to the rest of the script's calls like it), not for want
+    /// of someone to ask.
+    fn can_ask(&self) -> bool {
+        true
+    }
+
     /// The actions the person allowed for the rest of a script, each with how many of
     /// its calls then ran unasked (those with none left out).
     fn allowed_unasked(&self) -> BoxFuture<'static, Vec<(String, u32)>> {

@@ -5,7 +5,8 @@ answering the server's confirmation question, and prints one JSON report.
     python confirm_client.py ANSWER http URL TOKEN
 
 ANSWER is accept, accept-all (confirm this and the script's other calls of the same
-action), refuse (accept with confirm: false), decline or cancel, or none for a client
+action), refuse (accept with confirm: false), refuse-all (and refuse the script's other
+calls like it), decline or cancel, or none for a client
 without the elicitation capability. The script deletes the first two users, one after
 the other; a second call reads them back, so the report shows which deletes happened.
 A server in `--mode both` is also asked to delete a third user with the delete_user tool.
@@ -14,7 +15,8 @@ With CONFIRM_SCENARIO=two-groups the script instead creates two groups, adds two
 to the first and one of them to the second: a yes to all of the first group's adds is
 no yes to the second's. With CONFIRM_SCENARIO=population-replace it sends a population
 back without its password policy (a full replace that drops it). With CONFIRM_SCENARIO=missing-population it
-moves a user to a population that does not exist.
+moves a user to a population that does not exist. With CONFIRM_SCENARIO=delete-each-caught it
+deletes three users, catching each refusal.
 """
 
 import asyncio
@@ -48,6 +50,15 @@ const population = (await pingone.list_populations({ all: true })).find(p => p.p
 await pingone.update_population({ populationId: population.id, name: population.name, description: 'Updated description' });
 """
 
+DELETE_EACH_CAUGHT = """
+const users = (await pingone.list_users({ limit: 3 })).items;
+const out = [];
+for (const user of users) {
+  try { await pingone.delete_user({ userId: user.id }); out.push('deleted'); } catch (e) { out.push(e.code); }
+}
+return out;
+"""
+
 MOVE_TO_MISSING_POPULATION = """
 const user = (await pingone.list_users({ limit: 1 })).items[0];
 await pingone.update_user_population({ userId: user.id, id: '00000000-0000-4000-8000-000000000000' });
@@ -69,6 +80,8 @@ async def exercise(answer, target):
             return types.ElicitResult(action="accept", content={"confirm": True, "confirmAll": True})
         if answer == "refuse":
             return types.ElicitResult(action="accept", content={"confirm": False})
+        if answer == "refuse-all":
+            return types.ElicitResult(action="accept", content={"confirm": False, "refuseAll": True})
         return types.ElicitResult(action=answer)
 
     callback = None if answer == "none" else confirm
@@ -76,7 +89,7 @@ async def exercise(answer, target):
     async with Client(target, elicitation_callback=callback) as client:
         report["protocol"] = str(client.protocol_version)
         scenario = os.environ.get("CONFIRM_SCENARIO")
-        scripts = {"two-groups": ADD_TO_TWO_GROUPS, "population-replace": REPLACE_POPULATION, "missing-population": MOVE_TO_MISSING_POPULATION}
+        scripts = {"two-groups": ADD_TO_TWO_GROUPS, "population-replace": REPLACE_POPULATION, "missing-population": MOVE_TO_MISSING_POPULATION, "delete-each-caught": DELETE_EACH_CAUGHT}
         if scenario in scripts:
             code = scripts[scenario]
             run = await client.call_tool("execute", {"code": code})
