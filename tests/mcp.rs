@@ -394,6 +394,10 @@ async fn python_client_in_tools_mode() {
     let delete = report["tools"].as_array().unwrap().iter().find(|t| t["name"] == "delete_user").unwrap();
     assert_eq!(delete["annotations"]["destructiveHint"], true);
     assert!(!report["instructions"].as_str().unwrap().contains("not offered"), "{report}");
+    // Discovered (2026-07-28) before the client says what it can do, the instructions
+    // still say who confirms (review 43: nothing was said).
+    let instructions = report["instructions"].as_str().unwrap();
+    assert!(instructions.contains("wait for the person's yes") && instructions.contains("A client that cannot ask the person"), "{}: {instructions}", report["protocol"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -337,6 +337,7 @@ async fn blank_search_and_describe_say_what_to_give() {
           try { await f(); out[name] = 'answered' } catch (e) { out[name] = e.name + ': ' + e.message }
         }
         try { await pingone.describe('get_usr') } catch (e) { out.typo = e.message }
+        try { for await (const u of pingone.iterate('list_users', { all: true })) {} } catch (e) { out.iterateAll = e.message }
         out.budget = await pingone.budget();
         return out";
     let result = run_offline(script).await;
@@ -346,6 +347,7 @@ async fn blank_search_and_describe_say_what_to_give() {
     assert_eq!(says("searchNothing"), says("search"), "{result}");
     assert!(says("describe").starts_with("TypeError: pingone.describe needs an action id"), "{result}");
     assert!(says("typo").contains("did you mean get_user"), "{result}");
+    assert_eq!(says("iterateAll"), "pingone.iterate(list_users) pages by itself: leave out `all`", "review 43: it said list_users is no list action");
     assert_eq!(result["budget"]["callsLeft"], Limits::default().host_calls - 1, "only the unknown id's describe spent a call: {result}");
 }
 

@@ -82,6 +82,11 @@
   // Its pages are fetched later, away from the script's frames: a failure names the
   // line that called pingone.iterate.
   function iterate(action, args) {
+    if (args != null && typeof args === 'object' && args.all !== undefined) {
+      // all: true answers with every item at once, not a page: said before any call.
+      const next = () => Promise.reject(new TypeError(`pingone.iterate(${action}) pages by itself: leave out \`all\``));
+      return { [Symbol.asyncIterator]: () => ({ next }) };
+    }
     return pagesOf(action, args, scriptSite(`pingone.iterate(${action})`));
   }
   async function* pagesOf(action, args, site) {

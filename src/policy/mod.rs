@@ -184,8 +184,10 @@ impl Policy {
             if self.config.kept_off.contains(&"allow_writes") {
                 return Err(format!("`{id}` changes PingOne and this profile's policy sets `allow_writes = false` in the configuration file, which no command-line flag lifts (a run started with --dry-run shows what it would send)"));
             }
+            // A destructive call says both flags it needs at once, not one per try.
+            let also = if action.is_destructive_call(args) && !self.config.allow_destructive { " and, as it is destructive, --allow-destructive" } else { "" };
             return Err(format!(
-                "`{id}` changes PingOne and writes are off (the default): they need --allow-writes, which only whoever starts pingone-mcp can give; a script cannot (a run started with --dry-run shows what it would send instead)"
+                "`{id}` changes PingOne and writes are off (the default): they need --allow-writes{also}, which only whoever starts pingone-mcp can give; a script cannot (a run started with --dry-run shows what it would send instead)"
             ));
         }
         if action.is_destructive_call(args) && !self.config.allow_destructive && !self.config.dry_run {
@@ -239,7 +241,8 @@ mod tests {
         let get = |id: &str| catalog.get(id).unwrap();
         let policy = Policy::new(PolicyConfig::default());
         assert!(policy.check(get("list_users")).is_ok());
-        assert!(policy.check(get("update_user_enabled_status")).unwrap_err().contains("--allow-writes"));
+        assert!(policy.check(get("update_user_enabled_status")).unwrap_err().contains("--allow-writes,"));
+        assert!(policy.check(get("delete_user")).unwrap_err().contains("--allow-writes and, as it is destructive, --allow-destructive,"), "both flags at once (review 43)");
         let writes = Policy::new(PolicyConfig { allow_writes: true, ..Default::default() });
         assert!(writes.check(get("update_user_enabled_status")).is_ok());
         assert!(writes.check(get("delete_user")).unwrap_err().contains("--allow-destructive"));
