@@ -283,6 +283,8 @@ async fn a_grant_of_access_is_confirmed_like_a_destructive_call() {
     let asked = refuser.asked.lock().unwrap().clone();
     assert_eq!(asked.len(), 5, "{asked:?}");
     assert!(asked[0].contains("a PingOne action that grants access") && asked[0].contains("create_user_role_assignment"), "{}", asked[0]);
+    // The device's address is compared with the user's record (review 43).
+    assert!(asked[1].contains(r#""someone@outside.example" is NOT on the user's record, which has no email: codes would go to a new address"#), "{}", asked[1]);
     assert!(fake.api_requests().iter().all(|r| !r.path.contains("roleAssignments") && r.method != "POST"), "nothing of the grants was sent");
 }
 
@@ -1436,4 +1438,11 @@ async fn other_routes_to_access_are_confirmed_too() {
     let local = dispatcher.dispatch_for(call("create_user", json!({ "username": "local.user", "email": "local.user@example.com" })), &requester).await;
     assert!(matches!(local, HostReply::Value(_)), "a user of PingOne's own is not asked: {local:?}");
     assert_eq!(refuser.asked.lock().unwrap().len(), 8);
+
+    // A device at the user's own number says so.
+    let users = value(dispatcher.dispatch(call("list_users", json!({ "limit": 50 }))).await);
+    let user = users["items"].as_array().unwrap().iter().find(|u| u["mobilePhone"].is_string()).expect("a user with a mobile phone").clone();
+    asks("pair_user_mfa_device", json!({ "userId": user["id"], "type": "SMS", "phone": user["mobilePhone"] })).await;
+    let question = refuser.asked.lock().unwrap().last().cloned().unwrap();
+    assert!(question.contains(&format!("{} is the user's mobilePhone on record", user["mobilePhone"])), "{question}");
 }

@@ -542,8 +542,32 @@ impl Dispatcher {
                 names.extend(self.group_roles(client, group).await);
             }
         }
+        if action.method == Method::Post && action.path.ends_with("/users/{userId}/devices") {
+            names.extend(self.device_contact_on_record(client, args).await);
+        }
         names.extend(self.dependents(client, action, args).await);
         names
+    }
+
+    /// Whether the phone or e-mail a new MFA device sends codes to is one on the user's
+    /// record: a number that is not is what a hijack pairs (review 43).
+    async fn device_contact_on_record(&self, client: &PingOneClient, args: &Value) -> Option<String> {
+        let (given, fields) = match (args.get("phone").and_then(Value::as_str), args.get("email").and_then(Value::as_str)) {
+            (Some(phone), _) => (phone, ["mobilePhone", "primaryPhone"].as_slice()),
+            (None, Some(email)) => (email, ["email"].as_slice()),
+            (None, None) => return None,
+        };
+        let user = self.read_at(client, "/environments/{environmentId}/users/{userId}", args).await?;
+        let digits = |text: &str| -> String { text.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_lowercase() };
+        let on_record: Vec<(&str, &str)> = fields.iter().filter_map(|&field| Some((field, user.get(field)?.as_str()?))).collect();
+        Some(match on_record.iter().find(|(_, value)| digits(value) == digits(given)) {
+            Some((field, _)) => format!("\"{given}\" is the user's {field} on record"),
+            None if on_record.is_empty() => format!("\"{given}\" is NOT on the user's record, which has no {}: codes would go to a new address", fields.join(" or ")),
+            None => {
+                let held: Vec<String> = on_record.iter().map(|(field, value)| format!("{field} \"{value}\"")).collect();
+                format!("\"{given}\" is NOT on the user's record ({}): codes would go to a new address", held.join(", "))
+            }
+        })
     }
 
     /// The admin roles a group gives its members, each with its scope, for the person
