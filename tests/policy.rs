@@ -515,6 +515,10 @@ async fn deleting_a_record_that_is_not_there_asks_nobody() {
     let there = dispatcher.dispatch_for(delete(&sim.reader.user_id), &requester).await;
     assert!(matches!(there, HostReply::Error(e) if e.code == "NOT_CONFIRMED"));
     assert_eq!(refuser.asked.lock().unwrap().len(), 1, "a user that exists is asked about");
+    // A membership that is gone is no wrong id (review 43: "check the id").
+    let group = value(dispatcher.dispatch(call("create_group", json!({ "name": "Never joined" }))).await);
+    let leave = dispatcher.dispatch_for(call("remove_user_from_group", json!({ "userId": sim.reader.user_id, "groupId": group["id"] })), &requester).await;
+    assert!(matches!(&leave, HostReply::Error(e) if e.code == "NOT_FOUND" && e.message.contains("the user is not a member of that group (any more), so there is nothing to remove") && !e.message.contains("check the id")), "{leave:?}");
 }
 
 /// Adding a user to a group they are already directly in grants nothing: the person is

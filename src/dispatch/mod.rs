@@ -965,7 +965,13 @@ impl Dispatcher {
             Err(_) => return Ok(None),
         };
         let target = self.target(&action.id, args).unwrap_or_else(|| "its record".to_owned());
-        let text = format!("`{}` was not sent and nobody was asked: {target} was not found ({} answered 404); check the id", action.id, reader.id);
+        // A membership that is gone (one through another group ends with it) is no wrong id.
+        let fix = if action.path.ends_with("/memberOfGroups/{groupId}") {
+            "the user is not a member of that group (any more), so there is nothing to remove; a membership through another group (INDIRECT) ends when that one does, and list_user_groups shows the current ones"
+        } else {
+            "check the id"
+        };
+        let text = format!("`{}` was not sent and nobody was asked: {target} was not found ({} answered 404); {fix}", action.id, reader.id);
         let mut error = own_error(action, "NOT_FOUND", OwnText { text, quoted: vec![] });
         error.status = Some(404);
         error.details = action_error(&reader.id, &missing).details;
