@@ -868,6 +868,15 @@ async fn a_dry_run_finds_what_the_real_run_would_before_sending() {
     value(dry.dispatch(call("remove_user_from_group", json!({ "userId": removed["userId"], "groupId": removed["id"] }))).await);
     let added_back = value(dry.dispatch(call("add_user_to_group", membership)).await);
     assert!(added_back.get("unchanged").is_none() && added_back["request"]["method"] == "POST", "{added_back}");
+
+    // A create touches only the record it makes: a delete of a missing group after it is
+    // still found missing (review 43), and one of the new group is shown.
+    let dry = rehearse();
+    let created = value(dry.dispatch(call("create_group", json!({ "name": "Rehearsed" }))).await);
+    let gone = dry.dispatch(call("delete_group", json!({ "groupId": "0f0e0d0c-0b0a-4998-8877-665544332211" }))).await;
+    assert!(matches!(&gone, HostReply::Error(e) if e.code == "NOT_FOUND"), "{gone:?}");
+    let new_one = value(dry.dispatch(call("delete_group", json!({ "groupId": created["id"] }))).await);
+    assert_eq!(new_one["request"]["method"], "DELETE", "{new_one}");
 }
 
 #[tokio::test]

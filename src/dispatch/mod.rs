@@ -686,14 +686,22 @@ impl Dispatcher {
                 return finding;
             }
         }
+        // A create's stand-in id, so the script's later steps (add the new group to a
+        // role) are previewed too.
+        let stand_in = is_create(action).then(|| self.new_stand_in(action));
         // Shown as sent: later checks of this run do not trust PingOne there, and what
-        // it deletes is not there for later reads.
+        // it deletes is not there for later reads. A create touches only its new record:
+        // the others of its kind are PingOne's still (review 43: a delete of a missing
+        // group went unchecked after a group was created).
         if action.writes() {
             let mut rehearsal = self.rehearsal();
             if action.method == Method::Delete {
                 rehearsal.deleted.push(path.clone());
             }
-            rehearsal.touched.push(path);
+            rehearsal.touched.push(match &stand_in {
+                Some(id) => format!("{path}/{id}"),
+                None => path,
+            });
         }
         // What is listed under a record not yet created is nothing: `all: true` gets no
         // items, a page is empty, so `pingone.iterate` and loops over `items` run on.
@@ -705,10 +713,8 @@ impl Dispatcher {
             request["body"] = hide_fields(&request["body"], action.secret_params(), Hide::Mask).into_owned();
         }
         let mut preview = json!({ "dryRun": true, "sent": false, "request": request });
-        // A create's stand-in id, so the script's later steps (add the new group to a
-        // role) are previewed too.
-        if is_create(action) {
-            preview["id"] = json!(self.new_stand_in(action));
+        if let Some(id) = stand_in {
+            preview["id"] = json!(id);
             preview["note"] = json!("`id` stands in for the id PingOne would give the new record: later calls of this dry run may use it, and are shown, not sent");
         }
         if lists {
