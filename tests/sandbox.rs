@@ -601,6 +601,12 @@ async fn a_script_can_read_what_is_left_of_its_limits() {
     assert_eq!(result["after"]["callsLeft"], 1, "two searches were made, and the budget asked twice: {result}");
     let ms_left = result["after"]["msLeft"].as_u64().unwrap();
     assert!(ms_left <= 20_000 && ms_left > 10_000, "{result}");
+    // Compute too: a busy loop spends it (review 43: only time was told).
+    let script = "const before = await pingone.budget(); let n = 0; for (let i = 0; i < 300000; i++) n += i % 7; const after = await pingone.budget(); return { before, after, n }";
+    let execution = run_with(script, json!({}), offline(), &Limits::default()).await;
+    let result = execution.outcome.as_ref().unwrap_or_else(|e| panic!("{e}"));
+    let (before, after) = (result["before"]["computeLeftPercent"].as_u64().unwrap(), result["after"]["computeLeftPercent"].as_u64().unwrap());
+    assert!(before <= 100 && after < before, "{result}");
 }
 
 /// A host whose every call takes a while.

@@ -120,7 +120,7 @@
       invoke('__search', { query: String(query), limit }),
     describe: (id) =>
       blank(id, "pingone.describe needs an action id, e.g. pingone.describe('update_user_enabled_status')") ?? invoke('__describe', { id: String(id) }),
-    // { msLeft, callsLeft }: a batch job stops in time and returns what is left.
+    // { msLeft, callsLeft, computeLeftPercent }: a batch job stops in time and returns what is left.
     budget: () => invoke('__budget', {}),
     iterate,
   };

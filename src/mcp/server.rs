@@ -45,7 +45,7 @@ Filter, join and count inside the script; return only what is needed, values as 
 (each text returned is scanned for prompt injection, and one joining several values is judged whole).
 A script may run {secs} s, make {calls} action calls and use {mib} MiB; \
 for a bulk change, do a batch per script and return what was done and what is left \
-(`await pingone.budget()` gives {{ msLeft, callsLeft }}).
+(`await pingone.budget()` gives {{ msLeft, callsLeft, computeLeftPercent }}: a busy loop runs out of compute before time).
 Example:
   const users = await pingone.list_users({{ filter: 'enabled eq false', all: true }});
   return users.map(u => u.username);",

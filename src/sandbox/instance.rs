@@ -134,11 +134,14 @@ impl GuestState {
         lines
     }
 
-    /// What is left of the wall time and the action calls, for `pingone.budget()`.
-    fn budget(&self) -> serde_json::Value {
+    /// What is left of the wall time, the action calls and the compute (`fuel_left`
+    /// of the limit, as a percentage: a loop may run out of it long before the time;
+    /// review 43), for `pingone.budget()`.
+    fn budget(&self, fuel_left: u64) -> serde_json::Value {
         let waited = self.host.person_waits().map_or(Duration::ZERO, |waits| waits.total());
         let ms_left = (self.limits.wall_time + waited).saturating_sub(self.started.elapsed()).as_millis() as u64;
-        serde_json::json!({ "msLeft": ms_left, "callsLeft": self.limits.host_calls.saturating_sub(self.calls_started) })
+        let compute_left = (fuel_left as f64 * 100.0 / self.limits.fuel.max(1) as f64).floor().min(100.0) as u64;
+        serde_json::json!({ "msLeft": ms_left, "callsLeft": self.limits.host_calls.saturating_sub(self.calls_started), "computeLeftPercent": compute_left })
     }
 
     pub fn calls_started(&self) -> u32 {
@@ -295,11 +298,12 @@ fn call_start(mut caller: Caller<'_, GuestState>, ptr: u32, len: u32) -> wasmtim
         Err(e) if too_deep(&e) => return Err(caller.data_mut().exceed(Limit::Depth)),
         Err(e) => return Err(format_err!("the guest sent a malformed host call: {e}")),
     };
+    let fuel_left = caller.get_fuel().unwrap_or(0);
     let state = caller.data_mut();
     let id = state.next_call_id;
     if call.action == abi::BUDGET_ACTION {
         state.next_call_id += 1;
-        let reply = serde_json::to_vec(&HostReply::Value(state.budget())).unwrap_or_default();
+        let reply = serde_json::to_vec(&HostReply::Value(state.budget(fuel_left))).unwrap_or_default();
         state.in_flight.push(Box::pin(async move { (id, reply) }));
         return Ok(id);
     }
