@@ -460,32 +460,22 @@ fn the_servers_own_guidance_passes_the_classifier() {
     let allow_list = Policy::new(PolicyConfig { allow: vec!["list_*".into(), "get_*".into()], ..Default::default() });
     let reader = Grant::from_scopes(["pingone-mcp:read"], &default_scope_grants()).unwrap();
     let bad_args = check_args(write, &json!({ "userid": "u1", "enabled": "yes" })).unwrap_err();
+    // An unknown outcome as each way to it words it (a 5xx to a create; an update or
+    // delete whose every try went unanswered).
+    let unknown = |action: &str, method: &'static str, reason: &str, tries: u32| {
+        ClientError::OutcomeUnknown { action: action.into(), method, reason: reason.into(), status: None, answer: None, transaction_id: "8c1e2f6a-1d2b-4c1e-9f00-1234567890ab".into(), tries }.to_string()
+    };
     let texts = [
         read_only.check(write).unwrap_err(),
         writes.check(destructive).unwrap_err(),
         allow_list.check(write).unwrap_err(),
         reader.check(write).unwrap_err(),
         invalid_arguments(write, &bad_args).message,
-        ClientError::OutcomeUnknown {
-            action: "create_user".into(),
-            method: "POST",
-            reason: "PingOne answered 502".into(),
-            status: Some(502),
-            answer: None,
-            transaction_id: "8c1e2f6a-1d2b-4c1e-9f00-1234567890ab".into(),
-            tries: 1,
-        }
-        .to_string(),
-        ClientError::OutcomeUnknown {
-            action: "delete_group".into(),
-            method: "DELETE",
-            reason: "no try was answered (the last: connection closed before message completed)".into(),
-            status: None,
-            answer: None,
-            transaction_id: "8c1e2f6a-1d2b-4c1e-9f00-1234567890ab".into(),
-            tries: 5,
-        }
-        .to_string(),
+        unknown("create_user", "POST", "PingOne answered 502", 1),
+        unknown("delete_group", "DELETE", "the connection was lost, 5 times (error sending request: client error (SendRequest): connection closed before message completed)", 5),
+        unknown("update_user", "PATCH", "PingOne answered 502 (gave up after 4 tries over 1.2 s)", 4),
+        unknown("update_user", "PATCH", "the answer was cut off, 5 times (error decoding response body)", 5),
+        unknown("update_user", "PATCH", "PingOne answered 503 (PingOne asked to wait 3600 s before trying again, longer than the 60 s this client waits; try again later)", 2),
     ];
     for text in texts {
         let verdict = defender.scan_text(&text);

@@ -288,6 +288,21 @@ async fn a_grant_of_access_is_confirmed_like_a_destructive_call() {
     assert!(fake.api_requests().iter().all(|r| !r.path.contains("roleAssignments") && r.method != "POST"), "nothing of the grants was sent");
 }
 
+/// A question about a record that cannot be read says so, rather than leave its name
+/// out unsaid (review 43).
+#[tokio::test]
+async fn a_question_says_when_its_record_could_not_be_read() {
+    let fake = fake().await;
+    let group = "6f1c0d3e-9a2b-4c5d-8e7f-0a1b2c3d4e5f";
+    fake.on("GET", &fake.env_path(&format!("/groups/{group}")), vec![Reply::error(403, "ACCESS_FAILED", "You do not have access to this resource.")]);
+    let dispatcher = dispatcher(&fake, PolicyConfig { allow_writes: true, allow_destructive: true, ..Default::default() });
+    let refuser = Refuser::default();
+    let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
+    assert!(declined(&dispatcher.dispatch_for(call("delete_group", json!({ "groupId": group })), &requester).await));
+    let asked = refuser.asked.lock().unwrap().clone();
+    assert!(asked[0].contains(&format!("groupId {group} could not be read just now, so what it is cannot be shown")), "{}", asked[0]);
+}
+
 fn call(action: &str, args: Value) -> HostCall {
     HostCall { action: action.into(), args }
 }

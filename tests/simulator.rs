@@ -939,7 +939,7 @@ async fn an_applied_write_whose_answers_are_all_lost_is_not_reported_as_failed()
     let id = group["id"].as_str().unwrap().to_owned();
     h.sim.set_faults(Faults::none().with(FaultRule::new(FaultKind::Drop, Trigger::Always).on_path("/groups")));
     let err = h.try_call("update_group", json!({ "groupId": id, "name": "Renamed" })).await.unwrap_err();
-    assert!(matches!(err, ClientError::OutcomeUnknown { .. }) && err.to_string().contains("it may have been applied"), "{err}");
+    assert!(matches!(err, ClientError::OutcomeUnknown { .. }) && err.to_string().contains("and may have been applied"), "{err}");
     h.sim.set_faults(Faults::none());
     assert_eq!(h.call("get_group", json!({ "groupId": id })).await["name"], "Renamed", "it was applied");
     h.sim.set_faults(Faults::none().with(FaultRule::new(FaultKind::Drop, Trigger::Always).on_path("/groups")));

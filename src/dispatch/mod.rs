@@ -114,9 +114,12 @@ impl Dispatcher {
     pub fn target(&self, action: &str, args: &Value) -> Option<String> {
         let action = self.catalog.get(action)?;
         let path_ids = action.params_in(ParamLocation::Path).map(|p| p.name.as_str()).filter(|name| *name != "environmentId");
-        // A create names its new record by its username or name.
-        let naming = CREATE_NAMING_ARGS.iter().copied().filter(|_| is_create(action)).find(|name| args.get(name).is_some());
-        let mut ids: Vec<String> = path_ids.chain(naming).filter_map(|name| Some(format!("{name} {}", id_like(args.get(name)?)?))).collect();
+        let mut ids: Vec<String> = path_ids.filter_map(|name| Some(format!("{name} {}", id_like(args.get(name)?)?))).collect();
+        // A create names its new record by its username or name, quoted when it has
+        // spaces ("EMEA Sales"): the one left without an answer is found by it (review
+        // 43). Every account that quotes it to the agent scans it (`screen_targets`).
+        let naming = CREATE_NAMING_ARGS.iter().copied().filter(|_| is_create(action)).find_map(|name| Some((name, args.get(name)?)));
+        ids.extend(naming.and_then(|(name, value)| Some(format!("{name} {}", id_like(value).or_else(|| quoted_name(value))?))));
         // What a grant gives, named in its body: the group joined, the role and its scope.
         ids.extend(named_in_body(action, args).into_iter().filter_map(|(what, id, _)| Some(format!("{what} {}", id_like(&Value::from(id))?))));
         // An application grant: the API resource and the scopes it gives.
@@ -504,12 +507,15 @@ impl Dispatcher {
         let mut names = Vec::new();
         for (param, path) in records_in_path(&action.path) {
             let Some(id) = args.get(param).and_then(Value::as_str) else { continue };
-            let name = match changed {
-                Some(record) if path == action.path => label(record),
-                _ => self.read_at(client, &path, args).await.as_ref().and_then(label),
+            let record = match changed {
+                Some(record) if path == action.path => Some(record.clone()),
+                _ => self.read_at(client, &path, args).await,
             };
-            if let Some(name) = name {
-                names.push(format!("{param} {id} has {name}"));
+            match record {
+                Some(record) => names.extend(label(&record).map(|name| format!("{param} {id} has {name}"))),
+                // Said, so a question without the name is not taken for one about a nameless record (review 43).
+                None if self.reader_at(&path, args).is_some() => names.push(format!("{param} {id} could not be read just now, so what it is cannot be shown")),
+                None => {}
             }
         }
         let in_path = |id: &str| action.params_in(ParamLocation::Path).any(|p| args.get(&p.name).and_then(Value::as_str) == Some(id));
@@ -552,15 +558,21 @@ impl Dispatcher {
     /// Whether the phone or e-mail a new MFA device sends codes to is one on the user's
     /// record: a number that is not is what a hijack pairs (review 43).
     async fn device_contact_on_record(&self, client: &PingOneClient, args: &Value) -> Option<String> {
-        let (given, fields) = match (args.get("phone").and_then(Value::as_str), args.get("email").and_then(Value::as_str)) {
-            (Some(phone), _) => (phone, ["mobilePhone", "primaryPhone"].as_slice()),
-            (None, Some(email)) => (email, ["email"].as_slice()),
+        // A phone number is compared by its digits (`+1 (555) 010-0003`), an address whole.
+        fn phone_digits(text: &str) -> String {
+            text.chars().filter(char::is_ascii_digit).collect()
+        }
+        fn address(text: &str) -> String {
+            text.trim().to_lowercase()
+        }
+        let (given, fields, same): (&str, &[&str], fn(&str) -> String) = match (args.get("phone").and_then(Value::as_str), args.get("email").and_then(Value::as_str)) {
+            (Some(phone), _) => (phone, &["mobilePhone", "primaryPhone"], phone_digits),
+            (None, Some(email)) => (email, &["email"], address),
             (None, None) => return None,
         };
         let user = self.read_at(client, "/environments/{environmentId}/users/{userId}", args).await?;
-        let digits = |text: &str| -> String { text.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_lowercase() };
         let on_record: Vec<(&str, &str)> = fields.iter().filter_map(|&field| Some((field, user.get(field)?.as_str()?))).collect();
-        Some(match on_record.iter().find(|(_, value)| digits(value) == digits(given)) {
+        Some(match on_record.iter().find(|(_, value)| same(value) == same(given)) {
             Some((field, _)) => format!("\"{given}\" is the user's {field} on record"),
             None if on_record.is_empty() => format!("\"{given}\" is NOT on the user's record, which has no {}: codes would go to a new address", fields.join(" or ")),
             None => {
@@ -1173,9 +1185,6 @@ enum Naming {
     Unread,
 }
 
-/// A call a person did not confirm (or could not be asked about), with what made it a
-/// question when that was a change the call makes (a full replace leaving out a
-/// population's password policy): the agent may send the call without it.
 /// Whether a call that needed a person's yes had one, for its audit line.
 #[derive(Clone, Copy)]
 enum Confirmed {
@@ -1189,6 +1198,9 @@ fn set(confirmed: &Mutex<Option<Confirmed>>, how: Confirmed) {
     *confirmed.lock().unwrap_or_else(|e| e.into_inner()) = Some(how);
 }
 
+/// A call a person did not confirm (or could not be asked about), with what made it a
+/// question when that was a change the call makes (a full replace leaving out a
+/// population's password policy): the agent may send the call without it.
 fn not_confirmed(action: &Action, reason: String, changes: &[String]) -> ActionError {
     let asked_about = if changes.is_empty() { String::new() } else { format!(". It needs a person because it changes access: {}", changes.join("; ")) };
     // The reason can be the client's, and the changes hold the record's values: quoted.
@@ -1377,6 +1389,13 @@ fn id_like(value: &Value) -> Option<String> {
         _ => return None,
     };
     (id.chars().count() <= 64 && !id.chars().any(|c| c.is_whitespace() || c.is_control())).then_some(id)
+}
+
+/// A record's name with spaces, quoted, as an account of writes names a create by it:
+/// at most 64 characters, on one line.
+fn quoted_name(value: &Value) -> Option<String> {
+    let name = value.as_str()?.trim();
+    (!name.is_empty() && name.chars().count() <= 64 && !name.chars().any(char::is_control)).then(|| format!("{name:?}"))
 }
 
 fn refusal(action: &Action, reason: OwnText) -> ActionError {

@@ -218,7 +218,7 @@ impl PingOneClient {
                     maybe_applied += u32::from(!never_sent);
                     if attempt > retry.max_retries {
                         return Err(if writes && maybe_applied > 0 {
-                            unknown(format!("no try was answered (the last: {message})"), None, None, maybe_applied)
+                            unknown(format!("the connection was lost, {attempt} times ({message})"), None, None, maybe_applied)
                         } else if never_sent {
                             ClientError::Transport { action: action.id.clone(), url: spec.url.to_string(), message }
                         } else {
@@ -236,7 +236,7 @@ impl PingOneClient {
                             maybe_applied += 1;
                             if attempt > retry.max_retries {
                                 return Err(if writes {
-                                    unknown(format!("the answer to each try was cut off (the last: {})", without_url(&e)), Some(status), None, maybe_applied)
+                                    unknown(format!("the answer was cut off, {attempt} times ({})", without_url(&e)), Some(status), None, maybe_applied)
                                 } else {
                                     ClientError::RetriesExhausted { action: action.id.clone(), attempts: attempt, last: without_url(&e), transaction_id: transaction_id.into() }
                                 });
@@ -278,7 +278,7 @@ impl PingOneClient {
                     };
                     if let Some(why) = gave_up {
                         return Err(if writes && maybe_applied > 0 {
-                            unknown(format!("PingOne answered {status} to the last try ({why})"), Some(status), Some(Box::new(parse_error_body(status, &text))), maybe_applied)
+                            unknown(format!("PingOne answered {status} ({why})"), Some(status), Some(Box::new(parse_error_body(status, &text))), maybe_applied)
                         } else {
                             api_error(Some(why))
                         });

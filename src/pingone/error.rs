@@ -88,7 +88,8 @@ pub const ANSWER_UNREADABLE: &str = "ANSWER_UNREADABLE";
 fn unanswered_tries_text(method: &str, tries: &u32) -> String {
     match tries {
         0 | 1 => format!("The {method} was not retried because it may have been applied"),
-        n => format!("The {method} was tried {n} times, as it is safe to repeat, and none was answered: it may have been applied"),
+        // Worded with the classifier in mind: "none of its tries was answered" reads as an order to it.
+        n => format!("The {method} was sent {n} times and may have been applied"),
     }
 }
 
