@@ -37,9 +37,15 @@ fn uncertain(write: &CallSummary) -> bool {
     write.outcome == "no answer yet" || write.outcome == "OUTCOME_UNKNOWN" || write.status.is_some_and(|s| s >= 500 || s == 408)
 }
 
+/// Whether a write was not sent because the record held what it asked for already
+/// (an unlock of an account that is not locked): no error, and nothing to undo.
+fn unchanged(write: &CallSummary) -> bool {
+    write.outcome.starts_with("unchanged")
+}
+
 /// Whether a write was refused, so not applied: an error with a clear answer.
 fn refused(write: &CallSummary) -> bool {
-    !applied(write) && !uncertain(write)
+    !applied(write) && !uncertain(write) && !unchanged(write)
 }
 
 /// The account of a failed or stopped run: a head line, then each write with its
@@ -52,7 +58,7 @@ pub fn account(writes: &[CallSummary], shown: usize) -> Vec<String> {
     }
     let count = writes.iter().filter(|w| applied(w)).count();
     let mut lines = vec![format!("its writes ({count} of {} applied; {}):", writes.len(), legend(writes))];
-    let ordered: Vec<&CallSummary> = writes.iter().filter(|w| uncertain(w)).chain(writes.iter().filter(|w| refused(w))).chain(writes.iter().filter(|w| applied(w))).collect();
+    let ordered: Vec<&CallSummary> = [uncertain, refused, applied, unchanged].into_iter().flat_map(|kind| writes.iter().filter(move |w| kind(w))).collect();
     lines.extend(ordered.iter().take(shown).map(|w| {
         let target = w.target.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
         // What to look a write up by, in PingOne's logs and the audit log, when its
@@ -78,6 +84,9 @@ fn legend(writes: &[CallSummary]) -> String {
     }
     if writes.iter().any(refused) {
         said.push("an error (a 4xx, or \"not sent\") was not".to_owned());
+    }
+    if writes.iter().any(unchanged) {
+        said.push("\"unchanged\" held already, so nothing was sent".to_owned());
     }
     if writes.iter().any(uncertain) {
         said.push("OUTCOME_UNKNOWN, a 5xx and \"no answer yet\" may have been: check those before running again".to_owned());
@@ -109,6 +118,11 @@ mod tests {
         assert_eq!(account(&refused, SHOWN)[0], "its writes (0 of 1 applied; an error (a 4xx, or \"not sent\") was not):");
         let unanswered = [call("update_user", "ok", true, Some("userId u1")), call("update_user", "no answer yet", true, Some("userId u2"))];
         assert_eq!(account(&unanswered, SHOWN)[0], "its writes (1 of 2 applied; \"ok\" was applied, OUTCOME_UNKNOWN, a 5xx and \"no answer yet\" may have been: check those before running again):");
+        // A write not sent because it held already is no error (review 43), and comes last.
+        let held = [call("unlock_user", crate::mcp::observe::UNCHANGED, true, Some("userId u1")), call("delete_user", "ok", true, Some("userId u2"))];
+        let lines = account(&held, SHOWN);
+        assert_eq!(lines[0], "its writes (1 of 2 applied; \"ok\" was applied, \"unchanged\" held already, so nothing was sent):");
+        assert_eq!(lines[2], "  unlock_user (userId u1): unchanged (already so; nothing sent)");
     }
 
     #[test]
