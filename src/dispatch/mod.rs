@@ -505,6 +505,8 @@ impl Dispatcher {
     /// "jdoe"`. Best effort: a read that fails names nothing.
     async fn target_names(&self, client: &PingOneClient, action: &Action, args: &Value, changed: Option<&Value>) -> Vec<String> {
         let mut names = Vec::new();
+        // The user a path names, as read to name them: a new device is compared with it.
+        let mut user = None;
         for (param, path) in records_in_path(&action.path) {
             let Some(id) = args.get(param).and_then(Value::as_str) else { continue };
             let record = match changed {
@@ -512,7 +514,12 @@ impl Dispatcher {
                 _ => self.read_at(client, &path, args).await,
             };
             match record {
-                Some(record) => names.extend(label(&record).map(|name| format!("{param} {id} has {name}"))),
+                Some(record) => {
+                    names.extend(label(&record).map(|name| format!("{param} {id} has {name}")));
+                    if param == "userId" {
+                        user = Some(record);
+                    }
+                }
                 // Said, so a question without the name is not taken for one about a nameless record (review 43).
                 None if self.reader_at(&path, args).is_some() => names.push(format!("{param} {id} could not be read just now, so what it is cannot be shown")),
                 None => {}
@@ -549,37 +556,10 @@ impl Dispatcher {
             }
         }
         if action.method == Method::Post && action.path.ends_with("/users/{userId}/devices") {
-            names.extend(self.device_contact_on_record(client, args).await);
+            names.extend(user.and_then(|user| device_contact_on_record(args, &user)));
         }
         names.extend(self.dependents(client, action, args).await);
         names
-    }
-
-    /// Whether the phone or e-mail a new MFA device sends codes to is one on the user's
-    /// record: a number that is not is what a hijack pairs (review 43).
-    async fn device_contact_on_record(&self, client: &PingOneClient, args: &Value) -> Option<String> {
-        // A phone number is compared by its digits (`+1 (555) 010-0003`), an address whole.
-        fn phone_digits(text: &str) -> String {
-            text.chars().filter(char::is_ascii_digit).collect()
-        }
-        fn address(text: &str) -> String {
-            text.trim().to_lowercase()
-        }
-        let (given, fields, same): (&str, &[&str], fn(&str) -> String) = match (args.get("phone").and_then(Value::as_str), args.get("email").and_then(Value::as_str)) {
-            (Some(phone), _) => (phone, &["mobilePhone", "primaryPhone"], phone_digits),
-            (None, Some(email)) => (email, &["email"], address),
-            (None, None) => return None,
-        };
-        let user = self.read_at(client, "/environments/{environmentId}/users/{userId}", args).await?;
-        let on_record: Vec<(&str, &str)> = fields.iter().filter_map(|&field| Some((field, user.get(field)?.as_str()?))).collect();
-        Some(match on_record.iter().find(|(_, value)| same(value) == same(given)) {
-            Some((field, _)) => format!("\"{given}\" is the user's {field} on record"),
-            None if on_record.is_empty() => format!("\"{given}\" is NOT on the user's record, which has no {}: codes would go to a new address", fields.join(" or ")),
-            None => {
-                let held: Vec<String> = on_record.iter().map(|(field, value)| format!("{field} \"{value}\"")).collect();
-                format!("\"{given}\" is NOT on the user's record ({}): codes would go to a new address", held.join(", "))
-            }
-        })
     }
 
     /// The admin roles a group gives its members, each with its scope, for the person
@@ -1057,6 +1037,32 @@ impl Dispatcher {
             None => HostReply::Error(self.unknown_action(id)),
         }
     }
+}
+
+/// Whether the phone or e-mail a new MFA device sends codes to is one on the user's
+/// record: a number that is not is what a hijack pairs (review 43).
+fn device_contact_on_record(args: &Value, user: &Value) -> Option<String> {
+    // A phone number is compared by its digits (`+1 (555) 010-0003`), an address whole.
+    fn phone_digits(text: &str) -> String {
+        text.chars().filter(char::is_ascii_digit).collect()
+    }
+    fn address(text: &str) -> String {
+        text.trim().to_lowercase()
+    }
+    let (given, fields, same): (&str, &[&str], fn(&str) -> String) = match (args.get("phone").and_then(Value::as_str), args.get("email").and_then(Value::as_str)) {
+        (Some(phone), _) => (phone, &["mobilePhone", "primaryPhone"], phone_digits),
+        (None, Some(email)) => (email, &["email"], address),
+        (None, None) => return None,
+    };
+    let on_record: Vec<(&str, &str)> = fields.iter().filter_map(|&field| Some((field, user.get(field)?.as_str()?))).collect();
+    Some(match on_record.iter().find(|(_, value)| same(value) == same(given)) {
+        Some((field, _)) => format!("\"{given}\" is the user's {field} on record"),
+        None if on_record.is_empty() => format!("\"{given}\" is NOT on the user's record, which has no {}: codes would go to a new address", fields.join(" or ")),
+        None => {
+            let held: Vec<String> = on_record.iter().map(|(field, value)| format!("{field} \"{value}\"")).collect();
+            format!("\"{given}\" is NOT on the user's record ({}): codes would go to a new address", held.join(", "))
+        }
+    })
 }
 
 /// Get actions that may read an id, each with its id parameter.

@@ -5,6 +5,7 @@
 
 use serde_json::{json, Value};
 
+use super::observe::UNCHANGED;
 use super::CallSummary;
 use crate::pingone::ANSWER_UNREADABLE;
 
@@ -40,7 +41,7 @@ fn uncertain(write: &CallSummary) -> bool {
 /// Whether a write was not sent because the record held what it asked for already
 /// (an unlock of an account that is not locked): no error, and nothing to undo.
 fn unchanged(write: &CallSummary) -> bool {
-    write.outcome.starts_with("unchanged")
+    write.outcome == UNCHANGED
 }
 
 /// Whether a write was refused, so not applied: an error with a clear answer.
@@ -119,7 +120,7 @@ mod tests {
         let unanswered = [call("update_user", "ok", true, Some("userId u1")), call("update_user", "no answer yet", true, Some("userId u2"))];
         assert_eq!(account(&unanswered, SHOWN)[0], "its writes (1 of 2 applied; \"ok\" was applied, OUTCOME_UNKNOWN, a 5xx and \"no answer yet\" may have been: check those before running again):");
         // A write not sent because it held already is no error (review 43), and comes last.
-        let held = [call("unlock_user", crate::mcp::observe::UNCHANGED, true, Some("userId u1")), call("delete_user", "ok", true, Some("userId u2"))];
+        let held = [call("unlock_user", UNCHANGED, true, Some("userId u1")), call("delete_user", "ok", true, Some("userId u2"))];
         let lines = account(&held, SHOWN);
         assert_eq!(lines[0], "its writes (1 of 2 applied; \"ok\" was applied, \"unchanged\" held already, so nothing was sent):");
         assert_eq!(lines[2], "  unlock_user (userId u1): unchanged (already so; nothing sent)");

@@ -298,15 +298,17 @@ fn call_start(mut caller: Caller<'_, GuestState>, ptr: u32, len: u32) -> wasmtim
         Err(e) if too_deep(&e) => return Err(caller.data_mut().exceed(Limit::Depth)),
         Err(e) => return Err(format_err!("the guest sent a malformed host call: {e}")),
     };
-    let fuel_left = caller.get_fuel().unwrap_or(0);
-    let state = caller.data_mut();
-    let id = state.next_call_id;
     if call.action == abi::BUDGET_ACTION {
+        let fuel_left = caller.get_fuel().unwrap_or(0);
+        let state = caller.data_mut();
+        let id = state.next_call_id;
         state.next_call_id += 1;
         let reply = serde_json::to_vec(&HostReply::Value(state.budget(fuel_left))).unwrap_or_default();
         state.in_flight.push(Box::pin(async move { (id, reply) }));
         return Ok(id);
     }
+    let state = caller.data_mut();
+    let id = state.next_call_id;
     if state.calls_started >= state.limits.host_calls {
         return Err(state.exceed(Limit::HostCalls));
     }
