@@ -154,6 +154,21 @@ pub fn restore_masks(args: &mut serde_json::Value, record: &serde_json::Value) {
     }
 }
 
+/// Leaves out of a partial update's `args` the top-level credentials that send back the
+/// very mask this server showed of `record`'s: a PATCH keeps what it is not sent, so the
+/// secret stays without being sent anywhere, whatever else the call changes. A nested
+/// one stays for [`restore_masks`]: its object may be replaced whole.
+pub fn leave_out_current_masks(args: &mut serde_json::Value, record: &serde_json::Value) {
+    for mask in masks_sent_back(args).into_iter().filter(|m| m.pointer.rfind('/') == Some(0)) {
+        let Some(real) = record.pointer(&mask.pointer).filter(|real| real.is_string()) else { continue };
+        if args.pointer(&mask.pointer) == Some(&masked_secret(&mask.key, real)) {
+            if let Some(fields) = args.as_object_mut() {
+                fields.remove(&mask.key);
+            }
+        }
+    }
+}
+
 /// What [`masked_secret`] and [`redact_json`] write: `****`, `****` and the last four
 /// characters, or [`REDACTED`].
 fn is_mask(text: &str) -> bool {

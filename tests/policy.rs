@@ -1318,6 +1318,36 @@ async fn a_masked_credential_sent_back_keeps_the_secret() {
     assert_eq!(stored_secret().await, secret);
 }
 
+/// A partial update sent back whole with a credential's mask leaves the credential out,
+/// so the record keeps it whatever else changes (review 43: a user's secret-like custom
+/// attribute refused the read-modify-write, with a fix no agent could carry out).
+#[tokio::test]
+async fn a_partial_update_leaves_a_masked_credential_out() {
+    let (sim, dispatcher) = simulator_with_writes().await;
+    let catalog = load_builtin().unwrap();
+    let raw = PingOneClient::new(sim.connection(), RetryPolicy::default()).unwrap();
+    let token = "tok_ABCDEFGHIJKLMNOPQRST";
+    let user = value(dispatcher.dispatch(call("create_user", json!({ "username": "cust.secret", "email": "cust.secret@example.com", "apiToken": token }))).await);
+    let mut read = value(dispatcher.dispatch(call("get_user", json!({ "userId": user["id"] }))).await);
+    assert_eq!(read["apiToken"], "****QRST", "the model sees it masked: {read}");
+    let record = read.as_object_mut().unwrap();
+    for computed in ["id", "createdAt", "updatedAt", "environment", "population", "enabled", "mfaEnabled", "account", "identityProvider", "lifecycle", "verifyStatus", "emailVerified", "_links"] {
+        record.remove(computed);
+    }
+    read["userId"] = user["id"].clone();
+    read["title"] = json!("Integration owner");
+    let updated = value(dispatcher.dispatch(call("update_user", read.clone())).await);
+    assert_eq!(updated["title"], "Integration owner");
+    let stored = raw.call(catalog.get("get_user").unwrap(), &json!({ "userId": user["id"] }), &Default::default()).await.unwrap();
+    assert_eq!((stored["title"].as_str(), stored["apiToken"].as_str()), (Some("Integration owner"), Some(token)), "kept, not overwritten by its mask");
+    // The mask of another value still says what is wrong.
+    read["apiToken"] = json!("****zzzz");
+    match dispatcher.dispatch(call("update_user", read)).await {
+        HostReply::Error(e) => assert!(e.code == "INVALID_ARGUMENTS" && e.message.contains("`apiToken`: the mask shown"), "{e:?}"),
+        other => panic!("a mask of no current secret is refused: {other:?}"),
+    }
+}
+
 /// The defender's placeholder sent back in a record read and written whole stands for
 /// the text the record holds, and is never stored over it; where it cannot stand for
 /// one (a new record, inside a longer text) the call is refused, naming the field.

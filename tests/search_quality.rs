@@ -397,3 +397,15 @@ fn closeness_of_the_best_action() {
         );
     }
 }
+
+/// The figures above rank each query as written; search mends mistyped words first
+/// (`Ranked::read_as`), and must leave every labelled query as it is, or they would not
+/// describe what search does.
+#[test]
+fn no_labelled_query_is_taken_for_a_typo() {
+    let catalog = load_builtin().unwrap();
+    let index = SearchIndex::new(&catalog);
+    let mended: Vec<String> = queries().into_iter().map(|q| q.text).chain(unmatched()).filter_map(|q| index.find(&q, 1).read_as.map(|r| format!("{q} => {r}"))).collect();
+    assert!(mended.is_empty(), "{mended:#?}");
+    assert_eq!(index.find("pasword reset", 1).read_as.as_deref(), Some("password reset"), "the word list was found");
+}

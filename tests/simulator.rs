@@ -662,6 +662,12 @@ async fn pingone_rules_are_enforced() {
     let (status, err) = h.fails("create_group", json!({ "name": "" })).await;
     assert_eq!((status, err["code"].as_str()), (400, Some("INVALID_DATA")));
     assert_eq!(detail_targets(&err), vec!["name"]);
+    // Texts longer than the user schema allows (review 43: a 100,000-character username was stored).
+    let (status, err) = h.fails("create_user", json!({ "username": "h".repeat(129), "email": "long@example.com" })).await;
+    assert_eq!((status, err["details"][0]["code"].as_str(), detail_targets(&err)), (400, Some("SIZE_LIMIT_EXCEEDED"), vec!["username".to_owned()]), "{err}");
+    let fits = h.call("create_user", json!({ "username": "h".repeat(128), "email": "long@example.com" })).await;
+    let (status, err) = h.fails("update_user", json!({ "userId": fits["id"], "address": { "postalCode": "9".repeat(41) } })).await;
+    assert_eq!((status, detail_targets(&err)), (400, vec!["address.postalCode".to_owned()]), "{err}");
     let (status, err) = h.fails("get_user", json!({ "userId": "00000000-0000-4000-8000-000000000000" })).await;
     assert_eq!((status, err["code"].as_str()), (404, Some("NOT_FOUND")));
     // Over raw HTTP: the catalog refuses this before sending (a field SAML requires).

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use pingone_mcp::search::{found, hit_json, no_match_note, nothing_fits_note, Hit, SearchIndex, SignatureStyle};
+use pingone_mcp::search::{found, hit_json, no_match_note, nothing_fits_note, read_as_note, Hit, SearchIndex, SignatureStyle};
 use serde_json::json;
 
 use super::load_catalog;
@@ -17,6 +17,9 @@ pub fn run(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<ExitCode> {
     // After the search, so a model that failed to load is known.
     if let Some(warning) = index.warning() {
         note(&warning);
+    }
+    if let Some(read_as) = &found.read_as {
+        note(&read_as_note(read_as));
     }
     if found.hits.is_empty() {
         note(&format!("{}; `pingone-mcp actions list` shows every action", no_match_note(&query)));

@@ -896,6 +896,9 @@ impl Dispatcher {
         let mut restored = args.clone();
         let record = if matches!(action.method, Method::Put | Method::Patch) { self.read_at(client, &action.path, args).await } else { None };
         if let Some(record) = &record {
+            if action.method == Method::Patch {
+                crate::secret::leave_out_current_masks(&mut restored, record);
+            }
             crate::secret::restore_masks(&mut restored, record);
         }
         let paths = |masks: Vec<crate::secret::SentMask>| masks.into_iter().map(|m| format!("`{}`", m.path)).collect::<Vec<_>>().join(", ");
@@ -907,10 +910,14 @@ impl Dispatcher {
                 left,
             ));
         }
+        let record = record.unwrap_or_default();
+        let put_back: Vec<_> = sent.into_iter().filter(|mask| restored.pointer(&mask.pointer).is_some()).collect();
+        if put_back.is_empty() {
+            return Ok((Some(restored), Some(record)));
+        }
         // The secret put back goes only to the configuration it was read with: a call that
         // also points the record elsewhere (an identity provider's token endpoint) would
         // hand the real secret to whoever it now points at.
-        let record = record.unwrap_or_default();
         let path_params: Vec<&str> = action.params_in(ParamLocation::Path).map(|p| p.name.as_str()).collect();
         let unchanged = |key: &str| path_params.contains(&key) || SECRET_NEUTRAL_FIELDS.iter().any(|k| k.eq_ignore_ascii_case(key));
         let mut changed: Vec<String> =
@@ -921,7 +928,7 @@ impl Dispatcher {
         if !changed.is_empty() {
             let changed = changed.join(", ");
             return Err(refused(
-                format!("{} sent as the mask of the current secret beside changes to {changed}: the current secret is put back only on a call that changes nothing else but {}, so it never goes to a changed configuration; to make these changes, pass the real secret", paths(sent), SECRET_NEUTRAL_FIELDS.join(", ")),
+                format!("{} sent as the mask of the current secret beside changes to {changed}: the current secret is put back only on a call that changes nothing else but {}, so it never goes to a changed configuration; to make these changes, pass the real secret", paths(put_back), SECRET_NEUTRAL_FIELDS.join(", ")),
                 changed,
             ));
         }

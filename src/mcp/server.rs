@@ -26,7 +26,7 @@ use crate::dispatch::Dispatcher;
 use crate::policy::{flag_of, Caller, Confirm, Grant, Policy};
 use crate::defender::{Defender, Mode as DefenderMode, DEFAULT_THRESHOLD};
 use crate::sandbox::{ExecutionError, Limits, Sandbox};
-use crate::search::{found, hit_json, no_match_note, nothing_fits_note, SearchIndex, SignatureStyle};
+use crate::search::{found, hit_json, no_match_note, nothing_fits_note, read_as_note, SearchIndex, SignatureStyle};
 
 /// Taught to every client at initialisation.
 /// What the model is told at the start: how to find and call actions, and the limits
@@ -457,8 +457,9 @@ pub fn search_reply(catalog: &Catalog, index: &SearchIndex, query: &str, limit: 
         return Err(no_match_note(query));
     }
     let mut reply = json!({ "actions": hits });
-    if found.nothing_fits.is_some() {
-        reply["note"] = json!(nothing_fits_note(query));
+    let notes: Vec<String> = found.read_as.as_deref().map(read_as_note).into_iter().chain(found.nothing_fits.map(|_| nothing_fits_note(query))).collect();
+    if !notes.is_empty() {
+        reply["note"] = json!(notes.join("; "));
     }
     if let Some(warning) = index.warning() {
         reply["warning"] = json!(warning);

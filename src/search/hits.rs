@@ -20,16 +20,23 @@ pub struct Found<'c> {
     pub hits: Vec<(&'c Action, Hit)>,
     /// The best cosine of any action, when the encoder judged that none fits closely.
     pub nothing_fits: Option<f32>,
+    /// The query as ranked, when mistyped words in it were mended.
+    pub read_as: Option<String>,
 }
 
 /// The best `limit` actions for `query`.
 pub fn found<'c>(catalog: &'c Catalog, index: &SearchIndex, query: &str, limit: usize) -> Found<'c> {
     let ranked = index.find(query, limit);
-    Found { hits: ranked.hits.into_iter().filter_map(|hit| Some((catalog.get(&hit.id)?, hit))).collect(), nothing_fits: ranked.nothing_fits }
+    Found { hits: ranked.hits.into_iter().filter_map(|hit| Some((catalog.get(&hit.id)?, hit))).collect(), nothing_fits: ranked.nothing_fits, read_as: ranked.read_as }
 }
 
 /// What the actions cover, for a reader whose need may lie outside it.
 const SCOPE: &str = "the actions here manage PingOne users, groups, populations, applications, roles, sign-on, password and MFA policies, identity providers, certificates and API resources; not environments, branding, notification templates, schema attributes, signing keys, gateways, flows, other PingOne products or systems outside PingOne";
+
+/// What a reader is told when mistyped words of a query were mended before ranking.
+pub fn read_as_note(read_as: &str) -> String {
+    format!("searched for \"{read_as}\" (mistyped words mended)")
+}
 
 /// What a reader is told when no action fits `query` closely, beside the nearest.
 pub fn nothing_fits_note(query: &str) -> String {

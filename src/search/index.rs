@@ -3,12 +3,13 @@
 use std::collections::{HashMap, HashSet};
 
 use super::bm25::{Bm25, DocumentBuilder};
-use super::semantic::{Encoder, Semantic};
+use super::semantic::{Encoder, Semantic, MODEL_FILE, MODEL_VARIABLE};
+use super::spelling::{english_words, Spelling};
 use super::intent::{is_searched_value, listed_noun, query_op, Listed, Op};
 use super::tokens::{is_stop_word, stem, tokens, words};
-use super::vocabulary::Vocabulary;
+use super::vocabulary::{Vocabulary, VOCABULARY};
 use crate::catalog::{Action, Catalog};
-use crate::onnx::ModelError;
+use crate::onnx::{find_model, ModelError};
 
 /// How the parts of a score add up. `Weights::default()` is what the quality test
 /// (`tests/search_quality.rs`) measured best on its tuning split.
@@ -69,6 +70,7 @@ pub struct SearchIndex {
     /// make a word before them a name ("the *beta testers* group"); a word known
     /// from descriptions alone may be a verb ("what roles does anna *hold*").
     nouns: HashSet<String>,
+    spelling: Spelling,
     semantic: Semantic,
 }
 
@@ -92,6 +94,9 @@ pub struct Ranked {
     /// [`Weights::nothing_fits_below`]; None when some action fits or ranking is
     /// lexical only (words alone cannot tell).
     pub nothing_fits: Option<f32>,
+    /// The query as it was ranked, when mistyped words were mended ("pasword" →
+    /// "password"), for the reader to see.
+    pub read_as: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -125,7 +130,7 @@ impl SearchIndex {
         let actions: Vec<&Action> = catalog.actions().collect();
         let bm25 = Bm25::new(actions.iter().map(|a| document(a, &weights.fields)).collect(), weights.k1, weights.b);
         let nouns = actions.iter().flat_map(|a| tokens(&a.id).into_iter().skip(usize::from(Op::of_id(&a.id).is_some())).chain(tokens(&a.title))).collect();
-        let actions = actions
+        let entries = actions
             .iter()
             .map(|a| {
                 let op = Op::of_action(a);
@@ -142,7 +147,14 @@ impl SearchIndex {
                 Entry { id: a.id.clone(), op, subject, items }
             })
             .collect();
-        Self { bm25, actions, vocabulary: Vocabulary::builtin(), weights, nouns, semantic }
+        let texts = catalog.actions().flat_map(|a| {
+            let params = a.params.iter().map(|p| p.name.as_str());
+            [a.id.as_str(), a.title.as_str(), a.group.as_str(), a.description.as_str(), a.note.as_deref().unwrap_or_default()].into_iter().chain(params)
+        });
+        // The search encoder's word list, found even where the encoder cannot run.
+        let english = find_model(MODEL_VARIABLE, MODEL_FILE).and_then(|(_, tokenizer)| english_words(&tokenizer)).unwrap_or_default();
+        let spelling = Spelling::new(texts.chain(VOCABULARY.iter().map(|(phrase, _)| *phrase)), english);
+        Self { bm25, actions: entries, vocabulary: Vocabulary::builtin(), weights, nouns, spelling, semantic }
     }
 
     /// Load the encoder and embed the actions on a thread of their own now, instead of
@@ -173,17 +185,20 @@ impl SearchIndex {
     /// judged again without the framing: the actions do one record a call, and a
     /// script loops over the file's rows.
     pub fn find(&self, query: &str, limit: usize) -> Ranked {
+        let mended = self.spelling.mend(query, |stem| self.bm25.knows(stem));
+        let query = mended.as_deref().unwrap_or(query);
         let ranked = self.find_as_written(query, limit);
-        match ranked.nothing_fits.and_then(|_| super::intent::without_bulk_framing(query)) {
+        let ranked = match ranked.nothing_fits.and_then(|_| super::intent::without_bulk_framing(query)) {
             Some(one_by_one) => Some(self.find_as_written(&one_by_one, limit)).filter(|r| r.nothing_fits.is_none()).unwrap_or(ranked),
             None => ranked,
-        }
+        };
+        Ranked { read_as: mended, ..ranked }
     }
 
     fn find_as_written(&self, query: &str, limit: usize) -> Ranked {
         let similarities = self.similarities(query);
         let best = similarities.as_ref().map(|s| s.iter().copied().fold(f32::MIN, f32::max));
-        Ranked { hits: self.rank(query, similarities.as_deref(), limit), nothing_fits: best.filter(|b| *b < self.weights.nothing_fits_below) }
+        Ranked { hits: self.rank(query, similarities.as_deref(), limit), nothing_fits: best.filter(|b| *b < self.weights.nothing_fits_below), read_as: None }
     }
 
     /// As [`SearchIndex::search`], with the cosines given (or none): lets a tuning run
@@ -340,6 +355,17 @@ mod tests {
             let hits = index.search(query, 5);
             assert_eq!(hits.first().map(|h| h.id.as_str()), Some(expected), "{query}: {hits:?}");
         }
+    }
+
+    /// Review 43: "pasword reset" found nothing about passwords.
+    #[test]
+    fn a_mistyped_word_is_mended_and_said() {
+        let catalog = crate::catalog::load_builtin().unwrap();
+        let index = SearchIndex::new(&catalog);
+        let ranked = index.find("pasword reset", 3);
+        assert_eq!(ranked.read_as.as_deref(), Some("password reset"));
+        assert!(ranked.hits.iter().any(|h| h.id == "set_user_password" || h.id == "force_user_password_change"), "{:?}", ranked.hits);
+        assert_eq!(index.find("reset a password", 3).read_as, None);
     }
 
     #[test]

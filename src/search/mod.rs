@@ -1,6 +1,6 @@
 //! Finding actions for a need, as administrators phrase it.
 //!
-//! A query goes through four steps:
+//! A query goes through four steps, after mistyped words are mended (`spelling`):
 //! 1. `tokens`: words, lower-cased and lightly stemmed; possessives ("john's") marked.
 //! 2. `vocabulary`: identity-admin phrases ("2FA", "team", "segment", "kick … out",
 //!    "admin rights") add the catalog's own terms and say which operation is meant.
@@ -25,10 +25,11 @@ mod hits;
 mod index;
 mod intent;
 mod semantic;
+mod spelling;
 mod tokens;
 mod vocabulary;
 
-pub use hits::{found, hit_json, hits_json, meant, no_match_note, nothing_fits_note, Found, SignatureStyle};
+pub use hits::{found, hit_json, hits_json, meant, no_match_note, nothing_fits_note, read_as_note, Found, SignatureStyle};
 pub use index::{Hit, Ranked, SearchIndex, Weights};
 pub use semantic::{action_text, Encoder, MODEL_VARIABLE};
 pub use tokens::tokens;

@@ -18,7 +18,7 @@ use crate::onnx::{find_library, find_model, Fusion, Model, ModelError};
 
 /// Where the model is looked for first (see [`crate::onnx::find_model`]).
 pub const MODEL_VARIABLE: &str = "PINGONE_MCP_SEARCH_MODEL";
-const MODEL_FILE: &str = "search.int8.onnx";
+pub(super) const MODEL_FILE: &str = "search.int8.onnx";
 /// Tokens of a query or action text, [CLS] and [SEP] included (the training window).
 const MAX_TOKENS: usize = 128;
 

@@ -59,6 +59,12 @@ impl ApiError {
             .with_detail("INVALID_VALUE", Some(target), message)
     }
 
+    /// A text longer than its field allows.
+    pub fn size_limit(target: &str, message: impl Into<String>) -> Self {
+        Self::new(400, "INVALID_DATA", "The request could not be completed. One or more validation errors were in the request.")
+            .with_detail("SIZE_LIMIT_EXCEEDED", Some(target), message)
+    }
+
     /// A one-time passcode that is not the device's.
     pub fn invalid_otp() -> Self {
         Self::new(400, "INVALID_DATA", "The request could not be completed. One or more validation errors were in the request.")

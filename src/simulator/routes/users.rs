@@ -241,6 +241,40 @@ fn check_profile(st: &State, body: &Map<String, Value>, except: Option<&str>) ->
     }
     check_bool(body, "enabled")?;
     check_bool(body, "mfaEnabled")?;
+    check_lengths(body)
+}
+
+/// The longest text PingOne's user schema allows in each field (`maxLength` in the
+/// management API spec): a script tried here must not store what a tenant refuses.
+const FIELD_LIMITS: [(&str, usize); 16] = [
+    ("username", 128),
+    ("externalId", 1024),
+    ("locale", 256),
+    ("mobilePhone", 32),
+    ("primaryPhone", 32),
+    ("nickname", 256),
+    ("title", 256),
+    ("type", 256),
+    ("name.family", 256),
+    ("name.formatted", 256),
+    ("name.given", 256),
+    ("name.middle", 256),
+    ("address.locality", 256),
+    ("address.postalCode", 40),
+    ("address.region", 256),
+    ("address.streetAddress", 256),
+];
+
+fn check_lengths(body: &Map<String, Value>) -> Result<(), ApiError> {
+    for (field, limit) in FIELD_LIMITS {
+        let mut parts = field.split('.');
+        let first = body.get(parts.next().unwrap_or_default());
+        let text = parts.fold(first, |value, part| value.and_then(|v| v.get(part))).and_then(Value::as_str);
+        let length = text.map_or(0, |text| text.chars().count());
+        if length > limit {
+            return Err(ApiError::size_limit(field, format!("`{field}` may be at most {limit} characters long; it has {length}")));
+        }
+    }
     Ok(())
 }
 
