@@ -223,6 +223,11 @@ fn a_delete_must_be_destructive_and_environment_id_is_never_a_parameter() {
     // reach an environment the token and the production check are not bound to.
     let text = GOOD.replace("/environments/{environmentId}/widgets/{widgetId}", "/environments/{widgetId}/users");
     assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "an environment in the path must be `{environmentId}`"]);
+    // Review 45: nor a dot segment, which the URL resolves out of the configured environment.
+    let text = GOOD.replace("/environments/{environmentId}/widgets/{widgetId}", "/environments/{environmentId}/../00000000-0000-0000-0000-000000000001/widgets/{widgetId}");
+    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "may not hold a `.` or `..` segment"]);
+    let text = GOOD.replace("/widgets/{widgetId}", "/widgets/{widgetId}?expand=all");
+    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "no %-encoding, `?`"]);
 }
 
 /// A custom action that sends what a built-in one sends is guarded as strictly, whatever
@@ -241,6 +246,13 @@ fn a_copy_of_a_guarded_builtin_must_be_as_guarded() {
     let role = add(copy("POST", "/environments/{environmentId}/users/{uid}/roleAssignments", "    destructive: false\n")).unwrap_err();
     assert_one(&role, &["h.yaml:", "as `create_user_role_assignment` does, which can grant access: set `grants_access: true`"]);
     add(copy("POST", "/environments/{environmentId}/users/{uid}/roleAssignments", "    destructive: false\n    grants_access: true\n")).expect("as guarded as the built-in");
+    // Review 45: a slash more, or other capitals, is no other request.
+    let slash = add(copy("POST", "/environments/{environmentId}/users/{uid}/memberOfGroups/", "    destructive: false\n")).unwrap_err();
+    assert!(slash.iter().any(|e| e.contains("has an empty segment")), "{slash:?}");
+    let doubled = add(copy("POST", "/environments/{environmentId}/users/{uid}//memberOfGroups", "    destructive: false\n")).unwrap_err();
+    assert!(doubled.iter().any(|e| e.contains("has an empty segment")), "{doubled:?}");
+    let capitals = add(copy("POST", "/environments/{environmentId}/Users/{uid}/MemberOfGroups", "    destructive: false\n")).unwrap_err();
+    assert_one(&capitals, &["h.yaml:", "as `add_user_to_group` does, which can grant access"]);
     add(copy("POST", "/environments/{environmentId}/users/{uid}/widgets", "    destructive: false\n")).expect("nothing built in sends it");
 }
 

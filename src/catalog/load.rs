@@ -246,7 +246,8 @@ type Problem = (&'static str, String);
 /// else a copy of `set_user_password` marked not destructive would run without
 /// --allow-destructive or anyone being asked.
 fn weaker_than_builtin<'a>(action: &Action, loaded: impl Iterator<Item = &'a Action>) -> Vec<Problem> {
-    let shape = |a: &Action| (a.method, a.host, a.path.split('/').map(|s| if s.starts_with('{') { "{}" } else { s }).collect::<Vec<_>>().join("/"));
+    // Compared without case too: a server that reads paths without it would take the copy for the original.
+    let shape = |a: &Action| (a.method, a.host, a.path.split('/').map(|s| if s.starts_with('{') { "{}".to_owned() } else { s.to_lowercase() }).collect::<Vec<_>>().join("/"));
     let mut problems = Vec::new();
     for same in loaded.filter(|other| shape(other) == shape(action)) {
         let sends = format!("it sends {} {} as `{}` does", same.method.as_str(), action.path, same.id);
@@ -370,6 +371,20 @@ fn check_path(action: &Action, problem: &mut impl FnMut(&'static str, String)) {
     if !action.path.starts_with('/') {
         problem("path", "must start with `/`".into());
         return;
+    }
+    // Written as PingOne writes its paths, so that the path sent is the one written, and
+    // a copy of a built-in action is known for one (review 45: `…/memberOfGroups/`
+    // passed as new and granted with nobody asked; `/{environmentId}/../…` left the
+    // configured environment).
+    let written: Vec<&str> = action.path.split('/').skip(1).collect();
+    if written.iter().any(|s| s.is_empty()) {
+        problem("path", "has an empty segment (`//`, or a `/` at the end): write each segment once, with no `/` at the end, as PingOne's paths are".into());
+    }
+    if written.iter().any(|s| *s == "." || *s == "..") {
+        problem("path", "may not hold a `.` or `..` segment: it would be resolved to another path than the one written, and could leave the configured environment".into());
+    }
+    if action.path.contains(['%', '?', '#', '\\', ' ']) {
+        problem("path", "may hold only literal segments and `{placeholders}`: no %-encoding, `?`, `#`, `\\` or spaces (a query parameter goes in `params` with `in: query`)".into());
     }
     // The environment is the one configured: a session token, a profile's production
     // check and the audit line are bound to it, so no action may name another.

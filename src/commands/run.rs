@@ -133,11 +133,17 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
             note(&refused);
         }
     }
+    let caught_uncertain = execution.outcome.is_ok() && account::any_uncertain(&writes);
+    if caught_uncertain && !args.json {
+        note(&format!("{}:", account::CAUGHT_UNCERTAIN));
+        account::account(&writes, account::SHOWN).iter().for_each(|line| note(line));
+    }
     if let Some(e) = &unsaved {
         error(&format!("{e:#}; the script ran, and its result and writes are above"));
     }
     Ok(match execution.outcome {
-        Ok(_) if unsaved.is_some() => ExitCode::FAILURE,
+        // As `call` does for one such write: a cron job or agent must not take it for done.
+        Ok(_) if unsaved.is_some() || caught_uncertain => ExitCode::FAILURE,
         Ok(_) => ExitCode::SUCCESS,
         // As a shell reports a command the signal ended.
         Err(ExecutionError::Interrupted { .. }) => ExitCode::from(stopped_by.get().map_or(130, |s| s.exit_status())),
@@ -154,7 +160,7 @@ fn refused_in_the_real_run(writes: &[pingone_mcp::mcp::CallSummary]) -> Option<S
     all.sort_unstable();
     all.dedup();
     Some(format!(
-        "dry run: {} of its {} writes would be refused without {} (the first: {first}, which needs {flags}); the real run would stop there, after the writes before it",
+        "dry run: {} of its {} writes would be refused without {} (the first: {first}, which needs {flags}); the real run would fail there, after the writes before it (and stop, unless the script catches that error)",
         refused.len(),
         writes.len(),
         all.join(" and ")

@@ -296,6 +296,12 @@ pub fn execute_reply(execution: Execution, all_calls: &[CallSummary], budget: us
             if !calls.is_empty() {
                 reply["calls"] = json!(calls);
             }
+            let writes = account::writes(all_calls, &[]);
+            if account::any_uncertain(&writes) {
+                let mut changes = vec![format!("{}:", account::CAUGHT_UNCERTAIN)];
+                changes.extend(account::account(&writes, account::SHOWN_TO_AGENT));
+                reply["changes"] = json!(changes);
+            }
             let shaped = trim(reply, budget);
             let mut reply = shaped.value;
             if let Some(note) = shaped.note.or(cut) {
@@ -543,7 +549,7 @@ mod tests {
         let defender = Arc::new(Defender::load(crate::defender::Mode::Patterns, crate::defender::DEFAULT_THRESHOLD));
         let reply = scanned_execute_reply(execution, &[], 6000, &defender, &OwnTexts::default()).await.unwrap();
         let note = reply["note"].as_str().unwrap();
-        assert!(note.contains("the 4000-token budget"), "{note}");
+        assert!(note.contains("to fit 4000 tokens (its share of the reply's budget, --max-result-tokens)"), "{note}");
         let tokens = crate::trim::count_json_tokens(&reply);
         assert!((2800..=6000).contains(&tokens), "more than the 2,666 tokens of a cut made twice: {tokens} tokens");
     }
@@ -579,6 +585,21 @@ mod tests {
         assert!(logs[0].contains("record 0: xxx") && logs[0].ends_with("[cut: 30010 characters in all]"), "{}", &logs[0][..40]);
         assert!(logs[2].contains("58 console line(s) not kept"), "{logs:?}");
         assert!(crate::trim::count_json_tokens(&reply) <= 6000);
+    }
+
+    /// Review 45: a script that caught a write's unknown outcome ends well; the agent is
+    /// still told, under `changes`, which write may have been applied.
+    #[test]
+    fn a_caught_write_that_may_have_been_applied_is_told() {
+        let execution = |calls| Execution { outcome: Ok(json!("5 created")), logs: vec![], calls, duration: std::time::Duration::ZERO, peak_memory: 0 };
+        let write = |outcome: &str, status: u16, target: &str| CallSummary { writes: true, target: Some(target.into()), transaction: Some("tx-1".into()), ..call("create_user", outcome, Some(status), 5) };
+        let calls = [write("ok", 201, "username a"), write("OUTCOME_UNKNOWN", 504, "username b")];
+        let reply = execute_reply(execution(2), &calls, 6000, None).unwrap();
+        let changes: Vec<&str> = reply["changes"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        assert_eq!(changes[0], format!("{}:", account::CAUGHT_UNCERTAIN));
+        assert_eq!(changes[2], "  create_user (username b): OUTCOME_UNKNOWN (transaction id tx-1)", "{changes:?}");
+        let applied = execute_reply(execution(1), &calls[..1], 6000, None).unwrap();
+        assert!(applied.get("changes").is_none(), "{applied}");
     }
 
     fn call(action: &str, outcome: &str, status: Option<u16>, ms: u64) -> CallSummary {

@@ -266,7 +266,7 @@ fn note(counts: &Counts, budget: usize, still_over: bool) -> String {
         parts.push(format!("{} long string(s) cut (at {}{and_more})", counts.strings, counts.cut_at.join(", ")));
     }
     let over = if still_over { " and it is still over because of its many fields" } else { "" };
-    format!("The result was trimmed to fit the {budget}-token budget: {}{over}.", parts.join(", "))
+    format!("The result was trimmed to fit {budget} tokens (its share of the reply's budget, --max-result-tokens): {}{over}.", parts.join(", "))
 }
 
 /// After a trimmed script result's note: how to ask for less.
