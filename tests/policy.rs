@@ -1318,6 +1318,17 @@ async fn a_masked_credential_sent_back_keeps_the_secret() {
     assert_eq!(stored_secret().await, secret);
 }
 
+/// A script's `pingone.search` marks the hits this server would only refuse, as
+/// `search_tools` does (review 45: a script was offered writes it could not make).
+#[tokio::test]
+async fn a_scripts_search_says_which_hits_are_refused() {
+    let (_sim, dispatcher) = simulator_with(PolicyConfig::default()).await;
+    let hits = value(dispatcher.dispatch(call(guest_sdk::abi::SEARCH_ACTION, json!({ "query": "disable a user", "limit": 8 }))).await);
+    let refused = |id: &str| hits.as_array().unwrap().iter().find(|h| h["id"] == id).unwrap_or_else(|| panic!("{id} in {hits}"))["refused"].clone();
+    assert_eq!(refused("update_user_enabled_status"), "writes are off here");
+    assert_eq!(refused("get_user_enabled_status"), Value::Null);
+}
+
 /// A partial update sent back whole with a credential's mask leaves the credential out,
 /// so the record keeps it whatever else changes (review 43: a user's secret-like custom
 /// attribute refused the read-modify-write, with a fix no agent could carry out).

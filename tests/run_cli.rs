@@ -357,14 +357,14 @@ async fn a_failed_batch_of_creates_names_each_and_the_uncertain_one_by_its_trans
     let skipping = script_file(
         &dir,
         "const [population] = (await pingone.list_populations({ limit: 1 })).items;\n\
-         let made = 0;\n\
-         for (const username of args.names) { try { await pingone.create_user({ username, email: `${username}@example.com`, population: { id: population.id } }); made++; } catch (e) {} }\n\
-         return `${made} created`;",
+         let made = 0; const check = [];\n\
+         for (const username of args.names) { try { await pingone.create_user({ username, email: `${username}@example.com`, population: { id: population.id } }); made++; } catch (e) { check.push(e.transactionId); } }\n\
+         return `${made} created, ${check.map(id => id.length).join()}-character transaction id to check`;",
     );
     every_second_create();
     let out = tokio::task::block_in_place(|| run(&["run", &skipping, "--allow-writes", "--args", r#"{"names": ["sk0", "sk1", "sk2"]}"#], &env));
     let text = stderr(&out);
-    assert_eq!((out.status.code(), stdout(&out).trim()), (Some(1), "\"2 created\""), "{text}");
+    assert_eq!((out.status.code(), stdout(&out).trim()), (Some(1), "\"2 created, 36-character transaction id to check\""), "{text}");
     assert!(text.contains("the script ended without an error, but it caught the errors of writes that may have been applied:"), "{text}");
     assert!(text.lines().any(|l| l.starts_with("  create_user (username sk1): OUTCOME_UNKNOWN (transaction id ")), "{text}");
 }

@@ -68,6 +68,10 @@ pub struct ActionError {
     pub message: String,
     #[serde(default)]
     pub details: Vec<Value>,
+    /// The id PingOne's logs know the request by, when one was sent: what to look up a
+    /// write that may have been applied by (review 45: it was only in the message).
+    #[serde(default, rename = "transactionId", skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<String>,
     /// The host's record of which of these texts it wrote itself (refusals, argument
     /// errors, guidance), so the defender scans only the outside values they quote.
     /// Never sent to the script, which could otherwise vouch for its own texts.

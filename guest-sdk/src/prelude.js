@@ -20,6 +20,8 @@
       this.status = e.status ?? null;
       this.code = e.code;
       this.details = e.details ?? [];
+      // What PingOne's logs know the request by; null when none was sent.
+      this.transactionId = e.transactionId ?? null;
     }
 
     // `${e}` and String(e) carry what the details say, as an uncaught error's text

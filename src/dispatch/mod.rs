@@ -175,7 +175,7 @@ impl Dispatcher {
     pub async fn dispatch_for(&self, call: HostCall, requester: &Requester<'_>) -> HostReply {
         let caller = requester.caller;
         match call.action.as_str() {
-            SEARCH_ACTION => return self.search(&call.args),
+            SEARCH_ACTION => return self.search(&call.args, caller.and_then(|c| c.grant.as_ref())),
             DESCRIBE_ACTION => return self.describe(&call.args),
             _ => {}
         }
@@ -1019,10 +1019,18 @@ impl Dispatcher {
         ActionError { action: id.to_owned(), code: "UNKNOWN_ACTION".into(), message: own.text.clone(), own_texts: vec![own], ..Default::default() }
     }
 
-    fn search(&self, args: &Value) -> HostReply {
+    /// The hits for a script's `pingone.search`, each this caller would only be refused
+    /// saying so, as `search_tools` does (review 45).
+    fn search(&self, args: &Value, grant: Option<&Grant>) -> HostReply {
         let query = args.get("query").and_then(Value::as_str).unwrap_or_default();
         let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(8).clamp(1, 50) as usize;
-        HostReply::Value(Value::Array(hits_json(&self.catalog, &self.search, query, limit, SignatureStyle::Full)))
+        let mut hits = hits_json(&self.catalog, &self.search, query, limit, SignatureStyle::Full);
+        for hit in &mut hits {
+            if let Some(why) = hit["id"].as_str().and_then(|id| self.catalog.get(id)).and_then(|a| self.policy.refused_briefly(a, grant)) {
+                hit["refused"] = json!(why);
+            }
+        }
+        HostReply::Value(Value::Array(hits))
     }
 
     fn describe(&self, args: &Value) -> HostReply {
@@ -1237,13 +1245,14 @@ impl ActionHost for Dispatcher {
 /// details when it answered; ours otherwise.
 pub fn action_error(action: &str, e: &ClientError) -> ActionError {
     match e {
-        ClientError::Api { status, body, gave_up, .. } => {
+        ClientError::Api { status, body, gave_up, transaction_id, .. } => {
             let mut error = ActionError {
                 action: action.to_owned(),
                 status: Some(*status),
                 code: body.code.clone(),
                 message: format!("{}{}", body.message, gave_up_text(gave_up)),
                 details: body.details.iter().filter_map(|d| serde_json::to_value(d).ok()).collect(),
+                transaction_id: Some(transaction_id.clone()),
                 own_texts: vec![],
             };
             error.own_texts = pingone_error_texts(&error, &body.message, &[]);
@@ -1268,6 +1277,7 @@ pub fn action_error(action: &str, e: &ClientError) -> ActionError {
                 code: json["code"].as_str().unwrap_or("CLIENT_ERROR").to_owned(),
                 message,
                 details: json["details"].as_array_mut().map(std::mem::take).unwrap_or_default(),
+                transaction_id: json["transactionId"].as_str().map(str::to_owned),
                 own_texts,
             }
         }
@@ -1376,6 +1386,7 @@ pub fn invalid_arguments(action: &Action, e: &ArgsError) -> ActionError {
         code: "INVALID_ARGUMENTS".into(),
         message,
         details: e.problems.iter().map(|p| json!({ "code": "INVALID_VALUE", "message": p.text })).collect(),
+        transaction_id: None,
         own_texts,
     }
 }

@@ -40,7 +40,7 @@ You manage a PingOne identity environment by writing JavaScript.
 A list action returns Page<T> = {{ items: T[], count, cursor }} (count is every match, so {{ limit: 1 }} counts, where the signature takes limit), \
 or with {{ all: true }} every item as T[], for lists of up to a few thousand; \
 for more, `for await (const u of pingone.iterate('list_users', {{ filter }}))` pages through without holding them all (to change records the filter selects, such as disabling them, collect their ids first: changed while paging, records move between pages and some are skipped).
-A failed call throws PingOneError {{ status, code, message, details }}.
+A failed call throws PingOneError {{ status, code, message, details, transactionId }}.
 Filter, join and count inside the script; return only what is needed, values as separate fields \
 (each text returned is scanned for prompt injection, and one joining several values is judged whole).
 A script may run {secs} s, make {calls} action calls and use {mib} MiB; \
@@ -566,21 +566,8 @@ impl Access<'_> {
         self.policy.check(action).is_ok() && self.grant.is_none_or(|g| g.check(action).is_ok())
     }
 
-    /// Why every call of `action` would be refused, in a few words for a search hit
-    /// (the instructions and the refusal itself say how to change it); `None` when some
-    /// call of it may run.
     fn refused_briefly(&self, action: &Action) -> Option<&'static str> {
-        let config = &self.policy.config;
-        if self.policy.check(action).is_err() {
-            return Some(if action.writes() && !config.allow_writes {
-                "writes are off here"
-            } else if action.may_be_destructive() && !config.allow_destructive {
-                "destructive calls are off here"
-            } else {
-                "this server's policy denies it"
-            });
-        }
-        self.grant.is_some_and(|g| g.check(action).is_err()).then_some("your token does not grant it")
+        self.policy.refused_briefly(action, self.grant)
     }
 
     /// Whether a script's writes would be sent (not refused, not only shown): some

@@ -121,7 +121,8 @@ impl ClientError {
         }
     }
 
-    /// A JSON form for scripts and `--json` output: `{status, code, message, details}`.
+    /// A JSON form for scripts and `--json` output: `{status, code, message, details}`, and
+    /// `transactionId` when a request was sent.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             ClientError::Api { status, body, transaction_id, gave_up, .. } => serde_json::json!({
@@ -144,7 +145,11 @@ impl ClientError {
                     ClientError::OutcomeUnknown { answer: Some(body), .. } => serde_json::json!([body]),
                     _ => serde_json::json!([]),
                 };
-                serde_json::json!({ "status": other.status(), "code": code, "message": other.to_string(), "details": details })
+                let mut json = serde_json::json!({ "status": other.status(), "code": code, "message": other.to_string(), "details": details });
+                if let ClientError::OutcomeUnknown { transaction_id, .. } | ClientError::RetriesExhausted { transaction_id, .. } = other {
+                    json["transactionId"] = serde_json::json!(transaction_id);
+                }
+                json
             }
         }
     }

@@ -170,6 +170,22 @@ impl Policy {
         self.check_call(action, &serde_json::Value::Null)
     }
 
+    /// Why every call of `action` would be refused to a caller with `grant`, in a few
+    /// words for a search hit (the refusal itself says how to change it); `None` when
+    /// some call of it may run.
+    pub fn refused_briefly(&self, action: &Action, grant: Option<&Grant>) -> Option<&'static str> {
+        if self.check(action).is_err() {
+            return Some(if action.writes() && !self.config.allow_writes {
+                "writes are off here"
+            } else if action.may_be_destructive() && !self.config.allow_destructive {
+                "destructive calls are off here"
+            } else {
+                "this server's policy denies it"
+            });
+        }
+        grant.is_some_and(|g| g.check(action).is_err()).then_some("your token does not grant it")
+    }
+
     /// Whether this call of `action` may run: with `args` that make it destructive
     /// (`mfaEnabled: false`), it needs --allow-destructive.
     pub fn check_call(&self, action: &Action, args: &serde_json::Value) -> Result<(), String> {
