@@ -1,8 +1,9 @@
 //! Mistyped words mended before a query is ranked: "pasword reset" is read as
 //! "password reset". A word is mended only when it is no English word (the search
 //! encoder's vocabulary, which holds ~20,000 common words whole, decides), the catalog
-//! does not know it, and one edit (a letter added, dropped, changed, or two swapped)
-//! makes it a word the catalog or the vocabulary uses. "remote", "looked" and
+//! does not know it, and one slip of the fingers (a letter added, dropped, swapped with
+//! its neighbour, or struck on a key beside the right one) makes it a word the catalog
+//! or the vocabulary uses. "remote", "looked" and
 //! "paying" are words, not typos of "remove", "locked" and "paging". Short words are
 //! left alone: at five letters and under, one edit turns names into words.
 
