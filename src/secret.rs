@@ -140,15 +140,25 @@ pub fn masks_sent_back(value: &serde_json::Value) -> Vec<SentMask> {
     crate::json_strings::strings_where(value, &|key, text| (is_secret_field(key) || is_otpauth(text)) && is_mask(text))
 }
 
-/// Puts back the credentials of `record` (the one the call changes, as PingOne holds it)
-/// where `args` sends the very mask this server showed of them, so a record read and
-/// sent back keeps its secret, and only where it was. A mask of another value is left,
-/// for the caller to refuse.
+/// The masks `args` sends back that are the very mask this server showed of `record`'s
+/// credential at the same place (`record`: the one the call changes, as PingOne holds
+/// it), each with that credential.
+fn current_masks<'r>(args: &serde_json::Value, record: &'r serde_json::Value) -> Vec<(SentMask, &'r serde_json::Value)> {
+    masks_sent_back(args)
+        .into_iter()
+        .filter_map(|mask| {
+            let real = record.pointer(&mask.pointer).filter(|real| real.is_string())?;
+            (args.pointer(&mask.pointer) == Some(&masked_secret(&mask.key, real))).then_some((mask, real))
+        })
+        .collect()
+}
+
+/// Puts back the credentials of `record` where `args` sends the very mask this server
+/// showed of them, so a record read and sent back keeps its secret, and only where it
+/// was. A mask of another value is left, for the caller to refuse.
 pub fn restore_masks(args: &mut serde_json::Value, record: &serde_json::Value) {
-    for mask in masks_sent_back(args) {
-        let Some(real) = record.pointer(&mask.pointer).filter(|real| real.is_string()) else { continue };
-        let shows_as = masked_secret(&mask.key, real);
-        if let Some(sent) = args.pointer_mut(&mask.pointer).filter(|sent| **sent == shows_as) {
+    for (mask, real) in current_masks(args, record) {
+        if let Some(sent) = args.pointer_mut(&mask.pointer) {
             *sent = real.clone();
         }
     }
@@ -159,12 +169,9 @@ pub fn restore_masks(args: &mut serde_json::Value, record: &serde_json::Value) {
 /// secret stays without being sent anywhere, whatever else the call changes. A nested
 /// one stays for [`restore_masks`]: its object may be replaced whole.
 pub fn leave_out_current_masks(args: &mut serde_json::Value, record: &serde_json::Value) {
-    for mask in masks_sent_back(args).into_iter().filter(|m| m.pointer.rfind('/') == Some(0)) {
-        let Some(real) = record.pointer(&mask.pointer).filter(|real| real.is_string()) else { continue };
-        if args.pointer(&mask.pointer) == Some(&masked_secret(&mask.key, real)) {
-            if let Some(fields) = args.as_object_mut() {
-                fields.remove(&mask.key);
-            }
+    for (mask, _) in current_masks(args, record).into_iter().filter(|(m, _)| m.pointer.rfind('/') == Some(0)) {
+        if let Some(fields) = args.as_object_mut() {
+            fields.remove(&mask.key);
         }
     }
 }

@@ -376,7 +376,8 @@ fn check_path(action: &Action, problem: &mut impl FnMut(&'static str, String)) {
     // a copy of a built-in action is known for one (review 45: `…/memberOfGroups/`
     // passed as new and granted with nobody asked; `/{environmentId}/../…` left the
     // configured environment).
-    let written: Vec<&str> = action.path.split('/').skip(1).collect();
+    let segments: Vec<&str> = action.path.split('/').collect();
+    let written = &segments[1..];
     if written.iter().any(|s| s.is_empty()) {
         problem("path", "has an empty segment (`//`, or a `/` at the end): write each segment once, with no `/` at the end, as PingOne's paths are".into());
     }
@@ -388,7 +389,6 @@ fn check_path(action: &Action, problem: &mut impl FnMut(&'static str, String)) {
     }
     // The environment is the one configured: a session token, a profile's production
     // check and the audit line are bound to it, so no action may name another.
-    let segments: Vec<&str> = action.path.split('/').collect();
     if segments.windows(2).any(|w| w[0] == "environments" && w[1] != "{environmentId}") {
         problem("path", "an environment in the path must be `{environmentId}`, which is filled in from the configured environment (`/environments/{environmentId}/…`): an action may not reach another environment".into());
     }

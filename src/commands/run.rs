@@ -133,17 +133,16 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
             note(&refused);
         }
     }
-    let caught_uncertain = execution.outcome.is_ok() && account::any_uncertain(&writes);
-    if caught_uncertain && !args.json {
-        note(&format!("{}:", account::CAUGHT_UNCERTAIN));
-        account::account(&writes, account::SHOWN).iter().for_each(|line| note(line));
+    let caught_uncertain = execution.outcome.as_ref().ok().and_then(|_| account::caught_uncertain(&writes, account::SHOWN));
+    if let Some(lines) = caught_uncertain.as_ref().filter(|_| !args.json) {
+        lines.iter().for_each(|line| note(line));
     }
     if let Some(e) = &unsaved {
         error(&format!("{e:#}; the script ran, and its result and writes are above"));
     }
     Ok(match execution.outcome {
         // As `call` does for one such write: a cron job or agent must not take it for done.
-        Ok(_) if unsaved.is_some() || caught_uncertain => ExitCode::FAILURE,
+        Ok(_) if unsaved.is_some() || caught_uncertain.is_some() => ExitCode::FAILURE,
         Ok(_) => ExitCode::SUCCESS,
         // As a shell reports a command the signal ended.
         Err(ExecutionError::Interrupted { .. }) => ExitCode::from(stopped_by.get().map_or(130, |s| s.exit_status())),

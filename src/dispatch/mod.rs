@@ -7,6 +7,7 @@ mod cassette;
 mod changes;
 mod withheld;
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -502,7 +503,7 @@ impl Dispatcher {
     /// What the ids in a call's path name, for the person confirming it: each id's
     /// resource is read with the get action for that part of the path (the record the
     /// call changes, when `changed` already holds it), e.g. `userId 5f1c… has username
-    /// "jdoe"`. Best effort: a read that fails names nothing.
+    /// "jdoe"`. Best effort: a read that fails is said to have, in place of the name.
     async fn target_names(&self, client: &PingOneClient, action: &Action, args: &Value, changed: Option<&Value>) -> Vec<String> {
         let mut names = Vec::new();
         // The user a path names, as read to name them: a new device is compared with it.
@@ -510,8 +511,8 @@ impl Dispatcher {
         for (param, path) in records_in_path(&action.path) {
             let Some(id) = args.get(param).and_then(Value::as_str) else { continue };
             let record = match changed {
-                Some(record) if path == action.path => Some(record.clone()),
-                _ => self.read_at(client, &path, args).await,
+                Some(record) if path == action.path => Some(Cow::Borrowed(record)),
+                _ => self.read_at(client, &path, args).await.map(Cow::Owned),
             };
             match record {
                 Some(record) => {
@@ -556,7 +557,7 @@ impl Dispatcher {
             }
         }
         if action.method == Method::Post && action.path.ends_with("/users/{userId}/devices") {
-            names.extend(user.and_then(|user| device_contact_on_record(args, &user)));
+            names.extend(user.and_then(|user| device_contact_on_record(args, user.as_ref())));
         }
         names.extend(self.dependents(client, action, args).await);
         names

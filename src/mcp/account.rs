@@ -38,14 +38,15 @@ fn uncertain(write: &CallSummary) -> bool {
     write.outcome == "no answer yet" || write.outcome == "OUTCOME_UNKNOWN" || write.status.is_some_and(|s| s >= 500 || s == 408)
 }
 
-/// Whether any of `writes` may or may not have been applied: a script that caught such
-/// a write's error ended well, and its run must still say so (review 45).
-pub fn any_uncertain(writes: &[CallSummary]) -> bool {
-    writes.iter().any(uncertain)
-}
-
 /// What precedes the account of a script that ended well with such writes.
 pub const CAUGHT_UNCERTAIN: &str = "the script ended without an error, but it caught the errors of writes that may have been applied";
+
+/// For a script that ended well: its account, headed by [`CAUGHT_UNCERTAIN`], when any of
+/// its writes may or may not have been applied; it caught their errors, and its run must
+/// still say so (review 45).
+pub fn caught_uncertain(writes: &[CallSummary], shown: usize) -> Option<Vec<String>> {
+    writes.iter().any(uncertain).then(|| std::iter::once(format!("{CAUGHT_UNCERTAIN}:")).chain(account(writes, shown)).collect())
+}
 
 /// Whether a write was not sent because the record held what it asked for already
 /// (an unlock of an account that is not locked): no error, and nothing to undo.

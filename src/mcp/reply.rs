@@ -296,10 +296,7 @@ pub fn execute_reply(execution: Execution, all_calls: &[CallSummary], budget: us
             if !calls.is_empty() {
                 reply["calls"] = json!(calls);
             }
-            let writes = account::writes(all_calls, &[]);
-            if account::any_uncertain(&writes) {
-                let mut changes = vec![format!("{}:", account::CAUGHT_UNCERTAIN)];
-                changes.extend(account::account(&writes, account::SHOWN_TO_AGENT));
+            if let Some(changes) = account::caught_uncertain(&account::writes(all_calls, &[]), account::SHOWN_TO_AGENT) {
                 reply["changes"] = json!(changes);
             }
             let shaped = trim(reply, budget);

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::bm25::{Bm25, DocumentBuilder};
 use super::semantic::{Encoder, Semantic, MODEL_FILE, MODEL_VARIABLE};
-use super::spelling::{english_words, Spelling};
+use super::spelling::Spelling;
 use super::intent::{is_searched_value, listed_noun, query_op, Listed, Op};
 use super::tokens::{is_stop_word, stem, tokens, words};
 use super::vocabulary::{Vocabulary, VOCABULARY};
@@ -147,13 +147,13 @@ impl SearchIndex {
                 Entry { id: a.id.clone(), op, subject, items }
             })
             .collect();
-        let texts = catalog.actions().flat_map(|a| {
+        let texts = actions.iter().flat_map(|a| {
             let params = a.params.iter().map(|p| p.name.as_str());
             [a.id.as_str(), a.title.as_str(), a.group.as_str(), a.description.as_str(), a.note.as_deref().unwrap_or_default()].into_iter().chain(params)
         });
         // The search encoder's word list, found even where the encoder cannot run.
-        let english = find_model(MODEL_VARIABLE, MODEL_FILE).and_then(|(_, tokenizer)| english_words(&tokenizer)).unwrap_or_default();
-        let spelling = Spelling::new(texts.chain(VOCABULARY.iter().map(|(phrase, _)| *phrase)), english);
+        let english_from = find_model(MODEL_VARIABLE, MODEL_FILE).map(|(_, tokenizer)| tokenizer);
+        let spelling = Spelling::new(texts.chain(VOCABULARY.iter().map(|(phrase, _)| *phrase)), english_from);
         Self { bm25, actions: entries, vocabulary: Vocabulary::builtin(), weights, nouns, spelling, semantic }
     }
 

@@ -8,7 +8,8 @@
 //! left alone: at five letters and under, one edit turns names into words.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use super::tokens::{stem, words};
 
@@ -17,7 +18,7 @@ const SHORTEST_MENDED: usize = 6;
 
 /// The English words a tokenizer's vocabulary (`tokenizer.json`, WordPiece) holds
 /// whole; None when it cannot be read.
-pub fn english_words(tokenizer: &Path) -> Option<HashSet<String>> {
+fn english_words(tokenizer: &Path) -> Option<HashSet<String>> {
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(tokenizer).ok()?).ok()?;
     let vocabulary = json.pointer("/model/vocab")?.as_object()?;
     Some(vocabulary.keys().filter(|w| w.len() > 1 && w.chars().all(|c| c.is_ascii_lowercase())).cloned().collect())
@@ -27,20 +28,27 @@ pub fn english_words(tokenizer: &Path) -> Option<HashSet<String>> {
 pub struct Spelling {
     /// Each known word, lower-case, with how often the texts it came from use it.
     known: HashMap<String, usize>,
-    /// English words, which are never mended; none known: nothing is mended.
-    english: HashSet<String>,
+    /// English words, which are never mended; none known: nothing is mended. Read from
+    /// `english_from` at the first mend, so a run that never searches never reads them.
+    english: OnceLock<HashSet<String>>,
+    english_from: Option<PathBuf>,
 }
 
 impl Spelling {
-    /// From the texts the catalog and vocabulary are written in, and English words.
-    pub fn new<'t>(texts: impl IntoIterator<Item = &'t str>, english: HashSet<String>) -> Self {
+    /// From the texts the catalog and vocabulary are written in, and the tokenizer whose
+    /// vocabulary gives the English words.
+    pub fn new<'t>(texts: impl IntoIterator<Item = &'t str>, english_from: Option<PathBuf>) -> Self {
         let mut known: HashMap<String, usize> = HashMap::new();
         for text in texts {
             for word in words(text) {
                 *known.entry(word.text).or_default() += 1;
             }
         }
-        Self { known, english }
+        Self { known, english: OnceLock::new(), english_from }
+    }
+
+    fn english(&self) -> &HashSet<String> {
+        self.english.get_or_init(|| self.english_from.as_deref().and_then(english_words).unwrap_or_default())
     }
 
     /// `query` with each mistyped word replaced by the word it most likely meant, or
@@ -73,9 +81,8 @@ impl Spelling {
     /// words known, every word counts as one.
     fn is_english(&self, word: &str) -> bool {
         let endings = ["s", "es", "d", "ed", "ing", "ly", "er"];
-        self.english.is_empty()
-            || self.english.contains(word)
-            || endings.iter().filter_map(|e| word.strip_suffix(e)).any(|base| self.english.contains(base) || self.english.contains(&format!("{base}e")))
+        let english = self.english();
+        english.is_empty() || english.contains(word) || endings.iter().filter_map(|e| word.strip_suffix(e)).any(|base| english.contains(base) || english.contains(&format!("{base}e")))
     }
 
     /// The known word one edit from `word`, when `word` is unknown: the most used of
@@ -132,9 +139,16 @@ fn keys_touch(a: u8, b: u8) -> bool {
 mod tests {
     use super::*;
 
+    /// Spelling over `texts`, with `english` as the English words.
+    fn with_english<const N: usize>(texts: &[&str], english: [&str; N]) -> Spelling {
+        let spelling = Spelling::new(texts.iter().copied(), None);
+        spelling.english.set(english.map(String::from).into()).expect("not read yet");
+        spelling
+    }
+
     fn spelling() -> Spelling {
-        let english = ["set", "user", "password", "change", "reset", "devices", "groups", "remote", "look", "integration"].map(String::from).into();
-        Spelling::new(["Set a user's password", "Force a password change at next sign-in", "Reset the user's MFA devices", "List the groups", "passwords", "remove a locked device"], english)
+        let english = ["set", "user", "password", "change", "reset", "devices", "groups", "remote", "look", "integration"];
+        with_english(&["Set a user's password", "Force a password change at next sign-in", "Reset the user's MFA devices", "List the groups", "passwords", "remove a locked device"], english)
     }
 
     #[test]
@@ -158,9 +172,9 @@ mod tests {
         // English words one edit from a catalog word, with or without an ending.
         assert_eq!(mend("the remote workers looked at integrations"), None);
         // A letter changed to one whose key is not beside it is another word.
-        assert_eq!(Spelling::new(["record"], ["the".to_owned()].into()).mend("reword", |_| false), None);
-        assert_eq!(Spelling::new(["record"], ["the".to_owned()].into()).mend("recird", |_| false).as_deref(), Some("record"));
+        assert_eq!(with_english(&["record"], ["the"]).mend("reword", |_| false), None);
+        assert_eq!(with_english(&["record"], ["the"]).mend("recird", |_| false).as_deref(), Some("record"));
         // Without English words nothing can be told from a typo.
-        assert_eq!(Spelling::new(["password"], HashSet::new()).mend("pasword", |_| false), None);
+        assert_eq!(Spelling::new(["password"], None).mend("pasword", |_| false), None);
     }
 }
