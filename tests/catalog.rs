@@ -326,7 +326,7 @@ fn invalid_example_is_refused() {
 #[test]
 fn broken_yaml_names_the_line() {
     let text = GOOD.replace("    title: Get Widget\n", "    title: [Get Widget\n");
-    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:", "`pingone-mcp actions format` prints the file format"]);
+    assert_one(&refuse(&[("w.yaml", &text)]), &["w.yaml:5:", "did not find expected", "the file cannot be read past this"]);
 }
 
 #[test]
@@ -336,6 +336,21 @@ fn every_problem_is_reported_not_just_the_first() {
     let errors = refuse(&[("a.yaml", &text), ("b.yaml", &other)]);
     assert_one(&errors, &["a.yaml", "FETCH"]);
     assert_one(&errors, &["b.yaml", "gadgetId"]);
+}
+
+/// Every action of a file is read on its own: a mistake in one hides none in another,
+/// and each is named at its own line.
+#[test]
+fn each_actions_mistakes_are_reported_at_their_lines() {
+    let second = GOOD.split_once("actions:\n").unwrap().1.replace("get_widget", "get_gadget").replace("{widgetId}", "{gadgetId}").replace("widgetId", "gadgetId");
+    let text = format!("{}{}", GOOD.replace("    method: GET\n", "    method: FETCH\n"), second.replace("        in: path\n", "        in: pathh\n"));
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let errors = refuse(&[("w.yaml", &text)]);
+    assert_one(&errors, &[&format!("w.yaml:{}:", line_of("FETCH")), "action `get_widget`: method", "FETCH"]);
+    assert_one(&errors, &[&format!("w.yaml:{}:", line_of("pathh")), "action `get_gadget`: params[0].in", "pathh"]);
+    // A syntax error stops the file, and says its actions went unchecked.
+    let broken = format!("{text}  - id: [get_thing\n");
+    assert_one(&refuse(&[("w.yaml", &broken)]), &["w.yaml:", "its actions were not checked: fix it and check again"]);
 }
 
 #[test]

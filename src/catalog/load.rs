@@ -89,25 +89,32 @@ impl Catalog {
         // Where each id of these files was first seen, to name both files of a clash.
         let mut first_file: BTreeMap<String, String> = BTreeMap::new();
         for (name, text) in files {
-            let parsed: ActionFile = match serde_yaml_ng::from_str(text) {
+            let parsed = match read_file(name, text) {
                 Ok(parsed) => parsed,
-                Err(e) => {
-                    errors.push(CatalogError {
-                        file: name.clone(),
-                        line: e.location().map(|l| l.line()),
-                        message: format!("{e}; `pingone-mcp actions format` prints the file format"),
-                    });
+                Err(error) => {
+                    errors.push(error);
                     continue;
                 }
             };
             // How many times each id came before in this file: a second definition's
             // errors point at it, not at the first.
             let mut earlier: BTreeMap<String, usize> = BTreeMap::new();
-            for mut action in parsed.actions {
-                action.group = parsed.group.clone();
-                let occurrence = earlier.entry(action.id.clone()).or_default();
-                let at = Locator { file: name, text, id: &action.id, occurrence: *occurrence };
+            for (number, entry) in parsed.actions.into_iter().enumerate() {
+                let id = entry.get("id").and_then(serde_yaml_ng::Value::as_str).map_or_else(|| format!("number {} in the file (it has no id)", number + 1), str::to_owned);
+                let occurrence = earlier.entry(id.clone()).or_default();
+                let at = Locator { file: name, text, id: &id, occurrence: *occurrence };
                 *occurrence += 1;
+                // Each action read on its own, so one action's mistake hides no other's.
+                let mut action: Action = match serde_path_to_error::deserialize(entry) {
+                    Ok(action) => action,
+                    Err(e) => {
+                        let field = e.path().to_string();
+                        let field = if field == "." { "id".to_owned() } else { field };
+                        errors.push(at.error(&field, format!("{}; `pingone-mcp actions format` prints the file format", e.inner())));
+                        continue;
+                    }
+                };
+                action.group = parsed.group.clone();
                 let first = if self.actions.contains_key(&action.id) {
                     Some("the catalog loaded before this file (the built-in actions or an earlier actions directory)".to_owned())
                 } else {
@@ -197,6 +204,16 @@ impl Catalog {
     }
 }
 
+/// A file's group and its actions, each still unread. A YAML syntax error stops the
+/// file: nothing past it can be read, so its actions go unchecked until it is fixed.
+fn read_file(name: &str, text: &str) -> Result<ActionFile, CatalogError> {
+    let refusal = |line: Option<usize>, message: String| CatalogError { file: name.to_owned(), line, message };
+    let document: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|e| {
+        refusal(e.location().map(|l| l.line()), format!("{e}; the file cannot be read past this, so its actions were not checked: fix it and check again"))
+    })?;
+    serde_yaml_ng::from_value(document).map_err(|e| refusal(None, format!("{e}; `pingone-mcp actions format` prints the file format")))
+}
+
 /// Finds the line of an action's field in the file text, for error messages.
 struct Locator<'a> {
     file: &'a str,
@@ -226,16 +243,31 @@ impl Locator<'_> {
             })
             .nth(self.occurrence)?
             .0;
-        let key = field.split(['.', '[']).next().unwrap_or(field);
-        let needle = format!("{key}:");
         let end = lines[start + 1..]
             .iter()
             .position(|l| l.trim_start().starts_with("- id:"))
             .map_or(lines.len(), |n| start + 1 + n);
-        let found = lines[start..end]
-            .iter()
-            .position(|l| l.trim_start().trim_start_matches("- ").starts_with(&needle));
-        Some(found.map_or(start, |n| start + n) + 1)
+        // Down a path such as `params[1].in` as far as the text shows it (a flow-style
+        // `{ … }` item stops at its own line).
+        let mut at = start;
+        for step in field.split('.').flat_map(|part| part.split('[')) {
+            let found = match step.strip_suffix(']').and_then(|n| n.parse::<usize>().ok()) {
+                Some(index) => {
+                    let items = lines[at + 1..end].iter().enumerate().filter(|(_, l)| l.trim_start().starts_with("- "));
+                    let indent = items.clone().next().map(|(_, l)| l.len() - l.trim_start().len());
+                    items.filter(|(_, l)| Some(l.len() - l.trim_start().len()) == indent).nth(index).map(|(n, _)| at + 1 + n)
+                }
+                None => {
+                    let needle = format!("{step}:");
+                    lines[at..end].iter().position(|l| l.trim_start().trim_start_matches("- ").starts_with(&needle)).map(|n| at + n)
+                }
+            };
+            match found {
+                Some(line) => at = line,
+                None => break,
+            }
+        }
+        Some(at + 1)
     }
 }
 
@@ -436,6 +468,11 @@ fn check_params(params: &[Param], top_level: bool, field: &'static str, problem:
         }
         if top_level && p.location.is_none() {
             problem(field, format!("parameter `{}` needs `in:` (path, query, body or form)", p.name));
+        }
+        if let Some(alias) = &p.alias {
+            if !top_level || params.iter().any(|other| other.name == *alias || (other.name != p.name && other.alias.as_ref() == Some(alias))) {
+                problem(field, format!("the alias `{alias}` of `{}` must be a top-level parameter's other name, unlike every other parameter's name and alias", p.name));
+            }
         }
         if !top_level && p.location.is_some() {
             problem(field, format!("property `{}` of an object takes no `in:`", p.name));

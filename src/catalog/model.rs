@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub(crate) struct ActionFile {
     pub group: String,
-    pub actions: Vec<Action>,
+    /// Read one by one into [`Action`]s, so each one's mistakes are reported.
+    pub actions: Vec<serde_yaml_ng::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -225,6 +226,11 @@ pub struct Param {
     /// MFA off, `true` turns it on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub destructive_if: Vec<serde_json::Value>,
+    /// Another name a call may give it, the one its neighbours use: add_user_to_group
+    /// takes the group as `id` (PingOne's body field) and also as `groupId`, as
+    /// remove_user_from_group does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
     /// Required only when another argument holds one of some values: an OIDC
     /// application's `tokenEndpointAuthMethod` (`protocol` is OPENID_CONNECT).
     #[serde(default, skip_serializing_if = "Option::is_none")]
