@@ -279,6 +279,24 @@ fn a_write_not_sent_because_it_holds_already_is_told_unchanged() {
     assert_eq!(outcomes, ["ok", "ok", "unchanged (already so; nothing sent)"], "{reply}");
 }
 
+/// add_user_to_group takes the group as `groupId` too, as its neighbours name it
+/// (review 45: every agent's first try), and a second write of the same membership,
+/// under the other name, is still known as one; both names at once are refused.
+#[test]
+fn a_group_given_as_group_id_is_joined() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, "const u = (await pingone.list_users({ limit: 1 })).items[0];\nconst g = await pingone.create_group({ name: 'Named Twice' });\nawait pingone.add_user_to_group({ userId: u.id, groupId: g.id });\nawait pingone.add_user_to_group({ userId: u.id, id: g.id });\nconst joined = (await pingone.list_user_groups({ userId: u.id, all: true })).some(m => m.id === g.id);\ntry { await pingone.add_user_to_group({ userId: u.id, id: g.id, groupId: g.id }); return 'sent' } catch (e) { return { joined, refused: e.message } }");
+    let out = run(&["run", &script, "--simulator", "--allow-writes", "--json"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let reply: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(reply["result"]["joined"], true, "{reply}");
+    assert!(reply["result"]["refused"].as_str().unwrap_or_default().contains("`groupId` and `id` name the same argument (ID of the group to join): send it once"), "{reply}");
+    let outcomes: Vec<&str> = reply["writes"].as_array().unwrap().iter().map(|w| w["outcome"].as_str().unwrap_or_default()).collect();
+    assert_eq!(outcomes, ["ok", "ok", "unchanged (already so; nothing sent)", "INVALID_ARGUMENTS"], "{reply}");
+    let targets: Vec<&str> = reply["writes"].as_array().unwrap().iter().map(|w| w["target"].as_str().unwrap_or_default()).collect();
+    assert_eq!(targets[1], targets[2], "the group is named whichever name gave it: {reply}");
+}
+
 /// A create is named in the account by its name, quoted when it has spaces (review 43:
 /// "EMEA Sales" was left unnamed, so the one without an answer could not be found);
 /// a name that reads as an order is withheld there like any text.
@@ -421,15 +439,15 @@ async fn a_write_whose_answer_cannot_be_read_is_counted_as_applied() {
 #[test]
 fn an_argument_error_says_each_problem_once() {
     let dir = tempfile::tempdir().unwrap();
-    let call = "pingone.add_user_to_group({ userId: 'u1', groupId: 'g1' })";
+    let call = "pingone.add_user_to_group({ userId: 'u1', groupID: 'g1' })";
     let out = run(&["run", &script_file(&dir, &format!("await {call}")), "--replay", &empty_cassette(&dir)], &[]);
     let err = stderr(&out);
-    assert_eq!(err.matches("unknown argument `groupId`").count(), 1, "{err}");
+    assert_eq!(err.matches("unknown argument `groupID`").count(), 1, "{err}");
     let caught = script_file(&dir, &format!("try {{ await {call} }} catch (e) {{ return String(e) }}"));
     let text: String = serde_json::from_str(&stdout(&run(&["run", &caught, "--replay", &empty_cassette(&dir)], &[]))).unwrap();
-    assert_eq!(text.matches("unknown argument `groupId`").count(), 1, "{text}");
+    assert_eq!(text.matches("unknown argument `groupID`").count(), 1, "{text}");
     assert!(text.contains("Signature: add_user_to_group("), "{text}");
-    assert!(text.contains("for `groupId`, pass `id` (ID of the group to join)"), "the argument meant is named: {text}");
+    assert!(text.contains("for `groupID`, pass `id` (ID of the group to join)"), "the argument meant is named: {text}");
 }
 
 /// Every text of a thrown error is the script's and may be a record's: its name, and

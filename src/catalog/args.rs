@@ -111,13 +111,26 @@ fn drop_read_only_fields(action: &Action, mut args: Value) -> Value {
     args
 }
 
-/// The arguments as sent: [`drop_read_only_fields`], then, in an open body, a declared
+/// An argument given by its [`Param::alias`] renamed to its name. Both given are left
+/// for [`check_args`] to refuse.
+fn rename_aliases(action: &Action, mut args: Value) -> Value {
+    let Some(map) = args.as_object_mut() else { return args };
+    for p in &action.params {
+        if let Some(alias) = p.alias.as_ref().filter(|alias| !map.contains_key(&p.name) && map.contains_key(*alias)) {
+            let value = map.remove(alias).unwrap_or_default();
+            map.insert(p.name.clone(), value);
+        }
+    }
+    args
+}
+
+/// The arguments as sent: [`rename_aliases`], [`drop_read_only_fields`], then, in an open body, a declared
 /// field given under another case (`mobilephone`) renamed to the declared spelling, so
 /// it changes that field rather than being passed on beside it (and stored as a custom
 /// attribute). Both spellings given are left for [`check_args`] to refuse; so is
 /// another case of a closed action's argument, as an unknown one.
 pub fn normalise_args(action: &Action, args: Value) -> Value {
-    let mut args = drop_read_only_fields(action, args);
+    let mut args = drop_read_only_fields(action, rename_aliases(action, args));
     if !action.body_open {
         return args;
     }
@@ -293,7 +306,9 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
     };
     let mut unknown = Vec::new();
     for key in map.keys() {
-        let declared = action.param(key).is_some();
+        // An alias beside its parameter is refused below, as both named; alone, it is
+        // renamed by `normalise_args` before any check.
+        let declared = action.param(key).is_some() || action.params.iter().any(|p| p.alias.as_deref() == Some(key) && map.contains_key(&p.name));
         let paging = action.is_list() && PAGING_ARGS.contains(&key.as_str());
         if !declared && !paging && !action.body_open {
             unknown.push(key.as_str());
@@ -306,6 +321,9 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
         problems.push(problem);
     }
     for p in &action.params {
+        if let Some(alias) = p.alias.as_ref().filter(|alias| map.contains_key(*alias) && map.contains_key(&p.name)) {
+            problems.push(Problem::quoting(format!("`{alias}` and `{}` name the same argument ({}): send it once", p.name, p.description.trim().trim_end_matches('.')), format!("{alias}, {}", p.name)));
+        }
         let spellings: Vec<&String> = map.keys().filter(|k| k.eq_ignore_ascii_case(&p.name)).collect();
         if spellings.len() > 1 {
             let names = spellings.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ");

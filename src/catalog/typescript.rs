@@ -76,7 +76,8 @@ fn param_field(p: &Param, compact: bool) -> String {
     let ty = if compact && !p.required && p.ty == ParamType::Object { "{…}".to_owned() } else { param_type(p, compact) };
     // Required for some calls only: the signature says which, so a first try is right.
     let when = p.required_when.as_ref().map(|w| format!(" /* required when {} is {} */", w.field, w.values_text())).unwrap_or_default();
-    format!("{}{}: {ty}{when}", property_name(&p.name), if p.required { "" } else { "?" })
+    let alias = p.alias.as_ref().map(|alias| format!(" /* or {alias} */")).unwrap_or_default();
+    format!("{}{}: {ty}{alias}{when}", property_name(&p.name), if p.required { "" } else { "?" })
 }
 
 /// Allowed values shown in a compact signature before the rest become `…`.

@@ -114,6 +114,8 @@ impl Dispatcher {
     /// short texts, as ids are.
     pub fn target(&self, action: &str, args: &Value) -> Option<String> {
         let action = self.catalog.get(action)?;
+        // As the call is sent: a group given as `groupId` is the membership's group.
+        let args = &normalise_args(action, args.clone());
         let path_ids = action.params_in(ParamLocation::Path).map(|p| p.name.as_str()).filter(|name| *name != "environmentId");
         let mut ids: Vec<String> = path_ids.filter_map(|name| Some(format!("{name} {}", id_like(args.get(name)?)?))).collect();
         // A create names its new record by its username or name, quoted when it has
