@@ -3,16 +3,20 @@
 //! written, and arguments are compared masked.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use guest_sdk::abi::{ActionError, HostReply, OwnText};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::sandbox::{Readings, RecordedReadings};
 use crate::secret::{mask_json, redact_json};
 
 const FORMAT: u32 = 1;
+
+/// The code of a call a replay's cassette holds no recording of.
+pub const NOT_IN_CASSETTE: &str = "NOT_IN_CASSETTE";
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Cassette {
@@ -21,6 +25,10 @@ pub struct Cassette {
     /// with what PingOne would have answered.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub dry_run: bool,
+    /// The clock and random bytes the script read, given back by a replay; a cassette
+    /// written before they were kept has none, and its replay reads the system's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readings: Option<RecordedReadings>,
     pub calls: Vec<Interaction>,
 }
 
@@ -38,6 +46,9 @@ impl Cassette {
         if cassette.format != FORMAT {
             anyhow::bail!("{} is cassette format {}, this build reads format {FORMAT}; record it again", path.display(), cassette.format);
         }
+        if let Some(Err(e)) = cassette.readings.as_ref().map(Readings::replaying) {
+            anyhow::bail!("{}: {e}; record it again", path.display());
+        }
         Ok(cassette)
     }
 
@@ -50,16 +61,21 @@ impl Cassette {
 }
 
 /// Collects calls as they complete.
-#[derive(Debug, Default)]
 pub struct Recorder {
     calls: Mutex<Vec<Interaction>>,
     dry_run: bool,
+    readings: Arc<Readings>,
 }
 
 impl Recorder {
     /// A recorder for a run; a dry run's cassette says it is one.
     pub fn new(dry_run: bool) -> Self {
-        Self { dry_run, ..Self::default() }
+        Self { calls: Mutex::default(), dry_run, readings: Readings::recording() }
+    }
+
+    /// The clock and random source the recorded script reads.
+    pub fn readings(&self) -> Arc<Readings> {
+        self.readings.clone()
     }
 
     /// Keeps one call; `args` must already have the action's secret parameters hidden.
@@ -74,20 +90,28 @@ impl Recorder {
     }
 
     pub fn cassette(&self) -> Cassette {
-        Cassette { format: FORMAT, dry_run: self.dry_run, calls: self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone() }
+        let calls = self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        Cassette { format: FORMAT, dry_run: self.dry_run, readings: Some(self.readings.recorded()), calls }
     }
 }
 
 /// Answers each call with the first unused recorded call of the same action and
 /// arguments, so a script that repeats a call gets the replies in recorded order.
-#[derive(Debug)]
 pub struct Replay {
     calls: Mutex<Vec<(Interaction, bool)>>,
+    readings: Option<Arc<Readings>>,
 }
 
 impl Replay {
+    /// A replay of a cassette [`Cassette::load`] read (its readings checked there).
     pub fn new(cassette: Cassette) -> Self {
-        Self { calls: Mutex::new(cassette.calls.into_iter().map(|c| (c, false)).collect()) }
+        let readings = cassette.readings.as_ref().and_then(|recorded| Readings::replaying(recorded).ok());
+        Self { calls: Mutex::new(cassette.calls.into_iter().map(|c| (c, false)).collect()), readings }
+    }
+
+    /// The recording's clock and random source, when the cassette kept them.
+    pub fn readings(&self) -> Option<Arc<Readings>> {
+        self.readings.clone()
     }
 
     pub fn answer(&self, action: &str, args: &Value) -> HostReply {
@@ -103,12 +127,12 @@ impl Replay {
         let holds = if unused.is_empty() { String::new() } else { format!("; unused recordings of it have arguments {}", unused.join(", ")) };
         let message = format!(
             "the cassette has no unused recording of {action} with arguments {args} ({recorded} recording(s) of {action} in all{holds}); \
-             the script changed since it was recorded: record it again with --record"
+             the script or its --args changed since it was recorded (the clock and random numbers it reads are given back as recorded): record it again with --record"
         );
         let mut quoted = vec![action.to_owned(), args.to_string()];
         quoted.extend(unused);
         let own = OwnText { text: message.clone(), quoted };
-        HostReply::Error(ActionError { action: action.to_owned(), code: "NOT_IN_CASSETTE".into(), message, own_texts: vec![own], ..Default::default() })
+        HostReply::Error(ActionError { action: action.to_owned(), code: NOT_IN_CASSETTE.into(), message, own_texts: vec![own], ..Default::default() })
     }
 
     /// Recorded calls no call has replayed yet.

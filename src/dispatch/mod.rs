@@ -17,13 +17,13 @@ use futures::future::BoxFuture;
 use guest_sdk::abi::{ActionError, HostCall, HostReply, OwnText, DESCRIBE_ACTION, SEARCH_ACTION};
 use serde_json::{json, Value};
 
-pub use cassette::{Cassette, Interaction, Recorder, Replay};
+pub use cassette::{Cassette, Interaction, Recorder, Replay, NOT_IN_CASSETTE};
 
 use crate::catalog::{action_signature, check_args, normalise_args, Action, ArgsError, Catalog, Method, ParamLocation};
 use crate::pingone::{gave_up_text, CallOptions, ClientError, PingOneClient, Waits};
 use crate::policy::{AuditEntry, AuditLog, Caller, Confirm, ConfirmReason, ConfirmRequest, Grant, Policy, PolicyConfig, Yes};
 use crate::secret::{hide_fields, mask_in_place, Hide, Masked};
-use crate::sandbox::ActionHost;
+use crate::sandbox::{ActionHost, Readings};
 use crate::search::{hits_json, meant, SearchIndex, SignatureStyle};
 
 /// Where action calls are answered.
@@ -139,6 +139,11 @@ impl Dispatcher {
     /// Whether calls go to PingOne (not a cassette, not refused for want of a tenant).
     pub fn is_live(&self) -> bool {
         matches!(self.backend, Backend::Live(_))
+    }
+
+    /// Whether a cassette answers the calls.
+    pub fn is_replay(&self) -> bool {
+        matches!(self.backend, Backend::Replay(_))
     }
 
     /// The id PingOne gave the record a create made, from its answer.
@@ -402,7 +407,15 @@ impl Dispatcher {
             }
             Backend::Replay(replay) => {
                 let reply = replay.answer(&action.id, &hide_fields(args, action.secret_params(), Hide::Redact));
-                let outcome = if matches!(reply, HostReply::Value(_)) { "replayed" } else { "replayed_error" };
+                let outcome = match &reply {
+                    HostReply::Value(_) => "replayed",
+                    HostReply::Error(e) if e.code == NOT_IN_CASSETTE => "refused",
+                    HostReply::Error(_) => "replayed_error",
+                };
+                if outcome != "refused" {
+                    // Handed to the cassette, which answered as PingOne did.
+                    waits.mark_sent();
+                }
                 (reply, outcome)
             }
         }
@@ -1241,6 +1254,14 @@ impl ActionHost for Dispatcher {
     /// Writes may; reads, search and an unknown id (never sent) do not.
     fn may_change_state(&self, action: &str) -> bool {
         self.writes(action)
+    }
+
+    /// A replay's are its cassette's; a recording's are kept in its cassette.
+    fn readings(&self) -> Option<Arc<Readings>> {
+        match &self.backend {
+            Backend::Replay(replay) => replay.readings(),
+            _ => self.recorder.as_ref().map(|recorder| recorder.readings()),
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use super::observe::UNCHANGED;
+use super::observe::{REPLAYED, UNCHANGED};
 use super::CallSummary;
 use crate::pingone::ANSWER_UNREADABLE;
 
@@ -35,7 +35,7 @@ fn applied(write: &CallSummary) -> bool {
 /// a server error or timeout (an idempotent write is retried on those, and the last
 /// try's 5xx does not say the ones before it were not applied).
 fn uncertain(write: &CallSummary) -> bool {
-    write.outcome == "no answer yet" || write.outcome == "OUTCOME_UNKNOWN" || write.status.is_some_and(|s| s >= 500 || s == 408)
+    !replayed(write) && (write.outcome == "no answer yet" || write.outcome == "OUTCOME_UNKNOWN" || write.status.is_some_and(|s| s >= 500 || s == 408))
 }
 
 /// What precedes the account of a script that ended well with such writes.
@@ -54,9 +54,15 @@ fn unchanged(write: &CallSummary) -> bool {
     write.outcome == UNCHANGED
 }
 
+/// Whether a replay's cassette answered a write, as PingOne answered it when it was
+/// recorded: this run sent nothing.
+fn replayed(write: &CallSummary) -> bool {
+    write.outcome == REPLAYED || write.outcome.starts_with(&format!("{REPLAYED} "))
+}
+
 /// Whether a write was refused, so not applied: an error with a clear answer.
 fn refused(write: &CallSummary) -> bool {
-    !applied(write) && !uncertain(write) && !unchanged(write)
+    !applied(write) && !uncertain(write) && !unchanged(write) && !replayed(write)
 }
 
 /// The account of a failed or stopped run: a head line, then each write with its
@@ -69,7 +75,7 @@ pub fn account(writes: &[CallSummary], shown: usize) -> Vec<String> {
     }
     let count = writes.iter().filter(|w| applied(w)).count();
     let mut lines = vec![format!("its writes ({count} of {} applied; {}):", writes.len(), legend(writes))];
-    let ordered: Vec<&CallSummary> = [uncertain, refused, applied, unchanged].into_iter().flat_map(|kind| writes.iter().filter(move |w| kind(w))).collect();
+    let ordered: Vec<&CallSummary> = [uncertain, refused, applied, unchanged, replayed].into_iter().flat_map(|kind| writes.iter().filter(move |w| kind(w))).collect();
     lines.extend(ordered.iter().take(shown).map(|w| {
         let target = w.target.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
         // What to look a write up by, in PingOne's logs and the audit log, when its
@@ -98,6 +104,9 @@ fn legend(writes: &[CallSummary]) -> String {
     }
     if writes.iter().any(unchanged) {
         said.push("\"unchanged\" held already, so nothing was sent".to_owned());
+    }
+    if writes.iter().any(replayed) {
+        said.push(format!("\"{REPLAYED}\" was answered from the cassette as it was recorded, and nothing was sent"));
     }
     if writes.iter().any(uncertain) {
         said.push("OUTCOME_UNKNOWN, a 5xx and \"no answer yet\" may have been: check those before running again".to_owned());
@@ -134,6 +143,17 @@ mod tests {
         let lines = account(&held, SHOWN);
         assert_eq!(lines[0], "its writes (1 of 2 applied; \"ok\" was applied, \"unchanged\" held already, so nothing was sent):");
         assert_eq!(lines[2], "  unlock_user (userId u1): unchanged (already so; nothing sent)");
+    }
+
+    /// A replay sends nothing, whatever its cassette recorded (review 46: "1 of 2
+    /// applied" sent its reader to look for a stray application).
+    #[test]
+    fn a_replayed_write_is_not_applied_nor_one_to_check() {
+        let replayed = [call("create_application", REPLAYED, true, Some("name Expense")), call("update_user", &format!("{REPLAYED} OUTCOME_UNKNOWN"), true, Some("userId u1")), call("update_user", "NOT_IN_CASSETTE", true, Some("userId u2"))];
+        let lines = account(&replayed, SHOWN);
+        assert_eq!(lines[0], "its writes (0 of 3 applied; an error (a 4xx, or \"not sent\") was not, \"replayed\" was answered from the cassette as it was recorded, and nothing was sent):");
+        assert_eq!(&lines[1..], ["  update_user (userId u2): NOT_IN_CASSETTE", "  create_application (name Expense): replayed", "  update_user (userId u1): replayed OUTCOME_UNKNOWN"]);
+        assert!(caught_uncertain(&replayed, SHOWN).is_none());
     }
 
     #[test]

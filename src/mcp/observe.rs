@@ -19,7 +19,7 @@ use crate::defender::OwnTexts;
 use crate::dispatch::{Dispatcher, Requester};
 use crate::pingone::Waits;
 use crate::policy::{Blanket, Caller, Confirm, ConfirmRequest, Yes};
-use crate::sandbox::{ActionHost, LogLine, PersonWaits, NOT_SENT_ASKING};
+use crate::sandbox::{ActionHost, LogLine, PersonWaits, Readings, NOT_SENT_ASKING};
 
 /// The most JSON a script's `all: true` gathers: boa holds parsed JSON at many times
 /// its text size, and a script's 64 MiB ran out between about 2.7 and 6 MB of users
@@ -29,6 +29,9 @@ pub const SCRIPT_LIST_BYTES: usize = 4 << 20;
 
 /// The outcome of a write not sent because the record holds what it asks for already.
 pub const UNCHANGED: &str = "unchanged (already so; nothing sent)";
+/// The outcome of a write a replay's cassette answered (followed by the recorded
+/// error's code when it failed then): nothing was sent.
+pub const REPLAYED: &str = "replayed";
 
 /// How a dry-run write's outcome begins when the real run would be refused, before the
 /// flags it needs (`run` gathers them into one note).
@@ -169,6 +172,8 @@ impl ObservedHost {
         let requester = Requester { caller: self.caller.as_ref(), confirm: self.confirm.as_deref(), all_bytes: Some(SCRIPT_LIST_BYTES), waits: Some(&waits) };
         let reply = self.dispatcher.dispatch_for(call, &requester).await;
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&ticket);
+        // Answered from a cassette: nothing was sent, whatever the recording says.
+        let replayed = self.dispatcher.is_replay() && waits.sent();
         let (outcome, status) = match &reply {
             // A write under --dry-run answers with the request it would have sent.
             HostReply::Value(value) if value.get("dryRun") == Some(&Value::Bool(true)) => match value.get("refusedWithout").and_then(Value::as_str) {
@@ -187,13 +192,23 @@ impl ObservedHost {
                 // A write answered without a request: what it asks for holds already (a
                 // membership the user has), and the answer is the record as it stands.
                 let unsent = writes && !waits.sent() && self.dispatcher.is_live();
-                (if unsent { UNCHANGED } else { "ok" }.to_owned(), None)
+                let outcome = if unsent {
+                    UNCHANGED
+                } else if replayed {
+                    REPLAYED
+                } else {
+                    "ok"
+                };
+                (outcome.to_owned(), None)
             }
             HostReply::Error(e) => {
                 let mut own = self.own_texts.lock().unwrap_or_else(|e| e.into_inner());
                 add_own_texts(&mut own, e);
                 add_outside_error_texts(&mut own, e);
-                (e.code.clone(), e.status)
+                match replayed {
+                    true => (format!("{REPLAYED} {}", e.code), None),
+                    false => (e.code.clone(), e.status),
+                }
             }
         };
         let (retries, waited_ms) = waits.get();
@@ -237,6 +252,10 @@ impl ActionHost for ObservedHost {
 
     fn person_waits(&self) -> Option<Arc<PersonWaits>> {
         Some(self.person_waits.clone())
+    }
+
+    fn readings(&self) -> Option<Arc<Readings>> {
+        self.dispatcher.readings()
     }
 
     fn unsent_writes(&self) -> Vec<String> {

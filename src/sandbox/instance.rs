@@ -72,8 +72,12 @@ pub fn lines_not_kept(line: &str) -> Option<usize> {
 
 impl GuestState {
     pub fn new(limits: &Limits, host: Arc<dyn ActionHost>) -> Self {
+        let mut wasi = WasiCtxBuilder::new();
+        if let Some(readings) = host.readings() {
+            wasi.wall_clock(readings.clock()).secure_random(readings.random());
+        }
         Self {
-            wasi: WasiCtxBuilder::new().build_p1(),
+            wasi: wasi.build_p1(),
             guest_memory: None,
             memory: MemoryLimiter { max: limits.memory_bytes, denied: false, peak: 0 },
             permits: Arc::new(Semaphore::new(limits.concurrency.max(1))),

@@ -6,6 +6,7 @@ mod instance;
 mod limits;
 mod module;
 mod person_waits;
+mod readings;
 mod script;
 mod syntax;
 
@@ -23,6 +24,7 @@ pub use instance::lines_not_kept;
 pub use limits::{Limit, Limits, FUEL_PER_SECOND};
 pub use module::{cache_dir, POOL_SLOTS};
 pub use person_waits::{PersonWait, PersonWaits, Working};
+pub use readings::{Readings, RecordedReadings};
 pub use script::prepare_script;
 
 use instance::GuestState;
@@ -59,6 +61,12 @@ pub trait ActionHost: Send + Sync + 'static {
     /// The time this host's calls spend waiting for a person's answer, which the
     /// script's wall-time limit does not count (none unless a host asks people).
     fn person_waits(&self) -> Option<Arc<PersonWaits>> {
+        None
+    }
+
+    /// The wall clock and random bytes the script reads, when this host records them
+    /// or gives back a recording's (otherwise the system's own).
+    fn readings(&self) -> Option<Arc<Readings>> {
         None
     }
 }
