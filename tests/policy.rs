@@ -75,6 +75,9 @@ async fn destructive_actions_need_their_own_flag() {
     assert!(out["destroy"].as_str().unwrap().contains("--allow-destructive"), "{out}");
     let out = result(&run(TRY_ALL, dispatcher(&fake, PolicyConfig { allow_writes: true, allow_destructive: true, ..Default::default() })).await);
     assert_eq!(out["destroy"], "ok");
+    // Given alone, --allow-destructive allows nothing, and the refusal says why (review 46).
+    let out = result(&run(TRY_ALL, dispatcher(&fake, PolicyConfig { allow_destructive: true, ..Default::default() })).await);
+    assert!(out["destroy"].as_str().unwrap().contains("need --allow-writes") && out["destroy"].as_str().unwrap().contains("--allow-destructive is given, but it only adds deletes, rotations and resets to the writes --allow-writes allows"), "{out}");
 }
 
 /// Turning a user's MFA off weakens the account: destructive, needing its flag and a
@@ -1076,7 +1079,7 @@ async fn a_password_under_an_innocent_name_is_hidden_everywhere() {
     let script = format!("return await pingone.set_user_password({{ userId: '{USER_ID}', value: '{PASSWORD}', forceChange: true }})");
 
     let sink = Shared::default();
-    let recorder = Arc::new(pingone_mcp::dispatch::Recorder::default());
+    let recorder = Arc::new(pingone_mcp::dispatch::Recorder::new(false));
     let live = dispatcher(&fake, Policy::permissive().config).with_audit(Arc::new(AuditLog::new(Box::new(sink.clone())))).recording(recorder.clone());
     result(&run(&script, live).await);
     assert!(fake.api_requests()[0].body.contains(PASSWORD), "PingOne itself gets the password");

@@ -26,7 +26,7 @@ fn dispatcher(backend: Backend) -> Dispatcher {
 }
 
 fn offline() -> Arc<Dispatcher> {
-    Arc::new(dispatcher(Backend::Replay(Arc::new(Replay::new(Cassette { format: 1, dry_run: false, calls: vec![] })))))
+    Arc::new(dispatcher(Backend::Replay(Arc::new(Replay::new(Cassette { format: 1, calls: vec![], ..Cassette::default() })))))
 }
 
 fn live(fake: &FakePingOne) -> Backend {
@@ -703,7 +703,7 @@ async fn record_then_replay_gives_the_same_result_offline() {
         "const [user, secret] = await Promise.all([pingone.get_user({{ userId: '{USER_ID}' }}), pingone.get_application_secret({{ applicationId: '{app}' }})]);
          return {{ user: user.username, hasPrevious: !!secret.previous }}"
     );
-    let recorder = Arc::new(Recorder::default());
+    let recorder = Arc::new(Recorder::new(false));
     let host = Arc::new(dispatcher(live(&fake)).recording(recorder.clone()));
     let recorded = run_with(&script, json!({}), host, &Limits::default()).await;
     let cassette = recorder.cassette();

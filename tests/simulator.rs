@@ -210,6 +210,15 @@ async fn every_action_against_the_simulator() {
     h.call("get_identity_provider_attribute", json!({ "providerId": idp_id, "providerAttributeId": attr_id })).await;
     h.call("update_identity_provider_attribute", json!({ "providerId": idp_id, "providerAttributeId": attr_id, "name": "email", "value": "${providerAttributes.mail}", "update": "ALWAYS" })).await;
     h.call("delete_identity_provider_attribute", json!({ "providerId": idp_id, "providerAttributeId": attr_id })).await;
+    // A CORE mapping keeps its name and update mode, and stays (review 46).
+    let seeded = id_of(&idps[0]);
+    let core = h.items("list_identity_provider_attributes", json!({ "providerId": seeded })).await.into_iter().find(|a| a["mappingType"] == "CORE").expect("a seeded IdP maps username as CORE");
+    let core_args = |value: &str, update: &str| json!({ "providerId": seeded, "providerAttributeId": id_of(&core), "name": core["name"], "value": value, "update": update });
+    let (status, body) = h.fails("update_identity_provider_attribute", core_args("${providerAttributes.given_name}", "ALWAYS")).await;
+    assert!(status == 400 && body.to_string().contains("`update` of a CORE mapping cannot be changed"), "{status} {body}");
+    h.call("update_identity_provider_attribute", core_args("${providerAttributes.email}", core["update"].as_str().unwrap())).await;
+    let (status, body) = h.fails("delete_identity_provider_attribute", json!({ "providerId": seeded, "providerAttributeId": id_of(&core) })).await;
+    assert!(status == 400 && body.to_string().contains("cannot be removed"), "{status} {body}");
 
     // Populations.
     let pops = h.items("list_populations", json!({})).await;

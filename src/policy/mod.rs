@@ -202,8 +202,10 @@ impl Policy {
             }
             // A destructive call says both flags it needs at once, not one per try.
             let also = if action.is_destructive_call(args) && !self.config.allow_destructive { " and, as it is destructive, --allow-destructive" } else { "" };
+            // Review 46: a person who gave --allow-destructive alone meant to delete.
+            let given = if self.config.allow_destructive { "; --allow-destructive is given, but it only adds deletes, rotations and resets to the writes --allow-writes allows" } else { "" };
             return Err(format!(
-                "`{id}` changes PingOne and writes are off (the default): they need --allow-writes{also}, which only whoever starts pingone-mcp can give, not a call or script (a run started with --dry-run shows what it would send instead)"
+                "`{id}` changes PingOne and writes are off (the default): they need --allow-writes{also}, which only whoever starts pingone-mcp can give, not a call or script (a run started with --dry-run shows what it would send instead){given}"
             ));
         }
         if action.is_destructive_call(args) && !self.config.allow_destructive && !self.config.dry_run {

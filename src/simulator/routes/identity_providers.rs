@@ -41,10 +41,7 @@ pub(super) fn route(st: &mut State, req: &Req, rest: &[&str]) -> Option<Outcome>
             ("POST", []) => save_attribute(st, req, idp_id, None),
             ("GET", [id]) => attribute(st, idp_id, id).map(|a| Reply::ok(a.clone())),
             ("PUT", [id]) => save_attribute(st, req, idp_id, Some(id)),
-            ("DELETE", [id]) => attribute(st, idp_id, id).map(|_| ()).map(|()| {
-                st.idp_attributes.remove(id);
-                Reply::no_content()
-            }),
+            ("DELETE", [id]) => delete_attribute(st, idp_id, id),
             (_, [] | [_]) => return not_allowed(req),
             _ => Err(ApiError::no_route(&req.path)),
         }),
@@ -159,6 +156,16 @@ fn attribute<'a>(st: &'a State, idp_id: &str, id: &str) -> Result<&'a Value, Api
     st.idp_attributes.get(id).filter(|a| ref_of(a, "identityProvider") == Some(idp_id)).ok_or_else(|| ApiError::not_found("identity provider attribute", id))
 }
 
+/// MGMT `EnumIdentityProviderAttributeMappingType`: a CORE mapping "cannot be removed".
+fn delete_attribute(st: &mut State, idp_id: &str, id: &str) -> Outcome {
+    let mapping = attribute(st, idp_id, id)?;
+    if mapping["mappingType"] == "CORE" {
+        return Err(ApiError::request_failed(format!("`{}` is a CORE mapping, which the schema requires: it cannot be removed (change its value instead)", mapping["name"].as_str().unwrap_or_default())));
+    }
+    st.idp_attributes.remove(id);
+    Ok(Reply::no_content())
+}
+
 fn save_attribute(st: &mut State, req: &Req, idp_id: &str, id: Option<&str>) -> Outcome {
     let body = req.json(&[JSON])?;
     idp(st, idp_id)?;
@@ -174,6 +181,15 @@ fn save_attribute(st: &mut State, req: &Req, idp_id: &str, id: Option<&str>) -> 
     }
     if st.idp_attributes.iter().any(|a| ref_of(a, "identityProvider") == Some(idp_id) && a["name"].as_str() == Some(name) && a["id"].as_str() != id) {
         return Err(ApiError::uniqueness("name", format!("the identity provider already maps attribute `{name}`")));
+    }
+    // MGMT `EnumIdentityProviderAttributeMappingType`: on CORE, "the name and update
+    // properties cannot be changed".
+    if let Some(core) = old.as_ref().filter(|old| old["mappingType"] == "CORE") {
+        for field in ["name", "update"] {
+            if body[field] != core[field] {
+                return Err(ApiError::invalid_value(field, format!("`{field}` of a CORE mapping cannot be changed (it is {}); send its current value and change only `value`", core[field])));
+            }
+        }
     }
     let mut rec = match &old {
         Some(old) => replaced(old, &body, &["identityProvider", "mappingType"]),
