@@ -57,6 +57,10 @@ impl Default for Weights {
     }
 }
 
+fn best_of(similarities: &[f32]) -> f32 {
+    similarities.iter().copied().fold(f32::MIN, f32::max)
+}
+
 /// See [`Weights::nothing_fits_below`]: the cut chosen on the tuning splits.
 const NOTHING_FITS_BELOW: f32 = 0.475;
 
@@ -192,12 +196,24 @@ impl SearchIndex {
             Some(one_by_one) => Some(self.find_as_written(&one_by_one, limit)).filter(|r| r.nothing_fits.is_none()).unwrap_or(ranked),
             None => ranked,
         };
-        Ranked { read_as: mended, ..ranked }
+        // A need set off by an event is met only by an action that fits what is asked,
+        // whatever fits the event; the hits stay ranked for the whole need.
+        let asked = super::intent::asked_before_event(query).filter(|_| ranked.nothing_fits.is_none());
+        let nothing_fits = match asked.and_then(|asked| self.best_similarity(asked)) {
+            Some(best) if best < self.weights.nothing_fits_below => Some(best),
+            _ => ranked.nothing_fits,
+        };
+        Ranked { read_as: mended, nothing_fits, ..ranked }
+    }
+
+    /// The encoder's best cosine of `text` with any action.
+    fn best_similarity(&self, text: &str) -> Option<f32> {
+        self.similarities(text).map(|s| best_of(&s))
     }
 
     fn find_as_written(&self, query: &str, limit: usize) -> Ranked {
         let similarities = self.similarities(query);
-        let best = similarities.as_ref().map(|s| s.iter().copied().fold(f32::MIN, f32::max));
+        let best = similarities.as_deref().map(best_of);
         Ranked { hits: self.rank(query, similarities.as_deref(), limit), nothing_fits: best.filter(|b| *b < self.weights.nothing_fits_below), read_as: None }
     }
 

@@ -169,6 +169,22 @@ static IMPORT_PEOPLE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::n
         .expect("the import pattern compiles")
 });
 
+/// A need set off by an event: three words or more, then "when", "whenever", "every
+/// time", "each time" or "as soon as" and who or what the event befalls.
+static SET_OFF_BY_EVENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)^\s*(\S+(?:\s+\S+){2,}?)\s*,?\s+(?:whenever|when|every time|each time|as soon as)\s+(?:a|an|the|any|someone|somebody|anyone|users?|accounts?|admins?|people|employees|their|his|her)\s",
+    )
+    .expect("the event pattern compiles")
+});
+
+/// What is asked of a need set off by an event ("notify the security team on Slack
+/// *when an account gets locked*"): the clause before the event. An action that fits
+/// only the event (lock_user) does not meet the need (review 45).
+pub fn asked_before_event(query: &str) -> Option<&str> {
+    SET_OFF_BY_EVENT.captures(query).and_then(|c| c.get(1)).map(|m| m.as_str())
+}
+
 /// `query` without the words that frame it as done in bulk or from a file, when it
 /// has some; `None` otherwise.
 pub fn without_bulk_framing(query: &str) -> Option<String> {
@@ -198,6 +214,15 @@ mod tests {
         assert_eq!(op("kick bob out of the team", "delete"), Some(Op::Delete));
         assert_eq!(op("how many users are there in total", "count"), Some(Op::List));
         assert_eq!(op("how many members does the Sales team have", "count"), Some(Op::Get));
+    }
+
+    #[test]
+    fn the_clause_before_an_event_is_what_is_asked() {
+        assert_eq!(asked_before_event("notify the security team on Slack when an account gets locked"), Some("notify the security team on Slack"));
+        assert_eq!(asked_before_event("email the manager, whenever someone is added to Admins"), Some("email the manager"));
+        assert_eq!(asked_before_event("when an account gets locked, what happens"), None);
+        assert_eq!(asked_before_event("show me when the user last signed in"), None);
+        assert_eq!(asked_before_event("make passwords expire after 90 days"), None);
     }
 
     #[test]
