@@ -182,7 +182,7 @@ static SET_OFF_BY_EVENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock
 /// *when an account gets locked*"): the clause before the event. An action that fits
 /// only the event (lock_user) does not meet the need (review 45).
 pub fn asked_before_event(query: &str) -> Option<&str> {
-    SET_OFF_BY_EVENT.captures(query).and_then(|c| c.get(1)).map(|m| m.as_str())
+    SET_OFF_BY_EVENT.captures(query).and_then(|c| c.get(1)).map(|m| m.as_str().trim_end_matches([',', ';', ':']))
 }
 
 /// `query` without the words that frame it as done in bulk or from a file, when it
