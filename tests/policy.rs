@@ -163,7 +163,7 @@ async fn a_write_the_script_did_not_wait_for_finishes_and_is_reported() {
     let script = format!("pingone.delete_user({{ userId: '{slow_user}' }}); await pingone.get_user({{ userId: '{USER_ID}' }}); return 'returned'");
     let execution = run(&script, audited).await;
     let error = execution.outcome.as_ref().expect_err("a result made without its calls is not sent back").to_string();
-    assert!(error.contains("returned before awaiting every call") && error.contains("delete_user: ok"), "{error}");
+    assert!(error.contains("returned before awaiting every call") && error.contains("delete_user (line 1): ok"), "{error}");
     assert!(std::fs::read_to_string(&audit).unwrap().lines().any(|l| l.contains("\"action\":\"delete_user\"") && l.contains(slow_user)), "the delete is audited");
 
     // Calls the script never let start (it failed first) are not sent after it ended.
@@ -173,7 +173,7 @@ async fn a_write_the_script_did_not_wait_for_finishes_and_is_reported() {
     let execution = run(&script, dispatcher(&fake, config)).await;
     assert!(execution.outcome.is_err());
     let warning = execution.logs.iter().find(|l| l.message.contains("without waiting")).unwrap_or_else(|| panic!("no warning: {:?}", execution.logs));
-    assert!(warning.message.contains("delete_user: not sent, as the script had ended (2 times)"), "{warning:?}");
+    assert!(warning.message.contains("delete_user (line 1): not sent, as the script had ended (2 times)"), "{warning:?}");
     assert_eq!(fake.api_requests().len(), before, "nothing was sent");
 
     // Reads it did not wait for (`forEach(async …)`) leave a result made without them,
@@ -181,7 +181,13 @@ async fn a_write_the_script_did_not_wait_for_finishes_and_is_reported() {
     let script = format!("const found = []; ['{USER_ID}', '{USER_ID}'].forEach(async id => {{ const u = await pingone.get_user({{ userId: id }}); found.push(u.id) }}); return found");
     let execution = run(&script, dispatcher(&fake, PolicyConfig::default())).await;
     let error = execution.outcome.as_ref().expect_err("a result made without its reads is not sent back").to_string();
-    assert!(error.contains("returned before awaiting every call") && error.contains("get_user: a read whose result the script did not wait for (2 times)"), "{error}");
+    assert!(error.contains("returned before awaiting every call") && error.contains("get_user (line 1): a read whose result the script did not wait for (2 times)"), "{error}");
+    // A missing await whose TypeError the script caught: the call it started is named
+    // by its line (review 45: "get_user: a read" left the agent to guess which).
+    let script = format!("let enabled = null;\ntry {{ enabled = pingone.get_user({{ userId: '{USER_ID}' }}).enabled }} catch (e) {{}}\nreturn enabled");
+    let execution = run(&script, dispatcher(&fake, PolicyConfig::default())).await;
+    let error = execution.outcome.as_ref().expect_err("a result made without its read is not sent back").to_string();
+    assert!(error.contains("get_user (line 2): a read whose result the script did not wait for"), "{error}");
     let script = format!("const found = []; for (const id of ['{USER_ID}']) {{ const u = await pingone.get_user({{ userId: id }}); found.push(u.id) }} return found");
     assert_eq!(result(&run(&script, dispatcher(&fake, PolicyConfig::default())).await), json!([USER_ID]));
 }

@@ -47,6 +47,16 @@ pub struct HostCall {
     pub args: Value,
 }
 
+/// A call as a script starts it: the call, and where in the script it was made (for
+/// naming the line of a call the script never awaited).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StartedCall {
+    #[serde(flatten)]
+    pub call: HostCall,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<ScriptPosition>,
+}
+
 /// The answer to one host call: `{"value": …}` or `{"error": {…}}`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "lowercase")]

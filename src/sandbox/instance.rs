@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use wasmtime::format_err;
-use guest_sdk::abi::{self, HostCall, HostReply, LogLevel, RunInput, RunOutcome, IMPORT_MODULE};
+use guest_sdk::abi::{self, HostReply, LogLevel, RunInput, RunOutcome, ScriptPosition, StartedCall, IMPORT_MODULE};
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::Semaphore;
@@ -32,12 +32,12 @@ pub(super) struct GuestState {
     /// Started calls, driven whenever the guest waits: on this task, so a call that
     /// is answered at once costs no thread hop.
     in_flight: FuturesUnordered<BoxFuture<'static, (u32, Vec<u8>)>>,
-    /// Action of every call that may change something, not yet delivered, for
-    /// reporting what a cut-off run left.
-    unfinished: HashMap<u32, String>,
-    /// Action of every read the script has not taken the result of: one it never
-    /// awaited (`forEach(async …)`) leaves its result made without it.
-    unread: HashMap<u32, String>,
+    /// Every call that may change something, not yet delivered, for reporting what a
+    /// cut-off run left.
+    unfinished: HashMap<u32, Started>,
+    /// Every read the script has not taken the result of: one it never awaited
+    /// (`forEach(async …)`) leaves its result made without it.
+    unread: HashMap<u32, Started>,
     /// Calls that got past the concurrency permits and were handed to the host; a
     /// call still queued behind them has sent nothing.
     sent: Arc<std::sync::Mutex<std::collections::HashSet<u32>>>,
@@ -57,6 +57,22 @@ pub(super) struct GuestState {
     pub exceeded: Option<Limit>,
     /// The guest's panic message, when it panicked.
     pub panic: Option<String>,
+}
+
+/// A call the script started: its action, and where in the script.
+struct Started {
+    action: String,
+    at: Option<ScriptPosition>,
+}
+
+impl Started {
+    /// `get_user (line 3)`: what the script is told of a call it left behind.
+    fn label(&self) -> String {
+        match self.at {
+            Some(at) => format!("{} (line {})", self.action, at.line),
+            None => self.action.clone(),
+        }
+    }
 }
 
 /// What follows the count in the console's line about the lines it did not keep.
@@ -163,12 +179,13 @@ impl GuestState {
     /// the host still holds unsent (waiting for a person's answer).
     pub fn unfinished_actions(&self) -> Vec<String> {
         let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
-        let mut actions: Vec<String> = self.unfinished.iter().filter(|(id, _)| sent.contains(id)).map(|(_, action)| action.clone()).collect();
+        let mut calls: Vec<&Started> = self.unfinished.iter().filter(|(id, _)| sent.contains(id)).map(|(_, call)| call).collect();
         for held in self.host.unsent_writes() {
-            if let Some(i) = actions.iter().position(|a| *a == held) {
-                actions.swap_remove(i);
+            if let Some(i) = calls.iter().position(|call| call.action == held) {
+                calls.swap_remove(i);
             }
         }
+        let mut actions: Vec<String> = calls.iter().map(|call| call.label()).collect();
         actions.sort();
         actions
     }
@@ -182,13 +199,13 @@ impl GuestState {
         // script has ended: closing the permits ends them unsent.
         self.permits.close();
         // Reads change nothing: what matters is that the script did not wait for them.
-        let mut settled: Vec<String> = self.unread.drain().map(|(_, action)| format!("{action}: a read whose result the script did not wait for")).collect();
+        let mut settled: Vec<String> = self.unread.drain().map(|(_, call)| format!("{}: a read whose result the script did not wait for", call.label())).collect();
         settled.sort();
         let mut answered: Vec<(u32, Vec<u8>)> = self.ready.drain().collect();
         while !self.unfinished.is_empty() {
             if let Some((id, reply)) = answered.pop() {
-                if let Some(action) = self.unfinished.remove(&id) {
-                    settled.push(format!("{action}: {}", outcome_of(&reply)));
+                if let Some(call) = self.unfinished.remove(&id) {
+                    settled.push(format!("{}: {}", call.label(), outcome_of(&reply)));
                 }
                 continue;
             }
@@ -297,8 +314,8 @@ fn call_start(mut caller: Caller<'_, GuestState>, ptr: u32, len: u32) -> wasmtim
         return Err(state.exceed(Limit::ArgumentSize));
     }
     let bytes = read_bytes(&mut caller, ptr, len)?;
-    let call: HostCall = match serde_json::from_slice(&bytes) {
-        Ok(call) => call,
+    let StartedCall { call, at } = match serde_json::from_slice(&bytes) {
+        Ok(started) => started,
         Err(e) if too_deep(&e) => return Err(caller.data_mut().exceed(Limit::Depth)),
         Err(e) => return Err(format_err!("the guest sent a malformed host call: {e}")),
     };
@@ -320,10 +337,11 @@ fn call_start(mut caller: Caller<'_, GuestState>, ptr: u32, len: u32) -> wasmtim
     state.calls_started += 1;
     state.next_call_id += 1;
     let host = state.host.clone();
+    let started = Started { action: call.action.clone(), at };
     if host.may_change_state(&call.action) {
-        state.unfinished.insert(id, call.action.clone());
+        state.unfinished.insert(id, started);
     } else {
-        state.unread.insert(id, call.action.clone());
+        state.unread.insert(id, started);
     }
     let permits = state.permits.clone();
     let sent = state.sent.clone();

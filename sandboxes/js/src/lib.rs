@@ -444,9 +444,14 @@ fn call_prefix(action: &str) -> String {
 /// Sends one call to the host; the promise its reply settles, with the prelude's call
 /// prototype (which stops a script reading the promise as if it were the result).
 fn start_call(prefix: &str, args_json: &str, error_class: JsValue, context: &mut Context) -> JsValue {
-    let mut call = String::with_capacity(prefix.len() + args_json.len() + 1);
+    let site = call_site(context);
+    let mut call = String::with_capacity(prefix.len() + args_json.len() + 40);
     call.push_str(prefix);
     call.push_str(args_json);
+    // Where it was made, for naming its line should the script never await it.
+    if let Some(at) = site.and_then(|site| agent_position(site.line_number(), site.column_number())) {
+        call.push_str(&format!(r#","at":{{"line":{},"column":{}}}"#, at.line, at.column));
+    }
     call.push('}');
     // SAFETY: the host reads `call.len()` bytes at its pointer during the call.
     let id = unsafe { call_start(call.as_ptr(), call.len()) };
@@ -454,7 +459,6 @@ fn start_call(prefix: &str, args_json: &str, error_class: JsValue, context: &mut
     if let Some(prototype) = CALL_PROTOTYPE.with_borrow(Clone::clone) {
         promise.set_prototype(Some(prototype));
     }
-    let site = call_site(context);
     PENDING.with(|p| p.borrow_mut().insert(id, Pending { resolvers, error_class, site }));
     promise.into()
 }
@@ -768,18 +772,23 @@ fn script_position(stack: &str) -> Option<ScriptPosition> {
     stack.lines().find_map(|frame| {
         let at = frame.find(&marker)? + marker.len();
         let (line, column) = frame[at..].trim_end_matches(')').split_once(':')?;
-        let (line, column) = (line.parse::<u32>().ok()?, column.parse::<u32>().ok()?);
-        let shift = u32::try_from(FIRST_LINE_SHIFT.get()).unwrap_or(0);
-        // For some errors (a call of something undefined, a misspelt name) boa knows
-        // only the function the error is in, and gives where it starts: at the top of
-        // the script that is the wrapper, or the script's first character. No place is
-        // better than a false one.
-        if line == 1 && column <= shift + 1 {
-            return None;
-        }
-        let column = if line == 1 { column - shift } else { column };
-        Some(ScriptPosition { line, column })
+        agent_position(line.parse::<u32>().ok()?, column.parse::<u32>().ok()?)
     })
+}
+
+/// A position in the script as run, in the agent's script: the first line is shifted
+/// by the wrapper put before it.
+fn agent_position(line: u32, column: u32) -> Option<ScriptPosition> {
+    let shift = u32::try_from(FIRST_LINE_SHIFT.get()).unwrap_or(0);
+    // For some errors (a call of something undefined, a misspelt name) boa knows only
+    // the function the error is in, and gives where it starts: at the top of the
+    // script that is the wrapper, or the script's first character. No place is better
+    // than a false one.
+    if line == 1 && column <= shift + 1 {
+        return None;
+    }
+    let column = if line == 1 { column - shift } else { column };
+    Some(ScriptPosition { line, column })
 }
 
 fn message_of(context: &mut Context, e: &JsError) -> String {
