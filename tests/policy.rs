@@ -457,6 +457,22 @@ async fn a_grant_is_confirmed_with_the_role_and_group_named() {
     assert!(asked[1].contains("has name \"Engineering\"") && asked[1].contains("Target: group "), "{}", asked[1]);
     let gives = format!("(over environment {})", sim.environment_id);
     assert!(asked[1].contains("gives its members the admin role(s): name \"Environment Admin\"") && asked[1].contains(&gives), "{}", asked[1]);
+
+    // Review 47: a group nested (two levels down) in the one holding the role gives it
+    // too, and the question says so and through which group; nesting a group says
+    // whose membership it widens.
+    let middle = value(dispatcher.dispatch(call("create_group", json!({ "name": "Middle Layer" }))).await)["id"].clone();
+    let harmless = value(dispatcher.dispatch(call("create_group", json!({ "name": "Harmless Newsletter" }))).await)["id"].clone();
+    value(dispatcher.dispatch(call("add_group_to_group", json!({ "groupId": middle, "id": groups[0]["id"] }))).await);
+    value(dispatcher.dispatch(call("add_group_to_group", json!({ "groupId": harmless, "id": middle }))).await);
+    let join = HostCall { action: "add_user_to_group".into(), args: json!({ "userId": sim.reader.user_id, "id": harmless }) };
+    assert!(matches!(dispatcher.dispatch_for(join, &requester).await, HostReply::Error(e) if e.code == "NOT_CONFIRMED"));
+    let nest = HostCall { action: "add_group_to_group".into(), args: json!({ "groupId": harmless, "id": groups[0]["id"] }) };
+    assert!(matches!(dispatcher.dispatch_for(nest, &requester).await, HostReply::Error(e) if e.code == "NOT_CONFIRMED"));
+    let asked = refuser.asked.lock().unwrap().clone();
+    let through = format!("{gives}, through group {} (name \"Engineering\"), which it is nested in", groups[0]["id"].as_str().unwrap());
+    assert!(asked[2].contains("gives its members the admin role(s): name \"Environment Admin\"") && asked[2].contains(&through) && !asked[2].contains("no admin role"), "{}", asked[2]);
+    assert!(asked[3].contains(&format!("0 user(s) are members of group {} now, and would be members of the group it joins, with its roles", harmless.as_str().unwrap())), "{}", asked[3]);
 }
 
 /// A grant of an API's scopes to an application is confirmed with the resource and the

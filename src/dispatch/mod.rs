@@ -570,6 +570,10 @@ impl Dispatcher {
             if let Some(group) = args.get("id").and_then(Value::as_str) {
                 names.extend(self.group_roles(client, group).await);
             }
+            // A group nested in another: its members are the ones given the roles.
+            if let Some(child) = args.get("groupId").and_then(Value::as_str).filter(|_| action.path.contains("/groups/{groupId}/")) {
+                names.extend(self.members_given(client, child).await);
+            }
         }
         if action.method == Method::Post && action.path.ends_with("/users/{userId}/devices") {
             names.extend(user.and_then(|user| device_contact_on_record(args, user.as_ref())));
@@ -580,8 +584,37 @@ impl Dispatcher {
 
     /// The admin roles a group gives its members, each with its scope, for the person
     /// asked to add a member: a group's name is chosen by whoever made it ("Newsletter
-    /// readers") and says nothing of an Environment Admin role it holds.
-    async fn group_roles(&self, client: &PingOneClient, group: &str) -> Option<String> {
+    /// readers") and says nothing of an Environment Admin role it holds. Members of a
+    /// group are members of every group it is nested in, with their roles (review 47:
+    /// "no admin role" was said of a group nested in one holding Environment Admin).
+    async fn group_roles(&self, client: &PingOneClient, group: &str) -> Vec<String> {
+        let Some(own) = self.roles_of_group(client, group).await else { return Vec::new() };
+        let mut roles = own;
+        let (ancestors, complete) = self.groups_nested_in(client, group).await;
+        for ancestor in &ancestors {
+            let through = match self.name_of(client, ancestor, GROUP_READERS).await {
+                Naming::Named(name) => format!("group {ancestor} ({name})"),
+                _ => format!("group {ancestor}"),
+            };
+            match self.roles_of_group(client, ancestor).await {
+                Some(held) => roles.extend(held.into_iter().map(|role| format!("{role}, through {through}, which it is nested in"))),
+                None => roles.push(format!("whatever {through}, which it is nested in, gives (its roles could not be read just now)")),
+            }
+        }
+        let mut said = vec![match roles.is_empty() {
+            true if ancestors.is_empty() => format!("group {group} gives its members no admin role"),
+            true => format!("group {group} gives its members no admin role, nor do the {} group(s) it is nested in", ancestors.len()),
+            false => format!("group {group} gives its members the admin role(s): {}", roles.join("; ")),
+        }];
+        if !complete {
+            said.push(format!("the groups group {group} is nested in could not all be read just now, so roles they give may be missing above"));
+        }
+        said
+    }
+
+    /// The admin roles assigned to one group, each with its scope; None when they
+    /// cannot be read.
+    async fn roles_of_group(&self, client: &PingOneClient, group: &str) -> Option<Vec<String>> {
         let list = self.catalog.get("list_group_role_assignments")?;
         let held = client.call(list, &json!({ "groupId": group, "all": true }), &CallOptions::default()).await.ok()?;
         let mut roles = Vec::new();
@@ -597,10 +630,37 @@ impl Dispatcher {
             };
             roles.push(format!("{role}{scope}"));
         }
-        Some(match roles.is_empty() {
-            true => format!("group {group} gives its members no admin role"),
-            false => format!("group {group} gives its members the admin role(s): {}", roles.join("; ")),
-        })
+        Some(roles)
+    }
+
+    /// Every group `group` is nested in, through any number of levels (at most
+    /// [`NESTING_READ`] groups), and whether all of them could be read.
+    async fn groups_nested_in(&self, client: &PingOneClient, group: &str) -> (Vec<String>, bool) {
+        let Some(list) = self.catalog.get("list_group_nested_groups") else { return (Vec::new(), false) };
+        let mut found: Vec<String> = Vec::new();
+        let mut next = vec![group.to_owned()];
+        while let Some(child) = next.pop() {
+            if found.len() >= NESTING_READ {
+                return (found, false);
+            }
+            let Ok(parents) = client.call(list, &json!({ "groupId": child, "all": true }), &CallOptions::default()).await else { return (found, false) };
+            for parent in parents.as_array().into_iter().flatten().filter_map(|p| p.get("id")?.as_str()) {
+                if parent != group && !found.iter().any(|f| f == parent) {
+                    found.push(parent.to_owned());
+                    next.push(parent.to_owned());
+                }
+            }
+        }
+        (found, true)
+    }
+
+    /// `3 users are in group …, and would get them`: who a nesting hands the parent's
+    /// roles to, for the person asked to nest a group; best effort.
+    async fn members_given(&self, client: &PingOneClient, child: &str) -> Option<String> {
+        let list = self.catalog.get("list_users")?;
+        let filter = format!("memberOfGroups[id eq \"{child}\"]");
+        let page = client.call(list, &json!({ "filter": filter, "limit": 1 }), &CallOptions::default()).await.ok()?;
+        Some(format!("{} user(s) are members of group {child} now, and would be members of the group it joins, with its roles", page.get("count")?.as_u64()?))
     }
 
     /// `12 users are in the group …`: how many records depend on the one a destructive
@@ -1101,6 +1161,11 @@ type Readers = &'static [(&'static str, &'static str)];
 
 /// A role is a system or a custom one.
 const ROLE_READERS: Readers = &[("get_system_role", "roleId"), ("get_custom_role", "customRoleId")];
+const GROUP_READERS: Readers = &[("get_group", "groupId")];
+
+/// Groups a question reads up the nesting of the group a member joins: deeper nesting
+/// than this is said to be unread, not taken for none.
+const NESTING_READ: usize = 50;
 
 /// Each record a path names, outermost first: the `{param}` and the path up to it
 /// (`/users/{userId}/memberOfGroups` names `userId` at `/users/{userId}`).
@@ -1141,7 +1206,7 @@ fn named_in_body<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a
     // A POST to a memberOfGroups collection (a user's or a group's) names the group joined.
     if action.method == Method::Post && action.path.ends_with("/memberOfGroups") {
         if let Some(group) = id_at("/id") {
-            named.push(("group", group, &[("get_group", "groupId")][..]));
+            named.push(("group", group, GROUP_READERS));
         }
     }
     // A PUT to a user's population names the population moved to.
