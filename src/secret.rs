@@ -52,9 +52,28 @@ pub fn is_secret_field(name: &str) -> bool {
 /// `initial_password`): masked wherever it is shown, and refused where a record would
 /// store it in the clear.
 pub fn names_a_password(name: &str) -> bool {
-    let name: String = name.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
-    ["password", "passwd", "passphrase", "pswd", "pwd"].iter().any(|m| name.contains(m)) || matches!(name.as_str(), "pass" | "pw" | "pword" | "passcode")
+    use unicode_normalization::UnicodeNormalization;
+    // Accents dropped (`contraseña` is `contrasena`), then letters and digits only.
+    let ascii: String = name.nfkd().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+    let lower = name.to_lowercase();
+    ["password", "passwd", "passphrase", "pswd", "pwd"].iter().chain(&PASSWORD_ELSEWHERE).any(|m| ascii.contains(m))
+        || matches!(ascii.as_str(), "pass" | "pw" | "pword" | "passcode")
+        || PASSWORD_BEYOND_ASCII.iter().any(|m| lower.contains(m))
 }
+
+/// "Password" in other languages, as field names write it (review 47: `passwort` was
+/// stored as a custom attribute, readable by whoever reads the user): German, Spanish,
+/// Catalan, French, Portuguese, Dutch, Italian and Romanian, Polish, Swedish, Finnish,
+/// Danish, Norwegian, Czech and Slovak, Hungarian, Turkish, Slovenian, Croatian and
+/// Serbian, Estonian.
+const PASSWORD_ELSEWHERE: [&str; 18] = [
+    "passwort", "kennwort", "contrasena", "contrasenya", "motdepasse", "senha", "wachtwoord", "parola", "haslo", "losenord", "salasana",
+    "adgangskode", "passord", "heslo", "jelszo", "sifre", "geslo", "lozinka",
+];
+
+/// The same where letters do not fold to ASCII: Polish `hasło`, and Russian,
+/// Ukrainian, Greek, Chinese, Japanese, Korean, Arabic, Hebrew.
+const PASSWORD_BEYOND_ASCII: [&str; 10] = ["hasło", "пароль", "гасло", "κωδικός", "密码", "密碼", "パスワード", "비밀번호", "كلمة المرور", "סיסמה"];
 
 /// A copy of `value` with every credential masked but its last four characters, so a
 /// person can still tell secrets apart (`****a1b2`).
@@ -292,6 +311,10 @@ mod tests {
         assert_eq!((masked["username"].as_str(), masked["passwordPolicy"]["id"].as_str()), (Some("nh1"), Some("p1")));
         assert!(!serde_json::to_string(&Masked(&args)).unwrap().contains("Initial-"));
         assert!(!redact_json(&args).to_string().contains("Initial-"));
+        // In other languages too (review 47: `passwort` was stored and logged as is).
+        let foreign = serde_json::json!({ "passwort": "Initial-4", "contraseña": "Initial-5", "mot_de_passe": "Initial-6", "hasło": "Initial-7", "пароль": "Initial-8", "displayName": "Passant" });
+        let masked = mask_json(&foreign);
+        assert!(!masked.to_string().contains("Initial-") && masked["displayName"] == "Passant", "{masked}");
     }
 
     #[test]

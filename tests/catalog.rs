@@ -491,7 +491,7 @@ fn a_password_under_another_name_or_a_misspelt_password_field_is_refused() {
     let catalog = load_builtin().unwrap();
     let create = catalog.get("create_user").unwrap();
     let update = catalog.get("update_user").unwrap();
-    for key in ["passwd", "pwd", "pw", "pswd", "pword", "initialPassword", "temp_password", "Password1", "newPassword"] {
+    for key in ["passwd", "pwd", "pw", "pswd", "pword", "initialPassword", "temp_password", "Password1", "newPassword", "passwort", "contraseña", "mot_de_passe", "senha", "пароль"] {
         let args = json!({ "username": "nh1", "email": "nh1@example.com", key: "Welcome-1" });
         let e = check_args(create, &normalise_args(create, args)).unwrap_err().to_string();
         assert!(e.contains(&format!("`{key}` is not a field of create_user")) && e.contains("password: { value, forceChange: true }") && !e.contains("Welcome-1"), "{key}: {e}");

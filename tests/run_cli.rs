@@ -552,6 +552,21 @@ async fn a_recorded_secret_replays_as_it_was_shown() {
     assert_eq!(stdout(&replayed), stdout(&recorded), "{}", stderr(&replayed));
 }
 
+/// A credential under a misspelt name (`valeu` for set_user_password's `value`) is
+/// refused, and kept out of the audit log and the cassette all the same (review 47).
+#[test]
+fn a_misspelt_credential_is_kept_out_of_the_audit_log_and_the_cassette() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let cassette = dir.path().join("calls.json");
+    let script = script_file(&dir, "const u = (await pingone.list_users({ limit: 1 })).items[0];\ntry { await pingone.set_user_password({ userId: u.id, valeu: 'Zq9!TypoLeak-88' }) } catch (e) { return e.code }");
+    let out = run(&["run", &script, "--simulator", "--audit-log", audit.to_str().unwrap(), "--record", cassette.to_str().unwrap()], &[]);
+    assert_eq!(stdout(&out).trim(), "\"INVALID_ARGUMENTS\"", "{}", stderr(&out));
+    let (audited, recorded) = (std::fs::read_to_string(&audit).unwrap(), std::fs::read_to_string(&cassette).unwrap());
+    assert!(audited.contains("\"valeu\"") && !audited.contains("TypoLeak"), "{audited}");
+    assert!(recorded.contains("\"valeu\"") && !recorded.contains("TypoLeak"), "{recorded}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn record_in_one_process_replay_in_another() {
     let fake = FakePingOne::start().await;

@@ -403,6 +403,16 @@ impl Action {
     pub fn secret_params(&self) -> impl Iterator<Item = &str> {
         self.params.iter().filter(|p| p.secret).map(|p| p.name.as_str())
     }
+
+    /// The arguments of a call hidden wherever it is shown, logged or recorded: its
+    /// secret parameters, and, for an action that takes one in a closed body, every
+    /// argument it does not know, which may be the credential misspelt (`valeu`; it is
+    /// refused, but its line is audited; review 47).
+    pub fn hidden_args<'a>(&'a self, args: &'a serde_json::Value) -> impl Iterator<Item = &'a str> {
+        let misspelt = self.secret_params().next().is_some() && !self.body_open;
+        let unknown = args.as_object().into_iter().flatten().map(|(key, _)| key.as_str()).filter(move |key| misspelt && self.param(key).is_none());
+        self.secret_params().chain(unknown)
+    }
 }
 
 /// Whether `value` is one of `listed`: the same value, or the same text in any case (a

@@ -217,7 +217,7 @@ impl Dispatcher {
         }
         self.audit(&audited, outcome, status, code, confirmed.into_inner().unwrap_or_else(|e| e.into_inner()), waits.get());
         if let Some(recorder) = &self.recorder {
-            recorder.record(&action.id, &hide_fields(&call.args, action.secret_params(), Hide::Redact), &reply);
+            recorder.record(&action.id, &hide_fields(&call.args, action.hidden_args(&call.args), Hide::Redact), &reply);
         }
         reply
     }
@@ -406,7 +406,7 @@ impl Dispatcher {
                 (HostReply::Error(own_error(action, "NOT_CONFIGURED", OwnText { text, quoted: vec![] })), "refused")
             }
             Backend::Replay(replay) => {
-                let reply = replay.answer(&action.id, &hide_fields(args, action.secret_params(), Hide::Redact));
+                let reply = replay.answer(&action.id, &hide_fields(args, action.hidden_args(args), Hide::Redact));
                 let outcome = match &reply {
                     HostReply::Value(_) => "replayed",
                     HostReply::Error(e) if e.code == NOT_IN_CASSETTE => "refused",
@@ -440,7 +440,7 @@ impl Dispatcher {
             subject: call.subject,
             token_id: call.token_id,
             action: &call.action.id,
-            args: Masked(&hide_fields(call.args, call.action.secret_params(), Hide::Mask)),
+            args: Masked(&hide_fields(call.args, call.action.hidden_args(call.args), Hide::Mask)),
             outcome,
             status,
             code,

@@ -75,7 +75,7 @@ impl ConfirmReason {
 
 impl ConfirmRequest {
     pub fn new(action: &Action, args: &Value, reason: ConfirmReason) -> Self {
-        let args = mask_json(&hide_fields(args, action.secret_params(), Hide::Mask));
+        let args = mask_json(&hide_fields(args, action.hidden_args(args), Hide::Mask));
         let mut path = action.path.clone();
         for (name, value) in args.as_object().into_iter().flatten() {
             if let Some(value) = value.as_str() {
