@@ -602,17 +602,21 @@ async fn changing_where_a_users_codes_go_is_confirmed() {
         json!({ "userId": user_id, "mobilePhone": "+15550100999" }),
         // An open body passes other spellings through; PingOne's attribute names ignore case.
         json!({ "userId": user_id, "Email": "other@outside.example" }),
+        // Applications that know people by username would take a freed one's new
+        // holder for its old one (review 47).
+        json!({ "userId": user_id, "username": "renamed.away" }),
     ];
     for changed in changes {
         let reply = dispatcher.dispatch_for(update(changed.clone()), &requester).await;
         assert!(matches!(&reply, HostReply::Error(e) if e.code == "NOT_CONFIRMED"), "{changed}: {reply:?}");
     }
-    for unchanged in [json!({ "userId": user_id, "email": user["email"], "title": "Auditor" }), json!({ "userId": user_id, "nickname": "Al" })] {
+    for unchanged in [json!({ "userId": user_id, "email": user["email"], "title": "Auditor" }), json!({ "userId": user_id, "nickname": "Al" }), json!({ "userId": user_id, "username": user["username"] })] {
         let reply = dispatcher.dispatch_for(update(unchanged.clone()), &requester).await;
         assert!(matches!(&reply, HostReply::Value(_)), "{unchanged}: {reply:?}");
     }
     let asked = refuser.asked.lock().unwrap().clone();
-    assert_eq!(asked.len(), 3, "{asked:?}");
+    assert_eq!(asked.len(), 4, "{asked:?}");
+    assert!(asked[3].contains("Change: username ") && asked[3].contains("-> \"renamed.away\""), "{}", asked[3]);
     assert!(asked[0].contains("where sign-ons and a user's recovery and one-time codes go") && asked[0].contains("someone@outside.example"), "{}", asked[0]);
     assert!(asked[0].contains(&format!("Target: userId {user_id} has username")), "{}", asked[0]);
     let old_email = user["email"].as_str().unwrap();
