@@ -242,6 +242,10 @@ pub struct ServeArgs {
     /// Most tokens (o200k_base) an execute reply may take; larger results are trimmed.
     #[arg(long, value_name = "N", default_value_t = pingone_mcp::trim::DEFAULT_BUDGET)]
     pub max_result_tokens: usize,
+    /// Over HTTP, most scripts one caller (a token's subject) may run at once; more are
+    /// refused until one ends, so one caller's loops cannot take the cores from the rest.
+    #[arg(long, value_name = "N", default_value_t = pingone_mcp::mcp::SCRIPTS_PER_CALLER, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_scripts_per_caller: u64,
     #[command(flatten)]
     pub defender: DefenderArgs,
     /// Run destructive actions and grants and changes of access (role assignments, group

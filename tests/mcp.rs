@@ -364,6 +364,32 @@ async fn calls_with_the_same_id_from_one_caller_run_side_by_side() {
     server.kill().unwrap();
 }
 
+/// Review 47: one caller's endless loops cannot hold every core; past its places
+/// (`--max-scripts-per-caller`) a script is refused at once with what to do, and a
+/// place is free again when a script ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_runs_at_most_its_share_of_scripts_at_once() {
+    let (mut server, url) = common::start_http_server(&["--simulator", "--no-auth", "--defender", "patterns", "--max-scripts-per-caller", "2", "--timeout", "3"], &[]);
+    let http = reqwest::Client::new();
+    let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
+    assert_eq!(post_mcp(&http, &url, initialize).await.unwrap().status(), 200);
+    let execute = |id: u64, code: &str| json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": { "name": "execute", "arguments": { "code": code } } });
+    let loops: Vec<_> = (0..2).map(|i| {
+        let (http, url, call) = (http.clone(), url.clone(), execute(10 + i, "while (true) {}"));
+        tokio::spawn(async move { post_mcp(&http, &url, call).await.unwrap().text().await.unwrap() })
+    }).collect();
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let refused = post_mcp(&http, &url, execute(20, "return 1 + 1")).await.unwrap().text().await.unwrap();
+    assert!(refused.contains("2 scripts of this caller are running already") && refused.contains("--max-scripts-per-caller"), "{refused}");
+    for looping in loops {
+        let text = looping.await.unwrap();
+        assert!(text.contains("wall-time"), "{text}");
+    }
+    let after = post_mcp(&http, &url, execute(21, "return 1 + 1")).await.unwrap().text().await.unwrap();
+    assert!(after.contains('2') && !after.contains("running already"), "{after}");
+    server.kill().unwrap();
+}
+
 /// Tools mode lists only the actions the policy lets run, and says what it holds back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_client_in_tools_mode() {

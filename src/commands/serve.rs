@@ -58,7 +58,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
             format!("{kinds} are confirmed by the person at a client that supports elicitation; a client that cannot be asked has such calls refused (NOT_CONFIRMED; --no-confirm runs them unasked)")
         });
     }
-    let options = ServerOptions { mode: args.mode, limits, result_budget: args.max_result_tokens, defender, confirm_destructive: !args.no_confirm };
+    let options = ServerOptions { mode: args.mode, limits, result_budget: args.max_result_tokens, defender, confirm_destructive: !args.no_confirm, scripts_per_caller: args.max_scripts_per_caller };
     let default_profile = main.connection.as_ref().map(|c| c.profile.clone()).unwrap_or_else(|| "default".into());
     let mut connections = vec![(default_profile.clone(), main.connection)];
     let dispatcher = Arc::new(main.dispatcher);

@@ -19,6 +19,7 @@ use super::account;
 use super::confirm::{can_ask, confirmer_for, Asker, Asking, CannotAsk, Job, SuspendedCalls, Via};
 use super::stdio::WatchedStdin;
 use super::observe::{CallSummary, ObservedHost};
+use super::quota::ScriptQuota;
 use super::reply::{action_reply, scanned_execute_reply, with_calls_run_unasked};
 use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
 use crate::catalog::{Action, Catalog};
@@ -90,6 +91,8 @@ pub struct ServerOptions {
     /// Ask the person at the client (when it supports elicitation) before each
     /// destructive action runs.
     pub confirm_destructive: bool,
+    /// Scripts one HTTP caller (a token's subject) may run at once.
+    pub scripts_per_caller: u64,
 }
 
 impl Default for ServerOptions {
@@ -100,6 +103,7 @@ impl Default for ServerOptions {
             result_budget: crate::trim::DEFAULT_BUDGET,
             defender: Arc::new(Defender::load(DefenderMode::Full, DEFAULT_THRESHOLD)),
             confirm_destructive: true,
+            scripts_per_caller: super::quota::DEFAULT_PER_CALLER,
         }
     }
 }
@@ -116,6 +120,7 @@ struct Inner {
     result_budget: usize,
     defender: Arc<Defender>,
     confirm_destructive: bool,
+    scripts: Arc<ScriptQuota>,
     /// Calls waiting for a person's confirmation (protocol 2026-07-28).
     suspended: Arc<SuspendedCalls>,
     /// Set when the stdio client leaves or the server shuts down: running scripts stop.
@@ -140,8 +145,9 @@ type CallId = (Option<String>, String);
 
 impl PingOneMcp {
     pub fn new(catalog: Arc<Catalog>, search: Arc<SearchIndex>, sandbox: Sandbox, dispatcher: Arc<Dispatcher>, options: ServerOptions) -> Self {
-        let ServerOptions { mode, limits, result_budget, defender, confirm_destructive } = options;
-        Self { inner: Arc::new(Inner { catalog, search, sandbox, dispatcher, profiles: BTreeMap::new(), limits, mode, result_budget, defender, confirm_destructive, suspended: Arc::default(), stop_all: watch::Sender::new(false), running: Mutex::default() }) }
+        let ServerOptions { mode, limits, result_budget, defender, confirm_destructive, scripts_per_caller } = options;
+        let scripts = ScriptQuota::new(scripts_per_caller);
+        Self { inner: Arc::new(Inner { catalog, search, sandbox, dispatcher, profiles: BTreeMap::new(), limits, mode, result_budget, defender, confirm_destructive, scripts, suspended: Arc::default(), stop_all: watch::Sender::new(false), running: Mutex::default() }) }
     }
 
     /// The stdio transport; when its client leaves, the scripts it started stop.
@@ -266,6 +272,14 @@ impl PingOneMcp {
         let code = args.get("code").and_then(Value::as_str).unwrap_or_default().to_owned();
         let progress = context.meta.get_progress_token().map(|token| (context.peer.clone(), token));
         let (dispatcher, caller) = self.route(context)?;
+        // Over HTTP, a caller's scripts share its places (without authentication, all
+        // callers are one); over stdio there is one client.
+        let over_http = context.extensions.get::<axum::http::request::Parts>().is_some();
+        let subject = over_http.then(|| caller.as_ref().map_or("", |c| c.subject.as_str()));
+        let place = match subject.map(|subject| self.inner.scripts.take(subject)).transpose() {
+            Ok(place) => place,
+            Err(refused) => return Ok(tool_result(Err(refused)).into()),
+        };
         let owner = caller.as_ref().map(|c| c.subject.clone());
         let whose = caller.as_ref().map(|c| match &c.token_id {
             Some(id) => format!("`{}` (token {id})", c.subject),
@@ -291,6 +305,7 @@ impl PingOneMcp {
                 Some(asker) => asker.allowed_unasked().await,
                 None => vec![],
             };
+            drop(place);
             tool_result(with_calls_run_unasked(reply, &unasked))
         };
         self.run_confirming(Asking::ScriptCalls, run, owner, context).await
