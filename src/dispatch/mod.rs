@@ -1321,7 +1321,7 @@ impl ActionHost for Dispatcher {
         self.writes(action)
     }
 
-    /// A replay's are its cassette's; a recording's are kept in its cassette.
+    /// A replay's clock is its cassette's; a recording's readings are kept in its cassette.
     fn readings(&self) -> Option<Arc<Readings>> {
         match &self.backend {
             Backend::Replay(replay) => replay.readings(),

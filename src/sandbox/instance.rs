@@ -90,7 +90,7 @@ impl GuestState {
     pub fn new(limits: &Limits, host: Arc<dyn ActionHost>) -> Self {
         let mut wasi = WasiCtxBuilder::new();
         if let Some(readings) = host.readings() {
-            wasi.wall_clock(readings.clock()).secure_random(readings.random());
+            wasi.wall_clock(readings.clock());
         }
         Self {
             wasi: wasi.build_p1(),

@@ -64,8 +64,8 @@ pub trait ActionHost: Send + Sync + 'static {
         None
     }
 
-    /// The wall clock and random bytes the script reads, when this host records them
-    /// or gives back a recording's (otherwise the system's own).
+    /// The wall clock the script reads, when this host records its readings or gives
+    /// back a recording's (otherwise the system's own).
     fn readings(&self) -> Option<Arc<Readings>> {
         None
     }
