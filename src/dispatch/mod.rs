@@ -588,8 +588,7 @@ impl Dispatcher {
     /// group are members of every group it is nested in, with their roles (review 47:
     /// "no admin role" was said of a group nested in one holding Environment Admin).
     async fn group_roles(&self, client: &PingOneClient, group: &str) -> Vec<String> {
-        let Some(own) = self.roles_of_group(client, group).await else { return Vec::new() };
-        let mut roles = own;
+        let Some(mut roles) = self.roles_of_group(client, group).await else { return Vec::new() };
         let (ancestors, complete) = self.groups_nested_in(client, group).await;
         for ancestor in &ancestors {
             let through = match self.name_of(client, ancestor, GROUP_READERS).await {
