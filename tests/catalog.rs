@@ -169,7 +169,12 @@ fn a_good_file_loads() {
 fn unknown_key_is_refused_with_file_and_line() {
     let text = GOOD.replace("    read_only: true\n", "    read_only: true\n    readonly: true\n");
     let errors = refuse(&[("w.yaml", &text)]);
-    assert_one(&errors, &["w.yaml:", "readonly"]);
+    let line = text.lines().position(|l| l.contains("readonly")).unwrap() + 1;
+    assert_one(&errors, &[&format!("w.yaml:{line}:"), "readonly"]);
+    // In a parameter too.
+    let text = GOOD.replace("        required: true\n", "        required: true\n        requird: true\n");
+    let line = text.lines().position(|l| l.contains("requird")).unwrap() + 1;
+    assert_one(&refuse(&[("w.yaml", &text)]), &[&format!("w.yaml:{line}:"), "params[0].requird", "requird"]);
 }
 
 /// A GET with a body, and a result type nobody can read, are refused.

@@ -108,8 +108,7 @@ impl Catalog {
                 let mut action: Action = match serde_path_to_error::deserialize(entry) {
                     Ok(action) => action,
                     Err(e) => {
-                        let field = e.path().to_string();
-                        let field = if field == "." { "id".to_owned() } else { field };
+                        let field = mistaken_field(&e.path().to_string(), &e.inner().to_string());
                         errors.push(at.error(&field, format!("{}; `pingone-mcp actions format` prints the file format", e.inner())));
                         continue;
                     }
@@ -201,6 +200,18 @@ impl Catalog {
             .collect();
         typos.sort();
         typos.into_iter().map(|(_, id)| id).collect()
+    }
+}
+
+/// Where in an action a mistake is, for its line: the path serde gives, and an unknown
+/// field's own name, which serde gives only in its message (`unknown field `readonly``).
+fn mistaken_field(path: &str, message: &str) -> String {
+    let unknown = message.strip_prefix("unknown field `").and_then(|rest| rest.split_once('`')).map(|(name, _)| name);
+    match (path, unknown) {
+        (".", Some(name)) => name.to_owned(),
+        (".", None) => "id".to_owned(),
+        (path, Some(name)) => format!("{path}.{name}"),
+        (path, None) => path.to_owned(),
     }
 }
 
