@@ -329,7 +329,9 @@ async fn the_instructions_say_whether_this_client_can_confirm() {
 }
 
 /// Over HTTP a `notifications/cancelled` comes as a request of its own: it stops the
-/// caller's running script all the same, and no further write is sent.
+/// caller's running script all the same, and no further write is sent. The reply says
+/// why and what the script changed: another client of the same token may have used the
+/// same id, and reads it (review 48).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancellation_over_http_stops_the_callers_script() {
     let fake = fake_holding_the_second_write().await;
@@ -340,7 +342,7 @@ async fn a_cancellation_over_http_stops_the_callers_script() {
     let cancel = post_mcp(&http, &url, json!({ "jsonrpc": "2.0", "method": "notifications/cancelled", "params": { "requestId": 7, "reason": "the person pressed stop" } })).await.unwrap();
     assert!(cancel.status().is_success(), "{}", cancel.status());
     let reply = tokio::time::timeout(std::time::Duration::from_secs(10), call).await.expect("the call ends at once").unwrap();
-    assert!(reply.contains("cancelled"), "{reply}");
+    assert!(reply.contains("a cancellation (notifications/cancelled) named its request id") && reply.contains("its writes ("), "{reply}");
     assert!(!fake.api_requests().iter().any(|r| r.path.ends_with("/users/u3")), "no write after the cancellation");
     server.kill().unwrap();
 }

@@ -291,7 +291,12 @@ impl PingOneMcp {
             let host = Arc::new(ObservedHost::new(dispatcher, caller, progress).confirming(confirm).for_script(&code));
             // Stopped with every script (the server is going away), not by its own client:
             // said, so the agent does not run it again at once.
-            let stopped = async move { (stopped.await == Stop::ShuttingDown).then_some(SHUT_DOWN) };
+            let stopped = async move {
+                Some(match stopped.await {
+                    Stop::ShuttingDown => SHUT_DOWN,
+                    Stop::Cancelled => CANCELLED_BY_ID,
+                })
+            };
             let execution = this.inner.sandbox.execute_until(&code, json!({}), host.clone(), &this.inner.limits, stopped).await;
             // Only what the agent will see is scanned: a large result is cut to the budget first.
             // Calls given up unanswered are told too: a write among them may have been applied.
@@ -323,7 +328,7 @@ impl PingOneMcp {
             let reply = tokio::select! {
                 reply = call => reply,
                 stop = stopped => {
-                    let why = if stop == Stop::ShuttingDown { CALL_SHUT_DOWN } else { CANCELLED };
+                    let why = if stop == Stop::ShuttingDown { CALL_SHUT_DOWN } else { CALL_CANCELLED };
                     return CallToolResult::error(vec![ContentBlock::text(why)]);
                 }
             };
@@ -346,7 +351,6 @@ impl PingOneMcp {
             return self.inner.suspended.drive(job, owner, context.ct.cancelled()).await;
         }
         let (cancel, mut cancelled) = watch::channel(false);
-        let asked_to_stop = cancel.subscribe();
         let _running = RunningCall::register(self, (owner, context.id.to_string()), cancel);
         let ct = context.ct.clone();
         let stopped = self.stopped(async move {
@@ -366,7 +370,11 @@ impl PingOneMcp {
         // Stopped with every call as the server shuts down: the reply says so itself
         // (and what was changed); its client cancelled nothing.
         let shutting_down = *self.inner.stop_all.borrow();
-        if !shutting_down && (context.ct.is_cancelled() || *asked_to_stop.borrow()) {
+        // Cancelled by its own request: nobody reads the reply. Stopped by a
+        // `notifications/cancelled` naming its id, it may be read by a client that sent
+        // none (another client of the same token that used the same id; review 48): the
+        // reply says why it stopped and what it changed.
+        if !shutting_down && context.ct.is_cancelled() {
             return Err(McpError::internal_error(CANCELLED, None));
         }
         Ok(result.into())
@@ -440,6 +448,11 @@ const SHUT_DOWN: &str = "the server is shutting down (run it again once the serv
 
 /// The reply to a call its client cancelled (which it will not read).
 const CANCELLED: &str = "the client cancelled the call";
+/// Why a script stopped by a `notifications/cancelled` stopped: the notice names a
+/// request id, which two clients of one token may both use.
+const CANCELLED_BY_ID: &str = "a cancellation (notifications/cancelled) named its request id: from its own client, or from another client using the same token and the same id";
+/// The reply to one action's call stopped by a cancellation naming its request id.
+const CALL_CANCELLED: &str = "the call was stopped by a cancellation (notifications/cancelled) naming its request id, from its own client or another client using the same token and id, before PingOne answered: a write may or may not have been applied (the audit log has it); check the record before calling again";
 /// The reply to one action's call stopped as the server shuts down.
 const CALL_SHUT_DOWN: &str = "the call was stopped because the server is shutting down before PingOne answered: a write may or may not have been applied (the audit log has it); check the record once the server is back before calling again";
 
