@@ -55,10 +55,13 @@ pub fn names_a_password(name: &str) -> bool {
     use unicode_normalization::UnicodeNormalization;
     // Accents dropped (`contraseña` is `contrasena`), then letters and digits only.
     let ascii: String = name.nfkd().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
-    let lower = name.to_lowercase();
     ["password", "passwd", "passphrase", "pswd", "pwd"].iter().chain(&PASSWORD_ELSEWHERE).any(|m| ascii.contains(m))
         || matches!(ascii.as_str(), "pass" | "pw" | "pword" | "passcode")
-        || PASSWORD_BEYOND_ASCII.iter().any(|m| lower.contains(m))
+        // Every key of every result is asked: an ASCII one (nearly all) is not lowered again.
+        || (!name.is_ascii() && {
+            let lower = name.to_lowercase();
+            PASSWORD_BEYOND_ASCII.iter().any(|m| lower.contains(m))
+        })
 }
 
 /// "Password" in other languages, as field names write it (review 47: `passwort` was

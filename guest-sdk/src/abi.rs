@@ -47,14 +47,23 @@ pub struct HostCall {
     pub args: Value,
 }
 
-/// A call as a script starts it: the call, and where in the script it was made (for
-/// naming the line of a call the script never awaited).
+/// A call as a script starts it: a [`HostCall`]'s fields, and where in the script it
+/// was made (for naming the line of a call the script never awaited). Its own fields,
+/// not a flattened `HostCall`, so the arguments are parsed once, not buffered first.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct StartedCall {
-    #[serde(flatten)]
-    pub call: HostCall,
+    pub action: String,
+    #[serde(default)]
+    pub args: Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<ScriptPosition>,
+}
+
+impl StartedCall {
+    /// The call, and where it was made.
+    pub fn into_parts(self) -> (HostCall, Option<ScriptPosition>) {
+        (HostCall { action: self.action, args: self.args }, self.at)
+    }
 }
 
 /// The answer to one host call: `{"value": …}` or `{"error": {…}}`.

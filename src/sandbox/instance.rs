@@ -314,8 +314,8 @@ fn call_start(mut caller: Caller<'_, GuestState>, ptr: u32, len: u32) -> wasmtim
         return Err(state.exceed(Limit::ArgumentSize));
     }
     let bytes = read_bytes(&mut caller, ptr, len)?;
-    let StartedCall { call, at } = match serde_json::from_slice(&bytes) {
-        Ok(started) => started,
+    let (call, at) = match serde_json::from_slice::<StartedCall>(&bytes) {
+        Ok(started) => started.into_parts(),
         Err(e) if too_deep(&e) => return Err(caller.data_mut().exceed(Limit::Depth)),
         Err(e) => return Err(format_err!("the guest sent a malformed host call: {e}")),
     };
