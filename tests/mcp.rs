@@ -70,6 +70,10 @@ fn assert_code_mode(report: &Value) {
     assert_eq!(error["is_error"], true);
     let text = error["text"].as_str().unwrap();
     assert!(text.contains("get_user failed: 404 NOT_FOUND: Unable to find user"), "{text}");
+    // The same failure for a program (review 48): its code, the action, where in the script.
+    let facts = &error["structured"];
+    assert_eq!((&facts["code"], &facts["action"], &facts["status"], &facts["at"]["line"]), (&json!("NOT_FOUND"), &json!("get_user"), &json!(404), &json!(1)), "{report}");
+    assert_eq!(facts["writes"], json!([]), "{report}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -97,6 +101,7 @@ async fn the_model_is_told_the_limits_the_operator_set() {
     assert!(instructions.contains("A script may run 45 s, make 2 action calls and use 64 MiB") && instructions.contains("pingone.iterate("), "{instructions}");
     let text = report["execute"]["text"].as_str().unwrap();
     assert!(report["execute"]["is_error"] == true && text.contains("action-call limit of 2 calls per script reached"), "{report}");
+    assert_eq!(report["execute"]["structured"]["code"], "LIMIT_CALLS", "{report}");
 }
 
 /// A result of a few MiB (20,000 usernames) is cut to the reply's budget with a note,
@@ -114,6 +119,10 @@ async fn a_result_of_a_few_mib_is_trimmed_not_refused() {
     let shown = structured["result"].as_array().map(Vec::len).unwrap_or(0);
     assert!(shown > 0 && shown < 20000, "{shown} shown");
     assert!(structured["note"].as_str().is_some_and(|n| n.contains("items not shown")), "{report}");
+    // The model reads where the array was cut; a program gets only records, and the cut apart (review 48).
+    assert!(report["execute"]["text"].as_str().unwrap().contains(&format!("more items not shown (20000 in all)")), "{report}");
+    assert!(structured["result"].as_array().unwrap().iter().all(Value::is_object), "{report}");
+    assert_eq!(structured["truncated"], json!([{ "path": "$.result", "shown": shown, "total": 20000 }]), "{report}");
 }
 
 /// Throttling is told, not hidden in a slow reply: the call summary and the audit line
@@ -150,6 +159,10 @@ async fn a_stopped_script_tells_the_agent_what_it_changed() {
     let changes = text.split("Changes: ").nth(1).unwrap_or_else(|| panic!("no account of the changes: {text}"));
     assert!(changes.starts_with("its writes (1 of 2 applied;"), "{text}");
     assert!(changes.contains("\n  update_user (userId u2): no answer yet (transaction id ") && changes.contains(")\n  update_user (userId u1): ok"), "{text}");
+    let facts = &report["execute"]["structured"];
+    assert_eq!(facts["code"], "LIMIT_WALL_TIME", "{report}");
+    let writes: Vec<(&str, &str)> = facts["writes"].as_array().unwrap().iter().map(|w| (w["target"].as_str().unwrap(), w["outcome"].as_str().unwrap())).collect();
+    assert_eq!(writes, [("userId u1", "ok"), ("userId u2", "no answer yet")], "{report}");
 }
 
 /// A script that updates three users one after the other.
@@ -383,9 +396,10 @@ async fn a_caller_runs_at_most_its_share_of_scripts_at_once() {
     tokio::time::sleep(std::time::Duration::from_millis(700)).await;
     let refused = post_mcp(&http, &url, execute(20, "return 1 + 1")).await.unwrap().text().await.unwrap();
     assert!(refused.contains("2 scripts of this caller are running already") && refused.contains("--max-scripts-per-caller"), "{refused}");
+    assert!(refused.contains(r#""structuredContent":{"code":"TOO_MANY_SCRIPTS"}"#), "{refused}");
     for looping in loops {
         let text = looping.await.unwrap();
-        assert!(text.contains("wall-time"), "{text}");
+        assert!(text.contains("wall-time") && text.contains(r#""code":"LIMIT_WALL_TIME""#), "{text}");
     }
     let after = post_mcp(&http, &url, execute(21, "return 1 + 1")).await.unwrap().text().await.unwrap();
     assert!(after.contains('2') && !after.contains("running already"), "{after}");
@@ -408,6 +422,7 @@ async fn python_client_in_tools_mode() {
     assert!(instructions.contains("Writes are off") && instructions.contains("are not offered") && instructions.contains("--allow-writes"), "{instructions}");
     let text = report["tool_call_error"]["text"].as_str().unwrap();
     assert!(report["tool_call_error"]["is_error"] == true && text.contains("unknown argument `userID`"), "{report}");
+    assert_eq!(report["tool_call_error"]["structured"]["code"], "INVALID_ARGUMENTS", "{report}");
 
     let args = ["stdio", binary, "serve", "--mode", "tools", "--allow-writes", "--deny", "delete_group"];
     let report = tokio::task::block_in_place(|| run_client(&python, &args, &fake.env()));
@@ -714,7 +729,8 @@ async fn a_page_cut_to_fit_gives_no_cursor_that_skips_items() {
     let shown = cut["result"]["items"].as_array().unwrap().len();
     assert!(shown < 50, "the page is cut to fit: {shown} items");
     assert!(cut["result"]["cursor"].is_null(), "{cut}");
-    assert!(cut["note"].as_str().unwrap().contains(&format!("ask again with limit: {} or less", shown - 1)), "{}", cut["note"]);
+    assert!(cut["note"].as_str().unwrap().contains(&format!("ask again with limit: {shown} or less")), "{}", cut["note"]);
+    assert_eq!(cut["truncated"], json!([{ "path": "$.result.items", "shown": shown, "total": 50 }]), "{cut}");
     let whole = &report["tool_calls"][1]["structured"];
     assert!(whole["result"]["cursor"].is_string() && whole.get("note").is_none(), "a page that fits keeps its cursor: {whole}");
 }

@@ -109,12 +109,13 @@ fn json_output_and_a_failing_script_exit_non_zero() {
     assert_eq!(report["ok"], false);
     assert_eq!(report["error"], "TypeError: nope (at line 1, column 30 of the script)");
     assert_eq!(report["at"], json!({ "line": 1, "column": 30 }), "the place as fields too");
+    assert_eq!(report["code"], "SCRIPT_ERROR", "{report}");
     assert_eq!(report["logs"][0]["message"], "before");
     // A call that failed uncaught: PingOne's code as a field.
     let failing = script_file(&dir, "\nawait pingone.get_user({ userId: 'no-such-user' })");
     let out = run(&["run", &failing, "--json", "--simulator", "--defender", "patterns"], &[]);
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!((&report["code"], &report["at"]["line"]), (&json!("NOT_FOUND"), &json!(2)), "{report}");
+    assert_eq!((&report["code"], &report["at"]["line"], &report["action"], &report["status"]), (&json!("NOT_FOUND"), &json!(2), &json!("get_user"), &json!(404)), "{report}");
 }
 
 /// What `run` prints is scanned as `serve` scans what returns to the model (an agent may
@@ -287,6 +288,21 @@ fn a_write_not_sent_because_it_holds_already_is_told_unchanged() {
     let reply = json_report(&["run", &script, "--simulator", "--allow-writes", "--json"]);
     let outcomes = of_each_write(&reply, "outcome");
     assert_eq!(outcomes, ["ok", "ok", "unchanged (already so; nothing sent)"], "{reply}");
+}
+
+/// The worker this server signs in with is not cut off by a call of its own (review 49):
+/// its secret replaced with no grace period is refused, saying how to rotate it; with
+/// one, it is sent, and the server still signs in.
+#[test]
+fn the_servers_own_worker_is_not_locked_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, "const own = (await pingone.list_applications({ all: true })).find(a => a.name === 'pingone-mcp worker');\nlet refused;\ntry { await pingone.generate_application_secret({ applicationId: own.id }) } catch (e) { refused = { code: e.code, message: e.message } }\nconst expiresAt = new Date(Date.now() + 86400000).toISOString();\nconst rotated = await pingone.generate_application_secret({ applicationId: own.id, previous: { expiresAt } });\nreturn { refused, rotated: typeof rotated.secret };");
+    let reply = json_report(&["run", &script, "--simulator", "--allow-writes", "--allow-destructive", "--json"]);
+    let refused = &reply["result"]["refused"];
+    assert_eq!(refused["code"], "OWN_CREDENTIAL", "{reply}");
+    assert!(refused["message"].as_str().unwrap().contains("previous: { expiresAt }"), "{reply}");
+    assert_eq!(reply["result"]["rotated"], "string", "{reply}");
+    assert_eq!(of_each_write(&reply, "outcome"), ["OWN_CREDENTIAL", "ok"], "{reply}");
 }
 
 /// add_user_to_group takes the group as `groupId` too, as its neighbours name it
@@ -908,6 +924,7 @@ fn a_big_text_export_can_be_printed_raw() {
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert!(report["error"].as_str().unwrap().contains("result-size limit of 1024 KiB"), "{report}");
     assert_eq!(report["hint"], "--max-result-mib N raises the result-size limit");
+    assert_eq!(report["code"], "LIMIT_RESULT_SIZE", "{report}");
     let out = run(&["run", &big, "--replay", &empty_cassette(&dir), "--raw", "--max-result-mib", "2", "--defender", "patterns"], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).trim_end().len(), 1_500_000);

@@ -100,15 +100,10 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
                 if let Some(hint) = run_account::raise_with(e) {
                     out["hint"] = json!(hint);
                 }
-                // Where the script raised it, and PingOne's code when a call failed, for
-                // tools that read the report rather than its text.
-                if let ExecutionError::Script(e) = e {
-                    if let Some(at) = e.at {
-                        out["at"] = json!({ "line": at.line, "column": at.column });
-                    }
-                    if let Some(failed) = &e.action_error {
-                        out["code"] = json!(failed.code);
-                    }
+                // What failed and where the script raised it, for tools that read the
+                // report rather than its text.
+                for (key, value) in e.facts() {
+                    out[key.as_str()] = value;
                 }
             }
         }

@@ -5,6 +5,7 @@
 
 mod cassette;
 mod changes;
+mod own_credential;
 mod withheld;
 
 use std::borrow::Cow;
@@ -295,6 +296,9 @@ impl Dispatcher {
                 }
                 if let Some(taken) = self.priority_taken(client, action, args).await {
                     return (HostReply::Error(taken), "refused");
+                }
+                if let Some(text) = own_credential::cut_off(action, args, &client.connection().credentials) {
+                    return (HostReply::Error(own_error(action, "OWN_CREDENTIAL", OwnText { text, quoted: vec![] })), "refused");
                 }
                 if self.policy.is_dry_run(action) || names_a_stand_in {
                     return self.dry_run(client, action, args, names_a_stand_in, requester.caller).await;

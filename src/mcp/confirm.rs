@@ -22,6 +22,8 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use super::reply::{code, Failure};
+use super::server::tool_result;
 use crate::policy::{Blanket, Confirm, ConfirmReason, ConfirmRequest, Yes};
 
 /// How long a person has to answer before the call is declined.
@@ -467,7 +469,7 @@ async fn finish_unasked(mut job: Job, why: &str) -> CallToolResult {
     loop {
         tokio::select! {
             finished = &mut job.task => {
-                return finished.unwrap_or_else(|e| CallToolResult::error(vec![ContentBlock::text(format!("the call stopped unexpectedly: {e}"))]));
+                return finished.unwrap_or_else(|e| tool_result(Err(Failure::new(code::INTERNAL, format!("the call stopped unexpectedly: {e}")))));
             }
             Some(ask) = job.asks.recv() => {
                 let _ = ask.answer.send(Err(format!("an earlier confirmation of this call expired ({why})")));

@@ -6,13 +6,63 @@ use std::mem::take;
 use std::sync::Arc;
 
 use guest_sdk::abi::{ActionError, HostReply, LogLevel, ScriptError};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::account;
 use super::observe::CallSummary;
 use crate::defender::{Defender, OwnTexts};
-use crate::sandbox::{said_in, Execution, ExecutionError, LogLine};
+use crate::sandbox::{action_facts, said_in, Execution, ExecutionError, LogLine};
 use crate::trim::{count_json_tokens, trim, NARROW_CALL, NARROW_SCRIPT, OR_NARROW_IN_SCRIPT, SHORTEN_ERROR};
+
+/// A tool call that failed: the text the model reads, and for a program the same
+/// failure's stable `code` with what else it can act on (where the script failed, the
+/// writes and their outcomes), sent as the reply's structured content. Review 48: an
+/// orchestrator choosing between waiting, a new token, a person and a smaller batch
+/// had only prose to go on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub text: String,
+    pub facts: Map<String, Value>,
+}
+
+impl Failure {
+    pub fn new(code: &str, text: impl Into<String>) -> Self {
+        let mut facts = Map::new();
+        facts.insert("code".into(), code.into());
+        Self { text: text.into(), facts }
+    }
+
+    pub fn code(&self) -> &str {
+        self.facts.get("code").and_then(Value::as_str).unwrap_or_default()
+    }
+
+    pub fn with(mut self, key: &str, value: Value) -> Self {
+        self.facts.insert(key.to_owned(), value);
+        self
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// The codes of failures that are neither a script's nor an action's.
+pub mod code {
+    /// A tool's arguments are wrong (no `code` string, an argument it does not take).
+    pub const INVALID_ARGUMENTS: &str = "INVALID_ARGUMENTS";
+    /// `search_tools` found no action at all for the query.
+    pub const NO_MATCH: &str = "NO_MATCH";
+    /// The caller runs as many scripts as `--max-scripts-per-caller` allows.
+    pub const TOO_MANY_SCRIPTS: &str = "TOO_MANY_SCRIPTS";
+    /// Stopped by a `notifications/cancelled` naming its request id.
+    pub const CANCELLED: &str = "CANCELLED";
+    /// Stopped because the server is shutting down.
+    pub const SHUTTING_DOWN: &str = "SHUTTING_DOWN";
+    /// The server failed to finish the call (never the caller's fault).
+    pub const INTERNAL: &str = "INTERNAL";
+}
 
 /// Field paths named in a withheld notice; the rest are counted.
 const PATHS_NAMED: usize = 5;
@@ -238,7 +288,7 @@ pub async fn screen_targets(mut calls: Vec<CallSummary>, defender: &Arc<Defender
 /// reply's own cut would then drop strings the notice counts as withheld: the result is
 /// cut again from the whole, shorter, and scanned again, so the notice counts what the
 /// agent sees.
-pub async fn scanned_execute_reply(execution: Execution, calls: &[CallSummary], budget: usize, defender: &Arc<Defender>, own: &OwnTexts) -> Result<Value, String> {
+pub async fn scanned_execute_reply(execution: Execution, calls: &[CallSummary], budget: usize, defender: &Arc<Defender>, own: &OwnTexts) -> Result<Value, Failure> {
     const PASSES: usize = 3;
     let calls = &screen_targets(calls.to_vec(), defender, own).await;
     let mut result_tokens = result_budget(budget);
@@ -264,7 +314,7 @@ pub async fn scanned_execute_reply(execution: Execution, calls: &[CallSummary], 
 /// The reply, saying which calls ran unasked on the person's yes to the rest of the
 /// script's calls of an action, and how many: the person answered one question for
 /// them all, and the agent reports what was done under it.
-pub fn with_calls_run_unasked(reply: Result<Value, String>, unasked: &[(String, u32)]) -> Result<Value, String> {
+pub fn with_calls_run_unasked(reply: Result<Value, Failure>, unasked: &[(String, u32)]) -> Result<Value, Failure> {
     if unasked.is_empty() {
         return reply;
     }
@@ -275,7 +325,7 @@ pub fn with_calls_run_unasked(reply: Result<Value, String>, unasked: &[(String, 
             value["ranUnasked"] = json!(text);
             Ok(value)
         }
-        Err(message) => Err(format!("{message}\n{text}")),
+        Err(failure) => Err(Failure { text: format!("{}\n{text}", failure.text), ..failure }.with("ranUnasked", json!(text))),
     }
 }
 
@@ -283,7 +333,7 @@ pub fn with_calls_run_unasked(reply: Result<Value, String>, unasked: &[(String, 
 /// calls, trimmed to `budget` tokens (with `cut`, the note of an earlier
 /// [`cut_to_budget`], when this trim has none of its own); or, when the script
 /// failed, the error text the agent can act on.
-pub fn execute_reply(execution: Execution, all_calls: &[CallSummary], budget: usize, cut: Option<String>) -> Result<Value, String> {
+pub fn execute_reply(execution: Execution, all_calls: &[CallSummary], budget: usize, cut: Option<String>) -> Result<Value, Failure> {
     let logs = console_head_and_tail(execution.logs.iter().map(|l| format!("[{}] {}", l.level.name(), l.message)).collect());
     let calls = summarise(all_calls);
     match execution.outcome {
@@ -307,6 +357,7 @@ pub fn execute_reply(execution: Execution, all_calls: &[CallSummary], budget: us
             Ok(reply)
         }
         Err(error) => {
+            let facts = error.facts();
             let mut message = error.to_string();
             if let ExecutionError::Script(script) = &error {
                 if let Some(action) = &script.action_error {
@@ -316,9 +367,10 @@ pub fn execute_reply(execution: Execution, all_calls: &[CallSummary], budget: us
             // The error gets up to half the budget, its console and calls the rest: the
             // error is what the agent must read, the console's first lines what led to it.
             // What it changed, the writes to check first, so a batch is not run again blindly.
-            let writes = account::account(&account::writes(all_calls, &[]), account::SHOWN_TO_AGENT);
+            let all_writes = account::writes(all_calls, &[]);
+            let account = account::account(&all_writes, account::SHOWN_TO_AGENT);
             let message = trim(Value::String(message), error_budget(budget));
-            let rest = trim(json!({ "logs": logs, "calls": calls, "writes": writes }), budget.saturating_sub(message.tokens));
+            let rest = trim(json!({ "logs": logs, "calls": calls, "writes": account }), budget.saturating_sub(message.tokens));
             let strings = |key: &str| -> Vec<String> {
                 rest.value[key].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
             };
@@ -342,7 +394,9 @@ pub fn execute_reply(execution: Execution, all_calls: &[CallSummary], budget: us
             if !notes.is_empty() {
                 text.push_str(&format!("\nNote: {} {SHORTEN_ERROR}", notes.join(" ")));
             }
-            Err(text)
+            // For a program, each write with its outcome, cut to what the text may take.
+            let writes = trim(account::writes_json(&all_writes), budget.saturating_sub(message.tokens) / 2).value;
+            Err(Failure { text, facts }.with("writes", writes))
         }
     }
 }
@@ -384,7 +438,7 @@ fn head_and_tail<T>(mut lines: Vec<T>, text: impl Fn(&T) -> &str, marker: impl F
 /// What one action answers in tools mode, shaped as `execute` shapes a script's
 /// result: cut to `budget` tokens, then scanned; or its error, scanned. A cut result's
 /// note says how to ask for less, naming `execute` only where the server offers it.
-pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender: &Arc<Defender>, execute_offered: bool) -> Result<Value, String> {
+pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender: &Arc<Defender>, execute_offered: bool) -> Result<Value, Failure> {
     match reply {
         HostReply::Value(value) => {
             let page_items = value.get("items").and_then(Value::as_array).map(Vec::len);
@@ -412,7 +466,7 @@ pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender:
             for notice in notices {
                 text.push_str(&format!("\n[warn] {notice}"));
             }
-            Err(text)
+            Err(Failure { text, facts: action_facts(&error) })
         }
     }
 }

@@ -20,13 +20,14 @@ use super::confirm::{can_ask, confirmer_for, Asker, Asking, CannotAsk, Job, Susp
 use super::stdio::WatchedStdin;
 use super::observe::{CallSummary, ObservedHost};
 use super::quota::ScriptQuota;
-use super::reply::{action_reply, scanned_execute_reply, with_calls_run_unasked};
+use super::reply::{action_reply, code, scanned_execute_reply, with_calls_run_unasked, Failure};
 use super::tools::{action_tool, execute_tool, search_tool, EXECUTE, SEARCH_TOOLS};
 use crate::catalog::{Action, Catalog};
 use crate::dispatch::Dispatcher;
 use crate::policy::{flag_of, Caller, Confirm, Grant, Policy};
 use crate::defender::{Defender, Mode as DefenderMode, DEFAULT_THRESHOLD};
 use crate::sandbox::{ExecutionError, Limits, Sandbox};
+use crate::trim::take_cut_marks;
 use crate::search::{found, hit_json, no_match_note, nothing_fits_note, read_as_note, SearchIndex, SignatureStyle};
 
 /// Taught to every client at initialisation.
@@ -225,13 +226,13 @@ impl PingOneMcp {
     /// reads what to fix.
     fn search_tools(&self, args: &Map<String, Value>, context: &RequestContext<RoleServer>) -> Result<CallToolResult, McpError> {
         let Some(query) = args.get("query").and_then(Value::as_str).filter(|q| !q.trim().is_empty()) else {
-            return Ok(tool_result(Err("search_tools needs a `query` string: what you want to do, e.g. \"disable a user\"".to_owned())));
+            return Ok(tool_result(Err(Failure::new(code::INVALID_ARGUMENTS, "search_tools needs a `query` string: what you want to do, e.g. \"disable a user\""))));
         };
         let limit = match args.get("limit") {
             None | Some(Value::Null) => SEARCH_LIMIT,
             Some(given) => match given.as_u64().filter(|n| (1..=MAX_SEARCH_LIMIT as u64).contains(n)) {
                 Some(n) => n as usize,
-                None => return Ok(tool_result(Err(format!("search_tools: `limit` must be a whole number from 1 to {MAX_SEARCH_LIMIT}, got {given}")))),
+                None => return Ok(tool_result(Err(Failure::new(code::INVALID_ARGUMENTS, format!("search_tools: `limit` must be a whole number from 1 to {MAX_SEARCH_LIMIT}, got {given}"))))),
             },
         };
         let (dispatcher, caller) = self.route(context)?;
@@ -267,7 +268,7 @@ impl PingOneMcp {
 
     async fn execute(&self, args: &Map<String, Value>, context: &RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {
         if let Some(problem) = self.execute_arguments_problem(args) {
-            return Ok(tool_result(Err(problem)).into());
+            return Ok(tool_result(Err(Failure::new(code::INVALID_ARGUMENTS, problem))).into());
         }
         let code = args.get("code").and_then(Value::as_str).unwrap_or_default().to_owned();
         let progress = context.meta.get_progress_token().map(|token| (context.peer.clone(), token));
@@ -278,7 +279,7 @@ impl PingOneMcp {
         let subject = over_http.then(|| caller.as_ref().map_or("", |c| c.subject.as_str()));
         let place = match subject.map(|subject| self.inner.scripts.take(subject)).transpose() {
             Ok(place) => place,
-            Err(refused) => return Ok(tool_result(Err(refused)).into()),
+            Err(refused) => return Ok(tool_result(Err(Failure::new(code::TOO_MANY_SCRIPTS, refused))).into()),
         };
         let owner = caller.as_ref().map(|c| c.subject.clone());
         let whose = caller.as_ref().map(|c| match &c.token_id {
@@ -301,11 +302,17 @@ impl PingOneMcp {
             // Only what the agent will see is scanned: a large result is cut to the budget first.
             // Calls given up unanswered are told too: a write among them may have been applied.
             let calls: Vec<CallSummary> = host.calls().into_iter().chain(host.in_flight()).collect();
-            let interrupted = matches!(execution.outcome, Err(ExecutionError::Interrupted { .. }));
-            if interrupted {
+            let stopped_code = match &execution.outcome {
+                Err(ExecutionError::Interrupted { because, .. }) => Some(if *because == Some(SHUT_DOWN) { code::SHUTTING_DOWN } else { code::CANCELLED }),
+                _ => None,
+            };
+            if stopped_code.is_some() {
                 log_stopped_changes(&calls, whose.as_deref());
             }
-            let reply = scanned_execute_reply(execution, &calls, this.inner.result_budget, &this.inner.defender, &host.own_texts()).await;
+            let mut reply = scanned_execute_reply(execution, &calls, this.inner.result_budget, &this.inner.defender, &host.own_texts()).await;
+            if let (Err(failure), Some(stopped)) = (&mut reply, stopped_code) {
+                failure.facts.insert("code".into(), stopped.into());
+            }
             let unasked = match asker {
                 Some(asker) => asker.allowed_unasked().await,
                 None => vec![],
@@ -328,8 +335,11 @@ impl PingOneMcp {
             let reply = tokio::select! {
                 reply = call => reply,
                 stop = stopped => {
-                    let why = if stop == Stop::ShuttingDown { CALL_SHUT_DOWN } else { CALL_CANCELLED };
-                    return CallToolResult::error(vec![ContentBlock::text(why)]);
+                    let why = match stop {
+                        Stop::ShuttingDown => Failure::new(code::SHUTTING_DOWN, CALL_SHUT_DOWN),
+                        Stop::Cancelled => Failure::new(code::CANCELLED, CALL_CANCELLED),
+                    };
+                    return tool_result(Err(why.with("action", json!(name))));
                 }
             };
             let execute_offered = this.inner.mode != Mode::Tools;
@@ -467,22 +477,33 @@ fn log_stopped_changes(calls: &[CallSummary], caller: Option<&str>) {
     tracing::warn!("a script{whose} was stopped (its client cancelled the call or left, or the server is shutting down); what it changed:\n{}", lines.join("\n"));
 }
 
-/// A reply as a tool result: structured content, or an error the agent reads as text.
-fn tool_result(reply: Result<Value, String>) -> CallToolResult {
-    match reply {
-        Ok(reply) => CallToolResult::structured(reply),
-        Err(text) => CallToolResult::error(vec![ContentBlock::text(text)]),
+/// A reply as a tool result. The model reads the text: the reply's JSON, with each cut
+/// marked where it was made, or a failure's prose. A program reads the structured
+/// content: the reply without those marks, listed apart under `truncated`, or the
+/// failure's code and facts.
+pub(super) fn tool_result(reply: Result<Value, Failure>) -> CallToolResult {
+    let (text, mut structured, failed) = match reply {
+        Ok(reply) => (reply.to_string(), reply, false),
+        Err(failure) => (failure.text, Value::Object(failure.facts), true),
+    };
+    let cuts = take_cut_marks(&mut structured, &mut "$".to_owned());
+    if !cuts.is_empty() {
+        structured["truncated"] = Value::Array(cuts);
     }
+    let mut result = if failed { CallToolResult::error(vec![]) } else { CallToolResult::structured(Value::Null) };
+    result.content = vec![ContentBlock::text(text)];
+    result.structured_content = Some(structured);
+    result
 }
 
 /// What `search_tools` answers: the best actions, each with its signature (and a
 /// `warning` while ranking is lexical only, since the encoder is missing); or a
 /// message when nothing matches.
-pub fn search_reply(catalog: &Catalog, index: &SearchIndex, query: &str, limit: usize) -> Result<Value, String> {
+pub fn search_reply(catalog: &Catalog, index: &SearchIndex, query: &str, limit: usize) -> Result<Value, Failure> {
     let found = found(catalog, index, query, limit);
     let hits: Vec<Value> = found.hits.iter().map(|(action, _)| hit_json(action, SignatureStyle::Compact)).collect();
     if hits.is_empty() {
-        return Err(no_match_note(query));
+        return Err(Failure::new(code::NO_MATCH, no_match_note(query)));
     }
     let mut reply = json!({ "actions": hits });
     let notes: Vec<String> = found.read_as.as_deref().map(read_as_note).into_iter().chain(found.nothing_fits.map(|_| nothing_fits_note(query))).collect();

@@ -70,6 +70,21 @@ pub enum Limit {
 }
 
 impl Limit {
+    /// A stable code for programs that read the failure (`run --json`, an MCP reply's
+    /// structured content).
+    pub fn code(self) -> &'static str {
+        match self {
+            Limit::WallTime => "LIMIT_WALL_TIME",
+            Limit::Compute => "LIMIT_COMPUTE",
+            Limit::Memory => "LIMIT_MEMORY",
+            Limit::HostCalls => "LIMIT_CALLS",
+            Limit::ResultSize => "LIMIT_RESULT_SIZE",
+            Limit::ArgumentSize => "LIMIT_ARGUMENT_SIZE",
+            Limit::Depth => "LIMIT_DEPTH",
+            Limit::Stack => "LIMIT_STACK",
+        }
+    }
+
     /// The limit's name, its value, and what to do about it.
     pub fn explain(self, limits: &Limits) -> String {
         match self {

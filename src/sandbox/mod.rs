@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
-use guest_sdk::abi::{HostCall, HostReply, LogLevel, RunInput, RunOutcome, ScriptError, ScriptErrorKind};
+use guest_sdk::abi::{ActionError, HostCall, HostReply, LogLevel, RunInput, RunOutcome, ScriptError, ScriptErrorKind};
 use serde::Serialize;
 use serde_json::Value;
 use wasmtime::{Engine, InstancePre, Trap};
@@ -106,6 +106,61 @@ pub enum ExecutionError {
     /// The sandbox itself failed (never the script's fault).
     #[error("the sandbox failed: {0}")]
     Internal(String),
+}
+
+impl ExecutionError {
+    /// A stable code for programs that read the failure (`run --json`, an MCP reply's
+    /// structured content), so they need not read its prose: a failed action's own
+    /// (PingOne's, or the server's such as POLICY_DENIED and NOT_CONFIRMED), else the
+    /// kind of failure.
+    pub fn code(&self) -> &str {
+        match self {
+            ExecutionError::Script(ScriptError { action_error: Some(failed), .. }) => &failed.code,
+            ExecutionError::Script(error) => match error.kind {
+                ScriptErrorKind::Syntax => "SYNTAX_ERROR",
+                ScriptErrorKind::Runtime => "SCRIPT_ERROR",
+                ScriptErrorKind::Result => "RESULT_NOT_JSON",
+                ScriptErrorKind::Deadlock => "NEVER_SETTLES",
+                ScriptErrorKind::Unawaited => "UNAWAITED_REJECTION",
+            },
+            ExecutionError::Limit { limit, .. } => limit.code(),
+            ExecutionError::Interrupted { .. } => "INTERRUPTED",
+            ExecutionError::Internal(_) => "SANDBOX_FAILED",
+        }
+    }
+
+    /// The failure for a program: its [`code`](Self::code), where in the script it
+    /// arose, and the failed action's name, HTTP status, details and transaction id.
+    pub fn facts(&self) -> serde_json::Map<String, Value> {
+        let mut facts = serde_json::Map::new();
+        facts.insert("code".into(), self.code().into());
+        if let ExecutionError::Script(error) = self {
+            if let Some(at) = error.at {
+                facts.insert("at".into(), serde_json::json!({ "line": at.line, "column": at.column }));
+            }
+            if let Some(failed) = &error.action_error {
+                facts.extend(action_facts(failed));
+            }
+        }
+        facts
+    }
+}
+
+/// A failed action for a program: its code, name, HTTP status, details and transaction id.
+pub fn action_facts(failed: &ActionError) -> serde_json::Map<String, Value> {
+    let mut facts = serde_json::Map::new();
+    facts.insert("code".into(), failed.code.clone().into());
+    facts.insert("action".into(), failed.action.clone().into());
+    if let Some(status) = failed.status {
+        facts.insert("status".into(), status.into());
+    }
+    if !failed.details.is_empty() {
+        facts.insert("details".into(), failed.details.clone().into());
+    }
+    if let Some(id) = &failed.transaction_id {
+        facts.insert("transactionId".into(), id.clone().into());
+    }
+    facts
 }
 
 fn script_error_text(e: &ScriptError) -> String {

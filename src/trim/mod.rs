@@ -3,10 +3,15 @@
 //! items of each array and the start of each long string, with what was left out
 //! said in place, plus a note of what was cut.
 
+mod marks;
+
 use std::sync::OnceLock;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use tiktoken_rs::CoreBPE;
+
+use marks::FIELDS_NOT_SHOWN_KEY;
+pub use marks::take_cut_marks;
 
 /// Default budget for one `execute` reply.
 pub const DEFAULT_BUDGET: usize = 6_000;
@@ -110,8 +115,6 @@ const MIN_CHARS: usize = 80;
 /// are shown whole while their list is shortened.
 const MIN_FIELDS: usize = 60;
 
-/// The key of the entry that stands for an object's fields not shown.
-const FIELDS_NOT_SHOWN_KEY: &str = "…";
 
 impl Cut {
     /// A cut that keeps all of `value`: its longest array and longest string.
@@ -198,7 +201,7 @@ fn shrink(value: &Value, path: &mut String, cut: Cut, counts: &mut Counts) -> Va
             counts.arrays += 1;
             counts.items_dropped += items.len() - cut.max_items;
             let mut kept: Vec<Value> = items[..cut.max_items].iter().enumerate().map(|(at, v)| each(at, v, counts)).collect();
-            kept.push(json!(format!("… {} more items not shown ({} in all)", items.len() - cut.max_items, items.len())));
+            kept.push(marks::items_mark(cut.max_items, items.len()));
             Value::Array(kept)
         }
         Value::Array(items) => Value::Array(items.iter().enumerate().map(|(at, v)| each(at, v, counts)).collect()),
@@ -218,7 +221,7 @@ fn shrink(value: &Value, path: &mut String, cut: Cut, counts: &mut Counts) -> Va
             if map.len() > cut.max_fields {
                 counts.objects += 1;
                 counts.fields_dropped += map.len() - cut.max_fields;
-                kept.insert(FIELDS_NOT_SHOWN_KEY.to_owned(), json!(format!("{} more fields not shown ({} in all)", map.len() - cut.max_fields, map.len())));
+                kept.insert(FIELDS_NOT_SHOWN_KEY.to_owned(), marks::fields_mark(cut.max_fields, map.len()));
             }
             Value::Object(kept)
         }
@@ -286,6 +289,7 @@ pub const SHORTEN_ERROR: &str = "Throw shorter messages and log less: console li
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn small_results_pass_untouched() {

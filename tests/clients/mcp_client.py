@@ -47,10 +47,10 @@ async def exercise(target):
             report["execute"] = {"is_error": run.is_error, "structured": run.structured_content, "text": text_of(run)}
             report["progress"] = progress
             bad = await client.call_tool("execute", {"code": "await pingone.get_user({ userId: 'missing' })"})
-            report["execute_error"] = {"is_error": bad.is_error, "text": text_of(bad)}
+            report["execute_error"] = {"is_error": bad.is_error, "structured": bad.structured_content, "text": text_of(bad)}
         if "get_user" in names:
             one = await client.call_tool("get_user", {"userID": "x"})
-            report["tool_call_error"] = {"is_error": one.is_error, "text": text_of(one)}
+            report["tool_call_error"] = {"is_error": one.is_error, "structured": one.structured_content, "text": text_of(one)}
             calls = json.loads(os.environ.get("MCP_TEST_TOOL_CALLS", "[]"))
             report["tool_calls"] = []
             for call in calls:
