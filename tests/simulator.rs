@@ -1171,6 +1171,66 @@ async fn identity_providers_need_what_their_type_requires() {
         assert_refused(&api.post(&attrs, json!({ "name": name, "value": "${providerAttributes.x}", "update": "ALWAYS" })).await, "name", name);
     }
     api.created(&attrs, json!({ "name": "name.given", "value": "${providerAttributes.given_name}", "update": "ALWAYS" })).await;
+    // Review 49: a new provider has the CORE username mapping the schema requires, so
+    // mapping `username` again is refused; a COMPLEX attribute, one the schema lacks and
+    // a value without a placeholder are refused too.
+    let mappings = api.get(&attrs).await;
+    let core: Vec<&Value> = mappings["_embedded"]["attributes"].as_array().unwrap().iter().filter(|a| a["mappingType"] == "CORE").collect();
+    assert_eq!((core.len(), &core[0]["name"], &core[0]["value"]), (1, &json!("username"), &json!("${providerAttributes.sub}")), "{mappings}");
+    let (status, err) = api.post(&attrs, json!({ "name": "username", "value": "${providerAttributes.email}", "update": "ALWAYS" })).await;
+    assert_eq!((status, detail_targets(&err)), (400, vec!["name".to_owned()]), "{err}");
+    for (name, value, target) in [("name", "${providerAttributes.name}", "name"), ("favouriteColour", "${providerAttributes.colour}", "name"), ("title", "providerAttributes.title", "value")] {
+        assert_refused(&api.post(&attrs, json!({ "name": name, "value": value, "update": "ALWAYS" })).await, target, name);
+    }
+    // A provider a sign-on step uses stays until the step changes.
+    let policy = api.created("signOnPolicies", json!({ "name": "Partner_Sign_On" })).await;
+    let step = json!({ "type": "IDENTITY_PROVIDER", "priority": 1, "identityProvider": { "id": id_of(&corp) } });
+    api.created(&format!("signOnPolicies/{}/actions", id_of(&policy)), step).await;
+    let (status, err) = api.send(reqwest::Method::DELETE, &format!("identityProviders/{}", id_of(&corp)), None).await;
+    assert_eq!((status, err["code"].as_str()), (400, Some("REQUEST_FAILED")), "{err}");
+    assert!(err["message"].as_str().unwrap().contains("used by 1 sign-on policy action(s)"), "{err}");
+}
+
+/// Review 49: what PingOne refuses in an OIDC application's settings and a sign-on
+/// step's condition and fields is refused here too, so a rehearsed change is a test.
+#[tokio::test]
+async fn oidc_settings_and_sign_on_conditions_pingone_refuses_are_refused() {
+    let h = Harness::users(5).await;
+    let api = Api::new(&h.sim).await;
+    let web = |extra: Value| {
+        let mut body = json!({ "name": "Portal", "enabled": true, "protocol": "OPENID_CONNECT", "type": "WEB_APP", "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC", "grantTypes": ["AUTHORIZATION_CODE"], "responseTypes": ["CODE"], "redirectUris": ["https://portal.example.com/cb"] });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    assert_refused(&api.post("applications", web(json!({ "redirectUris": ["/callback"] }))).await, "redirectUris[0]", "a relative redirect URI");
+    assert_refused(&api.post("applications", web(json!({ "redirectUris": ["https://*.example.com/cb"] }))).await, "redirectUris[0]", "a wildcard without the flag");
+    assert_refused(&api.post("applications", web(json!({ "responseTypes": ["TOKEN"] }))).await, "responseTypes", "AUTHORIZATION_CODE without CODE");
+    assert_refused(&api.post("applications", web(json!({ "grantTypes": ["REFRESH_TOKEN"], "responseTypes": [] }))).await, "grantTypes", "REFRESH_TOKEN alone");
+    api.created("applications", web(json!({ "redirectUris": ["https://portal.example.com/*"], "allowWildcardInRedirectUris": true }))).await;
+    // Every seeded application goes back unchanged.
+    for a in api.get("applications").await["_embedded"]["applications"].as_array().unwrap() {
+        let (status, reply) = api.put(&format!("applications/{}", id_of(a)), a.clone()).await;
+        assert_eq!(status, 200, "seeded application {}: {reply}", a["name"]);
+    }
+
+    let policy = api.created("signOnPolicies", json!({ "name": "Conditions" })).await;
+    let steps = format!("signOnPolicies/{}/actions", id_of(&policy));
+    let mfa = |extra: Value| {
+        let mut body = json!({ "type": "MULTI_FACTOR_AUTHENTICATION", "priority": 1 });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    assert_refused(&api.post(&steps, mfa(json!({ "condition": { "secondsSince": "${session.lastSignOn.withAuthenticator.mfa.at}", "greater": "12h" } }))).await, "condition", "greater as text");
+    assert_refused(&api.post(&steps, mfa(json!({ "condition": { "foo": "bar" } }))).await, "condition", "no condition at all");
+    let idp = api.get("identityProviders").await["_embedded"]["identityProviders"][0].clone();
+    assert_refused(&api.post(&steps, mfa(json!({ "identityProvider": { "id": id_of(&idp) } }))).await, "identityProvider", "an MFA step with a provider");
+    api.created(&steps, mfa(json!({ "condition": { "secondsSince": "${session.lastSignOn.withAuthenticator.mfa.at}", "greater": 43200 } }))).await;
+
+    // An SMS device's number has its country code: `555-1234` can never get a code.
+    let user = api.get("users?limit=1").await["_embedded"]["users"][0].clone();
+    let devices = format!("users/{}/devices", id_of(&user));
+    assert_refused(&api.post(&devices, json!({ "type": "SMS", "phone": "555-1234" })).await, "phone", "a number without its country code");
+    api.created(&devices, json!({ "type": "SMS", "phone": "+1.4155550100" })).await;
 }
 
 #[tokio::test]
@@ -1245,6 +1305,13 @@ async fn device_policies_keep_the_specs_ranges_and_one_default() {
     let mut grace = device_policy("Grace", false, 6);
     grace["totp"]["passcodeGracePeriod"] = json!(0);
     assert_refused(&api.post("deviceAuthenticationPolicies", grace).await, "totp.passcodeGracePeriod", "a grace period of 0");
+    // Review 49: the FIDO2 failure count and the remember-me period keep their stated bounds.
+    let mut fido = device_policy("FIDO failures", false, 6);
+    fido["fido2"] = json!({ "enabled": true, "failure": { "count": 20, "coolDown": { "duration": 2, "timeUnit": "MINUTES" } } });
+    assert_refused(&api.post("deviceAuthenticationPolicies", fido).await, "fido2.failure.count", "20 FIDO2 failures");
+    let mut remember = device_policy("Remember long", false, 6);
+    remember["rememberMe"] = json!({ "web": { "enabled": true, "lifeTime": { "duration": 200, "timeUnit": "DAYS" } } });
+    assert_refused(&api.post("deviceAuthenticationPolicies", remember).await, "rememberMe.web.lifeTime.duration", "200 days");
 
     // A new default replaces the old one, which can then be deleted.
     let first = api.created("deviceAuthenticationPolicies", device_policy("First default", true, 10)).await;
@@ -1255,4 +1322,8 @@ async fn device_policies_keep_the_specs_ranges_and_one_default() {
     assert_eq!(defaults, vec![&second["id"]], "{all}");
     let (status, body) = api.send(reqwest::Method::DELETE, &format!("deviceAuthenticationPolicies/{}", id_of(&first)), None).await;
     assert_eq!(status, 204, "the former default can go: {body}");
+    // The default is not cleared by saying `default: false` (as with a sign-on policy).
+    let mut undefault = device_policy("Second default", false, 6);
+    undefault["id"] = second["id"].clone();
+    assert_refused(&api.put(&format!("deviceAuthenticationPolicies/{}", id_of(&second)), undefault).await, "default", "the default told it is not");
 }

@@ -54,7 +54,7 @@ impl ArgsError {
 /// Fields of PingOne records that the server writes and no update takes: navigation,
 /// the environment a record lives in, timestamps, and counts and lists it computes
 /// (the specs mark them read-only).
-const READ_ONLY_FIELDS: [&str; 18] = [
+const READ_ONLY_FIELDS: [&str; 19] = [
     "_links",
     "_embedded",
     "environment",
@@ -78,6 +78,9 @@ const READ_ONLY_FIELDS: [&str; 18] = [
     "type",
     // An attribute mapping's CORE or CUSTOM, which PingOne sets.
     "mappingType",
+    // A device authentication policy's (MFA `DeviceAuthenticationPolicy`: readOnly,
+    // deprecated): a full replace neither takes nor clears it (review 49).
+    "forSignOnPolicy",
 ];
 
 /// Whether a record's field is one PingOne writes itself (its id, timestamps, links,

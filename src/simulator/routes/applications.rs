@@ -5,6 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::oidc_settings::check_oidc;
 use super::{id_ref, new_record, not_allowed, ref_of, replaced, with_self};
 use crate::simulator::clock::{iso, now_secs};
 use crate::simulator::errors::ApiError;
@@ -127,7 +128,10 @@ fn check(st: &State, body: &Map<String, Value>, except: Option<&str>) -> Result<
     check_enum(body, "type", &TYPES)?;
     check_enum(body, "tokenEndpointAuthMethod", &AUTH_METHODS)?;
     match body["protocol"].as_str() {
-        Some("OPENID_CONNECT") => require(body, &["tokenEndpointAuthMethod"])?,
+        Some("OPENID_CONNECT") => {
+            require(body, &["tokenEndpointAuthMethod"])?;
+            check_oidc(body)?;
+        }
         Some("SAML") => check_saml(st, body, except)?,
         Some("WS_FED") => check_ws_fed(body)?,
         Some("EXTERNAL_LINK") => require(body, &["homePageUrl"])?,
@@ -190,7 +194,10 @@ fn create(st: &mut State, req: &Req) -> Outcome {
     if rec["protocol"] == json!("OPENID_CONNECT") && !rec.contains_key("grantTypes") {
         let grants = match rec["type"].as_str() {
             Some("WORKER" | "SERVICE") => json!(["CLIENT_CREDENTIALS"]),
-            _ => json!(["AUTHORIZATION_CODE"]),
+            _ => {
+                rec.entry("responseTypes").or_insert(json!(["CODE"]));
+                json!(["AUTHORIZATION_CODE"])
+            }
         };
         rec.insert("grantTypes".into(), grants);
     }

@@ -1,5 +1,7 @@
-//! External identity providers and their attribute mappings. Deleting a provider
-//! unlinks its users (they keep their accounts) and clears population defaults.
+//! External identity providers and their attribute mappings. A new provider gets the
+//! CORE `username` mapping the schema requires. Deleting a provider a sign-on policy
+//! step uses is refused; otherwise it unlinks its users (they keep their accounts) and
+//! clears population defaults.
 
 use serde_json::{json, Map, Value};
 
@@ -15,6 +17,14 @@ pub(crate) const TYPES: [&str; 13] = [
 const UPDATE_MODES: [&str; 2] = ["EMPTY_ONLY", "ALWAYS"];
 /// MGMT `IdentityProviderAttribute.name`: "The following attributes may not be used".
 const FORBIDDEN_ATTRIBUTES: [&str; 7] = ["account", "id", "created", "updated", "lifecycle", "mfaEnabled", "enabled"];
+/// The user schema's attributes a provider may map; a COMPLEX one (`name`, `address`)
+/// only by its parts (MGMT `IdentityProviderAttribute.name`: "must not be … of type
+/// COMPLEX"). Other names are custom attributes, which some user must hold.
+const MAPPABLE_ATTRIBUTES: [&str; 22] = [
+    "username", "email", "nickname", "title", "preferredLanguage", "locale", "timezone", "type", "primaryPhone", "mobilePhone", "externalId", "photo.href",
+    "name.given", "name.family", "name.middle", "name.formatted", "name.honorificPrefix", "name.honorificSuffix",
+    "address.streetAddress", "address.locality", "address.region", "address.postalCode",
+];
 
 pub(super) fn route(st: &mut State, req: &Req, rest: &[&str]) -> Option<Outcome> {
     let m = req.method.as_str();
@@ -128,12 +138,54 @@ fn save(st: &mut State, req: &Req, id: Option<&str>) -> Outcome {
     };
     let rec = Value::Object(rec);
     st.identity_providers.put(rec.clone());
+    if old.is_none() {
+        add_core_mapping(st, &rec);
+    }
     let out = view(st, &rec);
     Ok(if old.is_some() { Reply::ok(out) } else { Reply::created(out) })
 }
 
+/// The CORE `username` mapping PingOne gives a new provider (MGMT
+/// `EnumIdentityProviderAttributeMappingType`: "required by the schema and cannot be removed").
+fn add_core_mapping(st: &mut State, provider: &Value) {
+    let value = match provider["type"].as_str() {
+        Some("SAML") => "${samlAssertion.subject}",
+        Some("OPENID_CONNECT") => "${providerAttributes.sub}",
+        _ => "${providerAttributes.email}",
+    };
+    let fields = json!({ "name": "username", "value": value, "update": "EMPTY_ONLY", "mappingType": "CORE" });
+    let Value::Object(fields) = fields else { return };
+    let mut rec = new_record(st, &fields);
+    rec.insert("identityProvider".into(), id_ref(provider["id"].as_str().unwrap_or_default()));
+    st.idp_attributes.put(Value::Object(rec));
+}
+
+/// Why a provider may not map attribute `name` with `value`, if it may not.
+fn mapping_problem(st: &State, name: &str, value: &str) -> Option<(&'static str, String)> {
+    if FORBIDDEN_ATTRIBUTES.contains(&name) {
+        return Some(("name", format!("`{name}` cannot be mapped from an identity provider (not allowed: {})", FORBIDDEN_ATTRIBUTES.join(", "))));
+    }
+    if let Some(part) = MAPPABLE_ATTRIBUTES.iter().find(|a| a.strip_prefix(name).is_some_and(|rest| rest.starts_with('.'))) {
+        return Some(("name", format!("`{name}` is of type COMPLEX in the user schema; map its parts instead, such as `{part}`")));
+    }
+    let custom = || st.users.iter().filter_map(Value::as_object).any(|u| u.contains_key(name));
+    if !MAPPABLE_ATTRIBUTES.contains(&name) && !custom() {
+        return Some(("name", format!("`{name}` is not an attribute of the user schema")));
+    }
+    let placeholder = value.find("${").is_some_and(|open| value[open..].contains('}'));
+    if !placeholder {
+        return Some(("value", format!("`{value}` is not a placeholder: use the ${{}} syntax, such as ${{providerAttributes.email}}")));
+    }
+    None
+}
+
 fn delete(st: &mut State, id: &str) -> Outcome {
     idp(st, id)?;
+    let uses = |step: &Value| ref_of(step, "identityProvider") == Some(id) || step["socialProviders"].as_array().into_iter().flatten().any(|p| p["id"].as_str() == Some(id));
+    let steps = st.sign_on_actions.iter().filter(|step| uses(step)).count();
+    if steps > 0 {
+        return Err(ApiError::request_failed(format!("identity provider `{id}` is used by {steps} sign-on policy action(s); change them to another provider first")));
+    }
     st.identity_providers.remove(id);
     st.idp_attributes.retain(|a| ref_of(a, "identityProvider") != Some(id));
     let linked: Vec<String> = st.users.iter().filter(|u| ref_of(u, "identityProvider") == Some(id)).filter_map(|u| u["id"].as_str().map(str::to_owned)).collect();
@@ -176,8 +228,8 @@ fn save_attribute(st: &mut State, req: &Req, idp_id: &str, id: Option<&str>) -> 
     require(&body, &["name", "value", "update"])?;
     check_enum(&body, "update", &UPDATE_MODES)?;
     let name = str_field(&body, "name").unwrap_or_default();
-    if FORBIDDEN_ATTRIBUTES.contains(&name) {
-        return Err(ApiError::invalid_value("name", format!("`{name}` cannot be mapped from an identity provider (not allowed: {}); map a writable user attribute such as `username` or `name.given`", FORBIDDEN_ATTRIBUTES.join(", "))));
+    if let Some((field, problem)) = mapping_problem(st, name, str_field(&body, "value").unwrap_or_default()) {
+        return Err(ApiError::invalid_value(field, problem));
     }
     if st.idp_attributes.iter().any(|a| ref_of(a, "identityProvider") == Some(idp_id) && a["name"].as_str() == Some(name) && a["id"].as_str() != id) {
         return Err(ApiError::uniqueness("name", format!("the identity provider already maps attribute `{name}`")));

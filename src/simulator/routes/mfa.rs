@@ -104,7 +104,16 @@ fn pair_or_reorder(st: &mut State, req: &Req, user: &str) -> Outcome {
     check_enum(&body, "type", &DEVICE_TYPES)?;
     match body["type"].as_str() {
         Some("EMAIL") => require(&body, &["email"])?,
-        Some("SMS" | "VOICE") => require(&body, &["phone"])?,
+        Some("SMS" | "VOICE") => {
+            require(&body, &["phone"])?;
+            // A number a code can be sent to: its country code after `+`, 8 to 15 digits
+            // in all (E.164), written with or without separators (`+1.4155550100`).
+            let phone = str_field(&body, "phone").unwrap_or_default();
+            let digits = phone.strip_prefix('+').map(|rest| rest.chars().filter(|c| !" .-()".contains(*c)).collect::<String>());
+            if !digits.is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit())) {
+                return Err(ApiError::invalid_value("phone", format!("`{phone}` is not a phone number with its country code, such as +14155550100")));
+            }
+        }
         _ => {}
     }
     check_enum(&body, "status", &["ACTIVE", "ACTIVATION_REQUIRED"])?;
@@ -211,19 +220,41 @@ fn check_policy(st: &State, body: &Map<String, Value>, except: Option<&str>) -> 
 /// The numeric limits MFA `DeviceAuthenticationPolicy` states: `otpLength` 6 to 10 for
 /// the methods that send a passcode, `pushTimeout.duration` 40 to 150 and `pushLimit.count`
 /// 1 to 50 per mobile application, `rememberMe.web.lifeTime.duration` at least 1, and
-/// `totp.passcodeGracePeriod` from 1 to 10 windows (stated in its description).
+/// `totp.passcodeGracePeriod` from 1 to 10 windows; as their descriptions state,
+/// `fido2.failure.count` 1 to 7, its cool-down 2 to 30 minutes, and the remember-me
+/// period 1 hour to 90 days.
 fn check_policy_ranges(body: &Map<String, Value>) -> Result<(), ApiError> {
     for m in ["sms", "voice", "email", "whatsApp"] {
         check_range(body, &format!("{m}.otp.otpLength"), 6, Some(10))?;
     }
     check_range(body, "totp.passcodeGracePeriod", 1, Some(10))?;
     check_range(body, "rememberMe.web.lifeTime.duration", 1, None)?;
+    check_range(body, "fido2.failure.count", 1, Some(7))?;
+    check_period(body, "fido2.failure.coolDown", 2 * 60, 30 * 60, "2 minutes to 30 minutes")?;
+    check_period(body, "rememberMe.web.lifeTime", 3_600, 90 * 86_400, "1 hour to 90 days")?;
     let apps = field_at(body, "mobile.applications").and_then(Value::as_array).into_iter().flatten();
     for (i, app) in apps.enumerate() {
         check_int(app.pointer("/pushTimeout/duration"), &format!("mobile.applications[{i}].pushTimeout.duration"), 40, Some(150))?;
         check_int(app.pointer("/pushLimit/count"), &format!("mobile.applications[{i}].pushLimit.count"), 1, Some(50))?;
     }
     Ok(())
+}
+
+/// Fails unless the period at `path` (`{ duration, timeUnit }`), when present, lasts
+/// `min_secs` to `max_secs`.
+fn check_period(body: &Map<String, Value>, path: &str, min_secs: i64, max_secs: i64, bounds: &str) -> Result<(), ApiError> {
+    let Some(period) = field_at(body, path).filter(|p| !p.is_null()) else { return Ok(()) };
+    let unit_secs = match period["timeUnit"].as_str() {
+        Some("SECONDS") => 1,
+        Some("MINUTES") => 60,
+        Some("HOURS") => 3_600,
+        Some("DAYS") => 86_400,
+        _ => return Ok(()),
+    };
+    match period["duration"].as_i64() {
+        Some(n) if (min_secs..=max_secs).contains(&(n * unit_secs)) => Ok(()),
+        _ => Err(ApiError::invalid_value(&format!("{path}.duration"), format!("`{path}` must be from {bounds}, got {} {}", period["duration"], period["timeUnit"].as_str().unwrap_or_default()))),
+    }
 }
 
 fn save_policy(st: &mut State, req: &Req, id: Option<&str>) -> Outcome {
@@ -239,6 +270,9 @@ fn save_policy(st: &mut State, req: &Req, id: Option<&str>) -> Outcome {
         None => None,
     };
     check_policy(st, &body, id)?;
+    if old.as_ref().is_some_and(|o| o["default"] == json!(true)) && body.get("default") == Some(&json!(false)) {
+        return Err(ApiError::invalid_value("default", "the default device authentication policy stays the default until another policy is made the default"));
+    }
     let mut rec = match &old {
         Some(old) => replaced(old, &body, &["forSignOnPolicy"]),
         None => new_record(st, &body),

@@ -7,12 +7,14 @@ mod groups;
 mod identity_providers;
 mod memberships;
 mod mfa;
+mod oidc_settings;
 mod platform;
 mod policies;
 mod populations;
 mod resources;
 mod role_assignments;
 mod sign_on_actions;
+mod sign_on_conditions;
 mod users;
 
 pub use platform::{environment, org_roles, userinfo};

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use super::sign_on_conditions::check_condition;
 use super::{new_record, ref_of, replaced, with_self};
 use crate::simulator::errors::ApiError;
 use crate::simulator::hal;
@@ -92,7 +93,18 @@ fn check(st: &State, body: &Map<String, Value>) -> Result<(), ApiError> {
             }
         }
     }
-    match body["type"].as_str().unwrap_or_default() {
+    if let Some(condition) = body.get("condition").filter(|c| !c.is_null()) {
+        check_condition(condition, "condition")?;
+    }
+    let kind = body["type"].as_str().unwrap_or_default();
+    // A field of another type's step (SignOnPolicyActionIDP's identityProvider,
+    // SignOnPolicyActionMFA's deviceAuthenticationPolicy) is not this step's.
+    for (field, owner) in [("identityProvider", "IDENTITY_PROVIDER"), ("deviceAuthenticationPolicy", "MULTI_FACTOR_AUTHENTICATION"), ("agreement", "AGREEMENT")] {
+        if kind != owner && body.get(field).is_some_and(|v| !v.is_null()) {
+            return Err(ApiError::invalid_value(field, format!("`{field}` belongs to a {owner} step, not to a {kind} step")));
+        }
+    }
+    match kind {
         "MULTI_FACTOR_AUTHENTICATION" => {
             if let Some(id) = ref_id(body, "deviceAuthenticationPolicy") {
                 st.device_policies.get(id).ok_or_else(|| ApiError::invalid_value("deviceAuthenticationPolicy.id", format!("no device authentication policy has id `{id}`; list_device_authentication_policies gives the ids")))?;
