@@ -332,6 +332,10 @@ async fn the_instructions_say_whether_this_client_can_confirm() {
         let reply = post_mcp(&http, &url, initialize).await.unwrap().text().await.unwrap();
         assert!(reply.contains(says), "{capabilities}: {reply}");
     }
+    // Stateless HTTP before 2026-07-28 cannot ask: a search hit that always waits for a yes says so.
+    let search = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "search_tools", "arguments": { "query": "add a user to a group", "limit": 3 } } });
+    let reply = post_mcp(&http, &url, search).await.unwrap().text().await.unwrap();
+    assert!(reply.contains(r#"{"id":"add_user_to_group""#) && reply.contains(r#""refused":"it waits for a person's yes, which this client cannot ask for""#), "{reply}");
     server.kill().unwrap();
     // Writes off: nothing to confirm, nothing said.
     let (mut server, url) = common::start_http_server(&["--no-auth", "--defender", "patterns"], &fake.env());
@@ -431,7 +435,14 @@ async fn python_client_in_tools_mode() {
     let instructions = report["instructions"].as_str().unwrap();
     assert!(instructions.contains("Destructive actions") && instructions.contains("--allow-destructive") && instructions.contains("deny lists"), "{instructions}");
 
+    // This client cannot ask the person: what always waits for a yes is not offered (review 48).
     let args = ["stdio", binary, "serve", "--mode", "tools", "--allow-writes", "--allow-destructive"];
+    let report = tokio::task::block_in_place(|| run_client(&python, &args, &fake.env()));
+    let askable: Vec<String> = catalog.actions().filter(|a| !a.always_confirmed()).map(|a| a.id.clone()).collect();
+    assert_eq!(names(&report), askable, "only what this client can run is offered");
+    assert!(askable.iter().any(|n| n == "update_user_mfa_enabled") && !askable.iter().any(|n| n == "delete_user" || n == "add_user_to_group"), "{askable:?}");
+
+    let args = ["stdio", binary, "serve", "--mode", "tools", "--allow-writes", "--allow-destructive", "--no-confirm"];
     let report = tokio::task::block_in_place(|| run_client(&python, &args, &fake.env()));
     assert_eq!(names(&report).len(), catalog.len(), "everything is allowed, everything is offered");
     let delete = report["tools"].as_array().unwrap().iter().find(|t| t["name"] == "delete_user").unwrap();
@@ -439,6 +450,8 @@ async fn python_client_in_tools_mode() {
     assert!(!report["instructions"].as_str().unwrap().contains("not offered"), "{report}");
     // Discovered (2026-07-28) before the client says what it can do, the instructions
     // still say who confirms (review 43: nothing was said).
+    let args = ["stdio", binary, "serve", "--mode", "tools", "--allow-writes", "--allow-destructive"];
+    let report = tokio::task::block_in_place(|| run_client(&python, &args, &fake.env()));
     let instructions = report["instructions"].as_str().unwrap();
     assert!(instructions.contains("wait for the person's yes") && instructions.contains("A client that cannot ask the person"), "{}: {instructions}", report["protocol"]);
 }

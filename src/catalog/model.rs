@@ -332,6 +332,13 @@ impl Action {
         given.filter_map(move |(key, value)| Some((self.params.iter().find(|p| p.name.eq_ignore_ascii_case(key))?, value)))
     }
 
+    /// Whether every call of it that changes something waits for a person's yes (while
+    /// confirmation is on): it is destructive whatever its arguments, or grants access
+    /// whatever the record holds.
+    pub fn always_confirmed(&self) -> bool {
+        self.destructive || (self.grants_access && self.grants_access_only_if.is_none())
+    }
+
     /// Whether some call of it is destructive, for listings and tool hints.
     pub fn may_be_destructive(&self) -> bool {
         self.destructive || self.params.iter().any(|p| !p.destructive_if.is_empty())

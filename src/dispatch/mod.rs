@@ -1468,7 +1468,14 @@ fn refused_argument(action: &Action, text: String, quoted: String) -> ActionErro
 /// Arguments the action refuses, as the script's `PingOneError`: what was wrong, and
 /// the signature to fix the call by.
 pub fn invalid_arguments(action: &Action, e: &ArgsError) -> ActionError {
-    let message = format!("{e}. Signature: {}", action_signature(action));
+    // A long signature (a policy's, 4 KB) repeated in every refusal would bury what is
+    // wrong, which the problems already say (review 49): it is pointed to instead.
+    let signature = action_signature(action);
+    let message = if signature.len() <= SIGNATURE_SHOWN_UP_TO {
+        format!("{e}. Signature: {signature}")
+    } else {
+        format!("{e}. Its full signature: pingone.describe('{}') in a script, or the tool's input schema", action.id)
+    };
     let quoted: Vec<String> = e.problems.iter().filter_map(|p| p.quoted.clone()).collect();
     let mut own_texts = vec![OwnText { text: message.clone(), quoted }];
     own_texts.extend(e.problems.iter().map(|p| OwnText { text: p.text.clone(), quoted: p.quoted.iter().cloned().collect() }));
@@ -1482,6 +1489,9 @@ pub fn invalid_arguments(action: &Action, e: &ArgsError) -> ActionError {
         own_texts,
     }
 }
+
+/// The longest signature an argument error repeats.
+const SIGNATURE_SHOWN_UP_TO: usize = 1_000;
 
 /// The arguments that name a new record, in the order looked for.
 const CREATE_NAMING_ARGS: [&str; 2] = ["username", "name"];
@@ -1529,7 +1539,24 @@ fn now_rfc3339() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_create, quoted_label};
+    use super::{invalid_arguments, is_create, quoted_label};
+    use crate::catalog::check_args;
+    use serde_json::json;
+
+    /// A short signature is repeated with what is wrong; a long one is pointed to (review 49:
+    /// five refusals of one policy update came to 20 KB).
+    #[test]
+    fn an_argument_error_repeats_a_short_signature_only() {
+        let catalog = crate::catalog::load_builtin().expect("the built-in catalog loads");
+        let refused = |id: &str, args| {
+            let action = catalog.get(id).unwrap();
+            invalid_arguments(action, &check_args(action, &args).unwrap_err()).message
+        };
+        assert!(refused("get_user", json!({ "userID": "x" })).contains("Signature: get_user(args: { userId: string"));
+        let long = refused("update_device_authentication_policy", json!({ "deviceAuthenticationPolicyId": "p", "nmae": "x" }));
+        assert!(long.contains("missing required `name`") && long.contains("pingone.describe('update_device_authentication_policy')") && !long.contains("Signature:"), "{long}");
+        assert!(long.len() < 1_000, "{} bytes: {long}", long.len());
+    }
 
     /// Besides the `create_…` actions, the POSTs that make a record of their own (review
     /// 30: a paired device's id was in neither the account of writes nor the audit log).

@@ -209,17 +209,26 @@ impl PingOneMcp {
     /// The tools offered to a caller: in tools mode only the actions that the
     /// environment's policy and the caller's grant let run, so an agent is not shown
     /// tools it would only be refused; `execute`'s hints say what its scripts may do.
-    fn tools_for(&self, dispatcher: &Dispatcher, caller: Option<&Caller>) -> Vec<Tool> {
+    /// Tools mode leaves out what this client could only have refused for want of a
+    /// person's yes (review 48: a client that cannot ask was listed 45 such tools).
+    fn tools_for(&self, dispatcher: &Dispatcher, caller: Option<&Caller>, context: &RequestContext<RoleServer>) -> Vec<Tool> {
         let access = Access { catalog: &self.inner.catalog, policy: dispatcher.policy(), grant: caller.and_then(|c| c.grant.as_ref()) };
+        let unconfirmable = self.cannot_confirm(dispatcher, context);
         let mut tools = Vec::new();
         if self.inner.mode != Mode::Tools {
             tools.push(search_tool());
             tools.push(execute_tool(access.writes(), access.destructive()));
         }
         if self.inner.mode != Mode::Code {
-            tools.extend(self.inner.catalog.actions().filter(|a| access.permits(a)).map(action_tool));
+            tools.extend(self.inner.catalog.actions().filter(|a| access.permits(a) && !(unconfirmable && a.always_confirmed())).map(action_tool));
         }
         tools
+    }
+
+    /// Whether this request's client cannot be asked for the yes that grants and
+    /// destructive calls wait for, so they would be refused (NOT_CONFIRMED).
+    fn cannot_confirm(&self, dispatcher: &Dispatcher, context: &RequestContext<RoleServer>) -> bool {
+        self.inner.confirm_destructive && !dispatcher.policy().config.dry_run && confirmer_for(context).is_none()
     }
 
     /// Bad arguments are the tool's error (`isError`), not the protocol's, so the model
@@ -240,8 +249,11 @@ impl PingOneMcp {
         let mut reply = search_reply(&self.inner.catalog, &self.inner.search, query, limit);
         // A hit this caller would only be refused says so, and why, before a script tries it.
         if let Ok(Value::Object(found)) = &mut reply {
+            let unconfirmable = self.cannot_confirm(&dispatcher, context);
             for hit in found.get_mut("actions").and_then(Value::as_array_mut).into_iter().flatten() {
-                if let Some(why) = hit["id"].as_str().and_then(|id| self.inner.catalog.get(id)).and_then(|a| access.refused_briefly(a)) {
+                let Some(action) = hit["id"].as_str().and_then(|id| self.inner.catalog.get(id)) else { continue };
+                let why = access.refused_briefly(action).or((unconfirmable && action.always_confirmed()).then_some(UNCONFIRMABLE));
+                if let Some(why) = why {
                     hit["refused"] = json!(why);
                 }
             }
@@ -453,6 +465,9 @@ enum Stop {
     ShuttingDown,
 }
 
+/// Why a search hit would be refused to a client that cannot ask the person.
+const UNCONFIRMABLE: &str = "it waits for a person's yes, which this client cannot ask for";
+
 /// Why a script was interrupted when the server stopped it.
 const SHUT_DOWN: &str = "the server is shutting down (run it again once the server is back, after checking the writes below)";
 
@@ -543,7 +558,7 @@ impl ServerHandler for PingOneMcp {
 
     async fn list_tools(&self, _request: Option<PaginatedRequestParams>, context: RequestContext<RoleServer>) -> Result<ListToolsResult, McpError> {
         let (dispatcher, caller) = self.route(&context)?;
-        Ok(ListToolsResult::with_all_items(self.tools_for(&dispatcher, caller.as_ref())))
+        Ok(ListToolsResult::with_all_items(self.tools_for(&dispatcher, caller.as_ref(), &context)))
     }
 
     async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {
@@ -585,6 +600,7 @@ impl PingOneMcp {
             // Discovery (2026-07-28) comes before the client says what it can do: both are said.
             match client {
                 Some(client) if can_ask(client) => instructions.push_str(ASKED),
+                Some(_) if self.inner.mode == Mode::Tools => instructions.push_str(&format!("{REFUSED} The actions that always wait for it (deletes, grants of roles and memberships) are not offered here.")),
                 Some(_) => instructions.push_str(REFUSED),
                 None => instructions.push_str(&format!("{ASKED} A client that cannot ask the person (no elicitation) has them refused with NOT_CONFIRMED: then say what would be done, for the person to do or allow.")),
             }
@@ -595,7 +611,7 @@ impl PingOneMcp {
     /// "this server offers: …" (the first few), for an unknown tool's error.
     fn offered(&self, context: &RequestContext<RoleServer>) -> String {
         let Ok((dispatcher, caller)) = self.route(context) else { return String::new() };
-        let tools = self.tools_for(&dispatcher, caller.as_ref());
+        let tools = self.tools_for(&dispatcher, caller.as_ref(), context);
         let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).take(10).collect();
         let more = if tools.len() > names.len() { format!(" and {} more (tools/list has them all)", tools.len() - names.len()) } else { String::new() };
         format!("this server offers: {}{more}", names.join(", "))
