@@ -305,6 +305,18 @@ fn the_servers_own_worker_is_not_locked_out() {
     assert_eq!(of_each_write(&reply, "outcome"), ["OWN_CREDENTIAL", "ok"], "{reply}");
 }
 
+/// A dry run of a full replace says what it would clear, before the real run does it
+/// (review 49: a sign-on policy's description was lost, said only after).
+#[test]
+fn a_dry_run_full_replace_says_what_it_would_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, "const p = (await pingone.list_sign_on_policies({ all: true })).find(p => p.description);\nreturn await pingone.update_sign_on_policy({ policyId: p.id, name: p.name });");
+    let reply = json_report(&["run", &script, "--simulator", "--allow-writes", "--dry-run", "--json"]);
+    let clears = reply["result"]["clears"].as_array().unwrap_or_else(|| panic!("{reply}"));
+    assert!(clears.iter().any(|c| c.as_str().unwrap().starts_with("description ")), "{reply}");
+    assert_eq!(reply["result"]["sent"], false, "{reply}");
+}
+
 /// add_user_to_group takes the group as `groupId` too, as its neighbours name it
 /// (review 45: every agent's first try), and a second write of the same membership,
 /// under the other name, is still known as one; both names at once are refused.

@@ -784,6 +784,14 @@ impl Dispatcher {
             request["body"] = hide_fields(&request["body"], action.secret_params(), Hide::Mask).into_owned();
         }
         let mut preview = json!({ "dryRun": true, "sent": false, "request": request });
+        // What a full replace would clear, said before the real run rather than logged
+        // after it (review 49: a policy's description was lost that way).
+        if checkable && action.method == Method::Put && action.path.ends_with('}') {
+            let cleared = self.read_at(client, &action.path, args).await.map(|before| changes::cleared_fields(action, args, &before)).unwrap_or_default();
+            if !cleared.is_empty() {
+                preview["clears"] = json!(cleared);
+            }
+        }
         if let Some(id) = stand_in {
             preview["id"] = json!(id);
             preview["note"] = json!("`id` stands in for the id PingOne would give the new record: later calls of this dry run may use it, and are shown, not sent");
