@@ -38,10 +38,12 @@ fn normalise(path: &str) -> String {
 
 /// Actions the built-in catalog has beyond ACTIONS.md's 113: common admin jobs that
 /// PingOne's API does and the list left out (each is in the specs, see below).
-const BEYOND_ACTIONS_MD: [&str; 13] = [
+const BEYOND_ACTIONS_MD: [&str; 20] = [
     "unlock_user", "lock_user", "force_user_password_change", "activate_user_mfa_device", "list_user_sessions", "delete_user_session",
     "list_sign_on_policy_actions", "get_sign_on_policy_action", "create_sign_on_policy_action", "update_sign_on_policy_action",
     "delete_sign_on_policy_action", "list_resources", "list_resource_scopes",
+    // Review 49: passkey and security-key policies, and the environment's MFA settings.
+    "list_fido2_policies", "get_fido2_policy", "create_fido2_policy", "update_fido2_policy", "delete_fido2_policy", "get_mfa_settings", "update_mfa_settings",
 ];
 
 #[test]

@@ -1543,4 +1543,20 @@ async fn other_routes_to_access_are_confirmed_too() {
     asks("pair_user_mfa_device", json!({ "userId": user["id"], "type": "SMS", "phone": user["mobilePhone"] })).await;
     let question = refuser.asked.lock().unwrap().last().cloned().unwrap();
     assert!(question.contains(&format!("{} is the user's mobilePhone on record", user["mobilePhone"])), "{question}");
+
+    // A FIDO2 policy loosened (user verification no longer required) is asked, with old
+    // and new; one sent back as it is, is not (review 49).
+    let fido2 = value(dispatcher.dispatch(call("list_fido2_policies", json!({ "all": true }))).await)[0].clone();
+    let mut same = fido2.clone();
+    for owned in ["_links", "id", "environment", "createdAt", "updatedAt"] {
+        same.as_object_mut().unwrap().remove(owned);
+    }
+    same["fido2PolicyId"] = fido2["id"].clone();
+    let unchanged = dispatcher.dispatch_for(call("update_fido2_policy", same.clone()), &requester).await;
+    assert!(matches!(unchanged, HostReply::Value(_)), "restating a FIDO2 policy is not asked: {unchanged:?}");
+    let mut looser = same;
+    looser["userVerification"]["option"] = json!("DISCOURAGED");
+    asks("update_fido2_policy", looser).await;
+    let question = refuser.asked.lock().unwrap().last().cloned().unwrap();
+    assert!(question.contains("userVerification.option \"REQUIRED\" -> \"DISCOURAGED\""), "{question}");
 }

@@ -169,6 +169,43 @@ async fn every_action_against_the_simulator() {
     h.call("get_device_authentication_policy", json!({ "deviceAuthenticationPolicyId": dap_id })).await;
     h.call("update_device_authentication_policy", json!({ "deviceAuthenticationPolicyId": dap_id, "name": "Test MFA 2", "default": false, "sms": on, "voice": on, "email": on, "mobile": on, "totp": on })).await;
 
+    // FIDO2 policies: an MFA policy names one; then it cannot go, nor can the default.
+    let fido2s = h.items("list_fido2_policies", json!({})).await;
+    let passkeys = fido2s.iter().find(|p| p["default"] == json!(true)).expect("a default FIDO2 policy");
+    let mut keys = h.call("get_fido2_policy", json!({ "fido2PolicyId": id_of(passkeys) })).await;
+    let keys_obj = keys.as_object_mut().unwrap();
+    for owned in ["_links", "id", "environment", "createdAt", "updatedAt"] {
+        keys_obj.remove(owned);
+    }
+    keys_obj.insert("name".into(), json!("Test keys"));
+    keys_obj.insert("default".into(), json!(false));
+    let made = h.call("create_fido2_policy", keys.clone()).await;
+    let fido2_id = id_of(&made);
+    keys["fido2PolicyId"] = json!(fido2_id);
+    keys["userVerification"] = json!({ "option": "DISCOURAGED", "enforceDuringAuthentication": false });
+    assert_eq!(h.call("update_fido2_policy", keys).await["userVerification"]["option"], "DISCOURAGED");
+    let (status, err) = h.fails("update_device_authentication_policy", json!({ "deviceAuthenticationPolicyId": dap_id, "name": "Test MFA 2", "default": false, "sms": on, "voice": on, "email": on, "mobile": on, "totp": on, "fido2": { "enabled": true, "fido2PolicyId": "no-such-policy" } })).await;
+    assert!(status == 400 && err.to_string().contains("no FIDO2 policy has id"), "{status} {err}");
+    h.call("update_device_authentication_policy", json!({ "deviceAuthenticationPolicyId": dap_id, "name": "Test MFA 2", "default": false, "sms": on, "voice": on, "email": on, "mobile": on, "totp": on, "fido2": { "enabled": true, "fido2PolicyId": fido2_id } })).await;
+    let (status, err) = h.fails("delete_fido2_policy", json!({ "fido2PolicyId": fido2_id })).await;
+    assert!(status == 400 && err.to_string().contains("used by 1 device authentication policy"), "{status} {err}");
+    let (status, err) = h.fails("delete_fido2_policy", json!({ "fido2PolicyId": id_of(passkeys) })).await;
+    assert!(status == 400 && err.to_string().contains("default FIDO2 policy cannot be deleted"), "{status} {err}");
+    h.call("update_device_authentication_policy", json!({ "deviceAuthenticationPolicyId": dap_id, "name": "Test MFA 2", "default": false, "sms": on, "voice": on, "email": on, "mobile": on, "totp": on })).await;
+    h.call("delete_fido2_policy", json!({ "fido2PolicyId": fido2_id })).await;
+
+    // The environment's MFA settings: read, changed, read back; at most 15 devices a user.
+    let mut settings = h.call("get_mfa_settings", json!({})).await;
+    assert_eq!(settings["pairing"]["maxAllowedDevices"], 5, "{settings}");
+    settings["pairing"]["maxAllowedDevices"] = json!(10);
+    let sent = json!({ "pairing": settings["pairing"], "lockout": settings["lockout"], "phoneExtensions": settings["phoneExtensions"], "users": settings["users"] });
+    h.call("update_mfa_settings", sent.clone()).await;
+    assert_eq!(h.call("get_mfa_settings", json!({})).await["pairing"]["maxAllowedDevices"], 10);
+    let mut too_many = sent;
+    too_many["pairing"]["maxAllowedDevices"] = json!(20);
+    let (status, err) = h.fails("update_mfa_settings", too_many).await;
+    assert!(status == 400 && err.to_string().contains("pairing.maxAllowedDevices"), "{status} {err}");
+
     // Steps are added, replaced and removed; what a step names must exist, and its type
     // cannot change.
     let login = h.call("create_sign_on_policy_action", json!({ "policyId": sop_id, "type": "LOGIN", "priority": 1, "recovery": { "enabled": true } })).await;

@@ -31,7 +31,7 @@ pub fn found<'c>(catalog: &'c Catalog, index: &SearchIndex, query: &str, limit: 
 }
 
 /// What the actions cover, for a reader whose need may lie outside it.
-const SCOPE: &str = "the actions here manage PingOne users, groups, populations, applications, roles, sign-on, password and MFA policies, identity providers, certificates and API resources; not environments, branding, notification templates, schema attributes, signing keys, gateways, flows, other PingOne products or systems outside PingOne";
+const SCOPE: &str = "the actions here manage PingOne users, groups, populations, applications, roles, sign-on, password, MFA and FIDO2 policies, MFA settings, identity providers, certificates and API resources; not environments, branding, notification templates, schema attributes, signing keys, gateways, flows, other PingOne products or systems outside PingOne";
 
 /// What a reader is told when mistyped words of a query were mended before ranking.
 pub fn read_as_note(read_as: &str) -> String {

@@ -142,6 +142,7 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("unnest", "@delete nested remove"),
     ("stop", "@delete"),
     ("stop requiring", "@update"),
+    ("stop allowing", "@update"),
     ("how many", "@count"),
     ("how much", "@get"),
     ("no longer", "@delete"),
@@ -235,6 +236,15 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("authenticator", "mfa device"),
     ("yubikey", "mfa device fido2"),
     ("security key", "mfa device fido2"),
+    // FIDO2 policies and the environment's MFA settings (review 49).
+    ("passkey", "fido2"),
+    // A FIDO2 authenticator's check of its user (a PIN, a fingerprint), not identity verification.
+    ("user verification", "fido2"),
+    ("synced", "backup eligibility"),
+    ("metadata service", "mds authenticators requirements"),
+    ("pair up to", "pairing max allowed devices mfa settings"),
+    ("devices per user", "pairing max allowed devices mfa settings"),
+    ("mfa lockout", "mfa settings lockout"),
     ("mfa policy", "device authentication policy"),
     ("mfa method", "device authentication policy"),
     ("mfa setting", "device authentication policy"),

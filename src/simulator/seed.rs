@@ -478,6 +478,26 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
         }
     }
 
+    // FIDO2 policies (passkeys the default, security keys the strict one) and the
+    // environment's MFA settings, as a new PingOne environment has them. Seeded last, so
+    // the ids drawn before them stay as they were.
+    let users_attribute = json!({ "attributes": [{ "name": "email" }, { "name": "username" }] });
+    for (name, default, attachment, attestation, backup, mds) in [("Passkeys", true, "BOTH", "NONE", true, "NONE"), ("Security Keys", false, "CROSS_PLATFORM", "DIRECT", false, "CERTIFIED")] {
+        st.fido2_policies.put(json!({
+            "id": id(&mut rng), "environment": env, "name": name, "description": format!("{name} for sign-on"), "default": default,
+            "deviceDisplayName": "fidoPolicy.deviceDisplayName01", "relyingPartyId": "example.com", "attestationRequirements": attestation,
+            "authenticatorAttachment": attachment, "discoverableCredentials": "REQUIRED",
+            "backupEligibility": { "allow": backup, "enforceDuringAuthentication": !backup },
+            "mdsAuthenticatorsRequirements": { "option": mds, "enforceDuringAuthentication": mds != "NONE" },
+            "userDisplayNameAttributes": users_attribute, "userVerification": { "option": "REQUIRED", "enforceDuringAuthentication": true },
+            "createdAt": stamp(&mut rng), "updatedAt": "2024-03-01T00:00:00.000Z",
+        }));
+    }
+    st.mfa_settings = json!({
+        "pairing": { "maxAllowedDevices": 5, "pairingKeyFormat": "ALPHANUMERIC" }, "lockout": { "failureCount": 5, "durationSeconds": 600 },
+        "phoneExtensions": { "enabled": false }, "users": { "mfaEnabled": true }, "updatedAt": "2024-03-01T00:00:00.000Z",
+    });
+
     Seeded { client_id: worker_id, client_secret: worker_secret, demo_user_id: demo_user.unwrap_or_default() }
 }
 

@@ -239,6 +239,9 @@ pub struct State {
     /// Users' sign-on sessions (`user.id` names whose).
     pub sessions: Table,
     pub device_policies: Table,
+    pub fido2_policies: Table,
+    /// The environment's MFA settings (one record, no id).
+    pub mfa_settings: Value,
     pub certificates: Table,
 
     /// username (lower case) -> user id.
@@ -285,6 +288,8 @@ impl State {
             devices: Table::default(),
             sessions: Table::default(),
             device_policies: Table::default(),
+            fido2_policies: Table::default(),
+            mfa_settings: Value::Null,
             certificates: Table::default(),
             usernames: HashMap::new(),
             memberships: HashMap::new(),

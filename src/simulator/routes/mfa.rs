@@ -210,6 +210,11 @@ fn check_policy(st: &State, body: &Map<String, Value>, except: Option<&str>) -> 
         }
     }
     check_policy_ranges(body)?;
+    if let Some(fido2) = field_at(body, "fido2.fido2PolicyId").and_then(Value::as_str) {
+        if st.fido2_policies.get(fido2).is_none() {
+            return Err(ApiError::invalid_value("fido2.fido2PolicyId", format!("no FIDO2 policy has id `{fido2}`")));
+        }
+    }
     let name = str_field(body, "name").unwrap_or_default();
     if st.device_policies.iter().any(|p| p["name"].as_str() == Some(name) && p["id"].as_str() != except) {
         return Err(ApiError::uniqueness("name", format!("a device authentication policy named `{name}` already exists")));

@@ -3,6 +3,7 @@
 
 mod applications;
 mod certificates;
+mod fido2_policies;
 mod groups;
 mod identity_providers;
 mod memberships;
@@ -31,7 +32,7 @@ type Route = fn(&mut State, &Req, &[&str]) -> Option<Outcome>;
 
 /// Dispatches an environment-level call; `rest` is the path after the environment id.
 pub fn environment_call(st: &mut State, req: &Req, rest: &[&str]) -> Outcome {
-    let routes: [Route; 11] = [
+    let routes: [Route; 12] = [
         users::route,
         memberships::route,
         role_assignments::route,
@@ -41,6 +42,7 @@ pub fn environment_call(st: &mut State, req: &Req, rest: &[&str]) -> Outcome {
         policies::route,
         identity_providers::route,
         mfa::route,
+        fido2_policies::route,
         certificates::route,
         resources::route,
     ];
