@@ -111,6 +111,11 @@ fn json_output_and_a_failing_script_exit_non_zero() {
     assert_eq!(report["at"], json!({ "line": 1, "column": 30 }), "the place as fields too");
     assert_eq!(report["code"], "SCRIPT_ERROR", "{report}");
     assert_eq!(report["logs"][0]["message"], "before");
+    // A syntax error's place is a field too (review 50).
+    let broken = script_file(&dir, "const x = 1;\nlet y = ;\nreturn x");
+    let out = run(&["run", &broken, "--json", "--replay", &empty_cassette(&dir)], &[]);
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!((&report["code"], &report["at"]), (&json!("SYNTAX_ERROR"), &json!({ "line": 2, "column": 9 })), "{report}");
     // A call that failed uncaught: PingOne's code as a field.
     let failing = script_file(&dir, "\nawait pingone.get_user({ userId: 'no-such-user' })");
     let out = run(&["run", &failing, "--json", "--simulator", "--defender", "patterns"], &[]);
@@ -314,7 +319,43 @@ fn a_dry_run_full_replace_says_what_it_would_clear() {
     let reply = json_report(&["run", &script, "--simulator", "--allow-writes", "--dry-run", "--json"]);
     let clears = reply["result"]["clears"].as_array().unwrap_or_else(|| panic!("{reply}"));
     assert!(clears.iter().any(|c| c.as_str().unwrap().starts_with("description ")), "{reply}");
+    assert!(!clears.iter().any(|c| c.as_str().unwrap().starts_with("default ")), "a policy stays (not) the default: {reply}");
     assert_eq!(reply["result"]["sent"], false, "{reply}");
+    // The environment's one MFA settings record is replaced whole too (review 50: its
+    // lockout went unseen).
+    let script = script_file(&dir, "const s = await pingone.get_mfa_settings();\nreturn await pingone.update_mfa_settings({ pairing: s.pairing });");
+    let reply = json_report(&["run", &script, "--simulator", "--allow-writes", "--dry-run", "--json"]);
+    let clears = reply["result"]["clears"].to_string();
+    assert!(clears.contains("lockout") && clears.contains("users"), "{reply}");
+}
+
+/// What a program reads of a failure: an uncaught write's transaction id, and that
+/// nothing awaited a failed call (review 50).
+#[test]
+fn a_failures_transaction_id_and_unawaited_state_are_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, "const g = (await pingone.list_groups({ limit: 1 })).items[0];\nawait pingone.create_group({ name: g.name });");
+    let out = run(&["run", &script, "--simulator", "--allow-writes", "--json", "--defender", "patterns"], &[]);
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(report["transactionId"].as_str().is_some_and(|id| !id.is_empty()) && report["action"] == "create_group", "{report}");
+    let script = script_file(&dir, "pingone.get_user({ userId: '00000000-0000-0000-0000-000000000000' });\nawait pingone.list_groups({ limit: 1 });\nreturn 1");
+    let out = run(&["run", &script, "--simulator", "--json", "--defender", "patterns"], &[]);
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!((&report["code"], &report["unawaited"]), (&json!("NOT_FOUND"), &json!(true)), "{report}");
+}
+
+/// A list filter too long for a URL fails at once, saying so; it is not tried again as
+/// if PingOne were away (review 50: five tries, then RETRIES_EXHAUSTED).
+#[test]
+fn a_filter_too_long_for_a_url_fails_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, "const names = Array.from({ length: 3000 }, (_, i) => `username eq \"user.number.${i}\"`);\nawait pingone.list_users({ filter: names.join(' or ') });");
+    let started = std::time::Instant::now();
+    let out = run(&["run", &script, "--simulator", "--json", "--defender", "patterns"], &[]);
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let error = report["error"].as_str().unwrap();
+    assert!(error.contains("could not be made, so nothing was sent") && error.contains("shorten the filter"), "{report}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "no retries: {:?}", started.elapsed());
 }
 
 /// add_user_to_group takes the group as `groupId` too, as its neighbours name it

@@ -332,6 +332,14 @@ impl Action {
         given.filter_map(move |(key, value)| Some((self.params.iter().find(|p| p.name.eq_ignore_ascii_case(key))?, value)))
     }
 
+    /// Whether a call replaces a whole record, so what it leaves out is cleared: a PUT
+    /// to a record (`…/applications/{applicationId}`) or to one the environment has
+    /// only one of (`…/mfaSettings`); not a PUT of a record's part (`…/users/{userId}/enabled`).
+    pub fn replaces_whole_record(&self) -> bool {
+        let singleton = self.path.strip_prefix("/environments/{environmentId}/").is_some_and(|rest| !rest.is_empty() && !rest.contains('/'));
+        self.method == Method::Put && (self.path.ends_with('}') || singleton)
+    }
+
     /// Whether every call of it that changes something waits for a person's yes (while
     /// confirmation is on): it is destructive whatever its arguments, or grants access
     /// whatever the record holds.

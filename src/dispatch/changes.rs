@@ -123,9 +123,16 @@ pub(super) fn dropped_fields<'a>(action: &Action, args: &Value, record: &'a Valu
         .as_object()
         .into_iter()
         .flatten()
-        .filter(|(name, value)| holds(value) && !sent(name) && !path(name) && !parent(value) && !is_read_only_field(action, name))
+        .filter(|(name, value)| holds(value) && !sent(name) && !path(name) && !parent(value) && !is_read_only_field(action, name) && !stays_default(name))
         .map(|(name, value)| (name.as_str(), value))
         .collect()
+}
+
+/// A policy's `default`, which a replace that leaves it out does not clear: a default
+/// policy stays the default until another is made it, and one that is not stays not
+/// (review 50: "clears default false" on every full replace of a policy).
+fn stays_default(name: &str) -> bool {
+    name == "default"
 }
 
 /// Whether `new` changes anything of `current`, compared as the question compares them.

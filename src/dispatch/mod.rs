@@ -378,7 +378,7 @@ impl Dispatcher {
                 // cleared, and from what. A PUT of one of a record's parts (a user's
                 // population, enabled status, password) has nothing else to clear, and is
                 // sent alone: a bulk move costs one request an item.
-                let whole_record = action.method == Method::Put && action.path.ends_with('}');
+                let whole_record = action.replaces_whole_record();
                 let cleared = match nobody_asked && whole_record {
                     true => match current.take().or_else(|| record.take()) {
                         Some(read) => Some(read),
@@ -786,7 +786,7 @@ impl Dispatcher {
         let mut preview = json!({ "dryRun": true, "sent": false, "request": request });
         // What a full replace would clear, said before the real run rather than logged
         // after it (review 49: a policy's description was lost that way).
-        if checkable && action.method == Method::Put && action.path.ends_with('}') {
+        if checkable && action.replaces_whole_record() {
             let cleared = self.read_at(client, &action.path, args).await.map(|before| changes::cleared_fields(action, args, &before)).unwrap_or_default();
             if !cleared.is_empty() {
                 preview["clears"] = json!(cleared);
@@ -1237,6 +1237,10 @@ fn named_in_body<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a
     }
     if let Some(policy) = id_at("/passwordPolicy/id") {
         named.push(("password policy", policy, &[("get_password_policy", "passwordPolicyId")][..]));
+    }
+    // An MFA policy's FIDO2 policy (review 50: the question showed a bare id).
+    if let Some(policy) = id_at("/fido2/fido2PolicyId") {
+        named.push(("FIDO2 policy", policy, &[("get_fido2_policy", "fido2PolicyId")][..]));
     }
     named
 }
