@@ -120,9 +120,23 @@ async fn a_result_of_a_few_mib_is_trimmed_not_refused() {
     assert!(shown > 0 && shown < 20000, "{shown} shown");
     assert!(structured["note"].as_str().is_some_and(|n| n.contains("items not shown")), "{report}");
     // The model reads where the array was cut; a program gets only records, and the cut apart (review 48).
-    assert!(report["execute"]["text"].as_str().unwrap().contains(&format!("more items not shown (20000 in all)")), "{report}");
+    assert!(report["execute"]["text"].as_str().unwrap().contains("more items not shown (20000 in all)"), "{report}");
     assert!(structured["result"].as_array().unwrap().iter().all(Value::is_object), "{report}");
     assert_eq!(structured["truncated"], json!([{ "path": "$.result", "shown": shown, "total": 20000 }]), "{report}");
+}
+
+/// A program reads each write of a script that ended well as a field; the model reads
+/// the summary of the calls (review 50: only a failure's writes were fields).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scripts_writes_are_fields_when_it_ends_well() {
+    let Some(python) = common::python_with_mcp("a_scripts_writes_are_fields_when_it_ends_well") else { return };
+    let env = vec![("MCP_TEST_SCRIPT", "await pingone.create_group({ name: 'Made by a test' }); return 'ok'".to_owned())];
+    let binary = env!("CARGO_BIN_EXE_pingone-mcp");
+    let report = tokio::task::block_in_place(|| run_client(&python, &["stdio", binary, "serve", "--simulator", "--allow-writes", "--defender", "patterns"], &env));
+    let structured = &report["execute"]["structured"];
+    assert_eq!((&structured["result"], &structured["writes"][0]["action"], &structured["writes"][0]["outcome"]), (&json!("ok"), &json!("create_group"), &json!("ok")), "{report}");
+    assert!(structured["writes"][0]["transactionId"].is_string(), "{report}");
+    assert!(!report["execute"]["text"].as_str().unwrap().contains("\"writes\""), "the model reads the calls' summary: {report}");
 }
 
 /// Throttling is told, not hidden in a slow reply: the call summary and the audit line
@@ -716,7 +730,9 @@ async fn tools_mode_replies_are_cut_and_scanned() {
     let found = &report["tool_calls"][0]["structured"];
     assert!(found["result"]["nickname"].as_str().unwrap().starts_with("[withheld by pingone-mcp defender"), "{found}");
     assert_eq!(found["result"]["title"], "Members can override the password policy for service accounts.", "benign text passes");
-    assert!(found["result"]["description"].as_str().unwrap().ends_with("[cut: 200000 characters in all]"), "{found}");
+    assert!(report["tool_calls"][0]["text"].as_str().unwrap().contains("[cut: 200000 characters in all]"), "the model reads where the text was cut: {report}");
+    let shown = found["result"]["description"].as_str().unwrap().chars().count();
+    assert_eq!(found["truncated"], json!([{ "path": "$.result.description", "charsShown": shown, "charsTotal": 200000 }]), "{found}");
     let note = found["note"].as_str().unwrap();
     assert!(note.contains("budget") && note.contains("filter") && !note.contains("execute"), "tools mode offers no execute: {note}");
     assert!(found["warnings"].to_string().contains("1 string(s) withheld as possible prompt injection, at $.result.nickname;"), "{found}");

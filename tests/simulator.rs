@@ -193,6 +193,14 @@ async fn every_action_against_the_simulator() {
     assert!(status == 400 && err.to_string().contains("default FIDO2 policy cannot be deleted"), "{status} {err}");
     h.call("update_device_authentication_policy", json!({ "deviceAuthenticationPolicyId": dap_id, "name": "Test MFA 2", "default": false, "sms": on, "voice": on, "email": on, "mobile": on, "totp": on })).await;
     h.call("delete_fido2_policy", json!({ "fido2PolicyId": fido2_id })).await;
+    let mut nameless = made.clone();
+    for owned in ["_links", "id", "environment", "createdAt", "updatedAt"] {
+        nameless.as_object_mut().unwrap().remove(owned);
+    }
+    nameless["name"] = json!("Named by name");
+    nameless["userDisplayNameAttributes"] = json!({ "attributes": [{ "name": "username" }, { "name": "name" }] });
+    let (status, err) = h.fails("create_fido2_policy", nameless).await;
+    assert!(status == 400 && err.to_string().contains("needs its subAttributes"), "{status} {err}");
 
     // The environment's MFA settings: read, changed, read back; at most 15 devices a user.
     let mut settings = h.call("get_mfa_settings", json!({})).await;

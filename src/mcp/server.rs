@@ -330,7 +330,25 @@ impl PingOneMcp {
                 None => vec![],
             };
             drop(place);
-            tool_result(with_calls_run_unasked(reply, &unasked))
+            let mut result = tool_result(with_calls_run_unasked(reply, &unasked));
+            // A program reads each write of a script that ended well too (a failure's
+            // facts have them already); the model reads the summary of the calls.
+            let writes = account::writes(&calls, &[]);
+            if let (false, Some(Value::Object(structured))) = (writes.is_empty(), result.structured_content.as_mut()) {
+                if !structured.contains_key("writes") {
+                    let mut shown = crate::trim::trim(account::writes_json(&writes), this.inner.result_budget / 2).value;
+                    let cuts = take_cut_marks(&mut shown, &mut "$.writes".to_owned());
+                    structured.insert("writes".into(), shown);
+                    match structured.get_mut("truncated") {
+                        Some(Value::Array(listed)) => listed.extend(cuts),
+                        _ if !cuts.is_empty() => {
+                            structured.insert("truncated".into(), Value::Array(cuts));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            result
         };
         self.run_confirming(Asking::ScriptCalls, run, owner, context).await
     }
@@ -600,7 +618,7 @@ impl PingOneMcp {
             // Discovery (2026-07-28) comes before the client says what it can do: both are said.
             match client {
                 Some(client) if can_ask(client) => instructions.push_str(ASKED),
-                Some(_) if self.inner.mode == Mode::Tools => instructions.push_str(&format!("{REFUSED} The actions that always wait for it (deletes, grants of roles and memberships) are not offered here.")),
+                Some(_) if self.inner.mode == Mode::Tools => instructions.push_str(&format!("{REFUSED} The actions that always wait for it (deletes, grants of roles and memberships) are not offered here; whoever runs the server can let them run unasked with --no-confirm.")),
                 Some(_) => instructions.push_str(REFUSED),
                 None => instructions.push_str(&format!("{ASKED} A client that cannot ask the person (no elicitation) has them refused with NOT_CONFIRMED: then say what would be done, for the person to do or allow.")),
             }

@@ -53,6 +53,10 @@ struct Reply {
     text: String,
 }
 
+/// A URL longer than this is said to be why a request could not be made (the HTTP
+/// library takes none past 64 KB).
+const LONG_URL: usize = 8_000;
+
 impl PingOneClient {
     pub fn new(conn: Connection, retry: RetryPolicy) -> Result<Self, ClientError> {
         Self::with_rate_limit(conn, retry, None)
@@ -208,6 +212,13 @@ impl PingOneClient {
             let started = std::time::Instant::now();
             let outcome = request.send().await;
             let (retryable, retry_after, last) = match outcome {
+                // The request could not even be made (review 50: a 60 KB filter's URL):
+                // nothing was sent, and another try would fail the same way.
+                Err(e) if e.is_builder() => {
+                    let long = spec.url.as_str().len();
+                    let why = if long > LONG_URL { format!("; its URL is {long} characters: shorten the filter (or filter part of the list in the script)") } else { String::new() };
+                    return Err(ClientError::Unusable { action: action.id.clone(), message: format!("the request could not be made, so nothing was sent ({}){why}", without_url(&e)) });
+                }
                 Err(e) => {
                     let never_sent = e.is_connect();
                     let message = without_url(&e);

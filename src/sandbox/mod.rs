@@ -135,15 +135,29 @@ impl ExecutionError {
         let mut facts = serde_json::Map::new();
         facts.insert("code".into(), self.code().into());
         if let ExecutionError::Script(error) = self {
-            if let Some(at) = error.at {
+            let at = error.at.or_else(|| (error.kind == ScriptErrorKind::Syntax).then(|| syntax_error_position(&error.message)).flatten());
+            if let Some(at) = at {
                 facts.insert("at".into(), serde_json::json!({ "line": at.line, "column": at.column }));
             }
             if let Some(failed) = &error.action_error {
                 facts.extend(action_facts(failed));
             }
+            // Its code is the failed call's; that nothing awaited it is said apart.
+            if error.kind == ScriptErrorKind::Unawaited && error.action_error.is_some() {
+                facts.insert("unawaited".into(), true.into());
+            }
         }
         facts
     }
+}
+
+/// Where a syntax error is, from the parser's message (`… at line 2, col 9`), which
+/// counts the agent's own lines.
+fn syntax_error_position(message: &str) -> Option<guest_sdk::abi::ScriptPosition> {
+    let (_, place) = message.rsplit_once(" at line ")?;
+    let (line, column) = place.split_once(", col ")?;
+    let digits = |text: &str| text.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok();
+    Some(guest_sdk::abi::ScriptPosition { line: digits(line)?, column: digits(column)? })
 }
 
 /// A failed action for a program: its code, name, HTTP status, details and transaction id.

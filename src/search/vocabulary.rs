@@ -245,6 +245,10 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("pair up to", "pairing max allowed devices mfa settings"),
     ("devices per user", "pairing max allowed devices mfa settings"),
     ("mfa lockout", "mfa settings lockout"),
+    // Locking people out of MFA after failed attempts is the environment's MFA lockout,
+    // not locking an account (review 50).
+    ("lock * out of mfa", "=mfa settings lockout @update"),
+    ("failed mfa attempts", "mfa settings lockout"),
     ("mfa policy", "device authentication policy"),
     ("mfa method", "device authentication policy"),
     ("mfa setting", "device authentication policy"),

@@ -29,7 +29,8 @@ fn read_mark(text: &str, what: &str) -> Option<(usize, usize)> {
 
 /// Takes every cut's mark out of `value`, and says where each cut was:
 /// `{ path, shown, total }` for an array (`$.result`), `{ path, fieldsShown,
-/// fieldsTotal }` for an object. `path` is where `value` is.
+/// fieldsTotal }` for an object, `{ path, charsShown, charsTotal }` for a text.
+/// `path` is where `value` is.
 pub fn take_cut_marks(value: &mut Value, path: &mut String) -> Vec<Value> {
     let mut cuts = Vec::new();
     take_marks(value, path, &mut cuts);
@@ -64,6 +65,13 @@ fn take_marks(value: &mut Value, path: &mut String, cuts: &mut Vec<Value>) {
                 path.truncate(len);
             }
         }
+        Value::String(text) => {
+            if let Some((head, total)) = super::cut_text(text) {
+                let head = head.to_owned();
+                cuts.push(json!({ "path": path.as_str(), "charsShown": head.chars().count(), "charsTotal": total }));
+                *text = head;
+            }
+        }
         _ => {}
     }
 }
@@ -86,6 +94,11 @@ mod tests {
         assert_eq!((users_cut["shown"].as_u64(), users_cut["total"].as_u64()), (Some(shown.len() as u64), Some(3000)));
         let wide_cut = cuts.iter().find(|c| c["path"] == "$.result.wide").unwrap_or_else(|| panic!("{cuts:?}"));
         assert_eq!(wide_cut["fieldsTotal"], 500);
+        let mut text = trim(json!({ "bio": "word ".repeat(10_000) }), 300).value;
+        let cuts = take_cut_marks(&mut text, &mut "$".to_owned());
+        let shown = text["bio"].as_str().unwrap().chars().count();
+        assert_eq!(cuts, [json!({ "path": "$.bio", "charsShown": shown, "charsTotal": 50_000 })]);
+        assert!(text["bio"].as_str().unwrap().starts_with("word word"), "{text}");
     }
 
     #[test]

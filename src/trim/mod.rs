@@ -250,9 +250,14 @@ const CUT_MARK_END: &str = " characters in all]";
 
 /// What is left of a text [`trim`] cut: the text before its mark, if it ends with one.
 pub fn cut_head(text: &str) -> Option<&str> {
+    cut_text(text).map(|(head, _)| head)
+}
+
+/// A text [`trim`] cut: the text before its mark, and how many characters it had.
+fn cut_text(text: &str) -> Option<(&str, usize)> {
     let rest = text.strip_suffix(CUT_MARK_END)?;
     let (head, count) = rest.rsplit_once(CUT_MARK_START)?;
-    count.bytes().all(|b| b.is_ascii_digit()).then_some(head)
+    Some((head, count.parse().ok()?))
 }
 
 fn note(counts: &Counts, budget: usize, still_over: bool) -> String {

@@ -733,7 +733,7 @@ fn thrown(context: &mut Context, e: &JsError) -> ScriptError {
 const THROWN_SHOWN: usize = 300;
 
 /// A thrown value or rejection reason, as a script error; a `PingOneError` keeps
-/// its action, status, code and details.
+/// its action, status, code, details and transaction id.
 fn rejected(context: &mut Context, reason: &JsValue) -> ScriptError {
     let Some(object) = reason.as_object() else {
         let text = reason.to_string(context).map(|s| s.to_std_string_escaped()).unwrap_or_default();
@@ -755,9 +755,11 @@ fn rejected(context: &mut Context, reason: &JsValue) -> ScriptError {
         let action = get("action").map(text).unwrap_or_default();
         let status = get("status").and_then(|v| v.as_number()).map(|n| n as u16);
         let code = get("code").map(text).unwrap_or_default();
+        // What PingOne's logs know the request by: for a write left uncaught, what to check.
+        let transaction_id = get("transactionId").filter(|v| !v.is_null()).map(text);
         let details = get("details");
         let details = details.and_then(|v| v.to_json(context).ok().flatten()).and_then(|v| v.as_array().cloned()).unwrap_or_default();
-        Some(ActionError { action, status, code, message: message.clone(), details, ..Default::default() })
+        Some(ActionError { action, status, code, message: message.clone(), details, transaction_id, ..Default::default() })
     } else {
         None
     };

@@ -60,11 +60,7 @@ fn check(st: &State, body: &Map<String, Value>, except: Option<&str>) -> Result<
     check_enum(body, "discoverableCredentials", &["DISCOURAGED", "REQUIRED", "PREFERRED"])?;
     check_enum(body, "userVerification.option", &["REQUIRED", "DISCOURAGED", "PREFERRED"])?;
     check_enum(body, "mdsAuthenticatorsRequirements.option", &["NONE", "AUDIT_ONLY", "GLOBAL", "CERTIFIED", "SPECIFIC"])?;
-    for flag in ["default", "backupEligibility.allow", "backupEligibility.enforceDuringAuthentication", "userVerification.enforceDuringAuthentication", "mdsAuthenticatorsRequirements.enforceDuringAuthentication"] {
-        if field_at(body, flag).is_some_and(|v| !v.is_boolean() && !v.is_null()) {
-            return Err(ApiError::invalid_value(flag, format!("`{flag}` must be a boolean")));
-        }
-    }
+    check_flags(body, &["default", "backupEligibility.allow", "backupEligibility.enforceDuringAuthentication", "userVerification.enforceDuringAuthentication", "mdsAuthenticatorsRequirements.enforceDuringAuthentication"])?;
     for (field, most) in [("name", 256), ("deviceDisplayName", 100)] {
         if str_field(body, field).is_some_and(|text| text.chars().count() > most) {
             return Err(ApiError::size_limit(field, format!("`{field}` may be at most {most} characters")));
@@ -77,6 +73,10 @@ fn check(st: &State, body: &Map<String, Value>, except: Option<&str>) -> Result<
     let attributes = field_at(body, "userDisplayNameAttributes.attributes").and_then(Value::as_array).cloned().unwrap_or_default();
     if attributes.len() > 6 || !attributes.iter().any(|a| a["name"] == "username") {
         return Err(ApiError::invalid_value("userDisplayNameAttributes.attributes", "list at most six user attributes, username among them"));
+    }
+    // "If you want to use the name attribute … you must also specify the subAttributes."
+    if attributes.iter().any(|a| a["name"] == "name" && a["subAttributes"].as_array().is_none_or(Vec::is_empty)) {
+        return Err(ApiError::invalid_value("userDisplayNameAttributes.attributes", "the name attribute needs its subAttributes: given and family, or formatted"));
     }
     if field_at(body, "mdsAuthenticatorsRequirements.option") == Some(&json!("SPECIFIC")) && field_at(body, "mdsAuthenticatorsRequirements.allowedAuthenticators").and_then(Value::as_array).is_none_or(Vec::is_empty) {
         return Err(ApiError::invalid_value("mdsAuthenticatorsRequirements.allowedAuthenticators", "option SPECIFIC needs the authenticators allowed"));
@@ -99,6 +99,14 @@ fn check(st: &State, body: &Map<String, Value>, except: Option<&str>) -> Result<
         return Err(ApiError::uniqueness("name", format!("a FIDO2 policy named `{name}` already exists")));
     }
     Ok(())
+}
+
+/// Fails unless each field at these (dotted) paths, when present, is a boolean.
+fn check_flags(body: &Map<String, Value>, paths: &[&str]) -> Result<(), ApiError> {
+    match paths.iter().find(|path| field_at(body, path).is_some_and(|v| !v.is_boolean() && !v.is_null())) {
+        Some(path) => Err(ApiError::invalid_value(path, format!("`{path}` must be a boolean"))),
+        None => Ok(()),
+    }
 }
 
 fn save(st: &mut State, req: &Req, id: Option<&str>) -> Outcome {
@@ -160,11 +168,7 @@ fn save_settings(st: &mut State, req: &Req) -> Outcome {
         check_int(field_at(&body, "lockout.failureCount"), "lockout.failureCount", 1, None)?;
         check_int(field_at(&body, "lockout.durationSeconds"), "lockout.durationSeconds", 1, None)?;
     }
-    for flag in ["phoneExtensions.enabled", "users.mfaEnabled"] {
-        if field_at(&body, flag).is_some_and(|v| !v.is_boolean() && !v.is_null()) {
-            return Err(ApiError::invalid_value(flag, format!("`{flag}` must be a boolean")));
-        }
-    }
+    check_flags(&body, &["phoneExtensions.enabled", "users.mfaEnabled"])?;
     let mut settings: Map<String, Value> = body.into_iter().filter(|(k, _)| ["pairing", "lockout", "phoneExtensions", "users", "authentication"].contains(&k.as_str())).collect();
     settings.insert("updatedAt".into(), json!(now_iso()));
     st.mfa_settings = Value::Object(settings);
