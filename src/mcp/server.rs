@@ -330,25 +330,8 @@ impl PingOneMcp {
                 None => vec![],
             };
             drop(place);
-            let mut result = tool_result(with_calls_run_unasked(reply, &unasked));
-            // A program reads each write of a script that ended well too (a failure's
-            // facts have them already); the model reads the summary of the calls.
-            let writes = account::writes(&calls, &[]);
-            if let (false, Some(Value::Object(structured))) = (writes.is_empty(), result.structured_content.as_mut()) {
-                if !structured.contains_key("writes") {
-                    let mut shown = crate::trim::trim(account::writes_json(&writes), this.inner.result_budget / 2).value;
-                    let cuts = take_cut_marks(&mut shown, &mut "$.writes".to_owned());
-                    structured.insert("writes".into(), shown);
-                    match structured.get_mut("truncated") {
-                        Some(Value::Array(listed)) => listed.extend(cuts),
-                        _ if !cuts.is_empty() => {
-                            structured.insert("truncated".into(), Value::Array(cuts));
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            result
+            let result = tool_result(with_calls_run_unasked(reply, &unasked));
+            with_writes_for_programs(result, &account::writes(&calls, &[]), this.inner.result_budget / 2)
         };
         self.run_confirming(Asking::ScriptCalls, run, owner, context).await
     }
@@ -526,6 +509,25 @@ pub(super) fn tool_result(reply: Result<Value, Failure>) -> CallToolResult {
     let mut result = if failed { CallToolResult::error(vec![]) } else { CallToolResult::structured(Value::Null) };
     result.content = vec![ContentBlock::text(text)];
     result.structured_content = Some(structured);
+    result
+}
+
+/// A script's writes in the structured content, for a program, when it ended well too
+/// (a failure's facts have them already); the model reads the summary of the calls.
+/// Cut to `budget` tokens, each cut listed under `truncated`.
+fn with_writes_for_programs(mut result: CallToolResult, writes: &[CallSummary], budget: usize) -> CallToolResult {
+    let Some(Value::Object(structured)) = result.structured_content.as_mut() else { return result };
+    if writes.is_empty() || structured.contains_key("writes") {
+        return result;
+    }
+    let mut shown = crate::trim::trim(account::writes_json(writes), budget).value;
+    let cuts = take_cut_marks(&mut shown, &mut "$.writes".to_owned());
+    structured.insert("writes".into(), shown);
+    if !cuts.is_empty() {
+        if let Value::Array(listed) = structured.entry("truncated").or_insert_with(|| Value::Array(vec![])) {
+            listed.extend(cuts);
+        }
+    }
     result
 }
 
