@@ -32,10 +32,6 @@ impl Failure {
         Self { text: text.into(), facts }
     }
 
-    pub fn code(&self) -> &str {
-        self.facts.get("code").and_then(Value::as_str).unwrap_or_default()
-    }
-
     pub fn with(mut self, key: &str, value: Value) -> Self {
         self.facts.insert(key.to_owned(), value);
         self
