@@ -379,3 +379,20 @@ fn check_result_size(value: Value, limits: &Limits) -> Result<Value, Limit> {
         Ok(value)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A failed call nothing awaited keeps the call's code and says it was unawaited
+    /// (review 50); a syntax error's place is read from the parser's message.
+    #[test]
+    fn a_failures_facts_name_its_code_place_and_whether_it_was_awaited() {
+        let failed = ActionError { action: "get_user".into(), status: Some(404), code: "NOT_FOUND".into(), ..Default::default() };
+        let unawaited = ExecutionError::Script(ScriptError { kind: ScriptErrorKind::Unawaited, name: "PingOneError".into(), message: String::new(), action_error: Some(failed), at: None });
+        let facts = unawaited.facts();
+        assert_eq!((&facts["code"], &facts["status"], &facts["unawaited"]), (&serde_json::json!("NOT_FOUND"), &serde_json::json!(404), &serde_json::json!(true)));
+        let syntax = ExecutionError::Script(ScriptError { kind: ScriptErrorKind::Syntax, name: "SyntaxError".into(), message: "unexpected token ';' at line 2, col 9".into(), action_error: None, at: None });
+        assert_eq!(syntax.facts()["at"], serde_json::json!({ "line": 2, "column": 9 }));
+    }
+}
