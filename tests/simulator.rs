@@ -1,12 +1,15 @@
 //! The simulator against the real client, over loopback HTTP: every catalog action,
 //! filters, pagination, PingOne's referential rules, tokens, and each fault knob.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use pingone_mcp::catalog::{load_builtin, Catalog, ParamLocation};
 use pingone_mcp::pingone::{CallOptions, ClientError, PingOneClient, RetryPolicy};
 use pingone_mcp::simulator::{EnvironmentType, FaultKind, FaultRule, Faults, Simulator, SimulatorConfig, Trigger, INJECTIONS};
+use common::without_server_fields;
 use serde_json::{json, Value};
 
 /// The 113 action ids of `../shared/ACTIONS.md`.
@@ -172,13 +175,9 @@ async fn every_action_against_the_simulator() {
     // FIDO2 policies: an MFA policy names one; then it cannot go, nor can the default.
     let fido2s = h.items("list_fido2_policies", json!({})).await;
     let passkeys = fido2s.iter().find(|p| p["default"] == json!(true)).expect("a default FIDO2 policy");
-    let mut keys = h.call("get_fido2_policy", json!({ "fido2PolicyId": id_of(passkeys) })).await;
-    let keys_obj = keys.as_object_mut().unwrap();
-    for owned in ["_links", "id", "environment", "createdAt", "updatedAt"] {
-        keys_obj.remove(owned);
-    }
-    keys_obj.insert("name".into(), json!("Test keys"));
-    keys_obj.insert("default".into(), json!(false));
+    let mut keys = without_server_fields(&h.call("get_fido2_policy", json!({ "fido2PolicyId": id_of(passkeys) })).await);
+    keys["name"] = json!("Test keys");
+    keys["default"] = json!(false);
     let made = h.call("create_fido2_policy", keys.clone()).await;
     let fido2_id = id_of(&made);
     keys["fido2PolicyId"] = json!(fido2_id);
@@ -193,10 +192,7 @@ async fn every_action_against_the_simulator() {
     assert!(status == 400 && err.to_string().contains("default FIDO2 policy cannot be deleted"), "{status} {err}");
     h.call("update_device_authentication_policy", json!({ "deviceAuthenticationPolicyId": dap_id, "name": "Test MFA 2", "default": false, "sms": on, "voice": on, "email": on, "mobile": on, "totp": on })).await;
     h.call("delete_fido2_policy", json!({ "fido2PolicyId": fido2_id })).await;
-    let mut nameless = made.clone();
-    for owned in ["_links", "id", "environment", "createdAt", "updatedAt"] {
-        nameless.as_object_mut().unwrap().remove(owned);
-    }
+    let mut nameless = without_server_fields(&made);
     nameless["name"] = json!("Named by name");
     nameless["userDisplayNameAttributes"] = json!({ "attributes": [{ "name": "username" }, { "name": "name" }] });
     let (status, err) = h.fails("create_fido2_policy", nameless).await;

@@ -136,9 +136,9 @@ pub fn require(body: &Map<String, Value>, fields: &[&str]) -> Result<(), ApiErro
     }
 }
 
-/// Fails unless `body[name]`, when present, is a boolean.
+/// Fails unless `body[name]` (dotted), when present, is a boolean (null is not).
 pub fn check_bool(body: &Map<String, Value>, name: &str) -> Result<(), ApiError> {
-    match body.get(name) {
+    match field_at(body, name) {
         None | Some(Value::Bool(_)) => Ok(()),
         Some(other) => Err(ApiError::invalid_value(name, format!("`{name}` must be a boolean, got {other}"))),
     }

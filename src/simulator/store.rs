@@ -113,6 +113,17 @@ impl Table {
         self.rows.len()
     }
 
+    /// Unsets `default` on every record but `keep`'s: a table of policies (or
+    /// populations) has one default, and making one the default unsets the others.
+    pub fn clear_default_except(&mut self, keep: &str) {
+        let others: Vec<String> = self.rows.values().filter(|r| r["default"] == Value::Bool(true) && r["id"].as_str() != Some(keep)).filter_map(|r| r["id"].as_str().map(str::to_owned)).collect();
+        for id in others {
+            if let Some(mut record) = self.get_mut(&id) {
+                record["default"] = Value::Bool(false);
+            }
+        }
+    }
+
     /// Removes every record for which `keep` is false; returns the removed ids.
     pub fn retain(&mut self, mut keep: impl FnMut(&Value) -> bool) -> Vec<String> {
         let gone: Vec<String> = self.rows.values().filter(|v| !keep(v)).filter_map(|v| v["id"].as_str().map(str::to_owned)).collect();

@@ -8,6 +8,18 @@ use std::process::{Command, Output};
 /// need it skip with a visible message when it is absent.
 pub mod fake_pingone;
 
+/// A record as read back, without the fields the server owns (`_links`, `id`,
+/// `environment`, `createdAt`, `updatedAt`): a body to create or replace it with.
+pub fn without_server_fields(record: &serde_json::Value) -> serde_json::Value {
+    let mut body = record.clone();
+    if let Some(fields) = body.as_object_mut() {
+        for owned in ["_links", "id", "environment", "createdAt", "updatedAt"] {
+            fields.remove(owned);
+        }
+    }
+    body
+}
+
 pub fn shared_dir(test: &str) -> Option<PathBuf> {
     let dir = std::env::var_os("PINGONE_MCP_SHARED")
         .map(PathBuf::from)

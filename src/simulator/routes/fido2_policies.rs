@@ -8,7 +8,7 @@ use super::{new_record, not_allowed, replaced, with_self};
 use crate::simulator::clock::now_iso;
 use crate::simulator::errors::ApiError;
 use crate::simulator::hal;
-use crate::simulator::reply::{check_enum, check_int, field_at, require, str_field, Outcome, Reply, Req, JSON};
+use crate::simulator::reply::{check_bool, check_enum, check_int, field_at, require, str_field, Outcome, Reply, Req, JSON};
 use crate::simulator::store::State;
 
 /// MFA `FIDO2Policy`'s required fields.
@@ -60,7 +60,9 @@ fn check(st: &State, body: &Map<String, Value>, except: Option<&str>) -> Result<
     check_enum(body, "discoverableCredentials", &["DISCOURAGED", "REQUIRED", "PREFERRED"])?;
     check_enum(body, "userVerification.option", &["REQUIRED", "DISCOURAGED", "PREFERRED"])?;
     check_enum(body, "mdsAuthenticatorsRequirements.option", &["NONE", "AUDIT_ONLY", "GLOBAL", "CERTIFIED", "SPECIFIC"])?;
-    check_flags(body, &["default", "backupEligibility.allow", "backupEligibility.enforceDuringAuthentication", "userVerification.enforceDuringAuthentication", "mdsAuthenticatorsRequirements.enforceDuringAuthentication"])?;
+    for flag in ["default", "backupEligibility.allow", "backupEligibility.enforceDuringAuthentication", "userVerification.enforceDuringAuthentication", "mdsAuthenticatorsRequirements.enforceDuringAuthentication"] {
+        check_bool(body, flag)?;
+    }
     for (field, most) in [("name", 256), ("deviceDisplayName", 100)] {
         if str_field(body, field).is_some_and(|text| text.chars().count() > most) {
             return Err(ApiError::size_limit(field, format!("`{field}` may be at most {most} characters")));
@@ -101,14 +103,6 @@ fn check(st: &State, body: &Map<String, Value>, except: Option<&str>) -> Result<
     Ok(())
 }
 
-/// Fails unless each field at these (dotted) paths, when present, is a boolean.
-fn check_flags(body: &Map<String, Value>, paths: &[&str]) -> Result<(), ApiError> {
-    match paths.iter().find(|path| field_at(body, path).is_some_and(|v| !v.is_boolean() && !v.is_null())) {
-        Some(path) => Err(ApiError::invalid_value(path, format!("`{path}` must be a boolean"))),
-        None => Ok(()),
-    }
-}
-
 fn save(st: &mut State, req: &Req, id: Option<&str>) -> Outcome {
     let body = req.json(&[JSON])?;
     let old = id.map(|id| policy(st, id).cloned()).transpose()?;
@@ -124,14 +118,8 @@ fn save(st: &mut State, req: &Req, id: Option<&str>) -> Outcome {
     let default = was_default || rec.get("default") == Some(&json!(true));
     rec.insert("default".into(), json!(default));
     let rec = Value::Object(rec);
-    let rec_id = rec["id"].as_str().unwrap_or_default().to_owned();
     if default {
-        let others: Vec<String> = st.fido2_policies.iter().filter(|p| p["default"] == json!(true) && p["id"].as_str() != Some(&rec_id)).filter_map(|p| p["id"].as_str().map(str::to_owned)).collect();
-        for other in others {
-            if let Some(mut p) = st.fido2_policies.get_mut(&other) {
-                p["default"] = json!(false);
-            }
-        }
+        st.fido2_policies.clear_default_except(rec["id"].as_str().unwrap_or_default());
     }
     st.fido2_policies.put(rec.clone());
     let out = view(st, &rec);
@@ -168,7 +156,8 @@ fn save_settings(st: &mut State, req: &Req) -> Outcome {
         check_int(field_at(&body, "lockout.failureCount"), "lockout.failureCount", 1, None)?;
         check_int(field_at(&body, "lockout.durationSeconds"), "lockout.durationSeconds", 1, None)?;
     }
-    check_flags(&body, &["phoneExtensions.enabled", "users.mfaEnabled"])?;
+    check_bool(&body, "phoneExtensions.enabled")?;
+    check_bool(&body, "users.mfaEnabled")?;
     let mut settings: Map<String, Value> = body.into_iter().filter(|(k, _)| ["pairing", "lockout", "phoneExtensions", "users", "authentication"].contains(&k.as_str())).collect();
     settings.insert("updatedAt".into(), json!(now_iso()));
     st.mfa_settings = Value::Object(settings);

@@ -289,7 +289,8 @@ fn save_policy(st: &mut State, req: &Req, id: Option<&str>) -> Outcome {
     // Read-only and deprecated, but listed as required in every response.
     rec.insert("forSignOnPolicy".into(), json!(old.as_ref().is_some_and(|o| o["forSignOnPolicy"] == json!(true))));
     if rec["default"] == json!(true) {
-        clear_default_policy(st, rec["id"].as_str().unwrap_or_default());
+        // "The default for the environment": one, as for password and sign-on policies.
+        st.device_policies.clear_default_except(rec["id"].as_str().unwrap_or_default());
     }
     // PingOne's documented default when the field is not provided.
     rec.entry("newDeviceNotification").or_insert(json!("EMAIL_THEN_SMS"));
@@ -297,17 +298,6 @@ fn save_policy(st: &mut State, req: &Req, id: Option<&str>) -> Outcome {
     let rec = with_self(Value::Object(rec), st.env_url(&format!("deviceAuthenticationPolicies/{rec_id}")));
     st.device_policies.put(rec.clone());
     Ok(if old.is_some() { Reply::ok(rec) } else { Reply::created(rec) })
-}
-
-/// There is one default device authentication policy ("the default for the environment"):
-/// making one the default unsets the others, as for password and sign-on policies.
-fn clear_default_policy(st: &mut State, new_default: &str) {
-    let others: Vec<String> = st.device_policies.iter().filter(|p| p["default"] == json!(true) && p["id"].as_str() != Some(new_default)).filter_map(|p| p["id"].as_str().map(str::to_owned)).collect();
-    for id in others {
-        if let Some(mut p) = st.device_policies.get_mut(&id) {
-            p["default"] = json!(false);
-        }
-    }
 }
 
 fn delete_policy(st: &mut State, id: &str) -> Outcome {

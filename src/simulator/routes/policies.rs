@@ -193,12 +193,8 @@ fn save(st: &mut State, req: &Req, kind: Kind, id: Option<&str>) -> Outcome {
     }
     rec.entry("default").or_insert(Value::Bool(false));
     if rec["default"] == json!(true) {
-        let others: Vec<String> = kind.table(st).iter().filter(|p| p["default"] == json!(true)).filter_map(|p| p["id"].as_str().map(str::to_owned)).collect();
-        for o in others {
-            if let Some(mut p) = kind.table_mut(st).get_mut(&o) {
-                p["default"] = json!(false);
-            }
-        }
+        let id = rec["id"].as_str().unwrap_or_default().to_owned();
+        kind.table_mut(st).clear_default_except(&id);
     }
     let rec = Value::Object(rec);
     kind.table_mut(st).put(rec.clone());

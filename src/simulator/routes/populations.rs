@@ -83,12 +83,7 @@ fn check(st: &State, body: &Map<String, Value>, except: Option<&str>) -> Result<
 /// Only one population is the default: setting it on one clears the others.
 fn take_default(st: &mut State, rec: &Map<String, Value>) {
     if rec.get("default") == Some(&Value::Bool(true)) {
-        let others: Vec<String> = st.populations.iter().filter(|p| p["default"] == json!(true)).filter_map(|p| p["id"].as_str().map(str::to_owned)).collect();
-        for o in others {
-            if let Some(mut p) = st.populations.get_mut(&o) {
-                p["default"] = json!(false);
-            }
-        }
+        st.populations.clear_default_except(rec.get("id").and_then(Value::as_str).unwrap_or_default());
     }
 }
 
