@@ -134,8 +134,11 @@ async fn a_scripts_writes_are_fields_when_it_ends_well() {
     let binary = env!("CARGO_BIN_EXE_pingone-mcp");
     let report = tokio::task::block_in_place(|| run_client(&python, &["stdio", binary, "serve", "--simulator", "--allow-writes", "--defender", "patterns"], &env));
     let structured = &report["execute"]["structured"];
-    assert_eq!((&structured["result"], &structured["writes"][0]["action"], &structured["writes"][0]["outcome"]), (&json!("ok"), &json!("create_group"), &json!("ok")), "{report}");
-    assert!(structured["writes"][0]["transactionId"].is_string(), "{report}");
+    let write = &structured["writes"][0];
+    assert_eq!((&structured["result"], &write["action"], &write["outcome"], &write["status"]), (&json!("ok"), &json!("create_group"), &json!("ok"), &json!(201)), "{report}");
+    assert!(write["transactionId"].is_string(), "{report}");
+    let made = write["createdId"].as_str().unwrap_or_else(|| panic!("a create's id is a field: {report}"));
+    assert!(write["target"].as_str().unwrap().ends_with(&format!("created id {made}")), "{report}");
     assert!(!report["execute"]["text"].as_str().unwrap().contains("\"writes\""), "the model reads the calls' summary: {report}");
 }
 
@@ -176,7 +179,8 @@ async fn a_stopped_script_tells_the_agent_what_it_changed() {
     let facts = &report["execute"]["structured"];
     assert_eq!(facts["code"], "LIMIT_WALL_TIME", "{report}");
     let writes: Vec<(&str, &str)> = facts["writes"].as_array().unwrap().iter().map(|w| (w["target"].as_str().unwrap(), w["outcome"].as_str().unwrap())).collect();
-    assert_eq!(writes, [("userId u1", "ok"), ("userId u2", "no answer yet")], "{report}");
+    assert_eq!(writes, [("userId u1", "ok"), ("userId u2", "no_answer")], "{report}");
+    assert_eq!(facts["writes"][0]["status"], 200, "an applied write's status: {report}");
 }
 
 /// A script that updates three users one after the other.

@@ -292,7 +292,7 @@ fn a_write_not_sent_because_it_holds_already_is_told_unchanged() {
     let script = script_file(&dir, "const u = (await pingone.list_users({ limit: 1 })).items[0];\nconst g = await pingone.create_group({ name: 'Twice' });\nfor (let i = 0; i < 2; i++) await pingone.add_user_to_group({ userId: u.id, id: g.id });\nreturn 'done';");
     let reply = json_report(&["run", &script, "--simulator", "--allow-writes", "--json"]);
     let outcomes = of_each_write(&reply, "outcome");
-    assert_eq!(outcomes, ["ok", "ok", "unchanged (already so; nothing sent)"], "{reply}");
+    assert_eq!(outcomes, ["ok", "ok", "unchanged"], "{reply}");
 }
 
 /// The worker this server signs in with is not cut off by a call of its own (review 49):
@@ -364,7 +364,7 @@ fn a_group_given_as_group_id_is_joined() {
     assert_eq!(reply["result"]["joined"], true, "{reply}");
     assert!(reply["result"]["refused"].as_str().unwrap_or_default().contains("`groupId` and `id` name the same argument (ID of the group to join): send it once"), "{reply}");
     let outcomes = of_each_write(&reply, "outcome");
-    assert_eq!(outcomes, ["ok", "ok", "unchanged (already so; nothing sent)", "INVALID_ARGUMENTS"], "{reply}");
+    assert_eq!(outcomes, ["ok", "ok", "unchanged", "INVALID_ARGUMENTS"], "{reply}");
     let targets = of_each_write(&reply, "target");
     assert_eq!(targets[1], targets[2], "the group is named whichever name gave it: {reply}");
 }
@@ -821,11 +821,18 @@ fn a_failed_run_accounts_for_its_writes() {
     let report: Value = serde_json::from_str(&stdout(&json_out)).unwrap();
     let outcomes: Vec<&str> = report["writes"].as_array().unwrap().iter().map(|w| w["outcome"].as_str().unwrap()).collect();
     assert_eq!(outcomes, ["ok", "ok", "POLICY_DENIED"], "{report}");
+    // Only a write that was sent has a transaction to look up (review 50).
+    let sent: Vec<bool> = report["writes"].as_array().unwrap().iter().map(|w| w["transactionId"].is_string()).collect();
+    assert_eq!(sent, [true, true, false], "{report}");
 
-    // A rehearsal says where the real run would stop for want of a flag.
+    // A rehearsal says where the real run would stop for want of a flag; to programs,
+    // each write is a dry run, the refused one with the flag it needs.
     let out = run(&["run", &offboard, "--simulator", "--dry-run", "--allow-writes"], &[]);
     let text = stderr(&out);
     assert!(out.status.success() && text.contains("dry run: 1 of its 3 writes would be refused without --allow-destructive (the first: delete_user"), "{text}");
+    let rehearsal: Value = serde_json::from_str(&stdout(&run(&["run", &offboard, "--simulator", "--dry-run", "--allow-writes", "--json"], &[]))).unwrap();
+    let outcomes: Vec<(&str, &str)> = rehearsal["writes"].as_array().unwrap().iter().map(|w| (w["outcome"].as_str().unwrap(), w["dryRunNeeds"].as_str().unwrap_or_default())).collect();
+    assert_eq!(outcomes, [("dry_run", ""), ("dry_run", ""), ("dry_run", "--allow-destructive")], "{rehearsal}");
 
     let big = script_file(&dir, "await pingone.create_group({ name: 'Q4 reviewers' });\nreturn 'x'.repeat(2000000)");
     let out = run(&["run", &big, "--simulator", "--allow-writes"], &[]);

@@ -210,7 +210,7 @@ impl Dispatcher {
         };
         let (status, code) = match &reply {
             HostReply::Error(e) => (e.status, Some(e.code.as_str())),
-            HostReply::Value(_) => (None, None),
+            HostReply::Value(_) => (waits.status(), None),
         };
         // A create's line names what it made, so a partial batch can be undone from the log.
         if let HostReply::Value(answer) = &reply {

@@ -5,9 +5,10 @@
 
 use serde_json::{json, Value};
 
-use super::observe::{REPLAYED, UNCHANGED};
+use super::observe::{DRY_RUN, DRY_RUN_NEEDS, NOT_SENT, REPLAYED, UNCHANGED};
 use super::CallSummary;
 use crate::pingone::ANSWER_UNREADABLE;
+use crate::sandbox::NOT_SENT_ASKING;
 
 /// Writes `run` (and the server log, of a script whose client left) lists before the
 /// rest are only counted (the audit log has every call).
@@ -21,9 +22,35 @@ pub fn writes(calls: &[CallSummary], in_flight: &[CallSummary]) -> Vec<CallSumma
     calls.iter().chain(in_flight).filter(|c| c.writes).cloned().collect()
 }
 
-/// The writes as JSON, for `run --json`.
+/// The outcome of a write still in flight when its script ended: in the text a
+/// person or model reads.
+pub const NO_ANSWER_YET: &str = "no answer yet";
+
+/// The writes as JSON, for `run --json` and an MCP reply's structured content.
 pub fn writes_json(writes: &[CallSummary]) -> Value {
-    writes.iter().map(|w| json!({ "action": w.action, "target": w.target, "outcome": w.outcome, "status": w.status, "transactionId": w.transaction })).collect()
+    writes
+        .iter()
+        .map(|w| {
+            let mut entry = json!({ "action": w.action, "target": w.target, "createdId": w.created, "outcome": outcome_token(&w.outcome), "status": w.status, "transactionId": w.transaction });
+            if let Some(flags) = w.outcome.strip_prefix(DRY_RUN_NEEDS) {
+                entry["dryRunNeeds"] = json!(flags);
+            }
+            entry
+        })
+        .collect()
+}
+
+/// A write's outcome for programs: `ok`, an error's code, or one of `no_answer`,
+/// `not_sent`, `unchanged`, `dry_run`, `replayed` (the audit log's words, where it has
+/// them); `replayed CODE` for a recorded failure.
+fn outcome_token(outcome: &str) -> &str {
+    match outcome {
+        NO_ANSWER_YET => "no_answer",
+        NOT_SENT | NOT_SENT_ASKING => "not_sent",
+        UNCHANGED => "unchanged",
+        dry if dry.starts_with(DRY_RUN) => "dry_run",
+        other => other,
+    }
 }
 
 /// Whether a write was applied: PingOne said so, though its answer could not be read.
@@ -35,7 +62,7 @@ fn applied(write: &CallSummary) -> bool {
 /// a server error or timeout (an idempotent write is retried on those, and the last
 /// try's 5xx does not say the ones before it were not applied).
 fn uncertain(write: &CallSummary) -> bool {
-    !replayed(write) && (write.outcome == "no answer yet" || write.outcome == "OUTCOME_UNKNOWN" || write.status.is_some_and(|s| s >= 500 || s == 408))
+    !replayed(write) && (write.outcome == NO_ANSWER_YET || write.outcome == "OUTCOME_UNKNOWN" || write.status.is_some_and(|s| s >= 500 || s == 408))
 }
 
 /// What precedes the account of a script that ended well with such writes.

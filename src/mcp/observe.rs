@@ -14,6 +14,7 @@ use rmcp::{Peer, RoleServer};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::account::NO_ANSWER_YET;
 use super::reply::add_own_texts;
 use crate::defender::OwnTexts;
 use crate::dispatch::{Dispatcher, Requester};
@@ -36,12 +37,18 @@ pub const REPLAYED: &str = "replayed";
 /// How a dry-run write's outcome begins when the real run would be refused, before the
 /// flags it needs (`run` gathers them into one note).
 pub const DRY_RUN_NEEDS: &str = "dry run, not sent; the real run needs ";
+/// How every dry-run write's outcome begins.
+pub const DRY_RUN: &str = "dry run, not sent";
+/// The outcome of a write given up before it was sent.
+pub const NOT_SENT: &str = "not sent";
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CallSummary {
     pub action: String,
     /// "ok", or the error code (PingOne's or ours).
     pub outcome: String,
+    /// PingOne's HTTP status: a failure's, or the answer to a write it applied (200,
+    /// a create's 201, a delete's 204).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     pub ms: u64,
@@ -51,6 +58,9 @@ pub struct CallSummary {
     pub writes: bool,
     #[serde(skip)]
     pub target: Option<String>,
+    /// The id of the record a create made.
+    #[serde(skip)]
+    pub created: Option<String>,
     /// The id the audit log and PingOne know the call by: to look a write up by, when
     /// whether it was applied is unknown.
     #[serde(skip)]
@@ -131,7 +141,7 @@ impl ObservedHost {
             .map(|(call, waits)| match (waits.sent(), waits.asking()) {
                 (true, _) => CallSummary { transaction: waits.transaction().map(str::to_owned), ..call.clone() },
                 (false, true) => CallSummary { outcome: NOT_SENT_ASKING.into(), ..call.clone() },
-                (false, false) => CallSummary { outcome: "not sent".into(), ..call.clone() },
+                (false, false) => CallSummary { outcome: NOT_SENT.into(), ..call.clone() },
             })
             .collect()
     }
@@ -164,7 +174,7 @@ impl ObservedHost {
         // Only a write's record is named (in `run`'s account of what it changed).
         let target = if writes { self.dispatcher.target(&call.action, &call.args) } else { None };
         let ticket = self.started.fetch_add(1, Ordering::Relaxed);
-        let pending = CallSummary { action: action.clone(), outcome: "no answer yet".into(), writes, target: target.clone(), ..CallSummary::default() };
+        let pending = CallSummary { action: action.clone(), outcome: NO_ANSWER_YET.into(), writes, target: target.clone(), ..CallSummary::default() };
         let waits = Arc::new(Waits::default());
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(ticket, (pending, waits.clone()));
         // Counted as the script's work, beside any question another call has out.
@@ -178,8 +188,8 @@ impl ObservedHost {
             // A write under --dry-run answers with the request it would have sent.
             HostReply::Value(value) if value.get("dryRun") == Some(&Value::Bool(true)) => match value.get("refusedWithout").and_then(Value::as_str) {
                 Some(flags) => (format!("{DRY_RUN_NEEDS}{flags}"), None),
-                None if value.get("unchanged") == Some(&Value::Bool(true)) => ("dry run, not sent: it holds already, so the real run would not send it".to_owned(), None),
-                None => ("dry run, not sent".to_owned(), None),
+                None if value.get("unchanged") == Some(&Value::Bool(true)) => (format!("{DRY_RUN}: it holds already, so the real run would not send it"), None),
+                None => (DRY_RUN.to_owned(), None),
             },
             HostReply::Value(value) => {
                 let mut own = self.own_texts.lock().unwrap_or_else(|e| e.into_inner());
@@ -192,14 +202,14 @@ impl ObservedHost {
                 // A write answered without a request: what it asks for holds already (a
                 // membership the user has), and the answer is the record as it stands.
                 let unsent = writes && !waits.sent() && self.dispatcher.is_live();
-                let outcome = if unsent {
-                    UNCHANGED
+                let (outcome, status) = if unsent {
+                    (UNCHANGED, None)
                 } else if replayed {
-                    REPLAYED
+                    (REPLAYED, None)
                 } else {
-                    "ok"
+                    ("ok", waits.status().filter(|_| writes))
                 };
-                (outcome.to_owned(), None)
+                (outcome.to_owned(), status)
             }
             HostReply::Error(e) => {
                 let mut own = self.own_texts.lock().unwrap_or_else(|e| e.into_inner());
@@ -212,16 +222,18 @@ impl ObservedHost {
             }
         };
         let (retries, waited_ms) = waits.get();
-        let target = match (&reply, target) {
-            // `action` is the call's own name for every action that writes.
-            (HostReply::Value(value), target) if writes => match self.dispatcher.created_id(&action, value) {
-                Some(id) => Some(target.map_or_else(|| format!("created id {id}"), |named| format!("{named}, created id {id}"))),
-                None => target,
-            },
-            (_, target) => target,
+        // `action` is the call's own name for every action that writes.
+        let created = match &reply {
+            HostReply::Value(value) if writes => self.dispatcher.created_id(&action, value),
+            _ => None,
         };
-        let transaction = waits.transaction().filter(|_| writes).map(str::to_owned);
-        let summary = CallSummary { action, outcome, status, ms: started.elapsed().as_millis() as u64, writes, target, transaction, retries, waited_ms };
+        let target = match &created {
+            Some(id) => Some(target.map_or_else(|| format!("created id {id}"), |named| format!("{named}, created id {id}"))),
+            None => target,
+        };
+        // A write refused before it was sent has no transaction to look up.
+        let transaction = waits.transaction().filter(|_| writes && waits.sent()).map(str::to_owned);
+        let summary = CallSummary { action, outcome, status, ms: started.elapsed().as_millis() as u64, writes, target, created, transaction, retries, waited_ms };
         let done = {
             let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
             calls.push(summary.clone());

@@ -547,10 +547,11 @@ fn summarise(calls: &[CallSummary]) -> Vec<Value> {
     groups
         .into_iter()
         .map(|Group { first: call, count, total, longest, retries, waited_ms }| {
-            let status = call.status.map(|s| format!(" {s}")).unwrap_or_default();
+            // A failure's status; an applied write's (201, 204) is for programs.
+            let status = call.status.filter(|_| call.outcome != "ok").map(|s| format!(" {s}")).unwrap_or_default();
             // Calls run side by side, so their times are not added up: that would read
             // as a slow API. A call given up unanswered has no time of its own.
-            let times = match (call.outcome == "no answer yet", count) {
+            let times = match (call.outcome == account::NO_ANSWER_YET, count) {
                 (true, 1) => String::new(),
                 (true, _) => format!(" ×{count}"),
                 (false, 1) => format!(" ({total} ms{})", waited_text(retries, waited_ms)),

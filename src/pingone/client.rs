@@ -125,6 +125,9 @@ impl PingOneClient {
         };
         let transaction_id = opts.transaction_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let reply = self.send(action, &spec, &transaction_id, opts.waits.as_deref()).await?;
+        if let Some(waits) = &opts.waits {
+            waits.set_status(reply.status);
+        }
         let value = parse_success(action, &reply)?;
         if let Some(key) = &action.list_key {
             check_list_key(action, key, &value)?;

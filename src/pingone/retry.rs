@@ -16,6 +16,8 @@ pub struct Waits {
     asking: std::sync::atomic::AtomicBool,
     /// The id PingOne's logs and the audit log know the call by.
     transaction: std::sync::OnceLock<String>,
+    /// The HTTP status of PingOne's answer, when it answered well (0: none yet).
+    status: std::sync::atomic::AtomicU16,
 }
 
 impl Waits {
@@ -44,6 +46,15 @@ impl Waits {
 
     pub fn transaction(&self) -> Option<&str> {
         self.transaction.get().map(String::as_str)
+    }
+
+    /// PingOne answered well, with this status (a create's 201, a delete's 204).
+    pub fn set_status(&self, status: u16) {
+        self.status.store(status, std::sync::atomic::Ordering::Release);
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        Some(self.status.load(std::sync::atomic::Ordering::Acquire)).filter(|&s| s != 0)
     }
 
     pub fn add(&self, wait: Duration) {
