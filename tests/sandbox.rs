@@ -665,8 +665,11 @@ async fn every_limit_ends_the_script_with_its_name_and_value() {
         assert_eq!(limit_of(&execution), limit, "{script}");
         assert!(err(&execution).to_string().contains(text), "{script}: {}", err(&execution));
     }
+    // Recursion the engine stops is the stack limit too, not an error in the script.
     let deep = run_offline("function f(n) { return f(n + 1) + 1 } return f(0)").await;
+    assert_eq!(limit_of(&deep), Limit::Stack, "{}", err(&deep));
     assert!(err(&deep).to_string().contains("recursed too deeply"), "{}", err(&deep));
+    assert_eq!(err(&deep).code(), "LIMIT_STACK");
     // The sandbox is unharmed: the next script runs normally.
     assert_eq!(ok(&run_offline("return 'still fine'").await), &json!("still fine"));
 }

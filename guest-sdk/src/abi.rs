@@ -182,6 +182,10 @@ pub enum ScriptErrorKind {
     Unawaited,
 }
 
+/// How the guest ends the message of the engine's recursion limit (a RangeError the
+/// script cannot catch): the host reports it as the stack limit.
+pub const RECURSED_TOO_DEEPLY: &str = ": the script recursed too deeply";
+
 /// The `log` level the guest's panic hook uses, just before the instance aborts.
 pub const PANIC_LOG_LEVEL: u32 = 99;
 

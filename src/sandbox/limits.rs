@@ -100,7 +100,7 @@ impl Limit {
             Limit::ResultSize => format!("result-size limit of {} KiB exceeded: return fewer records or fewer fields (or counts)", limits.result_bytes >> 10),
             Limit::ArgumentSize => format!("action-argument limit of {} per script exceeded: send smaller values, or fewer calls per script", size_text(limits.argument_bytes)),
             Limit::Depth => "nesting limit of 128 levels exceeded: a result or an action's arguments are nested too deeply; return or send flatter data".to_owned(),
-            Limit::Stack => "stack limit reached: the script recursed too deeply (a few hundred calls deep at most here): walk nested records with a loop and a list of what is left to visit".to_owned(),
+            Limit::Stack => "stack limit reached: the script recursed too deeply (a few hundred calls deep at most here), or what it returned or sent is nested a few hundred levels deep: walk nested records with a loop and a list of what is left to visit, and return flatter data".to_owned(),
         }
     }
 }

@@ -151,6 +151,12 @@ impl ExecutionError {
     }
 }
 
+/// The engine's recursion limit, reached by a script that recursed too deep and did not
+/// catch the RangeError: a limit, as the stack's overflow is, with the same advice.
+fn runaway_recursion(e: &ScriptError) -> bool {
+    e.kind == ScriptErrorKind::Runtime && e.action_error.is_none() && e.message.ends_with(guest_sdk::abi::RECURSED_TOO_DEEPLY)
+}
+
 /// Where a syntax error is, from the parser's message (`… at line 2, col 9`), which
 /// counts the agent's own lines.
 fn syntax_error_position(message: &str) -> Option<guest_sdk::abi::ScriptPosition> {
@@ -317,6 +323,7 @@ impl Sandbox {
                 Err(because) => Err(ExecutionError::Interrupted { unfinished: state.unfinished_actions(), because }),
                 Ok(None) => Err(limit_error(Limit::WallTime)),
                 Ok(Some(Ok(RunOutcome::Ok(value)))) => check_result_size(value, limits).map_err(limit_error),
+                Ok(Some(Ok(RunOutcome::Error(e)))) if runaway_recursion(&e) => Err(limit_error(Limit::Stack)),
                 Ok(Some(Ok(RunOutcome::Error(e)))) => Err(ExecutionError::Script(syntax::placed_in_script(e, &input.script))),
                 Ok(Some(Err(e))) => Err(match (state.exceeded, e.downcast_ref::<Trap>()) {
                     (Some(limit), _) => limit_error(limit),

@@ -724,7 +724,7 @@ fn thrown(context: &mut Context, e: &JsError) -> ScriptError {
         // The engine's own words, without the stack its display adds.
         Err(_) => {
             let limit = e.as_engine().map_or_else(|| "a runtime limit was reached".to_owned(), ToString::to_string);
-            error(ScriptErrorKind::Runtime, "RangeError", format!("{limit}: the script recursed too deeply"))
+            error(ScriptErrorKind::Runtime, "RangeError", format!("{limit}{}", abi::RECURSED_TOO_DEEPLY))
         }
     }
 }
