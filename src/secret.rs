@@ -56,7 +56,7 @@ pub fn names_a_password(name: &str) -> bool {
     // Accents dropped (`contraseña` is `contrasena`), then letters and digits only.
     let ascii: String = name.nfkd().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
     ["password", "passwd", "passphrase", "pswd", "pwd"].iter().chain(&PASSWORD_ELSEWHERE).any(|m| ascii.contains(m))
-        || matches!(ascii.as_str(), "pass" | "pw" | "pword" | "passcode")
+        || matches!(ascii.as_str(), "pass" | "pw" | "pword" | "passcode" | "credential" | "credentials" | "cred" | "creds")
         // Every key of every result is asked: an ASCII one (nearly all) is not lowered again.
         || (!name.is_ascii() && {
             let lower = name.to_lowercase();
@@ -318,6 +318,10 @@ mod tests {
         let foreign = serde_json::json!({ "passwort": "Initial-4", "contraseña": "Initial-5", "mot_de_passe": "Initial-6", "hasło": "Initial-7", "пароль": "Initial-8", "displayName": "Passant" });
         let masked = mask_json(&foreign);
         assert!(!masked.to_string().contains("Initial-") && masked["displayName"] == "Passant", "{masked}");
+        // A credential by that name, not its id (review 47).
+        let named = serde_json::json!({ "credential": "Initial-9", "Credentials": "Initial-10", "credentialId": "c1", "credentialType": "TOTP" });
+        let masked = mask_json(&named);
+        assert!(!masked.to_string().contains("Initial-") && masked["credentialId"] == "c1" && masked["credentialType"] == "TOTP", "{masked}");
     }
 
     #[test]
