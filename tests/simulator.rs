@@ -117,6 +117,24 @@ fn detail_targets(err: &Value) -> Vec<String> {
     err["details"].as_array().into_iter().flatten().filter_map(|d| d["target"].as_str().map(str::to_owned)).collect()
 }
 
+const ENVIRONMENT_ADMIN: &str = "8a4e4c5a-0b7c-4d43-9a31-000000000002";
+
+/// A worker that removed its own roles can do nothing more: PingOne answers 403, as it
+/// does a worker never given one (review 51).
+#[tokio::test]
+async fn a_worker_without_roles_is_refused() {
+    let mut h = Harness::users(5).await;
+    let worker = h.sim.client_id.clone();
+    // Environment Admin last: it assigns (and removes) the others, which assign nothing.
+    let mut held = h.items("list_application_role_assignments", json!({ "applicationId": worker })).await;
+    held.sort_by_key(|a| a["role"]["id"] == json!(ENVIRONMENT_ADMIN));
+    for held in held {
+        h.call("delete_application_role_assignment", json!({ "applicationId": worker, "roleAssignmentId": id_of(&held) })).await;
+    }
+    let (status, err) = h.fails("list_groups", json!({})).await;
+    assert!(status == 403 && err.to_string().contains("the application has no administrator role in this environment"), "{status} {err}");
+}
+
 #[tokio::test]
 async fn every_action_against_the_simulator() {
     let mut h = Harness::users(300).await;
@@ -380,10 +398,26 @@ async fn every_action_against_the_simulator() {
     h.call("get_group_role_assignment", json!({ "groupId": g_id, "roleAssignmentId": id_of(&ra) })).await;
     h.call("delete_group_role_assignment", json!({ "groupId": g_id, "roleAssignmentId": id_of(&ra) })).await;
     let worker = h.sim.client_id.clone();
-    let ra = h.call("create_application_role_assignment", json!({ "applicationId": worker, "role": { "id": env_admin }, "scope": { "id": h.sim.organization_id, "type": "ORGANIZATION" } })).await;
+    let ra = h.call("create_application_role_assignment", json!({ "applicationId": worker, "role": { "id": data_admin }, "scope": { "id": pop_id, "type": "POPULATION" } })).await;
     assert!(h.items("list_application_role_assignments", json!({ "applicationId": worker })).await.len() >= 2);
     h.call("get_application_role_assignment", json!({ "applicationId": worker, "roleAssignmentId": id_of(&ra) })).await;
     h.call("delete_application_role_assignment", json!({ "applicationId": worker, "roleAssignmentId": id_of(&ra) })).await;
+
+    // An administrator assigns and removes only roles it holds, at its scope or within
+    // it (review 51): the worker holds Environment Admin for the environment, not the
+    // organisation, and no Organization Admin; the assignments it cannot remove say so.
+    let org = json!({ "id": h.sim.organization_id, "type": "ORGANIZATION" });
+    let (status, err) = h.fails("create_application_role_assignment", json!({ "applicationId": worker, "role": { "id": env_admin }, "scope": org })).await;
+    assert!(status == 403 && err.to_string().contains("cannot assign role `Environment Admin` at ORGANIZATION"), "{status} {err}");
+    let org_admin = id_of(named(&roles, "Organization Admin"));
+    let (status, err) = h.fails("create_user_role_assignment", json!({ "userId": user_id, "role": { "id": org_admin }, "scope": org })).await;
+    assert!(status == 403 && err.to_string().contains("an administrator assigns and removes only the roles its own roles may assign"), "{status} {err}");
+    let org_admins = h.items("list_users", json!({ "limit": 3 })).await;
+    let held = h.items("list_user_role_assignments", json!({ "userId": id_of(&org_admins[0]) })).await;
+    let top = held.iter().find(|a| a["role"]["id"] == org_admin.as_str()).expect("the first seeded user is an Organization Admin");
+    assert_eq!(top["readOnly"], true, "{top}");
+    let (status, err) = h.fails("delete_user_role_assignment", json!({ "userId": id_of(&org_admins[0]), "roleAssignmentId": id_of(top) })).await;
+    assert!(status == 403 && err.to_string().contains("cannot remove role `Organization Admin`"), "{status} {err}");
 
     // Applications and their secrets, grants, sign-on policy assignments and attributes.
     let apps = h.items("list_applications", json!({})).await;
@@ -779,13 +813,13 @@ async fn pingone_rules_are_enforced() {
     let groups_of_first = h.items("list_user_groups", json!({ "userId": users[0] })).await;
     assert!(groups_of_first.iter().all(|m| m["id"] != json!(g)));
 
-    // Scope types.
+    // Scope types (the worker, an Environment Admin of the environment, assigns nothing
+    // at the organisation's).
     let env = h.sim.environment_id.clone();
-    let org = h.sim.organization_id.clone();
     let u = users[2].clone();
     let app = h.sim.client_id.clone();
     let owner = id_of(named(&roles, "Application Owner"));
-    for (role, scope_type, scope_id) in [(&org_admin, "ORGANIZATION", &org), (&data_admin, "ENVIRONMENT", &env), (&data_admin, "POPULATION", &default_pop), (&owner, "APPLICATION", &app)] {
+    for (role, scope_type, scope_id) in [(&data_admin, "ENVIRONMENT", &env), (&data_admin, "POPULATION", &default_pop), (&owner, "APPLICATION", &app)] {
         let ra = h.call("create_user_role_assignment", json!({ "userId": u, "role": { "id": role }, "scope": { "id": scope_id, "type": scope_type } })).await;
         assert_eq!(ra["scope"]["type"], scope_type);
     }

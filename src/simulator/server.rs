@@ -122,7 +122,7 @@ fn authorize(st: &State, req: &Req) -> Result<Subject, ApiError> {
         return Err(ApiError::access_failed("The request could not be completed. You must provide an access token.").with_detail("INVALID_TOKEN", None, "no bearer token in the Authorization header"));
     };
     match st.token_subject(token) {
-        Some(s @ Subject::Client(_)) => Ok(s.clone()),
+        Some(Subject::Client(client_id)) => oauth::application_may_call(st, client_id, &req.method).map(|()| Subject::Client(client_id.clone())),
         Some(Subject::User(user_id)) => oauth::person_may_call(st, token, user_id, &req.method).map(|()| Subject::User(user_id.clone())),
         None => Err(ApiError::access_failed("The request could not be completed. The access token is invalid or has expired.").with_detail("INVALID_TOKEN", None, "the access token is unknown or expired")),
     }

@@ -21,6 +21,6 @@ mod tokens;
 pub(crate) use front::{handle, AuthServer, Settings};
 pub(crate) use people::seed_sign_on;
 pub use people::Person;
-pub(crate) use permissions::person_may_call;
+pub(crate) use permissions::{application_may_call, may_assign, not_assignable, person_may_call};
 pub use tokens::JwtSpec;
 pub(crate) use tokens::{issuer, management_audience, mint_access};

@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 use super::{id_ref, new_record, not_allowed, ref_of, replaced, with_self};
 use crate::simulator::errors::ApiError;
 use crate::simulator::hal;
+use crate::simulator::oauth::{may_assign, not_assignable};
 use crate::simulator::reply::{require, str_field, Outcome, Reply, Req, JSON};
 use crate::simulator::store::{Holder, State};
 
@@ -39,12 +40,8 @@ pub(super) fn route(st: &mut State, req: &Req, rest: &[&str]) -> Option<Outcome>
         (_, [_, _, ..]) => Err(ApiError::no_route(&req.path)),
         ("GET", []) => list(st, req, holder, holder_id),
         ("POST", []) => create(st, req, holder, holder_id),
-        ("GET", [id]) => get(st, holder, holder_id, id).map(|v| Reply::ok(v.clone())),
-        ("DELETE", [id]) => get(st, holder, holder_id, id).map(|_| ()).map(|()| {
-            st.role_assignments.remove(id);
-            st.holders.remove(*id);
-            Reply::no_content()
-        }),
+        ("GET", [id]) => get(st, holder, holder_id, id).map(|v| Reply::ok(view(st, v))),
+        ("DELETE", [id]) => remove(st, holder, holder_id, id),
         _ => return not_allowed(req),
     })
 }
@@ -74,7 +71,38 @@ fn base(holder: Holder, id: &str) -> String {
 fn list(st: &State, req: &Req, holder: Holder, holder_id: &str) -> Outcome {
     check_holder(st, holder, holder_id)?;
     let mine = st.role_assignments.iter().filter(|a| a["id"].as_str().and_then(|id| st.holders.get(id)).is_some_and(|(k, h)| *k == holder && h == holder_id));
-    hal::page_all(req, &st.env_url(&base(holder, holder_id)), "roleAssignments", mine)
+    let matched = hal::filtered(req, mine)?;
+    hal::page(req, &st.env_url(&base(holder, holder_id)), "roleAssignments", &matched, |a| view(st, a))
+}
+
+/// The role and scope an assignment grants: (role id, scope type, scope id).
+fn grant_of(assignment: &Value) -> (&str, &str, &str) {
+    let text = |pointer: &str| assignment.pointer(pointer).and_then(Value::as_str).unwrap_or_default();
+    (text("/role/id"), text("/scope/type"), text("/scope/id"))
+}
+
+/// Whether the caller may not remove this assignment (PingOne's `readOnly`: "whether
+/// this role assignment can be deleted by the current actor").
+fn read_only_for_caller(st: &State, assignment: &Value) -> bool {
+    let (role, scope_type, scope_id) = grant_of(assignment);
+    st.caller.as_ref().is_some_and(|actor| !may_assign(st, actor, role, scope_type, scope_id))
+}
+
+fn view(st: &State, assignment: &Value) -> Value {
+    let mut out = assignment.clone();
+    out["readOnly"] = Value::Bool(read_only_for_caller(st, assignment));
+    out
+}
+
+fn remove(st: &mut State, holder: Holder, holder_id: &str, id: &str) -> Outcome {
+    let assignment = get(st, holder, holder_id, id)?;
+    if read_only_for_caller(st, assignment) {
+        let (role, scope_type, scope_id) = grant_of(assignment);
+        return Err(not_assignable(st, "remove", role, scope_type, scope_id));
+    }
+    st.role_assignments.remove(id);
+    st.holders.remove(id);
+    Ok(Reply::no_content())
 }
 
 fn get<'a>(st: &'a State, holder: Holder, holder_id: &str, id: &str) -> Result<&'a Value, ApiError> {
@@ -109,10 +137,18 @@ fn create(st: &mut State, req: &Req, holder: Holder, holder_id: &str) -> Outcome
     if !scope_ok {
         return Err(ApiError::invalid_value("scope.id", format!("no {} with id `{scope_id}` exists", scope_type.to_lowercase())));
     }
+    if st.caller.as_ref().is_some_and(|actor| !may_assign(st, actor, &role_id, &scope_type, &scope_id)) {
+        return Err(not_assignable(st, "assign", &role_id, &scope_type, &scope_id));
+    }
     if holder == Holder::Application {
         let app = st.applications.get(holder_id).map(|a| a["type"].clone()).unwrap_or(Value::Null);
         if app != json!("WORKER") {
             return Err(ApiError::invalid_value("application.type", "roles can be assigned only to WORKER applications"));
+        }
+        // "Currently, you're not able to assign the DaVinci Admin and DaVinci Read-Only
+        // Admin roles to a Worker app."
+        if st.role(&role_id).and_then(|r| r["name"].as_str()).is_some_and(|name| name.starts_with("DaVinci")) {
+            return Err(ApiError::invalid_value("role.id", "the DaVinci roles cannot be assigned to a worker application"));
         }
     }
     let duplicate = st.role_assignments.iter().any(|a| {
@@ -132,7 +168,7 @@ fn create(st: &mut State, req: &Req, holder: Holder, holder_id: &str) -> Outcome
     st.holders.insert(id.clone(), (holder, holder_id.to_owned()));
     let rec = with_self(Value::Object(rec), st.env_url(&format!("{}/{id}", base(holder, holder_id))));
     st.role_assignments.put(rec.clone());
-    Ok(Reply::created(rec))
+    Ok(Reply::created(view(st, &rec)))
 }
 
 /// A role of the environment's collection: custom, or built-in (which it lists too).
