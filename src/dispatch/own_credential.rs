@@ -1,7 +1,8 @@
 //! Calls that would cut this server off from PingOne: the worker application it signs
 //! in with deleted, disabled, or its secret replaced with no grace period (review 49:
 //! an agent asked to rotate "the worker's secret" rotated the server's own; the new
-//! secret came back masked and every later call failed with 401 invalid_client).
+//! secret came back masked and every later call failed with 401 invalid_client), or
+//! one of the roles it acts with removed (review 51: a script stripped them all).
 
 use serde_json::Value;
 
@@ -9,6 +10,10 @@ use crate::catalog::{Action, Method};
 use crate::config::Credentials;
 
 const APPLICATION: &str = "/environments/{environmentId}/applications/{applicationId}";
+const ROLE_ASSIGNMENT: &str = "/environments/{environmentId}/applications/{applicationId}/roleAssignments/{roleAssignmentId}";
+
+/// What every later call would fail with once the worker cannot sign in.
+const SIGN_IN_FAILS: &str = "every later call would fail with 401 invalid_client";
 
 /// Why `action` with `args` would leave this server unable to sign in, or None.
 pub fn cut_off(action: &Action, args: &Value, credentials: &Credentials) -> Option<String> {
@@ -17,19 +22,18 @@ pub fn cut_off(action: &Action, args: &Value, credentials: &Credentials) -> Opti
         return None;
     }
     let secret = format!("{APPLICATION}/secret");
-    let harm = match (&action.method, action.path.as_str()) {
+    let (harm, then) = match (&action.method, action.path.as_str()) {
         (Method::Post, path) if path == secret && args.pointer("/previous/expiresAt").is_none() => {
-            "its secret would be replaced at once (no previous.expiresAt keeps the old one valid) and the new one comes back masked"
+            ("its secret would be replaced at once (no previous.expiresAt keeps the old one valid) and the new one comes back masked", SIGN_IN_FAILS)
         }
-        (Method::Delete, path) if path == secret => "the previous secret would stop working, and this server may still sign in with it",
-        (Method::Delete, APPLICATION) => "the application would be deleted",
-        (Method::Put | Method::Patch, APPLICATION) if args.get("enabled") == Some(&Value::Bool(false)) => "the application would be disabled",
+        (Method::Delete, path) if path == secret => ("the previous secret would stop working, and this server may still sign in with it", SIGN_IN_FAILS),
+        (Method::Delete, APPLICATION) => ("the application would be deleted", SIGN_IN_FAILS),
+        (Method::Put | Method::Patch, APPLICATION) if args.get("enabled") == Some(&Value::Bool(false)) => ("the application would be disabled", SIGN_IN_FAILS),
+        (Method::Delete, ROLE_ASSIGNMENT) => ("one of the admin roles this server acts with would be removed", "the calls that need it would fail with 403, and with none left every call would"),
         _ => return None,
     };
-    Some(format!(
-        "`{}` was not sent: application {client_id} is the worker this server signs in with; {harm}, so every later call would fail with 401 invalid_client. Do this from the PingOne console or with another worker's credentials; to rotate this worker's secret, keep the old one valid for a while with previous: {{ expiresAt }} (up to 30 days) and put the new one in this server's configuration before then",
-        action.id
-    ))
+    let rotate = if action.path == secret { "; to rotate this worker's secret, keep the old one valid for a while with previous: { expiresAt } (up to 30 days) and put the new one in this server's configuration before then" } else { "" };
+    Some(format!("`{}` was not sent: application {client_id} is the worker this server signs in with; {harm}, so {then}. Do this from the PingOne console or with another worker's credentials{rotate}", action.id))
 }
 
 #[cfg(test)]
@@ -54,6 +58,9 @@ mod tests {
         assert!(cut_off_by("delete_application", json!({ "applicationId": "w1" })).unwrap().contains("deleted"));
         assert!(cut_off_by("delete_application_secret", json!({ "applicationId": "w1" })).is_some());
         assert!(cut_off_by("update_application", json!({ "applicationId": "w1", "enabled": false })).unwrap().contains("disabled"));
+        let unroled = cut_off_by("delete_application_role_assignment", json!({ "applicationId": "w1", "roleAssignmentId": "r1" })).unwrap();
+        assert!(unroled.contains("admin roles this server acts with would be removed, so the calls that need it would fail with 403"), "{unroled}");
+        assert_eq!(cut_off_by("delete_application_role_assignment", json!({ "applicationId": "other", "roleAssignmentId": "r1" })), None);
         // With a grace period, another application, or a change that keeps it enabled: sent.
         assert_eq!(cut_off_by("generate_application_secret", json!({ "applicationId": "w1", "previous": { "expiresAt": "2030-01-01T00:00:00Z" } })), None);
         assert_eq!(cut_off_by("generate_application_secret", json!({ "applicationId": "other" })), None);
