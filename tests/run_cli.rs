@@ -1094,8 +1094,12 @@ fn dry_run_then_real_run(script: &str, flags: &[&str]) -> (Value, Value) {
 fn a_dry_run_foresees_what_pingone_would_refuse() {
     let dir = tempfile::tempdir().unwrap();
     let script = script_file(&dir, r#"
-        const u = (await pingone.list_users({ limit: 1 })).items[0];
-        const held = (await pingone.list_user_role_assignments({ userId: u.id, all: true }))[0];
+        // A role the worker may assign too (it cannot assign Organization Admin).
+        let u, held;
+        for (const user of (await pingone.list_users({ limit: 3 })).items) {
+            held = (await pingone.list_user_role_assignments({ userId: user.id, all: true })).find(a => !a.readOnly);
+            if (held) { u = user; break; }
+        }
         const missing = '00000000-0000-0000-0000-00000000000';
         const out = {};
         const attempt = async (name, call) => { try { const r = await call(); out[name] = r.dryRun ? 'shown' : 'sent'; } catch (e) { out[name] = [e.code, e.status, e.message]; } };

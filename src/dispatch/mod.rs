@@ -857,8 +857,8 @@ impl Dispatcher {
 
     /// What PingOne would refuse this write for, foreseen by reads: a record its path
     /// names that is not there (the user an unlock acts on: 404), a record its body
-    /// names that is not there (the group joined, the role granted: 400), or a role the
-    /// holder has at that scope already (400). Only a read's 404 counts as missing;
+    /// names that is not there (the group joined, the role granted: 400), a role granted
+    /// at a scope type it cannot have, or a role the holder has at that scope already (400). Only a read's 404 counts as missing;
     /// a read that fails otherwise foresees nothing.
     async fn refused_by_pingone(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<ActionError> {
         let dry_run = |code: &str, status: u16, text: String| {
@@ -882,6 +882,9 @@ impl Dispatcher {
                 let read = readers.iter().map(|(reader, _)| *reader).collect::<Vec<_>>().join(" and ");
                 return Some(dry_run("INVALID_DATA", 400, format!("{what} {id} was not found ({read} answered 404), and PingOne refuses a request that names it; check the id")));
             }
+        }
+        if let Some(why) = self.role_not_applicable(client, action, args).await {
+            return Some(dry_run("INVALID_DATA", 400, why));
         }
         let held = self.role_held_already(client, action, args).await?;
         let assignment = held.get("id").and_then(Value::as_str).unwrap_or("?");
@@ -923,6 +926,24 @@ impl Dispatcher {
     /// The role assignment a new one (a POST to a `roleAssignments` collection) would
     /// repeat: the same role at the same scope, read with the list action of that
     /// collection.
+    /// Why a role grant's scope type is one the role cannot have (its `applicableTo`),
+    /// as PingOne refuses it (review 51): read from the role.
+    async fn role_not_applicable(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<String> {
+        if action.method != Method::Post || !action.path.ends_with("/roleAssignments") {
+            return None;
+        }
+        let (role_id, scope_type) = (args.pointer("/role/id")?.as_str()?, args.pointer("/scope/type")?.as_str()?);
+        for &(reader, param) in ROLE_READERS {
+            let Some(reader) = self.catalog.get(reader) else { continue };
+            if let Ok(role) = client.call(reader, &json!({ param: role_id }), &CallOptions::default()).await {
+                let applicable: Vec<&str> = role["applicableTo"].as_array()?.iter().filter_map(Value::as_str).collect();
+                let name = role["name"].as_str().unwrap_or(role_id);
+                return (!applicable.is_empty() && !applicable.contains(&scope_type)).then(|| format!("role `{name}` can be assigned at {} scope only, not {scope_type}", applicable.join(", ")));
+            }
+        }
+        None
+    }
+
     async fn role_held_already(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<Value> {
         if action.method != Method::Post || !action.path.ends_with("/roleAssignments") {
             return None;
