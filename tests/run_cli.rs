@@ -365,6 +365,9 @@ fn a_group_given_as_group_id_is_joined() {
     assert!(reply["result"]["refused"].as_str().unwrap_or_default().contains("`groupId` and `id` name the same argument (ID of the group to join): send it once"), "{reply}");
     let outcomes = of_each_write(&reply, "outcome");
     assert_eq!(outcomes, ["ok", "ok", "unchanged", "INVALID_ARGUMENTS"], "{reply}");
+    // Neither the write that held already nor the one refused for its arguments was sent.
+    let sent: Vec<bool> = reply["writes"].as_array().unwrap().iter().map(|w| w["transactionId"].is_string()).collect();
+    assert_eq!(sent, [true, true, false, false], "{reply}");
     let targets = of_each_write(&reply, "target");
     assert_eq!(targets[1], targets[2], "the group is named whichever name gave it: {reply}");
 }
@@ -1107,6 +1110,8 @@ fn a_dry_run_foresees_what_pingone_would_refuse() {
         await attempt('joinMissingGroup', () => pingone.add_user_to_group({ userId: u.id, id: missing + '2' }));
         await attempt('missingRole', () => pingone.create_user_role_assignment({ userId: u.id, role: { id: missing + '3' }, scope: held.scope }));
         await attempt('roleHeld', () => pingone.create_user_role_assignment({ userId: u.id, role: held.role, scope: held.scope }));
+        const developer = (await pingone.list_system_roles({ all: true })).find(r => r.name === 'Client Application Developer');
+        await attempt('roleOutOfScope', () => pingone.create_user_role_assignment({ userId: u.id, role: { id: developer.id }, scope: { type: 'POPULATION', id: u.population.id } }));
         await attempt('rename', () => pingone.update_user({ userId: u.id, username: 'renamed.in.dry.run' }));
         return out;"#);
     let flags = ["--simulator", "--allow-writes", "--defender", "off"];
@@ -1116,6 +1121,7 @@ fn a_dry_run_foresees_what_pingone_would_refuse() {
         ("joinMissingGroup", "INVALID_DATA", 400, "group 00000000-0000-0000-0000-000000000002 was not found (get_group answered 404)"),
         ("missingRole", "INVALID_DATA", 400, "role 00000000-0000-0000-0000-000000000003 was not found"),
         ("roleHeld", "INVALID_DATA", 400, "this role is held at this scope already (assignment "),
+        ("roleOutOfScope", "INVALID_DATA", 400, "role `Client Application Developer` can be assigned at ENVIRONMENT scope only, not POPULATION"),
     ] {
         let foreseen = &dry[name];
         assert_eq!((foreseen[0].as_str(), foreseen[1].as_u64()), (Some(code), Some(status)), "{name}: {dry}");

@@ -388,8 +388,8 @@ impl Dispatcher {
                     .unwrap_or_default(),
                     false => vec![],
                 };
+                // The client marks the call sent once its arguments pass and its request is made.
                 let options = CallOptions { transaction_id: Some(transaction_id.to_owned()), all_bytes: requester.all_bytes, waits: Some(waits.clone()) };
-                waits.mark_sent();
                 match client.call(action, args, &options).await {
                     Ok(value) => {
                         if !cleared.is_empty() {

@@ -195,6 +195,9 @@ impl PingOneClient {
             tries,
         };
         let writes = !action.read_only;
+        if let Some(waits) = waits {
+            waits.mark_sent();
+        }
         loop {
             attempt += 1;
             if let Some(rate) = &self.inner.rate {

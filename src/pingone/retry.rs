@@ -21,8 +21,8 @@ pub struct Waits {
 }
 
 impl Waits {
-    /// The call's request is handed to PingOne's client: from here on, a call given up
-    /// may or may not have been applied.
+    /// The call's request is made and about to go to PingOne (its arguments passed):
+    /// from here on, a call given up may or may not have been applied.
     pub fn mark_sent(&self) {
         self.sent.store(true, std::sync::atomic::Ordering::Release);
     }
