@@ -57,7 +57,8 @@ pub struct SimulatorArgs {
     /// Answer every Nth management call with a body that is not JSON.
     #[arg(long, value_name = "N", help_heading = "Faults")]
     pub malformed_every: Option<u64>,
-    /// Limit the faults above to paths starting with this prefix (e.g. /users).
+    /// Limit the faults above to paths starting with this prefix: /users, or the whole
+    /// path (/environments/{id}/users, with or without /v1).
     #[arg(long, value_name = "PREFIX", help_heading = "Faults")]
     pub fault_path: Option<String>,
 }

@@ -40,8 +40,9 @@ pub enum Trigger {
 pub struct FaultRule {
     pub kind: FaultKind,
     pub trigger: Trigger,
-    /// Only requests whose path starts with this prefix, either the full path
-    /// (`/v1/environments/…/users`) or the part after the environment (`/users`).
+    /// Only requests whose path starts with this prefix: the full path
+    /// (`/v1/environments/…/users`), the same without `/v1` (as PingOne's API reference
+    /// writes paths), or the part after the environment (`/users`).
     pub path_prefix: Option<String>,
     /// Only this HTTP method (upper case), if set.
     pub method: Option<String>,
@@ -77,7 +78,7 @@ impl FaultRule {
         }
         match &self.path_prefix {
             None => true,
-            Some(p) => full.starts_with(p.as_str()) || relative.starts_with(p.as_str()),
+            Some(p) => [Some(full), full.strip_prefix("/v1"), Some(relative)].into_iter().flatten().any(|path| path.starts_with(p.as_str())),
         }
     }
 
@@ -147,6 +148,10 @@ mod tests {
         let hits: Vec<bool> = (0..6).map(|_| f.decide("GET", "/v1/environments/e/users", "/users").fault.is_some()).collect();
         assert_eq!(hits, vec![false, false, true, false, false, true]);
         assert!(f.decide("GET", "/v1/environments/e/groups", "/groups").fault.is_none());
+        // A path as PingOne's API reference writes it, without /v1, matches too (review 51).
+        let written = Faults::none().with(FaultRule::new(FaultKind::ServerError { status: 503, applied: false }, Trigger::Always).on_path("/environments/e/users"));
+        assert!(written.decide("POST", "/v1/environments/e/users", "/users").fault.is_some());
+        assert!(written.decide("POST", "/v1/environments/e/groups", "/groups").fault.is_none());
     }
 
     #[test]
