@@ -290,6 +290,11 @@ pub struct PolicyArgs {
     /// Requests per second to PingOne, shared by all scripts [default: 50].
     #[arg(long, value_name = "N")]
     pub rate_limit: Option<f64>,
+    /// Tries after the first for a request PingOne throttled (429) or that failed where
+    /// a retry is safe, with backoff from 250 ms doubling to 8 s, or PingOne's
+    /// Retry-After [default: 4].
+    #[arg(long, value_name = "N")]
+    pub max_retries: Option<u32>,
     /// Append one JSON line per action call to FILE ("-" for stderr); repeatable, and
     /// added to the profile's own audit log, which is always kept.
     #[arg(long, value_name = "FILE")]

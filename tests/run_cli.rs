@@ -1190,3 +1190,18 @@ fn a_full_replace_says_what_it_cleared() {
     assert!(said.contains("update_password_policy replaced the whole record (passwordPolicyId ") && said.contains("cleared what the call left out, which held: "), "{said}");
     assert!(said.contains(r#"history "{\"count\":6,"#) && said.contains("minUniqueCharacters 5"), "{said}");
 }
+
+/// `--max-retries` sets how many times a throttled request is tried again (review 51:
+/// a bulk job under heavy throttling gave up after the default five tries).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_retries_sets_the_tries_of_a_throttled_request() {
+    let fake = FakePingOne::start().await;
+    fake.on("GET", &fake.env_path("/users"), vec![Reply::error(429, "REQUEST_LIMITED", "slow down").header("Retry-After", "0")]);
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, "return (await pingone.list_users({})).items.length");
+    let env = fake.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(key, value)| (*key, value.as_str())).collect();
+    let out = tokio::task::block_in_place(|| run(&["run", &script, "--max-retries", "1"], &env));
+    assert!(!out.status.success() && stderr(&out).contains("gave up after 2 tries"), "{}", stderr(&out));
+    assert_eq!(fake.api_requests().len(), 2, "the first try and one retry");
+}

@@ -201,7 +201,8 @@ pub async fn session_with(
                 running = sim;
                 connection = Some(conn.clone());
                 let rate = Arc::new(RateLimiter::new(policy.rate_limit.unwrap_or(DEFAULT_RATE_LIMIT)));
-                Backend::Live(PingOneClient::with_rate_limit(conn, RetryPolicy::default(), Some(rate))?)
+                let retry = RetryPolicy { max_retries: policy.max_retries.unwrap_or(RetryPolicy::default().max_retries), ..RetryPolicy::default() };
+                Backend::Live(PingOneClient::with_rate_limit(conn, retry, Some(rate))?)
             }
             // Settings missing (not a simulator that failed to start): told at the first call.
             Err(e) if needed == Needed::OnFirstCall && !simulator.simulator => Backend::Unconfigured(format!("{e:#}")),
@@ -230,6 +231,7 @@ impl PolicyArgs {
             dry_run: self.dry_run,
             reveal_secrets: self.reveal_secrets,
             rate_limit: self.rate_limit,
+            max_retries: self.max_retries,
             audit_logs: self.audit_log.clone(),
             kept_off: Vec::new(),
         }

@@ -42,6 +42,9 @@ pub struct PolicyConfig {
     /// Requests per second, shared by every script of the process.
     #[serde(default)]
     pub rate_limit: Option<f64>,
+    /// Tries after the first for a request PingOne throttled or did not answer.
+    #[serde(default)]
+    pub max_retries: Option<u32>,
     /// Append one JSON line per action call to each of these files ("-" for stderr); a
     /// profile's is kept whoever starts pingone-mcp, and `--audit-log` adds another.
     #[serde(default)]
@@ -72,6 +75,7 @@ struct ProfilePolicy {
     #[serde(default)]
     reveal_secrets: bool,
     rate_limit: Option<f64>,
+    max_retries: Option<u32>,
     audit_log: Option<std::path::PathBuf>,
 }
 
@@ -87,6 +91,7 @@ impl From<ProfilePolicy> for PolicyConfig {
             dry_run: p.dry_run,
             reveal_secrets: p.reveal_secrets,
             rate_limit: p.rate_limit,
+            max_retries: p.max_retries,
             audit_logs: p.audit_log.into_iter().collect(),
             kept_off: set.into_iter().filter(|(_, value)| *value == Some(false)).map(|(name, _)| name).collect(),
         }
@@ -112,6 +117,7 @@ impl PolicyConfig {
         self.allow.extend(other.allow.iter().cloned());
         self.deny.extend(other.deny.iter().cloned());
         self.rate_limit = other.rate_limit.or(self.rate_limit);
+        self.max_retries = other.max_retries.or(self.max_retries);
         // --audit-log adds a file: the profile's audit trail is kept whoever runs it.
         // The same file named twice (another spelling of its path) is written once.
         for path in &other.audit_logs {
