@@ -253,10 +253,39 @@ struct Refuser {
 }
 
 impl Confirm for Refuser {
-    fn confirm(&self, request: ConfirmRequest) -> futures::future::BoxFuture<'static, Result<pingone_mcp::policy::Yes, String>> {
+    fn confirm(&self, request: ConfirmRequest) -> futures::future::BoxFuture<'static, Result<pingone_mcp::policy::Yes, pingone_mcp::policy::Refusal>> {
         self.asked.lock().unwrap().push(request.message());
-        Box::pin(async { Err("the person said no".to_owned()) })
+        Box::pin(async { Err(pingone_mcp::policy::Refusal::by_person("the person said no")) })
     }
+}
+
+/// A confirmation that got no answer (the client could not put the question, or it
+/// timed out), as the server's asker reports it.
+struct Unanswering;
+
+impl Confirm for Unanswering {
+    fn confirm(&self, _request: ConfirmRequest) -> futures::future::BoxFuture<'static, Result<pingone_mcp::policy::Yes, pingone_mcp::policy::Refusal>> {
+        Box::pin(async { Err(pingone_mcp::policy::Refusal::unanswered("the client failed to put the question to the person")) })
+    }
+}
+
+/// A question that got no answer is no one's no: the call is not sent, and the audit
+/// log says `unanswered`, while a person's no is `declined` (review 51: a client's
+/// failure to show the question was audited as declined).
+#[tokio::test]
+async fn an_unanswered_question_is_audited_apart_from_a_no() {
+    let fake = fake().await;
+    let sink = Shared::default();
+    let audited = dispatcher(&fake, Policy::permissive().config).with_audit(Arc::new(AuditLog::new(Box::new(sink.clone()))));
+    let delete = || call("delete_user", json!({ "userId": USER_ID }));
+    let reply = audited.dispatch_for(delete(), &Requester { confirm: Some(&Unanswering), ..Requester::default() }).await;
+    assert!(matches!(&reply, HostReply::Error(e) if e.code == "NOT_CONFIRMED" && e.message.contains("failed to put the question")), "{reply:?}");
+    let refuser = Refuser::default();
+    assert!(declined(&audited.dispatch_for(delete(), &Requester { confirm: Some(&refuser), ..Requester::default() }).await));
+    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    let outcomes: Vec<String> = text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["outcome"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(outcomes, ["unanswered", "declined"]);
+    assert!(fake.api_requests().iter().all(|r| r.method != "DELETE"), "nothing was sent");
 }
 
 /// Granting a role or a group's membership is what an injected instruction aims for:

@@ -367,8 +367,15 @@ impl Dispatcher {
                     match answer {
                         Ok(yes) => set(confirmed, Confirmed::By(yes)),
                         // Said no (to this call, or to the rest of the script's calls
-                        // like it), did not answer, or there was nobody to ask.
-                        Err(reason) => return (HostReply::Error(not_confirmed(action, reason, &asked_about)), if asks || confirm.can_ask() { "declined" } else { "not_asked" }),
+                        // like it), no answer came, or there was nobody to ask.
+                        Err(refusal) => {
+                            let outcome = match (refusal.by_person, asks || confirm.can_ask()) {
+                                (true, _) => "declined",
+                                (false, true) => "unanswered",
+                                (false, false) => "not_asked",
+                            };
+                            return (HostReply::Error(not_confirmed(action, refusal.why, &asked_about)), outcome);
+                        }
                     }
                 } else if reason.is_some() {
                     set(confirmed, Confirmed::NobodyAsked);

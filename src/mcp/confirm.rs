@@ -24,7 +24,7 @@ use tokio::task::JoinHandle;
 
 use super::reply::{code, Failure};
 use super::server::tool_result;
-use crate::policy::{Blanket, Confirm, ConfirmReason, ConfirmRequest, Yes};
+use crate::policy::{Blanket, Confirm, ConfirmReason, ConfirmRequest, Refusal, Yes};
 
 /// How long a person has to answer before the call is declined.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
@@ -44,11 +44,12 @@ const INPUT_KEY: &str = "confirm";
 pub struct CannotAsk;
 
 impl Confirm for CannotAsk {
-    fn confirm(&self, _request: ConfirmRequest) -> BoxFuture<'static, Result<Yes, String>> {
+    fn confirm(&self, _request: ConfirmRequest) -> BoxFuture<'static, Result<Yes, Refusal>> {
         Box::pin(async {
-            Err("it needs a person's yes, and this MCP client cannot ask one (it does not support elicitation, or, over HTTP, is on a protocol older than 2026-07-28); \
-                 use a client that can, or have whoever runs the server start it with --no-confirm to run such calls unasked"
-                .to_owned())
+            Err(Refusal::unanswered(
+                "it needs a person's yes, and this MCP client cannot ask one (it does not support elicitation, or, over HTTP, is on a protocol older than 2026-07-28); \
+                 use a client that can, or have whoever runs the server start it with --no-confirm to run such calls unasked",
+            ))
         })
     }
 
@@ -227,7 +228,7 @@ impl Asker {
 }
 
 impl Confirm for Asker {
-    fn confirm(&self, mut request: ConfirmRequest) -> BoxFuture<'static, Result<Yes, String>> {
+    fn confirm(&self, mut request: ConfirmRequest) -> BoxFuture<'static, Result<Yes, Refusal>> {
         let (channel, answered) = (self.channel.clone(), self.answered.clone());
         request.from_script = self.asking == Asking::ScriptCalls;
         Box::pin(async move {
@@ -238,13 +239,14 @@ impl Confirm for Asker {
                 return Ok(Yes::ToTheRest);
             }
             if answered.refused.contains(&blanket) {
-                return Err(refused_rest(&request.action));
+                return Err(Refusal::by_person(refused_rest(&request.action)));
             }
-            let answer = channel.ask(elicitation(&request)).await?;
+            // No answer is no one's decision; an answer that is not a yes is the person's.
+            let answer = channel.ask(elicitation(&request)).await.map_err(Refusal::unanswered)?;
             if refuses_rest(&answer) {
                 answered.refused.insert(blanket.clone());
             }
-            if verdict(&answer)? {
+            if verdict(&answer).map_err(Refusal::by_person)? {
                 answered.allowed.insert(blanket, 0);
             }
             Ok(Yes::Asked)
@@ -524,7 +526,7 @@ mod tests {
         Job::spawn(Asking::ScriptCalls, |confirm, _stop| async move {
             let text = match confirm.confirm(request()).await {
                 Ok(_) => "confirmed".to_owned(),
-                Err(why) => why,
+                Err(refusal) => refusal.why,
             };
             CallToolResult::success(vec![ContentBlock::text(text)])
         })
@@ -643,7 +645,7 @@ mod tests {
         let state = question(calls.drive(job, None, std::future::pending()).await.unwrap());
         let refuse: InputResponses = [(INPUT_KEY.to_owned(), json!({ "action": "accept", "content": { "confirm": false, "refuseAll": true } }))].into();
         let text = text(calls.resume(&state, Some(refuse), None, std::future::pending()).await.unwrap());
-        assert!(text.starts_with("Err(\"the person at the client did not confirm it\") | false | Err(\"the person at the client refused this and the script's later delete_user calls like it"), "{text}");
+        assert!(text.starts_with("Err(Refusal { why: \"the person at the client did not confirm it\", by_person: true }) | false | Err(Refusal { why: \"the person at the client refused this and the script's later delete_user calls like it"), "{text}");
     }
 
     #[tokio::test]

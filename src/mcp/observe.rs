@@ -19,7 +19,7 @@ use super::reply::add_own_texts;
 use crate::defender::OwnTexts;
 use crate::dispatch::{Dispatcher, Requester};
 use crate::pingone::Waits;
-use crate::policy::{Blanket, Caller, Confirm, ConfirmRequest, Yes};
+use crate::policy::{Blanket, Caller, Confirm, ConfirmRequest, Refusal, Yes};
 use crate::sandbox::{ActionHost, LogLine, PersonWaits, Readings, NOT_SENT_ASKING};
 
 /// The most JSON a script's `all: true` gathers: boa holds parsed JSON at many times
@@ -298,7 +298,7 @@ impl Timed {
 }
 
 impl Confirm for Timed {
-    fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<Yes, String>> {
+    fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<Yes, Refusal>> {
         self.clock_stopped(self.confirm.confirm(request))
     }
 

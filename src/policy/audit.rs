@@ -34,8 +34,10 @@ pub struct AuditEntry<'a> {
     /// create or every try of a write unanswered: it may have been applied), unchanged,
     /// no_answer (given up before PingOne
     /// answered: it may or may not have been applied), not_sent (given up before it was
-    /// sent, e.g. while a person was asked: not applied), declined (the person said no or
-    /// did not answer), not_asked (it needed a person's yes and none could be asked), or
+    /// sent, e.g. while a person was asked: not applied), declined (the person said no),
+    /// unanswered (the person was to be asked, but the client could not put the
+    /// question or no answer came in time), not_asked (it needed a person's yes and none
+    /// could be asked), or
     /// replayed / replayed_error (answered from a cassette: nothing was sent).
     pub outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -170,10 +170,30 @@ impl Yes {
     }
 }
 
+/// Why a call that needed a person's yes does not run, and whether a person decided
+/// so (said no, cancelled, refused the rest) or no answer came (the client could not
+/// put the question, it timed out, there was nobody to ask): the audit log tells these
+/// apart, so no one reads a decision that was never made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub why: String,
+    pub by_person: bool,
+}
+
+impl Refusal {
+    pub fn by_person(why: impl Into<String>) -> Self {
+        Self { why: why.into(), by_person: true }
+    }
+
+    pub fn unanswered(why: impl Into<String>) -> Self {
+        Self { why: why.into(), by_person: false }
+    }
+}
+
 /// Asks someone to confirm a destructive call. `Err` says why it must not run
 /// (declined, cancelled, no answer in time, or no way to ask).
 pub trait Confirm: Send + Sync {
-    fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<Yes, String>>;
+    fn confirm(&self, request: ConfirmRequest) -> BoxFuture<'static, Result<Yes, Refusal>>;
 
     /// Whether a call would be put to the person, so a caller can skip preparing the
     /// question (reading the target's name) when it would not: after the person

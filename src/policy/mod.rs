@@ -10,7 +10,7 @@ use wildmatch::WildMatch;
 
 pub use audit::{AuditEntry, AuditLog};
 pub use caller::{default_scope_grants, Caller, Grant, ScopeGrant, TokenValidity};
-pub use confirm::{Blanket, Confirm, ConfirmReason, ConfirmRequest, Yes};
+pub use confirm::{Blanket, Confirm, ConfirmReason, ConfirmRequest, Refusal, Yes};
 
 use crate::catalog::Action;
 
