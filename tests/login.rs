@@ -215,6 +215,13 @@ async fn device_login_and_acting_with_the_persons_roles() {
     let out = run_script(&s, &write, &["--as-user", "--allow-writes"]);
     assert_eq!(out["ok"], false, "{out}");
     assert!(out["error"].as_str().unwrap().contains("403"), "{out}");
+    // Nor does the server remove the person's own role (review 52): refused before
+    // PingOne is asked, so it says why rather than answering 403.
+    let me = s.sim.reader.user_id.as_str();
+    let own = format!("const [mine] = await pingone.list_user_role_assignments({{ userId: '{me}', all: true }}); try {{ await pingone.delete_user_role_assignment({{ userId: '{me}', roleAssignmentId: mine.id }}); return 'sent' }} catch (e) {{ return [e.code, e.message] }}");
+    let out = run_script(&s, &own, &["--as-user", "--allow-writes", "--allow-destructive"]);
+    assert_eq!(out["result"][0], "OWN_CREDENTIAL", "{out}");
+    assert!(out["result"][1].as_str().unwrap().contains("is you, the person this server acts as"), "{out}");
     let token = s.session()["access_token"].as_str().unwrap().to_owned();
     assert_no_secrets(&s, &[&token]);
 }

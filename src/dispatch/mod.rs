@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 pub use cassette::{Cassette, Interaction, Recorder, Replay, NOT_IN_CASSETTE};
 
 use crate::catalog::{action_signature, check_args, normalise_args, Action, ArgsError, Catalog, Method, ParamLocation};
+use crate::config::Credentials;
 use crate::pingone::{gave_up_text, CallOptions, ClientError, PingOneClient, Waits};
 use crate::policy::{AuditEntry, AuditLog, Caller, Confirm, ConfirmReason, ConfirmRequest, Grant, Policy, PolicyConfig, Yes};
 use crate::secret::{hide_fields, mask_in_place, Hide, Masked};
@@ -297,7 +298,7 @@ impl Dispatcher {
                 if let Some(taken) = self.priority_taken(client, action, args).await {
                     return (HostReply::Error(taken), "refused");
                 }
-                if let Some(text) = own_credential::cut_off(action, args, &client.connection().credentials) {
+                if let Some(text) = own_credential::cut_off(action, args, client).await {
                     return (HostReply::Error(own_error(action, "OWN_CREDENTIAL", OwnText { text, quoted: vec![] })), "refused");
                 }
                 if self.policy.is_dry_run(action) || names_a_stand_in {
@@ -498,7 +499,14 @@ impl Dispatcher {
             }
             Err(e @ ClientError::Api { status: 403, .. }) => {
                 let e = e.to_string();
-                let text = format!("cannot read the environment's type to check it is not PRODUCTION ({e}); grant the worker app a role that can read the environment, or pass --allow-production");
+                let text = match client.connection().credentials {
+                    Credentials::Person => format!(
+                        "cannot read the environment's type to check it is not PRODUCTION ({e}): your PingOne roles do not let you read it (have you lost your admin roles?); have another administrator give you a role that can, or sign in as someone who has one"
+                    ),
+                    Credentials::Worker { .. } => format!(
+                        "cannot read the environment's type to check it is not PRODUCTION ({e}): the worker app's roles do not let it read the environment; grant it a role that can (Environment Admin, or a read-only one). --allow-production skips this check, but the calls will need a role all the same"
+                    ),
+                };
                 Err(OwnText { text, quoted: vec![e] })
             }
             Err(e) => return Err(EnvironmentCheck::Failed(e)),

@@ -2,12 +2,14 @@
 //! in with deleted, disabled, or its secret replaced with no grace period (review 49:
 //! an agent asked to rotate "the worker's secret" rotated the server's own; the new
 //! secret came back masked and every later call failed with 401 invalid_client), or
-//! one of the roles it acts with removed (review 51: a script stripped them all).
+//! one of the roles it acts with removed, the worker's or, acting as a person, theirs
+//! (reviews 51 and 52: a script stripped them all).
 
 use serde_json::Value;
 
 use crate::catalog::{Action, Method};
 use crate::config::Credentials;
+use crate::pingone::PingOneClient;
 
 const APPLICATION: &str = "/environments/{environmentId}/applications/{applicationId}";
 const ROLE_ASSIGNMENT: &str = "/environments/{environmentId}/applications/{applicationId}/roleAssignments/{roleAssignmentId}";
@@ -15,8 +17,34 @@ const ROLE_ASSIGNMENT: &str = "/environments/{environmentId}/applications/{appli
 /// What every later call would fail with once the worker cannot sign in.
 const SIGN_IN_FAILS: &str = "every later call would fail with 401 invalid_client";
 
-/// Why `action` with `args` would leave this server unable to sign in, or None.
-pub fn cut_off(action: &Action, args: &Value, credentials: &Credentials) -> Option<String> {
+const USER_ROLE_ASSIGNMENT: &str = "/environments/{environmentId}/users/{userId}/roleAssignments/{roleAssignmentId}";
+
+/// Why `action` with `args` would cut this server off from PingOne, or None.
+pub async fn cut_off(action: &Action, args: &Value, client: &PingOneClient) -> Option<String> {
+    if let Some(why) = worker_cut_off(action, args, &client.connection().credentials) {
+        return Some(why);
+    }
+    // Only this call needs to know who the person is.
+    if action.method == Method::Delete && action.path == USER_ROLE_ASSIGNMENT {
+        return person_cut_off(action, args, &client.person_id().await?);
+    }
+    None
+}
+
+/// Why `action` would remove an admin role of `person_id`, the person this server acts
+/// as (`--as-user`), or None.
+fn person_cut_off(action: &Action, args: &Value, person_id: &str) -> Option<String> {
+    (action.method == Method::Delete && action.path == USER_ROLE_ASSIGNMENT && args.get("userId").and_then(Value::as_str) == Some(person_id)).then(|| {
+        format!(
+            "`{}` was not sent: user {person_id} is you, the person this server acts as; one of your own admin roles would be removed, so your calls that need it would fail with 403, and with none left every call would. Have another administrator do it, or do it from the PingOne console",
+            action.id
+        )
+    })
+}
+
+/// Why `action` with `args` would leave this server's worker unable to sign in or to
+/// act, or None.
+fn worker_cut_off(action: &Action, args: &Value, credentials: &Credentials) -> Option<String> {
     let Credentials::Worker { client_id, .. } = credentials else { return None };
     if args.get("applicationId").and_then(Value::as_str) != Some(client_id.as_str()) {
         return None;
@@ -53,7 +81,7 @@ mod tests {
         let catalog = load_builtin().unwrap();
         let action = |id: &str| catalog.get(id).unwrap();
         let own = worker("w1");
-        let cut_off_by = |id: &str, args: Value| cut_off(action(id), &args, &own);
+        let cut_off_by = |id: &str, args: Value| worker_cut_off(action(id), &args, &own);
         assert!(cut_off_by("generate_application_secret", json!({ "applicationId": "w1" })).unwrap().contains("replaced at once"));
         assert!(cut_off_by("delete_application", json!({ "applicationId": "w1" })).unwrap().contains("deleted"));
         assert!(cut_off_by("delete_application_secret", json!({ "applicationId": "w1" })).is_some());
@@ -65,6 +93,26 @@ mod tests {
         assert_eq!(cut_off_by("generate_application_secret", json!({ "applicationId": "w1", "previous": { "expiresAt": "2030-01-01T00:00:00Z" } })), None);
         assert_eq!(cut_off_by("generate_application_secret", json!({ "applicationId": "other" })), None);
         assert_eq!(cut_off_by("update_application", json!({ "applicationId": "w1", "enabled": true })), None);
-        assert_eq!(cut_off(action("delete_application"), &json!({ "applicationId": "w1" }), &Credentials::Person), None);
+        assert_eq!(worker_cut_off(action("delete_application"), &json!({ "applicationId": "w1" }), &Credentials::Person), None);
+    }
+
+    /// A person acting as themselves keeps their own roles (review 52: one removed
+    /// their only admin role, and every later call failed).
+    #[test]
+    fn a_person_does_not_remove_their_own_roles() {
+        let catalog = load_builtin().unwrap();
+        let delete = catalog.get("delete_user_role_assignment").unwrap();
+        let own = person_cut_off(delete, &json!({ "userId": "me", "roleAssignmentId": "r1" }), "me").unwrap();
+        assert!(own.contains("user me is you, the person this server acts as") && own.contains("would fail with 403"), "{own}");
+        assert_eq!(person_cut_off(delete, &json!({ "userId": "someone", "roleAssignmentId": "r1" }), "me"), None);
+        assert_eq!(person_cut_off(catalog.get("get_user_role_assignment").unwrap(), &json!({ "userId": "me", "roleAssignmentId": "r1" }), "me"), None);
+    }
+
+    #[test]
+    fn a_tokens_subject_is_read_from_its_claims() {
+        use base64::Engine as _;
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"sub":"u-42","aud":"x"}"#);
+        assert_eq!(crate::pingone::jwt_subject(&format!("h.{claims}.s")).as_deref(), Some("u-42"));
+        assert_eq!(crate::pingone::jwt_subject("opaque"), None);
     }
 }

@@ -61,6 +61,14 @@ impl TokenSource {
     pub fn is_person(&self) -> bool {
         matches!(self, TokenSource::Person(_))
     }
+
+    /// The user id of the person signed in (their access token's `sub`), when this
+    /// source is a person's and their token can be read.
+    pub async fn person_id(&self) -> Option<String> {
+        let TokenSource::Person(person) = self else { return None };
+        let token = person.token().await.ok()?;
+        jwt_subject(token.expose())
+    }
 }
 
 #[derive(Debug)]
@@ -149,4 +157,14 @@ pub(crate) fn without_url(e: &reqwest::Error) -> String {
         source = inner.source();
     }
     message
+}
+
+/// The `sub` claim of a JWT, read without checking its signature: the token is our
+/// own, just issued to us; what it names is only used to keep a person from removing
+/// their own roles.
+pub fn jwt_subject(token: &str) -> Option<String> {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    serde_json::from_slice::<serde_json::Value>(&bytes).ok()?.get("sub")?.as_str().map(str::to_owned)
 }

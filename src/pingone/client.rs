@@ -80,6 +80,11 @@ impl PingOneClient {
         &self.inner.conn
     }
 
+    /// The user id of the person this client acts as (`--as-user`), when it can tell.
+    pub async fn person_id(&self) -> Option<String> {
+        self.inner.tokens.person_id().await
+    }
+
     /// The environment's `type` (SANDBOX or PRODUCTION), read with the worker token.
     pub async fn environment_type(&self) -> Result<String, ClientError> {
         let action: Action = serde_json::from_value(json!({

@@ -9,7 +9,7 @@ mod request;
 mod rate;
 mod retry;
 
-pub use auth::TokenSource;
+pub use auth::{jwt_subject, TokenSource};
 pub(crate) use auth::without_url;
 pub use client::{CallOptions, PingOneClient};
 pub use error::{gave_up_text, ClientError, ErrorDetail, PingOneErrorBody, ANSWER_UNREADABLE};
