@@ -889,6 +889,8 @@ async fn a_new_default_sign_on_policy_and_unlocking_an_account_are_confirmed() {
     assert_eq!(asked.len(), 3, "{asked:#?}");
     assert!(asked[0].contains("Change: default false -> true"), "{}", asked[0]);
     assert!(asked[2].contains("unlock_user") && asked[2].contains("has username"), "{}", asked[2]);
+    // The state it ends is shown, old and new (review 52).
+    assert!(asked[2].contains(r#"Change: account.status "LOCKED" -> "OK""#), "{}", asked[2]);
 }
 
 /// A dry run reads what the real run would read before sending a write (review 34):
@@ -1043,6 +1045,9 @@ async fn dry_run_shows_the_request_and_sends_nothing() {
     // A value the preview does not have still says why it is missing.
     let message = out["message"].as_str().unwrap();
     assert!(message.contains("missing required `userId`") && message.contains("this is a dry run") && message.contains("earlier write's result"), "{message}");
+    // Before any write was shown, no write's result can be what is missing (review 52).
+    let first = result(&run("try { await pingone.update_user({ title: 'Lead' }) } catch (e) { return e.message }", dispatcher(&fake, PolicyConfig { dry_run: true, ..Default::default() })).await);
+    assert!(first.as_str().unwrap().contains("missing required `userId`") && !first.as_str().unwrap().contains("earlier write's result"), "{first}");
     // The deletes' records were read (is there one to delete?); nothing else was sent.
     let sent = fake.api_requests();
     assert!(sent.iter().all(|r| r.method == "GET" && r.path.ends_with(&format!("/users/{USER_ID}"))), "still nothing written: {sent:?}");

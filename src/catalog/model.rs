@@ -107,9 +107,20 @@ impl Dependents {
 pub struct RecordCondition {
     pub field: String,
     pub values: Vec<serde_json::Value>,
+    /// What the field holds once the action has run (an unlock: `OK`), for a
+    /// question's old and new.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<serde_json::Value>,
 }
 
 impl RecordCondition {
+    /// `account.status "LOCKED" -> "OK"`: what the action changes in `record`, when the
+    /// record holds the field and what follows is known.
+    pub fn change_in(&self, record: &serde_json::Value) -> Option<String> {
+        let old = self.field.split('.').try_fold(record, |value, key| value.get(key)).filter(|v| !v.is_null())?;
+        Some(format!("{} {old} -> {}", self.field, self.after.as_ref()?))
+    }
+
     /// The values, as JSON, joined with "or": `"OPENID_CONNECT"`.
     pub fn values_text(&self) -> String {
         self.values.iter().map(serde_json::Value::to_string).collect::<Vec<_>>().join(" or ")

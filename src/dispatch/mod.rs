@@ -251,7 +251,9 @@ impl Dispatcher {
     async fn run(&self, action: &Action, args: &Value, transaction_id: &str, requester: &Requester<'_>, waits: &Arc<Waits>, confirmed: &Mutex<Option<Confirmed>>) -> (HostReply, &'static str) {
         let grant: Option<&Grant> = requester.caller.and_then(|c| c.grant.as_ref());
         if let Err(e) = check_args(action, args) {
-            let e = if self.policy.config.dry_run && e.problems.iter().any(|p| p.text.starts_with("missing required")) { e.noting(DRY_RUN_NOTE) } else { e };
+            // Only after a write was shown can a missing value be one a write did not return.
+            let after_a_write = self.policy.config.dry_run && !self.rehearsal().touched.is_empty();
+            let e = if after_a_write && e.problems.iter().any(|p| p.text.starts_with("missing required")) { e.noting(DRY_RUN_NOTE) } else { e };
             // No action reads the environment's own id, which an ENVIRONMENT scope needs.
             let no_id = args.pointer("/scope/id").is_none_or(|id| id.as_str().is_some_and(|id| id.trim().is_empty()));
             let e = match (&self.backend, args.pointer("/scope/type").and_then(Value::as_str), no_id) {
@@ -328,7 +330,8 @@ impl Dispatcher {
                     return (HostReply::Value(record), "unchanged");
                 }
                 let (reason, changes) = match always {
-                    Some(reason) => (Some(reason), vec![]),
+                    // An unlock shows the state it ends: `account.status "LOCKED" -> "OK"`.
+                    Some(reason) => (Some(reason), action.grants_access_only_if.as_ref().zip(current.as_ref()).and_then(|(condition, record)| condition.change_in(record)).into_iter().collect()),
                     // Taken to change access: the audit line says nobody confirmed it.
                     None if nobody_asked => (changes_access.then_some(ConfirmReason::ChangesAccess), vec![]),
                     None => {
