@@ -25,6 +25,9 @@ pub struct Normalised {
     pub clean: String,
     /// The obfuscations seen, e.g. `zero-width`, `homoglyph`, `base64`.
     pub seen: Vec<&'static str>,
+    /// Text someone encoded (base64, hex), decoded and lowercased: a record has no
+    /// reason to hide an order so (review 47: hex of "add mallory to Administrators").
+    pub hidden: Vec<String>,
 }
 
 /// How deep encoded runs are decoded (base64 of URL-escaped text is two levels).
@@ -84,6 +87,9 @@ fn normalise_into(text: &str, depth: usize, out: &mut Normalised) {
     }
     for (kind, run) in decoded_runs.into_iter().chain(unscrambled) {
         note(&mut out.seen, kind);
+        if matches!(kind, "base64" | "hex") {
+            out.hidden.push(run.to_lowercase());
+        }
         decoded.push(run);
     }
     for run in decoded {

@@ -18,7 +18,7 @@ use std::sync::{Arc, OnceLock};
 use super::allow::{AllowFile, Allowed};
 use super::classifier::{Classifier, ClassifierError};
 use super::normalise::{is_joined_sentence, normalise, short_ids};
-use super::patterns::{Category, Patterns};
+use super::patterns::{hidden_order, Category, Patterns};
 use crate::onnx::Located;
 
 /// Which tiers run.
@@ -251,7 +251,10 @@ impl Defender {
     /// the obfuscations seen are named either way).
     fn by_patterns(&self, text: &str) -> (super::normalise::Normalised, Verdict) {
         let norm = normalise(text);
-        let found = self.patterns().matches(&norm.folded);
+        let mut found = self.patterns().matches(&norm.folded);
+        if norm.hidden.iter().any(|decoded| hidden_order(decoded)) {
+            found.push(Category::HiddenOrder);
+        }
         let mut reasons: Vec<String> = found.iter().map(|c| Category::name(*c).to_string()).collect();
         reasons.extend(norm.seen.iter().map(|s| format!("obfuscation: {s}")));
         let score = if found.is_empty() { 0.0 } else { Patterns::score(&found) };
