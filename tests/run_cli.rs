@@ -817,7 +817,7 @@ fn a_failed_run_accounts_for_its_writes() {
     assert!(account.first().is_some_and(|l| l.starts_with("its writes (2 of 3 applied;")), "{text}");
     // Refused before applied: what was not done comes first.
     assert!(account[1].starts_with("  delete_user (userId ") && account[1].ends_with("): POLICY_DENIED"), "{text}");
-    assert!(account[2].starts_with("  update_user_enabled_status (userId ") && account[2].ends_with("): ok"), "{text}");
+    assert!(account[2].starts_with("  update_user_enabled_status (userId ") && account[2].ends_with(", enabled false): ok"), "the switch's new state is named: {text}");
     assert!(account[3].starts_with("  add_user_to_group (userId ") && account[3].contains(", group ") && account[3].ends_with("): ok"), "the group joined is named: {text}");
 
     let json_out = run(&["run", &offboard, "--simulator", "--allow-writes", "--json"], &[]);

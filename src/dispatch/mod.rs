@@ -127,6 +127,13 @@ impl Dispatcher {
         ids.extend(naming.and_then(|(name, value)| Some(format!("{name} {}", id_like(value).or_else(|| quoted_name(value))?))));
         // What a grant gives, named in its body: the group joined, the role and its scope.
         ids.extend(named_in_body(action, args).into_iter().filter_map(|(what, id, _)| Some(format!("{what} {}", id_like(&Value::from(id))?))));
+        // A switch's new state, when the body is that switch alone (`enabled false`): a
+        // disable and a later enable of one user read apart (review 52).
+        if let [switch] = action.params_in(ParamLocation::Body).collect::<Vec<_>>().as_slice() {
+            if let Some(on) = args.get(&switch.name).and_then(Value::as_bool) {
+                ids.push(format!("{} {on}", switch.name));
+            }
+        }
         // An application grant: the API resource and the scopes it gives.
         if let Some(resource) = args.pointer("/resource/id").and_then(id_like) {
             let scopes: Vec<String> = args.get("scopes").and_then(Value::as_array).into_iter().flatten().filter_map(|s| id_like(s.get("id")?)).collect();
