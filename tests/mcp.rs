@@ -127,6 +127,19 @@ async fn a_result_of_a_few_mib_is_trimmed_not_refused() {
 
 /// A program reads each write of a script that ended well as a field; the model reads
 /// the summary of the calls (review 50: only a failure's writes were fields).
+/// A full replace that cleared what the call left out says so where the agent reads
+/// how its calls went, not only in the server's log (review 53: an MFA setting went).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_replace_tells_the_agent_what_it_cleared() {
+    let Some(python) = common::python_with_mcp("a_full_replace_tells_the_agent_what_it_cleared") else { return };
+    let script = "const p = (await pingone.list_sign_on_policies({ all: true })).find(p => p.description && !p.default); await pingone.update_sign_on_policy({ policyId: p.id, name: p.name }); return 'renamed'";
+    let env = vec![("MCP_TEST_SCRIPT", script.to_owned())];
+    let binary = env!("CARGO_BIN_EXE_pingone-mcp");
+    let report = tokio::task::block_in_place(|| run_client(&python, &["stdio", binary, "serve", "--simulator", "--allow-writes", "--defender", "patterns"], &env));
+    let text = report["execute"]["text"].as_str().unwrap();
+    assert!(text.contains("update_sign_on_policy ok (") && text.contains("it replaced the whole record, so it cleared what the call left out, which held: description "), "{text}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scripts_writes_are_fields_when_it_ends_well() {
     let Some(python) = common::python_with_mcp("a_scripts_writes_are_fields_when_it_ends_well") else { return };

@@ -391,13 +391,13 @@ impl Dispatcher {
                 } else if reason.is_some() {
                     set(confirmed, Confirmed::NobodyAsked);
                 }
-                // A full replace of a record nobody was asked about clears what it leaves
-                // out unseen: the record is read first, so the log can say what was
-                // cleared, and from what. A PUT of one of a record's parts (a user's
+                // A full replace clears what it leaves out: the record is read first (or
+                // the read for the question is used), so the log and the agent can be
+                // told what was cleared, and from what (review 53: a person asked saw it,
+                // the agent did not). A PUT of one of a record's parts (a user's
                 // population, enabled status, password) has nothing else to clear, and is
                 // sent alone: a bulk move costs one request an item.
-                let whole_record = action.replaces_whole_record();
-                let cleared = match nobody_asked && whole_record {
+                let cleared = match action.replaces_whole_record() {
                     true => match current.take().or_else(|| record.take()) {
                         Some(read) => Some(read),
                         None => self.read_at(client, &action.path, args).await,
@@ -413,6 +413,7 @@ impl Dispatcher {
                         if !cleared.is_empty() {
                             let target = self.target(&action.id, args).unwrap_or_else(|| "its record".to_owned());
                             tracing::warn!("{} replaced the whole record ({target}) and so cleared what the call left out, which held: {}; to keep a field in a full replace, send it (read the record, change what you need, send it all)", action.id, cleared.join("; "));
+                            waits.set_cleared(cleared.join("; "));
                         }
                         (HostReply::Value(value), "ok")
                     }

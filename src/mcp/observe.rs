@@ -65,6 +65,10 @@ pub struct CallSummary {
     /// whether it was applied is unknown.
     #[serde(skip)]
     pub transaction: Option<String>,
+    /// What a full replace cleared because the call left it out: told to the agent,
+    /// who may not have meant it (review 53).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cleared: Option<String>,
     /// Tries beyond the first, and the time spent waiting for them (throttling).
     #[serde(skip)]
     pub retries: u32,
@@ -233,7 +237,8 @@ impl ObservedHost {
         };
         // A write refused before it was sent has no transaction to look up.
         let transaction = waits.transaction().filter(|_| writes && waits.sent()).map(str::to_owned);
-        let summary = CallSummary { action, outcome, status, ms: started.elapsed().as_millis() as u64, writes, target, created, transaction, retries, waited_ms };
+        let cleared = waits.cleared().map(str::to_owned);
+        let summary = CallSummary { action, outcome, status, ms: started.elapsed().as_millis() as u64, writes, target, created, transaction, cleared, retries, waited_ms };
         let done = {
             let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
             calls.push(summary.clone());

@@ -532,7 +532,7 @@ fn summarise(calls: &[CallSummary]) -> Vec<Value> {
     }
     let mut groups: Vec<Group> = Vec::new();
     for call in calls {
-        let same = |g: &&mut Group| g.first.action == call.action && g.first.outcome == call.outcome && g.first.status == call.status;
+        let same = |g: &&mut Group| g.first.action == call.action && g.first.outcome == call.outcome && g.first.status == call.status && g.first.cleared == call.cleared;
         match groups.iter_mut().find(same) {
             Some(group) => {
                 group.count += 1;
@@ -557,7 +557,9 @@ fn summarise(calls: &[CallSummary]) -> Vec<Value> {
                 (false, 1) => format!(" ({total} ms{})", waited_text(retries, waited_ms)),
                 (false, _) => format!(" ×{count} ({} ms each on average, {longest} ms at most{})", total / count, waited_text(retries, waited_ms)),
             };
-            Value::String(format!("{} {}{status}{times}", call.action, call.outcome))
+            // A full replace's loss is said where the agent reads how its calls went.
+            let cleared = call.cleared.as_deref().map(|fields| format!(" (it replaced the whole record, so it cleared what the call left out, which held: {fields}; send a field to keep it)")).unwrap_or_default();
+            Value::String(format!("{} {}{status}{times}{cleared}", call.action, call.outcome))
         })
         .collect()
 }

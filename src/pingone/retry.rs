@@ -18,6 +18,8 @@ pub struct Waits {
     transaction: std::sync::OnceLock<String>,
     /// The HTTP status of PingOne's answer, when it answered well (0: none yet).
     status: std::sync::atomic::AtomicU16,
+    /// What a full replace cleared because the call left it out (`users.mfaEnabled true`).
+    cleared: std::sync::OnceLock<String>,
 }
 
 impl Waits {
@@ -51,6 +53,15 @@ impl Waits {
     /// PingOne answered well, with this status (a create's 201, a delete's 204).
     pub fn set_status(&self, status: u16) {
         self.status.store(status, std::sync::atomic::Ordering::Release);
+    }
+
+    /// A full replace cleared these fields, which the call left out.
+    pub fn set_cleared(&self, fields: String) {
+        let _ = self.cleared.set(fields);
+    }
+
+    pub fn cleared(&self) -> Option<&str> {
+        self.cleared.get().map(String::as_str)
     }
 
     pub fn status(&self) -> Option<u16> {
