@@ -92,7 +92,8 @@ pub fn query_op(words: &[Word], first_signal: Option<&str>) -> Option<Op> {
         // "how many users are there": count a list; "how many members does the Sales
         // team have": read the one thing that also names.
         "count" => Some(match listed_noun(words) {
-            Some(Listed::Noun(at)) if !names_another_resource(words, at) => Op::List,
+            // "count disabled users by population": counted over a list, in groups.
+            Some(Listed::Noun(at)) if !names_another_resource(words, at) || counts_by_group(words) => Op::List,
             _ => Op::Get,
         }),
         "create" => Some(Op::Create),
@@ -145,6 +146,11 @@ pub fn is_searched_value(words: &[Word], i: usize) -> bool {
 /// Whether a resource noun other than the one at `at` is named.
 fn names_another_resource(words: &[Word], at: usize) -> bool {
     words.iter().enumerate().any(|(i, w)| i != at && RESOURCE_NOUNS.contains(&stem(&w.text).as_str()))
+}
+
+/// "… by population", "… per group", "in each population": a count split into groups.
+fn counts_by_group(words: &[Word]) -> bool {
+    words.iter().any(|w| matches!(w.text.as_str(), "by" | "per" | "each"))
 }
 
 fn searches_by_value(words: &[Word]) -> bool {
@@ -214,6 +220,7 @@ mod tests {
         assert_eq!(op("kick bob out of the team", "delete"), Some(Op::Delete));
         assert_eq!(op("how many users are there in total", "count"), Some(Op::List));
         assert_eq!(op("how many members does the Sales team have", "count"), Some(Op::Get));
+        assert_eq!(op("count disabled users by population", "count"), Some(Op::List));
     }
 
     #[test]

@@ -144,6 +144,7 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("stop requiring", "@update"),
     ("stop allowing", "@update"),
     ("how many", "@count"),
+    ("count", "@count"),
     ("how much", "@get"),
     ("no longer", "@delete"),
     ("show", "@read"),
