@@ -117,8 +117,13 @@ impl RecordCondition {
     /// `account.status "LOCKED" -> "OK"`: what the action changes in `record`, when the
     /// record holds the field and what follows is known.
     pub fn change_in(&self, record: &serde_json::Value) -> Option<String> {
-        let old = self.field.split('.').try_fold(record, |value, key| value.get(key)).filter(|v| !v.is_null())?;
+        let old = self.value_in(record)?;
         Some(format!("{} {old} -> {}", self.field, self.after.as_ref()?))
+    }
+
+    /// The field's value in `record`, when it holds one (not missing, not null).
+    fn value_in<'a>(&self, record: &'a serde_json::Value) -> Option<&'a serde_json::Value> {
+        self.field.split('.').try_fold(record, |value, key| value.get(key)).filter(|v| !v.is_null())
     }
 
     /// The values, as JSON, joined with "or": `"OPENID_CONNECT"`.
@@ -128,14 +133,13 @@ impl RecordCondition {
 
     /// Whether `record` holds one of the values (text in any case).
     pub fn holds(&self, record: &serde_json::Value) -> bool {
-        let found = self.field.split('.').try_fold(record, |value, key| value.get(key)).is_some_and(|v| !v.is_null());
-        found && self.may_hold(record)
+        self.value_in(record).is_some() && self.may_hold(record)
     }
 
     /// Whether `record` may hold one of the values: it does (text in any case), or the
     /// field is missing or null, so nobody can tell.
     pub fn may_hold(&self, record: &serde_json::Value) -> bool {
-        let found = self.field.split('.').try_fold(record, |value, key| value.get(key)).filter(|v| !v.is_null());
+        let found = self.value_in(record);
         let same = |listed: &serde_json::Value, value: &serde_json::Value| match (listed.as_str(), value.as_str()) {
             (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
             _ => is_listed(std::slice::from_ref(listed), value),

@@ -745,23 +745,30 @@ impl Dispatcher {
     /// `name "Contractors"`: the label of the record `id`, read with the first of
     /// `readers` that finds it.
     async fn name_of(&self, client: &PingOneClient, id: &str, readers: Readers) -> Naming {
+        match self.read_by(client, id, readers, |record| label(record).is_some()).await {
+            Read::Found(record) => label(&record).map_or(Naming::Unread, Naming::Named),
+            Read::NotFound => Naming::NotFound,
+            Read::Unread => Naming::Unread,
+        }
+    }
+
+    /// The record `id`, read with the first of `readers` that finds one `wanted` takes;
+    /// `NotFound` when every reader answered 404.
+    async fn read_by(&self, client: &PingOneClient, id: &str, readers: Readers, wanted: impl Fn(&Value) -> bool) -> Read {
         let mut not_found = 0;
         for &(reader, param) in readers {
             let Some(reader) = self.catalog.get(reader) else { continue };
             match client.call(reader, &json!({ param: id }), &CallOptions::default()).await {
-                Ok(record) => {
-                    if let Some(name) = label(&record) {
-                        return Naming::Named(name);
-                    }
-                }
+                Ok(record) if wanted(&record) => return Read::Found(record),
+                Ok(_) => {}
                 Err(ClientError::Api { status: 404, .. }) => not_found += 1,
                 Err(_) => {}
             }
         }
         if not_found > 0 && not_found == readers.len() {
-            Naming::NotFound
+            Read::NotFound
         } else {
-            Naming::Unread
+            Read::Unread
         }
     }
 
@@ -903,13 +910,22 @@ impl Dispatcher {
                 return Some(dry_run("NOT_FOUND", 404, format!("{param} {id} was not found ({} answered 404); check the id", reader.id)));
             }
         }
+        // The role granted, as read here, to check the scope type it may have.
+        let mut role = None;
         for (what, id, readers) in named_in_body(action, args) {
-            if !readers.is_empty() && matches!(self.name_of(client, id, readers).await, Naming::NotFound) {
-                let read = readers.iter().map(|(reader, _)| *reader).collect::<Vec<_>>().join(" and ");
-                return Some(dry_run("INVALID_DATA", 400, format!("{what} {id} was not found ({read} answered 404), and PingOne refuses a request that names it; check the id")));
+            if readers.is_empty() {
+                continue;
+            }
+            match self.read_by(client, id, readers, |_| true).await {
+                Read::NotFound => {
+                    let read = readers.iter().map(|(reader, _)| *reader).collect::<Vec<_>>().join(" and ");
+                    return Some(dry_run("INVALID_DATA", 400, format!("{what} {id} was not found ({read} answered 404), and PingOne refuses a request that names it; check the id")));
+                }
+                Read::Found(record) if what == "role" => role = Some(record),
+                _ => {}
             }
         }
-        if let Some(why) = self.role_not_applicable(client, action, args).await {
+        if let Some(why) = role.and_then(|role| role_not_applicable(action, args, &role)) {
             return Some(dry_run("INVALID_DATA", 400, why));
         }
         let held = self.role_held_already(client, action, args).await?;
@@ -952,24 +968,6 @@ impl Dispatcher {
     /// The role assignment a new one (a POST to a `roleAssignments` collection) would
     /// repeat: the same role at the same scope, read with the list action of that
     /// collection.
-    /// Why a role grant's scope type is one the role cannot have (its `applicableTo`),
-    /// as PingOne refuses it (review 51): read from the role.
-    async fn role_not_applicable(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<String> {
-        if action.method != Method::Post || !action.path.ends_with("/roleAssignments") {
-            return None;
-        }
-        let (role_id, scope_type) = (args.pointer("/role/id")?.as_str()?, args.pointer("/scope/type")?.as_str()?);
-        for &(reader, param) in ROLE_READERS {
-            let Some(reader) = self.catalog.get(reader) else { continue };
-            if let Ok(role) = client.call(reader, &json!({ param: role_id }), &CallOptions::default()).await {
-                let applicable: Vec<&str> = role["applicableTo"].as_array()?.iter().filter_map(Value::as_str).collect();
-                let name = role["name"].as_str().unwrap_or(role_id);
-                return (!applicable.is_empty() && !applicable.contains(&scope_type)).then(|| format!("role `{name}` can be assigned at {} scope only, not {scope_type}", applicable.join(", ")));
-            }
-        }
-        None
-    }
-
     async fn role_held_already(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<Value> {
         if action.method != Method::Post || !action.path.ends_with("/roleAssignments") {
             return None;
@@ -1338,6 +1336,27 @@ pub struct Requester<'a> {
     pub all_bytes: Option<usize>,
     /// Counts the retries of the call and the time spent waiting for them.
     pub waits: Option<&'a Arc<Waits>>,
+}
+
+/// Why a role grant's scope type is one the role (as read) cannot have, its
+/// `applicableTo`, as PingOne refuses it (review 51).
+fn role_not_applicable(action: &Action, args: &Value, role: &Value) -> Option<String> {
+    if action.method != Method::Post || !action.path.ends_with("/roleAssignments") {
+        return None;
+    }
+    let scope_type = args.pointer("/scope/type")?.as_str()?;
+    let applicable: Vec<&str> = role["applicableTo"].as_array()?.iter().filter_map(Value::as_str).collect();
+    let name = role["name"].as_str().or_else(|| args.pointer("/role/id")?.as_str()).unwrap_or_default();
+    (!applicable.is_empty() && !applicable.contains(&scope_type)).then(|| format!("role `{name}` can be assigned at {} scope only, not {scope_type}", applicable.join(", ")))
+}
+
+/// What reading a record by its id with several readers found.
+enum Read {
+    Found(Value),
+    /// Every reader answered 404.
+    NotFound,
+    /// Not read (an error, or no record the caller wanted).
+    Unread,
 }
 
 /// What reading a referenced record by its id found, for the person's question.

@@ -25,16 +25,20 @@ pub async fn cut_off(action: &Action, args: &Value, client: &PingOneClient) -> O
         return Some(why);
     }
     // Only this call needs to know who the person is.
-    if action.method == Method::Delete && action.path == USER_ROLE_ASSIGNMENT {
+    if removes_a_users_role(action) {
         return person_cut_off(action, args, &client.person_id().await?);
     }
     None
 }
 
+fn removes_a_users_role(action: &Action) -> bool {
+    action.method == Method::Delete && action.path == USER_ROLE_ASSIGNMENT
+}
+
 /// Why `action` would remove an admin role of `person_id`, the person this server acts
 /// as (`--as-user`), or None.
 fn person_cut_off(action: &Action, args: &Value, person_id: &str) -> Option<String> {
-    (action.method == Method::Delete && action.path == USER_ROLE_ASSIGNMENT && args.get("userId").and_then(Value::as_str) == Some(person_id)).then(|| {
+    (removes_a_users_role(action) && args.get("userId").and_then(Value::as_str) == Some(person_id)).then(|| {
         format!(
             "`{}` was not sent: user {person_id} is you, the person this server acts as; one of your own admin roles would be removed, so your calls that need it would fail with 403, and with none left every call would. Have another administrator do it, or do it from the PingOne console",
             action.id

@@ -78,22 +78,22 @@ pub(crate) fn person_may_call(st: &State, token: &str, user_id: &str, method: &s
     if !st.users.get(user_id).is_some_and(|u| u["enabled"] == serde_json::json!(true)) {
         return Err(invalid_token("the token's user no longer exists or is disabled"));
     }
-    match access_of(st, &Subject::User(user_id.to_owned())) {
-        Access::Full => Ok(()),
-        Access::ReadOnly if method == "GET" || method == "HEAD" => Ok(()),
-        Access::ReadOnly => Err(insufficient("the user's roles are read-only")),
-        Access::None => Err(insufficient("the user has no administrator role in this environment")),
-    }
+    may_call(st, &Subject::User(user_id.to_owned()), method, ("user", ""))
 }
 
 /// Whether the application `client_id`, with its own token, may make a `method` call:
 /// a worker without roles (it removed its own, or was never given one) may not.
 pub(crate) fn application_may_call(st: &State, client_id: &str, method: &str) -> Result<(), ApiError> {
-    match access_of(st, &Subject::Client(client_id.to_owned())) {
+    may_call(st, &Subject::Client(client_id.to_owned()), method, ("application", "; an administrator must assign it one"))
+}
+
+/// What `actor`'s roles let it call; `who` names it in a refusal (and what to do).
+fn may_call(st: &State, actor: &Subject, method: &str, (who, remedy): (&str, &str)) -> Result<(), ApiError> {
+    match access_of(st, actor) {
         Access::Full => Ok(()),
         Access::ReadOnly if method == "GET" || method == "HEAD" => Ok(()),
-        Access::ReadOnly => Err(insufficient("the application's roles are read-only")),
-        Access::None => Err(insufficient("the application has no administrator role in this environment; an administrator must assign it one")),
+        Access::ReadOnly => Err(insufficient(&format!("the {who}'s roles are read-only"))),
+        Access::None => Err(insufficient(&format!("the {who} has no administrator role in this environment{remedy}"))),
     }
 }
 
