@@ -456,7 +456,7 @@ async fn a_failed_batch_of_creates_names_each_and_the_uncertain_one_by_its_trans
     let out = tokio::task::block_in_place(|| run(&["run", &skipping, "--allow-writes", "--args", r#"{"names": ["sk0", "sk1", "sk2"]}"#], &env));
     let text = stderr(&out);
     assert_eq!((out.status.code(), stdout(&out).trim()), (Some(1), "\"2 created, 36-character transaction id to check\""), "{text}");
-    assert!(text.contains("the script ended without an error, but it caught the errors of writes that may have been applied:"), "{text}");
+    assert!(text.contains("the script ended without an error, but it caught the errors of writes that were or may have been applied:"), "{text}");
     assert!(text.lines().any(|l| l.starts_with("  create_user (username sk1): OUTCOME_UNKNOWN (transaction id ")), "{text}");
 }
 
@@ -492,10 +492,20 @@ async fn a_write_whose_answer_cannot_be_read_is_counted_as_applied() {
     sim.set_faults(Faults::none().with(FaultRule::new(FaultKind::Malformed, Trigger::Always).on_method("POST").on_path("/users")));
     let dir = tempfile::tempdir().unwrap();
     let script = script_file(&dir, "const [population] = (await pingone.list_populations({ limit: 1 })).items;\nawait pingone.create_user({ username: 'mal.one', email: 'mal.one@example.com', population: { id: population.id } });");
-    let out = tokio::task::block_in_place(|| run(&["run", &script, "--allow-writes"], &env));
+    let audit = dir.path().join("audit.jsonl");
+    let out = tokio::task::block_in_place(|| run(&["run", &script, "--allow-writes", "--audit-log", audit.to_str().unwrap()], &env));
     let text = stderr(&out);
     assert!(text.contains("the request itself succeeded (a write was applied): read the record back"), "{text}");
     assert!(text.contains("its writes (1 of 1 applied;") && text.contains("  create_user (username mal.one): ANSWER_UNREADABLE"), "{text}");
+    // The audit log does not count it as failed (review 54 M2).
+    let line = std::fs::read_to_string(&audit).unwrap().lines().find(|l| l.contains("create_user")).map(str::to_owned).unwrap_or_default();
+    assert!(line.contains(r#""outcome":"applied_unreadable""#), "{line}");
+    // A script that caught the error ends well, yet its run says what it applied and
+    // exits 1, as for a write that may have been applied (review 54 M2: exit 0, no list).
+    let caught = script_file(&dir, "const [population] = (await pingone.list_populations({ limit: 1 })).items;\ntry { await pingone.create_user({ username: 'mal.three', email: 'mal.three@example.com', population: { id: population.id } }); } catch (e) { return 'failed: ' + e.code; }");
+    let out = tokio::task::block_in_place(|| run(&["run", &caught, "--allow-writes"], &env));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("caught the errors of writes that were or may have been applied") && stderr(&out).contains("create_user (username mal.three): ANSWER_UNREADABLE"), "{}", stderr(&out));
     // `call` exits 1 (not 2, PingOne's refusal): the call was carried out.
     let population = stdout(&tokio::task::block_in_place(|| run(&["run", &script_file(&dir, "return (await pingone.list_populations({ limit: 1 })).items[0].id")], &env))).trim().trim_matches('"').to_owned();
     let args = json!({ "username": "mal.two", "email": "mal.two@example.com", "population": { "id": population } }).to_string();

@@ -456,6 +456,14 @@ impl Defender {
     /// only the outside values they quote are judged, and a flagged value is replaced
     /// inside the text, so the agent still reads our guidance around it.
     pub fn scan_json_with(&self, value: &mut Value, own: &OwnTexts) -> ScanReport {
+        // The reply's trim marks are ours: judged, they would read as a record copying them.
+        let marks = crate::trim::lift_marks(value);
+        let report = self.scan_unmarked(value, own);
+        crate::trim::restore_marks(value, marks);
+        report
+    }
+
+    fn scan_unmarked(&self, value: &mut Value, own: &OwnTexts) -> ScanReport {
         let mut all = Vec::new();
         strings(value, &mut all);
         let scanned = all.len();

@@ -418,8 +418,13 @@ impl Dispatcher {
                         (HostReply::Value(value), "ok")
                     }
                     Err(e) => {
-                        // Not "error": an auditor must not read a write that may have been applied as failed.
-                        let outcome = if matches!(e, ClientError::OutcomeUnknown { .. }) { "unknown" } else { "error" };
+                        // Not "error": an auditor must not read a write that was, or may have
+                        // been, applied as failed.
+                        let outcome = match e {
+                            ClientError::OutcomeUnknown { .. } => "unknown",
+                            ClientError::AnswerUnreadable { .. } if action.writes() => "applied_unreadable",
+                            _ => "error",
+                        };
                         (HostReply::Error(with_id_hint(action, args, action_error(&action.id, &e))), outcome)
                     }
                 }

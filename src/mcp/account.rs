@@ -66,13 +66,15 @@ fn uncertain(write: &CallSummary) -> bool {
 }
 
 /// What precedes the account of a script that ended well with such writes.
-pub const CAUGHT_UNCERTAIN: &str = "the script ended without an error, but it caught the errors of writes that may have been applied";
+pub const CAUGHT_UNCERTAIN: &str = "the script ended without an error, but it caught the errors of writes that were or may have been applied";
 
 /// For a script that ended well: its account, headed by [`CAUGHT_UNCERTAIN`], when any of
-/// its writes may or may not have been applied; it caught their errors, and its run must
-/// still say so (review 45).
+/// its writes may or may not have been applied, or was applied though the script was
+/// given an error (its answer could not be read, so a create's id is unknown): it caught
+/// their errors, and its run must still say so (reviews 45 and 54).
 pub fn caught_uncertain(writes: &[CallSummary], shown: usize) -> Option<Vec<String>> {
-    writes.iter().any(uncertain).then(|| std::iter::once(format!("{CAUGHT_UNCERTAIN}:")).chain(account(writes, shown)).collect())
+    let to_check = |w: &CallSummary| uncertain(w) || w.outcome == ANSWER_UNREADABLE;
+    writes.iter().any(to_check).then(|| std::iter::once(format!("{CAUGHT_UNCERTAIN}:")).chain(account(writes, shown)).collect())
 }
 
 /// Whether a write was not sent because the record held what it asked for already

@@ -27,6 +27,82 @@ fn read_mark(text: &str, what: &str) -> Option<(usize, usize)> {
     Some((left_out.parse().ok()?, total.parse().ok()?))
 }
 
+/// The counts of an array's last item when it is the mark of a cut that left out
+/// what the array is short of, not a string that only reads like one.
+fn items_mark_of(items: &[Value]) -> Option<(usize, usize)> {
+    let counted = items.last().and_then(Value::as_str).and_then(|last| read_mark(last, "items"));
+    counted.filter(|&(left_out, total)| items.len() - 1 + left_out == total)
+}
+
+/// The counts of an object's [`FIELDS_NOT_SHOWN_KEY`] entry when it is the mark of a cut.
+fn fields_mark_of(map: &serde_json::Map<String, Value>) -> Option<(usize, usize)> {
+    let counted = map.get(FIELDS_NOT_SHOWN_KEY).and_then(Value::as_str).and_then(|mark| read_mark(mark, "fields"));
+    counted.filter(|&(left_out, total)| map.len() - 1 + left_out == total)
+}
+
+/// A cut's mark taken out of a value for a while ([`lift_marks`]), with where it was.
+#[derive(Debug)]
+pub struct LiftedMark {
+    /// The JSON pointer of the array or object it was in.
+    pointer: String,
+    mark: Value,
+    /// Whether it was an object's entry under [`FIELDS_NOT_SHOWN_KEY`] (else an array's last item).
+    of_object: bool,
+}
+
+/// Takes the marks of the cuts out of `value`, to be put back by [`restore_marks`]:
+/// a scan judges only what came from outside, and there a text that copies a mark is
+/// someone's attempt to make a whole list look cut, or the reverse.
+pub fn lift_marks(value: &mut Value) -> Vec<LiftedMark> {
+    let mut lifted = Vec::new();
+    lift(value, &mut String::new(), &mut lifted);
+    lifted
+}
+
+fn lift(value: &mut Value, pointer: &mut String, lifted: &mut Vec<LiftedMark>) {
+    let len = pointer.len();
+    match value {
+        Value::Array(items) => {
+            if items_mark_of(items).is_some() {
+                lifted.push(LiftedMark { pointer: pointer.clone(), mark: items.pop().unwrap_or_default(), of_object: false });
+            }
+            for (at, item) in items.iter_mut().enumerate() {
+                pointer.push_str(&format!("/{at}"));
+                lift(item, pointer, lifted);
+                pointer.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            if fields_mark_of(map).is_some() {
+                let mark = map.remove(FIELDS_NOT_SHOWN_KEY).unwrap_or_default();
+                lifted.push(LiftedMark { pointer: pointer.clone(), mark, of_object: true });
+            }
+            for (key, item) in map.iter_mut() {
+                pointer.push('/');
+                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                lift(item, pointer, lifted);
+                pointer.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Puts back the marks [`lift_marks`] took out of `value`, each at its array's end or
+/// as its object's last entry, as the trim wrote them.
+pub fn restore_marks(value: &mut Value, lifted: Vec<LiftedMark>) {
+    for LiftedMark { pointer, mark, of_object } in lifted {
+        match value.pointer_mut(&pointer) {
+            Some(Value::Array(items)) if !of_object => items.push(mark),
+            Some(Value::Object(map)) if of_object => {
+                map.insert(FIELDS_NOT_SHOWN_KEY.to_owned(), mark);
+            }
+            // Only a scan that renamed the key above it (a withheld key) moves its place.
+            _ => tracing::debug!(%pointer, "a cut's mark had no place to go back to"),
+        }
+    }
+}
+
 /// Takes every cut's mark out of `value`, and says where each cut was:
 /// `{ path, shown, total }` for an array (`$.result`), `{ path, fieldsShown,
 /// fieldsTotal }` for an object, `{ path, charsShown, charsTotal }` for a text.
@@ -40,8 +116,7 @@ pub fn take_cut_marks(value: &mut Value, path: &mut String) -> Vec<Value> {
 fn take_marks(value: &mut Value, path: &mut String, cuts: &mut Vec<Value>) {
     match value {
         Value::Array(items) => {
-            let counted = items.last().and_then(Value::as_str).and_then(|last| read_mark(last, "items"));
-            if let Some((left_out, total)) = counted.filter(|&(left_out, total)| items.len() - 1 + left_out == total) {
+            if let Some((left_out, total)) = items_mark_of(items) {
                 items.pop();
                 cuts.push(json!({ "path": path.as_str(), "shown": total - left_out, "total": total }));
             }
@@ -53,8 +128,7 @@ fn take_marks(value: &mut Value, path: &mut String, cuts: &mut Vec<Value>) {
             }
         }
         Value::Object(map) => {
-            let counted = map.get(FIELDS_NOT_SHOWN_KEY).and_then(Value::as_str).and_then(|mark| read_mark(mark, "fields"));
-            if let Some((left_out, total)) = counted.filter(|&(left_out, total)| map.len() - 1 + left_out == total) {
+            if let Some((left_out, total)) = fields_mark_of(map) {
                 map.remove(FIELDS_NOT_SHOWN_KEY);
                 cuts.push(json!({ "path": path.as_str(), "fieldsShown": total - left_out, "fieldsTotal": total }));
             }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use tiktoken_rs::CoreBPE;
 
 use marks::FIELDS_NOT_SHOWN_KEY;
-pub use marks::take_cut_marks;
+pub use marks::{lift_marks, restore_marks, take_cut_marks};
 
 /// Default budget for one `execute` reply.
 pub const DEFAULT_BUDGET: usize = 6_000;
