@@ -685,11 +685,31 @@ async fn record_in_one_process_replay_in_another() {
     // A script that now makes fewer calls is told so; one that asks differently is
     // shown what the cassette holds.
     let first_page = script_file(&dir, "return (await pingone.list_users({})).items.length");
+    // A replay checks the script still makes the recorded calls: one that does not
+    // fails, however the script handled it (review 54 M3: caught, exit 0).
     let shorter = run(&["run", &first_page, "--replay", cassette], &[]);
-    assert!(shorter.status.success() && stderr(&shorter).contains("1 recorded call(s) in the cassette were not replayed"), "{}", stderr(&shorter));
+    assert_eq!(shorter.status.code(), Some(1), "{}", stderr(&shorter));
+    assert!(stderr(&shorter).contains("1 recorded call(s) were not replayed: the script made fewer calls than when it was recorded"), "{}", stderr(&shorter));
     let filtered = script_file(&dir, "return await pingone.list_users({ filter: 'enabled eq true' })");
     let changed = run(&["run", &filtered, "--replay", cassette], &[]);
     assert!(stderr(&changed).contains("NOT_IN_CASSETTE") && stderr(&changed).contains("unused recordings of it have arguments {}"), "{}", stderr(&changed));
+    let caught = script_file(&dir, "try { return await pingone.list_users({ filter: 'enabled eq true' }) } catch (e) { return e.code }");
+    let out = run(&["run", &caught, "--replay", cassette], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("1 call(s) had no recording (NOT_IN_CASSETTE): the script or its --args changed") && !err.contains("made fewer calls"), "{err}");
+
+    // A recording of a run that was stopped says so, and its replay is told why the
+    // rest of the calls are not there.
+    let stopped = dir.path().join("stopped.json");
+    let twice = script_file(&dir, "await pingone.list_users({}); return (await pingone.list_users({ limit: 5 })).count");
+    let out = tokio::task::block_in_place(|| run(&["run", &twice, "--record", stopped.to_str().unwrap(), "--max-calls", "1"], &env));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&stopped).unwrap()).unwrap();
+    assert_eq!(saved["ended_with"], "LIMIT_CALLS", "{saved}");
+    let out = run(&["run", &twice, "--replay", stopped.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("the recorded run ended with LIMIT_CALLS, so the cassette holds only the calls made before that"), "{}", stderr(&out));
 }
 
 #[test]

@@ -79,18 +79,28 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     // A cassette that cannot be written now (the disk filled up) is told, and the
     // result and the writes are still printed.
     let unsaved = match (&args.record, &recorder) {
-        (Some(path), Some(recorder)) => recorder.cassette().save(path).err(),
+        (Some(path), Some(recorder)) => {
+            if let Err(e) = &execution.outcome {
+                recorder.ended_with(e.code());
+            }
+            recorder.cassette().save(path).err()
+        }
         _ => None,
     };
-    if let Some(unused) = replay.map(|r| r.unused()).filter(|&n| n > 0) {
-        crate::output::log_line("warn", &format!("{unused} recorded call(s) in the cassette were not replayed: the script made fewer calls than when it was recorded"));
-    }
     // One scan of what names the records, for the calls answered and those in flight.
     let answered = host.calls();
     let answered_count = answered.len();
+    let refused_by_policy = answered.iter().filter(|c| c.outcome == "POLICY_DENIED").count();
     let mut screened = screen_targets(answered.into_iter().chain(host.in_flight()).collect(), &defender, &host.own_texts()).await;
     let in_flight = screened.split_off(answered_count);
     let writes = account::writes(&screened, &in_flight);
+    // A replay is a check that the script still does what was recorded: one that did
+    // not make the recorded calls fails, whatever the script made of the errors
+    // (review 54 M3: 300 NOT_IN_CASSETTE caught, exit 0).
+    let unfaithful = replay.and_then(|r| r.unfaithful(refused_by_policy));
+    if let Some(why) = &unfaithful {
+        error(why);
+    }
     if args.json {
         let mut out = json!({ "ok": execution.outcome.is_ok(), "logs": execution.logs, "calls": execution.calls, "writes": account::writes_json(&writes), "duration_ms": execution.duration.as_millis() as u64 });
         match &execution.outcome {
@@ -137,7 +147,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     }
     Ok(match execution.outcome {
         // As `call` does for one such write: a cron job or agent must not take it for done.
-        Ok(_) if unsaved.is_some() || caught_uncertain.is_some() => ExitCode::FAILURE,
+        Ok(_) if unsaved.is_some() || caught_uncertain.is_some() || unfaithful.is_some() => ExitCode::FAILURE,
         Ok(_) => ExitCode::SUCCESS,
         // As a shell reports a command the signal ended.
         Err(ExecutionError::Interrupted { .. }) => ExitCode::from(stopped_by.get().map_or(130, |s| s.exit_status())),

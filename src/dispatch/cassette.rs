@@ -29,6 +29,10 @@ pub struct Cassette {
     /// before they were kept has none, and its replay reads the system's clock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub readings: Option<RecordedReadings>,
+    /// The code of the error the recorded run ended with (`LIMIT_WALL_TIME`,
+    /// `INTERRUPTED`, …), when it did: a replay can answer only the calls made before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_with: Option<String>,
     pub calls: Vec<Interaction>,
 }
 
@@ -62,12 +66,13 @@ pub struct Recorder {
     calls: Mutex<Vec<Interaction>>,
     dry_run: bool,
     readings: Arc<Readings>,
+    ended_with: Mutex<Option<String>>,
 }
 
 impl Recorder {
     /// A recorder for a run; a dry run's cassette says it is one.
     pub fn new(dry_run: bool) -> Self {
-        Self { calls: Mutex::default(), dry_run, readings: Readings::recording() }
+        Self { calls: Mutex::default(), dry_run, readings: Readings::recording(), ended_with: Mutex::default() }
     }
 
     /// The clock the recorded script reads.
@@ -86,9 +91,15 @@ impl Recorder {
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).push(interaction);
     }
 
+    /// The recorded run ended with the error of this code.
+    pub fn ended_with(&self, code: &str) {
+        *self.ended_with.lock().unwrap_or_else(|e| e.into_inner()) = Some(code.to_owned());
+    }
+
     pub fn cassette(&self) -> Cassette {
         let calls = self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        Cassette { format: FORMAT, dry_run: self.dry_run, readings: Some(self.readings.recorded()), calls }
+        let ended_with = self.ended_with.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        Cassette { format: FORMAT, dry_run: self.dry_run, readings: Some(self.readings.recorded()), ended_with, calls }
     }
 }
 
@@ -97,12 +108,15 @@ impl Recorder {
 pub struct Replay {
     calls: Mutex<Vec<(Interaction, bool)>>,
     readings: Option<Arc<Readings>>,
+    /// Calls the cassette had no recording for.
+    missed: std::sync::atomic::AtomicUsize,
+    ended_with: Option<String>,
 }
 
 impl Replay {
     pub fn new(cassette: Cassette) -> Self {
         let readings = cassette.readings.as_ref().map(Readings::replaying);
-        Self { calls: Mutex::new(cassette.calls.into_iter().map(|c| (c, false)).collect()), readings }
+        Self { calls: Mutex::new(cassette.calls.into_iter().map(|c| (c, false)).collect()), readings, missed: Default::default(), ended_with: cassette.ended_with }
     }
 
     /// The recording's clock, when the cassette kept its readings.
@@ -117,6 +131,7 @@ impl Replay {
             *used = true;
             return interaction.reply.clone();
         }
+        self.missed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let recorded = calls.iter().filter(|(c, _)| c.action == action).count();
         // What the cassette does hold for this action, so the difference shows.
         let unused: Vec<String> = calls.iter().filter(|(c, used)| !used && c.action == action).take(3).map(|(c, _)| c.args.to_string()).collect();
@@ -134,5 +149,31 @@ impl Replay {
     /// Recorded calls no call has replayed yet.
     pub fn unused(&self) -> usize {
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).iter().filter(|(_, used)| !used).count()
+    }
+
+    /// Why this replay did not make the recorded run's calls, when it did not: calls
+    /// the cassette had no recording of, calls this run's policy refused before the
+    /// cassette was asked (`refused`), recordings left over, and how the recorded run
+    /// ended. `None` for a faithful replay.
+    pub fn unfaithful(&self, refused: usize) -> Option<String> {
+        let (missed, unused) = (self.missed.load(std::sync::atomic::Ordering::Relaxed), self.unused());
+        if missed == 0 && unused == 0 {
+            return None;
+        }
+        let mut why = Vec::new();
+        if missed > 0 {
+            why.push(format!("{missed} call(s) had no recording ({NOT_IN_CASSETTE}): the script or its --args changed since it was recorded"));
+        }
+        if refused > 0 {
+            why.push(format!("{refused} call(s) were refused by this run's policy before the cassette was asked: give the replay the flags the recording had (such as --allow-writes)"));
+        }
+        if unused > 0 {
+            let fewer = if missed == 0 && refused == 0 { ": the script made fewer calls than when it was recorded" } else { "" };
+            why.push(format!("{unused} recorded call(s) were not replayed{fewer}"));
+        }
+        if let Some(code) = &self.ended_with {
+            why.push(format!("the recorded run ended with {code}, so the cassette holds only the calls made before that"));
+        }
+        Some(format!("the replay did not make the recorded calls, so its result is not the recorded run's: {}", why.join("; ")))
     }
 }
