@@ -506,6 +506,12 @@ async fn a_write_whose_answer_cannot_be_read_is_counted_as_applied() {
     let out = tokio::task::block_in_place(|| run(&["run", &caught, "--allow-writes"], &env));
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("caught the errors of writes that were or may have been applied") && stderr(&out).contains("create_user (username mal.three): ANSWER_UNREADABLE"), "{}", stderr(&out));
+    let caught = script_file(&dir, &std::fs::read_to_string(&caught).unwrap().replace("mal.three", "mal.four"));
+    let out = tokio::task::block_in_place(|| run(&["run", &caught, "--allow-writes", "--json"], &env));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!((&report["ok"], &report["writesToCheck"]), (&json!(true), &json!(true)), "{report}");
+    assert_eq!(report["writes"][0]["outcome"], "ANSWER_UNREADABLE", "{report}");
     // `call` exits 1 (not 2, PingOne's refusal): the call was carried out.
     let population = stdout(&tokio::task::block_in_place(|| run(&["run", &script_file(&dir, "return (await pingone.list_populations({ limit: 1 })).items[0].id")], &env))).trim().trim_matches('"').to_owned();
     let args = json!({ "username": "mal.two", "email": "mal.two@example.com", "population": { "id": population } }).to_string();

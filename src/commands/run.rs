@@ -98,11 +98,20 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     // not make the recorded calls fails, whatever the script made of the errors
     // (review 54 M3: 300 NOT_IN_CASSETTE caught, exit 0).
     let unfaithful = replay.and_then(|r| r.unfaithful(refused_by_policy));
+    let caught_uncertain = execution.outcome.as_ref().ok().and_then(|_| account::caught_uncertain(&writes, account::SHOWN));
     if let Some(why) = &unfaithful {
         error(why);
     }
     if args.json {
         let mut out = json!({ "ok": execution.outcome.is_ok(), "logs": execution.logs, "calls": execution.calls, "writes": account::writes_json(&writes), "duration_ms": execution.duration.as_millis() as u64 });
+        // Why a script that ended well still exits 1, for a program that reads only
+        // this (review 54 L1: `ok: true` beside exit status 1).
+        if caught_uncertain.is_some() {
+            out["writesToCheck"] = json!(true);
+        }
+        if let Some(why) = &unfaithful {
+            out["replayUnfaithful"] = json!(why);
+        }
         match &execution.outcome {
             Ok(value) => out["result"] = value.clone(),
             Err(e) => {
@@ -138,7 +147,6 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
             note(&refused);
         }
     }
-    let caught_uncertain = execution.outcome.as_ref().ok().and_then(|_| account::caught_uncertain(&writes, account::SHOWN));
     if let Some(lines) = caught_uncertain.as_ref().filter(|_| !args.json) {
         lines.iter().for_each(|line| note(line));
     }
