@@ -1241,3 +1241,21 @@ async fn max_retries_sets_the_tries_of_a_throttled_request() {
     assert!(!out.status.success() && stderr(&out).contains("gave up after 2 tries"), "{}", stderr(&out));
     assert_eq!(fake.api_requests().len(), 2, "the first try and one retry");
 }
+
+/// A stopped run's writes are all told on stderr when no audit log keeps them; with one,
+/// the first 200, and the log has the rest (review 54 M5: 800 created ids told nowhere).
+#[test]
+fn a_stopped_runs_writes_are_all_told_unless_an_audit_log_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, "for (let i = 0; i < 205; i++) await pingone.create_group({ name: `Batch ${i}` });\nthrow new Error('stop here');");
+    let listed = |out: &std::process::Output| stderr(out).lines().filter(|l| l.contains("create_group (name \"Batch ")).count();
+    let out = run(&["run", &script, "--simulator", "--allow-writes", "--defender", "patterns"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(listed(&out), 205, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("more applied"), "{}", stderr(&out));
+    let audit = dir.path().join("audit.jsonl");
+    let out = run(&["run", &script, "--simulator", "--allow-writes", "--defender", "patterns", "--audit-log", audit.to_str().unwrap()], &[]);
+    assert_eq!(listed(&out), 200, "{}", stderr(&out));
+    assert!(stderr(&out).contains("… and 5 more applied (the audit log, --audit-log FILE, records every call)"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&audit).unwrap().lines().filter(|l| l.contains("create_group")).count(), 205);
+}

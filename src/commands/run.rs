@@ -30,6 +30,9 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     let session = session(global, &args.policy, &args.simulator, args.replay.as_deref(), Needed::OnFirstCall).await?;
     let replay = session.replay.clone();
     let mut dispatcher = session.dispatcher;
+    // Where the writes past the first `account::SHOWN` are told: the audit log when one
+    // is kept, else stderr, all of them (review 54 M5: 800 created ids recorded nowhere).
+    let writes_shown = if dispatcher.policy().config.audit_logs.is_empty() { usize::MAX } else { account::SHOWN };
     let recorder = args.record.as_ref().map(|_| Arc::new(Recorder::new(dispatcher.policy().config.dry_run)));
     if let (Some(path), Some(recorder)) = (&args.record, &recorder) {
         // Written (empty) before the script runs: a path that cannot be written stops
@@ -98,7 +101,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     // not make the recorded calls fails, whatever the script made of the errors
     // (review 54 M3: 300 NOT_IN_CASSETTE caught, exit 0).
     let unfaithful = replay.and_then(|r| r.unfaithful(refused_by_policy));
-    let caught_uncertain = execution.outcome.as_ref().ok().and_then(|_| account::caught_uncertain(&writes, account::SHOWN));
+    let caught_uncertain = execution.outcome.as_ref().ok().and_then(|_| account::caught_uncertain(&writes, writes_shown));
     if let Some(why) = &unfaithful {
         error(why);
     }
@@ -140,7 +143,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
                 if let Some(hint) = run_account::raise_with(e) {
                     note(hint);
                 }
-                account::account(&writes, account::SHOWN).iter().for_each(|line| note(line));
+                account::account(&writes, writes_shown).iter().for_each(|line| note(line));
             }
         }
         if let Some(refused) = refused_in_the_real_run(&writes) {
