@@ -26,7 +26,7 @@ pub(super) fn filter_problems(action: &Action, args: &Map<String, Value>) -> Vec
             if let Some(fix) = not_an_id(&c).or_else(|| not_a_date(&c)) {
                 return Some(Problem::quoting(format!("`filter`: {fix}; as written it matches no record"), text.to_owned()));
             }
-            let ty = action.result.iter().find(|(field, _)| field.eq_ignore_ascii_case(&c.path)).map(|(_, ty)| ty.as_str())?;
+            let ty = action.result.iter().find(|(field, _)| field.trim_end_matches('?').eq_ignore_ascii_case(&c.path)).map(|(_, ty)| ty.as_str())?;
             let written = |value: &str| format!("`{} {} {value}`", c.path, c.op);
             let fix = match (ty, &c.value) {
                 ("boolean", Value::String(s)) if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") => {

@@ -144,14 +144,36 @@ fn result_type(action: &Action, compact: bool) -> String {
     if action.result.is_empty() {
         return "void".into();
     }
-    let fields: Vec<String> =
-        action.result.iter().map(|(k, v)| if compact { property_name(k) } else { format!("{}: {v}", property_name(k)) }).collect();
+    // A field a record may lack is written `name?` in its action's YAML, as in TypeScript.
+    let fields: Vec<String> = action
+        .result
+        .iter()
+        .map(|(k, v)| {
+            let (name, optional) = k.strip_suffix('?').map_or((k.as_str(), ""), |name| (name, "?"));
+            if compact {
+                property_name(name)
+            } else {
+                format!("{}{optional}: {v}", property_name(name))
+            }
+        })
+        .collect();
     format!("{{ {} }}", fields.join(if compact { ", " } else { "; " }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::{action_signature, compact_signature, property_name};
+
+    /// A field a record may lack is optional in the signature, so a script written from
+    /// it counts a user who never signed in (review 55: `Date.parse(u.lastSignOn?.at) <
+    /// cutoff` left 29 of them out of the stale accounts).
+    #[test]
+    fn a_field_a_record_may_lack_is_optional() {
+        let catalog = crate::catalog::load_builtin().unwrap();
+        let signature = action_signature(catalog.get("list_users").unwrap());
+        assert!(signature.contains("lastSignOn?: { at: string; remoteIp: string }") && signature.contains("; username: string }"), "{signature}");
+        assert!(compact_signature(catalog.get("list_users").unwrap()).contains("lastSignOn,"));
+    }
 
     #[test]
     fn compact_signatures_cut_long_value_lists_and_result_types() {
