@@ -384,3 +384,16 @@ async fn whoami_uses_a_user_token_from_the_environment() {
     let asked = fake.api_requests().into_iter().find(|r| r.path == userinfo).expect("userinfo was asked");
     assert_eq!(asked.headers["authorization"], "Bearer tok-person-0123456789");
 }
+
+/// A page of a list says on stderr that more follow and how to get them (review 55: a
+/// count of `call list_users` output gave 200 of 3,000).
+#[test]
+fn a_page_with_more_after_it_says_so() {
+    let out = run(&["call", "list_users", "--simulator", "--defender", "patterns", "--args", r#"{"limit": 5}"#], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let (count, cursor) = (page["count"].as_u64().unwrap(), page["cursor"].as_str().unwrap());
+    assert!(stderr(&out).contains(&format!("note: this page shows 5 of {count}; for the next, pass \"cursor\": \"{cursor}\" in --args")), "{}", stderr(&out));
+    let all = run(&["call", "list_users", "--simulator", "--defender", "patterns", "--args", r#"{"all": true}"#], &[]);
+    assert!(!stderr(&all).contains("this page shows"), "{}", stderr(&all));
+}

@@ -50,6 +50,9 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
             warn_all(&notices);
             let text = if args.compact { serde_json::to_string(&value)? } else { serde_json::to_string_pretty(&value)? };
             print(&text);
+            if let Some(more) = more_pages(&value) {
+                note(&more);
+            }
             if pingone_mcp::secret::shows_masked(&value) {
                 let how = if action.writes() { "read it back with its get action and --reveal-secrets (calling this again would make another)".to_owned() } else { format!("`call {}` with --reveal-secrets shows it", args.id) };
                 note(&format!("note: the secret is shown masked: {how}"));
@@ -85,4 +88,14 @@ fn warn_all(notices: &[String]) {
     for notice in notices {
         log_line("warn", notice);
     }
+}
+
+/// For a page of a list with more after it: how many of how many it shows and how to
+/// get the rest, so a count taken of the output is not taken for the list's (review 55:
+/// 200 of 3,000 users, told nothing).
+fn more_pages(value: &serde_json::Value) -> Option<String> {
+    let cursor = value.get("cursor").and_then(serde_json::Value::as_str)?;
+    let shown = value.get("items")?.as_array()?.len();
+    let of = value.get("count").and_then(serde_json::Value::as_u64).map_or_else(String::new, |count| format!(" of {count}"));
+    Some(format!("note: this page shows {shown}{of}; for the next, pass \"cursor\": \"{cursor}\" in --args, or \"all\": true for every item"))
 }
