@@ -889,9 +889,11 @@ fn a_failed_run_accounts_for_its_writes() {
     assert!(!stdout(&out).contains("mallory") && stdout(&out).contains("[withheld by pingone-mcp defender"), "{}", stdout(&out));
 
     let reads = script_file(&dir, "for (let i = 0; i < 5; i++) await pingone.list_groups({ limit: 1 });");
-    let out = run(&["run", &reads, "--simulator", "--max-calls", "2"], &[]);
+    let out = run(&["run", &reads, "--simulator", "--max-calls", "2", "--rate-limit", "20", "--timeout", "15"], &[]);
     let text = stderr(&out);
     assert!(text.contains("--max-calls N raises the action-call limit") && text.contains("it made no write: nothing was changed"), "{text}");
+    // And what more calls run into next (review 54 L7).
+    assert!(text.contains("at 20 requests a second (--rate-limit), about 300 calls fit in the 15 s of --timeout"), "{text}");
 }
 
 /// Ctrl-C stops the script, not the process: the console so far, the writes (the one

@@ -33,6 +33,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     // Where the writes past the first `account::SHOWN` are told: the audit log when one
     // is kept, else stderr, all of them (review 54 M5: 800 created ids recorded nowhere).
     let writes_shown = if dispatcher.policy().config.audit_logs.is_empty() { usize::MAX } else { account::SHOWN };
+    let pace = run_account::Pace { timeout_secs: args.timeout, requests_per_sec: dispatcher.policy().config.rate_limit.unwrap_or(pingone_mcp::policy::DEFAULT_RATE_LIMIT) };
     let recorder = args.record.as_ref().map(|_| Arc::new(Recorder::new(dispatcher.policy().config.dry_run)));
     if let (Some(path), Some(recorder)) = (&args.record, &recorder) {
         // Written (empty) before the script runs: a path that cannot be written stops
@@ -119,7 +120,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
             Ok(value) => out["result"] = value.clone(),
             Err(e) => {
                 out["error"] = json!(e.to_string());
-                if let Some(hint) = run_account::raise_with(e) {
+                if let Some(hint) = run_account::raise_with(e, pace) {
                     out["hint"] = json!(hint);
                 }
                 // What failed and where the script raised it, for tools that read the
@@ -140,8 +141,8 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
             Ok(value) => print(&serde_json::to_string_pretty(value)?),
             Err(e) => {
                 error(&e.to_string());
-                if let Some(hint) = run_account::raise_with(e) {
-                    note(hint);
+                if let Some(hint) = run_account::raise_with(e, pace) {
+                    note(&hint);
                 }
                 account::account(&writes, writes_shown).iter().for_each(|line| note(line));
             }
