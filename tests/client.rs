@@ -202,6 +202,7 @@ async fn retries_run_out_with_the_last_error() {
     assert_eq!(err.status(), Some(503));
     assert!(err.to_string().contains("still busy") && err.to_string().contains("(gave up after 4 tries over "), "{err}");
     assert!(err.to_json()["message"].as_str().unwrap().contains("gave up after 4 tries"), "scripts read it too: {}", err.to_json());
+    assert!(err.to_string().contains("; --max-retries N tries more)") && !err.to_string().contains("--rate-limit"), "what to change is named (review 54 L8): {err}");
 }
 
 #[tokio::test]

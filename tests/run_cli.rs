@@ -1241,6 +1241,7 @@ async fn max_retries_sets_the_tries_of_a_throttled_request() {
     let env: Vec<(&str, &str)> = env.iter().map(|(key, value)| (*key, value.as_str())).collect();
     let out = tokio::task::block_in_place(|| run(&["run", &script, "--max-retries", "1"], &env));
     assert!(!out.status.success() && stderr(&out).contains("gave up after 2 tries"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--max-retries N tries more, and a lower --rate-limit is throttled less"), "{}", stderr(&out));
     assert_eq!(fake.api_requests().len(), 2, "the first try and one retry");
 }
 

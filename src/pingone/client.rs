@@ -292,7 +292,9 @@ impl PingOneClient {
                     }
                     maybe_applied += u32::from(status != 429);
                     let gave_up = if attempt > retry.max_retries {
-                        Some(format!("gave up after {attempt} tries over {:.1} s", began.elapsed().as_secs_f64()))
+                        // What a caller can change (review 54 L8): the tries, or the pace that is throttled.
+                        let more = if status == 429 { "; --max-retries N tries more, and a lower --rate-limit is throttled less" } else { "; --max-retries N tries more" };
+                        Some(format!("gave up after {attempt} tries over {:.1} s{more}", began.elapsed().as_secs_f64()))
                     } else {
                         retry_after.filter(|wait| *wait > retry.max_retry_after).map(|wait| {
                             format!("PingOne asked to wait {} s before trying again, longer than the {} s this client waits; try again later", wait.as_secs(), retry.max_retry_after.as_secs())
