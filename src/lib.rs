@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod config;
 pub mod defender;
 pub mod dispatch;
+pub mod email;
 pub mod json_strings;
 pub mod mcp;
 pub mod onnx;

@@ -1262,3 +1262,42 @@ fn a_stopped_runs_writes_are_all_told_unless_an_audit_log_keeps_them() {
     assert!(stderr(&out).contains("… and 5 more applied (the audit log, --audit-log FILE, records every call)"), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(&audit).unwrap().lines().filter(|l| l.contains("create_group")).count(), 205);
 }
+
+/// A rehearsal of an import shows each row the real run would refuse: an empty,
+/// over-long or taken username (taken in PingOne, or by an earlier row), a malformed
+/// email; the good rows are shown created (review 54 M1: 300 of 300 "created").
+#[test]
+fn a_dry_run_shows_the_rows_an_import_would_have_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, r#"
+const taken = (await pingone.list_users({ limit: 1 })).items[0].username;
+const rows = [
+  { username: 'new.hire1', email: 'new.hire1@example.com' },
+  { username: taken, email: 'x1@example.com' },
+  { username: 'new.hire1', email: 'again@example.com' },
+  { username: '', email: 'empty@example.com' },
+  { username: 'u'.repeat(200), email: 'long@example.com' },
+  { username: 'bad.mail', email: 'bob@@example.com' },
+  { username: 'new.hire2', email: 'new.hire2@example.com' },
+];
+const out = [];
+for (const row of rows) {
+  try { const r = await pingone.create_user(row); out.push(r.dryRun ? 'shown' : 'sent'); }
+  catch (e) { out.push(e.code + ': ' + e.message); }
+}
+return out;"#);
+    let out = run(&["run", &script, "--simulator", "--allow-writes", "--dry-run", "--defender", "patterns"], &[]);
+    let result: Vec<String> = serde_json::from_str(&stdout(&out)).unwrap_or_else(|_| panic!("{}", stderr(&out)));
+    assert_eq!(result[0], "shown");
+    assert!(result[1].starts_with("INVALID_DATA") && result[1].contains("is held already (id ") && result[1].contains("read with list_users"), "{}", result[1]);
+    assert!(result[2].starts_with("INVALID_DATA") && result[2].contains("`new.hire1` is given to a record this dry run created earlier"), "{}", result[2]);
+    assert!(result[3].starts_with("INVALID_ARGUMENTS") && result[3].contains("`username` is empty: PingOne needs one"), "{}", result[3]);
+    assert!(result[4].starts_with("INVALID_ARGUMENTS") && result[4].contains("`username` may be at most 128 characters long; it has 200"), "{}", result[4]);
+    assert!(result[5].starts_with("INVALID_ARGUMENTS") && result[5].contains("`email` `bob@@example.com` is not an email address"), "{}", result[5]);
+    assert_eq!(result[6], "shown");
+    // The real run is refused the same rows by PingOne (the simulator), which takes
+    // `bob@@example.com` no more than the check does.
+    let real = run(&["run", &script, "--simulator", "--allow-writes", "--defender", "patterns"], &[]);
+    let result: Vec<String> = serde_json::from_str(&stdout(&real)).unwrap_or_else(|_| panic!("{}", stderr(&real)));
+    assert_eq!(result.iter().filter(|r| *r == "sent").count(), 2, "{result:?}");
+}

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use super::model::{Action, Method, Param, ParamLocation, ParamType};
+use super::model::{Action, Method, Param, ParamLocation, ParamType, TextFormat};
 
 /// Names of the arguments a list action takes besides its declared parameters.
 pub const PAGING_ARGS: [&str; 1] = ["all"];
@@ -415,6 +415,25 @@ fn null_problem(p: &Param, name: &str) -> Option<Problem> {
     Some(Problem::ours(format!("`{name}` is null: leave it out (a record without it holds {absent}) or give it a value")))
 }
 
+/// A required text left empty, one longer than PingOne takes, or one not of the form
+/// the parameter has (an email address).
+fn text_problem(p: &Param, text: &str, name: &str) -> Option<Problem> {
+    let what = p.description.trim().trim_end_matches('.');
+    if p.required && text.trim().is_empty() {
+        return Some(Problem::ours(format!("`{name}` is empty: PingOne needs one ({what})")));
+    }
+    let length = text.chars().count();
+    if let Some(max) = p.max_length.filter(|&max| length > max) {
+        return Some(Problem::quoting(format!("`{name}` may be at most {max} characters long; it has {length}"), text.to_owned()));
+    }
+    match p.format {
+        Some(TextFormat::Email) if !crate::email::is_address(text) => {
+            Some(Problem::quoting(format!("`{name}` `{text}` is not an email address: one @, with a name before it and a domain after it"), text.to_owned()))
+        }
+        _ => None,
+    }
+}
+
 fn check_value(p: &Param, value: &Value, name: &str, problems: &mut Vec<Problem>) {
     // Path and query values are sent as text, so numbers and booleans are fine there;
     // but not as an id, which in PingOne is a UUID: `userId: 5` is a mistake to name.
@@ -435,6 +454,15 @@ fn check_value(p: &Param, value: &Value, name: &str, problems: &mut Vec<Problem>
     if let (true, Value::String(text)) = (p.required && names_an_id, value) {
         if text.trim().is_empty() {
             problems.push(Problem::ours(format!("`{name}` is empty: give the id ({})", p.description.trim().trim_end_matches('.'))));
+            return;
+        }
+    }
+    // What PingOne refuses in a text, checked before sending, so a dry run shows it too
+    // (review 54 M1: an empty username, a 200-character one and `not-an-email` passed a
+    // rehearsal of an import).
+    if let Value::String(text) = value {
+        if let Some(problem) = text_problem(p, text, name) {
+            problems.push(problem);
             return;
         }
     }

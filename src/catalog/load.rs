@@ -152,6 +152,15 @@ impl Catalog {
                         errors.push(at.error("dependents", "each {name} in the filter must be one of this action's parameters, which the call fills in".to_owned()));
                     }
                 }
+                if let Some(unique) = &action.unique {
+                    let at = Locator { file: name, text, id: &action.id, occurrence: 0 };
+                    if !added.get(&unique.list).or_else(|| self.actions.get(&unique.list)).is_some_and(|a| a.is_list() && a.param("filter").is_some()) {
+                        errors.push(at.error("unique", format!("`{}` is not a list action with a filter; name one that lists the records whose `{}` must differ", unique.list, unique.field)));
+                    }
+                    if action.param(&unique.field).is_none() || unique.lookup(&serde_json::json!({ unique.field.clone(): "x" })).is_none() {
+                        errors.push(at.error("unique", format!("`{}` must be a parameter of this action, and the filter may name only it, as {{{}}}", unique.field, unique.field)));
+                    }
+                }
                 for (param, list) in action.params.iter().filter_map(|p| Some((&p.name, p.absent_means_default_of.as_ref()?))) {
                     if !added.get(list).or_else(|| self.actions.get(list)).is_some_and(|a| a.is_list() && a.read_only) {
                         let at = Locator { file: name, text, id: &action.id, occurrence: 0 };

@@ -70,6 +70,10 @@ pub struct Action {
     /// confirming it: a group's members lose what the group gave them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dependents: Option<Dependents>,
+    /// A field no two records may share (a user's username) and how to find a record
+    /// holding a value: a dry run foresees PingOne's refusal of a create that repeats one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique: Option<Unique>,
     pub idempotent: bool,
     pub example: serde_json::Value,
     /// Set by the loader: the resource group of the file the action came from.
@@ -91,13 +95,39 @@ pub struct Dependents {
 impl Dependents {
     /// The filter with the call's arguments in place; none when one is missing.
     pub fn filter_for(&self, args: &serde_json::Value) -> Option<String> {
-        let mut filter = self.filter.clone();
-        while let Some(start) = filter.find('{') {
-            let end = start + filter[start..].find('}')?;
-            let value = args.get(&filter[start + 1..end])?.as_str()?.to_owned();
-            filter.replace_range(start..=end, &value);
-        }
-        Some(filter)
+        filled(&self.filter, args)
+    }
+}
+
+/// `template` with each `{param}` replaced by that argument; none when one is missing.
+fn filled(template: &str, args: &serde_json::Value) -> Option<String> {
+    let mut text = template.to_owned();
+    while let Some(start) = text.find('{') {
+        let end = start + text[start..].find('}')?;
+        let value = args.get(&text[start + 1..end])?.as_str()?.to_owned();
+        text.replace_range(start..=end, &value);
+    }
+    Some(text)
+}
+
+/// A field unique among the records an action creates, the list action that finds
+/// them, and its filter (`{param}` for the call's argument, as in [`Dependents`]), which
+/// may match more than the value (`name sw`): what it lists is compared by the field.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unique {
+    pub field: String,
+    pub list: String,
+    pub filter: String,
+}
+
+impl Unique {
+    /// The value the call gives the field, and the filter with it in place.
+    pub fn lookup(&self, args: &serde_json::Value) -> Option<(String, String)> {
+        let value = args.get(&self.field)?.as_str()?.to_owned();
+        let quoted = value.replace('\\', "\\\\").replace('"', "\\\"");
+        let filter = filled(&self.filter, &serde_json::json!({ self.field.clone(): quoted }))?;
+        Some((value, filter))
     }
 }
 
@@ -180,6 +210,14 @@ pub enum Host {
     Auth,
 }
 
+/// The form of a text parameter, checked before a call is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TextFormat {
+    /// An email address (RFC 2822's addr-spec, as PingOne reads it): `ana@example.com`.
+    Email,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Param {
@@ -202,6 +240,12 @@ pub struct Param {
     pub minimum: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum: Option<i64>,
+    /// The longest text PingOne takes (`maxLength` in its spec), in characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<usize>,
+    /// The form a text must have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<TextFormat>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub properties: Vec<Param>,
     /// Sent when the caller passes none (query parameters only): e.g. the filter that

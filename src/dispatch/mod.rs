@@ -79,6 +79,9 @@ struct Rehearsal {
     touched: Vec<String>,
     /// The paths its deletes were shown for: the real run finds nothing there after.
     deleted: Vec<String>,
+    /// The unique values its creates were shown giving (`create_user:ana.silva`), which a
+    /// second create of the same run would repeat.
+    unique_values: std::collections::HashSet<String>,
 }
 
 impl Dispatcher {
@@ -790,6 +793,14 @@ impl Dispatcher {
         // refused for a flag), and PingOne holds what the real run would find only
         // where no earlier write of this run (shown, not sent) has been.
         let checkable = !names_a_stand_in && self.policy.flags_needed(action, args).is_empty() && !self.touched_in_dry_run(&path);
+        // Creates of this run do not hide PingOne's records of their kind: a username
+        // taken in PingOne is taken whatever this run showed (review 54 M1: a rehearsal of
+        // an import with duplicate usernames showed every row created).
+        if self.policy.flags_needed(action, args).is_empty() {
+            if let Some(taken) = self.value_taken(client, action, args).await {
+                return (HostReply::Error(taken), "refused");
+            }
+        }
         if checkable {
             if let Some(finding) = self.dry_run_finding(client, action, args).await {
                 return finding;
@@ -806,6 +817,9 @@ impl Dispatcher {
             let mut rehearsal = self.rehearsal();
             if action.method == Method::Delete {
                 rehearsal.deleted.push(path.clone());
+            }
+            if let Some((value, _)) = action.unique.as_ref().and_then(|unique| unique.lookup(args)) {
+                rehearsal.unique_values.insert(format!("{}:{}", action.id, value.to_lowercase()));
             }
             rehearsal.touched.push(match &stand_in {
                 Some(id) => format!("{path}/{id}"),
@@ -840,6 +854,31 @@ impl Dispatcher {
         }
         self.note_flags_needed(&mut preview, action, args);
         (HostReply::Value(preview), "dry_run")
+    }
+
+    /// A create that repeats a value no two records may share (a user's username, a
+    /// group's name), as the list action's filter finds it: held by a record PingOne has (unless this run deleted one of the kind,
+    /// which may have freed it), or given by a create this dry run showed earlier.
+    async fn value_taken(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<ActionError> {
+        let unique = action.unique.as_ref()?;
+        let (value, filter) = unique.lookup(args)?;
+        let field = &unique.field;
+        let why = if self.rehearsal().unique_values.contains(&format!("{}:{}", action.id, value.to_lowercase())) {
+            format!("{field} `{value}` is given to a record this dry run created earlier (shown, not sent), and PingOne refuses a second one")
+        } else {
+            let list = self.catalog.get(&unique.list)?;
+            let collection = path_of(&client.preview(action, args).ok()?)?;
+            if self.rehearsal().deleted.iter().any(|deleted| deleted.starts_with(&format!("{collection}/"))) {
+                return None;
+            }
+            let found = client.call(list, &json!({ "filter": filter, "all": true }), &CallOptions::default()).await.ok()?;
+            let holder = found.as_array()?.iter().find(|record| record.get(field).and_then(Value::as_str).is_some_and(|held| held.eq_ignore_ascii_case(&value)))?;
+            let id = holder.get("id").and_then(Value::as_str).unwrap_or("?");
+            format!("{field} `{value}` is held already (id {id}, read with {}), and PingOne refuses a second one", list.id)
+        };
+        let mut error = own_error(action, "INVALID_DATA", OwnText { text: format!("`{}` was not sent (dry run), and the real run would fail: {why}", action.id), quoted: vec![value] });
+        error.status = Some(400);
+        Some(error)
     }
 
     /// Whether a write this dry run showed (and did not send) was at `path`, or at a

@@ -236,7 +236,7 @@ fn check_profile(st: &State, body: &Map<String, Value>, except: Option<&str>) ->
         return Err(ApiError::uniqueness("username", format!("a user with username `{username}` already exists (id {other})")));
     }
     let email = str_field(body, "email").unwrap_or_default();
-    if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
+    if !crate::email::is_address(email) {
         return Err(ApiError::invalid_value("email", format!("`{email}` is not a valid email address")));
     }
     check_bool(body, "enabled")?;
