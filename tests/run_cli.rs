@@ -1301,3 +1301,16 @@ return out;"#);
     let result: Vec<String> = serde_json::from_str(&stdout(&real)).unwrap_or_else(|_| panic!("{}", stderr(&real)));
     assert_eq!(result.iter().filter(|r| *r == "sent").count(), 2, "{result:?}");
 }
+
+/// A dry run's write that the real run would not send either (a member added again) is
+/// `unchanged` among its writes, not a change to expect (review 54 L6).
+#[test]
+fn a_dry_runs_write_that_holds_already_is_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, r#"const g = (await pingone.list_groups({ limit: 1 })).items[0];
+const u = (await pingone.list_users({ filter: `memberOfGroups[id eq "${g.id}"]`, limit: 1 })).items[0];
+return (await pingone.add_user_to_group({ userId: u.id, id: g.id })).unchanged;"#);
+    let reply = json_report(&["run", &script, "--simulator", "--allow-writes", "--dry-run", "--json", "--defender", "patterns"]);
+    assert_eq!(reply["result"], true, "{reply}");
+    assert_eq!(reply["writes"][0]["outcome"], "unchanged", "{reply}");
+}

@@ -726,3 +726,22 @@ async fn record_then_replay_gives_the_same_result_offline() {
     let missed = run_with(&changed, json!({}), Arc::new(dispatcher(Backend::Replay(replay))), &Limits::default()).await;
     assert!(err(&missed).to_string().contains("NOT_IN_CASSETTE"), "{}", err(&missed));
 }
+
+/// `split` with a RegExp gives what Node gives (each expected value below is what Node 20
+/// printed), and a CSV of a few thousand rows splits within the default compute limit
+/// (review 54 M4: `csv.split(/\n/)` on 60 KB ran out of compute).
+#[tokio::test]
+async fn split_by_a_regexp_is_as_in_node_and_fits_a_long_csv() {
+    let execution = run_offline(
+        r#"return [
+  'a,b,,c'.split(/,/), 'a1b22c333d'.split(/(\d+)/), 'a1b2c3'.split(/\d/, 2), 'abc'.split(/(?:)/), ''.split(/x/), ''.split(/(?:)/),
+  'x\r\ny\nz\r\n'.split(/\r?\n/), '😀😀'.split(/(?:)/u), 'A-b_C'.split(/[-_]/i), 'ab'.split(/(a)|(c)/), ',a,'.split(/,/), 'aXbxc'.split(/x/i, 0),
+  'one  two'.split(/\s*/), 'test'.split(/(?=s)/), 'a,b'.split(/,/g),
+];"#,
+    )
+    .await;
+    let node = r#"[["a","b","","c"],["a","1","b","22","c","333","d"],["a","b"],["a","b","c"],[""],[],["x","y","z",""],["😀","😀"],["A","b","C"],["","a",null,"b"],["","a",""],[],["o","n","e","t","w","o"],["te","st"],["a","b"]]"#;
+    assert_eq!(ok(&execution), &serde_json::from_str::<Value>(node).unwrap());
+    let csv = run_offline("const csv = 'Björn,Andersson,bjorn.andersson@example.com,Engineering,Stockholm\\r\\n'.repeat(3000); return csv.trim().split(/\\r?\\n/).length;").await;
+    assert_eq!(ok(&csv), &json!(3000), "{:?}", csv.outcome);
+}

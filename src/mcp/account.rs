@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use super::observe::{DRY_RUN, DRY_RUN_NEEDS, NOT_SENT, REPLAYED, UNCHANGED};
+use super::observe::{DRY_RUN, DRY_RUN_HELD, DRY_RUN_NEEDS, NOT_SENT, REPLAYED, UNCHANGED};
 use super::CallSummary;
 use crate::pingone::ANSWER_UNREADABLE;
 use crate::sandbox::NOT_SENT_ASKING;
@@ -47,7 +47,9 @@ fn outcome_token(outcome: &str) -> &str {
     match outcome {
         NO_ANSWER_YET => "no_answer",
         NOT_SENT | NOT_SENT_ASKING => "not_sent",
-        UNCHANGED => "unchanged",
+        // A dry run's write that the real run would not send is no change to expect
+        // (review 54 L6: a member added again was counted among the dry run's changes).
+        UNCHANGED | DRY_RUN_HELD => "unchanged",
         dry if dry.starts_with(DRY_RUN) => "dry_run",
         other => other,
     }

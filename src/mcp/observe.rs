@@ -28,6 +28,10 @@ use crate::sandbox::{ActionHost, LogLine, PersonWaits, Readings, NOT_SENT_ASKING
 /// than after every page was fetched into the server's memory.
 pub const SCRIPT_LIST_BYTES: usize = 4 << 20;
 
+/// The outcome of a dry run's write the real run would not send either: the record
+/// holds what it asks for already.
+pub const DRY_RUN_HELD: &str = "dry run: it holds already, so the real run would not send it";
+
 /// The outcome of a write not sent because the record holds what it asks for already.
 pub const UNCHANGED: &str = "unchanged (already so; nothing sent)";
 /// The outcome of a write a replay's cassette answered (followed by the recorded
@@ -192,7 +196,7 @@ impl ObservedHost {
             // A write under --dry-run answers with the request it would have sent.
             HostReply::Value(value) if value.get("dryRun") == Some(&Value::Bool(true)) => match value.get("refusedWithout").and_then(Value::as_str) {
                 Some(flags) => (format!("{DRY_RUN_NEEDS}{flags}"), None),
-                None if value.get("unchanged") == Some(&Value::Bool(true)) => (format!("{DRY_RUN}: it holds already, so the real run would not send it"), None),
+                None if value.get("unchanged") == Some(&Value::Bool(true)) => (DRY_RUN_HELD.to_owned(), None),
                 None => (DRY_RUN.to_owned(), None),
             },
             HostReply::Value(value) => {

@@ -12,7 +12,7 @@ use super::account;
 use super::observe::CallSummary;
 use crate::defender::{Defender, OwnTexts};
 use crate::sandbox::{action_facts, said_in, Execution, ExecutionError, LogLine};
-use crate::trim::{count_json_tokens, trim, NARROW_CALL, NARROW_SCRIPT, OR_NARROW_IN_SCRIPT, SHORTEN_ERROR};
+use crate::trim::{count_json_tokens, trim, trim_at, NARROW_CALL, NARROW_SCRIPT, OR_NARROW_IN_SCRIPT, SHORTEN_ERROR};
 
 /// A tool call that failed: the text the model reads, and for a program the same
 /// failure's stable `code` with what else it can act on (where the script failed, the
@@ -227,7 +227,7 @@ fn cut_to_budget(mut execution: Execution, result_tokens: usize, budget: usize) 
     let mut note = None;
     match &mut execution.outcome {
         Ok(result) => {
-            let shaped = trim(take(result), result_tokens);
+            let shaped = trim_at(take(result), result_tokens, "$.result");
             *result = shaped.value;
             note = shaped.note;
         }
@@ -438,7 +438,7 @@ pub async fn action_reply(name: &str, reply: HostReply, budget: usize, defender:
     match reply {
         HostReply::Value(value) => {
             let page_items = value.get("items").and_then(Value::as_array).map(Vec::len);
-            let mut shaped = trim(value, budget);
+            let mut shaped = trim_at(value, budget, "$.result");
             let gap = page_items.and_then(|all| cut_page_cursor(&mut shaped.value, all));
             // Scanned in place, so the withheld paths read as the reply: `$.result[5].nickname`.
             let (mut reply, notices) = screen_value(json!({ "result": shaped.value }), defender, OwnTexts::default(), false, Reader::Agent).await;

@@ -73,6 +73,13 @@ const CUT_PATHS_NAMED: usize = 3;
 /// Fits `value` into `budget` tokens. It is taken by value so that a result that fits,
 /// the usual case, is handed back without a copy.
 pub fn trim(value: Value, budget: usize) -> Trimmed {
+    trim_at(value, budget, "$")
+}
+
+/// [`trim`], for a value the reply holds at `root` (`$.result`): the note names the
+/// strings it cut by the paths the reply's other notes use (review 55: `$[5].nickname`
+/// in one, `$.result[5].nickname` in the defender's).
+pub fn trim_at(value: Value, budget: usize, root: &str) -> Trimmed {
     // Most results are small: count them exactly. A huge one is not even held serialised.
     let limit = budget * MAX_BYTES_PER_TOKEN;
     let counted = serialise_up_to(&value, limit).map(|text| (text.len(), count_tokens(&text)));
@@ -94,7 +101,7 @@ pub fn trim(value: Value, budget: usize) -> Trimmed {
     loop {
         cut = cut.scaled((budget as f64 / tokens.max(1) as f64 * 0.9).clamp(0.05, 0.9));
         let mut counts = Counts::default();
-        let candidate = shrink(&value, &mut String::from("$"), cut, &mut counts);
+        let candidate = shrink(&value, &mut String::from(root), cut, &mut counts);
         let text = candidate.to_string();
         let at_floor = cut.max_items == 1 && cut.max_chars == MIN_CHARS && cut.max_fields == MIN_FIELDS;
         tokens = bytes_per_token.map_or(text.len() / MAX_BYTES_PER_TOKEN, |ratio| (text.len() as f64 / ratio) as usize);
@@ -337,6 +344,9 @@ mod tests {
         // not be found).
         let out = trim(json!({ "user": { "bio": "word ".repeat(10_000), "a key": "word ".repeat(10_000) } }), 600);
         assert!(out.note.as_deref().unwrap().contains(r#"2 long string(s) cut (at $.user.bio, $.user["a key"])"#), "{:?}", out.note);
+        // Under the path the reply holds it at, as the defender's notes name it.
+        let out = trim_at(json!([{ "bio": "word ".repeat(10_000) }]), 300, "$.result");
+        assert!(out.note.as_deref().unwrap().contains("1 long string(s) cut (at $.result[0].bio)"), "{:?}", out.note);
     }
 
     /// Review 40: a script's map keyed by username is as long as a list, and was
