@@ -1307,7 +1307,7 @@ return out;"#);
 #[test]
 fn a_dry_runs_write_that_holds_already_is_unchanged() {
     let dir = tempfile::tempdir().unwrap();
-    let script = script_file(&dir, r#"const g = (await pingone.list_groups({ limit: 1 })).items[0];
+    let script = script_file(&dir, r#"const g = (await pingone.list_groups({ filter: 'name eq "Identity Admins"' })).items[0];
 const u = (await pingone.list_users({ filter: `memberOfGroups[id eq "${g.id}"]`, limit: 1 })).items[0];
 return (await pingone.add_user_to_group({ userId: u.id, id: g.id })).unchanged;"#);
     let reply = json_report(&["run", &script, "--simulator", "--allow-writes", "--dry-run", "--json", "--defender", "patterns"]);
