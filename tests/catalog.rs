@@ -426,6 +426,26 @@ fn a_record_condition_needs_grants_access_and_a_get_for_its_record() {
     assert_one(&refuse(&[("w.yaml", &with_email)]), &["w.yaml:", "its access-granting parameters would go unasked"]);
 }
 
+/// A field a letter off one an open-bodied action declares is refused with the field
+/// meant, not sent on for PingOne to store or ignore (review 57: `pkceEnforcment`,
+/// `redirectUri`, `acsUrl`); a field it does not declare and nothing is near passes.
+#[test]
+fn a_misspelt_field_of_an_open_body_is_refused() {
+    use pingone_mcp::catalog::{check_args, normalise_args};
+    let catalog = load_builtin().unwrap();
+    let create = catalog.get("create_application").unwrap();
+    let base = json!({ "name": "Portal", "enabled": true, "type": "WEB_APP", "protocol": "OPENID_CONNECT", "grantTypes": ["AUTHORIZATION_CODE"], "responseTypes": ["CODE"], "redirectUris": ["https://portal.example.com/cb"], "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC" });
+    for (key, meant) in [("pkceEnforcment", "pkceEnforcement"), ("redirectUri", "redirectUris"), ("acsUrl", "acsUrls")] {
+        let mut args = base.clone();
+        args[key] = json!("x");
+        let e = check_args(create, &normalise_args(create, args)).unwrap_err().to_string();
+        assert!(e.contains(&format!("`{key}` is not a field of create_application: did you mean `{meant}`?")), "{key}: {e}");
+    }
+    let mut args = base;
+    args["signOffUrl"] = json!("https://portal.example.com/bye");
+    assert!(check_args(create, &normalise_args(create, args)).is_ok());
+}
+
 /// A user's undeclared fields are stored as custom attributes, so a slip in a field's
 /// name would be kept beside the field meant: one letter off, two swapped, a part of
 /// `name` at the top level or a common other name is refused with the field meant; a

@@ -1314,3 +1314,19 @@ return (await pingone.add_user_to_group({ userId: u.id, id: g.id })).unchanged;"
     assert_eq!(reply["result"], true, "{reply}");
     assert_eq!(reply["writes"][0]["outcome"], "unchanged", "{reply}");
 }
+
+/// A dry run's call on a record it created still checks the records its body names:
+/// a sign-on policy that does not exist, assigned to a new application, fails as the
+/// real run would (review 57 H2: shown as sent).
+#[test]
+fn a_dry_run_checks_what_a_call_on_a_new_record_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, r#"const app = await pingone.create_application({ name: 'Dry Portal', enabled: true, type: 'WEB_APP', protocol: 'OPENID_CONNECT', grantTypes: ['AUTHORIZATION_CODE'], responseTypes: ['CODE'], redirectUris: ['https://portal.example.com/cb'], tokenEndpointAuthMethod: 'CLIENT_SECRET_BASIC' });
+const policy = (await pingone.list_sign_on_policies({})).items[0];
+const assign = (id) => pingone.create_application_sign_on_policy_assignment({ applicationId: app.id, signOnPolicy: { id }, priority: 1 }).then(r => r.dryRun ? 'shown' : 'sent', e => e.code + ': ' + e.message);
+return [await assign('00000000-0000-4000-8000-000000000000'), await assign(policy.id)];"#);
+    let reply = json_report(&["run", &script, "--simulator", "--allow-writes", "--dry-run", "--json", "--defender", "patterns"]);
+    let results = reply["result"].as_array().unwrap_or_else(|| panic!("{reply}"));
+    assert!(results[0].as_str().unwrap().starts_with("INVALID_DATA") && results[0].as_str().unwrap().contains("sign-on policy 00000000-0000-4000-8000-000000000000 was not found"), "{reply}");
+    assert_eq!(results[1], "shown", "{reply}");
+}

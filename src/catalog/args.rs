@@ -350,6 +350,19 @@ pub fn check_args(action: &Action, args: &Value) -> Result<(), ArgsError> {
             }
         }
     }
+    // An open body passes fields it does not declare on to PingOne, so a field a letter
+    // off one it declares would be sent instead of it (review 57: `pkceEnforcment` and
+    // `redirectUri` created an application without PKCE or redirect URIs, unasked).
+    if action.body_open && !action.custom_attributes {
+        for key in map.keys().filter(|k| !action.params.iter().any(|p| p.name.eq_ignore_ascii_case(k)) && !PAGING_ARGS.contains(&k.as_str())) {
+            if let Some(meant) = meant_field(action, key) {
+                problems.push(Problem::quoting(
+                    format!("`{key}` is not a field of {}: did you mean `{meant}`? A field it does not declare is sent on as it is, and PingOne would not take it for the one you meant", action.id),
+                    key.clone(),
+                ));
+            }
+        }
+    }
     // In any case, as PingOne's attribute names match (`Enabled` is `enabled`).
     let given = |field: &str| map.keys().any(|k| k.eq_ignore_ascii_case(field));
     let elsewhere: Vec<String> = action.changed_by.iter().filter(|(field, _)| given(field)).map(|(field, by)| format!("`{field}` ({by})")).collect();

@@ -100,13 +100,17 @@ impl Dependents {
 }
 
 /// `template` with each `{param}` replaced by that argument; none when one is missing.
+/// Only the template's own braces are read: a value holding `{name}` is taken as it is.
 fn filled(template: &str, args: &serde_json::Value) -> Option<String> {
-    let mut text = template.to_owned();
-    while let Some(start) = text.find('{') {
-        let end = start + text[start..].find('}')?;
-        let value = args.get(&text[start + 1..end])?.as_str()?.to_owned();
-        text.replace_range(start..=end, &value);
+    let mut text = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let end = start + rest[start..].find('}')?;
+        text.push_str(&rest[..start]);
+        text.push_str(args.get(&rest[start + 1..end])?.as_str()?);
+        rest = &rest[end + 1..];
     }
+    text.push_str(rest);
     Some(text)
 }
 
@@ -495,4 +499,21 @@ impl Action {
 fn is_listed(listed: &[serde_json::Value], value: &serde_json::Value) -> bool {
     let text = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
     listed.iter().any(|l| l == value || text(l).eq_ignore_ascii_case(&text(value)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Dependents, Unique};
+    use serde_json::json;
+
+    /// A value holding a template's own `{param}` is taken as written: read again, it
+    /// would be replaced by itself for ever.
+    #[test]
+    fn a_filter_takes_each_value_as_written() {
+        let members = Dependents { list: "list_users".into(), filter: r#"memberOfGroups[id eq "{groupId}"]"#.into(), are: String::new() };
+        assert_eq!(members.filter_for(&json!({ "groupId": "{groupId}" })).as_deref(), Some(r#"memberOfGroups[id eq "{groupId}"]"#));
+        assert_eq!(members.filter_for(&json!({})), None);
+        let names = Unique { field: "name".into(), list: "list_groups".into(), filter: r#"name eq "{name}""#.into() };
+        assert_eq!(names.lookup(&json!({ "name": r#"Team "A" {name}"# })), Some((r#"Team "A" {name}"#.to_owned(), r#"name eq "Team \"A\" {name}""#.to_owned())));
+    }
 }

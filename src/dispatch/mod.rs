@@ -805,6 +805,13 @@ impl Dispatcher {
             if let Some(finding) = self.dry_run_finding(client, action, args).await {
                 return finding;
             }
+        } else if names_a_stand_in && self.policy.flags_needed(action, args).is_empty() {
+            // A call on a record this dry run created still names PingOne's records in
+            // its body, which must exist (review 57: a policy `nope` assigned to a new
+            // application was shown as sent).
+            if let Err(why) = self.body_records(client, action, args).await {
+                return (HostReply::Error(foreseen_refusal(action, "INVALID_DATA", 400, why)), "refused");
+            }
         }
         // A create's stand-in id, so the script's later steps (add the new group to a
         // role) are previewed too.
@@ -876,8 +883,8 @@ impl Dispatcher {
             let id = holder.get("id").and_then(Value::as_str).unwrap_or("?");
             format!("{field} `{value}` is held already (id {id}, read with {}), and PingOne refuses a second one", list.id)
         };
-        let mut error = own_error(action, "INVALID_DATA", OwnText { text: format!("`{}` was not sent (dry run), and the real run would fail: {why}", action.id), quoted: vec![value] });
-        error.status = Some(400);
+        let mut error = foreseen_refusal(action, "INVALID_DATA", 400, why);
+        error.own_texts.iter_mut().for_each(|own| own.quoted.push(value.clone()));
         Some(error)
     }
 
@@ -938,11 +945,7 @@ impl Dispatcher {
     /// at a scope type it cannot have, or a role the holder has at that scope already (400). Only a read's 404 counts as missing;
     /// a read that fails otherwise foresees nothing.
     async fn refused_by_pingone(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<ActionError> {
-        let dry_run = |code: &str, status: u16, text: String| {
-            let mut error = own_error(action, code, OwnText { text: format!("`{}` was not sent (dry run), and the real run would fail: {text}", action.id), quoted: vec![] });
-            error.status = Some(status);
-            error
-        };
+        let dry_run = |code: &str, status: u16, text: String| foreseen_refusal(action, code, status, text);
         for (param, path) in records_in_path(&action.path).filter(|(param, _)| *param != "environmentId") {
             // A delete's own record is record_to_remove's to read.
             if path == action.path && action.method == Method::Delete {
@@ -955,20 +958,10 @@ impl Dispatcher {
             }
         }
         // The role granted, as read here, to check the scope type it may have.
-        let mut role = None;
-        for (what, id, readers) in named_in_body(action, args) {
-            if readers.is_empty() {
-                continue;
-            }
-            match self.read_by(client, id, readers, |_| true).await {
-                Read::NotFound => {
-                    let read = readers.iter().map(|(reader, _)| *reader).collect::<Vec<_>>().join(" and ");
-                    return Some(dry_run("INVALID_DATA", 400, format!("{what} {id} was not found ({read} answered 404), and PingOne refuses a request that names it; check the id")));
-                }
-                Read::Found(record) if what == "role" => role = Some(record),
-                _ => {}
-            }
-        }
+        let role = match self.body_records(client, action, args).await {
+            Ok(role) => role,
+            Err(why) => return Some(dry_run("INVALID_DATA", 400, why)),
+        };
         if let Some(why) = role.and_then(|role| role_not_applicable(action, args, &role)) {
             return Some(dry_run("INVALID_DATA", 400, why));
         }
@@ -976,6 +969,27 @@ impl Dispatcher {
         let assignment = held.get("id").and_then(Value::as_str).unwrap_or("?");
         let holder = self.target(&action.id, args).unwrap_or_else(|| "the holder".to_owned());
         Some(dry_run("INVALID_DATA", 400, format!("{holder}: this role is held at this scope already (assignment {assignment}), and PingOne refuses a second one")))
+    }
+
+    /// Reads the records the body names (the group joined, the policy assigned): the
+    /// refusal's text for one PingOne does not have (404), else the role it grants, as
+    /// read. A stand-in of this dry run is not read: the real run creates it first.
+    async fn body_records(&self, client: &PingOneClient, action: &Action, args: &Value) -> Result<Option<Value>, String> {
+        let mut role = None;
+        for (what, id, readers) in named_in_body(action, args) {
+            if readers.is_empty() || self.rehearsal().stand_ins.contains(id) {
+                continue;
+            }
+            match self.read_by(client, id, readers, |_| true).await {
+                Read::NotFound => {
+                    let read = readers.iter().map(|(reader, _)| *reader).collect::<Vec<_>>().join(" and ");
+                    return Err(format!("{what} {id} was not found ({read} answered 404), and PingOne refuses a request that names it; check the id"));
+                }
+                Read::Found(record) if what == "role" => role = Some(record),
+                _ => {}
+            }
+        }
+        Ok(role)
     }
 
     /// A sign-on policy assignment that holds the priority this call gives an
@@ -1332,6 +1346,13 @@ fn named_in_body<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a
         named.push(("FIDO2 policy", policy, &[("get_fido2_policy", "fido2PolicyId")][..]));
     }
     named
+}
+
+/// A dry run's answer for a write the real run would send and PingOne refuse.
+fn foreseen_refusal(action: &Action, code: &str, status: u16, text: String) -> ActionError {
+    let mut error = own_error(action, code, OwnText { text: format!("`{}` was not sent (dry run), and the real run would fail: {text}", action.id), quoted: vec![] });
+    error.status = Some(status);
+    error
 }
 
 /// `username "jdoe"`: the first label a record has, for the person confirming. A
