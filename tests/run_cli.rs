@@ -1324,9 +1324,14 @@ fn a_dry_run_checks_what_a_call_on_a_new_record_names() {
     let script = script_file(&dir, r#"const app = await pingone.create_application({ name: 'Dry Portal', enabled: true, type: 'WEB_APP', protocol: 'OPENID_CONNECT', grantTypes: ['AUTHORIZATION_CODE'], responseTypes: ['CODE'], redirectUris: ['https://portal.example.com/cb'], tokenEndpointAuthMethod: 'CLIENT_SECRET_BASIC' });
 const policy = (await pingone.list_sign_on_policies({})).items[0];
 const assign = (id) => pingone.create_application_sign_on_policy_assignment({ applicationId: app.id, signOnPolicy: { id }, priority: 1 }).then(r => r.dryRun ? 'shown' : 'sent', e => e.code + ': ' + e.message);
-return [await assign('00000000-0000-4000-8000-000000000000'), await assign(policy.id)];"#);
+const [one, other] = (await pingone.list_resources({})).items;
+const scopeOf = async (r) => (await pingone.list_resource_scopes({ resourceId: r.id })).items[0].id;
+const grant = async (resource, scope) => pingone.create_application_grant({ applicationId: app.id, resource: { id: resource.id }, scopes: [{ id: scope }] }).then(r => r.dryRun ? 'shown' : 'sent', e => e.code + ': ' + e.message);
+return [await assign('00000000-0000-4000-8000-000000000000'), await assign(policy.id), await grant(one, await scopeOf(other)), await grant(one, await scopeOf(one))];"#);
     let reply = json_report(&["run", &script, "--simulator", "--allow-writes", "--dry-run", "--json", "--defender", "patterns"]);
     let results = reply["result"].as_array().unwrap_or_else(|| panic!("{reply}"));
     assert!(results[0].as_str().unwrap().starts_with("INVALID_DATA") && results[0].as_str().unwrap().contains("sign-on policy 00000000-0000-4000-8000-000000000000 was not found"), "{reply}");
     assert_eq!(results[1], "shown", "{reply}");
+    assert!(results[2].as_str().unwrap().starts_with("INVALID_DATA") && results[2].as_str().unwrap().contains("is not a scope of resource"), "{reply}");
+    assert_eq!(results[3], "shown", "{reply}");
 }

@@ -273,6 +273,10 @@ pub struct Param {
     /// `enabled: true` lets a disabled user sign on again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grants_access_if: Vec<serde_json::Value>,
+    /// What leaving this parameter out does, told to the person asked to confirm a call
+    /// that leaves it out (a rotation without `previous`: the old secret stops at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absent_warning: Option<String>,
     /// The value PingOne holds when a record lacks the field, and stores when a full
     /// replace leaves it out (an MFA policy's `newDeviceNotification`: `EMAIL_THEN_SMS`).
     /// Access checks compare with it, so restating it, or leaving the field out, is no

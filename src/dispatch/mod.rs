@@ -79,8 +79,8 @@ struct Rehearsal {
     touched: Vec<String>,
     /// The paths its deletes were shown for: the real run finds nothing there after.
     deleted: Vec<String>,
-    /// The unique values its creates were shown giving (`create_user:ana.silva`), which a
-    /// second create of the same run would repeat.
+    /// The unique values its creates were shown giving ([`unique_key`]), which a second
+    /// create of the same run would repeat.
     unique_values: std::collections::HashSet<String>,
 }
 
@@ -792,11 +792,12 @@ impl Dispatcher {
         // The real run reads PingOne before the write only when it would send it (not
         // refused for a flag), and PingOne holds what the real run would find only
         // where no earlier write of this run (shown, not sent) has been.
-        let checkable = !names_a_stand_in && self.policy.flags_needed(action, args).is_empty() && !self.touched_in_dry_run(&path);
+        let sendable = self.policy.flags_needed(action, args).is_empty();
+        let checkable = !names_a_stand_in && sendable && !self.touched_in_dry_run(&path);
         // Creates of this run do not hide PingOne's records of their kind: a username
         // taken in PingOne is taken whatever this run showed (review 54 M1: a rehearsal of
         // an import with duplicate usernames showed every row created).
-        if self.policy.flags_needed(action, args).is_empty() {
+        if sendable {
             if let Some(taken) = self.value_taken(client, action, args).await {
                 return (HostReply::Error(taken), "refused");
             }
@@ -805,7 +806,7 @@ impl Dispatcher {
             if let Some(finding) = self.dry_run_finding(client, action, args).await {
                 return finding;
             }
-        } else if names_a_stand_in && self.policy.flags_needed(action, args).is_empty() {
+        } else if names_a_stand_in && sendable {
             // A call on a record this dry run created still names PingOne's records in
             // its body, which must exist (review 57: a policy `nope` assigned to a new
             // application was shown as sent).
@@ -826,7 +827,7 @@ impl Dispatcher {
                 rehearsal.deleted.push(path.clone());
             }
             if let Some((value, _)) = action.unique.as_ref().and_then(|unique| unique.lookup(args)) {
-                rehearsal.unique_values.insert(format!("{}:{}", action.id, value.to_lowercase()));
+                rehearsal.unique_values.insert(unique_key(action, &value));
             }
             rehearsal.touched.push(match &stand_in {
                 Some(id) => format!("{path}/{id}"),
@@ -864,13 +865,14 @@ impl Dispatcher {
     }
 
     /// A create that repeats a value no two records may share (a user's username, a
-    /// group's name), as the list action's filter finds it: held by a record PingOne has (unless this run deleted one of the kind,
-    /// which may have freed it), or given by a create this dry run showed earlier.
+    /// group's name): held by a record PingOne has, as the list action's filter finds it
+    /// (unless this run deleted one of the kind, which may have freed it), or given by a
+    /// create this dry run showed earlier.
     async fn value_taken(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<ActionError> {
         let unique = action.unique.as_ref()?;
         let (value, filter) = unique.lookup(args)?;
         let field = &unique.field;
-        let why = if self.rehearsal().unique_values.contains(&format!("{}:{}", action.id, value.to_lowercase())) {
+        let why = if self.rehearsal().unique_values.contains(&unique_key(action, &value)) {
             format!("{field} `{value}` is given to a record this dry run created earlier (shown, not sent), and PingOne refuses a second one")
         } else {
             let list = self.catalog.get(&unique.list)?;
@@ -989,7 +991,23 @@ impl Dispatcher {
                 _ => {}
             }
         }
-        Ok(role)
+        match self.scopes_of_another_resource(client, args).await {
+            Some(why) => Err(why),
+            None => Ok(role),
+        }
+    }
+
+    /// The scopes a grant gives that its resource does not have (review 57: a scope of
+    /// the PingOne API granted under `openid` was shown as sent), read with
+    /// list_resource_scopes; none when they cannot be read (a resource this dry run created).
+    async fn scopes_of_another_resource(&self, client: &PingOneClient, args: &Value) -> Option<String> {
+        let resource = args.pointer("/resource/id")?.as_str()?;
+        let granted: Vec<&str> = args.get("scopes")?.as_array()?.iter().filter_map(|scope| scope.get("id")?.as_str()).collect();
+        let list = self.catalog.get("list_resource_scopes")?;
+        let held = client.call(list, &json!({ "resourceId": resource, "all": true }), &CallOptions::default()).await.ok()?;
+        let held: Vec<&str> = held.as_array()?.iter().filter_map(|scope| scope.get("id")?.as_str()).collect();
+        let foreign: Vec<&str> = granted.into_iter().filter(|id| !held.contains(id)).collect();
+        (!foreign.is_empty()).then(|| format!("scope {} is not a scope of resource {resource} (list_resource_scopes lists its scopes), and PingOne refuses a grant of it", foreign.join(", ")))
     }
 
     /// A sign-on policy assignment that holds the priority this call gives an
@@ -1346,6 +1364,11 @@ fn named_in_body<'a>(action: &Action, args: &'a Value) -> Vec<(&'static str, &'a
         named.push(("FIDO2 policy", policy, &[("get_fido2_policy", "fido2PolicyId")][..]));
     }
     named
+}
+
+/// How a dry run remembers a unique value one of its creates gave (`create_user:ana.silva`).
+fn unique_key(action: &Action, value: &str) -> String {
+    format!("{}:{}", action.id, value.to_lowercase())
 }
 
 /// A dry run's answer for a write the real run would send and PingOne refuse.

@@ -35,6 +35,9 @@ pub struct ConfirmRequest {
     /// rest of a script's calls covers only calls that give the same: a yes to adding
     /// users to Finance is no yes to adding one to the admins' group.
     pub grants: Option<String>,
+    /// What leaving out a parameter the call left out does, where the catalog says it
+    /// matters (a secret rotated without a grace period: the old one stops at once).
+    pub notes: Vec<String>,
 }
 
 /// Why a person is asked before a call is sent.
@@ -75,6 +78,7 @@ impl ConfirmReason {
 
 impl ConfirmRequest {
     pub fn new(action: &Action, args: &Value, reason: ConfirmReason) -> Self {
+        let notes = action.params.iter().filter(|p| args.get(&p.name).is_none_or(Value::is_null)).filter_map(|p| p.absent_warning.clone()).collect();
         let args = mask_json(&hide_fields(args, action.hidden_args(args), Hide::Mask));
         let mut path = action.path.clone();
         for (name, value) in args.as_object().into_iter().flatten() {
@@ -102,6 +106,7 @@ impl ConfirmRequest {
             reason,
             from_script: true,
             grants,
+            notes,
         }
     }
 
@@ -132,7 +137,13 @@ impl ConfirmRequest {
 
     /// What the person reads: the action, what it does, and its target.
     pub fn message(&self) -> String {
-        let targets: String = self.targets.iter().map(|t| format!("Target: {t}\n")).chain(self.changes.iter().map(|c| format!("Change: {c}\n"))).collect();
+        let targets: String = self
+            .targets
+            .iter()
+            .map(|t| format!("Target: {t}\n"))
+            .chain(self.changes.iter().map(|c| format!("Change: {c}\n")))
+            .chain(self.notes.iter().map(|n| format!("Note: {n}\n")))
+            .collect();
         let environment = self.environment.as_ref().map(|e| format!("Environment: {e}\n")).unwrap_or_default();
         let who = if self.from_script { "An agent's script" } else { "An agent" };
         // Marks that reorder text are shown escaped, so an argument reads as it is sent.
@@ -254,6 +265,18 @@ mod tests {
     /// Review 40: a yes to the rest of a script's e-mail changes covered an admin's
     /// address moved to an attacker's domain, and her phone. It covers the same change:
     /// addresses at the same domain, not another domain, not another field.
+    /// A call that leaves out what keeps it safe is asked with what that means
+    /// (review 57: a secret rotated without a grace period broke every client, unsaid).
+    #[test]
+    fn the_question_says_what_leaving_a_parameter_out_does() {
+        let catalog = crate::catalog::load_builtin().unwrap();
+        let rotate = catalog.get("generate_application_secret").unwrap();
+        let at_once = ConfirmRequest::new(rotate, &json!({ "applicationId": "a-1" }), ConfirmReason::Destructive).message();
+        assert!(at_once.contains("Note: no previous.expiresAt was given, so the current secret stops working at once"), "{at_once}");
+        let graced = ConfirmRequest::new(rotate, &json!({ "applicationId": "a-1", "previous": { "expiresAt": "2026-12-10T00:00:00Z" } }), ConfirmReason::Destructive).message();
+        assert!(!graced.contains("Note:"), "{graced}");
+    }
+
     #[test]
     fn a_yes_to_the_rest_of_a_change_covers_only_the_same_change() {
         let catalog = load_builtin().unwrap();

@@ -347,6 +347,14 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     // nobody creates to hold one (review 38).
     ("add a redirect uri", "@update application"),
     ("add redirect uri", "@update application"),
+    // Review 57: "set PKCE required on the SPA", "add a post logout redirect URI" were
+    // told no action fits.
+    ("pkce", "application"),
+    ("post logout redirect uri", "application"),
+    ("add a post logout redirect uri", "@update application"),
+    ("add post logout redirect uri", "@update application"),
+    ("require pkce", "@update application"),
+    ("set pkce", "@update application"),
     ("logout url", "application"),
     ("signoff url", "application"),
     ("acs url", "application"),
