@@ -798,7 +798,7 @@ impl Dispatcher {
         // taken in PingOne is taken whatever this run showed (review 54 M1: a rehearsal of
         // an import with duplicate usernames showed every row created).
         if sendable {
-            if let Some(taken) = self.value_taken(client, action, args).await {
+            if let Some(taken) = self.value_taken(client, action, args, &path).await {
                 return (HostReply::Error(taken), "refused");
             }
         }
@@ -867,8 +867,8 @@ impl Dispatcher {
     /// A create that repeats a value no two records may share (a user's username, a
     /// group's name): held by a record PingOne has, as the list action's filter finds it
     /// (unless this run deleted one of the kind, which may have freed it), or given by a
-    /// create this dry run showed earlier.
-    async fn value_taken(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<ActionError> {
+    /// create this dry run showed earlier. `collection` is the path the create posts to.
+    async fn value_taken(&self, client: &PingOneClient, action: &Action, args: &Value, collection: &str) -> Option<ActionError> {
         let unique = action.unique.as_ref()?;
         let (value, filter) = unique.lookup(args)?;
         let field = &unique.field;
@@ -876,7 +876,6 @@ impl Dispatcher {
             format!("{field} `{value}` is given to a record this dry run created earlier (shown, not sent), and PingOne refuses a second one")
         } else {
             let list = self.catalog.get(&unique.list)?;
-            let collection = path_of(&client.preview(action, args).ok()?)?;
             if self.rehearsal().deleted.iter().any(|deleted| deleted.starts_with(&format!("{collection}/"))) {
                 return None;
             }

@@ -2,6 +2,8 @@
 //! reading the reply, the same taken out and listed apart (review 48: an array of
 //! users ended with a string, which code that iterates it as users trips over).
 
+use std::fmt::Write as _;
+
 use serde_json::{json, Value};
 
 use crate::json_strings::push_key;
@@ -67,7 +69,7 @@ fn lift(value: &mut Value, pointer: &mut String, lifted: &mut Vec<LiftedMark>) {
                 lifted.push(LiftedMark { pointer: pointer.clone(), mark: items.pop().unwrap_or_default(), of_object: false });
             }
             for (at, item) in items.iter_mut().enumerate() {
-                pointer.push_str(&format!("/{at}"));
+                let _ = write!(pointer, "/{at}");
                 lift(item, pointer, lifted);
                 pointer.truncate(len);
             }
@@ -78,8 +80,13 @@ fn lift(value: &mut Value, pointer: &mut String, lifted: &mut Vec<LiftedMark>) {
                 lifted.push(LiftedMark { pointer: pointer.clone(), mark, of_object: true });
             }
             for (key, item) in map.iter_mut() {
+                // Every scan walks every key: escaped (RFC 6901) only where needed.
                 pointer.push('/');
-                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                if key.contains(['~', '/']) {
+                    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                } else {
+                    pointer.push_str(key);
+                }
                 lift(item, pointer, lifted);
                 pointer.truncate(len);
             }
