@@ -126,6 +126,16 @@ fn a_question_says_when_a_named_record_does_not_exist() {
     assert!(asked.contains("population 00000000-0000-4000-8000-000000000000: PingOne has no such record (404)"), "{report}");
 }
 
+/// Retiring a previous secret is asked with what is retired: when it expires and, once
+/// used, when it was last used; the secret itself masked (review 57 M4).
+#[test]
+fn a_question_to_retire_a_previous_secret_shows_it() {
+    let Some(report) = run_scenario("retire-secret", "accept") else { return };
+    let asked: Vec<&str> = report["asked"].as_array().unwrap().iter().filter_map(|q| q["message"].as_str()).collect();
+    let retire = asked.iter().find(|q| q.contains("delete_application_secret")).unwrap_or_else(|| panic!("{report}"));
+    assert!(retire.contains("previous {secret: ****, expiresAt: \"") && retire.contains("-> (removed)"), "{retire}");
+}
+
 #[test]
 fn a_declined_or_cancelled_confirmation_stops_the_call_and_sends_nothing() {
     for answer in ["decline", "cancel", "refuse"] {

@@ -275,7 +275,7 @@ fn a_line_built_from_several_values_is_judged_value_by_value() {
 /// The report of a `--json` run that succeeded.
 fn json_report(args: &[&str]) -> Value {
     let out = run(args, &[]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     serde_json::from_str(&stdout(&out)).unwrap()
 }
 
@@ -293,6 +293,25 @@ fn a_write_not_sent_because_it_holds_already_is_told_unchanged() {
     let reply = json_report(&["run", &script, "--simulator", "--allow-writes", "--json"]);
     let outcomes = of_each_write(&reply, "outcome");
     assert_eq!(outcomes, ["ok", "ok", "unchanged"], "{reply}");
+}
+
+/// Retiring a previous secret when there is none removes nothing: not sent, and told
+/// `unchanged` rather than "ok" (review 57 M4); after a rotation that keeps one, sent.
+#[test]
+fn retiring_a_previous_secret_that_is_not_there_is_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, r#"const app = (await pingone.list_applications({ all: true })).find(a => a.name === 'Orders Backend');
+const none = await pingone.delete_application_secret({ applicationId: app.id });
+await pingone.generate_application_secret({ applicationId: app.id, previous: { expiresAt: new Date(Date.now() + 3600000).toISOString() } });
+await pingone.delete_application_secret({ applicationId: app.id });
+return { none: Object.keys(none), previous: (await pingone.get_application_secret({ applicationId: app.id })).previous ?? null };"#);
+    let reply = json_report(&["run", &script, "--simulator", "--allow-writes", "--allow-destructive", "--json", "--defender", "patterns"]);
+    assert_eq!(of_each_write(&reply, "outcome"), ["unchanged", "ok", "ok"], "{reply}");
+    assert_eq!(reply["result"]["none"], json!(["secret"]), "the record as it stands: {reply}");
+    assert_eq!(reply["result"]["previous"], Value::Null, "retired: {reply}");
+    // A dry run foresees the same, and the record is still there to read after it.
+    let dry = json_report(&["run", &script, "--simulator", "--allow-writes", "--allow-destructive", "--dry-run", "--json", "--defender", "patterns"]);
+    assert_eq!(of_each_write(&dry, "outcome"), ["unchanged", "dry_run", "dry_run"], "{dry}");
 }
 
 /// The worker this server signs in with is not cut off by a call of its own (review 49):
@@ -1226,7 +1245,7 @@ fn a_full_replace_says_what_it_cleared() {
     assert_eq!(stdout(&out).trim(), "null", "the history was cleared");
     let said = stderr(&out);
     assert!(said.contains("update_password_policy replaced the whole record (passwordPolicyId ") && said.contains("cleared what the call left out, which held: "), "{said}");
-    assert!(said.contains(r#"history "{\"count\":6,"#) && said.contains("minUniqueCharacters 5"), "{said}");
+    assert!(said.contains("history {count: 6,") && said.contains("minUniqueCharacters 5"), "{said}");
 }
 
 /// `--max-retries` sets how many times a throttled request is tried again (review 51:

@@ -902,8 +902,13 @@ async fn secret_rotation_keeps_the_previous_secret_until_retired() {
         let app = app.clone();
         async move { http.post(url).basic_auth(app, Some(secret)).form(&[("grant_type", "client_credentials")]).send().await.unwrap().status().as_u16() }
     };
+    let unused = h.call("get_application_secret", json!({ "applicationId": app })).await;
+    assert!(unused["previous"].get("lastUsed").is_none(), "{unused}");
     assert_eq!(status(old.clone()).await, 200, "the previous secret still works");
     assert_eq!(status(new.clone()).await, 200);
+    // When it was last used is what an admin checks before retiring it.
+    let used = h.call("get_application_secret", json!({ "applicationId": app })).await;
+    assert!(used["previous"]["lastUsed"].as_str().is_some_and(|t| t.ends_with('Z')), "{used}");
     h.call("delete_application_secret", json!({ "applicationId": app })).await;
     assert_eq!(status(old).await, 401, "retired");
     assert_eq!(status(new.clone()).await, 200);
@@ -912,6 +917,10 @@ async fn secret_rotation_keeps_the_previous_secret_until_retired() {
     assert!(abrupt.get("previous").is_none(), "{abrupt}");
     assert_eq!(status(new).await, 401, "replaced without a grace period");
     assert_eq!(status(abrupt["secret"].as_str().unwrap().to_owned()).await, 200);
+    // The spec's range is 1 minute to 30 days.
+    let soon = humantime::format_rfc3339_seconds(std::time::SystemTime::now() + std::time::Duration::from_secs(10)).to_string();
+    let (code, body) = h.fails("generate_application_secret", json!({ "applicationId": app, "previous": { "expiresAt": soon } })).await;
+    assert!(code == 400 && body.to_string().contains("1 minute to 30 days"), "{code} {body}");
     // A worker cannot read its own secret.
     let worker = h.sim.client_id.clone();
     let (code, _) = h.fails("get_application_secret", json!({ "applicationId": worker })).await;

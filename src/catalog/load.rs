@@ -142,6 +142,10 @@ impl Catalog {
                     let at = Locator { file: name, text, id: &action.id, occurrence: 0 };
                     errors.push(at.error("grants_access_only_if", format!("no get action reads `{}`, so the record cannot be checked; add one or remove the condition", action.path)));
                 }
+                if action.removes_field.is_some() && !added.values().chain(self.actions.values()).any(reads_its_record) {
+                    let at = Locator { file: name, text, id: &action.id, occurrence: 0 };
+                    errors.push(at.error("removes_field", format!("no get action reads `{}`, so what it removes cannot be checked; add one or remove the field", action.path)));
+                }
                 if let Some(dependents) = &action.dependents {
                     let at = Locator { file: name, text, id: &action.id, occurrence: 0 };
                     if !added.get(&dependents.list).or_else(|| self.actions.get(&dependents.list)).is_some_and(|a| a.is_list() && a.param("filter").is_some()) {
@@ -368,6 +372,11 @@ fn validate(action: &Action) -> Vec<Problem> {
         }
         if condition.field.split('.').any(str::is_empty) || condition.values.is_empty() {
             problem("grants_access_only_if", "needs `field` (a dotted path into the record, e.g. account.status) and at least one of `values`".into());
+        }
+    }
+    if let Some(field) = &action.removes_field {
+        if action.method != Method::Delete || field.is_empty() {
+            problem("removes_field", "names the field of its record a DELETE removes (e.g. previous); set method: DELETE or remove it".into());
         }
     }
     for (field, ty) in &action.result {

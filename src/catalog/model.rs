@@ -66,6 +66,12 @@ pub struct Action {
     /// nothing. A record that cannot be read, or lacks the field, is asked about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grants_access_only_if: Option<RecordCondition>,
+    /// A delete that removes one field of the record at its path, not the record (an
+    /// application's previous secret): when the record holds none, nothing is sent and
+    /// the call answers the record as it stands (`unchanged`); the question shows what
+    /// the field holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removes_field: Option<String>,
     /// Records that depend on the one a destructive call acts on, counted for the person
     /// confirming it: a group's members lose what the group gave them.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -80,6 +80,15 @@ pub(super) fn access_changes(action: &Action, args: &Value, record: Option<&Valu
     lines.shown()
 }
 
+/// What a delete of one field of its record (`removes_field`: a previous secret)
+/// removes from `record`, as a line: `previous {expiresAt: "…", secret: ****} -> (removed)`;
+/// none when the record holds no such field, so there is nothing to remove.
+pub(super) fn removal(action: &Action, record: &Value) -> Option<String> {
+    let field = action.removes_field.as_deref()?;
+    let held = record.get(field).filter(|v| holds(v))?;
+    Some(format!("{} {} -> (removed)", segment(field), shown(is_secret_field(field), Some(held))))
+}
+
 /// Everything an update that is always asked about (an identity provider's) changes of
 /// `record`, leaf by leaf, and on a full replace the fields it leaves out that the record
 /// holds: the person sees the one changed endpoint among the fields sent back as read.
@@ -100,7 +109,7 @@ pub(super) fn record_changes(action: &Action, args: &Value, record: &Value) -> V
 }
 
 /// The fields a full replace with `args` clears, each with what `record` holds there
-/// (`history {"count":6}`; a credential masked): what a person must be told was lost.
+/// (`history {count: 6, …}`; a credential masked): what a person must be told was lost.
 pub(super) fn cleared_fields(action: &Action, args: &Value, record: &Value) -> Vec<String> {
     let secret = |key: &str| is_secret_field(key) || action.param(key).is_some_and(|p| p.secret);
     dropped_fields(action, args, record).into_iter().map(|(name, held)| format!("{} {}", segment(name), shown(secret(name), Some(held)))).collect()
@@ -290,14 +299,26 @@ fn segment(key: &str) -> String {
 
 /// A value as the person reads it: text quoted, on one line, without direction marks,
 /// cut in the middle when long so that both ends show (a URL's host and its path's
-/// end); a credential masked.
+/// end); a list or block as one, item by item (not JSON quoted again, which read as
+/// noise and as an injection to the defender, review 57); a credential masked.
 fn shown(secret: bool, value: Option<&Value>) -> String {
+    /// Items of a list or block shown before the rest is counted.
+    const ITEMS: usize = 10;
+    fn some_of<'a>(items: impl ExactSizeIterator<Item = String>) -> String {
+        let more = items.len().saturating_sub(ITEMS);
+        let shown: Vec<String> = items.take(ITEMS).collect();
+        let rest = if more > 0 { format!(", … {more} more") } else { String::new() };
+        format!("{}{rest}", shown.join(", "))
+    }
     match value {
         Some(Value::Null) | None => "(none)".to_owned(),
         Some(_) if secret => "****".to_owned(),
         Some(Value::String(text)) => quoted_value(text, false),
         Some(plain @ (Value::Bool(_) | Value::Number(_))) => plain.to_string(),
-        Some(other) => quoted_value(&other.to_string(), false),
+        Some(Value::Array(items)) => format!("[{}]", some_of(items.iter().map(|item| shown(false, Some(item))))),
+        Some(Value::Object(fields)) => {
+            format!("{{{}}}", some_of(fields.iter().map(|(key, value)| format!("{}: {}", segment(key), shown(is_secret_field(key), Some(value))))))
+        }
     }
 }
 
@@ -454,6 +475,18 @@ mod tests {
         assert!(lines[0].contains("https://login.example.com/") && lines[0].ends_with("attacker-owned.net\""), "{lines:#?}");
         let bidi = changes(json!({ "u": "a" }), json!({ "u": "https://x.example/\u{202E}ten.live" }));
         assert!(!bidi[0].contains('\u{202E}'), "{bidi:#?}");
+    }
+
+    /// Review 57: `redirectUris "[\"https://admin.example.com/\"]"` read as noise to the
+    /// person and as an injection to the defender.
+    #[test]
+    fn a_list_or_block_is_shown_as_one_not_as_quoted_json() {
+        assert_eq!(shown(false, Some(&json!(["https://admin.example.com/", 3]))), "[\"https://admin.example.com/\", 3]");
+        assert_eq!(shown(false, Some(&json!({ "count": 6, "a key": ["x"], "clientSecret": "s3cr3t" }))), "{count: 6, \"a key\": [\"x\"], clientSecret: ****}");
+        let many: Vec<String> = (0..25).map(|i| format!("https://app{i}.example.com/cb")).collect();
+        let long = shown(false, Some(&json!(many)));
+        assert!(long.starts_with("[\"https://app0.example.com/cb\", ") && long.ends_with("\"https://app9.example.com/cb\", … 15 more]"), "{long}");
+        assert_eq!(shown(false, Some(&json!(["a\nTarget: approved"]))), "[\"a\\nTarget: approved\"]", "an item stays on one line");
     }
 
     #[test]

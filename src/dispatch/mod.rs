@@ -339,9 +339,23 @@ impl Dispatcher {
                 if let Some(record) = granted_already {
                     return (HostReply::Value(record), "unchanged");
                 }
+                // A delete of one field (a previous secret) when there is none removes
+                // nothing: not sent, and said so rather than answered "ok" (review 57).
+                if action.removes_field.is_some() {
+                    match self.record_to_remove(client, action, args).await {
+                        Ok(Some(read)) if changes::removal(action, &read).is_none() => return (HostReply::Value(read), "unchanged"),
+                        Ok(read) => current = current.or(read),
+                        Err(missing) => return (HostReply::Error(missing), "refused"),
+                    }
+                }
                 let (reason, changes) = match always {
-                    // An unlock shows the state it ends: `account.status "LOCKED" -> "OK"`.
-                    Some(reason) => (Some(reason), action.grants_access_only_if.as_ref().zip(current.as_ref()).and_then(|(condition, record)| condition.change_in(record)).into_iter().collect()),
+                    // An unlock shows the state it ends: `account.status "LOCKED" -> "OK"`;
+                    // a removal what it removes.
+                    Some(reason) => {
+                        let unlock = action.grants_access_only_if.as_ref().zip(current.as_ref()).and_then(|(condition, record)| condition.change_in(record));
+                        let removal = current.as_ref().and_then(|record| changes::removal(action, record));
+                        (Some(reason), unlock.into_iter().chain(removal).collect())
+                    }
                     // Taken to change access: the audit line says nobody confirmed it.
                     None if nobody_asked => (changes_access.then_some(ConfirmReason::ChangesAccess), vec![]),
                     None => {
@@ -357,9 +371,11 @@ impl Dispatcher {
                     if asks {
                         // Nobody is asked to remove what is not there; what is, is named
                         // from the one read.
-                        match self.record_to_remove(client, action, args).await {
-                            Ok(read) => current = current.or(read),
-                            Err(missing) => return (HostReply::Error(missing), "refused"),
+                        if current.is_none() {
+                            match self.record_to_remove(client, action, args).await {
+                                Ok(read) => current = read,
+                                Err(missing) => return (HostReply::Error(missing), "refused"),
+                            }
                         }
                         // An update asked about whatever it changes (an identity
                         // provider's, a sign-on policy's step) still shows what it
@@ -823,7 +839,8 @@ impl Dispatcher {
         // group went unchecked after a group was created).
         if action.writes() {
             let mut rehearsal = self.rehearsal();
-            if action.method == Method::Delete {
+            // A delete of one field (a previous secret) leaves its record.
+            if action.method == Method::Delete && action.removes_field.is_none() {
                 rehearsal.deleted.push(path.clone());
             }
             if let Some((value, _)) = action.unique.as_ref().and_then(|unique| unique.lookup(args)) {
@@ -918,8 +935,14 @@ impl Dispatcher {
     /// record holds already (an unlock of an account that is not locked, a membership
     /// the member has) is not sent. Reads only; `None` when the write would be sent.
     async fn dry_run_finding(&self, client: &PingOneClient, action: &Action, args: &Value) -> Option<(HostReply, &'static str)> {
-        if let Err(missing) = self.record_to_remove(client, action, args).await {
-            return Some((HostReply::Error(missing), "refused"));
+        match self.record_to_remove(client, action, args).await {
+            Err(missing) => return Some((HostReply::Error(missing), "refused")),
+            Ok(Some(record)) if action.removes_field.is_some() && changes::removal(action, &record).is_none() => {
+                let field = action.removes_field.as_deref().unwrap_or_default();
+                let note = format!("not sent, and the real run would not send it either: the record holds no `{field}` to remove (this is the record as it stands)");
+                return Some((HostReply::Value(held_in_dry_run(record, &note)), "dry_run"));
+            }
+            Ok(_) => {}
         }
         if let Some(refused) = self.refused_by_pingone(client, action, args).await {
             return Some((HostReply::Error(refused), "refused"));
@@ -932,12 +955,9 @@ impl Dispatcher {
             None => None,
         };
         // The record as it stands, as the real run answers, marked as this run's.
-        let mut held = self.grants_nothing(client, action, args, record.as_ref()).await?;
+        let held = self.grants_nothing(client, action, args, record.as_ref()).await?;
         let note = "not sent, and the real run would not send it either: what it grants holds already (this is the record as it stands)";
-        if let Some(fields) = held.as_object_mut() {
-            fields.extend([("dryRun".to_owned(), json!(true)), ("sent".to_owned(), json!(false)), ("unchanged".to_owned(), json!(true)), ("note".to_owned(), json!(note))]);
-        }
-        Some((HostReply::Value(held), "dry_run"))
+        Some((HostReply::Value(held_in_dry_run(held, note)), "dry_run"))
     }
 
     /// What PingOne would refuse this write for, foreseen by reads: a record its path
@@ -1687,6 +1707,15 @@ fn id_like(value: &Value) -> Option<String> {
 fn quoted_name(value: &Value) -> Option<String> {
     let name = value.as_str()?.trim();
     (!name.is_empty() && name.chars().count() <= 64 && !name.chars().any(char::is_control)).then(|| format!("{name:?}"))
+}
+
+/// A record as it stands, answered by a dry run for a write the real run would not
+/// send either, marked as this run's.
+fn held_in_dry_run(mut record: Value, note: &str) -> Value {
+    if let Some(fields) = record.as_object_mut() {
+        fields.extend([("dryRun".to_owned(), json!(true)), ("sent".to_owned(), json!(false)), ("unchanged".to_owned(), json!(true)), ("note".to_owned(), json!(note))]);
+    }
+    record
 }
 
 fn refusal(action: &Action, reason: OwnText) -> ActionError {

@@ -185,7 +185,23 @@ impl Holder {
 #[derive(Debug, Clone)]
 pub struct AppSecret {
     pub current: String,
-    pub previous: Option<(String, i64)>,
+    pub previous: Option<PreviousSecret>,
+}
+
+impl AppSecret {
+    /// The previous secret while it is still valid at `now` (Unix seconds).
+    pub fn previous_at(&self, now: i64) -> Option<&PreviousSecret> {
+        self.previous.as_ref().filter(|p| p.expires_at > now)
+    }
+}
+
+/// A rotated-out secret, valid until `expires_at`; `last_used` is when a client last
+/// authenticated with it (set while the token endpoint only reads the state).
+#[derive(Debug, Clone)]
+pub struct PreviousSecret {
+    pub secret: String,
+    pub expires_at: i64,
+    pub last_used: std::cell::Cell<Option<i64>>,
 }
 
 /// What an access token stands for.

@@ -16,7 +16,8 @@ to the first and one of them to the second: a yes to all of the first group's ad
 no yes to the second's. With CONFIRM_SCENARIO=population-replace it sends a population
 back without its password policy (a full replace that drops it). With CONFIRM_SCENARIO=missing-population it
 moves a user to a population that does not exist. With CONFIRM_SCENARIO=delete-each-caught it
-deletes three users, catching each refusal.
+deletes three users, catching each refusal. With CONFIRM_SCENARIO=retire-secret it rotates
+an application's secret keeping the old one for an hour, then retires the old one.
 """
 
 import asyncio
@@ -59,6 +60,12 @@ for (const user of users) {
 return out;
 """
 
+RETIRE_PREVIOUS_SECRET = """
+const app = (await pingone.list_applications({ all: true })).find(a => a.name === 'Orders Backend');
+await pingone.generate_application_secret({ applicationId: app.id, previous: { expiresAt: new Date(Date.now() + 3600000).toISOString() } });
+await pingone.delete_application_secret({ applicationId: app.id });
+"""
+
 MOVE_TO_MISSING_POPULATION = """
 const user = (await pingone.list_users({ limit: 1 })).items[0];
 await pingone.update_user_population({ userId: user.id, id: '00000000-0000-4000-8000-000000000000' });
@@ -89,7 +96,7 @@ async def exercise(answer, target):
     async with Client(target, elicitation_callback=callback) as client:
         report["protocol"] = str(client.protocol_version)
         scenario = os.environ.get("CONFIRM_SCENARIO")
-        scripts = {"two-groups": ADD_TO_TWO_GROUPS, "population-replace": REPLACE_POPULATION, "missing-population": MOVE_TO_MISSING_POPULATION, "delete-each-caught": DELETE_EACH_CAUGHT}
+        scripts = {"two-groups": ADD_TO_TWO_GROUPS, "population-replace": REPLACE_POPULATION, "missing-population": MOVE_TO_MISSING_POPULATION, "delete-each-caught": DELETE_EACH_CAUGHT, "retire-secret": RETIRE_PREVIOUS_SECRET}
         if scenario in scripts:
             code = scripts[scenario]
             run = await client.call_tool("execute", {"code": code})

@@ -69,7 +69,13 @@ pub(crate) fn authenticate(st: &State, req: &Req, params: &Params) -> Result<Str
     }
     let app_id = app["id"].as_str().unwrap_or_default().to_owned();
     if let Some(secret) = &p.secret {
-        let valid = st.secrets.get(&app_id).is_some_and(|s| s.current == *secret || s.previous.as_ref().is_some_and(|(prev, exp)| prev == secret && *exp > now_secs()));
+        let now = now_secs();
+        let stored = st.secrets.get(&app_id);
+        let previous = stored.and_then(|s| s.previous_at(now)).filter(|p| p.secret == *secret);
+        if let Some(previous) = previous {
+            previous.last_used.set(Some(now));
+        }
+        let valid = stored.is_some_and(|s| s.current == *secret) || previous.is_some();
         if !valid {
             return Err(oauth_error(401, "invalid_client", "Request denied: Invalid client credentials"));
         }

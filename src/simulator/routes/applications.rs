@@ -11,7 +11,7 @@ use crate::simulator::clock::{iso, now_secs};
 use crate::simulator::errors::ApiError;
 use crate::simulator::hal;
 use crate::simulator::reply::{check_bool, check_enum, check_non_empty, check_range, field_at, ref_id, require, str_field, Outcome, Reply, Req, JSON};
-use crate::simulator::store::{AppSecret, Holder, State, Subject, Table};
+use crate::simulator::store::{AppSecret, Holder, PreviousSecret, State, Subject, Table};
 
 const SECRET_IMPORT: &str = "application/vnd.pingidentity.secret+json";
 pub(crate) const PROTOCOLS: [&str; 4] = ["OPENID_CONNECT", "SAML", "WS_FED", "EXTERNAL_LINK"];
@@ -22,7 +22,9 @@ const WS_FED_SIGNING: [&str; 6] = ["SHA256withRSA", "SHA384withRSA", "SHA512with
 const AUTH_METHODS: [&str; 5] = ["NONE", "CLIENT_SECRET_BASIC", "CLIENT_SECRET_POST", "PRIVATE_KEY_JWT", "CLIENT_SECRET_JWT"];
 /// MGMT `ApplicationAttributeMapping.name`: reserved for OpenID Connect applications.
 const OIDC_RESERVED_CLAIMS: [&str; 17] = ["acr", "amr", "at_hash", "aud", "auth_time", "azp", "client_id", "exp", "iat", "iss", "jti", "nbf", "nonce", "org", "scope", "sid", "sub"];
-/// The longest a rotated-out secret may stay valid.
+/// How long a rotated-out secret may stay valid (the spec: "Supported time range is 1
+/// minute to 30 days").
+const MIN_PREVIOUS_SECS: i64 = 60;
 const MAX_PREVIOUS_SECS: i64 = 30 * 86_400;
 
 /// The sub-resources of an application kept as tables of records.
@@ -293,10 +295,15 @@ fn delete(st: &mut State, id: &str) -> Outcome {
     Ok(Reply::no_content())
 }
 
+/// The secret record; the previous secret only while it is valid (the spec: "returned
+/// in the response if the previous secret is not expired").
 fn secret_body(s: &AppSecret) -> Value {
     let mut v = json!({ "secret": s.current });
-    if let Some((prev, expires)) = &s.previous {
-        v["previous"] = json!({ "secret": prev, "expiresAt": iso(*expires) });
+    if let Some(previous) = s.previous_at(now_secs()) {
+        v["previous"] = json!({ "secret": previous.secret, "expiresAt": iso(previous.expires_at) });
+        if let Some(used) = previous.last_used.get() {
+            v["previous"]["lastUsed"] = json!(iso(used));
+        }
     }
     v
 }
@@ -337,13 +344,13 @@ fn rotate_secret(st: &mut State, req: &Req, id: &str) -> Outcome {
             let text = v.as_str().unwrap_or_default();
             let when = httpdate::parse_http_date(text).ok().map(|t| t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)).or_else(|| parse_iso(text));
             match when {
-                Some(t) if t > now && t - now <= MAX_PREVIOUS_SECS => Some(t),
-                Some(_) => return Err(ApiError::invalid_value("previous.expiresAt", "`previous.expiresAt` must be in the future and at most 30 days away")),
+                Some(t) if t - now >= MIN_PREVIOUS_SECS && t - now <= MAX_PREVIOUS_SECS => Some(t),
+                Some(_) => return Err(ApiError::invalid_value("previous.expiresAt", "`previous.expiresAt` must be 1 minute to 30 days from now")),
                 None => return Err(ApiError::invalid_value("previous.expiresAt", format!("`{text}` is not an ISO 8601 date-time"))),
             }
         }
     };
-    let s = AppSecret { current: new_secret, previous: expires.map(|t| (old.current, t)) };
+    let s = AppSecret { current: new_secret, previous: expires.map(|expires_at| PreviousSecret { secret: old.current, expires_at, last_used: Default::default() }) };
     let out = secret_body(&s);
     st.secrets.insert(id.to_owned(), s);
     Ok(Reply::ok(out))
