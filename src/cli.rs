@@ -150,6 +150,9 @@ pub struct CallArgs {
     /// Print the result as compact JSON on one line.
     #[arg(long)]
     pub compact: bool,
+    /// Print one JSON object: {ok, result, withheld?} or {ok: false, error, code, status?, transactionId?, details, sent, writeState?}.
+    #[arg(long, conflicts_with = "compact")]
+    pub json: bool,
     // The result is scanned before it is printed, as `run`'s is.
     #[command(flatten)]
     pub defender: DefenderArgs,

@@ -9,7 +9,15 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    // A wrong command line exits apart from anything PingOne answers (clap's own 2 is
+    // `call`'s "PingOne refused"); help and version are no error.
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { commands::exit_status::exit(commands::exit_status::USAGE) } else { ExitCode::SUCCESS };
+        }
+    };
     init_tracing(cli.global.verbose);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,

@@ -152,7 +152,7 @@ fn a_defender_threshold_outside_0_to_1_is_refused() {
 fn limits_of_zero_are_refused() {
     for args in [&["run", "-", "--timeout", "0"][..], &["serve", "--timeout", "0"], &["run", "-", "--max-calls", "0"]] {
         let out = run(args, &[]);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert_eq!(out.status.code(), Some(64), "a wrong command line, not PingOne's refusal (2): {args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains("0 is not in 1.."), "{args:?}: {}", stderr(&out));
     }
 }
@@ -223,6 +223,10 @@ async fn call_withholds_an_injection_in_the_result_and_in_pingones_errors() {
     assert_eq!(user["username"], "jdoe");
     assert!(user["nickname"].as_str().unwrap().starts_with("[withheld by pingone-mcp defender"), "{user}");
     assert!(stderr(&out).contains("1 string(s) withheld") && !stderr(&out).contains("joining several values"), "{}", stderr(&out));
+    // With --json, the replaced string is named beside the result (review 58).
+    let out = tokio::task::block_in_place(|| run_against(&fake, &["call", "get_user", "--args", &args, "--defender", "patterns", "--json"]));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|_| panic!("{}", stderr(&out)));
+    assert_eq!((&report["ok"], &report["withheld"][0]["path"]), (&json!(true), &json!("$.nickname")), "{report}");
 
     // PingOne's errors echo the values they refuse: their texts are scanned too.
     let error = json!({ "id": "err-1", "code": "INVALID_DATA", "message": "The request could not be completed.",
@@ -242,7 +246,7 @@ async fn call_withholds_an_injection_in_the_result_and_in_pingones_errors() {
     fake.on("POST", &fake.env_path("/groups"), vec![Reply::json(502, error)]);
     let args = json!({ "name": "Finance" }).to_string();
     let out = tokio::task::block_in_place(|| run_against(&fake, &["call", "create_group", "--args", &args, "--defender", "patterns", "--allow-writes"]));
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3), "a write to check");
     let text = stderr(&out);
     assert!(text.contains("create_group failed: 502 OUTCOME_UNKNOWN: create_group: the outcome is unknown: PingOne answered 502."), "{text}");
     assert!(text.contains("check the current state") && text.contains("SERVER_ERROR"), "{text}");

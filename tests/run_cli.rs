@@ -295,6 +295,29 @@ fn a_write_not_sent_because_it_holds_already_is_told_unchanged() {
     assert_eq!(outcomes, ["ok", "ok", "unchanged"], "{reply}");
 }
 
+/// `run --json` says which strings the defender replaced, beside the result, and on
+/// stderr, so a program can tell a record's text from a marker (review 58: an export
+/// altered, with exit 0 and no field saying so).
+#[test]
+fn a_json_report_lists_what_the_defender_withheld() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, "return (await pingone.list_applications({ all: true })).map(a => ({ name: a.name, d: a.description ?? null }));");
+    let out = run(&["run", &script, "--simulator", "--json", "--defender", "patterns"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let withheld = report["withheld"].as_array().unwrap_or_else(|| panic!("no withheld list: {report}"));
+    assert!(!withheld.is_empty(), "{report}");
+    for finding in withheld {
+        let path = finding["path"].as_str().unwrap();
+        let index: usize = path.strip_prefix("$.result[").and_then(|p| p.strip_suffix("].d")).and_then(|i| i.parse().ok()).unwrap_or_else(|| panic!("{path}"));
+        assert!(report["result"][index]["d"].as_str().unwrap().starts_with("[withheld by pingone-mcp defender"), "{report}");
+        assert!(finding["sha256"][0].as_str().unwrap().starts_with("sha256:"), "{finding}");
+    }
+    let kept = report["result"].as_array().unwrap().iter().filter(|a| a["d"].as_str().is_some_and(|d| !d.starts_with("[withheld"))).count();
+    assert!(kept > 0, "only the flagged ones are replaced: {report}");
+    assert!(stderr(&out).contains(&format!("{} string(s) withheld", withheld.len())), "{}", stderr(&out));
+}
+
 /// Retiring a previous secret when there is none removes nothing: not sent, and told
 /// `unchanged` rather than "ok" (review 57 M4); after a rotation that keeps one, sent.
 #[test]
@@ -474,7 +497,7 @@ async fn a_failed_batch_of_creates_names_each_and_the_uncertain_one_by_its_trans
     every_second_create();
     let out = tokio::task::block_in_place(|| run(&["run", &skipping, "--allow-writes", "--args", r#"{"names": ["sk0", "sk1", "sk2"]}"#], &env));
     let text = stderr(&out);
-    assert_eq!((out.status.code(), stdout(&out).trim()), (Some(1), "\"2 created, 36-character transaction id to check\""), "{text}");
+    assert_eq!((out.status.code(), stdout(&out).trim()), (Some(3), "\"2 created, 36-character transaction id to check\""), "{text}");
     assert!(text.contains("the script ended without an error, but it caught the errors of writes that were or may have been applied:"), "{text}");
     assert!(text.lines().any(|l| l.starts_with("  create_user (username sk1): OUTCOME_UNKNOWN (transaction id ")), "{text}");
 }
@@ -520,23 +543,28 @@ async fn a_write_whose_answer_cannot_be_read_is_counted_as_applied() {
     let line = std::fs::read_to_string(&audit).unwrap().lines().find(|l| l.contains("create_user")).map(str::to_owned).unwrap_or_default();
     assert!(line.contains(r#""outcome":"applied_unreadable""#), "{line}");
     // A script that caught the error ends well, yet its run says what it applied and
-    // exits 1, as for a write that may have been applied (review 54 M2: exit 0, no list).
+    // exits 3, as for a write that may have been applied (review 54 M2: exit 0, no list;
+    // review 58: 1 was also "nothing happened").
     let caught = script_file(&dir, "const [population] = (await pingone.list_populations({ limit: 1 })).items;\ntry { await pingone.create_user({ username: 'mal.three', email: 'mal.three@example.com', population: { id: population.id } }); } catch (e) { return 'failed: ' + e.code; }");
     let out = tokio::task::block_in_place(|| run(&["run", &caught, "--allow-writes"], &env));
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("caught the errors of writes that were or may have been applied") && stderr(&out).contains("create_user (username mal.three): ANSWER_UNREADABLE"), "{}", stderr(&out));
     let caught = script_file(&dir, &std::fs::read_to_string(&caught).unwrap().replace("mal.three", "mal.four"));
     let out = tokio::task::block_in_place(|| run(&["run", &caught, "--allow-writes", "--json"], &env));
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!((&report["ok"], &report["writesToCheck"]), (&json!(true), &json!(true)), "{report}");
     assert_eq!(report["writes"][0]["outcome"], "ANSWER_UNREADABLE", "{report}");
-    // `call` exits 1 (not 2, PingOne's refusal): the call was carried out.
+    // `call` exits 3 (not 2, PingOne's refusal): the call was carried out; --json says so.
     let population = stdout(&tokio::task::block_in_place(|| run(&["run", &script_file(&dir, "return (await pingone.list_populations({ limit: 1 })).items[0].id")], &env))).trim().trim_matches('"').to_owned();
     let args = json!({ "username": "mal.two", "email": "mal.two@example.com", "population": { "id": population } }).to_string();
     let out = tokio::task::block_in_place(|| run(&["call", "create_user", "--allow-writes", "--args", &args], &env));
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("ANSWER_UNREADABLE") || stderr(&out).contains("the request itself succeeded"), "{}", stderr(&out));
+    let args = args.replace("mal.two", "mal.five");
+    let out = tokio::task::block_in_place(|| run(&["call", "create_user", "--allow-writes", "--args", &args, "--json"], &env));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|_| panic!("{}", stderr(&out)));
+    assert_eq!((out.status.code(), &report["writeState"], &report["sent"]), (Some(3), &json!("applied"), &json!(true)), "{report}");
     sim.set_faults(Faults::none());
     let check = script_file(&dir, "return (await pingone.list_users({ filter: 'username eq \"mal.one\"' })).count");
     assert_eq!(stdout(&tokio::task::block_in_place(|| run(&["run", &check], &env))).trim(), "1", "it was created");

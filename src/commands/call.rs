@@ -5,20 +5,44 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::bail;
-use guest_sdk::abi::{HostCall, HostReply};
+use guest_sdk::abi::{ActionError, HostCall, HostReply};
 use pingone_mcp::catalog::{check_args, normalise_args};
 use pingone_mcp::defender::OwnTexts;
 use pingone_mcp::dispatch::Requester;
-use pingone_mcp::mcp::{action_error_text, screen_action_error, screen_value, Reader};
+use pingone_mcp::mcp::{action_error_text, screen_action_error, screen_value_found, withheld_json, Reader};
+use pingone_mcp::sandbox::action_facts;
+use serde_json::json;
 use pingone_mcp::pingone::{Waits, ANSWER_UNREADABLE};
 use pingone_mcp::stop_signal::stop_requested;
 
 use super::actions::unknown_action;
+use super::exit_status::{exit, FAILED, PINGONE_REFUSED, WRITES_TO_CHECK};
 use super::{json_args, load_catalog, session, Needed};
 use crate::cli::{CallArgs, GlobalArgs};
-use crate::output::{error, log_line, note, print};
+use crate::output::{error, log_line, note, print, print_json};
 
 pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode> {
+    let json = args.json;
+    match call(global, args).await {
+        // With --json, what stopped it before anything was sent is JSON too.
+        Err(e) if json => {
+            print_json(&not_started(&e));
+            Ok(exit(FAILED))
+        }
+        done => done,
+    }
+}
+
+/// The report of a command stopped before it sent anything (a wrong action id or
+/// argument, an unreadable file, a sign-in): for `--json`.
+pub(super) fn not_started(e: &anyhow::Error) -> serde_json::Value {
+    json!({ "ok": false, "code": NOT_STARTED, "error": format!("{e:#}"), "sent": false })
+}
+
+/// The code of a command stopped before it sent anything.
+pub(super) const NOT_STARTED: &str = "NOT_STARTED";
+
+async fn call(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(global)?;
     let Some(action) = catalog.get(&args.id) else {
         bail!("{}", unknown_action(&catalog, &args.id));
@@ -46,8 +70,16 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
     // result, and PingOne's error texts, which can echo the values of records.
     match reply {
         HostReply::Value(value) => {
-            let (value, notices) = screen_value(value, &defender, OwnTexts::default(), false, Reader::Person).await;
+            let (value, notices, withheld) = screen_value_found(value, &defender, OwnTexts::default(), false, Reader::Person).await;
             warn_all(&notices);
+            if args.json {
+                let mut out = json!({ "ok": true, "result": value });
+                if !withheld.is_empty() {
+                    out["withheld"] = withheld_json(&withheld);
+                }
+                print_json(&out);
+                return Ok(exit(0));
+            }
             let text = if args.compact { serde_json::to_string(&value)? } else { serde_json::to_string_pretty(&value)? };
             print(&text);
             if let Some(more) = more_pages(&value) {
@@ -63,15 +95,66 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
             // Every failure's text is scanned: besides PingOne's answers, an unknown
             // outcome quotes the error body of the 5xx that left it unknown.
             let notices = screen_action_error(&mut failure, &defender, Reader::Person).await;
-            error(&action_error_text(&args.id, &failure));
+            let text = action_error_text(&args.id, &failure);
             warn_all(&notices);
-            // 2: PingOne refused the call; 1: it was refused here (policy, arguments),
-            // could not be made (sign-in, network), its outcome is unknown, or it was
-            // carried out but its answer could not be read.
-            let pingone_refused = failure.status.is_some() && !["AUTHENTICATION_FAILED", "AUTH_UNAVAILABLE", "OUTCOME_UNKNOWN", ANSWER_UNREADABLE].contains(&failure.code.as_str());
-            Ok(if pingone_refused { ExitCode::from(2) } else { ExitCode::FAILURE })
+            let state = write_state(action.writes(), waits.sent(), &failure);
+            if args.json {
+                let mut out = json!({ "ok": false, "error": text, "sent": waits.sent() });
+                out.as_object_mut().into_iter().for_each(|o| o.extend(action_facts(&failure)));
+                if let Some(state) = state {
+                    out["writeState"] = json!(state.name());
+                }
+                print_json(&out);
+            } else {
+                error(&text);
+            }
+            Ok(exit(match state {
+                Some(WriteState::Applied | WriteState::MayHaveBeenApplied) => WRITES_TO_CHECK,
+                _ if pingone_refused(&failure) => PINGONE_REFUSED,
+                _ => FAILED,
+            }))
         }
     }
+}
+
+/// Whether PingOne answered the call with a refusal (not a sign-in's, not a 5xx).
+fn pingone_refused(failure: &ActionError) -> bool {
+    failure.status.is_some_and(|s| s < 500) && !["AUTHENTICATION_FAILED", "AUTH_UNAVAILABLE", "OUTCOME_UNKNOWN", ANSWER_UNREADABLE].contains(&failure.code.as_str())
+}
+
+/// What a failed write left behind, for a program deciding whether to send it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WriteState {
+    /// Refused here or by PingOne: nothing changed.
+    NotApplied,
+    /// No answer, or a 5xx (an idempotent write is retried, and the last try's 5xx
+    /// does not say the ones before it were not applied): check before sending again.
+    MayHaveBeenApplied,
+    /// Applied, though its answer could not be read.
+    Applied,
+}
+
+impl WriteState {
+    fn name(self) -> &'static str {
+        match self {
+            WriteState::NotApplied => "not_applied",
+            WriteState::MayHaveBeenApplied => "may_have_been_applied",
+            WriteState::Applied => "applied",
+        }
+    }
+}
+
+/// The state a failed call left, for a write; `None` for a read.
+fn write_state(writes: bool, sent: bool, failure: &ActionError) -> Option<WriteState> {
+    if !writes {
+        return None;
+    }
+    Some(match failure.code.as_str() {
+        ANSWER_UNREADABLE => WriteState::Applied,
+        "OUTCOME_UNKNOWN" => WriteState::MayHaveBeenApplied,
+        _ if sent && failure.status.is_none_or(|s| s >= 500 || s == 408) => WriteState::MayHaveBeenApplied,
+        _ => WriteState::NotApplied,
+    })
 }
 
 /// What a call stopped before its answer came may have done.

@@ -2,6 +2,7 @@
 
 mod actions;
 mod call;
+pub mod exit_status;
 mod login;
 mod run;
 mod run_account;

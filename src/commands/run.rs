@@ -9,11 +9,13 @@ use std::time::Duration;
 use anyhow::Context;
 use pingone_mcp::dispatch::Recorder;
 use pingone_mcp::defender::Defender;
-use pingone_mcp::mcp::{account, screen, screen_targets, screen_value, ObservedHost, Reader};
+use guest_sdk::abi::LogLevel;
+use pingone_mcp::mcp::{account, screen_found, screen_targets, screen_value, withheld_json, ObservedHost, Reader, DEFENDER_NOTICE};
 use pingone_mcp::sandbox::{ExecutionError, Limits, LogLine, Sandbox};
 use serde_json::{json, Value};
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use super::exit_status::{exit, FAILED, WRITES_TO_CHECK};
 use super::{session, Needed};
 use crate::cli::{GlobalArgs, RunArgs};
 use super::run_account;
@@ -23,6 +25,19 @@ use crate::output::{error, log_line, note, print, print_json, print_raw};
 const SLOW_SCAN: Duration = Duration::from_secs(5);
 
 pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let json = args.json;
+    match run_script(global, args).await {
+        // With --json, what stopped it before the script ran is JSON too (review 58:
+        // a missing script or cassette gave plain text to a program parsing stdout).
+        Err(e) if json => {
+            print_json(&super::call::not_started(&e));
+            Ok(exit(FAILED))
+        }
+        done => done,
+    }
+}
+
+async fn run_script(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
     let script = read_script(&args.script)?;
     let script_args = super::json_args(&args.args, r#"{"limit": 10}"#)?;
     // Read before anything runs: a broken allow file stops the command before a write.
@@ -71,7 +86,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         execution.logs.clear();
     }
     let scanning = std::time::Instant::now();
-    let mut execution = screen(execution, &defender, host.own_texts(), Reader::Person).await;
+    let (mut execution, withheld) = screen_found(execution, &defender, host.own_texts(), Reader::Person).await;
     execution.logs.retain(|line| !told.contains(&line.message));
     if scanning.elapsed() > SLOW_SCAN {
         note(&format!(
@@ -116,6 +131,14 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         if let Some(why) = &unfaithful {
             out["replayUnfaithful"] = json!(why);
         }
+        // What the defender replaced, so a program can tell a record's text from a
+        // marker (review 58: an export altered, told only in `logs`).
+        if !withheld.is_empty() {
+            out["withheld"] = withheld_json(&withheld);
+            for line in execution.logs.iter().filter(|line| line.level == LogLevel::Warn && line.message.starts_with(DEFENDER_NOTICE)) {
+                log_line("warn", &line.message);
+            }
+        }
         match &execution.outcome {
             Ok(value) => out["result"] = value.clone(),
             Err(e) => {
@@ -158,12 +181,14 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         error(&format!("{e:#}; the script ran, and its result and writes are above"));
     }
     Ok(match execution.outcome {
-        // As `call` does for one such write: a cron job or agent must not take it for done.
-        Ok(_) if unsaved.is_some() || caught_uncertain.is_some() || unfaithful.is_some() => ExitCode::FAILURE,
-        Ok(_) => ExitCode::SUCCESS,
         // As a shell reports a command the signal ended.
         Err(ExecutionError::Interrupted { .. }) => ExitCode::from(stopped_by.get().map_or(130, |s| s.exit_status())),
-        Err(_) => ExitCode::FAILURE,
+        // As `call` does for one such write, caught or not: a cron job or agent must
+        // not take it for done, nor send it again unchecked.
+        _ if account::any_to_check(&writes) => exit(WRITES_TO_CHECK),
+        Ok(_) if unsaved.is_some() || unfaithful.is_some() => exit(FAILED),
+        Ok(_) => ExitCode::SUCCESS,
+        Err(_) => exit(FAILED),
     })
 }
 

@@ -75,8 +75,13 @@ pub const CAUGHT_UNCERTAIN: &str = "the script ended without an error, but it ca
 /// given an error (its answer could not be read, so a create's id is unknown): it caught
 /// their errors, and its run must still say so (reviews 45 and 54).
 pub fn caught_uncertain(writes: &[CallSummary], shown: usize) -> Option<Vec<String>> {
-    let to_check = |w: &CallSummary| uncertain(w) || w.outcome == ANSWER_UNREADABLE;
-    writes.iter().any(to_check).then(|| std::iter::once(format!("{CAUGHT_UNCERTAIN}:")).chain(account(writes, shown)).collect())
+    any_to_check(writes).then(|| std::iter::once(format!("{CAUGHT_UNCERTAIN}:")).chain(account(writes, shown)).collect())
+}
+
+/// Whether any write may or may not have been applied, or was applied though its
+/// answer could not be read: what must be checked before the run is made again.
+pub fn any_to_check(writes: &[CallSummary]) -> bool {
+    writes.iter().any(|w| uncertain(w) || w.outcome == ANSWER_UNREADABLE)
 }
 
 /// Whether a write was not sent because the record held what it asked for already

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::account;
 use super::observe::CallSummary;
-use crate::defender::{Defender, OwnTexts};
+use crate::defender::{Defender, Finding, OwnTexts};
 use crate::sandbox::{action_facts, said_in, Execution, ExecutionError, LogLine};
 use crate::trim::{count_json_tokens, trim, trim_at, NARROW_CALL, NARROW_SCRIPT, OR_NARROW_IN_SCRIPT, SHORTEN_ERROR};
 
@@ -60,6 +60,9 @@ pub mod code {
     pub const INTERNAL: &str = "INTERNAL";
 }
 
+/// How the notice of withheld strings begins.
+pub const DEFENDER_NOTICE: &str = "pingone-mcp defender: ";
+
 /// Field paths named in a withheld notice; the rest are counted.
 const PATHS_NAMED: usize = 5;
 
@@ -71,6 +74,12 @@ const PATHS_NAMED: usize = 5;
 /// `by_script`: the value is a script's, which may have joined several values into
 /// one text; the notice then says how to have each judged on its own.
 pub async fn screen_value(value: Value, defender: &Arc<Defender>, own: OwnTexts, by_script: bool, reader: Reader) -> (Value, Vec<String>) {
+    let (value, notices, _) = screen_value_found(value, defender, own, by_script, reader).await;
+    (value, notices)
+}
+
+/// [`screen_value`], with what was withheld, for a report a program reads (`--json`).
+pub async fn screen_value_found(value: Value, defender: &Arc<Defender>, own: OwnTexts, by_script: bool, reader: Reader) -> (Value, Vec<String>, Vec<Finding>) {
     let (value, report) = defender.clone().scan_json_blocking(value, own).await;
     let mut notices = report.warnings;
     notices.dedup();
@@ -99,11 +108,17 @@ pub async fn screen_value(value: Value, defender: &Arc<Defender>, own: OwnTexts,
             Reader::Person => "If you read them and find them harmless, list their digests in a file and pass it with --defender-allow",
         };
         notices.push(format!(
-            "pingone-mcp defender: {} string(s) withheld as possible prompt injection, at {named}{and_more}; the records are still there, only those texts are replaced (a marker sent back in a write keeps the record's text).{joined} {allow}",
+            "{DEFENDER_NOTICE}{} string(s) withheld as possible prompt injection, at {named}{and_more}; the records are still there, only those texts are replaced (a marker sent back in a write keeps the record's text).{joined} {allow}",
             report.withheld
         ));
     }
-    (value, notices)
+    (value, notices, report.findings)
+}
+
+/// What was withheld, for a report a program reads: each string's place in the report,
+/// why, and its digest (the line for --defender-allow).
+pub fn withheld_json(findings: &[Finding]) -> Value {
+    findings.iter().map(|f| json!({ "path": f.path, "score": (f.score * 100.0).round() / 100.0, "reasons": f.reasons, "sha256": f.digests })).collect()
 }
 
 /// Who reads what a scan let through, and so where a withheld text's digest is told.
@@ -119,7 +134,12 @@ pub enum Reader {
 /// its result, or its error's texts. `own` are the texts the host wrote in this run
 /// (its action errors), wherever the script put them. The defender's notices are
 /// added to the console.
-pub async fn screen(mut execution: Execution, defender: &Arc<Defender>, own: OwnTexts, reader: Reader) -> Execution {
+pub async fn screen(execution: Execution, defender: &Arc<Defender>, own: OwnTexts, reader: Reader) -> Execution {
+    screen_found(execution, defender, own, reader).await.0
+}
+
+/// [`screen`], with what was withheld (paths as `$.result[3].nickname`).
+pub async fn screen_found(mut execution: Execution, defender: &Arc<Defender>, own: OwnTexts, reader: Reader) -> (Execution, Vec<Finding>) {
     let logs: Vec<Value> = execution.logs.iter_mut().map(|line| Value::String(take(&mut line.message))).collect();
     let outcome = match &mut execution.outcome {
         Ok(result) => result.take(),
@@ -130,7 +150,7 @@ pub async fn screen(mut execution: Execution, defender: &Arc<Defender>, own: Own
     // reply's own fields, so the withheld paths read `$.result[3].nickname`, `$.logs[0]`,
     // `$.error.message`.
     let outcome_key = if execution.outcome.is_ok() { "result" } else { "error" };
-    let (scanned, notices) = screen_value(json!({ "logs": logs, outcome_key: outcome }), defender, own, true, reader).await;
+    let (scanned, notices, findings) = screen_value_found(json!({ "logs": logs, outcome_key: outcome }), defender, own, true, reader).await;
     let (logs, outcome) = match scanned {
         Value::Object(mut parts) => (parts.remove("logs").unwrap_or_default(), parts.remove(outcome_key).unwrap_or_default()),
         // The scan failed and withheld everything: so does the reply.
@@ -147,7 +167,7 @@ pub async fn screen(mut execution: Execution, defender: &Arc<Defender>, own: Own
     for notice in notices {
         execution.logs.push(LogLine { level: LogLevel::Warn, message: notice });
     }
-    execution
+    (execution, findings)
 }
 
 /// The string at `value`, or (when the scan failed and left none) the marker that

@@ -1,0 +1,19 @@
+//! The command line's exit statuses, the same for `run` and `call`: a cron job or a CI
+//! step that reads only the status must tell "nothing happened" from "check first".
+
+use std::process::ExitCode;
+
+/// It failed, and nothing it sent is left in doubt: refused here (policy, arguments,
+/// a confirmation), a script's error, a sign-in or configuration error.
+pub const FAILED: u8 = 1;
+/// PingOne refused the call (`call`; a 4xx): nothing was applied.
+pub const PINGONE_REFUSED: u8 = 2;
+/// A write was applied though its answer could not be read, or may have been (no
+/// answer, a 5xx): check the state before running it again; never retry it blindly.
+pub const WRITES_TO_CHECK: u8 = 3;
+/// The command line itself was wrong (an unknown flag, a value out of range).
+pub const USAGE: u8 = 64;
+
+pub fn exit(status: u8) -> ExitCode {
+    ExitCode::from(status)
+}
