@@ -18,6 +18,7 @@ pub const ENV_API_URL: &str = "PINGONE_API_URL";
 pub const ENV_AUTH_URL: &str = "PINGONE_AUTH_URL";
 pub const ENV_AUTH_METHOD: &str = "PINGONE_AUTH_METHOD";
 pub const ENV_USER_TOKEN: &str = "PINGONE_USER_TOKEN";
+pub const ENV_REQUEST_TIMEOUT: &str = "PINGONE_REQUEST_TIMEOUT_SECS";
 pub const ENV_PROFILE: &str = "PINGONE_PROFILE";
 pub const ENV_CONFIG: &str = "PINGONE_CONFIG";
 pub const ENV_LOGIN_CLIENT_ID: &str = "PINGONE_LOGIN_CLIENT_ID";
@@ -455,6 +456,14 @@ pub fn resolve_as(file: &ConfigFile, profile: Option<&str>, as_user: bool) -> Re
     if p.request_timeout_secs == Some(0) {
         return Err(ConfigError::Invalid(format!("`request_timeout_secs` in profile `{name}` of {} is 0, so no call could finish: give the seconds a call may take (default 30)", file.described())));
     }
+    // The variable wins over the profile, as every PINGONE_* one does (review 58: it was ignored).
+    let request_timeout_secs = match read_env(ENV_REQUEST_TIMEOUT) {
+        Some(text) => match text.trim().parse::<u64>() {
+            Ok(secs) if secs > 0 => Some(secs),
+            _ => return Err(ConfigError::Invalid(format!("{ENV_REQUEST_TIMEOUT} is `{text}`: give the whole seconds a call may take, 1 or more (default 30)"))),
+        },
+        None => p.request_timeout_secs,
+    };
     let credentials = if as_user || p.as_user { Credentials::Person } else { worker_credentials(&name, &p, file)? };
     Ok(Connection {
         profile: name,
@@ -463,7 +472,7 @@ pub fn resolve_as(file: &ConfigFile, profile: Option<&str>, as_user: bool) -> Re
         api_base,
         auth_base,
         user_token: read_env(ENV_USER_TOKEN).map(Secret::new),
-        request_timeout: Duration::from_secs(p.request_timeout_secs.unwrap_or(30)),
+        request_timeout: Duration::from_secs(request_timeout_secs.unwrap_or(30)),
     })
 }
 

@@ -190,6 +190,27 @@ async fn call_prints_the_result_and_pingone_errors() {
     assert!(stderr(&out).contains("404 NOT_FOUND: Unable to find user"), "{}", stderr(&out));
 }
 
+/// PINGONE_REQUEST_TIMEOUT_SECS bounds one request, as the profile's key does, and a
+/// value that is no number of seconds is refused (review 58: it was ignored).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_timeout_variable_is_honoured() {
+    let fake = FakePingOne::start().await;
+    let path = fake.env_path(&format!("/users/{USER_ID}"));
+    let slow = || Reply::json(200, json!({ "id": USER_ID, "username": "jdoe" })).delayed(std::time::Duration::from_secs(3));
+    fake.on("GET", &path, vec![slow(), slow()]);
+    let mut env = fake.env();
+    env.push(("PINGONE_REQUEST_TIMEOUT_SECS", "1".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let args = json!({ "userId": USER_ID }).to_string();
+    let started = std::time::Instant::now();
+    let out = tokio::task::block_in_place(|| run(&["call", "get_user", "--args", &args, "--max-retries", "0"], &env));
+    assert!(!out.status.success() && started.elapsed() < std::time::Duration::from_millis(2_900), "{:?}: {}", started.elapsed(), stderr(&out));
+    let mut bad = env.clone();
+    bad.push(("PINGONE_REQUEST_TIMEOUT_SECS", "soon"));
+    let out = tokio::task::block_in_place(|| run(&["call", "get_user", "--args", &args], &bad));
+    assert!(stderr(&out).contains("PINGONE_REQUEST_TIMEOUT_SECS is `soon`: give the whole seconds"), "{}", stderr(&out));
+}
+
 /// A failed sign-in is explained in our words, which the defender does not judge,
 /// even a classifier that withholds every other text (threshold 0).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1108,6 +1108,8 @@ async fn every_call_is_audited_with_its_transaction_id() {
     // The id in the log is the one PingOne received.
     let sent: Vec<String> = fake.api_requests().iter().map(|r| r.headers["x-ping-external-transaction-id"].to_str().unwrap().to_owned()).collect();
     assert_eq!(lines[0]["transaction_id"], sent[0]);
+    // A call refused here was never sent: no id that PingOne's logs would not know (review 58).
+    assert!(lines[2].get("transaction_id").is_none(), "{}", lines[2]);
     assert!(!text.contains("s3cr3t"), "no secret in the audit log");
     // Each line says where the call went.
     assert!(lines.iter().all(|l| l["environment"] == ENV_ID && l["api_host"] == "127.0.0.1"), "{text}");

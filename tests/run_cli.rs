@@ -733,6 +733,7 @@ async fn record_in_one_process_replay_in_another() {
     assert_eq!(stdout(&replayed), stdout(&recorded));
     let lines: Vec<Value> = std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(!lines.is_empty() && lines.iter().all(|l| l["outcome"] == "replayed" && l.get("environment").is_none()), "{lines:?}");
+    assert!(lines.iter().all(|l| l.get("transaction_id").is_none()), "nothing was sent, so no id PingOne knows (review 58): {lines:?}");
     assert!(!stderr(&replayed).contains("not replayed"), "{}", stderr(&replayed));
 
     // A script that now makes fewer calls is told so; one that asks differently is

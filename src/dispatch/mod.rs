@@ -227,7 +227,7 @@ impl Dispatcher {
         if let HostReply::Value(answer) = &reply {
             audited.created_id = self.created_id(&action.id, answer);
         }
-        self.audit(&audited, outcome, status, code, confirmed.into_inner().unwrap_or_else(|e| e.into_inner()), waits.get());
+        self.audit(&audited, outcome, status, code, confirmed.into_inner().unwrap_or_else(|e| e.into_inner()), &waits);
         if let Some(recorder) = &self.recorder {
             recorder.record(&action.id, &hide_fields(&call.args, action.hidden_args(&call.args), Hide::Redact), &reply);
         }
@@ -470,7 +470,8 @@ impl Dispatcher {
 
     /// One call's audit line, when there is an audit log: with where the call went (the
     /// environment id and the API's host; none when a cassette answered).
-    fn audit(&self, call: &AuditedCall<'_>, outcome: &'static str, status: Option<u16>, code: Option<&str>, confirmed: Option<Confirmed>, (retries, waited_ms): (u32, u64)) {
+    fn audit(&self, call: &AuditedCall<'_>, outcome: &'static str, status: Option<u16>, code: Option<&str>, confirmed: Option<Confirmed>, waits: &Waits) {
+        let (retries, waited_ms) = waits.get();
         let Some(audit) = &self.audit else { return };
         let (environment, api_host) = match &self.backend {
             Backend::Live(client) => {
@@ -492,7 +493,7 @@ impl Dispatcher {
             status,
             code,
             ms: call.started.elapsed().as_millis() as u64,
-            transaction_id: call.transaction_id,
+            transaction_id: Some(call.transaction_id).filter(|_| waits.sent() && self.is_live()),
             created_id: call.created_id.as_deref(),
             confirmed: confirmed.map(|c| matches!(c, Confirmed::By(_))),
             confirmed_by: match confirmed {
@@ -1641,7 +1642,7 @@ impl Drop for Unanswered<'_> {
     fn drop(&mut self) {
         let outcome = if self.waits.sent() { "no_answer" } else { "not_sent" };
         let confirmed = *self.confirmed.lock().unwrap_or_else(|e| e.into_inner());
-        self.dispatcher.audit(self.call, outcome, None, None, confirmed, self.waits.get());
+        self.dispatcher.audit(self.call, outcome, None, None, confirmed, self.waits);
     }
 }
 

@@ -240,7 +240,8 @@ impl ObservedHost {
             None => target,
         };
         // A write refused before it was sent has no transaction to look up.
-        let transaction = waits.transaction().filter(|_| writes && waits.sent()).map(str::to_owned);
+        // Nor a replayed one: the id would be new, and PingOne's logs would not know it.
+        let transaction = waits.transaction().filter(|_| writes && waits.sent() && !replayed).map(str::to_owned);
         let cleared = waits.cleared().map(str::to_owned);
         let summary = CallSummary { action, outcome, status, ms: started.elapsed().as_millis() as u64, writes, target, created, transaction, cleared, retries, waited_ms };
         let done = {

@@ -212,7 +212,7 @@ impl PingOneClient {
                 Ok(token) => token,
                 // No request was sent without a token: trying again is safe for any method.
                 Err(unavailable @ ClientError::AuthUnavailable { .. }) if attempt <= retry.max_retries => {
-                    let wait = retry.delay(attempt, None);
+                    let wait = retry.delay(attempt, None, false);
                     tracing::info!(action = %action.id, attempt, wait_ms = wait.as_millis() as u64, "retrying: {unavailable}");
                     pause(waits, wait).await;
                     continue;
@@ -263,7 +263,7 @@ impl PingOneClient {
                                     ClientError::RetriesExhausted { action: action.id.clone(), attempts: attempt, last: without_url(&e), transaction_id: transaction_id.into() }
                                 });
                             }
-                            pause(waits, retry.delay(attempt, None)).await;
+                            pause(waits, retry.delay(attempt, None, false)).await;
                             continue;
                         }
                         Err(e) => return Err(unknown(format!("the response was cut off ({})", without_url(&e)), Some(status), None, 1)),
@@ -294,7 +294,8 @@ impl PingOneClient {
                     let gave_up = if attempt > retry.max_retries {
                         // What a caller can change (review 54 L8): the tries, or the pace that is throttled.
                         let more = if status == 429 { "; --max-retries N tries more, and a lower --rate-limit is throttled less" } else { "; --max-retries N tries more" };
-                        Some(format!("gave up after {attempt} tries over {:.1} s{more}", began.elapsed().as_secs_f64()))
+                        let tries = if attempt == 1 { "1 try".to_owned() } else { format!("{attempt} tries") };
+                        Some(format!("gave up after {tries} over {:.1} s{more}", began.elapsed().as_secs_f64()))
                     } else {
                         retry_after.filter(|wait| *wait > retry.max_retry_after).map(|wait| {
                             format!("PingOne asked to wait {} s before trying again, longer than the {} s this client waits; try again later", wait.as_secs(), retry.max_retry_after.as_secs())
@@ -307,11 +308,14 @@ impl PingOneClient {
                             api_error(Some(why))
                         });
                     }
-                    (true, retry_after, format!("{status}"))
+                    (true, retry_after.map(|wait| (wait, status == 429)), format!("{status}"))
                 }
             };
             debug_assert!(retryable);
-            let wait = retry.delay(attempt, retry_after);
+            let wait = match retry_after {
+                Some((wait, throttled)) => retry.delay(attempt, Some(wait), throttled),
+                None => retry.delay(attempt, None, false),
+            };
             tracing::info!(action = %action.id, attempt, wait_ms = wait.as_millis() as u64, "retrying after {last}");
             pause(waits, wait).await;
         }

@@ -115,11 +115,14 @@ impl RetryPolicy {
         Duration::from_millis(millis / 2 + rand::thread_rng().gen_range(0..=millis / 2))
     }
 
-    /// The wait before the next attempt: the server's `Retry-After` when it gave one
-    /// (capped), else the backoff.
-    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        match retry_after {
-            Some(wait) => wait.min(self.max_retry_after),
+    /// The wait before the next attempt: a throttle's `Retry-After` (capped) when it
+    /// gave one, else the backoff. After a server error (`throttled` false) a
+    /// `Retry-After` only lengthens the backoff: a gateway's `Retry-After: 0` must not
+    /// spend every try of a brief outage in milliseconds (review 58).
+    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>, throttled: bool) -> Duration {
+        match retry_after.map(|wait| wait.min(self.max_retry_after)) {
+            Some(wait) if throttled => wait,
+            Some(wait) => wait.max(self.backoff(attempt)),
             None => self.backoff(attempt),
         }
     }
@@ -152,8 +155,11 @@ mod tests {
     #[test]
     fn retry_after_wins_but_is_capped() {
         let p = RetryPolicy::default();
-        assert_eq!(p.delay(1, Some(Duration::from_secs(3))), Duration::from_secs(3));
-        assert_eq!(p.delay(1, Some(Duration::from_secs(3600))), p.max_retry_after);
+        assert_eq!(p.delay(1, Some(Duration::from_secs(3)), true), Duration::from_secs(3));
+        assert_eq!(p.delay(1, Some(Duration::from_secs(3600)), true), p.max_retry_after);
+        assert_eq!(p.delay(1, Some(Duration::ZERO), true), Duration::ZERO, "a throttle's own word");
+        assert!(p.delay(3, Some(Duration::ZERO), false) >= p.base_delay * 2, "a server error's Retry-After: 0 still backs off");
+        assert_eq!(p.delay(1, Some(Duration::from_secs(3)), false), Duration::from_secs(3), "and a longer one is waited");
         assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
         assert_eq!(parse_retry_after("0.5"), Some(Duration::from_millis(500)));
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));

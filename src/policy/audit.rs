@@ -45,8 +45,10 @@ pub struct AuditEntry<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<&'a str>,
     pub ms: u64,
-    /// Also sent to PingOne as X-Ping-External-Transaction-ID.
-    pub transaction_id: &'a str,
+    /// Sent to PingOne as X-Ping-External-Transaction-ID: only for a call that was sent
+    /// (none for one refused here, a dry run's or a replay's, which PingOne never saw).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<&'a str>,
     /// The id PingOne gave the record a create made.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_id: Option<&'a str>,
