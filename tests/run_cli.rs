@@ -538,7 +538,7 @@ async fn a_write_whose_answer_cannot_be_read_is_counted_as_applied() {
     let out = tokio::task::block_in_place(|| run(&["run", &script, "--allow-writes", "--audit-log", audit.to_str().unwrap()], &env));
     let text = stderr(&out);
     assert!(text.contains("the request itself succeeded (a write was applied): read the record back"), "{text}");
-    assert!(text.contains("its writes (1 of 1 applied;") && text.contains("  create_user (username mal.one): ANSWER_UNREADABLE"), "{text}");
+    assert!(text.contains("its writes (1 of 1 applied;") && text.contains("  create_user (username mal.one): ANSWER_UNREADABLE (transaction id "), "{text}");
     // The audit log does not count it as failed (review 54 M2).
     let line = std::fs::read_to_string(&audit).unwrap().lines().find(|l| l.contains("create_user")).map(str::to_owned).unwrap_or_default();
     assert!(line.contains(r#""outcome":"applied_unreadable""#), "{line}");
@@ -565,6 +565,20 @@ async fn a_write_whose_answer_cannot_be_read_is_counted_as_applied() {
     let out = tokio::task::block_in_place(|| run(&["call", "create_user", "--allow-writes", "--args", &args, "--json"], &env));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|_| panic!("{}", stderr(&out)));
     assert_eq!((out.status.code(), &report["writeState"], &report["sent"]), (Some(3), &json!("applied"), &json!(true)), "{report}");
+    // A script is given the transaction id too; a read is asked again, and its last
+    // unreadable answer says nothing was changed (review 58 M5).
+    let caught = script_file(&dir, "const [population] = (await pingone.list_populations({ limit: 1 })).items;\ntry { await pingone.create_user({ username: 'mal.six', email: 'mal.six@example.com', population: { id: population.id } }); } catch (e) { return e.transactionId; }");
+    let out = tokio::task::block_in_place(|| run(&["run", &caught, "--allow-writes"], &env));
+    assert_eq!(stdout(&out).trim().len(), 38, "a quoted transaction id: {}", stdout(&out));
+    sim.set_faults(Faults::none().with(FaultRule::new(FaultKind::Malformed, Trigger::Every(2)).on_method("GET").on_path("/populations")));
+    let read = script_file(&dir, "return (await pingone.list_populations({ limit: 1 })).items.length");
+    for _ in 0..2 {
+        let out = tokio::task::block_in_place(|| run(&["run", &read], &env));
+        assert_eq!(stdout(&out).trim(), "1", "asked again: {}", stderr(&out));
+    }
+    sim.set_faults(Faults::none().with(FaultRule::new(FaultKind::Malformed, Trigger::Always).on_method("GET").on_path("/populations")));
+    let out = tokio::task::block_in_place(|| run(&["run", &read, "--max-retries", "1"], &env));
+    assert!(out.status.code() == Some(1) && stderr(&out).contains("nothing was changed (a read)"), "{}", stderr(&out));
     sim.set_faults(Faults::none());
     let check = script_file(&dir, "return (await pingone.list_users({ filter: 'username eq \"mal.one\"' })).count");
     assert_eq!(stdout(&tokio::task::block_in_place(|| run(&["run", &check], &env))).trim(), "1", "it was created");

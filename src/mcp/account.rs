@@ -116,7 +116,7 @@ pub fn account(writes: &[CallSummary], shown: usize) -> Vec<String> {
         let target = w.target.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
         // What to look a write up by, in PingOne's logs and the audit log, when its
         // outcome is unknown.
-        let transaction = w.transaction.as_deref().filter(|_| uncertain(w)).map(|t| format!(" (transaction id {t})")).unwrap_or_default();
+        let transaction = w.transaction.as_deref().filter(|_| uncertain(w) || w.outcome == ANSWER_UNREADABLE).map(|t| format!(" (transaction id {t})")).unwrap_or_default();
         format!("  {}{target}: {}{transaction}", w.action, w.outcome)
     }));
     if let Some(rest) = ordered.get(shown..).filter(|rest| !rest.is_empty()) {

@@ -129,11 +129,24 @@ impl PingOneClient {
             (None, _) => cursor::Asked::new(),
         };
         let transaction_id = opts.transaction_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let reply = self.send(action, &spec, &transaction_id, opts.waits.as_deref()).await?;
-        if let Some(waits) = &opts.waits {
-            waits.set_status(reply.status);
-        }
-        let value = parse_success(action, &reply)?;
+        // A read whose answer cannot be read is asked again, as after a 5xx (review 58);
+        // a write's was applied, and is not sent again.
+        let mut unreadable = 0;
+        let (reply, value) = loop {
+            let reply = self.send(action, &spec, &transaction_id, opts.waits.as_deref()).await?;
+            if let Some(waits) = &opts.waits {
+                waits.set_status(reply.status);
+            }
+            match parse_success(action, &reply, &transaction_id) {
+                Ok(value) => break (reply, value),
+                Err(_) if !action.writes() && unreadable < self.inner.retry.max_retries => {
+                    unreadable += 1;
+                    tracing::info!(action = %action.id, attempt = unreadable, "retrying: the answer was not JSON");
+                    pause(opts.waits.as_deref(), self.inner.retry.backoff(unreadable)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        };
         if let Some(key) = &action.list_key {
             check_list_key(action, key, &value)?;
         }
@@ -163,7 +176,7 @@ impl PingOneClient {
             let spec = RequestSpec { method: reqwest::Method::GET, url, body: Body::None };
             let reply = self.send(action, &spec, transaction_id, opts.waits.as_deref()).await?;
             bytes += reply.text.len();
-            current = parse_success(action, &reply)?;
+            current = parse_success(action, &reply, transaction_id)?;
         }
         Ok(Value::Array(items))
     }
@@ -274,7 +287,8 @@ impl PingOneClient {
                     }
                     if status == 404 && maybe_applied > 0 && spec.method == reqwest::Method::DELETE {
                         tracing::info!(action = %action.id, attempt, "an earlier try's answer was lost and this one finds the record gone: taken as deleted");
-                        return Ok(Reply { status: 204, text: String::new() });
+                        // PingOne's own status stays on record (review 58: a 204 it never sent was logged).
+                        return Ok(Reply { status, text: String::new() });
                     }
                     if status == 401 && action.host == Host::Api && !token_refreshed {
                         // The token may have been revoked or expired early: one fresh try.
@@ -361,20 +375,23 @@ impl PingOneClient {
     }
 }
 
-fn parse_success(action: &Action, reply: &Reply) -> Result<Value, ClientError> {
+fn parse_success(action: &Action, reply: &Reply, transaction_id: &str) -> Result<Value, ClientError> {
     // A delete's 204 (and any other empty answer) is the `void` its signature declares.
     if reply.text.trim().is_empty() {
         return Ok(Value::Null);
     }
-    serde_json::from_str(&reply.text).map_err(|e| ClientError::AnswerUnreadable { action: action.id.clone(), status: reply.status, problem: e.to_string() })
+    serde_json::from_str(&reply.text).map_err(|e| ClientError::AnswerUnreadable { action: action.id.clone(), status: reply.status, problem: e.to_string(), wrote: action.writes(), transaction_id: transaction_id.to_owned() })
 }
 
 /// Waits before another try, counted in `waits`.
 async fn pause(waits: Option<&Waits>, wait: Duration) {
     if let Some(waits) = waits {
-        waits.add(wait);
+        waits.begin_wait(wait);
     }
     tokio::time::sleep(wait).await;
+    if let Some(waits) = waits {
+        waits.end_wait();
+    }
 }
 
 /// `all: true` given up: how far it got, and the ways to read the whole list.

@@ -72,9 +72,14 @@ pub enum ClientError {
     Unusable { action: String, message: String },
 
     /// PingOne answered with a success status and a body that is not JSON: the call was
-    /// carried out (a write applied), only its answer cannot be read.
-    #[error("{action}: PingOne answered {status} with a body that is not JSON ({problem}); the request itself succeeded (a write was applied): read the record back with a get or list action rather than send it again")]
-    AnswerUnreadable { action: String, status: u16, problem: String },
+    /// carried out (a write applied), only its answer cannot be read. A read is tried
+    /// again first, and told apart: it changed nothing.
+    #[error("{action}: PingOne answered {status} with a body that is not JSON ({problem}); {}", if *wrote {
+        "the request itself succeeded (a write was applied): read the record back with a get or list action rather than send it again"
+    } else {
+        "nothing was changed (a read), and the tries after it were answered the same way: try again later"
+    })]
+    AnswerUnreadable { action: String, status: u16, problem: String, wrote: bool, transaction_id: String },
 
     /// `all: true` gave up: the list is longer than one call should gather.
     #[error("{action}: {message}")]
@@ -146,7 +151,7 @@ impl ClientError {
                     _ => serde_json::json!([]),
                 };
                 let mut json = serde_json::json!({ "status": other.status(), "code": code, "message": other.to_string(), "details": details });
-                if let ClientError::OutcomeUnknown { transaction_id, .. } | ClientError::RetriesExhausted { transaction_id, .. } = other {
+                if let ClientError::OutcomeUnknown { transaction_id, .. } | ClientError::RetriesExhausted { transaction_id, .. } | ClientError::AnswerUnreadable { transaction_id, .. } = other {
                     json["transactionId"] = serde_json::json!(transaction_id);
                 }
                 json

@@ -20,6 +20,10 @@ pub struct Waits {
     status: std::sync::atomic::AtomicU16,
     /// What a full replace cleared because the call left it out (`users.mfaEnabled true`).
     cleared: std::sync::OnceLock<String>,
+    /// The wait under way (begun when, for how long), counted as far as it went when
+    /// the call is given up in it (review 58: a 20 s Retry-After stopped after 2 s was
+    /// logged as 20 s waited, and its retry, never sent, as made).
+    waiting: std::sync::Mutex<Option<(std::time::Instant, Duration)>>,
 }
 
 impl Waits {
@@ -68,16 +72,25 @@ impl Waits {
         Some(self.status.load(std::sync::atomic::Ordering::Acquire)).filter(|&s| s != 0)
     }
 
-    pub fn add(&self, wait: Duration) {
-        use std::sync::atomic::Ordering::Relaxed;
-        self.retries.fetch_add(1, Relaxed);
-        self.waited_ms.fetch_add(wait.as_millis() as u64, Relaxed);
+    /// A wait before another try begins.
+    pub fn begin_wait(&self, wait: Duration) {
+        *self.waiting.lock().unwrap_or_else(|e| e.into_inner()) = Some((std::time::Instant::now(), wait));
     }
 
-    /// (retries, milliseconds waited)
+    /// The wait is over and the next try is made: counted whole.
+    pub fn end_wait(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if let Some((_, wait)) = self.waiting.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            self.retries.fetch_add(1, Relaxed);
+            self.waited_ms.fetch_add(wait.as_millis() as u64, Relaxed);
+        }
+    }
+
+    /// (tries made beyond the first, milliseconds waited, a wait under way as far as it went)
     pub fn get(&self) -> (u32, u64) {
         use std::sync::atomic::Ordering::Relaxed;
-        (self.retries.load(Relaxed), self.waited_ms.load(Relaxed))
+        let under_way = self.waiting.lock().unwrap_or_else(|e| e.into_inner()).map_or(0, |(began, wait)| began.elapsed().min(wait).as_millis() as u64);
+        (self.retries.load(Relaxed), self.waited_ms.load(Relaxed) + under_way)
     }
 }
 
@@ -150,6 +163,19 @@ mod tests {
             let ceiling = (p.base_delay * (1 << (attempt - 1))).min(p.max_delay);
             assert!(d <= ceiling && d >= ceiling / 2, "attempt {attempt}: {d:?} vs {ceiling:?}");
         }
+    }
+
+    /// A call given up in a wait counts the wait as far as it went, and no try it did
+    /// not make (review 58: 20 s and one retry logged after 2 s).
+    #[test]
+    fn a_wait_is_counted_as_far_as_it_went() {
+        let waits = Waits::default();
+        waits.begin_wait(Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(30));
+        let (retries, waited) = waits.get();
+        assert!(retries == 0 && (30..20_000).contains(&waited), "{retries} {waited}");
+        waits.end_wait();
+        assert_eq!(waits.get(), (1, 20_000));
     }
 
     #[test]
