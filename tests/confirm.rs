@@ -136,6 +136,15 @@ fn a_question_to_retire_a_previous_secret_shows_it() {
     assert!(retire.contains("previous {secret: ****, expiresAt: \"") && retire.contains("-> (removed)"), "{retire}");
 }
 
+/// A delete of one of two records of the same name says what tells it apart (review
+/// 57 M5: two "Customer Portal" questions read alike).
+#[test]
+fn a_question_tells_a_record_from_its_namesakes() {
+    let Some(report) = run_scenario("delete-namesake", "decline") else { return };
+    let asked = report["asked"][0]["message"].as_str().unwrap_or_default();
+    assert!(asked.contains("one of 2 records named \"Customer Portal\"; this one has enabled false, createdAt \"") && asked.contains("redirectUris [\"https://copy.example.com/cb\"]"), "{report}");
+}
+
 #[test]
 fn a_declined_or_cancelled_confirmation_stops_the_call_and_sends_nothing() {
     for answer in ["decline", "cancel", "refuse"] {

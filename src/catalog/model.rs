@@ -279,6 +279,10 @@ pub struct Param {
     /// `enabled: true` lets a disabled user sign on again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grants_access_if: Vec<serde_json::Value>,
+    /// What the value that grants access does, told to the person asked to confirm a
+    /// call that gives it (a WORKER application inherits its creator's admin roles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_warning: Option<String>,
     /// What leaving this parameter out does, told to the person asked to confirm a call
     /// that leaves it out (a rotation without `previous`: the old secret stops at once).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -234,6 +234,17 @@ impl Dispatcher {
         reply
     }
 
+    /// When other records at `path`'s collection share `record`'s name (PingOne allows
+    /// two applications called "Customer Portal"), what tells this one apart, for the
+    /// person asked to delete one of them (review 57 M5).
+    async fn told_from_namesakes(&self, client: &PingOneClient, path: &str, args: &Value, record: &Value) -> Option<String> {
+        let name = record.get("name").and_then(Value::as_str)?;
+        let collection = path.rsplit_once('/')?.0;
+        let siblings = self.list_at(client, collection, args).await?;
+        let namesakes = siblings.iter().filter(|other| other.get("name").and_then(Value::as_str) == Some(name)).count();
+        (namesakes > 1).then(|| format!("one of {namesakes} records named {}; this one has {}", quoted_label(name), telling_fields(record)))
+    }
+
     /// A stand-in id for the record a dry run's create would make (`dry-run-group-1`).
     fn new_stand_in(&self, action: &Action) -> String {
         let issued = &mut self.rehearsal().stand_ins;
@@ -587,6 +598,9 @@ impl Dispatcher {
             match record {
                 Some(record) => {
                     names.extend(label(&record).map(|name| format!("{param} {id} has {name}")));
+                    if path == action.path {
+                        names.extend(self.told_from_namesakes(client, &path, args, &record).await);
+                    }
                     if param == "userId" {
                         user = Some(record);
                     }
@@ -1414,6 +1428,20 @@ fn label(record: &Value) -> Option<String> {
     parts.extend(["phone", "email"].into_iter().filter(|&k| said != Some(k)).find_map(|k| Some(format!("{k} {}", quoted_label(text(k)?)))));
     parts.extend(record.get("priority").filter(|p| p.is_number()).map(|p| format!("priority {p}")));
     Some(parts.join(", "))
+}
+
+/// What a record shows besides its name, for telling it from another of the same name.
+const TELLING_FIELDS: [&str; 7] = ["enabled", "createdAt", "description", "redirectUris", "acsUrls", "homePageUrl", "spEntityId"];
+
+/// The fields of `record` that tell it from its namesakes: `enabled true, createdAt
+/// "2026-…", redirectUris ["https://…"]`.
+fn telling_fields(record: &Value) -> String {
+    let shown = |value: &Value| match value {
+        Value::String(text) => quoted_label(text),
+        Value::Array(items) => format!("[{}]", items.iter().take(3).map(|item| item.as_str().map_or_else(|| item.to_string(), quoted_label)).collect::<Vec<_>>().join(", ")),
+        other => other.to_string(),
+    };
+    TELLING_FIELDS.iter().filter_map(|&field| record.get(field).filter(|v| !v.is_null()).map(|v| format!("{field} {}", shown(v)))).collect::<Vec<_>>().join(", ")
 }
 
 /// Text on one line, without the marks that reorder what a person reads.

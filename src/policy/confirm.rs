@@ -78,7 +78,9 @@ impl ConfirmReason {
 
 impl ConfirmRequest {
     pub fn new(action: &Action, args: &Value, reason: ConfirmReason) -> Self {
-        let notes = action.params.iter().filter(|p| args.get(&p.name).is_none_or(Value::is_null)).filter_map(|p| p.absent_warning.clone()).collect();
+        let left_out = action.params.iter().filter(|p| args.get(&p.name).is_none_or(Value::is_null)).filter_map(|p| p.absent_warning.clone());
+        let granting = action.access_granting_args(args).filter_map(|(name, _)| action.param(name)?.grant_warning.clone());
+        let notes = granting.chain(left_out).collect();
         let args = mask_json(&hide_fields(args, action.hidden_args(args), Hide::Mask));
         let mut path = action.path.clone();
         for (name, value) in args.as_object().into_iter().flatten() {
@@ -262,9 +264,6 @@ mod tests {
         assert!(reordered.contains("a@moc.\\u202eexample") && !reordered.contains('\u{202E}'), "{reordered}");
     }
 
-    /// Review 40: a yes to the rest of a script's e-mail changes covered an admin's
-    /// address moved to an attacker's domain, and her phone. It covers the same change:
-    /// addresses at the same domain, not another domain, not another field.
     /// A call that leaves out what keeps it safe is asked with what that means
     /// (review 57: a secret rotated without a grace period broke every client, unsaid).
     #[test]
@@ -277,6 +276,22 @@ mod tests {
         assert!(!graced.contains("Note:"), "{graced}");
     }
 
+    /// A value that grants access is asked with what it grants (review 57 M6: a WORKER
+    /// application's question said only `type "WORKER"`).
+    #[test]
+    fn the_question_says_what_a_granting_value_does() {
+        let catalog = crate::catalog::load_builtin().unwrap();
+        let create = catalog.get("create_application").unwrap();
+        let app = |kind: &str| json!({ "name": "Sync", "type": kind, "protocol": "OPENID_CONNECT", "enabled": true, "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC" });
+        let worker = ConfirmRequest::new(create, &app("WORKER"), ConfirmReason::ChangesAccess).message();
+        assert!(worker.contains("Note: a WORKER application is given every admin role of the client that creates it"), "{worker}");
+        let web = ConfirmRequest::new(create, &app("WEB_APP"), ConfirmReason::ChangesAccess).message();
+        assert!(!web.contains("admin role"), "{web}");
+    }
+
+    /// Review 40: a yes to the rest of a script's e-mail changes covered an admin's
+    /// address moved to an attacker's domain, and her phone. It covers the same change:
+    /// addresses at the same domain, not another domain, not another field.
     #[test]
     fn a_yes_to_the_rest_of_a_change_covers_only_the_same_change() {
         let catalog = load_builtin().unwrap();

@@ -17,7 +17,8 @@ no yes to the second's. With CONFIRM_SCENARIO=population-replace it sends a popu
 back without its password policy (a full replace that drops it). With CONFIRM_SCENARIO=missing-population it
 moves a user to a population that does not exist. With CONFIRM_SCENARIO=delete-each-caught it
 deletes three users, catching each refusal. With CONFIRM_SCENARIO=retire-secret it rotates
-an application's secret keeping the old one for an hour, then retires the old one.
+an application's secret keeping the old one for an hour, then retires the old one. With
+CONFIRM_SCENARIO=delete-namesake it makes a second "Customer Portal" and deletes it.
 """
 
 import asyncio
@@ -66,6 +67,11 @@ await pingone.generate_application_secret({ applicationId: app.id, previous: { e
 await pingone.delete_application_secret({ applicationId: app.id });
 """
 
+DELETE_A_NAMESAKE = """
+const copy = await pingone.create_application({ name: 'Customer Portal', type: 'WEB_APP', protocol: 'OPENID_CONNECT', enabled: false, tokenEndpointAuthMethod: 'CLIENT_SECRET_BASIC', grantTypes: ['AUTHORIZATION_CODE'], responseTypes: ['CODE'], redirectUris: ['https://copy.example.com/cb'] });
+await pingone.delete_application({ applicationId: copy.id });
+"""
+
 MOVE_TO_MISSING_POPULATION = """
 const user = (await pingone.list_users({ limit: 1 })).items[0];
 await pingone.update_user_population({ userId: user.id, id: '00000000-0000-4000-8000-000000000000' });
@@ -96,7 +102,7 @@ async def exercise(answer, target):
     async with Client(target, elicitation_callback=callback) as client:
         report["protocol"] = str(client.protocol_version)
         scenario = os.environ.get("CONFIRM_SCENARIO")
-        scripts = {"two-groups": ADD_TO_TWO_GROUPS, "population-replace": REPLACE_POPULATION, "missing-population": MOVE_TO_MISSING_POPULATION, "delete-each-caught": DELETE_EACH_CAUGHT, "retire-secret": RETIRE_PREVIOUS_SECRET}
+        scripts = {"two-groups": ADD_TO_TWO_GROUPS, "population-replace": REPLACE_POPULATION, "missing-population": MOVE_TO_MISSING_POPULATION, "delete-each-caught": DELETE_EACH_CAUGHT, "retire-secret": RETIRE_PREVIOUS_SECRET, "delete-namesake": DELETE_A_NAMESAKE}
         if scenario in scripts:
             code = scripts[scenario]
             run = await client.call_tool("execute", {"code": code})
