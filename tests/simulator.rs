@@ -1121,6 +1121,23 @@ fn assert_refused(reply: &(u16, Value), target: &str, what: &str) {
     assert!(detail_targets(body).iter().any(|t| t == target), "{what}: expected a detail for `{target}`: {body}");
 }
 
+/// PRIVATE_KEY_JWT needs the client's keys, from jwks or an https:// jwksUrl, as the
+/// spec says (review 57 M1: an app with neither was stored).
+#[tokio::test]
+async fn a_private_key_jwt_client_needs_its_keys() {
+    let h = Harness::users(5).await;
+    let api = Api::new(&h.sim).await;
+    let app = |keys: Value| {
+        let mut app = json!({ "name": "Signer", "enabled": true, "protocol": "OPENID_CONNECT", "type": "WEB_APP", "tokenEndpointAuthMethod": "PRIVATE_KEY_JWT", "grantTypes": ["CLIENT_CREDENTIALS"] });
+        app.as_object_mut().unwrap().extend(keys.as_object().unwrap().clone());
+        app
+    };
+    assert_refused(&api.post("applications", app(json!({}))).await, "jwks", "no keys");
+    assert_refused(&api.post("applications", app(json!({ "jwksUrl": "http://keys.example.com/jwks" }))).await, "jwksUrl", "a plain-http jwksUrl");
+    api.created("applications", app(json!({ "jwksUrl": "https://keys.example.com/jwks" }))).await;
+    api.created("applications", app(json!({ "jwks": "{\"keys\":[]}" }))).await;
+}
+
 fn saml_app(name: &str, entity: &str) -> Value {
     json!({ "name": name, "enabled": true, "protocol": "SAML", "type": "WEB_APP", "acsUrls": ["https://sp.example.com/acs"], "assertionDuration": 60, "spEntityId": entity })
 }
@@ -1141,11 +1158,27 @@ async fn saml_and_ws_fed_applications_need_what_the_spec_requires() {
     let mut no_acs = saml_app("SP three", "urn:test:sp3");
     no_acs["acsUrls"] = json!([]);
     assert_refused(&api.post("applications", no_acs).await, "acsUrls", "an empty acsUrls");
+    // An ACS URL is a URL, and an assertion lasts some time (review 57 M2).
+    let mut not_a_url = saml_app("SP four", "urn:test:sp4");
+    not_a_url["acsUrls"] = json!(["https://sp.example.com/acs", "not a url"]);
+    assert_refused(&api.post("applications", not_a_url).await, "acsUrls[1]", "an ACS URL that is not one");
+    for duration in [0, -5] {
+        let mut none = saml_app("SP five", "urn:test:sp5");
+        none["assertionDuration"] = json!(duration);
+        assert_refused(&api.post("applications", none).await, "assertionDuration", "an assertion that lasts no time");
+    }
     // A new SAML app has its CORE subject mapping, as the seeded ones do.
     let attrs = api.get(&format!("applications/{}/attributes", id_of(&first))).await;
     let core: Vec<&Value> = attrs["_embedded"]["attributes"].as_array().unwrap().iter().filter(|a| a["mappingType"] == "CORE").collect();
     assert_eq!(core.len(), 1, "{attrs}");
-    assert_eq!((&core[0]["name"], &core[0]["value"]), (&json!("saml_subject"), &json!("${user.id}")));
+    assert_eq!((&core[0]["name"], &core[0]["value"]), (&json!("samlAssertion.subject"), &json!("${user.id}")), "the spec's reserved name");
+    // A second subject mapping is refused, pointing at the one to change (review 57 M3).
+    let again = api.post(&format!("applications/{}/attributes", id_of(&first)), json!({ "name": "samlassertion.SUBJECT", "value": "${user.email}" })).await;
+    assert_refused(&again, "name", "a second subject mapping");
+    assert!(again.1.to_string().contains("update_application_attribute"), "{}", again.1);
+    let unclosed = api.post(&format!("applications/{}/attributes", id_of(&first)), json!({ "name": "mail", "value": "${user.email" })).await;
+    assert_refused(&unclosed, "value", "an expression left open");
+    api.created(&format!("applications/{}/attributes", id_of(&first)), json!({ "name": "mail", "value": "${user.email}" })).await;
 
     // WS_FED needs domainName, idpSigning and replyUrl.
     let bare = json!({ "name": "Office", "enabled": true, "protocol": "WS_FED", "type": "WEB_APP" });

@@ -10,6 +10,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
 use super::clock::{iso, now_secs};
+use super::routes::SAML_SUBJECT;
 use super::store::{new_id, random_text, AppSecret, Holder, Password, State};
 
 /// Text planted in free-text fields; the defender should flag every one.
@@ -244,7 +245,7 @@ pub fn seed(st: &mut State, seed: u64, users: usize) -> Seeded {
             let gid = id(&mut rng);
             st.grants.put(json!({ "id": gid, "environment": env, "application": { "id": aid }, "resource": { "id": res }, "scopes": scope_ids, "createdAt": "2024-01-02T00:00:00.000Z", "updatedAt": "2024-01-02T00:00:00.000Z" }));
         }
-        let core = if oidc { "sub" } else { "saml_subject" };
+        let core = if oidc { "sub" } else { SAML_SUBJECT };
         for (name, value, mapping) in [(core, "${user.id}", "CORE"), ("email", "${user.email}", "CUSTOM")] {
             if app["protocol"] == json!("EXTERNAL_LINK") {
                 break;

@@ -22,6 +22,15 @@ const WS_FED_SIGNING: [&str; 6] = ["SHA256withRSA", "SHA384withRSA", "SHA512with
 const AUTH_METHODS: [&str; 5] = ["NONE", "CLIENT_SECRET_BASIC", "CLIENT_SECRET_POST", "PRIVATE_KEY_JWT", "CLIENT_SECRET_JWT"];
 /// MGMT `ApplicationAttributeMapping.name`: reserved for OpenID Connect applications.
 const OIDC_RESERVED_CLAIMS: [&str; 17] = ["acr", "amr", "at_hash", "aud", "auth_time", "azp", "client_id", "exp", "iat", "iss", "jti", "nbf", "nonce", "org", "scope", "sid", "sub"];
+/// Whether every `${` in a mapping's value has its `}` (PingOne's expression parser
+/// refuses `${user.email`, review 57 M3).
+fn placeholders_closed(value: &str) -> bool {
+    value.split("${").skip(1).all(|rest| rest.contains('}'))
+}
+
+/// MGMT `ApplicationAttributeMapping.name`: the reserved name of a SAML application's
+/// subject mapping.
+pub(crate) const SAML_SUBJECT: &str = "samlAssertion.subject";
 /// How long a rotated-out secret may stay valid (the spec: "Supported time range is 1
 /// minute to 30 days").
 const MIN_PREVIOUS_SECS: i64 = 60;
@@ -133,6 +142,7 @@ fn check(st: &State, body: &Map<String, Value>, except: Option<&str>) -> Result<
         Some("OPENID_CONNECT") => {
             require(body, &["tokenEndpointAuthMethod"])?;
             check_oidc(body)?;
+            check_client_keys(body)?;
         }
         Some("SAML") => check_saml(st, body, except)?,
         Some("WS_FED") => check_ws_fed(body)?,
@@ -145,10 +155,33 @@ fn check(st: &State, body: &Map<String, Value>, except: Option<&str>) -> Result<
     check_access_control(st, body)
 }
 
-/// MGMT `ApplicationSAML`: at least one ACS URL, and an `spEntityId` "unique within the environment".
+/// MGMT `ApplicationOIDC.jwks` / `jwksUrl`: one of them "is required when
+/// `tokenEndpointAuthMethod` is `PRIVATE_KEY_JWT`"; `jwksUrl` "supports `https://` only".
+fn check_client_keys(body: &Map<String, Value>) -> Result<(), ApiError> {
+    let given = |field: &str| str_field(body, field).is_some_and(|v| !v.trim().is_empty());
+    if let Some(url) = str_field(body, "jwksUrl").filter(|u| !u.trim().is_empty()) {
+        if url::Url::parse(url).map_or(true, |u| u.scheme() != "https") {
+            return Err(ApiError::invalid_value("jwksUrl", format!("`{url}` is not an https:// URL; jwksUrl supports https:// only")));
+        }
+    }
+    if str_field(body, "tokenEndpointAuthMethod") == Some("PRIVATE_KEY_JWT") && !given("jwks") && !given("jwksUrl") {
+        return Err(ApiError::invalid_value("jwks", "tokenEndpointAuthMethod PRIVATE_KEY_JWT needs the client's public keys: give jwks (a JWKS string) or jwksUrl (an https:// URL serving it)"));
+    }
+    Ok(())
+}
+
+/// MGMT `ApplicationSAML`: at least one ACS URL, and an `spEntityId` "unique within the environment";
+/// `assertionDuration`, "the assertion validity duration in seconds", is at least 1.
 fn check_saml(st: &State, body: &Map<String, Value>, except: Option<&str>) -> Result<(), ApiError> {
     require(body, &["acsUrls", "assertionDuration", "spEntityId"])?;
     check_non_empty(body, "acsUrls")?;
+    for (at, url) in body.get("acsUrls").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let text = url.as_str().unwrap_or_default();
+        if url::Url::parse(text).map_or(true, |u| u.cannot_be_a_base()) {
+            return Err(ApiError::invalid_value(&format!("acsUrls[{at}]"), format!("`{text}` is not an absolute URL (an Assertion Consumer Service URL, such as https://sp.example.com/saml/acs)")));
+        }
+    }
+    check_range(body, "assertionDuration", 1, None)?;
     let entity = str_field(body, "spEntityId").unwrap_or_default();
     let taken = st.applications.iter().find(|a| a["protocol"] == json!("SAML") && a["spEntityId"].as_str() == Some(entity) && a["id"].as_str() != except);
     if let Some(other) = taken {
@@ -216,12 +249,12 @@ fn create(st: &mut State, req: &Req) -> Outcome {
 }
 
 /// The CORE subject mapping PingOne gives every new OIDC (`sub`) and SAML
-/// (`saml_subject`) application; it can be updated but not removed.
+/// (`samlAssertion.subject`) application; it can be updated but not removed.
 fn add_core_mapping(st: &mut State, app: &Value) {
     let app_id = app["id"].as_str().unwrap_or_default().to_owned();
     let mut rec = match app["protocol"].as_str() {
         Some("OPENID_CONNECT") => json!({ "name": "sub", "idToken": true, "userInfo": true }),
-        Some("SAML") => json!({ "name": "saml_subject" }),
+        Some("SAML") => json!({ "name": SAML_SUBJECT }),
         _ => return,
     };
     rec["value"] = json!("${user.id}");
@@ -446,8 +479,17 @@ fn check_child(st: &State, app_id: &str, child: Child, body: &Map<String, Value>
                 check_bool(body, flag)?;
             }
             let name = str_field(body, "name").unwrap_or_default();
+            let value = str_field(body, "value").unwrap_or_default();
+            if !placeholders_closed(value) {
+                return Err(ApiError::invalid_value("value", format!("`{value}` opens a ${{…}} expression it does not close: write it as ${{user.email}}")));
+            }
             if is_oidc(st, app_id) {
                 check_oidc_mapping(body, name, except.and_then(|id| child.table(st).get(id)))?;
+            }
+            // MGMT: "samlAssertion.subject … is a reserved case-insensitive name": the
+            // subject's one mapping, the CORE one every SAML application has.
+            if name.eq_ignore_ascii_case(SAML_SUBJECT) && siblings().any(|a| a["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(SAML_SUBJECT))) {
+                return Err(ApiError::uniqueness("name", format!("`{name}` is the assertion subject's mapping, which every SAML application has already: change its value with update_application_attribute")));
             }
             if siblings().any(|a| a["name"].as_str() == Some(name)) {
                 return Err(ApiError::uniqueness("name", format!("the application already maps an attribute named `{name}`")));

@@ -19,6 +19,7 @@ mod sign_on_conditions;
 mod users;
 
 pub use platform::{environment, org_roles, userinfo};
+pub(crate) use applications::SAML_SUBJECT;
 
 use serde_json::{Map, Value};
 
