@@ -52,7 +52,7 @@ fn benches(c: &mut Criterion) {
                     status: None,
                     code: None,
                     ms: 3,
-                    transaction_id: "5f0c6a1e-0000-4000-8000-000000000009",
+                    transaction_id: Some("5f0c6a1e-0000-4000-8000-000000000009"),
                     created_id: None,
                     confirmed: None,
                     confirmed_by: None,

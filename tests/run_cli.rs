@@ -318,6 +318,43 @@ fn a_json_report_lists_what_the_defender_withheld() {
     assert!(stderr(&out).contains(&format!("{} string(s) withheld", withheld.len())), "{}", stderr(&out));
 }
 
+/// The audit log says what ran its calls, by whom and with which flags, and how the
+/// run ended (review 58 M4: a session's lines could not be tied to a cron job).
+#[test]
+fn the_audit_log_brackets_a_run_with_its_context_and_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, "const g = await pingone.create_group({ name: 'Audited run' });\nreturn (await pingone.list_groups({ limit: 1 })).count;");
+    let audit = dir.path().join("audit.jsonl");
+    let out = run(&["run", &script, "--simulator", "--allow-writes", "--audit-log", audit.to_str().unwrap(), "--defender", "patterns"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<Value> = std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let (first, last) = (&lines[0], &lines[lines.len() - 1]);
+    assert_eq!((&first["event"], &first["command"], &first["flags"]), (&json!("run_started"), &json!("run"), &json!(["--allow-writes"])), "{first}");
+    let script_text = std::fs::read_to_string(&script).unwrap();
+    assert_eq!(first["script_sha256"], json!(pingone_mcp::defender::digest(&script_text)), "{first}");
+    assert!(first["pid"].is_u64() && first.get("host").is_some(), "{first}");
+    assert_eq!((&last["event"], &last["exit_status"], &last["writes"], &last["writes_to_check"]), (&json!("run_ended"), &json!(0), &json!(1), &json!(false)), "{last}");
+    assert!(lines.iter().all(|l| l["session"] == first["session"]), "one session: {lines:?}");
+    assert!(lines[1..lines.len() - 1].iter().all(|l| l.get("action").is_some()), "the calls between: {lines:?}");
+}
+
+/// A run out of wall time while PingOne throttled it says where the time went (review
+/// 58 L2: the hint blamed the script's lists).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_out_of_time_while_throttled_says_so() {
+    use pingone_mcp::simulator::{FaultKind, FaultRule, Faults, Simulator, SimulatorConfig, Trigger};
+    let sim = Simulator::start(SimulatorConfig { users: 5, ..SimulatorConfig::default() }, 0).await.unwrap();
+    let (api, auth) = (sim.api_base(), sim.auth_base());
+    let env = [("PINGONE_ENVIRONMENT_ID", sim.environment_id.as_str()), ("PINGONE_API_URL", &api), ("PINGONE_AUTH_URL", &auth), ("PINGONE_CLIENT_ID", &sim.client_id), ("PINGONE_CLIENT_SECRET", &sim.client_secret)];
+    sim.set_faults(Faults::none().with(FaultRule::new(FaultKind::RateLimit { retry_after_ms: 5_000 }, Trigger::Always).on_path("/users")));
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, "return (await pingone.list_users({ limit: 1 })).count");
+    let out = tokio::task::block_in_place(|| run(&["run", &script, "--timeout", "2", "--json"], &env));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|_| panic!("{}", stderr(&out)));
+    assert_eq!(report["code"], "LIMIT_WALL_TIME", "{report}");
+    assert!(report["hint"].as_str().is_some_and(|h| h.contains("waiting to try again (PingOne throttled them") && h.contains("--rate-limit")), "{report}");
+}
+
 /// Retiring a previous secret when there is none removes nothing: not sent, and told
 /// `unchanged` rather than "ok" (review 57 M4); after a rotation that keeps one, sent.
 #[test]
@@ -369,6 +406,16 @@ fn a_dry_run_full_replace_says_what_it_would_clear() {
     let reply = json_report(&["run", &script, "--simulator", "--allow-writes", "--dry-run", "--json"]);
     let clears = reply["result"]["clears"].to_string();
     assert!(clears.contains("lockout") && clears.contains("users"), "{reply}");
+}
+
+/// A dry run of an update says what it changes, as the person's question would, not
+/// only the body to diff by eye (review 57 M8).
+#[test]
+fn a_dry_run_update_says_what_it_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, "const a = (await pingone.list_applications({ all: true })).find(a => a.name === 'Customer Portal');\nconst full = await pingone.get_application({ applicationId: a.id });\nreturn await pingone.update_application({ ...full, applicationId: a.id, redirectUris: [...full.redirectUris, 'https://evil.example.net/cb'] });");
+    let reply = json_report(&["run", &script, "--simulator", "--allow-writes", "--dry-run", "--json", "--defender", "patterns"]);
+    assert_eq!(reply["result"]["changes"], json!(["redirectUris adds \"https://evil.example.net/cb\""]), "{reply}");
 }
 
 /// What a program reads of a failure: an uncaught write's transaction id (review 50).
@@ -745,7 +792,7 @@ async fn record_in_one_process_replay_in_another() {
     let replayed = run(&["run", &script, "--replay", cassette, "--audit-log", audit.to_str().unwrap()], &[]);
     assert!(replayed.status.success(), "{}", stderr(&replayed));
     assert_eq!(stdout(&replayed), stdout(&recorded));
-    let lines: Vec<Value> = std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).filter(|l| l.get("action").is_some()).collect();
     assert!(!lines.is_empty() && lines.iter().all(|l| l["outcome"] == "replayed" && l.get("environment").is_none()), "{lines:?}");
     assert!(lines.iter().all(|l| l.get("transaction_id").is_none()), "nothing was sent, so no id PingOne knows (review 58): {lines:?}");
     assert!(!stderr(&replayed).contains("not replayed"), "{}", stderr(&replayed));
@@ -986,6 +1033,8 @@ async fn stop_with_signal(signal: &str, status: i32) {
     let update = lines.iter().find(|l| l["action"] == "update_user").unwrap_or_else(|| panic!("no audit line for the update: {lines:?}"));
     assert_eq!(update["outcome"], "no_answer");
     assert!(update["transaction_id"].as_str().is_some_and(|t| !t.is_empty()));
+    let ended = lines.last().unwrap();
+    assert_eq!((&ended["event"], &ended["exit_status"], &ended["code"]), (&json!("run_ended"), &json!(out.status.code()), &json!("INTERRUPTED")), "how the run ended is on record: {ended}");
     let recorded: Value = serde_json::from_str(&std::fs::read_to_string(&cassette).unwrap()).unwrap();
     assert_eq!(recorded["calls"][0]["action"], "list_users", "{recorded}");
 }
@@ -1026,6 +1075,8 @@ async fn a_call_stopped_by_a_signal_tells_and_audits_its_unanswered_write() {
     assert_eq!(update["outcome"], "no_answer");
     let transaction = update["transaction_id"].as_str().unwrap();
     assert!(text.contains(&format!("`update_user` was stopped before its answer came (transaction id {transaction}): it may or may not have been applied")), "{text}");
+    let ended = lines.last().unwrap();
+    assert_eq!((&ended["event"], &ended["exit_status"]), (&json!("run_ended"), &json!(143)), "how the call ended is on record: {ended}");
 }
 
 /// A destructive call given up unanswered keeps, on its audit line, that nobody was

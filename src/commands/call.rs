@@ -54,6 +54,16 @@ async fn call(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode> {
     // Read before anything runs: a broken allow file stops the command before a write.
     let defender = Arc::new(args.defender.load()?);
     let session = session(global, &args.policy, &args.simulator, None, Needed::Always).await?;
+    // What made the call's audit line, by whom, with which flags, and how it ended.
+    let started = json!({ "command": "call", "call": args.id, "flags": session.dispatcher.policy().config.flags_in_force() });
+    session.dispatcher.audit_event("run_started", super::with_who_ran(started));
+    let status = call_once(&session, &args, action, call_args, &defender).await?;
+    session.dispatcher.audit_event("run_ended", json!({ "command": "call", "exit_status": status }));
+    Ok(exit(status))
+}
+
+/// The call, its answer printed; the exit status.
+async fn call_once(session: &super::Session, args: &CallArgs, action: &pingone_mcp::catalog::Action, call_args: serde_json::Value, defender: &Arc<pingone_mcp::defender::Defender>) -> anyhow::Result<u8> {
     // Stopped (Ctrl-C, a timeout's SIGTERM, a closed terminal) before the answer: the
     // call is dropped, which writes its audit line (no answer, or not sent), and what
     // may have happened is said.
@@ -63,14 +73,14 @@ async fn call(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode> {
         reply = session.dispatcher.dispatch_for(HostCall { action: args.id.clone(), args: call_args }, &requester) => reply,
         signal = stop_requested() => {
             error(&stopped_text(&args.id, action.writes(), &waits));
-            return Ok(ExitCode::from(signal.exit_status()));
+            return Ok(signal.exit_status());
         }
     };
     // What is printed is scanned, as tools mode scans what returns to the model: the
     // result, and PingOne's error texts, which can echo the values of records.
     match reply {
         HostReply::Value(value) => {
-            let (value, notices, withheld) = screen_value_found(value, &defender, OwnTexts::default(), false, Reader::Person).await;
+            let (value, notices, withheld) = screen_value_found(value, defender, OwnTexts::default(), false, Reader::Person).await;
             warn_all(&notices);
             if args.json {
                 let mut out = json!({ "ok": true, "result": value });
@@ -78,7 +88,7 @@ async fn call(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode> {
                     out["withheld"] = withheld_json(&withheld);
                 }
                 print_json(&out);
-                return Ok(exit(0));
+                return Ok(0);
             }
             let text = if args.compact { serde_json::to_string(&value)? } else { serde_json::to_string_pretty(&value)? };
             print(&text);
@@ -89,12 +99,12 @@ async fn call(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode> {
                 let how = if action.writes() { "read it back with its get action and --reveal-secrets (calling this again would make another)".to_owned() } else { format!("`call {}` with --reveal-secrets shows it", args.id) };
                 note(&format!("note: the secret is shown masked: {how}"));
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(0)
         }
         HostReply::Error(mut failure) => {
             // Every failure's text is scanned: besides PingOne's answers, an unknown
             // outcome quotes the error body of the 5xx that left it unknown.
-            let notices = screen_action_error(&mut failure, &defender, Reader::Person).await;
+            let notices = screen_action_error(&mut failure, defender, Reader::Person).await;
             let text = action_error_text(&args.id, &failure);
             warn_all(&notices);
             let state = write_state(action.writes(), waits.sent(), &failure);
@@ -108,11 +118,11 @@ async fn call(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode> {
             } else {
                 error(&text);
             }
-            Ok(exit(match state {
+            Ok(match state {
                 Some(WriteState::Applied | WriteState::MayHaveBeenApplied) => WRITES_TO_CHECK,
                 _ if pingone_refused(&failure) => PINGONE_REFUSED,
                 _ => FAILED,
-            }))
+            })
         }
     }
 }

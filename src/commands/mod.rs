@@ -70,6 +70,19 @@ pub fn add_action_dirs<'a>(catalog: &mut Catalog, dirs: impl IntoIterator<Item =
 /// Everything a script runner needs: the catalog, its search index, and the
 /// dispatcher with the policy, audit log and backend (a cassette when replaying,
 /// else the configured PingOne).
+/// `fields` with who ran the command and where (the OS user, host and process), for
+/// its audit line: calls tied to a cron job or a CI pipeline.
+pub(super) fn with_who_ran(mut fields: serde_json::Value) -> serde_json::Value {
+    // A service or container may set neither variable: its uid then.
+    let uid = || std::fs::read_to_string("/proc/self/status").ok()?.lines().find_map(|l| l.strip_prefix("Uid:")?.split_whitespace().next().map(|uid| format!("uid {uid}")));
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).ok().or_else(uid);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_owned()).or_else(|| std::env::var("HOSTNAME").ok());
+    fields["user"] = serde_json::json!(user);
+    fields["host"] = serde_json::json!(host);
+    fields["pid"] = serde_json::json!(std::process::id());
+    fields
+}
+
 pub struct Session {
     pub catalog: Arc<Catalog>,
     pub search: Arc<SearchIndex>,

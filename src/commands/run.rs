@@ -61,7 +61,16 @@ async fn run_script(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCo
     let defender = Arc::new(args.defender.load_with(allow));
     // Observed, so the defender knows which error texts the host wrote. Without --json,
     // console lines are shown as the script writes them (a long job shows progress).
-    let mut host = ObservedHost::new(Arc::new(dispatcher), None, None).for_script(&script).with_input(&script_args);
+    // The audit log says what ran the calls that follow, by whom, with which flags.
+    let mut started = json!({ "command": "run", "script": args.script.display().to_string(), "script_sha256": pingone_mcp::defender::digest(&script), "flags": dispatcher.policy().config.flags_in_force() });
+    for (key, path) in [("replay", &args.replay), ("record", &args.record)] {
+        if let Some(path) = path {
+            started[key] = json!(path.display().to_string());
+        }
+    }
+    dispatcher.audit_event("run_started", super::with_who_ran(started));
+    let dispatcher = Arc::new(dispatcher);
+    let mut host = ObservedHost::new(dispatcher.clone(), None, None).for_script(&script).with_input(&script_args);
     let mut console = None;
     if !args.json {
         let (lines, received) = tokio::sync::mpsc::unbounded_channel();
@@ -113,6 +122,7 @@ async fn run_script(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCo
     let mut screened = screen_targets(answered.into_iter().chain(host.in_flight()).collect(), &defender, &host.own_texts()).await;
     let in_flight = screened.split_off(answered_count);
     let writes = account::writes(&screened, &in_flight);
+    let waited_ms: u64 = screened.iter().chain(&in_flight).map(|call| call.waited_ms).sum();
     // A replay is a check that the script still does what was recorded: one that did
     // not make the recorded calls fails, whatever the script made of the errors
     // (review 54 M3: 300 NOT_IN_CASSETTE caught, exit 0).
@@ -143,7 +153,7 @@ async fn run_script(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCo
             Ok(value) => out["result"] = value.clone(),
             Err(e) => {
                 out["error"] = json!(e.to_string());
-                if let Some(hint) = run_account::raise_with(e, pace) {
+                if let Some(hint) = run_account::raise_with(e, pace, waited_ms) {
                     out["hint"] = json!(hint);
                 }
                 // What failed and where the script raised it, for tools that read the
@@ -164,7 +174,7 @@ async fn run_script(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCo
             Ok(value) => print(&serde_json::to_string_pretty(value)?),
             Err(e) => {
                 error(&e.to_string());
-                if let Some(hint) = run_account::raise_with(e, pace) {
+                if let Some(hint) = run_account::raise_with(e, pace, waited_ms) {
                     note(&hint);
                 }
                 account::account(&writes, writes_shown).iter().for_each(|line| note(line));
@@ -180,16 +190,20 @@ async fn run_script(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCo
     if let Some(e) = &unsaved {
         error(&format!("{e:#}; the script ran, and its result and writes are above"));
     }
-    Ok(match execution.outcome {
+    let to_check = account::any_to_check(&writes);
+    let status = match &execution.outcome {
         // As a shell reports a command the signal ended.
-        Err(ExecutionError::Interrupted { .. }) => ExitCode::from(stopped_by.get().map_or(130, |s| s.exit_status())),
+        Err(ExecutionError::Interrupted { .. }) => stopped_by.get().map_or(130, |s| s.exit_status()),
         // As `call` does for one such write, caught or not: a cron job or agent must
         // not take it for done, nor send it again unchecked.
-        _ if account::any_to_check(&writes) => exit(WRITES_TO_CHECK),
-        Ok(_) if unsaved.is_some() || unfaithful.is_some() => exit(FAILED),
-        Ok(_) => ExitCode::SUCCESS,
-        Err(_) => exit(FAILED),
-    })
+        _ if to_check => WRITES_TO_CHECK,
+        Ok(_) if unsaved.is_some() || unfaithful.is_some() => FAILED,
+        Ok(_) => 0,
+        Err(_) => FAILED,
+    };
+    let code = execution.outcome.as_ref().err().map(ExecutionError::code);
+    dispatcher.audit_event("run_ended", json!({ "command": "run", "exit_status": status, "code": code, "calls": execution.calls, "writes": writes.len(), "writes_to_check": to_check }));
+    Ok(exit(status))
 }
 
 /// What a dry run's writes would need that the run was not given, said once at its end:

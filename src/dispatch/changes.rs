@@ -93,6 +93,20 @@ pub(super) fn removal(action: &Action, record: &Value) -> Option<String> {
 /// `record`, leaf by leaf, and on a full replace the fields it leaves out that the record
 /// holds: the person sees the one changed endpoint among the fields sent back as read.
 pub(super) fn record_changes(action: &Action, args: &Value, record: &Value) -> Vec<String> {
+    let mut lines = body_lines(action, args, record);
+    for line in cleared_fields(action, args, record) {
+        lines.push(Rank::Removed, format!("{line} -> {LEFT_OUT}"));
+    }
+    lines.shown()
+}
+
+/// What an update's body changes in `record`, leaf by leaf (credentials masked), as a
+/// dry run shows it beside the request (review 57 M8: the whole body, to diff by eye).
+pub(super) fn body_changes(action: &Action, args: &Value, record: &Value) -> Vec<String> {
+    body_lines(action, args, record).shown()
+}
+
+fn body_lines(action: &Action, args: &Value, record: &Value) -> Lines {
     let mut lines = Lines::default();
     let in_body = |key: &str| action.param(key).is_none_or(|p| p.location == Some(ParamLocation::Body));
     // A credential by its name, or one the catalog marks (a password's `value`).
@@ -102,10 +116,7 @@ pub(super) fn record_changes(action: &Action, args: &Value, record: &Value) -> V
     for (key, value) in declared.into_iter().chain(undeclared) {
         leaf_changes(&segment(key), secret(key), record.get(key.as_str()), Some(value), &mut lines);
     }
-    for line in cleared_fields(action, args, record) {
-        lines.push(Rank::Removed, format!("{line} -> {LEFT_OUT}"));
-    }
-    lines.shown()
+    lines
 }
 
 /// The fields a full replace with `args` clears, each with what `record` holds there

@@ -104,6 +104,17 @@ impl Dispatcher {
         &self.policy
     }
 
+    /// One audit line of this session that is no action call's (`run_started`,
+    /// `run_ended`), with `fields`, when there is an audit log.
+    pub fn audit_event(&self, event: &str, fields: Value) {
+        let Some(audit) = &self.audit else { return };
+        let mut line = json!({ "time": now_rfc3339(), "session": self.session, "event": event });
+        if let (Some(line), Value::Object(fields)) = (line.as_object_mut(), fields) {
+            line.extend(fields);
+        }
+        audit.write_event(&line);
+    }
+
     /// Whether `action` is one of the catalog's actions.
     pub fn knows(&self, action: &str) -> bool {
         self.catalog.get(action).is_some()
@@ -878,10 +889,15 @@ impl Dispatcher {
         let mut preview = json!({ "dryRun": true, "sent": false, "request": request });
         // What a full replace would clear, said before the real run rather than logged
         // after it (review 49: a policy's description was lost that way).
-        if checkable && action.replaces_whole_record() {
-            let cleared = self.read_at(client, &action.path, args).await.map(|before| changes::cleared_fields(action, args, &before)).unwrap_or_default();
-            if !cleared.is_empty() {
-                preview["clears"] = json!(cleared);
+        // And what an update changes, as the question's `Change:` lines say it.
+        let update = matches!(action.method, Method::Put | Method::Patch);
+        if checkable && update {
+            if let Some(before) = self.read_at(client, &action.path, args).await {
+                preview["changes"] = json!(changes::body_changes(action, args, &before));
+                let cleared = if action.replaces_whole_record() { changes::cleared_fields(action, args, &before) } else { vec![] };
+                if !cleared.is_empty() {
+                    preview["clears"] = json!(cleared);
+                }
             }
         }
         if let Some(id) = stand_in {

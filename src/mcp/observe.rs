@@ -147,7 +147,10 @@ impl ObservedHost {
         in_flight
             .values()
             .map(|(call, waits)| match (waits.sent(), waits.asking()) {
-                (true, _) => CallSummary { transaction: waits.transaction().map(str::to_owned), ..call.clone() },
+                (true, _) => {
+                    let (retries, waited_ms) = waits.get();
+                    CallSummary { transaction: waits.transaction().map(str::to_owned), retries, waited_ms, ..call.clone() }
+                }
                 (false, true) => CallSummary { outcome: NOT_SENT_ASKING.into(), ..call.clone() },
                 (false, false) => CallSummary { outcome: NOT_SENT.into(), ..call.clone() },
             })

@@ -99,14 +99,24 @@ impl AuditLog {
     }
 
     pub fn write(&self, entry: &AuditEntry<'_>) {
-        let Ok(mut line) = serde_json::to_vec(entry) else { return };
+        self.write_line(entry, &format!("the action `{}` ran anyway", entry.action));
+    }
+
+    /// A line that is no action call's: a `run` or `call` starting or ending, which
+    /// ties the calls between (by `session`) to what ran them, by whom and how.
+    pub fn write_event(&self, event: &serde_json::Value) {
+        self.write_line(event, "an event of the run is not on record");
+    }
+
+    fn write_line(&self, value: &impl Serialize, lost: &str) {
+        let Ok(mut line) = serde_json::to_vec(value) else { return };
         line.push(b'\n');
         for out in &self.outs {
             let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
             // One write per line, so lines from concurrent calls never interleave. An audit
             // line that cannot be written is reported, never silently dropped.
             if out.write_all(&line).and_then(|()| out.flush()).is_err() {
-                tracing::error!("cannot write the audit log; the action `{}` ran anyway", entry.action);
+                tracing::error!("cannot write the audit log; {lost}");
             }
         }
     }

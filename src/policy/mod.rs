@@ -55,6 +55,26 @@ pub struct PolicyConfig {
 }
 
 /// The command-line flag of a permission setting: `allow_writes` → `--allow-writes`.
+impl PolicyConfig {
+    /// The flags in force, as the command line spells them: what a run was allowed, for
+    /// its audit line.
+    pub fn flags_in_force(&self) -> Vec<String> {
+        let switches = [
+            (self.allow_writes, "--allow-writes"),
+            (self.allow_destructive, "--allow-destructive"),
+            (self.allow_production, "--allow-production"),
+            (self.dry_run, "--dry-run"),
+            (self.reveal_secrets, "--reveal-secrets"),
+        ];
+        let mut flags: Vec<String> = switches.into_iter().filter(|(on, _)| *on).map(|(_, flag)| flag.to_owned()).collect();
+        flags.extend(self.allow.iter().map(|pattern| format!("--allow {pattern}")));
+        flags.extend(self.deny.iter().map(|pattern| format!("--deny {pattern}")));
+        flags.extend(self.rate_limit.map(|rate| format!("--rate-limit {rate}")));
+        flags.extend(self.max_retries.map(|tries| format!("--max-retries {tries}")));
+        flags
+    }
+}
+
 pub fn flag_of(setting: &str) -> String {
     format!("--{}", setting.replace('_', "-"))
 }
