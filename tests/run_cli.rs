@@ -542,11 +542,17 @@ async fn a_failed_batch_of_creates_names_each_and_the_uncertain_one_by_its_trans
          return `${made} created, ${check.map(id => id.length).join()}-character transaction id to check`;",
     );
     every_second_create();
-    let out = tokio::task::block_in_place(|| run(&["run", &skipping, "--allow-writes", "--args", r#"{"names": ["sk0", "sk1", "sk2"]}"#], &env));
+    let cassette = dir.path().join("skipping.json");
+    let out = tokio::task::block_in_place(|| run(&["run", &skipping, "--allow-writes", "--record", cassette.to_str().unwrap(), "--args", r#"{"names": ["sk0", "sk1", "sk2"]}"#], &env));
     let text = stderr(&out);
     assert_eq!((out.status.code(), stdout(&out).trim()), (Some(3), "\"2 created, 36-character transaction id to check\""), "{text}");
     assert!(text.contains("the script ended without an error, but it caught the errors of writes that were or may have been applied:"), "{text}");
     assert!(text.lines().any(|l| l.starts_with("  create_user (username sk1): OUTCOME_UNKNOWN (transaction id ")), "{text}");
+    // Its replay ends as it did, status 3, though nothing of it is to check (review 58 M2).
+    let replayed = run(&["run", &skipping, "--allow-writes", "--replay", cassette.to_str().unwrap(), "--json", "--args", r#"{"names": ["sk0", "sk1", "sk2"]}"#], &[]);
+    let report: Value = serde_json::from_str(&stdout(&replayed)).unwrap_or_else(|_| panic!("{}", stderr(&replayed)));
+    assert_eq!((replayed.status.code(), &report["recordedWritesToCheck"], &report["result"]), (Some(3), &json!(true), &json!("2 created, 36-character transaction id to check")), "{report}");
+    assert!(report.get("writesToCheck").is_none(), "nothing of a replay is to check: {report}");
 }
 
 /// `String(error)` joins PingOne's message and details in our words, and each part is
@@ -1055,6 +1061,27 @@ async fn signalled_once_sent(fake: &FakePingOne, method: &str, args: &[&str], si
     }
     assert!(Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap().success());
     tokio::task::block_in_place(|| child.wait_with_output().unwrap())
+}
+
+/// A create stopped while it waits out PingOne's throttle (429, Retry-After 20 s) was
+/// refused unprocessed and never tried again: it is told and audited as not applied,
+/// not as one to check (review 58 L3: a bulk job stopped while throttled listed them all).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_stopped_while_throttled_is_not_applied() {
+    let fake = FakePingOne::start().await;
+    fake.on("POST", &fake.env_path("/groups"), vec![Reply::error(429, "REQUEST_LIMITED", "slow down").header("retry-after", "20")]);
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let script = script_file(&dir, "await pingone.create_group({ name: 'Throttled' });");
+    let args = ["run", &script, "--allow-writes", "--audit-log", audit.to_str().unwrap(), "--json"];
+    let out = signalled_once_sent(&fake, "POST", &args, "TERM").await;
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|_| panic!("{}", stderr(&out)));
+    assert_eq!(report["writes"][0]["outcome"], "not_sent", "{report}");
+    assert!(report.get("writesToCheck").is_none(), "{report}");
+    let lines: Vec<Value> = std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let create = lines.iter().find(|l| l["action"] == "create_group").unwrap_or_else(|| panic!("{lines:?}"));
+    assert_eq!(create["outcome"], "not_sent", "{create}");
+    assert!(create["waited_ms"].as_u64().is_some_and(|ms| ms < 20_000) && create.get("retries").is_none(), "the wait as far as it went, and no retry: {create}");
 }
 
 /// `call` stopped by SIGTERM (a cron `timeout`) while its write is unanswered says the

@@ -171,6 +171,7 @@ fn write_state(writes: bool, sent: bool, failure: &ActionError) -> Option<WriteS
 fn stopped_text(id: &str, writes: bool, waits: &Waits) -> String {
     let transaction = waits.transaction().map(|t| format!(" (transaction id {t})")).unwrap_or_default();
     match (writes, waits.sent()) {
+        (true, true) if waits.waiting_unapplied() => format!("`{id}` was stopped while it waited to try again after PingOne throttled it (429){transaction}: it was not applied"),
         (true, true) => format!("`{id}` was stopped before its answer came{transaction}: it may or may not have been applied; check the record before calling it again"),
         (true, false) => format!("`{id}` was stopped before it was sent: nothing was changed"),
         (false, _) => format!("`{id}` was stopped before its answer came"),

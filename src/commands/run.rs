@@ -123,6 +123,11 @@ async fn run_script(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCo
     let in_flight = screened.split_off(answered_count);
     let writes = account::writes(&screened, &in_flight);
     let waited_ms: u64 = screened.iter().chain(&in_flight).map(|call| call.waited_ms).sum();
+    // A replay exits as its recording did, though it sent nothing to check.
+    let recorded_to_check = account::recorded_to_check(&writes);
+    if recorded_to_check && !args.json {
+        note("the recorded run had writes to check (replayed OUTCOME_UNKNOWN or ANSWER_UNREADABLE): this replay exits as it did, with status 3, though it sent nothing");
+    }
     // A replay is a check that the script still does what was recorded: one that did
     // not make the recorded calls fails, whatever the script made of the errors
     // (review 54 M3: 300 NOT_IN_CASSETTE caught, exit 0).
@@ -140,6 +145,9 @@ async fn run_script(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCo
         }
         if let Some(why) = &unfaithful {
             out["replayUnfaithful"] = json!(why);
+        }
+        if recorded_to_check {
+            out["recordedWritesToCheck"] = json!(true);
         }
         // What the defender replaced, so a program can tell a record's text from a
         // marker (review 58: an export altered, told only in `logs`).
@@ -196,7 +204,7 @@ async fn run_script(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCo
         Err(ExecutionError::Interrupted { .. }) => stopped_by.get().map_or(130, |s| s.exit_status()),
         // As `call` does for one such write, caught or not: a cron job or agent must
         // not take it for done, nor send it again unchecked.
-        _ if to_check => WRITES_TO_CHECK,
+        _ if to_check || recorded_to_check => WRITES_TO_CHECK,
         Ok(_) if unsaved.is_some() || unfaithful.is_some() => FAILED,
         Ok(_) => 0,
         Err(_) => FAILED,

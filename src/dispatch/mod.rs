@@ -1684,7 +1684,8 @@ struct Unanswered<'a> {
 
 impl Drop for Unanswered<'_> {
     fn drop(&mut self) {
-        let outcome = if self.waits.sent() { "no_answer" } else { "not_sent" };
+        // Stopped between tries that were all refused unprocessed (429): not applied.
+        let outcome = if self.waits.sent() && !self.waits.waiting_unapplied() { "no_answer" } else { "not_sent" };
         let confirmed = *self.confirmed.lock().unwrap_or_else(|e| e.into_inner());
         self.dispatcher.audit(self.call, outcome, None, None, confirmed, self.waits);
     }

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use super::observe::{DRY_RUN, DRY_RUN_HELD, DRY_RUN_NEEDS, NOT_SENT, REPLAYED, UNCHANGED};
+use super::observe::{DRY_RUN, DRY_RUN_HELD, DRY_RUN_NEEDS, NOT_SENT, NOT_SENT_THROTTLED, REPLAYED, UNCHANGED};
 use super::CallSummary;
 use crate::pingone::ANSWER_UNREADABLE;
 use crate::sandbox::NOT_SENT_ASKING;
@@ -46,7 +46,7 @@ pub fn writes_json(writes: &[CallSummary]) -> Value {
 fn outcome_token(outcome: &str) -> &str {
     match outcome {
         NO_ANSWER_YET => "no_answer",
-        NOT_SENT | NOT_SENT_ASKING => "not_sent",
+        NOT_SENT | NOT_SENT_ASKING | NOT_SENT_THROTTLED => "not_sent",
         // A dry run's write that the real run would not send is no change to expect
         // (review 54 L6: a member added again was counted among the dry run's changes).
         UNCHANGED | DRY_RUN_HELD => "unchanged",
@@ -82,6 +82,14 @@ pub fn caught_uncertain(writes: &[CallSummary], shown: usize) -> Option<Vec<Stri
 /// answer could not be read: what must be checked before the run is made again.
 pub fn any_to_check(writes: &[CallSummary]) -> bool {
     writes.iter().any(|w| uncertain(w) || w.outcome == ANSWER_UNREADABLE)
+}
+
+/// Whether a replayed write was one to check when it was recorded. Nothing of a replay
+/// is to check (review 46), but it exits as its recording did (review 58 M2: a run
+/// that exited for a write to check replayed as done).
+pub fn recorded_to_check(writes: &[CallSummary]) -> bool {
+    let replayed_code = |w: &CallSummary| w.outcome.strip_prefix(REPLAYED).and_then(|rest| rest.strip_prefix(' ')).map(str::to_owned);
+    writes.iter().filter_map(replayed_code).any(|code| code == "OUTCOME_UNKNOWN" || code == ANSWER_UNREADABLE)
 }
 
 /// Whether a write was not sent because the record held what it asked for already
@@ -190,6 +198,8 @@ mod tests {
         assert_eq!(lines[0], "its writes (0 of 3 applied; an error (a 4xx, or \"not sent\") was not, \"replayed\" was answered from the cassette as it was recorded, and nothing was sent):");
         assert_eq!(&lines[1..], ["  update_user (userId u2): NOT_IN_CASSETTE", "  create_application (name Expense): replayed", "  update_user (userId u1): replayed OUTCOME_UNKNOWN"]);
         assert!(caught_uncertain(&replayed, SHOWN).is_none());
+        assert!(recorded_to_check(&replayed), "yet it was one to check when recorded");
+        assert!(!recorded_to_check(&replayed[..1]));
     }
 
     #[test]

@@ -45,6 +45,9 @@ pub const DRY_RUN_NEEDS: &str = "dry run, not sent; the real run needs ";
 pub const DRY_RUN: &str = "dry run, not sent";
 /// The outcome of a write given up before it was sent.
 pub const NOT_SENT: &str = "not sent";
+/// The outcome of a write given up while it waited to try again after PingOne refused
+/// it unprocessed (429) or it never reached PingOne: nothing was applied.
+pub const NOT_SENT_THROTTLED: &str = "not applied (PingOne throttled it, 429, and it was stopped before trying again)";
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CallSummary {
@@ -149,7 +152,11 @@ impl ObservedHost {
             .map(|(call, waits)| match (waits.sent(), waits.asking()) {
                 (true, _) => {
                     let (retries, waited_ms) = waits.get();
-                    CallSummary { transaction: waits.transaction().map(str::to_owned), retries, waited_ms, ..call.clone() }
+                    // Stopped between tries all refused unprocessed (429): not applied.
+                    match waits.waiting_unapplied() {
+                        true => CallSummary { outcome: NOT_SENT_THROTTLED.into(), retries, waited_ms, ..call.clone() },
+                        false => CallSummary { transaction: waits.transaction().map(str::to_owned), retries, waited_ms, ..call.clone() },
+                    }
                 }
                 (false, true) => CallSummary { outcome: NOT_SENT_ASKING.into(), ..call.clone() },
                 (false, false) => CallSummary { outcome: NOT_SENT.into(), ..call.clone() },

@@ -269,6 +269,9 @@ impl PingOneClient {
                         Ok(text) => text,
                         Err(e) if action.idempotent => {
                             maybe_applied += 1;
+                            if let Some(waits) = waits {
+                                waits.mark_maybe_applied();
+                            }
                             if attempt > retry.max_retries {
                                 return Err(if writes {
                                     unknown(format!("the answer was cut off, {attempt} times ({})", without_url(&e)), Some(status), None, maybe_applied)
@@ -331,6 +334,9 @@ impl PingOneClient {
                 None => retry.delay(attempt, None, false),
             };
             tracing::info!(action = %action.id, attempt, wait_ms = wait.as_millis() as u64, "retrying after {last}");
+            if let Some(waits) = waits.filter(|_| maybe_applied > 0) {
+                waits.mark_maybe_applied();
+            }
             pause(waits, wait).await;
         }
     }

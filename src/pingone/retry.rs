@@ -24,6 +24,10 @@ pub struct Waits {
     /// the call is given up in it (review 58: a 20 s Retry-After stopped after 2 s was
     /// logged as 20 s waited, and its retry, never sent, as made).
     waiting: std::sync::Mutex<Option<(std::time::Instant, Duration)>>,
+    /// An earlier try may have been carried out (a 5xx, a connection lost after sending):
+    /// a call given up in its wait may have been applied. Unset, a call given up while
+    /// waiting out a throttle (429) certainly was not (review 58 L3).
+    maybe_applied: std::sync::atomic::AtomicBool,
 }
 
 impl Waits {
@@ -70,6 +74,17 @@ impl Waits {
 
     pub fn status(&self) -> Option<u16> {
         Some(self.status.load(std::sync::atomic::Ordering::Acquire)).filter(|&s| s != 0)
+    }
+
+    /// A try that may have been carried out was made.
+    pub fn mark_maybe_applied(&self) {
+        self.maybe_applied.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Whether the call is between tries, every try so far certainly not carried out
+    /// (throttled, or never reached PingOne): given up now, it changed nothing.
+    pub fn waiting_unapplied(&self) -> bool {
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner()).is_some() && !self.maybe_applied.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// A wait before another try begins.
