@@ -315,7 +315,7 @@ fn segment(key: &str) -> String {
 fn shown(secret: bool, value: Option<&Value>) -> String {
     /// Items of a list or block shown before the rest is counted.
     const ITEMS: usize = 10;
-    fn some_of<'a>(items: impl ExactSizeIterator<Item = String>) -> String {
+    fn some_of(items: impl ExactSizeIterator<Item = String>) -> String {
         let more = items.len().saturating_sub(ITEMS);
         let shown: Vec<String> = items.take(ITEMS).collect();
         let rest = if more > 0 { format!(", … {more} more") } else { String::new() };
