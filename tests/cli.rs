@@ -148,6 +148,18 @@ fn a_defender_threshold_outside_0_to_1_is_refused() {
     }
 }
 
+/// With --json, what stops `run` or `call` before anything is sent is JSON too (review
+/// 58 M3: a CI step piping to jq got plain text).
+#[test]
+fn json_reports_a_command_stopped_before_it_sent_anything() {
+    for args in [&["run", "/nonexistent/script.js", "--json"][..], &["call", "no_such_action", "--json"], &["call", "get_user", "--args", "{\"userID\": \"x\"}", "--json"]] {
+        let out = run(args, &[]);
+        let report: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|_| panic!("{args:?}: {}", stderr(&out)));
+        assert_eq!((out.status.code(), &report["ok"], &report["code"], &report["sent"]), (Some(1), &json!(false), &json!("NOT_STARTED"), &json!(false)), "{args:?}: {report}");
+        assert!(report["error"].as_str().is_some_and(|e| !e.is_empty()), "{report}");
+    }
+}
+
 #[test]
 fn limits_of_zero_are_refused() {
     for args in [&["run", "-", "--timeout", "0"][..], &["serve", "--timeout", "0"], &["run", "-", "--max-calls", "0"]] {

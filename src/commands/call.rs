@@ -10,13 +10,13 @@ use pingone_mcp::catalog::{check_args, normalise_args};
 use pingone_mcp::defender::OwnTexts;
 use pingone_mcp::dispatch::Requester;
 use pingone_mcp::mcp::{action_error_text, screen_action_error, screen_value_found, withheld_json, Reader};
-use pingone_mcp::sandbox::action_facts;
-use serde_json::json;
 use pingone_mcp::pingone::{Waits, ANSWER_UNREADABLE};
+use pingone_mcp::sandbox::action_facts;
 use pingone_mcp::stop_signal::stop_requested;
+use serde_json::json;
 
 use super::actions::unknown_action;
-use super::exit_status::{exit, FAILED, PINGONE_REFUSED, WRITES_TO_CHECK};
+use super::exit_status::{exit, not_started, FAILED, PINGONE_REFUSED, WRITES_TO_CHECK};
 use super::{json_args, load_catalog, session, Needed};
 use crate::cli::{CallArgs, GlobalArgs};
 use crate::output::{error, log_line, note, print, print_json};
@@ -32,15 +32,6 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode
         done => done,
     }
 }
-
-/// The report of a command stopped before it sent anything (a wrong action id or
-/// argument, an unreadable file, a sign-in): for `--json`.
-pub(super) fn not_started(e: &anyhow::Error) -> serde_json::Value {
-    json!({ "ok": false, "code": NOT_STARTED, "error": format!("{e:#}"), "sent": false })
-}
-
-/// The code of a command stopped before it sent anything.
-pub(super) const NOT_STARTED: &str = "NOT_STARTED";
 
 async fn call(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(global)?;

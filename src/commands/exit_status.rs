@@ -17,3 +17,12 @@ pub const USAGE: u8 = 64;
 pub fn exit(status: u8) -> ExitCode {
     ExitCode::from(status)
 }
+
+/// The report of a command stopped before it sent anything (a missing script or
+/// cassette, a wrong action id or argument, a sign-in), for `--json`.
+pub fn not_started(e: &anyhow::Error) -> serde_json::Value {
+    serde_json::json!({ "ok": false, "code": NOT_STARTED, "error": format!("{e:#}"), "sent": false })
+}
+
+/// The code of a command stopped before it sent anything.
+pub const NOT_STARTED: &str = "NOT_STARTED";

@@ -15,7 +15,7 @@ use pingone_mcp::sandbox::{ExecutionError, Limits, LogLine, Sandbox};
 use serde_json::{json, Value};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::exit_status::{exit, FAILED, WRITES_TO_CHECK};
+use super::exit_status::{exit, not_started, FAILED, WRITES_TO_CHECK};
 use super::{session, Needed};
 use crate::cli::{GlobalArgs, RunArgs};
 use super::run_account;
@@ -30,7 +30,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         // With --json, what stopped it before the script ran is JSON too (review 58:
         // a missing script or cassette gave plain text to a program parsing stdout).
         Err(e) if json => {
-            print_json(&super::call::not_started(&e));
+            print_json(&not_started(&e));
             Ok(exit(FAILED))
         }
         done => done,
