@@ -9,28 +9,21 @@ use guest_sdk::abi::{ActionError, HostCall, HostReply};
 use pingone_mcp::catalog::{check_args, normalise_args};
 use pingone_mcp::defender::OwnTexts;
 use pingone_mcp::dispatch::Requester;
-use pingone_mcp::mcp::{action_error_text, screen_action_error, screen_value_found, withheld_json, Reader};
+use pingone_mcp::mcp::{account, action_error_text, screen_action_error, screen_value_found, withheld_json, Reader};
 use pingone_mcp::pingone::{Waits, ANSWER_UNREADABLE};
 use pingone_mcp::sandbox::action_facts;
 use pingone_mcp::stop_signal::stop_requested;
 use serde_json::json;
 
 use super::actions::unknown_action;
-use super::exit_status::{exit, not_started, FAILED, PINGONE_REFUSED, WRITES_TO_CHECK};
+use super::exit_status::{exit, json_when_not_started, FAILED, PINGONE_REFUSED, WRITES_TO_CHECK};
 use super::{json_args, load_catalog, session, Needed};
 use crate::cli::{CallArgs, GlobalArgs};
 use crate::output::{error, log_line, note, print, print_json};
 
 pub async fn run(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode> {
     let json = args.json;
-    match call(global, args).await {
-        // With --json, what stopped it before anything was sent is JSON too.
-        Err(e) if json => {
-            print_json(&not_started(&e));
-            Ok(exit(FAILED))
-        }
-        done => done,
-    }
+    json_when_not_started(json, call(global, args).await)
 }
 
 async fn call(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode> {
@@ -153,7 +146,7 @@ fn write_state(writes: bool, sent: bool, failure: &ActionError) -> Option<WriteS
     Some(match failure.code.as_str() {
         ANSWER_UNREADABLE => WriteState::Applied,
         "OUTCOME_UNKNOWN" => WriteState::MayHaveBeenApplied,
-        _ if sent && failure.status.is_none_or(|s| s >= 500 || s == 408) => WriteState::MayHaveBeenApplied,
+        _ if sent && failure.status.is_none_or(account::leaves_doubt) => WriteState::MayHaveBeenApplied,
         _ => WriteState::NotApplied,
     })
 }

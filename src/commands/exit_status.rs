@@ -18,6 +18,18 @@ pub fn exit(status: u8) -> ExitCode {
     ExitCode::from(status)
 }
 
+/// `done`, or with `--json` (`json`), its error before anything was sent as a JSON
+/// report on stdout (exit 1): a program parsing stdout gets JSON either way.
+pub fn json_when_not_started(json: bool, done: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
+    match done {
+        Err(e) if json => {
+            crate::output::print_json(&not_started(&e));
+            Ok(exit(FAILED))
+        }
+        done => done,
+    }
+}
+
 /// The report of a command stopped before it sent anything (a missing script or
 /// cassette, a wrong action id or argument, a sign-in), for `--json`.
 pub fn not_started(e: &anyhow::Error) -> serde_json::Value {

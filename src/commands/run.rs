@@ -15,7 +15,7 @@ use pingone_mcp::sandbox::{ExecutionError, Limits, LogLine, Sandbox};
 use serde_json::{json, Value};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::exit_status::{exit, not_started, FAILED, WRITES_TO_CHECK};
+use super::exit_status::{exit, json_when_not_started, FAILED, WRITES_TO_CHECK};
 use super::{session, Needed};
 use crate::cli::{GlobalArgs, RunArgs};
 use super::run_account;
@@ -25,16 +25,10 @@ use crate::output::{error, log_line, note, print, print_json, print_raw};
 const SLOW_SCAN: Duration = Duration::from_secs(5);
 
 pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
+    // With --json, what stopped it before the script ran is JSON too (review 58: a
+    // missing script or cassette gave plain text to a program parsing stdout).
     let json = args.json;
-    match run_script(global, args).await {
-        // With --json, what stopped it before the script ran is JSON too (review 58:
-        // a missing script or cassette gave plain text to a program parsing stdout).
-        Err(e) if json => {
-            print_json(&not_started(&e));
-            Ok(exit(FAILED))
-        }
-        done => done,
-    }
+    json_when_not_started(json, run_script(global, args).await)
 }
 
 async fn run_script(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {

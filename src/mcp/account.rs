@@ -64,7 +64,14 @@ fn applied(write: &CallSummary) -> bool {
 /// a server error or timeout (an idempotent write is retried on those, and the last
 /// try's 5xx does not say the ones before it were not applied).
 fn uncertain(write: &CallSummary) -> bool {
-    !replayed(write) && (write.outcome == NO_ANSWER_YET || write.outcome == "OUTCOME_UNKNOWN" || write.status.is_some_and(|s| s >= 500 || s == 408))
+    !replayed(write) && (write.outcome == NO_ANSWER_YET || write.outcome == "OUTCOME_UNKNOWN" || write.status.is_some_and(leaves_doubt))
+}
+
+/// Whether a write's last answer leaves in doubt whether it was applied: a server error
+/// or a timeout (an idempotent write is retried on those, and the last try's does not
+/// say the ones before it were not applied).
+pub fn leaves_doubt(status: u16) -> bool {
+    status >= 500 || status == 408
 }
 
 /// What precedes the account of a script that ended well with such writes.

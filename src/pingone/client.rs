@@ -142,7 +142,7 @@ impl PingOneClient {
                 Err(_) if !action.writes() && unreadable < self.inner.retry.max_retries => {
                     unreadable += 1;
                     tracing::info!(action = %action.id, attempt = unreadable, "retrying: the answer was not JSON");
-                    pause(opts.waits.as_deref(), self.inner.retry.backoff(unreadable)).await;
+                    pause(opts.waits.as_deref(), self.inner.retry.backoff(unreadable), false).await;
                 }
                 Err(e) => return Err(e),
             }
@@ -227,7 +227,7 @@ impl PingOneClient {
                 Err(unavailable @ ClientError::AuthUnavailable { .. }) if attempt <= retry.max_retries => {
                     let wait = retry.delay(attempt, None, false);
                     tracing::info!(action = %action.id, attempt, wait_ms = wait.as_millis() as u64, "retrying: {unavailable}");
-                    pause(waits, wait).await;
+                    pause(waits, wait, maybe_applied > 0).await;
                     continue;
                 }
                 Err(other) => return Err(other),
@@ -269,9 +269,6 @@ impl PingOneClient {
                         Ok(text) => text,
                         Err(e) if action.idempotent => {
                             maybe_applied += 1;
-                            if let Some(waits) = waits {
-                                waits.mark_maybe_applied();
-                            }
                             if attempt > retry.max_retries {
                                 return Err(if writes {
                                     unknown(format!("the answer was cut off, {attempt} times ({})", without_url(&e)), Some(status), None, maybe_applied)
@@ -279,7 +276,7 @@ impl PingOneClient {
                                     ClientError::RetriesExhausted { action: action.id.clone(), attempts: attempt, last: without_url(&e), transaction_id: transaction_id.into() }
                                 });
                             }
-                            pause(waits, retry.delay(attempt, None, false)).await;
+                            pause(waits, retry.delay(attempt, None, false), true).await;
                             continue;
                         }
                         Err(e) => return Err(unknown(format!("the response was cut off ({})", without_url(&e)), Some(status), None, 1)),
@@ -329,15 +326,10 @@ impl PingOneClient {
                 }
             };
             debug_assert!(retryable);
-            let wait = match retry_after {
-                Some((wait, throttled)) => retry.delay(attempt, Some(wait), throttled),
-                None => retry.delay(attempt, None, false),
-            };
+            let (retry_after, throttled) = retry_after.unzip();
+            let wait = retry.delay(attempt, retry_after, throttled.unwrap_or(false));
             tracing::info!(action = %action.id, attempt, wait_ms = wait.as_millis() as u64, "retrying after {last}");
-            if let Some(waits) = waits.filter(|_| maybe_applied > 0) {
-                waits.mark_maybe_applied();
-            }
-            pause(waits, wait).await;
+            pause(waits, wait, maybe_applied > 0).await;
         }
     }
 
@@ -389,9 +381,13 @@ fn parse_success(action: &Action, reply: &Reply, transaction_id: &str) -> Result
     serde_json::from_str(&reply.text).map_err(|e| ClientError::AnswerUnreadable { action: action.id.clone(), status: reply.status, problem: e.to_string(), wrote: action.writes(), transaction_id: transaction_id.to_owned() })
 }
 
-/// Waits before another try, counted in `waits`.
-async fn pause(waits: Option<&Waits>, wait: Duration) {
+/// Waits before another try, counted in `waits`; `maybe_applied`: a try before it may
+/// have been carried out, so the call, given up in the wait, may have been applied.
+async fn pause(waits: Option<&Waits>, wait: Duration, maybe_applied: bool) {
     if let Some(waits) = waits {
+        if maybe_applied {
+            waits.mark_maybe_applied();
+        }
         waits.begin_wait(wait);
     }
     tokio::time::sleep(wait).await;
