@@ -316,7 +316,8 @@ async fn a_grant_of_access_is_confirmed_like_a_destructive_call() {
     assert!(declined(&dispatcher.dispatch_for(new_idp, &requester).await));
     let mapping = call("create_identity_provider_attribute", json!({ "providerId": "idp-1", "name": "email", "value": "${providerAttributes.email}", "update": "ALWAYS" }));
     assert!(declined(&dispatcher.dispatch_for(mapping, &requester).await));
-    let plain = HostCall { action: "update_user_enabled_status".into(), args: json!({ "userId": USER_ID, "enabled": false }) };
+    fake.on("PATCH", &fake.env_path(&format!("/users/{USER_ID}")), vec![Reply::json(200, json!({ "id": USER_ID, "username": "jdoe", "title": "Lead" }))]);
+    let plain = HostCall { action: "update_user".into(), args: json!({ "userId": USER_ID, "title": "Lead" }) };
     assert!(matches!(dispatcher.dispatch_for(plain, &requester).await, HostReply::Value(_)), "an ordinary write is not asked");
     let asked = refuser.asked.lock().unwrap().clone();
     assert_eq!(asked.len(), 5, "{asked:?}");
@@ -657,23 +658,30 @@ async fn changing_where_a_users_codes_go_is_confirmed() {
     }
 }
 
-/// Re-enabling a disabled user, moving a user to another population (whose admins
+/// Disabling a user (locking them out: what a planted instruction may aim at, review
+/// 56 H3) or enabling one again, moving a user to another population (whose admins
 /// then manage them) and attaching a sign-on policy to an application decide who can
-/// sign on, and how: each is asked, the population or policy named; disabling, and
-/// restating what the record holds, are not.
+/// sign on, and how: each is asked, the population or policy named; restating what
+/// the record holds is not.
 #[tokio::test]
-async fn reenabling_a_user_moving_one_and_attaching_a_sign_on_policy_are_confirmed() {
+async fn disabling_or_reenabling_a_user_moving_one_and_attaching_a_sign_on_policy_are_confirmed() {
     let (sim, dispatcher) = simulator_with_writes().await;
     let user_id = sim.reader.user_id.clone();
     let refuser = Refuser::default();
     let requester = Requester { confirm: Some(&refuser), ..Requester::default() };
+    let enabled = |on: bool| call("update_user_enabled_status", json!({ "userId": user_id, "enabled": on }));
+    let status = || async { value(dispatcher.dispatch(call("get_user_enabled_status", json!({ "userId": user_id }))).await)["enabled"].clone() };
 
-    let disable = dispatcher.dispatch_for(call("update_user_enabled_status", json!({ "userId": user_id, "enabled": false })), &requester).await;
-    assert_eq!(value(disable)["enabled"], false, "disabling is not asked");
-    let enable = dispatcher.dispatch_for(call("update_user_enabled_status", json!({ "userId": user_id, "enabled": true })), &requester).await;
+    assert!(matches!(dispatcher.dispatch_for(enabled(true), &requester).await, HostReply::Value(_)), "an enabled user enabled again is no change");
+    let disable = dispatcher.dispatch_for(enabled(false), &requester).await;
+    assert!(declined(&disable), "{disable:?}");
+    assert_eq!(status().await, true, "the declined disabling was not sent");
+    // Disabled where nobody is asked (`run`, `call`: the operator's flags allow it).
+    assert_eq!(value(dispatcher.dispatch(enabled(false)).await)["enabled"], false);
+    assert!(matches!(dispatcher.dispatch_for(enabled(false), &requester).await, HostReply::Value(_)), "a disabled user disabled again is no change");
+    let enable = dispatcher.dispatch_for(enabled(true), &requester).await;
     assert!(declined(&enable), "{enable:?}");
-    let status = value(dispatcher.dispatch(call("get_user_enabled_status", json!({ "userId": user_id }))).await);
-    assert_eq!(status["enabled"], false, "the declined re-enabling was not sent");
+    assert_eq!(status().await, false, "the declined re-enabling was not sent");
 
     let home = value(dispatcher.dispatch(call("get_user_population", json!({ "userId": user_id }))).await)["id"].clone();
     let stay = dispatcher.dispatch_for(call("update_user_population", json!({ "userId": user_id, "id": home })), &requester).await;
@@ -712,9 +720,11 @@ async fn reenabling_a_user_moving_one_and_attaching_a_sign_on_policy_are_confirm
     }
 
     let asked = refuser.asked.lock().unwrap().clone();
-    assert_eq!(asked.len(), 4, "{asked:#?}");
-    assert!(asked[0].contains("who can sign on") && asked[0].contains("Change: enabled false -> true"), "{}", asked[0]);
+    assert_eq!(asked.len(), 5, "{asked:#?}");
+    assert!(asked[0].contains("who can sign on") && asked[0].contains("Change: enabled true -> false"), "{}", asked[0]);
     assert!(asked[0].contains(&format!("Target: userId {user_id} has username")), "{}", asked[0]);
+    assert!(asked[1].contains("who can sign on") && asked[1].contains("Change: enabled false -> true"), "{}", asked[1]);
+    let asked = &asked[1..];
     let (from, to) = (home.as_str().unwrap(), other["id"].as_str().unwrap());
     assert!(asked[1].contains(&format!("Change: id \"{from}\" -> \"{to}\"")), "{}", asked[1]);
     assert!(asked[1].contains(&format!("Target: population {to} has name {:?}", other["name"].as_str().unwrap())), "{}", asked[1]);

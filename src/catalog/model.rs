@@ -276,7 +276,7 @@ pub struct Param {
     pub grants_access: bool,
     /// Like `grants_access`, for these values only: a WORKER application created
     /// through the API inherits its creator's admin roles, so its client is an admin;
-    /// `enabled: true` lets a disabled user sign on again.
+    /// `default: true` makes a population the one new users land in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grants_access_if: Vec<serde_json::Value>,
     /// What the value that grants access does, told to the person asked to confirm a

@@ -49,7 +49,7 @@ pub enum ConfirmReason {
     GrantsAccess,
     /// It changes who can sign on, how, or where sign-ons and a user's codes go: a
     /// `grants_access` parameter given a new value (a user's email or phone, an
-    /// application's redirect URIs, a disabled user enabled, a population move, the
+    /// application's redirect URIs, a user or an application disabled or enabled, a population move, the
     /// sign-on policies attached to an application).
     ChangesAccess,
 }
