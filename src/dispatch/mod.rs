@@ -25,7 +25,7 @@ use crate::config::Credentials;
 use crate::pingone::{gave_up_text, CallOptions, ClientError, PingOneClient, Waits};
 use crate::policy::{AuditEntry, AuditLog, Caller, Confirm, ConfirmReason, ConfirmRequest, Grant, Policy, PolicyConfig, Yes};
 use crate::secret::{hide_fields, mask_in_place, Hide, Masked};
-use crate::sandbox::{ActionHost, Readings};
+use crate::sandbox::{ActionHost, Readings, INTERRUPTED};
 use crate::search::{hits_json, meant, SearchIndex, SignatureStyle};
 
 /// Where action calls are answered.
@@ -239,10 +239,15 @@ impl Dispatcher {
             audited.created_id = self.created_id(&action.id, answer);
         }
         self.audit(&audited, outcome, status, code, confirmed.into_inner().unwrap_or_else(|e| e.into_inner()), &waits);
-        if let Some(recorder) = &self.recorder {
-            recorder.record(&action.id, &hide_fields(&call.args, action.hidden_args(&call.args), Hide::Redact), &reply);
-        }
+        self.record(action, &call.args, &reply);
         reply
+    }
+
+    /// Keeps the call in the cassette, when the run is recorded.
+    fn record(&self, action: &Action, args: &Value, reply: &HostReply) {
+        if let Some(recorder) = &self.recorder {
+            recorder.record(&action.id, &hide_fields(args, action.hidden_args(args), Hide::Redact), reply);
+        }
     }
 
     /// When other records at `path`'s collection share `record`'s name (PingOne allows
@@ -1688,6 +1693,17 @@ impl Drop for Unanswered<'_> {
         let outcome = if self.waits.sent() && !self.waits.waiting_unapplied() { "no_answer" } else { "not_sent" };
         let confirmed = *self.confirmed.lock().unwrap_or_else(|e| e.into_inner());
         self.dispatcher.audit(self.call, outcome, None, None, confirmed, self.waits);
+        // In the cassette too, so a replay stops where the recorded run did, with a
+        // write that may have been applied still one to check (review 58 L4).
+        let action = self.call.action;
+        let reply = if outcome == "no_answer" && !action.read_only {
+            let text = format!("the recorded run stopped before PingOne answered this call (transaction {}): it may have been applied; read the record to check", self.call.transaction_id);
+            own_error(action, "OUTCOME_UNKNOWN", OwnText { text, quoted: vec![] })
+        } else {
+            let text = "the recorded run stopped before this call was answered; it changed nothing".to_owned();
+            own_error(action, INTERRUPTED, OwnText { text, quoted: vec![] })
+        };
+        self.dispatcher.record(action, self.call.args, &HostReply::Error(reply));
     }
 }
 

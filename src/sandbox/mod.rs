@@ -29,6 +29,8 @@ pub use script::prepare_script;
 
 use instance::GuestState;
 
+/// The code of a run (and of a recorded call) stopped by a signal or a cancellation.
+pub const INTERRUPTED: &str = "INTERRUPTED";
 /// What became of a write that a stop caught while a person was being asked about it.
 pub const NOT_SENT_ASKING: &str = "not sent (a person was still being asked)";
 
@@ -124,7 +126,7 @@ impl ExecutionError {
                 ScriptErrorKind::Unawaited => "UNAWAITED_REJECTION",
             },
             ExecutionError::Limit { limit, .. } => limit.code(),
-            ExecutionError::Interrupted { .. } => "INTERRUPTED",
+            ExecutionError::Interrupted { .. } => INTERRUPTED,
             ExecutionError::Internal(_) => "SANDBOX_FAILED",
         }
     }
