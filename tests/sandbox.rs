@@ -201,12 +201,15 @@ async fn a_script_without_return_is_told_its_last_line_is_not_its_result() {
         "async () => { const users = [1, 2]; users.length }",
         "async function (args) { await Promise.resolve(1) }",
         "console.log('done')",
+        // A `return` of what is not there is told too, and the message says so (review 57 L7).
+        "const user = { email: 'a@x' };\nreturn user.emial",
     ];
     for told in told {
         let execution = run_offline(told).await;
         assert_eq!(ok(&execution), &Value::Null);
         assert!(execution.logs.iter().any(|l| l.message == NO_RETURN), "{told}: {:?}", execution.logs);
     }
+    assert!(NO_RETURN.contains("what it returned was undefined"), "{NO_RETURN}");
     for fine in ["const users = [1, 2];\nreturn null", "async () => null", "null"] {
         let execution = run_offline(fine).await;
         assert!(execution.logs.iter().all(|l| l.message != NO_RETURN), "{fine}: {:?}", execution.logs);

@@ -28,7 +28,7 @@ pub const BUDGET_ACTION: &str = "__budget";
 /// Said (a warning line) when a script gives back undefined (null in JSON): a script
 /// of statements, or the function a script is, that ends without `return` gives back
 /// that, not its last line's value, which an agent would otherwise take null for.
-pub const NO_RETURN: &str = "the script gave back nothing (null): a script of statements, or the function a script is, gives back only what `return` gives, not its last line's value; end it with `return <value>`";
+pub const NO_RETURN: &str = "the script gave back nothing (undefined, shown as null): either it has no `return` (a script of statements, or the function a script is, gives back only what `return` gives, not its last line's value: end it with `return <value>`), or what it returned was undefined (a field the record does not have, such as `user.emial`, or a function that returns nothing)";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunInput {
