@@ -281,8 +281,58 @@ fn hide_secrets(value: &mut serde_json::Value, hide: &dyn Fn(&str, &serde_json::
     }
 }
 
+/// `text` that came back for a request (an error page, a proxy's or a misconfigured
+/// endpoint's echo of it) with the credentials the request carried cut out, as sent,
+/// JSON-escaped or form-encoded: `sent` is the client secret, the bearer token, a
+/// password (review 59 M4: an echoing endpoint put them in the error message). Values
+/// shorter than 6 characters are left alone, so an echo is not taken for a word.
+pub fn without_echoed(text: &str, sent: &[&str]) -> String {
+    let mut text = text.to_owned();
+    for credential in sent.iter().filter(|c| c.chars().count() >= 6) {
+        let escaped = serde_json::to_string(credential).unwrap_or_default();
+        let escaped = escaped.trim_matches('"');
+        let encoded: String = url::form_urlencoded::byte_serialize(credential.as_bytes()).collect();
+        for form in [*credential, escaped, encoded.as_str()] {
+            if text.contains(form) {
+                text = text.replace(form, REDACTED);
+            }
+        }
+    }
+    text
+}
+
+/// The credentials a JSON or form body carries: the string values of its secret fields
+/// (by name, or named in `also`: set_user_password's `value`), at any depth.
+pub fn credentials_in<'a>(body: &'a serde_json::Value, also: &[&str], found: &mut Vec<&'a str>) {
+    match body {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                match value.as_str() {
+                    Some(text) if is_secret_field(key) || also.contains(&key.as_str()) => found.push(text),
+                    _ => credentials_in(value, also, found),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| credentials_in(item, also, found)),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    /// An echo of the request's credentials is cut out however it was written back.
+    #[test]
+    fn echoed_credentials_are_cut_out_as_sent_escaped_or_encoded() {
+        let secret = "Re4N8~ZpX+Fd/n\"q";
+        let echo = format!("bad secret; got client_secret={} and {{\"secret\":{}}} and {secret}; Bearer eyJtoken.abc", url::form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>(), serde_json::to_string(secret).unwrap());
+        let scrubbed = super::without_echoed(&echo, &[secret, "eyJtoken.abc", "pw"]);
+        assert_eq!(scrubbed, "bad secret; got client_secret=[redacted] and {\"secret\":\"[redacted]\"} and [redacted]; Bearer [redacted]");
+        let body = serde_json::json!({ "value": "Hunter2-Password!", "name": "x", "nested": [{ "clientSecret": "abcdefgh" }] });
+        let mut found = vec![];
+        super::credentials_in(&body, &["value"], &mut found);
+        found.sort_unstable();
+        assert_eq!(found, ["Hunter2-Password!", "abcdefgh"]);
+    }
     use super::*;
 
     #[test]

@@ -62,7 +62,7 @@ async fn one_token_serves_many_calls() {
     assert_eq!(s.fake.tokens_issued(), 1);
     let requests = s.fake.api_requests();
     assert_eq!(requests.len(), 3);
-    assert_eq!(requests[0].headers["authorization"], "Bearer tok-1");
+    assert_eq!(requests[0].headers["authorization"], "Bearer tok-1-fake-access-token");
 }
 
 #[tokio::test]
@@ -89,7 +89,7 @@ async fn token_is_refreshed_before_it_expires() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     s.call("get_user", json!({ "userId": USER_ID })).await.unwrap();
     assert_eq!(s.fake.tokens_issued(), 2);
-    assert_eq!(s.fake.api_requests().last().unwrap().headers["authorization"], "Bearer tok-2");
+    assert_eq!(s.fake.api_requests().last().unwrap().headers["authorization"], "Bearer tok-2-fake-access-token");
 }
 
 #[tokio::test]

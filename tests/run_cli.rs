@@ -6,7 +6,7 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::fake_pingone::{FakePingOne, Reply};
+use common::fake_pingone::{FakePingOne, Reply, CLIENT_ID, CLIENT_SECRET};
 use common::{run, stderr, stdout};
 use serde_json::{json, Value};
 
@@ -1484,4 +1484,33 @@ return [await assign('00000000-0000-4000-8000-000000000000'), await assign(polic
     assert_eq!(results[1], "shown", "{reply}");
     assert!(results[2].as_str().unwrap().starts_with("INVALID_DATA") && results[2].as_str().unwrap().contains("is not a scope of resource"), "{reply}");
     assert_eq!(results[3], "shown", "{reply}");
+}
+
+/// An endpoint that writes the request back in its error (a debugging proxy, a wrong
+/// PINGONE_API_URL) does not put the credentials this tool sent into what it prints:
+/// the client secret, as a form field or in Basic, the bearer token, a password
+/// (review 59 M4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_an_endpoint_echoes_are_not_printed() {
+    let password = "Hunter2-Password!";
+    let fake = FakePingOne::start().await;
+    fake.on("PUT", &fake.env_path("/users/u1/password"), vec![Reply::echo(400)]);
+    let env = fake.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let args = json!({ "userId": "u1", "value": password }).to_string();
+    let out = tokio::task::block_in_place(|| run(&["call", "set_user_password", "--allow-writes", "--allow-destructive", "--json", "--args", &args], &env));
+    let printed = stdout(&out) + &stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{printed}");
+    assert!(printed.contains("got Authorization Bearer [redacted] body {") && printed.contains("[redacted]"), "the echo is shown, cut: {printed}");
+    assert!(!printed.contains(password) && !printed.contains("fake-access-token"), "{printed}");
+
+    fake.echo_token_requests();
+    for method in ["client_secret_basic", "client_secret_post"] {
+        let env: Vec<(&str, &str)> = env.iter().copied().chain([("PINGONE_AUTH_METHOD", method)]).collect();
+        let out = tokio::task::block_in_place(|| run(&["call", "list_groups", "--json"], &env));
+        let printed = stdout(&out) + &stderr(&out);
+        assert!(printed.contains("got Authorization") && printed.contains("[redacted]"), "{method}: {printed}");
+        let basic = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{CLIENT_ID}:{CLIENT_SECRET}"));
+        assert!(!printed.contains(CLIENT_SECRET) && !printed.contains(&basic), "{method}: {printed}");
+    }
 }

@@ -11,7 +11,7 @@ use super::error::{parse_error_body, ClientError};
 use super::retry::RETRYABLE_STATUSES;
 use crate::auth::{AuthServer, PersonTokens, TokenStore};
 use crate::config::{AuthMethod, Connection, Credentials};
-use crate::secret::Secret;
+use crate::secret::{without_echoed, Secret};
 
 /// Refresh this long before the token's stated expiry.
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
@@ -127,12 +127,15 @@ impl WorkerTokens {
         let response = request.form(&form).send().await.map_err(|e| unavailable(None, format!("could not be reached ({})", without_url(&e))))?;
         let status = response.status().as_u16();
         let text = response.text().await.map_err(|e| unavailable(Some(status), format!("cut its answer off ({})", without_url(&e))))?;
-        if RETRYABLE_STATUSES.contains(&status) {
-            let body = parse_error_body(status, &text);
-            return Err(unavailable(Some(status), format!("answered {status} {}: {}", body.code, body.message)));
-        }
         if status != 200 {
+            // An endpoint that echoes the request must not put the secret in the error.
+            use base64::Engine as _;
+            let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", self.client_id, self.client_secret.expose()));
+            let text = without_echoed(&text, &[self.client_secret.expose(), &basic]);
             let body = parse_error_body(status, &text);
+            if RETRYABLE_STATUSES.contains(&status) {
+                return Err(unavailable(Some(status), format!("answered {status} {}: {}", body.code, body.message)));
+            }
             let hint = if status == 401 { " (check the client id and secret, and the app's token endpoint auth method)" } else { "" };
             return Err(auth_error(Some(status), format!("{status} {}: {}{hint}", body.code, body.message)));
         }

@@ -16,7 +16,7 @@ use super::request::{build, Body, RequestSpec};
 use super::retry::{parse_retry_after, RetryPolicy, Waits, RETRYABLE_STATUSES};
 use crate::catalog::{check_args, Action, Host};
 use crate::config::Connection;
-use crate::secret::Secret;
+use crate::secret::{credentials_in, without_echoed, Secret};
 
 pub const TRANSACTION_HEADER: &str = "X-Ping-External-Transaction-ID";
 
@@ -213,6 +213,7 @@ impl PingOneClient {
             tries,
         };
         let writes = !action.read_only;
+        let sent_credentials = sent_credentials(action, spec);
         if let Some(waits) = waits {
             waits.mark_sent();
         }
@@ -285,6 +286,8 @@ impl PingOneClient {
                     if (200..300).contains(&status) {
                         return Ok(Reply { status, text });
                     }
+                    let credentials: Vec<&str> = sent_credentials.iter().copied().chain([token.expose()]).collect();
+                    let text = without_echoed(&text, &credentials);
                     if status == 404 && maybe_applied > 0 && spec.method == reqwest::Method::DELETE {
                         tracing::info!(action = %action.id, attempt, "an earlier try's answer was lost and this one finds the record gone: taken as deleted");
                         // PingOne's own status stays on record (review 58: a 204 it never sent was logged).
@@ -460,4 +463,17 @@ fn page(action: &Action, key: &str, value: &Value, asked: &cursor::Asked) -> Val
         out.insert("cursor".into(), Value::String(cursor));
     }
     Value::Object(out)
+}
+
+/// The credentials a request's body carries (a password, a client secret), to be cut
+/// from whatever comes back should it be echoed.
+fn sent_credentials<'a>(action: &Action, spec: &'a RequestSpec) -> Vec<&'a str> {
+    let also: Vec<&str> = action.secret_params().collect();
+    let mut found = Vec::new();
+    match &spec.body {
+        Body::None => {}
+        Body::Json { value, .. } => credentials_in(value, &also, &mut found),
+        Body::Form(fields) => found.extend(fields.iter().filter(|(name, _)| crate::secret::is_secret_field(name) || also.contains(&name.as_str())).map(|(_, value)| value.as_str())),
+    }
+    found
 }

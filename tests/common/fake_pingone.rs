@@ -25,11 +25,18 @@ pub struct Reply {
     pub delay: Duration,
     /// Send the status and headers, then break the connection mid-body.
     pub cut_body: bool,
+    /// Answer with the request written back in the error's message, as a debugging
+    /// proxy or a misconfigured endpoint may.
+    pub echo: bool,
 }
 
 impl Reply {
     pub fn json(status: u16, body: Value) -> Self {
-        Self { status, headers: Vec::new(), body, delay: Duration::ZERO, cut_body: false }
+        Self { status, headers: Vec::new(), body, delay: Duration::ZERO, cut_body: false, echo: false }
+    }
+    /// An error whose message writes the request back: its Authorization header and body.
+    pub fn echo(status: u16) -> Self {
+        Self { echo: true, ..Self::json(status, Value::Null) }
     }
     pub fn error(status: u16, code: &str, message: &str) -> Self {
         Self::json(status, json!({ "id": "err-1", "code": code, "message": message }))
@@ -67,6 +74,8 @@ struct Script {
     token_delay: Duration,
     /// Statuses the token endpoint answers with, in order, before issuing tokens again.
     token_failures: VecDeque<u16>,
+    /// The token endpoint refuses every request, writing it back in its error.
+    echo_token_requests: bool,
 }
 
 #[derive(Clone)]
@@ -104,6 +113,11 @@ impl FakePingOne {
     /// The token endpoint fails with these statuses, one a request, then works again.
     pub fn fail_tokens(&self, statuses: &[u16]) {
         self.script.lock().unwrap().token_failures = statuses.iter().copied().collect();
+    }
+
+    /// The token endpoint refuses every request from now on, writing the request back.
+    pub fn echo_token_requests(&self) {
+        self.script.lock().unwrap().echo_token_requests = true;
     }
 
     /// Requests to the token endpoint.
@@ -164,6 +178,7 @@ async fn handle(State(script): State<Arc<Mutex<Script>>>, method: Method, uri: U
     if path == format!("/{ENV_ID}/as/token") {
         return token(script, recorded).await;
     }
+    let echo = echoed(&recorded);
     let reply = {
         let mut script = script.lock().unwrap();
         script.requests.push(recorded);
@@ -181,7 +196,9 @@ async fn handle(State(script): State<Arc<Mutex<Script>>>, method: Method, uri: U
         return (StatusCode::UNAUTHORIZED, axum::Json(json!({"id": "u", "code": "ACCESS_FAILED", "message": "missing or bad token"}))).into_response();
     }
     tokio::time::sleep(reply.delay).await;
-    let mut response = if reply.cut_body {
+    let mut response = if reply.echo {
+        Response::new(Body::from(json!({ "id": "echo", "code": "INVALID_DATA", "message": echo }).to_string()))
+    } else if reply.cut_body {
         let chunks: Vec<Result<Bytes, std::io::Error>> = vec![Ok(Bytes::from_static(b"{\"_embedded\": {")), Err(std::io::Error::other("connection dropped"))];
         Response::new(Body::from_stream(futures::stream::iter(chunks)))
     } else if reply.body.is_null() {
@@ -205,6 +222,11 @@ async fn token(script: Arc<Mutex<Script>>, recorded: Recorded) -> Response {
     let authorized = (basic || post) && form.get("grant_type").map(String::as_str) == Some("client_credentials");
     let (delay, lifetime, number) = {
         let mut script = script.lock().unwrap();
+        if script.echo_token_requests {
+            let body = json!({"error": "invalid_client", "error_description": echoed(&recorded)});
+            script.requests.push(recorded);
+            return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+        }
         script.requests.push(recorded);
         if let Some(status) = script.token_failures.pop_front() {
             let body = json!({"id": "t", "code": "SERVICE_UNAVAILABLE", "message": "try again later"});
@@ -220,7 +242,13 @@ async fn token(script: Arc<Mutex<Script>>, recorded: Recorded) -> Response {
         let body = json!({"error": "invalid_client", "error_description": "Request denied: Invalid client credentials"});
         return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
     }
-    axum::Json(json!({"access_token": format!("tok-{number}"), "token_type": "Bearer", "expires_in": lifetime})).into_response()
+    axum::Json(json!({"access_token": format!("tok-{number}-fake-access-token"), "token_type": "Bearer", "expires_in": lifetime})).into_response()
+}
+
+/// A request written back as an echoing endpoint would: its Authorization header and body.
+fn echoed(request: &Recorded) -> String {
+    let authorization = request.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("none");
+    format!("bad request; got Authorization {authorization} body {}", request.body)
 }
 
 fn base64_encode(text: &str) -> String {
