@@ -1055,6 +1055,44 @@ async fn stop_with_signal(signal: &str, status: i32) {
     assert_eq!((&report["recordedWritesToCheck"], &report["code"], &report["replayUnfaithful"]), (&json!(true), &json!("OUTCOME_UNKNOWN"), &Value::Null), "{report}");
 }
 
+/// `call --json` stopped by a signal prints its JSON too: a write sent and not yet
+/// answered may have been applied, with the transaction id to look it up by (review
+/// 59 M1: stdout was empty, the state only in stderr's prose).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_stopped_by_a_signal_reports_its_write_as_json() {
+    let fake = FakePingOne::start().await;
+    fake.on("PATCH", &fake.env_path("/users/u1"), vec![Reply::json(200, json!({ "id": "u1" })).delayed(std::time::Duration::from_secs(60))]);
+    let args = json!({ "userId": "u1", "title": "Lead" }).to_string();
+    let out = signalled_once_sent(&fake, "PATCH", &["call", "update_user", "--allow-writes", "--json", "--args", &args], "TERM").await;
+    assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
+    assert_eq!((&report["ok"], &report["code"], &report["sent"], &report["writeState"]), (&json!(false), &json!("INTERRUPTED"), &json!(true), &json!("may_have_been_applied")), "{report}");
+    assert!(report["transactionId"].as_str().is_some_and(|t| report["error"].as_str().unwrap().contains(t)), "{report}");
+}
+
+/// A write not sent because the production guard's read of the environment was
+/// throttled says so: not sent, no transaction id of its own, audited `not_sent`
+/// (review 59 M2: it read as the write's own 429, `sent: false` beside an id).
+#[test]
+fn a_write_held_back_by_a_throttled_environment_check_says_it_was_not_sent() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fake = runtime.block_on(FakePingOne::start());
+    fake.on("GET", &fake.env_path(""), vec![Reply::error(429, "REQUEST_LIMITED", "The request was rate limited.").header("retry-after", "0")]);
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let env = fake.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let args = json!({ "userId": "u1", "title": "Lead" }).to_string();
+    let out = run(&["call", "update_user", "--allow-writes", "--json", "--max-retries", "0", "--audit-log", audit.to_str().unwrap(), "--args", &args], &env);
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    assert_eq!((&report["sent"], &report["code"], &report["writeState"], &report["transactionId"]), (&json!(false), &json!("REQUEST_LIMITED"), &json!("not_applied"), &Value::Null), "{report}");
+    assert!(report["error"].as_str().unwrap().contains("`update_user` was not sent: reading the environment's type first"), "{report}");
+    assert!(fake.api_requests().is_empty(), "nothing but the environment was asked for");
+    let lines: Vec<Value> = std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let line = lines.iter().find(|l| l["action"] == "update_user").unwrap();
+    assert_eq!((&line["outcome"], &line["transaction_id"]), (&json!("not_sent"), &Value::Null), "{line}");
+}
+
 /// The binary run with `args` against `fake`, sent `signal` once its write (a `method`
 /// request held unanswered by `fake`) is sent.
 async fn signalled_once_sent(fake: &FakePingOne, method: &str, args: &[&str], signal: &str) -> std::process::Output {

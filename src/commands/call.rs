@@ -11,7 +11,7 @@ use pingone_mcp::defender::OwnTexts;
 use pingone_mcp::dispatch::Requester;
 use pingone_mcp::mcp::{account, action_error_text, screen_action_error, screen_value_found, withheld_json, Reader};
 use pingone_mcp::pingone::{Waits, ANSWER_UNREADABLE};
-use pingone_mcp::sandbox::action_facts;
+use pingone_mcp::sandbox::{action_facts, INTERRUPTED};
 use pingone_mcp::stop_signal::stop_requested;
 use serde_json::json;
 
@@ -56,7 +56,21 @@ async fn call_once(session: &super::Session, args: &CallArgs, action: &pingone_m
     let reply = tokio::select! {
         reply = session.dispatcher.dispatch_for(HostCall { action: args.id.clone(), args: call_args }, &requester) => reply,
         signal = stop_requested() => {
-            error(&stopped_text(&args.id, action.writes(), &waits));
+            let text = stopped_text(&args.id, action.writes(), &waits);
+            if args.json {
+                // What a program needs of a stopped call as of a failed one (review 59 M1).
+                let mut out = json!({ "ok": false, "error": text, "code": INTERRUPTED, "action": args.id, "sent": waits.sent() });
+                if waits.sent() {
+                    out["transactionId"] = json!(waits.transaction());
+                }
+                if action.writes() {
+                    let state = if waits.sent() && !waits.waiting_unapplied() { WriteState::MayHaveBeenApplied } else { WriteState::NotApplied };
+                    out["writeState"] = json!(state.name());
+                }
+                print_json(&out);
+            } else {
+                error(&text);
+            }
             return Ok(signal.exit_status());
         }
     };

@@ -313,7 +313,7 @@ impl Dispatcher {
                     Ok(()) => {}
                     Err(EnvironmentCheck::Refused(reason)) => return (HostReply::Error(refusal(action, reason)), "refused"),
                     // Sign-in or network trouble, not a policy: reported as what it is.
-                    Err(EnvironmentCheck::Failed(e)) => return (HostReply::Error(action_error(&action.id, &e)), "error"),
+                    Err(EnvironmentCheck::Failed(e)) => return (HostReply::Error(not_sent_for_the_check(action, &e)), "not_sent"),
                 }
                 let (restored, mut record) = match self.restored_credentials(client, action, args, self.reveals_secrets(requester.caller, action)).await {
                     Ok(restored) => restored,
@@ -1609,6 +1609,21 @@ pub fn action_error(action: &str, e: &ClientError) -> ActionError {
             }
         }
     }
+}
+
+/// The error of a call not sent because the environment's type could not be read
+/// first (a 429 or a 5xx there): said to be the check's, with the check's code and
+/// status and no transaction id, since the call itself was not sent (review 59 M2: it
+/// read as the write's own 429).
+fn not_sent_for_the_check(action: &Action, e: &ClientError) -> ActionError {
+    let mut error = action_error(&action.id, e);
+    let old = std::mem::take(&mut error.message);
+    error.message = format!("`{}` was not sent: reading the environment's type first, to check it is not PRODUCTION, failed: {old}", action.id);
+    for own in &mut error.own_texts {
+        own.text = own.text.replacen(&old, &error.message, 1);
+    }
+    error.transaction_id = None;
+    error
 }
 
 /// The texts a script sees of a PingOne error, `String(error)` and the message, as
