@@ -552,6 +552,7 @@ async fn a_failed_batch_of_creates_names_each_and_the_uncertain_one_by_its_trans
     let replayed = run(&["run", &skipping, "--allow-writes", "--replay", cassette.to_str().unwrap(), "--json", "--args", r#"{"names": ["sk0", "sk1", "sk2"]}"#], &[]);
     let report: Value = serde_json::from_str(&stdout(&replayed)).unwrap_or_else(|_| panic!("{}", stderr(&replayed)));
     assert_eq!((replayed.status.code(), &report["recordedWritesToCheck"], &report["result"]), (Some(3), &json!(true), &json!("2 created, 36-character transaction id to check")), "{report}");
+    assert_eq!((&report["ok"], &report["code"]), (&json!(false), &json!("WRITES_TO_CHECK")), "{report}");
     assert!(report.get("writesToCheck").is_none(), "nothing of a replay is to check: {report}");
 }
 
@@ -606,7 +607,7 @@ async fn a_write_whose_answer_cannot_be_read_is_counted_as_applied() {
     let out = tokio::task::block_in_place(|| run(&["run", &caught, "--allow-writes", "--json"], &env));
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!((&report["ok"], &report["writesToCheck"]), (&json!(true), &json!(true)), "{report}");
+    assert_eq!((&report["ok"], &report["code"], &report["writesToCheck"]), (&json!(false), &json!("WRITES_TO_CHECK"), &json!(true)), "{report}");
     assert_eq!(report["writes"][0]["outcome"], "ANSWER_UNREADABLE", "{report}");
     // `call` exits 3 (not 2, PingOne's refusal): the call was carried out; --json says so.
     let population = stdout(&tokio::task::block_in_place(|| run(&["run", &script_file(&dir, "return (await pingone.list_populations({ limit: 1 })).items[0].id")], &env))).trim().trim_matches('"').to_owned();
@@ -811,6 +812,9 @@ async fn record_in_one_process_replay_in_another() {
     let shorter = run(&["run", &first_page, "--replay", cassette], &[]);
     assert_eq!(shorter.status.code(), Some(1), "{}", stderr(&shorter));
     assert!(stderr(&shorter).contains("1 recorded call(s) were not replayed: the script made fewer calls than when it was recorded"), "{}", stderr(&shorter));
+    // `ok` is the exit status's: a program reading only it is not told "done" (review 59 M7).
+    let report: Value = serde_json::from_str(&stdout(&run(&["run", &first_page, "--replay", cassette, "--json"], &[]))).unwrap();
+    assert_eq!((&report["ok"], &report["code"]), (&json!(false), &json!("REPLAY_UNFAITHFUL")), "{report}");
     let filtered = script_file(&dir, "return await pingone.list_users({ filter: 'enabled eq true' })");
     let changed = run(&["run", &filtered, "--replay", cassette], &[]);
     assert!(stderr(&changed).contains("NOT_IN_CASSETTE") && stderr(&changed).contains("unused recordings of it have arguments {}"), "{}", stderr(&changed));
@@ -1087,6 +1091,7 @@ fn a_write_held_back_by_a_throttled_environment_check_says_it_was_not_sent() {
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
     assert_eq!((&report["sent"], &report["code"], &report["writeState"], &report["transactionId"]), (&json!(false), &json!("REQUEST_LIMITED"), &json!("not_applied"), &Value::Null), "{report}");
     assert!(report["error"].as_str().unwrap().contains("`update_user` was not sent: reading the environment's type first"), "{report}");
+    assert_eq!(out.status.code(), Some(75), "throttled, nothing applied: run it again later");
     assert!(fake.api_requests().is_empty(), "nothing but the environment was asked for");
     let lines: Vec<Value> = std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let line = lines.iter().find(|l| l["action"] == "update_user").unwrap();
@@ -1428,7 +1433,9 @@ async fn max_retries_sets_the_tries_of_a_throttled_request() {
     let env = fake.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(key, value)| (*key, value.as_str())).collect();
     let out = tokio::task::block_in_place(|| run(&["run", &script, "--max-retries", "1"], &env));
-    assert!(!out.status.success() && stderr(&out).contains("gave up after 2 tries"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("gave up after 2 tries"), "{}", stderr(&out));
+    // Throttled with nothing applied: "run it again later", not a refusal (review 59 M6).
+    assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
     assert!(stderr(&out).contains("--max-retries N tries more, and a lower --rate-limit is throttled less"), "{}", stderr(&out));
     assert_eq!(fake.api_requests().len(), 2, "the first try and one retry");
 }

@@ -16,7 +16,7 @@ use pingone_mcp::stop_signal::stop_requested;
 use serde_json::json;
 
 use super::actions::unknown_action;
-use super::exit_status::{exit, json_when_not_started, FAILED, PINGONE_REFUSED, WRITES_TO_CHECK};
+use super::exit_status::{exit, is_passing, json_when_not_started, FAILED, PINGONE_REFUSED, TRY_LATER, WRITES_TO_CHECK};
 use super::{json_args, load_catalog, session, Needed};
 use crate::cli::{CallArgs, GlobalArgs};
 use crate::output::{error, log_line, note, print, print_json};
@@ -118,6 +118,7 @@ async fn call_once(session: &super::Session, args: &CallArgs, action: &pingone_m
             }
             Ok(match state {
                 Some(WriteState::Applied | WriteState::MayHaveBeenApplied) => WRITES_TO_CHECK,
+                _ if is_passing(&failure.code, failure.status) => TRY_LATER,
                 _ if pingone_refused(&failure) => PINGONE_REFUSED,
                 _ => FAILED,
             })

@@ -11,6 +11,17 @@ pub const PINGONE_REFUSED: u8 = 2;
 /// A write was applied though its answer could not be read, or may have been (no
 /// answer, a 5xx): check the state before running it again; never retry it blindly.
 pub const WRITES_TO_CHECK: u8 = 3;
+/// PingOne throttled it or could not answer (a 429 after the tries, a 5xx or a lost
+/// connection on a read, the token endpoint down), and nothing was applied: run it
+/// again later (sysexits' EX_TEMPFAIL; review 59 M6: a 429 exited as a refusal, 2).
+pub const TRY_LATER: u8 = 75;
+
+/// Whether a failure of this code and status is PingOne's passing trouble, not a
+/// refusal of the request; what it left applied is the caller's to weigh.
+pub fn is_passing(code: &str, status: Option<u16>) -> bool {
+    status.is_some_and(|s| s == 429 || s >= 500) || ["AUTH_UNAVAILABLE", "RETRIES_EXHAUSTED", "TRANSPORT_ERROR"].contains(&code)
+}
+
 /// The command line itself was wrong (an unknown flag, a value out of range).
 pub const USAGE: u8 = 64;
 

@@ -9,13 +9,13 @@ use std::time::Duration;
 use anyhow::Context;
 use pingone_mcp::dispatch::Recorder;
 use pingone_mcp::defender::Defender;
-use guest_sdk::abi::LogLevel;
+use guest_sdk::abi::{LogLevel, ScriptError};
 use pingone_mcp::mcp::{account, screen_found, screen_targets, screen_value, withheld_json, ObservedHost, Reader, DEFENDER_NOTICE};
 use pingone_mcp::sandbox::{ExecutionError, Limits, LogLine, Sandbox};
 use serde_json::{json, Value};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::exit_status::{exit, json_when_not_started, FAILED, WRITES_TO_CHECK};
+use super::exit_status::{exit, is_passing, json_when_not_started, FAILED, TRY_LATER, WRITES_TO_CHECK};
 use super::{session, Needed};
 use crate::cli::{GlobalArgs, RunArgs};
 use super::run_account;
@@ -130,12 +130,28 @@ async fn run_script(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCo
     if let Some(why) = &unfaithful {
         error(why);
     }
+    let to_check = account::any_to_check(&writes);
+    let status = match &execution.outcome {
+        // As a shell reports a command the signal ended.
+        Err(ExecutionError::Interrupted { .. }) => stopped_by.get().map_or(130, |s| s.exit_status()),
+        // As `call` does for one such write, caught or not: a cron job or agent must
+        // not take it for done, nor send it again unchecked.
+        _ if to_check || recorded_to_check => WRITES_TO_CHECK,
+        Ok(_) if unsaved.is_some() || unfaithful.is_some() => FAILED,
+        Ok(_) => 0,
+        Err(ExecutionError::Script(ScriptError { action_error: Some(failed), .. })) if is_passing(&failed.code, failed.status) && account::changed_nothing(&writes) => TRY_LATER,
+        Err(_) => FAILED,
+    };
     if args.json {
-        let mut out = json!({ "ok": execution.outcome.is_ok(), "logs": execution.logs, "calls": execution.calls, "writes": account::writes_json(&writes), "duration_ms": execution.duration.as_millis() as u64 });
+        let mut out = json!({ "ok": status == 0, "logs": execution.logs, "calls": execution.calls, "writes": account::writes_json(&writes), "duration_ms": execution.duration.as_millis() as u64 });
         // Why a script that ended well still exits 1, for a program that reads only
         // this (review 54 L1: `ok: true` beside exit status 1).
         if caught_uncertain.is_some() {
             out["writesToCheck"] = json!(true);
+        }
+        // Why a script that ended well did not exit 0 (review 59 M7: `ok: true` beside 1).
+        if let (Ok(_), Some(code)) = (&execution.outcome, ended_well_but(status, unfaithful.is_some())) {
+            out["code"] = json!(code);
         }
         if let Some(why) = &unfaithful {
             out["replayUnfaithful"] = json!(why);
@@ -192,20 +208,20 @@ async fn run_script(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCo
     if let Some(e) = &unsaved {
         error(&format!("{e:#}; the script ran, and its result and writes are above"));
     }
-    let to_check = account::any_to_check(&writes);
-    let status = match &execution.outcome {
-        // As a shell reports a command the signal ended.
-        Err(ExecutionError::Interrupted { .. }) => stopped_by.get().map_or(130, |s| s.exit_status()),
-        // As `call` does for one such write, caught or not: a cron job or agent must
-        // not take it for done, nor send it again unchecked.
-        _ if to_check || recorded_to_check => WRITES_TO_CHECK,
-        Ok(_) if unsaved.is_some() || unfaithful.is_some() => FAILED,
-        Ok(_) => 0,
-        Err(_) => FAILED,
-    };
     let code = execution.outcome.as_ref().err().map(ExecutionError::code);
     dispatcher.audit_event("run_ended", json!({ "command": "run", "exit_status": status, "code": code, "calls": execution.calls, "writes": writes.len(), "writes_to_check": to_check }));
     Ok(exit(status))
+}
+
+/// The code of a run whose script ended well and whose exit status is not 0: a write
+/// to check, a replay that did not make the recorded calls, or a cassette not saved.
+fn ended_well_but(status: u8, unfaithful: bool) -> Option<&'static str> {
+    match status {
+        0 => None,
+        WRITES_TO_CHECK => Some("WRITES_TO_CHECK"),
+        _ if unfaithful => Some("REPLAY_UNFAITHFUL"),
+        _ => Some("RECORDING_NOT_SAVED"),
+    }
 }
 
 /// What a dry run's writes would need that the run was not given, said once at its end:

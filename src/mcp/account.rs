@@ -55,6 +55,12 @@ fn outcome_token(outcome: &str) -> &str {
     }
 }
 
+/// Whether no write was applied or may have been: a run that failed on PingOne's
+/// passing trouble can then be run again whole.
+pub fn changed_nothing(writes: &[CallSummary]) -> bool {
+    !writes.iter().any(|w| applied(w) || uncertain(w))
+}
+
 /// Whether a write was applied: PingOne said so, though its answer could not be read.
 fn applied(write: &CallSummary) -> bool {
     write.outcome == "ok" || write.outcome == ANSWER_UNREADABLE
