@@ -253,7 +253,8 @@ pub struct ServeArgs {
     pub defender: DefenderArgs,
     /// Run destructive actions and grants and changes of access (role assignments, group
     /// memberships, application grants, new MFA devices, identity providers and their
-    /// links, a user's new email or phone, re-enabling or unlocking a user, population
+    /// links, a user's new email or phone, disabling, re-enabling, locking or unlocking a user or
+    /// disabling or re-enabling an application, population
     /// moves, sign-on and password policy changes; the README lists them) without asking
     /// first. By default a client that supports elicitation is asked to confirm each one
     /// (action, target, arguments) before it runs.

@@ -682,6 +682,12 @@ async fn disabling_or_reenabling_a_user_moving_one_and_attaching_a_sign_on_polic
     let enable = dispatcher.dispatch_for(enabled(true), &requester).await;
     assert!(declined(&enable), "{enable:?}");
     assert_eq!(status().await, false, "the declined re-enabling was not sent");
+    // Locking is a lockout too (review 60 H1): asked; an account already locked is not
+    // locked again, nor asked about.
+    let lock = || call("lock_user", json!({ "userId": user_id }));
+    assert!(declined(&dispatcher.dispatch_for(lock(), &requester).await));
+    assert_eq!(value(dispatcher.dispatch(lock()).await)["account"]["status"], "LOCKED");
+    assert!(matches!(dispatcher.dispatch_for(lock(), &requester).await, HostReply::Value(_)), "a locked account locked again is no change");
 
     let home = value(dispatcher.dispatch(call("get_user_population", json!({ "userId": user_id }))).await)["id"].clone();
     let stay = dispatcher.dispatch_for(call("update_user_population", json!({ "userId": user_id, "id": home })), &requester).await;
@@ -720,11 +726,12 @@ async fn disabling_or_reenabling_a_user_moving_one_and_attaching_a_sign_on_polic
     }
 
     let asked = refuser.asked.lock().unwrap().clone();
-    assert_eq!(asked.len(), 5, "{asked:#?}");
+    assert_eq!(asked.len(), 6, "{asked:#?}");
     assert!(asked[0].contains("who can sign on") && asked[0].contains("Change: enabled true -> false"), "{}", asked[0]);
     assert!(asked[0].contains(&format!("Target: userId {user_id} has username")), "{}", asked[0]);
     assert!(asked[1].contains("who can sign on") && asked[1].contains("Change: enabled false -> true"), "{}", asked[1]);
-    let asked = &asked[1..];
+    assert!(asked[2].contains("who can sign on") && asked[2].contains(r#"Change: account.status "OK" -> "LOCKED""#), "{}", asked[2]);
+    let asked = &asked[2..];
     let (from, to) = (home.as_str().unwrap(), other["id"].as_str().unwrap());
     assert!(asked[1].contains(&format!("Change: id \"{from}\" -> \"{to}\"")), "{}", asked[1]);
     assert!(asked[1].contains(&format!("Target: population {to} has name {:?}", other["name"].as_str().unwrap())), "{}", asked[1]);

@@ -380,13 +380,17 @@ return { none: Object.keys(none), previous: (await pingone.get_application_secre
 #[test]
 fn the_servers_own_worker_is_not_locked_out() {
     let dir = tempfile::tempdir().unwrap();
-    let script = script_file(&dir, "const own = (await pingone.list_applications({ all: true })).find(a => a.name === 'pingone-mcp worker');\nlet refused;\ntry { await pingone.generate_application_secret({ applicationId: own.id }) } catch (e) { refused = { code: e.code, message: e.message } }\nconst expiresAt = new Date(Date.now() + 86400000).toISOString();\nconst rotated = await pingone.generate_application_secret({ applicationId: own.id, previous: { expiresAt } });\nreturn { refused, rotated: typeof rotated.secret };");
+    let script = script_file(&dir, "const own = (await pingone.list_applications({ all: true })).find(a => a.name === 'pingone-mcp worker');\nlet refused;\ntry { await pingone.generate_application_secret({ applicationId: own.id }) } catch (e) { refused = { code: e.code, message: e.message } }\nconst expiresAt = new Date(Date.now() + 86400000).toISOString();\nconst rotated = await pingone.generate_application_secret({ applicationId: own.id, previous: { expiresAt } });\nlet again;\ntry { await pingone.generate_application_secret({ applicationId: own.id, previous: { expiresAt } }) } catch (e) { again = e.message }\nconst after = await pingone.get_application({ applicationId: own.id });\nreturn { refused, rotated: typeof rotated.secret, again, after: after.name };");
     let reply = json_report(&["run", &script, "--simulator", "--allow-writes", "--allow-destructive", "--json"]);
     let refused = &reply["result"]["refused"];
     assert_eq!(refused["code"], "OWN_CREDENTIAL", "{reply}");
     assert!(refused["message"].as_str().unwrap().contains("previous: { expiresAt }"), "{reply}");
     assert_eq!(reply["result"]["rotated"], "string", "{reply}");
-    assert_eq!(of_each_write(&reply, "outcome"), ["OWN_CREDENTIAL", "ok"], "{reply}");
+    // A second rotation would drop the previous secret, the one the server signs in
+    // with (review 60 H2): refused, and the server still reads.
+    assert!(reply["result"]["again"].as_str().is_some_and(|m| m.contains("still signs in with the secret that rotation kept as the previous one")), "{reply}");
+    assert_eq!(reply["result"]["after"], "pingone-mcp worker", "{reply}");
+    assert_eq!(of_each_write(&reply, "outcome"), ["OWN_CREDENTIAL", "ok", "OWN_CREDENTIAL"], "{reply}");
 }
 
 /// A dry run of a full replace says what it would clear, before the real run does it

@@ -62,8 +62,8 @@ pub struct Action {
     pub grants_access: bool,
     /// With `grants_access`: the call grants nothing unless the record it acts on (read
     /// with the get action for its path) holds one of these values, so it is asked
-    /// about only then: unlocking a user whose `account.status` is not LOCKED changes
-    /// nothing. A record that cannot be read, or lacks the field, is asked about.
+    /// about only then: unlocking a user whose `account.status` is not LOCKED, or
+    /// locking one that is, changes nothing. A record that cannot be read, or lacks the field, is asked about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grants_access_only_if: Option<RecordCondition>,
     /// A delete that removes one field of the record at its path, not the record (an

@@ -48,7 +48,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     });
     let policy = &main.dispatcher.policy().config;
     if policy.allow_writes && !policy.dry_run {
-        const ACCESS: &str = "grants and changes of access (roles, group memberships, MFA devices, identity providers, a user's new email or phone, re-enabling or unlocking a user, population moves, an application's redirect URLs and sign-on policies, default and weakened password, MFA and sign-on policies; see the README)";
+        const ACCESS: &str = "grants and changes of access (roles, group memberships, MFA devices, identity providers, a user's new email or phone, disabling, re-enabling, locking or unlocking a user, disabling or re-enabling an application, population moves, an application's redirect URLs and sign-on policies, default and weakened password, MFA and sign-on policies; see the README)";
         let kinds = if policy.allow_destructive { format!("destructive calls and {ACCESS}") } else { ACCESS.to_owned() };
         note(&if args.no_confirm {
             format!("{kinds} run unasked (--no-confirm); the audit log marks each `confirmed: false`")

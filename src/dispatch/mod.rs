@@ -68,6 +68,9 @@ pub struct Dispatcher {
     environment_check: OnceCell<Result<(), OwnText>>,
     /// What this dry run has shown and not sent.
     rehearsal: std::sync::Mutex<Rehearsal>,
+    /// When this process rotated the secret its worker signs in with, keeping the old
+    /// one for a while: a second rotation would drop the one it signs in with.
+    own_secret_rotated_at: std::sync::OnceLock<String>,
 }
 
 /// A dry run's memory of what it showed and did not send.
@@ -97,6 +100,7 @@ impl Dispatcher {
             recorder: None,
             environment_check: OnceCell::new(),
             rehearsal: std::sync::Mutex::default(),
+            own_secret_rotated_at: std::sync::OnceLock::new(),
         }
     }
 
@@ -237,6 +241,11 @@ impl Dispatcher {
         // A create's line names what it made, so a partial batch can be undone from the log.
         if let HostReply::Value(answer) = &reply {
             audited.created_id = self.created_id(&action.id, answer);
+            if let Backend::Live(client) = &self.backend {
+                if own_credential::rotates_own_secret_with_grace(action, &call.args, &client.connection().credentials) {
+                    let _ = self.own_secret_rotated_at.set(now_rfc3339());
+                }
+            }
         }
         self.audit(&audited, outcome, status, code, confirmed.into_inner().unwrap_or_else(|e| e.into_inner()), &waits);
         self.record(action, &call.args, &reply);
@@ -340,6 +349,11 @@ impl Dispatcher {
                 if let Some(text) = own_credential::cut_off(action, args, client).await {
                     return (HostReply::Error(own_error(action, "OWN_CREDENTIAL", OwnText { text, quoted: vec![] })), "refused");
                 }
+                let rotates_own_secret = own_credential::rotates_own_secret_with_grace(action, args, &client.connection().credentials);
+                if let Some(rotated_at) = self.own_secret_rotated_at.get().filter(|_| rotates_own_secret) {
+                    let text = own_credential::drops_the_signing_secret(action, args["applicationId"].as_str().unwrap_or_default(), rotated_at);
+                    return (HostReply::Error(own_error(action, "OWN_CREDENTIAL", OwnText { text, quoted: vec![] })), "refused");
+                }
                 if self.policy.is_dry_run(action) || names_a_stand_in {
                     return self.dry_run(client, action, args, names_a_stand_in, requester.caller).await;
                 }
@@ -394,6 +408,9 @@ impl Dispatcher {
                 if let (Some(reason), Some(confirm)) = (reason, requester.confirm) {
                     let connection = client.connection();
                     let mut request = ConfirmRequest::new(action, args, reason).in_environment(&connection.environment_id, &connection.profile).with_changes(changes);
+                    if rotates_own_secret {
+                        request.notes.push(own_credential::OWN_ROTATION_NOTE.to_owned());
+                    }
                     let asks = confirm.will_ask(&request.blanket()).await;
                     if asks {
                         // Nobody is asked to remove what is not there; what is, is named

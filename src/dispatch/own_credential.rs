@@ -68,6 +68,34 @@ fn worker_cut_off(action: &Action, args: &Value, credentials: &Credentials) -> O
     Some(format!("`{}` was not sent: application {client_id} is the worker this server signs in with; {harm}, so {then}. Do this from the PingOne console or with another worker's credentials{rotate}", action.id))
 }
 
+/// Whether `action` rotates the secret of the worker this server signs in with while
+/// keeping the old one for a while (`previous.expiresAt`): safe only while the server
+/// signs in with the current secret, which the record must be read to tell.
+pub fn rotates_own_secret_with_grace(action: &Action, args: &Value, credentials: &Credentials) -> bool {
+    let Credentials::Worker { client_id, .. } = credentials else { return false };
+    action.method == Method::Post
+        && action.path == format!("{APPLICATION}/secret")
+        && args.get("applicationId").and_then(Value::as_str) == Some(client_id.as_str())
+        && args.pointer("/previous/expiresAt").is_some()
+}
+
+/// Why a second rotation of this server's own secret would cut it off, after this
+/// process rotated it once (`rotated_at`): the server still signs in with the secret
+/// that rotation made the previous one, and PingOne keeps one previous secret, so this
+/// one would drop it (review 60 H2: a containment script run twice locked the server
+/// out). PingOne does not let a worker read its own secret, so only a rotation this
+/// process made is known.
+pub fn drops_the_signing_secret(action: &Action, client_id: &str, rotated_at: &str) -> String {
+    format!(
+        "`{}` was not sent: application {client_id} is the worker this server signs in with, and this server rotated its secret at {rotated_at}; it still signs in with the secret that rotation kept as the previous one, and PingOne keeps only one previous secret, so this rotation would drop it at once, and {SIGN_IN_FAILS}. Put the current secret in this server's configuration (read it with another worker's credentials or in the PingOne console) and start the server again before rotating once more",
+        action.id
+    )
+}
+
+/// What the person asked to rotate this server's own secret (with a grace period) is
+/// told: a rotation made elsewhere since it started is not known here.
+pub const OWN_ROTATION_NOTE: &str = "this is the worker this server signs in with: put the new secret in its configuration before previous.expiresAt; and if its secret was rotated since the server started (by another process or in the console), it now signs in with the previous secret, which this rotation would drop at once";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +130,20 @@ mod tests {
 
     /// A person acting as themselves keeps their own roles (review 52: one removed
     /// their only admin role, and every later call failed).
+    /// Only a rotation of the server's own worker with a grace period is one whose
+    /// repeat is weighed.
+    #[test]
+    fn a_rotation_with_grace_of_the_servers_own_secret_is_told_apart() {
+        let catalog = load_builtin().unwrap();
+        let rotate = catalog.get("generate_application_secret").unwrap();
+        let own = worker("w1");
+        let later = json!({ "previous": { "expiresAt": "2030-01-01T00:00:00Z" } });
+        assert!(rotates_own_secret_with_grace(rotate, &json!({ "applicationId": "w1", "previous": later["previous"] }), &own));
+        assert!(!rotates_own_secret_with_grace(rotate, &json!({ "applicationId": "other", "previous": later["previous"] }), &own));
+        assert!(!rotates_own_secret_with_grace(rotate, &json!({ "applicationId": "w1" }), &own));
+        assert!(drops_the_signing_secret(rotate, "w1", "12:00").contains("still signs in with the secret that rotation kept as the previous one"));
+    }
+
     #[test]
     fn a_person_does_not_remove_their_own_roles() {
         let catalog = load_builtin().unwrap();

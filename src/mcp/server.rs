@@ -614,8 +614,8 @@ impl PingOneMcp {
             instructions.push_str(&note);
         }
         if self.inner.confirm_destructive && access.writes() {
-            const ASKED: &str = "Grants and changes of access (roles, group memberships, MFA devices, identity providers, sign-on policies) and destructive calls wait for the person's yes, asked through this client for each call (an answer for all covers the rest of the script); a no refuses that call (NOT_CONFIRMED) and nothing of it is sent.";
-            const REFUSED: &str = "This client cannot ask the person to confirm: grants and changes of access (roles, group memberships, MFA devices, identity providers, sign-on policies) and destructive calls are refused (NOT_CONFIRMED). Do not start a batch that needs them; say what would be done, for the person to do or allow.";
+            const ASKED: &str = "Grants and changes of access (roles, group memberships, MFA devices, identity providers, sign-on policies, disabling, enabling, locking or unlocking users and applications) and destructive calls wait for the person's yes, asked through this client for each call (an answer for all covers the rest of the script); a no refuses that call (NOT_CONFIRMED) and nothing of it is sent.";
+            const REFUSED: &str = "This client cannot ask the person to confirm: grants and changes of access (roles, group memberships, MFA devices, identity providers, sign-on policies, disabling, enabling, locking or unlocking users and applications) and destructive calls are refused (NOT_CONFIRMED). Do not start a batch that needs them; say what would be done, for the person to do or allow.";
             instructions.push('\n');
             // Discovery (2026-07-28) comes before the client says what it can do: both are said.
             match client {

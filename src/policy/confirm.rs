@@ -45,7 +45,8 @@ pub struct ConfirmRequest {
 pub enum ConfirmReason {
     /// It removes something (`destructive` in the catalog).
     Destructive,
-    /// It gives someone access: a role, a group, a grant, a device (`grants_access`).
+    /// It gives someone access: a role, a group, a grant, a device (`grants_access`);
+    /// or it locks or unlocks an account (`grants_access_only_if` its state allows).
     GrantsAccess,
     /// It changes who can sign on, how, or where sign-ons and a user's codes go: a
     /// `grants_access` parameter given a new value (a user's email or phone, an
@@ -70,7 +71,7 @@ impl ConfirmReason {
     fn words(self) -> &'static str {
         match self {
             Self::Destructive => "a destructive PingOne action",
-            Self::GrantsAccess => "a PingOne action that grants access",
+            Self::GrantsAccess => "a PingOne action that grants access or changes who can sign on",
             Self::ChangesAccess => "a PingOne change to who can sign on, how, where sign-ons and a user's recovery and one-time codes go, or what an application may do",
         }
     }
