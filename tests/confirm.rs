@@ -68,7 +68,9 @@ fn confirming_all_covers_the_scripts_other_calls_of_that_action() {
     assert_eq!(report["users_after"], json!(["NOT_FOUND", "NOT_FOUND"]), "{report}");
     // The reply counts what ran on that one yes, for the agent to report (review 27).
     let text = report["delete"]["text"].as_str().unwrap();
-    assert!(text.contains("delete_user ×1 ran without asking, on the person's yes to the rest of this script's calls of that action"), "{text}");
+    assert!(text.contains("delete_user ×1 on userId ") && text.contains(" ran without asking, on the person's yes to the rest of this script's calls of that action"), "{text}");
+    // On which records, for the person who saw only the first (review 60 H4).
+    assert!(text.contains("tell the person which records these are, by name: they saw only the first"), "{text}");
 }
 
 /// A yes to the rest of a script's calls that grant access covers those giving the
@@ -84,7 +86,7 @@ fn confirming_all_grants_covers_only_the_same_grant() {
     assert!(asked[0].contains(&first) && asked[1].contains(&second), "{asked:?}");
     let title = report["asked"][0]["requestedSchema"]["properties"]["confirmAll"]["title"].as_str().unwrap_or_default();
     assert!(title.contains("that gives the same") && title.contains(&first), "{title}");
-    assert!(report["run"]["text"].as_str().unwrap().contains("add_user_to_group ×1 ran without asking"), "{report}");
+    assert!(report["run"]["text"].as_str().unwrap().contains("add_user_to_group ×1 on userId "), "{report}");
 }
 
 /// Runs one of confirm_client.py's other scripts (CONFIRM_SCENARIO) on the simulator.

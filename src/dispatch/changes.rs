@@ -488,17 +488,19 @@ mod tests {
         assert!(!bidi[0].contains('\u{202E}'), "{bidi:#?}");
     }
 
-    /// An application disabled (during an incident, say) and opened again is asked
-    /// about, as a user's is (review 57 L9); an update that keeps it enabled is not.
+    /// An application opened again is asked about, as a user's is (review 57 L9), and
+    /// so is one disabled for everyone (review 56 H3); an update that keeps its status
+    /// is not.
     #[test]
-    fn enabling_a_disabled_application_changes_access() {
+    fn enabling_or_disabling_an_application_changes_access() {
         let catalog = crate::catalog::load_builtin().unwrap();
         let update = catalog.get("update_application").unwrap();
         let app = |enabled: bool| json!({ "applicationId": "a", "name": "HR", "type": "WEB_APP", "protocol": "OPENID_CONNECT", "enabled": enabled, "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC" });
         let record = |enabled: bool| json!({ "id": "a", "name": "HR", "type": "WEB_APP", "protocol": "OPENID_CONNECT", "enabled": enabled, "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC" });
         assert_eq!(access_changes(update, &app(true), Some(&record(false)), &absent_values(update)), ["enabled false -> true"]);
         assert!(access_changes(update, &app(true), Some(&record(true)), &absent_values(update)).is_empty());
-        assert!(access_changes(update, &app(false), Some(&record(true)), &absent_values(update)).is_empty(), "disabling takes no access");
+        assert_eq!(access_changes(update, &app(false), Some(&record(true)), &absent_values(update)), ["enabled true -> false"]);
+        assert!(access_changes(update, &app(false), Some(&record(false)), &absent_values(update)).is_empty());
     }
 
     /// Review 57: `redirectUris "[\"https://admin.example.com/\"]"` read as noise to the

@@ -210,8 +210,8 @@ pub struct Asker {
 /// What the person said of the rest of a call's calls.
 #[derive(Default)]
 struct ForTheRest {
-    /// Allowed, each with how many ran unasked since.
-    allowed: BTreeMap<Blanket, u32>,
+    /// Allowed, each with the records of the calls that ran unasked since.
+    allowed: BTreeMap<Blanket, Vec<String>>,
     /// Refused without asking again.
     refused: BTreeSet<Blanket>,
 }
@@ -235,7 +235,7 @@ impl Confirm for Asker {
             let mut answered = answered.lock().await;
             let blanket = request.blanket();
             if let Some(unasked) = answered.allowed.get_mut(&blanket) {
-                *unasked += 1;
+                unasked.push(request.subject.clone());
                 return Ok(Yes::ToTheRest);
             }
             if answered.refused.contains(&blanket) {
@@ -247,18 +247,18 @@ impl Confirm for Asker {
                 answered.refused.insert(blanket.clone());
             }
             if verdict(&answer).map_err(Refusal::by_person)? {
-                answered.allowed.insert(blanket, 0);
+                answered.allowed.insert(blanket, Vec::new());
             }
             Ok(Yes::Asked)
         })
     }
 
-    fn allowed_unasked(&self) -> BoxFuture<'static, Vec<(String, u32)>> {
+    fn allowed_unasked(&self) -> BoxFuture<'static, Vec<(String, Vec<String>)>> {
         let answered = self.answered.clone();
         Box::pin(async move {
-            let mut by_action: BTreeMap<String, u32> = BTreeMap::new();
-            for (blanket, &n) in answered.lock().await.allowed.iter().filter(|(_, &n)| n > 0) {
-                *by_action.entry(blanket.action.clone()).or_default() += n;
+            let mut by_action: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for (blanket, subjects) in answered.lock().await.allowed.iter().filter(|(_, subjects)| !subjects.is_empty()) {
+                by_action.entry(blanket.action.clone()).or_default().extend(subjects.iter().cloned());
             }
             by_action.into_iter().collect()
         })
@@ -518,7 +518,7 @@ mod tests {
     }
 
     fn request() -> ConfirmRequest {
-        ConfirmRequest { action: "delete_user".into(), title: "Delete User".into(), request: "DELETE /users/u-1".into(), args: json!({ "userId": "u-1" }), targets: vec![], changes: vec![], environment: None, reason: ConfirmReason::Destructive, from_script: true, grants: None, notes: vec![] }
+        ConfirmRequest { action: "delete_user".into(), title: "Delete User".into(), request: "DELETE /users/u-1".into(), args: json!({ "userId": "u-1" }), targets: vec![], changes: vec![], environment: None, reason: ConfirmReason::Destructive, from_script: true, grants: None, notes: vec![], subject: "userId u-1".into() }
     }
 
     /// A job that asks once and finishes with the verdict as its text.

@@ -327,15 +327,31 @@ pub async fn scanned_execute_reply(execution: Execution, calls: &[CallSummary], 
     }
 }
 
+/// Records of calls run unasked a reply names, per action, before it counts the rest.
+const UNASKED_NAMED: usize = 50;
+
 /// The reply, saying which calls ran unasked on the person's yes to the rest of the
-/// script's calls of an action, and how many: the person answered one question for
-/// them all, and the agent reports what was done under it.
-pub fn with_calls_run_unasked(reply: Result<Value, Failure>, unasked: &[(String, u32)]) -> Result<Value, Failure> {
+/// script's calls of an action, how many and on which records: the person answered
+/// one question for them all and saw only its record, so the agent must report whom
+/// the rest acted on (review 60 H4: a planted name was disabled, told only as a count).
+pub fn with_calls_run_unasked(reply: Result<Value, Failure>, unasked: &[(String, Vec<String>)]) -> Result<Value, Failure> {
     if unasked.is_empty() {
         return reply;
     }
-    let said: Vec<String> = unasked.iter().map(|(action, n)| format!("{action} ×{n}")).collect();
-    let text = format!("{} ran without asking, on the person's yes to the rest of this script's calls of that action (of one granting access, those giving the same)", said.join(", "));
+    let said: Vec<String> = unasked
+        .iter()
+        .map(|(action, subjects)| {
+            let named: Vec<&str> = subjects.iter().take(UNASKED_NAMED).map(String::as_str).filter(|s| !s.is_empty()).collect();
+            let more = subjects.len().saturating_sub(UNASKED_NAMED);
+            let more = if more > 0 { format!(" and {more} more (the audit log has them)") } else { String::new() };
+            let on = if named.is_empty() { String::new() } else { format!(" on {}{more}", named.join("; ")) };
+            format!("{action} ×{}{on}", subjects.len())
+        })
+        .collect();
+    let text = format!(
+        "{} ran without asking, on the person's yes to the rest of this script's calls of that action (of one granting access, those giving the same); tell the person which records these are, by name: they saw only the first",
+        said.join(", ")
+    );
     match reply {
         Ok(mut value) => {
             value["ranUnasked"] = json!(text);

@@ -38,6 +38,9 @@ pub struct ConfirmRequest {
     /// What leaving out a parameter the call left out does, where the catalog says it
     /// matters (a secret rotated without a grace period: the old one stops at once).
     pub notes: Vec<String>,
+    /// The record it acts on, by the ids in its path (`userId 5f1c…`): what a call run
+    /// unasked on a yes to the rest is listed by.
+    pub subject: String,
 }
 
 /// Why a person is asked before a call is sent.
@@ -83,6 +86,13 @@ impl ConfirmRequest {
         let granting = action.access_granting_args(args).filter_map(|(name, _)| action.param(name)?.grant_warning.clone());
         let notes = granting.chain(left_out).collect();
         let args = mask_json(&hide_fields(args, action.hidden_args(args), Hide::Mask));
+        let subject = action
+            .params
+            .iter()
+            .filter(|p| action.path.contains(&format!("{{{}}}", p.name)))
+            .filter_map(|p| Some(format!("{} {}", p.name, args.get(&p.name)?.as_str()?)))
+            .collect::<Vec<_>>()
+            .join(", ");
         let mut path = action.path.clone();
         for (name, value) in args.as_object().into_iter().flatten() {
             if let Some(value) = value.as_str() {
@@ -110,6 +120,7 @@ impl ConfirmRequest {
             from_script: true,
             grants,
             notes,
+            subject,
         }
     }
 
@@ -223,9 +234,9 @@ pub trait Confirm: Send + Sync {
         true
     }
 
-    /// The actions the person allowed for the rest of a script, each with how many of
-    /// its calls then ran unasked (those with none left out).
-    fn allowed_unasked(&self) -> BoxFuture<'static, Vec<(String, u32)>> {
+    /// The actions the person allowed for the rest of a script, each with the records
+    /// its calls then ran unasked on (those with none left out).
+    fn allowed_unasked(&self) -> BoxFuture<'static, Vec<(String, Vec<String>)>> {
         Box::pin(async { vec![] })
     }
 }
