@@ -173,6 +173,15 @@ fn a_no_to_the_rest_is_audited_as_declined() {
     assert_eq!(outcomes_in(&audit), ["declined", "declined", "declined"]);
 }
 
+/// A cancel stops the batch: the script's later calls like it are refused unasked, not
+/// asked once each (review 60 M1).
+#[test]
+fn a_cancel_refuses_the_rest_of_the_scripts_calls_like_it() {
+    let Some(report) = run_scenario("delete-each-caught", "cancel") else { return };
+    assert_eq!(report["asked"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report["run"]["result"], json!(["NOT_CONFIRMED", "NOT_CONFIRMED", "NOT_CONFIRMED"]), "{report}");
+}
+
 /// A client that cannot ask a person has such calls refused, saying how to have them
 /// run; `--no-confirm` runs them unasked, and the audit log says nobody confirmed them.
 #[test]

@@ -141,10 +141,17 @@ fn verdict(result: &ElicitResult) -> Result<bool, String> {
 }
 
 /// Whether the person, not running this call, also refused the script's later calls
-/// like it (the `refuseAll` box, with the call not confirmed).
+/// like it: the `refuseAll` box, with the call not confirmed or declined, or a cancel,
+/// which stops the batch rather than ask again for each of its calls (review 60 M1: a
+/// cancelled bulk disable asked once a user).
 fn refuses_rest(result: &ElicitResult) -> bool {
     let field = |name: &str| result.content.as_ref().and_then(|c| c.get(name)).and_then(Value::as_bool) == Some(true);
-    result.action == ElicitationAction::Accept && field("refuseAll") && !field("confirm")
+    match result.action {
+        ElicitationAction::Accept => field("refuseAll") && !field("confirm"),
+        ElicitationAction::Decline => field("refuseAll"),
+        // A cancel, "the entire operation" in the protocol (or an answer not known here).
+        _ => true,
+    }
 }
 
 /// Why a call like one the person refused the rest of is not run.
