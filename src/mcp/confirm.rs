@@ -525,7 +525,7 @@ mod tests {
     }
 
     fn request() -> ConfirmRequest {
-        ConfirmRequest { action: "delete_user".into(), title: "Delete User".into(), request: "DELETE /users/u-1".into(), args: json!({ "userId": "u-1" }), targets: vec![], changes: vec![], environment: None, reason: ConfirmReason::Destructive, from_script: true, grants: None, notes: vec![], subject: "userId u-1".into() }
+        ConfirmRequest { action: "delete_user".into(), title: "Delete User".into(), request: "DELETE /users/u-1".into(), args: json!({ "userId": "u-1" }), targets: vec![], changes: vec![], environment: None, reason: ConfirmReason::Destructive, from_script: true, grants: None, notes: vec![], subject: "userId u-1".into(), change_parts: vec![] }
     }
 
     /// A job that asks once and finishes with the verdict as its text.

@@ -41,6 +41,9 @@ pub struct ConfirmRequest {
     /// The record it acts on, by the ids in its path (`userId 5f1c…`): what a call run
     /// unasked on a yes to the rest is listed by.
     pub subject: String,
+    /// For a call changing access, each access-changing value it sends (`enabled
+    /// false`, `email at @new.example`), of which `grants` keeps those it changes.
+    pub change_parts: Vec<String>,
 }
 
 /// Why a person is asked before a call is sent.
@@ -99,13 +102,14 @@ impl ConfirmRequest {
                 path = path.replace(&format!("{{{name}}}"), value);
             }
         }
+        let change_parts = if reason == ConfirmReason::ChangesAccess { same_change(action, &args) } else { vec![] };
         let grants = match reason {
             ConfirmReason::GrantsAccess => {
                 let outside_path: serde_json::Map<String, Value> =
                     args.as_object().into_iter().flatten().filter(|(name, _)| !action.path.contains(&format!("{{{name}}}"))).map(|(k, v)| (k.clone(), v.clone())).collect();
                 Some(Value::Object(outside_path).to_string())
             }
-            ConfirmReason::ChangesAccess => Some(same_change(action, &args)),
+            ConfirmReason::ChangesAccess => Some(change_parts.join(", ")),
             ConfirmReason::Destructive => None,
         };
         Self {
@@ -121,6 +125,7 @@ impl ConfirmRequest {
             grants,
             notes,
             subject,
+            change_parts,
         }
     }
 
@@ -144,7 +149,19 @@ impl ConfirmRequest {
         self
     }
 
+    /// What the call changes in the record, shown to the person; for a call changing
+    /// access, a yes to the rest then covers the calls making the same of those changes,
+    /// not all it restates (review 60 M3: disabling three applications, a full replace
+    /// each, was asked three times for their differing redirect URIs).
     pub fn with_changes(mut self, changes: Vec<String>) -> Self {
+        let changed = |part: &String| {
+            let name = part.split(' ').next().unwrap_or_default();
+            changes.iter().any(|line| line.strip_prefix(name).is_some_and(|rest| rest.starts_with([' ', '.', '['])))
+        };
+        let kept: Vec<&String> = self.change_parts.iter().filter(|part| changed(part)).collect();
+        if self.reason == ConfirmReason::ChangesAccess && !kept.is_empty() {
+            self.grants = Some(kept.iter().map(|part| part.as_str()).collect::<Vec<_>>().join(", "));
+        }
         self.changes = changes;
         self
     }
@@ -245,7 +262,7 @@ pub trait Confirm: Send + Sync {
 /// script's calls covers it (review 40): each access-changing value it sets, an e-mail
 /// address by its domain, so a yes to moving users to `@new.example` covers the rest of
 /// that migration, not a later address at `@evil.example` nor a phone number.
-fn same_change(action: &Action, args: &Value) -> String {
+fn same_change(action: &Action, args: &Value) -> Vec<String> {
     let mut parts: Vec<String> = action
         .access_granting_args(args)
         .map(|(name, value)| match value.as_str().and_then(|text| text.rsplit_once('@')) {
@@ -255,7 +272,7 @@ fn same_change(action: &Action, args: &Value) -> String {
         .chain(action.access_params_left_out(args).map(|name| format!("{name} left out")))
         .collect();
     parts.sort();
-    parts.join(", ")
+    parts
 }
 
 #[cfg(test)]
@@ -314,5 +331,20 @@ mod tests {
         assert_ne!(first, blanket(json!({ "userId": "u-3", "email": "attacker@evil.example" })));
         assert_ne!(first, blanket(json!({ "userId": "u-3", "email": "x@new.example", "mobilePhone": "+15550100" })));
         assert_ne!(blanket(json!({ "userId": "u-3", "mobilePhone": "+15550100" })), blanket(json!({ "userId": "u-3", "mobilePhone": "+15550199" })));
+    }
+
+    /// Review 60 M3: a yes to disabling the rest of a script's applications covers each
+    /// application disabled, whatever settings its full replace restates; one that also
+    /// changes a setting is asked.
+    #[test]
+    fn a_yes_to_the_rest_covers_what_the_calls_change_not_what_they_restate() {
+        let catalog = load_builtin().unwrap();
+        let update = catalog.get("update_application").unwrap();
+        let app = |id: &str, uri: &str| json!({ "applicationId": id, "name": id, "type": "WEB_APP", "protocol": "OPENID_CONNECT", "enabled": false, "redirectUris": [uri], "tokenEndpointAuthMethod": "CLIENT_SECRET_BASIC" });
+        let blanket = |args: Value, changes: &[&str]| ConfirmRequest::new(update, &args, ConfirmReason::ChangesAccess).with_changes(changes.iter().map(|c| c.to_string()).collect()).blanket();
+        let disable = ["enabled true -> false"];
+        let first = blanket(app("hr", "https://hr.example.com/cb"), &disable);
+        assert_eq!(first, blanket(app("crm", "https://crm.example.com/cb"), &disable));
+        assert_ne!(first, blanket(app("crm", "https://evil.example.net/cb"), &["enabled true -> false", "redirectUris adds \"https://evil.example.net/cb\""]));
     }
 }
