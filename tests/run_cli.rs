@@ -325,10 +325,14 @@ fn the_audit_log_brackets_a_run_with_its_context_and_end() {
     let dir = tempfile::tempdir().unwrap();
     let script = script_file(&dir, "const g = await pingone.create_group({ name: 'Audited run' });\nreturn (await pingone.list_groups({ limit: 1 })).count;");
     let audit = dir.path().join("audit.jsonl");
-    let out = run(&["run", &script, "--simulator", "--allow-writes", "--audit-log", audit.to_str().unwrap(), "--defender", "patterns"], &[]);
+    let out = run(&["run", &script, "--simulator", "--allow-writes", "--audit-log", audit.to_str().unwrap(), "--defender", "patterns"], &[("USER", "alice-forged")]);
     assert!(out.status.success(), "{}", stderr(&out));
     let lines: Vec<Value> = std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let (first, last) = (&lines[0], &lines[lines.len() - 1]);
+    // Who ran it by the process's uid, not by a variable any caller sets (review 59 M5).
+    if cfg!(target_os = "linux") {
+        assert!(first["uid"].is_u64() && first["user"] != "alice-forged" && first["env_user"] == "alice-forged", "{first}");
+    }
     assert_eq!((&first["event"], &first["command"], &first["flags"]), (&json!("run_started"), &json!("run"), &json!(["--allow-writes"])), "{first}");
     let script_text = std::fs::read_to_string(&script).unwrap();
     assert_eq!(first["script_sha256"], json!(pingone_mcp::defender::digest(&script_text)), "{first}");
@@ -336,6 +340,29 @@ fn the_audit_log_brackets_a_run_with_its_context_and_end() {
     assert_eq!((&last["event"], &last["exit_status"], &last["writes"], &last["writes_to_check"]), (&json!("run_ended"), &json!(0), &json!(1), &json!(false)), "{last}");
     assert!(lines.iter().all(|l| l["session"] == first["session"]), "one session: {lines:?}");
     assert!(lines[1..lines.len() - 1].iter().all(|l| l.get("action").is_some()), "the calls between: {lines:?}");
+}
+
+/// An audit log that cannot be written stops the changes, and no run ends as done
+/// with lines missing from it (review 59 M3: `/dev/full`, writes applied, exit 0).
+#[test]
+fn an_audit_log_that_cannot_be_written_stops_the_changes() {
+    if !std::path::Path::new("/dev/full").exists() {
+        eprintln!("SKIPPED an_audit_log_that_cannot_be_written_stops_the_changes: no /dev/full here");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = script_file(&dir, "await pingone.create_group({ name: 'Unaudited' });\nreturn 'created';");
+    let out = run(&["run", &script, "--simulator", "--allow-writes", "--json", "--audit-log", "/dev/full", "--defender", "patterns"], &[]);
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert_eq!((&report["ok"], &report["code"], &report["auditIncomplete"]), (&json!(false), &json!("AUDIT_LOG_FAILED"), &json!(true)), "{report}");
+    assert_eq!(report["writes"][0]["outcome"], "AUDIT_LOG_FAILED", "the create was not sent: {report}");
+    assert!(stderr(&out).contains("the audit log could not be written"), "{}", stderr(&out));
+    // A read is answered, and not taken for done.
+    let read = run(&["call", "list_groups", "--simulator", "--json", "--audit-log", "/dev/full", "--args", r#"{"limit": 1}"#], &[]);
+    let report: Value = serde_json::from_str(&stdout(&read)).unwrap();
+    assert_eq!((read.status.code(), &report["ok"], &report["code"]), (Some(1), &json!(false), &json!("AUDIT_LOG_FAILED")), "{report}");
+    assert!(report["result"]["items"].is_array(), "{report}");
 }
 
 /// A run out of wall time while PingOne throttled it says where the time went (review

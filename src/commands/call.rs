@@ -8,7 +8,7 @@ use anyhow::bail;
 use guest_sdk::abi::{ActionError, HostCall, HostReply};
 use pingone_mcp::catalog::{check_args, normalise_args};
 use pingone_mcp::defender::OwnTexts;
-use pingone_mcp::dispatch::Requester;
+use pingone_mcp::dispatch::{Requester, AUDIT_LOG_FAILED};
 use pingone_mcp::mcp::{account, action_error_text, screen_action_error, screen_value_found, withheld_json, Reader};
 use pingone_mcp::pingone::{Waits, ANSWER_UNREADABLE};
 use pingone_mcp::sandbox::{action_facts, INTERRUPTED};
@@ -80,13 +80,23 @@ async fn call_once(session: &super::Session, args: &CallArgs, action: &pingone_m
         HostReply::Value(value) => {
             let (value, notices, withheld) = screen_value_found(value, defender, OwnTexts::default(), false, Reader::Person).await;
             warn_all(&notices);
+            // Its line could not be written: not done, for an auditor's sake (review 59 M3).
+            let audit_failure = session.dispatcher.audit_failure();
+            if let Some(why) = &audit_failure {
+                error(&format!("the audit log could not be written ({why}): this call ran, and is not on record"));
+            }
+            let status = if audit_failure.is_some() { FAILED } else { 0 };
             if args.json {
-                let mut out = json!({ "ok": true, "result": value });
+                let mut out = json!({ "ok": audit_failure.is_none(), "result": value });
+                if audit_failure.is_some() {
+                    out["code"] = json!(AUDIT_LOG_FAILED);
+                    out["auditIncomplete"] = json!(true);
+                }
                 if !withheld.is_empty() {
                     out["withheld"] = withheld_json(&withheld);
                 }
                 print_json(&out);
-                return Ok(0);
+                return Ok(status);
             }
             let text = if args.compact { serde_json::to_string(&value)? } else { serde_json::to_string_pretty(&value)? };
             print(&text);
@@ -97,7 +107,7 @@ async fn call_once(session: &super::Session, args: &CallArgs, action: &pingone_m
                 let how = if action.writes() { "read it back with its get action and --reveal-secrets (calling this again would make another)".to_owned() } else { format!("`call {}` with --reveal-secrets shows it", args.id) };
                 note(&format!("note: the secret is shown masked: {how}"));
             }
-            Ok(0)
+            Ok(status)
         }
         HostReply::Error(mut failure) => {
             // Every failure's text is scanned: besides PingOne's answers, an unknown

@@ -73,9 +73,22 @@ pub fn add_action_dirs<'a>(catalog: &mut Catalog, dirs: impl IntoIterator<Item =
 /// `fields` with who ran the command and where (the OS user, host and process), for
 /// its audit line: calls tied to a cron job or a CI pipeline.
 pub(super) fn with_who_ran(mut fields: serde_json::Value) -> serde_json::Value {
-    // A service or container may set neither variable: its uid then.
-    let uid = || std::fs::read_to_string("/proc/self/status").ok()?.lines().find_map(|l| l.strip_prefix("Uid:")?.split_whitespace().next().map(|uid| format!("uid {uid}")));
-    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).ok().or_else(uid);
+    // The account by the process's real uid, which no caller sets as it sets $USER
+    // (review 59 M5: `USER=alice` was logged as alice); $USER beside it when it differs.
+    let uid = std::fs::read_to_string("/proc/self/status").ok().and_then(|status| status.lines().find_map(|l| l.strip_prefix("Uid:")?.split_whitespace().next()?.parse::<u32>().ok()));
+    let account = uid.and_then(|uid| {
+        let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+        passwd.lines().find_map(|line| {
+            let fields: Vec<&str> = line.split(':').collect();
+            (fields.get(2)?.parse::<u32>().ok()? == uid).then(|| fields[0].to_owned())
+        })
+    });
+    let env_user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).ok();
+    let user = account.clone().or_else(|| uid.map(|uid| format!("uid {uid}"))).or_else(|| env_user.clone());
+    if uid.is_some() && env_user.is_some() && env_user != account {
+        fields["env_user"] = serde_json::json!(env_user);
+    }
+    fields["uid"] = serde_json::json!(uid);
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_owned()).or_else(|| std::env::var("HOSTNAME").ok());
     fields["user"] = serde_json::json!(user);
     fields["host"] = serde_json::json!(host);

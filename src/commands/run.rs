@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use pingone_mcp::dispatch::Recorder;
+use pingone_mcp::dispatch::{Recorder, AUDIT_LOG_FAILED};
 use pingone_mcp::defender::Defender;
 use guest_sdk::abi::{LogLevel, ScriptError};
 use pingone_mcp::mcp::{account, screen_found, screen_targets, screen_value, withheld_json, ObservedHost, Reader, DEFENDER_NOTICE};
@@ -130,6 +130,11 @@ async fn run_script(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCo
     if let Some(why) = &unfaithful {
         error(why);
     }
+    // A log an auditor relies on with lines missing is no run done (review 59 M3).
+    let audit_failure = dispatcher.audit_failure();
+    if let Some(why) = &audit_failure {
+        error(&format!("the audit log could not be written ({why}): calls from then on are not all on record, and no change was sent after it"));
+    }
     let to_check = account::any_to_check(&writes);
     let status = match &execution.outcome {
         // As a shell reports a command the signal ended.
@@ -137,7 +142,7 @@ async fn run_script(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCo
         // As `call` does for one such write, caught or not: a cron job or agent must
         // not take it for done, nor send it again unchecked.
         _ if to_check || recorded_to_check => WRITES_TO_CHECK,
-        Ok(_) if unsaved.is_some() || unfaithful.is_some() => FAILED,
+        Ok(_) if unsaved.is_some() || unfaithful.is_some() || audit_failure.is_some() => FAILED,
         Ok(_) => 0,
         Err(ExecutionError::Script(ScriptError { action_error: Some(failed), .. })) if is_passing(&failed.code, failed.status) && account::changed_nothing(&writes) => TRY_LATER,
         Err(_) => FAILED,
@@ -150,8 +155,11 @@ async fn run_script(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCo
             out["writesToCheck"] = json!(true);
         }
         // Why a script that ended well did not exit 0 (review 59 M7: `ok: true` beside 1).
-        if let (Ok(_), Some(code)) = (&execution.outcome, ended_well_but(status, unfaithful.is_some())) {
+        if let (Ok(_), Some(code)) = (&execution.outcome, ended_well_but(status, unfaithful.is_some(), audit_failure.is_some())) {
             out["code"] = json!(code);
+        }
+        if audit_failure.is_some() {
+            out["auditIncomplete"] = json!(true);
         }
         if let Some(why) = &unfaithful {
             out["replayUnfaithful"] = json!(why);
@@ -215,11 +223,12 @@ async fn run_script(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCo
 
 /// The code of a run whose script ended well and whose exit status is not 0: a write
 /// to check, a replay that did not make the recorded calls, or a cassette not saved.
-fn ended_well_but(status: u8, unfaithful: bool) -> Option<&'static str> {
+fn ended_well_but(status: u8, unfaithful: bool, audit_failed: bool) -> Option<&'static str> {
     match status {
         0 => None,
         WRITES_TO_CHECK => Some("WRITES_TO_CHECK"),
         _ if unfaithful => Some("REPLAY_UNFAITHFUL"),
+        _ if audit_failed => Some(AUDIT_LOG_FAILED),
         _ => Some("RECORDING_NOT_SAVED"),
     }
 }

@@ -108,6 +108,12 @@ impl Dispatcher {
         &self.policy
     }
 
+    /// Why the audit log could not be written, once a line of it could not: later
+    /// changes are refused (`AUDIT_LOG_FAILED`), and the run does not end as done.
+    pub fn audit_failure(&self) -> Option<String> {
+        self.audit.as_ref()?.failure().map(str::to_owned)
+    }
+
     /// One audit line of this session that is no action call's (`run_started`,
     /// `run_ended`), with `fields`, when there is an audit log.
     pub fn audit_event(&self, event: &str, fields: Value) {
@@ -307,6 +313,10 @@ impl Dispatcher {
                 _ => e,
             };
             return (HostReply::Error(invalid_arguments(action, &e)), "refused");
+        }
+        if let Some(why) = self.audit_failure().filter(|_| !action.read_only) {
+            let text = format!("`{}` was not sent: the audit log could not be written ({why}), and no change is made that it would not record; the calls before it stand (the writes list says which were applied). Free the disk or fix the log's path, then run again", action.id);
+            return (HostReply::Error(own_error(action, AUDIT_LOG_FAILED, OwnText { text, quoted: vec![why] })), "refused");
         }
         if let Some(lapsed) = requester.caller.and_then(Caller::lapsed) {
             let text = format!("{lapsed} while the script ran: `{}` was not sent, nor will any later call be; the calls before it stand (the reply lists any writes they made); ask for a new token to go on", action.id);
@@ -1677,6 +1687,9 @@ fn with_id_hint(action: &Action, args: &Value, mut error: ActionError) -> Action
     error.own_texts = pingone_error_texts(&error, &pingone_message, &[value.to_owned()]);
     error
 }
+
+/// The code of a change refused because the audit log could not be written.
+pub const AUDIT_LOG_FAILED: &str = "AUDIT_LOG_FAILED";
 
 /// How a dry run's stand-in ids begin: never a PingOne id (a UUID).
 pub const DRY_RUN_ID_PREFIX: &str = "dry-run-";

@@ -76,11 +76,23 @@ fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
 
 pub struct AuditLog {
     outs: Vec<Mutex<Box<dyn Write + Send>>>,
+    /// Why a line could not be written, once one could not: no change is sent after it
+    /// (review 59 M3: a full disk let a bulk job go on with nothing on record).
+    failed: std::sync::OnceLock<String>,
 }
 
 impl AuditLog {
     pub fn new(out: Box<dyn Write + Send>) -> Self {
-        Self { outs: vec![Mutex::new(out)] }
+        Self::of(vec![Mutex::new(out)])
+    }
+
+    fn of(outs: Vec<Mutex<Box<dyn Write + Send>>>) -> Self {
+        Self { outs, failed: std::sync::OnceLock::new() }
+    }
+
+    /// Why a line of this log could not be written, when one could not.
+    pub fn failure(&self) -> Option<&str> {
+        self.failed.get().map(String::as_str)
     }
 
     /// One log written to every path ("-" for stderr); the path that cannot be opened
@@ -90,7 +102,7 @@ impl AuditLog {
             .iter()
             .map(|path| sink(path).map(Mutex::new).map_err(|e| (path.clone(), e)))
             .collect::<Result<_, _>>()?;
-        Ok(Self { outs })
+        Ok(Self::of(outs))
     }
 
     /// Appends to `path` (created if needed), readable by its owner only.
@@ -115,8 +127,9 @@ impl AuditLog {
             let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
             // One write per line, so lines from concurrent calls never interleave. An audit
             // line that cannot be written is reported, never silently dropped.
-            if out.write_all(&line).and_then(|()| out.flush()).is_err() {
-                tracing::error!("cannot write the audit log; {lost}");
+            if let Err(e) = out.write_all(&line).and_then(|()| out.flush()) {
+                tracing::error!("cannot write the audit log ({e}); {lost}");
+                let _ = self.failed.set(e.to_string());
             }
         }
     }
