@@ -152,12 +152,17 @@ fn a_defender_threshold_outside_0_to_1_is_refused() {
 /// 58 M3: a CI step piping to jq got plain text).
 #[test]
 fn json_reports_a_command_stopped_before_it_sent_anything() {
-    for args in [&["run", "/nonexistent/script.js", "--json"][..], &["call", "no_such_action", "--json"], &["call", "get_user", "--args", "{\"userID\": \"x\"}", "--json"]] {
+    for args in [&["run", "/nonexistent/script.js", "--json"][..], &["call", "no_such_action", "--json"]] {
         let out = run(args, &[]);
         let report: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|_| panic!("{args:?}: {}", stderr(&out)));
         assert_eq!((out.status.code(), &report["ok"], &report["code"], &report["sent"]), (Some(1), &json!(false), &json!("NOT_STARTED"), &json!(false)), "{args:?}: {report}");
         assert!(report["error"].as_str().is_some_and(|e| !e.is_empty()), "{report}");
     }
+    // Arguments the action refuses give its stable code and name it (review 59 L3).
+    let out = run(&["call", "update_user", "--args", "{\"userID\": \"x\", \"title\": \"Lead\"}", "--json"], &[]);
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|_| panic!("{}", stderr(&out)));
+    assert_eq!((out.status.code(), &report["code"], &report["action"], &report["sent"], &report["writeState"]), (Some(1), &json!("INVALID_ARGUMENTS"), &json!("update_user"), &json!(false), &json!("not_applied")), "{report}");
+    assert!(report["error"].as_str().is_some_and(|e| e.contains("userId")), "{report}");
 }
 
 #[test]

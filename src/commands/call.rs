@@ -8,7 +8,7 @@ use anyhow::bail;
 use guest_sdk::abi::{ActionError, HostCall, HostReply};
 use pingone_mcp::catalog::{check_args, normalise_args};
 use pingone_mcp::defender::OwnTexts;
-use pingone_mcp::dispatch::{Requester, AUDIT_LOG_FAILED};
+use pingone_mcp::dispatch::{invalid_arguments, Requester, AUDIT_LOG_FAILED};
 use pingone_mcp::mcp::{account, action_error_text, screen_action_error, screen_value_found, withheld_json, Reader};
 use pingone_mcp::pingone::{Waits, ANSWER_UNREADABLE};
 use pingone_mcp::sandbox::{action_facts, INTERRUPTED};
@@ -34,7 +34,19 @@ async fn call(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode> {
     let call_args = json_args(&args.args, &action.example.to_string())?;
     // Checked before any configuration or network is touched.
     let call_args = normalise_args(action, call_args);
-    check_args(action, &call_args)?;
+    if let Err(e) = check_args(action, &call_args) {
+        // With the stable code a program branches on, and the action (review 59 L3).
+        if args.json {
+            let failure = invalid_arguments(action, &e);
+            let mut out = json!({ "ok": false, "error": failure.message, "code": failure.code, "action": action.id, "sent": false });
+            if action.writes() {
+                out["writeState"] = json!(WriteState::NotApplied.name());
+            }
+            print_json(&out);
+            return Ok(exit(FAILED));
+        }
+        return Err(e.into());
+    }
     // Read before anything runs: a broken allow file stops the command before a write.
     let defender = Arc::new(args.defender.load()?);
     let session = session(global, &args.policy, &args.simulator, None, Needed::Always).await?;

@@ -107,8 +107,11 @@ pub async fn screen_value_found(value: Value, defender: &Arc<Defender>, own: Own
             }
             Reader::Person => "If you read them and find them harmless, list their digests in a file and pass it with --defender-allow",
         };
+        // A long text (an export's CSV) is withheld by its parts, each with its digest.
+        let parts: usize = report.findings.iter().map(|f| f.digests.len()).sum();
+        let in_parts = if parts > report.withheld { format!(" ({parts} parts of them)") } else { String::new() };
         notices.push(format!(
-            "{DEFENDER_NOTICE}{} string(s) withheld as possible prompt injection, at {named}{and_more}; the records are still there, only those texts are replaced (a marker sent back in a write keeps the record's text).{joined} {allow}",
+            "{DEFENDER_NOTICE}{} string(s){in_parts} withheld as possible prompt injection, at {named}{and_more}; the records are still there, only those texts are replaced (a marker sent back in a write keeps the record's text).{joined} {allow}",
             report.withheld
         ));
     }
@@ -118,7 +121,8 @@ pub async fn screen_value_found(value: Value, defender: &Arc<Defender>, own: Own
 /// What was withheld, for a report a program reads: each string's place in the report,
 /// why, and its digest (the line for --defender-allow).
 pub fn withheld_json(findings: &[Finding]) -> Value {
-    findings.iter().map(|f| json!({ "path": f.path, "score": (f.score * 100.0).round() / 100.0, "reasons": f.reasons, "sha256": f.digests })).collect()
+    // The score in f64 before it is rounded: an f32's 0.96 prints as 0.9599999785 (review 59 L8).
+    findings.iter().map(|f| json!({ "path": f.path, "score": (f64::from(f.score) * 100.0).round() / 100.0, "reasons": f.reasons, "sha256": f.digests })).collect()
 }
 
 /// Who reads what a scan let through, and so where a withheld text's digest is told.
