@@ -222,7 +222,8 @@ async fn run_script(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCo
 }
 
 /// The code of a run whose script ended well and whose exit status is not 0: a write
-/// to check, a replay that did not make the recorded calls, or a cassette not saved.
+/// to check, a replay that did not make the recorded calls, an audit log with lines
+/// missing, or a cassette not saved.
 fn ended_well_but(status: u8, unfaithful: bool, audit_failed: bool) -> Option<&'static str> {
     match status {
         0 => None,
