@@ -15,7 +15,14 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { commands::exit_status::exit(commands::exit_status::USAGE) } else { ExitCode::SUCCESS };
+            if !e.use_stderr() {
+                return ExitCode::SUCCESS;
+            }
+            // A program that asked for JSON gets JSON, however the line was wrong (review 59 L1).
+            if std::env::args().skip(1).any(|arg| arg == "--json") {
+                output::print_json(&serde_json::json!({ "ok": false, "code": "USAGE", "error": usage_error(&e), "sent": false }));
+            }
+            return commands::exit_status::exit(commands::exit_status::USAGE);
         }
     };
     init_tracing(cli.global.verbose);
@@ -66,4 +73,11 @@ fn init_tracing(verbose: u8) {
     // Colour only for a person at a terminal: MCP clients and log files get plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).init();
+}
+
+/// The first line of clap's message, as plain text: "unexpected argument '--bogus' found".
+fn usage_error(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_owned()
 }

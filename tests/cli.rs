@@ -158,6 +158,12 @@ fn json_reports_a_command_stopped_before_it_sent_anything() {
         assert_eq!((out.status.code(), &report["ok"], &report["code"], &report["sent"]), (Some(1), &json!(false), &json!("NOT_STARTED"), &json!(false)), "{args:?}: {report}");
         assert!(report["error"].as_str().is_some_and(|e| !e.is_empty()), "{report}");
     }
+    // A wrong command line with --json is JSON too, with its own status (review 59 L1).
+    let out = run(&["call", "list_users", "--json", "--bogus-flag"], &[]);
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|_| panic!("{}", stderr(&out)));
+    assert_eq!((out.status.code(), &report["ok"], &report["code"]), (Some(64), &json!(false), &json!("USAGE")), "{report}");
+    assert!(report["error"].as_str().is_some_and(|e| e.contains("--bogus-flag")), "{report}");
+    assert!(stderr(&out).contains("--bogus-flag"), "clap's text still says what was wrong: {}", stderr(&out));
     // Arguments the action refuses give its stable code and name it (review 59 L3).
     let out = run(&["call", "update_user", "--args", "{\"userID\": \"x\", \"title\": \"Lead\"}", "--json"], &[]);
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|_| panic!("{}", stderr(&out)));
