@@ -38,11 +38,7 @@ async fn call(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode> {
         // With the stable code a program branches on, and the action (review 59 L3).
         if args.json {
             let failure = invalid_arguments(action, &e);
-            let mut out = json!({ "ok": false, "error": failure.message, "code": failure.code, "action": action.id, "sent": false });
-            if action.writes() {
-                out["writeState"] = json!(WriteState::NotApplied.name());
-            }
-            print_json(&out);
+            print_json(&failure_report(&failure.message, &failure, false, action.writes().then_some(WriteState::NotApplied)));
             return Ok(exit(FAILED));
         }
         return Err(e.into());
@@ -71,15 +67,9 @@ async fn call_once(session: &super::Session, args: &CallArgs, action: &pingone_m
             let text = stopped_text(&args.id, action.writes(), &waits);
             if args.json {
                 // What a program needs of a stopped call as of a failed one (review 59 M1).
-                let mut out = json!({ "ok": false, "error": text, "code": INTERRUPTED, "action": args.id, "sent": waits.sent() });
-                if waits.sent() {
-                    out["transactionId"] = json!(waits.transaction());
-                }
-                if action.writes() {
-                    let state = if waits.sent() && !waits.waiting_unapplied() { WriteState::MayHaveBeenApplied } else { WriteState::NotApplied };
-                    out["writeState"] = json!(state.name());
-                }
-                print_json(&out);
+                let stopped = ActionError { action: args.id.clone(), code: INTERRUPTED.into(), transaction_id: waits.transaction().filter(|_| waits.sent()).map(str::to_owned), ..ActionError::default() };
+                let state = if waits.sent() && !waits.waiting_unapplied() { WriteState::MayHaveBeenApplied } else { WriteState::NotApplied };
+                print_json(&failure_report(&text, &stopped, waits.sent(), action.writes().then_some(state)));
             } else {
                 error(&text);
             }
@@ -129,12 +119,7 @@ async fn call_once(session: &super::Session, args: &CallArgs, action: &pingone_m
             warn_all(&notices);
             let state = write_state(action.writes(), waits.sent(), &failure);
             if args.json {
-                let mut out = json!({ "ok": false, "error": text, "sent": waits.sent() });
-                out.as_object_mut().into_iter().for_each(|o| o.extend(action_facts(&failure)));
-                if let Some(state) = state {
-                    out["writeState"] = json!(state.name());
-                }
-                print_json(&out);
+                print_json(&failure_report(&text, &failure, waits.sent(), state));
             } else {
                 error(&text);
             }
@@ -146,6 +131,18 @@ async fn call_once(session: &super::Session, args: &CallArgs, action: &pingone_m
             })
         }
     }
+}
+
+/// `call --json`'s report of a call that failed or was stopped: its text, what a
+/// program branches on (code, action, status, details, transaction id), whether it was
+/// sent and, for a write, the state it left.
+fn failure_report(text: &str, failure: &ActionError, sent: bool, state: Option<WriteState>) -> serde_json::Value {
+    let mut out = json!({ "ok": false, "error": text, "sent": sent });
+    out.as_object_mut().into_iter().for_each(|o| o.extend(action_facts(failure)));
+    if let Some(state) = state {
+        out["writeState"] = json!(state.name());
+    }
+    out
 }
 
 /// Whether PingOne answered the call with a refusal (not a sign-in's, not a 5xx).

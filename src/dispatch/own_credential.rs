@@ -12,6 +12,7 @@ use crate::config::Credentials;
 use crate::pingone::PingOneClient;
 
 const APPLICATION: &str = "/environments/{environmentId}/applications/{applicationId}";
+const SECRET: &str = "/environments/{environmentId}/applications/{applicationId}/secret";
 const ROLE_ASSIGNMENT: &str = "/environments/{environmentId}/applications/{applicationId}/roleAssignments/{roleAssignmentId}";
 
 /// What every later call would fail with once the worker cannot sign in.
@@ -53,28 +54,27 @@ fn worker_cut_off(action: &Action, args: &Value, credentials: &Credentials) -> O
     if args.get("applicationId").and_then(Value::as_str) != Some(client_id.as_str()) {
         return None;
     }
-    let secret = format!("{APPLICATION}/secret");
     let (harm, then) = match (&action.method, action.path.as_str()) {
-        (Method::Post, path) if path == secret && args.pointer("/previous/expiresAt").is_none() => {
+        (Method::Post, SECRET) if args.pointer("/previous/expiresAt").is_none() => {
             ("its secret would be replaced at once (no previous.expiresAt keeps the old one valid) and the new one comes back masked", SIGN_IN_FAILS)
         }
-        (Method::Delete, path) if path == secret => ("the previous secret would stop working, and this server may still sign in with it", SIGN_IN_FAILS),
+        (Method::Delete, SECRET) => ("the previous secret would stop working, and this server may still sign in with it", SIGN_IN_FAILS),
         (Method::Delete, APPLICATION) => ("the application would be deleted", SIGN_IN_FAILS),
         (Method::Put | Method::Patch, APPLICATION) if args.get("enabled") == Some(&Value::Bool(false)) => ("the application would be disabled", SIGN_IN_FAILS),
         (Method::Delete, ROLE_ASSIGNMENT) => ("one of the admin roles this server acts with would be removed", "the calls that need it would fail with 403, and with none left every call would"),
         _ => return None,
     };
-    let rotate = if action.path == secret { "; to rotate this worker's secret, keep the old one valid for a while with previous: { expiresAt } (up to 30 days) and put the new one in this server's configuration before then" } else { "" };
+    let rotate = if action.path == SECRET { "; to rotate this worker's secret, keep the old one valid for a while with previous: { expiresAt } (up to 30 days) and put the new one in this server's configuration before then" } else { "" };
     Some(format!("`{}` was not sent: application {client_id} is the worker this server signs in with; {harm}, so {then}. Do this from the PingOne console or with another worker's credentials{rotate}", action.id))
 }
 
 /// Whether `action` rotates the secret of the worker this server signs in with while
 /// keeping the old one for a while (`previous.expiresAt`): safe only while the server
-/// signs in with the current secret, which the record must be read to tell.
+/// signs in with the current secret.
 pub fn rotates_own_secret_with_grace(action: &Action, args: &Value, credentials: &Credentials) -> bool {
     let Credentials::Worker { client_id, .. } = credentials else { return false };
     action.method == Method::Post
-        && action.path == format!("{APPLICATION}/secret")
+        && action.path == SECRET
         && args.get("applicationId").and_then(Value::as_str) == Some(client_id.as_str())
         && args.pointer("/previous/expiresAt").is_some()
 }

@@ -614,15 +614,17 @@ impl PingOneMcp {
             instructions.push_str(&note);
         }
         if self.inner.confirm_destructive && access.writes() {
-            const ASKED: &str = "Grants and changes of access (roles, group memberships, MFA devices, identity providers, sign-on policies, disabling, enabling, locking or unlocking users and applications) and destructive calls wait for the person's yes, asked through this client for each call (an answer for all covers the rest of the script); a no refuses that call (NOT_CONFIRMED) and nothing of it is sent.";
-            const REFUSED: &str = "This client cannot ask the person to confirm: grants and changes of access (roles, group memberships, MFA devices, identity providers, sign-on policies, disabling, enabling, locking or unlocking users and applications) and destructive calls are refused (NOT_CONFIRMED). Do not start a batch that needs them; say what would be done, for the person to do or allow.";
+            // One list for both, so what is asked and what is refused stay the same calls.
+            const KINDS: &str = "(roles, group memberships, MFA devices, identity providers, sign-on policies, disabling, enabling, locking or unlocking users and applications)";
+            let asked = format!("Grants and changes of access {KINDS} and destructive calls wait for the person's yes, asked through this client for each call (an answer for all covers the rest of the script); a no refuses that call (NOT_CONFIRMED) and nothing of it is sent.");
+            let refused = format!("This client cannot ask the person to confirm: grants and changes of access {KINDS} and destructive calls are refused (NOT_CONFIRMED). Do not start a batch that needs them; say what would be done, for the person to do or allow.");
             instructions.push('\n');
             // Discovery (2026-07-28) comes before the client says what it can do: both are said.
             match client {
-                Some(client) if can_ask(client) => instructions.push_str(ASKED),
-                Some(_) if self.inner.mode == Mode::Tools => instructions.push_str(&format!("{REFUSED} The actions that always wait for it (deletes, grants of roles and memberships) are not offered here; whoever runs the server can let them run unasked with --no-confirm.")),
-                Some(_) => instructions.push_str(REFUSED),
-                None => instructions.push_str(&format!("{ASKED} A client that cannot ask the person (no elicitation) has them refused with NOT_CONFIRMED: then say what would be done, for the person to do or allow.")),
+                Some(client) if can_ask(client) => instructions.push_str(&asked),
+                Some(_) if self.inner.mode == Mode::Tools => instructions.push_str(&format!("{refused} The actions that always wait for it (deletes, grants of roles and memberships) are not offered here; whoever runs the server can let them run unasked with --no-confirm.")),
+                Some(_) => instructions.push_str(&refused),
+                None => instructions.push_str(&format!("{asked} A client that cannot ask the person (no elicitation) has them refused with NOT_CONFIRMED: then say what would be done, for the person to do or allow.")),
             }
         }
         Ok(())
